@@ -1,0 +1,40 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Caller is who an operation runs for, from a verified access token.
+type Caller struct {
+	UserID    string
+	SessionID string
+	ExpiresAt time.Time
+}
+
+type callerKey struct{}
+type tokenErrorKey struct{}
+
+// WithCaller returns ctx carrying the verified caller.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// WithTokenError returns ctx remembering why the presented token was refused, so an
+// operation that needs a caller can say "expired" rather than just "sign in".
+func WithTokenError(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, tokenErrorKey{}, err)
+}
+
+// CallerFrom returns the caller, or UNAUTHENTICATED saying why there is none.
+func CallerFrom(ctx context.Context) (Caller, error) {
+	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
+		return c, nil
+	}
+	if err, ok := ctx.Value(tokenErrorKey{}).(error); ok {
+		return Caller{}, err
+	}
+	return Caller{}, models.Errorf(models.CodeUnauthenticated, "sign in first: send an access token as 'Authorization: Bearer <token>'")
+}

@@ -1,0 +1,329 @@
+// Package auth owns accounts: registration, signing in, access tokens (HS256 JWT) and
+// refresh tokens (rotated on every use, grouped in sessions whose reuse revokes them),
+// the caller in a context, and the account events a signed-in client subscribes to.
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Events carries account events between server instances; events.Bus satisfies it.
+type Events interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+	Subscribe(ctx context.Context, topic string) (<-chan []byte, error)
+}
+
+// Config configures the service.
+type Config struct {
+	Tokens     TokenConfig
+	RefreshTTL time.Duration
+	BcryptCost int
+	// ReuseGrace is how long after a refresh token was rotated a second use of it is
+	// taken for a concurrent refresh (two tabs at once: refused, session kept) rather
+	// than a replay (session revoked).
+	ReuseGrace time.Duration
+}
+
+// Service implements the accounts area.
+type Service struct {
+	db     bun.IDB
+	cfg    Config
+	tokens *Tokens
+	hasher *hasher
+	events Events
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns the accounts service; now is the clock (time.Now in production).
+func NewService(db bun.IDB, cfg Config, events Events, logger *slog.Logger, now func() time.Time) (*Service, error) {
+	if len(cfg.Tokens.Secret) < 32 {
+		return nil, errors.New("auth: the token secret must be at least 32 bytes")
+	}
+	h, err := newHasher(cfg.BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	utc := func() time.Time { return now().UTC() }
+	return &Service{
+		db: db, cfg: cfg, hasher: h, events: events, logger: logger, now: utc,
+		tokens: NewTokens(cfg.Tokens, utc),
+	}, nil
+}
+
+// Tokens returns the access-token verifier the transports authenticate with.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Credentials are what registering and signing in take.
+type Credentials struct {
+	Email     string
+	Password  string
+	UserAgent string
+}
+
+// Register creates an account on the free tier and signs it in.
+func (s *Service) Register(ctx context.Context, in Credentials) (*models.AuthPayload, error) {
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidatePassword(in.Password); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.hash(in.Password)
+	if err != nil {
+		return nil, models.Internal(err, "hash password")
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, models.Internal(err, "new user id")
+	}
+	now := s.now()
+	user := &models.User{ID: id, Email: email, PasswordHash: hash, Tier: models.TierFree, CreatedAt: now, UpdatedAt: now}
+	var payload *models.AuthPayload
+	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertUser(ctx, tx, user); err != nil {
+			return err
+		}
+		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return payload, nil
+}
+
+// Login signs a user in. A wrong email and a wrong password give the same error, in
+// about the same time.
+func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayload, error) {
+	invalid := models.Errorf(models.CodeUnauthenticated, "invalid email or password")
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if in.Password == "" {
+		return nil, models.InvalidInput("password", "password is required")
+	}
+	user, err := findUserByEmail(ctx, s.db, email)
+	if err != nil && models.ErrorCode(err) != models.CodeNotFound {
+		return nil, err
+	}
+	ok, err := s.hasher.matches(user.PasswordHash, in.Password)
+	if err != nil {
+		return nil, models.Internal(err, "compare password")
+	}
+	if !ok {
+		return nil, invalid
+	}
+	var payload *models.AuthPayload
+	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
+		return err
+	})
+	return payload, err
+}
+
+// startSession opens a new session (a refresh-token family) for user.
+func (s *Service) startSession(ctx context.Context, tx bun.IDB, user *models.User, userAgent string) (*models.AuthPayload, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, models.Internal(err, "new session id")
+	}
+	now := s.now()
+	session := &models.Session{ID: id, UserID: user.ID, UserAgent: truncate(userAgent, 512), CreatedAt: now, LastUsedAt: now}
+	if err := insertSession(ctx, tx, session); err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, tx, user, session.ID)
+}
+
+// issue stores a new refresh token in the session and signs an access token for it.
+func (s *Service) issue(ctx context.Context, tx bun.IDB, user *models.User, sessionID string) (*models.AuthPayload, error) {
+	token, hash, err := newRefreshToken()
+	if err != nil {
+		return nil, models.Internal(err, "new refresh token")
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, models.Internal(err, "new refresh token id")
+	}
+	now := s.now()
+	if err := insertRefreshToken(ctx, tx, &models.RefreshToken{
+		ID: id, SessionID: sessionID, UserID: user.ID, TokenHash: hash,
+		CreatedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+	}); err != nil {
+		return nil, err
+	}
+	access, exp, err := s.tokens.Issue(user.ID, sessionID)
+	if err != nil {
+		return nil, models.Internal(err, "issue access token")
+	}
+	return &models.AuthPayload{AccessToken: access, RefreshToken: token, ExpiresAt: exp, User: user}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair. The old token is spent: a second
+// use of it (after ReuseGrace) means it leaked, and the whole session is revoked.
+func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (*models.AuthPayload, error) {
+	invalid := models.Errorf(models.CodeUnauthenticated, "invalid refresh token: sign in again")
+	if refreshToken == "" {
+		return nil, models.InvalidInput("refreshToken", "refreshToken is required")
+	}
+	var payload *models.AuthPayload
+	var reused *models.Session
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		tok, err := findRefreshTokenByHash(ctx, tx, hashRefreshToken(refreshToken))
+		if err != nil {
+			if models.ErrorCode(err) == models.CodeNotFound {
+				return invalid
+			}
+			return err
+		}
+		session, err := findSession(ctx, tx, tok.UserID, tok.SessionID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		switch {
+		case session.RevokedAt != nil:
+			return models.Errorf(models.CodeUnauthenticated, "this session has ended: sign in again")
+		case tok.UsedAt != nil && now.Sub(*tok.UsedAt) <= s.cfg.ReuseGrace:
+			return models.Errorf(models.CodeConflict, "this refresh token was just rotated by another request: use the newest one")
+		case tok.UsedAt != nil:
+			revoked, err := revokeSession(ctx, tx, tok.UserID, session.ID, now, models.RevokedByTokenReuse)
+			if revoked {
+				reused = session
+			}
+			return err // commit the revocation; the caller gets an error below
+		case !now.Before(tok.ExpiresAt):
+			return models.Errorf(models.CodeUnauthenticated, "refresh token expired: sign in again")
+		}
+		claimed, err := claimRefreshToken(ctx, tx, tok.UserID, tok.ID, now)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return models.Errorf(models.CodeConflict, "this refresh token was just rotated by another request: use the newest one")
+		}
+		if err := touchSession(ctx, tx, tok.UserID, session.ID, now); err != nil {
+			return err
+		}
+		user, err := findUserByID(ctx, tx, tok.UserID)
+		if err != nil {
+			return err
+		}
+		payload, err = s.issue(ctx, tx, user, session.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused != nil {
+		s.logger.WarnContext(ctx, "refresh token reused: session revoked", "user_id", reused.UserID, "session_id", reused.ID)
+		s.publish(ctx, reused.UserID, reused.ID, models.RevokedByTokenReuse)
+		return nil, models.Errorf(models.CodeUnauthenticated, "refresh token already used: the session is revoked, sign in again")
+	}
+	return payload, nil
+}
+
+// Logout ends the session a refresh token belongs to. Ending an ended session again
+// succeeds and changes nothing.
+func (s *Service) Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error) {
+	if refreshToken == "" {
+		return nil, models.InvalidInput("refreshToken", "refreshToken is required")
+	}
+	tok, err := findRefreshTokenByHash(ctx, s.db, hashRefreshToken(refreshToken))
+	if err != nil {
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return nil, models.Errorf(models.CodeUnauthenticated, "invalid refresh token")
+		}
+		return nil, err
+	}
+	now := s.now()
+	revoked, err := revokeSession(ctx, s.db, tok.UserID, tok.SessionID, now, models.RevokedByLogout)
+	if err != nil {
+		return nil, err
+	}
+	if !revoked {
+		session, err := findSession(ctx, s.db, tok.UserID, tok.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		return &models.LogoutPayload{SessionID: session.ID, RevokedAt: *session.RevokedAt}, nil
+	}
+	s.publish(ctx, tok.UserID, tok.SessionID, models.RevokedByLogout)
+	return &models.LogoutPayload{SessionID: tok.SessionID, RevokedAt: now}, nil
+}
+
+// User returns the caller's own account.
+func (s *Service) User(ctx context.Context, caller Caller) (*models.User, error) {
+	return findUserByID(ctx, s.db, caller.UserID)
+}
+
+// UsersByIDs returns the accounts with the given IDs, for loaders; a missing ID is
+// absent from the map.
+func (s *Service) UsersByIDs(ctx context.Context, ids []string) (map[string]*models.User, error) {
+	return findUsersByIDs(ctx, s.db, ids)
+}
+
+func accountTopic(userID string) string { return "account." + userID }
+
+// publish tells every instance's subscribers that a session ended. Delivery is best
+// effort: the revocation itself is already committed.
+func (s *Service) publish(ctx context.Context, userID, sessionID string, reason models.RevocationReason) {
+	ev := models.AccountEvent{Type: models.AccountEventSessionRevoked, SessionID: sessionID, Reason: reason, OccurredAt: s.now()}
+	b, err := json.Marshal(ev)
+	if err == nil {
+		err = s.events.Publish(context.WithoutCancel(ctx), accountTopic(userID), b)
+	}
+	if err != nil {
+		s.logger.ErrorContext(ctx, "publish account event", "error", err, "user_id", userID)
+	}
+}
+
+// AccountEvents streams the caller's account events until ctx ends. The service owns
+// the goroutine and closes the channel.
+func (s *Service) AccountEvents(ctx context.Context, caller Caller) (<-chan *models.AccountEvent, error) {
+	in, err := s.events.Subscribe(ctx, accountTopic(caller.UserID))
+	if err != nil {
+		return nil, models.Internal(err, "subscribe to account events")
+	}
+	out := make(chan *models.AccountEvent, 1)
+	go func() {
+		defer close(out)
+		for b := range in {
+			ev := new(models.AccountEvent)
+			if err := json.Unmarshal(b, ev); err != nil {
+				s.logger.ErrorContext(ctx, "decode account event", "error", err)
+				continue
+			}
+			ev.CurrentSession = ev.SessionID == caller.SessionID
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// truncate cuts s to at most n bytes of valid UTF-8: PostgreSQL refuses invalid
+// UTF-8 in text columns, and a header can carry anything.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
+}

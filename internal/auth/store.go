@@ -1,0 +1,131 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// The store: every SQL statement of the accounts area, over bun.IDB so the service
+// can run them inside its transactions.
+
+func insertUser(ctx context.Context, db bun.IDB, u *models.User) error {
+	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
+		if database.IsUniqueViolation(err) {
+			return &models.Error{Code: models.CodeConflict, Field: "email", Message: "an account with this email already exists", Err: err}
+		}
+		return fmt.Errorf("insert user: %w", err)
+	}
+	return nil
+}
+
+// findUserByEmail is the one lookup not scoped by user ID: it is how signing in finds the user.
+func findUserByEmail(ctx context.Context, db bun.IDB, email string) (*models.User, error) {
+	u := new(models.User)
+	err := db.NewSelect().Model(u).Where("email = ?", email).Scan(ctx)
+	return u, notFound(err, "user")
+}
+
+func findUserByID(ctx context.Context, db bun.IDB, id string) (*models.User, error) {
+	u := new(models.User)
+	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+	return u, notFound(err, "user")
+}
+
+func findUsersByIDs(ctx context.Context, db bun.IDB, ids []string) (map[string]*models.User, error) {
+	var users []*models.User
+	if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find users: %w", err)
+	}
+	out := make(map[string]*models.User, len(users))
+	for _, u := range users {
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+func insertSession(ctx context.Context, db bun.IDB, s *models.Session) error {
+	if _, err := db.NewInsert().Model(s).Exec(ctx); err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	return nil
+}
+
+func findSession(ctx context.Context, db bun.IDB, userID, id string) (*models.Session, error) {
+	s := new(models.Session)
+	err := db.NewSelect().Model(s).Where("id = ? AND user_id = ?", id, userID).Scan(ctx)
+	return s, notFound(err, "session")
+}
+
+func touchSession(ctx context.Context, db bun.IDB, userID, id string, at time.Time) error {
+	_, err := db.NewUpdate().Model((*models.Session)(nil)).
+		Set("last_used_at = ?", at).
+		Where("id = ? AND user_id = ?", id, userID).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
+
+// revokeSession ends a session unless it has already ended, and reports whether this
+// call ended it.
+func revokeSession(ctx context.Context, db bun.IDB, userID, id string, at time.Time, reason models.RevocationReason) (bool, error) {
+	res, err := db.NewUpdate().Model((*models.Session)(nil)).
+		Set("revoked_at = ?", at).
+		Set("revoke_reason = ?", string(reason)).
+		Where("id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).
+		Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func insertRefreshToken(ctx context.Context, db bun.IDB, t *models.RefreshToken) error {
+	if _, err := db.NewInsert().Model(t).Exec(ctx); err != nil {
+		return fmt.Errorf("insert refresh token: %w", err)
+	}
+	return nil
+}
+
+// findRefreshTokenByHash looks a presented token up by its hash: the caller is not
+// known yet, the token is what identifies them.
+func findRefreshTokenByHash(ctx context.Context, db bun.IDB, hash string) (*models.RefreshToken, error) {
+	t := new(models.RefreshToken)
+	err := db.NewSelect().Model(t).Where("token_hash = ?", hash).Scan(ctx)
+	return t, notFound(err, "refresh token")
+}
+
+// claimRefreshToken marks a token used if nobody has yet. Of two concurrent claims
+// exactly one changes the row: on PostgreSQL the second UPDATE waits for the first's
+// row lock and then no longer matches "used_at IS NULL".
+func claimRefreshToken(ctx context.Context, db bun.IDB, userID, id string, at time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model((*models.RefreshToken)(nil)).
+		Set("used_at = ?", at).
+		Where("id = ? AND user_id = ? AND used_at IS NULL", id, userID).
+		Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("claim refresh token: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &models.Error{Code: models.CodeNotFound, Message: what + " not found", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("find %s: %w", what, err)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package auth_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+func TestAccessTokens(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	cfg := auth.TokenConfig{Secret: secret, Issuer: "inkgraph", Audience: "inkgraph-api", TTL: 15 * time.Minute}
+	tokens := auth.NewTokens(cfg, c.Now)
+	good, exp, err := tokens.Issue("user-1", "session-1")
+	require.NoError(t, err)
+	require.Equal(t, c.Now().Add(15*time.Minute), exp)
+
+	caller, err := tokens.Verify(good)
+	require.NoError(t, err)
+	require.Equal(t, auth.Caller{UserID: "user-1", SessionID: "session-1", ExpiresAt: exp}, caller)
+
+	// sign makes a token with chosen claims and header, signed with key.
+	sign := func(method jwt.SigningMethod, key any, typ string, mutate func(jwt.MapClaims)) string {
+		claims := jwt.MapClaims{
+			"iss": "inkgraph", "aud": "inkgraph-api", "sub": "user-1", "sid": "session-1", "jti": "j1",
+			"iat": c.Now().Unix(), "exp": c.Now().Add(time.Minute).Unix(),
+		}
+		if mutate != nil {
+			mutate(claims)
+		}
+		tok := jwt.NewWithClaims(method, claims)
+		if typ != "" {
+			tok.Header["typ"] = typ
+		}
+		s, err := tok.SignedString(key)
+		require.NoError(t, err)
+		return s
+	}
+	parts := strings.Split(good, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	tamperedPayload := strings.Replace(string(payload), "user-1", "user-2", 1)
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(tamperedPayload)) + "." + parts[2]
+	noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt"}`))
+
+	for _, tc := range []struct {
+		name, token, contains string
+	}{
+		{"control: freshly signed", sign(jwt.SigningMethodHS256, secret, "at+jwt", nil), ""},
+		{"empty", "", "invalid"},
+		{"garbage", "not.a.jwt", "invalid"},
+		{"tampered payload", tampered, "invalid"},
+		{"alg none", noneHeader + "." + parts[1] + ".", "invalid"},
+		{"HS512 with the right key", sign(jwt.SigningMethodHS512, secret, "at+jwt", nil), "invalid"},
+		{"other key", sign(jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), "at+jwt", nil), "invalid"},
+		{"wrong audience", sign(jwt.SigningMethodHS256, secret, "at+jwt", func(m jwt.MapClaims) { m["aud"] = "billing" }), "invalid"},
+		{"wrong issuer", sign(jwt.SigningMethodHS256, secret, "at+jwt", func(m jwt.MapClaims) { m["iss"] = "evil" }), "invalid"},
+		{"no typ", sign(jwt.SigningMethodHS256, secret, "", nil), "invalid"},
+		{"other typ", sign(jwt.SigningMethodHS256, secret, "JWT", nil), "invalid"},
+		{"no exp", sign(jwt.SigningMethodHS256, secret, "at+jwt", func(m jwt.MapClaims) { delete(m, "exp") }), "invalid"},
+		{"no session", sign(jwt.SigningMethodHS256, secret, "at+jwt", func(m jwt.MapClaims) { delete(m, "sid") }), "invalid"},
+		{"issued in the future", sign(jwt.SigningMethodHS256, secret, "at+jwt", func(m jwt.MapClaims) { m["iat"] = c.Now().Add(time.Hour).Unix() }), "invalid"},
+		{"expired", sign(jwt.SigningMethodHS256, secret, "at+jwt", func(m jwt.MapClaims) { m["exp"] = c.Now().Add(-time.Second).Unix() }), "expired"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tokens.Verify(tc.token)
+			if tc.contains == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err))
+			require.Contains(t, models.ErrorMessage(err), tc.contains)
+		})
+	}
+
+	t.Run("a token expires with the clock", func(t *testing.T) {
+		later := &clock{t: c.Now().Add(16 * time.Minute)}
+		_, err := auth.NewTokens(cfg, later.Now).Verify(good)
+		require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err))
+		require.Contains(t, models.ErrorMessage(err), "expired")
+	})
+}

@@ -1,0 +1,65 @@
+// Package migrations holds Inkgraph's schema changes as Go migrations, compiled into
+// the binary. Each file NNNNNNNNNNNNNN_name.go adds one migration through a function
+// that New calls explicitly; DDL that differs between dialects switches on
+// db.Dialect().Name() inside the migration.
+package migrations
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/migrate"
+)
+
+// New returns every migration, in order.
+func New() (*migrate.Migrations, error) {
+	m := migrate.NewMigrations()
+	for _, register := range []func(*migrate.Migrations) error{
+		accounts,
+	} {
+		if err := register(m); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// types are the column types that differ between the dialects.
+type types struct {
+	Time string // a point in time, stored in UTC
+	Blob string
+}
+
+func typesOf(db bun.IDB) types {
+	if db.Dialect().Name() == dialect.PG {
+		return types{Time: "TIMESTAMPTZ", Blob: "BYTEA"}
+	}
+	return types{Time: "TIMESTAMP", Blob: "BLOB"}
+}
+
+// execAll runs statements in one transaction, so a migration applies whole or not at
+// all (both PostgreSQL and SQLite have transactional DDL). {{time}} and {{blob}} in a
+// statement become the dialect's column types.
+func execAll(ctx context.Context, db *bun.DB, stmts ...string) error {
+	t := typesOf(db)
+	r := strings.NewReplacer("{{time}}", t.Time, "{{blob}}", t.Blob)
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, r.Replace(s)); err != nil {
+				return fmt.Errorf("%s: %w", firstLine(s), err)
+			}
+		}
+		return nil
+	})
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,107 @@
+package migrations_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/testkit"
+)
+
+func TestMigrationsUpDownUp(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := testkit.OpenEmpty(t, d)
+			m := testkit.NewMigrator(t, db)
+
+			pending, err := m.Pending(ctx)
+			require.Error(t, err, "before init the bookkeeping table does not exist")
+
+			applied, err := m.Up(ctx)
+			require.NoError(t, err)
+			require.NotEmpty(t, applied)
+			pending, err = m.Pending(ctx)
+			require.NoError(t, err)
+			require.Zero(t, pending)
+			requireTables(t, db, true)
+
+			again, err := m.Up(ctx)
+			require.NoError(t, err)
+			require.Empty(t, again, "a second up applies nothing")
+
+			rolled, err := m.Down(ctx)
+			require.NoError(t, err)
+			require.ElementsMatch(t, applied, rolled)
+			requireTables(t, db, false)
+			pending, err = m.Pending(ctx)
+			require.NoError(t, err)
+			require.Equal(t, len(applied), pending)
+
+			reapplied, err := m.Up(ctx)
+			require.NoError(t, err)
+			require.Equal(t, applied, reapplied)
+			requireTables(t, db, true)
+
+			status, err := m.Status(ctx)
+			require.NoError(t, err)
+			for _, s := range status {
+				require.True(t, s.Applied, s.Name)
+			}
+		})
+	}
+}
+
+func TestConcurrentMigrateUpIsSerialised(t *testing.T) {
+	t.Parallel()
+	// Two instances starting at once against one PostgreSQL: the advisory lock makes
+	// one apply everything and the other find nothing left to do.
+	url := testkit.PostgresSchemaURL(t)
+	ctx := context.Background()
+	results := make(chan []string, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			db, err := database.Open(ctx, database.Config{URL: url})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			names, err := testkit.NewMigrator(t, db).Up(ctx)
+			errs <- err
+			results <- names
+		}()
+	}
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	a, b := <-results, <-results
+	require.Equal(t, 1, countNonEmpty(a, b), "exactly one instance applies the migrations: %v / %v", a, b)
+}
+
+func countNonEmpty(lists ...[]string) int {
+	n := 0
+	for _, l := range lists {
+		if len(l) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func requireTables(t *testing.T, db *bun.DB, exist bool) {
+	t.Helper()
+	for _, table := range []string{"users", "sessions", "refresh_tokens"} {
+		_, err := db.NewSelect().Table(table).ColumnExpr("1").Limit(1).Exec(context.Background())
+		if exist {
+			require.NoError(t, err, table)
+		} else {
+			require.Error(t, err, table)
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package models
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// User is an account. IDs are text UUIDv7, so external identity providers' string IDs fit too.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           string    `bun:"id,pk"`
+	Email        string    `bun:"email,notnull"`
+	PasswordHash string    `bun:"password_hash,notnull"`
+	Tier         Tier      `bun:"tier,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+}
+
+// Session is one signed-in device: a family of refresh tokens, each replacing the last.
+// Revoking the session ends the whole family.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	ID           string     `bun:"id,pk"`
+	UserID       string     `bun:"user_id,notnull"`
+	UserAgent    string     `bun:"user_agent,notnull"`
+	CreatedAt    time.Time  `bun:"created_at,notnull"`
+	LastUsedAt   time.Time  `bun:"last_used_at,notnull"`
+	RevokedAt    *time.Time `bun:"revoked_at"`
+	RevokeReason string     `bun:"revoke_reason,notnull"`
+}
+
+// RefreshToken is one refresh token of a session, stored only as its SHA-256.
+type RefreshToken struct {
+	bun.BaseModel `bun:"table:refresh_tokens"`
+
+	ID        string     `bun:"id,pk"`
+	SessionID string     `bun:"session_id,notnull"`
+	UserID    string     `bun:"user_id,notnull"`
+	TokenHash string     `bun:"token_hash,notnull"`
+	CreatedAt time.Time  `bun:"created_at,notnull"`
+	ExpiresAt time.Time  `bun:"expires_at,notnull"`
+	UsedAt    *time.Time `bun:"used_at"`
+}
+
+// AuthPayload is what signing in, registering and refreshing return.
+type AuthPayload struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+	User         *User
+}
+
+// RevocationReason says why a session ended.
+type RevocationReason string
+
+const (
+	RevokedByLogout     RevocationReason = "LOGOUT"
+	RevokedByTokenReuse RevocationReason = "TOKEN_REUSE"
+)
+
+// AccountEventType tells apart what accountEvents reports.
+type AccountEventType string
+
+const AccountEventSessionRevoked AccountEventType = "SESSION_REVOKED"
+
+// AccountEvent tells a signed-in client that something happened to its account.
+type AccountEvent struct {
+	Type      AccountEventType `json:"type"`
+	SessionID string           `json:"sessionId"`
+	Reason    RevocationReason `json:"reason"`
+	// CurrentSession is true when the revoked session is the one that subscribed;
+	// it is filled in per subscriber, not published.
+	CurrentSession bool      `json:"-"`
+	OccurredAt     time.Time `json:"occurredAt"`
+}
+
+// LogoutPayload reports the session a logout ended.
+type LogoutPayload struct {
+	SessionID string
+	RevokedAt time.Time
+}
