@@ -100,3 +100,24 @@ func FeaturesOf(tier Tier) Features {
 		return Features{Tier: TierFree, Agents: 3, Providers: 1, RequestsPerMinute: 20}
 	}
 }
+
+// AgentLimit is Agents for GraphQL, where null means unlimited.
+func (f Features) AgentLimit() *int { return limit(f.Agents) }
+
+// ProviderLimit is Providers for GraphQL, where null means unlimited.
+func (f Features) ProviderLimit() *int { return limit(f.Providers) }
+
+// BackupLimit is BackupBytes for GraphQL, where null means unlimited.
+func (f Features) BackupLimit() *int64 {
+	if f.BackupBytes == Unlimited {
+		return nil
+	}
+	return &f.BackupBytes
+}
+
+func limit(n int) *int {
+	if n == Unlimited {
+		return nil
+	}
+	return &n
+}

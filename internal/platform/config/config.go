@@ -54,7 +54,7 @@ func Vars() []Var {
 		{"INKGRAPH_WS_INIT_TIMEOUT", "", "10s", "WebSocket connections must send connection_init within this (else 4408)"},
 		{"INKGRAPH_WS_KEEPALIVE", "", "15s", "keep-alive ping interval on WebSocket and SSE"},
 		{"INKGRAPH_SHUTDOWN_TIMEOUT", "", "30s", "how long SIGTERM waits for requests and subscriptions to finish"},
-		{"INKGRAPH_LOG_LEVEL", "", "info", "`debug`, `info`, `warn` or `error`; logs are JSON on stderr"},
+		{"INKGRAPH_LOG_LEVEL", "", "info", "`debug`, `info`, `warn` or `error`; logs are JSON lines on stdout"},
 	}
 }
 

@@ -1,0 +1,206 @@
+// Package server wires Inkgraph's HTTP surface in one place: the GraphQL handler with
+// its transports, limits, error presenter and loaders; GraphiQL; health; and the
+// middleware every request passes (request ID and logging, CORS, body limit, auth).
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/inkgraph/inkgraph/dataloaders"
+	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
+	"github.com/inkgraph/inkgraph/internal/platform/server/wstransport"
+	"github.com/inkgraph/inkgraph/resolvers"
+)
+
+// Readiness reports whether the server can serve: the database answers and its
+// migrations are current.
+type Readiness func(ctx context.Context) error
+
+// Deps are what the server serves.
+type Deps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Accounts *auth.Service
+	Ready    Readiness
+}
+
+// Server is Inkgraph's HTTP server.
+type Server struct {
+	cfg     config.Config
+	logger  *slog.Logger
+	tokens  *auth.Tokens
+	handler http.Handler
+	ws      *wstransport.Transport
+
+	// streams ends Server-Sent Events subscriptions at shutdown: they are ordinary
+	// requests that http.Server.Shutdown would otherwise wait for indefinitely.
+	streams     context.Context
+	stopStreams context.CancelFunc
+}
+
+// New builds the server.
+func New(d Deps) *Server {
+	s := &Server{cfg: d.Config, logger: d.Logger, tokens: d.Accounts.Tokens()}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	s.ws = &wstransport.Transport{
+		Authenticate: s.authenticateSocket,
+		InitTimeout:  d.Config.WSInitTimeout,
+		KeepAlive:    d.Config.KeepAlive,
+		CheckOrigin:  s.originAllowed,
+		Logger:       d.Logger,
+	}
+
+	gql := handler.New(resolvers.NewSchema(&resolvers.Resolver{Accounts: d.Accounts, Logger: d.Logger}))
+	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain
+	// GET and POST transports only see what is theirs.
+	gql.AddTransport(s.ws)
+	gql.AddTransport(transport.SSE{KeepAlivePingInterval: d.Config.KeepAlive})
+	gql.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
+	gql.AddTransport(httptransport.GET{})
+	gql.AddTransport(httptransport.POST{})
+	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.SetParserTokenLimit(d.Config.MaxQueryTokens)
+	if d.Config.Production {
+		gql.SetDisableSuggestion(true)
+	} else {
+		gql.Use(extension.Introspection{})
+	}
+	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.Use(extension.FixedComplexityLimit(d.Config.MaxQueryComplexity))
+	gql.Use(DepthLimit{Max: d.Config.MaxQueryDepth})
+	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{UsersByIDs: d.Accounts.UsersByIDs}})
+	gql.AroundOperations(s.logOperation)
+	gql.SetErrorPresenter(resolvers.ErrorPresenter(d.Logger))
+	gql.SetRecoverFunc(resolvers.RecoverFunc(d.Logger))
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	mux.Handle("GET /{$}", playground.Handler("Inkgraph", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := d.Ready(ctx); err != nil {
+			s.logger.WarnContext(r.Context(), "not ready", "error", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+
+	s.handler = s.observe(s.cors(s.limitBody(s.authenticate(mux))))
+	return s
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops accepting,
+// completes open subscriptions (WebSocket clients get complete and close 1001, SSE
+// clients a complete event) and waits for running requests, up to ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.logger.Info("serving", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	var httpErr, wsErr error
+	wg.Go(func() { httpErr = hs.Shutdown(sctx) })
+	s.stopStreams()
+	wg.Go(func() { wsErr = s.ws.Shutdown(sctx) })
+	wg.Wait()
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return errors.Join(httpErr, wsErr)
+}
+
+// logOperation gives every GraphQL operation its own ID (a WebSocket connection runs
+// many) and logs it.
+func (s *Server) logOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	ctx = logging.WithOperationID(ctx, logging.NewID())
+	op := graphql.GetOperationContext(ctx)
+	kind := ""
+	if op.Operation != nil {
+		kind = string(op.Operation.Operation)
+	}
+	s.logger.InfoContext(ctx, "graphql operation", "operation_name", op.OperationName, "operation_type", kind)
+	return next(ctx)
+}
+
+// authenticateSocket reads the access token from a WebSocket's connection_init payload:
+// {"authorization": "Bearer <token>"} (any case of the key, or inside "headers", as
+// GraphiQL sends it). No token: the connection is anonymous. A bad token: refused (4403).
+func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any) (context.Context, time.Time, error) {
+	raw := lookupAuthorization(payload)
+	if raw == "" {
+		return ctx, time.Time{}, nil
+	}
+	caller, err := s.tokens.Verify(bearer(raw))
+	if err != nil {
+		return ctx, time.Time{}, errors.New(strings.TrimPrefix(err.Error(), "UNAUTHENTICATED: "))
+	}
+	return auth.WithCaller(ctx, caller), caller.ExpiresAt, nil
+}
+
+func lookupAuthorization(payload map[string]any) string {
+	for k, v := range payload {
+		if strings.EqualFold(k, "authorization") {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	if headers, ok := payload["headers"].(map[string]any); ok {
+		return lookupAuthorization(headers)
+	}
+	return ""
+}
+
+func bearer(v string) string {
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return strings.TrimSpace(v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

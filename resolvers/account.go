@@ -1,0 +1,52 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/inkgraph/inkgraph/dataloaders"
+	"github.com/inkgraph/inkgraph/graph/model"
+	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
+	caller, err := auth.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dataloaders.For(ctx).User(ctx, caller.UserID)
+}
+
+func (r *queryResolver) Plans(ctx context.Context) ([]*models.Features, error) {
+	tiers := models.Tiers()
+	plans := make([]*models.Features, len(tiers))
+	for i, t := range tiers {
+		f := models.FeaturesOf(t)
+		plans[i] = &f
+	}
+	return plans, nil
+}
+
+func (r *mutationResolver) Register(ctx context.Context, in model.RegisterInput) (*models.AuthPayload, error) {
+	return r.Accounts.Register(ctx, auth.Credentials{Email: in.Email, Password: in.Password, UserAgent: userAgent(ctx)})
+}
+
+func (r *mutationResolver) Login(ctx context.Context, in model.LoginInput) (*models.AuthPayload, error) {
+	return r.Accounts.Login(ctx, auth.Credentials{Email: in.Email, Password: in.Password, UserAgent: userAgent(ctx)})
+}
+
+func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken string) (*models.AuthPayload, error) {
+	return r.Accounts.Refresh(ctx, refreshToken, userAgent(ctx))
+}
+
+func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error) {
+	return r.Accounts.Logout(ctx, refreshToken)
+}
+
+func (r *subscriptionResolver) AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error) {
+	caller, err := auth.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.AccountEvents(ctx, caller)
+}
