@@ -1,0 +1,156 @@
+package httptransport
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// The parameter errors below never quote the request: bodies and query strings may
+// carry secrets (tokens in variables), and error messages end up in client logs.
+
+// readBody reads the POST body. The server wraps r.Body in http.MaxBytesReader before
+// any transport runs, so hitting that limit surfaces here and becomes a 413.
+func readBody(r *http.Request) ([]byte, *failure) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, &failure{
+			status:  http.StatusRequestEntityTooLarge,
+			code:    ErrCodePayloadTooLarge,
+			message: fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit),
+		}
+	case err != nil:
+		return nil, badRequest("could not read the request body")
+	}
+	return body, nil
+}
+
+// decodeBody parses a POST body: exactly one JSON object whose members have the types the
+// spec gives them. Unknown members are ignored, as the spec allows.
+func decodeBody(body []byte) (*graphql.RawParams, *failure) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, badRequest("request body is empty: send a JSON object with a query")
+	}
+	value, err := decodeSingleValue(body)
+	if err != nil {
+		return nil, badRequest("request body is not valid JSON")
+	}
+	var members map[string]json.RawMessage
+	if !isJSONObject(value) || json.Unmarshal(value, &members) != nil {
+		return nil, badRequest("request body must be a JSON object")
+	}
+	return paramsFromJSON(members)
+}
+
+// decodeSingleValue checks that data holds one JSON value and nothing after it, which
+// json.Decoder.Decode alone would let through.
+func decodeSingleValue(data []byte) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var value json.RawMessage
+	if err := dec.Decode(&value); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("unexpected data after the JSON value")
+	}
+	return value, nil
+}
+
+// paramsFromJSON checks each parameter's JSON type strictly: query a string,
+// operationName a string or null, variables and extensions an object or null.
+func paramsFromJSON(members map[string]json.RawMessage) (*graphql.RawParams, *failure) {
+	params := &graphql.RawParams{}
+	query, ok := members["query"]
+	if !ok || isJSONNull(query) {
+		return nil, badRequest("the query parameter is missing")
+	}
+	if json.Unmarshal(query, &params.Query) != nil {
+		return nil, badRequest("the query parameter must be a string")
+	}
+	if name, ok := members["operationName"]; ok && !isJSONNull(name) {
+		if json.Unmarshal(name, &params.OperationName) != nil {
+			return nil, badRequest("the operationName parameter must be a string or null")
+		}
+	}
+	var fail *failure
+	if params.Variables, fail = decodeObjectParam("variables", members["variables"]); fail != nil {
+		return nil, fail
+	}
+	if params.Extensions, fail = decodeObjectParam("extensions", members["extensions"]); fail != nil {
+		return nil, fail
+	}
+	return params, nil
+}
+
+// decodeObjectParam decodes variables or extensions: absent and null both give nil.
+// Numbers stay json.Number, as in gqlgen, so large integers keep their precision.
+func decodeObjectParam(name string, raw json.RawMessage) (map[string]any, *failure) {
+	if raw == nil || isJSONNull(raw) {
+		return nil, nil
+	}
+	if !isJSONObject(raw) {
+		return nil, badRequest(fmt.Sprintf("the %s parameter must be a JSON object or null", name))
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var object map[string]any
+	if err := dec.Decode(&object); err != nil {
+		return nil, badRequest(fmt.Sprintf("the %s parameter must be a JSON object or null", name))
+	}
+	return object, nil
+}
+
+// paramsFromQueryString reads GET parameters: query and operationName as plain strings,
+// variables and extensions as URL-encoded JSON objects.
+func paramsFromQueryString(rawQuery string) (*graphql.RawParams, *failure) {
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, badRequest("the URL query string is malformed")
+	}
+	if !values.Has("query") {
+		return nil, badRequest("the query parameter is missing")
+	}
+	params := &graphql.RawParams{
+		Query:         values.Get("query"),
+		OperationName: values.Get("operationName"),
+	}
+	var fail *failure
+	if params.Variables, fail = decodeURLObjectParam("variables", values); fail != nil {
+		return nil, fail
+	}
+	if params.Extensions, fail = decodeURLObjectParam("extensions", values); fail != nil {
+		return nil, fail
+	}
+	return params, nil
+}
+
+// decodeURLObjectParam decodes a URL parameter holding a JSON object; an empty or absent
+// parameter means none was given.
+func decodeURLObjectParam(name string, values url.Values) (map[string]any, *failure) {
+	encoded := values.Get(name)
+	if encoded == "" {
+		return nil, nil
+	}
+	raw, err := decodeSingleValue([]byte(encoded))
+	if err != nil {
+		return nil, badRequest(fmt.Sprintf("the %s parameter must be a URL-encoded JSON object", name))
+	}
+	return decodeObjectParam(name, raw)
+}
+
+// The JSON type checks look at the first byte only: the value has already been
+// validated as JSON by the decoder, and json.RawMessage values carry no leading space.
+
+func isJSONNull(raw json.RawMessage) bool   { return string(raw) == "null" }
+func isJSONObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }
