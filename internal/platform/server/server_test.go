@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -34,20 +36,44 @@ type app struct {
 	gql      *client.Client
 }
 
-// newApp builds the whole server as main does, on dialect d, with cfg adjusted by tune.
+// newApp builds the whole server as main does, on a fresh database of dialect d, with
+// cfg adjusted by tune.
 func newApp(t *testing.T, d testkit.Dialect, tune ...func(*config.Config)) *app {
+	t.Helper()
+	return startApp(t, testkit.DatabaseURL(t, d), tune...)
+}
+
+// startApp starts one server instance on the database at url; several instances may
+// share one PostgreSQL database, as they do behind a load balancer.
+func startApp(t *testing.T, url string, tune ...func(*config.Config)) *app {
 	t.Helper()
 	cfg, err := config.Load(nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
+	cfg.Database.URL = url
 	cfg.JWTSecret = testSecret
 	cfg.BcryptCost = 4
 	cfg.ShutdownTimeout = 5 * time.Second
 	for _, f := range tune {
 		f(&cfg)
 	}
-	db := testkit.NewDB(t, d)
+	ctx := context.Background()
+	db, err := database.Open(ctx, cfg.Database)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	migrator := testkit.NewMigrator(t, db)
+	_, err = migrator.Up(ctx)
+	require.NoError(t, err)
+
 	logger := slog.New(slog.DiscardHandler)
-	var bus events.Bus = events.NewMemory(logger)
+	var bus events.Bus
+	if database.IsPostgres(url) {
+		// Instances on one database share a channel; tests on other databases do not hear it.
+		sum := sha256.Sum256([]byte(url))
+		bus, err = events.NewPostgres(ctx, url, logger, events.WithChannel("test_"+hex.EncodeToString(sum[:8])))
+		require.NoError(t, err)
+	} else {
+		bus = events.NewMemory(logger)
+	}
 	t.Cleanup(func() { _ = bus.Close() })
 
 	accounts, err := auth.NewService(db, auth.Config{
@@ -55,7 +81,6 @@ func newApp(t *testing.T, d testkit.Dialect, tune ...func(*config.Config)) *app 
 		RefreshTTL: cfg.RefreshTokenTTL, BcryptCost: cfg.BcryptCost, ReuseGrace: 2 * time.Second,
 	}, bus, logger, time.Now)
 	require.NoError(t, err)
-	migrator := testkit.NewMigrator(t, db)
 	srv := server.New(server.Deps{Config: cfg, Logger: logger, Accounts: accounts, Ready: func(ctx context.Context) error {
 		if n, err := migrator.Pending(ctx); err != nil || n > 0 {
 			return errNotReady

@@ -1,0 +1,145 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/internal/testkit/conformance"
+)
+
+// TestGraphQLOverHTTPAudit runs the graphql-http audit suite against the real server.
+func TestGraphQLOverHTTPAudit(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, newApp(t, testkit.SQLite))
+	report := conformance.RunAudit(t, ts.URL+"/graphql")
+	t.Logf("graphql-http audit: ok=%d notice=%d warn=%d error=%d", report.OK, report.Notice, report.Warn, report.Error)
+	require.Empty(t, report.Failed())
+	require.Zero(t, report.Warn)
+	require.Zero(t, report.Error)
+	require.Equal(t, len(report.Results), report.OK)
+}
+
+// wsStep is one line the graphql-ws script prints.
+type wsStep struct {
+	Step  string `json:"step"`
+	Error string `json:"error"`
+	// completed
+	Elsewhere *accountEventResult `json:"elsewhere"`
+	Own       *accountEventResult `json:"own"`
+	Me        struct {
+		Data struct {
+			Me struct{ Email string } `json:"me"`
+		} `json:"data"`
+	} `json:"me"`
+	// result
+	Defaults badTokenResult `json:"defaults"`
+	Bounded  badTokenResult `json:"bounded"`
+}
+
+type accountEventResult struct {
+	Data struct {
+		AccountEvents struct {
+			Type           string `json:"type"`
+			SessionID      string `json:"sessionId"`
+			Reason         string `json:"reason"`
+			CurrentSession bool   `json:"currentSession"`
+		} `json:"accountEvents"`
+	} `json:"data"`
+}
+
+type badTokenResult struct {
+	Connections int   `json:"connections"`
+	Codes       []int `json:"codes"`
+	Failure     any   `json:"failure"`
+}
+
+// TestGraphQLWSClient drives the server with the real graphql-ws client: auth in
+// connection_init, accountEvents delivering revocations, completion freeing the
+// subscription's goroutines, and a bad token closing with 4403 without a retry storm.
+// Not parallel: it counts goroutines.
+func TestGraphQLWSClient(t *testing.T) {
+	a := newApp(t, testkit.SQLite)
+	access, refresh, _ := a.register(t, "ws@example.com")
+	ts := serve(t, a)
+	wsURL := "ws" + strings.TrimPrefix(ts.URL, "http") + "/graphql"
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := conformance.Node(t, ctx, "ws-client.mjs", wsURL, access, refresh, "ws@example.com", "password1")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Wait() }()
+
+	lines := bufio.NewScanner(stdout)
+	next := func() wsStep {
+		t.Helper()
+		require.True(t, lines.Scan(), "the script ended early: %s", stderr.String())
+		var s wsStep
+		require.NoError(t, json.Unmarshal(lines.Bytes(), &s), lines.Text())
+		require.NotEqual(t, "fatal", s.Step, s.Error)
+		return s
+	}
+	send := func(word string) {
+		_, err := io.WriteString(stdin, word+"\n")
+		require.NoError(t, err)
+	}
+
+	require.Equal(t, "connected", next().Step)
+	baseline := settledGoroutines(t)
+	send("go")
+
+	done := next()
+	require.Equal(t, "completed", done.Step, done.Error)
+	require.NotNil(t, done.Elsewhere, "a sign-out elsewhere reached the subscription")
+	require.Equal(t, "SESSION_REVOKED", done.Elsewhere.Data.AccountEvents.Type)
+	require.Equal(t, "LOGOUT", done.Elsewhere.Data.AccountEvents.Reason)
+	require.False(t, done.Elsewhere.Data.AccountEvents.CurrentSession)
+	require.NotNil(t, done.Own, "this session's own sign-out reached the subscription")
+	require.True(t, done.Own.Data.AccountEvents.CurrentSession)
+	require.Equal(t, "ws@example.com", done.Me.Data.Me.Email, "the connection is authenticated")
+
+	// The subscription was completed by the client: its goroutines must be gone while
+	// the connection itself stays open.
+	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= baseline }, 10*time.Second, 20*time.Millisecond,
+		"goroutines after completing: %d, baseline %d", runtime.NumGoroutine(), baseline)
+	send("done")
+
+	result := next()
+	require.Equal(t, "result", result.Step)
+	t.Logf("bad token, client defaults: %+v; instant retries: %+v", result.Defaults, result.Bounded)
+	require.Equal(t, 1, result.Defaults.Connections, "one connection in the first second: no reconnect storm")
+	require.Equal(t, []int{4403}, result.Defaults.Codes)
+	require.Equal(t, 4, result.Bounded.Connections, "1 + retryAttempts, then the client gives up")
+	require.Equal(t, []int{4403, 4403, 4403, 4403}, result.Bounded.Codes)
+	require.EqualValues(t, 4403, result.Bounded.Failure)
+	require.NoError(t, cmd.Wait(), stderr.String())
+}
+
+// settledGoroutines waits until the goroutine count is the same on two polls in a row
+// and returns it. It counts from inside require.Eventually's condition, as the later
+// comparison does, so both include the goroutines testify adds.
+func settledGoroutines(t *testing.T) int {
+	t.Helper()
+	last := -1
+	require.Eventually(t, func() bool {
+		n := runtime.NumGoroutine()
+		settled := n == last
+		last = n
+		return settled
+	}, 10*time.Second, 50*time.Millisecond)
+	return last
+}
