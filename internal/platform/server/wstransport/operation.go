@@ -1,0 +1,118 @@
+package wstransport
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// CodeInternal is the extensions.code of the error sent for an operation
+// that panicked.
+const CodeInternal = "INTERNAL"
+
+// runOperation executes op on its own goroutine and sends its results.
+func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
+	defer c.opWG.Done()
+	defer op.cancel(errOperationDone)
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.LogAttrs(op.ctx, slog.LevelError, "panic in websocket operation",
+				slog.String("id", op.id),
+				slog.String("panic", fmt.Sprint(r)),
+				slog.String("stack", string(debug.Stack())),
+			)
+			c.removeOperation(op)
+			c.sendError(op, gqlerror.List{{
+				Message:    "internal server error",
+				Extensions: map[string]any{"code": CodeInternal},
+			}})
+		}
+	}()
+
+	c.log.LogAttrs(op.ctx, slog.LevelDebug, "websocket operation started", slog.String("id", op.id))
+	defer c.log.LogAttrs(op.ctx, slog.LevelDebug, "websocket operation ended", slog.String("id", op.id))
+
+	ctx := graphql.StartOperationTrace(op.ctx)
+	rc, errs := c.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		if resp == nil {
+			resp = &graphql.Response{Errors: errs}
+		}
+		c.removeOperation(op)
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			// Parse and validation errors: the operation never ran.
+			c.sendError(op, resp.Errors)
+			return
+		}
+		c.sendResponse(op, resp)
+		c.sendComplete(op)
+		return
+	}
+
+	ctx = graphql.WithOperationContext(ctx, rc)
+	responses, ctx := c.exec.DispatchOperation(ctx, rc)
+	for op.ctx.Err() == nil {
+		resp := responses(ctx)
+		if resp == nil {
+			break
+		}
+		if err := c.sendResponse(op, resp); err != nil {
+			break
+		}
+	}
+	c.removeOperation(op)
+	c.sendComplete(op)
+}
+
+// sendResponse sends one result: next (graphql-transport-ws) or data (legacy).
+func (c *conn) sendResponse(op *operation, resp *graphql.Response) error {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		c.log.LogAttrs(op.ctx, slog.LevelError, "websocket response encoding failed",
+			slog.String("id", op.id), slog.String("error", err.Error()))
+		return err
+	}
+	typ := transportWSNext
+	if c.protocol == SubprotocolLegacy {
+		typ = legacyData
+	}
+	return c.write(op, false, outMessage{ID: op.id, Type: typ, Payload: json.RawMessage(b)})
+}
+
+// sendComplete tells the client the operation is over.
+func (c *conn) sendComplete(op *operation) {
+	_ = c.write(op, true, outMessage{ID: op.id, Type: msgComplete})
+}
+
+// sendError ends an operation with errors. In graphql-transport-ws an error
+// message is final, with no complete after it; the legacy protocol's error
+// carries a single error object and is followed by complete, which tells the
+// client that no more messages will arrive for the id.
+func (c *conn) sendError(op *operation, errs gqlerror.List) {
+	if c.protocol != SubprotocolLegacy {
+		_ = c.write(op, true, outMessage{ID: op.id, Type: msgError, Payload: errs})
+		return
+	}
+	payload := legacyErrorPayload{Message: "unknown error"}
+	if len(errs) > 0 {
+		first := errs[0]
+		payload = legacyErrorPayload{
+			Message:    first.Message,
+			Locations:  first.Locations,
+			Path:       first.Path,
+			Extensions: first.Extensions,
+		}
+		if len(errs) > 1 {
+			payload.Errors = errs
+		}
+	}
+	if c.write(op, true, outMessage{ID: op.id, Type: msgError, Payload: payload}) == nil {
+		c.sendComplete(op)
+	}
+}
