@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,4 +93,14 @@ func TestProductionRefusesGeneratedSecrets(t *testing.T) {
 	vars := map[string]string{"INKGRAPH_ENV": "production", "INKGRAPH_DATA_DIR": t.TempDir()}
 	err := run(context.Background(), nil, func(k string) string { return vars[k] }, &bytes.Buffer{})
 	require.ErrorContains(t, err, "INKGRAPH_JWT_SECRET")
+}
+
+func TestEmbeddedDatabaseIsPrivate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	vars := map[string]string{"INKGRAPH_DATA_DIR": dir}
+	require.NoError(t, run(context.Background(), []string{"migrate", "up"}, func(k string) string { return vars[k] }, &bytes.Buffer{}))
+	info, err := os.Stat(filepath.Join(dir, "inkgraph.db"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "it holds password hashes")
 }

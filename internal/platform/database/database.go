@@ -87,6 +87,11 @@ func openSQLite(cfg Config) (*bun.DB, error) {
 		}
 		path = filepath.Join(cfg.DataDir, "inkgraph.db")
 	}
+	// The file holds password hashes: create it private. SQLite gives its -wal and
+	// -shm files the database file's mode.
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	busy := cfg.BusyTimeout
 	if busy <= 0 {
 		busy = 5 * time.Second
