@@ -52,7 +52,7 @@ func TestServeAndShutDown(t *testing.T) {
 	dir := t.TempDir()
 	vars := map[string]string{"INKGRAPH_BCRYPT_COST": "4"}
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs safeBuffer
+	var logs testkit.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--addr", addr, "--data-dir", dir}, func(k string) string { return vars[k] }, &logs)

@@ -1,16 +1,16 @@
 package events
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
 // receiveTimeout is generous because a Postgres delivery is a round trip through the server.
@@ -141,7 +141,7 @@ func testBusContract(t *testing.T, newBus newBusFunc) {
 	t.Run("SlowSubscriberBlocksNeitherPublishNorOthers", func(t *testing.T) {
 		t.Parallel()
 		const buffer = 4
-		logs := &syncBuffer{}
+		logs := &testkit.SyncBuffer{}
 		bus := newBus(t, slog.New(slog.NewTextHandler(logs, nil)), buffer)
 		ctx := t.Context()
 		slow, err := bus.Subscribe(ctx, "doc:1") // never read until the end
@@ -203,21 +203,4 @@ func requireClosed(t *testing.T, ch <-chan []byte) {
 			require.FailNow(t, "channel not closed within "+receiveTimeout.String())
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -71,7 +71,7 @@ func TestPostgresAcrossInstances(t *testing.T) {
 func TestPostgresReconnectsAfterListenerDies(t *testing.T) {
 	t.Parallel()
 	url := testkit.PostgresURL(t)
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	bus := newTestPostgres(t, url, slog.New(slog.NewTextHandler(logs, nil)), WithChannel(testChannel()))
 	ctx := t.Context()
 	ch, err := bus.Subscribe(ctx, "doc:1")
@@ -212,7 +212,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 func TestPostgresReconnectsWithBackoffWhileDatabaseIsDown(t *testing.T) {
 	t.Parallel()
 	proxy, proxiedURL := startProxy(t, testkit.PostgresURL(t))
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	bus, err := NewPostgres(t.Context(), proxiedURL, slog.New(slog.NewTextHandler(logs, nil)), WithChannel(testChannel()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bus.Close() })
