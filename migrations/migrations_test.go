@@ -66,14 +66,12 @@ func TestConcurrentMigrateUpIsSerialised(t *testing.T) {
 	results := make(chan []string, 2)
 	errs := make(chan error, 2)
 	for range 2 {
+		db, err := database.Open(ctx, database.Config{URL: url})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		m := testkit.NewMigrator(t, db)
 		go func() {
-			db, err := database.Open(ctx, database.Config{URL: url})
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer db.Close()
-			names, err := testkit.NewMigrator(t, db).Up(ctx)
+			names, err := m.Up(ctx)
 			errs <- err
 			results <- names
 		}()

@@ -28,6 +28,13 @@ func WithTokenError(ctx context.Context, err error) context.Context {
 	return context.WithValue(ctx, tokenErrorKey{}, err)
 }
 
+// TokenErrorFrom returns why a presented token was refused, or nil when none was
+// presented or it was accepted.
+func TokenErrorFrom(ctx context.Context) error {
+	err, _ := ctx.Value(tokenErrorKey{}).(error)
+	return err
+}
+
 // CallerFrom returns the caller, or UNAUTHENTICATED saying why there is none.
 func CallerFrom(ctx context.Context) (Caller, error) {
 	if c, ok := ctx.Value(callerKey{}).(Caller); ok {

@@ -202,10 +202,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 			return models.Errorf(models.CodeConflict, "this refresh token was just rotated by another request: use the newest one")
 		case tok.UsedAt != nil:
 			revoked, err := revokeSession(ctx, tx, tok.UserID, session.ID, now, models.RevokedByTokenReuse)
-			if revoked {
-				reused = session
+			if err != nil {
+				return err
 			}
-			return err // commit the revocation; the caller gets an error below
+			if !revoked { // a concurrent replay or logout ended it first
+				return models.Errorf(models.CodeUnauthenticated, "this session has ended: sign in again")
+			}
+			reused = session
+			return nil // commit the revocation; the caller gets an error below
 		case !now.Before(tok.ExpiresAt):
 			return models.Errorf(models.CodeUnauthenticated, "refresh token expired: sign in again")
 		}
@@ -216,8 +220,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 		if !claimed {
 			return models.Errorf(models.CodeConflict, "this refresh token was just rotated by another request: use the newest one")
 		}
-		if err := touchSession(ctx, tx, tok.UserID, session.ID, now); err != nil {
+		// The session was read without a lock: a logout or a reuse revocation may have
+		// committed since. Touching only a live session makes that visible here.
+		live, err := touchSession(ctx, tx, tok.UserID, session.ID, now)
+		if err != nil {
 			return err
+		}
+		if !live {
+			return models.Errorf(models.CodeUnauthenticated, "this session has ended: sign in again")
 		}
 		user, err := findUserByID(ctx, tx, tok.UserID)
 		if err != nil {
@@ -272,7 +282,8 @@ func (s *Service) User(ctx context.Context, caller Caller) (*models.User, error)
 }
 
 // UsersByIDs returns the accounts with the given IDs, for loaders; a missing ID is
-// absent from the map.
+// absent from the map. It is not scoped to one caller because a loader batches the
+// keys of a whole operation; the resolvers only ever ask it for the caller's own ID.
 func (s *Service) UsersByIDs(ctx context.Context, ids []string) (map[string]*models.User, error) {
 	return findUsersByIDs(ctx, s.db, ids)
 }

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -241,6 +242,40 @@ func TestAccounts(t *testing.T) {
 			_, err = f.svc.Refresh(ctx, winner.RefreshToken, "")
 			require.NoError(t, err, "the losers did not revoke the winner's session")
 			require.Empty(t, f.events.all())
+		})
+
+		t.Run("concurrent replays of a spent token all fail and revoke once", func(t *testing.T) {
+			f := newFixture(t, db)
+			ctx := context.Background()
+			p, err := f.svc.Register(ctx, auth.Credentials{Email: "hal@example.com", Password: "password1"})
+			require.NoError(t, err)
+			_, err = f.svc.Refresh(ctx, p.RefreshToken, "")
+			require.NoError(t, err)
+			f.clock.Add(time.Minute) // past the grace: these are replays
+
+			const n = 8
+			errs := make(chan error, n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {
+					<-start
+					got, err := f.svc.Refresh(ctx, p.RefreshToken, "")
+					if err == nil {
+						err = fmt.Errorf("replay succeeded: %+v", got)
+					}
+					errs <- err
+				})
+			}
+			close(start)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				requireCode(t, err, models.CodeUnauthenticated, "")
+			}
+			evs := f.events.all()
+			require.Len(t, evs, 1, "the session is revoked once")
+			require.Equal(t, models.RevokedByTokenReuse, evs[0].Reason)
 		})
 
 		t.Run("expired and unknown refresh tokens are refused", func(t *testing.T) {

@@ -64,15 +64,18 @@ func findSession(ctx context.Context, db bun.IDB, userID, id string) (*models.Se
 	return s, notFound(err, "session")
 }
 
-func touchSession(ctx context.Context, db bun.IDB, userID, id string, at time.Time) error {
-	_, err := db.NewUpdate().Model((*models.Session)(nil)).
+// touchSession records a use of a session that has not been revoked, and reports
+// whether there was one. On PostgreSQL it waits for a concurrent revocation's row lock.
+func touchSession(ctx context.Context, db bun.IDB, userID, id string, at time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model((*models.Session)(nil)).
 		Set("last_used_at = ?", at).
-		Where("id = ? AND user_id = ?", id, userID).
+		Where("id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).
 		Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("touch session: %w", err)
+		return false, fmt.Errorf("touch session: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // revokeSession ends a session unless it has already ended, and reports whether this

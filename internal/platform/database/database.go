@@ -89,8 +89,10 @@ func openSQLite(cfg Config) (*bun.DB, error) {
 	}
 	// The file holds password hashes: create it private. SQLite gives its -wal and
 	// -shm files the database file's mode.
-	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
-		f.Close()
+	if !strings.ContainsAny(path, "?:") {
+		if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+			f.Close()
+		}
 	}
 	busy := cfg.BusyTimeout
 	if busy <= 0 {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
@@ -48,6 +49,48 @@ func TestOrigins(t *testing.T) {
 			} else {
 				require.Error(t, err)
 				require.Equal(t, http.StatusForbidden, resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestSocketAuthenticatedByUpgradeHeader: a non-browser client may send its token as
+// the upgrade request's header instead of in connection_init; the connection then
+// ends when that token expires, and a bad one is refused, as in connection_init.
+func TestSocketAuthenticatedByUpgradeHeader(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, func(c *config.Config) { c.AccessTokenTTL = 2 * time.Second })
+	access, _, _ := a.register(t, "header@example.com")
+	ts := serve(t, a)
+	wsURL := "ws" + strings.TrimPrefix(ts.URL, "http") + "/graphql"
+
+	for _, tc := range []struct {
+		name, header string
+	}{
+		{"valid token expires", "Bearer " + access},
+		{"bad token", "Bearer not-a-token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+			conn, _, err := dialer.Dial(wsURL, http.Header{"Authorization": {tc.header}})
+			require.NoError(t, err)
+			defer conn.Close()
+			require.NoError(t, conn.WriteJSON(map[string]any{"type": "connection_init"}))
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+			for {
+				var msg map[string]any
+				err := conn.ReadJSON(&msg)
+				if err != nil {
+					var ce *websocket.CloseError
+					require.ErrorAs(t, err, &ce)
+					require.Equal(t, 4403, ce.Code, ce.Text)
+					require.NotContains(t, ce.Text, "segments", "no library text in the close reason")
+					return
+				}
+				if msg["type"] == "connection_ack" {
+					require.NoError(t, conn.WriteJSON(map[string]any{"id": "1", "type": "subscribe",
+						"payload": map[string]any{"query": "subscription { accountEvents { type } }"}}))
+				}
 			}
 		})
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
 	"github.com/inkgraph/inkgraph/internal/platform/server/wstransport"
+	"github.com/inkgraph/inkgraph/models"
 	"github.com/inkgraph/inkgraph/resolvers"
 )
 
@@ -102,8 +103,9 @@ func New(d Deps) *Server {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := d.Ready(ctx); err != nil {
+			// The reason may name hosts and users: it goes to the log, not to the caller.
 			s.logger.WarnContext(r.Context(), "not ready", "error", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -170,11 +172,19 @@ func (s *Server) logOperation(ctx context.Context, next graphql.OperationHandler
 func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any) (context.Context, time.Time, error) {
 	raw := lookupAuthorization(payload)
 	if raw == "" {
+		// Non-browser clients may authenticate the upgrade request's header instead;
+		// the connection then lives no longer than that token either.
+		if caller, err := auth.CallerFrom(ctx); err == nil {
+			return ctx, caller.ExpiresAt, nil
+		}
+		if err := auth.TokenErrorFrom(ctx); err != nil {
+			return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
+		}
 		return ctx, time.Time{}, nil
 	}
 	caller, err := s.tokens.Verify(bearer(raw))
 	if err != nil {
-		return ctx, time.Time{}, errors.New(strings.TrimPrefix(err.Error(), "UNAUTHENTICATED: "))
+		return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
 	}
 	return auth.WithCaller(ctx, caller), caller.ExpiresAt, nil
 }
