@@ -14,9 +14,11 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// wait is how long a loader gathers keys before it fetches: long enough for sibling
-// fields resolved concurrently to join one batch, short enough not to show.
-const wait = time.Millisecond
+// wait is how long a loader gathers keys before it fetches: gqlgen starts sibling
+// fields' goroutines within microseconds, so they join one batch. On an idle process
+// any timer this short still sleeps about 1 ms (the netpoller waits in whole
+// milliseconds), so a field that reads one key should not go through a loader.
+const wait = 200 * time.Microsecond
 
 // Sources are the batched reads the loaders are built on: store methods returning a
 // map by ID, so a missing row can never shift another row into its place.

@@ -1,0 +1,48 @@
+package dataloaders
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/models"
+)
+
+func TestUsersAreBatchedPerOperationAndMissingOnesAreNotFound(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var batches [][]string
+	sources := Sources{UsersByIDs: func(_ context.Context, ids []string) (map[string]*models.User, error) {
+		mu.Lock()
+		batches = append(batches, append([]string(nil), ids...))
+		mu.Unlock()
+		out := map[string]*models.User{}
+		for _, id := range ids {
+			if id != "missing" {
+				out[id] = &models.User{ID: id}
+			}
+		}
+		return out, nil
+	}}
+	ctx := context.WithValue(context.Background(), loadersKey{}, newLoaders(sources))
+
+	var wg sync.WaitGroup
+	got := make([]*models.User, 3)
+	errs := make([]error, 3)
+	for i, id := range []string{"a", "b", "missing"} {
+		wg.Go(func() { got[i], errs[i] = For(ctx).User(ctx, id) })
+	}
+	wg.Wait()
+	require.Len(t, batches, 1, "concurrent loads share one fetch")
+	require.ElementsMatch(t, []string{"a", "b", "missing"}, batches[0])
+	require.Equal(t, "a", got[0].ID, "rows are matched by key, never by position")
+	require.Equal(t, "b", got[1].ID)
+	require.Equal(t, models.CodeNotFound, models.ErrorCode(errs[2]))
+
+	fresh := context.WithValue(context.Background(), loadersKey{}, newLoaders(sources))
+	_, err := For(fresh).User(fresh, "a")
+	require.NoError(t, err)
+	require.Len(t, batches, 2, "another operation does not share the cache")
+}

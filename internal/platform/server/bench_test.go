@@ -1,0 +1,79 @@
+package server_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/inkgraph/inkgraph/dataloaders"
+	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/resolvers"
+)
+
+// BenchmarkPlansQuery compares one small query through the whole server (request ID,
+// logging, CORS, body limit, auth, our transport, limits, loaders) with bare gqlgen
+// and with a plain net/http handler writing the same bytes. Compare the ratios within
+// one run: the machines are shared.
+func BenchmarkPlansQuery(b *testing.B) {
+	const body = `{"query":"{ plans { tier requestsPerMinute } }"}`
+	a := newApp(&testing.T{}, testkit.SQLite)
+	bare := handler.New(resolvers.NewSchema(&resolvers.Resolver{Accounts: a.accounts, Logger: slog.New(slog.DiscardHandler)}))
+	bare.AddTransport(transport.POST{})
+	bare.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	bare.Use(dataloaders.Extension{Sources: dataloaders.Sources{UsersByIDs: a.accounts.UsersByIDs}})
+	answer := []byte(`{"data":{"plans":[{"tier":"FREE","requestsPerMinute":20},{"tier":"PRO","requestsPerMinute":60},{"tier":"POWER","requestsPerMinute":120},{"tier":"TEAM","requestsPerMinute":200}]}}`)
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	})
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		path string
+	}{
+		{"net-http", plain, "/"},
+		{"bare-gqlgen", bare, "/"},
+		{"inkgraph", a.handler, "/graphql"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				tc.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMeQuery is an authenticated query that reads the database: JWT
+// verification, the per-operation loader and one primary-key select on SQLite.
+func BenchmarkMeQuery(b *testing.B) {
+	t := &testing.T{}
+	a := newApp(t, testkit.SQLite)
+	access, _, _ := a.register(t, "bench@example.com")
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { id email tier } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+access)
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "errors") {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
