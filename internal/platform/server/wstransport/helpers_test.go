@@ -77,6 +77,7 @@ type backend struct {
 
 	// ended receives the cause each time an events resolver sees its context end.
 	ended   chan error
+	started atomic.Int64 // events resolvers started
 	bigSent atomic.Int64
 }
 
@@ -126,6 +127,7 @@ func (b *backend) endAll() {
 // channel until its context ends or the stream is closed.
 func (b *backend) events(ctx context.Context) graphql.ResponseHandler {
 	s := &eventSub{in: make(chan string), done: make(chan struct{})}
+	b.started.Add(1)
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()

