@@ -1,7 +1,6 @@
 package wstransport_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/inkgraph/inkgraph/internal/testkit"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -392,23 +393,8 @@ func (c *client) expectClose(code int, reasonContains string) []msg {
 
 // ---- misc --------------------------------------------------------------------
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared goroutine-safe log sink, with a JSON-lines reader.
+type syncBuffer struct{ testkit.SyncBuffer }
 
 // records parses the JSON log lines.
 func (s *syncBuffer) records(t *testing.T) []map[string]any {
