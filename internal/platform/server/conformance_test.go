@@ -99,7 +99,7 @@ func TestGraphQLWSClient(t *testing.T) {
 	}
 
 	require.Equal(t, "connected", next().Step)
-	baseline := settledGoroutines(t)
+	baseline := testkit.SettledGoroutines(t)
 	send("go")
 
 	done := next()
@@ -127,19 +127,4 @@ func TestGraphQLWSClient(t *testing.T) {
 	require.Equal(t, []int{4403, 4403, 4403, 4403}, result.Bounded.Codes)
 	require.EqualValues(t, 4403, result.Bounded.Failure)
 	require.NoError(t, cmd.Wait(), stderr.String())
-}
-
-// settledGoroutines waits until the goroutine count is the same on two polls in a row
-// and returns it. It counts from inside require.Eventually's condition, as the later
-// comparison does, so both include the goroutines testify adds.
-func settledGoroutines(t *testing.T) int {
-	t.Helper()
-	last := -1
-	require.Eventually(t, func() bool {
-		n := runtime.NumGoroutine()
-		settled := n == last
-		last = n
-		return settled
-	}, 10*time.Second, 50*time.Millisecond)
-	return last
 }
