@@ -1,0 +1,133 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fakeClock is a clock only the test moves.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestMemoryContract(t *testing.T) {
+	t.Parallel()
+	testLimiterContract(t, func(t *testing.T) backend {
+		clock := newFakeClock()
+		return backend{
+			limiter: NewMemory(clock.Now),
+			waitUntil: func(t *testing.T, d time.Duration, cond func() bool) {
+				clock.Advance(d)
+				require.True(t, cond())
+			},
+		}
+	})
+}
+
+func TestMemoryRetryAfterIsExact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock()
+	m := NewMemory(clock.Now)
+	limit := PerMinute(20)
+
+	require.Equal(t, 20, admitted(t, m, "k", limit, 20))
+	refused, err := m.Allow(ctx, "k", limit)
+	require.NoError(t, err)
+	require.Equal(t, Decision{RetryAfter: 3 * time.Second, ResetAfter: time.Minute}, refused)
+
+	clock.Advance(refused.RetryAfter - time.Nanosecond)
+	d, err := m.Allow(ctx, "k", limit)
+	require.NoError(t, err)
+	require.False(t, d.Allowed, "a nanosecond early")
+	require.Equal(t, time.Nanosecond, d.RetryAfter)
+
+	clock.Advance(time.Nanosecond)
+	d, err = m.Allow(ctx, "k", limit)
+	require.NoError(t, err)
+	require.Equal(t, Decision{Allowed: true, Remaining: 0, ResetAfter: time.Minute}, d)
+}
+
+func TestMemorySteadyRateIsNeverRefused(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	m := NewMemory(clock.Now)
+	limit := PerMinute(60)
+
+	for i := range 500 {
+		d, err := m.Allow(context.Background(), "k", limit)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "request %d", i)
+		require.Equal(t, 59, d.Remaining, "one request per interval never eats into the burst")
+		clock.Advance(time.Second)
+	}
+}
+
+func TestMemoryClockGoingBackwards(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	m := NewMemory(clock.Now)
+	limit := PerMinute(2)
+
+	require.Equal(t, 2, admitted(t, m, "k", limit, 2))
+	clock.Advance(-time.Hour)
+	d, err := m.Allow(context.Background(), "k", limit)
+	require.NoError(t, err)
+	require.False(t, d.Allowed, "a clock step back must not hand out a fresh burst")
+}
+
+func TestMemoryForgetsIdleKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock()
+	m := NewMemory(clock.Now)
+
+	for i := range 1000 {
+		_, err := m.Allow(ctx, fmt.Sprintf("user:%d", i), PerMinute(20))
+		require.NoError(t, err)
+	}
+	_, err := m.Allow(ctx, "busy", Limit{Rate: 1, Period: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, 1001, m.len())
+
+	// Every user's TAT (3s ahead) has passed; the busy key's (1h ahead) has not.
+	clock.Advance(sweepEvery)
+	_, err = m.Allow(ctx, "newcomer", PerMinute(20))
+	require.NoError(t, err)
+	require.Equal(t, 2, m.len(), "busy and newcomer remain")
+
+	d, err := m.Allow(ctx, "busy", Limit{Rate: 1, Period: time.Hour})
+	require.NoError(t, err)
+	require.False(t, d.Allowed, "a key still within its period is not forgotten")
+
+	d, err = m.Allow(ctx, "user:7", PerMinute(20))
+	require.NoError(t, err)
+	require.Equal(t, 19, d.Remaining, "a forgotten key starts with its full burst")
+}
+
+func TestPerMinute(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, Limit{Rate: 20, Period: time.Minute, Burst: 20}, PerMinute(20))
+}
