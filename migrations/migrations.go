@@ -27,25 +27,19 @@ func New() (*migrate.Migrations, error) {
 	return m, nil
 }
 
-// types are the column types that differ between the dialects.
-type types struct {
-	Time string // a point in time, stored in UTC
-	Blob string
-}
-
-func typesOf(db bun.IDB) types {
+// timeType is the column type of a point in time (always stored in UTC).
+func timeType(db bun.IDB) string {
 	if db.Dialect().Name() == dialect.PG {
-		return types{Time: "TIMESTAMPTZ", Blob: "BYTEA"}
+		return "TIMESTAMPTZ"
 	}
-	return types{Time: "TIMESTAMP", Blob: "BLOB"}
+	return "TIMESTAMP"
 }
 
 // execAll runs statements in one transaction, so a migration applies whole or not at
-// all (both PostgreSQL and SQLite have transactional DDL). {{time}} and {{blob}} in a
-// statement become the dialect's column types.
+// all (both PostgreSQL and SQLite have transactional DDL). {{time}} in a statement
+// becomes the dialect's timestamp type.
 func execAll(ctx context.Context, db *bun.DB, stmts ...string) error {
-	t := typesOf(db)
-	r := strings.NewReplacer("{{time}}", t.Time, "{{blob}}", t.Blob)
+	r := strings.NewReplacer("{{time}}", timeType(db))
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, s := range stmts {
 			if _, err := tx.ExecContext(ctx, r.Replace(s)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -90,11 +91,7 @@ func startApp(t *testing.T, url string, tune ...func(*config.Config)) *app {
 	return &app{cfg: cfg, db: db, handler: srv.Handler(), accounts: accounts, gql: client.New(srv.Handler(), client.Path("/graphql"))}
 }
 
-var errNotReady = &notReady{}
-
-type notReady struct{}
-
-func (*notReady) Error() string { return "migrations pending" }
+var errNotReady = errors.New("migrations pending")
 
 // gqlError is one error of a response, as a client reads it.
 type gqlError struct {
