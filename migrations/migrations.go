@@ -19,12 +19,23 @@ func New() (*migrate.Migrations, error) {
 	m := migrate.NewMigrations()
 	for _, register := range []func(*migrate.Migrations) error{
 		accounts,
+		onboarding,
+		billing,
+		backups,
 	} {
 		if err := register(m); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// blobType is the column type of raw bytes.
+func blobType(db bun.IDB) string {
+	if db.Dialect().Name() == dialect.PG {
+		return "BYTEA"
+	}
+	return "BLOB"
 }
 
 // timeType is the column type of a point in time (always stored in UTC).
@@ -36,10 +47,10 @@ func timeType(db bun.IDB) string {
 }
 
 // execAll runs statements in one transaction, so a migration applies whole or not at
-// all (both PostgreSQL and SQLite have transactional DDL). {{time}} in a statement
-// becomes the dialect's timestamp type.
+// all (both PostgreSQL and SQLite have transactional DDL). {{time}} and {{blob}} in a
+// statement become the dialect's timestamp and bytes types.
 func execAll(ctx context.Context, db *bun.DB, stmts ...string) error {
-	r := strings.NewReplacer("{{time}}", timeType(db))
+	r := strings.NewReplacer("{{time}}", timeType(db), "{{blob}}", blobType(db))
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, s := range stmts {
 			if _, err := tx.ExecContext(ctx, r.Replace(s)); err != nil {

@@ -94,7 +94,13 @@ func countNonEmpty(lists ...[]string) int {
 
 func requireTables(t *testing.T, db *bun.DB, exist bool) {
 	t.Helper()
-	for _, table := range []string{"users", "sessions", "refresh_tokens"} {
+	for _, table := range []string{
+		"users", "sessions", "refresh_tokens",
+		"onboarding_progress", "onboarding_steps", "provider_keys", "website_analyses",
+		"business_infos", "research_preferences", "onboarding_integrations", "personas",
+		"billing_accounts", "subscriptions", "subscription_changes", "stripe_events", "audit_log",
+		"backups",
+	} {
 		_, err := db.NewSelect().Table(table).ColumnExpr("1").Limit(1).Exec(context.Background())
 		if exist {
 			require.NoError(t, err, table)

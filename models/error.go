@@ -30,6 +30,7 @@ type Error struct {
 	Message    string
 	Field      string        // input field the error concerns, e.g. "email"
 	RetryAfter time.Duration // for RATE_LIMITED
+	Quota      *Quota        // for QUOTA_EXCEEDED: used (with what was asked for) and limit
 	Err        error
 }
 

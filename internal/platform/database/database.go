@@ -22,6 +22,8 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/sqliteshim"
+
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // Config says which database to open and how to pool connections to it.
@@ -138,6 +140,18 @@ func IsSQLite(db bun.IDB) bool { return db.Dialect().Name() == dialect.SQLite }
 // otherwise. Services own transactions; stores take bun.IDB and run inside them.
 func RunInTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.RunInTx(ctx, nil, fn)
+}
+
+// NotFound turns "no row" into the application's NOT_FOUND about what was looked for,
+// and wraps any other failure; nil stays nil. Stores call it on a single-row read.
+func NotFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &models.Error{Code: models.CodeNotFound, Message: what + " not found", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("find %s: %w", what, err)
+	}
+	return nil
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation in either dialect.

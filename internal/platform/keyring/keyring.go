@@ -99,6 +99,19 @@ func New(keys map[int][]byte) (*Ring, error) {
 // Current returns the version new values are sealed with.
 func (r *Ring) Current() int { return r.current }
 
+// WithCurrent returns a copy of the ring that seals with version v instead of the
+// highest. Rotation across several servers needs it: a new version is first rolled
+// out decrypt-only (every server can open values sealed with it), and only then
+// made current, so no server ever meets a value it cannot open.
+func (r *Ring) WithCurrent(v int) (*Ring, error) {
+	if _, ok := r.aeads[v]; !ok {
+		return nil, fmt.Errorf("keyring: current version %d is not in the ring", v)
+	}
+	c := *r
+	c.current = v
+	return &c, nil
+}
+
 // Seal encrypts plaintext with the current key. aad binds the result to its
 // context (for example user ID and provider): Open with different aad fails.
 func (r *Ring) Seal(plaintext []byte, aad ...string) ([]byte, error) {

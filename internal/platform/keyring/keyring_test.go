@@ -584,3 +584,32 @@ func FuzzOpen(f *testing.F) {
 		require.Equal(t, 2, v)
 	})
 }
+
+func TestWithCurrentSealsWithTheChosenVersion(t *testing.T) {
+	t.Parallel()
+	k1, k2 := bytes.Repeat([]byte{1}, keyring.KeySize), bytes.Repeat([]byte{2}, keyring.KeySize)
+	r, err := keyring.New(map[int][]byte{1: k1, 2: k2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := r.WithCurrent(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Current() != 2 || pinned.Current() != 1 {
+		t.Fatalf("current: ring %d, pinned %d", r.Current(), pinned.Current())
+	}
+	sealed, err := pinned.Seal([]byte("secret"), "u", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := keyring.Version(sealed); v != 1 {
+		t.Fatalf("sealed with version %d, want 1", v)
+	}
+	if _, err := r.Open(sealed, "u", "p"); err != nil {
+		t.Fatalf("the full ring opens it: %v", err)
+	}
+	if _, err := r.WithCurrent(3); err == nil {
+		t.Fatal("a version outside the ring cannot be current")
+	}
+}

@@ -161,6 +161,130 @@ func testLimiterContract(t *testing.T, newBackend newBackendFunc) {
 		require.EqualValues(t, 20, allowed.Load())
 	})
 
+	t.Run("AllowNAdmitsAllOrNothing", func(t *testing.T) {
+		t.Parallel()
+		b := newBackend(t)
+		limit := PerMinute(20)
+		interval := 3 * time.Second
+
+		d, err := b.limiter.AllowN(ctx, "batch", limit, 15)
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+		require.Equal(t, 5, d.Remaining)
+		require.Zero(t, d.RetryAfter)
+		require.InDelta(t, 15*interval, d.ResetAfter, float64(b.tolerance))
+
+		// Six do not fit into the five left: none is admitted, and nothing is spent.
+		d, err = b.limiter.AllowN(ctx, "batch", limit, 6)
+		require.NoError(t, err)
+		require.False(t, d.Allowed)
+		require.Equal(t, 5, d.Remaining, "a refused batch spends nothing")
+		require.InDelta(t, interval, d.RetryAfter, float64(b.tolerance), "one interval frees the sixth")
+		require.InDelta(t, 15*interval, d.ResetAfter, float64(b.tolerance))
+
+		d, err = b.limiter.AllowN(ctx, "batch", limit, 5)
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+		require.Zero(t, d.Remaining)
+
+		d, err = b.limiter.Allow(ctx, "batch", limit)
+		require.NoError(t, err)
+		require.False(t, d.Allowed, "Allow draws on the budget AllowN spent")
+	})
+
+	t.Run("AllowNOfOneIsAllow", func(t *testing.T) {
+		t.Parallel()
+		b := newBackend(t)
+		limit := PerMinute(3)
+		for i := range 3 {
+			d, err := b.limiter.AllowN(ctx, "k", limit, 1)
+			require.NoError(t, err)
+			require.True(t, d.Allowed)
+			require.Equal(t, 2-i, d.Remaining)
+		}
+		d, err := b.limiter.AllowN(ctx, "k", limit, 1)
+		require.NoError(t, err)
+		require.False(t, d.Allowed)
+		require.Zero(t, d.Remaining)
+	})
+
+	t.Run("AllowNWaitsForItsWholeCost", func(t *testing.T) {
+		t.Parallel()
+		b := newBackend(t)
+		require.Equal(t, 5, admitted(t, b.limiter, "k", shortLimit, 5))
+
+		refused, err := b.limiter.AllowN(ctx, "k", shortLimit, 3)
+		require.NoError(t, err)
+		require.False(t, refused.Allowed)
+		interval := shortLimit.Period / time.Duration(shortLimit.Rate)
+		require.InDelta(t, 3*interval, refused.RetryAfter, float64(b.tolerance), "three intervals free three requests")
+
+		var after Decision
+		b.waitUntil(t, refused.RetryAfter, func() bool {
+			after, err = b.limiter.AllowN(ctx, "k", shortLimit, 3)
+			require.NoError(t, err)
+			return after.Allowed
+		})
+		require.Zero(t, after.Remaining)
+	})
+
+	t.Run("AllowNAboveBurst", func(t *testing.T) {
+		t.Parallel()
+		b := newBackend(t)
+		limit := Limit{Rate: 60, Period: time.Minute, Burst: 10}
+		d, err := b.limiter.AllowN(ctx, "k", limit, 11)
+		require.ErrorIs(t, err, ErrCostAboveBurst)
+		require.False(t, d.Allowed)
+
+		d, err = b.limiter.AllowN(ctx, "k", limit, 10)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "the refused question spent nothing; the whole burst at once is fine")
+	})
+
+	t.Run("AllowNInvalidCost", func(t *testing.T) {
+		t.Parallel()
+		b := newBackend(t)
+		for _, n := range []int{0, -1} {
+			d, err := b.limiter.AllowN(ctx, "k", PerMinute(20), n)
+			require.ErrorIs(t, err, ErrInvalidCost, "n=%d", n)
+			require.False(t, d.Allowed)
+		}
+		_, err := b.limiter.AllowN(ctx, "k", Limit{Rate: 0, Period: time.Minute}, 1)
+		require.ErrorIs(t, err, ErrInvalidLimit)
+	})
+
+	t.Run("ConcurrentAllowNAdmitsExactlyTheBudget", func(t *testing.T) {
+		t.Parallel()
+		b := newBackend(t)
+		limit := PerMinute(20)
+
+		var spent atomic.Int64
+		var wg sync.WaitGroup
+		errs := make(chan error, 40)
+		for i := range 40 {
+			cost := 1 + i%3 // 1, 2 or 3 at once
+			wg.Go(func() {
+				d, err := b.limiter.AllowN(ctx, "shared", limit, cost)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d.Allowed {
+					spent.Add(int64(cost))
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		// Whatever the order, the admitted costs fill the budget without passing it, and
+		// once fewer than three are left only a smaller batch could still get in.
+		require.LessOrEqual(t, spent.Load(), int64(20))
+		require.GreaterOrEqual(t, spent.Load(), int64(18))
+	})
+
 	t.Run("InvalidLimit", func(t *testing.T) {
 		t.Parallel()
 		b := newBackend(t)

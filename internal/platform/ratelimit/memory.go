@@ -30,9 +30,17 @@ func NewMemory(now func() time.Time) *Memory {
 }
 
 // Allow admits or refuses one request for key under limit.
-func (m *Memory) Allow(_ context.Context, key string, limit Limit) (Decision, error) {
+func (m *Memory) Allow(ctx context.Context, key string, limit Limit) (Decision, error) {
+	return m.AllowN(ctx, key, limit, 1)
+}
+
+// AllowN admits n requests for key under limit at once, or none.
+func (m *Memory) AllowN(_ context.Context, key string, limit Limit, n int) (Decision, error) {
 	g, err := limit.gcra()
 	if err != nil {
+		return Decision{}, err
+	}
+	if err := g.checkCost(n); err != nil {
 		return Decision{}, err
 	}
 
@@ -47,7 +55,7 @@ func (m *Memory) Allow(_ context.Context, key string, limit Limit) (Decision, er
 	if tat, ok := m.tats[key]; ok && tat.After(now) {
 		backlog = tat.Sub(now)
 	}
-	d, next := g.decide(backlog)
+	d, next := g.decide(backlog, n)
 	if d.Allowed {
 		m.tats[key] = now.Add(next)
 	}

@@ -131,3 +131,24 @@ func TestPerMinute(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, Limit{Rate: 20, Period: time.Minute, Burst: 20}, PerMinute(20))
 }
+
+func TestMemoryAllowNIsExact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock()
+	m := NewMemory(clock.Now)
+	limit := PerMinute(20)
+
+	d, err := m.AllowN(ctx, "k", limit, 18)
+	require.NoError(t, err)
+	require.Equal(t, Decision{Allowed: true, Remaining: 2, ResetAfter: 54 * time.Second}, d)
+
+	refused, err := m.AllowN(ctx, "k", limit, 4)
+	require.NoError(t, err)
+	require.Equal(t, Decision{Remaining: 2, RetryAfter: 6 * time.Second, ResetAfter: 54 * time.Second}, refused)
+
+	clock.Advance(refused.RetryAfter)
+	d, err = m.AllowN(ctx, "k", limit, 4)
+	require.NoError(t, err)
+	require.Equal(t, Decision{Allowed: true, Remaining: 0, ResetAfter: time.Minute}, d)
+}

@@ -14,11 +14,13 @@ import (
 // integer microseconds, which a Lua number (a double) holds exactly.
 //
 // KEYS[1]: the key, holding its TAT in microseconds since the Unix epoch.
-// ARGV[1]: the emission interval T; ARGV[2]: the burst offset T*Burst.
+// ARGV[1]: the emission interval T; ARGV[2]: the burst offset T*Burst; ARGV[3]: the
+// cost n, admitted whole or not at all (the caller has checked 1 <= n <= Burst).
 // Returns {allowed (0/1), remaining, retry after, reset after}.
 const gcraScript = `
 local interval = tonumber(ARGV[1])
 local burst_offset = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local backlog = 0
@@ -26,10 +28,10 @@ local tat = tonumber(redis.call("GET", KEYS[1]))
 if tat and tat > now then
   backlog = tat - now
 end
-local next = backlog + interval
+local next = backlog + interval * cost
 local allow_at = next - burst_offset
 if allow_at > 0 then
-  return {0, 0, allow_at, backlog}
+  return {0, math.floor(math.max(burst_offset - backlog, 0) / interval), allow_at, backlog}
 end
 -- The key expires when its TAT passes: from then on it is the same as a new key.
 redis.call("SET", KEYS[1], string.format("%.0f", now + next), "PX", math.ceil(next / 1000))
@@ -49,17 +51,27 @@ func NewRedis(client redis.UniversalClient, prefix string) *Redis {
 	return &Redis{client: client, prefix: prefix, script: redis.NewScript(gcraScript)}
 }
 
-// Allow admits or refuses one request for key under limit. The emission interval is
-// kept to whole microseconds in Redis (at least one), which no API tier comes near.
+// Allow admits or refuses one request for key under limit.
 func (r *Redis) Allow(ctx context.Context, key string, limit Limit) (Decision, error) {
+	return r.AllowN(ctx, key, limit, 1)
+}
+
+// AllowN admits n requests for key under limit at once, or none. The emission interval
+// is kept to whole microseconds in Redis (at least one), which no API tier comes near.
+func (r *Redis) AllowN(ctx context.Context, key string, limit Limit, n int) (Decision, error) {
 	g, err := limit.gcra()
 	if err != nil {
+		return Decision{}, err
+	}
+	// Checked here, not in the script: a question no state could answer yes to needs
+	// no round trip.
+	if err := g.checkCost(n); err != nil {
 		return Decision{}, err
 	}
 	interval := max(g.interval.Microseconds(), 1)
 
 	// Run tries EVALSHA first and loads the script only when Redis does not know it.
-	res, err := r.script.Run(ctx, r.client, []string{r.prefix + key}, interval, interval*g.burst).Int64Slice()
+	res, err := r.script.Run(ctx, r.client, []string{r.prefix + key}, interval, interval*g.burst, n).Int64Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: redis allow %q: %w", key, err)
 	}

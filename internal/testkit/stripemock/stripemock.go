@@ -1,0 +1,230 @@
+// Package stripemock runs Stripe's official API mock, stripe-mock, for tests: it builds
+// the pinned version from the Go module proxy once into the user's cache directory
+// (reused by later runs and shared by test packages running at once), starts it on a
+// free loopback port for one test and stops it when the test ends. Recorder captures
+// what a client sent, since stripe-mock is stateless and answers from fixtures.
+package stripemock
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/inkgraph/inkgraph/internal/testkit"
+)
+
+const (
+	// Module and Version pin the stripe-mock the tests run against.
+	Module  = "github.com/stripe/stripe-mock"
+	Version = "v0.203.0"
+
+	// SecretKey is a test-mode key stripe-mock accepts (it checks only the shape).
+	SecretKey = "sk_test_inkgraph"
+
+	buildTimeout = 5 * time.Minute
+	startTimeout = 30 * time.Second
+)
+
+// Server is a running stripe-mock.
+type Server struct {
+	// URL is its HTTP base URL, http://127.0.0.1:<port>, for stripe-go's BackendConfig.URL.
+	URL string
+}
+
+// Start builds stripe-mock if needed and runs it for the test, or skips the test when
+// it cannot (fails it under REQUIRE_SERVICES=1).
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := Binary()
+	if err != nil {
+		testkit.Unavailable(t, "stripe-mock", err)
+		return nil
+	}
+	srv, err := start(t, bin)
+	if err != nil {
+		testkit.Unavailable(t, "stripe-mock", err)
+		return nil
+	}
+	return srv
+}
+
+// Binary returns the path of the pinned stripe-mock, building it with `go install`
+// into the cache directory the first time. Concurrent callers, in this process or in
+// other test binaries, build it once: the build holds a lock file, and the binary is
+// moved into place whole.
+func Binary() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "inkgraph-test-bin", "stripe-mock@"+Version)
+	bin := filepath.Join(dir, "stripe-mock"+exeSuffix())
+	if isExecutable(bin) {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("cache directory: %w", err)
+	}
+	unlock, err := testkit.LockFile(filepath.Join(dir, "build.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if isExecutable(bin) { // built by whoever held the lock before
+		return bin, nil
+	}
+	if err := build(dir, bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+func exeSuffix() string {
+	if runtime.GOOS == "windows" {
+		return ".exe"
+	}
+	return ""
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0)
+}
+
+// build installs stripe-mock into a fresh directory beside bin and renames it into
+// place, so nobody ever runs a half-written binary.
+func build(dir, bin string) error {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("the go command is needed to build stripe-mock: %w", err)
+	}
+	tmp, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goTool, "install", Module+"@"+Version)
+	// The test's own GOFLAGS (-race, -mod=vendor, …) and workspace have nothing to
+	// do with a tool built at a pinned version.
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=", "GOWORK=off")
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go install %s@%s: %w\n%s", Module, Version, err, out)
+	}
+	built := filepath.Join(tmp, "stripe-mock"+exeSuffix())
+	if err := os.Rename(built, bin); err != nil {
+		return fmt.Errorf("install stripe-mock: %w", err)
+	}
+	return nil
+}
+
+const listening = "Listening for HTTP at address: "
+
+// start runs bin on loopback ports the system picks (HTTPS is bound too, also on
+// loopback, because stripe-mock would otherwise open it on every interface), reads
+// the HTTP address it prints and waits until it answers.
+func start(t testing.TB, bin string) (*Server, error) {
+	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var logs lockedBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start stripe-mock: %w", err)
+	}
+	exited := make(chan struct{})
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	addrs := make(chan string, 1)
+	go func() {
+		defer close(exited)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			logs.WriteString(line + "\n")
+			if addr, ok := strings.CutPrefix(line, listening); ok {
+				select {
+				case addrs <- strings.TrimSpace(addr):
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, out)
+		_ = cmd.Wait()
+	}()
+
+	var addr string
+	select {
+	case addr = <-addrs:
+	case <-exited:
+		return nil, fmt.Errorf("stripe-mock exited before listening:\n%s", logs.String())
+	case <-time.After(startTimeout):
+		return nil, fmt.Errorf("stripe-mock did not say where it listens within %s:\n%s", startTimeout, logs.String())
+	}
+	srv := &Server{URL: "http://" + addr}
+	if err := srv.ready(); err != nil {
+		return nil, fmt.Errorf("stripe-mock at %s does not answer: %w\n%s", srv.URL, err, logs.String())
+	}
+	return srv, nil
+}
+
+// ready makes one request: the listener is open before stripe-mock prints its address,
+// so the connection waits in the backlog until the server serves it.
+func (s *Server) ready() error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/v1/customers/cus_ready", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+SecretKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /v1/customers/cus_ready: %s", resp.Status)
+	}
+	return nil
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
