@@ -1,0 +1,226 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/shared"
+
+	"github.com/inkgraph/inkgraph/models"
+)
+
+var _ Provider = (*Client)(nil)
+
+// errIdle is the cause of a stream's cancellation when the provider stayed
+// silent for longer than the timeout.
+var errIdle = errors.New("llm: no data from the provider within the timeout")
+
+// Info says the client is an OpenAI-compatible provider of its model.
+func (c *Client) Info() Info {
+	return Info{Provider: ProviderOpenAICompatible, Model: c.model}
+}
+
+// Stream starts a streamed completion (stream_options include_usage).
+//
+// The timeout bounds the wait for the response and then each silence between
+// chunks, not the whole answer, which may rightly be long. The SDK's single
+// retry applies only until the response starts (a refused connection, 429 or
+// 5xx): those errors are returned here. After that, a failure is one Err
+// chunk and the channel closes; nothing is retried.
+func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) {
+	params, err := c.streamParams(req)
+	if err != nil {
+		return nil, err
+	}
+	callCtx, cancel := context.WithCancelCause(ctx)
+	idle := time.AfterFunc(c.timeout, func() { cancel(errIdle) })
+	stream := c.chat.NewStreaming(callCtx, params)
+	if err := stream.Err(); err != nil {
+		idle.Stop()
+		_ = stream.Close()
+		cancel(nil)
+		return nil, c.streamError(ctx, callCtx, err, false)
+	}
+
+	out := make(chan Chunk)
+	go func() {
+		defer close(out)
+		defer cancel(nil)
+		// Closing the body (rather than draining it) is what ends the
+		// upstream request when the caller goes away or stops reading.
+		defer func() { _ = stream.Close() }()
+		defer idle.Stop()
+		send := func(ch Chunk) bool {
+			select {
+			case out <- ch:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		fail := func(err error) {
+			if ctx.Err() == nil {
+				send(Chunk{Err: c.streamError(ctx, callCtx, err, true)})
+			}
+		}
+
+		var (
+			acc    openai.ChatCompletionAccumulator
+			finish string
+			model  string
+			usage  *Usage
+		)
+		for stream.Next() {
+			// A slow reader is not a silent provider: the clock runs only
+			// while waiting on upstream.
+			idle.Stop()
+			chunk := stream.Current()
+			if !acc.AddChunk(chunk) {
+				fail(errors.New("the stream's chunks do not fit together"))
+				return
+			}
+			if chunk.Model != "" {
+				model = chunk.Model
+			}
+			// The last usage reported wins: some servers (vLLM's continuous
+			// usage stats) repeat a running total on every chunk, which the
+			// accumulator would add up.
+			if chunk.JSON.Usage.Valid() {
+				usage = &Usage{
+					PromptTokens:     int(chunk.Usage.PromptTokens),
+					CompletionTokens: int(chunk.Usage.CompletionTokens),
+					TotalTokens:      int(chunk.Usage.TotalTokens),
+				}
+			}
+			for _, choice := range chunk.Choices {
+				if choice.Index != 0 {
+					continue
+				}
+				if choice.Delta.Content != "" && !send(Chunk{Text: choice.Delta.Content}) {
+					return
+				}
+				if choice.FinishReason != "" {
+					finish = choice.FinishReason
+				}
+			}
+			idle.Reset(c.timeout)
+		}
+		if err := stream.Err(); err != nil {
+			fail(err)
+			return
+		}
+		if finish == "" {
+			// The body ended without a finish reason: a proxy or server
+			// cut the answer short, though the HTTP response looked whole.
+			fail(errors.New("the stream ended without a finish reason"))
+			return
+		}
+		done := &Done{FinishReason: finish, Usage: usage, Provider: ProviderOpenAICompatible, Model: model}
+		if done.Model == "" {
+			done.Model = c.model
+		}
+		if len(acc.Choices) > 0 {
+			for _, tc := range acc.Choices[0].Message.ToolCalls {
+				done.ToolCalls = append(done.ToolCalls, ToolCall{
+					ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments,
+				})
+			}
+		}
+		send(Chunk{Done: done})
+	}()
+	return out, nil
+}
+
+func (c *Client) streamParams(req Request) (openai.ChatCompletionNewParams, error) {
+	p := openai.ChatCompletionNewParams{
+		Model:         c.model,
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
+	}
+	if len(req.Messages) == 0 {
+		return p, models.Internal(nil, "llm: a request needs at least one message")
+	}
+	for i, m := range req.Messages {
+		switch m.Role {
+		case RoleSystem:
+			p.Messages = append(p.Messages, openai.SystemMessage(m.Content))
+		case RoleUser:
+			p.Messages = append(p.Messages, openai.UserMessage(m.Content))
+		case RoleAssistant:
+			a := openai.ChatCompletionAssistantMessageParam{}
+			if m.Content != "" {
+				a.Content.OfString = openai.String(m.Content)
+			}
+			for _, tc := range m.ToolCalls {
+				a.ToolCalls = append(a.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
+					OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{
+						ID: tc.ID,
+						Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{
+							Name: tc.Name, Arguments: tc.Arguments,
+						},
+					},
+				})
+			}
+			p.Messages = append(p.Messages, openai.ChatCompletionMessageParamUnion{OfAssistant: &a})
+		case RoleTool:
+			if m.ToolCallID == "" {
+				return p, models.Internal(nil, "llm: tool message %d has no tool call ID", i)
+			}
+			p.Messages = append(p.Messages, openai.ToolMessage(m.Content, m.ToolCallID))
+		default:
+			return p, models.Internal(nil, "llm: message %d has unknown role %q", i, m.Role)
+		}
+	}
+	for _, t := range req.Tools {
+		def := shared.FunctionDefinitionParam{Name: t.Name, Parameters: shared.FunctionParameters(t.Parameters)}
+		if t.Description != "" {
+			def.Description = openai.String(t.Description)
+		}
+		p.Tools = append(p.Tools, openai.ChatCompletionFunctionTool(def))
+	}
+	if len(req.Tools) > 0 {
+		switch req.ToolChoice.Mode {
+		case ToolChoiceAuto:
+		case ToolChoiceNone, ToolChoiceRequired:
+			p.ToolChoice.OfAuto = openai.String(string(req.ToolChoice.Mode))
+		case ToolChoiceFunction:
+			p.ToolChoice.OfFunctionToolChoice = &openai.ChatCompletionNamedToolChoiceParam{
+				Function: openai.ChatCompletionNamedToolChoiceFunctionParam{Name: req.ToolChoice.Function},
+			}
+		default:
+			return p, models.Internal(nil, "llm: unknown tool choice %q", req.ToolChoice.Mode)
+		}
+	}
+	if req.MaxTokens > 0 {
+		// max_tokens rather than max_completion_tokens: Ollama, llama.cpp's
+		// server and older vLLM know only the former.
+		p.MaxTokens = openai.Int(int64(req.MaxTokens))
+	}
+	if req.Temperature != nil {
+		p.Temperature = openai.Float(*req.Temperature)
+	}
+	return p, nil
+}
+
+// streamError turns a failed stream into the error Stream returns or puts in
+// its Err chunk. begun says whether the answer had started.
+func (c *Client) streamError(ctx, callCtx context.Context, err error, begun bool) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("llm: %w", ctxErr)
+	}
+	if errors.Is(context.Cause(callCtx), errIdle) {
+		return upstream(fmt.Sprintf("the LLM provider at %s sent nothing for %s", c.host, c.timeout), err)
+	}
+	if !begun {
+		return c.callError(ctx, err)
+	}
+	var streamErr *ssestream.StreamError
+	if errors.As(err, &streamErr) {
+		// The provider's own message stays in the cause: it may echo input.
+		return upstream("the LLM provider failed while answering", err)
+	}
+	return upstream(fmt.Sprintf("the answer from the LLM provider at %s broke off", c.host), err)
+}

@@ -1,0 +1,457 @@
+package onboarding
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Every function here takes the user's ID and filters by it: there is no query path
+// that reads another user's rows. The ...ByUserIDs functions serve the loaders, which
+// batch one operation's keys; resolvers only ever pass the caller's own ID.
+
+// --- progress ---
+
+func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.OnboardingProgress, error) {
+	m, err := findProgressByUserIDs(ctx, db, []string{userID})
+	if err != nil {
+		return nil, err
+	}
+	return m[userID], nil
+}
+
+// findProgressByUserIDs returns every requested user's progress; a user who never
+// started gets an unstarted one (no row is written for that).
+func findProgressByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.OnboardingProgress, error) {
+	var rows []*models.OnboardingProgress
+	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find progress: %w", err)
+	}
+	var steps []*models.OnboardingStep
+	if err := db.NewSelect().Model(&steps).Where("user_id IN (?)", bun.In(userIDs)).Order("user_id", "step").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find steps: %w", err)
+	}
+	out := make(map[string]*models.OnboardingProgress, len(userIDs))
+	for _, p := range rows {
+		out[p.UserID] = p
+	}
+	for _, id := range userIDs {
+		if out[id] == nil {
+			out[id] = &models.OnboardingProgress{UserID: id, CurrentStep: models.StepProviderKeys}
+		}
+	}
+	for _, s := range steps {
+		if p := out[s.UserID]; p != nil {
+			p.Steps = append(p.Steps, s)
+		}
+	}
+	for _, p := range out {
+		p.Steps = fillSteps(p.UserID, p.Steps)
+		deriveFromSteps(p)
+	}
+	return out, nil
+}
+
+// deriveFromSteps sets the start, current step and completion from the steps
+// themselves. The progress row and the step rows are read in two statements without
+// a shared snapshot (a change can commit between them); taking these from the steps
+// keeps one answer consistent with itself.
+func deriveFromSteps(p *models.OnboardingProgress) {
+	var first *time.Time
+	for _, st := range p.Steps {
+		for _, at := range []*time.Time{st.StartedAt, st.CompletedAt, st.SkippedAt} {
+			if at != nil && (first == nil || at.Before(*first)) {
+				first = at
+			}
+		}
+	}
+	if first != nil && (p.StartedAt == nil || first.Before(*p.StartedAt)) {
+		p.StartedAt = first
+	}
+	p.CurrentStep = models.StepFinal
+	for _, st := range p.Steps {
+		if !st.Status.Done() {
+			p.CurrentStep = st.Step
+			break
+		}
+	}
+	if final := p.Steps[models.StepFinal-1]; final.Status == models.StepCompleted {
+		p.CompletedAt = final.CompletedAt
+	} else {
+		p.CompletedAt = nil
+	}
+}
+
+// fillSteps returns all six steps in order, pending where no row exists.
+func fillSteps(userID string, have []*models.OnboardingStep) []*models.OnboardingStep {
+	all := make([]*models.OnboardingStep, models.StepCount)
+	for _, s := range have {
+		if s.Step.Valid() {
+			all[s.Step-1] = s
+		}
+	}
+	for i := range all {
+		if all[i] == nil {
+			all[i] = &models.OnboardingStep{UserID: userID, Step: models.Step(i + 1), Status: models.StepPending}
+		}
+	}
+	return all
+}
+
+// saveProgress writes the progress row and all six step rows.
+func saveProgress(ctx context.Context, db bun.IDB, p *models.OnboardingProgress) error {
+	if _, err := db.NewInsert().Model(p).
+		On("CONFLICT (user_id) DO UPDATE").
+		Set("current_step = EXCLUDED.current_step").
+		Set("started_at = EXCLUDED.started_at").
+		Set("completed_at = EXCLUDED.completed_at").
+		Set("updated_at = EXCLUDED.updated_at").
+		Exec(ctx); err != nil {
+		return fmt.Errorf("save progress: %w", err)
+	}
+	if _, err := db.NewInsert().Model(&p.Steps).
+		On("CONFLICT (user_id, step) DO UPDATE").
+		Set("status = EXCLUDED.status").
+		Set("started_at = EXCLUDED.started_at").
+		Set("completed_at = EXCLUDED.completed_at").
+		Set("skipped_at = EXCLUDED.skipped_at").
+		Set("updated_at = EXCLUDED.updated_at").
+		Exec(ctx); err != nil {
+		return fmt.Errorf("save steps: %w", err)
+	}
+	return nil
+}
+
+// lockUser serialises one user's onboarding writes (progress changes, the provider
+// limit check and the save it guards). PostgreSQL locks the user's account row, which
+// exists whether or not onboarding has started; SQLite transactions already hold the
+// database's write lock from their first statement (_txlock=immediate). Either way a
+// user that does not exist is NOT_FOUND.
+func lockUser(ctx context.Context, tx bun.IDB, userID string) error {
+	q := tx.NewSelect().Table("users").Column("id").Where("id = ?", userID)
+	if tx.Dialect().Name() == dialect.PG {
+		q = q.For("UPDATE")
+	}
+	var id string
+	err := q.Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &models.Error{Code: models.CodeNotFound, Message: "user not found", Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	return nil
+}
+
+// --- provider keys ---
+
+func findProviderKeysByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string][]*models.ProviderKey, error) {
+	var rows []*models.ProviderKey
+	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Order("user_id", "provider").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find provider keys: %w", err)
+	}
+	out := make(map[string][]*models.ProviderKey, len(userIDs))
+	for _, k := range rows {
+		out[k.UserID] = append(out[k.UserID], k)
+	}
+	return out, nil
+}
+
+func findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
+	m, err := findProviderKeysByUserIDs(ctx, db, []string{userID})
+	return m[userID], err
+}
+
+func findProviderKey(ctx context.Context, db bun.IDB, userID, provider string) (*models.ProviderKey, error) {
+	k := new(models.ProviderKey)
+	err := db.NewSelect().Model(k).Where("user_id = ? AND provider = ?", userID, provider).Scan(ctx)
+	if err != nil {
+		return nil, database.NotFound(err, "a "+provider+" key")
+	}
+	return k, nil
+}
+
+func upsertProviderKey(ctx context.Context, db bun.IDB, k *models.ProviderKey) error {
+	_, err := db.NewInsert().Model(k).
+		On("CONFLICT (user_id, provider) DO UPDATE").
+		Set("ciphertext = EXCLUDED.ciphertext").
+		Set("key_version = EXCLUDED.key_version").
+		Set("masked = EXCLUDED.masked").
+		Set("format_valid = EXCLUDED.format_valid").
+		Set("status = EXCLUDED.status").
+		Set("last_verified_at = EXCLUDED.last_verified_at").
+		Set("last_error = EXCLUDED.last_error").
+		Set("updated_at = EXCLUDED.updated_at").
+		Returning("id, created_at").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("save provider key: %w", err)
+	}
+	return nil
+}
+
+// updateKeyVerification records a live check of the key the caller read, unless the
+// key was replaced or checked meanwhile (updated_at moved on from seen): a late answer
+// about an old key must not label the new one. Rotation re-encrypts without touching
+// updated_at, so it does not count as a change.
+func updateKeyVerification(ctx context.Context, db bun.IDB, k *models.ProviderKey, seen time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model(k).
+		Column("status", "last_verified_at", "last_error", "updated_at").
+		Where("user_id = ? AND provider = ? AND updated_at = ?", k.UserID, k.Provider, seen).
+		Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("record key verification: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func deleteProviderKey(ctx context.Context, db bun.IDB, userID, provider string) (bool, error) {
+	res, err := db.NewDelete().Model((*models.ProviderKey)(nil)).
+		Where("user_id = ? AND provider = ?", userID, provider).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("delete provider key: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// findKeysSealedBefore returns up to limit keys (of any user) not sealed with version
+// current, for key rotation, which is an operator's command and not a user's query.
+func findKeysNotSealedWith(ctx context.Context, db bun.IDB, current, limit int) ([]*models.ProviderKey, error) {
+	var rows []*models.ProviderKey
+	err := db.NewSelect().Model(&rows).Where("key_version <> ?", current).Order("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find keys to reseal: %w", err)
+	}
+	return rows, nil
+}
+
+func updateKeyCiphertext(ctx context.Context, db bun.IDB, k *models.ProviderKey, old []byte) (bool, error) {
+	res, err := db.NewUpdate().Model(k).Column("ciphertext", "key_version").
+		Where("id = ? AND user_id = ? AND ciphertext = ?", k.ID, k.UserID, old).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("reseal key: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func countKeysByVersion(ctx context.Context, db bun.IDB) (map[int]int, error) {
+	var rows []struct {
+		KeyVersion int `bun:"key_version"`
+		N          int `bun:"n"`
+	}
+	err := db.NewSelect().Model((*models.ProviderKey)(nil)).ColumnExpr("key_version, COUNT(*) AS n").
+		Group("key_version").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("count keys: %w", err)
+	}
+	out := make(map[int]int, len(rows))
+	for _, r := range rows {
+		out[r.KeyVersion] = r.N
+	}
+	return out, nil
+}
+
+// --- website analysis, business info, preferences, integrations ---
+
+// oneRowPerUser reads the rows of T (a table with one row per user) of the given
+// users, by user ID; a user without a row is absent from the map.
+func oneRowPerUser[T any](ctx context.Context, db bun.IDB, userIDs []string, what string, userOf func(*T) string) (map[string]*T, error) {
+	var rows []*T
+	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find %s: %w", what, err)
+	}
+	out := make(map[string]*T, len(rows))
+	for _, r := range rows {
+		out[userOf(r)] = r
+	}
+	return out, nil
+}
+
+func findWebsiteAnalysesByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.WebsiteAnalysis, error) {
+	return oneRowPerUser[models.WebsiteAnalysis](ctx, db, userIDs, "website analyses", func(r *models.WebsiteAnalysis) string { return r.UserID })
+}
+
+func upsertWebsiteAnalysis(ctx context.Context, db bun.IDB, a *models.WebsiteAnalysis) error {
+	q := db.NewInsert().Model(a).On("CONFLICT (user_id) DO UPDATE")
+	for _, c := range []string{"url", "final_url", "analyzed_at", "title", "description", "headings", "word_count",
+		"reading_level", "language", "top_terms", "tone", "style", "brand", "content_type", "fetched_bytes", "fetch_duration_ms"} {
+		q = q.Set(c + " = EXCLUDED." + c)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("save website analysis: %w", err)
+	}
+	return nil
+}
+
+func findBusinessInfosByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.BusinessInfo, error) {
+	return oneRowPerUser[models.BusinessInfo](ctx, db, userIDs, "business info", func(r *models.BusinessInfo) string { return r.UserID })
+}
+
+func findBusinessInfo(ctx context.Context, db bun.IDB, userID string) (*models.BusinessInfo, error) {
+	b := new(models.BusinessInfo)
+	if err := db.NewSelect().Model(b).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "business information")
+	}
+	return b, nil
+}
+
+func insertBusinessInfo(ctx context.Context, db bun.IDB, b *models.BusinessInfo) error {
+	if _, err := db.NewInsert().Model(b).Exec(ctx); err != nil {
+		return fmt.Errorf("save business information: %w", err)
+	}
+	return nil
+}
+
+func updateBusinessInfo(ctx context.Context, db bun.IDB, b *models.BusinessInfo) error {
+	_, err := db.NewUpdate().Model(b).
+		Column("business_name", "description", "industry", "target_audience", "business_goals", "products", "updated_at").
+		Where("user_id = ?", b.UserID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update business information: %w", err)
+	}
+	return nil
+}
+
+func deleteBusinessInfo(ctx context.Context, db bun.IDB, userID string) (bool, error) {
+	res, err := db.NewDelete().Model((*models.BusinessInfo)(nil)).Where("user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("delete business information: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func findPreferencesByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.ResearchPreferences, error) {
+	return oneRowPerUser[models.ResearchPreferences](ctx, db, userIDs, "research preferences", func(r *models.ResearchPreferences) string { return r.UserID })
+}
+
+func upsertPreferences(ctx context.Context, db bun.IDB, p *models.ResearchPreferences) error {
+	q := db.NewInsert().Model(p).On("CONFLICT (user_id) DO UPDATE")
+	for _, c := range []string{"depth", "content_types", "auto_research", "factual_content", "target_audience", "writing_tone", "language", "updated_at"} {
+		q = q.Set(c + " = EXCLUDED." + c)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("save research preferences: %w", err)
+	}
+	return nil
+}
+
+func findIntegrationsByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string][]*models.Integration, error) {
+	var rows []*models.Integration
+	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Order("user_id", "kind").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find integrations: %w", err)
+	}
+	out := make(map[string][]*models.Integration, len(userIDs))
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], r)
+	}
+	return out, nil
+}
+
+func replaceIntegrations(ctx context.Context, db bun.IDB, userID string, rows []*models.Integration) error {
+	if _, err := db.NewDelete().Model((*models.Integration)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("clear integrations: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return fmt.Errorf("save integrations: %w", err)
+	}
+	return nil
+}
+
+// --- personas ---
+
+// findPersonasByUserIDs returns each user's personas, newest version first.
+func findPersonasByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string][]*models.Persona, error) {
+	var rows []*models.Persona
+	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).
+		Order("user_id").OrderExpr("version DESC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find personas: %w", err)
+	}
+	out := make(map[string][]*models.Persona, len(userIDs))
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], r)
+	}
+	return out, nil
+}
+
+func findActivePersona(ctx context.Context, db bun.IDB, userID string) (*models.Persona, error) {
+	p := new(models.Persona)
+	err := db.NewSelect().Model(p).Where("user_id = ? AND active", userID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil //nolint:nilnil // no active persona is a normal state, checked by callers
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find active persona: %w", err)
+	}
+	return p, nil
+}
+
+func nextPersonaVersion(ctx context.Context, db bun.IDB, userID string) (int, error) {
+	var v sql.NullInt64
+	err := db.NewSelect().Model((*models.Persona)(nil)).ColumnExpr("MAX(version)").Where("user_id = ?", userID).Scan(ctx, &v)
+	if err != nil {
+		return 0, fmt.Errorf("persona version: %w", err)
+	}
+	return int(v.Int64) + 1, nil
+}
+
+func deactivatePersonas(ctx context.Context, db bun.IDB, userID string) error {
+	_, err := db.NewUpdate().Model((*models.Persona)(nil)).Set("active = ?", false).
+		Where("user_id = ? AND active", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("deactivate personas: %w", err)
+	}
+	return nil
+}
+
+func insertPersona(ctx context.Context, db bun.IDB, p *models.Persona) error {
+	if _, err := db.NewInsert().Model(p).Exec(ctx); err != nil {
+		return fmt.Errorf("save persona: %w", err)
+	}
+	return nil
+}
+
+func activatePersona(ctx context.Context, db bun.IDB, userID, id string) (bool, error) {
+	res, err := db.NewUpdate().Model((*models.Persona)(nil)).Set("active = ?", true).
+		Where("user_id = ? AND id = ?", userID, id).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("activate persona: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func findPersona(ctx context.Context, db bun.IDB, userID, id string) (*models.Persona, error) {
+	p := new(models.Persona)
+	if err := db.NewSelect().Model(p).Where("user_id = ? AND id = ?", userID, id).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "persona")
+	}
+	return p, nil
+}
+
+// deleteUserData deletes everything the user entered in the wizard.
+func deleteUserData(ctx context.Context, db bun.IDB, userID string) error {
+	for _, model := range []any{
+		(*models.ProviderKey)(nil), (*models.WebsiteAnalysis)(nil), (*models.BusinessInfo)(nil),
+		(*models.ResearchPreferences)(nil), (*models.Integration)(nil), (*models.Persona)(nil),
+	} {
+		if _, err := db.NewDelete().Model(model).Where("user_id = ?", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("delete onboarding data: %w", err)
+		}
+	}
+	return nil
+}
