@@ -1,0 +1,278 @@
+package billing
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Every function here that reads a user's rows filters by the user's ID; the few that
+// do not (by Stripe's IDs, the grace sweep) serve webhooks and the server's sweep,
+// never a user's query.
+
+// --- locks ---
+
+// lockCustomer serialises everything done for one Stripe customer: recording a
+// change, linking it to a user and folding it, so two events of one subscription
+// never fold without seeing each other. PostgreSQL takes a transaction-scoped
+// advisory lock on the customer's ID; SQLite transactions already hold the
+// database's write lock from their first statement (_txlock=immediate).
+func lockCustomer(ctx context.Context, tx bun.IDB, customerID string) error {
+	if tx.Dialect().Name() != dialect.PG {
+		return nil
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("billing.customer:" + customerID))
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(h.Sum64())); err != nil {
+		return fmt.Errorf("lock customer: %w", err)
+	}
+	return nil
+}
+
+// lockAccount returns the user's billing account, created on first use, holding its
+// row lock (on PostgreSQL) until the transaction ends: the granted tier is only
+// changed under it. It returns nil when the user does not exist.
+func lockAccount(ctx context.Context, tx bun.IDB, userID string, now time.Time) (*models.BillingAccount, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO billing_accounts (user_id, granted_tier, created_at, updated_at)
+		SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?)
+		ON CONFLICT (user_id) DO NOTHING`, userID, models.TierFree, now, now, userID); err != nil {
+		return nil, fmt.Errorf("create billing account: %w", err)
+	}
+	a := new(models.BillingAccount)
+	q := tx.NewSelect().Model(a).Where("user_id = ?", userID)
+	if tx.Dialect().Name() == dialect.PG {
+		q = q.For("UPDATE")
+	}
+	err := q.Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil //nolint:nilnil // no such user: callers decide what that means
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock billing account: %w", err)
+	}
+	return a, nil
+}
+
+// --- billing accounts ---
+
+func findAccount(ctx context.Context, db bun.IDB, userID string) (*models.BillingAccount, error) {
+	a := new(models.BillingAccount)
+	err := db.NewSelect().Model(a).Where("user_id = ?", userID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil //nolint:nilnil // no account yet is a normal state
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find billing account: %w", err)
+	}
+	return a, nil
+}
+
+func findAccountByCustomer(ctx context.Context, db bun.IDB, customerID string) (*models.BillingAccount, error) {
+	a := new(models.BillingAccount)
+	err := db.NewSelect().Model(a).Where("customer_id = ?", customerID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil //nolint:nilnil // a customer not (yet) linked to a user
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find billing account by customer: %w", err)
+	}
+	return a, nil
+}
+
+// setCustomerIfNone links the customer to the user unless the user already has one;
+// it returns the customer the user has afterwards.
+func setCustomerIfNone(ctx context.Context, db bun.IDB, userID, customerID string, now time.Time) (string, error) {
+	if _, err := db.NewUpdate().Model((*models.BillingAccount)(nil)).
+		Set("customer_id = ?", customerID).Set("updated_at = ?", now).
+		Where("user_id = ? AND customer_id IS NULL", userID).Exec(ctx); err != nil {
+		return "", fmt.Errorf("link customer: %w", err)
+	}
+	a, err := findAccount(ctx, db, userID)
+	if err != nil {
+		return "", err
+	}
+	if a == nil || a.CustomerID == nil {
+		return "", fmt.Errorf("link customer: the billing account of %s is missing", userID)
+	}
+	return *a.CustomerID, nil
+}
+
+func updateGrantedTier(ctx context.Context, db bun.IDB, userID string, tier models.Tier, now time.Time) error {
+	if _, err := db.NewUpdate().Model((*models.BillingAccount)(nil)).
+		Set("granted_tier = ?", tier).Set("updated_at = ?", now).
+		Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("update granted tier: %w", err)
+	}
+	return nil
+}
+
+// --- subscriptions ---
+
+func findSubscription(ctx context.Context, db bun.IDB, id string) (*models.BillingSubscription, error) {
+	s := new(models.BillingSubscription)
+	err := db.NewSelect().Model(s).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil //nolint:nilnil // not folded yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find subscription: %w", err)
+	}
+	inUTC(s)
+	return s, nil
+}
+
+// inUTC gives a subscription read back the location it was written in: drivers
+// return times in the process's local zone.
+func inUTC(s *models.BillingSubscription) {
+	for _, t := range []**time.Time{&s.CurrentPeriodEnd, &s.PastDueSince, &s.GraceUntil, &s.StartedAt, &s.LastEventAt} {
+		if *t != nil {
+			u := (*t).UTC()
+			*t = &u
+		}
+	}
+	s.UpdatedAt = s.UpdatedAt.UTC()
+}
+
+func findSubscriptionsByUser(ctx context.Context, db bun.IDB, userID string) ([]*models.BillingSubscription, error) {
+	var rows []*models.BillingSubscription
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find subscriptions: %w", err)
+	}
+	for _, s := range rows {
+		inUTC(s)
+	}
+	return rows, nil
+}
+
+func upsertSubscription(ctx context.Context, db bun.IDB, s *models.BillingSubscription) error {
+	q := db.NewInsert().Model(s).On("CONFLICT (id) DO UPDATE")
+	for _, c := range []string{"user_id", "customer_id", "price_id", "plan_tier", "status", "seats", "current_period_end",
+		"cancel_at_period_end", "past_due_since", "grace_until", "started_at", "last_event_at", "updated_at"} {
+		q = q.Set(c + " = EXCLUDED." + c)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("save subscription: %w", err)
+	}
+	return nil
+}
+
+// findUsersPastGrace returns the users still granted a paid tier although a
+// subscription of theirs is past due beyond its grace: the grace sweep's work.
+func findUsersPastGrace(ctx context.Context, db bun.IDB, now time.Time) ([]string, error) {
+	var ids []string
+	err := db.NewSelect().TableExpr("subscriptions AS s").
+		Join("JOIN billing_accounts AS a ON a.user_id = s.user_id").
+		ColumnExpr("DISTINCT s.user_id").
+		Where("s.status = ?", models.SubscriptionPastDue).
+		Where("s.grace_until <= ?", now).
+		Where("a.granted_tier <> ?", models.TierFree).
+		Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("find subscriptions past grace: %w", err)
+	}
+	return ids, nil
+}
+
+// --- changes ---
+
+func insertChange(ctx context.Context, db bun.IDB, c *models.SubscriptionChange) error {
+	if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
+		return fmt.Errorf("record subscription change: %w", err)
+	}
+	return nil
+}
+
+func findChanges(ctx context.Context, db bun.IDB, subscriptionID string) ([]*models.SubscriptionChange, error) {
+	var rows []*models.SubscriptionChange
+	if err := db.NewSelect().Model(&rows).Where("subscription_id = ?", subscriptionID).
+		Order("created", "tie_rank", "id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find subscription changes: %w", err)
+	}
+	return rows, nil
+}
+
+// findUnfoldedSubscriptions returns the IDs of the customer's subscriptions that have
+// changes but no row yet: what linking the customer to a user makes foldable.
+func findUnfoldedSubscriptions(ctx context.Context, db bun.IDB, customerID string) ([]string, error) {
+	var ids []string
+	err := db.NewSelect().TableExpr("subscription_changes AS c").ColumnExpr("DISTINCT c.subscription_id").
+		Where("c.customer_id = ?", customerID).
+		Where("NOT EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.id = c.subscription_id)").
+		Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("find unlinked subscriptions: %w", err)
+	}
+	return ids, nil
+}
+
+// --- events ---
+
+// insertEvent records the event unless it was recorded before, and reports whether
+// it did. On PostgreSQL a concurrent delivery of the same event waits here until the
+// first one's transaction ends, then finds it recorded.
+func insertEvent(ctx context.Context, db bun.IDB, e *models.StripeEvent) (bool, error) {
+	res, err := db.NewInsert().Model(e).On("CONFLICT (id) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("record stripe event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func updateEventOutcome(ctx context.Context, db bun.IDB, e *models.StripeEvent) error {
+	if _, err := db.NewUpdate().Model(e).Column("user_id", "subscription_id", "outcome").
+		Where("id = ?", e.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("record stripe event outcome: %w", err)
+	}
+	return nil
+}
+
+func findEvent(ctx context.Context, db bun.IDB, id string) (*models.StripeEvent, error) {
+	e := new(models.StripeEvent)
+	err := db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil //nolint:nilnil // not recorded
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find stripe event: %w", err)
+	}
+	return e, nil
+}
+
+// --- audit log ---
+
+// insertAudit records the entry; an entry with the same user, kind and non-empty
+// Ref as an earlier one is dropped, and reported as not inserted.
+func insertAudit(ctx context.Context, db bun.IDB, e *models.AuditEntry) (bool, error) {
+	res, err := db.NewInsert().Model(e).On("CONFLICT (user_id, kind, ref) WHERE ref <> '' DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("record audit entry: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// findAudit returns up to limit of the user's entries, newest first, after the
+// cursor position (at, id) when one is given.
+func findAudit(ctx context.Context, db bun.IDB, userID string, after *auditCursor, limit int) ([]*models.AuditEntry, error) {
+	var rows []*models.AuditEntry
+	q := db.NewSelect().Model(&rows).Where("user_id = ?", userID)
+	if after != nil {
+		q = q.Where("(at < ? OR (at = ? AND id < ?))", after.At, after.At, after.ID)
+	}
+	if err := q.OrderExpr("at DESC, id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find audit log: %w", err)
+	}
+	for _, e := range rows {
+		e.At = e.At.UTC()
+	}
+	return rows, nil
+}
