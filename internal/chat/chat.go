@@ -1,0 +1,228 @@
+// Package chat owns chat with LLM agents, apart from GraphQL and storage: the
+// input a client sends (its message and the context the agents work on), the
+// intent classifier that routes it, the agent registry with the task,
+// calendar, email and analytics agents and their tools, the shared
+// tool-calling loop, execution plans over playbook templates, and the stream
+// of events a run produces. Agents never write anything: they return actions
+// for the client to apply. Chat text is never stored; only usage is reported.
+package chat
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Mode says whether a run answers or plans.
+type Mode string
+
+const (
+	// ModeDirect runs the agents' tools and answers.
+	ModeDirect Mode = "DIRECT"
+	// ModePlan answers with an execution plan of template steps, running nothing.
+	ModePlan Mode = "PLAN"
+)
+
+// Limits on what a client may send.
+const (
+	MaxMessageRunes = 8000
+	MaxHistory      = 50
+	MaxItems        = 500 // of each kind of context item
+)
+
+// Input is what a client sends to start a run.
+type Input struct {
+	// UserID is the caller, passed on to the template catalog in PLAN mode.
+	UserID  string
+	Message string
+	Mode    Mode // ModeDirect when empty
+	Context Context
+	// AllowedAgents are the agents the caller's tier may use, in preference
+	// order; see AllowedAgents. Routing never leaves this set.
+	AllowedAgents []string
+}
+
+// Context is the data the agents work on, sent by the client with each run.
+type Context struct {
+	Profile   *Profile
+	Documents []Document
+	Tasks     []Task
+	History   []Turn
+	Events    []CalendarEvent
+	Emails    []Email
+	Metrics   []Metric
+}
+
+// Profile is what the agents know of the user.
+type Profile struct {
+	Name     string
+	Timezone string
+	Role     string
+}
+
+// Document is a relevant document, such as a search hit.
+type Document struct {
+	ID    string
+	Title string
+	Text  string
+}
+
+// Task statuses and priorities.
+const (
+	TaskTodo       = "todo"
+	TaskInProgress = "in_progress"
+	TaskDone       = "done"
+)
+
+// Task is one of the user's recent tasks.
+type Task struct {
+	ID       string
+	Title    string
+	Status   string // todo, in_progress or done
+	Priority string // low, medium or high
+	Due      *time.Time
+}
+
+// Turn is one earlier message of the conversation.
+type Turn struct {
+	Role    string // user or assistant
+	Content string
+}
+
+// CalendarEvent is one event of the user's calendar.
+type CalendarEvent struct {
+	ID    string
+	Title string
+	Start time.Time
+	End   time.Time
+}
+
+// Email is one email of the user's inbox.
+type Email struct {
+	ID       string
+	From     string
+	Subject  string
+	Body     string
+	Received time.Time
+}
+
+// Metric is one observation of a named metric.
+type Metric struct {
+	Name  string
+	Value float64
+	At    time.Time
+}
+
+// ActionType is what an action asks the client to do.
+type ActionType string
+
+// The actions agents return.
+const (
+	ActionCreateRecord     ActionType = "create_record"
+	ActionUpdateRecord     ActionType = "update_record"
+	ActionDeleteRecord     ActionType = "delete_record"
+	ActionIndexDocument    ActionType = "index_document"
+	ActionSendNotification ActionType = "send_notification"
+)
+
+// Action is a change an agent proposes; the client applies it.
+type Action struct {
+	Type ActionType
+	// Collection is the kind of record: tasks, events, emails, drafts,
+	// documents or notifications.
+	Collection string
+	// RecordID is the record to update or delete; empty for new ones.
+	RecordID string
+	// Payload holds the fields to set, the document to index or the
+	// notification to send.
+	Payload map[string]any
+	// Agent is the agent that proposed it.
+	Agent string
+}
+
+// EventType names an event of a run.
+type EventType string
+
+// The events of a run, in the order they can occur.
+const (
+	EventAgentRouted     EventType = "AGENT_ROUTED"
+	EventToken           EventType = "TOKEN"
+	EventToolCallStarted EventType = "TOOL_CALL_STARTED"
+	EventToolResult      EventType = "TOOL_RESULT"
+	EventAction          EventType = "ACTION"
+	EventUsage           EventType = "USAGE"
+	EventDone            EventType = "DONE"
+	EventError           EventType = "ERROR"
+)
+
+// Event is one event of a run. Seq counts from 1 within the run; the fields
+// besides RunID, Seq, Type and Agent belong to one type each.
+//
+// A run ends with DONE or with one ERROR, each preceded by at most one USAGE,
+// and then its channel closes.
+type Event struct {
+	RunID string
+	Seq   int
+	Type  EventType
+	// Agent is the agent the event concerns; "synthesis" for a pipeline's
+	// final answer.
+	Agent string
+
+	Route      *Route      // AGENT_ROUTED
+	Delta      string      // TOKEN
+	ToolCall   *ToolCall   // TOOL_CALL_STARTED
+	ToolResult *ToolResult // TOOL_RESULT
+	Action     *Action     // ACTION
+	Usage      *Usage      // USAGE
+	Done       *Done       // DONE
+	Error      *RunError   // ERROR
+}
+
+// ToolCall is a tool call an agent's model made.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments json.RawMessage
+}
+
+// ToolResult is the outcome of a tool call: its result as JSON, or the
+// error fed back to the model.
+type ToolResult struct {
+	CallID string
+	Name   string
+	Result json.RawMessage
+	Error  string
+}
+
+// Usage is the run's whole use of the LLM, reported once.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+	// Calls is the number of LLM requests made.
+	Calls    int
+	Provider string
+	Model    string
+	Offline  bool
+}
+
+// Finish reasons of a run, besides the model's own (stop, length).
+const (
+	FinishMaxIterations = "max_iterations"
+	FinishPlan          = "plan"
+)
+
+// Done ends a successful run.
+type Done struct {
+	Response     string
+	Actions      []Action
+	FinishReason string
+	Plan         *Plan // PLAN mode only
+	Offline      bool
+}
+
+// RunError ends a failed run.
+type RunError struct {
+	Code      string
+	Message   string
+	Retryable bool
+}

@@ -1,0 +1,100 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// TemplateCatalog lists the server-side templates (playbooks) a plan may
+// refer to. The playbook area satisfies it.
+type TemplateCatalog interface {
+	// FindTemplates returns the user's templates an agent can carry out, in
+	// the catalog's order of preference.
+	FindTemplates(ctx context.Context, userID, agent string) ([]Template, error)
+}
+
+// Template is one template a plan step may use.
+type Template struct {
+	ID          string
+	Name        string
+	Description string
+}
+
+// Plan is an execution plan: steps the client may run later, each by a
+// template ID the server knows.
+type Plan struct {
+	Steps []PlanStep
+}
+
+// PlanStep is one step of a plan.
+type PlanStep struct {
+	Index      int // from 1
+	Agent      string
+	TemplateID string
+	Title      string
+	// DependsOn lists the steps whose results this one takes.
+	DependsOn []int
+	Inputs    map[string]any
+}
+
+// buildPlan picks, for each routed agent, the template sharing the most
+// words with the message (the catalog's first on a tie). Agents without a
+// template are left out.
+func buildPlan(ctx context.Context, cat TemplateCatalog, userID string, route Route, message string) (*Plan, error) {
+	plan := &Plan{}
+	asked := wordSet(message)
+	for _, agent := range route.Agents {
+		templates, err := cat.FindTemplates(ctx, userID, agent)
+		if err != nil {
+			return nil, fmt.Errorf("chat: templates for %s: %w", agent, err)
+		}
+		best, bestScore := -1, -1
+		for i, t := range templates {
+			score := 0
+			for w := range wordSet(t.Name + " " + t.Description) {
+				if asked[w] {
+					score++
+				}
+			}
+			if score > bestScore {
+				best, bestScore = i, score
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		step := PlanStep{
+			Index: len(plan.Steps) + 1, Agent: agent, TemplateID: templates[best].ID, Title: templates[best].Name,
+			Inputs: map[string]any{"request": message},
+		}
+		if step.Index > 1 {
+			step.DependsOn = []int{step.Index - 1}
+		}
+		plan.Steps = append(plan.Steps, step)
+	}
+	return plan, nil
+}
+
+func describePlan(p *Plan) string {
+	if len(p.Steps) == 0 {
+		return "No template fits this request, so there is no plan to run."
+	}
+	var b strings.Builder
+	b.WriteString("Plan:")
+	for _, s := range p.Steps {
+		fmt.Fprintf(&b, " %d. %s (%s agent).", s.Index, s.Title, s.Agent)
+	}
+	return b.String()
+}
+
+func wordSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) >= 3 {
+			out[strings.TrimSuffix(w, "s")] = true
+		}
+	}
+	return out
+}
