@@ -32,8 +32,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Mutation() MutationResolver
+	Onboarding() OnboardingResolver
+	ProviderKey() ProviderKeyResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -48,11 +51,162 @@ type ComplexityRoot struct {
 		Type           func(childComplexity int) int
 	}
 
+	AuditConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		At      func(childComplexity int) int
+		Details func(childComplexity int) int
+		ID      func(childComplexity int) int
+		IP      func(childComplexity int) int
+		Kind    func(childComplexity int) int
+	}
+
+	AuditField struct {
+		Key   func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		AccessToken  func(childComplexity int) int
 		ExpiresAt    func(childComplexity int) int
 		RefreshToken func(childComplexity int) int
 		User         func(childComplexity int) int
+	}
+
+	Backup struct {
+		Checksum      func(childComplexity int) int
+		CompletedAt   func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		FailureReason func(childComplexity int) int
+		ID            func(childComplexity int) int
+		SizeBytes     func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Timestamp     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	BackupConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	BackupEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	BackupUpload struct {
+		Backup    func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		Headers   func(childComplexity int) int
+		Method    func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
+	BackupUsage struct {
+		LimitBytes func(childComplexity int) int
+		Tier       func(childComplexity int) int
+		UsedBytes  func(childComplexity int) int
+	}
+
+	BillingEvent struct {
+		At                func(childComplexity int) int
+		CancelAtPeriodEnd func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Tier              func(childComplexity int) int
+		Type              func(childComplexity int) int
+	}
+
+	BillingSubscription struct {
+		CancelAtPeriodEnd func(childComplexity int) int
+		CurrentPeriodEnd  func(childComplexity int) int
+		GraceUntil        func(childComplexity int) int
+		PastDueSince      func(childComplexity int) int
+		PlanTier          func(childComplexity int) int
+		Seats             func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Tier              func(childComplexity int) int
+	}
+
+	Brand struct {
+		Colors     func(childComplexity int) int
+		Fonts      func(childComplexity int) int
+		LogoURL    func(childComplexity int) int
+		SiteName   func(childComplexity int) int
+		ThemeColor func(childComplexity int) int
+	}
+
+	BusinessInfo struct {
+		BusinessGoals  func(childComplexity int) int
+		BusinessName   func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Industry       func(childComplexity int) int
+		Products       func(childComplexity int) int
+		TargetAudience func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	CheckoutSession struct {
+		ID  func(childComplexity int) int
+		URL func(childComplexity int) int
+	}
+
+	CorePersona struct {
+		Archetype       func(childComplexity int) int
+		Audience        func(childComplexity int) int
+		Do              func(childComplexity int) int
+		Dont            func(childComplexity int) int
+		KeyTopics       func(childComplexity int) int
+		Name            func(childComplexity int) int
+		SampleOpening   func(childComplexity int) int
+		SentenceStyle   func(childComplexity int) int
+		Summary         func(childComplexity int) int
+		Tone            func(childComplexity int) int
+		VocabularyLevel func(childComplexity int) int
+		Voice           func(childComplexity int) int
+	}
+
+	Decision struct {
+		Allowed func(childComplexity int) int
+		Feature func(childComplexity int) int
+		Limit   func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Tier    func(childComplexity int) int
+		Upgrade func(childComplexity int) int
+	}
+
+	Entitlement struct {
+		Allowed func(childComplexity int) int
+		Feature func(childComplexity int) int
+		Limit   func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Upgrade func(childComplexity int) int
+	}
+
+	Heading struct {
+		Level func(childComplexity int) int
+		Text  func(childComplexity int) int
+	}
+
+	HttpHeader struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	Integration struct {
+		CreatedAt func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	LogoutPayload struct {
@@ -61,10 +215,150 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		Login        func(childComplexity int, input model.LoginInput) int
-		Logout       func(childComplexity int, refreshToken string) int
-		RefreshToken func(childComplexity int, refreshToken string) int
-		Register     func(childComplexity int, input model.RegisterInput) int
+		AnalyzeWebsite             func(childComplexity int, url string) int
+		CancelSubscription         func(childComplexity int) int
+		CompleteBackupUpload       func(childComplexity int, id string) int
+		CompleteOnboarding         func(childComplexity int) int
+		CompleteStep               func(childComplexity int, step int) int
+		CreateBillingPortalSession func(childComplexity int) int
+		CreateBusinessInfo         func(childComplexity int, input model.CreateBusinessInfoInput) int
+		CreateCheckoutSession      func(childComplexity int, tier models.Tier, seats *int) int
+		DeleteBackup               func(childComplexity int, id string) int
+		DeleteBusinessInfo         func(childComplexity int) int
+		DeleteProviderKey          func(childComplexity int, provider string) int
+		GeneratePersona            func(childComplexity int, platforms []models.Platform) int
+		Login                      func(childComplexity int, input model.LoginInput) int
+		Logout                     func(childComplexity int, refreshToken string) int
+		PreviewPersona             func(childComplexity int, platforms []models.Platform) int
+		RefreshToken               func(childComplexity int, refreshToken string) int
+		Register                   func(childComplexity int, input model.RegisterInput) int
+		RequestBackupUpload        func(childComplexity int, input models.BackupUploadInput) int
+		ResetOnboarding            func(childComplexity int, deleteData bool) int
+		ResumeSubscription         func(childComplexity int) int
+		SaveProviderKey            func(childComplexity int, provider string, key string) int
+		SaveResearchPreferences    func(childComplexity int, input model.ResearchPreferencesInput) int
+		SetActivePersona           func(childComplexity int, id string) int
+		SetIntegrations            func(childComplexity int, kinds []string) int
+		SkipStep                   func(childComplexity int, step int) int
+		StartOnboarding            func(childComplexity int) int
+		UpdateBusinessInfo         func(childComplexity int, input model.UpdateBusinessInfoInput) int
+		VerifyProviderKey          func(childComplexity int, provider string) int
+	}
+
+	Onboarding struct {
+		ActivePersona       func(childComplexity int) int
+		BusinessInfo        func(childComplexity int) int
+		HasValidatedKey     func(childComplexity int) int
+		Integrations        func(childComplexity int) int
+		PersonaReadiness    func(childComplexity int) int
+		Personalization     func(childComplexity int) int
+		Personas            func(childComplexity int) int
+		Plan                func(childComplexity int) int
+		Progress            func(childComplexity int) int
+		ProviderKeys        func(childComplexity int) int
+		ResearchPreferences func(childComplexity int) int
+		Resume              func(childComplexity int) int
+		WebsiteAnalysis     func(childComplexity int) int
+	}
+
+	OnboardingConfig struct {
+		BrandAnalysis func(childComplexity int) int
+		ContentTypes  func(childComplexity int) int
+		Integrations  func(childComplexity int) int
+		LLMConfigured func(childComplexity int) int
+		LiveKeyCheck  func(childComplexity int) int
+		OptionalSteps func(childComplexity int) int
+		Platforms     func(childComplexity int) int
+		Providers     func(childComplexity int) int
+		RequiredSteps func(childComplexity int) int
+		Steps         func(childComplexity int) int
+		WritingTones  func(childComplexity int) int
+	}
+
+	OnboardingProgress struct {
+		CompletedAt func(childComplexity int) int
+		CurrentStep func(childComplexity int) int
+		IsCompleted func(childComplexity int) int
+		Percentage  func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Steps       func(childComplexity int) int
+	}
+
+	OnboardingStep struct {
+		CompletedAt func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Required    func(childComplexity int) int
+		SkippedAt   func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Step        func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	OnboardingStepInfo struct {
+		Key      func(childComplexity int) int
+		Required func(childComplexity int) int
+		Step     func(childComplexity int) int
+		Title    func(childComplexity int) int
+	}
+
+	PageInfo struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+	}
+
+	Persona struct {
+		Active            func(childComplexity int) int
+		Core              func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Model             func(childComplexity int) int
+		PlatformPersonas  func(childComplexity int) int
+		Quality           func(childComplexity int) int
+		SelectedPlatforms func(childComplexity int) int
+		Source            func(childComplexity int) int
+		Version           func(childComplexity int) int
+	}
+
+	PersonaDraft struct {
+		Core              func(childComplexity int) int
+		Model             func(childComplexity int) int
+		PlatformPersonas  func(childComplexity int) int
+		Quality           func(childComplexity int) int
+		SelectedPlatforms func(childComplexity int) int
+		Source            func(childComplexity int) int
+	}
+
+	PersonaQuality struct {
+		Completeness func(childComplexity int) int
+		Consistency  func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		Overall      func(childComplexity int) int
+		Specificity  func(childComplexity int) int
+	}
+
+	PersonaReadiness struct {
+		Missing func(childComplexity int) int
+		Ready   func(childComplexity int) int
+		Sources func(childComplexity int) int
+	}
+
+	PersonalizationContext struct {
+		AutoResearch   func(childComplexity int) int
+		BusinessName   func(childComplexity int) int
+		ContentTypes   func(childComplexity int) int
+		Defaulted      func(childComplexity int) int
+		FactualContent func(childComplexity int) int
+		Industry       func(childComplexity int) int
+		KeyTopics      func(childComplexity int) int
+		Language       func(childComplexity int) int
+		PersonaID      func(childComplexity int) int
+		PersonaSummary func(childComplexity int) int
+		Platforms      func(childComplexity int) int
+		ResearchDepth  func(childComplexity int) int
+		TargetAudience func(childComplexity int) int
+		Voice          func(childComplexity int) int
+		WritingTone    func(childComplexity int) int
 	}
 
 	Plan struct {
@@ -79,20 +373,159 @@ type ComplexityRoot struct {
 		Tier              func(childComplexity int) int
 	}
 
+	PlatformPersona struct {
+		EmojiUse        func(childComplexity int) int
+		Format          func(childComplexity int) int
+		Hashtags        func(childComplexity int) int
+		IdealLength     func(childComplexity int) int
+		MaxLength       func(childComplexity int) int
+		Platform        func(childComplexity int) int
+		PostingGuidance func(childComplexity int) int
+		Tone            func(childComplexity int) int
+	}
+
+	PortalSession struct {
+		URL func(childComplexity int) int
+	}
+
+	Provider struct {
+		Description func(childComplexity int) int
+		DocsURL     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		KeyExample  func(childComplexity int) int
+		KeyFormat   func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	ProviderKey struct {
+		CreatedAt      func(childComplexity int) int
+		FormatValid    func(childComplexity int) int
+		KeyVersion     func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastVerifiedAt func(childComplexity int) int
+		Masked         func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Validated      func(childComplexity int) int
+	}
+
 	Query struct {
-		Me    func(childComplexity int) int
-		Plans func(childComplexity int) int
+		BackupDownloadURL func(childComplexity int, id string) int
+		BackupUsage       func(childComplexity int) int
+		Backups           func(childComplexity int, first *int, after *string) int
+		BusinessInfo      func(childComplexity int) int
+		LatestBackup      func(childComplexity int, ifModifiedSince *time.Time) int
+		Me                func(childComplexity int) int
+		Onboarding        func(childComplexity int) int
+		OnboardingConfig  func(childComplexity int) int
+		PersonaReadiness  func(childComplexity int) int
+		Personalization   func(childComplexity int) int
+		Personas          func(childComplexity int) int
+		Plans             func(childComplexity int) int
+	}
+
+	ReadingLevel struct {
+		FleschReadingEase func(childComplexity int) int
+		GradeLevel        func(childComplexity int) int
+		Label             func(childComplexity int) int
+	}
+
+	ResearchPreferences struct {
+		AutoResearch   func(childComplexity int) int
+		ContentTypes   func(childComplexity int) int
+		Depth          func(childComplexity int) int
+		FactualContent func(childComplexity int) int
+		Language       func(childComplexity int) int
+		TargetAudience func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		WritingTone    func(childComplexity int) int
+	}
+
+	ResetPayload struct {
+		DataDeleted func(childComplexity int) int
+		Deleted     func(childComplexity int) int
+		Kept        func(childComplexity int) int
+		Progress    func(childComplexity int) int
+	}
+
+	ResumeInfo struct {
+		Completed    func(childComplexity int) int
+		MissingSteps func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		Step         func(childComplexity int) int
+	}
+
+	SignedRequest struct {
+		ExpiresAt func(childComplexity int) int
+		Headers   func(childComplexity int) int
+		Method    func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
+	StyleAnalysis struct {
+		Audience     func(childComplexity int) int
+		Complexity   func(childComplexity int) int
+		KeyMessages  func(childComplexity int) int
+		Model        func(childComplexity int) int
+		Observations func(childComplexity int) int
+		Tone         func(childComplexity int) int
+		Voice        func(childComplexity int) int
 	}
 
 	Subscription struct {
-		AccountEvents func(childComplexity int) int
+		AccountEvents      func(childComplexity int) int
+		BillingEvents      func(childComplexity int) int
+		OnboardingProgress func(childComplexity int) int
+	}
+
+	TermCount struct {
+		Count func(childComplexity int) int
+		Term  func(childComplexity int) int
+	}
+
+	ToneSignals struct {
+		AvgSentenceLength   func(childComplexity int) int
+		CallToActionPhrases func(childComplexity int) int
+		ExclamationRatio    func(childComplexity int) int
+		FirstPersonPlural   func(childComplexity int) int
+		Formality           func(childComplexity int) int
+		Labels              func(childComplexity int) int
+		QuestionRatio       func(childComplexity int) int
+		SecondPersonRatio   func(childComplexity int) int
 	}
 
 	User struct {
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Tier      func(childComplexity int) int
+		Allowed      func(childComplexity int, feature models.FeatureKey, amount *int64) int
+		AuditLog     func(childComplexity int, first *int, after *string) int
+		CreatedAt    func(childComplexity int) int
+		Email        func(childComplexity int) int
+		Entitlements func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Onboarding   func(childComplexity int) int
+		Subscription func(childComplexity int) int
+		Tier         func(childComplexity int) int
+	}
+
+	WebsiteAnalysis struct {
+		AnalyzedAt      func(childComplexity int) int
+		Brand           func(childComplexity int) int
+		ContentType     func(childComplexity int) int
+		Description     func(childComplexity int) int
+		FetchDurationMS func(childComplexity int) int
+		FetchedBytes    func(childComplexity int) int
+		FinalURL        func(childComplexity int) int
+		Headings        func(childComplexity int) int
+		Language        func(childComplexity int) int
+		ReadingLevel    func(childComplexity int) int
+		Style           func(childComplexity int) int
+		Title           func(childComplexity int) int
+		Tone            func(childComplexity int) int
+		TopTerms        func(childComplexity int) int
+		URL             func(childComplexity int) int
+		WordCount       func(childComplexity int) int
 	}
 }
 
@@ -105,13 +538,76 @@ type MutationResolver interface {
 	Login(ctx context.Context, input model.LoginInput) (*models.AuthPayload, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*models.AuthPayload, error)
 	Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error)
+	RequestBackupUpload(ctx context.Context, input models.BackupUploadInput) (*models.BackupUpload, error)
+	CompleteBackupUpload(ctx context.Context, id string) (*models.BackupRecord, error)
+	DeleteBackup(ctx context.Context, id string) (*models.BackupRecord, error)
+	CreateCheckoutSession(ctx context.Context, tier models.Tier, seats *int) (*models.CheckoutSession, error)
+	CreateBillingPortalSession(ctx context.Context) (*models.PortalSession, error)
+	CancelSubscription(ctx context.Context) (*models.BillingSubscription, error)
+	ResumeSubscription(ctx context.Context) (*models.BillingSubscription, error)
+	StartOnboarding(ctx context.Context) (*models.OnboardingProgress, error)
+	CompleteStep(ctx context.Context, step int) (*models.OnboardingProgress, error)
+	SkipStep(ctx context.Context, step int) (*models.OnboardingProgress, error)
+	ResetOnboarding(ctx context.Context, deleteData bool) (*models.ResetResult, error)
+	CompleteOnboarding(ctx context.Context) (*models.OnboardingProgress, error)
+	SaveProviderKey(ctx context.Context, provider string, key string) (*models.ProviderKey, error)
+	DeleteProviderKey(ctx context.Context, provider string) (bool, error)
+	VerifyProviderKey(ctx context.Context, provider string) (*models.ProviderKey, error)
+	AnalyzeWebsite(ctx context.Context, url string) (*models.WebsiteAnalysis, error)
+	CreateBusinessInfo(ctx context.Context, input model.CreateBusinessInfoInput) (*models.BusinessInfo, error)
+	UpdateBusinessInfo(ctx context.Context, input model.UpdateBusinessInfoInput) (*models.BusinessInfo, error)
+	DeleteBusinessInfo(ctx context.Context) (bool, error)
+	SaveResearchPreferences(ctx context.Context, input model.ResearchPreferencesInput) (*models.ResearchPreferences, error)
+	SetIntegrations(ctx context.Context, kinds []string) ([]*models.Integration, error)
+	PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error)
+	GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error)
+	SetActivePersona(ctx context.Context, id string) (*models.Persona, error)
+}
+type OnboardingResolver interface {
+	Progress(ctx context.Context, obj *models.Onboarding) (*models.OnboardingProgress, error)
+	Resume(ctx context.Context, obj *models.Onboarding) (*models.ResumeInfo, error)
+	ProviderKeys(ctx context.Context, obj *models.Onboarding) ([]*models.ProviderKey, error)
+	HasValidatedKey(ctx context.Context, obj *models.Onboarding) (bool, error)
+	WebsiteAnalysis(ctx context.Context, obj *models.Onboarding) (*models.WebsiteAnalysis, error)
+	BusinessInfo(ctx context.Context, obj *models.Onboarding) (*models.BusinessInfo, error)
+	ResearchPreferences(ctx context.Context, obj *models.Onboarding) (*models.ResearchPreferences, error)
+	Integrations(ctx context.Context, obj *models.Onboarding) ([]*models.Integration, error)
+	ActivePersona(ctx context.Context, obj *models.Onboarding) (*models.Persona, error)
+	Personas(ctx context.Context, obj *models.Onboarding) ([]*models.Persona, error)
+	PersonaReadiness(ctx context.Context, obj *models.Onboarding) (*models.PersonaReadiness, error)
+	Personalization(ctx context.Context, obj *models.Onboarding) (*models.PersonalizationContext, error)
+	Plan(ctx context.Context, obj *models.Onboarding) (*models.Features, error)
+}
+type ProviderKeyResolver interface {
+	Kind(ctx context.Context, obj *models.ProviderKey) (models.ProviderKind, error)
+
+	Validated(ctx context.Context, obj *models.ProviderKey) (bool, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*models.User, error)
 	Plans(ctx context.Context) ([]*models.Features, error)
+	Backups(ctx context.Context, first *int, after *string) (*models.BackupConnection, error)
+	LatestBackup(ctx context.Context, ifModifiedSince *time.Time) (*models.BackupRecord, error)
+	BackupDownloadURL(ctx context.Context, id string) (*models.SignedRequest, error)
+	BackupUsage(ctx context.Context) (*models.BackupUsage, error)
+	Onboarding(ctx context.Context) (*models.Onboarding, error)
+	OnboardingConfig(ctx context.Context) (*models.OnboardingConfig, error)
+	BusinessInfo(ctx context.Context) (*models.BusinessInfo, error)
+	Personas(ctx context.Context) ([]*models.Persona, error)
+	PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error)
+	Personalization(ctx context.Context) (*models.PersonalizationContext, error)
 }
 type SubscriptionResolver interface {
 	AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error)
+	BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error)
+	OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error)
+}
+type UserResolver interface {
+	Subscription(ctx context.Context, obj *models.User) (*models.BillingSubscription, error)
+	Entitlements(ctx context.Context, obj *models.User) ([]*models.Entitlement, error)
+	Allowed(ctx context.Context, obj *models.User, feature models.FeatureKey, amount *int64) (*models.Decision, error)
+	AuditLog(ctx context.Context, obj *models.User, first *int, after *string) (*models.AuditConnection, error)
+	Onboarding(ctx context.Context, obj *models.User) (*models.Onboarding, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -163,6 +659,76 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccountEvent.Type(childComplexity), true
 
+	case "AuditConnection.edges":
+		if e.ComplexityRoot.AuditConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.Edges(childComplexity), true
+	case "AuditConnection.pageInfo":
+		if e.ComplexityRoot.AuditConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditConnection.PageInfo(childComplexity), true
+
+	case "AuditEdge.cursor":
+		if e.ComplexityRoot.AuditEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Cursor(childComplexity), true
+	case "AuditEdge.node":
+		if e.ComplexityRoot.AuditEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEdge.Node(childComplexity), true
+
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.detail":
+		if e.ComplexityRoot.AuditEntry.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Details(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.ip":
+		if e.ComplexityRoot.AuditEntry.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.IP(childComplexity), true
+	case "AuditEntry.kind":
+		if e.ComplexityRoot.AuditEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Kind(childComplexity), true
+
+	case "AuditField.key":
+		if e.ComplexityRoot.AuditField.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditField.Key(childComplexity), true
+	case "AuditField.value":
+		if e.ComplexityRoot.AuditField.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditField.Value(childComplexity), true
+
 	case "AuthPayload.accessToken":
 		if e.ComplexityRoot.AuthPayload.AccessToken == nil {
 			break
@@ -188,6 +754,502 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "Backup.checksum":
+		if e.ComplexityRoot.Backup.Checksum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Checksum(childComplexity), true
+	case "Backup.completedAt":
+		if e.ComplexityRoot.Backup.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.CompletedAt(childComplexity), true
+	case "Backup.createdAt":
+		if e.ComplexityRoot.Backup.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.CreatedAt(childComplexity), true
+	case "Backup.failureReason":
+		if e.ComplexityRoot.Backup.FailureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.FailureReason(childComplexity), true
+	case "Backup.id":
+		if e.ComplexityRoot.Backup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.ID(childComplexity), true
+	case "Backup.sizeBytes":
+		if e.ComplexityRoot.Backup.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.SizeBytes(childComplexity), true
+	case "Backup.status":
+		if e.ComplexityRoot.Backup.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Status(childComplexity), true
+	case "Backup.timestamp":
+		if e.ComplexityRoot.Backup.Timestamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Timestamp(childComplexity), true
+	case "Backup.version":
+		if e.ComplexityRoot.Backup.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Backup.Version(childComplexity), true
+
+	case "BackupConnection.edges":
+		if e.ComplexityRoot.BackupConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupConnection.Edges(childComplexity), true
+	case "BackupConnection.pageInfo":
+		if e.ComplexityRoot.BackupConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupConnection.PageInfo(childComplexity), true
+
+	case "BackupEdge.cursor":
+		if e.ComplexityRoot.BackupEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupEdge.Cursor(childComplexity), true
+	case "BackupEdge.node":
+		if e.ComplexityRoot.BackupEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupEdge.Node(childComplexity), true
+
+	case "BackupUpload.backup":
+		if e.ComplexityRoot.BackupUpload.Backup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUpload.Backup(childComplexity), true
+	case "BackupUpload.expiresAt":
+		if e.ComplexityRoot.BackupUpload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUpload.ExpiresAt(childComplexity), true
+	case "BackupUpload.headers":
+		if e.ComplexityRoot.BackupUpload.Headers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUpload.Headers(childComplexity), true
+	case "BackupUpload.method":
+		if e.ComplexityRoot.BackupUpload.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUpload.Method(childComplexity), true
+	case "BackupUpload.url":
+		if e.ComplexityRoot.BackupUpload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUpload.URL(childComplexity), true
+
+	case "BackupUsage.limitBytes":
+		if e.ComplexityRoot.BackupUsage.LimitBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUsage.LimitBytes(childComplexity), true
+	case "BackupUsage.tier":
+		if e.ComplexityRoot.BackupUsage.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUsage.Tier(childComplexity), true
+	case "BackupUsage.usedBytes":
+		if e.ComplexityRoot.BackupUsage.UsedBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BackupUsage.UsedBytes(childComplexity), true
+
+	case "BillingEvent.at":
+		if e.ComplexityRoot.BillingEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingEvent.At(childComplexity), true
+	case "BillingEvent.cancelAtPeriodEnd":
+		if e.ComplexityRoot.BillingEvent.CancelAtPeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingEvent.CancelAtPeriodEnd(childComplexity), true
+	case "BillingEvent.status":
+		if e.ComplexityRoot.BillingEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingEvent.Status(childComplexity), true
+	case "BillingEvent.tier":
+		if e.ComplexityRoot.BillingEvent.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingEvent.Tier(childComplexity), true
+	case "BillingEvent.type":
+		if e.ComplexityRoot.BillingEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingEvent.Type(childComplexity), true
+
+	case "BillingSubscription.cancelAtPeriodEnd":
+		if e.ComplexityRoot.BillingSubscription.CancelAtPeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.CancelAtPeriodEnd(childComplexity), true
+	case "BillingSubscription.currentPeriodEnd":
+		if e.ComplexityRoot.BillingSubscription.CurrentPeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.CurrentPeriodEnd(childComplexity), true
+	case "BillingSubscription.graceUntil":
+		if e.ComplexityRoot.BillingSubscription.GraceUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.GraceUntil(childComplexity), true
+	case "BillingSubscription.pastDueSince":
+		if e.ComplexityRoot.BillingSubscription.PastDueSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.PastDueSince(childComplexity), true
+	case "BillingSubscription.planTier":
+		if e.ComplexityRoot.BillingSubscription.PlanTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.PlanTier(childComplexity), true
+	case "BillingSubscription.seats":
+		if e.ComplexityRoot.BillingSubscription.Seats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.Seats(childComplexity), true
+	case "BillingSubscription.status":
+		if e.ComplexityRoot.BillingSubscription.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.Status(childComplexity), true
+	case "BillingSubscription.tier":
+		if e.ComplexityRoot.BillingSubscription.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingSubscription.Tier(childComplexity), true
+
+	case "Brand.colors":
+		if e.ComplexityRoot.Brand.Colors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Colors(childComplexity), true
+	case "Brand.fonts":
+		if e.ComplexityRoot.Brand.Fonts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.Fonts(childComplexity), true
+	case "Brand.logoUrl":
+		if e.ComplexityRoot.Brand.LogoURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.LogoURL(childComplexity), true
+	case "Brand.siteName":
+		if e.ComplexityRoot.Brand.SiteName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.SiteName(childComplexity), true
+	case "Brand.themeColor":
+		if e.ComplexityRoot.Brand.ThemeColor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Brand.ThemeColor(childComplexity), true
+
+	case "BusinessInfo.businessGoals":
+		if e.ComplexityRoot.BusinessInfo.BusinessGoals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.BusinessGoals(childComplexity), true
+	case "BusinessInfo.businessName":
+		if e.ComplexityRoot.BusinessInfo.BusinessName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.BusinessName(childComplexity), true
+	case "BusinessInfo.createdAt":
+		if e.ComplexityRoot.BusinessInfo.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.CreatedAt(childComplexity), true
+	case "BusinessInfo.description":
+		if e.ComplexityRoot.BusinessInfo.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.Description(childComplexity), true
+	case "BusinessInfo.id":
+		if e.ComplexityRoot.BusinessInfo.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.ID(childComplexity), true
+	case "BusinessInfo.industry":
+		if e.ComplexityRoot.BusinessInfo.Industry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.Industry(childComplexity), true
+	case "BusinessInfo.products":
+		if e.ComplexityRoot.BusinessInfo.Products == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.Products(childComplexity), true
+	case "BusinessInfo.targetAudience":
+		if e.ComplexityRoot.BusinessInfo.TargetAudience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.TargetAudience(childComplexity), true
+	case "BusinessInfo.updatedAt":
+		if e.ComplexityRoot.BusinessInfo.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessInfo.UpdatedAt(childComplexity), true
+
+	case "CheckoutSession.id":
+		if e.ComplexityRoot.CheckoutSession.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutSession.ID(childComplexity), true
+	case "CheckoutSession.url":
+		if e.ComplexityRoot.CheckoutSession.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckoutSession.URL(childComplexity), true
+
+	case "CorePersona.archetype":
+		if e.ComplexityRoot.CorePersona.Archetype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Archetype(childComplexity), true
+	case "CorePersona.audience":
+		if e.ComplexityRoot.CorePersona.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Audience(childComplexity), true
+	case "CorePersona.do":
+		if e.ComplexityRoot.CorePersona.Do == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Do(childComplexity), true
+	case "CorePersona.dont":
+		if e.ComplexityRoot.CorePersona.Dont == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Dont(childComplexity), true
+	case "CorePersona.keyTopics":
+		if e.ComplexityRoot.CorePersona.KeyTopics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.KeyTopics(childComplexity), true
+	case "CorePersona.name":
+		if e.ComplexityRoot.CorePersona.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Name(childComplexity), true
+	case "CorePersona.sampleOpening":
+		if e.ComplexityRoot.CorePersona.SampleOpening == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.SampleOpening(childComplexity), true
+	case "CorePersona.sentenceStyle":
+		if e.ComplexityRoot.CorePersona.SentenceStyle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.SentenceStyle(childComplexity), true
+	case "CorePersona.summary":
+		if e.ComplexityRoot.CorePersona.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Summary(childComplexity), true
+	case "CorePersona.tone":
+		if e.ComplexityRoot.CorePersona.Tone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Tone(childComplexity), true
+	case "CorePersona.vocabularyLevel":
+		if e.ComplexityRoot.CorePersona.VocabularyLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.VocabularyLevel(childComplexity), true
+	case "CorePersona.voice":
+		if e.ComplexityRoot.CorePersona.Voice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorePersona.Voice(childComplexity), true
+
+	case "Decision.allowed":
+		if e.ComplexityRoot.Decision.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Allowed(childComplexity), true
+	case "Decision.feature":
+		if e.ComplexityRoot.Decision.Feature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Feature(childComplexity), true
+	case "Decision.limit":
+		if e.ComplexityRoot.Decision.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Limit(childComplexity), true
+	case "Decision.reason":
+		if e.ComplexityRoot.Decision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Reason(childComplexity), true
+	case "Decision.tier":
+		if e.ComplexityRoot.Decision.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Tier(childComplexity), true
+	case "Decision.requiredTier":
+		if e.ComplexityRoot.Decision.Upgrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Upgrade(childComplexity), true
+
+	case "Entitlement.allowed":
+		if e.ComplexityRoot.Entitlement.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entitlement.Allowed(childComplexity), true
+	case "Entitlement.feature":
+		if e.ComplexityRoot.Entitlement.Feature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entitlement.Feature(childComplexity), true
+	case "Entitlement.limit":
+		if e.ComplexityRoot.Entitlement.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entitlement.Limit(childComplexity), true
+	case "Entitlement.reason":
+		if e.ComplexityRoot.Entitlement.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entitlement.Reason(childComplexity), true
+	case "Entitlement.requiredTier":
+		if e.ComplexityRoot.Entitlement.Upgrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entitlement.Upgrade(childComplexity), true
+
+	case "Heading.level":
+		if e.ComplexityRoot.Heading.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Heading.Level(childComplexity), true
+	case "Heading.text":
+		if e.ComplexityRoot.Heading.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Heading.Text(childComplexity), true
+
+	case "HttpHeader.name":
+		if e.ComplexityRoot.HttpHeader.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpHeader.Name(childComplexity), true
+	case "HttpHeader.value":
+		if e.ComplexityRoot.HttpHeader.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HttpHeader.Value(childComplexity), true
+
+	case "Integration.createdAt":
+		if e.ComplexityRoot.Integration.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.CreatedAt(childComplexity), true
+	case "Integration.kind":
+		if e.ComplexityRoot.Integration.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.Kind(childComplexity), true
+	case "Integration.status":
+		if e.ComplexityRoot.Integration.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Integration.Status(childComplexity), true
+
 	case "LogoutPayload.revokedAt":
 		if e.ComplexityRoot.LogoutPayload.RevokedAt == nil {
 			break
@@ -201,6 +1263,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LogoutPayload.SessionID(childComplexity), true
 
+	case "Mutation.analyzeWebsite":
+		if e.ComplexityRoot.Mutation.AnalyzeWebsite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_analyzeWebsite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnalyzeWebsite(childComplexity, args["url"].(string)), true
+	case "Mutation.cancelSubscription":
+		if e.ComplexityRoot.Mutation.CancelSubscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CancelSubscription(childComplexity), true
+	case "Mutation.completeBackupUpload":
+		if e.ComplexityRoot.Mutation.CompleteBackupUpload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeBackupUpload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteBackupUpload(childComplexity, args["id"].(string)), true
+	case "Mutation.completeOnboarding":
+		if e.ComplexityRoot.Mutation.CompleteOnboarding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteOnboarding(childComplexity), true
+	case "Mutation.completeStep":
+		if e.ComplexityRoot.Mutation.CompleteStep == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeStep_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteStep(childComplexity, args["step"].(int)), true
+	case "Mutation.createBillingPortalSession":
+		if e.ComplexityRoot.Mutation.CreateBillingPortalSession == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.CreateBillingPortalSession(childComplexity), true
+	case "Mutation.createBusinessInfo":
+		if e.ComplexityRoot.Mutation.CreateBusinessInfo == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createBusinessInfo_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateBusinessInfo(childComplexity, args["input"].(model.CreateBusinessInfoInput)), true
+	case "Mutation.createCheckoutSession":
+		if e.ComplexityRoot.Mutation.CreateCheckoutSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCheckoutSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCheckoutSession(childComplexity, args["tier"].(models.Tier), args["seats"].(*int)), true
+	case "Mutation.deleteBackup":
+		if e.ComplexityRoot.Mutation.DeleteBackup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteBackup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteBackup(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteBusinessInfo":
+		if e.ComplexityRoot.Mutation.DeleteBusinessInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteBusinessInfo(childComplexity), true
+	case "Mutation.deleteProviderKey":
+		if e.ComplexityRoot.Mutation.DeleteProviderKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteProviderKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteProviderKey(childComplexity, args["provider"].(string)), true
+	case "Mutation.generatePersona":
+		if e.ComplexityRoot.Mutation.GeneratePersona == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generatePersona_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GeneratePersona(childComplexity, args["platforms"].([]models.Platform)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -223,6 +1397,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.previewPersona":
+		if e.ComplexityRoot.Mutation.PreviewPersona == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_previewPersona_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PreviewPersona(childComplexity, args["platforms"].([]models.Platform)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -245,6 +1430,626 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.requestBackupUpload":
+		if e.ComplexityRoot.Mutation.RequestBackupUpload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestBackupUpload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestBackupUpload(childComplexity, args["input"].(models.BackupUploadInput)), true
+	case "Mutation.resetOnboarding":
+		if e.ComplexityRoot.Mutation.ResetOnboarding == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetOnboarding_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetOnboarding(childComplexity, args["deleteData"].(bool)), true
+	case "Mutation.resumeSubscription":
+		if e.ComplexityRoot.Mutation.ResumeSubscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.ResumeSubscription(childComplexity), true
+	case "Mutation.saveProviderKey":
+		if e.ComplexityRoot.Mutation.SaveProviderKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveProviderKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveProviderKey(childComplexity, args["provider"].(string), args["key"].(string)), true
+	case "Mutation.saveResearchPreferences":
+		if e.ComplexityRoot.Mutation.SaveResearchPreferences == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveResearchPreferences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveResearchPreferences(childComplexity, args["input"].(model.ResearchPreferencesInput)), true
+	case "Mutation.setActivePersona":
+		if e.ComplexityRoot.Mutation.SetActivePersona == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setActivePersona_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetActivePersona(childComplexity, args["id"].(string)), true
+	case "Mutation.setIntegrations":
+		if e.ComplexityRoot.Mutation.SetIntegrations == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setIntegrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetIntegrations(childComplexity, args["kinds"].([]string)), true
+	case "Mutation.skipStep":
+		if e.ComplexityRoot.Mutation.SkipStep == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_skipStep_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SkipStep(childComplexity, args["step"].(int)), true
+	case "Mutation.startOnboarding":
+		if e.ComplexityRoot.Mutation.StartOnboarding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.StartOnboarding(childComplexity), true
+	case "Mutation.updateBusinessInfo":
+		if e.ComplexityRoot.Mutation.UpdateBusinessInfo == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateBusinessInfo_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateBusinessInfo(childComplexity, args["input"].(model.UpdateBusinessInfoInput)), true
+	case "Mutation.verifyProviderKey":
+		if e.ComplexityRoot.Mutation.VerifyProviderKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyProviderKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyProviderKey(childComplexity, args["provider"].(string)), true
+
+	case "Onboarding.activePersona":
+		if e.ComplexityRoot.Onboarding.ActivePersona == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.ActivePersona(childComplexity), true
+	case "Onboarding.businessInfo":
+		if e.ComplexityRoot.Onboarding.BusinessInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.BusinessInfo(childComplexity), true
+	case "Onboarding.hasValidatedKey":
+		if e.ComplexityRoot.Onboarding.HasValidatedKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.HasValidatedKey(childComplexity), true
+	case "Onboarding.integrations":
+		if e.ComplexityRoot.Onboarding.Integrations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.Integrations(childComplexity), true
+	case "Onboarding.personaReadiness":
+		if e.ComplexityRoot.Onboarding.PersonaReadiness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.PersonaReadiness(childComplexity), true
+	case "Onboarding.personalization":
+		if e.ComplexityRoot.Onboarding.Personalization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.Personalization(childComplexity), true
+	case "Onboarding.personas":
+		if e.ComplexityRoot.Onboarding.Personas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.Personas(childComplexity), true
+	case "Onboarding.plan":
+		if e.ComplexityRoot.Onboarding.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.Plan(childComplexity), true
+	case "Onboarding.progress":
+		if e.ComplexityRoot.Onboarding.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.Progress(childComplexity), true
+	case "Onboarding.providerKeys":
+		if e.ComplexityRoot.Onboarding.ProviderKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.ProviderKeys(childComplexity), true
+	case "Onboarding.researchPreferences":
+		if e.ComplexityRoot.Onboarding.ResearchPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.ResearchPreferences(childComplexity), true
+	case "Onboarding.resume":
+		if e.ComplexityRoot.Onboarding.Resume == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.Resume(childComplexity), true
+	case "Onboarding.websiteAnalysis":
+		if e.ComplexityRoot.Onboarding.WebsiteAnalysis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Onboarding.WebsiteAnalysis(childComplexity), true
+
+	case "OnboardingConfig.brandAnalysis":
+		if e.ComplexityRoot.OnboardingConfig.BrandAnalysis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.BrandAnalysis(childComplexity), true
+	case "OnboardingConfig.contentTypes":
+		if e.ComplexityRoot.OnboardingConfig.ContentTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.ContentTypes(childComplexity), true
+	case "OnboardingConfig.integrations":
+		if e.ComplexityRoot.OnboardingConfig.Integrations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.Integrations(childComplexity), true
+	case "OnboardingConfig.llmConfigured":
+		if e.ComplexityRoot.OnboardingConfig.LLMConfigured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.LLMConfigured(childComplexity), true
+	case "OnboardingConfig.liveKeyCheck":
+		if e.ComplexityRoot.OnboardingConfig.LiveKeyCheck == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.LiveKeyCheck(childComplexity), true
+	case "OnboardingConfig.optionalSteps":
+		if e.ComplexityRoot.OnboardingConfig.OptionalSteps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.OptionalSteps(childComplexity), true
+	case "OnboardingConfig.platforms":
+		if e.ComplexityRoot.OnboardingConfig.Platforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.Platforms(childComplexity), true
+	case "OnboardingConfig.providers":
+		if e.ComplexityRoot.OnboardingConfig.Providers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.Providers(childComplexity), true
+	case "OnboardingConfig.requiredSteps":
+		if e.ComplexityRoot.OnboardingConfig.RequiredSteps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.RequiredSteps(childComplexity), true
+	case "OnboardingConfig.steps":
+		if e.ComplexityRoot.OnboardingConfig.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.Steps(childComplexity), true
+	case "OnboardingConfig.writingTones":
+		if e.ComplexityRoot.OnboardingConfig.WritingTones == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingConfig.WritingTones(childComplexity), true
+
+	case "OnboardingProgress.completedAt":
+		if e.ComplexityRoot.OnboardingProgress.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingProgress.CompletedAt(childComplexity), true
+	case "OnboardingProgress.currentStep":
+		if e.ComplexityRoot.OnboardingProgress.CurrentStep == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingProgress.CurrentStep(childComplexity), true
+	case "OnboardingProgress.completed":
+		if e.ComplexityRoot.OnboardingProgress.IsCompleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingProgress.IsCompleted(childComplexity), true
+	case "OnboardingProgress.percentage":
+		if e.ComplexityRoot.OnboardingProgress.Percentage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingProgress.Percentage(childComplexity), true
+	case "OnboardingProgress.startedAt":
+		if e.ComplexityRoot.OnboardingProgress.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingProgress.StartedAt(childComplexity), true
+	case "OnboardingProgress.steps":
+		if e.ComplexityRoot.OnboardingProgress.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingProgress.Steps(childComplexity), true
+
+	case "OnboardingStep.completedAt":
+		if e.ComplexityRoot.OnboardingStep.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.CompletedAt(childComplexity), true
+	case "OnboardingStep.key":
+		if e.ComplexityRoot.OnboardingStep.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.Key(childComplexity), true
+	case "OnboardingStep.required":
+		if e.ComplexityRoot.OnboardingStep.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.Required(childComplexity), true
+	case "OnboardingStep.skippedAt":
+		if e.ComplexityRoot.OnboardingStep.SkippedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.SkippedAt(childComplexity), true
+	case "OnboardingStep.startedAt":
+		if e.ComplexityRoot.OnboardingStep.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.StartedAt(childComplexity), true
+	case "OnboardingStep.status":
+		if e.ComplexityRoot.OnboardingStep.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.Status(childComplexity), true
+	case "OnboardingStep.step":
+		if e.ComplexityRoot.OnboardingStep.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.Step(childComplexity), true
+	case "OnboardingStep.title":
+		if e.ComplexityRoot.OnboardingStep.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStep.Title(childComplexity), true
+
+	case "OnboardingStepInfo.key":
+		if e.ComplexityRoot.OnboardingStepInfo.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStepInfo.Key(childComplexity), true
+	case "OnboardingStepInfo.required":
+		if e.ComplexityRoot.OnboardingStepInfo.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStepInfo.Required(childComplexity), true
+	case "OnboardingStepInfo.step":
+		if e.ComplexityRoot.OnboardingStepInfo.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStepInfo.Step(childComplexity), true
+	case "OnboardingStepInfo.title":
+		if e.ComplexityRoot.OnboardingStepInfo.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnboardingStepInfo.Title(childComplexity), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "Persona.active":
+		if e.ComplexityRoot.Persona.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Active(childComplexity), true
+	case "Persona.core":
+		if e.ComplexityRoot.Persona.Core == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Core(childComplexity), true
+	case "Persona.createdAt":
+		if e.ComplexityRoot.Persona.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.CreatedAt(childComplexity), true
+	case "Persona.id":
+		if e.ComplexityRoot.Persona.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.ID(childComplexity), true
+	case "Persona.model":
+		if e.ComplexityRoot.Persona.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Model(childComplexity), true
+	case "Persona.platformPersonas":
+		if e.ComplexityRoot.Persona.PlatformPersonas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.PlatformPersonas(childComplexity), true
+	case "Persona.quality":
+		if e.ComplexityRoot.Persona.Quality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Quality(childComplexity), true
+	case "Persona.selectedPlatforms":
+		if e.ComplexityRoot.Persona.SelectedPlatforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.SelectedPlatforms(childComplexity), true
+	case "Persona.source":
+		if e.ComplexityRoot.Persona.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Source(childComplexity), true
+	case "Persona.version":
+		if e.ComplexityRoot.Persona.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Version(childComplexity), true
+
+	case "PersonaDraft.core":
+		if e.ComplexityRoot.PersonaDraft.Core == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaDraft.Core(childComplexity), true
+	case "PersonaDraft.model":
+		if e.ComplexityRoot.PersonaDraft.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaDraft.Model(childComplexity), true
+	case "PersonaDraft.platformPersonas":
+		if e.ComplexityRoot.PersonaDraft.PlatformPersonas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaDraft.PlatformPersonas(childComplexity), true
+	case "PersonaDraft.quality":
+		if e.ComplexityRoot.PersonaDraft.Quality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaDraft.Quality(childComplexity), true
+	case "PersonaDraft.selectedPlatforms":
+		if e.ComplexityRoot.PersonaDraft.SelectedPlatforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaDraft.SelectedPlatforms(childComplexity), true
+	case "PersonaDraft.source":
+		if e.ComplexityRoot.PersonaDraft.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaDraft.Source(childComplexity), true
+
+	case "PersonaQuality.completeness":
+		if e.ComplexityRoot.PersonaQuality.Completeness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaQuality.Completeness(childComplexity), true
+	case "PersonaQuality.consistency":
+		if e.ComplexityRoot.PersonaQuality.Consistency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaQuality.Consistency(childComplexity), true
+	case "PersonaQuality.notes":
+		if e.ComplexityRoot.PersonaQuality.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaQuality.Notes(childComplexity), true
+	case "PersonaQuality.overall":
+		if e.ComplexityRoot.PersonaQuality.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaQuality.Overall(childComplexity), true
+	case "PersonaQuality.specificity":
+		if e.ComplexityRoot.PersonaQuality.Specificity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaQuality.Specificity(childComplexity), true
+
+	case "PersonaReadiness.missing":
+		if e.ComplexityRoot.PersonaReadiness.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaReadiness.Missing(childComplexity), true
+	case "PersonaReadiness.ready":
+		if e.ComplexityRoot.PersonaReadiness.Ready == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaReadiness.Ready(childComplexity), true
+	case "PersonaReadiness.sources":
+		if e.ComplexityRoot.PersonaReadiness.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonaReadiness.Sources(childComplexity), true
+
+	case "PersonalizationContext.autoResearch":
+		if e.ComplexityRoot.PersonalizationContext.AutoResearch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.AutoResearch(childComplexity), true
+	case "PersonalizationContext.businessName":
+		if e.ComplexityRoot.PersonalizationContext.BusinessName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.BusinessName(childComplexity), true
+	case "PersonalizationContext.contentTypes":
+		if e.ComplexityRoot.PersonalizationContext.ContentTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.ContentTypes(childComplexity), true
+	case "PersonalizationContext.defaulted":
+		if e.ComplexityRoot.PersonalizationContext.Defaulted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.Defaulted(childComplexity), true
+	case "PersonalizationContext.factualContent":
+		if e.ComplexityRoot.PersonalizationContext.FactualContent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.FactualContent(childComplexity), true
+	case "PersonalizationContext.industry":
+		if e.ComplexityRoot.PersonalizationContext.Industry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.Industry(childComplexity), true
+	case "PersonalizationContext.keyTopics":
+		if e.ComplexityRoot.PersonalizationContext.KeyTopics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.KeyTopics(childComplexity), true
+	case "PersonalizationContext.language":
+		if e.ComplexityRoot.PersonalizationContext.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.Language(childComplexity), true
+	case "PersonalizationContext.personaId":
+		if e.ComplexityRoot.PersonalizationContext.PersonaID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.PersonaID(childComplexity), true
+	case "PersonalizationContext.personaSummary":
+		if e.ComplexityRoot.PersonalizationContext.PersonaSummary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.PersonaSummary(childComplexity), true
+	case "PersonalizationContext.platforms":
+		if e.ComplexityRoot.PersonalizationContext.Platforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.Platforms(childComplexity), true
+	case "PersonalizationContext.researchDepth":
+		if e.ComplexityRoot.PersonalizationContext.ResearchDepth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.ResearchDepth(childComplexity), true
+	case "PersonalizationContext.targetAudience":
+		if e.ComplexityRoot.PersonalizationContext.TargetAudience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.TargetAudience(childComplexity), true
+	case "PersonalizationContext.voice":
+		if e.ComplexityRoot.PersonalizationContext.Voice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.Voice(childComplexity), true
+	case "PersonalizationContext.writingTone":
+		if e.ComplexityRoot.PersonalizationContext.WritingTone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonalizationContext.WritingTone(childComplexity), true
 
 	case "Plan.agents":
 		if e.ComplexityRoot.Plan.AgentLimit == nil {
@@ -301,12 +2106,254 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Plan.Tier(childComplexity), true
 
+	case "PlatformPersona.emojiUse":
+		if e.ComplexityRoot.PlatformPersona.EmojiUse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.EmojiUse(childComplexity), true
+	case "PlatformPersona.format":
+		if e.ComplexityRoot.PlatformPersona.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.Format(childComplexity), true
+	case "PlatformPersona.hashtags":
+		if e.ComplexityRoot.PlatformPersona.Hashtags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.Hashtags(childComplexity), true
+	case "PlatformPersona.idealLength":
+		if e.ComplexityRoot.PlatformPersona.IdealLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.IdealLength(childComplexity), true
+	case "PlatformPersona.maxLength":
+		if e.ComplexityRoot.PlatformPersona.MaxLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.MaxLength(childComplexity), true
+	case "PlatformPersona.platform":
+		if e.ComplexityRoot.PlatformPersona.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.Platform(childComplexity), true
+	case "PlatformPersona.postingGuidance":
+		if e.ComplexityRoot.PlatformPersona.PostingGuidance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.PostingGuidance(childComplexity), true
+	case "PlatformPersona.tone":
+		if e.ComplexityRoot.PlatformPersona.Tone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlatformPersona.Tone(childComplexity), true
+
+	case "PortalSession.url":
+		if e.ComplexityRoot.PortalSession.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.URL(childComplexity), true
+
+	case "Provider.description":
+		if e.ComplexityRoot.Provider.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.Description(childComplexity), true
+	case "Provider.docsUrl":
+		if e.ComplexityRoot.Provider.DocsURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.DocsURL(childComplexity), true
+	case "Provider.id":
+		if e.ComplexityRoot.Provider.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.ID(childComplexity), true
+	case "Provider.keyExample":
+		if e.ComplexityRoot.Provider.KeyExample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.KeyExample(childComplexity), true
+	case "Provider.keyFormat":
+		if e.ComplexityRoot.Provider.KeyFormat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.KeyFormat(childComplexity), true
+	case "Provider.kind":
+		if e.ComplexityRoot.Provider.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.Kind(childComplexity), true
+	case "Provider.name":
+		if e.ComplexityRoot.Provider.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Provider.Name(childComplexity), true
+
+	case "ProviderKey.createdAt":
+		if e.ComplexityRoot.ProviderKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.CreatedAt(childComplexity), true
+	case "ProviderKey.formatValid":
+		if e.ComplexityRoot.ProviderKey.FormatValid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.FormatValid(childComplexity), true
+	case "ProviderKey.keyVersion":
+		if e.ComplexityRoot.ProviderKey.KeyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.KeyVersion(childComplexity), true
+	case "ProviderKey.kind":
+		if e.ComplexityRoot.ProviderKey.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.Kind(childComplexity), true
+	case "ProviderKey.lastError":
+		if e.ComplexityRoot.ProviderKey.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.LastError(childComplexity), true
+	case "ProviderKey.lastVerifiedAt":
+		if e.ComplexityRoot.ProviderKey.LastVerifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.LastVerifiedAt(childComplexity), true
+	case "ProviderKey.masked":
+		if e.ComplexityRoot.ProviderKey.Masked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.Masked(childComplexity), true
+	case "ProviderKey.provider":
+		if e.ComplexityRoot.ProviderKey.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.Provider(childComplexity), true
+	case "ProviderKey.status":
+		if e.ComplexityRoot.ProviderKey.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.Status(childComplexity), true
+	case "ProviderKey.updatedAt":
+		if e.ComplexityRoot.ProviderKey.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.UpdatedAt(childComplexity), true
+	case "ProviderKey.validated":
+		if e.ComplexityRoot.ProviderKey.Validated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderKey.Validated(childComplexity), true
+
+	case "Query.backupDownloadUrl":
+		if e.ComplexityRoot.Query.BackupDownloadURL == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backupDownloadUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BackupDownloadURL(childComplexity, args["id"].(string)), true
+	case "Query.backupUsage":
+		if e.ComplexityRoot.Query.BackupUsage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.BackupUsage(childComplexity), true
+	case "Query.backups":
+		if e.ComplexityRoot.Query.Backups == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Backups(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.businessInfo":
+		if e.ComplexityRoot.Query.BusinessInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.BusinessInfo(childComplexity), true
+
+	case "Query.latestBackup":
+		if e.ComplexityRoot.Query.LatestBackup == nil {
+			break
+		}
+
+		args, err := ec.field_Query_latestBackup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.LatestBackup(childComplexity, args["ifModifiedSince"].(*time.Time)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.onboarding":
+		if e.ComplexityRoot.Query.Onboarding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Onboarding(childComplexity), true
+	case "Query.onboardingConfig":
+		if e.ComplexityRoot.Query.OnboardingConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.OnboardingConfig(childComplexity), true
+	case "Query.personaReadiness":
+		if e.ComplexityRoot.Query.PersonaReadiness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PersonaReadiness(childComplexity), true
+	case "Query.personalization":
+		if e.ComplexityRoot.Query.Personalization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Personalization(childComplexity), true
+	case "Query.personas":
+		if e.ComplexityRoot.Query.Personas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Personas(childComplexity), true
 	case "Query.plans":
 		if e.ComplexityRoot.Query.Plans == nil {
 			break
@@ -314,13 +2361,295 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Plans(childComplexity), true
 
+	case "ReadingLevel.fleschReadingEase":
+		if e.ComplexityRoot.ReadingLevel.FleschReadingEase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingLevel.FleschReadingEase(childComplexity), true
+	case "ReadingLevel.gradeLevel":
+		if e.ComplexityRoot.ReadingLevel.GradeLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingLevel.GradeLevel(childComplexity), true
+	case "ReadingLevel.label":
+		if e.ComplexityRoot.ReadingLevel.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReadingLevel.Label(childComplexity), true
+
+	case "ResearchPreferences.autoResearch":
+		if e.ComplexityRoot.ResearchPreferences.AutoResearch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.AutoResearch(childComplexity), true
+	case "ResearchPreferences.contentTypes":
+		if e.ComplexityRoot.ResearchPreferences.ContentTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.ContentTypes(childComplexity), true
+	case "ResearchPreferences.depth":
+		if e.ComplexityRoot.ResearchPreferences.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.Depth(childComplexity), true
+	case "ResearchPreferences.factualContent":
+		if e.ComplexityRoot.ResearchPreferences.FactualContent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.FactualContent(childComplexity), true
+	case "ResearchPreferences.language":
+		if e.ComplexityRoot.ResearchPreferences.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.Language(childComplexity), true
+	case "ResearchPreferences.targetAudience":
+		if e.ComplexityRoot.ResearchPreferences.TargetAudience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.TargetAudience(childComplexity), true
+	case "ResearchPreferences.updatedAt":
+		if e.ComplexityRoot.ResearchPreferences.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.UpdatedAt(childComplexity), true
+	case "ResearchPreferences.writingTone":
+		if e.ComplexityRoot.ResearchPreferences.WritingTone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResearchPreferences.WritingTone(childComplexity), true
+
+	case "ResetPayload.dataDeleted":
+		if e.ComplexityRoot.ResetPayload.DataDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetPayload.DataDeleted(childComplexity), true
+	case "ResetPayload.deleted":
+		if e.ComplexityRoot.ResetPayload.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetPayload.Deleted(childComplexity), true
+	case "ResetPayload.kept":
+		if e.ComplexityRoot.ResetPayload.Kept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetPayload.Kept(childComplexity), true
+	case "ResetPayload.progress":
+		if e.ComplexityRoot.ResetPayload.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetPayload.Progress(childComplexity), true
+
+	case "ResumeInfo.completed":
+		if e.ComplexityRoot.ResumeInfo.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResumeInfo.Completed(childComplexity), true
+	case "ResumeInfo.missingSteps":
+		if e.ComplexityRoot.ResumeInfo.MissingSteps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResumeInfo.MissingSteps(childComplexity), true
+	case "ResumeInfo.reason":
+		if e.ComplexityRoot.ResumeInfo.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResumeInfo.Reason(childComplexity), true
+	case "ResumeInfo.step":
+		if e.ComplexityRoot.ResumeInfo.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResumeInfo.Step(childComplexity), true
+
+	case "SignedRequest.expiresAt":
+		if e.ComplexityRoot.SignedRequest.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignedRequest.ExpiresAt(childComplexity), true
+	case "SignedRequest.headers":
+		if e.ComplexityRoot.SignedRequest.Headers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignedRequest.Headers(childComplexity), true
+	case "SignedRequest.method":
+		if e.ComplexityRoot.SignedRequest.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignedRequest.Method(childComplexity), true
+	case "SignedRequest.url":
+		if e.ComplexityRoot.SignedRequest.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignedRequest.URL(childComplexity), true
+
+	case "StyleAnalysis.audience":
+		if e.ComplexityRoot.StyleAnalysis.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StyleAnalysis.Audience(childComplexity), true
+	case "StyleAnalysis.complexity":
+		if e.ComplexityRoot.StyleAnalysis.Complexity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StyleAnalysis.Complexity(childComplexity), true
+	case "StyleAnalysis.keyMessages":
+		if e.ComplexityRoot.StyleAnalysis.KeyMessages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StyleAnalysis.KeyMessages(childComplexity), true
+	case "StyleAnalysis.model":
+		if e.ComplexityRoot.StyleAnalysis.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StyleAnalysis.Model(childComplexity), true
+	case "StyleAnalysis.observations":
+		if e.ComplexityRoot.StyleAnalysis.Observations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StyleAnalysis.Observations(childComplexity), true
+	case "StyleAnalysis.tone":
+		if e.ComplexityRoot.StyleAnalysis.Tone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StyleAnalysis.Tone(childComplexity), true
+	case "StyleAnalysis.voice":
+		if e.ComplexityRoot.StyleAnalysis.Voice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StyleAnalysis.Voice(childComplexity), true
+
 	case "Subscription.accountEvents":
 		if e.ComplexityRoot.Subscription.AccountEvents == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Subscription.AccountEvents(childComplexity), true
+	case "Subscription.billingEvents":
+		if e.ComplexityRoot.Subscription.BillingEvents == nil {
+			break
+		}
 
+		return e.ComplexityRoot.Subscription.BillingEvents(childComplexity), true
+	case "Subscription.onboardingProgress":
+		if e.ComplexityRoot.Subscription.OnboardingProgress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.OnboardingProgress(childComplexity), true
+
+	case "TermCount.count":
+		if e.ComplexityRoot.TermCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TermCount.Count(childComplexity), true
+	case "TermCount.term":
+		if e.ComplexityRoot.TermCount.Term == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TermCount.Term(childComplexity), true
+
+	case "ToneSignals.avgSentenceLength":
+		if e.ComplexityRoot.ToneSignals.AvgSentenceLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.AvgSentenceLength(childComplexity), true
+	case "ToneSignals.callToActionPhrases":
+		if e.ComplexityRoot.ToneSignals.CallToActionPhrases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.CallToActionPhrases(childComplexity), true
+	case "ToneSignals.exclamationRatio":
+		if e.ComplexityRoot.ToneSignals.ExclamationRatio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.ExclamationRatio(childComplexity), true
+	case "ToneSignals.firstPersonPlural":
+		if e.ComplexityRoot.ToneSignals.FirstPersonPlural == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.FirstPersonPlural(childComplexity), true
+	case "ToneSignals.formality":
+		if e.ComplexityRoot.ToneSignals.Formality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.Formality(childComplexity), true
+	case "ToneSignals.labels":
+		if e.ComplexityRoot.ToneSignals.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.Labels(childComplexity), true
+	case "ToneSignals.questionRatio":
+		if e.ComplexityRoot.ToneSignals.QuestionRatio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.QuestionRatio(childComplexity), true
+	case "ToneSignals.secondPersonRatio":
+		if e.ComplexityRoot.ToneSignals.SecondPersonRatio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToneSignals.SecondPersonRatio(childComplexity), true
+
+	case "User.allowed":
+		if e.ComplexityRoot.User.Allowed == nil {
+			break
+		}
+
+		args, err := ec.field_User_allowed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Allowed(childComplexity, args["feature"].(models.FeatureKey), args["amount"].(*int64)), true
+	case "User.auditLog":
+		if e.ComplexityRoot.User.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_User_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -333,18 +2662,133 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.entitlements":
+		if e.ComplexityRoot.User.Entitlements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Entitlements(childComplexity), true
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.onboarding":
+		if e.ComplexityRoot.User.Onboarding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Onboarding(childComplexity), true
+	case "User.subscription":
+		if e.ComplexityRoot.User.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Subscription(childComplexity), true
 	case "User.tier":
 		if e.ComplexityRoot.User.Tier == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.Tier(childComplexity), true
+
+	case "WebsiteAnalysis.analyzedAt":
+		if e.ComplexityRoot.WebsiteAnalysis.AnalyzedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.AnalyzedAt(childComplexity), true
+	case "WebsiteAnalysis.brand":
+		if e.ComplexityRoot.WebsiteAnalysis.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.Brand(childComplexity), true
+	case "WebsiteAnalysis.contentType":
+		if e.ComplexityRoot.WebsiteAnalysis.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.ContentType(childComplexity), true
+	case "WebsiteAnalysis.description":
+		if e.ComplexityRoot.WebsiteAnalysis.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.Description(childComplexity), true
+	case "WebsiteAnalysis.fetchDurationMs":
+		if e.ComplexityRoot.WebsiteAnalysis.FetchDurationMS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.FetchDurationMS(childComplexity), true
+	case "WebsiteAnalysis.fetchedBytes":
+		if e.ComplexityRoot.WebsiteAnalysis.FetchedBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.FetchedBytes(childComplexity), true
+	case "WebsiteAnalysis.finalUrl":
+		if e.ComplexityRoot.WebsiteAnalysis.FinalURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.FinalURL(childComplexity), true
+	case "WebsiteAnalysis.headings":
+		if e.ComplexityRoot.WebsiteAnalysis.Headings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.Headings(childComplexity), true
+	case "WebsiteAnalysis.language":
+		if e.ComplexityRoot.WebsiteAnalysis.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.Language(childComplexity), true
+	case "WebsiteAnalysis.readingLevel":
+		if e.ComplexityRoot.WebsiteAnalysis.ReadingLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.ReadingLevel(childComplexity), true
+	case "WebsiteAnalysis.style":
+		if e.ComplexityRoot.WebsiteAnalysis.Style == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.Style(childComplexity), true
+	case "WebsiteAnalysis.title":
+		if e.ComplexityRoot.WebsiteAnalysis.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.Title(childComplexity), true
+	case "WebsiteAnalysis.tone":
+		if e.ComplexityRoot.WebsiteAnalysis.Tone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.Tone(childComplexity), true
+	case "WebsiteAnalysis.topTerms":
+		if e.ComplexityRoot.WebsiteAnalysis.TopTerms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.TopTerms(childComplexity), true
+	case "WebsiteAnalysis.url":
+		if e.ComplexityRoot.WebsiteAnalysis.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.URL(childComplexity), true
+	case "WebsiteAnalysis.wordCount":
+		if e.ComplexityRoot.WebsiteAnalysis.WordCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteAnalysis.WordCount(childComplexity), true
 
 	}
 	return 0, false
@@ -354,8 +2798,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputBackupUploadInput,
+		ec.unmarshalInputCreateBusinessInfoInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputRegisterInput,
+		ec.unmarshalInputResearchPreferencesInput,
+		ec.unmarshalInputUpdateBusinessInfoInput,
 	)
 	first := true
 
@@ -447,7 +2895,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/account.graphqls" "schema/base.graphqls"
+//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/onboarding.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -460,7 +2908,10 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "schema/account.graphqls", Input: sourceData("schema/account.graphqls"), BuiltIn: false},
+	{Name: "schema/backup.graphqls", Input: sourceData("schema/backup.graphqls"), BuiltIn: false},
 	{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
+	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
+	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -484,6 +2935,52 @@ func (ec *executionContext) childFields_AccountEvent(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type AccountEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_AuditEntry_kind(ctx, field)
+	case "detail":
+		return ec.fieldContext_AuditEntry_detail(ctx, field)
+	case "ip":
+		return ec.fieldContext_AuditEntry_ip(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_AuditField_key(ctx, field)
+	case "value":
+		return ec.fieldContext_AuditField_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditField", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accessToken":
@@ -498,6 +2995,262 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Backup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Backup_id(ctx, field)
+	case "version":
+		return ec.fieldContext_Backup_version(ctx, field)
+	case "timestamp":
+		return ec.fieldContext_Backup_timestamp(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_Backup_sizeBytes(ctx, field)
+	case "checksum":
+		return ec.fieldContext_Backup_checksum(ctx, field)
+	case "status":
+		return ec.fieldContext_Backup_status(ctx, field)
+	case "failureReason":
+		return ec.fieldContext_Backup_failureReason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Backup_createdAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_Backup_completedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Backup", field.Name)
+}
+
+func (ec *executionContext) childFields_BackupConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BackupConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BackupConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackupConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BackupEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_BackupEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_BackupEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackupEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BackupUpload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "backup":
+		return ec.fieldContext_BackupUpload_backup(ctx, field)
+	case "method":
+		return ec.fieldContext_BackupUpload_method(ctx, field)
+	case "url":
+		return ec.fieldContext_BackupUpload_url(ctx, field)
+	case "headers":
+		return ec.fieldContext_BackupUpload_headers(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_BackupUpload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackupUpload", field.Name)
+}
+
+func (ec *executionContext) childFields_BackupUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usedBytes":
+		return ec.fieldContext_BackupUsage_usedBytes(ctx, field)
+	case "limitBytes":
+		return ec.fieldContext_BackupUsage_limitBytes(ctx, field)
+	case "tier":
+		return ec.fieldContext_BackupUsage_tier(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BackupUsage", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_BillingEvent_type(ctx, field)
+	case "tier":
+		return ec.fieldContext_BillingEvent_tier(ctx, field)
+	case "status":
+		return ec.fieldContext_BillingEvent_status(ctx, field)
+	case "cancelAtPeriodEnd":
+		return ec.fieldContext_BillingEvent_cancelAtPeriodEnd(ctx, field)
+	case "at":
+		return ec.fieldContext_BillingEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_BillingSubscription_tier(ctx, field)
+	case "planTier":
+		return ec.fieldContext_BillingSubscription_planTier(ctx, field)
+	case "status":
+		return ec.fieldContext_BillingSubscription_status(ctx, field)
+	case "seats":
+		return ec.fieldContext_BillingSubscription_seats(ctx, field)
+	case "currentPeriodEnd":
+		return ec.fieldContext_BillingSubscription_currentPeriodEnd(ctx, field)
+	case "cancelAtPeriodEnd":
+		return ec.fieldContext_BillingSubscription_cancelAtPeriodEnd(ctx, field)
+	case "pastDueSince":
+		return ec.fieldContext_BillingSubscription_pastDueSince(ctx, field)
+	case "graceUntil":
+		return ec.fieldContext_BillingSubscription_graceUntil(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingSubscription", field.Name)
+}
+
+func (ec *executionContext) childFields_Brand(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "colors":
+		return ec.fieldContext_Brand_colors(ctx, field)
+	case "fonts":
+		return ec.fieldContext_Brand_fonts(ctx, field)
+	case "themeColor":
+		return ec.fieldContext_Brand_themeColor(ctx, field)
+	case "siteName":
+		return ec.fieldContext_Brand_siteName(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_Brand_logoUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Brand", field.Name)
+}
+
+func (ec *executionContext) childFields_BusinessInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BusinessInfo_id(ctx, field)
+	case "businessName":
+		return ec.fieldContext_BusinessInfo_businessName(ctx, field)
+	case "description":
+		return ec.fieldContext_BusinessInfo_description(ctx, field)
+	case "industry":
+		return ec.fieldContext_BusinessInfo_industry(ctx, field)
+	case "targetAudience":
+		return ec.fieldContext_BusinessInfo_targetAudience(ctx, field)
+	case "businessGoals":
+		return ec.fieldContext_BusinessInfo_businessGoals(ctx, field)
+	case "products":
+		return ec.fieldContext_BusinessInfo_products(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_BusinessInfo_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_BusinessInfo_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BusinessInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckoutSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CheckoutSession_id(ctx, field)
+	case "url":
+		return ec.fieldContext_CheckoutSession_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckoutSession", field.Name)
+}
+
+func (ec *executionContext) childFields_CorePersona(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_CorePersona_name(ctx, field)
+	case "archetype":
+		return ec.fieldContext_CorePersona_archetype(ctx, field)
+	case "summary":
+		return ec.fieldContext_CorePersona_summary(ctx, field)
+	case "tone":
+		return ec.fieldContext_CorePersona_tone(ctx, field)
+	case "voice":
+		return ec.fieldContext_CorePersona_voice(ctx, field)
+	case "audience":
+		return ec.fieldContext_CorePersona_audience(ctx, field)
+	case "vocabularyLevel":
+		return ec.fieldContext_CorePersona_vocabularyLevel(ctx, field)
+	case "sentenceStyle":
+		return ec.fieldContext_CorePersona_sentenceStyle(ctx, field)
+	case "keyTopics":
+		return ec.fieldContext_CorePersona_keyTopics(ctx, field)
+	case "do":
+		return ec.fieldContext_CorePersona_do(ctx, field)
+	case "dont":
+		return ec.fieldContext_CorePersona_dont(ctx, field)
+	case "sampleOpening":
+		return ec.fieldContext_CorePersona_sampleOpening(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorePersona", field.Name)
+}
+
+func (ec *executionContext) childFields_Decision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "feature":
+		return ec.fieldContext_Decision_feature(ctx, field)
+	case "allowed":
+		return ec.fieldContext_Decision_allowed(ctx, field)
+	case "reason":
+		return ec.fieldContext_Decision_reason(ctx, field)
+	case "requiredTier":
+		return ec.fieldContext_Decision_requiredTier(ctx, field)
+	case "tier":
+		return ec.fieldContext_Decision_tier(ctx, field)
+	case "limit":
+		return ec.fieldContext_Decision_limit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Decision", field.Name)
+}
+
+func (ec *executionContext) childFields_Entitlement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "feature":
+		return ec.fieldContext_Entitlement_feature(ctx, field)
+	case "allowed":
+		return ec.fieldContext_Entitlement_allowed(ctx, field)
+	case "limit":
+		return ec.fieldContext_Entitlement_limit(ctx, field)
+	case "reason":
+		return ec.fieldContext_Entitlement_reason(ctx, field)
+	case "requiredTier":
+		return ec.fieldContext_Entitlement_requiredTier(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Entitlement", field.Name)
+}
+
+func (ec *executionContext) childFields_Heading(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_Heading_level(ctx, field)
+	case "text":
+		return ec.fieldContext_Heading_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Heading", field.Name)
+}
+
+func (ec *executionContext) childFields_HttpHeader(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_HttpHeader_name(ctx, field)
+	case "value":
+		return ec.fieldContext_HttpHeader_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HttpHeader", field.Name)
+}
+
+func (ec *executionContext) childFields_Integration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Integration_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_Integration_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Integration_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Integration", field.Name)
+}
+
 func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "sessionId":
@@ -506,6 +3259,238 @@ func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field
 		return ec.fieldContext_LogoutPayload_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LogoutPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Onboarding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "progress":
+		return ec.fieldContext_Onboarding_progress(ctx, field)
+	case "resume":
+		return ec.fieldContext_Onboarding_resume(ctx, field)
+	case "providerKeys":
+		return ec.fieldContext_Onboarding_providerKeys(ctx, field)
+	case "hasValidatedKey":
+		return ec.fieldContext_Onboarding_hasValidatedKey(ctx, field)
+	case "websiteAnalysis":
+		return ec.fieldContext_Onboarding_websiteAnalysis(ctx, field)
+	case "businessInfo":
+		return ec.fieldContext_Onboarding_businessInfo(ctx, field)
+	case "researchPreferences":
+		return ec.fieldContext_Onboarding_researchPreferences(ctx, field)
+	case "integrations":
+		return ec.fieldContext_Onboarding_integrations(ctx, field)
+	case "activePersona":
+		return ec.fieldContext_Onboarding_activePersona(ctx, field)
+	case "personas":
+		return ec.fieldContext_Onboarding_personas(ctx, field)
+	case "personaReadiness":
+		return ec.fieldContext_Onboarding_personaReadiness(ctx, field)
+	case "personalization":
+		return ec.fieldContext_Onboarding_personalization(ctx, field)
+	case "plan":
+		return ec.fieldContext_Onboarding_plan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Onboarding", field.Name)
+}
+
+func (ec *executionContext) childFields_OnboardingConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "steps":
+		return ec.fieldContext_OnboardingConfig_steps(ctx, field)
+	case "providers":
+		return ec.fieldContext_OnboardingConfig_providers(ctx, field)
+	case "platforms":
+		return ec.fieldContext_OnboardingConfig_platforms(ctx, field)
+	case "contentTypes":
+		return ec.fieldContext_OnboardingConfig_contentTypes(ctx, field)
+	case "writingTones":
+		return ec.fieldContext_OnboardingConfig_writingTones(ctx, field)
+	case "integrations":
+		return ec.fieldContext_OnboardingConfig_integrations(ctx, field)
+	case "liveKeyCheck":
+		return ec.fieldContext_OnboardingConfig_liveKeyCheck(ctx, field)
+	case "brandAnalysis":
+		return ec.fieldContext_OnboardingConfig_brandAnalysis(ctx, field)
+	case "llmConfigured":
+		return ec.fieldContext_OnboardingConfig_llmConfigured(ctx, field)
+	case "requiredSteps":
+		return ec.fieldContext_OnboardingConfig_requiredSteps(ctx, field)
+	case "optionalSteps":
+		return ec.fieldContext_OnboardingConfig_optionalSteps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnboardingConfig", field.Name)
+}
+
+func (ec *executionContext) childFields_OnboardingProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currentStep":
+		return ec.fieldContext_OnboardingProgress_currentStep(ctx, field)
+	case "percentage":
+		return ec.fieldContext_OnboardingProgress_percentage(ctx, field)
+	case "completed":
+		return ec.fieldContext_OnboardingProgress_completed(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_OnboardingProgress_startedAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_OnboardingProgress_completedAt(ctx, field)
+	case "steps":
+		return ec.fieldContext_OnboardingProgress_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnboardingProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_OnboardingStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_OnboardingStep_step(ctx, field)
+	case "key":
+		return ec.fieldContext_OnboardingStep_key(ctx, field)
+	case "title":
+		return ec.fieldContext_OnboardingStep_title(ctx, field)
+	case "required":
+		return ec.fieldContext_OnboardingStep_required(ctx, field)
+	case "status":
+		return ec.fieldContext_OnboardingStep_status(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_OnboardingStep_startedAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_OnboardingStep_completedAt(ctx, field)
+	case "skippedAt":
+		return ec.fieldContext_OnboardingStep_skippedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnboardingStep", field.Name)
+}
+
+func (ec *executionContext) childFields_OnboardingStepInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_OnboardingStepInfo_step(ctx, field)
+	case "key":
+		return ec.fieldContext_OnboardingStepInfo_key(ctx, field)
+	case "title":
+		return ec.fieldContext_OnboardingStepInfo_title(ctx, field)
+	case "required":
+		return ec.fieldContext_OnboardingStepInfo_required(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnboardingStepInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Persona(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Persona_id(ctx, field)
+	case "version":
+		return ec.fieldContext_Persona_version(ctx, field)
+	case "active":
+		return ec.fieldContext_Persona_active(ctx, field)
+	case "source":
+		return ec.fieldContext_Persona_source(ctx, field)
+	case "model":
+		return ec.fieldContext_Persona_model(ctx, field)
+	case "core":
+		return ec.fieldContext_Persona_core(ctx, field)
+	case "platformPersonas":
+		return ec.fieldContext_Persona_platformPersonas(ctx, field)
+	case "quality":
+		return ec.fieldContext_Persona_quality(ctx, field)
+	case "selectedPlatforms":
+		return ec.fieldContext_Persona_selectedPlatforms(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Persona_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Persona", field.Name)
+}
+
+func (ec *executionContext) childFields_PersonaDraft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_PersonaDraft_source(ctx, field)
+	case "model":
+		return ec.fieldContext_PersonaDraft_model(ctx, field)
+	case "core":
+		return ec.fieldContext_PersonaDraft_core(ctx, field)
+	case "platformPersonas":
+		return ec.fieldContext_PersonaDraft_platformPersonas(ctx, field)
+	case "quality":
+		return ec.fieldContext_PersonaDraft_quality(ctx, field)
+	case "selectedPlatforms":
+		return ec.fieldContext_PersonaDraft_selectedPlatforms(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonaDraft", field.Name)
+}
+
+func (ec *executionContext) childFields_PersonaQuality(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "completeness":
+		return ec.fieldContext_PersonaQuality_completeness(ctx, field)
+	case "specificity":
+		return ec.fieldContext_PersonaQuality_specificity(ctx, field)
+	case "consistency":
+		return ec.fieldContext_PersonaQuality_consistency(ctx, field)
+	case "overall":
+		return ec.fieldContext_PersonaQuality_overall(ctx, field)
+	case "notes":
+		return ec.fieldContext_PersonaQuality_notes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonaQuality", field.Name)
+}
+
+func (ec *executionContext) childFields_PersonaReadiness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ready":
+		return ec.fieldContext_PersonaReadiness_ready(ctx, field)
+	case "missing":
+		return ec.fieldContext_PersonaReadiness_missing(ctx, field)
+	case "sources":
+		return ec.fieldContext_PersonaReadiness_sources(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonaReadiness", field.Name)
+}
+
+func (ec *executionContext) childFields_PersonalizationContext(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "businessName":
+		return ec.fieldContext_PersonalizationContext_businessName(ctx, field)
+	case "industry":
+		return ec.fieldContext_PersonalizationContext_industry(ctx, field)
+	case "targetAudience":
+		return ec.fieldContext_PersonalizationContext_targetAudience(ctx, field)
+	case "writingTone":
+		return ec.fieldContext_PersonalizationContext_writingTone(ctx, field)
+	case "language":
+		return ec.fieldContext_PersonalizationContext_language(ctx, field)
+	case "researchDepth":
+		return ec.fieldContext_PersonalizationContext_researchDepth(ctx, field)
+	case "contentTypes":
+		return ec.fieldContext_PersonalizationContext_contentTypes(ctx, field)
+	case "autoResearch":
+		return ec.fieldContext_PersonalizationContext_autoResearch(ctx, field)
+	case "factualContent":
+		return ec.fieldContext_PersonalizationContext_factualContent(ctx, field)
+	case "keyTopics":
+		return ec.fieldContext_PersonalizationContext_keyTopics(ctx, field)
+	case "platforms":
+		return ec.fieldContext_PersonalizationContext_platforms(ctx, field)
+	case "personaId":
+		return ec.fieldContext_PersonalizationContext_personaId(ctx, field)
+	case "personaSummary":
+		return ec.fieldContext_PersonalizationContext_personaSummary(ctx, field)
+	case "voice":
+		return ec.fieldContext_PersonalizationContext_voice(ctx, field)
+	case "defaulted":
+		return ec.fieldContext_PersonalizationContext_defaulted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonalizationContext", field.Name)
 }
 
 func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -532,6 +3517,212 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
 }
 
+func (ec *executionContext) childFields_PlatformPersona(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "platform":
+		return ec.fieldContext_PlatformPersona_platform(ctx, field)
+	case "tone":
+		return ec.fieldContext_PlatformPersona_tone(ctx, field)
+	case "format":
+		return ec.fieldContext_PlatformPersona_format(ctx, field)
+	case "maxLength":
+		return ec.fieldContext_PlatformPersona_maxLength(ctx, field)
+	case "idealLength":
+		return ec.fieldContext_PlatformPersona_idealLength(ctx, field)
+	case "hashtags":
+		return ec.fieldContext_PlatformPersona_hashtags(ctx, field)
+	case "emojiUse":
+		return ec.fieldContext_PlatformPersona_emojiUse(ctx, field)
+	case "postingGuidance":
+		return ec.fieldContext_PlatformPersona_postingGuidance(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlatformPersona", field.Name)
+}
+
+func (ec *executionContext) childFields_PortalSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_PortalSession_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PortalSession", field.Name)
+}
+
+func (ec *executionContext) childFields_Provider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Provider_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Provider_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_Provider_kind(ctx, field)
+	case "docsUrl":
+		return ec.fieldContext_Provider_docsUrl(ctx, field)
+	case "keyFormat":
+		return ec.fieldContext_Provider_keyFormat(ctx, field)
+	case "keyExample":
+		return ec.fieldContext_Provider_keyExample(ctx, field)
+	case "description":
+		return ec.fieldContext_Provider_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Provider", field.Name)
+}
+
+func (ec *executionContext) childFields_ProviderKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderKey_provider(ctx, field)
+	case "kind":
+		return ec.fieldContext_ProviderKey_kind(ctx, field)
+	case "masked":
+		return ec.fieldContext_ProviderKey_masked(ctx, field)
+	case "formatValid":
+		return ec.fieldContext_ProviderKey_formatValid(ctx, field)
+	case "status":
+		return ec.fieldContext_ProviderKey_status(ctx, field)
+	case "validated":
+		return ec.fieldContext_ProviderKey_validated(ctx, field)
+	case "lastVerifiedAt":
+		return ec.fieldContext_ProviderKey_lastVerifiedAt(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ProviderKey_lastError(ctx, field)
+	case "keyVersion":
+		return ec.fieldContext_ProviderKey_keyVersion(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ProviderKey_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ProviderKey_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ReadingLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fleschReadingEase":
+		return ec.fieldContext_ReadingLevel_fleschReadingEase(ctx, field)
+	case "gradeLevel":
+		return ec.fieldContext_ReadingLevel_gradeLevel(ctx, field)
+	case "label":
+		return ec.fieldContext_ReadingLevel_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReadingLevel", field.Name)
+}
+
+func (ec *executionContext) childFields_ResearchPreferences(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "depth":
+		return ec.fieldContext_ResearchPreferences_depth(ctx, field)
+	case "contentTypes":
+		return ec.fieldContext_ResearchPreferences_contentTypes(ctx, field)
+	case "autoResearch":
+		return ec.fieldContext_ResearchPreferences_autoResearch(ctx, field)
+	case "factualContent":
+		return ec.fieldContext_ResearchPreferences_factualContent(ctx, field)
+	case "targetAudience":
+		return ec.fieldContext_ResearchPreferences_targetAudience(ctx, field)
+	case "writingTone":
+		return ec.fieldContext_ResearchPreferences_writingTone(ctx, field)
+	case "language":
+		return ec.fieldContext_ResearchPreferences_language(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ResearchPreferences_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResearchPreferences", field.Name)
+}
+
+func (ec *executionContext) childFields_ResetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "progress":
+		return ec.fieldContext_ResetPayload_progress(ctx, field)
+	case "dataDeleted":
+		return ec.fieldContext_ResetPayload_dataDeleted(ctx, field)
+	case "deleted":
+		return ec.fieldContext_ResetPayload_deleted(ctx, field)
+	case "kept":
+		return ec.fieldContext_ResetPayload_kept(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResetPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ResumeInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_ResumeInfo_step(ctx, field)
+	case "reason":
+		return ec.fieldContext_ResumeInfo_reason(ctx, field)
+	case "completed":
+		return ec.fieldContext_ResumeInfo_completed(ctx, field)
+	case "missingSteps":
+		return ec.fieldContext_ResumeInfo_missingSteps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResumeInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SignedRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "method":
+		return ec.fieldContext_SignedRequest_method(ctx, field)
+	case "url":
+		return ec.fieldContext_SignedRequest_url(ctx, field)
+	case "headers":
+		return ec.fieldContext_SignedRequest_headers(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_SignedRequest_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignedRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_StyleAnalysis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tone":
+		return ec.fieldContext_StyleAnalysis_tone(ctx, field)
+	case "voice":
+		return ec.fieldContext_StyleAnalysis_voice(ctx, field)
+	case "audience":
+		return ec.fieldContext_StyleAnalysis_audience(ctx, field)
+	case "complexity":
+		return ec.fieldContext_StyleAnalysis_complexity(ctx, field)
+	case "keyMessages":
+		return ec.fieldContext_StyleAnalysis_keyMessages(ctx, field)
+	case "observations":
+		return ec.fieldContext_StyleAnalysis_observations(ctx, field)
+	case "model":
+		return ec.fieldContext_StyleAnalysis_model(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StyleAnalysis", field.Name)
+}
+
+func (ec *executionContext) childFields_TermCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "term":
+		return ec.fieldContext_TermCount_term(ctx, field)
+	case "count":
+		return ec.fieldContext_TermCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TermCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ToneSignals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "avgSentenceLength":
+		return ec.fieldContext_ToneSignals_avgSentenceLength(ctx, field)
+	case "questionRatio":
+		return ec.fieldContext_ToneSignals_questionRatio(ctx, field)
+	case "exclamationRatio":
+		return ec.fieldContext_ToneSignals_exclamationRatio(ctx, field)
+	case "secondPersonRatio":
+		return ec.fieldContext_ToneSignals_secondPersonRatio(ctx, field)
+	case "firstPersonPlural":
+		return ec.fieldContext_ToneSignals_firstPersonPlural(ctx, field)
+	case "formality":
+		return ec.fieldContext_ToneSignals_formality(ctx, field)
+	case "labels":
+		return ec.fieldContext_ToneSignals_labels(ctx, field)
+	case "callToActionPhrases":
+		return ec.fieldContext_ToneSignals_callToActionPhrases(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ToneSignals", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -542,8 +3733,56 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_tier(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
+	case "subscription":
+		return ec.fieldContext_User_subscription(ctx, field)
+	case "entitlements":
+		return ec.fieldContext_User_entitlements(ctx, field)
+	case "allowed":
+		return ec.fieldContext_User_allowed(ctx, field)
+	case "auditLog":
+		return ec.fieldContext_User_auditLog(ctx, field)
+	case "onboarding":
+		return ec.fieldContext_User_onboarding(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_WebsiteAnalysis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_WebsiteAnalysis_url(ctx, field)
+	case "finalUrl":
+		return ec.fieldContext_WebsiteAnalysis_finalUrl(ctx, field)
+	case "analyzedAt":
+		return ec.fieldContext_WebsiteAnalysis_analyzedAt(ctx, field)
+	case "title":
+		return ec.fieldContext_WebsiteAnalysis_title(ctx, field)
+	case "description":
+		return ec.fieldContext_WebsiteAnalysis_description(ctx, field)
+	case "headings":
+		return ec.fieldContext_WebsiteAnalysis_headings(ctx, field)
+	case "wordCount":
+		return ec.fieldContext_WebsiteAnalysis_wordCount(ctx, field)
+	case "readingLevel":
+		return ec.fieldContext_WebsiteAnalysis_readingLevel(ctx, field)
+	case "language":
+		return ec.fieldContext_WebsiteAnalysis_language(ctx, field)
+	case "topTerms":
+		return ec.fieldContext_WebsiteAnalysis_topTerms(ctx, field)
+	case "tone":
+		return ec.fieldContext_WebsiteAnalysis_tone(ctx, field)
+	case "style":
+		return ec.fieldContext_WebsiteAnalysis_style(ctx, field)
+	case "brand":
+		return ec.fieldContext_WebsiteAnalysis_brand(ctx, field)
+	case "contentType":
+		return ec.fieldContext_WebsiteAnalysis_contentType(ctx, field)
+	case "fetchedBytes":
+		return ec.fieldContext_WebsiteAnalysis_fetchedBytes(ctx, field)
+	case "fetchDurationMs":
+		return ec.fieldContext_WebsiteAnalysis_fetchDurationMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebsiteAnalysis", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -662,6 +3901,126 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_analyzeWebsite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "url",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["url"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeBackupUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeStep_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "step",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["step"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createBusinessInfo_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateBusinessInfoInput, error) {
+			return ec.unmarshalNCreateBusinessInfoInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐCreateBusinessInfoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCheckoutSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tier",
+		func(ctx context.Context, v any) (models.Tier, error) {
+			return ec.unmarshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tier"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "seats",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["seats"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteBackup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteProviderKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_generatePersona_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platforms",
+		func(ctx context.Context, v any) ([]models.Platform, error) {
+			return ec.unmarshalOPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platforms"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -687,6 +4046,20 @@ func (ec *executionContext) field_Mutation_logout_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["refreshToken"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_previewPersona_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "platforms",
+		func(ctx context.Context, v any) ([]models.Platform, error) {
+			return ec.unmarshalOPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["platforms"] = arg0
 	return args, nil
 }
 
@@ -718,6 +4091,140 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestBackupUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.BackupUploadInput, error) {
+			return ec.unmarshalNBackupUploadInput2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUploadInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetOnboarding_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "deleteData",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deleteData"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveProviderKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveResearchPreferences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResearchPreferencesInput, error) {
+			return ec.unmarshalNResearchPreferencesInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐResearchPreferencesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setActivePersona_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setIntegrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNIntegrationKind2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_skipStep_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "step",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["step"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateBusinessInfo_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateBusinessInfoInput, error) {
+			return ec.unmarshalNUpdateBusinessInfoInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐUpdateBusinessInfoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyProviderKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -729,6 +4236,100 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_backupDownloadUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_backups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_latestBackup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ifModifiedSince",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ifModifiedSince"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_allowed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "feature",
+		func(ctx context.Context, v any) (models.FeatureKey, error) {
+			return ec.unmarshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["feature"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "amount",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt642ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["amount"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_User_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -907,6 +4508,295 @@ func (ec *executionContext) fieldContext_AccountEvent_occurredAt(_ context.Conte
 	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _AuditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AuditEdge) graphql.Marshaler {
+			return ec.marshalNAuditEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.AuditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.AuditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.AuditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_kind(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.AuditKind) graphql.Marshaler {
+			return ec.marshalNAuditKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type AuditKind does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_detail(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Details(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.AuditField) graphql.Marshaler {
+			return ec.marshalNAuditField2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditFieldᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditField(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_ip(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AuditField_key(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditField_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditField_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditField", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditField_value(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditField_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditField_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditField", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1006,6 +4896,1891 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Backup_id(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_version(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_timestamp(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_timestamp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timestamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_sizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SizeBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_checksum(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_checksum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checksum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_checksum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_status(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.BackupStatus) graphql.Marshaler {
+			return ec.marshalNBackupStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type BackupStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_failureReason(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_failureReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Backup_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Backup_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Backup_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BackupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.BackupConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.BackupEdge) graphql.Marshaler {
+			return ec.marshalNBackupEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BackupConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BackupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.BackupConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BackupConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BackupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.BackupEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BackupEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.BackupEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
+			return ec.marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BackupEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BackupUpload_backup(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUpload_backup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Backup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
+			return ec.marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUpload_backup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BackupUpload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BackupUpload_method(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUpload_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUpload_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BackupUpload_url(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUpload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUpload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BackupUpload_headers(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUpload_headers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.HTTPHeader) graphql.Marshaler {
+			return ec.marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeaderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUpload_headers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BackupUpload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HttpHeader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BackupUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUpload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUpload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BackupUsage_usedBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUsage_usedBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsedBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUsage_usedBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _BackupUsage_limitBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUsage_limitBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LimitBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUsage_limitBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _BackupUsage_tier(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BackupUsage_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BackupUsage_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _BillingEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.BillingEventType) graphql.Marshaler {
+			return ec.marshalNBillingEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type BillingEventType does not have child fields"))
+}
+
+func (ec *executionContext) _BillingEvent_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingEvent_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingEvent_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _BillingEvent_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.SubscriptionStatus) graphql.Marshaler {
+			return ec.marshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type SubscriptionStatus does not have child fields"))
+}
+
+func (ec *executionContext) _BillingEvent_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingEvent_cancelAtPeriodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelAtPeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingEvent_cancelAtPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _BillingEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_planTier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_planTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlanTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_planTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.SubscriptionStatus) graphql.Marshaler {
+			return ec.marshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type SubscriptionStatus does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_seats(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_seats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_seats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_currentPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_currentPeriodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentPeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_currentPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_cancelAtPeriodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelAtPeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_cancelAtPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_pastDueSince(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_pastDueSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PastDueSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_pastDueSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BillingSubscription_graceUntil(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingSubscription_graceUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GraceUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingSubscription_graceUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Brand_colors(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Brand_colors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Colors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Brand_colors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Brand_fonts(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Brand_fonts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fonts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Brand_fonts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Brand_themeColor(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Brand_themeColor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThemeColor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Brand_themeColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Brand_siteName(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Brand_siteName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SiteName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Brand_siteName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Brand_logoUrl(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Brand_logoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Brand_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_id(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_businessName(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_businessName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BusinessName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_businessName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_description(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_industry(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_industry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Industry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_industry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_targetAudience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetAudience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_targetAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_businessGoals(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_businessGoals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BusinessGoals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_businessGoals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_products(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_products(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Products, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _BusinessInfo_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessInfo_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessInfo_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CheckoutSession_id(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutSession_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutSession_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CheckoutSession_url(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckoutSession_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckoutSession_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_name(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_archetype(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_archetype(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archetype, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_archetype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_summary(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_tone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_tone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_voice(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_voice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Voice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_voice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_audience(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_vocabularyLevel(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_vocabularyLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VocabularyLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_vocabularyLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_sentenceStyle(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_sentenceStyle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentenceStyle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_sentenceStyle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_keyTopics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyTopics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_keyTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_do(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_do(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Do, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_do(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_dont(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_dont(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dont, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_dont(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CorePersona_sampleOpening(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorePersona_sampleOpening(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SampleOpening, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorePersona_sampleOpening(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Decision_feature(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Decision_feature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.FeatureKey) graphql.Marshaler {
+			return ec.marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Decision_feature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Feature does not have child fields"))
+}
+
+func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Decision_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Decision_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Decision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Decision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Decision_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Decision_requiredTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upgrade(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Tier) graphql.Marshaler {
+			return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Decision_requiredTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Decision", field, true, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _Decision_tier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Decision_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Decision_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _Decision_limit(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Decision_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Decision_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _Entitlement_feature(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entitlement_feature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.FeatureKey) graphql.Marshaler {
+			return ec.marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entitlement_feature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Feature does not have child fields"))
+}
+
+func (ec *executionContext) _Entitlement_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entitlement_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entitlement_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Entitlement_limit(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entitlement_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entitlement_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _Entitlement_reason(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entitlement_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entitlement_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Entitlement_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entitlement_requiredTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upgrade(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Tier) graphql.Marshaler {
+			return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entitlement_requiredTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entitlement", field, true, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _Heading_level(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Heading_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Heading_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Heading", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Heading_text(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Heading_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Heading_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Heading", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpHeader_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HttpHeader_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Integration_kind(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNIntegrationKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type IntegrationKind does not have child fields"))
+}
+
+func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Integration_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _LogoutPayload_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
@@ -1230,6 +7005,3079 @@ func (ec *executionContext) fieldContext_Mutation_logout(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestBackupUpload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestBackupUpload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestBackupUpload(ctx, fc.Args["input"].(models.BackupUploadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupUpload) graphql.Marshaler {
+			return ec.marshalNBackupUpload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUpload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestBackupUpload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupUpload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestBackupUpload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeBackupUpload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeBackupUpload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteBackupUpload(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
+			return ec.marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeBackupUpload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeBackupUpload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteBackup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteBackup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteBackup(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
+			return ec.marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteBackup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteBackup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCheckoutSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCheckoutSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCheckoutSession(ctx, fc.Args["tier"].(models.Tier), fc.Args["seats"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CheckoutSession) graphql.Marshaler {
+			return ec.marshalNCheckoutSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCheckoutSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCheckoutSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckoutSession(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCheckoutSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createBillingPortalSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createBillingPortalSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CreateBillingPortalSession(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PortalSession) graphql.Marshaler {
+			return ec.marshalNPortalSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPortalSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createBillingPortalSession(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PortalSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CancelSubscription(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BillingSubscription) graphql.Marshaler {
+			return ec.marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resumeSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resumeSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().ResumeSubscription(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BillingSubscription) graphql.Marshaler {
+			return ec.marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resumeSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startOnboarding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().StartOnboarding(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+			return ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startOnboarding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeStep(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeStep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteStep(ctx, fc.Args["step"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+			return ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeStep(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingProgress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeStep_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_skipStep(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_skipStep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SkipStep(ctx, fc.Args["step"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+			return ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_skipStep(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingProgress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_skipStep_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetOnboarding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetOnboarding(ctx, fc.Args["deleteData"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ResetResult) graphql.Marshaler {
+			return ec.marshalNResetPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResetResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetOnboarding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResetPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetOnboarding_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeOnboarding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().CompleteOnboarding(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+			return ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeOnboarding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveProviderKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveProviderKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveProviderKey(ctx, fc.Args["provider"].(string), fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ProviderKey) graphql.Marshaler {
+			return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveProviderKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveProviderKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteProviderKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteProviderKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteProviderKey(ctx, fc.Args["provider"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteProviderKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteProviderKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyProviderKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyProviderKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyProviderKey(ctx, fc.Args["provider"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ProviderKey) graphql.Marshaler {
+			return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyProviderKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyProviderKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_analyzeWebsite(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_analyzeWebsite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnalyzeWebsite(ctx, fc.Args["url"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.WebsiteAnalysis) graphql.Marshaler {
+			return ec.marshalNWebsiteAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWebsiteAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_analyzeWebsite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebsiteAnalysis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_analyzeWebsite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createBusinessInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createBusinessInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateBusinessInfo(ctx, fc.Args["input"].(model.CreateBusinessInfoInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BusinessInfo) graphql.Marshaler {
+			return ec.marshalNBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createBusinessInfo(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BusinessInfo(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createBusinessInfo_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateBusinessInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateBusinessInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateBusinessInfo(ctx, fc.Args["input"].(model.UpdateBusinessInfoInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BusinessInfo) graphql.Marshaler {
+			return ec.marshalNBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateBusinessInfo(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BusinessInfo(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateBusinessInfo_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteBusinessInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteBusinessInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().DeleteBusinessInfo(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteBusinessInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Mutation_saveResearchPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveResearchPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveResearchPreferences(ctx, fc.Args["input"].(model.ResearchPreferencesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ResearchPreferences) graphql.Marshaler {
+			return ec.marshalNResearchPreferences2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveResearchPreferences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResearchPreferences(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveResearchPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setIntegrations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setIntegrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetIntegrations(ctx, fc.Args["kinds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegrationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setIntegrations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setIntegrations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_previewPersona(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_previewPersona(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PreviewPersona(ctx, fc.Args["platforms"].([]models.Platform))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PersonaDraft) graphql.Marshaler {
+			return ec.marshalNPersonaDraft2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaDraft(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_previewPersona(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonaDraft(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_previewPersona_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_generatePersona(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_generatePersona(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GeneratePersona(ctx, fc.Args["platforms"].([]models.Platform))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Persona) graphql.Marshaler {
+			return ec.marshalNPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_generatePersona(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Persona(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_generatePersona_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setActivePersona(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setActivePersona(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetActivePersona(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Persona) graphql.Marshaler {
+			return ec.marshalNPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setActivePersona(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Persona(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setActivePersona_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_progress(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().Progress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+			return ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_resume(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_resume(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().Resume(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ResumeInfo) graphql.Marshaler {
+			return ec.marshalNResumeInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResumeInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_resume(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResumeInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_providerKeys(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_providerKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().ProviderKeys(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ProviderKey) graphql.Marshaler {
+			return ec.marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_providerKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_hasValidatedKey(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_hasValidatedKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().HasValidatedKey(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_hasValidatedKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Onboarding", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Onboarding_websiteAnalysis(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_websiteAnalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().WebsiteAnalysis(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.WebsiteAnalysis) graphql.Marshaler {
+			return ec.marshalOWebsiteAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWebsiteAnalysis(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_websiteAnalysis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebsiteAnalysis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_businessInfo(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_businessInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().BusinessInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BusinessInfo) graphql.Marshaler {
+			return ec.marshalOBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_businessInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BusinessInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_researchPreferences(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_researchPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().ResearchPreferences(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ResearchPreferences) graphql.Marshaler {
+			return ec.marshalOResearchPreferences2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchPreferences(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_researchPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResearchPreferences(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_integrations(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_integrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().Integrations(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Integration) graphql.Marshaler {
+			return ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegrationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_integrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Integration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_activePersona(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_activePersona(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().ActivePersona(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Persona) graphql.Marshaler {
+			return ec.marshalOPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_activePersona(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Persona(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_personas(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_personas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().Personas(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Persona) graphql.Marshaler {
+			return ec.marshalNPersona2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_personas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Persona(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_personaReadiness(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_personaReadiness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().PersonaReadiness(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PersonaReadiness) graphql.Marshaler {
+			return ec.marshalNPersonaReadiness2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaReadiness(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_personaReadiness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonaReadiness(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_personalization(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_personalization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().Personalization(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PersonalizationContext) graphql.Marshaler {
+			return ec.marshalNPersonalizationContext2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonalizationContext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_personalization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonalizationContext(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Onboarding_plan(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Onboarding_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Onboarding().Plan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Features) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Onboarding_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Onboarding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnboardingConfig_steps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.StepInfo) graphql.Marshaler {
+			return ec.marshalNOnboardingStepInfo2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnboardingConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingStepInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnboardingConfig_providers(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_providers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Providers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_providers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnboardingConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Provider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnboardingConfig_platforms(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_platforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platforms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_platforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Platform does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_contentTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ContentType) graphql.Marshaler {
+			return ec.marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_contentTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type ContentType does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_writingTones(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_writingTones(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WritingTones, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.WritingTone) graphql.Marshaler {
+			return ec.marshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingToneᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_writingTones(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type WritingTone does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_integrations(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_integrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Integrations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNIntegrationKind2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_integrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type IntegrationKind does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_liveKeyCheck(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_liveKeyCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiveKeyCheck, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_liveKeyCheck(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_brandAnalysis(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_brandAnalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BrandAnalysis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_brandAnalysis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_llmConfigured(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_llmConfigured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LLMConfigured, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_llmConfigured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_requiredSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_requiredSteps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiredSteps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Step) graphql.Marshaler {
+			return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_requiredSteps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingConfig_optionalSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingConfig_optionalSteps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OptionalSteps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Step) graphql.Marshaler {
+			return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingConfig_optionalSteps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingProgress_currentStep(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingProgress_currentStep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentStep, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Step) graphql.Marshaler {
+			return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingProgress_currentStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingProgress_percentage(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingProgress_percentage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Percentage(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingProgress_percentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, true, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingProgress_completed(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingProgress_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsCompleted(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingProgress_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, true, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingProgress_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingProgress_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingProgress_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingProgress_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingProgress_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingProgress_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingProgress_steps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingProgress_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.OnboardingStep) graphql.Marshaler {
+			return ec.marshalNOnboardingStep2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingProgress_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnboardingProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnboardingStep_step(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Step) graphql.Marshaler {
+			return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStep_key(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNOnboardingStepKey2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, errors.New("field of type OnboardingStepKey does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStep_title(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStep_required(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStep_status(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.StepStatus) graphql.Marshaler {
+			return ec.marshalNStepStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type StepStatus does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStep_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStep_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStep_skippedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStep_skippedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkippedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStep_skippedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStepInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStepInfo_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Step) graphql.Marshaler {
+			return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStepInfo_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStepInfo_key(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStepInfo_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNOnboardingStepKey2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStepInfo_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type OnboardingStepKey does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStepInfo_title(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStepInfo_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStepInfo_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _OnboardingStepInfo_required(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnboardingStepInfo_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnboardingStepInfo_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_id(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_version(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_active(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_source(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PersonaSource) graphql.Marshaler {
+			return ec.marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type PersonaSource does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_model(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_core(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_core(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Core, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.CorePersona) graphql.Marshaler {
+			return ec.marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_core(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Persona",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorePersona(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Persona_platformPersonas(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_platformPersonas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlatformPersonas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.PlatformPersona) graphql.Marshaler {
+			return ec.marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersonaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_platformPersonas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Persona",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformPersona(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Persona_quality(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_quality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PersonaQuality) graphql.Marshaler {
+			return ec.marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaQuality(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_quality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Persona",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonaQuality(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Persona_selectedPlatforms(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_selectedPlatforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelectedPlatforms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_selectedPlatforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Platform does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaDraft_source(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaDraft_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PersonaSource) graphql.Marshaler {
+			return ec.marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaDraft_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, errors.New("field of type PersonaSource does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaDraft_model(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaDraft_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaDraft_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaDraft_core(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaDraft_core(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Core, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.CorePersona) graphql.Marshaler {
+			return ec.marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaDraft_core(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PersonaDraft",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorePersona(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PersonaDraft_platformPersonas(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaDraft_platformPersonas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlatformPersonas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.PlatformPersona) graphql.Marshaler {
+			return ec.marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersonaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaDraft_platformPersonas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PersonaDraft",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlatformPersona(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PersonaDraft_quality(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaDraft_quality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PersonaQuality) graphql.Marshaler {
+			return ec.marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaQuality(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaDraft_quality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PersonaDraft",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonaQuality(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PersonaDraft_selectedPlatforms(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaDraft_selectedPlatforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SelectedPlatforms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaDraft_selectedPlatforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, errors.New("field of type Platform does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaQuality_completeness(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaQuality_completeness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completeness, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaQuality_completeness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaQuality_specificity(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaQuality_specificity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Specificity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaQuality_specificity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaQuality_consistency(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaQuality_consistency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consistency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaQuality_consistency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaQuality_overall(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaQuality_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaQuality_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaQuality_notes(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaQuality_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaQuality_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaReadiness_ready(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaReadiness_ready(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ready, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaReadiness_ready(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaReadiness_missing(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaReadiness_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaReadiness_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonaReadiness_sources(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonaReadiness_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonaReadiness_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_businessName(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_businessName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BusinessName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_businessName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_industry(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_industry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Industry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_industry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_targetAudience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetAudience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_targetAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_writingTone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WritingTone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.WritingTone) graphql.Marshaler {
+			return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_writingTone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type WritingTone does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_language(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_researchDepth(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_researchDepth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResearchDepth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ResearchDepth) graphql.Marshaler {
+			return ec.marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_researchDepth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type ResearchDepth does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_contentTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ContentType) graphql.Marshaler {
+			return ec.marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_contentTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type ContentType does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_autoResearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoResearch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_autoResearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_factualContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FactualContent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_factualContent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_keyTopics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyTopics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_keyTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_platforms(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_platforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platforms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_platforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type Platform does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_personaId(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_personaId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonaID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_personaId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_personaSummary(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_personaSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonaSummary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_personaSummary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_voice(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_voice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Voice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_voice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PersonalizationContext_defaulted(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PersonalizationContext_defaulted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Defaulted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PersonalizationContext_defaulted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Plan_tier(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1437,6 +10285,627 @@ func (ec *executionContext) fieldContext_Plan_perSeat(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _PlatformPersona_platform(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Platform) graphql.Marshaler {
+			return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type Platform does not have child fields"))
+}
+
+func (ec *executionContext) _PlatformPersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_tone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_tone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlatformPersona_format(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlatformPersona_maxLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_maxLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_maxLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlatformPersona_idealLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_idealLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdealLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_idealLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlatformPersona_hashtags(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_hashtags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hashtags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_hashtags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlatformPersona_emojiUse(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_emojiUse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmojiUse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_emojiUse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlatformPersona_postingGuidance(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlatformPersona_postingGuidance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PostingGuidance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlatformPersona_postingGuidance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphql.CollectedField, obj *models.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Provider_kind(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ProviderKind) graphql.Marshaler {
+			return ec.marshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type ProviderKind does not have child fields"))
+}
+
+func (ec *executionContext) _Provider_docsUrl(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_docsUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocsURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_docsUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Provider_keyFormat(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_keyFormat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyFormat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_keyFormat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Provider_keyExample(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_keyExample(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyExample, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_keyExample(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Provider_description(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Provider_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Provider_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_provider(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProviderKey().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ProviderKind) graphql.Marshaler {
+			return ec.marshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, errors.New("field of type ProviderKind does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_masked(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_masked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Masked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_masked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_formatValid(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_formatValid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormatValid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_formatValid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_status(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.KeyStatus) graphql.Marshaler {
+			return ec.marshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐKeyStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type KeyStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_validated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProviderKey().Validated(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_validated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_lastVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_lastVerifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastVerifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_lastVerifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_lastError(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_keyVersion(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_keyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_keyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderKey_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderKey_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1496,6 +10965,362 @@ func (ec *executionContext) fieldContext_Query_plans(_ context.Context, field gr
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backups(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Backups(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupConnection) graphql.Marshaler {
+			return ec.marshalNBackupConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_backups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_latestBackup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_latestBackup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().LatestBackup(ctx, fc.Args["ifModifiedSince"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
+			return ec.marshalOBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_latestBackup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Backup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_latestBackup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backupDownloadUrl(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backupDownloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BackupDownloadURL(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.SignedRequest) graphql.Marshaler {
+			return ec.marshalNSignedRequest2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSignedRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backupDownloadUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignedRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_backupDownloadUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_backupUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_backupUsage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().BackupUsage(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BackupUsage) graphql.Marshaler {
+			return ec.marshalNBackupUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_backupUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BackupUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_onboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_onboarding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Onboarding(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Onboarding) graphql.Marshaler {
+			return ec.marshalNOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboarding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_onboarding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Onboarding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_onboardingConfig(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_onboardingConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().OnboardingConfig(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingConfig) graphql.Marshaler {
+			return ec.marshalNOnboardingConfig2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_onboardingConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_businessInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_businessInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().BusinessInfo(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BusinessInfo) graphql.Marshaler {
+			return ec.marshalOBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_businessInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BusinessInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_personas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_personas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Personas(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Persona) graphql.Marshaler {
+			return ec.marshalNPersona2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_personas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Persona(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_personaReadiness(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_personaReadiness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PersonaReadiness(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PersonaReadiness) graphql.Marshaler {
+			return ec.marshalNPersonaReadiness2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaReadiness(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_personaReadiness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonaReadiness(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_personalization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_personalization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Personalization(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PersonalizationContext) graphql.Marshaler {
+			return ec.marshalNPersonalizationContext2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonalizationContext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_personalization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PersonalizationContext(ctx, field)
 		},
 	}
 	return fc, nil
@@ -1577,6 +11402,714 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _ReadingLevel_fleschReadingEase(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingLevel_fleschReadingEase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FleschReadingEase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingLevel_fleschReadingEase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ReadingLevel_gradeLevel(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingLevel_gradeLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GradeLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingLevel_gradeLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ReadingLevel_label(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReadingLevel_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReadingLevel_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_depth(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_depth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Depth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ResearchDepth) graphql.Marshaler {
+			return ec.marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type ResearchDepth does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_contentTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.ContentType) graphql.Marshaler {
+			return ec.marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_contentTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type ContentType does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_autoResearch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoResearch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_autoResearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_factualContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FactualContent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_factualContent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_targetAudience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetAudience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_targetAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_writingTone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WritingTone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.WritingTone) graphql.Marshaler {
+			return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_writingTone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type WritingTone does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_language(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResearchPreferences_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResearchPreferences_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResearchPreferences_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ResetPayload_progress(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResetPayload_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Progress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+			return ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResetPayload_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResetPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResetPayload_dataDeleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResetPayload_dataDeleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DataDeleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResetPayload_dataDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ResetPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResetPayload_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResetPayload_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResetPayload_kept(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResetPayload_kept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResetPayload_kept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResumeInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResumeInfo_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Step) graphql.Marshaler {
+			return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResumeInfo_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ResumeInfo_reason(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResumeInfo_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResumeInfo_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ResumeInfo_completed(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResumeInfo_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResumeInfo_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ResumeInfo_missingSteps(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResumeInfo_missingSteps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingSteps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Step) graphql.Marshaler {
+			return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResumeInfo_missingSteps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SignedRequest_method(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignedRequest_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignedRequest_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SignedRequest_url(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignedRequest_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignedRequest_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SignedRequest_headers(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignedRequest_headers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.HTTPHeader) graphql.Marshaler {
+			return ec.marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeaderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignedRequest_headers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignedRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HttpHeader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignedRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignedRequest_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignedRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _StyleAnalysis_tone(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StyleAnalysis_tone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StyleAnalysis_tone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StyleAnalysis_voice(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StyleAnalysis_voice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Voice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StyleAnalysis_voice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StyleAnalysis_audience(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StyleAnalysis_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StyleAnalysis_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StyleAnalysis_complexity(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StyleAnalysis_complexity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complexity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StyleAnalysis_complexity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StyleAnalysis_keyMessages(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StyleAnalysis_keyMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyMessages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StyleAnalysis_keyMessages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StyleAnalysis_observations(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StyleAnalysis_observations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Observations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StyleAnalysis_observations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StyleAnalysis_model(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StyleAnalysis_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StyleAnalysis_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Subscription_accountEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -1607,6 +12140,300 @@ func (ec *executionContext) fieldContext_Subscription_accountEvents(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_billingEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_billingEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().BillingEvents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BillingEvent) graphql.Marshaler {
+			return ec.marshalNBillingEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_billingEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_onboardingProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_onboardingProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().OnboardingProgress(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+			return ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_onboardingProgress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnboardingProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TermCount_term(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TermCount_term(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Term, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TermCount_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TermCount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TermCount_count(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TermCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TermCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TermCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_avgSentenceLength(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_avgSentenceLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvgSentenceLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_avgSentenceLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_questionRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_questionRatio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuestionRatio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_questionRatio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_exclamationRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_exclamationRatio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExclamationRatio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_exclamationRatio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_secondPersonRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_secondPersonRatio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SecondPersonRatio, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_secondPersonRatio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_firstPersonPlural(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_firstPersonPlural(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstPersonPlural, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_firstPersonPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_formality(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_formality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Formality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_formality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_labels(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ToneSignals_callToActionPhrases(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToneSignals_callToActionPhrases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallToActionPhrases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToneSignals_callToActionPhrases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -1699,6 +12526,612 @@ func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _User_subscription(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_subscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Subscription(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BillingSubscription) graphql.Marshaler {
+			return ec.marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_subscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_entitlements(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_entitlements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Entitlements(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Entitlement) graphql.Marshaler {
+			return ec.marshalNEntitlement2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entitlement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_allowed(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Allowed(ctx, obj, fc.Args["feature"].(models.FeatureKey), fc.Args["amount"].(*int64))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Decision) graphql.Marshaler {
+			return ec.marshalNDecision2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_allowed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Decision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_allowed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_auditLog(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.AuditConnection) graphql.Marshaler {
+			return ec.marshalNAuditConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_onboarding(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_onboarding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Onboarding(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Onboarding) graphql.Marshaler {
+			return ec.marshalOOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboarding(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_onboarding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Onboarding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebsiteAnalysis_url(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_finalUrl(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_finalUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinalURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_finalUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_analyzedAt(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_analyzedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnalyzedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_analyzedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_title(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_description(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_headings(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_headings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Heading) graphql.Marshaler {
+			return ec.marshalNHeading2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeadingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_headings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebsiteAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Heading(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebsiteAnalysis_wordCount(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_wordCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WordCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_wordCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_readingLevel(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_readingLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadingLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ReadingLevel) graphql.Marshaler {
+			return ec.marshalNReadingLevel2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐReadingLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_readingLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebsiteAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReadingLevel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebsiteAnalysis_language(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_topTerms(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_topTerms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopTerms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.TermCount) graphql.Marshaler {
+			return ec.marshalNTermCount2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_topTerms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebsiteAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TermCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebsiteAnalysis_tone(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_tone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ToneSignals) graphql.Marshaler {
+			return ec.marshalNToneSignals2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐToneSignals(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_tone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebsiteAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ToneSignals(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebsiteAnalysis_style(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_style(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Style, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.StyleAnalysis) graphql.Marshaler {
+			return ec.marshalOStyleAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStyleAnalysis(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_style(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebsiteAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StyleAnalysis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebsiteAnalysis_brand(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_brand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Brand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Brand) graphql.Marshaler {
+			return ec.marshalOBrand2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBrand(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_brand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebsiteAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Brand(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebsiteAnalysis_contentType(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_fetchedBytes(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_fetchedBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedBytes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchedBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteAnalysis_fetchDurationMs(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteAnalysis_fetchDurationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchDurationMS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchDurationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Int64 does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -2760,6 +14193,122 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputBackupUploadInput(ctx context.Context, obj any) (models.BackupUploadInput, error) {
+	var it models.BackupUploadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"version", "timestamp", "checksum", "sizeBytes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "timestamp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timestamp"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timestamp = data
+		case "checksum":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checksum"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Checksum = data
+		case "sizeBytes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sizeBytes"))
+			data, err := ec.unmarshalNInt642int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SizeBytes = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateBusinessInfoInput(ctx context.Context, obj any) (model.CreateBusinessInfoInput, error) {
+	var it model.CreateBusinessInfoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"businessName", "description", "industry", "targetAudience", "businessGoals", "products"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "businessName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businessName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BusinessName = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "industry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industry"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Industry = data
+		case "targetAudience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetAudience"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetAudience = data
+		case "businessGoals":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businessGoals"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BusinessGoals = data
+		case "products":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("products"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Products = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
 	var it model.LoginInput
 	if obj == nil {
@@ -2834,6 +14383,159 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputResearchPreferencesInput(ctx context.Context, obj any) (model.ResearchPreferencesInput, error) {
+	var it model.ResearchPreferencesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["autoResearch"]; !present {
+		asMap["autoResearch"] = true
+	}
+	if _, present := asMap["factualContent"]; !present {
+		asMap["factualContent"] = true
+	}
+	if _, present := asMap["targetAudience"]; !present {
+		asMap["targetAudience"] = ""
+	}
+	if _, present := asMap["writingTone"]; !present {
+		asMap["writingTone"] = "PROFESSIONAL"
+	}
+	if _, present := asMap["language"]; !present {
+		asMap["language"] = "en"
+	}
+
+	fieldsInOrder := [...]string{"depth", "contentTypes", "autoResearch", "factualContent", "targetAudience", "writingTone", "language"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "depth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("depth"))
+			data, err := ec.unmarshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Depth = data
+		case "contentTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentTypes"))
+			data, err := ec.unmarshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentTypes = data
+		case "autoResearch":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoResearch"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoResearch = data
+		case "factualContent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factualContent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactualContent = data
+		case "targetAudience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetAudience"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetAudience = data
+		case "writingTone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("writingTone"))
+			data, err := ec.unmarshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WritingTone = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateBusinessInfoInput(ctx context.Context, obj any) (model.UpdateBusinessInfoInput, error) {
+	var it model.UpdateBusinessInfoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"businessName", "description", "industry", "targetAudience", "businessGoals", "products"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "businessName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businessName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BusinessName = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "industry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industry"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Industry = data
+		case "targetAudience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetAudience"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetAudience = data
+		case "businessGoals":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businessGoals"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BusinessGoals = data
+		case "products":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("products"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Products = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -2900,6 +14602,193 @@ func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var auditConnectionImplementors = []string{"AuditConnection"}
+
+func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.SelectionSet, obj *models.AuditConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditConnection")
+		case "edges":
+			out.Values[i] = ec._AuditConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEdgeImplementors = []string{"AuditEdge"}
+
+func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "id":
+			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AuditEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._AuditEntry_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._AuditEntry_ip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditFieldImplementors = []string{"AuditField"}
+
+func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSet, obj *models.AuditField) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditFieldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditField")
+		case "key":
+			out.Values[i] = ec._AuditField_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._AuditField_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *models.AuthPayload) graphql.Marshaler {
@@ -2929,6 +14818,934 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "user":
 			out.Values[i] = ec._AuthPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var backupImplementors = []string{"Backup"}
+
+func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, obj *models.BackupRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Backup")
+		case "id":
+			out.Values[i] = ec._Backup_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Backup_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timestamp":
+			out.Values[i] = ec._Backup_timestamp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sizeBytes":
+			out.Values[i] = ec._Backup_sizeBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checksum":
+			out.Values[i] = ec._Backup_checksum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Backup_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failureReason":
+			out.Values[i] = ec._Backup_failureReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Backup_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completedAt":
+			out.Values[i] = ec._Backup_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var backupConnectionImplementors = []string{"BackupConnection"}
+
+func (ec *executionContext) _BackupConnection(ctx context.Context, sel ast.SelectionSet, obj *models.BackupConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackupConnection")
+		case "edges":
+			out.Values[i] = ec._BackupConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BackupConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var backupEdgeImplementors = []string{"BackupEdge"}
+
+func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSet, obj *models.BackupEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackupEdge")
+		case "cursor":
+			out.Values[i] = ec._BackupEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._BackupEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var backupUploadImplementors = []string{"BackupUpload"}
+
+func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.SelectionSet, obj *models.BackupUpload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupUploadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackupUpload")
+		case "backup":
+			out.Values[i] = ec._BackupUpload_backup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._BackupUpload_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._BackupUpload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headers":
+			out.Values[i] = ec._BackupUpload_headers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._BackupUpload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var backupUsageImplementors = []string{"BackupUsage"}
+
+func (ec *executionContext) _BackupUsage(ctx context.Context, sel ast.SelectionSet, obj *models.BackupUsage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, backupUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BackupUsage")
+		case "usedBytes":
+			out.Values[i] = ec._BackupUsage_usedBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limitBytes":
+			out.Values[i] = ec._BackupUsage_limitBytes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._BackupUsage_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var billingEventImplementors = []string{"BillingEvent"}
+
+func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.SelectionSet, obj *models.BillingEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingEvent")
+		case "type":
+			out.Values[i] = ec._BillingEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._BillingEvent_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._BillingEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelAtPeriodEnd":
+			out.Values[i] = ec._BillingEvent_cancelAtPeriodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._BillingEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var billingSubscriptionImplementors = []string{"BillingSubscription"}
+
+func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.SelectionSet, obj *models.BillingSubscription) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingSubscriptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingSubscription")
+		case "tier":
+			out.Values[i] = ec._BillingSubscription_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "planTier":
+			out.Values[i] = ec._BillingSubscription_planTier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._BillingSubscription_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seats":
+			out.Values[i] = ec._BillingSubscription_seats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currentPeriodEnd":
+			out.Values[i] = ec._BillingSubscription_currentPeriodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cancelAtPeriodEnd":
+			out.Values[i] = ec._BillingSubscription_cancelAtPeriodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pastDueSince":
+			out.Values[i] = ec._BillingSubscription_pastDueSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "graceUntil":
+			out.Values[i] = ec._BillingSubscription_graceUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var brandImplementors = []string{"Brand"}
+
+func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, obj *models.Brand) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, brandImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Brand")
+		case "colors":
+			out.Values[i] = ec._Brand_colors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fonts":
+			out.Values[i] = ec._Brand_fonts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "themeColor":
+			out.Values[i] = ec._Brand_themeColor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "siteName":
+			out.Values[i] = ec._Brand_siteName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logoUrl":
+			out.Values[i] = ec._Brand_logoUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var businessInfoImplementors = []string{"BusinessInfo"}
+
+func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.SelectionSet, obj *models.BusinessInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, businessInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BusinessInfo")
+		case "id":
+			out.Values[i] = ec._BusinessInfo_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "businessName":
+			out.Values[i] = ec._BusinessInfo_businessName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._BusinessInfo_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "industry":
+			out.Values[i] = ec._BusinessInfo_industry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targetAudience":
+			out.Values[i] = ec._BusinessInfo_targetAudience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "businessGoals":
+			out.Values[i] = ec._BusinessInfo_businessGoals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "products":
+			out.Values[i] = ec._BusinessInfo_products(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._BusinessInfo_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._BusinessInfo_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var checkoutSessionImplementors = []string{"CheckoutSession"}
+
+func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.SelectionSet, obj *models.CheckoutSession) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutSessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckoutSession")
+		case "id":
+			out.Values[i] = ec._CheckoutSession_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._CheckoutSession_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var corePersonaImplementors = []string{"CorePersona"}
+
+func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionSet, obj *models.CorePersona) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, corePersonaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CorePersona")
+		case "name":
+			out.Values[i] = ec._CorePersona_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "archetype":
+			out.Values[i] = ec._CorePersona_archetype(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._CorePersona_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tone":
+			out.Values[i] = ec._CorePersona_tone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voice":
+			out.Values[i] = ec._CorePersona_voice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "audience":
+			out.Values[i] = ec._CorePersona_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vocabularyLevel":
+			out.Values[i] = ec._CorePersona_vocabularyLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sentenceStyle":
+			out.Values[i] = ec._CorePersona_sentenceStyle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keyTopics":
+			out.Values[i] = ec._CorePersona_keyTopics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "do":
+			out.Values[i] = ec._CorePersona_do(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dont":
+			out.Values[i] = ec._CorePersona_dont(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sampleOpening":
+			out.Values[i] = ec._CorePersona_sampleOpening(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var decisionImplementors = []string{"Decision"}
+
+func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet, obj *models.Decision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Decision")
+		case "feature":
+			out.Values[i] = ec._Decision_feature(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowed":
+			out.Values[i] = ec._Decision_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Decision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiredTier":
+			out.Values[i] = ec._Decision_requiredTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._Decision_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._Decision_limit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var entitlementImplementors = []string{"Entitlement"}
+
+func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionSet, obj *models.Entitlement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entitlementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Entitlement")
+		case "feature":
+			out.Values[i] = ec._Entitlement_feature(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowed":
+			out.Values[i] = ec._Entitlement_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._Entitlement_limit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Entitlement_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiredTier":
+			out.Values[i] = ec._Entitlement_requiredTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var headingImplementors = []string{"Heading"}
+
+func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, obj *models.Heading) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, headingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Heading")
+		case "level":
+			out.Values[i] = ec._Heading_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._Heading_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var httpHeaderImplementors = []string{"HttpHeader"}
+
+func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSet, obj *models.HTTPHeader) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HttpHeader")
+		case "name":
+			out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._HttpHeader_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var integrationImplementors = []string{"Integration"}
+
+func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionSet, obj *models.Integration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, integrationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Integration")
+		case "kind":
+			out.Values[i] = ec._Integration_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Integration_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Integration_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3044,6 +15861,1381 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestBackupUpload":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestBackupUpload(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeBackupUpload":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeBackupUpload(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteBackup":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteBackup(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCheckoutSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCheckoutSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createBillingPortalSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createBillingPortalSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumeSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resumeSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startOnboarding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startOnboarding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeStep":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeStep(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipStep":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_skipStep(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetOnboarding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetOnboarding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeOnboarding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeOnboarding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveProviderKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveProviderKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteProviderKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteProviderKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyProviderKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyProviderKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "analyzeWebsite":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_analyzeWebsite(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createBusinessInfo":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createBusinessInfo(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateBusinessInfo":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateBusinessInfo(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteBusinessInfo":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteBusinessInfo(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveResearchPreferences":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveResearchPreferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setIntegrations":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setIntegrations(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previewPersona":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_previewPersona(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generatePersona":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_generatePersona(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setActivePersona":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setActivePersona(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var onboardingImplementors = []string{"Onboarding"}
+
+func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSet, obj *models.Onboarding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Onboarding")
+		case "progress":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_progress(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "resume":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_resume(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "providerKeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_providerKeys(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "hasValidatedKey":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_hasValidatedKey(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "websiteAnalysis":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_websiteAnalysis(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "businessInfo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_businessInfo(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "researchPreferences":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_researchPreferences(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "integrations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_integrations(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "activePersona":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_activePersona(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "personas":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_personas(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "personaReadiness":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_personaReadiness(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "personalization":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_personalization(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "plan":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Onboarding_plan(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var onboardingConfigImplementors = []string{"OnboardingConfig"}
+
+func (ec *executionContext) _OnboardingConfig(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnboardingConfig")
+		case "steps":
+			out.Values[i] = ec._OnboardingConfig_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "providers":
+			out.Values[i] = ec._OnboardingConfig_providers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platforms":
+			out.Values[i] = ec._OnboardingConfig_platforms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contentTypes":
+			out.Values[i] = ec._OnboardingConfig_contentTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "writingTones":
+			out.Values[i] = ec._OnboardingConfig_writingTones(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "integrations":
+			out.Values[i] = ec._OnboardingConfig_integrations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "liveKeyCheck":
+			out.Values[i] = ec._OnboardingConfig_liveKeyCheck(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "brandAnalysis":
+			out.Values[i] = ec._OnboardingConfig_brandAnalysis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "llmConfigured":
+			out.Values[i] = ec._OnboardingConfig_llmConfigured(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiredSteps":
+			out.Values[i] = ec._OnboardingConfig_requiredSteps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "optionalSteps":
+			out.Values[i] = ec._OnboardingConfig_optionalSteps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var onboardingProgressImplementors = []string{"OnboardingProgress"}
+
+func (ec *executionContext) _OnboardingProgress(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnboardingProgress")
+		case "currentStep":
+			out.Values[i] = ec._OnboardingProgress_currentStep(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "percentage":
+			out.Values[i] = ec._OnboardingProgress_percentage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._OnboardingProgress_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._OnboardingProgress_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "completedAt":
+			out.Values[i] = ec._OnboardingProgress_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._OnboardingProgress_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var onboardingStepImplementors = []string{"OnboardingStep"}
+
+func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnboardingStep")
+		case "step":
+			out.Values[i] = ec._OnboardingStep_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._OnboardingStep_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._OnboardingStep_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "required":
+			out.Values[i] = ec._OnboardingStep_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._OnboardingStep_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._OnboardingStep_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "completedAt":
+			out.Values[i] = ec._OnboardingStep_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "skippedAt":
+			out.Values[i] = ec._OnboardingStep_skippedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var onboardingStepInfoImplementors = []string{"OnboardingStepInfo"}
+
+func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.SelectionSet, obj *models.StepInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnboardingStepInfo")
+		case "step":
+			out.Values[i] = ec._OnboardingStepInfo_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._OnboardingStepInfo_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._OnboardingStepInfo_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "required":
+			out.Values[i] = ec._OnboardingStepInfo_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pageInfoImplementors = []string{"PageInfo"}
+
+func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *models.PageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageInfo")
+		case "endCursor":
+			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasNextPage":
+			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var personaImplementors = []string{"Persona"}
+
+func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, obj *models.Persona) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Persona")
+		case "id":
+			out.Values[i] = ec._Persona_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Persona_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._Persona_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Persona_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._Persona_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "core":
+			out.Values[i] = ec._Persona_core(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platformPersonas":
+			out.Values[i] = ec._Persona_platformPersonas(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quality":
+			out.Values[i] = ec._Persona_quality(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "selectedPlatforms":
+			out.Values[i] = ec._Persona_selectedPlatforms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Persona_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var personaDraftImplementors = []string{"PersonaDraft"}
+
+func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaDraft) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personaDraftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PersonaDraft")
+		case "source":
+			out.Values[i] = ec._PersonaDraft_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._PersonaDraft_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "core":
+			out.Values[i] = ec._PersonaDraft_core(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platformPersonas":
+			out.Values[i] = ec._PersonaDraft_platformPersonas(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quality":
+			out.Values[i] = ec._PersonaDraft_quality(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "selectedPlatforms":
+			out.Values[i] = ec._PersonaDraft_selectedPlatforms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var personaQualityImplementors = []string{"PersonaQuality"}
+
+func (ec *executionContext) _PersonaQuality(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaQuality) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personaQualityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PersonaQuality")
+		case "completeness":
+			out.Values[i] = ec._PersonaQuality_completeness(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "specificity":
+			out.Values[i] = ec._PersonaQuality_specificity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consistency":
+			out.Values[i] = ec._PersonaQuality_consistency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overall":
+			out.Values[i] = ec._PersonaQuality_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notes":
+			out.Values[i] = ec._PersonaQuality_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var personaReadinessImplementors = []string{"PersonaReadiness"}
+
+func (ec *executionContext) _PersonaReadiness(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaReadiness) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personaReadinessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PersonaReadiness")
+		case "ready":
+			out.Values[i] = ec._PersonaReadiness_ready(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._PersonaReadiness_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sources":
+			out.Values[i] = ec._PersonaReadiness_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var personalizationContextImplementors = []string{"PersonalizationContext"}
+
+func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast.SelectionSet, obj *models.PersonalizationContext) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personalizationContextImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PersonalizationContext")
+		case "businessName":
+			out.Values[i] = ec._PersonalizationContext_businessName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "industry":
+			out.Values[i] = ec._PersonalizationContext_industry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targetAudience":
+			out.Values[i] = ec._PersonalizationContext_targetAudience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "writingTone":
+			out.Values[i] = ec._PersonalizationContext_writingTone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._PersonalizationContext_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "researchDepth":
+			out.Values[i] = ec._PersonalizationContext_researchDepth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contentTypes":
+			out.Values[i] = ec._PersonalizationContext_contentTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "autoResearch":
+			out.Values[i] = ec._PersonalizationContext_autoResearch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "factualContent":
+			out.Values[i] = ec._PersonalizationContext_factualContent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keyTopics":
+			out.Values[i] = ec._PersonalizationContext_keyTopics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platforms":
+			out.Values[i] = ec._PersonalizationContext_platforms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "personaId":
+			out.Values[i] = ec._PersonalizationContext_personaId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "personaSummary":
+			out.Values[i] = ec._PersonalizationContext_personaSummary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voice":
+			out.Values[i] = ec._PersonalizationContext_voice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "defaulted":
+			out.Values[i] = ec._PersonalizationContext_defaulted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -3143,6 +17335,339 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var platformPersonaImplementors = []string{"PlatformPersona"}
+
+func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.SelectionSet, obj *models.PlatformPersona) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, platformPersonaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlatformPersona")
+		case "platform":
+			out.Values[i] = ec._PlatformPersona_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tone":
+			out.Values[i] = ec._PlatformPersona_tone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._PlatformPersona_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxLength":
+			out.Values[i] = ec._PlatformPersona_maxLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "idealLength":
+			out.Values[i] = ec._PlatformPersona_idealLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hashtags":
+			out.Values[i] = ec._PlatformPersona_hashtags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emojiUse":
+			out.Values[i] = ec._PlatformPersona_emojiUse(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postingGuidance":
+			out.Values[i] = ec._PlatformPersona_postingGuidance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var portalSessionImplementors = []string{"PortalSession"}
+
+func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.SelectionSet, obj *models.PortalSession) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, portalSessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PortalSession")
+		case "url":
+			out.Values[i] = ec._PortalSession_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var providerImplementors = []string{"Provider"}
+
+func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *models.Provider) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Provider")
+		case "id":
+			out.Values[i] = ec._Provider_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Provider_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Provider_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "docsUrl":
+			out.Values[i] = ec._Provider_docsUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keyFormat":
+			out.Values[i] = ec._Provider_keyFormat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keyExample":
+			out.Values[i] = ec._Provider_keyExample(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Provider_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var providerKeyImplementors = []string{"ProviderKey"}
+
+func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionSet, obj *models.ProviderKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderKey")
+		case "provider":
+			out.Values[i] = ec._ProviderKey_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProviderKey_kind(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "masked":
+			out.Values[i] = ec._ProviderKey_masked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formatValid":
+			out.Values[i] = ec._ProviderKey_formatValid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ProviderKey_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validated":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProviderKey_validated(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "lastVerifiedAt":
+			out.Values[i] = ec._ProviderKey_lastVerifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._ProviderKey_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "keyVersion":
+			out.Values[i] = ec._ProviderKey_keyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ProviderKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ProviderKey_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -3207,6 +17732,226 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "backups":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_backups(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "latestBackup":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_latestBackup(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "backupDownloadUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_backupDownloadUrl(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "backupUsage":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_backupUsage(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "onboarding":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_onboarding(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "onboardingConfig":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_onboardingConfig(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "businessInfo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_businessInfo(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "personas":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_personas(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "personaReadiness":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_personaReadiness(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "personalization":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_personalization(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -3220,6 +17965,354 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var readingLevelImplementors = []string{"ReadingLevel"}
+
+func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.SelectionSet, obj *models.ReadingLevel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readingLevelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReadingLevel")
+		case "fleschReadingEase":
+			out.Values[i] = ec._ReadingLevel_fleschReadingEase(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gradeLevel":
+			out.Values[i] = ec._ReadingLevel_gradeLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ReadingLevel_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var researchPreferencesImplementors = []string{"ResearchPreferences"}
+
+func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.SelectionSet, obj *models.ResearchPreferences) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, researchPreferencesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResearchPreferences")
+		case "depth":
+			out.Values[i] = ec._ResearchPreferences_depth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contentTypes":
+			out.Values[i] = ec._ResearchPreferences_contentTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "autoResearch":
+			out.Values[i] = ec._ResearchPreferences_autoResearch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "factualContent":
+			out.Values[i] = ec._ResearchPreferences_factualContent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targetAudience":
+			out.Values[i] = ec._ResearchPreferences_targetAudience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "writingTone":
+			out.Values[i] = ec._ResearchPreferences_writingTone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._ResearchPreferences_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ResearchPreferences_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var resetPayloadImplementors = []string{"ResetPayload"}
+
+func (ec *executionContext) _ResetPayload(ctx context.Context, sel ast.SelectionSet, obj *models.ResetResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resetPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResetPayload")
+		case "progress":
+			out.Values[i] = ec._ResetPayload_progress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dataDeleted":
+			out.Values[i] = ec._ResetPayload_dataDeleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleted":
+			out.Values[i] = ec._ResetPayload_deleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kept":
+			out.Values[i] = ec._ResetPayload_kept(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var resumeInfoImplementors = []string{"ResumeInfo"}
+
+func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSet, obj *models.ResumeInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resumeInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResumeInfo")
+		case "step":
+			out.Values[i] = ec._ResumeInfo_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ResumeInfo_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._ResumeInfo_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missingSteps":
+			out.Values[i] = ec._ResumeInfo_missingSteps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var signedRequestImplementors = []string{"SignedRequest"}
+
+func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.SelectionSet, obj *models.SignedRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signedRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignedRequest")
+		case "method":
+			out.Values[i] = ec._SignedRequest_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._SignedRequest_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headers":
+			out.Values[i] = ec._SignedRequest_headers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._SignedRequest_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var styleAnalysisImplementors = []string{"StyleAnalysis"}
+
+func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.SelectionSet, obj *models.StyleAnalysis) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, styleAnalysisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StyleAnalysis")
+		case "tone":
+			out.Values[i] = ec._StyleAnalysis_tone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voice":
+			out.Values[i] = ec._StyleAnalysis_voice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "audience":
+			out.Values[i] = ec._StyleAnalysis_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complexity":
+			out.Values[i] = ec._StyleAnalysis_complexity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keyMessages":
+			out.Values[i] = ec._StyleAnalysis_keyMessages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "observations":
+			out.Values[i] = ec._StyleAnalysis_observations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._StyleAnalysis_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3257,9 +18350,129 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "accountEvents":
 		return ec._Subscription_accountEvents(ctx, fields[0])
+	case "billingEvents":
+		return ec._Subscription_billingEvents(ctx, fields[0])
+	case "onboardingProgress":
+		return ec._Subscription_onboardingProgress(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var termCountImplementors = []string{"TermCount"}
+
+func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet, obj *models.TermCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, termCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TermCount")
+		case "term":
+			out.Values[i] = ec._TermCount_term(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._TermCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var toneSignalsImplementors = []string{"ToneSignals"}
+
+func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionSet, obj *models.ToneSignals) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, toneSignalsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ToneSignals")
+		case "avgSentenceLength":
+			out.Values[i] = ec._ToneSignals_avgSentenceLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "questionRatio":
+			out.Values[i] = ec._ToneSignals_questionRatio(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exclamationRatio":
+			out.Values[i] = ec._ToneSignals_exclamationRatio(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secondPersonRatio":
+			out.Values[i] = ec._ToneSignals_secondPersonRatio(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstPersonPlural":
+			out.Values[i] = ec._ToneSignals_firstPersonPlural(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "formality":
+			out.Values[i] = ec._ToneSignals_formality(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._ToneSignals_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "callToActionPhrases":
+			out.Values[i] = ec._ToneSignals_callToActionPhrases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
 }
 
 var userImplementors = []string{"User"}
@@ -3277,20 +18490,323 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tier":
 			out.Values[i] = ec._User_tier(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subscription":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_subscription(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "entitlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_entitlements(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "allowed":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_allowed(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "auditLog":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_auditLog(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "onboarding":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._User_onboarding(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var websiteAnalysisImplementors = []string{"WebsiteAnalysis"}
+
+func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.SelectionSet, obj *models.WebsiteAnalysis) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, websiteAnalysisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebsiteAnalysis")
+		case "url":
+			out.Values[i] = ec._WebsiteAnalysis_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finalUrl":
+			out.Values[i] = ec._WebsiteAnalysis_finalUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "analyzedAt":
+			out.Values[i] = ec._WebsiteAnalysis_analyzedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._WebsiteAnalysis_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._WebsiteAnalysis_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headings":
+			out.Values[i] = ec._WebsiteAnalysis_headings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wordCount":
+			out.Values[i] = ec._WebsiteAnalysis_wordCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "readingLevel":
+			out.Values[i] = ec._WebsiteAnalysis_readingLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._WebsiteAnalysis_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topTerms":
+			out.Values[i] = ec._WebsiteAnalysis_topTerms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tone":
+			out.Values[i] = ec._WebsiteAnalysis_tone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "style":
+			out.Values[i] = ec._WebsiteAnalysis_style(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "brand":
+			out.Values[i] = ec._WebsiteAnalysis_brand(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contentType":
+			out.Values[i] = ec._WebsiteAnalysis_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedBytes":
+			out.Values[i] = ec._WebsiteAnalysis_fetchedBytes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchDurationMs":
+			out.Values[i] = ec._WebsiteAnalysis_fetchDurationMs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -3734,6 +19250,95 @@ func (ec *executionContext) marshalNAccountEventType2githubᚗcomᚋinkgraphᚋi
 	return res
 }
 
+func (ec *executionContext) marshalNAuditConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *models.AuditConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdge(ctx context.Context, sel ast.SelectionSet, v *models.AuditEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *models.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditField2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditField2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditField2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditField(ctx context.Context, sel ast.SelectionSet, v *models.AuditField) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditField(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAuditKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditKind(ctx context.Context, v any) (models.AuditKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.AuditKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditKind(ctx context.Context, sel ast.SelectionSet, v models.AuditKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -3742,6 +19347,124 @@ func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋinkgraphᚋink
 		return graphql.Null
 	}
 	return ec._AuthPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx context.Context, sel ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Backup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBackupConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupConnection(ctx context.Context, sel ast.SelectionSet, v *models.BackupConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BackupConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBackupEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.BackupEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBackupEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBackupEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdge(ctx context.Context, sel ast.SelectionSet, v *models.BackupEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BackupEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBackupStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupStatus(ctx context.Context, v any) (models.BackupStatus, error) {
+	var res models.BackupStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBackupStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupStatus(ctx context.Context, sel ast.SelectionSet, v models.BackupStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNBackupUpload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUpload(ctx context.Context, sel ast.SelectionSet, v *models.BackupUpload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BackupUpload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBackupUploadInput2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUploadInput(ctx context.Context, v any) (models.BackupUploadInput, error) {
+	res, err := ec.unmarshalInputBackupUploadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBackupUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUsage(ctx context.Context, sel ast.SelectionSet, v *models.BackupUsage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BackupUsage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBillingEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEvent(ctx context.Context, sel ast.SelectionSet, v *models.BillingEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BillingEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBillingEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEventType(ctx context.Context, v any) (models.BillingEventType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.BillingEventType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBillingEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEventType(ctx context.Context, sel ast.SelectionSet, v models.BillingEventType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription(ctx context.Context, sel ast.SelectionSet, v *models.BillingSubscription) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BillingSubscription(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -3760,6 +19483,197 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo(ctx context.Context, sel ast.SelectionSet, v *models.BusinessInfo) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BusinessInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCheckoutSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCheckoutSession(ctx context.Context, sel ast.SelectionSet, v *models.CheckoutSession) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CheckoutSession(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNContentType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentType(ctx context.Context, v any) (models.ContentType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.ContentType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNContentType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentType(ctx context.Context, sel ast.SelectionSet, v models.ContentType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx context.Context, v any) ([]models.ContentType, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.ContentType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNContentType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ContentType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona(ctx context.Context, sel ast.SelectionSet, v models.CorePersona) graphql.Marshaler {
+	return ec._CorePersona(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNCreateBusinessInfoInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐCreateBusinessInfoInput(ctx context.Context, v any) (model.CreateBusinessInfoInput, error) {
+	res, err := ec.unmarshalInputCreateBusinessInfoInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecision2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDecision(ctx context.Context, sel ast.SelectionSet, v *models.Decision) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Decision(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntitlement2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Entitlement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntitlement2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEntitlement2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlement(ctx context.Context, sel ast.SelectionSet, v *models.Entitlement) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Entitlement(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx context.Context, v any) (models.FeatureKey, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.FeatureKey(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx context.Context, sel ast.SelectionSet, v models.FeatureKey) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNHeading2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeading(ctx context.Context, sel ast.SelectionSet, v models.Heading) graphql.Marshaler {
+	return ec._Heading(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNHeading2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeadingᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Heading) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHeading2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeading(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeaderᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.HTTPHeader) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHttpHeader2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeader(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHttpHeader2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeader(ctx context.Context, sel ast.SelectionSet, v *models.HTTPHeader) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._HttpHeader(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -3776,6 +19690,16 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx context.Context, v any) (models.Step, error) {
+	var res models.Step
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx context.Context, sel ast.SelectionSet, v models.Step) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -3784,6 +19708,140 @@ func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx context.Context, v any) ([]models.Step, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.Step, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Step) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNInt642int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt642int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNIntegration2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Integration) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntegration2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegration(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIntegration2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegration(ctx context.Context, sel ast.SelectionSet, v *models.Integration) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Integration(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIntegrationKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIntegrationKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNIntegrationKind2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIntegrationKind2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNIntegrationKind2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntegrationKind2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐKeyStatus(ctx context.Context, v any) (models.KeyStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.KeyStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐKeyStatus(ctx context.Context, sel ast.SelectionSet, v models.KeyStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -3805,6 +19863,179 @@ func (ec *executionContext) marshalNLogoutPayload2ᚖgithubᚗcomᚋinkgraphᚋi
 		return graphql.Null
 	}
 	return ec._LogoutPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboarding(ctx context.Context, sel ast.SelectionSet, v *models.Onboarding) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Onboarding(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOnboardingConfig2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingConfig(ctx context.Context, sel ast.SelectionSet, v *models.OnboardingConfig) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OnboardingConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx context.Context, sel ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OnboardingProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOnboardingStep2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.OnboardingStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOnboardingStep2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOnboardingStep2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStep(ctx context.Context, sel ast.SelectionSet, v *models.OnboardingStep) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._OnboardingStep(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOnboardingStepInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfo(ctx context.Context, sel ast.SelectionSet, v models.StepInfo) graphql.Marshaler {
+	return ec._OnboardingStepInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOnboardingStepInfo2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []models.StepInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOnboardingStepInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNOnboardingStepKey2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOnboardingStepKey2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v models.PageInfo) graphql.Marshaler {
+	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPersona2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Persona) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx context.Context, sel ast.SelectionSet, v *models.Persona) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Persona(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPersonaDraft2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaDraft(ctx context.Context, sel ast.SelectionSet, v *models.PersonaDraft) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PersonaDraft(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaQuality(ctx context.Context, sel ast.SelectionSet, v models.PersonaQuality) graphql.Marshaler {
+	return ec._PersonaQuality(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPersonaReadiness2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaReadiness(ctx context.Context, sel ast.SelectionSet, v *models.PersonaReadiness) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PersonaReadiness(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx context.Context, v any) (models.PersonaSource, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.PersonaSource(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx context.Context, sel ast.SelectionSet, v models.PersonaSource) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNPersonalizationContext2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonalizationContext(ctx context.Context, sel ast.SelectionSet, v *models.PersonalizationContext) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PersonalizationContext(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPlan2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeaturesᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Features) graphql.Marshaler {
@@ -3833,9 +20064,205 @@ func (ec *executionContext) marshalNPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraph�
 	return ec._Plan(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx context.Context, v any) (models.Platform, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.Platform(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx context.Context, sel ast.SelectionSet, v models.Platform) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx context.Context, v any) ([]models.Platform, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.Platform, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Platform) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlatformPersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersona(ctx context.Context, sel ast.SelectionSet, v models.PlatformPersona) graphql.Marshaler {
+	return ec._PlatformPersona(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersonaᚄ(ctx context.Context, sel ast.SelectionSet, v []models.PlatformPersona) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatformPersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersona(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPortalSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPortalSession(ctx context.Context, sel ast.SelectionSet, v *models.PortalSession) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PortalSession(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProvider(ctx context.Context, sel ast.SelectionSet, v models.Provider) graphql.Marshaler {
+	return ec._Provider(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNProvider2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Provider) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProvider(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ProviderKey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx context.Context, sel ast.SelectionSet, v *models.ProviderKey) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProviderKey(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKind(ctx context.Context, v any) (models.ProviderKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.ProviderKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKind(ctx context.Context, sel ast.SelectionSet, v models.ProviderKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNReadingLevel2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐReadingLevel(ctx context.Context, sel ast.SelectionSet, v models.ReadingLevel) graphql.Marshaler {
+	return ec._ReadingLevel(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
 	res, err := ec.unmarshalInputRegisterInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx context.Context, v any) (models.ResearchDepth, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.ResearchDepth(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx context.Context, sel ast.SelectionSet, v models.ResearchDepth) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNResearchPreferences2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchPreferences(ctx context.Context, sel ast.SelectionSet, v *models.ResearchPreferences) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResearchPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResearchPreferencesInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐResearchPreferencesInput(ctx context.Context, v any) (model.ResearchPreferencesInput, error) {
+	res, err := ec.unmarshalInputResearchPreferencesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResetPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResetResult(ctx context.Context, sel ast.SelectionSet, v *models.ResetResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResetPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResumeInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResumeInfo(ctx context.Context, sel ast.SelectionSet, v *models.ResumeInfo) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ResumeInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRevocationReason2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐRevocationReason(ctx context.Context, v any) (models.RevocationReason, error) {
@@ -3845,6 +20272,33 @@ func (ec *executionContext) unmarshalNRevocationReason2githubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNRevocationReason2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐRevocationReason(ctx context.Context, sel ast.SelectionSet, v models.RevocationReason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSignedRequest2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSignedRequest(ctx context.Context, sel ast.SelectionSet, v *models.SignedRequest) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SignedRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStepStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepStatus(ctx context.Context, v any) (models.StepStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.StepStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStepStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepStatus(ctx context.Context, sel ast.SelectionSet, v models.StepStatus) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -3869,6 +20323,72 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx context.Context, v any) (models.SubscriptionStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.SubscriptionStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx context.Context, sel ast.SelectionSet, v models.SubscriptionStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTermCount2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCount(ctx context.Context, sel ast.SelectionSet, v models.TermCount) graphql.Marshaler {
+	return ec._TermCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTermCount2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.TermCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTermCount2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx context.Context, v any) (models.Tier, error) {
@@ -3897,6 +20417,15 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalNToneSignals2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐToneSignals(ctx context.Context, sel ast.SelectionSet, v models.ToneSignals) graphql.Marshaler {
+	return ec._ToneSignals(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNUpdateBusinessInfoInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐUpdateBusinessInfoInput(ctx context.Context, v any) (model.UpdateBusinessInfoInput, error) {
+	res, err := ec.unmarshalInputUpdateBusinessInfoInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -3905,6 +20434,63 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋinkgraphᚋinkgraph�
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebsiteAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWebsiteAnalysis(ctx context.Context, sel ast.SelectionSet, v *models.WebsiteAnalysis) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WebsiteAnalysis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx context.Context, v any) (models.WritingTone, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.WritingTone(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx context.Context, sel ast.SelectionSet, v models.WritingTone) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingToneᚄ(ctx context.Context, v any) ([]models.WritingTone, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.WritingTone, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingToneᚄ(ctx context.Context, sel ast.SelectionSet, v []models.WritingTone) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -4047,6 +20633,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx context.Context, sel ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Backup(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -4074,6 +20667,38 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOBrand2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBrand(ctx context.Context, sel ast.SelectionSet, v *models.Brand) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Brand(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo(ctx context.Context, sel ast.SelectionSet, v *models.BusinessInfo) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BusinessInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
 	return res
 }
 
@@ -4113,6 +20738,98 @@ func (ec *executionContext) marshalOInt642ᚖint64(ctx context.Context, sel ast.
 	return res
 }
 
+func (ec *executionContext) marshalOOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboarding(ctx context.Context, sel ast.SelectionSet, v *models.Onboarding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Onboarding(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx context.Context, sel ast.SelectionSet, v *models.Persona) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Persona(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx context.Context, v any) ([]models.Platform, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]models.Platform, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Platform) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOResearchPreferences2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchPreferences(ctx context.Context, sel ast.SelectionSet, v *models.ResearchPreferences) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResearchPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -4129,6 +20846,54 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOStyleAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStyleAnalysis(ctx context.Context, sel ast.SelectionSet, v *models.StyleAnalysis) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StyleAnalysis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx context.Context, v any) (*models.Tier, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.Tier)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx context.Context, sel ast.SelectionSet, v *models.Tier) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOWebsiteAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWebsiteAnalysis(ctx context.Context, sel ast.SelectionSet, v *models.WebsiteAnalysis) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebsiteAnalysis(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -33,6 +33,10 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if appErr.RetryAfter > 0 {
 				gqlErr.Extensions["retryAfter"] = int(appErr.RetryAfter.Seconds() + 0.999)
 			}
+			if appErr.Quota != nil {
+				gqlErr.Extensions["used"] = appErr.Quota.Used
+				gqlErr.Extensions["limit"] = appErr.Quota.Limit
+			}
 			return gqlErr
 		}
 		// gqlgen's own errors (argument coercion, unknown enum values) carry a code and

@@ -33,6 +33,8 @@ func TestErrorPresenter(t *testing.T) {
 			map[string]any{"code": "CONFLICT"}, ""},
 		{"rate limited", &models.Error{Code: models.CodeRateLimited, Message: "slow down", RetryAfter: 1500e6}, "slow down",
 			map[string]any{"code": "RATE_LIMITED", "retryAfter": 2}, ""},
+		{"quota exceeded", &models.Error{Code: models.CodeQuotaExceeded, Message: "full", Quota: &models.Quota{Used: 7, Limit: 5}}, "full",
+			map[string]any{"code": "QUOTA_EXCEEDED", "used": int64(7), "limit": int64(5)}, ""},
 		{"plain error is masked", errors.New("pq: password authentication failed for db secret"), "internal error",
 			map[string]any{"code": "INTERNAL", "requestId": "req-42"}, "password authentication failed"},
 		{"internal application error is masked", models.Internal(errors.New("disk on fire"), "save"), "internal error",

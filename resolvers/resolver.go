@@ -27,7 +27,12 @@ type Accounts interface {
 // Resolver holds the services the resolvers call.
 type Resolver struct {
 	Accounts Accounts
-	Logger   *slog.Logger
+	Wizard   Wizard // the onboarding area
+	// Billing is the billing area; nil answers its fields BILLING_NOT_CONFIGURED.
+	Billing Billing
+	// Backups is the backup area.
+	Backups Backups
+	Logger  *slog.Logger
 }
 
 // NewSchema returns the executable schema over r, with list fields costed by how many
@@ -36,16 +41,27 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg := graph.Config{Resolvers: r}
 	plans := len(models.Tiers())
 	cfg.Complexity.Query.Plans = func(child int) int { return plans * (1 + child) }
+	cfg.Complexity.Query.Backups = func(child int, first *int, _ *string) int {
+		n := 20
+		if first != nil && *first > 0 {
+			n = *first
+		}
+		return n * (1 + child)
+	}
 	return graph.NewExecutableSchema(cfg)
 }
 
 func (r *Resolver) Query() graph.QueryResolver               { return &queryResolver{r} }
 func (r *Resolver) Mutation() graph.MutationResolver         { return &mutationResolver{r} }
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+func (r *Resolver) User() graph.UserResolver                 { return &userResolver{r} }
+func (r *Resolver) Onboarding() graph.OnboardingResolver     { return &onboardingResolver{r} }
+func (r *Resolver) ProviderKey() graph.ProviderKeyResolver   { return &providerKeyResolver{r} }
 
 type queryResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
 type subscriptionResolver struct{ *Resolver }
+type userResolver struct{ *Resolver }
 
 var (
 	_ graph.QueryResolver        = &queryResolver{}

@@ -2,6 +2,7 @@
 //
 //	inkgraph [serve] [--addr :8080] [--data-dir ./data] [--database-url URL]
 //	inkgraph migrate up|down|status
+//	inkgraph keys rotate
 package main
 
 import (
@@ -13,13 +14,17 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/uptrace/bun"
 
-	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/app"
+	"github.com/inkgraph/inkgraph/internal/backup"
+	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
@@ -40,21 +45,29 @@ func main() {
 const usage = `usage:
   inkgraph [serve] [flags]          serve the GraphQL API (default)
   inkgraph migrate up|down|status   apply, roll back (last group) or list migrations
+  inkgraph keys rotate              re-encrypt stored provider keys with the newest key-ring version
+                                    (embedded mode first adds a new version to DATA_DIR/secrets/keyring)
 run 'inkgraph serve -h' for the flags; README.md lists every environment variable.`
 
 // run is the whole program, with its surroundings passed in so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "keys") {
 		cmd, args = args[0], args[1:]
 	} else if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	var sub string
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		if len(args) == 0 {
 			return errors.New("migrate needs up, down or status\n" + usage)
+		}
+		sub, args = args[0], args[1:]
+	case "keys":
+		if len(args) == 0 || args[0] != "rotate" {
+			return errors.New("keys needs rotate\n" + usage)
 		}
 		sub, args = args[0], args[1:]
 	}
@@ -76,10 +89,57 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	migrator := database.NewMigrator(db, ms)
 
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		return migrate(ctx, migrator, sub, stdout)
+	case "keys":
+		return rotateKeys(ctx, cfg, logger, db, stdout)
 	}
 	return serve(ctx, cfg, logger, db, migrator)
+}
+
+// rotateKeys re-encrypts every stored provider key with the ring's newest version.
+// With a ring generated into the data directory it first adds a new version there;
+// a ring from INKGRAPH_KEYRING is extended by the operator beforehand.
+func rotateKeys(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.DB, stdout io.Writer) error {
+	if err := cfg.EnsureSecrets(logger); err != nil {
+		return err
+	}
+	if cfg.KeyringFile != "" {
+		v, err := cfg.AddKeyringVersion()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added key version %d to %s\n", v, cfg.KeyringFile)
+	}
+	bus := events.NewMemory(logger)
+	defer bus.Close()
+	svc, err := app.NewServices(cfg, db, bus, logger)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	res, err := svc.Wizard.RotateKeys(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "current key version %d: re-encrypted %d provider keys", res.Current, res.Resealed)
+	if res.Failed > 0 {
+		fmt.Fprintf(stdout, ", %d could not be opened (left as they were; see the log)", res.Failed)
+	}
+	fmt.Fprintln(stdout)
+	versions := make([]int, 0, len(res.ByVersion))
+	for v := range res.ByVersion {
+		versions = append(versions, v)
+	}
+	slices.Sort(versions)
+	for _, v := range versions {
+		fmt.Fprintf(stdout, "  version %d: %d keys\n", v, res.ByVersion[v])
+	}
+	if res.Failed > 0 {
+		return fmt.Errorf("%d provider keys could not be re-encrypted", res.Failed)
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, m *database.Migrator, sub string, stdout io.Writer) error {
@@ -148,22 +208,23 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 	}
 	defer bus.Close()
 
-	accounts, err := auth.NewService(db, auth.Config{
-		Tokens: auth.TokenConfig{
-			Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL,
-		},
-		RefreshTTL: cfg.RefreshTokenTTL,
-		BcryptCost: cfg.BcryptCost,
-		ReuseGrace: 2 * time.Second,
-	}, bus, logger, time.Now)
+	svc, err := app.NewServices(cfg, db, bus, logger)
 	if err != nil {
 		return err
 	}
+	defer svc.Close()
 
 	srv := server.New(server.Deps{
 		Config:   cfg,
 		Logger:   logger,
-		Accounts: accounts,
+		Accounts: svc.Accounts,
+		Wizard:   svc.Wizard,
+		Billing:  svc.Billing,
+		Backups:  svc.Backups,
+		Limiter:  svc.Limiter,
+		Tiers:    svc.Tiers,
+		// With S3, S3 answers the signed URLs.
+		LocalBlobs: svc.LocalBlobs,
 		Ready: func(ctx context.Context) error {
 			if err := db.PingContext(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -182,5 +243,53 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 	if err != nil {
 		return err
 	}
+	// The sweeps stop with the server, before the services it uses are closed.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	var sweeps sync.WaitGroup
+	sweeps.Go(func() { sweepGrace(sweepCtx, svc.Billing, logger) })
+	sweeps.Go(func() { sweepBackups(sweepCtx, svc.Backups, cfg.BackupPendingTimeout, logger) })
+	defer sweeps.Wait()
+	defer stopSweep()
 	return srv.Serve(ctx, ln)
+}
+
+// sweepGrace moves subscriptions whose past-due grace has ended to the free tier,
+// at start and every five minutes. Reads already treat them as free the moment grace
+// ends; the sweep brings the stored tier (and the user's subscribers) along. Every
+// instance may run it: a second run finds nothing to do.
+func sweepGrace(ctx context.Context, b *billing.Service, logger *slog.Logger) {
+	tick := time.NewTicker(5 * time.Minute)
+	defer tick.Stop()
+	for {
+		if n, err := b.ExpireGrace(ctx); err != nil && ctx.Err() == nil {
+			logger.ErrorContext(ctx, "expire past-due grace", "error", err)
+		} else if n > 0 {
+			logger.InfoContext(ctx, "past-due grace ended", "subscriptions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// sweepBackups removes backup uploads never completed once the pending timeout has
+// passed, at start and every tenth of the timeout (at least a minute). Every instance
+// may run it: a second run finds nothing to do.
+func sweepBackups(ctx context.Context, b *backup.Service, timeout time.Duration, logger *slog.Logger) {
+	tick := time.NewTicker(max(timeout/10, time.Minute))
+	defer tick.Stop()
+	for {
+		if n, err := b.Sweep(ctx); err != nil && ctx.Err() == nil {
+			logger.ErrorContext(ctx, "sweep unfinished backup uploads", "error", err)
+		} else if n > 0 {
+			logger.InfoContext(ctx, "removed unfinished backup uploads", "uploads", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

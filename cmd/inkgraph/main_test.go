@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +15,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	inkgraph "github.com/inkgraph/inkgraph/internal/app"
+	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
@@ -68,6 +75,7 @@ func TestServeAndShutDown(t *testing.T) {
 	}, 20*time.Second, 50*time.Millisecond, "embedded mode migrates at start and becomes ready")
 	require.FileExists(t, filepath.Join(dir, "inkgraph.db"))
 	require.FileExists(t, filepath.Join(dir, "secrets", "jwt.key"))
+	require.FileExists(t, filepath.Join(dir, "secrets", "keyring"))
 
 	resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`{"query":"{ plans { tier } }"}`))
 	require.NoError(t, err)
@@ -103,4 +111,103 @@ func TestEmbeddedDatabaseIsPrivate(t *testing.T) {
 	info, err := os.Stat(filepath.Join(dir, "inkgraph.db"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "it holds password hashes")
+}
+
+func TestKeysRotate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	const apiKey = "sk-proj-rotaterotaterotaterotate1234"
+
+	// services opens the configured database and builds the services on it, as serve does.
+	services := func(t *testing.T, vars map[string]string) (*inkgraph.Services, func()) {
+		cfg, err := config.Load(nil, func(k string) string { return vars[k] }, &bytes.Buffer{})
+		require.NoError(t, err)
+		cfg.BcryptCost = 4
+		require.NoError(t, cfg.EnsureSecrets(logger))
+		db, err := database.Open(ctx, cfg.Database)
+		require.NoError(t, err)
+		_, err = testkit.NewMigrator(t, db).Up(ctx)
+		require.NoError(t, err)
+		svc, err := inkgraph.NewServices(cfg, db, events.NewMemory(logger), logger)
+		require.NoError(t, err)
+		return svc, func() { _ = db.Close() }
+	}
+	saveKey := func(t *testing.T, vars map[string]string) string {
+		svc, done := services(t, vars)
+		defer done()
+		p, err := svc.Accounts.Register(ctx, auth.Credentials{Email: "rotate@example.com", Password: "password1"})
+		require.NoError(t, err)
+		_, err = svc.Wizard.SaveProviderKey(ctx, p.User.ID, "openai", apiKey)
+		require.NoError(t, err)
+		return p.User.ID
+	}
+	reveal := func(t *testing.T, vars map[string]string, userID string) (string, int) {
+		svc, done := services(t, vars)
+		defer done()
+		plain, k, err := svc.Wizard.RevealProviderKey(ctx, userID, "openai")
+		require.NoError(t, err)
+		return plain, k.KeyVersion
+	}
+	rotate := func(t *testing.T, vars map[string]string) string {
+		var out bytes.Buffer
+		require.NoError(t, run(ctx, []string{"keys", "rotate"}, func(k string) string { return vars[k] }, &out))
+		return out.String()
+	}
+
+	t.Run("embedded ring in the data directory", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		vars := map[string]string{"INKGRAPH_DATA_DIR": dir}
+		userID := saveKey(t, vars)
+		running, done := services(t, vars) // a server started before the rotation
+		defer done()
+		out := rotate(t, vars)
+		require.Contains(t, out, "added key version 2")
+		plain, k, err := running.Wizard.RevealProviderKey(ctx, userID, "openai")
+		require.NoError(t, err, "the running server reloads the ring from the data directory")
+		require.Equal(t, apiKey, plain)
+		require.Equal(t, 2, k.KeyVersion)
+		require.Contains(t, out, "re-encrypted 1 provider keys")
+		require.Contains(t, out, "version 2: 1 keys")
+		plain, version := reveal(t, vars, userID)
+		require.Equal(t, apiKey, plain)
+		require.Equal(t, 2, version)
+		ring, err := os.ReadFile(filepath.Join(dir, "secrets", "keyring"))
+		require.NoError(t, err)
+		require.Equal(t, 2, strings.Count(string(ring), ":"), "both versions are kept")
+	})
+
+	t.Run("operator's ring on PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		v1 := "1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+		v2 := "2:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+		vars := map[string]string{
+			"DATABASE_URL": testkit.DatabaseURL(t, testkit.Postgres), "INKGRAPH_KEYRING": v1,
+			"INKGRAPH_JWT_SECRET": strings.Repeat("j", 32), "INKGRAPH_DATA_DIR": t.TempDir(),
+			"INKGRAPH_BACKUP_SIGNING_KEY": strings.Repeat("b", 32),
+		}
+		userID := saveKey(t, vars)
+		require.Contains(t, rotate(t, vars), "re-encrypted 0 provider keys", "already under the current version")
+
+		vars["INKGRAPH_KEYRING"] = v1 + "," + v2
+		out := rotate(t, vars)
+		require.NotContains(t, out, "added key version")
+		require.Contains(t, out, "re-encrypted 1 provider keys")
+		plain, version := reveal(t, vars, userID)
+		require.Equal(t, apiKey, plain)
+		require.Equal(t, 2, version)
+
+		vars["INKGRAPH_KEYRING"] = v2
+		plain, _ = reveal(t, vars, userID)
+		require.Equal(t, apiKey, plain, "version 1 can now be retired")
+	})
+}
+
+func TestPostgreSQLNeedsSharedSecrets(t *testing.T) {
+	t.Parallel()
+	// Generated secrets are per instance; instances sharing a database must share them.
+	vars := map[string]string{"DATABASE_URL": testkit.DatabaseURL(t, testkit.Postgres), "INKGRAPH_DATA_DIR": t.TempDir()}
+	err := run(context.Background(), nil, func(k string) string { return vars[k] }, &bytes.Buffer{})
+	require.ErrorContains(t, err, "INKGRAPH_JWT_SECRET, INKGRAPH_KEYRING and INKGRAPH_BACKUP_SIGNING_KEY must be set with PostgreSQL")
 }

@@ -2,6 +2,21 @@
 
 package model
 
+import (
+	"github.com/inkgraph/inkgraph/models"
+)
+
+type CreateBusinessInfoInput struct {
+	// 1 to 200 characters.
+	BusinessName string `json:"businessName"`
+	// 10 to 5000 characters.
+	Description    string   `json:"description"`
+	Industry       *string  `json:"industry,omitempty"`
+	TargetAudience *string  `json:"targetAudience,omitempty"`
+	BusinessGoals  []string `json:"businessGoals,omitempty"`
+	Products       []string `json:"products,omitempty"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -19,5 +34,28 @@ type RegisterInput struct {
 	Password string `json:"password"`
 }
 
+type ResearchPreferencesInput struct {
+	Depth models.ResearchDepth `json:"depth"`
+	// At least one.
+	ContentTypes   []models.ContentType `json:"contentTypes"`
+	AutoResearch   bool                 `json:"autoResearch"`
+	FactualContent bool                 `json:"factualContent"`
+	// Up to 500 characters.
+	TargetAudience *string            `json:"targetAudience,omitempty"`
+	WritingTone    models.WritingTone `json:"writingTone"`
+	// A language tag; default en.
+	Language *string `json:"language,omitempty"`
+}
+
 type Subscription struct {
+}
+
+// Fields left out are kept.
+type UpdateBusinessInfoInput struct {
+	BusinessName   *string  `json:"businessName,omitempty"`
+	Description    *string  `json:"description,omitempty"`
+	Industry       *string  `json:"industry,omitempty"`
+	TargetAudience *string  `json:"targetAudience,omitempty"`
+	BusinessGoals  []string `json:"businessGoals,omitempty"`
+	Products       []string `json:"products,omitempty"`
 }

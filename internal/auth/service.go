@@ -1,6 +1,7 @@
-// Package auth owns accounts: registration, signing in, access tokens (HS256 JWT) and
-// refresh tokens (rotated on every use, grouped in sessions whose reuse revokes them),
-// the caller in a context, and the account events a signed-in client subscribes to.
+// Package auth owns accounts: registration, signing in (with budgets of attempts per
+// email address and per client address), access tokens (HS256 JWT) and refresh tokens
+// (rotated on every use, grouped in sessions whose reuse revokes them), the caller in a
+// context, and the account events a signed-in client subscribes to.
 package auth
 
 import (
@@ -14,7 +15,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -33,6 +36,38 @@ type Config struct {
 	// taken for a concurrent refresh (two tabs at once: refused, session kept) rather
 	// than a replay (session revoked).
 	ReuseGrace time.Duration
+
+	// Attempts counts sign-in and registration attempts against the two budgets below;
+	// nil means an in-process limiter on the service's clock. A budget with a zero Rate
+	// is not enforced.
+	Attempts ratelimit.Limiter
+	// LoginLimitPerAccount is the sign-in attempts allowed per email address, whether
+	// or not it has an account.
+	LoginLimitPerAccount ratelimit.Limit
+	// LoginLimitPerIP is the sign-in and registration attempts allowed per client
+	// address (clientip.Key of the address in the context; none there, none counted).
+	LoginLimitPerIP ratelimit.Limit
+
+	// Audit, when set, records sign-ins, failed sign-ins of existing accounts and
+	// sign-outs in the user's audit log.
+	Audit Auditor
+}
+
+// Auditor records security-relevant events of an account (the billing area's audit
+// log satisfies it).
+type Auditor interface {
+	Record(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error
+}
+
+// audit records an event; a failure is logged, never the user's problem: the sign-in
+// or sign-out itself has happened.
+func (s *Service) audit(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) {
+	if s.cfg.Audit == nil || userID == "" {
+		return
+	}
+	if err := s.cfg.Audit.Record(context.WithoutCancel(ctx), userID, kind, detail); err != nil {
+		s.logger.ErrorContext(ctx, "record audit entry", "error", err, "kind", kind, "user_id", userID)
+	}
 }
 
 // Service implements the accounts area.
@@ -41,9 +76,11 @@ type Service struct {
 	cfg    Config
 	tokens *Tokens
 	hasher *hasher
-	events Events
-	logger *slog.Logger
-	now    func() time.Time
+	// attempts holds the sign-in budgets (Config.Attempts, or an in-process default).
+	attempts ratelimit.Limiter
+	events   Events
+	logger   *slog.Logger
+	now      func() time.Time
 }
 
 // NewService returns the accounts service; now is the clock (time.Now in production).
@@ -55,9 +92,18 @@ func NewService(db bun.IDB, cfg Config, events Events, logger *slog.Logger, now 
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	for name, l := range map[string]ratelimit.Limit{"per account": cfg.LoginLimitPerAccount, "per IP": cfg.LoginLimitPerIP} {
+		if l.Rate != 0 && (l.Rate < 0 || l.Period <= 0) {
+			return nil, fmt.Errorf("auth: the sign-in limit %s needs a positive rate and period, got %d per %s", name, l.Rate, l.Period)
+		}
+	}
 	utc := func() time.Time { return now().UTC() }
+	attempts := cfg.Attempts
+	if attempts == nil {
+		attempts = ratelimit.NewMemory(utc)
+	}
 	return &Service{
-		db: db, cfg: cfg, hasher: h, events: events, logger: logger, now: utc,
+		db: db, cfg: cfg, hasher: h, attempts: attempts, events: events, logger: logger, now: utc,
 		tokens: NewTokens(cfg.Tokens, utc),
 	}, nil
 }
@@ -79,6 +125,10 @@ func (s *Service) Register(ctx context.Context, in Credentials) (*models.AuthPay
 		return nil, err
 	}
 	if err := ValidatePassword(in.Password); err != nil {
+		return nil, err
+	}
+	// Before the hash: bcrypt is the expensive part an address must not get for free.
+	if err := s.spendAttempt(ctx, ipAttemptKey(ctx), s.cfg.LoginLimitPerIP, tooManyFromAddress); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.hash(in.Password)
@@ -106,7 +156,9 @@ func (s *Service) Register(ctx context.Context, in Credentials) (*models.AuthPay
 }
 
 // Login signs a user in. A wrong email and a wrong password give the same error, in
-// about the same time.
+// about the same time. Each attempt is charged to the client address's budget and to
+// the email address's, before anything is looked up, so a refusal (RATE_LIMITED with
+// RetryAfter) is the same whether or not the account exists.
 func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayload, error) {
 	invalid := models.Errorf(models.CodeUnauthenticated, "invalid email or password")
 	email, err := NormalizeEmail(in.Email)
@@ -115,6 +167,14 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 	}
 	if in.Password == "" {
 		return nil, models.InvalidInput("password", "password is required")
+	}
+	// The address first: an address already refused then cannot also spend the
+	// account's budget, which would lock its owner out for longer.
+	if err := s.spendAttempt(ctx, ipAttemptKey(ctx), s.cfg.LoginLimitPerIP, tooManyFromAddress); err != nil {
+		return nil, err
+	}
+	if err := s.spendAttempt(ctx, "login:acct:"+email, s.cfg.LoginLimitPerAccount, tooManyForAccount); err != nil {
+		return nil, err
 	}
 	user, err := findUserByEmail(ctx, s.db, email)
 	if err != nil && models.ErrorCode(err) != models.CodeNotFound {
@@ -125,6 +185,9 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 		return nil, models.Internal(err, "compare password")
 	}
 	if !ok {
+		if user.ID != "" {
+			s.audit(ctx, user.ID, models.AuditLoginFailed, models.AuditDetail{"reason": "wrong password"})
+		}
 		return nil, invalid
 	}
 	var payload *models.AuthPayload
@@ -132,7 +195,52 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
 		return err
 	})
-	return payload, err
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, user.ID, models.AuditLogin, models.AuditDetail{"userAgent": truncate(in.UserAgent, 200)})
+	return payload, nil
+}
+
+const (
+	tooManyFromAddress = "too many sign-in attempts from your network: try again later"
+	tooManyForAccount  = "too many sign-in attempts for this email address: try again later"
+)
+
+// ipAttemptKey is the sign-in budget key of the client address in ctx; "" when the
+// context names none (a caller other than the HTTP server).
+func ipAttemptKey(ctx context.Context) string {
+	addr, ok := clientip.From(ctx)
+	if !ok {
+		return ""
+	}
+	return "login:ip:" + clientip.Key(addr)
+}
+
+// spendAttempt charges one attempt to key under limit, or refuses it with RATE_LIMITED.
+//
+// Every attempt counts, a successful one too, and success resets nothing: GCRA has no
+// reset, and none is needed because the budget refills steadily (at the defaults one
+// attempt per 90 s per account), so someone who signs in now and then never comes near
+// it. A reset on success would hand the address budget back to anyone who owns one
+// account: they would interleave a good sign-in with their guesses.
+//
+// A limiter that cannot answer (Redis down) lets the attempt through with an error
+// log: refusing every sign-in while Redis is away would turn its outage into ours, and
+// bcrypt's cost still slows guessing down meanwhile.
+func (s *Service) spendAttempt(ctx context.Context, key string, limit ratelimit.Limit, message string) error {
+	if key == "" || limit.Rate == 0 {
+		return nil
+	}
+	d, err := s.attempts.Allow(ctx, key, limit)
+	if err != nil {
+		s.logger.ErrorContext(ctx, "sign-in limiter unavailable: attempt let through", "error", err)
+		return nil
+	}
+	if !d.Allowed {
+		return &models.Error{Code: models.CodeRateLimited, Message: message, RetryAfter: d.RetryAfter}
+	}
+	return nil
 }
 
 // startSession opens a new session (a refresh-token family) for user.
@@ -273,6 +381,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) (*models.Logo
 		return &models.LogoutPayload{SessionID: session.ID, RevokedAt: *session.RevokedAt}, nil
 	}
 	s.publish(ctx, tok.UserID, tok.SessionID, models.RevokedByLogout)
+	s.audit(ctx, tok.UserID, models.AuditLogout, models.AuditDetail{"session": tok.SessionID})
 	return &models.LogoutPayload{SessionID: tok.SessionID, RevokedAt: now}, nil
 }
 
@@ -337,4 +446,22 @@ func truncate(s string, n int) string {
 		s = s[:n]
 	}
 	return strings.ToValidUTF8(s, "")
+}
+
+// TierOf returns a user's billing tier, for areas whose limits depend on it.
+func (s *Service) TierOf(ctx context.Context, userID string) (models.Tier, error) {
+	u, err := findUserByID(ctx, s.db, userID)
+	if err != nil {
+		return "", err
+	}
+	return u.Tier, nil
+}
+
+// SetTier changes a user's billing tier; the billing area calls it when Stripe says
+// what the user pays for. It reports whether the tier changed.
+func (s *Service) SetTier(ctx context.Context, userID string, tier models.Tier) (bool, error) {
+	if !tier.Valid() {
+		return false, models.InvalidInput("tier", "unknown tier %q", tier)
+	}
+	return updateUserTier(ctx, s.db, userID, tier, s.now())
 }

@@ -73,14 +73,24 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *bun.DB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, db, nil)
+}
+
+// newFixtureWith is newFixture with the service's configuration adjusted by tune.
+func newFixtureWith(t *testing.T, db *bun.DB, tune func(*auth.Config)) *fixture {
+	t.Helper()
 	c := &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 	ev := &events{}
-	svc, err := auth.NewService(db, auth.Config{
+	cfg := auth.Config{
 		Tokens:     auth.TokenConfig{Secret: secret, Issuer: "inkgraph", Audience: "inkgraph-api", TTL: 15 * time.Minute},
 		RefreshTTL: 24 * time.Hour,
 		BcryptCost: 4,
 		ReuseGrace: 2 * time.Second,
-	}, ev, slog.New(slog.DiscardHandler), c.Now)
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	svc, err := auth.NewService(db, cfg, ev, slog.New(slog.DiscardHandler), c.Now)
 	require.NoError(t, err)
 	return &fixture{svc: svc, db: db, clock: c, events: ev}
 }

@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,13 +28,13 @@ func insertUser(ctx context.Context, db bun.IDB, u *models.User) error {
 func findUserByEmail(ctx context.Context, db bun.IDB, email string) (*models.User, error) {
 	u := new(models.User)
 	err := db.NewSelect().Model(u).Where("email = ?", email).Scan(ctx)
-	return u, notFound(err, "user")
+	return u, database.NotFound(err, "user")
 }
 
 func findUserByID(ctx context.Context, db bun.IDB, id string) (*models.User, error) {
 	u := new(models.User)
 	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
-	return u, notFound(err, "user")
+	return u, database.NotFound(err, "user")
 }
 
 func findUsersByIDs(ctx context.Context, db bun.IDB, ids []string) (map[string]*models.User, error) {
@@ -61,7 +59,7 @@ func insertSession(ctx context.Context, db bun.IDB, s *models.Session) error {
 func findSession(ctx context.Context, db bun.IDB, userID, id string) (*models.Session, error) {
 	s := new(models.Session)
 	err := db.NewSelect().Model(s).Where("id = ? AND user_id = ?", id, userID).Scan(ctx)
-	return s, notFound(err, "session")
+	return s, database.NotFound(err, "session")
 }
 
 // touchSession records a use of a session that has not been revoked, and reports
@@ -105,7 +103,7 @@ func insertRefreshToken(ctx context.Context, db bun.IDB, t *models.RefreshToken)
 func findRefreshTokenByHash(ctx context.Context, db bun.IDB, hash string) (*models.RefreshToken, error) {
 	t := new(models.RefreshToken)
 	err := db.NewSelect().Model(t).Where("token_hash = ?", hash).Scan(ctx)
-	return t, notFound(err, "refresh token")
+	return t, database.NotFound(err, "refresh token")
 }
 
 // claimRefreshToken marks a token used if nobody has yet. Of two concurrent claims
@@ -123,12 +121,13 @@ func claimRefreshToken(ctx context.Context, db bun.IDB, userID, id string, at ti
 	return n == 1, err
 }
 
-func notFound(err error, what string) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return &models.Error{Code: models.CodeNotFound, Message: what + " not found", Err: err}
-	}
+func updateUserTier(ctx context.Context, db bun.IDB, userID string, tier models.Tier, at time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model((*models.User)(nil)).
+		Set("tier = ?", tier).Set("updated_at = ?", at).
+		Where("id = ? AND tier <> ?", userID, tier).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("find %s: %w", what, err)
+		return false, fmt.Errorf("update tier: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

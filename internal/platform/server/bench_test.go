@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -14,17 +16,20 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/inkgraph/inkgraph/dataloaders"
+	inkgraph "github.com/inkgraph/inkgraph/internal/app"
+	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/resolvers"
 )
 
 // BenchmarkPlansQuery compares one small query through the whole server (request ID,
-// logging, CORS, body limit, auth, our transport, limits, loaders) with bare gqlgen
+// logging, CORS, body limit, auth, our transport, limits, rate limit, loaders) with bare gqlgen
 // and with a plain net/http handler writing the same bytes. Compare the ratios within
 // one run: the machines are shared.
 func BenchmarkPlansQuery(b *testing.B) {
 	const body = `{"query":"{ plans { tier requestsPerMinute } }"}`
-	a := newApp(&testing.T{}, testkit.SQLite)
+	t := &testing.T{}
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: alwaysRefilled})
 	bare := handler.New(resolvers.NewSchema(&resolvers.Resolver{Accounts: a.accounts, Logger: slog.New(slog.DiscardHandler)}))
 	bare.AddTransport(transport.POST{})
 	bare.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -63,7 +68,7 @@ func BenchmarkPlansQuery(b *testing.B) {
 // verification, the per-operation loader and one primary-key select on SQLite.
 func BenchmarkMeQuery(b *testing.B) {
 	t := &testing.T{}
-	a := newApp(t, testkit.SQLite)
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: alwaysRefilled})
 	access, _, _ := a.register(t, "bench@example.com")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -76,4 +81,15 @@ func BenchmarkMeQuery(b *testing.B) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
+}
+
+// alwaysRefilled gives the server an in-process limiter whose clock is a minute further
+// on at every reading, so every budget is full again at each operation: a benchmark
+// keeps the rate limit's cost in what it measures and is never refused.
+func alwaysRefilled(svc *inkgraph.Services) {
+	var ticks atomic.Int64
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	svc.Limiter = ratelimit.NewMemory(func() time.Time {
+		return start.Add(time.Duration(ticks.Add(1)) * time.Minute)
+	})
 }

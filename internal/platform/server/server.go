@@ -1,6 +1,7 @@
 // Package server wires Inkgraph's HTTP surface in one place: the GraphQL handler with
-// its transports, limits, error presenter and loaders; GraphiQL; health; and the
-// middleware every request passes (request ID and logging, CORS, body limit, auth).
+// its transports, limits (depth, complexity, the per-tier rate limit), error presenter
+// and loaders; GraphiQL; health; and the middleware every request passes (client
+// address, request ID and logging, CORS, body limit, auth).
 package server
 
 import (
@@ -24,13 +25,22 @@ import (
 
 	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/backup"
+	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
+	"github.com/inkgraph/inkgraph/internal/billing"
+	"github.com/inkgraph/inkgraph/internal/billing/webhookhttp"
+	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
 	"github.com/inkgraph/inkgraph/internal/platform/server/wstransport"
 	"github.com/inkgraph/inkgraph/models"
 	"github.com/inkgraph/inkgraph/resolvers"
 )
+
+// stripeWebhookPath is where Stripe delivers events.
+const stripeWebhookPath = "/webhooks/stripe"
 
 // Readiness reports whether the server can serve: the database answers and its
 // migrations are current.
@@ -41,7 +51,23 @@ type Deps struct {
 	Config   config.Config
 	Logger   *slog.Logger
 	Accounts *auth.Service
-	Ready    Readiness
+	Wizard   *onboarding.Service
+	Billing  *billing.Service
+	Backups  *backup.Service
+	// LocalBlobs, when set, is the local blob store whose signed URLs the server
+	// answers at /blobs/…; nil with S3.
+	LocalBlobs *backup.LocalStore
+	Ready      Readiness
+
+	// Limiter holds the per-tier request budgets (Config.RateLimits turns them on);
+	// nil means an in-process limiter on Now.
+	Limiter ratelimit.Limiter
+	// Tiers tells the rate limit a caller's tier and seats; nil reads the tier from
+	// Accounts with one seat.
+	Tiers TierLookup
+	// Now is the clock of the rate limit's tier cache (and of the default limiter);
+	// time.Now when nil.
+	Now func() time.Time
 }
 
 // Server is Inkgraph's HTTP server.
@@ -70,7 +96,11 @@ func New(d Deps) *Server {
 		Logger:       d.Logger,
 	}
 
-	gql := handler.New(resolvers.NewSchema(&resolvers.Resolver{Accounts: d.Accounts, Logger: d.Logger}))
+	res := &resolvers.Resolver{Accounts: d.Accounts, Wizard: d.Wizard, Billing: d.Billing, Logger: d.Logger}
+	if d.Backups != nil {
+		res.Backups = d.Backups
+	}
+	gql := handler.New(resolvers.NewSchema(res))
 	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain
 	// GET and POST transports only see what is theirs.
 	gql.AddTransport(s.ws)
@@ -88,13 +118,33 @@ func New(d Deps) *Server {
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	gql.Use(extension.FixedComplexityLimit(d.Config.MaxQueryComplexity))
 	gql.Use(DepthLimit{Max: d.Config.MaxQueryDepth})
-	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{UsersByIDs: d.Accounts.UsersByIDs}})
+	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
+		UsersByIDs: d.Accounts.UsersByIDs,
+		Onboarding: dataloaders.OnboardingSources{
+			Progress:       d.Wizard.ProgressByUserIDs,
+			ProviderKeys:   d.Wizard.ProviderKeysByUserIDs,
+			Websites:       d.Wizard.WebsiteAnalysesByUserIDs,
+			BusinessInfos:  d.Wizard.BusinessInfosByUserIDs,
+			Preferences:    d.Wizard.PreferencesByUserIDs,
+			Integrations:   d.Wizard.IntegrationsByUserIDs,
+			PersonasByUser: d.Wizard.PersonasByUserIDs,
+		},
+	}})
 	gql.AroundOperations(s.logOperation)
-	gql.SetErrorPresenter(resolvers.ErrorPresenter(d.Logger))
+	presenter := resolvers.ErrorPresenter(d.Logger)
+	if d.Config.RateLimits {
+		// Inside logOperation, so a refusal is logged with its operation's ID.
+		gql.Use(newRateLimit(d, presenter))
+	}
+	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(resolvers.RecoverFunc(d.Logger))
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
+	if d.Billing != nil {
+		// Stripe's own endpoint: no bearer token, signed body instead.
+		mux.Handle("POST "+stripeWebhookPath, webhookhttp.Handler(d.Billing, d.Logger))
+	}
 	mux.Handle("GET /{$}", playground.Handler("Inkgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -111,8 +161,38 @@ func New(d Deps) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 
-	s.handler = s.observe(s.cors(s.limitBody(s.authenticate(mux))))
+	api := s.cors(s.limitBody(s.authenticate(mux)))
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	if d.LocalBlobs != nil {
+		// Signed blob URLs: the signature is the credential, and a backup may be far
+		// larger than any GraphQL request, so neither the body limit nor auth applies.
+		blobs := localhttp.Handler(d.LocalBlobs, d.Logger)
+		root.Handle("PUT "+localhttp.Pattern, blobs)
+		root.Handle("GET "+localhttp.Pattern, blobs)
+	}
+	s.handler = s.clientIP(s.observe(root))
 	return s
+}
+
+// newRateLimit builds the per-tier rate limit from d, filling in its defaults.
+func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	limiter := d.Limiter
+	if limiter == nil {
+		limiter = ratelimit.NewMemory(now)
+	}
+	tiers := d.Tiers
+	if tiers == nil {
+		tiers = func(ctx context.Context, userID string) (models.Tier, int, error) {
+			tier, err := d.Accounts.TierOf(ctx, userID)
+			return tier, 1, err
+		}
+	}
+	return &rateLimit{limiter: limiter, tiers: newTierCache(tiers, now), present: present, logger: d.Logger}
 }
 
 // Handler returns the server's root handler.

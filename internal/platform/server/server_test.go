@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	inkgraph "github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
@@ -28,13 +32,38 @@ import (
 
 var testSecret = []byte("test-secret-test-secret-test-secret!")
 
+// testKeyring is a fixed key ring: test data is thrown away, so its key need not be secret.
+const testKeyring = "1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
 // app is one server over a fresh database, as a test sees it.
 type app struct {
 	cfg      config.Config
 	db       *bun.DB
 	handler  http.Handler
 	accounts *auth.Service
+	wizard   *onboarding.Service
 	gql      *client.Client
+	// clock is the rate limit's: the in-process budgets and the tier cache. It stands
+	// still unless a test moves it, so a budget refills only when a test says so.
+	clock *testClock
+}
+
+// testClock is a clock only the test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // newApp builds the whole server as main does, on a fresh database of dialect d, with
@@ -48,12 +77,30 @@ func newApp(t *testing.T, d testkit.Dialect, tune ...func(*config.Config)) *app 
 // share one PostgreSQL database, as they do behind a load balancer.
 func startApp(t *testing.T, url string, tune ...func(*config.Config)) *app {
 	t.Helper()
+	return startAppWith(t, url, wiring{}, tune...)
+}
+
+// wiring adjusts what startAppWith builds beyond the configuration.
+type wiring struct {
+	// services, when set, changes the services before the server is built on them.
+	services func(*inkgraph.Services)
+	// logger, when set, receives the server's logs (discarded otherwise).
+	logger *slog.Logger
+}
+
+// startAppWith is startApp with w's adjustments.
+func startAppWith(t *testing.T, url string, w wiring, tune ...func(*config.Config)) *app {
+	t.Helper()
 	cfg, err := config.Load(nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
 	cfg.Database.URL = url
 	cfg.JWTSecret = testSecret
+	cfg.Keyring = testKeyring
+	cfg.FetchAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the test sites
 	cfg.BcryptCost = 4
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.BackupDir = t.TempDir()
+	cfg.BackupSigningKey = []byte("backup-signing-key-backup-signing-key")
 	for _, f := range tune {
 		f(&cfg)
 	}
@@ -66,6 +113,9 @@ func startApp(t *testing.T, url string, tune ...func(*config.Config)) *app {
 	require.NoError(t, err)
 
 	logger := slog.New(slog.DiscardHandler)
+	if w.logger != nil {
+		logger = w.logger
+	}
 	var bus events.Bus
 	if database.IsPostgres(url) {
 		// Instances on one database share a channel; tests on other databases do not hear it.
@@ -77,21 +127,45 @@ func startApp(t *testing.T, url string, tune ...func(*config.Config)) *app {
 	}
 	t.Cleanup(func() { _ = bus.Close() })
 
-	accounts, err := auth.NewService(db, auth.Config{
-		Tokens:     auth.TokenConfig{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL},
-		RefreshTTL: cfg.RefreshTokenTTL, BcryptCost: cfg.BcryptCost, ReuseGrace: 2 * time.Second,
-	}, bus, logger, time.Now)
+	clock := &testClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	// Instances on one database share their Redis budgets, as they share a channel;
+	// tests on other databases (and reruns) never see them.
+	sum := sha256.Sum256([]byte(url + "\x00" + runID))
+	svc, err := inkgraph.NewServices(cfg, db, bus, logger,
+		inkgraph.WithLimiterClock(clock.Now),
+		inkgraph.WithRedisKeyPrefix("test:inkgraph:"+hex.EncodeToString(sum[:8])+":"))
 	require.NoError(t, err)
-	srv := server.New(server.Deps{Config: cfg, Logger: logger, Accounts: accounts, Ready: func(ctx context.Context) error {
-		if n, err := migrator.Pending(ctx); err != nil || n > 0 {
-			return errNotReady
-		}
-		return nil
-	}})
-	return &app{cfg: cfg, db: db, handler: srv.Handler(), accounts: accounts, gql: client.New(srv.Handler(), client.Path("/graphql"))}
+	t.Cleanup(func() { _ = svc.Close() })
+	if w.services != nil {
+		w.services(svc)
+	}
+	accounts := svc.Accounts
+	srv := server.New(server.Deps{
+		Config: cfg, Logger: logger, Accounts: accounts, Wizard: svc.Wizard, Billing: svc.Billing,
+		Backups: svc.Backups, LocalBlobs: svc.LocalBlobs,
+		Limiter: svc.Limiter, Tiers: svc.Tiers, Now: clock.Now,
+		Ready: func(ctx context.Context) error {
+			if n, err := migrator.Pending(ctx); err != nil || n > 0 {
+				return errNotReady
+			}
+			return nil
+		},
+	})
+	return &app{
+		cfg: cfg, db: db, handler: srv.Handler(), accounts: accounts, wizard: svc.Wizard,
+		gql: client.New(srv.Handler(), client.Path("/graphql")), clock: clock,
+	}
 }
 
+// runID tells this test process's Redis keys from an earlier run's on the same URLs.
+var runID = testkit.RandomHex(8)
+
 var errNotReady = errors.New("migrations pending")
+
+// withoutRateLimits turns the per-tier budgets off, for tests that run more operations
+// per user (or anonymous address) at once than any tier allows while testing something
+// else; ratelimit_test.go tests the budgets.
+func withoutRateLimits(c *config.Config) { c.RateLimits = false }
 
 // gqlError is one error of a response, as a client reads it.
 type gqlError struct {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // Error codes (extensions.code) for the request errors this package raises itself.
@@ -113,6 +116,40 @@ func writeResult(w http.ResponseWriter, mediaType string, resp *graphql.Response
 		return
 	}
 	writeJSON(w, mediaType, http.StatusOK, resp)
+}
+
+// rateLimited reports whether resp is an operation the server refused to run for rate
+// limiting: no data at all (an operation that ran has data, if only null) and nothing
+// but RATE_LIMITED errors. It returns the longest retryAfter (whole seconds) among them,
+// zero when none says.
+func rateLimited(resp *graphql.Response) (int, bool) {
+	if resp == nil || resp.Data != nil || len(resp.Errors) == 0 {
+		return 0, false
+	}
+	retryAfter := 0
+	for _, err := range resp.Errors {
+		if err == nil || err.Extensions["code"] != models.CodeRateLimited {
+			return 0, false
+		}
+		switch v := err.Extensions["retryAfter"].(type) {
+		case int:
+			retryAfter = max(retryAfter, v)
+		case int64:
+			retryAfter = max(retryAfter, int(v))
+		case float64:
+			retryAfter = max(retryAfter, int(v+0.999))
+		}
+	}
+	return retryAfter, true
+}
+
+// writeRateLimited answers a refused operation with 429 and Retry-After: the operation
+// did not run, so the body is its errors without a data entry, like a request error.
+func writeRateLimited(w http.ResponseWriter, mediaType string, retryAfter int, resp *graphql.Response) {
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	writeJSON(w, mediaType, http.StatusTooManyRequests, requestErrorBody{Errors: resp.Errors, Extensions: resp.Extensions})
 }
 
 // encodeFailureBody is sent when a response cannot be marshalled (e.g. a resolver produced

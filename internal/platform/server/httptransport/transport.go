@@ -8,7 +8,9 @@
 //
 // Both transports share one pipeline (serve): negotiate the response media type, read the
 // request parameters, let gqlgen parse and validate them (CreateOperationContext), check the
-// operation type is one this method may run, then execute (DispatchOperation).
+// operation type is one this method may run, then execute (DispatchOperation). An
+// operation the server refused to run for rate limiting (no data, only RATE_LIMITED
+// errors) is answered with 429 Too Many Requests and Retry-After.
 package httptransport
 
 import (
@@ -63,7 +65,12 @@ func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, r
 	}
 
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResult(w, mediaType, responses(ctx))
+	resp := responses(ctx)
+	if retryAfter, ok := rateLimited(resp); ok {
+		writeRateLimited(w, mediaType, retryAfter, resp)
+		return
+	}
+	writeResult(w, mediaType, resp)
 }
 
 // requestErrorStatus is the status for a request error on a well-formed request: the

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
 )
 
@@ -377,6 +379,67 @@ func TestSupports(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tt.post, httptransport.POST{}.Supports(tt.r), "POST.Supports")
 			require.Equal(t, tt.get, httptransport.GET{}.Supports(tt.r), "GET.Supports")
+		})
+	}
+}
+
+// An operation the server refused to run for rate limiting (no data, only RATE_LIMITED
+// errors) is answered with 429 and Retry-After; an operation that ran keeps 200 even
+// when a field of it was rate limited.
+func TestRateLimitedOperations(t *testing.T) {
+	t.Parallel()
+	limited := func(retryAfter any) *gqlerror.Error {
+		ext := map[string]any{"code": "RATE_LIMITED"}
+		if retryAfter != nil {
+			ext["retryAfter"] = retryAfter
+		}
+		return &gqlerror.Error{Message: "slow down", Extensions: ext}
+	}
+	srv := newHandler()
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		switch graphql.GetOperationContext(ctx).Operation.Name {
+		case "Refused":
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{limited(7)}})
+		case "RefusedTwice":
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{limited(3), limited(9)}})
+		case "TooBig":
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{limited(nil)}})
+		case "FieldLimited":
+			return graphql.OneShot(&graphql.Response{Data: json.RawMessage("null"), Errors: gqlerror.List{limited(7)}})
+		case "OtherRefusal":
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "no", Extensions: map[string]any{"code": "FORBIDDEN"}}}})
+		}
+		return next(ctx)
+	})
+	tests := []struct {
+		name       string
+		r          *http.Request
+		want       want
+		retryAfter string
+	}{
+		{"refused, application/json", postRequest(jsonType, jsonType, `{"query":"query Refused { name }"}`),
+			want{status: 429, contentType: jsonReply, code: "RATE_LIMITED", message: "slow down"}, "7"},
+		{"refused, graphql-response+json", postRequest(jsonType, gqlType, `{"query":"mutation Refused { rename(name: \"x\") }"}`),
+			want{status: 429, contentType: gqlReply, code: "RATE_LIMITED"}, "7"},
+		{"refused over GET", getRequest(gqlType, url.Values{"query": {"query Refused { name }"}}),
+			want{status: 429, contentType: gqlReply, code: "RATE_LIMITED"}, "7"},
+		{"the longest wait wins", postRequest(jsonType, gqlType, `{"query":"query RefusedTwice { name }"}`),
+			want{status: 429, contentType: gqlReply, code: "RATE_LIMITED"}, "9"},
+		{"no wait helps: no Retry-After", postRequest(jsonType, gqlType, `{"query":"query TooBig { name }"}`),
+			want{status: 429, contentType: gqlReply, code: "RATE_LIMITED"}, ""},
+		{"a field was limited: the operation ran", postRequest(jsonType, gqlType, `{"query":"query FieldLimited { name }"}`),
+			want{status: 200, contentType: gqlReply, data: "null", code: "RATE_LIMITED"}, ""},
+		{"other refusals unchanged", postRequest(jsonType, gqlType, `{"query":"query OtherRefusal { name }"}`),
+			want{status: 200, contentType: gqlReply, data: "null", code: "FORBIDDEN"}, ""},
+		{"admitted", postRequest(jsonType, gqlType, `{"query":"query Fine { name }"}`),
+			want{status: 200, contentType: gqlReply, data: `{"name":"test"}`}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := send(t, srv, tt.r)
+			check(t, got, tt.want)
+			require.Equal(t, tt.retryAfter, got.header.Get("Retry-After"))
 		})
 	}
 }

@@ -1,0 +1,301 @@
+// Package app assembles Inkgraph's services from its configuration, once, for the
+// server, the command line and the tests that run the whole server.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/backup"
+	"github.com/inkgraph/inkgraph/internal/billing"
+	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/onboarding"
+	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
+	"github.com/inkgraph/inkgraph/internal/onboarding/website"
+	"github.com/inkgraph/inkgraph/internal/persona"
+	"github.com/inkgraph/inkgraph/internal/platform/clientip"
+	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/platform/events"
+	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// DefaultRedisKeyPrefix is where the budgets live in Redis unless WithRedisKeyPrefix
+// says otherwise.
+const DefaultRedisKeyPrefix = "inkgraph:ratelimit:"
+
+// Services are the areas the server serves.
+type Services struct {
+	Accounts *auth.Service
+	Wizard   *onboarding.Service
+	// Billing is Stripe billing, entitlements and the audit log; without Stripe
+	// configured it answers BILLING_NOT_CONFIGURED and everyone stays free.
+	Billing *billing.Service
+	// Backups keeps users' backup blobs in the configured store.
+	Backups *backup.Service
+	// LocalBlobs is the local blob store whose signed URLs the server answers
+	// (/blobs/…); nil with S3, whose URLs S3 answers.
+	LocalBlobs *backup.LocalStore
+	// Limiter holds every request budget (per-tier operations, sign-in attempts): in
+	// this process, or in Redis when REDIS_URL is set, so that every instance draws on
+	// one budget per user.
+	Limiter ratelimit.Limiter
+	// Tiers tells the per-tier rate limit a user's tier and seats. It reads the tier
+	// from the accounts area and counts one seat, since nothing knows seats yet; the
+	// billing area's wiring replaces it with the seats it bills.
+	Tiers func(ctx context.Context, userID string) (models.Tier, int, error)
+
+	closers []func() error
+}
+
+// Option adjusts how NewServices builds the services.
+type Option func(*options)
+
+type options struct {
+	limiterClock func() time.Time
+	redisPrefix  string
+}
+
+// WithLimiterClock sets the clock of the in-process limiter (time.Now by default), so
+// tests can decide when budgets refill. Redis budgets read Redis's clock.
+func WithLimiterClock(now func() time.Time) Option {
+	return func(o *options) { o.limiterClock = now }
+}
+
+// WithRedisKeyPrefix keeps the Redis budgets under prefix instead of
+// DefaultRedisKeyPrefix: instances share budgets exactly when they share a prefix.
+func WithRedisKeyPrefix(prefix string) Option {
+	return func(o *options) { o.redisPrefix = prefix }
+}
+
+// NewServices builds every area over db and bus. cfg must have its secrets
+// (config.EnsureSecrets). Close releases what it opened (the Redis client).
+func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Logger, opts ...Option) (*Services, error) {
+	o := options{limiterClock: time.Now, redisPrefix: DefaultRedisKeyPrefix}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc := &Services{}
+	limiter, err := svc.newLimiter(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	// The audit log lives in billing, which needs the accounts to set tiers, while
+	// accounts record sign-ins in it: audit reaches billing once it is built.
+	var bill *billing.Service
+	audit := auditFunc(func(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error {
+		return bill.Record(ctx, userID, kind, detail)
+	})
+	accounts, err := newAccounts(cfg, db, bus, limiter, audit, logger)
+	if err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	bill, err = billing.NewService(billing.Config{
+		SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase,
+		Prices: cfg.StripePrices, PublicURL: cfg.PublicURL, PastDueGrace: cfg.PastDueGrace,
+	}, billing.Deps{
+		DB: db, Accounts: accounts, Events: bus, Logger: logger, Now: time.Now,
+		ClientIP: func(ctx context.Context) string {
+			if a, ok := clientip.From(ctx); ok {
+				return a.String()
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		_ = svc.Close()
+		return nil, fmt.Errorf("billing: %w", err)
+	}
+	// Onboarding's tier-dependent limits read the tier billing grants now (a user
+	// whose past-due grace ended is free at once, before the sweep stores it).
+	wizard, err := newOnboarding(cfg, db, bus, effectiveTiers{bill}, audit, logger)
+	if err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	if err := svc.newBackups(cfg, db, bill, logger); err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	svc.Accounts, svc.Wizard, svc.Billing, svc.Limiter = accounts, wizard, bill, limiter
+	svc.Tiers = func(ctx context.Context, userID string) (models.Tier, int, error) {
+		tier, err := accounts.TierOf(ctx, userID)
+		if err != nil || !models.FeaturesOf(tier).PerSeat {
+			return tier, 1, err
+		}
+		sub, err := bill.Subscription(ctx, userID)
+		if err != nil {
+			return tier, 1, err
+		}
+		return tier, max(sub.Seats, 1), nil
+	}
+	return svc, nil
+}
+
+// effectiveTiers tells the tier billing grants a user at this moment.
+type effectiveTiers struct{ bill *billing.Service }
+
+func (t effectiveTiers) TierOf(ctx context.Context, userID string) (models.Tier, error) {
+	sub, err := t.bill.Subscription(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return sub.Tier, nil
+}
+
+// newBackups builds the backup area over the configured blob store. Quotas follow
+// the tier billing says the user has now (free once a failed payment's grace ended,
+// before the sweep has caught up).
+func (s *Services) newBackups(cfg config.Config, db *bun.DB, bill *billing.Service, logger *slog.Logger) error {
+	var store backup.BlobStore
+	switch cfg.BackupStore {
+	case config.BackupStoreS3:
+		s3, err := backup.NewS3Store(context.Background(), backup.S3Config{
+			Bucket: cfg.S3Bucket, Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle,
+			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey,
+			HTTPClient: &http.Client{Timeout: 5 * time.Minute},
+		})
+		if err != nil {
+			return err
+		}
+		store = s3
+	default:
+		local, err := backup.NewLocalStore(backup.LocalConfig{Dir: cfg.BackupDir, BaseURL: cfg.BackupBaseURL, SigningKey: cfg.BackupSigningKey})
+		if err != nil {
+			return err
+		}
+		store, s.LocalBlobs = local, local
+	}
+	svc, err := backup.NewService(backup.Config{URLTTL: cfg.BackupURLTTL, PendingTimeout: cfg.BackupPendingTimeout},
+		backup.Deps{DB: db, Store: store, Tiers: effectiveTier{bill}, Logger: logger, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	s.Backups = svc
+	return nil
+}
+
+// effectiveTier tells the tier billing grants a user now.
+type effectiveTier struct{ bill *billing.Service }
+
+func (t effectiveTier) TierOf(ctx context.Context, userID string) (models.Tier, error) {
+	d, err := t.bill.Allowed(ctx, userID, models.Backup(0))
+	return d.Tier, err
+}
+
+// auditFunc adapts a function to the areas' Auditor interfaces.
+type auditFunc func(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error
+
+func (f auditFunc) Record(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error {
+	return f(ctx, userID, kind, detail)
+}
+
+// Close releases the connections the services opened.
+func (s *Services) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		if err := c(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// newLimiter returns the in-process limiter, or the Redis one when REDIS_URL is set.
+func (s *Services) newLimiter(cfg config.Config, o options) (ratelimit.Limiter, error) {
+	if cfg.RedisURL == "" {
+		return ratelimit.NewMemory(o.limiterClock), nil
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	// A budget check runs before every operation and fails open, so a Redis that is
+	// away must cost an operation little time, not go-redis's defaults (5 s dials,
+	// retried five times, then three command retries). The URL's own
+	// dial_timeout, read_timeout, write_timeout and max_retries still win.
+	if ropts.DialTimeout == 0 {
+		ropts.DialTimeout = time.Second
+	}
+	if ropts.ReadTimeout == 0 {
+		ropts.ReadTimeout = 500 * time.Millisecond
+	}
+	if ropts.WriteTimeout == 0 {
+		ropts.WriteTimeout = 500 * time.Millisecond
+	}
+	if ropts.MaxRetries == 0 {
+		ropts.MaxRetries = 1
+	}
+	ropts.DialerRetries = 1
+	ropts.ContextTimeoutEnabled = true
+	client := redis.NewClient(ropts)
+	s.closers = append(s.closers, client.Close)
+	return ratelimit.NewRedis(client, o.redisPrefix), nil
+}
+
+func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelimit.Limiter, audit auth.Auditor, logger *slog.Logger) (*auth.Service, error) {
+	return auth.NewService(db, auth.Config{
+		Tokens: auth.TokenConfig{
+			Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL,
+		},
+		RefreshTTL: cfg.RefreshTokenTTL,
+		BcryptCost: cfg.BcryptCost,
+		ReuseGrace: 2 * time.Second,
+		// Sign-in limits hold whatever INKGRAPH_RATE_LIMITS says: that switch is about
+		// the per-tier request budgets, and these guard passwords.
+		Attempts:             attempts,
+		LoginLimitPerAccount: cfg.LoginLimitPerAccount,
+		LoginLimitPerIP:      cfg.LoginLimitPerIP,
+		Audit:                audit,
+	}, bus, logger, time.Now)
+}
+
+// newOnboarding wires the onboarding area: the key ring, the LLM when one is
+// configured, website analysis, live key checks and persona generation.
+func newOnboarding(cfg config.Config, db *bun.DB, bus events.Bus, tiers onboarding.Tiers, audit onboarding.Auditor, logger *slog.Logger) (*onboarding.Service, error) {
+	ring, err := cfg.Ring()
+	if err != nil {
+		return nil, fmt.Errorf("key ring: %w", err)
+	}
+	var webLLM website.Completer
+	var personaLLM persona.Completer
+	if cfg.LLMBaseURL != "" {
+		c, err := llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("llm: %w", err)
+		}
+		// Typed nils would pass the generators' nil checks: assign only a real client.
+		webLLM, personaLLM = c, c
+	}
+	var verifier onboarding.KeyVerifier
+	if cfg.LiveKeyCheck {
+		verifier = providers.NewVerifier(&http.Client{}, cfg.ProviderBaseURLs)
+	}
+	return onboarding.NewService(onboarding.Deps{
+		DB:         db,
+		Ring:       ring,
+		ReloadRing: cfg.ReloadRing(),
+		Website: website.New(website.Config{
+			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, Allow: cfg.FetchAllow, Brand: cfg.BrandAnalysis,
+		}, webLLM, logger),
+		Generator:     persona.NewGenerator(personaLLM, logger),
+		Verifier:      verifier,
+		Tiers:         tiers,
+		Events:        bus,
+		Audit:         audit,
+		Logger:        logger,
+		LiveKeyCheck:  cfg.LiveKeyCheck,
+		BrandAnalysis: cfg.BrandAnalysis,
+		LLMConfigured: cfg.LLMBaseURL != "",
+	})
+}

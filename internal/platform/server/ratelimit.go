@@ -1,0 +1,197 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/platform/clientip"
+	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// TierLookup tells a user's billing tier and how many seats they pay for.
+type TierLookup func(ctx context.Context, userID string) (tier models.Tier, seats int, err error)
+
+// anonymousTier's budget is every anonymous client address's. What an anonymous
+// operation can do is sign in, register, refresh a token and read public lists, so it
+// gets no more than the cheapest account: more would make signing out a way around the
+// free budget. Signing in and registering have tighter budgets of their own in auth.
+const anonymousTier = models.TierFree
+
+// rateLimit charges every GraphQL operation to its caller's budget before it runs:
+// per user ("user:"+ID) at FeaturesOf(tier).RequestsPerMinute (times seats for
+// per-seat tiers), and per client address for anonymous operations. A mutation costs
+// one per root field, aliases included, since each runs its resolver; a query costs
+// one, and so does a subscription, once, when it starts. Every transport runs
+// operations through the executor, so HTTP, WebSocket and SSE draw on one budget.
+//
+// A refused operation does not run: its response is one RATE_LIMITED error with
+// retryAfter and no data, which the HTTP transport answers with 429 and Retry-After.
+type rateLimit struct {
+	limiter ratelimit.Limiter
+	tiers   *tierCache
+	present graphql.ErrorPresenterFunc
+	logger  *slog.Logger
+	// mutation is the schema's mutation type, whose root fields are counted.
+	mutation string
+}
+
+var (
+	_ graphql.HandlerExtension     = (*rateLimit)(nil)
+	_ graphql.OperationInterceptor = (*rateLimit)(nil)
+)
+
+func (*rateLimit) ExtensionName() string { return "RateLimit" }
+
+func (r *rateLimit) Validate(schema graphql.ExecutableSchema) error {
+	if m := schema.Schema().Mutation; m != nil {
+		r.mutation = m.Name
+	}
+	return nil
+}
+
+// InterceptOperation admits the operation or answers it with RATE_LIMITED.
+func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx)
+	key, limit := r.budget(ctx)
+	cost := r.cost(op)
+	d, err := r.limiter.AllowN(ctx, key, limit, cost)
+	switch {
+	case errors.Is(err, ratelimit.ErrCostAboveBurst):
+		// No wait would let it in: it has to be split, so there is no retryAfter.
+		return r.refuse(ctx, key, &models.Error{Code: models.CodeRateLimited, Message: fmt.Sprintf(
+			"this operation runs %d mutations, more than the %d your plan allows at once: send fewer per operation",
+			cost, limit.Burst)})
+	case err != nil:
+		// Fail open: the budgets share capacity fairly, they guard no secret (sign-in
+		// attempts have their own limits, and bcrypt), so a limiter that cannot answer
+		// (Redis down) must not take the whole API down with it.
+		r.logger.ErrorContext(ctx, "rate limiter unavailable: operation let through", "error", err, "key", key)
+		return next(ctx)
+	case !d.Allowed:
+		// Whole seconds, rounded up, so the header and retryAfter say the same.
+		retry := d.RetryAfter.Truncate(time.Second)
+		if retry < d.RetryAfter {
+			retry += time.Second
+		}
+		return r.refuse(ctx, key, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
+			"rate limit of %d requests per minute reached: retry in %d s", limit.Rate, int(retry/time.Second))})
+	}
+	return next(ctx)
+}
+
+// budget is the caller's key and limit.
+func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit) {
+	caller, err := auth.CallerFrom(ctx)
+	if err != nil {
+		addr, _ := clientip.From(ctx)
+		return "ip:" + clientip.Key(addr), ratelimit.PerMinute(models.FeaturesOf(anonymousTier).RequestsPerMinute)
+	}
+	tier, seats, err := r.tiers.get(ctx, caller.UserID)
+	if err != nil {
+		// The free budget still holds everyone to something; the lookup is not cached,
+		// so the next operation asks again.
+		r.logger.WarnContext(ctx, "tier lookup failed: counting the free budget", "error", err, "user_id", caller.UserID)
+		tier = models.TierFree
+	}
+	f := models.FeaturesOf(tier)
+	n := f.RequestsPerMinute
+	if f.PerSeat {
+		n *= max(seats, 1)
+	}
+	return "user:" + caller.UserID, ratelimit.PerMinute(n)
+}
+
+// cost is what op spends: its root fields for a mutation (each one's resolver runs,
+// however many are aliased into one request; fields skipped by @skip/@include and
+// duplicates merged by GraphQL do not run and are not counted), one otherwise.
+func (r *rateLimit) cost(op *graphql.OperationContext) int {
+	if op == nil || op.Operation == nil || op.Operation.Operation != ast.Mutation {
+		return 1
+	}
+	n := 0
+	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{r.mutation}) {
+		if !strings.HasPrefix(f.Name, "__") {
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
+// refuse answers the operation with err and runs nothing.
+func (r *rateLimit) refuse(ctx context.Context, key string, err *models.Error) graphql.ResponseHandler {
+	r.logger.InfoContext(ctx, "operation refused: rate limited", "key", key, "retry_after_s", int(err.RetryAfter/time.Second))
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{r.present(ctx, err)}})
+}
+
+// tierCacheTTL is how long a user's tier is remembered. Every operation needs the
+// tier to know its budget; asking the database each time would add a SQL statement to
+// every operation, doubling the cost of the cheapest ones. The price is that an
+// upgrade (or a downgrade) reaches the budget up to this much later.
+const tierCacheTTL = 5 * time.Second
+
+// tierCacheSize bounds the cache: users active within the last TTL, well within it
+// at any realistic load.
+const tierCacheSize = 10_000
+
+// tierCache remembers lookups for tierCacheTTL. It is safe for concurrent use.
+type tierCache struct {
+	lookup TierLookup
+	now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]tierEntry
+}
+
+type tierEntry struct {
+	tier    models.Tier
+	seats   int
+	expires time.Time
+}
+
+func newTierCache(lookup TierLookup, now func() time.Time) *tierCache {
+	return &tierCache{lookup: lookup, now: now, entries: make(map[string]tierEntry)}
+}
+
+// get returns userID's tier and seats, from the cache while fresh. Failures are not
+// remembered. Two operations missing at once both look up; that is cheaper than
+// making one wait for the other.
+func (c *tierCache) get(ctx context.Context, userID string) (models.Tier, int, error) {
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.entries[userID]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.tier, e.seats, nil
+	}
+	tier, seats, err := c.lookup(ctx, userID)
+	if err != nil {
+		return "", 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= tierCacheSize {
+		for id, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, id)
+			}
+		}
+		if len(c.entries) >= tierCacheSize {
+			// Everyone is fresh: start over rather than track recency. The worst case
+			// is one lookup each for the users active right now.
+			clear(c.entries)
+		}
+	}
+	c.entries[userID] = tierEntry{tier: tier, seats: seats, expires: now.Add(tierCacheTTL)}
+	return tier, seats, nil
+}
