@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -16,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/inkgraph/inkgraph/graph/model"
+	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -156,6 +158,112 @@ type ComplexityRoot struct {
 		UpdatedAt      func(childComplexity int) int
 	}
 
+	ChatAction struct {
+		Agent      func(childComplexity int) int
+		Collection func(childComplexity int) int
+		Payload    func(childComplexity int) int
+		RecordID   func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
+	ChatAgent struct {
+		Allowed     func(childComplexity int) int
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Tools       func(childComplexity int) int
+	}
+
+	ChatAgentUsage struct {
+		Agent            func(childComplexity int) int
+		Calls            func(childComplexity int) int
+		CompletionTokens func(childComplexity int) int
+		PromptTokens     func(childComplexity int) int
+		TotalTokens      func(childComplexity int) int
+	}
+
+	ChatDone struct {
+		Actions      func(childComplexity int) int
+		FinishReason func(childComplexity int) int
+		Offline      func(childComplexity int) int
+		Plan         func(childComplexity int) int
+		Response     func(childComplexity int) int
+	}
+
+	ChatError struct {
+		Code      func(childComplexity int) int
+		Message   func(childComplexity int) int
+		Retryable func(childComplexity int) int
+	}
+
+	ChatEvent struct {
+		Action     func(childComplexity int) int
+		Agent      func(childComplexity int) int
+		Delta      func(childComplexity int) int
+		Done       func(childComplexity int) int
+		Error      func(childComplexity int) int
+		Route      func(childComplexity int) int
+		RunID      func(childComplexity int) int
+		Seq        func(childComplexity int) int
+		ToolCall   func(childComplexity int) int
+		ToolResult func(childComplexity int) int
+		Type       func(childComplexity int) int
+		Usage      func(childComplexity int) int
+	}
+
+	ChatPlan struct {
+		Steps func(childComplexity int) int
+	}
+
+	ChatPlanStep struct {
+		Agent      func(childComplexity int) int
+		DependsOn  func(childComplexity int) int
+		Index      func(childComplexity int) int
+		Inputs     func(childComplexity int) int
+		TemplateID func(childComplexity int) int
+		Title      func(childComplexity int) int
+	}
+
+	ChatReply struct {
+		Actions      func(childComplexity int) int
+		FinishReason func(childComplexity int) int
+		Offline      func(childComplexity int) int
+		Plan         func(childComplexity int) int
+		Response     func(childComplexity int) int
+		Route        func(childComplexity int) int
+		RunID        func(childComplexity int) int
+		Usage        func(childComplexity int) int
+	}
+
+	ChatRoute struct {
+		Agents   func(childComplexity int) int
+		Pipeline func(childComplexity int) int
+		Source   func(childComplexity int) int
+	}
+
+	ChatToolCall struct {
+		Arguments func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+	}
+
+	ChatToolResult struct {
+		CallID func(childComplexity int) int
+		Error  func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Result func(childComplexity int) int
+	}
+
+	ChatUsage struct {
+		Agents           func(childComplexity int) int
+		Calls            func(childComplexity int) int
+		CompletionTokens func(childComplexity int) int
+		Model            func(childComplexity int) int
+		Offline          func(childComplexity int) int
+		PromptTokens     func(childComplexity int) int
+		Provider         func(childComplexity int) int
+		TotalTokens      func(childComplexity int) int
+	}
+
 	CheckoutSession struct {
 		ID  func(childComplexity int) int
 		URL func(childComplexity int) int
@@ -237,6 +345,7 @@ type ComplexityRoot struct {
 		ResumeSubscription         func(childComplexity int) int
 		SaveProviderKey            func(childComplexity int, provider string, key string) int
 		SaveResearchPreferences    func(childComplexity int, input model.ResearchPreferencesInput) int
+		SendChat                   func(childComplexity int, input chat.Input) int
 		SetActivePersona           func(childComplexity int, id string) int
 		SetIntegrations            func(childComplexity int, kinds []string) int
 		SkipStep                   func(childComplexity int, step int) int
@@ -413,6 +522,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Agents            func(childComplexity int) int
 		BackupDownloadURL func(childComplexity int, id string) int
 		BackupUsage       func(childComplexity int) int
 		Backups           func(childComplexity int, first *int, after *string) int
@@ -425,6 +535,7 @@ type ComplexityRoot struct {
 		Personalization   func(childComplexity int) int
 		Personas          func(childComplexity int) int
 		Plans             func(childComplexity int) int
+		Usage             func(childComplexity int, days *int) int
 	}
 
 	ReadingLevel struct {
@@ -478,6 +589,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		AccountEvents      func(childComplexity int) int
 		BillingEvents      func(childComplexity int) int
+		Chat               func(childComplexity int, input chat.Input) int
 		OnboardingProgress func(childComplexity int) int
 	}
 
@@ -495,6 +607,27 @@ type ComplexityRoot struct {
 		Labels              func(childComplexity int) int
 		QuestionRatio       func(childComplexity int) int
 		SecondPersonRatio   func(childComplexity int) int
+	}
+
+	UsageReport struct {
+		From              func(childComplexity int) int
+		MonthTokens       func(childComplexity int) int
+		MonthlyTokenLimit func(childComplexity int) int
+		RemainingTokens   func(childComplexity int) int
+		ResetsAt          func(childComplexity int) int
+		Rows              func(childComplexity int) int
+		To                func(childComplexity int) int
+	}
+
+	UsageRow struct {
+		Calls            func(childComplexity int) int
+		CompletionTokens func(childComplexity int) int
+		Day              func(childComplexity int) int
+		PromptTokens     func(childComplexity int) int
+		Provider         func(childComplexity int) int
+		Requests         func(childComplexity int) int
+		Source           func(childComplexity int) int
+		TotalTokens      func(childComplexity int) int
 	}
 
 	User struct {
@@ -545,6 +678,7 @@ type MutationResolver interface {
 	CreateBillingPortalSession(ctx context.Context) (*models.PortalSession, error)
 	CancelSubscription(ctx context.Context) (*models.BillingSubscription, error)
 	ResumeSubscription(ctx context.Context) (*models.BillingSubscription, error)
+	SendChat(ctx context.Context, input chat.Input) (*chat.Reply, error)
 	StartOnboarding(ctx context.Context) (*models.OnboardingProgress, error)
 	CompleteStep(ctx context.Context, step int) (*models.OnboardingProgress, error)
 	SkipStep(ctx context.Context, step int) (*models.OnboardingProgress, error)
@@ -590,6 +724,8 @@ type QueryResolver interface {
 	LatestBackup(ctx context.Context, ifModifiedSince *time.Time) (*models.BackupRecord, error)
 	BackupDownloadURL(ctx context.Context, id string) (*models.SignedRequest, error)
 	BackupUsage(ctx context.Context) (*models.BackupUsage, error)
+	Agents(ctx context.Context) ([]*chat.AgentAccess, error)
+	Usage(ctx context.Context, days *int) (*models.UsageReport, error)
 	Onboarding(ctx context.Context) (*models.Onboarding, error)
 	OnboardingConfig(ctx context.Context) (*models.OnboardingConfig, error)
 	BusinessInfo(ctx context.Context) (*models.BusinessInfo, error)
@@ -600,6 +736,7 @@ type QueryResolver interface {
 type SubscriptionResolver interface {
 	AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error)
 	BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error)
+	Chat(ctx context.Context, input chat.Input) (<-chan *chat.Event, error)
 	OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error)
 }
 type UserResolver interface {
@@ -1051,6 +1188,421 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BusinessInfo.UpdatedAt(childComplexity), true
 
+	case "ChatAction.agent":
+		if e.ComplexityRoot.ChatAction.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAction.Agent(childComplexity), true
+	case "ChatAction.collection":
+		if e.ComplexityRoot.ChatAction.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAction.Collection(childComplexity), true
+	case "ChatAction.payload":
+		if e.ComplexityRoot.ChatAction.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAction.Payload(childComplexity), true
+	case "ChatAction.recordId":
+		if e.ComplexityRoot.ChatAction.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAction.RecordID(childComplexity), true
+	case "ChatAction.type":
+		if e.ComplexityRoot.ChatAction.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAction.Type(childComplexity), true
+
+	case "ChatAgent.allowed":
+		if e.ComplexityRoot.ChatAgent.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgent.Allowed(childComplexity), true
+	case "ChatAgent.description":
+		if e.ComplexityRoot.ChatAgent.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgent.Description(childComplexity), true
+	case "ChatAgent.name":
+		if e.ComplexityRoot.ChatAgent.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgent.Name(childComplexity), true
+	case "ChatAgent.tools":
+		if e.ComplexityRoot.ChatAgent.Tools == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgent.Tools(childComplexity), true
+
+	case "ChatAgentUsage.agent":
+		if e.ComplexityRoot.ChatAgentUsage.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgentUsage.Agent(childComplexity), true
+	case "ChatAgentUsage.calls":
+		if e.ComplexityRoot.ChatAgentUsage.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgentUsage.Calls(childComplexity), true
+	case "ChatAgentUsage.completionTokens":
+		if e.ComplexityRoot.ChatAgentUsage.CompletionTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgentUsage.CompletionTokens(childComplexity), true
+	case "ChatAgentUsage.promptTokens":
+		if e.ComplexityRoot.ChatAgentUsage.PromptTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgentUsage.PromptTokens(childComplexity), true
+	case "ChatAgentUsage.totalTokens":
+		if e.ComplexityRoot.ChatAgentUsage.TotalTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgentUsage.TotalTokens(childComplexity), true
+
+	case "ChatDone.actions":
+		if e.ComplexityRoot.ChatDone.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.Actions(childComplexity), true
+	case "ChatDone.finishReason":
+		if e.ComplexityRoot.ChatDone.FinishReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.FinishReason(childComplexity), true
+	case "ChatDone.offline":
+		if e.ComplexityRoot.ChatDone.Offline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.Offline(childComplexity), true
+	case "ChatDone.plan":
+		if e.ComplexityRoot.ChatDone.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.Plan(childComplexity), true
+	case "ChatDone.response":
+		if e.ComplexityRoot.ChatDone.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.Response(childComplexity), true
+
+	case "ChatError.code":
+		if e.ComplexityRoot.ChatError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatError.Code(childComplexity), true
+	case "ChatError.message":
+		if e.ComplexityRoot.ChatError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatError.Message(childComplexity), true
+	case "ChatError.retryable":
+		if e.ComplexityRoot.ChatError.Retryable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatError.Retryable(childComplexity), true
+
+	case "ChatEvent.action":
+		if e.ComplexityRoot.ChatEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Action(childComplexity), true
+	case "ChatEvent.agent":
+		if e.ComplexityRoot.ChatEvent.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Agent(childComplexity), true
+	case "ChatEvent.delta":
+		if e.ComplexityRoot.ChatEvent.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Delta(childComplexity), true
+	case "ChatEvent.done":
+		if e.ComplexityRoot.ChatEvent.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Done(childComplexity), true
+	case "ChatEvent.error":
+		if e.ComplexityRoot.ChatEvent.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Error(childComplexity), true
+	case "ChatEvent.route":
+		if e.ComplexityRoot.ChatEvent.Route == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Route(childComplexity), true
+	case "ChatEvent.runId":
+		if e.ComplexityRoot.ChatEvent.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.RunID(childComplexity), true
+	case "ChatEvent.seq":
+		if e.ComplexityRoot.ChatEvent.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Seq(childComplexity), true
+	case "ChatEvent.toolCall":
+		if e.ComplexityRoot.ChatEvent.ToolCall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.ToolCall(childComplexity), true
+	case "ChatEvent.toolResult":
+		if e.ComplexityRoot.ChatEvent.ToolResult == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.ToolResult(childComplexity), true
+	case "ChatEvent.type":
+		if e.ComplexityRoot.ChatEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Type(childComplexity), true
+	case "ChatEvent.usage":
+		if e.ComplexityRoot.ChatEvent.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Usage(childComplexity), true
+
+	case "ChatPlan.steps":
+		if e.ComplexityRoot.ChatPlan.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatPlan.Steps(childComplexity), true
+
+	case "ChatPlanStep.agent":
+		if e.ComplexityRoot.ChatPlanStep.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatPlanStep.Agent(childComplexity), true
+	case "ChatPlanStep.dependsOn":
+		if e.ComplexityRoot.ChatPlanStep.DependsOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatPlanStep.DependsOn(childComplexity), true
+	case "ChatPlanStep.index":
+		if e.ComplexityRoot.ChatPlanStep.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatPlanStep.Index(childComplexity), true
+	case "ChatPlanStep.inputs":
+		if e.ComplexityRoot.ChatPlanStep.Inputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatPlanStep.Inputs(childComplexity), true
+	case "ChatPlanStep.templateId":
+		if e.ComplexityRoot.ChatPlanStep.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatPlanStep.TemplateID(childComplexity), true
+	case "ChatPlanStep.title":
+		if e.ComplexityRoot.ChatPlanStep.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatPlanStep.Title(childComplexity), true
+
+	case "ChatReply.actions":
+		if e.ComplexityRoot.ChatReply.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.Actions(childComplexity), true
+	case "ChatReply.finishReason":
+		if e.ComplexityRoot.ChatReply.FinishReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.FinishReason(childComplexity), true
+	case "ChatReply.offline":
+		if e.ComplexityRoot.ChatReply.Offline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.Offline(childComplexity), true
+	case "ChatReply.plan":
+		if e.ComplexityRoot.ChatReply.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.Plan(childComplexity), true
+	case "ChatReply.response":
+		if e.ComplexityRoot.ChatReply.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.Response(childComplexity), true
+	case "ChatReply.route":
+		if e.ComplexityRoot.ChatReply.Route == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.Route(childComplexity), true
+	case "ChatReply.runId":
+		if e.ComplexityRoot.ChatReply.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.RunID(childComplexity), true
+	case "ChatReply.usage":
+		if e.ComplexityRoot.ChatReply.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.Usage(childComplexity), true
+
+	case "ChatRoute.agents":
+		if e.ComplexityRoot.ChatRoute.Agents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatRoute.Agents(childComplexity), true
+	case "ChatRoute.pipeline":
+		if e.ComplexityRoot.ChatRoute.Pipeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatRoute.Pipeline(childComplexity), true
+	case "ChatRoute.source":
+		if e.ComplexityRoot.ChatRoute.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatRoute.Source(childComplexity), true
+
+	case "ChatToolCall.arguments":
+		if e.ComplexityRoot.ChatToolCall.Arguments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolCall.Arguments(childComplexity), true
+	case "ChatToolCall.id":
+		if e.ComplexityRoot.ChatToolCall.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolCall.ID(childComplexity), true
+	case "ChatToolCall.name":
+		if e.ComplexityRoot.ChatToolCall.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolCall.Name(childComplexity), true
+
+	case "ChatToolResult.callId":
+		if e.ComplexityRoot.ChatToolResult.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolResult.CallID(childComplexity), true
+	case "ChatToolResult.error":
+		if e.ComplexityRoot.ChatToolResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolResult.Error(childComplexity), true
+	case "ChatToolResult.name":
+		if e.ComplexityRoot.ChatToolResult.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolResult.Name(childComplexity), true
+	case "ChatToolResult.result":
+		if e.ComplexityRoot.ChatToolResult.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolResult.Result(childComplexity), true
+
+	case "ChatUsage.agents":
+		if e.ComplexityRoot.ChatUsage.Agents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.Agents(childComplexity), true
+	case "ChatUsage.calls":
+		if e.ComplexityRoot.ChatUsage.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.Calls(childComplexity), true
+	case "ChatUsage.completionTokens":
+		if e.ComplexityRoot.ChatUsage.CompletionTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.CompletionTokens(childComplexity), true
+	case "ChatUsage.model":
+		if e.ComplexityRoot.ChatUsage.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.Model(childComplexity), true
+	case "ChatUsage.offline":
+		if e.ComplexityRoot.ChatUsage.Offline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.Offline(childComplexity), true
+	case "ChatUsage.promptTokens":
+		if e.ComplexityRoot.ChatUsage.PromptTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.PromptTokens(childComplexity), true
+	case "ChatUsage.provider":
+		if e.ComplexityRoot.ChatUsage.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.Provider(childComplexity), true
+	case "ChatUsage.totalTokens":
+		if e.ComplexityRoot.ChatUsage.TotalTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatUsage.TotalTokens(childComplexity), true
+
 	case "CheckoutSession.id":
 		if e.ComplexityRoot.CheckoutSession.ID == nil {
 			break
@@ -1480,6 +2032,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveResearchPreferences(childComplexity, args["input"].(model.ResearchPreferencesInput)), true
+	case "Mutation.sendChat":
+		if e.ComplexityRoot.Mutation.SendChat == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendChat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendChat(childComplexity, args["input"].(chat.Input)), true
 	case "Mutation.setActivePersona":
 		if e.ComplexityRoot.Mutation.SetActivePersona == nil {
 			break
@@ -2272,6 +2835,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderKey.Validated(childComplexity), true
 
+	case "Query.agents":
+		if e.ComplexityRoot.Query.Agents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Agents(childComplexity), true
 	case "Query.backupDownloadUrl":
 		if e.ComplexityRoot.Query.BackupDownloadURL == nil {
 			break
@@ -2360,6 +2929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Plans(childComplexity), true
+	case "Query.usage":
+		if e.ComplexityRoot.Query.Usage == nil {
+			break
+		}
+
+		args, err := ec.field_Query_usage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Usage(childComplexity, args["days"].(*int)), true
 
 	case "ReadingLevel.fleschReadingEase":
 		if e.ComplexityRoot.ReadingLevel.FleschReadingEase == nil {
@@ -2559,6 +3139,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.BillingEvents(childComplexity), true
+	case "Subscription.chat":
+		if e.ComplexityRoot.Subscription.Chat == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_chat_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Chat(childComplexity, args["input"].(chat.Input)), true
 	case "Subscription.onboardingProgress":
 		if e.ComplexityRoot.Subscription.OnboardingProgress == nil {
 			break
@@ -2627,6 +3218,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ToneSignals.SecondPersonRatio(childComplexity), true
+
+	case "UsageReport.from":
+		if e.ComplexityRoot.UsageReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.From(childComplexity), true
+	case "UsageReport.monthTokens":
+		if e.ComplexityRoot.UsageReport.MonthTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.MonthTokens(childComplexity), true
+	case "UsageReport.monthlyTokenLimit":
+		if e.ComplexityRoot.UsageReport.MonthlyTokenLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.MonthlyTokenLimit(childComplexity), true
+	case "UsageReport.remainingTokens":
+		if e.ComplexityRoot.UsageReport.RemainingTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.RemainingTokens(childComplexity), true
+	case "UsageReport.resetsAt":
+		if e.ComplexityRoot.UsageReport.ResetsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.ResetsAt(childComplexity), true
+	case "UsageReport.rows":
+		if e.ComplexityRoot.UsageReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.Rows(childComplexity), true
+	case "UsageReport.to":
+		if e.ComplexityRoot.UsageReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.To(childComplexity), true
+
+	case "UsageRow.calls":
+		if e.ComplexityRoot.UsageRow.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.Calls(childComplexity), true
+	case "UsageRow.completionTokens":
+		if e.ComplexityRoot.UsageRow.CompletionTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.CompletionTokens(childComplexity), true
+	case "UsageRow.day":
+		if e.ComplexityRoot.UsageRow.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.Day(childComplexity), true
+	case "UsageRow.promptTokens":
+		if e.ComplexityRoot.UsageRow.PromptTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.PromptTokens(childComplexity), true
+	case "UsageRow.provider":
+		if e.ComplexityRoot.UsageRow.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.Provider(childComplexity), true
+	case "UsageRow.requests":
+		if e.ComplexityRoot.UsageRow.Requests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.Requests(childComplexity), true
+	case "UsageRow.source":
+		if e.ComplexityRoot.UsageRow.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.Source(childComplexity), true
+	case "UsageRow.totalTokens":
+		if e.ComplexityRoot.UsageRow.TotalTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageRow.TotalTokens(childComplexity), true
 
 	case "User.allowed":
 		if e.ComplexityRoot.User.Allowed == nil {
@@ -2799,6 +3482,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputBackupUploadInput,
+		ec.unmarshalInputChatCalendarEventInput,
+		ec.unmarshalInputChatContextInput,
+		ec.unmarshalInputChatDocumentInput,
+		ec.unmarshalInputChatEmailInput,
+		ec.unmarshalInputChatInput,
+		ec.unmarshalInputChatMetricInput,
+		ec.unmarshalInputChatProfileInput,
+		ec.unmarshalInputChatTaskInput,
+		ec.unmarshalInputChatTurnInput,
 		ec.unmarshalInputCreateBusinessInfoInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputRegisterInput,
@@ -2895,7 +3587,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/onboarding.graphqls"
+//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/chat.graphqls" "schema/onboarding.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2911,6 +3603,7 @@ var sources = []*ast.Source{
 	{Name: "schema/backup.graphqls", Input: sourceData("schema/backup.graphqls"), BuiltIn: false},
 	{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
 	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
+	{Name: "schema/chat.graphqls", Input: sourceData("schema/chat.graphqls"), BuiltIn: false},
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3143,6 +3836,218 @@ func (ec *executionContext) childFields_BusinessInfo(ctx context.Context, field 
 		return ec.fieldContext_BusinessInfo_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BusinessInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_ChatAction_type(ctx, field)
+	case "collection":
+		return ec.fieldContext_ChatAction_collection(ctx, field)
+	case "recordId":
+		return ec.fieldContext_ChatAction_recordId(ctx, field)
+	case "payload":
+		return ec.fieldContext_ChatAction_payload(ctx, field)
+	case "agent":
+		return ec.fieldContext_ChatAction_agent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatAction", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatAgent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ChatAgent_name(ctx, field)
+	case "description":
+		return ec.fieldContext_ChatAgent_description(ctx, field)
+	case "tools":
+		return ec.fieldContext_ChatAgent_tools(ctx, field)
+	case "allowed":
+		return ec.fieldContext_ChatAgent_allowed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatAgent", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatAgentUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agent":
+		return ec.fieldContext_ChatAgentUsage_agent(ctx, field)
+	case "calls":
+		return ec.fieldContext_ChatAgentUsage_calls(ctx, field)
+	case "promptTokens":
+		return ec.fieldContext_ChatAgentUsage_promptTokens(ctx, field)
+	case "completionTokens":
+		return ec.fieldContext_ChatAgentUsage_completionTokens(ctx, field)
+	case "totalTokens":
+		return ec.fieldContext_ChatAgentUsage_totalTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatAgentUsage", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatDone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "response":
+		return ec.fieldContext_ChatDone_response(ctx, field)
+	case "actions":
+		return ec.fieldContext_ChatDone_actions(ctx, field)
+	case "finishReason":
+		return ec.fieldContext_ChatDone_finishReason(ctx, field)
+	case "plan":
+		return ec.fieldContext_ChatDone_plan(ctx, field)
+	case "offline":
+		return ec.fieldContext_ChatDone_offline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatDone", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ChatError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ChatError_message(ctx, field)
+	case "retryable":
+		return ec.fieldContext_ChatError_retryable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatError", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "runId":
+		return ec.fieldContext_ChatEvent_runId(ctx, field)
+	case "seq":
+		return ec.fieldContext_ChatEvent_seq(ctx, field)
+	case "type":
+		return ec.fieldContext_ChatEvent_type(ctx, field)
+	case "agent":
+		return ec.fieldContext_ChatEvent_agent(ctx, field)
+	case "route":
+		return ec.fieldContext_ChatEvent_route(ctx, field)
+	case "delta":
+		return ec.fieldContext_ChatEvent_delta(ctx, field)
+	case "toolCall":
+		return ec.fieldContext_ChatEvent_toolCall(ctx, field)
+	case "toolResult":
+		return ec.fieldContext_ChatEvent_toolResult(ctx, field)
+	case "action":
+		return ec.fieldContext_ChatEvent_action(ctx, field)
+	case "usage":
+		return ec.fieldContext_ChatEvent_usage(ctx, field)
+	case "done":
+		return ec.fieldContext_ChatEvent_done(ctx, field)
+	case "error":
+		return ec.fieldContext_ChatEvent_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "steps":
+		return ec.fieldContext_ChatPlan_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatPlanStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_ChatPlanStep_index(ctx, field)
+	case "agent":
+		return ec.fieldContext_ChatPlanStep_agent(ctx, field)
+	case "templateId":
+		return ec.fieldContext_ChatPlanStep_templateId(ctx, field)
+	case "title":
+		return ec.fieldContext_ChatPlanStep_title(ctx, field)
+	case "dependsOn":
+		return ec.fieldContext_ChatPlanStep_dependsOn(ctx, field)
+	case "inputs":
+		return ec.fieldContext_ChatPlanStep_inputs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatPlanStep", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatReply(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "runId":
+		return ec.fieldContext_ChatReply_runId(ctx, field)
+	case "route":
+		return ec.fieldContext_ChatReply_route(ctx, field)
+	case "response":
+		return ec.fieldContext_ChatReply_response(ctx, field)
+	case "actions":
+		return ec.fieldContext_ChatReply_actions(ctx, field)
+	case "finishReason":
+		return ec.fieldContext_ChatReply_finishReason(ctx, field)
+	case "plan":
+		return ec.fieldContext_ChatReply_plan(ctx, field)
+	case "usage":
+		return ec.fieldContext_ChatReply_usage(ctx, field)
+	case "offline":
+		return ec.fieldContext_ChatReply_offline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatReply", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatRoute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agents":
+		return ec.fieldContext_ChatRoute_agents(ctx, field)
+	case "pipeline":
+		return ec.fieldContext_ChatRoute_pipeline(ctx, field)
+	case "source":
+		return ec.fieldContext_ChatRoute_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatRoute", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatToolCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ChatToolCall_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ChatToolCall_name(ctx, field)
+	case "arguments":
+		return ec.fieldContext_ChatToolCall_arguments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatToolCall", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatToolResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "callId":
+		return ec.fieldContext_ChatToolResult_callId(ctx, field)
+	case "name":
+		return ec.fieldContext_ChatToolResult_name(ctx, field)
+	case "result":
+		return ec.fieldContext_ChatToolResult_result(ctx, field)
+	case "error":
+		return ec.fieldContext_ChatToolResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatToolResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "promptTokens":
+		return ec.fieldContext_ChatUsage_promptTokens(ctx, field)
+	case "completionTokens":
+		return ec.fieldContext_ChatUsage_completionTokens(ctx, field)
+	case "totalTokens":
+		return ec.fieldContext_ChatUsage_totalTokens(ctx, field)
+	case "calls":
+		return ec.fieldContext_ChatUsage_calls(ctx, field)
+	case "provider":
+		return ec.fieldContext_ChatUsage_provider(ctx, field)
+	case "model":
+		return ec.fieldContext_ChatUsage_model(ctx, field)
+	case "offline":
+		return ec.fieldContext_ChatUsage_offline(ctx, field)
+	case "agents":
+		return ec.fieldContext_ChatUsage_agents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatUsage", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckoutSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3723,6 +4628,48 @@ func (ec *executionContext) childFields_ToneSignals(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ToneSignals", field.Name)
 }
 
+func (ec *executionContext) childFields_UsageReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_UsageReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_UsageReport_to(ctx, field)
+	case "rows":
+		return ec.fieldContext_UsageReport_rows(ctx, field)
+	case "monthTokens":
+		return ec.fieldContext_UsageReport_monthTokens(ctx, field)
+	case "monthlyTokenLimit":
+		return ec.fieldContext_UsageReport_monthlyTokenLimit(ctx, field)
+	case "remainingTokens":
+		return ec.fieldContext_UsageReport_remainingTokens(ctx, field)
+	case "resetsAt":
+		return ec.fieldContext_UsageReport_resetsAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageReport", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_UsageRow_day(ctx, field)
+	case "source":
+		return ec.fieldContext_UsageRow_source(ctx, field)
+	case "provider":
+		return ec.fieldContext_UsageRow_provider(ctx, field)
+	case "requests":
+		return ec.fieldContext_UsageRow_requests(ctx, field)
+	case "calls":
+		return ec.fieldContext_UsageRow_calls(ctx, field)
+	case "promptTokens":
+		return ec.fieldContext_UsageRow_promptTokens(ctx, field)
+	case "completionTokens":
+		return ec.fieldContext_UsageRow_completionTokens(ctx, field)
+	case "totalTokens":
+		return ec.fieldContext_UsageRow_totalTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageRow", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4155,6 +5102,20 @@ func (ec *executionContext) field_Mutation_saveResearchPreferences_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendChat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (chat.Input, error) {
+			return ec.unmarshalNChatInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setActivePersona_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4286,6 +5247,34 @@ func (ec *executionContext) field_Query_latestBackup_args(ctx context.Context, r
 		return nil, err
 	}
 	args["ifModifiedSince"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_usage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_chat_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (chat.Input, error) {
+			return ec.unmarshalNChatInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -6047,6 +7036,1682 @@ func (ec *executionContext) fieldContext_BusinessInfo_updatedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _ChatAction_type(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAction_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v chat.ActionType) graphql.Marshaler {
+			return ec.marshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAction_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type ChatActionType does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAction_collection(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAction_collection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Collection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAction_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAction_recordId(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAction_recordId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAction_recordId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAction_payload(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAction_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAction_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAction_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAction_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAction_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgent_name(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgent_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgent_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgent_description(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgent_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgent_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgent_tools(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgent_tools(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tools, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgent_tools(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgent_allowed(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgent_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgent_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgentUsage_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgentUsage_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgentUsage_calls(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgentUsage_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgentUsage_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgentUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgentUsage_promptTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromptTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgentUsage_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgentUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgentUsage_completionTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgentUsage_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatAgentUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatAgentUsage_totalTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatAgentUsage_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatDone_response(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Response, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatDone_actions(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []chat.Action) graphql.Marshaler {
+			return ec.marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatDone",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatDone_finishReason(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_finishReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_finishReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatDone_plan(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Plan) graphql.Marshaler {
+			return ec.marshalOChatPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatDone",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatDone_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_offline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatError_message(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatError_retryable(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatError_retryable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retryable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatError_retryable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatError", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChatEvent_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_runId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ChatEvent_seq(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatEvent_type(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v chat.EventType) graphql.Marshaler {
+			return ec.marshalNChatEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type ChatEventType does not have child fields"))
+}
+
+func (ec *executionContext) _ChatEvent_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatEvent_route(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_route(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Route, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Route) graphql.Marshaler {
+			return ec.marshalOChatRoute2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRoute(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_route(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatRoute(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatEvent_delta(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatEvent_toolCall(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_toolCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolCall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ToolCall) graphql.Marshaler {
+			return ec.marshalOChatToolCall2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_toolCall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatToolCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatEvent_toolResult(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_toolResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolResult, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ToolResult) graphql.Marshaler {
+			return ec.marshalOChatToolResult2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_toolResult(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatToolResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatEvent_action(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Action) graphql.Marshaler {
+			return ec.marshalOChatAction2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatEvent_usage(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Usage) graphql.Marshaler {
+			return ec.marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐUsage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatEvent_done(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Done) graphql.Marshaler {
+			return ec.marshalOChatDone2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐDone(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatDone(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatEvent_error(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.RunError) graphql.Marshaler {
+			return ec.marshalOChatError2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRunError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatPlan_steps(ctx context.Context, field graphql.CollectedField, obj *chat.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatPlan_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []chat.PlanStep) graphql.Marshaler {
+			return ec.marshalNChatPlanStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatPlan_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatPlanStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatPlanStep_index(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatPlanStep_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatPlanStep_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatPlanStep_agent(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatPlanStep_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatPlanStep_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatPlanStep_templateId(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatPlanStep_templateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatPlanStep_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ChatPlanStep_title(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatPlanStep_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatPlanStep_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatPlanStep_dependsOn(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatPlanStep_dependsOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DependsOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatPlanStep_dependsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatPlanStep_inputs(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatPlanStep_inputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inputs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatPlanStep_inputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _ChatReply_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_runId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ChatReply_route(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_route(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Route, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Route) graphql.Marshaler {
+			return ec.marshalOChatRoute2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRoute(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_route(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatReply",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatRoute(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatReply_response(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_response(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Response, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatReply_actions(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []chat.Action) graphql.Marshaler {
+			return ec.marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatReply",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatReply_finishReason(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_finishReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_finishReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatReply_plan(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Plan) graphql.Marshaler {
+			return ec.marshalOChatPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatReply",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatReply_usage(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Usage) graphql.Marshaler {
+			return ec.marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐUsage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatReply",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatReply_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_offline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatRoute_agents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatRoute_agents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatRoute_pipeline(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatRoute_pipeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pipeline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatRoute_pipeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChatRoute_source(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatRoute_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatRoute_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatToolCall_id(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolCall_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolCall_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ChatToolCall_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolCall_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolCall_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatToolCall_arguments(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolCall_arguments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arguments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolCall_arguments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _ChatToolResult_callId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolResult_callId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolResult_callId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ChatToolResult_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolResult_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolResult_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatToolResult_result(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolResult_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolResult_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type JSON does not have child fields"))
+}
+
+func (ec *executionContext) _ChatToolResult_error(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_promptTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromptTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_completionTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_totalTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_calls(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_provider(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_model(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_offline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChatUsage_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatUsage_agents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []chat.AgentUsage) graphql.Marshaler {
+			return ec.marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatUsage_agents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatUsage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatAgentUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CheckoutSession_id(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7273,6 +9938,50 @@ func (ec *executionContext) fieldContext_Mutation_resumeSubscription(_ context.C
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BillingSubscription(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendChat(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendChat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendChat(ctx, fc.Args["input"].(chat.Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Reply) graphql.Marshaler {
+			return ec.marshalNChatReply2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐReply(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendChat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatReply(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -11134,6 +13843,82 @@ func (ec *executionContext) fieldContext_Query_backupUsage(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_agents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_agents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Agents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*chat.AgentAccess) graphql.Marshaler {
+			return ec.marshalNChatAgent2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccessᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_agents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatAgent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_usage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Usage(ctx, fc.Args["days"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.UsageReport) graphql.Marshaler {
+			return ec.marshalNUsageReport2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_usage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_usage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_onboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12174,6 +14959,50 @@ func (ec *executionContext) fieldContext_Subscription_billingEvents(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_chat(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_chat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().Chat(ctx, fc.Args["input"].(chat.Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Event) graphql.Marshaler {
+			return ec.marshalNChatEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_chat(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_chat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_onboardingProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -12434,6 +15263,360 @@ func (ec *executionContext) _ToneSignals_callToActionPhrases(ctx context.Context
 }
 func (ec *executionContext) fieldContext_ToneSignals_callToActionPhrases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageReport_from(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageReport_to(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageReport_rows(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.UsageRow) graphql.Marshaler {
+			return ec.marshalNUsageRow2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageReport_monthTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_monthTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_monthTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _UsageReport_monthlyTokenLimit(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_monthlyTokenLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyTokenLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_monthlyTokenLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _UsageReport_remainingTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_remainingTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemainingTokens(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_remainingTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, true, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _UsageReport_resetsAt(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_resetsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResetsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_day(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_source(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_provider(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.UsageProvider) graphql.Marshaler {
+			return ec.marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type UsageProvider does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_requests(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_requests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_requests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_calls(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_promptTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromptTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_completionTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+}
+
+func (ec *executionContext) _UsageRow_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageRow_totalTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt642int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageRow_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -14244,6 +17427,469 @@ func (ec *executionContext) unmarshalInputBackupUploadInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputChatCalendarEventInput(ctx context.Context, obj any) (chat.CalendarEvent, error) {
+	var it chat.CalendarEvent
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "start", "end"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatContextInput(ctx context.Context, obj any) (chat.Context, error) {
+	var it chat.Context
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"profile", "documents", "tasks", "history", "events", "emails", "metrics"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "profile":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("profile"))
+			data, err := ec.unmarshalOChatProfileInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐProfile(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Profile = data
+		case "documents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("documents"))
+			data, err := ec.unmarshalOChatDocumentInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐDocumentᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Documents = data
+		case "tasks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasks"))
+			data, err := ec.unmarshalOChatTaskInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTaskᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tasks = data
+		case "history":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("history"))
+			data, err := ec.unmarshalOChatTurnInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTurnᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.History = data
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalOChatCalendarEventInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCalendarEventᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalOChatEmailInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEmailᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		case "metrics":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metrics"))
+			data, err := ec.unmarshalOChatMetricInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐMetricᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metrics = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatDocumentInput(ctx context.Context, obj any) (chat.Document, error) {
+	var it chat.Document
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "text"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatEmailInput(ctx context.Context, obj any) (chat.Email, error) {
+	var it chat.Email
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "from", "subject", "body", "received"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "received":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("received"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Received = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatInput(ctx context.Context, obj any) (chat.Input, error) {
+	var it chat.Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["mode"]; !present {
+		asMap["mode"] = "DIRECT"
+	}
+
+	fieldsInOrder := [...]string{"message", "mode", "context"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalOChatMode2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "context":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("context"))
+			data, err := ec.unmarshalOChatContextInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐContext(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Context = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatMetricInput(ctx context.Context, obj any) (chat.Metric, error) {
+	var it chat.Metric
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "value", "at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatProfileInput(ctx context.Context, obj any) (chat.Profile, error) {
+	var it chat.Profile
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "timezone", "role"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatTaskInput(ctx context.Context, obj any) (chat.Task, error) {
+	var it chat.Task
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["status"]; !present {
+		asMap["status"] = "todo"
+	}
+	if _, present := asMap["priority"]; !present {
+		asMap["priority"] = "medium"
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "status", "priority", "due"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "due":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("due"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Due = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChatTurnInput(ctx context.Context, obj any) (chat.Turn, error) {
+	var it chat.Turn
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"role", "content"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "content":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("content"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Content = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateBusinessInfoInput(ctx context.Context, obj any) (model.CreateBusinessInfoInput, error) {
 	var it model.CreateBusinessInfoInput
 	if obj == nil {
@@ -15379,6 +19025,770 @@ func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var chatActionImplementors = []string{"ChatAction"}
+
+func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSet, obj *chat.Action) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatAction")
+		case "type":
+			out.Values[i] = ec._ChatAction_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collection":
+			out.Values[i] = ec._ChatAction_collection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordId":
+			out.Values[i] = ec._ChatAction_recordId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payload":
+			out.Values[i] = ec._ChatAction_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agent":
+			out.Values[i] = ec._ChatAction_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatAgentImplementors = []string{"ChatAgent"}
+
+func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet, obj *chat.AgentAccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatAgent")
+		case "name":
+			out.Values[i] = ec._ChatAgent_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._ChatAgent_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tools":
+			out.Values[i] = ec._ChatAgent_tools(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowed":
+			out.Values[i] = ec._ChatAgent_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatAgentUsageImplementors = []string{"ChatAgentUsage"}
+
+func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.SelectionSet, obj *chat.AgentUsage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatAgentUsage")
+		case "agent":
+			out.Values[i] = ec._ChatAgentUsage_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calls":
+			out.Values[i] = ec._ChatAgentUsage_calls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "promptTokens":
+			out.Values[i] = ec._ChatAgentUsage_promptTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completionTokens":
+			out.Values[i] = ec._ChatAgentUsage_completionTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTokens":
+			out.Values[i] = ec._ChatAgentUsage_totalTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatDoneImplementors = []string{"ChatDone"}
+
+func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet, obj *chat.Done) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatDoneImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatDone")
+		case "response":
+			out.Values[i] = ec._ChatDone_response(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actions":
+			out.Values[i] = ec._ChatDone_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishReason":
+			out.Values[i] = ec._ChatDone_finishReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._ChatDone_plan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "offline":
+			out.Values[i] = ec._ChatDone_offline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatErrorImplementors = []string{"ChatError"}
+
+func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet, obj *chat.RunError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatError")
+		case "code":
+			out.Values[i] = ec._ChatError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ChatError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryable":
+			out.Values[i] = ec._ChatError_retryable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatEventImplementors = []string{"ChatEvent"}
+
+func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet, obj *chat.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatEvent")
+		case "runId":
+			out.Values[i] = ec._ChatEvent_runId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seq":
+			out.Values[i] = ec._ChatEvent_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._ChatEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agent":
+			out.Values[i] = ec._ChatEvent_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "route":
+			out.Values[i] = ec._ChatEvent_route(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "delta":
+			out.Values[i] = ec._ChatEvent_delta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toolCall":
+			out.Values[i] = ec._ChatEvent_toolCall(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "toolResult":
+			out.Values[i] = ec._ChatEvent_toolResult(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._ChatEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "usage":
+			out.Values[i] = ec._ChatEvent_usage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._ChatEvent_done(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ChatEvent_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatPlanImplementors = []string{"ChatPlan"}
+
+func (ec *executionContext) _ChatPlan(ctx context.Context, sel ast.SelectionSet, obj *chat.Plan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatPlan")
+		case "steps":
+			out.Values[i] = ec._ChatPlan_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatPlanStepImplementors = []string{"ChatPlanStep"}
+
+func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.SelectionSet, obj *chat.PlanStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatPlanStep")
+		case "index":
+			out.Values[i] = ec._ChatPlanStep_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agent":
+			out.Values[i] = ec._ChatPlanStep_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "templateId":
+			out.Values[i] = ec._ChatPlanStep_templateId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._ChatPlanStep_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dependsOn":
+			out.Values[i] = ec._ChatPlanStep_dependsOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inputs":
+			out.Values[i] = ec._ChatPlanStep_inputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatReplyImplementors = []string{"ChatReply"}
+
+func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet, obj *chat.Reply) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatReplyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatReply")
+		case "runId":
+			out.Values[i] = ec._ChatReply_runId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "route":
+			out.Values[i] = ec._ChatReply_route(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "response":
+			out.Values[i] = ec._ChatReply_response(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actions":
+			out.Values[i] = ec._ChatReply_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishReason":
+			out.Values[i] = ec._ChatReply_finishReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._ChatReply_plan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "usage":
+			out.Values[i] = ec._ChatReply_usage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "offline":
+			out.Values[i] = ec._ChatReply_offline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatRouteImplementors = []string{"ChatRoute"}
+
+func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet, obj *chat.Route) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatRouteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatRoute")
+		case "agents":
+			out.Values[i] = ec._ChatRoute_agents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pipeline":
+			out.Values[i] = ec._ChatRoute_pipeline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._ChatRoute_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatToolCallImplementors = []string{"ChatToolCall"}
+
+func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolCall) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolCallImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatToolCall")
+		case "id":
+			out.Values[i] = ec._ChatToolCall_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ChatToolCall_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arguments":
+			out.Values[i] = ec._ChatToolCall_arguments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatToolResultImplementors = []string{"ChatToolResult"}
+
+func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatToolResult")
+		case "callId":
+			out.Values[i] = ec._ChatToolResult_callId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ChatToolResult_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._ChatToolResult_result(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ChatToolResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var chatUsageImplementors = []string{"ChatUsage"}
+
+func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet, obj *chat.Usage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatUsage")
+		case "promptTokens":
+			out.Values[i] = ec._ChatUsage_promptTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completionTokens":
+			out.Values[i] = ec._ChatUsage_completionTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTokens":
+			out.Values[i] = ec._ChatUsage_totalTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calls":
+			out.Values[i] = ec._ChatUsage_calls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._ChatUsage_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._ChatUsage_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offline":
+			out.Values[i] = ec._ChatUsage_offline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agents":
+			out.Values[i] = ec._ChatUsage_agents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var checkoutSessionImplementors = []string{"CheckoutSession"}
 
 func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.SelectionSet, obj *models.CheckoutSession) graphql.Marshaler {
@@ -15906,6 +20316,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "resumeSubscription":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resumeSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendChat":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendChat(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17820,6 +22237,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "agents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_agents(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "usage":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_usage(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "onboarding":
 			field := field
 
@@ -18352,6 +22813,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_accountEvents(ctx, fields[0])
 	case "billingEvents":
 		return ec._Subscription_billingEvents(ctx, fields[0])
+	case "chat":
+		return ec._Subscription_chat(ctx, fields[0])
 	case "onboardingProgress":
 		return ec._Subscription_onboardingProgress(ctx, fields[0])
 	default:
@@ -18451,6 +22914,147 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 			}
 		case "callToActionPhrases":
 			out.Values[i] = ec._ToneSignals_callToActionPhrases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usageReportImplementors = []string{"UsageReport"}
+
+func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionSet, obj *models.UsageReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageReport")
+		case "from":
+			out.Values[i] = ec._UsageReport_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._UsageReport_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._UsageReport_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthTokens":
+			out.Values[i] = ec._UsageReport_monthTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyTokenLimit":
+			out.Values[i] = ec._UsageReport_monthlyTokenLimit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "remainingTokens":
+			out.Values[i] = ec._UsageReport_remainingTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resetsAt":
+			out.Values[i] = ec._UsageReport_resetsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usageRowImplementors = []string{"UsageRow"}
+
+func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet, obj *models.UsageRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageRow")
+		case "day":
+			out.Values[i] = ec._UsageRow_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._UsageRow_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._UsageRow_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requests":
+			out.Values[i] = ec._UsageRow_requests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calls":
+			out.Values[i] = ec._UsageRow_calls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "promptTokens":
+			out.Values[i] = ec._UsageRow_promptTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completionTokens":
+			out.Values[i] = ec._UsageRow_completionTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTokens":
+			out.Values[i] = ec._UsageRow_totalTokens(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19493,6 +24097,181 @@ func (ec *executionContext) marshalNBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋin
 	return ec._BusinessInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChatAction2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAction(ctx context.Context, sel ast.SelectionSet, v chat.Action) graphql.Marshaler {
+	return ec._ChatAction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.Action) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChatAction2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType(ctx context.Context, v any) (chat.ActionType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := chat.ActionType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType(ctx context.Context, sel ast.SelectionSet, v chat.ActionType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNChatAgent2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*chat.AgentAccess) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChatAgent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccess(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChatAgent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccess(ctx context.Context, sel ast.SelectionSet, v *chat.AgentAccess) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChatAgent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsage(ctx context.Context, sel ast.SelectionSet, v chat.AgentUsage) graphql.Marshaler {
+	return ec._ChatAgentUsage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsageᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.AgentUsage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNChatCalendarEventInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCalendarEvent(ctx context.Context, v any) (chat.CalendarEvent, error) {
+	res, err := ec.unmarshalInputChatCalendarEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNChatDocumentInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐDocument(ctx context.Context, v any) (chat.Document, error) {
+	res, err := ec.unmarshalInputChatDocumentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNChatEmailInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEmail(ctx context.Context, v any) (chat.Email, error) {
+	res, err := ec.unmarshalInputChatEmailInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChatEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEvent(ctx context.Context, sel ast.SelectionSet, v *chat.Event) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChatEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChatEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEventType(ctx context.Context, v any) (chat.EventType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := chat.EventType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChatEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEventType(ctx context.Context, sel ast.SelectionSet, v chat.EventType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNChatInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐInput(ctx context.Context, v any) (chat.Input, error) {
+	res, err := ec.unmarshalInputChatInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNChatMetricInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐMetric(ctx context.Context, v any) (chat.Metric, error) {
+	res, err := ec.unmarshalInputChatMetricInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChatPlanStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStep(ctx context.Context, sel ast.SelectionSet, v chat.PlanStep) graphql.Marshaler {
+	return ec._ChatPlanStep(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChatPlanStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStepᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.PlanStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChatPlanStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChatReply2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐReply(ctx context.Context, sel ast.SelectionSet, v *chat.Reply) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChatReply(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChatTaskInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTask(ctx context.Context, v any) (chat.Task, error) {
+	res, err := ec.unmarshalInputChatTaskInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNChatTurnInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTurn(ctx context.Context, v any) (chat.Turn, error) {
+	res, err := ec.unmarshalInputChatTurnInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCheckoutSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCheckoutSession(ctx context.Context, sel ast.SelectionSet, v *models.CheckoutSession) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -19745,6 +24524,35 @@ func (ec *executionContext) marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt642int64(ctx context.Context, v any) (int64, error) {
 	res, err := graphql.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19831,6 +24639,50 @@ func (ec *executionContext) marshalNIntegrationKind2ᚕstringᚄ(ctx context.Con
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	res, err := models.UnmarshalRawJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := models.MarshalRawJSON(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[string]any, error) {
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalMap(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐKeyStatus(ctx context.Context, v any) (models.KeyStatus, error) {
@@ -20426,6 +25278,59 @@ func (ec *executionContext) unmarshalNUpdateBusinessInfoInput2githubᚗcomᚋink
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx context.Context, v any) (models.UsageProvider, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.UsageProvider(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx context.Context, sel ast.SelectionSet, v models.UsageProvider) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNUsageReport2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageReport(ctx context.Context, sel ast.SelectionSet, v *models.UsageReport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsageReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageRow2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.UsageRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageRow2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsageRow2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRow(ctx context.Context, sel ast.SelectionSet, v *models.UsageRow) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsageRow(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -20684,6 +25589,190 @@ func (ec *executionContext) marshalOBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋin
 	return ec._BusinessInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOChatAction2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAction(ctx context.Context, sel ast.SelectionSet, v *chat.Action) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatAction(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChatCalendarEventInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCalendarEventᚄ(ctx context.Context, v any) ([]chat.CalendarEvent, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]chat.CalendarEvent, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChatCalendarEventInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCalendarEvent(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOChatContextInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐContext(ctx context.Context, v any) (chat.Context, error) {
+	res, err := ec.unmarshalInputChatContextInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOChatDocumentInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐDocumentᚄ(ctx context.Context, v any) ([]chat.Document, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]chat.Document, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChatDocumentInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐDocument(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChatDone2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐDone(ctx context.Context, sel ast.SelectionSet, v *chat.Done) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatDone(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChatEmailInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEmailᚄ(ctx context.Context, v any) ([]chat.Email, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]chat.Email, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChatEmailInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEmail(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChatError2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRunError(ctx context.Context, sel ast.SelectionSet, v *chat.RunError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChatMetricInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐMetricᚄ(ctx context.Context, v any) ([]chat.Metric, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]chat.Metric, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChatMetricInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐMetric(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOChatMode2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐMode(ctx context.Context, v any) (chat.Mode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := chat.Mode(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChatMode2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐMode(ctx context.Context, sel ast.SelectionSet, v chat.Mode) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(v))
+	return res
+}
+
+func (ec *executionContext) marshalOChatPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlan(ctx context.Context, sel ast.SelectionSet, v *chat.Plan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChatProfileInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐProfile(ctx context.Context, v any) (*chat.Profile, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputChatProfileInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChatRoute2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRoute(ctx context.Context, sel ast.SelectionSet, v *chat.Route) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatRoute(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChatTaskInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTaskᚄ(ctx context.Context, v any) ([]chat.Task, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]chat.Task, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChatTaskInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTask(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChatToolCall2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall(ctx context.Context, sel ast.SelectionSet, v *chat.ToolCall) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatToolCall(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOChatToolResult2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolResult(ctx context.Context, sel ast.SelectionSet, v *chat.ToolResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatToolResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChatTurnInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTurnᚄ(ctx context.Context, v any) ([]chat.Turn, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]chat.Turn, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChatTurnInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTurn(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐUsage(ctx context.Context, sel ast.SelectionSet, v *chat.Usage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatUsage(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -20735,6 +25824,24 @@ func (ec *executionContext) marshalOInt642ᚖint64(ctx context.Context, sel ast.
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalInt64(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := models.UnmarshalRawJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := models.MarshalRawJSON(v)
 	return res
 }
 
@@ -20793,6 +25900,18 @@ func (ec *executionContext) marshalOResearchPreferences2ᚖgithubᚗcomᚋinkgra
 		return graphql.Null
 	}
 	return ec._ResearchPreferences(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

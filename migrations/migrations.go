@@ -22,6 +22,7 @@ func New() (*migrate.Migrations, error) {
 		onboarding,
 		billing,
 		backups,
+		usage,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

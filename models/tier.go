@@ -80,6 +80,10 @@ type Features struct {
 	// RequestsPerMinute is the rate limit; per seat when PerSeat is set.
 	RequestsPerMinute int
 	PerSeat           bool
+	// MonthlyTokens is how many LLM tokens of the server's own provider the tier may
+	// spend in a calendar month (UTC), chat and playbooks together (Unlimited for no
+	// ceiling). Tokens paid by the user's own key, or answered offline, do not count.
+	MonthlyTokens int64
 }
 
 const gigabyte = int64(1) << 30
@@ -89,15 +93,16 @@ func FeaturesOf(tier Tier) Features {
 	switch tier {
 	case TierPro:
 		return Features{Tier: TierPro, Agents: Unlimited, Batch: true, Providers: Unlimited,
-			BackupBytes: 5 * gigabyte, RequestsPerMinute: 60}
+			BackupBytes: 5 * gigabyte, RequestsPerMinute: 60, MonthlyTokens: 2_000_000}
 	case TierPower:
 		return Features{Tier: TierPower, Agents: Unlimited, Batch: true, Providers: Unlimited,
-			BackupBytes: 50 * gigabyte, BYOK: true, RequestsPerMinute: 120}
+			BackupBytes: 50 * gigabyte, BYOK: true, RequestsPerMinute: 120, MonthlyTokens: 10_000_000}
 	case TierTeam:
 		return Features{Tier: TierTeam, Agents: Unlimited, Batch: true, Providers: Unlimited,
-			BackupBytes: Unlimited, BYOK: true, SSO: true, RequestsPerMinute: 200, PerSeat: true}
+			BackupBytes: Unlimited, BYOK: true, SSO: true, RequestsPerMinute: 200, PerSeat: true,
+			MonthlyTokens: Unlimited}
 	default:
-		return Features{Tier: TierFree, Agents: 3, Providers: 1, RequestsPerMinute: 20}
+		return Features{Tier: TierFree, Agents: 3, Providers: 1, RequestsPerMinute: 20, MonthlyTokens: 100_000}
 	}
 }
 
@@ -113,6 +118,14 @@ func (f Features) BackupLimit() *int64 {
 		return nil
 	}
 	return &f.BackupBytes
+}
+
+// MonthlyTokenLimit is MonthlyTokens for GraphQL, where null means unlimited.
+func (f Features) MonthlyTokenLimit() *int64 {
+	if f.MonthlyTokens == Unlimited {
+		return nil
+	}
+	return &f.MonthlyTokens
 }
 
 func limit(n int) *int {

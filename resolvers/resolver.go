@@ -32,7 +32,9 @@ type Resolver struct {
 	Billing Billing
 	// Backups is the backup area.
 	Backups Backups
-	Logger  *slog.Logger
+	// Chat is the chat area: agents, streamed runs and LLM usage.
+	Chat   Chat
+	Logger *slog.Logger
 }
 
 // NewSchema returns the executable schema over r, with list fields costed by how many

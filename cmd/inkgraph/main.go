@@ -221,6 +221,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 		Wizard:   svc.Wizard,
 		Billing:  svc.Billing,
 		Backups:  svc.Backups,
+		Chat:     svc.Chat,
 		Limiter:  svc.Limiter,
 		Tiers:    svc.Tiers,
 		// With S3, S3 answers the signed URLs.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,6 +17,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup"
 	"github.com/inkgraph/inkgraph/internal/billing"
+	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
@@ -41,6 +43,8 @@ type Services struct {
 	Billing *billing.Service
 	// Backups keeps users' backup blobs in the configured store.
 	Backups *backup.Service
+	// Chat runs the LLM agents and meters their use.
+	Chat *chat.Service
 	// LocalBlobs is the local blob store whose signed URLs the server answers
 	// (/blobs/…); nil with S3, whose URLs S3 answers.
 	LocalBlobs *backup.LocalStore
@@ -115,10 +119,19 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		_ = svc.Close()
 		return nil, fmt.Errorf("billing: %w", err)
 	}
+	serverLLM, err := newLLM(cfg)
+	if err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
 	// Onboarding's tier-dependent limits read the tier billing grants now (a user
 	// whose past-due grace ended is free at once, before the sweep stores it).
-	wizard, err := newOnboarding(cfg, db, bus, effectiveTiers{bill}, audit, logger)
+	wizard, err := newOnboarding(cfg, db, bus, serverLLM, effectiveTiers{bill}, audit, logger)
 	if err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	if svc.Chat, err = newChat(cfg, db, serverLLM, wizard, effectiveTiers{bill}, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -262,20 +275,16 @@ func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelim
 
 // newOnboarding wires the onboarding area: the key ring, the LLM when one is
 // configured, website analysis, live key checks and persona generation.
-func newOnboarding(cfg config.Config, db *bun.DB, bus events.Bus, tiers onboarding.Tiers, audit onboarding.Auditor, logger *slog.Logger) (*onboarding.Service, error) {
+func newOnboarding(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, tiers onboarding.Tiers, audit onboarding.Auditor, logger *slog.Logger) (*onboarding.Service, error) {
 	ring, err := cfg.Ring()
 	if err != nil {
 		return nil, fmt.Errorf("key ring: %w", err)
 	}
 	var webLLM website.Completer
 	var personaLLM persona.Completer
-	if cfg.LLMBaseURL != "" {
-		c, err := llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})
-		if err != nil {
-			return nil, fmt.Errorf("llm: %w", err)
-		}
+	if serverLLM != nil {
 		// Typed nils would pass the generators' nil checks: assign only a real client.
-		webLLM, personaLLM = c, c
+		webLLM, personaLLM = serverLLM, serverLLM
 	}
 	var verifier onboarding.KeyVerifier
 	if cfg.LiveKeyCheck {
@@ -298,4 +307,41 @@ func newOnboarding(cfg config.Config, db *bun.DB, bus events.Bus, tiers onboardi
 		BrandAnalysis: cfg.BrandAnalysis,
 		LLMConfigured: cfg.LLMBaseURL != "",
 	})
+}
+
+// newLLM returns the server's own LLM client, nil when INKGRAPH_LLM_BASE_URL is unset.
+func newLLM(cfg config.Config) (*llm.Client, error) {
+	if cfg.LLMBaseURL == "" {
+		return nil, nil
+	}
+	c, err := llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	return c, nil
+}
+
+// byokBaseURL is where a user's own OpenAI key is sent.
+const byokBaseURL = "https://api.openai.com/v1"
+
+// newChat wires the chat area: the server's LLM (or the offline provider), users'
+// own OpenAI keys on tiers with BYOK, and onboarding's personalisation.
+func newChat(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers chat.Tiers, logger *slog.Logger) (*chat.Service, error) {
+	d := chat.ServiceDeps{
+		DB: db, Keys: wizard, Tiers: tiers, Personalizer: wizard, Logger: logger,
+		LiveKeyChecks: cfg.LiveKeyCheck, MaxTokens: cfg.ChatMaxTokens,
+	}
+	if serverLLM != nil {
+		d.Server = serverLLM // a nil *llm.Client must not become a non-nil Provider
+	}
+	if cfg.BYOK {
+		base := byokBaseURL
+		if u, ok := cfg.ProviderBaseURLs["openai"]; ok {
+			base = strings.TrimSuffix(u, "/") + "/v1" // the override replaces the API's origin
+		}
+		d.BYOK = &chat.BYOK{Provider: "openai", New: func(key string) (llm.Provider, error) {
+			return llm.New(llm.Config{BaseURL: base, APIKey: key, Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})
+		}}
+	}
+	return chat.NewService(d)
 }

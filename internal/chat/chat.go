@@ -10,6 +10,9 @@ package chat
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // Mode says whether a run answers or plans.
@@ -39,6 +42,10 @@ type Input struct {
 	// AllowedAgents are the agents the caller's tier may use, in preference
 	// order; see AllowedAgents. Routing never leaves this set.
 	AllowedAgents []string
+	// Provider answers this run; nil for the orchestrator's own.
+	Provider llm.Provider
+	// Personalization is what onboarding knows of the writer, if anything.
+	Personalization *models.PersonalizationContext
 }
 
 // Context is the data the agents work on, sent by the client with each run.
@@ -203,6 +210,21 @@ type Usage struct {
 	Provider string
 	Model    string
 	Offline  bool
+	// Agents splits the run's use by agent (RouterAgent for intent
+	// classification, "synthesis" for a pipeline's final answer).
+	Agents []AgentUsage
+}
+
+// RouterAgent names the intent classifier's LLM calls in usage.
+const RouterAgent = "router"
+
+// AgentUsage is one agent's share of a run's usage.
+type AgentUsage struct {
+	Agent            string
+	Calls            int
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
 }
 
 // Finish reasons of a run, besides the model's own (stop, length).

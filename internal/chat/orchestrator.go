@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -44,6 +45,10 @@ type Config struct {
 	NewRunID func() string
 	// MaxTokens bounds each model answer; DefaultMaxTokens when zero.
 	MaxTokens int
+	// Meter, when set, is told each run's usage once the run has ended, however
+	// it ended (done, failed, or abandoned by the client), if it made any LLM
+	// call. Its context is the run's, without the cancellation.
+	Meter func(ctx context.Context, in Input, u Usage)
 }
 
 // Orchestrator runs chats. It is safe for concurrent use.
@@ -106,7 +111,10 @@ func (o *Orchestrator) Run(ctx context.Context, in Input) (<-chan Event, error) 
 	}
 	r := &run{
 		o: o, ctx: ctx, in: in, id: o.cfg.NewRunID(), now: o.cfg.Now(),
-		out: make(chan Event),
+		out: make(chan Event), provider: in.Provider, byAgent: map[string]*AgentUsage{},
+	}
+	if r.provider == nil {
+		r.provider = o.cfg.Provider
 	}
 	go r.run()
 	return r.out, nil
@@ -160,11 +168,15 @@ type run struct {
 	now time.Time
 	out chan Event
 
-	seq     int
-	usage   llm.Usage
-	calls   int
-	answer  llm.Done // provider, model, offline of the last answer
-	actions []Action
+	provider llm.Provider
+	seq      int
+	usage    llm.Usage
+	calls    int      // since the last USAGE event
+	answer   llm.Done // provider, model, offline of the last answer
+	actions  []Action
+	// total and byAgent are the whole run's use, for the meter.
+	total   Usage
+	byAgent map[string]*AgentUsage
 }
 
 // agentResult is what one agent produced.
@@ -187,6 +199,7 @@ func (r *run) emit(e Event) bool {
 
 func (r *run) run() {
 	defer close(r.out)
+	defer r.meter()
 	route, err := r.classify()
 	if err != nil {
 		r.fail(err)
@@ -225,7 +238,32 @@ func (r *run) run() {
 	}})
 }
 
-func (r *run) offline() bool { return r.o.cfg.Provider.Info().Offline }
+func (r *run) offline() bool { return r.provider.Info().Offline }
+
+// meter reports the run's whole usage, once, to the configured meter.
+func (r *run) meter() {
+	if r.o.cfg.Meter == nil || r.total.Calls == 0 {
+		return
+	}
+	info := r.provider.Info()
+	u := r.total
+	u.Provider, u.Model, u.Offline = info.Provider, info.Model, info.Offline
+	if r.answer.Model != "" {
+		u.Model = r.answer.Model
+	}
+	u.Agents = r.agentUsage()
+	r.o.cfg.Meter(context.WithoutCancel(r.ctx), r.in, u)
+}
+
+// agentUsage lists the run's usage per agent, by name.
+func (r *run) agentUsage() []AgentUsage {
+	out := make([]AgentUsage, 0, len(r.byAgent))
+	for _, a := range r.byAgent {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b AgentUsage) int { return strings.Compare(a.Agent, b.Agent) })
+	return out
+}
 
 // fail ends the run with one ERROR, unless the client is gone.
 func (r *run) fail(err error) {
@@ -247,7 +285,7 @@ func (r *run) emitUsage() bool {
 	if r.calls == 0 {
 		return true
 	}
-	info := r.o.cfg.Provider.Info()
+	info := r.provider.Info()
 	u := &Usage{
 		PromptTokens: r.usage.PromptTokens, CompletionTokens: r.usage.CompletionTokens, TotalTokens: r.usage.TotalTokens,
 		Calls: r.calls, Provider: info.Provider, Model: info.Model, Offline: info.Offline,
@@ -255,6 +293,7 @@ func (r *run) emitUsage() bool {
 	if r.answer.Model != "" {
 		u.Model = r.answer.Model
 	}
+	u.Agents = r.agentUsage()
 	r.calls = 0
 	return r.emit(Event{Type: EventUsage, Usage: u})
 }
@@ -272,7 +311,7 @@ func (r *run) classify() (Route, error) {
 			},
 			MaxTokens: 20, Temperature: &zero,
 		}
-		text, err := r.complete(req)
+		text, err := r.complete(RouterAgent, req)
 		if err == nil {
 			if route, ok := ParseRoute(text, allowed); ok {
 				route.Source = RouteByLLM
@@ -287,24 +326,49 @@ func (r *run) classify() (Route, error) {
 }
 
 // complete runs a request whose text is not shown to the client.
-func (r *run) complete(req llm.Request) (string, error) {
+func (r *run) complete(agent string, req llm.Request) (string, error) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
-	r.calls++
-	ch, err := r.o.cfg.Provider.Stream(ctx, req)
+	r.call(agent)
+	ch, err := r.provider.Stream(ctx, req)
 	if err != nil {
 		return "", err
 	}
 	text, done, err := llm.Collect(ctx, ch)
 	if done != nil {
-		r.count(done)
+		r.count(agent, done)
 	}
 	return text, err
 }
 
-func (r *run) count(done *llm.Done) {
+// call counts one LLM request made for agent.
+func (r *run) call(agent string) {
+	r.calls++
+	r.total.Calls++
+	r.agent(agent).Calls++
+}
+
+func (r *run) agent(name string) *AgentUsage {
+	a := r.byAgent[name]
+	if a == nil {
+		a = &AgentUsage{Agent: name}
+		r.byAgent[name] = a
+	}
+	return a
+}
+
+// count adds the tokens of agent's finished answer.
+func (r *run) count(agent string, done *llm.Done) {
 	if done.Usage != nil {
-		r.usage = r.usage.Add(*done.Usage)
+		u := *done.Usage
+		r.usage = r.usage.Add(u)
+		r.total.PromptTokens += u.PromptTokens
+		r.total.CompletionTokens += u.CompletionTokens
+		r.total.TotalTokens += u.TotalTokens
+		a := r.agent(agent)
+		a.PromptTokens += u.PromptTokens
+		a.CompletionTokens += u.CompletionTokens
+		a.TotalTokens += u.TotalTokens
 	}
 	r.answer = *done
 }
@@ -314,8 +378,8 @@ func (r *run) count(done *llm.Done) {
 func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel() // ends the upstream request if the run stops reading
-	r.calls++
-	ch, err := r.o.cfg.Provider.Stream(ctx, req)
+	r.call(agent)
+	ch, err := r.provider.Stream(ctx, req)
 	if err != nil {
 		return "", nil, err
 	}
@@ -353,7 +417,7 @@ func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
 		}
 		return b.String(), nil, models.Internal(nil, "chat: the LLM stream ended without an answer")
 	}
-	r.count(done)
+	r.count(agent, done)
 	return b.String(), done, nil
 }
 
@@ -541,6 +605,13 @@ func (r *run) contextJSON() string {
 	view := map[string]any{"now": r.now.Format(time.RFC3339)}
 	if c.Profile != nil {
 		view["profile"] = c.Profile
+	}
+	if p := r.in.Personalization; p != nil {
+		view["writer"] = map[string]any{
+			"business": p.BusinessName, "industry": p.Industry, "audience": p.TargetAudience,
+			"tone": p.WritingTone, "language": p.Language, "voice": p.Voice,
+			"persona": p.PersonaSummary, "topics": p.KeyTopics,
+		}
 	}
 	add := func(key string, n int, v any) {
 		if n > 0 {

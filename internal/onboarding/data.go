@@ -527,3 +527,25 @@ func ActivePersona(ps []*models.Persona) *models.Persona {
 	}
 	return nil
 }
+
+// PersonalizationContext reads what chat and playbooks use of the user's onboarding.
+func (s *Service) PersonalizationContext(ctx context.Context, userID string) (*models.PersonalizationContext, error) {
+	ids := []string{userID}
+	w, err := s.WebsiteAnalysesByUserIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.BusinessInfosByUserIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.PreferencesByUserIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.PersonasByUserIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return Personalization(w[userID], b[userID], p[userID], ActivePersona(ps[userID])), nil
+}

@@ -67,7 +67,9 @@ func Vars() []Var {
 		{"INKGRAPH_LLM_BASE_URL", "", "", "OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server), e.g. `https://api.openai.com/v1`; empty: no LLM, personas come from the deterministic generator"},
 		{"INKGRAPH_LLM_API_KEY", "", "", "the server's key for INKGRAPH_LLM_BASE_URL (may be empty for local servers)"},
 		{"INKGRAPH_LLM_MODEL", "", "gpt-4o-mini", "model name sent to the LLM endpoint"},
-		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest LLM call"},
+		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest wait for an LLM's first byte, and then for each next piece of a streamed answer"},
+		{"INKGRAPH_CHAT_MAX_TOKENS", "", "1024", "longest answer, in tokens, of each LLM call a chat or playbook makes"},
+		{"INKGRAPH_BYOK", "", "true", "on tiers with BYOK (power, team), chat and playbooks use the user's own validated OpenAI key (sent to the `openai` entry of INKGRAPH_PROVIDER_BASE_URLS, else api.openai.com) instead of the server's LLM"},
 		{"INKGRAPH_FETCH_TIMEOUT", "", "10s", "longest website fetch, redirects and body included"},
 		{"INKGRAPH_FETCH_MAX_BYTES", "", "2097152", "largest web page analyzed"},
 		{"INKGRAPH_FETCH_ALLOW", "", "", "comma-separated addresses or CIDR prefixes website analysis may fetch although private or loopback (intranets, tests); everything private is refused otherwise"},
@@ -136,6 +138,8 @@ type Config struct {
 	LLMAPIKey        string
 	LLMModel         string
 	LLMTimeout       time.Duration
+	ChatMaxTokens    int
+	BYOK             bool
 	FetchTimeout     time.Duration
 	FetchMaxBytes    int64
 	FetchAllow       []netip.Prefix
@@ -265,6 +269,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.LLMAPIKey = r.str("INKGRAPH_LLM_API_KEY", "")
 	c.LLMModel = r.str("INKGRAPH_LLM_MODEL", "gpt-4o-mini")
 	c.LLMTimeout = r.duration("INKGRAPH_LLM_TIMEOUT", 60*time.Second)
+	c.ChatMaxTokens = r.int("INKGRAPH_CHAT_MAX_TOKENS", 1024, 16, 1<<20)
+	c.BYOK = r.bool("INKGRAPH_BYOK", true)
 	c.FetchTimeout = r.duration("INKGRAPH_FETCH_TIMEOUT", 10*time.Second)
 	c.FetchMaxBytes = int64(r.int("INKGRAPH_FETCH_MAX_BYTES", 2<<20, 1024, 1<<30))
 	c.FetchAllow = r.prefixes("INKGRAPH_FETCH_ALLOW")

@@ -29,6 +29,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
 	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/billing/webhookhttp"
+	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
@@ -54,6 +55,7 @@ type Deps struct {
 	Wizard   *onboarding.Service
 	Billing  *billing.Service
 	Backups  *backup.Service
+	Chat     *chat.Service
 	// LocalBlobs, when set, is the local blob store whose signed URLs the server
 	// answers at /blobs/…; nil with S3.
 	LocalBlobs *backup.LocalStore
@@ -99,6 +101,9 @@ func New(d Deps) *Server {
 	res := &resolvers.Resolver{Accounts: d.Accounts, Wizard: d.Wizard, Billing: d.Billing, Logger: d.Logger}
 	if d.Backups != nil {
 		res.Backups = d.Backups
+	}
+	if d.Chat != nil {
+		res.Chat = d.Chat
 	}
 	gql := handler.New(resolvers.NewSchema(res))
 	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain
