@@ -1,0 +1,197 @@
+package playbook
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// EventType names a run event.
+type EventType string
+
+// The events of a run: per step STEP_STARTED, TOKEN… (LLM steps only) and
+// STEP_FINISHED, then DONE; or ERROR, which ends the run.
+const (
+	EventStepStarted  EventType = "STEP_STARTED"
+	EventToken        EventType = "TOKEN"
+	EventStepFinished EventType = "STEP_FINISHED"
+	EventDone         EventType = "DONE"
+	EventError        EventType = "ERROR"
+)
+
+// Event is one event of a run. Seq counts from 1 within the run.
+type Event struct {
+	RunID     string
+	Seq       int
+	Type      EventType
+	Step      int
+	StepTitle string
+	Delta     string // TOKEN
+	Output    string // STEP_FINISHED
+	Done      *RunDone
+	Error     *RunError
+}
+
+// RunDone ends a complete run.
+type RunDone struct {
+	Outputs []StepOutput
+	Result  string // the last step's output
+	Usage   llm.Usage
+	Calls   int
+	Offline bool
+}
+
+// StepOutput is what one step produced.
+type StepOutput struct {
+	Step   int
+	Output string
+}
+
+// RunError ends a failed run.
+type RunError struct {
+	Code      string
+	Message   string
+	Step      int
+	Retryable bool
+}
+
+// Run starts playbook id for the user with the client's variables. Input,
+// tier and quota errors are returned here, before any event. The events
+// arrive on the channel, which the service closes after DONE or ERROR, or as
+// soon as ctx ends; ending ctx cancels the upstream LLM request at once.
+func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]string) (<-chan *Event, error) {
+	p, err := s.playbook(ctx, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.resolve(p, vars)
+	if err != nil {
+		return nil, err
+	}
+	pc, provider, err := s.prepare(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{
+		s: s, ctx: ctx, userID: userID, id: s.newRunID(), res: res, pc: pc, provider: provider,
+		out: make(chan *Event), outputs: map[int]string{},
+	}
+	go r.run()
+	return r.out, nil
+}
+
+// run is one run's state, owned by its goroutine.
+type run struct {
+	s        *Service
+	ctx      context.Context
+	userID   string
+	id       string
+	res      *resolved
+	pc       *models.PersonalizationContext
+	provider llm.Provider
+	out      chan *Event
+
+	seq     int
+	acct    account
+	outputs map[int]string
+	list    []StepOutput
+}
+
+func (r *run) emit(e Event) bool {
+	r.seq++
+	e.RunID, e.Seq = r.id, r.seq
+	select {
+	case r.out <- &e:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+func (r *run) run() {
+	defer close(r.out)
+	defer func() { r.s.record(r.ctx, r.userID, "playbook:"+r.res.plan.ID, r.acct) }()
+	for _, st := range r.res.plan.Steps {
+		if !r.emit(Event{Type: EventStepStarted, Step: st.Index, StepTitle: st.Title}) {
+			return
+		}
+		var out string
+		var err error
+		if st.Kind == StepData {
+			out, err = transform(st.Transform, r.outputs[st.From])
+			// A transform may reassemble what the sanitizer cut apart.
+			out = r.s.secrets.Clean(out)
+		} else {
+			out, err = r.llmStep(st)
+		}
+		if err != nil {
+			r.fail(st.Index, err)
+			return
+		}
+		r.outputs[st.Index] = out
+		r.list = append(r.list, StepOutput{Step: st.Index, Output: out})
+		if !r.emit(Event{Type: EventStepFinished, Step: st.Index, StepTitle: st.Title, Output: out}) {
+			return
+		}
+	}
+	r.emit(Event{Type: EventDone, Done: &RunDone{
+		Outputs: r.list, Result: r.list[len(r.list)-1].Output,
+		Usage: r.acct.usage, Calls: r.acct.calls, Offline: r.acct.offline,
+	}})
+}
+
+func (r *run) llmStep(st Step) (string, error) {
+	vars := map[string]string{}
+	for _, v := range r.s.reg.byID[st.TemplateID].info.Variables {
+		if value, ok := st.Variables[v.Name]; ok {
+			vars[v.Name] = value
+			continue
+		}
+		if from, ok := st.Inputs[v.Name]; ok {
+			out := r.outputs[from]
+			if strings.TrimSpace(out) == "" {
+				return "", models.Errorf(models.CodeUpstreamUnavailable, "step %d gave no output for step %d to work from", from, st.Index)
+			}
+			vars[v.Name] = cut(out, MaxValueRunes)
+			continue
+		}
+		if value, ok := r.res.values[v.Name]; ok {
+			vars[v.Name] = value
+		}
+	}
+	system, user, err := r.s.reg.render(st.TemplateID, vars, r.pc, r.outputs)
+	if err != nil {
+		return "", err
+	}
+	text, _, err := r.s.complete(r.ctx, r.provider, system, user, func(delta string) bool {
+		return r.emit(Event{Type: EventToken, Step: st.Index, StepTitle: st.Title, Delta: delta})
+	}, &r.acct)
+	return text, err
+}
+
+// cut shortens s to n runes: a model's answer may run longer than a client
+// may send, and the next step can work from most of it.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// fail ends the run with one ERROR, unless the client is gone.
+func (r *run) fail(step int, err error) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	code := models.ErrorCode(err)
+	if code == models.CodeInternal {
+		r.s.log.ErrorContext(r.ctx, "playbook: run failed", "run", r.id, "playbook", r.res.plan.ID, "step", step, "err", err)
+	}
+	r.emit(Event{Type: EventError, Step: step, Error: &RunError{
+		Code: code, Message: models.ErrorMessage(err), Step: step,
+		Retryable: code == models.CodeUpstreamUnavailable || code == models.CodeRateLimited,
+	}})
+}
