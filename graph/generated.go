@@ -18,6 +18,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/inkgraph/inkgraph/graph/model"
 	"github.com/inkgraph/inkgraph/internal/chat"
+	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -317,6 +319,12 @@ type ComplexityRoot struct {
 		Status    func(childComplexity int) int
 	}
 
+	LlmUsage struct {
+		CompletionTokens func(childComplexity int) int
+		PromptTokens     func(childComplexity int) int
+		TotalTokens      func(childComplexity int) int
+	}
+
 	LogoutPayload struct {
 		RevokedAt func(childComplexity int) int
 		SessionID func(childComplexity int) int
@@ -334,6 +342,7 @@ type ComplexityRoot struct {
 		DeleteBackup               func(childComplexity int, id string) int
 		DeleteBusinessInfo         func(childComplexity int) int
 		DeleteProviderKey          func(childComplexity int, provider string) int
+		ExecuteTemplate            func(childComplexity int, templateID string, variables []*playbook.Value) int
 		GeneratePersona            func(childComplexity int, platforms []models.Platform) int
 		Login                      func(childComplexity int, input model.LoginInput) int
 		Logout                     func(childComplexity int, refreshToken string) int
@@ -493,6 +502,83 @@ type ComplexityRoot struct {
 		Tone            func(childComplexity int) int
 	}
 
+	Playbook struct {
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MinTier     func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Steps       func(childComplexity int) int
+		Variables   func(childComplexity int) int
+	}
+
+	PlaybookEvent struct {
+		Delta     func(childComplexity int) int
+		Done      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Output    func(childComplexity int) int
+		RunID     func(childComplexity int) int
+		Seq       func(childComplexity int) int
+		Step      func(childComplexity int) int
+		StepTitle func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
+	PlaybookRunDone struct {
+		Calls   func(childComplexity int) int
+		Offline func(childComplexity int) int
+		Outputs func(childComplexity int) int
+		Result  func(childComplexity int) int
+		Usage   func(childComplexity int) int
+	}
+
+	PlaybookRunError struct {
+		Code      func(childComplexity int) int
+		Message   func(childComplexity int) int
+		Retryable func(childComplexity int) int
+		Step      func(childComplexity int) int
+	}
+
+	PlaybookStep struct {
+		FixedValues func(childComplexity int) int
+		From        func(childComplexity int) int
+		Index       func(childComplexity int) int
+		InputSteps  func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		TemplateID  func(childComplexity int) int
+		Title       func(childComplexity int) int
+		Transform   func(childComplexity int) int
+	}
+
+	PlaybookStepInput struct {
+		FromStep func(childComplexity int) int
+		Variable func(childComplexity int) int
+	}
+
+	PlaybookStepOutput struct {
+		Output func(childComplexity int) int
+		Step   func(childComplexity int) int
+	}
+
+	PlaybookTemplate struct {
+		Agent       func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Variables   func(childComplexity int) int
+	}
+
+	PlaybookValue struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	PlaybookVariable struct {
+		Default     func(childComplexity int) int
+		Description func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Required    func(childComplexity int) int
+	}
+
 	PortalSession struct {
 		URL func(childComplexity int) int
 	}
@@ -535,6 +621,9 @@ type ComplexityRoot struct {
 		Personalization   func(childComplexity int) int
 		Personas          func(childComplexity int) int
 		Plans             func(childComplexity int) int
+		Playbook          func(childComplexity int, id string) int
+		PlaybookTemplates func(childComplexity int) int
+		Playbooks         func(childComplexity int) int
 		Usage             func(childComplexity int, days *int) int
 	}
 
@@ -591,6 +680,15 @@ type ComplexityRoot struct {
 		BillingEvents      func(childComplexity int) int
 		Chat               func(childComplexity int, input chat.Input) int
 		OnboardingProgress func(childComplexity int) int
+		RunPlaybook        func(childComplexity int, id string, variables []*playbook.Value) int
+	}
+
+	TemplateExecution struct {
+		FinishReason func(childComplexity int) int
+		Offline      func(childComplexity int) int
+		Output       func(childComplexity int) int
+		TemplateID   func(childComplexity int) int
+		Usage        func(childComplexity int) int
 	}
 
 	TermCount struct {
@@ -696,6 +794,7 @@ type MutationResolver interface {
 	PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error)
 	GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error)
 	SetActivePersona(ctx context.Context, id string) (*models.Persona, error)
+	ExecuteTemplate(ctx context.Context, templateID string, variables []*playbook.Value) (*playbook.Execution, error)
 }
 type OnboardingResolver interface {
 	Progress(ctx context.Context, obj *models.Onboarding) (*models.OnboardingProgress, error)
@@ -732,12 +831,16 @@ type QueryResolver interface {
 	Personas(ctx context.Context) ([]*models.Persona, error)
 	PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error)
 	Personalization(ctx context.Context) (*models.PersonalizationContext, error)
+	Playbooks(ctx context.Context) ([]*playbook.Plan, error)
+	Playbook(ctx context.Context, id string) (*playbook.Plan, error)
+	PlaybookTemplates(ctx context.Context) ([]*playbook.Template, error)
 }
 type SubscriptionResolver interface {
 	AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error)
 	BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error)
 	Chat(ctx context.Context, input chat.Input) (<-chan *chat.Event, error)
 	OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error)
+	RunPlaybook(ctx context.Context, id string, variables []*playbook.Value) (<-chan *playbook.Event, error)
 }
 type UserResolver interface {
 	Subscription(ctx context.Context, obj *models.User) (*models.BillingSubscription, error)
@@ -1802,6 +1905,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Integration.Status(childComplexity), true
 
+	case "LlmUsage.completionTokens":
+		if e.ComplexityRoot.LlmUsage.CompletionTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LlmUsage.CompletionTokens(childComplexity), true
+	case "LlmUsage.promptTokens":
+		if e.ComplexityRoot.LlmUsage.PromptTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LlmUsage.PromptTokens(childComplexity), true
+	case "LlmUsage.totalTokens":
+		if e.ComplexityRoot.LlmUsage.TotalTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LlmUsage.TotalTokens(childComplexity), true
+
 	case "LogoutPayload.revokedAt":
 		if e.ComplexityRoot.LogoutPayload.RevokedAt == nil {
 			break
@@ -1916,6 +2038,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteProviderKey(childComplexity, args["provider"].(string)), true
+	case "Mutation.executeTemplate":
+		if e.ComplexityRoot.Mutation.ExecuteTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_executeTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExecuteTemplate(childComplexity, args["templateId"].(string), args["variables"].([]*playbook.Value)), true
 	case "Mutation.generatePersona":
 		if e.ComplexityRoot.Mutation.GeneratePersona == nil {
 			break
@@ -2718,6 +2851,298 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlatformPersona.Tone(childComplexity), true
 
+	case "Playbook.description":
+		if e.ComplexityRoot.Playbook.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Description(childComplexity), true
+	case "Playbook.id":
+		if e.ComplexityRoot.Playbook.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.ID(childComplexity), true
+	case "Playbook.minTier":
+		if e.ComplexityRoot.Playbook.MinTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.MinTier(childComplexity), true
+	case "Playbook.name":
+		if e.ComplexityRoot.Playbook.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Name(childComplexity), true
+	case "Playbook.steps":
+		if e.ComplexityRoot.Playbook.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Steps(childComplexity), true
+	case "Playbook.variables":
+		if e.ComplexityRoot.Playbook.Variables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Variables(childComplexity), true
+
+	case "PlaybookEvent.delta":
+		if e.ComplexityRoot.PlaybookEvent.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.Delta(childComplexity), true
+	case "PlaybookEvent.done":
+		if e.ComplexityRoot.PlaybookEvent.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.Done(childComplexity), true
+	case "PlaybookEvent.error":
+		if e.ComplexityRoot.PlaybookEvent.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.Error(childComplexity), true
+	case "PlaybookEvent.output":
+		if e.ComplexityRoot.PlaybookEvent.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.Output(childComplexity), true
+	case "PlaybookEvent.runId":
+		if e.ComplexityRoot.PlaybookEvent.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.RunID(childComplexity), true
+	case "PlaybookEvent.seq":
+		if e.ComplexityRoot.PlaybookEvent.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.Seq(childComplexity), true
+	case "PlaybookEvent.step":
+		if e.ComplexityRoot.PlaybookEvent.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.Step(childComplexity), true
+	case "PlaybookEvent.stepTitle":
+		if e.ComplexityRoot.PlaybookEvent.StepTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.StepTitle(childComplexity), true
+	case "PlaybookEvent.type":
+		if e.ComplexityRoot.PlaybookEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookEvent.Type(childComplexity), true
+
+	case "PlaybookRunDone.calls":
+		if e.ComplexityRoot.PlaybookRunDone.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunDone.Calls(childComplexity), true
+	case "PlaybookRunDone.offline":
+		if e.ComplexityRoot.PlaybookRunDone.Offline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunDone.Offline(childComplexity), true
+	case "PlaybookRunDone.outputs":
+		if e.ComplexityRoot.PlaybookRunDone.Outputs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunDone.Outputs(childComplexity), true
+	case "PlaybookRunDone.result":
+		if e.ComplexityRoot.PlaybookRunDone.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunDone.Result(childComplexity), true
+	case "PlaybookRunDone.usage":
+		if e.ComplexityRoot.PlaybookRunDone.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunDone.Usage(childComplexity), true
+
+	case "PlaybookRunError.code":
+		if e.ComplexityRoot.PlaybookRunError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunError.Code(childComplexity), true
+	case "PlaybookRunError.message":
+		if e.ComplexityRoot.PlaybookRunError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunError.Message(childComplexity), true
+	case "PlaybookRunError.retryable":
+		if e.ComplexityRoot.PlaybookRunError.Retryable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunError.Retryable(childComplexity), true
+	case "PlaybookRunError.step":
+		if e.ComplexityRoot.PlaybookRunError.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookRunError.Step(childComplexity), true
+
+	case "PlaybookStep.variables":
+		if e.ComplexityRoot.PlaybookStep.FixedValues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.FixedValues(childComplexity), true
+	case "PlaybookStep.from":
+		if e.ComplexityRoot.PlaybookStep.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.From(childComplexity), true
+	case "PlaybookStep.index":
+		if e.ComplexityRoot.PlaybookStep.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.Index(childComplexity), true
+	case "PlaybookStep.inputs":
+		if e.ComplexityRoot.PlaybookStep.InputSteps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.InputSteps(childComplexity), true
+	case "PlaybookStep.kind":
+		if e.ComplexityRoot.PlaybookStep.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.Kind(childComplexity), true
+	case "PlaybookStep.templateId":
+		if e.ComplexityRoot.PlaybookStep.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.TemplateID(childComplexity), true
+	case "PlaybookStep.title":
+		if e.ComplexityRoot.PlaybookStep.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.Title(childComplexity), true
+	case "PlaybookStep.transform":
+		if e.ComplexityRoot.PlaybookStep.Transform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStep.Transform(childComplexity), true
+
+	case "PlaybookStepInput.fromStep":
+		if e.ComplexityRoot.PlaybookStepInput.FromStep == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStepInput.FromStep(childComplexity), true
+	case "PlaybookStepInput.variable":
+		if e.ComplexityRoot.PlaybookStepInput.Variable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStepInput.Variable(childComplexity), true
+
+	case "PlaybookStepOutput.output":
+		if e.ComplexityRoot.PlaybookStepOutput.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStepOutput.Output(childComplexity), true
+	case "PlaybookStepOutput.step":
+		if e.ComplexityRoot.PlaybookStepOutput.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookStepOutput.Step(childComplexity), true
+
+	case "PlaybookTemplate.agent":
+		if e.ComplexityRoot.PlaybookTemplate.Agent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookTemplate.Agent(childComplexity), true
+	case "PlaybookTemplate.description":
+		if e.ComplexityRoot.PlaybookTemplate.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookTemplate.Description(childComplexity), true
+	case "PlaybookTemplate.id":
+		if e.ComplexityRoot.PlaybookTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookTemplate.ID(childComplexity), true
+	case "PlaybookTemplate.name":
+		if e.ComplexityRoot.PlaybookTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookTemplate.Name(childComplexity), true
+	case "PlaybookTemplate.variables":
+		if e.ComplexityRoot.PlaybookTemplate.Variables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookTemplate.Variables(childComplexity), true
+
+	case "PlaybookValue.name":
+		if e.ComplexityRoot.PlaybookValue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookValue.Name(childComplexity), true
+	case "PlaybookValue.value":
+		if e.ComplexityRoot.PlaybookValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookValue.Value(childComplexity), true
+
+	case "PlaybookVariable.default":
+		if e.ComplexityRoot.PlaybookVariable.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookVariable.Default(childComplexity), true
+	case "PlaybookVariable.description":
+		if e.ComplexityRoot.PlaybookVariable.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookVariable.Description(childComplexity), true
+	case "PlaybookVariable.name":
+		if e.ComplexityRoot.PlaybookVariable.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookVariable.Name(childComplexity), true
+	case "PlaybookVariable.required":
+		if e.ComplexityRoot.PlaybookVariable.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlaybookVariable.Required(childComplexity), true
+
 	case "PortalSession.url":
 		if e.ComplexityRoot.PortalSession.URL == nil {
 			break
@@ -2929,6 +3354,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Plans(childComplexity), true
+	case "Query.playbook":
+		if e.ComplexityRoot.Query.Playbook == nil {
+			break
+		}
+
+		args, err := ec.field_Query_playbook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Playbook(childComplexity, args["id"].(string)), true
+	case "Query.playbookTemplates":
+		if e.ComplexityRoot.Query.PlaybookTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PlaybookTemplates(childComplexity), true
+	case "Query.playbooks":
+		if e.ComplexityRoot.Query.Playbooks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Playbooks(childComplexity), true
 	case "Query.usage":
 		if e.ComplexityRoot.Query.Usage == nil {
 			break
@@ -3156,6 +3604,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.OnboardingProgress(childComplexity), true
+	case "Subscription.runPlaybook":
+		if e.ComplexityRoot.Subscription.RunPlaybook == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_runPlaybook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RunPlaybook(childComplexity, args["id"].(string), args["variables"].([]*playbook.Value)), true
+
+	case "TemplateExecution.finishReason":
+		if e.ComplexityRoot.TemplateExecution.FinishReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateExecution.FinishReason(childComplexity), true
+	case "TemplateExecution.offline":
+		if e.ComplexityRoot.TemplateExecution.Offline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateExecution.Offline(childComplexity), true
+	case "TemplateExecution.output":
+		if e.ComplexityRoot.TemplateExecution.Output == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateExecution.Output(childComplexity), true
+	case "TemplateExecution.templateId":
+		if e.ComplexityRoot.TemplateExecution.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateExecution.TemplateID(childComplexity), true
+	case "TemplateExecution.usage":
+		if e.ComplexityRoot.TemplateExecution.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplateExecution.Usage(childComplexity), true
 
 	case "TermCount.count":
 		if e.ComplexityRoot.TermCount.Count == nil {
@@ -3493,6 +3983,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputChatTurnInput,
 		ec.unmarshalInputCreateBusinessInfoInput,
 		ec.unmarshalInputLoginInput,
+		ec.unmarshalInputPlaybookValueInput,
 		ec.unmarshalInputRegisterInput,
 		ec.unmarshalInputResearchPreferencesInput,
 		ec.unmarshalInputUpdateBusinessInfoInput,
@@ -3587,7 +4078,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/chat.graphqls" "schema/onboarding.graphqls"
+//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/chat.graphqls" "schema/onboarding.graphqls" "schema/playbook.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3605,6 +4096,7 @@ var sources = []*ast.Source{
 	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
 	{Name: "schema/chat.graphqls", Input: sourceData("schema/chat.graphqls"), BuiltIn: false},
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
+	{Name: "schema/playbook.graphqls", Input: sourceData("schema/playbook.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4156,6 +4648,18 @@ func (ec *executionContext) childFields_Integration(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Integration", field.Name)
 }
 
+func (ec *executionContext) childFields_LlmUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "promptTokens":
+		return ec.fieldContext_LlmUsage_promptTokens(ctx, field)
+	case "completionTokens":
+		return ec.fieldContext_LlmUsage_completionTokens(ctx, field)
+	case "totalTokens":
+		return ec.fieldContext_LlmUsage_totalTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LlmUsage", field.Name)
+}
+
 func (ec *executionContext) childFields_LogoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "sessionId":
@@ -4444,6 +4948,160 @@ func (ec *executionContext) childFields_PlatformPersona(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type PlatformPersona", field.Name)
 }
 
+func (ec *executionContext) childFields_Playbook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Playbook_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Playbook_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Playbook_description(ctx, field)
+	case "minTier":
+		return ec.fieldContext_Playbook_minTier(ctx, field)
+	case "variables":
+		return ec.fieldContext_Playbook_variables(ctx, field)
+	case "steps":
+		return ec.fieldContext_Playbook_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Playbook", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "runId":
+		return ec.fieldContext_PlaybookEvent_runId(ctx, field)
+	case "seq":
+		return ec.fieldContext_PlaybookEvent_seq(ctx, field)
+	case "type":
+		return ec.fieldContext_PlaybookEvent_type(ctx, field)
+	case "step":
+		return ec.fieldContext_PlaybookEvent_step(ctx, field)
+	case "stepTitle":
+		return ec.fieldContext_PlaybookEvent_stepTitle(ctx, field)
+	case "delta":
+		return ec.fieldContext_PlaybookEvent_delta(ctx, field)
+	case "output":
+		return ec.fieldContext_PlaybookEvent_output(ctx, field)
+	case "done":
+		return ec.fieldContext_PlaybookEvent_done(ctx, field)
+	case "error":
+		return ec.fieldContext_PlaybookEvent_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookRunDone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "outputs":
+		return ec.fieldContext_PlaybookRunDone_outputs(ctx, field)
+	case "result":
+		return ec.fieldContext_PlaybookRunDone_result(ctx, field)
+	case "usage":
+		return ec.fieldContext_PlaybookRunDone_usage(ctx, field)
+	case "calls":
+		return ec.fieldContext_PlaybookRunDone_calls(ctx, field)
+	case "offline":
+		return ec.fieldContext_PlaybookRunDone_offline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookRunDone", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookRunError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_PlaybookRunError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_PlaybookRunError_message(ctx, field)
+	case "step":
+		return ec.fieldContext_PlaybookRunError_step(ctx, field)
+	case "retryable":
+		return ec.fieldContext_PlaybookRunError_retryable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookRunError", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_PlaybookStep_index(ctx, field)
+	case "kind":
+		return ec.fieldContext_PlaybookStep_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_PlaybookStep_title(ctx, field)
+	case "templateId":
+		return ec.fieldContext_PlaybookStep_templateId(ctx, field)
+	case "variables":
+		return ec.fieldContext_PlaybookStep_variables(ctx, field)
+	case "inputs":
+		return ec.fieldContext_PlaybookStep_inputs(ctx, field)
+	case "from":
+		return ec.fieldContext_PlaybookStep_from(ctx, field)
+	case "transform":
+		return ec.fieldContext_PlaybookStep_transform(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookStep", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookStepInput(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variable":
+		return ec.fieldContext_PlaybookStepInput_variable(ctx, field)
+	case "fromStep":
+		return ec.fieldContext_PlaybookStepInput_fromStep(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookStepInput", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookStepOutput(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_PlaybookStepOutput_step(ctx, field)
+	case "output":
+		return ec.fieldContext_PlaybookStepOutput_output(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookStepOutput", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PlaybookTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_PlaybookTemplate_name(ctx, field)
+	case "description":
+		return ec.fieldContext_PlaybookTemplate_description(ctx, field)
+	case "agent":
+		return ec.fieldContext_PlaybookTemplate_agent(ctx, field)
+	case "variables":
+		return ec.fieldContext_PlaybookTemplate_variables(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PlaybookValue_name(ctx, field)
+	case "value":
+		return ec.fieldContext_PlaybookValue_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookValue", field.Name)
+}
+
+func (ec *executionContext) childFields_PlaybookVariable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PlaybookVariable_name(ctx, field)
+	case "description":
+		return ec.fieldContext_PlaybookVariable_description(ctx, field)
+	case "required":
+		return ec.fieldContext_PlaybookVariable_required(ctx, field)
+	case "default":
+		return ec.fieldContext_PlaybookVariable_default(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlaybookVariable", field.Name)
+}
+
 func (ec *executionContext) childFields_PortalSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "url":
@@ -4594,6 +5252,22 @@ func (ec *executionContext) childFields_StyleAnalysis(ctx context.Context, field
 		return ec.fieldContext_StyleAnalysis_model(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StyleAnalysis", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplateExecution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "templateId":
+		return ec.fieldContext_TemplateExecution_templateId(ctx, field)
+	case "output":
+		return ec.fieldContext_TemplateExecution_output(ctx, field)
+	case "finishReason":
+		return ec.fieldContext_TemplateExecution_finishReason(ctx, field)
+	case "usage":
+		return ec.fieldContext_TemplateExecution_usage(ctx, field)
+	case "offline":
+		return ec.fieldContext_TemplateExecution_offline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplateExecution", field.Name)
 }
 
 func (ec *executionContext) childFields_TermCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4954,6 +5628,28 @@ func (ec *executionContext) field_Mutation_deleteProviderKey_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_executeTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "templateId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["templateId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variables",
+		func(ctx context.Context, v any) ([]*playbook.Value, error) {
+			return ec.unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variables"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_generatePersona_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5250,6 +5946,20 @@ func (ec *executionContext) field_Query_latestBackup_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_playbook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_usage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5275,6 +5985,28 @@ func (ec *executionContext) field_Subscription_chat_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_runPlaybook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variables",
+		func(ctx context.Context, v any) ([]*playbook.Value, error) {
+			return ec.unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variables"] = arg1
 	return args, nil
 }
 
@@ -9448,6 +10180,75 @@ func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context
 	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *llm.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LlmUsage_promptTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PromptTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LlmUsage_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LlmUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *llm.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LlmUsage_completionTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletionTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LlmUsage_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LlmUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *llm.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LlmUsage_totalTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LlmUsage_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _LogoutPayload_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10683,6 +11484,50 @@ func (ec *executionContext) fieldContext_Mutation_setActivePersona(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setActivePersona_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_executeTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_executeTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExecuteTemplate(ctx, fc.Args["templateId"].(string), fc.Args["variables"].([]*playbook.Value))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *playbook.Execution) graphql.Marshaler {
+			return ec.marshalNTemplateExecution2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐExecution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_executeTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplateExecution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_executeTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13178,6 +14023,1168 @@ func (ec *executionContext) fieldContext_PlatformPersona_postingGuidance(_ conte
 	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Playbook_id(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Playbook_description(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Playbook_minTier(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_minTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_minTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type Tier does not have child fields"))
+}
+
+func (ec *executionContext) _Playbook_variables(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_variables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Variable) graphql.Marshaler {
+			return ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_variables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Playbook",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookVariable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Playbook_steps(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Step) graphql.Marshaler {
+			return ec.marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Playbook",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookEvent_runId(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_runId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookEvent_seq(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookEvent_type(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v playbook.EventType) graphql.Marshaler {
+			return ec.marshalNPlaybookEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type PlaybookEventType does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookEvent_step(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookEvent_stepTitle(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_stepTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StepTitle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_stepTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookEvent_delta(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookEvent_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Output, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookEvent_done(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *playbook.RunDone) graphql.Marshaler {
+			return ec.marshalOPlaybookRunDone2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐRunDone(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaybookEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookRunDone(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookEvent_error(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookEvent_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *playbook.RunError) graphql.Marshaler {
+			return ec.marshalOPlaybookRunError2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐRunError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookEvent_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaybookEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookRunError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookRunDone_outputs(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunDone_outputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outputs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []playbook.StepOutput) graphql.Marshaler {
+			return ec.marshalNPlaybookStepOutput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutputᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunDone_outputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaybookRunDone",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookStepOutput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookRunDone_result(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunDone_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunDone_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookRunDone_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunDone_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v llm.Usage) graphql.Marshaler {
+			return ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋllmᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunDone_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaybookRunDone",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LlmUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookRunDone_calls(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunDone_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Calls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunDone_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookRunDone_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunDone_offline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunDone_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookRunError_code(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookRunError_message(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookRunError_step(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunError_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunError_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookRunError_retryable(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookRunError_retryable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retryable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookRunError_retryable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStep_index(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v playbook.StepKind) graphql.Marshaler {
+			return ec.marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type PlaybookStepKind does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStep_title(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStep_templateId(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_templateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStep_variables(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_variables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FixedValues(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Value) graphql.Marshaler {
+			return ec.marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_variables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaybookStep",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookStep_inputs(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_inputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InputSteps(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []playbook.StepInput) graphql.Marshaler {
+			return ec.marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInputᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_inputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaybookStep",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookStepInput(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookStep_from(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStep_transform(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStep_transform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStep_transform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStepInput_variable(ctx context.Context, field graphql.CollectedField, obj *playbook.StepInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStepInput_variable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStepInput_variable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStepInput", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStepInput_fromStep(ctx context.Context, field graphql.CollectedField, obj *playbook.StepInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStepInput_fromStep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromStep, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStepInput_fromStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStepInput", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStepOutput_step(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStepOutput_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStepOutput_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStepOutput", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookStepOutput_output(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookStepOutput_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Output, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookStepOutput_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookStepOutput", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookTemplate_id(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookTemplate_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookTemplate_description(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookTemplate_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookTemplate_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookTemplate_agent(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookTemplate_agent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookTemplate_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookTemplate_variables(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookTemplate_variables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Variable) graphql.Marshaler {
+			return ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookTemplate_variables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlaybookTemplate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookVariable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlaybookValue_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Value) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookValue_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookValue_value(ctx context.Context, field graphql.CollectedField, obj *playbook.Value) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookVariable_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookVariable_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookVariable_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookVariable_description(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookVariable_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookVariable_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookVariable_required(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookVariable_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookVariable_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PlaybookVariable_default(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlaybookVariable_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlaybookVariable_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphql.CollectedField, obj *models.PortalSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14111,6 +16118,114 @@ func (ec *executionContext) fieldContext_Query_personalization(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_playbooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_playbooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Playbooks(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*playbook.Plan) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_playbooks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Playbook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_playbook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_playbook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Playbook(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *playbook.Plan) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_playbook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Playbook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_playbook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_playbookTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_playbookTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PlaybookTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*playbook.Template) graphql.Marshaler {
+			return ec.marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_playbookTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15033,6 +17148,174 @@ func (ec *executionContext) fieldContext_Subscription_onboardingProgress(_ conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_runPlaybook(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_runPlaybook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RunPlaybook(ctx, fc.Args["id"].(string), fc.Args["variables"].([]*playbook.Value))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *playbook.Event) graphql.Marshaler {
+			return ec.marshalNPlaybookEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_runPlaybook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlaybookEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_runPlaybook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TemplateExecution_templateId(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateExecution_templateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateExecution_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _TemplateExecution_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateExecution_output(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Output, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateExecution_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TemplateExecution_finishReason(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateExecution_finishReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateExecution_finishReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TemplateExecution_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateExecution_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v llm.Usage) graphql.Marshaler {
+			return ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋllmᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateExecution_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TemplateExecution",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LlmUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TemplateExecution_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplateExecution_offline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplateExecution_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _TermCount_term(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
@@ -17992,6 +20275,43 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPlaybookValueInput(ctx context.Context, obj any) (playbook.Value, error) {
+	var it playbook.Value
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (model.RegisterInput, error) {
 	var it model.RegisterInput
 	if obj == nil {
@@ -20180,6 +22500,54 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var llmUsageImplementors = []string{"LlmUsage"}
+
+func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet, obj *llm.Usage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, llmUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LlmUsage")
+		case "promptTokens":
+			out.Values[i] = ec._LlmUsage_promptTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completionTokens":
+			out.Values[i] = ec._LlmUsage_completionTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTokens":
+			out.Values[i] = ec._LlmUsage_totalTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var logoutPayloadImplementors = []string{"LogoutPayload"}
 
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *models.LogoutPayload) graphql.Marshaler {
@@ -20442,6 +22810,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setActivePersona":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setActivePersona(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "executeTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_executeTemplate(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21825,6 +24200,571 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 	return out
 }
 
+var playbookImplementors = []string{"Playbook"}
+
+func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet, obj *playbook.Plan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Playbook")
+		case "id":
+			out.Values[i] = ec._Playbook_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Playbook_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Playbook_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minTier":
+			out.Values[i] = ec._Playbook_minTier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "variables":
+			out.Values[i] = ec._Playbook_variables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._Playbook_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookEventImplementors = []string{"PlaybookEvent"}
+
+func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.SelectionSet, obj *playbook.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookEvent")
+		case "runId":
+			out.Values[i] = ec._PlaybookEvent_runId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seq":
+			out.Values[i] = ec._PlaybookEvent_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._PlaybookEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "step":
+			out.Values[i] = ec._PlaybookEvent_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stepTitle":
+			out.Values[i] = ec._PlaybookEvent_stepTitle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delta":
+			out.Values[i] = ec._PlaybookEvent_delta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "output":
+			out.Values[i] = ec._PlaybookEvent_output(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._PlaybookEvent_done(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._PlaybookEvent_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookRunDoneImplementors = []string{"PlaybookRunDone"}
+
+func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.SelectionSet, obj *playbook.RunDone) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunDoneImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookRunDone")
+		case "outputs":
+			out.Values[i] = ec._PlaybookRunDone_outputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._PlaybookRunDone_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usage":
+			out.Values[i] = ec._PlaybookRunDone_usage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calls":
+			out.Values[i] = ec._PlaybookRunDone_calls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offline":
+			out.Values[i] = ec._PlaybookRunDone_offline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookRunErrorImplementors = []string{"PlaybookRunError"}
+
+func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.SelectionSet, obj *playbook.RunError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookRunError")
+		case "code":
+			out.Values[i] = ec._PlaybookRunError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._PlaybookRunError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "step":
+			out.Values[i] = ec._PlaybookRunError_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryable":
+			out.Values[i] = ec._PlaybookRunError_retryable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookStepImplementors = []string{"PlaybookStep"}
+
+func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.SelectionSet, obj *playbook.Step) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookStep")
+		case "index":
+			out.Values[i] = ec._PlaybookStep_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._PlaybookStep_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._PlaybookStep_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "templateId":
+			out.Values[i] = ec._PlaybookStep_templateId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "variables":
+			out.Values[i] = ec._PlaybookStep_variables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inputs":
+			out.Values[i] = ec._PlaybookStep_inputs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._PlaybookStep_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transform":
+			out.Values[i] = ec._PlaybookStep_transform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookStepInputImplementors = []string{"PlaybookStepInput"}
+
+func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.SelectionSet, obj *playbook.StepInput) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepInputImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookStepInput")
+		case "variable":
+			out.Values[i] = ec._PlaybookStepInput_variable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromStep":
+			out.Values[i] = ec._PlaybookStepInput_fromStep(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookStepOutputImplementors = []string{"PlaybookStepOutput"}
+
+func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.SelectionSet, obj *playbook.StepOutput) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepOutputImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookStepOutput")
+		case "step":
+			out.Values[i] = ec._PlaybookStepOutput_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "output":
+			out.Values[i] = ec._PlaybookStepOutput_output(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookTemplateImplementors = []string{"PlaybookTemplate"}
+
+func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.SelectionSet, obj *playbook.Template) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookTemplate")
+		case "id":
+			out.Values[i] = ec._PlaybookTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PlaybookTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PlaybookTemplate_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "agent":
+			out.Values[i] = ec._PlaybookTemplate_agent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "variables":
+			out.Values[i] = ec._PlaybookTemplate_variables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookValueImplementors = []string{"PlaybookValue"}
+
+func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.SelectionSet, obj *playbook.Value) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookValue")
+		case "name":
+			out.Values[i] = ec._PlaybookValue_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._PlaybookValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var playbookVariableImplementors = []string{"PlaybookVariable"}
+
+func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.SelectionSet, obj *playbook.Variable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookVariableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlaybookVariable")
+		case "name":
+			out.Values[i] = ec._PlaybookVariable_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PlaybookVariable_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "required":
+			out.Values[i] = ec._PlaybookVariable_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "default":
+			out.Values[i] = ec._PlaybookVariable_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var portalSessionImplementors = []string{"PortalSession"}
 
 func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.SelectionSet, obj *models.PortalSession) graphql.Marshaler {
@@ -22413,6 +25353,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "playbooks":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_playbooks(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "playbook":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_playbook(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "playbookTemplates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_playbookTemplates(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -22817,9 +25823,69 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_chat(ctx, fields[0])
 	case "onboardingProgress":
 		return ec._Subscription_onboardingProgress(ctx, fields[0])
+	case "runPlaybook":
+		return ec._Subscription_runPlaybook(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var templateExecutionImplementors = []string{"TemplateExecution"}
+
+func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.SelectionSet, obj *playbook.Execution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templateExecutionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplateExecution")
+		case "templateId":
+			out.Values[i] = ec._TemplateExecution_templateId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "output":
+			out.Values[i] = ec._TemplateExecution_output(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishReason":
+			out.Values[i] = ec._TemplateExecution_finishReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usage":
+			out.Values[i] = ec._TemplateExecution_usage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offline":
+			out.Values[i] = ec._TemplateExecution_offline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
 }
 
 var termCountImplementors = []string{"TermCount"}
@@ -24702,6 +27768,10 @@ func (ec *executionContext) marshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraph
 	return res
 }
 
+func (ec *executionContext) marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋllmᚐUsage(ctx context.Context, sel ast.SelectionSet, v llm.Usage) graphql.Marshaler {
+	return ec._LlmUsage(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐLoginInput(ctx context.Context, v any) (model.LoginInput, error) {
 	res, err := ec.unmarshalInputLoginInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24983,6 +28053,207 @@ func (ec *executionContext) marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraph�
 	return ret
 }
 
+func (ec *executionContext) marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*playbook.Plan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlan(ctx context.Context, sel ast.SelectionSet, v *playbook.Plan) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Playbook(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlaybookEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEvent(ctx context.Context, sel ast.SelectionSet, v *playbook.Event) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlaybookEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPlaybookEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEventType(ctx context.Context, v any) (playbook.EventType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := playbook.EventType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlaybookEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEventType(ctx context.Context, sel ast.SelectionSet, v playbook.EventType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStep(ctx context.Context, sel ast.SelectionSet, v playbook.Step) graphql.Marshaler {
+	return ec._PlaybookStep(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.Step) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInput(ctx context.Context, sel ast.SelectionSet, v playbook.StepInput) graphql.Marshaler {
+	return ec._PlaybookStepInput(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInputᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.StepInput) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInput(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepKind(ctx context.Context, v any) (playbook.StepKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := playbook.StepKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepKind(ctx context.Context, sel ast.SelectionSet, v playbook.StepKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNPlaybookStepOutput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutput(ctx context.Context, sel ast.SelectionSet, v playbook.StepOutput) graphql.Marshaler {
+	return ec._PlaybookStepOutput(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlaybookStepOutput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutputᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.StepOutput) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybookStepOutput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutput(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*playbook.Template) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *playbook.Template) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PlaybookTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx context.Context, sel ast.SelectionSet, v playbook.Value) graphql.Marshaler {
+	return ec._PlaybookValue(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.Value) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPlaybookValueInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx context.Context, v any) (*playbook.Value, error) {
+	res, err := ec.unmarshalInputPlaybookValueInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariable(ctx context.Context, sel ast.SelectionSet, v playbook.Variable) graphql.Marshaler {
+	return ec._PlaybookVariable(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariableᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.Variable) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariable(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPortalSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPortalSession(ctx context.Context, sel ast.SelectionSet, v *models.PortalSession) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -25221,6 +28492,16 @@ func (ec *executionContext) marshalNSubscriptionStatus2githubᚗcomᚋinkgraph�
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTemplateExecution2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐExecution(ctx context.Context, sel ast.SelectionSet, v *playbook.Execution) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TemplateExecution(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTermCount2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCount(ctx context.Context, sel ast.SelectionSet, v models.TermCount) graphql.Marshaler {
@@ -25893,6 +29174,37 @@ func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgra
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOPlaybookRunDone2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐRunDone(ctx context.Context, sel ast.SelectionSet, v *playbook.RunDone) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlaybookRunDone(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPlaybookRunError2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐRunError(ctx context.Context, sel ast.SelectionSet, v *playbook.RunError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PlaybookRunError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx context.Context, v any) ([]*playbook.Value, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*playbook.Value, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlaybookValueInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOResearchPreferences2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchPreferences(ctx context.Context, sel ast.SelectionSet, v *models.ResearchPreferences) graphql.Marshaler {

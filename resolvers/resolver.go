@@ -33,8 +33,10 @@ type Resolver struct {
 	// Backups is the backup area.
 	Backups Backups
 	// Chat is the chat area: agents, streamed runs and LLM usage.
-	Chat   Chat
-	Logger *slog.Logger
+	Chat Chat
+	// Playbooks is the playbook area: server-side templates and plans.
+	Playbooks Playbooks
+	Logger    *slog.Logger
 }
 
 // NewSchema returns the executable schema over r, with list fields costed by how many

@@ -215,15 +215,16 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 	defer svc.Close()
 
 	srv := server.New(server.Deps{
-		Config:   cfg,
-		Logger:   logger,
-		Accounts: svc.Accounts,
-		Wizard:   svc.Wizard,
-		Billing:  svc.Billing,
-		Backups:  svc.Backups,
-		Chat:     svc.Chat,
-		Limiter:  svc.Limiter,
-		Tiers:    svc.Tiers,
+		Config:    cfg,
+		Logger:    logger,
+		Accounts:  svc.Accounts,
+		Wizard:    svc.Wizard,
+		Billing:   svc.Billing,
+		Backups:   svc.Backups,
+		Chat:      svc.Chat,
+		Playbooks: svc.Playbooks,
+		Limiter:   svc.Limiter,
+		Tiers:     svc.Tiers,
 		// With S3, S3 answers the signed URLs.
 		LocalBlobs: svc.LocalBlobs,
 		Ready: func(ctx context.Context) error {

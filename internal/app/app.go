@@ -27,6 +27,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
+	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -45,6 +46,8 @@ type Services struct {
 	Backups *backup.Service
 	// Chat runs the LLM agents and meters their use.
 	Chat *chat.Service
+	// Playbooks runs the server-side templates and plans.
+	Playbooks *playbook.Service
 	// LocalBlobs is the local blob store whose signed URLs the server answers
 	// (/blobs/…); nil with S3, whose URLs S3 answers.
 	LocalBlobs *backup.LocalStore
@@ -131,10 +134,30 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		_ = svc.Close()
 		return nil, err
 	}
-	if svc.Chat, err = newChat(cfg, db, serverLLM, wizard, effectiveTiers{bill}, logger); err != nil {
+	// Chat plans with the playbooks' templates, and playbooks run on chat's
+	// providers and meter: the catalog reaches the playbooks once they are built.
+	var books *playbook.Service
+	catalog := catalogFunc(func(ctx context.Context, userID, agent string) ([]chat.Template, error) {
+		return books.FindTemplates(ctx, userID, agent)
+	})
+	if svc.Chat, err = newChat(cfg, db, serverLLM, wizard, effectiveTiers{bill}, catalog, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
+	templates, err := playbook.BuiltinTemplates()
+	if err != nil {
+		_ = svc.Close()
+		return nil, fmt.Errorf("playbook templates: %w", err)
+	}
+	books, err = playbook.NewService(playbook.Deps{
+		Registry: templates, Tiers: effectiveTiers{bill}, Personalizer: wizard, Providers: svc.Chat, Meter: svc.Chat,
+		Logger: logger, MaxTokens: cfg.ChatMaxTokens,
+	})
+	if err != nil {
+		_ = svc.Close()
+		return nil, fmt.Errorf("playbooks: %w", err)
+	}
+	svc.Playbooks = books
 	if err := svc.newBackups(cfg, db, bill, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
@@ -203,6 +226,13 @@ type effectiveTier struct{ bill *billing.Service }
 func (t effectiveTier) TierOf(ctx context.Context, userID string) (models.Tier, error) {
 	d, err := t.bill.Allowed(ctx, userID, models.Backup(0))
 	return d.Tier, err
+}
+
+// catalogFunc adapts a function to chat's TemplateCatalog.
+type catalogFunc func(ctx context.Context, userID, agent string) ([]chat.Template, error)
+
+func (f catalogFunc) FindTemplates(ctx context.Context, userID, agent string) ([]chat.Template, error) {
+	return f(ctx, userID, agent)
 }
 
 // auditFunc adapts a function to the areas' Auditor interfaces.
@@ -326,9 +356,9 @@ const byokBaseURL = "https://api.openai.com/v1"
 
 // newChat wires the chat area: the server's LLM (or the offline provider), users'
 // own OpenAI keys on tiers with BYOK, and onboarding's personalisation.
-func newChat(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers chat.Tiers, logger *slog.Logger) (*chat.Service, error) {
+func newChat(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers chat.Tiers, catalog chat.TemplateCatalog, logger *slog.Logger) (*chat.Service, error) {
 	d := chat.ServiceDeps{
-		DB: db, Keys: wizard, Tiers: tiers, Personalizer: wizard, Logger: logger,
+		DB: db, Keys: wizard, Tiers: tiers, Personalizer: wizard, Logger: logger, Catalog: catalog,
 		LiveKeyChecks: cfg.LiveKeyCheck, MaxTokens: cfg.ChatMaxTokens,
 	}
 	if serverLLM != nil {

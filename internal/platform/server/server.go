@@ -36,6 +36,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
 	"github.com/inkgraph/inkgraph/internal/platform/server/wstransport"
+	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
 	"github.com/inkgraph/inkgraph/resolvers"
 )
@@ -49,13 +50,14 @@ type Readiness func(ctx context.Context) error
 
 // Deps are what the server serves.
 type Deps struct {
-	Config   config.Config
-	Logger   *slog.Logger
-	Accounts *auth.Service
-	Wizard   *onboarding.Service
-	Billing  *billing.Service
-	Backups  *backup.Service
-	Chat     *chat.Service
+	Config    config.Config
+	Logger    *slog.Logger
+	Accounts  *auth.Service
+	Wizard    *onboarding.Service
+	Billing   *billing.Service
+	Backups   *backup.Service
+	Chat      *chat.Service
+	Playbooks *playbook.Service
 	// LocalBlobs, when set, is the local blob store whose signed URLs the server
 	// answers at /blobs/…; nil with S3.
 	LocalBlobs *backup.LocalStore
@@ -104,6 +106,9 @@ func New(d Deps) *Server {
 	}
 	if d.Chat != nil {
 		res.Chat = d.Chat
+	}
+	if d.Playbooks != nil {
+		res.Playbooks = d.Playbooks
 	}
 	gql := handler.New(resolvers.NewSchema(res))
 	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain

@@ -143,7 +143,8 @@ func startAppWith(t *testing.T, url string, w wiring, tune ...func(*config.Confi
 	srv := server.New(server.Deps{
 		Config: cfg, Logger: logger, Accounts: accounts, Wizard: svc.Wizard, Billing: svc.Billing,
 		Backups: svc.Backups, LocalBlobs: svc.LocalBlobs, Chat: svc.Chat,
-		Limiter: svc.Limiter, Tiers: svc.Tiers, Now: clock.Now,
+		Playbooks: svc.Playbooks,
+		Limiter:   svc.Limiter, Tiers: svc.Tiers, Now: clock.Now,
 		Ready: func(ctx context.Context) error {
 			if n, err := migrator.Pending(ctx); err != nil || n > 0 {
 				return errNotReady
