@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/inkgraph/inkgraph/dataloaders"
@@ -86,7 +87,7 @@ func BenchmarkMeQuery(b *testing.B) {
 // alwaysRefilled gives the server an in-process limiter whose clock is a minute further
 // on at every reading, so every budget is full again at each operation: a benchmark
 // keeps the rate limit's cost in what it measures and is never refused.
-func alwaysRefilled(svc *inkgraph.Services) {
+func alwaysRefilled(svc *inkgraph.Services, _ *bun.DB) {
 	var ticks atomic.Int64
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	svc.Limiter = ratelimit.NewMemory(func() time.Time {

@@ -68,7 +68,7 @@ type chatLLM struct {
 
 const chatAnswer = "You have one open task: Write the launch post."
 
-func newChatLLM(t *testing.T) *chatLLM {
+func newChatLLM(t testing.TB) *chatLLM {
 	t.Helper()
 	f := &chatLLM{Server: fakellm.New(t)}
 	f.Reply = func(req fakellm.Request) fakellm.Response {

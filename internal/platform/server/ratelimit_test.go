@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 
 	inkgraph "github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
@@ -193,7 +194,7 @@ func TestRateLimitPerTier(t *testing.T) {
 	t.Parallel()
 	// Billing does not say how many seats yet: this stands in for it.
 	const seats = 3
-	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: func(svc *inkgraph.Services) {
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: func(svc *inkgraph.Services, _ *bun.DB) {
 		tierOf := svc.Tiers
 		svc.Tiers = func(ctx context.Context, userID string) (models.Tier, int, error) {
 			tier, _, err := tierOf(ctx, userID)
@@ -336,7 +337,7 @@ func TestRateLimitFailsOpen(t *testing.T) {
 	logs := &testkit.SyncBuffer{}
 	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{
 		logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		services: func(svc *inkgraph.Services) {
+		services: func(svc *inkgraph.Services, _ *bun.DB) {
 			svc.Limiter = limiterFuncs{allowN: func(context.Context, string, ratelimit.Limit, int) (ratelimit.Decision, error) {
 				asked.Add(1)
 				return ratelimit.Decision{}, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
@@ -425,7 +426,7 @@ type wsMessage struct {
 }
 
 // dialGraphQLWS opens a socket and authenticates it in connection_init.
-func dialGraphQLWS(t *testing.T, serverURL, token string) *wsClient {
+func dialGraphQLWS(t testing.TB, serverURL, token string) *wsClient {
 	t.Helper()
 	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
 	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
@@ -439,14 +440,14 @@ func dialGraphQLWS(t *testing.T, serverURL, token string) *wsClient {
 	return c
 }
 
-func (c *wsClient) write(t *testing.T, m wsMessage) {
+func (c *wsClient) write(t testing.TB, m wsMessage) {
 	t.Helper()
 	require.NoError(t, c.conn.SetWriteDeadline(time.Now().Add(10*time.Second)))
 	require.NoError(t, c.conn.WriteJSON(m))
 }
 
 // next reads the next message other than a keep-alive ping.
-func (c *wsClient) next(t *testing.T) wsMessage {
+func (c *wsClient) next(t testing.TB) wsMessage {
 	t.Helper()
 	for {
 		require.NoError(t, c.conn.SetReadDeadline(time.Now().Add(10*time.Second)))
@@ -458,7 +459,7 @@ func (c *wsClient) next(t *testing.T) wsMessage {
 	}
 }
 
-func (c *wsClient) subscribe(t *testing.T, id, query string) {
+func (c *wsClient) subscribe(t testing.TB, id, query string) {
 	t.Helper()
 	payload, err := json.Marshal(map[string]string{"query": query})
 	require.NoError(t, err)
@@ -466,7 +467,7 @@ func (c *wsClient) subscribe(t *testing.T, id, query string) {
 }
 
 // result reads operation id's one result and its complete.
-func (c *wsClient) result(t *testing.T, id string) json.RawMessage {
+func (c *wsClient) result(t testing.TB, id string) json.RawMessage {
 	t.Helper()
 	m := c.next(t)
 	require.Equal(t, id, m.ID)
@@ -477,7 +478,7 @@ func (c *wsClient) result(t *testing.T, id string) json.RawMessage {
 }
 
 // stop ends operation id from the client's side.
-func (c *wsClient) stop(t *testing.T, id string) {
+func (c *wsClient) stop(t testing.TB, id string) {
 	t.Helper()
 	c.write(t, wsMessage{ID: id, Type: "complete"})
 }

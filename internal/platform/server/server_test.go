@@ -68,14 +68,14 @@ func (c *testClock) Advance(d time.Duration) {
 
 // newApp builds the whole server as main does, on a fresh database of dialect d, with
 // cfg adjusted by tune.
-func newApp(t *testing.T, d testkit.Dialect, tune ...func(*config.Config)) *app {
+func newApp(t testing.TB, d testkit.Dialect, tune ...func(*config.Config)) *app {
 	t.Helper()
 	return startApp(t, testkit.DatabaseURL(t, d), tune...)
 }
 
 // startApp starts one server instance on the database at url; several instances may
 // share one PostgreSQL database, as they do behind a load balancer.
-func startApp(t *testing.T, url string, tune ...func(*config.Config)) *app {
+func startApp(t testing.TB, url string, tune ...func(*config.Config)) *app {
 	t.Helper()
 	return startAppWith(t, url, wiring{}, tune...)
 }
@@ -83,13 +83,13 @@ func startApp(t *testing.T, url string, tune ...func(*config.Config)) *app {
 // wiring adjusts what startAppWith builds beyond the configuration.
 type wiring struct {
 	// services, when set, changes the services before the server is built on them.
-	services func(*inkgraph.Services)
+	services func(*inkgraph.Services, *bun.DB)
 	// logger, when set, receives the server's logs (discarded otherwise).
 	logger *slog.Logger
 }
 
 // startAppWith is startApp with w's adjustments.
-func startAppWith(t *testing.T, url string, w wiring, tune ...func(*config.Config)) *app {
+func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Config)) *app {
 	t.Helper()
 	cfg, err := config.Load(nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func startAppWith(t *testing.T, url string, w wiring, tune ...func(*config.Confi
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = svc.Close() })
 	if w.services != nil {
-		w.services(svc)
+		w.services(svc, db)
 	}
 	accounts := svc.Accounts
 	srv := server.New(server.Deps{
@@ -176,7 +176,7 @@ type gqlError struct {
 }
 
 // do runs a GraphQL operation in-process and returns its data and errors.
-func (a *app) do(t *testing.T, token, query string, vars map[string]any) (map[string]any, []gqlError) {
+func (a *app) do(t testing.TB, token, query string, vars map[string]any) (map[string]any, []gqlError) {
 	t.Helper()
 	opts := []client.Option{}
 	for k, v := range vars {
@@ -207,7 +207,7 @@ const registerMutation = `mutation($email: String!, $password: String!) {
 }`
 
 // register signs a new user up and returns the payload fields.
-func (a *app) register(t *testing.T, email string) (access, refresh, userID string) {
+func (a *app) register(t testing.TB, email string) (access, refresh, userID string) {
 	t.Helper()
 	data, errs := a.do(t, "", registerMutation, map[string]any{"email": email, "password": "password1"})
 	require.Empty(t, errs)
@@ -215,7 +215,7 @@ func (a *app) register(t *testing.T, email string) (access, refresh, userID stri
 	return p["accessToken"].(string), p["refreshToken"].(string), p["user"].(map[string]any)["id"].(string)
 }
 
-func serve(t *testing.T, a *app) *httptest.Server {
+func serve(t testing.TB, a *app) *httptest.Server {
 	t.Helper()
 	ts := httptest.NewServer(a.handler)
 	t.Cleanup(ts.Close)
