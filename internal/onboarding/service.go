@@ -355,6 +355,18 @@ func (s *Service) stepDataReady(ctx context.Context, db bun.IDB, userID string, 
 	return nil
 }
 
+// requiredDataReady checks the required steps' data still exists at completion:
+// a key, website analysis, business information or preferences deleted after its
+// step was completed would otherwise leave a completed onboarding without it.
+func (s *Service) requiredDataReady(ctx context.Context, db bun.IDB, userID string) error {
+	for _, step := range []models.Step{models.StepProviderKeys, models.StepWebsite, models.StepResearch} {
+		if err := s.stepDataReady(ctx, db, userID, step); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // LiveKeyChecks reports whether keys are checked with their provider.
 func (s *Service) LiveKeyChecks() bool { return s.LiveKeyCheck }
 
@@ -474,7 +486,7 @@ func (s *Service) Complete(ctx context.Context, userID string) (*models.Onboardi
 	if missing := missingBefore(p, models.StepFinal); len(missing) > 0 {
 		return nil, incompleteError(missing)
 	}
-	if err := s.stepDataReady(ctx, s.DB, userID, models.StepProviderKeys); err != nil {
+	if err := s.requiredDataReady(ctx, s.DB, userID); err != nil {
 		return nil, err
 	}
 	// Generation must not run inside the transaction, which would hold the database
@@ -490,7 +502,7 @@ func (s *Service) Complete(ctx context.Context, userID string) (*models.Onboardi
 		if missing := missingBefore(p, models.StepFinal); len(missing) > 0 {
 			return incompleteError(missing)
 		}
-		if err := s.stepDataReady(ctx, tx, userID, models.StepProviderKeys); err != nil {
+		if err := s.requiredDataReady(ctx, tx, userID); err != nil {
 			return err
 		}
 		if draft != nil {

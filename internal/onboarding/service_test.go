@@ -363,6 +363,21 @@ func TestComplete(t *testing.T) {
 			require.Empty(t, f.personas(t, u))
 		})
 
+		t.Run("refused when step 2's business information was deleted since", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, db)
+			u := f.user(t, models.TierFree)
+			f.throughStep3(t, u)
+			ok, err := f.svc.DeleteBusinessInfo(ctx, u)
+			require.NoError(t, err)
+			require.True(t, ok)
+			before := f.progress(t, u)
+			_, err = f.svc.Complete(ctx, u)
+			requireCode(t, err, models.CodeBadUserInput, "websiteAnalysis")
+			require.Equal(t, before, f.progress(t, u))
+			require.Empty(t, f.personas(t, u))
+		})
+
 		t.Run("completes after steps 1 to 3, skips open optional steps and generates a persona", func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, db)
@@ -596,6 +611,10 @@ func TestProgressEvents(t *testing.T) {
 			}
 		}
 
+		// The current state comes first; only then is the key saved, so the event
+		// that follows can only be the key's.
+		initial := next(t, func(*models.OnboardingProgress) bool { return true })
+		require.Nil(t, initial.StartedAt)
 		f.saveKey(t, u, "openai", openaiKey)
 		p := next(t, func(*models.OnboardingProgress) bool { return true })
 		require.Nil(t, p.StartedAt, "saving a key does not start the wizard")

@@ -256,7 +256,7 @@ func TestAnalyzeRefuses(t *testing.T) {
 			handler: func(w http.ResponseWriter, _ *http.Request) {
 				w.WriteHeader(http.StatusServiceUnavailable)
 			},
-			code:    models.CodeBadUserInput,
+			code:    models.CodeUpstreamUnavailable,
 			message: "the site answered 503 Service Unavailable",
 		},
 		{

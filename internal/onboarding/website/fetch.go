@@ -48,6 +48,11 @@ func (a *Analyzer) fetch(parent context.Context, u *url.URL) (*page, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// The reason phrase is the server's text; the standard one is ours.
 		status := strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
+		if resp.StatusCode >= 500 {
+			// The site is down or failing, not the URL wrong: trying later may work.
+			return nil, &models.Error{Code: models.CodeUpstreamUnavailable, Field: "url",
+				Message: "the site answered " + status}
+		}
 		return nil, models.InvalidInput("url", "the site answered %s", status)
 	}
 	header := resp.Header.Get("Content-Type")
