@@ -192,15 +192,10 @@ func TestRateLimitMutationCostsItsRootFields(t *testing.T) {
 
 func TestRateLimitPerTier(t *testing.T) {
 	t.Parallel()
-	// Billing does not say how many seats yet: this stands in for it.
+	// The team's seats are what its Stripe subscription bills, read through the app's
+	// own wiring.
 	const seats = 3
-	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: func(svc *inkgraph.Services, _ *bun.DB) {
-		tierOf := svc.Tiers
-		svc.Tiers = func(ctx context.Context, userID string) (models.Tier, int, error) {
-			tier, _, err := tierOf(ctx, userID)
-			return tier, seats, err
-		}
-	}})
+	a := newApp(t, testkit.SQLite)
 	for _, tc := range []struct {
 		tier models.Tier
 		want int
@@ -211,9 +206,16 @@ func TestRateLimitPerTier(t *testing.T) {
 		{models.TierTeam, 200 * seats},
 	} {
 		t.Run(string(tc.tier), func(t *testing.T) {
+			ctx := context.Background()
 			token, _, userID := a.register(t, string(tc.tier)+"@example.com")
-			_, err := a.db.NewUpdate().Table("users").Set("tier = ?", tc.tier).Where("id = ?", userID).Exec(context.Background())
+			_, err := a.db.NewUpdate().Table("users").Set("tier = ?", tc.tier).Where("id = ?", userID).Exec(ctx)
 			require.NoError(t, err)
+			if tc.tier == models.TierTeam {
+				_, err = a.db.NewInsert().Model(&models.BillingSubscription{ID: "sub_team", UserID: userID, CustomerID: "cus_team",
+					PriceID: "price_team", PlanTier: models.TierTeam, Status: models.SubscriptionActive, Seats: seats,
+					UpdatedAt: time.Now()}).Exec(ctx)
+				require.NoError(t, err)
+			}
 			require.Equal(t, tc.want, a.admitted(t, token, tc.want+5))
 		})
 	}
