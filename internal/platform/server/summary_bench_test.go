@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +60,12 @@ func BenchmarkOnboardingSummary(b *testing.B) {
 		}
 	})
 	graphqlStatements := float64(n) / probe
+	start := fx.pgxCount.n.Load()
+	for range probe {
+		_, err := fx.handWritten(ctx)
+		require.NoError(b, err)
+	}
+	pgxQueries := float64(fx.pgxCount.n.Load()-start) / probe
 
 	b.Run("graphql", func(b *testing.B) {
 		benchSerial(b, graphqlStatements, func() error { _, err := fx.serve(); return err })
@@ -152,9 +159,11 @@ type summaryFixture struct {
 	a       *app
 	counter *statementCounter
 	pool    *pgxpool.Pool
-	userID  string
-	body    string // the summary request, as a client sends it
-	token   string
+	// pgxCount counts the hand-written backend's queries.
+	pgxCount *queryCounter
+	userID   string
+	body     string // the summary request, as a client sends it
+	token    string
 }
 
 // newSummaryFixture builds the fixture on the PostgreSQL database at url. The test
@@ -187,6 +196,8 @@ func newSummaryFixture(b *testing.B, url string) *summaryFixture {
 	cfg, err := pgxpool.ParseConfig(url) // search_path rides along as a runtime parameter
 	require.NoError(b, err)
 	cfg.MaxConns = int32(fx.a.cfg.Database.MaxOpenConns) // the same pool size as the server's
+	fx.pgxCount = &queryCounter{}
+	cfg.ConnConfig.Tracer = fx.pgxCount
 	fx.pool, err = pgxpool.NewWithConfig(context.Background(), cfg)
 	require.NoError(b, err)
 	b.Cleanup(fx.pool.Close)
@@ -249,8 +260,15 @@ func (fx *summaryFixture) graphql(b *testing.B) string {
 
 // --- the hand-written backend ---
 
-// pgxQueries is how many queries handWritten issues.
-const pgxQueries = 5
+// queryCounter is a pgx tracer counting the queries a connection sends.
+type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 const (
 	// One row for the tables that hold at most one row per user.
