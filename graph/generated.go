@@ -484,6 +484,7 @@ type ComplexityRoot struct {
 		BYOK              func(childComplexity int) int
 		BackupLimit       func(childComplexity int) int
 		Batch             func(childComplexity int) int
+		MonthlyTokenLimit func(childComplexity int) int
 		PerSeat           func(childComplexity int) int
 		ProviderLimit     func(childComplexity int) int
 		RequestsPerMinute func(childComplexity int) int
@@ -2771,6 +2772,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.Batch(childComplexity), true
+	case "Plan.monthlyTokens":
+		if e.ComplexityRoot.Plan.MonthlyTokenLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.MonthlyTokenLimit(childComplexity), true
 	case "Plan.perSeat":
 		if e.ComplexityRoot.Plan.PerSeat == nil {
 			break
@@ -4922,6 +4929,8 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_requestsPerMinute(ctx, field)
 	case "perSeat":
 		return ec.fieldContext_Plan_perSeat(ctx, field)
+	case "monthlyTokens":
+		return ec.fieldContext_Plan_monthlyTokens(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
 }
@@ -13837,6 +13846,29 @@ func (ec *executionContext) _Plan_perSeat(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Plan_perSeat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Plan_monthlyTokens(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_monthlyTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyTokenLimit(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_monthlyTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, true, false, errors.New("field of type Int64 does not have child fields"))
 }
 
 func (ec *executionContext) _PlatformPersona_platform(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -24104,6 +24136,11 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		case "perSeat":
 			out.Values[i] = ec._Plan_perSeat(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyTokens":
+			out.Values[i] = ec._Plan_monthlyTokens(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

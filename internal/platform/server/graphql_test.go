@@ -162,7 +162,7 @@ func TestReusedRefreshTokenOverGraphQL(t *testing.T) {
 func TestPlans(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, testkit.SQLite)
-	data, errs := a.do(t, "", `{ plans { tier agents batch providers backupBytes byok sso requestsPerMinute perSeat } }`, nil)
+	data, errs := a.do(t, "", `{ plans { tier agents batch providers backupBytes byok sso requestsPerMinute perSeat monthlyTokens } }`, nil)
 	require.Empty(t, errs)
 	plans := data["plans"].([]any)
 	require.Len(t, plans, 4)
@@ -179,6 +179,9 @@ func TestPlans(t *testing.T) {
 	require.Nil(t, byTier["TEAM"]["backupBytes"])
 	require.Equal(t, true, byTier["POWER"]["byok"])
 	require.Equal(t, true, byTier["TEAM"]["sso"])
+	require.EqualValues(t, 100_000, byTier["FREE"]["monthlyTokens"])
+	require.EqualValues(t, 10_000_000, byTier["POWER"]["monthlyTokens"])
+	require.Nil(t, byTier["TEAM"]["monthlyTokens"], "unlimited is null")
 	for tier, rpm := range map[string]float64{"FREE": 20, "PRO": 60, "POWER": 120, "TEAM": 200} {
 		require.EqualValues(t, rpm, byTier[tier]["requestsPerMinute"])
 	}
