@@ -17,10 +17,12 @@
 //	go run ./cmd/loadsummary
 //
 // On PostgreSQL, on a database of its own (migrations are not applied automatically
-// there):
+// there, and the secrets instances share must be given):
 //
 //	createdb -h 127.0.0.1 -U postgres inkgraph_load
 //	export DATABASE_URL='postgres://postgres@127.0.0.1:5432/inkgraph_load?sslmode=disable'
+//	export INKGRAPH_JWT_SECRET=$(openssl rand -hex 32) INKGRAPH_BACKUP_SIGNING_KEY=$(openssl rand -hex 32)
+//	export INKGRAPH_KEYRING=1:$(openssl rand -base64 32)
 //	go run ./cmd/inkgraph migrate up
 //	INKGRAPH_DATA_DIR=$(mktemp -d) INKGRAPH_ADDR=127.0.0.1:8080 \
 //	INKGRAPH_FETCH_ALLOW=127.0.0.1/32 INKGRAPH_BCRYPT_COST=4 go run ./cmd/inkgraph
