@@ -11,10 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -58,77 +55,10 @@ func Start(t testing.TB) *Server {
 	return srv
 }
 
-// Binary returns the path of the pinned stripe-mock, building it with `go install`
-// into the cache directory the first time. Concurrent callers, in this process or in
-// other test binaries, build it once: the build holds a lock file, and the binary is
-// moved into place whole.
-func Binary() (string, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "inkgraph-test-bin", "stripe-mock@"+Version)
-	bin := filepath.Join(dir, "stripe-mock"+exeSuffix())
-	if isExecutable(bin) {
-		return bin, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("cache directory: %w", err)
-	}
-	unlock, err := testkit.LockFile(filepath.Join(dir, "build.lock"))
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if isExecutable(bin) { // built by whoever held the lock before
-		return bin, nil
-	}
-	if err := build(dir, bin); err != nil {
-		return "", err
-	}
-	return bin, nil
-}
+// Binary returns the path of the pinned stripe-mock, built from the module proxy once
+// (testkit.GoTool).
+func Binary() (string, error) { return testkit.GoTool(Module, Version, buildTimeout) }
 
-func exeSuffix() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0)
-}
-
-// build installs stripe-mock into a fresh directory beside bin and renames it into
-// place, so nobody ever runs a half-written binary.
-func build(dir, bin string) error {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("the go command is needed to build stripe-mock: %w", err)
-	}
-	tmp, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "install", Module+"@"+Version)
-	// The test's own GOFLAGS (-race, -mod=vendor, …) and workspace have nothing to
-	// do with a tool built at a pinned version.
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=", "GOWORK=off")
-	cmd.Dir = tmp
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go install %s@%s: %w\n%s", Module, Version, err, out)
-	}
-	built := filepath.Join(tmp, "stripe-mock"+exeSuffix())
-	if err := os.Rename(built, bin); err != nil {
-		return fmt.Errorf("install stripe-mock: %w", err)
-	}
-	return nil
-}
 
 const listening = "Listening for HTTP at address: "
 

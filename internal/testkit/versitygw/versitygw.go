@@ -15,8 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -74,66 +72,9 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-// Binary returns the path of the pinned versitygw, building it with `go install`
-// into the cache directory the first time, under a lock file so that concurrent
-// test binaries build it once; the binary is moved into place whole.
-func Binary() (string, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "inkgraph-test-bin", "versitygw@"+Version)
-	bin := filepath.Join(dir, "versitygw"+exeSuffix())
-	if isExecutable(bin) {
-		return bin, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("cache directory: %w", err)
-	}
-	unlock, err := testkit.LockFile(filepath.Join(dir, "build.lock"))
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if isExecutable(bin) { // built by whoever held the lock before
-		return bin, nil
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("the go command is needed to build versitygw: %w", err)
-	}
-	tmp, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "install", Package+"@"+Version)
-	// The test's own GOFLAGS (-race, -mod=vendor, …) and workspace have nothing to
-	// do with a tool built at a pinned version.
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=", "GOWORK=off")
-	cmd.Dir = tmp
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go install %s@%s: %w\n%s", Package, Version, err, out)
-	}
-	if err := os.Rename(filepath.Join(tmp, "versitygw"+exeSuffix()), bin); err != nil {
-		return "", fmt.Errorf("install versitygw: %w", err)
-	}
-	return bin, nil
-}
-
-func exeSuffix() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0)
-}
+// Binary returns the path of the pinned versitygw, built from the module proxy once
+// (testkit.GoTool).
+func Binary() (string, error) { return testkit.GoTool(Package, Version, buildTimeout) }
 
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
