@@ -383,42 +383,22 @@ func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	clean := r.o.secrets.NewStream()
-	var b strings.Builder
-	send := func(s string) bool {
-		if s == "" {
-			return true
-		}
-		b.WriteString(s)
+	res := r.o.secrets.Relay(ch, func(s string) bool {
 		return r.emit(Event{Type: EventToken, Agent: agent, Delta: s})
-	}
-	var done *llm.Done
-	for c := range ch {
-		switch {
-		case c.Err != nil:
-			err = c.Err
-		case c.Done != nil:
-			done = c.Done
-		default:
-			if !send(clean.Write(c.Text)) {
-				return b.String(), nil, r.ctx.Err()
-			}
-		}
-	}
-	if !send(clean.Flush()) {
-		return b.String(), nil, r.ctx.Err()
-	}
+	})
 	switch {
-	case err != nil:
-		return b.String(), nil, err
-	case done == nil:
+	case res.Stopped:
+		return res.Text, nil, r.ctx.Err()
+	case res.Err != nil:
+		return res.Text, nil, res.Err
+	case res.Done == nil:
 		if ctxErr := r.ctx.Err(); ctxErr != nil {
-			return b.String(), nil, ctxErr
+			return res.Text, nil, ctxErr
 		}
-		return b.String(), nil, models.Internal(nil, "chat: the LLM stream ended without an answer")
+		return res.Text, nil, models.Internal(nil, "chat: the LLM stream ended without an answer")
 	}
-	r.count(agent, done)
-	return b.String(), done, nil
+	r.count(agent, res.Done)
+	return res.Text, res.Done, nil
 }
 
 // runAgent is the shared tool-calling loop.

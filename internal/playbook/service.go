@@ -415,47 +415,27 @@ func (s *Service) complete(ctx context.Context, p llm.Provider, system, user str
 	if err != nil {
 		return "", nil, fmt.Errorf("playbook: model: %w", err)
 	}
-	clean := s.secrets.NewStream()
-	var b strings.Builder
-	send := func(t string) bool {
-		if t == "" {
-			return true
-		}
-		b.WriteString(t)
-		return onDelta == nil || onDelta(t)
-	}
-	var done *llm.Done
-	for c := range ch {
-		switch {
-		case c.Err != nil:
-			err = c.Err
-		case c.Done != nil:
-			done = c.Done
-		default:
-			if !send(clean.Write(c.Text)) {
-				return b.String(), nil, ctx.Err()
-			}
-		}
-	}
-	if !send(clean.Flush()) {
-		return b.String(), nil, ctx.Err()
-	}
+	res := s.secrets.Relay(ch, func(piece string) bool { return onDelta == nil || onDelta(piece) })
+	done := res.Done
 	switch {
-	case err != nil:
+	case res.Stopped:
+		return res.Text, nil, ctx.Err()
+	case res.Err != nil:
+		err := res.Err
 		if models.ErrorCode(err) != models.CodeUpstreamUnavailable {
 			// The answer had begun: whatever broke it, asking again may work.
 			err = &models.Error{Code: models.CodeUpstreamUnavailable, Message: "the model's answer broke off", Err: err}
 		}
-		return b.String(), nil, err
+		return res.Text, nil, err
 	case done == nil:
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return b.String(), nil, ctxErr
+			return res.Text, nil, ctxErr
 		}
-		return b.String(), nil, models.Errorf(models.CodeUpstreamUnavailable, "the model's answer ended early")
+		return res.Text, nil, models.Errorf(models.CodeUpstreamUnavailable, "the model's answer ended early")
 	}
 	if done.Usage != nil {
 		acct.usage = acct.usage.Add(*done.Usage)
 	}
 	acct.offline = acct.offline || done.Offline || p.Info().Offline
-	return b.String(), done, nil
+	return res.Text, done, nil
 }

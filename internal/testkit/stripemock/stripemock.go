@@ -59,7 +59,6 @@ func Start(t testing.TB) *Server {
 // (testkit.GoTool).
 func Binary() (string, error) { return testkit.GoTool(Module, Version, buildTimeout) }
 
-
 const listening = "Listening for HTTP at address: "
 
 // start runs bin on loopback ports the system picks (HTTPS is bound too, also on
