@@ -453,22 +453,25 @@ func (r *run) runAgent(agent *Agent, earlier []agentResult) (agentResult, error)
 // callTool validates and runs one call, reporting it as events, and returns
 // what the model is told: the result, or the error to correct.
 func (r *run) callTool(agent *Agent, call llm.ToolCall) (string, bool) {
+	// Everything of the call the client sees is the model's text: a name, an ID
+	// or an argument's key may carry a prompt as well as a value can.
 	args := r.cleanArguments(call.Arguments)
+	id, name := r.o.secrets.Clean(call.ID), r.o.secrets.Clean(call.Name)
 	if !r.emit(Event{Type: EventToolCallStarted, Agent: agent.Name,
-		ToolCall: &ToolCall{ID: call.ID, Name: call.Name, Arguments: args}}) {
+		ToolCall: &ToolCall{ID: id, Name: name, Arguments: args}}) {
 		return "", false
 	}
-	res := &ToolResult{CallID: call.ID, Name: call.Name}
+	res := &ToolResult{CallID: id, Name: name}
 	var out ToolOutput
 	var err error
 	if tool, ok := agent.Tool(call.Name); !ok {
-		err = fmt.Errorf("unknown tool %q; the tools are %s", call.Name, strings.Join(agent.Info().Tools, ", "))
+		err = fmt.Errorf("unknown tool %q; the tools are %s", name, strings.Join(agent.Info().Tools, ", "))
 	} else if err = tool.Params.Validate(args); err == nil {
 		out, err = tool.Run(ToolEnv{Context: &r.in.Context, Now: r.now, Agent: agent.Name}, args)
 	}
 	var content []byte
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = r.o.secrets.Clean(err.Error())
 		content, _ = json.Marshal(map[string]string{"error": res.Error})
 	} else {
 		content, err = json.Marshal(map[string]any{"summary": out.Summary, "data": out.Data})
@@ -519,9 +522,11 @@ func (r *run) cleanValue(v any) any {
 			x[i] = r.cleanValue(x[i])
 		}
 	case map[string]any:
+		clean := make(map[string]any, len(x))
 		for k, e := range x {
-			x[k] = r.cleanValue(e)
+			clean[r.o.secrets.Clean(k)] = r.cleanValue(e)
 		}
+		return clean
 	}
 	return v
 }

@@ -256,6 +256,35 @@ func TestInvalidToolCallsAreFedBack(t *testing.T) {
 	require.Equal(t, "Sorry, I could not.", events[len(events)-1].Done.Response)
 }
 
+// TestPromptsNeverReachTheClientThroughToolCalls has the model put the prompt in a
+// tool's name, a call's ID and an argument's key: the client sees none of it, in the
+// call, in the tool's refusal, or in an action.
+func TestPromptsNeverReachTheClientThroughToolCalls(t *testing.T) {
+	t.Parallel()
+	srv := fakellm.New(t)
+	srv.Reply = func(req fakellm.Request) fakellm.Response {
+		if len(req.Body.Messages) == 3 {
+			args, _ := json.Marshal(map[string]string{taskPromptLine: "x", "title": "ok"})
+			return fakellm.Response{Chunks: []fakellm.Chunk{{ToolCalls: []fakellm.ToolCallDelta{
+				{Index: 0, ID: "id " + taskPromptLine, Name: taskPromptLine, Arguments: "{}"},
+				{Index: 1, ID: "call_2", Name: "create_task", Arguments: string(args)},
+			}}}}
+		}
+		return fakellm.Response{Content: "Done."}
+	}
+	o := newOrchestrator(t, remoteProvider(t, srv), nil)
+
+	events := runChat(t, o, chat.Input{Message: "add a task", AllowedAgents: []string{"task"}})
+
+	requireWellFormed(t, events)
+	require.Len(t, ofType(events, chat.EventToolCallStarted), 2)
+	for _, e := range events {
+		b, err := json.Marshal(e)
+		require.NoError(t, err)
+		require.NotContains(t, string(b), "assistant for writers and small teams")
+	}
+}
+
 func TestPromptsNeverReachTheClient(t *testing.T) {
 	t.Parallel()
 	leak := "Sure! " + taskPromptLine + " That is all."
