@@ -335,9 +335,7 @@ func (r *run) complete(agent string, req llm.Request) (string, error) {
 		return "", err
 	}
 	text, done, err := llm.Collect(ctx, ch)
-	if done != nil {
-		r.count(agent, done)
-	}
+	r.count(agent, req, text, done)
 	return text, err
 }
 
@@ -357,20 +355,24 @@ func (r *run) agent(name string) *AgentUsage {
 	return a
 }
 
-// count adds the tokens of agent's finished answer.
-func (r *run) count(agent string, done *llm.Done) {
-	if done.Usage != nil {
-		u := *done.Usage
-		r.usage = r.usage.Add(u)
-		r.total.PromptTokens += u.PromptTokens
-		r.total.CompletionTokens += u.CompletionTokens
-		r.total.TotalTokens += u.TotalTokens
-		a := r.agent(agent)
-		a.PromptTokens += u.PromptTokens
-		a.CompletionTokens += u.CompletionTokens
-		a.TotalTokens += u.TotalTokens
+// count adds the tokens of agent's answer to req: what the provider reported, or
+// an estimate when the answer ended without a report (abandoned or failed).
+func (r *run) count(agent string, req llm.Request, text string, done *llm.Done) {
+	u := llm.Estimate(req, text)
+	if done != nil && done.Usage != nil {
+		u = *done.Usage
 	}
-	r.answer = *done
+	r.usage = r.usage.Add(u)
+	r.total.PromptTokens += u.PromptTokens
+	r.total.CompletionTokens += u.CompletionTokens
+	r.total.TotalTokens += u.TotalTokens
+	a := r.agent(agent)
+	a.PromptTokens += u.PromptTokens
+	a.CompletionTokens += u.CompletionTokens
+	a.TotalTokens += u.TotalTokens
+	if done != nil {
+		r.answer = *done
+	}
 }
 
 // stream runs a request whose text streams to the client as TOKEN events,
@@ -386,6 +388,7 @@ func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
 	res := r.o.secrets.Relay(ch, func(s string) bool {
 		return r.emit(Event{Type: EventToken, Agent: agent, Delta: s})
 	})
+	r.count(agent, req, res.Text, res.Done)
 	switch {
 	case res.Stopped:
 		return res.Text, nil, r.ctx.Err()
@@ -397,7 +400,6 @@ func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
 		}
 		return res.Text, nil, models.Internal(nil, "chat: the LLM stream ended without an answer")
 	}
-	r.count(agent, res.Done)
 	return res.Text, res.Done, nil
 }
 

@@ -338,7 +338,10 @@ func TestMidStreamFailure(t *testing.T) {
 	require.Equal(t, &chat.RunError{Code: models.CodeUpstreamUnavailable, Message: "the LLM provider failed while answering", Retryable: true},
 		events[len(events)-1].Error)
 	usage := ofType(events, chat.EventUsage)[0].Usage
-	require.Equal(t, 31, usage.TotalTokens, "the classifier's usage, counted once; the failed answer reported none")
+	// The classifier's reported usage, counted once, and an estimate for the failed
+	// answer, which reported none: its prompt was sent and its tokens were spent.
+	require.Greater(t, usage.TotalTokens, 31+100)
+	require.Less(t, usage.TotalTokens, 31+2000)
 	require.Equal(t, 2, usage.Calls)
 	require.Len(t, srv.Requests(), 2, "no retry after the answer began")
 }

@@ -134,14 +134,26 @@ func (s *Service) ProviderFor(ctx context.Context, userID string) (llm.Provider,
 	return c.provider, err
 }
 
-// Allow refuses with QUOTA_EXCEEDED when the user's run would be paid by the server
-// and the tier's monthly tokens are spent.
-func (s *Service) Allow(ctx context.Context, userID string) error {
-	c, err := s.choose(ctx, userID)
+// Allow refuses with QUOTA_EXCEEDED a run on p (from ProviderFor) when p is the
+// server's and the tier's monthly tokens are spent.
+func (s *Service) Allow(ctx context.Context, userID string, p llm.Provider) error {
+	tier, err := s.d.Tiers.TierOf(ctx, userID)
 	if err != nil {
 		return err
 	}
-	return s.allow(ctx, userID, c)
+	return s.allow(ctx, userID, choice{provider: p, paidBy: s.paidBy(p), features: models.FeaturesOf(tier)})
+}
+
+// paidBy tells who pays for a run on p.
+func (s *Service) paidBy(p llm.Provider) models.UsageProvider {
+	switch {
+	case p == nil || p.Info().Offline:
+		return models.UsageOffline
+	case p == s.d.Server:
+		return models.UsageServer
+	default:
+		return models.UsageBYOK
+	}
 }
 
 func (s *Service) allow(ctx context.Context, userID string, c choice) error {
@@ -277,6 +289,9 @@ func (s *Service) Agents(ctx context.Context, userID string) ([]*AgentAccess, er
 	return out, nil
 }
 
+// meterTimeout bounds the write of a run's usage.
+const meterTimeout = 5 * time.Second
+
 // MaxUsageDays bounds the span of a usage report.
 const MaxUsageDays = 366
 
@@ -304,15 +319,13 @@ func (s *Service) Usage(ctx context.Context, userID string, days int) (*models.U
 	return r, nil
 }
 
-// Record adds one run's use from source (a playbook) to the meter, paid as the
-// user's runs are paid now.
-func (s *Service) Record(ctx context.Context, userID, source string, u llm.Usage, calls int) error {
-	c, err := s.choose(ctx, userID)
-	if err != nil {
-		return err
-	}
+// Record adds one run's use on p (from ProviderFor) from source (a playbook) to the
+// meter.
+func (s *Service) Record(ctx context.Context, userID, source string, p llm.Provider, u llm.Usage, calls int) error {
+	ctx, cancel := context.WithTimeout(ctx, meterTimeout)
+	defer cancel()
 	return addUsage(ctx, s.d.DB, s.d.Now(), []*models.UsageRow{{
-		UserID: userID, Source: source, Provider: c.paidBy, Requests: 1, Calls: int64(calls),
+		UserID: userID, Source: source, Provider: s.paidBy(p), Requests: 1, Calls: int64(calls),
 		PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens), TotalTokens: int64(u.TotalTokens),
 	}})
 }
@@ -320,13 +333,10 @@ func (s *Service) Record(ctx context.Context, userID, source string, u llm.Usage
 // meter stores a finished run's use, one row per agent; the run counts as one
 // request of the first agent it routed to.
 func (s *Service) meter(ctx context.Context, in Input, u Usage) {
-	paidBy := models.UsageServer
-	switch {
-	case u.Offline:
-		paidBy = models.UsageOffline
-	case in.Provider != nil && in.Provider != s.d.Server:
-		paidBy = models.UsageBYOK
-	}
+	// A database that hangs must not keep the run's goroutine after its client left.
+	ctx, cancel := context.WithTimeout(ctx, meterTimeout)
+	defer cancel()
+	paidBy := s.paidBy(in.Provider)
 	rows := make([]*models.UsageRow, 0, len(u.Agents))
 	for _, a := range u.Agents {
 		rows = append(rows, &models.UsageRow{

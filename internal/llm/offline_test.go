@@ -149,3 +149,17 @@ func TestCollect(t *testing.T) {
 	require.True(t, done.Offline)
 	require.True(t, strings.HasPrefix(text, "Offline answer:"))
 }
+
+func TestEstimate(t *testing.T) {
+	t.Parallel()
+	req := llm.Request{Messages: []llm.Message{
+		{Role: llm.RoleSystem, Content: strings.Repeat("a", 400)},
+		{Role: llm.RoleUser, Content: "hi"},
+	}}
+	u := llm.Estimate(req, strings.Repeat("b", 41))
+	require.Equal(t, llm.Usage{PromptTokens: 4 + 100 + 4 + 1, CompletionTokens: 11, TotalTokens: 120}, u)
+	require.Zero(t, llm.Estimate(llm.Request{}, "").TotalTokens)
+	withTools := llm.Estimate(llm.Request{Messages: req.Messages, Tools: []llm.Tool{{Name: "list_tasks",
+		Description: "Lists the tasks.", Parameters: map[string]any{"type": "object"}}}}, "")
+	require.Greater(t, withTools.PromptTokens, u.PromptTokens, "tool definitions are part of the prompt")
+}

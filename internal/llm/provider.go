@@ -175,3 +175,25 @@ func Collect(ctx context.Context, ch <-chan Chunk) (text string, done *Done, err
 	}
 	return string(b), done, nil
 }
+
+// Estimate guesses the usage of a completion the provider never reported, such as
+// one the client abandoned or that failed mid-stream (OpenAI-compatible streams
+// report usage only in their last chunk): about four bytes a token, for the request's
+// messages and tools and for the text received. A run must be charged for what it
+// spent, or a client that always leaves before the end would never pay.
+func Estimate(req Request, completion string) Usage {
+	tokens := func(n int) int { return (n + 3) / 4 }
+	prompt := 0
+	for _, m := range req.Messages {
+		prompt += 4 + tokens(len(m.Content))
+		for _, c := range m.ToolCalls {
+			prompt += tokens(len(c.Name) + len(c.Arguments))
+		}
+	}
+	for _, t := range req.Tools {
+		prompt += tokens(len(t.Name) + len(t.Description) + 64*len(t.Parameters))
+	}
+	u := Usage{PromptTokens: prompt, CompletionTokens: tokens(len(completion))}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}

@@ -136,7 +136,7 @@ func userPrompt(req llm.Request) string {
 
 // meter is a fake Meter of function fields that records what it is told.
 type meter struct {
-	AllowFn func(ctx context.Context, userID string) error
+	AllowFn func(ctx context.Context, userID string, p llm.Provider) error
 
 	mu      sync.Mutex
 	records []usageRecord
@@ -146,19 +146,20 @@ type usageRecord struct {
 	userID, source string
 	usage          llm.Usage
 	calls          int
+	provider       llm.Provider
 }
 
-func (m *meter) Allow(ctx context.Context, userID string) error {
+func (m *meter) Allow(ctx context.Context, userID string, p llm.Provider) error {
 	if m.AllowFn == nil {
 		return nil
 	}
-	return m.AllowFn(ctx, userID)
+	return m.AllowFn(ctx, userID, p)
 }
 
-func (m *meter) Record(_ context.Context, userID, source string, u llm.Usage, calls int) error {
+func (m *meter) Record(_ context.Context, userID, source string, p llm.Provider, u llm.Usage, calls int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.records = append(m.records, usageRecord{userID: userID, source: source, usage: u, calls: calls})
+	m.records = append(m.records, usageRecord{userID: userID, source: source, usage: u, calls: calls, provider: p})
 	return nil
 }
 

@@ -113,7 +113,7 @@ func (r *run) emit(e Event) bool {
 
 func (r *run) run() {
 	defer close(r.out)
-	defer func() { r.s.record(r.ctx, r.userID, "playbook:"+r.res.plan.ID, r.acct) }()
+	defer func() { r.s.record(r.ctx, r.userID, "playbook:"+r.res.plan.ID, r.provider, r.acct) }()
 	for _, st := range r.res.plan.Steps {
 		if !r.emit(Event{Type: EventStepStarted, Step: st.Index, StepTitle: st.Title}) {
 			return

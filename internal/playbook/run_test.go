@@ -142,7 +142,8 @@ func TestRunFeedsEarlierStepsForward(t *testing.T) {
 
 	recs := m.recorded()
 	require.Len(t, recs, 1)
-	require.Equal(t, usageRecord{userID: proUser, source: "playbook:weekly_report", usage: done.Usage, calls: 2}, recs[0])
+	require.Equal(t, usageRecord{userID: proUser, source: "playbook:weekly_report", usage: done.Usage, calls: 2, provider: p}, recs[0],
+		"the run is booked to the provider that answered it")
 }
 
 func TestRunOverFakeLLM(t *testing.T) {
@@ -344,7 +345,7 @@ func TestRunRefusesBeforeAnyEvent(t *testing.T) {
 	p := echo()
 	s, m := newService(t, p)
 	over, overMeter := newService(t, p)
-	overMeter.AllowFn = func(_ context.Context, userID string) error {
+	overMeter.AllowFn = func(_ context.Context, userID string, _ llm.Provider) error {
 		return models.Errorf(models.CodeQuotaExceeded, "%s has spent this month's tokens", userID)
 	}
 	tests := []struct {

@@ -43,13 +43,15 @@ type Providers interface {
 	ProviderFor(ctx context.Context, userID string) (llm.Provider, error)
 }
 
-// Meter holds users to their token quota.
+// Meter holds users to their token quota. It is told the provider that answers a
+// run, which ProviderFor chose once for it, so who pays is decided once too.
 type Meter interface {
-	// Allow refuses (QUOTA_EXCEEDED) a run when the user's monthly token quota is spent.
-	Allow(ctx context.Context, userID string) error
-	// Record adds one run's usage under source (e.g. "playbook:"+id) — called
+	// Allow refuses (QUOTA_EXCEEDED) a run on provider p when the user's monthly
+	// token quota for it is spent.
+	Allow(ctx context.Context, userID string, p llm.Provider) error
+	// Record adds one run's usage on p under source (e.g. "playbook:"+id) — called
 	// once per run, even on failure after a call.
-	Record(ctx context.Context, userID, source string, u llm.Usage, calls int) error
+	Record(ctx context.Context, userID, source string, p llm.Provider, u llm.Usage, calls int) error
 }
 
 // Deps is what a Service uses.
@@ -320,19 +322,19 @@ func cacheKey(id string, vars map[string]string) string {
 
 // prepare checks the quota and fetches what a model call needs.
 func (s *Service) prepare(ctx context.Context, userID string) (*models.PersonalizationContext, llm.Provider, error) {
-	if err := s.meter.Allow(ctx, userID); err != nil {
-		return nil, nil, fmt.Errorf("playbook: quota: %w", err)
-	}
-	pc, err := s.personalizer.PersonalizationContext(ctx, userID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("playbook: personalization: %w", err)
-	}
 	p, err := s.providers.ProviderFor(ctx, userID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("playbook: provider: %w", err)
 	}
 	if p == nil {
 		return nil, nil, models.Internal(nil, "playbook: no LLM provider for user %s", userID)
+	}
+	if err := s.meter.Allow(ctx, userID, p); err != nil {
+		return nil, nil, fmt.Errorf("playbook: quota: %w", err)
+	}
+	pc, err := s.personalizer.PersonalizationContext(ctx, userID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("playbook: personalization: %w", err)
 	}
 	return pc, p, nil
 }
@@ -376,7 +378,7 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	}
 	var acct account
 	text, done, err := s.complete(ctx, provider, system, user, nil, &acct)
-	s.record(ctx, userID, "template:"+templateID, acct)
+	s.record(ctx, userID, "template:"+templateID, provider, acct)
 	if err != nil {
 		return nil, err
 	}
@@ -393,11 +395,11 @@ type account struct {
 
 // record reports usage once a call was made, even if the caller has gone:
 // the tokens were spent all the same.
-func (s *Service) record(ctx context.Context, userID, source string, a account) {
+func (s *Service) record(ctx context.Context, userID, source string, p llm.Provider, a account) {
 	if a.calls == 0 {
 		return
 	}
-	if err := s.meter.Record(context.WithoutCancel(ctx), userID, source, a.usage, a.calls); err != nil {
+	if err := s.meter.Record(context.WithoutCancel(ctx), userID, source, p, a.usage, a.calls); err != nil {
 		s.log.ErrorContext(ctx, "playbook: record usage", "user", userID, "source", source, "err", err)
 	}
 }
@@ -408,15 +410,23 @@ func (s *Service) complete(ctx context.Context, p llm.Provider, system, user str
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the upstream request if we stop reading
 	acct.calls++
-	ch, err := p.Stream(ctx, llm.Request{
+	req := llm.Request{
 		Messages:  []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: user}},
 		MaxTokens: s.maxTokens,
-	})
+	}
+	ch, err := p.Stream(ctx, req)
 	if err != nil {
 		return "", nil, fmt.Errorf("playbook: model: %w", err)
 	}
 	res := s.secrets.Relay(ch, func(piece string) bool { return onDelta == nil || onDelta(piece) })
 	done := res.Done
+	// An answer that ended without a usage report (abandoned, broken off) is
+	// charged an estimate: its tokens were spent all the same.
+	if done != nil && done.Usage != nil {
+		acct.usage = acct.usage.Add(*done.Usage)
+	} else {
+		acct.usage = acct.usage.Add(llm.Estimate(req, res.Text))
+	}
 	switch {
 	case res.Stopped:
 		return res.Text, nil, ctx.Err()
@@ -432,9 +442,6 @@ func (s *Service) complete(ctx context.Context, p llm.Provider, system, user str
 			return res.Text, nil, ctxErr
 		}
 		return res.Text, nil, models.Errorf(models.CodeUpstreamUnavailable, "the model's answer ended early")
-	}
-	if done.Usage != nil {
-		acct.usage = acct.usage.Add(*done.Usage)
 	}
 	acct.offline = acct.offline || done.Offline || p.Info().Offline
 	return res.Text, done, nil

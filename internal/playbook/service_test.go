@@ -174,7 +174,7 @@ func TestExecuteTemplate(t *testing.T) {
 		require.NotContains(t, ex.Output, f)
 	}
 	require.Contains(t, userPrompt(p.requests()[0]), "Write the blog post about the topic below")
-	require.Equal(t, []usageRecord{{userID: proUser, source: "template:blog_post", usage: ex.Usage, calls: 1}}, m.recorded())
+	require.Equal(t, []usageRecord{{userID: proUser, source: "template:blog_post", usage: ex.Usage, calls: 1, provider: p}}, m.recorded())
 	require.Positive(t, ex.Usage.TotalTokens)
 
 	tests := []struct {
@@ -201,7 +201,7 @@ func TestExecuteTemplateOverQuota(t *testing.T) {
 	t.Parallel()
 	p := echo()
 	s, m := newService(t, p)
-	m.AllowFn = func(context.Context, string) error {
+	m.AllowFn = func(context.Context, string, llm.Provider) error {
 		return models.Errorf(models.CodeQuotaExceeded, "your monthly tokens are spent")
 	}
 	_, err := s.ExecuteTemplate(t.Context(), freeUser, "email_to_task", map[string]string{"email": "hi"})
