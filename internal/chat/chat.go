@@ -182,6 +182,8 @@ type Event struct {
 	Usage      *Usage      // USAGE
 	Done       *Done       // DONE
 	Error      *RunError   // ERROR
+
+	cause error // ERROR: the error itself, for a caller in the server (Service.Send)
 }
 
 // ToolCall is a tool call an agent's model made.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ type Config struct {
 	NewRunID func() string
 	// MaxTokens bounds each model answer; DefaultMaxTokens when zero.
 	MaxTokens int
+	// Logger receives the causes of internal failures, which a client sees only as
+	// INTERNAL; discarded when nil.
+	Logger *slog.Logger
 	// Meter, when set, is told each run's usage once the run has ended, however
 	// it ended (done, failed, or abandoned by the client), if it made any LLM
 	// call. Its context is the run's, without the cancellation.
@@ -73,6 +77,9 @@ func New(cfg Config) (*Orchestrator, error) {
 	}
 	if cfg.MaxTokens == 0 {
 		cfg.MaxTokens = DefaultMaxTokens
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Orchestrator{cfg: cfg, secrets: sanitize.NewSet(secretFragments(cfg.Registry))}, nil
 }
@@ -274,7 +281,10 @@ func (r *run) fail(err error) {
 		return
 	}
 	code := models.ErrorCode(err)
-	r.emit(Event{Type: EventError, Error: &RunError{
+	if code == models.CodeInternal {
+		r.o.cfg.Logger.ErrorContext(r.ctx, "chat run failed", "error", err, "run_id", r.id, "user_id", r.in.UserID)
+	}
+	r.emit(Event{Type: EventError, cause: err, Error: &RunError{
 		Code: code, Message: models.ErrorMessage(err),
 		Retryable: code == models.CodeUpstreamUnavailable || code == models.CodeRateLimited,
 	}})

@@ -82,7 +82,7 @@ func NewService(d ServiceDeps) (*Service, error) {
 	s := &Service{d: d}
 	orch, err := New(Config{
 		Provider: d.Offline, Registry: d.Registry, Catalog: d.Catalog, Now: d.Now,
-		NewRunID: d.NewRunID, MaxTokens: d.MaxTokens, Meter: s.meter,
+		NewRunID: d.NewRunID, MaxTokens: d.MaxTokens, Meter: s.meter, Logger: d.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -237,6 +237,7 @@ func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, er
 	r := &Reply{}
 	var done *Done
 	var failed *RunError
+	var cause error
 	for e := range ch {
 		r.RunID = e.RunID
 		switch e.Type {
@@ -247,10 +248,12 @@ func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, er
 		case EventDone:
 			done = e.Done
 		case EventError:
-			failed = e.Error
+			failed, cause = e.Error, e.cause
 		}
 	}
 	switch {
+	case failed != nil && cause != nil:
+		return nil, cause // with its field, retryAfter or quota
 	case failed != nil:
 		return nil, &models.Error{Code: failed.Code, Message: failed.Message}
 	case done == nil:

@@ -130,7 +130,7 @@ func TestChatOverTheGraphQLWSClient(t *testing.T) {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
-	defer func() { _ = cmd.Wait() }()
+	defer func() { cancel(); _ = cmd.Wait() }() // a failed check must not wait for the script
 	lines := bufio.NewScanner(stdout)
 	lines.Buffer(make([]byte, 1<<20), 1<<20)
 	type step struct {
@@ -173,6 +173,8 @@ func TestChatOverTheGraphQLWSClient(t *testing.T) {
 
 	baseline := len(llmSrv.Requests())
 	llmSrv.hold.Store(true)
+	_, err = io.WriteString(stdin, "go\n")
+	require.NoError(t, err)
 	require.Equal(t, "unsubscribed", next().Step)
 	reqs := llmSrv.Requests()
 	require.Len(t, reqs, baseline+2, "the router, then the held answer")

@@ -1,7 +1,7 @@
 // End-to-end check of chat streaming with the real graphql-ws client.
 // Usage: node chat-client.mjs WS_URL ACCESS_TOKEN
-// Runs one chat to its end and prints its events, then starts a second chat,
-// unsubscribes after its first token and says so; it waits for "done" on stdin
+// Runs one chat to its end and prints its events, waits for "go" on stdin, then
+// starts a second chat, unsubscribes after its first token and says so; it waits for "done" on stdin
 // before closing, so the Go side can watch the upstream request end.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -48,6 +48,7 @@ async function main() {
     });
   });
   say({ step: 'streamed', events });
+  await waitFor('go'); // the Go side arms the held answer first
 
   await new Promise((resolve, reject) => {
     let stop;
