@@ -370,7 +370,7 @@ func newChat(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboa
 			base = strings.TrimSuffix(u, "/") + "/v1" // the override replaces the API's origin
 		}
 		d.BYOK = &chat.BYOK{Provider: "openai", New: func(key string) (llm.Provider, error) {
-			return llm.New(llm.Config{BaseURL: base, APIKey: key, Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})
+			return llm.New(llm.Config{BaseURL: base, APIKey: key, Model: cfg.BYOKModel, Timeout: cfg.LLMTimeout})
 		}}
 	}
 	return chat.NewService(d)

@@ -20,6 +20,9 @@ type Template struct {
 	ID          string
 	Name        string
 	Description string
+	// Required names the variables a step must fill, in the template's order; the
+	// first one takes the user's request.
+	Required []string
 }
 
 // Plan is an execution plan: steps the client may run later, each by a
@@ -65,9 +68,17 @@ func buildPlan(ctx context.Context, cat TemplateCatalog, userID string, route Ro
 		if best < 0 {
 			continue
 		}
+		// The request fills the template's first required variable, so the step runs
+		// as it is with executeTemplate; a template that needs more says so in its
+		// other required variables, for the client to fill.
+		tpl := templates[best]
+		input := "request"
+		if len(tpl.Required) > 0 {
+			input = tpl.Required[0]
+		}
 		step := PlanStep{
-			Index: len(plan.Steps) + 1, Agent: agent, TemplateID: templates[best].ID, Title: templates[best].Name,
-			Inputs: map[string]any{"request": message},
+			Index: len(plan.Steps) + 1, Agent: agent, TemplateID: tpl.ID, Title: tpl.Name,
+			Inputs: map[string]any{input: message},
 		}
 		if step.Index > 1 {
 			step.DependsOn = []int{step.Index - 1}

@@ -248,7 +248,13 @@ func (s *Service) FindTemplates(ctx context.Context, userID, agent string) ([]ch
 	out := []chat.Template{}
 	for _, t := range all {
 		if t.Agent == agent {
-			out = append(out, chat.Template{ID: t.ID, Name: t.Name, Description: t.Description})
+			ct := chat.Template{ID: t.ID, Name: t.Name, Description: t.Description}
+			for _, v := range t.Variables {
+				if v.Required {
+					ct.Required = append(ct.Required, v.Name)
+				}
+			}
+			out = append(out, ct)
 		}
 	}
 	return out, nil

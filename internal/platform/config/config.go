@@ -70,6 +70,7 @@ func Vars() []Var {
 		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest wait for an LLM's first byte, and then for each next piece of a streamed answer"},
 		{"INKGRAPH_CHAT_MAX_TOKENS", "", "1024", "longest answer, in tokens, of each LLM call a chat or playbook makes"},
 		{"INKGRAPH_BYOK", "", "true", "on tiers with BYOK (power, team), chat and playbooks use the user's own validated OpenAI key (sent to the `openai` entry of INKGRAPH_PROVIDER_BASE_URLS, else api.openai.com) instead of the server's LLM"},
+		{"INKGRAPH_BYOK_MODEL", "", "gpt-4o-mini", "the OpenAI model asked with a user's own key"},
 		{"INKGRAPH_FETCH_TIMEOUT", "", "10s", "longest website fetch, redirects and body included"},
 		{"INKGRAPH_FETCH_MAX_BYTES", "", "2097152", "largest web page analyzed"},
 		{"INKGRAPH_FETCH_ALLOW", "", "", "comma-separated addresses or CIDR prefixes website analysis may fetch although private or loopback (intranets, tests); everything private is refused otherwise"},
@@ -140,6 +141,7 @@ type Config struct {
 	LLMTimeout       time.Duration
 	ChatMaxTokens    int
 	BYOK             bool
+	BYOKModel        string
 	FetchTimeout     time.Duration
 	FetchMaxBytes    int64
 	FetchAllow       []netip.Prefix
@@ -271,6 +273,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.LLMTimeout = r.duration("INKGRAPH_LLM_TIMEOUT", 60*time.Second)
 	c.ChatMaxTokens = r.int("INKGRAPH_CHAT_MAX_TOKENS", 1024, 16, 1<<20)
 	c.BYOK = r.bool("INKGRAPH_BYOK", true)
+	c.BYOKModel = r.str("INKGRAPH_BYOK_MODEL", "gpt-4o-mini")
 	c.FetchTimeout = r.duration("INKGRAPH_FETCH_TIMEOUT", 10*time.Second)
 	c.FetchMaxBytes = int64(r.int("INKGRAPH_FETCH_MAX_BYTES", 2<<20, 1024, 1<<30))
 	c.FetchAllow = r.prefixes("INKGRAPH_FETCH_ALLOW")

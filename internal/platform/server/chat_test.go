@@ -433,3 +433,48 @@ func TestChatOverGraphQLInProcess(t *testing.T) {
 	require.Equal(t, "UPSTREAM_UNAVAILABLE", errs[0].Extensions["code"])
 	require.Len(t, llmSrv.Requests(), before+2, "the router and the one failed answer: no retry")
 }
+
+// TestChatOnTheUsersOwnKey has a power user chat with their own OpenAI key, saved
+// through onboarding: the key goes to the OpenAI endpoint alone, with the BYOK
+// model, and the run is metered as theirs, outside the server's quota.
+func TestChatOnTheUsersOwnKey(t *testing.T) {
+	t.Parallel()
+	server := newChatLLM(t)
+	own := fakellm.New(t, fakellm.WithAPIKey(openAIKey))
+	own.Reply = server.Reply
+	a := newApp(t, testkit.SQLite, withLLM(server.URL()), withoutRateLimits, func(c *config.Config) {
+		c.ProviderBaseURLs = map[string]string{"openai": strings.TrimSuffix(own.URL(), "/v1")}
+	})
+	access, _, userID := a.register(t, "byok@example.com")
+	_, errs := a.do(t, access, `mutation($k: String!) { saveProviderKey(provider: "openai", key: $k) { status } }`, map[string]any{"k": openAIKey})
+	require.Empty(t, errs)
+
+	send := func() map[string]any {
+		data, errs := a.do(t, access, `mutation { sendChat(input: {message: "list my open tasks"}) { response usage { model } } }`, nil)
+		require.Empty(t, errs)
+		return data["sendChat"].(map[string]any)
+	}
+	require.Equal(t, "fake-model", send()["usage"].(map[string]any)["model"], "the free tier chats on the server's LLM")
+	require.Empty(t, own.Requests())
+
+	_, err := a.db.NewUpdate().Table("users").Set("tier = ?", "power").Where("id = ?", userID).Exec(t.Context())
+	require.NoError(t, err)
+	serverCalls := len(server.Requests())
+	reply := send()
+	require.Equal(t, chatAnswer, reply["response"])
+	require.Equal(t, "gpt-4o-mini", reply["usage"].(map[string]any)["model"])
+	require.Len(t, server.Requests(), serverCalls, "the server's LLM is not asked")
+	require.NotEmpty(t, own.Requests())
+	for _, r := range own.Requests() {
+		require.Equal(t, "Bearer "+openAIKey, r.Header.Get("Authorization"))
+	}
+
+	data, errs := a.do(t, access, `{ usage(days: 1) { rows { provider requests } monthTokens } }`, nil)
+	require.Empty(t, errs)
+	byProvider := map[string]float64{}
+	for _, r := range data["usage"].(map[string]any)["rows"].([]any) {
+		row := r.(map[string]any)
+		byProvider[row["provider"].(string)] += row["requests"].(float64)
+	}
+	require.Equal(t, map[string]float64{"server": 1, "byok": 1}, byProvider)
+}

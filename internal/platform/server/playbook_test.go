@@ -181,4 +181,15 @@ func TestChatPlanModeUsesThePlaybookTemplates(t *testing.T) {
 		_, ok := reg.Template(s.(map[string]any)["templateId"].(string))
 		require.True(t, ok, "a plan step names a template the server has: %v", s)
 	}
+
+	// The plan's first step runs as it is.
+	first := steps[0].(map[string]any)
+	var vars []map[string]string
+	for name, value := range first["inputs"].(map[string]any) {
+		vars = append(vars, map[string]string{"name": name, "value": value.(string)})
+	}
+	data, errs = a.do(t, access, `mutation($id: ID!, $v: [PlaybookValueInput!]) { executeTemplate(templateId: $id, variables: $v) { output } }`,
+		map[string]any{"id": first["templateId"], "v": vars})
+	require.Empty(t, errs)
+	require.NotEmpty(t, data["executeTemplate"].(map[string]any)["output"])
 }
