@@ -478,3 +478,59 @@ func TestChatOnTheUsersOwnKey(t *testing.T) {
 	}
 	require.Equal(t, map[string]float64{"server": 1, "byok": 1}, byProvider)
 }
+
+// TestASlowClientNeverBlocksAnother streams a long answer to a socket that never
+// reads, until the server can write no more to it, while another socket chats to
+// the end; closing the stuck socket then ends its upstream request.
+func TestASlowClientNeverBlocksAnother(t *testing.T) {
+	t.Parallel()
+	flood := strings.Repeat("lorem ", 200_000) // well past the sockets' buffers
+	llmSrv := newChatLLM(t)
+	reply := llmSrv.Reply
+	llmSrv.Reply = func(req fakellm.Request) fakellm.Response {
+		if len(req.Body.Tools) > 0 && strings.Contains(req.Body.Messages[len(req.Body.Messages)-1].Content, "flood") {
+			return fakellm.Response{Content: flood}
+		}
+		return reply(req)
+	}
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
+	access, _, _ := a.register(t, "slow@example.com")
+	ts := serve(t, a)
+
+	stuck := dialGraphQLWS(t, ts.URL, access)
+	stuck.subscribe(t, "flood", `subscription { chat(input: {message: "flood me with text"}) { type delta } }`)
+	// The flood's answer is streaming (and backing up) before the other chat starts.
+	require.Eventually(t, func() bool { return len(llmSrv.Requests()) >= 2 }, 10*time.Second, 5*time.Millisecond)
+	flooded := llmSrv.Requests()[1]
+
+	other := dialGraphQLWS(t, ts.URL, access)
+	other.subscribe(t, "ok", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	var events []chatEvent
+	for {
+		m := other.next(t) // each read waits at most 10 s
+		if m.Type == "complete" {
+			break
+		}
+		require.Equal(t, "next", m.Type, "%s", m.Payload)
+		var p struct {
+			Data struct {
+				Chat chatEvent `json:"chat"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &p))
+		events = append(events, p.Data.Chat)
+	}
+	requireChatRun(t, events)
+	select {
+	case <-flooded.Ended:
+		t.Fatal("the flood finished: the test never had a stuck client")
+	default:
+	}
+
+	require.NoError(t, stuck.conn.Close())
+	select {
+	case <-flooded.Ended:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stuck client's upstream request outlived its connection")
+	}
+}
