@@ -164,3 +164,31 @@ func TestBillingWithoutStripe(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "no webhook secret: nothing can be verified")
 }
+
+// TestAuditLogOfSignIns checks the sign-in events reach the user's own audit log
+// through the real wiring, and another user's log shows none of them.
+func TestAuditLogOfSignIns(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, withoutRateLimits)
+	access, refresh, _ := a.register(t, "audited@example.com")
+	other, _, _ := a.register(t, "bystander@example.com")
+	_, errs := a.do(t, "", `mutation { login(input: {email: "audited@example.com", password: "wrong-password"}) { accessToken } }`, nil)
+	require.Len(t, errs, 1)
+	_, errs = a.do(t, "", `mutation($t: String!) { logout(refreshToken: $t) { sessionId } }`, map[string]any{"t": refresh})
+	require.Empty(t, errs)
+
+	kinds := func(token string) []string {
+		data, errs := a.do(t, token, `{ me { auditLog(first: 50) { edges { node { kind detail { key value } } } } } }`, nil)
+		require.Empty(t, errs)
+		var out []string
+		for _, e := range data["me"].(map[string]any)["auditLog"].(map[string]any)["edges"].([]any) {
+			out = append(out, e.(map[string]any)["node"].(map[string]any)["kind"].(string))
+		}
+		return out
+	}
+	got := kinds(access) // the access token outlives its session's logout, as documented
+	require.Contains(t, got, "LOGIN_FAILED")
+	require.Contains(t, got, "LOGOUT")
+	require.NotContains(t, kinds(other), "LOGIN_FAILED")
+	require.NotContains(t, kinds(other), "LOGOUT")
+}
