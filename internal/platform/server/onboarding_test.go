@@ -405,7 +405,16 @@ func TestOnboardingIsolation(t *testing.T) {
 	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, d, withoutRateLimits)
+			// Keys are checked live against a provider that takes any, so verifying
+			// as B looks B's key up rather than being refused before any lookup.
+			provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(`{"object":"list","data":[]}`))
+			}))
+			t.Cleanup(provider.Close)
+			a := newApp(t, d, withoutRateLimits, func(c *config.Config) {
+				c.LiveKeyCheck = true
+				c.ProviderBaseURLs = map[string]string{"openai": provider.URL}
+			})
 			ctx := context.Background()
 			siteURL := site(t, sitePage)
 			tokenA, _, idA := a.register(t, "alice@example.com")
@@ -424,36 +433,40 @@ func TestOnboardingIsolation(t *testing.T) {
 			for _, tc := range []struct {
 				name, query string
 				leaks       []string // strings of A's that must not appear in B's answer
+				code        string   // the error B gets, where B has nothing to act on
 			}{
-				{"summary", summaryQuery, []string{"Acme", "Alice", idA, personaA.ID, "sk-proj"}},
-				{"me onboarding", `{ me { onboarding { providerKeys { masked } businessInfo { businessName } personas { id } } } }`, []string{"Alice", personaA.ID, "sk-proj"}},
-				{"business info", `{ businessInfo { businessName } }`, []string{"Alice"}},
-				{"personas", `{ personas { id } }`, []string{personaA.ID}},
-				{"personalization", `{ personalization { businessName personaId } }`, []string{"Alice", "Acme", personaA.ID}},
-				{"readiness", `{ personaReadiness { ready sources } }`, []string{siteURL}},
-				{"activate A's persona", `mutation { setActivePersona(id: "` + personaA.ID + `") { id } }`, []string{personaA.ID}},
-				{"verify A's provider", `mutation { verifyProviderKey(provider: "openai") { masked } }`, []string{"sk-proj"}},
-				{"delete A's provider", `mutation { deleteProviderKey(provider: "openai") }`, nil},
-				{"update business info", `mutation { updateBusinessInfo(input: {businessName: "Bob"}) { businessName } }`, []string{"Alice"}},
-				{"delete business info", `mutation { deleteBusinessInfo }`, nil},
-				{"complete a step", `mutation { completeStep(step: 1) { currentStep } }`, nil},
-				{"reset with data", `mutation { resetOnboarding(deleteData: true) { dataDeleted } }`, nil},
-				{"skip", `mutation { skipStep(step: 5) { currentStep } }`, nil},
-				{"complete", `mutation { completeOnboarding { completed } }`, nil},
-				{"integrations", `mutation { setIntegrations(kinds: [MEDIUM]) { kind } }`, nil},
-				{"save preferences", `mutation { saveResearchPreferences(input: {depth: BASIC, contentTypes: [EMAIL]}) { depth } }`, nil},
-				{"start", `mutation { startOnboarding { currentStep steps { status } } }`, nil},
-				{"save a key", `mutation { saveProviderKey(provider: "openai", key: "sk-proj-bobbobbobbobbobbobbobbob0000") { masked } }`, []string{"sk-proj-…6789"}},
-				{"analyze a website", `mutation { analyzeWebsite(url: "` + siteURL + `") { title } }`, nil},
-				{"create business info", `mutation { createBusinessInfo(input: {businessName: "Bob Co", description: "Bob's own business, described."}) { id } }`, []string{"Alice"}},
-				{"preview persona", `mutation { previewPersona { core { name summary } } }`, []string{"Alice"}},
-				{"generate persona", `mutation { generatePersona { id version } }`, []string{personaA.ID}},
-				{"B's summary after all that", summaryQuery, []string{"Alice", idA, personaA.ID, "sk-proj-…6789"}},
+				{"summary", summaryQuery, []string{"Acme", "Alice", idA, personaA.ID, "sk-proj"}, ""},
+				{"me onboarding", `{ me { onboarding { providerKeys { masked } businessInfo { businessName } personas { id } } } }`, []string{"Alice", personaA.ID, "sk-proj"}, ""},
+				{"business info", `{ businessInfo { businessName } }`, []string{"Alice"}, ""},
+				{"personas", `{ personas { id } }`, []string{personaA.ID}, ""},
+				{"personalization", `{ personalization { businessName personaId } }`, []string{"Alice", "Acme", personaA.ID}, ""},
+				{"readiness", `{ personaReadiness { ready sources } }`, []string{siteURL}, ""},
+				{"activate A's persona", `mutation { setActivePersona(id: "` + personaA.ID + `") { id } }`, []string{personaA.ID}, "NOT_FOUND"},
+				{"verify A's provider", `mutation { verifyProviderKey(provider: "openai") { masked } }`, []string{"sk-proj"}, "NOT_FOUND"},
+				{"delete A's provider", `mutation { deleteProviderKey(provider: "openai") }`, nil, ""},
+				{"update business info", `mutation { updateBusinessInfo(input: {businessName: "Bob"}) { businessName } }`, []string{"Alice"}, ""},
+				{"delete business info", `mutation { deleteBusinessInfo }`, nil, ""},
+				{"complete a step", `mutation { completeStep(step: 1) { currentStep } }`, nil, ""},
+				{"reset with data", `mutation { resetOnboarding(deleteData: true) { dataDeleted } }`, nil, ""},
+				{"skip", `mutation { skipStep(step: 5) { currentStep } }`, nil, ""},
+				{"complete", `mutation { completeOnboarding { completed } }`, nil, ""},
+				{"integrations", `mutation { setIntegrations(kinds: [MEDIUM]) { kind } }`, nil, ""},
+				{"save preferences", `mutation { saveResearchPreferences(input: {depth: BASIC, contentTypes: [EMAIL]}) { depth } }`, nil, ""},
+				{"start", `mutation { startOnboarding { currentStep steps { status } } }`, nil, ""},
+				{"save a key", `mutation { saveProviderKey(provider: "openai", key: "sk-proj-bobbobbobbobbobbobbobbob0000") { masked } }`, []string{"sk-proj-…6789"}, ""},
+				{"analyze a website", `mutation { analyzeWebsite(url: "` + siteURL + `") { title } }`, nil, ""},
+				{"create business info", `mutation { createBusinessInfo(input: {businessName: "Bob Co", description: "Bob's own business, described."}) { id } }`, []string{"Alice"}, ""},
+				{"preview persona", `mutation { previewPersona { core { name summary } } }`, []string{"Alice"}, ""},
+				{"generate persona", `mutation { generatePersona { id version } }`, []string{personaA.ID}, ""},
+				{"B's summary after all that", summaryQuery, []string{"Alice", idA, personaA.ID, "sk-proj-…6789"}, ""},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					body := a.raw(t, tokenB, tc.query)
 					for _, s := range tc.leaks {
 						require.NotContains(t, body, s)
+					}
+					if tc.code != "" {
+						require.Contains(t, body, `"code":"`+tc.code+`"`)
 					}
 					require.Equal(t, beforeA, a.raw(t, tokenA, summaryQuery), "A's onboarding is untouched")
 				})
