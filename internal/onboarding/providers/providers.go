@@ -11,6 +11,7 @@ package providers
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/inkgraph/inkgraph/models"
@@ -78,8 +79,12 @@ func (s shape) match(key string) bool {
 	return true
 }
 
-// specs is the catalogue, in the order Registry reports it. It is built on each
-// call rather than held in a package variable, so nothing can change it.
+// catalogue is the catalogue, built once: it is read on every key check and every
+// summary, and nothing in this package changes it (Registry and Lookup hand out
+// copies of its providers).
+var catalogue = sync.OnceValue(specs)
+
+// specs builds the catalogue, in the order Registry reports it.
 func specs() []spec {
 	return []spec{
 		{
@@ -222,7 +227,7 @@ func specs() []spec {
 // Registry lists the providers users can bring keys for, in a stable order:
 // openai, anthropic, gemini, mistral, tavily, serper, exa.
 func Registry() []models.Provider {
-	all := specs()
+	all := catalogue()
 	out := make([]models.Provider, len(all))
 	for i, s := range all {
 		out[i] = s.Provider
@@ -241,7 +246,7 @@ func Lookup(id string) (models.Provider, error) {
 }
 
 func lookup(id string) (spec, error) {
-	all := specs()
+	all := catalogue()
 	ids := make([]string, len(all))
 	for i, s := range all {
 		if strings.EqualFold(s.ID, id) {
@@ -294,7 +299,7 @@ func (s spec) checkFormat(key string) error {
 // OpenAI's "sk-" shape also matches Anthropic's "sk-ant-" keys, and without live
 // checks such a key would otherwise count as a working OpenAI key.
 func (s spec) belongsElsewhere(key string) string {
-	for _, other := range specs() {
+	for _, other := range catalogue() {
 		if other.ID == s.ID {
 			continue
 		}
