@@ -30,7 +30,7 @@ func newOrchestrator(t testing.TB, p llm.Provider, catalog chat.TemplateCatalog)
 }
 
 // collect reads a run to its end.
-func collect(t testing.TB, ch <-chan chat.Event) []chat.Event {
+func collect(t testing.TB, ch <-chan *chat.Event) []chat.Event {
 	t.Helper()
 	var got []chat.Event
 	timeout := time.After(waitTimeout)
@@ -40,7 +40,7 @@ func collect(t testing.TB, ch <-chan chat.Event) []chat.Event {
 			if !ok {
 				return got
 			}
-			got = append(got, e)
+			got = append(got, *e)
 		case <-timeout:
 			t.Fatal("the run never ended")
 		}

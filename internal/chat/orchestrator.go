@@ -112,13 +112,13 @@ func (o *Orchestrator) Registry() *Registry { return o.cfg.Registry }
 // which is closed after DONE or ERROR, or as soon as ctx ends: ending ctx
 // (a closed subscription, a dropped connection) cancels the upstream LLM
 // request at once. Input errors are returned here, before any event.
-func (o *Orchestrator) Run(ctx context.Context, in Input) (<-chan Event, error) {
+func (o *Orchestrator) Run(ctx context.Context, in Input) (<-chan *Event, error) {
 	if err := o.check(&in); err != nil {
 		return nil, err
 	}
 	r := &run{
 		o: o, ctx: ctx, in: in, id: o.cfg.NewRunID(), now: o.cfg.Now(),
-		out: make(chan Event), provider: in.Provider, byAgent: map[string]*AgentUsage{},
+		out: make(chan *Event), provider: in.Provider, byAgent: map[string]*AgentUsage{},
 	}
 	if r.provider == nil {
 		r.provider = o.cfg.Provider
@@ -173,7 +173,7 @@ type run struct {
 	in  Input
 	id  string
 	now time.Time
-	out chan Event
+	out chan *Event
 
 	provider llm.Provider
 	seq      int
@@ -197,7 +197,7 @@ func (r *run) emit(e Event) bool {
 	r.seq++
 	e.RunID, e.Seq = r.id, r.seq
 	select {
-	case r.out <- e:
+	case r.out <- &e:
 		return true
 	case <-r.ctx.Done():
 		return false

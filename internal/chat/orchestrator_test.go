@@ -84,7 +84,7 @@ func TestOfflineConcurrentAndDeterministic(t *testing.T) {
 				return
 			}
 			for e := range ch {
-				results[i] = append(results[i], e)
+				results[i] = append(results[i], *e)
 			}
 		})
 	}

@@ -178,25 +178,6 @@ func (s *Service) allow(ctx context.Context, userID string, c choice) error {
 // tokens before any event; the events then arrive on the channel, which closes after
 // DONE or ERROR, or as soon as ctx ends (which cancels the upstream request).
 func (s *Service) Chat(ctx context.Context, userID string, in Input) (<-chan *Event, error) {
-	events, err := s.start(ctx, userID, in)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan *Event)
-	go func() {
-		defer close(out)
-		for e := range events {
-			select {
-			case out <- &e:
-			case <-ctx.Done():
-				return // the run sees ctx too, stops and closes events
-			}
-		}
-	}()
-	return out, nil
-}
-
-func (s *Service) start(ctx context.Context, userID string, in Input) (<-chan Event, error) {
 	c, err := s.choose(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -230,7 +211,7 @@ type Reply struct {
 // Send runs a chat to its end. A run that fails after it began answers the error
 // it ended with.
 func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, error) {
-	ch, err := s.start(ctx, userID, in)
+	ch, err := s.Chat(ctx, userID, in)
 	if err != nil {
 		return nil, err
 	}
