@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,7 +98,7 @@ func start(t testing.TB, bin, dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var logs lockedBuffer
+	var logs testkit.SyncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start versitygw: %w", err)
@@ -115,7 +114,7 @@ func start(t testing.TB, bin, dir string) (*Server, error) {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			line := sc.Text()
-			logs.WriteString(line + "\n")
+			_, _ = logs.Write([]byte(line + "\n"))
 			if strings.Contains(line, "http://"+addr) {
 				select {
 				case listening <- struct{}{}:
@@ -182,27 +181,4 @@ func (s *Server) ask(ctx context.Context) error {
 		return fmt.Errorf("GET /: not versitygw (%s, Server %q)", resp.Status, resp.Header.Get("Server"))
 	}
 	return nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) WriteString(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(s)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
