@@ -123,3 +123,18 @@ type Quota struct {
 	Used  int64
 	Limit int64
 }
+
+// FormatBytes writes a byte count for people, in binary units: "512 bytes",
+// "1.5 KiB", "5.0 GiB".
+func FormatBytes(n int64) string {
+	const unit = 1 << 10
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

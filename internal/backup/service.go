@@ -171,24 +171,11 @@ func checkQuota(tier models.Tier, limit, used, size int64) error {
 		return nil
 	}
 	msg := fmt.Sprintf("this backup (%s) would bring your backup storage to %s, over the %s tier's %s: delete old backups or upgrade",
-		formatBytes(size), formatBytes(used+size), strings.ToUpper(string(tier)), formatBytes(limit))
+		models.FormatBytes(size), models.FormatBytes(used+size), strings.ToUpper(string(tier)), models.FormatBytes(limit))
 	if limit == 0 {
 		msg = fmt.Sprintf("the %s tier includes no backup storage: upgrade to PRO or higher to back up", strings.ToUpper(string(tier)))
 	}
 	return &models.Error{Code: models.CodeQuotaExceeded, Message: msg, Quota: &models.Quota{Used: used + size, Limit: limit}}
-}
-
-func formatBytes(n int64) string {
-	const unit = 1 << 10
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // Usage tells how much backup storage the user uses against the tier's quota.

@@ -103,22 +103,9 @@ func featureName(k models.FeatureKey) string {
 
 func amount(k models.FeatureKey, n int64) string {
 	if k == models.FeatureBackup {
-		return formatBytes(n)
+		return models.FormatBytes(n)
 	}
 	return fmt.Sprint(n)
-}
-
-func formatBytes(n int64) string {
-	const unit = 1 << 10
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func upper(t models.Tier) string { return strings.ToUpper(string(t)) }
