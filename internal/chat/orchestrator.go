@@ -146,6 +146,9 @@ func (o *Orchestrator) check(in *Input) error {
 			return models.InvalidInput("context."+field, "at most %d items", MaxItems)
 		}
 	}
+	if err := checkContext(c); err != nil {
+		return err
+	}
 	if in.Mode == "" {
 		in.Mode = ModeDirect
 	}
@@ -161,6 +164,30 @@ func (o *Orchestrator) check(in *Input) error {
 	for _, name := range in.AllowedAgents {
 		if _, ok := o.cfg.Registry.Agent(name); !ok {
 			return models.Internal(nil, "chat: unknown agent %q allowed", name)
+		}
+	}
+	return nil
+}
+
+// checkContext refuses context items the agents could only misread, naming the item.
+func checkContext(c Context) error {
+	for i, t := range c.Tasks {
+		field := fmt.Sprintf("context.tasks[%d]", i)
+		switch {
+		case t.Status != "" && t.Status != TaskTodo && t.Status != TaskInProgress && t.Status != TaskDone:
+			return models.InvalidInput(field+".status", "task status must be todo, in_progress or done")
+		case t.Priority != "" && t.Priority != "low" && t.Priority != "medium" && t.Priority != "high":
+			return models.InvalidInput(field+".priority", "task priority must be low, medium or high")
+		}
+	}
+	for i, h := range c.History {
+		if h.Role != string(llm.RoleUser) && h.Role != string(llm.RoleAssistant) {
+			return models.InvalidInput(fmt.Sprintf("context.history[%d].role", i), "a turn's role must be user or assistant")
+		}
+	}
+	for i, e := range c.Events {
+		if e.End.Before(e.Start) {
+			return models.InvalidInput(fmt.Sprintf("context.events[%d].end", i), "an event cannot end before it starts")
 		}
 	}
 	return nil
