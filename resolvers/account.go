@@ -9,7 +9,7 @@ import (
 )
 
 func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
-	caller, err := auth.CallerFrom(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (*mo
 }
 
 func (r *subscriptionResolver) AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error) {
-	caller, err := auth.CallerFrom(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}

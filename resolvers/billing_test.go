@@ -16,7 +16,6 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
 
-	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/testkit"
@@ -30,7 +29,7 @@ type users struct {
 	db                 bun.IDB
 }
 
-func (u users) User(ctx context.Context, c auth.Caller) (*models.User, error) {
+func (u users) User(ctx context.Context, c models.Caller) (*models.User, error) {
 	out := new(models.User)
 	return out, u.db.NewSelect().Model(out).Where("id = ?", c.UserID).Scan(ctx)
 }
@@ -55,7 +54,7 @@ func graphQL(t *testing.T, r *resolvers.Resolver, userID string) *client.Client 
 	h.SetErrorPresenter(resolvers.ErrorPresenter(logger))
 	h.SetRecoverFunc(resolvers.RecoverFunc(logger))
 	return client.New(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		h.ServeHTTP(w, req.WithContext(auth.WithCaller(req.Context(), auth.Caller{UserID: userID})))
+		h.ServeHTTP(w, req.WithContext(models.WithCaller(req.Context(), models.Caller{UserID: userID})))
 	}))
 }
 

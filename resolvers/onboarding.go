@@ -6,7 +6,6 @@ import (
 	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/graph/model"
-	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
 	"github.com/inkgraph/inkgraph/models"
@@ -38,7 +37,7 @@ type Wizard interface {
 }
 
 func callerID(ctx context.Context) (string, error) {
-	c, err := auth.CallerFrom(ctx)
+	c, err := models.CallerFrom(ctx)
 	return c.UserID, err
 }
 

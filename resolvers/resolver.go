@@ -20,8 +20,8 @@ type Accounts interface {
 	Login(ctx context.Context, in auth.Credentials) (*models.AuthPayload, error)
 	Refresh(ctx context.Context, refreshToken, userAgent string) (*models.AuthPayload, error)
 	Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error)
-	User(ctx context.Context, caller auth.Caller) (*models.User, error)
-	AccountEvents(ctx context.Context, caller auth.Caller) (<-chan *models.AccountEvent, error)
+	User(ctx context.Context, caller models.Caller) (*models.User, error)
+	AccountEvents(ctx context.Context, caller models.Caller) (<-chan *models.AccountEvent, error)
 }
 
 // Resolver holds the services the resolvers call.

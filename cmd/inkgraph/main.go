@@ -22,6 +22,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/api"
 	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/backup"
 	"github.com/inkgraph/inkgraph/internal/billing"
@@ -29,7 +30,6 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
-	"github.com/inkgraph/inkgraph/internal/platform/server"
 	"github.com/inkgraph/inkgraph/migrations"
 )
 
@@ -214,19 +214,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 	}
 	defer svc.Close()
 
-	srv := server.New(server.Deps{
-		Config:    cfg,
-		Logger:    logger,
-		Accounts:  svc.Accounts,
-		Wizard:    svc.Wizard,
-		Billing:   svc.Billing,
-		Backups:   svc.Backups,
-		Chat:      svc.Chat,
-		Playbooks: svc.Playbooks,
-		Limiter:   svc.Limiter,
-		Tiers:     svc.Tiers,
-		// With S3, S3 answers the signed URLs.
-		LocalBlobs: svc.LocalBlobs,
+	srv := api.New(api.Deps{
+		Config:   cfg,
+		Logger:   logger,
+		Services: svc,
 		Ready: func(ctx context.Context) error {
 			if err := db.PingContext(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

@@ -386,7 +386,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) (*models.Logo
 }
 
 // User returns the caller's own account.
-func (s *Service) User(ctx context.Context, caller Caller) (*models.User, error) {
+func (s *Service) User(ctx context.Context, caller models.Caller) (*models.User, error) {
 	return findUserByID(ctx, s.db, caller.UserID)
 }
 
@@ -414,7 +414,7 @@ func (s *Service) publish(ctx context.Context, userID, sessionID string, reason 
 
 // AccountEvents streams the caller's account events until ctx ends. The service owns
 // the goroutine and closes the channel.
-func (s *Service) AccountEvents(ctx context.Context, caller Caller) (<-chan *models.AccountEvent, error) {
+func (s *Service) AccountEvents(ctx context.Context, caller models.Caller) (<-chan *models.AccountEvent, error) {
 	in, err := s.events.Subscribe(ctx, accountTopic(caller.UserID))
 	if err != nil {
 		return nil, models.Internal(err, "subscribe to account events")

@@ -89,7 +89,7 @@ func (t *Tokens) Issue(userID, sessionID string) (string, time.Time, error) {
 }
 
 // Verify checks an access token and returns its caller, or UNAUTHENTICATED.
-func (t *Tokens) Verify(raw string) (Caller, error) {
+func (t *Tokens) Verify(raw string) (models.Caller, error) {
 	var claims accessClaims
 	tok, err := t.parser.ParseWithClaims(raw, &claims, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); !strings.EqualFold(typ, accessTokenType) {
@@ -99,13 +99,13 @@ func (t *Tokens) Verify(raw string) (Caller, error) {
 	})
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return Caller{}, &models.Error{Code: models.CodeUnauthenticated, Message: "access token expired: refresh it", Err: err}
+		return models.Caller{}, &models.Error{Code: models.CodeUnauthenticated, Message: "access token expired: refresh it", Err: err}
 	case err != nil || !tok.Valid:
-		return Caller{}, &models.Error{Code: models.CodeUnauthenticated, Message: "invalid access token", Err: err}
+		return models.Caller{}, &models.Error{Code: models.CodeUnauthenticated, Message: "invalid access token", Err: err}
 	case claims.Subject == "" || claims.SessionID == "" || claims.ID == "":
-		return Caller{}, models.Errorf(models.CodeUnauthenticated, "invalid access token: missing claims")
+		return models.Caller{}, models.Errorf(models.CodeUnauthenticated, "invalid access token: missing claims")
 	}
-	return Caller{UserID: claims.Subject, SessionID: claims.SessionID, ExpiresAt: claims.ExpiresAt.UTC()}, nil
+	return models.Caller{UserID: claims.Subject, SessionID: claims.SessionID, ExpiresAt: claims.ExpiresAt.UTC()}, nil
 }
 
 // newRefreshToken returns a random 256-bit refresh token and the hash that is stored.

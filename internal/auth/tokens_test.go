@@ -24,7 +24,7 @@ func TestAccessTokens(t *testing.T) {
 
 	caller, err := tokens.Verify(good)
 	require.NoError(t, err)
-	require.Equal(t, auth.Caller{UserID: "user-1", SessionID: "session-1", ExpiresAt: exp}, caller)
+	require.Equal(t, models.Caller{UserID: "user-1", SessionID: "session-1", ExpiresAt: exp}, caller)
 
 	// sign makes a token with chosen claims and header, signed with key.
 	sign := func(method jwt.SigningMethod, key any, typ string, mutate func(jwt.MapClaims)) string {

@@ -11,7 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 
-	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
+	"github.com/inkgraph/inkgraph/internal/api/httptransport"
 )
 
 // testSchema is small on purpose: a query with arguments, a mutation, a subscription

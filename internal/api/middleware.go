@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bufio"
@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // validRequestID accepts a caller's X-Request-ID only if it is short and plain, so it
@@ -124,9 +124,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if h := r.Header.Get("Authorization"); h != "" {
 			caller, err := s.tokens.Verify(bearer(h))
 			if err != nil {
-				ctx = auth.WithTokenError(ctx, err)
+				ctx = models.WithTokenError(ctx, err)
 			} else {
-				ctx = auth.WithCaller(ctx, caller)
+				ctx = models.WithCaller(ctx, caller)
 			}
 			if err == nil && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 				var cancel context.CancelFunc

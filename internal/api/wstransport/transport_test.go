@@ -15,7 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	"github.com/inkgraph/inkgraph/internal/platform/server/wstransport"
+	"github.com/inkgraph/inkgraph/internal/api/wstransport"
 )
 
 func TestSupports(t *testing.T) {

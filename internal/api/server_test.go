@@ -1,4 +1,4 @@
-package server_test
+package api_test
 
 import (
 	"context"
@@ -20,13 +20,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/api"
 	inkgraph "github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
-	"github.com/inkgraph/inkgraph/internal/platform/server"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
@@ -140,11 +140,8 @@ func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Confi
 		w.services(svc, db)
 	}
 	accounts := svc.Accounts
-	srv := server.New(server.Deps{
-		Config: cfg, Logger: logger, Accounts: accounts, Wizard: svc.Wizard, Billing: svc.Billing,
-		Backups: svc.Backups, LocalBlobs: svc.LocalBlobs, Chat: svc.Chat,
-		Playbooks: svc.Playbooks,
-		Limiter:   svc.Limiter, Tiers: svc.Tiers, Now: clock.Now,
+	srv := api.New(api.Deps{
+		Config: cfg, Logger: logger, Services: svc, Now: clock.Now,
 		Ready: func(ctx context.Context) error {
 			if n, err := migrator.Pending(ctx); err != nil || n > 0 {
 				return errNotReady

@@ -1,10 +1,8 @@
-package auth
+package models
 
 import (
 	"context"
 	"time"
-
-	"github.com/inkgraph/inkgraph/models"
 )
 
 // Caller is who an operation runs for, from a verified access token.
@@ -43,5 +41,5 @@ func CallerFrom(ctx context.Context) (Caller, error) {
 	if err, ok := ctx.Value(tokenErrorKey{}).(error); ok {
 		return Caller{}, err
 	}
-	return Caller{}, models.Errorf(models.CodeUnauthenticated, "sign in first: send an access token as 'Authorization: Bearer <token>'")
+	return Caller{}, Errorf(CodeUnauthenticated, "sign in first: send an access token as 'Authorization: Bearer <token>'")
 }

@@ -1,4 +1,4 @@
-package server_test
+package api_test
 
 import (
 	"context"
@@ -111,7 +111,7 @@ func readRun(b testing.TB, ws *wsClient, id string) (first time.Time, tokens int
 // graphql-transport-ws: the LLM client's SSE parsing, the orchestrator, the
 // sanitizer, gqlgen and the socket. One chat at a time.
 //
-//	go test -run '^$' -bench BenchmarkChatFirstToken -benchtime=500x ./internal/platform/server/
+//	go test -run '^$' -bench BenchmarkChatFirstToken -benchtime=500x ./internal/api/
 func BenchmarkChatFirstToken(b *testing.B) {
 	llmSrv := newStreamingLLM(b, 20)
 	a := newApp(b, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
@@ -135,7 +135,7 @@ func BenchmarkChatFirstToken(b *testing.B) {
 // BenchmarkChatTokenThroughput streams 100 chats of 500 tokens at once over 10
 // sockets and reports the tokens per second the clients received.
 //
-//	go test -run '^$' -bench BenchmarkChatTokenThroughput -benchtime=3x ./internal/platform/server/
+//	go test -run '^$' -bench BenchmarkChatTokenThroughput -benchtime=3x ./internal/api/
 func BenchmarkChatTokenThroughput(b *testing.B) {
 	const sockets, perSocket, tokens = 10, 10, 500
 	llmSrv := newStreamingLLM(b, tokens)
@@ -219,7 +219,7 @@ func (p heldProvider) Stream(ctx context.Context, req llm.Request) (<-chan llm.C
 // the per-socket figure; the held provider has no outbound HTTP connection (a real
 // provider's adds its own connection).
 //
-//	go test -run '^$' -bench BenchmarkChatSubscriptionMemory -benchtime=1x ./internal/platform/server/
+//	go test -run '^$' -bench BenchmarkChatSubscriptionMemory -benchtime=1x ./internal/api/
 func BenchmarkChatSubscriptionMemory(b *testing.B) {
 	const open = 1000
 	provider := heldProvider{}

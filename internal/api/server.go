@@ -2,7 +2,7 @@
 // its transports, limits (depth, complexity, the per-tier rate limit), error presenter
 // and loaders; GraphiQL; health; and the middleware every request passes (client
 // address, request ID and logging, CORS, body limit, auth).
-package server
+package api
 
 import (
 	"context"
@@ -24,19 +24,14 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/inkgraph/inkgraph/dataloaders"
+	"github.com/inkgraph/inkgraph/internal/api/httptransport"
+	"github.com/inkgraph/inkgraph/internal/api/wstransport"
+	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
-	"github.com/inkgraph/inkgraph/internal/backup"
 	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
-	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/billing/webhookhttp"
-	"github.com/inkgraph/inkgraph/internal/chat"
-	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
-	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
-	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
-	"github.com/inkgraph/inkgraph/internal/platform/server/wstransport"
-	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
 	"github.com/inkgraph/inkgraph/resolvers"
 )
@@ -50,27 +45,12 @@ type Readiness func(ctx context.Context) error
 
 // Deps are what the server serves.
 type Deps struct {
-	Config    config.Config
-	Logger    *slog.Logger
-	Accounts  *auth.Service
-	Wizard    *onboarding.Service
-	Billing   *billing.Service
-	Backups   *backup.Service
-	Chat      *chat.Service
-	Playbooks *playbook.Service
-	// LocalBlobs, when set, is the local blob store whose signed URLs the server
-	// answers at /blobs/…; nil with S3.
-	LocalBlobs *backup.LocalStore
-	Ready      Readiness
-
-	// Limiter holds the per-tier request budgets (Config.RateLimits turns them on);
-	// nil means an in-process limiter on Now.
-	Limiter ratelimit.Limiter
-	// Tiers tells the rate limit a caller's tier and seats; nil reads the tier from
-	// Accounts with one seat.
-	Tiers TierLookup
-	// Now is the clock of the rate limit's tier cache (and of the default limiter);
-	// time.Now when nil.
+	Config config.Config
+	Logger *slog.Logger
+	// Services are the areas, as app.NewServices assembled them.
+	Services *app.Services
+	Ready    Readiness
+	// Now is the clock of the rate limit's tier cache; time.Now when nil.
 	Now func() time.Time
 }
 
@@ -90,7 +70,8 @@ type Server struct {
 
 // New builds the server.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config, logger: d.Logger, tokens: d.Accounts.Tokens()}
+	svc := d.Services
+	s := &Server{cfg: d.Config, logger: d.Logger, tokens: svc.Accounts.Tokens()}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	s.ws = &wstransport.Transport{
 		Authenticate: s.authenticateSocket,
@@ -100,15 +81,9 @@ func New(d Deps) *Server {
 		Logger:       d.Logger,
 	}
 
-	res := &resolvers.Resolver{Accounts: d.Accounts, Wizard: d.Wizard, Billing: d.Billing, Logger: d.Logger}
-	if d.Backups != nil {
-		res.Backups = d.Backups
-	}
-	if d.Chat != nil {
-		res.Chat = d.Chat
-	}
-	if d.Playbooks != nil {
-		res.Playbooks = d.Playbooks
+	res := &resolvers.Resolver{
+		Accounts: svc.Accounts, Wizard: svc.Wizard, Billing: svc.Billing, Backups: svc.Backups,
+		Chat: svc.Chat, Playbooks: svc.Playbooks, Logger: d.Logger,
 	}
 	gql := handler.New(resolvers.NewSchema(res))
 	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain
@@ -129,15 +104,15 @@ func New(d Deps) *Server {
 	gql.Use(extension.FixedComplexityLimit(d.Config.MaxQueryComplexity))
 	gql.Use(DepthLimit{Max: d.Config.MaxQueryDepth})
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
-		UsersByIDs: d.Accounts.UsersByIDs,
+		UsersByIDs: svc.Accounts.UsersByIDs,
 		Onboarding: dataloaders.OnboardingSources{
-			Progress:       d.Wizard.ProgressByUserIDs,
-			ProviderKeys:   d.Wizard.ProviderKeysByUserIDs,
-			Websites:       d.Wizard.WebsiteAnalysesByUserIDs,
-			BusinessInfos:  d.Wizard.BusinessInfosByUserIDs,
-			Preferences:    d.Wizard.PreferencesByUserIDs,
-			Integrations:   d.Wizard.IntegrationsByUserIDs,
-			PersonasByUser: d.Wizard.PersonasByUserIDs,
+			Progress:       svc.Wizard.ProgressByUserIDs,
+			ProviderKeys:   svc.Wizard.ProviderKeysByUserIDs,
+			Websites:       svc.Wizard.WebsiteAnalysesByUserIDs,
+			BusinessInfos:  svc.Wizard.BusinessInfosByUserIDs,
+			Preferences:    svc.Wizard.PreferencesByUserIDs,
+			Integrations:   svc.Wizard.IntegrationsByUserIDs,
+			PersonasByUser: svc.Wizard.PersonasByUserIDs,
 		},
 	}})
 	gql.AroundOperations(s.logOperation)
@@ -151,10 +126,8 @@ func New(d Deps) *Server {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
-	if d.Billing != nil {
-		// Stripe's own endpoint: no bearer token, signed body instead.
-		mux.Handle("POST "+stripeWebhookPath, webhookhttp.Handler(d.Billing, d.Logger))
-	}
+	// Stripe's own endpoint: no bearer token, signed body instead.
+	mux.Handle("POST "+stripeWebhookPath, webhookhttp.Handler(svc.Billing, d.Logger))
 	mux.Handle("GET /{$}", playground.Handler("Inkgraph", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -174,10 +147,10 @@ func New(d Deps) *Server {
 	api := s.cors(s.limitBody(s.authenticate(mux)))
 	root := http.NewServeMux()
 	root.Handle("/", api)
-	if d.LocalBlobs != nil {
+	if svc.LocalBlobs != nil {
 		// Signed blob URLs: the signature is the credential, and a backup may be far
 		// larger than any GraphQL request, so neither the body limit nor auth applies.
-		blobs := localhttp.Handler(d.LocalBlobs, d.Logger)
+		blobs := localhttp.Handler(svc.LocalBlobs, d.Logger)
 		root.Handle("PUT "+localhttp.Pattern, blobs)
 		root.Handle("GET "+localhttp.Pattern, blobs)
 	}
@@ -185,24 +158,13 @@ func New(d Deps) *Server {
 	return s
 }
 
-// newRateLimit builds the per-tier rate limit from d, filling in its defaults.
+// newRateLimit builds the per-tier rate limit from d.
 func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {
 	now := d.Now
 	if now == nil {
 		now = time.Now
 	}
-	limiter := d.Limiter
-	if limiter == nil {
-		limiter = ratelimit.NewMemory(now)
-	}
-	tiers := d.Tiers
-	if tiers == nil {
-		tiers = func(ctx context.Context, userID string) (models.Tier, int, error) {
-			tier, err := d.Accounts.TierOf(ctx, userID)
-			return tier, 1, err
-		}
-	}
-	return &rateLimit{limiter: limiter, tiers: newTierCache(tiers, now), present: present, logger: d.Logger}
+	return &rateLimit{limiter: d.Services.Limiter, tiers: newTierCache(d.Services.Tiers, now), present: present, logger: d.Logger}
 }
 
 // Handler returns the server's root handler.
@@ -264,10 +226,10 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 	if raw == "" {
 		// Non-browser clients may authenticate the upgrade request's header instead;
 		// the connection then lives no longer than that token either.
-		if caller, err := auth.CallerFrom(ctx); err == nil {
+		if caller, err := models.CallerFrom(ctx); err == nil {
 			return ctx, caller.ExpiresAt, nil
 		}
-		if err := auth.TokenErrorFrom(ctx); err != nil {
+		if err := models.TokenErrorFrom(ctx); err != nil {
 			return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
 		}
 		return ctx, time.Time{}, nil
@@ -276,7 +238,7 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 	if err != nil {
 		return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
 	}
-	return auth.WithCaller(ctx, caller), caller.ExpiresAt, nil
+	return models.WithCaller(ctx, caller), caller.ExpiresAt, nil
 }
 
 func lookupAuthorization(payload map[string]any) string {

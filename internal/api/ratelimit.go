@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/models"
@@ -92,7 +91,7 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 
 // budget is the caller's key and limit.
 func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit) {
-	caller, err := auth.CallerFrom(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		addr, _ := clientip.From(ctx)
 		return "ip:" + clientip.Key(addr), ratelimit.PerMinute(models.FeaturesOf(anonymousTier).RequestsPerMinute)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/inkgraph/inkgraph/internal/platform/server/httptransport"
+	"github.com/inkgraph/inkgraph/internal/api/httptransport"
 )
 
 const (

@@ -22,7 +22,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/inkgraph/inkgraph/internal/platform/server/wstransport"
+	"github.com/inkgraph/inkgraph/internal/api/wstransport"
 )
 
 const (

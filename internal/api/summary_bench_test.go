@@ -1,4 +1,4 @@
-package server_test
+package api_test
 
 import (
 	"context"
@@ -35,7 +35,7 @@ import (
 // the ratios within one run: the machines are shared. Figures are reported, never
 // asserted.
 //
-//	go test -run '^$' -bench BenchmarkOnboardingSummary -benchtime=2000x ./internal/platform/server/
+//	go test -run '^$' -bench BenchmarkOnboardingSummary -benchtime=2000x ./internal/api/
 func BenchmarkOnboardingSummary(b *testing.B) {
 	// A benchmark is not a test: without PostgreSQL it skips even under
 	// REQUIRE_SERVICES=1, so it is checked here before testkit would fail the run.
