@@ -3,43 +3,25 @@ package ratelimit
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
-// fakeClock is a clock only the test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clockStart is where each test's clock starts (testkit.Clock; only the test moves it).
+var clockStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func TestMemoryContract(t *testing.T) {
 	t.Parallel()
 	testLimiterContract(t, func(t *testing.T) backend {
-		clock := newFakeClock()
+		clock := testkit.NewClock(clockStart)
 		return backend{
 			limiter: NewMemory(clock.Now),
 			waitUntil: func(t *testing.T, d time.Duration, cond func() bool) {
-				clock.Advance(d)
+				clock.Add(d)
 				require.True(t, cond())
 			},
 		}
@@ -49,7 +31,7 @@ func TestMemoryContract(t *testing.T) {
 func TestMemoryRetryAfterIsExact(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := testkit.NewClock(clockStart)
 	m := NewMemory(clock.Now)
 	limit := PerMinute(20)
 
@@ -58,13 +40,13 @@ func TestMemoryRetryAfterIsExact(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Decision{RetryAfter: 3 * time.Second, ResetAfter: time.Minute}, refused)
 
-	clock.Advance(refused.RetryAfter - time.Nanosecond)
+	clock.Add(refused.RetryAfter - time.Nanosecond)
 	d, err := m.Allow(ctx, "k", limit)
 	require.NoError(t, err)
 	require.False(t, d.Allowed, "a nanosecond early")
 	require.Equal(t, time.Nanosecond, d.RetryAfter)
 
-	clock.Advance(time.Nanosecond)
+	clock.Add(time.Nanosecond)
 	d, err = m.Allow(ctx, "k", limit)
 	require.NoError(t, err)
 	require.Equal(t, Decision{Allowed: true, Remaining: 0, ResetAfter: time.Minute}, d)
@@ -72,7 +54,7 @@ func TestMemoryRetryAfterIsExact(t *testing.T) {
 
 func TestMemorySteadyRateIsNeverRefused(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := testkit.NewClock(clockStart)
 	m := NewMemory(clock.Now)
 	limit := PerMinute(60)
 
@@ -81,18 +63,18 @@ func TestMemorySteadyRateIsNeverRefused(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, d.Allowed, "request %d", i)
 		require.Equal(t, 59, d.Remaining, "one request per interval never eats into the burst")
-		clock.Advance(time.Second)
+		clock.Add(time.Second)
 	}
 }
 
 func TestMemoryClockGoingBackwards(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := testkit.NewClock(clockStart)
 	m := NewMemory(clock.Now)
 	limit := PerMinute(2)
 
 	require.Equal(t, 2, admitted(t, m, "k", limit, 2))
-	clock.Advance(-time.Hour)
+	clock.Add(-time.Hour)
 	d, err := m.Allow(context.Background(), "k", limit)
 	require.NoError(t, err)
 	require.False(t, d.Allowed, "a clock step back must not hand out a fresh burst")
@@ -101,7 +83,7 @@ func TestMemoryClockGoingBackwards(t *testing.T) {
 func TestMemoryForgetsIdleKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := testkit.NewClock(clockStart)
 	m := NewMemory(clock.Now)
 
 	for i := range 1000 {
@@ -113,7 +95,7 @@ func TestMemoryForgetsIdleKeys(t *testing.T) {
 	require.Equal(t, 1001, m.len())
 
 	// Every user's TAT (3s ahead) has passed; the busy key's (1h ahead) has not.
-	clock.Advance(sweepEvery)
+	clock.Add(sweepEvery)
 	_, err = m.Allow(ctx, "newcomer", PerMinute(20))
 	require.NoError(t, err)
 	require.Equal(t, 2, m.len(), "busy and newcomer remain")
@@ -135,7 +117,7 @@ func TestPerMinute(t *testing.T) {
 func TestMemoryAllowNIsExact(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := testkit.NewClock(clockStart)
 	m := NewMemory(clock.Now)
 	limit := PerMinute(20)
 
@@ -147,7 +129,7 @@ func TestMemoryAllowNIsExact(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Decision{Remaining: 2, RetryAfter: 6 * time.Second, ResetAfter: 54 * time.Second}, refused)
 
-	clock.Advance(refused.RetryAfter)
+	clock.Add(refused.RetryAfter)
 	d, err = m.AllowN(ctx, "k", limit, 4)
 	require.NoError(t, err)
 	require.Equal(t, Decision{Allowed: true, Remaining: 0, ResetAfter: time.Minute}, d)
