@@ -4,8 +4,6 @@
 package config
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,84 +20,6 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/models"
 )
-
-// Var is one configuration variable.
-type Var struct {
-	Name    string
-	Flag    string // command-line flag that overrides it, if any
-	Default string
-	Help    string
-}
-
-// Vars lists every variable Inkgraph reads, with its default.
-func Vars() []Var {
-	return []Var{
-		{"INKGRAPH_ENV", "", "development", "`development` or `production`; production refuses to start without real secrets and turns off introspection and field suggestions"},
-		{"INKGRAPH_ADDR", "addr", ":8080", "listen address"},
-		{"INKGRAPH_DATA_DIR", "data-dir", "./data", "embedded mode's directory: the SQLite database and generated secrets"},
-		{"DATABASE_URL", "database-url", "", "`postgres://…` for PostgreSQL; empty or `sqlite:PATH` for embedded SQLite (`DATA_DIR/inkgraph.db`)"},
-		{"INKGRAPH_AUTO_MIGRATE", "", "true with SQLite, false with PostgreSQL", "apply pending migrations at start (otherwise run `inkgraph migrate up`)"},
-		{"INKGRAPH_DB_MAX_OPEN_CONNS", "", "10", "PostgreSQL pool size (SQLite always uses one connection)"},
-		{"INKGRAPH_DB_MAX_IDLE_CONNS", "", "10", "idle PostgreSQL connections kept"},
-		{"INKGRAPH_DB_CONN_MAX_LIFETIME", "", "30m", "recycle PostgreSQL connections after this long"},
-		{"INKGRAPH_DB_BUSY_TIMEOUT", "", "5s", "how long SQLite waits for a lock"},
-		{"INKGRAPH_JWT_SECRET", "", "generated into DATA_DIR/secrets/jwt.key (not in production)", "HS256 signing key for access tokens, at least 32 bytes"},
-		{"INKGRAPH_JWT_ISSUER", "", "inkgraph", "`iss` of access tokens"},
-		{"INKGRAPH_JWT_AUDIENCE", "", "inkgraph-api", "`aud` of access tokens"},
-		{"INKGRAPH_ACCESS_TOKEN_TTL", "", "15m", "access token lifetime"},
-		{"INKGRAPH_REFRESH_TOKEN_TTL", "", "720h", "refresh token lifetime (each use rotates it)"},
-		{"INKGRAPH_BCRYPT_COST", "", "12", "bcrypt cost for passwords (4 to 31)"},
-		{"INKGRAPH_MAX_BODY_BYTES", "", "1048576", "largest request body; larger gets 413"},
-		{"INKGRAPH_MAX_QUERY_TOKENS", "", "15000", "parser token limit per document"},
-		{"INKGRAPH_MAX_QUERY_DEPTH", "", "12", "deepest selection allowed (introspection fields excluded)"},
-		{"INKGRAPH_MAX_QUERY_COMPLEXITY", "", "1000", "complexity budget per operation; list fields cost their page size"},
-		{"INKGRAPH_ALLOWED_ORIGINS", "", "", "comma-separated origins allowed for CORS and WebSocket (`*` for any); empty allows same-origin only"},
-		{"INKGRAPH_WS_INIT_TIMEOUT", "", "10s", "WebSocket connections must send connection_init within this (else 4408)"},
-		{"INKGRAPH_WS_KEEPALIVE", "", "15s", "keep-alive ping interval on WebSocket and SSE"},
-		{"INKGRAPH_SHUTDOWN_TIMEOUT", "", "30s", "how long SIGTERM waits for requests and subscriptions to finish"},
-		{"INKGRAPH_LOG_LEVEL", "", "info", "`debug`, `info`, `warn` or `error`; logs are JSON lines on stdout"},
-		{"INKGRAPH_KEYRING", "", "generated into DATA_DIR/secrets/keyring (not in production)", "AES-256 keys that encrypt provider API keys at rest, `1:base64key,2:base64key`; the highest version encrypts, older ones still decrypt (`inkgraph keys rotate` re-encrypts)"},
-		{"INKGRAPH_KEYRING_CURRENT", "", "the highest version", "the key-ring version that encrypts new values; pin the old one while a new version rolls out to every instance, then raise it and run `inkgraph keys rotate`"},
-		{"INKGRAPH_LIVE_KEY_CHECK", "", "false", "check provider API keys with the provider when saved; a key then counts as validated only once the provider accepted it"},
-		{"INKGRAPH_PROVIDER_BASE_URLS", "", "", "comma-separated `provider=URL` overrides of the providers' API base URLs used by live key checks (proxies, tests)"},
-		{"INKGRAPH_LLM_BASE_URL", "", "", "OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server), e.g. `https://api.openai.com/v1`; empty: no LLM, personas come from the deterministic generator"},
-		{"INKGRAPH_LLM_API_KEY", "", "", "the server's key for INKGRAPH_LLM_BASE_URL (may be empty for local servers)"},
-		{"INKGRAPH_LLM_MODEL", "", "gpt-4o-mini", "model name sent to the LLM endpoint"},
-		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest wait for an LLM's first byte, and then for each next piece of a streamed answer"},
-		{"INKGRAPH_CHAT_MAX_TOKENS", "", "1024", "longest answer, in tokens, of each LLM call a chat or playbook makes"},
-		{"INKGRAPH_BYOK", "", "true", "on tiers with BYOK (power, team), chat and playbooks use the user's own validated OpenAI key (sent to the `openai` entry of INKGRAPH_PROVIDER_BASE_URLS, else api.openai.com) instead of the server's LLM"},
-		{"INKGRAPH_BYOK_MODEL", "", "gpt-4o-mini", "the OpenAI model asked with a user's own key"},
-		{"INKGRAPH_FETCH_TIMEOUT", "", "10s", "longest website fetch, redirects and body included"},
-		{"INKGRAPH_FETCH_MAX_BYTES", "", "2097152", "largest web page analyzed"},
-		{"INKGRAPH_FETCH_ALLOW", "", "", "comma-separated addresses or CIDR prefixes website analysis may fetch although private or loopback (intranets, tests); everything private is refused otherwise"},
-		{"INKGRAPH_BRAND_ANALYSIS", "", "false", "website analysis also extracts brand colours, fonts, theme colour and logo"},
-		{"REDIS_URL", "", "", "`redis://…`: rate-limit budgets are shared by every instance through Redis; empty: each process counts alone"},
-		{"INKGRAPH_RATE_LIMITS", "", "true", "enforce the per-tier request budgets (20/60/120/200 per minute; team per seat)"},
-		{"INKGRAPH_LOGIN_LIMIT_PER_ACCOUNT", "", "10/15m", "sign-in attempts allowed per account, as `count/period`"},
-		{"INKGRAPH_LOGIN_LIMIT_PER_IP", "", "30/15m", "sign-in and registration attempts allowed per client address, as `count/period`"},
-		{"INKGRAPH_TRUSTED_PROXIES", "", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client; empty: the connection's address is the client"},
-		{"STRIPE_SECRET_KEY", "", "", "Stripe secret key (`sk_…`); empty: billing is off, everyone is on the free tier and checkout answers BILLING_NOT_CONFIGURED"},
-		{"STRIPE_WEBHOOK_SECRET", "", "", "signing secret (`whsec_…`) of the endpoint POST /webhooks/stripe"},
-		{"STRIPE_API_BASE", "", "https://api.stripe.com", "Stripe API base URL (stripe-mock in tests)"},
-		{"STRIPE_PRICE_PRO", "", "", "Stripe price ID of the pro tier"},
-		{"STRIPE_PRICE_POWER", "", "", "Stripe price ID of the power tier"},
-		{"STRIPE_PRICE_TEAM", "", "", "Stripe price ID of the team tier (quantity = seats)"},
-		{"INKGRAPH_PUBLIC_URL", "", "http://localhost:8080", "where the frontend lives: checkout and the billing portal send the user back here"},
-		{"INKGRAPH_PAST_DUE_GRACE", "", "72h", "how long a subscription whose payment failed keeps its tier before it falls back to free"},
-		{"INKGRAPH_BACKUP_STORE", "", "local", "where backup blobs live: `local` (a directory, served through this server's signed /blobs URLs) or `s3`"},
-		{"INKGRAPH_BACKUP_DIR", "", "DATA_DIR/backups", "the local store's directory (instances sharing PostgreSQL must share it, or use S3)"},
-		{"INKGRAPH_BACKUP_BASE_URL", "", "http://localhost:8080", "where clients reach this server: the local store's signed URLs are `BASE_URL/blobs/…`"},
-		{"INKGRAPH_BACKUP_SIGNING_KEY", "", "generated into DATA_DIR/secrets/backup.key (not in production)", "HMAC-SHA256 key of the local store's signed URLs, at least 32 bytes; required with PostgreSQL and in production when the store is local"},
-		{"INKGRAPH_BACKUP_URL_TTL", "", "15m", "how long a signed upload or download URL works (at most 7 days)"},
-		{"INKGRAPH_BACKUP_PENDING_TIMEOUT", "", "1h", "uploads not completed this long after their request are deleted (object and metadata); must exceed INKGRAPH_BACKUP_URL_TTL"},
-		{"S3_BUCKET", "", "", "the bucket of the s3 store (required with INKGRAPH_BACKUP_STORE=s3)"},
-		{"S3_REGION", "", "us-east-1", "the bucket's region"},
-		{"S3_ENDPOINT", "", "", "S3 API base URL for MinIO, Ceph, versitygw or another S3-compatible server; empty: AWS"},
-		{"S3_PATH_STYLE", "", "false", "address the bucket as `ENDPOINT/BUCKET/key` (most S3-compatible servers) instead of `BUCKET.ENDPOINT/key`"},
-		{"S3_ACCESS_KEY_ID", "", "", "S3 access key; empty (with S3_SECRET_ACCESS_KEY): the AWS SDK's default chain (environment, shared files, instance role)"},
-		{"S3_SECRET_ACCESS_KEY", "", "", "S3 secret key, set together with S3_ACCESS_KEY_ID"},
-	}
-}
 
 // Config is the whole configuration.
 type Config struct {
@@ -186,7 +104,34 @@ func (c Config) BillingEnabled() bool { return c.StripeSecretKey != "" }
 
 // Load reads flags from args (flags win over the environment) and the environment
 // through getenv. It does not touch the file system: secrets come with EnsureSecrets.
+// Every bad value is reported, in the order of the groups below, joined in one error.
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	r, err := newReader(args, getenv, usage)
+	if err != nil {
+		return Config{}, err
+	}
+	var c Config
+	for _, read := range []func(*reader, *Config){
+		readDeployment,
+		readAuth,
+		readServing,
+		readProviderKeys,
+		readLLM,
+		readWebsiteAnalysis,
+		readRateLimits,
+		readBilling,
+		readBackup,
+		readS3,
+		requireProductionSecrets,
+	} {
+		read(r, &c)
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// newReader parses the flags (each overrides its variable) and returns a reader over
+// the flags and the environment.
+func newReader(args []string, getenv func(string) string, usage io.Writer) (*reader, error) {
 	fs := flag.NewFlagSet("inkgraph serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	flags := map[string]*string{}
@@ -196,19 +141,21 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	r := reader{get: func(name string) string {
+	return &reader{get: func(name string) string {
 		if p := flags[name]; p != nil && *p != "" {
 			return *p
 		}
 		return strings.TrimSpace(getenv(name))
-	}}
+	}}, nil
+}
 
-	var c Config
+// readDeployment reads the environment, the listen address and the database.
+func readDeployment(r *reader, c *Config) {
 	switch env := r.str("INKGRAPH_ENV", "development"); env {
 	case "development":
 	case "production":
@@ -227,17 +174,20 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		BusyTimeout:     r.duration("INKGRAPH_DB_BUSY_TIMEOUT", 5*time.Second),
 	}
 	c.AutoMigrate = r.bool("INKGRAPH_AUTO_MIGRATE", !database.IsPostgres(c.Database.URL))
-	if s := r.str("INKGRAPH_JWT_SECRET", ""); s != "" {
-		c.JWTSecret = []byte(s)
-		if len(c.JWTSecret) < 32 {
-			r.fail("INKGRAPH_JWT_SECRET", errors.New("must be at least 32 bytes"))
-		}
-	}
+}
+
+// readAuth reads the access and refresh tokens' settings and the password hash cost.
+func readAuth(r *reader, c *Config) {
+	c.JWTSecret = r.secret("INKGRAPH_JWT_SECRET")
 	c.JWTIssuer = r.str("INKGRAPH_JWT_ISSUER", "inkgraph")
 	c.JWTAudience = r.str("INKGRAPH_JWT_AUDIENCE", "inkgraph-api")
 	c.AccessTokenTTL = r.duration("INKGRAPH_ACCESS_TOKEN_TTL", 15*time.Minute)
 	c.RefreshTokenTTL = r.duration("INKGRAPH_REFRESH_TOKEN_TTL", 720*time.Hour)
 	c.BcryptCost = r.int("INKGRAPH_BCRYPT_COST", 12, 4, 31)
+}
+
+// readServing reads the request limits, the transports' timers and the log level.
+func readServing(r *reader, c *Config) {
 	c.MaxBodyBytes = int64(r.int("INKGRAPH_MAX_BODY_BYTES", 1<<20, 1024, 1<<30))
 	c.MaxQueryTokens = r.int("INKGRAPH_MAX_QUERY_TOKENS", 15000, 100, 1_000_000)
 	c.MaxQueryDepth = r.int("INKGRAPH_MAX_QUERY_DEPTH", 12, 2, 100)
@@ -249,6 +199,11 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("INKGRAPH_LOG_LEVEL", "info"))); err != nil {
 		r.fail("INKGRAPH_LOG_LEVEL", err)
 	}
+}
+
+// readProviderKeys reads the key ring that seals users' provider keys and how those
+// keys are checked.
+func readProviderKeys(r *reader, c *Config) {
 	if c.Keyring = r.str("INKGRAPH_KEYRING", ""); c.Keyring != "" {
 		if _, err := keyring.Parse(c.Keyring); err != nil {
 			r.fail("INKGRAPH_KEYRING", err)
@@ -265,20 +220,30 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		}
 		c.ProviderBaseURLs[strings.ToLower(strings.TrimSpace(id))] = strings.TrimSpace(u)
 	}
-	if c.LLMBaseURL = r.str("INKGRAPH_LLM_BASE_URL", ""); c.LLMBaseURL != "" && !isHTTPURL(c.LLMBaseURL) {
-		r.fail("INKGRAPH_LLM_BASE_URL", fmt.Errorf("want an http(s) URL, got %q", c.LLMBaseURL))
-	}
+}
+
+// readLLM reads the server's LLM endpoint and the use of users' own keys.
+func readLLM(r *reader, c *Config) {
+	c.LLMBaseURL = r.httpURL("INKGRAPH_LLM_BASE_URL", "")
 	c.LLMAPIKey = r.str("INKGRAPH_LLM_API_KEY", "")
 	c.LLMModel = r.str("INKGRAPH_LLM_MODEL", "gpt-4o-mini")
 	c.LLMTimeout = r.duration("INKGRAPH_LLM_TIMEOUT", 60*time.Second)
 	c.ChatMaxTokens = r.int("INKGRAPH_CHAT_MAX_TOKENS", 1024, 16, 1<<20)
 	c.BYOK = r.bool("INKGRAPH_BYOK", true)
 	c.BYOKModel = r.str("INKGRAPH_BYOK_MODEL", "gpt-4o-mini")
+}
+
+// readWebsiteAnalysis reads how onboarding fetches and analyzes a user's website.
+func readWebsiteAnalysis(r *reader, c *Config) {
 	c.FetchTimeout = r.duration("INKGRAPH_FETCH_TIMEOUT", 10*time.Second)
 	c.FetchMaxBytes = int64(r.int("INKGRAPH_FETCH_MAX_BYTES", 2<<20, 1024, 1<<30))
 	c.FetchAllow = r.prefixes("INKGRAPH_FETCH_ALLOW")
 	c.BrandAnalysis = r.bool("INKGRAPH_BRAND_ANALYSIS", false)
+}
 
+// readRateLimits reads the request and sign-in budgets, where they are counted, and
+// whose forwarded addresses name the client.
+func readRateLimits(r *reader, c *Config) {
 	if c.RedisURL = r.str("REDIS_URL", ""); c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			r.fail("REDIS_URL", errors.New("want redis://host:port/db or rediss://…"))
@@ -288,13 +253,13 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.LoginLimitPerAccount = r.limit("INKGRAPH_LOGIN_LIMIT_PER_ACCOUNT", ratelimit.Limit{Rate: 10, Period: 15 * time.Minute, Burst: 10})
 	c.LoginLimitPerIP = r.limit("INKGRAPH_LOGIN_LIMIT_PER_IP", ratelimit.Limit{Rate: 30, Period: 15 * time.Minute, Burst: 30})
 	c.TrustedProxies = r.prefixes("INKGRAPH_TRUSTED_PROXIES")
+}
 
+// readBilling reads Stripe's settings and where checkout sends the user back.
+func readBilling(r *reader, c *Config) {
 	c.StripeSecretKey = r.str("STRIPE_SECRET_KEY", "")
 	c.StripeWebhookSecret = r.str("STRIPE_WEBHOOK_SECRET", "")
-	c.StripeAPIBase = r.str("STRIPE_API_BASE", "https://api.stripe.com")
-	if !isHTTPURL(c.StripeAPIBase) {
-		r.fail("STRIPE_API_BASE", fmt.Errorf("want an http(s) URL, got %q", c.StripeAPIBase))
-	}
+	c.StripeAPIBase = r.httpURL("STRIPE_API_BASE", "https://api.stripe.com")
 	c.StripePrices = map[models.Tier]string{}
 	for tier, name := range map[models.Tier]string{models.TierPro: "STRIPE_PRICE_PRO", models.TierPower: "STRIPE_PRICE_POWER", models.TierTeam: "STRIPE_PRICE_TEAM"} {
 		if v := r.str(name, ""); v != "" {
@@ -304,26 +269,20 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.StripeSecretKey != "" && c.StripeWebhookSecret == "" {
 		r.fail("STRIPE_WEBHOOK_SECRET", errors.New("is required with STRIPE_SECRET_KEY: webhooks could not be verified"))
 	}
-	if c.PublicURL = strings.TrimRight(r.str("INKGRAPH_PUBLIC_URL", "http://localhost:8080"), "/"); !isHTTPURL(c.PublicURL) {
-		r.fail("INKGRAPH_PUBLIC_URL", fmt.Errorf("want an http(s) URL, got %q", c.PublicURL))
-	}
+	c.PublicURL = r.baseURL("INKGRAPH_PUBLIC_URL", "http://localhost:8080")
 	c.PastDueGrace = r.duration("INKGRAPH_PAST_DUE_GRACE", 72*time.Hour)
+}
 
+// readBackup reads where backup blobs live and how long their signed URLs work.
+func readBackup(r *reader, c *Config) {
 	switch c.BackupStore = r.str("INKGRAPH_BACKUP_STORE", BackupStoreLocal); c.BackupStore {
 	case BackupStoreLocal, BackupStoreS3:
 	default:
 		r.fail("INKGRAPH_BACKUP_STORE", fmt.Errorf("want local or s3, got %q", c.BackupStore))
 	}
 	c.BackupDir = r.str("INKGRAPH_BACKUP_DIR", filepath.Join(c.DataDir, "backups"))
-	if c.BackupBaseURL = strings.TrimRight(r.str("INKGRAPH_BACKUP_BASE_URL", "http://localhost:8080"), "/"); !isHTTPURL(c.BackupBaseURL) {
-		r.fail("INKGRAPH_BACKUP_BASE_URL", fmt.Errorf("want an http(s) URL, got %q", c.BackupBaseURL))
-	}
-	if s := r.str("INKGRAPH_BACKUP_SIGNING_KEY", ""); s != "" {
-		c.BackupSigningKey = []byte(s)
-		if len(c.BackupSigningKey) < 32 {
-			r.fail("INKGRAPH_BACKUP_SIGNING_KEY", errors.New("must be at least 32 bytes"))
-		}
-	}
+	c.BackupBaseURL = r.baseURL("INKGRAPH_BACKUP_BASE_URL", "http://localhost:8080")
+	c.BackupSigningKey = r.secret("INKGRAPH_BACKUP_SIGNING_KEY")
 	c.BackupURLTTL = r.duration("INKGRAPH_BACKUP_URL_TTL", 15*time.Minute)
 	if c.BackupURLTTL < time.Second || c.BackupURLTTL > 7*24*time.Hour {
 		r.fail("INKGRAPH_BACKUP_URL_TTL", fmt.Errorf("want from 1s to 168h (S3's limit), got %s", c.BackupURLTTL))
@@ -332,11 +291,14 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.BackupPendingTimeout <= c.BackupURLTTL {
 		r.fail("INKGRAPH_BACKUP_PENDING_TIMEOUT", fmt.Errorf("must exceed INKGRAPH_BACKUP_URL_TTL (%s), or uploads in progress would be removed", c.BackupURLTTL))
 	}
+}
+
+// readS3 reads the S3 store's bucket and credentials (read whichever store is chosen,
+// so a bad value is reported before it is needed).
+func readS3(r *reader, c *Config) {
 	c.S3Bucket = r.str("S3_BUCKET", "")
 	c.S3Region = r.str("S3_REGION", "us-east-1")
-	if c.S3Endpoint = r.str("S3_ENDPOINT", ""); c.S3Endpoint != "" && !isHTTPURL(c.S3Endpoint) {
-		r.fail("S3_ENDPOINT", fmt.Errorf("want an http(s) URL, got %q", c.S3Endpoint))
-	}
+	c.S3Endpoint = r.httpURL("S3_ENDPOINT", "")
 	c.S3PathStyle = r.bool("S3_PATH_STYLE", false)
 	c.S3AccessKeyID = r.str("S3_ACCESS_KEY_ID", "")
 	c.S3SecretAccessKey = r.str("S3_SECRET_ACCESS_KEY", "")
@@ -346,304 +308,21 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.BackupStore == BackupStoreS3 && c.S3Bucket == "" {
 		r.fail("S3_BUCKET", errors.New("is required with INKGRAPH_BACKUP_STORE=s3"))
 	}
-
-	if c.Production && len(c.JWTSecret) == 0 {
-		r.fail("INKGRAPH_JWT_SECRET", errors.New("is required when INKGRAPH_ENV=production"))
-	}
-	if c.Production && c.Keyring == "" {
-		r.fail("INKGRAPH_KEYRING", errors.New("is required when INKGRAPH_ENV=production"))
-	}
-	if c.Production && c.BackupStore == BackupStoreLocal && len(c.BackupSigningKey) == 0 {
-		r.fail("INKGRAPH_BACKUP_SIGNING_KEY", errors.New("is required when INKGRAPH_ENV=production with the local backup store"))
-	}
-	return c, errors.Join(r.errs...)
 }
 
-// EnsureSecrets fills in the secrets embedded mode may generate: each is read from
-// DATA_DIR/secrets, or created there with mode 0600 and a warning. Production never
-// gets here without them (Load refuses).
-func (c *Config) EnsureSecrets(logger *slog.Logger) error {
-	if database.IsPostgres(c.Database.URL) {
-		// Instances sharing PostgreSQL must share their secrets: one generated per
-		// instance would sign tokens and seal keys the others cannot read.
-		var missing []string
-		if len(c.JWTSecret) == 0 {
-			missing = append(missing, "INKGRAPH_JWT_SECRET")
-		}
-		if c.Keyring == "" {
-			missing = append(missing, "INKGRAPH_KEYRING")
-		}
-		if c.BackupStore == BackupStoreLocal && len(c.BackupSigningKey) == 0 {
-			missing = append(missing, "INKGRAPH_BACKUP_SIGNING_KEY")
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("%s must be set with PostgreSQL: instances sharing a database must share secrets", joinAnd(missing))
-		}
+// requireProductionSecrets refuses production without the secrets embedded mode
+// would otherwise generate.
+func requireProductionSecrets(r *reader, c *Config) {
+	if !c.Production {
+		return
 	}
 	if len(c.JWTSecret) == 0 {
-		secret, err := loadOrCreateSecret(filepath.Join(c.DataDir, "secrets", "jwt.key"), logger)
-		if err != nil {
-			return err
-		}
-		c.JWTSecret = secret
-	}
-	if c.BackupStore == BackupStoreLocal && len(c.BackupSigningKey) == 0 {
-		secret, err := loadOrCreateSecret(filepath.Join(c.DataDir, "secrets", "backup.key"), logger)
-		if err != nil {
-			return err
-		}
-		c.BackupSigningKey = secret
+		r.fail("INKGRAPH_JWT_SECRET", errors.New("is required when INKGRAPH_ENV=production"))
 	}
 	if c.Keyring == "" {
-		path := filepath.Join(c.DataDir, "secrets", "keyring")
-		spec, err := loadOrCreateKeyring(path, logger)
-		if err != nil {
-			return err
-		}
-		c.Keyring, c.KeyringFile = spec, path
+		r.fail("INKGRAPH_KEYRING", errors.New("is required when INKGRAPH_ENV=production"))
 	}
-	return nil
-}
-
-func loadOrCreateKeyring(path string, logger *slog.Logger) (string, error) {
-	if b, err := os.ReadFile(path); err == nil {
-		spec := strings.TrimSpace(string(b))
-		if _, err := keyring.Parse(spec); err != nil {
-			return "", fmt.Errorf("key ring file %s is damaged (%w): provider keys encrypted with it cannot be read without it", path, err)
-		}
-		return spec, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read key ring: %w", err)
+	if c.BackupStore == BackupStoreLocal && len(c.BackupSigningKey) == 0 {
+		r.fail("INKGRAPH_BACKUP_SIGNING_KEY", errors.New("is required when INKGRAPH_ENV=production with the local backup store"))
 	}
-	key, err := keyring.Generate()
-	if err != nil {
-		return "", err
-	}
-	spec := "1:" + base64.StdEncoding.EncodeToString(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", fmt.Errorf("secret directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return loadOrCreateKeyring(path, logger)
-	}
-	if err != nil {
-		return "", fmt.Errorf("create key ring: %w", err)
-	}
-	if _, err := f.WriteString(spec + "\n"); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	logger.Warn("generated a key ring for embedded mode; set INKGRAPH_KEYRING in production", "path", path)
-	return spec, nil
-}
-
-// Ring builds the key ring the configuration describes, sealing with KeyringCurrent
-// when it is set.
-func (c *Config) Ring() (*keyring.Ring, error) {
-	ring, err := keyring.Parse(c.Keyring)
-	if err != nil {
-		return nil, err
-	}
-	if c.KeyringCurrent != 0 {
-		return ring.WithCurrent(c.KeyringCurrent)
-	}
-	return ring, nil
-}
-
-// ReloadRing reads the key ring again from the data directory, where `keys rotate`
-// may have added a version since this process started; nil when the ring comes from
-// INKGRAPH_KEYRING (the operator rolls that out).
-func (c *Config) ReloadRing() func() (*keyring.Ring, error) {
-	if c.KeyringFile == "" {
-		return nil
-	}
-	path := c.KeyringFile
-	return func() (*keyring.Ring, error) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("read key ring: %w", err)
-		}
-		return keyring.Parse(strings.TrimSpace(string(b)))
-	}
-}
-
-// AddKeyringVersion generates a new key as the next version of a key ring kept in
-// the data directory and writes the file back (old versions stay, so existing values
-// can still be opened). A ring given in INKGRAPH_KEYRING is the operator's to extend.
-func (c *Config) AddKeyringVersion() (int, error) {
-	if c.KeyringFile == "" {
-		return 0, errors.New("the key ring comes from INKGRAPH_KEYRING: add a new version there (version:base64key) and run keys rotate again")
-	}
-	ring, err := keyring.Parse(c.Keyring)
-	if err != nil {
-		return 0, err
-	}
-	key, err := keyring.Generate()
-	if err != nil {
-		return 0, err
-	}
-	next := ring.Current() + 1
-	spec := c.Keyring + "," + strconv.Itoa(next) + ":" + base64.StdEncoding.EncodeToString(key)
-	tmp := c.KeyringFile + ".tmp"
-	if err := os.WriteFile(tmp, []byte(spec+"\n"), 0o600); err != nil {
-		return 0, fmt.Errorf("write key ring: %w", err)
-	}
-	if err := os.Rename(tmp, c.KeyringFile); err != nil {
-		return 0, fmt.Errorf("replace key ring: %w", err)
-	}
-	c.Keyring = spec
-	return next, nil
-}
-
-// joinAnd lists names as "a", "a and b" or "a, b and c".
-func joinAnd(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func loadOrCreateSecret(path string, logger *slog.Logger) ([]byte, error) {
-	if b, err := os.ReadFile(path); err == nil {
-		secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(secret) < 32 {
-			return nil, fmt.Errorf("secret file %s is damaged: delete it to generate a new one", path)
-		}
-		return secret, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read secret: %w", err)
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("secret directory: %w", err)
-	}
-	// O_EXCL: two processes starting at once must not each write a different key.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return loadOrCreateSecret(path, logger)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create secret: %w", err)
-	}
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(secret) + "\n"); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	logger.Warn("generated a secret for embedded mode; set it explicitly in production", "path", path)
-	return secret, nil
-}
-
-// reader parses variables, collecting every error so a bad configuration is reported whole.
-type reader struct {
-	get  func(string) string
-	errs []error
-}
-
-func (r *reader) fail(name string, err error) {
-	r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
-}
-
-func (r *reader) str(name, def string) string {
-	if v := r.get(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func (r *reader) int(name string, def, lo, hi int) int {
-	v := r.get(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		r.fail(name, fmt.Errorf("want a whole number from %d to %d, got %q", lo, hi, v))
-		return def
-	}
-	return n
-}
-
-func (r *reader) duration(name string, def time.Duration) time.Duration {
-	v := r.get(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		r.fail(name, fmt.Errorf("want a positive duration such as 30s or 15m, got %q", v))
-		return def
-	}
-	return d
-}
-
-func (r *reader) bool(name string, def bool) bool {
-	v := r.get(name)
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		r.fail(name, fmt.Errorf("want true or false, got %q", v))
-		return def
-	}
-	return b
-}
-
-// prefixes reads a list of addresses and CIDR prefixes.
-func (r *reader) prefixes(name string) []netip.Prefix {
-	var out []netip.Prefix
-	for _, entry := range r.list(name) {
-		p, err := netip.ParsePrefix(entry)
-		if err != nil {
-			a, aerr := netip.ParseAddr(entry)
-			if aerr != nil {
-				r.fail(name, fmt.Errorf("want an address or CIDR prefix, got %q", entry))
-				continue
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		out = append(out, p.Masked())
-	}
-	return out
-}
-
-// limit reads a budget written as count/period, e.g. 10/15m.
-func (r *reader) limit(name string, def ratelimit.Limit) ratelimit.Limit {
-	v := r.get(name)
-	if v == "" {
-		return def
-	}
-	count, period, ok := strings.Cut(v, "/")
-	n, err := strconv.Atoi(strings.TrimSpace(count))
-	d, derr := time.ParseDuration(strings.TrimSpace(period))
-	if !ok || err != nil || derr != nil || n <= 0 || d <= 0 {
-		r.fail(name, fmt.Errorf("want count/period such as 10/15m, got %q", v))
-		return def
-	}
-	return ratelimit.Limit{Rate: n, Period: d, Burst: n}
-}
-
-func (r *reader) list(name string) []string {
-	var out []string
-	for _, s := range strings.Split(r.get(name), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
