@@ -7,7 +7,8 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// Backups is what the resolvers need of the backup area.
+// Backups is what the resolvers need of the backup area. (Query resolvers reach it
+// as r.Resolver.Backups: their own Backups method shadows the field.)
 type Backups interface {
 	RequestUpload(ctx context.Context, userID string, in models.BackupUploadInput) (*models.BackupUpload, error)
 	CompleteUpload(ctx context.Context, userID, id string) (*models.BackupRecord, error)
@@ -18,20 +19,8 @@ type Backups interface {
 	Usage(ctx context.Context, userID string) (*models.BackupUsage, error)
 }
 
-// backupsFor returns the caller's ID and the backup area.
-func (r *Resolver) backupsFor(ctx context.Context) (string, Backups, error) {
-	id, err := callerID(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	if r.Backups == nil {
-		return "", nil, models.Errorf(models.CodeInternal, "backups are not wired on this server")
-	}
-	return id, r.Backups, nil
-}
-
 func (r *queryResolver) Backups(ctx context.Context, first *int, after *string) (*models.BackupConnection, error) {
-	id, b, err := r.backupsFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -44,53 +33,53 @@ func (r *queryResolver) Backups(ctx context.Context, first *int, after *string) 
 	if after != nil {
 		cursor = *after
 	}
-	return b.Backups(ctx, id, n, cursor)
+	return r.Resolver.Backups.Backups(ctx, caller.UserID, n, cursor)
 }
 
 func (r *queryResolver) LatestBackup(ctx context.Context, ifModifiedSince *time.Time) (*models.BackupRecord, error) {
-	id, b, err := r.backupsFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.LatestBackup(ctx, id, ifModifiedSince)
+	return r.Resolver.Backups.LatestBackup(ctx, caller.UserID, ifModifiedSince)
 }
 
 func (r *queryResolver) BackupDownloadURL(ctx context.Context, backupID string) (*models.SignedRequest, error) {
-	id, b, err := r.backupsFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.DownloadRequest(ctx, id, backupID)
+	return r.Resolver.Backups.DownloadRequest(ctx, caller.UserID, backupID)
 }
 
 func (r *queryResolver) BackupUsage(ctx context.Context) (*models.BackupUsage, error) {
-	id, b, err := r.backupsFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.Usage(ctx, id)
+	return r.Resolver.Backups.Usage(ctx, caller.UserID)
 }
 
 func (r *mutationResolver) RequestBackupUpload(ctx context.Context, input models.BackupUploadInput) (*models.BackupUpload, error) {
-	id, b, err := r.backupsFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.RequestUpload(ctx, id, input)
+	return r.Backups.RequestUpload(ctx, caller.UserID, input)
 }
 
 func (r *mutationResolver) CompleteBackupUpload(ctx context.Context, backupID string) (*models.BackupRecord, error) {
-	id, b, err := r.backupsFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.CompleteUpload(ctx, id, backupID)
+	return r.Backups.CompleteUpload(ctx, caller.UserID, backupID)
 }
 
 func (r *mutationResolver) DeleteBackup(ctx context.Context, backupID string) (*models.BackupRecord, error) {
-	id, b, err := r.backupsFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.DeleteBackup(ctx, id, backupID)
+	return r.Backups.DeleteBackup(ctx, caller.UserID, backupID)
 }

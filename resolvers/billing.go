@@ -11,7 +11,6 @@ type Billing interface {
 	Subscription(ctx context.Context, userID string) (*models.BillingSubscription, error)
 	Entitlements(ctx context.Context, userID string) ([]*models.Entitlement, error)
 	Allowed(ctx context.Context, userID string, f models.Feature) (models.Decision, error)
-	AuditLog(ctx context.Context, userID string, first int, after string) (*models.AuditConnection, error)
 	CreateCheckoutSession(ctx context.Context, userID string, tier models.Tier, seats int) (*models.CheckoutSession, error)
 	CreateBillingPortalSession(ctx context.Context, userID string) (*models.PortalSession, error)
 	CancelSubscription(ctx context.Context, userID string) (*models.BillingSubscription, error)
@@ -19,50 +18,42 @@ type Billing interface {
 	BillingEvents(ctx context.Context, userID string) (<-chan *models.BillingEvent, error)
 }
 
-// billingFor returns the caller's ID and the billing area; a server built without
-// one answers BILLING_NOT_CONFIGURED rather than failing.
-func (r *Resolver) billingFor(ctx context.Context) (string, Billing, error) {
-	id, err := callerID(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	if r.Billing == nil {
-		return "", nil, models.Errorf(models.CodeBillingNotConfigured, "billing is not available on this server")
-	}
-	return id, r.Billing, nil
+// Audit is what the resolvers need of the audit area.
+type Audit interface {
+	AuditLog(ctx context.Context, userID string, first int, after string) (*models.AuditConnection, error)
 }
 
-// ownUser checks that u is the caller: a user object is only ever the caller's own
-// (me, auth payloads), and billing is private to it.
-func (r *Resolver) ownUser(ctx context.Context, u *models.User) (string, Billing, error) {
-	id, b, err := r.billingFor(ctx)
+// ownUser returns the caller when u is the caller: a user object is only ever the
+// caller's own (me, auth payloads), and billing and the audit log are private to it.
+func ownUser(ctx context.Context, u *models.User) (models.Caller, error) {
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
-		return "", nil, err
+		return caller, err
 	}
-	if id != u.ID {
-		return "", nil, models.Errorf(models.CodeForbidden, "billing is visible to its own user only")
+	if caller.UserID != u.ID {
+		return caller, models.Errorf(models.CodeForbidden, "billing is visible to its own user only")
 	}
-	return id, b, nil
+	return caller, nil
 }
 
 func (r *userResolver) Subscription(ctx context.Context, u *models.User) (*models.BillingSubscription, error) {
-	id, b, err := r.ownUser(ctx, u)
+	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return b.Subscription(ctx, id)
+	return r.Billing.Subscription(ctx, caller.UserID)
 }
 
 func (r *userResolver) Entitlements(ctx context.Context, u *models.User) ([]*models.Entitlement, error) {
-	id, b, err := r.ownUser(ctx, u)
+	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return b.Entitlements(ctx, id)
+	return r.Billing.Entitlements(ctx, caller.UserID)
 }
 
 func (r *userResolver) Allowed(ctx context.Context, u *models.User, feature models.FeatureKey, amount *int64) (*models.Decision, error) {
-	id, b, err := r.ownUser(ctx, u)
+	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +61,7 @@ func (r *userResolver) Allowed(ctx context.Context, u *models.User, feature mode
 	if amount != nil {
 		f.Amount = *amount
 	}
-	d, err := b.Allowed(ctx, id, f)
+	d, err := r.Billing.Allowed(ctx, caller.UserID, f)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +69,7 @@ func (r *userResolver) Allowed(ctx context.Context, u *models.User, feature mode
 }
 
 func (r *userResolver) AuditLog(ctx context.Context, u *models.User, first *int, after *string) (*models.AuditConnection, error) {
-	id, b, err := r.ownUser(ctx, u)
+	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +83,11 @@ func (r *userResolver) AuditLog(ctx context.Context, u *models.User, first *int,
 	if after != nil {
 		cursor = *after
 	}
-	return b.AuditLog(ctx, id, n, cursor)
+	return r.Audit.AuditLog(ctx, caller.UserID, n, cursor)
 }
 
 func (r *mutationResolver) CreateCheckoutSession(ctx context.Context, tier models.Tier, seats *int) (*models.CheckoutSession, error) {
-	id, b, err := r.billingFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -104,37 +95,37 @@ func (r *mutationResolver) CreateCheckoutSession(ctx context.Context, tier model
 	if seats != nil {
 		n = *seats
 	}
-	return b.CreateCheckoutSession(ctx, id, tier, n)
+	return r.Billing.CreateCheckoutSession(ctx, caller.UserID, tier, n)
 }
 
 func (r *mutationResolver) CreateBillingPortalSession(ctx context.Context) (*models.PortalSession, error) {
-	id, b, err := r.billingFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.CreateBillingPortalSession(ctx, id)
+	return r.Billing.CreateBillingPortalSession(ctx, caller.UserID)
 }
 
 func (r *mutationResolver) CancelSubscription(ctx context.Context) (*models.BillingSubscription, error) {
-	id, b, err := r.billingFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.CancelSubscription(ctx, id)
+	return r.Billing.CancelSubscription(ctx, caller.UserID)
 }
 
 func (r *mutationResolver) ResumeSubscription(ctx context.Context) (*models.BillingSubscription, error) {
-	id, b, err := r.billingFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.ResumeSubscription(ctx, id)
+	return r.Billing.ResumeSubscription(ctx, caller.UserID)
 }
 
 func (r *subscriptionResolver) BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error) {
-	id, b, err := r.billingFor(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.BillingEvents(ctx, id)
+	return r.Billing.BillingEvents(ctx, caller.UserID)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/audit"
 	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/testkit"
@@ -23,11 +24,15 @@ import (
 	"github.com/inkgraph/inkgraph/resolvers"
 )
 
-// users is the accounts area as far as these tests need it: me, and the tier.
+// users is the accounts area as far as these tests need it: me from the users
+// table, and the tier as testkit's tier fake holds it.
 type users struct {
 	resolvers.Accounts // unused methods panic
-	db                 bun.IDB
+	*testkit.Tiers
+	db bun.IDB
 }
+
+func newUsers(db bun.IDB) users { return users{Tiers: testkit.NewTiers(), db: db} }
 
 func (u users) User(ctx context.Context, c models.Caller) (*models.User, error) {
 	out := new(models.User)
@@ -35,13 +40,9 @@ func (u users) User(ctx context.Context, c models.Caller) (*models.User, error) 
 }
 
 func (u users) SetTier(ctx context.Context, userID string, tier models.Tier) (bool, error) {
-	_, err := u.db.NewUpdate().Table("users").Set("tier = ?", tier).Where("id = ?", userID).Exec(ctx)
-	return err == nil, err
-}
-
-func (u users) TierOf(ctx context.Context, userID string) (models.Tier, error) {
-	var t models.Tier
-	return t, u.db.NewSelect().Table("users").Column("tier").Where("id = ?", userID).Scan(ctx, &t)
+	old, err := u.TierOf(ctx, userID)
+	u.Set(userID, tier)
+	return old != tier, err
 }
 
 // graphQL serves the schema over r as the user, with the server's error presenter.
@@ -64,18 +65,20 @@ func TestBillingGraph(t *testing.T) {
 	db := testkit.NewDB(t, testkit.SQLite)
 	bus := signalingBus{Memory: events.NewMemory(slog.New(slog.DiscardHandler)), subscribed: make(chan struct{}, 1)}
 	t.Cleanup(func() { _ = bus.Close() })
-	acc := users{db: db}
+	acc := newUsers(db)
+	log, err := audit.NewService(audit.Deps{DB: db})
+	require.NoError(t, err)
 	svc, err := billing.NewService(billing.Config{WebhookSecret: "whsec_graph", Prices: map[models.Tier]string{models.TierPro: "price_pro"}},
-		billing.Deps{DB: db, Accounts: acc, Events: bus})
+		billing.Deps{DB: db, Accounts: acc, Audit: log, Events: bus})
 	require.NoError(t, err)
 	user := uuid.Must(uuid.NewV7()).String()
 	now := time.Now().UTC()
 	_, err = db.NewInsert().Model(&models.User{ID: user, Email: user + "@example.com", Tier: models.TierFree, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
 	require.NoError(t, err)
-	require.NoError(t, svc.Record(ctx, user, models.AuditLogin, models.AuditDetail{"method": "password"}))
-	require.NoError(t, svc.Record(ctx, user, models.AuditProviderKeySaved, models.AuditDetail{"provider": "openai"}))
+	require.NoError(t, log.Record(ctx, user, models.AuditLogin, models.AuditDetail{"method": "password"}))
+	require.NoError(t, log.Record(ctx, user, models.AuditProviderKeySaved, models.AuditDetail{"provider": "openai"}))
 
-	c := graphQL(t, &resolvers.Resolver{Accounts: acc, Billing: svc}, user)
+	c := graphQL(t, &resolvers.Resolver{Accounts: acc, Billing: svc, Audit: log}, user)
 	var resp struct {
 		Me struct {
 			Subscription struct {
@@ -202,11 +205,20 @@ func (b signalingBus) Subscribe(ctx context.Context, topic string) (<-chan []byt
 	return ch, err
 }
 
-func TestBillingGraphWithoutTheArea(t *testing.T) {
+// Every service is always wired; a server without Stripe has a billing area that
+// answers what needs Stripe with BILLING_NOT_CONFIGURED.
+func TestBillingGraphWithoutStripe(t *testing.T) {
 	t.Parallel()
 	db := testkit.NewDB(t, testkit.SQLite)
-	c := graphQL(t, &resolvers.Resolver{Accounts: users{db: db}}, "u1")
+	bus := events.NewMemory(slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = bus.Close() })
+	log, err := audit.NewService(audit.Deps{DB: db})
+	require.NoError(t, err)
+	acc := newUsers(db)
+	svc, err := billing.NewService(billing.Config{}, billing.Deps{DB: db, Accounts: acc, Audit: log, Events: bus})
+	require.NoError(t, err)
+	c := graphQL(t, &resolvers.Resolver{Accounts: acc, Billing: svc, Audit: log}, "u1")
 	var out struct{ CancelSubscription struct{ Status string } }
-	err := c.Post(`mutation { cancelSubscription { status } }`, &out)
+	err = c.Post(`mutation { cancelSubscription { status } }`, &out)
 	require.ErrorContains(t, err, `"code":"BILLING_NOT_CONFIGURED"`)
 }

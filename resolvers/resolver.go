@@ -28,8 +28,11 @@ type Accounts interface {
 type Resolver struct {
 	Accounts Accounts
 	Wizard   Wizard // the onboarding area
-	// Billing is the billing area; nil answers its fields BILLING_NOT_CONFIGURED.
+	// Billing is the billing area (without Stripe it answers what needs Stripe
+	// BILLING_NOT_CONFIGURED itself).
 	Billing Billing
+	// Audit is the audit area: the user's audit log.
+	Audit Audit
 	// Backups is the backup area.
 	Backups Backups
 	// Chat is the chat area: agents, streamed runs and LLM usage.

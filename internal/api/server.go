@@ -82,7 +82,7 @@ func New(d Deps) *Server {
 	}
 
 	res := &resolvers.Resolver{
-		Accounts: svc.Accounts, Wizard: svc.Wizard, Billing: svc.Billing, Backups: svc.Backups,
+		Accounts: svc.Accounts, Wizard: svc.Wizard, Billing: svc.Billing, Audit: svc.Audit, Backups: svc.Backups,
 		Chat: svc.Chat, Playbooks: svc.Playbooks, Logger: d.Logger,
 	}
 	gql := handler.New(resolvers.NewSchema(res))

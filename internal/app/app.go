@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/audit"
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup"
 	"github.com/inkgraph/inkgraph/internal/billing"
@@ -39,9 +40,12 @@ const DefaultRedisKeyPrefix = "inkgraph:ratelimit:"
 type Services struct {
 	Accounts *auth.Service
 	Wizard   *onboarding.Service
-	// Billing is Stripe billing, entitlements and the audit log; without Stripe
-	// configured it answers BILLING_NOT_CONFIGURED and everyone stays free.
+	// Billing is Stripe billing, entitlements and the tier every area reads; without
+	// Stripe configured it answers BILLING_NOT_CONFIGURED and everyone keeps the tier
+	// their account has (free unless set otherwise).
 	Billing *billing.Service
+	// Audit is the audit log that accounts, onboarding and billing record in.
+	Audit *audit.Service
 	// Backups keeps users' backup blobs in the configured store.
 	Backups *backup.Service
 	// Chat runs the LLM agents and meters their use.
@@ -95,28 +99,23 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	// The audit log lives in billing, which needs the accounts to set tiers, while
-	// accounts record sign-ins in it: audit reaches billing once it is built.
-	var bill *billing.Service
-	audit := auditFunc(func(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error {
-		return bill.Record(ctx, userID, kind, detail)
-	})
-	accounts, err := newAccounts(cfg, db, bus, limiter, audit, logger)
+	// The audit log first: accounts, onboarding and billing record in it. Then the
+	// accounts, whose stored tier billing sets.
+	auditLog, err := audit.NewService(audit.Deps{DB: db, Now: time.Now, ClientIP: clientAddr})
+	if err != nil {
+		_ = svc.Close()
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	accounts, err := newAccounts(cfg, db, bus, limiter, auditLog, logger)
 	if err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
-	bill, err = billing.NewService(billing.Config{
+	bill, err := billing.NewService(billing.Config{
 		SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase,
 		Prices: cfg.StripePrices, PublicURL: cfg.PublicURL, PastDueGrace: cfg.PastDueGrace,
 	}, billing.Deps{
-		DB: db, Accounts: accounts, Events: bus, Logger: logger, Now: time.Now,
-		ClientIP: func(ctx context.Context) string {
-			if a, ok := clientip.From(ctx); ok {
-				return a.String()
-			}
-			return ""
-		},
+		DB: db, Accounts: accounts, Audit: auditLog, Events: bus, Logger: logger, Now: time.Now, ClientIP: clientAddr,
 	})
 	if err != nil {
 		_ = svc.Close()
@@ -129,7 +128,7 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 	}
 	// Onboarding's tier-dependent limits read the tier billing grants now (a user
 	// whose past-due grace ended is free at once, before the sweep stores it).
-	wizard, err := newOnboarding(cfg, db, bus, serverLLM, effectiveTiers{bill}, audit, logger)
+	wizard, err := newOnboarding(cfg, db, bus, serverLLM, effectiveTiers{bill}, auditLog, logger)
 	if err != nil {
 		_ = svc.Close()
 		return nil, err
@@ -162,7 +161,7 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		_ = svc.Close()
 		return nil, err
 	}
-	svc.Accounts, svc.Wizard, svc.Billing, svc.Limiter = accounts, wizard, bill, limiter
+	svc.Audit, svc.Accounts, svc.Wizard, svc.Billing, svc.Limiter = auditLog, accounts, wizard, bill, limiter
 	svc.Tiers = func(ctx context.Context, userID string) (models.Tier, int, error) {
 		tier, err := accounts.TierOf(ctx, userID)
 		if err != nil || !models.FeaturesOf(tier).PerSeat {
@@ -235,11 +234,13 @@ func (f catalogFunc) FindTemplates(ctx context.Context, userID, agent string) ([
 	return f(ctx, userID, agent)
 }
 
-// auditFunc adapts a function to the areas' Auditor interfaces.
-type auditFunc func(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error
-
-func (f auditFunc) Record(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error {
-	return f(ctx, userID, kind, detail)
+// clientAddr is the client's address of a request's context, "" when unknown: what
+// the audit log records of where an action came from.
+func clientAddr(ctx context.Context) string {
+	if a, ok := clientip.From(ctx); ok {
+		return a.String()
+	}
+	return ""
 }
 
 // Close releases the connections the services opened.

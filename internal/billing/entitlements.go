@@ -22,22 +22,22 @@ func (s *Service) Allowed(ctx context.Context, userID string, f models.Feature) 
 	if f.Amount < 0 {
 		return models.Decision{}, models.InvalidInput("amount", "amount must not be negative, got %d", f.Amount)
 	}
-	tier, note, err := s.standing(ctx, userID)
+	st, err := s.standing(ctx, userID)
 	if err != nil {
 		return models.Decision{}, err
 	}
-	return Decide(tier, f, note), nil
+	return Decide(st.tier, f, st.note), nil
 }
 
 // Entitlements lists every feature as the user's effective tier has it.
 func (s *Service) Entitlements(ctx context.Context, userID string) ([]*models.Entitlement, error) {
-	tier, note, err := s.standing(ctx, userID)
+	st, err := s.standing(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*models.Entitlement, 0, len(models.FeatureKeys()))
 	for _, k := range models.FeatureKeys() {
-		d := Decide(tier, models.Feature{Key: k}, note)
+		d := Decide(st.tier, models.Feature{Key: k}, st.note)
 		out = append(out, &models.Entitlement{Feature: k, Allowed: d.Allowed, Limit: d.Limit, Reason: d.Reason, RequiredTier: d.RequiredTier})
 	}
 	return out, nil

@@ -161,18 +161,18 @@ func TestGraceEndsLazilyAndBySweep(t *testing.T) {
 		ev := <-ch
 		require.Equal(t, models.BillingTierChanged, ev.Type)
 		require.Equal(t, models.TierFree, ev.Tier)
-		conn, err := e.svc.AuditLog(ctx, user, 1, "")
+		conn, err := e.audit.AuditLog(ctx, user, 1, "")
 		require.NoError(t, err)
 		require.Equal(t, models.AuditTierChanged, conn.Edges[0].Node.Kind)
 		require.Equal(t, "power", conn.Edges[0].Node.Detail["from"])
 		require.Equal(t, "free", conn.Edges[0].Node.Detail["to"])
 		require.Contains(t, conn.Edges[0].Node.Detail["reason"], "grace")
 
-		before := dump(t, db)
+		before := e.dump(t)
 		n, err = e.svc.ExpireGrace(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
-		require.Equal(t, before, dump(t, db), "a second sweep changes nothing")
+		require.Equal(t, before, e.dump(t), "a second sweep changes nothing")
 
 		// Paying brings the tier back.
 		e.mustDeliver(t, invoiceEvent("evt_g3", "invoice.paid", e.clock.Now().Unix(), "sub_grace", "cus_grace"))

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,8 +18,10 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/audit"
 	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/stripemock"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -36,40 +37,15 @@ const (
 	grace      = 72 * time.Hour
 )
 
-// clock is a settable clock; times are whole seconds, as Stripe's are.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
-
-// accounts is the Accounts fake over the users table (the accounts area's own
-// store is not billing's to call), with a switch to make SetTier fail.
+// accounts is the Accounts fake: the tier the accounts area stores, as testkit's
+// tier fake holds it, with a switch to make SetTier fail.
 type accounts struct {
-	db       bun.IDB
+	*testkit.Tiers
 	failSets atomic.Int32 // SetTier fails this many more times
 	sets     atomic.Int32
 }
+
+func newAccounts() *accounts { return &accounts{Tiers: testkit.NewTiers()} }
 
 func (a *accounts) SetTier(ctx context.Context, userID string, tier models.Tier) (bool, error) {
 	a.sets.Add(1)
@@ -77,29 +53,23 @@ func (a *accounts) SetTier(ctx context.Context, userID string, tier models.Tier)
 		a.failSets.Add(-1)
 		return false, fmt.Errorf("accounts: database unavailable")
 	}
-	res, err := a.db.NewUpdate().Table("users").Set("tier = ?", tier).Where("id = ? AND tier <> ?", userID, tier).Exec(ctx)
+	old, err := a.TierOf(ctx, userID)
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	a.Set(userID, tier)
+	return old != tier, nil
 }
 
-func (a *accounts) TierOf(ctx context.Context, userID string) (models.Tier, error) {
-	var tier models.Tier
-	if err := a.db.NewSelect().Table("users").Column("tier").Where("id = ?", userID).Scan(ctx, &tier); err != nil {
-		return "", models.Errorf(models.CodeNotFound, "user not found")
-	}
-	return tier, nil
-}
-
-// env is one billing service over a database, with its clock, bus and accounts.
+// env is one billing service over a database, with its clock (whole seconds, as
+// Stripe's times are), bus, accounts and audit log.
 type env struct {
 	db       *bun.DB
 	svc      *billing.Service
-	clock    *clock
+	clock    *testkit.Clock
 	bus      *events.Memory
 	accounts *accounts
+	audit    *audit.Service
 	stripe   *stripemock.Server   // nil without Stripe
 	rec      *stripemock.Recorder // what was sent to Stripe
 }
@@ -119,8 +89,9 @@ func withClientIP(ip string) envOption {
 
 func newEnv(t *testing.T, db *bun.DB, opts ...envOption) *env {
 	t.Helper()
-	e := &env{db: db, clock: newClock(), bus: events.NewMemory(slog.New(slog.DiscardHandler)), accounts: &accounts{db: db},
-		rec: &stripemock.Recorder{}}
+	e := &env{db: db, clock: testkit.NewClock(time.Time{}), bus: events.NewMemory(slog.New(slog.DiscardHandler)),
+		accounts: newAccounts(), rec: &stripemock.Recorder{}}
+	e.audit = newAudit(t, db, e.clock.Now)
 	t.Cleanup(func() { _ = e.bus.Close() })
 	cfg := billing.Config{
 		SecretKey:     stripemock.SecretKey,
@@ -130,7 +101,7 @@ func newEnv(t *testing.T, db *bun.DB, opts ...envOption) *env {
 		PastDueGrace:  grace,
 		HTTPClient:    &http.Client{Transport: e.rec, Timeout: 30 * time.Second},
 	}
-	deps := billing.Deps{DB: db, Accounts: e.accounts, Events: e.bus, Logger: slog.New(slog.DiscardHandler), Now: e.clock.Now}
+	deps := billing.Deps{DB: db, Accounts: e.accounts, Audit: e.audit, Events: e.bus, Logger: slog.New(slog.DiscardHandler), Now: e.clock.Now}
 	for _, o := range opts {
 		o(&cfg, &deps)
 	}
@@ -142,6 +113,14 @@ func newEnv(t *testing.T, db *bun.DB, opts ...envOption) *env {
 	require.NoError(t, err)
 	e.svc = svc
 	return e
+}
+
+// newAudit returns the audit log billing writes to, as internal/app wires it.
+func newAudit(t *testing.T, db bun.IDB, now func() time.Time) *audit.Service {
+	t.Helper()
+	a, err := audit.NewService(audit.Deps{DB: db, Now: now})
+	require.NoError(t, err)
+	return a
 }
 
 // newUser adds a user on the free tier and returns its ID.
@@ -277,23 +256,29 @@ func (e *env) mustDeliver(t testing.TB, ev stripeEvent) {
 
 // --- the database as a whole ---
 
-// dump returns every row of the tables billing writes (and users), in a stable
-// order, for comparing the database before and after.
-func dump(t *testing.T, db bun.IDB) map[string][]string {
+// dump returns every row of the tables billing writes (and users), and every user's
+// tier as the accounts area holds it, in a stable order, for comparing before and
+// after.
+func (e *env) dump(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, table := range []string{"users", "billing_accounts", "subscriptions", "subscription_changes", "stripe_events", "audit_log"} {
 		var rows []map[string]any
-		require.NoError(t, db.NewSelect().Table(table).Scan(context.Background(), &rows), table)
+		require.NoError(t, e.db.NewSelect().Table(table).Scan(context.Background(), &rows), table)
 		var lines []string
 		for _, r := range rows {
 			b, err := json.Marshal(r)
 			require.NoError(t, err)
 			lines = append(lines, string(b))
+			if table == "users" {
+				id := fmt.Sprint(r["id"])
+				out["account tiers"] = append(out["account tiers"], id+"="+string(e.userTier(t, id)))
+			}
 		}
 		sort.Strings(lines)
 		out[table] = lines
 	}
+	sort.Strings(out["account tiers"])
 	return out
 }
 
@@ -308,7 +293,7 @@ func count(t *testing.T, db bun.IDB, table, where string, args ...any) int {
 	return int(n)
 }
 
-func auditKinds(t *testing.T, svc *billing.Service, userID string) []models.AuditKind {
+func auditKinds(t *testing.T, svc *audit.Service, userID string) []models.AuditKind {
 	t.Helper()
 	conn, err := svc.AuditLog(context.Background(), userID, 100, "")
 	require.NoError(t, err)

@@ -25,7 +25,7 @@ func TestReplayWithAnExtraTimestampIsRefused(t *testing.T) {
 		ev := subEvent("evt_rp1", "customer.subscription.created", e.clock.Now().Unix(), sub{ID: "sub_rp", Customer: "cus_rp", Status: "active", Price: pricePro})
 		payload := ev.payload(t)
 		old := sign(payload, e.clock.Now().Add(-time.Hour))
-		before := dump(t, db)
+		before := e.dump(t)
 		for _, header := range []string{
 			fmt.Sprintf("t=%d,", e.clock.Now().Unix()) + old,
 			fmt.Sprintf(" t=%d,", e.clock.Now().Unix()) + old,
@@ -34,6 +34,6 @@ func TestReplayWithAnExtraTimestampIsRefused(t *testing.T) {
 			err := e.svc.HandleWebhook(context.Background(), payload, header)
 			require.ErrorIs(t, err, billing.ErrWebhookRejected, "header %s", header)
 		}
-		require.Equal(t, before, dump(t, db))
+		require.Equal(t, before, e.dump(t))
 	})
 }

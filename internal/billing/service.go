@@ -2,10 +2,12 @@
 // checkout and billing portal sessions, cancelling and resuming, Stripe's webhooks
 // (verified, processed once each, folded in Stripe's order whatever order they
 // arrive in), the tier a subscription grants (with a grace period after a failed
-// payment), the billing events a client subscribes to, feature gating over the tier
-// matrix (Allowed, Entitlements) and the audit log of security- and money-relevant
-// events. stripe.go is the only file that talks to Stripe; nothing here serves HTTP
-// (the webhook endpoint is internal/billing/webhookhttp).
+// payment, and the seats of the team tier) — the one tier lookup every area reads
+// (TierOf, TierAndSeats) — the billing events a client subscribes to and feature
+// gating over the tier matrix (Allowed, Entitlements). What it does to a user's
+// account it records in the audit log (internal/audit) through Auditor, in the
+// transaction of the change. stripe.go is the only file that talks to Stripe;
+// nothing here serves HTTP (the webhook endpoint is internal/billing/webhookhttp).
 //
 // Without a Stripe secret key billing is off: checkout, the portal, cancelling and
 // resuming answer BILLING_NOT_CONFIGURED, and everything else works on the tiers
@@ -29,7 +31,10 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// Accounts changes and tells a user's tier; the accounts service (auth) satisfies it.
+// Accounts is the tier the accounts area (auth) stores in a user's account. Billing
+// sets it when the tier it grants changes (the stored tier is what holds when no
+// subscription decides), and reads it only then: when the user never subscribed or
+// their last subscription ended, so that a tier an operator set still holds.
 type Accounts interface {
 	SetTier(ctx context.Context, userID string, tier models.Tier) (bool, error)
 	TierOf(ctx context.Context, userID string) (models.Tier, error)
@@ -65,9 +70,11 @@ type Config struct {
 type Deps struct {
 	DB       bun.IDB
 	Accounts Accounts
-	Events   Events
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Audit records what billing changes in the users' audit logs.
+	Audit  Auditor
+	Events Events
+	Logger *slog.Logger
+	Now    func() time.Time
 	// ClientIP returns the client's address of a request's context, "" when unknown,
 	// for the audit log; nil records none.
 	ClientIP func(ctx context.Context) string
@@ -78,6 +85,7 @@ type Service struct {
 	cfg      Config
 	db       bun.IDB
 	accounts Accounts
+	auditor  Auditor
 	events   Events
 	logger   *slog.Logger
 	clock    func() time.Time
@@ -92,8 +100,8 @@ const maxSeats = 1000
 
 // NewService returns the billing service.
 func NewService(cfg Config, d Deps) (*Service, error) {
-	if d.DB == nil || d.Accounts == nil || d.Events == nil {
-		return nil, errors.New("billing: DB, Accounts and Events are required")
+	if d.DB == nil || d.Accounts == nil || d.Audit == nil || d.Events == nil {
+		return nil, errors.New("billing: DB, Accounts, Audit and Events are required")
 	}
 	if cfg.PastDueGrace < 0 {
 		return nil, fmt.Errorf("billing: the past-due grace must not be negative, got %s", cfg.PastDueGrace)
@@ -128,7 +136,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.ClientIP == nil {
 		d.ClientIP = func(context.Context) string { return "" }
 	}
-	s := &Service{cfg: cfg, db: d.DB, accounts: d.Accounts, events: d.Events, logger: d.Logger,
+	s := &Service{cfg: cfg, db: d.DB, accounts: d.Accounts, auditor: d.Audit, events: d.Events, logger: d.Logger,
 		clock: d.Now, clientIP: d.ClientIP, tierOfPrice: tierOfPrice}
 	if cfg.SecretKey != "" {
 		s.stripe = newStripeAPI(cfg, d.Logger)
@@ -317,51 +325,70 @@ func (s *Service) setCancelAtPeriodEnd(ctx context.Context, userID string, cance
 // now (free once a failed payment's grace has ended, even before the sweep), or
 // status NONE and the user's tier when they never subscribed.
 func (s *Service) Subscription(ctx context.Context, userID string) (*models.BillingSubscription, error) {
-	subs, err := findSubscriptionsByUser(ctx, s.db, userID)
+	st, err := s.standing(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	cur := currentSubscription(subs, now)
-	if cur == nil {
-		tier, err := s.accounts.TierOf(ctx, userID)
-		if err != nil {
-			return nil, err
-		}
-		return &models.BillingSubscription{UserID: userID, Status: models.SubscriptionNone, PlanTier: models.TierFree, Tier: tier}, nil
+	if st.current == nil {
+		return &models.BillingSubscription{UserID: userID, Status: models.SubscriptionNone, PlanTier: models.TierFree, Tier: st.tier}, nil
 	}
-	cur.Tier = effectiveTier(cur, now)
-	if cur.Status.Terminal() {
-		// An ended subscription grants nothing; the account's tier (free since it
-		// ended, unless an operator set another) is what the user has.
-		if cur.Tier, err = s.accounts.TierOf(ctx, userID); err != nil {
-			return nil, err
-		}
-	}
-	return cur, nil
+	st.current.Tier = st.tier
+	return st.current, nil
 }
 
-// standing is the tier a user has now and, when a failed payment took their paid
-// tier away, a note saying so.
-func (s *Service) standing(ctx context.Context, userID string) (models.Tier, string, error) {
+// TierOf returns the tier billing grants the user now: what their subscription
+// grants (free once a failed payment's grace has ended, even before the sweep), or
+// the account's tier when no subscription decides. It is the one tier lookup of
+// every area whose limits depend on the tier.
+func (s *Service) TierOf(ctx context.Context, userID string) (models.Tier, error) {
+	st, err := s.standing(ctx, userID)
+	return st.tier, err
+}
+
+// TierAndSeats returns what TierOf does and the seats billed with it: the
+// subscription's quantity on a per-seat tier (team), 1 otherwise. The per-tier rate
+// limit reads it.
+func (s *Service) TierAndSeats(ctx context.Context, userID string) (models.Tier, int, error) {
+	st, err := s.standing(ctx, userID)
+	return st.tier, st.seats, err
+}
+
+// standing is what a user has from billing now.
+type standing struct {
+	tier  models.Tier
+	seats int
+	// note, when not empty, says why the tier is lower than the plan's (a failed
+	// payment whose grace ended).
+	note string
+	// current is the subscription that decides the user's tier, ended or not; nil
+	// when they never subscribed.
+	current *models.BillingSubscription
+}
+
+// standing reads the user's subscriptions and decides what they have at now. A
+// subscription that has not ended decides from billing's own state. Without one
+// (never subscribed, or the last one ended) the account's tier decides: free since
+// the subscription ended, unless an operator set another.
+func (s *Service) standing(ctx context.Context, userID string) (standing, error) {
 	subs, err := findSubscriptionsByUser(ctx, s.db, userID)
 	if err != nil {
-		return "", "", err
+		return standing{}, err
 	}
 	now := s.now()
-	// An ended subscription decides nothing: the account's tier (set when it ended,
-	// or by an operator since) does.
-	if cur := currentSubscription(subs, now); cur != nil && !cur.Status.Terminal() {
-		tier := effectiveTier(cur, now)
-		note := ""
+	st := standing{seats: 1, current: currentSubscription(subs, now)}
+	if cur := st.current; cur != nil && !cur.Status.Terminal() {
+		st.tier = effectiveTier(cur, now)
+		if models.FeaturesOf(st.tier).PerSeat {
+			st.seats = max(cur.Seats, 1)
+		}
 		if graceExpired(cur, now) && cur.PlanTier != models.TierFree {
-			note = fmt.Sprintf("a payment failed and the grace period ended on %s: update your payment method in the billing portal to get %s back",
+			st.note = fmt.Sprintf("a payment failed and the grace period ended on %s: update your payment method in the billing portal to get %s back",
 				cur.GraceUntil.Format("2006-01-02 15:04 MST"), cur.PlanTier)
 		}
-		return tier, note, nil
+		return st, nil
 	}
-	tier, err := s.accounts.TierOf(ctx, userID)
-	return tier, "", err
+	st.tier, err = s.accounts.TierOf(ctx, userID)
+	return st, err
 }
 
 // --- the grace sweep ---

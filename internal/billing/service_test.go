@@ -94,7 +94,7 @@ func TestCheckoutSession(t *testing.T) {
 		require.Equal(t, "5", sessions[1].Form.Get("line_items[0][quantity]"))
 		require.Equal(t, *acct.CustomerID, sessions[1].Form.Get("customer"))
 
-		conn, err := e.svc.AuditLog(ctx, user, 10, "")
+		conn, err := e.audit.AuditLog(ctx, user, 10, "")
 		require.NoError(t, err)
 		require.Len(t, conn.Edges, 2)
 		require.Equal(t, models.AuditCheckoutStarted, conn.Edges[0].Node.Kind)
@@ -231,9 +231,9 @@ func TestCancelAndResume(t *testing.T) {
 		// with Request-Id req_123) adds no second audit entry.
 		e.mustDeliver(t, stripeEvent{ID: "evt_cr2", Type: "customer.subscription.updated", Created: t0 + 5,
 			Object: s.object(), Previous: map[string]any{"cancel_at_period_end": true}, RequestID: "req_123"})
-		kinds := auditKinds(t, e.svc, user)
+		kinds := auditKinds(t, e.audit, user)
 		require.Equal(t, []models.AuditKind{models.AuditSubscriptionResumed, models.AuditSubscriptionCanceled, models.AuditTierChanged}, kinds)
-		conn, err := e.svc.AuditLog(ctx, user, 1, "")
+		conn, err := e.audit.AuditLog(ctx, user, 1, "")
 		require.NoError(t, err)
 		require.Equal(t, "198.51.100.2", conn.Edges[0].Node.IP)
 		require.Equal(t, "inkgraph", conn.Edges[0].Node.Detail["source"])
@@ -254,14 +254,14 @@ func TestStripeUnavailable(t *testing.T) {
 	closed := "http://" + l.Addr().String()
 	require.NoError(t, l.Close())
 	db := testkit.NewDB(t, testkit.SQLite)
-	acc := &accounts{db: db}
+	acc := newAccounts()
 	bus := events.NewMemory(slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { _ = bus.Close() })
 	svc, err := billing.NewService(billing.Config{SecretKey: stripemock.SecretKey, WebhookSecret: webhookSecret, APIBase: closed,
 		Prices: map[models.Tier]string{models.TierPro: pricePro}, PublicURL: "https://app.inkgraph.test",
-		HTTPClient: &http.Client{Timeout: 5 * time.Second}}, billing.Deps{DB: db, Accounts: acc, Events: bus})
+		HTTPClient: &http.Client{Timeout: 5 * time.Second}}, billing.Deps{DB: db, Accounts: acc, Audit: newAudit(t, db, nil), Events: bus})
 	require.NoError(t, err)
-	e := &env{db: db, clock: newClock(), accounts: acc}
+	e := &env{db: db, clock: testkit.NewClock(time.Time{}), accounts: acc}
 	user := e.newUser(t)
 	_, err = svc.CreateCheckoutSession(context.Background(), user, models.TierPro, 1)
 	require.Equal(t, models.CodeUpstreamUnavailable, codeOf(err))
@@ -302,7 +302,7 @@ func TestBillingOff(t *testing.T) {
 		require.False(t, d.Allowed)
 		require.Equal(t, models.TierPro, d.RequiredTier)
 
-		require.NoError(t, e.svc.Record(ctx, user, models.AuditLogin, models.AuditDetail{"method": "password"}))
+		require.NoError(t, e.audit.Record(ctx, user, models.AuditLogin, models.AuditDetail{"method": "password"}))
 		_, err = e.svc.ExpireGrace(ctx)
 		require.NoError(t, err)
 	})
@@ -313,13 +313,14 @@ func TestNewServiceChecksItsConfiguration(t *testing.T) {
 	db := testkit.NewDB(t, testkit.SQLite)
 	bus := events.NewMemory(slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { _ = bus.Close() })
-	deps := billing.Deps{DB: db, Accounts: &accounts{db: db}, Events: bus}
+	deps := billing.Deps{DB: db, Accounts: newAccounts(), Audit: newAudit(t, db, nil), Events: bus}
 	for _, tc := range []struct {
 		name string
 		cfg  billing.Config
 		deps billing.Deps
 	}{
-		{"no database", billing.Config{}, billing.Deps{Accounts: deps.Accounts, Events: bus}},
+		{"no database", billing.Config{}, billing.Deps{Accounts: deps.Accounts, Audit: deps.Audit, Events: bus}},
+		{"no audit log", billing.Config{}, billing.Deps{DB: db, Accounts: deps.Accounts, Events: bus}},
 		{"negative grace", billing.Config{PastDueGrace: -time.Hour}, deps},
 		{"a price for free", billing.Config{Prices: map[models.Tier]string{models.TierFree: "price_x"}}, deps},
 		{"one price for two tiers", billing.Config{Prices: map[models.Tier]string{models.TierPro: "price_x", models.TierTeam: "price_x"}}, deps},

@@ -246,33 +246,3 @@ func findEvent(ctx context.Context, db bun.IDB, id string) (*models.StripeEvent,
 	}
 	return e, nil
 }
-
-// --- audit log ---
-
-// insertAudit records the entry; an entry with the same user, kind and non-empty
-// Ref as an earlier one is dropped, and reported as not inserted.
-func insertAudit(ctx context.Context, db bun.IDB, e *models.AuditEntry) (bool, error) {
-	res, err := db.NewInsert().Model(e).On("CONFLICT (user_id, kind, ref) WHERE ref <> '' DO NOTHING").Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("record audit entry: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
-}
-
-// findAudit returns up to limit of the user's entries, newest first, after the
-// cursor position (at, id) when one is given.
-func findAudit(ctx context.Context, db bun.IDB, userID string, after *auditCursor, limit int) ([]*models.AuditEntry, error) {
-	var rows []*models.AuditEntry
-	q := db.NewSelect().Model(&rows).Where("user_id = ?", userID)
-	if after != nil {
-		q = q.Where("(at < ? OR (at = ? AND id < ?))", after.At, after.At, after.ID)
-	}
-	if err := q.OrderExpr("at DESC, id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("find audit log: %w", err)
-	}
-	for _, e := range rows {
-		e.At = e.At.UTC()
-	}
-	return rows, nil
-}

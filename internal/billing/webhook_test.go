@@ -95,7 +95,7 @@ func TestWebhookLifecycle(t *testing.T) {
 				require.Equal(t, "cus_life", s.CustomerID, step.name)
 			}
 			require.Equal(t, step.tier, s.Tier, step.name)
-			kinds := auditKinds(t, e.svc, user)
+			kinds := auditKinds(t, e.audit, user)
 			if step.audit == "" {
 				require.Empty(t, kinds, step.name)
 			} else {
@@ -111,7 +111,7 @@ func TestWebhookLifecycle(t *testing.T) {
 		require.Equal(t, []models.AuditKind{
 			models.AuditSubscriptionEnded, models.AuditTierChanged, models.AuditTierChanged, models.AuditPaymentFailed,
 			models.AuditSubscriptionResumed, models.AuditSubscriptionCanceled, models.AuditTierChanged,
-		}, auditKinds(t, e.svc, user))
+		}, auditKinds(t, e.audit, user))
 	})
 }
 
@@ -124,7 +124,7 @@ func TestWebhookRefusalsWriteNothing(t *testing.T) {
 		e.linkCustomer(t, user, "cus_ref")
 		t0 := e.clock.Now().Unix()
 		e.mustDeliver(t, subEvent("evt_r0", "customer.subscription.created", t0, sub{ID: "sub_ref", Customer: "cus_ref", Status: "active", Price: pricePro}))
-		before := dump(t, db)
+		before := e.dump(t)
 		require.NotEmpty(t, before["subscriptions"])
 
 		ev := subEvent("evt_r1", "customer.subscription.deleted", t0+10, sub{ID: "sub_ref", Customer: "cus_ref", Status: "canceled", Price: pricePro})
@@ -154,7 +154,7 @@ func TestWebhookRefusalsWriteNothing(t *testing.T) {
 			err := e.svc.HandleWebhook(context.Background(), tc.payload, tc.header)
 			require.ErrorIs(t, err, billing.ErrWebhookRejected, tc.name)
 			require.ErrorIs(t, err, tc.want, tc.name)
-			require.Equal(t, before, dump(t, db), "%s: nothing written", tc.name)
+			require.Equal(t, before, e.dump(t), "%s: nothing written", tc.name)
 		}
 
 		// A signature exactly 5 minutes old is still within the tolerance.
@@ -181,19 +181,19 @@ func TestWebhookReplayChangesNothing(t *testing.T) {
 			payload := ev.payload(t)
 			header := sign(payload, e.clock.Now())
 			require.NoError(t, e.svc.HandleWebhook(context.Background(), payload, header))
-			after := dump(t, db)
+			after := e.dump(t)
 
 			e.clock.Add(time.Minute)
 			// The same bytes again (Stripe's retry, or a replay within the tolerance)…
 			require.NoError(t, e.svc.HandleWebhook(context.Background(), payload, header), ev.ID)
-			require.Equal(t, after, dump(t, db), "%s: a replay writes nothing", ev.ID)
+			require.Equal(t, after, e.dump(t), "%s: a replay writes nothing", ev.ID)
 			// …signed anew (a redelivery)…
 			require.NoError(t, e.deliver(t, ev), ev.ID)
-			require.Equal(t, after, dump(t, db), "%s: a redelivery writes nothing", ev.ID)
+			require.Equal(t, after, e.dump(t), "%s: a redelivery writes nothing", ev.ID)
 			// …and the old signature once it is stale.
 			e.clock.Add(5 * time.Minute)
 			require.ErrorIs(t, e.svc.HandleWebhook(context.Background(), payload, header), billing.ErrStaleWebhook)
-			require.Equal(t, after, dump(t, db), ev.ID)
+			require.Equal(t, after, e.dump(t), ev.ID)
 		}
 		require.Equal(t, 1, count(t, db, "audit_log", "kind = ?", models.AuditPaymentFailed))
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/audit"
 	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/billing/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
@@ -26,21 +27,17 @@ import (
 
 const secret = "whsec_http_test"
 
-type accounts struct{ db bun.IDB }
+// accounts is the accounts area as billing sees it: testkit's tier fake, which
+// SetTier changes.
+type accounts struct{ *testkit.Tiers }
 
 func (a accounts) SetTier(ctx context.Context, userID string, tier models.Tier) (bool, error) {
-	res, err := a.db.NewUpdate().Table("users").Set("tier = ?", tier).Where("id = ? AND tier <> ?", userID, tier).Exec(ctx)
+	old, err := a.TierOf(ctx, userID)
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
-}
-
-func (a accounts) TierOf(ctx context.Context, userID string) (models.Tier, error) {
-	var tier models.Tier
-	err := a.db.NewSelect().Table("users").Column("tier").Where("id = ?", userID).Scan(ctx, &tier)
-	return tier, err
+	a.Set(userID, tier)
+	return old != tier, nil
 }
 
 func event(t *testing.T, id, userID string) []byte {
@@ -84,8 +81,11 @@ func TestHandlerAnswersStripe(t *testing.T) {
 		ctx := context.Background()
 		bus := events.NewMemory(slog.New(slog.DiscardHandler))
 		t.Cleanup(func() { _ = bus.Close() })
+		acc := accounts{testkit.NewTiers()}
+		log, err := audit.NewService(audit.Deps{DB: db})
+		require.NoError(t, err)
 		svc, err := billing.NewService(billing.Config{WebhookSecret: secret, Prices: map[models.Tier]string{models.TierPro: "price_pro"}},
-			billing.Deps{DB: db, Accounts: accounts{db}, Events: bus})
+			billing.Deps{DB: db, Accounts: acc, Audit: log, Events: bus})
 		require.NoError(t, err)
 		srv := httptest.NewServer(webhookhttp.Handler(svc, nil))
 		t.Cleanup(srv.Close)
@@ -111,8 +111,8 @@ func TestHandlerAnswersStripe(t *testing.T) {
 		status, text := post(t, url, body, sign(body, time.Now()))
 		require.Equal(t, http.StatusOK, status, text)
 		require.Equal(t, 1, count(t, db))
-		var tier models.Tier
-		require.NoError(t, db.NewSelect().Table("users").Column("tier").Where("id = ?", user).Scan(ctx, &tier))
+		tier, err := acc.TierOf(ctx, user)
+		require.NoError(t, err)
 		require.Equal(t, models.TierPro, tier)
 
 		status, _ = post(t, url, body, sign(body, time.Now()))
