@@ -298,25 +298,26 @@ func toneAdjectives(t models.WritingTone) []string {
 	return nil
 }
 
-// toneFit lists the site-tone words that agree and that clash with a requested tone.
+// toneFit lists the site-tone words that agree and that clash with a requested tone;
+// a tone not chosen has neither.
 func toneFit(t models.WritingTone) (agree, clash []string) {
 	switch t {
 	case toneProfessional:
-		return []string{"professional", "formal", "informative", "authoritative", "corporate", "clear"}, []string{"playful", "humorous", "casual", "slang", "silly"}
+		agree, clash = []string{"professional", "formal", "informative", "authoritative", "corporate", "clear"}, []string{"playful", "humorous", "casual", "slang", "silly"}
 	case toneFriendly:
-		return []string{"friendly", "warm", "conversational", "casual", "approachable", "informal"}, []string{"formal", "corporate", "academic", "cold"}
+		agree, clash = []string{"friendly", "warm", "conversational", "casual", "approachable", "informal"}, []string{"formal", "corporate", "academic", "cold"}
 	case toneAuthoritative:
-		return []string{"authoritative", "formal", "expert", "technical", "informative", "professional", "confident"}, []string{"playful", "casual", "humorous", "silly"}
+		agree, clash = []string{"authoritative", "formal", "expert", "technical", "informative", "professional", "confident"}, []string{"playful", "casual", "humorous", "silly"}
 	case toneConversational:
-		return []string{"conversational", "casual", "friendly", "informal", "approachable"}, []string{"formal", "academic", "corporate"}
+		agree, clash = []string{"conversational", "casual", "friendly", "informal", "approachable"}, []string{"formal", "academic", "corporate"}
 	case tonePlayful:
-		return []string{"playful", "humorous", "witty", "fun", "casual", "quirky"}, []string{"formal", "academic", "corporate", "technical"}
+		agree, clash = []string{"playful", "humorous", "witty", "fun", "casual", "quirky"}, []string{"formal", "academic", "corporate", "technical"}
 	case toneInspirational:
-		return []string{"inspirational", "inspiring", "motivational", "uplifting", "emotional", "empowering"}, []string{"technical", "academic", "dry"}
+		agree, clash = []string{"inspirational", "inspiring", "motivational", "uplifting", "emotional", "empowering"}, []string{"technical", "academic", "dry"}
 	case toneTechnical:
-		return []string{"technical", "precise", "informative", "academic", "formal"}, []string{"playful", "humorous", "promotional", "silly"}
+		agree, clash = []string{"technical", "precise", "informative", "academic", "formal"}, []string{"playful", "humorous", "promotional", "silly"}
 	}
-	return nil, nil
+	return agree, clash
 }
 
 // formalityFit is how well a measured formality suits a requested tone, 0 to 1.
