@@ -1,48 +1,50 @@
-// Package dataloaders batches the reads a GraphQL operation fans out into. Loaders are
-// made per operation (not per connection), so a long-lived subscription never serves
-// a stale cache; resolvers reach them through For(ctx).
+// Package dataloaders batches the reads a GraphQL operation fans out into and
+// carries the operation's onboarding summary. Both are made per operation (not per
+// connection), so a long-lived subscription never serves a stale cache; resolvers
+// reach them through For(ctx).
 package dataloaders
 
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// Waits are how long a loader gathers keys before it fetches. The onboarding loaders
-// are keyed by the caller's own ID, so an operation asks each for one key: what lets
-// sibling fields share one read is the loader's cache (a second Load of a key gets the
-// first one's result), not the wait. A wait would only delay the read, and on an idle
-// process any timer sleeps about 1 ms (the netpoller waits in whole milliseconds):
-// BenchmarkOnboardingSummary went from 5.1 to 3.2–3.8 ms p50 without it. The users
-// loader takes keys from lists, so it waits briefly for sibling fields to join.
-const (
-	wait     time.Duration = 0
-	listWait               = 200 * time.Microsecond
-)
+// listWait is how long the users loader gathers keys before it fetches: it takes
+// keys from lists, so it waits briefly for sibling fields to join.
+const listWait = 200 * time.Microsecond
 
-// Sources are the batched reads the loaders are built on: store methods returning a
-// map by ID, so a missing row can never shift another row into its place.
+// Sources are what the loaders are built on.
 type Sources struct {
+	// UsersByIDs is a store method returning a map by ID, so a missing row can never
+	// shift another row into its place.
 	UsersByIDs func(ctx context.Context, ids []string) (map[string]*models.User, error)
-	Onboarding OnboardingSources
+	// Summary opens a user's onboarding summary, which reads each onboarding table at
+	// most once and shares it between the fields that need it.
+	Summary func(userID string) *onboarding.Summary
 }
 
 // Loaders are one operation's loaders.
 type Loaders struct {
-	users      *dataloadgen.Loader[string, *models.User]
-	onboarding onboardingLoaders
+	users *dataloadgen.Loader[string, *models.User]
+
+	openSummary func(userID string) *onboarding.Summary
+	mu          sync.Mutex
+	summaries   map[string]*onboarding.Summary // by user: only ever the caller
 }
 
 func newLoaders(s Sources) *Loaders {
 	return &Loaders{
-		users:      dataloadgen.NewMappedLoader(s.UsersByIDs, dataloadgen.WithWait(listWait)),
-		onboarding: newOnboardingLoaders(s.Onboarding),
+		users:       dataloadgen.NewMappedLoader(s.UsersByIDs, dataloadgen.WithWait(listWait)),
+		openSummary: s.Summary,
+		summaries:   map[string]*onboarding.Summary{},
 	}
 }
 
@@ -60,6 +62,19 @@ func (l *Loaders) User(ctx context.Context, id string) (*models.User, error) {
 		return nil, &models.Error{Code: models.CodeNotFound, Message: "user not found", Err: err}
 	}
 	return u, err
+}
+
+// Summary returns the operation's onboarding summary of userID, the caller: every
+// field of the operation that shows onboarding reads from this one.
+func (l *Loaders) Summary(userID string) *onboarding.Summary {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m, ok := l.summaries[userID]
+	if !ok {
+		m = l.openSummary(userID)
+		l.summaries[userID] = m
+	}
+	return m
 }
 
 // Extension is a gqlgen handler extension that gives every operation fresh loaders.

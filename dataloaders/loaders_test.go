@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -45,4 +46,32 @@ func TestUsersAreBatchedPerOperationAndMissingOnesAreNotFound(t *testing.T) {
 	_, err := For(fresh).User(fresh, "a")
 	require.NoError(t, err)
 	require.Len(t, batches, 2, "another operation does not share the cache")
+}
+
+func TestOneOnboardingSummaryPerOperation(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	opened := map[string]int{}
+	sources := Sources{Summary: func(userID string) *onboarding.Summary {
+		mu.Lock()
+		defer mu.Unlock()
+		opened[userID]++
+		return new(onboarding.Summary)
+	}}
+	ctx := context.WithValue(context.Background(), loadersKey{}, newLoaders(sources))
+
+	var wg sync.WaitGroup
+	got := make([]*onboarding.Summary, 4)
+	for i := range got {
+		wg.Go(func() { got[i] = For(ctx).Summary("caller") })
+	}
+	wg.Wait()
+	for _, m := range got {
+		require.Same(t, got[0], m, "sibling fields share the operation's summary")
+	}
+	require.Equal(t, 1, opened["caller"])
+
+	fresh := context.WithValue(context.Background(), loadersKey{}, newLoaders(sources))
+	require.NotSame(t, got[0], For(fresh).Summary("caller"), "another operation reads afresh")
+	require.Equal(t, 2, opened["caller"])
 }

@@ -362,7 +362,7 @@ func IntegrationKinds() []string {
 }
 
 // Onboarding is the root of the onboarding summary: every field of it is read for
-// UserID, through the operation's loaders.
+// UserID (the caller) from the operation's one onboarding summary.
 type Onboarding struct {
 	UserID string
 }

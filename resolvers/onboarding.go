@@ -31,123 +31,83 @@ type Wizard interface {
 	PreviewPersona(ctx context.Context, userID string, platforms []models.Platform) (*models.PersonaDraft, error)
 	GeneratePersona(ctx context.Context, userID string, platforms []models.Platform) (*models.Persona, error)
 	SetActivePersona(ctx context.Context, userID, id string) (*models.Persona, error)
-	PersonaReadiness(ctx context.Context, userID string) (*models.PersonaReadiness, error)
 	ProgressEvents(ctx context.Context, userID string) (<-chan *models.OnboardingProgress, error)
 	LiveKeyChecks() bool
 }
 
-func callerID(ctx context.Context) (string, error) {
-	c, err := models.CallerFrom(ctx)
-	return c.UserID, err
-}
-
-// --- the summary: every field reads through the operation's loaders ---
+// --- the summary: every field reads from the operation's onboarding summary ---
 
 func (r *queryResolver) Onboarding(ctx context.Context) (*models.Onboarding, error) {
-	id, err := callerID(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &models.Onboarding{UserID: id}, nil
+	return &models.Onboarding{UserID: caller.UserID}, nil
 }
 
 func (r *userResolver) Onboarding(ctx context.Context, u *models.User) (*models.Onboarding, error) {
 	// me is the caller; the user of a register or login payload is not yet (the
 	// request carries no token): null there, so the payload with its tokens survives.
-	id, err := callerID(ctx)
-	if err != nil || id != u.ID {
-		return nil, nil //nolint:nilnil // not the caller's: nothing to show
+	var o *models.Onboarding
+	if caller, err := models.CallerFrom(ctx); err == nil && caller.UserID == u.ID {
+		o = &models.Onboarding{UserID: caller.UserID}
 	}
-	return &models.Onboarding{UserID: id}, nil
+	return o, nil
+}
+
+// summary is the operation's onboarding summary of o's user, the caller.
+func summary(ctx context.Context, o *models.Onboarding) *onboarding.Summary {
+	return dataloaders.For(ctx).Summary(o.UserID)
 }
 
 type onboardingResolver struct{ *Resolver }
 
 func (r *onboardingResolver) Progress(ctx context.Context, o *models.Onboarding) (*models.OnboardingProgress, error) {
-	return dataloaders.For(ctx).Progress(ctx, o.UserID)
+	return summary(ctx, o).Progress(ctx)
 }
 
 func (r *onboardingResolver) Resume(ctx context.Context, o *models.Onboarding) (*models.ResumeInfo, error) {
-	p, err := dataloaders.For(ctx).Progress(ctx, o.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return onboarding.Resume(p), nil
+	return summary(ctx, o).Resume(ctx)
 }
 
 func (r *onboardingResolver) ProviderKeys(ctx context.Context, o *models.Onboarding) ([]*models.ProviderKey, error) {
-	return dataloaders.For(ctx).ProviderKeys(ctx, o.UserID)
+	return summary(ctx, o).ProviderKeys(ctx)
 }
 
 func (r *onboardingResolver) HasValidatedKey(ctx context.Context, o *models.Onboarding) (bool, error) {
-	keys, err := dataloaders.For(ctx).ProviderKeys(ctx, o.UserID)
-	if err != nil {
-		return false, err
-	}
-	return onboarding.HasValidatedLLMKey(keys, r.Wizard.LiveKeyChecks()), nil
+	return summary(ctx, o).HasValidatedKey(ctx)
 }
 
 func (r *onboardingResolver) WebsiteAnalysis(ctx context.Context, o *models.Onboarding) (*models.WebsiteAnalysis, error) {
-	return dataloaders.For(ctx).WebsiteAnalysis(ctx, o.UserID)
+	return summary(ctx, o).WebsiteAnalysis(ctx)
 }
 
 func (r *onboardingResolver) BusinessInfo(ctx context.Context, o *models.Onboarding) (*models.BusinessInfo, error) {
-	return dataloaders.For(ctx).BusinessInfo(ctx, o.UserID)
+	return summary(ctx, o).BusinessInfo(ctx)
 }
 
 func (r *onboardingResolver) ResearchPreferences(ctx context.Context, o *models.Onboarding) (*models.ResearchPreferences, error) {
-	return dataloaders.For(ctx).ResearchPreferences(ctx, o.UserID)
+	return summary(ctx, o).ResearchPreferences(ctx)
 }
 
 func (r *onboardingResolver) Integrations(ctx context.Context, o *models.Onboarding) ([]*models.Integration, error) {
-	return dataloaders.For(ctx).Integrations(ctx, o.UserID)
+	return summary(ctx, o).Integrations(ctx)
 }
 
 func (r *onboardingResolver) ActivePersona(ctx context.Context, o *models.Onboarding) (*models.Persona, error) {
-	ps, err := dataloaders.For(ctx).Personas(ctx, o.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return onboarding.ActivePersona(ps), nil
+	return summary(ctx, o).ActivePersona(ctx)
 }
 
 func (r *onboardingResolver) Personas(ctx context.Context, o *models.Onboarding) ([]*models.Persona, error) {
-	return dataloaders.For(ctx).Personas(ctx, o.UserID)
-}
-
-// inputs loads what readiness and personalisation are computed from.
-func inputs(ctx context.Context, userID string) (*models.WebsiteAnalysis, *models.BusinessInfo, *models.ResearchPreferences, error) {
-	l := dataloaders.For(ctx)
-	w, err := l.WebsiteAnalysis(ctx, userID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	b, err := l.BusinessInfo(ctx, userID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	p, err := l.ResearchPreferences(ctx, userID)
-	return w, b, p, err
+	return summary(ctx, o).Personas(ctx)
 }
 
 func (r *onboardingResolver) PersonaReadiness(ctx context.Context, o *models.Onboarding) (*models.PersonaReadiness, error) {
-	w, b, p, err := inputs(ctx, o.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return onboarding.Readiness(w, b, p), nil
+	return summary(ctx, o).PersonaReadiness(ctx)
 }
 
 func (r *onboardingResolver) Personalization(ctx context.Context, o *models.Onboarding) (*models.PersonalizationContext, error) {
-	w, b, p, err := inputs(ctx, o.UserID)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := dataloaders.For(ctx).Personas(ctx, o.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return onboarding.Personalization(w, b, p, onboarding.ActivePersona(ps)), nil
+	return summary(ctx, o).Personalization(ctx)
 }
 
 func (r *onboardingResolver) Plan(ctx context.Context, o *models.Onboarding) (*models.Features, error) {
@@ -180,149 +140,191 @@ func (r *queryResolver) OnboardingConfig(ctx context.Context) (*models.Onboardin
 }
 
 func (r *queryResolver) BusinessInfo(ctx context.Context) (*models.BusinessInfo, error) {
-	id, err := callerID(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return dataloaders.For(ctx).BusinessInfo(ctx, id)
+	return dataloaders.For(ctx).Summary(caller.UserID).BusinessInfo(ctx)
 }
 
 func (r *queryResolver) Personas(ctx context.Context) ([]*models.Persona, error) {
-	id, err := callerID(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return dataloaders.For(ctx).Personas(ctx, id)
+	return dataloaders.For(ctx).Summary(caller.UserID).Personas(ctx)
 }
 
 func (r *queryResolver) PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error) {
-	id, err := callerID(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.PersonaReadiness(ctx, id)
+	return dataloaders.For(ctx).Summary(caller.UserID).PersonaReadiness(ctx)
 }
 
 func (r *queryResolver) Personalization(ctx context.Context) (*models.PersonalizationContext, error) {
-	id, err := callerID(ctx)
+	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return (&onboardingResolver{r.Resolver}).Personalization(ctx, &models.Onboarding{UserID: id})
+	return dataloaders.For(ctx).Summary(caller.UserID).Personalization(ctx)
 }
 
 // --- mutations ---
 
-// withCaller runs fn for the signed-in caller.
-func withCaller[T any](ctx context.Context, fn func(userID string) (T, error)) (T, error) {
-	id, err := callerID(ctx)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return fn(id)
-}
-
 func (r *mutationResolver) StartOnboarding(ctx context.Context) (*models.OnboardingProgress, error) {
-	return withCaller(ctx, func(id string) (*models.OnboardingProgress, error) { return r.Wizard.Start(ctx, id) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.Start(ctx, caller.UserID)
 }
 
 func (r *mutationResolver) CompleteStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
-	return withCaller(ctx, func(id string) (*models.OnboardingProgress, error) {
-		return r.Wizard.CompleteStep(ctx, id, models.Step(step))
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.CompleteStep(ctx, caller.UserID, models.Step(step))
 }
 
 func (r *mutationResolver) SkipStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
-	return withCaller(ctx, func(id string) (*models.OnboardingProgress, error) {
-		return r.Wizard.SkipStep(ctx, id, models.Step(step))
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.SkipStep(ctx, caller.UserID, models.Step(step))
 }
 
 func (r *mutationResolver) ResetOnboarding(ctx context.Context, deleteData bool) (*models.ResetResult, error) {
-	return withCaller(ctx, func(id string) (*models.ResetResult, error) { return r.Wizard.Reset(ctx, id, deleteData) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.Reset(ctx, caller.UserID, deleteData)
 }
 
 func (r *mutationResolver) CompleteOnboarding(ctx context.Context) (*models.OnboardingProgress, error) {
-	return withCaller(ctx, func(id string) (*models.OnboardingProgress, error) { return r.Wizard.Complete(ctx, id) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.Complete(ctx, caller.UserID)
 }
 
 func (r *mutationResolver) SaveProviderKey(ctx context.Context, provider, key string) (*models.ProviderKey, error) {
-	return withCaller(ctx, func(id string) (*models.ProviderKey, error) {
-		return r.Wizard.SaveProviderKey(ctx, id, provider, key)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.SaveProviderKey(ctx, caller.UserID, provider, key)
 }
 
 func (r *mutationResolver) DeleteProviderKey(ctx context.Context, provider string) (bool, error) {
-	return withCaller(ctx, func(id string) (bool, error) { return r.Wizard.DeleteProviderKey(ctx, id, provider) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return false, err
+	}
+	return r.Wizard.DeleteProviderKey(ctx, caller.UserID, provider)
 }
 
 func (r *mutationResolver) VerifyProviderKey(ctx context.Context, provider string) (*models.ProviderKey, error) {
-	return withCaller(ctx, func(id string) (*models.ProviderKey, error) {
-		return r.Wizard.VerifyProviderKey(ctx, id, provider)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.VerifyProviderKey(ctx, caller.UserID, provider)
 }
 
 func (r *mutationResolver) AnalyzeWebsite(ctx context.Context, url string) (*models.WebsiteAnalysis, error) {
-	return withCaller(ctx, func(id string) (*models.WebsiteAnalysis, error) { return r.Wizard.AnalyzeWebsite(ctx, id, url) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.AnalyzeWebsite(ctx, caller.UserID, url)
 }
 
 func (r *mutationResolver) CreateBusinessInfo(ctx context.Context, in model.CreateBusinessInfoInput) (*models.BusinessInfo, error) {
-	return withCaller(ctx, func(id string) (*models.BusinessInfo, error) {
-		return r.Wizard.CreateBusinessInfo(ctx, id, onboarding.BusinessInfoInput{
-			BusinessName: &in.BusinessName, Description: &in.Description, Industry: in.Industry,
-			TargetAudience: in.TargetAudience, BusinessGoals: in.BusinessGoals, Products: in.Products,
-		})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.CreateBusinessInfo(ctx, caller.UserID, onboarding.BusinessInfoInput{
+		BusinessName: &in.BusinessName, Description: &in.Description, Industry: in.Industry,
+		TargetAudience: in.TargetAudience, BusinessGoals: in.BusinessGoals, Products: in.Products,
 	})
 }
 
 func (r *mutationResolver) UpdateBusinessInfo(ctx context.Context, in model.UpdateBusinessInfoInput) (*models.BusinessInfo, error) {
-	return withCaller(ctx, func(id string) (*models.BusinessInfo, error) {
-		return r.Wizard.UpdateBusinessInfo(ctx, id, onboarding.BusinessInfoInput{
-			BusinessName: in.BusinessName, Description: in.Description, Industry: in.Industry,
-			TargetAudience: in.TargetAudience, BusinessGoals: in.BusinessGoals, Products: in.Products,
-		})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.UpdateBusinessInfo(ctx, caller.UserID, onboarding.BusinessInfoInput{
+		BusinessName: in.BusinessName, Description: in.Description, Industry: in.Industry,
+		TargetAudience: in.TargetAudience, BusinessGoals: in.BusinessGoals, Products: in.Products,
 	})
 }
 
 func (r *mutationResolver) DeleteBusinessInfo(ctx context.Context) (bool, error) {
-	return withCaller(ctx, func(id string) (bool, error) { return r.Wizard.DeleteBusinessInfo(ctx, id) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return false, err
+	}
+	return r.Wizard.DeleteBusinessInfo(ctx, caller.UserID)
 }
 
 func (r *mutationResolver) SaveResearchPreferences(ctx context.Context, in model.ResearchPreferencesInput) (*models.ResearchPreferences, error) {
-	return withCaller(ctx, func(id string) (*models.ResearchPreferences, error) {
-		return r.Wizard.SaveResearchPreferences(ctx, id, onboarding.PreferencesInput{
-			Depth: in.Depth, ContentTypes: in.ContentTypes, AutoResearch: in.AutoResearch,
-			FactualContent: in.FactualContent, TargetAudience: deref(in.TargetAudience),
-			WritingTone: in.WritingTone, Language: deref(in.Language),
-		})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.SaveResearchPreferences(ctx, caller.UserID, onboarding.PreferencesInput{
+		Depth: in.Depth, ContentTypes: in.ContentTypes, AutoResearch: in.AutoResearch,
+		FactualContent: in.FactualContent, TargetAudience: deref(in.TargetAudience),
+		WritingTone: in.WritingTone, Language: deref(in.Language),
 	})
 }
 
 func (r *mutationResolver) SetIntegrations(ctx context.Context, kinds []string) ([]*models.Integration, error) {
-	return withCaller(ctx, func(id string) ([]*models.Integration, error) { return r.Wizard.SetIntegrations(ctx, id, kinds) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.SetIntegrations(ctx, caller.UserID, kinds)
 }
 
 func (r *mutationResolver) PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error) {
-	return withCaller(ctx, func(id string) (*models.PersonaDraft, error) {
-		return r.Wizard.PreviewPersona(ctx, id, platforms)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.PreviewPersona(ctx, caller.UserID, platforms)
 }
 
 func (r *mutationResolver) GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error) {
-	return withCaller(ctx, func(id string) (*models.Persona, error) { return r.Wizard.GeneratePersona(ctx, id, platforms) })
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.GeneratePersona(ctx, caller.UserID, platforms)
 }
 
 func (r *mutationResolver) SetActivePersona(ctx context.Context, personaID string) (*models.Persona, error) {
-	return withCaller(ctx, func(id string) (*models.Persona, error) {
-		return r.Wizard.SetActivePersona(ctx, id, personaID)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.SetActivePersona(ctx, caller.UserID, personaID)
 }
 
 func (r *subscriptionResolver) OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error) {
-	return withCaller(ctx, func(id string) (<-chan *models.OnboardingProgress, error) {
-		return r.Wizard.ProgressEvents(ctx, id)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Wizard.ProgressEvents(ctx, caller.UserID)
 }
 
 func deref(s *string) string {

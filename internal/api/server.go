@@ -105,15 +105,7 @@ func New(d Deps) *Server {
 	gql.Use(DepthLimit{Max: d.Config.MaxQueryDepth})
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
 		UsersByIDs: svc.Accounts.UsersByIDs,
-		Onboarding: dataloaders.OnboardingSources{
-			Progress:       svc.Wizard.ProgressByUserIDs,
-			ProviderKeys:   svc.Wizard.ProviderKeysByUserIDs,
-			Websites:       svc.Wizard.WebsiteAnalysesByUserIDs,
-			BusinessInfos:  svc.Wizard.BusinessInfosByUserIDs,
-			Preferences:    svc.Wizard.PreferencesByUserIDs,
-			Integrations:   svc.Wizard.IntegrationsByUserIDs,
-			PersonasByUser: svc.Wizard.PersonasByUserIDs,
-		},
+		Summary:    svc.Wizard.Summary,
 	}})
 	gql.AroundOperations(s.logOperation)
 	presenter := resolvers.ErrorPresenter(d.Logger)

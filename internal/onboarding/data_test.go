@@ -24,9 +24,9 @@ func TestWebsiteAnalysis(t *testing.T) {
 
 		stored := func(t *testing.T, f *fixture, u string) *models.WebsiteAnalysis {
 			t.Helper()
-			m, err := f.svc.WebsiteAnalysesByUserIDs(ctx, []string{u})
+			w, err := f.svc.Summary(u).WebsiteAnalysis(ctx)
 			require.NoError(t, err)
-			return m[u]
+			return w
 		}
 
 		t.Run("an analysis is saved and a new one replaces it", func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestWebsiteAnalysis(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := tc.svc.AnalyzeWebsite(ctx, u, tc.url)
-					requireCode(t, err, models.CodeBadUserInput, "url")
+					testkit.RequireCode(t, err, models.CodeBadUserInput, "url")
 					require.Equal(t, before, stored(t, f, u))
 				})
 			}
@@ -91,7 +91,7 @@ func TestWebsiteAnalysis(t *testing.T) {
 			f := newFixture(t, db)
 			u := f.user(t, models.TierFree)
 			_, err := f.svc.AnalyzeWebsite(ctx, u, f.site.URL+"/missing")
-			requireCode(t, err, models.CodeBadUserInput, "url")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "url")
 			require.Zero(t, f.count(t, "website_analyses", u))
 		})
 	})
@@ -130,7 +130,7 @@ func TestBusinessInfo(t *testing.T) {
 					in := businessInput()
 					tc.change(&in)
 					_, err := f.svc.CreateBusinessInfo(ctx, u, in)
-					requireCode(t, err, models.CodeBadUserInput, tc.field)
+					testkit.RequireCode(t, err, models.CodeBadUserInput, tc.field)
 					require.Zero(t, f.count(t, "business_infos", u))
 				})
 			}
@@ -157,7 +157,7 @@ func TestBusinessInfo(t *testing.T) {
 			other := businessInput()
 			other.BusinessName = ptr("Someone Else")
 			_, err = f.svc.CreateBusinessInfo(ctx, u, other)
-			requireCode(t, err, models.CodeConflict, "")
+			testkit.RequireCode(t, err, models.CodeConflict, "")
 			unchanged, err := f.svc.BusinessInfo(ctx, u)
 			require.NoError(t, err)
 			require.Equal(t, got, unchanged)
@@ -180,7 +180,7 @@ func TestBusinessInfo(t *testing.T) {
 
 			// An invalid update changes nothing.
 			_, err = f.svc.UpdateBusinessInfo(ctx, u, onboarding.BusinessInfoInput{BusinessName: ptr("Acme 2"), Description: ptr("short")})
-			requireCode(t, err, models.CodeBadUserInput, "description")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "description")
 			still, err := f.svc.BusinessInfo(ctx, u)
 			require.NoError(t, err)
 			require.Equal(t, after, still)
@@ -191,7 +191,7 @@ func TestBusinessInfo(t *testing.T) {
 			f := newFixture(t, db)
 			u := f.user(t, models.TierFree)
 			_, err := f.svc.UpdateBusinessInfo(ctx, u, onboarding.BusinessInfoInput{Description: ptr("A description long enough.")})
-			requireCode(t, err, models.CodeNotFound, "")
+			testkit.RequireCode(t, err, models.CodeNotFound, "")
 			got, err := f.svc.BusinessInfo(ctx, u)
 			require.NoError(t, err)
 			require.Nil(t, got)
@@ -206,9 +206,9 @@ func TestResearchPreferences(t *testing.T) {
 
 		stored := func(t *testing.T, f *fixture, u string) *models.ResearchPreferences {
 			t.Helper()
-			m, err := f.svc.PreferencesByUserIDs(ctx, []string{u})
+			p, err := f.svc.Summary(u).ResearchPreferences(ctx)
 			require.NoError(t, err)
-			return m[u]
+			return p
 		}
 
 		t.Run("save and replace", func(t *testing.T) {
@@ -276,7 +276,7 @@ func TestResearchPreferences(t *testing.T) {
 					in.Depth = models.DepthBasic // differs from what is stored
 					tc.change(&in)
 					_, err := f.svc.SaveResearchPreferences(ctx, u, in)
-					requireCode(t, err, models.CodeBadUserInput, tc.field)
+					testkit.RequireCode(t, err, models.CodeBadUserInput, tc.field)
 					require.Equal(t, before, stored(t, f, u))
 				})
 			}
@@ -292,10 +292,10 @@ func TestIntegrations(t *testing.T) {
 		u := f.user(t, models.TierFree)
 		kinds := func(t *testing.T) []string {
 			t.Helper()
-			m, err := f.svc.IntegrationsByUserIDs(ctx, []string{u})
+			got, err := f.svc.Summary(u).Integrations(ctx)
 			require.NoError(t, err)
 			var out []string
-			for _, i := range m[u] {
+			for _, i := range got {
 				require.Equal(t, "SELECTED", i.Status)
 				out = append(out, i.Kind)
 			}
@@ -319,7 +319,7 @@ func TestIntegrations(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				rows, err := f.svc.SetIntegrations(ctx, u, tc.set)
 				if tc.field != "" {
-					requireCode(t, err, models.CodeBadUserInput, tc.field)
+					testkit.RequireCode(t, err, models.CodeBadUserInput, tc.field)
 				} else {
 					require.NoError(t, err)
 					var got []string
@@ -375,10 +375,10 @@ func TestPersonas(t *testing.T) {
 			u := f.user(t, models.TierFree)
 			f.business(t, u)
 			_, err := f.svc.GeneratePersona(ctx, u, nil)
-			e := requireCode(t, err, models.CodeBadUserInput, "persona")
+			e := testkit.RequireCode(t, err, models.CodeBadUserInput, "persona")
 			require.Contains(t, e.Message, "research preferences")
 			_, err = f.svc.PreviewPersona(ctx, u, nil)
-			requireCode(t, err, models.CodeBadUserInput, "persona")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "persona")
 			require.Empty(t, f.personas(t, u))
 		})
 
@@ -390,9 +390,9 @@ func TestPersonas(t *testing.T) {
 			f.prefs(t, u)
 			for _, platforms := range [][]models.Platform{{"TIKTOK"}, {"linkedin"}, {"X", "X"}} {
 				_, err := f.svc.GeneratePersona(ctx, u, platforms)
-				requireCode(t, err, models.CodeBadUserInput, "platforms")
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "platforms")
 				_, err = f.svc.PreviewPersona(ctx, u, platforms)
-				requireCode(t, err, models.CodeBadUserInput, "platforms")
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "platforms")
 			}
 			require.Empty(t, f.personas(t, u))
 		})
@@ -464,7 +464,7 @@ func TestPersonas(t *testing.T) {
 
 			for _, id := range []string{theirs.ID, "no-such-persona"} {
 				_, err = f.svc.SetActivePersona(ctx, b, id)
-				requireCode(t, err, models.CodeNotFound, "")
+				testkit.RequireCode(t, err, models.CodeNotFound, "")
 			}
 			require.Equal(t, beforeA, f.personas(t, a))
 			require.Equal(t, beforeB, f.personas(t, b))
@@ -503,21 +503,21 @@ func TestUserIsolation(t *testing.T) {
 		require.Nil(t, bi)
 		require.Nil(t, f.progress(t, b).StartedAt)
 		_, _, err = f.svc.RevealProviderKey(ctx, b, "openai")
-		requireCode(t, err, models.CodeNotFound, "")
+		testkit.RequireCode(t, err, models.CodeNotFound, "")
 		r, err := f.svc.PersonaReadiness(ctx, b)
 		require.NoError(t, err)
 		require.False(t, r.Ready)
 		_, err = f.svc.CompleteStep(ctx, b, models.StepProviderKeys)
-		requireCode(t, err, models.CodeBadUserInput, "providerKeys")
+		testkit.RequireCode(t, err, models.CodeBadUserInput, "providerKeys")
 
 		// What B changes.
 		ok, err := f.svc.DeleteProviderKey(ctx, b, "openai")
 		require.NoError(t, err)
 		require.False(t, ok)
 		_, err = f.svc.UpdateBusinessInfo(ctx, b, onboarding.BusinessInfoInput{Description: ptr("Not my business at all.")})
-		requireCode(t, err, models.CodeNotFound, "")
+		testkit.RequireCode(t, err, models.CodeNotFound, "")
 		_, err = f.svc.SetActivePersona(ctx, b, personaA.ID)
-		requireCode(t, err, models.CodeNotFound, "")
+		testkit.RequireCode(t, err, models.CodeNotFound, "")
 		_, err = f.svc.VerifyProviderKey(ctx, b, "openai")
 		require.Error(t, err)
 		f.saveKey(t, b, "openai", openaiKey2) // the free tier counts B's keys, not A's
@@ -541,16 +541,20 @@ func TestUserIsolation(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, openaiKey, plain)
 
-		// Loaders keep each user's rows apart.
-		byUser, err := f.svc.ProviderKeysByUserIDs(ctx, []string{a, b})
+		// Summaries keep each user's rows apart.
+		keysA, err := f.svc.Summary(a).ProviderKeys(ctx)
 		require.NoError(t, err)
-		require.Len(t, byUser[a], 1)
-		require.Empty(t, byUser[b])
-		progress, err := f.svc.ProgressByUserIDs(ctx, []string{a, b})
+		keysB, err := f.svc.Summary(b).ProviderKeys(ctx)
 		require.NoError(t, err)
-		require.True(t, progress[a].IsCompleted())
-		require.False(t, progress[b].IsCompleted())
-		require.Equal(t, b, progress[b].UserID)
+		require.Len(t, keysA, 1)
+		require.Empty(t, keysB)
+		ofA, err := f.svc.Summary(a).Progress(ctx)
+		require.NoError(t, err)
+		ofB, err := f.svc.Summary(b).Progress(ctx)
+		require.NoError(t, err)
+		require.True(t, ofA.IsCompleted())
+		require.False(t, ofB.IsCompleted())
+		require.Equal(t, b, ofB.UserID)
 	})
 }
 
@@ -559,16 +563,16 @@ func TestPersonalization(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 
-		// inputs reads what Personalization is built from, as the resolvers' loaders do.
+		// inputs reads the personalisation through a summary, as the resolvers do, and
+		// checks the service's own answer (chat's and playbooks') is the same.
 		inputs := func(t *testing.T, f *fixture, u string) *models.PersonalizationContext {
 			t.Helper()
-			w, err := f.svc.WebsiteAnalysesByUserIDs(ctx, []string{u})
+			c, err := f.svc.Summary(u).Personalization(ctx)
 			require.NoError(t, err)
-			b, err := f.svc.BusinessInfosByUserIDs(ctx, []string{u})
+			again, err := f.svc.PersonalizationContext(ctx, u)
 			require.NoError(t, err)
-			p, err := f.svc.PreferencesByUserIDs(ctx, []string{u})
-			require.NoError(t, err)
-			return onboarding.Personalization(w[u], b[u], p[u], onboarding.ActivePersona(f.personas(t, u)))
+			require.Equal(t, c, again)
+			return c
 		}
 
 		t.Run("defaults when nothing was entered", func(t *testing.T) {

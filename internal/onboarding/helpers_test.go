@@ -23,6 +23,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/persona"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/keyring"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -54,69 +55,15 @@ func newRing(t *testing.T, versions ...int) *keyring.Ring {
 	return r
 }
 
-// clock is a settable clock; times are whole seconds so they survive every
-// dialect's timestamp precision unchanged.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
-
-// tiers is the Tiers fake: a struct of one function field.
-type tiers struct {
-	tierOf func(ctx context.Context, userID string) (models.Tier, error)
-}
-
-func (f tiers) TierOf(ctx context.Context, userID string) (models.Tier, error) {
-	return f.tierOf(ctx, userID)
-}
-
-// tierBook remembers each test user's tier without touching the database.
-type tierBook struct {
-	mu sync.Mutex
-	m  map[string]models.Tier
-}
-
-func (b *tierBook) set(userID string, tier models.Tier) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.m[userID] = tier
-}
-
-func (b *tierBook) fake() tiers {
-	return tiers{tierOf: func(_ context.Context, userID string) (models.Tier, error) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		if t, ok := b.m[userID]; ok {
-			return t, nil
-		}
-		return "", models.Errorf(models.CodeNotFound, "user not found")
-	}}
-}
-
 // fixture is one service over a shared database, with its own clock, bus, tiers
 // and test site. Users made through it are unique, so fixtures on one database
 // do not see each other's rows (except through RotateKeys, which is global).
 type fixture struct {
 	db    *bun.DB
 	svc   *onboarding.Service
-	clock *clock
+	clock *testkit.Clock
 	bus   *events.Memory
-	tiers *tierBook
+	tiers *testkit.Tiers
 	site  *httptest.Server
 	deps  onboarding.Deps
 }
@@ -125,7 +72,7 @@ func logger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func newFixture(t *testing.T, db *bun.DB, opts ...func(*onboarding.Deps)) *fixture {
 	t.Helper()
-	f := &fixture{db: db, clock: newClock(), bus: events.NewMemory(logger()), tiers: &tierBook{m: map[string]models.Tier{}}}
+	f := &fixture{db: db, clock: testkit.NewClock(time.Time{}), bus: events.NewMemory(logger()), tiers: testkit.NewTiers()}
 	t.Cleanup(func() { _ = f.bus.Close() })
 	f.site = newSite(t)
 	f.deps = onboarding.Deps{
@@ -133,7 +80,7 @@ func newFixture(t *testing.T, db *bun.DB, opts ...func(*onboarding.Deps)) *fixtu
 		Ring:      newRing(t, 1),
 		Website:   website.New(website.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}, nil, logger()),
 		Generator: persona.NewGenerator(nil, logger()),
-		Tiers:     f.tiers.fake(),
+		Tiers:     f.tiers,
 		Events:    f.bus,
 		Logger:    logger(),
 		Now:       f.clock.Now,
@@ -179,7 +126,7 @@ func (f *fixture) user(t *testing.T, tier models.Tier) string {
 		ID: id, Email: id + "@example.test", PasswordHash: "x", Tier: tier, CreatedAt: now, UpdatedAt: now,
 	}).Exec(context.Background())
 	require.NoError(t, err)
-	f.tiers.set(id, tier)
+	f.tiers.Set(id, tier)
 	return id
 }
 
@@ -289,19 +236,6 @@ func prefsInput() onboarding.PreferencesInput {
 		WritingTone:    "FRIENDLY",
 		Language:       "en",
 	}
-}
-
-// requireCode checks err is a *models.Error with code and, when field is not "", field.
-func requireCode(t *testing.T, err error, code, field string) *models.Error {
-	t.Helper()
-	require.Error(t, err)
-	require.Equal(t, code, models.ErrorCode(err), "error: %v", err)
-	var e *models.Error
-	require.ErrorAs(t, err, &e)
-	if field != "" {
-		require.Equal(t, field, e.Field, "error: %v", err)
-	}
-	return e
 }
 
 // requireTime checks got is set and the same instant as want, whatever its location.

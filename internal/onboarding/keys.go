@@ -14,12 +14,7 @@ import (
 
 // ProviderKeys returns the user's keys (masked; ciphertext stays inside the service).
 func (s *Service) ProviderKeys(ctx context.Context, userID string) ([]*models.ProviderKey, error) {
-	return findProviderKeys(ctx, s.DB, userID)
-}
-
-// ProviderKeysByUserIDs is ProviderKeys for loaders.
-func (s *Service) ProviderKeysByUserIDs(ctx context.Context, userIDs []string) (map[string][]*models.ProviderKey, error) {
-	return findProviderKeysByUserIDs(ctx, s.DB, userIDs)
+	return s.Summary(userID).ProviderKeys(ctx)
 }
 
 // SaveProviderKey checks a key's format (and, when configured, asks the provider),

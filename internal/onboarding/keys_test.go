@@ -43,7 +43,7 @@ func TestProviderKeys(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := f.svc.SaveProviderKey(ctx, u, tc.provider, tc.key)
-					e := requireCode(t, err, models.CodeBadUserInput, tc.field)
+					e := testkit.RequireCode(t, err, models.CodeBadUserInput, tc.field)
 					if tc.key != "" {
 						require.NotContains(t, e.Message, tc.key, "an error never repeats the key")
 					}
@@ -95,7 +95,7 @@ func TestProviderKeys(t *testing.T) {
 			require.Equal(t, k.ID, rk.ID)
 
 			_, _, err = f.svc.RevealProviderKey(ctx, u, "anthropic")
-			requireCode(t, err, models.CodeNotFound, "")
+			testkit.RequireCode(t, err, models.CodeNotFound, "")
 		})
 
 		t.Run("a ciphertext moved to another user or provider does not open", func(t *testing.T) {
@@ -117,12 +117,12 @@ func TestProviderKeys(t *testing.T) {
 			}
 			move(b, "openai")
 			_, _, err := f.svc.RevealProviderKey(ctx, b, "openai")
-			requireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeInternal, "")
 			require.NotContains(t, err.Error(), openaiKey)
 
 			move(a, "anthropic")
 			_, _, err = f.svc.RevealProviderKey(ctx, a, "anthropic")
-			requireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeInternal, "")
 
 			plain, _, err := f.svc.RevealProviderKey(ctx, a, "openai")
 			require.NoError(t, err)
@@ -158,7 +158,7 @@ func TestProviderKeys(t *testing.T) {
 			u := f.user(t, models.TierFree)
 			f.saveKey(t, u, "openai", openaiKey)
 			_, err := f.svc.DeleteProviderKey(ctx, u, "cohere")
-			requireCode(t, err, models.CodeBadUserInput, "provider")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "provider")
 
 			ok, err := f.svc.DeleteProviderKey(ctx, u, "anthropic")
 			require.NoError(t, err)
@@ -171,7 +171,7 @@ func TestProviderKeys(t *testing.T) {
 			require.False(t, ok)
 			require.Zero(t, f.count(t, "provider_keys", u))
 			_, _, err = f.svc.RevealProviderKey(ctx, u, "openai")
-			requireCode(t, err, models.CodeNotFound, "")
+			testkit.RequireCode(t, err, models.CodeNotFound, "")
 		})
 
 		t.Run("the free tier allows one LLM provider", func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestProviderKeys(t *testing.T) {
 				{"anthropic", anthropicKey}, {"gemini", geminiKey}, {"mistral", mistralKey},
 			} {
 				_, err := f.svc.SaveProviderKey(ctx, u, tc.provider, tc.key)
-				requireCode(t, err, models.CodePaymentRequired, "provider")
+				testkit.RequireCode(t, err, models.CodePaymentRequired, "provider")
 				require.Equal(t, 1, f.count(t, "provider_keys", u), tc.provider)
 			}
 
@@ -238,7 +238,7 @@ func TestProviderKeys(t *testing.T) {
 				wg.Wait()
 				for _, err := range errs {
 					if err != nil {
-						requireCode(t, err, models.CodePaymentRequired, "provider")
+						testkit.RequireCode(t, err, models.CodePaymentRequired, "provider")
 					}
 				}
 				keys, err := f.svc.ProviderKeys(ctx, u)
@@ -272,7 +272,7 @@ func TestSaveProviderKeyWithTheAccountsServiceAsTiers(t *testing.T) {
 		require.NoError(t, err, "the tier lookup inside the transaction waits for a connection the transaction holds")
 		require.Equal(t, 1, f.count(t, "provider_keys", u))
 		_, err = f.svc.SaveProviderKey(ctx, u, "anthropic", anthropicKey)
-		requireCode(t, err, models.CodePaymentRequired, "provider")
+		testkit.RequireCode(t, err, models.CodePaymentRequired, "provider")
 	})
 }
 
@@ -307,7 +307,7 @@ func TestLiveKeyChecks(t *testing.T) {
 			u := f.user(t, models.TierFree)
 
 			_, err := f.svc.SaveProviderKey(ctx, u, "openai", badKey)
-			e := requireCode(t, err, models.CodeBadUserInput, "key")
+			e := testkit.RequireCode(t, err, models.CodeBadUserInput, "key")
 			require.NotContains(t, e.Message, badKey)
 			require.Zero(t, f.count(t, "provider_keys", u))
 
@@ -315,7 +315,7 @@ func TestLiveKeyChecks(t *testing.T) {
 			before := f.storedKey(t, u, "openai")
 			f.clock.Add(time.Hour)
 			_, err = f.svc.SaveProviderKey(ctx, u, "openai", badKey)
-			requireCode(t, err, models.CodeBadUserInput, "key")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "key")
 			require.Equal(t, before, f.storedKey(t, u, "openai"))
 			plain, _, err := f.svc.RevealProviderKey(ctx, u, "openai")
 			require.NoError(t, err)
@@ -340,7 +340,7 @@ func TestLiveKeyChecks(t *testing.T) {
 			require.Equal(t, k.LastError, stored.LastError)
 
 			_, err := f.svc.CompleteStep(ctx, u, models.StepProviderKeys)
-			requireCode(t, err, models.CodeBadUserInput, "providerKeys")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "providerKeys")
 
 			p.set(flakyKey, http.StatusOK)
 			verified := f.clock.Add(time.Hour)
@@ -374,15 +374,15 @@ func TestLiveKeyChecks(t *testing.T) {
 			f := newFixture(t, db, withLiveChecks(p))
 			u := f.user(t, models.TierFree)
 			_, err := f.svc.VerifyProviderKey(ctx, u, "openai")
-			requireCode(t, err, models.CodeNotFound, "")
+			testkit.RequireCode(t, err, models.CodeNotFound, "")
 			_, err = f.svc.VerifyProviderKey(ctx, u, "cohere")
-			requireCode(t, err, models.CodeBadUserInput, "provider")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "provider")
 
 			offline := newFixture(t, db)
 			v := offline.user(t, models.TierFree)
 			offline.saveKey(t, v, "openai", openaiKey)
 			_, err = offline.svc.VerifyProviderKey(ctx, v, "openai")
-			requireCode(t, err, models.CodeForbidden, "")
+			testkit.RequireCode(t, err, models.CodeForbidden, "")
 		})
 	})
 }
@@ -419,7 +419,7 @@ func TestRotateKeys(t *testing.T) {
 			require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 0, Failed: 4, ByVersion: map[int]int{1: 4}}, r)
 			require.Equal(t, sealedV1, ciphertexts())
 			_, _, err = onlyV2.RevealProviderKey(ctx, a, "openai")
-			requireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeInternal, "")
 		})
 
 		t.Run("a ring with both versions reseals every key", func(t *testing.T) {
@@ -441,7 +441,7 @@ func TestRotateKeys(t *testing.T) {
 				require.Equal(t, key, got)
 			}
 			_, _, err = f.svc.RevealProviderKey(ctx, a, "openai")
-			requireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeInternal, "")
 
 			t.Run("running again reseals nothing", func(t *testing.T) {
 				r, err := both.RotateKeys(ctx)

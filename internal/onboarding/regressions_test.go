@@ -41,7 +41,7 @@ func TestCompleteChecksBeforeGenerating(t *testing.T) {
 		f.prefs(t, u) // inputs for a persona exist; steps 1-3 were never completed
 		for range 3 {
 			_, err := f.svc.Complete(ctx, u)
-			requireCode(t, err, models.CodeBadUserInput, "step")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 		}
 		require.Zero(t, gen.n.Load())
 

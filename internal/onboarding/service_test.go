@@ -109,9 +109,9 @@ func TestSteps(t *testing.T) {
 			u := f.user(t, models.TierFree)
 			for _, step := range []models.Step{0, -1, 7, 100} {
 				_, err := f.svc.CompleteStep(ctx, u, step)
-				requireCode(t, err, models.CodeBadUserInput, "step")
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 				_, err = f.svc.SkipStep(ctx, u, step)
-				requireCode(t, err, models.CodeBadUserInput, "step")
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 			}
 			require.Nil(t, f.progress(t, u).StartedAt)
 		})
@@ -139,7 +139,7 @@ func TestSteps(t *testing.T) {
 
 					f.clock.Add(time.Minute)
 					_, err = f.svc.CompleteStep(ctx, u, tc.step)
-					e := requireCode(t, err, models.CodeBadUserInput, "step")
+					e := testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 					for _, n := range tc.names {
 						require.Contains(t, e.Message, n)
 					}
@@ -154,11 +154,11 @@ func TestSteps(t *testing.T) {
 		t.Run("a user that does not exist is not found", func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, db)
-			f.tiers.set("no-such-user", models.TierPro)
+			f.tiers.Set("no-such-user", models.TierPro)
 			_, err := f.svc.Start(ctx, "no-such-user")
-			requireCode(t, err, models.CodeNotFound, "")
+			testkit.RequireCode(t, err, models.CodeNotFound, "")
 			_, err = f.svc.SaveProviderKey(ctx, "no-such-user", "tavily", tavilyKey)
-			requireCode(t, err, models.CodeNotFound, "")
+			testkit.RequireCode(t, err, models.CodeNotFound, "")
 		})
 
 		t.Run("a refused step leaves an unstarted user unstarted", func(t *testing.T) {
@@ -166,7 +166,7 @@ func TestSteps(t *testing.T) {
 			f := newFixture(t, db)
 			u := f.user(t, models.TierFree)
 			_, err := f.svc.CompleteStep(ctx, u, models.StepResearch)
-			requireCode(t, err, models.CodeBadUserInput, "step")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 			require.Nil(t, f.progress(t, u).StartedAt)
 			require.Zero(t, f.count(t, "onboarding_progress", u))
 			require.Zero(t, f.count(t, "onboarding_steps", u))
@@ -178,30 +178,30 @@ func TestSteps(t *testing.T) {
 			u := f.user(t, models.TierFree)
 
 			_, err := f.svc.CompleteStep(ctx, u, models.StepProviderKeys)
-			requireCode(t, err, models.CodeBadUserInput, "providerKeys")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "providerKeys")
 			// A research provider's key is no LLM key.
 			f.saveKey(t, u, "tavily", tavilyKey)
 			_, err = f.svc.CompleteStep(ctx, u, models.StepProviderKeys)
-			requireCode(t, err, models.CodeBadUserInput, "providerKeys")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "providerKeys")
 			f.saveKey(t, u, "openai", openaiKey)
 			f.completeStep(t, u, models.StepProviderKeys)
 
 			before := f.progress(t, u)
 			_, err = f.svc.CompleteStep(ctx, u, models.StepWebsite)
-			requireCode(t, err, models.CodeBadUserInput, "websiteAnalysis")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "websiteAnalysis")
 			require.Equal(t, before, f.progress(t, u))
 			f.business(t, u)
 			f.completeStep(t, u, models.StepWebsite)
 
 			before = f.progress(t, u)
 			_, err = f.svc.CompleteStep(ctx, u, models.StepResearch)
-			requireCode(t, err, models.CodeBadUserInput, "researchPreferences")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "researchPreferences")
 			require.Equal(t, before, f.progress(t, u))
 			f.prefs(t, u)
 			f.completeStep(t, u, models.StepResearch)
 
 			_, err = f.svc.CompleteStep(ctx, u, models.StepPersona)
-			requireCode(t, err, models.CodeBadUserInput, "persona")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "persona")
 			_, err = f.svc.GeneratePersona(ctx, u, nil)
 			require.NoError(t, err)
 			p := f.completeStep(t, u, models.StepPersona)
@@ -226,11 +226,11 @@ func TestSteps(t *testing.T) {
 			u := f.user(t, models.TierFree)
 			for _, step := range []models.Step{1, 2, 3, 6} {
 				_, err := f.svc.SkipStep(ctx, u, step)
-				e := requireCode(t, err, models.CodeBadUserInput, "step")
+				e := testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 				require.Contains(t, e.Message, "required")
 			}
 			_, err := f.svc.SkipStep(ctx, u, models.StepPersona)
-			e := requireCode(t, err, models.CodeBadUserInput, "step")
+			e := testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 			require.Contains(t, e.Message, "1 (Provider API keys)")
 			require.Nil(t, f.progress(t, u).StartedAt)
 
@@ -338,7 +338,7 @@ func TestComplete(t *testing.T) {
 			} {
 				t.Run(name, func(t *testing.T) {
 					_, err := complete()
-					e := requireCode(t, err, models.CodeBadUserInput, "step")
+					e := testkit.RequireCode(t, err, models.CodeBadUserInput, "step")
 					require.Contains(t, e.Message, "2 (Website analysis or business information)")
 					require.Contains(t, e.Message, "3 (Research preferences)")
 					require.NotContains(t, e.Message, "1 (")
@@ -358,7 +358,7 @@ func TestComplete(t *testing.T) {
 			require.True(t, ok)
 			before := f.progress(t, u)
 			_, err = f.svc.Complete(ctx, u)
-			requireCode(t, err, models.CodeBadUserInput, "providerKeys")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "providerKeys")
 			require.Equal(t, before, f.progress(t, u))
 			require.Empty(t, f.personas(t, u))
 		})
@@ -373,7 +373,7 @@ func TestComplete(t *testing.T) {
 			require.True(t, ok)
 			before := f.progress(t, u)
 			_, err = f.svc.Complete(ctx, u)
-			requireCode(t, err, models.CodeBadUserInput, "websiteAnalysis")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "websiteAnalysis")
 			require.Equal(t, before, f.progress(t, u))
 			require.Empty(t, f.personas(t, u))
 		})
@@ -427,11 +427,11 @@ func TestComplete(t *testing.T) {
 			t.Run("steps cannot change after completion", func(t *testing.T) {
 				for _, step := range []models.Step{1, 2, 3, 4, 5} {
 					_, err := f.svc.CompleteStep(ctx, u, step)
-					requireCode(t, err, models.CodeConflict, "")
+					testkit.RequireCode(t, err, models.CodeConflict, "")
 				}
 				for _, step := range []models.Step{4, 5} {
 					_, err := f.svc.SkipStep(ctx, u, step)
-					requireCode(t, err, models.CodeConflict, "")
+					testkit.RequireCode(t, err, models.CodeConflict, "")
 				}
 				require.Equal(t, stored, f.progress(t, u))
 			})
@@ -576,9 +576,9 @@ func TestReset(t *testing.T) {
 				require.Zero(t, n, table)
 			}
 			_, _, err = f.svc.RevealProviderKey(ctx, u, "openai")
-			requireCode(t, err, models.CodeNotFound, "")
+			testkit.RequireCode(t, err, models.CodeNotFound, "")
 			_, err = f.svc.CompleteStep(ctx, u, models.StepProviderKeys)
-			requireCode(t, err, models.CodeBadUserInput, "providerKeys")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "providerKeys")
 		})
 	})
 }

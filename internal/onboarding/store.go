@@ -14,50 +14,30 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// Every function here takes the user's ID and filters by it: there is no query path
-// that reads another user's rows. The ...ByUserIDs functions serve the loaders, which
-// batch one operation's keys; resolvers only ever pass the caller's own ID.
+// Every function here takes one user's ID and filters by it: there is no query path
+// that reads another user's rows (key rotation, an operator's command, is the one
+// exception and says so). A row a user never entered is NOT_FOUND.
 
 // --- progress ---
 
+// findProgress returns the user's progress; a user who never started gets an
+// unstarted one (no row is written for that).
 func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.OnboardingProgress, error) {
-	m, err := findProgressByUserIDs(ctx, db, []string{userID})
-	if err != nil {
-		return nil, err
-	}
-	return m[userID], nil
-}
-
-// findProgressByUserIDs returns every requested user's progress; a user who never
-// started gets an unstarted one (no row is written for that).
-func findProgressByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.OnboardingProgress, error) {
 	var rows []*models.OnboardingProgress
-	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find progress: %w", err)
 	}
 	var steps []*models.OnboardingStep
-	if err := db.NewSelect().Model(&steps).Where("user_id IN (?)", bun.In(userIDs)).Order("user_id", "step").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&steps).Where("user_id = ?", userID).Order("step").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find steps: %w", err)
 	}
-	out := make(map[string]*models.OnboardingProgress, len(userIDs))
-	for _, p := range rows {
-		out[p.UserID] = p
+	p := &models.OnboardingProgress{UserID: userID, CurrentStep: models.StepProviderKeys}
+	if len(rows) > 0 {
+		p = rows[0]
 	}
-	for _, id := range userIDs {
-		if out[id] == nil {
-			out[id] = &models.OnboardingProgress{UserID: id, CurrentStep: models.StepProviderKeys}
-		}
-	}
-	for _, s := range steps {
-		if p := out[s.UserID]; p != nil {
-			p.Steps = append(p.Steps, s)
-		}
-	}
-	for _, p := range out {
-		p.Steps = fillSteps(p.UserID, p.Steps)
-		deriveFromSteps(p)
-	}
-	return out, nil
+	p.Steps = fillSteps(userID, steps)
+	deriveFromSteps(p)
+	return p, nil
 }
 
 // deriveFromSteps sets the start, current step and completion from the steps
@@ -153,21 +133,12 @@ func lockUser(ctx context.Context, tx bun.IDB, userID string) error {
 
 // --- provider keys ---
 
-func findProviderKeysByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string][]*models.ProviderKey, error) {
+func findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
 	var rows []*models.ProviderKey
-	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Order("user_id", "provider").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Order("provider").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find provider keys: %w", err)
 	}
-	out := make(map[string][]*models.ProviderKey, len(userIDs))
-	for _, k := range rows {
-		out[k.UserID] = append(out[k.UserID], k)
-	}
-	return out, nil
-}
-
-func findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
-	m, err := findProviderKeysByUserIDs(ctx, db, []string{userID})
-	return m[userID], err
+	return rows, nil
 }
 
 func findProviderKey(ctx context.Context, db bun.IDB, userID, provider string) (*models.ProviderKey, error) {
@@ -224,7 +195,7 @@ func deleteProviderKey(ctx context.Context, db bun.IDB, userID, provider string)
 	return n == 1, err
 }
 
-// findKeysSealedBefore returns up to limit keys (of any user) not sealed with version
+// findKeysNotSealedWith returns up to limit keys (of any user) not sealed with version
 // current, for key rotation, which is an operator's command and not a user's query.
 func findKeysNotSealedWith(ctx context.Context, db bun.IDB, current, limit int) ([]*models.ProviderKey, error) {
 	var rows []*models.ProviderKey
@@ -264,22 +235,18 @@ func countKeysByVersion(ctx context.Context, db bun.IDB) (map[int]int, error) {
 
 // --- website analysis, business info, preferences, integrations ---
 
-// oneRowPerUser reads the rows of T (a table with one row per user) of the given
-// users, by user ID; a user without a row is absent from the map.
-func oneRowPerUser[T any](ctx context.Context, db bun.IDB, userIDs []string, what string, userOf func(*T) string) (map[string]*T, error) {
-	var rows []*T
-	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("find %s: %w", what, err)
+// findOne reads the user's row of T, a table with at most one row per user;
+// NOT_FOUND when there is none.
+func findOne[T any](ctx context.Context, db bun.IDB, userID, what string) (*T, error) {
+	row := new(T)
+	if err := db.NewSelect().Model(row).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, what)
 	}
-	out := make(map[string]*T, len(rows))
-	for _, r := range rows {
-		out[userOf(r)] = r
-	}
-	return out, nil
+	return row, nil
 }
 
-func findWebsiteAnalysesByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.WebsiteAnalysis, error) {
-	return oneRowPerUser[models.WebsiteAnalysis](ctx, db, userIDs, "website analyses", func(r *models.WebsiteAnalysis) string { return r.UserID })
+func findWebsiteAnalysis(ctx context.Context, db bun.IDB, userID string) (*models.WebsiteAnalysis, error) {
+	return findOne[models.WebsiteAnalysis](ctx, db, userID, "website analysis")
 }
 
 func upsertWebsiteAnalysis(ctx context.Context, db bun.IDB, a *models.WebsiteAnalysis) error {
@@ -294,16 +261,8 @@ func upsertWebsiteAnalysis(ctx context.Context, db bun.IDB, a *models.WebsiteAna
 	return nil
 }
 
-func findBusinessInfosByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.BusinessInfo, error) {
-	return oneRowPerUser[models.BusinessInfo](ctx, db, userIDs, "business info", func(r *models.BusinessInfo) string { return r.UserID })
-}
-
 func findBusinessInfo(ctx context.Context, db bun.IDB, userID string) (*models.BusinessInfo, error) {
-	b := new(models.BusinessInfo)
-	if err := db.NewSelect().Model(b).Where("user_id = ?", userID).Scan(ctx); err != nil {
-		return nil, database.NotFound(err, "business information")
-	}
-	return b, nil
+	return findOne[models.BusinessInfo](ctx, db, userID, "business information")
 }
 
 func insertBusinessInfo(ctx context.Context, db bun.IDB, b *models.BusinessInfo) error {
@@ -332,8 +291,8 @@ func deleteBusinessInfo(ctx context.Context, db bun.IDB, userID string) (bool, e
 	return n == 1, err
 }
 
-func findPreferencesByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string]*models.ResearchPreferences, error) {
-	return oneRowPerUser[models.ResearchPreferences](ctx, db, userIDs, "research preferences", func(r *models.ResearchPreferences) string { return r.UserID })
+func findPreferences(ctx context.Context, db bun.IDB, userID string) (*models.ResearchPreferences, error) {
+	return findOne[models.ResearchPreferences](ctx, db, userID, "research preferences")
 }
 
 func upsertPreferences(ctx context.Context, db bun.IDB, p *models.ResearchPreferences) error {
@@ -347,16 +306,12 @@ func upsertPreferences(ctx context.Context, db bun.IDB, p *models.ResearchPrefer
 	return nil
 }
 
-func findIntegrationsByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string][]*models.Integration, error) {
+func findIntegrations(ctx context.Context, db bun.IDB, userID string) ([]*models.Integration, error) {
 	var rows []*models.Integration
-	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).Order("user_id", "kind").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Order("kind").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find integrations: %w", err)
 	}
-	out := make(map[string][]*models.Integration, len(userIDs))
-	for _, r := range rows {
-		out[r.UserID] = append(out[r.UserID], r)
-	}
-	return out, nil
+	return rows, nil
 }
 
 func replaceIntegrations(ctx context.Context, db bun.IDB, userID string, rows []*models.Integration) error {
@@ -374,28 +329,20 @@ func replaceIntegrations(ctx context.Context, db bun.IDB, userID string, rows []
 
 // --- personas ---
 
-// findPersonasByUserIDs returns each user's personas, newest version first.
-func findPersonasByUserIDs(ctx context.Context, db bun.IDB, userIDs []string) (map[string][]*models.Persona, error) {
+// findPersonas returns the user's personas, newest version first.
+func findPersonas(ctx context.Context, db bun.IDB, userID string) ([]*models.Persona, error) {
 	var rows []*models.Persona
-	if err := db.NewSelect().Model(&rows).Where("user_id IN (?)", bun.In(userIDs)).
-		Order("user_id").OrderExpr("version DESC").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("version DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find personas: %w", err)
 	}
-	out := make(map[string][]*models.Persona, len(userIDs))
-	for _, r := range rows {
-		out[r.UserID] = append(out[r.UserID], r)
-	}
-	return out, nil
+	return rows, nil
 }
 
+// findActivePersona returns the user's active persona; NOT_FOUND when none is.
 func findActivePersona(ctx context.Context, db bun.IDB, userID string) (*models.Persona, error) {
 	p := new(models.Persona)
-	err := db.NewSelect().Model(p).Where("user_id = ? AND active", userID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // no active persona is a normal state, checked by callers
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find active persona: %w", err)
+	if err := db.NewSelect().Model(p).Where("user_id = ? AND active", userID).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "active persona")
 	}
 	return p, nil
 }

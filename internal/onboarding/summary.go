@@ -1,0 +1,184 @@
+package onboarding
+
+import (
+	"context"
+	"sync"
+
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/persona"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Summary is one user's onboarding as one operation reads it: the GraphQL summary,
+// the personalisation chat and playbooks use, the checks of a step or of completion.
+// Each table is read at most once, when something first needs it, and what was read
+// is shared: the summary's sibling fields resolve concurrently and ask for the same
+// rows (resume reads the progress, readiness and personalisation the inputs the other
+// fields show). A Summary caches, so it serves one operation and is then dropped:
+// a later operation, or a subscription's next event, takes a new one.
+type Summary struct {
+	db     bun.IDB
+	userID string
+	live   bool
+
+	progress     once[*models.OnboardingProgress]
+	keys         once[[]*models.ProviderKey]
+	website      once[*models.WebsiteAnalysis]
+	business     once[*models.BusinessInfo]
+	preferences  once[*models.ResearchPreferences]
+	integrations once[[]*models.Integration]
+	personas     once[[]*models.Persona]
+}
+
+// Summary returns userID's onboarding, read lazily for one operation (see Summary).
+func (s *Service) Summary(userID string) *Summary {
+	return s.summaryIn(s.DB, userID)
+}
+
+// summaryIn reads through db, which may be a transaction: reads are then made one
+// after another, as the caller asks for them.
+func (s *Service) summaryIn(db bun.IDB, userID string) *Summary {
+	return &Summary{db: db, userID: userID, live: s.LiveKeyCheck}
+}
+
+// once holds a value read at most once; concurrent callers wait for the first read
+// and share its result, error included.
+type once[T any] struct {
+	do  sync.Once
+	v   T
+	err error
+}
+
+func (o *once[T]) get(ctx context.Context, read func(context.Context) (T, error)) (T, error) {
+	o.do.Do(func() { o.v, o.err = read(ctx) })
+	return o.v, o.err
+}
+
+// absent turns NOT_FOUND into a nil row: most onboarding data is simply not there
+// until the user enters it.
+func absent[T any](row *T, err error) (*T, error) {
+	if models.ErrorCode(err) == models.CodeNotFound {
+		err = nil
+	}
+	return row, err
+}
+
+// UserID is the user the summary reads.
+func (m *Summary) UserID() string { return m.userID }
+
+// Progress returns the user's progress (an unstarted one if they never began).
+func (m *Summary) Progress(ctx context.Context) (*models.OnboardingProgress, error) {
+	return m.progress.get(ctx, func(ctx context.Context) (*models.OnboardingProgress, error) {
+		return findProgress(ctx, m.db, m.userID)
+	})
+}
+
+// Resume says which step the user should go to, and why.
+func (m *Summary) Resume(ctx context.Context) (*models.ResumeInfo, error) {
+	p, err := m.Progress(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Resume(p), nil
+}
+
+// ProviderKeys returns the user's keys, masked, by provider.
+func (m *Summary) ProviderKeys(ctx context.Context) ([]*models.ProviderKey, error) {
+	return m.keys.get(ctx, func(ctx context.Context) ([]*models.ProviderKey, error) {
+		return findProviderKeys(ctx, m.db, m.userID)
+	})
+}
+
+// HasValidatedKey reports whether the user has a validated key of an LLM provider.
+func (m *Summary) HasValidatedKey(ctx context.Context) (bool, error) {
+	keys, err := m.ProviderKeys(ctx)
+	if err != nil {
+		return false, err
+	}
+	return HasValidatedLLMKey(keys, m.live), nil
+}
+
+// WebsiteAnalysis returns the user's website analysis, nil when there is none.
+func (m *Summary) WebsiteAnalysis(ctx context.Context) (*models.WebsiteAnalysis, error) {
+	return m.website.get(ctx, func(ctx context.Context) (*models.WebsiteAnalysis, error) {
+		return absent(findWebsiteAnalysis(ctx, m.db, m.userID))
+	})
+}
+
+// BusinessInfo returns the user's business information, nil when there is none.
+func (m *Summary) BusinessInfo(ctx context.Context) (*models.BusinessInfo, error) {
+	return m.business.get(ctx, func(ctx context.Context) (*models.BusinessInfo, error) {
+		return absent(findBusinessInfo(ctx, m.db, m.userID))
+	})
+}
+
+// ResearchPreferences returns the user's research preferences, nil when there are none.
+func (m *Summary) ResearchPreferences(ctx context.Context) (*models.ResearchPreferences, error) {
+	return m.preferences.get(ctx, func(ctx context.Context) (*models.ResearchPreferences, error) {
+		return absent(findPreferences(ctx, m.db, m.userID))
+	})
+}
+
+// Integrations returns the integrations the user chose, by kind.
+func (m *Summary) Integrations(ctx context.Context) ([]*models.Integration, error) {
+	return m.integrations.get(ctx, func(ctx context.Context) ([]*models.Integration, error) {
+		return findIntegrations(ctx, m.db, m.userID)
+	})
+}
+
+// Personas returns the user's personas, newest first.
+func (m *Summary) Personas(ctx context.Context) ([]*models.Persona, error) {
+	return m.personas.get(ctx, func(ctx context.Context) ([]*models.Persona, error) {
+		return findPersonas(ctx, m.db, m.userID)
+	})
+}
+
+// ActivePersona returns the user's active persona, nil when none is.
+func (m *Summary) ActivePersona(ctx context.Context) (*models.Persona, error) {
+	ps, err := m.Personas(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ActivePersona(ps), nil
+}
+
+// personaInput is what persona generation, readiness and personalisation are
+// computed from: the website analysis, business information and preferences.
+func (m *Summary) personaInput(ctx context.Context, platforms []models.Platform) (persona.Input, error) {
+	in := persona.Input{Platforms: platforms}
+	var err error
+	if in.Website, err = m.WebsiteAnalysis(ctx); err != nil {
+		return persona.Input{}, err
+	}
+	if in.Business, err = m.BusinessInfo(ctx); err != nil {
+		return persona.Input{}, err
+	}
+	if in.Preferences, err = m.ResearchPreferences(ctx); err != nil {
+		return persona.Input{}, err
+	}
+	return in, nil
+}
+
+// PersonaReadiness says whether a persona can be generated, and what is missing.
+func (m *Summary) PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error) {
+	in, err := m.personaInput(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return Readiness(in.Website, in.Business, in.Preferences), nil
+}
+
+// Personalization is what chat and playbooks use of the user's onboarding, with
+// defaults for what the user never entered.
+func (m *Summary) Personalization(ctx context.Context) (*models.PersonalizationContext, error) {
+	in, err := m.personaInput(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	active, err := m.ActivePersona(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Personalization(in.Website, in.Business, in.Preferences, active), nil
+}
