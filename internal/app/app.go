@@ -59,9 +59,8 @@ type Services struct {
 	// this process, or in Redis when REDIS_URL is set, so that every instance draws on
 	// one budget per user.
 	Limiter ratelimit.Limiter
-	// Tiers tells the per-tier rate limit a user's tier and seats. It reads the tier
-	// from the accounts area and counts one seat, since nothing knows seats yet; the
-	// billing area's wiring replaces it with the seats it bills.
+	// Tiers tells the per-tier rate limit a user's tier and seats: billing's one tier
+	// lookup (Billing.TierAndSeats), which every other area reads as TierOf.
 	Tiers func(ctx context.Context, userID string) (models.Tier, int, error)
 
 	closers []func() error
@@ -126,9 +125,10 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		_ = svc.Close()
 		return nil, err
 	}
-	// Onboarding's tier-dependent limits read the tier billing grants now (a user
-	// whose past-due grace ended is free at once, before the sweep stores it).
-	wizard, err := newOnboarding(cfg, db, bus, serverLLM, effectiveTiers{bill}, auditLog, logger)
+	// Every tier-dependent limit (onboarding, chat, playbooks, backups, the rate
+	// limit) reads the tier billing grants now: a user whose past-due grace ended is
+	// free at once, before the sweep stores it.
+	wizard, err := newOnboarding(cfg, db, bus, serverLLM, bill, auditLog, logger)
 	if err != nil {
 		_ = svc.Close()
 		return nil, err
@@ -139,7 +139,7 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 	catalog := catalogFunc(func(ctx context.Context, userID, agent string) ([]chat.Template, error) {
 		return books.FindTemplates(ctx, userID, agent)
 	})
-	if svc.Chat, err = newChat(cfg, db, serverLLM, wizard, effectiveTiers{bill}, catalog, logger); err != nil {
+	if svc.Chat, err = newChat(cfg, db, serverLLM, wizard, bill, catalog, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		return nil, fmt.Errorf("playbook templates: %w", err)
 	}
 	books, err = playbook.NewService(playbook.Deps{
-		Registry: templates, Tiers: effectiveTiers{bill}, Personalizer: wizard, Providers: svc.Chat, Meter: svc.Chat,
+		Registry: templates, Tiers: bill, Personalizer: wizard, Providers: svc.Chat, Meter: svc.Chat,
 		Logger: logger, MaxTokens: cfg.ChatMaxTokens,
 	})
 	if err != nil {
@@ -162,35 +162,14 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		return nil, err
 	}
 	svc.Audit, svc.Accounts, svc.Wizard, svc.Billing, svc.Limiter = auditLog, accounts, wizard, bill, limiter
-	svc.Tiers = func(ctx context.Context, userID string) (models.Tier, int, error) {
-		tier, err := accounts.TierOf(ctx, userID)
-		if err != nil || !models.FeaturesOf(tier).PerSeat {
-			return tier, 1, err
-		}
-		sub, err := bill.Subscription(ctx, userID)
-		if err != nil {
-			return tier, 1, err
-		}
-		return tier, max(sub.Seats, 1), nil
-	}
+	svc.Tiers = bill.TierAndSeats
 	return svc, nil
-}
-
-// effectiveTiers tells the tier billing grants a user at this moment.
-type effectiveTiers struct{ bill *billing.Service }
-
-func (t effectiveTiers) TierOf(ctx context.Context, userID string) (models.Tier, error) {
-	sub, err := t.bill.Subscription(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	return sub.Tier, nil
 }
 
 // newBackups builds the backup area over the configured blob store. Quotas follow
 // the tier billing says the user has now (free once a failed payment's grace ended,
 // before the sweep has caught up).
-func (s *Services) newBackups(cfg config.Config, db *bun.DB, bill *billing.Service, logger *slog.Logger) error {
+func (s *Services) newBackups(cfg config.Config, db *bun.DB, tiers backup.Tiers, logger *slog.Logger) error {
 	var store backup.BlobStore
 	switch cfg.BackupStore {
 	case config.BackupStoreS3:
@@ -211,20 +190,12 @@ func (s *Services) newBackups(cfg config.Config, db *bun.DB, bill *billing.Servi
 		store, s.LocalBlobs = local, local
 	}
 	svc, err := backup.NewService(backup.Config{URLTTL: cfg.BackupURLTTL, PendingTimeout: cfg.BackupPendingTimeout},
-		backup.Deps{DB: db, Store: store, Tiers: effectiveTier{bill}, Logger: logger, Now: time.Now})
+		backup.Deps{DB: db, Store: store, Tiers: tiers, Logger: logger, Now: time.Now})
 	if err != nil {
 		return err
 	}
 	s.Backups = svc
 	return nil
-}
-
-// effectiveTier tells the tier billing grants a user now.
-type effectiveTier struct{ bill *billing.Service }
-
-func (t effectiveTier) TierOf(ctx context.Context, userID string) (models.Tier, error) {
-	d, err := t.bill.Allowed(ctx, userID, models.Backup(0))
-	return d.Tier, err
 }
 
 // catalogFunc adapts a function to chat's TemplateCatalog.

@@ -394,9 +394,10 @@ func (s *Service) standing(ctx context.Context, userID string) (standing, error)
 // --- the grace sweep ---
 
 // ExpireGrace takes the paid tier from every user whose failed payment's grace has
-// ended, and returns how many lost it. Reads already treat such users as free; this
-// brings their account's tier (which rate limits read) in line. Run it periodically;
-// running it again changes nothing.
+// ended, and returns how many lost it. Reads (TierOf, and every area through it)
+// already treat such users as free; this brings the granted tier, the audit log,
+// subscribers and the account's stored tier in line. Run it periodically; running it
+// again changes nothing.
 func (s *Service) ExpireGrace(ctx context.Context) (int, error) {
 	users, err := findUsersPastGrace(ctx, s.db, s.now())
 	if err != nil {
