@@ -1,0 +1,189 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Recording a subscription's changes under its customer's lock, finding whose it
+// is, folding them into its row and granting the tier it gives, under the user's
+// account lock. Webhooks and Stripe's API answers both arrive here.
+
+// linkCustomer returns the user the customer belongs to, "" when it is no user's.
+func (s *Service) linkCustomer(ctx context.Context, tx bun.IDB, customerID, userHint string, _ time.Time) (string, error) {
+	// Only a customer Inkgraph created (and stored before the checkout) belongs to a
+	// user. The event's hints (client_reference_id, metadata.user_id) are never taken
+	// for ownership: with a Payment Link or pricing table anyone can set them, and a
+	// foreign customer would then be charged to, or shown to, someone else.
+	a, err := findAccountByCustomer(ctx, tx, customerID)
+	if err != nil || a == nil {
+		if err == nil && userHint != "" {
+			s.logger.WarnContext(ctx, "stripe event for a customer Inkgraph did not create: ignored",
+				"customer_id", customerID, "claimed_user_id", userHint)
+		}
+		return "", err
+	}
+	if userHint != "" && userHint != a.UserID {
+		s.logger.WarnContext(ctx, "stripe event names another user than its customer's: the customer's owner wins",
+			"customer_id", customerID, "user_id", a.UserID, "claimed_user_id", userHint)
+	}
+	return a.UserID, nil
+}
+
+// recordChange stores one change of a subscription under its customer's lock and,
+// when the subscription's user is known, folds the subscription.
+func (s *Service) recordChange(ctx context.Context, tx bun.Tx, c *models.SubscriptionChange, userHint string, now time.Time) (outcome, error) {
+	res := outcome{outcome: models.OutcomeUnlinked, subscriptionID: c.SubscriptionID}
+	if c.CustomerID == "" {
+		existing, err := findSubscription(ctx, tx, c.SubscriptionID)
+		if err != nil || existing == nil {
+			return res, err
+		}
+		c.CustomerID = existing.CustomerID
+	}
+	if err := lockCustomer(ctx, tx, c.CustomerID); err != nil {
+		return res, err
+	}
+	id, err := newID()
+	if err != nil {
+		return res, err
+	}
+	c.ID, c.RecordedAt = id, now
+	if err := insertChange(ctx, tx, c); err != nil {
+		return res, err
+	}
+	userID, err := s.ownerOf(ctx, tx, c.SubscriptionID, c.CustomerID, userHint, now)
+	if err != nil || userID == "" {
+		return res, err
+	}
+	f, err := s.foldInto(ctx, tx, userID, c.SubscriptionID, now)
+	if err != nil {
+		return res, err
+	}
+	res.add(f)
+	return res, nil
+}
+
+// ownerOf finds the user a subscription belongs to: the one it was folded for, the
+// customer's, or the user its metadata names (set at checkout), who is then linked
+// to the customer. "" when none is known yet: the change waits for a link.
+func (s *Service) ownerOf(ctx context.Context, tx bun.IDB, subscriptionID, customerID, userHint string, now time.Time) (string, error) {
+	existing, err := findSubscription(ctx, tx, subscriptionID)
+	if err != nil {
+		return "", err
+	}
+	if existing != nil {
+		return existing.UserID, nil
+	}
+	return s.linkCustomer(ctx, tx, customerID, userHint, now)
+}
+
+// recordAPIAnswer folds a subscription as Stripe's API returned it. It is placed
+// after every change known so far, at the newest second (at least at), since Stripe
+// answered after all of them; any later event still overrides it.
+// customerID is the customer the subscription was folded under, whose lock every
+// change of it is recorded under.
+func (s *Service) recordAPIAnswer(ctx context.Context, userID, customerID string, sub *stripeSubscription, at int64) (outcome, error) {
+	var res outcome
+	snap := sub.snapshot(s.tierOfPrice)
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		res = outcome{}
+		now := s.now()
+		if err := lockCustomer(ctx, tx, customerID); err != nil {
+			return err
+		}
+		changes, err := findChanges(ctx, tx, sub.ID)
+		if err != nil {
+			return err
+		}
+		created := at
+		for _, c := range changes {
+			created = max(created, c.Created)
+		}
+		id, err := newID()
+		if err != nil {
+			return err
+		}
+		if err := insertChange(ctx, tx, &models.SubscriptionChange{ID: id, SubscriptionID: sub.ID, CustomerID: customerID,
+			Kind: models.ChangeSnapshot, Source: models.SourceAPI, Created: created, Rank: rankAPI, Snapshot: snap,
+			RecordedAt: now}); err != nil {
+			return err
+		}
+		f, err := s.foldInto(ctx, tx, userID, sub.ID, now)
+		if err != nil {
+			return err
+		}
+		res.add(f)
+		return nil
+	})
+	return res, err
+}
+
+// foldInto folds all of a subscription's changes into its row for userID and
+// brings the user's granted tier in line, under the user's account lock.
+func (s *Service) foldInto(ctx context.Context, tx bun.IDB, userID, subscriptionID string, now time.Time) (folding, error) {
+	f := folding{userID: userID, subscriptionID: subscriptionID}
+	acct, err := lockAccount(ctx, tx, userID, now)
+	if err != nil {
+		return f, err
+	}
+	if acct == nil {
+		return f, fmt.Errorf("fold subscription %s: user %s does not exist", subscriptionID, userID)
+	}
+	changes, err := findChanges(ctx, tx, subscriptionID)
+	if err != nil {
+		return f, err
+	}
+	r := fold(changes, s.tierOfPrice, s.cfg.PastDueGrace)
+	next := r.sub
+	next.ID, next.UserID, next.UpdatedAt = subscriptionID, userID, now
+	f.customerID, f.tieAt = next.CustomerID, r.tieAt
+	prev, err := findSubscription(ctx, tx, subscriptionID)
+	if err != nil {
+		return f, err
+	}
+	if prev == nil || !sameSubscription(prev, &next) {
+		if err := upsertSubscription(ctx, tx, &next); err != nil {
+			return f, err
+		}
+		f.changed = true
+	}
+	f.tierChanged, err = s.grant(ctx, tx, acct, now)
+	return f, err
+}
+
+// grant sets the account's granted tier to what the user's current subscription
+// grants at now, and records a change. The caller holds the account lock.
+func (s *Service) grant(ctx context.Context, tx bun.IDB, acct *models.BillingAccount, now time.Time) (bool, error) {
+	subs, err := findSubscriptionsByUser(ctx, tx, acct.UserID)
+	if err != nil {
+		return false, err
+	}
+	cur := currentSubscription(subs, now)
+	if cur == nil {
+		return false, nil
+	}
+	tier := effectiveTier(cur, now)
+	if tier == acct.GrantedTier {
+		return false, nil
+	}
+	if err := updateGrantedTier(ctx, tx, acct.UserID, tier, now); err != nil {
+		return false, err
+	}
+	detail := models.AuditDetail{"from": string(acct.GrantedTier), "to": string(tier),
+		"subscription": cur.ID, "status": string(cur.Status)}
+	if graceExpired(cur, now) {
+		detail["reason"] = "the grace period after a failed payment ended"
+	}
+	if err := s.audit(ctx, tx, acct.UserID, models.AuditTierChanged, detail, "", "", now); err != nil {
+		return false, err
+	}
+	acct.GrantedTier = tier
+	return true, nil
+}
