@@ -17,8 +17,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/inkgraph/inkgraph/graph/model"
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/chat"
-	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -176,10 +176,10 @@ type ComplexityRoot struct {
 	}
 
 	ChatAgentUsage struct {
-		Agent            func(childComplexity int) int
 		Calls            func(childComplexity int) int
 		CompletionTokens func(childComplexity int) int
 		PromptTokens     func(childComplexity int) int
+		Source           func(childComplexity int) int
 		TotalTokens      func(childComplexity int) int
 	}
 
@@ -342,7 +342,7 @@ type ComplexityRoot struct {
 		DeleteBackup               func(childComplexity int, id string) int
 		DeleteBusinessInfo         func(childComplexity int) int
 		DeleteProviderKey          func(childComplexity int, provider string) int
-		ExecuteTemplate            func(childComplexity int, templateID string, variables []*playbook.Value) int
+		ExecuteTemplate            func(childComplexity int, templateID string, variables []*catalog.Value) int
 		GeneratePersona            func(childComplexity int, platforms []models.Platform) int
 		Login                      func(childComplexity int, input model.LoginInput) int
 		Logout                     func(childComplexity int, refreshToken string) int
@@ -681,7 +681,7 @@ type ComplexityRoot struct {
 		BillingEvents      func(childComplexity int) int
 		Chat               func(childComplexity int, input chat.Input) int
 		OnboardingProgress func(childComplexity int) int
-		RunPlaybook        func(childComplexity int, id string, variables []*playbook.Value) int
+		RunPlaybook        func(childComplexity int, id string, variables []*catalog.Value) int
 	}
 
 	TemplateExecution struct {
@@ -795,7 +795,7 @@ type MutationResolver interface {
 	PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error)
 	GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error)
 	SetActivePersona(ctx context.Context, id string) (*models.Persona, error)
-	ExecuteTemplate(ctx context.Context, templateID string, variables []*playbook.Value) (*playbook.Execution, error)
+	ExecuteTemplate(ctx context.Context, templateID string, variables []*catalog.Value) (*playbook.Execution, error)
 }
 type OnboardingResolver interface {
 	Progress(ctx context.Context, obj *models.Onboarding) (*models.OnboardingProgress, error)
@@ -832,16 +832,16 @@ type QueryResolver interface {
 	Personas(ctx context.Context) ([]*models.Persona, error)
 	PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error)
 	Personalization(ctx context.Context) (*models.PersonalizationContext, error)
-	Playbooks(ctx context.Context) ([]*playbook.Plan, error)
-	Playbook(ctx context.Context, id string) (*playbook.Plan, error)
-	PlaybookTemplates(ctx context.Context) ([]*playbook.Template, error)
+	Playbooks(ctx context.Context) ([]*catalog.Plan, error)
+	Playbook(ctx context.Context, id string) (*catalog.Plan, error)
+	PlaybookTemplates(ctx context.Context) ([]*catalog.Template, error)
 }
 type SubscriptionResolver interface {
 	AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error)
 	BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error)
 	Chat(ctx context.Context, input chat.Input) (<-chan *chat.Event, error)
 	OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error)
-	RunPlaybook(ctx context.Context, id string, variables []*playbook.Value) (<-chan *playbook.Event, error)
+	RunPlaybook(ctx context.Context, id string, variables []*catalog.Value) (<-chan *playbook.Event, error)
 }
 type UserResolver interface {
 	Subscription(ctx context.Context, obj *models.User) (*models.BillingSubscription, error)
@@ -1348,12 +1348,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChatAgent.Tools(childComplexity), true
 
-	case "ChatAgentUsage.agent":
-		if e.ComplexityRoot.ChatAgentUsage.Agent == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ChatAgentUsage.Agent(childComplexity), true
 	case "ChatAgentUsage.calls":
 		if e.ComplexityRoot.ChatAgentUsage.Calls == nil {
 			break
@@ -1372,6 +1366,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatAgentUsage.PromptTokens(childComplexity), true
+	case "ChatAgentUsage.agent":
+		if e.ComplexityRoot.ChatAgentUsage.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatAgentUsage.Source(childComplexity), true
 	case "ChatAgentUsage.totalTokens":
 		if e.ComplexityRoot.ChatAgentUsage.TotalTokens == nil {
 			break
@@ -2049,7 +2049,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ExecuteTemplate(childComplexity, args["templateId"].(string), args["variables"].([]*playbook.Value)), true
+		return e.ComplexityRoot.Mutation.ExecuteTemplate(childComplexity, args["templateId"].(string), args["variables"].([]*catalog.Value)), true
 	case "Mutation.generatePersona":
 		if e.ComplexityRoot.Mutation.GeneratePersona == nil {
 			break
@@ -3621,7 +3621,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.RunPlaybook(childComplexity, args["id"].(string), args["variables"].([]*playbook.Value)), true
+		return e.ComplexityRoot.Subscription.RunPlaybook(childComplexity, args["id"].(string), args["variables"].([]*catalog.Value)), true
 
 	case "TemplateExecution.finishReason":
 		if e.ComplexityRoot.TemplateExecution.FinishReason == nil {
@@ -5649,8 +5649,8 @@ func (ec *executionContext) field_Mutation_executeTemplate_args(ctx context.Cont
 	}
 	args["templateId"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variables",
-		func(ctx context.Context, v any) ([]*playbook.Value, error) {
-			return ec.unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*catalog.Value, error) {
+			return ec.unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6009,8 +6009,8 @@ func (ec *executionContext) field_Subscription_runPlaybook_args(ctx context.Cont
 	}
 	args["id"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variables",
-		func(ctx context.Context, v any) ([]*playbook.Value, error) {
-			return ec.unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*catalog.Value, error) {
+			return ec.unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7984,7 +7984,7 @@ func (ec *executionContext) fieldContext_ChatAgent_allowed(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7993,7 +7993,7 @@ func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field gra
 			return ec.fieldContext_ChatAgentUsage_agent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Agent, nil
+			return obj.Source, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8007,7 +8007,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_agent(_ context.Context,
 	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _ChatAgentUsage_calls(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _ChatAgentUsage_calls(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8030,7 +8030,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_calls(_ context.Context,
 	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _ChatAgentUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _ChatAgentUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8053,7 +8053,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_promptTokens(_ context.C
 	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _ChatAgentUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _ChatAgentUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8076,7 +8076,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_completionTokens(_ conte
 	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _ChatAgentUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *chat.AgentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _ChatAgentUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9433,8 +9433,8 @@ func (ec *executionContext) _ChatUsage_agents(ctx context.Context, field graphql
 			return obj.Agents, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []chat.AgentUsage) graphql.Marshaler {
-			return ec.marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsageᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []models.SourceUsage) graphql.Marshaler {
+			return ec.marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsageᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10189,7 +10189,7 @@ func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context
 	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *llm.Usage) (ret graphql.Marshaler) {
+func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10212,7 +10212,7 @@ func (ec *executionContext) fieldContext_LlmUsage_promptTokens(_ context.Context
 	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _LlmUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *llm.Usage) (ret graphql.Marshaler) {
+func (ec *executionContext) _LlmUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10235,7 +10235,7 @@ func (ec *executionContext) fieldContext_LlmUsage_completionTokens(_ context.Con
 	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _LlmUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *llm.Usage) (ret graphql.Marshaler) {
+func (ec *executionContext) _LlmUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11509,7 +11509,7 @@ func (ec *executionContext) _Mutation_executeTemplate(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ExecuteTemplate(ctx, fc.Args["templateId"].(string), fc.Args["variables"].([]*playbook.Value))
+			return ec.Resolvers.Mutation().ExecuteTemplate(ctx, fc.Args["templateId"].(string), fc.Args["variables"].([]*catalog.Value))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *playbook.Execution) graphql.Marshaler {
@@ -14055,7 +14055,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_postingGuidance(_ conte
 	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Playbook_id(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Playbook_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14078,7 +14078,7 @@ func (ec *executionContext) fieldContext_Playbook_id(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14101,7 +14101,7 @@ func (ec *executionContext) fieldContext_Playbook_name(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Playbook_description(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Playbook_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14124,7 +14124,7 @@ func (ec *executionContext) fieldContext_Playbook_description(_ context.Context,
 	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Playbook_minTier(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Playbook_minTier(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14147,7 +14147,7 @@ func (ec *executionContext) fieldContext_Playbook_minTier(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type Tier does not have child fields"))
 }
 
-func (ec *executionContext) _Playbook_variables(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Playbook_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14159,8 +14159,8 @@ func (ec *executionContext) _Playbook_variables(ctx context.Context, field graph
 			return obj.Variables, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Variable) graphql.Marshaler {
-			return ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariableᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.Variable) graphql.Marshaler {
+			return ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariableᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14179,7 +14179,7 @@ func (ec *executionContext) fieldContext_Playbook_variables(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Playbook_steps(ctx context.Context, field graphql.CollectedField, obj *playbook.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Playbook_steps(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14191,8 +14191,8 @@ func (ec *executionContext) _Playbook_steps(ctx context.Context, field graphql.C
 			return obj.Steps, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Step) graphql.Marshaler {
-			return ec.marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.Step) graphql.Marshaler {
+			return ec.marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14503,8 +14503,8 @@ func (ec *executionContext) _PlaybookRunDone_usage(ctx context.Context, field gr
 			return obj.Usage, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v llm.Usage) graphql.Marshaler {
-			return ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋllmᚐUsage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Usage) graphql.Marshaler {
+			return ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14532,7 +14532,7 @@ func (ec *executionContext) _PlaybookRunDone_calls(ctx context.Context, field gr
 			return ec.fieldContext_PlaybookRunDone_calls(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Calls, nil
+			return obj.Calls(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -14543,7 +14543,7 @@ func (ec *executionContext) _PlaybookRunDone_calls(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunDone_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunDone", field, true, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PlaybookRunDone_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
@@ -14661,7 +14661,7 @@ func (ec *executionContext) fieldContext_PlaybookRunError_retryable(_ context.Co
 	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStep_index(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_index(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14684,7 +14684,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_index(_ context.Context, f
 	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14696,8 +14696,8 @@ func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphq
 			return obj.Kind, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v playbook.StepKind) graphql.Marshaler {
-			return ec.marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.StepKind) graphql.Marshaler {
+			return ec.marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepKind(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14707,7 +14707,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_kind(_ context.Context, fi
 	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type PlaybookStepKind does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStep_title(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_title(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14730,7 +14730,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_title(_ context.Context, f
 	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStep_templateId(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_templateId(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14753,7 +14753,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_templateId(_ context.Conte
 	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStep_variables(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14765,8 +14765,8 @@ func (ec *executionContext) _PlaybookStep_variables(ctx context.Context, field g
 			return obj.FixedValues(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Value) graphql.Marshaler {
-			return ec.marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.Value) graphql.Marshaler {
+			return ec.marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14785,7 +14785,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_variables(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _PlaybookStep_inputs(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_inputs(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14797,8 +14797,8 @@ func (ec *executionContext) _PlaybookStep_inputs(ctx context.Context, field grap
 			return obj.InputSteps(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []playbook.StepInput) graphql.Marshaler {
-			return ec.marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInputᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.StepInput) graphql.Marshaler {
+			return ec.marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInputᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14817,7 +14817,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_inputs(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _PlaybookStep_from(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_from(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14840,7 +14840,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_from(_ context.Context, fi
 	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStep_transform(ctx context.Context, field graphql.CollectedField, obj *playbook.Step) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStep_transform(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14863,7 +14863,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_transform(_ context.Contex
 	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStepInput_variable(ctx context.Context, field graphql.CollectedField, obj *playbook.StepInput) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStepInput_variable(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14886,7 +14886,7 @@ func (ec *executionContext) fieldContext_PlaybookStepInput_variable(_ context.Co
 	return graphql.NewScalarFieldContext("PlaybookStepInput", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookStepInput_fromStep(ctx context.Context, field graphql.CollectedField, obj *playbook.StepInput) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookStepInput_fromStep(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14955,7 +14955,7 @@ func (ec *executionContext) fieldContext_PlaybookStepOutput_output(_ context.Con
 	return graphql.NewScalarFieldContext("PlaybookStepOutput", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookTemplate_id(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookTemplate_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14978,7 +14978,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_id(_ context.Context, 
 	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookTemplate_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookTemplate_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15001,7 +15001,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_name(_ context.Context
 	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookTemplate_description(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookTemplate_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15024,7 +15024,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_description(_ context.
 	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookTemplate_agent(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookTemplate_agent(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15047,7 +15047,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_agent(_ context.Contex
 	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookTemplate_variables(ctx context.Context, field graphql.CollectedField, obj *playbook.Template) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookTemplate_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15059,8 +15059,8 @@ func (ec *executionContext) _PlaybookTemplate_variables(ctx context.Context, fie
 			return obj.Variables, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []playbook.Variable) graphql.Marshaler {
-			return ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariableᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.Variable) graphql.Marshaler {
+			return ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariableᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15079,7 +15079,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_variables(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _PlaybookValue_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Value) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookValue_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Value) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15102,7 +15102,7 @@ func (ec *executionContext) fieldContext_PlaybookValue_name(_ context.Context, f
 	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookValue_value(ctx context.Context, field graphql.CollectedField, obj *playbook.Value) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookValue_value(ctx context.Context, field graphql.CollectedField, obj *catalog.Value) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15125,7 +15125,7 @@ func (ec *executionContext) fieldContext_PlaybookValue_value(_ context.Context, 
 	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookVariable_name(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookVariable_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15148,7 +15148,7 @@ func (ec *executionContext) fieldContext_PlaybookVariable_name(_ context.Context
 	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookVariable_description(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookVariable_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15171,7 +15171,7 @@ func (ec *executionContext) fieldContext_PlaybookVariable_description(_ context.
 	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookVariable_required(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookVariable_required(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15194,7 +15194,7 @@ func (ec *executionContext) fieldContext_PlaybookVariable_required(_ context.Con
 	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PlaybookVariable_default(ctx context.Context, field graphql.CollectedField, obj *playbook.Variable) (ret graphql.Marshaler) {
+func (ec *executionContext) _PlaybookVariable_default(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16162,8 +16162,8 @@ func (ec *executionContext) _Query_playbooks(ctx context.Context, field graphql.
 			return ec.Resolvers.Query().Playbooks(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*playbook.Plan) graphql.Marshaler {
-			return ec.marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Plan) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlanᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16195,8 +16195,8 @@ func (ec *executionContext) _Query_playbook(ctx context.Context, field graphql.C
 			return ec.Resolvers.Query().Playbook(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *playbook.Plan) graphql.Marshaler {
-			return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Plan) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16238,8 +16238,8 @@ func (ec *executionContext) _Query_playbookTemplates(ctx context.Context, field 
 			return ec.Resolvers.Query().PlaybookTemplates(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*playbook.Template) graphql.Marshaler {
-			return ec.marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplateᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Template) graphql.Marshaler {
+			return ec.marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplateᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17192,7 +17192,7 @@ func (ec *executionContext) _Subscription_runPlaybook(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().RunPlaybook(ctx, fc.Args["id"].(string), fc.Args["variables"].([]*playbook.Value))
+			return ec.Resolvers.Subscription().RunPlaybook(ctx, fc.Args["id"].(string), fc.Args["variables"].([]*catalog.Value))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *playbook.Event) graphql.Marshaler {
@@ -17307,8 +17307,8 @@ func (ec *executionContext) _TemplateExecution_usage(ctx context.Context, field 
 			return obj.Usage, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v llm.Usage) graphql.Marshaler {
-			return ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋllmᚐUsage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v models.Usage) graphql.Marshaler {
+			return ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20307,8 +20307,8 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputPlaybookValueInput(ctx context.Context, obj any) (playbook.Value, error) {
-	var it playbook.Value
+func (ec *executionContext) unmarshalInputPlaybookValueInput(ctx context.Context, obj any) (catalog.Value, error) {
+	var it catalog.Value
 	if obj == nil {
 		return it, nil
 	}
@@ -21490,7 +21490,7 @@ func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet
 
 var chatAgentUsageImplementors = []string{"ChatAgentUsage"}
 
-func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.SelectionSet, obj *chat.AgentUsage) graphql.Marshaler {
+func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.SelectionSet, obj *models.SourceUsage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -22534,7 +22534,7 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 
 var llmUsageImplementors = []string{"LlmUsage"}
 
-func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet, obj *llm.Usage) graphql.Marshaler {
+func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet, obj *models.Usage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, llmUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24239,7 +24239,7 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 
 var playbookImplementors = []string{"Playbook"}
 
-func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet, obj *playbook.Plan) graphql.Marshaler {
+func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet, obj *catalog.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24491,7 +24491,7 @@ func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.Selec
 
 var playbookStepImplementors = []string{"PlaybookStep"}
 
-func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.SelectionSet, obj *playbook.Step) graphql.Marshaler {
+func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.SelectionSet, obj *catalog.Step) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24564,7 +24564,7 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 
 var playbookStepInputImplementors = []string{"PlaybookStepInput"}
 
-func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.SelectionSet, obj *playbook.StepInput) graphql.Marshaler {
+func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.SelectionSet, obj *catalog.StepInput) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepInputImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24650,7 +24650,7 @@ func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.Sel
 
 var playbookTemplateImplementors = []string{"PlaybookTemplate"}
 
-func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.SelectionSet, obj *playbook.Template) graphql.Marshaler {
+func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.SelectionSet, obj *catalog.Template) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24708,7 +24708,7 @@ func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.Selec
 
 var playbookValueImplementors = []string{"PlaybookValue"}
 
-func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.SelectionSet, obj *playbook.Value) graphql.Marshaler {
+func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.SelectionSet, obj *catalog.Value) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24751,7 +24751,7 @@ func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.Selectio
 
 var playbookVariableImplementors = []string{"PlaybookVariable"}
 
-func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.SelectionSet, obj *playbook.Variable) graphql.Marshaler {
+func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.SelectionSet, obj *catalog.Variable) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookVariableImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -27263,15 +27263,15 @@ func (ec *executionContext) marshalNChatAgent2ᚖgithubᚗcomᚋinkgraphᚋinkgr
 	return ec._ChatAgent(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsage(ctx context.Context, sel ast.SelectionSet, v chat.AgentUsage) graphql.Marshaler {
+func (ec *executionContext) marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsage(ctx context.Context, sel ast.SelectionSet, v models.SourceUsage) graphql.Marshaler {
 	return ec._ChatAgentUsage(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsageᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.AgentUsage) graphql.Marshaler {
+func (ec *executionContext) marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsageᚄ(ctx context.Context, sel ast.SelectionSet, v []models.SourceUsage) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentUsage(ctx, sel, v[i])
+		return ec.marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsage(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -27805,7 +27805,7 @@ func (ec *executionContext) marshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraph
 	return res
 }
 
-func (ec *executionContext) marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋllmᚐUsage(ctx context.Context, sel ast.SelectionSet, v llm.Usage) graphql.Marshaler {
+func (ec *executionContext) marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsage(ctx context.Context, sel ast.SelectionSet, v models.Usage) graphql.Marshaler {
 	return ec._LlmUsage(ctx, sel, &v)
 }
 
@@ -28090,11 +28090,11 @@ func (ec *executionContext) marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraph�
 	return ret
 }
 
-func (ec *executionContext) marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*playbook.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Plan) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlan(ctx, sel, v[i])
+		return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlan(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -28106,7 +28106,7 @@ func (ec *executionContext) marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋink
 	return ret
 }
 
-func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐPlan(ctx context.Context, sel ast.SelectionSet, v *playbook.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlan(ctx context.Context, sel ast.SelectionSet, v *catalog.Plan) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -28143,15 +28143,15 @@ func (ec *executionContext) marshalNPlaybookEventType2githubᚗcomᚋinkgraphᚋ
 	return res
 }
 
-func (ec *executionContext) marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStep(ctx context.Context, sel ast.SelectionSet, v playbook.Step) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStep(ctx context.Context, sel ast.SelectionSet, v catalog.Step) graphql.Marshaler {
 	return ec._PlaybookStep(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.Step) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Step) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStep(ctx, sel, v[i])
+		return ec.marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStep(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -28163,15 +28163,15 @@ func (ec *executionContext) marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋin
 	return ret
 }
 
-func (ec *executionContext) marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInput(ctx context.Context, sel ast.SelectionSet, v playbook.StepInput) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInput(ctx context.Context, sel ast.SelectionSet, v catalog.StepInput) graphql.Marshaler {
 	return ec._PlaybookStepInput(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInputᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.StepInput) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInputᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.StepInput) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepInput(ctx, sel, v[i])
+		return ec.marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInput(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -28183,13 +28183,13 @@ func (ec *executionContext) marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraph
 	return ret
 }
 
-func (ec *executionContext) unmarshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepKind(ctx context.Context, v any) (playbook.StepKind, error) {
+func (ec *executionContext) unmarshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepKind(ctx context.Context, v any) (catalog.StepKind, error) {
 	tmp, err := graphql.UnmarshalString(v)
-	res := playbook.StepKind(tmp)
+	res := catalog.StepKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepKind(ctx context.Context, sel ast.SelectionSet, v playbook.StepKind) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepKind(ctx context.Context, sel ast.SelectionSet, v catalog.StepKind) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
@@ -28220,11 +28220,11 @@ func (ec *executionContext) marshalNPlaybookStepOutput2ᚕgithubᚗcomᚋinkgrap
 	return ret
 }
 
-func (ec *executionContext) marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*playbook.Template) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Template) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplate(ctx, sel, v[i])
+		return ec.marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplate(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -28236,7 +28236,7 @@ func (ec *executionContext) marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgra
 	return ret
 }
 
-func (ec *executionContext) marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *playbook.Template) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *catalog.Template) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -28246,15 +28246,15 @@ func (ec *executionContext) marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraph�
 	return ec._PlaybookTemplate(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx context.Context, sel ast.SelectionSet, v playbook.Value) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValue(ctx context.Context, sel ast.SelectionSet, v catalog.Value) graphql.Marshaler {
 	return ec._PlaybookValue(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.Value) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Value) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx, sel, v[i])
+		return ec.marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValue(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -28266,20 +28266,20 @@ func (ec *executionContext) marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋi
 	return ret
 }
 
-func (ec *executionContext) unmarshalNPlaybookValueInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx context.Context, v any) (*playbook.Value, error) {
+func (ec *executionContext) unmarshalNPlaybookValueInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValue(ctx context.Context, v any) (*catalog.Value, error) {
 	res, err := ec.unmarshalInputPlaybookValueInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariable(ctx context.Context, sel ast.SelectionSet, v playbook.Variable) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariable(ctx context.Context, sel ast.SelectionSet, v catalog.Variable) graphql.Marshaler {
 	return ec._PlaybookVariable(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariableᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.Variable) graphql.Marshaler {
+func (ec *executionContext) marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariableᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Variable) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐVariable(ctx, sel, v[i])
+		return ec.marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariable(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -29227,16 +29227,16 @@ func (ec *executionContext) marshalOPlaybookRunError2ᚖgithubᚗcomᚋinkgraph�
 	return ec._PlaybookRunError(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValueᚄ(ctx context.Context, v any) ([]*playbook.Value, error) {
+func (ec *executionContext) unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx context.Context, v any) ([]*catalog.Value, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*playbook.Value, len(vSlice))
+	res := make([]*catalog.Value, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNPlaybookValueInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐValue(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNPlaybookValueInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValue(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

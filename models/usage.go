@@ -6,6 +6,35 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// Usage counts the tokens and LLM requests of one or more completions: a provider
+// reports one completion's tokens (Calls zero), the engine that runs a call counts it
+// once, and a run adds its calls up. It is the one run-time usage type; UsageRow is
+// its stored form (a day's counters, summed in int64 columns).
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+	// Calls is the number of LLM requests made.
+	Calls int
+}
+
+// Add returns the sum of u and v.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{
+		PromptTokens:     u.PromptTokens + v.PromptTokens,
+		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
+		TotalTokens:      u.TotalTokens + v.TotalTokens,
+		Calls:            u.Calls + v.Calls,
+	}
+}
+
+// SourceUsage is one source's share of a run's usage: a chat agent ("router" for
+// intent classification, "synthesis" for a pipeline's answer) or a playbook.
+type SourceUsage struct {
+	Source string
+	Usage
+}
+
 // UsageProvider says who paid for an LLM call: the server's own provider (counted
 // against the tier's monthly tokens), the user's own key, or the offline provider.
 type UsageProvider string

@@ -15,53 +15,41 @@ type Chat interface {
 	Usage(ctx context.Context, userID string, days int) (*models.UsageReport, error)
 }
 
-func (r *Resolver) chat() (Chat, error) {
-	if r.Chat == nil {
-		return nil, models.Errorf(models.CodeInternal, "chat is not wired on this server")
-	}
-	return r.Chat, nil
-}
+// defaultUsageDays is the span of a usage report the client does not size.
+const defaultUsageDays = 30
 
 func (r *subscriptionResolver) Chat(ctx context.Context, input chat.Input) (<-chan *chat.Event, error) {
-	return withCaller(ctx, func(id string) (<-chan *chat.Event, error) {
-		c, err := r.chat()
-		if err != nil {
-			return nil, err
-		}
-		return c.Chat(ctx, id, input)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Chat.Chat(ctx, caller.UserID, input)
 }
 
 func (r *mutationResolver) SendChat(ctx context.Context, input chat.Input) (*chat.Reply, error) {
-	return withCaller(ctx, func(id string) (*chat.Reply, error) {
-		c, err := r.chat()
-		if err != nil {
-			return nil, err
-		}
-		return c.Send(ctx, id, input)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Chat.Send(ctx, caller.UserID, input)
 }
 
 func (r *queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error) {
-	return withCaller(ctx, func(id string) ([]*chat.AgentAccess, error) {
-		c, err := r.chat()
-		if err != nil {
-			return nil, err
-		}
-		return c.Agents(ctx, id)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Chat.Agents(ctx, caller.UserID)
 }
 
 func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageReport, error) {
-	return withCaller(ctx, func(id string) (*models.UsageReport, error) {
-		c, err := r.chat()
-		if err != nil {
-			return nil, err
-		}
-		n := 30
-		if days != nil {
-			n = *days
-		}
-		return c.Usage(ctx, id, n)
-	})
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := defaultUsageDays
+	if days != nil {
+		n = *days
+	}
+	return r.Resolver.Chat.Usage(ctx, caller.UserID, n)
 }

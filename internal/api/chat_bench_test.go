@@ -19,6 +19,7 @@ import (
 	inkgraph "github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/metering"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
@@ -224,7 +225,9 @@ func BenchmarkChatSubscriptionMemory(b *testing.B) {
 	const open = 1000
 	provider := heldProvider{}
 	a := startAppWith(b, testkit.DatabaseURL(b, testkit.SQLite), wiring{services: func(svc *inkgraph.Services, db *bun.DB) {
-		c, err := chat.NewService(chat.ServiceDeps{DB: db, Server: provider, Tiers: svc.Accounts})
+		meter, err := metering.NewService(metering.Deps{DB: db, Server: provider, Tiers: svc.Accounts})
+		require.NoError(b, err)
+		c, err := chat.NewService(chat.Deps{Meter: meter, Tiers: svc.Accounts})
 		require.NoError(b, err)
 		svc.Chat = c
 	}}, withoutRateLimits)

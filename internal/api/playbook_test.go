@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/inkgraph/inkgraph/internal/playbook"
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
 	"github.com/inkgraph/inkgraph/models"
@@ -31,7 +31,7 @@ func echoLLM(t *testing.T) *fakellm.Server {
 // requireNoTemplateText fails if text carries any piece of a template's body.
 func requireNoTemplateText(t *testing.T, text string) {
 	t.Helper()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
 	for _, f := range reg.Fragments() {
 		require.NotContains(t, text, f)
@@ -175,7 +175,7 @@ func TestChatPlanModeUsesThePlaybookTemplates(t *testing.T) {
 	require.Equal(t, true, reply["offline"])
 	steps := reply["plan"].(map[string]any)["steps"].([]any)
 	require.NotEmpty(t, steps)
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
 	for _, s := range steps {
 		_, ok := reg.Template(s.(map[string]any)["templateId"].(string))

@@ -1,4 +1,4 @@
-package playbook
+package catalog
 
 import (
 	"fmt"
@@ -40,7 +40,7 @@ func BuiltinPlaybooks(reg *Registry) ([]*Plan, error) {
 	for _, b := range builders {
 		p, err := b.Build(reg)
 		if err != nil {
-			return nil, fmt.Errorf("playbook: builtin playbook %s: %w", b.plan.ID, err)
+			return nil, fmt.Errorf("catalog: builtin playbook %s: %w", b.plan.ID, err)
 		}
 		plans = append(plans, p)
 	}

@@ -1,4 +1,4 @@
-package playbook
+package catalog
 
 import (
 	"bytes"
@@ -68,7 +68,8 @@ type Plan struct {
 	Steps       []Step
 }
 
-func (p *Plan) clone() *Plan {
+// Clone returns a deep copy of p, for a caller free to change it.
+func (p *Plan) Clone() *Plan {
 	c := *p
 	c.Variables = slices.Clone(p.Variables)
 	c.Steps = make([]Step, len(p.Steps))
@@ -80,8 +81,8 @@ func (p *Plan) clone() *Plan {
 	return &c
 }
 
-// templateIDs lists the templates the plan's LLM steps use, in step order.
-func (p *Plan) templateIDs() []string {
+// TemplateIDs lists the templates the plan's LLM steps use, in step order.
+func (p *Plan) TemplateIDs() []string {
 	var ids []string
 	for _, s := range p.Steps {
 		if s.Kind == StepLLM && !slices.Contains(ids, s.TemplateID) {
@@ -137,7 +138,7 @@ func (b *Builder) Vars(vars ...Variable) *Builder {
 // Build validates the plan against reg. Errors are BAD_USER_INPUT with the
 // field at fault, such as "steps[2].templateId" or "steps[3].from".
 func (b *Builder) Build(reg *Registry) (*Plan, error) {
-	p := b.plan.clone()
+	p := b.plan.Clone()
 	switch {
 	case !idPattern.MatchString(p.ID):
 		return nil, models.InvalidInput("id", "plan id %q must match %s", p.ID, idPattern)
@@ -189,7 +190,7 @@ func (b *Builder) Build(reg *Registry) (*Plan, error) {
 				if _, ok := e.vars[name]; !ok {
 					return nil, models.InvalidInput(field, "step %d: template %q has no variable %q", n, s.TemplateID, name)
 				}
-				if err := checkValue(field, s.Variables[name]); err != nil {
+				if err := CheckValue(field, s.Variables[name]); err != nil {
 					return nil, err
 				}
 			}
@@ -290,8 +291,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// transform applies a DATA step's transform.
-func transform(name, text string) (string, error) {
+// Transform applies a DATA step's transform.
+func Transform(name, text string) (string, error) {
 	switch name {
 	case TransformTrim:
 		return strings.TrimSpace(text), nil
@@ -309,7 +310,7 @@ func transform(name, text string) (string, error) {
 	case TransformJSON:
 		return firstJSON(text)
 	}
-	return "", models.Internal(nil, "playbook: unknown transform %q", name)
+	return "", models.Internal(nil, "catalog: unknown transform %q", name)
 }
 
 func bullets(text string) string {

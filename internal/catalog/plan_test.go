@@ -1,45 +1,46 @@
-package playbook_test
+package catalog_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/inkgraph/inkgraph/internal/playbook"
+	"github.com/inkgraph/inkgraph/internal/catalog"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
 func TestBuildRefusesBadPlans(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
-	plan := func() *playbook.Builder {
-		return playbook.NewPlan("test_plan", "Test", "A test plan.", models.TierFree)
+	plan := func() *catalog.Builder {
+		return catalog.NewPlan("test_plan", "Test", "A test plan.", models.TierFree)
 	}
 	email := map[string]string{"email": "Please send the invoice by Friday."}
 
 	tests := []struct {
 		name    string
-		builder *playbook.Builder
+		builder *catalog.Builder
 		field   string
 		message string
 	}{
 		{"unknown template", plan().LLM("Task", "email_to_task", nil, nil).LLM("Mystery", "nope", nil, nil),
 			"steps[2].templateId", `step 2: unknown template "nope"`},
-		{"missing variable", plan().Vars(playbook.Variable{Name: "email", Required: true}).
+		{"missing variable", plan().Vars(catalog.Variable{Name: "email", Required: true}).
 			LLM("Task", "email_to_task", nil, nil).LLM("Report", "weekly_report", nil, nil),
 			"steps[2].variables.highlights", `step 2: variable "highlights" of template "weekly_report" has no value`},
-		{"required variable fed by an optional one", plan().Vars(playbook.Variable{Name: "email"}, playbook.Variable{Name: "today"}).
+		{"required variable fed by an optional one", plan().Vars(catalog.Variable{Name: "email"}, catalog.Variable{Name: "today"}).
 			LLM("Task", "email_to_task", nil, nil),
 			"steps[1].variables.email", "step 1: template \"email_to_task\" requires \"email\""},
-		{"data step takes a later step", plan().LLM("Task", "email_to_task", nil, nil).Data("Trim", 3, playbook.TransformTrim).
+		{"data step takes a later step", plan().LLM("Task", "email_to_task", nil, nil).Data("Trim", 3, catalog.TransformTrim).
 			LLM("Task again", "email_to_task", email, nil),
 			"steps[2].from", "step 2 takes step 3, which comes after it"},
-		{"data step takes a missing step", plan().LLM("Task", "email_to_task", nil, nil).Data("Trim", 0, playbook.TransformTrim),
+		{"data step takes a missing step", plan().LLM("Task", "email_to_task", nil, nil).Data("Trim", 0, catalog.TransformTrim),
 			"steps[2].from", "step 2 takes step 0, which does not exist"},
-		{"data step takes itself", plan().LLM("Task", "email_to_task", nil, nil).Data("Trim", 2, playbook.TransformTrim),
+		{"data step takes itself", plan().LLM("Task", "email_to_task", nil, nil).Data("Trim", 2, catalog.TransformTrim),
 			"steps[2].from", "step 2 takes itself"},
-		{"first step is data", plan().Data("Trim", 1, playbook.TransformTrim),
+		{"first step is data", plan().Data("Trim", 1, catalog.TransformTrim),
 			"steps[1].from", "step 1 takes itself"},
 		{"input from a later step", plan().LLM("Report", "weekly_report", nil, map[string]int{"highlights": 2}).
 			LLM("Task", "email_to_task", nil, nil),
@@ -60,11 +61,11 @@ func TestBuildRefusesBadPlans(t *testing.T) {
 		{"unknown transform", plan().LLM("Task", "email_to_task", nil, nil).Data("Shout", 1, "upper"),
 			"steps[2].transform", `step 2: unknown transform "upper"`},
 		{"untitled step", plan().LLM(" ", "email_to_task", nil, nil), "steps[1].title", "step 1 has no title"},
-		{"plan variable no step uses", plan().Vars(playbook.Variable{Name: "email", Required: true}, playbook.Variable{Name: "today"},
-			playbook.Variable{Name: "extra"}).LLM("Task", "email_to_task", nil, nil),
+		{"plan variable no step uses", plan().Vars(catalog.Variable{Name: "email", Required: true}, catalog.Variable{Name: "today"},
+			catalog.Variable{Name: "extra"}).LLM("Task", "email_to_task", nil, nil),
 			"variables.extra", `plan variable "extra" is used by no step`},
-		{"bad id", playbook.NewPlan("Test Plan", "Test", "", models.TierFree).LLM("Task", "email_to_task", nil, nil), "id", "must match"},
-		{"unknown tier", playbook.NewPlan("test_plan", "Test", "", "gold").LLM("Task", "email_to_task", nil, nil), "minTier", "unknown tier"},
+		{"bad id", catalog.NewPlan("Test Plan", "Test", "", models.TierFree).LLM("Task", "email_to_task", nil, nil), "id", "must match"},
+		{"unknown tier", catalog.NewPlan("test_plan", "Test", "", "gold").LLM("Task", "email_to_task", nil, nil), "minTier", "unknown tier"},
 		{"no steps", plan(), "steps", "has no steps"},
 	}
 	for _, tt := range tests {
@@ -72,7 +73,7 @@ func TestBuildRefusesBadPlans(t *testing.T) {
 			t.Parallel()
 			p, err := tt.builder.Build(reg)
 			require.Nil(t, p)
-			requireField(t, err, models.CodeBadUserInput, tt.field)
+			testkit.RequireCode(t, err, models.CodeBadUserInput, tt.field)
 			require.ErrorContains(t, err, tt.message)
 		})
 	}
@@ -80,31 +81,31 @@ func TestBuildRefusesBadPlans(t *testing.T) {
 
 func TestBuildDerivesTheClientsVariables(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
 	inputs := map[string]int{"outline": 1}
-	p, err := playbook.NewPlan("blog", "Blog", "A blog post.", models.TierPro).
+	p, err := catalog.NewPlan("blog", "Blog", "A blog post.", models.TierPro).
 		LLM("Outline", "blog_outline", nil, nil).
 		LLM("Write", "blog_post", map[string]string{"length": "short"}, inputs).
 		Build(reg)
 	require.NoError(t, err)
 	inputs["outline"] = 5 // the plan keeps its own copy
-	require.Equal(t, []playbook.Variable{
+	require.Equal(t, []catalog.Variable{
 		{Name: "topic", Description: "What the post is about", Required: true},
 		{Name: "keywords", Description: "Words the post should use, for search"},
 	}, p.Variables)
-	require.Equal(t, []playbook.Step{
-		{Index: 1, Kind: playbook.StepLLM, Title: "Outline", TemplateID: "blog_outline"},
-		{Index: 2, Kind: playbook.StepLLM, Title: "Write", TemplateID: "blog_post",
+	require.Equal(t, []catalog.Step{
+		{Index: 1, Kind: catalog.StepLLM, Title: "Outline", TemplateID: "blog_outline"},
+		{Index: 2, Kind: catalog.StepLLM, Title: "Write", TemplateID: "blog_post",
 			Variables: map[string]string{"length": "short"}, Inputs: map[string]int{"outline": 1}},
 	}, p.Steps)
 }
 
 func TestBuiltinPlaybooks(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
-	plans, err := playbook.BuiltinPlaybooks(reg)
+	plans, err := catalog.BuiltinPlaybooks(reg)
 	require.NoError(t, err)
 
 	tiers := map[string]models.Tier{}
@@ -119,7 +120,7 @@ func TestBuiltinPlaybooks(t *testing.T) {
 			multi++
 		}
 		for _, s := range p.Steps {
-			if s.Kind == playbook.StepData {
+			if s.Kind == catalog.StepData {
 				data++
 			}
 		}

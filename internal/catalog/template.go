@@ -1,4 +1,4 @@
-package playbook
+package catalog
 
 import (
 	"bufio"
@@ -16,8 +16,7 @@ import (
 	"text/template/parse"
 	"unicode/utf8"
 
-	"github.com/inkgraph/inkgraph/internal/chat"
-	"github.com/inkgraph/inkgraph/internal/chat/sanitize"
+	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -43,8 +42,15 @@ const (
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// knownAgents are the chat agents a template may be offered to.
-var knownAgents = []string{chat.AgentTask, chat.AgentCalendar, chat.AgentEmail, chat.AgentAnalytics}
+// The chat agents a template may be offered to; chat's agents carry these names.
+const (
+	AgentTask      = "task"
+	AgentCalendar  = "calendar"
+	AgentEmail     = "email"
+	AgentAnalytics = "analytics"
+)
+
+var knownAgents = []string{AgentTask, AgentCalendar, AgentEmail, AgentAnalytics}
 
 // Variable is one input of a template or a plan.
 type Variable struct {
@@ -135,7 +141,7 @@ type Registry struct {
 func BuiltinTemplates() (*Registry, error) {
 	sub, err := fs.Sub(builtinFS, "templates")
 	if err != nil {
-		return nil, fmt.Errorf("playbook: builtin templates: %w", err)
+		return nil, fmt.Errorf("catalog: builtin templates: %w", err)
 	}
 	return LoadTemplates(sub)
 }
@@ -146,10 +152,10 @@ func BuiltinTemplates() (*Registry, error) {
 func LoadTemplates(fsys fs.FS) (*Registry, error) {
 	files, err := fs.Glob(fsys, "*.tmpl")
 	if err != nil {
-		return nil, fmt.Errorf("playbook: templates: %w", err)
+		return nil, fmt.Errorf("catalog: templates: %w", err)
 	}
 	if len(files) == 0 {
-		return nil, errors.New("playbook: templates: no *.tmpl file")
+		return nil, errors.New("catalog: templates: no *.tmpl file")
 	}
 	sort.Strings(files)
 	r := &Registry{byID: map[string]*entry{}}
@@ -157,14 +163,14 @@ func LoadTemplates(fsys fs.FS) (*Registry, error) {
 	for _, file := range files {
 		b, err := fs.ReadFile(fsys, file)
 		if err != nil {
-			return nil, fmt.Errorf("playbook: template %s: %w", file, err)
+			return nil, fmt.Errorf("catalog: template %s: %w", file, err)
 		}
 		e, err := parseTemplate(file, string(b))
 		if err != nil {
-			return nil, fmt.Errorf("playbook: template %s: %w", file, err)
+			return nil, fmt.Errorf("catalog: template %s: %w", file, err)
 		}
 		if other, dup := r.byID[e.info.ID]; dup {
-			return nil, fmt.Errorf("playbook: template %s: id %q is already used by %s", file, e.info.ID, other.file)
+			return nil, fmt.Errorf("catalog: template %s: id %q is already used by %s", file, e.info.ID, other.file)
 		}
 		r.byID[e.info.ID] = e
 		r.order = append(r.order, e)
@@ -200,12 +206,23 @@ func (r *Registry) Fragments() []string { return slices.Clone(r.fragments) }
 // Render fills template id with vars, the user's personalisation context
 // (nil for none) and earlier steps' outputs, read as {{index .steps N}}.
 func (r *Registry) Render(id string, vars map[string]string, pc *models.PersonalizationContext, steps map[int]string) (string, error) {
-	_, user, err := r.render(id, vars, pc, steps)
+	_, user, err := r.Prompt(id, vars, pc, steps)
 	return user, err
 }
 
-// render returns the system message and the filled body of a template.
-func (r *Registry) render(id string, vars map[string]string, pc *models.PersonalizationContext, steps map[int]string) (system, user string, err error) {
+// Check checks vars against template id's variables, as Render would.
+func (r *Registry) Check(id string, vars map[string]string) error {
+	e, ok := r.byID[id]
+	if !ok {
+		return models.InvalidInput("templateId", "unknown template %q", id)
+	}
+	_, err := e.data(vars)
+	return err
+}
+
+// Prompt returns the system message and the filled body of a template: the two
+// messages a model is asked with.
+func (r *Registry) Prompt(id string, vars map[string]string, pc *models.PersonalizationContext, steps map[int]string) (system, user string, err error) {
 	e, ok := r.byID[id]
 	if !ok {
 		return "", "", models.InvalidInput("templateId", "unknown template %q", id)
@@ -222,7 +239,7 @@ func (r *Registry) render(id string, vars map[string]string, pc *models.Personal
 	data[rootSteps] = steps
 	var b strings.Builder
 	if err := e.tmpl.Execute(&b, data); err != nil {
-		return "", "", models.Internal(err, "playbook: render template %s", id)
+		return "", "", models.Internal(err, "catalog: render template %s", id)
 	}
 	return e.system, strings.TrimSpace(b.String()), nil
 }
@@ -238,7 +255,7 @@ func (e *entry) data(vars map[string]string) (map[string]any, error) {
 		if _, ok := e.vars[name]; !ok {
 			return nil, models.InvalidInput("variables."+name, "template %q has no variable %q", e.info.ID, name)
 		}
-		if err := checkValue("variables."+name, vars[name]); err != nil {
+		if err := CheckValue("variables."+name, vars[name]); err != nil {
 			return nil, err
 		}
 	}
@@ -256,8 +273,8 @@ func (e *entry) data(vars map[string]string) (map[string]any, error) {
 	return data, nil
 }
 
-// checkValue bounds one variable's value.
-func checkValue(field, value string) error {
+// CheckValue bounds one variable's value.
+func CheckValue(field, value string) error {
 	switch {
 	case !utf8.ValidString(value):
 		return models.InvalidInput(field, "the value is not valid UTF-8")

@@ -1,4 +1,4 @@
-package playbook_test
+package catalog_test
 
 import (
 	"strings"
@@ -7,13 +7,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/inkgraph/inkgraph/internal/playbook"
+	"github.com/inkgraph/inkgraph/internal/catalog"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
 func TestBuiltinTemplatesLoad(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
 
 	var ids []string
@@ -32,7 +33,7 @@ func TestBuiltinTemplatesLoad(t *testing.T) {
 	email, ok := reg.Template("email_to_task")
 	require.True(t, ok)
 	require.Equal(t, "task", email.Agent)
-	require.Equal(t, []playbook.Variable{
+	require.Equal(t, []catalog.Variable{
 		{Name: "email", Description: "The email's text, with its sender and subject if known", Required: true},
 		{Name: "today", Description: "Today's date, so a relative deadline becomes a date"},
 	}, email.Variables)
@@ -144,7 +145,7 @@ func TestLoadTemplatesRefusesBrokenFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := playbook.LoadTemplates(tt.files)
+			_, err := catalog.LoadTemplates(tt.files)
 			require.Error(t, err)
 			require.ErrorContains(t, err, "template "+tt.file+":")
 			require.ErrorContains(t, err, tt.want)
@@ -154,7 +155,7 @@ func TestLoadTemplatesRefusesBrokenFiles(t *testing.T) {
 
 func TestLoadTemplatesNeedsFiles(t *testing.T) {
 	t.Parallel()
-	_, err := playbook.LoadTemplates(fstest.MapFS{"readme.md": {Data: []byte("hi")}})
+	_, err := catalog.LoadTemplates(fstest.MapFS{"readme.md": {Data: []byte("hi")}})
 	require.ErrorContains(t, err, "no *.tmpl file")
 }
 
@@ -164,7 +165,7 @@ func files(name, text string) fstest.MapFS {
 
 func TestRender(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.LoadTemplates(fstest.MapFS{"good.tmpl": {Data: []byte(`---
+	reg, err := catalog.LoadTemplates(fstest.MapFS{"good.tmpl": {Data: []byte(`---
 id: good
 name: Good
 description: A template that loads.
@@ -197,24 +198,31 @@ Text: {{.text}}
 		{"missing required variable", "good", map[string]string{"tone": "dry"}, "variables.text"},
 		{"blank required variable", "good", map[string]string{"text": "  "}, "variables.text"},
 		{"undeclared variable", "good", map[string]string{"text": "x", "mood": "happy"}, "variables.mood"},
-		{"value too long", "good", map[string]string{"text": strings.Repeat("é", playbook.MaxValueRunes+1)}, "variables.text"},
+		{"value too long", "good", map[string]string{"text": strings.Repeat("é", catalog.MaxValueRunes+1)}, "variables.text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := reg.Render(tt.id, tt.vars, nil, nil)
-			requireField(t, err, models.CodeBadUserInput, tt.field)
+			testkit.RequireCode(t, err, models.CodeBadUserInput, tt.field)
 		})
 	}
 }
 
 func TestFragmentsHoldTheLiteralText(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
 	frags := reg.Fragments()
 	require.Contains(t, frags, "Read the email below and write the one task it asks of the reader.")
 	for _, f := range frags {
 		require.NotContains(t, f, "{{", "a fragment must be literal text the model could repeat")
 	}
+}
+
+var testPersona = &models.PersonalizationContext{
+	BusinessName: "Northwind Bakery", Industry: "food", TargetAudience: "home bakers",
+	WritingTone: "FRIENDLY", Language: "English", KeyTopics: []string{"sourdough", "rye"},
+	PersonaSummary: "Mara, a baker of twenty years who teaches weekend classes",
+	Voice:          "warm, plain-spoken, with the odd kitchen joke",
 }

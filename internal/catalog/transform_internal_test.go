@@ -1,4 +1,4 @@
-package playbook
+package catalog
 
 import (
 	"testing"
@@ -23,12 +23,12 @@ func TestTransform(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := transform(tt.transform, tt.in)
+			got, err := Transform(tt.transform, tt.in)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
 		})
 	}
 
-	_, err := transform(TransformJSON, "no json here {oops")
+	_, err := Transform(TransformJSON, "no json here {oops")
 	require.Equal(t, models.CodeUpstreamUnavailable, models.ErrorCode(err))
 }

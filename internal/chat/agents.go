@@ -6,16 +6,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// Agent names.
+// Agent names: those the template catalogue offers templates to.
 const (
-	AgentTask      = "task"
-	AgentCalendar  = "calendar"
-	AgentEmail     = "email"
-	AgentAnalytics = "analytics"
+	AgentTask      = catalog.AgentTask
+	AgentCalendar  = catalog.AgentCalendar
+	AgentEmail     = catalog.AgentEmail
+	AgentAnalytics = catalog.AgentAnalytics
 )
 
 // Agent is one specialist: a system prompt, its tools, and the keywords the

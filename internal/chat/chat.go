@@ -32,18 +32,26 @@ const (
 	MaxItems        = 500 // of each kind of context item
 )
 
-// Input is what a client sends to start a run.
+// Input is what a client sends to start a run (GraphQL's ChatInput): nothing of
+// it comes from the server.
 type Input struct {
-	// UserID is the caller, passed on to the template catalog in PLAN mode.
-	UserID  string
 	Message string
 	Mode    Mode // ModeDirect when empty
 	Context Context
+}
+
+// Request is one run as the service asks the orchestrator for it: the client's input
+// and what the server decided about the caller.
+type Request struct {
+	Input
+	// UserID is the caller, for the meter and the logs.
+	UserID string
+	// Choice is who answers (a nil Provider is the orchestrator's own) and who pays,
+	// and the caller's tier, which picks the templates a plan may use.
+	llm.Choice
 	// AllowedAgents are the agents the caller's tier may use, in preference
 	// order; see AllowedAgents. Routing never leaves this set.
 	AllowedAgents []string
-	// Provider answers this run; nil for the orchestrator's own.
-	Provider llm.Provider
 	// Personalization is what onboarding knows of the writer, if anything.
 	Personalization *models.PersonalizationContext
 }
@@ -202,32 +210,19 @@ type ToolResult struct {
 	Error  string
 }
 
-// Usage is the run's whole use of the LLM, reported once.
+// Usage is the run's whole use of the LLM, reported once: its tokens and calls,
+// who answered, and its share by agent (RouterAgent for intent classification,
+// "synthesis" for a pipeline's final answer), by name.
 type Usage struct {
-	PromptTokens     int
-	CompletionTokens int
-	TotalTokens      int
-	// Calls is the number of LLM requests made.
-	Calls    int
+	models.Usage
 	Provider string
 	Model    string
 	Offline  bool
-	// Agents splits the run's use by agent (RouterAgent for intent
-	// classification, "synthesis" for a pipeline's final answer).
-	Agents []AgentUsage
+	Agents   []models.SourceUsage
 }
 
 // RouterAgent names the intent classifier's LLM calls in usage.
 const RouterAgent = "router"
-
-// AgentUsage is one agent's share of a run's usage.
-type AgentUsage struct {
-	Agent            string
-	Calls            int
-	PromptTokens     int
-	CompletionTokens int
-	TotalTokens      int
-}
 
 // Finish reasons of a run, besides the model's own (stop, length).
 const (

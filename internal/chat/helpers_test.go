@@ -19,7 +19,7 @@ var allAgents = []string{"task", "calendar", "email", "analytics"}
 
 func fixedNow() time.Time { return time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC) }
 
-func newOrchestrator(t testing.TB, p llm.Provider, catalog chat.TemplateCatalog) *chat.Orchestrator {
+func newOrchestrator(t testing.TB, p llm.Provider, catalog chat.Catalog) *chat.Orchestrator {
 	t.Helper()
 	o, err := chat.New(chat.Config{
 		Provider: p, Catalog: catalog, Now: fixedNow,
@@ -47,9 +47,9 @@ func collect(t testing.TB, ch <-chan *chat.Event) []chat.Event {
 	}
 }
 
-func runChat(t testing.TB, o *chat.Orchestrator, in chat.Input) []chat.Event {
+func runChat(t testing.TB, o *chat.Orchestrator, req chat.Request) []chat.Event {
 	t.Helper()
-	ch, err := o.Run(context.Background(), in)
+	ch, err := o.Run(context.Background(), req)
 	require.NoError(t, err)
 	return collect(t, ch)
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/inkgraph/inkgraph/internal/llm"
 )
 
 // How a route was chosen.
@@ -115,4 +117,31 @@ func KeywordRoute(reg *Registry, allowed []string, message string) Route {
 	}
 	r.Pipeline = len(r.Agents) > 1
 	return r
+}
+
+// classify asks the model for a constrained answer, then falls back to the
+// keywords. The offline provider is not asked: it has no opinion to give.
+func (r *run) classify() (Route, error) {
+	allowed := r.req.AllowedAgents
+	if len(allowed) > 1 && !r.offline() {
+		zero := 0.0
+		req := llm.Request{
+			Messages: []llm.Message{
+				{Role: llm.RoleSystem, Content: classifierPrompt(r.o.cfg.Registry, allowed)},
+				{Role: llm.RoleUser, Content: r.req.Message},
+			},
+			MaxTokens: 20, Temperature: &zero,
+		}
+		text, err := r.complete(RouterAgent, req)
+		if err == nil {
+			if route, ok := ParseRoute(text, allowed); ok {
+				route.Source = RouteByLLM
+				return route, nil
+			}
+		}
+		if ctxErr := r.ctx.Err(); ctxErr != nil {
+			return Route{}, ctxErr
+		}
+	}
+	return KeywordRoute(r.o.cfg.Registry, allowed, r.req.Message), nil
 }

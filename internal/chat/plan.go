@@ -1,29 +1,12 @@
 package chat
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/inkgraph/inkgraph/models"
 )
-
-// TemplateCatalog lists the server-side templates (playbooks) a plan may
-// refer to. The playbook area satisfies it.
-type TemplateCatalog interface {
-	// FindTemplates returns the user's templates an agent can carry out, in
-	// the catalog's order of preference.
-	FindTemplates(ctx context.Context, userID, agent string) ([]Template, error)
-}
-
-// Template is one template a plan step may use.
-type Template struct {
-	ID          string
-	Name        string
-	Description string
-	// Required names the variables a step must fill, in the template's order; the
-	// first one takes the user's request.
-	Required []string
-}
 
 // Plan is an execution plan: steps the client may run later, each by a
 // template ID the server knows.
@@ -42,17 +25,26 @@ type PlanStep struct {
 	Inputs    map[string]any
 }
 
-// buildPlan picks, for each routed agent, the template sharing the most
-// words with the message (the catalog's first on a tie). Agents without a
-// template are left out.
-func buildPlan(ctx context.Context, cat TemplateCatalog, userID string, route Route, message string) (*Plan, error) {
+// plan answers in PLAN mode: a plan of template steps, no tools run.
+func (r *run) plan(route Route) {
+	plan := buildPlan(r.o.cfg.Catalog, r.req.Tier, route, r.req.Message)
+	text := describePlan(plan)
+	if !r.emit(Event{Type: EventToken, Agent: route.Agents[0], Delta: text}) || !r.emitUsage() {
+		return
+	}
+	r.emit(Event{Type: EventDone, Agent: route.Agents[0], Done: &Done{
+		Response: text, FinishReason: FinishPlan, Plan: plan, Offline: r.offline(),
+	}})
+}
+
+// buildPlan picks, for each routed agent, the template a user on tier may run that
+// shares the most words with the message (the catalog's first on a tie). Agents
+// without a template are left out.
+func buildPlan(cat Catalog, tier models.Tier, route Route, message string) *Plan {
 	plan := &Plan{}
 	asked := wordSet(message)
 	for _, agent := range route.Agents {
-		templates, err := cat.FindTemplates(ctx, userID, agent)
-		if err != nil {
-			return nil, fmt.Errorf("chat: templates for %s: %w", agent, err)
-		}
+		templates := cat.AgentTemplates(tier, agent)
 		best, bestScore := -1, -1
 		for i, t := range templates {
 			score := 0
@@ -73,8 +65,8 @@ func buildPlan(ctx context.Context, cat TemplateCatalog, userID string, route Ro
 		// other required variables, for the client to fill.
 		tpl := templates[best]
 		input := "request"
-		if len(tpl.Required) > 0 {
-			input = tpl.Required[0]
+		if required := tpl.Required(); len(required) > 0 {
+			input = required[0]
 		}
 		step := PlanStep{
 			Index: len(plan.Steps) + 1, Agent: agent, TemplateID: tpl.ID, Title: tpl.Name,
@@ -85,7 +77,7 @@ func buildPlan(ctx context.Context, cat TemplateCatalog, userID string, route Ro
 		}
 		plan.Steps = append(plan.Steps, step)
 	}
-	return plan, nil
+	return plan
 }
 
 func describePlan(p *Plan) string {

@@ -2,7 +2,6 @@ package chat_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,31 +11,11 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/metering"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
 	"github.com/inkgraph/inkgraph/models"
 )
-
-// tierTable is the Tiers fake: each user's tier, settable by the test.
-type tierTable struct {
-	mu    sync.Mutex
-	tiers map[string]models.Tier
-}
-
-func (t *tierTable) TierOf(_ context.Context, userID string) (models.Tier, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if tier, ok := t.tiers[userID]; ok {
-		return tier, nil
-	}
-	return models.TierFree, nil
-}
-
-func (t *tierTable) set(userID string, tier models.Tier) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.tiers[userID] = tier
-}
 
 // keysFunc is the Keys fake.
 type keysFunc func(ctx context.Context, userID, provider string) (string, *models.ProviderKey, error)
@@ -54,20 +33,22 @@ func (f personalizerFunc) PersonalizationContext(ctx context.Context, userID str
 
 type serviceFixture struct {
 	db     *bun.DB
-	tiers  *tierTable
+	tiers  *testkit.Tiers
+	clock  *testkit.Clock
+	meter  *metering.Service
 	svc    *chat.Service
 	server *fakellm.Server
 	byok   *fakellm.Server
-	now    time.Time
 }
 
-// newService builds the chat service over db with the fake as the server's LLM and
-// a second fake behind users' own keys ("sk-user-…" keys are validated).
+// newService builds the chat service over db, and its meter, with the fake as the
+// server's LLM and a second fake behind users' own keys ("sk-user-…" keys are
+// validated).
 func newService(t *testing.T, db *bun.DB) *serviceFixture {
 	t.Helper()
-	f := &serviceFixture{db: db, tiers: &tierTable{tiers: map[string]models.Tier{}},
+	f := &serviceFixture{db: db, tiers: testkit.NewTiers(),
 		server: fakellm.New(t), byok: fakellm.New(t, fakellm.WithAPIKey("sk-user-0123456789abcdefghij")),
-		now: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}
+		clock: testkit.NewClock(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))}
 	server, err := llm.New(llm.Config{BaseURL: f.server.URL(), Model: "server-model"})
 	require.NoError(t, err)
 	keys := keysFunc(func(_ context.Context, userID, provider string) (string, *models.ProviderKey, error) {
@@ -76,15 +57,20 @@ func newService(t *testing.T, db *bun.DB) *serviceFixture {
 		}
 		return "sk-user-0123456789abcdefghij", &models.ProviderKey{FormatValid: true, Status: models.KeyFormatOK}, nil
 	})
-	f.svc, err = chat.NewService(chat.ServiceDeps{
+	f.meter, err = metering.NewService(metering.Deps{
 		DB: db, Server: server, Tiers: f.tiers, Keys: keys,
-		BYOK: &chat.BYOK{Provider: "openai", New: func(key string) (llm.Provider, error) {
+		BYOK: &metering.BYOK{Provider: "openai", New: func(key string) (llm.Provider, error) {
 			return llm.New(llm.Config{BaseURL: f.byok.URL(), APIKey: key, Model: "user-model"})
 		}},
+		Now: f.clock.Now,
+	})
+	require.NoError(t, err)
+	f.svc, err = chat.NewService(chat.Deps{
+		Meter: f.meter, Tiers: f.tiers,
 		Personalizer: personalizerFunc(func(context.Context, string) (*models.PersonalizationContext, error) {
 			return &models.PersonalizationContext{BusinessName: "Quill & Co", Voice: "warm and direct"}, nil
 		}),
-		Now: func() time.Time { return f.now },
+		Now: f.clock.Now,
 	})
 	require.NoError(t, err)
 	return f
@@ -93,10 +79,11 @@ func newService(t *testing.T, db *bun.DB) *serviceFixture {
 func (f *serviceFixture) user(t *testing.T, tier models.Tier) string {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
+	now := f.clock.Now()
 	_, err := f.db.NewInsert().Model(&models.User{ID: id, Email: id + "@example.com", Tier: tier,
-		CreatedAt: f.now, UpdatedAt: f.now}).Exec(context.Background())
+		CreatedAt: now, UpdatedAt: now}).Exec(context.Background())
 	require.NoError(t, err)
-	f.tiers.set(id, tier)
+	f.tiers.Set(id, tier)
 	return id
 }
 
@@ -147,7 +134,7 @@ func TestServiceMetersEveryRunPerAgentAndDay(t *testing.T) {
 		require.Equal(t, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), report.ResetsAt)
 
 		// Another day is another row; another month starts the count again.
-		f.now = f.now.AddDate(0, 1, 0)
+		f.clock.Set(f.clock.Now().AddDate(0, 1, 0))
 		_, err = f.svc.Send(ctx, u, chat.Input{Message: "What should I do first today?"})
 		require.NoError(t, err)
 		report, err = f.svc.Usage(ctx, u, 366)
@@ -157,7 +144,7 @@ func TestServiceMetersEveryRunPerAgentAndDay(t *testing.T) {
 
 		for _, days := range []int{0, -1, 367} {
 			_, err = f.svc.Usage(ctx, u, days)
-			requireField(t, err, "days")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "days")
 		}
 	})
 }
@@ -182,18 +169,18 @@ func TestServiceEnforcesTheMonthlyTokenQuotaBeforeARun(t *testing.T) {
 		require.ErrorAs(t, err, &appErr)
 		require.Equal(t, &models.Quota{Used: 120_000, Limit: 100_000}, appErr.Quota)
 		require.Equal(t, calls, len(f.server.Requests()), "a refused run calls nobody")
-		p, err := f.svc.ProviderFor(ctx, u)
-		require.NoError(t, err)
-		require.Equal(t, models.CodeQuotaExceeded, models.ErrorCode(f.svc.Allow(ctx, u, p)))
+		_, err = f.meter.Choose(ctx, u) // as playbooks ask it
+		require.Equal(t, models.CodeQuotaExceeded, models.ErrorCode(err))
 
 		// The user's own key is not the server's to ration; nor is another month.
-		f.tiers.set(u, models.TierPower)
+		f.tiers.Set(u, models.TierPower)
 		reply, err := f.svc.Send(ctx, u, chat.Input{Message: "plan my week"})
 		require.NoError(t, err)
 		require.Equal(t, "user-model", reply.Usage.Model)
-		f.tiers.set(u, models.TierFree)
-		f.now = f.now.AddDate(0, 1, 0)
-		require.NoError(t, f.svc.Allow(ctx, u, p))
+		f.tiers.Set(u, models.TierFree)
+		f.clock.Set(f.clock.Now().AddDate(0, 1, 0))
+		_, err = f.meter.Choose(ctx, u)
+		require.NoError(t, err)
 	})
 }
 
@@ -227,7 +214,9 @@ func TestServiceChoosesWhoAnswers(t *testing.T) {
 
 	// Without a server LLM, and without a key of one's own, the offline provider
 	// answers and says so.
-	offline, err := chat.NewService(chat.ServiceDeps{DB: db, Tiers: f.tiers})
+	offlineMeter, err := metering.NewService(metering.Deps{DB: db, Tiers: f.tiers})
+	require.NoError(t, err)
+	offline, err := chat.NewService(chat.Deps{Meter: offlineMeter, Tiers: f.tiers})
 	require.NoError(t, err)
 	u := f.user(t, models.TierPower)
 	reply, err := offline.Send(ctx, u, chat.Input{Message: "list my tasks"})
@@ -312,10 +301,18 @@ func TestServiceMetersARunTheClientAbandoned(t *testing.T) {
 	})
 }
 
-func requireField(t *testing.T, err error, field string) {
-	t.Helper()
-	var appErr *models.Error
-	require.ErrorAs(t, err, &appErr)
-	require.Equal(t, models.CodeBadUserInput, appErr.Code)
-	require.Equal(t, field, appErr.Field)
+// TestServiceRefusesBeforeTheRunWhenTheTierIsUnknown: a caller whose tier cannot be
+// read gets the lookup's error before any event, in either mode.
+func TestServiceRefusesBeforeTheRunWhenTheTierIsUnknown(t *testing.T) {
+	t.Parallel()
+	db := testkit.NewDB(t, testkit.SQLite)
+	f := newService(t, db)
+	f.tiers.Err = models.Errorf(models.CodeNotFound, "no such user")
+	for _, mode := range []chat.Mode{chat.ModeDirect, chat.ModePlan} {
+		ch, err := f.svc.Chat(t.Context(), "stranger", chat.Input{Message: "plan my week", Mode: mode})
+		require.Nil(t, ch)
+		testkit.RequireCode(t, err, models.CodeNotFound)
+		require.Equal(t, "no such user", models.ErrorMessage(err))
+	}
+	require.Empty(t, f.server.Requests())
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // OfflineModel is the model name the offline provider reports.
@@ -58,7 +60,7 @@ func (Offline) Stream(ctx context.Context, req Request) (<-chan Chunk, error) {
 	done := &Done{
 		ToolCalls:    calls,
 		FinishReason: FinishStop,
-		Usage:        &Usage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion},
+		Usage:        &models.Usage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion},
 		Provider:     ProviderOffline,
 		Model:        OfflineModel,
 		Offline:      true,

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 var offlineTools = []llm.Tool{
@@ -53,7 +54,7 @@ func TestOfflineDeterministic(t *testing.T) {
 	require.Equal(t, "offline", done.Provider)
 	require.Equal(t, llm.OfflineModel, done.Model)
 	require.Equal(t, "stop", done.FinishReason)
-	require.Equal(t, &llm.Usage{PromptTokens: 8, CompletionTokens: len(words), TotalTokens: 8 + len(words)}, done.Usage)
+	require.Equal(t, &models.Usage{PromptTokens: 8, CompletionTokens: len(words), TotalTokens: 8 + len(words)}, done.Usage)
 	require.Contains(t, strings.Join(words, ""), "What is on my plate today?")
 	require.Equal(t, llm.Info{Provider: "offline", Model: llm.OfflineModel, Offline: true}, llm.NewOffline().Info())
 }
@@ -157,7 +158,7 @@ func TestEstimate(t *testing.T) {
 		{Role: llm.RoleUser, Content: "hi"},
 	}}
 	u := llm.Estimate(req, strings.Repeat("b", 41))
-	require.Equal(t, llm.Usage{PromptTokens: 4 + 100 + 4 + 1, CompletionTokens: 11, TotalTokens: 120}, u)
+	require.Equal(t, models.Usage{PromptTokens: 4 + 100 + 4 + 1, CompletionTokens: 11, TotalTokens: 120}, u)
 	require.Zero(t, llm.Estimate(llm.Request{}, "").TotalTokens)
 	withTools := llm.Estimate(llm.Request{Messages: req.Messages, Tools: []llm.Tool{{Name: "list_tasks",
 		Description: "Lists the tasks.", Parameters: map[string]any{"type": "object"}}}}, "")

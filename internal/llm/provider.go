@@ -3,6 +3,8 @@ package llm
 import (
 	"context"
 	"errors"
+
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // Provider streams one chat completion. Client (any OpenAI-compatible
@@ -103,22 +105,6 @@ type ToolCall struct {
 	Arguments string
 }
 
-// Usage counts the tokens of one completion.
-type Usage struct {
-	PromptTokens     int
-	CompletionTokens int
-	TotalTokens      int
-}
-
-// Add returns the sum of u and v.
-func (u Usage) Add(v Usage) Usage {
-	return Usage{
-		PromptTokens:     u.PromptTokens + v.PromptTokens,
-		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
-		TotalTokens:      u.TotalTokens + v.TotalTokens,
-	}
-}
-
 // Finish reasons in Done.FinishReason, as OpenAI names them.
 const (
 	FinishStop      = "stop"
@@ -145,7 +131,7 @@ type Done struct {
 	// FinishReason is stop, length, tool_calls or what the provider said.
 	FinishReason string
 	// Usage is nil when the provider did not report it.
-	Usage *Usage
+	Usage *models.Usage
 	// Provider, Model and Offline say who answered; Model is the model that
 	// answered when the provider says so.
 	Provider string
@@ -181,7 +167,7 @@ func Collect(ctx context.Context, ch <-chan Chunk) (text string, done *Done, err
 // report usage only in their last chunk): about four bytes a token, for the request's
 // messages and tools and for the text received. A run must be charged for what it
 // spent, or a client that always leaves before the end would never pay.
-func Estimate(req Request, completion string) Usage {
+func Estimate(req Request, completion string) models.Usage {
 	tokens := func(n int) int { return (n + 3) / 4 }
 	prompt := 0
 	for _, m := range req.Messages {
@@ -193,7 +179,7 @@ func Estimate(req Request, completion string) Usage {
 	for _, t := range req.Tools {
 		prompt += tokens(len(t.Name) + len(t.Description) + 64*len(t.Parameters))
 	}
-	u := Usage{PromptTokens: prompt, CompletionTokens: tokens(len(completion))}
+	u := models.Usage{PromptTokens: prompt, CompletionTokens: tokens(len(completion))}
 	u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	return u
 }

@@ -72,7 +72,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 			acc    openai.ChatCompletionAccumulator
 			finish string
 			model  string
-			usage  *Usage
+			usage  *models.Usage
 		)
 		for stream.Next() {
 			// A slow reader is not a silent provider: the clock runs only
@@ -90,7 +90,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 			// usage stats) repeat a running total on every chunk, which the
 			// accumulator would add up.
 			if chunk.JSON.Usage.Valid() {
-				usage = &Usage{
+				usage = &models.Usage{
 					PromptTokens:     int(chunk.Usage.PromptTokens),
 					CompletionTokens: int(chunk.Usage.CompletionTokens),
 					TotalTokens:      int(chunk.Usage.TotalTokens),

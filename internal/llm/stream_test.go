@@ -75,7 +75,7 @@ func TestStreamText(t *testing.T) {
 	require.NoError(t, last.Err)
 	require.Equal(t, &llm.Done{
 		FinishReason: "stop",
-		Usage:        &llm.Usage{PromptTokens: 7, CompletionTokens: 4, TotalTokens: 11},
+		Usage:        &models.Usage{PromptTokens: 7, CompletionTokens: 4, TotalTokens: 11},
 		Provider:     "openai-compatible", Model: "fake-2024",
 	}, last.Done)
 
@@ -142,7 +142,7 @@ func TestStreamAssemblesToolCalls(t *testing.T) {
 		{ID: "call_a", Name: "lookup", Arguments: `{"q":"go"}`},
 		{ID: "call_b", Name: "list_tasks", Arguments: `{}`},
 	}, done.ToolCalls)
-	require.Equal(t, &llm.Usage{PromptTokens: 1, CompletionTokens: 4, TotalTokens: 5}, done.Usage)
+	require.Equal(t, &models.Usage{PromptTokens: 1, CompletionTokens: 4, TotalTokens: 5}, done.Usage)
 }
 
 // TestStreamCancel proves a canceled context ends the upstream request at

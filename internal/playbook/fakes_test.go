@@ -2,7 +2,6 @@ package playbook_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,8 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/playbook"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -24,18 +25,22 @@ const (
 	teamUser  = "user-team"
 )
 
-// tiers gives each test user its tier.
-type tiers map[string]models.Tier
-
-func (t tiers) TierOf(_ context.Context, userID string) (models.Tier, error) {
-	tier, ok := t[userID]
-	if !ok {
-		return "", models.Errorf(models.CodeNotFound, "no user %q", userID)
-	}
-	return tier, nil
+// newTiers gives each test user its tier (everyone else is free).
+func newTiers() *testkit.Tiers {
+	t := testkit.NewTiers()
+	t.Set(freeUser, models.TierFree)
+	t.Set(proUser, models.TierPro)
+	t.Set(powerUser, models.TierPower)
+	t.Set(teamUser, models.TierTeam)
+	return t
 }
 
-var testTiers = tiers{freeUser: models.TierFree, proUser: models.TierPro, powerUser: models.TierPower, teamUser: models.TierTeam}
+// unknownTiers knows no user.
+func unknownTiers(userID string) *testkit.Tiers {
+	t := testkit.NewTiers()
+	t.Err = models.Errorf(models.CodeNotFound, "no user %q", userID)
+	return t
+}
 
 // personalizer serves one context to every user.
 type personalizer struct {
@@ -52,11 +57,6 @@ var testPersona = &models.PersonalizationContext{
 	PersonaSummary: "Mara, a baker of twenty years who teaches weekend classes",
 	Voice:          "warm, plain-spoken, with the odd kitchen joke",
 }
-
-// providers gives every user the same provider.
-type providers struct{ p llm.Provider }
-
-func (p providers) ProviderFor(context.Context, string) (llm.Provider, error) { return p.p, nil }
 
 // provider is a fake llm.Provider made of function fields.
 type provider struct {
@@ -103,7 +103,7 @@ func answering(answer func(req llm.Request) string) *provider {
 					return
 				}
 			}
-			u := &llm.Usage{PromptTokens: 10, CompletionTokens: len(words), TotalTokens: 10 + len(words)}
+			u := &models.Usage{PromptTokens: 10, CompletionTokens: len(words), TotalTokens: 10 + len(words)}
 			select {
 			case ch <- llm.Chunk{Done: &llm.Done{FinishReason: llm.FinishStop, Usage: u, Provider: "fake", Model: "fake-1"}}:
 			case <-ctx.Done():
@@ -134,9 +134,11 @@ func userPrompt(req llm.Request) string {
 	return ""
 }
 
-// meter is a fake Meter of function fields that records what it is told.
+// meter is a fake Meter of function fields that records what it is told. Its
+// choice is its provider, paid by the user's own key.
 type meter struct {
-	AllowFn func(ctx context.Context, userID string, p llm.Provider) error
+	p       llm.Provider
+	AllowFn func(ctx context.Context, userID string) error
 
 	mu      sync.Mutex
 	records []usageRecord
@@ -144,22 +146,30 @@ type meter struct {
 
 type usageRecord struct {
 	userID, source string
-	usage          llm.Usage
+	usage          models.Usage
 	calls          int
-	provider       llm.Provider
+	paidBy         models.UsageProvider
 }
 
-func (m *meter) Allow(ctx context.Context, userID string, p llm.Provider) error {
-	if m.AllowFn == nil {
-		return nil
+func (m *meter) Choose(ctx context.Context, userID string) (llm.Choice, error) {
+	if m.AllowFn != nil {
+		if err := m.AllowFn(ctx, userID); err != nil {
+			return llm.Choice{}, err
+		}
 	}
-	return m.AllowFn(ctx, userID, p)
+	return llm.Choice{Provider: m.p, PaidBy: models.UsageBYOK}, nil
 }
 
-func (m *meter) Record(_ context.Context, userID, source string, p llm.Provider, u llm.Usage, calls int) error {
+func (m *meter) Record(_ context.Context, userID string, paidBy models.UsageProvider, uses ...models.SourceUsage) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.records = append(m.records, usageRecord{userID: userID, source: source, usage: u, calls: calls, provider: p})
+	if len(uses) != 1 {
+		panic(fmt.Sprintf("a playbook books one source, not %d", len(uses)))
+	}
+	if uses[0].Calls == 0 {
+		return nil // as the meter: a run without a call books nothing
+	}
+	m.records = append(m.records, usageRecord{userID: userID, source: uses[0].Source, usage: uses[0].Usage, calls: uses[0].Calls, paidBy: paidBy})
 	return nil
 }
 
@@ -173,13 +183,12 @@ func (m *meter) recorded() []usageRecord {
 // changed by opts.
 func newService(t *testing.T, p llm.Provider, opts ...func(*playbook.Deps)) (*playbook.Service, *meter) {
 	t.Helper()
-	reg, err := playbook.BuiltinTemplates()
+	cat, err := catalog.Builtin()
 	require.NoError(t, err)
-	m := &meter{}
+	m := &meter{p: p}
 	var n atomic.Int64
 	d := playbook.Deps{
-		Registry: reg, Tiers: testTiers, Personalizer: personalizer{testPersona},
-		Providers: providers{p}, Meter: m,
+		Catalog: cat, Tiers: newTiers(), Personalizer: personalizer{testPersona}, Meter: m,
 		NewRunID: func() string { return fmt.Sprintf("run-%d", n.Add(1)) },
 	}
 	for _, opt := range opts {
@@ -197,14 +206,4 @@ func collect(ch <-chan *playbook.Event) []playbook.Event {
 		events = append(events, *e)
 	}
 	return events
-}
-
-// requireField checks err is a *models.Error with code and field.
-func requireField(t *testing.T, err error, code, field string) {
-	t.Helper()
-	require.Error(t, err)
-	var me *models.Error
-	require.True(t, errors.As(err, &me), "want a *models.Error, got %T: %v", err, err)
-	require.Equal(t, code, me.Code, "%v", err)
-	require.Equal(t, field, me.Field, "%v", err)
 }

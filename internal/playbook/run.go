@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -39,10 +40,12 @@ type Event struct {
 type RunDone struct {
 	Outputs []StepOutput
 	Result  string // the last step's output
-	Usage   llm.Usage
-	Calls   int
+	Usage   models.Usage
 	Offline bool
 }
+
+// Calls is the number of LLM requests the run made.
+func (d *RunDone) Calls() int { return d.Usage.Calls }
 
 // StepOutput is what one step produced.
 type StepOutput struct {
@@ -71,12 +74,12 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 	if err != nil {
 		return nil, err
 	}
-	pc, provider, err := s.prepare(ctx, userID)
+	pc, choice, err := s.prepare(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	r := &run{
-		s: s, ctx: ctx, userID: userID, id: s.newRunID(), res: res, pc: pc, provider: provider,
+		s: s, ctx: ctx, userID: userID, id: s.newRunID(), res: res, pc: pc, choice: choice,
 		out: make(chan *Event), outputs: map[int]string{},
 	}
 	go r.run()
@@ -85,17 +88,18 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 
 // run is one run's state, owned by its goroutine.
 type run struct {
-	s        *Service
-	ctx      context.Context
-	userID   string
-	id       string
-	res      *resolved
-	pc       *models.PersonalizationContext
-	provider llm.Provider
-	out      chan *Event
+	s      *Service
+	ctx    context.Context
+	userID string
+	id     string
+	res    *resolved
+	pc     *models.PersonalizationContext
+	choice llm.Choice
+	out    chan *Event
 
 	seq     int
-	acct    account
+	usage   models.Usage
+	offline bool
 	outputs map[int]string
 	list    []StepOutput
 }
@@ -113,15 +117,15 @@ func (r *run) emit(e Event) bool {
 
 func (r *run) run() {
 	defer close(r.out)
-	defer func() { r.s.record(r.ctx, r.userID, "playbook:"+r.res.plan.ID, r.provider, r.acct) }()
+	defer func() { r.s.record(r.ctx, r.userID, "playbook:"+r.res.plan.ID, r.choice.PaidBy, r.usage) }()
 	for _, st := range r.res.plan.Steps {
 		if !r.emit(Event{Type: EventStepStarted, Step: st.Index, StepTitle: st.Title}) {
 			return
 		}
 		var out string
 		var err error
-		if st.Kind == StepData {
-			out, err = transform(st.Transform, r.outputs[st.From])
+		if st.Kind == catalog.StepData {
+			out, err = catalog.Transform(st.Transform, r.outputs[st.From])
 			// A transform may reassemble what the sanitizer cut apart.
 			out = r.s.secrets.Clean(out)
 		} else {
@@ -139,13 +143,14 @@ func (r *run) run() {
 	}
 	r.emit(Event{Type: EventDone, Done: &RunDone{
 		Outputs: r.list, Result: r.list[len(r.list)-1].Output,
-		Usage: r.acct.usage, Calls: r.acct.calls, Offline: r.acct.offline,
+		Usage: r.usage, Offline: r.offline,
 	}})
 }
 
-func (r *run) llmStep(st Step) (string, error) {
+func (r *run) llmStep(st catalog.Step) (string, error) {
+	t, _ := r.s.reg.Template(st.TemplateID) // the catalogue checked every step's template
 	vars := map[string]string{}
-	for _, v := range r.s.reg.byID[st.TemplateID].info.Variables {
+	for _, v := range t.Variables {
 		if value, ok := st.Variables[v.Name]; ok {
 			vars[v.Name] = value
 			continue
@@ -155,21 +160,26 @@ func (r *run) llmStep(st Step) (string, error) {
 			if strings.TrimSpace(out) == "" {
 				return "", models.Errorf(models.CodeUpstreamUnavailable, "step %d gave no output for step %d to work from", from, st.Index)
 			}
-			vars[v.Name] = cut(out, MaxValueRunes)
+			vars[v.Name] = cut(out, catalog.MaxValueRunes)
 			continue
 		}
 		if value, ok := r.res.values[v.Name]; ok {
 			vars[v.Name] = value
 		}
 	}
-	system, user, err := r.s.reg.render(st.TemplateID, vars, r.pc, r.outputs)
+	system, user, err := r.s.reg.Prompt(st.TemplateID, vars, r.pc, r.outputs)
 	if err != nil {
 		return "", err
 	}
-	text, _, err := r.s.complete(r.ctx, r.provider, system, user, func(delta string) bool {
+	res, err := r.s.complete(r.ctx, r.choice.Provider, system, user, func(delta string) bool {
 		return r.emit(Event{Type: EventToken, Step: st.Index, StepTitle: st.Title, Delta: delta})
-	}, &r.acct)
-	return text, err
+	})
+	r.usage = r.usage.Add(res.Usage)
+	if err != nil {
+		return res.Text, err
+	}
+	r.offline = r.offline || offline(r.choice.Provider, res.Done)
+	return res.Text, nil
 }
 
 // cut shortens s to n runes: a model's answer may run longer than a client

@@ -9,8 +9,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/playbook"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -18,7 +20,7 @@ import (
 // requireShape checks a complete run: seq from 1, run ID on every event,
 // per step STEP_STARTED, TOKEN… (LLM steps only), STEP_FINISHED carrying
 // the tokens, then one DONE.
-func requireShape(t *testing.T, plan *playbook.Plan, events []playbook.Event) *playbook.RunDone {
+func requireShape(t *testing.T, plan *catalog.Plan, events []playbook.Event) *playbook.RunDone {
 	t.Helper()
 	require.NotEmpty(t, events)
 	for i, e := range events {
@@ -38,14 +40,14 @@ func requireShape(t *testing.T, plan *playbook.Plan, events []playbook.Event) *p
 			text.WriteString(events[i].Delta)
 			i++
 		}
-		if st.Kind == playbook.StepLLM {
+		if st.Kind == catalog.StepLLM {
 			require.NotEmpty(t, text.String(), "step %d streamed no token", st.Index)
 		} else {
 			require.Empty(t, text.String(), "data step %d streamed tokens", st.Index)
 		}
 		require.Equal(t, playbook.EventStepFinished, events[i].Type, "event %d", i)
 		require.Equal(t, st.Index, events[i].Step)
-		if st.Kind == playbook.StepLLM {
+		if st.Kind == catalog.StepLLM {
 			require.Equal(t, text.String(), events[i].Output)
 		}
 		i++
@@ -82,11 +84,11 @@ func TestRunOffline(t *testing.T) {
 			require.True(t, done.Offline)
 			llmSteps := 0
 			for _, st := range plan.Steps {
-				if st.Kind == playbook.StepLLM {
+				if st.Kind == catalog.StepLLM {
 					llmSteps++
 				}
 			}
-			require.Equal(t, llmSteps, done.Calls)
+			require.Equal(t, llmSteps, done.Calls())
 			require.Positive(t, done.Usage.TotalTokens)
 			require.Contains(t, done.Result, "Offline answer")
 		})
@@ -126,7 +128,7 @@ func TestRunFeedsEarlierStepsForward(t *testing.T) {
 		{Step: 3, Output: "REPORT-2"},
 	}, done.Outputs)
 	require.Equal(t, "REPORT-2", done.Result)
-	require.Equal(t, 2, done.Calls)
+	require.Equal(t, 2, done.Calls())
 	require.False(t, done.Offline)
 
 	reqs := p.requests()
@@ -142,8 +144,8 @@ func TestRunFeedsEarlierStepsForward(t *testing.T) {
 
 	recs := m.recorded()
 	require.Len(t, recs, 1)
-	require.Equal(t, usageRecord{userID: proUser, source: "playbook:weekly_report", usage: done.Usage, calls: 2, provider: p}, recs[0],
-		"the run is booked to the provider that answered it")
+	require.Equal(t, usageRecord{userID: proUser, source: "playbook:weekly_report", usage: done.Usage, calls: 2, paidBy: models.UsageBYOK}, recs[0],
+		"the run is booked to whoever pays for the provider chosen once for it")
 }
 
 func TestRunOverFakeLLM(t *testing.T) {
@@ -167,7 +169,7 @@ func TestRunOverFakeLLM(t *testing.T) {
 	done := requireShape(t, plan, collect(ch))
 	require.Equal(t, "Rye rewards the patient baker.", done.Result)
 	require.False(t, done.Offline)
-	require.Equal(t, 2, done.Calls)
+	require.Equal(t, 2, done.Calls())
 	require.Positive(t, done.Usage.TotalTokens)
 
 	reqs := srv.Requests()
@@ -180,7 +182,7 @@ func TestRunOverFakeLLM(t *testing.T) {
 
 func TestRunNeverShowsTemplateText(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
 	frags := reg.Fragments()
 	p := echo()
@@ -345,7 +347,7 @@ func TestRunRefusesBeforeAnyEvent(t *testing.T) {
 	p := echo()
 	s, m := newService(t, p)
 	over, overMeter := newService(t, p)
-	overMeter.AllowFn = func(_ context.Context, userID string, _ llm.Provider) error {
+	overMeter.AllowFn = func(_ context.Context, userID string) error {
 		return models.Errorf(models.CodeQuotaExceeded, "%s has spent this month's tokens", userID)
 	}
 	tests := []struct {
@@ -360,7 +362,7 @@ func TestRunRefusesBeforeAnyEvent(t *testing.T) {
 		{"above the user's tier", s, freeUser, "blog_post", map[string]string{"topic": "x"}, models.CodePaymentRequired, ""},
 		{"missing variable", s, freeUser, "email_to_task", map[string]string{"today": "Monday"}, models.CodeBadUserInput, "variables.email"},
 		{"undeclared variable", s, freeUser, "email_to_task", map[string]string{"email": "hi", "mood": "x"}, models.CodeBadUserInput, "variables.mood"},
-		{"value too long", s, freeUser, "email_to_task", map[string]string{"email": strings.Repeat("a", playbook.MaxValueRunes+1)},
+		{"value too long", s, freeUser, "email_to_task", map[string]string{"email": strings.Repeat("a", catalog.MaxValueRunes+1)},
 			models.CodeBadUserInput, "variables.email"},
 	}
 	for _, tt := range tests {
@@ -368,7 +370,7 @@ func TestRunRefusesBeforeAnyEvent(t *testing.T) {
 			t.Parallel()
 			ch, err := tt.s.Run(t.Context(), tt.user, tt.id, tt.vars)
 			require.Nil(t, ch)
-			requireField(t, err, tt.code, tt.field)
+			testkit.RequireCode(t, err, tt.code, tt.field)
 		})
 	}
 	t.Cleanup(func() {

@@ -9,14 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/inkgraph/inkgraph/internal/chat"
-	"github.com/inkgraph/inkgraph/internal/chat/sanitize"
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -38,30 +39,23 @@ type Personalizer interface {
 	PersonalizationContext(ctx context.Context, userID string) (*models.PersonalizationContext, error)
 }
 
-// Providers gives the LLM provider that answers for a user.
-type Providers interface {
-	ProviderFor(ctx context.Context, userID string) (llm.Provider, error)
-}
-
-// Meter holds users to their token quota. It is told the provider that answers a
-// run, which ProviderFor chose once for it, so who pays is decided once too.
+// Meter chooses who answers a user's run and who pays, holding users to their
+// token quota, and books what runs used; the metering area satisfies it.
 type Meter interface {
-	// Allow refuses (QUOTA_EXCEEDED) a run on provider p when the user's monthly
-	// token quota for it is spent.
-	Allow(ctx context.Context, userID string, p llm.Provider) error
-	// Record adds one run's usage on p under source (e.g. "playbook:"+id) — called
-	// once per run, even on failure after a call.
-	Record(ctx context.Context, userID, source string, p llm.Provider, u llm.Usage, calls int) error
+	// Choose picks the provider for the user's next run, refusing QUOTA_EXCEEDED
+	// when the server would pay and the month's tokens are spent.
+	Choose(ctx context.Context, userID string) (llm.Choice, error)
+	// Record books a run's usage under whoever paid (source e.g. "playbook:"+id);
+	// called once per run, even on failure after a call.
+	Record(ctx context.Context, userID string, paidBy models.UsageProvider, uses ...models.SourceUsage) error
 }
 
 // Deps is what a Service uses.
 type Deps struct {
-	Registry *Registry
-	// Playbooks defaults to BuiltinPlaybooks(Registry).
-	Playbooks    []*Plan
+	// Catalog holds the templates and the playbooks, each offered from a tier.
+	Catalog      *catalog.Catalog
 	Tiers        Tiers
 	Personalizer Personalizer
-	Providers    Providers
 	Meter        Meter
 	// Logger defaults to discarding.
 	Logger *slog.Logger
@@ -75,16 +69,10 @@ type Deps struct {
 
 // Service lists and runs playbooks for users. It is safe for concurrent use.
 type Service struct {
-	reg   *Registry
-	plans []*Plan
-	byID  map[string]*Plan
-	// templateTier is, for each template a playbook uses, the cheapest tier
-	// of such a playbook.
-	templateTier map[string]models.Tier
-
+	cat          *catalog.Catalog
+	reg          *catalog.Registry
 	tiers        Tiers
 	personalizer Personalizer
-	providers    Providers
 	meter        Meter
 	log          *slog.Logger
 	newRunID     func() string
@@ -94,24 +82,15 @@ type Service struct {
 	cache   *lru.Cache[string, *resolved]
 }
 
-var _ chat.TemplateCatalog = (*Service)(nil)
-
 // NewService checks d and returns a Service.
 func NewService(d Deps) (*Service, error) {
 	switch {
-	case d.Registry == nil:
-		return nil, errors.New("playbook: a template registry is required")
-	case d.Tiers == nil, d.Personalizer == nil, d.Providers == nil, d.Meter == nil:
-		return nil, errors.New("playbook: Tiers, Personalizer, Providers and Meter are required")
+	case d.Catalog == nil:
+		return nil, errors.New("playbook: a catalog is required")
+	case d.Tiers == nil, d.Personalizer == nil, d.Meter == nil:
+		return nil, errors.New("playbook: Tiers, Personalizer and Meter are required")
 	case d.CacheSize < 0, d.MaxTokens < 0:
 		return nil, errors.New("playbook: CacheSize and MaxTokens cannot be negative")
-	}
-	if d.Playbooks == nil {
-		plans, err := BuiltinPlaybooks(d.Registry)
-		if err != nil {
-			return nil, err
-		}
-		d.Playbooks = plans
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -129,32 +108,12 @@ func NewService(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("playbook: plan cache: %w", err)
 	}
-	s := &Service{
-		reg: d.Registry, byID: map[string]*Plan{}, templateTier: map[string]models.Tier{},
-		tiers: d.Tiers, personalizer: d.Personalizer, providers: d.Providers, meter: d.Meter,
+	reg := d.Catalog.Registry()
+	return &Service{
+		cat: d.Catalog, reg: reg, tiers: d.Tiers, personalizer: d.Personalizer, meter: d.Meter,
 		log: d.Logger, newRunID: d.NewRunID, maxTokens: d.MaxTokens,
-		secrets: sanitize.NewSet(d.Registry.Fragments()), cache: cache,
-	}
-	for _, p := range d.Playbooks {
-		if p == nil {
-			return nil, errors.New("playbook: a nil playbook")
-		}
-		if _, dup := s.byID[p.ID]; dup {
-			return nil, fmt.Errorf("playbook: two playbooks have the id %q", p.ID)
-		}
-		p = p.clone() // a caller changing its plans cannot change ours
-		for _, id := range p.templateIDs() {
-			if _, ok := d.Registry.byID[id]; !ok {
-				return nil, fmt.Errorf("playbook: playbook %s uses template %q, which the registry lacks", p.ID, id)
-			}
-			if t, ok := s.templateTier[id]; !ok || rank(p.MinTier) < rank(t) {
-				s.templateTier[id] = p.MinTier
-			}
-		}
-		s.byID[p.ID] = p
-		s.plans = append(s.plans, p)
-	}
-	return s, nil
+		secrets: sanitize.NewSet(reg.Fragments()), cache: cache,
+	}, nil
 }
 
 func randomID() string {
@@ -162,11 +121,6 @@ func randomID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-func rank(t models.Tier) int { return slices.Index(models.Tiers(), t) }
-
-// reaches says whether a user on tier may use what min offers.
-func reaches(tier, min models.Tier) bool { return rank(tier) >= rank(min) }
 
 func tierName(t models.Tier) string { return strings.ToUpper(string(t)) }
 
@@ -182,32 +136,27 @@ func (s *Service) tierOf(ctx context.Context, userID string) (models.Tier, error
 }
 
 // Playbooks returns the playbooks the user's tier reaches.
-func (s *Service) Playbooks(ctx context.Context, userID string) ([]*Plan, error) {
+func (s *Service) Playbooks(ctx context.Context, userID string) ([]*catalog.Plan, error) {
 	tier, err := s.tierOf(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	out := []*Plan{}
-	for _, p := range s.plans {
-		if reaches(tier, p.MinTier) {
-			out = append(out, p.clone())
-		}
-	}
-	return out, nil
+	return s.cat.Playbooks(tier), nil
 }
 
 // Playbook returns one playbook: NOT_FOUND for an unknown id, and
 // PAYMENT_REQUIRED, naming the tier it needs, for one above the user's tier.
-func (s *Service) Playbook(ctx context.Context, userID, id string) (*Plan, error) {
+func (s *Service) Playbook(ctx context.Context, userID, id string) (*catalog.Plan, error) {
 	p, err := s.playbook(ctx, userID, id)
 	if err != nil {
 		return nil, err
 	}
-	return p.clone(), nil
+	return p.Clone(), nil
 }
 
-func (s *Service) playbook(ctx context.Context, userID, id string) (*Plan, error) {
-	p, ok := s.byID[id]
+// playbook returns the catalogue's own plan: not to be changed.
+func (s *Service) playbook(ctx context.Context, userID, id string) (*catalog.Plan, error) {
+	p, ok := s.cat.Playbook(id)
 	if !ok {
 		return nil, models.Errorf(models.CodeNotFound, "no playbook %q", id)
 	}
@@ -215,7 +164,7 @@ func (s *Service) playbook(ctx context.Context, userID, id string) (*Plan, error
 	if err != nil {
 		return nil, err
 	}
-	if !reaches(tier, p.MinTier) {
+	if !catalog.Reaches(tier, p.MinTier) {
 		return nil, models.Errorf(models.CodePaymentRequired, "the %s playbook needs the %s plan or higher", p.Name, tierName(p.MinTier))
 	}
 	return p, nil
@@ -223,39 +172,15 @@ func (s *Service) playbook(ctx context.Context, userID, id string) (*Plan, error
 
 // Templates returns the public information of the templates the user may
 // execute: those of the playbooks their tier reaches.
-func (s *Service) Templates(ctx context.Context, userID string) ([]*Template, error) {
+func (s *Service) Templates(ctx context.Context, userID string) ([]*catalog.Template, error) {
 	tier, err := s.tierOf(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	out := []*Template{}
-	for _, e := range s.reg.order {
-		if min, ok := s.templateTier[e.info.ID]; ok && reaches(tier, min) {
-			c := e.info.clone()
-			out = append(out, &c)
-		}
-	}
-	return out, nil
-}
-
-// FindTemplates returns the templates agent can carry out that the user's
-// tier reaches, in the registry's order.
-func (s *Service) FindTemplates(ctx context.Context, userID, agent string) ([]chat.Template, error) {
-	all, err := s.Templates(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	out := []chat.Template{}
-	for _, t := range all {
-		if t.Agent == agent {
-			ct := chat.Template{ID: t.ID, Name: t.Name, Description: t.Description}
-			for _, v := range t.Variables {
-				if v.Required {
-					ct.Required = append(ct.Required, v.Name)
-				}
-			}
-			out = append(out, ct)
-		}
+	all := s.cat.Templates(tier)
+	out := make([]*catalog.Template, len(all))
+	for i := range all {
+		out[i] = &all[i]
 	}
 	return out, nil
 }
@@ -265,7 +190,7 @@ func (s *Service) CacheLen() int { return s.cache.Len() }
 
 // resolved is a playbook with a client's variables checked and applied.
 type resolved struct {
-	plan *Plan
+	plan *catalog.Plan
 	// values are the client's values, with the plan's defaults filled in; a
 	// variable missing here gets its template's default.
 	values map[string]string
@@ -273,20 +198,20 @@ type resolved struct {
 
 // resolve checks vars against the plan, through the cache: a hit was
 // checked when it was added.
-func (s *Service) resolve(p *Plan, vars map[string]string) (*resolved, error) {
+func (s *Service) resolve(p *catalog.Plan, vars map[string]string) (*resolved, error) {
 	key := cacheKey(p.ID, vars)
 	if r, ok := s.cache.Get(key); ok {
 		return r, nil
 	}
-	declared := map[string]Variable{}
+	declared := map[string]catalog.Variable{}
 	for _, v := range p.Variables {
 		declared[v.Name] = v
 	}
-	for _, name := range sortedKeys(vars) {
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
 		if _, ok := declared[name]; !ok {
 			return nil, models.InvalidInput("variables."+name, "the %s playbook has no variable %q", p.Name, name)
 		}
-		if err := checkValue("variables."+name, vars[name]); err != nil {
+		if err := catalog.CheckValue("variables."+name, vars[name]); err != nil {
 			return nil, err
 		}
 	}
@@ -319,30 +244,28 @@ func cacheKey(id string, vars map[string]string) string {
 		h.Write([]byte(s))
 	}
 	write(id)
-	for _, k := range sortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		write(k)
 		write(vars[k])
 	}
 	return string(h.Sum(nil))
 }
 
-// prepare checks the quota and fetches what a model call needs.
-func (s *Service) prepare(ctx context.Context, userID string) (*models.PersonalizationContext, llm.Provider, error) {
-	p, err := s.providers.ProviderFor(ctx, userID)
+// prepare chooses who answers the user's run, within the quota, and fetches what a
+// model call needs.
+func (s *Service) prepare(ctx context.Context, userID string) (*models.PersonalizationContext, llm.Choice, error) {
+	c, err := s.meter.Choose(ctx, userID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("playbook: provider: %w", err)
+		return nil, llm.Choice{}, fmt.Errorf("playbook: provider: %w", err)
 	}
-	if p == nil {
-		return nil, nil, models.Internal(nil, "playbook: no LLM provider for user %s", userID)
-	}
-	if err := s.meter.Allow(ctx, userID, p); err != nil {
-		return nil, nil, fmt.Errorf("playbook: quota: %w", err)
+	if c.Provider == nil {
+		return nil, llm.Choice{}, models.Internal(nil, "playbook: no LLM provider for user %s", userID)
 	}
 	pc, err := s.personalizer.PersonalizationContext(ctx, userID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("playbook: personalization: %w", err)
+		return nil, llm.Choice{}, fmt.Errorf("playbook: personalization: %w", err)
 	}
-	return pc, p, nil
+	return pc, c, nil
 }
 
 // Execution is the answer to one template.
@@ -350,7 +273,7 @@ type Execution struct {
 	TemplateID   string
 	Output       string
 	FinishReason string
-	Usage        llm.Usage
+	Usage        models.Usage
 	Offline      bool
 }
 
@@ -359,8 +282,8 @@ type Execution struct {
 // client that drives its own plan: earlier steps' outputs arrive as
 // variables. The template must belong to a playbook the user's tier reaches.
 func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string, vars map[string]string) (*Execution, error) {
-	e, ok := s.reg.byID[templateID]
-	min, offered := s.templateTier[templateID]
+	t, ok := s.reg.Template(templateID)
+	min, offered := s.cat.TemplateTier(templateID)
 	if !ok || !offered {
 		return nil, models.InvalidInput("templateId", "unknown template %q", templateID)
 	}
@@ -368,87 +291,50 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	if err != nil {
 		return nil, err
 	}
-	if !reaches(tier, min) {
-		return nil, models.Errorf(models.CodePaymentRequired, "the %s template needs the %s plan or higher", e.info.Name, tierName(min))
+	if !catalog.Reaches(tier, min) {
+		return nil, models.Errorf(models.CodePaymentRequired, "the %s template needs the %s plan or higher", t.Name, tierName(min))
 	}
-	if _, err := e.data(vars); err != nil {
+	if err := s.reg.Check(templateID, vars); err != nil {
 		return nil, err
 	}
-	pc, provider, err := s.prepare(ctx, userID)
+	pc, choice, err := s.prepare(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	system, user, err := s.reg.render(templateID, vars, pc, nil)
+	system, user, err := s.reg.Prompt(templateID, vars, pc, nil)
 	if err != nil {
 		return nil, err
 	}
-	var acct account
-	text, done, err := s.complete(ctx, provider, system, user, nil, &acct)
-	s.record(ctx, userID, "template:"+templateID, provider, acct)
+	res, err := s.complete(ctx, choice.Provider, system, user, nil)
+	s.record(ctx, userID, "template:"+templateID, choice.PaidBy, res.Usage)
 	if err != nil {
 		return nil, err
 	}
-	return &Execution{TemplateID: templateID, Output: text, FinishReason: done.FinishReason,
-		Usage: acct.usage, Offline: acct.offline}, nil
+	return &Execution{TemplateID: templateID, Output: res.Text, FinishReason: res.Done.FinishReason,
+		Usage: res.Usage, Offline: offline(choice.Provider, res.Done)}, nil
 }
 
-// account sums the model calls of one run.
-type account struct {
-	usage   llm.Usage
-	calls   int
-	offline bool
-}
+// offline says whether the offline provider answered.
+func offline(p llm.Provider, done *llm.Done) bool { return done.Offline || p.Info().Offline }
 
-// record reports usage once a call was made, even if the caller has gone:
+// record books a run's usage once a call was made, even if the caller has gone:
 // the tokens were spent all the same.
-func (s *Service) record(ctx context.Context, userID, source string, p llm.Provider, a account) {
-	if a.calls == 0 {
-		return
-	}
-	if err := s.meter.Record(context.WithoutCancel(ctx), userID, source, p, a.usage, a.calls); err != nil {
+func (s *Service) record(ctx context.Context, userID, source string, paidBy models.UsageProvider, u models.Usage) {
+	if err := s.meter.Record(ctx, userID, paidBy, models.SourceUsage{Source: source, Usage: u}); err != nil {
 		s.log.ErrorContext(ctx, "playbook: record usage", "user", userID, "source", source, "err", err)
 	}
 }
 
-// complete asks the model and passes each sanitized delta to onDelta (nil
-// for none), which returns false to stop. It returns the sanitized text.
-func (s *Service) complete(ctx context.Context, p llm.Provider, system, user string, onDelta func(string) bool, acct *account) (string, *llm.Done, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // ends the upstream request if we stop reading
-	acct.calls++
+// complete asks the model through the llm engine and passes each sanitized delta
+// to onDelta (nil for none), which returns false to stop.
+func (s *Service) complete(ctx context.Context, p llm.Provider, system, user string, onDelta func(string) bool) (llm.Result, error) {
 	req := llm.Request{
 		Messages:  []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: user}},
 		MaxTokens: s.maxTokens,
 	}
-	ch, err := p.Stream(ctx, req)
+	res, err := llm.Run(ctx, p, req, s.secrets, onDelta)
 	if err != nil {
-		return "", nil, fmt.Errorf("playbook: model: %w", err)
+		return res, fmt.Errorf("playbook: model: %w", err)
 	}
-	res := s.secrets.Relay(ch, func(piece string) bool { return onDelta == nil || onDelta(piece) })
-	done := res.Done
-	// An answer that ended without a usage report (abandoned, broken off) is
-	// charged an estimate: its tokens were spent all the same.
-	if done != nil && done.Usage != nil {
-		acct.usage = acct.usage.Add(*done.Usage)
-	} else {
-		acct.usage = acct.usage.Add(llm.Estimate(req, res.Text))
-	}
-	switch {
-	case res.Stopped:
-		return res.Text, nil, ctx.Err()
-	case res.Err != nil:
-		err := res.Err
-		if models.ErrorCode(err) != models.CodeUpstreamUnavailable {
-			// The answer had begun: whatever broke it, asking again may work.
-			err = &models.Error{Code: models.CodeUpstreamUnavailable, Message: "the model's answer broke off", Err: err}
-		}
-		return res.Text, nil, err
-	case done == nil:
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return res.Text, nil, ctxErr
-		}
-		return res.Text, nil, models.Errorf(models.CodeUpstreamUnavailable, "the model's answer ended early")
-	}
-	acct.offline = acct.offline || done.Offline || p.Info().Offline
-	return res.Text, done, nil
+	return res, nil
 }

@@ -7,31 +7,29 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/playbook"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
 func TestNewServiceRefusesBadDeps(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	cat, err := catalog.Builtin()
 	require.NoError(t, err)
-	other, err := playbook.LoadTemplates(files("other.tmpl", validTemplate))
-	require.NoError(t, err)
-	foreign, err := playbook.NewPlan("foreign", "Foreign", "", models.TierFree).LLM("Go", "good", nil, nil).Build(other)
-	require.NoError(t, err)
-	full := playbook.Deps{Registry: reg, Tiers: testTiers, Personalizer: personalizer{}, Providers: providers{llm.NewOffline()}, Meter: &meter{}}
+	full := playbook.Deps{Catalog: cat, Tiers: newTiers(), Personalizer: personalizer{}, Meter: &meter{p: llm.NewOffline()}}
 
+	// A playbook using a template the registry lacks, or two with one ID, are the
+	// catalogue's to refuse: see internal/catalog.
 	tests := []struct {
 		name   string
 		change func(*playbook.Deps)
 		want   string
 	}{
-		{"no registry", func(d *playbook.Deps) { d.Registry = nil }, "registry is required"},
+		{"no catalog", func(d *playbook.Deps) { d.Catalog = nil }, "catalog is required"},
 		{"no meter", func(d *playbook.Deps) { d.Meter = nil }, "are required"},
 		{"negative cache", func(d *playbook.Deps) { d.CacheSize = -1 }, "cannot be negative"},
-		{"template from another registry", func(d *playbook.Deps) { d.Playbooks = []*playbook.Plan{foreign} }, `uses template "good"`},
-		{"duplicate playbook", func(d *playbook.Deps) { d.Playbooks = []*playbook.Plan{foreign, foreign}; d.Registry = other }, "two playbooks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,9 +83,14 @@ func TestPlaybook(t *testing.T) {
 		{"unknown playbook", powerUser, "nope", models.CodeNotFound, `no playbook "nope"`},
 		{"unknown user", "stranger", "email_to_task", models.CodeNotFound, `no user "stranger"`},
 	}
+	strangers, _ := newService(t, llm.NewOffline(), func(d *playbook.Deps) { d.Tiers = unknownTiers("stranger") })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			s := s
+			if tt.user == "stranger" {
+				s = strangers
+			}
 			p, err := s.Playbook(t.Context(), tt.user, tt.id)
 			if tt.code == "" {
 				require.NoError(t, err)
@@ -114,50 +117,33 @@ func TestPlaybookIsACopy(t *testing.T) {
 	require.True(t, again.Variables[0].Required)
 }
 
-func TestTemplatesAndFindTemplates(t *testing.T) {
+// TestTemplates: the catalogue's tier rule (tested with it in internal/catalog)
+// answers a user's templates.
+func TestTemplates(t *testing.T) {
 	t.Parallel()
 	s, _ := newService(t, llm.NewOffline())
 
-	all, err := s.Templates(t.Context(), freeUser)
-	require.NoError(t, err)
-	var ids []string
-	for _, tm := range all {
-		ids = append(ids, tm.ID)
-	}
-	require.Equal(t, []string{"email_to_task", "meeting_agenda"}, ids)
-
 	tests := []struct {
-		user, agent string
-		want        []string
+		user string
+		want []string
 	}{
-		{freeUser, "task", []string{"email_to_task"}},
-		{freeUser, "calendar", []string{"meeting_agenda"}},
-		{freeUser, "analytics", nil},
-		{proUser, "analytics", []string{"weekly_highlights", "weekly_report"}},
-		{powerUser, "analytics", []string{"linkedin_post", "website_analysis", "weekly_highlights", "weekly_report"}},
-		{powerUser, "email", nil},
-		{powerUser, "nobody", nil},
+		{freeUser, []string{"email_to_task", "meeting_agenda"}},
+		{proUser, []string{"blog_outline", "blog_post", "email_to_task", "meeting_agenda", "weekly_highlights", "weekly_report"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.user+"/"+tt.agent, func(t *testing.T) {
-			t.Parallel()
-			found, err := s.FindTemplates(t.Context(), tt.user, tt.agent)
-			require.NoError(t, err)
-			require.NotNil(t, found)
-			var ids []string
-			for _, tm := range found {
-				ids = append(ids, tm.ID)
-				require.NotEmpty(t, tm.Name)
-				require.NotEmpty(t, tm.Description)
-			}
-			require.Equal(t, tt.want, ids)
-		})
+		all, err := s.Templates(t.Context(), tt.user)
+		require.NoError(t, err)
+		var ids []string
+		for _, tm := range all {
+			ids = append(ids, tm.ID)
+		}
+		require.Equal(t, tt.want, ids)
 	}
 }
 
 func TestExecuteTemplate(t *testing.T) {
 	t.Parallel()
-	reg, err := playbook.BuiltinTemplates()
+	reg, err := catalog.BuiltinTemplates()
 	require.NoError(t, err)
 	p := echo()
 	s, m := newService(t, p)
@@ -174,7 +160,7 @@ func TestExecuteTemplate(t *testing.T) {
 		require.NotContains(t, ex.Output, f)
 	}
 	require.Contains(t, userPrompt(p.requests()[0]), "Write the blog post about the topic below")
-	require.Equal(t, []usageRecord{{userID: proUser, source: "template:blog_post", usage: ex.Usage, calls: 1, provider: p}}, m.recorded())
+	require.Equal(t, []usageRecord{{userID: proUser, source: "template:blog_post", usage: ex.Usage, calls: 1, paidBy: models.UsageBYOK}}, m.recorded())
 	require.Positive(t, ex.Usage.TotalTokens)
 
 	tests := []struct {
@@ -192,7 +178,7 @@ func TestExecuteTemplate(t *testing.T) {
 			t.Parallel()
 			ex, err := s.ExecuteTemplate(t.Context(), tt.user, tt.id, tt.vars)
 			require.Nil(t, ex)
-			requireField(t, err, tt.code, tt.field)
+			testkit.RequireCode(t, err, tt.code, tt.field)
 		})
 	}
 }
@@ -201,7 +187,7 @@ func TestExecuteTemplateOverQuota(t *testing.T) {
 	t.Parallel()
 	p := echo()
 	s, m := newService(t, p)
-	m.AllowFn = func(context.Context, string, llm.Provider) error {
+	m.AllowFn = func(context.Context, string) error {
 		return models.Errorf(models.CodeQuotaExceeded, "your monthly tokens are spent")
 	}
 	_, err := s.ExecuteTemplate(t.Context(), freeUser, "email_to_task", map[string]string{"email": "hi"})
@@ -242,10 +228,10 @@ func TestResolvedPlanCache(t *testing.T) {
 	}
 }
 
-func TestFindTemplatesPassesTierErrors(t *testing.T) {
+func TestTemplatesPassTierErrors(t *testing.T) {
 	t.Parallel()
-	s, _ := newService(t, llm.NewOffline())
-	_, err := s.FindTemplates(t.Context(), "stranger", "task")
+	s, _ := newService(t, llm.NewOffline(), func(d *playbook.Deps) { d.Tiers = unknownTiers("stranger") })
+	_, err := s.Templates(t.Context(), "stranger")
 	require.Equal(t, models.CodeNotFound, models.ErrorCode(err))
 	require.True(t, strings.Contains(err.Error(), "stranger"))
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/inkgraph/inkgraph/internal/chat/sanitize"
+	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
 )
 
 const secret = "You are the task agent of Inkgraph."

@@ -1,0 +1,42 @@
+package chat
+
+import "github.com/inkgraph/inkgraph/models"
+
+// emit sends the run's next event, unless the client is gone.
+func (r *run) emit(e Event) bool {
+	r.seq++
+	e.RunID, e.Seq = r.id, r.seq
+	select {
+	case r.out <- &e:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// fail ends the run with one ERROR, unless the client is gone.
+func (r *run) fail(err error) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	if !r.emitUsage() {
+		return
+	}
+	code := models.ErrorCode(err)
+	if code == models.CodeInternal {
+		r.o.cfg.Logger.ErrorContext(r.ctx, "chat run failed", "error", err, "run_id", r.id, "user_id", r.req.UserID)
+	}
+	r.emit(Event{Type: EventError, cause: err, Error: &RunError{
+		Code: code, Message: models.ErrorMessage(err),
+		Retryable: code == models.CodeUpstreamUnavailable || code == models.CodeRateLimited,
+	}})
+}
+
+// emitUsage reports the run's usage, once, if it made any LLM call.
+func (r *run) emitUsage() bool {
+	if r.total.Calls == 0 || r.usageSent {
+		return true
+	}
+	r.usageSent = true
+	return r.emit(Event{Type: EventUsage, Usage: r.usage()})
+}

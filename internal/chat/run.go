@@ -1,0 +1,135 @@
+package chat
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// run is one run's state, owned by its goroutine.
+type run struct {
+	o   *Orchestrator
+	ctx context.Context
+	req Request
+	id  string
+	now time.Time
+	out chan *Event
+
+	provider llm.Provider
+	seq      int
+	answer   llm.Done // provider, model, offline of the last answer
+	actions  []Action
+	// total and byAgent are the whole run's use, for the USAGE event and the meter.
+	total     models.Usage
+	byAgent   map[string]*models.SourceUsage
+	usageSent bool
+}
+
+// agentResult is what one agent produced.
+type agentResult struct {
+	agent  string
+	text   string
+	finish string
+}
+
+func (r *run) run() {
+	defer close(r.out)
+	defer r.book()
+	route, err := r.classify()
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	if !r.emit(Event{Type: EventAgentRouted, Route: &route}) {
+		return
+	}
+	if r.req.Mode == ModePlan {
+		r.plan(route)
+		return
+	}
+	final, err := r.pipeline(route)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	if !r.emitUsage() {
+		return
+	}
+	r.emit(Event{Type: EventDone, Agent: final.agent, Done: &Done{
+		Response: final.text, Actions: r.actions, FinishReason: final.finish, Offline: r.offline(),
+	}})
+}
+
+func (r *run) offline() bool { return r.provider.Info().Offline }
+
+// complete runs a request whose text is not shown to the client.
+func (r *run) complete(agent string, req llm.Request) (string, error) {
+	res, err := llm.Run(r.ctx, r.provider, req, nil, nil)
+	r.count(agent, res)
+	return res.Text, err
+}
+
+// stream runs a request whose text streams to the client as TOKEN events,
+// sanitized, and returns that text.
+func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
+	res, err := llm.Run(r.ctx, r.provider, req, r.o.secrets, func(s string) bool {
+		return r.emit(Event{Type: EventToken, Agent: agent, Delta: s})
+	})
+	r.count(agent, res)
+	return res.Text, res.Done, err
+}
+
+// count adds one call's usage to the run's and to agent's.
+func (r *run) count(agent string, res llm.Result) {
+	r.total = r.total.Add(res.Usage)
+	a := r.byAgent[agent]
+	if a == nil {
+		a = &models.SourceUsage{Source: agent}
+		r.byAgent[agent] = a
+	}
+	a.Usage = a.Usage.Add(res.Usage)
+	if res.Done != nil {
+		r.answer = *res.Done
+	}
+}
+
+// agentUsage lists the run's usage per agent, by name.
+func (r *run) agentUsage() []models.SourceUsage {
+	out := make([]models.SourceUsage, 0, len(r.byAgent))
+	for _, a := range r.byAgent {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b models.SourceUsage) int { return strings.Compare(a.Source, b.Source) })
+	return out
+}
+
+// usage is the run's whole usage as reported.
+func (r *run) usage() *Usage {
+	info := r.provider.Info()
+	u := &Usage{Usage: r.total, Provider: info.Provider, Model: info.Model, Offline: info.Offline, Agents: r.agentUsage()}
+	if r.answer.Model != "" {
+		u.Model = r.answer.Model
+	}
+	return u
+}
+
+// book gives the run's whole usage, once, to the meter: one row per agent, the run
+// counting as one request of its first agent by name other than the router (of the
+// router when it is the only one).
+func (r *run) book() {
+	if r.o.cfg.Meter == nil || r.total.Calls == 0 {
+		return
+	}
+	uses := r.agentUsage()
+	if i := slices.IndexFunc(uses, func(u models.SourceUsage) bool { return u.Source != RouterAgent }); i > 0 {
+		first := uses[i]
+		uses = append([]models.SourceUsage{first}, slices.Delete(uses, i, i+1)...)
+	}
+	if err := r.o.cfg.Meter.Record(r.ctx, r.req.UserID, r.req.PaidBy, uses...); err != nil {
+		r.o.cfg.Logger.ErrorContext(r.ctx, "meter chat usage", "error", err, "user_id", r.req.UserID)
+	}
+}
