@@ -268,7 +268,10 @@ func TestStreamIdleTimeout(t *testing.T) {
 	srv.Reply = func(fakellm.Request) fakellm.Response {
 		return fakellm.Response{Chunks: []fakellm.Chunk{{Content: "partial "}}, Hold: true}
 	}
-	c := newClient(t, llm.Config{BaseURL: srv.URL(), Timeout: 100 * time.Millisecond})
+	// The same timeout first bounds the wait for the answer's headers: it must be
+	// long enough for a loaded CI machine to deliver them (100 ms was not, under
+	// -race beside other suites), and the test then waits it out once.
+	c := newClient(t, llm.Config{BaseURL: srv.URL(), Timeout: time.Second})
 
 	ch, err := c.Stream(t.Context(), llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 	require.NoError(t, err)
@@ -276,7 +279,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 
 	require.Len(t, chunks, 2)
 	require.Equal(t, models.CodeUpstreamUnavailable, models.ErrorCode(chunks[1].Err))
-	require.Contains(t, models.ErrorMessage(chunks[1].Err), "sent nothing for 100ms")
+	require.Contains(t, models.ErrorMessage(chunks[1].Err), "sent nothing for 1s")
 	req := srv.Requests()[0]
 	waitEnded(t, req)
 	require.True(t, req.Canceled())
