@@ -26,10 +26,10 @@ import (
 
 // BenchmarkOnboardingSummary prices the onboarding summary on PostgreSQL: the whole
 // server answering summaryQuery in-process ("graphql": middleware, token check,
-// gqlgen, loaders, Bun) against the reads a careful hand-written pgx backend would
-// do for the same answer ("pgx": one row for the one-per-user tables joined, one
-// query for each list, JSON decoded only where the answer shows it, the same domain
-// rules, json.Marshal; no HTTP and no token check). The two answers are checked
+// gqlgen, onboarding.Summary, Bun) against the reads a careful hand-written pgx
+// backend would do for the same answer ("pgx": one row for the one-per-user tables
+// joined, one query for each list, JSON decoded only where the answer shows it, the
+// same domain rules, json.Marshal; no HTTP and no token check). The two answers are checked
 // equal first. Both read one team-tier user with 7 provider keys, 10 personas and
 // 3 integrations. The -parallel variants run GOMAXPROCS×4 clients at once. Compare
 // the ratios within one run: the machines are shared. Figures are reported, never

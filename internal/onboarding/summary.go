@@ -50,18 +50,22 @@ type once[T any] struct {
 	err error
 }
 
-func (o *once[T]) get(ctx context.Context, read func(context.Context) (T, error)) (T, error) {
-	o.do.Do(func() { o.v, o.err = read(ctx) })
+// get returns the value, read with the store function read for m's user on first use.
+func (o *once[T]) get(ctx context.Context, m *Summary, read func(context.Context, bun.IDB, string) (T, error)) (T, error) {
+	o.do.Do(func() { o.v, o.err = read(ctx, m.db, m.userID) })
 	return o.v, o.err
 }
 
-// absent turns NOT_FOUND into a nil row: most onboarding data is simply not there
-// until the user enters it.
-func absent[T any](row *T, err error) (*T, error) {
-	if models.ErrorCode(err) == models.CodeNotFound {
-		err = nil
+// absent reads with find, turning NOT_FOUND into a nil row: most onboarding data is
+// simply not there until the user enters it.
+func absent[T any](find func(context.Context, bun.IDB, string) (*T, error)) func(context.Context, bun.IDB, string) (*T, error) {
+	return func(ctx context.Context, db bun.IDB, userID string) (*T, error) {
+		row, err := find(ctx, db, userID)
+		if models.ErrorCode(err) == models.CodeNotFound {
+			err = nil
+		}
+		return row, err
 	}
-	return row, err
 }
 
 // UserID is the user the summary reads.
@@ -69,9 +73,7 @@ func (m *Summary) UserID() string { return m.userID }
 
 // Progress returns the user's progress (an unstarted one if they never began).
 func (m *Summary) Progress(ctx context.Context) (*models.OnboardingProgress, error) {
-	return m.progress.get(ctx, func(ctx context.Context) (*models.OnboardingProgress, error) {
-		return findProgress(ctx, m.db, m.userID)
-	})
+	return m.progress.get(ctx, m, findProgress)
 }
 
 // Resume says which step the user should go to, and why.
@@ -85,9 +87,7 @@ func (m *Summary) Resume(ctx context.Context) (*models.ResumeInfo, error) {
 
 // ProviderKeys returns the user's keys, masked, by provider.
 func (m *Summary) ProviderKeys(ctx context.Context) ([]*models.ProviderKey, error) {
-	return m.keys.get(ctx, func(ctx context.Context) ([]*models.ProviderKey, error) {
-		return findProviderKeys(ctx, m.db, m.userID)
-	})
+	return m.keys.get(ctx, m, findProviderKeys)
 }
 
 // HasValidatedKey reports whether the user has a validated key of an LLM provider.
@@ -101,37 +101,27 @@ func (m *Summary) HasValidatedKey(ctx context.Context) (bool, error) {
 
 // WebsiteAnalysis returns the user's website analysis, nil when there is none.
 func (m *Summary) WebsiteAnalysis(ctx context.Context) (*models.WebsiteAnalysis, error) {
-	return m.website.get(ctx, func(ctx context.Context) (*models.WebsiteAnalysis, error) {
-		return absent(findWebsiteAnalysis(ctx, m.db, m.userID))
-	})
+	return m.website.get(ctx, m, absent(findWebsiteAnalysis))
 }
 
 // BusinessInfo returns the user's business information, nil when there is none.
 func (m *Summary) BusinessInfo(ctx context.Context) (*models.BusinessInfo, error) {
-	return m.business.get(ctx, func(ctx context.Context) (*models.BusinessInfo, error) {
-		return absent(findBusinessInfo(ctx, m.db, m.userID))
-	})
+	return m.business.get(ctx, m, absent(findBusinessInfo))
 }
 
 // ResearchPreferences returns the user's research preferences, nil when there are none.
 func (m *Summary) ResearchPreferences(ctx context.Context) (*models.ResearchPreferences, error) {
-	return m.preferences.get(ctx, func(ctx context.Context) (*models.ResearchPreferences, error) {
-		return absent(findPreferences(ctx, m.db, m.userID))
-	})
+	return m.preferences.get(ctx, m, absent(findPreferences))
 }
 
 // Integrations returns the integrations the user chose, by kind.
 func (m *Summary) Integrations(ctx context.Context) ([]*models.Integration, error) {
-	return m.integrations.get(ctx, func(ctx context.Context) ([]*models.Integration, error) {
-		return findIntegrations(ctx, m.db, m.userID)
-	})
+	return m.integrations.get(ctx, m, findIntegrations)
 }
 
 // Personas returns the user's personas, newest first.
 func (m *Summary) Personas(ctx context.Context) ([]*models.Persona, error) {
-	return m.personas.get(ctx, func(ctx context.Context) ([]*models.Persona, error) {
-		return findPersonas(ctx, m.db, m.userID)
-	})
+	return m.personas.get(ctx, m, findPersonas)
 }
 
 // ActivePersona returns the user's active persona, nil when none is.
