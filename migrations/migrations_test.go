@@ -20,13 +20,13 @@ func TestMigrationsUpDownUp(t *testing.T) {
 			db := testkit.OpenEmpty(t, d)
 			m := testkit.NewMigrator(t, db)
 
-			pending, err := m.Pending(ctx)
+			_, err := m.Pending(ctx)
 			require.Error(t, err, "before init the bookkeeping table does not exist")
 
 			applied, err := m.Up(ctx)
 			require.NoError(t, err)
 			require.NotEmpty(t, applied)
-			pending, err = m.Pending(ctx)
+			pending, err := m.Pending(ctx)
 			require.NoError(t, err)
 			require.Zero(t, pending)
 			requireTables(t, db, true)

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,6 +48,11 @@ const usage = `usage:
                                     (embedded mode first adds a new version to DATA_DIR/secrets/keyring)
 run 'inkgraph serve -h' for the flags; README.md lists every environment variable.`
 
+// usageError says what was wrong with the command line, followed by the usage.
+func usageError(problem string) error {
+	return fmt.Errorf("%s\n%s", problem, usage)
+}
+
 // run is the whole program, with its surroundings passed in so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cmd := "serve"
@@ -62,12 +66,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	switch cmd {
 	case "migrate":
 		if len(args) == 0 {
-			return errors.New("migrate needs up, down or status\n" + usage)
+			return usageError("migrate needs up, down or status")
 		}
 		sub, args = args[0], args[1:]
 	case "keys":
 		if len(args) == 0 || args[0] != "rotate" {
-			return errors.New("keys needs rotate\n" + usage)
+			return usageError("keys needs rotate")
 		}
 		sub, args = args[0], args[1:]
 	}
@@ -232,7 +236,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 			return nil
 		},
 	})
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}

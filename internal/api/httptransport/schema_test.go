@@ -92,7 +92,7 @@ func resolve(schema *ast.Schema, root *ast.Definition, field graphql.CollectedFi
 		if def := schema.Types[name]; def != nil {
 			return map[string]any{"name": def.Name}, nil
 		}
-		return nil, nil
+		return json.RawMessage("null"), nil
 	case "name":
 		return "test", nil
 	case "echo":

@@ -169,7 +169,7 @@ func TestPOST(t *testing.T) {
 		{"missing query json", jsonType, jsonType, `{"qeury":"{ name }"}`, malformed(jsonReply)},
 		{"missing query graphql-response", jsonType, gqlType, `{"qeury":"{ name }"}`, malformed(gqlReply)},
 		{"null query", jsonType, "", `{"query":null}`, malformed(jsonReply)},
-		{"object query", jsonType, "", `{"query":{"obj":"ect"}}`, malformed(jsonReply)},
+		{"object query", jsonType, "", `{"query":{"an":"object"}}`, malformed(jsonReply)},
 		{"number query", jsonType, "", `{"query":0}`, malformed(jsonReply)},
 		{"boolean query", jsonType, "", `{"query":false}`, malformed(jsonReply)},
 		{"array query", jsonType, "", `{"query":["array"]}`, malformed(jsonReply)},

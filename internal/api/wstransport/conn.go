@@ -94,10 +94,10 @@ type operation struct {
 // out for an operation the client completed or whose connection is closing;
 // a shutdown still lets the final complete (or error) through.
 func (op *operation) mayWrite(final bool) bool {
-	switch context.Cause(op.ctx) {
-	case nil:
+	switch cause := context.Cause(op.ctx); {
+	case cause == nil:
 		return true
-	case errShutdown:
+	case errors.Is(cause, errShutdown):
 		return final
 	default:
 		return false

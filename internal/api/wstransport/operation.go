@@ -50,7 +50,8 @@ func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
 			c.sendError(op, resp.Errors)
 			return
 		}
-		c.sendResponse(op, resp)
+		// complete follows whether or not the response went out, as after the loop below.
+		_ = c.sendResponse(op, resp)
 		c.sendComplete(op)
 		return
 	}

@@ -232,7 +232,7 @@ func (c *conn) authenticate(payload map[string]any) (ctx context.Context, exp ti
 		if r := recover(); r != nil {
 			c.log.LogAttrs(c.ctx, slog.LevelError, "panic in websocket authenticator",
 				slog.String("panic", fmt.Sprint(r)), slog.String("stack", string(debug.Stack())))
-			ctx, exp, err = nil, time.Time{}, errAuthenticatorPanic
+			err = errAuthenticatorPanic // ctx and exp stay zero: Authenticate never returned
 		}
 	}()
 	return c.t.Authenticate(c.ctx, payload)

@@ -113,8 +113,8 @@ func (m *Migrator) locked(ctx context.Context, fn func(ctx context.Context) erro
 	}
 	defer func() {
 		// The lock belongs to the connection's session, so unlock on the same one, with
-		// a fresh context: ctx may already be done.
-		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", key)
+		// ctx's values but not its cancellation: ctx may already be done.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", key)
 	}()
 	// On PostgreSQL two concurrent CREATE TABLE IF NOT EXISTS can both try to create
 	// the table, so Init waits for the lock too.
@@ -136,7 +136,7 @@ func (m *Migrator) lockedSQLite(ctx context.Context, fn func(ctx context.Context
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	defer func() { _ = m.m.Unlock(context.Background()) }()
+	defer func() { _ = m.m.Unlock(context.WithoutCancel(ctx)) }() // ctx may already be done
 	return fn(ctx)
 }
 

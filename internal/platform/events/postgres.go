@@ -134,13 +134,14 @@ func NewPostgres(ctx context.Context, dsn string, logger *slog.Logger, opts ...P
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolConfig)
 	if err != nil {
-		closeConn(conn)
+		closeConn(ctx, conn)
 		return nil, fmt.Errorf("events: publish pool: %w", err)
 	}
 	p.pool = pool
 	p.local = NewMemory(p.logger, cfg.memory...)
 
-	runCtx, cancel := context.WithCancel(context.Background())
+	// The listener runs until Close, not until the ctx that started it ends.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	go p.run(runCtx, conn)
 	return p, nil
@@ -190,7 +191,7 @@ func (p *Postgres) run(ctx context.Context, conn *pgx.Conn) {
 	for {
 		err := p.listen(ctx, conn)
 		p.pid.Store(0)
-		closeConn(conn)
+		closeConn(ctx, conn)
 		if ctx.Err() != nil {
 			return
 		}
@@ -264,7 +265,7 @@ func (p *Postgres) connect(ctx context.Context) (*pgx.Conn, error) {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, p.listenSQL); err != nil {
-		closeConn(conn)
+		closeConn(ctx, conn)
 		return nil, err
 	}
 	p.pid.Store(conn.PgConn().PID())
@@ -282,8 +283,10 @@ func (p *Postgres) dispatch(n *pgconn.Notification) {
 	_ = p.local.deliver(topic, payload)
 }
 
-func closeConn(conn *pgx.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+// closeConn closes conn within pingTimeout, also when ctx is already done (as it is
+// once the bus is closing).
+func closeConn(ctx context.Context, conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pingTimeout)
 	defer cancel()
 	_ = conn.Close(ctx)
 }

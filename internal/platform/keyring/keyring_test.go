@@ -479,7 +479,7 @@ func TestStringHidesKeys(t *testing.T) {
 		base64.StdEncoding.EncodeToString(k1), base64.StdEncoding.EncodeToString(k2),
 		string(k1), string(k2),
 		fmt.Sprintf("%x", k1), fmt.Sprintf("%x", k2),
-		fmt.Sprint(k1), fmt.Sprint(k2),
+		fmt.Sprintf("%d", k1), fmt.Sprintf("%d", k2), // the form Sprint gives a []byte
 		"aead", "cipher",
 	}
 	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
