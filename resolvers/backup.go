@@ -13,7 +13,7 @@ type Backups interface {
 	RequestUpload(ctx context.Context, userID string, in models.BackupUploadInput) (*models.BackupUpload, error)
 	CompleteUpload(ctx context.Context, userID, id string) (*models.BackupRecord, error)
 	Backups(ctx context.Context, userID string, first int, after string) (*models.BackupConnection, error)
-	LatestBackup(ctx context.Context, userID string, ifModifiedSince *time.Time) (*models.BackupRecord, error)
+	LatestBackup(ctx context.Context, userID string, ifModifiedSince *time.Time) (latest *models.BackupRecord, found bool, err error)
 	DownloadRequest(ctx context.Context, userID, id string) (*models.SignedRequest, error)
 	DeleteBackup(ctx context.Context, userID, id string) (*models.BackupRecord, error)
 	Usage(ctx context.Context, userID string) (*models.BackupUsage, error)
@@ -41,7 +41,9 @@ func (r *queryResolver) LatestBackup(ctx context.Context, ifModifiedSince *time.
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Backups.LatestBackup(ctx, caller.UserID, ifModifiedSince)
+	// Nothing (newer) is found: latest is nil, GraphQL's null.
+	latest, _, err := r.Resolver.Backups.LatestBackup(ctx, caller.UserID, ifModifiedSince)
+	return latest, err
 }
 
 func (r *queryResolver) BackupDownloadURL(ctx context.Context, backupID string) (*models.SignedRequest, error) {

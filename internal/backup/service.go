@@ -234,10 +234,11 @@ func (s *Service) RequestUpload(ctx context.Context, userID string, in models.Ba
 			return err
 		}
 		prev, err := findBackupByKey(ctx, tx, userID, rec.ObjectKey)
-		if err != nil {
+		switch {
+		case models.ErrorCode(err) == models.CodeNotFound: // the key is free
+		case err != nil:
 			return err
-		}
-		if prev != nil {
+		default:
 			if prev.Status != models.BackupFailed {
 				return models.Errorf(models.CodeConflict, "a backup taken at %s is already %s: delete it first or use another timestamp",
 					prev.Timestamp.Format(time.RFC3339Nano), strings.ToLower(string(prev.Status)))
@@ -426,17 +427,22 @@ func (s *Service) Backup(ctx context.Context, userID, id string) (*models.Backup
 	return findBackup(ctx, s.db, userID, id)
 }
 
-// LatestBackup returns the user's completed backup with the newest timestamp, or
-// nil when there is none or, with ifModifiedSince, when it is not newer than that.
-func (s *Service) LatestBackup(ctx context.Context, userID string, ifModifiedSince *time.Time) (*models.BackupRecord, error) {
+// LatestBackup returns the user's completed backup with the newest timestamp.
+// found is false, and latest nil, when there is none or, with ifModifiedSince, when
+// it is not newer than that: not an error but an answer (GraphQL's null, "nothing
+// newer than what you have").
+func (s *Service) LatestBackup(ctx context.Context, userID string, ifModifiedSince *time.Time) (latest *models.BackupRecord, found bool, err error) {
 	b, err := findLatestCompleted(ctx, s.db, userID)
-	if err != nil || b == nil {
-		return nil, err
+	if models.ErrorCode(err) == models.CodeNotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
 	}
 	if ifModifiedSince != nil && !b.Timestamp.After(*ifModifiedSince) {
-		return nil, nil //nolint:nilnil // nothing newer: GraphQL's null
+		return nil, false, nil
 	}
-	return b, nil
+	return b, true, nil
 }
 
 // DownloadRequest returns the signed GET of a completed backup's blob.

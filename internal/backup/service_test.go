@@ -68,8 +68,9 @@ func TestBackupLifecycle(t *testing.T) {
 		require.Len(t, page.Edges, 1)
 		require.Equal(t, up.Backup.ID, page.Edges[0].Node.ID)
 
-		latest, err := e.svc.LatestBackup(ctx, user, nil)
+		latest, found, err := e.svc.LatestBackup(ctx, user, nil)
 		require.NoError(t, err)
+		require.True(t, found)
 		require.Equal(t, up.Backup.ID, latest.ID)
 
 		get, err := e.svc.DownloadRequest(ctx, user, up.Backup.ID)
@@ -309,8 +310,9 @@ func TestAnotherUsersBackupIsNotFound(t *testing.T) {
 		page, err := e.svc.Backups(ctx, other, 0, "")
 		require.NoError(t, err)
 		require.Empty(t, page.Edges)
-		latest, err := e.svc.LatestBackup(ctx, other, nil)
+		latest, found, err := e.svc.LatestBackup(ctx, other, nil)
 		require.NoError(t, err)
+		require.False(t, found)
 		require.Nil(t, latest)
 		require.True(t, e.objectExists(t, b.ObjectKey), "still there")
 	})
@@ -349,18 +351,21 @@ func TestHistoryPagesAndLatest(t *testing.T) {
 		}
 		require.Equal(t, ids, got)
 
-		latest, err := e.svc.LatestBackup(ctx, user, nil)
+		latest, found, err := e.svc.LatestBackup(ctx, user, nil)
 		require.NoError(t, err)
+		require.True(t, found)
 		require.Equal(t, ids[1], latest.ID)
 		require.Equal(t, base.Add(4*time.Hour), latest.Timestamp)
 
 		since := base.Add(4 * time.Hour)
-		none, err := e.svc.LatestBackup(ctx, user, &since)
+		none, found, err := e.svc.LatestBackup(ctx, user, &since)
 		require.NoError(t, err)
-		require.Nil(t, none, "nothing newer than what the client has")
+		require.False(t, found, "nothing newer than what the client has")
+		require.Nil(t, none)
 		since = base.Add(3 * time.Hour)
-		newer, err := e.svc.LatestBackup(ctx, user, &since)
+		newer, found, err := e.svc.LatestBackup(ctx, user, &since)
 		require.NoError(t, err)
+		require.True(t, found)
 		require.Equal(t, ids[1], newer.ID)
 	})
 }

@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -62,15 +61,12 @@ func findBackup(ctx context.Context, db bun.IDB, userID, id string) (*models.Bac
 	return inUTC(b), nil
 }
 
-// findBackupByKey returns the user's backup stored at key, nil when there is none.
+// findBackupByKey returns the user's backup stored at key; NOT_FOUND when the key
+// is free.
 func findBackupByKey(ctx context.Context, db bun.IDB, userID, key string) (*models.BackupRecord, error) {
 	b := new(models.BackupRecord)
-	err := db.NewSelect().Model(b).Where("user_id = ? AND object_key = ?", userID, key).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // the key is free
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find backup by key: %w", err)
+	if err := database.NotFound(db.NewSelect().Model(b).Where("user_id = ? AND object_key = ?", userID, key).Scan(ctx), "backup"); err != nil {
+		return nil, err
 	}
 	return inUTC(b), nil
 }
@@ -99,16 +95,13 @@ func findBackups(ctx context.Context, db bun.IDB, userID string, after *backupCu
 }
 
 // findLatestCompleted returns the user's completed backup with the newest
-// timestamp, nil when there is none.
+// timestamp; NOT_FOUND when there is none.
 func findLatestCompleted(ctx context.Context, db bun.IDB, userID string) (*models.BackupRecord, error) {
 	b := new(models.BackupRecord)
 	err := db.NewSelect().Model(b).Where("user_id = ? AND status = ?", userID, models.BackupCompleted).
 		OrderExpr("taken_at DESC, id DESC").Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // no backup yet
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find latest backup: %w", err)
+	if err := database.NotFound(err, "completed backup"); err != nil {
+		return nil, err
 	}
 	return inUTC(b), nil
 }

@@ -22,11 +22,14 @@ func (s *Service) linkCustomer(ctx context.Context, tx bun.IDB, customerID, user
 	// for ownership: with a Payment Link or pricing table anyone can set them, and a
 	// foreign customer would then be charged to, or shown to, someone else.
 	a, err := findAccountByCustomer(ctx, tx, customerID)
-	if err != nil || a == nil {
-		if err == nil && userHint != "" {
+	if isNotFound(err) {
+		if userHint != "" {
 			s.logger.WarnContext(ctx, "stripe event for a customer Inkgraph did not create: ignored",
 				"customer_id", customerID, "claimed_user_id", userHint)
 		}
+		return "", nil
+	}
+	if err != nil {
 		return "", err
 	}
 	if userHint != "" && userHint != a.UserID {
@@ -42,7 +45,10 @@ func (s *Service) recordChange(ctx context.Context, tx bun.Tx, c *models.Subscri
 	res := outcome{outcome: models.OutcomeUnlinked, subscriptionID: c.SubscriptionID}
 	if c.CustomerID == "" {
 		existing, err := findSubscription(ctx, tx, c.SubscriptionID)
-		if err != nil || existing == nil {
+		if isNotFound(err) {
+			return res, nil // no customer to record it under yet
+		}
+		if err != nil {
 			return res, err
 		}
 		c.CustomerID = existing.CustomerID
@@ -75,13 +81,13 @@ func (s *Service) recordChange(ctx context.Context, tx bun.Tx, c *models.Subscri
 // to the customer. "" when none is known yet: the change waits for a link.
 func (s *Service) ownerOf(ctx context.Context, tx bun.IDB, subscriptionID, customerID, userHint string, now time.Time) (string, error) {
 	existing, err := findSubscription(ctx, tx, subscriptionID)
+	if isNotFound(err) {
+		return s.linkCustomer(ctx, tx, customerID, userHint, now)
+	}
 	if err != nil {
 		return "", err
 	}
-	if existing != nil {
-		return existing.UserID, nil
-	}
-	return s.linkCustomer(ctx, tx, customerID, userHint, now)
+	return existing.UserID, nil
 }
 
 // recordAPIAnswer folds a subscription as Stripe's API returned it. It is placed
@@ -130,11 +136,11 @@ func (s *Service) recordAPIAnswer(ctx context.Context, userID, customerID string
 func (s *Service) foldInto(ctx context.Context, tx bun.IDB, userID, subscriptionID string, now time.Time) (folding, error) {
 	f := folding{userID: userID, subscriptionID: subscriptionID}
 	acct, err := lockAccount(ctx, tx, userID, now)
+	if isNotFound(err) {
+		return f, fmt.Errorf("fold subscription %s: user %s does not exist", subscriptionID, userID)
+	}
 	if err != nil {
 		return f, err
-	}
-	if acct == nil {
-		return f, fmt.Errorf("fold subscription %s: user %s does not exist", subscriptionID, userID)
 	}
 	changes, err := findChanges(ctx, tx, subscriptionID)
 	if err != nil {
@@ -145,10 +151,10 @@ func (s *Service) foldInto(ctx context.Context, tx bun.IDB, userID, subscription
 	next.ID, next.UserID, next.UpdatedAt = subscriptionID, userID, now
 	f.customerID, f.tieAt = next.CustomerID, r.tieAt
 	prev, err := findSubscription(ctx, tx, subscriptionID)
-	if err != nil {
+	if err != nil && !isNotFound(err) {
 		return f, err
 	}
-	if prev == nil || !sameSubscription(prev, &next) {
+	if prev == nil || !sameSubscription(prev, &next) { // nil: folded for the first time
 		if err := upsertSubscription(ctx, tx, &next); err != nil {
 			return f, err
 		}

@@ -217,23 +217,20 @@ func (s *Service) CreateCheckoutSession(ctx context.Context, userID string, tier
 // customer back; the first stored wins in any case.
 func (s *Service) ensureCustomer(ctx context.Context, userID string) (string, error) {
 	a, err := findAccount(ctx, s.db, userID)
-	if err != nil {
-		return "", err
-	}
-	if a != nil && a.CustomerID != nil {
-		return *a.CustomerID, nil
-	}
-	if a == nil {
+	switch {
+	case isNotFound(err):
+		// The first checkout creates the account (NOT_FOUND when the user is gone).
 		err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-			a, err := lockAccount(ctx, tx, userID, s.now())
-			if err == nil && a == nil {
-				err = models.Errorf(models.CodeNotFound, "user not found")
-			}
+			_, err := lockAccount(ctx, tx, userID, s.now())
 			return err
 		})
 		if err != nil {
 			return "", err
 		}
+	case err != nil:
+		return "", err
+	case a.CustomerID != nil:
+		return *a.CustomerID, nil
 	}
 	created, err := s.stripe.createCustomer(ctx, userID)
 	if err != nil {
@@ -260,11 +257,11 @@ func (s *Service) CreateBillingPortalSession(ctx context.Context, userID string)
 		return nil, notConfigured()
 	}
 	a, err := findAccount(ctx, s.db, userID)
+	if isNotFound(err) || (err == nil && a.CustomerID == nil) {
+		return nil, models.Errorf(models.CodeNotFound, "there is no billing account yet: subscribe first (createCheckoutSession)")
+	}
 	if err != nil {
 		return nil, err
-	}
-	if a == nil || a.CustomerID == nil {
-		return nil, models.Errorf(models.CodeNotFound, "there is no billing account yet: subscribe first (createCheckoutSession)")
 	}
 	return s.stripe.createPortalSession(ctx, *a.CustomerID, s.cfg.PublicURL+"/billing")
 }
@@ -410,7 +407,10 @@ func (s *Service) ExpireGrace(ctx context.Context) (int, error) {
 		err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 			now := s.now()
 			acct, err := lockAccount(ctx, tx, userID, now)
-			if err != nil || acct == nil {
+			if isNotFound(err) {
+				return nil // the user is gone
+			}
+			if err != nil {
 				return err
 			}
 			changed, err = s.grant(ctx, tx, acct, now)
@@ -435,7 +435,10 @@ func (s *Service) ExpireGrace(ctx context.Context) (int, error) {
 func (s *Service) syncTier(ctx context.Context, userID string) error {
 	for range 5 {
 		a, err := findAccount(ctx, s.db, userID)
-		if err != nil || a == nil {
+		if isNotFound(err) {
+			return nil // nothing granted yet: the account's tier stands
+		}
+		if err != nil {
 			return err
 		}
 		if _, err := s.accounts.SetTier(ctx, userID, a.GrantedTier); err != nil {

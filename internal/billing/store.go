@@ -2,8 +2,6 @@ package billing
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
+	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -39,7 +38,7 @@ func lockCustomer(ctx context.Context, tx bun.IDB, customerID string) error {
 
 // lockAccount returns the user's billing account, created on first use, holding its
 // row lock (on PostgreSQL) until the transaction ends: the granted tier is only
-// changed under it. It returns nil when the user does not exist.
+// changed under it. NOT_FOUND when the user does not exist.
 func lockAccount(ctx context.Context, tx bun.IDB, userID string, now time.Time) (*models.BillingAccount, error) {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO billing_accounts (user_id, granted_tier, created_at, updated_at)
 		SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM users WHERE id = ?)
@@ -51,38 +50,30 @@ func lockAccount(ctx context.Context, tx bun.IDB, userID string, now time.Time) 
 	if tx.Dialect().Name() == dialect.PG {
 		q = q.For("UPDATE")
 	}
-	err := q.Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // no such user: callers decide what that means
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock billing account: %w", err)
+	if err := q.Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "user")
 	}
 	return a, nil
 }
 
 // --- billing accounts ---
 
+// findAccount returns the user's billing account; NOT_FOUND before the first
+// checkout or webhook created it, a normal state.
 func findAccount(ctx context.Context, db bun.IDB, userID string) (*models.BillingAccount, error) {
 	a := new(models.BillingAccount)
-	err := db.NewSelect().Model(a).Where("user_id = ?", userID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // no account yet is a normal state
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find billing account: %w", err)
+	if err := db.NewSelect().Model(a).Where("user_id = ?", userID).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "billing account")
 	}
 	return a, nil
 }
 
+// findAccountByCustomer returns the account the customer is linked to; NOT_FOUND
+// for a customer not (yet) linked to a user.
 func findAccountByCustomer(ctx context.Context, db bun.IDB, customerID string) (*models.BillingAccount, error) {
 	a := new(models.BillingAccount)
-	err := db.NewSelect().Model(a).Where("customer_id = ?", customerID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // a customer not (yet) linked to a user
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find billing account by customer: %w", err)
+	if err := db.NewSelect().Model(a).Where("customer_id = ?", customerID).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "billing account")
 	}
 	return a, nil
 }
@@ -97,10 +88,10 @@ func setCustomerIfNone(ctx context.Context, db bun.IDB, userID, customerID strin
 	}
 	a, err := findAccount(ctx, db, userID)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("link customer: %w", err)
 	}
-	if a == nil || a.CustomerID == nil {
-		return "", fmt.Errorf("link customer: the billing account of %s is missing", userID)
+	if a.CustomerID == nil {
+		return "", fmt.Errorf("link customer: the billing account of %s has no customer", userID)
 	}
 	return *a.CustomerID, nil
 }
@@ -116,14 +107,12 @@ func updateGrantedTier(ctx context.Context, db bun.IDB, userID string, tier mode
 
 // --- subscriptions ---
 
+// findSubscription returns the subscription's folded row; NOT_FOUND before it was
+// first folded (its changes wait for its customer's user).
 func findSubscription(ctx context.Context, db bun.IDB, id string) (*models.BillingSubscription, error) {
 	s := new(models.BillingSubscription)
-	err := db.NewSelect().Model(s).Where("id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // not folded yet
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find subscription: %w", err)
+	if err := db.NewSelect().Model(s).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "subscription")
 	}
 	inUTC(s)
 	return s, nil
@@ -235,14 +224,15 @@ func updateEventOutcome(ctx context.Context, db bun.IDB, e *models.StripeEvent) 
 	return nil
 }
 
+// findEvent returns the recorded event; NOT_FOUND when it was never recorded.
 func findEvent(ctx context.Context, db bun.IDB, id string) (*models.StripeEvent, error) {
 	e := new(models.StripeEvent)
-	err := db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil //nolint:nilnil // not recorded
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find stripe event: %w", err)
+	if err := db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "stripe event")
 	}
 	return e, nil
 }
+
+// isNotFound reports whether err says a row is absent, which callers that treat
+// absence as normal check.
+func isNotFound(err error) bool { return models.ErrorCode(err) == models.CodeNotFound }

@@ -99,20 +99,24 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signatureHe
 // commit. Nothing is written when everything already agrees.
 func (s *Service) redeliver(ctx context.Context, eventID string) error {
 	rec, err := findEvent(ctx, s.db, eventID)
+	if isNotFound(err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	if rec == nil || rec.UserID == nil {
+	if rec.UserID == nil {
 		return nil
 	}
-	var sub *models.BillingSubscription
-	if rec.SubscriptionID != nil {
-		if sub, err = findSubscription(ctx, s.db, *rec.SubscriptionID); err != nil {
-			return err
-		}
-	}
-	if sub == nil {
+	if rec.SubscriptionID == nil {
 		return s.syncTier(ctx, *rec.UserID)
+	}
+	sub, err := findSubscription(ctx, s.db, *rec.SubscriptionID)
+	if isNotFound(err) {
+		return s.syncTier(ctx, *rec.UserID)
+	}
+	if err != nil {
+		return err
 	}
 	var f folding
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
