@@ -54,14 +54,14 @@ func TestLoginLimitPerAccount(t *testing.T) {
 		return err
 	}
 	for i := range 3 {
-		requireCode(t, guess(i, "ann@example.com", "wrong-password"), models.CodeUnauthenticated, "")
+		testkit.RequireCode(t, guess(i, "ann@example.com", "wrong-password"), models.CodeUnauthenticated, "")
 	}
 	known := requireRateLimited(t, guess(3, "ann@example.com", "password1"), 5*time.Minute)
 
 	// An unknown address is limited exactly alike: the refusal says nothing about
 	// whether the account exists.
 	for i := range 3 {
-		requireCode(t, guess(10+i, "nobody@example.com", "wrong-password"), models.CodeUnauthenticated, "")
+		testkit.RequireCode(t, guess(10+i, "nobody@example.com", "wrong-password"), models.CodeUnauthenticated, "")
 	}
 	unknown := requireRateLimited(t, guess(13, "nobody@example.com", "password1"), 5*time.Minute)
 	require.Equal(t, known.Message, unknown.Message)
@@ -88,7 +88,7 @@ func TestLoginLimitPerIP(t *testing.T) {
 	// The registrations spent three of 192.0.2.1's four attempts; a spray over
 	// accounts, known or not, gets one more.
 	_, err := f.svc.Login(from("192.0.2.1"), auth.Credentials{Email: "a@example.com", Password: "wrong-password"})
-	requireCode(t, err, models.CodeUnauthenticated, "")
+	testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 	_, err = f.svc.Login(from("192.0.2.1"), auth.Credentials{Email: "b@example.com", Password: "password1"})
 	known := requireRateLimited(t, err, 225*time.Second)
 	_, err = f.svc.Login(from("192.0.2.1"), auth.Credentials{Email: "nobody@example.com", Password: "password1"})
@@ -131,7 +131,7 @@ func TestLoginLimitsSkipBadInputAndUnknownAddresses(t *testing.T) {
 	// Malformed input is refused before any budget is charged.
 	for range 3 {
 		_, err := f.svc.Login(from("192.0.2.1"), auth.Credentials{Email: "not-an-email", Password: "x"})
-		requireCode(t, err, models.CodeBadUserInput, "email")
+		testkit.RequireCode(t, err, models.CodeBadUserInput, "email")
 	}
 	_, err := f.svc.Register(from("192.0.2.1"), auth.Credentials{Email: "ann@example.com", Password: "password1"})
 	require.NoError(t, err, "the address still has its one attempt")

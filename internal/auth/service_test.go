@@ -18,19 +18,6 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // events records what the service publishes; Subscribe hands out a channel the test feeds.
 type events struct {
 	mu        sync.Mutex
@@ -67,7 +54,7 @@ var secret = []byte("0123456789abcdef0123456789abcdef")
 type fixture struct {
 	svc    *auth.Service
 	db     *bun.DB
-	clock  *clock
+	clock  *testkit.Clock
 	events *events
 }
 
@@ -79,7 +66,7 @@ func newFixture(t *testing.T, db *bun.DB) *fixture {
 // newFixtureWith is newFixture with the service's configuration adjusted by tune.
 func newFixtureWith(t *testing.T, db *bun.DB, tune func(*auth.Config)) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	ev := &events{}
 	cfg := auth.Config{
 		Tokens:     auth.TokenConfig{Secret: secret, Issuer: "inkgraph", Audience: "inkgraph-api", TTL: 15 * time.Minute},
@@ -100,17 +87,6 @@ func (f *fixture) count(t *testing.T, table string) int {
 	n, err := f.db.NewSelect().Table(table).Count(context.Background())
 	require.NoError(t, err)
 	return int(n)
-}
-
-func requireCode(t *testing.T, err error, code, field string) {
-	t.Helper()
-	require.Error(t, err)
-	require.Equal(t, code, models.ErrorCode(err), err.Error())
-	if field != "" {
-		var e *models.Error
-		require.ErrorAs(t, err, &e)
-		require.Equal(t, field, e.Field)
-	}
 }
 
 func TestAccounts(t *testing.T) {
@@ -141,7 +117,7 @@ func TestAccounts(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, err := f.svc.Register(ctx, auth.Credentials{Email: tc.email, Password: tc.password})
-					requireCode(t, err, tc.code, tc.field)
+					testkit.RequireCode(t, err, tc.code, tc.field)
 					require.Equal(t, users, f.count(t, "users"))
 					require.Equal(t, sessions, f.count(t, "sessions"))
 				})
@@ -176,7 +152,7 @@ func TestAccounts(t *testing.T) {
 
 			_, wrongPassword := f.svc.Login(ctx, auth.Credentials{Email: "carol@example.com", Password: "wrong horse"})
 			_, wrongEmail := f.svc.Login(ctx, auth.Credentials{Email: "nobody@example.com", Password: "correct horse"})
-			requireCode(t, wrongPassword, models.CodeUnauthenticated, "")
+			testkit.RequireCode(t, wrongPassword, models.CodeUnauthenticated, "")
 			require.Equal(t, wrongPassword.Error(), wrongEmail.Error())
 
 			p, err := f.svc.Login(ctx, auth.Credentials{Email: "CAROL@example.com", Password: "correct horse"})
@@ -201,11 +177,11 @@ func TestAccounts(t *testing.T) {
 
 			f.clock.Add(time.Minute) // past the grace: this is a replay
 			_, err = f.svc.Refresh(ctx, first.RefreshToken, "")
-			requireCode(t, err, models.CodeUnauthenticated, "")
+			testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 			require.Contains(t, err.Error(), "revoked")
 
 			_, err = f.svc.Refresh(ctx, third.RefreshToken, "")
-			requireCode(t, err, models.CodeUnauthenticated, "")
+			testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 
 			evs := f.events.all()
 			require.Len(t, evs, 1)
@@ -246,7 +222,7 @@ func TestAccounts(t *testing.T) {
 			close(errs)
 			require.Len(t, results, 1)
 			for err := range errs {
-				requireCode(t, err, models.CodeConflict, "")
+				testkit.RequireCode(t, err, models.CodeConflict, "")
 			}
 			winner := <-results
 			_, err = f.svc.Refresh(ctx, winner.RefreshToken, "")
@@ -281,7 +257,7 @@ func TestAccounts(t *testing.T) {
 			wg.Wait()
 			close(errs)
 			for err := range errs {
-				requireCode(t, err, models.CodeUnauthenticated, "")
+				testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 			}
 			evs := f.events.all()
 			require.Len(t, evs, 1, "the session is revoked once")
@@ -294,13 +270,13 @@ func TestAccounts(t *testing.T) {
 			p, err := f.svc.Register(ctx, auth.Credentials{Email: "fay@example.com", Password: "password1"})
 			require.NoError(t, err)
 			_, err = f.svc.Refresh(ctx, "igr_not-a-token", "")
-			requireCode(t, err, models.CodeUnauthenticated, "")
+			testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 			_, err = f.svc.Refresh(ctx, "", "")
-			requireCode(t, err, models.CodeBadUserInput, "refreshToken")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "refreshToken")
 
 			f.clock.Add(25 * time.Hour)
 			_, err = f.svc.Refresh(ctx, p.RefreshToken, "")
-			requireCode(t, err, models.CodeUnauthenticated, "")
+			testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 			require.Contains(t, err.Error(), "expired")
 		})
 
@@ -318,7 +294,7 @@ func TestAccounts(t *testing.T) {
 			require.True(t, out.RevokedAt.Equal(again.RevokedAt))
 
 			_, err = f.svc.Refresh(ctx, p.RefreshToken, "")
-			requireCode(t, err, models.CodeUnauthenticated, "")
+			testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 
 			evs := f.events.all()
 			require.Len(t, evs, 1, "the second logout changes nothing")
@@ -326,7 +302,7 @@ func TestAccounts(t *testing.T) {
 			require.Equal(t, []string{"account." + p.User.ID}, f.events.topics)
 
 			_, err = f.svc.Logout(ctx, "igr_unknown")
-			requireCode(t, err, models.CodeUnauthenticated, "")
+			testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
 		})
 	})
 }

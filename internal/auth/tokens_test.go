@@ -10,12 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
 func TestAccessTokens(t *testing.T) {
 	t.Parallel()
-	c := &clock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	cfg := auth.TokenConfig{Secret: secret, Issuer: "inkgraph", Audience: "inkgraph-api", TTL: 15 * time.Minute}
 	tokens := auth.NewTokens(cfg, c.Now)
 	good, exp, err := tokens.Issue("user-1", "session-1")
@@ -82,7 +83,7 @@ func TestAccessTokens(t *testing.T) {
 	}
 
 	t.Run("a token expires with the clock", func(t *testing.T) {
-		later := &clock{t: c.Now().Add(16 * time.Minute)}
+		later := testkit.NewClock(c.Now().Add(16 * time.Minute))
 		_, err := auth.NewTokens(cfg, later.Now).Verify(good)
 		require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err))
 		require.Contains(t, models.ErrorMessage(err), "expired")

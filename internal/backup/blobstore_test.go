@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,32 +24,6 @@ import (
 	"github.com/inkgraph/inkgraph/internal/testkit/versitygw"
 	"github.com/inkgraph/inkgraph/models"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var testSigningKey = []byte("0123456789abcdef0123456789abcdef")
 
@@ -132,7 +105,7 @@ func TestBlobStoreContract(t *testing.T) {
 	for name, open := range blobStores {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			clk := newClock(time.Now())
+			clk := testkit.NewClock(time.Now())
 			store := open(t, clk.Now)
 			ctx := context.Background()
 			blob := []byte("an encrypted backup blob, opaque to the server")

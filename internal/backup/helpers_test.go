@@ -15,26 +15,17 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/backup"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
-
-// tiers is the Tiers fake over the users table.
-type tiers struct{ db bun.IDB }
-
-func (f tiers) TierOf(ctx context.Context, userID string) (models.Tier, error) {
-	var tier models.Tier
-	if err := f.db.NewSelect().Table("users").Column("tier").Where("id = ?", userID).Scan(ctx, &tier); err != nil {
-		return "", models.Errorf(models.CodeNotFound, "user not found")
-	}
-	return tier, nil
-}
 
 // env is one backup service over a database and a blob store, with their clock.
 type env struct {
 	db    *bun.DB
 	svc   *backup.Service
 	store backup.BlobStore
-	clock *clock
+	clock *testkit.Clock
+	tiers *testkit.Tiers
 }
 
 const (
@@ -44,16 +35,16 @@ const (
 
 func newEnv(t *testing.T, db *bun.DB, storeName string) *env {
 	t.Helper()
-	e := &env{db: db, clock: newClock(time.Now().UTC())}
+	e := &env{db: db, clock: testkit.NewClock(time.Now().UTC()), tiers: testkit.NewTiers()}
 	e.store = blobStores[storeName](t, e.clock.Now)
 	svc, err := backup.NewService(backup.Config{URLTTL: urlTTL, PendingTimeout: pendingTimeout},
-		backup.Deps{DB: db, Store: e.store, Tiers: tiers{db}, Logger: slog.New(slog.DiscardHandler), Now: e.clock.Now})
+		backup.Deps{DB: db, Store: e.store, Tiers: e.tiers, Logger: slog.New(slog.DiscardHandler), Now: e.clock.Now})
 	require.NoError(t, err)
 	e.svc = svc
 	return e
 }
 
-// newUser adds a user on tier and returns its ID.
+// newUser adds a user on tier (as the tier lookup tells it) and returns its ID.
 func (e *env) newUser(t *testing.T, tier models.Tier) string {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
@@ -61,13 +52,13 @@ func (e *env) newUser(t *testing.T, tier models.Tier) string {
 	_, err := e.db.NewInsert().Model(&models.User{ID: id, Email: id + "@example.com", PasswordHash: "x",
 		Tier: tier, CreatedAt: now, UpdatedAt: now}).Exec(context.Background())
 	require.NoError(t, err)
+	e.tiers.Set(id, tier)
 	return id
 }
 
 func (e *env) setTier(t *testing.T, userID string, tier models.Tier) {
 	t.Helper()
-	_, err := e.db.NewUpdate().Table("users").Set("tier = ?", tier).Where("id = ?", userID).Exec(context.Background())
-	require.NoError(t, err)
+	e.tiers.Set(userID, tier)
 }
 
 // input declares blob as a backup taken at ts.
@@ -89,19 +80,6 @@ func (e *env) upload(t *testing.T, userID string, blob []byte, ts time.Time) *mo
 	require.NoError(t, err)
 	require.Equal(t, models.BackupCompleted, b.Status)
 	return b
-}
-
-// requireCode checks err's code, and its field when one is given.
-func requireCode(t *testing.T, err error, code string, field ...string) *models.Error {
-	t.Helper()
-	require.Error(t, err)
-	var appErr *models.Error
-	require.True(t, errors.As(err, &appErr), "%v", err)
-	require.Equal(t, code, appErr.Code, "%v", err)
-	if len(field) > 0 {
-		require.Equal(t, field[0], appErr.Field, "%v", err)
-	}
-	return appErr
 }
 
 // objectExists reports whether the store holds an object at key.

@@ -50,7 +50,7 @@ func TestBackupLifecycle(t *testing.T) {
 		require.Equal(t, 5*gib, *usage.LimitBytes)
 
 		_, err = e.svc.DownloadRequest(ctx, user, up.Backup.ID)
-		requireCode(t, err, models.CodeConflict)
+		testkit.RequireCode(t, err, models.CodeConflict)
 
 		status, body := send(t, &up.SignedRequest, blob)
 		require.Less(t, status, 300, string(body))
@@ -84,7 +84,7 @@ func TestBackupLifecycle(t *testing.T) {
 		require.Equal(t, up.Backup.ID, deleted.ID)
 		require.False(t, e.objectExists(t, up.Backup.ObjectKey), "the object goes with the metadata")
 		_, err = e.svc.Backup(ctx, user, up.Backup.ID)
-		requireCode(t, err, models.CodeNotFound)
+		testkit.RequireCode(t, err, models.CodeNotFound)
 		status, _ = send(t, get, nil)
 		require.Equal(t, http.StatusNotFound, status)
 		usage, err = e.svc.Usage(ctx, user)
@@ -115,7 +115,7 @@ func TestCompletionChecksTheObject(t *testing.T) {
 					e.putRaw(t, up.Backup.ObjectKey, tc.plant)
 				}
 				_, err = e.svc.CompleteUpload(ctx, user, up.Backup.ID)
-				appErr := requireCode(t, err, models.CodeConflict)
+				appErr := testkit.RequireCode(t, err, models.CodeConflict)
 				require.Contains(t, appErr.Message, tc.reason)
 				b, err := e.svc.Backup(ctx, user, up.Backup.ID)
 				require.NoError(t, err)
@@ -123,9 +123,9 @@ func TestCompletionChecksTheObject(t *testing.T) {
 				require.Contains(t, b.FailureReason, tc.reason)
 				require.False(t, e.objectExists(t, up.Backup.ObjectKey), "a failed upload's object is deleted")
 				_, err = e.svc.CompleteUpload(ctx, user, up.Backup.ID)
-				requireCode(t, err, models.CodeConflict)
+				testkit.RequireCode(t, err, models.CodeConflict)
 				_, err = e.svc.DownloadRequest(ctx, user, up.Backup.ID)
-				requireCode(t, err, models.CodeConflict)
+				testkit.RequireCode(t, err, models.CodeConflict)
 			})
 		}
 
@@ -133,7 +133,7 @@ func TestCompletionChecksTheObject(t *testing.T) {
 			ts := time.UnixMilli(1_700_000_000_000)
 			b := e.upload(t, user, blob, ts)
 			_, err := e.svc.RequestUpload(ctx, user, input(blob, ts))
-			requireCode(t, err, models.CodeConflict, "")
+			testkit.RequireCode(t, err, models.CodeConflict, "")
 			_, err = e.svc.DeleteBackup(ctx, user, b.ID)
 			require.NoError(t, err)
 		})
@@ -148,7 +148,7 @@ func TestQuotas(t *testing.T) {
 		t.Run("free has none", func(t *testing.T) {
 			user := e.newUser(t, models.TierFree)
 			_, err := e.svc.RequestUpload(ctx, user, input([]byte("x"), time.UnixMilli(1)))
-			appErr := requireCode(t, err, models.CodeQuotaExceeded)
+			appErr := testkit.RequireCode(t, err, models.CodeQuotaExceeded)
 			require.Equal(t, &models.Quota{Used: 1, Limit: 0}, appErr.Quota)
 			require.Contains(t, appErr.Message, "FREE tier includes no backup storage")
 		})
@@ -161,7 +161,7 @@ func TestQuotas(t *testing.T) {
 			require.NoError(t, err)
 			in.Timestamp = time.UnixMilli(2).UTC().Format(time.RFC3339Nano)
 			_, err = e.svc.RequestUpload(ctx, user, in)
-			appErr := requireCode(t, err, models.CodeQuotaExceeded)
+			appErr := testkit.RequireCode(t, err, models.CodeQuotaExceeded)
 			require.Equal(t, &models.Quota{Used: 6 * gib, Limit: 5 * gib}, appErr.Quota)
 
 			// Once the first URL has expired it no longer holds quota (completing it
@@ -195,7 +195,7 @@ func TestQuotas(t *testing.T) {
 			require.Less(t, status, 300, string(body))
 			e.setTier(t, user, models.TierFree)
 			_, err = e.svc.CompleteUpload(ctx, user, up.Backup.ID)
-			appErr := requireCode(t, err, models.CodeQuotaExceeded)
+			appErr := testkit.RequireCode(t, err, models.CodeQuotaExceeded)
 			require.Equal(t, &models.Quota{Used: int64(len(blob)), Limit: 0}, appErr.Quota)
 			b, err := e.svc.Backup(ctx, user, up.Backup.ID)
 			require.NoError(t, err)
@@ -223,7 +223,7 @@ func TestQuotas(t *testing.T) {
 					ok++
 					continue
 				}
-				requireCode(t, err, models.CodeQuotaExceeded)
+				testkit.RequireCode(t, err, models.CodeQuotaExceeded)
 			}
 			require.Equal(t, 5, ok, "5 GiB fit, whatever the interleaving")
 		})
@@ -262,7 +262,7 @@ func TestInputsAreValidated(t *testing.T) {
 				in := good
 				tc.edit(&in)
 				_, err := e.svc.RequestUpload(ctx, user, in)
-				requireCode(t, err, models.CodeBadUserInput, tc.field)
+				testkit.RequireCode(t, err, models.CodeBadUserInput, tc.field)
 			})
 		}
 
@@ -277,16 +277,16 @@ func TestInputsAreValidated(t *testing.T) {
 		t.Run("IDs and cursors", func(t *testing.T) {
 			for _, id := range []string{"../x", "", "0192f0e0-0000-7000-8000-000000000000/../x", "{0192f0e0-0000-7000-8000-000000000000}"} {
 				_, err := e.svc.CompleteUpload(ctx, user, id)
-				requireCode(t, err, models.CodeBadUserInput, "id")
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "id")
 				_, err = e.svc.DownloadRequest(ctx, user, id)
-				requireCode(t, err, models.CodeBadUserInput, "id")
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "id")
 				_, err = e.svc.DeleteBackup(ctx, user, id)
-				requireCode(t, err, models.CodeBadUserInput, "id")
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "id")
 			}
 			_, err := e.svc.Backups(ctx, user, 10, "../")
-			requireCode(t, err, models.CodeBadUserInput, "after")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "after")
 			_, err = e.svc.Backups(ctx, user, 101, "")
-			requireCode(t, err, models.CodeBadUserInput, "first")
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "first")
 		})
 	})
 }
@@ -300,13 +300,13 @@ func TestAnotherUsersBackupIsNotFound(t *testing.T) {
 		b := e.upload(t, owner, []byte("mine"), time.UnixMilli(1_700_000_000_000))
 
 		_, err := e.svc.Backup(ctx, other, b.ID)
-		requireCode(t, err, models.CodeNotFound)
+		testkit.RequireCode(t, err, models.CodeNotFound)
 		_, err = e.svc.CompleteUpload(ctx, other, b.ID)
-		requireCode(t, err, models.CodeNotFound)
+		testkit.RequireCode(t, err, models.CodeNotFound)
 		_, err = e.svc.DownloadRequest(ctx, other, b.ID)
-		requireCode(t, err, models.CodeNotFound)
+		testkit.RequireCode(t, err, models.CodeNotFound)
 		_, err = e.svc.DeleteBackup(ctx, other, b.ID)
-		requireCode(t, err, models.CodeNotFound)
+		testkit.RequireCode(t, err, models.CodeNotFound)
 		page, err := e.svc.Backups(ctx, other, 0, "")
 		require.NoError(t, err)
 		require.Empty(t, page.Edges)
@@ -397,7 +397,7 @@ func TestSweepRemovesUnfinishedUploads(t *testing.T) {
 		require.Equal(t, 2, n)
 		require.False(t, e.objectExists(t, abandoned.Backup.ObjectKey))
 		_, err = e.svc.Backup(ctx, user, abandoned.Backup.ID)
-		requireCode(t, err, models.CodeNotFound)
+		testkit.RequireCode(t, err, models.CodeNotFound)
 		_, err = e.svc.Backup(ctx, user, kept.ID)
 		require.NoError(t, err)
 		_, err = e.svc.Backup(ctx, user, recent.Backup.ID)
@@ -414,8 +414,8 @@ func TestServiceConfiguration(t *testing.T) {
 	t.Parallel()
 	db := testkit.NewDB(t, testkit.SQLite)
 	store := newLocalStore(t, time.Now)
-	_, err := backup.NewService(backup.Config{URLTTL: time.Hour, PendingTimeout: time.Hour}, backup.Deps{DB: db, Store: store, Tiers: tiers{db}})
+	_, err := backup.NewService(backup.Config{URLTTL: time.Hour, PendingTimeout: time.Hour}, backup.Deps{DB: db, Store: store, Tiers: testkit.NewTiers()})
 	require.ErrorContains(t, err, "must exceed")
-	_, err = backup.NewService(backup.Config{}, backup.Deps{DB: db, Tiers: tiers{db}})
+	_, err = backup.NewService(backup.Config{}, backup.Deps{DB: db, Tiers: testkit.NewTiers()})
 	require.Error(t, err)
 }
