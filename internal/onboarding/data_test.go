@@ -237,7 +237,7 @@ func TestResearchPreferences(t *testing.T) {
 			require.Equal(t, "en", s.Language)
 			require.True(t, at.Equal(s.UpdatedAt))
 
-			p, err = f.svc.SaveResearchPreferences(ctx, u, onboarding.PreferencesInput{
+			_, err = f.svc.SaveResearchPreferences(ctx, u, onboarding.PreferencesInput{
 				Depth: models.DepthExpert, ContentTypes: []models.ContentType{"ARTICLE"}, WritingTone: "PLAYFUL", Language: "pt-BR",
 			})
 			require.NoError(t, err)

@@ -1,7 +1,6 @@
 package providers_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -9,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -26,16 +26,6 @@ func secret(seed string, n int) string {
 
 func sec(n int) string { return secret(alnumSeed, n) }
 func hex(n int) string { return secret(hexSeed, n) }
-
-func requireUserError(t *testing.T, err error, field string) *models.Error {
-	t.Helper()
-	require.Error(t, err)
-	var e *models.Error
-	require.True(t, errors.As(err, &e), "want *models.Error, got %T: %v", err, err)
-	require.Equal(t, models.CodeBadUserInput, e.Code)
-	require.Equal(t, field, e.Field)
-	return e
-}
 
 // requireNoLeak fails if text holds key or any five characters in a row of it,
 // except runs that are part of the provider's public format description.
@@ -126,7 +116,7 @@ func TestLookup(t *testing.T) {
 				require.Equal(t, tc.wantID, p.ID)
 				return
 			}
-			e := requireUserError(t, err, "provider")
+			e := testkit.RequireCode(t, err, models.CodeBadUserInput, "provider")
 			require.Equal(t, models.Provider{}, p)
 			for _, known := range providers.Registry() {
 				require.Contains(t, e.Message, known.ID)
@@ -237,7 +227,7 @@ func TestCheckFormat(t *testing.T) {
 					require.NoError(t, err)
 					return
 				}
-				e := requireUserError(t, err, "key")
+				e := testkit.RequireCode(t, err, models.CodeBadUserInput, "key")
 				require.Contains(t, e.Message, tc.want)
 				require.Contains(t, e.Message, p.Name)
 				if tc.want == badShape {
@@ -250,7 +240,7 @@ func TestCheckFormat(t *testing.T) {
 
 	t.Run("unknown provider", func(t *testing.T) {
 		t.Parallel()
-		requireUserError(t, providers.CheckFormat("cohere", sec(40)), "provider")
+		testkit.RequireCode(t, providers.CheckFormat("cohere", sec(40)), models.CodeBadUserInput, "provider")
 	})
 	t.Run("provider id is case-insensitive", func(t *testing.T) {
 		t.Parallel()

@@ -3,7 +3,6 @@ package providers_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
+	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -203,11 +203,7 @@ func (f *fakeProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func requireUpstreamError(t *testing.T, err error) *models.Error {
 	t.Helper()
-	require.Error(t, err)
-	var e *models.Error
-	require.True(t, errors.As(err, &e), "want *models.Error, got %T: %v", err, err)
-	require.Equal(t, models.CodeUpstreamUnavailable, e.Code)
-	require.Equal(t, "key", e.Field)
+	e := testkit.RequireCode(t, err, models.CodeUpstreamUnavailable, "key")
 	require.Error(t, e.Err, "the cause is kept for the logs")
 	require.Contains(t, e.Message, "try again later")
 	return e
@@ -228,7 +224,7 @@ func TestVerify(t *testing.T) {
 			require.NoError(t, err)
 		}},
 		{"rejected", keyRejected, func(t *testing.T, p models.Provider, err error) {
-			e := requireUserError(t, err, "key")
+			e := testkit.RequireCode(t, err, models.CodeBadUserInput, "key")
 			want := p.Name + " rejected this key (401 Unauthorized)"
 			if p.ID == "gemini" {
 				want = p.Name + " rejected this key (400 Bad Request)"
@@ -236,7 +232,7 @@ func TestVerify(t *testing.T) {
 			require.Equal(t, want, e.Message)
 		}},
 		{"forbidden", keyForbidden, func(t *testing.T, p models.Provider, err error) {
-			e := requireUserError(t, err, "key")
+			e := testkit.RequireCode(t, err, models.CodeBadUserInput, "key")
 			require.Equal(t, p.Name+" rejected this key (403 Forbidden)", e.Message)
 		}},
 		// A 429 is applied to an authenticated key: the key is genuine.
@@ -392,16 +388,16 @@ func TestVerifyWithoutRequest(t *testing.T) {
 	t.Run("unknown provider", func(t *testing.T) {
 		t.Parallel()
 		err := providers.NewVerifier(noNetwork, nil).Verify(t.Context(), "cohere", sec(40))
-		requireUserError(t, err, "provider")
+		testkit.RequireCode(t, err, models.CodeBadUserInput, "provider")
 	})
 	t.Run("malformed key is never sent", func(t *testing.T) {
 		t.Parallel()
 		v := providers.NewVerifier(noNetwork, nil)
 		for _, p := range providers.Registry() {
 			key := keyFor(p.ID, keyAccepted) + "\r\nX-Injected: 1"
-			e := requireUserError(t, v.Verify(t.Context(), p.ID, key), "key")
+			e := testkit.RequireCode(t, v.Verify(t.Context(), p.ID, key), models.CodeBadUserInput, "key")
 			requireNoLeak(t, p, e.Error(), key)
-			requireUserError(t, v.Verify(t.Context(), p.ID, "not-a-key"), "key")
+			testkit.RequireCode(t, v.Verify(t.Context(), p.ID, "not-a-key"), models.CodeBadUserInput, "key")
 		}
 	})
 	t.Run("invalid base URL override", func(t *testing.T) {
@@ -477,6 +473,6 @@ func TestVerifyCanceled(t *testing.T) {
 	cancel()
 
 	err := v.Verify(ctx, "mistral", keyFor("mistral", keyAccepted))
-	requireUpstreamError(t, err)
-	require.ErrorIs(t, err, context.Canceled)
+	e := requireUpstreamError(t, err)
+	require.ErrorIs(t, e, context.Canceled, "the cancellation is the cause")
 }

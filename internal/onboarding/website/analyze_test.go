@@ -212,7 +212,7 @@ func TestAnalyzeRefuses(t *testing.T) {
 			cfg:  website.Config{Allow: loopback},
 			handler: func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "image/png")
-				w.Write([]byte("\x89PNG\r\n\x1a\n"))
+				_, _ = w.Write([]byte("\x89PNG\r\n\x1a\n"))
 			},
 			code:    models.CodeBadUserInput,
 			message: "the address leads to image/png content, not a web page",
@@ -223,7 +223,7 @@ func TestAnalyzeRefuses(t *testing.T) {
 			handler: func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "text/html")
 				w.Header().Set("Content-Length", "4096")
-				w.Write([]byte(strings.Repeat("a", 4096)))
+				_, _ = w.Write([]byte(strings.Repeat("a", 4096)))
 			},
 			code:    models.CodeBadUserInput,
 			message: "the page is larger than 1 KiB",
