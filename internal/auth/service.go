@@ -1,7 +1,9 @@
 // Package auth owns accounts: registration, signing in (with budgets of attempts per
 // email address and per client address), access tokens (HS256 JWT) and refresh tokens
-// (rotated on every use, grouped in sessions whose reuse revokes them), the caller in a
-// context, and the account events a signed-in client subscribes to.
+// (rotated on every use, grouped in sessions whose reuse revokes them), the tier stored
+// in a user's account (set by billing, or by an operator), and the account events a
+// signed-in client subscribes to. What it does to an account it records in the audit
+// log (internal/audit) through Auditor.
 package auth
 
 import (
@@ -53,8 +55,8 @@ type Config struct {
 	Audit Auditor
 }
 
-// Auditor records security-relevant events of an account (the billing area's audit
-// log satisfies it).
+// Auditor records security-relevant events of an account; the audit area
+// (internal/audit) satisfies it.
 type Auditor interface {
 	Record(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error
 }
@@ -448,7 +450,9 @@ func truncate(s string, n int) string {
 	return strings.ToValidUTF8(s, "")
 }
 
-// TierOf returns a user's billing tier, for areas whose limits depend on it.
+// TierOf returns the tier stored in the user's account. Areas whose limits depend on
+// the tier read billing's lookup, which falls back to this one when no subscription
+// decides (never subscribed, ended, or set by an operator).
 func (s *Service) TierOf(ctx context.Context, userID string) (models.Tier, error) {
 	u, err := findUserByID(ctx, s.db, userID)
 	if err != nil {
