@@ -18,8 +18,10 @@ import (
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup"
 	"github.com/inkgraph/inkgraph/internal/billing"
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/metering"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
 	"github.com/inkgraph/inkgraph/internal/onboarding/website"
@@ -133,30 +135,12 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		_ = svc.Close()
 		return nil, err
 	}
-	// Chat plans with the playbooks' templates, and playbooks run on chat's
-	// providers and meter: the catalog reaches the playbooks once they are built.
-	var books *playbook.Service
-	catalog := catalogFunc(func(ctx context.Context, userID, agent string) ([]chat.Template, error) {
-		return books.FindTemplates(ctx, userID, agent)
-	})
-	if svc.Chat, err = newChat(cfg, db, serverLLM, wizard, bill, catalog, logger); err != nil {
+	// Chat and playbooks read one catalogue of templates and playbooks, and one meter
+	// chooses who answers a user and who pays, and books what both used.
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, serverLLM, wizard, bill, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
-	templates, err := playbook.BuiltinTemplates()
-	if err != nil {
-		_ = svc.Close()
-		return nil, fmt.Errorf("playbook templates: %w", err)
-	}
-	books, err = playbook.NewService(playbook.Deps{
-		Registry: templates, Tiers: bill, Personalizer: wizard, Providers: svc.Chat, Meter: svc.Chat,
-		Logger: logger, MaxTokens: cfg.ChatMaxTokens,
-	})
-	if err != nil {
-		_ = svc.Close()
-		return nil, fmt.Errorf("playbooks: %w", err)
-	}
-	svc.Playbooks = books
 	if err := svc.newBackups(cfg, db, bill, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
@@ -196,13 +180,6 @@ func (s *Services) newBackups(cfg config.Config, db *bun.DB, tiers backup.Tiers,
 	}
 	s.Backups = svc
 	return nil
-}
-
-// catalogFunc adapts a function to chat's TemplateCatalog.
-type catalogFunc func(ctx context.Context, userID, agent string) ([]chat.Template, error)
-
-func (f catalogFunc) FindTemplates(ctx context.Context, userID, agent string) ([]chat.Template, error) {
-	return f(ctx, userID, agent)
 }
 
 // clientAddr is the client's address of a request's context, "" when unknown: what
@@ -326,13 +303,15 @@ func newLLM(cfg config.Config) (*llm.Client, error) {
 // byokBaseURL is where a user's own OpenAI key is sent.
 const byokBaseURL = "https://api.openai.com/v1"
 
-// newChat wires the chat area: the server's LLM (or the offline provider), users'
-// own OpenAI keys on tiers with BYOK, and onboarding's personalisation.
-func newChat(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers chat.Tiers, catalog chat.TemplateCatalog, logger *slog.Logger) (*chat.Service, error) {
-	d := chat.ServiceDeps{
-		DB: db, Keys: wizard, Tiers: tiers, Personalizer: wizard, Logger: logger, Catalog: catalog,
-		LiveKeyChecks: cfg.LiveKeyCheck, MaxTokens: cfg.ChatMaxTokens,
+// newChatAndPlaybooks wires the chat and playbook areas over one template catalogue
+// and one meter: the server's LLM (or the offline provider), users' own OpenAI keys
+// on tiers with BYOK, and onboarding's personalisation.
+func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
+	cat, err := catalog.Builtin()
+	if err != nil {
+		return nil, nil, fmt.Errorf("playbook templates: %w", err)
 	}
+	d := metering.Deps{DB: db, Keys: wizard, Tiers: tiers, LiveKeyChecks: cfg.LiveKeyCheck}
 	if serverLLM != nil {
 		d.Server = serverLLM // a nil *llm.Client must not become a non-nil Provider
 	}
@@ -341,9 +320,25 @@ func newChat(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboa
 		if u, ok := cfg.ProviderBaseURLs["openai"]; ok {
 			base = strings.TrimSuffix(u, "/") + "/v1" // the override replaces the API's origin
 		}
-		d.BYOK = &chat.BYOK{Provider: "openai", New: func(key string) (llm.Provider, error) {
+		d.BYOK = &metering.BYOK{Provider: "openai", New: func(key string) (llm.Provider, error) {
 			return llm.New(llm.Config{BaseURL: base, APIKey: key, Model: cfg.BYOKModel, Timeout: cfg.LLMTimeout})
 		}}
 	}
-	return chat.NewService(d)
+	meter, err := metering.NewService(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	talk, err := chat.NewService(chat.Deps{
+		Meter: meter, Tiers: tiers, Personalizer: wizard, Catalog: cat, Logger: logger, MaxTokens: cfg.ChatMaxTokens,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	books, err := playbook.NewService(playbook.Deps{
+		Catalog: cat, Tiers: tiers, Personalizer: wizard, Meter: meter, Logger: logger, MaxTokens: cfg.ChatMaxTokens,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("playbooks: %w", err)
+	}
+	return talk, books, nil
 }
