@@ -29,7 +29,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
-	"github.com/inkgraph/inkgraph/internal/billing/webhookhttp"
+	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"

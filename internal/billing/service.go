@@ -7,7 +7,7 @@
 // gating over the tier matrix (Allowed, Entitlements). What it does to a user's
 // account it records in the audit log (internal/audit) through Auditor, in the
 // transaction of the change. stripe.go is the only file that talks to Stripe;
-// nothing here serves HTTP (the webhook endpoint is internal/billing/webhookhttp).
+// nothing here serves HTTP (the webhook endpoint is internal/api/webhookhttp).
 //
 // Without a Stripe secret key billing is off: checkout, the portal, cancelling and
 // resuming answer BILLING_NOT_CONFIGURED, and everything else works on the tiers
