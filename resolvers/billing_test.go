@@ -158,7 +158,7 @@ func TestBillingGraph(t *testing.T) {
 
 	// billingEvents tells the subscriber of a tier change.
 	sub := c.Websocket(`subscription { billingEvents { type tier status cancelAtPeriodEnd at } }`)
-	defer sub.Close()
+	defer func() { require.NoError(t, sub.Close()) }()
 	select {
 	case <-bus.subscribed:
 	case <-time.After(10 * time.Second):

@@ -31,7 +31,7 @@ func (r *mutationResolver) SendChat(ctx context.Context, input chat.Input) (*cha
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Chat.Send(ctx, caller.UserID, input)
+	return r.Chat.Send(ctx, caller.UserID, input)
 }
 
 func (r *queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error) {
@@ -39,7 +39,7 @@ func (r *queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error)
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Chat.Agents(ctx, caller.UserID)
+	return r.Chat.Agents(ctx, caller.UserID)
 }
 
 func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageReport, error) {
@@ -51,5 +51,5 @@ func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageRepo
 	if days != nil {
 		n = *days
 	}
-	return r.Resolver.Chat.Usage(ctx, caller.UserID, n)
+	return r.Chat.Usage(ctx, caller.UserID, n)
 }

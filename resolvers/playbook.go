@@ -50,7 +50,7 @@ func (r *mutationResolver) ExecuteTemplate(ctx context.Context, templateID strin
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Playbooks.ExecuteTemplate(ctx, caller.UserID, templateID, vars)
+	return r.Playbooks.ExecuteTemplate(ctx, caller.UserID, templateID, vars)
 }
 
 func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, variables []*catalog.Value) (<-chan *playbook.Event, error) {
@@ -62,5 +62,5 @@ func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, varia
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Playbooks.Run(ctx, caller.UserID, id, vars)
+	return r.Playbooks.Run(ctx, caller.UserID, id, vars)
 }

@@ -118,7 +118,7 @@ func rotateKeys(ctx context.Context, cfg config.Config, logger *slog.Logger, db 
 	}
 	bus := events.NewMemory(logger)
 	defer bus.Close()
-	svc, err := app.NewServices(cfg, db, bus, logger)
+	svc, err := app.NewServices(ctx, cfg, db, bus, logger)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 	}
 	defer bus.Close()
 
-	svc, err := app.NewServices(cfg, db, bus, logger)
+	svc, err := app.NewServices(ctx, cfg, db, bus, logger)
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func TestKeysRotate(t *testing.T) {
 		require.NoError(t, err)
 		_, err = testkit.NewMigrator(t, db).Up(ctx)
 		require.NoError(t, err)
-		svc, err := inkgraph.NewServices(cfg, db, events.NewMemory(logger), logger)
+		svc, err := inkgraph.NewServices(context.Background(), cfg, db, events.NewMemory(logger), logger)
 		require.NoError(t, err)
 		return svc, func() { _ = db.Close() }
 	}

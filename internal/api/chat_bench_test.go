@@ -188,7 +188,7 @@ func BenchmarkChatTokenThroughput(b *testing.B) {
 // heldProvider streams one token and then holds the answer open until the run ends,
 // like a slow model: the state of an open chat subscription, without an outbound
 // HTTP connection.
-type heldProvider struct{ started chan struct{} }
+type heldProvider struct{}
 
 func (p heldProvider) Info() llm.Info { return llm.Info{Provider: "held", Model: "held"} }
 

@@ -235,9 +235,8 @@ func TestOnboardingSummaryCostsFixedStatements(t *testing.T) {
 	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, d)
 			counter := &statementCounter{}
-			a.db.AddQueryHook(counter)
+			a := startAppWith(t, testkit.DatabaseURL(t, d), wiring{queryHook: counter})
 			siteURL := site(t, sitePage)
 			ctx := context.Background()
 

@@ -84,6 +84,8 @@ func startApp(t testing.TB, url string, tune ...func(*config.Config)) *app {
 type wiring struct {
 	// services, when set, changes the services before the server is built on them.
 	services func(*inkgraph.Services, *bun.DB)
+	// queryHook, when set, sees every statement the server's database runs.
+	queryHook bun.QueryHook
 	// logger, when set, receives the server's logs (discarded otherwise).
 	logger *slog.Logger
 }
@@ -108,6 +110,9 @@ func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Confi
 	db, err := database.Open(ctx, cfg.Database)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
+	if w.queryHook != nil {
+		db = db.WithQueryHook(w.queryHook)
+	}
 	migrator := testkit.NewMigrator(t, db)
 	_, err = migrator.Up(ctx)
 	require.NoError(t, err)
@@ -131,7 +136,7 @@ func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Confi
 	// Instances on one database share their Redis budgets, as they share a channel;
 	// tests on other databases (and reruns) never see them.
 	sum := sha256.Sum256([]byte(url + "\x00" + runID))
-	svc, err := inkgraph.NewServices(cfg, db, bus, logger,
+	svc, err := inkgraph.NewServices(ctx, cfg, db, bus, logger,
 		inkgraph.WithLimiterClock(clock.Now),
 		inkgraph.WithRedisKeyPrefix("test:inkgraph:"+hex.EncodeToString(sum[:8])+":"))
 	require.NoError(t, err)

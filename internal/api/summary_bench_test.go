@@ -207,9 +207,8 @@ func newSummaryFixture(b *testing.B, url string) *summaryFixture {
 // seedSummary starts the server and walks one team-tier user through onboarding,
 // then adds every other provider's key, 10 personas and 3 integrations.
 func seedSummary(t *testing.T, url, siteURL string) *summaryFixture {
-	a := startAppWith(t, url, wiring{services: alwaysRefilled})
 	counter := &statementCounter{}
-	a.db.AddQueryHook(counter)
+	a := startAppWith(t, url, wiring{services: alwaysRefilled, queryHook: counter})
 	ctx := context.Background()
 
 	token, _, userID := a.register(t, "summary-bench@example.com")

@@ -88,9 +88,9 @@ func WithRedisKeyPrefix(prefix string) Option {
 	return func(o *options) { o.redisPrefix = prefix }
 }
 
-// NewServices builds every area over db and bus. cfg must have its secrets
+// NewServices builds every area over db and bus; ctx bounds what building does (S3 set-up). cfg must have its secrets
 // (config.EnsureSecrets). Close releases what it opened (the Redis client).
-func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Logger, opts ...Option) (*Services, error) {
+func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Logger, opts ...Option) (*Services, error) {
 	o := options{limiterClock: time.Now, redisPrefix: DefaultRedisKeyPrefix}
 	for _, opt := range opts {
 		opt(&o)
@@ -122,10 +122,13 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		_ = svc.Close()
 		return nil, fmt.Errorf("billing: %w", err)
 	}
-	serverLLM, err := newLLM(cfg)
-	if err != nil {
-		_ = svc.Close()
-		return nil, err
+	// The server's own LLM, nil when INKGRAPH_LLM_BASE_URL is unset.
+	var serverLLM *llm.Client
+	if cfg.LLMBaseURL != "" {
+		if serverLLM, err = newLLM(cfg); err != nil {
+			_ = svc.Close()
+			return nil, err
+		}
 	}
 	// Every tier-dependent limit (onboarding, chat, playbooks, backups, the rate
 	// limit) reads the tier billing grants now: a user whose past-due grace ended is
@@ -141,7 +144,7 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 		_ = svc.Close()
 		return nil, err
 	}
-	if err := svc.newBackups(cfg, db, bill, logger); err != nil {
+	if err := svc.newBackups(ctx, cfg, db, bill, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -153,11 +156,11 @@ func NewServices(cfg config.Config, db *bun.DB, bus events.Bus, logger *slog.Log
 // newBackups builds the backup area over the configured blob store. Quotas follow
 // the tier billing says the user has now (free once a failed payment's grace ended,
 // before the sweep has caught up).
-func (s *Services) newBackups(cfg config.Config, db *bun.DB, tiers backup.Tiers, logger *slog.Logger) error {
+func (s *Services) newBackups(ctx context.Context, cfg config.Config, db *bun.DB, tiers backup.Tiers, logger *slog.Logger) error {
 	var store backup.BlobStore
 	switch cfg.BackupStore {
 	case config.BackupStoreS3:
-		s3, err := backup.NewS3Store(context.Background(), backup.S3Config{
+		s3, err := backup.NewS3Store(ctx, backup.S3Config{
 			Bucket: cfg.S3Bucket, Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle,
 			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey,
 			HTTPClient: &http.Client{Timeout: 5 * time.Minute},
@@ -288,11 +291,8 @@ func newOnboarding(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm
 	})
 }
 
-// newLLM returns the server's own LLM client, nil when INKGRAPH_LLM_BASE_URL is unset.
+// newLLM returns the server's own LLM client for INKGRAPH_LLM_BASE_URL.
 func newLLM(cfg config.Config) (*llm.Client, error) {
-	if cfg.LLMBaseURL == "" {
-		return nil, nil
-	}
 	c, err := llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)

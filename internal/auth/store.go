@@ -39,7 +39,7 @@ func findUserByID(ctx context.Context, db bun.IDB, id string) (*models.User, err
 
 func findUsersByIDs(ctx context.Context, db bun.IDB, ids []string) (map[string]*models.User, error) {
 	var users []*models.User
-	if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find users: %w", err)
 	}
 	out := make(map[string]*models.User, len(users))

@@ -336,7 +336,7 @@ func parseTemplate(file, src string) (*entry, error) {
 	}
 	e.tmpl = t
 	w := &walker{tree: t.Tree, declared: e.vars, used: map[string]bool{}}
-	w.walk(t.Tree.Root, true)
+	w.walk(t.Root, true)
 	if w.err != nil {
 		return nil, w.err
 	}

@@ -86,7 +86,7 @@ func listEvents(env ToolEnv, raw json.RawMessage) (ToolOutput, error) {
 	var views []eventView
 	var titles []string
 	for _, e := range sortedEvents(env.Context) {
-		if (from == nil || e.End.After(*from)) && (to == nil || e.Start.Before(*to)) {
+		if (from.IsZero() || e.End.After(from)) && (to.IsZero() || e.Start.Before(to)) {
 			views = append(views, viewEvent(e))
 			titles = append(titles, e.Title)
 		}

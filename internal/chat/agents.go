@@ -162,15 +162,16 @@ func decodeArgs(raw json.RawMessage, v any) error {
 	return nil
 }
 
-func parseTime(s string) (*time.Time, error) {
+// parseTime reads an optional RFC 3339 bound; "" is the zero time: no bound.
+func parseTime(s string) (time.Time, error) {
 	if s == "" {
-		return nil, nil
+		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not an RFC 3339 date-time", s)
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 date-time", s)
 	}
-	return &t, nil
+	return t, nil
 }
 
 func quoteList(items []string, limit int) string {

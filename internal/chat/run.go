@@ -91,7 +91,7 @@ func (r *run) count(agent string, res llm.Result) {
 		a = &models.SourceUsage{Source: agent}
 		r.byAgent[agent] = a
 	}
-	a.Usage = a.Usage.Add(res.Usage)
+	a.Usage = a.Add(res.Usage)
 	if res.Done != nil {
 		r.answer = *res.Done
 	}
