@@ -25,11 +25,11 @@ import (
 
 	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/internal/api/httptransport"
+	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/api/wstransport"
 	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
-	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"

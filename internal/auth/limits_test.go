@@ -21,14 +21,12 @@ func from(addr string) context.Context {
 	return clientip.With(context.Background(), netip.MustParseAddr(addr))
 }
 
-// requireRateLimited checks err is RATE_LIMITED with retryAfter.
-func requireRateLimited(t *testing.T, err error, retryAfter time.Duration) *models.Error {
+// requireRateLimited checks err is RATE_LIMITED with retryAfter and returns its message.
+func requireRateLimited(t *testing.T, err error, retryAfter time.Duration) (message string) {
 	t.Helper()
-	var e *models.Error
-	require.ErrorAs(t, err, &e)
-	require.Equal(t, models.CodeRateLimited, e.Code, err.Error())
+	e := testkit.RequireCode(t, err, models.CodeRateLimited)
 	require.Equal(t, retryAfter, e.RetryAfter)
-	return e
+	return e.Message
 }
 
 // limited is the fixture with sign-in budgets (the in-process default limiter, on the
@@ -64,7 +62,7 @@ func TestLoginLimitPerAccount(t *testing.T) {
 		testkit.RequireCode(t, guess(10+i, "nobody@example.com", "wrong-password"), models.CodeUnauthenticated, "")
 	}
 	unknown := requireRateLimited(t, guess(13, "nobody@example.com", "password1"), 5*time.Minute)
-	require.Equal(t, known.Message, unknown.Message)
+	require.Equal(t, known, unknown)
 
 	// The budget is the normalized address's, whatever its spelling.
 	requireRateLimited(t, guess(20, "  ANN@Example.COM ", "password1"), 5*time.Minute)
@@ -93,7 +91,7 @@ func TestLoginLimitPerIP(t *testing.T) {
 	known := requireRateLimited(t, err, 225*time.Second)
 	_, err = f.svc.Login(from("192.0.2.1"), auth.Credentials{Email: "nobody@example.com", Password: "password1"})
 	unknown := requireRateLimited(t, err, 225*time.Second)
-	require.Equal(t, known.Message, unknown.Message)
+	require.Equal(t, known, unknown)
 
 	users := f.count(t, "users")
 	_, err = f.svc.Register(from("192.0.2.1"), auth.Credentials{Email: "d@example.com", Password: "password1"})

@@ -17,9 +17,9 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/audit"
 	"github.com/inkgraph/inkgraph/internal/billing"
-	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
