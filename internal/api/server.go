@@ -1,4 +1,4 @@
-// Package server wires Inkgraph's HTTP surface in one place: the GraphQL handler with
+// Package api wires Inkgraph's HTTP surface in one place: the GraphQL handler with
 // its transports, limits (depth, complexity, the per-tier rate limit), error presenter
 // and loaders; GraphiQL; health; and the middleware every request passes (client
 // address, request ID and logging, CORS, body limit, auth).
