@@ -88,7 +88,8 @@ func setCustomerIfNone(ctx context.Context, db bun.IDB, userID, customerID strin
 	}
 	a, err := findAccount(ctx, db, userID)
 	if err != nil {
-		return "", fmt.Errorf("link customer: %w", err)
+		// The row was there a statement ago: its absence now is ours, not the client's.
+		return "", models.Internal(err, "link customer")
 	}
 	if a.CustomerID == nil {
 		return "", fmt.Errorf("link customer: the billing account of %s has no customer", userID)

@@ -53,14 +53,15 @@ func (c *Clock) Add(d time.Duration) time.Time {
 }
 
 // RequireCode checks that err is a *models.Error with code and, when a field is
-// given, that field; it returns the error for further checks.
+// given, exactly that field ("" asserts that the error names none); it returns the
+// error for further checks.
 func RequireCode(t testing.TB, err error, code string, field ...string) *models.Error {
 	t.Helper()
 	require.Error(t, err)
 	var e *models.Error
 	require.True(t, errors.As(err, &e), "not a *models.Error: %v", err)
 	require.Equal(t, code, e.Code, "error: %v", err)
-	if len(field) > 0 && field[0] != "" {
+	if len(field) > 0 {
 		require.Equal(t, field[0], e.Field, "error: %v", err)
 	}
 	return e
