@@ -135,12 +135,15 @@ func userPrompt(req llm.Request) string {
 }
 
 // meter is a fake Meter of function fields that records what it is told. Its
-// choice is its provider, paid by the user's own key.
+// choice is its provider, paid by the user's own key the first time it is asked and
+// by the server every time after, so a run booked to anything but the choice made
+// once for it shows in what was recorded.
 type meter struct {
 	p       llm.Provider
 	AllowFn func(ctx context.Context, userID string) error
 
 	mu      sync.Mutex
+	chosen  int
 	records []usageRecord
 }
 
@@ -156,6 +159,12 @@ func (m *meter) Choose(ctx context.Context, userID string) (llm.Choice, error) {
 		if err := m.AllowFn(ctx, userID); err != nil {
 			return llm.Choice{}, err
 		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.chosen++
+	if m.chosen > 1 {
+		return llm.Choice{Provider: m.p, PaidBy: models.UsageServer}, nil
 	}
 	return llm.Choice{Provider: m.p, PaidBy: models.UsageBYOK}, nil
 }
