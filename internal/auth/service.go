@@ -186,6 +186,12 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 	if err != nil {
 		return nil, models.Internal(err, "compare password")
 	}
+	// bcrypt reads 72 bytes, so a registered password followed by any tail would
+	// match. Sign-up refuses longer passwords, so none is stored: a longer one is
+	// simply wrong, answered after the same comparison so that it costs the same.
+	if len(in.Password) > maxPasswordBytes {
+		ok = false
+	}
 	if !ok {
 		if user.ID != "" {
 			s.audit(ctx, user.ID, models.AuditLoginFailed, models.AuditDetail{"reason": "wrong password"})

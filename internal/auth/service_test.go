@@ -306,3 +306,24 @@ func TestAccounts(t *testing.T) {
 		})
 	})
 }
+
+// TestLoginRefusesWhatBcryptWouldTruncate: a registered 72-byte password followed by
+// any tail is a wrong password, not the same one.
+func TestLoginRefusesWhatBcryptWouldTruncate(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		password := strings.Repeat("p", 72)
+		_, err := f.svc.Register(ctx, auth.Credentials{Email: "long@example.com", Password: password})
+		require.NoError(t, err)
+		sessions := f.count(t, "sessions")
+
+		_, err = f.svc.Login(ctx, auth.Credentials{Email: "long@example.com", Password: password + "anything"})
+		testkit.RequireCode(t, err, models.CodeUnauthenticated, "")
+		require.Equal(t, sessions, f.count(t, "sessions"), "a refused sign-in starts no session")
+
+		_, err = f.svc.Login(ctx, auth.Credentials{Email: "long@example.com", Password: password})
+		require.NoError(t, err, "the registered password itself still signs in")
+	})
+}
