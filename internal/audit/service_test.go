@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -34,12 +33,7 @@ func newEnv(t *testing.T, db *bun.DB, clientIP string) *env {
 // newUser adds a user and returns its ID.
 func (e *env) newUser(t *testing.T) string {
 	t.Helper()
-	id := uuid.Must(uuid.NewV7()).String()
-	now := e.clock.Now()
-	_, err := e.db.NewInsert().Model(&models.User{ID: id, Email: id + "@example.com", PasswordHash: "x",
-		Tier: models.TierFree, CreatedAt: now, UpdatedAt: now}).Exec(context.Background())
-	require.NoError(t, err)
-	return id
+	return testkit.NewUser(t, e.db, models.TierFree, e.clock.Now())
 }
 
 func TestAuditLogPagesNewestFirst(t *testing.T) {

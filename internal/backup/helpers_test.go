@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -47,11 +46,7 @@ func newEnv(t *testing.T, db *bun.DB, storeName string) *env {
 // newUser adds a user on tier (as the tier lookup tells it) and returns its ID.
 func (e *env) newUser(t *testing.T, tier models.Tier) string {
 	t.Helper()
-	id := uuid.Must(uuid.NewV7()).String()
-	now := e.clock.Now()
-	_, err := e.db.NewInsert().Model(&models.User{ID: id, Email: id + "@example.com", PasswordHash: "x",
-		Tier: tier, CreatedAt: now, UpdatedAt: now}).Exec(context.Background())
-	require.NoError(t, err)
+	id := testkit.NewUser(t, e.db, tier, e.clock.Now())
 	e.tiers.Set(id, tier)
 	return id
 }

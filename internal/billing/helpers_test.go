@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
@@ -126,12 +125,7 @@ func newAudit(t *testing.T, db bun.IDB, now func() time.Time) *audit.Service {
 // newUser adds a user on the free tier and returns its ID.
 func (e *env) newUser(t *testing.T) string {
 	t.Helper()
-	id := uuid.Must(uuid.NewV7()).String()
-	now := e.clock.Now()
-	_, err := e.db.NewInsert().Model(&models.User{ID: id, Email: id + "@example.com", PasswordHash: "x",
-		Tier: models.TierFree, CreatedAt: now, UpdatedAt: now}).Exec(context.Background())
-	require.NoError(t, err)
-	return id
+	return testkit.NewUser(t, e.db, models.TierFree, e.clock.Now())
 }
 
 func (e *env) userTier(t *testing.T, userID string) models.Tier {

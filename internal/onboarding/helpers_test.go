@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -120,12 +119,7 @@ func withLiveChecks(p *fakeProvider) func(*onboarding.Deps) {
 // user inserts a user of the tier and returns its ID.
 func (f *fixture) user(t *testing.T, tier models.Tier) string {
 	t.Helper()
-	id := uuid.NewString()
-	now := f.clock.Now()
-	_, err := f.db.NewInsert().Model(&models.User{
-		ID: id, Email: id + "@example.test", PasswordHash: "x", Tier: tier, CreatedAt: now, UpdatedAt: now,
-	}).Exec(context.Background())
-	require.NoError(t, err)
+	id := testkit.NewUser(t, f.db, tier, f.clock.Now())
 	f.tiers.Set(id, tier)
 	return id
 }

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -114,4 +116,16 @@ func (f *Tiers) Seats(userID string) int {
 		return n
 	}
 	return 1
+}
+
+// NewUser inserts a user on tier, created at now, and returns its ID: the row that
+// every area's data hangs off. Its password hash is a placeholder no password matches.
+func NewUser(t testing.TB, db bun.IDB, tier models.Tier, now time.Time) string {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	_, err := db.NewInsert().Model(&models.User{
+		ID: id, Email: id + "@example.com", PasswordHash: "x", Tier: tier, CreatedAt: now, UpdatedAt: now,
+	}).Exec(context.Background())
+	require.NoError(t, err)
+	return id
 }
