@@ -121,7 +121,7 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 		return nil, err
 	}
 	r := &run{
-		o: o, ctx: ctx, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
+		o: o, ctx: ctx, calls: llm.WithFirstByteDeadline(ctx), req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
 		out: make(chan *Event), provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
 	}
 	if r.provider == nil {

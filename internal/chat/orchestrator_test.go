@@ -362,6 +362,33 @@ func TestErrorBeforeTheAnswer(t *testing.T) {
 	require.Len(t, srv.Requests(), 2, "the classifier's failure falls back to keywords; the agent's ends the run")
 }
 
+// TestOneFirstByteDeadlinePerRun runs a chat against a model that never starts
+// answering: the routing call and the answer call share one timeout, so the ERROR
+// comes after about one timeout, not two, and the answer is not even asked for.
+func TestOneFirstByteDeadlinePerRun(t *testing.T) {
+	t.Parallel()
+	const timeout = time.Second // long beside scheduling noise, so the bound below is safe
+	srv := fakellm.New(t)
+	srv.Reply = func(fakellm.Request) fakellm.Response { return fakellm.Response{Hold: true} }
+	p, err := llm.New(llm.Config{BaseURL: srv.URL(), Model: "m", Timeout: timeout})
+	require.NoError(t, err)
+	o := newOrchestrator(t, p, nil)
+
+	start := time.Now()
+	events := runChat(t, o, chat.Request{Input: chat.Input{Message: "list my open tasks"}, AllowedAgents: allAgents})
+	elapsed := time.Since(start)
+
+	requireWellFormed(t, events)
+	require.Equal(t, []chat.EventType{"AGENT_ROUTED", "USAGE", "ERROR"}, types(events))
+	last := events[len(events)-1].Error
+	require.Equal(t, models.CodeUpstreamUnavailable, last.Code)
+	require.True(t, last.Retryable)
+	require.Less(t, elapsed, timeout*18/10, "one timeout for the run, not one per call")
+	reqs := srv.Requests()
+	require.Equal(t, 1, len(reqs), "the router waited the run's one timeout; the answer is not asked for")
+	require.True(t, isClassifier(reqs[0]))
+}
+
 // TestCancelEndsUpstream is not parallel: it counts goroutines.
 func TestCancelEndsUpstream(t *testing.T) {
 	srv := fakellm.New(t)

@@ -13,11 +13,14 @@ import (
 // run is one run's state, owned by its goroutine.
 type run struct {
 	o   *Orchestrator
-	ctx context.Context
-	req Request
-	id  string
-	now time.Time
-	out chan *Event
+	ctx context.Context // the client's: events go out while it lasts
+	// calls is the context of the run's LLM calls: ctx with the run's one deadline
+	// for the model's first byte.
+	calls context.Context
+	req   Request
+	id    string
+	now   time.Time
+	out   chan *Event
 
 	provider llm.Provider
 	seq      int
@@ -68,7 +71,7 @@ func (r *run) offline() bool { return r.provider.Info().Offline }
 
 // complete runs a request whose text is not shown to the client.
 func (r *run) complete(agent string, req llm.Request) (string, error) {
-	res, err := llm.Run(r.ctx, r.provider, req, nil, nil)
+	res, err := llm.Run(r.calls, r.provider, req, nil, nil)
 	r.count(agent, res)
 	return res.Text, err
 }
@@ -76,7 +79,7 @@ func (r *run) complete(agent string, req llm.Request) (string, error) {
 // stream runs a request whose text streams to the client as TOKEN events,
 // sanitized, and returns that text.
 func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
-	res, err := llm.Run(r.ctx, r.provider, req, r.o.secrets, func(s string) bool {
+	res, err := llm.Run(r.calls, r.provider, req, r.o.secrets, func(s string) bool {
 		return r.emit(Event{Type: EventToken, Agent: agent, Delta: s})
 	})
 	r.count(agent, res)

@@ -27,7 +27,9 @@ func (c *Client) Info() Info {
 // Stream starts a streamed completion (stream_options include_usage).
 //
 // The timeout bounds the wait for the response and then each silence between
-// chunks, not the whole answer, which may rightly be long. The SDK's single
+// chunks, not the whole answer, which may rightly be long. Under a context from
+// WithFirstByteDeadline, the wait for the response is the run's: what is left of
+// one timeout for all its calls until the model has sent something. The SDK's single
 // retry applies only until the response starts (a refused connection, 429 or
 // 5xx): those errors are returned here. After that, a failure is one Err
 // chunk and the channel closes; nothing is retried.
@@ -36,8 +38,14 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 	if err != nil {
 		return nil, err
 	}
+	wait := firstByteWait(ctx, c.timeout)
+	if wait <= 0 {
+		// The run's one wait for the model to start answering is over: another
+		// call of the run has waited it out.
+		return nil, upstream(fmt.Sprintf("the LLM provider at %s sent nothing for %s", c.host, c.timeout), errIdle)
+	}
 	callCtx, cancel := context.WithCancelCause(ctx)
-	idle := time.AfterFunc(c.timeout, func() { cancel(errIdle) })
+	idle := time.AfterFunc(wait, func() { cancel(errIdle) })
 	stream := c.chat.NewStreaming(callCtx, params)
 	if err := stream.Err(); err != nil {
 		idle.Stop()
@@ -70,6 +78,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 
 		var (
 			acc    openai.ChatCompletionAccumulator
+			begun  bool // a piece of the answer has come
 			finish string
 			model  string
 			usage  *models.Usage
@@ -100,6 +109,12 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 				if choice.Index != 0 {
 					continue
 				}
+				if !begun && (choice.Delta.Content != "" || len(choice.Delta.ToolCalls) > 0 || choice.Delta.Refusal != "") {
+					// The model has started answering; an opening chunk with the
+					// role alone, which some servers send at once, does not count.
+					begun = true
+					firstByteArrived(ctx)
+				}
 				if choice.Delta.Content != "" && !send(Chunk{Text: choice.Delta.Content}) {
 					return
 				}
@@ -107,7 +122,11 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 					finish = choice.FinishReason
 				}
 			}
-			idle.Reset(c.timeout)
+			if begun {
+				idle.Reset(c.timeout)
+			} else {
+				idle.Reset(max(firstByteWait(ctx, c.timeout), 0))
+			}
 		}
 		if err := stream.Err(); err != nil {
 			fail(err)

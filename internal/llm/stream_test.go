@@ -338,3 +338,42 @@ func waitEnded(t *testing.T, r fakellm.Request) {
 		t.Fatal("the request never ended")
 	}
 }
+
+// TestStreamOneFirstByteDeadlinePerRun makes two calls in one run against a model that
+// never starts answering: the first waits the timeout, and the second, finding the
+// run's deadline passed, fails at once without asking. Once a piece of an answer has
+// come, a later call is asked again.
+func TestStreamOneFirstByteDeadlinePerRun(t *testing.T) {
+	t.Parallel()
+	const timeout = time.Second // long beside scheduling noise, so the bound below is safe
+	srv := fakellm.New(t)
+	srv.Reply = func(fakellm.Request) fakellm.Response { return fakellm.Response{Hold: true} }
+	c := newClient(t, llm.Config{BaseURL: srv.URL(), Timeout: timeout})
+	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}
+	ctx := llm.WithFirstByteDeadline(t.Context())
+
+	start := time.Now()
+	ch, err := c.Stream(ctx, req)
+	require.NoError(t, err)
+	chunks := drain(t, ch)
+	require.Len(t, chunks, 1)
+	require.Equal(t, models.CodeUpstreamUnavailable, models.ErrorCode(chunks[0].Err))
+	_, err = c.Stream(ctx, req)
+	require.Equal(t, models.CodeUpstreamUnavailable, models.ErrorCode(err))
+	require.Contains(t, models.ErrorMessage(err), "sent nothing for 1s")
+	require.Less(t, time.Since(start), timeout*18/10, "one timeout for the run, not one per call")
+	require.Len(t, srv.Requests(), 1, "the second call is not made")
+
+	// After a first byte, each call waits its own timeout again.
+	srv.Reply = func(fakellm.Request) fakellm.Response { return fakellm.Response{Content: "ok"} }
+	ctx = llm.WithFirstByteDeadline(t.Context())
+	ch, err = c.Stream(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, []string{"ok"}, texts(drain(t, ch)))
+	srv.Reply = func(fakellm.Request) fakellm.Response { return fakellm.Response{Hold: true} }
+	ch, err = c.Stream(ctx, req)
+	require.NoError(t, err)
+	chunks = drain(t, ch)
+	require.Equal(t, models.CodeUpstreamUnavailable, models.ErrorCode(chunks[len(chunks)-1].Err))
+	require.Len(t, srv.Requests(), 3, "the call after an answer is made")
+}

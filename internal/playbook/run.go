@@ -79,7 +79,7 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 		return nil, err
 	}
 	r := &run{
-		s: s, ctx: ctx, userID: userID, id: s.newRunID(), res: res, pc: pc, choice: choice,
+		s: s, ctx: ctx, calls: llm.WithFirstByteDeadline(ctx), userID: userID, id: s.newRunID(), res: res, pc: pc, choice: choice,
 		out: make(chan *Event), outputs: map[int]string{},
 	}
 	go r.run()
@@ -88,8 +88,11 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 
 // run is one run's state, owned by its goroutine.
 type run struct {
-	s      *Service
-	ctx    context.Context
+	s   *Service
+	ctx context.Context // the client's: events go out while it lasts
+	// calls is the context of the run's LLM calls: ctx with the run's one deadline
+	// for the model's first byte.
+	calls  context.Context
 	userID string
 	id     string
 	res    *resolved
@@ -171,7 +174,7 @@ func (r *run) llmStep(st catalog.Step) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := r.s.complete(r.ctx, r.choice.Provider, system, user, func(delta string) bool {
+	res, err := r.s.complete(r.calls, r.choice.Provider, system, user, func(delta string) bool {
 		return r.emit(Event{Type: EventToken, Step: st.Index, StepTitle: st.Title, Delta: delta})
 	})
 	r.usage = r.usage.Add(res.Usage)
