@@ -121,6 +121,12 @@ type Credentials struct {
 }
 
 // Register creates an account on the free tier and signs it in.
+//
+// It does not say whether an email already has an account (OWASP's authentication
+// cheat sheet). For a taken email it behaves as Login does: the owner's password signs
+// the owner in, any other password gets Login's "invalid email or password", and
+// either way the owner's audit log records the attempt. Both paths cost one bcrypt
+// operation of the same cost: a hash for a new account, a comparison for a taken one.
 func (s *Service) Register(ctx context.Context, in Credentials) (*models.AuthPayload, error) {
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
@@ -131,6 +137,13 @@ func (s *Service) Register(ctx context.Context, in Credentials) (*models.AuthPay
 	}
 	// Before the hash: bcrypt is the expensive part an address must not get for free.
 	if err := s.spendAttempt(ctx, ipAttemptKey(ctx), s.cfg.LoginLimitPerIP, tooManyFromAddress); err != nil {
+		return nil, err
+	}
+	existing, err := findUserByEmail(ctx, s.db, email)
+	switch {
+	case err == nil:
+		return s.registerTaken(ctx, existing, in)
+	case models.ErrorCode(err) != models.CodeNotFound:
 		return nil, err
 	}
 	hash, err := s.hasher.hash(in.Password)
@@ -151,18 +164,68 @@ func (s *Service) Register(ctx context.Context, in Credentials) (*models.AuthPay
 		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
 		return err
 	})
+	if errors.Is(err, errEmailTaken) {
+		// A concurrent registration of the same email committed first: answer as for
+		// any taken email (this one pays a second bcrypt, which only a race reaches).
+		existing, ferr := findUserByEmail(ctx, s.db, email)
+		if ferr != nil {
+			return nil, ferr
+		}
+		return s.registerTaken(ctx, existing, in)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return payload, nil
 }
 
+// registerTaken answers a registration for an email that has an account, as Login
+// would answer the same credentials, and tells the owner through the audit log.
+//
+// It is a password check, so it spends the email's sign-in budget as Login does:
+// otherwise register would be a way around Login's per-account limit. A new email
+// spends none, so signing up costs its owner nothing; that a refusal for the budget
+// only ever comes for a taken email tells no one anything, since by then the first
+// registration of a free email has succeeded, which is the one thing no answer can hide
+// (see README, security notes).
+func (s *Service) registerTaken(ctx context.Context, user *models.User, in Credentials) (*models.AuthPayload, error) {
+	if err := s.spendAttempt(ctx, accountAttemptKey(user.Email), s.cfg.LoginLimitPerAccount, tooManyForAccount); err != nil {
+		return nil, err
+	}
+	ok, err := s.hasher.matches(user.PasswordHash, in.Password)
+	if err != nil {
+		return nil, models.Internal(err, "compare password")
+	}
+	if !ok {
+		s.audit(ctx, user.ID, models.AuditLoginFailed, models.AuditDetail{"reason": "registration attempted with this email"})
+		return nil, errInvalidCredentials()
+	}
+	var payload *models.AuthPayload
+	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, user.ID, models.AuditLogin, models.AuditDetail{"via": "register", "userAgent": truncate(in.UserAgent, 200)})
+	return payload, nil
+}
+
+// errInvalidCredentials is the one answer to credentials that do not sign anyone in,
+// whether the email has an account or not.
+func errInvalidCredentials() error {
+	return models.Errorf(models.CodeUnauthenticated, "invalid email or password")
+}
+
+// accountAttemptKey is the sign-in budget key of an email address.
+func accountAttemptKey(email string) string { return "login:acct:" + email }
+
 // Login signs a user in. A wrong email and a wrong password give the same error, in
 // about the same time. Each attempt is charged to the client address's budget and to
 // the email address's, before anything is looked up, so a refusal (RATE_LIMITED with
 // RetryAfter) is the same whether or not the account exists.
 func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayload, error) {
-	invalid := models.Errorf(models.CodeUnauthenticated, "invalid email or password")
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return nil, err
@@ -175,7 +238,7 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 	if err := s.spendAttempt(ctx, ipAttemptKey(ctx), s.cfg.LoginLimitPerIP, tooManyFromAddress); err != nil {
 		return nil, err
 	}
-	if err := s.spendAttempt(ctx, "login:acct:"+email, s.cfg.LoginLimitPerAccount, tooManyForAccount); err != nil {
+	if err := s.spendAttempt(ctx, accountAttemptKey(email), s.cfg.LoginLimitPerAccount, tooManyForAccount); err != nil {
 		return nil, err
 	}
 	user, err := findUserByEmail(ctx, s.db, email)
@@ -196,7 +259,7 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 		if user.ID != "" {
 			s.audit(ctx, user.ID, models.AuditLoginFailed, models.AuditDetail{"reason": "wrong password"})
 		}
-		return nil, invalid
+		return nil, errInvalidCredentials()
 	}
 	var payload *models.AuthPayload
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {

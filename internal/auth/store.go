@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,10 +15,14 @@ import (
 // The store: every SQL statement of the accounts area, over bun.IDB so the service
 // can run them inside its transactions.
 
+// errEmailTaken is insertUser's answer when the email has an account: never shown to
+// a client, which must not learn that (Register answers as Login would).
+var errEmailTaken = errors.New("an account with this email already exists")
+
 func insertUser(ctx context.Context, db bun.IDB, u *models.User) error {
 	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
 		if database.IsUniqueViolation(err) {
-			return &models.Error{Code: models.CodeConflict, Field: "email", Message: "an account with this email already exists", Err: err}
+			return fmt.Errorf("insert user: %w: %w", errEmailTaken, err)
 		}
 		return fmt.Errorf("insert user: %w", err)
 	}
