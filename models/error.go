@@ -19,7 +19,10 @@ const (
 	CodePaymentRequired      = "PAYMENT_REQUIRED"
 	CodeBillingNotConfigured = "BILLING_NOT_CONFIGURED"
 	CodeUpstreamUnavailable  = "UPSTREAM_UNAVAILABLE"
-	CodeInternal             = "INTERNAL"
+	// CodeServiceUnavailable: a dependency of the server (its database, Redis, the
+	// blob store) cannot be reached: an outage, not a bug; retry after extensions.retryAfter.
+	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
+	CodeInternal           = "INTERNAL"
 )
 
 // Error is the application's error: a code a client can act on, a message a person
@@ -29,7 +32,7 @@ type Error struct {
 	Code       string
 	Message    string
 	Field      string        // input field the error concerns, e.g. "email"
-	RetryAfter time.Duration // for RATE_LIMITED
+	RetryAfter time.Duration // for RATE_LIMITED, SERVICE_UNAVAILABLE and an unreachable upstream
 	Quota      *Quota        // for QUOTA_EXCEEDED: used (with what was asked for) and limit
 	Err        error
 }

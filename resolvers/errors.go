@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -22,6 +24,13 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
+		}
+		if unavailable := outage(err); unavailable != nil {
+			if unavailable.Code == models.CodeServiceUnavailable {
+				// Not a bug: one line per failed field while it lasts, at WARN.
+				logger.WarnContext(ctx, "dependency unavailable", "error", err.Error(), "path", gqlErr.Path.String())
+			}
+			err = unavailable
 		}
 		var appErr *models.Error
 		if errors.As(err, &appErr) && appErr.Code != models.CodeInternal {
@@ -50,6 +59,38 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		gqlErr.Message = "internal error"
 		gqlErr.Extensions = map[string]any{"code": models.CodeInternal, "requestId": requestID}
 		return gqlErr
+	}
+}
+
+// outageRetryAfter is how long a client is told to wait when a dependency cannot be
+// reached: about what a PostgreSQL or Redis restart or fail-over takes, and short
+// enough that a client retrying at that pace sees the recovery soon after it happens.
+const outageRetryAfter = 5 * time.Second
+
+// outage returns what err should show when a dependency could not be reached
+// (database.Unreachable decides): SERVICE_UNAVAILABLE with retryAfter in place of an
+// INTERNAL (or unknown) error, and UPSTREAM_UNAVAILABLE (Stripe, an LLM) given a
+// retryAfter. Nil when err is not about an unreachable dependency, or says when to retry
+// already.
+func outage(err error) *models.Error {
+	if !database.Unreachable(err) {
+		return nil
+	}
+	var appErr *models.Error
+	switch {
+	case !errors.As(err, &appErr) || appErr.Code == models.CodeInternal:
+		return &models.Error{
+			Code:       models.CodeServiceUnavailable,
+			Message:    "the service is temporarily unavailable: try again shortly",
+			RetryAfter: outageRetryAfter,
+			Err:        err,
+		}
+	case appErr.Code == models.CodeUpstreamUnavailable && appErr.RetryAfter == 0:
+		retryable := *appErr
+		retryable.RetryAfter = outageRetryAfter
+		return &retryable
+	default:
+		return nil
 	}
 }
 

@@ -123,12 +123,32 @@ func writeResult(w http.ResponseWriter, mediaType string, resp *graphql.Response
 // but RATE_LIMITED errors. It returns the longest retryAfter (whole seconds) among them,
 // zero when none says.
 func rateLimited(resp *graphql.Response) (int, bool) {
-	if resp == nil || resp.Data != nil || len(resp.Errors) == 0 {
+	if resp == nil || resp.Data != nil {
+		return 0, false
+	}
+	return onlyCode(resp.Errors, models.CodeRateLimited)
+}
+
+// unavailable reports whether resp is an operation that produced nothing because a
+// dependency (the database, Redis, the blob store) could not be reached: no data, or
+// data: null, and nothing but SERVICE_UNAVAILABLE errors. A response with some data
+// is a partial result, still a 200. It returns the longest retryAfter (whole seconds).
+func unavailable(resp *graphql.Response) (int, bool) {
+	if resp == nil || (resp.Data != nil && string(resp.Data) != "null") {
+		return 0, false
+	}
+	return onlyCode(resp.Errors, models.CodeServiceUnavailable)
+}
+
+// onlyCode reports whether errs is not empty and every error in it has code, with the
+// longest retryAfter (whole seconds) among them, zero when none says.
+func onlyCode(errs gqlerror.List, code string) (int, bool) {
+	if len(errs) == 0 {
 		return 0, false
 	}
 	retryAfter := 0
-	for _, err := range resp.Errors {
-		if err == nil || err.Extensions["code"] != models.CodeRateLimited {
+	for _, err := range errs {
+		if err == nil || err.Extensions["code"] != code {
 			return 0, false
 		}
 		switch v := err.Extensions["retryAfter"].(type) {
@@ -150,6 +170,17 @@ func writeRateLimited(w http.ResponseWriter, mediaType string, retryAfter int, r
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
 	writeJSON(w, mediaType, http.StatusTooManyRequests, requestErrorBody{Errors: resp.Errors, Extensions: resp.Extensions})
+}
+
+// writeUnavailable answers an operation that an outage kept from producing anything
+// with 503 and Retry-After. Only application/graphql-response+json does so (the spec
+// forbids a 2xx there when no GraphQL response could be produced); the body is the
+// errors without a data entry, as the spec wants with a non-2xx status.
+func writeUnavailable(w http.ResponseWriter, mediaType string, retryAfter int, resp *graphql.Response) {
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	writeJSON(w, mediaType, http.StatusServiceUnavailable, requestErrorBody{Errors: resp.Errors, Extensions: resp.Extensions})
 }
 
 // encodeFailureBody is sent when a response cannot be marshalled (e.g. a resolver produced

@@ -10,7 +10,10 @@
 // request parameters, let gqlgen parse and validate them (CreateOperationContext), check the
 // operation type is one this method may run, then execute (DispatchOperation). An
 // operation the server refused to run for rate limiting (no data, only RATE_LIMITED
-// errors) is answered with 429 Too Many Requests and Retry-After.
+// errors) is answered with 429 Too Many Requests and Retry-After; one that produced
+// nothing because a dependency is down (data null, only SERVICE_UNAVAILABLE errors) with
+// 503 Service Unavailable and Retry-After when the media type is
+// application/graphql-response+json, and 200 as ever with application/json.
 package httptransport
 
 import (
@@ -68,6 +71,12 @@ func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, r
 	resp := responses(ctx)
 	if retryAfter, ok := rateLimited(resp); ok {
 		writeRateLimited(w, mediaType, retryAfter, resp)
+		return
+	}
+	if retryAfter, ok := unavailable(resp); ok && mediaType == mediaTypeGraphQLResponse {
+		// application/json stays 200: its clients read the body whatever the status,
+		// and extensions.code and retryAfter say the same there.
+		writeUnavailable(w, mediaType, retryAfter, resp)
 		return
 	}
 	writeResult(w, mediaType, resp)
