@@ -2,6 +2,8 @@ package migrations_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/migrations"
 )
 
 func TestMigrationsUpDownUp(t *testing.T) {
@@ -35,7 +38,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, again, "a second up applies nothing")
 
-			rolled, err := m.Down(ctx)
+			rolled, err := m.Rollback(ctx, database.RollbackOptions{Steps: len(applied)})
 			require.NoError(t, err)
 			require.ElementsMatch(t, applied, rolled)
 			requireTables(t, db, false)
@@ -55,6 +58,45 @@ func TestMigrationsUpDownUp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDropsDeclared holds migrations.Drops to what each down migration really drops:
+// the rollback's refusal to destroy data counts the rows of those tables only.
+func TestDropsDeclared(t *testing.T) {
+	t.Parallel()
+	ms, err := migrations.New()
+	require.NoError(t, err)
+	drops := migrations.Drops()
+	require.Len(t, drops, len(ms.Sorted()), "every migration declares what it drops")
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := testkit.NewDB(t, d)
+			m := database.NewMigrator(db, ms, database.WithDrops(drops))
+			for range ms.Sorted() {
+				before, err := database.Tables(ctx, db)
+				require.NoError(t, err)
+				rolled, err := m.Down(ctx)
+				require.NoError(t, err)
+				require.Len(t, rolled, 1)
+				after, err := database.Tables(ctx, db)
+				require.NoError(t, err)
+				name, _, _ := strings.Cut(rolled[0], "_")
+				require.ElementsMatch(t, drops[name], without(before, after), rolled[0])
+			}
+		})
+	}
+}
+
+func without(all, some []string) []string {
+	var out []string
+	for _, s := range all {
+		if !slices.Contains(some, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func TestConcurrentMigrateUpIsSerialised(t *testing.T) {

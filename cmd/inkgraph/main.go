@@ -1,12 +1,14 @@
 // Command inkgraph serves the Inkgraph GraphQL API and manages its database.
 //
 //	inkgraph [serve] [--addr :8080] [--data-dir ./data] [--database-url URL]
-//	inkgraph migrate up|down|status
+//	inkgraph migrate up|status
+//	inkgraph migrate down [-n N | --to NAME] [--force]
 //	inkgraph keys rotate
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -43,7 +47,10 @@ func main() {
 
 const usage = `usage:
   inkgraph [serve] [flags]          serve the GraphQL API (default)
-  inkgraph migrate up|down|status   apply, roll back (last group) or list migrations
+  inkgraph migrate up|status        apply every pending migration, or list them
+  inkgraph migrate down [-n N | --to NAME] [--force]
+                                    roll back the last migration (N of them, or those after NAME);
+                                    refused if it would drop tables holding rows, unless --force
   inkgraph keys rotate              re-encrypt stored provider keys with the newest key-ring version
                                     (embedded mode first adds a new version to DATA_DIR/secrets/keyring)
 run 'inkgraph serve -h' for the flags; README.md lists every environment variable.`
@@ -63,12 +70,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	}
 	var sub string
+	var rollback database.RollbackOptions
 	switch cmd {
 	case "migrate":
 		if len(args) == 0 {
 			return usageError("migrate needs up, down or status")
 		}
 		sub, args = args[0], args[1:]
+		if sub == "down" {
+			var err error
+			if rollback, args, err = rollbackFlags(args); err != nil {
+				return usageError(err.Error())
+			}
+		}
 	case "keys":
 		if len(args) == 0 || args[0] != "rotate" {
 			return usageError("keys needs rotate")
@@ -91,11 +105,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	migrator := database.NewMigrator(db, ms)
+	migrator := database.NewMigrator(db, ms, database.WithDrops(migrations.Drops()))
 
 	switch cmd {
 	case "migrate":
-		return migrate(ctx, migrator, sub, stdout)
+		return migrate(ctx, migrator, sub, rollback, stdout)
 	case "keys":
 		return rotateKeys(ctx, cfg, logger, db, stdout)
 	}
@@ -146,7 +160,53 @@ func rotateKeys(ctx context.Context, cfg config.Config, logger *slog.Logger, db 
 	return nil
 }
 
-func migrate(ctx context.Context, m *database.Migrator, sub string, stdout io.Writer) error {
+// rollbackFlags takes migrate down's own flags out of args and leaves the rest (the
+// configuration's flags) to config.Load.
+func rollbackFlags(args []string) (database.RollbackOptions, []string, error) {
+	var o database.RollbackOptions
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") {
+			rest = append(rest, args[i])
+			continue
+		}
+		switch name {
+		case "force":
+			if hasValue {
+				return o, nil, errors.New("--force takes no value")
+			}
+			o.Force = true
+			continue
+		case "n", "to":
+		default:
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return o, nil, fmt.Errorf("-%s needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		if name == "to" {
+			o.To = value
+			continue
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 {
+			return o, nil, fmt.Errorf("-n wants a number of migrations, at least 1: %q", value)
+		}
+		o.Steps = n
+	}
+	if o.To != "" && o.Steps != 0 {
+		return o, nil, errors.New("migrate down takes -n or --to, not both")
+	}
+	return o, rest, nil
+}
+
+func migrate(ctx context.Context, m *database.Migrator, sub string, rollback database.RollbackOptions, stdout io.Writer) error {
 	switch sub {
 	case "up":
 		names, err := m.Up(ctx)
@@ -158,7 +218,7 @@ func migrate(ctx context.Context, m *database.Migrator, sub string, stdout io.Wr
 		}
 		return err
 	case "down":
-		names, err := m.Down(ctx)
+		names, err := m.Rollback(ctx, rollback)
 		for _, n := range names {
 			fmt.Fprintln(stdout, "rolled back", n)
 		}

@@ -40,11 +40,90 @@ func TestMigrateCommands(t *testing.T) {
 			require.Contains(t, cmd("migrate", "up"), "applied 20261121000001_accounts")
 			require.Contains(t, cmd("migrate", "up"), "nothing to apply")
 			require.NotContains(t, cmd("migrate", "status"), "pending")
-			require.Contains(t, cmd("migrate", "down"), "rolled back 20261121000001_accounts")
+			require.Equal(t, "rolled back 20261204000001_usage\n", cmd("migrate", "down"), "one migration at a time")
 			require.Contains(t, cmd("migrate", "status"), "pending")
 
 			err := run(ctx, []string{"migrate", "sideways"}, getenv, &bytes.Buffer{})
 			require.ErrorContains(t, err, "unknown migrate command")
+		})
+	}
+}
+
+func TestMigrateDownRefusesToDropRows(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := testkit.DatabaseURL(t, d)
+			getenv := func(k string) string { return map[string]string{"DATABASE_URL": url}[k] }
+			cmd := func(args ...string) (string, error) {
+				var out bytes.Buffer
+				err := run(ctx, args, getenv, &out)
+				return out.String(), err
+			}
+			ok := func(args ...string) string {
+				out, err := cmd(args...)
+				require.NoError(t, err, out)
+				return out
+			}
+			db, err := database.Open(ctx, database.Config{URL: url})
+			require.NoError(t, err)
+			defer db.Close()
+			applied := func() []string {
+				var names []string
+				require.NoError(t, db.NewSelect().Table("bun_migrations").Column("name").Order("name").Scan(ctx, &names))
+				return names
+			}
+			tables := func() []string {
+				ts, err := database.Tables(ctx, db)
+				require.NoError(t, err)
+				return ts
+			}
+
+			ok("migrate", "up")
+			require.Len(t, applied(), 5, "up applies all five as one group")
+			require.Equal(t, "rolled back 20261204000001_usage\n", ok("migrate", "down"), "down is the last migration only")
+			require.Len(t, applied(), 4)
+
+			_, err = db.NewInsert().Model(&map[string]any{
+				"id": "u1", "email": "kept@example.com", "password_hash": "x", "created_at": time.Now(), "updated_at": time.Now(),
+			}).TableExpr("users").Exec(ctx)
+			require.NoError(t, err)
+
+			before := tables()
+			for _, args := range [][]string{
+				{"migrate", "down", "-n", "4"},
+				{"migrate", "down", "--to", "20261121000001_accounts", "-n=4"}, // a usage error
+				{"migrate", "down", "-n=9"},
+			} {
+				out, err := cmd(args...)
+				require.Error(t, err, args)
+				require.Empty(t, out, "nothing rolled back")
+			}
+			_, err = cmd("migrate", "down", "-n", "4")
+			require.EqualError(t, err, "refusing to roll back 20261123000001_backups, 20261122000002_billing, "+
+				"20261122000001_onboarding, 20261121000001_accounts: it would drop users (1 rows); back them up, then confirm with --force",
+				"names the tables holding rows, and only those")
+			require.Len(t, applied(), 4, "a refused rollback changes nothing")
+			require.Equal(t, before, tables())
+			n, err := db.NewSelect().Table("users").Count(ctx)
+			require.NoError(t, err)
+			require.EqualValues(t, 1, n)
+
+			require.Equal(t, "rolled back 20261123000001_backups\nrolled back 20261122000002_billing\nrolled back 20261122000001_onboarding\n",
+				ok("migrate", "down", "--to", "20261121000001"), "empty tables roll back without --force")
+			_, err = cmd("migrate", "down")
+			require.ErrorContains(t, err, "refusing to roll back 20261121000001_accounts: it would drop users (1 rows)")
+			require.Equal(t, []string{"20261121000001"}, applied())
+			require.Equal(t, "rolled back 20261121000001_accounts\n", ok("migrate", "down", "--force"))
+			require.Empty(t, applied())
+			require.NotContains(t, tables(), "users", "--force drops it")
+			require.Contains(t, ok("migrate", "down"), "nothing to roll back")
+
+			ok("migrate", "up")
+			require.Equal(t, 5, strings.Count(ok("migrate", "down", "-n", "5"), "rolled back"), "an empty database rolls back whole without --force")
+			require.Empty(t, applied())
 		})
 	}
 }

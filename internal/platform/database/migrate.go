@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -13,8 +15,19 @@ import (
 
 // Migrator applies the embedded migrations, one process at a time.
 type Migrator struct {
-	db *bun.DB
-	m  *migrate.Migrator
+	db    *bun.DB
+	m     *migrate.Migrator
+	drops map[string][]string
+}
+
+// MigratorOption configures a Migrator.
+type MigratorOption func(*Migrator)
+
+// WithDrops declares, by migration name, the tables each down migration drops (see
+// migrations.Drops). A rollback counts their rows first. Of a migration it has no
+// declaration for, the migrator assumes the worst: that it drops every table.
+func WithDrops(drops map[string][]string) MigratorOption {
+	return func(m *Migrator) { m.drops = drops }
 }
 
 // MigrationStatus is one migration and whether it is applied.
@@ -27,8 +40,12 @@ type MigrationStatus struct {
 }
 
 // NewMigrator returns a migrator of db over migrations.
-func NewMigrator(db *bun.DB, migrations *migrate.Migrations) *Migrator {
-	return &Migrator{db: db, m: migrate.NewMigrator(db, migrations)}
+func NewMigrator(db *bun.DB, migrations *migrate.Migrations, opts ...MigratorOption) *Migrator {
+	m := &Migrator{db: db, m: migrate.NewMigrator(db, migrations)}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
 }
 
 // Up applies every pending migration and returns their names.
@@ -46,19 +63,156 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	return names, err
 }
 
-// Down rolls back the last group of migrations applied together and returns their names.
+// RollbackOptions says how far to roll back.
+type RollbackOptions struct {
+	// Steps is how many of the latest applied migrations to roll back; 0 means one.
+	Steps int
+	// To rolls back every migration applied after this one (by name, with or without
+	// its comment), which stays applied. It excludes Steps.
+	To string
+	// Force drops tables that hold rows. Without it such a rollback is refused.
+	Force bool
+}
+
+// TableRows is a table a rollback would drop and how many rows it holds.
+type TableRows struct {
+	Table string
+	Rows  int64
+}
+
+// DataLossError refuses a rollback that would drop tables holding rows.
+type DataLossError struct {
+	Migrations []string
+	Tables     []TableRows // only those holding rows
+}
+
+func (e *DataLossError) Error() string {
+	tables := make([]string, len(e.Tables))
+	for i, t := range e.Tables {
+		tables[i] = fmt.Sprintf("%s (%d rows)", t.Table, t.Rows)
+	}
+	return fmt.Sprintf("refusing to roll back %s: it would drop %s; back them up, then confirm with --force",
+		strings.Join(e.Migrations, ", "), strings.Join(tables, ", "))
+}
+
+// Down rolls back the last applied migration, refusing if it would drop rows.
 func (m *Migrator) Down(ctx context.Context) ([]string, error) {
+	return m.Rollback(ctx, RollbackOptions{})
+}
+
+// Rollback rolls back applied migrations one at a time, newest first, and returns
+// their names. It counts the rows of every table the chosen migrations drop before
+// running any of them: unless opts.Force, tables holding rows refuse the whole
+// rollback with a *DataLossError and nothing changes. Groups are ignored: `up` on a
+// fresh install applies every migration as one group, and rolling a group back was
+// how a whole database went at once.
+func (m *Migrator) Rollback(ctx context.Context, opts RollbackOptions) ([]string, error) {
+	if opts.To != "" && opts.Steps != 0 {
+		return nil, errors.New("migrate: roll back either a number of migrations or to a migration, not both")
+	}
+	if opts.Steps < 0 {
+		return nil, fmt.Errorf("migrate: cannot roll back %d migrations", opts.Steps)
+	}
 	var names []string
 	err := m.locked(ctx, func(ctx context.Context) error {
-		group, err := m.m.Rollback(ctx)
-		if group != nil {
-			for _, mig := range group.Migrations {
-				names = append(names, mig.String())
+		ms, err := m.m.MigrationsWithStatus(ctx)
+		if err != nil {
+			return err
+		}
+		targets, err := chooseRollback(ms.Applied(), opts)
+		if err != nil {
+			return err
+		}
+		if !opts.Force {
+			if err := m.refuseDataLoss(ctx, targets); err != nil {
+				return err
 			}
 		}
-		return err
+		for i := range targets {
+			mig := &targets[i]
+			if mig.Down != nil {
+				if err := mig.Down(ctx, m.m, mig); err != nil {
+					return fmt.Errorf("%s: down: %w", mig, err)
+				}
+			}
+			if err := m.m.MarkUnapplied(ctx, mig); err != nil {
+				return fmt.Errorf("%s: mark unapplied: %w", mig, err)
+			}
+			names = append(names, mig.String())
+		}
+		return nil
 	})
 	return names, err
+}
+
+// chooseRollback picks from applied (newest first) the migrations opts names.
+func chooseRollback(applied migrate.MigrationSlice, opts RollbackOptions) (migrate.MigrationSlice, error) {
+	if opts.To == "" {
+		return applied[:min(max(opts.Steps, 1), len(applied))], nil
+	}
+	i := slices.IndexFunc(applied, func(mig migrate.Migration) bool {
+		return mig.Name == opts.To || mig.String() == opts.To
+	})
+	if i < 0 {
+		return nil, fmt.Errorf("migrate: %q is not an applied migration", opts.To)
+	}
+	return applied[:i], nil
+}
+
+// refuseDataLoss counts the rows of the tables the migrations drop and refuses if any
+// holds one.
+func (m *Migrator) refuseDataLoss(ctx context.Context, targets migrate.MigrationSlice) error {
+	existing, err := Tables(ctx, m.db)
+	if err != nil {
+		return err
+	}
+	var drops, names []string
+	for _, mig := range targets {
+		names = append(names, mig.String())
+		declared, ok := m.drops[mig.Name]
+		if !ok {
+			declared = existing // unknown: assume the worst
+		}
+		drops = append(drops, declared...)
+	}
+	e := &DataLossError{Migrations: names}
+	seen := map[string]bool{}
+	for _, t := range drops {
+		if seen[t] || !slices.Contains(existing, t) || t == bunMigrations || t == bunMigrationLocks {
+			continue
+		}
+		seen[t] = true
+		n, err := m.db.NewSelect().Table(t).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: count rows of %s: %w", t, err)
+		}
+		if n > 0 {
+			e.Tables = append(e.Tables, TableRows{Table: t, Rows: n})
+		}
+	}
+	if len(e.Tables) > 0 {
+		return e
+	}
+	return nil
+}
+
+// bun's bookkeeping tables, which no migration drops.
+const (
+	bunMigrations     = "bun_migrations"
+	bunMigrationLocks = "bun_migration_locks"
+)
+
+// Tables lists the tables of the database (on PostgreSQL, of the current schema).
+func Tables(ctx context.Context, db bun.IDB) ([]string, error) {
+	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+	if !IsSQLite(db) {
+		q = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+	}
+	var tables []string
+	if err := db.NewRaw(q).Scan(ctx, &tables); err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return tables, nil
 }
 
 // Status lists every migration with whether it is applied.

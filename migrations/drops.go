@@ -1,0 +1,18 @@
+package migrations
+
+// Drops names, for each migration, the tables its down migration drops, so that a
+// rollback can count their rows before it runs and refuse to destroy data unless told
+// to. A migration whose down drops nothing has an empty entry; TestDropsDeclared fails
+// on a migration without one, or whose up creates other tables than it names.
+func Drops() map[string][]string {
+	return map[string][]string{
+		"20261121000001": {"refresh_tokens", "sessions", "users"},
+		"20261122000001": {
+			"personas", "onboarding_integrations", "research_preferences", "business_infos",
+			"website_analyses", "provider_keys", "onboarding_steps", "onboarding_progress",
+		},
+		"20261122000002": {"audit_log", "stripe_events", "subscription_changes", "subscriptions", "billing_accounts"},
+		"20261123000001": {"backups"},
+		"20261204000001": {"llm_usage"},
+	}
+}
