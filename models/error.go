@@ -19,6 +19,9 @@ const (
 	CodePaymentRequired      = "PAYMENT_REQUIRED"
 	CodeBillingNotConfigured = "BILLING_NOT_CONFIGURED"
 	CodeUpstreamUnavailable  = "UPSTREAM_UNAVAILABLE"
+	// CodeKeyUnreadable: a stored provider key cannot be opened (field provider); the
+	// user enters it again.
+	CodeKeyUnreadable = "KEY_UNREADABLE"
 	// CodeServiceUnavailable: a dependency of the server (its database, Redis, the
 	// blob store) cannot be reached: an outage, not a bug; retry after extensions.retryAfter.
 	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"

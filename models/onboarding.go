@@ -194,8 +194,10 @@ func (k *ProviderKey) Validated(live bool) bool {
 }
 
 // KeyStatus summarises a key's validation: VERIFIED (the provider accepted it),
-// FORMAT_OK (well formed, not checked live), INVALID (the provider refused it) or
-// UNVERIFIED (live check failed for another reason; retry later).
+// FORMAT_OK (well formed, not checked live), INVALID (the provider refused it),
+// UNVERIFIED (live check failed for another reason; retry later) or UNREADABLE (the
+// stored value cannot be opened: enter the key again). UNREADABLE is never stored;
+// the service shows it in place of the stored status when it cannot open the value.
 type KeyStatus string
 
 const (
@@ -203,6 +205,7 @@ const (
 	KeyFormatOK   KeyStatus = "FORMAT_OK"
 	KeyInvalid    KeyStatus = "INVALID"
 	KeyUnverified KeyStatus = "UNVERIFIED"
+	KeyUnreadable KeyStatus = "UNREADABLE"
 )
 
 // WebsiteAnalysis is what analyzing a user's website found. Re-analysis replaces it.

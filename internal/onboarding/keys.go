@@ -2,6 +2,7 @@ package onboarding
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/keyring"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -139,10 +141,11 @@ func (s *Service) VerifyProviderKey(ctx context.Context, userID, provider string
 	if err != nil {
 		return nil, err
 	}
-	plain, err := s.openKey(k.Ciphertext, userID, p.ID)
+	plain, err := s.openStoredKey(ctx, k)
 	if err != nil {
-		return nil, models.Internal(err, "decrypt key")
+		return nil, err
 	}
+	defer clear(plain)
 	now, seen := s.Now(), k.UpdatedAt
 	switch err := s.Verifier.Verify(ctx, p.ID, string(plain)); models.ErrorCode(err) {
 	case "":
@@ -173,11 +176,52 @@ func (s *Service) RevealProviderKey(ctx context.Context, userID, provider string
 	if err != nil {
 		return "", nil, err
 	}
-	plain, err := s.openKey(k.Ciphertext, userID, k.Provider)
+	plain, err := s.openStoredKey(ctx, k)
 	if err != nil {
-		return "", nil, models.Internal(err, "decrypt key")
+		return "", nil, err
 	}
+	defer clear(plain)
 	return string(plain), k, nil
+}
+
+// openStoredKey opens a stored key. One that cannot be opened — damaged, moved from
+// another row (the user and provider are sealed with it), or sealed with a version
+// the ring lacks — is KEY_UNREADABLE on field provider: only entering the key again
+// mends it, and the client is told so instead of INTERNAL.
+func (s *Service) openStoredKey(ctx context.Context, k *models.ProviderKey) ([]byte, error) {
+	plain, err := s.openKey(k.Ciphertext, k.UserID, k.Provider)
+	if errors.Is(err, keyring.ErrDecrypt) || errors.Is(err, keyring.ErrUnknownVersion) {
+		s.Logger.WarnContext(ctx, "provider key cannot be opened", "key_id", k.ID, "user_id", k.UserID,
+			"provider", k.Provider, "key_version", k.KeyVersion, "error", err)
+		return nil, &models.Error{
+			Code: models.CodeKeyUnreadable, Field: "provider", Err: err,
+			Message: fmt.Sprintf("the stored %s key cannot be read: enter it again", k.Provider),
+		}
+	}
+	if err != nil {
+		return nil, models.Internal(err, "decrypt key")
+	}
+	return plain, nil
+}
+
+// markUnreadable shows each key that cannot be opened as UNREADABLE (never stored: it
+// describes the value, not a check), so a listing tells the user which to enter again.
+// It opens every key listed: one AES-GCM open of a few dozen bytes each, for the
+// handful of keys a user has, and it finds a damaged value before anything uses it,
+// which marking a row when a use fails would not.
+func (s *Service) markUnreadable(ctx context.Context, keys []*models.ProviderKey) error {
+	for _, k := range keys {
+		plain, err := s.openStoredKey(ctx, k)
+		clear(plain)
+		if models.ErrorCode(err) == models.CodeKeyUnreadable {
+			k.Status, k.LastError = models.KeyUnreadable, models.ErrorMessage(err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RotationResult reports what RotateKeys did.

@@ -117,12 +117,12 @@ func TestProviderKeys(t *testing.T) {
 			}
 			move(b, "openai")
 			_, _, err := f.svc.RevealProviderKey(ctx, b, "openai")
-			testkit.RequireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeKeyUnreadable, "provider")
 			require.NotContains(t, err.Error(), openaiKey)
 
 			move(a, "anthropic")
 			_, _, err = f.svc.RevealProviderKey(ctx, a, "anthropic")
-			testkit.RequireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeKeyUnreadable, "provider")
 
 			plain, _, err := f.svc.RevealProviderKey(ctx, a, "openai")
 			require.NoError(t, err)
@@ -387,6 +387,68 @@ func TestLiveKeyChecks(t *testing.T) {
 	})
 }
 
+// TestUnreadableKeys swaps two users' ciphertexts in the database: neither key opens
+// (each is sealed to its user), the listing says which to enter again, the operations
+// that need the key answer KEY_UNREADABLE without asking the provider, and saving the
+// key again mends it.
+func TestUnreadableKeys(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		p := newFakeProvider(t)
+		p.set(openaiKey2, http.StatusOK)
+		f := newFixture(t, db, withLiveChecks(p))
+		a, b := f.user(t, models.TierFree), f.user(t, models.TierFree)
+		f.saveKey(t, a, "openai", goodKey)
+		f.saveKey(t, b, "openai", openaiKey2)
+		f.completeStep(t, a, models.StepProviderKeys)
+		keyA, keyB := f.storedKey(t, a, "openai"), f.storedKey(t, b, "openai")
+		for user, ciphertext := range map[string][]byte{a: keyB.Ciphertext, b: keyA.Ciphertext} {
+			_, err := db.NewUpdate().Table("provider_keys").Set("ciphertext = ?", ciphertext).
+				Where("user_id = ? AND provider = ?", user, "openai").Exec(ctx)
+			require.NoError(t, err)
+		}
+		swappedA := f.storedKey(t, a, "openai")
+		asked := p.requests()
+
+		for user, secrets := range map[string][]string{a: {goodKey, openaiKey2}, b: {goodKey, openaiKey2}} {
+			keys, err := f.svc.ProviderKeys(ctx, user)
+			require.NoError(t, err)
+			require.Len(t, keys, 1)
+			require.Equal(t, models.KeyUnreadable, keys[0].Status, "not the VERIFIED stored")
+			require.False(t, keys[0].Validated(true))
+			require.Contains(t, keys[0].LastError, "enter it again")
+
+			_, err = f.svc.VerifyProviderKey(ctx, user, "openai")
+			e := testkit.RequireCode(t, err, models.CodeKeyUnreadable, "provider")
+			plain, k, err := f.svc.RevealProviderKey(ctx, user, "openai")
+			testkit.RequireCode(t, err, models.CodeKeyUnreadable, "provider")
+			require.Empty(t, plain)
+			require.Nil(t, k)
+			for _, secret := range secrets {
+				require.NotContains(t, err.Error(), secret)
+				require.NotContains(t, e.Error(), secret)
+			}
+		}
+		require.Equal(t, asked, p.requests(), "no unreadable key reaches the provider")
+		require.Equal(t, swappedA, f.storedKey(t, a, "openai"), "a refused verification stores nothing")
+		s, err := f.svc.Summary(a).HasValidatedKey(ctx)
+		require.NoError(t, err)
+		require.False(t, s, "an unreadable key does not count for the step")
+
+		f.saveKey(t, a, "openai", goodKey)
+		keys, err := f.svc.ProviderKeys(ctx, a)
+		require.NoError(t, err)
+		require.Equal(t, models.KeyVerified, keys[0].Status, "entering it again mends it")
+		plain, _, err := f.svc.RevealProviderKey(ctx, a, "openai")
+		require.NoError(t, err)
+		require.Equal(t, goodKey, plain)
+		keys, err = f.svc.ProviderKeys(ctx, b)
+		require.NoError(t, err)
+		require.Equal(t, models.KeyUnreadable, keys[0].Status, "b's is still swapped")
+	})
+}
+
 // RotateKeys works on every user's keys, so this test has its databases to itself.
 func TestRotateKeys(t *testing.T) {
 	t.Parallel()
@@ -419,7 +481,7 @@ func TestRotateKeys(t *testing.T) {
 			require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 0, Failed: 4, ByVersion: map[int]int{1: 4}}, r)
 			require.Equal(t, sealedV1, ciphertexts())
 			_, _, err = onlyV2.RevealProviderKey(ctx, a, "openai")
-			testkit.RequireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeKeyUnreadable, "provider")
 		})
 
 		t.Run("a ring with both versions reseals every key", func(t *testing.T) {
@@ -441,7 +503,7 @@ func TestRotateKeys(t *testing.T) {
 				require.Equal(t, key, got)
 			}
 			_, _, err = f.svc.RevealProviderKey(ctx, a, "openai")
-			testkit.RequireCode(t, err, models.CodeInternal, "")
+			testkit.RequireCode(t, err, models.CodeKeyUnreadable, "provider")
 
 			t.Run("running again reseals nothing", func(t *testing.T) {
 				r, err := both.RotateKeys(ctx)

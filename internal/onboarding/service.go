@@ -126,7 +126,7 @@ func (s *Service) openKey(ciphertext []byte, userID, provider string) ([]byte, e
 	if errors.Is(err, keyring.ErrUnknownVersion) && s.ReloadRing != nil {
 		ring, rerr := s.ReloadRing()
 		if rerr != nil {
-			return nil, errors.Join(err, rerr)
+			return nil, models.Internal(rerr, "reload the key ring")
 		}
 		s.ring.Store(ring)
 		plain, err = ring.Open(ciphertext, userID, provider)

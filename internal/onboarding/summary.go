@@ -21,6 +21,8 @@ type Summary struct {
 	db     bun.IDB
 	userID string
 	live   bool
+	// readable marks the keys that cannot be opened (Service.markUnreadable).
+	readable func(context.Context, []*models.ProviderKey) error
 
 	progress     once[*models.OnboardingProgress]
 	keys         once[[]*models.ProviderKey]
@@ -39,7 +41,7 @@ func (s *Service) Summary(userID string) *Summary {
 // summaryIn reads through db, which may be a transaction: reads are then made one
 // after another, as the caller asks for them.
 func (s *Service) summaryIn(db bun.IDB, userID string) *Summary {
-	return &Summary{db: db, userID: userID, live: s.LiveKeyCheck}
+	return &Summary{db: db, userID: userID, live: s.LiveKeyCheck, readable: s.markUnreadable}
 }
 
 // once holds a value read at most once; concurrent callers wait for the first read
@@ -85,9 +87,18 @@ func (m *Summary) Resume(ctx context.Context) (*models.ResumeInfo, error) {
 	return Resume(p), nil
 }
 
-// ProviderKeys returns the user's keys, masked, by provider.
+// ProviderKeys returns the user's keys, masked, by provider; one that cannot be
+// opened shows as UNREADABLE.
 func (m *Summary) ProviderKeys(ctx context.Context) ([]*models.ProviderKey, error) {
-	return m.keys.get(ctx, m, findProviderKeys)
+	return m.keys.get(ctx, m, m.findReadableKeys)
+}
+
+func (m *Summary) findReadableKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
+	keys, err := findProviderKeys(ctx, db, userID)
+	if err != nil {
+		return nil, err
+	}
+	return keys, m.readable(ctx, keys)
 }
 
 // HasValidatedKey reports whether the user has a validated key of an LLM provider.
