@@ -1,6 +1,9 @@
 package chat
 
-import "github.com/inkgraph/inkgraph/models"
+import (
+	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/models"
+)
 
 // emit sends the run's next event, unless the client is gone.
 func (r *run) emit(e Event) bool {
@@ -18,6 +21,9 @@ func (r *run) emit(e Event) bool {
 func (r *run) fail(err error) {
 	if r.ctx.Err() != nil {
 		return
+	}
+	if stopped := llm.Interrupted(r.calls); stopped != nil {
+		err = stopped // whatever the cut-off call made of it
 	}
 	if !r.emitUsage() {
 		return

@@ -139,7 +139,8 @@ func (r *run) classify() (Route, error) {
 				return route, nil
 			}
 		}
-		if ctxErr := r.ctx.Err(); ctxErr != nil {
+		if ctxErr := r.calls.Err(); ctxErr != nil {
+			// The client went away or the server is shutting down: no more calls.
 			return Route{}, ctxErr
 		}
 	}

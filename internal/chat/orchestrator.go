@@ -115,13 +115,17 @@ func (o *Orchestrator) Registry() *Registry { return o.cfg.Registry }
 // Run checks req and starts a run. The run's events arrive on the channel,
 // which is closed after DONE or ERROR, or as soon as ctx ends: ending ctx
 // (a closed subscription, a dropped connection) cancels the upstream LLM
-// request at once. Input errors are returned here, before any event.
+// request at once. Input errors are returned here, before any event. When the
+// server's llm.Drain in ctx stops the run, its LLM request is cancelled and it
+// ends with USAGE and a retryable ERROR, so that the client knows the answer was
+// cut off.
 func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, error) {
 	if err := o.check(&req); err != nil {
 		return nil, err
 	}
+	calls, release := llm.RunContext(ctx)
 	r := &run{
-		o: o, ctx: ctx, calls: llm.WithFirstByteDeadline(ctx), req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
+		o: o, ctx: ctx, calls: calls, release: release, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
 		out: make(chan *Event), provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
 	}
 	if r.provider == nil {

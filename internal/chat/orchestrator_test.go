@@ -389,6 +389,50 @@ func TestOneFirstByteDeadlinePerRun(t *testing.T) {
 	require.True(t, isClassifier(reqs[0]))
 }
 
+// TestShutdownEndsTheRunWithARetryableError stops a run held mid-answer through the
+// server's llm.Drain: the upstream request ends, and the client, still there, gets
+// USAGE and a retryable ERROR after the tokens streamed so far.
+func TestShutdownEndsTheRunWithARetryableError(t *testing.T) {
+	t.Parallel()
+	srv := fakellm.New(t)
+	srv.Reply = func(req fakellm.Request) fakellm.Response {
+		if isClassifier(req) {
+			return fakellm.Response{Content: "task"}
+		}
+		return fakellm.Response{Chunks: []fakellm.Chunk{{Content: "Working "}}, Hold: true}
+	}
+	o := newOrchestrator(t, remoteProvider(t, srv), nil)
+	drain := llm.NewDrain()
+	ctx := llm.WithDrain(t.Context(), drain)
+
+	ch, err := o.Run(ctx, chat.Request{Input: chat.Input{Message: "hi"}, AllowedAgents: allAgents})
+	require.NoError(t, err)
+	var events []chat.Event
+	for e := range ch {
+		events = append(events, *e)
+		if e.Type == chat.EventToken {
+			break
+		}
+	}
+	drain.Stop()
+	events = append(events, collect(t, ch)...)
+
+	requireWellFormed(t, events)
+	require.Equal(t, []chat.EventType{"AGENT_ROUTED", "TOKEN", "USAGE", "ERROR"}, types(events))
+	last := events[len(events)-1].Error
+	require.Equal(t, models.CodeUpstreamUnavailable, last.Code)
+	require.True(t, last.Retryable)
+	require.Contains(t, last.Message, "shutting down")
+	require.Equal(t, 2, ofType(events, chat.EventUsage)[0].Usage.Calls)
+	held := srv.Requests()[1]
+	select {
+	case <-held.Ended:
+	case <-time.After(waitTimeout):
+		t.Fatal("the upstream request outlived the shutdown")
+	}
+	require.True(t, held.Canceled())
+}
+
 // TestCancelEndsUpstream is not parallel: it counts goroutines.
 func TestCancelEndsUpstream(t *testing.T) {
 	srv := fakellm.New(t)

@@ -14,13 +14,14 @@ import (
 type run struct {
 	o   *Orchestrator
 	ctx context.Context // the client's: events go out while it lasts
-	// calls is the context of the run's LLM calls: ctx with the run's one deadline
-	// for the model's first byte.
-	calls context.Context
-	req   Request
-	id    string
-	now   time.Time
-	out   chan *Event
+	// calls is the context of the run's LLM calls (llm.RunContext): ctx with the
+	// run's one deadline for the model's first byte, ended early by a shutdown.
+	calls   context.Context
+	release func()
+	req     Request
+	id      string
+	now     time.Time
+	out     chan *Event
 
 	provider llm.Provider
 	seq      int
@@ -42,6 +43,7 @@ type agentResult struct {
 func (r *run) run() {
 	defer close(r.out)
 	defer r.book()
+	defer r.release()
 	route, err := r.classify()
 	if err != nil {
 		r.fail(err)

@@ -64,7 +64,9 @@ type RunError struct {
 // Run starts playbook id for the user with the client's variables. Input,
 // tier and quota errors are returned here, before any event. The events
 // arrive on the channel, which the service closes after DONE or ERROR, or as
-// soon as ctx ends; ending ctx cancels the upstream LLM request at once.
+// soon as ctx ends; ending ctx cancels the upstream LLM request at once. When
+// the server's llm.Drain in ctx stops the run, its LLM request is cancelled and
+// it ends with a retryable ERROR, so that the client knows it was cut off.
 func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]string) (<-chan *Event, error) {
 	p, err := s.playbook(ctx, userID, id)
 	if err != nil {
@@ -79,9 +81,10 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 		return nil, err
 	}
 	r := &run{
-		s: s, ctx: ctx, calls: llm.WithFirstByteDeadline(ctx), userID: userID, id: s.newRunID(), res: res, pc: pc, choice: choice,
+		s: s, ctx: ctx, userID: userID, id: s.newRunID(), res: res, pc: pc, choice: choice,
 		out: make(chan *Event), outputs: map[int]string{},
 	}
+	r.calls, r.release = llm.RunContext(ctx)
 	go r.run()
 	return r.out, nil
 }
@@ -90,15 +93,16 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 type run struct {
 	s   *Service
 	ctx context.Context // the client's: events go out while it lasts
-	// calls is the context of the run's LLM calls: ctx with the run's one deadline
-	// for the model's first byte.
-	calls  context.Context
-	userID string
-	id     string
-	res    *resolved
-	pc     *models.PersonalizationContext
-	choice llm.Choice
-	out    chan *Event
+	// calls is the context of the run's LLM calls (llm.RunContext): ctx with the
+	// run's one deadline for the model's first byte, ended early by a shutdown.
+	calls   context.Context
+	release func()
+	userID  string
+	id      string
+	res     *resolved
+	pc      *models.PersonalizationContext
+	choice  llm.Choice
+	out     chan *Event
 
 	seq     int
 	usage   models.Usage
@@ -121,6 +125,7 @@ func (r *run) emit(e Event) bool {
 func (r *run) run() {
 	defer close(r.out)
 	defer func() { r.s.record(r.ctx, r.userID, "playbook:"+r.res.plan.ID, r.choice.PaidBy, r.usage) }()
+	defer r.release()
 	for _, st := range r.res.plan.Steps {
 		if !r.emit(Event{Type: EventStepStarted, Step: st.Index, StepTitle: st.Title}) {
 			return
@@ -198,6 +203,9 @@ func cut(s string, n int) string {
 func (r *run) fail(step int, err error) {
 	if r.ctx.Err() != nil {
 		return
+	}
+	if stopped := llm.Interrupted(r.calls); stopped != nil {
+		err = stopped // whatever the cut-off call made of it
 	}
 	code := models.ErrorCode(err)
 	if code == models.CodeInternal {

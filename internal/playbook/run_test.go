@@ -276,6 +276,51 @@ func TestRunCancel(t *testing.T) {
 	require.Equal(t, 1, recs[0].calls)
 }
 
+// TestRunStoppedByShutdown stops a run held mid-answer through the server's
+// llm.Drain: the provider's context ends, and the client, still there, gets a
+// retryable ERROR after the tokens streamed so far; the spent call is metered.
+func TestRunStoppedByShutdown(t *testing.T) {
+	t.Parallel()
+	upstreamDone := make(chan struct{})
+	p := &provider{StreamFn: func(ctx context.Context, _ llm.Request) (<-chan llm.Chunk, error) {
+		ch := make(chan llm.Chunk)
+		go func() {
+			defer close(ch)
+			select {
+			case ch <- llm.Chunk{Text: "Working on it "}:
+			case <-ctx.Done():
+			}
+			<-ctx.Done() // an answer that never ends
+			close(upstreamDone)
+		}()
+		return ch, nil
+	}}
+	s, m := newService(t, p)
+	drain := llm.NewDrain()
+	ch, err := s.Run(llm.WithDrain(t.Context(), drain), freeUser, "email_to_task", map[string]string{"email": "hi"})
+	require.NoError(t, err)
+	require.Equal(t, playbook.EventStepStarted, (<-ch).Type)
+	require.Equal(t, playbook.EventToken, (<-ch).Type)
+
+	drain.Stop()
+	events := collect(ch)
+	require.Len(t, events, 1)
+	last := events[0]
+	require.Equal(t, playbook.EventError, last.Type)
+	require.Equal(t, 3, last.Seq)
+	require.Equal(t, models.CodeUpstreamUnavailable, last.Error.Code)
+	require.True(t, last.Error.Retryable)
+	require.Contains(t, last.Error.Message, "shutting down")
+	select {
+	case <-upstreamDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the provider's context was not cancelled")
+	}
+	recs := m.recorded()
+	require.Len(t, recs, 1, "the spent call is metered")
+	require.Equal(t, 1, recs[0].calls)
+}
+
 func TestRunUpstreamFailure(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
