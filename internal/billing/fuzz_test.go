@@ -196,7 +196,7 @@ func fuzzSeeds() [][]byte {
 		return map[string]any{"id": id, "object": "event", "created": created, "type": typ,
 			"data": map[string]any{"object": map[string]any{
 				"id": "in_" + id, "object": "invoice", "customer": "cus_1",
-				"parent": map[string]any{"subscription_details": map[string]any{"subscription": "sub_1"}},
+				"parent":     map[string]any{"subscription_details": map[string]any{"subscription": "sub_1"}},
 				"amount_due": 2000, "currency": "usd", "attempt_count": 1,
 			}}}
 	}
