@@ -30,7 +30,6 @@ import (
 	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
-	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"
@@ -51,7 +50,8 @@ type Deps struct {
 	// Services are the areas, as app.NewServices assembled them.
 	Services *app.Services
 	Ready    Readiness
-	// Now is the clock of the rate limit's tier cache; time.Now when nil.
+	// Now is the clock of the rate limit's tier cache and of the WebSocket upgrade
+	// rate; time.Now when nil.
 	Now func() time.Time
 }
 
@@ -80,6 +80,9 @@ func New(d Deps) *Server {
 		KeepAlive:    d.Config.KeepAlive,
 		CheckOrigin:  s.originAllowed,
 		Logger:       d.Logger,
+		Limits:       socketLimits(d.Config),
+		ClientKey:    socketClient,
+		Now:          d.Now,
 	}
 
 	res := &resolvers.Resolver{
@@ -164,20 +167,14 @@ func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops accepting,
-// interrupts the chat and playbook runs, which end with a retryable ERROR (after
-// their USAGE) so that their clients know the answer was cut off, waits until those
-// have gone out, then completes the other open subscriptions (WebSocket clients get
-// complete and close 1001, SSE clients a complete event) and waits for running
-// requests, all within ShutdownTimeout.
+// completes open subscriptions (WebSocket clients get complete and close 1001, SSE
+// clients a complete event) and waits for running requests, up to ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	runs := llm.NewDrain()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
-		// Every request carries the drain, for the runs it starts.
-		BaseContext: func(net.Listener) context.Context { return llm.WithDrain(context.Background(), runs) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -195,13 +192,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	var httpErr, wsErr error
 	wg.Go(func() { httpErr = hs.Shutdown(sctx) })
-	// The runs end first, each with its last events, while their subscriptions may
-	// still send them: completing a subscription lets only its complete through. A
-	// run counts until its subscription (or request) is over, last message sent.
-	runs.Stop()
-	if err := runs.Wait(sctx); err != nil {
-		s.logger.Warn("chat or playbook runs still open at the shutdown deadline", "error", err)
-	}
 	s.stopStreams()
 	wg.Go(func() { wsErr = s.ws.Shutdown(sctx) })
 	wg.Wait()

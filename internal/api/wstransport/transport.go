@@ -86,6 +86,15 @@ type Transport struct {
 	CheckOrigin func(r *http.Request) bool
 	// Logger receives connection and operation logs. Nil discards them.
 	Logger *slog.Logger
+	// Limits bound the handshakes and open sockets per client address and in all.
+	Limits Limits
+	// ClientKey names the client address a request is counted under for Limits;
+	// nil uses the host of r.RemoteAddr.
+	ClientKey func(r *http.Request) string
+	// Now is the clock of the upgrade rate; nil means time.Now.
+	Now func() time.Time
+
+	admission admission // guarded by mu
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -112,6 +121,15 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	t.handlers.Add(1)
 	t.mu.Unlock()
 	defer t.handlers.Done()
+
+	key := t.clientKey(r)
+	if refused := t.admit(key); refused != nil {
+		t.logger().LogAttrs(r.Context(), slog.LevelInfo, "websocket upgrade refused",
+			slog.String("client", key), slog.Int("status", refused.status), slog.String("reason", refused.message))
+		refused.write(w)
+		return
+	}
+	defer t.release(key)
 
 	offered := websocket.Subprotocols(r)
 	upgrader := websocket.Upgrader{

@@ -46,6 +46,12 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           slog.Level
 
+	// WebSocket admission, checked before the upgrade: handshakes per client address
+	// per minute, open sockets per client address and in all (0: no limit).
+	WSUpgradesPerMinute int
+	WSMaxConnsPerIP     int
+	WSMaxConns          int
+
 	// Keyring is the key ring's configuration form; KeyringFile is set when it was
 	// generated into (and is read from) the data directory.
 	Keyring          string
@@ -195,6 +201,9 @@ func readServing(r *reader, c *Config) {
 	c.AllowedOrigins = r.list("INKGRAPH_ALLOWED_ORIGINS")
 	c.WSInitTimeout = r.duration("INKGRAPH_WS_INIT_TIMEOUT", 10*time.Second)
 	c.KeepAlive = r.duration("INKGRAPH_WS_KEEPALIVE", 15*time.Second)
+	c.WSUpgradesPerMinute = r.int("INKGRAPH_WS_UPGRADES_PER_MINUTE", 60, 0, 1_000_000)
+	c.WSMaxConnsPerIP = r.int("INKGRAPH_WS_MAX_CONNS_PER_IP", 100, 0, 1_000_000)
+	c.WSMaxConns = r.int("INKGRAPH_WS_MAX_CONNS", 10_000, 0, 10_000_000)
 	c.ShutdownTimeout = r.duration("INKGRAPH_SHUTDOWN_TIMEOUT", 30*time.Second)
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("INKGRAPH_LOG_LEVEL", "info"))); err != nil {
 		r.fail("INKGRAPH_LOG_LEVEL", err)
