@@ -30,6 +30,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
+	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"
@@ -167,14 +168,20 @@ func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops accepting,
-// completes open subscriptions (WebSocket clients get complete and close 1001, SSE
-// clients a complete event) and waits for running requests, up to ShutdownTimeout.
+// interrupts the chat and playbook runs, which end with a retryable ERROR (after
+// their USAGE) so that their clients know the answer was cut off, waits until those
+// have gone out, then completes the other open subscriptions (WebSocket clients get
+// complete and close 1001, SSE clients a complete event) and waits for running
+// requests, all within ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	runs := llm.NewDrain()
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		// Every request carries the drain, for the runs it starts.
+		BaseContext: func(net.Listener) context.Context { return llm.WithDrain(context.Background(), runs) },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -192,6 +199,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	var httpErr, wsErr error
 	wg.Go(func() { httpErr = hs.Shutdown(sctx) })
+	// The runs end first, each with its last events, while their subscriptions may
+	// still send them: completing a subscription lets only its complete through. A
+	// run counts until its subscription (or request) is over, last message sent.
+	runs.Stop()
+	if err := runs.Wait(sctx); err != nil {
+		s.logger.Warn("chat or playbook runs still open at the shutdown deadline", "error", err)
+	}
 	s.stopStreams()
 	wg.Go(func() { wsErr = s.ws.Shutdown(sctx) })
 	wg.Wait()

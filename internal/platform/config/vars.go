@@ -45,7 +45,7 @@ func Vars() []Var {
 		{"INKGRAPH_LLM_BASE_URL", "", "", "OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server), e.g. `https://api.openai.com/v1`; empty: no LLM, personas come from the deterministic generator"},
 		{"INKGRAPH_LLM_API_KEY", "", "", "the server's key for INKGRAPH_LLM_BASE_URL (may be empty for local servers)"},
 		{"INKGRAPH_LLM_MODEL", "", "gpt-4o-mini", "model name sent to the LLM endpoint"},
-		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest wait for an LLM's first byte, and then for each next piece of a streamed answer"},
+		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest wait for an LLM's first byte, one wait for all the calls of a chat or playbook run until the model starts answering; then for each next piece of a streamed answer"},
 		{"INKGRAPH_CHAT_MAX_TOKENS", "", "1024", "longest answer, in tokens, of each LLM call a chat or playbook makes"},
 		{"INKGRAPH_BYOK", "", "true", "on tiers with BYOK (power, team), chat and playbooks use the user's own validated OpenAI key (sent to the `openai` entry of INKGRAPH_PROVIDER_BASE_URLS, else api.openai.com) instead of the server's LLM"},
 		{"INKGRAPH_BYOK_MODEL", "", "gpt-4o-mini", "the OpenAI model asked with a user's own key"},
