@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -15,6 +16,9 @@ import (
 const (
 	maxBrandColors = 8
 	maxBrandFonts  = 5
+	// maxFontRunes is the longest font family name kept: real ones are a few words,
+	// and a page can make one as long as it likes.
+	maxFontRunes = 100
 )
 
 // CSS patterns. They are read-only.
@@ -150,7 +154,8 @@ func firstFontFamily(value string) string {
 	first, _, _ := strings.Cut(value, ",")
 	first = strings.Trim(strings.TrimSpace(first), `"'`)
 	first = strings.TrimSpace(first)
-	if first == "" || genericFonts[strings.ToLower(first)] || strings.HasPrefix(strings.ToLower(first), "var(") {
+	if first == "" || genericFonts[strings.ToLower(first)] || strings.HasPrefix(strings.ToLower(first), "var(") ||
+		utf8.RuneCountInString(first) > maxFontRunes {
 		return ""
 	}
 	return first

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -391,12 +392,18 @@ this those through to too under until up upon us use used using very via was was
 weren't what what's when when's where where's which while who who's whom why why's will with within without won't
 would wouldn't yet you you'd you'll you're you've your yours yourself yourselves`)
 
+// maxTermRunes is the longest word that can be a top term: longer "words" are
+// runs of digits, hashes or filler a page can make as long as it likes, and the
+// terms are stored.
+const maxTermRunes = 64
+
 // topTerms returns the n most frequent content words, ties in alphabetical order.
 func topTerms(lowerWords []string, n int) []models.TermCount {
 	counts := map[string]int{}
 	for _, w := range lowerWords {
 		w = strings.TrimSuffix(w, "'s")
-		if englishStopWords[w] || len([]rune(w)) < 3 || !strings.ContainsFunc(w, unicode.IsLetter) {
+		if runes := utf8.RuneCountInString(w); englishStopWords[w] || runes < 3 || runes > maxTermRunes ||
+			!strings.ContainsFunc(w, unicode.IsLetter) {
 			continue
 		}
 		counts[w]++
@@ -453,9 +460,16 @@ func guessLanguage(lowerWords []string) string {
 	return tag
 }
 
+// maxLanguageTagLen is the longest language tag kept: RFC 5646 asks implementations
+// to take tags of at least 35 characters, and real ones are far shorter.
+const maxLanguageTagLen = 35
+
 // normalizeLang turns an <html lang> value into a BCP 47 tag in its usual case
 // ("en_us" → "en-US", "zh-hant-tw" → "zh-Hant-TW"), or "" when it is not a tag.
 func normalizeLang(lang string) string {
+	if len(lang) > maxLanguageTagLen {
+		return "" // a tag is stored: one a page makes longer than any real one is none
+	}
 	parts := strings.Split(strings.ReplaceAll(strings.TrimSpace(lang), "_", "-"), "-")
 	if len(parts[0]) < 2 || len(parts[0]) > 3 || !isAlpha(parts[0]) {
 		return ""
