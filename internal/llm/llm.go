@@ -4,8 +4,10 @@
 // server and the like) and a deterministic offline provider that is the
 // embedded default; the client's one-shot JSON completion; the timeout and
 // retry policy; and the translation of every upstream failure into a
-// *models.Error with code UPSTREAM_UNAVAILABLE. It is the only package that
-// imports an LLM SDK.
+// *models.Error with code UPSTREAM_UNAVAILABLE. It also owns a run's context
+// (RunContext): one deadline for the model's first byte across all the run's
+// calls, and the server's Drain, which interrupts runs at shutdown. It is the
+// only package that imports an LLM SDK.
 package llm
 
 import (
