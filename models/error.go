@@ -22,6 +22,10 @@ const (
 	// CodeKeyUnreadable: a stored provider key cannot be opened (field provider); the
 	// user enters it again.
 	CodeKeyUnreadable = "KEY_UNREADABLE"
+	// CodeQueryTooLarge: the document's shape passes a limit that keeps validating it
+	// cheap (fields in a selection set, selections, aliases, ...); extensions name the
+	// measure, the count and the limit.
+	CodeQueryTooLarge = "QUERY_TOO_LARGE"
 	// CodeServiceUnavailable: a dependency of the server (its database, Redis, the
 	// blob store) cannot be reached: an outage, not a bug; retry after extensions.retryAfter.
 	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"

@@ -98,7 +98,8 @@ func New(d Deps) *Server {
 	gql.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	gql.AddTransport(httptransport.GET{})
 	gql.AddTransport(httptransport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := lru.New[*ast.QueryDocument](1000)
+	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(d.Config.MaxQueryTokens)
 	if d.Config.Production {
 		gql.SetDisableSuggestion(true)
@@ -106,6 +107,14 @@ func New(d Deps) *Server {
 		gql.Use(extension.Introspection{})
 	}
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// After persisted queries, which fill the query in; before parsing and validation.
+	gql.Use(ShapeLimits{
+		FieldsPerSet: d.Config.MaxQueryFieldsPerSet, Selections: d.Config.MaxQuerySelections,
+		Aliases: d.Config.MaxQueryAliases, FragmentSpreads: d.Config.MaxQueryFragmentSpreads,
+		Directives: d.Config.MaxQueryDirectives, Variables: d.Config.MaxQueryVariables,
+		IntrospectionFields: d.Config.MaxIntrospectionFields,
+		TokenLimit:          d.Config.MaxQueryTokens, Cache: queries,
+	})
 	gql.Use(extension.FixedComplexityLimit(d.Config.MaxQueryComplexity))
 	gql.Use(DepthLimit{Max: d.Config.MaxQueryDepth})
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{

@@ -46,6 +46,16 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           slog.Level
 
+	// The document's shape, counted before validation (whose cost grows faster than
+	// the document): see internal/api/limits.go.
+	MaxQueryFieldsPerSet    int
+	MaxQuerySelections      int
+	MaxQueryAliases         int
+	MaxQueryFragmentSpreads int
+	MaxQueryDirectives      int
+	MaxQueryVariables       int
+	MaxIntrospectionFields  int
+
 	// WebSocket admission, checked before the upgrade: handshakes per client address
 	// per minute, open sockets per client address and in all (0: no limit).
 	WSUpgradesPerMinute int
@@ -198,6 +208,13 @@ func readServing(r *reader, c *Config) {
 	c.MaxQueryTokens = r.int("INKGRAPH_MAX_QUERY_TOKENS", 15000, 100, 1_000_000)
 	c.MaxQueryDepth = r.int("INKGRAPH_MAX_QUERY_DEPTH", 12, 2, 100)
 	c.MaxQueryComplexity = r.int("INKGRAPH_MAX_QUERY_COMPLEXITY", 1000, 10, 1_000_000)
+	c.MaxQueryFieldsPerSet = r.int("INKGRAPH_MAX_QUERY_FIELDS_PER_SET", 100, 10, 100_000)
+	c.MaxQuerySelections = r.int("INKGRAPH_MAX_QUERY_SELECTIONS", 1500, 100, 1_000_000)
+	c.MaxQueryAliases = r.int("INKGRAPH_MAX_QUERY_ALIASES", 50, 0, 100_000)
+	c.MaxQueryFragmentSpreads = r.int("INKGRAPH_MAX_QUERY_FRAGMENT_SPREADS", 100, 0, 100_000)
+	c.MaxQueryDirectives = r.int("INKGRAPH_MAX_QUERY_DIRECTIVES", 50, 0, 100_000)
+	c.MaxQueryVariables = r.int("INKGRAPH_MAX_QUERY_VARIABLES", 50, 0, 100_000)
+	c.MaxIntrospectionFields = r.int("INKGRAPH_MAX_INTROSPECTION_FIELDS", 2, 1, 1000)
 	c.AllowedOrigins = r.list("INKGRAPH_ALLOWED_ORIGINS")
 	c.WSInitTimeout = r.duration("INKGRAPH_WS_INIT_TIMEOUT", 10*time.Second)
 	c.KeepAlive = r.duration("INKGRAPH_WS_KEEPALIVE", 15*time.Second)
