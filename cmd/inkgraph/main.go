@@ -141,7 +141,7 @@ func rotateKeys(ctx context.Context, cfg config.Config, logger *slog.Logger, db 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "current key version %d: re-encrypted %d provider keys", res.Current, res.Resealed)
+	fmt.Fprintf(stdout, "current key version %d: re-encrypted %d provider keys in %d passes", res.Current, res.Resealed, res.Passes)
 	if res.Failed > 0 {
 		fmt.Fprintf(stdout, ", %d could not be opened (left as they were; see the log)", res.Failed)
 	}

@@ -257,6 +257,19 @@ func TestKeysRotate(t *testing.T) {
 		require.Equal(t, 2, strings.Count(string(ring), ":"), "both versions are kept")
 	})
 
+	t.Run("a running embedded server seals with the new version at once", func(t *testing.T) {
+		t.Parallel()
+		vars := map[string]string{"INKGRAPH_DATA_DIR": t.TempDir()}
+		running, done := services(t, vars)
+		defer done()
+		require.Contains(t, rotate(t, vars), "re-encrypted 0 provider keys", "nothing stored yet")
+		p, err := running.Accounts.Register(ctx, auth.Credentials{Email: "after@example.com", Password: "password1"})
+		require.NoError(t, err)
+		k, err := running.Wizard.SaveProviderKey(ctx, p.User.ID, "openai", apiKey)
+		require.NoError(t, err)
+		require.Equal(t, 2, k.KeyVersion, "not the version it started with, which the next ring may drop")
+	})
+
 	t.Run("operator's ring on PostgreSQL", func(t *testing.T) {
 		t.Parallel()
 		v1 := "1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))

@@ -58,19 +58,34 @@ func (s *Service) SaveProviderKey(ctx context.Context, userID, provider, key str
 	if k.ID, err = newID(); err != nil {
 		return nil, err
 	}
-	ring := s.keys()
-	k.Ciphertext, err = ring.Seal([]byte(key), userID, p.ID)
-	if err != nil {
-		return nil, models.Internal(err, "encrypt key")
+	if err := s.seal(k, key, s.sealingRing(ctx).Current()); err != nil {
+		return nil, err
 	}
-	k.KeyVersion = ring.Current()
 	err = database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		// Before anything is read, so that a rotation's pass (which takes the same table
+		// in a mode that excludes this) sees this save whole or not at all.
+		if err := lockKeysForSave(ctx, tx); err != nil {
+			return err
+		}
 		// The limit is checked again where it cannot race another save.
 		if err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if err := checkProviderLimit(ctx, tx, userID, tier, p); err != nil {
 			return err
+		}
+		// Never seal with a version older than one already stored: a rotation to a
+		// newer version has begun, and a value sealed with the old one would be left
+		// behind it (an instance still pinned to, or not yet reloaded past, the old
+		// version seals with the newer one its ring holds).
+		newest, err := newestKeyVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if newest > k.KeyVersion {
+			if err := s.seal(k, key, newest); err != nil {
+				return err
+			}
 		}
 		return upsertProviderKey(ctx, tx, k)
 	})
@@ -80,6 +95,41 @@ func (s *Service) SaveProviderKey(ctx context.Context, userID, provider, key str
 	s.notify(ctx, userID)
 	s.audit(ctx, userID, models.AuditProviderKeySaved, models.AuditDetail{"provider": k.Provider, "masked": k.Masked, "status": string(k.Status)})
 	return k, nil
+}
+
+// sealingRing is the ring to seal new values with. In embedded mode the ring file is
+// read again first (a few hundred bytes, once per key saved), so a running server seals
+// with the version `keys rotate` added as soon as it has added it.
+func (s *Service) sealingRing(ctx context.Context) *keyring.Ring {
+	if s.ReloadRing != nil {
+		ring, err := s.ReloadRing()
+		if err != nil {
+			s.Logger.WarnContext(ctx, "reload the key ring; sealing with the one loaded", "error", err)
+		} else {
+			s.ring.Store(ring)
+		}
+	}
+	return s.keys()
+}
+
+// seal encrypts key into k with version v of the ring (reloaded once if it lacks v).
+func (s *Service) seal(k *models.ProviderKey, key string, v int) error {
+	ring, err := s.keys().WithCurrent(v)
+	if err != nil && s.ReloadRing != nil {
+		var fresh *keyring.Ring
+		if fresh, err = s.ReloadRing(); err == nil {
+			s.ring.Store(fresh)
+			ring, err = fresh.WithCurrent(v)
+		}
+	}
+	if err != nil {
+		return models.Internal(err, "stored keys are sealed with key version %d, which this server's key ring lacks", v)
+	}
+	if k.Ciphertext, err = ring.Seal([]byte(key), k.UserID, k.Provider); err != nil {
+		return models.Internal(err, "encrypt key")
+	}
+	k.KeyVersion = v
+	return nil
 }
 
 // checkProviderLimit refuses a new LLM provider beyond the tier's allowance;
@@ -231,35 +281,55 @@ type RotationResult struct {
 	// Failed counts keys that could not be opened (their version is not in the
 	// ring, or the value is damaged); they are left as they are.
 	Failed int
+	// Passes counts the passes made, the last of which found nothing left to reseal.
+	Passes int
 	// ByVersion counts stored keys per key version after the rotation.
 	ByVersion map[int]int
 }
 
+// rotationBatch is how many keys one pass of RotateKeys reseals, in one transaction
+// that holds saves back while it runs.
+const rotationBatch = 200
+
 // RotateKeys re-encrypts every stored key not sealed with the ring's current version.
-// It works in batches, each in its own transaction, so it can run beside a serving
-// instance; a key changed meanwhile is left to the next run.
+// It works in passes of a batch each, in its own transaction, so it can run beside
+// serving instances, and it ends only when a pass finds nothing left under an older
+// version: each pass excludes saves while it runs (lockKeysForRotation), and a save
+// never seals with a version older than one stored, so once it succeeds no value
+// under an older version remains, whatever instances do meanwhile. The passes are
+// bounded: keys that keep reappearing under an older version make it fail with
+// CONFLICT, saying how many remain.
 func (s *Service) RotateKeys(ctx context.Context) (*RotationResult, error) {
 	ring := s.keys()
 	r := &RotationResult{Current: ring.Current()}
-	const batch = 200
-	seen := map[string]bool{}
+	initial, err := countKeysNotSealedWith(ctx, s.DB, r.Current)
+	if err != nil {
+		return nil, err
+	}
+	// A sweep takes initial/batch passes; as many again, and a few, for keys changed
+	// meanwhile, before giving up.
+	maxPasses := 2*(initial/rotationBatch+1) + 8
+	failed := map[string]bool{}
 	for {
-		keys, err := findKeysNotSealedWith(ctx, s.DB, r.Current, batch+len(seen))
-		if err != nil {
-			return nil, err
-		}
-		progress := false
+		r.Passes++
+		found := 0
 		err = database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+			if err := lockKeysForRotation(ctx, tx); err != nil {
+				return err
+			}
+			keys, err := findKeysNotSealedWith(ctx, tx, r.Current, rotationBatch+len(failed))
+			if err != nil {
+				return err
+			}
 			for _, k := range keys {
-				if seen[k.ID] {
+				if failed[k.ID] {
 					continue
 				}
-				seen[k.ID] = true
-				progress = true
+				found++
 				old := k.Ciphertext
 				sealed, err := ring.Reseal(old, k.UserID, k.Provider)
 				if err != nil {
-					r.Failed++
+					failed[k.ID] = true
 					s.Logger.WarnContext(ctx, "cannot reseal provider key", "key_id", k.ID, "error", err)
 					continue
 				}
@@ -270,7 +340,6 @@ func (s *Service) RotateKeys(ctx context.Context) (*RotationResult, error) {
 				}
 				if ok {
 					r.Resealed++
-					delete(seen, k.ID) // done: no longer returned by the query
 				}
 			}
 			return nil
@@ -278,11 +347,21 @@ func (s *Service) RotateKeys(ctx context.Context) (*RotationResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !progress {
+		if found == 0 {
 			break
 		}
+		if r.Passes == maxPasses {
+			left, err := countKeysNotSealedWith(ctx, s.DB, r.Current)
+			if err != nil {
+				return nil, err
+			}
+			return nil, models.Errorf(models.CodeConflict,
+				"after %d passes %d provider keys are still sealed with a version older than %d: an instance keeps sealing with an older one "+
+					"(is INKGRAPH_KEYRING_CURRENT pinned on one?); give every instance the ring with version %d and run keys rotate again",
+				r.Passes, left-len(failed), r.Current, r.Current)
+		}
 	}
-	var err error
+	r.Failed = len(failed)
 	r.ByVersion, err = countKeysByVersion(ctx, s.DB)
 	if err != nil {
 		return nil, err

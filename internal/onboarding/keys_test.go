@@ -478,7 +478,7 @@ func TestRotateKeys(t *testing.T) {
 		t.Run("a ring without the old version fails and leaves the keys", func(t *testing.T) {
 			r, err := onlyV2.RotateKeys(ctx)
 			require.NoError(t, err)
-			require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 0, Failed: 4, ByVersion: map[int]int{1: 4}}, r)
+			require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 0, Failed: 4, Passes: 2, ByVersion: map[int]int{1: 4}}, r)
 			require.Equal(t, sealedV1, ciphertexts())
 			_, _, err = onlyV2.RevealProviderKey(ctx, a, "openai")
 			testkit.RequireCode(t, err, models.CodeKeyUnreadable, "provider")
@@ -487,7 +487,7 @@ func TestRotateKeys(t *testing.T) {
 		t.Run("a ring with both versions reseals every key", func(t *testing.T) {
 			r, err := both.RotateKeys(ctx)
 			require.NoError(t, err)
-			require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 4, Failed: 0, ByVersion: map[int]int{2: 4}}, r)
+			require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 4, Failed: 0, Passes: 2, ByVersion: map[int]int{2: 4}}, r)
 			after := ciphertexts()
 			for k, key := range plain {
 				require.NotEqual(t, sealedV1[k], after[k], "%v was not resealed", k)
@@ -508,7 +508,7 @@ func TestRotateKeys(t *testing.T) {
 			t.Run("running again reseals nothing", func(t *testing.T) {
 				r, err := both.RotateKeys(ctx)
 				require.NoError(t, err)
-				require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 0, Failed: 0, ByVersion: map[int]int{2: 4}}, r)
+				require.Equal(t, &onboarding.RotationResult{Current: 2, Resealed: 0, Failed: 0, Passes: 1, ByVersion: map[int]int{2: 4}}, r)
 				require.Equal(t, after, ciphertexts())
 			})
 
@@ -518,5 +518,73 @@ func TestRotateKeys(t *testing.T) {
 				require.Equal(t, 2, k.KeyVersion)
 			})
 		})
+	})
+}
+
+// TestRotateKeysUnderConcurrentSaves rotates while instances that still seal with
+// version 1 keep saving keys: one whose ring lacks version 2, one that has it but is
+// pinned to 1. When the rotation succeeds no key is left under version 1, and none
+// appears after it either; the instance without version 2 is refused instead.
+func TestRotateKeysUnderConcurrentSaves(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db) // ring {1}
+		pinnedRing, err := newRing(t, 1, 2).WithCurrent(1)
+		require.NoError(t, err)
+		stale, pinned := f.svc, f.with(t, withRing(pinnedRing))
+		rotator := f.with(t, withRing(newRing(t, 1, 2)))
+
+		const users = 40
+		ids := make([]string, users)
+		for i := range ids {
+			ids[i] = f.user(t, models.TierPro)
+			f.saveKey(t, ids[i], "openai", openaiKey)
+		}
+		oldKeys := func() int {
+			n, err := db.NewSelect().Table("provider_keys").Where("key_version <> 2").Count(ctx)
+			require.NoError(t, err)
+			return int(n)
+		}
+		require.Equal(t, users, oldKeys())
+
+		stop := make(chan struct{})
+		var saves sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[string]int{}
+		for w, svc := range []*onboarding.Service{stale, pinned, stale, pinned} {
+			saves.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					key := []string{openaiKey, openaiKey2}[i%2]
+					_, err := svc.SaveProviderKey(ctx, ids[(i*7+w)%users], []string{"openai", "anthropic"}[w%2], map[bool]string{true: key, false: anthropicKey}[w%2 == 0])
+					mu.Lock()
+					codes[models.ErrorCode(err)]++
+					mu.Unlock()
+				}
+			})
+		}
+		r, err := rotator.RotateKeys(ctx)
+		close(stop)
+		saves.Wait()
+		require.NoError(t, err)
+		require.Zero(t, r.Failed)
+		require.Zero(t, oldKeys(), "no key under version 1 after the rotation (%+v, saves %v)", r, codes)
+		t.Logf("rotation %+v; saves by outcome %v", r, codes)
+		for code := range codes {
+			require.Contains(t, []string{"", models.CodeInternal}, code, "saves succeed, or (the ring without version 2) are refused")
+		}
+
+		// After it, the pinned instance seals with version 2 and the stale one is refused.
+		k, err := pinned.SaveProviderKey(ctx, ids[0], "gemini", geminiKey)
+		require.NoError(t, err)
+		require.Equal(t, 2, k.KeyVersion)
+		_, err = stale.SaveProviderKey(ctx, ids[0], "gemini", geminiKey)
+		testkit.RequireCode(t, err, models.CodeInternal, "")
+		require.Zero(t, oldKeys())
 	})
 }

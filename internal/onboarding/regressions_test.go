@@ -140,35 +140,46 @@ func TestRotationBesideARunningServer(t *testing.T) {
 	t.Parallel()
 	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
 		full := newRing(t, 1, 2)
-		reloads := 0
+		// The ring file as a running server would read it again: version 2 appears in
+		// it when the rotation adds it.
+		file, reloads := newRing(t, 1), 0
 		f := newFixture(t, db, withRing(newRing(t, 1)), func(d *onboarding.Deps) {
-			d.ReloadRing = func() (*keyring.Ring, error) { reloads++; return full, nil }
+			d.ReloadRing = func() (*keyring.Ring, error) { reloads++; return file, nil }
 		})
 		u := f.user(t, models.TierFree)
 		ctx := context.Background()
 		f.saveKey(t, u, "openai", openaiKey)
 
-		res, err := f.with(t, withRing(full)).RotateKeys(ctx)
-		require.NoError(t, err)
-		require.Equal(t, 1, res.Resealed)
-
-		plain, k, err := f.svc.RevealProviderKey(ctx, u, "openai")
-		require.NoError(t, err)
-		require.Equal(t, openaiKey, plain)
-		require.Equal(t, 2, k.KeyVersion)
-		require.Equal(t, 1, reloads)
-		_, _, err = f.svc.RevealProviderKey(ctx, u, "openai")
-		require.NoError(t, err)
-		require.Equal(t, 1, reloads, "reloaded once, then known")
-
 		// Pinned to version 1 (decrypt-only rollout of version 2): new keys are sealed
-		// with 1, and values sealed with 2 still open.
+		// with 1 while nothing is stored under 2.
 		pinned, err := full.WithCurrent(1)
 		require.NoError(t, err)
 		svc := f.with(t, withRing(pinned))
 		_, err = svc.SaveProviderKey(ctx, u, "tavily", "tvly-abcdefghijklmnopqrstuvwxyz")
 		require.NoError(t, err)
 		require.Equal(t, 1, f.storedKey(t, u, "tavily").KeyVersion)
+
+		file = full
+		res, err := f.with(t, withRing(full)).RotateKeys(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 2, res.Resealed)
+
+		before := reloads
+		plain, k, err := f.svc.RevealProviderKey(ctx, u, "openai")
+		require.NoError(t, err)
+		require.Equal(t, openaiKey, plain)
+		require.Equal(t, 2, k.KeyVersion)
+		require.Equal(t, before+1, reloads)
+		_, _, err = f.svc.RevealProviderKey(ctx, u, "openai")
+		require.NoError(t, err)
+		require.Equal(t, before+1, reloads, "reloaded once, then known")
+
+		// Still pinned, but the rotation has stored keys under 2: sealing with 1 would
+		// leave a key behind it, so the pinned instance seals with 2, and values sealed
+		// with 2 open.
+		_, err = svc.SaveProviderKey(ctx, u, "tavily", "tvly-abcdefghijklmnopqrstuvwxy2")
+		require.NoError(t, err)
+		require.Equal(t, 2, f.storedKey(t, u, "tavily").KeyVersion)
 		_, _, err = svc.RevealProviderKey(ctx, u, "openai")
 		require.NoError(t, err)
 	})

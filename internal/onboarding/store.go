@@ -206,6 +206,48 @@ func findKeysNotSealedWith(ctx context.Context, db bun.IDB, current, limit int) 
 	return rows, nil
 }
 
+func countKeysNotSealedWith(ctx context.Context, db bun.IDB, current int) (int, error) {
+	n, err := db.NewSelect().Model((*models.ProviderKey)(nil)).Where("key_version <> ?", current).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count keys to reseal: %w", err)
+	}
+	return int(n), nil
+}
+
+// newestKeyVersion is the newest key version any stored key is sealed with, 0 when
+// there is none (the key_version index answers it).
+func newestKeyVersion(ctx context.Context, db bun.IDB) (int, error) {
+	var v sql.NullInt64
+	if err := db.NewSelect().Model((*models.ProviderKey)(nil)).ColumnExpr("MAX(key_version)").Scan(ctx, &v); err != nil {
+		return 0, fmt.Errorf("newest key version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// lockKeysForSave and lockKeysForRotation order a save of a provider key and a pass
+// of key rotation: on PostgreSQL the save takes the table in ROW EXCLUSIVE mode
+// before it reads anything (as its write would later) and the pass in SHARE ROW
+// EXCLUSIVE mode, which excludes saves and other passes but not reads. On SQLite
+// every transaction begins IMMEDIATE, holding the one write lock, so they are
+// ordered already.
+func lockKeysForSave(ctx context.Context, tx bun.Tx) error {
+	return lockKeys(ctx, tx, "ROW EXCLUSIVE")
+}
+
+func lockKeysForRotation(ctx context.Context, tx bun.Tx) error {
+	return lockKeys(ctx, tx, "SHARE ROW EXCLUSIVE")
+}
+
+func lockKeys(ctx context.Context, tx bun.Tx, mode string) error {
+	if tx.Dialect().Name() != dialect.PG {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE provider_keys IN "+mode+" MODE"); err != nil {
+		return fmt.Errorf("lock provider keys: %w", err)
+	}
+	return nil
+}
+
 func updateKeyCiphertext(ctx context.Context, db bun.IDB, k *models.ProviderKey, old []byte) (bool, error) {
 	res, err := db.NewUpdate().Model(k).Column("ciphertext", "key_version").
 		Where("id = ? AND user_id = ? AND ciphertext = ?", k.ID, k.UserID, old).Exec(ctx)
