@@ -613,3 +613,18 @@ func TestWithCurrentSealsWithTheChosenVersion(t *testing.T) {
 		t.Fatal("a version outside the ring cannot be current")
 	}
 }
+
+// BenchmarkOpen is what listing a user's provider keys costs per key: onboarding opens
+// each one to show those it cannot open as UNREADABLE.
+func BenchmarkOpen(b *testing.B) {
+	r, err := keyring.New(map[int][]byte{1: bytes.Repeat([]byte{1}, keyring.KeySize)})
+	require.NoError(b, err)
+	sealed, err := r.Seal([]byte("sk-proj-0123456789abcdefghijklmnopqrstuvwxyz0123"), "user-id", "openai")
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Open(sealed, "user-id", "openai"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
