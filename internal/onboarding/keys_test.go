@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
@@ -586,5 +587,35 @@ func TestRotateKeysUnderConcurrentSaves(t *testing.T) {
 		_, err = stale.SaveProviderKey(ctx, ids[0], "gemini", geminiKey)
 		testkit.RequireCode(t, err, models.CodeInternal, "")
 		require.Zero(t, oldKeys())
+	})
+}
+
+// TestRotateKeysGivesUp stands in for an instance that keeps putting keys back under
+// an older version (one of a release before the rule that a save never seals with a
+// version older than one stored): a trigger undoes every reseal. RotateKeys gives up
+// after its bounded passes with CONFLICT saying how many remain, not success.
+func TestRotateKeysGivesUp(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		for range 3 {
+			f.saveKey(t, f.user(t, models.TierFree), "openai", openaiKey)
+		}
+		stmts := []string{`CREATE TRIGGER keep_version_1 AFTER UPDATE OF key_version ON provider_keys
+			WHEN NEW.key_version = 2 BEGIN UPDATE provider_keys SET key_version = 1 WHERE id = NEW.id; END`}
+		if db.Dialect().Name() == dialect.PG {
+			stmts = []string{
+				`CREATE FUNCTION keep_version_1() RETURNS trigger AS $$ BEGIN NEW.key_version := 1; RETURN NEW; END $$ LANGUAGE plpgsql`,
+				`CREATE TRIGGER keep_version_1 BEFORE UPDATE ON provider_keys FOR EACH ROW WHEN (NEW.key_version = 2) EXECUTE FUNCTION keep_version_1()`,
+			}
+		}
+		for _, s := range stmts {
+			_, err := db.ExecContext(ctx, s)
+			require.NoError(t, err)
+		}
+		_, err := f.with(t, withRing(newRing(t, 1, 2))).RotateKeys(ctx)
+		e := testkit.RequireCode(t, err, models.CodeConflict, "")
+		require.Contains(t, e.Message, "after 10 passes 3 provider keys are still sealed with a version older than 2")
 	})
 }
