@@ -26,6 +26,9 @@ const (
 	// cheap (fields in a selection set, selections, aliases, ...); extensions name the
 	// measure, the count and the limit.
 	CodeQueryTooLarge = "QUERY_TOO_LARGE"
+	// CodeIntrospectionDisabled: the document reads the schema (__schema, __type) and
+	// this server (production) does not answer that.
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 	// CodeServiceUnavailable: a dependency of the server (its database, Redis, the
 	// blob store) cannot be reached: an outage, not a bug; retry after extensions.retryAfter.
 	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"

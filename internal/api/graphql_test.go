@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 func TestRegisterAndLoginOverGraphQL(t *testing.T) {
@@ -242,17 +245,60 @@ func TestLimits(t *testing.T) {
 func TestProductionHidesTheSchema(t *testing.T) {
 	t.Parallel()
 	dev := newApp(t, testkit.SQLite)
-	prod := newApp(t, testkit.SQLite, func(c *config.Config) { c.Production = true })
+	logs := &testkit.SyncBuffer{}
+	prod := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{logger: logging.New(logs, slog.LevelInfo)},
+		func(c *config.Config) { c.Production = true })
 
 	_, errs := dev.do(t, "", `{ __schema { queryType { name } } }`, nil)
 	require.Empty(t, errs)
-	_, errs = prod.do(t, "", `{ __schema { queryType { name } } }`, nil)
-	require.NotEmpty(t, errs, "introspection is off in production")
 
-	_, errs = dev.do(t, "", `{ plan { tier } }`, nil)
-	require.Contains(t, errs[0].Message, "Did you mean")
-	_, errs = prod.do(t, "", `{ plan { tier } }`, nil)
-	require.NotContains(t, errs[0].Message, "Did you mean", "no field suggestions in production")
+	t.Run("introspection is refused as a validation error, not logged as one", func(t *testing.T) {
+		for _, q := range []string{
+			`{ __schema { queryType { name } } }`,
+			`{ __type(name: "User") { name } }`,
+			`{ plans { tier } ...F } fragment F on Query { s: __schema { types { name } } }`,
+			`{ plans { ... on Plan { __typename } } __type(name: "Plan") { fields { name } } }`,
+		} {
+			for _, accept := range []string{"application/graphql-response+json", "application/json"} {
+				r := post(t, prod, accept, q)
+				require.Len(t, r.errors, 1, q)
+				require.Equal(t, models.CodeIntrospectionDisabled, r.errors[0].Extensions["code"], q)
+				require.False(t, r.hasData, "nothing ran")
+				require.Equal(t, post(t, prod, accept, `{ nope }`).status, r.status, "the status of a validation error")
+			}
+		}
+		_, errs := prod.do(t, "", `{ plans { __typename tier } }`, nil)
+		require.Empty(t, errs, "__typename is no introspection")
+		require.NotContains(t, logs.String(), `"level":"ERROR"`)
+	})
+
+	for _, tc := range []struct{ name, query, dev string }{
+		{"field", `{ plan { tier } }`, `Did you mean "plans"?`},
+		{"argument", `{ usage(day: 3) { monthTokens } }`, `Did you mean "days"?`},
+		{"enum value", `mutation { createCheckoutSession(tier: PR) { url } }`, `Did you mean the enum value "PRO"?`},
+		{"input field", `mutation { login(input: {emial: "a@b.co", password: "x"}) { accessToken } }`, `Did you mean "email"?`},
+		{"type", `{ ...F } fragment F on Quer { __typename }`, `Did you mean "Query"`},
+		{"leaf", `{ me }`, `Did you mean "me {`},
+	} {
+		t.Run("no suggestion: "+tc.name, func(t *testing.T) {
+			_, errs := dev.do(t, "", tc.query, nil)
+			require.NotEmpty(t, errs)
+			require.Contains(t, messages(errs), tc.dev, "development suggests")
+			_, errs = prod.do(t, "", tc.query, nil)
+			require.NotEmpty(t, errs)
+			require.NotContains(t, messages(errs), "Did you mean", "production does not")
+			require.Equal(t, "GRAPHQL_VALIDATION_FAILED", errs[0].Extensions["code"])
+		})
+	}
+}
+
+// messages joins the messages of errs.
+func messages(errs []gqlError) string {
+	var b strings.Builder
+	for _, e := range errs {
+		b.WriteString(e.Message + "\n")
+	}
+	return b.String()
 }
 
 func TestGETRunsQueriesOnly(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -39,6 +41,11 @@ type ShapeLimits struct {
 	// IntrospectionFields bounds __schema and __type fields, each fragment counted
 	// wherever it is spread: one costs a walk of the whole schema.
 	IntrospectionFields int
+
+	// NoIntrospection refuses every __schema and __type field (production) with
+	// INTROSPECTION_DISABLED: a request error like any validation error, where
+	// gqlgen's executor would answer each field with an internal error.
+	NoIntrospection bool
 
 	// TokenLimit is the parser's, as gqlgen's own parse uses it.
 	TokenLimit int
@@ -83,8 +90,17 @@ type shape struct {
 	largestSet, selections, aliases, spreads, directives, variables, introspection int
 }
 
-// check returns the first limit s passes, as a QUERY_TOO_LARGE error.
+// check returns the first limit s passes, as a QUERY_TOO_LARGE error, or
+// INTROSPECTION_DISABLED.
 func (l ShapeLimits) check(s shape) *gqlerror.Error {
+	if l.NoIntrospection && s.introspection > 0 {
+		const message = "introspection is disabled"
+		return &gqlerror.Error{
+			Message:    message,
+			Err:        &models.Error{Code: models.CodeIntrospectionDisabled, Message: message},
+			Extensions: map[string]any{"code": models.CodeIntrospectionDisabled},
+		}
+	}
 	for _, m := range []struct {
 		name, what   string
 		count, limit int
@@ -295,4 +311,26 @@ func saturatingAdd(a, b int) int {
 // isIntrospectionField reports whether a field reads the schema.
 func isIntrospectionField(name string) bool {
 	return strings.HasPrefix(name, "__") && name != "__typename"
+}
+
+// rulesWithoutSuggestions are gqlparser's validation rules with none that suggests
+// names ("Did you mean ...?"): production gives no hint of the schema. gqlgen's
+// SetDisableSuggestion swaps the field and leaf rules only; arguments, enum values,
+// input fields and type names suggest too.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, swap := range []struct {
+		from string
+		to   core.Rule
+	}{
+		{rules.FieldsOnCorrectTypeRule.Name, rules.FieldsOnCorrectTypeRuleWithoutSuggestions},
+		{rules.ScalarLeafsRule.Name, rules.ScalarLeafsRuleWithoutSuggestions},
+		{rules.KnownArgumentNamesRule.Name, rules.KnownArgumentNamesRuleWithoutSuggestions},
+		{rules.KnownTypeNamesRule.Name, rules.KnownTypeNamesRuleWithoutSuggestions},
+		{rules.ValuesOfCorrectTypeRule.Name, rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
+	} {
+		r.RemoveRule(swap.from)
+		r.AddRule(swap.to.Name, swap.to.RuleFunc)
+	}
+	return r
 }

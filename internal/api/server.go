@@ -103,6 +103,7 @@ func New(d Deps) *Server {
 	gql.SetParserTokenLimit(d.Config.MaxQueryTokens)
 	if d.Config.Production {
 		gql.SetDisableSuggestion(true)
+		gql.SetValidationRulesFn(rulesWithoutSuggestions)
 	} else {
 		gql.Use(extension.Introspection{})
 	}
@@ -113,6 +114,7 @@ func New(d Deps) *Server {
 		Aliases: d.Config.MaxQueryAliases, FragmentSpreads: d.Config.MaxQueryFragmentSpreads,
 		Directives: d.Config.MaxQueryDirectives, Variables: d.Config.MaxQueryVariables,
 		IntrospectionFields: d.Config.MaxIntrospectionFields,
+		NoIntrospection:     d.Config.Production,
 		TokenLimit:          d.Config.MaxQueryTokens, Cache: queries,
 	})
 	gql.Use(extension.FixedComplexityLimit(d.Config.MaxQueryComplexity))
