@@ -186,7 +186,13 @@ func TestAuditLogOfSignIns(t *testing.T) {
 		}
 		return out
 	}
-	got := kinds(access) // the access token outlives its session's logout, as documented
+	// The signed-out session's token stops at once (issue 12, item 4): read the log
+	// from a new session.
+	_, errs = a.do(t, access, `{ me { id } }`, nil)
+	require.Len(t, errs, 1)
+	data, errs := a.do(t, "", `mutation { login(input: {email: "audited@example.com", password: "password1"}) { accessToken } }`, nil)
+	require.Empty(t, errs)
+	got := kinds(data["login"].(map[string]any)["accessToken"].(string))
 	require.Contains(t, got, "LOGIN_FAILED")
 	require.Contains(t, got, "LOGOUT")
 	require.NotContains(t, kinds(other), "LOGIN_FAILED")

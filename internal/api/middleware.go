@@ -116,13 +116,18 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 
 // authenticate puts the caller of a valid Bearer token in the context. A bad token does
 // not fail the request: operations that need a caller say why it was refused, and
-// those that do not (signing in, refreshing) still work. A Server-Sent Events stream
-// ends when its token expires; WebSocket connections do the same in their transport.
+// those that do not (signing in, refreshing) still work. A token of an ended session
+// is refused at once, on every instance, from the instance's revocation set (no
+// database read). A Server-Sent Events stream ends when its token expires or its
+// session ends; WebSocket connections do the same in their transport.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
 			caller, err := s.tokens.Verify(bearer(h))
+			if err == nil {
+				err = s.revocations.Check(caller)
+			}
 			if err != nil {
 				ctx = models.WithTokenError(ctx, err)
 			} else {
@@ -132,6 +137,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithDeadline(ctx, caller.ExpiresAt)
 				defer cancel()
+				// As a socket does, the stream lets the event saying its session ended
+				// go out before it ends.
+				defer s.revocations.Watch(caller.SessionID, func() { time.AfterFunc(revokeDrain, cancel) })()
 			}
 		}
 		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {

@@ -64,6 +64,11 @@ type Server struct {
 	handler http.Handler
 	ws      *wstransport.Transport
 
+	// revocations are the ended sessions every access token is checked against;
+	// accounts checks a socket's session once when it opens.
+	revocations *auth.Revocations
+	accounts    *auth.Service
+
 	// streams ends Server-Sent Events subscriptions at shutdown: they are ordinary
 	// requests that http.Server.Shutdown would otherwise wait for indefinitely.
 	streams     context.Context
@@ -73,7 +78,8 @@ type Server struct {
 // New builds the server.
 func New(d Deps) *Server {
 	svc := d.Services
-	s := &Server{cfg: d.Config, logger: d.Logger, tokens: svc.Accounts.Tokens()}
+	s := &Server{cfg: d.Config, logger: d.Logger, tokens: svc.Accounts.Tokens(),
+		revocations: svc.Accounts.Revocations(), accounts: svc.Accounts}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	s.ws = &wstransport.Transport{
 		Authenticate: s.authenticateSocket,
@@ -241,14 +247,15 @@ func (s *Server) logOperation(ctx context.Context, next graphql.OperationHandler
 
 // authenticateSocket reads the access token from a WebSocket's connection_init payload:
 // {"authorization": "Bearer <token>"} (any case of the key, or inside "headers", as
-// GraphiQL sends it). No token: the connection is anonymous. A bad token: refused (4403).
+// GraphiQL sends it). No token: the connection is anonymous. A bad token, or one whose
+// session has ended or does not exist: refused (4403).
 func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any) (context.Context, time.Time, error) {
 	raw := lookupAuthorization(payload)
 	if raw == "" {
 		// Non-browser clients may authenticate the upgrade request's header instead;
-		// the connection then lives no longer than that token either.
+		// the connection then lives no longer than that token (or its session) either.
 		if caller, err := models.CallerFrom(ctx); err == nil {
-			return ctx, caller.ExpiresAt, nil
+			return s.socketSession(ctx, caller)
 		}
 		if err := models.TokenErrorFrom(ctx); err != nil {
 			return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
@@ -259,7 +266,32 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 	if err != nil {
 		return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
 	}
-	return models.WithCaller(ctx, caller), caller.ExpiresAt, nil
+	return s.socketSession(models.WithCaller(ctx, caller), caller)
+}
+
+// reasonSessionRevoked is the close reason (with 4403) of a socket whose session ended.
+const reasonSessionRevoked = "session revoked: sign in again"
+
+// socketSession lets a socket live as long as its token and its session: it closes
+// with 4403 when the session is revoked, on any instance. The watch comes before the
+// check, so a revocation between the two is not missed; it ends with the connection.
+// The check reads the session once: a token naming a session that does not exist is
+// refused here. A database that does not answer then lets the socket open on the
+// revocation set alone (logged): refusing with 4403 would tell clients to stop
+// reconnecting for good.
+func (s *Server) socketSession(ctx context.Context, caller models.Caller) (context.Context, time.Time, error) {
+	if revoke, ok := wstransport.Revoker(ctx); ok {
+		stop := s.revocations.Watch(caller.SessionID, func() { revoke(reasonSessionRevoked) })
+		context.AfterFunc(ctx, func() { stop() })
+	}
+	if err := s.accounts.CheckSession(ctx, caller); err != nil {
+		if models.ErrorCode(err) != models.CodeUnauthenticated {
+			s.logger.ErrorContext(ctx, "check a socket's session: opened on the revocation set alone", "error", err)
+			return ctx, caller.ExpiresAt, nil
+		}
+		return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
+	}
+	return ctx, caller.ExpiresAt, nil
 }
 
 func lookupAuthorization(payload map[string]any) string {

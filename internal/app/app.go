@@ -112,6 +112,14 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
+	// Every instance's revoked sessions, followed until Close: a revoked session's
+	// tokens stop at once everywhere (the bus outlives the services).
+	follow, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	svc.closers = append(svc.closers, func() error { stopFollowing(); return nil })
+	if err := accounts.FollowRevocations(follow); err != nil {
+		_ = svc.Close()
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
 	bill, err := billing.NewService(billing.Config{
 		SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase,
 		Prices: cfg.StripePrices, PublicURL: cfg.PublicURL, PastDueGrace: cfg.PastDueGrace,

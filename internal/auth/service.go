@@ -1,8 +1,9 @@
 // Package auth owns accounts: registration, signing in (with budgets of attempts per
 // email address and per client address), access tokens (HS256 JWT) and refresh tokens
-// (rotated on every use, grouped in sessions whose reuse revokes them), the tier stored
-// in a user's account (set by billing, or by an operator), and the account events a
-// signed-in client subscribes to. What it does to an account it records in the audit
+// (rotated on every use, grouped in sessions whose reuse revokes them), each
+// instance's set of revoked sessions that stops their access tokens at once
+// (Revocations), the tier stored in a user's account (set by billing, or by an
+// operator), and the account events a signed-in client subscribes to. What it does to an account it records in the audit
 // log (internal/audit) through Auditor.
 package auth
 
@@ -81,8 +82,10 @@ type Service struct {
 	// attempts holds the sign-in budgets (Config.Attempts, or an in-process default).
 	attempts ratelimit.Limiter
 	events   Events
-	logger   *slog.Logger
-	now      func() time.Time
+	// revocations holds the ended sessions whose access tokens may be unexpired.
+	revocations *Revocations
+	logger      *slog.Logger
+	now         func() time.Time
 }
 
 // NewService returns the accounts service; now is the clock (time.Now in production).
@@ -106,12 +109,16 @@ func NewService(db bun.IDB, cfg Config, events Events, logger *slog.Logger, now 
 	}
 	return &Service{
 		db: db, cfg: cfg, hasher: h, attempts: attempts, events: events, logger: logger, now: utc,
-		tokens: NewTokens(cfg.Tokens, utc),
+		tokens: NewTokens(cfg.Tokens, utc), revocations: newRevocations(cfg.Tokens.TTL, utc),
 	}, nil
 }
 
 // Tokens returns the access-token verifier the transports authenticate with.
 func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Revocations returns the instance's set of ended sessions the transports check every
+// access token against (kept current by FollowRevocations).
+func (s *Service) Revocations() *Revocations { return s.revocations }
 
 // Credentials are what registering and signing in take.
 type Credentials struct {
@@ -361,6 +368,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 	}
 	var payload *models.AuthPayload
 	var reused *models.Session
+	var reusedAt *time.Time
 	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		tok, err := findRefreshTokenByHash(ctx, tx, hashRefreshToken(refreshToken))
 		if err != nil {
@@ -387,7 +395,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 			if !revoked { // a concurrent replay or logout ended it first
 				return models.Errorf(models.CodeUnauthenticated, "this session has ended: sign in again")
 			}
-			reused = session
+			reused, reusedAt = session, &now
 			return nil // commit the revocation; the caller gets an error below
 		case !now.Before(tok.ExpiresAt):
 			return models.Errorf(models.CodeUnauthenticated, "refresh token expired: sign in again")
@@ -420,7 +428,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 	}
 	if reused != nil {
 		s.logger.WarnContext(ctx, "refresh token reused: session revoked", "user_id", reused.UserID, "session_id", reused.ID)
-		s.publish(ctx, reused.UserID, reused.ID, models.RevokedByTokenReuse)
+		s.ended(ctx, reused.UserID, reused.ID, models.RevokedByTokenReuse, *reusedAt)
 		return nil, models.Errorf(models.CodeUnauthenticated, "refresh token already used: the session is revoked, sign in again")
 	}
 	return payload, nil
@@ -451,7 +459,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) (*models.Logo
 		}
 		return &models.LogoutPayload{SessionID: session.ID, RevokedAt: *session.RevokedAt}, nil
 	}
-	s.publish(ctx, tok.UserID, tok.SessionID, models.RevokedByLogout)
+	s.ended(ctx, tok.UserID, tok.SessionID, models.RevokedByLogout, now)
 	s.audit(ctx, tok.UserID, models.AuditLogout, models.AuditDetail{"session": tok.SessionID})
 	return &models.LogoutPayload{SessionID: tok.SessionID, RevokedAt: now}, nil
 }
@@ -470,16 +478,30 @@ func (s *Service) UsersByIDs(ctx context.Context, ids []string) (map[string]*mod
 
 func accountTopic(userID string) string { return "account." + userID }
 
-// publish tells every instance's subscribers that a session ended. Delivery is best
-// effort: the revocation itself is already committed.
-func (s *Service) publish(ctx context.Context, userID, sessionID string, reason models.RevocationReason) {
+// ended makes a committed revocation take effect: at once on this instance, and
+// through the events bus on every other (whose revocation sets reload from the
+// database when their bus comes back after a gap), and tells the user's account-event
+// subscribers. Delivery is best effort: the revocation itself is already committed.
+//
+// The account event goes first: the bus keeps the order, so a subscription of the
+// ended session itself gets the event before its connection learns it must close.
+func (s *Service) ended(ctx context.Context, userID, sessionID string, reason models.RevocationReason, at time.Time) {
+	ctx = context.WithoutCancel(ctx)
 	ev := models.AccountEvent{Type: models.AccountEventSessionRevoked, SessionID: sessionID, Reason: reason, OccurredAt: s.now()}
 	b, err := json.Marshal(ev)
 	if err == nil {
-		err = s.events.Publish(context.WithoutCancel(ctx), accountTopic(userID), b)
+		err = s.events.Publish(ctx, accountTopic(userID), b)
 	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "publish account event", "error", err, "user_id", userID)
+	}
+	s.revocations.add(sessionID, at)
+	b, err = json.Marshal(revokedEvent{UserID: userID, SessionID: sessionID, RevokedAt: at})
+	if err == nil {
+		err = s.events.Publish(ctx, revokedTopic, b)
+	}
+	if err != nil {
+		s.logger.ErrorContext(ctx, "publish revocation", "error", err, "user_id", userID)
 	}
 }
 

@@ -18,16 +18,22 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// events records what the service publishes; Subscribe hands out a channel the test feeds.
+// events records what the service publishes (account events in published, the
+// revocation sets' events in revocations); Subscribe hands out a channel the test feeds.
 type events struct {
-	mu        sync.Mutex
-	published []models.AccountEvent
-	topics    []string
+	mu          sync.Mutex
+	published   []models.AccountEvent
+	topics      []string
+	revocations []string
 }
 
 func (e *events) Publish(_ context.Context, topic string, payload []byte) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if topic == "sessions.revoked" {
+		e.revocations = append(e.revocations, string(payload))
+		return nil
+	}
 	var ev models.AccountEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return err

@@ -136,3 +136,14 @@ func updateUserTier(ctx context.Context, db bun.IDB, userID string, tier models.
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// findSessionsRevokedSince returns the sessions revoked at or after since: what an
+// instance's revocation set holds.
+func findSessionsRevokedSince(ctx context.Context, db bun.IDB, since time.Time) ([]models.Session, error) {
+	var sessions []models.Session
+	if err := db.NewSelect().Model(&sessions).Column("id", "revoked_at").
+		Where("revoked_at >= ?", since).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find revoked sessions: %w", err)
+	}
+	return sessions, nil
+}

@@ -235,7 +235,7 @@ func (c *conn) authenticate(payload map[string]any) (ctx context.Context, exp ti
 			err = errAuthenticatorPanic // ctx and exp stay zero: Authenticate never returned
 		}
 	}()
-	return c.t.Authenticate(c.ctx, payload)
+	return c.t.Authenticate(context.WithValue(c.ctx, revokerKey{}, c), payload)
 }
 
 // subscribe starts the operation of a subscribe (or legacy start) message.

@@ -84,6 +84,8 @@ type Postgres struct {
 	local *Memory
 
 	pid       atomic.Uint32 // backend PID of the live LISTEN connection, 0 while down
+	resumeMu  sync.Mutex
+	onResume  map[*func()]struct{}
 	closed    atomic.Bool
 	closeOnce sync.Once
 	cancel    context.CancelFunc
@@ -201,6 +203,38 @@ func (p *Postgres) run(ctx context.Context, conn *pgx.Conn) {
 			return
 		}
 		p.logger.Info("events: LISTEN connection restored", "channel", p.channel)
+		p.resumed()
+	}
+}
+
+// OnResume registers fn to run each time the bus listens again after its LISTEN
+// connection was lost. Events published meanwhile were lost to this instance's
+// subscribers, so a subscriber that keeps state (rather than refetching on each
+// event) rebuilds it in fn: LISTEN is in place again when fn runs, so nothing
+// published after the rebuild's read is missed. fn runs on a goroutine of its own;
+// stop unregisters it.
+func (p *Postgres) OnResume(fn func()) (stop func()) {
+	key := &fn
+	p.resumeMu.Lock()
+	defer p.resumeMu.Unlock()
+	if p.onResume == nil {
+		p.onResume = map[*func()]struct{}{}
+	}
+	p.onResume[key] = struct{}{}
+	return func() {
+		p.resumeMu.Lock()
+		defer p.resumeMu.Unlock()
+		delete(p.onResume, key)
+	}
+}
+
+// resumed runs the OnResume functions, each on its own goroutine so that a slow
+// rebuild does not hold up the events that arrive meanwhile.
+func (p *Postgres) resumed() {
+	p.resumeMu.Lock()
+	defer p.resumeMu.Unlock()
+	for fn := range p.onResume {
+		go (*fn)()
 	}
 }
 
