@@ -36,13 +36,23 @@ const anonymousTier = models.TierFree
 //
 // A refused operation does not run: its response is one RATE_LIMITED error with
 // retryAfter and no data, which the HTTP transport answers with 429 and Retry-After.
+//
+// Schema fetches (queries of __schema or __type and nothing else but __typename:
+// GraphiQL and code generators, in development, since production refuses them) draw
+// on a budget of their own per caller, schema: 20 a minute would stop a developer's
+// tools, while what those requests can do is read the schema, at a cost the shape
+// limits bound. Every other anonymous operation keeps the free budget: sign-in
+// attempts have tighter budgets of their own in auth, and a larger anonymous budget
+// would make signing out a way around the free one.
 type rateLimit struct {
 	limiter ratelimit.Limiter
 	tiers   *tierCache
 	present graphql.ErrorPresenterFunc
 	logger  *slog.Logger
-	// mutation is the schema's mutation type, whose root fields are counted.
-	mutation string
+	schema  ratelimit.Limit
+	// mutation is the schema's mutation type, whose root fields are counted; query is
+	// its query type, whose root fields tell a schema fetch.
+	mutation, query string
 }
 
 var (
@@ -56,6 +66,9 @@ func (r *rateLimit) Validate(schema graphql.ExecutableSchema) error {
 	if m := schema.Schema().Mutation; m != nil {
 		r.mutation = m.Name
 	}
+	if q := schema.Schema().Query; q != nil {
+		r.query = q.Name
+	}
 	return nil
 }
 
@@ -63,6 +76,9 @@ func (r *rateLimit) Validate(schema graphql.ExecutableSchema) error {
 func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
 	key, limit := r.budget(ctx)
+	if r.schemaFetch(op) {
+		key, limit = "schema:"+key, r.schema
+	}
 	cost := r.cost(op)
 	d, err := r.limiter.AllowN(ctx, key, limit, cost)
 	switch {
@@ -84,7 +100,7 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 			retry += time.Second
 		}
 		return r.refuse(ctx, key, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
-			"rate limit of %d requests per minute reached: retry in %d s", limit.Rate, int(retry/time.Second))})
+			"rate limit of %d requests per %s reached: retry in %d s", limit.Rate, per(limit.Period), int(retry/time.Second))})
 	}
 	return next(ctx)
 }
@@ -109,6 +125,30 @@ func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit) {
 		n *= max(seats, 1)
 	}
 	return "user:" + caller.UserID, ratelimit.PerMinute(n)
+}
+
+// per names a budget's period: "minute" for the per-minute budgets.
+func per(period time.Duration) string {
+	if period == time.Minute {
+		return "minute"
+	}
+	return period.String()
+}
+
+// schemaFetch reports whether op is a query of the schema (__schema, __type) and of
+// nothing else but __typename.
+func (r *rateLimit) schemaFetch(op *graphql.OperationContext) bool {
+	if op == nil || op.Operation == nil || op.Operation.Operation != ast.Query || r.schema.Rate <= 0 {
+		return false
+	}
+	introspection := false
+	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{r.query}) {
+		if !strings.HasPrefix(f.Name, "__") {
+			return false
+		}
+		introspection = introspection || isIntrospectionField(f.Name)
+	}
+	return introspection
 }
 
 // cost is what op spends: its root fields for a mutation (each one's resolver runs,

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -483,4 +484,37 @@ func (c *wsClient) result(t testing.TB, id string) json.RawMessage {
 func (c *wsClient) stop(t testing.TB, id string) {
 	t.Helper()
 	c.write(t, wsMessage{ID: id, Type: "complete"})
+}
+
+// TestRateLimitSchemaFetches: in development a developer's tools (GraphiQL, code
+// generators) fetch the schema anonymously far more than 20 times a minute; those
+// fetches draw on a budget of their own, and anonymous mutations stay on the free one.
+func TestRateLimitSchemaFetches(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite)
+	schemaFetch := func() answer {
+		return a.send(t, "", introspection.Query)
+	}
+	for i := range 60 {
+		r := schemaFetch()
+		require.Equal(t, http.StatusOK, r.status, "schema fetch %d: %+v", i+1, r.errors)
+		require.Empty(t, r.errors)
+	}
+
+	logout := `mutation { logout(refreshToken: "igr_unknown") { sessionId } }`
+	admitted := 0
+	for range 25 {
+		if !a.send(t, "", logout).limited() {
+			admitted++
+		}
+	}
+	require.Equal(t, 20, admitted, "anonymous mutations keep the free budget, untouched by the schema fetches")
+	requireRefused(t, a.send(t, "", `{ __typename __schema { queryType { name } } plans { tier } }`), 3)
+
+	for range 60 {
+		require.False(t, schemaFetch().limited(), "the schema budget is not the free one")
+	}
+	refused := schemaFetch()
+	requireRefused(t, refused, 1) // 120 a minute: one back every half second, rounded up
+	require.Contains(t, refused.errors[0].Message, "120 requests per minute")
 }

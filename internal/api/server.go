@@ -178,7 +178,8 @@ func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {
 	if now == nil {
 		now = time.Now
 	}
-	return &rateLimit{limiter: d.Services.Limiter, tiers: newTierCache(d.Services.Tiers, now), present: present, logger: d.Logger}
+	return &rateLimit{limiter: d.Services.Limiter, tiers: newTierCache(d.Services.Tiers, now), present: present, logger: d.Logger,
+		schema: d.Config.SchemaRateLimit}
 }
 
 // Handler returns the server's root handler.

@@ -86,6 +86,9 @@ type Config struct {
 	LoginLimitPerAccount ratelimit.Limit
 	LoginLimitPerIP      ratelimit.Limit
 	TrustedProxies       []netip.Prefix
+	// SchemaRateLimit is the budget of schema fetches (introspection, development
+	// only) per caller, apart from the tier's.
+	SchemaRateLimit ratelimit.Limit
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -278,6 +281,7 @@ func readRateLimits(r *reader, c *Config) {
 	c.RateLimits = r.bool("INKGRAPH_RATE_LIMITS", true)
 	c.LoginLimitPerAccount = r.limit("INKGRAPH_LOGIN_LIMIT_PER_ACCOUNT", ratelimit.Limit{Rate: 10, Period: 15 * time.Minute, Burst: 10})
 	c.LoginLimitPerIP = r.limit("INKGRAPH_LOGIN_LIMIT_PER_IP", ratelimit.Limit{Rate: 30, Period: 15 * time.Minute, Burst: 30})
+	c.SchemaRateLimit = r.limit("INKGRAPH_SCHEMA_RATE_LIMIT", ratelimit.Limit{Rate: 120, Period: time.Minute, Burst: 120})
 	c.TrustedProxies = r.prefixes("INKGRAPH_TRUSTED_PROXIES")
 }
 

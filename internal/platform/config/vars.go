@@ -64,6 +64,7 @@ func Vars() []Var {
 		{"INKGRAPH_RATE_LIMITS", "", "true", "enforce the per-tier request budgets (20/60/120/200 per minute; team per seat)"},
 		{"INKGRAPH_LOGIN_LIMIT_PER_ACCOUNT", "", "10/15m", "sign-in attempts allowed per account, as `count/period`"},
 		{"INKGRAPH_LOGIN_LIMIT_PER_IP", "", "30/15m", "sign-in and registration attempts allowed per client address, as `count/period`"},
+		{"INKGRAPH_SCHEMA_RATE_LIMIT", "", "120/1m", "schema fetches (queries of only `__schema`, `__type` and `__typename`: GraphiQL, code generators) allowed per caller (user, or client address when anonymous), as `count/period`, apart from the tier's budget; production refuses introspection"},
 		{"INKGRAPH_TRUSTED_PROXIES", "", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client; empty: the connection's address is the client"},
 		{"STRIPE_SECRET_KEY", "", "", "Stripe secret key (`sk_…`); empty: billing is off, everyone is on the free tier and checkout answers BILLING_NOT_CONFIGURED"},
 		{"STRIPE_WEBHOOK_SECRET", "", "", "signing secret (`whsec_…`) of the endpoint POST /webhooks/stripe"},
