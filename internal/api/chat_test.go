@@ -127,7 +127,8 @@ func TestChatOverTheGraphQLWSClient(t *testing.T) {
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr strings.Builder
+	// The node process writes stderr from its own goroutine while the test reads it.
+	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	defer func() { cancel(); _ = cmd.Wait() }() // a failed check must not wait for the script

@@ -36,7 +36,12 @@ type wsStep struct {
 	// completed
 	Elsewhere *accountEventResult `json:"elsewhere"`
 	Own       *accountEventResult `json:"own"`
-	Me        struct {
+	// Closed is how the socket closed after its own session was revoked.
+	Closed *struct {
+		Code   int    `json:"code"`
+		Reason string `json:"reason"`
+	} `json:"closed"`
+	Me struct {
 		Data struct {
 			Me struct{ Email string } `json:"me"`
 		} `json:"data"`
@@ -80,7 +85,8 @@ func TestGraphQLWSClient(t *testing.T) {
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr strings.Builder
+	// The node process writes stderr from its own goroutine while the test reads it.
+	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	defer func() { _ = cmd.Wait() }()
@@ -112,6 +118,8 @@ func TestGraphQLWSClient(t *testing.T) {
 	require.NotNil(t, done.Own, "this session's own sign-out reached the subscription")
 	require.True(t, done.Own.Data.AccountEvents.CurrentSession)
 	require.Equal(t, "ws@example.com", done.Me.Data.Me.Email, "the connection is authenticated")
+	require.NotNil(t, done.Closed, "the socket of a revoked session closes")
+	require.Equal(t, 4403, done.Closed.Code, done.Closed.Reason)
 
 	// The subscription was completed by the client: its goroutines must be gone while
 	// the connection itself stays open.

@@ -30,12 +30,14 @@ const run = (client, query, variables) =>
   });
 
 async function accountEvents() {
+  const closes = [];
   const client = createClient({
     url,
     webSocketImpl: WebSocket,
     lazy: false,
+    retryAttempts: 0,
     connectionParams: { authorization: `Bearer ${access}` },
-    on: { connected: () => say({ step: 'connected' }) },
+    on: { connected: () => say({ step: 'connected' }), closed: (e) => closes.push({ code: e.code, reason: e.reason }) },
   });
   await new Promise((resolve) => { const off = client.on('connected', () => { off(); resolve(); }); });
   await waitFor('go');
@@ -46,7 +48,8 @@ async function accountEvents() {
     { query: 'subscription { accountEvents { type sessionId reason currentSession occurredAt } }' },
     {
       next: (v) => { events.push(v); notify?.(); },
-      error: (e) => say({ step: 'error', error: String(e?.reason ?? e?.message ?? e) }),
+      // The socket closing when this session is revoked ends the subscription too.
+      error: () => {},
       complete: () => {},
     },
   );
@@ -67,12 +70,15 @@ async function accountEvents() {
     elsewhere = await nextEvent(200);
   }
   // Now this very session signs out.
+  const me = await run(client, '{ me { email } }');
   await run(client, logout, { t: refresh });
   const own = await nextEvent(5000);
-  const me = await run(client, '{ me { email } }');
+  // Its own session revoked, the socket must close (4403) rather than go on serving it.
+  for (let i = 0; i < 100 && !closes.length; i++) await sleep(50);
+  const closed = closes[0];
 
   unsubscribe();
-  say({ step: 'completed', elsewhere, own, me });
+  say({ step: 'completed', elsewhere, own, me, closed });
   await waitFor('done');
   await client.dispose();
 }
