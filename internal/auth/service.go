@@ -199,24 +199,9 @@ func (s *Service) registerTaken(ctx context.Context, user *models.User, in Crede
 	if err := s.spendAttempt(ctx, accountAttemptKey(user.Email), s.cfg.LoginLimitPerAccount, tooManyForAccount); err != nil {
 		return nil, err
 	}
-	ok, err := s.hasher.matches(user.PasswordHash, in.Password)
-	if err != nil {
-		return nil, models.Internal(err, "compare password")
-	}
-	if !ok {
-		s.audit(ctx, user.ID, models.AuditLoginFailed, models.AuditDetail{"reason": "registration attempted with this email"})
-		return nil, errInvalidCredentials()
-	}
-	var payload *models.AuthPayload
-	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.audit(ctx, user.ID, models.AuditLogin, models.AuditDetail{"via": "register", "userAgent": truncate(in.UserAgent, 200)})
-	return payload, nil
+	return s.signIn(ctx, user, in,
+		models.AuditDetail{"reason": "registration attempted with this email"},
+		models.AuditDetail{"via": "register", "userAgent": truncate(in.UserAgent, 200)})
 }
 
 // errInvalidCredentials is the one answer to credentials that do not sign anyone in,
@@ -252,6 +237,16 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 	if err != nil && models.ErrorCode(err) != models.CodeNotFound {
 		return nil, err
 	}
+	return s.signIn(ctx, user, in,
+		models.AuditDetail{"reason": "wrong password"},
+		models.AuditDetail{"userAgent": truncate(in.UserAgent, 200)})
+}
+
+// signIn compares in's password with user's (a zero user, for an address with no
+// account, compares against a placeholder at the same cost) and starts a session, or
+// answers the one invalid-credentials error; both outcomes reach the owner's audit log
+// with the detail given.
+func (s *Service) signIn(ctx context.Context, user *models.User, in Credentials, failed, succeeded models.AuditDetail) (*models.AuthPayload, error) {
 	ok, err := s.hasher.matches(user.PasswordHash, in.Password)
 	if err != nil {
 		return nil, models.Internal(err, "compare password")
@@ -264,7 +259,7 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 	}
 	if !ok {
 		if user.ID != "" {
-			s.audit(ctx, user.ID, models.AuditLoginFailed, models.AuditDetail{"reason": "wrong password"})
+			s.audit(ctx, user.ID, models.AuditLoginFailed, failed)
 		}
 		return nil, errInvalidCredentials()
 	}
@@ -276,7 +271,7 @@ func (s *Service) Login(ctx context.Context, in Credentials) (*models.AuthPayloa
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, user.ID, models.AuditLogin, models.AuditDetail{"userAgent": truncate(in.UserAgent, 200)})
+	s.audit(ctx, user.ID, models.AuditLogin, succeeded)
 	return payload, nil
 }
 
