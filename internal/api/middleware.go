@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inkgraph/inkgraph/internal/api/wstransport"
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"
@@ -139,7 +140,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				defer cancel()
 				// As a socket does, the stream lets the event saying its session ended
 				// go out before it ends.
-				defer s.revocations.Watch(caller.SessionID, func() { time.AfterFunc(revokeDrain, cancel) })()
+				defer s.revocations.Watch(caller.SessionID, func() { time.AfterFunc(wstransport.RevokeDrain, cancel) })()
 			}
 		}
 		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {

@@ -19,6 +19,11 @@ type revokedEvent struct {
 	RevokedAt time.Time `json:"revokedAt"`
 }
 
+// DefaultRevocationResync is how often, by default, every instance reads the revoked
+// sessions again: one indexed query per interval bounds how long a revocation whose
+// event was dropped keeps working on an instance.
+const DefaultRevocationResync = 30 * time.Second
+
 // clockSkew is how far instances' clocks may disagree: a revocation is remembered
 // this much longer than an access token lives.
 const clockSkew = time.Minute
@@ -155,6 +160,26 @@ func (s *Service) FollowRevocations(ctx context.Context) error {
 		stop := bus.OnResume(func() { s.reloadRevocations(ctx) })
 		context.AfterFunc(ctx, func() { stop() })
 	}
+	// A subscriber that falls behind loses events (the bus drops them rather than
+	// block others), and a resume does not follow: read the set again now and then.
+	resync := s.cfg.RevocationResync
+	if resync <= 0 {
+		resync = DefaultRevocationResync
+	}
+	go func() {
+		tick := time.NewTicker(resync)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := s.loadRevocations(ctx); err != nil && ctx.Err() == nil {
+					s.logger.WarnContext(ctx, "read revoked sessions again", "error", err)
+				}
+			}
+		}
+	}()
 	go func() {
 		for b := range ch {
 			var ev revokedEvent

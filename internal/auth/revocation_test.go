@@ -132,14 +132,44 @@ func recvWithin(t *testing.T, ch <-chan struct{}) {
 }
 
 // newFixtureWithBus is a fixture whose service publishes on bus.
-func newFixtureWithBus(t *testing.T, db *bun.DB, bus auth.Events) *fixture {
+func newFixtureWithBus(t *testing.T, db *bun.DB, bus auth.Events, tune ...func(*auth.Config)) *fixture {
 	t.Helper()
 	f := newFixtureWith(t, db, nil)
-	svc, err := auth.NewService(db, auth.Config{
+	cfg := auth.Config{
 		Tokens:     auth.TokenConfig{Secret: secret, Issuer: "inkgraph", Audience: "inkgraph-api", TTL: 15 * time.Minute},
 		RefreshTTL: 24 * time.Hour, BcryptCost: 4, ReuseGrace: 2 * time.Second,
-	}, bus, slog.New(slog.DiscardHandler), time.Now)
+	}
+	for _, fn := range tune {
+		fn(&cfg)
+	}
+	svc, err := auth.NewService(db, cfg, bus, slog.New(slog.DiscardHandler), time.Now)
 	require.NoError(t, err)
 	f.svc = svc
 	return f
+}
+
+// TestRevocationsResync: a revocation whose event never arrived (the bus drops events
+// for a subscriber that falls behind, with no resume to follow) is learnt at the next
+// periodic read of the sessions table.
+func TestRevocationsResync(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		ctx := t.Context()
+		bus := eventbus.NewMemory(nil)
+		t.Cleanup(func() { _ = bus.Close() })
+		a := newFixtureWithBus(t, db, bus)
+		lossy := &resumingBus{Memory: eventbus.NewMemory(nil)} // hears nothing of a's bus
+		t.Cleanup(func() { _ = lossy.Close() })
+		b := newFixtureWithBus(t, db, lossy, func(c *auth.Config) { c.RevocationResync = 20 * time.Millisecond })
+		require.NoError(t, b.svc.FollowRevocations(ctx))
+
+		p, err := a.svc.Register(ctx, auth.Credentials{Email: "resync@example.com", Password: "password1"})
+		require.NoError(t, err)
+		caller, err := a.svc.Tokens().Verify(p.AccessToken)
+		require.NoError(t, err)
+		_, err = a.svc.Logout(ctx, p.RefreshToken)
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return b.svc.Revocations().Revoked(caller.SessionID) }, 10*time.Second, 5*time.Millisecond,
+			"b never heard the event, and learns the revocation from the table")
+	})
 }

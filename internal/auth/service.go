@@ -39,6 +39,10 @@ type Config struct {
 	// taken for a concurrent refresh (two tabs at once: refused, session kept) rather
 	// than a replay (session revoked).
 	ReuseGrace time.Duration
+	// RevocationResync is how often the revocation set is read again from the sessions
+	// table (DefaultRevocationResync when zero): the safety net for revocation events the
+	// bus dropped because a subscriber fell behind.
+	RevocationResync time.Duration
 
 	// Attempts counts sign-in and registration attempts against the two budgets below;
 	// nil means an in-process limiter on the service's clock. A budget with a zero Rate
