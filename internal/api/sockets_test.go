@@ -90,3 +90,44 @@ func TestWebSocketOpenSocketsAreCapped(t *testing.T) {
 	require.Equal(t, "30", header.Get("Retry-After"))
 	require.Contains(t, body, "the server holds its maximum of 3 WebSocket connections")
 }
+
+// TestWebSocketSlotsComeBack: an address that held its maximum and closed its sockets
+// connects again, and so does the server once its total is free again: slots are
+// released when a socket ends, not leaked.
+func TestWebSocketSlotsComeBack(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, behindLoopbackProxy, func(c *config.Config) {
+		c.WSUpgradesPerMinute = 0
+		c.WSMaxConnsPerIP, c.WSMaxConns = 2, 3
+	})
+	ts := serve(t, a)
+	dial := func() (*websocket.Conn, int) {
+		dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+		conn, resp, err := dialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql",
+			http.Header{"X-Forwarded-For": {"192.0.2.1"}})
+		if err != nil {
+			require.NotNil(t, resp, "refused with an HTTP response: %v", err)
+			_ = resp.Body.Close()
+			return nil, resp.StatusCode
+		}
+		return conn, resp.StatusCode
+	}
+	for round := range 3 {
+		// The server notices a closed socket when its read fails, so the slots of the
+		// round before come back shortly after it closed them: wait for both.
+		var open []*websocket.Conn
+		require.Eventually(t, func() bool {
+			conn, status := dial()
+			if status != http.StatusSwitchingProtocols {
+				return false
+			}
+			open = append(open, conn)
+			return len(open) == 2
+		}, 10*time.Second, 10*time.Millisecond, "round %d: the address's two slots are free", round)
+		_, status := dial()
+		require.Equal(t, http.StatusTooManyRequests, status, "round %d: the address is full", round)
+		for _, c := range open {
+			require.NoError(t, c.Close())
+		}
+	}
+}
