@@ -262,7 +262,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 
 	var bus events.Bus
 	if database.IsPostgres(cfg.Database.URL) {
-		pg, err := events.NewPostgres(ctx, cfg.Database.URL, logger)
+		pg, err := events.NewPostgres(ctx, cfg.EventsURL, logger)
 		if err != nil {
 			return fmt.Errorf("events: %w", err)
 		}

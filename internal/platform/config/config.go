@@ -25,6 +25,12 @@ import (
 type Config struct {
 	Production  bool
 	Addr        string
+	// AdminAddr is the admin listener's address (metrics, pprof); "" for none.
+	AdminAddr     string
+	MetricsPublic bool
+	// EventsURL is the PostgreSQL connection the events bus LISTENs on: DATABASE_URL
+	// unless that goes through a transaction pooler.
+	EventsURL string
 	DataDir     string
 	Database    database.Config
 	AutoMigrate bool
@@ -183,6 +189,8 @@ func readDeployment(r *reader, c *Config) {
 		r.fail("INKGRAPH_ENV", fmt.Errorf("want development or production, got %q", env))
 	}
 	c.Addr = r.str("INKGRAPH_ADDR", ":8080")
+	c.AdminAddr = r.str("INKGRAPH_ADMIN_ADDR", "127.0.0.1:9090")
+	c.MetricsPublic = r.bool("INKGRAPH_METRICS_PUBLIC", false)
 	c.DataDir = r.str("INKGRAPH_DATA_DIR", "./data")
 	c.Database = database.Config{
 		URL:             r.str("DATABASE_URL", ""),
@@ -191,6 +199,12 @@ func readDeployment(r *reader, c *Config) {
 		MaxIdleConns:    r.int("INKGRAPH_DB_MAX_IDLE_CONNS", 10, 0, 1000),
 		ConnMaxLifetime: r.duration("INKGRAPH_DB_CONN_MAX_LIFETIME", 30*time.Minute),
 		BusyTimeout:     r.duration("INKGRAPH_DB_BUSY_TIMEOUT", 5*time.Second),
+	}
+	c.EventsURL = r.str("INKGRAPH_EVENTS_DATABASE_URL", c.Database.URL)
+	if c.EventsURL != c.Database.URL && !database.IsPostgres(c.EventsURL) {
+		r.fail("INKGRAPH_EVENTS_DATABASE_URL", errors.New("want a postgres:// URL: the events bus LISTENs on PostgreSQL"))
+	} else if c.EventsURL != c.Database.URL && !database.IsPostgres(c.Database.URL) {
+		r.fail("INKGRAPH_EVENTS_DATABASE_URL", errors.New("is for PostgreSQL deployments: with SQLite events stay in the process"))
 	}
 	c.AutoMigrate = r.bool("INKGRAPH_AUTO_MIGRATE", !database.IsPostgres(c.Database.URL))
 }

@@ -13,8 +13,11 @@ func Vars() []Var {
 	return []Var{
 		{"INKGRAPH_ENV", "", "development", "`development` or `production`; production refuses to start without real secrets and turns off introspection and field suggestions"},
 		{"INKGRAPH_ADDR", "addr", ":8080", "listen address"},
+		{"INKGRAPH_ADMIN_ADDR", "admin-addr", "127.0.0.1:9090", "the admin listener: `/metrics` (Prometheus) and `/debug/pprof/`; never expose it publicly; empty: no admin listener"},
+		{"INKGRAPH_METRICS_PUBLIC", "", "false", "also serve `/metrics` on the public listener (for platforms that scrape only the service's port)"},
 		{"INKGRAPH_DATA_DIR", "data-dir", "./data", "embedded mode's directory: the SQLite database and generated secrets"},
 		{"DATABASE_URL", "database-url", "", "`postgres://…` for PostgreSQL; empty or `sqlite:PATH` for embedded SQLite (`DATA_DIR/inkgraph.db`)"},
+		{"INKGRAPH_EVENTS_DATABASE_URL", "", "DATABASE_URL", "`postgres://…` of a direct PostgreSQL connection for the events bus's LISTEN/NOTIFY, when DATABASE_URL goes through a transaction pooler such as PgBouncer (where LISTEN does not work)"},
 		{"INKGRAPH_AUTO_MIGRATE", "", "true with SQLite, false with PostgreSQL", "apply pending migrations at start (otherwise run `inkgraph migrate up`)"},
 		{"INKGRAPH_DB_MAX_OPEN_CONNS", "", "10", "PostgreSQL pool size (SQLite always uses one connection)"},
 		{"INKGRAPH_DB_MAX_IDLE_CONNS", "", "10", "idle PostgreSQL connections kept"},
