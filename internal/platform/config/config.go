@@ -23,14 +23,14 @@ import (
 
 // Config is the whole configuration.
 type Config struct {
-	Production  bool
-	Addr        string
+	Production bool
+	Addr       string
 	// AdminAddr is the admin listener's address (metrics, pprof); "" for none.
 	AdminAddr     string
 	MetricsPublic bool
 	// EventsURL is the PostgreSQL connection the events bus LISTENs on: DATABASE_URL
 	// unless that goes through a transaction pooler.
-	EventsURL string
+	EventsURL   string
 	DataDir     string
 	Database    database.Config
 	AutoMigrate bool
