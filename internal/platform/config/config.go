@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/keyring"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -128,8 +130,11 @@ const (
 func (c Config) BillingEnabled() bool { return c.StripeSecretKey != "" }
 
 // Load reads flags from args (flags win over the environment) and the environment
-// through getenv. It does not touch the file system: secrets come with EnsureSecrets.
-// Every bad value is reported, in the order of the groups below, joined in one error.
+// through getenv, and checks every value: a configuration Load accepts fails later
+// only on what the world says (a port in use, a database down), never on its syntax.
+// It writes nothing (secrets come with EnsureSecrets) and reads only whether the data
+// directory is a directory. Every bad value is reported, in the order of the groups
+// below, joined in one error. -h or --help in args returns flag.ErrHelp.
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	r, err := newReader(args, getenv, usage)
 	if err != nil {
@@ -147,6 +152,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		readBilling,
 		readBackup,
 		readS3,
+		readTracing,
 		requireProductionSecrets,
 	} {
 		read(r, &c)
@@ -159,6 +165,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 func newReader(args []string, getenv func(string) string, usage io.Writer) (*reader, error) {
 	fs := flag.NewFlagSet("inkgraph serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	// The flag package's own listing shows only the flags; Usage (every variable) is
+	// the command's help.
+	fs.Usage = func() {}
 	flags := map[string]*string{}
 	for _, v := range Vars() {
 		if v.Flag != "" {
@@ -179,7 +188,7 @@ func newReader(args []string, getenv func(string) string, usage io.Writer) (*rea
 	}}, nil
 }
 
-// readDeployment reads the environment, the listen address and the database.
+// readDeployment reads the environment, the listen addresses and the database.
 func readDeployment(r *reader, c *Config) {
 	switch env := r.str("INKGRAPH_ENV", "development"); env {
 	case "development":
@@ -189,18 +198,31 @@ func readDeployment(r *reader, c *Config) {
 		r.fail("INKGRAPH_ENV", fmt.Errorf("want development or production, got %q", env))
 	}
 	c.Addr = r.str("INKGRAPH_ADDR", ":8080")
-	c.AdminAddr = r.str("INKGRAPH_ADMIN_ADDR", "127.0.0.1:9090")
+	addrOK := r.listenAddr("INKGRAPH_ADDR", c.Addr)
+	if c.AdminAddr = r.str("INKGRAPH_ADMIN_ADDR", "127.0.0.1:9090"); c.AdminAddr == "off" {
+		c.AdminAddr = ""
+	} else if r.listenAddr("INKGRAPH_ADMIN_ADDR", c.AdminAddr) && addrOK {
+		if sameListener(c.Addr, c.AdminAddr) {
+			r.fail("INKGRAPH_ADMIN_ADDR", fmt.Errorf("%s would share its port with INKGRAPH_ADDR (%s): give the admin listener its own, or off", c.AdminAddr, c.Addr))
+		}
+	}
 	c.MetricsPublic = r.bool("INKGRAPH_METRICS_PUBLIC", false)
 	c.DataDir = r.str("INKGRAPH_DATA_DIR", "./data")
+	if info, err := os.Stat(c.DataDir); err == nil && !info.IsDir() {
+		r.fail("INKGRAPH_DATA_DIR", fmt.Errorf("%s is a file, not a directory", c.DataDir))
+	}
 	c.Database = database.Config{
-		URL:             r.str("DATABASE_URL", ""),
+		URL:             r.databaseURL("DATABASE_URL"),
 		DataDir:         c.DataDir,
 		MaxOpenConns:    r.int("INKGRAPH_DB_MAX_OPEN_CONNS", 10, 1, 1000),
 		MaxIdleConns:    r.int("INKGRAPH_DB_MAX_IDLE_CONNS", 10, 0, 1000),
 		ConnMaxLifetime: r.duration("INKGRAPH_DB_CONN_MAX_LIFETIME", 30*time.Minute),
 		BusyTimeout:     r.duration("INKGRAPH_DB_BUSY_TIMEOUT", 5*time.Second),
 	}
-	c.EventsURL = r.str("INKGRAPH_EVENTS_DATABASE_URL", c.Database.URL)
+	c.EventsURL = c.Database.URL
+	if r.get("INKGRAPH_EVENTS_DATABASE_URL") != "" {
+		c.EventsURL = r.databaseURL("INKGRAPH_EVENTS_DATABASE_URL")
+	}
 	if c.EventsURL != c.Database.URL && !database.IsPostgres(c.EventsURL) {
 		r.fail("INKGRAPH_EVENTS_DATABASE_URL", errors.New("want a postgres:// URL: the events bus LISTENs on PostgreSQL"))
 	} else if c.EventsURL != c.Database.URL && !database.IsPostgres(c.Database.URL) {
@@ -352,6 +374,22 @@ func readS3(r *reader, c *Config) {
 	if c.BackupStore == BackupStoreS3 && c.S3Bucket == "" {
 		r.fail("S3_BUCKET", errors.New("is required with INKGRAPH_BACKUP_STORE=s3"))
 	}
+}
+
+// readTracing checks the OpenTelemetry variables the SDK reads (tracing.Setup), so a
+// typo is refused at start rather than exporting nothing in silence.
+func readTracing(r *reader, _ *Config) {
+	if _, err := tracing.Protocol(r.get); err != nil {
+		r.errs = append(r.errs, err) // it names its variable
+	}
+	r.httpURL("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	r.httpURL("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	switch v := r.get("OTEL_TRACES_EXPORTER"); strings.ToLower(v) {
+	case "", "otlp", "none":
+	default:
+		r.fail("OTEL_TRACES_EXPORTER", fmt.Errorf("want otlp or none (Inkgraph exports traces with OTLP only), got %q", v))
+	}
+	r.bool("OTEL_SDK_DISABLED", false)
 }
 
 // requireProductionSecrets refuses production without the secrets embedded mode

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/base64"
+	"flag"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/platform/config"
@@ -153,20 +155,61 @@ func TestEmbeddedSecretIsGeneratedOnceWithMode0600(t *testing.T) {
 	require.Equal(t, c.JWTSecret, again.JWTSecret, "a restart keeps the key, so tokens stay valid")
 }
 
-// TestREADMEListsEveryVariable keeps README.md's configuration table true.
-func TestREADMEListsEveryVariable(t *testing.T) {
+// TestREADMETableIsVars holds README.md's configuration table to Vars, both ways:
+// every variable has its row (name, flag, default and meaning as Vars says), and
+// every row of the table is a variable Vars lists. The command's help is written from
+// Vars too, so the two cannot differ.
+func TestREADMETableIsVars(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("../../../README.md")
 	require.NoError(t, err)
-	for _, v := range config.Vars() {
-		row := "| `" + v.Name + "`"
-		i := strings.Index(string(readme), row)
-		require.GreaterOrEqual(t, i, 0, "README.md has no row for %s", v.Name)
-		line := string(readme[i:])
-		line = line[:strings.IndexByte(line, '\n')]
-		if v.Default != "" {
-			require.Contains(t, line, v.Default, "README.md's default for %s", v.Name)
+	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	require.True(t, ok, "README.md has a Configuration section")
+	section, _, _ = strings.Cut(section, "\n## ")
+	rows := map[string]string{} // variable: its row
+	for line := range strings.SplitSeq(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
 		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+		require.NotContains(t, rows, name, "README.md lists %s twice", name)
+		rows[name] = line
+	}
+	vars := map[string]bool{}
+	for _, v := range config.Vars() {
+		require.False(t, vars[v.Name], "Vars lists %s twice", v.Name)
+		vars[v.Name] = true
+		row, ok := rows[v.Name]
+		if !assert.True(t, ok, "README.md's configuration table has no row for %s; add:\n%s", v.Name, config.MarkdownRow(v)) {
+			continue
+		}
+		assert.Equal(t, config.MarkdownRow(v), row, "README.md's row for %s differs from Vars", v.Name)
+	}
+	for name := range rows {
+		assert.True(t, vars[name], "README.md's configuration table lists %s, which config.Vars does not", name)
+	}
+}
+
+// The help lists every variable with its flag and default.
+func TestSettingsHelpListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	require.NoError(t, config.WriteSettings(&b))
+	help := b.String()
+	for _, v := range config.Vars() {
+		i := strings.Index(help, "\n  "+v.Name+"\n")
+		if v.Flag != "" {
+			i = strings.Index(help, "\n  "+v.Name+", --"+v.Flag+"\n")
+		}
+		require.GreaterOrEqual(t, i, 0, "the help lists %s (with its flag)", v.Name)
+		def := v.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		require.Contains(t, help[i:], "\n      default: "+def+"\n", v.Name)
+	}
+	for line := range strings.SplitSeq(help, "\n") {
+		require.LessOrEqual(t, len(line), 100, "wrapped for a terminal: %q", line)
 	}
 }
 
@@ -210,4 +253,78 @@ func TestBackupSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.EnsureSecrets(slog.New(slog.DiscardHandler)))
 	require.Empty(t, c.BackupSigningKey)
+}
+
+// Whatever would fail only once the server runs is refused by Load, naming the
+// variable, and nothing is written or bound to find out.
+func TestLoadRefusesWhatWouldFailLate(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "a-file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	for _, tc := range []struct {
+		vars map[string]string
+		name string // the variable the error names
+		want string // and what it says
+	}{
+		{map[string]string{"INKGRAPH_ADDR": "bad"}, "INKGRAPH_ADDR", "want host:port"},
+		{map[string]string{"INKGRAPH_ADDR": ":99999"}, "INKGRAPH_ADDR", "port number from 0 to 65535"},
+		{map[string]string{"INKGRAPH_ADDR": ":http"}, "INKGRAPH_ADDR", "port number"},
+		{map[string]string{"INKGRAPH_ADDR": "exa mple.com:80"}, "INKGRAPH_ADDR", "IP address or host name"},
+		{map[string]string{"INKGRAPH_ADMIN_ADDR": "localhost"}, "INKGRAPH_ADMIN_ADDR", "want host:port"},
+		{map[string]string{"INKGRAPH_ADMIN_ADDR": ":8080"}, "INKGRAPH_ADMIN_ADDR", "share its port with INKGRAPH_ADDR"},
+		{map[string]string{"INKGRAPH_ADDR": "127.0.0.1:9090"}, "INKGRAPH_ADMIN_ADDR", "share its port"},
+		{map[string]string{"DATABASE_URL": "mysql://root:hunter2@db/ink"}, "DATABASE_URL", `unsupported scheme "mysql": want postgres://… or sqlite:PATH`},
+		{map[string]string{"DATABASE_URL": "./inkgraph.db"}, "DATABASE_URL", "no scheme"},
+		{map[string]string{"DATABASE_URL": "postgres://u:hunter2@db:port/ink"}, "DATABASE_URL", "not a valid PostgreSQL URL"},
+		{map[string]string{"DATABASE_URL": "postgres://u:hunter2@db/ink?sslmode=maybe"}, "DATABASE_URL", "sslmode"},
+		{map[string]string{"DATABASE_URL": "postgres://db/ink", "INKGRAPH_EVENTS_DATABASE_URL": "redis://x"}, "INKGRAPH_EVENTS_DATABASE_URL", "unsupported scheme"},
+		{map[string]string{"INKGRAPH_DATA_DIR": file}, "INKGRAPH_DATA_DIR", "not a directory"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL", "want http/protobuf or grpc"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "thrift"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "want http/protobuf or grpc"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, "OTEL_EXPORTER_OTLP_ENDPOINT", "http(s) URL"},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "ftp://c/v1/traces"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http(s) URL"},
+		{map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER", "want otlp or none"},
+		{map[string]string{"OTEL_SDK_DISABLED": "yes"}, "OTEL_SDK_DISABLED", "true or false"},
+	} {
+		_, err := config.Load(nil, env(tc.vars), io.Discard)
+		require.ErrorContains(t, err, tc.name+": ", tc.vars)
+		require.ErrorContains(t, err, tc.want, tc.vars)
+		require.NotContains(t, err.Error(), "hunter2", "a password is never echoed")
+	}
+}
+
+func TestListenAndDatabaseSettings(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load([]string{"--admin-addr", "off", "--database-url", "file:/srv/ink.db"},
+		env(map[string]string{"INKGRAPH_ADDR": "[::1]:0", "INKGRAPH_DATA_DIR": t.TempDir()}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "[::1]:0", c.Addr)
+	require.Empty(t, c.AdminAddr, "off: no admin listener")
+	require.Equal(t, "sqlite:/srv/ink.db", c.Database.URL, "file: is SQLite's own form of a path")
+
+	for _, ok := range []map[string]string{
+		{"INKGRAPH_ADDR": "localhost:8080", "INKGRAPH_ADMIN_ADDR": "127.0.0.1:0"},
+		{"INKGRAPH_ADDR": "127.0.0.1:0", "INKGRAPH_ADMIN_ADDR": "127.0.0.1:0"},
+		{"INKGRAPH_ADDR": "10.0.0.1:9090", "INKGRAPH_ADMIN_ADDR": "127.0.0.1:9090"},
+		{"DATABASE_URL": "postgresql://u@db:5432/ink?sslmode=disable", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_TRACES_EXPORTER": "none", "OTEL_SDK_DISABLED": "false"},
+		{"DATABASE_URL": "sqlite:/srv/ink.db"},
+	} {
+		_, err := config.Load(nil, env(ok), io.Discard)
+		require.NoError(t, err, ok)
+	}
+
+	_, err = config.Load([]string{"--help"}, env(nil), io.Discard)
+	require.ErrorIs(t, err, flag.ErrHelp)
+}
+
+func TestPostgreSQLNeedsSharedSecretsBeforeAnythingIsRead(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(nil, env(map[string]string{"DATABASE_URL": "postgres://db/ink", "INKGRAPH_JWT_SECRET": strings.Repeat("j", 32)}), io.Discard)
+	require.NoError(t, err, "migrate needs no secrets")
+	require.EqualError(t, c.CheckSharedSecrets(),
+		"INKGRAPH_KEYRING and INKGRAPH_BACKUP_SIGNING_KEY must be set with PostgreSQL: instances sharing a database must share secrets")
+	c, err = config.Load(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.NoError(t, c.CheckSharedSecrets(), "embedded mode generates its own")
 }

@@ -3,11 +3,15 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 )
@@ -145,4 +149,104 @@ func (r *reader) list(name string) []string {
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// listenAddr checks a listen address's syntax (host:port, a port from 0 to 65535, the
+// host empty, an IP address or a host name) without binding it; false when it is bad.
+func (r *reader) listenAddr(name, v string) bool {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		r.fail(name, fmt.Errorf("want host:port such as :8080 or 127.0.0.1:8080, got %q", v))
+		return false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		r.fail(name, fmt.Errorf("want a port number from 0 to 65535, got %q in %q", port, v))
+		return false
+	}
+	if host != "" && !isHostName(host) {
+		if _, err := netip.ParseAddr(host); err != nil {
+			r.fail(name, fmt.Errorf("want an IP address or host name before the port, got %q in %q", host, v))
+			return false
+		}
+	}
+	return true
+}
+
+// isHostName reports whether s is a syntactically valid DNS name (RFC 1123 labels).
+func isHostName(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameListener reports whether two valid listen addresses would claim the same port
+// on a common interface (port 0 always gets a port of its own).
+func sameListener(a, b string) bool {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	if pa != pb || pa == "0" {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wildcard(ha) || wildcard(hb)
+}
+
+// databaseURL reads a database URL: postgres:// or postgresql:// (parsed as pgx would),
+// sqlite:PATH or file:PATH (returned as sqlite:PATH), or empty for the embedded file.
+// Anything else is refused by its scheme alone, since the rest may hold a password.
+func (r *reader) databaseURL(name string) string {
+	v := r.get(name)
+	switch {
+	case v == "", strings.HasPrefix(v, "sqlite:"):
+		return v
+	case strings.HasPrefix(v, "file:"):
+		return "sqlite:" + strings.TrimPrefix(v, "file:")
+	case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
+		if _, err := pgx.ParseConfig(v); err != nil {
+			msg := withoutURL(err).Error()
+			// Whatever the parsers left of the user and password goes too.
+			if _, rest, ok := strings.Cut(v, "://"); ok {
+				if at := strings.LastIndexByte(rest, '@'); at > 0 {
+					msg = strings.ReplaceAll(msg, rest[:at], "…")
+				}
+			}
+			r.fail(name, errors.New("not a valid PostgreSQL URL: "+msg))
+		}
+		return v
+	}
+	scheme, _, ok := strings.Cut(v, ":")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/\\.") {
+		r.fail(name, errors.New("no scheme: want postgres://… or sqlite:PATH (a file path alone is not taken as SQLite)"))
+	} else {
+		r.fail(name, fmt.Errorf("unsupported scheme %q: want postgres://… or sqlite:PATH", scheme))
+	}
+	return v
+}
+
+// withoutURL strips the URL out of a parse error (pgx masks the password only on a
+// best-effort basis, net/url not at all) and keeps the reason.
+func withoutURL(err error) error {
+	for {
+		var perr *pgconn.ParseConfigError
+		var uerr *url.Error
+		switch {
+		case errors.As(err, &perr) && perr.Unwrap() != nil:
+			err = perr.Unwrap()
+		case errors.As(err, &uerr):
+			err = uerr.Err
+		default:
+			return err
+		}
+	}
 }

@@ -15,26 +15,35 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/keyring"
 )
 
+// CheckSharedSecrets refuses PostgreSQL without the secrets instances must share: one
+// generated per instance would sign tokens and seal keys the others cannot read. It
+// reads nothing, so a command that needs secrets can fail before any side effect.
+func (c *Config) CheckSharedSecrets() error {
+	if !database.IsPostgres(c.Database.URL) {
+		return nil
+	}
+	var missing []string
+	if len(c.JWTSecret) == 0 {
+		missing = append(missing, "INKGRAPH_JWT_SECRET")
+	}
+	if c.Keyring == "" {
+		missing = append(missing, "INKGRAPH_KEYRING")
+	}
+	if c.BackupStore == BackupStoreLocal && len(c.BackupSigningKey) == 0 {
+		missing = append(missing, "INKGRAPH_BACKUP_SIGNING_KEY")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s must be set with PostgreSQL: instances sharing a database must share secrets", joinAnd(missing))
+	}
+	return nil
+}
+
 // EnsureSecrets fills in the secrets embedded mode may generate: each is read from
 // DATA_DIR/secrets, or created there with mode 0600 and a warning. Production never
-// gets here without them (Load refuses).
+// gets here without them (Load refuses), nor PostgreSQL (CheckSharedSecrets).
 func (c *Config) EnsureSecrets(logger *slog.Logger) error {
-	if database.IsPostgres(c.Database.URL) {
-		// Instances sharing PostgreSQL must share their secrets: one generated per
-		// instance would sign tokens and seal keys the others cannot read.
-		var missing []string
-		if len(c.JWTSecret) == 0 {
-			missing = append(missing, "INKGRAPH_JWT_SECRET")
-		}
-		if c.Keyring == "" {
-			missing = append(missing, "INKGRAPH_KEYRING")
-		}
-		if c.BackupStore == BackupStoreLocal && len(c.BackupSigningKey) == 0 {
-			missing = append(missing, "INKGRAPH_BACKUP_SIGNING_KEY")
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("%s must be set with PostgreSQL: instances sharing a database must share secrets", joinAnd(missing))
-		}
+	if err := c.CheckSharedSecrets(); err != nil {
+		return err
 	}
 	if len(c.JWTSecret) == 0 {
 		secret, err := loadOrCreateSecret(filepath.Join(c.DataDir, "secrets", "jwt.key"), logger)

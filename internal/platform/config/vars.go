@@ -12,11 +12,11 @@ type Var struct {
 func Vars() []Var {
 	return []Var{
 		{"INKGRAPH_ENV", "", "development", "`development` or `production`; production refuses to start without real secrets and turns off introspection and field suggestions"},
-		{"INKGRAPH_ADDR", "addr", ":8080", "listen address"},
-		{"INKGRAPH_ADMIN_ADDR", "admin-addr", "127.0.0.1:9090", "the admin listener: `/metrics` (Prometheus) and `/debug/pprof/`; never expose it publicly; empty: no admin listener"},
+		{"INKGRAPH_ADDR", "addr", ":8080", "listen address, `host:port` (an empty host listens on every interface; port 0 picks a free one)"},
+		{"INKGRAPH_ADMIN_ADDR", "admin-addr", "127.0.0.1:9090", "the admin listener: `/metrics` (Prometheus) and `/debug/pprof/`; never expose it publicly; `off`: no admin listener"},
 		{"INKGRAPH_METRICS_PUBLIC", "", "false", "also serve `/metrics` on the public listener (for platforms that scrape only the service's port)"},
 		{"INKGRAPH_DATA_DIR", "data-dir", "./data", "embedded mode's directory: the SQLite database and generated secrets"},
-		{"DATABASE_URL", "database-url", "", "`postgres://…` for PostgreSQL; empty or `sqlite:PATH` for embedded SQLite (`DATA_DIR/inkgraph.db`)"},
+		{"DATABASE_URL", "database-url", "", "`postgres://…` (or `postgresql://…`) for PostgreSQL; empty (`DATA_DIR/inkgraph.db`), `sqlite:PATH` or `file:PATH` for embedded SQLite; any other scheme is refused"},
 		{"INKGRAPH_EVENTS_DATABASE_URL", "", "DATABASE_URL", "`postgres://…` of a direct PostgreSQL connection for the events bus's LISTEN/NOTIFY, when DATABASE_URL goes through a transaction pooler such as PgBouncer (where LISTEN does not work)"},
 		{"INKGRAPH_AUTO_MIGRATE", "", "true with SQLite, false with PostgreSQL", "apply pending migrations at start (otherwise run `inkgraph migrate up`)"},
 		{"INKGRAPH_DB_MAX_OPEN_CONNS", "", "10", "PostgreSQL pool size (SQLite always uses one connection)"},
@@ -57,7 +57,7 @@ func Vars() []Var {
 		{"INKGRAPH_LLM_MODEL", "", "gpt-4o-mini", "model name sent to the LLM endpoint"},
 		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest wait for an LLM's first byte, one wait for all the calls of a chat or playbook run until the model starts answering; then for each next piece of a streamed answer"},
 		{"INKGRAPH_CHAT_MAX_TOKENS", "", "1024", "longest answer, in tokens, of each LLM call a chat or playbook makes"},
-		{"INKGRAPH_BYOK", "", "true", "on tiers with BYOK (power, team), chat and playbooks use the user's own validated OpenAI key (sent to the `openai` entry of INKGRAPH_PROVIDER_BASE_URLS, else api.openai.com) instead of the server's LLM"},
+		{"INKGRAPH_BYOK", "", "true", "on tiers with BYOK (power, team), chat and playbooks use the user's own validated OpenAI key (sent to the `openai` entry of `INKGRAPH_PROVIDER_BASE_URLS`, else api.openai.com) instead of the server's LLM"},
 		{"INKGRAPH_BYOK_MODEL", "", "gpt-4o-mini", "the OpenAI model asked with a user's own key"},
 		{"INKGRAPH_FETCH_TIMEOUT", "", "10s", "longest website fetch, redirects and body included"},
 		{"INKGRAPH_FETCH_MAX_BYTES", "", "2097152", "largest web page analyzed"},
@@ -89,5 +89,15 @@ func Vars() []Var {
 		{"S3_PATH_STYLE", "", "false", "address the bucket as `ENDPOINT/BUCKET/key` (most S3-compatible servers) instead of `BUCKET.ENDPOINT/key`"},
 		{"S3_ACCESS_KEY_ID", "", "", "S3 access key; empty (with S3_SECRET_ACCESS_KEY): the AWS SDK's default chain (environment, shared files, instance role)"},
 		{"S3_SECRET_ACCESS_KEY", "", "", "S3 secret key, set together with S3_ACCESS_KEY_ID"},
+		// Read by the OpenTelemetry SDK itself (which also reads the other
+		// OTEL_EXPORTER_OTLP_* settings: headers, timeout, TLS); listed for the help
+		// and README, and checked by Load.
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "", "OTLP collector base URL, e.g. `http://collector:4318` (`http://collector:4317` with grpc); traces are exported when it or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, otherwise nothing is recorded; the SDK also reads the other `OTEL_EXPORTER_OTLP_*` settings (headers, timeout, TLS)"},
+		{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "", "the traces endpoint in full, e.g. `http://collector:4318/v1/traces`, instead of OTEL_EXPORTER_OTLP_ENDPOINT's"},
+		{"OTEL_EXPORTER_OTLP_PROTOCOL", "", "http/protobuf", "`http/protobuf` or `grpc`"},
+		{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "OTEL_EXPORTER_OTLP_PROTOCOL", "the protocol of traces alone: `http/protobuf` or `grpc`"},
+		{"OTEL_SERVICE_NAME", "", "inkgraph", "`service.name` of exported spans (`service.version` is the build's version)"},
+		{"OTEL_TRACES_EXPORTER", "", "otlp", "`otlp`, or `none` to export nothing although an endpoint is set"},
+		{"OTEL_SDK_DISABLED", "", "false", "`true` turns trace export off; W3C `traceparent` is still read and passed on"},
 	}
 }
