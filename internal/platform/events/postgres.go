@@ -17,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 )
 
 // DefaultChannel is the PostgreSQL NOTIFY channel every instance listens on.
@@ -203,6 +205,7 @@ func (p *Postgres) run(ctx context.Context, conn *pgx.Conn) {
 			return
 		}
 		p.logger.Info("events: LISTEN connection restored", "channel", p.channel)
+		metrics.BusReconnects.Inc()
 		p.resumed()
 	}
 }

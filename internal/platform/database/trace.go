@@ -1,0 +1,141 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"unicode"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
+)
+
+// maxQueryText bounds db.query.text: a statement is recorded up to this many bytes.
+const maxQueryText = 4096
+
+// Traced returns db with QueryTracer attached: every statement run through it (or a
+// transaction begun on it) inside a recorded span gets a client span of its own. The
+// returned DB shares db's connections; close either. Attach it only when traces are
+// exported (tracing.Enabled): with no hook at all, Bun allocates nothing per
+// statement for hooks.
+func Traced(db *bun.DB) *bun.DB { return db.WithQueryHook(QueryTracer{}) }
+
+// QueryTracer is a bun.QueryHook that records one client span per SQL statement,
+// named after OpenTelemetry's database conventions ("SELECT onboarding_steps", or the
+// operation alone when there is no table), with db.system.name, db.operation.name,
+// db.collection.name and db.query.text.
+//
+// db.query.text is the statement as Bun's template renders it, with a "?" for every
+// value Bun would have written into the text (arguments, model fields): Bun inlines
+// values, and those may be password hashes, tokens, encrypted keys or what a user
+// typed, none of which belongs in a trace store. Literals written in the code
+// itself stay, since they are the code's, not the data's.
+//
+// A statement outside a recorded span (a background sweep, tracing off or the trace
+// sampled out) costs one context lookup and no allocation.
+type QueryTracer struct{}
+
+var _ bun.QueryHook = QueryTracer{}
+
+// BeforeQuery starts the statement's span when its context has a recorded span.
+func (QueryTracer) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		return ctx
+	}
+	op, table := operation(e), tableName(e)
+	name := op
+	if table != "" {
+		name = op + " " + table
+	}
+	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs = append(attrs, systemName(e.DB), semconv.DBOperationName(op))
+	if table != "" {
+		attrs = append(attrs, semconv.DBCollectionName(table))
+	}
+	if text := queryText(e); text != "" {
+		attrs = append(attrs, semconv.DBQueryText(text))
+	}
+	ctx, _ = tracing.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	return ctx
+}
+
+// AfterQuery ends the span BeforeQuery started, with the statement's error if any
+// ("no rows" is an answer, not an error).
+func (QueryTracer) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	if e.Err != nil && !errors.Is(e.Err, sql.ErrNoRows) {
+		span.RecordError(e.Err)
+		span.SetStatus(codes.Error, e.Err.Error())
+		span.SetAttributes(semconv.ErrorType(e.Err))
+	}
+	span.End()
+}
+
+// systemName is db.system.name for db's dialect.
+func systemName(db *bun.DB) attribute.KeyValue {
+	if db != nil && db.Dialect().Name() == dialect.SQLite {
+		return semconv.DBSystemNameSQLite
+	}
+	return semconv.DBSystemNamePostgreSQL
+}
+
+// isRaw reports whether the statement is SQL text the code wrote (db.ExecContext, a
+// transaction's BEGIN, NewRaw) rather than one of Bun's query builders.
+func isRaw(e *bun.QueryEvent) bool {
+	if e.IQuery == nil {
+		return true
+	}
+	_, raw := e.IQuery.(*bun.RawQuery)
+	return raw
+}
+
+// operation is the statement's verb: the builder's, or the first word of raw SQL
+// (whose builder would say SELECT for anything).
+func operation(e *bun.QueryEvent) string {
+	if !isRaw(e) {
+		return e.IQuery.Operation()
+	}
+	q := strings.TrimLeftFunc(e.QueryTemplate, unicode.IsSpace)
+	if end := strings.IndexFunc(q, func(r rune) bool { return !unicode.IsLetter(r) }); end >= 0 {
+		q = q[:end]
+	}
+	if q == "" || len(q) > 16 {
+		return "SQL"
+	}
+	return strings.ToUpper(q)
+}
+
+// tableName is the builder's table, "" for raw SQL.
+func tableName(e *bun.QueryEvent) string {
+	if isRaw(e) {
+		return ""
+	}
+	return strings.Trim(e.IQuery.GetTableName(), `"`+"`")
+}
+
+// queryText is the statement's template, values left out, cut at maxQueryText.
+func queryText(e *bun.QueryEvent) string {
+	text := e.QueryTemplate
+	if e.IQuery != nil {
+		b, err := e.IQuery.AppendQuery(schema.NewNopQueryGen(), nil)
+		if err != nil {
+			return ""
+		}
+		text = string(b)
+	}
+	if len(text) > maxQueryText {
+		text = text[:maxQueryText]
+	}
+	return text
+}

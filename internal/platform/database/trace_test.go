@@ -1,0 +1,128 @@
+package database_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// recordSpans installs a tracer provider that keeps every ended span in memory, and
+// puts the previous one back when the test ends. The provider is process-wide: tests
+// that call it must not run in parallel.
+func recordSpans(t *testing.T) *tracetest.SpanRecorder {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() {
+		otel.SetTracerProvider(prev)
+		_ = tp.Shutdown(context.Background())
+	})
+	return rec
+}
+
+func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
+	m := map[attribute.Key]string{}
+	for _, kv := range s.Attributes() {
+		m[kv.Key] = kv.Value.String()
+	}
+	return m
+}
+
+// TestQueryTracerSpans: a statement inside a recorded span gets a client span named
+// after its operation and table, with the dialect, and with its text free of every
+// value the statement carried. Not parallel: it sets the global tracer provider.
+func TestQueryTracerSpans(t *testing.T) {
+	rec := recordSpans(t)
+	system := map[string]string{"sqlite": "sqlite", "postgres": "postgresql"}
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			db := database.Traced(testkit.NewDB(t, d))
+			root, rootSpan := otel.Tracer("test").Start(context.Background(), "root")
+			ctx := root
+
+			// Values no trace may hold: a password hash, an address, a token.
+			hash := "$2a$10$secret-hash-" + testkit.RandomHex(8)
+			email := "private-" + testkit.RandomHex(6) + "@example.com"
+			token := "tok-" + testkit.RandomHex(8)
+			id := "user-" + testkit.RandomHex(6)
+			now := time.Now()
+			_, err := db.NewInsert().Model(&models.User{ID: id, Email: email, PasswordHash: hash, Tier: models.TierFree,
+				CreatedAt: now, UpdatedAt: now}).Exec(ctx)
+			require.NoError(t, err)
+			var u models.User
+			require.NoError(t, db.NewSelect().Model(&u).Where("email = ?", email).Scan(ctx))
+			_, err = db.NewUpdate().Model(&u).Set("password_hash = ?", token).WherePK().Exec(ctx)
+			require.NoError(t, err)
+			_, err = db.ExecContext(ctx, "UPDATE users SET tier = ? WHERE email = ?", "pro", email)
+			require.NoError(t, err)
+			var n int
+			require.NoError(t, db.NewRaw("SELECT count(*) FROM users WHERE password_hash = ?", token).Scan(ctx, &n))
+			require.Equal(t, 1, n)
+			err = db.NewSelect().Table("no_such_table").Column("x").Where("x = ?", token).Scan(ctx, &n)
+			require.Error(t, err)
+			rootSpan.End()
+
+			var mine []sdktrace.ReadOnlySpan
+			for _, s := range rec.Ended() {
+				if s.Parent().SpanID() == rootSpan.SpanContext().SpanID() {
+					mine = append(mine, s)
+				}
+			}
+			names := make([]string, len(mine))
+			for i, s := range mine {
+				names[i] = s.Name()
+			}
+			require.Equal(t, []string{"INSERT users", "SELECT users", "UPDATE users", "UPDATE", "SELECT", "SELECT no_such_table"}, names)
+			for i, s := range mine {
+				a := attrs(s)
+				require.Equal(t, trace.SpanKindClient, s.SpanKind(), s.Name())
+				require.Equal(t, system[string(d)], a["db.system.name"], s.Name())
+				require.Equal(t, strings.Fields(names[i])[0], a["db.operation.name"], s.Name())
+				text := a["db.query.text"]
+				require.NotEmpty(t, text, s.Name())
+				for _, secret := range []string{hash, email, token, id, "'pro'", "'free'"} {
+					require.NotContains(t, text, secret, "%s: %s", s.Name(), text)
+				}
+			}
+			require.Equal(t, "users", attrs(mine[0])["db.collection.name"])
+			require.Contains(t, attrs(mine[3])["db.query.text"], "UPDATE users SET tier = ? WHERE email = ?")
+			require.Equal(t, codes.Unset, mine[4].Status().Code)
+			require.Equal(t, codes.Error, mine[5].Status().Code, "the failed statement's span says so")
+			require.NotEmpty(t, mine[5].Events(), "with the error recorded")
+		})
+	}
+}
+
+// TestQueryTracerOutsideASpan: a statement with no recorded span around it (a
+// background sweep, or tracing off) records nothing and allocates nothing.
+func TestQueryTracerOutsideASpan(t *testing.T) {
+	rec := recordSpans(t)
+	db := database.Traced(testkit.NewDB(t, testkit.SQLite))
+	var n int
+	require.NoError(t, db.NewRaw("SELECT count(*) FROM users").Scan(context.Background(), &n))
+	require.Empty(t, rec.Ended())
+
+	hook := database.QueryTracer{}
+	ev := &bun.QueryEvent{DB: db, QueryTemplate: "SELECT 1"}
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		hook.AfterQuery(hook.BeforeQuery(ctx, ev), ev)
+	})
+	require.Zero(t, allocs)
+}
