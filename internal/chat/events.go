@@ -2,6 +2,7 @@ package chat
 
 import (
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -11,6 +12,9 @@ func (r *run) emit(e Event) bool {
 	e.RunID, e.Seq = r.id, r.seq
 	select {
 	case r.out <- &e:
+		if e.Type == EventDone {
+			r.outcome = metrics.OutcomeOK
+		}
 		return true
 	case <-r.ctx.Done():
 		return false
@@ -29,6 +33,10 @@ func (r *run) fail(err error) {
 		return
 	}
 	code := models.ErrorCode(err)
+	r.outcome = metrics.OutcomeError
+	if code == models.CodeQuotaExceeded {
+		r.outcome = metrics.OutcomeQuota
+	}
 	if code == models.CodeInternal {
 		r.o.cfg.Logger.ErrorContext(r.ctx, "chat run failed", "error", err, "run_id", r.id, "user_id", r.req.UserID)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -127,6 +128,7 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	r := &run{
 		o: o, ctx: ctx, calls: calls, release: release, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
 		out: make(chan *Event), provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
+		outcome: metrics.OutcomeCancelled,
 	}
 	if r.provider == nil {
 		r.provider = o.cfg.Provider

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -31,6 +32,10 @@ type run struct {
 	total     models.Usage
 	byAgent   map[string]*models.SourceUsage
 	usageSent bool
+	// outcome is the run's in the runs metric: cancelled (the client went away) unless
+	// DONE or ERROR went out; streamed counts the model's text deltas sent as TOKEN.
+	outcome  string
+	streamed int
 }
 
 // agentResult is what one agent produced.
@@ -42,6 +47,7 @@ type agentResult struct {
 
 func (r *run) run() {
 	defer close(r.out)
+	defer r.countRun()
 	defer r.book()
 	defer r.release()
 	route, err := r.classify()
@@ -91,6 +97,7 @@ func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
 // count adds one call's usage to the run's and to agent's.
 func (r *run) count(agent string, res llm.Result) {
 	r.total = r.total.Add(res.Usage)
+	r.streamed += res.Streamed
 	a := r.byAgent[agent]
 	if a == nil {
 		a = &models.SourceUsage{Source: agent}
@@ -99,6 +106,15 @@ func (r *run) count(agent string, res llm.Result) {
 	a.Usage = a.Add(res.Usage)
 	if res.Done != nil {
 		r.answer = *res.Done
+	}
+}
+
+// countRun adds the run to the runs and streamed tokens metrics.
+func (r *run) countRun() {
+	metrics.RunEnded(metrics.KindChat, r.outcome)
+	if r.streamed > 0 {
+		// Once per run, not per token: the token path stays a field increment.
+		metrics.TokensOf(metrics.KindChat).Add(float64(r.streamed))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -78,6 +79,9 @@ func NewService(d Deps) (*Service, error) {
 func (s *Service) Chat(ctx context.Context, userID string, in Input) (<-chan *Event, error) {
 	c, err := s.d.Meter.Choose(ctx, userID)
 	if err != nil {
+		if models.ErrorCode(err) == models.CodeQuotaExceeded {
+			metrics.RunEnded(metrics.KindChat, metrics.OutcomeQuota)
+		}
 		return nil, err
 	}
 	req := Request{Input: in, UserID: userID, Choice: c, AllowedAgents: AllowedAgents(s.orch.Registry(), models.FeaturesOf(c.Tier))}

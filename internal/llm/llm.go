@@ -24,6 +24,8 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -97,7 +99,8 @@ func New(cfg Config) (*Client, error) {
 		// among all Clients (one per user key, possibly); the SDK's default
 		// would give each its own. It has no Timeout: the context bounds a
 		// call, and a client-wide timeout would cut off long streams later.
-		option.WithHTTPClient(&http.Client{}),
+		// The transport adds a client span and traceparent to every call.
+		option.WithHTTPClient(&http.Client{Transport: tracing.Transport(nil)}),
 		option.WithMaxRetries(maxRetries),
 		option.WithMaxRetryDelay(maxRetryDelay),
 	)
@@ -141,11 +144,11 @@ func (c *Client) CompleteJSON(ctx context.Context, system, prompt string) (text,
 	}
 
 	if len(res.Choices) == 0 {
-		return "", "", upstream("the LLM provider returned no answer", errors.New("no choices in completion"))
+		return "", "", c.failed(metrics.ReasonProtocol, "the LLM provider returned no answer", errors.New("no choices in completion"))
 	}
 	choice := res.Choices[0]
 	if choice.Message.Refusal != "" {
-		return "", "", upstream("the model refused to answer", errors.New("refusal in completion"))
+		return "", "", c.failed(metrics.ReasonAnswer, "the model refused to answer", errors.New("refusal in completion"))
 	}
 	text = stripFence(strings.TrimSpace(choice.Message.Content))
 	if err := checkObject(text); err != nil {
@@ -153,7 +156,7 @@ func (c *Client) CompleteJSON(ctx context.Context, system, prompt string) (text,
 		if choice.FinishReason == "length" {
 			msg = "the model's answer was cut off before the JSON object was complete"
 		}
-		return "", "", upstream(msg, fmt.Errorf("answer of %d bytes, finish reason %q: %w",
+		return "", "", c.failed(metrics.ReasonAnswer, msg, fmt.Errorf("answer of %d bytes, finish reason %q: %w",
 			len(choice.Message.Content), choice.FinishReason, err))
 	}
 	model = res.Model
@@ -173,13 +176,23 @@ func (c *Client) callError(ctx context.Context, err error) error {
 	}
 	var apiErr *openai.Error
 	switch {
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests:
+		return c.failed(metrics.ReasonRateLimited, statusMessage(apiErr.StatusCode, c.model), err)
 	case errors.As(err, &apiErr):
-		return upstream(statusMessage(apiErr.StatusCode, c.model), err)
+		return c.failed(metrics.ReasonStatus, statusMessage(apiErr.StatusCode, c.model), err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return upstream(fmt.Sprintf("the LLM provider at %s did not answer within %s", c.host, c.timeout), err)
+		return c.failed(metrics.ReasonTimeout, fmt.Sprintf("the LLM provider at %s did not answer within %s", c.host, c.timeout), err)
 	default:
-		return upstream(fmt.Sprintf("could not reach the LLM provider at %s", c.host), err)
+		return c.failed(metrics.ReasonConnection, fmt.Sprintf("could not reach the LLM provider at %s", c.host), err)
 	}
+}
+
+// failed is upstream for a failure of the provider's, counted in the upstream errors
+// metric under reason (one of the metrics.Reason constants). A call the caller
+// abandoned is not the provider's failure and does not come here.
+func (c *Client) failed(reason, msg string, cause error) *models.Error {
+	metrics.Upstream(ProviderOpenAICompatible, reason)
+	return upstream(msg, cause)
 }
 
 func statusMessage(status int, model string) string {

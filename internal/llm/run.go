@@ -3,8 +3,15 @@ package llm
 import (
 	"context"
 	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -19,6 +26,10 @@ type Result struct {
 	// (abandoned, broken off). A run must be charged for what it spent, or a client
 	// that always leaves before the end would never pay.
 	Usage models.Usage
+	// Streamed is how many of the model's text deltas were passed on to send (none
+	// when send is nil): an OpenAI-compatible stream sends about one token a delta.
+	// It is what a run counts in the streamed-tokens metric.
+	Streamed int
 }
 
 // Run is the one engine that runs a streamed completion, for chat and playbooks alike:
@@ -31,17 +42,38 @@ type Result struct {
 // start, and otherwise UPSTREAM_UNAVAILABLE: an answer that had begun and broke off or
 // ended without its last chunk may succeed if asked again. The Result, its usage
 // above all, is filled in every case.
-func Run(ctx context.Context, p Provider, req Request, secrets *sanitize.Set, send func(string) bool) (Result, error) {
+func Run(ctx context.Context, p Provider, req Request, secrets *sanitize.Set, send func(string) bool) (res Result, err error) {
+	info := p.Info()
+	// One span per call, the provider's HTTP client span (if any) beneath it; with
+	// tracing off it is OpenTelemetry's no-op span.
+	ctx, span := tracing.Tracer().Start(ctx, "llm.stream", trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attribute.String("gen_ai.operation.name", "chat"),
+			attribute.String("gen_ai.provider.name", info.Provider), attribute.String("gen_ai.request.model", info.Model)))
+	defer func() {
+		if span.IsRecording() {
+			if err != nil {
+				span.SetStatus(codes.Error, models.ErrorCode(err))
+			}
+			span.SetAttributes(attribute.Int("gen_ai.usage.input_tokens", res.Usage.PromptTokens),
+				attribute.Int("gen_ai.usage.output_tokens", res.Usage.CompletionTokens))
+		}
+		span.End()
+	}()
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the upstream request if we stop reading
-	res := Result{Usage: models.Usage{Calls: 1}}
+	res = Result{Usage: models.Usage{Calls: 1}}
+	start := time.Now()
 	ch, err := p.Stream(ctx, req)
 	if err != nil {
 		return res, err
 	}
-	text, last, stopped := relay(ch, secrets, send)
-	res.Text = text
+	text, last, rel := relay(ch, secrets, send)
+	stopped := rel.stopped
+	if !rel.first.IsZero() {
+		metrics.FirstToken.WithLabelValues(info.Provider).Observe(rel.first.Sub(start).Seconds())
+	}
+	res.Text, res.Streamed = text, rel.streamed
 	u := Estimate(req, text)
 	if last.Done != nil && last.Done.Usage != nil {
 		u = *last.Done.Usage
@@ -70,11 +102,18 @@ func Run(ctx context.Context, p Provider, req Request, secrets *sanitize.Set, se
 	return res, nil
 }
 
+// relayed is what relay saw besides the text and the last chunk.
+type relayed struct {
+	stopped  bool      // send refused a piece
+	streamed int       // text deltas passed on to send
+	first    time.Time // when the first text delta or complete answer arrived; zero if none did
+}
+
 // relay reads a model's stream to its end, through a fresh Stream of secrets, and
 // hands each non-empty sanitized piece to send. It returns the text passed on and the
 // stream's last chunk (zero when the stream closed without one, as when its context
 // ended), or stopped when send refused a piece.
-func relay(ch <-chan Chunk, secrets *sanitize.Set, send func(string) bool) (text string, last Chunk, stopped bool) {
+func relay(ch <-chan Chunk, secrets *sanitize.Set, send func(string) bool) (text string, last Chunk, r relayed) {
 	var clean *sanitize.Stream
 	if secrets != nil {
 		clean = secrets.NewStream()
@@ -87,22 +126,33 @@ func relay(ch <-chan Chunk, secrets *sanitize.Set, send func(string) bool) (text
 		b.WriteString(piece)
 		return send == nil || send(piece)
 	}
+	stop := func() (string, Chunk, relayed) {
+		r.stopped = true
+		return b.String(), Chunk{}, r
+	}
 	for c := range ch {
+		if r.first.IsZero() && c.Err == nil {
+			// A text delta, or an answer that is all tool calls: the model's first token.
+			r.first = time.Now()
+		}
 		switch {
 		case c.Err != nil, c.Done != nil:
 			last = c
 		case clean == nil:
 			if !pass(c.Text) {
-				return b.String(), Chunk{}, true
+				return stop()
 			}
 		default:
 			if !pass(clean.Write(c.Text)) {
-				return b.String(), Chunk{}, true
+				return stop()
 			}
+		}
+		if c.Text != "" && send != nil {
+			r.streamed++
 		}
 	}
 	if clean != nil && !pass(clean.Flush()) {
-		return b.String(), Chunk{}, true
+		return stop()
 	}
-	return b.String(), last, false
+	return b.String(), last, r
 }

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -18,6 +20,10 @@ var _ Provider = (*Client)(nil)
 // errIdle is the cause of a stream's cancellation when the provider stayed
 // silent for longer than the timeout.
 var errIdle = errors.New("llm: no data from the provider within the timeout")
+
+// errProtocol marks a stream that broke the wire format, for the upstream errors
+// metric's reason.
+var errProtocol = errors.New("llm: the stream broke the protocol")
 
 // Info says the client is an OpenAI-compatible provider of its model.
 func (c *Client) Info() Info {
@@ -42,7 +48,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 	if wait <= 0 {
 		// The run's one wait for the model to start answering is over: another
 		// call of the run has waited it out.
-		return nil, upstream(fmt.Sprintf("the LLM provider at %s sent nothing for %s", c.host, c.timeout), errIdle)
+		return nil, c.failed(metrics.ReasonTimeout, fmt.Sprintf("the LLM provider at %s sent nothing for %s", c.host, c.timeout), errIdle)
 	}
 	callCtx, cancel := context.WithCancelCause(ctx)
 	idle := time.AfterFunc(wait, func() { cancel(errIdle) })
@@ -89,7 +95,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 			idle.Stop()
 			chunk := stream.Current()
 			if !acc.AddChunk(chunk) {
-				fail(errors.New("the stream's chunks do not fit together"))
+				fail(fmt.Errorf("%w: the stream's chunks do not fit together", errProtocol))
 				return
 			}
 			if chunk.Model != "" {
@@ -135,7 +141,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 		if finish == "" {
 			// The body ended without a finish reason: a proxy or server
 			// cut the answer short, though the HTTP response looked whole.
-			fail(errors.New("the stream ended without a finish reason"))
+			fail(fmt.Errorf("%w: the stream ended without a finish reason", errProtocol))
 			return
 		}
 		done := &Done{FinishReason: finish, Usage: usage, Provider: ProviderOpenAICompatible, Model: model}
@@ -231,15 +237,20 @@ func (c *Client) streamError(ctx, callCtx context.Context, err error, begun bool
 		return fmt.Errorf("llm: %w", ctxErr)
 	}
 	if errors.Is(context.Cause(callCtx), errIdle) {
-		return upstream(fmt.Sprintf("the LLM provider at %s sent nothing for %s", c.host, c.timeout), err)
+		return c.failed(metrics.ReasonTimeout, fmt.Sprintf("the LLM provider at %s sent nothing for %s", c.host, c.timeout), err)
 	}
 	if !begun {
 		return c.callError(ctx, err)
 	}
 	var streamErr *ssestream.StreamError
-	if errors.As(err, &streamErr) {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &streamErr):
 		// The provider's own message stays in the cause: it may echo input.
-		return upstream("the LLM provider failed while answering", err)
+		return c.failed(metrics.ReasonStatus, "the LLM provider failed while answering", err)
+	case errors.Is(err, errProtocol), errors.As(err, &syntaxErr), errors.As(err, &typeErr):
+		return c.failed(metrics.ReasonProtocol, fmt.Sprintf("the answer from the LLM provider at %s broke off", c.host), err)
 	}
-	return upstream(fmt.Sprintf("the answer from the LLM provider at %s broke off", c.host), err)
+	return c.failed(metrics.ReasonConnection, fmt.Sprintf("the answer from the LLM provider at %s broke off", c.host), err)
 }

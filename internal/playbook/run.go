@@ -7,6 +7,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -82,7 +83,7 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 	}
 	r := &run{
 		s: s, ctx: ctx, userID: userID, id: s.newRunID(), res: res, pc: pc, choice: choice,
-		out: make(chan *Event), outputs: map[int]string{},
+		out: make(chan *Event), outputs: map[int]string{}, outcome: metrics.OutcomeCancelled,
 	}
 	r.calls, r.release = llm.RunContext(ctx)
 	go r.run()
@@ -104,11 +105,15 @@ type run struct {
 	choice  llm.Choice
 	out     chan *Event
 
-	seq     int
-	usage   models.Usage
-	offline bool
-	outputs map[int]string
-	list    []StepOutput
+	seq int
+	// outcome is the run's in the runs metric: cancelled (the client went away) unless
+	// DONE or ERROR went out; streamed counts the model's text deltas sent as TOKEN.
+	outcome  string
+	streamed int
+	usage    models.Usage
+	offline  bool
+	outputs  map[int]string
+	list     []StepOutput
 }
 
 func (r *run) emit(e Event) bool {
@@ -116,6 +121,9 @@ func (r *run) emit(e Event) bool {
 	e.RunID, e.Seq = r.id, r.seq
 	select {
 	case r.out <- &e:
+		if e.Type == EventDone {
+			r.outcome = metrics.OutcomeOK
+		}
 		return true
 	case <-r.ctx.Done():
 		return false
@@ -124,6 +132,12 @@ func (r *run) emit(e Event) bool {
 
 func (r *run) run() {
 	defer close(r.out)
+	defer func() {
+		metrics.RunEnded(metrics.KindPlaybook, r.outcome)
+		if r.streamed > 0 {
+			metrics.TokensOf(metrics.KindPlaybook).Add(float64(r.streamed))
+		}
+	}()
 	defer func() { r.s.record(r.ctx, r.userID, "playbook:"+r.res.plan.ID, r.choice.PaidBy, r.usage) }()
 	defer r.release()
 	for _, st := range r.res.plan.Steps {
@@ -183,6 +197,7 @@ func (r *run) llmStep(st catalog.Step) (string, error) {
 		return r.emit(Event{Type: EventToken, Step: st.Index, StepTitle: st.Title, Delta: delta})
 	})
 	r.usage = r.usage.Add(res.Usage)
+	r.streamed += res.Streamed
 	if err != nil {
 		return res.Text, err
 	}
@@ -208,6 +223,7 @@ func (r *run) fail(step int, err error) {
 		err = stopped // whatever the cut-off call made of it
 	}
 	code := models.ErrorCode(err)
+	r.outcome = outcomeOf(err)
 	if code == models.CodeInternal {
 		r.s.log.ErrorContext(r.ctx, "playbook: run failed", "run", r.id, "playbook", r.res.plan.ID, "step", step, "err", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -256,6 +257,9 @@ func cacheKey(id string, vars map[string]string) string {
 func (s *Service) prepare(ctx context.Context, userID string) (*models.PersonalizationContext, llm.Choice, error) {
 	c, err := s.meter.Choose(ctx, userID)
 	if err != nil {
+		if models.ErrorCode(err) == models.CodeQuotaExceeded {
+			metrics.RunEnded(metrics.KindPlaybook, metrics.OutcomeQuota)
+		}
 		return nil, llm.Choice{}, fmt.Errorf("playbook: provider: %w", err)
 	}
 	if c.Provider == nil {
@@ -308,10 +312,24 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	res, err := s.complete(ctx, choice.Provider, system, user, nil)
 	s.record(ctx, userID, "template:"+templateID, choice.PaidBy, res.Usage)
 	if err != nil {
+		outcome := outcomeOf(err)
+		if ctx.Err() != nil {
+			outcome = metrics.OutcomeCancelled
+		}
+		metrics.RunEnded(metrics.KindPlaybook, outcome)
 		return nil, err
 	}
+	metrics.RunEnded(metrics.KindPlaybook, metrics.OutcomeOK)
 	return &Execution{TemplateID: templateID, Output: res.Text, FinishReason: res.Done.FinishReason,
 		Usage: res.Usage, Offline: offline(choice.Provider, res.Done)}, nil
+}
+
+// outcomeOf is the runs metric's outcome of a run that ended on err.
+func outcomeOf(err error) string {
+	if models.ErrorCode(err) == models.CodeQuotaExceeded {
+		return metrics.OutcomeQuota
+	}
+	return metrics.OutcomeError
 }
 
 // offline says whether the offline provider answered.

@@ -22,6 +22,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gorilla/websocket"
+
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 )
 
 // The subprotocol names, as sent in Sec-WebSocket-Protocol.
@@ -152,6 +154,13 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		// Clients are supposed to name a subprotocol; like Apollo and gqlgen,
 		// fall back to the legacy protocol for those that do not.
 		protocol = SubprotocolLegacy
+	}
+
+	if protocol != "" {
+		// A socket whose subprotocol is refused is closed at once and not counted.
+		open := metrics.OpenSockets.WithLabelValues(protocol)
+		open.Inc()
+		defer open.Dec()
 	}
 
 	c := newConn(t, ws, r, exec, protocol)
