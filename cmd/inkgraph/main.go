@@ -4,6 +4,8 @@
 //	inkgraph migrate up|status
 //	inkgraph migrate down [-n N | --to NAME] [--force]
 //	inkgraph keys rotate
+//	inkgraph version
+//	inkgraph help
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -29,10 +32,12 @@ import (
 	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/backup"
 	"github.com/inkgraph/inkgraph/internal/billing"
+	"github.com/inkgraph/inkgraph/internal/platform/buildinfo"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/migrations"
 )
 
@@ -46,42 +51,62 @@ func main() {
 }
 
 const usage = `usage:
-  inkgraph [serve] [flags]          serve the GraphQL API (default)
+  inkgraph [serve] [flags]          serve the GraphQL API (the default command)
   inkgraph migrate up|status        apply every pending migration, or list them
   inkgraph migrate down [-n N | --to NAME] [--force]
                                     roll back the last migration (N of them, or those after NAME);
                                     refused if it would drop tables holding rows, unless --force
   inkgraph keys rotate              re-encrypt stored provider keys with the newest key-ring version
                                     (embedded mode first adds a new version to DATA_DIR/secrets/keyring)
-run 'inkgraph serve -h' for the flags; README.md lists every environment variable.`
+  inkgraph version                  the build: module version, VCS revision and time, Go version
+                                    (also --version)
+  inkgraph help                     this help (also -h or --help, after any command)
 
-// usageError says what was wrong with the command line, followed by the usage.
+serve, migrate and keys read the settings below; flags go after the command.`
+
+// usageError says what was wrong with the command line, and where the help is.
 func usageError(problem string) error {
-	return fmt.Errorf("%s\n%s", problem, usage)
+	return fmt.Errorf("%s\nrun 'inkgraph help' for the commands and every setting", problem)
 }
 
 // run is the whole program, with its surroundings passed in so tests can run it.
+// Nothing is written, opened or bound before the command line and the whole
+// configuration are known to be good.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if wantsHelp(args) {
+		return writeHelp(stdout)
+	}
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "keys") {
-		cmd, args = args[0], args[1:]
-	} else if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(stdout, usage)
-		return nil
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve", "migrate", "keys", "version":
+			cmd, args = args[0], args[1:]
+		case "--version", "-version":
+			cmd, args = "version", args[1:]
+		}
 	}
 	var sub string
 	var rollback database.RollbackOptions
 	switch cmd {
+	case "version":
+		if len(args) > 0 {
+			return usageError("version takes no arguments")
+		}
+		return writeVersion(stdout, buildinfo.Get())
 	case "migrate":
 		if len(args) == 0 {
 			return usageError("migrate needs up, down or status")
 		}
 		sub, args = args[0], args[1:]
-		if sub == "down" {
+		switch sub {
+		case "up", "status":
+		case "down":
 			var err error
 			if rollback, args, err = rollbackFlags(args); err != nil {
 				return usageError(err.Error())
 			}
+		default:
+			return usageError(fmt.Sprintf("unknown migrate command %q: want up, down or status", sub))
 		}
 	case "keys":
 		if len(args) == 0 || args[0] != "rotate" {
@@ -90,39 +115,101 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		sub, args = args[0], args[1:]
 	}
 
-	cfg, err := config.Load(args, getenv, stdout)
+	cfg, err := config.Load(args, getenv, io.Discard)
 	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+		return fmt.Errorf("configuration: %w\nrun 'inkgraph help' for every setting", err)
+	}
+	if cmd != "migrate" {
+		// Pure checks too: they fail before any file, database or port is touched.
+		if err := cfg.CheckSharedSecrets(); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
 	}
 	logger := logging.New(stdout, cfg.LogLevel)
+	if cmd == "serve" {
+		return serve(ctx, cfg, getenv, logger)
+	}
 
+	if cmd == "keys" {
+		if err := cfg.EnsureSecrets(logger); err != nil {
+			return err
+		}
+	}
 	db, err := database.Open(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ms, err := migrations.New()
+	if cmd == "keys" {
+		return rotateKeys(ctx, cfg, logger, db, stdout)
+	}
+	migrator, err := newMigrator(db)
 	if err != nil {
 		return err
 	}
-	migrator := database.NewMigrator(db, ms, database.WithDrops(migrations.Drops()))
+	return migrate(ctx, migrator, sub, rollback, stdout)
+}
 
-	switch cmd {
-	case "migrate":
-		return migrate(ctx, migrator, sub, rollback, stdout)
-	case "keys":
-		return rotateKeys(ctx, cfg, logger, db, stdout)
+// wantsHelp reports whether the command line asks for help: `help` as the command,
+// or -h, -help or --help anywhere before a "--".
+func wantsHelp(args []string) bool {
+	if len(args) > 0 && args[0] == "help" {
+		return true
 	}
-	return serve(ctx, cfg, logger, db, migrator)
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// writeHelp writes the commands and every setting (config.Vars, the source of
+// README.md's table too).
+func writeHelp(w io.Writer) error {
+	if _, err := fmt.Fprintln(w, usage); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	return config.WriteSettings(w)
+}
+
+// writeVersion writes the build information, one fact a line.
+func writeVersion(w io.Writer, bi buildinfo.Info) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "inkgraph %s\n", bi.Version)
+	if bi.Revision != "" {
+		modified := ""
+		if bi.Modified {
+			modified = " (modified)"
+		}
+		fmt.Fprintf(&b, "revision %s%s\n", bi.Revision, modified)
+	}
+	if bi.Time != "" {
+		fmt.Fprintf(&b, "time     %s\n", bi.Time)
+	}
+	fmt.Fprintf(&b, "go       %s\n", bi.GoVersion)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func newMigrator(db *bun.DB) (*database.Migrator, error) {
+	ms, err := migrations.New()
+	if err != nil {
+		return nil, err
+	}
+	return database.NewMigrator(db, ms, database.WithDrops(migrations.Drops())), nil
 }
 
 // rotateKeys re-encrypts every stored provider key with the ring's newest version.
 // With a ring generated into the data directory it first adds a new version there;
 // a ring from INKGRAPH_KEYRING is extended by the operator beforehand.
 func rotateKeys(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.DB, stdout io.Writer) error {
-	if err := cfg.EnsureSecrets(logger); err != nil {
-		return err
-	}
 	if cfg.KeyringFile != "" {
 		v, err := cfg.AddKeyringVersion()
 		if err != nil {
@@ -246,8 +333,49 @@ func migrate(ctx context.Context, m *database.Migrator, sub string, rollback dat
 	}
 }
 
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.DB, migrator *database.Migrator) error {
+// serve opens the listeners first, so that a port in use is reported before anything
+// slow runs and clients queue from the first moment (they are answered once the
+// server is built); the admin listener answers at once, so a slow start can be
+// profiled. Then secrets, the database, migrations, services.
+func serve(ctx context.Context, cfg config.Config, getenv func(string) string, logger *slog.Logger) error {
+	ln, err := listen(ctx, "INKGRAPH_ADDR (--addr)", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.AdminAddr != "" {
+		stopAdmin, err := serveAdmin(ctx, cfg.AdminAddr, logger)
+		if err != nil {
+			return err
+		}
+		// Deferred first, so it runs last: metrics answer while the server drains.
+		defer stopAdmin()
+	}
+	logger.Info("listening", "addr", ln.Addr().String())
+
+	stopTracing, err := tracing.Setup(ctx, getenv, buildinfo.Get().Version)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		// Flushes the spans still buffered, the shutdown's included.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(fctx); err != nil {
+			logger.Warn("flush traces", "error", err)
+		}
+	}()
+
 	if err := cfg.EnsureSecrets(logger); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	migrator, err := newMigrator(db)
+	if err != nil {
 		return err
 	}
 	if cfg.AutoMigrate {
@@ -296,10 +424,6 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 			return nil
 		},
 	})
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	// The sweeps stop with the server, before the services it uses are closed.
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var sweeps sync.WaitGroup
@@ -308,6 +432,48 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *bun.
 	defer sweeps.Wait()
 	defer stopSweep()
 	return srv.Serve(ctx, ln)
+}
+
+// listen binds addr, saying which setting chose it when that fails.
+func listen(ctx context.Context, setting, addr string) (net.Listener, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("%s: %s is in use by another process (another inkgraph?): stop it or choose another address", setting, addr)
+	case err != nil:
+		return nil, fmt.Errorf("%s: listen on %s: %w", setting, addr, err)
+	}
+	return ln, nil
+}
+
+// serveAdmin serves api.AdminHandler (metrics, pprof) on addr until stop is called.
+func serveAdmin(ctx context.Context, addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := listen(ctx, "INKGRAPH_ADMIN_ADDR (--admin-addr)", addr)
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{
+		Handler:           api.AdminHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("admin listener stopped", "error", err)
+		}
+	}()
+	logger.Info("admin listener", "addr", ln.Addr().String())
+	return func() {
+		// A profile being taken may last 30 s: it gets a few, then is cut.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(sctx); err != nil {
+			_ = hs.Close()
+		}
+		<-done
+	}, nil
 }
 
 // sweepGrace moves subscriptions whose past-due grace has ended to the free tier,

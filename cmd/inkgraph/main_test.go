@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 
 	inkgraph "github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/platform/buildinfo"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
@@ -130,49 +133,165 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 
 func TestServeAndShutDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-
 	dir := t.TempDir()
-	vars := map[string]string{"INKGRAPH_BCRYPT_COST": "4"}
-	ctx, cancel := context.WithCancel(context.Background())
 	var logs testkit.SyncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", addr, "--data-dir", dir}, func(k string) string { return vars[k] }, &logs)
-	}()
+	s := startServe(t, []string{"--data-dir", dir}, map[string]string{"INKGRAPH_BCRYPT_COST": "4"}, &logs)
+	c := &http.Client{Timeout: 20 * time.Second}
 
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 50*time.Millisecond, "embedded mode migrates at start and becomes ready")
+	status, _ := get(t, c, "http://"+s.addr+"/readyz")
+	require.Equal(t, http.StatusOK, status, "embedded mode migrates at start and becomes ready; requests wait for it")
 	require.FileExists(t, filepath.Join(dir, "inkgraph.db"))
 	require.FileExists(t, filepath.Join(dir, "secrets", "jwt.key"))
 	require.FileExists(t, filepath.Join(dir, "secrets", "keyring"))
 
-	resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`{"query":"{ plans { tier } }"}`))
+	resp, err := c.Post("http://"+s.addr+"/graphql", "application/json", strings.NewReader(`{"query":"{ plans { tier } }"}`))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "SIGTERM (context cancel) shuts down cleanly")
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not return after cancel")
+	// The admin listener: metrics after real requests, and the profiler.
+	status, body := get(t, c, "http://"+s.admin+"/metrics")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "go_goroutines ", "the Go runtime collector")
+	require.Contains(t, body, "process_", "the process collector")
+	status, body = get(t, c, "http://"+s.admin+"/debug/pprof/")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "goroutine")
+	status, body = get(t, c, "http://"+s.admin+"/debug/pprof/goroutine?debug=1")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "goroutine profile:")
+	_, body = get(t, c, "http://"+s.addr+"/debug/pprof/goroutine?debug=1")
+	require.NotContains(t, body, "goroutine profile:", "never the profiler on the public listener")
+
+	require.NoError(t, s.shutdown(t), "SIGTERM (context cancel) shuts down cleanly")
+	for _, addr := range []string{s.addr, s.admin} {
+		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(context.Background(), "tcp", addr)
+		if err == nil {
+			conn.Close()
+		}
+		require.Error(t, err, "%s is closed after shutdown", addr)
 	}
 	out := logs.String()
 	require.Contains(t, out, `"msg":"generated a secret for embedded mode`)
 	require.Contains(t, out, `"msg":"http request"`)
 	require.Contains(t, out, `"request_id"`)
 	require.Contains(t, out, `"msg":"shutting down"`)
+}
+
+// A port in use is reported naming the setting, before the data directory, the
+// database or the other listener is touched.
+func TestPortInUse(t *testing.T) {
+	t.Parallel()
+	taken, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	for _, tc := range []struct{ name, setting string }{
+		{"INKGRAPH_ADDR", "INKGRAPH_ADDR (--addr)"},
+		{"INKGRAPH_ADMIN_ADDR", "INKGRAPH_ADMIN_ADDR (--admin-addr)"},
+	} {
+		dir := filepath.Join(t.TempDir(), "data")
+		vars := map[string]string{"INKGRAPH_DATA_DIR": dir, "INKGRAPH_ADDR": "127.0.0.1:0", "INKGRAPH_ADMIN_ADDR": "127.0.0.1:0"}
+		vars[tc.name] = taken.Addr().String()
+		err := run(context.Background(), nil, func(k string) string { return vars[k] }, io.Discard)
+		require.EqualError(t, err, tc.setting+": "+taken.Addr().String()+" is in use by another process (another inkgraph?): stop it or choose another address")
+		require.NoDirExists(t, dir)
+	}
+}
+
+// Every bad configuration fails before anything is written, opened or bound: the
+// data directory is not created, no database file appears, and the error names the
+// variable.
+func TestBadConfigurationTouchesNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		vars map[string]string
+		want string
+	}{
+		{nil, map[string]string{"INKGRAPH_ADDR": "bad"}, "INKGRAPH_ADDR: want host:port"},
+		{[]string{"--addr", ":99999"}, nil, "INKGRAPH_ADDR: want a port number from 0 to 65535"},
+		{nil, map[string]string{"INKGRAPH_ADMIN_ADDR": "127.0.0.1"}, "INKGRAPH_ADMIN_ADDR: want host:port"},
+		{nil, map[string]string{"DATABASE_URL": "mysql://x"}, `DATABASE_URL: unsupported scheme "mysql": want postgres://… or sqlite:PATH`},
+		{[]string{"migrate", "up"}, map[string]string{"DATABASE_URL": "mysql://x"}, `DATABASE_URL: unsupported scheme "mysql"`},
+		{[]string{"keys", "rotate"}, map[string]string{"DATABASE_URL": "mysql://x"}, `DATABASE_URL: unsupported scheme "mysql"`},
+		{nil, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL: want http/protobuf or grpc"},
+		{nil, map[string]string{"INKGRAPH_BCRYPT_COST": "3"}, "INKGRAPH_BCRYPT_COST"},
+		{nil, map[string]string{"INKGRAPH_BACKUP_STORE": "s3"}, "S3_BUCKET"},
+		{[]string{"--nope"}, nil, "flag provided but not defined: -nope"},
+		{[]string{"migrate", "up", "--nope"}, nil, "flag provided but not defined: -nope"},
+		{[]string{"migrate", "sideways"}, nil, `unknown migrate command "sideways"`},
+		{[]string{"serve", "extra"}, nil, "unexpected arguments: extra"},
+		// PostgreSQL without shared secrets (port 1: nothing must dial it).
+		{nil, map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x"}, "INKGRAPH_JWT_SECRET, INKGRAPH_KEYRING and INKGRAPH_BACKUP_SIGNING_KEY must be set with PostgreSQL"},
+		{[]string{"keys", "rotate"}, map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x"}, "must be set with PostgreSQL"},
+		{nil, map[string]string{"INKGRAPH_ENV": "production"}, "INKGRAPH_JWT_SECRET: is required"},
+	} {
+		root := t.TempDir()
+		dir := filepath.Join(root, "data")
+		vars := map[string]string{"INKGRAPH_DATA_DIR": dir, "INKGRAPH_ADMIN_ADDR": "127.0.0.1:0", "INKGRAPH_ADDR": "127.0.0.1:0"}
+		if tc.vars["DATABASE_URL"] == "" {
+			vars["DATABASE_URL"] = "sqlite:" + filepath.Join(root, "elsewhere.db")
+		}
+		for k, v := range tc.vars {
+			vars[k] = v
+		}
+		var out bytes.Buffer
+		err := run(context.Background(), tc.args, func(k string) string { return vars[k] }, &out)
+		require.ErrorContains(t, err, tc.want, "%v %v", tc.args, tc.vars)
+		require.NoDirExists(t, dir, "%v %v", tc.args, tc.vars)
+		entries, err := os.ReadDir(root)
+		require.NoError(t, err)
+		require.Empty(t, entries, "no database file, no secrets: %v %v", tc.args, tc.vars)
+		require.Empty(t, out.String(), "no log line either: the logger starts after the configuration")
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"help"}, {"-h"}, {"--help"}, {"-help"},
+		{"serve", "--help"}, {"serve", "-h"}, {"--addr", ":1", "--help"},
+		{"migrate", "--help"}, {"migrate", "down", "--help"}, {"keys", "--help"}, {"keys", "rotate", "-h"},
+		{"version", "--help"},
+	} {
+		dir := filepath.Join(t.TempDir(), "data")
+		var out bytes.Buffer
+		require.NoError(t, run(context.Background(), args, func(k string) string {
+			return map[string]string{"INKGRAPH_DATA_DIR": dir, "INKGRAPH_ADDR": "bad"}[k]
+		}, &out), "%v exits 0 (whatever else is wrong)", args)
+		help := out.String()
+		for _, cmd := range []string{"inkgraph [serve]", "inkgraph migrate up|status", "inkgraph migrate down", "inkgraph keys rotate", "inkgraph version", "inkgraph help"} {
+			require.Contains(t, help, cmd, args)
+		}
+		for _, v := range config.Vars() {
+			name := "\n  " + v.Name
+			if v.Flag != "" {
+				name += ", --" + v.Flag
+			}
+			require.Contains(t, help, name+"\n", "%v lists %s", args, v.Name)
+		}
+		require.NoDirExists(t, dir)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var want bytes.Buffer
+	require.NoError(t, writeVersion(&want, buildinfo.Get()))
+	require.Contains(t, want.String(), "go       "+runtime.Version()+"\n")
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		var out bytes.Buffer
+		require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &out))
+		require.Equal(t, want.String(), out.String(), args)
+	}
+	require.ErrorContains(t, run(context.Background(), []string{"version", "now"}, func(string) string { return "" }, io.Discard),
+		"version takes no arguments")
+
+	var out bytes.Buffer
+	require.NoError(t, writeVersion(&out, buildinfo.Info{
+		Version: "v1.4.0", Revision: "0123abcd", Time: "2026-12-06T09:00:00Z", Modified: true, GoVersion: "go1.26.8",
+	}))
+	require.Equal(t, "inkgraph v1.4.0\nrevision 0123abcd (modified)\ntime     2026-12-06T09:00:00Z\ngo       go1.26.8\n", out.String())
 }
 
 func TestProductionRefusesGeneratedSecrets(t *testing.T) {
