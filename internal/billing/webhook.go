@@ -50,18 +50,58 @@ type event struct {
 // that applies it. Any other error means nothing of the event was committed, or the
 // account's tier could not be brought in line yet: answer 500 so Stripe retries.
 func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signatureHeader string) error {
+	_, err := s.ProcessWebhook(ctx, payload, signatureHeader)
+	return err
+}
+
+// Webhook results: what one delivery did, as the webhook metrics count it.
+const (
+	WebhookApplied   = "applied"   // recorded and acted on (or kept until its customer is linked)
+	WebhookDuplicate = "duplicate" // an event processed before: not applied again
+	WebhookIgnored   = "ignored"   // recorded; a type or object billing does not act on
+	WebhookRejected  = "rejected"  // refused: bad or stale signature, not an event
+	WebhookFailed    = "failed"    // a failure Stripe's retry can fix
+)
+
+// OtherEventType stands for every event type billing does not act on, and for a
+// refused delivery, whose type was never verified.
+const OtherEventType = "other"
+
+// handledEventTypes are the event types apply acts on.
+var handledEventTypes = map[string]bool{
+	"customer.subscription.created": true, "customer.subscription.updated": true, "customer.subscription.deleted": true,
+	"customer.subscription.paused": true, "customer.subscription.resumed": true,
+	"invoice.paid": true, "invoice.payment_failed": true, "checkout.session.completed": true,
+}
+
+// WebhookResult says what one delivery was and what processing it did, with values
+// from small fixed sets (a metric's labels).
+type WebhookResult struct {
+	// Type is the event's type when billing acts on it, OtherEventType otherwise.
+	Type string
+	// Result is one of WebhookApplied, WebhookDuplicate, WebhookIgnored,
+	// WebhookRejected, WebhookFailed.
+	Result string
+}
+
+// ProcessWebhook is HandleWebhook, also saying what the delivery did.
+func (s *Service) ProcessWebhook(ctx context.Context, payload []byte, signatureHeader string) (WebhookResult, error) {
+	res := WebhookResult{Type: OtherEventType, Result: WebhookRejected}
 	if s.cfg.WebhookSecret == "" {
-		return ErrWebhooksNotEnabled
+		return res, ErrWebhooksNotEnabled
 	}
 	now := s.now()
 	ev, err := verifyEvent(payload, signatureHeader, s.cfg.WebhookSecret, now)
 	if err != nil {
-		return err
+		return res, err
 	}
-	var res outcome
+	if handledEventTypes[ev.Type] {
+		res.Type = ev.Type
+	}
+	var out outcome
 	duplicate := false
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		res = outcome{}
+		out = outcome{}
 		rec := &models.StripeEvent{ID: ev.ID, Type: ev.Type, Created: time.Unix(ev.Created, 0).UTC(),
 			Outcome: models.OutcomeIgnored, ReceivedAt: now, ProcessedAt: now}
 		inserted, err := insertEvent(ctx, tx, rec)
@@ -72,26 +112,40 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signatureHe
 			duplicate = true
 			return nil
 		}
-		res, err = s.apply(ctx, tx, ev, now)
+		out, err = s.apply(ctx, tx, ev, now)
 		if err != nil {
 			return err
 		}
-		rec.Outcome = res.outcome
-		if res.userID != "" {
-			rec.UserID = &res.userID
+		rec.Outcome = out.outcome
+		if out.userID != "" {
+			rec.UserID = &out.userID
 		}
-		if res.subscriptionID != "" {
-			rec.SubscriptionID = &res.subscriptionID
+		if out.subscriptionID != "" {
+			rec.SubscriptionID = &out.subscriptionID
 		}
 		return updateEventOutcome(ctx, tx, rec)
 	})
+	res.Result = WebhookFailed
 	if err != nil {
-		return fmt.Errorf("billing: process stripe event %s (%s): %w", ev.ID, ev.Type, err)
+		return res, fmt.Errorf("billing: process stripe event %s (%s): %w", ev.ID, ev.Type, err)
 	}
 	if duplicate {
-		return s.redeliver(ctx, ev.ID)
+		err = s.redeliver(ctx, ev.ID)
+	} else {
+		err = s.settle(ctx, out)
 	}
-	return s.settle(ctx, res)
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case duplicate:
+		res.Result = WebhookDuplicate
+	case out.outcome == models.OutcomeIgnored:
+		res.Result = WebhookIgnored
+	default:
+		res.Result = WebhookApplied
+	}
+	return res, nil
 }
 
 // redeliver handles an event seen before: nothing is applied again, but the user's

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/billing"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 )
 
 // MaxBody is the largest body read. Stripe's events are a few kilobytes, and the
@@ -23,15 +24,16 @@ const MaxBody = 1 << 20
 // hangs up meanwhile, so a delivery it gave up on is not half done.
 const processTimeout = 20 * time.Second
 
-// Webhooks processes one delivery; *billing.Service satisfies it.
+// Webhooks processes one delivery and says what it did; *billing.Service satisfies it.
 type Webhooks interface {
-	HandleWebhook(ctx context.Context, payload []byte, signatureHeader string) error
+	ProcessWebhook(ctx context.Context, payload []byte, signatureHeader string) (billing.WebhookResult, error)
 }
 
 // Handler answers Stripe: 200 once the event is processed (or was before), 400 when
 // the delivery is refused (bad or stale signature, not an event: Stripe's retry of
 // the same bytes cannot succeed), 413 for an oversized body, and 500 when processing
-// failed in a way a retry can fix, so that Stripe retries.
+// failed in a way a retry can fix, so that Stripe retries. Every delivery is counted
+// in metrics.WebhookEvents by event type and result.
 func Handler(w Webhooks, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -46,15 +48,18 @@ func Handler(w Webhooks, logger *slog.Logger) http.Handler {
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
+			count(billing.WebhookResult{Result: billing.WebhookRejected}, nil)
 			http.Error(rw, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		case err != nil:
+			count(billing.WebhookResult{Result: billing.WebhookRejected}, nil)
 			http.Error(rw, "could not read the body", http.StatusBadRequest)
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), processTimeout)
 		defer cancel()
-		err = w.HandleWebhook(ctx, body, r.Header.Get("Stripe-Signature"))
+		res, err := w.ProcessWebhook(ctx, body, r.Header.Get("Stripe-Signature"))
+		count(res, err)
 		switch {
 		case errors.Is(err, billing.ErrWebhookRejected):
 			logger.WarnContext(r.Context(), "stripe webhook refused", "error", err)
@@ -67,4 +72,25 @@ func Handler(w Webhooks, logger *slog.Logger) http.Handler {
 			_, _ = io.WriteString(rw, `{"received":true}`+"\n")
 		}
 	})
+}
+
+// count adds one delivery to metrics.WebhookEvents. The result follows the answer
+// Stripe gets (err decides it, as it decides the status), and both labels stay in
+// their fixed sets whatever a Webhooks implementation returns.
+func count(res billing.WebhookResult, err error) {
+	if res.Type == "" {
+		res.Type = billing.OtherEventType
+	}
+	switch {
+	case errors.Is(err, billing.ErrWebhookRejected):
+		res.Result = billing.WebhookRejected
+	case err != nil:
+		res.Result = billing.WebhookFailed
+	}
+	switch res.Result {
+	case billing.WebhookApplied, billing.WebhookDuplicate, billing.WebhookIgnored, billing.WebhookRejected:
+	default:
+		res.Result = billing.WebhookFailed
+	}
+	metrics.WebhookEvents.WithLabelValues(res.Type, res.Result).Inc()
 }

@@ -1,0 +1,121 @@
+package webhookhttp_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
+	"github.com/inkgraph/inkgraph/internal/audit"
+	"github.com/inkgraph/inkgraph/internal/billing"
+	"github.com/inkgraph/inkgraph/internal/platform/events"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// webhookCounts reads every series of metrics.WebhookEvents, by "type/result".
+func webhookCounts(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "inkgraph_stripe_webhook_events_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			got[label(m, "type")+"/"+label(m, "result")] = m.GetCounter().GetValue()
+		}
+	}
+	return got
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// TestHandlerCountsDeliveries: every delivery adds one to exactly one series, whose
+// type is the event's when billing acts on it ("other" otherwise, and for refused
+// deliveries) and whose result says what happened. Not parallel: the counters are
+// process-wide, and no other test of this package may post meanwhile.
+func TestHandlerCountsDeliveries(t *testing.T) {
+	ctx := context.Background()
+	db := testkit.NewDB(t, testkit.SQLite)
+	bus := events.NewMemory(slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = bus.Close() })
+	log, err := audit.NewService(audit.Deps{DB: db})
+	require.NoError(t, err)
+	svc, err := billing.NewService(billing.Config{WebhookSecret: secret, Prices: map[models.Tier]string{models.TierPro: "price_pro"}},
+		billing.Deps{DB: db, Accounts: accounts{testkit.NewTiers()}, Audit: log, Events: bus})
+	require.NoError(t, err)
+	srv := httptest.NewServer(webhookhttp.Handler(svc, nil))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/webhooks/stripe"
+
+	user := uuid.Must(uuid.NewV7()).String()
+	_, err = db.NewInsert().Model(&models.User{ID: user, Email: user + "@example.com", Tier: models.TierFree,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}).Exec(ctx)
+	require.NoError(t, err)
+	customer := "cus_http"
+	_, err = db.NewInsert().Model(&models.BillingAccount{UserID: user, CustomerID: &customer, GrantedTier: models.TierFree,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}).Exec(ctx)
+	require.NoError(t, err)
+
+	created := event(t, "evt_metrics_1", user)
+	refund, err := json.Marshal(map[string]any{"id": "evt_metrics_2", "object": "event", "type": "charge.refunded",
+		"created": time.Now().Unix(), "data": map[string]any{"object": map[string]any{"id": "ch_1", "object": "charge"}}})
+	require.NoError(t, err)
+	big := []byte(`{"id":"evt_big","pad":"` + strings.Repeat("x", webhookhttp.MaxBody) + `"}`)
+
+	steps := []struct {
+		name   string
+		send   func() int
+		status int
+		series string
+	}{
+		{"bad signature", func() int { s, _ := post(t, url, created, "t=1,v1=00"); return s },
+			http.StatusBadRequest, "other/rejected"},
+		{"too large", func() int { s, _ := post(t, url, big, sign(big, time.Now())); return s },
+			http.StatusRequestEntityTooLarge, "other/rejected"},
+		{"applied", func() int { s, _ := post(t, url, created, sign(created, time.Now())); return s },
+			http.StatusOK, "customer.subscription.created/applied"},
+		{"redelivered", func() int { s, _ := post(t, url, created, sign(created, time.Now())); return s },
+			http.StatusOK, "customer.subscription.created/duplicate"},
+		{"a type billing does not act on", func() int { s, _ := post(t, url, refund, sign(refund, time.Now())); return s },
+			http.StatusOK, "other/ignored"},
+		{"database gone", func() int {
+			require.NoError(t, db.Close())
+			other := event(t, "evt_metrics_3", user)
+			s, _ := post(t, url, other, sign(other, time.Now()))
+			return s
+		}, http.StatusInternalServerError, "customer.subscription.created/failed"},
+	}
+	for _, step := range steps {
+		before := webhookCounts(t)
+		require.Equal(t, step.status, step.send(), step.name)
+		after := webhookCounts(t)
+		for series, n := range after {
+			want := before[series]
+			if series == step.series {
+				want++
+			}
+			require.Equal(t, want, n, "%s: %s", step.name, series)
+		}
+		require.Contains(t, after, step.series, step.name)
+	}
+}
