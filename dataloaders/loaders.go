@@ -31,21 +31,21 @@ type Sources struct {
 	Summary func(userID string) *onboarding.Summary
 }
 
-// Loaders are one operation's loaders.
+// Loaders are one operation's loaders. Each is built when the operation first asks
+// for it: most operations (`{ plans }`, a mutation) need none, and building one costs
+// allocations every operation would pay.
 type Loaders struct {
-	users *dataloadgen.Loader[string, *models.User]
+	sources Sources
 
-	openSummary func(userID string) *onboarding.Summary
-	mu          sync.Mutex
-	summaries   map[string]*onboarding.Summary // by user: only ever the caller
+	usersOnce sync.Once
+	users     *dataloadgen.Loader[string, *models.User]
+
+	mu        sync.Mutex
+	summaries map[string]*onboarding.Summary // by user: only ever the caller
 }
 
 func newLoaders(s Sources) *Loaders {
-	return &Loaders{
-		users:       dataloadgen.NewMappedLoader(s.UsersByIDs, dataloadgen.WithWait(listWait)),
-		openSummary: s.Summary,
-		summaries:   map[string]*onboarding.Summary{},
-	}
+	return &Loaders{sources: s}
 }
 
 type loadersKey struct{}
@@ -57,6 +57,9 @@ func For(ctx context.Context) *Loaders {
 
 // User loads a user by ID; a missing one is NOT_FOUND.
 func (l *Loaders) User(ctx context.Context, id string) (*models.User, error) {
+	l.usersOnce.Do(func() {
+		l.users = dataloadgen.NewMappedLoader(l.sources.UsersByIDs, dataloadgen.WithWait(listWait))
+	})
 	u, err := l.users.Load(ctx, id)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, &models.Error{Code: models.CodeNotFound, Message: "user not found", Err: err}
@@ -71,7 +74,10 @@ func (l *Loaders) Summary(userID string) *onboarding.Summary {
 	defer l.mu.Unlock()
 	m, ok := l.summaries[userID]
 	if !ok {
-		m = l.openSummary(userID)
+		if l.summaries == nil {
+			l.summaries = make(map[string]*onboarding.Summary, 1)
+		}
+		m = l.sources.Summary(userID)
 		l.summaries[userID] = m
 	}
 	return m

@@ -3,6 +3,8 @@ package resolvers
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/graph/model"
@@ -99,7 +101,34 @@ func (r *onboardingResolver) ActivePersona(ctx context.Context, o *models.Onboar
 }
 
 func (r *onboardingResolver) Personas(ctx context.Context, o *models.Onboarding) ([]*models.Persona, error) {
-	return summary(ctx, o).Personas(ctx)
+	return personas(ctx, summary(ctx, o))
+}
+
+// personas reads the user's personas with every version's details only when the
+// selection asks for them: a list of versions (id, version, active) takes details
+// of the active one alone, which is what the summary shows.
+func personas(ctx context.Context, m *onboarding.Summary) ([]*models.Persona, error) {
+	if personaDetailsAsked(ctx) {
+		return m.Personas(ctx)
+	}
+	return m.PersonaVersions(ctx)
+}
+
+// personaDetailsAsked reports whether the field being resolved selects a Persona
+// field that onboarding.Summary.PersonaVersions leaves empty on inactive versions.
+func personaDetailsAsked(ctx context.Context) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return true
+	}
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, []string{"Persona"}) {
+		switch f.Name {
+		case "id", "version", "active", "source", "model", "createdAt", "__typename":
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func (r *onboardingResolver) PersonaReadiness(ctx context.Context, o *models.Onboarding) (*models.PersonaReadiness, error) {
@@ -111,11 +140,11 @@ func (r *onboardingResolver) Personalization(ctx context.Context, o *models.Onbo
 }
 
 func (r *onboardingResolver) Plan(ctx context.Context, o *models.Onboarding) (*models.Features, error) {
-	u, err := dataloaders.For(ctx).User(ctx, o.UserID)
+	tier, err := summary(ctx, o).Tier(ctx)
 	if err != nil {
 		return nil, err
 	}
-	f := models.FeaturesOf(u.Tier)
+	f := models.FeaturesOf(tier)
 	return &f, nil
 }
 
@@ -152,7 +181,7 @@ func (r *queryResolver) Personas(ctx context.Context) ([]*models.Persona, error)
 	if err != nil {
 		return nil, err
 	}
-	return dataloaders.For(ctx).Summary(caller.UserID).Personas(ctx)
+	return personas(ctx, dataloaders.For(ctx).Summary(caller.UserID))
 }
 
 func (r *queryResolver) PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error) {

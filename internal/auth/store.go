@@ -42,9 +42,13 @@ func findUserByID(ctx context.Context, db bun.IDB, id string) (*models.User, err
 	return u, database.NotFound(err, "user")
 }
 
+// findUsersByIDs reads what a loader shows of an account: never the password hash,
+// which only signing in needs.
 func findUsersByIDs(ctx context.Context, db bun.IDB, ids []string) (map[string]*models.User, error) {
 	var users []*models.User
-	if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+	err := db.NewSelect().Model(&users).Column("id", "email", "tier", "created_at", "updated_at").
+		Where("id IN (?)", bun.List(ids)).Scan(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("find users: %w", err)
 	}
 	out := make(map[string]*models.User, len(users))

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,17 +29,112 @@ func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.Onboa
 	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find progress: %w", err)
 	}
+	steps, err := findSteps(ctx, db, userID)
+	if err != nil {
+		return nil, err
+	}
+	var row *models.OnboardingProgress
+	if len(rows) > 0 {
+		row = rows[0]
+	}
+	return progressOf(userID, row, steps), nil
+}
+
+// findSteps returns the step rows the user has, in order (fillSteps adds the rest).
+func findSteps(ctx context.Context, db bun.IDB, userID string) ([]*models.OnboardingStep, error) {
 	var steps []*models.OnboardingStep
 	if err := db.NewSelect().Model(&steps).Where("user_id = ?", userID).Order("step").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find steps: %w", err)
 	}
+	return steps, nil
+}
+
+// progressOf is the progress from the user's progress row (nil when they never
+// started) and step rows.
+func progressOf(userID string, row *models.OnboardingProgress, steps []*models.OnboardingStep) *models.OnboardingProgress {
 	p := &models.OnboardingProgress{UserID: userID, CurrentStep: models.StepProviderKeys}
-	if len(rows) > 0 {
-		p = rows[0]
+	if row != nil {
+		p = row
 	}
 	p.Steps = fillSteps(userID, steps)
 	deriveFromSteps(p)
-	return p, nil
+	return p
+}
+
+// --- the summary's one row ---
+
+// summaryRow is what the summary reads of the tables holding at most one row per
+// user, in one statement: the account's tier (which the summary's plan shows), the
+// progress row, the website analysis, the business information and the research
+// preferences. A row the user never entered scans as zero values (its user_id is
+// then empty); the accessors below say nil instead.
+type summaryRow struct {
+	Tier        models.Tier                `bun:"tier"`
+	Progress    models.OnboardingProgress  `bun:"embed:p_"`
+	Website     models.WebsiteAnalysis     `bun:"embed:w_"`
+	Business    models.BusinessInfo        `bun:"embed:b_"`
+	Preferences models.ResearchPreferences `bun:"embed:r_"`
+}
+
+// summaryJoins are the one-row tables by the alias summaryRow's prefix names.
+var summaryJoins = []struct {
+	alias string
+	model any
+}{
+	{"p", (*models.OnboardingProgress)(nil)},
+	{"w", (*models.WebsiteAnalysis)(nil)},
+	{"b", (*models.BusinessInfo)(nil)},
+	{"r", (*models.ResearchPreferences)(nil)},
+}
+
+// findSummaryRow reads the user's summaryRow: the account LEFT JOINed with each
+// one-row table. NOT_FOUND when the account does not exist.
+func findSummaryRow(ctx context.Context, db bun.IDB, userID string) (*summaryRow, error) {
+	var cols strings.Builder
+	cols.WriteString("u.tier")
+	q := db.NewSelect().TableExpr("users AS u")
+	for _, j := range summaryJoins {
+		table := db.Dialect().Tables().Get(reflect.TypeOf(j.model).Elem())
+		for _, f := range table.Fields {
+			// Prefixed as summaryRow's embed tags say: p.user_id AS p_user_id.
+			fmt.Fprintf(&cols, ", %s.%s AS %s_%s", j.alias, f.Name, j.alias, f.Name)
+		}
+		q = q.Join(fmt.Sprintf("LEFT JOIN %s AS %s ON %s.user_id = u.id", table.Name, j.alias, j.alias))
+	}
+	row := new(summaryRow)
+	if err := q.ColumnExpr(cols.String()).Where("u.id = ?", userID).Scan(ctx, row); err != nil {
+		return nil, database.NotFound(err, "user")
+	}
+	return row, nil
+}
+
+func (r *summaryRow) progress() *models.OnboardingProgress {
+	if r == nil || r.Progress.UserID == "" {
+		return nil
+	}
+	p := r.Progress
+	return &p
+}
+
+func (r *summaryRow) website() *models.WebsiteAnalysis {
+	if r == nil || r.Website.UserID == "" {
+		return nil
+	}
+	return &r.Website
+}
+
+func (r *summaryRow) business() *models.BusinessInfo {
+	if r == nil || r.Business.UserID == "" {
+		return nil
+	}
+	return &r.Business
+}
+
+func (r *summaryRow) preferences() *models.ResearchPreferences {
+	if r == nil || r.Preferences.UserID == "" {
+		return nil
+	}
+	return &r.Preferences
 }
 
 // deriveFromSteps sets the start, current step and completion from the steps
@@ -287,10 +384,6 @@ func findOne[T any](ctx context.Context, db bun.IDB, userID, what string) (*T, e
 	return row, nil
 }
 
-func findWebsiteAnalysis(ctx context.Context, db bun.IDB, userID string) (*models.WebsiteAnalysis, error) {
-	return findOne[models.WebsiteAnalysis](ctx, db, userID, "website analysis")
-}
-
 func upsertWebsiteAnalysis(ctx context.Context, db bun.IDB, a *models.WebsiteAnalysis) error {
 	q := db.NewInsert().Model(a).On("CONFLICT (user_id) DO UPDATE")
 	for _, c := range []string{"url", "final_url", "analyzed_at", "title", "description", "headings", "word_count",
@@ -333,10 +426,6 @@ func deleteBusinessInfo(ctx context.Context, db bun.IDB, userID string) (bool, e
 	return n == 1, err
 }
 
-func findPreferences(ctx context.Context, db bun.IDB, userID string) (*models.ResearchPreferences, error) {
-	return findOne[models.ResearchPreferences](ctx, db, userID, "research preferences")
-}
-
 func upsertPreferences(ctx context.Context, db bun.IDB, p *models.ResearchPreferences) error {
 	q := db.NewInsert().Model(p).On("CONFLICT (user_id) DO UPDATE")
 	for _, c := range []string{"depth", "content_types", "auto_research", "factual_content", "target_audience", "writing_tone", "language", "updated_at"} {
@@ -376,6 +465,26 @@ func findPersonas(ctx context.Context, db bun.IDB, userID string) ([]*models.Per
 	var rows []*models.Persona
 	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("version DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find personas: %w", err)
+	}
+	return rows, nil
+}
+
+// personaDetails are the persona columns that hold JSON, which findPersonaVersions
+// reads for the active persona only.
+var personaDetails = []string{"core", "platform_personas", "quality", "selected_platforms"}
+
+// findPersonaVersions returns the user's personas, newest version first, with
+// details (personaDetails) only on the active one: the others carry their ID,
+// version, source, model and creation time. A list of versions shows no more, and
+// decoding every version's JSON was most of the summary's cost.
+func findPersonaVersions(ctx context.Context, db bun.IDB, userID string) ([]*models.Persona, error) {
+	var rows []*models.Persona
+	q := db.NewSelect().Model(&rows).Column("id", "user_id", "version", "active", "source", "model", "created_at")
+	for _, c := range personaDetails {
+		q = q.ColumnExpr("CASE WHEN active THEN ? END AS ?", bun.Ident(c), bun.Ident(c))
+	}
+	if err := q.Where("user_id = ?", userID).OrderExpr("version DESC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find persona versions: %w", err)
 	}
 	return rows, nil
 }

@@ -15,8 +15,12 @@ import (
 // Each table is read at most once, when something first needs it, and what was read
 // is shared: the summary's sibling fields resolve concurrently and ask for the same
 // rows (resume reads the progress, readiness and personalisation the inputs the other
-// fields show). A Summary caches, so it serves one operation and is then dropped:
-// a later operation, or a subscription's next event, takes a new one.
+// fields show). The tables holding at most one row per user (the account's tier,
+// progress, website analysis, business information, preferences) are read together
+// in one statement (summaryRow); steps, keys, integrations and personas take one
+// statement each: the whole summary is five statements, whatever the data size.
+// A Summary caches, so it serves one operation and is then dropped: a later
+// operation, or a subscription's next event, takes a new one.
 type Summary struct {
 	db     bun.IDB
 	userID string
@@ -24,13 +28,12 @@ type Summary struct {
 	// readable marks the keys that cannot be opened (Service.markUnreadable).
 	readable func(context.Context, []*models.ProviderKey) error
 
+	row          once[*summaryRow]
 	progress     once[*models.OnboardingProgress]
 	keys         once[[]*models.ProviderKey]
-	website      once[*models.WebsiteAnalysis]
-	business     once[*models.BusinessInfo]
-	preferences  once[*models.ResearchPreferences]
 	integrations once[[]*models.Integration]
-	personas     once[[]*models.Persona]
+	personas     once[[]*models.Persona] // with every version's details
+	versions     once[[]*models.Persona] // with the active version's details only
 }
 
 // Summary returns userID's onboarding, read lazily for one operation (see Summary).
@@ -73,9 +76,43 @@ func absent[T any](find func(context.Context, bun.IDB, string) (*T, error)) func
 // UserID is the user the summary reads.
 func (m *Summary) UserID() string { return m.userID }
 
+// oneRow returns the user's summaryRow, nil when the account does not exist.
+func (m *Summary) oneRow(ctx context.Context) (*summaryRow, error) {
+	return m.row.get(ctx, m, absent(findSummaryRow))
+}
+
 // Progress returns the user's progress (an unstarted one if they never began).
 func (m *Summary) Progress(ctx context.Context) (*models.OnboardingProgress, error) {
-	return m.progress.get(ctx, m, findProgress)
+	return m.progress.get(ctx, m, m.readProgress)
+}
+
+// readProgress reads the steps, then takes the progress row from the summary's one
+// row. In that order because sibling fields (website, plan, readiness) start the
+// one row's read at the same time, so the two statements overlap rather than follow
+// each other.
+func (m *Summary) readProgress(ctx context.Context, db bun.IDB, userID string) (*models.OnboardingProgress, error) {
+	steps, err := findSteps(ctx, db, userID)
+	if err != nil {
+		return nil, err
+	}
+	row, err := m.oneRow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return progressOf(userID, row.progress(), steps), nil
+}
+
+// Tier returns the tier stored in the user's account, which the summary's plan
+// shows; NOT_FOUND when the account does not exist.
+func (m *Summary) Tier(ctx context.Context) (models.Tier, error) {
+	row, err := m.oneRow(ctx)
+	if err != nil {
+		return "", err
+	}
+	if row == nil {
+		return "", &models.Error{Code: models.CodeNotFound, Message: "user not found"}
+	}
+	return row.Tier, nil
 }
 
 // Resume says which step the user should go to, and why.
@@ -112,17 +149,20 @@ func (m *Summary) HasValidatedKey(ctx context.Context) (bool, error) {
 
 // WebsiteAnalysis returns the user's website analysis, nil when there is none.
 func (m *Summary) WebsiteAnalysis(ctx context.Context) (*models.WebsiteAnalysis, error) {
-	return m.website.get(ctx, m, absent(findWebsiteAnalysis))
+	row, err := m.oneRow(ctx)
+	return row.website(), err
 }
 
 // BusinessInfo returns the user's business information, nil when there is none.
 func (m *Summary) BusinessInfo(ctx context.Context) (*models.BusinessInfo, error) {
-	return m.business.get(ctx, m, absent(findBusinessInfo))
+	row, err := m.oneRow(ctx)
+	return row.business(), err
 }
 
 // ResearchPreferences returns the user's research preferences, nil when there are none.
 func (m *Summary) ResearchPreferences(ctx context.Context) (*models.ResearchPreferences, error) {
-	return m.preferences.get(ctx, m, absent(findPreferences))
+	row, err := m.oneRow(ctx)
+	return row.preferences(), err
 }
 
 // Integrations returns the integrations the user chose, by kind.
@@ -130,14 +170,22 @@ func (m *Summary) Integrations(ctx context.Context) ([]*models.Integration, erro
 	return m.integrations.get(ctx, m, findIntegrations)
 }
 
-// Personas returns the user's personas, newest first.
+// Personas returns the user's personas, newest first, every one with its details.
 func (m *Summary) Personas(ctx context.Context) ([]*models.Persona, error) {
 	return m.personas.get(ctx, m, findPersonas)
 }
 
+// PersonaVersions returns the user's personas, newest first, with details (core,
+// platform personas, quality, selected platforms) on the active one only: for a
+// list that shows no more of the others than their ID, version, source, model and
+// creation time.
+func (m *Summary) PersonaVersions(ctx context.Context) ([]*models.Persona, error) {
+	return m.versions.get(ctx, m, findPersonaVersions)
+}
+
 // ActivePersona returns the user's active persona, nil when none is.
 func (m *Summary) ActivePersona(ctx context.Context) (*models.Persona, error) {
-	ps, err := m.Personas(ctx)
+	ps, err := m.PersonaVersions(ctx)
 	if err != nil {
 		return nil, err
 	}
