@@ -1,0 +1,439 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/testkit"
+)
+
+// The deployment files (Dockerfile, deploy/) are checked here, with what this machine
+// has: the binary builds static with CGO_ENABLED=0 and serves its embedded mode from a
+// root directory holding nothing else; the Dockerfile's runtime stage, built with
+// podman from that binary, runs as its unprivileged user with no shell; the alert
+// rules pass their promtool unit tests; the dashboard charts every metric Inkgraph
+// declares, in PromQL promtool accepts; nginx accepts its configuration.
+
+// repoRoot is the checkout's root, from this package's directory.
+const repoRoot = "../.."
+
+// deployBuildFlags are the Dockerfile's: the image test builds what the image holds.
+var deployBuildFlags = []string{"-trimpath", "-tags", "timetzdata", "-ldflags=-s -w"}
+
+// deployBuild builds the command with CGO_ENABLED=0 into dir.
+func deployBuild(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "inkgraph")
+	args := append(append([]string{"build"}, deployBuildFlags...), "-o", bin, ".")
+	cmd := exec.Command("go", args...)
+	// The test's own GOFLAGS (-race) and cgo setting say nothing about a release build.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "CGO_ENABLED=0 go build:\n%s", out)
+	return bin
+}
+
+// requireStatic fails unless bin is an ELF executable with no interpreter and no
+// shared library: one that runs where nothing else is.
+func requireStatic(t *testing.T, bin string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	require.NoError(t, err)
+	defer f.Close()
+	for _, p := range f.Progs {
+		require.NotEqual(t, elf.PT_INTERP, p.Type, "a dynamically linked binary names an interpreter")
+	}
+	libs, err := f.ImportedLibraries()
+	require.NoError(t, err)
+	require.Empty(t, libs, "no DT_NEEDED entries")
+}
+
+func deployFreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// deployWaitReady polls GET /readyz until it answers 200, the process ends (exited is
+// closed) or a minute passes.
+func deployWaitReady(t *testing.T, base string, exited <-chan struct{}, logs fmt.Stringer) {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the server exited before it was ready:\n%s", logs)
+		case <-deadline:
+			t.Fatalf("GET %s/readyz never answered 200 (last: %v):\n%s", base, err, logs)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// deployGraphQL posts one operation and returns its data; errors fail the test.
+func deployGraphQL(t *testing.T, base, token, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var out struct {
+		Data   map[string]any    `json:"data"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+	require.Empty(t, out.Errors, string(raw))
+	return out.Data
+}
+
+// deployExercise registers a user, reads it back with the access token, and scrapes
+// the admin listener: what a deployment's smoke test would do.
+func deployExercise(t *testing.T, base, admin string) {
+	t.Helper()
+	data := deployGraphQL(t, base, "", `mutation($e: String!) { register(input: {email: $e, password: "password1"}) { accessToken user { id email } } }`,
+		map[string]any{"e": "deploy@example.com"})
+	reg := data["register"].(map[string]any)
+	me := deployGraphQL(t, base, reg["accessToken"].(string), `{ me { id email tier } }`, nil)["me"].(map[string]any)
+	require.Equal(t, reg["user"].(map[string]any)["id"], me["id"])
+	require.Equal(t, "deploy@example.com", me["email"])
+	require.Equal(t, "FREE", me["tier"])
+
+	resp, err := http.Get("http://" + admin + "/metrics")
+	require.NoError(t, err)
+	scrape, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(scrape))
+	require.Contains(t, string(scrape), "go_goroutines")
+}
+
+// TestDeployment builds the binary as the Dockerfile does and runs it where nothing
+// else is: in a chroot holding only itself, and in the Dockerfile's runtime image.
+func TestDeployment(t *testing.T) {
+	t.Parallel()
+	bin := deployBuild(t, t.TempDir())
+
+	t.Run("static", func(t *testing.T) {
+		requireStatic(t, bin)
+	})
+
+	t.Run("empty root", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			testkit.Unavailable(t, "chroot", errors.New("needs root"))
+			return
+		}
+		root := t.TempDir()
+		require.NoError(t, os.Chmod(root, 0o755))
+		copyFile(t, bin, filepath.Join(root, "inkgraph"), 0o755)
+
+		addr, admin := deployFreeAddr(t), deployFreeAddr(t)
+		cmd := exec.Command("/inkgraph", "serve")
+		cmd.Dir = "/"
+		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+		// Nothing from this environment: no PATH, no HOME, no TMPDIR.
+		cmd.Env = []string{"INKGRAPH_DATA_DIR=/data", "INKGRAPH_ADDR=" + addr, "INKGRAPH_ADMIN_ADDR=" + admin}
+		var logs testkit.SyncBuffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			testkit.Unavailable(t, "chroot", err)
+			return
+		}
+		exited := make(chan struct{})
+		var waitErr error
+		go func() { waitErr = cmd.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		})
+
+		deployWaitReady(t, "http://"+addr, exited, &logs)
+		deployExercise(t, "http://"+addr, admin)
+
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		select {
+		case <-exited:
+		case <-time.After(time.Minute):
+			t.Fatalf("no exit within a minute of SIGTERM:\n%s", logs.String())
+		}
+		require.NoError(t, waitErr, "exit status 0 after SIGTERM:\n%s", logs.String())
+
+		// The binary made what it needed inside the root, private.
+		for _, f := range []string{"data/inkgraph.db", "data/secrets/jwt.key", "data/secrets/keyring", "data/secrets/backup.key"} {
+			fi, err := os.Stat(filepath.Join(root, f))
+			require.NoError(t, err, f)
+			require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), f)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			require.True(t, json.Valid([]byte(line)), "every log line is JSON: %q", line)
+		}
+	})
+
+	t.Run("image", func(t *testing.T) {
+		testImage(t, bin)
+	})
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, b, mode))
+}
+
+// podman runs podman with args and returns its combined output.
+func podman(ctx context.Context, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "podman", args...).CombinedOutput()
+	return string(out), err
+}
+
+// podmanRunArgs are the flags a container needs on this kind of machine: its OCI
+// runtime is runc (crun refuses the machine's hybrid cgroup layout), and limits set
+// below the machine's (the container may not keep the engine's defaults, which are
+// higher than this machine allows).
+func podmanRunArgs() []string {
+	var args []string
+	if _, err := exec.LookPath("runc"); err == nil {
+		args = append(args, "--runtime", "runc")
+	}
+	return append(args, "--ulimit=nofile=4096:4096", "--ulimit=nproc=4096:4096")
+}
+
+// testImage builds the Dockerfile's runtime stage with podman, its build stage
+// replaced by bin and deploy/docker/rootfs.sh's layout (the golang base image cannot be
+// pulled here), and runs it: embedded mode as user 65532 in /data, no shell, exit 0 on
+// SIGTERM. What it does not prove: that the build stage builds (it needs the golang
+// image).
+func testImage(t *testing.T, bin string) {
+	if _, err := exec.LookPath("podman"); err != nil {
+		testkit.Unavailable(t, "podman", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	stage := t.TempDir()
+	out := filepath.Join(stage, "out")
+	require.NoError(t, os.MkdirAll(out, 0o755))
+	copyFile(t, bin, filepath.Join(out, "inkgraph"), 0o755)
+	script, err := exec.Command("sh", filepath.Join(repoRoot, "deploy/docker/rootfs.sh"), out).CombinedOutput()
+	require.NoError(t, err, string(script))
+
+	tag := "localhost/inkgraph-test:" + testkit.RandomHex(6)
+	dockerfile, err := filepath.Abs(filepath.Join(repoRoot, "Dockerfile"))
+	require.NoError(t, err)
+	// The runtime stage reads nothing from the context: an empty one.
+	if out, err := podman(ctx, "build", "--build-context", "build="+stage, "--target", "runtime",
+		"-f", dockerfile, "-t", tag, t.TempDir()); err != nil {
+		testkit.Unavailable(t, "podman build", fmt.Errorf("%w\n%s", err, out))
+		return
+	}
+	t.Cleanup(func() { _, _ = podman(context.Background(), "rmi", "-f", tag) })
+
+	user, err := podman(ctx, "image", "inspect", "--format", "{{.Config.User}}", tag)
+	require.NoError(t, err, user)
+	require.Equal(t, "65532:65532", strings.TrimSpace(user), "the image runs as the unprivileged user")
+
+	run := append([]string{"run"}, podmanRunArgs()...)
+	shell, err := podman(ctx, append(run, "--rm", "--network", "none", "--entrypoint", "/bin/sh", tag, "-c", "true")...)
+	if strings.Contains(shell, "OCI permission denied") || strings.Contains(shell, "cgroups") {
+		testkit.Unavailable(t, "podman run", errors.New(shell))
+		return
+	}
+	require.Error(t, err, "the image has no shell: %s", shell)
+	require.Contains(t, shell, `"/bin/sh": stat /bin/sh: no such file or directory`)
+
+	addr, admin := deployFreeAddr(t), deployFreeAddr(t)
+	name := "inkgraph-test-" + testkit.RandomHex(6)
+	started, err := podman(ctx, append(run, "-d", "--name", name, "--network", "host",
+		"-e", "INKGRAPH_ADDR="+addr, "-e", "INKGRAPH_ADMIN_ADDR="+admin, tag)...)
+	require.NoError(t, err, started)
+	t.Cleanup(func() { _, _ = podman(context.Background(), "rm", "-f", name) })
+	logs := podmanLogs{ctx: ctx, name: name}
+	deployWaitReady(t, "http://"+addr, nil, logs)
+	deployExercise(t, "http://"+addr, admin)
+
+	// Embedded mode wrote as the image's user, in /data.
+	if out, err := podman(ctx, "stop", "-t", "30", name); err != nil {
+		t.Fatalf("podman stop: %v\n%s", err, out)
+	}
+	code, err := podman(ctx, "inspect", "--format", "{{.State.ExitCode}}", name)
+	require.NoError(t, err, code)
+	require.Equal(t, "0", strings.TrimSpace(code), "exit status 0 after SIGTERM:\n%s", logs)
+	require.Contains(t, logs.String(), `"msg":"shutting down"`)
+	require.Contains(t, logs.String(), "/data/secrets/keyring", "the secrets went to /data")
+}
+
+// podmanLogs prints a container's output, for failure messages.
+type podmanLogs struct {
+	ctx  context.Context
+	name string
+}
+
+func (l podmanLogs) String() string {
+	out, _ := podman(l.ctx, "logs", l.name)
+	return out
+}
+
+// promtool returns promtool's path, or skips (fails under REQUIRE_SERVICES=1).
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		testkit.Unavailable(t, "promtool (Debian package prometheus)", err)
+	}
+	return p
+}
+
+// TestAlertRules checks deploy/prometheus with promtool: the configuration and rules
+// are valid and every alert fires in alerts_test.yml.
+func TestAlertRules(t *testing.T) {
+	t.Parallel()
+	p := promtool(t)
+	dir := filepath.Join(repoRoot, "deploy", "prometheus")
+	for _, args := range [][]string{
+		{"check", "config", "prometheus.yml"},
+		{"check", "rules", "alerts.yml"},
+		{"test", "rules", "alerts_test.yml"},
+	} {
+		cmd := exec.Command(p, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "promtool %s:\n%s", strings.Join(args, " "), out)
+	}
+
+	// Every alert of alerts.yml is exercised by the unit tests.
+	rules, err := os.ReadFile(filepath.Join(dir, "alerts.yml"))
+	require.NoError(t, err)
+	tests, err := os.ReadFile(filepath.Join(dir, "alerts_test.yml"))
+	require.NoError(t, err)
+	alerts := regexp.MustCompile(`(?m)^\s+- alert: (\w+)`).FindAllStringSubmatch(string(rules), -1)
+	require.NotEmpty(t, alerts)
+	for _, a := range alerts {
+		require.Regexp(t, `alertname: `+a[1]+`\b`, string(tests), "alerts_test.yml fires %s", a[1])
+	}
+}
+
+// TestDashboard checks deploy/grafana/inkgraph.json: it charts every metric that
+// internal/platform/metrics declares, and promtool accepts each of its queries.
+func TestDashboard(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "grafana", "inkgraph.json"))
+	require.NoError(t, err)
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &dash))
+	var exprs []string
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+
+	// The metric names, from the package's source (a vector with no series yet does
+	// not show in a scrape).
+	sources, err := filepath.Glob(filepath.Join(repoRoot, "internal", "platform", "metrics", "*.go"))
+	require.NoError(t, err)
+	var names []string
+	for _, s := range sources {
+		if strings.HasSuffix(s, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(s)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`Name:\s*"(inkgraph_\w+)"`).FindAllStringSubmatch(string(b), -1) {
+			names = append(names, m[1])
+		}
+	}
+	require.NotEmpty(t, names)
+	all := strings.Join(exprs, "\n")
+	for _, n := range names {
+		require.True(t, strings.Contains(all, n), "the dashboard charts %s", n)
+	}
+
+	// Grafana's variables replaced by values, every query as a recording rule.
+	replacer := strings.NewReplacer("$__rate_interval", "5m", "$__range", "1h", "$job", "inkgraph", "$instance", ".*")
+	type rule struct {
+		Record string `json:"record"`
+		Expr   string `json:"expr"`
+	}
+	var rs []rule
+	for i, e := range exprs {
+		rs = append(rs, rule{Record: fmt.Sprintf("dashboard:query%d", i), Expr: replacer.Replace(e)})
+	}
+	file := filepath.Join(t.TempDir(), "dashboard-rules.json")
+	b, err := json.Marshal(map[string]any{"groups": []any{map[string]any{"name": "dashboard", "rules": rs}}})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, b, 0o600))
+	out, err := exec.Command(promtool(t), "check", "rules", file).CombinedOutput()
+	require.NoError(t, err, "promtool rejects a dashboard query:\n%s", out)
+}
+
+// TestNginxConfig checks deploy/nginx/nginx.conf with nginx -t, its upstreams pointed
+// at loopback (compose's service names resolve only inside compose's network).
+func TestNginxConfig(t *testing.T) {
+	t.Parallel()
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		testkit.Unavailable(t, "nginx (Debian package nginx-light)", err)
+		return
+	}
+	conf, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "nginx", "nginx.conf"))
+	require.NoError(t, err)
+	text := string(conf)
+	for _, want := range []string{"proxy_set_header Upgrade $http_upgrade", "proxy_set_header Connection $connection_upgrade",
+		"X-Forwarded-For $proxy_add_x_forwarded_for", "proxy_read_timeout 1h", "proxy_buffering off"} {
+		require.Contains(t, text, want)
+	}
+	dir := t.TempDir()
+	text = regexp.MustCompile(`server inkgraph-\d:8080`).ReplaceAllString(text, "server 127.0.0.1:8080")
+	text = strings.ReplaceAll(text, "pid /tmp/nginx.pid", "pid "+filepath.Join(dir, "nginx.pid"))
+	file := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
+	out, err := exec.Command(nginx, "-t", "-q", "-c", file, "-e", filepath.Join(dir, "error.log")).CombinedOutput()
+	require.NoError(t, err, "nginx -t:\n%s", out)
+}
