@@ -37,6 +37,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/migrations"
 )
@@ -374,6 +375,13 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, l
 		return err
 	}
 	defer db.Close()
+	metrics.ObserveDB(db.DB)
+	defer metrics.ObserveDB(nil)
+	if tracing.Enabled(getenv) {
+		// A span per SQL statement; without export, no hook at all (Bun then does
+		// nothing per statement for hooks).
+		db = database.Traced(db)
+	}
 	migrator, err := newMigrator(db)
 	if err != nil {
 		return err
