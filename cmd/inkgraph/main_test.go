@@ -154,6 +154,7 @@ func TestServeAndShutDown(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, "go_goroutines ", "the Go runtime collector")
 	require.Contains(t, body, "process_", "the process collector")
+	require.Contains(t, body, `go_sql_max_open_connections{db_name="inkgraph"} 1`, "the database pool (SQLite: one connection)")
 	status, body = get(t, c, "http://"+s.admin+"/debug/pprof/")
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, "goroutine")

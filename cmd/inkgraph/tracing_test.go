@@ -30,6 +30,7 @@ func TestServeExportsTraces(t *testing.T) {
 	vars := map[string]string{
 		"INKGRAPH_DATA_DIR": t.TempDir(), "INKGRAPH_BCRYPT_COST": "4",
 		"OTEL_EXPORTER_OTLP_ENDPOINT": srv.OTLPHTTP, "OTEL_SERVICE_NAME": service,
+		"INKGRAPH_ADMIN_ADDR": "off",
 	}
 	var logs testkit.SyncBuffer
 	s := startServe(t, nil, vars, &logs)
@@ -49,6 +50,7 @@ func TestServeExportsTraces(t *testing.T) {
 	require.NotContains(t, string(body), `"errors"`)
 
 	require.NoError(t, s.shutdown(t))
+	require.NotContains(t, logs.String(), `"msg":"admin listener"`, "INKGRAPH_ADMIN_ADDR=off: none")
 	spans, err := srv.Trace(context.Background(), traceID)
 	require.NoError(t, err)
 	require.NotEmpty(t, spans, "the request's spans were flushed at shutdown\n%s\n%s", logs.String(), srv.Logs())
