@@ -93,6 +93,8 @@ type Deps struct {
 type Service struct {
 	Deps
 	ring atomic.Pointer[keyring.Ring]
+	// summaryRow is the summary's one-row statement in the database's dialect.
+	summaryRow string
 }
 
 // NewService returns the onboarding service.
@@ -111,7 +113,7 @@ func NewService(d Deps) (*Service, error) {
 	}
 	now := d.Now
 	d.Now = func() time.Time { return now().UTC() }
-	s := &Service{Deps: d}
+	s := &Service{Deps: d, summaryRow: summaryRowQuery(d.DB.Dialect())}
 	s.ring.Store(d.Ring)
 	return s, nil
 }

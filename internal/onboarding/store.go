@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/models"
@@ -87,22 +88,29 @@ var summaryJoins = []struct {
 	{"r", (*models.ResearchPreferences)(nil)},
 }
 
-// findSummaryRow reads the user's summaryRow: the account LEFT JOINed with each
-// one-row table. NOT_FOUND when the account does not exist.
-func findSummaryRow(ctx context.Context, db bun.IDB, userID string) (*summaryRow, error) {
-	var cols strings.Builder
-	cols.WriteString("u.tier")
-	q := db.NewSelect().TableExpr("users AS u")
+// summaryRowQuery is the statement findSummaryRow runs, in dialect d, with one
+// placeholder for the user's ID: the account LEFT JOINed with each one-row table,
+// every column named as summaryRow's embed tags say (p.user_id AS p_user_id). It is
+// made once per service from the models, so a new column is read without a change
+// here.
+func summaryRowQuery(d schema.Dialect) string {
+	var cols, joins strings.Builder
+	cols.WriteString("SELECT u.tier")
 	for _, j := range summaryJoins {
-		table := db.Dialect().Tables().Get(reflect.TypeOf(j.model).Elem())
+		table := d.Tables().Get(reflect.TypeOf(j.model).Elem())
 		for _, f := range table.Fields {
-			// Prefixed as summaryRow's embed tags say: p.user_id AS p_user_id.
-			fmt.Fprintf(&cols, ", %s.%s AS %s_%s", j.alias, f.Name, j.alias, f.Name)
+			fmt.Fprintf(&cols, ", %s.%s AS %s_%s", j.alias, f.SQLName, j.alias, f.Name)
 		}
-		q = q.Join(fmt.Sprintf("LEFT JOIN %s AS %s ON %s.user_id = u.id", table.Name, j.alias, j.alias))
+		fmt.Fprintf(&joins, " LEFT JOIN %s AS %s ON %s.user_id = u.id", table.SQLName, j.alias, j.alias)
 	}
+	return cols.String() + " FROM users AS u" + joins.String() + " WHERE u.id = ?"
+}
+
+// findSummaryRow reads the user's summaryRow with query (summaryRowQuery); NOT_FOUND
+// when the account does not exist.
+func findSummaryRow(ctx context.Context, db bun.IDB, query, userID string) (*summaryRow, error) {
 	row := new(summaryRow)
-	if err := q.ColumnExpr(cols.String()).Where("u.id = ?", userID).Scan(ctx, row); err != nil {
+	if err := db.NewRaw(query, userID).Scan(ctx, row); err != nil {
 		return nil, database.NotFound(err, "user")
 	}
 	return row, nil

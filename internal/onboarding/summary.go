@@ -25,6 +25,7 @@ type Summary struct {
 	db     bun.IDB
 	userID string
 	live   bool
+	rowSQL string // summaryRowQuery's statement
 	// readable marks the keys that cannot be opened (Service.markUnreadable).
 	readable func(context.Context, []*models.ProviderKey) error
 
@@ -44,7 +45,7 @@ func (s *Service) Summary(userID string) *Summary {
 // summaryIn reads through db, which may be a transaction: reads are then made one
 // after another, as the caller asks for them.
 func (s *Service) summaryIn(db bun.IDB, userID string) *Summary {
-	return &Summary{db: db, userID: userID, live: s.LiveKeyCheck, readable: s.markUnreadable}
+	return &Summary{db: db, userID: userID, live: s.LiveKeyCheck, rowSQL: s.summaryRow, readable: s.markUnreadable}
 }
 
 // once holds a value read at most once; concurrent callers wait for the first read
@@ -78,7 +79,11 @@ func (m *Summary) UserID() string { return m.userID }
 
 // oneRow returns the user's summaryRow, nil when the account does not exist.
 func (m *Summary) oneRow(ctx context.Context) (*summaryRow, error) {
-	return m.row.get(ctx, m, absent(findSummaryRow))
+	return m.row.get(ctx, m, absent(m.findRow))
+}
+
+func (m *Summary) findRow(ctx context.Context, db bun.IDB, userID string) (*summaryRow, error) {
+	return findSummaryRow(ctx, db, m.rowSQL, userID)
 }
 
 // Progress returns the user's progress (an unstarted one if they never began).
