@@ -132,8 +132,9 @@ func (c Config) BillingEnabled() bool { return c.StripeSecretKey != "" }
 // Load reads flags from args (flags win over the environment) and the environment
 // through getenv, and checks every value: a configuration Load accepts fails later
 // only on what the world says (a port in use, a database down), never on its syntax.
-// It writes nothing (secrets come with EnsureSecrets) and reads only whether the data
-// directory is a directory. Every bad value is reported, in the order of the groups
+// It writes nothing (secrets come with EnsureSecrets); it reads only whether the data
+// directory is a directory and, for a PostgreSQL URL, the files pgx reads to parse it
+// (passfile, service file, TLS certificates and keys), so a missing one fails here. Every bad value is reported, in the order of the groups
 // below, joined in one error. -h or --help in args returns flag.ErrHelp.
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	r, err := newReader(args, getenv, usage)

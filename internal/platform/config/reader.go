@@ -221,7 +221,7 @@ func (r *reader) databaseURL(name string) string {
 					msg = strings.ReplaceAll(msg, rest[:at], "…")
 				}
 			}
-			r.fail(name, errors.New("not a valid PostgreSQL URL: "+msg))
+			r.fail(name, errors.New("not a usable PostgreSQL URL: "+msg))
 		}
 		return v
 	}
