@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/keyring"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
@@ -132,8 +134,8 @@ func (c Config) BillingEnabled() bool { return c.StripeSecretKey != "" }
 // Load reads flags from args (flags win over the environment) and the environment
 // through getenv, and checks every value: a configuration Load accepts fails later
 // only on what the world says (a port in use, a database down), never on its syntax.
-// It writes nothing (secrets come with EnsureSecrets); it reads only whether the data
-// directory is a directory and, for a PostgreSQL URL, the files pgx reads to parse it
+// It writes nothing (secrets come with EnsureSecrets); it reads only whether the data and
+// backup directories are directories and, for a PostgreSQL URL, the files pgx reads to parse it
 // (passfile, service file, TLS certificates and keys), so a missing one fails here. Every bad value is reported, in the order of the groups
 // below, joined in one error. -h or --help in args returns flag.ErrHelp.
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
@@ -270,12 +272,16 @@ func readServing(r *reader, c *Config) {
 // readProviderKeys reads the key ring that seals users' provider keys and how those
 // keys are checked.
 func readProviderKeys(r *reader, c *Config) {
+	c.KeyringCurrent = r.int("INKGRAPH_KEYRING_CURRENT", 0, 0, 1<<31-1)
 	if c.Keyring = r.str("INKGRAPH_KEYRING", ""); c.Keyring != "" {
-		if _, err := keyring.Parse(c.Keyring); err != nil {
+		if ring, err := keyring.Parse(c.Keyring); err != nil {
 			r.fail("INKGRAPH_KEYRING", err)
+		} else if c.KeyringCurrent != 0 {
+			if _, err := ring.WithCurrent(c.KeyringCurrent); err != nil {
+				r.fail("INKGRAPH_KEYRING_CURRENT", fmt.Errorf("version %d is not in INKGRAPH_KEYRING", c.KeyringCurrent))
+			}
 		}
 	}
-	c.KeyringCurrent = r.int("INKGRAPH_KEYRING_CURRENT", 0, 0, 1<<31-1)
 	c.LiveKeyCheck = r.bool("INKGRAPH_LIVE_KEY_CHECK", false)
 	c.ProviderBaseURLs = map[string]string{}
 	for _, entry := range r.list("INKGRAPH_PROVIDER_BASE_URLS") {
@@ -313,6 +319,8 @@ func readRateLimits(r *reader, c *Config) {
 	if c.RedisURL = r.str("REDIS_URL", ""); c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			r.fail("REDIS_URL", errors.New("want redis://host:port/db or rediss://…"))
+		} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			r.fail("REDIS_URL", fmt.Errorf("not a usable Redis URL: %w", withoutURL(err)))
 		}
 	}
 	c.RateLimits = r.bool("INKGRAPH_RATE_LIMITS", true)
@@ -348,6 +356,9 @@ func readBackup(r *reader, c *Config) {
 		r.fail("INKGRAPH_BACKUP_STORE", fmt.Errorf("want local or s3, got %q", c.BackupStore))
 	}
 	c.BackupDir = r.str("INKGRAPH_BACKUP_DIR", filepath.Join(c.DataDir, "backups"))
+	if info, err := os.Stat(c.BackupDir); err == nil && !info.IsDir() && c.BackupStore == BackupStoreLocal {
+		r.fail("INKGRAPH_BACKUP_DIR", fmt.Errorf("%s is a file, not a directory", c.BackupDir))
+	}
 	c.BackupBaseURL = r.baseURL("INKGRAPH_BACKUP_BASE_URL", "http://localhost:8080")
 	c.BackupSigningKey = r.secret("INKGRAPH_BACKUP_SIGNING_KEY")
 	c.BackupURLTTL = r.duration("INKGRAPH_BACKUP_URL_TTL", 15*time.Minute)
