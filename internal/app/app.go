@@ -171,7 +171,7 @@ func (s *Services) newBackups(ctx context.Context, cfg config.Config, db *bun.DB
 		s3, err := backup.NewS3Store(ctx, backup.S3Config{
 			Bucket: cfg.S3Bucket, Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle,
 			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey,
-			HTTPClient: &http.Client{Timeout: 5 * time.Minute},
+			Timeout: 5 * time.Minute,
 		})
 		if err != nil {
 			return err

@@ -14,12 +14,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -37,7 +39,12 @@ type S3Config struct {
 	// the SDK's default chain finds them (environment, shared files, instance roles).
 	AccessKeyID     string
 	SecretAccessKey string
-	// HTTPClient sends the server's own requests (stat, delete); nil means the SDK's.
+	// Timeout bounds each of the server's own requests (stat, delete); 0 means the
+	// SDK's default client, which sets none.
+	Timeout time.Duration
+	// HTTPClient, when set, sends the server's own requests instead of the SDK's
+	// client (Timeout is then its business). AWS_CA_BUNDLE cannot configure such a
+	// client: the SDK refuses to start when both are set.
 	HTTPClient *http.Client
 	// Now is the clock presigned URLs are signed at; time.Now when nil.
 	Now func() time.Time
@@ -71,8 +78,13 @@ func NewS3Store(ctx context.Context, cfg S3Config) (*S3Store, error) {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
 	}
-	if cfg.HTTPClient != nil {
+	switch {
+	case cfg.HTTPClient != nil:
 		opts = append(opts, awsconfig.WithHTTPClient(cfg.HTTPClient))
+	case cfg.Timeout > 0:
+		// The SDK's own client, which AWS_CA_BUNDLE can still configure (a plain
+		// *http.Client makes LoadDefaultConfig fail when it is set).
+		opts = append(opts, awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(cfg.Timeout)))
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -83,6 +95,9 @@ func NewS3Store(ctx context.Context, cfg S3Config) (*S3Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		// Each request to S3 is a client span of the request that made it, and
+		// carries its traceparent (added after signing: SigV4 does not sign it).
+		o.HTTPClient = tracedClient{tracing.Transport(doer(o.HTTPClient.Do))}
 		// Checksums are the ones this store asks for, not the SDK's default CRC32
 		// (which S3-compatible servers do not all know).
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
@@ -93,6 +108,17 @@ func NewS3Store(ctx context.Context, cfg S3Config) (*S3Store, error) {
 	})
 	return &S3Store{bucket: cfg.Bucket, client: client, presign: presign}, nil
 }
+
+// doer is an HTTP client's Do as a RoundTripper, so the tracing transport can wrap
+// whichever client the SDK set up.
+type doer func(*http.Request) (*http.Response, error)
+
+func (d doer) RoundTrip(r *http.Request) (*http.Response, error) { return d(r) }
+
+// tracedClient is the SDK's HTTP client interface over the tracing transport.
+type tracedClient struct{ rt http.RoundTripper }
+
+func (c tracedClient) Do(r *http.Request) (*http.Response, error) { return c.rt.RoundTrip(r) }
 
 // Client is the store's S3 client (tests create buckets with it).
 func (s *S3Store) Client() *s3.Client { return s.client }

@@ -23,6 +23,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -54,12 +55,14 @@ type Deps struct {
 
 // Service implements the backup area.
 type Service struct {
-	cfg    Config
-	db     bun.IDB
-	store  BlobStore
-	tiers  Tiers
-	logger *slog.Logger
-	clock  func() time.Time
+	cfg   Config
+	db    bun.IDB
+	store BlobStore
+	// storeName labels the bytes of completed backups in metrics.BackupBytes.
+	storeName string
+	tiers     Tiers
+	logger    *slog.Logger
+	clock     func() time.Time
 }
 
 const (
@@ -92,7 +95,19 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{cfg: cfg, db: d.DB, store: d.Store, tiers: d.Tiers, logger: d.Logger, clock: d.Now}, nil
+	return &Service{cfg: cfg, db: d.DB, store: d.Store, storeName: storeName(d.Store), tiers: d.Tiers, logger: d.Logger, clock: d.Now}, nil
+}
+
+// storeName is the store label of the backup metrics: "s3", "local", or "other" for a
+// store of another kind (tests' fakes).
+func storeName(store BlobStore) string {
+	switch store.(type) {
+	case *S3Store:
+		return "s3"
+	case *LocalStore:
+		return "local"
+	}
+	return "other"
 }
 
 // now is the clock in UTC, to the microsecond: what both dialects store unchanged.
@@ -305,7 +320,9 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id string) (*model
 		return nil, err
 	}
 	var refusal error
+	completed := false
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		completed = false
 		if err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -336,10 +353,14 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id string) (*model
 			}
 			return markFailed(ctx, tx, userID, id, reason)
 		}
+		completed = true
 		return markCompleted(ctx, tx, userID, id, now)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if completed {
+		metrics.BackupBytes.WithLabelValues(s.storeName).Add(float64(rec.SizeBytes))
 	}
 	if refusal != nil {
 		return nil, refusal

@@ -14,6 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -33,10 +34,14 @@ type stripeAPI struct {
 }
 
 func newStripeAPI(cfg Config, logger *slog.Logger) *stripeAPI {
-	httpClient := cfg.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		httpClient = &copied
 	}
+	// Each call to Stripe is a client span of the request that made it, and carries
+	// its traceparent.
+	httpClient.Transport = tracing.Transport(httpClient.Transport)
 	backend := &stripe.BackendConfig{
 		HTTPClient:        httpClient,
 		LeveledLogger:     stripeLogger{logger},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -92,6 +93,9 @@ func NewVerifier(client *http.Client, baseURLs map[string]string) *Verifier {
 		c = &copied
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// A client span per check, with traceparent: never the key, which travels in a
+	// header the span does not record.
+	c.Transport = tracing.Transport(c.Transport)
 
 	bases := make(map[string]baseURL, len(baseURLs))
 	for id, raw := range baseURLs {

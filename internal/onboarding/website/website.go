@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -85,7 +86,9 @@ func New(cfg Config, llm Completer, logger *slog.Logger) *Analyzer {
 	}
 	a := &Analyzer{cfg: cfg, llm: llm, logger: logger}
 	a.client = &http.Client{
-		Transport: &http.Transport{
+		// The tracing transport only adds a client span and traceparent around the
+		// transport whose dialer checks every address.
+		Transport: tracing.Transport(&http.Transport{
 			// An environment proxy would dial on our behalf and bypass the address check.
 			Proxy:       nil,
 			DialContext: a.dial,
@@ -96,7 +99,7 @@ func New(cfg Config, llm Completer, logger *slog.Logger) *Analyzer {
 			MaxIdleConns:           16,
 			IdleConnTimeout:        30 * time.Second,
 			MaxResponseHeaderBytes: 64 << 10,
-		},
+		}),
 		CheckRedirect: a.checkRedirect,
 	}
 	return a
