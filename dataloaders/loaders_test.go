@@ -75,3 +75,22 @@ func TestOneOnboardingSummaryPerOperation(t *testing.T) {
 	require.NotSame(t, got[0], For(fresh).Summary("caller"), "another operation reads afresh")
 	require.Equal(t, 2, opened["caller"])
 }
+
+func TestLoadersAreBuiltOnFirstUse(t *testing.T) {
+	t.Parallel()
+	l := newLoaders(Sources{
+		UsersByIDs: func(context.Context, []string) (map[string]*models.User, error) {
+			return map[string]*models.User{"a": {ID: "a"}}, nil
+		},
+		Summary: func(string) *onboarding.Summary { return new(onboarding.Summary) },
+	})
+	require.Nil(t, l.users, "an operation that loads no user builds no users loader")
+	require.Nil(t, l.summaries, "nor a summary")
+	ctx := context.WithValue(context.Background(), loadersKey{}, l)
+	u, err := For(ctx).User(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, "a", u.ID)
+	require.NotNil(t, l.users)
+	require.NotNil(t, For(ctx).Summary("a"))
+	require.Len(t, l.summaries, 1)
+}
