@@ -92,6 +92,27 @@ func (a *Agent) llmTools() []llm.Tool {
 // limited to n agents gets them.
 type Registry struct {
 	agents []*Agent
+	// tools are each agent's tool definitions as the model is sent them, built once:
+	// every call of every run shares them (read only), rather than holding a copy of
+	// its schemas for as long as it streams.
+	tools map[string][]llm.Tool
+}
+
+// newRegistry returns a registry of agents, their tool definitions built.
+func newRegistry(agents []*Agent) *Registry {
+	r := &Registry{agents: agents, tools: make(map[string][]llm.Tool, len(agents))}
+	for _, a := range agents {
+		r.tools[a.Name] = a.llmTools()
+	}
+	return r
+}
+
+// llmTools returns agent's tool definitions.
+func (r *Registry) llmTools(agent *Agent) []llm.Tool {
+	if tools, ok := r.tools[agent.Name]; ok {
+		return tools
+	}
+	return agent.llmTools()
 }
 
 // NewRegistry checks that agent and tool names are unique and tools
@@ -111,12 +132,12 @@ func NewRegistry(agents ...*Agent) (*Registry, error) {
 			tools[t.Name] = true
 		}
 	}
-	return &Registry{agents: agents}, nil
+	return newRegistry(agents), nil
 }
 
 // DefaultRegistry returns the task, calendar, email and analytics agents.
 func DefaultRegistry() *Registry {
-	return &Registry{agents: []*Agent{taskAgent(), calendarAgent(), emailAgent(), analyticsAgent()}}
+	return newRegistry([]*Agent{taskAgent(), calendarAgent(), emailAgent(), analyticsAgent()})
 }
 
 // Agent returns the agent of that name.

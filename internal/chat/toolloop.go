@@ -26,7 +26,7 @@ func (r *run) runAgent(agent *Agent, earlier []agentResult) (agentResult, error)
 		msgs = append(msgs, llm.Message{Role: role, Content: t.Content})
 	}
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: r.req.Message})
-	tools := agent.llmTools()
+	tools := r.o.cfg.Registry.llmTools(agent)
 
 	var all strings.Builder
 	for iter := 1; ; iter++ {

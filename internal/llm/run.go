@@ -44,11 +44,15 @@ type Result struct {
 // above all, is filled in every case.
 func Run(ctx context.Context, p Provider, req Request, secrets *sanitize.Set, send func(string) bool) (res Result, err error) {
 	info := p.Info()
-	// One span per call, the provider's HTTP client span (if any) beneath it; with
-	// tracing off it is OpenTelemetry's no-op span.
-	ctx, span := tracing.Tracer().Start(ctx, "llm.stream", trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(attribute.String("gen_ai.operation.name", "chat"),
-			attribute.String("gen_ai.provider.name", info.Provider), attribute.String("gen_ai.request.model", info.Model)))
+	// One span per call, the provider's HTTP client span (if any) beneath it, within a
+	// trace: a run outside any (tracing off, no traceparent) holds no span while it
+	// streams.
+	span := trace.SpanFromContext(ctx)
+	if span.SpanContext().IsValid() {
+		ctx, span = tracing.Tracer().Start(ctx, "llm.stream", trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithAttributes(attribute.String("gen_ai.operation.name", "chat"),
+				attribute.String("gen_ai.provider.name", info.Provider), attribute.String("gen_ai.request.model", info.Model)))
+	}
 	defer func() {
 		if span.IsRecording() {
 			if err != nil {

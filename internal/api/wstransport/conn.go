@@ -80,7 +80,11 @@ type conn struct {
 	closeReason  string
 
 	opWG sync.WaitGroup // operation goroutines
-	bgWG sync.WaitGroup // keep-alive goroutine
+
+	// kaMu guards the keep-alive timer; a ping holds it while it is sent.
+	kaMu      sync.Mutex
+	kaTimer   *time.Timer
+	kaStopped bool
 }
 
 // operation is one running subscribe/start.
@@ -105,7 +109,9 @@ func (op *operation) mayWrite(final bool) bool {
 }
 
 func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.GraphExecutor, protocol string) *conn {
-	ctx, cancel := context.WithCancelCause(r.Context())
+	// The request's context ends when the handler returns, which Do does once the
+	// connection is upgraded: the connection keeps its values, not its end.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
 	return &conn{
 		t:        t,
 		ws:       ws,
@@ -220,7 +226,7 @@ func (c *conn) finish() {
 	c.mu.Unlock()
 
 	c.opWG.Wait()
-	c.bgWG.Wait()
+	c.stopKeepAlive()
 
 	c.log.LogAttrs(c.ctx, slog.LevelInfo, "websocket connection closed",
 		slog.Int("code", code),
@@ -360,7 +366,8 @@ func (c *conn) write(op *operation, final bool, msg outMessage) error {
 }
 
 // startKeepAlive starts the keep-alive pings and the silent-peer check.
-// It runs on the reading goroutine.
+// It runs on the reading goroutine. The pings come from a timer rather than a
+// goroutine of their own: an idle socket then holds no stack for them.
 func (c *conn) startKeepAlive() {
 	interval := c.t.keepAlive()
 	if interval <= 0 {
@@ -373,29 +380,41 @@ func (c *conn) startKeepAlive() {
 	if c.protocol == SubprotocolLegacy {
 		ping = outMessage{Type: legacyKeepAlive}
 	}
-	c.bgWG.Add(1)
-	go func() {
-		defer c.bgWG.Done()
-		ticker := time.NewTicker(interval)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-c.ctx.Done():
-				return
-			case <-ticker.C:
-			}
-			if err := c.write(nil, false, ping); err != nil {
-				return
-			}
-			err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.t.writeTimeout()))
-			if err != nil {
-				if !c.closing.Load() {
-					c.abort(fmt.Errorf("ping failed: %w", err))
-				}
-				return
-			}
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	if c.kaStopped {
+		return
+	}
+	c.kaTimer = time.AfterFunc(interval, func() {
+		// kaMu is held for the whole ping, so that stopKeepAlive returns only once
+		// no ping is under way and none will start.
+		c.kaMu.Lock()
+		defer c.kaMu.Unlock()
+		if c.kaStopped || c.ctx.Err() != nil {
+			return
 		}
-	}()
+		if err := c.write(nil, false, ping); err != nil {
+			return
+		}
+		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.t.writeTimeout()))
+		if err != nil {
+			if !c.closing.Load() {
+				c.abort(fmt.Errorf("ping failed: %w", err))
+			}
+			return
+		}
+		c.kaTimer.Reset(interval)
+	})
+}
+
+// stopKeepAlive stops the pings, waiting for one under way.
+func (c *conn) stopKeepAlive() {
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	c.kaStopped = true
+	if c.kaTimer != nil {
+		c.kaTimer.Stop()
+	}
 }
 
 // truncateReason cuts a close reason to what a close frame can carry,

@@ -43,6 +43,12 @@ const (
 	DefaultReadLimit    = 1 << 20
 )
 
+// Socket buffer sizes: see Do.
+const (
+	readBufferSize  = 512
+	writeBufferSize = 4096
+)
+
 // closeGrace is how long the server waits, after sending a close frame, for
 // the peer's close frame before dropping the TCP connection.
 const closeGrace = 2 * time.Second
@@ -98,6 +104,9 @@ type Transport struct {
 
 	admission admission // guarded by mu
 
+	// writeBuffers are the write buffers the sockets borrow while writing a message.
+	writeBuffers sync.Pool
+
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	closed   bool           // Shutdown was called
@@ -112,7 +121,9 @@ func (t *Transport) Supports(r *http.Request) bool {
 }
 
 // Do upgrades r to a WebSocket and serves GraphQL operations on it until the
-// connection ends.
+// connection ends, on a goroutine of its own: Do returns once the upgrade is done.
+// The HTTP handler's goroutine, its deep stack and the HTTP server's buffers for the
+// connection are then let go, and an open socket holds only what it uses.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	t.mu.Lock()
 	if t.closed {
@@ -122,7 +133,12 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	t.handlers.Add(1)
 	t.mu.Unlock()
-	defer t.handlers.Done()
+	served := false
+	defer func() {
+		if !served {
+			t.handlers.Done()
+		}
+	}()
 
 	key := t.clientKey(r)
 	if refused := t.admit(key); refused != nil {
@@ -131,15 +147,21 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		refused.write(w)
 		return
 	}
-	defer t.release(key)
 
 	offered := websocket.Subprotocols(r)
 	upgrader := websocket.Upgrader{
 		Subprotocols: []string{SubprotocolTransportWS, SubprotocolLegacy},
 		CheckOrigin:  t.checkOrigin,
+		// A socket mostly waits: it keeps a small read buffer of its own (the HTTP
+		// server's 4 KiB ones are let go) and borrows a write buffer from a shared
+		// pool only while it writes a message. Larger messages take more reads.
+		ReadBufferSize:  readBufferSize,
+		WriteBufferSize: writeBufferSize,
+		WriteBufferPool: &t.writeBuffers,
 	}
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		t.release(key)
 		// The upgrader has already answered with an HTTP error.
 		t.logger().LogAttrs(r.Context(), slog.LevelInfo, "websocket upgrade refused",
 			slog.String("remote_addr", r.RemoteAddr),
@@ -156,13 +178,6 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		protocol = SubprotocolLegacy
 	}
 
-	if protocol != "" {
-		// A socket whose subprotocol is refused is closed at once and not counted.
-		open := metrics.OpenSockets.WithLabelValues(protocol)
-		open.Inc()
-		defer open.Dec()
-	}
-
 	c := newConn(t, ws, r, exec, protocol)
 	t.mu.Lock()
 	shuttingDown := t.closed
@@ -171,16 +186,31 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	t.conns[c] = struct{}{}
 	t.mu.Unlock()
+
+	served = true
+	go t.serve(c, key, shuttingDown)
+}
+
+// serve runs connection c, admitted under key, to its end and forgets it.
+func (t *Transport) serve(c *conn, key string, shuttingDown bool) {
+	defer t.handlers.Done()
+	defer t.release(key)
 	defer func() {
 		t.mu.Lock()
 		delete(t.conns, c)
 		t.mu.Unlock()
 	}()
+	if c.protocol != "" {
+		// A socket whose subprotocol is refused is closed at once and not counted.
+		open := metrics.OpenSockets.WithLabelValues(c.protocol)
+		open.Inc()
+		defer open.Dec()
+	}
 
 	switch {
 	case shuttingDown:
 		c.close(websocket.CloseGoingAway, reasonShutdown)
-	case protocol == "":
+	case c.protocol == "":
 		c.close(codeSubprotocolNotAcceptable, "Subprotocol not acceptable")
 	}
 	c.serve()
