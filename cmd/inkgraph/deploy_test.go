@@ -340,6 +340,16 @@ func TestAlertRules(t *testing.T) {
 		require.NoError(t, err, "promtool %s:\n%s", strings.Join(args, " "), out)
 	}
 
+	// The readiness probe's module (prometheus.yml's inkgraph-readyz job).
+	blackbox, err := exec.LookPath("prometheus-blackbox-exporter")
+	if err != nil {
+		testkit.Unavailable(t, "prometheus-blackbox-exporter (Debian package)", err)
+		return
+	}
+	out, err := exec.Command(blackbox, "--config.check", "--config.file="+filepath.Join(dir, "blackbox.yml")).CombinedOutput()
+	require.NoError(t, err, "blackbox.yml:\n%s", out)
+	require.NotContains(t, string(out), "deprecated")
+
 	// Every alert of alerts.yml is exercised by the unit tests.
 	rules, err := os.ReadFile(filepath.Join(dir, "alerts.yml"))
 	require.NoError(t, err)
