@@ -13,12 +13,14 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
 // ErrorPresenter decides what a client sees of an error, and is the only place that
 // does: a models.Error shows its code, message and field; anything else, and every
-// INTERNAL error, shows only INTERNAL and the request ID, while its text goes to the log.
+// INTERNAL error, shows only INTERNAL, the request ID and (when the request has a
+// trace) the trace ID, while its text goes to the log.
 func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
@@ -54,10 +56,13 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if appErr == nil && errors.As(err, &own) && own.Extensions["code"] != nil && own.Unwrap() == nil {
 			return gqlErr
 		}
-		requestID := logging.RequestID(ctx)
 		logger.ErrorContext(ctx, "internal error", "error", err.Error(), "path", gqlErr.Path.String())
 		gqlErr.Message = "internal error"
-		gqlErr.Extensions = map[string]any{"code": models.CodeInternal, "requestId": requestID}
+		gqlErr.Extensions = map[string]any{"code": models.CodeInternal, "requestId": logging.RequestID(ctx)}
+		if traceID := tracing.TraceID(ctx); traceID != "" {
+			// The trace an operator finds it in, when the request is traced.
+			gqlErr.Extensions["traceId"] = traceID
+		}
 		return gqlErr
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"
@@ -62,4 +63,24 @@ func TestRecoverFunc(t *testing.T) {
 	require.Equal(t, models.CodeInternal, models.ErrorCode(err))
 	require.Contains(t, logs.String(), "boom")
 	require.Contains(t, logs.String(), "stack")
+}
+
+func TestErrorPresenterTraceID(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	present := resolvers.ErrorPresenter(logging.New(&logs, 0))
+	traceID, err := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	require.NoError(t, err)
+	spanID, err := trace.SpanIDFromHex("00f067aa0ba902b7")
+	require.NoError(t, err)
+	ctx := trace.ContextWithSpanContext(logging.WithRequestID(context.Background(), "req-7"),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: spanID, TraceFlags: trace.FlagsSampled}))
+
+	got := present(ctx, errors.New("disk on fire"))
+	require.Equal(t, map[string]any{"code": "INTERNAL", "requestId": "req-7", "traceId": traceID.String()}, got.Extensions)
+	require.Contains(t, logs.String(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`, "the log line carries it too")
+
+	// An application error shows no IDs; without a trace, no traceId.
+	require.Equal(t, map[string]any{"code": "CONFLICT"}, present(ctx, models.Errorf(models.CodeConflict, "taken")).Extensions)
+	require.NotContains(t, present(logging.WithRequestID(context.Background(), "req-8"), errors.New("x")).Extensions, "traceId")
 }

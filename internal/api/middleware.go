@@ -7,51 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/api/wstransport"
-	"github.com/inkgraph/inkgraph/internal/platform/clientip"
-	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"
 )
-
-// validRequestID accepts a caller's X-Request-ID only if it is short and plain, so it
-// can be logged and echoed safely.
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
-// clientIP puts the client's address in the request's context: the connection's peer,
-// or, when the peer is one of TrustedProxies, the right-most X-Forwarded-For address
-// that is not. Per-address budgets (anonymous operations, sign-in attempts) count it.
-func (s *Server) clientIP(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := clientip.Resolve(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
-		next.ServeHTTP(w, r.WithContext(clientip.With(r.Context(), addr)))
-	})
-}
-
-// observe gives every request an ID (the caller's X-Request-ID when it is sane) and
-// logs it once it is done.
-func (s *Server) observe(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
-		if !validRequestID.MatchString(id) {
-			id = logging.NewID()
-		}
-		w.Header().Set("X-Request-ID", id)
-		ctx := logging.WithRequestID(r.Context(), id)
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		client := ""
-		if addr, ok := clientip.From(ctx); ok {
-			client = addr.String()
-		}
-		s.logger.InfoContext(ctx, "http request", "method", r.Method, "path", r.URL.Path, "client", client,
-			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
-	})
-}
 
 // cors lets the configured origins call the API from a browser.
 func (s *Server) cors(next http.Handler) http.Handler {
@@ -124,6 +85,12 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		stream := false
+		if st := stateOf(ctx); st != nil {
+			stream = st.transport == transportSSE
+		} else {
+			stream = transportOf(r) == transportSSE
+		}
 		if h := r.Header.Get("Authorization"); h != "" {
 			caller, err := s.tokens.Verify(bearer(h))
 			if err == nil {
@@ -134,7 +101,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			} else {
 				ctx = models.WithCaller(ctx, caller)
 			}
-			if err == nil && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			if err == nil && stream {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithDeadline(ctx, caller.ExpiresAt)
 				defer cancel()
@@ -143,14 +110,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				defer s.revocations.Watch(caller.SessionID, func() { time.AfterFunc(wstransport.RevokeDrain, cancel) })()
 			}
 		}
-		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		if stream {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
 			defer cancel()
 			stop := context.AfterFunc(s.streams, cancel)
 			defer stop()
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -141,6 +141,13 @@ func (r *rateLimit) schemaFetch(op *graphql.OperationContext) bool {
 	if op == nil || op.Operation == nil || op.Operation.Operation != ast.Query || r.schema.Rate <= 0 {
 		return false
 	}
+	// Every operation asks: most name a field of their own at the top, unconditionally,
+	// which settles it without collecting fields.
+	for _, sel := range op.Operation.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok && len(f.Directives) == 0 && !strings.HasPrefix(f.Name, "__") {
+			return false
+		}
+	}
 	introspection := false
 	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{r.query}) {
 		if !strings.HasPrefix(f.Name, "__") {

@@ -22,6 +22,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/internal/api/httptransport"
@@ -31,11 +34,14 @@ import (
 	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/backup/localhttp"
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/buildinfo"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
-	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/models"
 	"github.com/inkgraph/inkgraph/resolvers"
 )
+
+// instrumentation names the server's tracer.
+const instrumentation = "github.com/inkgraph/inkgraph/internal/api"
 
 // stripeWebhookPath is where Stripe delivers events.
 const stripeWebhookPath = "/webhooks/stripe"
@@ -54,6 +60,12 @@ type Deps struct {
 	// Now is the clock of the rate limit's tier cache and of the WebSocket upgrade
 	// rate; time.Now when nil.
 	Now func() time.Time
+	// TracerProvider makes the server's spans; otel.GetTracerProvider() (what
+	// tracing.Setup installed) when nil.
+	TracerProvider trace.TracerProvider
+	// Propagator reads a caller's trace context (traceparent); otel's global one
+	// (W3C, as tracing.Setup installs it) when nil.
+	Propagator propagation.TextMapPropagator
 }
 
 // Server is Inkgraph's HTTP server.
@@ -63,6 +75,12 @@ type Server struct {
 	tokens  *auth.Tokens
 	handler http.Handler
 	ws      *wstransport.Transport
+
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	// routes is the API's mux, which names a request's route.
+	routes     *http.ServeMux
+	httpSeries seriesCache
 
 	// revocations are the ended sessions every access token is checked against;
 	// accounts checks a socket's session once when it opens.
@@ -81,6 +99,15 @@ func New(d Deps) *Server {
 	s := &Server{cfg: d.Config, logger: d.Logger, tokens: svc.Accounts.Tokens(),
 		revocations: svc.Accounts.Revocations(), accounts: svc.Accounts}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	tp := d.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	s.tracer = tp.Tracer(instrumentation)
+	s.propagator = d.Propagator
+	if s.propagator == nil {
+		s.propagator = otel.GetTextMapPropagator()
+	}
 	s.ws = &wstransport.Transport{
 		Authenticate: s.authenticateSocket,
 		InitTimeout:  d.Config.WSInitTimeout,
@@ -129,12 +156,15 @@ func New(d Deps) *Server {
 		UsersByIDs: svc.Accounts.UsersByIDs,
 		Summary:    svc.Wizard.Summary,
 	}})
-	gql.AroundOperations(s.logOperation)
+	// The operation's ID, span, metrics and log: outside the rate limit, so a refusal
+	// is logged with its operation's ID and counted with its code.
+	gql.Use(&observer{logger: d.Logger, tracer: s.tracer, names: &operationNames{}})
 	presenter := resolvers.ErrorPresenter(d.Logger)
 	if d.Config.RateLimits {
-		// Inside logOperation, so a refusal is logged with its operation's ID.
 		gql.Use(newRateLimit(d, presenter))
 	}
+	// Inside the rate limit: a refused subscription never counts as open.
+	gql.Use(&subscriptionGauge{})
 	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(resolvers.RecoverFunc(d.Logger))
 
@@ -143,8 +173,12 @@ func New(d Deps) *Server {
 	// Stripe's own endpoint: no bearer token, signed body instead.
 	mux.Handle("POST "+stripeWebhookPath, webhookhttp.Handler(svc.Billing, d.Logger))
 	mux.Handle("GET /{$}", playground.Handler("Inkgraph", "/graphql"))
+	health := struct {
+		Status string `json:"status"`
+		buildinfo.Info
+	}{"ok", buildinfo.Get()}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, health)
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -158,9 +192,14 @@ func New(d Deps) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 
-	api := s.cors(s.limitBody(s.authenticate(mux)))
+	s.routes = mux
+	api := s.cors(s.limitBody(s.authenticate(routed(mux))))
 	root := http.NewServeMux()
 	root.Handle("/", api)
+	if d.Config.MetricsPublic {
+		// Asked for: the admin listener serves it anyway. The profiler never is here.
+		root.Handle("GET /metrics", metricsHandler())
+	}
 	if svc.LocalBlobs != nil {
 		// Signed blob URLs: the signature is the credential, and a backup may be far
 		// larger than any GraphQL request, so neither the body limit nor auth applies.
@@ -168,7 +207,7 @@ func New(d Deps) *Server {
 		root.Handle("PUT "+localhttp.Pattern, blobs)
 		root.Handle("GET "+localhttp.Pattern, blobs)
 	}
-	s.handler = s.clientIP(s.observe(root))
+	s.handler = s.observe(routed(root))
 	return s
 }
 
@@ -231,19 +270,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return errors.Join(httpErr, wsErr)
-}
-
-// logOperation gives every GraphQL operation its own ID (a WebSocket connection runs
-// many) and logs it.
-func (s *Server) logOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	ctx = logging.WithOperationID(ctx, logging.NewID())
-	op := graphql.GetOperationContext(ctx)
-	kind := ""
-	if op.Operation != nil {
-		kind = string(op.Operation.Operation)
-	}
-	s.logger.InfoContext(ctx, "graphql operation", "operation_name", op.OperationName, "operation_type", kind)
-	return next(ctx)
 }
 
 // authenticateSocket reads the access token from a WebSocket's connection_init payload:

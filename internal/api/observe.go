@@ -1,0 +1,566 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/inkgraph/inkgraph/internal/platform/clientip"
+	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+)
+
+// What the server observes of every request and operation: one access line per HTTP
+// request, metrics (metrics.HTTPRequests, HTTPDuration, Operations, OperationDuration,
+// OpenSubscriptions, RateLimited) and spans ("<METHOD> <route>" per request, "<type>
+// <name>" per operation, "<Type>.<field>" per root field). It is on every request's
+// path, so it is built to cost little: one context value and one request copy per
+// request, no random reads (logging.NewID counts), no regular expression, and the
+// operation folded into the access line rather than logged on a line of its own.
+
+// Transports, as the subscriptions gauge labels them.
+const (
+	transportHTTP      = "http"
+	transportWebSocket = "websocket"
+	transportSSE       = "sse"
+)
+
+// routeUnmatched labels requests no route matched.
+const routeUnmatched = "unmatched"
+
+// requestState is what the middleware knows of one request, in one allocation: the
+// response recorder, the transport, the route once the mux has matched it, and the
+// GraphQL operation a plain HTTP or SSE request ran, for the access line.
+type requestState struct {
+	rec       recorder
+	transport string
+	route     string
+	op        operationSummary
+}
+
+// operationSummary is what the access line says of a request's operation.
+type operationSummary struct {
+	id, name, kind, code string
+}
+
+type requestStateKey struct{}
+
+// stateOf returns the request's state, or nil outside the middleware.
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestStateKey{}).(*requestState)
+	return st
+}
+
+// observe is the outermost middleware: it resolves the client's address (the
+// connection's peer, or, when the peer is one of TrustedProxies, the right-most
+// X-Forwarded-For address that is not; per-address budgets count it), gives the
+// request an ID (the caller's X-Request-ID when it is sane), starts its server span
+// (continuing the caller's traceparent), and once the request is done counts it and
+// writes its access line.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		st := &requestState{rec: recorder{ResponseWriter: w, status: http.StatusOK}, transport: transportOf(r)}
+		id := r.Header.Get("X-Request-ID")
+		if !saneRequestID(id) {
+			id = logging.NewID()
+		}
+		w.Header()["X-Request-Id"] = []string{id}
+		addr := clientip.Resolve(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
+
+		ctx := s.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		ctx = clientip.With(ctx, addr)
+		ctx = logging.WithRequestID(ctx, id)
+		ctx = context.WithValue(ctx, requestStateKey{}, st)
+		r = r.WithContext(ctx)
+		next.ServeHTTP(&st.rec, r)
+
+		elapsed := time.Since(start)
+		route := st.route
+		if route == "" {
+			route = s.routeOf(r)
+		}
+		method := methodLabel(r.Method)
+		status := st.rec.status
+		s.httpSeries.getHTTP(route, method, status).observe(elapsed)
+		if span.IsRecording() {
+			if route != routeUnmatched {
+				span.SetName(method + " " + route)
+				span.SetAttributes(attribute.String("http.route", route))
+			}
+			span.SetAttributes(attribute.String("http.request.method", method),
+				attribute.Int("http.response.status_code", status))
+			if status >= http.StatusInternalServerError {
+				span.SetStatus(codes.Error, http.StatusText(status))
+			}
+		}
+		span.End()
+		s.logAccess(ctx, r, st, addr, elapsed)
+	})
+}
+
+// logAccess writes the request's access line, with its operation when it ran one.
+// The record is made here rather than by Logger.LogAttrs, which would walk the stack
+// for a source position the JSON handler does not print.
+func (s *Server) logAccess(ctx context.Context, r *http.Request, st *requestState, addr netip.Addr, elapsed time.Duration) {
+	h := s.logger.Handler()
+	if !h.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	client := ""
+	if addr.IsValid() {
+		client = addr.String()
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "http request", 0)
+	rec.AddAttrs(
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("client", client),
+		slog.Int("status", st.rec.status),
+		slog.Int("bytes", st.rec.bytes),
+		// Whole microseconds: slog's JSON handler formats floats through encoding/json.
+		slog.Int64("duration_us", elapsed.Microseconds()))
+	if op := st.op; op.kind != "" || op.code != "" {
+		rec.AddAttrs(
+			slog.String("operation_id", op.id),
+			slog.String("operation_name", op.name),
+			slog.String("operation_type", op.kind),
+			slog.String("operation_code", op.code))
+	}
+	_ = h.Handle(ctx, rec)
+}
+
+// routed wraps a mux so that the request's state learns the route it matched.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		// ServeMux sets r.Pattern on the request it is given.
+		if st := stateOf(r.Context()); st != nil && st.route == "" && r.Pattern != "" && r.Pattern != "/" {
+			st.route = patternRoute(r.Pattern)
+		}
+	})
+}
+
+// routeOf is the route of a request answered before it reached the mux (a CORS
+// preflight, a body over the limit), or routeUnmatched.
+func (s *Server) routeOf(r *http.Request) string {
+	if _, pattern := s.routes.Handler(r); pattern != "" && pattern != "/" {
+		return patternRoute(pattern)
+	}
+	return routeUnmatched
+}
+
+// patternRoute is a mux pattern's path: "POST /webhooks/stripe" → "/webhooks/stripe".
+func patternRoute(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
+}
+
+// transportOf tells WebSocket upgrades and Server-Sent Events streams from plain
+// requests.
+func transportOf(r *http.Request) string {
+	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return transportWebSocket
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		return transportSSE
+	}
+	return transportHTTP
+}
+
+// saneRequestID accepts a caller's X-Request-ID only if it is short and plain
+// ([A-Za-z0-9._-]{1,64}), so it can be logged and echoed safely.
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := range len(id) {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// methodLabel bounds the method label: the standard methods, or OTHER.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodHead, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
+// statusLabels are the status codes' labels, made once.
+var statusLabels = func() (l [600]string) {
+	for i := range l {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+func statusLabel(code int) string {
+	if code >= 0 && code < len(statusLabels) {
+		return statusLabels[code]
+	}
+	return strconv.Itoa(code)
+}
+
+// Operation labels.
+const (
+	// operationAnonymous labels operations without a name.
+	operationAnonymous = "anonymous"
+	// operationOther labels named operations beyond the first maxOperationNames.
+	operationOther = "other"
+	// operationInvalid labels requests refused before an operation was chosen (a
+	// document that does not parse, validate or pass the shape limits).
+	operationInvalid = "invalid"
+	// maxOperationNames is how many distinct operation names a process labels by name:
+	// the first that pass validation, in the order it sees them. Clients choose names,
+	// so a bound keeps the series count fixed; a real frontend has far fewer.
+	maxOperationNames = 200
+)
+
+// operationNames labels operation names, bounded. It is safe for concurrent use.
+type operationNames struct {
+	known sync.Map // name → struct{}
+	mu    sync.Mutex
+	count int
+}
+
+// label is name's label: itself while the bound allows, "anonymous" when empty,
+// "other" beyond the bound.
+func (n *operationNames) label(name string) string {
+	if name == "" {
+		return operationAnonymous
+	}
+	if _, ok := n.known.Load(name); ok {
+		return name
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.known.Load(name); ok {
+		return name
+	}
+	if n.count >= maxOperationNames {
+		return operationOther
+	}
+	n.count++
+	n.known.Store(name, struct{}{})
+	return name
+}
+
+// outcome is an operation's outcome label: OK, or the first error's extensions.code
+// (UNKNOWN when it has none that looks like a code: the label stays bounded).
+func outcome(resp *graphql.Response) string {
+	if resp == nil || len(resp.Errors) == 0 {
+		return "OK"
+	}
+	code, _ := resp.Errors[0].Extensions["code"].(string)
+	if !plainCode(code) {
+		return "UNKNOWN"
+	}
+	return code
+}
+
+// plainCode: upper-case letters and underscores, at most 40.
+func plainCode(code string) bool {
+	if code == "" || len(code) > 40 {
+		return false
+	}
+	for i := range len(code) {
+		if c := code[i]; (c < 'A' || c > 'Z') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// observer is the GraphQL extension that counts operations, times them, traces them
+// and their root fields, and gives each its ID. It is the outermost operation
+// interceptor, so refusals (the rate limit's) are counted with their code.
+type observer struct {
+	logger *slog.Logger
+	tracer trace.Tracer
+	names  *operationNames
+	series seriesCache
+}
+
+var (
+	_ graphql.HandlerExtension     = (*observer)(nil)
+	_ graphql.OperationInterceptor = (*observer)(nil)
+	_ graphql.ResponseInterceptor  = (*observer)(nil)
+	_ graphql.RootFieldInterceptor = (*observer)(nil)
+)
+
+func (*observer) ExtensionName() string                   { return "Observe" }
+func (*observer) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation gives the operation its ID and span, and counts its outcome at
+// its first response (a subscription's first event), or, for a subscription ended
+// before any, CANCELLED when it ends.
+func (o *observer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx)
+	if op.Operation == nil {
+		return next(ctx)
+	}
+	kind := string(op.Operation.Operation)
+	name := o.names.label(op.OperationName)
+	id := logging.NewID()
+	ctx = logging.WithOperationID(ctx, id)
+
+	st := stateOf(ctx)
+	socket := st != nil && st.transport == transportWebSocket
+	span := trace.SpanFromContext(ctx)
+	switch {
+	case socket:
+		// A socket runs many operations over its life: each is a trace of its own,
+		// linked to the connection's.
+		opts := []trace.SpanStartOption{trace.WithNewRoot()}
+		if link := trace.LinkFromContext(ctx); link.SpanContext.IsValid() {
+			opts = append(opts, trace.WithLinks(link))
+		}
+		ctx, span = o.tracer.Start(ctx, kind, opts...)
+	case span.IsRecording() || st == nil:
+		ctx, span = o.tracer.Start(ctx, kind)
+	default:
+		// The request is not traced (tracing is off, or its trace is not sampled):
+		// neither are its parts, which saves starting spans no one records. The
+		// request's span stays in the context; nothing here ends it.
+		span = nil
+	}
+	if span != nil && span.IsRecording() {
+		if op.OperationName != "" {
+			span.SetName(kind + " " + name)
+		}
+		span.SetAttributes(attribute.String("graphql.operation.type", kind),
+			attribute.String("graphql.operation.name", op.OperationName))
+	}
+	switch {
+	case socket:
+		o.logger.LogAttrs(ctx, slog.LevelInfo, "graphql operation",
+			slog.String("operation_name", op.OperationName), slog.String("operation_type", kind))
+	case st != nil:
+		st.op = operationSummary{id: id, name: op.OperationName, kind: kind}
+	}
+
+	start := op.Stats.OperationStart
+	if start.IsZero() {
+		start = time.Now()
+	}
+	var counted atomic.Bool
+	count := func(code string) {
+		o.series.get(name, kind, code).observe(time.Since(start))
+		if code != "OK" && span != nil && span.IsRecording() {
+			span.SetStatus(codes.Error, code)
+		}
+	}
+	subscription := op.Operation.Operation == ast.Subscription
+	if subscription {
+		// Runs on a goroutine of its own: it leaves the request's state alone.
+		context.AfterFunc(ctx, func() {
+			if counted.CompareAndSwap(false, true) {
+				count("CANCELLED")
+			}
+			if span != nil {
+				span.End()
+			}
+		})
+	}
+	responses := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := responses(ctx)
+		if counted.CompareAndSwap(false, true) {
+			code := outcome(resp)
+			if code != "OK" && span != nil && span.IsRecording() {
+				span.RecordError(resp.Errors[0])
+			}
+			count(code)
+			if st != nil && !socket {
+				// The transport calls this on the request's goroutine.
+				st.op.code = code
+			}
+			if !subscription && span != nil {
+				span.End()
+			}
+		}
+		return resp
+	}
+}
+
+// InterceptResponse counts the requests refused before their operation ran (parse,
+// validation, shape, depth and complexity limits): they never reach
+// InterceptOperation.
+func (o *observer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	// InterceptOperation gave every operation that ran an ID.
+	if logging.OperationID(ctx) != "" || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	op := graphql.GetOperationContext(ctx)
+	name, kind := operationInvalid, "none"
+	if op.Operation != nil {
+		name, kind = o.names.label(op.OperationName), string(op.Operation.Operation)
+	}
+	code := outcome(resp)
+	m := o.series.get(name, kind, code)
+	if op.Stats.OperationStart.IsZero() {
+		m.requests.Inc()
+	} else {
+		m.observe(time.Since(op.Stats.OperationStart))
+	}
+	if st := stateOf(ctx); st != nil && st.transport != transportWebSocket {
+		st.op = operationSummary{name: op.OperationName, code: code}
+		if op.Operation != nil {
+			st.op.kind = kind
+		}
+	}
+	return resp
+}
+
+// InterceptRootField traces each root field ("Query.onboardingSummary"), its
+// resolver and everything under it; errors on its path are recorded on its span.
+func (o *observer) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	fc := graphql.GetRootFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || strings.HasPrefix(fc.Field.Name, "__") ||
+		!trace.SpanFromContext(ctx).IsRecording() {
+		// As for operations: the parts of an operation not traced are not either.
+		return next(ctx)
+	}
+	ctx, span := o.tracer.Start(ctx, fc.Object)
+	if !span.IsRecording() {
+		m := next(ctx)
+		span.End()
+		return m
+	}
+	span.SetName(fc.Object + "." + fc.Field.Name)
+	span.SetAttributes(attribute.String("graphql.field.name", fc.Field.Name))
+	m := next(ctx)
+	alias := ast.PathName(fc.Field.Alias)
+	for _, err := range graphql.GetErrors(ctx) {
+		if len(err.Path) > 0 && err.Path[0] == alias {
+			span.RecordError(err)
+			code, _ := err.Extensions["code"].(string)
+			span.SetStatus(codes.Error, code)
+			break
+		}
+	}
+	span.End()
+	return m
+}
+
+// subscriptionGauge counts running subscriptions by transport and root field
+// (metrics.OpenSubscriptions): one more when a subscription starts, one less when its
+// context ends. It is the innermost operation interceptor, so a subscription the rate
+// limit refuses never counts.
+type subscriptionGauge struct {
+	// subscription is the schema's subscription type.
+	subscription string
+}
+
+var (
+	_ graphql.HandlerExtension     = (*subscriptionGauge)(nil)
+	_ graphql.OperationInterceptor = (*subscriptionGauge)(nil)
+)
+
+func (*subscriptionGauge) ExtensionName() string { return "SubscriptionGauge" }
+
+func (g *subscriptionGauge) Validate(schema graphql.ExecutableSchema) error {
+	if t := schema.Schema().Subscription; t != nil {
+		g.subscription = t.Name
+	}
+	return nil
+}
+
+func (g *subscriptionGauge) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx)
+	if op.Operation == nil || op.Operation.Operation != ast.Subscription {
+		return next(ctx)
+	}
+	field := ""
+	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{g.subscription}) {
+		if !strings.HasPrefix(f.Name, "__") {
+			field = f.Name
+			break
+		}
+	}
+	transport := transportHTTP
+	if st := stateOf(ctx); st != nil {
+		transport = st.transport
+	}
+	gauge := metrics.OpenSubscriptions.WithLabelValues(transport, field)
+	gauge.Inc()
+	context.AfterFunc(ctx, gauge.Dec)
+	return next(ctx)
+}
+
+// seriesCache remembers the collectors of label sets seen, so a request looks its
+// series up in one map read rather than through the vectors' label hashing and
+// checks. Its keys are bounded as the labels are. It is safe for concurrent use.
+type seriesCache struct {
+	m sync.Map // seriesKey → *series
+}
+
+// seriesKey is a label set: HTTP requests' (route, method, status) or operations'
+// (name, type, code).
+type seriesKey struct {
+	a, b, c string
+	n       int
+}
+
+// series are one label set's counter and histogram.
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+func (s *series) observe(d time.Duration) {
+	s.requests.Inc()
+	s.duration.Observe(d.Seconds())
+}
+
+// getHTTP returns the HTTP series of route, method and status.
+func (c *seriesCache) getHTTP(route, method string, status int) *series {
+	k := seriesKey{a: route, b: method, n: status}
+	if v, ok := c.m.Load(k); ok {
+		return v.(*series)
+	}
+	v, _ := c.m.LoadOrStore(k, &series{
+		requests: metrics.HTTPRequests.WithLabelValues(route, method, statusLabel(status)),
+		duration: metrics.HTTPDuration.WithLabelValues(route),
+	})
+	return v.(*series)
+}
+
+// get returns the operation series of name, type and code.
+func (c *seriesCache) get(name, kind, code string) *series {
+	k := seriesKey{a: name, b: kind, c: code}
+	if v, ok := c.m.Load(k); ok {
+		return v.(*series)
+	}
+	v, _ := c.m.LoadOrStore(k, &series{
+		requests: metrics.Operations.WithLabelValues(name, kind, code),
+		duration: metrics.OperationDuration.WithLabelValues(name, kind),
+	})
+	return v.(*series)
+}
