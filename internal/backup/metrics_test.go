@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
@@ -13,11 +12,25 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
+// backupBytes reads the bytes stored in store as /metrics shows them (0 before the
+// first backup there).
 func backupBytes(t *testing.T, store string) float64 {
 	t.Helper()
-	var m dto.Metric
-	require.NoError(t, metrics.BackupBytes.WithLabelValues(store).Write(&m))
-	return m.GetCounter().GetValue()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != "inkgraph_backup_bytes_stored_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "store" && l.GetValue() == store {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // TestCompletedBackupsCountTheirBytes: a completed backup adds its size to the bytes

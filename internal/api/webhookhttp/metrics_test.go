@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
@@ -34,19 +33,14 @@ func webhookCounts(t *testing.T) map[string]float64 {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			got[label(m, "type")+"/"+label(m, "result")] = m.GetCounter().GetValue()
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			got[labels["type"]+"/"+labels["result"]] = m.GetCounter().GetValue()
 		}
 	}
 	return got
-}
-
-func label(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
 }
 
 // TestHandlerCountsDeliveries: every delivery adds one to exactly one series, whose

@@ -4,18 +4,24 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
+// reconnects reads the reconnect counter as /metrics shows it.
 func reconnects(t *testing.T) float64 {
 	t.Helper()
-	var m dto.Metric
-	require.NoError(t, metrics.BusReconnects.Write(&m))
-	return m.GetCounter().GetValue()
+	families, err := metrics.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == "inkgraph_events_bus_reconnects_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatal("inkgraph_events_bus_reconnects_total is not registered")
+	return 0
 }
 
 // TestPostgresCountsReconnects: each time the LISTEN connection comes back, the
