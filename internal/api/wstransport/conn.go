@@ -92,6 +92,9 @@ type operation struct {
 	id     string
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// nextPrefix is the start of the operation's result messages, up to the
+	// payload; made at its first result, on the operation's goroutine.
+	nextPrefix []byte
 }
 
 // mayWrite reports whether a message for op may still be sent. Nothing goes
@@ -348,7 +351,11 @@ func (c *conn) write(op *operation, final bool, msg outMessage) error {
 			slog.String("type", msg.Type), slog.String("id", msg.ID), slog.String("error", err.Error()))
 		return err
 	}
+	return c.writeEncoded(op, final, b)
+}
 
+// writeEncoded is write for a message already encoded as b.
+func (c *conn) writeEncoded(op *operation, final bool, b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closing.Load() {

@@ -73,17 +73,44 @@ func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
 
 // sendResponse sends one result: next (graphql-transport-ws) or data (legacy).
 func (c *conn) sendResponse(op *operation, resp *graphql.Response) error {
-	b, err := json.Marshal(resp)
+	b, err := encodeResponse(resp)
 	if err != nil {
 		c.log.LogAttrs(op.ctx, slog.LevelError, "websocket response encoding failed",
 			slog.String("id", op.id), slog.String("error", err.Error()))
 		return err
 	}
-	typ := transportWSNext
-	if c.protocol == SubprotocolLegacy {
-		typ = legacyData
+	if op.nextPrefix == nil {
+		typ := transportWSNext
+		if c.protocol == SubprotocolLegacy {
+			typ = legacyData
+		}
+		id, _ := json.Marshal(op.id) // a string always encodes
+		op.nextPrefix = []byte(`{"id":` + string(id) + `,"type":"` + typ + `","payload":`)
 	}
-	return c.write(op, false, outMessage{ID: op.id, Type: typ, Payload: json.RawMessage(b)})
+	// The envelope is written around the encoded response, as outMessage would
+	// encode it, rather than by encoding the response a second time as a
+	// json.RawMessage (which scans and compacts it again): a streamed chat sends one
+	// such message a token.
+	msg := make([]byte, 0, len(op.nextPrefix)+len(b)+1)
+	msg = append(append(append(msg, op.nextPrefix...), b...), '}')
+	return c.writeEncoded(op, false, msg)
+}
+
+// encodeResponse encodes resp as json.Marshal does, but for a response of data alone
+// (every event of a subscription, as a rule) it writes the data gqlgen encoded as it
+// is, rather than scanning and compacting it again as a json.RawMessage. The JSON is
+// the same but for HTML-sensitive characters (<, >, &), which stay as they are:
+// escaping them is for JSON embedded in HTML, which these messages are not.
+func encodeResponse(resp *graphql.Response) ([]byte, error) {
+	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || resp.Extensions != nil {
+		return json.Marshal(resp)
+	}
+	data := []byte(resp.Data)
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	b := make([]byte, 0, len(`{"data":}`)+len(data))
+	return append(append(append(b, `{"data":`...), data...), '}'), nil
 }
 
 // sendComplete tells the client the operation is over.
