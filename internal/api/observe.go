@@ -304,6 +304,8 @@ type observer struct {
 	tracer trace.Tracer
 	names  *operationNames
 	series seriesCache
+	// roots are the schema's root type names by operation type.
+	roots map[ast.Operation]string
 }
 
 var (
@@ -313,8 +315,19 @@ var (
 	_ graphql.RootFieldInterceptor = (*observer)(nil)
 )
 
-func (*observer) ExtensionName() string                   { return "Observe" }
-func (*observer) Validate(graphql.ExecutableSchema) error { return nil }
+func (*observer) ExtensionName() string { return "Observe" }
+
+func (o *observer) Validate(schema graphql.ExecutableSchema) error {
+	o.roots = map[ast.Operation]string{}
+	for op, t := range map[ast.Operation]*ast.Definition{
+		ast.Query: schema.Schema().Query, ast.Mutation: schema.Schema().Mutation, ast.Subscription: schema.Schema().Subscription,
+	} {
+		if t != nil {
+			o.roots[op] = t.Name
+		}
+	}
+	return nil
+}
 
 // InterceptOperation gives the operation its ID and span, and counts its outcome at
 // its first response (a subscription's first event), or, for a subscription ended
@@ -324,8 +337,11 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 	if op.Operation == nil {
 		return next(ctx)
 	}
+	// The operation's own name: a client need not send operationName for a document
+	// of one operation.
+	opName := op.Operation.Name
 	kind := string(op.Operation.Operation)
-	name := o.names.label(op.OperationName)
+	name := o.names.label(opName)
 	id := logging.NewID()
 	ctx = logging.WithOperationID(ctx, id)
 
@@ -350,18 +366,18 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 		span = nil
 	}
 	if span != nil && span.IsRecording() {
-		if op.OperationName != "" {
+		if opName != "" {
 			span.SetName(kind + " " + name)
 		}
 		span.SetAttributes(attribute.String("graphql.operation.type", kind),
-			attribute.String("graphql.operation.name", op.OperationName))
+			attribute.String("graphql.operation.name", opName))
 	}
 	switch {
 	case socket:
 		o.logger.LogAttrs(ctx, slog.LevelInfo, "graphql operation",
-			slog.String("operation_name", op.OperationName), slog.String("operation_type", kind))
+			slog.String("operation_name", opName), slog.String("operation_type", kind))
 	case st != nil:
-		st.op = operationSummary{id: id, name: op.OperationName, kind: kind}
+		st.op = operationSummary{id: id, name: opName, kind: kind}
 	}
 
 	start := op.Stats.OperationStart
@@ -418,9 +434,10 @@ func (o *observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		return resp
 	}
 	op := graphql.GetOperationContext(ctx)
-	name, kind := operationInvalid, "none"
+	name, kind, opName := operationInvalid, "none", ""
 	if op.Operation != nil {
-		name, kind = o.names.label(op.OperationName), string(op.Operation.Operation)
+		opName = op.Operation.Name
+		name, kind = o.names.label(opName), string(op.Operation.Operation)
 	}
 	code := outcome(resp)
 	m := o.series.get(name, kind, code)
@@ -430,7 +447,7 @@ func (o *observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		m.observe(time.Since(op.Stats.OperationStart))
 	}
 	if st := stateOf(ctx); st != nil && st.transport != transportWebSocket {
-		st.op = operationSummary{name: op.OperationName, code: code}
+		st.op = operationSummary{name: opName, code: code}
 		if op.Operation != nil {
 			st.op.kind = kind
 		}
@@ -447,13 +464,8 @@ func (o *observer) InterceptRootField(ctx context.Context, next graphql.RootReso
 		// As for operations: the parts of an operation not traced are not either.
 		return next(ctx)
 	}
-	ctx, span := o.tracer.Start(ctx, fc.Object)
-	if !span.IsRecording() {
-		m := next(ctx)
-		span.End()
-		return m
-	}
-	span.SetName(fc.Object + "." + fc.Field.Name)
+	root := o.roots[graphql.GetOperationContext(ctx).Operation.Operation]
+	ctx, span := o.tracer.Start(ctx, root+"."+fc.Field.Name)
 	span.SetAttributes(attribute.String("graphql.field.name", fc.Field.Name))
 	m := next(ctx)
 	alias := ast.PathName(fc.Field.Alias)

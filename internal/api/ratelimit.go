@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -75,16 +76,17 @@ func (r *rateLimit) Validate(schema graphql.ExecutableSchema) error {
 // InterceptOperation admits the operation or answers it with RATE_LIMITED.
 func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
-	key, limit := r.budget(ctx)
+	key, limit, tier := r.budget(ctx)
+	budget := budgetOperations
 	if r.schemaFetch(op) {
-		key, limit = "schema:"+key, r.schema
+		key, limit, budget = "schema:"+key, r.schema, budgetSchema
 	}
 	cost := r.cost(op)
 	d, err := r.limiter.AllowN(ctx, key, limit, cost)
 	switch {
 	case errors.Is(err, ratelimit.ErrCostAboveBurst):
 		// No wait would let it in: it has to be split, so there is no retryAfter.
-		return r.refuse(ctx, key, &models.Error{Code: models.CodeRateLimited, Message: fmt.Sprintf(
+		return r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, Message: fmt.Sprintf(
 			"this operation runs %d mutations, more than the %d your plan allows at once: send fewer per operation",
 			cost, limit.Burst)})
 	case err != nil:
@@ -99,18 +101,25 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 		if retry < d.RetryAfter {
 			retry += time.Second
 		}
-		return r.refuse(ctx, key, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
+		return r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
 			"rate limit of %d requests per %s reached: retry in %d s", limit.Rate, per(limit.Period), int(retry/time.Second))})
 	}
 	return next(ctx)
 }
 
-// budget is the caller's key and limit.
-func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit) {
+// Budgets and the anonymous caller's tier, as metrics.RateLimited labels refusals.
+const (
+	budgetOperations = "operations"
+	budgetSchema     = "schema"
+	tierAnonymous    = "anonymous"
+)
+
+// budget is the caller's key and limit, and its tier's label.
+func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit, string) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		addr, _ := clientip.From(ctx)
-		return "ip:" + clientip.Key(addr), ratelimit.PerMinute(models.FeaturesOf(anonymousTier).RequestsPerMinute)
+		return "ip:" + clientip.Key(addr), ratelimit.PerMinute(models.FeaturesOf(anonymousTier).RequestsPerMinute), tierAnonymous
 	}
 	tier, seats, err := r.tiers.get(ctx, caller.UserID)
 	if err != nil {
@@ -124,7 +133,7 @@ func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit) {
 	if f.PerSeat {
 		n *= max(seats, 1)
 	}
-	return "user:" + caller.UserID, ratelimit.PerMinute(n)
+	return "user:" + caller.UserID, ratelimit.PerMinute(n), string(tier)
 }
 
 // per names a budget's period: "minute" for the per-minute budgets.
@@ -174,8 +183,10 @@ func (r *rateLimit) cost(op *graphql.OperationContext) int {
 	return max(n, 1)
 }
 
-// refuse answers the operation with err and runs nothing.
-func (r *rateLimit) refuse(ctx context.Context, key string, err *models.Error) graphql.ResponseHandler {
+// refuse answers the operation with err and runs nothing; it counts the refusal by
+// tier and budget.
+func (r *rateLimit) refuse(ctx context.Context, key, tier, budget string, err *models.Error) graphql.ResponseHandler {
+	metrics.RateLimited.WithLabelValues(tier, budget).Inc()
 	r.logger.InfoContext(ctx, "operation refused: rate limited", "key", key, "retry_after_s", int(err.RetryAfter/time.Second))
 	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{r.present(ctx, err)}})
 }
