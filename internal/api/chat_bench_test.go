@@ -20,6 +20,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/metering"
+	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
@@ -230,7 +231,10 @@ func BenchmarkChatSubscriptionMemory(b *testing.B) {
 		c, err := chat.NewService(chat.Deps{Meter: meter, Tiers: svc.Accounts})
 		require.NoError(b, err)
 		svc.Chat = c
-	}}, withoutRateLimits)
+	}}, withoutRateLimits, func(c *config.Config) {
+		// One client address opens every socket: the per-address limits would refuse it.
+		c.WSMaxConns, c.WSMaxConnsPerIP, c.WSUpgradesPerMinute = 0, 0, 0
+	})
 	access, _, _ := a.register(b, "bench-mem@example.com")
 	ts := serve(b, a)
 	inUse := func() uint64 {
