@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -202,4 +204,33 @@ func TestHealthzHasTheVersion(t *testing.T) {
 	require.Equal(t, "ok", got["status"])
 	require.NotEmpty(t, got["version"])
 	require.True(t, strings.HasPrefix(got["goVersion"].(string), "go"), got)
+}
+
+// gauge is the value of a gauge series, 0 when it does not exist yet.
+func gauge(families map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+	if m := sample(families, name, labels); m != nil {
+		return m.GetGauge().GetValue()
+	}
+	return 0
+}
+
+// TestOpenSubscriptionsGauge opens a subscription over SSE and ends it: the gauge
+// counts it while it runs. Not parallel: no other test's subscriptions run meanwhile
+// (parallel tests start after the sequential ones).
+func TestOpenSubscriptionsGauge(t *testing.T) {
+	a := newApp(t, testkit.SQLite)
+	ts := serve(t, a)
+	access, _, _ := a.register(t, "gauge@example.com")
+	labels := map[string]string{"transport": "sse", "field": "accountEvents"}
+	open := func() float64 { return gauge(scrape(t), "inkgraph_subscriptions_open", labels) }
+	before := open()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	subscribeSSE(t, ctx, ts.URL, access, `subscription { accountEvents { type } }`)
+	require.Eventually(t, func() bool { return open() == before+1 }, 10*time.Second, 10*time.Millisecond,
+		"the running subscription is counted")
+	cancel()
+	require.Eventually(t, func() bool { return open() == before }, 10*time.Second, 10*time.Millisecond,
+		"an ended subscription is not")
 }

@@ -75,7 +75,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		st := &requestState{rec: recorder{ResponseWriter: w, status: http.StatusOK}, transport: transportOf(r)}
-		id := r.Header.Get("X-Request-ID")
+		id := ""
+		if v := r.Header["X-Request-Id"]; len(v) > 0 {
+			id = v[0]
+		}
 		if !saneRequestID(id) {
 			id = logging.NewID()
 		}
@@ -530,7 +533,8 @@ func (g *subscriptionGauge) InterceptOperation(ctx context.Context, next graphql
 // series up in one map read rather than through the vectors' label hashing and
 // checks. Its keys are bounded as the labels are. It is safe for concurrent use.
 type seriesCache struct {
-	m sync.Map // seriesKey → *series
+	mu sync.RWMutex
+	m  map[seriesKey]*series
 }
 
 // seriesKey is a label set: HTTP requests' (route, method, status) or operations'
@@ -553,26 +557,41 @@ func (s *series) observe(d time.Duration) {
 
 // getHTTP returns the HTTP series of route, method and status.
 func (c *seriesCache) getHTTP(route, method string, status int) *series {
-	k := seriesKey{a: route, b: method, n: status}
-	if v, ok := c.m.Load(k); ok {
-		return v.(*series)
-	}
-	v, _ := c.m.LoadOrStore(k, &series{
-		requests: metrics.HTTPRequests.WithLabelValues(route, method, statusLabel(status)),
-		duration: metrics.HTTPDuration.WithLabelValues(route),
+	return c.lookup(seriesKey{a: route, b: method, n: status}, func() *series {
+		return &series{
+			requests: metrics.HTTPRequests.WithLabelValues(route, method, statusLabel(status)),
+			duration: metrics.HTTPDuration.WithLabelValues(route),
+		}
 	})
-	return v.(*series)
 }
 
 // get returns the operation series of name, type and code.
 func (c *seriesCache) get(name, kind, code string) *series {
-	k := seriesKey{a: name, b: kind, c: code}
-	if v, ok := c.m.Load(k); ok {
-		return v.(*series)
-	}
-	v, _ := c.m.LoadOrStore(k, &series{
-		requests: metrics.Operations.WithLabelValues(name, kind, code),
-		duration: metrics.OperationDuration.WithLabelValues(name, kind),
+	return c.lookup(seriesKey{a: name, b: kind, c: code}, func() *series {
+		return &series{
+			requests: metrics.Operations.WithLabelValues(name, kind, code),
+			duration: metrics.OperationDuration.WithLabelValues(name, kind),
+		}
 	})
-	return v.(*series)
+}
+
+// lookup returns k's series, made by make the first time.
+func (c *seriesCache) lookup(k seriesKey, make func() *series) *series {
+	c.mu.RLock()
+	s, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[k]; ok {
+		return s
+	}
+	if c.m == nil {
+		c.m = map[seriesKey]*series{}
+	}
+	s = make()
+	c.m[k] = s
+	return s
 }
