@@ -63,15 +63,25 @@ func (QueryTracer) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.C
 	if text := queryText(e); text != "" {
 		attrs = append(attrs, semconv.DBQueryText(text))
 	}
-	ctx, _ = tracing.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	_, span := tracing.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	// The span travels in the event, not in the context: Bun keeps BEGIN's context
+	// as the transaction's and runs every statement of RunInTx (and COMMIT) in it, so
+	// a BEGIN span there, ended at once, would hide the whole transaction.
+	if e.Stash == nil {
+		e.Stash = make(map[any]any, 1)
+	}
+	e.Stash[spanKey{}] = span
 	return ctx
 }
 
+// spanKey is where BeforeQuery leaves the statement's span in the event's Stash.
+type spanKey struct{}
+
 // AfterQuery ends the span BeforeQuery started, with the statement's error if any
 // ("no rows" is an answer, not an error).
-func (QueryTracer) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
-	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() {
+func (QueryTracer) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	span, ok := e.Stash[spanKey{}].(trace.Span)
+	if !ok {
 		return
 	}
 	if e.Err != nil && !errors.Is(e.Err, sql.ErrNoRows) {

@@ -77,6 +77,11 @@ func TestQueryTracerSpans(t *testing.T) {
 			require.Equal(t, 1, n)
 			err = db.NewSelect().Table("no_such_table").Column("x").Where("x = ?", token).Scan(ctx, &n)
 			require.Error(t, err)
+			// A transaction's statements are spans too, beside its BEGIN and COMMIT.
+			require.NoError(t, database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.NewDelete().Model((*models.User)(nil)).Where("id = ?", id).Exec(ctx)
+				return err
+			}))
 			rootSpan.End()
 
 			var mine []sdktrace.ReadOnlySpan
@@ -89,7 +94,8 @@ func TestQueryTracerSpans(t *testing.T) {
 			for i, s := range mine {
 				names[i] = s.Name()
 			}
-			require.Equal(t, []string{"INSERT users", "SELECT users", "UPDATE users", "UPDATE", "SELECT", "SELECT no_such_table"}, names)
+			require.Equal(t, []string{"INSERT users", "SELECT users", "UPDATE users", "UPDATE", "SELECT", "SELECT no_such_table",
+				"BEGIN", "DELETE users", "COMMIT"}, names)
 			for i, s := range mine {
 				a := attrs(s)
 				require.Equal(t, trace.SpanKindClient, s.SpanKind(), s.Name())
