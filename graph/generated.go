@@ -3977,24 +3977,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
-		ec.unmarshalInputBackupUploadInput,
-		ec.unmarshalInputChatCalendarEventInput,
-		ec.unmarshalInputChatContextInput,
-		ec.unmarshalInputChatDocumentInput,
-		ec.unmarshalInputChatEmailInput,
-		ec.unmarshalInputChatInput,
-		ec.unmarshalInputChatMetricInput,
-		ec.unmarshalInputChatProfileInput,
-		ec.unmarshalInputChatTaskInput,
-		ec.unmarshalInputChatTurnInput,
-		ec.unmarshalInputCreateBusinessInfoInput,
-		ec.unmarshalInputLoginInput,
-		ec.unmarshalInputPlaybookValueInput,
-		ec.unmarshalInputRegisterInput,
-		ec.unmarshalInputResearchPreferencesInput,
-		ec.unmarshalInputUpdateBusinessInfoInput,
-	)
+	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("BackupUploadInput", ec.unmarshalInputBackupUploadInput),
+			graphql.NewInputUnmarshaler("ChatCalendarEventInput", ec.unmarshalInputChatCalendarEventInput),
+			graphql.NewInputUnmarshaler("ChatContextInput", ec.unmarshalInputChatContextInput),
+			graphql.NewInputUnmarshaler("ChatDocumentInput", ec.unmarshalInputChatDocumentInput),
+			graphql.NewInputUnmarshaler("ChatEmailInput", ec.unmarshalInputChatEmailInput),
+			graphql.NewInputUnmarshaler("ChatInput", ec.unmarshalInputChatInput),
+			graphql.NewInputUnmarshaler("ChatMetricInput", ec.unmarshalInputChatMetricInput),
+			graphql.NewInputUnmarshaler("ChatProfileInput", ec.unmarshalInputChatProfileInput),
+			graphql.NewInputUnmarshaler("ChatTaskInput", ec.unmarshalInputChatTaskInput),
+			graphql.NewInputUnmarshaler("ChatTurnInput", ec.unmarshalInputChatTurnInput),
+			graphql.NewInputUnmarshaler("CreateBusinessInfoInput", ec.unmarshalInputCreateBusinessInfoInput),
+			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("PlaybookValueInput", ec.unmarshalInputPlaybookValueInput),
+			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
+			graphql.NewInputUnmarshaler("ResearchPreferencesInput", ec.unmarshalInputResearchPreferencesInput),
+			graphql.NewInputUnmarshaler("UpdateBusinessInfoInput", ec.unmarshalInputUpdateBusinessInfoInput),
+		)
+	}
 	first := true
 
 	switch opCtx.Operation.Operation {
@@ -4004,7 +4006,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			var data graphql.Marshaler
 			if first {
 				first = false
-				ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+				ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 				data = ec._Query(ctx, opCtx.Operation.SelectionSet)
 			} else {
 				if atomic.LoadInt32(&ec.PendingDeferred) > 0 {
@@ -4034,7 +4036,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				return nil
 			}
 			first = false
-			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
 			data.MarshalGQL(&buf)
@@ -6067,8 +6069,8 @@ func (ec *executionContext) field___Directive_args_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (*bool, error) {
-			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalOBoolean2bool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6081,8 +6083,8 @@ func (ec *executionContext) field___Field_args_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
-		func(ctx context.Context, v any) (*bool, error) {
-			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalOBoolean2bool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6106,6 +6108,20 @@ func (ec *executionContext) field___Type_enumValues_args(ctx context.Context, ra
 }
 
 func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalOBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeprecated"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeprecated",
@@ -6143,7 +6159,7 @@ func (ec *executionContext) _AccountEvent_type(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_AccountEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, errors.New("field of type AccountEventType does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, "AccountEventType")
 }
 
 func (ec *executionContext) _AccountEvent_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
@@ -6166,7 +6182,7 @@ func (ec *executionContext) _AccountEvent_sessionId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_AccountEvent_sessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AccountEvent_reason(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
@@ -6189,7 +6205,7 @@ func (ec *executionContext) _AccountEvent_reason(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_AccountEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, errors.New("field of type RevocationReason does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, "RevocationReason")
 }
 
 func (ec *executionContext) _AccountEvent_currentSession(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
@@ -6212,7 +6228,7 @@ func (ec *executionContext) _AccountEvent_currentSession(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AccountEvent_currentSession(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _AccountEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
@@ -6235,7 +6251,7 @@ func (ec *executionContext) _AccountEvent_occurredAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AccountEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AuditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.AuditConnection) (ret graphql.Marshaler) {
@@ -6322,7 +6338,7 @@ func (ec *executionContext) _AuditEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AuditEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.AuditEdge) (ret graphql.Marshaler) {
@@ -6377,7 +6393,7 @@ func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEntry_kind(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
@@ -6400,7 +6416,7 @@ func (ec *executionContext) _AuditEntry_kind(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type AuditKind does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AuditKind")
 }
 
 func (ec *executionContext) _AuditEntry_detail(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
@@ -6455,7 +6471,7 @@ func (ec *executionContext) _AuditEntry_ip(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
@@ -6478,7 +6494,7 @@ func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AuditField_key(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
@@ -6501,7 +6517,7 @@ func (ec *executionContext) _AuditField_key(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_AuditField_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditField", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditField", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditField_value(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
@@ -6524,7 +6540,7 @@ func (ec *executionContext) _AuditField_value(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AuditField_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditField", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditField", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
@@ -6547,7 +6563,7 @@ func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
@@ -6570,7 +6586,7 @@ func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
@@ -6593,7 +6609,7 @@ func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
@@ -6648,7 +6664,7 @@ func (ec *executionContext) _Backup_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Backup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Backup_version(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6671,7 +6687,7 @@ func (ec *executionContext) _Backup_version(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Backup_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Backup_timestamp(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6694,7 +6710,7 @@ func (ec *executionContext) _Backup_timestamp(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Backup_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Backup_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6717,7 +6733,7 @@ func (ec *executionContext) _Backup_sizeBytes(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Backup_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _Backup_checksum(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6740,7 +6756,7 @@ func (ec *executionContext) _Backup_checksum(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Backup_checksum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "String")
 }
 
 func (ec *executionContext) _Backup_status(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6763,7 +6779,7 @@ func (ec *executionContext) _Backup_status(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Backup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type BackupStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "BackupStatus")
 }
 
 func (ec *executionContext) _Backup_failureReason(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6786,7 +6802,7 @@ func (ec *executionContext) _Backup_failureReason(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Backup_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "String")
 }
 
 func (ec *executionContext) _Backup_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6809,7 +6825,7 @@ func (ec *executionContext) _Backup_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Backup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Backup_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
@@ -6832,7 +6848,7 @@ func (ec *executionContext) _Backup_completedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Backup_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Backup", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Backup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BackupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.BackupConnection) (ret graphql.Marshaler) {
@@ -6919,7 +6935,7 @@ func (ec *executionContext) _BackupEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_BackupEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BackupEdge", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BackupEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _BackupEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.BackupEdge) (ret graphql.Marshaler) {
@@ -7006,7 +7022,7 @@ func (ec *executionContext) _BackupUpload_method(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_BackupUpload_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, "String")
 }
 
 func (ec *executionContext) _BackupUpload_url(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
@@ -7029,7 +7045,7 @@ func (ec *executionContext) _BackupUpload_url(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_BackupUpload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, "String")
 }
 
 func (ec *executionContext) _BackupUpload_headers(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
@@ -7084,7 +7100,7 @@ func (ec *executionContext) _BackupUpload_expiresAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_BackupUpload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BackupUpload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BackupUsage_usedBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
@@ -7107,7 +7123,7 @@ func (ec *executionContext) _BackupUsage_usedBytes(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_BackupUsage_usedBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _BackupUsage_limitBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
@@ -7130,7 +7146,7 @@ func (ec *executionContext) _BackupUsage_limitBytes(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_BackupUsage_limitBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _BackupUsage_tier(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
@@ -7153,7 +7169,7 @@ func (ec *executionContext) _BackupUsage_tier(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_BackupUsage_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("BackupUsage", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _BillingEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
@@ -7176,7 +7192,7 @@ func (ec *executionContext) _BillingEvent_type(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_BillingEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type BillingEventType does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, "BillingEventType")
 }
 
 func (ec *executionContext) _BillingEvent_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
@@ -7199,7 +7215,7 @@ func (ec *executionContext) _BillingEvent_tier(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_BillingEvent_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _BillingEvent_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
@@ -7222,7 +7238,7 @@ func (ec *executionContext) _BillingEvent_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_BillingEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, "SubscriptionStatus")
 }
 
 func (ec *executionContext) _BillingEvent_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
@@ -7245,7 +7261,7 @@ func (ec *executionContext) _BillingEvent_cancelAtPeriodEnd(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_BillingEvent_cancelAtPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _BillingEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
@@ -7268,7 +7284,7 @@ func (ec *executionContext) _BillingEvent_at(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_BillingEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BillingSubscription_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7291,7 +7307,7 @@ func (ec *executionContext) _BillingSubscription_tier(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _BillingSubscription_planTier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7314,7 +7330,7 @@ func (ec *executionContext) _BillingSubscription_planTier(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_planTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _BillingSubscription_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7337,7 +7353,7 @@ func (ec *executionContext) _BillingSubscription_status(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "SubscriptionStatus")
 }
 
 func (ec *executionContext) _BillingSubscription_seats(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7360,7 +7376,7 @@ func (ec *executionContext) _BillingSubscription_seats(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_seats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Int")
 }
 
 func (ec *executionContext) _BillingSubscription_currentPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7383,7 +7399,7 @@ func (ec *executionContext) _BillingSubscription_currentPeriodEnd(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_currentPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BillingSubscription_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7406,7 +7422,7 @@ func (ec *executionContext) _BillingSubscription_cancelAtPeriodEnd(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_cancelAtPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _BillingSubscription_pastDueSince(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7429,7 +7445,7 @@ func (ec *executionContext) _BillingSubscription_pastDueSince(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_pastDueSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BillingSubscription_graceUntil(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
@@ -7452,7 +7468,7 @@ func (ec *executionContext) _BillingSubscription_graceUntil(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_BillingSubscription_graceUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Brand_colors(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
@@ -7475,7 +7491,7 @@ func (ec *executionContext) _Brand_colors(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Brand_colors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Brand", field, false, false, "String")
 }
 
 func (ec *executionContext) _Brand_fonts(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
@@ -7498,7 +7514,7 @@ func (ec *executionContext) _Brand_fonts(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Brand_fonts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Brand", field, false, false, "String")
 }
 
 func (ec *executionContext) _Brand_themeColor(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
@@ -7521,7 +7537,7 @@ func (ec *executionContext) _Brand_themeColor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Brand_themeColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Brand", field, false, false, "String")
 }
 
 func (ec *executionContext) _Brand_siteName(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
@@ -7544,7 +7560,7 @@ func (ec *executionContext) _Brand_siteName(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Brand_siteName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Brand", field, false, false, "String")
 }
 
 func (ec *executionContext) _Brand_logoUrl(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
@@ -7567,7 +7583,7 @@ func (ec *executionContext) _Brand_logoUrl(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Brand_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Brand", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Brand", field, false, false, "String")
 }
 
 func (ec *executionContext) _BusinessInfo_id(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7590,7 +7606,7 @@ func (ec *executionContext) _BusinessInfo_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "ID")
 }
 
 func (ec *executionContext) _BusinessInfo_businessName(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7613,7 +7629,7 @@ func (ec *executionContext) _BusinessInfo_businessName(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_businessName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _BusinessInfo_description(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7636,7 +7652,7 @@ func (ec *executionContext) _BusinessInfo_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _BusinessInfo_industry(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7659,7 +7675,7 @@ func (ec *executionContext) _BusinessInfo_industry(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_industry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _BusinessInfo_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7682,7 +7698,7 @@ func (ec *executionContext) _BusinessInfo_targetAudience(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_targetAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _BusinessInfo_businessGoals(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7705,7 +7721,7 @@ func (ec *executionContext) _BusinessInfo_businessGoals(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_businessGoals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _BusinessInfo_products(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7728,7 +7744,7 @@ func (ec *executionContext) _BusinessInfo_products(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _BusinessInfo_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7751,7 +7767,7 @@ func (ec *executionContext) _BusinessInfo_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "Time")
 }
 
 func (ec *executionContext) _BusinessInfo_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
@@ -7774,7 +7790,7 @@ func (ec *executionContext) _BusinessInfo_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_BusinessInfo_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("BusinessInfo", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ChatAction_type(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
@@ -7797,7 +7813,7 @@ func (ec *executionContext) _ChatAction_type(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatAction_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type ChatActionType does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, "ChatActionType")
 }
 
 func (ec *executionContext) _ChatAction_collection(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
@@ -7820,7 +7836,7 @@ func (ec *executionContext) _ChatAction_collection(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ChatAction_collection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatAction_recordId(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
@@ -7843,7 +7859,7 @@ func (ec *executionContext) _ChatAction_recordId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ChatAction_recordId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatAction_payload(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
@@ -7866,7 +7882,7 @@ func (ec *executionContext) _ChatAction_payload(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ChatAction_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _ChatAction_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
@@ -7889,7 +7905,7 @@ func (ec *executionContext) _ChatAction_agent(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ChatAction_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAction", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAction", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatAgent_name(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
@@ -7912,7 +7928,7 @@ func (ec *executionContext) _ChatAgent_name(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgent_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatAgent_description(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
@@ -7935,7 +7951,7 @@ func (ec *executionContext) _ChatAgent_description(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgent_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatAgent_tools(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
@@ -7958,7 +7974,7 @@ func (ec *executionContext) _ChatAgent_tools(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgent_tools(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatAgent_allowed(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
@@ -7981,7 +7997,7 @@ func (ec *executionContext) _ChatAgent_allowed(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgent_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgent", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
@@ -8004,7 +8020,7 @@ func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgentUsage_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatAgentUsage_calls(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
@@ -8027,7 +8043,7 @@ func (ec *executionContext) _ChatAgentUsage_calls(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgentUsage_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatAgentUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
@@ -8050,7 +8066,7 @@ func (ec *executionContext) _ChatAgentUsage_promptTokens(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgentUsage_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatAgentUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
@@ -8073,7 +8089,7 @@ func (ec *executionContext) _ChatAgentUsage_completionTokens(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgentUsage_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatAgentUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
@@ -8096,7 +8112,7 @@ func (ec *executionContext) _ChatAgentUsage_totalTokens(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ChatAgentUsage_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatDone_response(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
@@ -8119,7 +8135,7 @@ func (ec *executionContext) _ChatDone_response(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ChatDone_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatDone", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatDone_actions(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
@@ -8174,7 +8190,7 @@ func (ec *executionContext) _ChatDone_finishReason(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ChatDone_finishReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatDone", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatDone_plan(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
@@ -8229,7 +8245,7 @@ func (ec *executionContext) _ChatDone_offline(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ChatDone_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatDone", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
@@ -8252,7 +8268,7 @@ func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_ChatError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatError", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatError", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatError_message(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
@@ -8275,7 +8291,7 @@ func (ec *executionContext) _ChatError_message(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ChatError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatError", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatError", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatError_retryable(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
@@ -8298,7 +8314,7 @@ func (ec *executionContext) _ChatError_retryable(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ChatError_retryable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatError", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatError", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChatEvent_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
@@ -8321,7 +8337,7 @@ func (ec *executionContext) _ChatEvent_runId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatEvent_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ChatEvent_seq(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
@@ -8344,7 +8360,7 @@ func (ec *executionContext) _ChatEvent_seq(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_ChatEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatEvent_type(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
@@ -8367,7 +8383,7 @@ func (ec *executionContext) _ChatEvent_type(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_ChatEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type ChatEventType does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, "ChatEventType")
 }
 
 func (ec *executionContext) _ChatEvent_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
@@ -8390,7 +8406,7 @@ func (ec *executionContext) _ChatEvent_agent(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatEvent_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatEvent_route(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
@@ -8445,7 +8461,7 @@ func (ec *executionContext) _ChatEvent_delta(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatEvent_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatEvent_toolCall(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
@@ -8692,7 +8708,7 @@ func (ec *executionContext) _ChatPlanStep_index(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ChatPlanStep_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatPlanStep_agent(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
@@ -8715,7 +8731,7 @@ func (ec *executionContext) _ChatPlanStep_agent(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ChatPlanStep_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatPlanStep_templateId(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
@@ -8738,7 +8754,7 @@ func (ec *executionContext) _ChatPlanStep_templateId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ChatPlanStep_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ChatPlanStep_title(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
@@ -8761,7 +8777,7 @@ func (ec *executionContext) _ChatPlanStep_title(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ChatPlanStep_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatPlanStep_dependsOn(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
@@ -8784,7 +8800,7 @@ func (ec *executionContext) _ChatPlanStep_dependsOn(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ChatPlanStep_dependsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatPlanStep_inputs(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
@@ -8807,7 +8823,7 @@ func (ec *executionContext) _ChatPlanStep_inputs(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ChatPlanStep_inputs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _ChatReply_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
@@ -8830,7 +8846,7 @@ func (ec *executionContext) _ChatReply_runId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatReply_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ChatReply_route(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
@@ -8885,7 +8901,7 @@ func (ec *executionContext) _ChatReply_response(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ChatReply_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatReply_actions(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
@@ -8940,7 +8956,7 @@ func (ec *executionContext) _ChatReply_finishReason(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ChatReply_finishReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatReply_plan(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
@@ -9027,7 +9043,7 @@ func (ec *executionContext) _ChatReply_offline(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ChatReply_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatReply", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
@@ -9050,7 +9066,7 @@ func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ChatRoute_agents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatRoute_pipeline(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
@@ -9073,7 +9089,7 @@ func (ec *executionContext) _ChatRoute_pipeline(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ChatRoute_pipeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChatRoute_source(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
@@ -9096,7 +9112,7 @@ func (ec *executionContext) _ChatRoute_source(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ChatRoute_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatToolCall_id(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
@@ -9119,7 +9135,7 @@ func (ec *executionContext) _ChatToolCall_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatToolCall_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ChatToolCall_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
@@ -9142,7 +9158,7 @@ func (ec *executionContext) _ChatToolCall_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ChatToolCall_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatToolCall_arguments(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
@@ -9165,7 +9181,7 @@ func (ec *executionContext) _ChatToolCall_arguments(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ChatToolCall_arguments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatToolCall", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _ChatToolResult_callId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
@@ -9188,7 +9204,7 @@ func (ec *executionContext) _ChatToolResult_callId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ChatToolResult_callId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ChatToolResult_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
@@ -9211,7 +9227,7 @@ func (ec *executionContext) _ChatToolResult_name(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ChatToolResult_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatToolResult_result(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
@@ -9234,7 +9250,7 @@ func (ec *executionContext) _ChatToolResult_result(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ChatToolResult_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _ChatToolResult_error(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
@@ -9257,7 +9273,7 @@ func (ec *executionContext) _ChatToolResult_error(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ChatToolResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9280,7 +9296,7 @@ func (ec *executionContext) _ChatUsage_promptTokens(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ChatUsage_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9303,7 +9319,7 @@ func (ec *executionContext) _ChatUsage_completionTokens(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ChatUsage_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9326,7 +9342,7 @@ func (ec *executionContext) _ChatUsage_totalTokens(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ChatUsage_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatUsage_calls(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9349,7 +9365,7 @@ func (ec *executionContext) _ChatUsage_calls(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatUsage_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ChatUsage_provider(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9372,7 +9388,7 @@ func (ec *executionContext) _ChatUsage_provider(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ChatUsage_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatUsage_model(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9395,7 +9411,7 @@ func (ec *executionContext) _ChatUsage_model(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ChatUsage_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, "String")
 }
 
 func (ec *executionContext) _ChatUsage_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9418,7 +9434,7 @@ func (ec *executionContext) _ChatUsage_offline(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ChatUsage_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ChatUsage", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChatUsage_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -9473,7 +9489,7 @@ func (ec *executionContext) _CheckoutSession_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutSession_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CheckoutSession_url(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
@@ -9496,7 +9512,7 @@ func (ec *executionContext) _CheckoutSession_url(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutSession_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_name(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9519,7 +9535,7 @@ func (ec *executionContext) _CorePersona_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_archetype(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9542,7 +9558,7 @@ func (ec *executionContext) _CorePersona_archetype(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_archetype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_summary(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9565,7 +9581,7 @@ func (ec *executionContext) _CorePersona_summary(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9588,7 +9604,7 @@ func (ec *executionContext) _CorePersona_tone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_tone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_voice(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9611,7 +9627,7 @@ func (ec *executionContext) _CorePersona_voice(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_voice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_audience(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9634,7 +9650,7 @@ func (ec *executionContext) _CorePersona_audience(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_vocabularyLevel(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9657,7 +9673,7 @@ func (ec *executionContext) _CorePersona_vocabularyLevel(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_vocabularyLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_sentenceStyle(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9680,7 +9696,7 @@ func (ec *executionContext) _CorePersona_sentenceStyle(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_sentenceStyle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9703,7 +9719,7 @@ func (ec *executionContext) _CorePersona_keyTopics(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_keyTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_do(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9726,7 +9742,7 @@ func (ec *executionContext) _CorePersona_do(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_do(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_dont(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9749,7 +9765,7 @@ func (ec *executionContext) _CorePersona_dont(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_dont(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorePersona_sampleOpening(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -9772,7 +9788,7 @@ func (ec *executionContext) _CorePersona_sampleOpening(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CorePersona_sampleOpening(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CorePersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CorePersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _Decision_feature(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
@@ -9795,7 +9811,7 @@ func (ec *executionContext) _Decision_feature(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Decision_feature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Feature does not have child fields"))
+	return graphql.NewScalarFieldContext("Decision", field, false, false, "Feature")
 }
 
 func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
@@ -9818,7 +9834,7 @@ func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Decision_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Decision", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
@@ -9841,7 +9857,7 @@ func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Decision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Decision", field, false, false, "String")
 }
 
 func (ec *executionContext) _Decision_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
@@ -9864,7 +9880,7 @@ func (ec *executionContext) _Decision_requiredTier(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Decision_requiredTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, true, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("Decision", field, true, false, "Tier")
 }
 
 func (ec *executionContext) _Decision_tier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
@@ -9887,7 +9903,7 @@ func (ec *executionContext) _Decision_tier(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Decision_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("Decision", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _Decision_limit(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
@@ -9910,7 +9926,7 @@ func (ec *executionContext) _Decision_limit(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Decision_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Decision", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("Decision", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _Entitlement_feature(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
@@ -9933,7 +9949,7 @@ func (ec *executionContext) _Entitlement_feature(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_feature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Feature does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, "Feature")
 }
 
 func (ec *executionContext) _Entitlement_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
@@ -9956,7 +9972,7 @@ func (ec *executionContext) _Entitlement_allowed(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Entitlement_limit(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
@@ -9979,7 +9995,7 @@ func (ec *executionContext) _Entitlement_limit(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _Entitlement_reason(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
@@ -10002,7 +10018,7 @@ func (ec *executionContext) _Entitlement_reason(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, "String")
 }
 
 func (ec *executionContext) _Entitlement_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
@@ -10025,7 +10041,7 @@ func (ec *executionContext) _Entitlement_requiredTier(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_requiredTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, true, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, true, false, "Tier")
 }
 
 func (ec *executionContext) _Heading_level(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
@@ -10048,7 +10064,7 @@ func (ec *executionContext) _Heading_level(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Heading_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Heading", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Heading", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Heading_text(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
@@ -10071,7 +10087,7 @@ func (ec *executionContext) _Heading_text(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Heading_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Heading", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Heading", field, false, false, "String")
 }
 
 func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
@@ -10094,7 +10110,7 @@ func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
 }
 
 func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
@@ -10117,7 +10133,7 @@ func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
 }
 
 func (ec *executionContext) _Integration_kind(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -10140,7 +10156,7 @@ func (ec *executionContext) _Integration_kind(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Integration_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type IntegrationKind does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "IntegrationKind")
 }
 
 func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -10163,7 +10179,7 @@ func (ec *executionContext) _Integration_status(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Integration_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "String")
 }
 
 func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
@@ -10186,7 +10202,7 @@ func (ec *executionContext) _Integration_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, "Time")
 }
 
 func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
@@ -10209,7 +10225,7 @@ func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_LlmUsage_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LlmUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
@@ -10232,7 +10248,7 @@ func (ec *executionContext) _LlmUsage_completionTokens(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_LlmUsage_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LlmUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
@@ -10255,7 +10271,7 @@ func (ec *executionContext) _LlmUsage_totalTokens(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_LlmUsage_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("LlmUsage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LogoutPayload_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
@@ -10278,7 +10294,7 @@ func (ec *executionContext) _LogoutPayload_sessionId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_LogoutPayload_sessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LogoutPayload", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("LogoutPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _LogoutPayload_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
@@ -10301,7 +10317,7 @@ func (ec *executionContext) _LogoutPayload_revokedAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_LogoutPayload_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LogoutPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("LogoutPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Mutation_register(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11276,7 +11292,7 @@ func (ec *executionContext) _Mutation_deleteBusinessInfo(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteBusinessInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Mutation", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Mutation_saveResearchPreferences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11659,7 +11675,7 @@ func (ec *executionContext) _Onboarding_hasValidatedKey(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Onboarding_hasValidatedKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Onboarding", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Onboarding", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Onboarding_websiteAnalysis(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
@@ -12034,7 +12050,7 @@ func (ec *executionContext) _OnboardingConfig_platforms(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_platforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Platform does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "Platform")
 }
 
 func (ec *executionContext) _OnboardingConfig_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12057,7 +12073,7 @@ func (ec *executionContext) _OnboardingConfig_contentTypes(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_contentTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type ContentType does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "ContentType")
 }
 
 func (ec *executionContext) _OnboardingConfig_writingTones(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12080,7 +12096,7 @@ func (ec *executionContext) _OnboardingConfig_writingTones(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_writingTones(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type WritingTone does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "WritingTone")
 }
 
 func (ec *executionContext) _OnboardingConfig_integrations(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12103,7 +12119,7 @@ func (ec *executionContext) _OnboardingConfig_integrations(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_integrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type IntegrationKind does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "IntegrationKind")
 }
 
 func (ec *executionContext) _OnboardingConfig_liveKeyCheck(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12126,7 +12142,7 @@ func (ec *executionContext) _OnboardingConfig_liveKeyCheck(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_liveKeyCheck(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _OnboardingConfig_brandAnalysis(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12149,7 +12165,7 @@ func (ec *executionContext) _OnboardingConfig_brandAnalysis(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_brandAnalysis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _OnboardingConfig_llmConfigured(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12172,7 +12188,7 @@ func (ec *executionContext) _OnboardingConfig_llmConfigured(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_llmConfigured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _OnboardingConfig_requiredSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12195,7 +12211,7 @@ func (ec *executionContext) _OnboardingConfig_requiredSteps(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_requiredSteps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OnboardingConfig_optionalSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
@@ -12218,7 +12234,7 @@ func (ec *executionContext) _OnboardingConfig_optionalSteps(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingConfig_optionalSteps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingConfig", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OnboardingProgress_currentStep(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
@@ -12241,7 +12257,7 @@ func (ec *executionContext) _OnboardingProgress_currentStep(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingProgress_currentStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OnboardingProgress_percentage(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
@@ -12264,7 +12280,7 @@ func (ec *executionContext) _OnboardingProgress_percentage(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingProgress_percentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingProgress", field, true, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, true, false, "Float")
 }
 
 func (ec *executionContext) _OnboardingProgress_completed(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
@@ -12287,7 +12303,7 @@ func (ec *executionContext) _OnboardingProgress_completed(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingProgress_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingProgress", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _OnboardingProgress_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
@@ -12310,7 +12326,7 @@ func (ec *executionContext) _OnboardingProgress_startedAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingProgress_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OnboardingProgress_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
@@ -12333,7 +12349,7 @@ func (ec *executionContext) _OnboardingProgress_completedAt(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingProgress_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingProgress", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OnboardingProgress_steps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
@@ -12388,7 +12404,7 @@ func (ec *executionContext) _OnboardingStep_step(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OnboardingStep_key(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
@@ -12411,7 +12427,7 @@ func (ec *executionContext) _OnboardingStep_key(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, errors.New("field of type OnboardingStepKey does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, "OnboardingStepKey")
 }
 
 func (ec *executionContext) _OnboardingStep_title(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
@@ -12434,7 +12450,7 @@ func (ec *executionContext) _OnboardingStep_title(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, "String")
 }
 
 func (ec *executionContext) _OnboardingStep_required(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
@@ -12457,7 +12473,7 @@ func (ec *executionContext) _OnboardingStep_required(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _OnboardingStep_status(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
@@ -12480,7 +12496,7 @@ func (ec *executionContext) _OnboardingStep_status(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type StepStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, "StepStatus")
 }
 
 func (ec *executionContext) _OnboardingStep_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
@@ -12503,7 +12519,7 @@ func (ec *executionContext) _OnboardingStep_startedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OnboardingStep_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
@@ -12526,7 +12542,7 @@ func (ec *executionContext) _OnboardingStep_completedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OnboardingStep_skippedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
@@ -12549,7 +12565,7 @@ func (ec *executionContext) _OnboardingStep_skippedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStep_skippedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStep", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OnboardingStepInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
@@ -12572,7 +12588,7 @@ func (ec *executionContext) _OnboardingStepInfo_step(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStepInfo_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, "Int")
 }
 
 func (ec *executionContext) _OnboardingStepInfo_key(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
@@ -12595,7 +12611,7 @@ func (ec *executionContext) _OnboardingStepInfo_key(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStepInfo_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type OnboardingStepKey does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, "OnboardingStepKey")
 }
 
 func (ec *executionContext) _OnboardingStepInfo_title(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
@@ -12618,7 +12634,7 @@ func (ec *executionContext) _OnboardingStepInfo_title(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStepInfo_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _OnboardingStepInfo_required(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
@@ -12641,7 +12657,7 @@ func (ec *executionContext) _OnboardingStepInfo_required(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_OnboardingStepInfo_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("OnboardingStepInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
@@ -12664,7 +12680,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
@@ -12687,7 +12703,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Persona_id(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
@@ -12710,7 +12726,7 @@ func (ec *executionContext) _Persona_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Persona_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Persona_version(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
@@ -12733,7 +12749,7 @@ func (ec *executionContext) _Persona_version(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Persona_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Persona_active(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
@@ -12756,7 +12772,7 @@ func (ec *executionContext) _Persona_active(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Persona_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Persona_source(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
@@ -12779,7 +12795,7 @@ func (ec *executionContext) _Persona_source(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Persona_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type PersonaSource does not have child fields"))
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "PersonaSource")
 }
 
 func (ec *executionContext) _Persona_model(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
@@ -12802,7 +12818,7 @@ func (ec *executionContext) _Persona_model(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Persona_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
 }
 
 func (ec *executionContext) _Persona_core(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
@@ -12921,7 +12937,7 @@ func (ec *executionContext) _Persona_selectedPlatforms(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Persona_selectedPlatforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Platform does not have child fields"))
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "Platform")
 }
 
 func (ec *executionContext) _Persona_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
@@ -12944,7 +12960,7 @@ func (ec *executionContext) _Persona_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Persona_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PersonaDraft_source(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
@@ -12967,7 +12983,7 @@ func (ec *executionContext) _PersonaDraft_source(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PersonaDraft_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, errors.New("field of type PersonaSource does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, "PersonaSource")
 }
 
 func (ec *executionContext) _PersonaDraft_model(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
@@ -12990,7 +13006,7 @@ func (ec *executionContext) _PersonaDraft_model(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PersonaDraft_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonaDraft_core(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
@@ -13109,7 +13125,7 @@ func (ec *executionContext) _PersonaDraft_selectedPlatforms(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PersonaDraft_selectedPlatforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, errors.New("field of type Platform does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaDraft", field, false, false, "Platform")
 }
 
 func (ec *executionContext) _PersonaQuality_completeness(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
@@ -13132,7 +13148,7 @@ func (ec *executionContext) _PersonaQuality_completeness(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PersonaQuality_completeness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, "Float")
 }
 
 func (ec *executionContext) _PersonaQuality_specificity(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
@@ -13155,7 +13171,7 @@ func (ec *executionContext) _PersonaQuality_specificity(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PersonaQuality_specificity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, "Float")
 }
 
 func (ec *executionContext) _PersonaQuality_consistency(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
@@ -13178,7 +13194,7 @@ func (ec *executionContext) _PersonaQuality_consistency(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PersonaQuality_consistency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, "Float")
 }
 
 func (ec *executionContext) _PersonaQuality_overall(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
@@ -13201,7 +13217,7 @@ func (ec *executionContext) _PersonaQuality_overall(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PersonaQuality_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, "Float")
 }
 
 func (ec *executionContext) _PersonaQuality_notes(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
@@ -13224,7 +13240,7 @@ func (ec *executionContext) _PersonaQuality_notes(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PersonaQuality_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaQuality", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonaReadiness_ready(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
@@ -13247,7 +13263,7 @@ func (ec *executionContext) _PersonaReadiness_ready(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PersonaReadiness_ready(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PersonaReadiness_missing(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
@@ -13270,7 +13286,7 @@ func (ec *executionContext) _PersonaReadiness_missing(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PersonaReadiness_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonaReadiness_sources(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
@@ -13293,7 +13309,7 @@ func (ec *executionContext) _PersonaReadiness_sources(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PersonaReadiness_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonaReadiness", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_businessName(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13316,7 +13332,7 @@ func (ec *executionContext) _PersonalizationContext_businessName(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_businessName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_industry(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13339,7 +13355,7 @@ func (ec *executionContext) _PersonalizationContext_industry(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_industry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13362,7 +13378,7 @@ func (ec *executionContext) _PersonalizationContext_targetAudience(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_targetAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13385,7 +13401,7 @@ func (ec *executionContext) _PersonalizationContext_writingTone(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_writingTone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type WritingTone does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "WritingTone")
 }
 
 func (ec *executionContext) _PersonalizationContext_language(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13408,7 +13424,7 @@ func (ec *executionContext) _PersonalizationContext_language(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_researchDepth(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13431,7 +13447,7 @@ func (ec *executionContext) _PersonalizationContext_researchDepth(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_researchDepth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type ResearchDepth does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "ResearchDepth")
 }
 
 func (ec *executionContext) _PersonalizationContext_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13454,7 +13470,7 @@ func (ec *executionContext) _PersonalizationContext_contentTypes(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_contentTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type ContentType does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "ContentType")
 }
 
 func (ec *executionContext) _PersonalizationContext_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13477,7 +13493,7 @@ func (ec *executionContext) _PersonalizationContext_autoResearch(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_autoResearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PersonalizationContext_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13500,7 +13516,7 @@ func (ec *executionContext) _PersonalizationContext_factualContent(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_factualContent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PersonalizationContext_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13523,7 +13539,7 @@ func (ec *executionContext) _PersonalizationContext_keyTopics(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_keyTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_platforms(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13546,7 +13562,7 @@ func (ec *executionContext) _PersonalizationContext_platforms(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_platforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type Platform does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "Platform")
 }
 
 func (ec *executionContext) _PersonalizationContext_personaId(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13569,7 +13585,7 @@ func (ec *executionContext) _PersonalizationContext_personaId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_personaId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PersonalizationContext_personaSummary(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13592,7 +13608,7 @@ func (ec *executionContext) _PersonalizationContext_personaSummary(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_personaSummary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_voice(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13615,7 +13631,7 @@ func (ec *executionContext) _PersonalizationContext_voice(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_voice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _PersonalizationContext_defaulted(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
@@ -13638,7 +13654,7 @@ func (ec *executionContext) _PersonalizationContext_defaulted(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PersonalizationContext_defaulted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PersonalizationContext", field, false, false, "String")
 }
 
 func (ec *executionContext) _Plan_tier(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13661,7 +13677,7 @@ func (ec *executionContext) _Plan_tier(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Plan_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _Plan_agents(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13684,7 +13700,7 @@ func (ec *executionContext) _Plan_agents(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Plan_agents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, false, "Int")
 }
 
 func (ec *executionContext) _Plan_batch(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13707,7 +13723,7 @@ func (ec *executionContext) _Plan_batch(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Plan_batch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Plan_providers(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13730,7 +13746,7 @@ func (ec *executionContext) _Plan_providers(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_providers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, false, "Int")
 }
 
 func (ec *executionContext) _Plan_backupBytes(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13753,7 +13769,7 @@ func (ec *executionContext) _Plan_backupBytes(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_backupBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, false, "Int64")
 }
 
 func (ec *executionContext) _Plan_byok(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13776,7 +13792,7 @@ func (ec *executionContext) _Plan_byok(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Plan_byok(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Plan_sso(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13799,7 +13815,7 @@ func (ec *executionContext) _Plan_sso(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Plan_sso(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Plan_requestsPerMinute(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13822,7 +13838,7 @@ func (ec *executionContext) _Plan_requestsPerMinute(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Plan_requestsPerMinute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Plan_perSeat(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13845,7 +13861,7 @@ func (ec *executionContext) _Plan_perSeat(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Plan_perSeat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Plan_monthlyTokens(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
@@ -13868,7 +13884,7 @@ func (ec *executionContext) _Plan_monthlyTokens(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Plan_monthlyTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, false, "Int64")
 }
 
 func (ec *executionContext) _PlatformPersona_platform(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -13891,7 +13907,7 @@ func (ec *executionContext) _PlatformPersona_platform(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type Platform does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "Platform")
 }
 
 func (ec *executionContext) _PlatformPersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -13914,7 +13930,7 @@ func (ec *executionContext) _PlatformPersona_tone(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_tone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlatformPersona_format(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -13937,7 +13953,7 @@ func (ec *executionContext) _PlatformPersona_format(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlatformPersona_maxLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -13960,7 +13976,7 @@ func (ec *executionContext) _PlatformPersona_maxLength(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_maxLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlatformPersona_idealLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -13983,7 +13999,7 @@ func (ec *executionContext) _PlatformPersona_idealLength(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_idealLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlatformPersona_hashtags(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -14006,7 +14022,7 @@ func (ec *executionContext) _PlatformPersona_hashtags(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_hashtags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlatformPersona_emojiUse(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -14029,7 +14045,7 @@ func (ec *executionContext) _PlatformPersona_emojiUse(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_emojiUse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlatformPersona_postingGuidance(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
@@ -14052,7 +14068,7 @@ func (ec *executionContext) _PlatformPersona_postingGuidance(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PlatformPersona_postingGuidance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlatformPersona", field, false, false, "String")
 }
 
 func (ec *executionContext) _Playbook_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
@@ -14075,7 +14091,7 @@ func (ec *executionContext) _Playbook_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Playbook_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
@@ -14098,7 +14114,7 @@ func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Playbook_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "String")
 }
 
 func (ec *executionContext) _Playbook_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
@@ -14121,7 +14137,7 @@ func (ec *executionContext) _Playbook_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Playbook_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "String")
 }
 
 func (ec *executionContext) _Playbook_minTier(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
@@ -14144,7 +14160,7 @@ func (ec *executionContext) _Playbook_minTier(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Playbook_minTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Playbook", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _Playbook_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
@@ -14231,7 +14247,7 @@ func (ec *executionContext) _PlaybookEvent_runId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookEvent_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PlaybookEvent_seq(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -14254,7 +14270,7 @@ func (ec *executionContext) _PlaybookEvent_seq(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookEvent_type(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -14277,7 +14293,7 @@ func (ec *executionContext) _PlaybookEvent_type(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type PlaybookEventType does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, "PlaybookEventType")
 }
 
 func (ec *executionContext) _PlaybookEvent_step(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -14300,7 +14316,7 @@ func (ec *executionContext) _PlaybookEvent_step(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookEvent_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookEvent_stepTitle(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -14323,7 +14339,7 @@ func (ec *executionContext) _PlaybookEvent_stepTitle(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookEvent_stepTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookEvent_delta(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -14346,7 +14362,7 @@ func (ec *executionContext) _PlaybookEvent_delta(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookEvent_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookEvent_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -14369,7 +14385,7 @@ func (ec *executionContext) _PlaybookEvent_output(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookEvent_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookEvent_done(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -14488,7 +14504,7 @@ func (ec *executionContext) _PlaybookRunDone_result(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunDone_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookRunDone_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
@@ -14543,7 +14559,7 @@ func (ec *executionContext) _PlaybookRunDone_calls(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunDone_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunDone", field, true, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunDone", field, true, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookRunDone_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
@@ -14566,7 +14582,7 @@ func (ec *executionContext) _PlaybookRunDone_offline(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunDone_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunDone", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PlaybookRunError_code(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
@@ -14589,7 +14605,7 @@ func (ec *executionContext) _PlaybookRunError_code(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookRunError_message(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
@@ -14612,7 +14628,7 @@ func (ec *executionContext) _PlaybookRunError_message(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookRunError_step(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
@@ -14635,7 +14651,7 @@ func (ec *executionContext) _PlaybookRunError_step(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunError_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookRunError_retryable(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
@@ -14658,7 +14674,7 @@ func (ec *executionContext) _PlaybookRunError_retryable(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookRunError_retryable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookRunError", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PlaybookStep_index(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
@@ -14681,7 +14697,7 @@ func (ec *executionContext) _PlaybookStep_index(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStep_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
@@ -14704,7 +14720,7 @@ func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStep_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type PlaybookStepKind does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, "PlaybookStepKind")
 }
 
 func (ec *executionContext) _PlaybookStep_title(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
@@ -14727,7 +14743,7 @@ func (ec *executionContext) _PlaybookStep_title(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStep_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookStep_templateId(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
@@ -14750,7 +14766,7 @@ func (ec *executionContext) _PlaybookStep_templateId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStep_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PlaybookStep_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
@@ -14837,7 +14853,7 @@ func (ec *executionContext) _PlaybookStep_from(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStep_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookStep_transform(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
@@ -14860,7 +14876,7 @@ func (ec *executionContext) _PlaybookStep_transform(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStep_transform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookStepInput_variable(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
@@ -14883,7 +14899,7 @@ func (ec *executionContext) _PlaybookStepInput_variable(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStepInput_variable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStepInput", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStepInput", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookStepInput_fromStep(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
@@ -14906,7 +14922,7 @@ func (ec *executionContext) _PlaybookStepInput_fromStep(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStepInput_fromStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStepInput", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStepInput", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookStepOutput_step(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
@@ -14929,7 +14945,7 @@ func (ec *executionContext) _PlaybookStepOutput_step(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStepOutput_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStepOutput", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStepOutput", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PlaybookStepOutput_output(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
@@ -14952,7 +14968,7 @@ func (ec *executionContext) _PlaybookStepOutput_output(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookStepOutput_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookStepOutput", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookStepOutput", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookTemplate_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
@@ -14975,7 +14991,7 @@ func (ec *executionContext) _PlaybookTemplate_id(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PlaybookTemplate_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
@@ -14998,7 +15014,7 @@ func (ec *executionContext) _PlaybookTemplate_name(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookTemplate_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
@@ -15021,7 +15037,7 @@ func (ec *executionContext) _PlaybookTemplate_description(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookTemplate_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookTemplate_agent(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
@@ -15044,7 +15060,7 @@ func (ec *executionContext) _PlaybookTemplate_agent(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookTemplate_agent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookTemplate_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
@@ -15099,7 +15115,7 @@ func (ec *executionContext) _PlaybookValue_name(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookValue_value(ctx context.Context, field graphql.CollectedField, obj *catalog.Value) (ret graphql.Marshaler) {
@@ -15122,7 +15138,7 @@ func (ec *executionContext) _PlaybookValue_value(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookVariable_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
@@ -15145,7 +15161,7 @@ func (ec *executionContext) _PlaybookVariable_name(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookVariable_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookVariable_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
@@ -15168,7 +15184,7 @@ func (ec *executionContext) _PlaybookVariable_description(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookVariable_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, "String")
 }
 
 func (ec *executionContext) _PlaybookVariable_required(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
@@ -15191,7 +15207,7 @@ func (ec *executionContext) _PlaybookVariable_required(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookVariable_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PlaybookVariable_default(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
@@ -15214,7 +15230,7 @@ func (ec *executionContext) _PlaybookVariable_default(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlaybookVariable_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlaybookVariable", field, false, false, "String")
 }
 
 func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphql.CollectedField, obj *models.PortalSession) (ret graphql.Marshaler) {
@@ -15237,7 +15253,7 @@ func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PortalSession_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PortalSession", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "String")
 }
 
 func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
@@ -15260,7 +15276,7 @@ func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Provider_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
@@ -15283,7 +15299,7 @@ func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Provider_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
 }
 
 func (ec *executionContext) _Provider_kind(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
@@ -15306,7 +15322,7 @@ func (ec *executionContext) _Provider_kind(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Provider_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type ProviderKind does not have child fields"))
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "ProviderKind")
 }
 
 func (ec *executionContext) _Provider_docsUrl(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
@@ -15329,7 +15345,7 @@ func (ec *executionContext) _Provider_docsUrl(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Provider_docsUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
 }
 
 func (ec *executionContext) _Provider_keyFormat(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
@@ -15352,7 +15368,7 @@ func (ec *executionContext) _Provider_keyFormat(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Provider_keyFormat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
 }
 
 func (ec *executionContext) _Provider_keyExample(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
@@ -15375,7 +15391,7 @@ func (ec *executionContext) _Provider_keyExample(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Provider_keyExample(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
 }
 
 func (ec *executionContext) _Provider_description(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
@@ -15398,7 +15414,7 @@ func (ec *executionContext) _Provider_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Provider_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Provider", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProviderKey_provider(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15421,7 +15437,7 @@ func (ec *executionContext) _ProviderKey_provider(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15444,7 +15460,7 @@ func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, errors.New("field of type ProviderKind does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, "ProviderKind")
 }
 
 func (ec *executionContext) _ProviderKey_masked(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15467,7 +15483,7 @@ func (ec *executionContext) _ProviderKey_masked(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_masked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProviderKey_formatValid(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15490,7 +15506,7 @@ func (ec *executionContext) _ProviderKey_formatValid(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_formatValid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ProviderKey_status(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15513,7 +15529,7 @@ func (ec *executionContext) _ProviderKey_status(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type KeyStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "KeyStatus")
 }
 
 func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15536,7 +15552,7 @@ func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_validated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _ProviderKey_lastVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15559,7 +15575,7 @@ func (ec *executionContext) _ProviderKey_lastVerifiedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_lastVerifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProviderKey_lastError(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15582,7 +15598,7 @@ func (ec *executionContext) _ProviderKey_lastError(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProviderKey_keyVersion(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15605,7 +15621,7 @@ func (ec *executionContext) _ProviderKey_keyVersion(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_keyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15628,7 +15644,7 @@ func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
@@ -15651,7 +15667,7 @@ func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -16315,10 +16331,10 @@ func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-			return ec.marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
+			return ec.marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16354,7 +16370,7 @@ func (ec *executionContext) _ReadingLevel_fleschReadingEase(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ReadingLevel_fleschReadingEase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ReadingLevel_gradeLevel(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
@@ -16377,7 +16393,7 @@ func (ec *executionContext) _ReadingLevel_gradeLevel(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ReadingLevel_gradeLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ReadingLevel_label(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
@@ -16400,7 +16416,7 @@ func (ec *executionContext) _ReadingLevel_label(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ReadingLevel_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReadingLevel", field, false, false, "String")
 }
 
 func (ec *executionContext) _ResearchPreferences_depth(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16423,7 +16439,7 @@ func (ec *executionContext) _ResearchPreferences_depth(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type ResearchDepth does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "ResearchDepth")
 }
 
 func (ec *executionContext) _ResearchPreferences_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16446,7 +16462,7 @@ func (ec *executionContext) _ResearchPreferences_contentTypes(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_contentTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type ContentType does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "ContentType")
 }
 
 func (ec *executionContext) _ResearchPreferences_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16469,7 +16485,7 @@ func (ec *executionContext) _ResearchPreferences_autoResearch(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_autoResearch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ResearchPreferences_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16492,7 +16508,7 @@ func (ec *executionContext) _ResearchPreferences_factualContent(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_factualContent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ResearchPreferences_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16515,7 +16531,7 @@ func (ec *executionContext) _ResearchPreferences_targetAudience(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_targetAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "String")
 }
 
 func (ec *executionContext) _ResearchPreferences_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16538,7 +16554,7 @@ func (ec *executionContext) _ResearchPreferences_writingTone(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_writingTone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type WritingTone does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "WritingTone")
 }
 
 func (ec *executionContext) _ResearchPreferences_language(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16561,7 +16577,7 @@ func (ec *executionContext) _ResearchPreferences_language(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "String")
 }
 
 func (ec *executionContext) _ResearchPreferences_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
@@ -16584,7 +16600,7 @@ func (ec *executionContext) _ResearchPreferences_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ResearchPreferences_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ResearchPreferences", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ResetPayload_progress(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
@@ -16639,7 +16655,7 @@ func (ec *executionContext) _ResetPayload_dataDeleted(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ResetPayload_dataDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ResetPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
@@ -16662,7 +16678,7 @@ func (ec *executionContext) _ResetPayload_deleted(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ResetPayload_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _ResetPayload_kept(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
@@ -16685,7 +16701,7 @@ func (ec *executionContext) _ResetPayload_kept(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ResetPayload_kept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ResetPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _ResumeInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
@@ -16708,7 +16724,7 @@ func (ec *executionContext) _ResumeInfo_step(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ResumeInfo_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ResumeInfo_reason(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
@@ -16731,7 +16747,7 @@ func (ec *executionContext) _ResumeInfo_reason(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_ResumeInfo_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _ResumeInfo_completed(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
@@ -16754,7 +16770,7 @@ func (ec *executionContext) _ResumeInfo_completed(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_ResumeInfo_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ResumeInfo_missingSteps(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
@@ -16777,7 +16793,7 @@ func (ec *executionContext) _ResumeInfo_missingSteps(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_ResumeInfo_missingSteps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ResumeInfo", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SignedRequest_method(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
@@ -16800,7 +16816,7 @@ func (ec *executionContext) _SignedRequest_method(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SignedRequest_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignedRequest_url(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
@@ -16823,7 +16839,7 @@ func (ec *executionContext) _SignedRequest_url(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_SignedRequest_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignedRequest_headers(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
@@ -16878,7 +16894,7 @@ func (ec *executionContext) _SignedRequest_expiresAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SignedRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("SignedRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _StyleAnalysis_tone(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
@@ -16901,7 +16917,7 @@ func (ec *executionContext) _StyleAnalysis_tone(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_StyleAnalysis_tone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _StyleAnalysis_voice(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
@@ -16924,7 +16940,7 @@ func (ec *executionContext) _StyleAnalysis_voice(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_StyleAnalysis_voice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _StyleAnalysis_audience(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
@@ -16947,7 +16963,7 @@ func (ec *executionContext) _StyleAnalysis_audience(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StyleAnalysis_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _StyleAnalysis_complexity(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
@@ -16970,7 +16986,7 @@ func (ec *executionContext) _StyleAnalysis_complexity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_StyleAnalysis_complexity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _StyleAnalysis_keyMessages(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
@@ -16993,7 +17009,7 @@ func (ec *executionContext) _StyleAnalysis_keyMessages(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_StyleAnalysis_keyMessages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _StyleAnalysis_observations(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
@@ -17016,7 +17032,7 @@ func (ec *executionContext) _StyleAnalysis_observations(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_StyleAnalysis_observations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _StyleAnalysis_model(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
@@ -17039,7 +17055,7 @@ func (ec *executionContext) _StyleAnalysis_model(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_StyleAnalysis_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StyleAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _Subscription_accountEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -17246,7 +17262,7 @@ func (ec *executionContext) _TemplateExecution_templateId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_TemplateExecution_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, "ID")
 }
 
 func (ec *executionContext) _TemplateExecution_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
@@ -17269,7 +17285,7 @@ func (ec *executionContext) _TemplateExecution_output(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_TemplateExecution_output(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, "String")
 }
 
 func (ec *executionContext) _TemplateExecution_finishReason(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
@@ -17292,7 +17308,7 @@ func (ec *executionContext) _TemplateExecution_finishReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_TemplateExecution_finishReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, "String")
 }
 
 func (ec *executionContext) _TemplateExecution_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
@@ -17347,7 +17363,7 @@ func (ec *executionContext) _TemplateExecution_offline(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_TemplateExecution_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("TemplateExecution", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _TermCount_term(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
@@ -17370,7 +17386,7 @@ func (ec *executionContext) _TermCount_term(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_TermCount_term(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TermCount", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TermCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _TermCount_count(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
@@ -17393,7 +17409,7 @@ func (ec *executionContext) _TermCount_count(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_TermCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TermCount", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("TermCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ToneSignals_avgSentenceLength(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17416,7 +17432,7 @@ func (ec *executionContext) _ToneSignals_avgSentenceLength(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_avgSentenceLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ToneSignals_questionRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17439,7 +17455,7 @@ func (ec *executionContext) _ToneSignals_questionRatio(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_questionRatio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ToneSignals_exclamationRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17462,7 +17478,7 @@ func (ec *executionContext) _ToneSignals_exclamationRatio(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_exclamationRatio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ToneSignals_secondPersonRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17485,7 +17501,7 @@ func (ec *executionContext) _ToneSignals_secondPersonRatio(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_secondPersonRatio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ToneSignals_firstPersonPlural(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17508,7 +17524,7 @@ func (ec *executionContext) _ToneSignals_firstPersonPlural(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_firstPersonPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "Float")
 }
 
 func (ec *executionContext) _ToneSignals_formality(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17531,7 +17547,7 @@ func (ec *executionContext) _ToneSignals_formality(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_formality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "String")
 }
 
 func (ec *executionContext) _ToneSignals_labels(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17554,7 +17570,7 @@ func (ec *executionContext) _ToneSignals_labels(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "String")
 }
 
 func (ec *executionContext) _ToneSignals_callToActionPhrases(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
@@ -17577,7 +17593,7 @@ func (ec *executionContext) _ToneSignals_callToActionPhrases(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ToneSignals_callToActionPhrases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageReport_from(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
@@ -17600,7 +17616,7 @@ func (ec *executionContext) _UsageReport_from(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_UsageReport_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageReport_to(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
@@ -17623,7 +17639,7 @@ func (ec *executionContext) _UsageReport_to(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_UsageReport_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageReport_rows(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
@@ -17678,7 +17694,7 @@ func (ec *executionContext) _UsageReport_monthTokens(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_UsageReport_monthTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _UsageReport_monthlyTokenLimit(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
@@ -17701,7 +17717,7 @@ func (ec *executionContext) _UsageReport_monthlyTokenLimit(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_UsageReport_monthlyTokenLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _UsageReport_remainingTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
@@ -17724,7 +17740,7 @@ func (ec *executionContext) _UsageReport_remainingTokens(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_UsageReport_remainingTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageReport", field, true, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageReport", field, true, false, "Int64")
 }
 
 func (ec *executionContext) _UsageReport_resetsAt(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
@@ -17747,7 +17763,7 @@ func (ec *executionContext) _UsageReport_resetsAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_UsageReport_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageReport", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UsageRow_day(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17770,7 +17786,7 @@ func (ec *executionContext) _UsageRow_day(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageRow_source(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17793,7 +17809,7 @@ func (ec *executionContext) _UsageRow_source(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageRow_provider(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17816,7 +17832,7 @@ func (ec *executionContext) _UsageRow_provider(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type UsageProvider does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "UsageProvider")
 }
 
 func (ec *executionContext) _UsageRow_requests(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17839,7 +17855,7 @@ func (ec *executionContext) _UsageRow_requests(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_requests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _UsageRow_calls(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17862,7 +17878,7 @@ func (ec *executionContext) _UsageRow_calls(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _UsageRow_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17885,7 +17901,7 @@ func (ec *executionContext) _UsageRow_promptTokens(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_promptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _UsageRow_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17908,7 +17924,7 @@ func (ec *executionContext) _UsageRow_completionTokens(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_completionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _UsageRow_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
@@ -17931,7 +17947,7 @@ func (ec *executionContext) _UsageRow_totalTokens(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_UsageRow_totalTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageRow", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageRow", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -17954,7 +17970,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type ID does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -17977,7 +17993,7 @@ func (ec *executionContext) _User_email(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_tier(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -18000,7 +18016,7 @@ func (ec *executionContext) _User_tier(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_User_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type Tier does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, false, false, "Tier")
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -18023,7 +18039,7 @@ func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
 func (ec *executionContext) _User_subscription(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
@@ -18230,7 +18246,7 @@ func (ec *executionContext) _WebsiteAnalysis_url(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_finalUrl(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18253,7 +18269,7 @@ func (ec *executionContext) _WebsiteAnalysis_finalUrl(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_finalUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_analyzedAt(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18276,7 +18292,7 @@ func (ec *executionContext) _WebsiteAnalysis_analyzedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_analyzedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "Time")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_title(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18299,7 +18315,7 @@ func (ec *executionContext) _WebsiteAnalysis_title(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_description(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18322,7 +18338,7 @@ func (ec *executionContext) _WebsiteAnalysis_description(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_headings(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18377,7 +18393,7 @@ func (ec *executionContext) _WebsiteAnalysis_wordCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_wordCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_readingLevel(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18432,7 +18448,7 @@ func (ec *executionContext) _WebsiteAnalysis_language(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_topTerms(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18583,7 +18599,7 @@ func (ec *executionContext) _WebsiteAnalysis_contentType(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_fetchedBytes(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18606,7 +18622,7 @@ func (ec *executionContext) _WebsiteAnalysis_fetchedBytes(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchedBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _WebsiteAnalysis_fetchDurationMs(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
@@ -18629,7 +18645,7 @@ func (ec *executionContext) _WebsiteAnalysis_fetchDurationMs(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchDurationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, errors.New("field of type Int64 does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteAnalysis", field, false, false, "Int64")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -18652,7 +18668,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -18675,7 +18691,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -18698,7 +18714,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -18721,7 +18737,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, "__DirectiveLocation")
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -18733,7 +18749,8 @@ func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql
 			return ec.fieldContext___Directive_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Args, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -18747,7 +18764,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "__Directive",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -18787,7 +18804,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -18810,7 +18827,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -18833,7 +18850,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -18856,7 +18873,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -18879,7 +18896,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -18902,7 +18919,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -18914,7 +18931,8 @@ func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.Col
 			return ec.fieldContext___Field_args(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Args, nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.VisibleArgs(fc.Args["includeDeprecated"].(bool)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -18928,7 +18946,7 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "__Field",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
@@ -19000,7 +19018,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -19023,7 +19041,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -19046,7 +19064,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -19069,7 +19087,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -19124,7 +19142,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -19147,7 +19165,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -19170,7 +19188,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -19193,7 +19211,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -19376,7 +19394,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "__TypeKind")
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -19399,7 +19417,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -19422,7 +19440,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -19445,7 +19463,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -19609,7 +19627,8 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 			return ec.fieldContext___Type_inputFields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.InputFields(), nil
+			fc := graphql.GetFieldContext(ctx)
+			return obj.VisibleInputFields(fc.Args["includeDeprecated"].(bool)), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
@@ -19619,7 +19638,7 @@ func (ec *executionContext) ___Type_inputFields(ctx context.Context, field graph
 		false,
 	)
 }
-func (ec *executionContext) fieldContext___Type_inputFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
@@ -19628,6 +19647,17 @@ func (ec *executionContext) fieldContext___Type_inputFields(_ context.Context, f
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___InputValue(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field___Type_inputFields_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -19684,7 +19714,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, "Boolean")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -19742,6 +19772,18 @@ func (ec *executionContext) unmarshalInputBackupUploadInput(ctx context.Context,
 	return it, nil
 }
 
+// UnmarshalBackupUploadInput unmarshals raw into the BackupUploadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBackupUploadInput(ctx context.Context, raw any) (models.BackupUploadInput, error) {
+	var out models.BackupUploadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BackupUploadInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChatCalendarEventInput(ctx context.Context, obj any) (chat.CalendarEvent, error) {
 	var it chat.CalendarEvent
 	if obj == nil {
@@ -19791,6 +19833,18 @@ func (ec *executionContext) unmarshalInputChatCalendarEventInput(ctx context.Con
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalChatCalendarEventInput unmarshals raw into the ChatCalendarEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatCalendarEventInput(ctx context.Context, raw any) (chat.CalendarEvent, error) {
+	var out chat.CalendarEvent
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatCalendarEventInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputChatContextInput(ctx context.Context, obj any) (chat.Context, error) {
@@ -19865,6 +19919,18 @@ func (ec *executionContext) unmarshalInputChatContextInput(ctx context.Context, 
 	return it, nil
 }
 
+// UnmarshalChatContextInput unmarshals raw into the ChatContextInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatContextInput(ctx context.Context, raw any) (chat.Context, error) {
+	var out chat.Context
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatContextInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChatDocumentInput(ctx context.Context, obj any) (chat.Document, error) {
 	var it chat.Document
 	if obj == nil {
@@ -19907,6 +19973,18 @@ func (ec *executionContext) unmarshalInputChatDocumentInput(ctx context.Context,
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalChatDocumentInput unmarshals raw into the ChatDocumentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatDocumentInput(ctx context.Context, raw any) (chat.Document, error) {
+	var out chat.Document
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatDocumentInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputChatEmailInput(ctx context.Context, obj any) (chat.Email, error) {
@@ -19967,6 +20045,18 @@ func (ec *executionContext) unmarshalInputChatEmailInput(ctx context.Context, ob
 	return it, nil
 }
 
+// UnmarshalChatEmailInput unmarshals raw into the ChatEmailInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatEmailInput(ctx context.Context, raw any) (chat.Email, error) {
+	var out chat.Email
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatEmailInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChatInput(ctx context.Context, obj any) (chat.Input, error) {
 	var it chat.Input
 	if obj == nil {
@@ -20015,6 +20105,18 @@ func (ec *executionContext) unmarshalInputChatInput(ctx context.Context, obj any
 	return it, nil
 }
 
+// UnmarshalChatInput unmarshals raw into the ChatInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatInput(ctx context.Context, raw any) (chat.Input, error) {
+	var out chat.Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChatMetricInput(ctx context.Context, obj any) (chat.Metric, error) {
 	var it chat.Metric
 	if obj == nil {
@@ -20059,6 +20161,18 @@ func (ec *executionContext) unmarshalInputChatMetricInput(ctx context.Context, o
 	return it, nil
 }
 
+// UnmarshalChatMetricInput unmarshals raw into the ChatMetricInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatMetricInput(ctx context.Context, raw any) (chat.Metric, error) {
+	var out chat.Metric
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatMetricInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChatProfileInput(ctx context.Context, obj any) (chat.Profile, error) {
 	var it chat.Profile
 	if obj == nil {
@@ -20101,6 +20215,18 @@ func (ec *executionContext) unmarshalInputChatProfileInput(ctx context.Context, 
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalChatProfileInput unmarshals raw into the ChatProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatProfileInput(ctx context.Context, raw any) (chat.Profile, error) {
+	var out chat.Profile
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatProfileInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputChatTaskInput(ctx context.Context, obj any) (chat.Task, error) {
@@ -20168,6 +20294,18 @@ func (ec *executionContext) unmarshalInputChatTaskInput(ctx context.Context, obj
 	return it, nil
 }
 
+// UnmarshalChatTaskInput unmarshals raw into the ChatTaskInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatTaskInput(ctx context.Context, raw any) (chat.Task, error) {
+	var out chat.Task
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatTaskInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputChatTurnInput(ctx context.Context, obj any) (chat.Turn, error) {
 	var it chat.Turn
 	if obj == nil {
@@ -20203,6 +20341,18 @@ func (ec *executionContext) unmarshalInputChatTurnInput(ctx context.Context, obj
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalChatTurnInput unmarshals raw into the ChatTurnInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChatTurnInput(ctx context.Context, raw any) (chat.Turn, error) {
+	var out chat.Turn
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChatTurnInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputCreateBusinessInfoInput(ctx context.Context, obj any) (model.CreateBusinessInfoInput, error) {
@@ -20270,6 +20420,18 @@ func (ec *executionContext) unmarshalInputCreateBusinessInfoInput(ctx context.Co
 	return it, nil
 }
 
+// UnmarshalCreateBusinessInfoInput unmarshals raw into the CreateBusinessInfoInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateBusinessInfoInput(ctx context.Context, raw any) (model.CreateBusinessInfoInput, error) {
+	var out model.CreateBusinessInfoInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateBusinessInfoInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
 	var it model.LoginInput
 	if obj == nil {
@@ -20305,6 +20467,18 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalLoginInput unmarshals raw into the LoginInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error) {
+	var out model.LoginInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LoginInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputPlaybookValueInput(ctx context.Context, obj any) (catalog.Value, error) {
@@ -20344,6 +20518,18 @@ func (ec *executionContext) unmarshalInputPlaybookValueInput(ctx context.Context
 	return it, nil
 }
 
+// UnmarshalPlaybookValueInput unmarshals raw into the PlaybookValueInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaybookValueInput(ctx context.Context, raw any) (catalog.Value, error) {
+	var out catalog.Value
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaybookValueInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (model.RegisterInput, error) {
 	var it model.RegisterInput
 	if obj == nil {
@@ -20379,6 +20565,18 @@ func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj
 		}
 	}
 	return it, nil
+}
+
+// UnmarshalRegisterInput unmarshals raw into the RegisterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterInput(ctx context.Context, raw any) (model.RegisterInput, error) {
+	var out model.RegisterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterInput", raw, &out)
+	return out, err
 }
 
 func (ec *executionContext) unmarshalInputResearchPreferencesInput(ctx context.Context, obj any) (model.ResearchPreferencesInput, error) {
@@ -20469,6 +20667,18 @@ func (ec *executionContext) unmarshalInputResearchPreferencesInput(ctx context.C
 	return it, nil
 }
 
+// UnmarshalResearchPreferencesInput unmarshals raw into the ResearchPreferencesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResearchPreferencesInput(ctx context.Context, raw any) (model.ResearchPreferencesInput, error) {
+	var out model.ResearchPreferencesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResearchPreferencesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateBusinessInfoInput(ctx context.Context, obj any) (model.UpdateBusinessInfoInput, error) {
 	var it model.UpdateBusinessInfoInput
 	if obj == nil {
@@ -20534,6 +20744,18 @@ func (ec *executionContext) unmarshalInputUpdateBusinessInfoInput(ctx context.Co
 	return it, nil
 }
 
+// UnmarshalUpdateBusinessInfoInput unmarshals raw into the UpdateBusinessInfoInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateBusinessInfoInput(ctx context.Context, raw any) (model.UpdateBusinessInfoInput, error) {
+	var out model.UpdateBusinessInfoInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateBusinessInfoInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -20548,8 +20770,7 @@ func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20588,14 +20809,10 @@ func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20606,8 +20823,7 @@ func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20631,14 +20847,10 @@ func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20649,8 +20861,7 @@ func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20674,14 +20885,10 @@ func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20692,8 +20899,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20732,14 +20938,10 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20750,8 +20952,7 @@ func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditFieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20775,14 +20976,10 @@ func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20793,8 +20990,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20828,14 +21024,10 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20846,8 +21038,7 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20906,14 +21097,10 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20924,8 +21111,7 @@ func (ec *executionContext) _BackupConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20949,14 +21135,10 @@ func (ec *executionContext) _BackupConnection(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -20967,8 +21149,7 @@ func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20992,14 +21173,10 @@ func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21010,8 +21187,7 @@ func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupUploadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21050,14 +21226,10 @@ func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21068,8 +21240,7 @@ func (ec *executionContext) _BackupUsage(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21098,14 +21269,10 @@ func (ec *executionContext) _BackupUsage(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21116,8 +21283,7 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, billingEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21156,14 +21322,10 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21174,8 +21336,7 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, billingSubscriptionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21229,14 +21390,10 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21247,8 +21404,7 @@ func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, brandImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21287,14 +21443,10 @@ func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, ob
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21305,8 +21457,7 @@ func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, businessInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21365,14 +21516,10 @@ func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21383,8 +21530,7 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatActionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21423,14 +21569,10 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21441,8 +21583,7 @@ func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21476,14 +21617,10 @@ func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21494,8 +21631,7 @@ func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21534,14 +21670,10 @@ func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21552,8 +21684,7 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatDoneImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21592,14 +21723,10 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21610,8 +21737,7 @@ func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21640,14 +21766,10 @@ func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21658,8 +21780,7 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21733,14 +21854,10 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21751,8 +21868,7 @@ func (ec *executionContext) _ChatPlan(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21771,14 +21887,10 @@ func (ec *executionContext) _ChatPlan(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21789,8 +21901,7 @@ func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanStepImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21834,14 +21945,10 @@ func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21852,8 +21959,7 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatReplyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21907,14 +22013,10 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21925,8 +22027,7 @@ func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatRouteImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21955,14 +22056,10 @@ func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -21973,8 +22070,7 @@ func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolCallImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22003,14 +22099,10 @@ func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22021,8 +22113,7 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22056,14 +22147,10 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22074,8 +22161,7 @@ func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22129,14 +22215,10 @@ func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22147,8 +22229,7 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22172,14 +22253,10 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22190,8 +22267,7 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, corePersonaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22265,14 +22341,10 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22283,8 +22355,7 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22328,14 +22399,10 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22346,8 +22413,7 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, entitlementImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22386,14 +22452,10 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22404,8 +22466,7 @@ func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, headingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22429,14 +22490,10 @@ func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22447,8 +22504,7 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22472,14 +22528,10 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22490,8 +22542,7 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22520,14 +22571,10 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22538,8 +22585,7 @@ func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, llmUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22568,14 +22614,10 @@ func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22586,8 +22628,7 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, logoutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22611,14 +22652,10 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22632,8 +22669,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -22862,14 +22898,10 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -22880,506 +22912,89 @@ func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Onboarding")
 		case "progress":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_progress(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_progress(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resume":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_resume(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_resume(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "providerKeys":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_providerKeys(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_providerKeys(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hasValidatedKey":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_hasValidatedKey(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_hasValidatedKey(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "websiteAnalysis":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_websiteAnalysis(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_websiteAnalysis(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "businessInfo":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_businessInfo(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_businessInfo(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "researchPreferences":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_researchPreferences(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_researchPreferences(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "integrations":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_integrations(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_integrations(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "activePersona":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_activePersona(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_activePersona(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "personas":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_personas(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_personas(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "personaReadiness":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_personaReadiness(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_personaReadiness(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "personalization":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_personalization(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_personalization(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "plan":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Onboarding_plan(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Onboarding_plan(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23389,14 +23004,10 @@ func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23407,8 +23018,7 @@ func (ec *executionContext) _OnboardingConfig(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingConfigImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23477,14 +23087,10 @@ func (ec *executionContext) _OnboardingConfig(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23495,8 +23101,7 @@ func (ec *executionContext) _OnboardingProgress(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingProgressImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23540,14 +23145,10 @@ func (ec *executionContext) _OnboardingProgress(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23558,8 +23159,7 @@ func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23613,14 +23213,10 @@ func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23631,8 +23227,7 @@ func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23666,14 +23261,10 @@ func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23684,8 +23275,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23709,14 +23299,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23727,8 +23313,7 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23792,14 +23377,10 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23810,8 +23391,7 @@ func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaDraftImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23855,14 +23435,10 @@ func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23873,8 +23449,7 @@ func (ec *executionContext) _PersonaQuality(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaQualityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23913,14 +23488,10 @@ func (ec *executionContext) _PersonaQuality(ctx context.Context, sel ast.Selecti
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23931,8 +23502,7 @@ func (ec *executionContext) _PersonaReadiness(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaReadinessImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23961,14 +23531,10 @@ func (ec *executionContext) _PersonaReadiness(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -23979,8 +23545,7 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, personalizationContextImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24069,14 +23634,10 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24087,8 +23648,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24152,14 +23712,10 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24170,8 +23726,7 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, platformPersonaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24225,14 +23780,10 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24243,8 +23794,7 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24288,14 +23838,10 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24306,8 +23852,7 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24366,14 +23911,10 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24384,8 +23925,7 @@ func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunDoneImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24424,14 +23964,10 @@ func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24442,8 +23978,7 @@ func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24477,14 +24012,10 @@ func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24495,8 +24026,7 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24550,14 +24080,10 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24568,8 +24094,7 @@ func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepInputImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24593,14 +24118,10 @@ func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24611,8 +24132,7 @@ func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepOutputImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24636,14 +24156,10 @@ func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.Sel
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24654,8 +24170,7 @@ func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookTemplateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24694,14 +24209,10 @@ func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24712,8 +24223,7 @@ func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24737,14 +24247,10 @@ func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24755,8 +24261,7 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookVariableImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24790,14 +24295,10 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24808,8 +24309,7 @@ func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, portalSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24828,14 +24328,10 @@ func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24846,8 +24342,7 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24896,14 +24391,10 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -24914,8 +24405,7 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24926,43 +24416,11 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "kind":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ProviderKey_kind(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProviderKey_kind(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "masked":
 			out.Values[i] = ec._ProviderKey_masked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24979,43 +24437,11 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "validated":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._ProviderKey_validated(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProviderKey_validated(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "lastVerifiedAt":
 			out.Values[i] = ec._ProviderKey_lastVerifiedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -25050,14 +24476,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25071,8 +24493,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -25083,379 +24504,107 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
 		case "me":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_me(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_me(ctx, field)
+				})
 		case "plans":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_plans(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_plans(ctx, field)
+				})
 		case "backups":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_backups(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backups(ctx, field)
+				})
 		case "latestBackup":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_latestBackup(ctx, field)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_latestBackup(ctx, field)
+				})
 		case "backupDownloadUrl":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_backupDownloadUrl(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backupDownloadUrl(ctx, field)
+				})
 		case "backupUsage":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_backupUsage(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_backupUsage(ctx, field)
+				})
 		case "agents":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_agents(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_agents(ctx, field)
+				})
 		case "usage":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_usage(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_usage(ctx, field)
+				})
 		case "onboarding":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_onboarding(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_onboarding(ctx, field)
+				})
 		case "onboardingConfig":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_onboardingConfig(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_onboardingConfig(ctx, field)
+				})
 		case "businessInfo":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_businessInfo(ctx, field)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_businessInfo(ctx, field)
+				})
 		case "personas":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_personas(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_personas(ctx, field)
+				})
 		case "personaReadiness":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_personaReadiness(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_personaReadiness(ctx, field)
+				})
 		case "personalization":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_personalization(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_personalization(ctx, field)
+				})
 		case "playbooks":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_playbooks(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_playbooks(ctx, field)
+				})
 		case "playbook":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_playbook(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_playbook(ctx, field)
+				})
 		case "playbookTemplates":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Query_playbookTemplates(ctx, field)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			rrm := func(ctx context.Context) graphql.Marshaler {
-				return ec.OperationContext.RootResolverMiddleware(ctx,
-					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_playbookTemplates(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -25467,7 +24616,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -25479,14 +24628,10 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25497,8 +24642,7 @@ func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, readingLevelImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25527,14 +24671,10 @@ func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25545,8 +24685,7 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, researchPreferencesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25600,14 +24739,10 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25618,8 +24753,7 @@ func (ec *executionContext) _ResetPayload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, resetPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25653,14 +24787,10 @@ func (ec *executionContext) _ResetPayload(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25671,8 +24801,7 @@ func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, resumeInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25706,14 +24835,10 @@ func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSe
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25724,8 +24849,7 @@ func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, signedRequestImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25759,14 +24883,10 @@ func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25777,8 +24897,7 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, styleAnalysisImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25827,14 +24946,10 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25873,8 +24988,7 @@ func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateExecutionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25913,14 +25027,10 @@ func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.Sele
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25931,8 +25041,7 @@ func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, termCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25956,14 +25065,10 @@ func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -25974,8 +25079,7 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, toneSignalsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26029,14 +25133,10 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26047,8 +25147,7 @@ func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26097,14 +25196,10 @@ func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26115,8 +25210,7 @@ func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageRowImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26170,14 +25264,10 @@ func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26188,8 +25278,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26215,195 +25304,35 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subscription":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_subscription(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_subscription(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "entitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_entitlements(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_entitlements(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "allowed":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_allowed(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_allowed(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "auditLog":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_auditLog(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_auditLog(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "onboarding":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._User_onboarding(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
-			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_onboarding(ctx, field, obj)
 				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26413,14 +25342,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26431,8 +25356,7 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, websiteAnalysisImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26526,14 +25450,10 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26544,8 +25464,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26584,14 +25503,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26602,8 +25517,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26637,14 +25551,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26655,8 +25565,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26700,14 +25609,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26718,8 +25623,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26763,14 +25667,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26781,8 +25681,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26826,14 +25725,10 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26844,8 +25739,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -26914,14 +25808,10 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		return graphql.Null
 	}
 
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
 
 	return out
 }
@@ -26932,9 +25822,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 func (ec *executionContext) marshalNAccountEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAccountEvent(ctx context.Context, sel ast.SelectionSet, v *models.AccountEvent) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AccountEvent!")
 		return graphql.Null
 	}
 	return ec._AccountEvent(ctx, sel, v)
@@ -26950,18 +25838,14 @@ func (ec *executionContext) marshalNAccountEventType2githubᚗcomᚋinkgraphᚋi
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "AccountEventType!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNAuditConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *models.AuditConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuditConnection!")
 		return graphql.Null
 	}
 	return ec._AuditConnection(ctx, sel, v)
@@ -26985,9 +25869,7 @@ func (ec *executionContext) marshalNAuditEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋin
 
 func (ec *executionContext) marshalNAuditEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdge(ctx context.Context, sel ast.SelectionSet, v *models.AuditEdge) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuditEdge!")
 		return graphql.Null
 	}
 	return ec._AuditEdge(ctx, sel, v)
@@ -26995,9 +25877,7 @@ func (ec *executionContext) marshalNAuditEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgr
 
 func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *models.AuditEntry) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
 		return graphql.Null
 	}
 	return ec._AuditEntry(ctx, sel, v)
@@ -27021,9 +25901,7 @@ func (ec *executionContext) marshalNAuditField2ᚕᚖgithubᚗcomᚋinkgraphᚋi
 
 func (ec *executionContext) marshalNAuditField2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditField(ctx context.Context, sel ast.SelectionSet, v *models.AuditField) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuditField!")
 		return graphql.Null
 	}
 	return ec._AuditField(ctx, sel, v)
@@ -27039,18 +25917,14 @@ func (ec *executionContext) marshalNAuditKind2githubᚗcomᚋinkgraphᚋinkgraph
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "AuditKind!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "AuthPayload!")
 		return graphql.Null
 	}
 	return ec._AuthPayload(ctx, sel, v)
@@ -27058,9 +25932,7 @@ func (ec *executionContext) marshalNAuthPayload2ᚖgithubᚗcomᚋinkgraphᚋink
 
 func (ec *executionContext) marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord(ctx context.Context, sel ast.SelectionSet, v *models.BackupRecord) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Backup!")
 		return graphql.Null
 	}
 	return ec._Backup(ctx, sel, v)
@@ -27068,9 +25940,7 @@ func (ec *executionContext) marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraph
 
 func (ec *executionContext) marshalNBackupConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupConnection(ctx context.Context, sel ast.SelectionSet, v *models.BackupConnection) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BackupConnection!")
 		return graphql.Null
 	}
 	return ec._BackupConnection(ctx, sel, v)
@@ -27094,9 +25964,7 @@ func (ec *executionContext) marshalNBackupEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋi
 
 func (ec *executionContext) marshalNBackupEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdge(ctx context.Context, sel ast.SelectionSet, v *models.BackupEdge) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BackupEdge!")
 		return graphql.Null
 	}
 	return ec._BackupEdge(ctx, sel, v)
@@ -27114,9 +25982,7 @@ func (ec *executionContext) marshalNBackupStatus2githubᚗcomᚋinkgraphᚋinkgr
 
 func (ec *executionContext) marshalNBackupUpload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUpload(ctx context.Context, sel ast.SelectionSet, v *models.BackupUpload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BackupUpload!")
 		return graphql.Null
 	}
 	return ec._BackupUpload(ctx, sel, v)
@@ -27129,9 +25995,7 @@ func (ec *executionContext) unmarshalNBackupUploadInput2githubᚗcomᚋinkgraph�
 
 func (ec *executionContext) marshalNBackupUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUsage(ctx context.Context, sel ast.SelectionSet, v *models.BackupUsage) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BackupUsage!")
 		return graphql.Null
 	}
 	return ec._BackupUsage(ctx, sel, v)
@@ -27139,9 +26003,7 @@ func (ec *executionContext) marshalNBackupUsage2ᚖgithubᚗcomᚋinkgraphᚋink
 
 func (ec *executionContext) marshalNBillingEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEvent(ctx context.Context, sel ast.SelectionSet, v *models.BillingEvent) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BillingEvent!")
 		return graphql.Null
 	}
 	return ec._BillingEvent(ctx, sel, v)
@@ -27157,18 +26019,14 @@ func (ec *executionContext) marshalNBillingEventType2githubᚗcomᚋinkgraphᚋi
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "BillingEventType!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription(ctx context.Context, sel ast.SelectionSet, v *models.BillingSubscription) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BillingSubscription!")
 		return graphql.Null
 	}
 	return ec._BillingSubscription(ctx, sel, v)
@@ -27183,18 +26041,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	_ = sel
 	res := graphql.MarshalBoolean(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo(ctx context.Context, sel ast.SelectionSet, v *models.BusinessInfo) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "BusinessInfo!")
 		return graphql.Null
 	}
 	return ec._BusinessInfo(ctx, sel, v)
@@ -27230,9 +26084,7 @@ func (ec *executionContext) marshalNChatActionType2githubᚗcomᚋinkgraphᚋink
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChatActionType!")
 	}
 	return res
 }
@@ -27255,9 +26107,7 @@ func (ec *executionContext) marshalNChatAgent2ᚕᚖgithubᚗcomᚋinkgraphᚋin
 
 func (ec *executionContext) marshalNChatAgent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccess(ctx context.Context, sel ast.SelectionSet, v *chat.AgentAccess) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ChatAgent!")
 		return graphql.Null
 	}
 	return ec._ChatAgent(ctx, sel, v)
@@ -27300,9 +26150,7 @@ func (ec *executionContext) unmarshalNChatEmailInput2githubᚗcomᚋinkgraphᚋi
 
 func (ec *executionContext) marshalNChatEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEvent(ctx context.Context, sel ast.SelectionSet, v *chat.Event) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ChatEvent!")
 		return graphql.Null
 	}
 	return ec._ChatEvent(ctx, sel, v)
@@ -27318,9 +26166,7 @@ func (ec *executionContext) marshalNChatEventType2githubᚗcomᚋinkgraphᚋinkg
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChatEventType!")
 	}
 	return res
 }
@@ -27357,9 +26203,7 @@ func (ec *executionContext) marshalNChatPlanStep2ᚕgithubᚗcomᚋinkgraphᚋin
 
 func (ec *executionContext) marshalNChatReply2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐReply(ctx context.Context, sel ast.SelectionSet, v *chat.Reply) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ChatReply!")
 		return graphql.Null
 	}
 	return ec._ChatReply(ctx, sel, v)
@@ -27377,9 +26221,7 @@ func (ec *executionContext) unmarshalNChatTurnInput2githubᚗcomᚋinkgraphᚋin
 
 func (ec *executionContext) marshalNCheckoutSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCheckoutSession(ctx context.Context, sel ast.SelectionSet, v *models.CheckoutSession) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "CheckoutSession!")
 		return graphql.Null
 	}
 	return ec._CheckoutSession(ctx, sel, v)
@@ -27395,9 +26237,7 @@ func (ec *executionContext) marshalNContentType2githubᚗcomᚋinkgraphᚋinkgra
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ContentType!")
 	}
 	return res
 }
@@ -27443,9 +26283,7 @@ func (ec *executionContext) unmarshalNCreateBusinessInfoInput2githubᚗcomᚋink
 
 func (ec *executionContext) marshalNDecision2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDecision(ctx context.Context, sel ast.SelectionSet, v *models.Decision) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Decision!")
 		return graphql.Null
 	}
 	return ec._Decision(ctx, sel, v)
@@ -27469,9 +26307,7 @@ func (ec *executionContext) marshalNEntitlement2ᚕᚖgithubᚗcomᚋinkgraphᚋ
 
 func (ec *executionContext) marshalNEntitlement2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlement(ctx context.Context, sel ast.SelectionSet, v *models.Entitlement) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Entitlement!")
 		return graphql.Null
 	}
 	return ec._Entitlement(ctx, sel, v)
@@ -27487,9 +26323,7 @@ func (ec *executionContext) marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraph�
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Feature!")
 	}
 	return res
 }
@@ -27503,9 +26337,7 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	_ = sel
 	res := graphql.MarshalFloatContext(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
 }
@@ -27548,9 +26380,7 @@ func (ec *executionContext) marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋi
 
 func (ec *executionContext) marshalNHttpHeader2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeader(ctx context.Context, sel ast.SelectionSet, v *models.HTTPHeader) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "HttpHeader!")
 		return graphql.Null
 	}
 	return ec._HttpHeader(ctx, sel, v)
@@ -27565,9 +26395,7 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
 }
@@ -27591,9 +26419,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	_ = sel
 	res := graphql.MarshalInt(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
 }
@@ -27665,9 +26491,7 @@ func (ec *executionContext) marshalNInt642int64(ctx context.Context, sel ast.Sel
 	_ = sel
 	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int64!")
 	}
 	return res
 }
@@ -27690,9 +26514,7 @@ func (ec *executionContext) marshalNIntegration2ᚕᚖgithubᚗcomᚋinkgraphᚋ
 
 func (ec *executionContext) marshalNIntegration2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegration(ctx context.Context, sel ast.SelectionSet, v *models.Integration) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Integration!")
 		return graphql.Null
 	}
 	return ec._Integration(ctx, sel, v)
@@ -27707,9 +26529,7 @@ func (ec *executionContext) marshalNIntegrationKind2string(ctx context.Context, 
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "IntegrationKind!")
 	}
 	return res
 }
@@ -27751,17 +26571,13 @@ func (ec *executionContext) unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx cont
 
 func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "JSON!")
 		return graphql.Null
 	}
 	_ = sel
 	res := models.MarshalRawJSON(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
 }
@@ -27773,17 +26589,13 @@ func (ec *executionContext) unmarshalNJSON2map(ctx context.Context, v any) (map[
 
 func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "JSON!")
 		return graphql.Null
 	}
 	_ = sel
 	res := graphql.MarshalMap(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
 }
@@ -27798,9 +26610,7 @@ func (ec *executionContext) marshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraph
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "KeyStatus!")
 	}
 	return res
 }
@@ -27816,9 +26626,7 @@ func (ec *executionContext) unmarshalNLoginInput2githubᚗcomᚋinkgraphᚋinkgr
 
 func (ec *executionContext) marshalNLogoutPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐLogoutPayload(ctx context.Context, sel ast.SelectionSet, v *models.LogoutPayload) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "LogoutPayload!")
 		return graphql.Null
 	}
 	return ec._LogoutPayload(ctx, sel, v)
@@ -27826,9 +26634,7 @@ func (ec *executionContext) marshalNLogoutPayload2ᚖgithubᚗcomᚋinkgraphᚋi
 
 func (ec *executionContext) marshalNOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboarding(ctx context.Context, sel ast.SelectionSet, v *models.Onboarding) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Onboarding!")
 		return graphql.Null
 	}
 	return ec._Onboarding(ctx, sel, v)
@@ -27836,9 +26642,7 @@ func (ec *executionContext) marshalNOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkg
 
 func (ec *executionContext) marshalNOnboardingConfig2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingConfig(ctx context.Context, sel ast.SelectionSet, v *models.OnboardingConfig) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "OnboardingConfig!")
 		return graphql.Null
 	}
 	return ec._OnboardingConfig(ctx, sel, v)
@@ -27846,9 +26650,7 @@ func (ec *executionContext) marshalNOnboardingConfig2ᚖgithubᚗcomᚋinkgraph�
 
 func (ec *executionContext) marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress(ctx context.Context, sel ast.SelectionSet, v *models.OnboardingProgress) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "OnboardingProgress!")
 		return graphql.Null
 	}
 	return ec._OnboardingProgress(ctx, sel, v)
@@ -27872,9 +26674,7 @@ func (ec *executionContext) marshalNOnboardingStep2ᚕᚖgithubᚗcomᚋinkgraph
 
 func (ec *executionContext) marshalNOnboardingStep2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStep(ctx context.Context, sel ast.SelectionSet, v *models.OnboardingStep) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "OnboardingStep!")
 		return graphql.Null
 	}
 	return ec._OnboardingStep(ctx, sel, v)
@@ -27909,9 +26709,7 @@ func (ec *executionContext) marshalNOnboardingStepKey2string(ctx context.Context
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "OnboardingStepKey!")
 	}
 	return res
 }
@@ -27938,9 +26736,7 @@ func (ec *executionContext) marshalNPersona2ᚕᚖgithubᚗcomᚋinkgraphᚋinkg
 
 func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx context.Context, sel ast.SelectionSet, v *models.Persona) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Persona!")
 		return graphql.Null
 	}
 	return ec._Persona(ctx, sel, v)
@@ -27948,9 +26744,7 @@ func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgrap
 
 func (ec *executionContext) marshalNPersonaDraft2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaDraft(ctx context.Context, sel ast.SelectionSet, v *models.PersonaDraft) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PersonaDraft!")
 		return graphql.Null
 	}
 	return ec._PersonaDraft(ctx, sel, v)
@@ -27962,9 +26756,7 @@ func (ec *executionContext) marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋink
 
 func (ec *executionContext) marshalNPersonaReadiness2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaReadiness(ctx context.Context, sel ast.SelectionSet, v *models.PersonaReadiness) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PersonaReadiness!")
 		return graphql.Null
 	}
 	return ec._PersonaReadiness(ctx, sel, v)
@@ -27980,18 +26772,14 @@ func (ec *executionContext) marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkg
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "PersonaSource!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNPersonalizationContext2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonalizationContext(ctx context.Context, sel ast.SelectionSet, v *models.PersonalizationContext) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PersonalizationContext!")
 		return graphql.Null
 	}
 	return ec._PersonalizationContext(ctx, sel, v)
@@ -28015,9 +26803,7 @@ func (ec *executionContext) marshalNPlan2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgrap
 
 func (ec *executionContext) marshalNPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatures(ctx context.Context, sel ast.SelectionSet, v *models.Features) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Plan!")
 		return graphql.Null
 	}
 	return ec._Plan(ctx, sel, v)
@@ -28033,9 +26819,7 @@ func (ec *executionContext) marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraph�
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Platform!")
 	}
 	return res
 }
@@ -28108,9 +26892,7 @@ func (ec *executionContext) marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋink
 
 func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlan(ctx context.Context, sel ast.SelectionSet, v *catalog.Plan) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "Playbook!")
 		return graphql.Null
 	}
 	return ec._Playbook(ctx, sel, v)
@@ -28118,9 +26900,7 @@ func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgra
 
 func (ec *executionContext) marshalNPlaybookEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEvent(ctx context.Context, sel ast.SelectionSet, v *playbook.Event) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PlaybookEvent!")
 		return graphql.Null
 	}
 	return ec._PlaybookEvent(ctx, sel, v)
@@ -28136,9 +26916,7 @@ func (ec *executionContext) marshalNPlaybookEventType2githubᚗcomᚋinkgraphᚋ
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "PlaybookEventType!")
 	}
 	return res
 }
@@ -28193,9 +26971,7 @@ func (ec *executionContext) marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋi
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "PlaybookStepKind!")
 	}
 	return res
 }
@@ -28238,9 +27014,7 @@ func (ec *executionContext) marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgra
 
 func (ec *executionContext) marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *catalog.Template) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PlaybookTemplate!")
 		return graphql.Null
 	}
 	return ec._PlaybookTemplate(ctx, sel, v)
@@ -28293,9 +27067,7 @@ func (ec *executionContext) marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraph�
 
 func (ec *executionContext) marshalNPortalSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPortalSession(ctx context.Context, sel ast.SelectionSet, v *models.PortalSession) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "PortalSession!")
 		return graphql.Null
 	}
 	return ec._PortalSession(ctx, sel, v)
@@ -28339,9 +27111,7 @@ func (ec *executionContext) marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋ
 
 func (ec *executionContext) marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx context.Context, sel ast.SelectionSet, v *models.ProviderKey) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ProviderKey!")
 		return graphql.Null
 	}
 	return ec._ProviderKey(ctx, sel, v)
@@ -28357,9 +27127,7 @@ func (ec *executionContext) marshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgr
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ProviderKind!")
 	}
 	return res
 }
@@ -28383,18 +27151,14 @@ func (ec *executionContext) marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkg
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "ResearchDepth!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNResearchPreferences2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchPreferences(ctx context.Context, sel ast.SelectionSet, v *models.ResearchPreferences) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ResearchPreferences!")
 		return graphql.Null
 	}
 	return ec._ResearchPreferences(ctx, sel, v)
@@ -28407,9 +27171,7 @@ func (ec *executionContext) unmarshalNResearchPreferencesInput2githubᚗcomᚋin
 
 func (ec *executionContext) marshalNResetPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResetResult(ctx context.Context, sel ast.SelectionSet, v *models.ResetResult) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ResetPayload!")
 		return graphql.Null
 	}
 	return ec._ResetPayload(ctx, sel, v)
@@ -28417,9 +27179,7 @@ func (ec *executionContext) marshalNResetPayload2ᚖgithubᚗcomᚋinkgraphᚋin
 
 func (ec *executionContext) marshalNResumeInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResumeInfo(ctx context.Context, sel ast.SelectionSet, v *models.ResumeInfo) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "ResumeInfo!")
 		return graphql.Null
 	}
 	return ec._ResumeInfo(ctx, sel, v)
@@ -28435,18 +27195,14 @@ func (ec *executionContext) marshalNRevocationReason2githubᚗcomᚋinkgraphᚋi
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "RevocationReason!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNSignedRequest2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSignedRequest(ctx context.Context, sel ast.SelectionSet, v *models.SignedRequest) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "SignedRequest!")
 		return graphql.Null
 	}
 	return ec._SignedRequest(ctx, sel, v)
@@ -28462,9 +27218,7 @@ func (ec *executionContext) marshalNStepStatus2githubᚗcomᚋinkgraphᚋinkgrap
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "StepStatus!")
 	}
 	return res
 }
@@ -28478,9 +27232,7 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
 }
@@ -28524,18 +27276,14 @@ func (ec *executionContext) marshalNSubscriptionStatus2githubᚗcomᚋinkgraph�
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "SubscriptionStatus!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNTemplateExecution2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐExecution(ctx context.Context, sel ast.SelectionSet, v *playbook.Execution) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "TemplateExecution!")
 		return graphql.Null
 	}
 	return ec._TemplateExecution(ctx, sel, v)
@@ -28580,9 +27328,7 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalTime(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
 }
@@ -28606,18 +27352,14 @@ func (ec *executionContext) marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkg
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "UsageProvider!")
 	}
 	return res
 }
 
 func (ec *executionContext) marshalNUsageReport2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageReport(ctx context.Context, sel ast.SelectionSet, v *models.UsageReport) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "UsageReport!")
 		return graphql.Null
 	}
 	return ec._UsageReport(ctx, sel, v)
@@ -28641,9 +27383,7 @@ func (ec *executionContext) marshalNUsageRow2ᚕᚖgithubᚗcomᚋinkgraphᚋink
 
 func (ec *executionContext) marshalNUsageRow2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRow(ctx context.Context, sel ast.SelectionSet, v *models.UsageRow) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "UsageRow!")
 		return graphql.Null
 	}
 	return ec._UsageRow(ctx, sel, v)
@@ -28651,9 +27391,7 @@ func (ec *executionContext) marshalNUsageRow2ᚖgithubᚗcomᚋinkgraphᚋinkgra
 
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUser(ctx context.Context, sel ast.SelectionSet, v *models.User) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
@@ -28661,9 +27399,7 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋinkgraphᚋinkgraph�
 
 func (ec *executionContext) marshalNWebsiteAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWebsiteAnalysis(ctx context.Context, sel ast.SelectionSet, v *models.WebsiteAnalysis) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "WebsiteAnalysis!")
 		return graphql.Null
 	}
 	return ec._WebsiteAnalysis(ctx, sel, v)
@@ -28679,9 +27415,7 @@ func (ec *executionContext) marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgra
 	_ = sel
 	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "WritingTone!")
 	}
 	return res
 }
@@ -28745,9 +27479,7 @@ func (ec *executionContext) marshalN__DirectiveLocation2string(ctx context.Conte
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "__DirectiveLocation!")
 	}
 	return res
 }
@@ -28810,6 +27542,14 @@ func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	return ret
 }
 
+func (ec *executionContext) marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "__Schema!")
+		return graphql.Null
+	}
+	return ec.___Schema(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v introspection.Type) graphql.Marshaler {
 	return ec.___Type(ctx, sel, &v)
 }
@@ -28832,9 +27572,7 @@ func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 
 func (ec *executionContext) marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx context.Context, sel ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
 	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullError(ctx, "__Type!")
 		return graphql.Null
 	}
 	return ec.___Type(ctx, sel, v)
@@ -28849,9 +27587,7 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	_ = sel
 	res := graphql.MarshalString(v)
 	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
+		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
 }
@@ -29419,13 +28155,6 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalO__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema(ctx context.Context, sel ast.SelectionSet, v *introspection.Schema) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec.___Schema(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
