@@ -31,19 +31,29 @@ const summaryStatementBudget = 5
 // per root field, and a client span per SQL statement (within the summary's
 // statement budget, values left out of their text); an outgoing call (a website
 // analysis) is a client span too, and the site receives the trace's traceparent.
+// SQLite's run exports over OTLP/HTTP, PostgreSQL's over OTLP/gRPC.
 //
 // Not parallel: it installs the process's tracer provider (and puts the previous
 // one back), which the server, the SQL hook and the outgoing transports read.
 func TestSummaryTraceReachesJaeger(t *testing.T) {
 	j := jaeger.Start(t)
-	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
-		t.Run(string(d), func(t *testing.T) {
+	// Each dialect, and each OTLP protocol.
+	for _, c := range []struct {
+		dialect  testkit.Dialect
+		protocol string
+	}{{testkit.SQLite, "http/protobuf"}, {testkit.Postgres, "grpc"}} {
+		d := c.dialect
+		t.Run(string(d)+"/"+c.protocol, func(t *testing.T) {
 			ctx := context.Background()
 			service := "inkgraph-trace-test-" + testkit.RandomHex(4)
 			// tracing.Setup reads the OTEL_* variables through getenv, and the OTLP
 			// exporter reads them from the process: set them there, as an operator does.
-			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", j.OTLPHTTP)
-			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+			endpoint := j.OTLPHTTP
+			if c.protocol == "grpc" {
+				endpoint = j.OTLPGRPC
+			}
+			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+			t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", c.protocol)
 			t.Setenv("OTEL_SERVICE_NAME", service)
 			prev := otel.GetTracerProvider()
 			shutdown, err := tracing.Setup(ctx, os.Getenv, "test")
