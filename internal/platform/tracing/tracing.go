@@ -69,11 +69,15 @@ func Setup(ctx context.Context, getenv func(string) string, version string) (shu
 	if err != nil {
 		return nil, err
 	}
+	// The exporters read the other OTEL_EXPORTER_OTLP_* settings (headers, timeout,
+	// TLS) from the process environment themselves; the endpoint is passed from getenv,
+	// so what decided to export also decides where to.
 	var exp sdktrace.SpanExporter
+	endpoint := endpointURL(getenv, proto)
 	if proto == "grpc" {
-		exp, err = otlptracegrpc.New(ctx)
+		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint))
 	} else {
-		exp, err = otlptracehttp.New(ctx)
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("OTLP trace exporter: %w", err)
@@ -86,6 +90,20 @@ func Setup(ctx context.Context, getenv func(string) string, version string) (shu
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
 	return tp.Shutdown, nil
+}
+
+// endpointURL is the traces endpoint getenv names, as the specification composes it:
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else OTEL_EXPORTER_OTLP_ENDPOINT with
+// /v1/traces appended for HTTP (gRPC takes the base URL as it is).
+func endpointURL(getenv func(string) string, proto string) string {
+	if u := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); u != "" {
+		return u
+	}
+	base := getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+	if proto == "grpc" {
+		return base
+	}
+	return strings.TrimSuffix(base, "/") + "/v1/traces"
 }
 
 // serviceName is OTEL_SERVICE_NAME, or "inkgraph".
