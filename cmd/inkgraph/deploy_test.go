@@ -16,14 +16,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/internal/testkit/pgbouncer"
 )
 
 // The deployment files (Dockerfile, deploy/) are checked here, with what this machine
@@ -173,6 +176,7 @@ func TestDeployment(t *testing.T) {
 		cmd.Env = []string{"INKGRAPH_DATA_DIR=/data", "INKGRAPH_ADDR=" + addr, "INKGRAPH_ADMIN_ADDR=" + admin}
 		var logs testkit.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &logs, &logs
+		cmd.WaitDelay = 5 * time.Second
 		if err := cmd.Start(); err != nil {
 			testkit.Unavailable(t, "chroot", err)
 			return
@@ -209,6 +213,10 @@ func TestDeployment(t *testing.T) {
 
 	t.Run("image", func(t *testing.T) {
 		testImage(t, bin)
+	})
+
+	t.Run("behind nginx and pgbouncer", func(t *testing.T) {
+		testBehindProxy(t, bin)
 	})
 }
 
@@ -446,4 +454,230 @@ func TestNginxConfig(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
 	out, err := exec.Command(nginx, "-t", "-q", "-c", file, "-e", filepath.Join(dir, "error.log")).CombinedOutput()
 	require.NoError(t, err, "nginx -t:\n%s", out)
+}
+
+// process is one running inkgraph (or nginx) started by a test.
+type process struct {
+	cmd    *exec.Cmd
+	logs   *testkit.SyncBuffer
+	exited chan struct{}
+	err    error
+}
+
+// startProcess starts bin with args and env in a process group of its own, which is
+// killed when the test ends if it still runs (nginx's workers with their master).
+func startProcess(t *testing.T, bin string, env []string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), logs: &testkit.SyncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A child that outlives the process keeps its output pipe open: stop waiting for it.
+	p.cmd.WaitDelay = 5 * time.Second
+	require.NoError(t, p.cmd.Start())
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
+	})
+	return p
+}
+
+// stop sends sig and waits for the exit; a non-zero exit fails the test.
+func (p *process) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(sig))
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("no exit within a minute of %v:\n%s", sig, p.logs)
+	}
+	require.NoError(t, p.err, "exit status 0 after %v:\n%s", sig, p.logs)
+}
+
+// scrape returns the admin listener's exposition text.
+func scrape(t *testing.T, admin string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// testBehindProxy runs compose's topology without containers: `inkgraph migrate up` on
+// the direct connection, two instances whose queries go through PgBouncer (transaction
+// mode) and whose events bus LISTENs directly, and nginx with deploy/nginx/nginx.conf
+// (its upstreams and listener pointed at loopback) in front. Through nginx: plain
+// requests reach both instances, a WebSocket upgrade passes and its subscription hears
+// a sign-out made on the other instance, and X-Forwarded-For names the client because
+// INKGRAPH_TRUSTED_PROXIES lists the proxy. Both instances exit 0 on SIGTERM with the
+// socket open.
+func testBehindProxy(t *testing.T, bin string) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		testkit.Unavailable(t, "nginx (Debian package nginx-light)", err)
+		return
+	}
+	direct := testkit.PostgresDatabaseURL(t)
+	bouncer := pgbouncer.Start(t)
+	shared := t.TempDir()
+	common := []string{
+		"INKGRAPH_JWT_SECRET=deploy-test-secret-deploy-test-secret!!",
+		"INKGRAPH_KEYRING=1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"INKGRAPH_BACKUP_SIGNING_KEY=deploy-test-backup-key-deploy-test-backup",
+		"INKGRAPH_BACKUP_DIR=" + shared,
+		"INKGRAPH_DATA_DIR=" + t.TempDir(),
+		"INKGRAPH_BCRYPT_COST=4",
+		"INKGRAPH_TRUSTED_PROXIES=127.0.0.1",
+	}
+
+	// The one-shot migration, on the direct connection.
+	migrate := exec.Command(bin, "migrate", "up")
+	migrate.Env = append(slices.Clone(common), "DATABASE_URL="+direct)
+	out, err := migrate.CombinedOutput()
+	require.NoError(t, err, "migrate up:\n%s", out)
+
+	type instance struct {
+		addr, admin string
+		proc        *process
+	}
+	var instances []instance
+	for range 2 {
+		in := instance{addr: deployFreeAddr(t), admin: deployFreeAddr(t)}
+		env := append(slices.Clone(common), "DATABASE_URL="+bouncer.URL(direct), "INKGRAPH_EVENTS_DATABASE_URL="+direct,
+			"INKGRAPH_AUTO_MIGRATE=false", "INKGRAPH_ADDR="+in.addr, "INKGRAPH_ADMIN_ADDR="+in.admin)
+		in.proc = startProcess(t, bin, env, "serve")
+		instances = append(instances, in)
+	}
+	for _, in := range instances {
+		deployWaitReady(t, "http://"+in.addr, in.proc.exited, in.proc.logs)
+	}
+
+	conf, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "nginx", "nginx.conf"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	proxy := deployFreeAddr(t)
+	text := strings.NewReplacer(
+		"server inkgraph-1:8080", "server "+instances[0].addr,
+		"server inkgraph-2:8080", "server "+instances[1].addr,
+		"listen 80;", "listen "+proxy+";",
+		"pid /tmp/nginx.pid", "pid "+filepath.Join(dir, "nginx.pid"),
+	).Replace(string(conf))
+	require.NotContains(t, text, "inkgraph-1:8080")
+	file := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
+	ngx := startProcess(t, nginx, nil, "-c", file, "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
+	base := "http://" + proxy
+	deployWaitReady(t, base, ngx.exited, ngx.logs)
+
+	// Plain requests through nginx, one claiming a client address: the proxy appends its
+	// peer to X-Forwarded-For, and the instance, trusting the proxy, logs the client.
+	body, err := json.Marshal(map[string]any{"query": `mutation { register(input: {email: "proxied@example.com", password: "password1"}) { accessToken } }`})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
+	var reg struct {
+		Data struct {
+			Register struct{ AccessToken string } `json:"register"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &reg), string(raw))
+	token := reg.Data.Register.AccessToken
+	require.NotEmpty(t, token, string(raw))
+	require.Eventually(t, func() bool {
+		return strings.Contains(instances[0].proc.logs.String()+instances[1].proc.logs.String(), `"client":"203.0.113.7"`)
+	}, 10*time.Second, 10*time.Millisecond, "the instance logs the client X-Forwarded-For names")
+	login := `mutation { login(input: {email: "proxied@example.com", password: "password1"}) { refreshToken } }`
+	for range 4 { // least_conn with idle upstreams: both instances get some
+		deployGraphQL(t, base, "", login, nil)
+	}
+	for _, in := range instances {
+		require.Contains(t, scrape(t, in.admin), `inkgraph_graphql_operations_total{code="OK"`, "both instances served requests")
+	}
+
+	// A WebSocket through nginx, on whichever instance it lands.
+	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	conn, wsResp, err := dialer.Dial("ws://"+proxy+"/graphql", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.Equal(t, http.StatusSwitchingProtocols, wsResp.StatusCode)
+	require.Equal(t, "graphql-transport-ws", conn.Subprotocol())
+	send := func(v any) {
+		require.NoError(t, conn.SetWriteDeadline(time.Now().Add(10*time.Second)))
+		require.NoError(t, conn.WriteJSON(v))
+	}
+	type message struct {
+		ID      string          `json:"id"`
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	reads := make(chan message, 16)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			var m message
+			if err := conn.ReadJSON(&m); err != nil {
+				readErr <- err
+				return
+			}
+			reads <- m
+		}
+	}()
+	send(map[string]any{"type": "connection_init", "payload": map[string]string{"authorization": "Bearer " + token}})
+	select {
+	case m := <-reads:
+		require.Equal(t, "connection_ack", m.Type, "%s", m.Payload)
+	case err := <-readErr:
+		t.Fatalf("socket: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no connection_ack")
+	}
+	send(map[string]any{"id": "account", "type": "subscribe", "payload": map[string]string{
+		"query": `subscription { accountEvents { type currentSession } }`}})
+
+	// The instance without the socket signs other sessions out until the socket hears
+	// of one: the event crossed instances, over the direct LISTEN connection.
+	other := ""
+	for _, in := range instances {
+		if strings.Contains(scrape(t, in.admin), `inkgraph_websocket_connections{protocol="graphql-transport-ws"} 1`) {
+			continue
+		}
+		other = "http://" + in.addr
+	}
+	require.NotEmpty(t, other, "one instance holds the socket")
+	deadline := time.After(20 * time.Second)
+	for heard := false; !heard; {
+		refresh := deployGraphQL(t, other, "", login, nil)["login"].(map[string]any)["refreshToken"]
+		deployGraphQL(t, other, "", `mutation($t: String!) { logout(refreshToken: $t) { sessionId } }`, map[string]any{"t": refresh})
+		select {
+		case m := <-reads:
+			if m.Type == "ping" || m.Type == "pong" {
+				continue
+			}
+			require.Equal(t, "next", m.Type, "%s", m.Payload)
+			require.JSONEq(t, `{"data":{"accountEvents":{"type":"SESSION_REVOKED","currentSession":false}}}`, string(m.Payload))
+			heard = true
+		case err := <-readErr:
+			t.Fatalf("socket: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("the socket never heard the other instance's sign-out")
+		}
+	}
+
+	// Shutdown with the socket open: both instances exit 0, then nginx.
+	for _, in := range instances {
+		in.proc.stop(t, syscall.SIGTERM)
+	}
+	ngx.stop(t, syscall.SIGQUIT)
 }
