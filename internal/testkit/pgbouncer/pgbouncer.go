@@ -191,6 +191,7 @@ func start(t testing.TB, bin string, upstream *url.URL) (*Server, error) {
 	cmd := exec.Command(bin, ini)
 	logs := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.WaitDelay = stopTimeout
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start pgbouncer: %w", err)
 	}
