@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/testkit"
@@ -680,4 +682,62 @@ func testBehindProxy(t *testing.T, bin string) {
 		in.proc.stop(t, syscall.SIGTERM)
 	}
 	ngx.stop(t, syscall.SIGQUIT)
+}
+
+// TestPgBouncerConfig runs PgBouncer on compose's deploy/pgbouncer files (the upstream
+// and listener pointed at loopback): they parse, the pool is in transaction mode, and
+// clients authenticate with SCRAM against userlist.txt (a wrong password is refused by
+// PgBouncer itself; the right one gets through to the server, where compose's role and
+// database do not exist on this machine).
+func TestPgBouncerConfig(t *testing.T) {
+	t.Parallel()
+	upstream, err := url.Parse(testkit.PostgresURL(t))
+	require.NoError(t, err)
+	bin, err := pgbouncer.Binary()
+	if err != nil {
+		testkit.Unavailable(t, "pgbouncer", err)
+		return
+	}
+	ini, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "pgbouncer", "pgbouncer.ini"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o755)) // readable by the user PgBouncer runs as
+	copyFile(t, filepath.Join(repoRoot, "deploy", "pgbouncer", "userlist.txt"), filepath.Join(dir, "userlist.txt"), 0o644)
+	addr := deployFreeAddr(t)
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	text := strings.NewReplacer(
+		"host=postgres port=5432", "host="+upstream.Hostname()+" port="+upstream.Port(),
+		"listen_addr = 0.0.0.0", "listen_addr = 127.0.0.1",
+		"listen_port = 6432", "listen_port = "+port,
+		"auth_file = /etc/pgbouncer/userlist.txt", "auth_file = "+filepath.Join(dir, "userlist.txt"),
+	).Replace(string(ini))
+	require.Contains(t, text, "pool_mode = transaction")
+	text += "unix_socket_dir =\n"
+	if os.Geteuid() == 0 {
+		text += "user = postgres\n" // PgBouncer refuses to run as root
+	}
+	file := filepath.Join(dir, "pgbouncer.ini")
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o644))
+	p := startProcess(t, bin, nil, file)
+
+	connect := func(password string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, "postgres://inkgraph:"+password+"@"+addr+"/inkgraph?sslmode=disable")
+		if err == nil {
+			_ = conn.Close(ctx)
+		}
+		return err
+	}
+	var wrong error
+	require.Eventually(t, func() bool {
+		wrong = connect("not-the-password")
+		return wrong != nil && !strings.Contains(wrong.Error(), "connection refused")
+	}, 30*time.Second, 20*time.Millisecond, "PgBouncer listens: %v\n%s", wrong, p.logs)
+	require.ErrorContains(t, wrong, "SASL authentication failed", "PgBouncer refuses a wrong password")
+	right := connect("inkgraph-dev-password")
+	require.Error(t, right, "no such role or database on this machine")
+	require.NotContains(t, right.Error(), "authentication failed", "SCRAM with userlist.txt's password passes")
+	require.Contains(t, right.Error(), "does not exist", "the server, not PgBouncer, answered")
 }
