@@ -1,0 +1,51 @@
+package scalar
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+)
+
+func marshal(m graphql.Marshaler) string {
+	var b bytes.Buffer
+	m.MarshalGQL(&b)
+	return b.String()
+}
+
+// The marshalers write what gqlgen's write, byte for byte.
+func TestMarshalAsGQLGen(t *testing.T) {
+	t.Parallel()
+	for _, b := range []bool{true, false} {
+		require.Equal(t, marshal(graphql.MarshalBoolean(b)), marshal(MarshalBoolean(b)))
+	}
+	east := time.FixedZone("east", 5*3600+30*60)
+	for _, tm := range []time.Time{
+		time.Date(2026, 12, 6, 9, 38, 14, 0, time.UTC),
+		time.Date(2026, 12, 6, 9, 38, 14, 123456789, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 120000000, east),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("west", -(11*3600+45*60))),
+		time.Date(12345, 6, 7, 8, 9, 10, 11, east), // longer than the buffer
+		time.Unix(1_700_000_000, 5).In(time.Local),
+	} {
+		require.Equal(t, marshal(graphql.MarshalTime(tm)), marshal(MarshalTime(tm)), tm.String())
+	}
+	require.Equal(t, graphql.Null, MarshalTime(time.Time{}))
+}
+
+func TestMarshalAllocations(t *testing.T) {
+	tm := time.Date(2026, 12, 6, 9, 38, 14, 123456789, time.UTC)
+	var b bytes.Buffer
+	b.Grow(64)
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		b.Reset()
+		MarshalBoolean(true).MarshalGQL(&b)
+	}))
+	require.Equal(t, 1.0, testing.AllocsPerRun(100, func() {
+		b.Reset()
+		MarshalTime(tm).MarshalGQL(&b)
+	}))
+}
