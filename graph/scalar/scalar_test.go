@@ -2,6 +2,7 @@ package scalar
 
 import (
 	"bytes"
+	"math"
 	"testing"
 	"time"
 
@@ -34,6 +35,10 @@ func TestMarshalAsGQLGen(t *testing.T) {
 		require.Equal(t, marshal(graphql.MarshalTime(tm)), marshal(MarshalTime(tm)), tm.String())
 	}
 	require.Equal(t, graphql.Null, MarshalTime(time.Time{}))
+	for _, i := range []int{0, 1, 7, 99, 100, 255, 256, 3000, -1, -256, math.MaxInt32, math.MinInt32, math.MaxInt, math.MinInt} {
+		require.Equal(t, marshal(graphql.MarshalInt(i)), marshal(MarshalInt(i)), i)
+		require.Equal(t, marshal(graphql.MarshalInt32(int32(i))), marshal(MarshalInt32(int32(i))), i)
+	}
 }
 
 func TestMarshalAllocations(t *testing.T) {
@@ -48,4 +53,11 @@ func TestMarshalAllocations(t *testing.T) {
 		b.Reset()
 		MarshalTime(tm).MarshalGQL(&b)
 	}))
+	small := []int{7, 42, 99}
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		for _, i := range small {
+			b.Reset()
+			MarshalInt(i).MarshalGQL(&b)
+		}
+	}), "an int below 100")
 }
