@@ -365,10 +365,47 @@ func TestAlertRules(t *testing.T) {
 	require.NoError(t, err)
 	tests, err := os.ReadFile(filepath.Join(dir, "alerts_test.yml"))
 	require.NoError(t, err)
+	requireDeclared(t, "alerts.yml", string(rules), declaredMetrics(t))
 	alerts := regexp.MustCompile(`(?m)^\s+- alert: (\w+)`).FindAllStringSubmatch(string(rules), -1)
 	require.NotEmpty(t, alerts)
 	for _, a := range alerts {
 		require.Regexp(t, `alertname: `+a[1]+`\b`, string(tests), "alerts_test.yml fires %s", a[1])
+	}
+}
+
+// declaredMetrics lists the inkgraph_* metric names internal/platform/metrics declares,
+// read from its source (a vector with no series yet does not show in a scrape).
+func declaredMetrics(t *testing.T) []string {
+	t.Helper()
+	sources, err := filepath.Glob(filepath.Join(repoRoot, "internal", "platform", "metrics", "*.go"))
+	require.NoError(t, err)
+	var names []string
+	for _, s := range sources {
+		if strings.HasSuffix(s, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(s)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`Name:\s*"(inkgraph_\w+)"`).FindAllStringSubmatch(string(b), -1) {
+			names = append(names, m[1])
+		}
+	}
+	require.NotEmpty(t, names)
+	return names
+}
+
+// requireDeclared fails when text uses an inkgraph_* series (a histogram's _bucket,
+// _count or _sum included) that no declared metric makes: a typo promtool cannot see.
+func requireDeclared(t *testing.T, where, text string, names []string) {
+	t.Helper()
+	for _, used := range regexp.MustCompile(`inkgraph_\w+`).FindAllString(text, -1) {
+		base := used
+		for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+			if b, ok := strings.CutSuffix(used, suffix); ok && slices.Contains(names, b) {
+				base = b
+			}
+		}
+		require.Contains(t, names, base, "%s uses %s, which internal/platform/metrics does not declare", where, used)
 	}
 }
 
@@ -394,26 +431,12 @@ func TestDashboard(t *testing.T) {
 		}
 	}
 
-	// The metric names, from the package's source (a vector with no series yet does
-	// not show in a scrape).
-	sources, err := filepath.Glob(filepath.Join(repoRoot, "internal", "platform", "metrics", "*.go"))
-	require.NoError(t, err)
-	var names []string
-	for _, s := range sources {
-		if strings.HasSuffix(s, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(s)
-		require.NoError(t, err)
-		for _, m := range regexp.MustCompile(`Name:\s*"(inkgraph_\w+)"`).FindAllStringSubmatch(string(b), -1) {
-			names = append(names, m[1])
-		}
-	}
-	require.NotEmpty(t, names)
+	names := declaredMetrics(t)
 	all := strings.Join(exprs, "\n")
 	for _, n := range names {
 		require.True(t, strings.Contains(all, n), "the dashboard charts %s", n)
 	}
+	requireDeclared(t, "the dashboard", all, names)
 
 	// Grafana's variables replaced by values, every query as a recording rule.
 	replacer := strings.NewReplacer("$__rate_interval", "5m", "$__range", "1h", "$job", "inkgraph", "$instance", ".*")
