@@ -20,6 +20,7 @@ import (
 	"github.com/inkgraph/inkgraph/graph/scalar"
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/chat"
+	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -38,7 +39,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	Onboarding() OnboardingResolver
-	ProviderKey() ProviderKeyResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
@@ -784,9 +784,9 @@ type MutationResolver interface {
 	SkipStep(ctx context.Context, step int) (*models.OnboardingProgress, error)
 	ResetOnboarding(ctx context.Context, deleteData bool) (*models.ResetResult, error)
 	CompleteOnboarding(ctx context.Context) (*models.OnboardingProgress, error)
-	SaveProviderKey(ctx context.Context, provider string, key string) (*models.ProviderKey, error)
+	SaveProviderKey(ctx context.Context, provider string, key string) (*onboarding.KeyView, error)
 	DeleteProviderKey(ctx context.Context, provider string) (bool, error)
-	VerifyProviderKey(ctx context.Context, provider string) (*models.ProviderKey, error)
+	VerifyProviderKey(ctx context.Context, provider string) (*onboarding.KeyView, error)
 	AnalyzeWebsite(ctx context.Context, url string) (*models.WebsiteAnalysis, error)
 	CreateBusinessInfo(ctx context.Context, input model.CreateBusinessInfoInput) (*models.BusinessInfo, error)
 	UpdateBusinessInfo(ctx context.Context, input model.UpdateBusinessInfoInput) (*models.BusinessInfo, error)
@@ -801,7 +801,7 @@ type MutationResolver interface {
 type OnboardingResolver interface {
 	Progress(ctx context.Context, obj *models.Onboarding) (*models.OnboardingProgress, error)
 	Resume(ctx context.Context, obj *models.Onboarding) (*models.ResumeInfo, error)
-	ProviderKeys(ctx context.Context, obj *models.Onboarding) ([]*models.ProviderKey, error)
+	ProviderKeys(ctx context.Context, obj *models.Onboarding) ([]*onboarding.KeyView, error)
 	HasValidatedKey(ctx context.Context, obj *models.Onboarding) (bool, error)
 	WebsiteAnalysis(ctx context.Context, obj *models.Onboarding) (*models.WebsiteAnalysis, error)
 	BusinessInfo(ctx context.Context, obj *models.Onboarding) (*models.BusinessInfo, error)
@@ -812,11 +812,6 @@ type OnboardingResolver interface {
 	PersonaReadiness(ctx context.Context, obj *models.Onboarding) (*models.PersonaReadiness, error)
 	Personalization(ctx context.Context, obj *models.Onboarding) (*models.PersonalizationContext, error)
 	Plan(ctx context.Context, obj *models.Onboarding) (*models.Features, error)
-}
-type ProviderKeyResolver interface {
-	Kind(ctx context.Context, obj *models.ProviderKey) (models.ProviderKind, error)
-
-	Validated(ctx context.Context, obj *models.ProviderKey) (bool, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*models.User, error)
@@ -11022,8 +11017,8 @@ func (ec *executionContext) _Mutation_saveProviderKey(ctx context.Context, field
 			return ec.Resolvers.Mutation().SaveProviderKey(ctx, fc.Args["provider"].(string), fc.Args["key"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ProviderKey) graphql.Marshaler {
-			return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *onboarding.KeyView) graphql.Marshaler {
+			return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11110,8 +11105,8 @@ func (ec *executionContext) _Mutation_verifyProviderKey(ctx context.Context, fie
 			return ec.Resolvers.Mutation().VerifyProviderKey(ctx, fc.Args["provider"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ProviderKey) graphql.Marshaler {
-			return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *onboarding.KeyView) graphql.Marshaler {
+			return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyView(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11636,8 +11631,8 @@ func (ec *executionContext) _Onboarding_providerKeys(ctx context.Context, field 
 			return ec.Resolvers.Onboarding().ProviderKeys(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ProviderKey) graphql.Marshaler {
-			return ec.marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKeyᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*onboarding.KeyView) graphql.Marshaler {
+			return ec.marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyViewᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15418,7 +15413,7 @@ func (ec *executionContext) fieldContext_Provider_description(_ context.Context,
 	return graphql.NewScalarFieldContext("Provider", field, false, false, "String")
 }
 
-func (ec *executionContext) _ProviderKey_provider(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_provider(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15441,7 +15436,7 @@ func (ec *executionContext) fieldContext_ProviderKey_provider(_ context.Context,
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "ID")
 }
 
-func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15450,7 +15445,7 @@ func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql
 			return ec.fieldContext_ProviderKey_kind(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProviderKey().Kind(ctx, obj)
+			return obj.Kind()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v models.ProviderKind) graphql.Marshaler {
@@ -15461,10 +15456,10 @@ func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, "ProviderKind")
+	return graphql.NewScalarFieldContext("ProviderKey", field, true, false, "ProviderKind")
 }
 
-func (ec *executionContext) _ProviderKey_masked(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_masked(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15487,7 +15482,7 @@ func (ec *executionContext) fieldContext_ProviderKey_masked(_ context.Context, f
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "String")
 }
 
-func (ec *executionContext) _ProviderKey_formatValid(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_formatValid(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15510,7 +15505,7 @@ func (ec *executionContext) fieldContext_ProviderKey_formatValid(_ context.Conte
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _ProviderKey_status(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_status(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15533,7 +15528,7 @@ func (ec *executionContext) fieldContext_ProviderKey_status(_ context.Context, f
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "KeyStatus")
 }
 
-func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15542,7 +15537,7 @@ func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field gr
 			return ec.fieldContext_ProviderKey_validated(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProviderKey().Validated(ctx, obj)
+			return obj.Validated(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -15553,10 +15548,10 @@ func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_ProviderKey_validated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProviderKey", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("ProviderKey", field, true, false, "Boolean")
 }
 
-func (ec *executionContext) _ProviderKey_lastVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_lastVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15579,7 +15574,7 @@ func (ec *executionContext) fieldContext_ProviderKey_lastVerifiedAt(_ context.Co
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ProviderKey_lastError(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_lastError(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15602,7 +15597,7 @@ func (ec *executionContext) fieldContext_ProviderKey_lastError(_ context.Context
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "String")
 }
 
-func (ec *executionContext) _ProviderKey_keyVersion(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_keyVersion(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15625,7 +15620,7 @@ func (ec *executionContext) fieldContext_ProviderKey_keyVersion(_ context.Contex
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15648,7 +15643,7 @@ func (ec *executionContext) fieldContext_ProviderKey_createdAt(_ context.Context
 	return graphql.NewScalarFieldContext("ProviderKey", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ProviderKey) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24402,7 +24397,7 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 
 var providerKeyImplementors = []string{"ProviderKey"}
 
-func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionSet, obj *models.ProviderKey) graphql.Marshaler {
+func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionSet, obj *onboarding.KeyView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -24414,59 +24409,57 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 		case "provider":
 			out.Values[i] = ec._ProviderKey_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "kind":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProviderKey_kind(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProviderKey_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "masked":
 			out.Values[i] = ec._ProviderKey_masked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "formatValid":
 			out.Values[i] = ec._ProviderKey_formatValid(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._ProviderKey_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "validated":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProviderKey_validated(ctx, field, obj)
-				})
+			out.Values[i] = ec._ProviderKey_validated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "lastVerifiedAt":
 			out.Values[i] = ec._ProviderKey_lastVerifiedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastError":
 			out.Values[i] = ec._ProviderKey_lastError(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "keyVersion":
 			out.Values[i] = ec._ProviderKey_keyVersion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._ProviderKey_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "updatedAt":
 			out.Values[i] = ec._ProviderKey_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -27094,11 +27087,11 @@ func (ec *executionContext) marshalNProvider2ᚕgithubᚗcomᚋinkgraphᚋinkgra
 	return ret
 }
 
-func (ec *executionContext) marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ProviderKey) graphql.Marshaler {
+func (ec *executionContext) marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*onboarding.KeyView) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx, sel, v[i])
+		return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyView(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -27110,7 +27103,7 @@ func (ec *executionContext) marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋ
 	return ret
 }
 
-func (ec *executionContext) marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKey(ctx context.Context, sel ast.SelectionSet, v *models.ProviderKey) graphql.Marshaler {
+func (ec *executionContext) marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyView(ctx context.Context, sel ast.SelectionSet, v *onboarding.KeyView) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProviderKey!")
 		return graphql.Null

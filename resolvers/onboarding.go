@@ -9,7 +9,6 @@ import (
 	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/graph/model"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
-	"github.com/inkgraph/inkgraph/internal/onboarding/providers"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -72,8 +71,12 @@ func (r *onboardingResolver) Resume(ctx context.Context, o *models.Onboarding) (
 	return summary(ctx, o).Resume(ctx)
 }
 
-func (r *onboardingResolver) ProviderKeys(ctx context.Context, o *models.Onboarding) ([]*models.ProviderKey, error) {
-	return summary(ctx, o).ProviderKeys(ctx)
+func (r *onboardingResolver) ProviderKeys(ctx context.Context, o *models.Onboarding) ([]*onboarding.KeyView, error) {
+	keys, err := summary(ctx, o).ProviderKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return onboarding.ViewKeys(keys, r.Wizard.LiveKeyChecks()), nil
 }
 
 func (r *onboardingResolver) HasValidatedKey(ctx context.Context, o *models.Onboarding) (bool, error) {
@@ -146,20 +149,6 @@ func (r *onboardingResolver) Plan(ctx context.Context, o *models.Onboarding) (*m
 	}
 	f := models.FeaturesOf(tier)
 	return &f, nil
-}
-
-type providerKeyResolver struct{ *Resolver }
-
-func (r *providerKeyResolver) Kind(ctx context.Context, k *models.ProviderKey) (models.ProviderKind, error) {
-	p, err := providers.Lookup(k.Provider)
-	if err != nil {
-		return "", models.Internal(err, "stored key of unknown provider %q", k.Provider)
-	}
-	return p.Kind, nil
-}
-
-func (r *providerKeyResolver) Validated(ctx context.Context, k *models.ProviderKey) (bool, error) {
-	return k.Validated(r.Wizard.LiveKeyChecks()), nil
 }
 
 // --- queries outside the summary ---
@@ -242,12 +231,13 @@ func (r *mutationResolver) CompleteOnboarding(ctx context.Context) (*models.Onbo
 	return r.Wizard.Complete(ctx, caller.UserID)
 }
 
-func (r *mutationResolver) SaveProviderKey(ctx context.Context, provider, key string) (*models.ProviderKey, error) {
+func (r *mutationResolver) SaveProviderKey(ctx context.Context, provider, key string) (*onboarding.KeyView, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.SaveProviderKey(ctx, caller.UserID, provider, key)
+	k, err := r.Wizard.SaveProviderKey(ctx, caller.UserID, provider, key)
+	return onboarding.ViewKey(k, r.Wizard.LiveKeyChecks()), err
 }
 
 func (r *mutationResolver) DeleteProviderKey(ctx context.Context, provider string) (bool, error) {
@@ -258,12 +248,13 @@ func (r *mutationResolver) DeleteProviderKey(ctx context.Context, provider strin
 	return r.Wizard.DeleteProviderKey(ctx, caller.UserID, provider)
 }
 
-func (r *mutationResolver) VerifyProviderKey(ctx context.Context, provider string) (*models.ProviderKey, error) {
+func (r *mutationResolver) VerifyProviderKey(ctx context.Context, provider string) (*onboarding.KeyView, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.VerifyProviderKey(ctx, caller.UserID, provider)
+	k, err := r.Wizard.VerifyProviderKey(ctx, caller.UserID, provider)
+	return onboarding.ViewKey(k, r.Wizard.LiveKeyChecks()), err
 }
 
 func (r *mutationResolver) AnalyzeWebsite(ctx context.Context, url string) (*models.WebsiteAnalysis, error) {
@@ -364,7 +355,6 @@ func deref(s *string) string {
 }
 
 var (
-	_ graph.OnboardingResolver  = &onboardingResolver{}
-	_ graph.ProviderKeyResolver = &providerKeyResolver{}
-	_ graph.UserResolver        = &userResolver{}
+	_ graph.OnboardingResolver = &onboardingResolver{}
+	_ graph.UserResolver       = &userResolver{}
 )

@@ -80,7 +80,6 @@ func (r *Resolver) Mutation() graph.MutationResolver         { return &mutationR
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 func (r *Resolver) User() graph.UserResolver                 { return &userResolver{r} }
 func (r *Resolver) Onboarding() graph.OnboardingResolver     { return &onboardingResolver{r} }
-func (r *Resolver) ProviderKey() graph.ProviderKeyResolver   { return &providerKeyResolver{r} }
 
 type queryResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
