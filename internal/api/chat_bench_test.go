@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -193,25 +194,18 @@ type heldProvider struct{}
 
 func (p heldProvider) Info() llm.Info { return llm.Info{Provider: "held", Model: "held"} }
 
-func (p heldProvider) Stream(ctx context.Context, req llm.Request) (<-chan llm.Chunk, error) {
-	ch := make(chan llm.Chunk)
-	go func() {
-		defer close(ch)
+func (p heldProvider) Stream(ctx context.Context, req llm.Request) (iter.Seq[llm.Chunk], error) {
+	return func(yield func(llm.Chunk) bool) {
 		if len(req.Tools) == 0 {
-			select {
-			case ch <- llm.Chunk{Done: &llm.Done{FinishReason: "stop"}}:
-			case <-ctx.Done():
+			if ctx.Err() == nil {
+				yield(llm.Chunk{Done: &llm.Done{FinishReason: "stop"}})
 			}
 			return
 		}
-		select {
-		case ch <- llm.Chunk{Text: "Looking into it "}:
-		case <-ctx.Done():
-			return
+		if ctx.Err() == nil && yield(llm.Chunk{Text: "Looking into it "}) {
+			<-ctx.Done()
 		}
-		<-ctx.Done()
-	}()
-	return ch, nil
+	}, nil
 }
 
 // BenchmarkChatSubscriptionMemory opens 1,000 chat subscriptions whose answers are

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -91,24 +92,18 @@ type stampedProvider struct{ s stampedTokens }
 
 func (p stampedProvider) Info() llm.Info { return llm.Info{Provider: "bench", Model: "bench"} }
 
-func (p stampedProvider) Stream(ctx context.Context, req llm.Request) (<-chan llm.Chunk, error) {
-	ch := make(chan llm.Chunk)
-	go func() {
-		defer close(ch)
+func (p stampedProvider) Stream(ctx context.Context, req llm.Request) (iter.Seq[llm.Chunk], error) {
+	return func(yield func(llm.Chunk) bool) {
+		ok := true
 		send := func(c llm.Chunk) bool {
-			select {
-			case ch <- c:
-				return true
-			case <-ctx.Done():
-				return false
-			}
+			ok = ok && ctx.Err() == nil && yield(c)
+			return ok
 		}
 		if len(req.Tools) > 0 {
 			p.s.run(ctx, func(text string) bool { return send(llm.Chunk{Text: text}) })
 		}
 		send(llm.Chunk{Done: &llm.Done{FinishReason: llm.FinishStop, Provider: "bench", Model: "bench"}})
-	}()
-	return ch, nil
+	}, nil
 }
 
 // bareChat is the bare server's chat: s's tokens as TOKEN events, then DONE.

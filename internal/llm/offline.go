@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"unicode"
@@ -40,7 +41,7 @@ func (Offline) Info() Info {
 }
 
 // Stream answers req deterministically.
-func (Offline) Stream(ctx context.Context, req Request) (<-chan Chunk, error) {
+func (Offline) Stream(ctx context.Context, req Request) (iter.Seq[Chunk], error) {
 	if len(req.Messages) == 0 {
 		return nil, fmt.Errorf("llm: a request needs at least one message")
 	}
@@ -72,22 +73,16 @@ func (Offline) Stream(ctx context.Context, req Request) (<-chan Chunk, error) {
 		done.FinishReason = FinishLength
 	}
 
-	out := make(chan Chunk)
-	go func() {
-		defer close(out)
+	return func(yield func(Chunk) bool) {
 		for _, w := range words {
-			select {
-			case out <- Chunk{Text: w}:
-			case <-ctx.Done():
+			if ctx.Err() != nil || !yield(Chunk{Text: w}) {
 				return
 			}
 		}
-		select {
-		case out <- Chunk{Done: done}:
-		case <-ctx.Done():
+		if ctx.Err() == nil {
+			yield(Chunk{Done: done})
 		}
-	}()
-	return out, nil
+	}, nil
 }
 
 func offlineAnswer(req Request) (string, []ToolCall) {

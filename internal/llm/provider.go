@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"errors"
+	"iter"
 
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -12,12 +13,17 @@ import (
 type Provider interface {
 	// Stream starts a completion. An error returned here means nothing was
 	// streamed (a bad request, or an upstream that refused or never answered),
-	// so a caller may fall back to something else. Otherwise the channel
-	// delivers text deltas, then exactly one last chunk, either Done or Err,
-	// and is closed by the provider. When ctx ends the upstream request is
-	// abandoned at once and the channel is closed, possibly without a last
-	// chunk; a caller that stops reading early must cancel ctx.
-	Stream(ctx context.Context, req Request) (<-chan Chunk, error)
+	// so a caller may fall back to something else. Otherwise the sequence
+	// yields text deltas, then exactly one last chunk, either Done or Err.
+	//
+	// The sequence is pulled by its caller, once: the answer is read (the HTTP
+	// body decoded, the offline answer produced) on the caller's goroutine as it
+	// ranges over it, and the provider runs no goroutine of its own. Breaking out
+	// of the loop abandons the upstream request and releases it before the loop
+	// returns; so does ranging to the end. When ctx ends the upstream request is
+	// abandoned at once and the sequence ends, possibly without a last chunk. A
+	// caller that never ranges over it must cancel ctx to release the request.
+	Stream(ctx context.Context, req Request) (iter.Seq[Chunk], error)
 	// Info says who answers, for metadata and metering.
 	Info() Info
 }
@@ -141,9 +147,9 @@ type Done struct {
 
 // Collect reads a stream to its end and returns its text and last chunk. It
 // is for callers that need the whole answer, such as a classifier.
-func Collect(ctx context.Context, ch <-chan Chunk) (text string, done *Done, err error) {
+func Collect(ctx context.Context, chunks iter.Seq[Chunk]) (text string, done *Done, err error) {
 	var b []byte
-	for c := range ch {
+	for c := range chunks {
 		switch {
 		case c.Err != nil:
 			return string(b), nil, c.Err

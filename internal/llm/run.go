@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"iter"
 	"strings"
 	"time"
 
@@ -68,11 +69,11 @@ func Run(ctx context.Context, p Provider, req Request, secrets *sanitize.Set, se
 	defer cancel() // ends the upstream request if we stop reading
 	res = Result{Usage: models.Usage{Calls: 1}}
 	start := time.Now()
-	ch, err := p.Stream(ctx, req)
+	chunks, err := p.Stream(ctx, req)
 	if err != nil {
 		return res, err
 	}
-	text, last, rel := relay(ch, secrets, send)
+	text, last, rel := relay(chunks, secrets, send)
 	stopped := rel.stopped
 	if !rel.first.IsZero() {
 		metrics.FirstToken.WithLabelValues(info.Provider).Observe(rel.first.Sub(start).Seconds())
@@ -115,9 +116,9 @@ type relayed struct {
 
 // relay reads a model's stream to its end, through a fresh Stream of secrets, and
 // hands each non-empty sanitized piece to send. It returns the text passed on and the
-// stream's last chunk (zero when the stream closed without one, as when its context
-// ended), or stopped when send refused a piece.
-func relay(ch <-chan Chunk, secrets *sanitize.Set, send func(string) bool) (text string, last Chunk, r relayed) {
+// stream's last chunk (zero when the stream ended without one, as when its context
+// ended), or stopped when send refused a piece (which ends the stream).
+func relay(chunks iter.Seq[Chunk], secrets *sanitize.Set, send func(string) bool) (text string, last Chunk, r relayed) {
 	var clean *sanitize.Stream
 	if secrets != nil {
 		clean = secrets.NewStream()
@@ -134,7 +135,7 @@ func relay(ch <-chan Chunk, secrets *sanitize.Set, send func(string) bool) (text
 		r.stopped = true
 		return b.String(), Chunk{}, r
 	}
-	for c := range ch {
+	for c := range chunks {
 		if r.first.IsZero() && c.Err == nil {
 			// A text delta, or an answer that is all tool calls: the model's first token.
 			r.first = time.Now()

@@ -3,9 +3,9 @@ package llm_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -28,20 +28,16 @@ type script struct {
 
 func (s *script) Info() llm.Info { return llm.Info{Provider: "script", Model: "script-1"} }
 
-func (s *script) Stream(ctx context.Context, _ llm.Request) (<-chan llm.Chunk, error) {
+func (s *script) Stream(ctx context.Context, _ llm.Request) (iter.Seq[llm.Chunk], error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	ch := make(chan llm.Chunk)
-	go func() {
-		defer close(ch)
+	return func(yield func(llm.Chunk) bool) {
 		if s.ended != nil {
 			defer close(s.ended)
 		}
 		for _, t := range s.texts {
-			select {
-			case ch <- llm.Chunk{Text: t}:
-			case <-ctx.Done():
+			if ctx.Err() != nil || !yield(llm.Chunk{Text: t}) {
 				return
 			}
 		}
@@ -49,14 +45,10 @@ func (s *script) Stream(ctx context.Context, _ llm.Request) (<-chan llm.Chunk, e
 			<-ctx.Done()
 			return
 		}
-		if s.last.Done != nil || s.last.Err != nil {
-			select {
-			case ch <- s.last:
-			case <-ctx.Done():
-			}
+		if (s.last.Done != nil || s.last.Err != nil) && ctx.Err() == nil {
+			yield(s.last)
 		}
-	}()
-	return ch, nil
+	}, nil
 }
 
 var req = llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "Tell me what you are."}}}
@@ -127,7 +119,7 @@ func TestRun(t *testing.T) {
 		require.Positive(t, res.Usage.TotalTokens)
 		select {
 		case <-p.ended:
-		case <-time.After(10 * time.Second):
+		default:
 			t.Fatal("the upstream request outlived the call")
 		}
 	})
@@ -138,6 +130,10 @@ func TestRun(t *testing.T) {
 		res, err := llm.Run(ctx, p, req, set, func(string) bool { cancel(); return true })
 		require.ErrorIs(t, err, context.Canceled)
 		require.Equal(t, "one ", res.Text)
-		<-p.ended
+		select {
+		case <-p.ended:
+		default:
+			t.Fatal("the upstream request outlived the call")
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/openai/openai-go/v3"
@@ -38,8 +39,9 @@ func (c *Client) Info() Info {
 // one timeout for all its calls until the model has sent something. The SDK's single
 // retry applies only until the response starts (a refused connection, 429 or
 // 5xx): those errors are returned here. After that, a failure is one Err
-// chunk and the channel closes; nothing is retried.
-func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) {
+// chunk and the sequence ends; nothing is retried. The body is read and decoded
+// on the goroutine that ranges over the sequence.
+func (c *Client) Stream(ctx context.Context, req Request) (iter.Seq[Chunk], error) {
 	params, err := c.streamParams(req)
 	if err != nil {
 		return nil, err
@@ -60,21 +62,14 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 		return nil, c.streamError(ctx, callCtx, err, false)
 	}
 
-	out := make(chan Chunk)
-	go func() {
-		defer close(out)
+	return func(yield func(Chunk) bool) {
 		defer cancel(nil)
 		// Closing the body (rather than draining it) is what ends the
 		// upstream request when the caller goes away or stops reading.
 		defer func() { _ = stream.Close() }()
 		defer idle.Stop()
 		send := func(ch Chunk) bool {
-			select {
-			case out <- ch:
-				return true
-			case <-ctx.Done():
-				return false
-			}
+			return ctx.Err() == nil && yield(ch)
 		}
 		fail := func(err error) {
 			if ctx.Err() == nil {
@@ -156,8 +151,7 @@ func (c *Client) Stream(ctx context.Context, req Request) (<-chan Chunk, error) 
 			}
 		}
 		send(Chunk{Done: done})
-	}()
-	return out, nil
+	}, nil
 }
 
 func (c *Client) streamParams(req Request) (openai.ChatCompletionNewParams, error) {

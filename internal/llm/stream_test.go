@@ -3,6 +3,7 @@ package llm_test
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,20 +17,22 @@ import (
 )
 
 // drain reads a stream to its end, failing the test if it never ends.
-func drain(t *testing.T, ch <-chan llm.Chunk) []llm.Chunk {
+func drain(t *testing.T, chunks iter.Seq[llm.Chunk]) []llm.Chunk {
 	t.Helper()
 	var got []llm.Chunk
-	timeout := time.After(waitTimeout)
-	for {
-		select {
-		case c, ok := <-ch:
-			if !ok {
-				return got
-			}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for c := range chunks {
 			got = append(got, c)
-		case <-timeout:
-			t.Fatal("the stream never closed")
 		}
+	}()
+	select {
+	case <-ended:
+		return got
+	case <-time.After(waitTimeout):
+		t.Fatal("the stream never ended")
+		return nil
 	}
 }
 
@@ -157,9 +160,11 @@ func TestStreamCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 
-	ch, err := c.Stream(ctx, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
+	chunks, err := c.Stream(ctx, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}})
 	require.NoError(t, err)
-	first := <-ch
+	next, stop := iter.Pull(chunks)
+	defer stop()
+	first, _ := next()
 	require.Equal(t, "partial ", first.Text)
 	req := srv.Requests()[0]
 	select {
@@ -172,7 +177,7 @@ func TestStreamCancel(t *testing.T) {
 
 	waitEnded(t, req)
 	require.True(t, req.Canceled(), "the upstream request was abandoned, not completed")
-	for c := range ch {
+	for c, ok := next(); ok; c, ok = next() {
 		require.Nil(t, c.Done, "no answer after a cancel")
 	}
 }

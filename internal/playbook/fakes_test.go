@@ -3,6 +3,7 @@ package playbook_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,11 +68,23 @@ type provider struct {
 	reqs []llm.Request
 }
 
-func (p *provider) Stream(ctx context.Context, req llm.Request) (<-chan llm.Chunk, error) {
+// Stream serves StreamFn's channel as the provider's sequence: a fake's goroutine
+// feeds it, which ends with ctx (Run cancels it when it stops reading).
+func (p *provider) Stream(ctx context.Context, req llm.Request) (iter.Seq[llm.Chunk], error) {
 	p.mu.Lock()
 	p.reqs = append(p.reqs, req)
 	p.mu.Unlock()
-	return p.StreamFn(ctx, req)
+	ch, err := p.StreamFn(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return func(yield func(llm.Chunk) bool) {
+		for c := range ch {
+			if !yield(c) {
+				return
+			}
+		}
+	}, nil
 }
 
 func (p *provider) Info() llm.Info {
