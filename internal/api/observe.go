@@ -85,7 +85,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header()["X-Request-Id"] = []string{id}
 		addr := clientip.Resolve(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
 
-		ctx := s.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx := r.Context()
+		if s.tracedRequest(r.Header) {
+			ctx = s.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		}
 		ctx, span := s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
 		ctx = clientip.With(ctx, addr)
 		ctx = logging.WithRequestID(ctx, id)
@@ -115,6 +118,18 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		span.End()
 		s.logAccess(ctx, r, st, addr, elapsed)
 	})
+}
+
+// tracedRequest reports whether h has any of the propagator's headers (traceparent,
+// tracestate, baggage): Extract looks them up by keys it spells in lower case, which
+// costs an allocation each for every request that has none.
+func (s *Server) tracedRequest(h http.Header) bool {
+	for _, k := range s.propagation {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // logAccess writes the request's access line, with its operation when it ran one.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,8 @@ type Server struct {
 
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
+	// propagation are the propagator's headers, canonical.
+	propagation []string
 	// routes is the API's mux, which names a request's route.
 	routes     *http.ServeMux
 	httpSeries seriesCache
@@ -107,6 +110,14 @@ func New(d Deps) *Server {
 	s.propagator = d.Propagator
 	if s.propagator == nil {
 		s.propagator = otel.GetTextMapPropagator()
+	}
+	// W3C's headers (what tracing.Setup installs, perhaps after New: the global
+	// propagator tells its fields only once set), and any others this one reads.
+	s.propagation = []string{"Traceparent", "Tracestate", "Baggage"}
+	for _, f := range s.propagator.Fields() {
+		if k := http.CanonicalHeaderKey(f); !slices.Contains(s.propagation, k) {
+			s.propagation = append(s.propagation, k)
+		}
 	}
 	s.ws = &wstransport.Transport{
 		Authenticate: s.authenticateSocket,
