@@ -10,15 +10,20 @@ import (
 func (r *run) emit(e Event) bool {
 	r.seq++
 	e.RunID, e.Seq = r.id, r.seq
+	if r.ctx.Err() != nil {
+		// Before the select: out may have room (a run the transport adopted), which
+		// the select could choose although the client is gone.
+		return false
+	}
 	select {
 	case r.out <- &e:
 		if e.Type == EventDone {
 			r.outcome = metrics.OutcomeOK
 		}
-		return true
 	case <-r.ctx.Done():
 		return false
 	}
+	return r.deliver == nil || r.deliver()
 }
 
 // fail ends the run with one ERROR, unless the client is gone.

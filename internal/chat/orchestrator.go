@@ -113,7 +113,8 @@ func secretFragments(reg *Registry) []string {
 // Registry returns the orchestrator's agents, for listing them.
 func (o *Orchestrator) Registry() *Registry { return o.cfg.Registry }
 
-// Run checks req and starts a run. The run's events arrive on the channel,
+// Run checks req and starts a run, on a goroutine of its own or, when the transport
+// of ctx offers it (llm.Inline), on the transport's. The run's events arrive on the channel,
 // which is closed after DONE or ERROR, or as soon as ctx ends: ending ctx
 // (a closed subscription, a dropped connection) cancels the upstream LLM
 // request at once. Input errors are returned here, before any event. When the
@@ -127,12 +128,18 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	calls, release := llm.RunContext(ctx)
 	r := &run{
 		o: o, ctx: ctx, calls: calls, release: release, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
-		out: make(chan *Event), provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
+		provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
 		outcome: metrics.OutcomeCancelled,
 	}
 	if r.provider == nil {
 		r.provider = o.cfg.Provider
 	}
+	if deliver, ok := llm.Adopt(ctx, r.run); ok {
+		// The transport runs the run on the goroutine that sends its events.
+		r.out, r.deliver = make(chan *Event, 1), deliver
+		return r.out, nil
+	}
+	r.out = make(chan *Event)
 	go r.run()
 	return r.out, nil
 }

@@ -23,6 +23,9 @@ type run struct {
 	id      string
 	now     time.Time
 	out     chan *Event
+	// deliver, for a run the transport adopted (llm.Adopt), has the transport take
+	// the event just put in out (of capacity one) and send it.
+	deliver func() bool
 
 	provider llm.Provider
 	seq      int

@@ -9,13 +9,16 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/inkgraph/inkgraph/internal/llm"
 )
 
 // CodeInternal is the extensions.code of the error sent for an operation
 // that panicked.
 const CodeInternal = "INTERNAL"
 
-// runOperation executes op on its own goroutine and sends its results.
+// runOperation executes op on its own goroutine and sends its results. A run the
+// operation's resolver starts may run on this goroutine too (llm.Inline).
 func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
 	defer c.opWG.Done()
 	defer op.cancel(errOperationDone)
@@ -57,7 +60,27 @@ func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
 	}
 
 	ctx = graphql.WithOperationContext(ctx, rc)
+	// A chat run started by the resolver may adopt this goroutine (llm.Inline): it
+	// then runs here and hands over each event as it has it, rather than on a
+	// goroutine of its own beside this one.
+	var inline llm.Inline
+	ctx = llm.WithInline(ctx, &inline)
+	inline.Open()
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
+	if job := inline.Close(); job != nil {
+		inline.SetDeliver(func() bool {
+			resp := responses(ctx)
+			if resp == nil {
+				return false
+			}
+			if err := c.sendResponse(op, resp); err != nil {
+				op.cancel(errOperationDone) // the run stops as when the loop below breaks
+				return false
+			}
+			return true
+		})
+		job()
+	}
 	for op.ctx.Err() == nil {
 		resp := responses(ctx)
 		if resp == nil {
