@@ -117,6 +117,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		span.End()
 		s.logAccess(ctx, r, st, addr, elapsed)
+		if st.transport == transportWebSocket {
+			// The socket lives on after this handler returns, with st in its
+			// context: let go of the HTTP server's writer (its buffers and the
+			// request), which the socket never uses (about 9 KiB a socket).
+			st.rec.ResponseWriter = nil
+		}
 	})
 }
 
