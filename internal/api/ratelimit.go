@@ -94,6 +94,7 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 		// attempts have their own limits, and bcrypt), so a limiter that cannot answer
 		// (Redis down) must not take the whole API down with it.
 		r.logger.ErrorContext(ctx, "rate limiter unavailable: operation let through", "error", err, "key", key)
+		metrics.LimiterErrors.WithLabelValues(budget).Inc()
 		return next(ctx)
 	case !d.Allowed:
 		// Whole seconds, rounded up, so the header and retryAfter say the same.

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
@@ -365,10 +367,22 @@ func TestRateLimitFailsOpenWithoutRedis(t *testing.T) {
 	logs := &testkit.SyncBuffer{}
 	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{logger: slog.New(slog.NewJSONHandler(logs, nil))},
 		func(c *config.Config) { c.RedisURL = "redis://127.0.0.1:1/0" })
+	// Other tests may add to the process-wide counters too, never take from them.
+	opsBefore, loginBefore := limiterErrors(t, "operations"), limiterErrors(t, "login")
 	token, _, _ := a.register(t, "noredis@example.com")
 	a.spend(t, token, 25)
 	require.Contains(t, logs.String(), "rate limiter unavailable: operation let through")
 	require.Contains(t, logs.String(), "sign-in limiter unavailable: attempt let through")
+	require.GreaterOrEqual(t, limiterErrors(t, "operations")-opsBefore, 25.0, "each operation let through is counted")
+	require.GreaterOrEqual(t, limiterErrors(t, "login")-loginBefore, 1.0, "the registration's attempt let through is counted")
+}
+
+// limiterErrors reads inkgraph_rate_limiter_errors_total for budget.
+func limiterErrors(t *testing.T, budget string) float64 {
+	t.Helper()
+	v, err := metrics.Read("inkgraph_rate_limiter_errors_total", "budget", budget)
+	require.NoError(t, err)
+	return v
 }
 
 // TestRateLimitSharedThroughRedis: two server instances on one database and one Redis

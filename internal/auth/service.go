@@ -20,6 +20,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -312,6 +313,7 @@ func (s *Service) spendAttempt(ctx context.Context, key string, limit ratelimit.
 	d, err := s.attempts.Allow(ctx, key, limit)
 	if err != nil {
 		s.logger.ErrorContext(ctx, "sign-in limiter unavailable: attempt let through", "error", err)
+		metrics.LimiterErrors.WithLabelValues("login").Inc()
 		return nil
 	}
 	if !d.Allowed {
