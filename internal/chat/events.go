@@ -7,7 +7,9 @@ import (
 )
 
 // emit sends the run's next event, unless the client is gone.
-func (r *run) emit(e Event) bool {
+// The event is passed by pointer: a value this size would take its room in the frame
+// of every caller, the run's held frames included.
+func (r *run) emit(e *Event) bool {
 	r.seq++
 	e.RunID, e.Seq = r.id, r.seq
 	if r.ctx.Err() != nil {
@@ -16,7 +18,7 @@ func (r *run) emit(e Event) bool {
 		return false
 	}
 	select {
-	case r.out <- &e:
+	case r.out <- e:
 		if e.Type == EventDone {
 			r.outcome = metrics.OutcomeOK
 		}
@@ -45,7 +47,7 @@ func (r *run) fail(err error) {
 	if code == models.CodeInternal {
 		r.o.cfg.Logger.ErrorContext(r.ctx, "chat run failed", "error", err, "run_id", r.id, "user_id", r.req.UserID)
 	}
-	r.emit(Event{Type: EventError, cause: err, Error: &RunError{
+	r.emit(&Event{Type: EventError, cause: err, Error: &RunError{
 		Code: code, Message: models.ErrorMessage(err),
 		Retryable: code == models.CodeUpstreamUnavailable || code == models.CodeRateLimited,
 	}})
@@ -57,5 +59,5 @@ func (r *run) emitUsage() bool {
 		return true
 	}
 	r.usageSent = true
-	return r.emit(Event{Type: EventUsage, Usage: r.usage()})
+	return r.emit(&Event{Type: EventUsage, Usage: r.usage()})
 }

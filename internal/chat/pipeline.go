@@ -41,7 +41,7 @@ func (r *run) synthesize(results []agentResult) (agentResult, error) {
 			parts = append(parts, res.text)
 		}
 		text := strings.Join(parts, "\n\n")
-		if !r.emit(Event{Type: EventToken, Agent: synthesisAgent, Delta: text}) {
+		if !r.emit(&Event{Type: EventToken, Agent: synthesisAgent, Delta: text}) {
 			return agentResult{}, r.ctx.Err()
 		}
 		return agentResult{agent: synthesisAgent, text: text, finish: llm.FinishStop}, nil
@@ -54,7 +54,7 @@ func (r *run) synthesize(results []agentResult) (agentResult, error) {
 		},
 		MaxTokens: r.o.cfg.MaxTokens,
 	}
-	text, done, err := r.stream(synthesisAgent, req)
+	text, done, err := r.stream(synthesisAgent, &req)
 	if err != nil {
 		return agentResult{}, err
 	}

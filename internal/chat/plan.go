@@ -29,10 +29,10 @@ type PlanStep struct {
 func (r *run) plan(route Route) {
 	plan := buildPlan(r.o.cfg.Catalog, r.req.Tier, route, r.req.Message)
 	text := describePlan(plan)
-	if !r.emit(Event{Type: EventToken, Agent: route.Agents[0], Delta: text}) || !r.emitUsage() {
+	if !r.emit(&Event{Type: EventToken, Agent: route.Agents[0], Delta: text}) || !r.emitUsage() {
 		return
 	}
-	r.emit(Event{Type: EventDone, Agent: route.Agents[0], Done: &Done{
+	r.emit(&Event{Type: EventDone, Agent: route.Agents[0], Done: &Done{
 		Response: text, FinishReason: FinishPlan, Plan: plan, Offline: r.offline(),
 	}})
 }

@@ -49,22 +49,33 @@ type agentResult struct {
 }
 
 func (r *run) run() {
-	defer close(r.out)
-	defer r.countRun()
-	defer r.book()
-	defer r.release()
+	defer r.end()
 	route, err := r.classify()
 	if err != nil {
 		r.fail(err)
 		return
 	}
-	if !r.emit(Event{Type: EventAgentRouted, Route: &route}) {
+	if !r.emit(&Event{Type: EventAgentRouted, Route: &route}) {
 		return
 	}
 	if r.req.Mode == ModePlan {
 		r.plan(route)
 		return
 	}
+	r.respond(route)
+}
+
+// end closes the run: its calls' context released, its usage booked and counted, its
+// channel closed.
+func (r *run) end() {
+	defer close(r.out)
+	defer r.countRun()
+	defer r.book()
+	r.release()
+}
+
+// respond runs the route's agents and sends the final answer.
+func (r *run) respond(route Route) {
 	final, err := r.pipeline(route)
 	if err != nil {
 		r.fail(err)
@@ -73,7 +84,7 @@ func (r *run) run() {
 	if !r.emitUsage() {
 		return
 	}
-	r.emit(Event{Type: EventDone, Agent: final.agent, Done: &Done{
+	r.emit(&Event{Type: EventDone, Agent: final.agent, Done: &Done{
 		Response: final.text, Actions: r.actions, FinishReason: final.finish, Offline: r.offline(),
 	}})
 }
@@ -83,22 +94,22 @@ func (r *run) offline() bool { return r.provider.Info().Offline }
 // complete runs a request whose text is not shown to the client.
 func (r *run) complete(agent string, req llm.Request) (string, error) {
 	res, err := llm.Run(r.calls, r.provider, req, nil, nil)
-	r.count(agent, res)
+	r.count(agent, &res)
 	return res.Text, err
 }
 
 // stream runs a request whose text streams to the client as TOKEN events,
 // sanitized, and returns that text.
-func (r *run) stream(agent string, req llm.Request) (string, *llm.Done, error) {
-	res, err := llm.Run(r.calls, r.provider, req, r.o.secrets, func(s string) bool {
-		return r.emit(Event{Type: EventToken, Agent: agent, Delta: s})
+func (r *run) stream(agent string, req *llm.Request) (string, *llm.Done, error) {
+	res, err := llm.Run(r.calls, r.provider, *req, r.o.secrets, func(s string) bool {
+		return r.emit(&Event{Type: EventToken, Agent: agent, Delta: s})
 	})
-	r.count(agent, res)
+	r.count(agent, &res)
 	return res.Text, res.Done, err
 }
 
 // count adds one call's usage to the run's and to agent's.
-func (r *run) count(agent string, res llm.Result) {
+func (r *run) count(agent string, res *llm.Result) {
 	r.total = r.total.Add(res.Usage)
 	r.streamed += res.Streamed
 	a := r.byAgent[agent]

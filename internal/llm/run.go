@@ -43,50 +43,67 @@ type Result struct {
 // start, and otherwise UPSTREAM_UNAVAILABLE: an answer that had begun and broke off or
 // ended without its last chunk may succeed if asked again. The Result, its usage
 // above all, is filled in every case.
+//
+// Run's own frame is kept small, the span and the outcome being worked out in helpers
+// called before and after the stream: a held chat's goroutine waits in the provider
+// below it, and its stack shrinks to 8 KiB only while what it holds stays small.
 func Run(ctx context.Context, p Provider, req Request, secrets *sanitize.Set, send func(string) bool) (res Result, err error) {
 	info := p.Info()
-	// One span per call, the provider's HTTP client span (if any) beneath it, within a
-	// trace: a run outside any (tracing off, no traceparent) holds no span while it
-	// streams.
-	span := trace.SpanFromContext(ctx)
-	if span.SpanContext().IsValid() {
-		ctx, span = tracing.Tracer().Start(ctx, "llm.stream", trace.WithSpanKind(trace.SpanKindInternal),
-			trace.WithAttributes(attribute.String("gen_ai.operation.name", "chat"),
-				attribute.String("gen_ai.provider.name", info.Provider), attribute.String("gen_ai.request.model", info.Model)))
-	}
-	defer func() {
-		if span.IsRecording() {
-			if err != nil {
-				span.SetStatus(codes.Error, models.ErrorCode(err))
-			}
-			span.SetAttributes(attribute.Int("gen_ai.usage.input_tokens", res.Usage.PromptTokens),
-				attribute.Int("gen_ai.usage.output_tokens", res.Usage.CompletionTokens))
-		}
-		span.End()
-	}()
+	ctx, span := startSpan(ctx, info)
+	defer func() { endSpan(span, res.Usage, err) }()
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the upstream request if we stop reading
-	res = Result{Usage: models.Usage{Calls: 1}}
 	start := time.Now()
 	chunks, err := p.Stream(ctx, req)
 	if err != nil {
-		return res, err
+		return Result{Usage: models.Usage{Calls: 1}}, err
 	}
 	text, last, rel := relay(chunks, secrets, send)
-	stopped := rel.stopped
+	return outcome(parent, ctx, &info, &req, start, text, &last, &rel)
+}
+
+// startSpan starts a call's llm.stream span within a trace: one span per call, the
+// provider's HTTP client span (if any) beneath it. A call outside any trace (tracing
+// off, no traceparent) holds no span while it streams.
+func startSpan(ctx context.Context, info Info) (context.Context, trace.Span) {
+	span := trace.SpanFromContext(ctx)
+	if !span.SpanContext().IsValid() {
+		return ctx, span
+	}
+	return tracing.Tracer().Start(ctx, "llm.stream", trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attribute.String("gen_ai.operation.name", "chat"),
+			attribute.String("gen_ai.provider.name", info.Provider), attribute.String("gen_ai.request.model", info.Model)))
+}
+
+// endSpan ends a call's span with its usage and, when it failed, its error code.
+func endSpan(span trace.Span, u models.Usage, err error) {
+	if span.IsRecording() {
+		if err != nil {
+			span.SetStatus(codes.Error, models.ErrorCode(err))
+		}
+		span.SetAttributes(attribute.Int("gen_ai.usage.input_tokens", u.PromptTokens),
+			attribute.Int("gen_ai.usage.output_tokens", u.CompletionTokens))
+	}
+	span.End()
+}
+
+// outcome is what Run returns once the stream is over: the first-token metric
+// observed, the usage (reported, or estimated), and the error the way the stream
+// ended says. parent is Run's context, ctx the call's.
+func outcome(parent, ctx context.Context, info *Info, req *Request, start time.Time, text string, last *Chunk, rel *relayed) (Result, error) {
 	if !rel.first.IsZero() {
 		metrics.FirstToken.WithLabelValues(info.Provider).Observe(rel.first.Sub(start).Seconds())
 	}
-	res.Text, res.Streamed = text, rel.streamed
-	u := Estimate(req, text)
+	res := Result{Text: text, Streamed: rel.streamed}
+	u := Estimate(*req, text)
 	if last.Done != nil && last.Done.Usage != nil {
 		u = *last.Done.Usage
 	}
 	u.Calls = 1
 	res.Usage = u
 	switch {
-	case stopped:
+	case rel.stopped:
 		if err := parent.Err(); err != nil {
 			return res, err
 		}

@@ -1,6 +1,7 @@
 package wstransport
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -18,67 +19,21 @@ import (
 const CodeInternal = "INTERNAL"
 
 // runOperation executes op on its own goroutine and sends its results. A run the
-// operation's resolver starts may run on this goroutine too (llm.Inline).
+// operation's resolver starts may run on this goroutine too (llm.Inline): its frame
+// is then beneath the run's for the run's life, so it is kept small, the operation
+// being made ready in dispatch.
 func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
 	defer c.opWG.Done()
 	defer op.cancel(errOperationDone)
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.LogAttrs(op.ctx, slog.LevelError, "panic in websocket operation",
-				slog.String("id", op.id),
-				slog.String("panic", fmt.Sprint(r)),
-				slog.String("stack", string(debug.Stack())),
-			)
-			c.removeOperation(op)
-			c.sendError(op, gqlerror.List{{
-				Message:    "internal server error",
-				Extensions: map[string]any{"code": CodeInternal},
-			}})
-		}
-	}()
+	defer c.recoverOperation(op)
+	c.logOperation(op, "websocket operation started")
+	defer c.logOperation(op, "websocket operation ended")
 
-	c.log.LogAttrs(op.ctx, slog.LevelDebug, "websocket operation started", slog.String("id", op.id))
-	defer c.log.LogAttrs(op.ctx, slog.LevelDebug, "websocket operation ended", slog.String("id", op.id))
-
-	ctx := graphql.StartOperationTrace(op.ctx)
-	rc, errs := c.exec.CreateOperationContext(ctx, params)
-	if errs != nil {
-		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
-		if resp == nil {
-			resp = &graphql.Response{Errors: errs}
-		}
-		c.removeOperation(op)
-		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-			// Parse and validation errors: the operation never ran.
-			c.sendError(op, resp.Errors)
-			return
-		}
-		// complete follows whether or not the response went out, as after the loop below.
-		_ = c.sendResponse(op, resp)
-		c.sendComplete(op)
+	responses, ctx, job := c.dispatch(op, params)
+	if responses == nil {
 		return
 	}
-
-	ctx = graphql.WithOperationContext(ctx, rc)
-	// A chat run started by the resolver may adopt this goroutine (llm.Inline): it
-	// then runs here and hands over each event as it has it, rather than on a
-	// goroutine of its own beside this one.
-	var inline llm.Inline
-	ctx = llm.WithInline(ctx, &inline)
-	inline.Open()
-	responses, ctx := c.exec.DispatchOperation(ctx, rc)
-	if job := inline.Close(); job != nil {
-		inline.SetDeliver(func() bool {
-			resp := responses(ctx)
-			if resp == nil {
-				return false
-			}
-			if err := c.sendResponse(op, resp); err != nil {
-				op.cancel(errOperationDone) // the run stops as when the loop below breaks
-				return false
-			}
-			return true
-		})
+	if job != nil {
 		job()
 	}
 	for op.ctx.Err() == nil {
@@ -92,6 +47,75 @@ func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
 	}
 	c.removeOperation(op)
 	c.sendComplete(op)
+}
+
+// recoverOperation, deferred, ends an operation that panicked with an INTERNAL error.
+func (c *conn) recoverOperation(op *operation) {
+	if r := recover(); r != nil {
+		c.log.LogAttrs(op.ctx, slog.LevelError, "panic in websocket operation",
+			slog.String("id", op.id),
+			slog.String("panic", fmt.Sprint(r)),
+			slog.String("stack", string(debug.Stack())),
+		)
+		c.removeOperation(op)
+		c.sendError(op, gqlerror.List{{
+			Message:    "internal server error",
+			Extensions: map[string]any{"code": CodeInternal},
+		}})
+	}
+}
+
+// logOperation logs msg about op at debug level.
+func (c *conn) logOperation(op *operation, msg string) {
+	c.log.LogAttrs(op.ctx, slog.LevelDebug, msg, slog.String("id", op.id))
+}
+
+// dispatch makes op ready to run: its responses and the context to read them with,
+// and the job of a run that adopted the operation's goroutine (nil when none did).
+// It answers an operation that cannot run itself and returns no responses.
+func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.ResponseHandler, context.Context, func()) {
+	ctx := graphql.StartOperationTrace(op.ctx)
+	rc, errs := c.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		if resp == nil {
+			resp = &graphql.Response{Errors: errs}
+		}
+		c.removeOperation(op)
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			// Parse and validation errors: the operation never ran.
+			c.sendError(op, resp.Errors)
+			return nil, nil, nil
+		}
+		// complete follows whether or not the response went out, as after the loop in runOperation.
+		_ = c.sendResponse(op, resp)
+		c.sendComplete(op)
+		return nil, nil, nil
+	}
+
+	ctx = graphql.WithOperationContext(ctx, rc)
+	// A chat run started by the resolver may adopt this goroutine (llm.Inline): it
+	// then runs on it and hands over each event as it has it, rather than on a
+	// goroutine of its own beside this one.
+	inline := &llm.Inline{}
+	ctx = llm.WithInline(ctx, inline)
+	inline.Open()
+	responses, ctx := c.exec.DispatchOperation(ctx, rc)
+	job := inline.Close()
+	if job != nil {
+		inline.SetDeliver(func() bool {
+			resp := responses(ctx)
+			if resp == nil {
+				return false
+			}
+			if err := c.sendResponse(op, resp); err != nil {
+				op.cancel(errOperationDone) // the run stops as when runOperation's loop breaks
+				return false
+			}
+			return true
+		})
+	}
+	return responses, ctx, job
 }
 
 // sendResponse sends one result: next (graphql-transport-ws) or data (legacy).
