@@ -67,7 +67,8 @@ type RunError struct {
 // arrive on the channel, which the service closes after DONE or ERROR, or as
 // soon as ctx ends; ending ctx cancels the upstream LLM request at once. When
 // the server's llm.Drain in ctx stops the run, its LLM request is cancelled and
-// it ends with a retryable ERROR, so that the client knows it was cut off.
+// it ends with a retryable ERROR, so that the client knows it was cut off. The run
+// has a goroutine of its own unless the transport of ctx offers its own (llm.Inline).
 func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]string) (<-chan *Event, error) {
 	p, err := s.playbook(ctx, userID, id)
 	if err != nil {
@@ -83,9 +84,15 @@ func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]st
 	}
 	r := &run{
 		s: s, ctx: ctx, userID: userID, id: s.newRunID(), res: res, pc: pc, choice: choice,
-		out: make(chan *Event), outputs: map[int]string{}, outcome: metrics.OutcomeCancelled,
+		outputs: map[int]string{}, outcome: metrics.OutcomeCancelled,
 	}
 	r.calls, r.release = llm.RunContext(ctx)
+	if deliver, ok := llm.Adopt(ctx, r.run); ok {
+		// The transport runs the run on the goroutine that sends its events.
+		r.out, r.deliver = make(chan *Event, 1), deliver
+		return r.out, nil
+	}
+	r.out = make(chan *Event)
 	go r.run()
 	return r.out, nil
 }
@@ -104,6 +111,9 @@ type run struct {
 	pc      *models.PersonalizationContext
 	choice  llm.Choice
 	out     chan *Event
+	// deliver, for a run the transport adopted (llm.Adopt), has the transport take
+	// the event just put in out (of capacity one) and send it.
+	deliver func() bool
 
 	seq int
 	// outcome is the run's in the runs metric: cancelled (the client went away) unless
@@ -116,18 +126,24 @@ type run struct {
 	list     []StepOutput
 }
 
+// emit sends the run's next event, unless the client is gone.
 func (r *run) emit(e Event) bool {
 	r.seq++
 	e.RunID, e.Seq = r.id, r.seq
+	if r.ctx.Err() != nil {
+		// Before the select: out may have room (a run the transport adopted), which
+		// the select could choose although the client is gone.
+		return false
+	}
 	select {
 	case r.out <- &e:
 		if e.Type == EventDone {
 			r.outcome = metrics.OutcomeOK
 		}
-		return true
 	case <-r.ctx.Done():
 		return false
 	}
+	return r.deliver == nil || r.deliver()
 }
 
 func (r *run) run() {
