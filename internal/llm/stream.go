@@ -62,96 +62,129 @@ func (c *Client) Stream(ctx context.Context, req Request) (iter.Seq[Chunk], erro
 		return nil, c.streamError(ctx, callCtx, err, false)
 	}
 
+	// The answer's state is on the heap and each chunk is worked on in a method: the
+	// frame that waits on the body while the model thinks stays small (the SDK's
+	// chunk and accumulator are large values).
+	st := &answer{c: c, ctx: ctx, callCtx: callCtx, idle: idle}
 	return func(yield func(Chunk) bool) {
 		defer cancel(nil)
 		// Closing the body (rather than draining it) is what ends the
 		// upstream request when the caller goes away or stops reading.
 		defer func() { _ = stream.Close() }()
 		defer idle.Stop()
-		send := func(ch Chunk) bool {
-			return ctx.Err() == nil && yield(ch)
-		}
-		fail := func(err error) {
-			if ctx.Err() == nil {
-				send(Chunk{Err: c.streamError(ctx, callCtx, err, true)})
-			}
-		}
-
-		var (
-			acc    openai.ChatCompletionAccumulator
-			begun  bool // a piece of the answer has come
-			finish string
-			model  string
-			usage  *models.Usage
-		)
+		st.yield = yield
 		for stream.Next() {
 			// A slow reader is not a silent provider: the clock runs only
 			// while waiting on upstream.
 			idle.Stop()
-			chunk := stream.Current()
-			if !acc.AddChunk(chunk) {
-				fail(fmt.Errorf("%w: the stream's chunks do not fit together", errProtocol))
+			if !st.add(stream) {
 				return
 			}
-			if chunk.Model != "" {
-				model = chunk.Model
-			}
-			// The last usage reported wins: some servers (vLLM's continuous
-			// usage stats) repeat a running total on every chunk, which the
-			// accumulator would add up.
-			if chunk.JSON.Usage.Valid() {
-				usage = &models.Usage{
-					PromptTokens:     int(chunk.Usage.PromptTokens),
-					CompletionTokens: int(chunk.Usage.CompletionTokens),
-					TotalTokens:      int(chunk.Usage.TotalTokens),
-				}
-			}
-			for _, choice := range chunk.Choices {
-				if choice.Index != 0 {
-					continue
-				}
-				if !begun && (choice.Delta.Content != "" || len(choice.Delta.ToolCalls) > 0 || choice.Delta.Refusal != "") {
-					// The model has started answering; an opening chunk with the
-					// role alone, which some servers send at once, does not count.
-					begun = true
-					firstByteArrived(ctx)
-				}
-				if choice.Delta.Content != "" && !send(Chunk{Text: choice.Delta.Content}) {
-					return
-				}
-				if choice.FinishReason != "" {
-					finish = choice.FinishReason
-				}
-			}
-			if begun {
-				idle.Reset(c.timeout)
-			} else {
-				idle.Reset(max(firstByteWait(ctx, c.timeout), 0))
-			}
 		}
-		if err := stream.Err(); err != nil {
-			fail(err)
-			return
-		}
-		if finish == "" {
-			// The body ended without a finish reason: a proxy or server
-			// cut the answer short, though the HTTP response looked whole.
-			fail(fmt.Errorf("%w: the stream ended without a finish reason", errProtocol))
-			return
-		}
-		done := &Done{FinishReason: finish, Usage: usage, Provider: ProviderOpenAICompatible, Model: model}
-		if done.Model == "" {
-			done.Model = c.model
-		}
-		if len(acc.Choices) > 0 {
-			for _, tc := range acc.Choices[0].Message.ToolCalls {
-				done.ToolCalls = append(done.ToolCalls, ToolCall{
-					ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments,
-				})
-			}
-		}
-		send(Chunk{Done: done})
+		st.end(stream.Err())
 	}, nil
+}
+
+// answer is the state of one streamed answer, read on its caller's goroutine.
+type answer struct {
+	c       *Client
+	ctx     context.Context // the caller's
+	callCtx context.Context // the call's, ended by the idle timer
+	idle    *time.Timer
+	yield   func(Chunk) bool
+	stopped bool // yield refused, or ctx ended: nothing more is sent
+
+	acc    openai.ChatCompletionAccumulator
+	begun  bool // a piece of the answer has come
+	finish string
+	model  string
+	usage  *models.Usage
+}
+
+// send passes ch on unless the caller is gone; it never calls yield again after a refusal.
+func (a *answer) send(ch Chunk) bool {
+	a.stopped = a.stopped || a.ctx.Err() != nil || !a.yield(ch)
+	return !a.stopped
+}
+
+// fail ends the answer with an Err chunk, unless the caller is gone.
+func (a *answer) fail(err error) {
+	if a.ctx.Err() == nil {
+		a.send(Chunk{Err: a.c.streamError(a.ctx, a.callCtx, err, true)})
+	}
+}
+
+// add takes the stream's current chunk; false when the answer is over (broken, or
+// the caller gone).
+func (a *answer) add(stream *ssestream.Stream[openai.ChatCompletionChunk]) bool {
+	chunk := stream.Current()
+	if !a.acc.AddChunk(chunk) {
+		a.fail(fmt.Errorf("%w: the stream's chunks do not fit together", errProtocol))
+		return false
+	}
+	if chunk.Model != "" {
+		a.model = chunk.Model
+	}
+	// The last usage reported wins: some servers (vLLM's continuous
+	// usage stats) repeat a running total on every chunk, which the
+	// accumulator would add up.
+	if chunk.JSON.Usage.Valid() {
+		a.usage = &models.Usage{
+			PromptTokens:     int(chunk.Usage.PromptTokens),
+			CompletionTokens: int(chunk.Usage.CompletionTokens),
+			TotalTokens:      int(chunk.Usage.TotalTokens),
+		}
+	}
+	for _, choice := range chunk.Choices {
+		if choice.Index != 0 {
+			continue
+		}
+		if !a.begun && (choice.Delta.Content != "" || len(choice.Delta.ToolCalls) > 0 || choice.Delta.Refusal != "") {
+			// The model has started answering; an opening chunk with the
+			// role alone, which some servers send at once, does not count.
+			a.begun = true
+			firstByteArrived(a.ctx)
+		}
+		if choice.Delta.Content != "" && !a.send(Chunk{Text: choice.Delta.Content}) {
+			return false
+		}
+		if choice.FinishReason != "" {
+			a.finish = choice.FinishReason
+		}
+	}
+	if a.begun {
+		a.idle.Reset(a.c.timeout)
+	} else {
+		a.idle.Reset(max(firstByteWait(a.ctx, a.c.timeout), 0))
+	}
+	return true
+}
+
+// end sends the answer's last chunk once the body is over: Done, or Err when the
+// stream failed (err) or ended without a finish reason.
+func (a *answer) end(err error) {
+	if err != nil {
+		a.fail(err)
+		return
+	}
+	if a.finish == "" {
+		// The body ended without a finish reason: a proxy or server
+		// cut the answer short, though the HTTP response looked whole.
+		a.fail(fmt.Errorf("%w: the stream ended without a finish reason", errProtocol))
+		return
+	}
+	done := &Done{FinishReason: a.finish, Usage: a.usage, Provider: ProviderOpenAICompatible, Model: a.model}
+	if done.Model == "" {
+		done.Model = a.c.model
+	}
+	if len(a.acc.Choices) > 0 {
+		for _, tc := range a.acc.Choices[0].Message.ToolCalls {
+			done.ToolCalls = append(done.ToolCalls, ToolCall{
+				ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments,
+			})
+		}
+	}
+	a.send(Chunk{Done: done})
 }
 
 func (c *Client) streamParams(req Request) (openai.ChatCompletionNewParams, error) {
