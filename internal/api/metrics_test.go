@@ -63,12 +63,19 @@ func counter(families map[string]*dto.MetricFamily, name string, labels map[stri
 	return 0
 }
 
-// postQuery sends one GraphQL query over HTTP and returns the status.
-func postQuery(t *testing.T, url, query string) int {
+// postQuery sends one GraphQL query over HTTP, with the access token when one is
+// given, and returns the status.
+func postQuery(t *testing.T, url, query string, token ...string) int {
 	t.Helper()
 	body, err := json.Marshal(map[string]string{"query": query})
 	require.NoError(t, err)
-	resp, err := http.Post(url+"/graphql", "application/json", strings.NewReader(string(body)))
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(string(body)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if len(token) > 0 {
+		req.Header.Set("Authorization", "Bearer "+token[0])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
@@ -85,20 +92,27 @@ func TestMetricsAfterRealOperations(t *testing.T) {
 	ts := serve(t, a)
 	suffix := testkit.RandomHex(6)
 	plans, me, limited := "MetricsPlans"+suffix, "MetricsMe"+suffix, "MetricsLimited"+suffix
+	probe := "MetricsProbe" + suffix
+	token, _, _ := a.register(t, "metrics-"+suffix+"@example.com")
 	before := scrape(t)
 	graphqlOK := map[string]string{"route": "/graphql", "method": "POST", "status": "200"}
-	anonymousRefusals := map[string]string{"tier": "anonymous", "budget": "operations"}
+	freeRefusals := map[string]string{"tier": "free", "budget": "operations"}
 
+	// A signed-in caller's successful operation admits its name as a label.
 	for range 3 {
-		require.Equal(t, http.StatusOK, postQuery(t, ts.URL, `query `+plans+` { plans { tier } }`))
+		require.Equal(t, http.StatusOK, postQuery(t, ts.URL, `query `+plans+` { plans { tier } }`, token))
 	}
-	// An operation that fails shows its first error's code.
+	require.Equal(t, http.StatusOK, postQuery(t, ts.URL, `query `+me+` { me { id } }`, token))
+	// An operation that fails shows its first error's code, under its name once known.
 	require.Equal(t, http.StatusOK, postQuery(t, ts.URL, `query `+me+` { me { id } }`))
-	// The anonymous budget (20 a minute, the clock standing still) runs out: the
-	// refusal is counted, under its operation and as a refusal.
+	// An anonymous caller's name is never admitted: it counts as "other", so probes
+	// cannot use up the names' slots.
+	require.Equal(t, http.StatusOK, postQuery(t, ts.URL, `query `+probe+` { plans { tier } }`))
+	// The free budget (20 a minute, the clock standing still) runs out: the refusal
+	// is counted, under its operation and as a refusal.
 	refused := 0
 	for range 25 {
-		if postQuery(t, ts.URL, `query `+limited+` { plans { tier } }`) == http.StatusTooManyRequests {
+		if postQuery(t, ts.URL, `query `+limited+` { plans { tier } }`, token) == http.StatusTooManyRequests {
 			refused++
 		}
 	}
@@ -111,7 +125,11 @@ func TestMetricsAfterRealOperations(t *testing.T) {
 	require.InDelta(t, 3, counter(after, "inkgraph_graphql_operations_total",
 		map[string]string{"operation": plans, "type": "query", "code": "OK"}), 0)
 	require.InDelta(t, 1, counter(after, "inkgraph_graphql_operations_total",
+		map[string]string{"operation": me, "type": "query", "code": "OK"}), 0)
+	require.InDelta(t, 1, counter(after, "inkgraph_graphql_operations_total",
 		map[string]string{"operation": me, "type": "query", "code": "UNAUTHENTICATED"}), 0)
+	require.Nil(t, sample(after, "inkgraph_graphql_operations_total", map[string]string{"operation": probe}),
+		"an anonymous caller's name is no label")
 	require.InDelta(t, float64(refused), counter(after, "inkgraph_graphql_operations_total",
 		map[string]string{"operation": limited, "type": "query", "code": "RATE_LIMITED"}), 0)
 	require.InDelta(t, float64(25-refused), counter(after, "inkgraph_graphql_operations_total",
@@ -124,15 +142,15 @@ func TestMetricsAfterRealOperations(t *testing.T) {
 	// Other tests run beside this one: the shared series grew by at least what this
 	// test did.
 	require.GreaterOrEqual(t, counter(after, "inkgraph_http_requests_total", graphqlOK)-
-		counter(before, "inkgraph_http_requests_total", graphqlOK), float64(4+25-refused))
+		counter(before, "inkgraph_http_requests_total", graphqlOK), float64(6+25-refused))
 	limitedHTTP := map[string]string{"route": "/graphql", "method": "POST", "status": "429"}
 	require.GreaterOrEqual(t, counter(after, "inkgraph_http_requests_total", limitedHTTP)-
 		counter(before, "inkgraph_http_requests_total", limitedHTTP), float64(refused))
 	unmatched := map[string]string{"route": "unmatched", "method": "GET", "status": "404"}
 	require.GreaterOrEqual(t, counter(after, "inkgraph_http_requests_total", unmatched)-
 		counter(before, "inkgraph_http_requests_total", unmatched), 1.0)
-	require.GreaterOrEqual(t, counter(after, "inkgraph_rate_limit_refusals_total", anonymousRefusals)-
-		counter(before, "inkgraph_rate_limit_refusals_total", anonymousRefusals), float64(refused))
+	require.GreaterOrEqual(t, counter(after, "inkgraph_rate_limit_refusals_total", freeRefusals)-
+		counter(before, "inkgraph_rate_limit_refusals_total", freeRefusals), float64(refused))
 	require.NotNil(t, sample(after, "inkgraph_http_request_duration_seconds", map[string]string{"route": "/graphql"}))
 
 	// The raw path never becomes a label.

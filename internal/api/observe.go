@@ -22,6 +22,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // What the server observes of every request and operation: one access line per HTTP
@@ -89,41 +90,61 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if s.tracedRequest(r.Header) {
 			ctx = s.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		}
-		ctx, span := s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := s.tracer.Start(ctx, methodLabel(r.Method), trace.WithSpanKind(trace.SpanKindServer))
 		ctx = clientip.With(ctx, addr)
 		ctx = logging.WithRequestID(ctx, id)
 		ctx = context.WithValue(ctx, requestStateKey{}, st)
 		r = r.WithContext(ctx)
+		defer func() {
+			// A handler that panics (net/http recovers it and drops the connection) is
+			// still counted, as a 500, its span ended and its access line written.
+			if v := recover(); v != nil {
+				st.rec.status = http.StatusInternalServerError
+				s.finish(ctx, r, st, span, addr, start)
+				panic(v)
+			}
+		}()
 		next.ServeHTTP(&st.rec, r)
-
-		elapsed := time.Since(start)
-		route := st.route
-		if route == "" {
-			route = s.routeOf(r)
-		}
-		method := methodLabel(r.Method)
-		status := st.rec.status
-		s.httpSeries.getHTTP(route, method, status).observe(elapsed)
-		if span.IsRecording() {
-			if route != routeUnmatched {
-				span.SetName(method + " " + route)
-				span.SetAttributes(attribute.String("http.route", route))
-			}
-			span.SetAttributes(attribute.String("http.request.method", method),
-				attribute.Int("http.response.status_code", status))
-			if status >= http.StatusInternalServerError {
-				span.SetStatus(codes.Error, http.StatusText(status))
-			}
-		}
-		span.End()
-		s.logAccess(ctx, r, st, addr, elapsed)
-		if st.transport == transportWebSocket {
-			// The socket lives on after this handler returns, with st in its
-			// context: let go of the HTTP server's writer (its buffers and the
-			// request), which the socket never uses (about 9 KiB a socket).
-			st.rec.ResponseWriter = nil
-		}
+		s.finish(ctx, r, st, span, addr, start)
 	})
+}
+
+// finish counts a request that is done, ends its span and writes its access line.
+func (s *Server) finish(ctx context.Context, r *http.Request, st *requestState, span trace.Span, addr netip.Addr, start time.Time) {
+	elapsed := time.Since(start)
+	route := st.route
+	if route == "" {
+		route = s.routeOf(r)
+	}
+	method := methodLabel(r.Method)
+	status := st.rec.status
+	m := s.httpSeries.getHTTP(route, method, status)
+	if st.transport == transportSSE {
+		// A stream lasts as long as its subscription (hours): counted, but kept
+		// out of the route's latency, which it would swamp.
+		m.requests.Inc()
+	} else {
+		m.observe(elapsed)
+	}
+	if span.IsRecording() {
+		if route != routeUnmatched {
+			span.SetName(method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route))
+		}
+		span.SetAttributes(attribute.String("http.request.method", method),
+			attribute.Int("http.response.status_code", status))
+		if status >= http.StatusInternalServerError {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
+	}
+	span.End()
+	s.logAccess(ctx, r, st, addr, elapsed)
+	if st.transport == transportWebSocket {
+		// The socket lives on after this handler returns, with st in its
+		// context: let go of the HTTP server's writer (its buffers and the
+		// request), which the socket never uses (about 9 KiB a socket).
+		st.rec.ResponseWriter = nil
+	}
 }
 
 // tracedRequest reports whether h has any of the propagator's headers (traceparent,
@@ -260,9 +281,15 @@ const (
 	// document that does not parse, validate or pass the shape limits).
 	operationInvalid = "invalid"
 	// maxOperationNames is how many distinct operation names a process labels by name:
-	// the first that pass validation, in the order it sees them. Clients choose names,
-	// so a bound keeps the series count fixed; a real frontend has far fewer.
+	// the first that a signed-in caller ran successfully, in the order it sees them.
+	// Clients choose names, so a bound keeps the series count fixed; a real frontend
+	// has far fewer. A name is admitted only by a successful operation of a signed-in
+	// caller, so documents the rate limit or validation refuses, and anonymous probes,
+	// cannot use up the slots; until then its operations count as "other".
 	maxOperationNames = 200
+	// maxOperationNameLen is the longest name labelled as itself: a GraphQL name may
+	// be nearly as long as the body, a label should not.
+	maxOperationNameLen = 64
 )
 
 // operationNames labels operation names, bounded. It is safe for concurrent use.
@@ -272,14 +299,21 @@ type operationNames struct {
 	count int
 }
 
-// label is name's label: itself while the bound allows, "anonymous" when empty,
-// "other" beyond the bound.
-func (n *operationNames) label(name string) string {
+// label is name's label: "anonymous" when empty; itself when known, or when admit
+// is set and the bound allows (it is then known from now on); "other" otherwise,
+// and for names longer than maxOperationNameLen.
+func (n *operationNames) label(name string, admit bool) string {
 	if name == "" {
 		return operationAnonymous
 	}
+	if len(name) > maxOperationNameLen {
+		return operationOther
+	}
 	if _, ok := n.known.Load(name); ok {
 		return name
+	}
+	if !admit {
+		return operationOther
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -365,7 +399,8 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 	// of one operation.
 	opName := op.Operation.Name
 	kind := string(op.Operation.Operation)
-	name := o.names.label(opName)
+	_, callerErr := models.CallerFrom(ctx)
+	signedIn := callerErr == nil
 	id := logging.NewID()
 	ctx = logging.WithOperationID(ctx, id)
 
@@ -390,8 +425,8 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 		span = nil
 	}
 	if span != nil && span.IsRecording() {
-		if opName != "" {
-			span.SetName(kind + " " + name)
+		if opName != "" && len(opName) <= maxOperationNameLen {
+			span.SetName(kind + " " + opName)
 		}
 		span.SetAttributes(attribute.String("graphql.operation.type", kind),
 			attribute.String("graphql.operation.name", opName))
@@ -410,6 +445,7 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 	}
 	var counted atomic.Bool
 	count := func(code string) {
+		name := o.names.label(opName, signedIn && code == "OK")
 		o.series.get(name, kind, code).observe(time.Since(start))
 		if code != "OK" && span != nil && span.IsRecording() {
 			span.SetStatus(codes.Error, code)
@@ -461,7 +497,7 @@ func (o *observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	name, kind, opName := operationInvalid, "none", ""
 	if op.Operation != nil {
 		opName = op.Operation.Name
-		name, kind = o.names.label(opName), string(op.Operation.Operation)
+		name, kind = o.names.label(opName, false), string(op.Operation.Operation)
 	}
 	code := outcome(resp)
 	m := o.series.get(name, kind, code)
