@@ -275,6 +275,7 @@ func TestLoadRefusesWhatWouldFailLate(t *testing.T) {
 		{map[string]string{"INKGRAPH_ADDR": "127.0.0.1:9090"}, "INKGRAPH_ADMIN_ADDR", "share its port"},
 		{map[string]string{"DATABASE_URL": "mysql://root:hunter2@db/ink"}, "DATABASE_URL", `unsupported scheme "mysql": want postgres://… or sqlite:PATH`},
 		{map[string]string{"DATABASE_URL": "./inkgraph.db"}, "DATABASE_URL", "no scheme"},
+		{map[string]string{"DATABASE_URL": "host=db user=app password=hunter2:x"}, "DATABASE_URL", "no scheme"},
 		{map[string]string{"DATABASE_URL": "postgres://u:hunter2@db:port/ink"}, "DATABASE_URL", "not a usable PostgreSQL URL"},
 		{map[string]string{"DATABASE_URL": "postgres://u:hunter2@db/ink?sslmode=maybe"}, "DATABASE_URL", "sslmode"},
 		{map[string]string{"DATABASE_URL": "postgres://u:hunter2@db/ink?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"}, "DATABASE_URL", "unable to read CA file"},

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -226,7 +227,9 @@ func (r *reader) databaseURL(name string) string {
 		return v
 	}
 	scheme, _, ok := strings.Cut(v, ":")
-	if !ok || scheme == "" || strings.ContainsAny(scheme, "/\\.") {
+	// Only a plausible scheme is quoted back: a key=value connection string's text
+	// before its first colon may hold part of a password.
+	if !ok || !urlScheme.MatchString(scheme) {
 		r.fail(name, errors.New("no scheme: want postgres://… or sqlite:PATH (a file path alone is not taken as SQLite)"))
 	} else {
 		r.fail(name, fmt.Errorf("unsupported scheme %q: want postgres://… or sqlite:PATH", scheme))
@@ -250,3 +253,6 @@ func withoutURL(err error) error {
 		}
 	}
 }
+
+// urlScheme is what RFC 3986 allows a URL scheme to be, kept short.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]{0,20}$`)

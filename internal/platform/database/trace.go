@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/schema"
@@ -85,9 +86,18 @@ func (QueryTracer) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 		return
 	}
 	if e.Err != nil && !errors.Is(e.Err, sql.ErrNoRows) {
-		span.RecordError(e.Err)
-		span.SetStatus(codes.Error, e.Err.Error())
-		span.SetAttributes(semconv.ErrorType(e.Err))
+		// PostgreSQL's messages may quote a value ("invalid input syntax for type
+		// uuid: \"…\""): a server error is recorded by its SQLSTATE alone, as the
+		// statement's text is, without values.
+		var pgErr *pgconn.PgError
+		if errors.As(e.Err, &pgErr) {
+			span.SetStatus(codes.Error, "SQLSTATE "+pgErr.Code)
+			span.SetAttributes(attribute.String("db.response.status_code", pgErr.Code), semconv.ErrorTypeKey.String(pgErr.Code))
+		} else {
+			span.RecordError(e.Err)
+			span.SetStatus(codes.Error, e.Err.Error())
+			span.SetAttributes(semconv.ErrorType(e.Err))
+		}
 	}
 	span.End()
 }

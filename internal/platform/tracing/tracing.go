@@ -61,7 +61,10 @@ func Protocol(getenv func(string) string) (string, error) {
 // headers, timeout, TLS). shutdown flushes what is buffered; it is a no-op when nothing
 // is exported.
 func Setup(ctx context.Context, getenv func(string) string, version string) (shutdown func(context.Context) error, err error) {
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	// W3C trace context only: baggage is not propagated, since nothing reads it and
+	// a public client's baggage would otherwise be forwarded to every third party
+	// Inkgraph calls (Stripe, S3, LLM providers, websites being analysed).
+	otel.SetTextMapPropagator(propagation.TraceContext{})
 	if !Enabled(getenv) {
 		return func(context.Context) error { return nil }, nil
 	}
