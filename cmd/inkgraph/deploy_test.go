@@ -296,7 +296,7 @@ func testImage(t *testing.T, bin string) {
 	started, err := podman(ctx, append(run, "-d", "--name", name, "--network", "host",
 		"-e", "INKGRAPH_ADDR="+addr, "-e", "INKGRAPH_ADMIN_ADDR="+admin, tag)...)
 	require.NoError(t, err, started)
-	t.Cleanup(func() { _, _ = podman(context.Background(), "rm", "-f", name) })
+	t.Cleanup(func() { _, _ = podman(context.Background(), "rm", "-f", "-v", name) })
 	logs := podmanLogs{ctx: ctx, name: name}
 	deployWaitReady(t, "http://"+addr, nil, logs)
 	deployExercise(t, "http://"+addr, admin)
