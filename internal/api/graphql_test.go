@@ -226,6 +226,23 @@ func TestLimits(t *testing.T) {
 		require.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", errs[0].Extensions["code"])
 	})
 
+	t.Run("complexity: a cost remembered per document, computed with variables", func(t *testing.T) {
+		for range 2 {
+			_, errs := a.do(t, "", `{ plans { tier agents batch providers backupBytes byok } }`, nil)
+			require.Len(t, errs, 1, "the same document, the same refusal from the remembered cost")
+			require.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", errs[0].Extensions["code"])
+		}
+		const page = `query($n: Int) { backups(first: $n) { __typename } }`
+		for _, tc := range []struct {
+			n    int
+			code string
+		}{{50, "COMPLEXITY_LIMIT_EXCEEDED"}, {1, "UNAUTHENTICATED"}, {50, "COMPLEXITY_LIMIT_EXCEEDED"}} {
+			_, errs := a.do(t, "", page, map[string]any{"n": tc.n})
+			require.Len(t, errs, 1)
+			require.Equal(t, tc.code, errs[0].Extensions["code"], "first: %d", tc.n)
+		}
+	})
+
 	t.Run("body size", func(t *testing.T) {
 		body := `{"query":"{ plans { tier } }","variables":{"pad":"` + strings.Repeat("x", 4096) + `"}}`
 		for _, chunked := range []bool{false, true} {

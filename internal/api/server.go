@@ -44,6 +44,9 @@ import (
 // instrumentation names the server's tracer.
 const instrumentation = "github.com/inkgraph/inkgraph/internal/api"
 
+// queryCacheSize is how many parsed documents are kept (and their costs).
+const queryCacheSize = 1000
+
 // stripeWebhookPath is where Stripe delivers events.
 const stripeWebhookPath = "/webhooks/stripe"
 
@@ -142,7 +145,7 @@ func New(d Deps) *Server {
 	gql.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	gql.AddTransport(httptransport.GET{})
 	gql.AddTransport(httptransport.POST{})
-	queries := lru.New[*ast.QueryDocument](1000)
+	queries := lru.New[*ast.QueryDocument](queryCacheSize)
 	gql.SetQueryCache(queries)
 	gql.SetParserTokenLimit(d.Config.MaxQueryTokens)
 	if d.Config.Production {
@@ -161,7 +164,7 @@ func New(d Deps) *Server {
 		NoIntrospection:     d.Config.Production,
 		TokenLimit:          d.Config.MaxQueryTokens, Cache: queries,
 	})
-	gql.Use(extension.FixedComplexityLimit(d.Config.MaxQueryComplexity))
+	gql.Use(&ComplexityLimit{Limit: d.Config.MaxQueryComplexity, Documents: queryCacheSize})
 	gql.Use(DepthLimit{Max: d.Config.MaxQueryDepth})
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
 		UsersByIDs: svc.Accounts.UsersByIDs,
