@@ -226,23 +226,7 @@ func start(t testing.TB, bin string) (*Server, error) {
 // ready waits until the query API answers and the OTLP/HTTP receiver accepts an
 // empty export, giving up when the process exits or startTimeout passes.
 func (s *Server) ready(exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	retry := time.NewTicker(50 * time.Millisecond)
-	defer retry.Stop()
-	for {
-		err := s.ask(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-retry.C:
-		case <-exited:
-			return fmt.Errorf("exited: %w", err)
-		case <-ctx.Done():
-			return err
-		}
-	}
+	return testkit.WaitReady(exited, startTimeout, 50*time.Millisecond, s.ask)
 }
 
 func (s *Server) ask(ctx context.Context) error {

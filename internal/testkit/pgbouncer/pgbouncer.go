@@ -222,23 +222,7 @@ func start(t testing.TB, bin string, upstream *url.URL) (*Server, error) {
 // ready waits until a query through the bouncer to the upstream's database answers;
 // it gives up when the process exits or startTimeout passes.
 func (s *Server) ready(exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	retry := time.NewTicker(20 * time.Millisecond)
-	defer retry.Stop()
-	for {
-		err := s.ask(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-retry.C:
-		case <-exited:
-			return fmt.Errorf("exited: %w", err)
-		case <-ctx.Done():
-			return err
-		}
-	}
+	return testkit.WaitReady(exited, startTimeout, 20*time.Millisecond, s.ask)
 }
 
 func (s *Server) ask(ctx context.Context) error {

@@ -147,23 +147,7 @@ func start(t testing.TB, bin, dir string) (*Server, error) {
 // 403 to it). It prints its banner just before it listens, so the first attempts may
 // be refused; it gives up when the process exits or startTimeout passes.
 func (s *Server) ready(exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	retry := time.NewTicker(20 * time.Millisecond)
-	defer retry.Stop()
-	for {
-		err := s.ask(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-retry.C:
-		case <-exited:
-			return fmt.Errorf("exited: %w", err)
-		case <-ctx.Done():
-			return err
-		}
-	}
+	return testkit.WaitReady(exited, startTimeout, 20*time.Millisecond, s.ask)
 }
 
 func (s *Server) ask(ctx context.Context) error {
