@@ -38,10 +38,72 @@ func readBody(r *http.Request) ([]byte, *failure) {
 
 // decodeBody parses a POST body: exactly one JSON object whose members have the types the
 // spec gives them. Unknown members are ignored, as the spec allows.
+//
+// A well-formed body is decoded in one pass (decodeParams); a body that pass does not
+// accept is taken apart again by checkBody, whose checks, one step at a time, choose the
+// error to answer with. Both accept exactly the same bodies, with the same parameters.
 func decodeBody(body []byte) (*graphql.RawParams, *failure) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("request body is empty: send a JSON object with a query")
 	}
+	if params, ok := decodeParams(body); ok {
+		return params, nil
+	}
+	return checkBody(body)
+}
+
+// decodeParams decodes a well-formed body in one pass, numbers kept as json.Number (as
+// decodeObjectParam keeps them), or reports false for a body it does not accept: not
+// one JSON object, or a parameter of the wrong type.
+func decodeParams(body []byte) (*graphql.RawParams, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var members map[string]any
+	if dec.Decode(&members) != nil || members == nil || !onlyJSONSpace(body[dec.InputOffset():]) {
+		return nil, false
+	}
+	query, ok := members["query"].(string)
+	if !ok {
+		return nil, false
+	}
+	params := &graphql.RawParams{Query: query}
+	if name, present := members["operationName"]; present && name != nil {
+		if params.OperationName, ok = name.(string); !ok {
+			return nil, false
+		}
+	}
+	if params.Variables, ok = objectParam(members, "variables"); !ok {
+		return nil, false
+	}
+	if params.Extensions, ok = objectParam(members, "extensions"); !ok {
+		return nil, false
+	}
+	return params, true
+}
+
+// objectParam is a decoded variables or extensions member: absent and null both give nil.
+func objectParam(members map[string]any, name string) (map[string]any, bool) {
+	value, present := members[name]
+	if !present || value == nil {
+		return nil, true
+	}
+	object, ok := value.(map[string]any)
+	return object, ok
+}
+
+// onlyJSONSpace reports whether rest holds nothing but JSON whitespace.
+func onlyJSONSpace(rest []byte) bool {
+	for _, c := range rest {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkBody parses a body step by step and answers the first step it fails with its
+// error; decodeBody calls it for the bodies decodeParams does not accept.
+func checkBody(body []byte) (*graphql.RawParams, *failure) {
 	value, err := decodeSingleValue(body)
 	if err != nil {
 		return nil, badRequest("request body is not valid JSON")
