@@ -171,22 +171,27 @@ func (s *Server) logAccess(ctx context.Context, r *http.Request, st *requestStat
 	if addr.IsValid() {
 		client = addr.String()
 	}
-	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "http request", 0)
-	rec.AddAttrs(
+	// The attributes are added in one call: a record past its five inline attributes
+	// grows its overflow slice once per call.
+	attrs := [10]slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.String("client", client),
 		slog.Int("status", st.rec.status),
 		slog.Int("bytes", st.rec.bytes),
 		// Whole microseconds: slog's JSON handler formats floats through encoding/json.
-		slog.Int64("duration_us", elapsed.Microseconds()))
-	if op := st.op; op.kind != "" || op.code != "" {
-		rec.AddAttrs(
-			slog.String("operation_id", op.id),
-			slog.String("operation_name", op.name),
-			slog.String("operation_type", op.kind),
-			slog.String("operation_code", op.code))
+		slog.Int64("duration_us", elapsed.Microseconds()),
 	}
+	n := 6
+	if op := st.op; op.kind != "" || op.code != "" {
+		attrs[6] = slog.String("operation_id", op.id)
+		attrs[7] = slog.String("operation_name", op.name)
+		attrs[8] = slog.String("operation_type", op.kind)
+		attrs[9] = slog.String("operation_code", op.code)
+		n = 10
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "http request", 0)
+	rec.AddAttrs(attrs[:n]...)
 	_ = h.Handle(ctx, rec)
 }
 
@@ -328,6 +333,12 @@ func (n *operationNames) label(name string, admit bool) string {
 	return name
 }
 
+// signedIn reports whether ctx has a caller.
+func signedIn(ctx context.Context) bool {
+	_, err := models.CallerFrom(ctx)
+	return err == nil
+}
+
 // outcome is an operation's outcome label: OK, or the first error's extensions.code
 // (UNKNOWN when it has none that looks like a code: the label stays bounded).
 func outcome(resp *graphql.Response) string {
@@ -399,8 +410,10 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 	// of one operation.
 	opName := op.Operation.Name
 	kind := string(op.Operation.Operation)
-	_, callerErr := models.CallerFrom(ctx)
-	signedIn := callerErr == nil
+	// Whether the caller signed in is asked only when a named operation succeeds (its
+	// name may become a label then): an anonymous caller's answer is an error built
+	// each time.
+	callerCtx := ctx
 	id := logging.NewID()
 	ctx = logging.WithOperationID(ctx, id)
 
@@ -445,7 +458,7 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 	}
 	var counted atomic.Bool
 	count := func(code string) {
-		name := o.names.label(opName, signedIn && code == "OK")
+		name := o.names.label(opName, code == "OK" && opName != "" && signedIn(callerCtx))
 		o.series.get(name, kind, code).observe(time.Since(start))
 		if code != "OK" && span != nil && span.IsRecording() {
 			span.SetStatus(codes.Error, code)

@@ -88,15 +88,20 @@ func mix(x uint64) uint64 {
 type contextHandler struct{ slog.Handler }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
+	// Added in one call: a record past its five inline attributes grows its
+	// overflow slice once per call.
+	var ids [3]slog.Attr
+	n := 0
 	if id := RequestID(ctx); id != "" {
-		r.AddAttrs(slog.String("request_id", id))
+		ids[n], n = slog.String("request_id", id), n+1
 	}
 	if id := OperationID(ctx); id != "" {
-		r.AddAttrs(slog.String("operation_id", id))
+		ids[n], n = slog.String("operation_id", id), n+1
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
-		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()))
+		ids[n], n = slog.String("trace_id", sc.TraceID().String()), n+1
 	}
+	r.AddAttrs(ids[:n]...)
 	return h.Handler.Handle(ctx, r)
 }
 
