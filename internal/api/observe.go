@@ -66,6 +66,10 @@ func stateOf(ctx context.Context) *requestState {
 	return st
 }
 
+// serverSpan starts a request's span: made once, as building the option allocates
+// (the tracer only reads it).
+var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+
 // observe is the outermost middleware: it resolves the client's address (the
 // connection's peer, or, when the peer is one of TrustedProxies, the right-most
 // X-Forwarded-For address that is not; per-address budgets count it), gives the
@@ -90,7 +94,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if s.tracedRequest(r.Header) {
 			ctx = s.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		}
-		ctx, span := s.tracer.Start(ctx, methodLabel(r.Method), trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := s.tracer.Start(ctx, methodLabel(r.Method), serverSpan...)
 		ctx = clientip.With(ctx, addr)
 		ctx = logging.WithRequestID(ctx, id)
 		ctx = context.WithValue(ctx, requestStateKey{}, st)
