@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -28,13 +27,16 @@ type DepthLimit struct {
 }
 
 // NewDepthLimit returns a DepthLimit that remembers the depths of the operations of up
-// to documents parsed documents (the query cache's size).
-func NewDepthLimit(maxDepth, documents int) (DepthLimit, error) {
-	depths, err := lru.New[costKey, int](documents)
-	if err != nil {
-		return DepthLimit{}, fmt.Errorf("DepthLimit: %w", err)
+// to documents parsed documents (the query cache's size); with documents at zero or
+// below it remembers nothing.
+func NewDepthLimit(maxDepth, documents int) DepthLimit {
+	d := DepthLimit{Max: maxDepth}
+	if documents > 0 {
+		if depths, err := lru.New[costKey, int](documents); err == nil {
+			d.depths = depths
+		}
 	}
-	return DepthLimit{Max: maxDepth, depths: depths}, nil
+	return d
 }
 
 var (

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -244,7 +245,8 @@ func rounded(xs []float64) string {
 // falls on both), timed by the wall clock and by the process's CPU time (which
 // neighbours' load does not inflate; it includes the collector's work the requests
 // cause). It reports each side's time per request and Inkgraph's over bare gqlgen's
-// (x_bare_time, x_bare_cpu). b.N counts requests to each side.
+// (x_bare_time, x_bare_cpu), and each side's heap allocations per request. b.N
+// counts requests to each side.
 func BenchmarkRequestPathInProcess(b *testing.B) {
 	const body = `{"query":"{ plans { tier } }"}`
 	const block = 100
@@ -257,6 +259,12 @@ func BenchmarkRequestPathInProcess(b *testing.B) {
 	bare.AddTransport(transport.POST{})
 	bare.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 
+	var mem runtime.MemStats
+	mallocs := func() uint64 {
+		runtime.ReadMemStats(&mem)
+		return mem.Mallocs
+	}
+	var bareAllocs, oursAllocs uint64
 	run := func(h http.Handler, n int) (wall, cpu time.Duration) {
 		startCPU, start := processCPU(b), time.Now()
 		for range n {
@@ -276,10 +284,13 @@ func BenchmarkRequestPathInProcess(b *testing.B) {
 	var bareWall, bareCPU, oursWall, oursCPU time.Duration
 	for done := 0; done < b.N; done += block {
 		n := min(block, b.N-done)
+		m := mallocs()
 		w, c := run(bare, n)
 		bareWall, bareCPU = bareWall+w, bareCPU+c
+		m2 := mallocs()
 		w, c = run(a.handler, n)
 		oursWall, oursCPU = oursWall+w, oursCPU+c
+		bareAllocs, oursAllocs = bareAllocs+m2-m, oursAllocs+mallocs()-m2
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
 	b.ReportMetric(per(bareWall), "bare-ns/req")
@@ -288,4 +299,8 @@ func BenchmarkRequestPathInProcess(b *testing.B) {
 	b.ReportMetric(per(oursCPU), "cpu-ns/req")
 	b.ReportMetric(float64(oursWall)/float64(bareWall), "x_bare_time")
 	b.ReportMetric(float64(oursCPU)/float64(bareCPU), "x_bare_cpu")
+	// Heap allocations per request on each side, the client's request and recorder
+	// included (the same on both).
+	b.ReportMetric(float64(bareAllocs)/float64(b.N), "bare-allocs/req")
+	b.ReportMetric(float64(oursAllocs)/float64(b.N), "allocs/req")
 }
