@@ -165,7 +165,7 @@ func New(d Deps) *Server {
 		TokenLimit:          d.Config.MaxQueryTokens, Cache: queries,
 	})
 	gql.Use(&ComplexityLimit{Limit: d.Config.MaxQueryComplexity, Documents: queryCacheSize})
-	gql.Use(DepthLimit{Max: d.Config.MaxQueryDepth})
+	gql.Use(NewDepthLimit(d.Config.MaxQueryDepth, queryCacheSize))
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
 		UsersByIDs: svc.Accounts.UsersByIDs,
 		Summary:    svc.Wizard.Summary,
