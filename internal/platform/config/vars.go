@@ -45,7 +45,7 @@ func Vars() []Var {
 		{"INKGRAPH_WS_KEEPALIVE", "", "15s", "keep-alive ping interval on WebSocket and SSE"},
 		{"INKGRAPH_WS_UPGRADES_PER_MINUTE", "", "60", "WebSocket handshakes one client address may make per minute (bursts up to as many); more get HTTP 429 with Retry-After before the upgrade; 0: no limit"},
 		{"INKGRAPH_WS_MAX_CONNS_PER_IP", "", "100", "WebSocket connections one client address may hold open; more get HTTP 429; 0: no limit"},
-		{"INKGRAPH_WS_MAX_CONNS", "", "10000", "WebSocket connections the process holds open in all; more get HTTP 503 with Retry-After; each takes a file descriptor and about 45 KB of memory (BenchmarkIdleSockets); 0: no limit"},
+		{"INKGRAPH_WS_MAX_CONNS", "", "10000", "WebSocket connections the process holds open in all; more get HTTP 503 with Retry-After; each takes a file descriptor and about 22 KB of memory (BenchmarkIdleSockets); 0: no limit"},
 		{"INKGRAPH_SHUTDOWN_TIMEOUT", "", "30s", "how long SIGTERM waits for requests and subscriptions to finish"},
 		{"INKGRAPH_LOG_LEVEL", "", "info", "`debug`, `info`, `warn` or `error`; logs are JSON lines on stdout"},
 		{"INKGRAPH_KEYRING", "", "generated into DATA_DIR/secrets/keyring (not in production)", "AES-256 keys that encrypt provider API keys at rest, `1:base64key,2:base64key`; the highest version encrypts, older ones still decrypt (`inkgraph keys rotate` re-encrypts)"},
