@@ -33,6 +33,14 @@ func TokenErrorFrom(ctx context.Context) error {
 	return err
 }
 
+// SignedIn returns the caller and true, or false when there is none: for code that
+// only needs to know (the rate limit's budget, metrics), without building the error
+// CallerFrom explains it with.
+func SignedIn(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
 // CallerFrom returns the caller, or UNAUTHENTICATED saying why there is none.
 func CallerFrom(ctx context.Context) (Caller, error) {
 	if c, ok := ctx.Value(callerKey{}).(Caller); ok {

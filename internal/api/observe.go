@@ -339,8 +339,8 @@ func (n *operationNames) label(name string, admit bool) string {
 
 // signedIn reports whether ctx has a caller.
 func signedIn(ctx context.Context) bool {
-	_, err := models.CallerFrom(ctx)
-	return err == nil
+	_, ok := models.SignedIn(ctx)
+	return ok
 }
 
 // outcome is an operation's outcome label: OK, or the first error's extensions.code

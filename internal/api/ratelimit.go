@@ -117,8 +117,8 @@ const (
 
 // budget is the caller's key and limit, and its tier's label.
 func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit, string) {
-	caller, err := models.CallerFrom(ctx)
-	if err != nil {
+	caller, ok := models.SignedIn(ctx)
+	if !ok {
 		addr, _ := clientip.From(ctx)
 		return "ip:" + clientip.Key(addr), ratelimit.PerMinute(models.FeaturesOf(anonymousTier).RequestsPerMinute), tierAnonymous
 	}
