@@ -62,11 +62,15 @@ func decodeParams(body []byte) (*graphql.RawParams, bool) {
 	if dec.Decode(&members) != nil || members == nil || !onlyJSONSpace(body[dec.InputOffset():]) {
 		return nil, false
 	}
-	query, ok := members["query"].(string)
-	if !ok {
+	params := &graphql.RawParams{}
+	var ok bool
+	if query := members["query"]; query != nil {
+		if params.Query, ok = query.(string); !ok {
+			return nil, false
+		}
+	} else if extensions, _ := members["extensions"].(map[string]any); !hasPersistedQuery(extensions) {
 		return nil, false
 	}
-	params := &graphql.RawParams{Query: query}
 	if name, present := members["operationName"]; present && name != nil {
 		if params.OperationName, ok = name.(string); !ok {
 			return nil, false
@@ -135,9 +139,13 @@ func paramsFromJSON(members map[string]json.RawMessage) (*graphql.RawParams, *fa
 	params := &graphql.RawParams{}
 	query, ok := members["query"]
 	if !ok || isJSONNull(query) {
-		return nil, badRequest("the query parameter is missing")
-	}
-	if json.Unmarshal(query, &params.Query) != nil {
+		// A persisted-query request may leave the query out: the persisted-query
+		// extension looks the hash up, or answers PERSISTED_QUERY_NOT_FOUND.
+		var extensions map[string]json.RawMessage
+		if json.Unmarshal(members["extensions"], &extensions) != nil || !rawPersistedQuery(extensions) {
+			return nil, badRequest("the query parameter is missing")
+		}
+	} else if json.Unmarshal(query, &params.Query) != nil {
 		return nil, badRequest("the query parameter must be a string")
 	}
 	if name, ok := members["operationName"]; ok && !isJSONNull(name) {
@@ -180,21 +188,31 @@ func paramsFromQueryString(rawQuery string) (*graphql.RawParams, *failure) {
 	if err != nil {
 		return nil, badRequest("the URL query string is malformed")
 	}
-	if !values.Has("query") {
+	extensions, extensionsFail := decodeURLObjectParam("extensions", values)
+	if !values.Has("query") && (extensionsFail != nil || !hasPersistedQuery(extensions)) {
 		return nil, badRequest("the query parameter is missing")
 	}
 	params := &graphql.RawParams{
 		Query:         values.Get("query"),
 		OperationName: values.Get("operationName"),
+		Extensions:    extensions,
 	}
 	var fail *failure
 	if params.Variables, fail = decodeURLObjectParam("variables", values); fail != nil {
 		return nil, fail
 	}
-	if params.Extensions, fail = decodeURLObjectParam("extensions", values); fail != nil {
-		return nil, fail
+	if extensionsFail != nil {
+		return nil, extensionsFail
 	}
 	return params, nil
+}
+
+// hasPersistedQuery reports whether extensions carry a persistedQuery member (Apollo's
+// automatic persisted queries): such a request may leave the query out, and the
+// persisted-query extension then answers it from its cache or with
+// PERSISTED_QUERY_NOT_FOUND. The member's shape is that extension's to check.
+func hasPersistedQuery(extensions map[string]any) bool {
+	return extensions["persistedQuery"] != nil
 }
 
 // decodeURLObjectParam decodes a URL parameter holding a JSON object; an empty or absent
@@ -209,6 +227,12 @@ func decodeURLObjectParam(name string, values url.Values) (map[string]any, *fail
 		return nil, badRequest(fmt.Sprintf("the %s parameter must be a URL-encoded JSON object", name))
 	}
 	return decodeObjectParam(name, raw)
+}
+
+// rawPersistedQuery is hasPersistedQuery for extensions not yet decoded.
+func rawPersistedQuery(extensions map[string]json.RawMessage) bool {
+	pq, ok := extensions["persistedQuery"]
+	return ok && !isJSONNull(pq)
 }
 
 // The JSON type checks look at the first byte only: the value has already been
