@@ -125,6 +125,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err := cfg.CheckSharedSecrets(); err != nil {
 			return fmt.Errorf("configuration: %w", err)
 		}
+		if err := app.CheckBlobStore(ctx, cfg); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
 	}
 	logger := logging.New(stdout, cfg.LogLevel)
 	if cmd == "serve" {

@@ -247,6 +247,25 @@ func TestBadConfigurationTouchesNothing(t *testing.T) {
 	}
 }
 
+// The S3 store's client reads the AWS SDK's own environment (AWS_CA_BUNDLE here): a
+// bad one fails before anything is written or migrated too. Not parallel: the SDK
+// reads the process environment.
+func TestBadAWSEnvironmentTouchesNothing(t *testing.T) {
+	t.Setenv("AWS_CA_BUNDLE", filepath.Join(t.TempDir(), "missing-ca.pem"))
+	root := t.TempDir()
+	dir := filepath.Join(root, "data")
+	vars := map[string]string{"INKGRAPH_DATA_DIR": dir, "INKGRAPH_ADMIN_ADDR": "127.0.0.1:0", "INKGRAPH_ADDR": "127.0.0.1:0",
+		"DATABASE_URL": "sqlite:" + filepath.Join(root, "elsewhere.db"), "INKGRAPH_BACKUP_STORE": "s3", "S3_BUCKET": "backups"}
+	var out bytes.Buffer
+	err := run(context.Background(), nil, func(k string) string { return vars[k] }, &out)
+	require.ErrorContains(t, err, "S3 configuration")
+	require.NoDirExists(t, dir)
+	entries, err := os.ReadDir(root)
+	require.NoError(t, err)
+	require.Empty(t, entries, "no database file, no secrets")
+	require.Empty(t, out.String())
+}
+
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{

@@ -161,6 +161,27 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 	return svc, nil
 }
 
+// CheckBlobStore builds the configured blob store's client without using it, so that
+// what the S3 store reads beyond Inkgraph's own settings (the AWS SDK's environment,
+// shared files, AWS_CA_BUNDLE) fails before anything is written, migrated or bound.
+// It makes no request.
+func CheckBlobStore(ctx context.Context, cfg config.Config) error {
+	if cfg.BackupStore != config.BackupStoreS3 {
+		return nil
+	}
+	_, err := backup.NewS3Store(ctx, s3Config(cfg))
+	return err
+}
+
+// s3Config is the S3 store's configuration.
+func s3Config(cfg config.Config) backup.S3Config {
+	return backup.S3Config{
+		Bucket: cfg.S3Bucket, Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle,
+		AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey,
+		Timeout: 5 * time.Minute,
+	}
+}
+
 // newBackups builds the backup area over the configured blob store. Quotas follow
 // the tier billing says the user has now (free once a failed payment's grace ended,
 // before the sweep has caught up).
@@ -168,11 +189,7 @@ func (s *Services) newBackups(ctx context.Context, cfg config.Config, db *bun.DB
 	var store backup.BlobStore
 	switch cfg.BackupStore {
 	case config.BackupStoreS3:
-		s3, err := backup.NewS3Store(ctx, backup.S3Config{
-			Bucket: cfg.S3Bucket, Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle,
-			AccessKeyID: cfg.S3AccessKeyID, SecretAccessKey: cfg.S3SecretAccessKey,
-			Timeout: 5 * time.Minute,
-		})
+		s3, err := backup.NewS3Store(ctx, s3Config(cfg))
 		if err != nil {
 			return err
 		}
