@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,12 +18,14 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -154,7 +157,7 @@ func New(d Deps) *Server {
 	} else {
 		gql.Use(extension.Introspection{})
 	}
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	gql.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)}})
 	// After persisted queries, which fill the query in; before parsing and validation.
 	gql.Use(ShapeLimits{
 		FieldsPerSet: d.Config.MaxQueryFieldsPerSet, Selections: d.Config.MaxQuerySelections,
@@ -225,6 +228,39 @@ func New(d Deps) *Server {
 	return s
 }
 
+// persistedQueries is gqlgen's automatic persisted queries (Apollo's protocol): a
+// request with extensions.persistedQuery {version: 1, sha256Hash} and no query runs the
+// query stored under that hash, or answers PersistedQueryNotFound
+// (PERSISTED_QUERY_NOT_FOUND) so the client sends it again with the query, which is
+// then stored. gqlgen gives its other refusals no code, which the error presenter would
+// turn into INTERNAL; here they get one and name the parameter: a hash that is not the
+// query's is PERSISTED_QUERY_HASH_MISMATCH, a malformed extension or another version
+// PERSISTED_QUERY_INVALID.
+type persistedQueries struct {
+	extension.AutomaticPersistedQuery
+}
+
+// MutateOperationParameters fills the query in from the cache, or stores it.
+func (p persistedQueries) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	err := p.AutomaticPersistedQuery.MutateOperationParameters(ctx, params)
+	if err == nil || err.Extensions["code"] != nil {
+		return err
+	}
+	code := codePersistedQueryInvalid
+	if err.Message == "provided APQ hash does not match query" {
+		code = codePersistedQueryHashMismatch
+	}
+	errcode.Set(err, code)
+	err.Extensions["field"] = "extensions.persistedQuery"
+	return err
+}
+
+// The codes of persisted-query refusals other than PERSISTED_QUERY_NOT_FOUND.
+const (
+	codePersistedQueryHashMismatch = "PERSISTED_QUERY_HASH_MISMATCH"
+	codePersistedQueryInvalid      = "PERSISTED_QUERY_INVALID"
+)
+
 // newRateLimit builds the per-tier rate limit from d.
 func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {
 	now := d.Now
@@ -287,8 +323,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // authenticateSocket reads the access token from a WebSocket's connection_init payload:
-// {"authorization": "Bearer <token>"} (any case of the key, or inside "headers", as
-// GraphiQL sends it). No token: the connection is anonymous. A bad token, or one whose
+// {"authorization": "Bearer <token>"}, or the token under another common key (see
+// lookupAuthorization). No token: the connection is anonymous. A bad token, or one whose
 // session has ended or does not exist: refused (4403).
 func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any) (context.Context, time.Time, error) {
 	raw := lookupAuthorization(payload)
@@ -335,15 +371,36 @@ func (s *Server) socketSession(ctx context.Context, caller models.Caller) (conte
 	return ctx, caller.ExpiresAt, nil
 }
 
+// tokenKeys are the connectionParams keys socket clients put an access token under, in
+// the order they are looked up (any case of each): the HTTP header's name, then the
+// names graphql-ws, Apollo and urql examples use.
+var tokenKeys = []string{"authorization", "authToken", "token", "accessToken", "access_token"}
+
+// lookupAuthorization finds the access token in a connection_init payload: under one of
+// tokenKeys, or under one of them inside "headers" (as GraphiQL sends it), with or
+// without "Bearer ". An empty result means none was sent. A value that is not a string
+// is returned as text, so that it is refused as a bad token rather than ignored.
 func lookupAuthorization(payload map[string]any) string {
-	for k, v := range payload {
-		if strings.EqualFold(k, "authorization") {
-			s, _ := v.(string)
-			return s
+	for _, key := range tokenKeys {
+		for k, v := range payload {
+			if !strings.EqualFold(k, key) || v == nil {
+				continue
+			}
+			if s, ok := v.(string); ok {
+				if strings.TrimSpace(s) != "" {
+					return s
+				}
+				continue
+			}
+			return fmt.Sprint(v)
 		}
 	}
-	if headers, ok := payload["headers"].(map[string]any); ok {
-		return lookupAuthorization(headers)
+	for k, v := range payload {
+		if headers, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
+			if s := lookupAuthorization(headers); s != "" {
+				return s
+			}
+		}
 	}
 	return ""
 }

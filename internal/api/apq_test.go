@@ -1,0 +1,193 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/testkit"
+)
+
+// apqAnswer is one persisted-query exchange as Apollo's link reads it.
+type apqAnswer struct {
+	status      int
+	contentType string
+	data        map[string]any
+	errors      []gqlError
+}
+
+// apqRequest sends a persisted-query request over HTTP: POST with a JSON body, or GET
+// with the parameters in the URL (extensions URL-encoded JSON, as Apollo's link sends
+// it with useGETForHashedQueries). An empty query is left out of the request.
+func apqRequest(t *testing.T, serverURL string, get bool, accept, query, hash string) apqAnswer {
+	t.Helper()
+	extensions := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}
+	var req *http.Request
+	var err error
+	if get {
+		ext, merr := json.Marshal(extensions)
+		require.NoError(t, merr)
+		values := url.Values{"extensions": {string(ext)}}
+		if query != "" {
+			values.Set("query", query)
+		}
+		req, err = http.NewRequest(http.MethodGet, serverURL+"/graphql?"+values.Encode(), nil)
+	} else {
+		body := map[string]any{"extensions": extensions}
+		if query != "" {
+			body["query"] = query
+		}
+		b, merr := json.Marshal(body)
+		require.NoError(t, merr)
+		req, err = http.NewRequest(http.MethodPost, serverURL+"/graphql", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	require.NoError(t, err)
+	req.Header.Set("Accept", accept)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var out struct {
+		Data   map[string]any `json:"data"`
+		Errors []gqlError     `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
+	return apqAnswer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), data: out.Data, errors: out.Errors}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// TestPersistedQueriesOverHTTP follows Apollo's automatic persisted queries over POST
+// and GET, for both response media types: an unknown hash alone answers
+// PersistedQueryNotFound (so the client falls back), the hash with its query runs and
+// stores it, and the hash alone then runs it.
+func TestPersistedQueriesOverHTTP(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, newApp(t, testkit.SQLite, withoutRateLimits))
+	for _, tc := range []struct {
+		name, accept, contentType string
+		notFoundStatus            int
+		get                       bool
+	}{
+		// application/json keeps 200 for request errors (legacy clients read the body);
+		// application/graphql-response+json answers a request error without data with
+		// 400, as the GraphQL-over-HTTP spec says. Apollo's link reads the errors of both.
+		{"POST json", "application/json", "application/json", http.StatusOK, false},
+		{"GET json", "application/json", "application/json", http.StatusOK, true},
+		{"POST graphql-response", "application/graphql-response+json", "application/graphql-response+json", http.StatusBadRequest, false},
+		{"GET graphql-response", "application/graphql-response+json, application/json;q=0.9", "application/graphql-response+json", http.StatusBadRequest, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A document of its own per case, so no case finds another's stored query.
+			query := `query APQ { plans { tier } } # ` + tc.name
+			hash := sha256Hex(query)
+
+			got := apqRequest(t, ts.URL, tc.get, tc.accept, "", hash)
+			require.Equal(t, tc.notFoundStatus, got.status)
+			require.Contains(t, got.contentType, tc.contentType)
+			require.Nil(t, got.data)
+			require.Len(t, got.errors, 1)
+			require.Equal(t, "PersistedQueryNotFound", got.errors[0].Message)
+			require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", got.errors[0].Extensions["code"])
+
+			got = apqRequest(t, ts.URL, tc.get, tc.accept, query, hash)
+			require.Equal(t, http.StatusOK, got.status, "%+v", got.errors)
+			require.Empty(t, got.errors)
+			require.Len(t, got.data["plans"], 4)
+
+			for range 2 {
+				got = apqRequest(t, ts.URL, tc.get, tc.accept, "", hash)
+				require.Equal(t, http.StatusOK, got.status, "%+v", got.errors)
+				require.Empty(t, got.errors, "the hash alone runs the stored query")
+				require.Len(t, got.data["plans"], 4)
+			}
+		})
+	}
+}
+
+// TestPersistedQueriesRefuseBadRequests: a hash that is not the query's is refused and
+// stores nothing; a query stored over POST is found by GET; GET still runs queries
+// only, even stored ones; a request with neither query nor persistedQuery is the
+// missing-query error it always was.
+func TestPersistedQueriesRefuseBadRequests(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, newApp(t, testkit.SQLite, withoutRateLimits))
+
+	query := `query Mismatch { plans { tier } }`
+	wrong := sha256Hex("something else")
+	for _, get := range []bool{false, true} {
+		got := apqRequest(t, ts.URL, get, "application/json", query, wrong)
+		require.Equal(t, http.StatusOK, got.status)
+		require.Nil(t, got.data)
+		require.Len(t, got.errors, 1)
+		require.Equal(t, "provided APQ hash does not match query", got.errors[0].Message)
+		require.Equal(t, "PERSISTED_QUERY_HASH_MISMATCH", got.errors[0].Extensions["code"])
+		require.Equal(t, "extensions.persistedQuery", got.errors[0].Extensions["field"])
+	}
+	got := apqRequest(t, ts.URL, false, "application/json", "", wrong)
+	require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", got.errors[0].Extensions["code"], "a refused pair stores nothing")
+
+	// Stored over POST, found by GET (and the other way round needs nothing more).
+	stored := `query Stored { plans { tier } }`
+	got = apqRequest(t, ts.URL, false, "application/json", stored, sha256Hex(stored))
+	require.Empty(t, got.errors)
+	got = apqRequest(t, ts.URL, true, "application/json", "", sha256Hex(stored))
+	require.Empty(t, got.errors)
+	require.Len(t, got.data["plans"], 4)
+
+	// A stored mutation runs over POST but never over GET.
+	mutation := `mutation Out { logout(refreshToken: "x") { sessionId } }`
+	apqRequest(t, ts.URL, false, "application/json", mutation, sha256Hex(mutation))
+	got = apqRequest(t, ts.URL, true, "application/json", "", sha256Hex(mutation))
+	require.Equal(t, http.StatusMethodNotAllowed, got.status)
+
+	// An unsupported version and a malformed extension are refused with errors.
+	for _, ext := range []string{
+		`{"persistedQuery":{"version":2,"sha256Hash":"` + wrong + `"}}`,
+		`{"persistedQuery":"yes"}`,
+	} {
+		resp, err := http.Post(ts.URL+"/graphql", "application/json",
+			bytes.NewReader([]byte(`{"extensions":`+ext+`}`)))
+		require.NoError(t, err)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var out struct {
+			Data   any        `json:"data"`
+			Errors []gqlError `json:"errors"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
+		require.Nil(t, out.Data)
+		require.Len(t, out.Errors, 1)
+		require.Equal(t, "PERSISTED_QUERY_INVALID", out.Errors[0].Extensions["code"], "%s", raw)
+		require.Equal(t, "extensions.persistedQuery", out.Errors[0].Extensions["field"])
+	}
+
+	// Without a persistedQuery, a missing query is still a malformed request.
+	for _, body := range []string{`{}`, `{"extensions":{}}`, `{"extensions":{"persistedQuery":null}}`} {
+		resp, err := http.Post(ts.URL+"/graphql", "application/json", bytes.NewReader([]byte(body)))
+		require.NoError(t, err)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+		require.Contains(t, string(raw), "the query parameter is missing")
+	}
+	resp, err := http.Get(ts.URL + "/graphql?extensions=" + url.QueryEscape(`{}`))
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, string(raw), "the query parameter is missing")
+}
