@@ -50,7 +50,9 @@ func TestSocketTokenSpellings(t *testing.T) {
 		func(tok string) map[string]any {
 			return map[string]any{"headers": map[string]any{"Authorization": "Bearer " + tok}}
 		},
-		func(tok string) map[string]any { return map[string]any{"headers": map[string]any{"authorization": tok}} },
+		func(tok string) map[string]any {
+			return map[string]any{"headers": map[string]any{"authorization": tok}}
+		},
 		func(tok string) map[string]any { return map[string]any{"headers": map[string]any{"authToken": tok}} },
 		// An empty key does not hide a token under another one.
 		func(tok string) map[string]any { return map[string]any{"authorization": "", "token": tok} },
