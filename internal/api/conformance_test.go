@@ -137,3 +137,52 @@ func TestGraphQLWSClient(t *testing.T) {
 	require.EqualValues(t, 4403, result.Bounded.Failure)
 	require.NoError(t, cmd.Wait(), stderr.String())
 }
+
+// apolloAPQRun is one Apollo Client query as apollo-apq.mjs reports it.
+type apolloAPQRun struct {
+	Tiers    []string `json:"tiers"`
+	Error    string   `json:"error"`
+	Requests []struct {
+		Method   string `json:"method"`
+		HasQuery bool   `json:"hasQuery"`
+		Status   int    `json:"status"`
+	} `json:"requests"`
+}
+
+// TestApolloPersistedQueries drives the server with Apollo Client's persisted-query
+// link, over POST and over GET (useGETForHashedQueries): the first client's hash alone
+// is not found and it falls back to the hash with the query; a second client's hash
+// alone is then answered from the store, in one request.
+func TestApolloPersistedQueries(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, newApp(t, testkit.SQLite, withoutRateLimits))
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := conformance.Node(t, ctx, "apollo-apq.mjs", ts.URL+"/graphql", strings.ReplaceAll(t.Name(), "/", ""))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "apollo-apq.mjs: %s", stderr.String())
+	var report map[string][]apolloAPQRun
+	t.Logf("apollo-apq.mjs: %s", out)
+	require.NoError(t, json.Unmarshal(out, &report), "%s", out)
+	for mode, hashMethod := range map[string]string{"POST": "POST", "GET": "GET"} {
+		runs := report[mode]
+		require.Len(t, runs, 2, mode)
+		first, second := runs[0], runs[1]
+		require.Empty(t, first.Error, mode)
+		require.Equal(t, []string{"FREE", "PRO", "POWER", "TEAM"}, first.Tiers, mode)
+		require.Len(t, first.Requests, 2, "%s: the hash alone, then the hash with the query", mode)
+		require.Equal(t, hashMethod, first.Requests[0].Method, mode)
+		require.False(t, first.Requests[0].HasQuery, mode)
+		require.True(t, first.Requests[1].HasQuery, mode)
+		require.Equal(t, 200, first.Requests[1].Status, mode)
+
+		require.Empty(t, second.Error, mode)
+		require.Equal(t, first.Tiers, second.Tiers, mode)
+		require.Len(t, second.Requests, 1, "%s: the stored query runs from its hash alone", mode)
+		require.Equal(t, hashMethod, second.Requests[0].Method, mode)
+		require.False(t, second.Requests[0].HasQuery, mode)
+		require.Equal(t, 200, second.Requests[0].Status, mode)
+	}
+}
