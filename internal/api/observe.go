@@ -99,16 +99,23 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx = logging.WithRequestID(ctx, id)
 		ctx = context.WithValue(ctx, requestStateKey{}, st)
 		r = r.WithContext(ctx)
+		finished := false
 		defer func() {
 			// A handler that panics (net/http recovers it and drops the connection) is
-			// still counted, as a 500, its span ended and its access line written.
+			// still counted, its span ended and its access line written: as a 500 when
+			// it had answered nothing yet.
 			if v := recover(); v != nil {
-				st.rec.status = http.StatusInternalServerError
-				s.finish(ctx, r, st, span, addr, start)
+				if !finished {
+					if !st.rec.wrote {
+						st.rec.status = http.StatusInternalServerError
+					}
+					s.finish(ctx, r, st, span, addr, start)
+				}
 				panic(v)
 			}
 		}()
 		next.ServeHTTP(&st.rec, r)
+		finished = true
 		s.finish(ctx, r, st, span, addr, start)
 	})
 }
@@ -123,9 +130,11 @@ func (s *Server) finish(ctx context.Context, r *http.Request, st *requestState, 
 	method := methodLabel(r.Method)
 	status := st.rec.status
 	m := s.httpSeries.getHTTP(route, method, status)
-	if st.transport == transportSSE {
+	if st.transport == transportSSE && strings.HasPrefix(st.rec.Header().Get("Content-Type"), "text/event-stream") {
 		// A stream lasts as long as its subscription (hours): counted, but kept
-		// out of the route's latency, which it would swamp.
+		// out of the route's latency, which it would swamp. Only what was served
+		// as a stream: clients such as urql list text/event-stream in the Accept
+		// of every request.
 		m.requests.Inc()
 	} else {
 		m.observe(elapsed)

@@ -382,18 +382,31 @@ var tokenKeys = []string{"authorization", "authToken", "token", "accessToken", "
 // is returned as text, so that it is refused as a bad token rather than ignored.
 func lookupAuthorization(payload map[string]any) string {
 	for _, key := range tokenKeys {
-		for k, v := range payload {
-			if !strings.EqualFold(k, key) || v == nil {
-				continue
-			}
-			if s, ok := v.(string); ok {
-				if strings.TrimSpace(s) != "" {
-					return s
+		// The exact spelling first, so that a payload with both "authorization" and
+		// "Authorization" does not depend on the map's order.
+		v, ok := payload[key]
+		if !ok {
+			for k, kv := range payload {
+				if strings.EqualFold(k, key) {
+					v, ok = kv, true
+					break
 				}
-				continue
 			}
+		}
+		if !ok || v == nil {
+			continue
+		}
+		if s, isString := v.(string); isString {
+			if strings.TrimSpace(s) != "" {
+				return s
+			}
+			continue
+		}
+		if strings.EqualFold(key, "authorization") {
+			// Refused (4403) rather than taken for anonymous: it was meant as a token.
 			return fmt.Sprint(v)
 		}
+		// Another client's field of the same name (a number, an object): not ours.
 	}
 	for k, v := range payload {
 		if headers, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {

@@ -81,8 +81,9 @@ func TestSocketTokenSpellings(t *testing.T) {
 		require.Equal(t, 4403, ce.Code, "spelling %d", i)
 	}
 
-	// A token that is not a string is a bad token, not no token.
-	bad := dialWithPayload(t, ts.URL, map[string]any{"token": 12345})
+	// An authorization that is not a string is a bad token, not no token (a
+	// non-string under the other names is some other client's field: ignored).
+	bad := dialWithPayload(t, ts.URL, map[string]any{"Authorization": 12345})
 	ce, _ := bad.closeError(t)
 	require.Equal(t, 4403, ce.Code)
 
@@ -93,6 +94,7 @@ func TestSocketTokenSpellings(t *testing.T) {
 		{"authorization": ""},
 		{"headers": map[string]any{"X-Other": "1"}},
 		{"token": nil},
+		{"token": 12345, "authToken": map[string]any{"push": "x"}},
 	} {
 		c := dialWithPayload(t, ts.URL, payload)
 		ack := c.next(t)
