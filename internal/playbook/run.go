@@ -137,13 +137,18 @@ func (r *run) emit(e Event) bool {
 	}
 	select {
 	case r.out <- &e:
-		if e.Type == EventDone {
-			r.outcome = metrics.OutcomeOK
-		}
 	case <-r.ctx.Done():
 		return false
 	}
-	return r.deliver == nil || r.deliver()
+	if r.deliver != nil && !r.deliver() {
+		return false
+	}
+	if e.Type == EventDone {
+		// Delivered (or handed to the run's own goroutine's reader): a DONE the
+		// transport failed to write is the client gone, not an answered run.
+		r.outcome = metrics.OutcomeOK
+	}
+	return true
 }
 
 func (r *run) run() {
