@@ -270,7 +270,7 @@ func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelim
 		},
 		RefreshTTL: cfg.RefreshTokenTTL,
 		BcryptCost: cfg.BcryptCost,
-		ReuseGrace: 2 * time.Second,
+		ReuseGrace: cfg.RefreshReuseGrace,
 		// Sign-in limits hold whatever INKGRAPH_RATE_LIMITS says: that switch is about
 		// the per-tier request budgets, and these guard passwords.
 		Attempts:             attempts,

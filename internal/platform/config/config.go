@@ -44,7 +44,9 @@ type Config struct {
 	JWTAudience     string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	BcryptCost      int
+	// RefreshReuseGrace tells a concurrent refresh from a replayed refresh token.
+	RefreshReuseGrace time.Duration
+	BcryptCost        int
 
 	MaxBodyBytes       int64
 	MaxQueryTokens     int
@@ -241,6 +243,7 @@ func readAuth(r *reader, c *Config) {
 	c.JWTAudience = r.str("INKGRAPH_JWT_AUDIENCE", "inkgraph-api")
 	c.AccessTokenTTL = r.duration("INKGRAPH_ACCESS_TOKEN_TTL", 15*time.Minute)
 	c.RefreshTokenTTL = r.duration("INKGRAPH_REFRESH_TOKEN_TTL", 720*time.Hour)
+	c.RefreshReuseGrace = r.duration("INKGRAPH_REFRESH_REUSE_GRACE", 2*time.Second)
 	c.BcryptCost = r.int("INKGRAPH_BCRYPT_COST", 12, 4, 31)
 }
 

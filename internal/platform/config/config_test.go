@@ -267,6 +267,7 @@ func TestLoadRefusesWhatWouldFailLate(t *testing.T) {
 		want string // and what it says
 	}{
 		{map[string]string{"INKGRAPH_ADDR": "bad"}, "INKGRAPH_ADDR", "want host:port"},
+		{map[string]string{"INKGRAPH_REFRESH_REUSE_GRACE": "-1s"}, "INKGRAPH_REFRESH_REUSE_GRACE", "positive duration"},
 		{map[string]string{"INKGRAPH_ADDR": ":99999"}, "INKGRAPH_ADDR", "port number from 0 to 65535"},
 		{map[string]string{"INKGRAPH_ADDR": ":http"}, "INKGRAPH_ADDR", "port number"},
 		{map[string]string{"INKGRAPH_ADDR": "exa mple.com:80"}, "INKGRAPH_ADDR", "IP address or host name"},
@@ -333,4 +334,14 @@ func TestPostgreSQLNeedsSharedSecretsBeforeAnythingIsRead(t *testing.T) {
 	c, err = config.Load(nil, env(nil), io.Discard)
 	require.NoError(t, err)
 	require.NoError(t, c.CheckSharedSecrets(), "embedded mode generates its own")
+}
+
+func TestRefreshReuseGrace(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Second, c.RefreshReuseGrace, "the documented default")
+	c, err = config.Load(nil, env(map[string]string{"INKGRAPH_REFRESH_REUSE_GRACE": "5s"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Second, c.RefreshReuseGrace)
 }

@@ -28,6 +28,7 @@ func Vars() []Var {
 		{"INKGRAPH_JWT_AUDIENCE", "", "inkgraph-api", "`aud` of access tokens"},
 		{"INKGRAPH_ACCESS_TOKEN_TTL", "", "15m", "access token lifetime"},
 		{"INKGRAPH_REFRESH_TOKEN_TTL", "", "720h", "refresh token lifetime (each use rotates it)"},
+		{"INKGRAPH_REFRESH_REUSE_GRACE", "", "2s", "a refresh token used again within this of its rotation is taken for a concurrent refresh (two tabs at once): refused with CONFLICT (use the newest token), the session kept; used again later, it is taken for a leak and its whole session is revoked"},
 		{"INKGRAPH_BCRYPT_COST", "", "12", "bcrypt cost for passwords (4 to 31)"},
 		{"INKGRAPH_MAX_BODY_BYTES", "", "1048576", "largest request body; larger gets 413"},
 		{"INKGRAPH_MAX_QUERY_TOKENS", "", "15000", "parser token limit per document"},
