@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -362,7 +363,7 @@ func readBackup(r *reader, c *Config) {
 	if info, err := os.Stat(c.BackupDir); err == nil && !info.IsDir() && c.BackupStore == BackupStoreLocal {
 		r.fail("INKGRAPH_BACKUP_DIR", fmt.Errorf("%s is a file, not a directory", c.BackupDir))
 	}
-	c.BackupBaseURL = r.baseURL("INKGRAPH_BACKUP_BASE_URL", "http://localhost:8080")
+	c.BackupBaseURL = r.baseURL("INKGRAPH_BACKUP_BASE_URL", listenerURL(c.Addr))
 	c.BackupSigningKey = r.secret("INKGRAPH_BACKUP_SIGNING_KEY")
 	c.BackupURLTTL = r.duration("INKGRAPH_BACKUP_URL_TTL", 15*time.Minute)
 	if c.BackupURLTTL < time.Second || c.BackupURLTTL > 7*24*time.Hour {
@@ -422,4 +423,19 @@ func requireProductionSecrets(r *reader, c *Config) {
 	if c.BackupStore == BackupStoreLocal && len(c.BackupSigningKey) == 0 {
 		r.fail("INKGRAPH_BACKUP_SIGNING_KEY", errors.New("is required when INKGRAPH_ENV=production with the local backup store"))
 	}
+}
+
+// listenerURL is where a client on this machine reaches the listener at addr: its host
+// when it names one (localhost when it listens on every interface), its port (8080
+// when it is not known before binding). The signed URLs of the local backup store
+// default to it, so that they point at the server whatever port it listens on.
+func listenerURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		port = "8080"
+	}
+	if ip, perr := netip.ParseAddr(host); host == "" || (perr == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

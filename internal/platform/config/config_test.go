@@ -345,3 +345,24 @@ func TestRefreshReuseGrace(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 5*time.Second, c.RefreshReuseGrace)
 }
+
+// The local store's signed URLs point at the server whatever address it listens on.
+func TestBackupBaseURLFollowsTheListener(t *testing.T) {
+	t.Parallel()
+	for addr, want := range map[string]string{
+		"":               "http://localhost:8080",
+		":9000":          "http://localhost:9000",
+		"0.0.0.0:9001":   "http://localhost:9001",
+		"[::]:9002":      "http://localhost:9002",
+		"127.0.0.1:9003": "http://127.0.0.1:9003",
+		"[::1]:9004":     "http://[::1]:9004",
+		"127.0.0.1:0":    "http://127.0.0.1:8080",
+	} {
+		c, err := config.Load(nil, env(map[string]string{"INKGRAPH_ADDR": addr}), io.Discard)
+		require.NoError(t, err, addr)
+		require.Equal(t, want, c.BackupBaseURL, "INKGRAPH_ADDR=%q", addr)
+	}
+	c, err := config.Load(nil, env(map[string]string{"INKGRAPH_ADDR": ":9000", "INKGRAPH_BACKUP_BASE_URL": "https://api.example.com/"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "https://api.example.com", c.BackupBaseURL, "set: taken as given")
+}

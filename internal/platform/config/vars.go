@@ -80,7 +80,7 @@ func Vars() []Var {
 		{"INKGRAPH_PAST_DUE_GRACE", "", "72h", "how long a subscription whose payment failed keeps its tier before it falls back to free"},
 		{"INKGRAPH_BACKUP_STORE", "", "local", "where backup blobs live: `local` (a directory, served through this server's signed /blobs URLs) or `s3`"},
 		{"INKGRAPH_BACKUP_DIR", "", "DATA_DIR/backups", "the local store's directory (instances sharing PostgreSQL must share it, or use S3)"},
-		{"INKGRAPH_BACKUP_BASE_URL", "", "http://localhost:8080", "where clients reach this server: the local store's signed URLs are `BASE_URL/blobs/…`"},
+		{"INKGRAPH_BACKUP_BASE_URL", "", "http://localhost:PORT (INKGRAPH_ADDR's port, and its host when it names one)", "where clients reach this server: the local store's signed URLs are `BASE_URL/blobs/…`"},
 		{"INKGRAPH_BACKUP_SIGNING_KEY", "", "generated into DATA_DIR/secrets/backup.key (not in production)", "HMAC-SHA256 key of the local store's signed URLs, at least 32 bytes; required with PostgreSQL and in production when the store is local"},
 		{"INKGRAPH_BACKUP_URL_TTL", "", "15m", "how long a signed upload or download URL works (at most 7 days)"},
 		{"INKGRAPH_BACKUP_PENDING_TIMEOUT", "", "1h", "uploads not completed this long after their request are deleted (object and metadata); must exceed INKGRAPH_BACKUP_URL_TTL"},
