@@ -294,7 +294,11 @@ func readProviderKeys(r *reader, c *Config) {
 			r.fail("INKGRAPH_PROVIDER_BASE_URLS", fmt.Errorf("want provider=http(s)://host entries, got %q", entry))
 			continue
 		}
-		c.ProviderBaseURLs[strings.ToLower(strings.TrimSpace(id))] = strings.TrimSpace(u)
+		// One convention for both settings: INKGRAPH_LLM_BASE_URL names the API with its
+		// /v1, these name the origin (each caller adds its path); an entry written
+		// the LLM way would otherwise ask for /v1/v1/….
+		origin := strings.TrimSuffix(strings.TrimRight(strings.TrimSpace(u), "/"), "/v1")
+		c.ProviderBaseURLs[strings.ToLower(strings.TrimSpace(id))] = origin
 	}
 }
 

@@ -87,7 +87,7 @@ func TestOnboardingSettings(t *testing.T) {
 	}), io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}, c.FetchAllow)
-	require.Equal(t, map[string]string{"openai": "http://127.0.0.1:9000/v1", "tavily": "https://proxy.example"}, c.ProviderBaseURLs)
+	require.Equal(t, map[string]string{"openai": "http://127.0.0.1:9000", "tavily": "https://proxy.example"}, c.ProviderBaseURLs)
 	require.True(t, c.LiveKeyCheck)
 	require.Equal(t, int64(2<<20), c.FetchMaxBytes)
 
@@ -365,4 +365,15 @@ func TestBackupBaseURLFollowsTheListener(t *testing.T) {
 	c, err := config.Load(nil, env(map[string]string{"INKGRAPH_ADDR": ":9000", "INKGRAPH_BACKUP_BASE_URL": "https://api.example.com/"}), io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, "https://api.example.com", c.BackupBaseURL, "set: taken as given")
+}
+
+// Provider origins are written either way: with the /v1 INKGRAPH_LLM_BASE_URL has, or
+// without; callers add their own path, so /v1 is dropped (it once made /v1/v1/…).
+func TestProviderBaseURLsAreOrigins(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(nil, env(map[string]string{
+		"INKGRAPH_PROVIDER_BASE_URLS": "openai=http://127.0.0.1:9000/v1/, Anthropic=https://proxy.example.com/",
+	}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"openai": "http://127.0.0.1:9000", "anthropic": "https://proxy.example.com"}, c.ProviderBaseURLs)
 }

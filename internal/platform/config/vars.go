@@ -52,7 +52,7 @@ func Vars() []Var {
 		{"INKGRAPH_KEYRING", "", "generated into DATA_DIR/secrets/keyring (not in production)", "AES-256 keys that encrypt provider API keys at rest, `1:base64key,2:base64key`; the highest version encrypts, older ones still decrypt (`inkgraph keys rotate` re-encrypts)"},
 		{"INKGRAPH_KEYRING_CURRENT", "", "the highest version", "the key-ring version that encrypts new values; pin the old one while a new version rolls out to every instance, then raise it and run `inkgraph keys rotate`"},
 		{"INKGRAPH_LIVE_KEY_CHECK", "", "false", "check provider API keys with the provider when saved; a key then counts as validated only once the provider accepted it"},
-		{"INKGRAPH_PROVIDER_BASE_URLS", "", "", "comma-separated `provider=URL` overrides of the providers' API base URLs used by live key checks (proxies, tests)"},
+		{"INKGRAPH_PROVIDER_BASE_URLS", "", "", "comma-separated `provider=URL` overrides of the providers' API origins, used by live key checks and (`openai`) by BYOK chat (proxies, tests); an origin such as `https://proxy.example.com`: a trailing `/v1`, as INKGRAPH_LLM_BASE_URL has, is accepted and dropped"},
 		{"INKGRAPH_LLM_BASE_URL", "", "", "OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp server), e.g. `https://api.openai.com/v1`; empty: no LLM, personas come from the deterministic generator"},
 		{"INKGRAPH_LLM_API_KEY", "", "", "the server's key for INKGRAPH_LLM_BASE_URL (may be empty for local servers)"},
 		{"INKGRAPH_LLM_MODEL", "", "gpt-4o-mini", "model name sent to the LLM endpoint"},
