@@ -1,11 +1,14 @@
 package wstransport
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 )
 
 // Limits bound what clients may open, checked before the upgrade so that a refused
@@ -28,12 +31,11 @@ type Limits struct {
 const capRetryAfter = 30 * time.Second
 
 // admission is what the transport counts per client address: open sockets, and the
-// theoretical arrival time of the upgrade rate (a past one means a full burst again).
+// upgrade rate (the project's in-process GCRA limiter, reading the transport's clock).
 type admission struct {
-	open      map[string]int
-	tat       map[string]time.Time
-	total     int
-	sweepSize int // sweep the rate's map when it reaches this many keys
+	open     map[string]int
+	total    int
+	upgrades *ratelimit.Memory
 }
 
 // refusal is a handshake refused before the upgrade.
@@ -46,12 +48,11 @@ type refusal struct {
 // admit reserves a socket for the client named key, or says why not. A refused
 // handshake spends nothing. Every admitted key must be given back with release.
 func (t *Transport) admit(key string) *refusal {
-	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	a := &t.admission
 	if a.open == nil {
-		a.open, a.tat = map[string]int{}, map[string]time.Time{}
+		a.open, a.upgrades = map[string]int{}, ratelimit.NewMemory(t.now)
 	}
 	l := t.Limits
 	if l.MaxConns > 0 && a.total >= l.MaxConns {
@@ -63,14 +64,10 @@ func (t *Transport) admit(key string) *refusal {
 			fmt.Sprintf("your address holds its maximum of %d WebSocket connections: close one first", l.MaxConnsPerAddr)}
 	}
 	if l.UpgradesPerMinute > 0 {
-		interval := time.Minute / time.Duration(l.UpgradesPerMinute)
-		burst := interval * time.Duration(l.UpgradesPerMinute)
-		next := now
-		if tat := a.tat[key]; tat.After(now) {
-			next = tat
-		}
-		next = next.Add(interval)
-		if wait := next.Sub(now) - burst; wait > 0 {
+		// The in-process limiter cannot fail on a valid limit (PerMinute of a positive n).
+		d, _ := a.upgrades.Allow(context.Background(), key, ratelimit.PerMinute(l.UpgradesPerMinute))
+		if !d.Allowed {
+			wait := d.RetryAfter
 			if rem := wait % time.Second; rem > 0 {
 				wait += time.Second - rem // whole seconds, rounded up
 			}
@@ -78,27 +75,10 @@ func (t *Transport) admit(key string) *refusal {
 				fmt.Sprintf("more than %d WebSocket connections a minute from your address: retry in %d s",
 					l.UpgradesPerMinute, int(wait/time.Second))}
 		}
-		a.tat[key] = next
-		a.sweep(now)
 	}
 	a.open[key]++
 	a.total++
 	return nil
-}
-
-// sweep forgets the addresses whose rate is back to a full burst: such an address is
-// the same as one never seen, so the map holds only those active within the last
-// minute. Sweeping whenever the map doubles keeps the cost amortized constant.
-func (a *admission) sweep(now time.Time) {
-	if len(a.tat) < max(a.sweepSize, 1024) {
-		return
-	}
-	for key, tat := range a.tat {
-		if !tat.After(now) {
-			delete(a.tat, key)
-		}
-	}
-	a.sweepSize = 2 * len(a.tat)
 }
 
 // release gives back the socket admit reserved for key.
