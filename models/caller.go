@@ -43,7 +43,7 @@ func SignedIn(ctx context.Context) (Caller, bool) {
 
 // CallerFrom returns the caller, or UNAUTHENTICATED saying why there is none.
 func CallerFrom(ctx context.Context) (Caller, error) {
-	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
+	if c, ok := SignedIn(ctx); ok {
 		return c, nil
 	}
 	if err, ok := ctx.Value(tokenErrorKey{}).(error); ok {

@@ -385,7 +385,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 		now := s.now()
 		switch {
 		case session.RevokedAt != nil:
-			return models.Errorf(models.CodeUnauthenticated, "this session has ended: sign in again")
+			return errSessionEnded()
 		case tok.UsedAt != nil && now.Sub(*tok.UsedAt) <= s.cfg.ReuseGrace:
 			return models.Errorf(models.CodeConflict, "this refresh token was just rotated by another request: use the newest one")
 		case tok.UsedAt != nil:
@@ -394,7 +394,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 				return err
 			}
 			if !revoked { // a concurrent replay or logout ended it first
-				return models.Errorf(models.CodeUnauthenticated, "this session has ended: sign in again")
+				return errSessionEnded()
 			}
 			reused, reusedAt = session, &now
 			return nil // commit the revocation; the caller gets an error below
@@ -415,7 +415,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken, userAgent string) (
 			return err
 		}
 		if !live {
-			return models.Errorf(models.CodeUnauthenticated, "this session has ended: sign in again")
+			return errSessionEnded()
 		}
 		user, err := findUserByID(ctx, tx, tok.UserID)
 		if err != nil {

@@ -107,13 +107,8 @@ func newRegistry(agents []*Agent) *Registry {
 	return r
 }
 
-// llmTools returns agent's tool definitions.
-func (r *Registry) llmTools(agent *Agent) []llm.Tool {
-	if tools, ok := r.tools[agent.Name]; ok {
-		return tools
-	}
-	return agent.llmTools()
-}
+// llmTools returns agent's tool definitions, built once by NewRegistry.
+func (r *Registry) llmTools(agent *Agent) []llm.Tool { return r.tools[agent.Name] }
 
 // NewRegistry checks that agent and tool names are unique and tools
 // complete.

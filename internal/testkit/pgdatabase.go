@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +45,5 @@ func PostgresDatabaseURL(t testing.TB) string {
 	q := u.Query()
 	q.Del("search_path")
 	u.RawQuery = q.Encode()
-	return strings.TrimSuffix(u.String(), "?")
+	return u.String()
 }

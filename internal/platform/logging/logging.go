@@ -50,14 +50,15 @@ func OperationID(ctx context.Context) string {
 // processes' sequences overlap with odds of about n/2^64, and consecutive IDs do not
 // show how many requests came between them.
 var (
-	idBase, idKey uint64
+	idBase, idKey = seedIDs()
 	idCount       atomic.Uint64
 )
 
-func init() {
+// seedIDs draws the process's random start and key.
+func seedIDs() (base, key uint64) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	idBase, idKey = binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+	return binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
 }
 
 // NewID returns a 16-hex-digit ID for requests and operations, unique within the

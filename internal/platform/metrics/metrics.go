@@ -11,14 +11,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Registry is the registry every Inkgraph collector is in.
-var Registry = prometheus.NewRegistry()
+// Registry is the registry every Inkgraph collector is in, the Go runtime's and the
+// process's included.
+var Registry = newRegistry()
 
-func init() {
-	Registry.MustRegister(
+func newRegistry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	return r
 }
 
 // register adds c to Registry and returns it.

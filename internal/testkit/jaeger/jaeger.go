@@ -26,9 +26,6 @@ import (
 )
 
 const (
-	// Version is the Jaeger tools/jaeger/go.mod pins; the tests run against it.
-	Version = "v1.75.0"
-
 	// buildTimeout covers a first build on a small machine (about 15 minutes on two
 	// busy cores); CI builds it before the tests (go -C tools/jaeger tool -n jaeger).
 	buildTimeout = 30 * time.Minute
