@@ -45,10 +45,7 @@ func (r *run) fail(err error) {
 		return
 	}
 	code := models.ErrorCode(err)
-	r.outcome = metrics.OutcomeError
-	if code == models.CodeQuotaExceeded {
-		r.outcome = metrics.OutcomeQuota
-	}
+	r.outcome = metrics.FailedOutcome(err)
 	if code == models.CodeInternal {
 		r.o.cfg.Logger.ErrorContext(r.ctx, "chat run failed", "error", err, "run_id", r.id, "user_id", r.req.UserID)
 	}

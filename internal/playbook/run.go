@@ -244,7 +244,7 @@ func (r *run) fail(step int, err error) {
 		err = stopped // whatever the cut-off call made of it
 	}
 	code := models.ErrorCode(err)
-	r.outcome = outcomeOf(err)
+	r.outcome = metrics.FailedOutcome(err)
 	if code == models.CodeInternal {
 		r.s.log.ErrorContext(r.ctx, "playbook: run failed", "run", r.id, "playbook", r.res.plan.ID, "step", step, "err", err)
 	}

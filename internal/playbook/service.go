@@ -312,7 +312,7 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	res, err := s.complete(ctx, choice.Provider, system, user, nil)
 	s.record(ctx, userID, "template:"+templateID, choice.PaidBy, res.Usage)
 	if err != nil {
-		outcome := outcomeOf(err)
+		outcome := metrics.FailedOutcome(err)
 		if ctx.Err() != nil {
 			outcome = metrics.OutcomeCancelled
 		}
@@ -322,14 +322,6 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	metrics.RunEnded(metrics.KindPlaybook, metrics.OutcomeOK)
 	return &Execution{TemplateID: templateID, Output: res.Text, FinishReason: res.Done.FinishReason,
 		Usage: res.Usage, Offline: offline(choice.Provider, res.Done)}, nil
-}
-
-// outcomeOf is the runs metric's outcome of a run that ended on err.
-func outcomeOf(err error) string {
-	if models.ErrorCode(err) == models.CodeQuotaExceeded {
-		return metrics.OutcomeQuota
-	}
-	return metrics.OutcomeError
 }
 
 // offline says whether the offline provider answered.

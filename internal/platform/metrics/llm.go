@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/inkgraph/inkgraph/models"
+)
 
 // Run kinds: the kind label of Runs and Tokens.
 const (
@@ -46,6 +50,15 @@ const (
 // TokensOf returns the Tokens counter of kind, resolved once: a run adds its count
 // at its end rather than looking the series up per token.
 func TokensOf(kind string) prometheus.Counter { return Tokens.WithLabelValues(kind) }
+
+// FailedOutcome is the outcome of a run that ended with err: quota when the month's
+// tokens were spent, else error.
+func FailedOutcome(err error) string {
+	if models.ErrorCode(err) == models.CodeQuotaExceeded {
+		return OutcomeQuota
+	}
+	return OutcomeError
+}
 
 // RunEnded counts one run of kind with outcome.
 func RunEnded(kind, outcome string) { Runs.WithLabelValues(kind, outcome).Inc() }
