@@ -14,5 +14,6 @@ func Drops() map[string][]string {
 		"20261122000002": {"audit_log", "stripe_events", "subscription_changes", "subscriptions", "billing_accounts"},
 		"20261123000001": {"backups"},
 		"20261204000001": {"llm_usage"},
+		"20261206000001": {},
 	}
 }

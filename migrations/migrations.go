@@ -23,6 +23,7 @@ func New() (*migrate.Migrations, error) {
 		billing,
 		backups,
 		usage,
+		sessionsRevoked,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

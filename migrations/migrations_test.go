@@ -151,3 +151,32 @@ func requireTables(t *testing.T, db *bun.DB, exist bool) {
 		}
 	}
 }
+
+// TestRevokedSessionsIndexed: the revocation set's periodic read has an index, which
+// the migration's down removes again.
+func TestRevokedSessionsIndexed(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := testkit.OpenEmpty(t, d)
+			m := testkit.NewMigrator(t, db)
+			_, err := m.Up(ctx)
+			require.NoError(t, err)
+			indexes := func() int {
+				q := `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'sessions_revoked_at_idx'`
+				if d == testkit.Postgres {
+					q = `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'sessions_revoked_at_idx'`
+				}
+				var n int
+				require.NoError(t, db.NewRaw(q).Scan(ctx, &n))
+				return n
+			}
+			require.Equal(t, 1, indexes())
+			_, err = m.Rollback(ctx, database.RollbackOptions{Steps: 1})
+			require.NoError(t, err)
+			require.Zero(t, indexes())
+		})
+	}
+}
