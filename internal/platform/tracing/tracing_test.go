@@ -1,6 +1,11 @@
 package tracing
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+)
 
 func TestEndpointURL(t *testing.T) {
 	t.Parallel()
@@ -20,5 +25,47 @@ func TestEndpointURL(t *testing.T) {
 		if got := endpointURL(env(c.env), c.proto); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestEnabled: export only when an endpoint is set, and never when switched off.
+func TestEnabled(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"OTEL_SERVICE_NAME": "x"}, false},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, true},
+		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, true},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, false},
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "none"}, false},
+	} {
+		if got := Enabled(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("Enabled(%v) = %v, want %v", c.env, got, c.want)
+		}
+	}
+}
+
+// TestSetupWithoutEndpointInstallsNoProvider: with no endpoint, Setup leaves the
+// global tracer provider as it was (OpenTelemetry's no-op) and its shutdown does
+// nothing. Not parallel: Setup sets the global propagator.
+func TestSetupWithoutEndpointInstallsNoProvider(t *testing.T) {
+	before := otel.GetTracerProvider()
+	shutdown, err := Setup(context.Background(), func(string) string { return "" }, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if otel.GetTracerProvider() != before {
+		t.Fatal("a tracer provider was installed although nothing is to be exported")
+	}
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, span := Tracer().Start(context.Background(), "x")
+	defer span.End()
+	if span.IsRecording() {
+		t.Fatal("spans record although nothing is exported")
 	}
 }
