@@ -2,16 +2,12 @@ package wstransport_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/gorilla/websocket"
 
 	"github.com/inkgraph/inkgraph/internal/api/wstransport"
@@ -64,7 +60,7 @@ func FuzzSocketMessage(f *testing.F) {
 	} {
 		f.Add(seed.legacy, seed.acked, []byte(seed.msg))
 	}
-	e := newFuzzEnv(f, &wstransport.Transport{Authenticate: tokenAuth(0), InitTimeout: -1, KeepAlive: -1})
+	e := newEnv(f, &wstransport.Transport{Authenticate: tokenAuth(0), InitTimeout: -1, KeepAlive: -1})
 
 	f.Fuzz(func(t *testing.T, legacy, acked bool, msg []byte) {
 		p := protoTransportWS
@@ -116,22 +112,6 @@ func outcome(code int) string {
 		return "the connection open"
 	}
 	return "close " + strconv.Itoa(code)
-}
-
-// newFuzzEnv is newEnv for a fuzz target: one server for all its inputs.
-func newFuzzEnv(f *testing.F, tr *wstransport.Transport) *env {
-	b := newBackend()
-	h := handler.New(newSchema(b))
-	h.AddTransport(tr)
-	srv := httptest.NewServer(h)
-	f.Cleanup(func() {
-		b.endAll()
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-		defer cancel()
-		_ = tr.Shutdown(ctx)
-		srv.Close()
-	})
-	return &env{tr: tr, b: b, srv: srv, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
 
 // awaitProbeOrClose reads until the probe's answer (stayOpen) or a close frame (its code).

@@ -248,7 +248,8 @@ type env struct {
 	url string
 }
 
-func newEnv(t *testing.T, tr *wstransport.Transport) *env {
+// newEnv serves tr over a test backend for a test, or for all of a fuzz target's inputs.
+func newEnv(t testing.TB, tr *wstransport.Transport) *env {
 	t.Helper()
 	b := newBackend()
 	h := handler.New(newSchema(b))
