@@ -16,21 +16,9 @@ import (
 // first backup there).
 func backupBytes(t *testing.T, store string) float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
+	v, err := metrics.Read("inkgraph_backup_bytes_stored_total", "store", store)
 	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != "inkgraph_backup_bytes_stored_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "store" && l.GetValue() == store {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return v
 }
 
 // TestCompletedBackupsCountTheirBytes: a completed backup adds its size to the bytes
