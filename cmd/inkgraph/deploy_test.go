@@ -85,23 +85,24 @@ func deployFreeAddr(t *testing.T) string {
 // closed) or a minute passes.
 func deployWaitReady(t *testing.T, base string, exited <-chan struct{}, logs fmt.Stringer) {
 	t.Helper()
-	deadline := time.After(time.Minute)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	err := testkit.WaitReady(exited, time.Minute, 50*time.Millisecond, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-exited:
-			t.Fatalf("the server exited before it was ready:\n%s", logs)
-		case <-deadline:
-			t.Fatalf("GET %s/readyz never answered 200 (last: %v):\n%s", base, err, logs)
-		case <-time.After(50 * time.Millisecond):
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
 		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /readyz: %s", resp.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s/readyz never answered 200: %v:\n%s", base, err, logs)
 	}
 }
 
@@ -523,12 +524,8 @@ func (p *process) stop(t *testing.T, sig os.Signal) {
 // scrape returns the admin listener's exposition text.
 func scrape(t *testing.T, admin string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + admin + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return string(b)
+	_, body := get(t, http.DefaultClient, "http://"+admin+"/metrics")
+	return body
 }
 
 // testBehindProxy runs compose's topology without containers: `inkgraph migrate up` on
