@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v76/webhook"
 	"github.com/uptrace/bun"
@@ -79,27 +78,7 @@ func TestHandlerAnswersStripe(t *testing.T) {
 	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
 		t.Parallel()
 		ctx := context.Background()
-		bus := events.NewMemory(slog.New(slog.DiscardHandler))
-		t.Cleanup(func() { _ = bus.Close() })
-		acc := accounts{testkit.NewTiers()}
-		log, err := audit.NewService(audit.Deps{DB: db})
-		require.NoError(t, err)
-		svc, err := billing.NewService(billing.Config{WebhookSecret: secret, Prices: map[models.Tier]string{models.TierPro: "price_pro"}},
-			billing.Deps{DB: db, Accounts: acc, Audit: log, Events: bus})
-		require.NoError(t, err)
-		srv := httptest.NewServer(webhookhttp.Handler(svc, nil))
-		t.Cleanup(srv.Close)
-		url := srv.URL + "/webhooks/stripe"
-
-		user := uuid.Must(uuid.NewV7()).String()
-		_, err = db.NewInsert().Model(&models.User{ID: user, Email: user + "@example.com", Tier: models.TierFree,
-			CreatedAt: time.Now(), UpdatedAt: time.Now()}).Exec(ctx)
-		require.NoError(t, err)
-		// Inkgraph created the customer at checkout: only such a customer is the user's.
-		customer := "cus_http"
-		_, err = db.NewInsert().Model(&models.BillingAccount{UserID: user, CustomerID: &customer, GrantedTier: models.TierFree,
-			CreatedAt: time.Now(), UpdatedAt: time.Now()}).Exec(ctx)
-		require.NoError(t, err)
+		url, user, acc := newWebhookServer(t, db)
 
 		body := event(t, "evt_http_1", user)
 		status, _ := post(t, url, body, "t=1,v1=00")
@@ -143,4 +122,29 @@ func count(t *testing.T, db bun.IDB) int {
 	n, err := db.NewSelect().Table("stripe_events").Count(context.Background())
 	require.NoError(t, err)
 	return int(n)
+}
+
+// newWebhookServer serves billing's webhook handler over db and returns its URL, a
+// free user whose Stripe customer (cus_http) Inkgraph created at checkout (only such
+// a customer is the user's), and the accounts billing sets tiers on.
+func newWebhookServer(t *testing.T, db *bun.DB) (url, user string, acc accounts) {
+	t.Helper()
+	ctx := context.Background()
+	acc = accounts{testkit.NewTiers()}
+	bus := events.NewMemory(slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = bus.Close() })
+	log, err := audit.NewService(audit.Deps{DB: db})
+	require.NoError(t, err)
+	svc, err := billing.NewService(billing.Config{WebhookSecret: secret, Prices: map[models.Tier]string{models.TierPro: "price_pro"}},
+		billing.Deps{DB: db, Accounts: acc, Audit: log, Events: bus})
+	require.NoError(t, err)
+	srv := httptest.NewServer(webhookhttp.Handler(svc, nil))
+	t.Cleanup(srv.Close)
+
+	user = testkit.NewUser(t, db, models.TierFree, time.Now())
+	customer := "cus_http"
+	_, err = db.NewInsert().Model(&models.BillingAccount{UserID: user, CustomerID: &customer, GrantedTier: models.TierFree,
+		CreatedAt: time.Now(), UpdatedAt: time.Now()}).Exec(ctx)
+	require.NoError(t, err)
+	return srv.URL + "/webhooks/stripe", user, acc
 }

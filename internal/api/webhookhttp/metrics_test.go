@@ -1,25 +1,17 @@
 package webhookhttp_test
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
-	"github.com/inkgraph/inkgraph/internal/audit"
-	"github.com/inkgraph/inkgraph/internal/billing"
-	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/internal/testkit"
-	"github.com/inkgraph/inkgraph/models"
 )
 
 // webhookCounts reads every series of metrics.WebhookEvents, by "type/result".
@@ -48,27 +40,8 @@ func webhookCounts(t *testing.T) map[string]float64 {
 // deliveries) and whose result says what happened. Not parallel: the counters are
 // process-wide, and no other test of this package may post meanwhile.
 func TestHandlerCountsDeliveries(t *testing.T) {
-	ctx := context.Background()
 	db := testkit.NewDB(t, testkit.SQLite)
-	bus := events.NewMemory(slog.New(slog.DiscardHandler))
-	t.Cleanup(func() { _ = bus.Close() })
-	log, err := audit.NewService(audit.Deps{DB: db})
-	require.NoError(t, err)
-	svc, err := billing.NewService(billing.Config{WebhookSecret: secret, Prices: map[models.Tier]string{models.TierPro: "price_pro"}},
-		billing.Deps{DB: db, Accounts: accounts{testkit.NewTiers()}, Audit: log, Events: bus})
-	require.NoError(t, err)
-	srv := httptest.NewServer(webhookhttp.Handler(svc, nil))
-	t.Cleanup(srv.Close)
-	url := srv.URL + "/webhooks/stripe"
-
-	user := uuid.Must(uuid.NewV7()).String()
-	_, err = db.NewInsert().Model(&models.User{ID: user, Email: user + "@example.com", Tier: models.TierFree,
-		CreatedAt: time.Now(), UpdatedAt: time.Now()}).Exec(ctx)
-	require.NoError(t, err)
-	customer := "cus_http"
-	_, err = db.NewInsert().Model(&models.BillingAccount{UserID: user, CustomerID: &customer, GrantedTier: models.TierFree,
-		CreatedAt: time.Now(), UpdatedAt: time.Now()}).Exec(ctx)
-	require.NoError(t, err)
+	url, user, _ := newWebhookServer(t, db)
 
 	created := event(t, "evt_metrics_1", user)
 	refund, err := json.Marshal(map[string]any{"id": "evt_metrics_2", "object": "event", "type": "charge.refunded",
