@@ -12,16 +12,23 @@ import (
 
 // What each Stripe event means, applied inside the transaction that records it.
 
+// appliers are what billing does with each event type it acts on; it ignores every
+// other type. The webhook metric's type label is one of these, or "other".
+var appliers = map[string]func(*Service, context.Context, bun.Tx, *event, time.Time) (outcome, error){
+	"customer.subscription.created": (*Service).applySubscriptionEvent,
+	"customer.subscription.updated": (*Service).applySubscriptionEvent,
+	"customer.subscription.deleted": (*Service).applySubscriptionEvent,
+	"customer.subscription.paused":  (*Service).applySubscriptionEvent,
+	"customer.subscription.resumed": (*Service).applySubscriptionEvent,
+	"invoice.paid":                  (*Service).applyInvoiceEvent,
+	"invoice.payment_failed":        (*Service).applyInvoiceEvent,
+	"checkout.session.completed":    (*Service).applyCheckoutCompleted,
+}
+
 // apply does what the event says, inside the transaction that recorded it.
 func (s *Service) apply(ctx context.Context, tx bun.Tx, ev *event, now time.Time) (outcome, error) {
-	switch ev.Type {
-	case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
-		"customer.subscription.paused", "customer.subscription.resumed":
-		return s.applySubscriptionEvent(ctx, tx, ev, now)
-	case "invoice.paid", "invoice.payment_failed":
-		return s.applyInvoiceEvent(ctx, tx, ev, now)
-	case "checkout.session.completed":
-		return s.applyCheckoutCompleted(ctx, tx, ev, now)
+	if do, ok := appliers[ev.Type]; ok {
+		return do(s, ctx, tx, ev, now)
 	}
 	return outcome{outcome: models.OutcomeIgnored}, nil
 }

@@ -67,13 +67,6 @@ const (
 // refused delivery, whose type was never verified.
 const OtherEventType = "other"
 
-// handledEventTypes are the event types apply acts on.
-var handledEventTypes = map[string]bool{
-	"customer.subscription.created": true, "customer.subscription.updated": true, "customer.subscription.deleted": true,
-	"customer.subscription.paused": true, "customer.subscription.resumed": true,
-	"invoice.paid": true, "invoice.payment_failed": true, "checkout.session.completed": true,
-}
-
 // WebhookResult says what one delivery was and what processing it did, with values
 // from small fixed sets (a metric's labels).
 type WebhookResult struct {
@@ -95,7 +88,7 @@ func (s *Service) ProcessWebhook(ctx context.Context, payload []byte, signatureH
 	if err != nil {
 		return res, err
 	}
-	if handledEventTypes[ev.Type] {
+	if _, ok := appliers[ev.Type]; ok {
 		res.Type = ev.Type
 	}
 	var out outcome

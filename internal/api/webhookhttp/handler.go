@@ -75,8 +75,9 @@ func Handler(w Webhooks, logger *slog.Logger) http.Handler {
 }
 
 // count adds one delivery to metrics.WebhookEvents. The result follows the answer
-// Stripe gets (err decides it, as it decides the status), and both labels stay in
-// their fixed sets whatever a Webhooks implementation returns.
+// Stripe gets (err decides it, as it decides the status) and stays in its fixed set;
+// the type is billing's (one it acts on, or billing.OtherEventType), "other" when
+// none was read.
 func count(res billing.WebhookResult, err error) {
 	if res.Type == "" {
 		res.Type = billing.OtherEventType
