@@ -85,12 +85,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		stream := false
-		if st := stateOf(ctx); st != nil {
-			stream = st.transport == transportSSE
-		} else {
-			stream = transportOf(r) == transportSSE
-		}
+		stream := transportOf(r) == transportSSE
 		if h := r.Header.Get("Authorization"); h != "" {
 			caller, err := s.tokens.Verify(bearer(h))
 			if err == nil {

@@ -438,7 +438,7 @@ func listenerURL(addr string) string {
 	if err != nil || port == "" || port == "0" {
 		port = "8080"
 	}
-	if ip, perr := netip.ParseAddr(host); host == "" || (perr == nil && ip.IsUnspecified()) {
+	if everyInterface(host) {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)

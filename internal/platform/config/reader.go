@@ -199,8 +199,14 @@ func sameListener(a, b string) bool {
 	if pa != pb || pa == "0" {
 		return false
 	}
-	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	return ha == hb || wildcard(ha) || wildcard(hb)
+	return ha == hb || everyInterface(ha) || everyInterface(hb)
+}
+
+// everyInterface reports whether a listen address's host listens on every interface
+// (empty, 0.0.0.0, ::, or any other spelling of an unspecified address).
+func everyInterface(host string) bool {
+	ip, err := netip.ParseAddr(host)
+	return host == "" || (err == nil && ip.IsUnspecified())
 }
 
 // databaseURL reads a database URL: postgres:// or postgresql:// (parsed as pgx would),
