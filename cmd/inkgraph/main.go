@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		sub, args = args[0], args[1:]
 	}
 
-	cfg, err := config.Load(args, getenv, io.Discard)
+	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w\nrun 'inkgraph help' for every setting", err)
 	}

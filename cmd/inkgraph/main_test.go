@@ -340,7 +340,7 @@ func TestKeysRotate(t *testing.T) {
 
 	// services opens the configured database and builds the services on it, as serve does.
 	services := func(t *testing.T, vars map[string]string) (*inkgraph.Services, func()) {
-		cfg, err := config.Load(nil, func(k string) string { return vars[k] }, &bytes.Buffer{})
+		cfg, err := config.Load(nil, func(k string) string { return vars[k] })
 		require.NoError(t, err)
 		cfg.BcryptCost = 4
 		require.NoError(t, cfg.EnsureSecrets(logger))

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -37,7 +36,7 @@ import (
 // URL, as `inkgraph migrate up` is the deployment's.
 func startPooledApp(t *testing.T, pooled, direct string, tune ...func(*config.Config)) *app {
 	t.Helper()
-	cfg, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	cfg, err := config.Load(nil, func(string) string { return "" })
 	require.NoError(t, err)
 	cfg.Database.URL = pooled
 	cfg.EventsURL = direct

@@ -128,7 +128,7 @@ func productionConfig(b testing.TB) func(*config.Config) {
 			"INKGRAPH_BACKUP_DIR":         c.BackupDir,
 			"INKGRAPH_BACKUP_SIGNING_KEY": string(c.BackupSigningKey),
 		}
-		prod, err := config.Load(nil, func(k string) string { return env[k] }, io.Discard)
+		prod, err := config.Load(nil, func(k string) string { return env[k] })
 		require.NoError(b, err)
 		*c = prod
 	}

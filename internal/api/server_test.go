@@ -93,7 +93,7 @@ type wiring struct {
 // startAppWith is startApp with w's adjustments.
 func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Config)) *app {
 	t.Helper()
-	cfg, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	cfg, err := config.Load(nil, func(string) string { return "" })
 	require.NoError(t, err)
 	cfg.Database.URL = url
 	cfg.JWTSecret = testSecret

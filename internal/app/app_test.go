@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"encoding/pem"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +29,7 @@ func TestS3BackupsWithACABundle(t *testing.T) {
 	require.NoError(t, os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Certificate().Raw}), 0o600))
 	t.Setenv("AWS_CA_BUNDLE", bundle)
 
-	cfg, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	cfg, err := config.Load(nil, func(string) string { return "" })
 	require.NoError(t, err)
 	cfg.JWTSecret = []byte("test-secret-test-secret-test-secret!")
 	cfg.Keyring = "1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="

@@ -141,8 +141,8 @@ func (c Config) BillingEnabled() bool { return c.StripeSecretKey != "" }
 // backup directories are directories and, for a PostgreSQL URL, the files pgx reads to parse it
 // (passfile, service file, TLS certificates and keys), so a missing one fails here. Every bad value is reported, in the order of the groups
 // below, joined in one error. -h or --help in args returns flag.ErrHelp.
-func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
-	r, err := newReader(args, getenv, usage)
+func Load(args []string, getenv func(string) string) (Config, error) {
+	r, err := newReader(args, getenv)
 	if err != nil {
 		return Config{}, err
 	}
@@ -168,16 +168,16 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 
 // newReader parses the flags (each overrides its variable) and returns a reader over
 // the flags and the environment.
-func newReader(args []string, getenv func(string) string, usage io.Writer) (*reader, error) {
+func newReader(args []string, getenv func(string) string) (*reader, error) {
 	fs := flag.NewFlagSet("inkgraph serve", flag.ContinueOnError)
-	fs.SetOutput(usage)
-	// The flag package's own listing shows only the flags; Usage (every variable) is
-	// the command's help.
+	// The flag package's own listing shows only the flags: the command's help is
+	// WriteSettings (every variable).
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	flags := map[string]*string{}
 	for _, v := range Vars() {
 		if v.Flag != "" {
-			flags[v.Name] = fs.String(v.Flag, "", v.Help+" (env "+v.Name+", default "+v.Default+")")
+			flags[v.Name] = fs.String(v.Flag, "", "")
 		}
 	}
 	if err := fs.Parse(args); err != nil {

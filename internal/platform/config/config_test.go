@@ -3,7 +3,6 @@ package config_test
 import (
 	"encoding/base64"
 	"flag"
-	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -22,7 +21,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load(nil, env(nil), io.Discard)
+	c, err := config.Load(nil, env(nil))
 	require.NoError(t, err)
 	require.Equal(t, ":8080", c.Addr)
 	require.Equal(t, "./data", c.DataDir)
@@ -36,7 +35,8 @@ func TestDefaults(t *testing.T) {
 func TestFlagsWinOverEnvironment(t *testing.T) {
 	t.Parallel()
 	c, err := config.Load([]string{"--addr", "127.0.0.1:9000", "--data-dir", "/tmp/x"},
-		env(map[string]string{"INKGRAPH_ADDR": ":7000", "DATABASE_URL": "postgres://u@h/db", "INKGRAPH_BCRYPT_COST": "10"}), io.Discard)
+		env(map[string]string{"INKGRAPH_ADDR": ":7000", "DATABASE_URL": "postgres://u@h/db", "INKGRAPH_BCRYPT_COST": "10"}))
+
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:9000", c.Addr)
 	require.Equal(t, "/tmp/x", c.DataDir)
@@ -51,7 +51,8 @@ func TestBadValuesAreReportedTogether(t *testing.T) {
 		"INKGRAPH_ACCESS_TOKEN_TTL": "soon",
 		"INKGRAPH_JWT_SECRET":       "short",
 		"INKGRAPH_ENV":              "staging",
-	}), io.Discard)
+	}))
+
 	require.Error(t, err)
 	for _, name := range []string{"INKGRAPH_BCRYPT_COST", "INKGRAPH_ACCESS_TOKEN_TTL", "INKGRAPH_JWT_SECRET", "INKGRAPH_ENV"} {
 		require.Contains(t, err.Error(), name)
@@ -60,18 +61,20 @@ func TestBadValuesAreReportedTogether(t *testing.T) {
 
 func TestProductionNeedsRealSecrets(t *testing.T) {
 	t.Parallel()
-	_, err := config.Load(nil, env(map[string]string{"INKGRAPH_ENV": "production"}), io.Discard)
+	_, err := config.Load(nil, env(map[string]string{"INKGRAPH_ENV": "production"}))
 	require.ErrorContains(t, err, "INKGRAPH_JWT_SECRET")
 	require.ErrorContains(t, err, "INKGRAPH_KEYRING")
 	ring := "1:" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("r", 32)))
 	_, err = config.Load(nil, env(map[string]string{
 		"INKGRAPH_ENV": "production", "INKGRAPH_JWT_SECRET": strings.Repeat("k", 32), "INKGRAPH_KEYRING": ring,
-	}), io.Discard)
+	}))
+
 	require.ErrorContains(t, err, "INKGRAPH_BACKUP_SIGNING_KEY", "the local backup store signs URLs with it")
 	c, err := config.Load(nil, env(map[string]string{
 		"INKGRAPH_ENV": "production", "INKGRAPH_JWT_SECRET": strings.Repeat("k", 32), "INKGRAPH_KEYRING": ring,
 		"INKGRAPH_BACKUP_SIGNING_KEY": strings.Repeat("b", 32),
-	}), io.Discard)
+	}))
+
 	require.NoError(t, err)
 	require.True(t, c.Production)
 	require.NoError(t, c.EnsureSecrets(slog.New(slog.DiscardHandler)))
@@ -84,7 +87,8 @@ func TestOnboardingSettings(t *testing.T) {
 		"INKGRAPH_FETCH_ALLOW":        "127.0.0.1, 10.0.0.0/8",
 		"INKGRAPH_PROVIDER_BASE_URLS": "OpenAI=http://127.0.0.1:9000/v1, tavily=https://proxy.example",
 		"INKGRAPH_LIVE_KEY_CHECK":     "true",
-	}), io.Discard)
+	}))
+
 	require.NoError(t, err)
 	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}, c.FetchAllow)
 	require.Equal(t, map[string]string{"openai": "http://127.0.0.1:9000", "tavily": "https://proxy.example"}, c.ProviderBaseURLs)
@@ -96,7 +100,8 @@ func TestOnboardingSettings(t *testing.T) {
 		"INKGRAPH_PROVIDER_BASE_URLS": "openai",
 		"INKGRAPH_LLM_BASE_URL":       "ftp://x",
 		"INKGRAPH_KEYRING":            "1:c2hvcnQ=",
-	}), io.Discard)
+	}))
+
 	for _, name := range []string{"INKGRAPH_FETCH_ALLOW", "INKGRAPH_PROVIDER_BASE_URLS", "INKGRAPH_LLM_BASE_URL", "INKGRAPH_KEYRING"} {
 		require.ErrorContains(t, err, name)
 	}
@@ -107,7 +112,7 @@ func TestEmbeddedKeyringIsGeneratedOnceAndExtended(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	load := func() config.Config {
-		c, err := config.Load([]string{"--data-dir", dir}, env(nil), io.Discard)
+		c, err := config.Load([]string{"--data-dir", dir}, env(nil))
 		require.NoError(t, err)
 		require.NoError(t, c.EnsureSecrets(slog.New(slog.DiscardHandler)))
 		return c
@@ -131,7 +136,7 @@ func TestEmbeddedKeyringIsGeneratedOnceAndExtended(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 
-	fromEnv, err := config.Load([]string{"--data-dir", t.TempDir()}, env(map[string]string{"INKGRAPH_KEYRING": c.Keyring}), io.Discard)
+	fromEnv, err := config.Load([]string{"--data-dir", t.TempDir()}, env(map[string]string{"INKGRAPH_KEYRING": c.Keyring}))
 	require.NoError(t, err)
 	require.NoError(t, fromEnv.EnsureSecrets(slog.New(slog.DiscardHandler)))
 	_, err = fromEnv.AddKeyringVersion()
@@ -141,7 +146,7 @@ func TestEmbeddedKeyringIsGeneratedOnceAndExtended(t *testing.T) {
 func TestEmbeddedSecretIsGeneratedOnceWithMode0600(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	c, err := config.Load([]string{"--data-dir", dir}, env(nil), io.Discard)
+	c, err := config.Load([]string{"--data-dir", dir}, env(nil))
 	require.NoError(t, err)
 	require.NoError(t, c.EnsureSecrets(slog.New(slog.DiscardHandler)))
 	require.Len(t, c.JWTSecret, 32)
@@ -149,7 +154,7 @@ func TestEmbeddedSecretIsGeneratedOnceWithMode0600(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 
-	again, err := config.Load([]string{"--data-dir", dir}, env(nil), io.Discard)
+	again, err := config.Load([]string{"--data-dir", dir}, env(nil))
 	require.NoError(t, err)
 	require.NoError(t, again.EnsureSecrets(slog.New(slog.DiscardHandler)))
 	require.Equal(t, c.JWTSecret, again.JWTSecret, "a restart keeps the key, so tokens stay valid")
@@ -215,7 +220,7 @@ func TestSettingsHelpListsEveryVariable(t *testing.T) {
 
 func TestBackupSettings(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load([]string{"--data-dir", "/srv/ink"}, env(nil), io.Discard)
+	c, err := config.Load([]string{"--data-dir", "/srv/ink"}, env(nil))
 	require.NoError(t, err)
 	require.Equal(t, config.BackupStoreLocal, c.BackupStore)
 	require.Equal(t, filepath.Join("/srv/ink", "backups"), c.BackupDir)
@@ -226,30 +231,32 @@ func TestBackupSettings(t *testing.T) {
 	c, err = config.Load(nil, env(map[string]string{
 		"INKGRAPH_BACKUP_STORE": "s3", "S3_BUCKET": "backups", "S3_ENDPOINT": "http://127.0.0.1:7070", "S3_PATH_STYLE": "true",
 		"S3_ACCESS_KEY_ID": "id", "S3_SECRET_ACCESS_KEY": "secret",
-	}), io.Discard)
+	}))
+
 	require.NoError(t, err)
 	require.True(t, c.S3PathStyle)
 
 	_, err = config.Load(nil, env(map[string]string{
 		"INKGRAPH_BACKUP_STORE": "s3", "S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY_ID": "id",
 		"INKGRAPH_BACKUP_URL_TTL": "2h", "INKGRAPH_BACKUP_SIGNING_KEY": "short",
-	}), io.Discard)
+	}))
+
 	for _, name := range []string{"S3_BUCKET", "S3_ENDPOINT", "S3_SECRET_ACCESS_KEY", "INKGRAPH_BACKUP_PENDING_TIMEOUT", "INKGRAPH_BACKUP_SIGNING_KEY"} {
 		require.ErrorContains(t, err, name)
 	}
-	_, err = config.Load(nil, env(map[string]string{"INKGRAPH_BACKUP_STORE": "ftp"}), io.Discard)
+	_, err = config.Load(nil, env(map[string]string{"INKGRAPH_BACKUP_STORE": "ftp"}))
 	require.ErrorContains(t, err, "INKGRAPH_BACKUP_STORE")
 
 	// Embedded mode generates the signing key once; with S3 there is none to make.
 	dir := t.TempDir()
-	c, err = config.Load([]string{"--data-dir", dir}, env(nil), io.Discard)
+	c, err = config.Load([]string{"--data-dir", dir}, env(nil))
 	require.NoError(t, err)
 	require.NoError(t, c.EnsureSecrets(slog.New(slog.DiscardHandler)))
 	require.Len(t, c.BackupSigningKey, 32)
 	info, err := os.Stat(filepath.Join(dir, "secrets", "backup.key"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
-	c, err = config.Load([]string{"--data-dir", t.TempDir()}, env(map[string]string{"INKGRAPH_BACKUP_STORE": "s3", "S3_BUCKET": "b"}), io.Discard)
+	c, err = config.Load([]string{"--data-dir", t.TempDir()}, env(map[string]string{"INKGRAPH_BACKUP_STORE": "s3", "S3_BUCKET": "b"}))
 	require.NoError(t, err)
 	require.NoError(t, c.EnsureSecrets(slog.New(slog.DiscardHandler)))
 	require.Empty(t, c.BackupSigningKey)
@@ -293,7 +300,7 @@ func TestLoadRefusesWhatWouldFailLate(t *testing.T) {
 		{map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER", "want otlp or none"},
 		{map[string]string{"OTEL_SDK_DISABLED": "yes"}, "OTEL_SDK_DISABLED", "true or false"},
 	} {
-		_, err := config.Load(nil, env(tc.vars), io.Discard)
+		_, err := config.Load(nil, env(tc.vars))
 		require.ErrorContains(t, err, tc.name+": ", tc.vars)
 		require.ErrorContains(t, err, tc.want, tc.vars)
 		require.NotContains(t, err.Error(), "hunter2", "a password is never echoed")
@@ -303,7 +310,8 @@ func TestLoadRefusesWhatWouldFailLate(t *testing.T) {
 func TestListenAndDatabaseSettings(t *testing.T) {
 	t.Parallel()
 	c, err := config.Load([]string{"--admin-addr", "off", "--database-url", "file:/srv/ink.db"},
-		env(map[string]string{"INKGRAPH_ADDR": "[::1]:0", "INKGRAPH_DATA_DIR": t.TempDir()}), io.Discard)
+		env(map[string]string{"INKGRAPH_ADDR": "[::1]:0", "INKGRAPH_DATA_DIR": t.TempDir()}))
+
 	require.NoError(t, err)
 	require.Equal(t, "[::1]:0", c.Addr)
 	require.Empty(t, c.AdminAddr, "off: no admin listener")
@@ -317,31 +325,31 @@ func TestListenAndDatabaseSettings(t *testing.T) {
 			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_TRACES_EXPORTER": "none", "OTEL_SDK_DISABLED": "false"},
 		{"DATABASE_URL": "sqlite:/srv/ink.db"},
 	} {
-		_, err := config.Load(nil, env(ok), io.Discard)
+		_, err := config.Load(nil, env(ok))
 		require.NoError(t, err, ok)
 	}
 
-	_, err = config.Load([]string{"--help"}, env(nil), io.Discard)
+	_, err = config.Load([]string{"--help"}, env(nil))
 	require.ErrorIs(t, err, flag.ErrHelp)
 }
 
 func TestPostgreSQLNeedsSharedSecretsBeforeAnythingIsRead(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load(nil, env(map[string]string{"DATABASE_URL": "postgres://db/ink", "INKGRAPH_JWT_SECRET": strings.Repeat("j", 32)}), io.Discard)
+	c, err := config.Load(nil, env(map[string]string{"DATABASE_URL": "postgres://db/ink", "INKGRAPH_JWT_SECRET": strings.Repeat("j", 32)}))
 	require.NoError(t, err, "migrate needs no secrets")
 	require.EqualError(t, c.CheckSharedSecrets(),
 		"INKGRAPH_KEYRING and INKGRAPH_BACKUP_SIGNING_KEY must be set with PostgreSQL: instances sharing a database must share secrets")
-	c, err = config.Load(nil, env(nil), io.Discard)
+	c, err = config.Load(nil, env(nil))
 	require.NoError(t, err)
 	require.NoError(t, c.CheckSharedSecrets(), "embedded mode generates its own")
 }
 
 func TestRefreshReuseGrace(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load(nil, env(nil), io.Discard)
+	c, err := config.Load(nil, env(nil))
 	require.NoError(t, err)
 	require.Equal(t, 2*time.Second, c.RefreshReuseGrace, "the documented default")
-	c, err = config.Load(nil, env(map[string]string{"INKGRAPH_REFRESH_REUSE_GRACE": "5s"}), io.Discard)
+	c, err = config.Load(nil, env(map[string]string{"INKGRAPH_REFRESH_REUSE_GRACE": "5s"}))
 	require.NoError(t, err)
 	require.Equal(t, 5*time.Second, c.RefreshReuseGrace)
 }
@@ -358,11 +366,11 @@ func TestBackupBaseURLFollowsTheListener(t *testing.T) {
 		"[::1]:9004":     "http://[::1]:9004",
 		"127.0.0.1:0":    "http://127.0.0.1:8080",
 	} {
-		c, err := config.Load(nil, env(map[string]string{"INKGRAPH_ADDR": addr}), io.Discard)
+		c, err := config.Load(nil, env(map[string]string{"INKGRAPH_ADDR": addr}))
 		require.NoError(t, err, addr)
 		require.Equal(t, want, c.BackupBaseURL, "INKGRAPH_ADDR=%q", addr)
 	}
-	c, err := config.Load(nil, env(map[string]string{"INKGRAPH_ADDR": ":9000", "INKGRAPH_BACKUP_BASE_URL": "https://api.example.com/"}), io.Discard)
+	c, err := config.Load(nil, env(map[string]string{"INKGRAPH_ADDR": ":9000", "INKGRAPH_BACKUP_BASE_URL": "https://api.example.com/"}))
 	require.NoError(t, err)
 	require.Equal(t, "https://api.example.com", c.BackupBaseURL, "set: taken as given")
 }
@@ -373,7 +381,8 @@ func TestProviderBaseURLsAreOrigins(t *testing.T) {
 	t.Parallel()
 	c, err := config.Load(nil, env(map[string]string{
 		"INKGRAPH_PROVIDER_BASE_URLS": "openai=http://127.0.0.1:9000/v1/, Anthropic=https://proxy.example.com/",
-	}), io.Discard)
+	}))
+
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"openai": "http://127.0.0.1:9000", "anthropic": "https://proxy.example.com"}, c.ProviderBaseURLs)
 }
