@@ -6,24 +6,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/client"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 
-	"github.com/inkgraph/inkgraph/internal/api"
-	inkgraph "github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
-	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/pgbouncer"
 	"github.com/inkgraph/inkgraph/internal/testkit/stripemock"
@@ -36,52 +30,7 @@ import (
 // URL, as `inkgraph migrate up` is the deployment's.
 func startPooledApp(t *testing.T, pooled, direct string, tune ...func(*config.Config)) *app {
 	t.Helper()
-	cfg, err := config.Load(nil, func(string) string { return "" })
-	require.NoError(t, err)
-	cfg.Database.URL = pooled
-	cfg.EventsURL = direct
-	cfg.JWTSecret = testSecret
-	cfg.Keyring = testKeyring
-	cfg.FetchAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-	cfg.BcryptCost = 4
-	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.BackupSigningKey = []byte("backup-signing-key-backup-signing-key")
-	for _, f := range tune {
-		f(&cfg)
-	}
-	ctx := context.Background()
-	db, err := database.Open(ctx, cfg.Database)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	// Readiness only reads the migrations table: fine through the pooler.
-	migrator := testkit.NewMigrator(t, db)
-
-	logger := slog.New(slog.DiscardHandler)
-	sum := sha256.Sum256([]byte(direct))
-	bus, err := events.NewPostgres(ctx, cfg.EventsURL, logger, events.WithChannel("test_"+hex.EncodeToString(sum[:8])))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = bus.Close() })
-
-	clock := &testClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	keys := sha256.Sum256([]byte(direct + "\x00" + runID))
-	svc, err := inkgraph.NewServices(ctx, cfg, db, bus, logger,
-		inkgraph.WithLimiterClock(clock.Now),
-		inkgraph.WithRedisKeyPrefix("test:inkgraph:"+hex.EncodeToString(keys[:8])+":"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = svc.Close() })
-	srv := api.New(api.Deps{
-		Config: cfg, Logger: logger, Services: svc, Now: clock.Now,
-		Ready: func(ctx context.Context) error {
-			if n, err := migrator.Pending(ctx); err != nil || n > 0 {
-				return errNotReady
-			}
-			return nil
-		},
-	})
-	return &app{
-		cfg: cfg, db: db, handler: srv.Handler(), accounts: svc.Accounts, wizard: svc.Wizard,
-		gql: client.New(srv.Handler(), client.Path("/graphql")), clock: clock,
-	}
+	return startAppWith(t, pooled, wiring{eventsURL: direct, callerMigrates: true}, tune...)
 }
 
 // must runs an operation on a and fails the test on any error.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,6 +89,13 @@ type wiring struct {
 	queryHook bun.QueryHook
 	// logger, when set, receives the server's logs (discarded otherwise).
 	logger *slog.Logger
+	// eventsURL, when set, is where the events bus LISTENs (INKGRAPH_EVENTS_DATABASE_URL:
+	// a direct connection while url goes through a pooler); the channel and the Redis
+	// keys are then that database's.
+	eventsURL string
+	// callerMigrates leaves the migrations to the caller (as `inkgraph migrate up` on
+	// the direct connection is a pooled deployment's).
+	callerMigrates bool
 }
 
 // startAppWith is startApp with w's adjustments.
@@ -96,6 +104,7 @@ func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Confi
 	cfg, err := config.Load(nil, func(string) string { return "" })
 	require.NoError(t, err)
 	cfg.Database.URL = url
+	cfg.EventsURL = cmp.Or(w.eventsURL, url)
 	cfg.JWTSecret = testSecret
 	cfg.Keyring = testKeyring
 	cfg.FetchAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // the test sites
@@ -114,18 +123,20 @@ func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Confi
 		db = db.WithQueryHook(w.queryHook)
 	}
 	migrator := testkit.NewMigrator(t, db)
-	_, err = migrator.Up(ctx)
-	require.NoError(t, err)
+	if !w.callerMigrates {
+		_, err = migrator.Up(ctx)
+		require.NoError(t, err)
+	}
 
 	logger := slog.New(slog.DiscardHandler)
 	if w.logger != nil {
 		logger = w.logger
 	}
 	var bus events.Bus
-	if database.IsPostgres(url) {
+	if database.IsPostgres(cfg.EventsURL) {
 		// Instances on one database share a channel; tests on other databases do not hear it.
-		sum := sha256.Sum256([]byte(url))
-		bus, err = events.NewPostgres(ctx, url, logger, events.WithChannel("test_"+hex.EncodeToString(sum[:8])))
+		sum := sha256.Sum256([]byte(cfg.EventsURL))
+		bus, err = events.NewPostgres(ctx, cfg.EventsURL, logger, events.WithChannel("test_"+hex.EncodeToString(sum[:8])))
 		require.NoError(t, err)
 	} else {
 		bus = events.NewMemory(logger)
@@ -135,7 +146,7 @@ func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Confi
 	clock := &testClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	// Instances on one database share their Redis budgets, as they share a channel;
 	// tests on other databases (and reruns) never see them.
-	sum := sha256.Sum256([]byte(url + "\x00" + runID))
+	sum := sha256.Sum256([]byte(cfg.EventsURL + "\x00" + runID))
 	svc, err := inkgraph.NewServices(ctx, cfg, db, bus, logger,
 		inkgraph.WithLimiterClock(clock.Now),
 		inkgraph.WithRedisKeyPrefix("test:inkgraph:"+hex.EncodeToString(sum[:8])+":"))
