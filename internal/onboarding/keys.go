@@ -102,11 +102,8 @@ func (s *Service) SaveProviderKey(ctx context.Context, userID, provider, key str
 // with the version `keys rotate` added as soon as it has added it.
 func (s *Service) sealingRing(ctx context.Context) *keyring.Ring {
 	if s.ReloadRing != nil {
-		ring, err := s.ReloadRing()
-		if err != nil {
+		if _, err := s.reloadRing(); err != nil {
 			s.Logger.WarnContext(ctx, "reload the key ring; sealing with the one loaded", "error", err)
-		} else {
-			s.ring.Store(ring)
 		}
 	}
 	return s.keys()
@@ -117,8 +114,7 @@ func (s *Service) seal(k *models.ProviderKey, key string, v int) error {
 	ring, err := s.keys().WithCurrent(v)
 	if err != nil && s.ReloadRing != nil {
 		var fresh *keyring.Ring
-		if fresh, err = s.ReloadRing(); err == nil {
-			s.ring.Store(fresh)
+		if fresh, err = s.reloadRing(); err == nil {
 			ring, err = fresh.WithCurrent(v)
 		}
 	}

@@ -126,14 +126,23 @@ func (s *Service) keys() *keyring.Ring { return s.ring.Load() }
 func (s *Service) openKey(ciphertext []byte, userID, provider string) ([]byte, error) {
 	plain, err := s.keys().Open(ciphertext, userID, provider)
 	if errors.Is(err, keyring.ErrUnknownVersion) && s.ReloadRing != nil {
-		ring, rerr := s.ReloadRing()
+		ring, rerr := s.reloadRing()
 		if rerr != nil {
 			return nil, models.Internal(rerr, "reload the key ring")
 		}
-		s.ring.Store(ring)
 		plain, err = ring.Open(ciphertext, userID, provider)
 	}
 	return plain, err
+}
+
+// reloadRing reads the key ring again (ReloadRing must be set) and, when that works,
+// uses it from now on.
+func (s *Service) reloadRing() (*keyring.Ring, error) {
+	ring, err := s.ReloadRing()
+	if err == nil {
+		s.ring.Store(ring)
+	}
+	return ring, err
 }
 
 // Config describes the wizard for the frontend.
