@@ -58,6 +58,13 @@ type Config struct {
 	KeepAlive          time.Duration
 	ShutdownTimeout    time.Duration
 	LogLevel           slog.Level
+	// Playground serves GraphiQL (its assets embedded) at /.
+	Playground bool
+	// TrustedDocuments is the path of a manifest of the only operations accepted
+	// (trusted-documents mode); "" accepts any document.
+	TrustedDocuments string
+	// APQTTL is how long an automatically persisted query stays registered.
+	APQTTL time.Duration
 
 	// The document's shape, counted before validation (whose cost grows faster than
 	// the document): see internal/api/limits.go.
@@ -268,6 +275,9 @@ func readServing(r *reader, c *Config) {
 	c.WSMaxConnsPerIP = r.int("INKGRAPH_WS_MAX_CONNS_PER_IP", 100, 0, 1_000_000)
 	c.WSMaxConns = r.int("INKGRAPH_WS_MAX_CONNS", 10_000, 0, 10_000_000)
 	c.ShutdownTimeout = r.duration("INKGRAPH_SHUTDOWN_TIMEOUT", 30*time.Second)
+	c.Playground = r.bool("INKGRAPH_PLAYGROUND", !c.Production)
+	c.TrustedDocuments = r.str("INKGRAPH_TRUSTED_DOCUMENTS", "")
+	c.APQTTL = r.duration("INKGRAPH_APQ_TTL", 24*time.Hour)
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("INKGRAPH_LOG_LEVEL", "info"))); err != nil {
 		r.fail("INKGRAPH_LOG_LEVEL", err)
 	}
