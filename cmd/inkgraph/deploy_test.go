@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/pgbouncer"
 )
@@ -760,4 +761,43 @@ func TestPgBouncerConfig(t *testing.T) {
 	require.Error(t, right, "no such role or database on this machine")
 	require.NotContains(t, right.Error(), "authentication failed", "SCRAM with userlist.txt's password passes")
 	require.Contains(t, right.Error(), "does not exist", "the server, not PgBouncer, answered")
+}
+
+// TestDeployFilesNameRealVariables: every Inkgraph setting the deployment files set or
+// mention (compose, the env example, systemd, the Dockerfile) is one Inkgraph reads,
+// so a renamed or removed variable cannot live on there, silently ignored.
+func TestDeployFilesNameRealVariables(t *testing.T) {
+	known := map[string]bool{}
+	for _, v := range config.Vars() {
+		known[v.Name] = true
+	}
+	setting := regexp.MustCompile(`\b(?:INKGRAPH|STRIPE|S3|OTEL)_[A-Z0-9_]+\b|\b(?:DATABASE_URL|REDIS_URL)\b`)
+	seen := 0
+	err := filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(repoRoot, path)
+		if d.IsDir() {
+			if rel != "." && rel != "deploy" && !strings.HasPrefix(rel, "deploy"+string(filepath.Separator)) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if rel != "Dockerfile" && !strings.HasPrefix(rel, "deploy"+string(filepath.Separator)) {
+			return nil
+		}
+		body, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, name := range setting.FindAllString(string(body), -1) {
+			seen++
+			require.Truef(t, known[name], "%s names %s, which Inkgraph does not read (config.Vars)", rel, name)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	// The env example alone sets a dozen: a walk that found none read nothing.
+	require.Greater(t, seen, 20, "the deployment files' settings were not found")
 }
