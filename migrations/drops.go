@@ -15,5 +15,6 @@ func Drops() map[string][]string {
 		"20261123000001": {"backups"},
 		"20261204000001": {"llm_usage"},
 		"20261206000001": {},
+		"20261207000001": {"user_identities", "api_keys"},
 	}
 }

@@ -24,6 +24,7 @@ func New() (*migrate.Migrations, error) {
 		backups,
 		usage,
 		sessionsRevoked,
+		identity,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

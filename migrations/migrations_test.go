@@ -174,7 +174,7 @@ func TestRevokedSessionsIndexed(t *testing.T) {
 				return n
 			}
 			require.Equal(t, 1, indexes())
-			_, err = m.Rollback(ctx, database.RollbackOptions{Steps: 1})
+			_, err = m.Rollback(ctx, database.RollbackOptions{To: "20261204000001"})
 			require.NoError(t, err)
 			require.Zero(t, indexes())
 		})

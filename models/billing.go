@@ -337,13 +337,16 @@ const (
 	AuditSubscriptionResumed  AuditKind = "SUBSCRIPTION_RESUMED"
 	AuditSubscriptionEnded    AuditKind = "SUBSCRIPTION_ENDED"
 	AuditPaymentFailed        AuditKind = "PAYMENT_FAILED"
+	AuditAPIKeyCreated        AuditKind = "API_KEY_CREATED" //nolint:gosec // an event name, not a credential
+	AuditAPIKeyRevoked        AuditKind = "API_KEY_REVOKED" //nolint:gosec // an event name, not a credential
+	AuditAPIKeyUsed           AuditKind = "API_KEY_USED"    //nolint:gosec // an event name, not a credential
 )
 
 // AuditKinds lists every kind.
 func AuditKinds() []AuditKind {
 	return []AuditKind{AuditLogin, AuditLoginFailed, AuditLogout, AuditProviderKeySaved, AuditProviderKeyDeleted,
 		AuditTierChanged, AuditCheckoutStarted, AuditSubscriptionCanceled, AuditSubscriptionResumed,
-		AuditSubscriptionEnded, AuditPaymentFailed}
+		AuditSubscriptionEnded, AuditPaymentFailed, AuditAPIKeyCreated, AuditAPIKeyRevoked, AuditAPIKeyUsed}
 }
 
 // Valid reports whether k is a known kind.

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -10,6 +11,32 @@ type Caller struct {
 	UserID    string
 	SessionID string
 	ExpiresAt time.Time
+	// APIKeyID is set when an API key authenticated the caller (SessionID is then
+	// empty), and Scopes are what the key allows; a session allows everything.
+	APIKeyID string
+	Scopes   ScopeSet
+}
+
+// Allows reports whether the caller may do what scope names: a session may do
+// everything, an API key what its scopes say.
+func (c Caller) Allows(scope Scope) bool { return c.APIKeyID == "" || c.Scopes.Has(scope) }
+
+// Require returns nil when the caller may do what scope names, else FORBIDDEN naming
+// the scope the key lacks.
+func (c Caller) Require(scope Scope) error {
+	if c.Allows(scope) {
+		return nil
+	}
+	return &Error{Code: CodeForbidden, Field: "scopes", Message: fmt.Sprintf("this API key lacks the %s scope", scope)}
+}
+
+// RequireSession returns nil for a signed-in session, and FORBIDDEN for an API key:
+// billing and account changes are never a key's to make.
+func (c Caller) RequireSession() error {
+	if c.APIKeyID == "" {
+		return nil
+	}
+	return &Error{Code: CodeForbidden, Field: "scopes", Message: "API keys cannot change billing or the account: sign in"}
 }
 
 type callerKey struct{}

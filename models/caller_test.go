@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/inkgraph/inkgraph/models"
@@ -25,7 +26,7 @@ func TestSignedInAgreesWithCallerFrom(t *testing.T) {
 	if !ok || c.UserID != "u1" {
 		t.Fatalf("SignedIn = %+v, %v", c, ok)
 	}
-	if c2, err := models.CallerFrom(signed); err != nil || c2 != c {
+	if c2, err := models.CallerFrom(signed); err != nil || !reflect.DeepEqual(c2, c) {
 		t.Fatalf("CallerFrom = %+v, %v", c2, err)
 	}
 }

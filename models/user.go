@@ -30,7 +30,21 @@ type Session struct {
 	LastUsedAt   time.Time  `bun:"last_used_at,notnull"`
 	RevokedAt    *time.Time `bun:"revoked_at"`
 	RevokeReason string     `bun:"revoke_reason,notnull"`
+	// Method is how the session signed in.
+	Method SignInMethod `bun:"method,notnull"`
+	// ClientNetwork is the client's address at sign-in masked to its network
+	// (IPv4 /24, IPv6 /48), so a user can tell their devices apart without the
+	// server keeping whole addresses; "" when unknown.
+	ClientNetwork string `bun:"client_network,notnull"`
 }
+
+// SignInMethod is how a session signed in.
+type SignInMethod string
+
+const (
+	SignInPassword SignInMethod = "PASSWORD"
+	SignInOIDC     SignInMethod = "OIDC"
+)
 
 // RefreshToken is one refresh token of a session, stored only as its SHA-256.
 type RefreshToken struct {

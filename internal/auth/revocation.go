@@ -62,12 +62,25 @@ func (r *Revocations) Revoked(sessionID string) bool {
 	return ok
 }
 
-// Check refuses an access token whose session has ended: UNAUTHENTICATED.
+// Check refuses an access token whose session has ended, or an API key revoked since
+// it was checked (a socket's): UNAUTHENTICATED.
 func (r *Revocations) Check(caller models.Caller) error {
-	if r.Revoked(caller.SessionID) {
+	if r.Revoked(CredentialID(caller)) {
+		if caller.APIKeyID != "" {
+			return models.Errorf(models.CodeUnauthenticated, "this API key was revoked")
+		}
 		return errSessionEnded()
 	}
 	return nil
+}
+
+// CredentialID is what the revocation set knows a caller's credential by: its
+// session, or its API key. Sockets Watch it.
+func CredentialID(caller models.Caller) string {
+	if caller.APIKeyID != "" {
+		return apiKeyRevocationID(caller.APIKeyID)
+	}
+	return caller.SessionID
 }
 
 func errSessionEnded() error {

@@ -496,10 +496,17 @@ func (s *Service) ended(ctx context.Context, userID, sessionID string, reason mo
 	if err != nil {
 		s.logger.ErrorContext(ctx, "publish account event", "error", err, "user_id", userID)
 	}
-	s.revocations.add(sessionID, at)
-	b, err = json.Marshal(revokedEvent{UserID: userID, SessionID: sessionID, RevokedAt: at})
+	s.propagateRevocation(ctx, userID, sessionID, at)
+}
+
+// propagateRevocation adds a revoked credential (a session, or an API key under
+// apiKeyRevocationID) to this instance's revocation set and publishes it to every
+// other's, whose sockets authenticated by it then close.
+func (s *Service) propagateRevocation(ctx context.Context, userID, id string, at time.Time) {
+	s.revocations.add(id, at)
+	b, err := json.Marshal(revokedEvent{UserID: userID, SessionID: id, RevokedAt: at})
 	if err == nil {
-		err = s.events.Publish(ctx, revokedTopic, b)
+		err = s.events.Publish(context.WithoutCancel(ctx), revokedTopic, b)
 	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "publish revocation", "error", err, "user_id", userID)
