@@ -339,14 +339,15 @@ const (
 	AuditPaymentFailed        AuditKind = "PAYMENT_FAILED"
 	AuditAPIKeyCreated        AuditKind = "API_KEY_CREATED" //nolint:gosec // an event name, not a credential
 	AuditAPIKeyRevoked        AuditKind = "API_KEY_REVOKED" //nolint:gosec // an event name, not a credential
-	AuditAPIKeyUsed           AuditKind = "API_KEY_USED"    //nolint:gosec // an event name, not a credential
+	AuditSessionRevoked       AuditKind = "SESSION_REVOKED"
+	AuditAPIKeyUsed           AuditKind = "API_KEY_USED" //nolint:gosec // an event name, not a credential
 )
 
 // AuditKinds lists every kind.
 func AuditKinds() []AuditKind {
 	return []AuditKind{AuditLogin, AuditLoginFailed, AuditLogout, AuditProviderKeySaved, AuditProviderKeyDeleted,
 		AuditTierChanged, AuditCheckoutStarted, AuditSubscriptionCanceled, AuditSubscriptionResumed,
-		AuditSubscriptionEnded, AuditPaymentFailed, AuditAPIKeyCreated, AuditAPIKeyRevoked, AuditAPIKeyUsed}
+		AuditSubscriptionEnded, AuditPaymentFailed, AuditAPIKeyCreated, AuditAPIKeyRevoked, AuditAPIKeyUsed, AuditSessionRevoked}
 }
 
 // Valid reports whether k is a known kind.

@@ -36,6 +36,8 @@ type Session struct {
 	// (IPv4 /24, IPv6 /48), so a user can tell their devices apart without the
 	// server keeping whole addresses; "" when unknown.
 	ClientNetwork string `bun:"client_network,notnull"`
+	// Current is true in a listing for the session that asked (not stored).
+	Current bool `bun:"-"`
 }
 
 // SignInMethod is how a session signed in.
@@ -73,6 +75,8 @@ type RevocationReason string
 const (
 	RevokedByLogout     RevocationReason = "LOGOUT"
 	RevokedByTokenReuse RevocationReason = "TOKEN_REUSE"
+	// RevokedByUser: the user ended it from their list of sessions.
+	RevokedByUser RevocationReason = "USER_REVOKED"
 )
 
 // AccountEventType tells apart what accountEvents reports.

@@ -329,7 +329,13 @@ func (s *Service) startSession(ctx context.Context, tx bun.IDB, user *models.Use
 		return nil, models.Internal(err, "new session id")
 	}
 	now := s.now()
-	session := &models.Session{ID: id, UserID: user.ID, UserAgent: truncate(userAgent, 512), CreatedAt: now, LastUsedAt: now}
+	session := &models.Session{
+		ID: id, UserID: user.ID, UserAgent: truncate(userAgent, 512), CreatedAt: now, LastUsedAt: now,
+		Method: models.SignInPassword,
+	}
+	if addr, ok := clientip.From(ctx); ok {
+		session.ClientNetwork = clientip.Network(addr)
+	}
 	if err := insertSession(ctx, tx, session); err != nil {
 		return nil, err
 	}

@@ -94,3 +94,17 @@ func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
 	}
 	return false
 }
+
+// Network is addr masked to the network it is shown as, so that a user can tell their
+// devices apart without anyone keeping whole addresses: IPv4 /24, IPv6 /48. "" for
+// the zero Addr.
+func Network(addr netip.Addr) string {
+	switch {
+	case !addr.IsValid():
+		return ""
+	case addr.Is6():
+		return netip.PrefixFrom(addr, 48).Masked().String()
+	default:
+		return netip.PrefixFrom(addr, 24).Masked().String()
+	}
+}
