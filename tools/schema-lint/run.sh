@@ -9,7 +9,6 @@
 #   order is meaningful (wizard steps, tiers cheapest first, an event's fields).
 # - relay-page-info-spec: PageInfo has endCursor and hasNextPage only (forward
 #   pagination); adding hasPreviousPage/startCursor would promise what no list does.
-# - relay-connection-arguments-spec: connections take first/after without last/before.
 # - descriptions-are-capitalized: some descriptions start with a wire value
 #   ("openai, anthropic, …", "todo, in_progress or done.").
 # Ours (rules/inkgraph.js): type-names-are-pascal-case (every kind of type),
