@@ -26070,18 +26070,35 @@ func (ec *executionContext) marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkg
 
 func (ec *executionContext) unmarshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType(ctx context.Context, v any) (chat.ActionType, error) {
 	tmp, err := graphql.UnmarshalString(v)
-	res := chat.ActionType(tmp)
+	res := unmarshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType(ctx context.Context, sel ast.SelectionSet, v chat.ActionType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := graphql.MarshalString(marshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ChatActionType!")
 	}
 	return res
 }
+
+var (
+	unmarshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType = map[string]chat.ActionType{
+		"CREATE_RECORD":     chat.ActionCreateRecord,
+		"UPDATE_RECORD":     chat.ActionUpdateRecord,
+		"DELETE_RECORD":     chat.ActionDeleteRecord,
+		"INDEX_DOCUMENT":    chat.ActionIndexDocument,
+		"SEND_NOTIFICATION": chat.ActionSendNotification,
+	}
+	marshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType = map[chat.ActionType]string{
+		chat.ActionCreateRecord:     "CREATE_RECORD",
+		chat.ActionUpdateRecord:     "UPDATE_RECORD",
+		chat.ActionDeleteRecord:     "DELETE_RECORD",
+		chat.ActionIndexDocument:    "INDEX_DOCUMENT",
+		chat.ActionSendNotification: "SEND_NOTIFICATION",
+	}
+)
 
 func (ec *executionContext) marshalNChatAgent2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*chat.AgentAccess) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -27338,18 +27355,31 @@ func (ec *executionContext) unmarshalNUpdateBusinessInfoInput2githubᚗcomᚋink
 
 func (ec *executionContext) unmarshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx context.Context, v any) (models.UsageProvider, error) {
 	tmp, err := graphql.UnmarshalString(v)
-	res := models.UsageProvider(tmp)
+	res := unmarshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx context.Context, sel ast.SelectionSet, v models.UsageProvider) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := graphql.MarshalString(marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "UsageProvider!")
 	}
 	return res
 }
+
+var (
+	unmarshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider = map[string]models.UsageProvider{
+		"SERVER":  models.UsageServer,
+		"BYOK":    models.UsageBYOK,
+		"OFFLINE": models.UsageOffline,
+	}
+	marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider = map[models.UsageProvider]string{
+		models.UsageServer:  "SERVER",
+		models.UsageBYOK:    "BYOK",
+		models.UsageOffline: "OFFLINE",
+	}
+)
 
 func (ec *executionContext) marshalNUsageReport2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageReport(ctx context.Context, sel ast.SelectionSet, v *models.UsageReport) graphql.Marshaler {
 	if v == nil {

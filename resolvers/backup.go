@@ -51,7 +51,8 @@ func (r *queryResolver) BackupDownloadURL(ctx context.Context, backupID string) 
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Backups.DownloadRequest(ctx, caller.UserID, backupID)
+	req, err := r.Resolver.Backups.DownloadRequest(ctx, caller.UserID, backupID)
+	return req, notFoundArgument(err, "id")
 }
 
 func (r *queryResolver) BackupUsage(ctx context.Context) (*models.BackupUsage, error) {
@@ -75,7 +76,8 @@ func (r *mutationResolver) CompleteBackupUpload(ctx context.Context, backupID st
 	if err != nil {
 		return nil, err
 	}
-	return r.Backups.CompleteUpload(ctx, caller.UserID, backupID)
+	b, err := r.Backups.CompleteUpload(ctx, caller.UserID, backupID)
+	return b, notFoundArgument(err, "id")
 }
 
 func (r *mutationResolver) DeleteBackup(ctx context.Context, backupID string) (*models.BackupRecord, error) {
@@ -83,5 +85,6 @@ func (r *mutationResolver) DeleteBackup(ctx context.Context, backupID string) (*
 	if err != nil {
 		return nil, err
 	}
-	return r.Backups.DeleteBackup(ctx, caller.UserID, backupID)
+	b, err := r.Backups.DeleteBackup(ctx, caller.UserID, backupID)
+	return b, notFoundArgument(err, "id")
 }

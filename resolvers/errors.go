@@ -17,6 +17,19 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
+// notFoundArgument names the argument an unknown ID came in when the area's NOT_FOUND
+// names none (a store's "backup not found"), so every unknown ID answers NOT_FOUND with
+// extensions.field, as every other bad argument answers with its field.
+func notFoundArgument(err error, argument string) error {
+	var appErr *models.Error
+	if !errors.As(err, &appErr) || appErr.Code != models.CodeNotFound || appErr.Field != "" {
+		return err
+	}
+	named := *appErr
+	named.Field = argument
+	return &named
+}
+
 // ErrorPresenter decides what a client sees of an error, and is the only place that
 // does: a models.Error shows its code, message and field; anything else, and every
 // INTERNAL error, shows only INTERNAL, the request ID and (when the request has a

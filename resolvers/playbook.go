@@ -30,7 +30,8 @@ func (r *queryResolver) Playbook(ctx context.Context, id string) (*catalog.Plan,
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Playbooks.Playbook(ctx, caller.UserID, id)
+	p, err := r.Resolver.Playbooks.Playbook(ctx, caller.UserID, id)
+	return p, notFoundArgument(err, "id")
 }
 
 func (r *queryResolver) PlaybookTemplates(ctx context.Context) ([]*catalog.Template, error) {
@@ -62,5 +63,6 @@ func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, varia
 	if err != nil {
 		return nil, err
 	}
-	return r.Playbooks.Run(ctx, caller.UserID, id, vars)
+	events, err := r.Playbooks.Run(ctx, caller.UserID, id, vars)
+	return events, notFoundArgument(err, "id")
 }

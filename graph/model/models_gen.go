@@ -6,56 +6,80 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
+// The user's business, for users without a website.
 type CreateBusinessInfoInput struct {
 	// 1 to 200 characters.
 	BusinessName string `json:"businessName"`
 	// 10 to 5000 characters.
-	Description    string   `json:"description"`
-	Industry       *string  `json:"industry,omitempty"`
-	TargetAudience *string  `json:"targetAudience,omitempty"`
-	BusinessGoals  []string `json:"businessGoals,omitempty"`
-	Products       []string `json:"products,omitempty"`
+	Description string `json:"description"`
+	// Its industry.
+	Industry *string `json:"industry,omitempty"`
+	// Who it serves.
+	TargetAudience *string `json:"targetAudience,omitempty"`
+	// What the user wants to achieve.
+	BusinessGoals []string `json:"businessGoals,omitempty"`
+	// Its products or services.
+	Products []string `json:"products,omitempty"`
 }
 
+// Credentials to sign in with.
 type LoginInput struct {
-	Email    string `json:"email"`
+	// The account's email, in any case.
+	Email string `json:"email"`
+	// The account's password.
 	Password string `json:"password"`
 }
 
+// The root of every change.
 type Mutation struct {
 }
 
+// The root of every read.
 type Query struct {
 }
 
+// A new account's credentials.
 type RegisterInput struct {
+	// An email address, at most 254 bytes, with a dot in its domain; stored trimmed and lower case.
 	Email string `json:"email"`
 	// 8 to 72 bytes.
 	Password string `json:"password"`
 }
 
+// The user's research preferences; saving replaces them whole.
 type ResearchPreferencesInput struct {
+	// How much research to do.
 	Depth models.ResearchDepth `json:"depth"`
 	// At least one.
-	ContentTypes   []models.ContentType `json:"contentTypes"`
-	AutoResearch   bool                 `json:"autoResearch"`
-	FactualContent bool                 `json:"factualContent"`
+	ContentTypes []models.ContentType `json:"contentTypes"`
+	// Research topics automatically before writing.
+	AutoResearch bool `json:"autoResearch"`
+	// Prefer verifiable, sourced facts.
+	FactualContent bool `json:"factualContent"`
 	// Up to 500 characters.
-	TargetAudience *string            `json:"targetAudience,omitempty"`
-	WritingTone    models.WritingTone `json:"writingTone"`
+	TargetAudience *string `json:"targetAudience,omitempty"`
+	// The tone to write in.
+	WritingTone models.WritingTone `json:"writingTone"`
 	// A language tag; default en.
 	Language *string `json:"language,omitempty"`
 }
 
+// The root of every stream: served over WebSocket (graphql-transport-ws, graphql-ws) and Server-Sent Events.
 type Subscription struct {
 }
 
 // Fields left out are kept.
 type UpdateBusinessInfoInput struct {
-	BusinessName   *string  `json:"businessName,omitempty"`
-	Description    *string  `json:"description,omitempty"`
-	Industry       *string  `json:"industry,omitempty"`
-	TargetAudience *string  `json:"targetAudience,omitempty"`
-	BusinessGoals  []string `json:"businessGoals,omitempty"`
-	Products       []string `json:"products,omitempty"`
+	// 1 to 200 characters.
+	BusinessName *string `json:"businessName,omitempty"`
+	// 10 to 5000 characters.
+	Description *string `json:"description,omitempty"`
+	// Its industry.
+	Industry *string `json:"industry,omitempty"`
+	// Who it serves.
+	TargetAudience *string `json:"targetAudience,omitempty"`
+	// Replaces the goals.
+	BusinessGoals []string `json:"businessGoals,omitempty"`
+	// Replaces the products.
+	Products []string `json:"products,omitempty"`
 }

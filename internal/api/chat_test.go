@@ -477,7 +477,7 @@ func TestChatOnTheUsersOwnKey(t *testing.T) {
 		row := r.(map[string]any)
 		byProvider[row["provider"].(string)] += row["requests"].(float64)
 	}
-	require.Equal(t, map[string]float64{"server": 1, "byok": 1}, byProvider)
+	require.Equal(t, map[string]float64{"SERVER": 1, "BYOK": 1}, byProvider)
 }
 
 // TestASlowClientNeverBlocksAnother streams a long answer to a socket that never
@@ -534,4 +534,23 @@ func TestASlowClientNeverBlocksAnother(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the stuck client's upstream request outlived its connection")
 	}
+}
+
+// TestChatEnumsOnTheWire reads the enums whose Go values are lower case (an action's
+// type, a usage row's provider) as GraphQL writes them: upper case.
+func TestChatEnumsOnTheWire(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, withoutRateLimits) // offline
+	access, _, _ := a.register(t, "chat-enums@example.com")
+
+	data, errs := a.do(t, access, `mutation { sendChat(input: {message: "create a new task for the user: call the bank"}) {
+		offline actions { type collection } } }`, nil)
+	require.Empty(t, errs)
+	reply := data["sendChat"].(map[string]any)
+	require.Equal(t, true, reply["offline"])
+	require.Equal(t, []any{map[string]any{"type": "CREATE_RECORD", "collection": "tasks"}}, reply["actions"])
+
+	data, errs = a.do(t, access, `{ usage(days: 1) { rows { provider } } }`, nil)
+	require.Empty(t, errs)
+	require.Equal(t, []any{map[string]any{"provider": "OFFLINE"}}, data["usage"].(map[string]any)["rows"])
 }

@@ -190,6 +190,10 @@ func New(d Deps) *Server {
 	// Stripe's own endpoint: no bearer token, signed body instead.
 	mux.Handle("POST "+stripeWebhookPath, webhookhttp.Handler(svc.Billing, d.Logger))
 	mux.Handle("GET /{$}", playground.Handler("Inkgraph", "/graphql"))
+	if !d.Config.Production {
+		// The schema as SDL, for code generators: served where introspection is.
+		mux.Handle("GET /schema.graphql", schemaHandler(resolvers.NewSchema(res).Schema()))
+	}
 	health := struct {
 		Status string `json:"status"`
 		buildinfo.Info
