@@ -23,7 +23,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/internal/api/httptransport"
+	"github.com/inkgraph/inkgraph/internal/api/playground"
 	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/api/wstransport"
 	"github.com/inkgraph/inkgraph/internal/app"
@@ -189,10 +189,17 @@ func New(d Deps) *Server {
 	mux.Handle("/graphql", gql)
 	// Stripe's own endpoint: no bearer token, signed body instead.
 	mux.Handle("POST "+stripeWebhookPath, webhookhttp.Handler(svc.Billing, d.Logger))
-	mux.Handle("GET /{$}", playground.Handler("Inkgraph", "/graphql"))
 	if !d.Config.Production {
 		// The schema as SDL, for code generators: served where introspection is.
 		mux.Handle("GET /schema.graphql", schemaHandler(resolvers.NewSchema(res).Schema()))
+	}
+	if d.Config.Playground {
+		// GraphiQL from embedded assets at / and under /playground/; off, both are 404.
+		page, err := playground.New("/graphql")
+		if err != nil {
+			panic(fmt.Sprintf("playground: the embedded assets are broken: %v", err)) // the binary's own files
+		}
+		page.Register(mux)
 	}
 	health := struct {
 		Status string `json:"status"`
