@@ -13,12 +13,14 @@ import { auth, documentId, type Server } from './http.js';
 
 type ChatEvent = ChatSubscription['chat'];
 
+const taskTitle = 'Write the launch post';
+
 /** What a chat of the offline provider is asked: a task list, so an agent answers from it. */
 export const chatVariables: ChatSubscriptionVariables = {
   input: {
     message: 'list my open tasks',
     mode: 'DIRECT',
-    context: { tasks: [{ id: 't1', title: 'Write the launch post', status: 'todo', priority: 'high', due: '2030-01-15T09:00:00Z' }] },
+    context: { tasks: [{ id: 't1', title: taskTitle, status: 'todo', priority: 'high', due: '2030-01-15T09:00:00Z' }] },
   },
 };
 
@@ -38,6 +40,9 @@ export function checkRun(events: ChatEvent[], transport: string): string {
   check(text.trim() !== '', `${transport}: the TOKEN events carry no text`);
   const done = present(last.done, `${transport}: the DONE event's done`);
   check(done.response.trim() !== '', `${transport}: DONE has an empty response`);
+  // The streamed text is the answer, and the answer used the task the client sent.
+  equal(text, done.response, `${transport}: the TOKEN deltas joined`);
+  check(text.includes(taskTitle), `${transport}: the answer does not mention the task sent as context`, text);
   return `${tokens.length} tokens, ${text.length} characters, run ${runId}`;
 }
 
@@ -53,9 +58,10 @@ export async function overWebSocket(server: Server, token: string, send: 'text' 
     retryAttempts: 0,
   });
   try {
-    // A persisted document goes by its ID alone; graphql-ws passes the payload as it is.
+    // A persisted document goes by its ID alone. graphql-ws insists on a query string,
+    // so it is empty, which the server takes for absent.
     const payload: SubscribePayload = send === 'documentId'
-      ? ({ documentId: documentId(ChatDocument), variables: chatVariables } as unknown as SubscribePayload)
+      ? ({ query: '', documentId: documentId(ChatDocument), variables: chatVariables } as SubscribePayload)
       : { query: print(ChatDocument), variables: chatVariables };
     return await within(30_000, 'chat over graphql-ws', collect(client.iterate<ChatSubscription>(payload)));
   } finally {

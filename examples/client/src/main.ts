@@ -213,9 +213,19 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(`FAILED: ${failed.join(', ')}\n`);
     process.exit(1);
   }
+  // Every client was disposed; exit all the same, so that a socket a library keeps
+  // open cannot hold CI.
+  process.exit(process.exitCode ?? 0);
 }
 
 /** Stop ends the run when a step the others need has failed. */
 class Stop extends Error {}
+
+// A promise that fails with no one waiting (a client library's socket, say) is a
+// failure too, reported as one rather than as Node's crash dump.
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`FAIL (unhandled rejection): ${show(reason)}\n`);
+  process.exitCode = 1;
+});
 
 await main(process.argv.slice(2));
