@@ -83,9 +83,10 @@ run_client() {
   fi
 }
 
-echo "== example client: against a server that runs any document"
-start_server open
-run_client open
+echo "== example client: against a server that runs any document, with a dev server's origin allowed"
+dev_origin=http://localhost:5173
+start_server open INKGRAPH_ALLOWED_ORIGINS="$dev_origin"
+run_client open --origin="$dev_origin"
 stop_server
 
 echo "== example client: against a server in trusted-documents mode"

@@ -4,6 +4,8 @@
 //   node dist/main.js SERVER_URL                 every step against a server that runs any document
 //   node dist/main.js SERVER_URL --trusted       against one started with INKGRAPH_TRUSTED_DOCUMENTS=src/gql/persisted-documents.json
 //   node dist/main.js SERVER_URL --only=a,b      only the steps named (register and onboard always run)
+//   node dist/main.js SERVER_URL --origin=URL    also the CORS and WebSocket-origin steps, for a server
+//                                                started with INKGRAPH_ALLOWED_ORIGINS=URL
 //
 // Each step prints "ok <step>: …", or "FAIL <step>: …" on stderr; the program exits
 // with status 1 when any step failed (at once when register or onboard did: the others
@@ -14,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { deferred, apq } from './apollo.js';
 import { overSSE, overWebSocket, checkRun } from './chat.js';
 import { check, CheckError, equal, isTime, present, show } from './check.js';
+import { corsHTTP, corsSSESingle, corsWebSocket } from './cors.js';
 import {
   CompleteStepDocument,
   CreateBusinessInfoDocument,
@@ -157,11 +160,12 @@ async function trustedRefusals(server: Server, s: Session): Promise<string> {
 async function main(argv: string[]): Promise<void> {
   const base = argv.find((a) => !a.startsWith('--'));
   if (!base) {
-    process.stderr.write('usage: node dist/main.js SERVER_URL [--trusted] [--only=step,step]\n');
+    process.stderr.write('usage: node dist/main.js SERVER_URL [--trusted] [--only=step,step] [--origin=URL]\n');
     process.exit(2);
   }
   const trusted = argv.includes('--trusted');
   const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const origin = argv.find((a) => a.startsWith('--origin='))?.slice('--origin='.length);
   const server = new Server(base);
   const tag = randomUUID().replaceAll('-', '').slice(0, 12);
 
@@ -205,6 +209,11 @@ async function main(argv: string[]): Promise<void> {
       await step('apq-get', () => apq(server, session.token, session.email, true, tag));
       await step('defer', () => deferRaw(server, session));
       await step('defer-apollo', () => deferred(server, session.token, businessName));
+    }
+    if (origin) {
+      await step('cors', () => corsHTTP(server, origin, session.token));
+      await step('cors-ws', () => corsWebSocket(server, origin, session.token));
+      await step('cors-sse-single', () => corsSSESingle(server, origin));
     }
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
