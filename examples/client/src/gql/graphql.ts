@@ -1,0 +1,463 @@
+/* eslint-disable */
+import type { JSONValue } from '../scalars.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = T | null | undefined;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A 64-bit integer, for byte counts and token counts that outgrow Int. */
+  Int64: { input: number | string; output: number; }
+  /** Any JSON value: an object, array, string, number, boolean or null. */
+  JSON: { input: JSONValue; output: JSONValue; }
+  /** An RFC 3339 timestamp in UTC. */
+  Time: { input: string; output: string; }
+};
+
+export type AccountEventType =
+  /** A session of this account ended. */
+  | 'SESSION_REVOKED';
+
+/** What an audit entry records. */
+export type AuditKind =
+  | 'CHECKOUT_STARTED'
+  | 'LOGIN'
+  | 'LOGIN_FAILED'
+  | 'LOGOUT'
+  | 'PAYMENT_FAILED'
+  | 'PROVIDER_KEY_DELETED'
+  | 'PROVIDER_KEY_SAVED'
+  | 'SUBSCRIPTION_CANCELED'
+  | 'SUBSCRIPTION_ENDED'
+  | 'SUBSCRIPTION_RESUMED'
+  | 'TIER_CHANGED';
+
+/** Where a backup's upload stands. */
+export type BackupStatus =
+  /** The blob is stored with the declared size and checksum. */
+  | 'COMPLETED'
+  /** Completing found the blob missing, different from what was declared, or over the quota; see failureReason. */
+  | 'FAILED'
+  /** An upload URL was issued; the upload is not completed yet. */
+  | 'PENDING';
+
+/** What a client declares before uploading a backup. */
+export type BackupUploadInput = {
+  /** The blob's SHA-256 as 64 hex digits. */
+  checksum: Scalars['String']['input'];
+  /** The blob's size in bytes, 1 to 5 GiB. */
+  sizeBytes: Scalars['Int64']['input'];
+  /** When the backup was taken: an RFC 3339 date-time (kept to the millisecond), from 1970 until a day from now. */
+  timestamp: Scalars['String']['input'];
+  /** The client's format version of the blob, 1 or more. */
+  version: Scalars['Int']['input'];
+};
+
+export type BillingEventType =
+  /** The subscription changed (status, period, cancellation). */
+  | 'SUBSCRIPTION_UPDATED'
+  /** The tier the user has changed. */
+  | 'TIER_CHANGED';
+
+/** What an action asks the client to do with its own data. */
+export type ChatActionType =
+  | 'create_record'
+  | 'delete_record'
+  | 'index_document'
+  | 'send_notification'
+  | 'update_record';
+
+export type ChatCalendarEventInput = {
+  end: Scalars['Time']['input'];
+  id: Scalars['ID']['input'];
+  start: Scalars['Time']['input'];
+  title: Scalars['String']['input'];
+};
+
+/** What the agents know of the user's world for this one chat: the client's own data. */
+export type ChatContextInput = {
+  /** Relevant documents, such as search hits (at most 500). */
+  documents?: InputMaybe<Array<ChatDocumentInput>>;
+  /** Emails of the inbox (at most 500). */
+  emails?: InputMaybe<Array<ChatEmailInput>>;
+  /** Calendar events (at most 500). */
+  events?: InputMaybe<Array<ChatCalendarEventInput>>;
+  /** The conversation so far, oldest first (at most 50 turns). */
+  history?: InputMaybe<Array<ChatTurnInput>>;
+  /** Observations of named metrics (at most 500). */
+  metrics?: InputMaybe<Array<ChatMetricInput>>;
+  profile?: InputMaybe<ChatProfileInput>;
+  /** Recent tasks (at most 500). */
+  tasks?: InputMaybe<Array<ChatTaskInput>>;
+};
+
+export type ChatDocumentInput = {
+  id: Scalars['ID']['input'];
+  text: Scalars['String']['input'];
+  title: Scalars['String']['input'];
+};
+
+export type ChatEmailInput = {
+  body: Scalars['String']['input'];
+  from: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
+  received: Scalars['Time']['input'];
+  subject: Scalars['String']['input'];
+};
+
+/** What a chat event reports; each type fills its own field of ChatEvent. */
+export type ChatEventType =
+  /** An agent proposes a change for the client to apply (action). */
+  | 'ACTION'
+  /** The orchestrator chose the agents (route). */
+  | 'AGENT_ROUTED'
+  /** The run ended with an answer (done); the stream completes. */
+  | 'DONE'
+  /** The run failed (error); the stream completes. */
+  | 'ERROR'
+  /** A piece of the answer as the model wrote it (delta). */
+  | 'TOKEN'
+  /** An agent's model called a tool (toolCall). */
+  | 'TOOL_CALL_STARTED'
+  /** The tool answered (toolResult). */
+  | 'TOOL_RESULT'
+  /** What the run used of the LLM, once, before DONE or ERROR (usage). */
+  | 'USAGE';
+
+/** A message to the agents, with the data they may work on. The server keeps none of it. */
+export type ChatInput = {
+  context?: InputMaybe<ChatContextInput>;
+  /** At most 8,000 characters. */
+  message: Scalars['String']['input'];
+  mode?: InputMaybe<ChatMode>;
+};
+
+export type ChatMetricInput = {
+  at: Scalars['Time']['input'];
+  name: Scalars['String']['input'];
+  value: Scalars['Float']['input'];
+};
+
+/** How a chat answers. */
+export type ChatMode =
+  /** Run the agents' tools and answer. */
+  | 'DIRECT'
+  /** Answer with an execution plan of server-side template steps, running nothing. */
+  | 'PLAN';
+
+export type ChatProfileInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  role?: InputMaybe<Scalars['String']['input']>;
+  /** An IANA time zone such as Europe/Berlin. */
+  timezone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ChatTaskInput = {
+  due?: InputMaybe<Scalars['Time']['input']>;
+  id: Scalars['ID']['input'];
+  /** low, medium or high. */
+  priority?: InputMaybe<Scalars['String']['input']>;
+  /** todo, in_progress or done. */
+  status?: InputMaybe<Scalars['String']['input']>;
+  title: Scalars['String']['input'];
+};
+
+export type ChatTurnInput = {
+  content: Scalars['String']['input'];
+  /** user or assistant. */
+  role: Scalars['String']['input'];
+};
+
+export type ContentType =
+  | 'ARTICLE'
+  | 'BLOG_POST'
+  | 'CASE_STUDY'
+  | 'EMAIL'
+  | 'NEWSLETTER'
+  | 'PRESS_RELEASE'
+  | 'PRODUCT_DESCRIPTION'
+  | 'SOCIAL_POST'
+  | 'VIDEO_SCRIPT'
+  | 'WHITEPAPER';
+
+export type CreateBusinessInfoInput = {
+  businessGoals?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 1 to 200 characters. */
+  businessName: Scalars['String']['input'];
+  /** 10 to 5000 characters. */
+  description: Scalars['String']['input'];
+  industry?: InputMaybe<Scalars['String']['input']>;
+  products?: InputMaybe<Array<Scalars['String']['input']>>;
+  targetAudience?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A feature of the tier matrix (see `plans`). */
+export type Feature =
+  /** How many chat agents (metered). */
+  | 'AGENTS'
+  /** Backup storage in bytes (metered). */
+  | 'BACKUP'
+  /** Batch runs of playbooks. */
+  | 'BATCH'
+  /** Chat paid with the user's own provider keys. */
+  | 'BYOK'
+  /** How many LLM providers (metered). */
+  | 'PROVIDERS'
+  /** Single sign-on. */
+  | 'SSO';
+
+export type IntegrationKind =
+  | 'FACEBOOK'
+  | 'GMAIL'
+  | 'GOOGLE_ANALYTICS'
+  | 'GOOGLE_CALENDAR'
+  | 'GOOGLE_SEARCH_CONSOLE'
+  | 'INSTAGRAM'
+  | 'LINKEDIN'
+  | 'MEDIUM'
+  | 'NOTION'
+  | 'WIX'
+  | 'WORDPRESS'
+  | 'X';
+
+export type KeyStatus =
+  /** Well formed; not checked with the provider (live checks are off). */
+  | 'FORMAT_OK'
+  /** The provider refused the key. */
+  | 'INVALID'
+  /**
+   * The stored key cannot be read (damaged, or sealed with a server key this server no
+   * longer has): ask the user to enter it again with saveProviderKey. Operations that
+   * need the key answer KEY_UNREADABLE (field provider) until then.
+   */
+  | 'UNREADABLE'
+  /** The provider could not be reached; check again with verifyProviderKey. */
+  | 'UNVERIFIED'
+  /** The provider accepted the key. */
+  | 'VERIFIED';
+
+export type LoginInput = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+/** The wizard's steps, in order. Steps are numbered 1 to 6 in mutations. */
+export type OnboardingStepKey =
+  /** 1: at least one LLM provider key that passes validation (required). */
+  | 'API_KEYS'
+  /** 6: the summary and completion. */
+  | 'FINAL'
+  /** 5: integrations (optional). */
+  | 'INTEGRATIONS'
+  /** 4: a writing persona (optional; completion generates one when the data suffices). */
+  | 'PERSONA'
+  /** 3: research preferences (required). */
+  | 'RESEARCH'
+  /** 2: a website analysis, or business information for users without a website (required). */
+  | 'WEBSITE';
+
+export type PersonaSource =
+  /** A language model wrote it from the user's inputs. */
+  | 'LLM'
+  /** The deterministic generator built it, without a language model. */
+  | 'RULES';
+
+export type Platform =
+  | 'BLOG'
+  | 'FACEBOOK'
+  | 'INSTAGRAM'
+  | 'LINKEDIN'
+  | 'MEDIUM'
+  | 'NEWSLETTER'
+  | 'X';
+
+export type PlaybookEventType =
+  /** The run ended with every step's output (done); the stream completes. */
+  | 'DONE'
+  /** The run failed (error); the stream completes. */
+  | 'ERROR'
+  /** A step's whole output (output). */
+  | 'STEP_FINISHED'
+  | 'STEP_STARTED'
+  /** A piece of an LLM step's answer (delta). */
+  | 'TOKEN';
+
+export type PlaybookStepKind =
+  /** Transforms an earlier step's output, without the LLM. */
+  | 'DATA'
+  /** Asks the LLM with a template. */
+  | 'LLM';
+
+export type PlaybookValueInput = {
+  name: Scalars['String']['input'];
+  /** At most 20,000 characters. */
+  value: Scalars['String']['input'];
+};
+
+export type ProviderKind =
+  | 'LLM'
+  | 'RESEARCH';
+
+export type RegisterInput = {
+  email: Scalars['String']['input'];
+  /** 8 to 72 bytes. */
+  password: Scalars['String']['input'];
+};
+
+export type ResearchDepth =
+  | 'BASIC'
+  | 'COMPREHENSIVE'
+  | 'EXPERT'
+  | 'STANDARD';
+
+export type ResearchPreferencesInput = {
+  autoResearch?: Scalars['Boolean']['input'];
+  /** At least one. */
+  contentTypes: Array<ContentType>;
+  depth: ResearchDepth;
+  factualContent?: Scalars['Boolean']['input'];
+  /** A language tag; default en. */
+  language?: InputMaybe<Scalars['String']['input']>;
+  /** Up to 500 characters. */
+  targetAudience?: InputMaybe<Scalars['String']['input']>;
+  writingTone?: WritingTone;
+};
+
+export type RevocationReason =
+  /** The session was signed out. */
+  | 'LOGOUT'
+  /** An already-used refresh token was presented again, so the token may have leaked. */
+  | 'TOKEN_REUSE';
+
+export type StepStatus =
+  | 'COMPLETED'
+  | 'IN_PROGRESS'
+  | 'PENDING'
+  | 'SKIPPED';
+
+/** Where a subscription stands, as Stripe says; NONE for a user who never subscribed. */
+export type SubscriptionStatus =
+  | 'ACTIVE'
+  | 'CANCELED'
+  /** Checkout began but the first payment has not gone through. */
+  | 'INCOMPLETE'
+  /** The first payment never went through; the subscription is over. */
+  | 'INCOMPLETE_EXPIRED'
+  | 'NONE'
+  /** A payment failed. The tier is kept until graceUntil, then falls back to FREE. */
+  | 'PAST_DUE'
+  | 'PAUSED'
+  | 'TRIALING'
+  | 'UNPAID';
+
+/** A billing tier. Each has a row in the feature matrix (see `plans`). */
+export type Tier =
+  | 'FREE'
+  | 'POWER'
+  | 'PRO'
+  | 'TEAM';
+
+/** Fields left out are kept. */
+export type UpdateBusinessInfoInput = {
+  businessGoals?: InputMaybe<Array<Scalars['String']['input']>>;
+  businessName?: InputMaybe<Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  industry?: InputMaybe<Scalars['String']['input']>;
+  products?: InputMaybe<Array<Scalars['String']['input']>>;
+  targetAudience?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Who paid for LLM use. */
+export type UsageProvider =
+  /** The user's own key. */
+  | 'byok'
+  /** The built-in offline provider. */
+  | 'offline'
+  /** The server's provider: counts against the plan's monthly tokens. */
+  | 'server';
+
+export type WritingTone =
+  | 'AUTHORITATIVE'
+  | 'CONVERSATIONAL'
+  | 'FRIENDLY'
+  | 'INSPIRATIONAL'
+  | 'PLAYFUL'
+  | 'PROFESSIONAL'
+  | 'TECHNICAL';
+
+export type RegisterMutationVariables = Exact<{
+  input: RegisterInput;
+}>;
+
+
+export type RegisterMutation = { register: { accessToken: string, refreshToken: string, expiresAt: string, user: { id: string, email: string, tier: Tier, createdAt: string } } };
+
+export type CreateBusinessInfoMutationVariables = Exact<{
+  input: CreateBusinessInfoInput;
+}>;
+
+
+export type CreateBusinessInfoMutation = { createBusinessInfo: { id: string, businessName: string, industry: string, createdAt: string } };
+
+export type SaveResearchPreferencesMutationVariables = Exact<{
+  input: ResearchPreferencesInput;
+}>;
+
+
+export type SaveResearchPreferencesMutation = { saveResearchPreferences: { depth: ResearchDepth, contentTypes: Array<ContentType>, writingTone: WritingTone, updatedAt: string } };
+
+export type GeneratePersonaMutationVariables = Exact<{
+  platforms?: InputMaybe<Array<Platform> | Platform>;
+}>;
+
+
+export type GeneratePersonaMutation = { generatePersona: { id: string, version: number, active: boolean, source: PersonaSource, selectedPlatforms: Array<Platform>, createdAt: string, core: { name: string, summary: string } } };
+
+export type CompleteStepMutationVariables = Exact<{
+  step: Scalars['Int']['input'];
+}>;
+
+
+export type CompleteStepMutation = { completeStep: { currentStep: number, percentage: number, steps: Array<{ step: number, key: OnboardingStepKey, status: StepStatus, completedAt?: string | null }> } };
+
+export type OnboardingSummaryQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OnboardingSummaryQuery = { me: { id: string, email: string, tier: Tier, createdAt: string, onboarding?: { hasValidatedKey: boolean, progress: { currentStep: number, percentage: number, completed: boolean, startedAt?: string | null, steps: Array<{ step: number, key: OnboardingStepKey, status: StepStatus, completedAt?: string | null }> }, resume: { step: number, reason: string, missingSteps: Array<number> }, providerKeys: Array<{ provider: string, masked: string, status: KeyStatus }>, websiteAnalysis?: { url: string, analyzedAt: string, fetchedBytes: number } | null, businessInfo?: { id: string, businessName: string, industry: string, updatedAt: string } | null, researchPreferences?: { depth: ResearchDepth, contentTypes: Array<ContentType>, writingTone: WritingTone } | null, integrations: Array<{ kind: IntegrationKind, status: string }>, activePersona?: { id: string, version: number, source: PersonaSource, core: { name: string, summary: string } } | null, personas: Array<{ id: string, active: boolean }>, personaReadiness: { ready: boolean, missing: Array<string>, sources: Array<string> }, personalization: { businessName: string, writingTone: WritingTone, personaId?: string | null, defaulted: Array<string> }, plan: { tier: Tier, backupBytes?: number | null, monthlyTokens?: number | null, requestsPerMinute: number } } | null } };
+
+export type DeferredSummaryQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DeferredSummaryQuery = { onboarding: { progress: { currentStep: number, percentage: number }, businessInfo?: { businessName: string } | null } & ({ websiteAnalysis?: { url: string, analyzedAt: string } | null } | { websiteAnalysis?: never }) & ({ personaReadiness: { ready: boolean, missing: Array<string>, sources: Array<string> } } | { personaReadiness?: never }) & ({ personalization: { businessName: string, writingTone: WritingTone, personaId?: string | null } } | { personalization?: never }) };
+
+export type PlansQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PlansQuery = { plans: Array<{ tier: Tier, monthlyTokens?: number | null, backupBytes?: number | null }> };
+
+export type ChatSubscriptionVariables = Exact<{
+  input: ChatInput;
+}>;
+
+
+export type ChatSubscription = { chat: { runId: string, seq: number, type: ChatEventType, agent: string, delta: string, toolCall?: { name: string, arguments: JSONValue } | null, usage?: { totalTokens: number, offline: boolean } | null, done?: { response: string, finishReason: string, offline: boolean } | null, error?: { code: string, message: string } | null } };
+
+
+export const RegisterDocument = {"__meta__":{"hash":"51dcb31b25553f3108ea9f9903ae96d5ed6ad32741af45985d41fcd314801dcc"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"Register"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RegisterInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"register"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accessToken"}},{"kind":"Field","name":{"kind":"Name","value":"refreshToken"}},{"kind":"Field","name":{"kind":"Name","value":"expiresAt"}},{"kind":"Field","name":{"kind":"Name","value":"user"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]}}]} as unknown as DocumentNode<RegisterMutation, RegisterMutationVariables>;
+export const CreateBusinessInfoDocument = {"__meta__":{"hash":"1e46996cb3f599e6083091963e3ef8eb5e4b58d971465170d49cdaa3aacf8598"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateBusinessInfo"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateBusinessInfoInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createBusinessInfo"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"businessName"}},{"kind":"Field","name":{"kind":"Name","value":"industry"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<CreateBusinessInfoMutation, CreateBusinessInfoMutationVariables>;
+export const SaveResearchPreferencesDocument = {"__meta__":{"hash":"866fff5b1d2c44ec9bd002e3c12b5ea6d3cd36babaf9fd9fdebe5519fa690510"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SaveResearchPreferences"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ResearchPreferencesInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"saveResearchPreferences"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"depth"}},{"kind":"Field","name":{"kind":"Name","value":"contentTypes"}},{"kind":"Field","name":{"kind":"Name","value":"writingTone"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}}]}}]} as unknown as DocumentNode<SaveResearchPreferencesMutation, SaveResearchPreferencesMutationVariables>;
+export const GeneratePersonaDocument = {"__meta__":{"hash":"38d07876767e14223ba98a129edcb108119661d71d4da9c47a36f50eee4acc29"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"GeneratePersona"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"platforms"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Platform"}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"generatePersona"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"platforms"},"value":{"kind":"Variable","name":{"kind":"Name","value":"platforms"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"active"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"selectedPlatforms"}},{"kind":"Field","name":{"kind":"Name","value":"core"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}}]}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<GeneratePersonaMutation, GeneratePersonaMutationVariables>;
+export const CompleteStepDocument = {"__meta__":{"hash":"e759fccd0e9d3eabc3f8a4f25d68a82e1f8c1b2dcdbbbb39994c6ba88732f028"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CompleteStep"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"step"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"completeStep"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"step"},"value":{"kind":"Variable","name":{"kind":"Name","value":"step"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentStep"}},{"kind":"Field","name":{"kind":"Name","value":"percentage"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}}]}}]}}]}}]} as unknown as DocumentNode<CompleteStepMutation, CompleteStepMutationVariables>;
+export const OnboardingSummaryDocument = {"__meta__":{"hash":"566f7900176927b11a7b6c44d9805b72e1a2dfbc0b191aa30d3bc99456698eda"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"OnboardingSummary"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"me"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"onboarding"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"progress"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentStep"}},{"kind":"Field","name":{"kind":"Name","value":"percentage"}},{"kind":"Field","name":{"kind":"Name","value":"completed"}},{"kind":"Field","name":{"kind":"Name","value":"startedAt"}},{"kind":"Field","name":{"kind":"Name","value":"steps"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"completedAt"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"resume"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"missingSteps"}}]}},{"kind":"Field","name":{"kind":"Name","value":"providerKeys"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"masked"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"hasValidatedKey"}},{"kind":"Field","name":{"kind":"Name","value":"websiteAnalysis"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"analyzedAt"}},{"kind":"Field","name":{"kind":"Name","value":"fetchedBytes"}}]}},{"kind":"Field","name":{"kind":"Name","value":"businessInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"businessName"}},{"kind":"Field","name":{"kind":"Name","value":"industry"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"researchPreferences"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"depth"}},{"kind":"Field","name":{"kind":"Name","value":"contentTypes"}},{"kind":"Field","name":{"kind":"Name","value":"writingTone"}}]}},{"kind":"Field","name":{"kind":"Name","value":"integrations"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}},{"kind":"Field","name":{"kind":"Name","value":"activePersona"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"core"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"personas"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"active"}}]}},{"kind":"Field","name":{"kind":"Name","value":"personaReadiness"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"missing"}},{"kind":"Field","name":{"kind":"Name","value":"sources"}}]}},{"kind":"Field","name":{"kind":"Name","value":"personalization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"businessName"}},{"kind":"Field","name":{"kind":"Name","value":"writingTone"}},{"kind":"Field","name":{"kind":"Name","value":"personaId"}},{"kind":"Field","name":{"kind":"Name","value":"defaulted"}}]}},{"kind":"Field","name":{"kind":"Name","value":"plan"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"backupBytes"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyTokens"}},{"kind":"Field","name":{"kind":"Name","value":"requestsPerMinute"}}]}}]}}]}}]}}]} as unknown as DocumentNode<OnboardingSummaryQuery, OnboardingSummaryQueryVariables>;
+export const DeferredSummaryDocument = {"__meta__":{"hash":"b2108114768f896d52980c5385c015e14dc15f419ffe536e3933c8a82c375b33"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DeferredSummary"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"onboarding"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"progress"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"currentStep"}},{"kind":"Field","name":{"kind":"Name","value":"percentage"}}]}},{"kind":"Field","name":{"kind":"Name","value":"businessInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"businessName"}}]}},{"kind":"InlineFragment","directives":[{"kind":"Directive","name":{"kind":"Name","value":"defer"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"label"},"value":{"kind":"StringValue","value":"slow","block":false}}]}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"websiteAnalysis"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"analyzedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"personaReadiness"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"ready"}},{"kind":"Field","name":{"kind":"Name","value":"missing"}},{"kind":"Field","name":{"kind":"Name","value":"sources"}}]}},{"kind":"Field","name":{"kind":"Name","value":"personalization"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"businessName"}},{"kind":"Field","name":{"kind":"Name","value":"writingTone"}},{"kind":"Field","name":{"kind":"Name","value":"personaId"}}]}}]}}]}}]}}]} as unknown as DocumentNode<DeferredSummaryQuery, DeferredSummaryQueryVariables>;
+export const PlansDocument = {"__meta__":{"hash":"bccad1dacc466e95ab23c1e93aeb428876450d43049919bcaa7664c10e0ad47a"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Plans"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"plans"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"tier"}},{"kind":"Field","name":{"kind":"Name","value":"monthlyTokens"}},{"kind":"Field","name":{"kind":"Name","value":"backupBytes"}}]}}]}}]} as unknown as DocumentNode<PlansQuery, PlansQueryVariables>;
+export const ChatDocument = {"__meta__":{"hash":"8401316eee6c2769b236e6141cf95cc57585d4bf2a51264c808a6d9f3326e02c"},"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"Chat"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ChatInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"chat"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"runId"}},{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"agent"}},{"kind":"Field","name":{"kind":"Name","value":"delta"}},{"kind":"Field","name":{"kind":"Name","value":"toolCall"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"arguments"}}]}},{"kind":"Field","name":{"kind":"Name","value":"usage"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalTokens"}},{"kind":"Field","name":{"kind":"Name","value":"offline"}}]}},{"kind":"Field","name":{"kind":"Name","value":"done"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"response"}},{"kind":"Field","name":{"kind":"Name","value":"finishReason"}},{"kind":"Field","name":{"kind":"Name","value":"offline"}}]}},{"kind":"Field","name":{"kind":"Name","value":"error"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<ChatSubscription, ChatSubscriptionVariables>;
