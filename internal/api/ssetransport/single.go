@@ -172,7 +172,12 @@ func (t *Transport) open(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		return
 	}
 	s.mu.Lock()
-	if s.opened || s.closing {
+	if s.closing { // lapsed since lookup
+		s.mu.Unlock()
+		writeFailure(r.Context(), w, exec, notFound())
+		return
+	}
+	if s.opened {
 		s.mu.Unlock()
 		writeFailure(r.Context(), w, exec, &failure{status: http.StatusConflict, code: models.CodeConflict, field: StreamHeader,
 			message: "this event stream is already open: a reservation serves one connection"})
