@@ -32,6 +32,7 @@ import (
 	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/internal/api/httptransport"
 	"github.com/inkgraph/inkgraph/internal/api/playground"
+	"github.com/inkgraph/inkgraph/internal/api/ssetransport"
 	"github.com/inkgraph/inkgraph/internal/api/webhookhttp"
 	"github.com/inkgraph/inkgraph/internal/api/wstransport"
 	"github.com/inkgraph/inkgraph/internal/app"
@@ -144,7 +145,7 @@ func New(d Deps) *Server {
 	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain
 	// GET and POST transports only see what is theirs.
 	gql.AddTransport(s.ws)
-	gql.AddTransport(transport.SSE{KeepAlivePingInterval: d.Config.KeepAlive})
+	gql.AddTransport(&ssetransport.Transport{KeepAlive: d.Config.KeepAlive, Now: d.Now, Logger: d.Logger, Detach: sseOperation})
 	gql.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	gql.AddTransport(httptransport.GET{})
 	gql.AddTransport(httptransport.POST{})

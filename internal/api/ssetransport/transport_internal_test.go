@@ -1,0 +1,137 @@
+package ssetransport
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSupports: the transport claims PUT, DELETE, requests with a stream token and
+// GETs and POSTs that accept text/event-stream; plain GraphQL over HTTP stays with
+// the other transports.
+func TestSupports(t *testing.T) {
+	t.Parallel()
+	tr := &Transport{}
+	for _, tc := range []struct {
+		method, target string
+		header         map[string]string
+		want           bool
+	}{
+		{http.MethodPut, "/graphql", nil, true},
+		{http.MethodDelete, "/graphql?operationId=x", nil, true},
+		{http.MethodPost, "/graphql", map[string]string{StreamHeader: "t"}, true},
+		{http.MethodPost, "/graphql?token=t", nil, true},
+		{http.MethodGet, "/graphql", map[string]string{"Accept": "text/event-stream"}, true},
+		{http.MethodPost, "/graphql", map[string]string{"Accept": "application/json, text/event-stream"}, true},
+		{http.MethodPost, "/graphql", map[string]string{"Accept": "application/json"}, false},
+		{http.MethodGet, "/graphql?query=x", nil, false},
+		{http.MethodGet, "/graphql?tokens=x", nil, false},
+		{http.MethodOptions, "/graphql", map[string]string{"Accept": "text/event-stream"}, false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.target, nil)
+		for k, v := range tc.header {
+			r.Header.Set(k, v)
+		}
+		require.Equal(t, tc.want, tr.Supports(r), "%s %s %v", tc.method, tc.target, tc.header)
+	}
+}
+
+// TestReadParams: well-formed parameters are read with their types (numbers kept as
+// json.Number); each malformed one is refused naming its field.
+func TestReadParams(t *testing.T) {
+	t.Parallel()
+	post := func(contentType, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		return r
+	}
+	r := post("application/json; charset=utf-8",
+		`{"query":"query Q($n: Int) { a }","operationName":"Q","variables":{"n":12345678901234567890},"extensions":{"operationId":"op"}}`)
+	params, fail := readParams(r)
+	require.Nil(t, fail)
+	require.Equal(t, "Q", params.OperationName)
+	require.Equal(t, json.Number("12345678901234567890"), params.Variables["n"])
+	id, fail := operationIDOf(params)
+	require.Nil(t, fail)
+	require.Equal(t, "op", id)
+
+	get := httptest.NewRequest(http.MethodGet, `/graphql?query=%7Ba%7D&variables=%7B%22x%22%3A1%7D&token=t`, nil)
+	params, fail = readParams(get)
+	require.Nil(t, fail)
+	require.Equal(t, "{a}", params.Query)
+	require.Equal(t, json.Number("1"), params.Variables["x"])
+
+	for _, tc := range []struct {
+		r      *http.Request
+		status int
+		field  string
+	}{
+		{post("text/plain", `{"query":"{a}"}`), http.StatusUnsupportedMediaType, "Content-Type"},
+		{post("application/json; charset=latin1", `{"query":"{a}"}`), http.StatusUnsupportedMediaType, "Content-Type"},
+		{post("application/json", ``), http.StatusBadRequest, "body"},
+		{post("application/json", `[]`), http.StatusBadRequest, "body"},
+		{post("application/json", `{"query":"{a}"} {}`), http.StatusBadRequest, "body"},
+		{post("application/json", `{"variables":{}}`), http.StatusBadRequest, "query"},
+		{post("application/json", `{"query":true}`), http.StatusBadRequest, "query"},
+		{post("application/json", `{"query":"{a}","operationName":1}`), http.StatusBadRequest, "operationName"},
+		{post("application/json", `{"query":"{a}","variables":"x"}`), http.StatusBadRequest, "variables"},
+		{post("application/json", `{"query":"{a}","extensions":[1]}`), http.StatusBadRequest, "extensions"},
+		{httptest.NewRequest(http.MethodGet, `/graphql?variables=%7B`, nil), http.StatusBadRequest, "variables"},
+		{httptest.NewRequest(http.MethodGet, `/graphql?operationName=x`, nil), http.StatusBadRequest, "query"},
+	} {
+		_, fail := readParams(tc.r)
+		require.NotNil(t, fail, "%s %s", tc.r.Method, tc.r.URL)
+		require.Equal(t, tc.status, fail.status, fail.message)
+		require.Equal(t, tc.field, fail.field, fail.message)
+		require.NotEmpty(t, fail.code)
+	}
+
+	// A persisted query may leave the query out.
+	params, fail = readParams(post("application/json", `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"h"}}}`))
+	require.Nil(t, fail)
+	require.Empty(t, params.Query)
+
+	for _, ext := range []map[string]any{nil, {"operationId": ""}, {"operationId": 1}, {"operationId": strings.Repeat("x", maxOperationIDLen+1)}} {
+		params.Extensions = ext
+		_, fail := operationIDOf(params)
+		require.NotNil(t, fail, "%v", ext)
+		require.Equal(t, "extensions.operationId", fail.field)
+	}
+}
+
+// TestEvents: the frames are what graphql-sse's client parses: one data line of
+// JSON, the operation's ID around its payload in single-connection mode, and an
+// empty data field on a distinct stream's complete (EventSource needs it).
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	b, err := nextEvent("", map[string]any{"data": map[string]string{"a": "line\nbreak"}})
+	require.NoError(t, err)
+	require.Equal(t, "event: next\ndata: {\"data\":{\"a\":\"line\\nbreak\"}}\n\n", string(b))
+	b, err = nextEvent("op", map[string]any{"data": nil})
+	require.NoError(t, err)
+	require.Equal(t, "event: next\ndata: {\"id\":\"op\",\"payload\":{\"data\":null}}\n\n", string(b))
+	require.Equal(t, "event: complete\ndata:\n\n", string(completeEvent("")))
+	require.Equal(t, "event: complete\ndata: {\"id\":\"op\"}\n\n", string(completeEvent("op")))
+}
+
+// TestUnopenedReservationIsFreed: a reservation never opened is forgotten once its
+// time is up, by its timer alone (no request comes to find it lapsed), and its
+// caller's count falls with it.
+func TestUnopenedReservationIsFreed(t *testing.T) {
+	t.Parallel()
+	tr := &Transport{ReservationTTL: time.Millisecond, Owner: func(*http.Request) string { return "someone" }}
+	rec := httptest.NewRecorder()
+	tr.Do(rec, httptest.NewRequest(http.MethodPut, "/graphql", nil), nil)
+	require.Equal(t, http.StatusCreated, rec.Code)
+	require.NotEmpty(t, rec.Body.String())
+	require.Eventually(t, func() bool {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		return len(tr.streams) == 0 && tr.owned["someone"] == 0
+	}, 10*time.Second, time.Millisecond)
+}
