@@ -204,6 +204,16 @@ func TestDeferOverHTTP(t *testing.T) {
 		require.Equal(t, string(plainBody), string(body))
 	})
 
+	t.Run("@stream is not supported: a validation error", func(t *testing.T) {
+		resp := sendDeferred(t, ts.URL, token, apolloAccept, `{ onboarding { personas @stream { id } } }`, nil, false)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		var out struct{ Errors []gqlError }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		require.Len(t, out.Errors, 1)
+		require.Equal(t, "GRAPHQL_VALIDATION_FAILED", out.Errors[0].Extensions["code"], "%+v", out.Errors)
+		require.Contains(t, out.Errors[0].Message, "stream")
+	})
+
 	t.Run("no @defer: the plain response", func(t *testing.T) {
 		resp := sendDeferred(t, ts.URL, token, apolloAccept, plainSummary, nil, false)
 		require.Equal(t, "application/graphql-response+json; charset=utf-8", resp.Header.Get("Content-Type"))
