@@ -5,12 +5,17 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/inkgraph/inkgraph/internal/api/incremental"
 )
 
 // The media types a GraphQL response can be sent as.
 const (
 	mediaTypeJSON            = "application/json"
 	mediaTypeGraphQLResponse = "application/graphql-response+json"
+	// mediaTypeMultipartMixed carries an operation with @defer as a sequence of
+	// incremental payloads, one a part, when the client offers it.
+	mediaTypeMultipartMixed = "multipart/mixed"
 )
 
 // negotiate picks the response media type from the Accept header values.
@@ -43,6 +48,33 @@ func negotiate(accept []string) (mediaType string, ok bool) {
 		return mediaTypeJSON, true
 	}
 	return "", false
+}
+
+// acceptsMultipartMixed reports whether the client offers to read an operation with
+// @defer as a multipart/mixed stream of incremental payloads in the format Apollo
+// Client reads: an Accept entry multipart/mixed whose deferSpec, if it names one, is
+// 20220824 (Apollo Client sends multipart/mixed;deferSpec=20220824). An entry asking
+// for another incremental format (incrementalSpec=...) is one we cannot write.
+func acceptsMultipartMixed(accept []string) bool {
+	for _, value := range accept {
+		if !strings.Contains(value, "multipart/") {
+			continue
+		}
+		for part := range strings.SplitSeq(value, ",") {
+			name, params, err := mime.ParseMediaType(part)
+			if err != nil || name != mediaTypeMultipartMixed || !acceptable(params) {
+				continue
+			}
+			spec, named := params["deferspec"]
+			if _, other := params["incrementalspec"]; other && !named {
+				continue
+			}
+			if !named || spec == incremental.Spec {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // acceptable reports whether an Accept entry's parameters still allow it: q=0 means

@@ -3,6 +3,7 @@ package httptransport
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/inkgraph/inkgraph/internal/api/incremental"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -198,4 +200,90 @@ func writeJSON(w http.ResponseWriter, mediaType string, status int, v any) {
 	w.WriteHeader(status)
 	// A write error means the client went away; there is no one left to tell.
 	_, _ = w.Write(body)
+}
+
+// multipartContentType is the answer to an operation with @defer for a client that
+// offered multipart/mixed: the boundary Apollo Client assumes when none is given, and
+// the format of the parts.
+const multipartContentType = `multipart/mixed; boundary="-"; deferSpec=` + incremental.Spec
+
+// The delimiters of multipart/mixed with boundary "-" (RFC 2046 5.1.1): each part
+// starts after CRLF "---" and its headers; the body ends with CRLF "-----".
+const (
+	partStart = "\r\n---\r\nContent-Type: application/json; charset=utf-8\r\n\r\n"
+	partsEnd  = "\r\n-----\r\n"
+)
+
+// writeMultipart answers an operation with @defer part by part: first the result
+// without the deferred fields, then one payload per deferred fragment as the executor
+// gives it, each flushed at once, until a payload says hasNext false (or the client
+// goes, which ends ctx and makes responses return nil).
+func writeMultipart(ctx context.Context, w http.ResponseWriter, opCtx *graphql.OperationContext,
+	first *graphql.Response, responses graphql.ResponseHandler,
+) {
+	flush := http.NewResponseController(w).Flush
+	h := w.Header()
+	h.Set("Content-Type", multipartContentType)
+	h.Set("Cache-Control", "no-cache")
+	// Proxies such as nginx would otherwise hold the parts back until the end.
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	// Data the executor wrote cannot fail to read; were it to, the placeholders stay.
+	if trimmed, err := incremental.OmitPlaceholders(opCtx, first); err == nil {
+		first = trimmed
+	}
+	payload := incremental.Initial(first)
+	for {
+		if writePart(w, payload) != nil {
+			return
+		}
+		if !payload.HasNext {
+			break
+		}
+		// A flush error means the writer cannot stream; the parts still arrive at the end.
+		_ = flush()
+		resp := responses(ctx)
+		if resp == nil {
+			break
+		}
+		payload = incremental.Subsequent(resp)
+	}
+	_, _ = io.WriteString(w, partsEnd)
+	_ = flush()
+}
+
+// writePart writes one payload as a part. A payload that cannot be marshalled (a
+// resolver produced invalid raw JSON) is replaced by an error that ends the sequence.
+func writePart(w io.Writer, p incremental.Payload) error {
+	body, err := json.Marshal(p)
+	if err != nil {
+		body = []byte(`{"errors":[{"message":"internal server error: the response could not be encoded","extensions":{"code":"INTERNAL_SERVER_ERROR"}}],"hasNext":false}`)
+	}
+	if _, err := io.WriteString(w, partStart); err != nil {
+		return err
+	}
+	_, err = w.Write(body)
+	return err
+}
+
+// mergeRest reads the rest of a deferred operation's responses and folds them into
+// first, for a client that wants one response. Should the responses not fit together
+// (a bug, not bad input), the client gets an INTERNAL error rather than a part of them.
+func mergeRest(ctx context.Context, first *graphql.Response, responses graphql.ResponseHandler) *graphql.Response {
+	all := []*graphql.Response{first}
+	for last := first; last.HasNext != nil && *last.HasNext; {
+		if last = responses(ctx); last == nil {
+			break
+		}
+		all = append(all, last)
+	}
+	merged, err := incremental.Merge(all)
+	if err != nil {
+		return &graphql.Response{Data: json.RawMessage("null"), Errors: gqlerror.List{{
+			Message:    "internal server error: the deferred parts could not be merged",
+			Extensions: map[string]any{"code": models.CodeInternal},
+		}}}
+	}
+	return merged
 }

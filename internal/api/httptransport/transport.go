@@ -6,6 +6,12 @@
 // send "data": null on request errors for application/graphql-response+json, so this
 // package negotiates the media type itself and writes request errors without a data entry.
 //
+// An operation with an active @defer is answered as multipart/mixed (one part a
+// payload of the deferSpec=20220824 format, flushed as it is ready) when the client's
+// Accept offers multipart/mixed, as Apollo Client's does; a client that does not offer
+// it gets the one complete result it would get without @defer, after every deferred
+// part has resolved. An operation without @defer is answered as it always was.
+//
 // Both transports share one pipeline (serve): negotiate the response media type, read the
 // request parameters, let gqlgen parse and validate them (CreateOperationContext), check the
 // operation type is one this method may run, then execute (DispatchOperation). An
@@ -22,6 +28,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/inkgraph/inkgraph/internal/api/incremental"
 )
 
 // paramsReader extracts the GraphQL request parameters from an HTTP request, or reports
@@ -69,6 +77,15 @@ func serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, r
 
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
+	if incremental.Deferred(resp) {
+		if acceptsMultipartMixed(r.Header.Values("Accept")) {
+			writeMultipart(ctx, w, opCtx, resp, responses)
+			return
+		}
+		// A client that cannot read payloads in sequence still gets the whole
+		// result in one response, as if nothing were deferred.
+		resp = mergeRest(ctx, resp, responses)
+	}
 	if retryAfter, ok := rateLimited(resp); ok {
 		writeRateLimited(w, mediaType, retryAfter, resp)
 		return

@@ -200,8 +200,7 @@ func insert(doc json.RawMessage, path ast.Path, fields json.RawMessage) (json.Ra
 			return doc, found, err
 		}
 		elems[step] = v
-		out, err := json.Marshal(elems)
-		return out, err == nil, err
+		return encodeArray(elems), true, nil
 	default:
 		return nil, false, fmt.Errorf("unknown path element %T", step)
 	}
@@ -251,6 +250,21 @@ func encodeObject(members []member) json.RawMessage {
 		b.Write(m.value)
 	}
 	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// encodeArray writes elems as they are: json.Marshal would compact them again and
+// escape <, > and &, which the executor's own encoding leaves alone.
+func encodeArray(elems []json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(e)
+	}
+	b.WriteByte(']')
 	return b.Bytes()
 }
 

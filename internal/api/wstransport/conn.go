@@ -95,6 +95,13 @@ type operation struct {
 	// nextPrefix is the start of the operation's result messages, up to the
 	// payload; made at its first result, on the operation's goroutine.
 	nextPrefix []byte
+	// deferring is set at the first result of an operation with @defer: every
+	// result after it is an incremental payload. Only the operation's goroutine
+	// reads or writes it.
+	deferring bool
+	// opCtx is the operation's parsed document and variables, which say which
+	// fields its first result leaves for later; set before it runs.
+	opCtx *graphql.OperationContext
 }
 
 // mayWrite reports whether a message for op may still be sent. Nothing goes

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/inkgraph/inkgraph/internal/api/incremental"
 	"github.com/inkgraph/inkgraph/internal/llm"
 )
 
@@ -94,6 +95,7 @@ func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.Respo
 	}
 
 	ctx = graphql.WithOperationContext(ctx, rc)
+	op.opCtx = rc
 	// A chat run started by the resolver may adopt this goroutine (llm.Inline): it
 	// then runs on it and hands over each event as it has it, rather than on a
 	// goroutine of its own beside this one.
@@ -120,7 +122,13 @@ func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.Respo
 
 // sendResponse sends one result: next (graphql-transport-ws) or data (legacy).
 func (c *conn) sendResponse(op *operation, resp *graphql.Response) error {
-	b, err := encodeResponse(resp)
+	var b []byte
+	var err error
+	if resp.HasNext != nil {
+		b, err = op.encodeIncremental(resp)
+	} else {
+		b, err = encodeResponse(resp)
+	}
 	if err != nil {
 		c.log.LogAttrs(op.ctx, slog.LevelError, "websocket response encoding failed",
 			slog.String("id", op.id), slog.String("error", err.Error()))
@@ -141,6 +149,22 @@ func (c *conn) sendResponse(op *operation, resp *graphql.Response) error {
 	msg := make([]byte, 0, len(op.nextPrefix)+len(b)+1)
 	msg = append(append(append(msg, op.nextPrefix...), b...), '}')
 	return c.writeEncoded(op, false, msg)
+}
+
+// encodeIncremental encodes one result of an operation with @defer as the payload
+// of the incremental delivery format (deferSpec=20220824) it is: the first result
+// without the deferred fields, then one payload per deferred fragment, each its own
+// next (data in the legacy protocol), the last with hasNext false; complete follows.
+func (op *operation) encodeIncremental(resp *graphql.Response) ([]byte, error) {
+	if !op.deferring {
+		op.deferring = true
+		// Data the executor wrote cannot fail to read; were it to, the placeholders stay.
+		if trimmed, err := incremental.OmitPlaceholders(op.opCtx, resp); err == nil {
+			resp = trimmed
+		}
+		return json.Marshal(incremental.Initial(resp))
+	}
+	return json.Marshal(incremental.Subsequent(resp))
 }
 
 // encodeResponse encodes resp as json.Marshal does, but for a response of data alone
