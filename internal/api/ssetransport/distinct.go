@@ -73,6 +73,10 @@ func (t *Transport) run(ctx context.Context, exec graphql.GraphExecutor, rc *gra
 		switch {
 		case first && incremental.Deferred(resp):
 			deferred = true
+			// Data the executor wrote cannot fail to read; were it to, the placeholders stay.
+			if trimmed, terr := incremental.OmitPlaceholders(rc, resp); terr == nil {
+				resp = trimmed
+			}
 			b, err = nextEvent(id, incremental.Initial(resp))
 		case deferred:
 			b, err = nextEvent(id, incremental.Subsequent(resp))
