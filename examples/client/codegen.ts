@@ -5,8 +5,9 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
-  // The schema the Go server is generated from (gqlgen.yml reads the same files).
-  schema: '../../graph/schema/*.graphqls',
+  // The whole schema as the server runs it, printed by `go generate` (the same SDL a
+  // development server serves at /schema.graphql).
+  schema: '../../schema.graphql',
   documents: ['src/**/*.ts', '!src/gql/**/*'],
   generates: {
     './src/gql/': {

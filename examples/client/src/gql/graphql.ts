@@ -15,30 +15,51 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** A 64-bit integer, for byte counts and token counts that outgrow Int. */
+  /**
+   * A signed 64-bit integer, for byte and token counts that outgrow Int. Output: a JSON
+   * number (beware: JavaScript's number is exact only up to 2^53 - 1). Input: an integer
+   * literal or number, or a string of decimal digits ("5368709120").
+   */
   Int64: { input: number | string; output: number; }
   /** Any JSON value: an object, array, string, number, boolean or null. */
   JSON: { input: JSONValue; output: JSONValue; }
-  /** An RFC 3339 timestamp in UTC. */
+  /**
+   * A point in time as an RFC 3339 string. Output: Go's RFC3339Nano, up to nine fractional
+   * digits with trailing zeros dropped and none when the fraction is zero, e.g.
+   * "2026-03-11T10:00:00.123Z"; the offset is Z (UTC) unless the server runs with another
+   * TZ. Input: RFC 3339 with or without a fraction, any offset ("2026-03-11T11:00:00+01:00").
+   */
   Time: { input: string; output: string; }
 };
 
+/** What an account event reports. */
 export type AccountEventType =
   /** A session of this account ended. */
   | 'SESSION_REVOKED';
 
 /** What an audit entry records. */
 export type AuditKind =
+  /** A Stripe Checkout was started. */
   | 'CHECKOUT_STARTED'
+  /** A successful sign-in (login, or register with the account's own password). */
   | 'LOGIN'
+  /** A sign-in with a wrong password, or a registration attempt with this account's email. */
   | 'LOGIN_FAILED'
+  /** A session was signed out. */
   | 'LOGOUT'
+  /** A payment of the subscription failed. */
   | 'PAYMENT_FAILED'
+  /** A provider API key was deleted. */
   | 'PROVIDER_KEY_DELETED'
+  /** A provider API key was saved or replaced. */
   | 'PROVIDER_KEY_SAVED'
+  /** The subscription was set to end at the end of its period. */
   | 'SUBSCRIPTION_CANCELED'
+  /** The subscription ended. */
   | 'SUBSCRIPTION_ENDED'
+  /** A cancellation was undone. */
   | 'SUBSCRIPTION_RESUMED'
+  /** The account's tier changed (detail: from, to). */
   | 'TIER_CHANGED';
 
 /** Where a backup's upload stands. */
@@ -62,6 +83,7 @@ export type BackupUploadInput = {
   version: Scalars['Int']['input'];
 };
 
+/** What a billing event reports. */
 export type BillingEventType =
   /** The subscription changed (status, period, cancellation). */
   | 'SUBSCRIPTION_UPDATED'
@@ -70,16 +92,26 @@ export type BillingEventType =
 
 /** What an action asks the client to do with its own data. */
 export type ChatActionType =
-  | 'create_record'
-  | 'delete_record'
-  | 'index_document'
-  | 'send_notification'
-  | 'update_record';
+  /** Add a new record to the collection (payload: its fields). */
+  | 'CREATE_RECORD'
+  /** Delete the record recordId. */
+  | 'DELETE_RECORD'
+  /** Add a document to the client's search index (payload: the document). */
+  | 'INDEX_DOCUMENT'
+  /** Show the user a notification (payload: its content). */
+  | 'SEND_NOTIFICATION'
+  /** Change the record recordId (payload: the fields to set). */
+  | 'UPDATE_RECORD';
 
+/** An event of the user's calendar. */
 export type ChatCalendarEventInput = {
+  /** When it ends; not before start. */
   end: Scalars['Time']['input'];
+  /** The client's ID of the event; actions on it name it as recordId. */
   id: Scalars['ID']['input'];
+  /** When it starts. */
   start: Scalars['Time']['input'];
+  /** What the event is. */
   title: Scalars['String']['input'];
 };
 
@@ -95,22 +127,33 @@ export type ChatContextInput = {
   history?: InputMaybe<Array<ChatTurnInput>>;
   /** Observations of named metrics (at most 500). */
   metrics?: InputMaybe<Array<ChatMetricInput>>;
+  /** Who the user is. */
   profile?: InputMaybe<ChatProfileInput>;
   /** Recent tasks (at most 500). */
   tasks?: InputMaybe<Array<ChatTaskInput>>;
 };
 
+/** A document of the client's for the agents to read. */
 export type ChatDocumentInput = {
+  /** The client's ID of the document. */
   id: Scalars['ID']['input'];
+  /** The document's text. */
   text: Scalars['String']['input'];
+  /** The document's title. */
   title: Scalars['String']['input'];
 };
 
+/** An email of the user's inbox. */
 export type ChatEmailInput = {
+  /** The body as text. */
   body: Scalars['String']['input'];
+  /** The sender's address or name. */
   from: Scalars['String']['input'];
+  /** The client's ID of the email; actions on it name it as recordId. */
   id: Scalars['ID']['input'];
+  /** When it arrived. */
   received: Scalars['Time']['input'];
+  /** The subject line. */
   subject: Scalars['String']['input'];
 };
 
@@ -135,15 +178,21 @@ export type ChatEventType =
 
 /** A message to the agents, with the data they may work on. The server keeps none of it. */
 export type ChatInput = {
+  /** The client's data the agents may read; nothing of it is stored. */
   context?: InputMaybe<ChatContextInput>;
   /** At most 8,000 characters. */
   message: Scalars['String']['input'];
+  /** DIRECT runs the agents' tools and answers; PLAN answers with a plan and runs nothing. */
   mode?: InputMaybe<ChatMode>;
 };
 
+/** One observation of a named metric, such as signups on a day. */
 export type ChatMetricInput = {
+  /** When it was observed. */
   at: Scalars['Time']['input'];
+  /** The metric's name. */
   name: Scalars['String']['input'];
+  /** The observed value. */
   value: Scalars['Float']['input'];
 };
 
@@ -154,49 +203,74 @@ export type ChatMode =
   /** Answer with an execution plan of server-side template steps, running nothing. */
   | 'PLAN';
 
+/** The user as the agents should address them. */
 export type ChatProfileInput = {
+  /** How to call the user. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** The user's job or role, such as founder. */
   role?: InputMaybe<Scalars['String']['input']>;
   /** An IANA time zone such as Europe/Berlin. */
   timezone?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A task of the client's. */
 export type ChatTaskInput = {
+  /** When the task is due; null when it has no date. */
   due?: InputMaybe<Scalars['Time']['input']>;
+  /** The client's ID of the task; actions on it name it as recordId. */
   id: Scalars['ID']['input'];
   /** low, medium or high. */
   priority?: InputMaybe<Scalars['String']['input']>;
   /** todo, in_progress or done. */
   status?: InputMaybe<Scalars['String']['input']>;
+  /** What the task is. */
   title: Scalars['String']['input'];
 };
 
+/** An earlier message of the conversation. */
 export type ChatTurnInput = {
+  /** What was said. */
   content: Scalars['String']['input'];
   /** user or assistant. */
   role: Scalars['String']['input'];
 };
 
+/** A kind of content the user writes. */
 export type ContentType =
+  /** An article. */
   | 'ARTICLE'
+  /** A blog post. */
   | 'BLOG_POST'
+  /** A case study. */
   | 'CASE_STUDY'
+  /** An email. */
   | 'EMAIL'
+  /** A newsletter issue. */
   | 'NEWSLETTER'
+  /** A press release. */
   | 'PRESS_RELEASE'
+  /** A product description. */
   | 'PRODUCT_DESCRIPTION'
+  /** A social media post. */
   | 'SOCIAL_POST'
+  /** A video script. */
   | 'VIDEO_SCRIPT'
+  /** A whitepaper. */
   | 'WHITEPAPER';
 
+/** The user's business, for users without a website. */
 export type CreateBusinessInfoInput = {
+  /** What the user wants to achieve. */
   businessGoals?: InputMaybe<Array<Scalars['String']['input']>>;
   /** 1 to 200 characters. */
   businessName: Scalars['String']['input'];
   /** 10 to 5000 characters. */
   description: Scalars['String']['input'];
+  /** Its industry. */
   industry?: InputMaybe<Scalars['String']['input']>;
+  /** Its products or services. */
   products?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Who it serves. */
   targetAudience?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -215,20 +289,34 @@ export type Feature =
   /** Single sign-on. */
   | 'SSO';
 
+/** A service the user may connect. */
 export type IntegrationKind =
+  /** Facebook. */
   | 'FACEBOOK'
+  /** Gmail. */
   | 'GMAIL'
+  /** Google Analytics. */
   | 'GOOGLE_ANALYTICS'
+  /** Google Calendar. */
   | 'GOOGLE_CALENDAR'
+  /** Google Search Console. */
   | 'GOOGLE_SEARCH_CONSOLE'
+  /** Instagram. */
   | 'INSTAGRAM'
+  /** LinkedIn. */
   | 'LINKEDIN'
+  /** Medium. */
   | 'MEDIUM'
+  /** Notion. */
   | 'NOTION'
+  /** Wix. */
   | 'WIX'
+  /** WordPress. */
   | 'WORDPRESS'
+  /** X (Twitter). */
   | 'X';
 
+/** The outcome of the last check of a stored key. */
 export type KeyStatus =
   /** Well formed; not checked with the provider (live checks are off). */
   | 'FORMAT_OK'
@@ -245,8 +333,11 @@ export type KeyStatus =
   /** The provider accepted the key. */
   | 'VERIFIED';
 
+/** Credentials to sign in with. */
 export type LoginInput = {
+  /** The account's email, in any case. */
   email: Scalars['String']['input'];
+  /** The account's password. */
   password: Scalars['String']['input'];
 };
 
@@ -265,21 +356,31 @@ export type OnboardingStepKey =
   /** 2: a website analysis, or business information for users without a website (required). */
   | 'WEBSITE';
 
+/** What wrote a persona. */
 export type PersonaSource =
   /** A language model wrote it from the user's inputs. */
   | 'LLM'
   /** The deterministic generator built it, without a language model. */
   | 'RULES';
 
+/** A platform the user publishes on; a persona has a voice for each. */
 export type Platform =
+  /** The user's blog. */
   | 'BLOG'
+  /** Facebook. */
   | 'FACEBOOK'
+  /** Instagram. */
   | 'INSTAGRAM'
+  /** LinkedIn. */
   | 'LINKEDIN'
+  /** Medium. */
   | 'MEDIUM'
+  /** An email newsletter. */
   | 'NEWSLETTER'
+  /** X (Twitter). */
   | 'X';
 
+/** What a playbook event reports; each type fills its own fields of PlaybookEvent. */
 export type PlaybookEventType =
   /** The run ended with every step's output (done); the stream completes. */
   | 'DONE'
@@ -287,111 +388,160 @@ export type PlaybookEventType =
   | 'ERROR'
   /** A step's whole output (output). */
   | 'STEP_FINISHED'
+  /** A step began (step, stepTitle). */
   | 'STEP_STARTED'
   /** A piece of an LLM step's answer (delta). */
   | 'TOKEN';
 
+/** What a playbook step does. */
 export type PlaybookStepKind =
   /** Transforms an earlier step's output, without the LLM. */
   | 'DATA'
   /** Asks the LLM with a template. */
   | 'LLM';
 
+/** A value for a variable of a template or playbook. */
 export type PlaybookValueInput = {
+  /** The variable's name (see variables). */
   name: Scalars['String']['input'];
   /** At most 20,000 characters. */
   value: Scalars['String']['input'];
 };
 
+/** What a provider's key is for. */
 export type ProviderKind =
+  /** A language model (openai, anthropic, gemini, mistral): counts for step 1. */
   | 'LLM'
+  /** A web search API (tavily, serper, exa). */
   | 'RESEARCH';
 
+/** A new account's credentials. */
 export type RegisterInput = {
+  /** An email address, at most 254 bytes, with a dot in its domain; stored trimmed and lower case. */
   email: Scalars['String']['input'];
   /** 8 to 72 bytes. */
   password: Scalars['String']['input'];
 };
 
+/** How much research to do before writing. */
 export type ResearchDepth =
+  /** A quick look. */
   | 'BASIC'
+  /** Broad research from several sources. */
   | 'COMPREHENSIVE'
+  /** In-depth research for expert content. */
   | 'EXPERT'
+  /** The usual amount. */
   | 'STANDARD';
 
+/** The user's research preferences; saving replaces them whole. */
 export type ResearchPreferencesInput = {
+  /** Research topics automatically before writing. */
   autoResearch?: Scalars['Boolean']['input'];
   /** At least one. */
   contentTypes: Array<ContentType>;
+  /** How much research to do. */
   depth: ResearchDepth;
+  /** Prefer verifiable, sourced facts. */
   factualContent?: Scalars['Boolean']['input'];
   /** A language tag; default en. */
   language?: InputMaybe<Scalars['String']['input']>;
   /** Up to 500 characters. */
   targetAudience?: InputMaybe<Scalars['String']['input']>;
+  /** The tone to write in. */
   writingTone?: WritingTone;
 };
 
+/** Why a session ended. */
 export type RevocationReason =
   /** The session was signed out. */
   | 'LOGOUT'
   /** An already-used refresh token was presented again, so the token may have leaked. */
   | 'TOKEN_REUSE';
 
+/** Where one step of the wizard stands. */
 export type StepStatus =
+  /** Done. */
   | 'COMPLETED'
+  /** The current step: reached, not finished. */
   | 'IN_PROGRESS'
+  /** Not reached yet. */
   | 'PENDING'
+  /** Left out (optional steps only). */
   | 'SKIPPED';
 
 /** Where a subscription stands, as Stripe says; NONE for a user who never subscribed. */
 export type SubscriptionStatus =
+  /** Paid and current: the tier is granted. */
   | 'ACTIVE'
+  /** The subscription ended; the tier falls back to FREE. */
   | 'CANCELED'
   /** Checkout began but the first payment has not gone through. */
   | 'INCOMPLETE'
   /** The first payment never went through; the subscription is over. */
   | 'INCOMPLETE_EXPIRED'
+  /** The user never subscribed. */
   | 'NONE'
   /** A payment failed. The tier is kept until graceUntil, then falls back to FREE. */
   | 'PAST_DUE'
+  /** Paused in Stripe: the tier falls back to FREE while paused. */
   | 'PAUSED'
+  /** In a trial period: the tier is granted. */
   | 'TRIALING'
+  /** Payments failed past Stripe's retries; the tier falls back to FREE. */
   | 'UNPAID';
 
 /** A billing tier. Each has a row in the feature matrix (see `plans`). */
 export type Tier =
+  /** The tier of every new account: no subscription. */
   | 'FREE'
+  /** The paid tier above PRO. */
   | 'POWER'
+  /** The first paid tier. */
   | 'PRO'
+  /** The paid tier billed per seat. */
   | 'TEAM';
 
 /** Fields left out are kept. */
 export type UpdateBusinessInfoInput = {
+  /** Replaces the goals. */
   businessGoals?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 1 to 200 characters. */
   businessName?: InputMaybe<Scalars['String']['input']>;
+  /** 10 to 5000 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
+  /** Its industry. */
   industry?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces the products. */
   products?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Who it serves. */
   targetAudience?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Who paid for LLM use. */
 export type UsageProvider =
   /** The user's own key. */
-  | 'byok'
+  | 'BYOK'
   /** The built-in offline provider. */
-  | 'offline'
+  | 'OFFLINE'
   /** The server's provider: counts against the plan's monthly tokens. */
-  | 'server';
+  | 'SERVER';
 
+/** The tone the user writes in. */
 export type WritingTone =
+  /** Confident and expert. */
   | 'AUTHORITATIVE'
+  /** Like talking to the reader. */
   | 'CONVERSATIONAL'
+  /** Warm and approachable. */
   | 'FRIENDLY'
+  /** Uplifting and motivating. */
   | 'INSPIRATIONAL'
+  /** Light and humorous. */
   | 'PLAYFUL'
+  /** Businesslike and polished. */
   | 'PROFESSIONAL'
+  /** Precise, for a technical reader. */
   | 'TECHNICAL';
 
 export type RegisterMutationVariables = Exact<{
