@@ -2,16 +2,23 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
@@ -190,4 +197,103 @@ func TestPersistedQueriesRefuseBadRequests(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	require.Contains(t, string(raw), "the query parameter is missing")
+}
+
+// redisForTest is a client of the local Redis, or skips (fails under REQUIRE_SERVICES=1).
+func redisForTest(t *testing.T) *redis.Client {
+	t.Helper()
+	const redisURL = "redis://127.0.0.1:6379/0"
+	opts, err := redis.ParseURL(redisURL)
+	require.NoError(t, err)
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { _ = client.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		testkit.Unavailable(t, "Redis", err)
+	}
+	return client
+}
+
+// TestPersistedQueriesSharedThroughRedis: two instances behind one load balancer share
+// Redis; a query registered through one is found by its hash alone through the other,
+// which never saw it, and is kept for INKGRAPH_APQ_TTL.
+func TestPersistedQueriesSharedThroughRedis(t *testing.T) {
+	t.Parallel()
+	client := redisForTest(t)
+	url := testkit.DatabaseURL(t, testkit.Postgres)
+	withRedis := func(c *config.Config) {
+		c.RedisURL = "redis://127.0.0.1:6379/0"
+		c.RateLimits = false
+		c.APQTTL = 90 * time.Minute
+	}
+	first, second := serve(t, startApp(t, url, withRedis)), serve(t, startApp(t, url, withRedis))
+	// A third instance elsewhere (another database, so another key prefix, as another
+	// test's) does not see it.
+	elsewhere := serve(t, newApp(t, testkit.SQLite, withRedis))
+
+	query := `query Shared { plans { tier } } # ` + testkit.RandomHex(8)
+	hash := sha256Hex(query)
+	for _, ts := range []*httptest.Server{first, second} {
+		got := apqRequest(t, ts.URL, false, "application/json", "", hash)
+		require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", got.errors[0].Extensions["code"])
+	}
+	got := apqRequest(t, first.URL, false, "application/json", query, hash)
+	require.Empty(t, got.errors)
+
+	for _, get := range []bool{false, true} {
+		got = apqRequest(t, second.URL, get, "application/json", "", hash)
+		require.Empty(t, got.errors, "registered on the first instance, found on the second")
+		require.Len(t, got.data["plans"], 4)
+	}
+	got = apqRequest(t, elsewhere.URL, false, "application/json", "", hash)
+	require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", got.errors[0].Extensions["code"], "another prefix is another store")
+
+	keys, err := client.Keys(context.Background(), "test:inkgraph:*:apq:"+hash).Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	ttl, err := client.TTL(context.Background(), keys[0]).Result()
+	require.NoError(t, err)
+	require.Greater(t, ttl, 89*time.Minute)
+	require.LessOrEqual(t, ttl, 90*time.Minute)
+	stored, err := client.Get(context.Background(), keys[0]).Result()
+	require.NoError(t, err)
+	require.Equal(t, query, stored)
+
+	// A value under the hash that is not its document (not written by a server) is
+	// never run: the instance that has not cached it answers not found.
+	forged := `query Forged { plans { tier } } # ` + testkit.RandomHex(8)
+	require.NoError(t, client.Set(context.Background(), strings.TrimSuffix(keys[0], hash)+sha256Hex(forged), query, time.Minute).Err())
+	got = apqRequest(t, second.URL, false, "application/json", "", sha256Hex(forged))
+	require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", got.errors[0].Extensions["code"])
+}
+
+// TestPersistedQueriesWhenRedisIsDown: a Redis that does not answer fails no request.
+// A hash alone is not found (logged), so the client sends the query, which runs and
+// is kept in the instance's own cache; the hash alone then runs from there.
+func TestPersistedQueriesWhenRedisIsDown(t *testing.T) {
+	t.Parallel()
+	logs := &testkit.SyncBuffer{}
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{logger: slog.New(slog.NewTextHandler(logs, nil))},
+		func(c *config.Config) {
+			c.RedisURL = "redis://127.0.0.1:1/0?max_retries=-1&dial_timeout=200ms"
+			c.RateLimits = false
+		})
+	ts := serve(t, a)
+	query := `query RedisDown { plans { tier } }`
+	hash := sha256Hex(query)
+
+	got := apqRequest(t, ts.URL, false, "application/json", "", hash)
+	require.Len(t, got.errors, 1)
+	require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", got.errors[0].Extensions["code"])
+	require.Contains(t, logs.String(), "look a persisted query up in the shared store")
+
+	got = apqRequest(t, ts.URL, false, "application/json", query, hash)
+	require.Empty(t, got.errors, "the query runs although it could not be shared")
+	require.Len(t, got.data["plans"], 4)
+	require.Contains(t, logs.String(), "register a persisted query in the shared store")
+
+	got = apqRequest(t, ts.URL, true, "application/json", "", hash)
+	require.Empty(t, got.errors, "the instance's own cache answers")
+	require.Len(t, got.data["plans"], 4)
 }

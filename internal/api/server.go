@@ -18,13 +18,11 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -158,7 +156,7 @@ func New(d Deps) *Server {
 	} else {
 		gql.Use(extension.Introspection{})
 	}
-	gql.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)}})
+	gql.Use(newPersistedQueries(svc, d.Logger))
 	// After persisted queries, which fill the query in; before parsing and validation.
 	gql.Use(ShapeLimits{
 		FieldsPerSet: d.Config.MaxQueryFieldsPerSet, Selections: d.Config.MaxQuerySelections,
@@ -239,39 +237,6 @@ func New(d Deps) *Server {
 	s.handler = s.observe(routed(root))
 	return s
 }
-
-// persistedQueries is gqlgen's automatic persisted queries (Apollo's protocol): a
-// request with extensions.persistedQuery {version: 1, sha256Hash} and no query runs the
-// query stored under that hash, or answers PersistedQueryNotFound
-// (PERSISTED_QUERY_NOT_FOUND) so the client sends it again with the query, which is
-// then stored. gqlgen gives its other refusals no code, which the error presenter would
-// turn into INTERNAL; here they get one and name the parameter: a hash that is not the
-// query's is PERSISTED_QUERY_HASH_MISMATCH, a malformed extension or another version
-// PERSISTED_QUERY_INVALID.
-type persistedQueries struct {
-	extension.AutomaticPersistedQuery
-}
-
-// MutateOperationParameters fills the query in from the cache, or stores it.
-func (p persistedQueries) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
-	err := p.AutomaticPersistedQuery.MutateOperationParameters(ctx, params)
-	if err == nil || err.Extensions["code"] != nil {
-		return err
-	}
-	code := codePersistedQueryInvalid
-	if err.Message == "provided APQ hash does not match query" {
-		code = codePersistedQueryHashMismatch
-	}
-	errcode.Set(err, code)
-	err.Extensions["field"] = "extensions.persistedQuery"
-	return err
-}
-
-// The codes of persisted-query refusals other than PERSISTED_QUERY_NOT_FOUND.
-const (
-	codePersistedQueryHashMismatch = "PERSISTED_QUERY_HASH_MISMATCH"
-	codePersistedQueryInvalid      = "PERSISTED_QUERY_INVALID"
-)
 
 // newRateLimit builds the per-tier rate limit from d.
 func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {

@@ -34,9 +34,10 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// DefaultRedisKeyPrefix is where the budgets live in Redis unless WithRedisKeyPrefix
-// says otherwise.
-const DefaultRedisKeyPrefix = "inkgraph:ratelimit:"
+// DefaultRedisKeyPrefix is where Inkgraph's keys live in Redis unless
+// WithRedisKeyPrefix says otherwise: the budgets under its "ratelimit:", the
+// automatically persisted queries under its "apq:".
+const DefaultRedisKeyPrefix = "inkgraph:"
 
 // Services are the areas the server serves.
 type Services struct {
@@ -64,6 +65,12 @@ type Services struct {
 	// Tiers tells the per-tier rate limit a user's tier and seats: billing's one tier
 	// lookup (Billing.TierAndSeats), which every other area reads as TierOf.
 	Tiers func(ctx context.Context, userID string) (models.Tier, int, error)
+	// PersistedQueries is where automatically persisted queries are shared by every
+	// instance: Redis when REDIS_URL is set, nil (each process alone) otherwise.
+	PersistedQueries PersistedQueries
+	// TrustedDocuments is the manifest INKGRAPH_TRUSTED_DOCUMENTS names (only its
+	// operations run), nil when unset.
+	TrustedDocuments *TrustedDocuments
 
 	closers []func() error
 }
@@ -82,8 +89,9 @@ func WithLimiterClock(now func() time.Time) Option {
 	return func(o *options) { o.limiterClock = now }
 }
 
-// WithRedisKeyPrefix keeps the Redis budgets under prefix instead of
-// DefaultRedisKeyPrefix: instances share budgets exactly when they share a prefix.
+// WithRedisKeyPrefix keeps the Redis budgets and persisted queries under prefix
+// instead of DefaultRedisKeyPrefix: instances share them exactly when they share a
+// prefix.
 func WithRedisKeyPrefix(prefix string) Option {
 	return func(o *options) { o.redisPrefix = prefix }
 }
@@ -96,6 +104,15 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		opt(&o)
 	}
 	svc := &Services{}
+	// The manifest first: a server told to run only its documents must not start
+	// without them.
+	if cfg.TrustedDocuments != "" {
+		docs, err := LoadTrustedDocuments(cfg.TrustedDocuments)
+		if err != nil {
+			return nil, fmt.Errorf("INKGRAPH_TRUSTED_DOCUMENTS: %w", err)
+		}
+		svc.TrustedDocuments = docs
+	}
 	limiter, err := svc.newLimiter(cfg, o)
 	if err != nil {
 		return nil, err
@@ -231,7 +248,8 @@ func (s *Services) Close() error {
 	return errors.Join(errs...)
 }
 
-// newLimiter returns the in-process limiter, or the Redis one when REDIS_URL is set.
+// newLimiter returns the in-process limiter, or the Redis one when REDIS_URL is set;
+// with Redis, the automatically persisted queries are kept there too.
 func (s *Services) newLimiter(cfg config.Config, o options) (ratelimit.Limiter, error) {
 	if cfg.RedisURL == "" {
 		return ratelimit.NewMemory(o.limiterClock), nil
@@ -260,7 +278,10 @@ func (s *Services) newLimiter(cfg config.Config, o options) (ratelimit.Limiter, 
 	ropts.ContextTimeoutEnabled = true
 	client := redis.NewClient(ropts)
 	s.closers = append(s.closers, client.Close)
-	return ratelimit.NewRedis(client, o.redisPrefix), nil
+	// A persisted query Redis does not answer is one the client sends again: the
+	// same short timeouts suit it.
+	s.PersistedQueries = NewRedisPersistedQueries(client, o.redisPrefix+"apq:", cfg.APQTTL)
+	return ratelimit.NewRedis(client, o.redisPrefix+"ratelimit:"), nil
 }
 
 func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelimit.Limiter, audit auth.Auditor, logger *slog.Logger) (*auth.Service, error) {

@@ -203,6 +203,14 @@ func (r *Registry) Template(id string) (Template, bool) {
 // template's system message and literal body text, cut for the sanitizer.
 func (r *Registry) Fragments() []string { return slices.Clone(r.fragments) }
 
+// UnknownTemplate is the error for a template ID the catalogue does not hold (or
+// does not offer): NOT_FOUND on templateId, as an unknown playbook is NOT_FOUND.
+func UnknownTemplate(id string) *models.Error {
+	err := models.Errorf(models.CodeNotFound, "no template %q", id)
+	err.Field = "templateId"
+	return err
+}
+
 // Render fills template id with vars, the user's personalisation context
 // (nil for none) and earlier steps' outputs, read as {{index .steps N}}.
 func (r *Registry) Render(id string, vars map[string]string, pc *models.PersonalizationContext, steps map[int]string) (string, error) {
@@ -214,7 +222,7 @@ func (r *Registry) Render(id string, vars map[string]string, pc *models.Personal
 func (r *Registry) Check(id string, vars map[string]string) error {
 	e, ok := r.byID[id]
 	if !ok {
-		return models.InvalidInput("templateId", "unknown template %q", id)
+		return UnknownTemplate(id)
 	}
 	_, err := e.data(vars)
 	return err
@@ -225,7 +233,7 @@ func (r *Registry) Check(id string, vars map[string]string) error {
 func (r *Registry) Prompt(id string, vars map[string]string, pc *models.PersonalizationContext, steps map[int]string) (system, user string, err error) {
 	e, ok := r.byID[id]
 	if !ok {
-		return "", "", models.InvalidInput("templateId", "unknown template %q", id)
+		return "", "", UnknownTemplate(id)
 	}
 	data, err := e.data(vars)
 	if err != nil {

@@ -190,21 +190,22 @@ Text: {{.text}}
 	require.Equal(t, "Tone dry. Audience . Voice .\nText: hello", got)
 
 	tests := []struct {
-		name, id string
-		vars     map[string]string
-		field    string
+		name, id    string
+		vars        map[string]string
+		code, field string
 	}{
-		{"unknown template", "nope", map[string]string{"text": "x"}, "templateId"},
-		{"missing required variable", "good", map[string]string{"tone": "dry"}, "variables.text"},
-		{"blank required variable", "good", map[string]string{"text": "  "}, "variables.text"},
-		{"undeclared variable", "good", map[string]string{"text": "x", "mood": "happy"}, "variables.mood"},
-		{"value too long", "good", map[string]string{"text": strings.Repeat("é", catalog.MaxValueRunes+1)}, "variables.text"},
+		{"unknown template", "nope", map[string]string{"text": "x"}, models.CodeNotFound, "templateId"},
+		{"missing required variable", "good", map[string]string{"tone": "dry"}, models.CodeBadUserInput, "variables.text"},
+		{"blank required variable", "good", map[string]string{"text": "  "}, models.CodeBadUserInput, "variables.text"},
+		{"undeclared variable", "good", map[string]string{"text": "x", "mood": "happy"}, models.CodeBadUserInput, "variables.mood"},
+		{"value too long", "good", map[string]string{"text": strings.Repeat("é", catalog.MaxValueRunes+1)}, models.CodeBadUserInput, "variables.text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := reg.Render(tt.id, tt.vars, nil, nil)
-			testkit.RequireCode(t, err, models.CodeBadUserInput, tt.field)
+			testkit.RequireCode(t, err, tt.code, tt.field)
+			testkit.RequireCode(t, reg.Check(tt.id, tt.vars), tt.code, tt.field)
 		})
 	}
 }

@@ -46,6 +46,11 @@ func (Offline) Stream(ctx context.Context, req Request) (iter.Seq[Chunk], error)
 		return nil, fmt.Errorf("llm: a request needs at least one message")
 	}
 	text, calls := offlineAnswer(req)
+	return offlineStream(ctx, req, text, calls), nil
+}
+
+// offlineStream streams text word by word, then the offline Done with the calls.
+func offlineStream(ctx context.Context, req Request, text string, calls []ToolCall) iter.Seq[Chunk] {
 	prompt := 0
 	for _, m := range req.Messages {
 		prompt += len(strings.Fields(m.Content))
@@ -82,7 +87,7 @@ func (Offline) Stream(ctx context.Context, req Request) (iter.Seq[Chunk], error)
 		if ctx.Err() == nil {
 			yield(Chunk{Done: done})
 		}
-	}, nil
+	}
 }
 
 func offlineAnswer(req Request) (string, []ToolCall) {

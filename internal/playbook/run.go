@@ -214,7 +214,7 @@ func (r *run) llmStep(st catalog.Step) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := r.s.complete(r.calls, r.choice.Provider, system, user, func(delta string) bool {
+	res, err := r.s.complete(r.calls, drafting(r.choice.Provider, t, vars, r.pc), system, user, func(delta string) bool {
 		return r.emit(Event{Type: EventToken, Step: st.Index, StepTitle: st.Title, Delta: delta})
 	})
 	r.usage = r.usage.Add(res.Usage)

@@ -67,11 +67,17 @@ func TestRunOffline(t *testing.T) {
 	tests := []struct {
 		id   string
 		vars map[string]string
+		// want are pieces of the structured draft the run ends with.
+		want []string
 	}{
-		{"email_to_task", map[string]string{"email": "Could you send me the March invoice by Friday? Thanks, Ana"}},
-		{"weekly_report", map[string]string{"metrics": "visitors 1200 (last week 1000)\nsignups 40 (last week 55)"}},
-		{"blog_post", map[string]string{"topic": "Why rye needs patience"}},
-		{"linkedin_from_website", map[string]string{"url": "https://example.com", "page": "We bake rye bread every morning."}},
+		{"email_to_task", map[string]string{"email": "Could you send me the March invoice by Friday? Thanks, Ana"},
+			[]string{"Title: Could you send me the March invoice", "Due: none", "Priority: high", "Notes: "}},
+		{"weekly_report", map[string]string{"metrics": "visitors 1200 (last week 1000)\nsignups 40 (last week 55)"},
+			[]string{"Weekly report: ", "Highlights:\n- visitors 1200 (last week 1000)\n- signups 40 (last week 55)", "Next week:"}},
+		{"blog_post", map[string]string{"topic": "Why rye needs patience"},
+			[]string{"# Why rye needs patience\n", "## The common mistakes", "## In short", "home bakers"}},
+		{"linkedin_from_website", map[string]string{"url": "https://example.com", "page": "We bake rye bread every morning."},
+			[]string{"Hook: ", "https://example.com", "Call to action: "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -90,7 +96,17 @@ func TestRunOffline(t *testing.T) {
 			}
 			require.Equal(t, llmSteps, done.Calls())
 			require.Positive(t, done.Usage.TotalTokens)
-			require.Contains(t, done.Result, "Offline answer")
+			// A draft of the template's kind from the variables, labelled once, up top.
+			require.True(t, strings.HasPrefix(done.Result, llm.OfflineDraftLabel+"\n\n"), done.Result)
+			require.Equal(t, 1, strings.Count(done.Result, llm.OfflineDraftLabel), done.Result)
+			for _, w := range tt.want {
+				require.Contains(t, done.Result, w)
+			}
+			for i, st := range plan.Steps {
+				if st.Kind == catalog.StepLLM {
+					require.Contains(t, done.Outputs[i].Output, "Offline draft", "step %d", st.Index)
+				}
+			}
 		})
 	}
 	t.Cleanup(func() {

@@ -289,7 +289,7 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	t, ok := s.reg.Template(templateID)
 	min, offered := s.cat.TemplateTier(templateID)
 	if !ok || !offered {
-		return nil, models.InvalidInput("templateId", "unknown template %q", templateID)
+		return nil, catalog.UnknownTemplate(templateID)
 	}
 	tier, err := s.tierOf(ctx, userID)
 	if err != nil {
@@ -309,7 +309,7 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.complete(ctx, choice.Provider, system, user, nil)
+	res, err := s.complete(ctx, drafting(choice.Provider, t, vars, pc), system, user, nil)
 	s.record(ctx, userID, "template:"+templateID, choice.PaidBy, res.Usage)
 	if err != nil {
 		outcome := metrics.FailedOutcome(err)
@@ -322,6 +322,17 @@ func (s *Service) ExecuteTemplate(ctx context.Context, userID, templateID string
 	metrics.RunEnded(metrics.KindPlaybook, metrics.OutcomeOK)
 	return &Execution{TemplateID: templateID, Output: res.Text, FinishReason: res.Done.FinishReason,
 		Usage: res.Usage, Offline: offline(choice.Provider, res.Done)}, nil
+}
+
+// drafting has the offline provider answer a template with a draft built from the
+// template's kind and its variables (llm.OfflineDraft), labelled offline, rather than
+// its general rule-based echo, which would leave a playbook's outputs nearly empty.
+// Any other provider is returned as it is.
+func drafting(p llm.Provider, t catalog.Template, vars map[string]string, pc *models.PersonalizationContext) llm.Provider {
+	if !p.Info().Offline {
+		return p
+	}
+	return llm.OfflineDraft{Input: llm.DraftInput{TemplateID: t.ID, Name: t.Name, Vars: vars, Context: pc}}
 }
 
 // offline says whether the offline provider answered.

@@ -169,7 +169,7 @@ func TestExecuteTemplate(t *testing.T) {
 		code, field    string
 	}{
 		{"above the user's tier", freeUser, "blog_post", vars, models.CodePaymentRequired, ""},
-		{"unknown template", proUser, "nope", vars, models.CodeBadUserInput, "templateId"},
+		{"unknown template", proUser, "nope", vars, models.CodeNotFound, "templateId"},
 		{"missing variable", proUser, "blog_post", map[string]string{"outline": "x"}, models.CodeBadUserInput, "variables.topic"},
 		{"undeclared variable", proUser, "blog_post", map[string]string{"topic": "x", "outline": "y", "mood": "z"}, models.CodeBadUserInput, "variables.mood"},
 	}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -64,11 +66,15 @@ func decodeParams(body []byte) (*graphql.RawParams, bool) {
 	}
 	params := &graphql.RawParams{}
 	var ok bool
+	documentID, hasDocumentID := members["documentId"].(string)
+	if members["documentId"] != nil && !hasDocumentID {
+		return nil, false
+	}
 	if query := members["query"]; query != nil {
 		if params.Query, ok = query.(string); !ok {
 			return nil, false
 		}
-	} else if extensions, _ := members["extensions"].(map[string]any); !hasPersistedQuery(extensions) {
+	} else if extensions, _ := members["extensions"].(map[string]any); !hasPersistedQuery(extensions) && !hasDocumentID {
 		return nil, false
 	}
 	if name, present := members["operationName"]; present && name != nil {
@@ -80,6 +86,9 @@ func decodeParams(body []byte) (*graphql.RawParams, bool) {
 		return nil, false
 	}
 	if params.Extensions, ok = objectParam(members, "extensions"); !ok {
+		return nil, false
+	}
+	if hasDocumentID && useDocumentID(params, documentID) != nil {
 		return nil, false
 	}
 	return params, true
@@ -137,12 +146,17 @@ func decodeSingleValue(data []byte) (json.RawMessage, error) {
 // operationName a string or null, variables and extensions an object or null.
 func paramsFromJSON(members map[string]json.RawMessage) (*graphql.RawParams, *failure) {
 	params := &graphql.RawParams{}
+	var documentID string
+	rawID, hasDocumentID := members["documentId"]
+	if hasDocumentID = hasDocumentID && !isJSONNull(rawID); hasDocumentID && json.Unmarshal(rawID, &documentID) != nil {
+		return nil, badRequest("the documentId parameter must be a string or null")
+	}
 	query, ok := members["query"]
 	if !ok || isJSONNull(query) {
 		// A persisted-query request may leave the query out: the persisted-query
 		// extension looks the hash up, or answers PERSISTED_QUERY_NOT_FOUND.
 		var extensions map[string]json.RawMessage
-		if json.Unmarshal(members["extensions"], &extensions) != nil || !rawPersistedQuery(extensions) {
+		if !hasDocumentID && (json.Unmarshal(members["extensions"], &extensions) != nil || !rawPersistedQuery(extensions)) {
 			return nil, badRequest("the query parameter is missing")
 		}
 	} else if json.Unmarshal(query, &params.Query) != nil {
@@ -159,6 +173,11 @@ func paramsFromJSON(members map[string]json.RawMessage) (*graphql.RawParams, *fa
 	}
 	if params.Extensions, fail = decodeObjectParam("extensions", members["extensions"]); fail != nil {
 		return nil, fail
+	}
+	if hasDocumentID {
+		if fail = useDocumentID(params, documentID); fail != nil {
+			return nil, fail
+		}
 	}
 	return params, nil
 }
@@ -189,7 +208,8 @@ func paramsFromQueryString(rawQuery string) (*graphql.RawParams, *failure) {
 		return nil, badRequest("the URL query string is malformed")
 	}
 	extensions, extensionsFail := decodeURLObjectParam("extensions", values)
-	if !values.Has("query") && (extensionsFail != nil || !hasPersistedQuery(extensions)) {
+	hasDocumentID := values.Has("documentId")
+	if !values.Has("query") && !hasDocumentID && (extensionsFail != nil || !hasPersistedQuery(extensions)) {
 		return nil, badRequest("the query parameter is missing")
 	}
 	params := &graphql.RawParams{
@@ -204,7 +224,50 @@ func paramsFromQueryString(rawQuery string) (*graphql.RawParams, *failure) {
 	if extensionsFail != nil {
 		return nil, extensionsFail
 	}
+	if hasDocumentID {
+		if fail = useDocumentID(params, values.Get("documentId")); fail != nil {
+			return nil, fail
+		}
+	}
 	return params, nil
+}
+
+// useDocumentID puts a documentId (graphql-codegen client preset's persisted
+// documents; the GraphQL-over-HTTP persisted-documents proposal's "sha256:<hex>") in
+// extensions.persistedQuery, where the persisted-query extension looks documents up
+// whichever way a client named them. A request naming one document both ways must
+// name the same one.
+func useDocumentID(params *graphql.RawParams, id string) *failure {
+	if id == "" {
+		return badRequest("the documentId parameter must not be empty")
+	}
+	if pq, present := params.Extensions["persistedQuery"]; present && pq != nil {
+		named, _ := pq.(map[string]any)
+		other, _ := named["sha256Hash"].(string)
+		if !sameDocumentID(id, other) {
+			return badRequest("documentId and extensions.persistedQuery name different documents")
+		}
+		return nil
+	}
+	extensions := make(map[string]any, len(params.Extensions)+1)
+	maps.Copy(extensions, params.Extensions)
+	extensions["persistedQuery"] = map[string]any{"version": json.Number("1"), "sha256Hash": id}
+	params.Extensions = extensions
+	return nil
+}
+
+// sameDocumentID compares two document IDs without their "sha256:" prefixes and
+// without regard to case (hex digits).
+func sameDocumentID(a, b string) bool {
+	return strings.EqualFold(trimSHA256Prefix(a), trimSHA256Prefix(b))
+}
+
+func trimSHA256Prefix(id string) string {
+	const prefix = "sha256:"
+	if len(id) >= len(prefix) && strings.EqualFold(id[:len(prefix)], prefix) {
+		return id[len(prefix):]
+	}
+	return id
 }
 
 // hasPersistedQuery reports whether extensions carry a persistedQuery member (Apollo's

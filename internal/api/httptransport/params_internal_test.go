@@ -1,7 +1,9 @@
 package httptransport
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +38,14 @@ func FuzzDecodeParams(f *testing.F) {
 		`{"query":"x","extensions":"e"}`,
 		`{"query":"x","variables":{"a":1e400}`,
 		"\ufeff{\"query\":\"x\"}",
+		`{"documentId":"sha256:ab"}`,
+		`{"documentId":"ab","extensions":{"persistedQuery":{"version":1,"sha256Hash":"AB"}}}`,
+		`{"documentId":"ab","extensions":{"persistedQuery":{"version":1,"sha256Hash":"cd"}}}`,
+		`{"documentId":"ab","extensions":{"persistedQuery":"x"}}`,
+		`{"documentId":"","query":"{ x }"}`,
+		`{"documentId":5}`,
+		`{"documentId":null}`,
+		`{"documentId":"ab","extensions":{"other":1}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -51,4 +61,55 @@ func FuzzDecodeParams(f *testing.F) {
 			t.Fatalf("different parameters for %q:\none pass %#v\nchecks   %#v", body, fast, slow)
 		}
 	})
+}
+
+// TestDocumentID: a documentId (bare, or "sha256:" as the GraphQL-over-HTTP proposal
+// writes it) is put where the persisted-query extension looks, over POST and GET; the
+// request's other extensions stay; naming two documents, or an empty one, is refused.
+func TestDocumentID(t *testing.T) {
+	t.Parallel()
+	pq := func(hash string) map[string]any {
+		return map[string]any{"version": json.Number("1"), "sha256Hash": hash}
+	}
+	for _, tc := range []struct {
+		body, query string
+		want        map[string]any
+		fail        string
+	}{
+		{body: `{"documentId":"ab"}`, query: `documentId=ab`, want: map[string]any{"persistedQuery": pq("ab")}},
+		{body: `{"documentId":"sha256:ab","extensions":{"tracing":true}}`, query: `documentId=sha256:ab&extensions={"tracing":true}`,
+			want: map[string]any{"persistedQuery": pq("sha256:ab"), "tracing": true}},
+		{body: `{"documentId":"sha256:AB","extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`,
+			query: `documentId=sha256:AB&extensions={"persistedQuery":{"version":1,"sha256Hash":"ab"}}`,
+			want:  map[string]any{"persistedQuery": pq("ab")}},
+		{body: `{"documentId":"ab","extensions":{"persistedQuery":{"version":1,"sha256Hash":"cd"}}}`,
+			query: `documentId=ab&extensions={"persistedQuery":{"version":1,"sha256Hash":"cd"}}`, fail: "name different documents"},
+		{body: `{"documentId":""}`, query: `documentId=`, fail: "must not be empty"},
+		{body: `{"documentId":["ab"]}`, fail: "must be a string or null"},
+	} {
+		params, fail := decodeBody([]byte(tc.body))
+		if tc.fail != "" {
+			if fail == nil || !strings.Contains(fail.message, tc.fail) {
+				t.Fatalf("%s: want %q, got %+v", tc.body, tc.fail, fail)
+			}
+		} else if fail != nil || !reflect.DeepEqual(params.Extensions, tc.want) {
+			t.Fatalf("%s: %+v, %#v", tc.body, fail, params)
+		}
+		if tc.query == "" {
+			continue
+		}
+		params, fail = paramsFromQueryString(tc.query)
+		if tc.fail != "" {
+			if fail == nil || !strings.Contains(fail.message, tc.fail) {
+				t.Fatalf("%s: want %q, got %+v", tc.query, tc.fail, fail)
+			}
+			continue
+		}
+		if fail != nil {
+			t.Fatalf("%s: %+v", tc.query, fail)
+		}
+		if !reflect.DeepEqual(params.Extensions, tc.want) {
+			t.Fatalf("%s: %#v", tc.query, params.Extensions)
+		}
+	}
 }

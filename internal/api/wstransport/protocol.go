@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -301,7 +302,34 @@ func decodeParams(raw json.RawMessage, params *graphql.RawParams) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	return dec.Decode(params)
+	// documentId is graphql-codegen client preset's name for a persisted document;
+	// it goes where the persisted-query extension looks, extensions.persistedQuery.
+	var payload struct {
+		*graphql.RawParams
+		DocumentID *string `json:"documentId"`
+	}
+	payload.RawParams = params
+	if err := dec.Decode(&payload); err != nil || payload.DocumentID == nil {
+		return err
+	}
+	if *payload.DocumentID == "" {
+		return errors.New("documentId is empty")
+	}
+	if pq := params.Extensions["persistedQuery"]; pq != nil {
+		named, _ := pq.(map[string]any)
+		if other, _ := named["sha256Hash"].(string); !strings.EqualFold(strings.TrimPrefix(other, "sha256:"), strings.TrimPrefix(*payload.DocumentID, "sha256:")) {
+			return errors.New("documentId and extensions.persistedQuery name different documents")
+		}
+		return nil
+	}
+	extensions := map[string]any{"persistedQuery": map[string]any{"version": json.Number("1"), "sha256Hash": *payload.DocumentID}}
+	for k, v := range params.Extensions {
+		if k != "persistedQuery" {
+			extensions[k] = v
+		}
+	}
+	params.Extensions = extensions
+	return nil
 }
 
 // isNull reports whether a payload is absent or null.
