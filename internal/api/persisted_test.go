@@ -278,3 +278,40 @@ func TestTrustedDocumentsMetrics(t *testing.T) {
 	require.Nil(t, sample(after, "inkgraph_graphql_operations_total", map[string]string{"operation": "NotTrusted"}),
 		"a refused document's name is not a label")
 }
+
+// TestTrustedDocumentsOverSSE: graphql-sse's requests name a manifest document by
+// documentId too (POST body or GET parameter, distinct-connections mode); an unknown
+// one is PERSISTED_QUERY_NOT_FOUND.
+func TestTrustedDocumentsOverSSE(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, newApp(t, testkit.SQLite, withoutRateLimits, withManifest(t, manifests()["client preset"])))
+	stream := func(t *testing.T, get bool, documentID string) string {
+		t.Helper()
+		var req *http.Request
+		var err error
+		if get {
+			req, err = http.NewRequest(http.MethodGet, ts.URL+"/graphql?documentId="+url.QueryEscape(documentID), nil)
+		} else {
+			b, _ := json.Marshal(map[string]any{"documentId": documentID})
+			req, err = http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+		}
+		require.NoError(t, err)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(raw)
+	}
+	for _, get := range []bool{false, true} {
+		body := stream(t, get, "sha256:"+sha256Hex(trustedPlans))
+		require.Contains(t, body, "event: next")
+		require.Contains(t, body, `"tier":"FREE"`, "the manifest's document ran")
+		require.Contains(t, body, "event: complete")
+		body = stream(t, get, sha256Hex(`query Other { plans { tier } }`))
+		require.Contains(t, body, "PERSISTED_QUERY_NOT_FOUND")
+		require.NotContains(t, body, `"tier"`)
+	}
+}

@@ -232,20 +232,28 @@ func paramsFromQueryString(rawQuery string) (*graphql.RawParams, *failure) {
 	return params, nil
 }
 
-// useDocumentID puts a documentId (graphql-codegen client preset's persisted
+// useDocumentID is ApplyDocumentID answering a bad ID as a bad request.
+func useDocumentID(params *graphql.RawParams, id string) *failure {
+	if err := ApplyDocumentID(params, id); err != nil {
+		return badRequest(err.Error())
+	}
+	return nil
+}
+
+// ApplyDocumentID puts a documentId (graphql-codegen client preset's persisted
 // documents; the GraphQL-over-HTTP persisted-documents proposal's "sha256:<hex>") in
 // extensions.persistedQuery, where the persisted-query extension looks documents up
 // whichever way a client named them. A request naming one document both ways must
-// name the same one.
-func useDocumentID(params *graphql.RawParams, id string) *failure {
+// name the same one. The SSE transport reads the parameter with it too.
+func ApplyDocumentID(params *graphql.RawParams, id string) error {
 	if id == "" {
-		return badRequest("the documentId parameter must not be empty")
+		return errors.New("the documentId parameter must not be empty")
 	}
 	if pq, present := params.Extensions["persistedQuery"]; present && pq != nil {
 		named, _ := pq.(map[string]any)
 		other, _ := named["sha256Hash"].(string)
 		if !sameDocumentID(id, other) {
-			return badRequest("documentId and extensions.persistedQuery name different documents")
+			return errors.New("documentId and extensions.persistedQuery name different documents")
 		}
 		return nil
 	}

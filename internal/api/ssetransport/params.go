@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/inkgraph/inkgraph/internal/api/httptransport"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -136,6 +137,15 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *failure) {
 	if out.Extensions, fail = objectParam("extensions", members["extensions"]); fail != nil {
 		return nil, fail
 	}
+	if raw := members["documentId"]; raw != nil && string(raw) != "null" {
+		var id string
+		if json.Unmarshal(raw, &id) != nil {
+			return nil, badRequest("documentId", "the documentId parameter must be a string or null")
+		}
+		if err := httptransport.ApplyDocumentID(out, id); err != nil {
+			return nil, badRequest("documentId", err.Error())
+		}
+	}
 	switch query := members["query"]; {
 	case query == nil || string(query) == "null":
 		if out.Extensions["persistedQuery"] == nil {
@@ -169,6 +179,11 @@ func paramsFromQuery(rawQuery string) (*graphql.RawParams, *failure) {
 	}
 	if out.Variables, fail = objectParam("variables", json.RawMessage(values.Get("variables"))); fail != nil {
 		return nil, fail
+	}
+	if values.Has("documentId") {
+		if err := httptransport.ApplyDocumentID(out, values.Get("documentId")); err != nil {
+			return nil, badRequest("documentId", err.Error())
+		}
 	}
 	if out.Query == "" && out.Extensions["persistedQuery"] == nil {
 		return nil, badRequest("query", "the query parameter is missing")
