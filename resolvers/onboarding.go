@@ -336,7 +336,8 @@ func (r *mutationResolver) SetActivePersona(ctx context.Context, personaID strin
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.SetActivePersona(ctx, caller.UserID, personaID)
+	persona, err := r.Wizard.SetActivePersona(ctx, caller.UserID, personaID)
+	return persona, notFoundArgument(err, "id")
 }
 
 func (r *subscriptionResolver) OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error) {

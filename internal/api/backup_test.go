@@ -129,7 +129,7 @@ func TestBackupEndToEnd(t *testing.T) {
 
 			_, errs = a.do(t, token, `mutation { deleteBackup(id: "../../secrets") { id } }`, nil)
 			require.Len(t, errs, 1)
-			require.Equal(t, models.CodeBadUserInput, errs[0].Extensions["code"])
+			require.Equal(t, models.CodeNotFound, errs[0].Extensions["code"])
 			require.Equal(t, "id", errs[0].Extensions["field"])
 
 			resp, err := http.Get(ts.URL + "/blobs/" + userID + "/1795338000250")

@@ -327,7 +327,7 @@ func TestOnboardingBadInputLeavesStateAsItWas(t *testing.T) {
 		{"no content types", `mutation { saveResearchPreferences(input: {depth: BASIC, contentTypes: []}) { depth } }`, models.CodeBadUserInput, "contentTypes"},
 		{"short description", `mutation { createBusinessInfo(input: {businessName: "Acme", description: "short"}) { id } }`, models.CodeBadUserInput, "description"},
 		{"update missing business info", `mutation { updateBusinessInfo(input: {industry: "x"}) { id } }`, models.CodeNotFound, ""},
-		{"unknown persona", `mutation { setActivePersona(id: "0192f000-0000-7000-8000-000000000000") { id } }`, models.CodeNotFound, ""},
+		{"unknown persona", `mutation { setActivePersona(id: "0192f000-0000-7000-8000-000000000000") { id } }`, models.CodeNotFound, "id"},
 		{"bad platform list", `mutation { generatePersona(platforms: [X, X]) { id } }`, models.CodeBadUserInput, "platforms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

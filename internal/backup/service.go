@@ -160,11 +160,13 @@ func objectKey(userID string, ts time.Time) string {
 	return userID + "/" + strconv.FormatInt(ts.UnixMilli(), 10)
 }
 
-// parseID reads a backup ID; anything but a UUID is refused before it reaches a query.
+// parseID reads a backup ID; anything but a UUID is refused before it reaches a query,
+// as NOT_FOUND, the answer to an ID that names no backup of the caller's (as an
+// unknown persona or playbook ID is answered, malformed or not).
 func parseID(id string) (string, error) {
 	u, err := uuid.Parse(id)
 	if err != nil || len(id) != 36 {
-		return "", models.InvalidInput("id", "id is not a backup ID")
+		return "", &models.Error{Code: models.CodeNotFound, Field: "id", Message: "no such backup: id is not a backup ID"}
 	}
 	return u.String(), nil
 }

@@ -277,11 +277,11 @@ func TestInputsAreValidated(t *testing.T) {
 		t.Run("IDs and cursors", func(t *testing.T) {
 			for _, id := range []string{"../x", "", "0192f0e0-0000-7000-8000-000000000000/../x", "{0192f0e0-0000-7000-8000-000000000000}"} {
 				_, err := e.svc.CompleteUpload(ctx, user, id)
-				testkit.RequireCode(t, err, models.CodeBadUserInput, "id")
+				testkit.RequireCode(t, err, models.CodeNotFound, "id")
 				_, err = e.svc.DownloadRequest(ctx, user, id)
-				testkit.RequireCode(t, err, models.CodeBadUserInput, "id")
+				testkit.RequireCode(t, err, models.CodeNotFound, "id")
 				_, err = e.svc.DeleteBackup(ctx, user, id)
-				testkit.RequireCode(t, err, models.CodeBadUserInput, "id")
+				testkit.RequireCode(t, err, models.CodeNotFound, "id")
 			}
 			_, err := e.svc.Backups(ctx, user, 10, "../")
 			testkit.RequireCode(t, err, models.CodeBadUserInput, "after")
