@@ -24,6 +24,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/inkgraph/inkgraph/internal/api/playground/manifest"
 )
 
 // Prefix is the path the assets are served under.
@@ -35,30 +37,14 @@ const LicensesPath = Prefix + "licenses"
 //go:embed assets static examples
 var files embed.FS
 
-// Manifest is assets/manifest.json, written by gen.
-type Manifest struct {
-	Packages []Package `json:"packages"`
-	Files    []File    `json:"files"`
-}
+// Manifest is assets/manifest.json (package manifest).
+type Manifest = manifest.Manifest
 
 // Package is an npm package the assets come from.
-type Package struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	License string `json:"license"`
-	// Integrity is the tarball's, as package-lock.json pins it.
-	Integrity   string `json:"integrity"`
-	LicenseFile string `json:"licenseFile"`
-}
+type Package = manifest.Package
 
-// File is one asset under assets/.
-type File struct {
-	Path    string `json:"path"`
-	Package string `json:"package"`
-	From    string `json:"from"`
-	// SHA384 is base64, as in Subresource Integrity.
-	SHA384 string `json:"sha384"`
-}
+// File is one served file under assets/.
+type File = manifest.File
 
 // ReadManifest reads the embedded manifest.
 func ReadManifest() (Manifest, error) {

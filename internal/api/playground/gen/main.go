@@ -19,6 +19,8 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+
+	"github.com/inkgraph/inkgraph/internal/api/playground/manifest"
 )
 
 // asset is one file the playground serves, taken from an installed package.
@@ -36,31 +38,14 @@ var assets = []asset{
 	{"graphiql", "graphiql.min.css", "graphiql.min.css"},
 }
 
-// Manifest is assets/manifest.json; the playground package reads the same shape.
-type Manifest struct {
-	Packages []Package `json:"packages"`
-	Files    []File    `json:"files"`
-}
+// Manifest is assets/manifest.json (package manifest).
+type Manifest = manifest.Manifest
 
 // Package is an npm package the assets come from.
-type Package struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	License string `json:"license"`
-	// Integrity is the tarball's, as package-lock.json pins it and `npm ci` checked it.
-	Integrity string `json:"integrity"`
-	// LicenseFile is the package's licence text, under assets/.
-	LicenseFile string `json:"licenseFile"`
-}
+type Package = manifest.Package
 
 // File is one served file under assets/.
-type File struct {
-	Path    string `json:"path"`
-	Package string `json:"package"`
-	From    string `json:"from"`
-	// SHA384 is the file's digest, base64 as in Subresource Integrity.
-	SHA384 string `json:"sha384"`
-}
+type File = manifest.File
 
 func main() {
 	if err := run("npm", "assets"); err != nil {
