@@ -97,13 +97,8 @@ func (p *persistedQueries) MutateOperationParameters(ctx context.Context, params
 		if app.SHA256Hex(params.Query) != hash {
 			return persistedError(codePersistedQueryHashMismatch, fieldPersistedQuery, "provided APQ hash does not match query")
 		}
-		p.cache.Add(ctx, hash, params.Query)
-		if p.store != nil {
-			if err := p.store.Put(ctx, hash, params.Query); err != nil {
-				// The query runs: only another instance will ask for it again.
-				p.logger.WarnContext(ctx, "register a persisted query in the shared store", "hash", hash, "error", err)
-			}
-		}
+		// Registered by apqRegistrar once the document has passed validation, the
+		// limits and the rate limit: nothing is stored for a request refused.
 	} else {
 		query, found := p.lookup(ctx, hash)
 		if !found {
@@ -113,6 +108,53 @@ func (p *persistedQueries) MutateOperationParameters(ctx context.Context, params
 	}
 	setAPQStats(ctx, hash, sent)
 	return nil
+}
+
+// maxRegisteredQueryBytes bounds a document APQ registers: a larger one runs but is
+// not kept, so that nobody can fill the caches (and Redis, which also holds the rate
+// limits) with large documents, valid or padded with comments.
+const maxRegisteredQueryBytes = 32 << 10
+
+// register keeps a query under its hash, in this process and in the shared store.
+func (p *persistedQueries) register(ctx context.Context, hash, query string) {
+	if len(query) > maxRegisteredQueryBytes {
+		return
+	}
+	p.cache.Add(ctx, hash, query)
+	if p.store != nil {
+		if err := p.store.Put(ctx, hash, query); err != nil {
+			// The query runs: only another instance will ask for it again.
+			p.logger.WarnContext(ctx, "register a persisted query in the shared store", "hash", hash, "error", err)
+		}
+	}
+}
+
+// apqRegistrar registers the query an APQ request sent with its hash, once the
+// operation has passed validation and the document limits and, placed inside the
+// rate limit, been admitted: a refused or invalid request stores nothing.
+type apqRegistrar struct{ p *persistedQueries }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = apqRegistrar{}
+
+// ExtensionName names it in gqlgen's extension list.
+func (apqRegistrar) ExtensionName() string { return "PersistedQueryRegistration" }
+
+// Validate accepts every schema.
+func (apqRegistrar) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation registers the operation's query when its request sent one with
+// its hash (the stats MutateOperationParameters recorded), then runs it.
+func (r apqRegistrar) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if r.p.trusted == nil {
+		rc := graphql.GetOperationContext(ctx)
+		if stats, ok := rc.Stats.GetExtension("APQ").(*extension.ApqStats); ok && stats.SentQuery {
+			r.p.register(ctx, stats.Hash, rc.RawQuery)
+		}
+	}
+	return next(ctx)
 }
 
 // lookup finds a registered query: in this process, then in the shared store.

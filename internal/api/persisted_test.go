@@ -315,3 +315,32 @@ func TestTrustedDocumentsOverSSE(t *testing.T) {
 		require.NotContains(t, body, `"tier"`)
 	}
 }
+
+// TestAPQRegistersOnlyValidSmallDocuments: APQ keeps a query only once it has passed
+// validation (a document that fails is not stored, so its hash stays unknown), and
+// never one over 32 KiB (it runs, unkept): nobody fills the caches, or Redis, with
+// junk or padded documents.
+func TestAPQRegistersOnlyValidSmallDocuments(t *testing.T) {
+	t.Parallel()
+	ts := serve(t, newApp(t, testkit.SQLite, withoutRateLimits))
+	for name, query := range map[string]string{
+		"invalid": `query Junk { noSuchField }`,
+		"padded":  "query Padded { plans { tier } } #" + strings.Repeat("x", 33<<10),
+	} {
+		hash := sha256Hex(query)
+		got := graphqlRequest(t, ts.URL, false, map[string]any{"query": query, "extensions": persistedQuery(hash)})
+		if name == "padded" {
+			require.Empty(t, got.errors, "a large valid document still runs")
+			require.Len(t, got.data["plans"], 4)
+		} else {
+			require.NotEmpty(t, got.errors)
+		}
+		got = graphqlRequest(t, ts.URL, false, map[string]any{"extensions": persistedQuery(hash)})
+		require.Len(t, got.errors, 1, name)
+		require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", got.errors[0].Extensions["code"], "%s: not registered", name)
+	}
+	small := `query Small { plans { tier } }`
+	graphqlRequest(t, ts.URL, false, map[string]any{"query": small, "extensions": persistedQuery(sha256Hex(small))})
+	got := graphqlRequest(t, ts.URL, false, map[string]any{"extensions": persistedQuery(sha256Hex(small))})
+	require.Empty(t, got.errors, "a valid small document is registered")
+}

@@ -156,7 +156,8 @@ func New(d Deps) *Server {
 	} else {
 		gql.Use(extension.Introspection{})
 	}
-	gql.Use(newPersistedQueries(svc, d.Logger))
+	persisted := newPersistedQueries(svc, d.Logger)
+	gql.Use(persisted)
 	// After persisted queries, which fill the query in; before parsing and validation.
 	gql.Use(ShapeLimits{
 		FieldsPerSet: d.Config.MaxQueryFieldsPerSet, Selections: d.Config.MaxQuerySelections,
@@ -180,6 +181,8 @@ func New(d Deps) *Server {
 		gql.Use(newRateLimit(d, presenter))
 	}
 	// Inside the rate limit: a refused subscription never counts as open.
+	// Inside the rate limit: only an admitted, valid operation registers its query.
+	gql.Use(apqRegistrar{persisted})
 	gql.Use(&subscriptionGauge{})
 	gql.SetErrorPresenter(presenter)
 	gql.SetRecoverFunc(resolvers.RecoverFunc(d.Logger))

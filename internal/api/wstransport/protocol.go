@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
+
+	"github.com/inkgraph/inkgraph/internal/api/httptransport"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -312,24 +313,8 @@ func decodeParams(raw json.RawMessage, params *graphql.RawParams) error {
 	if err := dec.Decode(&payload); err != nil || payload.DocumentID == nil {
 		return err
 	}
-	if *payload.DocumentID == "" {
-		return errors.New("documentId is empty")
-	}
-	if pq := params.Extensions["persistedQuery"]; pq != nil {
-		named, _ := pq.(map[string]any)
-		if other, _ := named["sha256Hash"].(string); !strings.EqualFold(strings.TrimPrefix(other, "sha256:"), strings.TrimPrefix(*payload.DocumentID, "sha256:")) {
-			return errors.New("documentId and extensions.persistedQuery name different documents")
-		}
-		return nil
-	}
-	extensions := map[string]any{"persistedQuery": map[string]any{"version": json.Number("1"), "sha256Hash": *payload.DocumentID}}
-	for k, v := range params.Extensions {
-		if k != "persistedQuery" {
-			extensions[k] = v
-		}
-	}
-	params.Extensions = extensions
-	return nil
+	// One reading of documentId for every transport (HTTP, SSE, here).
+	return httptransport.ApplyDocumentID(params, *payload.DocumentID)
 }
 
 // isNull reports whether a payload is absent or null.
