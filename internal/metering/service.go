@@ -22,8 +22,11 @@ const (
 	// MaxUsageDays bounds the span of a usage report.
 	MaxUsageDays = 366
 	// recordTimeout bounds the write of a run's usage: a database that hangs must not
-	// keep a run's goroutine after its client left.
-	recordTimeout = 5 * time.Second
+	// keep a run's goroutine after its client left. It is generous because a run's
+	// usage that is not written is never billed: with SQLite's one writer, a burst of
+	// runs ending together queues its writes (100 chats at once under the race
+	// detector on a loaded machine took more than 5 s to book their last run).
+	recordTimeout = 20 * time.Second
 )
 
 // Tiers tells the tier a user has now.
