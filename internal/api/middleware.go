@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/api/wstransport"
+	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -98,11 +99,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 			if err == nil && stream {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithDeadline(ctx, caller.ExpiresAt)
+				if caller.ExpiresAt.IsZero() { // an API key without expiry
+					ctx, cancel = context.WithCancel(ctx)
+				} else {
+					ctx, cancel = context.WithDeadline(ctx, caller.ExpiresAt)
+				}
 				defer cancel()
-				// As a socket does, the stream lets the event saying its session ended
-				// go out before it ends.
-				defer s.revocations.Watch(caller.SessionID, func() { time.AfterFunc(wstransport.RevokeDrain, cancel) })()
+				// As a socket does, the stream lets the event saying its session (or
+				// API key) ended go out before it ends.
+				defer s.revocations.Watch(auth.CredentialID(caller), func() { time.AfterFunc(wstransport.RevokeDrain, cancel) })()
 			}
 		}
 		if stream {

@@ -143,7 +143,7 @@ func New(d Deps) *Server {
 	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain
 	// GET and POST transports only see what is theirs.
 	gql.AddTransport(s.ws)
-	gql.AddTransport(&ssetransport.Transport{KeepAlive: d.Config.KeepAlive, Now: d.Now, Logger: d.Logger, Detach: sseOperation})
+	gql.AddTransport(&ssetransport.Transport{KeepAlive: d.Config.KeepAlive, Now: d.Now, Logger: d.Logger, Detach: sseOperation, Watch: s.watchSSEOperation})
 	gql.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	gql.AddTransport(httptransport.GET{})
 	gql.AddTransport(httptransport.POST{})
@@ -338,7 +338,7 @@ const reasonSessionRevoked = "session revoked: sign in again"
 // reconnecting for good.
 func (s *Server) socketSession(ctx context.Context, caller models.Caller) (context.Context, time.Time, error) {
 	if revoke, ok := wstransport.Revoker(ctx); ok {
-		stop := s.revocations.Watch(caller.SessionID, func() { revoke(reasonSessionRevoked) })
+		stop := s.revocations.Watch(auth.CredentialID(caller), func() { revoke(reasonSessionRevoked) })
 		context.AfterFunc(ctx, func() { stop() })
 	}
 	if err := s.accounts.CheckSession(ctx, caller); err != nil {

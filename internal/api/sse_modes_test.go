@@ -194,6 +194,22 @@ func TestSSESingleConnection(t *testing.T) {
 			require.Equal(t, ssetransport.StreamHeader, errs[0].Extensions["field"])
 		}
 	}
+	// A refused access token (bad, expired, revoked) is answered 401, not served as an
+	// anonymous caller's unknown token.
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		target, body := gql, operation("x", `{ me { email } }`)
+		if method == http.MethodGet {
+			target, body = gql+"?"+url.Values{"query": {"{ me { email } }"}, "extensions": {`{"operationId":"x"}`}}.Encode(), ""
+		}
+		if method == http.MethodDelete {
+			target, body = gql+"?operationId=x", ""
+		}
+		got := sseRequest(t, method, target, "not-a-token", token, body)
+		require.Equal(t, http.StatusUnauthorized, got.status, "%s with a refused access token: %s", method, got.body)
+		errs := got.errors(t)
+		require.Equal(t, "UNAUTHENTICATED", errs[0].Extensions["code"])
+		require.Equal(t, "Authorization", errs[0].Extensions["field"])
+	}
 	// An unknown token, in the header or the URL.
 	got := sseRequest(t, http.MethodPost, gql, accessA, "not-a-token", operation("x", `{ me { email } }`))
 	require.Equal(t, http.StatusNotFound, got.status)
@@ -271,6 +287,7 @@ func TestSSESingleConnection(t *testing.T) {
 		{"validation error", http.MethodPost, gql, operation("b", `{ nope }`), http.StatusBadRequest, "GRAPHQL_VALIDATION_FAILED", ""},
 		{"mutation over GET", http.MethodGet, gql + "?" + url.Values{"query": {`mutation { logout(refreshToken: "x") { sessionId } }`}, "extensions": {`{"operationId":"b"}`}}.Encode(), "", http.StatusMethodNotAllowed, "BAD_REQUEST", "query"},
 		{"DELETE without an operation", http.MethodDelete, gql, "", http.StatusBadRequest, "BAD_REQUEST", "operationId"},
+		{"a method the stream does not take", http.MethodPatch, gql, "", http.StatusMethodNotAllowed, "BAD_REQUEST", "method"},
 	} {
 		got := sseRequest(t, tc.method, tc.target, accessA, token, tc.body)
 		require.Equal(t, tc.status, got.status, "%s: %s", tc.name, got.body)
@@ -317,6 +334,7 @@ func TestSSEReservations(t *testing.T) {
 	got = sseRequest(t, http.MethodPut, ts.URL+"/graphql", access, "", "")
 	require.Equal(t, http.StatusTooManyRequests, got.status, got.body)
 	require.Equal(t, "RATE_LIMITED", got.errors(t)[0].Extensions["code"])
+	require.Equal(t, "Authorization", got.errors(t)[0].Extensions["field"], "the limit is the caller's")
 	reserveStream(t, ts.URL, other) // another caller's budget is its own
 	// The bound counts streams held: lapsed ones make room.
 	a.clock.Advance(ssetransport.DefaultReservationTTL + time.Second)
@@ -327,6 +345,66 @@ func TestSSEReservations(t *testing.T) {
 	errs := got.errors(t)
 	require.Equal(t, "UNAUTHENTICATED", errs[0].Extensions["code"])
 	require.Equal(t, "Authorization", errs[0].Extensions["field"])
+
+	// Anonymous callers reserve nothing: they would share the instance's streams by
+	// address alone. Distinct connections serve them.
+	got = sseRequest(t, http.MethodPut, ts.URL+"/graphql", "", "", "")
+	require.Equal(t, http.StatusUnauthorized, got.status, got.body)
+	errs = got.errors(t)
+	require.Equal(t, "UNAUTHENTICATED", errs[0].Extensions["code"])
+	require.Equal(t, "Authorization", errs[0].Extensions["field"])
+	require.Contains(t, errs[0].Message, "signed-in")
+}
+
+// TestSSEOperationEndsWithItsOwnSession: a single-connection operation sent with
+// another session of the user than the stream's ends (with its complete) when that
+// session is revoked; the stream and its other operations go on.
+func TestSSEOperationEndsWithItsOwnSession(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, withoutRateLimits)
+	access, _, _ := a.register(t, "sse-session@example.com")
+	data, errs := a.do(t, "", `mutation { login(input: {email: "sse-session@example.com", password: "password1"}) { accessToken refreshToken } }`, nil)
+	require.Empty(t, errs)
+	second := data["login"].(map[string]any)
+	ts := serve(t, a)
+	gql := ts.URL + "/graphql"
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	token := reserveStream(t, ts.URL, access)
+	events := openStream(t, ctx, ts.URL, access, token)
+	got := sseRequest(t, http.MethodPost, gql, access, token, operation("first", `subscription { accountEvents { type } }`))
+	require.Equal(t, http.StatusAccepted, got.status, got.body)
+	got = sseRequest(t, http.MethodPost, gql, second["accessToken"].(string), token,
+		operation("second", `subscription { accountEvents { type currentSession } }`))
+	require.Equal(t, http.StatusAccepted, got.status, got.body)
+
+	_, errs = a.do(t, "", `mutation($t: String!) { logout(refreshToken: $t) { sessionId } }`,
+		map[string]any{"t": second["refreshToken"]})
+	require.Empty(t, errs)
+	// The second operation's event about its own session may come first; then its
+	// complete, and nothing of the first but its event (the stream's session lives).
+	for {
+		ev := nextSSEEvent(t, events)
+		d := decodeStreamData(t, ev)
+		if ev.name == "complete" {
+			require.Equal(t, "second", d.ID, "only the revoked session's operation ends")
+			break
+		}
+		require.Equal(t, "next", ev.name)
+	}
+	got = sseRequest(t, http.MethodPost, gql, access, token, operation("q", `{ me { email } }`))
+	require.Equal(t, http.StatusAccepted, got.status, got.body)
+	for {
+		ev := nextSSEEvent(t, events)
+		d := decodeStreamData(t, ev)
+		require.False(t, ev.name == "complete" && d.ID == "first", "the stream's own session's operation goes on")
+		if d.ID == "q" {
+			require.Equal(t, "next", ev.name)
+			require.Equal(t, "sse-session@example.com", d.Payload.Data["me"].(map[string]any)["email"])
+			break
+		}
+	}
 }
 
 // TestSSEDistinctBadRequests: a request that is not a GraphQL request is answered

@@ -48,12 +48,19 @@ type stream struct {
 func (s *stream) closeGone() { s.goneOnce.Do(func() { close(s.gone) }) }
 
 // reserve answers a PUT: 201 and a new stream's token, in plain text. A request whose
-// access token was refused is refused too, rather than served as anonymous.
+// access token was refused is refused too, rather than served as anonymous; so is an
+// anonymous one: a reservation holds memory and a share of the instance's streams
+// until it lapses, and anonymous callers (by address) are too cheap to multiply.
 func (t *Transport) reserve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
-	if err := models.TokenErrorFrom(ctx); err != nil {
+	if fail := tokenFailure(r); fail != nil {
+		writeFailure(ctx, w, exec, fail)
+		return
+	}
+	if _, ok := models.SignedIn(ctx); !ok {
 		writeFailure(ctx, w, exec, &failure{status: http.StatusUnauthorized, code: models.CodeUnauthenticated,
-			field: "Authorization", message: models.ErrorMessage(err)})
+			field: "Authorization", message: "single-connection mode (PUT) needs a signed-in caller: send an access token " +
+				"in Authorization, or use distinct connections (a POST accepting text/event-stream), which do not"})
 		return
 	}
 	owner := t.owner(r)
@@ -69,13 +76,13 @@ func (t *Transport) reserve(w http.ResponseWriter, r *http.Request, exec graphql
 	case t.owned[owner] >= orDefault(t.MaxStreamsPerClient, DefaultMaxStreamsPerClient):
 		t.mu.Unlock()
 		writeFailure(ctx, w, exec, &failure{status: http.StatusTooManyRequests, code: models.CodeRateLimited,
-			message: fmt.Sprintf("this caller has %d event streams reserved or open, the most it may: close one first",
+			field: "Authorization", message: fmt.Sprintf("this caller has %d event streams reserved or open, the most it may: close one first",
 				orDefault(t.MaxStreamsPerClient, DefaultMaxStreamsPerClient))})
 		return
 	case len(t.streams) >= orDefault(t.MaxStreams, DefaultMaxStreams):
 		t.mu.Unlock()
 		writeFailure(ctx, w, exec, &failure{status: http.StatusServiceUnavailable, code: models.CodeServiceUnavailable,
-			message: "this server has as many event streams as it takes: try again later"})
+			field: "method", message: "this server has as many event streams as it takes: try again later"})
 		return
 	}
 	s := &stream{token: rand.Text(), owner: owner, expires: now.Add(t.reservationTTL()),
@@ -109,14 +116,17 @@ func (s *stream) lapsed(now time.Time) bool {
 	return !s.opened && !now.Before(s.expires)
 }
 
-// lapse ends s if it was never opened.
+// lapse ends s if it was never opened. Whether it was, and that it no longer may be,
+// are decided in one hold of its lock: open, which checks closing under that lock,
+// either claimed it before (and lapse leaves it) or finds it closing.
 func (t *Transport) lapse(s *stream) {
 	s.mu.Lock()
-	opened := s.opened
-	s.mu.Unlock()
-	if opened {
+	if s.opened {
+		s.mu.Unlock()
 		return
 	}
+	s.closing = true
+	s.mu.Unlock()
 	t.mu.Lock()
 	t.endLocked(s)
 	t.mu.Unlock()
@@ -147,7 +157,11 @@ func (t *Transport) forgetLocked(s *stream) {
 // lookup finds the stream token names, if it is the caller's and has not lapsed.
 // Another caller's token is answered as an unknown one: tokens are secrets, and the
 // answer must not tell they exist.
+// A request whose access token was refused is answered 401, not as an anonymous one.
 func (t *Transport) lookup(r *http.Request, token string) (*stream, *failure) {
+	if fail := tokenFailure(r); fail != nil {
+		return nil, fail
+	}
 	owner := t.owner(r)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -162,6 +176,16 @@ func (t *Transport) lookup(r *http.Request, token string) (*stream, *failure) {
 	return s, nil
 }
 
+// tokenFailure is the 401 of a request whose access token was refused (expired, bad,
+// revoked), or nil.
+func tokenFailure(r *http.Request) *failure {
+	if err := models.TokenErrorFrom(r.Context()); err != nil {
+		return &failure{status: http.StatusUnauthorized, code: models.CodeUnauthenticated,
+			field: "Authorization", message: models.ErrorMessage(err)}
+	}
+	return nil
+}
+
 // open serves a reserved stream: every event its operations send, until the request
 // ends (the client leaves, the token expires, the server shuts down). Its operations
 // then end, each with its complete, and the stream closes once they have.
@@ -171,20 +195,10 @@ func (t *Transport) open(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		writeFailure(r.Context(), w, exec, fail)
 		return
 	}
-	s.mu.Lock()
-	if s.closing { // lapsed since lookup
-		s.mu.Unlock()
-		writeFailure(r.Context(), w, exec, notFound())
+	if fail := s.claim(); fail != nil {
+		writeFailure(r.Context(), w, exec, fail)
 		return
 	}
-	if s.opened {
-		s.mu.Unlock()
-		writeFailure(r.Context(), w, exec, &failure{status: http.StatusConflict, code: models.CodeConflict, field: StreamHeader,
-			message: "this event stream is already open: a reservation serves one connection"})
-		return
-	}
-	s.opened = true
-	s.mu.Unlock()
 	s.timer.Stop()
 	defer func() {
 		t.mu.Lock()
@@ -210,6 +224,21 @@ func (t *Transport) open(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		}
 	}
 	t.drain(s, ew)
+}
+
+// claim marks s opened, unless it is closing (lapsed since lookup) or open already.
+func (s *stream) claim() *failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closing:
+		return notFound()
+	case s.opened:
+		return &failure{status: http.StatusConflict, code: models.CodeConflict, field: StreamHeader,
+			message: "this event stream is already open: a reservation serves one connection"}
+	}
+	s.opened = true
+	return nil
 }
 
 // drain sends the events of the stream's operations until every one has ended (each
@@ -260,7 +289,8 @@ func (t *Transport) execute(w http.ResponseWriter, r *http.Request, exec graphql
 	}
 
 	// The operation outlives this request: it ends with its stream, its DELETE, or
-	// the access token it was sent with.
+	// the credential it was sent with (its expiry, or its revocation through Watch:
+	// this caller's session need not be the one of the stream's GET).
 	opCtx := t.detach(ctx)
 	var cancel context.CancelFunc
 	if c, ok := models.SignedIn(ctx); ok && !c.ExpiresAt.IsZero() {
@@ -274,7 +304,9 @@ func (t *Transport) execute(w http.ResponseWriter, r *http.Request, exec graphql
 		return
 	}
 	stopWithStream := s.bind(cancel)
+	stopWatch := t.watch(ctx, cancel)
 	end := func() {
+		stopWatch()
 		stopWithStream()
 		cancel()
 		s.unregister(id)
@@ -313,7 +345,7 @@ func (s *stream) register(id string, cancel context.CancelFunc, limit int) *fail
 		return &failure{status: http.StatusConflict, code: models.CodeConflict, field: "extensions.operationId",
 			message: "an operation with this ID is running on this stream: choose another ID"}
 	case len(s.ops) >= limit:
-		return &failure{status: http.StatusTooManyRequests, code: models.CodeRateLimited,
+		return &failure{status: http.StatusTooManyRequests, code: models.CodeRateLimited, field: "extensions.operationId",
 			message: fmt.Sprintf("this stream runs %d operations, the most it may: stop one first", limit)}
 	}
 	s.ops[id] = cancel

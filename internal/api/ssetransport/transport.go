@@ -17,10 +17,10 @@
 //
 // Reservations live in the process's memory: the PUT, the GET and every POST and
 // DELETE of one stream must reach the same instance (a load balancer keeps a client on
-// one instance by its address or a cookie, or routes on the token). A reservation
-// belongs to the caller that made it (the signed-in user, or the client address of an
-// anonymous one); another caller presenting its token is answered as for an unknown
-// token. It expires when its stream is not opened within ReservationTTL, ends when
+// one instance by its address or a cookie, or routes on the token). Only a signed-in
+// caller may reserve (distinct connections serve anonymous ones), and a reservation
+// belongs to the user who made it; another caller presenting its token is answered as
+// for an unknown token, and a refused access token with 401. It expires when its stream is not opened within ReservationTTL, ends when
 // its stream closes, and a caller holds at most MaxStreamsPerClient of them.
 package ssetransport
 
@@ -80,6 +80,11 @@ type Transport struct {
 	// of the POST that started it: the operation outlives that request. It must keep
 	// the request's values and drop its cancellation. Nil uses context.WithoutCancel.
 	Detach func(ctx context.Context) context.Context
+	// Watch runs cancel once the credential of the caller of ctx (the POST that started
+	// a single-connection operation) is revoked, and returns what stops watching. Nil
+	// watches nothing: an operation then ends with its stream, its DELETE or its
+	// token's expiry alone.
+	Watch func(ctx context.Context, cancel context.CancelFunc) (stop func())
 	// Now is the clock of the reservations' expiry; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the streams' logs. Nil discards them.
@@ -124,7 +129,7 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		t.execute(w, r, exec, token)
 	default:
 		w.Header().Set("Allow", "GET, POST, PUT, DELETE")
-		writeFailure(r.Context(), w, exec, &failure{status: http.StatusMethodNotAllowed, code: CodeBadRequest,
+		writeFailure(r.Context(), w, exec, &failure{status: http.StatusMethodNotAllowed, code: CodeBadRequest, field: "method",
 			message: "a single-connection stream takes GET (to open it), POST (to run an operation) and DELETE (to stop one)"})
 	}
 }
@@ -167,6 +172,13 @@ func (t *Transport) detach(ctx context.Context) context.Context {
 		return t.Detach(ctx)
 	}
 	return context.WithoutCancel(ctx)
+}
+
+func (t *Transport) watch(ctx context.Context, cancel context.CancelFunc) (stop func()) {
+	if t.Watch != nil {
+		return t.Watch(ctx, cancel)
+	}
+	return func() {}
 }
 
 func (t *Transport) now() time.Time {

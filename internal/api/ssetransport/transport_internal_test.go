@@ -1,9 +1,11 @@
 package ssetransport
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +136,52 @@ func TestUnopenedReservationIsFreed(t *testing.T) {
 		defer tr.mu.Unlock()
 		return len(tr.streams) == 0 && tr.owned["someone"] == 0
 	}, 10*time.Second, time.Millisecond)
+}
+
+// TestLapseAgainstOpen races a reservation's lapse with its opening, many times: the
+// stream is either refused to the opener or left running by lapse, never opened and
+// then ended under it.
+func TestLapseAgainstOpen(t *testing.T) {
+	t.Parallel()
+	tr := &Transport{}
+	for range 200 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &stream{token: "t", owner: "o", ctx: ctx, cancel: cancel, gone: make(chan struct{}),
+			ops: map[string]context.CancelFunc{}, timer: time.NewTimer(time.Hour)}
+		tr.mu.Lock()
+		tr.streams, tr.owned = map[string]*stream{s.token: s}, map[string]int{s.owner: 1}
+		tr.mu.Unlock()
+		// The opener claims the stream while the instance's lock is held (as by
+		// another request), which lapse takes too: lapse has most likely looked at
+		// the stream by then and waits for that lock. Whatever the order, the
+		// assertion below holds with the fix.
+		lapsed := make(chan struct{})
+		tr.mu.Lock()
+		go func() { tr.lapse(s); close(lapsed) }()
+		for range 50 {
+			runtime.Gosched()
+		}
+		fail := s.claim()
+		tr.mu.Unlock()
+		<-lapsed
+		if fail == nil {
+			require.NoError(t, s.ctx.Err(), "an opened stream was ended by its reservation's lapse")
+		} else {
+			require.Equal(t, http.StatusNotFound, fail.status)
+		}
+		cancel()
+	}
+}
+
+// TestOperationLimitNamesTheField: the too-many-operations answer names
+// extensions.operationId, as every request error names its field.
+func TestOperationLimitNamesTheField(t *testing.T) {
+	t.Parallel()
+	s := &stream{ops: map[string]context.CancelFunc{}}
+	require.Nil(t, s.register("a", func() {}, 1))
+	fail := s.register("b", func() {}, 1)
+	require.NotNil(t, fail)
+	require.Equal(t, http.StatusTooManyRequests, fail.status)
+	require.Equal(t, "extensions.operationId", fail.field)
+	s.unregister("a")
 }
