@@ -9,13 +9,17 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/conformance"
@@ -382,4 +386,110 @@ func TestApolloClientDefer(t *testing.T) {
 		require.Equal(t, "en", done["personalization"].(map[string]any)["language"], link)
 		require.Contains(t, done, "personaReadiness", link)
 	}
+}
+
+// blockResolverQueries is a query hook that, once armed, holds every statement the
+// progress resolver runs until the test ends: a deferred fragment that never finishes.
+type blockResolverQueries struct {
+	armed   atomic.Bool
+	blocked chan struct{} // one value when a statement is held
+	release chan struct{}
+}
+
+func (h *blockResolverQueries) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	if fc := graphql.GetFieldContext(ctx); h.armed.Load() && fc != nil && fc.Field.Name == "progress" {
+		select {
+		case h.blocked <- struct{}{}:
+		default:
+		}
+		<-h.release
+	}
+	return ctx
+}
+
+func (h *blockResolverQueries) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// TestDeferClientLeavesMidDefer: a client that disconnects while a deferred fragment
+// is pending does not leave its handler waiting for the fragment.
+func TestDeferClientLeavesMidDefer(t *testing.T) {
+	t.Parallel()
+	hook := &blockResolverQueries{blocked: make(chan struct{}, 1), release: make(chan struct{})}
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{queryHook: hook}, withoutRateLimits)
+	token, _, _ := a.register(t, "defer-leave@example.com")
+	var inFlight atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		a.handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() { close(hook.release) }) // before ts.Close: the held statements end
+	hook.armed.Store(true)
+
+	for _, accept := range []string{apolloAccept, "application/json"} {
+		t.Run(accept, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			body, err := json.Marshal(map[string]any{"query": `{ onboarding { ... @defer { progress { currentStep } } } }`})
+			require.NoError(t, err)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", accept)
+			req.Header.Set("Authorization", "Bearer "+token)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+				}
+			}()
+			select {
+			case <-hook.blocked:
+			case <-time.After(30 * time.Second):
+				t.Fatal("the deferred fragment never ran a statement")
+			}
+			cancel() // the client leaves
+			<-done
+			require.Eventually(t, func() bool { return inFlight.Load() == 0 }, 10*time.Second, 10*time.Millisecond,
+				"the handler still waits for a fragment whose client left")
+		})
+	}
+}
+
+// TestDeferOutsideQueries: @defer in a mutation or subscription is refused before it
+// runs (gqlgen would answer its fields with nulls); @defer(if: false) is not.
+func TestDeferOutsideQueries(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, withoutRateLimits)
+	ts := serve(t, a)
+	token, _, _ := a.register(t, "defer-mutation@example.com")
+
+	for name, query := range map[string]string{
+		"mutation":     `mutation { deleteBackup(id: "x") { ... @defer { id } } }`,
+		"subscription": `subscription { billingEvents { type ... @defer(label: "l") { tier } } }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp := sendDeferred(t, ts.URL, token, apolloAccept, query, nil, false)
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			var out struct{ Errors []gqlError }
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+			require.Len(t, out.Errors, 1, "%+v", out.Errors)
+			require.Equal(t, "GRAPHQL_VALIDATION_FAILED", out.Errors[0].Extensions["code"], "%+v", out.Errors)
+			require.Contains(t, out.Errors[0].Message, "@defer is supported on queries only")
+			require.Contains(t, out.Errors[0].Message, name)
+			require.NotEmpty(t, out.Errors[0].Extensions["field"])
+		})
+	}
+
+	t.Run("if false is not refused", func(t *testing.T) {
+		resp := sendDeferred(t, ts.URL, token, apolloAccept,
+			`mutation($d: Boolean!) { deleteBackup(id: "x") { ... @defer(if: $d) { id } } }`, map[string]any{"d": false}, false)
+		var out struct{ Errors []gqlError }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		for _, e := range out.Errors {
+			require.NotContains(t, e.Message, "@defer")
+		}
+	})
 }

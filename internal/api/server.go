@@ -169,6 +169,7 @@ func New(d Deps) *Server {
 	})
 	gql.Use(&ComplexityLimit{Limit: d.Config.MaxQueryComplexity, Documents: queryCacheSize})
 	gql.Use(NewDepthLimit(d.Config.MaxQueryDepth, queryCacheSize))
+	gql.Use(DeferOnQueriesOnly{})
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
 		UsersByIDs: svc.Accounts.UsersByIDs,
 		Summary:    svc.Wizard.Summary,

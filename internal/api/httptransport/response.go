@@ -243,7 +243,7 @@ func writeMultipart(ctx context.Context, w http.ResponseWriter, opCtx *graphql.O
 		}
 		// A flush error means the writer cannot stream; the parts still arrive at the end.
 		_ = flush()
-		resp := responses(ctx)
+		resp := incremental.Next(ctx, responses)
 		if resp == nil {
 			break
 		}
@@ -273,7 +273,7 @@ func writePart(w io.Writer, p incremental.Payload) error {
 func mergeRest(ctx context.Context, first *graphql.Response, responses graphql.ResponseHandler) *graphql.Response {
 	all := []*graphql.Response{first}
 	for last := first; last.HasNext != nil && *last.HasNext; {
-		if last = responses(ctx); last == nil {
+		if last = incremental.Next(ctx, responses); last == nil {
 			break
 		}
 		all = append(all, last)

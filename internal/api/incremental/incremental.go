@@ -15,12 +15,14 @@
 // A transport whose client cannot read payloads in sequence collects them and
 // sends Merge's one complete response instead.
 //
-// The package holds no state and starts no goroutine, so the HTTP, SSE and
-// WebSocket transports share it.
+// The package holds no state, so the HTTP, SSE and WebSocket transports share
+// it; only Next starts a goroutine, for the responses after a deferred
+// operation's first.
 package incremental
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -301,4 +303,49 @@ func mergeObjects(doc, fields json.RawMessage) (json.RawMessage, error) {
 func isObject(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) > 0 && raw[0] == '{'
+}
+
+// Next returns the next response of an operation with deferred parts, read from
+// h, or nil when ctx ends first. A transport calls it, rather than h, for every
+// response after the first of an operation Deferred reports true for; it calls h
+// directly otherwise, so operations without @defer start no goroutine.
+//
+// gqlgen's executor waits for a deferred fragment's result without watching the
+// context, while the fragment gives up sending it once the context ends: a
+// client that leaves (disconnect, DELETE, complete) while fragments are pending
+// would block h, and the transport calling it, forever. Next reads h on a
+// goroutine of its own and stops waiting when ctx ends. That goroutine may then
+// stay blocked in the executor until the process exits (nothing can wake it):
+// it holds only h (the operation's execution context, which the executor keeps
+// anyway) and a one-slot channel, so a late response is dropped, not leaked
+// further. A panic in h is raised again on the caller's goroutine, where the
+// transport recovers it as before.
+func Next(ctx context.Context, h graphql.ResponseHandler) *graphql.Response {
+	if ctx.Err() != nil {
+		return nil
+	}
+	type result struct {
+		resp  *graphql.Response
+		panic any
+	}
+	out := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r.panic = p
+			}
+			out <- r
+		}()
+		r.resp = h(ctx)
+	}()
+	select {
+	case r := <-out:
+		if r.panic != nil {
+			panic(r.panic)
+		}
+		return r.resp
+	case <-ctx.Done():
+		return nil
+	}
 }

@@ -1,8 +1,10 @@
 package incremental_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
@@ -108,4 +110,41 @@ func TestMerge(t *testing.T) {
 		{Data: json.RawMessage(`{"a":1}`), Path: ast.Path{ast.PathName("viewer")}, HasNext: flag(false)},
 	})
 	require.Error(t, err, "a path that ends at a scalar is a bug in the sequence, not data to drop")
+}
+
+func TestNextStopsWaitingWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	entered := make(chan struct{})
+	blocked := func(context.Context) *graphql.Response {
+		close(entered)
+		<-release // as gqlgen's executor waits for a fragment that gave up
+		return &graphql.Response{}
+	}
+	got := make(chan *graphql.Response, 1)
+	go func() { got <- incremental.Next(ctx, blocked) }()
+	<-entered
+	cancel()
+	select {
+	case r := <-got:
+		require.Nil(t, r)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Next still waits after its context ended")
+	}
+}
+
+func TestNextReturnsTheResponseAndRaisesPanics(t *testing.T) {
+	t.Parallel()
+	want := &graphql.Response{Label: "slow"}
+	require.Same(t, want, incremental.Next(context.Background(), func(context.Context) *graphql.Response { return want }))
+
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Nil(t, incremental.Next(ended, func(context.Context) *graphql.Response { return want }))
+
+	require.PanicsWithValue(t, "boom", func() {
+		incremental.Next(context.Background(), func(context.Context) *graphql.Response { panic("boom") })
+	})
 }

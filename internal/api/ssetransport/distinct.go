@@ -64,7 +64,13 @@ func (t *Transport) run(ctx context.Context, exec graphql.GraphExecutor, rc *gra
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	deferred := false
 	for first := true; ctx.Err() == nil; first = false {
-		resp := responses(ctx)
+		var resp *graphql.Response
+		if deferred {
+			// The executor waits for deferred parts without watching ctx.
+			resp = incremental.Next(ctx, responses)
+		} else {
+			resp = responses(ctx)
+		}
 		if resp == nil {
 			return
 		}

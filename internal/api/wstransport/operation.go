@@ -38,7 +38,14 @@ func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
 		job()
 	}
 	for op.ctx.Err() == nil {
-		resp := responses(ctx)
+		var resp *graphql.Response
+		if op.deferring {
+			// The executor waits for deferred parts without watching ctx: complete
+			// or a closed socket would otherwise leave this operation running.
+			resp = incremental.Next(ctx, responses)
+		} else {
+			resp = responses(ctx)
+		}
 		if resp == nil {
 			break
 		}
