@@ -36,6 +36,9 @@ type Sources struct {
 // allocations every operation would pay.
 type Loaders struct {
 	sources Sources
+	// wait is the users loader's gathering time (listWait; longer in a test, where
+	// scheduling under the race detector can outlast 200 µs).
+	wait time.Duration
 
 	usersOnce sync.Once
 	users     *dataloadgen.Loader[string, *models.User]
@@ -45,7 +48,7 @@ type Loaders struct {
 }
 
 func newLoaders(s Sources) *Loaders {
-	return &Loaders{sources: s}
+	return &Loaders{sources: s, wait: listWait}
 }
 
 type loadersKey struct{}
@@ -58,7 +61,7 @@ func For(ctx context.Context) *Loaders {
 // User loads a user by ID; a missing one is NOT_FOUND.
 func (l *Loaders) User(ctx context.Context, id string) (*models.User, error) {
 	l.usersOnce.Do(func() {
-		l.users = dataloadgen.NewMappedLoader(l.sources.UsersByIDs, dataloadgen.WithWait(listWait))
+		l.users = dataloadgen.NewMappedLoader(l.sources.UsersByIDs, dataloadgen.WithWait(l.wait))
 	})
 	u, err := l.users.Load(ctx, id)
 	if errors.Is(err, dataloadgen.ErrNotFound) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -27,7 +28,11 @@ func TestUsersAreBatchedPerOperationAndMissingOnesAreNotFound(t *testing.T) {
 		}
 		return out, nil
 	}}
-	ctx := context.WithValue(context.Background(), loadersKey{}, newLoaders(sources))
+	// A gathering time no scheduler outlasts: the three loads below start at once, and
+	// whether they share one fetch must not depend on the machine's load.
+	loaders := newLoaders(sources)
+	loaders.wait = time.Second
+	ctx := context.WithValue(context.Background(), loadersKey{}, loaders)
 
 	var wg sync.WaitGroup
 	got := make([]*models.User, 3)
@@ -58,7 +63,11 @@ func TestOneOnboardingSummaryPerOperation(t *testing.T) {
 		opened[userID]++
 		return new(onboarding.Summary)
 	}}
-	ctx := context.WithValue(context.Background(), loadersKey{}, newLoaders(sources))
+	// A gathering time no scheduler outlasts: the three loads below start at once, and
+	// whether they share one fetch must not depend on the machine's load.
+	loaders := newLoaders(sources)
+	loaders.wait = time.Second
+	ctx := context.WithValue(context.Background(), loadersKey{}, loaders)
 
 	var wg sync.WaitGroup
 	got := make([]*onboarding.Summary, 4)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // TestSupports: the transport claims PUT, DELETE, requests with a stream token and
@@ -128,7 +130,10 @@ func TestUnopenedReservationIsFreed(t *testing.T) {
 	t.Parallel()
 	tr := &Transport{ReservationTTL: time.Millisecond, Owner: func(*http.Request) string { return "someone" }}
 	rec := httptest.NewRecorder()
-	tr.Do(rec, httptest.NewRequest(http.MethodPut, "/graphql", nil), nil)
+	req := httptest.NewRequest(http.MethodPut, "/graphql", nil)
+	// A reservation is a signed-in caller's.
+	req = req.WithContext(models.WithCaller(req.Context(), models.Caller{UserID: "someone"}))
+	tr.Do(rec, req, nil)
 	require.Equal(t, http.StatusCreated, rec.Code)
 	require.NotEmpty(t, rec.Body.String())
 	require.Eventually(t, func() bool {
