@@ -30,45 +30,17 @@ type apqAnswer struct {
 	errors      []gqlError
 }
 
-// apqRequest sends a persisted-query request over HTTP: POST with a JSON body, or GET
-// with the parameters in the URL (extensions URL-encoded JSON, as Apollo's link sends
-// it with useGETForHashedQueries). An empty query is left out of the request.
+// apqRequest sends a persisted-query request over HTTP (graphqlRequestAccepting):
+// POST with a JSON body, or GET with the parameters in the URL (extensions URL-encoded
+// JSON, as Apollo's link sends it with useGETForHashedQueries). An empty query is left
+// out of the request.
 func apqRequest(t *testing.T, serverURL string, get bool, accept, query, hash string) apqAnswer {
 	t.Helper()
-	extensions := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}}
-	var req *http.Request
-	var err error
-	if get {
-		ext, merr := json.Marshal(extensions)
-		require.NoError(t, merr)
-		values := url.Values{"extensions": {string(ext)}}
-		if query != "" {
-			values.Set("query", query)
-		}
-		req, err = http.NewRequest(http.MethodGet, serverURL+"/graphql?"+values.Encode(), nil)
-	} else {
-		body := map[string]any{"extensions": extensions}
-		if query != "" {
-			body["query"] = query
-		}
-		b, merr := json.Marshal(body)
-		require.NoError(t, merr)
-		req, err = http.NewRequest(http.MethodPost, serverURL+"/graphql", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
+	params := map[string]any{"extensions": persistedQuery(hash)}
+	if query != "" {
+		params["query"] = query
 	}
-	require.NoError(t, err)
-	req.Header.Set("Accept", accept)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var out struct {
-		Data   map[string]any `json:"data"`
-		Errors []gqlError     `json:"errors"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
-	return apqAnswer{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), data: out.Data, errors: out.Errors}
+	return graphqlRequestAccepting(t, serverURL, get, accept, params)
 }
 
 func sha256Hex(s string) string {

@@ -51,8 +51,15 @@ func withManifest(t *testing.T, manifest string) func(*config.Config) {
 	return func(c *config.Config) { c.TrustedDocuments = path }
 }
 
-// graphqlRequest sends body (POST, JSON) or the values (GET) and decodes the answer.
+// graphqlRequest sends params as graphql-response+json's client does.
 func graphqlRequest(t *testing.T, serverURL string, get bool, params map[string]any) apqAnswer {
+	t.Helper()
+	return graphqlRequestAccepting(t, serverURL, get, "application/graphql-response+json", params)
+}
+
+// graphqlRequestAccepting sends params as a JSON body (POST) or as URL parameters,
+// objects URL-encoded JSON (GET), with the Accept given, and decodes the answer.
+func graphqlRequestAccepting(t *testing.T, serverURL string, get bool, accept string, params map[string]any) apqAnswer {
 	t.Helper()
 	var req *http.Request
 	var err error
@@ -75,7 +82,7 @@ func graphqlRequest(t *testing.T, serverURL string, get bool, params map[string]
 		req.Header.Set("Content-Type", "application/json")
 	}
 	require.NoError(t, err)
-	req.Header.Set("Accept", "application/graphql-response+json")
+	req.Header.Set("Accept", accept)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
