@@ -37,7 +37,7 @@ func identity(m *migrate.Migrations) error {
 				PRIMARY KEY (issuer, subject)
 			)`,
 			`CREATE INDEX user_identities_user_id_idx ON user_identities (user_id)`,
-			`ALTER TABLE sessions ADD COLUMN method TEXT NOT NULL DEFAULT 'password'`,
+			`ALTER TABLE sessions ADD COLUMN method TEXT NOT NULL DEFAULT 'PASSWORD'`,
 			`ALTER TABLE sessions ADD COLUMN client_network TEXT NOT NULL DEFAULT ''`,
 		)
 	}, func(ctx context.Context, db *bun.DB) error {

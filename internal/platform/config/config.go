@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,19 @@ type Config struct {
 	// RefreshReuseGrace tells a concurrent refresh from a replayed refresh token.
 	RefreshReuseGrace time.Duration
 	BcryptCost        int
+	// CookieSessions also keeps a browser's refresh token in an HttpOnly cookie
+	// (login, register, refreshToken set it; logout clears it).
+	CookieSessions bool
+	// SessionExpiryWarning is how long before a socket's access token expires
+	// accountEvents sends SESSION_EXPIRING.
+	SessionExpiryWarning time.Duration
+	// OIDCProviders are the external identity providers whose ID tokens sign users in.
+	OIDCProviders []OIDCProvider
+	// OIDCLinkByEmail links a provider's first sign-in to the account with the same
+	// email, when the provider says the email is verified.
+	OIDCLinkByEmail bool
+	// OIDCAlgorithms are the signing algorithms accepted from providers.
+	OIDCAlgorithms []string
 
 	MaxBodyBytes       int64
 	MaxQueryTokens     int
@@ -244,6 +258,14 @@ func readDeployment(r *reader, c *Config) {
 	c.AutoMigrate = r.bool("INKGRAPH_AUTO_MIGRATE", !database.IsPostgres(c.Database.URL))
 }
 
+// OIDCProvider is one external identity provider: its issuer URL (discovery is at
+// Issuer + "/.well-known/openid-configuration") and the audience (client ID) its
+// tokens must name.
+type OIDCProvider struct {
+	Issuer   string
+	Audience string
+}
+
 // readAuth reads the access and refresh tokens' settings and the password hash cost.
 func readAuth(r *reader, c *Config) {
 	c.JWTSecret = r.secret("INKGRAPH_JWT_SECRET")
@@ -253,6 +275,27 @@ func readAuth(r *reader, c *Config) {
 	c.RefreshTokenTTL = r.duration("INKGRAPH_REFRESH_TOKEN_TTL", 720*time.Hour)
 	c.RefreshReuseGrace = r.duration("INKGRAPH_REFRESH_REUSE_GRACE", 2*time.Second)
 	c.BcryptCost = r.int("INKGRAPH_BCRYPT_COST", 12, 4, 31)
+	c.CookieSessions = r.bool("INKGRAPH_COOKIE_SESSIONS", true)
+	c.SessionExpiryWarning = r.duration("INKGRAPH_SESSION_EXPIRY_WARNING", 2*time.Minute)
+	for _, entry := range r.list("INKGRAPH_OIDC_PROVIDERS") {
+		issuer, audience, ok := strings.Cut(entry, "=")
+		issuer, audience = strings.TrimRight(strings.TrimSpace(issuer), "/"), strings.TrimSpace(audience)
+		if !ok || audience == "" || !isHTTPURL(issuer) {
+			r.fail("INKGRAPH_OIDC_PROVIDERS", fmt.Errorf("want issuer-URL=audience entries separated by commas, got %q", entry))
+			continue
+		}
+		c.OIDCProviders = append(c.OIDCProviders, OIDCProvider{Issuer: issuer, Audience: audience})
+	}
+	c.OIDCLinkByEmail = r.bool("INKGRAPH_OIDC_LINK_BY_EMAIL", false)
+	c.OIDCAlgorithms = r.list("INKGRAPH_OIDC_ALGORITHMS")
+	if len(c.OIDCAlgorithms) == 0 {
+		c.OIDCAlgorithms = []string{"RS256", "ES256", "EdDSA"}
+	}
+	for _, alg := range c.OIDCAlgorithms {
+		if !slices.Contains([]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}, alg) {
+			r.fail("INKGRAPH_OIDC_ALGORITHMS", fmt.Errorf("unknown or unsafe algorithm %q (asymmetric JWS algorithms only)", alg))
+		}
+	}
 }
 
 // readServing reads the request limits, the transports' timers and the log level.
