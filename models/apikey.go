@@ -48,6 +48,9 @@ type APIKey struct {
 	RevokedAt  *time.Time `bun:"revoked_at"`
 }
 
+// ScopeList is the key's scopes as a plain list (what GraphQL binds to).
+func (k *APIKey) ScopeList() []Scope { return k.Scopes }
+
 // Identity links an external identity provider's subject to a user.
 type Identity struct {
 	bun.BaseModel `bun:"table:user_identities"`

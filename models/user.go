@@ -82,13 +82,21 @@ const (
 // AccountEventType tells apart what accountEvents reports.
 type AccountEventType string
 
-const AccountEventSessionRevoked AccountEventType = "SESSION_REVOKED"
+const (
+	AccountEventSessionRevoked AccountEventType = "SESSION_REVOKED"
+	// AccountEventSessionExpiring warns a subscription that its access token expires
+	// soon; it goes to that subscription only and is never published.
+	AccountEventSessionExpiring AccountEventType = "SESSION_EXPIRING"
+)
 
 // AccountEvent tells a signed-in client that something happened to its account.
 type AccountEvent struct {
 	Type      AccountEventType `json:"type"`
 	SessionID string           `json:"sessionId"`
-	Reason    RevocationReason `json:"reason"`
+	// Reason is why a session ended; nil for SESSION_EXPIRING.
+	Reason *RevocationReason `json:"reason,omitempty"`
+	// ExpiresAt is when the subscription's access token expires (SESSION_EXPIRING).
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// CurrentSession is true when the revoked session is the one that subscribed;
 	// it is filled in per subscriber, not published.
 	CurrentSession bool      `json:"-"`

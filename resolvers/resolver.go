@@ -22,6 +22,12 @@ type Accounts interface {
 	Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error)
 	User(ctx context.Context, caller models.Caller) (*models.User, error)
 	AccountEvents(ctx context.Context, caller models.Caller) (<-chan *models.AccountEvent, error)
+	CreateAPIKey(ctx context.Context, caller models.Caller, in auth.APIKeyInput) (*auth.NewAPIKey, error)
+	APIKeys(ctx context.Context, caller models.Caller) ([]*models.APIKey, error)
+	RevokeAPIKey(ctx context.Context, caller models.Caller, id string) (*models.APIKey, error)
+	Sessions(ctx context.Context, caller models.Caller) ([]*models.Session, error)
+	RevokeSession(ctx context.Context, caller models.Caller, id string) (*models.Session, error)
+	RevokeOtherSessions(ctx context.Context, caller models.Caller) (int, error)
 }
 
 // Resolver holds the services the resolvers call.

@@ -64,6 +64,12 @@ type ResearchPreferencesInput struct {
 	Language *string `json:"language,omitempty"`
 }
 
+// What revokeOtherSessions ended.
+type RevokeOtherSessionsPayload struct {
+	// How many sessions ended.
+	Revoked int `json:"revoked"`
+}
+
 // The root of every stream: served over WebSocket (graphql-transport-ws, graphql-ws) and Server-Sent Events.
 type Subscription struct {
 }

@@ -88,7 +88,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		ctx := r.Context()
 		stream := transportOf(r) == transportSSE
 		if h := r.Header.Get("Authorization"); h != "" {
-			caller, err := s.tokens.Verify(bearer(h))
+			caller, err := s.verifyCredential(ctx, bearer(h))
 			if err == nil {
 				err = s.revocations.Check(caller)
 			}

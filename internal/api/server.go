@@ -181,6 +181,8 @@ func New(d Deps) *Server {
 	if d.Config.RateLimits {
 		gql.Use(newRateLimit(d, presenter))
 	}
+	// Inside the rate limit, so refused keys still spend their owner's budget.
+	gql.Use(&scopeGuard{present: presenter, audit: svc.Accounts.AuditKeyUse, logger: d.Logger})
 	// Inside the rate limit: a refused subscription never counts as open.
 	// Inside the rate limit: only an admitted, valid operation registers its query.
 	gql.Use(apqRegistrar{persisted})
@@ -320,15 +322,28 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 		}
 		return ctx, time.Time{}, nil
 	}
-	caller, err := s.tokens.Verify(bearer(raw))
+	caller, err := s.verifyCredential(ctx, bearer(raw))
 	if err != nil {
 		return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
 	}
 	return s.socketSession(models.WithCaller(ctx, caller), caller)
 }
 
-// reasonSessionRevoked is the close reason (with 4403) of a socket whose session ended.
-const reasonSessionRevoked = "session revoked: sign in again"
+// verifyCredential returns the caller a bearer credential stands for: an access token
+// (checked by signature, no database read) or an API key (`ink_…`, read from the
+// database, which records its use).
+func (s *Server) verifyCredential(ctx context.Context, credential string) (models.Caller, error) {
+	if auth.IsAPIKey(credential) {
+		return s.accounts.AuthenticateAPIKey(ctx, credential)
+	}
+	return s.tokens.Verify(credential)
+}
+
+// Close reasons (with 4403) of a socket whose session ended or whose API key was revoked.
+const (
+	reasonSessionRevoked = "session revoked: sign in again"
+	reasonAPIKeyRevoked  = "API key revoked" //nolint:gosec // a close reason, not a credential
+)
 
 // socketSession lets a socket live as long as its token and its session: it closes
 // with 4403 when the session is revoked, on any instance. The watch comes before the
@@ -339,7 +354,11 @@ const reasonSessionRevoked = "session revoked: sign in again"
 // reconnecting for good.
 func (s *Server) socketSession(ctx context.Context, caller models.Caller) (context.Context, time.Time, error) {
 	if revoke, ok := wstransport.Revoker(ctx); ok {
-		stop := s.revocations.Watch(auth.CredentialID(caller), func() { revoke(reasonSessionRevoked) })
+		reason := reasonSessionRevoked
+		if caller.APIKeyID != "" {
+			reason = reasonAPIKeyRevoked
+		}
+		stop := s.revocations.Watch(auth.CredentialID(caller), func() { revoke(reason) })
 		context.AfterFunc(ctx, func() { stop() })
 	}
 	if err := s.accounts.CheckSession(ctx, caller); err != nil {

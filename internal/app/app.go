@@ -292,6 +292,8 @@ func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelim
 		RefreshTTL: cfg.RefreshTokenTTL,
 		BcryptCost: cfg.BcryptCost,
 		ReuseGrace: cfg.RefreshReuseGrace,
+		// Sockets close when their access token expires: warn them first.
+		ExpiryWarning: cfg.SessionExpiryWarning,
 		// Sign-in limits hold whatever INKGRAPH_RATE_LIMITS says: that switch is about
 		// the per-tier request budgets, and these guard passwords.
 		Attempts:             attempts,

@@ -247,6 +247,9 @@ func (s *Service) CheckSession(ctx context.Context, caller models.Caller) error 
 	if err := s.revocations.Check(caller); err != nil {
 		return err
 	}
+	if caller.APIKeyID != "" {
+		return nil // an API key's record was read when it authenticated
+	}
 	session, err := findSession(ctx, s.db, caller.UserID, caller.SessionID)
 	switch {
 	case models.ErrorCode(err) == models.CodeNotFound:

@@ -40,6 +40,9 @@ type Config struct {
 	// taken for a concurrent refresh (two tabs at once: refused, session kept) rather
 	// than a replay (session revoked).
 	ReuseGrace time.Duration
+	// ExpiryWarning is how long before a subscriber's access token expires its
+	// accountEvents send SESSION_EXPIRING; zero sends none.
+	ExpiryWarning time.Duration
 	// RevocationResync is how often the revocation set is read again from the sessions
 	// table (DefaultRevocationResync when zero): the safety net for revocation events the
 	// bus dropped because a subscriber fell behind.
@@ -494,7 +497,7 @@ func accountTopic(userID string) string { return "account." + userID }
 // ended session itself gets the event before its connection learns it must close.
 func (s *Service) ended(ctx context.Context, userID, sessionID string, reason models.RevocationReason, at time.Time) {
 	ctx = context.WithoutCancel(ctx)
-	ev := models.AccountEvent{Type: models.AccountEventSessionRevoked, SessionID: sessionID, Reason: reason, OccurredAt: s.now()}
+	ev := models.AccountEvent{Type: models.AccountEventSessionRevoked, SessionID: sessionID, Reason: &reason, OccurredAt: s.now()}
 	b, err := json.Marshal(ev)
 	if err == nil {
 		err = s.events.Publish(ctx, accountTopic(userID), b)
@@ -520,22 +523,45 @@ func (s *Service) propagateRevocation(ctx context.Context, userID, id string, at
 }
 
 // AccountEvents streams the caller's account events until ctx ends. The service owns
-// the goroutine and closes the channel.
+// the goroutine and closes the channel. A subscriber signed in with an access token
+// is also told, ExpiryWarning before it expires, that it soon will (SESSION_EXPIRING,
+// with the deadline): its connection closes then, so it can refresh and reconnect
+// first. An API key's subscription gets no warning (its expiry is its owner's choice).
 func (s *Service) AccountEvents(ctx context.Context, caller models.Caller) (<-chan *models.AccountEvent, error) {
 	in, err := s.events.Subscribe(ctx, accountTopic(caller.UserID))
 	if err != nil {
 		return nil, models.Internal(err, "subscribe to account events")
 	}
+	var expiring <-chan time.Time
+	if s.cfg.ExpiryWarning > 0 && caller.SessionID != "" && !caller.ExpiresAt.IsZero() {
+		t := time.NewTimer(max(caller.ExpiresAt.Add(-s.cfg.ExpiryWarning).Sub(s.now()), 0))
+		expiring = t.C
+		context.AfterFunc(ctx, func() { t.Stop() })
+	}
 	out := make(chan *models.AccountEvent, 1)
 	go func() {
 		defer close(out)
-		for b := range in {
-			ev := new(models.AccountEvent)
-			if err := json.Unmarshal(b, ev); err != nil {
-				s.logger.ErrorContext(ctx, "decode account event", "error", err)
-				continue
+		for {
+			var ev *models.AccountEvent
+			select {
+			case b, ok := <-in:
+				if !ok {
+					return
+				}
+				ev = new(models.AccountEvent)
+				if err := json.Unmarshal(b, ev); err != nil {
+					s.logger.ErrorContext(ctx, "decode account event", "error", err)
+					continue
+				}
+				ev.CurrentSession = ev.SessionID == caller.SessionID
+			case <-expiring:
+				expiring = nil
+				deadline := caller.ExpiresAt
+				ev = &models.AccountEvent{
+					Type: models.AccountEventSessionExpiring, SessionID: caller.SessionID, CurrentSession: true,
+					ExpiresAt: &deadline, OccurredAt: s.now(),
+				}
 			}
-			ev.CurrentSession = ev.SessionID == caller.SessionID
 			select {
 			case out <- ev:
 			case <-ctx.Done():

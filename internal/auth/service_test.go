@@ -192,7 +192,7 @@ func TestAccounts(t *testing.T) {
 
 			evs := f.events.all()
 			require.Len(t, evs, 1)
-			require.Equal(t, models.RevokedByTokenReuse, evs[0].Reason)
+			require.Equal(t, new(models.RevokedByTokenReuse), evs[0].Reason)
 			caller, err := f.svc.Tokens().Verify(first.AccessToken)
 			require.NoError(t, err)
 			require.Equal(t, caller.SessionID, evs[0].SessionID)
@@ -268,7 +268,7 @@ func TestAccounts(t *testing.T) {
 			}
 			evs := f.events.all()
 			require.Len(t, evs, 1, "the session is revoked once")
-			require.Equal(t, models.RevokedByTokenReuse, evs[0].Reason)
+			require.Equal(t, new(models.RevokedByTokenReuse), evs[0].Reason)
 		})
 
 		t.Run("expired and unknown refresh tokens are refused", func(t *testing.T) {
@@ -305,7 +305,7 @@ func TestAccounts(t *testing.T) {
 
 			evs := f.events.all()
 			require.Len(t, evs, 1, "the second logout changes nothing")
-			require.Equal(t, models.RevokedByLogout, evs[0].Reason)
+			require.Equal(t, new(models.RevokedByLogout), evs[0].Reason)
 			require.Equal(t, []string{"account." + p.User.ID}, f.events.topics)
 
 			_, err = f.svc.Logout(ctx, "igr_unknown")

@@ -103,7 +103,7 @@ func TestSessions(t *testing.T) {
 
 		var revokedEvents int
 		for _, ev := range f.events.all() {
-			if ev.Type == models.AccountEventSessionRevoked && ev.Reason == models.RevokedByUser {
+			if ev.Type == models.AccountEventSessionRevoked && ev.Reason != nil && *ev.Reason == models.RevokedByUser {
 				revokedEvents++
 			}
 		}

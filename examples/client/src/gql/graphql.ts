@@ -34,11 +34,30 @@ export type Scalars = {
 
 /** What an account event reports. */
 export type AccountEventType =
+  /** The access token this subscription was opened with expires soon (see INKGRAPH_SESSION_EXPIRY_WARNING): refresh, then open a new connection with the new token before expiresAt, when this one closes with 4403. */
+  | 'SESSION_EXPIRING'
   /** A session of this account ended. */
   | 'SESSION_REVOKED';
 
+/** What an API key may do. Billing and account changes are never among them: they need a signed-in session. */
+export type ApiKeyScope =
+  /** List, upload, download and delete backups; every use is audited. */
+  | 'BACKUPS'
+  /** Run chats (`sendChat`, `chat`); every use is audited. */
+  | 'CHAT'
+  /** Run playbooks and templates (`executeTemplate`, `runPlaybook`); every use is audited. */
+  | 'PLAYBOOKS'
+  /** Read the account's data: the user, the onboarding summary, personas, playbooks, usage, agents. */
+  | 'READ';
+
 /** What an audit entry records. */
 export type AuditKind =
+  /** An API key was created (detail: keyId, prefix, scopes). */
+  | 'API_KEY_CREATED'
+  /** An API key was revoked (detail: keyId, prefix). */
+  | 'API_KEY_REVOKED'
+  /** An API key used a sensitive scope: CHAT, PLAYBOOKS or BACKUPS (detail: keyId, scope, operation). */
+  | 'API_KEY_USED'
   /** A Stripe Checkout was started. */
   | 'CHECKOUT_STARTED'
   /** A successful sign-in (login, or register with the account's own password). */
@@ -53,6 +72,8 @@ export type AuditKind =
   | 'PROVIDER_KEY_DELETED'
   /** A provider API key was saved or replaced. */
   | 'PROVIDER_KEY_SAVED'
+  /** Sessions were ended from the list of sessions (detail: session, or sessions and kept). */
+  | 'SESSION_REVOKED'
   /** The subscription was set to end at the end of its period. */
   | 'SUBSCRIPTION_CANCELED'
   /** The subscription ended. */
@@ -258,6 +279,16 @@ export type ContentType =
   /** A whitepaper. */
   | 'WHITEPAPER';
 
+/** A new API key's settings. */
+export type CreateApiKeyInput = {
+  /** When the key stops working, in the future; null for never. */
+  expiresAt?: InputMaybe<Scalars['Time']['input']>;
+  /** What uses the key, 1 to 100 characters, e.g. "nightly export". */
+  name: Scalars['String']['input'];
+  /** What the key may do: at least one scope. */
+  scopes: Array<ApiKeyScope>;
+};
+
 /** The user's business, for users without a website. */
 export type CreateBusinessInfoInput = {
   /** What the user wants to achieve. */
@@ -457,7 +488,16 @@ export type RevocationReason =
   /** The session was signed out. */
   | 'LOGOUT'
   /** An already-used refresh token was presented again, so the token may have leaked. */
-  | 'TOKEN_REUSE';
+  | 'TOKEN_REUSE'
+  /** The user ended it from their list of sessions (revokeSession, revokeOtherSessions). */
+  | 'USER_REVOKED';
+
+/** How a session signed in. */
+export type SignInMethod =
+  /** Through an external OpenID Connect identity provider. */
+  | 'OIDC'
+  /** With the account's email and password. */
+  | 'PASSWORD';
 
 /** Where one step of the wizard stands. */
 export type StepStatus =
