@@ -83,7 +83,8 @@ func (s *Server) socketOriginAllowed(r *http.Request) bool {
 }
 
 // withSessionCookies prepares a request for cookie sessions: it puts the refresh
-// cookie (or why it cannot be used) in the context for refreshToken and logout, and,
+// cookie (or why it cannot be used) in the context for refreshToken and logout, keeps
+// a GET answered for a cookie out of shared caches, and,
 // for a plain POST with the CSRF header, the response's cookies for sessionCookies to
 // set. Only such a POST may spend the refresh cookie: its answer can carry the
 // successor, which a socket or an event stream (headers long sent) could not.
@@ -106,6 +107,11 @@ func (s *Server) withSessionCookies(ctx context.Context, w http.ResponseWriter, 
 		ctx = models.WithRefreshCookie(ctx, "", models.Errorf(models.CodeUnauthenticated, "the session cookie is used by a plain POST only: its answer sets the new cookies"))
 	default:
 		ctx = models.WithRefreshCookie(ctx, c.Value, nil)
+	}
+	if r.Method == http.MethodGet && hasCookie(r, accessCookie) {
+		// A query answered for a cookie: no shared cache may keep it for the next
+		// visitor (one with Authorization would not store it anyway, RFC 9111 3.5).
+		w.Header().Set("Cache-Control", "private, no-store")
 	}
 	if csrf && post {
 		ctx = context.WithValue(ctx, responseCookiesKey{}, &responseCookies{

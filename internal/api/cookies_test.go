@@ -341,6 +341,7 @@ func TestCookieCrossSiteRequestsChangeNothing(t *testing.T) {
 	require.Equal(t, 1, liveSessions(t, a))
 	got = b.raw(http.MethodGet, "/graphql?query="+url.QueryEscape(cookieMe), "", "", csrf)
 	require.Empty(t, got.Errors, "a GET query reads with the cookie and the header")
+	require.Equal(t, "private, no-store", got.header.Get("Cache-Control"), "no shared cache keeps it")
 	got = b.raw(http.MethodGet, "/graphql?query="+url.QueryEscape(cookieMe), "", "", nil)
 	require.Equal(t, "UNAUTHENTICATED", got.code(), "and without the header reads nothing")
 
