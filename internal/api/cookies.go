@@ -193,7 +193,7 @@ func (c *responseCookies) signOut() {
 // set replaces the response's cookie name: of two sign-ins in one operation, the
 // later's cookies are the ones sent. A negative maxAge clears it (Max-Age=0).
 func (c *responseCookies) set(name, value string, maxAge int) {
-	cookie := (&http.Cookie{
+	cookie := (&http.Cookie{ //nolint:gosec // Secure is off only on plain HTTP between loopback addresses (secureCookies)
 		Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode,
 	}).String()
