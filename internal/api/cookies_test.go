@@ -536,3 +536,32 @@ func TestCookieSessionsOff(t *testing.T) {
 	require.Equal(t, "UNAUTHENTICATED", b.post(cookieMe, nil, csrf).code())
 	require.Equal(t, "BAD_USER_INPUT", b.post(cookieRefresh, nil, csrf).code())
 }
+
+// BenchmarkCookieMeQuery is BenchmarkMeQuery authenticated by the access cookie and
+// the CSRF header instead of Authorization.
+func BenchmarkCookieMeQuery(b *testing.B) {
+	t := &testing.T{}
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: alwaysRefilled})
+	body, _ := json.Marshal(map[string]any{"query": cookieRegister, "variables": map[string]any{"email": "bench-cookie@example.com"}})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Inkgraph-CSRF", "1")
+	rec := httptest.NewRecorder()
+	a.handler.ServeHTTP(rec, req)
+	access := setCookies(rec.Header())["inkgraph_access"]
+	if access == nil {
+		b.Fatalf("no access cookie: %s", rec.Body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { id email tier } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Inkgraph-CSRF", "1")
+		req.AddCookie(&http.Cookie{Name: access.Name, Value: access.Value})
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "errors") {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
