@@ -365,9 +365,9 @@ type ComplexityRoot struct {
 		ExecuteTemplate            func(childComplexity int, templateID string, variables []*catalog.Value) int
 		GeneratePersona            func(childComplexity int, platforms []models.Platform) int
 		Login                      func(childComplexity int, input model.LoginInput) int
-		Logout                     func(childComplexity int, refreshToken string) int
+		Logout                     func(childComplexity int, refreshToken *string) int
 		PreviewPersona             func(childComplexity int, platforms []models.Platform) int
-		RefreshToken               func(childComplexity int, refreshToken string) int
+		RefreshToken               func(childComplexity int, refreshToken *string) int
 		Register                   func(childComplexity int, input model.RegisterInput) int
 		RequestBackupUpload        func(childComplexity int, input models.BackupUploadInput) int
 		ResetOnboarding            func(childComplexity int, deleteData bool) int
@@ -807,8 +807,8 @@ type ComplexityRoot struct {
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*models.AuthPayload, error)
 	Login(ctx context.Context, input model.LoginInput) (*models.AuthPayload, error)
-	RefreshToken(ctx context.Context, refreshToken string) (*models.AuthPayload, error)
-	Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error)
+	RefreshToken(ctx context.Context, refreshToken *string) (*models.AuthPayload, error)
+	Logout(ctx context.Context, refreshToken *string) (*models.LogoutPayload, error)
 	RequestBackupUpload(ctx context.Context, input models.BackupUploadInput) (*models.BackupUpload, error)
 	CompleteBackupUpload(ctx context.Context, id string) (*models.BackupRecord, error)
 	DeleteBackup(ctx context.Context, id string) (*models.BackupRecord, error)
@@ -2201,7 +2201,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Logout(childComplexity, args["refreshToken"].(string)), true
+		return e.ComplexityRoot.Mutation.Logout(childComplexity, args["refreshToken"].(*string)), true
 	case "Mutation.previewPersona":
 		if e.ComplexityRoot.Mutation.PreviewPersona == nil {
 			break
@@ -2223,7 +2223,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["refreshToken"].(string)), true
+		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["refreshToken"].(*string)), true
 	case "Mutation.register":
 		if e.ComplexityRoot.Mutation.Register == nil {
 			break
@@ -5980,8 +5980,8 @@ func (ec *executionContext) field_Mutation_logout_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "refreshToken",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6008,8 +6008,8 @@ func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "refreshToken",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNString2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10995,7 +10995,7 @@ func (ec *executionContext) _Mutation_refreshToken(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RefreshToken(ctx, fc.Args["refreshToken"].(string))
+			return ec.Resolvers.Mutation().RefreshToken(ctx, fc.Args["refreshToken"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
@@ -11039,7 +11039,7 @@ func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Logout(ctx, fc.Args["refreshToken"].(string))
+			return ec.Resolvers.Mutation().Logout(ctx, fc.Args["refreshToken"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.LogoutPayload) graphql.Marshaler {

@@ -36,12 +36,29 @@ func (r *mutationResolver) Login(ctx context.Context, in model.LoginInput) (*mod
 	return r.Accounts.Login(ctx, auth.Credentials{Email: in.Email, Password: in.Password, UserAgent: userAgent(ctx)})
 }
 
-func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken string) (*models.AuthPayload, error) {
-	return r.Accounts.Refresh(ctx, refreshToken, userAgent(ctx))
+func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken *string) (*models.AuthPayload, error) {
+	token, err := refreshTokenOf(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.Refresh(ctx, token, userAgent(ctx))
 }
 
-func (r *mutationResolver) Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error) {
-	return r.Accounts.Logout(ctx, refreshToken)
+func (r *mutationResolver) Logout(ctx context.Context, refreshToken *string) (*models.LogoutPayload, error) {
+	token, err := refreshTokenOf(ctx, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.Logout(ctx, token)
+}
+
+// refreshTokenOf is the refresh token an operation was given, or, without one, the
+// session cookie's (internal/api/cookies.go puts it in the context).
+func refreshTokenOf(ctx context.Context, arg *string) (string, error) {
+	if arg != nil {
+		return *arg, nil
+	}
+	return models.RefreshCookieFrom(ctx)
 }
 
 func (r *subscriptionResolver) AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error) {

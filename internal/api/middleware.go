@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,10 +27,15 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
+		if s.cfg.CookieSessions && s.originNamed(r) {
+			// fetch's credentials: 'include' (cookie sessions) from origins named, never
+			// from "*": any site could then send the CSRF header with the cookies.
+			h.Set("Access-Control-Allow-Credentials", "true")
+		}
 		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS") // PUT, DELETE: SSE's single connection
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-GraphQL-Event-Stream-Token")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-GraphQL-Event-Stream-Token, "+csrfHeader)
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -41,11 +47,17 @@ func (s *Server) cors(next http.Handler) http.Handler {
 // originAllowed: no Origin (not a browser), the same origin, or one configured.
 func (s *Server) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
+	return origin == "" || slices.Contains(s.cfg.AllowedOrigins, "*") || s.originNamed(r)
+}
+
+// originNamed: an Origin that is the server's own or configured by name ("*" aside).
+func (s *Server) originNamed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return true
+		return false
 	}
 	for _, allowed := range s.cfg.AllowedOrigins {
-		if allowed == "*" || strings.EqualFold(allowed, origin) {
+		if strings.EqualFold(allowed, origin) {
 			return true
 		}
 	}
@@ -77,7 +89,8 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// authenticate puts the caller of a valid Bearer token in the context. A bad token does
+// authenticate puts the caller of a valid Bearer token (or, without one, of a
+// browser's access cookie: cookies.go) in the context. A bad token does
 // not fail the request: operations that need a caller say why it was refused, and
 // those that do not (signing in, refreshing) still work. A token of an ended session
 // is refused at once, on every instance, from the instance's revocation set (no
@@ -85,13 +98,21 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 // session ends; WebSocket connections do the same in their transport.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
+		ctx := s.withSessionCookies(r.Context(), w, r)
 		stream := transportOf(r) == transportSSE
+		var caller models.Caller
+		var err error
+		presented := true
 		if h := r.Header.Get("Authorization"); h != "" {
-			caller, err := s.verifyCredential(ctx, bearer(h))
+			caller, err = s.verifyCredential(ctx, bearer(h))
 			if err == nil {
 				err = s.revocations.Check(caller)
 			}
+		} else {
+			// No header: a browser's access cookie, with its CSRF header (cookies.go).
+			caller, presented, err = s.cookieCaller(r)
+		}
+		if presented {
 			if err != nil {
 				ctx = models.WithTokenError(ctx, err)
 			} else {

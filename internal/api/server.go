@@ -128,7 +128,7 @@ func New(d Deps) *Server {
 		Authenticate: s.authenticateSocket,
 		InitTimeout:  d.Config.WSInitTimeout,
 		KeepAlive:    d.Config.KeepAlive,
-		CheckOrigin:  s.originAllowed,
+		CheckOrigin:  s.socketOriginAllowed,
 		Logger:       d.Logger,
 		Limits:       socketLimits(d.Config),
 		ClientKey:    socketClient,
@@ -170,6 +170,7 @@ func New(d Deps) *Server {
 	gql.Use(&ComplexityLimit{Limit: d.Config.MaxQueryComplexity, Documents: queryCacheSize})
 	gql.Use(NewDepthLimit(d.Config.MaxQueryDepth, queryCacheSize))
 	gql.Use(DeferOnQueriesOnly{})
+	gql.Use(sessionCookies{}) // the browser's cookies from a sign-in's or sign-out's answer
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
 		UsersByIDs: svc.Accounts.UsersByIDs,
 		Summary:    svc.Wizard.Summary,
