@@ -11,6 +11,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -22,6 +23,8 @@ type Accounts interface {
 	Logout(ctx context.Context, refreshToken string) (*models.LogoutPayload, error)
 	User(ctx context.Context, caller models.Caller) (*models.User, error)
 	AccountEvents(ctx context.Context, caller models.Caller) (<-chan *models.AccountEvent, error)
+	IdentityProviders() []oidc.Provider
+	SignInWithProvider(ctx context.Context, idToken, userAgent string) (*models.AuthPayload, error)
 }
 
 // Resolver holds the services the resolvers call.
