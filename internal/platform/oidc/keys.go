@@ -54,8 +54,8 @@ func (p *provider) key(ctx context.Context, kid string, alg jose.SignatureAlgori
 			return nil, err
 		}
 	}
-	if k := p.find(kid, alg); k != nil {
-		return k, nil
+	if k, err := p.find(kid, alg); k != nil || err != nil {
+		return k, err
 	}
 	if p.fetching == nil && !p.canFetch(now) {
 		return nil, invalid("its key %q is not among the issuer's keys", truncate(kid, 100))
@@ -65,8 +65,8 @@ func (p *provider) key(ctx context.Context, kid string, alg jose.SignatureAlgori
 	if err := p.refresh(ctx, now); err != nil {
 		return nil, err
 	}
-	if k := p.find(kid, alg); k != nil {
-		return k, nil
+	if k, err := p.find(kid, alg); k != nil || err != nil {
+		return k, err
 	}
 	return nil, invalid("its key %q is not among the issuer's keys", truncate(kid, 100))
 }
@@ -76,22 +76,32 @@ func (p *provider) canFetch(now time.Time) bool {
 	return p.lastFetch.IsZero() || !now.Before(p.lastFetch.Add(p.v.cooldown))
 }
 
-// find returns the key for kid that fits alg; a token without a kid may use the
-// one key that fits. p.mu is held.
-func (p *provider) find(kid string, alg jose.SignatureAlgorithm) *jose.JSONWebKey {
+// find returns the key for kid that fits alg; a token without a kid may use the one
+// key that fits. A known kid whose key does not fit alg is an error, not a reason to
+// refetch. Nothing found is (nil, nil). p.mu is held.
+func (p *provider) find(kid string, alg jose.SignatureAlgorithm) (*jose.JSONWebKey, error) {
 	var match *jose.JSONWebKey
-	n := 0
+	n, known := 0, false
 	for i := range p.keys {
 		k := &p.keys[i]
-		if (kid == "" || k.KeyID == kid) && fits(k, alg) {
+		if kid != "" && k.KeyID != kid {
+			continue
+		}
+		known = true
+		if fits(k, alg) {
 			match = k
 			n++
 		}
 	}
-	if n != 1 {
-		return nil
+	switch {
+	case n == 1:
+		return match, nil
+	case kid != "" && known && n == 0:
+		return nil, invalid("the issuer's key %q is not for %s", truncate(kid, 100), alg)
+	case kid == "" && n > 1:
+		return nil, invalid("it names no key (kid) and the issuer has several")
 	}
-	return match
+	return nil, nil
 }
 
 // refresh reads the key set (after discovery, the first time) once for every
