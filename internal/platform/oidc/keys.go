@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,7 +55,7 @@ func (p *provider) key(ctx context.Context, kid string, alg jose.SignatureAlgori
 			return nil, err
 		}
 	}
-	if k, err := p.find(kid, alg); k != nil || err != nil {
+	if k, err := p.find(kid, alg); !errors.Is(err, errNoSuchKey) {
 		return k, err
 	}
 	if p.fetching == nil && !p.canFetch(now) {
@@ -65,7 +66,7 @@ func (p *provider) key(ctx context.Context, kid string, alg jose.SignatureAlgori
 	if err := p.refresh(ctx, now); err != nil {
 		return nil, err
 	}
-	if k, err := p.find(kid, alg); k != nil || err != nil {
+	if k, err := p.find(kid, alg); !errors.Is(err, errNoSuchKey) {
 		return k, err
 	}
 	return nil, invalid("its key %q is not among the issuer's keys", truncate(kid, 100))
@@ -78,7 +79,7 @@ func (p *provider) canFetch(now time.Time) bool {
 
 // find returns the key for kid that fits alg; a token without a kid may use the one
 // key that fits. A known kid whose key does not fit alg is an error, not a reason to
-// refetch. Nothing found is (nil, nil). p.mu is held.
+// refetch. Nothing found is errNoSuchKey. p.mu is held.
 func (p *provider) find(kid string, alg jose.SignatureAlgorithm) (*jose.JSONWebKey, error) {
 	var match *jose.JSONWebKey
 	n, known := 0, false
@@ -101,8 +102,12 @@ func (p *provider) find(kid string, alg jose.SignatureAlgorithm) (*jose.JSONWebK
 	case kid == "" && n > 1:
 		return nil, invalid("it names no key (kid) and the issuer has several")
 	}
-	return nil, nil
+	return nil, errNoSuchKey
 }
+
+// errNoSuchKey is find's answer when the key set has no key for the kid: a reason to
+// refetch, not an answer to give.
+var errNoSuchKey = errors.New("no such key")
 
 // refresh reads the key set (after discovery, the first time) once for every
 // caller waiting: a caller that finds a fetch under way waits for it. p.mu is held
