@@ -332,6 +332,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	IdentityProvider struct {
+		Audience func(childComplexity int) int
+		Issuer   func(childComplexity int) int
+	}
+
 	Integration struct {
 		CreatedAt func(childComplexity int) int
 		Kind      func(childComplexity int) int
@@ -380,6 +385,7 @@ type ComplexityRoot struct {
 		SendChat                   func(childComplexity int, input chat.Input) int
 		SetActivePersona           func(childComplexity int, id string) int
 		SetIntegrations            func(childComplexity int, kinds []string) int
+		SignInWithProvider         func(childComplexity int, input model.SignInWithProviderInput) int
 		SkipStep                   func(childComplexity int, step int) int
 		StartOnboarding            func(childComplexity int) int
 		UpdateBusinessInfo         func(childComplexity int, input model.UpdateBusinessInfoInput) int
@@ -638,6 +644,7 @@ type ComplexityRoot struct {
 		BackupUsage       func(childComplexity int) int
 		Backups           func(childComplexity int, first *int, after *string) int
 		BusinessInfo      func(childComplexity int) int
+		IdentityProviders func(childComplexity int) int
 		LatestBackup      func(childComplexity int, ifModifiedSince *time.Time) int
 		Me                func(childComplexity int) int
 		Onboarding        func(childComplexity int) int
@@ -839,6 +846,7 @@ type MutationResolver interface {
 	GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error)
 	SetActivePersona(ctx context.Context, id string) (*models.Persona, error)
 	ExecuteTemplate(ctx context.Context, templateID string, variables []*catalog.Value) (*playbook.Execution, error)
+	SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*models.AuthPayload, error)
 }
 type OnboardingResolver interface {
 	Progress(ctx context.Context, obj *models.Onboarding) (*models.OnboardingProgress, error)
@@ -875,6 +883,7 @@ type QueryResolver interface {
 	Playbooks(ctx context.Context) ([]*catalog.Plan, error)
 	Playbook(ctx context.Context, id string) (*catalog.Plan, error)
 	PlaybookTemplates(ctx context.Context) ([]*catalog.Template, error)
+	IdentityProviders(ctx context.Context) ([]*model.IdentityProvider, error)
 }
 type SubscriptionResolver interface {
 	AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error)
@@ -1995,6 +2004,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HttpHeader.Value(childComplexity), true
 
+	case "IdentityProvider.audience":
+		if e.ComplexityRoot.IdentityProvider.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Audience(childComplexity), true
+	case "IdentityProvider.issuer":
+		if e.ComplexityRoot.IdentityProvider.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.Issuer(childComplexity), true
+
 	case "Integration.createdAt":
 		if e.ComplexityRoot.Integration.CreatedAt == nil {
 			break
@@ -2346,6 +2368,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetIntegrations(childComplexity, args["kinds"].([]string)), true
+	case "Mutation.signInWithProvider":
+		if e.ComplexityRoot.Mutation.SignInWithProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signInWithProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignInWithProvider(childComplexity, args["input"].(model.SignInWithProviderInput)), true
 	case "Mutation.skipStep":
 		if e.ComplexityRoot.Mutation.SkipStep == nil {
 			break
@@ -3460,6 +3493,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.BusinessInfo(childComplexity), true
+	case "Query.identityProviders":
+		if e.ComplexityRoot.Query.IdentityProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.IdentityProviders(childComplexity), true
 
 	case "Query.latestBackup":
 		if e.ComplexityRoot.Query.LatestBackup == nil {
@@ -4204,6 +4243,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PlaybookValueInput", ec.unmarshalInputPlaybookValueInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResearchPreferencesInput", ec.unmarshalInputResearchPreferencesInput),
+			graphql.NewInputUnmarshaler("SignInWithProviderInput", ec.unmarshalInputSignInWithProviderInput),
 			graphql.NewInputUnmarshaler("UpdateBusinessInfoInput", ec.unmarshalInputUpdateBusinessInfoInput),
 		)
 	}
@@ -4297,7 +4337,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/chat.graphqls" "schema/identity.graphqls" "schema/onboarding.graphqls" "schema/playbook.graphqls"
+//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/chat.graphqls" "schema/identity.graphqls" "schema/onboarding.graphqls" "schema/playbook.graphqls" "schema/provider.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4317,6 +4357,7 @@ var sources = []*ast.Source{
 	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
 	{Name: "schema/playbook.graphqls", Input: sourceData("schema/playbook.graphqls"), BuiltIn: false},
+	{Name: "schema/provider.graphqls", Input: sourceData("schema/provider.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4888,6 +4929,16 @@ func (ec *executionContext) childFields_HttpHeader(ctx context.Context, field gr
 		return ec.fieldContext_HttpHeader_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HttpHeader", field.Name)
+}
+
+func (ec *executionContext) childFields_IdentityProvider(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "issuer":
+		return ec.fieldContext_IdentityProvider_issuer(ctx, field)
+	case "audience":
+		return ec.fieldContext_IdentityProvider_audience(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IdentityProvider", field.Name)
 }
 
 func (ec *executionContext) childFields_Integration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6163,6 +6214,20 @@ func (ec *executionContext) field_Mutation_setIntegrations_args(ctx context.Cont
 		return nil, err
 	}
 	args["kinds"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signInWithProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInWithProviderInput, error) {
+			return ec.unmarshalNSignInWithProviderInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐSignInWithProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -10713,6 +10778,52 @@ func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, fie
 	return graphql.NewScalarFieldContext("HttpHeader", field, false, false, "String")
 }
 
+func (ec *executionContext) _IdentityProvider_issuer(ctx context.Context, field graphql.CollectedField, obj *model.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_issuer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Issuer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_issuer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_audience(ctx context.Context, field graphql.CollectedField, obj *model.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "String")
+}
+
 func (ec *executionContext) _Integration_kind(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12294,6 +12405,50 @@ func (ec *executionContext) fieldContext_Mutation_executeTemplate(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_executeTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signInWithProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signInWithProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignInWithProvider(ctx, fc.Args["input"].(model.SignInWithProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.AuthPayload) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuthPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signInWithProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signInWithProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17079,6 +17234,38 @@ func (ec *executionContext) fieldContext_Query_playbookTemplates(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_identityProviders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_identityProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().IdentityProviders(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.IdentityProvider) graphql.Marshaler {
+			return ec.marshalNIdentityProvider2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐIdentityProviderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_identityProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProvider(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21724,6 +21911,48 @@ func UnmarshalResearchPreferencesInput(ctx context.Context, raw any) (model.Rese
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignInWithProviderInput(ctx context.Context, obj any) (model.SignInWithProviderInput, error) {
+	var it model.SignInWithProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idToken"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDToken = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInWithProviderInput unmarshals raw into the SignInWithProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInWithProviderInput(ctx context.Context, raw any) (model.SignInWithProviderInput, error) {
+	var out model.SignInWithProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInWithProviderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateBusinessInfoInput(ctx context.Context, obj any) (model.UpdateBusinessInfoInput, error) {
 	var it model.UpdateBusinessInfoInput
 	if obj == nil {
@@ -23692,6 +23921,44 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var identityProviderImplementors = []string{"IdentityProvider"}
+
+func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.SelectionSet, obj *model.IdentityProvider) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IdentityProvider")
+		case "issuer":
+			out.Values[i] = ec._IdentityProvider_issuer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "audience":
+			out.Values[i] = ec._IdentityProvider_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var integrationImplementors = []string{"Integration"}
 
 func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionSet, obj *models.Integration) graphql.Marshaler {
@@ -24069,6 +24336,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "executeTemplate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_executeTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signInWithProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signInWithProvider(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25798,6 +26072,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_playbookTemplates(ctx, field)
+				})
+		case "identityProviders":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_identityProviders(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -27789,6 +28069,30 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNIdentityProvider2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐIdentityProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IdentityProvider) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐIdentityProvider(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIdentityProvider2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐIdentityProvider(ctx context.Context, sel ast.SelectionSet, v *model.IdentityProvider) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IdentityProvider!")
+		return graphql.Null
+	}
+	return ec._IdentityProvider(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx context.Context, v any) (models.Step, error) {
 	var res models.Step
 	err := res.UnmarshalGQL(v)
@@ -28619,6 +28923,11 @@ func (ec *executionContext) marshalNSignInMethod2githubᚗcomᚋinkgraphᚋinkgr
 		graphql.AddInvalidNullFromMarshaler(ctx, "SignInMethod!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNSignInWithProviderInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐSignInWithProviderInput(ctx context.Context, v any) (model.SignInWithProviderInput, error) {
+	res, err := ec.unmarshalInputSignInWithProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSignedRequest2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSignedRequest(ctx context.Context, sel ast.SelectionSet, v *models.SignedRequest) graphql.Marshaler {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/internal/auth"
+	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -28,6 +29,8 @@ type Accounts interface {
 	Sessions(ctx context.Context, caller models.Caller) ([]*models.Session, error)
 	RevokeSession(ctx context.Context, caller models.Caller, id string) (*models.Session, error)
 	RevokeOtherSessions(ctx context.Context, caller models.Caller) (int, error)
+	IdentityProviders() []oidc.Provider
+	SignInWithProvider(ctx context.Context, idToken, userAgent string) (*models.AuthPayload, error)
 }
 
 // Resolver holds the services the resolvers call.

@@ -22,6 +22,14 @@ type CreateBusinessInfoInput struct {
 	Products []string `json:"products,omitempty"`
 }
 
+// An external identity provider (OpenID Connect) this server accepts ID tokens of: what a frontend needs to start its sign-in. Nothing in it is secret.
+type IdentityProvider struct {
+	// The provider's issuer URL, exactly as its tokens' `iss` spells it; its discovery document is at this URL (without a trailing slash) + `/.well-known/openid-configuration`.
+	Issuer string `json:"issuer"`
+	// The client ID registered at the provider for this application: the audience its ID tokens must name.
+	Audience string `json:"audience"`
+}
+
 // Credentials to sign in with.
 type LoginInput struct {
 	// The account's email, in any case.
@@ -68,6 +76,12 @@ type ResearchPreferencesInput struct {
 type RevokeOtherSessionsPayload struct {
 	// How many sessions ended.
 	Revoked int `json:"revoked"`
+}
+
+// An ID token of a configured identity provider.
+type SignInWithProviderInput struct {
+	// The ID token (a JWT) the provider issued to this application, obtained by the frontend's authorization-code flow with PKCE.
+	IDToken string `json:"idToken"`
 }
 
 // The root of every stream: served over WebSocket (graphql-transport-ws, graphql-ws) and Server-Sent Events.

@@ -29,6 +29,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
+	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
@@ -285,6 +286,14 @@ func (s *Services) newLimiter(cfg config.Config, o options) (ratelimit.Limiter, 
 }
 
 func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelimit.Limiter, audit auth.Auditor, logger *slog.Logger) (*auth.Service, error) {
+	providers := make([]oidc.Provider, len(cfg.OIDCProviders))
+	for i, p := range cfg.OIDCProviders {
+		providers[i] = oidc.Provider{Issuer: p.Issuer, Audience: p.Audience}
+	}
+	verifier, err := oidc.New(oidc.Config{Providers: providers, Algorithms: cfg.OIDCAlgorithms})
+	if err != nil {
+		return nil, err
+	}
 	return auth.NewService(db, auth.Config{
 		Tokens: auth.TokenConfig{
 			Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, TTL: cfg.AccessTokenTTL,
@@ -300,6 +309,8 @@ func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelim
 		LoginLimitPerAccount: cfg.LoginLimitPerAccount,
 		LoginLimitPerIP:      cfg.LoginLimitPerIP,
 		Audit:                audit,
+		Providers:            verifier,
+		LinkByEmail:          cfg.OIDCLinkByEmail,
 	}, bus, logger, time.Now)
 }
 

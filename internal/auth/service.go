@@ -2,7 +2,8 @@
 // email address and per client address), access tokens (HS256 JWT) and refresh tokens
 // (rotated on every use, grouped in sessions whose reuse revokes them), each
 // instance's set of revoked sessions that stops their access tokens at once
-// (Revocations), the tier stored in a user's account (set by billing, or by an
+// (Revocations), signing in with an external identity provider's ID token (provider.go),
+// the tier stored in a user's account (set by billing, or by an
 // operator), and the account events a signed-in client subscribes to. What it does to an account it records in the audit
 // log (internal/audit) through Auditor.
 package auth
@@ -21,6 +22,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -62,6 +64,14 @@ type Config struct {
 	// Audit, when set, records sign-ins, failed sign-ins of existing accounts and
 	// sign-outs in the user's audit log.
 	Audit Auditor
+
+	// Providers verifies ID tokens of the external identity providers
+	// SignInWithProvider accepts; nil means none is configured.
+	Providers *oidc.Verifier
+	// LinkByEmail lets a provider's first sign-in join the account with the same email
+	// when the provider says the email is verified; otherwise such a sign-in is refused
+	// with CONFLICT.
+	LinkByEmail bool
 }
 
 // Auditor records security-relevant events of an account; the audit area
@@ -176,7 +186,7 @@ func (s *Service) Register(ctx context.Context, in Credentials) (*models.AuthPay
 		if err := insertUser(ctx, tx, user); err != nil {
 			return err
 		}
-		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
+		payload, err = s.startSession(ctx, tx, user, in.UserAgent, models.SignInPassword)
 		return err
 	})
 	if errors.Is(err, errEmailTaken) {
@@ -273,7 +283,7 @@ func (s *Service) signIn(ctx context.Context, user *models.User, in Credentials,
 	}
 	var payload *models.AuthPayload
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		payload, err = s.startSession(ctx, tx, user, in.UserAgent)
+		payload, err = s.startSession(ctx, tx, user, in.UserAgent, models.SignInPassword)
 		return err
 	})
 	if err != nil {
@@ -325,8 +335,8 @@ func (s *Service) spendAttempt(ctx context.Context, key string, limit ratelimit.
 	return nil
 }
 
-// startSession opens a new session (a refresh-token family) for user.
-func (s *Service) startSession(ctx context.Context, tx bun.IDB, user *models.User, userAgent string) (*models.AuthPayload, error) {
+// startSession opens a new session (a refresh-token family) for user, signed in by method.
+func (s *Service) startSession(ctx context.Context, tx bun.IDB, user *models.User, userAgent string, method models.SignInMethod) (*models.AuthPayload, error) {
 	id, err := newID()
 	if err != nil {
 		return nil, models.Internal(err, "new session id")
@@ -334,7 +344,7 @@ func (s *Service) startSession(ctx context.Context, tx bun.IDB, user *models.Use
 	now := s.now()
 	session := &models.Session{
 		ID: id, UserID: user.ID, UserAgent: truncate(userAgent, 512), CreatedAt: now, LastUsedAt: now,
-		Method: models.SignInPassword,
+		Method: method,
 	}
 	if addr, ok := clientip.From(ctx); ok {
 		session.ClientNetwork = clientip.Network(addr)

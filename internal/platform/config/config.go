@@ -258,9 +258,9 @@ func readDeployment(r *reader, c *Config) {
 	c.AutoMigrate = r.bool("INKGRAPH_AUTO_MIGRATE", !database.IsPostgres(c.Database.URL))
 }
 
-// OIDCProvider is one external identity provider: its issuer URL (discovery is at
-// Issuer + "/.well-known/openid-configuration") and the audience (client ID) its
-// tokens must name.
+// OIDCProvider is one external identity provider: its issuer URL, exactly as its
+// tokens spell it (discovery is at the issuer without a trailing slash +
+// "/.well-known/openid-configuration"), and the audience (client ID) its tokens must name.
 type OIDCProvider struct {
 	Issuer   string
 	Audience string
@@ -279,7 +279,10 @@ func readAuth(r *reader, c *Config) {
 	c.SessionExpiryWarning = r.duration("INKGRAPH_SESSION_EXPIRY_WARNING", 2*time.Minute)
 	for _, entry := range r.list("INKGRAPH_OIDC_PROVIDERS") {
 		issuer, audience, ok := strings.Cut(entry, "=")
-		issuer, audience = strings.TrimRight(strings.TrimSpace(issuer), "/"), strings.TrimSpace(audience)
+		// The issuer stays as written, trailing slash and all: a token's iss and the
+		// discovery document's issuer must equal it exactly (OpenID Connect Discovery
+		// §4.3), and providers differ (Google has none, Auth0 and Zitadel end in "/").
+		issuer, audience = strings.TrimSpace(issuer), strings.TrimSpace(audience)
 		if !ok || audience == "" || !isHTTPURL(issuer) {
 			r.fail("INKGRAPH_OIDC_PROVIDERS", fmt.Errorf("want issuer-URL=audience entries separated by commas, got %q", entry))
 			continue
