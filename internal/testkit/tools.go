@@ -1,12 +1,14 @@
 package testkit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -72,4 +74,45 @@ func exeSuffix() string {
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0)
+}
+
+// ModuleTool returns the path of the command that the module in tools/<name> pins as
+// its tool of that name: `go tool -n <name>` there, which builds it into Go's build
+// cache the first time (CI builds them before the tests) and answers from the cache
+// after. The module is looked for above the working directory (a test runs in its
+// package's directory).
+func ModuleTool(name string, timeout time.Duration) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "tools", name, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("tools/%s/go.mod not found above the working directory", name)
+		}
+		dir = parent
+	}
+	dir = filepath.Join(dir, "tools", name)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is needed to build %s: %w", name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goTool, "tool", "-n", name)
+	cmd.Dir = dir
+	// The test's own flags (-race, …) and workspace have nothing to do with a tool
+	// built at a pinned version.
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool -n %s in %s: %w\n%s", name, dir, err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
 }

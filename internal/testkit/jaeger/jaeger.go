@@ -71,50 +71,7 @@ func Start(t testing.TB) *Server {
 
 // Binary returns the path of the pinned Jaeger: `go tool -n jaeger` in the
 // tools/jaeger module, which builds it into Go's build cache the first time.
-func Binary() (string, error) {
-	dir, err := toolsDir()
-	if err != nil {
-		return "", err
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("the go command is needed to build Jaeger: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "tool", "-n", "jaeger")
-	cmd.Dir = dir
-	// The test's own flags (-race, …) and workspace have nothing to do with a tool
-	// built at a pinned version.
-	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go tool -n jaeger in %s: %w\n%s", dir, err, stderr.String())
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// toolsDir finds tools/jaeger above the working directory (a test runs in its
-// package's directory).
-func toolsDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		candidate := filepath.Join(dir, "tools", "jaeger")
-		if _, err := os.Stat(filepath.Join(candidate, "go.mod")); err == nil {
-			return candidate, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("tools/jaeger/go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+func Binary() (string, error) { return testkit.ModuleTool("jaeger", buildTimeout) }
 
 // config is Jaeger's: in-memory storage, the OTLP receiver straight into it (no
 // batching, so an export that returned is stored), the query API, and no telemetry

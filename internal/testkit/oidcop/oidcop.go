@@ -1,6 +1,7 @@
 // Package oidcop runs a real OpenID provider for tests: the example OP of
-// github.com/zitadel/oidc v3, built at a pinned version from the Go module proxy once
-// into the user's cache directory (testkit.GoTool), started on a free loopback port
+// github.com/zitadel/oidc v3 at the version tools/oidcop pins (its exampleop and
+// storage packages, under a main that listens on loopback only), built from the Go
+// module proxy into Go's build cache the first time, started on a free loopback port
 // for one test with the users the test gives, and stopped when the test ends. IDToken
 // signs a user in through its login form and returns the ID token it issues; Restart
 // starts it again on the same port, which gives it a new signing key (the example
@@ -30,11 +31,6 @@ import (
 )
 
 const (
-	// Module, Package and Version pin the OpenID provider the tests run against.
-	Module  = "github.com/zitadel/oidc/v3"
-	Package = Module + "/example/server"
-	Version = "v3.52.0"
-
 	// Clients the example registers, each a confidential client with the secret
 	// ClientSecret: tokens name the client they were asked for as their audience.
 	ClientWeb    = "web"
@@ -123,9 +119,9 @@ func Start(t testing.TB, users ...User) *Server {
 	return nil
 }
 
-// Binary returns the path of the pinned example OP, built from the module proxy
-// once (testkit.GoTool).
-func Binary() (string, error) { return testkit.GoTool(Package, Version, buildTimeout) }
+// Binary returns the path of the pinned example OP: `go tool -n oidcop` in the
+// tools/oidcop module.
+func Binary() (string, error) { return testkit.ModuleTool("oidcop", buildTimeout) }
 
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -158,8 +154,7 @@ func (s *Server) Restart() {
 
 // start runs the binary and waits until its discovery document answers.
 func (s *Server) start() error {
-	// The example listens on ":"+PORT (every interface); the port is one the system
-	// handed out on loopback.
+	// tools/oidcop listens on 127.0.0.1:PORT, a port the system handed out.
 	cmd := exec.Command(s.bin)
 	cmd.Env = append(os.Environ(), "PORT="+s.port, "USERS_FILE="+s.users, "REDIRECT_URI="+redirectURI)
 	out, err := cmd.StderrPipe()
