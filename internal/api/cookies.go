@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -128,8 +129,9 @@ func hasCookie(r *http.Request, name string) bool {
 }
 
 // secureCookies reports whether the cookies get the Secure attribute: always, except
-// on plain HTTP to a loopback host from a loopback peer (a developer's machine, where
-// browsers would not send a Secure cookie back over http). Behind a TLS-terminating
+// on plain HTTP to a loopback host from a loopback peer, unforwarded, for a page on
+// plain-HTTP loopback (a developer's machine, where browsers would not send a Secure
+// cookie back over http). Behind a TLS-terminating
 // proxy, X-Forwarded-Proto is believed from TrustedProxies only.
 func (s *Server) secureCookies(r *http.Request) bool {
 	if r.TLS != nil {
@@ -150,7 +152,32 @@ func (s *Server) secureCookies(r *http.Request) bool {
 			break
 		}
 	}
-	return !addr.IsLoopback() || !loopbackHost(r.Host)
+	return !addr.IsLoopback() || !loopbackHost(r.Host) || behindProxy(r) || !plainLoopbackOrigin(r)
+}
+
+// behindProxy reports whether the request says it was forwarded: a proxy on this
+// machine (nginx's proxy_pass to 127.0.0.1 sends a loopback Host by default) may be
+// terminating TLS for a public site.
+func behindProxy(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"} {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// plainLoopbackOrigin reports whether the page asking is itself on plain HTTP on
+// this machine, or names no origin (not a browser's request): a browser's POST
+// always carries Origin, so a page served over https gets Secure cookies whatever
+// the hops between.
+func plainLoopbackOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Scheme == "http" && loopbackHost(u.Host)
 }
 
 // loopbackHost reports whether a Host header names this machine: localhost or a

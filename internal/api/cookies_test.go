@@ -318,6 +318,9 @@ func TestCookieCrossSiteRequestsChangeNothing(t *testing.T) {
 		{"text/plain register", http.MethodPost, "text/plain", registerJSON},
 		{"multipart form", http.MethodPost, "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\nmutation { logout { sessionId } }\r\n--x--\r\n"},
 		{"no-cors JSON without the header", http.MethodPost, "application/json", logoutJSON},
+		// Mutations the access cookie (not the refresh cookie) would authorize.
+		{"no-cors JSON: end the other sessions", http.MethodPost, "application/json", `{"query":"mutation { revokeOtherSessions { revoked } }"}`},
+		{"no-cors JSON: create an API key", http.MethodPost, "application/json", `{"query":"mutation { createApiKey(input: {name: \"planted\", scopes: [READ]}) { key } }"}`},
 		{"GET", http.MethodGet, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -332,6 +335,11 @@ func TestCookieCrossSiteRequestsChangeNothing(t *testing.T) {
 			require.Equal(t, 1, liveSessions(t, a), "still signed in")
 			require.Equal(t, users, countRows(t, a.db, "users"), "nothing created")
 			require.Equal(t, before, b.cookies())
+			require.Equal(t, 0, countRows(t, a.db, "api_keys"), "no key made")
+			if tc.contentType == "application/json" && tc.body != logoutJSON {
+				require.Equal(t, "UNAUTHENTICATED", got.code())
+				require.Contains(t, got.Errors[0].Message, "X-Inkgraph-CSRF", "the refusal names the missing header")
+			}
 		})
 	}
 
@@ -486,15 +494,19 @@ func TestCookieSecureAttribute(t *testing.T) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	})
 	for _, tc := range []struct {
-		name, remote, host, proto string
-		secure                    bool
+		name, remote, host, proto, origin string
+		secure                            bool
 	}{
-		{"loopback", "127.0.0.1:5000", "127.0.0.1:8080", "", false},
-		{"localhost", "[::1]:5000", "localhost:8080", "", false},
-		{"public host", "127.0.0.1:5000", "api.example.com", "", true},
-		{"remote peer", "192.0.2.1:5000", "localhost:8080", "", true},
-		{"untrusted X-Forwarded-Proto", "127.0.0.1:5000", "localhost", "https", false},
-		{"trusted proxy", "10.1.2.3:5000", "api.example.com", "https", true},
+		{"loopback", "127.0.0.1:5000", "127.0.0.1:8080", "", "", false},
+		{"localhost", "[::1]:5000", "localhost:8080", "", "", false},
+		{"a dev server's page", "127.0.0.1:5000", "localhost:8080", "", "http://localhost:5173", false},
+		{"public host", "127.0.0.1:5000", "api.example.com", "", "", true},
+		{"remote peer", "192.0.2.1:5000", "localhost:8080", "", "", true},
+		// A proxy on this machine passing to 127.0.0.1 (nginx's default Host): forwarded
+		// headers, trusted or not, or an https page, mean a public site.
+		{"forwarded by a local proxy", "127.0.0.1:5000", "localhost", "https", "", true},
+		{"an https page through a local proxy", "127.0.0.1:5000", "127.0.0.1:8080", "", "https://app.example.com", true},
+		{"trusted proxy", "10.1.2.3:5000", "api.example.com", "https", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"query": cookieRegister, "variables": map[string]any{"email": "secure-" + strings.ReplaceAll(tc.name, " ", "-") + "@example.com"}})
@@ -504,6 +516,9 @@ func TestCookieSecureAttribute(t *testing.T) {
 			req.Header.Set("X-Inkgraph-CSRF", "1")
 			if tc.proto != "" {
 				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
 			}
 			rec := httptest.NewRecorder()
 			a.handler.ServeHTTP(rec, req)

@@ -107,6 +107,13 @@ func TestAPIKeysOverGraphQL(t *testing.T) {
 			requireError(t, errs, "FORBIDDEN", "scopes", "createApiKey is for signed-in sessions only")
 			_, errs = a.do(t, key, `{ sessions { id } }`, nil)
 			requireError(t, errs, "FORBIDDEN", "scopes", "sessions only")
+			// Below the root too: billing state and the audit log are the session's.
+			_, errs = a.do(t, key, `{ me { id auditLog { edges { node { kind } } } } }`, nil)
+			requireError(t, errs, "FORBIDDEN", "scopes", "User.auditLog is for signed-in sessions only")
+			_, errs = a.do(t, key, `{ me { ...U } } fragment U on User { ... on User { subscription { status } } }`, nil)
+			requireError(t, errs, "FORBIDDEN", "scopes", "User.subscription is for signed-in sessions only")
+			_, errs = a.do(t, key, `{ me { entitlements { feature allowed } } }`, nil)
+			require.Empty(t, errs, "what the plan allows is READ's")
 			_, errs = a.do(t, key, `mutation { deleteBusinessInfo }`, nil)
 			requireError(t, errs, "FORBIDDEN", "scopes", "deleteBusinessInfo is for signed-in sessions only")
 			// One forbidden root field, reached through a fragment, refuses the whole
@@ -373,8 +380,24 @@ func TestSessionExpiringEvent(t *testing.T) {
 	require.True(t, got.CurrentSession)
 	require.True(t, got.ExpiresAt.Equal(expiresAt), "the deadline is the token's: %s, %s", got.ExpiresAt, expiresAt)
 	require.True(t, warned.Before(expiresAt), "warned before the deadline")
+	require.False(t, warned.Before(expiresAt.Add(-2*time.Second-50*time.Millisecond)), "not before the lead time: %s before", expiresAt.Sub(warned))
 
 	ce, _ := ws.closeError(t)
 	require.Equal(t, 4403, ce.Code, "the socket closes when the token expires")
 	require.False(t, time.Now().Before(expiresAt.Add(-50*time.Millisecond)), "not before the deadline")
+}
+
+// TestAPIKeySocketWhenTheDatabaseIsDown: a key that cannot be checked (the database
+// does not answer) closes the socket with 1011, which clients retry, not 4403, which
+// tells them to stop for good.
+func TestAPIKeySocketWhenTheDatabaseIsDown(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, withoutRateLimits)
+	ts := serve(t, a)
+	access, _, _ := a.register(t, "key-db-down@example.com")
+	key, _ := a.createKey(t, access, "socket", "READ")
+	require.NoError(t, a.db.Close())
+	ce, _ := dialUnacked(t, ts.URL, key).closeError(t)
+	require.Equal(t, 1011, ce.Code, ce.Text)
+	require.Contains(t, ce.Text, "try again")
 }

@@ -18,8 +18,9 @@ import (
 // names the scope a key needs, @public marks a field any caller may use. A root field
 // with neither is for signed-in sessions only.
 const (
-	directiveScope  = "scope"
-	directivePublic = "public"
+	directiveScope       = "scope"
+	directivePublic      = "public"
+	directiveSessionOnly = "sessionOnly"
 )
 
 // sensitiveScopes are the scopes whose every use is audited: they spend the user's
@@ -118,6 +119,9 @@ func (g *scopeGuard) InterceptOperation(ctx context.Context, next graphql.Operat
 			err = &models.Error{Code: models.CodeForbidden, Field: "scopes", Message: fmt.Sprintf(
 				"%s needs the %s scope, which this API key lacks", f.Name, rule.scope)}
 		}
+		if err == nil {
+			err = sessionOnlyBelow(f.Selections, map[string]bool{})
+		}
 		if err != nil {
 			g.logger.InfoContext(ctx, "operation refused: API key scope", "key_id", caller.APIKeyID, "field", f.Name)
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{g.present(ctx, err)}})
@@ -130,4 +134,36 @@ func (g *scopeGuard) InterceptOperation(ctx context.Context, next graphql.Operat
 		g.audit(ctx, caller, u.scope, u.field)
 	}
 	return next(ctx)
+}
+
+// sessionOnlyBelow refuses a selection that reaches a field marked @sessionOnly,
+// through any fragment (validation has bound every field to its definition). A field
+// under @skip or @include counts too: refusing what a variable might skip is the safe
+// side. seen stops fragment cycles (validation refuses them; the walk need not trust it).
+func sessionOnlyBelow(set ast.SelectionSet, seen map[string]bool) error {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if d := sel.Definition; d != nil && d.Directives.ForName(directiveSessionOnly) != nil {
+				return &models.Error{Code: models.CodeForbidden, Field: "scopes", Message: fmt.Sprintf(
+					"%s.%s is for signed-in sessions only: API keys cannot read it", sel.ObjectDefinition.Name, sel.Name)}
+			}
+			if err := sessionOnlyBelow(sel.SelectionSet, seen); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := sessionOnlyBelow(sel.SelectionSet, seen); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if seen[sel.Name] || sel.Definition == nil {
+				continue
+			}
+			seen[sel.Name] = true
+			if err := sessionOnlyBelow(sel.Definition.SelectionSet, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -319,13 +319,13 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 			return s.socketSession(ctx, caller)
 		}
 		if err := models.TokenErrorFrom(ctx); err != nil {
-			return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
+			return ctx, time.Time{}, socketAuthError(err)
 		}
 		return ctx, time.Time{}, nil
 	}
 	caller, err := s.verifyCredential(ctx, bearer(raw))
 	if err != nil {
-		return ctx, time.Time{}, errors.New(models.ErrorMessage(err))
+		return ctx, time.Time{}, socketAuthError(err)
 	}
 	return s.socketSession(models.WithCaller(ctx, caller), caller)
 }
@@ -338,6 +338,16 @@ func (s *Server) verifyCredential(ctx context.Context, credential string) (model
 		return s.accounts.AuthenticateAPIKey(ctx, credential)
 	}
 	return s.tokens.Verify(credential)
+}
+
+// socketAuthError is how a socket's refused credential closes it: 4403 with the
+// reason when the credential is bad, 1011 (retry) when it could not be checked (an API
+// key's database read failed).
+func socketAuthError(err error) error {
+	if models.ErrorCode(err) != models.CodeUnauthenticated {
+		return fmt.Errorf("%w: %s", wstransport.ErrAuthUnavailable, models.ErrorMessage(err))
+	}
+	return errors.New(models.ErrorMessage(err))
 }
 
 // Close reasons (with 4403) of a socket whose session ended or whose API key was revoked.

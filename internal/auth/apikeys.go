@@ -281,3 +281,14 @@ func revokeAPIKey(ctx context.Context, db bun.IDB, userID, id string, at time.Ti
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// findAPIKeysRevokedSince returns the keys revoked at or after since, for the
+// revocation set (whose sockets of a revoked key close even when its event was lost).
+func findAPIKeysRevokedSince(ctx context.Context, db bun.IDB, since time.Time) ([]models.APIKey, error) {
+	var keys []models.APIKey
+	if err := db.NewSelect().Model(&keys).Column("id", "revoked_at").
+		Where("revoked_at >= ?", since).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find revoked API keys: %w", err)
+	}
+	return keys, nil
+}

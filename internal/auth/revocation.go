@@ -206,14 +206,22 @@ func (s *Service) FollowRevocations(ctx context.Context) error {
 	return nil
 }
 
-// loadRevocations adds the sessions revoked within the set's memory.
+// loadRevocations adds the sessions and API keys revoked within the set's memory.
 func (s *Service) loadRevocations(ctx context.Context) error {
-	sessions, err := findSessionsRevokedSince(ctx, s.db, s.now().Add(-s.revocations.keep))
+	since := s.now().Add(-s.revocations.keep)
+	sessions, err := findSessionsRevokedSince(ctx, s.db, since)
+	if err != nil {
+		return err
+	}
+	keys, err := findAPIKeysRevokedSince(ctx, s.db, since)
 	if err != nil {
 		return err
 	}
 	for _, ss := range sessions {
 		s.revocations.add(ss.ID, *ss.RevokedAt)
+	}
+	for _, k := range keys {
+		s.revocations.add(apiKeyRevocationID(k.ID), *k.RevokedAt)
 	}
 	return nil
 }

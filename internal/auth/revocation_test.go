@@ -171,5 +171,25 @@ func TestRevocationsResync(t *testing.T) {
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { return b.svc.Revocations().Revoked(caller.SessionID) }, 10*time.Second, 5*time.Millisecond,
 			"b never heard the event, and learns the revocation from the table")
+
+		// An API key's too: the sockets it opened on b close.
+		p, err = a.svc.Login(ctx, auth.Credentials{Email: "resync@example.com", Password: "password1"})
+		require.NoError(t, err)
+		caller, err = a.svc.Tokens().Verify(p.AccessToken)
+		require.NoError(t, err)
+		key, err := a.svc.CreateAPIKey(ctx, caller, auth.APIKeyInput{Name: "resync", Scopes: []models.Scope{models.ScopeRead}})
+		require.NoError(t, err)
+		keyCaller, err := b.svc.AuthenticateAPIKey(ctx, key.Key)
+		require.NoError(t, err)
+		closed := make(chan struct{})
+		stop := b.svc.Revocations().Watch(auth.CredentialID(keyCaller), func() { close(closed) })
+		defer stop()
+		_, err = a.svc.RevokeAPIKey(ctx, caller, key.APIKey.ID)
+		require.NoError(t, err)
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("b never learnt that the key was revoked")
+		}
 	})
 }

@@ -182,6 +182,13 @@ func (c *conn) handleInit(raw json.RawMessage) {
 			c.fail(1011, "Internal server error", "internal server error")
 			return
 		}
+		if errors.Is(err, ErrAuthUnavailable) {
+			// Not the client's fault: 1011 tells it to try again, where 4403 would
+			// tell it to stop.
+			c.log.LogAttrs(c.ctx, slog.LevelWarn, "websocket authentication unavailable", slog.String("error", err.Error()))
+			c.fail(1011, "Internal server error: try again", "authentication unavailable: try again")
+			return
+		}
 		if err != nil {
 			c.log.LogAttrs(c.ctx, slog.LevelInfo, "websocket authentication failed", slog.String("error", err.Error()))
 			c.fail(codeForbidden, "Forbidden: "+err.Error(), err.Error())
@@ -227,6 +234,11 @@ func (c *conn) handleInit(raw json.RawMessage) {
 }
 
 var errAuthenticatorPanic = errors.New("authenticator panicked")
+
+// ErrAuthUnavailable is what an Authenticator wraps when it could not decide (its
+// database did not answer): the socket closes with 1011, which clients retry, not
+// with 4403, which tells them to give up.
+var ErrAuthUnavailable = errors.New("authentication unavailable")
 
 // authenticate calls the Authenticator, turning a panic into errAuthenticatorPanic.
 func (c *conn) authenticate(payload map[string]any) (ctx context.Context, exp time.Time, err error) {
