@@ -1,11 +1,9 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -66,9 +64,6 @@ ws.onclose = (e) => done('socket closed ' + e.code);
 // loopback.
 func TestCookieSessionsInChromium(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testkit.Unavailable(t, "chromium", err)
-	}
 	frontend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte(frontendPage))
@@ -86,28 +81,7 @@ func TestCookieSessionsInChromium(t *testing.T) {
 	// Another site: localhost is not 127.0.0.1's registrable domain.
 	attackerURL := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	require.NoError(t, chromedp.Do(browser), "start chromium")
-	rec := &browserRecord{}
-	require.NoError(t, chromedp.Listen(browser, rec.listen))
-	// A bound on the whole run, not an assertion: a hung browser fails the test.
-	ctx, cancel := context.WithTimeout(browser, 2*time.Minute)
-	defer cancel()
+	_, ctx, rec := startChromium(t, 2*time.Minute)
 	defer func() {
 		requests, sent, received, problems := rec.snapshot()
 		if t.Failed() {

@@ -30,6 +30,40 @@ import (
 // chromiumPath is Debian's Chromium, which CI installs.
 const chromiumPath = "/usr/bin/chromium"
 
+// startChromium starts a headless Chromium for the test, recording what its pages
+// request, send, receive and log, and returns the browser's context and one bounded
+// by timeout to run the test's actions in (a bound on the whole run, not an
+// assertion: a hung browser fails the test). The browser ends with the test.
+func startChromium(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) (browser, ctx context.Context, rec *browserRecord) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		testkit.Unavailable(t, "chromium", err)
+	}
+	opts := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}, extra...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	require.NoError(t, chromedp.Do(browser), "start chromium") // the browser lives as long as this context
+	rec = &browserRecord{}
+	require.NoError(t, chromedp.Listen(browser, rec.listen))
+	ctx, cancel := context.WithTimeout(browser, timeout)
+	t.Cleanup(cancel)
+	return browser, ctx, rec
+}
+
 // browserRecord is what the page did, as Chromium reports it over the DevTools protocol.
 type browserRecord struct {
 	mu sync.Mutex
@@ -128,34 +162,9 @@ const (
 // the page must log no error (a CSP violation is one).
 func TestPlaygroundInChromium(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testkit.Unavailable(t, "chromium", err)
-	}
 	ts := serve(t, newApp(t, testkit.SQLite))
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1400, 1000),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	require.NoError(t, chromedp.Do(browser), "start chromium") // the browser lives as long as this context
-	rec := &browserRecord{}
-	require.NoError(t, chromedp.Listen(browser, rec.listen))
-	// A bound on the whole run, not an assertion: a hung browser fails the test.
-	ctx, cancel := context.WithTimeout(browser, 3*time.Minute)
-	defer cancel()
+	browser, ctx, rec := startChromium(t, 3*time.Minute, chromedp.WindowSize(1400, 1000))
 
 	defer func() {
 		if !t.Failed() {
