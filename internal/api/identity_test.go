@@ -401,3 +401,23 @@ func TestAPIKeySocketWhenTheDatabaseIsDown(t *testing.T) {
 	require.Equal(t, 1011, ce.Code, ce.Text)
 	require.Contains(t, ce.Text, "try again")
 }
+
+// BenchmarkAPIKeyMeQuery is BenchmarkMeQuery authenticated by an API key: the key is
+// read from the database at every request (its last use recorded once a minute).
+func BenchmarkAPIKeyMeQuery(b *testing.B) {
+	t := &testing.T{}
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: alwaysRefilled})
+	access, _, _ := a.register(t, "bench-key@example.com")
+	key, _ := a.createKey(t, access, "bench", "READ")
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ me { id email tier } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "errors") {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
