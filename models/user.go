@@ -77,6 +77,9 @@ const (
 	RevokedByTokenReuse RevocationReason = "TOKEN_REUSE"
 	// RevokedByUser: the user ended it from their list of sessions.
 	RevokedByUser RevocationReason = "USER_REVOKED"
+	// RevokedByAccountLinked: an identity provider was linked to the account by its
+	// email, which ends every session and API key it had before.
+	RevokedByAccountLinked RevocationReason = "ACCOUNT_LINKED"
 )
 
 // AccountEventType tells apart what accountEvents reports.

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -90,6 +91,17 @@ func (pf *providerFixture) signIn(t *testing.T, token string) (*models.AuthPaylo
 func (pf *providerFixture) stored(t *testing.T) [3]int {
 	t.Helper()
 	return [3]int{pf.count(t, "users"), pf.count(t, "user_identities"), pf.count(t, "sessions")}
+}
+
+// live counts userID's unrevoked sessions and API keys.
+func (pf *providerFixture) live(t *testing.T, userID string) (sessions, keys int) {
+	t.Helper()
+	ctx := context.Background()
+	n, err := pf.db.NewSelect().Table("sessions").Where("user_id = ? AND revoked_at IS NULL", userID).Count(ctx)
+	require.NoError(t, err)
+	k, err := pf.db.NewSelect().Table("api_keys").Where("user_id = ? AND revoked_at IS NULL", userID).Count(ctx)
+	require.NoError(t, err)
+	return int(n), int(k)
 }
 
 var (
@@ -198,8 +210,11 @@ func TestSignInWithProvider(t *testing.T) {
 }
 
 // TestSignInWithProviderEmailTaken: a provider identity whose email has an account is
-// linked to it only when linking is on and the provider says the email is verified;
-// otherwise CONFLICT and nothing is created.
+// linked to it only when linking is on, otherwise CONFLICT and nothing is created. An
+// email the provider has not verified is refused alike whether or not it has an
+// account (no oracle of which emails do). Linking takes the account over: the
+// password it was registered with, its sessions and its API keys stop working (the
+// registrant may not have owned the address).
 func TestSignInWithProviderEmailTaken(t *testing.T) {
 	t.Parallel()
 	op := oidcop.Start(t, alice, bob)
@@ -210,22 +225,40 @@ func TestSignInWithProviderEmailTaken(t *testing.T) {
 			name := map[bool]string{false: "linking off", true: "linking on"}[link]
 			t.Run(name, func(t *testing.T) {
 				f := newProviderFixture(t, db, func(c *auth.Config) { c.LinkByEmail = link }, op)
+				// bob's email is unverified at the provider: refused before and after it
+				// has an account, with the same answer.
+				_, unknown := f.svc.SignInWithProvider(ctx, op.IDToken(oidcop.ClientWeb, bob), "")
+				unknownErr := testkit.RequireCode(t, unknown, models.CodeBadUserInput, "idToken")
+				require.Contains(t, unknownErr.Message, "has not verified this email")
+
 				owner, err := f.svc.Register(ctx, auth.Credentials{Email: "Alice@Example.com", Password: "password1"})
 				require.NoError(t, err)
 				_, err = f.svc.Register(ctx, auth.Credentials{Email: "bob@example.com", Password: "password1"})
 				require.NoError(t, err)
 				before := f.stored(t)
 
-				// bob's email is unverified at the provider: never linked.
-				_, err = f.svc.SignInWithProvider(ctx, op.IDToken(oidcop.ClientWeb, bob), "")
-				testkit.RequireCode(t, err, models.CodeConflict, "idToken")
+				_, known := f.svc.SignInWithProvider(ctx, op.IDToken(oidcop.ClientWeb, bob), "")
+				knownErr := testkit.RequireCode(t, known, models.CodeBadUserInput, "idToken")
+				require.Equal(t, unknownErr.Message, knownErr.Message, "no oracle of the account")
 				require.Equal(t, before, f.stored(t))
+
+				// What the registrant holds before the provider's sign-in.
+				oldSession, err := f.svc.Tokens().Verify(owner.AccessToken)
+				require.NoError(t, err)
+				key, err := f.svc.CreateAPIKey(ctx, oldSession, auth.APIKeyInput{Name: "k", Scopes: []models.Scope{models.ScopeRead}})
+				require.NoError(t, err)
+				before = f.stored(t)
+				liveSessions, liveKeys := f.live(t, owner.User.ID)
+				require.Positive(t, liveSessions)
+				require.Positive(t, liveKeys)
 
 				p, err := f.svc.SignInWithProvider(ctx, op.IDToken(oidcop.ClientWeb, alice), "")
 				if !link {
 					e := testkit.RequireCode(t, err, models.CodeConflict, "idToken")
 					require.Contains(t, e.Message, "already exists")
 					require.Equal(t, before, f.stored(t), "nothing is created")
+					_, err = f.svc.Login(ctx, auth.Credentials{Email: "alice@example.com", Password: "password1"})
+					require.NoError(t, err, "the password still signs in")
 					return
 				}
 				require.NoError(t, err)
@@ -233,12 +266,32 @@ func TestSignInWithProviderEmailTaken(t *testing.T) {
 				require.Equal(t, [3]int{before[0], before[1] + 1, before[2] + 1}, f.stored(t))
 				entries := f.audit.of(owner.User.ID)
 				require.Equal(t, "linked by email", entries[len(entries)-1].Detail["account"])
-				// The password still signs in, and the identity now finds the account.
+				require.Equal(t, models.AuditDetail{
+					"via": "identity provider", "issuer": op.Issuer,
+					"event":    "linked identity provider; password, sessions and API keys ended",
+					"sessions": fmt.Sprint(liveSessions), "apiKeys": fmt.Sprint(liveKeys),
+				}, entries[len(entries)-2].Detail)
+				liveSessions, liveKeys = f.live(t, owner.User.ID)
+				require.Equal(t, [2]int{1, 0}, [2]int{liveSessions, liveKeys}, "only the provider's session is live")
+
+				// The password no longer signs in; the old session and the API key are refused.
 				_, err = f.svc.Login(ctx, auth.Credentials{Email: "alice@example.com", Password: "password1"})
+				testkit.RequireCode(t, err, models.CodeUnauthenticated)
+				testkit.RequireCode(t, f.svc.Revocations().Check(oldSession), models.CodeUnauthenticated, "")
+				_, err = f.svc.Refresh(ctx, owner.RefreshToken, "")
+				testkit.RequireCode(t, err, models.CodeUnauthenticated)
+				_, err = f.svc.AuthenticateAPIKey(ctx, key.Key)
+				testkit.RequireCode(t, err, models.CodeUnauthenticated)
+
+				// The provider's session works, and the identity now finds the account
+				// without ending it again.
+				newSession, err := f.svc.Tokens().Verify(p.AccessToken)
 				require.NoError(t, err)
+				require.NoError(t, f.svc.Revocations().Check(newSession))
 				again, err := f.svc.SignInWithProvider(ctx, op.IDToken(oidcop.ClientWeb, alice), "")
 				require.NoError(t, err)
 				require.Equal(t, owner.User.ID, again.User.ID)
+				require.NoError(t, f.svc.Revocations().Check(newSession))
 			})
 		}
 	})

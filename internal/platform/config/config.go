@@ -287,6 +287,11 @@ func readAuth(r *reader, c *Config) {
 			r.fail("INKGRAPH_OIDC_PROVIDERS", fmt.Errorf("want issuer-URL=audience entries separated by commas, got %q", entry))
 			continue
 		}
+		// Over plain http anyone on the path could serve their own keys.
+		if !isHTTPSOrLoopback(issuer) {
+			r.fail("INKGRAPH_OIDC_PROVIDERS", fmt.Errorf("issuer %q must be an https URL (plain http only on a loopback host)", issuer))
+			continue
+		}
 		c.OIDCProviders = append(c.OIDCProviders, OIDCProvider{Issuer: issuer, Audience: audience})
 	}
 	c.OIDCLinkByEmail = r.bool("INKGRAPH_OIDC_LINK_BY_EMAIL", false)

@@ -386,3 +386,21 @@ func TestProviderBaseURLsAreOrigins(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"openai": "http://127.0.0.1:9000", "anthropic": "https://proxy.example.com"}, c.ProviderBaseURLs)
 }
+
+func TestOIDCIssuersMustBeHTTPS(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(nil, env(map[string]string{
+		"INKGRAPH_OIDC_PROVIDERS": "https://accounts.google.com=g, http://localhost:8080/=l, http://127.0.0.1:9000=v4, http://[::1]:9000/=v6",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, []config.OIDCProvider{
+		{Issuer: "https://accounts.google.com", Audience: "g"}, {Issuer: "http://localhost:8080/", Audience: "l"},
+		{Issuer: "http://127.0.0.1:9000", Audience: "v4"}, {Issuer: "http://[::1]:9000/", Audience: "v6"},
+	}, c.OIDCProviders)
+
+	for _, issuer := range []string{"http://idp.example.com/", "http://10.0.0.5:9000", "http://localhost.evil.com"} {
+		_, err := config.Load(nil, env(map[string]string{"INKGRAPH_OIDC_PROVIDERS": issuer + "=web"}))
+		require.ErrorContains(t, err, "INKGRAPH_OIDC_PROVIDERS", issuer)
+		require.ErrorContains(t, err, "must be an https URL", issuer)
+	}
+}

@@ -32,7 +32,9 @@ import (
 type issuer struct {
 	srv *httptest.Server
 	// docIssuer is what the discovery document says the issuer is ("" means srv.URL).
-	docIssuer    string
+	docIssuer string
+	// jwksURI is the discovery document's jwks_uri ("" means srv.URL + "/jwks").
+	jwksURI      string
 	mu           sync.Mutex
 	keys         []jose.JSONWebKey
 	cacheControl string
@@ -54,7 +56,11 @@ func newIssuer(t *testing.T) *issuer {
 		if name == "" {
 			name = is.srv.URL
 		}
-		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": name, "jwks_uri": is.srv.URL + "/jwks"})
+		jwks := is.jwksURI
+		if jwks == "" {
+			jwks = is.srv.URL + "/jwks"
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": name, "jwks_uri": jwks})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
 		is.fetches.Add(1)
@@ -276,6 +282,43 @@ func TestDiscoveryMustNameTheIssuerExactly(t *testing.T) {
 	require.NotErrorIs(t, err, oidc.ErrInvalidToken, "a provider's misconfiguration is not the token's fault")
 	require.Contains(t, err.Error(), "must be identical")
 	require.Equal(t, int32(0), is.fetches.Load(), "no key set is read from a document that names another issuer")
+}
+
+// TestPlainHTTPOnlyOnLoopback: an issuer, and the jwks_uri its discovery document
+// names, must be https; plain http is for loopback hosts only (where tests run).
+func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
+	t.Parallel()
+	for issuer, ok := range map[string]bool{
+		"https://idp.example.com/":   true,
+		"http://localhost:8080/":     true,
+		"http://LocalHost:8080":      true,
+		"http://127.0.0.1:9000":      true,
+		"http://127.1.2.3:9000":      true,
+		"http://[::1]:9000/":         true,
+		"http://idp.example.com/":    false,
+		"http://10.0.0.5:9000":       false,
+		"http://localhost.evil.com/": false,
+		"http://[::2]:9000/":         false,
+		"ftp://idp.example.com/":     false,
+	} {
+		_, err := oidc.New(oidc.Config{Providers: []oidc.Provider{{Issuer: issuer, Audience: "a"}}, Algorithms: []string{"RS256"}})
+		if ok {
+			require.NoError(t, err, issuer)
+		} else {
+			require.ErrorContains(t, err, "must be an https URL", issuer)
+		}
+	}
+
+	is := newIssuer(t)
+	rs := newSigner(t, "rs", jose.RS256)
+	is.publish(rs)
+	is.jwksURI = "http://keys.example.com/jwks"
+	v := newVerifier(t, testkit.NewClock(start), []string{"RS256"}, is)
+	_, err := v.Verify(context.Background(), rs.sign(t, is.claims(start), nil))
+	require.Error(t, err)
+	require.NotErrorIs(t, err, oidc.ErrInvalidToken, "a provider's misconfiguration is not the token's fault")
+	require.Contains(t, err.Error(), "names a jwks_uri that is not https")
+	require.Equal(t, int32(0), is.fetches.Load())
 }
 
 // TestUnknownKeyIDRefetchesOnceAndBoundedly: a rotated key is found with one refetch;

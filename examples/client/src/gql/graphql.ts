@@ -485,6 +485,8 @@ export type ResearchPreferencesInput = {
 
 /** Why a session ended. */
 export type RevocationReason =
+  /** An identity provider sign-in was linked to the account by its email (INKGRAPH_OIDC_LINK_BY_EMAIL), which ends every session, API key and password it had before. */
+  | 'ACCOUNT_LINKED'
   /** The session was signed out. */
   | 'LOGOUT'
   /** An already-used refresh token was presented again, so the token may have leaked. */
@@ -498,6 +500,12 @@ export type SignInMethod =
   | 'OIDC'
   /** With the account's email and password. */
   | 'PASSWORD';
+
+/** An ID token of a configured identity provider. */
+export type SignInWithProviderInput = {
+  /** The ID token (a JWT) the provider issued to this application, obtained by the frontend's authorization-code flow with PKCE. */
+  idToken: Scalars['String']['input'];
+};
 
 /** Where one step of the wizard stands. */
 export type StepStatus =
