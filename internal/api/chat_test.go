@@ -554,3 +554,85 @@ func TestChatEnumsOnTheWire(t *testing.T) {
 	require.Empty(t, errs)
 	require.Equal(t, []any{map[string]any{"provider": "OFFLINE"}}, data["usage"].(map[string]any)["rows"])
 }
+
+// TestChatPipelineTokensAreTheAnswer runs a pipeline chat (email, then task, then the
+// synthesis) over graphql-transport-ws, the model streaming each text in pieces that
+// split multi-byte text, the synthesis's with a line of a prompt in it: the TOKEN
+// deltas joined are exactly done.response, the synthesis's answer without the line,
+// and the agents' own texts come as AGENT_TOKEN, before it, and not in the answer.
+func TestChatPipelineTokensAreTheAnswer(t *testing.T) {
+	t.Parallel()
+	const (
+		promptLine = "You are the task agent of Inkgraph, an assistant for writers and small teams."
+		emailText  = "Ada wants the draft 🙂 by Friday."
+		taskText   = "Proposed: send the draft to Ada — café first."
+		synthesis  = "Réponse: send Ada the draft by Friday 👩\u200d💻. " + promptLine + " Done."
+		answer     = "Réponse: send Ada the draft by Friday 👩\u200d💻.  Done."
+	)
+	// chunks cuts text every two runes: the pieces split the three-rune ZWJ emoji.
+	chunks := func(text string) []fakellm.Chunk {
+		var out []fakellm.Chunk
+		runes := []rune(text)
+		for i := 0; i < len(runes); i += 2 {
+			out = append(out, fakellm.Chunk{Content: string(runes[i:min(i+2, len(runes))])})
+		}
+		return out
+	}
+	llmSrv := fakellm.New(t)
+	llmSrv.Reply = func(req fakellm.Request) fakellm.Response {
+		first := req.Body.Messages[0].Content
+		switch {
+		case strings.HasPrefix(first, "You route requests"):
+			return fakellm.Response{Content: "pipeline:[email,task]"}
+		case strings.HasPrefix(first, "You write the final answer"):
+			return fakellm.Response{Chunks: chunks(synthesis)}
+		case strings.HasPrefix(first, "You are the email agent"):
+			return fakellm.Response{Chunks: chunks(emailText)}
+		default:
+			return fakellm.Response{Chunks: chunks(taskText)}
+		}
+	}
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
+	access, _, _ := a.register(t, "chat-pipeline@example.com")
+	ts := serve(t, a)
+
+	ws := dialGraphQLWS(t, ts.URL, access)
+	ws.subscribe(t, "p1", `subscription { chat(input: {message: "turn Ada's email into a task"}) { `+chatEventFields+` } }`)
+	var events []chatEvent
+	for {
+		m := ws.next(t)
+		if m.Type == "complete" {
+			break
+		}
+		require.Equal(t, "next", m.Type, "%s", m.Payload)
+		var p struct {
+			Data struct {
+				Chat chatEvent `json:"chat"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &p), string(m.Payload))
+		events = append(events, p.Data.Chat)
+	}
+
+	require.NotEmpty(t, events)
+	require.Equal(t, []string{"email", "task"}, events[0].Route.Agents)
+	last := events[len(events)-1]
+	require.Equal(t, "DONE", last.Type, "%+v", last.Error)
+	require.Equal(t, "synthesis", last.Agent)
+	var tokens strings.Builder
+	agentText := map[string]string{}
+	for i, e := range events {
+		require.Equal(t, i+1, e.Seq)
+		switch e.Type {
+		case "TOKEN":
+			require.Equal(t, "synthesis", e.Agent)
+			tokens.WriteString(e.Delta)
+		case "AGENT_TOKEN":
+			require.Empty(t, tokens.String(), "the agents stream before the answer")
+			agentText[e.Agent] += e.Delta
+		}
+	}
+	require.Equal(t, answer, last.Done.Response)
+	require.Equal(t, last.Done.Response, tokens.String(), "the TOKEN deltas joined are the answer")
+	require.Equal(t, map[string]string{"email": emailText, "task": taskText}, agentText)
+}

@@ -158,8 +158,14 @@ type Action struct {
 type EventType string
 
 // The events of a run, in the order they can occur.
+//
+// TOKEN carries the answer and nothing else: in every mode the concatenation of a
+// run's TOKEN deltas is its DONE's Response. AGENT_TOKEN carries the text of a
+// pipeline's agents before the synthesis, which is not the answer but what the
+// synthesis works from; a single agent's text is the answer, so it streams as TOKEN.
 const (
 	EventAgentRouted     EventType = "AGENT_ROUTED"
+	EventAgentToken      EventType = "AGENT_TOKEN"
 	EventToken           EventType = "TOKEN"
 	EventToolCallStarted EventType = "TOOL_CALL_STARTED"
 	EventToolResult      EventType = "TOOL_RESULT"
@@ -183,7 +189,7 @@ type Event struct {
 	Agent string
 
 	Route      *Route      // AGENT_ROUTED
-	Delta      string      // TOKEN
+	Delta      string      // TOKEN, AGENT_TOKEN
 	ToolCall   *ToolCall   // TOOL_CALL_STARTED
 	ToolResult *ToolResult // TOOL_RESULT
 	Action     *Action     // ACTION
@@ -232,6 +238,8 @@ const (
 
 // Done ends a successful run.
 type Done struct {
+	// Response is the answer: exactly the run's TOKEN deltas joined (a pipeline's
+	// synthesis, not its agents' AGENT_TOKEN text).
 	Response     string
 	Actions      []Action
 	FinishReason string

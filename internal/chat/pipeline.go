@@ -15,12 +15,18 @@ Combine their results into one short answer to the user's request, mention every
 ` + commonRules
 
 // pipeline runs the route's agents in order, each seeing the earlier ones' results,
-// and returns the final answer: the one agent's, or a synthesis of several.
+// and returns the final answer: the one agent's, or a synthesis of several. Only the
+// answer streams as TOKEN: the agents of a pipeline stream theirs as AGENT_TOKEN,
+// and the synthesis then writes the answer.
 func (r *run) pipeline(route Route) (agentResult, error) {
+	typ := EventToken
+	if len(route.Agents) > 1 {
+		typ = EventAgentToken
+	}
 	var results []agentResult
 	for _, name := range route.Agents {
 		agent, _ := r.o.cfg.Registry.Agent(name)
-		res, err := r.runAgent(agent, results)
+		res, err := r.runAgent(agent, typ, results)
 		if err != nil {
 			return agentResult{}, err
 		}
@@ -32,8 +38,9 @@ func (r *run) pipeline(route Route) (agentResult, error) {
 	return r.synthesize(results)
 }
 
-// synthesize writes a pipeline's final answer. Offline, it joins the agents'
-// answers: a rule-based synthesis would only repeat them less well.
+// synthesize writes a pipeline's final answer, streamed as TOKEN. Offline, it joins
+// the agents' answers, sent as one TOKEN: a rule-based synthesis would only repeat
+// them less well.
 func (r *run) synthesize(results []agentResult) (agentResult, error) {
 	if r.offline() {
 		parts := make([]string, 0, len(results))
@@ -54,7 +61,7 @@ func (r *run) synthesize(results []agentResult) (agentResult, error) {
 		},
 		MaxTokens: r.o.cfg.MaxTokens,
 	}
-	text, done, err := r.stream(synthesisAgent, &req)
+	text, done, err := r.stream(synthesisAgent, EventToken, &req)
 	if err != nil {
 		return agentResult{}, err
 	}

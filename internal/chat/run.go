@@ -98,11 +98,12 @@ func (r *run) complete(agent string, req llm.Request) (string, error) {
 	return res.Text, err
 }
 
-// stream runs a request whose text streams to the client as TOKEN events,
-// sanitized, and returns that text.
-func (r *run) stream(agent string, req *llm.Request) (string, *llm.Done, error) {
+// stream runs a request whose text streams to the client, sanitized, as events of
+// typ (TOKEN for the answer, AGENT_TOKEN for a pipeline agent's text), and returns
+// that text: exactly the deltas sent, so that the answer is what its TOKENs spell.
+func (r *run) stream(agent string, typ EventType, req *llm.Request) (string, *llm.Done, error) {
 	res, err := llm.Run(r.calls, r.provider, *req, r.o.secrets, func(s string) bool {
-		return r.emit(&Event{Type: EventToken, Agent: agent, Delta: s})
+		return r.emit(&Event{Type: typ, Agent: agent, Delta: s})
 	})
 	r.count(agent, &res)
 	return res.Text, res.Done, err

@@ -8,10 +8,10 @@ import (
 	"github.com/inkgraph/inkgraph/internal/llm"
 )
 
-// runAgent is the shared tool-calling loop. Its frame stays small (the messages are
-// made, and the tool calls run, in helpers): a held chat waits in the model's answer
-// below it.
-func (r *run) runAgent(agent *Agent, earlier []agentResult) (agentResult, error) {
+// runAgent is the shared tool-calling loop; the agent's text streams as events of typ.
+// Its frame stays small (the messages are made, and the tool calls run, in helpers):
+// a held chat waits in the model's answer below it.
+func (r *run) runAgent(agent *Agent, typ EventType, earlier []agentResult) (agentResult, error) {
 	req := &llm.Request{Messages: r.agentMessages(agent, earlier), Tools: r.o.cfg.Registry.llmTools(agent),
 		MaxTokens: r.o.cfg.MaxTokens}
 	var all strings.Builder
@@ -20,7 +20,7 @@ func (r *run) runAgent(agent *Agent, earlier []agentResult) (agentResult, error)
 		if last {
 			req.ToolChoice = llm.ToolChoice{Mode: llm.ToolChoiceNone}
 		}
-		text, done, err := r.stream(agent.Name, req)
+		text, done, err := r.stream(agent.Name, typ, req)
 		all.WriteString(text)
 		if err != nil {
 			return agentResult{}, err

@@ -184,11 +184,13 @@ export type ChatEventType =
   | 'ACTION'
   /** The orchestrator chose the agents (route). */
   | 'AGENT_ROUTED'
+  /** A piece of the text of one of a pipeline's agents (delta), before the synthesis: progress to show, not part of the answer. */
+  | 'AGENT_TOKEN'
   /** The run ended with an answer (done); the stream completes. */
   | 'DONE'
   /** The run failed (error); the stream completes. */
   | 'ERROR'
-  /** A piece of the answer as the model wrote it (delta). */
+  /** A piece of the answer as the model wrote it (delta): in every mode, the deltas of a run's TOKEN events joined in order are exactly its done.response. A pipeline's answer is its synthesis; its agents' text comes as AGENT_TOKEN. */
   | 'TOKEN'
   /** An agent's model called a tool (toolCall). */
   | 'TOOL_CALL_STARTED'
