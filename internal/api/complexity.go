@@ -37,6 +37,7 @@ type costKey struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
+	graphql.OperationInterceptor
 } = &ComplexityLimit{}
 
 // ExtensionName is gqlgen's, so extension.GetComplexityStats reads its stats.
@@ -65,6 +66,51 @@ func (c *ComplexityLimit) MutateOperationContext(ctx context.Context, opCtx *gra
 		return err
 	}
 	return nil
+}
+
+// costExtension is the operation's cost as its response's extensions.cost tells it.
+type costExtension struct {
+	// Complexity is what the operation costs, computed before it ran.
+	Complexity int `json:"complexity"`
+	// Limit is the most an operation may cost (INKGRAPH_MAX_QUERY_COMPLEXITY).
+	Limit int `json:"limit"`
+}
+
+// costExtensionKey names the cost in a response's extensions.
+const costExtensionKey = "cost"
+
+// InterceptOperation puts the operation's cost and the limit in its response's
+// extensions (a subscription's first payload's, as a deferred query's first part).
+// An operation refused for its cost never gets here: its error says both numbers.
+func (c *ComplexityLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	stats := extension.GetComplexityStats(ctx)
+	if stats == nil {
+		return next(ctx)
+	}
+	return withExtension(next(ctx), costExtensionKey, costExtension{Complexity: stats.Complexity, Limit: stats.ComplexityLimit})
+}
+
+// withExtension adds key: value to the extensions of h's first response. Only the
+// first: a subscription's later payloads (a chat's every token) keep their size and
+// cost, and what the value says was decided when the operation started.
+func withExtension(h graphql.ResponseHandler, key string, value any) graphql.ResponseHandler {
+	sent := false
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp != nil && !sent {
+			sent = true
+			addExtension(resp, key, value)
+		}
+		return resp
+	}
+}
+
+// addExtension sets key in resp's extensions.
+func addExtension(resp *graphql.Response, key string, value any) {
+	if resp.Extensions == nil {
+		resp.Extensions = make(map[string]any, 2)
+	}
+	resp.Extensions[key] = value
 }
 
 // cost is the operation's complexity, remembered when no variable can change it.

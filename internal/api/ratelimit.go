@@ -37,6 +37,9 @@ const anonymousTier = models.TierFree
 //
 // A refused operation does not run: its response is one RATE_LIMITED error with
 // retryAfter and no data, which the HTTP transport answers with 429 and Retry-After.
+// Admitted or refused, the operation's (first) response says in extensions.rateLimit
+// what the budget is and what is left of it (rateLimitExtension); when the limiter
+// could not answer, it says nothing.
 //
 // Schema fetches (queries of __schema or __type and nothing else but __typename:
 // GraphiQL and code generators, in development, since production refuses them) draw
@@ -50,6 +53,7 @@ type rateLimit struct {
 	tiers   *tierCache
 	present graphql.ErrorPresenterFunc
 	logger  *slog.Logger
+	now     func() time.Time
 	schema  ratelimit.Limit
 	// mutation is the schema's mutation type, whose root fields are counted; query is
 	// its query type, whose root fields tell a schema fetch.
@@ -102,10 +106,42 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 		if retry < d.RetryAfter {
 			retry += time.Second
 		}
-		return r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
+		resp := r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
 			"rate limit of %d requests per %s reached: retry in %d s", limit.Rate, per(limit.Period), int(retry/time.Second))})
+		return withExtension(resp, rateLimitExtensionKey, r.extension(limit, cost, d))
 	}
-	return next(ctx)
+	return withExtension(next(ctx), rateLimitExtensionKey, r.extension(limit, cost, d))
+}
+
+// rateLimitExtension is the caller's budget as a response's extensions.rateLimit
+// tells it, with GitHub's names for its GraphQL rateLimit object.
+type rateLimitExtension struct {
+	// Limit is the budget: the most operations (of cost one) admitted at once, and
+	// per period.
+	Limit int `json:"limit"`
+	// Cost is what this operation was charged: 1, or a mutation's root fields.
+	Cost int `json:"cost"`
+	// Remaining is how many more operations of cost one would be admitted now.
+	Remaining int `json:"remaining"`
+	// ResetAt is when the whole budget is available again, in whole seconds (UTC),
+	// if nothing more is spent.
+	ResetAt time.Time `json:"resetAt"`
+}
+
+// rateLimitExtensionKey names the budget in a response's extensions.
+const rateLimitExtensionKey = "rateLimit"
+
+// extension is the decision d on an operation costing cost under limit, as told.
+func (r *rateLimit) extension(limit ratelimit.Limit, cost int, d ratelimit.Decision) rateLimitExtension {
+	burst := limit.Burst
+	if burst <= 0 {
+		burst = limit.Rate
+	}
+	reset := r.now().Add(d.ResetAfter)
+	if t := reset.Truncate(time.Second); t.Before(reset) {
+		reset = t.Add(time.Second)
+	}
+	return rateLimitExtension{Limit: burst, Cost: cost, Remaining: d.Remaining, ResetAt: reset.UTC()}
 }
 
 // Budgets and the anonymous caller's tier, as metrics.RateLimited labels refusals.
