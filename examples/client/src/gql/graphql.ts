@@ -499,6 +499,12 @@ export type SignInMethod =
   /** With the account's email and password. */
   | 'PASSWORD';
 
+/** An ID token of a configured identity provider. */
+export type SignInWithProviderInput = {
+  /** The ID token (a JWT) the provider issued to this application, obtained by the frontend's authorization-code flow with PKCE. */
+  idToken: Scalars['String']['input'];
+};
+
 /** Where one step of the wizard stands. */
 export type StepStatus =
   /** Done. */
