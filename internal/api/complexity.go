@@ -37,7 +37,7 @@ type costKey struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-	graphql.OperationInterceptor
+	graphql.ResponseInterceptor
 } = &ComplexityLimit{}
 
 // ExtensionName is gqlgen's, so extension.GetComplexityStats reads its stats.
@@ -60,6 +60,7 @@ func (c *ComplexityLimit) Validate(schema graphql.ExecutableSchema) error {
 func (c *ComplexityLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	cost := c.cost(ctx, opCtx)
 	opCtx.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: cost, ComplexityLimit: c.Limit})
+	opCtx.Stats.SetExtension(limitsStatsKey, &limits{cost: costExtension{Complexity: cost, Limit: c.Limit}})
 	if cost > c.Limit {
 		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", cost, c.Limit)
 		errcode.Set(err, "COMPLEXITY_LIMIT_EXCEEDED")
@@ -76,41 +77,66 @@ type costExtension struct {
 	Limit int `json:"limit"`
 }
 
-// costExtensionKey names the cost in a response's extensions.
-const costExtensionKey = "cost"
+// Names of the limits in a response's extensions.
+const (
+	costExtensionKey      = "cost"
+	rateLimitExtensionKey = "rateLimit"
+)
 
-// InterceptOperation puts the operation's cost and the limit in its response's
-// extensions (a subscription's first payload's, as a deferred query's first part).
-// An operation refused for its cost never gets here: its error says both numbers.
-func (c *ComplexityLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	stats := extension.GetComplexityStats(ctx)
-	if stats == nil {
-		return next(ctx)
-	}
-	return withExtension(next(ctx), costExtensionKey, costExtension{Complexity: stats.Complexity, Limit: stats.ComplexityLimit})
+// limits is what an operation's first response tells of its limits: its cost, set
+// when the operation context is made, and its rate-limit decision, set when the rate
+// limit admits or refuses it. It lives in the operation's stats (one allocation per
+// operation), and the extensions point into it.
+type limits struct {
+	cost    costExtension
+	rate    rateLimitExtension
+	hasRate bool
+	// sent is set once the first response carried them: a subscription's later
+	// payloads (a chat's every token) keep their size and cost, and what the values
+	// say was decided when the operation started. Responses of one operation are
+	// made one after the other.
+	sent bool
 }
 
-// withExtension adds key: value to the extensions of h's first response. Only the
-// first: a subscription's later payloads (a chat's every token) keep their size and
-// cost, and what the value says was decided when the operation started.
-func withExtension(h graphql.ResponseHandler, key string, value any) graphql.ResponseHandler {
-	sent := false
-	return func(ctx context.Context) *graphql.Response {
-		resp := h(ctx)
-		if resp != nil && !sent {
-			sent = true
-			addExtension(resp, key, value)
-		}
+// limitsStatsKey names limits in an operation's stats.
+const limitsStatsKey = "Limits"
+
+// limitsOf returns op's limits; nil when ComplexityLimit did not set them.
+func limitsOf(op *graphql.OperationContext) *limits {
+	if op == nil {
+		return nil
+	}
+	l, _ := op.Stats.GetExtension(limitsStatsKey).(*limits)
+	return l
+}
+
+// InterceptResponse puts the operation's cost and the limit, and the rate limit's
+// decision when there is one, in its first response's extensions (a subscription's
+// first payload's, a deferred query's first part's). An operation refused for its
+// cost never gets here: its error says both numbers.
+func (c *ComplexityLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
 		return resp
 	}
+	l := limitsOf(graphql.GetOperationContext(ctx))
+	if l == nil || l.sent {
+		return resp
+	}
+	l.sent = true
+	l.addTo(resp)
+	return resp
 }
 
-// addExtension sets key in resp's extensions.
-func addExtension(resp *graphql.Response, key string, value any) {
+// addTo sets the limits in resp's extensions.
+func (l *limits) addTo(resp *graphql.Response) {
 	if resp.Extensions == nil {
 		resp.Extensions = make(map[string]any, 2)
 	}
-	resp.Extensions[key] = value
+	resp.Extensions[costExtensionKey] = &l.cost
+	if l.hasRate {
+		resp.Extensions[rateLimitExtensionKey] = &l.rate
+	}
 }
 
 // cost is the operation's complexity, remembered when no variable can change it.

@@ -90,7 +90,7 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 	switch {
 	case errors.Is(err, ratelimit.ErrCostAboveBurst):
 		// No wait would let it in: it has to be split, so there is no retryAfter.
-		return r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, Message: fmt.Sprintf(
+		return r.refuse(ctx, key, tier, budget, nil, &models.Error{Code: models.CodeRateLimited, Message: fmt.Sprintf(
 			"this operation runs %d mutations, more than the %d your plan allows at once: send fewer per operation",
 			cost, limit.Burst)})
 	case err != nil:
@@ -106,11 +106,12 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 		if retry < d.RetryAfter {
 			retry += time.Second
 		}
-		resp := r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
+		l := r.tell(op, limit, cost, d)
+		return r.refuse(ctx, key, tier, budget, l, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
 			"rate limit of %d requests per %s reached: retry in %d s", limit.Rate, per(limit.Period), int(retry/time.Second))})
-		return withExtension(resp, rateLimitExtensionKey, r.extension(limit, cost, d))
 	}
-	return withExtension(next(ctx), rateLimitExtensionKey, r.extension(limit, cost, d))
+	r.tell(op, limit, cost, d)
+	return next(ctx)
 }
 
 // rateLimitExtension is the caller's budget as a response's extensions.rateLimit
@@ -128,11 +129,14 @@ type rateLimitExtension struct {
 	ResetAt time.Time `json:"resetAt"`
 }
 
-// rateLimitExtensionKey names the budget in a response's extensions.
-const rateLimitExtensionKey = "rateLimit"
-
-// extension is the decision d on an operation costing cost under limit, as told.
-func (r *rateLimit) extension(limit ratelimit.Limit, cost int, d ratelimit.Decision) rateLimitExtension {
+// tell keeps the decision d on op, costing cost under limit, in op's limits for its
+// first response (see ComplexityLimit.InterceptResponse), and returns them; nil when
+// op has none.
+func (r *rateLimit) tell(op *graphql.OperationContext, limit ratelimit.Limit, cost int, d ratelimit.Decision) *limits {
+	l := limitsOf(op)
+	if l == nil {
+		return nil
+	}
 	burst := limit.Burst
 	if burst <= 0 {
 		burst = limit.Rate
@@ -141,7 +145,8 @@ func (r *rateLimit) extension(limit ratelimit.Limit, cost int, d ratelimit.Decis
 	if t := reset.Truncate(time.Second); t.Before(reset) {
 		reset = t.Add(time.Second)
 	}
-	return rateLimitExtension{Limit: burst, Cost: cost, Remaining: d.Remaining, ResetAt: reset.UTC()}
+	l.rate, l.hasRate = rateLimitExtension{Limit: burst, Cost: cost, Remaining: d.Remaining, ResetAt: reset.UTC()}, true
+	return l
 }
 
 // Budgets and the anonymous caller's tier, as metrics.RateLimited labels refusals.
@@ -220,12 +225,18 @@ func (r *rateLimit) cost(op *graphql.OperationContext) int {
 	return max(n, 1)
 }
 
-// refuse answers the operation with err and runs nothing; it counts the refusal by
-// tier and budget.
-func (r *rateLimit) refuse(ctx context.Context, key, tier, budget string, err *models.Error) graphql.ResponseHandler {
+// refuse answers the operation with err and runs nothing, with l (when set) in its
+// extensions; it counts the refusal by tier and budget.
+func (r *rateLimit) refuse(ctx context.Context, key, tier, budget string, l *limits, err *models.Error) graphql.ResponseHandler {
 	metrics.RateLimited.WithLabelValues(tier, budget).Inc()
 	r.logger.InfoContext(ctx, "operation refused: rate limited", "key", key, "retry_after_s", int(err.RetryAfter/time.Second))
-	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{r.present(ctx, err)}})
+	resp := &graphql.Response{Errors: gqlerror.List{r.present(ctx, err)}}
+	if l != nil {
+		// No response interceptor sees an answer made here.
+		l.sent = true
+		l.addTo(resp)
+	}
+	return graphql.OneShot(resp)
 }
 
 // tierCacheTTL is how long a user's tier is remembered. Every operation needs the
