@@ -78,15 +78,14 @@ func (s *Service) Quote(ctx context.Context, userID string, in Input) (*Quote, e
 
 // quotaLeft is what is left of the user's monthly tokens when c would count against
 // them; nil when it would not (the user's key, offline, or an unlimited tier).
-func (s *Service) quotaLeft(ctx context.Context, userID string, c llm.Choice) (*int64, error) {
-	if c.PaidBy != models.UsageServer || models.FeaturesOf(c.Tier).MonthlyTokens == models.Unlimited {
-		return nil, nil
+func (s *Service) quotaLeft(ctx context.Context, userID string, c llm.Choice) (left *int64, err error) {
+	if c.PaidBy == models.UsageServer && models.FeaturesOf(c.Tier).MonthlyTokens != models.Unlimited {
+		var report *models.UsageReport
+		if report, err = s.d.Meter.Usage(ctx, userID, 1); err == nil {
+			left = report.RemainingTokens()
+		}
 	}
-	report, err := s.d.Meter.Usage(ctx, userID, 1)
-	if err != nil {
-		return nil, err
-	}
-	return report.RemainingTokens(), nil
+	return left, err
 }
 
 // quote checks req as Run does and estimates it.
