@@ -197,3 +197,15 @@ func TestLimitsExtensionsOverWebSocketAndSSE(t *testing.T) {
 	require.Less(t, overSSE[0].Extensions.RateLimit.Remaining, overWS[0].Extensions.RateLimit.Remaining,
 		"one budget over both")
 }
+
+// withoutExtensions is payload (a response as JSON) without its extensions, for tests
+// comparing what an operation answered.
+func withoutExtensions(t testing.TB, payload []byte) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(payload, &m), string(payload))
+	delete(m, "extensions")
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	return string(b)
+}
