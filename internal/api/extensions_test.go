@@ -105,8 +105,10 @@ func TestLimitsExtensionsOverHTTP(t *testing.T) {
 	requireLimitsOverHTTP(t, newApp(t, testkit.SQLite))
 }
 
-func TestLimitsExtensionsOverHTTPWithRedis(t *testing.T) {
-	t.Parallel()
+// withTestRedis has the limiter in the local Redis, or skips the test without one.
+// An instance's Redis keys are prefixed by its (per-test) database's.
+func withTestRedis(t *testing.T) func(*config.Config) {
+	t.Helper()
 	const redisURL = "redis://127.0.0.1:6379/0"
 	opts, err := redis.ParseURL(redisURL)
 	require.NoError(t, err)
@@ -118,8 +120,12 @@ func TestLimitsExtensionsOverHTTPWithRedis(t *testing.T) {
 	if err != nil {
 		testkit.Unavailable(t, "Redis", err)
 	}
-	// The instance's Redis keys are prefixed by its (per-test) database's.
-	requireLimitsOverHTTP(t, newApp(t, testkit.SQLite, func(c *config.Config) { c.RedisURL = redisURL }))
+	return func(c *config.Config) { c.RedisURL = redisURL }
+}
+
+func TestLimitsExtensionsOverHTTPWithRedis(t *testing.T) {
+	t.Parallel()
+	requireLimitsOverHTTP(t, newApp(t, testkit.SQLite, withTestRedis(t)))
 }
 
 func TestLimitsExtensionsWithoutRateLimits(t *testing.T) {
@@ -159,8 +165,22 @@ func requireLimitsOnTheFirstPayload(t *testing.T, payloads []chatPayload) {
 
 func TestLimitsExtensionsOverWebSocketAndSSE(t *testing.T) {
 	t.Parallel()
+	t.Run("in-process", func(t *testing.T) {
+		t.Parallel()
+		requireLimitsOverStreams(t)
+	})
+	t.Run("redis", func(t *testing.T) {
+		t.Parallel()
+		requireLimitsOverStreams(t, withTestRedis(t))
+	})
+}
+
+// requireLimitsOverStreams runs a chat over WebSocket, then over SSE, and checks the
+// limits each carries.
+func requireLimitsOverStreams(t *testing.T, tune ...func(*config.Config)) {
+	t.Helper()
 	llmSrv := newChatLLM(t)
-	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()))
+	a := newApp(t, testkit.SQLite, append(tune, withLLM(llmSrv.URL()))...)
 	token, _, _ := a.register(t, "limits-streams@example.com")
 	ts := serve(t, a)
 	query := `subscription { chat(input: {message: "list my open tasks"}) { ` + chatEventFields + ` } }`
