@@ -198,11 +198,13 @@ type ComplexityRoot struct {
 	}
 
 	ChatDone struct {
-		Actions      func(childComplexity int) int
-		FinishReason func(childComplexity int) int
-		Offline      func(childComplexity int) int
-		Plan         func(childComplexity int) int
-		Response     func(childComplexity int) int
+		Actions        func(childComplexity int) int
+		FinishReason   func(childComplexity int) int
+		Offline        func(childComplexity int) int
+		Plan           func(childComplexity int) int
+		QuotaRemaining func(childComplexity int) int
+		Response       func(childComplexity int) int
+		Usage          func(childComplexity int) int
 	}
 
 	ChatError struct {
@@ -239,15 +241,29 @@ type ComplexityRoot struct {
 		Title      func(childComplexity int) int
 	}
 
+	ChatQuote struct {
+		CountsAgainstQuota    func(childComplexity int) int
+		EstimateRule          func(childComplexity int) int
+		EstimatedPromptTokens func(childComplexity int) int
+		MaxCompletionTokens   func(childComplexity int) int
+		MaxModelCalls         func(childComplexity int) int
+		Model                 func(childComplexity int) int
+		Offline               func(childComplexity int) int
+		PaidBy                func(childComplexity int) int
+		Provider              func(childComplexity int) int
+		QuotaRemaining        func(childComplexity int) int
+	}
+
 	ChatReply struct {
-		Actions      func(childComplexity int) int
-		FinishReason func(childComplexity int) int
-		Offline      func(childComplexity int) int
-		Plan         func(childComplexity int) int
-		Response     func(childComplexity int) int
-		Route        func(childComplexity int) int
-		RunID        func(childComplexity int) int
-		Usage        func(childComplexity int) int
+		Actions        func(childComplexity int) int
+		FinishReason   func(childComplexity int) int
+		Offline        func(childComplexity int) int
+		Plan           func(childComplexity int) int
+		QuotaRemaining func(childComplexity int) int
+		Response       func(childComplexity int) int
+		Route          func(childComplexity int) int
+		RunID          func(childComplexity int) int
+		Usage          func(childComplexity int) int
 	}
 
 	ChatRoute struct {
@@ -644,6 +660,7 @@ type ComplexityRoot struct {
 		BackupUsage       func(childComplexity int) int
 		Backups           func(childComplexity int, first *int, after *string) int
 		BusinessInfo      func(childComplexity int) int
+		ChatQuote         func(childComplexity int, input chat.Input) int
 		IdentityProviders func(childComplexity int) int
 		LatestBackup      func(childComplexity int, ifModifiedSince *time.Time) int
 		Me                func(childComplexity int) int
@@ -872,6 +889,7 @@ type QueryResolver interface {
 	BackupUsage(ctx context.Context) (*models.BackupUsage, error)
 	Agents(ctx context.Context) ([]*chat.AgentAccess, error)
 	Usage(ctx context.Context, days *int) (*models.UsageReport, error)
+	ChatQuote(ctx context.Context, input chat.Input) (*chat.Quote, error)
 	APIKeys(ctx context.Context) ([]*models.APIKey, error)
 	Sessions(ctx context.Context) ([]*models.Session, error)
 	Onboarding(ctx context.Context) (*models.Onboarding, error)
@@ -1507,12 +1525,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatDone.Plan(childComplexity), true
+	case "ChatDone.quotaRemaining":
+		if e.ComplexityRoot.ChatDone.QuotaRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.QuotaRemaining(childComplexity), true
 	case "ChatDone.response":
 		if e.ComplexityRoot.ChatDone.Response == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ChatDone.Response(childComplexity), true
+	case "ChatDone.usage":
+		if e.ComplexityRoot.ChatDone.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.Usage(childComplexity), true
 
 	case "ChatError.code":
 		if e.ComplexityRoot.ChatError.Code == nil {
@@ -1650,6 +1680,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChatPlanStep.Title(childComplexity), true
 
+	case "ChatQuote.countsAgainstQuota":
+		if e.ComplexityRoot.ChatQuote.CountsAgainstQuota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.CountsAgainstQuota(childComplexity), true
+	case "ChatQuote.estimateRule":
+		if e.ComplexityRoot.ChatQuote.EstimateRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.EstimateRule(childComplexity), true
+	case "ChatQuote.estimatedPromptTokens":
+		if e.ComplexityRoot.ChatQuote.EstimatedPromptTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.EstimatedPromptTokens(childComplexity), true
+	case "ChatQuote.maxCompletionTokens":
+		if e.ComplexityRoot.ChatQuote.MaxCompletionTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.MaxCompletionTokens(childComplexity), true
+	case "ChatQuote.maxModelCalls":
+		if e.ComplexityRoot.ChatQuote.MaxModelCalls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.MaxModelCalls(childComplexity), true
+	case "ChatQuote.model":
+		if e.ComplexityRoot.ChatQuote.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.Model(childComplexity), true
+	case "ChatQuote.offline":
+		if e.ComplexityRoot.ChatQuote.Offline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.Offline(childComplexity), true
+	case "ChatQuote.paidBy":
+		if e.ComplexityRoot.ChatQuote.PaidBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.PaidBy(childComplexity), true
+	case "ChatQuote.provider":
+		if e.ComplexityRoot.ChatQuote.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.Provider(childComplexity), true
+	case "ChatQuote.quotaRemaining":
+		if e.ComplexityRoot.ChatQuote.QuotaRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatQuote.QuotaRemaining(childComplexity), true
+
 	case "ChatReply.actions":
 		if e.ComplexityRoot.ChatReply.Actions == nil {
 			break
@@ -1674,6 +1765,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatReply.Plan(childComplexity), true
+	case "ChatReply.quotaRemaining":
+		if e.ComplexityRoot.ChatReply.QuotaRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.QuotaRemaining(childComplexity), true
 	case "ChatReply.response":
 		if e.ComplexityRoot.ChatReply.Response == nil {
 			break
@@ -3493,6 +3590,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.BusinessInfo(childComplexity), true
+	case "Query.chatQuote":
+		if e.ComplexityRoot.Query.ChatQuote == nil {
+			break
+		}
+
+		args, err := ec.field_Query_chatQuote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ChatQuote(childComplexity, args["input"].(chat.Input)), true
 	case "Query.identityProviders":
 		if e.ComplexityRoot.Query.IdentityProviders == nil {
 			break
@@ -4673,6 +4781,10 @@ func (ec *executionContext) childFields_ChatDone(ctx context.Context, field grap
 		return ec.fieldContext_ChatDone_plan(ctx, field)
 	case "offline":
 		return ec.fieldContext_ChatDone_offline(ctx, field)
+	case "usage":
+		return ec.fieldContext_ChatDone_usage(ctx, field)
+	case "quotaRemaining":
+		return ec.fieldContext_ChatDone_quotaRemaining(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatDone", field.Name)
 }
@@ -4745,6 +4857,32 @@ func (ec *executionContext) childFields_ChatPlanStep(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ChatPlanStep", field.Name)
 }
 
+func (ec *executionContext) childFields_ChatQuote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ChatQuote_provider(ctx, field)
+	case "model":
+		return ec.fieldContext_ChatQuote_model(ctx, field)
+	case "offline":
+		return ec.fieldContext_ChatQuote_offline(ctx, field)
+	case "paidBy":
+		return ec.fieldContext_ChatQuote_paidBy(ctx, field)
+	case "estimatedPromptTokens":
+		return ec.fieldContext_ChatQuote_estimatedPromptTokens(ctx, field)
+	case "estimateRule":
+		return ec.fieldContext_ChatQuote_estimateRule(ctx, field)
+	case "maxModelCalls":
+		return ec.fieldContext_ChatQuote_maxModelCalls(ctx, field)
+	case "maxCompletionTokens":
+		return ec.fieldContext_ChatQuote_maxCompletionTokens(ctx, field)
+	case "countsAgainstQuota":
+		return ec.fieldContext_ChatQuote_countsAgainstQuota(ctx, field)
+	case "quotaRemaining":
+		return ec.fieldContext_ChatQuote_quotaRemaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatQuote", field.Name)
+}
+
 func (ec *executionContext) childFields_ChatReply(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "runId":
@@ -4763,6 +4901,8 @@ func (ec *executionContext) childFields_ChatReply(ctx context.Context, field gra
 		return ec.fieldContext_ChatReply_usage(ctx, field)
 	case "offline":
 		return ec.fieldContext_ChatReply_offline(ctx, field)
+	case "quotaRemaining":
+		return ec.fieldContext_ChatReply_quotaRemaining(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatReply", field.Name)
 }
@@ -6320,6 +6460,20 @@ func (ec *executionContext) field_Query_backups_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_chatQuote_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (chat.Input, error) {
+			return ec.unmarshalNChatInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -8835,6 +8989,61 @@ func (ec *executionContext) fieldContext_ChatDone_offline(_ context.Context, fie
 	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _ChatDone_usage(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Usage) graphql.Marshaler {
+			return ec.marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐUsage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatDone",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatDone_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_quotaRemaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuotaRemaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_quotaRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "Int64")
+}
+
 func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9413,6 +9622,236 @@ func (ec *executionContext) fieldContext_ChatPlanStep_inputs(_ context.Context, 
 	return graphql.NewScalarFieldContext("ChatPlanStep", field, false, false, "JSON")
 }
 
+func (ec *executionContext) _ChatQuote_provider(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatQuote_model(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatQuote_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_offline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChatQuote_paidBy(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_paidBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.UsageProvider) graphql.Marshaler {
+			return ec.marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_paidBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "UsageProvider")
+}
+
+func (ec *executionContext) _ChatQuote_estimatedPromptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_estimatedPromptTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimatedPromptTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_estimatedPromptTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChatQuote_estimateRule(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_estimateRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstimateRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_estimateRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatQuote_maxModelCalls(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_maxModelCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxModelCalls, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_maxModelCalls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChatQuote_maxCompletionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_maxCompletionTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxCompletionTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_maxCompletionTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChatQuote_countsAgainstQuota(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_countsAgainstQuota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountsAgainstQuota, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_countsAgainstQuota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChatQuote_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatQuote_quotaRemaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuotaRemaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatQuote_quotaRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatQuote", field, false, false, "Int64")
+}
+
 func (ec *executionContext) _ChatReply_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9631,6 +10070,29 @@ func (ec *executionContext) _ChatReply_offline(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ChatReply_offline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChatReply_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_quotaRemaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuotaRemaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt642ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_quotaRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "Int64")
 }
 
 func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
@@ -16870,6 +17332,50 @@ func (ec *executionContext) fieldContext_Query_usage(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_chatQuote(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_chatQuote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ChatQuote(ctx, fc.Args["input"].(chat.Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Quote) graphql.Marshaler {
+			return ec.marshalNChatQuote2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐQuote(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_chatQuote(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatQuote(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_chatQuote_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23061,6 +23567,16 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "usage":
+			out.Values[i] = ec._ChatDone_usage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "quotaRemaining":
+			out.Values[i] = ec._ChatDone_quotaRemaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23300,6 +23816,84 @@ func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var chatQuoteImplementors = []string{"ChatQuote"}
+
+func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet, obj *chat.Quote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatQuoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatQuote")
+		case "provider":
+			out.Values[i] = ec._ChatQuote_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._ChatQuote_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "offline":
+			out.Values[i] = ec._ChatQuote_offline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidBy":
+			out.Values[i] = ec._ChatQuote_paidBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimatedPromptTokens":
+			out.Values[i] = ec._ChatQuote_estimatedPromptTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estimateRule":
+			out.Values[i] = ec._ChatQuote_estimateRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxModelCalls":
+			out.Values[i] = ec._ChatQuote_maxModelCalls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxCompletionTokens":
+			out.Values[i] = ec._ChatQuote_maxCompletionTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "countsAgainstQuota":
+			out.Values[i] = ec._ChatQuote_countsAgainstQuota(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quotaRemaining":
+			out.Values[i] = ec._ChatQuote_quotaRemaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var chatReplyImplementors = []string{"ChatReply"}
 
 func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet, obj *chat.Reply) graphql.Marshaler {
@@ -23349,6 +23943,11 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 		case "offline":
 			out.Values[i] = ec._ChatReply_offline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quotaRemaining":
+			out.Values[i] = ec._ChatReply_quotaRemaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -26007,6 +26606,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_usage(ctx, field)
 				})
+		case "chatQuote":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_chatQuote(ctx, field)
+				})
 		case "apiKeys":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -27855,6 +28460,14 @@ func (ec *executionContext) marshalNChatPlanStep2ᚕgithubᚗcomᚋinkgraphᚋin
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNChatQuote2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐQuote(ctx context.Context, sel ast.SelectionSet, v *chat.Quote) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatQuote!")
+		return graphql.Null
+	}
+	return ec._ChatQuote(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNChatReply2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐReply(ctx context.Context, sel ast.SelectionSet, v *chat.Reply) graphql.Marshaler {

@@ -13,6 +13,7 @@ type Chat interface {
 	Send(ctx context.Context, userID string, in chat.Input) (*chat.Reply, error)
 	Agents(ctx context.Context, userID string) ([]*chat.AgentAccess, error)
 	Usage(ctx context.Context, userID string, days int) (*models.UsageReport, error)
+	Quote(ctx context.Context, userID string, in chat.Input) (*chat.Quote, error)
 }
 
 // defaultUsageDays is the span of a usage report the client does not size.
@@ -52,4 +53,12 @@ func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageRepo
 		n = *days
 	}
 	return r.Chat.Usage(ctx, caller.UserID, n)
+}
+
+func (r *queryResolver) ChatQuote(ctx context.Context, input chat.Input) (*chat.Quote, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Chat.Quote(ctx, caller.UserID, input)
 }

@@ -121,6 +121,10 @@ func (bareChat) Usage(context.Context, string, int) (*models.UsageReport, error)
 	return &models.UsageReport{}, nil
 }
 
+func (bareChat) Quote(context.Context, string, chat.Input) (*chat.Quote, error) {
+	return &chat.Quote{}, nil
+}
+
 func (c bareChat) Chat(ctx context.Context, _ string, _ chat.Input) (<-chan *chat.Event, error) {
 	out := make(chan *chat.Event)
 	go func() {

@@ -37,6 +37,7 @@ type costKey struct {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
+	graphql.ResponseInterceptor
 } = &ComplexityLimit{}
 
 // ExtensionName is gqlgen's, so extension.GetComplexityStats reads its stats.
@@ -59,12 +60,83 @@ func (c *ComplexityLimit) Validate(schema graphql.ExecutableSchema) error {
 func (c *ComplexityLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	cost := c.cost(ctx, opCtx)
 	opCtx.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: cost, ComplexityLimit: c.Limit})
+	opCtx.Stats.SetExtension(limitsStatsKey, &limits{cost: costExtension{Complexity: cost, Limit: c.Limit}})
 	if cost > c.Limit {
 		err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", cost, c.Limit)
 		errcode.Set(err, "COMPLEXITY_LIMIT_EXCEEDED")
 		return err
 	}
 	return nil
+}
+
+// costExtension is the operation's cost as its response's extensions.cost tells it.
+type costExtension struct {
+	// Complexity is what the operation costs, computed before it ran.
+	Complexity int `json:"complexity"`
+	// Limit is the most an operation may cost (INKGRAPH_MAX_QUERY_COMPLEXITY).
+	Limit int `json:"limit"`
+}
+
+// Names of the limits in a response's extensions.
+const (
+	costExtensionKey      = "cost"
+	rateLimitExtensionKey = "rateLimit"
+)
+
+// limits is what an operation's first response tells of its limits: its cost, set
+// when the operation context is made, and its rate-limit decision, set when the rate
+// limit admits or refuses it. It lives in the operation's stats (one allocation per
+// operation), and the extensions point into it.
+type limits struct {
+	cost    costExtension
+	rate    rateLimitExtension
+	hasRate bool
+	// sent is set once the first response carried them: a subscription's later
+	// payloads (a chat's every token) keep their size and cost, and what the values
+	// say was decided when the operation started. Responses of one operation are
+	// made one after the other.
+	sent bool
+}
+
+// limitsStatsKey names limits in an operation's stats.
+const limitsStatsKey = "Limits"
+
+// limitsOf returns op's limits; nil when ComplexityLimit did not set them.
+func limitsOf(op *graphql.OperationContext) *limits {
+	if op == nil {
+		return nil
+	}
+	l, _ := op.Stats.GetExtension(limitsStatsKey).(*limits)
+	return l
+}
+
+// InterceptResponse puts the operation's cost and the limit, and the rate limit's
+// decision when there is one, in its first response's extensions (a subscription's
+// first payload's, a deferred query's first part's). An operation refused for its
+// cost never gets here: its error says both numbers.
+func (c *ComplexityLimit) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	l := limitsOf(graphql.GetOperationContext(ctx))
+	if l == nil || l.sent {
+		return resp
+	}
+	l.sent = true
+	l.addTo(resp)
+	return resp
+}
+
+// addTo sets the limits in resp's extensions.
+func (l *limits) addTo(resp *graphql.Response) {
+	if resp.Extensions == nil {
+		resp.Extensions = make(map[string]any, 2)
+	}
+	resp.Extensions[costExtensionKey] = &l.cost
+	if l.hasRate {
+		resp.Extensions[rateLimitExtensionKey] = &l.rate
+	}
 }
 
 // cost is the operation's complexity, remembered when no variable can change it.

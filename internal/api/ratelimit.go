@@ -37,6 +37,9 @@ const anonymousTier = models.TierFree
 //
 // A refused operation does not run: its response is one RATE_LIMITED error with
 // retryAfter and no data, which the HTTP transport answers with 429 and Retry-After.
+// Admitted or refused, the operation's (first) response says in extensions.rateLimit
+// what the budget is and what is left of it (rateLimitExtension); when the limiter
+// could not answer, it says nothing.
 //
 // Schema fetches (queries of __schema or __type and nothing else but __typename:
 // GraphiQL and code generators, in development, since production refuses them) draw
@@ -50,6 +53,7 @@ type rateLimit struct {
 	tiers   *tierCache
 	present graphql.ErrorPresenterFunc
 	logger  *slog.Logger
+	now     func() time.Time
 	schema  ratelimit.Limit
 	// mutation is the schema's mutation type, whose root fields are counted; query is
 	// its query type, whose root fields tell a schema fetch.
@@ -86,7 +90,7 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 	switch {
 	case errors.Is(err, ratelimit.ErrCostAboveBurst):
 		// No wait would let it in: it has to be split, so there is no retryAfter.
-		return r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, Message: fmt.Sprintf(
+		return r.refuse(ctx, key, tier, budget, nil, &models.Error{Code: models.CodeRateLimited, Message: fmt.Sprintf(
 			"this operation runs %d mutations, more than the %d your plan allows at once: send fewer per operation",
 			cost, limit.Burst)})
 	case err != nil:
@@ -102,10 +106,47 @@ func (r *rateLimit) InterceptOperation(ctx context.Context, next graphql.Operati
 		if retry < d.RetryAfter {
 			retry += time.Second
 		}
-		return r.refuse(ctx, key, tier, budget, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
+		l := r.tell(op, limit, cost, d)
+		return r.refuse(ctx, key, tier, budget, l, &models.Error{Code: models.CodeRateLimited, RetryAfter: retry, Message: fmt.Sprintf(
 			"rate limit of %d requests per %s reached: retry in %d s", limit.Rate, per(limit.Period), int(retry/time.Second))})
 	}
+	r.tell(op, limit, cost, d)
 	return next(ctx)
+}
+
+// rateLimitExtension is the caller's budget as a response's extensions.rateLimit
+// tells it, with GitHub's names for its GraphQL rateLimit object.
+type rateLimitExtension struct {
+	// Limit is the budget: the most operations (of cost one) admitted at once, and
+	// per period.
+	Limit int `json:"limit"`
+	// Cost is what this operation was charged: 1, or a mutation's root fields.
+	Cost int `json:"cost"`
+	// Remaining is how many more operations of cost one would be admitted now.
+	Remaining int `json:"remaining"`
+	// ResetAt is when the whole budget is available again, in whole seconds (UTC),
+	// if nothing more is spent.
+	ResetAt time.Time `json:"resetAt"`
+}
+
+// tell keeps the decision d on op, costing cost under limit, in op's limits for its
+// first response (see ComplexityLimit.InterceptResponse), and returns them; nil when
+// op has none.
+func (r *rateLimit) tell(op *graphql.OperationContext, limit ratelimit.Limit, cost int, d ratelimit.Decision) *limits {
+	l := limitsOf(op)
+	if l == nil {
+		return nil
+	}
+	burst := limit.Burst
+	if burst <= 0 {
+		burst = limit.Rate
+	}
+	reset := r.now().Add(d.ResetAfter)
+	if t := reset.Truncate(time.Second); t.Before(reset) {
+		reset = t.Add(time.Second)
+	}
+	l.rate, l.hasRate = rateLimitExtension{Limit: burst, Cost: cost, Remaining: d.Remaining, ResetAt: reset.UTC()}, true
+	return l
 }
 
 // Budgets and the anonymous caller's tier, as metrics.RateLimited labels refusals.
@@ -184,12 +225,18 @@ func (r *rateLimit) cost(op *graphql.OperationContext) int {
 	return max(n, 1)
 }
 
-// refuse answers the operation with err and runs nothing; it counts the refusal by
-// tier and budget.
-func (r *rateLimit) refuse(ctx context.Context, key, tier, budget string, err *models.Error) graphql.ResponseHandler {
+// refuse answers the operation with err and runs nothing, with l (when set) in its
+// extensions; it counts the refusal by tier and budget.
+func (r *rateLimit) refuse(ctx context.Context, key, tier, budget string, l *limits, err *models.Error) graphql.ResponseHandler {
 	metrics.RateLimited.WithLabelValues(tier, budget).Inc()
 	r.logger.InfoContext(ctx, "operation refused: rate limited", "key", key, "retry_after_s", int(err.RetryAfter/time.Second))
-	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{r.present(ctx, err)}})
+	resp := &graphql.Response{Errors: gqlerror.List{r.present(ctx, err)}}
+	if l != nil {
+		// No response interceptor sees an answer made here.
+		l.sent = true
+		l.addTo(resp)
+	}
+	return graphql.OneShot(resp)
 }
 
 // tierCacheTTL is how long a user's tier is remembered. Every operation needs the

@@ -252,7 +252,7 @@ func newRateLimit(d Deps, present graphql.ErrorPresenterFunc) *rateLimit {
 		now = time.Now
 	}
 	return &rateLimit{limiter: d.Services.Limiter, tiers: newTierCache(d.Services.Tiers, now), present: present, logger: d.Logger,
-		schema: d.Config.SchemaRateLimit}
+		now: now, schema: d.Config.SchemaRateLimit}
 }
 
 // Handler returns the server's root handler.

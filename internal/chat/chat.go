@@ -54,6 +54,10 @@ type Request struct {
 	AllowedAgents []string
 	// Personalization is what onboarding knows of the writer, if anything.
 	Personalization *models.PersonalizationContext
+	// QuotaLeft is what was left of the user's monthly tokens when the run started,
+	// when its tokens count against them; nil otherwise. DONE tells what is left of
+	// it after the run.
+	QuotaLeft *int64
 }
 
 // Context is the data the agents work on, sent by the client with each run.
@@ -245,6 +249,13 @@ type Done struct {
 	FinishReason string
 	Plan         *Plan // PLAN mode only
 	Offline      bool
+	// Usage is the run's whole use of the LLM, as USAGE reported it; nil when the
+	// run made no LLM call.
+	Usage *Usage
+	// QuotaRemaining is what is left of the month's tokens after the run: what was
+	// left when it started less its tokens, never below 0; nil when the run does not
+	// count against a limit.
+	QuotaRemaining *int64
 }
 
 // RunError ends a failed run.

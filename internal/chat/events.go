@@ -61,5 +61,6 @@ func (r *run) emitUsage() bool {
 		return true
 	}
 	r.usageSent = true
-	return r.emit(&Event{Type: EventUsage, Usage: r.usage()})
+	r.reported = r.usage()
+	return r.emit(&Event{Type: EventUsage, Usage: r.reported})
 }

@@ -32,9 +32,9 @@ func (r *run) plan(route Route) {
 	if !r.emit(&Event{Type: EventToken, Agent: route.Agents[0], Delta: text}) || !r.emitUsage() {
 		return
 	}
-	r.emit(&Event{Type: EventDone, Agent: route.Agents[0], Done: &Done{
+	r.emit(&Event{Type: EventDone, Agent: route.Agents[0], Done: r.done(&Done{
 		Response: text, FinishReason: FinishPlan, Plan: plan, Offline: r.offline(),
-	}})
+	})})
 }
 
 // buildPlan picks, for each routed agent, the template a user on tier may run that

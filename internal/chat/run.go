@@ -35,6 +35,8 @@ type run struct {
 	total     models.Usage
 	byAgent   map[string]*models.SourceUsage
 	usageSent bool
+	// reported is the usage USAGE reported, which DONE repeats.
+	reported *Usage
 	// outcome is the run's in the runs metric: cancelled (the client went away) unless
 	// DONE or ERROR went out; streamed counts the model's text deltas sent as TOKEN.
 	outcome  string
@@ -84,9 +86,19 @@ func (r *run) respond(route Route) {
 	if !r.emitUsage() {
 		return
 	}
-	r.emit(&Event{Type: EventDone, Agent: final.agent, Done: &Done{
+	r.emit(&Event{Type: EventDone, Agent: final.agent, Done: r.done(&Done{
 		Response: final.text, Actions: r.actions, FinishReason: final.finish, Offline: r.offline(),
-	}})
+	})})
+}
+
+// done completes d with the run's usage and what it leaves of the user's quota.
+func (r *run) done(d *Done) *Done {
+	d.Usage = r.reported
+	if left := r.req.QuotaLeft; left != nil {
+		after := max(*left-int64(r.total.TotalTokens), 0)
+		d.QuotaRemaining = &after
+	}
+	return d
 }
 
 func (r *run) offline() bool { return r.provider.Info().Offline }

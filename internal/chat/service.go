@@ -76,21 +76,38 @@ func NewService(d Deps) (*Service, error) {
 // Chat starts a run for the user: it checks the input, the tier's agents and monthly
 // tokens before any event; the events then arrive on the channel, which closes after
 // DONE or ERROR, or as soon as ctx ends (which cancels the upstream request).
+//
+// A run the server's provider answers on a tier with a monthly limit reads what is
+// left of it first, for DONE's QuotaRemaining.
 func (s *Service) Chat(ctx context.Context, userID string, in Input) (<-chan *Event, error) {
-	c, err := s.d.Meter.Choose(ctx, userID)
+	req, err := s.request(ctx, userID, in)
 	if err != nil {
 		if models.ErrorCode(err) == models.CodeQuotaExceeded {
 			metrics.RunEnded(metrics.KindChat, metrics.OutcomeQuota)
 		}
 		return nil, err
 	}
+	if req.QuotaLeft, err = s.quotaLeft(ctx, userID, req.Choice); err != nil {
+		return nil, err
+	}
+	return s.orch.Run(ctx, req)
+}
+
+// request is the run of in the service would ask the orchestrator for: who answers
+// (the meter's choice, refused QUOTA_EXCEEDED when the month's tokens are spent),
+// the tier's agents and the writer's personalisation.
+func (s *Service) request(ctx context.Context, userID string, in Input) (Request, error) {
+	c, err := s.d.Meter.Choose(ctx, userID)
+	if err != nil {
+		return Request{}, err
+	}
 	req := Request{Input: in, UserID: userID, Choice: c, AllowedAgents: AllowedAgents(s.orch.Registry(), models.FeaturesOf(c.Tier))}
 	if s.d.Personalizer != nil {
 		if req.Personalization, err = s.d.Personalizer.PersonalizationContext(ctx, userID); err != nil {
-			return nil, err
+			return Request{}, err
 		}
 	}
-	return s.orch.Run(ctx, req)
+	return req, nil
 }
 
 // Reply is a whole run's outcome, for a client that does not stream.
@@ -103,6 +120,8 @@ type Reply struct {
 	Plan         *Plan
 	Usage        *Usage
 	Offline      bool
+	// QuotaRemaining is DONE's.
+	QuotaRemaining *int64
 }
 
 // Send runs a chat to its end. A run that fails after it began answers the error
@@ -141,6 +160,7 @@ func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, er
 		return nil, models.Internal(nil, "chat: the run ended without an answer")
 	}
 	r.Response, r.Actions, r.FinishReason, r.Plan, r.Offline = done.Response, done.Actions, done.FinishReason, done.Plan, done.Offline
+	r.QuotaRemaining = done.QuotaRemaining
 	if r.Actions == nil {
 		r.Actions = []Action{}
 	}
