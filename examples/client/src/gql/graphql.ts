@@ -43,7 +43,7 @@ export type AccountEventType =
 export type ApiKeyScope =
   /** List, upload, download and delete backups; every use is audited. */
   | 'BACKUPS'
-  /** Run chats (`sendChat`, `chat`); every use is audited. */
+  /** Run chats (`sendChat`, `chat`) and quote them (`chatQuote`); every use is audited. */
   | 'CHAT'
   /** Run playbooks and templates (`executeTemplate`, `runPlaybook`); every use is audited. */
   | 'PLAYBOOKS'
