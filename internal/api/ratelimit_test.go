@@ -18,7 +18,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -389,20 +388,8 @@ func limiterErrors(t *testing.T, budget string) float64 {
 // draw on one budget per user, whichever instance an operation reaches.
 func TestRateLimitSharedThroughRedis(t *testing.T) {
 	t.Parallel()
-	const redisURL = "redis://127.0.0.1:6379/0"
-	opts, err := redis.ParseURL(redisURL)
-	require.NoError(t, err)
-	ping := redis.NewClient(opts)
-	pingCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	err = ping.Ping(pingCtx).Err()
-	cancel()
-	_ = ping.Close()
-	if err != nil {
-		testkit.Unavailable(t, "Redis", err)
-	}
-
+	withRedis := withTestRedis(t)
 	url := testkit.DatabaseURL(t, testkit.Postgres)
-	withRedis := func(c *config.Config) { c.RedisURL = redisURL }
 	instances := []*app{startApp(t, url, withRedis), startApp(t, url, withRedis)}
 	token, _, _ := instances[0].register(t, "shared@example.com")
 
