@@ -97,6 +97,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller models.Caller, in API
 		Scopes: scopes, CreatedAt: now, ExpiresAt: expires,
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Concurrent creations count one after another, so the limit holds.
+		if err := database.LockUser(ctx, tx, caller.UserID); err != nil {
+			return err
+		}
 		live, err := countLiveAPIKeys(ctx, tx, caller.UserID, now)
 		if err != nil {
 			return err

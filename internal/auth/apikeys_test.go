@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,4 +218,29 @@ func toStrings[S ~string](xs []S) []string {
 		out[i] = string(x)
 	}
 	return out
+}
+
+// TestAPIKeyLimitHoldsUnderConcurrency: creations racing on PostgreSQL (READ
+// COMMITTED, where counting then inserting alone would let several pass the limit)
+// take turns on the user's row: exactly the limit is created.
+func TestAPIKeyLimitHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	db := testkit.NewDB(t, testkit.Postgres)
+	f := newFixture(t, db)
+	ann := f.signedIn(t, "ann-race@example.com")
+	in := auth.APIKeyInput{Name: "k", Scopes: []models.Scope{models.ScopeRead}}
+	var wg sync.WaitGroup
+	var created atomic.Int32
+	for range 70 {
+		wg.Go(func() {
+			if _, err := f.svc.CreateAPIKey(context.Background(), ann, in); err == nil {
+				created.Add(1)
+			} else {
+				testkit.RequireCode(t, err, models.CodeBadUserInput, "input")
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int32(50), created.Load())
+	require.Equal(t, 50, f.count(t, "api_keys"))
 }

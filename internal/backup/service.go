@@ -240,7 +240,7 @@ func (s *Service) RequestUpload(ctx context.Context, userID string, in models.Ba
 	}
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		// Under the user's lock, so concurrent requests cannot each fit the quota alone.
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		used, err := usedBytes(ctx, tx, userID, now, "")
@@ -325,7 +325,7 @@ func (s *Service) CompleteUpload(ctx context.Context, userID, id string) (*model
 	completed := false
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		completed = false
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		cur, err := findBackup(ctx, tx, userID, id)
@@ -496,7 +496,7 @@ func (s *Service) DeleteBackup(ctx context.Context, userID, id string) (*models.
 	}
 	var b *models.BackupRecord
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if b, err = findBackup(ctx, tx, userID, id); err != nil {
@@ -530,7 +530,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		for _, b := range rows {
 			gone := false
 			err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-				if err := lockUser(ctx, tx, b.UserID); err != nil {
+				if err := database.LockUser(ctx, tx, b.UserID); err != nil {
 					return err
 				}
 				// Completed or deleted since it was listed: not the sweep's any more.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/models"
@@ -15,18 +14,6 @@ import (
 
 // Every function here that reads a user's rows filters by the user's ID; the sweep's
 // query (findUnfinished) serves the server, never a user's request.
-
-// lockUser serialises what changes a user's backups and quota use: on PostgreSQL by
-// the user's row lock, on SQLite by the database's write lock, which transactions
-// hold from their first statement (_txlock=immediate).
-func lockUser(ctx context.Context, tx bun.IDB, userID string) error {
-	q := tx.NewSelect().Table("users").Column("id").Where("id = ?", userID)
-	if tx.Dialect().Name() == dialect.PG {
-		q = q.For("UPDATE")
-	}
-	var id string
-	return database.NotFound(q.Scan(ctx, &id), "user")
-}
 
 // usedBytes is what counts against the user's quota at now: completed backups and
 // uploads whose URL still works, except the backup except (when not "").

@@ -41,7 +41,7 @@ func (s *Service) CreateBusinessInfo(ctx context.Context, userID string, in Busi
 		return nil, err
 	}
 	err = database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if _, err := findBusinessInfo(ctx, tx, userID); err == nil {
@@ -67,7 +67,7 @@ func (s *Service) UpdateBusinessInfo(ctx context.Context, userID string, in Busi
 	err := database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		// Partial updates read, change and write the row: two at once must not
 		// write back each other's stale fields.
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		var err error

@@ -34,7 +34,7 @@ func (s *Service) SetIntegrations(ctx context.Context, userID string, kinds []st
 	err := database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		// Delete-then-insert: a concurrent replacement must wait, or the two would
 		// merge (or collide on the primary key).
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		return replaceIntegrations(ctx, tx, userID, rows)

@@ -68,7 +68,7 @@ func (s *Service) SaveProviderKey(ctx context.Context, userID, provider, key str
 			return err
 		}
 		// The limit is checked again where it cannot race another save.
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if err := checkProviderLimit(ctx, tx, userID, tier, p); err != nil {

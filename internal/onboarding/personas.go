@@ -43,7 +43,7 @@ func (s *Service) GeneratePersona(ctx context.Context, userID string, platforms 
 	}
 	var p *models.Persona
 	err = database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		var err error
@@ -86,7 +86,7 @@ func savePersona(ctx context.Context, tx bun.IDB, userID string, draft *models.P
 func (s *Service) SetActivePersona(ctx context.Context, userID, id string) (*models.Persona, error) {
 	var p *models.Persona
 	err := database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		var err error

@@ -30,7 +30,7 @@ func (s *Service) changeProgress(ctx context.Context, userID string, fn func(ctx
 	var out, unchanged *models.OnboardingProgress
 	err := database.RunInTx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		now := s.Now()
-		if err := lockUser(ctx, tx, userID); err != nil {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		p, err := findProgress(ctx, tx, userID)

@@ -3,7 +3,6 @@ package onboarding
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -211,27 +210,6 @@ func saveProgress(ctx context.Context, db bun.IDB, p *models.OnboardingProgress)
 		Set("updated_at = EXCLUDED.updated_at").
 		Exec(ctx); err != nil {
 		return fmt.Errorf("save steps: %w", err)
-	}
-	return nil
-}
-
-// lockUser serialises one user's onboarding writes (progress changes, the provider
-// limit check and the save it guards). PostgreSQL locks the user's account row, which
-// exists whether or not onboarding has started; SQLite transactions already hold the
-// database's write lock from their first statement (_txlock=immediate). Either way a
-// user that does not exist is NOT_FOUND.
-func lockUser(ctx context.Context, tx bun.IDB, userID string) error {
-	q := tx.NewSelect().Table("users").Column("id").Where("id = ?", userID)
-	if tx.Dialect().Name() == dialect.PG {
-		q = q.For("UPDATE")
-	}
-	var id string
-	err := q.Scan(ctx, &id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return &models.Error{Code: models.CodeNotFound, Message: "user not found", Err: err}
-	}
-	if err != nil {
-		return fmt.Errorf("lock user: %w", err)
 	}
 	return nil
 }

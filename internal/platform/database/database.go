@@ -154,6 +154,20 @@ func NotFound(err error, what string) error {
 	return nil
 }
 
+// LockUser serialises what a transaction changes of one user's rows with every other
+// transaction that locks the same user: on PostgreSQL by the user's account row lock
+// (the row exists whatever else the user has), on SQLite by the database's write
+// lock, which transactions hold from their first statement (_txlock=immediate). A
+// user that does not exist is NOT_FOUND.
+func LockUser(ctx context.Context, tx bun.IDB, userID string) error {
+	q := tx.NewSelect().Table("users").Column("id").Where("id = ?", userID)
+	if tx.Dialect().Name() == dialect.PG {
+		q = q.For("UPDATE")
+	}
+	var id string
+	return NotFound(q.Scan(ctx, &id), "user")
+}
+
 // IsUniqueViolation reports whether err is a unique-constraint violation in either dialect.
 func IsUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
