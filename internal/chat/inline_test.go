@@ -61,8 +61,12 @@ func TestInlineRun(t *testing.T) {
 	require.False(t, open, "the channel is closed once the run is over")
 	requireWellFormed(t, events)
 	require.Equal(t, []chat.EventType{"AGENT_ROUTED", "TOOL_CALL_STARTED", "TOOL_RESULT", "TOKEN", "USAGE", "DONE"}, types(events))
-	require.Equal(t, events, runChat(t, o, chat.Request{Input: chat.Input{Message: "list my open tasks"}, AllowedAgents: allAgents}),
-		"the same events as a run on its own goroutine")
+	// The same events as a run on its own goroutine, but that its reader may take its
+	// TOKENs in fewer events (batch.go), so numbered otherwise.
+	own := runChat(t, o, chat.Request{Input: chat.Input{Message: "list my open tasks"}, AllowedAgents: allAgents})
+	require.Equal(t, types(own), types(events))
+	require.Equal(t, tokens(own), tokens(events))
+	require.Equal(t, ofType(own, chat.EventDone)[0].Done, ofType(events, chat.EventDone)[0].Done)
 }
 
 // TestInlineRunClientGone: when the transport cannot send an event (it ends the
