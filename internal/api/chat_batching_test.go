@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
 )
@@ -59,8 +60,11 @@ func dialSlowReader(t testing.TB, serverURL, token string) *wsClient {
 			return c, err
 		},
 	}
-	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
-	require.NoError(t, err)
+	conn, resp, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	require.NoError(t, err, "%v", resp)
 	t.Cleanup(func() { _ = conn.Close() })
 	c := &wsClient{conn: conn}
 	init, err := json.Marshal(map[string]string{"authorization": "Bearer " + token})
@@ -190,7 +194,8 @@ func BenchmarkChatThrottledReaders(b *testing.B) {
 	const streams, words = 100, 2_000
 	answer := longAnswer(words)
 	llmSrv := newLongLLM(b, answer)
-	a := newApp(b, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
+	a := newApp(b, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits,
+		func(c *config.Config) { c.WSMaxConnsPerIP, c.WSUpgradesPerMinute = 10*streams, 10*streams })
 	access, _, _ := a.register(b, "bench-batching@example.com")
 	ts := serveSmallBuffers(b, a)
 	var frames, heap float64
