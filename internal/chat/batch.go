@@ -14,8 +14,8 @@ import (
 // for it, hands it to the transport and lives only while the transport is busy with
 // the run's events. TOKENs that arrive meanwhile wait as one pending event, their
 // deltas joined, which the sender hands over the moment the transport takes the one
-// before: nothing waits on a timer, so a pending delta goes out no later than the
-// transport is ready for it (well within the 50 ms a batch may be held). Any other
+// before. Nothing waits on a timer: a pending delta is held exactly as long as the
+// transport is busy with the event before it, which no flush could shorten. Any other
 // event (and a TOKEN of another agent) waits until what was pending is sent, so the
 // events keep their order; AGENT_TOKEN deltas are never joined, nor are TOKENs of
 // different agents.
