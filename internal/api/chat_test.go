@@ -169,8 +169,10 @@ func TestChatOverTheGraphQLWSClient(t *testing.T) {
 		}
 	}
 	// The sanitizer holds back a delta only while it could begin a prompt fragment,
-	// so the answer arrives in pieces, not as one block at the end.
-	require.Greater(t, tokens, len(strings.Fields(chatAnswer))/2, "the answer streams as it is written")
+	// so the answer arrives in pieces, not as one block at the end. How many: the fake
+	// model sends its words at once, faster than the socket takes them, and the deltas
+	// the socket has not taken go out joined (internal/chat/batch.go).
+	require.Greater(t, tokens, 1, "the answer streams as it is written")
 
 	baseline := len(llmSrv.Requests())
 	llmSrv.hold.Store(true)

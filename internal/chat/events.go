@@ -6,10 +6,33 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// emit sends the run's next event, unless the client is gone.
+// emit sends the run's next event, unless the client is gone. A TOKEN goes through
+// the run's batcher, which does not wait for a client slow to take it; any other event
+// waits until the TOKENs before it are sent, then is sent itself.
 // The event is passed by pointer: a value this size would take its room in the frame
 // of every caller, the run's held frames included.
 func (r *run) emit(e *Event) bool {
+	if r.ctx.Err() != nil {
+		return false
+	}
+	if e.Type == EventToken {
+		return r.batch.token(e)
+	}
+	if !r.batch.wait() || !r.send(e) {
+		return false
+	}
+	if e.Type == EventDone {
+		// Delivered (or handed to the run's own goroutine's reader): a DONE the
+		// transport failed to write is the client gone, not an answered run.
+		r.outcome = metrics.OutcomeOK
+	}
+	return true
+}
+
+// send numbers e and hands it to the transport, returning once the transport has
+// taken it; false when the client is gone. The run's goroutine and its batcher's
+// sender call it in turn, never at once.
+func (r *run) send(e *Event) bool {
 	r.seq++
 	e.RunID, e.Seq = r.id, r.seq
 	if r.ctx.Err() != nil {
@@ -22,15 +45,7 @@ func (r *run) emit(e *Event) bool {
 	case <-r.ctx.Done():
 		return false
 	}
-	if r.deliver != nil && !r.deliver() {
-		return false
-	}
-	if e.Type == EventDone {
-		// Delivered (or handed to the run's own goroutine's reader): a DONE the
-		// transport failed to write is the client gone, not an answered run.
-		r.outcome = metrics.OutcomeOK
-	}
-	return true
+	return r.deliver == nil || r.deliver()
 }
 
 // fail ends the run with one ERROR, unless the client is gone.

@@ -39,7 +39,9 @@ func inlineRun(t *testing.T, ctx context.Context, o *chat.Orchestrator, take fun
 
 // TestInlineRun runs a chat on the transport's goroutine: no goroutine of its own,
 // every event handed over by deliver as it comes, in order, and the channel closed
-// when the job returns. Not parallel: it counts goroutines.
+// when the job returns. A TOKEN is handed over by the run's batcher's sender, the one
+// goroutine a run starts, and only while its TOKENs go out (batch.go): a held run
+// holds none. Not parallel: it counts goroutines.
 func TestInlineRun(t *testing.T) {
 	o := newOrchestrator(t, llm.NewOffline(), nil)
 	var events []chat.Event
@@ -52,14 +54,19 @@ func TestInlineRun(t *testing.T) {
 	before := runtime.NumGoroutine()
 	job()
 	for _, n := range during {
-		require.Equal(t, before, n, "the run started no goroutine")
+		// The sender of the TOKENs before an event may not have quite ended.
+		require.LessOrEqual(t, n, before+1, "the run started no goroutine but its batcher's one sender")
 	}
 	_, open := <-ch
 	require.False(t, open, "the channel is closed once the run is over")
 	requireWellFormed(t, events)
 	require.Equal(t, []chat.EventType{"AGENT_ROUTED", "TOOL_CALL_STARTED", "TOOL_RESULT", "TOKEN", "USAGE", "DONE"}, types(events))
-	require.Equal(t, events, runChat(t, o, chat.Request{Input: chat.Input{Message: "list my open tasks"}, AllowedAgents: allAgents}),
-		"the same events as a run on its own goroutine")
+	// The same events as a run on its own goroutine, but that its reader may take its
+	// TOKENs in fewer events (batch.go), so numbered otherwise.
+	own := runChat(t, o, chat.Request{Input: chat.Input{Message: "list my open tasks"}, AllowedAgents: allAgents})
+	require.Equal(t, types(own), types(events))
+	require.Equal(t, tokens(own), tokens(events))
+	require.Equal(t, ofType(own, chat.EventDone)[0].Done, ofType(events, chat.EventDone)[0].Done)
 }
 
 // TestInlineRunClientGone: when the transport cannot send an event (it ends the

@@ -134,6 +134,7 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	if r.provider == nil {
 		r.provider = o.cfg.Provider
 	}
+	r.batch.send = r.send
 	if deliver, ok := llm.Adopt(ctx, r.run); ok {
 		// The transport runs the run on the goroutine that sends its events.
 		r.out, r.deliver = make(chan *Event, 1), deliver

@@ -26,6 +26,8 @@ type run struct {
 	// deliver, for a run the transport adopted (llm.Adopt), has the transport take
 	// the event just put in out (of capacity one) and send it.
 	deliver func() bool
+	// batch sends the run's TOKENs, joining them while the client is slow to take them.
+	batch batcher
 
 	provider llm.Provider
 	seq      int
@@ -73,6 +75,7 @@ func (r *run) end() {
 	defer close(r.out)
 	defer r.countRun()
 	defer r.book()
+	r.batch.wait() // its sender is done with out before out closes
 	r.release()
 }
 
