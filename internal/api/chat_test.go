@@ -492,7 +492,9 @@ func TestASlowClientNeverBlocksAnother(t *testing.T) {
 	reply := llmSrv.Reply
 	llmSrv.Reply = func(req fakellm.Request) fakellm.Response {
 		if len(req.Body.Tools) > 0 && strings.Contains(req.Body.Messages[len(req.Body.Messages)-1].Content, "flood") {
-			return fakellm.Response{Content: flood}
+			// Held open after the flood: the run (which reads upstream without
+			// waiting for its client, its TOKENs batched) cannot finish on its own.
+			return fakellm.Response{Content: flood, Hold: true}
 		}
 		return reply(req)
 	}
@@ -526,7 +528,7 @@ func TestASlowClientNeverBlocksAnother(t *testing.T) {
 	requireChatRun(t, events)
 	select {
 	case <-flooded.Ended:
-		t.Fatal("the flood finished: the test never had a stuck client")
+		t.Fatal("the flood's upstream ended while its client was still connected")
 	default:
 	}
 

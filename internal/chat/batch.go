@@ -26,6 +26,10 @@ type batcher struct {
 	// send hands one event to the transport, returning once it has taken it; false
 	// when the client is gone. Only one send runs at a time.
 	send func(*Event) bool
+	// panicked is told of a panic in send on the sender goroutine, which ends the
+	// stream as a gone client does rather than the process (the transport's own
+	// recovery is on its goroutine, not this one).
+	panicked func(v any)
 
 	mu      sync.Mutex
 	idle    chan struct{} // closed when the sender goroutine ends; nil when none runs
@@ -71,6 +75,17 @@ func (b *batcher) token(e *Event) bool {
 // drain sends e, then the pending event as long as there is one, and ends.
 func (b *batcher) drain(e *Event, idle chan struct{}) {
 	defer close(idle)
+	defer func() {
+		if v := recover(); v != nil {
+			b.mu.Lock()
+			b.failed, b.pending, b.idle = true, nil, nil
+			b.text.Reset()
+			b.mu.Unlock()
+			if b.panicked != nil {
+				b.panicked(v)
+			}
+		}
+	}()
 	for {
 		ok := b.send(e)
 		b.mu.Lock()

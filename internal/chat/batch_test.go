@@ -118,6 +118,21 @@ func TestBatcherClientGone(t *testing.T) {
 	require.Nil(t, b.pending)
 }
 
+// TestBatcherSendPanics: a panic while sending, on the sender's goroutine, ends the
+// stream as a gone client does and is reported, rather than ending the process.
+func TestBatcherSendPanics(t *testing.T) {
+	t.Parallel()
+	reported := make(chan any, 1)
+	b := &batcher{
+		send:     func(*Event) bool { panic("transport broke") },
+		panicked: func(v any) { reported <- v },
+	}
+	require.True(t, b.token(tokenOf("task", "x")))
+	require.False(t, b.wait())
+	require.Equal(t, "transport broke", <-reported)
+	require.False(t, b.token(tokenOf("task", "y")), "nothing more is sent")
+}
+
 // TestEmitBatchesOnlyTokens runs emit as a run does, its client reading only once the
 // run has three TOKENs out: the first goes alone, the two it had not taken go as one;
 // AGENT_TOKENs are never joined, nor TOKENs of two agents, other events wait their

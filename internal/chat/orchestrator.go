@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/catalog"
@@ -135,6 +137,9 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 		r.provider = o.cfg.Provider
 	}
 	r.batch.send = r.send
+	r.batch.panicked = func(v any) {
+		r.o.cfg.Logger.ErrorContext(r.ctx, "chat: sending an event panicked: the stream ends", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	}
 	if deliver, ok := llm.Adopt(ctx, r.run); ok {
 		// The transport runs the run on the goroutine that sends its events.
 		r.out, r.deliver = make(chan *Event, 1), deliver
