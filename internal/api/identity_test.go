@@ -421,3 +421,28 @@ func BenchmarkAPIKeyMeQuery(b *testing.B) {
 		}
 	}
 }
+
+// TestAPIKeySSEStreamEndsWhenRevoked: an SSE subscription opened with an API key on
+// one instance ends when the key is revoked on another.
+func TestAPIKeySSEStreamEndsWhenRevoked(t *testing.T) {
+	t.Parallel()
+	url := testkit.DatabaseURL(t, testkit.Postgres)
+	a := startApp(t, url, withoutRateLimits)
+	b := startApp(t, url, withoutRateLimits)
+	tsB := serve(t, b)
+	access, _, _ := a.register(t, "key-sse@example.com")
+	key, id := a.createKey(t, access, "sse", "READ")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	events := subscribeSSE(t, ctx, tsB.URL, key, `subscription { onboardingProgress { currentStep } }`)
+	first := <-events
+	require.Equal(t, "next", first.name)
+	require.Contains(t, first.data, `"data":{"onboardingProgress":{"currentStep":1}}`, "READ runs it")
+
+	_, errs := a.do(t, access, `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": id})
+	require.Empty(t, errs)
+	for range events { // the stream ends
+	}
+	require.NoError(t, ctx.Err(), "the stream ended before the test's own deadline")
+}
