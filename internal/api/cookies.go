@@ -2,13 +2,14 @@ package api
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -152,7 +153,7 @@ func (s *Server) secureCookies(r *http.Request) bool {
 			break
 		}
 	}
-	return !addr.IsLoopback() || !loopbackHost(r.Host) || behindProxy(r) || !plainLoopbackOrigin(r)
+	return !addr.IsLoopback() || !clientip.LoopbackHost(r.Host) || behindProxy(r) || !plainLoopbackOrigin(r)
 }
 
 // behindProxy reports whether the request says it was forwarded: a proxy on this
@@ -177,21 +178,7 @@ func plainLoopbackOrigin(r *http.Request) bool {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && u.Scheme == "http" && loopbackHost(u.Host)
-}
-
-// loopbackHost reports whether a Host header names this machine: localhost or a
-// loopback address, with or without a port.
-func loopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	addr, err := netip.ParseAddr(host)
-	return err == nil && addr.IsLoopback()
+	return err == nil && u.Scheme == "http" && clientip.LoopbackHost(u.Host)
 }
 
 type responseCookiesKey struct{}

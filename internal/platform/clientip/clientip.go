@@ -7,6 +7,7 @@ package clientip
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
 )
@@ -107,4 +108,19 @@ func Network(addr netip.Addr) string {
 	default:
 		return netip.PrefixFrom(addr, 24).Masked().String()
 	}
+}
+
+// LoopbackHost reports whether host (a Host header or a URL's host, with or without a
+// port, an IPv6 address in brackets or not) names this machine: localhost or a
+// loopback address.
+func LoopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.IsLoopback()
 }

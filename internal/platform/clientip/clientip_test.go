@@ -63,3 +63,14 @@ func TestContext(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "192.0.2.7", addr.String())
 }
+
+func TestLoopbackHost(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST:8080": true, "127.0.0.1": true, "127.8.9.10:443": true,
+		"[::1]:8080": true, "::1": true, "[::1]": true,
+		"api.example.com": false, "10.0.0.1:80": false, "localhost.example.com": false, "[2001:db8::1]:80": false, "": false,
+	} {
+		require.Equal(t, want, clientip.LoopbackHost(host), host)
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/keyring"
+	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
@@ -288,7 +289,7 @@ func readAuth(r *reader, c *Config) {
 			continue
 		}
 		// Over plain http anyone on the path could serve their own keys.
-		if !isHTTPSOrLoopback(issuer) {
+		if !oidc.SecureURL(issuer) {
 			r.fail("INKGRAPH_OIDC_PROVIDERS", fmt.Errorf("issuer %q must be an https URL (plain http only on a loopback host)", issuer))
 			continue
 		}

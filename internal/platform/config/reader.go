@@ -152,27 +152,6 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// isHTTPSOrLoopback says whether s is an https URL, or an http one whose host is a
-// loopback one (localhost, 127.0.0.0/8, ::1), where nothing else is on the path.
-func isHTTPSOrLoopback(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		host := u.Hostname()
-		if strings.EqualFold(host, "localhost") {
-			return true
-		}
-		ip, err := netip.ParseAddr(host)
-		return err == nil && ip.IsLoopback()
-	}
-	return false
-}
-
 // listenAddr checks a listen address's syntax (host:port, a port from 0 to 65535, the
 // host empty, an IP address or a host name) without binding it; false when it is bad.
 func (r *reader) listenAddr(name, v string) bool {

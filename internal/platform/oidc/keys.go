@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -204,32 +205,22 @@ func (p *provider) discover(ctx context.Context) (string, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "", fmt.Errorf("oidc: the discovery document of %s has no usable jwks_uri (%q)", p.cfg.Issuer, doc.JWKSURI)
 	}
-	if !secureURL(doc.JWKSURI) {
+	if !SecureURL(doc.JWKSURI) {
 		return "", fmt.Errorf("oidc: the discovery document of %s names a jwks_uri that is not https (%q)", p.cfg.Issuer, doc.JWKSURI)
 	}
 	return doc.JWKSURI, nil
 }
 
-// secureURL says whether raw is an https URL, or an http one on a loopback host
+// SecureURL says whether raw is an https URL, or an http one on a loopback host
 // (localhost, 127.0.0.0/8, ::1), where nothing else is on the path: over plain http
-// to anywhere else, whoever is on the path could serve their own keys.
-func secureURL(raw string) bool {
+// to anywhere else, whoever is on the path could serve their own keys. Issuers and
+// the key sets their discovery names must pass it.
+func SecureURL(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return false
 	}
-	switch u.Scheme {
-	case "https":
-		return true
-	case "http":
-		host := u.Hostname()
-		if strings.EqualFold(host, "localhost") {
-			return true
-		}
-		ip, err := netip.ParseAddr(host)
-		return err == nil && ip.IsLoopback()
-	}
-	return false
+	return u.Scheme == "https" || u.Scheme == "http" && clientip.LoopbackHost(u.Host)
 }
 
 func (p *provider) getJSON(ctx context.Context, uri string, into any) (http.Header, error) {

@@ -118,7 +118,7 @@ func New(cfg Config) (*Verifier, error) {
 		if p.Issuer == "" || p.Audience == "" {
 			return nil, fmt.Errorf("oidc: provider %q needs an issuer and an audience", p.Issuer)
 		}
-		if !secureURL(p.Issuer) {
+		if !SecureURL(p.Issuer) {
 			return nil, fmt.Errorf("oidc: issuer %q must be an https URL (plain http only on a loopback host)", p.Issuer)
 		}
 		if _, dup := v.providers[p.Issuer]; dup {
