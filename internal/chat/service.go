@@ -32,12 +32,20 @@ type Meter interface {
 	Usage(ctx context.Context, userID string, days int) (*models.UsageReport, error)
 }
 
+// Settings tells a user's chat preferences.
+type Settings interface {
+	ChatSettings(ctx context.Context, userID string) (*models.ChatSettings, error)
+}
+
 // Deps is what a Service uses.
 type Deps struct {
 	Meter Meter
 	Tiers Tiers
 	// Personalizer, when set, tells the agents about the writer.
 	Personalizer Personalizer
+	// Settings, when set, tells each user's chat preferences; without it every user
+	// has the defaults (models.ChatSettings's zero value).
+	Settings Settings
 	// Catalog, when set, serves PLAN mode.
 	Catalog Catalog
 	// Registry defaults to DefaultRegistry().
