@@ -216,7 +216,7 @@ type ToolCall struct {
 type ToolResult struct {
 	CallID string
 	Name   string
-	Result json.RawMessage
+	Result json.RawMessage `json:",omitempty"` // nil when the tool failed, so in the journal too
 	Error  string
 }
 
