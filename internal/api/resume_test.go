@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/platform/config"
@@ -193,4 +194,45 @@ func TestChatRunNobodyResumesIsCancelled(t *testing.T) {
 	for i, e := range events {
 		require.Equal(t, i+1, e.Seq)
 	}
+}
+
+// TestDroppedSocketIsFreedWhileItsRunGoesOn: the connection of a dropped chat is
+// finished at once, not when its run (which goes on, waiting to be resumed) ends: with
+// one socket allowed per address, the client's next socket is admitted, and resumes
+// the run.
+func TestDroppedSocketIsFreedWhileItsRunGoesOn(t *testing.T) {
+	t.Parallel()
+	llmSrv, gate := pausedChatLLM(t)
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits,
+		func(c *config.Config) { c.WSMaxConnsPerIP, c.ChatResumeGrace = 1, time.Minute })
+	access, _, _ := a.register(t, "resume-freed@example.com")
+	ts := serve(t, a)
+
+	ws1 := dialGraphQLWS(t, ts.URL, access)
+	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return joinedTokens(events) == "You have one " })
+	require.NoError(t, ws1.conn.Close())
+
+	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	var conn *websocket.Conn
+	require.Eventually(t, func() bool {
+		c, _, err := dialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", nil)
+		if err != nil {
+			return false
+		}
+		conn = c
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "the dropped socket still holds the address's one place")
+	t.Cleanup(func() { _ = conn.Close() })
+	ws2 := &wsClient{conn: conn}
+	init, err := json.Marshal(map[string]string{"authorization": "Bearer " + access})
+	require.NoError(t, err)
+	ws2.write(t, wsMessage{Type: "connection_init", Payload: init})
+	require.Equal(t, "connection_ack", ws2.next(t).Type)
+	ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q, afterSeq: %d) { %s } }`,
+		before[0].RunID, before[len(before)-1].Seq, chatEventFields))
+	close(gate)
+	after, completed := readEvents(t, ws2, "r", nil)
+	require.True(t, completed)
+	requireChatRun(t, append(before, after...))
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/catalog"
@@ -152,12 +153,11 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 		}
 	}
 	calls, release := llm.RunContext(r.life)
-	stopWatching := func() bool { return false }
-	if r.journal != nil {
-		stopWatching = context.AfterFunc(ctx, r.clientGone)
-	}
+	var stopWatching atomic.Pointer[func() bool]
 	r.calls, r.release = calls, func() {
-		stopWatching()
+		if stop := stopWatching.Load(); stop != nil {
+			(*stop)()
+		}
 		release()
 		r.endLife(nil)
 	}
@@ -171,11 +171,22 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	if deliver, ok := llm.Adopt(ctx, r.run); ok {
 		// The transport runs the run on the goroutine that sends its events.
 		r.out, r.deliver = make(chan *Event, 1), deliver
+		r.watchClient(&stopWatching)
 		return r.out, nil
 	}
 	r.out = make(chan *Event)
+	r.watchClient(&stopWatching)
 	go r.run()
 	return r.out, nil
+}
+
+// watchClient has a journaled run told when its client's context ends (clientGone),
+// once the run is set up; release stops the watch.
+func (r *run) watchClient(stop *atomic.Pointer[func() bool]) {
+	if r.journal != nil {
+		f := context.AfterFunc(r.ctx, r.clientGone)
+		stop.Store(&f)
+	}
 }
 
 func randomID() string {

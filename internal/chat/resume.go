@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -58,13 +59,18 @@ func (r *run) detach() bool {
 	return true
 }
 
-// clientGone runs when the client's context of a journaled run ends: a client that
+// clientGone runs when the client's context of a journaled run ends (registered once
+// the run started, so that it sees how): a client that
 // stopped the run ends it at once; one that went away leaves it the grace to be
 // resumed.
 func (r *run) clientGone() {
 	if r.clientStopped() {
 		r.endLife(context.Cause(r.ctx))
 		return
+	}
+	if r.deliver != nil {
+		// The run goes on, on the transport's goroutine: the connection need not wait.
+		llm.Release(r.ctx)
 	}
 	time.AfterFunc(r.o.cfg.ResumeGrace, r.graceOver)
 }

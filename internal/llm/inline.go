@@ -20,6 +20,7 @@ type Inline struct {
 	open    bool
 	job     func()
 	deliver func() bool
+	release func()
 }
 
 type inlineKey struct{}
@@ -44,6 +45,19 @@ func (in *Inline) Close() (job func()) {
 // event the run has just put in its channel and sends it, and reports false when the
 // client is gone (having ended the run's context).
 func (in *Inline) SetDeliver(deliver func() bool) { in.deliver = deliver }
+
+// SetRelease sets what Release calls: the transport stops waiting for the adopted
+// run, which goes on, on its goroutine, without its client.
+func (in *Inline) SetRelease(release func()) { in.release = release }
+
+// Release tells the transport that the run adopting the Inline of ctx goes on without
+// its client (a resumable run whose connection dropped): the transport may finish the
+// connection without waiting for the run. It does nothing for a run not adopted.
+func Release(ctx context.Context) {
+	if in, _ := ctx.Value(inlineKey{}).(*Inline); in != nil && in.job != nil && in.release != nil {
+		in.release()
+	}
+}
 
 // Adopt claims the Inline of ctx, if it carries an open one not yet claimed, for a
 // run whose job is job. It returns the function the run calls after putting each

@@ -94,6 +94,10 @@ type operation struct {
 	id     string
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// done tells the connection the operation is over (opWG), once: when its
+	// goroutine ends, or earlier when a run it adopted goes on without its client
+	// (llm.Release), which the connection need not wait for.
+	done func()
 	// nextPrefix is the start of the operation's result messages, up to the
 	// payload; made at its first result, on the operation's goroutine.
 	nextPrefix []byte

@@ -24,7 +24,7 @@ const CodeInternal = "INTERNAL"
 // is then beneath the run's for the run's life, so it is kept small, the operation
 // being made ready in dispatch.
 func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
-	defer c.opWG.Done()
+	defer op.done()
 	defer op.cancel(errOperationDone)
 	defer c.recoverOperation(op)
 	c.logOperation(op, "websocket operation started")
@@ -107,6 +107,7 @@ func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.Respo
 	// then runs on it and hands over each event as it has it, rather than on a
 	// goroutine of its own beside this one.
 	inline := &llm.Inline{}
+	inline.SetRelease(op.done) // before the run: it may release from any goroutine
 	ctx = llm.WithInline(ctx, inline)
 	inline.Open()
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/api/httptransport"
@@ -280,7 +281,7 @@ func (c *conn) subscribe(id string, raw json.RawMessage) {
 		return
 	}
 	ctx, cancel := context.WithCancelCause(c.opBase)
-	op := &operation{id: id, ctx: ctx, cancel: cancel}
+	op := &operation{id: id, ctx: ctx, cancel: cancel, done: sync.OnceFunc(c.opWG.Done)}
 	c.ops[id] = op
 	c.opWG.Add(1)
 	c.mu.Unlock()
