@@ -4,7 +4,8 @@
 // calendar, email and analytics agents and their tools, the shared
 // tool-calling loop, execution plans over playbook templates, and the stream
 // of events a run produces. Agents never write anything: they return actions
-// for the client to apply. Chat text is never stored; only usage is reported.
+// for the client to apply. Chat text is stored only for a user who keeps history,
+// through the History it is given; otherwise only usage is reported.
 package chat
 
 import (
