@@ -24,6 +24,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 func TestMigrateCommands(t *testing.T) {
@@ -435,6 +436,37 @@ func TestKeysRotate(t *testing.T) {
 		vars["INKGRAPH_KEYRING"] = v2
 		plain, _ = reveal(t, vars, userID)
 		require.Equal(t, apiKey, plain, "version 1 can now be retired")
+	})
+
+	t.Run("stored conversations", func(t *testing.T) {
+		t.Parallel()
+		vars := map[string]string{"INKGRAPH_DATA_DIR": t.TempDir()}
+		svc, done := services(t, vars)
+		p, err := svc.Accounts.Register(ctx, auth.Credentials{Email: "history@example.com", Password: "password1"})
+		require.NoError(t, err)
+		on := true
+		_, err = svc.Conversations.UpdateSettings(ctx, p.User.ID, models.UpdateChatSettingsInput{KeepHistory: &on})
+		require.NoError(t, err)
+		id, err := svc.Conversations.Append(ctx, p.User.ID, "", "plan my week", "here is the plan")
+		require.NoError(t, err)
+		done()
+
+		out := rotate(t, vars)
+		require.Contains(t, out, "re-encrypted 1 conversation titles and 2 messages")
+
+		svc, done = services(t, vars)
+		defer done()
+		c, err := svc.Conversations.Conversation(ctx, p.User.ID, id)
+		require.NoError(t, err)
+		require.Equal(t, "plan my week", c.Title)
+		require.Equal(t, 2, c.KeyVersion, "sealed anew with the version rotate added")
+		msgs, err := svc.Conversations.Messages(ctx, p.User.ID, id, 0, "")
+		require.NoError(t, err)
+		require.Len(t, msgs.Edges, 2)
+		for _, e := range msgs.Edges {
+			require.Equal(t, 2, e.Node.KeyVersion)
+		}
+		require.Equal(t, "here is the plan", msgs.Edges[1].Node.Content)
 	})
 }
 
