@@ -38,6 +38,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Conversation() ConversationResolver
 	Mutation() MutationResolver
 	Onboarding() OnboardingResolver
 	Query() QueryResolver
@@ -199,6 +200,7 @@ type ComplexityRoot struct {
 
 	ChatDone struct {
 		Actions        func(childComplexity int) int
+		ConversationID func(childComplexity int) int
 		FinishReason   func(childComplexity int) int
 		Offline        func(childComplexity int) int
 		Plan           func(childComplexity int) int
@@ -256,6 +258,7 @@ type ComplexityRoot struct {
 
 	ChatReply struct {
 		Actions        func(childComplexity int) int
+		ConversationID func(childComplexity int) int
 		FinishReason   func(childComplexity int) int
 		Offline        func(childComplexity int) int
 		Plan           func(childComplexity int) int
@@ -270,6 +273,11 @@ type ComplexityRoot struct {
 		Agents   func(childComplexity int) int
 		Pipeline func(childComplexity int) int
 		Source   func(childComplexity int) int
+	}
+
+	ChatSettings struct {
+		KeepHistory         func(childComplexity int) int
+		RequireToolApproval func(childComplexity int) int
 	}
 
 	ChatToolCall struct {
@@ -299,6 +307,42 @@ type ComplexityRoot struct {
 	CheckoutSession struct {
 		ID  func(childComplexity int) int
 		URL func(childComplexity int) int
+	}
+
+	Conversation struct {
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		MessageCount func(childComplexity int) int
+		Messages     func(childComplexity int, first *int, after *string) int
+		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	ConversationConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ConversationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ConversationMessage struct {
+		Content   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Position  func(childComplexity int) int
+		Role      func(childComplexity int) int
+	}
+
+	ConversationMessageConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ConversationMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	CorePersona struct {
@@ -382,6 +426,7 @@ type ComplexityRoot struct {
 		CreateCheckoutSession      func(childComplexity int, tier models.Tier, seats *int) int
 		DeleteBackup               func(childComplexity int, id string) int
 		DeleteBusinessInfo         func(childComplexity int) int
+		DeleteConversation         func(childComplexity int, id string) int
 		DeleteProviderKey          func(childComplexity int, provider string) int
 		ExecuteTemplate            func(childComplexity int, templateID string, variables []*catalog.Value) int
 		GeneratePersona            func(childComplexity int, platforms []models.Platform) int
@@ -390,6 +435,7 @@ type ComplexityRoot struct {
 		PreviewPersona             func(childComplexity int, platforms []models.Platform) int
 		RefreshToken               func(childComplexity int, refreshToken *string) int
 		Register                   func(childComplexity int, input model.RegisterInput) int
+		RenameConversation         func(childComplexity int, id string, title string) int
 		RequestBackupUpload        func(childComplexity int, input models.BackupUploadInput) int
 		ResetOnboarding            func(childComplexity int, deleteData bool) int
 		ResumeSubscription         func(childComplexity int) int
@@ -405,6 +451,7 @@ type ComplexityRoot struct {
 		SkipStep                   func(childComplexity int, step int) int
 		StartOnboarding            func(childComplexity int) int
 		UpdateBusinessInfo         func(childComplexity int, input model.UpdateBusinessInfoInput) int
+		UpdateChatSettings         func(childComplexity int, input models.UpdateChatSettingsInput) int
 		VerifyProviderKey          func(childComplexity int, provider string) int
 	}
 
@@ -661,6 +708,9 @@ type ComplexityRoot struct {
 		Backups           func(childComplexity int, first *int, after *string) int
 		BusinessInfo      func(childComplexity int) int
 		ChatQuote         func(childComplexity int, input chat.Input) int
+		ChatSettings      func(childComplexity int) int
+		Conversation      func(childComplexity int, id string) int
+		Conversations     func(childComplexity int, first *int, after *string) int
 		IdentityProviders func(childComplexity int) int
 		LatestBackup      func(childComplexity int, ifModifiedSince *time.Time) int
 		Me                func(childComplexity int) int
@@ -829,6 +879,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ConversationResolver interface {
+	Messages(ctx context.Context, obj *models.Conversation, first *int, after *string) (*models.ConversationMessageConnection, error)
+}
 type MutationResolver interface {
 	Register(ctx context.Context, input model.RegisterInput) (*models.AuthPayload, error)
 	Login(ctx context.Context, input model.LoginInput) (*models.AuthPayload, error)
@@ -842,6 +895,9 @@ type MutationResolver interface {
 	CancelSubscription(ctx context.Context) (*models.BillingSubscription, error)
 	ResumeSubscription(ctx context.Context) (*models.BillingSubscription, error)
 	SendChat(ctx context.Context, input chat.Input) (*chat.Reply, error)
+	UpdateChatSettings(ctx context.Context, input models.UpdateChatSettingsInput) (*models.ChatSettings, error)
+	RenameConversation(ctx context.Context, id string, title string) (*models.Conversation, error)
+	DeleteConversation(ctx context.Context, id string) (*models.Conversation, error)
 	CreateAPIKey(ctx context.Context, input auth.APIKeyInput) (*auth.NewAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*models.APIKey, error)
 	RevokeSession(ctx context.Context, id string) (*models.Session, error)
@@ -891,6 +947,9 @@ type QueryResolver interface {
 	Agents(ctx context.Context) ([]*chat.AgentAccess, error)
 	Usage(ctx context.Context, days *int) (*models.UsageReport, error)
 	ChatQuote(ctx context.Context, input chat.Input) (*chat.Quote, error)
+	ChatSettings(ctx context.Context) (*models.ChatSettings, error)
+	Conversations(ctx context.Context, first *int, after *string) (*models.ConversationConnection, error)
+	Conversation(ctx context.Context, id string) (*models.Conversation, error)
 	APIKeys(ctx context.Context) ([]*models.APIKey, error)
 	Sessions(ctx context.Context) ([]*models.Session, error)
 	Onboarding(ctx context.Context) (*models.Onboarding, error)
@@ -1509,6 +1568,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatDone.Actions(childComplexity), true
+	case "ChatDone.conversationId":
+		if e.ComplexityRoot.ChatDone.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.ConversationID(childComplexity), true
 	case "ChatDone.finishReason":
 		if e.ComplexityRoot.ChatDone.FinishReason == nil {
 			break
@@ -1749,6 +1814,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatReply.Actions(childComplexity), true
+	case "ChatReply.conversationId":
+		if e.ComplexityRoot.ChatReply.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.ConversationID(childComplexity), true
 	case "ChatReply.finishReason":
 		if e.ComplexityRoot.ChatReply.FinishReason == nil {
 			break
@@ -1816,6 +1887,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatRoute.Source(childComplexity), true
+
+	case "ChatSettings.keepHistory":
+		if e.ComplexityRoot.ChatSettings.KeepHistory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatSettings.KeepHistory(childComplexity), true
+	case "ChatSettings.requireToolApproval":
+		if e.ComplexityRoot.ChatSettings.RequireToolApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatSettings.RequireToolApproval(childComplexity), true
 
 	case "ChatToolCall.arguments":
 		if e.ComplexityRoot.ChatToolCall.Arguments == nil {
@@ -1922,6 +2006,125 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckoutSession.URL(childComplexity), true
+
+	case "Conversation.createdAt":
+		if e.ComplexityRoot.Conversation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.CreatedAt(childComplexity), true
+	case "Conversation.id":
+		if e.ComplexityRoot.Conversation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.ID(childComplexity), true
+	case "Conversation.messageCount":
+		if e.ComplexityRoot.Conversation.MessageCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.MessageCount(childComplexity), true
+	case "Conversation.messages":
+		if e.ComplexityRoot.Conversation.Messages == nil {
+			break
+		}
+
+		args, err := ec.field_Conversation_messages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Conversation.Messages(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Conversation.title":
+		if e.ComplexityRoot.Conversation.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Title(childComplexity), true
+	case "Conversation.updatedAt":
+		if e.ComplexityRoot.Conversation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.UpdatedAt(childComplexity), true
+
+	case "ConversationConnection.edges":
+		if e.ComplexityRoot.ConversationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationConnection.Edges(childComplexity), true
+	case "ConversationConnection.pageInfo":
+		if e.ComplexityRoot.ConversationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationConnection.PageInfo(childComplexity), true
+
+	case "ConversationEdge.cursor":
+		if e.ComplexityRoot.ConversationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEdge.Cursor(childComplexity), true
+	case "ConversationEdge.node":
+		if e.ComplexityRoot.ConversationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEdge.Node(childComplexity), true
+
+	case "ConversationMessage.content":
+		if e.ComplexityRoot.ConversationMessage.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessage.Content(childComplexity), true
+	case "ConversationMessage.createdAt":
+		if e.ComplexityRoot.ConversationMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessage.CreatedAt(childComplexity), true
+	case "ConversationMessage.position":
+		if e.ComplexityRoot.ConversationMessage.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessage.Position(childComplexity), true
+	case "ConversationMessage.role":
+		if e.ComplexityRoot.ConversationMessage.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessage.Role(childComplexity), true
+
+	case "ConversationMessageConnection.edges":
+		if e.ComplexityRoot.ConversationMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessageConnection.Edges(childComplexity), true
+	case "ConversationMessageConnection.pageInfo":
+		if e.ComplexityRoot.ConversationMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessageConnection.PageInfo(childComplexity), true
+
+	case "ConversationMessageEdge.cursor":
+		if e.ComplexityRoot.ConversationMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessageEdge.Cursor(childComplexity), true
+	case "ConversationMessageEdge.node":
+		if e.ComplexityRoot.ConversationMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationMessageEdge.Node(childComplexity), true
 
 	case "CorePersona.archetype":
 		if e.ComplexityRoot.CorePersona.Archetype == nil {
@@ -2268,6 +2471,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteBusinessInfo(childComplexity), true
+	case "Mutation.deleteConversation":
+		if e.ComplexityRoot.Mutation.DeleteConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteConversation(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteProviderKey":
 		if e.ComplexityRoot.Mutation.DeleteProviderKey == nil {
 			break
@@ -2356,6 +2570,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.renameConversation":
+		if e.ComplexityRoot.Mutation.RenameConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renameConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenameConversation(childComplexity, args["id"].(string), args["title"].(string)), true
 	case "Mutation.requestBackupUpload":
 		if e.ComplexityRoot.Mutation.RequestBackupUpload == nil {
 			break
@@ -2506,6 +2731,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateBusinessInfo(childComplexity, args["input"].(model.UpdateBusinessInfoInput)), true
+	case "Mutation.updateChatSettings":
+		if e.ComplexityRoot.Mutation.UpdateChatSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateChatSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateChatSettings(childComplexity, args["input"].(models.UpdateChatSettingsInput)), true
 	case "Mutation.verifyProviderKey":
 		if e.ComplexityRoot.Mutation.VerifyProviderKey == nil {
 			break
@@ -3603,6 +3839,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ChatQuote(childComplexity, args["input"].(chat.Input)), true
+	case "Query.chatSettings":
+		if e.ComplexityRoot.Query.ChatSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ChatSettings(childComplexity), true
+	case "Query.conversation":
+		if e.ComplexityRoot.Query.Conversation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Conversation(childComplexity, args["id"].(string)), true
+	case "Query.conversations":
+		if e.ComplexityRoot.Query.Conversations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conversations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.identityProviders":
 		if e.ComplexityRoot.Query.IdentityProviders == nil {
 			break
@@ -4366,6 +4630,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResearchPreferencesInput", ec.unmarshalInputResearchPreferencesInput),
 			graphql.NewInputUnmarshaler("SignInWithProviderInput", ec.unmarshalInputSignInWithProviderInput),
 			graphql.NewInputUnmarshaler("UpdateBusinessInfoInput", ec.unmarshalInputUpdateBusinessInfoInput),
+			graphql.NewInputUnmarshaler("UpdateChatSettingsInput", ec.unmarshalInputUpdateChatSettingsInput),
 		)
 	}
 	first := true
@@ -4458,7 +4723,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/chat.graphqls" "schema/identity.graphqls" "schema/onboarding.graphqls" "schema/playbook.graphqls" "schema/provider.graphqls"
+//go:embed "schema/account.graphqls" "schema/backup.graphqls" "schema/base.graphqls" "schema/billing.graphqls" "schema/chat.graphqls" "schema/conversation.graphqls" "schema/identity.graphqls" "schema/onboarding.graphqls" "schema/playbook.graphqls" "schema/provider.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4475,6 +4740,7 @@ var sources = []*ast.Source{
 	{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
 	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
 	{Name: "schema/chat.graphqls", Input: sourceData("schema/chat.graphqls"), BuiltIn: false},
+	{Name: "schema/conversation.graphqls", Input: sourceData("schema/conversation.graphqls"), BuiltIn: false},
 	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
 	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
 	{Name: "schema/playbook.graphqls", Input: sourceData("schema/playbook.graphqls"), BuiltIn: false},
@@ -4798,6 +5064,8 @@ func (ec *executionContext) childFields_ChatDone(ctx context.Context, field grap
 		return ec.fieldContext_ChatDone_usage(ctx, field)
 	case "quotaRemaining":
 		return ec.fieldContext_ChatDone_quotaRemaining(ctx, field)
+	case "conversationId":
+		return ec.fieldContext_ChatDone_conversationId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatDone", field.Name)
 }
@@ -4916,6 +5184,8 @@ func (ec *executionContext) childFields_ChatReply(ctx context.Context, field gra
 		return ec.fieldContext_ChatReply_offline(ctx, field)
 	case "quotaRemaining":
 		return ec.fieldContext_ChatReply_quotaRemaining(ctx, field)
+	case "conversationId":
+		return ec.fieldContext_ChatReply_conversationId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatReply", field.Name)
 }
@@ -4930,6 +5200,16 @@ func (ec *executionContext) childFields_ChatRoute(ctx context.Context, field gra
 		return ec.fieldContext_ChatRoute_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatRoute", field.Name)
+}
+
+func (ec *executionContext) childFields_ChatSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "keepHistory":
+		return ec.fieldContext_ChatSettings_keepHistory(ctx, field)
+	case "requireToolApproval":
+		return ec.fieldContext_ChatSettings_requireToolApproval(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_ChatToolCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4988,6 +5268,78 @@ func (ec *executionContext) childFields_CheckoutSession(ctx context.Context, fie
 		return ec.fieldContext_CheckoutSession_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CheckoutSession", field.Name)
+}
+
+func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Conversation_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Conversation_title(ctx, field)
+	case "messageCount":
+		return ec.fieldContext_Conversation_messageCount(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Conversation_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Conversation_updatedAt(ctx, field)
+	case "messages":
+		return ec.fieldContext_Conversation_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConversationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConversationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConversationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConversationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "position":
+		return ec.fieldContext_ConversationMessage_position(ctx, field)
+	case "role":
+		return ec.fieldContext_ConversationMessage_role(ctx, field)
+	case "content":
+		return ec.fieldContext_ConversationMessage_content(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ConversationMessage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConversationMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConversationMessageConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConversationMessageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConversationMessageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationMessageEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CorePersona(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6010,6 +6362,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Conversation_messages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_analyzeWebsite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6103,6 +6477,20 @@ func (ec *executionContext) field_Mutation_createCheckoutSession_args(ctx contex
 }
 
 func (ec *executionContext) field_Mutation_deleteBackup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -6233,6 +6621,28 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_renameConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg1
 	return args, nil
 }
 
@@ -6412,6 +6822,20 @@ func (ec *executionContext) field_Mutation_updateBusinessInfo_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateChatSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.UpdateChatSettingsInput, error) {
+			return ec.unmarshalNUpdateChatSettingsInput2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUpdateChatSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_verifyProviderKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6487,6 +6911,42 @@ func (ec *executionContext) field_Query_chatQuote_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conversations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -9079,6 +9539,29 @@ func (ec *executionContext) fieldContext_ChatDone_quotaRemaining(_ context.Conte
 	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "Int64")
 }
 
+func (ec *executionContext) _ChatDone_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "ID")
+}
+
 func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10130,6 +10613,29 @@ func (ec *executionContext) fieldContext_ChatReply_quotaRemaining(_ context.Cont
 	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "Int64")
 }
 
+func (ec *executionContext) _ChatReply_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "ID")
+}
+
 func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10197,6 +10703,52 @@ func (ec *executionContext) _ChatRoute_source(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ChatRoute_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChatRoute", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatSettings_keepHistory(ctx context.Context, field graphql.CollectedField, obj *models.ChatSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatSettings_keepHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeepHistory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatSettings_keepHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ChatSettings_requireToolApproval(ctx context.Context, field graphql.CollectedField, obj *models.ChatSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatSettings_requireToolApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireToolApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatSettings_requireToolApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatSettings", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ChatToolCall_id(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
@@ -10597,6 +11149,495 @@ func (ec *executionContext) _CheckoutSession_url(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CheckoutSession_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Conversation_title(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conversation_messageCount(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_messageCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_messageCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Conversation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Conversation_messages(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Conversation().Messages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConversationMessageConnection) graphql.Marshaler {
+			return ec.marshalNConversationMessageConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Conversation_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ConversationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ConversationEdge) graphql.Marshaler {
+			return ec.marshalNConversationEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConversationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConversationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ConversationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationMessage_position(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessage_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessage_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMessage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationMessage_role(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessage_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessage_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationMessage_content(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessage_content(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Content, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessage_content(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConversationMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ConversationMessageEdge) graphql.Marshaler {
+			return ec.marshalNConversationMessageEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationMessageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationMessageEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationMessageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConversationMessage) graphql.Marshaler {
+			return ec.marshalNConversationMessage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationMessageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationMessage(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CorePersona_name(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
@@ -11991,6 +13032,138 @@ func (ec *executionContext) fieldContext_Mutation_sendChat(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_sendChat_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateChatSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateChatSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateChatSettings(ctx, fc.Args["input"].(models.UpdateChatSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ChatSettings) graphql.Marshaler {
+			return ec.marshalNChatSettings2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐChatSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateChatSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateChatSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renameConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renameConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenameConversation(ctx, fc.Args["id"].(string), fc.Args["title"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renameConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renameConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteConversation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17411,6 +18584,126 @@ func (ec *executionContext) fieldContext_Query_chatQuote(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_chatSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_chatSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ChatSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ChatSettings) graphql.Marshaler {
+			return ec.marshalNChatSettings2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐChatSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_chatSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConversationConnection) graphql.Marshaler {
+			return ec.marshalNConversationConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Conversation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21833,7 +23126,7 @@ func (ec *executionContext) unmarshalInputChatInput(ctx context.Context, obj any
 		asMap["mode"] = "DIRECT"
 	}
 
-	fieldsInOrder := [...]string{"message", "mode", "context"}
+	fieldsInOrder := [...]string{"message", "mode", "context", "conversationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21861,6 +23154,13 @@ func (ec *executionContext) unmarshalInputChatInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.Context = data
+		case "conversationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversationId"))
+			data, err := ec.unmarshalOID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversationID = data
 		}
 	}
 	return it, nil
@@ -22612,6 +23912,55 @@ func (ec *executionContext) unmarshalInputUpdateBusinessInfoInput(ctx context.Co
 func UnmarshalUpdateBusinessInfoInput(ctx context.Context, raw any) (model.UpdateBusinessInfoInput, error) {
 	var out model.UpdateBusinessInfoInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateBusinessInfoInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateChatSettingsInput(ctx context.Context, obj any) (models.UpdateChatSettingsInput, error) {
+	var it models.UpdateChatSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"keepHistory", "requireToolApproval"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "keepHistory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keepHistory"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KeepHistory = data
+		case "requireToolApproval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireToolApproval"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireToolApproval = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateChatSettingsInput unmarshals raw into the UpdateChatSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateChatSettingsInput(ctx context.Context, raw any) (models.UpdateChatSettingsInput, error) {
+	var out models.UpdateChatSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateChatSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -23656,6 +25005,11 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "conversationId":
+			out.Values[i] = ec._ChatDone_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24029,6 +25383,11 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "conversationId":
+			out.Values[i] = ec._ChatReply_conversationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24069,6 +25428,44 @@ func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet
 			}
 		case "source":
 			out.Values[i] = ec._ChatRoute_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chatSettingsImplementors = []string{"ChatSettings"}
+
+func (ec *executionContext) _ChatSettings(ctx context.Context, sel ast.SelectionSet, obj *models.ChatSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatSettings")
+		case "keepHistory":
+			out.Values[i] = ec._ChatSettings_keepHistory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requireToolApproval":
+			out.Values[i] = ec._ChatSettings_requireToolApproval(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24266,6 +25663,265 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 			}
 		case "url":
 			out.Values[i] = ec._CheckoutSession_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationImplementors = []string{"Conversation"}
+
+func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *models.Conversation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Conversation")
+		case "id":
+			out.Values[i] = ec._Conversation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Conversation_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageCount":
+			out.Values[i] = ec._Conversation_messageCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Conversation_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Conversation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_messages(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationConnectionImplementors = []string{"ConversationConnection"}
+
+func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationConnection")
+		case "edges":
+			out.Values[i] = ec._ConversationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConversationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationEdgeImplementors = []string{"ConversationEdge"}
+
+func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationEdge")
+		case "cursor":
+			out.Values[i] = ec._ConversationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ConversationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationMessageImplementors = []string{"ConversationMessage"}
+
+func (ec *executionContext) _ConversationMessage(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationMessage")
+		case "position":
+			out.Values[i] = ec._ConversationMessage_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._ConversationMessage_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "content":
+			out.Values[i] = ec._ConversationMessage_content(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ConversationMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationMessageConnectionImplementors = []string{"ConversationMessageConnection"}
+
+func (ec *executionContext) _ConversationMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationMessageConnection")
+		case "edges":
+			out.Values[i] = ec._ConversationMessageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConversationMessageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationMessageEdgeImplementors = []string{"ConversationMessageEdge"}
+
+func (ec *executionContext) _ConversationMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationMessageEdge")
+		case "cursor":
+			out.Values[i] = ec._ConversationMessageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ConversationMessageEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24860,6 +26516,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "sendChat":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendChat(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateChatSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateChatSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renameConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renameConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteConversation(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -26690,6 +28367,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_chatQuote(ctx, field)
+				})
+		case "chatSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_chatSettings(ctx, field)
+				})
+		case "conversations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversations(ctx, field)
+				})
+		case "conversation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversation(ctx, field)
 				})
 		case "apiKeys":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -28559,6 +30254,14 @@ func (ec *executionContext) marshalNChatReply2ᚖgithubᚗcomᚋinkgraphᚋinkgr
 	return ec._ChatReply(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNChatSettings2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐChatSettings(ctx context.Context, sel ast.SelectionSet, v *models.ChatSettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChatSettings!")
+		return graphql.Null
+	}
+	return ec._ChatSettings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNChatTaskInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTask(ctx context.Context, v any) (chat.Task, error) {
 	res, err := ec.unmarshalInputChatTaskInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28620,6 +30323,86 @@ func (ec *executionContext) marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋink
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNConversation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversation(ctx context.Context, sel ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conversation!")
+		return graphql.Null
+	}
+	return ec._Conversation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationConnection(ctx context.Context, sel ast.SelectionSet, v *models.ConversationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationConnection!")
+		return graphql.Null
+	}
+	return ec._ConversationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConversationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConversationEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConversationEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationEdge(ctx context.Context, sel ast.SelectionSet, v *models.ConversationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationEdge!")
+		return graphql.Null
+	}
+	return ec._ConversationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationMessage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessage(ctx context.Context, sel ast.SelectionSet, v *models.ConversationMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationMessage!")
+		return graphql.Null
+	}
+	return ec._ConversationMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationMessageConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageConnection(ctx context.Context, sel ast.SelectionSet, v *models.ConversationMessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationMessageConnection!")
+		return graphql.Null
+	}
+	return ec._ConversationMessageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationMessageEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConversationMessageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConversationMessageEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConversationMessageEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageEdge(ctx context.Context, sel ast.SelectionSet, v *models.ConversationMessageEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationMessageEdge!")
+		return graphql.Null
+	}
+	return ec._ConversationMessageEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona(ctx context.Context, sel ast.SelectionSet, v models.CorePersona) graphql.Marshaler {
@@ -29766,6 +31549,11 @@ func (ec *executionContext) unmarshalNUpdateBusinessInfoInput2githubᚗcomᚋink
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateChatSettingsInput2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUpdateChatSettingsInput(ctx context.Context, v any) (models.UpdateChatSettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateChatSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx context.Context, v any) (models.UsageProvider, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider[tmp]
@@ -30262,6 +32050,18 @@ func (ec *executionContext) marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgr
 		return graphql.Null
 	}
 	return ec._ChatUsage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

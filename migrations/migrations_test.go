@@ -141,7 +141,7 @@ func requireTables(t *testing.T, db *bun.DB, exist bool) {
 		"onboarding_progress", "onboarding_steps", "provider_keys", "website_analyses",
 		"business_infos", "research_preferences", "onboarding_integrations", "personas",
 		"billing_accounts", "subscriptions", "subscription_changes", "stripe_events", "audit_log",
-		"backups", "llm_usage",
+		"backups", "llm_usage", "chat_settings", "conversations", "conversation_messages",
 	} {
 		_, err := db.NewSelect().Table(table).ColumnExpr("1").Limit(1).Exec(context.Background())
 		if exist {

@@ -17,7 +17,7 @@ type Scope string
 const (
 	// ScopeRead reads the account's data: the summary, personas, playbooks, usage.
 	ScopeRead Scope = "READ"
-	// ScopeChat runs chats.
+	// ScopeChat runs chats and reads, renames and deletes stored conversations.
 	ScopeChat Scope = "CHAT"
 	// ScopePlaybooks runs playbooks and templates.
 	ScopePlaybooks Scope = "PLAYBOOKS"

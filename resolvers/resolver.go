@@ -48,7 +48,9 @@ type Resolver struct {
 	Chat Chat
 	// Playbooks is the playbook area: server-side templates and plans.
 	Playbooks Playbooks
-	Logger    *slog.Logger
+	// Conversations is the conversation area: chat settings and stored conversations.
+	Conversations Conversations
+	Logger        *slog.Logger
 }
 
 // NewSchema returns the executable schema over r, with list fields costed by how many
@@ -64,11 +66,23 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 		}
 		return n * (1 + child)
 	}
+	cfg.Complexity.Query.Conversations = func(child int, first *int, _ *string) int { return pageCost(first, 20, child) }
+	cfg.Complexity.Conversation.Messages = func(child int, first *int, _ *string) int { return pageCost(first, 50, child) }
 	return costedSchema{graph.NewExecutableSchema(cfg)}
 }
 
+// pageCost is the cost of a page of first items (def when not given), each of child.
+func pageCost(first *int, def, child int) int {
+	if first != nil && *first > 0 {
+		def = *first
+	}
+	return def * (1 + child)
+}
+
 // costedFields are the fields NewSchema gives a cost function, "Type.field".
-var costedFields = map[string]bool{"Query.plans": true, "Query.backups": true}
+var costedFields = map[string]bool{
+	"Query.plans": true, "Query.backups": true, "Query.conversations": true, "Conversation.messages": true,
+}
 
 // costedSchema asks the generated schema for the cost of costedFields only. The
 // complexity limit asks for every field of every request, and the generated

@@ -57,7 +57,7 @@ const usage = `usage:
   inkgraph migrate down [-n N | --to NAME] [--force]
                                     roll back the last migration (N of them, or those after NAME);
                                     refused if it would drop tables holding rows, unless --force
-  inkgraph keys rotate              re-encrypt stored provider keys with the newest key-ring version
+  inkgraph keys rotate              re-encrypt stored provider keys and conversations with the newest key-ring version
                                     (embedded mode first adds a new version to DATA_DIR/secrets/keyring)
   inkgraph version                  the build: module version, VCS revision and time, Go version
                                     (also --version)
@@ -245,8 +245,17 @@ func rotateKeys(ctx context.Context, cfg config.Config, logger *slog.Logger, db 
 	for _, v := range versions {
 		fmt.Fprintf(stdout, "  version %d: %d keys\n", v, res.ByVersion[v])
 	}
-	if res.Failed > 0 {
-		return fmt.Errorf("%d provider keys could not be re-encrypted", res.Failed)
+	talks, err := svc.Conversations.RotateKeys(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "re-encrypted %d conversation titles and %d messages in %d passes", talks.Titles, talks.Messages, talks.Passes)
+	if talks.Failed > 0 {
+		fmt.Fprintf(stdout, ", %d could not be opened (left as they were; see the log)", talks.Failed)
+	}
+	fmt.Fprintln(stdout)
+	if res.Failed > 0 || talks.Failed > 0 {
+		return fmt.Errorf("%d provider keys and %d conversation values could not be re-encrypted", res.Failed, talks.Failed)
 	}
 	return nil
 }

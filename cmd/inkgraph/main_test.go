@@ -24,6 +24,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 func TestMigrateCommands(t *testing.T) {
@@ -43,7 +44,7 @@ func TestMigrateCommands(t *testing.T) {
 			require.Contains(t, cmd("migrate", "up"), "applied 20261121000001_accounts")
 			require.Contains(t, cmd("migrate", "up"), "nothing to apply")
 			require.NotContains(t, cmd("migrate", "status"), "pending")
-			require.Equal(t, "rolled back 20261207000001_identity\n", cmd("migrate", "down"), "one migration at a time")
+			require.Equal(t, "rolled back 20261208000001_chat_history\n", cmd("migrate", "down"), "one migration at a time")
 			require.Contains(t, cmd("migrate", "status"), "pending")
 
 			err := run(ctx, []string{"migrate", "sideways"}, getenv, &bytes.Buffer{})
@@ -85,7 +86,8 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 			}
 
 			ok("migrate", "up")
-			require.Len(t, applied(), 7, "up applies all seven as one group")
+			require.Len(t, applied(), 8, "up applies all eight as one group")
+			require.Equal(t, "rolled back 20261208000001_chat_history\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261207000001_identity\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261206000001_sessions_revoked\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261204000001_usage\n", ok("migrate", "down"), "down is the last migration only")
@@ -127,7 +129,7 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 			require.Contains(t, ok("migrate", "down"), "nothing to roll back")
 
 			ok("migrate", "up")
-			require.Equal(t, 7, strings.Count(ok("migrate", "down", "-n", "7"), "rolled back"), "an empty database rolls back whole without --force")
+			require.Equal(t, 8, strings.Count(ok("migrate", "down", "-n", "8"), "rolled back"), "an empty database rolls back whole without --force")
 			require.Empty(t, applied())
 		})
 	}
@@ -434,6 +436,37 @@ func TestKeysRotate(t *testing.T) {
 		vars["INKGRAPH_KEYRING"] = v2
 		plain, _ = reveal(t, vars, userID)
 		require.Equal(t, apiKey, plain, "version 1 can now be retired")
+	})
+
+	t.Run("stored conversations", func(t *testing.T) {
+		t.Parallel()
+		vars := map[string]string{"INKGRAPH_DATA_DIR": t.TempDir()}
+		svc, done := services(t, vars)
+		p, err := svc.Accounts.Register(ctx, auth.Credentials{Email: "history@example.com", Password: "password1"})
+		require.NoError(t, err)
+		on := true
+		_, err = svc.Conversations.UpdateSettings(ctx, p.User.ID, models.UpdateChatSettingsInput{KeepHistory: &on})
+		require.NoError(t, err)
+		id, err := svc.Conversations.Append(ctx, p.User.ID, "", "plan my week", "here is the plan")
+		require.NoError(t, err)
+		done()
+
+		out := rotate(t, vars)
+		require.Contains(t, out, "re-encrypted 1 conversation titles and 2 messages")
+
+		svc, done = services(t, vars)
+		defer done()
+		c, err := svc.Conversations.Conversation(ctx, p.User.ID, id)
+		require.NoError(t, err)
+		require.Equal(t, "plan my week", c.Title)
+		require.Equal(t, 2, c.KeyVersion, "sealed anew with the version rotate added")
+		msgs, err := svc.Conversations.Messages(ctx, p.User.ID, id, 0, "")
+		require.NoError(t, err)
+		require.Len(t, msgs.Edges, 2)
+		for _, e := range msgs.Edges {
+			require.Equal(t, 2, e.Node.KeyVersion)
+		}
+		require.Equal(t, "here is the plan", msgs.Edges[1].Node.Content)
 	})
 }
 

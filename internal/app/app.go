@@ -20,6 +20,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/billing"
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/chat"
+	"github.com/inkgraph/inkgraph/internal/conversation"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/metering"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
@@ -57,6 +58,9 @@ type Services struct {
 	Chat *chat.Service
 	// Playbooks runs the server-side templates and plans.
 	Playbooks *playbook.Service
+	// Conversations keeps the chat settings and, for users who keep history, their
+	// conversations (sealed with the key ring); chat reads and appends through it.
+	Conversations *conversation.Service
 	// LocalBlobs is the local blob store whose signed URLs the server answers
 	// (/blobs/…); nil with S3, whose URLs S3 answers.
 	LocalBlobs *backup.LocalStore
@@ -169,7 +173,11 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 	}
 	// Chat and playbooks read one catalogue of templates and playbooks, and one meter
 	// chooses who answers a user and who pays, and books what both used.
-	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, serverLLM, wizard, bill, svc.chatJournal(cfg, o, logger), logger); err != nil {
+	if svc.Conversations, err = newConversations(cfg, db, logger); err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -328,6 +336,15 @@ func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelim
 	}, bus, logger, time.Now)
 }
 
+// newConversations wires the conversation area over the key ring.
+func newConversations(cfg config.Config, db *bun.DB, logger *slog.Logger) (*conversation.Service, error) {
+	ring, err := cfg.Ring()
+	if err != nil {
+		return nil, fmt.Errorf("key ring: %w", err)
+	}
+	return conversation.NewService(conversation.Deps{DB: db, Ring: ring, ReloadRing: cfg.ReloadRing(), Logger: logger, Now: time.Now})
+}
+
 // newOnboarding wires the onboarding area: the key ring, the LLM when one is
 // configured, website analysis, live key checks and persona generation.
 func newOnboarding(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, tiers onboarding.Tiers, audit onboarding.Auditor, logger *slog.Logger) (*onboarding.Service, error) {
@@ -379,7 +396,7 @@ const byokBaseURL = "https://api.openai.com/v1"
 // newChatAndPlaybooks wires the chat and playbook areas over one template catalogue
 // and one meter: the server's LLM (or the offline provider), users' own OpenAI keys
 // on tiers with BYOK, and onboarding's personalisation.
-func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, journal runlog.Log, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
+func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, talks *conversation.Service, journal runlog.Log, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
 	cat, err := catalog.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("playbook templates: %w", err)
@@ -403,7 +420,7 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, w
 	}
 	talk, err := chat.NewService(chat.Deps{
 		Meter: meter, Tiers: tiers, Personalizer: wizard, Catalog: cat, Logger: logger, MaxTokens: cfg.ChatMaxTokens,
-		Journal: journal, ResumeGrace: cfg.ChatResumeGrace,
+		Settings: talks, History: talks, Journal: journal, ResumeGrace: cfg.ChatResumeGrace,
 	})
 	if err != nil {
 		return nil, nil, err

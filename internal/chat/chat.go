@@ -4,7 +4,8 @@
 // calendar, email and analytics agents and their tools, the shared
 // tool-calling loop, execution plans over playbook templates, and the stream
 // of events a run produces. Agents never write anything: they return actions
-// for the client to apply. Chat text is never stored; only usage is reported.
+// for the client to apply. Chat text is stored only for a user who keeps history,
+// through the History it is given; otherwise only usage is reported.
 package chat
 
 import (
@@ -38,6 +39,9 @@ type Input struct {
 	Message string
 	Mode    Mode // ModeDirect when empty
 	Context Context
+	// ConversationID names a stored conversation to continue (for a user who keeps
+	// history): its turns become the run's history, instead of Context.History.
+	ConversationID string
 }
 
 // Request is one run as the service asks the orchestrator for it: the client's input
@@ -58,6 +62,8 @@ type Request struct {
 	// when its tokens count against them; nil otherwise. DONE tells what is left of
 	// it after the run.
 	QuotaLeft *int64
+	// keep, when the user keeps history, is where the run's exchange is kept at DONE.
+	keep *keeping
 }
 
 // Context is the data the agents work on, sent by the client with each run.
@@ -256,6 +262,9 @@ type Done struct {
 	// left when it started less its tokens, never below 0; nil when the run does not
 	// count against a limit.
 	QuotaRemaining *int64
+	// ConversationID is the stored conversation the run's message and answer were
+	// added to; nil when the user keeps no history (or keeping it failed).
+	ConversationID *string
 }
 
 // RunError ends a failed run.

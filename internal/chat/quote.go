@@ -65,6 +65,9 @@ func (s *Service) Quote(ctx context.Context, userID string, in Input) (*Quote, e
 	if err != nil {
 		return nil, err
 	}
+	if err := s.withHistory(ctx, &req); err != nil {
+		return nil, err
+	}
 	q, err := s.orch.quote(req)
 	if err != nil {
 		return nil, err

@@ -108,9 +108,11 @@ func (r *run) respond(route Route) {
 	})})
 }
 
-// done completes d with the run's usage and what it leaves of the user's quota.
+// done completes d with the run's usage and what it leaves of the user's quota, and
+// keeps the exchange when the user keeps history.
 func (r *run) done(d *Done) *Done {
 	d.Usage = r.reported
+	d.ConversationID = r.keepExchange(d.Response)
 	if left := r.req.QuotaLeft; left != nil {
 		after := max(*left-int64(r.total.TotalTokens), 0)
 		d.QuotaRemaining = &after

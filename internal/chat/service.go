@@ -47,6 +47,8 @@ type Deps struct {
 	// Settings, when set, tells each user's chat preferences; without it every user
 	// has the defaults (models.ChatSettings's zero value).
 	Settings Settings
+	// History, when set, keeps the conversations of users whose settings say so.
+	History History
 	// Catalog, when set, serves PLAN mode.
 	Catalog Catalog
 	// Registry defaults to DefaultRegistry().
@@ -101,6 +103,9 @@ func (s *Service) Chat(ctx context.Context, userID string, in Input) (<-chan *Ev
 		}
 		return nil, err
 	}
+	if err := s.withHistory(ctx, &req); err != nil {
+		return nil, err
+	}
 	if req.QuotaLeft, err = s.quotaLeft(ctx, userID, req.Choice); err != nil {
 		return nil, err
 	}
@@ -136,6 +141,8 @@ type Reply struct {
 	Offline      bool
 	// QuotaRemaining is DONE's.
 	QuotaRemaining *int64
+	// ConversationID is DONE's.
+	ConversationID *string
 }
 
 // Send runs a chat to its end. A run that fails after it began answers the error
@@ -174,7 +181,7 @@ func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, er
 		return nil, models.Internal(nil, "chat: the run ended without an answer")
 	}
 	r.Response, r.Actions, r.FinishReason, r.Plan, r.Offline = done.Response, done.Actions, done.FinishReason, done.Plan, done.Offline
-	r.QuotaRemaining = done.QuotaRemaining
+	r.QuotaRemaining, r.ConversationID = done.QuotaRemaining, done.ConversationID
 	if r.Actions == nil {
 		r.Actions = []Action{}
 	}

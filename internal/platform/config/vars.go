@@ -57,7 +57,7 @@ func Vars() []Var {
 		{"INKGRAPH_APQ_TTL", "", "24h", "how long a query registered by automatic persisted queries (APQ) is kept; shared by every instance through Redis when REDIS_URL is set"},
 		{"INKGRAPH_SHUTDOWN_TIMEOUT", "", "30s", "how long SIGTERM waits for requests and subscriptions to finish"},
 		{"INKGRAPH_LOG_LEVEL", "", "info", "`debug`, `info`, `warn` or `error`; logs are JSON lines on stdout"},
-		{"INKGRAPH_KEYRING", "", "generated into DATA_DIR/secrets/keyring (not in production)", "AES-256 keys that encrypt provider API keys at rest, `1:base64key,2:base64key`; the highest version encrypts, older ones still decrypt (`inkgraph keys rotate` re-encrypts)"},
+		{"INKGRAPH_KEYRING", "", "generated into DATA_DIR/secrets/keyring (not in production)", "AES-256 keys that encrypt provider API keys and stored conversations at rest, `1:base64key,2:base64key`; the highest version encrypts, older ones still decrypt (`inkgraph keys rotate` re-encrypts)"},
 		{"INKGRAPH_KEYRING_CURRENT", "", "the highest version", "the key-ring version that encrypts new values; pin the old one while a new version rolls out to every instance, then raise it and run `inkgraph keys rotate`"},
 		{"INKGRAPH_LIVE_KEY_CHECK", "", "false", "check provider API keys with the provider when saved; a key then counts as validated only once the provider accepted it"},
 		{"INKGRAPH_PROVIDER_BASE_URLS", "", "", "comma-separated `provider=URL` overrides of the providers' API origins, used by live key checks and (`openai`) by BYOK chat (proxies, tests); an origin such as `https://proxy.example.com`: a trailing `/v1`, as INKGRAPH_LLM_BASE_URL has, is accepted and dropped"},

@@ -43,7 +43,7 @@ export type AccountEventType =
 export type ApiKeyScope =
   /** List, upload, download and delete backups; every use is audited. */
   | 'BACKUPS'
-  /** Run chats (`sendChat`, `chat`) and quote them (`chatQuote`); every use is audited. */
+  /** Run chats (`sendChat`, `chat`) and quote them (`chatQuote`); read, rename and delete stored conversations; every use is audited. */
   | 'CHAT'
   /** Run playbooks and templates (`executeTemplate`, `runPlaybook`); every use is audited. */
   | 'PLAYBOOKS'
@@ -203,6 +203,8 @@ export type ChatEventType =
 export type ChatInput = {
   /** The client's data the agents may read; nothing of it is stored. */
   context?: InputMaybe<ChatContextInput>;
+  /** A stored conversation to continue, for a user who keeps history (ChatSettings.keepHistory): its last 50 messages become the run's history, and the run's message and answer are added to it. Without it such a user's run starts a new conversation. BAD_USER_INPUT (field conversationId) with history off, or together with context.history; NOT_FOUND (field conversationId) for an unknown ID or another user's; QUOTA_EXCEEDED (field conversationId) for a conversation of 1,000 messages, or a new one beyond 1,000 conversations. */
+  conversationId?: InputMaybe<Scalars['ID']['input']>;
   /** At most 8,000 characters. */
   message: Scalars['String']['input'];
   /** DIRECT runs the agents' tools and answers; PLAN answers with a plan and runs nothing. */
@@ -566,6 +568,14 @@ export type UpdateBusinessInfoInput = {
   products?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Who it serves. */
   targetAudience?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Changes to the chat settings; a field left out (or null) keeps its value. */
+export type UpdateChatSettingsInput = {
+  /** Turn conversation history on or off. Turning it off deletes every conversation kept so far. */
+  keepHistory?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Turn tool-call approval on or off. */
+  requireToolApproval?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** Who paid for LLM use. */
