@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -242,4 +245,106 @@ func BenchmarkChatThrottledReaders(b *testing.B) {
 	b.ReportMetric(frames/float64(b.N), "frames/stream")
 	b.ReportMetric(words, "deltas/stream")
 	b.ReportMetric(heap/float64(b.N), "heap-KiB/stream")
+}
+
+// TestSlowSSEReaderGetsTheAnswerBatched is TestSlowReaderGetsTheAnswerBatched over
+// Server-Sent Events: a client whose HTTP response backs up is not dropped and does not
+// hold the run up, and gets the whole answer in fewer TOKEN events.
+func TestSlowSSEReaderGetsTheAnswerBatched(t *testing.T) {
+	t.Parallel()
+	const words = 5_000
+	answer := longAnswer(words)
+	llmSrv := newLongLLM(t, answer)
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
+	access, _, _ := a.register(t, "batching-sse@example.com")
+	ts := serveSmallBuffers(t, a)
+
+	client := &http.Client{Transport: &http.Transport{
+		DisableCompression: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err == nil {
+				err = c.(*net.TCPConn).SetReadBuffer(4 << 10)
+			}
+			return c, err
+		},
+	}}
+	body, err := json.Marshal(map[string]string{"query": batchingQuery})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	rd := bufio.NewReaderSize(resp.Body, 1<<10)
+	// next reads one SSE event: its name and its chat event (none for complete).
+	next := func() (string, chatEvent) {
+		t.Helper()
+		var name, data string
+		for {
+			line, err := rd.ReadString('\n')
+			require.NoError(t, err)
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case strings.HasPrefix(line, "event:"):
+				name = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+			case strings.HasPrefix(line, "data:"):
+				data += strings.TrimSpace(strings.TrimPrefix(line, "data:"))
+			case line == "" && name != "":
+				var p struct {
+					Data struct {
+						Chat chatEvent `json:"chat"`
+					} `json:"data"`
+				}
+				if name == "next" {
+					require.NoError(t, json.Unmarshal([]byte(data), &p), data)
+				}
+				return name, p.Data.Chat
+			}
+		}
+	}
+	var events []chatEvent
+	for {
+		name, e := next()
+		require.Equal(t, "next", name)
+		events = append(events, e)
+		if e.Type == "TOKEN" {
+			break
+		}
+	}
+	require.Eventually(t, func() bool { return len(llmSrv.Requests()) >= 2 }, 10*time.Second, 5*time.Millisecond)
+	select {
+	case <-llmSrv.Requests()[1].Ended:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run was held up by its slow SSE client: the model's answer was not read")
+	}
+	require.False(t, llmSrv.Requests()[1].Canceled(), "the answer was read to its end")
+	for {
+		name, e := next()
+		if name == "complete" {
+			break
+		}
+		require.Equal(t, "next", name)
+		events = append(events, e)
+		time.Sleep(time.Millisecond)
+	}
+	var text strings.Builder
+	frames := 0
+	for i, e := range events {
+		require.Equal(t, i+1, e.Seq, "numbered without a gap")
+		if e.Type == "TOKEN" {
+			frames++
+			text.WriteString(e.Delta)
+		}
+	}
+	require.Equal(t, answer, text.String(), "every byte of the answer, in order")
+	require.Less(t, frames, words, "fewer TOKEN events than the model's deltas")
+	last := events[len(events)-1]
+	require.Equal(t, "DONE", last.Type)
+	require.Equal(t, answer, last.Done.Response)
+	t.Logf("%d words in %d TOKEN events over SSE", words, frames)
 }
