@@ -16,5 +16,6 @@ func Drops() map[string][]string {
 		"20261204000001": {"llm_usage"},
 		"20261206000001": {},
 		"20261207000001": {"user_identities", "api_keys"},
+		"20261208000002": {"chat_approvals"},
 	}
 }

@@ -25,6 +25,7 @@ func New() (*migrate.Migrations, error) {
 		usage,
 		sessionsRevoked,
 		identity,
+		chatApprovals,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

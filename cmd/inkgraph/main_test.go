@@ -43,7 +43,7 @@ func TestMigrateCommands(t *testing.T) {
 			require.Contains(t, cmd("migrate", "up"), "applied 20261121000001_accounts")
 			require.Contains(t, cmd("migrate", "up"), "nothing to apply")
 			require.NotContains(t, cmd("migrate", "status"), "pending")
-			require.Equal(t, "rolled back 20261207000001_identity\n", cmd("migrate", "down"), "one migration at a time")
+			require.Equal(t, "rolled back 20261208000002_chat_approvals\n", cmd("migrate", "down"), "one migration at a time")
 			require.Contains(t, cmd("migrate", "status"), "pending")
 
 			err := run(ctx, []string{"migrate", "sideways"}, getenv, &bytes.Buffer{})
@@ -85,7 +85,8 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 			}
 
 			ok("migrate", "up")
-			require.Len(t, applied(), 7, "up applies all seven as one group")
+			require.Len(t, applied(), 8, "up applies all eight as one group")
+			require.Equal(t, "rolled back 20261208000002_chat_approvals\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261207000001_identity\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261206000001_sessions_revoked\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261204000001_usage\n", ok("migrate", "down"), "down is the last migration only")
@@ -127,7 +128,7 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 			require.Contains(t, ok("migrate", "down"), "nothing to roll back")
 
 			ok("migrate", "up")
-			require.Equal(t, 7, strings.Count(ok("migrate", "down", "-n", "7"), "rolled back"), "an empty database rolls back whole without --force")
+			require.Equal(t, 8, strings.Count(ok("migrate", "down", "-n", "8"), "rolled back"), "an empty database rolls back whole without --force")
 			require.Empty(t, applied())
 		})
 	}

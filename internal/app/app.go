@@ -166,7 +166,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 	}
 	// Chat and playbooks read one catalogue of templates and playbooks, and one meter
 	// chooses who answers a user and who pays, and books what both used.
-	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, serverLLM, wizard, bill, logger); err != nil {
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -365,7 +365,7 @@ const byokBaseURL = "https://api.openai.com/v1"
 // newChatAndPlaybooks wires the chat and playbook areas over one template catalogue
 // and one meter: the server's LLM (or the offline provider), users' own OpenAI keys
 // on tiers with BYOK, and onboarding's personalisation.
-func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
+func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
 	cat, err := catalog.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("playbook templates: %w", err)
@@ -389,6 +389,9 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, w
 	}
 	talk, err := chat.NewService(chat.Deps{
 		Meter: meter, Tiers: tiers, Personalizer: wizard, Catalog: cat, Logger: logger, MaxTokens: cfg.ChatMaxTokens,
+		// Tool calls waiting for approval: kept in the database, decisions announced
+		// on the bus to the instance whose run waits.
+		DB: db, Events: bus, ApprovalTimeout: cfg.ChatApprovalTimeout,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -60,6 +60,9 @@ type Config struct {
 	// Meter, when set, books each run's usage once the run has ended, however it
 	// ended (done, failed, or abandoned by the client), if it made any LLM call.
 	Meter Recorder
+	// approvals, when set, is where calls that need the user's approval wait; without
+	// it they are declined (Service sets it when it has a database).
+	approvals *approvals
 }
 
 // Orchestrator runs chats. It is safe for concurrent use.
