@@ -3,8 +3,10 @@
 // intent classifier that routes it, the agent registry with the task,
 // calendar, email and analytics agents and their tools, the shared
 // tool-calling loop, execution plans over playbook templates, and the stream
-// of events a run produces. Agents never write anything: they return actions
-// for the client to apply. Chat text is never stored; only usage is reported.
+// of events a run produces, and the approval of tool calls with effects, which
+// wait for the user's decision (approval.go, stored in chat_approvals by store.go).
+// Agents never write anything: they return actions for the client to apply. Chat
+// text is never stored; only usage is reported.
 package chat
 
 import (
