@@ -87,13 +87,15 @@ func (r *run) approve(agent *Agent, tool *Tool, call *ToolCall, res *ToolResult)
 		res.Approval = &d
 		return nil, errors.New("this call needs the user's approval, which cannot be asked in this chat; it was not run: tell the user to approve it in a streamed chat")
 	}
-	d, args, err := a.wait(r, agent, tool, call)
+	d, args, err := a.wait(r.calls, r, agent, tool, call)
 	if err != nil {
-		metrics.ToolApprovals.WithLabelValues("ended").Inc()
+		outcome := "ended"
 		if !errors.Is(err, errRunEnded) {
+			outcome = "failed"
 			r.o.cfg.Logger.ErrorContext(r.ctx, "chat: waiting for a tool call's approval failed", "error", err, "run_id", r.id, "user_id", r.req.UserID)
 			err = errors.New("the user's approval could not be asked; the tool was not run")
 		}
+		metrics.ToolApprovals.WithLabelValues(outcome).Inc()
 		declined := ApprovalDeclined
 		res.Approval = &declined
 		return nil, err
@@ -117,10 +119,10 @@ func (r *run) approve(agent *Agent, tool *Tool, call *ToolCall, res *ToolResult)
 }
 
 // wait records call as waiting, tells the client, and waits for the decision, the
-// deadline (which declines it) or the end of the run's calls (r.calls, errRunEnded).
-// It returns the user's replacement arguments, if any, with an approval.
-func (a *approvals) wait(r *run, agent *Agent, tool *Tool, call *ToolCall) (ApprovalDecision, json.RawMessage, error) {
-	ctx, stop := context.WithCancel(r.calls)
+// deadline (which declines it) or the end of calls, the run's calls' context
+// (errRunEnded). It returns the user's replacement arguments, if any, with an approval.
+func (a *approvals) wait(calls context.Context, r *run, agent *Agent, tool *Tool, call *ToolCall) (ApprovalDecision, json.RawMessage, error) {
+	ctx, stop := context.WithCancel(calls)
 	defer stop()
 	// Subscribed before the row exists: no decision can be announced unheard.
 	var wake <-chan []byte

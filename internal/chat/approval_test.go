@@ -326,14 +326,17 @@ func TestWhoDecidesApproval(t *testing.T) {
 		name, agent, tool, args string
 		userSetting             bool
 		asks                    bool
+		wantErr                 string
 	}{
-		{"task agent, user setting off", "task", "create_task", `{"title":"Plan"}`, false, false},
-		{"task agent, user setting on", "task", "create_task", `{"title":"Plan"}`, true, true},
-		{"read-only tool, user setting on", "task", "list_tasks", `{}`, true, false},
-		{"email agent asks itself", "email", "draft_response", `{"email_id":"m1"}`, false, true},
-		{"calendar agent asks itself", "calendar", "suggest_reschedule", `{"event_id":"e2"}`, false, true},
-		{"analytics agent, user setting off", "analytics", "generate_report", `{}`, false, false},
-		{"analytics agent, user setting on", "analytics", "generate_report", `{}`, true, true},
+		{"task agent, user setting off", "task", "create_task", `{"title":"Plan"}`, false, false, ""},
+		{"task agent, user setting on", "task", "create_task", `{"title":"Plan"}`, true, true, ""},
+		{"read-only tool, user setting on", "task", "list_tasks", `{}`, true, false, ""},
+		{"email agent asks itself", "email", "draft_response", `{"email_id":"m1"}`, false, true, ""},
+		{"calendar agent asks itself", "calendar", "suggest_reschedule", `{"event_id":"e2"}`, false, true, ""},
+		{"analytics agent, user setting off", "analytics", "generate_report", `{}`, false, false, ""},
+		{"analytics agent, user setting on", "analytics", "generate_report", `{}`, true, true, ""},
+		{"arguments the tool refuses are fed back, not asked about", "email", "draft_response", `{"tone":"shouty"}`, true, false,
+			`argument "tone" must be one of friendly, formal, brief`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -362,7 +365,7 @@ func TestWhoDecidesApproval(t *testing.T) {
 			requireWellFormed(t, got)
 			require.Equal(t, tt.asks, len(ofType(got, chat.EventToolApprovalRequired)) == 1)
 			res := ofType(got, chat.EventToolResult)[0].ToolResult
-			require.Empty(t, res.Error)
+			require.Equal(t, tt.wantErr, res.Error)
 			if tt.asks {
 				require.Equal(t, chat.ApprovalApproved, *res.Approval)
 			} else {
@@ -372,8 +375,10 @@ func TestWhoDecidesApproval(t *testing.T) {
 			// sendChat cannot ask: what would wait is declined at once.
 			reply, err := g.svc.Send(ctx, u, chat.Input{Message: "go", Context: sampleContext()})
 			require.NoError(t, err)
-			if tt.asks {
+			if tt.asks || tt.wantErr != "" {
 				require.Empty(t, reply.Actions)
+			}
+			if tt.asks {
 				require.Contains(t, lastToolMessage(t, g.server), "cannot be asked in this chat")
 			}
 		})
