@@ -157,6 +157,7 @@ func (a *approvals) wait(calls context.Context, r *run, agent *Agent, tool *Tool
 	defer deadline.Stop()
 	poll := time.NewTicker(a.poll)
 	defer poll.Stop()
+	late := false // past the deadline: whatever the row says now is the last word
 	for {
 		select {
 		case _, ok := <-wake:
@@ -170,12 +171,18 @@ func (a *approvals) wait(calls context.Context, r *run, agent *Agent, tool *Tool
 			if err == nil && expired {
 				return ApprovalExpired, nil, nil
 			}
-			// A decision came first (or the update failed): read the row.
+			// A decision came first (or the update failed): read the row, once.
+			late = true
 		case <-ctx.Done():
 			a.end(ctx, row)
 			return "", nil, errRunEnded
 		}
 		got, err := findApproval(ctx, a.db, row.UserID, row.RunID, row.CallID)
+		if late && (err != nil || got.Status == models.ApprovalPending) {
+			// The database failed us at the deadline: the call is declined all the same.
+			a.logger.WarnContext(ctx, "chat: a tool call's approval unreadable at its deadline: declined", "error", err, "run_id", r.id)
+			return ApprovalExpired, nil, nil
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				// A database away for a moment: the next poll reads again, and the
