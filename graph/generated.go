@@ -751,6 +751,7 @@ type ComplexityRoot struct {
 		AccountEvents      func(childComplexity int) int
 		BillingEvents      func(childComplexity int) int
 		Chat               func(childComplexity int, input chat.Input) int
+		ChatRun            func(childComplexity int, runID string, afterSeq int) int
 		OnboardingProgress func(childComplexity int) int
 		RunPlaybook        func(childComplexity int, id string, variables []*catalog.Value) int
 	}
@@ -924,6 +925,7 @@ type SubscriptionResolver interface {
 	AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error)
 	BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error)
 	Chat(ctx context.Context, input chat.Input) (<-chan *chat.Event, error)
+	ChatRun(ctx context.Context, runID string, afterSeq int) (<-chan *chat.Event, error)
 	OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error)
 	RunPlaybook(ctx context.Context, id string, variables []*catalog.Value) (<-chan *playbook.Event, error)
 }
@@ -4014,6 +4016,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.Chat(childComplexity, args["input"].(chat.Input)), true
+	case "Subscription.chatRun":
+		if e.ComplexityRoot.Subscription.ChatRun == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_chatRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ChatRun(childComplexity, args["runId"].(string), args["afterSeq"].(int)), true
 	case "Subscription.onboardingProgress":
 		if e.ComplexityRoot.Subscription.OnboardingProgress == nil {
 			break
@@ -6668,6 +6681,28 @@ func (ec *executionContext) field_Query_usage_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["days"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_chatRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "runId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "afterSeq",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["afterSeq"] = arg1
 	return args, nil
 }
 
@@ -19154,6 +19189,50 @@ func (ec *executionContext) fieldContext_Subscription_chat(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_chatRun(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_chatRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ChatRun(ctx, fc.Args["runId"].(string), fc.Args["afterSeq"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Event) graphql.Marshaler {
+			return ec.marshalNChatEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_chatRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_chatRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_onboardingProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -27624,6 +27703,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_billingEvents(ctx, fields[0])
 	case "chat":
 		return ec._Subscription_chat(ctx, fields[0])
+	case "chatRun":
+		return ec._Subscription_chatRun(ctx, fields[0])
 	case "onboardingProgress":
 		return ec._Subscription_onboardingProgress(ctx, fields[0])
 	case "runPlaybook":

@@ -15,6 +15,7 @@ type Chat interface {
 	Agents(ctx context.Context, userID string) ([]*chat.AgentAccess, error)
 	Usage(ctx context.Context, userID string, days int) (*models.UsageReport, error)
 	Quote(ctx context.Context, userID string, in chat.Input) (*chat.Quote, error)
+	Resume(ctx context.Context, userID, runID string, after int) (<-chan *chat.Event, error)
 	ApproveToolCall(ctx context.Context, userID, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error)
 }
 
@@ -71,4 +72,12 @@ func (r *queryResolver) ChatQuote(ctx context.Context, input chat.Input) (*chat.
 		return nil, err
 	}
 	return r.Chat.Quote(ctx, caller.UserID, input)
+}
+
+func (r *subscriptionResolver) ChatRun(ctx context.Context, runID string, afterSeq int) (<-chan *chat.Event, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Chat.Resume(ctx, caller.UserID, runID, afterSeq)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -119,6 +120,10 @@ func (bareChat) Agents(context.Context, string) ([]*chat.AgentAccess, error) { r
 
 func (bareChat) Usage(context.Context, string, int) (*models.UsageReport, error) {
 	return &models.UsageReport{}, nil
+}
+
+func (bareChat) Resume(context.Context, string, string, int) (<-chan *chat.Event, error) {
+	return nil, errors.New("bare chat: not resumable")
 }
 
 func (bareChat) Quote(context.Context, string, chat.Input) (*chat.Quote, error) {

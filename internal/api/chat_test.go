@@ -223,9 +223,9 @@ func TestChatOverSSE(t *testing.T) {
 }
 
 // TestChatCancelledByACompleteOrADroppedSocket ends a chat mid-answer from the client's
-// side, by complete on the legacy and the current subprotocol and by dropping the
-// connection: each time the upstream request ends and the goroutines return to their
-// baseline. Not parallel: it counts goroutines.
+// side, by complete on the legacy and the current subprotocol (at once) and by
+// dropping the connection (after the resume grace): each time the upstream request
+// ends and the goroutines return to their baseline. Not parallel: it counts goroutines.
 func TestChatCancelledByACompleteOrADroppedSocket(t *testing.T) {
 	llmSrv := newChatLLM(t)
 	llmSrv.hold.Store(true)
@@ -299,14 +299,23 @@ func TestChatCancelledByACompleteOrADroppedSocket(t *testing.T) {
 			"goroutines after stop: %d, baseline %d", runtime.NumGoroutine(), baseline)
 	})
 
+	// A dropped connection is not a stop: the run goes on for the grace, waiting to be
+	// resumed (chatRun), then ends upstream.
 	t.Run("dropped connection", func(t *testing.T) {
+		const grace = 300 * time.Millisecond
+		b := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits,
+			func(c *config.Config) { c.ChatResumeGrace = grace })
+		access, _, _ := b.register(t, "chat-drop@example.com")
+		ts := serve(t, b)
 		baseline := testkit.SettledGoroutines(t)
 		ws := dialGraphQLWS(t, ts.URL, access)
 		before := len(llmSrv.Requests())
 		ws.subscribe(t, "d1", query)
 		firstToken(t, ws.conn, "next")
+		dropped := time.Now()
 		require.NoError(t, ws.conn.Close())
 		requireEnded(t, heldRequest(t, before))
+		require.GreaterOrEqual(t, time.Since(dropped), grace, "the run was cancelled before its grace was over")
 		require.Eventually(t, func() bool { return runtime.NumGoroutine() <= baseline }, 10*time.Second, 10*time.Millisecond,
 			"goroutines after the drop: %d, baseline %d", runtime.NumGoroutine(), baseline)
 	})
@@ -484,7 +493,8 @@ func TestChatOnTheUsersOwnKey(t *testing.T) {
 
 // TestASlowClientNeverBlocksAnother streams a long answer to a socket that never
 // reads, until the server can write no more to it, while another socket chats to
-// the end; closing the stuck socket then ends its upstream request.
+// the end; closing the stuck socket then ends its upstream request (after the resume
+// grace).
 func TestASlowClientNeverBlocksAnother(t *testing.T) {
 	t.Parallel()
 	flood := strings.Repeat("lorem ", 200_000) // well past the sockets' buffers
@@ -498,7 +508,9 @@ func TestASlowClientNeverBlocksAnother(t *testing.T) {
 		}
 		return reply(req)
 	}
-	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
+	// A closed socket leaves its run the resume grace: a short one here.
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits,
+		func(c *config.Config) { c.ChatResumeGrace = 100 * time.Millisecond })
 	access, _, _ := a.register(t, "slow@example.com")
 	ts := serve(t, a)
 

@@ -31,6 +31,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -74,6 +75,8 @@ type Services struct {
 	TrustedDocuments *TrustedDocuments
 
 	closers []func() error
+	// redis is the client of REDIS_URL, nil without one.
+	redis *redis.Client
 }
 
 // Option adjusts how NewServices builds the services.
@@ -166,7 +169,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 	}
 	// Chat and playbooks read one catalogue of templates and playbooks, and one meter
 	// chooses who answers a user and who pays, and books what both used.
-	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, logger); err != nil {
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.chatJournal(cfg, o, logger), logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -279,10 +282,21 @@ func (s *Services) newLimiter(cfg config.Config, o options) (ratelimit.Limiter, 
 	ropts.ContextTimeoutEnabled = true
 	client := redis.NewClient(ropts)
 	s.closers = append(s.closers, client.Close)
+	s.redis = client
 	// A persisted query Redis does not answer is one the client sends again: the
 	// same short timeouts suit it.
 	s.PersistedQueries = NewRedisPersistedQueries(client, o.redisPrefix+"apq:", cfg.APQTTL)
 	return ratelimit.NewRedis(client, o.redisPrefix+"ratelimit:"), nil
+}
+
+// chatJournal keeps chat runs' events for chatRun: in Redis, shared by every
+// instance, when REDIS_URL is set; in this process otherwise.
+func (s *Services) chatJournal(cfg config.Config, o options, logger *slog.Logger) runlog.Log {
+	limits := runlog.Limits{Retain: cfg.ChatResumeRetain}
+	if s.redis == nil {
+		return runlog.NewMemory(limits)
+	}
+	return runlog.NewRedis(s.redis, o.redisPrefix+"chat:", limits, logger)
 }
 
 func newAccounts(cfg config.Config, db *bun.DB, bus events.Bus, attempts ratelimit.Limiter, audit auth.Auditor, logger *slog.Logger) (*auth.Service, error) {
@@ -365,7 +379,7 @@ const byokBaseURL = "https://api.openai.com/v1"
 // newChatAndPlaybooks wires the chat and playbook areas over one template catalogue
 // and one meter: the server's LLM (or the offline provider), users' own OpenAI keys
 // on tiers with BYOK, and onboarding's personalisation.
-func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
+func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, journal runlog.Log, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
 	cat, err := catalog.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("playbook templates: %w", err)
@@ -389,6 +403,7 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLL
 	}
 	talk, err := chat.NewService(chat.Deps{
 		Meter: meter, Tiers: tiers, Personalizer: wizard, Catalog: cat, Logger: logger, MaxTokens: cfg.ChatMaxTokens,
+		Journal: journal, ResumeGrace: cfg.ChatResumeGrace,
 		// Tool calls waiting for approval: kept in the database, decisions announced
 		// on the bus to the instance whose run waits.
 		DB: db, Events: bus, ApprovalTimeout: cfg.ChatApprovalTimeout,

@@ -229,7 +229,7 @@ type ToolCall struct {
 type ToolResult struct {
 	CallID string
 	Name   string
-	Result json.RawMessage
+	Result json.RawMessage `json:",omitempty"` // nil when the tool failed, so in the journal too
 	Error  string
 	// Approval is the user's decision on a call that waited for it; nil when the
 	// call needed none.

@@ -1,6 +1,9 @@
 package chat
 
 import (
+	"context"
+	"errors"
+
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/models"
@@ -12,7 +15,7 @@ import (
 // The event is passed by pointer: a value this size would take its room in the frame
 // of every caller, the run's held frames included.
 func (r *run) emit(e *Event) bool {
-	if r.ctx.Err() != nil {
+	if r.over() {
 		return false
 	}
 	if e.Type == EventToken {
@@ -35,26 +38,47 @@ func (r *run) emit(e *Event) bool {
 func (r *run) send(e *Event) bool {
 	r.seq++
 	e.RunID, e.Seq = r.id, r.seq
+	if r.journal != nil {
+		r.record(e)
+	}
+	if r.detached {
+		return true
+	}
 	if r.ctx.Err() != nil {
 		// Before the select: out may have room (a run the transport adopted), which
 		// the select could choose although the client is gone.
-		return false
+		return r.detach()
 	}
 	select {
 	case r.out <- e:
 	case <-r.ctx.Done():
-		return false
+		return r.detach()
 	}
-	return r.deliver == nil || r.deliver()
+	if r.deliver == nil || r.deliver() {
+		return true
+	}
+	return r.detach()
 }
+
+// over reports whether the run is to stop: its client is gone and nothing keeps its
+// events for another.
+func (r *run) over() bool {
+	return r.ctx.Err() != nil && (r.journal == nil || r.clientStopped())
+}
+
+// clientStopped reports whether the client ended the run itself (llm.ErrStopped),
+// rather than going away: a run it stopped is not kept going for it.
+func (r *run) clientStopped() bool { return errors.Is(context.Cause(r.ctx), llm.ErrStopped) }
 
 // fail ends the run with one ERROR, unless the client is gone.
 func (r *run) fail(err error) {
-	if r.ctx.Err() != nil {
+	if r.over() {
 		return
 	}
 	if stopped := llm.Interrupted(r.calls); stopped != nil {
 		err = stopped // whatever the cut-off call made of it
+	} else if errors.Is(context.Cause(r.calls), errAbandoned) {
+		err = r.abandoned()
 	}
 	if !r.emitUsage() {
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -60,6 +61,11 @@ type Config struct {
 	// Meter, when set, books each run's usage once the run has ended, however it
 	// ended (done, failed, or abandoned by the client), if it made any LLM call.
 	Meter Recorder
+	// Journal, when set, keeps every run's events for Service.Resume, and a run
+	// whose client went away goes on for ResumeGrace (DefaultResumeGrace when zero)
+	// waiting to be resumed. Without it a run ends with its client.
+	Journal     runlog.Log
+	ResumeGrace time.Duration
 	// approvals, when set, is where calls that need the user's approval wait; without
 	// it they are declined (Service sets it when it has a database).
 	approvals *approvals
@@ -90,6 +96,9 @@ func New(cfg Config) (*Orchestrator, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ResumeGrace <= 0 {
+		cfg.ResumeGrace = DefaultResumeGrace
 	}
 	return &Orchestrator{cfg: cfg, secrets: sanitize.NewSet(secretFragments(cfg.Registry))}, nil
 }
@@ -130,11 +139,30 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	if err := o.check(&req); err != nil {
 		return nil, err
 	}
-	calls, release := llm.RunContext(ctx)
 	r := &run{
-		o: o, ctx: ctx, calls: calls, release: release, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
+		o: o, ctx: ctx, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
 		provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
 		outcome: metrics.OutcomeCancelled,
+	}
+	r.life, r.endLife = ctx, func(error) {}
+	if o.cfg.Journal != nil {
+		if w, err := o.cfg.Journal.Open(ctx, r.id, req.UserID); err != nil {
+			// The run goes on, as a run that cannot be resumed.
+			o.cfg.Logger.WarnContext(ctx, "chat: the run's journal did not open: it cannot be resumed", "error", err, "run_id", r.id)
+		} else {
+			r.journal = w
+			r.life, r.endLife = context.WithCancelCause(context.WithoutCancel(ctx))
+		}
+	}
+	calls, release := llm.RunContext(r.life)
+	stopWatching := func() bool { return false }
+	if r.journal != nil {
+		stopWatching = context.AfterFunc(ctx, r.clientGone)
+	}
+	r.calls, r.release = calls, func() {
+		stopWatching()
+		release()
+		r.endLife(nil)
 	}
 	if r.provider == nil {
 		r.provider = o.cfg.Provider

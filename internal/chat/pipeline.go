@@ -49,7 +49,7 @@ func (r *run) synthesize(results []agentResult) (agentResult, error) {
 		}
 		text := strings.Join(parts, "\n\n")
 		if !r.emit(&Event{Type: EventToken, Agent: synthesisAgent, Delta: text}) {
-			return agentResult{}, r.ctx.Err()
+			return agentResult{}, r.stopped()
 		}
 		return agentResult{agent: synthesisAgent, text: text, finish: llm.FinishStop}, nil
 	}

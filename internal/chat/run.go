@@ -8,6 +8,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -28,6 +29,16 @@ type run struct {
 	deliver func() bool
 	// batch sends the run's TOKENs, joining them while the client is slow to take them.
 	batch batcher
+
+	// journal keeps the run's events for chatRun; nil when runs are not resumable.
+	// A journaled run outlives its client: life, the context its calls derive from,
+	// ends with the run (endLife) or when nobody resumed it within the grace.
+	journal runlog.Writer
+	life    context.Context
+	endLife context.CancelCauseFunc
+	// detached is set once the client is gone: the events go to the journal alone.
+	// Only the goroutine sending (the run's, or its batcher's in turn) reads it.
+	detached bool
 
 	provider llm.Provider
 	seq      int
@@ -76,6 +87,9 @@ func (r *run) end() {
 	defer r.countRun()
 	defer r.book()
 	r.batch.wait() // its sender is done with out before out closes
+	if r.journal != nil {
+		r.journal.End()
+	}
 	r.release()
 }
 

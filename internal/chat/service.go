@@ -12,6 +12,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -69,6 +70,10 @@ type Deps struct {
 	Now             func() time.Time
 	NewRunID        func() string
 	MaxTokens       int
+	// Journal, when set, keeps runs' events for Resume; a run whose client went away
+	// then waits ResumeGrace to be resumed (see Config).
+	Journal     runlog.Log
+	ResumeGrace time.Duration
 }
 
 // Service is the chat area: it asks the meter who answers a user, enforces the tier's
@@ -95,6 +100,7 @@ func NewService(d Deps) (*Service, error) {
 	cfg := Config{
 		Provider: llm.NewOffline(), Registry: d.Registry, Catalog: d.Catalog, Now: d.Now,
 		NewRunID: d.NewRunID, MaxTokens: d.MaxTokens, Meter: d.Meter, Logger: d.Logger,
+		Journal: d.Journal, ResumeGrace: d.ResumeGrace,
 	}
 	if d.DB != nil {
 		cfg.approvals = &approvals{

@@ -15,6 +15,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -62,7 +63,11 @@ func TestTokensJoinToTheAnswer(t *testing.T) {
 							srv.Reply = func(req fakellm.Request) fakellm.Response { return script.Load().reply(req) }
 							provider = remoteProvider(t, srv)
 						}
-						o := newOrchestrator(t, provider, cat)
+						// Journaled, as the server's runs are: what chatRun replays of each
+						// run is what its client got.
+						o, err := chat.New(chat.Config{Provider: provider, Catalog: cat, Now: fixedNow,
+							NewRunID: func() string { return "run-1" }, Journal: runlog.NewMemory(runlog.Limits{})})
+						require.NoError(t, err)
 						redacted := 0
 						for i := range runsPerCase {
 							rng := rand.New(rand.NewPCG(seed, uint64(i)))
@@ -77,6 +82,9 @@ func TestTokensJoinToTheAnswer(t *testing.T) {
 								events = runChat(t, o, req)
 							}
 							requireTokensJoinToTheAnswer(t, events, mode, s)
+							replay, err := o.Resume(context.Background(), "u1", "run-1", 0)
+							require.NoError(t, err)
+							require.Equal(t, events, collect(t, replay), "the journal replays the run as it was sent")
 							if s.want() != s.raw() {
 								redacted++
 							}

@@ -32,7 +32,7 @@ func (r *run) runAgent(agent *Agent, typ EventType, earlier []agentResult) (agen
 			return agentResult{agent: agent.Name, text: all.String(), finish: FinishMaxIterations}, nil
 		}
 		if !r.toolTurn(agent, req, text, done) {
-			return agentResult{}, r.ctx.Err()
+			return agentResult{}, r.stopped()
 		}
 	}
 }

@@ -110,3 +110,9 @@ func Interrupted(calls context.Context) error {
 	return &models.Error{Code: models.CodeUpstreamUnavailable,
 		Message: "the server is shutting down and cut the answer off: ask again", Err: errShuttingDown}
 }
+
+// ErrStopped is the cause a transport ends an operation's context with when its
+// client stopped it (a graphql-ws complete, a graphql-sse DELETE), as opposed to
+// going away (a dropped connection): a resumable run stops at once for the first and
+// waits to be resumed after the second.
+var ErrStopped = errors.New("llm: the client stopped the operation")

@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -298,7 +299,12 @@ func (t *Transport) execute(w http.ResponseWriter, r *http.Request, exec graphql
 	} else {
 		opCtx, cancel = context.WithCancel(opCtx)
 	}
-	if fail := s.register(id, cancel, orDefault(t.MaxOperationsPerStream, DefaultMaxOperationsPerStream)); fail != nil {
+	// Its DELETE stops it with llm.ErrStopped: the client ended it, a run is not kept
+	// going for it to resume.
+	opCtx, stop := context.WithCancelCause(opCtx)
+	cancelBoth := cancel
+	cancel = func() { stop(nil); cancelBoth() }
+	if fail := s.register(id, func() { stop(llm.ErrStopped) }, orDefault(t.MaxOperationsPerStream, DefaultMaxOperationsPerStream)); fail != nil {
 		cancel()
 		writeFailure(ctx, w, exec, fail)
 		return

@@ -16,6 +16,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/gorilla/websocket"
+
+	"github.com/inkgraph/inkgraph/internal/llm"
 )
 
 // Close codes of the graphql-transport-ws protocol, also used for the legacy
@@ -40,7 +42,7 @@ const (
 
 var (
 	errConnClosed     = errors.New("websocket connection closed")
-	errClientComplete = errors.New("operation completed by the client")
+	errClientComplete = fmt.Errorf("operation completed by the client: %w", llm.ErrStopped)
 	errShutdown       = errors.New("server shutting down")
 	errOperationDone  = errors.New("operation done")
 )

@@ -202,6 +202,10 @@ type Response struct {
 	// Delay waits before answering; a client that goes away meanwhile gets
 	// nothing.
 	Delay time.Duration
+	// Pause, when set, stops a streamed answer after its first PauseAfter chunks
+	// until Pause is closed (or the client goes away), then the answer goes on.
+	Pause      <-chan struct{}
+	PauseAfter int
 	// Hold never finishes the completion: the server waits until the client
 	// goes away. A non-streaming request gets no response at all; a streaming
 	// one gets its headers and chunks but no finish, usage or [DONE].
@@ -388,7 +392,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req Request, rep
 	if !send([]chunkChoice{{Delta: delta{Role: "assistant", Content: &empty}}}, nil) {
 		return false
 	}
-	for _, c := range chunks {
+	for i, c := range chunks {
+		if reply.Pause != nil && i == reply.PauseAfter {
+			select {
+			case <-reply.Pause:
+			case <-r.Context().Done():
+				return false
+			case <-s.closing:
+				return true
+			}
+		}
 		d := delta{}
 		if c.Content != "" || len(c.ToolCalls) == 0 {
 			content := c.Content

@@ -1,0 +1,196 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
+)
+
+// pausedChatLLM answers as chatLLM does, but the task agent's answer stops after its
+// first three words until gate is closed.
+func pausedChatLLM(t *testing.T) (*fakellm.Server, chan struct{}) {
+	t.Helper()
+	gate := make(chan struct{})
+	f := fakellm.New(t)
+	f.Reply = func(req fakellm.Request) fakellm.Response {
+		if len(req.Body.Tools) == 0 {
+			return fakellm.Response{Content: "task", Usage: &fakellm.Usage{PromptTokens: 20, CompletionTokens: 1, TotalTokens: 21}}
+		}
+		return fakellm.Response{Content: chatAnswer, Pause: gate, PauseAfter: 3}
+	}
+	return f, gate
+}
+
+// readEvents reads operation id's events until its complete (or an error message),
+// stopping early once until says so.
+func readEvents(t *testing.T, ws *wsClient, id string, until func([]chatEvent) bool) (events []chatEvent, completed bool) {
+	t.Helper()
+	for {
+		m := ws.next(t)
+		require.Equal(t, id, m.ID, "%s", m.Payload)
+		switch m.Type {
+		case "complete":
+			return events, true
+		case "next":
+		default:
+			t.Fatalf("unexpected %s: %s", m.Type, m.Payload)
+		}
+		var p struct {
+			Data   map[string]chatEvent `json:"data"`
+			Errors []struct {
+				Message    string         `json:"message"`
+				Extensions map[string]any `json:"extensions"`
+			} `json:"errors"`
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &p), "%s", m.Payload)
+		require.Empty(t, p.Errors, "%s", m.Payload)
+		for _, e := range p.Data {
+			events = append(events, e)
+		}
+		if until != nil && until(events) {
+			return events, false
+		}
+	}
+}
+
+func joinedTokens(events []chatEvent) string {
+	var b strings.Builder
+	for _, e := range events {
+		if e.Type == "TOKEN" {
+			b.WriteString(e.Delta)
+		}
+	}
+	return b.String()
+}
+
+// TestChatResumesOnAnotherInstance drops a chat's socket mid-answer on one instance
+// and resumes the run on another (two servers, one PostgreSQL, one Redis): the events
+// after the last one read come, none missing and none twice, then DONE, whose answer
+// is what the TOKENs of both halves spell. Then, after the run ended, a resume from
+// the middle gets the remainder and DONE; another user's resume is NOT_FOUND.
+func TestChatResumesOnAnotherInstance(t *testing.T) {
+	t.Parallel()
+	llmSrv, gate := pausedChatLLM(t)
+	url := testkit.DatabaseURL(t, testkit.Postgres)
+	tune := []func(*config.Config){withTestRedis(t), withLLM(llmSrv.URL()), withoutRateLimits}
+	first, second := startApp(t, url, tune...), startApp(t, url, tune...)
+	access, _, _ := first.register(t, "resume-owner@example.com")
+	other, _, _ := first.register(t, "resume-other@example.com")
+	ts1, ts2 := serve(t, first), serve(t, second)
+
+	ws1 := dialGraphQLWS(t, ts1.URL, access)
+	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	before, completed := readEvents(t, ws1, "c", func(events []chatEvent) bool {
+		return joinedTokens(events) == "You have one "
+	})
+	require.False(t, completed)
+	require.NoError(t, ws1.conn.Close()) // the phone changes network
+	last := before[len(before)-1].Seq
+	runID := before[0].RunID
+
+	ws2 := dialGraphQLWS(t, ts2.URL, access)
+	ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q, afterSeq: %d) { %s } }`, runID, last, chatEventFields))
+	close(gate) // the model goes on
+	after, completed := readEvents(t, ws2, "r", nil)
+	require.True(t, completed)
+	requireChatRun(t, append(before, after...)) // one run, seqs 1… without gap or repeat, DONE with the whole answer
+	require.Equal(t, last+1, after[0].Seq)
+
+	// After the end: the remainder from the middle, then DONE, on either instance.
+	ws3 := dialGraphQLWS(t, ts1.URL, access)
+	ws3.subscribe(t, "again", fmt.Sprintf(`subscription { chatRun(runId: %q, afterSeq: 2) { %s } }`, runID, chatEventFields))
+	rest, completed := readEvents(t, ws3, "again", nil)
+	require.True(t, completed)
+	whole := append(before, after...)
+	require.Equal(t, whole[2:], rest)
+
+	// Another user's resume, and a seq before the first, change nothing and say why.
+	for _, c := range []struct {
+		token, args, code, field string
+	}{
+		{other, fmt.Sprintf(`runId: %q`, runID), "NOT_FOUND", "runId"},
+		{access, `runId: "no-such-run"`, "NOT_FOUND", "runId"},
+		{access, fmt.Sprintf(`runId: %q, afterSeq: -1`, runID), "BAD_USER_INPUT", "afterSeq"},
+	} {
+		ws := dialGraphQLWS(t, ts2.URL, c.token)
+		ws.subscribe(t, "x", `subscription { chatRun(`+c.args+`) { seq } }`)
+		m := ws.next(t)
+		require.Contains(t, []string{"next", "error"}, m.Type, "%s", m.Payload)
+		require.Contains(t, string(m.Payload), `"code":"`+c.code+`"`)
+		require.Contains(t, string(m.Payload), `"field":"`+c.field+`"`)
+	}
+}
+
+// TestChatRunResumedInProcess: without Redis the run's events are kept in the process
+// that runs it, and a second socket to the same server resumes it.
+func TestChatRunResumedInProcess(t *testing.T) {
+	t.Parallel()
+	llmSrv, gate := pausedChatLLM(t)
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
+	access, _, _ := a.register(t, "resume-local@example.com")
+	ts := serve(t, a)
+
+	ws1 := dialGraphQLWS(t, ts.URL, access)
+	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return len(events) >= 2 })
+	require.NoError(t, ws1.conn.Close())
+
+	ws2 := dialGraphQLWS(t, ts.URL, access)
+	ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q, afterSeq: %d) { %s } }`,
+		before[0].RunID, before[len(before)-1].Seq, chatEventFields))
+	close(gate)
+	after, completed := readEvents(t, ws2, "r", nil)
+	require.True(t, completed)
+	requireChatRun(t, append(before, after...))
+}
+
+// TestChatRunNobodyResumesIsCancelled: a run whose client went away and that nobody
+// resumed within the grace is cancelled upstream; a late reader sees it end with
+// CANCELLED, after the events the client missed.
+func TestChatRunNobodyResumesIsCancelled(t *testing.T) {
+	t.Parallel()
+	llmSrv, _ := pausedChatLLM(t) // the gate stays shut: the model never finishes
+	const grace = 200 * time.Millisecond
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits,
+		func(c *config.Config) { c.ChatResumeGrace = grace })
+	access, _, _ := a.register(t, "resume-never@example.com")
+	ts := serve(t, a)
+
+	ws1 := dialGraphQLWS(t, ts.URL, access)
+	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return len(events) >= 1 })
+	require.NoError(t, ws1.conn.Close())
+	require.Eventually(t, func() bool {
+		reqs := llmSrv.Requests()
+		if len(reqs) < 2 {
+			return false
+		}
+		select {
+		case <-reqs[1].Ended:
+			return reqs[1].Canceled()
+		default:
+			return false
+		}
+	}, 10*time.Second, 10*time.Millisecond, "the upstream request outlived the grace")
+
+	ws2 := dialGraphQLWS(t, ts.URL, access)
+	ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q) { %s } }`, before[0].RunID, chatEventFields))
+	events, completed := readEvents(t, ws2, "r", nil)
+	require.True(t, completed)
+	require.Equal(t, before, events[:len(before)])
+	end := events[len(events)-1]
+	require.Equal(t, "ERROR", end.Type)
+	require.Equal(t, "CANCELLED", end.Error.Code)
+	require.False(t, end.Error.Retryable)
+	for i, e := range events {
+		require.Equal(t, i+1, e.Seq)
+	}
+}

@@ -1,0 +1,169 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// A resumable run keeps each event it sends in its journal (a runlog.Log: Redis
+// Streams when instances share Redis, this process's memory otherwise). When its
+// client goes away, the run goes on, its events kept, for the grace; a client that
+// resumes it (Service.Resume, chatRun) within it reads the events it missed and then
+// the rest as they come; a run nobody resumed is cancelled then, and ends with an
+// ERROR (CodeCancelled) that a late reader sees.
+
+// CodeCancelled is the code of the ERROR that ends a run nobody resumed within the
+// grace after its client went away.
+const CodeCancelled = "CANCELLED"
+
+// errAbandoned is the cause of a run's end when nobody resumed it within the grace.
+var errAbandoned = errors.New("chat: nobody resumed the run")
+
+// errStreamEnded stops a run whose events can no longer be sent at all.
+var errStreamEnded = errors.New("chat: the run's stream ended")
+
+// DefaultResumeGrace is how long a run whose client went away waits to be resumed
+// unless Config.ResumeGrace says otherwise.
+const DefaultResumeGrace = 30 * time.Second
+
+// followedRecheck is how often a run whose client went away asks again whether a
+// reader follows it, once the grace is over.
+const followedRecheck = 5 * time.Second
+
+// record keeps e in the run's journal.
+func (r *run) record(e *Event) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		// Every event's fields encode; were one not to, the journal stops short of it
+		// and a reader sees it cut (the client attached still gets the event).
+		r.o.cfg.Logger.ErrorContext(r.ctx, "chat: encoding an event for the run's journal", "error", err, "run_id", r.id)
+		return
+	}
+	r.journal.Append(e.Seq, b)
+}
+
+// detach is told by the sending goroutine that the client is gone: a journaled run
+// goes on, its events kept (clientGone decides for how long); any other is over.
+func (r *run) detach() bool {
+	if r.journal == nil || r.clientStopped() {
+		return false
+	}
+	r.detached = true
+	return true
+}
+
+// clientGone runs when the client's context of a journaled run ends: a client that
+// stopped the run ends it at once; one that went away leaves it the grace to be
+// resumed.
+func (r *run) clientGone() {
+	if r.clientStopped() {
+		r.endLife(context.Cause(r.ctx))
+		return
+	}
+	time.AfterFunc(r.o.cfg.ResumeGrace, r.graceOver)
+}
+
+// graceOver cancels the run unless a reader follows it (or it ended); while one does,
+// it asks again every followedRecheck.
+func (r *run) graceOver() {
+	if r.life.Err() != nil {
+		return
+	}
+	if r.journal.Followed(r.life) {
+		time.AfterFunc(followedRecheck, r.graceOver)
+		return
+	}
+	r.endLife(errAbandoned)
+}
+
+// abandoned is the error a run nobody resumed ends with.
+func (r *run) abandoned() error {
+	return &models.Error{Code: CodeCancelled, Message: fmt.Sprintf(
+		"the chat was cancelled: its client went away and nobody resumed it within %s", r.o.cfg.ResumeGrace)}
+}
+
+// stopped is why a run whose event did not go out stops.
+func (r *run) stopped() error {
+	if r.over() {
+		return r.ctx.Err()
+	}
+	return errStreamEnded
+}
+
+// Resume streams the events of the user's run after seq after: the ones kept, then
+// each as the run sends it, until DONE or ERROR. A run that is not kept (never ran
+// here, another user's, or ended longer ago than the retention) is NOT_FOUND.
+func (s *Service) Resume(ctx context.Context, userID, runID string, after int) (<-chan *Event, error) {
+	if after < 0 {
+		return nil, &models.Error{Code: models.CodeBadUserInput, Field: "afterSeq",
+			Message: "afterSeq is the seq of the last event you have, 0 for none"}
+	}
+	return s.orch.Resume(ctx, userID, runID, after)
+}
+
+// Resume streams the events of userID's run after seq after from the journal (see
+// Service.Resume).
+func (o *Orchestrator) Resume(ctx context.Context, userID, runID string, after int) (<-chan *Event, error) {
+	if o.cfg.Journal == nil {
+		return nil, runNotFound()
+	}
+	entries, err := o.cfg.Journal.Follow(ctx, runID, userID, after)
+	if errors.Is(err, runlog.ErrNotFound) {
+		return nil, runNotFound()
+	}
+	if err != nil {
+		return nil, &models.Error{Code: models.CodeUpstreamUnavailable, Err: err,
+			Message: "the chat's events cannot be read now: resume again"}
+	}
+	out := make(chan *Event)
+	go func() {
+		defer close(out)
+		for en := range entries {
+			e := decodeEntry(runID, en)
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+			if e.Seq == 0 {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func runNotFound() error {
+	return &models.Error{Code: models.CodeNotFound, Field: "runId",
+		Message: "no chat run of yours with this ID is kept: it is another user's, or ended longer ago than runs are kept"}
+}
+
+// decodeEntry is the event a journal entry holds, or, for an entry that ends the
+// reading early, an ERROR with seq 0: not an event of the run but of the reading.
+func decodeEntry(runID string, en runlog.Entry) *Event {
+	var e Event
+	err := en.Err
+	if err == nil {
+		err = json.Unmarshal(en.Data, &e)
+	}
+	if err == nil {
+		return &e
+	}
+	re := &RunError{Code: models.CodeUpstreamUnavailable, Retryable: true,
+		Message: "the chat's events stopped coming: resume again from the last seq you have"}
+	switch {
+	case errors.Is(err, runlog.ErrTruncated):
+		re = &RunError{Code: models.CodeConflict,
+			Message: "the chat's events outgrew what is kept of a run: the rest cannot be resumed"}
+	case en.Err == runlog.ErrLost: //nolint:errorlint // the bare sentinel, not a read failure joined to it
+		// The run's instance stopped without ending it: its answer is lost.
+		re.Message = "the server running this chat stopped before it ended: ask again"
+	}
+	return &Event{RunID: runID, Type: EventError, Error: re}
+}
