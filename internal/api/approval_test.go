@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -254,4 +255,65 @@ func TestToolCallApprovalAcrossInstances(t *testing.T) {
 			requireError(t, errs, "CONFLICT", "callId", "already")
 		})
 	}
+}
+
+// TestToolCallApprovalSurvivesAResume: the client drops while a call waits; resumed
+// from before the question (chatRun), it is asked again and its decision runs the call.
+func TestToolCallApprovalSurvivesAResume(t *testing.T) {
+	t.Parallel()
+	llmSrv := newApprovalLLM(t)
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
+	token, _, _ := a.register(t, "resumer@example.com")
+	ts := serve(t, a)
+	read := func(ws *wsClient, id string) (approvalEvent, bool) {
+		m := ws.next(t)
+		require.Equal(t, id, m.ID)
+		if m.Type == "complete" {
+			return approvalEvent{}, false
+		}
+		require.Equal(t, "next", m.Type, "%s", m.Payload)
+		var p struct {
+			Data map[string]approvalEvent `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &p), string(m.Payload))
+		for _, e := range p.Data {
+			return e, true
+		}
+		t.Fatalf("no event in %s", m.Payload)
+		return approvalEvent{}, false
+	}
+
+	ws1 := dialGraphQLWS(t, ts.URL, token)
+	ws1.subscribe(t, "c", approvalSubscription)
+	var ask approvalEvent
+	for ask.Type != "TOOL_APPROVAL_REQUIRED" {
+		e, ok := read(ws1, "c")
+		require.True(t, ok, "the run ended without asking")
+		ask = e
+	}
+	require.NoError(t, ws1.conn.Close()) // the phone changes network
+
+	ws2 := dialGraphQLWS(t, ts.URL, token)
+	ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q, afterSeq: %d) { %s } }`, ask.RunID, ask.Seq-1, approvalEventFields))
+	again, ok := read(ws2, "r")
+	require.True(t, ok)
+	require.Equal(t, ask, again, "the question is asked again")
+
+	_, errs := a.do(t, token, approveMutation, map[string]any{"run": ask.RunID, "call": "call_draft", "approve": true})
+	require.Empty(t, errs)
+	var types []string
+	var last approvalEvent
+	for {
+		e, ok := read(ws2, "r")
+		if !ok {
+			break
+		}
+		types = append(types, e.Type)
+		if e.Type == "TOOL_RESULT" {
+			require.Equal(t, "APPROVED", *e.ToolResult.Approval)
+		}
+		last = e
+	}
+	require.Equal(t, []string{"TOOL_RESULT", "ACTION", "TOKEN", "USAGE", "DONE"}, types)
+	require.Equal(t, "Done.", last.Done.Response)
 }
