@@ -198,6 +198,11 @@ type ComplexityRoot struct {
 		TotalTokens      func(childComplexity int) int
 	}
 
+	ChatApprovalRequest struct {
+		ExpiresAt func(childComplexity int) int
+		ToolCall  func(childComplexity int) int
+	}
+
 	ChatDone struct {
 		Actions        func(childComplexity int) int
 		ConversationID func(childComplexity int) int
@@ -218,6 +223,7 @@ type ComplexityRoot struct {
 	ChatEvent struct {
 		Action     func(childComplexity int) int
 		Agent      func(childComplexity int) int
+		Approval   func(childComplexity int) int
 		Delta      func(childComplexity int) int
 		Done       func(childComplexity int) int
 		Error      func(childComplexity int) int
@@ -287,10 +293,11 @@ type ComplexityRoot struct {
 	}
 
 	ChatToolResult struct {
-		CallID func(childComplexity int) int
-		Error  func(childComplexity int) int
-		Name   func(childComplexity int) int
-		Result func(childComplexity int) int
+		Approval func(childComplexity int) int
+		CallID   func(childComplexity int) int
+		Error    func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Result   func(childComplexity int) int
 	}
 
 	ChatUsage struct {
@@ -416,6 +423,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AnalyzeWebsite             func(childComplexity int, url string) int
+		ApproveToolCall            func(childComplexity int, runID string, callID string, approve bool, arguments json.RawMessage) int
 		CancelSubscription         func(childComplexity int) int
 		CompleteBackupUpload       func(childComplexity int, id string) int
 		CompleteOnboarding         func(childComplexity int) int
@@ -822,6 +830,14 @@ type ComplexityRoot struct {
 		SecondPersonRatio   func(childComplexity int) int
 	}
 
+	ToolCallApproval struct {
+		Approved  func(childComplexity int) int
+		Arguments func(childComplexity int) int
+		CallID    func(childComplexity int) int
+		DecidedAt func(childComplexity int) int
+		RunID     func(childComplexity int) int
+	}
+
 	UsageReport struct {
 		From              func(childComplexity int) int
 		MonthTokens       func(childComplexity int) int
@@ -894,6 +910,7 @@ type MutationResolver interface {
 	CreateBillingPortalSession(ctx context.Context) (*models.PortalSession, error)
 	CancelSubscription(ctx context.Context) (*models.BillingSubscription, error)
 	ResumeSubscription(ctx context.Context) (*models.BillingSubscription, error)
+	ApproveToolCall(ctx context.Context, runID string, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error)
 	SendChat(ctx context.Context, input chat.Input) (*chat.Reply, error)
 	UpdateChatSettings(ctx context.Context, input models.UpdateChatSettingsInput) (*models.ChatSettings, error)
 	RenameConversation(ctx context.Context, id string, title string) (*models.Conversation, error)
@@ -1562,6 +1579,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChatAgentUsage.TotalTokens(childComplexity), true
 
+	case "ChatApprovalRequest.expiresAt":
+		if e.ComplexityRoot.ChatApprovalRequest.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatApprovalRequest.ExpiresAt(childComplexity), true
+	case "ChatApprovalRequest.toolCall":
+		if e.ComplexityRoot.ChatApprovalRequest.ToolCall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatApprovalRequest.ToolCall(childComplexity), true
+
 	case "ChatDone.actions":
 		if e.ComplexityRoot.ChatDone.Actions == nil {
 			break
@@ -1642,6 +1672,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatEvent.Agent(childComplexity), true
+	case "ChatEvent.approval":
+		if e.ComplexityRoot.ChatEvent.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatEvent.Approval(childComplexity), true
 	case "ChatEvent.delta":
 		if e.ComplexityRoot.ChatEvent.Delta == nil {
 			break
@@ -1920,6 +1956,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ChatToolCall.Name(childComplexity), true
 
+	case "ChatToolResult.approval":
+		if e.ComplexityRoot.ChatToolResult.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatToolResult.Approval(childComplexity), true
 	case "ChatToolResult.callId":
 		if e.ComplexityRoot.ChatToolResult.CallID == nil {
 			break
@@ -2381,6 +2423,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnalyzeWebsite(childComplexity, args["url"].(string)), true
+	case "Mutation.approveToolCall":
+		if e.ComplexityRoot.Mutation.ApproveToolCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveToolCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveToolCall(childComplexity, args["runId"].(string), args["callId"].(string), args["approve"].(bool), args["arguments"].(json.RawMessage)), true
 	case "Mutation.cancelSubscription":
 		if e.ComplexityRoot.Mutation.CancelSubscription == nil {
 			break
@@ -4349,6 +4402,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ToneSignals.SecondPersonRatio(childComplexity), true
 
+	case "ToolCallApproval.approved":
+		if e.ComplexityRoot.ToolCallApproval.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToolCallApproval.Approved(childComplexity), true
+	case "ToolCallApproval.arguments":
+		if e.ComplexityRoot.ToolCallApproval.Arguments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToolCallApproval.Arguments(childComplexity), true
+	case "ToolCallApproval.callId":
+		if e.ComplexityRoot.ToolCallApproval.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToolCallApproval.CallID(childComplexity), true
+	case "ToolCallApproval.decidedAt":
+		if e.ComplexityRoot.ToolCallApproval.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToolCallApproval.DecidedAt(childComplexity), true
+	case "ToolCallApproval.runId":
+		if e.ComplexityRoot.ToolCallApproval.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ToolCallApproval.RunID(childComplexity), true
+
 	case "UsageReport.from":
 		if e.ComplexityRoot.UsageReport.From == nil {
 			break
@@ -5048,6 +5132,16 @@ func (ec *executionContext) childFields_ChatAgentUsage(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ChatAgentUsage", field.Name)
 }
 
+func (ec *executionContext) childFields_ChatApprovalRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "toolCall":
+		return ec.fieldContext_ChatApprovalRequest_toolCall(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ChatApprovalRequest_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChatApprovalRequest", field.Name)
+}
+
 func (ec *executionContext) childFields_ChatDone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "response":
@@ -5098,6 +5192,8 @@ func (ec *executionContext) childFields_ChatEvent(ctx context.Context, field gra
 		return ec.fieldContext_ChatEvent_delta(ctx, field)
 	case "toolCall":
 		return ec.fieldContext_ChatEvent_toolCall(ctx, field)
+	case "approval":
+		return ec.fieldContext_ChatEvent_approval(ctx, field)
 	case "toolResult":
 		return ec.fieldContext_ChatEvent_toolResult(ctx, field)
 	case "action":
@@ -5234,6 +5330,8 @@ func (ec *executionContext) childFields_ChatToolResult(ctx context.Context, fiel
 		return ec.fieldContext_ChatToolResult_result(ctx, field)
 	case "error":
 		return ec.fieldContext_ChatToolResult_error(ctx, field)
+	case "approval":
+		return ec.fieldContext_ChatToolResult_approval(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatToolResult", field.Name)
 }
@@ -6142,6 +6240,22 @@ func (ec *executionContext) childFields_ToneSignals(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ToneSignals", field.Name)
 }
 
+func (ec *executionContext) childFields_ToolCallApproval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "runId":
+		return ec.fieldContext_ToolCallApproval_runId(ctx, field)
+	case "callId":
+		return ec.fieldContext_ToolCallApproval_callId(ctx, field)
+	case "approved":
+		return ec.fieldContext_ToolCallApproval_approved(ctx, field)
+	case "arguments":
+		return ec.fieldContext_ToolCallApproval_arguments(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ToolCallApproval_decidedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ToolCallApproval", field.Name)
+}
+
 func (ec *executionContext) childFields_UsageReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "from":
@@ -6395,6 +6509,44 @@ func (ec *executionContext) field_Mutation_analyzeWebsite_args(ctx context.Conte
 		return nil, err
 	}
 	args["url"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveToolCall_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "runId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "callId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["callId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "approve",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["approve"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "arguments",
+		func(ctx context.Context, v any) (json.RawMessage, error) {
+			return ec.unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["arguments"] = arg3
 	return args, nil
 }
 
@@ -9351,6 +9503,61 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_totalTokens(_ context.Co
 	return graphql.NewScalarFieldContext("ChatAgentUsage", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ChatApprovalRequest_toolCall(ctx context.Context, field graphql.CollectedField, obj *chat.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatApprovalRequest_toolCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolCall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v chat.ToolCall) graphql.Marshaler {
+			return ec.marshalNChatToolCall2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatApprovalRequest_toolCall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatApprovalRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatToolCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatApprovalRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *chat.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatApprovalRequest_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatApprovalRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatApprovalRequest", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ChatDone_response(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9805,6 +10012,38 @@ func (ec *executionContext) fieldContext_ChatEvent_toolCall(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ChatToolCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChatEvent_approval(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatEvent_approval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ApprovalRequest) graphql.Marshaler {
+			return ec.marshalOChatApprovalRequest2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatEvent_approval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChatApprovalRequest(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10910,6 +11149,29 @@ func (ec *executionContext) _ChatToolResult_error(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ChatToolResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChatToolResult_approval(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatToolResult_approval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ApprovalDecision) graphql.Marshaler {
+			return ec.marshalOChatToolApproval2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalDecision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChatToolResult_approval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChatToolResult", field, false, false, "ChatToolApproval")
 }
 
 func (ec *executionContext) _ChatUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
@@ -12990,6 +13252,50 @@ func (ec *executionContext) fieldContext_Mutation_resumeSubscription(_ context.C
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BillingSubscription(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveToolCall(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveToolCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveToolCall(ctx, fc.Args["runId"].(string), fc.Args["callId"].(string), fc.Args["approve"].(bool), fc.Args["arguments"].(json.RawMessage))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ToolCallApproval) graphql.Marshaler {
+			return ec.marshalNToolCallApproval2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCallApproval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveToolCall(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ToolCallApproval(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveToolCall_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -20650,6 +20956,121 @@ func (ec *executionContext) fieldContext_ToneSignals_callToActionPhrases(_ conte
 	return graphql.NewScalarFieldContext("ToneSignals", field, false, false, "String")
 }
 
+func (ec *executionContext) _ToolCallApproval_runId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToolCallApproval_runId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToolCallApproval_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToolCallApproval", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ToolCallApproval_callId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToolCallApproval_callId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToolCallApproval_callId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToolCallApproval", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ToolCallApproval_approved(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToolCallApproval_approved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToolCallApproval_approved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToolCallApproval", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ToolCallApproval_arguments(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToolCallApproval_arguments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arguments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ToolCallApproval_arguments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToolCallApproval", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ToolCallApproval_decidedAt(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ToolCallApproval_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ToolCallApproval_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ToolCallApproval", field, false, false, "Time")
+}
+
 func (ec *executionContext) _UsageReport_from(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24959,6 +25380,44 @@ func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var chatApprovalRequestImplementors = []string{"ChatApprovalRequest"}
+
+func (ec *executionContext) _ChatApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *chat.ApprovalRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chatApprovalRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChatApprovalRequest")
+		case "toolCall":
+			out.Values[i] = ec._ChatApprovalRequest_toolCall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ChatApprovalRequest_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var chatDoneImplementors = []string{"ChatDone"}
 
 func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet, obj *chat.Done) graphql.Marshaler {
@@ -25113,6 +25572,11 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 			}
 		case "toolCall":
 			out.Values[i] = ec._ChatEvent_toolCall(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "approval":
+			out.Values[i] = ec._ChatEvent_approval(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -25558,6 +26022,11 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 		case "error":
 			out.Values[i] = ec._ChatToolResult_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approval":
+			out.Values[i] = ec._ChatToolResult_approval(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -26509,6 +26978,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "resumeSubscription":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resumeSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveToolCall":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveToolCall(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -29092,6 +29568,59 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var toolCallApprovalImplementors = []string{"ToolCallApproval"}
+
+func (ec *executionContext) _ToolCallApproval(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolCallApproval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, toolCallApprovalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ToolCallApproval")
+		case "runId":
+			out.Values[i] = ec._ToolCallApproval_runId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "callId":
+			out.Values[i] = ec._ToolCallApproval_callId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approved":
+			out.Values[i] = ec._ToolCallApproval_approved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arguments":
+			out.Values[i] = ec._ToolCallApproval_arguments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decidedAt":
+			out.Values[i] = ec._ToolCallApproval_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var usageReportImplementors = []string{"UsageReport"}
 
 func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionSet, obj *models.UsageReport) graphql.Marshaler {
@@ -30265,6 +30794,10 @@ func (ec *executionContext) marshalNChatSettings2ᚖgithubᚗcomᚋinkgraphᚋin
 func (ec *executionContext) unmarshalNChatTaskInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTask(ctx context.Context, v any) (chat.Task, error) {
 	res, err := ec.unmarshalInputChatTaskInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChatToolCall2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall(ctx context.Context, sel ast.SelectionSet, v chat.ToolCall) graphql.Marshaler {
+	return ec._ChatToolCall(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNChatTurnInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐTurn(ctx context.Context, v any) (chat.Turn, error) {
@@ -31544,6 +32077,14 @@ func (ec *executionContext) marshalNToneSignals2githubᚗcomᚋinkgraphᚋinkgra
 	return ec._ToneSignals(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNToolCallApproval2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCallApproval(ctx context.Context, sel ast.SelectionSet, v *chat.ToolCallApproval) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ToolCallApproval!")
+		return graphql.Null
+	}
+	return ec._ToolCallApproval(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateBusinessInfoInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐUpdateBusinessInfoInput(ctx context.Context, v any) (model.UpdateBusinessInfoInput, error) {
 	res, err := ec.unmarshalInputUpdateBusinessInfoInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31875,6 +32416,13 @@ func (ec *executionContext) marshalOChatAction2ᚖgithubᚗcomᚋinkgraphᚋinkg
 	return ec._ChatAction(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOChatApprovalRequest2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalRequest(ctx context.Context, sel ast.SelectionSet, v *chat.ApprovalRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ChatApprovalRequest(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOChatCalendarEventInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCalendarEventᚄ(ctx context.Context, v any) ([]chat.CalendarEvent, error) {
 	if v == nil {
 		return nil, nil
@@ -32012,6 +32560,25 @@ func (ec *executionContext) unmarshalOChatTaskInput2ᚕgithubᚗcomᚋinkgraph�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOChatToolApproval2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalDecision(ctx context.Context, v any) (*chat.ApprovalDecision, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := chat.ApprovalDecision(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChatToolApproval2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalDecision(ctx context.Context, sel ast.SelectionSet, v *chat.ApprovalDecision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalOChatToolCall2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall(ctx context.Context, sel ast.SelectionSet, v *chat.ToolCall) graphql.Marshaler {

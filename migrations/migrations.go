@@ -26,6 +26,7 @@ func New() (*migrate.Migrations, error) {
 		sessionsRevoked,
 		identity,
 		chatHistory,
+		chatApprovals,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

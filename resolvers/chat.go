@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/models"
@@ -15,6 +16,7 @@ type Chat interface {
 	Usage(ctx context.Context, userID string, days int) (*models.UsageReport, error)
 	Quote(ctx context.Context, userID string, in chat.Input) (*chat.Quote, error)
 	Resume(ctx context.Context, userID, runID string, after int) (<-chan *chat.Event, error)
+	ApproveToolCall(ctx context.Context, userID, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error)
 }
 
 // defaultUsageDays is the span of a usage report the client does not size.
@@ -34,6 +36,14 @@ func (r *mutationResolver) SendChat(ctx context.Context, input chat.Input) (*cha
 		return nil, err
 	}
 	return r.Chat.Send(ctx, caller.UserID, input)
+}
+
+func (r *mutationResolver) ApproveToolCall(ctx context.Context, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Chat.ApproveToolCall(ctx, caller.UserID, runID, callID, approve, arguments)
 }
 
 func (r *queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error) {

@@ -130,6 +130,10 @@ func (bareChat) Quote(context.Context, string, chat.Input) (*chat.Quote, error) 
 	return &chat.Quote{}, nil
 }
 
+func (bareChat) ApproveToolCall(context.Context, string, string, string, bool, json.RawMessage) (*chat.ToolCallApproval, error) {
+	return nil, models.Errorf(models.CodeNotFound, "no call waits")
+}
+
 func (c bareChat) Chat(ctx context.Context, _ string, _ chat.Input) (<-chan *chat.Event, error) {
 	out := make(chan *chat.Event)
 	go func() {

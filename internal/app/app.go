@@ -177,7 +177,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), logger); err != nil {
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -396,7 +396,7 @@ const byokBaseURL = "https://api.openai.com/v1"
 // newChatAndPlaybooks wires the chat and playbook areas over one template catalogue
 // and one meter: the server's LLM (or the offline provider), users' own OpenAI keys
 // on tiers with BYOK, and onboarding's personalisation.
-func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, talks *conversation.Service, journal runlog.Log, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
+func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, talks *conversation.Service, journal runlog.Log, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
 	cat, err := catalog.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("playbook templates: %w", err)
@@ -421,6 +421,9 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, serverLLM *llm.Client, w
 	talk, err := chat.NewService(chat.Deps{
 		Meter: meter, Tiers: tiers, Personalizer: wizard, Catalog: cat, Logger: logger, MaxTokens: cfg.ChatMaxTokens,
 		Settings: talks, History: talks, Journal: journal, ResumeGrace: cfg.ChatResumeGrace,
+		// Tool calls waiting for approval: kept in the database, decisions announced
+		// on the bus to the instance whose run waits.
+		DB: db, Events: bus, ApprovalTimeout: cfg.ChatApprovalTimeout,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -33,12 +33,14 @@ Say when there are too few observations to call something a trend.
 				Description: "Write a report of all metrics (latest, lowest, highest, mean) and index it as a document.",
 				Params:      object(nil, map[string]*Schema{"title": str("the report's title", 120)}),
 				Run:         generateReport,
+				Effects:     true,
 			},
 			{
 				Name:        "analyze_trends",
 				Description: "Analyze the trend of each metric over time, and notify the user of big changes.",
 				Params:      object(nil, map[string]*Schema{"name": str("one metric's name", 100)}),
 				Run:         analyzeTrends,
+				Effects:     true,
 			},
 		},
 	}

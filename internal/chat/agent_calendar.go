@@ -24,6 +24,7 @@ func calendarAgent() *Agent {
 You read the user's calendar from the context, find events that overlap, and suggest new times within working hours.
 Name events by their titles and give times in the user's time zone when the profile has one.
 ` + commonRules,
+		RequireApproval: true,
 		Tools: []*Tool{
 			{
 				Name:        "list_events",
@@ -45,6 +46,7 @@ Name events by their titles and give times in the user's time zone when the prof
 				Description: "Suggest a new time for a calendar event, by default the later event of the first conflict, in the first free slot of working hours.",
 				Params:      object(nil, map[string]*Schema{"event_id": str("the event's ID from the context", 100)}),
 				Run:         suggestReschedule,
+				Effects:     true,
 			},
 		},
 	}

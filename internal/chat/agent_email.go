@@ -16,18 +16,21 @@ func emailAgent() *Agent {
 You sort the emails in the context by what they need, turn the requests in them into tasks, and draft replies in the user's voice.
 Never invent facts for a reply; leave a placeholder where the user must decide.
 ` + commonRules,
+		RequireApproval: true,
 		Tools: []*Tool{
 			{
 				Name:        "classify_email",
 				Description: "Classify emails as urgent, meeting, finance, newsletter or general; all emails of the context unless one is named.",
 				Params:      object(nil, map[string]*Schema{"email_id": str("one email's ID from the context", 100)}),
 				Run:         classifyEmail,
+				Effects:     true,
 			},
 			{
 				Name:        "extract_action_items",
 				Description: "Extract the requests and action items from emails and propose a task for each.",
 				Params:      object(nil, map[string]*Schema{"email_id": str("one email's ID from the context", 100)}),
 				Run:         extractActionItems,
+				Effects:     true,
 			},
 			{
 				Name:        "draft_response",
@@ -36,7 +39,8 @@ Never invent facts for a reply; leave a placeholder where the user must decide.
 					"email_id": str("the email's ID from the context", 100),
 					"tone":     enum("the reply's tone", "friendly", "formal", "brief"),
 				}),
-				Run: draftResponse,
+				Run:     draftResponse,
+				Effects: true,
 			},
 		},
 	}

@@ -25,7 +25,8 @@ Prefer one clear task over several vague ones, give every new task a concrete ti
 					"priority": enum("how urgent the task is", "low", "medium", "high"),
 					"due":      dateTime("when the task is due"),
 				}),
-				Run: createTask,
+				Run:     createTask,
+				Effects: true,
 			},
 			{
 				Name:        "update_task",
@@ -37,13 +38,15 @@ Prefer one clear task over several vague ones, give every new task a concrete ti
 					"priority": enum("the new priority", "low", "medium", "high"),
 					"due":      dateTime("the new due date"),
 				}),
-				Run: updateTask,
+				Run:     updateTask,
+				Effects: true,
 			},
 			{
 				Name:        "delete_task",
 				Description: "Delete a task of the context.",
 				Params:      object([]string{"id"}, map[string]*Schema{"id": str("the task's ID from the context", 100)}),
 				Run:         deleteTask,
+				Effects:     true,
 			},
 			{
 				Name:        "list_tasks",

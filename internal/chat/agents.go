@@ -27,6 +27,11 @@ type Agent struct {
 	Keywords    []string
 	Prompt      string
 	Tools       []*Tool
+	// RequireApproval makes the agent's tools with effects wait for the user's
+	// approval whatever the user's setting: on for agents that act on the user's
+	// behalf towards others (the email agent drafts replies, the calendar agent
+	// moves meetings), off for those that keep the user's own records.
+	RequireApproval bool
 }
 
 // Tool is a function an agent's model may call. Run works on the request's
@@ -36,6 +41,11 @@ type Tool struct {
 	Description string
 	Params      Schema
 	Run         func(env ToolEnv, args json.RawMessage) (ToolOutput, error)
+	// Effects marks a tool whose actions change something outside the conversation:
+	// it creates, updates or deletes records, schedules, or sends or drafts on the
+	// user's behalf. Only such tools may wait for approval; a tool that only reads
+	// the context has none, and proposes no actions.
+	Effects bool
 }
 
 // ToolEnv is what a tool works on.

@@ -146,3 +146,22 @@ func TestAgentTools(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyToolsWithEffectsProposeActions: approval is asked only of tools marked with
+// effects, so a tool without them must never propose an action.
+func TestOnlyToolsWithEffectsProposeActions(t *testing.T) {
+	t.Parallel()
+	for _, agent := range chat.DefaultRegistry().Agents() {
+		for _, tool := range agent.Tools {
+			if tool.Effects {
+				continue
+			}
+			t.Run(agent.Name+"/"+tool.Name, func(t *testing.T) {
+				c := sampleContext()
+				out, err := tool.Run(chat.ToolEnv{Context: &c, Now: fixedNow(), Agent: agent.Name}, json.RawMessage(`{}`))
+				require.NoError(t, err)
+				require.Empty(t, out.Actions)
+			})
+		}
+	}
+}

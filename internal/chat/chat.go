@@ -3,9 +3,11 @@
 // intent classifier that routes it, the agent registry with the task,
 // calendar, email and analytics agents and their tools, the shared
 // tool-calling loop, execution plans over playbook templates, and the stream
-// of events a run produces. Agents never write anything: they return actions
-// for the client to apply. Chat text is stored only for a user who keeps history,
-// through the History it is given; otherwise only usage is reported.
+// of events a run produces, and the approval of tool calls with effects, which
+// wait for the user's decision (approval.go, stored in chat_approvals by store.go).
+// Agents never write anything: they return actions for the client to apply. Chat
+// text is stored only for a user who keeps history, through the History it is
+// given; otherwise only usage is reported.
 package chat
 
 import (
@@ -58,6 +60,13 @@ type Request struct {
 	AllowedAgents []string
 	// Personalization is what onboarding knows of the writer, if anything.
 	Personalization *models.PersonalizationContext
+	// ApprovalAgents are the agents whose tools with effects (Tool.Effects) wait for
+	// the user's approval before they run: every allowed agent when the user's
+	// RequireToolApproval is on, else those with Agent.RequireApproval.
+	ApprovalAgents []string
+	// Unattended says that nobody can answer an approval (sendChat, which streams
+	// nothing): a call that needs one is declined at once.
+	Unattended bool
 	// QuotaLeft is what was left of the user's monthly tokens when the run started,
 	// when its tokens count against them; nil otherwise. DONE tells what is left of
 	// it after the run.
@@ -178,11 +187,14 @@ const (
 	EventAgentToken      EventType = "AGENT_TOKEN"
 	EventToken           EventType = "TOKEN"
 	EventToolCallStarted EventType = "TOOL_CALL_STARTED"
-	EventToolResult      EventType = "TOOL_RESULT"
-	EventAction          EventType = "ACTION"
-	EventUsage           EventType = "USAGE"
-	EventDone            EventType = "DONE"
-	EventError           EventType = "ERROR"
+	// EventToolApprovalRequired: the call waits for approveToolCall, or until
+	// Approval.ExpiresAt, when it is declined. Its TOOL_RESULT says the decision.
+	EventToolApprovalRequired EventType = "TOOL_APPROVAL_REQUIRED"
+	EventToolResult           EventType = "TOOL_RESULT"
+	EventAction               EventType = "ACTION"
+	EventUsage                EventType = "USAGE"
+	EventDone                 EventType = "DONE"
+	EventError                EventType = "ERROR"
 )
 
 // Event is one event of a run. Seq counts from 1 within the run; the fields
@@ -198,14 +210,15 @@ type Event struct {
 	// final answer.
 	Agent string
 
-	Route      *Route      // AGENT_ROUTED
-	Delta      string      // TOKEN, AGENT_TOKEN
-	ToolCall   *ToolCall   // TOOL_CALL_STARTED
-	ToolResult *ToolResult // TOOL_RESULT
-	Action     *Action     // ACTION
-	Usage      *Usage      // USAGE
-	Done       *Done       // DONE
-	Error      *RunError   // ERROR
+	Route      *Route           // AGENT_ROUTED
+	Delta      string           // TOKEN, AGENT_TOKEN
+	ToolCall   *ToolCall        // TOOL_CALL_STARTED
+	Approval   *ApprovalRequest // TOOL_APPROVAL_REQUIRED
+	ToolResult *ToolResult      // TOOL_RESULT
+	Action     *Action          // ACTION
+	Usage      *Usage           // USAGE
+	Done       *Done            // DONE
+	Error      *RunError        // ERROR
 
 	cause error // ERROR: the error itself, for a caller in the server (Service.Send)
 }
@@ -224,7 +237,28 @@ type ToolResult struct {
 	Name   string
 	Result json.RawMessage `json:",omitempty"` // nil when the tool failed, so in the journal too
 	Error  string
+	// Approval is the user's decision on a call that waited for it; nil when the
+	// call needed none.
+	Approval *ApprovalDecision
 }
+
+// ApprovalRequest is a tool call waiting for the user's decision.
+type ApprovalRequest struct {
+	// ToolCall is the call as TOOL_CALL_STARTED showed it (sanitized).
+	ToolCall ToolCall
+	// ExpiresAt is when the call is declined without a decision.
+	ExpiresAt time.Time
+}
+
+// ApprovalDecision is what became of a call that waited for approval.
+type ApprovalDecision string
+
+// The decisions.
+const (
+	ApprovalApproved ApprovalDecision = "APPROVED"
+	ApprovalDeclined ApprovalDecision = "DECLINED"
+	ApprovalExpired  ApprovalDecision = "EXPIRED"
+)
 
 // Usage is the run's whole use of the LLM, reported once: its tokens and calls,
 // who answered, and its share by agent (RouterAgent for intent classification,

@@ -67,6 +67,9 @@ type Config struct {
 	// waiting to be resumed. Without it a run ends with its client.
 	Journal     runlog.Log
 	ResumeGrace time.Duration
+	// approvals, when set, is where calls that need the user's approval wait; without
+	// it they are declined (Service sets it when it has a database).
+	approvals *approvals
 }
 
 // Orchestrator runs chats. It is safe for concurrent use.

@@ -1,10 +1,14 @@
 package chat
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
@@ -52,11 +56,22 @@ type Deps struct {
 	// Catalog, when set, serves PLAN mode.
 	Catalog Catalog
 	// Registry defaults to DefaultRegistry().
-	Registry  *Registry
-	Logger    *slog.Logger
-	Now       func() time.Time
-	NewRunID  func() string
-	MaxTokens int
+	Registry *Registry
+	// DB, when set, keeps the tool calls waiting for approval (chat_approvals);
+	// without it a call that needs approval is declined.
+	DB *bun.DB
+	// Events, when set, wakes a run on one instance when its call is decided on
+	// another; without it runs find decisions by polling alone.
+	Events Events
+	// ApprovalTimeout is how long a call waits for approval before it is declined
+	// (DefaultApprovalTimeout when zero); ApprovalPoll how often a waiting run reads
+	// its call's row, in case a notification was lost (DefaultApprovalPoll when zero).
+	ApprovalTimeout time.Duration
+	ApprovalPoll    time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
+	NewRunID        func() string
+	MaxTokens       int
 	// Journal, when set, keeps runs' events for Resume; a run whose client went away
 	// then waits ResumeGrace to be resumed (see Config).
 	Journal     runlog.Log
@@ -78,11 +93,24 @@ func NewService(d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	orch, err := New(Config{
+	if d.Registry == nil {
+		d.Registry = DefaultRegistry()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	cfg := Config{
 		Provider: llm.NewOffline(), Registry: d.Registry, Catalog: d.Catalog, Now: d.Now,
 		NewRunID: d.NewRunID, MaxTokens: d.MaxTokens, Meter: d.Meter, Logger: d.Logger,
 		Journal: d.Journal, ResumeGrace: d.ResumeGrace,
-	})
+	}
+	if d.DB != nil {
+		cfg.approvals = &approvals{
+			db: d.DB, events: d.Events, registry: d.Registry, now: d.Now, logger: d.Logger,
+			timeout: cmp.Or(d.ApprovalTimeout, DefaultApprovalTimeout), poll: cmp.Or(d.ApprovalPoll, DefaultApprovalPoll),
+		}
+	}
+	orch, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +124,12 @@ func NewService(d Deps) (*Service, error) {
 // A run the server's provider answers on a tier with a monthly limit reads what is
 // left of it first, for DONE's QuotaRemaining.
 func (s *Service) Chat(ctx context.Context, userID string, in Input) (<-chan *Event, error) {
+	return s.start(ctx, userID, in, false)
+}
+
+// start is Chat; an unattended run (Send's) declines at once the calls that need the
+// user's approval, since nobody sees it ask.
+func (s *Service) start(ctx context.Context, userID string, in Input, unattended bool) (<-chan *Event, error) {
 	req, err := s.request(ctx, userID, in)
 	if err != nil {
 		if models.ErrorCode(err) == models.CodeQuotaExceeded {
@@ -109,6 +143,7 @@ func (s *Service) Chat(ctx context.Context, userID string, in Input) (<-chan *Ev
 	if req.QuotaLeft, err = s.quotaLeft(ctx, userID, req.Choice); err != nil {
 		return nil, err
 	}
+	req.Unattended = unattended
 	return s.orch.Run(ctx, req)
 }
 
@@ -126,7 +161,46 @@ func (s *Service) request(ctx context.Context, userID string, in Input) (Request
 			return Request{}, err
 		}
 	}
+	if req.ApprovalAgents, err = s.approvalAgents(ctx, userID, req.AllowedAgents); err != nil {
+		return Request{}, err
+	}
 	return req, nil
+}
+
+// approvalAgents are the agents among allowed whose tools with effects wait for the
+// user's approval: all of them when the user asks for it (RequireToolApproval), else
+// those that ask for it themselves (Agent.RequireApproval).
+func (s *Service) approvalAgents(ctx context.Context, userID string, allowed []string) ([]string, error) {
+	var settings models.ChatSettings
+	if s.d.Settings != nil {
+		got, err := s.d.Settings.ChatSettings(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if got != nil {
+			settings = *got
+		}
+	}
+	var out []string
+	for _, name := range allowed {
+		if a, ok := s.orch.Registry().Agent(name); ok && (settings.RequireToolApproval || a.RequireApproval) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// ApproveToolCall records the user's decision on a tool call of one of their runs
+// that waits for it, wherever the run is: approve runs the call, with arguments
+// instead of the model's when given (checked against the tool's parameters); decline
+// tells the model the user declined. An unknown call, or another user's, is
+// NOT_FOUND; one already decided, expired or whose run ended is CONFLICT; arguments
+// that do not fit are BAD_USER_INPUT, the call still waiting.
+func (s *Service) ApproveToolCall(ctx context.Context, userID, runID, callID string, approve bool, arguments json.RawMessage) (*ToolCallApproval, error) {
+	if s.orch.cfg.approvals == nil {
+		return nil, &models.Error{Code: models.CodeNotFound, Field: "callId", Message: "no tool call of this run waits for your approval"}
+	}
+	return s.orch.cfg.approvals.decide(ctx, userID, runID, callID, approve, arguments)
 }
 
 // Reply is a whole run's outcome, for a client that does not stream.
@@ -148,7 +222,7 @@ type Reply struct {
 // Send runs a chat to its end. A run that fails after it began answers the error
 // it ended with.
 func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, error) {
-	ch, err := s.Chat(ctx, userID, in)
+	ch, err := s.start(ctx, userID, in, true)
 	if err != nil {
 		return nil, err
 	}

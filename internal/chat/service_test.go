@@ -43,8 +43,8 @@ type serviceFixture struct {
 
 // newService builds the chat service over db, and its meter, with the fake as the
 // server's LLM and a second fake behind users' own keys ("sk-user-…" keys are
-// validated).
-func newService(t *testing.T, db *bun.DB) *serviceFixture {
+// validated). tune adjusts the service's dependencies before it is built.
+func newService(t *testing.T, db *bun.DB, tune ...func(*chat.Deps)) *serviceFixture {
 	t.Helper()
 	f := &serviceFixture{db: db, tiers: testkit.NewTiers(),
 		server: fakellm.New(t), byok: fakellm.New(t, fakellm.WithAPIKey("sk-user-0123456789abcdefghij")),
@@ -65,13 +65,17 @@ func newService(t *testing.T, db *bun.DB) *serviceFixture {
 		Now: f.clock.Now,
 	})
 	require.NoError(t, err)
-	f.svc, err = chat.NewService(chat.Deps{
+	deps := chat.Deps{
 		Meter: f.meter, Tiers: f.tiers,
 		Personalizer: personalizerFunc(func(context.Context, string) (*models.PersonalizationContext, error) {
 			return &models.PersonalizationContext{BusinessName: "Quill & Co", Voice: "warm and direct"}, nil
 		}),
 		Now: f.clock.Now,
-	})
+	}
+	for _, fn := range tune {
+		fn(&deps)
+	}
+	f.svc, err = chat.NewService(deps)
 	require.NoError(t, err)
 	return f
 }

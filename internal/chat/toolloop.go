@@ -89,7 +89,9 @@ func (r *run) callTool(agent *Agent, call llm.ToolCall) (string, bool) {
 	if tool, ok := agent.Tool(call.Name); !ok {
 		err = fmt.Errorf("unknown tool %q; the tools are %s", name, strings.Join(agent.Info().Tools, ", "))
 	} else if err = tool.Params.Validate(args); err == nil {
-		out, err = tool.Run(ToolEnv{Context: &r.req.Context, Now: r.now, Agent: agent.Name}, args)
+		if args, err = r.approve(agent, tool, &ToolCall{ID: id, Name: name, Arguments: args}, res); err == nil {
+			out, err = tool.Run(ToolEnv{Context: &r.req.Context, Now: r.now, Agent: agent.Name}, args)
+		}
 	}
 	var content []byte
 	if err != nil {

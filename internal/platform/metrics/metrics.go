@@ -94,6 +94,11 @@ var (
 	UpstreamErrors = register(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "inkgraph_llm_upstream_errors_total", Help: "Failed LLM upstream calls by provider and reason.",
 	}, []string{"provider", "reason"}))
+	// ToolApprovals counts chat tool calls that needed the user's approval, by what
+	// became of them (approved, declined, expired, ended, unattended, failed).
+	ToolApprovals = register(prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "inkgraph_chat_tool_approvals_total", Help: "Chat tool calls that needed the user's approval, by decision.",
+	}, []string{"decision"}))
 )
 
 // Platform and third parties.

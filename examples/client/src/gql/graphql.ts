@@ -192,6 +192,8 @@ export type ChatEventType =
   | 'ERROR'
   /** A piece of the answer as the model wrote it (delta): in every mode, the deltas of a run's TOKEN events joined in order are exactly its done.response. A pipeline's answer is its synthesis; its agents' text comes as AGENT_TOKEN. */
   | 'TOKEN'
+  /** The call waits for the user's decision (approval): approveToolCall runs or declines it; without a decision by approval.expiresAt it is declined. Its TOOL_RESULT says what became of it. */
+  | 'TOOL_APPROVAL_REQUIRED'
   /** An agent's model called a tool (toolCall). */
   | 'TOOL_CALL_STARTED'
   /** The tool answered (toolResult). */
@@ -251,6 +253,15 @@ export type ChatTaskInput = {
   /** What the task is. */
   title: Scalars['String']['input'];
 };
+
+/** What became of a tool call that waited for the user's approval. */
+export type ChatToolApproval =
+  /** The user approved it; it ran, with the user's arguments if they gave any. */
+  | 'APPROVED'
+  /** The user declined it; it did not run, and the model was told so. */
+  | 'DECLINED'
+  /** No decision came in time; it was declined. */
+  | 'EXPIRED';
 
 /** An earlier message of the conversation. */
 export type ChatTurnInput = {
