@@ -138,6 +138,9 @@ func TestChatRunResumedInProcess(t *testing.T) {
 	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
 	access, _, _ := a.register(t, "resume-local@example.com")
 	ts := serve(t, a)
+	// With history on, a resumed run's exchange is kept as its client's would be.
+	_, errs := a.do(t, access, `mutation { updateChatSettings(input: {keepHistory: true}) { keepHistory } }`, nil)
+	require.Empty(t, errs)
 
 	ws1 := dialGraphQLWS(t, ts.URL, access)
 	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
@@ -151,6 +154,11 @@ func TestChatRunResumedInProcess(t *testing.T) {
 	after, completed := readEvents(t, ws2, "r", nil)
 	require.True(t, completed)
 	requireChatRun(t, append(before, after...))
+	data, errs := a.do(t, access, `query { conversations(first: 5) { edges { node { messageCount } } } }`, nil)
+	require.Empty(t, errs)
+	got, err := json.Marshal(data["conversations"])
+	require.NoError(t, err)
+	require.JSONEq(t, `{"edges": [{"node": {"messageCount": 2}}]}`, string(got))
 }
 
 // TestChatRunNobodyResumesIsCancelled: a run whose client went away and that nobody
@@ -235,4 +243,72 @@ func TestDroppedSocketIsFreedWhileItsRunGoesOn(t *testing.T) {
 	after, completed := readEvents(t, ws2, "r", nil)
 	require.True(t, completed)
 	requireChatRun(t, append(before, after...))
+}
+
+// TestChatRunStoppedByItsReader: a client that resumed a run on another instance and
+// then completes its chatRun stops the run, as completing chat would: its upstream
+// request ends long before the grace, and a later reader sees the run end with
+// CANCELLED. A run its own client completed ends with CANCELLED for a reader too.
+func TestChatRunStoppedByItsReader(t *testing.T) {
+	t.Parallel()
+	llmSrv, _ := pausedChatLLM(t) // the model never finishes on its own
+	url := testkit.DatabaseURL(t, testkit.Postgres)
+	tune := []func(*config.Config){withTestRedis(t), withLLM(llmSrv.URL()), withoutRateLimits,
+		func(c *config.Config) { c.ChatResumeGrace = 10 * time.Minute }}
+	first, second := startApp(t, url, tune...), startApp(t, url, tune...)
+	access, _, _ := first.register(t, "resume-stop@example.com")
+	ts1, ts2 := serve(t, first), serve(t, second)
+	query := `subscription { chat(input: {message: "list my open tasks"}) { ` + chatEventFields + ` } }`
+	upstreamEnded := func(before int) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			reqs := llmSrv.Requests()
+			if len(reqs) < before+2 {
+				return false
+			}
+			select {
+			case <-reqs[before+1].Ended:
+				return reqs[before+1].Canceled()
+			default:
+				return false
+			}
+		}, 10*time.Second, 10*time.Millisecond, "the upstream request outlived the stop")
+	}
+	endsCancelled := func(runID string) {
+		t.Helper()
+		ws := dialGraphQLWS(t, ts1.URL, access)
+		ws.subscribe(t, "late", fmt.Sprintf(`subscription { chatRun(runId: %q) { %s } }`, runID, chatEventFields))
+		events, completed := readEvents(t, ws, "late", nil)
+		require.True(t, completed)
+		end := events[len(events)-1]
+		require.Equal(t, "ERROR", end.Type)
+		require.Equal(t, "CANCELLED", end.Error.Code)
+		for i, e := range events {
+			require.Equal(t, i+1, e.Seq)
+		}
+	}
+
+	t.Run("by the reader that resumed it", func(t *testing.T) {
+		before := len(llmSrv.Requests())
+		ws1 := dialGraphQLWS(t, ts1.URL, access)
+		ws1.subscribe(t, "c", query)
+		events, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return joinedTokens(events) == "You have one " })
+		require.NoError(t, ws1.conn.Close())
+		ws2 := dialGraphQLWS(t, ts2.URL, access)
+		ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q, afterSeq: 1) { %s } }`, events[0].RunID, chatEventFields))
+		readEvents(t, ws2, "r", func(events []chatEvent) bool { return len(events) >= 1 })
+		ws2.stop(t, "r")
+		upstreamEnded(before)
+		endsCancelled(events[0].RunID)
+	})
+
+	t.Run("by its own client", func(t *testing.T) {
+		before := len(llmSrv.Requests())
+		ws := dialGraphQLWS(t, ts1.URL, access)
+		ws.subscribe(t, "c", query)
+		events, _ := readEvents(t, ws, "c", func(events []chatEvent) bool { return len(events) >= 2 })
+		ws.stop(t, "c")
+		upstreamEnded(before)
+		endsCancelled(events[0].RunID)
+	})
 }

@@ -300,6 +300,9 @@ func (s *Services) newLimiter(cfg config.Config, o options) (ratelimit.Limiter, 
 // chatJournal keeps chat runs' events for chatRun: in Redis, shared by every
 // instance, when REDIS_URL is set; in this process otherwise.
 func (s *Services) chatJournal(cfg config.Config, o options, logger *slog.Logger) runlog.Log {
+	if cfg.ChatResumeGrace == 0 {
+		return nil // resuming is off
+	}
 	limits := runlog.Limits{Retain: cfg.ChatResumeRetain}
 	if s.redis == nil {
 		return runlog.NewMemory(limits)

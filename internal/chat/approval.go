@@ -220,6 +220,11 @@ func (a *approvals) end(ctx context.Context, row *models.ChatApproval) {
 	if _, err := decideApproval(ctx, a.db, row.UserID, row.RunID, row.CallID, models.ApprovalEnded, "", a.now()); err != nil {
 		a.logger.WarnContext(ctx, "chat: an abandoned approval not closed", "error", err, "run_id", row.RunID)
 	}
+	// A decision that came first may have left the user's arguments, which no run
+	// will read now.
+	if err := consumeApproval(ctx, a.db, row.UserID, row.RunID, row.CallID); err != nil {
+		a.logger.WarnContext(ctx, "chat: an abandoned approval's arguments not cleared", "error", err, "run_id", row.RunID)
+	}
 }
 
 // decide records the user's decision on a call waiting for it, and wakes the run.

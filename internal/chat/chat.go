@@ -203,22 +203,24 @@ const (
 // A run ends with DONE or with one ERROR, each preceded by at most one USAGE,
 // and then its channel closes.
 type Event struct {
-	RunID string
-	Seq   int
-	Type  EventType
+	// The JSON form is the run journal's (resume.go): short, without what every
+	// entry of a run shares or numbers itself.
+	RunID string    `json:"-"`
+	Seq   int       `json:"-"`
+	Type  EventType `json:"t"`
 	// Agent is the agent the event concerns; "synthesis" for a pipeline's
 	// final answer.
-	Agent string
+	Agent string `json:"a,omitempty"`
 
-	Route      *Route           // AGENT_ROUTED
-	Delta      string           // TOKEN, AGENT_TOKEN
-	ToolCall   *ToolCall        // TOOL_CALL_STARTED
-	Approval   *ApprovalRequest // TOOL_APPROVAL_REQUIRED
-	ToolResult *ToolResult      // TOOL_RESULT
-	Action     *Action          // ACTION
-	Usage      *Usage           // USAGE
-	Done       *Done            // DONE
-	Error      *RunError        // ERROR
+	Route      *Route           `json:"route,omitempty"`    // AGENT_ROUTED
+	Delta      string           `json:"d,omitempty"`        // TOKEN, AGENT_TOKEN
+	ToolCall   *ToolCall        `json:"call,omitempty"`     // TOOL_CALL_STARTED
+	Approval   *ApprovalRequest `json:"approval,omitempty"` // TOOL_APPROVAL_REQUIRED
+	ToolResult *ToolResult      `json:"result,omitempty"`   // TOOL_RESULT
+	Action     *Action          `json:"action,omitempty"`   // ACTION
+	Usage      *Usage           `json:"usage,omitempty"`    // USAGE
+	Done       *Done            `json:"done,omitempty"`     // DONE
+	Error      *RunError        `json:"error,omitempty"`    // ERROR
 
 	cause error // ERROR: the error itself, for a caller in the server (Service.Send)
 }

@@ -40,6 +40,7 @@ func (r *run) send(e *Event) bool {
 	e.RunID, e.Seq = r.id, r.seq
 	if r.journal != nil {
 		r.record(e)
+		r.ended = r.ended || e.Type == EventDone || e.Type == EventError
 	}
 	if r.detached {
 		return true
@@ -77,8 +78,10 @@ func (r *run) fail(err error) {
 	}
 	if stopped := llm.Interrupted(r.calls); stopped != nil {
 		err = stopped // whatever the cut-off call made of it
-	} else if errors.Is(context.Cause(r.calls), errAbandoned) {
+	} else if cause := context.Cause(r.calls); errors.Is(cause, errAbandoned) {
 		err = r.abandoned()
+	} else if errors.Is(cause, errStoppedByReader) {
+		err = &models.Error{Code: CodeCancelled, Message: "the chat was stopped"}
 	}
 	if !r.emitUsage() {
 		return

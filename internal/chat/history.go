@@ -82,10 +82,11 @@ func (s *Service) withHistory(ctx context.Context, req *Request) error {
 
 // keepExchange keeps the run's message and answer when the user keeps history, and
 // answers the conversation's ID for DONE; nil when nothing was kept. The write
-// outlives the client (the run is done); a client gone before DONE stores nothing.
+// outlives the client (the run is done): a run that goes on without its client,
+// waiting to be resumed, keeps it too; a run its client stopped stores nothing.
 func (r *run) keepExchange(answer string) *string {
 	k := r.req.keep
-	if k == nil || r.ctx.Err() != nil {
+	if k == nil || r.over() {
 		return nil
 	}
 	return k.record(r.ctx, r.o.cfg.Logger, r.req.Message, answer)

@@ -67,6 +67,9 @@ type Config struct {
 	// waiting to be resumed. Without it a run ends with its client.
 	Journal     runlog.Log
 	ResumeGrace time.Duration
+	// Events, when set, carries a resumed run's stop from the instance its reader is
+	// on to the one running it.
+	Events Events
 	// approvals, when set, is where calls that need the user's approval wait; without
 	// it they are declined (Service sets it when it has a database).
 	approvals *approvals
@@ -146,7 +149,9 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 		outcome: metrics.OutcomeCancelled,
 	}
 	r.life, r.endLife = ctx, func(error) {}
-	if o.cfg.Journal != nil {
+	// A run nobody can resume (sendChat's: its ID reaches the client with the
+	// answer) is not kept, and ends with its client.
+	if o.cfg.Journal != nil && !req.Unattended {
 		if w, err := o.cfg.Journal.Open(ctx, r.id, req.UserID); err != nil {
 			// The run goes on, as a run that cannot be resumed.
 			o.cfg.Logger.WarnContext(ctx, "chat: the run's journal did not open: it cannot be resumed", "error", err, "run_id", r.id)
@@ -162,7 +167,6 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 			(*stop)()
 		}
 		release()
-		r.endLife(nil)
 	}
 	if r.provider == nil {
 		r.provider = o.cfg.Provider

@@ -26,6 +26,9 @@ const CodeCancelled = "CANCELLED"
 // errAbandoned is the cause of a run's end when nobody resumed it within the grace.
 var errAbandoned = errors.New("chat: nobody resumed the run")
 
+// errStoppedByReader ends a run a client that resumed it stopped.
+var errStoppedByReader = fmt.Errorf("chat: a reader stopped the run: %w", llm.ErrStopped)
+
 // errStreamEnded stops a run whose events can no longer be sent at all.
 var errStreamEnded = errors.New("chat: the run's stream ended")
 
@@ -72,7 +75,34 @@ func (r *run) clientGone() {
 		// The run goes on, on the transport's goroutine: the connection need not wait.
 		llm.Release(r.ctx)
 	}
+	r.watchStop()
+	r.followedAt = time.Now()
 	time.AfterFunc(r.o.cfg.ResumeGrace, r.graceOver)
+}
+
+// stopTopic is the bus topic on which a reader's stop of a run is announced to the
+// instance running it; the payload is the reader's user ID.
+func stopTopic(runID string) string { return "chat.stop." + runID }
+
+// watchStop, for a run that lost its client, ends the run when a client that resumed
+// it stops it (completes chatRun), on whichever instance.
+func (r *run) watchStop() {
+	if r.o.cfg.Events == nil {
+		return
+	}
+	stops, err := r.o.cfg.Events.Subscribe(r.life, stopTopic(r.id))
+	if err != nil {
+		r.o.cfg.Logger.WarnContext(r.ctx, "chat: a resumed run's stop cannot be heard", "error", err, "run_id", r.id)
+		return
+	}
+	go func() {
+		for p := range stops {
+			if string(p) == r.req.UserID {
+				r.endLife(errStoppedByReader)
+				return
+			}
+		}
+	}()
 }
 
 // graceOver cancels the run unless a reader follows it (or it ended); while one does,
@@ -82,10 +112,28 @@ func (r *run) graceOver() {
 		return
 	}
 	if r.journal.Followed(r.life) {
+		r.followedAt = time.Now()
 		time.AfterFunc(followedRecheck, r.graceOver)
 		return
 	}
+	// The grace counts from the last time a reader followed the run: one whose
+	// reader dropped too gets the whole grace again.
+	if left := r.o.cfg.ResumeGrace - time.Since(r.followedAt); left > 0 {
+		time.AfterFunc(left, r.graceOver)
+		return
+	}
 	r.endLife(errAbandoned)
+}
+
+// endJournal closes the run's journal, first with the ERROR a reader would otherwise
+// never see when the run ended without DONE or ERROR (its client stopped it).
+func (r *run) endJournal() {
+	if !r.ended {
+		r.seq++
+		r.record(&Event{RunID: r.id, Seq: r.seq, Type: EventError, Error: &RunError{
+			Code: CodeCancelled, Message: "the chat was stopped before it answered"}})
+	}
+	r.journal.End()
 }
 
 // abandoned is the error a run nobody resumed ends with.
@@ -135,14 +183,29 @@ func (o *Orchestrator) Resume(ctx context.Context, userID, runID string, after i
 			select {
 			case out <- e:
 			case <-ctx.Done():
+				o.stopResumed(ctx, userID, runID)
 				return
 			}
 			if e.Seq == 0 {
 				return
 			}
 		}
+		o.stopResumed(ctx, userID, runID)
 	}()
 	return out, nil
+}
+
+// stopResumed stops the run a reader read, when the reader's client stopped it
+// (llm.ErrStopped) rather than went away: a resumed chat stops as the chat would.
+func (o *Orchestrator) stopResumed(ctx context.Context, userID, runID string) {
+	if o.cfg.Events == nil || !errors.Is(context.Cause(ctx), llm.ErrStopped) {
+		return
+	}
+	pub, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := o.cfg.Events.Publish(pub, stopTopic(runID), []byte(userID)); err != nil {
+		o.cfg.Logger.WarnContext(ctx, "chat: a resumed run's stop was not announced", "error", err, "run_id", runID)
+	}
 }
 
 func runNotFound() error {
@@ -159,6 +222,7 @@ func decodeEntry(runID string, en runlog.Entry) *Event {
 		err = json.Unmarshal(en.Data, &e)
 	}
 	if err == nil {
+		e.RunID, e.Seq = runID, en.Seq
 		return &e
 	}
 	re := &RunError{Code: models.CodeUpstreamUnavailable, Retryable: true,

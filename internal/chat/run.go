@@ -36,9 +36,13 @@ type run struct {
 	journal runlog.Writer
 	life    context.Context
 	endLife context.CancelCauseFunc
-	// detached is set once the client is gone: the events go to the journal alone.
-	// Only the goroutine sending (the run's, or its batcher's in turn) reads it.
+	// detached is set once the client is gone: the events go to the journal alone;
+	// ended once DONE or ERROR is in it. Only the goroutine sending (the run's, or
+	// its batcher's in turn) touches them.
 	detached bool
+	ended    bool
+	// followedAt is when a reader last followed the run that lost its client.
+	followedAt time.Time
 
 	provider llm.Provider
 	seq      int
@@ -83,14 +87,23 @@ func (r *run) run() {
 // end closes the run: its calls' context released, its usage booked and counted, its
 // channel closed.
 func (r *run) end() {
+	// Last: the run's life (which the server's drain counts) ends once the run is
+	// booked and its client is done with it, as a run without a journal's does.
+	defer r.endLifeAfterClient()
 	defer close(r.out)
 	defer r.countRun()
 	defer r.book()
 	r.batch.wait() // its sender is done with out before out closes
 	if r.journal != nil {
-		r.journal.End()
+		r.endJournal()
 	}
 	r.release()
+}
+
+// endLifeAfterClient ends the run's life once its client's context ends (at once when
+// it has).
+func (r *run) endLifeAfterClient() {
+	context.AfterFunc(r.ctx, func() { r.endLife(nil) })
 }
 
 // respond runs the route's agents and sends the final answer.

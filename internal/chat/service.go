@@ -102,7 +102,7 @@ func NewService(d Deps) (*Service, error) {
 	cfg := Config{
 		Provider: llm.NewOffline(), Registry: d.Registry, Catalog: d.Catalog, Now: d.Now,
 		NewRunID: d.NewRunID, MaxTokens: d.MaxTokens, Meter: d.Meter, Logger: d.Logger,
-		Journal: d.Journal, ResumeGrace: d.ResumeGrace,
+		Journal: d.Journal, ResumeGrace: d.ResumeGrace, Events: d.Events,
 	}
 	if d.DB != nil {
 		cfg.approvals = &approvals{

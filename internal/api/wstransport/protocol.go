@@ -143,6 +143,8 @@ func (c *conn) handleLegacy(m inMessage) {
 		}
 		c.stopOperation(m.ID)
 	case legacyConnectionTerminate:
+		// The client ends its operations, as stops: a resumable chat ends, not waits.
+		c.stopAll()
 		c.close(1000, "terminated")
 	default:
 		msg := fmt.Sprintf("unexpected message type %q", m.Type)
@@ -287,6 +289,19 @@ func (c *conn) subscribe(id string, raw json.RawMessage) {
 	c.mu.Unlock()
 
 	go c.runOperation(op, params)
+}
+
+// stopAll cancels every operation at the client's request.
+func (c *conn) stopAll() {
+	c.mu.Lock()
+	ops := make([]*operation, 0, len(c.ops))
+	for _, op := range c.ops {
+		ops = append(ops, op)
+	}
+	c.mu.Unlock()
+	for _, op := range ops {
+		op.cancel(errClientComplete)
+	}
 }
 
 // stopOperation cancels the operation id at the client's request. Nothing

@@ -109,8 +109,9 @@ type Config struct {
 	LLMModel         string
 	LLMTimeout       time.Duration
 	ChatMaxTokens    int
-	// ChatResumeGrace is how long a run whose client left waits to be resumed;
-	// ChatResumeRetain how long a run's events are kept after it ends.
+	// ChatResumeGrace is how long a run whose client left waits to be resumed, 0
+	// when runs are not resumable (nothing of them is kept); ChatResumeRetain how
+	// long a run's events are kept after it ends.
 	ChatResumeGrace  time.Duration
 	ChatResumeRetain time.Duration
 	// ChatApprovalTimeout is how long a run waits for a tool call's approval.
@@ -377,7 +378,7 @@ func readLLM(r *reader, c *Config) {
 	c.LLMModel = r.str("INKGRAPH_LLM_MODEL", "gpt-4o-mini")
 	c.LLMTimeout = r.duration("INKGRAPH_LLM_TIMEOUT", 60*time.Second)
 	c.ChatMaxTokens = r.int("INKGRAPH_CHAT_MAX_TOKENS", 1024, 16, 1<<20)
-	c.ChatResumeGrace = r.duration("INKGRAPH_CHAT_RESUME_GRACE", 30*time.Second)
+	c.ChatResumeGrace = r.durationOrOff("INKGRAPH_CHAT_RESUME_GRACE", 30*time.Second)
 	c.ChatResumeRetain = r.duration("INKGRAPH_CHAT_RESUME_RETAIN", 5*time.Minute)
 	c.ChatApprovalTimeout = r.duration("INKGRAPH_CHAT_APPROVAL_TIMEOUT", 2*time.Minute)
 	c.BYOK = r.bool("INKGRAPH_BYOK", true)

@@ -404,3 +404,15 @@ func TestOIDCIssuersMustBeHTTPS(t *testing.T) {
 		require.ErrorContains(t, err, "must be an https URL", issuer)
 	}
 }
+
+// TestChatResumeGrace: 0 turns resuming off; any other value is a positive duration.
+func TestChatResumeGrace(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]time.Duration{"": 30 * time.Second, "0": 0, "0s": 0, "45s": 45 * time.Second} {
+		c, err := config.Load(nil, env(map[string]string{"INKGRAPH_CHAT_RESUME_GRACE": v}))
+		require.NoError(t, err, v)
+		require.Equal(t, want, c.ChatResumeGrace, v)
+	}
+	_, err := config.Load(nil, env(map[string]string{"INKGRAPH_CHAT_RESUME_GRACE": "-1s"}))
+	require.ErrorContains(t, err, "INKGRAPH_CHAT_RESUME_GRACE")
+}

@@ -60,6 +60,14 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// durationOrOff is duration, but "0" is accepted too: the feature is off.
+func (r *reader) durationOrOff(name string, def time.Duration) time.Duration {
+	if v := r.get(name); v == "0" || v == "0s" {
+		return 0
+	}
+	return r.duration(name, def)
+}
+
 func (r *reader) bool(name string, def bool) bool {
 	v := r.get(name)
 	if v == "" {

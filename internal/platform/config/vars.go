@@ -66,7 +66,7 @@ func Vars() []Var {
 		{"INKGRAPH_LLM_MODEL", "", "gpt-4o-mini", "model name sent to the LLM endpoint"},
 		{"INKGRAPH_LLM_TIMEOUT", "", "60s", "longest wait for an LLM's first byte, one wait for all the calls of a chat or playbook run until the model starts answering; then for each next piece of a streamed answer"},
 		{"INKGRAPH_CHAT_MAX_TOKENS", "", "1024", "longest answer, in tokens, of each LLM call a chat or playbook makes"},
-		{"INKGRAPH_CHAT_RESUME_GRACE", "", "30s", "how long a chat run whose client went away keeps going, waiting for `chatRun` to resume it, before it is cancelled"},
+		{"INKGRAPH_CHAT_RESUME_GRACE", "", "30s", "how long a chat run whose client went away keeps going, waiting for `chatRun` to resume it, before it is cancelled; 0 turns resuming off: a run ends with its client and none of its events are kept"},
 		{"INKGRAPH_CHAT_RESUME_RETAIN", "", "5m", "how long a chat run's events are kept, after it ends, for `chatRun` to replay (in Redis when REDIS_URL is set, else in the process)"},
 		{"INKGRAPH_CHAT_APPROVAL_TIMEOUT", "", "2m", "how long a chat run waits for `approveToolCall` before it declines the tool call"},
 		{"INKGRAPH_BYOK", "", "true", "on tiers with BYOK (power, team), chat and playbooks use the user's own validated OpenAI key (sent to the `openai` entry of `INKGRAPH_PROVIDER_BASE_URLS`, else api.openai.com) instead of the server's LLM"},

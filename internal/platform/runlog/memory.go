@@ -7,12 +7,14 @@ import (
 )
 
 // Memory keeps runs' logs in this process: a run can be resumed on the instance that
-// runs it, and nowhere else.
+// runs it, and nowhere else. What it keeps of all runs together is bounded
+// (Limits.MaxTotalBytes): a run past it is cut.
 type Memory struct {
 	limits Limits
 
-	mu   sync.Mutex
-	runs map[string]*memoryRun
+	mu    sync.Mutex
+	runs  map[string]*memoryRun
+	total int // the bytes of every run kept
 }
 
 // NewMemory returns an empty in-process log.
@@ -49,11 +51,12 @@ func (m *Memory) Open(_ context.Context, run, owner string) (Writer, error) {
 func (r *memoryRun) Append(seq int, data []byte) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.truncated || r.bytes+len(data) > r.m.limits.MaxBytes {
+	if r.truncated || r.bytes+len(data) > r.m.limits.MaxBytes || r.m.total+len(data) > r.m.limits.MaxTotalBytes {
 		r.truncated = true
 	} else {
 		r.entries = append(r.entries, Entry{Seq: seq, Data: data})
 		r.bytes += len(data)
+		r.m.total += len(data)
 	}
 	r.notify()
 }
@@ -84,6 +87,7 @@ func (r *memoryRun) End() {
 		if r.m.runs[r.id] == r {
 			delete(r.m.runs, r.id)
 		}
+		r.m.total -= r.bytes
 		r.m.mu.Unlock()
 	})
 }

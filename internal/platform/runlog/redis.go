@@ -72,16 +72,18 @@ func (l *Redis) Open(ctx context.Context, run, owner string) (Writer, error) {
 		return nil, err
 	}
 	w := &redisWriter{l: l, run: run}
+	w.mu.Lock()
 	w.beat = time.AfterFunc(heartbeat, w.heartbeat)
+	w.mu.Unlock()
 	return w, nil
 }
 
 type redisWriter struct {
-	l    *Redis
-	run  string
-	beat *time.Timer
+	l   *Redis
+	run string
 
 	mu       sync.Mutex
+	beat     *time.Timer
 	pending  []Entry
 	bytes    int
 	cut      bool          // over the size limit, or a store failed: nothing more is stored
@@ -143,6 +145,10 @@ func (w *redisWriter) store(done chan struct{}) {
 		if err := w.write(batch, first, end); err != nil {
 			w.l.log.Error("chat run log: storing events in Redis failed; the run cannot be resumed past them",
 				"run_id", w.run, "error", err)
+			if end {
+				// The keys still get the retention time, not the hour of a live run.
+				_ = w.write(nil, false, true)
+			}
 			w.mu.Lock()
 			w.cut, w.pending = true, nil
 			w.mu.Unlock()
@@ -193,7 +199,11 @@ func (w *redisWriter) heartbeat() {
 	if err := w.l.c.Set(ctx, w.l.key(w.run, "alive"), "1", aliveTTL).Err(); err != nil {
 		w.l.log.Warn("chat run log: heartbeat failed", "run_id", w.run, "error", err)
 	}
-	w.beat.Reset(heartbeat)
+	w.mu.Lock()
+	if !w.ended {
+		w.beat.Reset(heartbeat)
+	}
+	w.mu.Unlock()
 }
 
 // Followed reports whether a follower's lease on the run is live.
@@ -205,8 +215,8 @@ func (w *redisWriter) Followed(ctx context.Context) bool {
 // End appends the end entry, waits for the store, and shortens the keys' lives to
 // the retention time.
 func (w *redisWriter) End() {
-	w.beat.Stop()
 	w.mu.Lock()
+	w.beat.Stop()
 	w.ended = true
 	if !w.cut {
 		w.pending = append(w.pending, Entry{Seq: endEntry})

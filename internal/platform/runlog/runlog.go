@@ -62,11 +62,17 @@ type Limits struct {
 	Retain time.Duration
 	// MaxBytes bounds the encoded events kept of one run.
 	MaxBytes int
+	// MaxTotalBytes bounds what the in-process log keeps of all runs together: a run
+	// that would go past it is cut as one past MaxBytes is.
+	MaxTotalBytes int
 }
 
 // DefaultMaxBytes is the size a run's kept events are cut at unless Limits says
 // otherwise: several answers of the longest length the server allows.
 const DefaultMaxBytes = 4 << 20
+
+// DefaultMaxTotalBytes bounds the in-process log unless Limits says otherwise.
+const DefaultMaxTotalBytes = 256 << 20
 
 func (l Limits) withDefaults() Limits {
 	if l.Retain <= 0 {
@@ -74,6 +80,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxTotalBytes <= 0 {
+		l.MaxTotalBytes = DefaultMaxTotalBytes
 	}
 	return l
 }

@@ -175,7 +175,10 @@ func TestRedisWriterGone(t *testing.T) {
 	w, err := l.Open(ctx, run, "alice")
 	require.NoError(t, err)
 	w.Append(1, data(1))
-	w.(*redisWriter).beat.Stop() // the instance stops: no more heartbeats, no End
+	rw := w.(*redisWriter)
+	rw.mu.Lock()
+	rw.beat.Stop() // the instance stops: no more heartbeats, no End
+	rw.mu.Unlock()
 	require.NoError(t, c.Del(ctx, prefix+"run:"+run+":alive").Err())
 	ch, err := l.Follow(ctx, run, "alice", 0)
 	require.NoError(t, err)
@@ -183,4 +186,33 @@ func TestRedisWriterGone(t *testing.T) {
 	require.Len(t, got, 2)
 	require.Equal(t, 1, got[0].Seq)
 	require.ErrorIs(t, got[1].Err, ErrLost)
+}
+
+// TestMemoryTotalBound: the in-process log cuts a run that would take it past its
+// total, and frees a run's bytes when it is forgotten.
+func TestMemoryTotalBound(t *testing.T) {
+	t.Parallel()
+	size := len(data(1))
+	l := NewMemory(Limits{Retain: 50 * time.Millisecond, MaxTotalBytes: 3 * size})
+	ctx := context.Background()
+	a, err := l.Open(ctx, "a", "alice")
+	require.NoError(t, err)
+	b, err := l.Open(ctx, "b", "alice")
+	require.NoError(t, err)
+	a.Append(1, data(1))
+	a.Append(2, data(2))
+	b.Append(1, data(1))
+	b.Append(2, data(2)) // past the total
+	b.End()
+	ch, err := l.Follow(ctx, "b", "alice", 0)
+	require.NoError(t, err)
+	got := collect(t, ch)
+	require.Len(t, got, 2)
+	require.ErrorIs(t, got[1].Err, ErrTruncated)
+	a.End()
+	require.Eventually(t, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.total == 0
+	}, 5*time.Second, 10*time.Millisecond, "forgotten runs free their bytes")
 }
