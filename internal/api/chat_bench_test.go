@@ -22,6 +22,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/metering"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
@@ -142,49 +143,67 @@ func BenchmarkChatFirstToken(b *testing.B) {
 func BenchmarkChatTokenThroughput(b *testing.B) {
 	const sockets, perSocket, tokens = 10, 10, 500
 	llmSrv := newStreamingLLM(b, tokens)
-	a := newApp(b, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits)
-	access, _, _ := a.register(b, "bench-tput@example.com")
-	ts := serve(b, a)
-	conns := make([]*wsClient, sockets)
-	for i := range conns {
-		conns[i] = dialGraphQLWS(b, ts.URL, access)
+	type server struct {
+		conns    []*wsClient
+		received int
+		elapsed  time.Duration
 	}
-	var received int
-	var elapsed time.Duration
+	// The server as it runs (every run resumable, its events kept in process) and
+	// with resuming off, in alternate rounds.
+	servers := make([]*server, 2)
+	for i, grace := range []time.Duration{30 * time.Second, 0} { // the default, and off
+		a := newApp(b, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits,
+			func(c *config.Config) { c.ChatResumeGrace = grace })
+		access, _, _ := a.register(b, "bench-tput@example.com")
+		ts := serve(b, a)
+		srv := &server{conns: make([]*wsClient, sockets)}
+		for j := range srv.conns {
+			srv.conns[j] = dialGraphQLWS(b, ts.URL, access)
+		}
+		servers[i] = srv
+	}
 	b.ResetTimer()
 	for n := range b.N {
-		start := time.Now()
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for s, ws := range conns {
-			wg.Go(func() {
-				for i := range perSocket {
-					ws.subscribe(b, fmt.Sprintf("%d-%d-%d", n, s, i), benchChatQuery)
-				}
-				got := 0
-				for done := 0; done < perSocket; {
-					m := ws.next(b)
-					switch m.Type {
-					case "complete":
-						done++
-					case "next":
-						if strings.Contains(string(m.Payload), `"TOKEN"`) {
-							// A token event may carry several words the sanitizer held.
-							got += strings.Count(string(m.Payload), "word")
+		for k, srv := range servers {
+			start := time.Now()
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for s, ws := range srv.conns {
+				wg.Go(func() {
+					for i := range perSocket {
+						ws.subscribe(b, fmt.Sprintf("%d-%d-%d-%d", n, k, s, i), benchChatQuery)
+					}
+					got := 0
+					for done := 0; done < perSocket; {
+						m := ws.next(b)
+						switch m.Type {
+						case "complete":
+							done++
+						case "next":
+							if strings.Contains(string(m.Payload), `"TOKEN"`) {
+								// A token event may carry several words the sanitizer held.
+								got += strings.Count(string(m.Payload), "word")
+							}
 						}
 					}
-				}
-				mu.Lock()
-				received += got
-				mu.Unlock()
-			})
+					mu.Lock()
+					srv.received += got
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			srv.elapsed += time.Since(start)
 		}
-		wg.Wait()
-		elapsed += time.Since(start)
 	}
 	b.StopTimer()
-	require.Equal(b, b.N*sockets*perSocket*tokens, received, "every token arrived")
-	b.ReportMetric(float64(received)/elapsed.Seconds(), "tokens/s")
+	for _, srv := range servers {
+		require.Equal(b, b.N*sockets*perSocket*tokens, srv.received, "every token arrived")
+	}
+	on := float64(servers[0].received) / servers[0].elapsed.Seconds()
+	off := float64(servers[1].received) / servers[1].elapsed.Seconds()
+	b.ReportMetric(on, "tokens/s")
+	b.ReportMetric(off, "tokens/s-resume-off")
+	b.ReportMetric(on/off, "x_resume_off")
 }
 
 // heldProvider streams one token and then holds the answer open until the run ends,
@@ -211,18 +230,30 @@ func (p heldProvider) Stream(ctx context.Context, req llm.Request) (iter.Seq[llm
 // BenchmarkChatSubscriptionMemory opens 1,000 chat subscriptions whose answers are
 // held open after their first token, over 1,000 sockets, and reports the heap and
 // stacks they hold: per subscription (over sockets already open) and per socket with
-// its subscription. The clients' sockets live in the same process and are counted in
+// its subscription, with runs resumable (as the server's are) and not. The clients' sockets live in the same process and are counted in
 // the per-socket figure; the held provider has no outbound HTTP connection (a real
 // provider's adds its own connection).
 //
 //	go test -run '^$' -bench BenchmarkChatSubscriptionMemory -benchtime=1x ./internal/api/
 func BenchmarkChatSubscriptionMemory(b *testing.B) {
+	for _, resume := range []bool{true, false} {
+		b.Run(fmt.Sprintf("resume=%t", resume), func(b *testing.B) { benchSubscriptionMemory(b, resume) })
+	}
+}
+
+// benchSubscriptionMemory is BenchmarkChatSubscriptionMemory with runs resumable (their
+// events kept in process, as the server's are) or not (INKGRAPH_CHAT_RESUME_GRACE=0).
+func benchSubscriptionMemory(b *testing.B, resume bool) {
 	const open = 1000
 	provider := heldProvider{}
 	a := startAppWith(b, testkit.DatabaseURL(b, testkit.SQLite), wiring{services: func(svc *inkgraph.Services, db *bun.DB) {
 		meter, err := metering.NewService(metering.Deps{DB: db, Server: provider, Tiers: svc.Accounts})
 		require.NoError(b, err)
-		c, err := chat.NewService(chat.Deps{Meter: meter, Tiers: svc.Accounts})
+		d := chat.Deps{Meter: meter, Tiers: svc.Accounts}
+		if resume {
+			d.Journal, d.ResumeGrace = runlog.NewMemory(runlog.Limits{}), chat.DefaultResumeGrace
+		}
+		c, err := chat.NewService(d)
 		require.NoError(b, err)
 		svc.Chat = c
 	}}, withoutRateLimits, func(c *config.Config) {

@@ -37,6 +37,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/metering"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
+	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 	"github.com/inkgraph/inkgraph/resolvers"
@@ -191,7 +192,9 @@ func startOurChat(b testing.TB, s stampedTokens) perfServer {
 			alwaysRefilled(svc, db) // the rate limit runs and never refuses
 			meter, err := metering.NewService(metering.Deps{DB: db, Server: provider, Tiers: tiers})
 			require.NoError(b, err)
-			c, err := chat.NewService(chat.Deps{Meter: meter, Tiers: tiers})
+			// Resumable, as the server's runs are (app.go): every event kept in process.
+			c, err := chat.NewService(chat.Deps{Meter: meter, Tiers: tiers,
+				Journal: runlog.NewMemory(runlog.Limits{}), ResumeGrace: chat.DefaultResumeGrace})
 			require.NoError(b, err)
 			svc.Chat = c
 		},
