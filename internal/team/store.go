@@ -123,7 +123,7 @@ func memberByEmail(ctx context.Context, db bun.IDB, teamID, email string) (bool,
 }
 
 func insertMember(ctx context.Context, db bun.IDB, m *models.TeamMember) error {
-	if _, err := db.NewInsert().Model(m).ExcludeColumn("email").Exec(ctx); err != nil {
+	if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
 		return fmt.Errorf("add team member: %w", err)
 	}
 	return nil
