@@ -69,8 +69,8 @@ type TeamInvitation struct {
 	CreatedAt  time.Time  `bun:"created_at,notnull"`
 }
 
-// NewTeamInvitation is a new invitation with its token, which is shown this once.
-type NewTeamInvitation struct {
+// InviteMemberPayload is a new invitation with its token, which is shown this once.
+type InviteMemberPayload struct {
 	Invitation *TeamInvitation
 	// Token is what the invited user passes to acceptInvitation.
 	Token string

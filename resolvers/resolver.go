@@ -50,7 +50,9 @@ type Resolver struct {
 	Playbooks Playbooks
 	// Conversations is the conversation area: chat settings and stored conversations.
 	Conversations Conversations
-	Logger        *slog.Logger
+	// Teams is the team area: teams, members, roles and invitations.
+	Teams  Teams
+	Logger *slog.Logger
 }
 
 // NewSchema returns the executable schema over r, with list fields costed by how many

@@ -135,7 +135,7 @@ func (s *Service) Invitations(ctx context.Context, userID, teamID string) ([]*mo
 // is stored). Owners and admins invite; only owners invite owners. An invitation names
 // an email, which the accepting user's must match, unless it is a link invitation
 // (in.Link, no email), which any signed-in user may accept.
-func (s *Service) InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.NewTeamInvitation, error) {
+func (s *Service) InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.InviteMemberPayload, error) {
 	if !in.Role.Valid() {
 		return nil, models.InvalidInput("role", "role must be OWNER, ADMIN or MEMBER")
 	}
@@ -193,7 +193,7 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 	if err != nil {
 		return nil, err
 	}
-	return &models.NewTeamInvitation{Invitation: inv, Token: token}, nil
+	return &models.InviteMemberPayload{Invitation: inv, Token: token}, nil
 }
 
 // AcceptInvitation makes the caller a member of the invitation's team with its role
