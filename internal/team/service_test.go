@@ -274,7 +274,10 @@ func TestLastOwnerUnderRace(t *testing.T) {
 			e.join(t, a, tm.ID, b, models.TeamRoleOwner)
 			ops := []func(me, other string) error{
 				func(me, _ string) error { return e.svc.LeaveTeam(ctx, me, tm.ID) },
-				func(me, _ string) error { _, err := e.svc.ChangeRole(ctx, me, tm.ID, me, models.TeamRoleMember); return err },
+				func(me, _ string) error {
+					_, err := e.svc.ChangeRole(ctx, me, tm.ID, me, models.TeamRoleMember)
+					return err
+				},
 				func(me, other string) error { _, err := e.svc.RemoveMember(ctx, me, tm.ID, other); return err },
 			}
 			opA, opB := ops[round%3], ops[(round/3+round)%3]
