@@ -131,7 +131,7 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 			require.Contains(t, ok("migrate", "down"), "nothing to roll back")
 
 			ok("migrate", "up")
-			require.Equal(t, 9, strings.Count(ok("migrate", "down", "-n", "9"), "rolled back"), "an empty database rolls back whole without --force")
+			require.Equal(t, 10, strings.Count(ok("migrate", "down", "-n", "10"), "rolled back"), "an empty database rolls back whole without --force")
 			require.Empty(t, applied())
 		})
 	}
