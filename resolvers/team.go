@@ -34,7 +34,7 @@ func (r *teamResolver) Members(ctx context.Context, obj *models.Team) ([]*models
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Teams.Members(ctx, caller.UserID, obj.ID)
+	return r.Teams.Members(ctx, caller.UserID, obj.ID)
 }
 
 func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*models.TeamInvitation, error) {
@@ -42,7 +42,7 @@ func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*mo
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Teams.Invitations(ctx, caller.UserID, obj.ID)
+	return r.Teams.Invitations(ctx, caller.UserID, obj.ID)
 }
 
 func (r *queryResolver) Teams(ctx context.Context) ([]*models.Team, error) {

@@ -36,10 +36,9 @@ func (a *app) teamRows(t *testing.T, teamID string) string {
 // teamFixture is team A with an owner, an admin and a member, a pending invitation
 // and a link invitation's token; plus a stranger and the owner of another team B.
 type teamFixture struct {
-	teamA, teamB         string
-	pending, linkToken   string
-	tokens, ids          map[string]string // by actor: access token, user ID
-	owner, admin, member string            // user IDs in team A
+	teamA, teamB       string
+	pending, linkToken string
+	tokens, ids        map[string]string // by actor: access token, user ID
 }
 
 const actorsOwner, actorsAdmin, actorsMember, actorsOther, actorsStranger = "owner", "admin", "member", "other", "stranger"
