@@ -1,7 +1,8 @@
 // Package audit owns the audit log: the security- and money-relevant events of a
 // user's account (sign-ins, failed sign-ins and sign-outs from auth; provider keys
 // saved and deleted from onboarding; checkouts, cancellations, payments and tier
-// changes from billing), and reading it back a page at a time, newest first.
+// changes from billing; invitations, role changes, removals and ownership
+// transfers from teams), and reading it back a page at a time, newest first.
 //
 // Areas write to it through a small Auditor interface they declare themselves.
 // Record writes one entry on its own; RecordIn writes into the caller's bun.IDB, so

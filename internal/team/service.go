@@ -271,12 +271,13 @@ func (s *Service) RevokeInvitation(ctx context.Context, userID, id string) (*mod
 		if err != nil {
 			return withField(err, "id")
 		}
+		// Members see no invitations: to them, as to strangers, it does not exist.
 		caller, err := s.lockAsMember(ctx, tx, found.TeamID, userID, "id")
-		if err != nil {
+		if models.ErrorCode(err) == models.CodeNotFound || (err == nil && !caller.Role.Manages()) {
 			return notFound("id", "invitation")
 		}
-		if !caller.Role.Manages() {
-			return notFound("id", "invitation")
+		if err != nil {
+			return err
 		}
 		if inv, err = findInvitation(ctx, tx, id); err != nil {
 			return withField(err, "id")
