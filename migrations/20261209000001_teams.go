@@ -10,7 +10,9 @@ import (
 // teams adds shared workspaces: a team, its members with their role (owner, admin,
 // member), and invitations to join it. An invitation keeps only the SHA-256 of its
 // token, never the token; a link invitation has no email and any signed-in user may
-// accept it. A member row goes with its team or its user.
+// accept it. A member row goes with its team or its user. Audit entries of team events
+// name their team (audit_log.team_id, no foreign key: the log outlives the team), so
+// that a team's owners and admins can read its log.
 func teams(m *migrate.Migrations) error {
 	return m.Register(func(ctx context.Context, db *bun.DB) error {
 		return execAll(ctx, db,
@@ -42,8 +44,11 @@ func teams(m *migrate.Migrations) error {
 				created_at {{time}} NOT NULL
 			)`,
 			`CREATE INDEX team_invitations_team_id_idx ON team_invitations (team_id)`,
+			`ALTER TABLE audit_log ADD COLUMN team_id TEXT`,
+			`CREATE INDEX audit_log_team_id_idx ON audit_log (team_id, at)`,
 		)
 	}, func(ctx context.Context, db *bun.DB) error {
-		return execAll(ctx, db, `DROP TABLE team_invitations`, `DROP TABLE team_members`, `DROP TABLE teams`)
+		return execAll(ctx, db, `DROP INDEX audit_log_team_id_idx`, `ALTER TABLE audit_log DROP COLUMN team_id`,
+			`DROP TABLE team_invitations`, `DROP TABLE team_members`, `DROP TABLE teams`)
 	})
 }

@@ -378,8 +378,10 @@ type AuditDetail map[string]string
 type AuditEntry struct {
 	bun.BaseModel `bun:"table:audit_log"`
 
-	ID     string      `bun:"id,pk"`
-	UserID string      `bun:"user_id,notnull"`
+	ID     string `bun:"id,pk"`
+	UserID string `bun:"user_id,notnull"`
+	// TeamID names the team of a team event ("" for others): the team's log lists it.
+	TeamID string      `bun:"team_id,nullzero"`
 	Kind   AuditKind   `bun:"kind,notnull"`
 	Detail AuditDetail `bun:"detail,type:text,notnull"`
 	// IP is the client's address when the entry came from a request, "" otherwise.

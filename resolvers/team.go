@@ -21,6 +21,7 @@ type Teams interface {
 	RemoveMember(ctx context.Context, userID, teamID, memberID string) (*models.TeamMember, error)
 	LeaveTeam(ctx context.Context, userID, teamID string) error
 	TransferOwnership(ctx context.Context, userID, teamID, memberID string) (*models.Team, error)
+	TeamAuditLog(ctx context.Context, userID, teamID string, first int, after string) (*models.AuditConnection, error)
 }
 
 func (r *Resolver) Team() graph.TeamResolver { return &teamResolver{r} }
@@ -126,4 +127,16 @@ func (r *mutationResolver) TransferOwnership(ctx context.Context, teamID, userID
 		return nil, err
 	}
 	return r.Teams.TransferOwnership(ctx, caller.UserID, teamID, userID)
+}
+
+func (r *queryResolver) TeamAuditLog(ctx context.Context, teamID string, first *int, after *string) (*models.AuditConnection, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, cursor, err := page(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Teams.TeamAuditLog(ctx, caller.UserID, teamID, n, cursor)
 }

@@ -185,6 +185,20 @@ func TestTeamIsolationOverGraphQL(t *testing.T) {
 					want: map[string]want{actorsOwner: {"CONFLICT", "teamId"}, actorsAdmin: ok, actorsMember: ok, actorsOther: notFound("teamId"), actorsStranger: notFound("teamId")},
 				},
 				{
+					name: "teamAuditLog",
+					query: func(f *teamFixture) (string, map[string]any) {
+						return `query($t: ID!) { teamAuditLog(teamId: $t, first: 50) { edges { node { kind detail { key value } } } } }`, map[string]any{"t": f.teamA}
+					},
+					want: map[string]want{actorsOwner: ok, actorsAdmin: ok, actorsMember: forbidden("teamId"), actorsOther: notFound("teamId"), actorsStranger: notFound("teamId")},
+					check: func(t *testing.T, f *teamFixture, _ string, data map[string]any) {
+						edges := data["teamAuditLog"].(map[string]any)["edges"].([]any)
+						require.Len(t, edges, 6, "two invitations made and accepted, two more made")
+						for _, e := range edges {
+							require.Contains(t, e.(map[string]any)["node"].(map[string]any)["detail"], map[string]any{"key": "team", "value": f.teamA})
+						}
+					},
+				},
+				{
 					name: "transferOwnership",
 					query: func(f *teamFixture) (string, map[string]any) {
 						return `mutation($t: ID!, $u: ID!) { transferOwnership(teamId: $t, userId: $u) { role } }`, map[string]any{"t": f.teamA, "u": f.ids[actorsAdmin]}

@@ -39,9 +39,11 @@ const (
 	maxEmail    = 254
 )
 
-// Auditor records team events in the audit log, in the transaction of the change.
+// Auditor records team events in the audit log, in the transaction of the change,
+// and reads a team's events back.
 type Auditor interface {
 	RecordIn(ctx context.Context, db bun.IDB, e models.AuditEntry) error
+	TeamAuditLog(ctx context.Context, teamID string, first int, after string) (*models.AuditConnection, error)
 }
 
 // Deps are what the service is built from.
@@ -424,6 +426,20 @@ func (s *Service) TransferOwnership(ctx context.Context, userID, teamID, memberI
 	return t, nil
 }
 
+// TeamAuditLog returns a page of the team's events, newest first (first 1 to 100, 20
+// when 0; after a cursor of the log), for its owners and admins: FORBIDDEN for a
+// member, NOT_FOUND (field teamId) for anyone else.
+func (s *Service) TeamAuditLog(ctx context.Context, userID, teamID string, first int, after string) (*models.AuditConnection, error) {
+	m, err := s.member(ctx, s.d.DB, teamID, userID, "teamId")
+	if err != nil {
+		return nil, err
+	}
+	if !m.Role.Manages() {
+		return nil, forbidden("teamId", "only the team's owners and admins read its audit log")
+	}
+	return s.d.Audit.TeamAuditLog(ctx, teamID, first, after)
+}
+
 // teamOf returns the team with the caller's role, NOT_FOUND on field unless the
 // caller is a member.
 func (s *Service) teamOf(ctx context.Context, db bun.IDB, userID, id, field string) (*models.Team, error) {
@@ -495,8 +511,11 @@ func (s *Service) keepAnOwner(ctx context.Context, tx bun.IDB, m *models.TeamMem
 	return nil
 }
 
+// audit records a team event in the acting user's log and the team's (detail's team).
 func (s *Service) audit(ctx context.Context, tx bun.IDB, userID string, kind models.AuditKind, detail models.AuditDetail) error {
-	return s.d.Audit.RecordIn(ctx, tx, models.AuditEntry{UserID: userID, Kind: kind, Detail: detail, IP: s.d.ClientIP(ctx)})
+	return s.d.Audit.RecordIn(ctx, tx, models.AuditEntry{
+		UserID: userID, TeamID: detail["team"], Kind: kind, Detail: detail, IP: s.d.ClientIP(ctx),
+	})
 }
 
 func checkName(name string) (string, error) {

@@ -145,6 +145,18 @@ func TestTeamLifecycle(t *testing.T) {
 		_, err = e.svc.Team(ctx, owner, tm.ID)
 		testkit.RequireCode(t, err, models.CodeNotFound, "id")
 
+		log, err := e.svc.TeamAuditLog(ctx, admin, tm.ID, 0, "")
+		require.NoError(t, err)
+		require.Len(t, log.Edges, 8, "every event of the team, in its log")
+		require.Equal(t, models.AuditTeamMemberLeft, log.Edges[0].Node.Kind, "newest first")
+		_, err = e.svc.TeamAuditLog(ctx, owner, tm.ID, 0, "")
+		testkit.RequireCode(t, err, models.CodeNotFound, "teamId")
+		other, err := e.svc.CreateTeam(ctx, member, "Other")
+		require.NoError(t, err)
+		otherLog, err := e.svc.TeamAuditLog(ctx, member, other.ID, 0, "")
+		require.NoError(t, err)
+		require.Empty(t, otherLog.Edges, "another team's log holds none of these")
+
 		var kinds []string
 		require.NoError(t, db.NewSelect().Table("audit_log").Column("kind").Order("at", "id").Scan(ctx, &kinds))
 		require.ElementsMatch(t, []string{
@@ -241,6 +253,14 @@ func TestTeamBadInputChangesNothing(t *testing.T) {
 			{"member removes", models.CodeForbidden, "teamId", func() error { _, err := e.svc.RemoveMember(ctx, member, tm.ID, admin); return err }},
 			{"remove a stranger", models.CodeNotFound, "userId", func() error { _, err := e.svc.RemoveMember(ctx, owner, tm.ID, stranger); return err }},
 			{"admin transfers", models.CodeForbidden, "teamId", func() error { _, err := e.svc.TransferOwnership(ctx, admin, tm.ID, member); return err }},
+			{"member reads the team's log", models.CodeForbidden, "teamId", func() error {
+				_, err := e.svc.TeamAuditLog(ctx, member, tm.ID, 0, "")
+				return err
+			}},
+			{"stranger reads the team's log", models.CodeNotFound, "teamId", func() error {
+				_, err := e.svc.TeamAuditLog(ctx, stranger, tm.ID, 0, "")
+				return err
+			}},
 			{"transfer to a stranger", models.CodeNotFound, "userId", func() error {
 				_, err := e.svc.TransferOwnership(ctx, owner, tm.ID, stranger)
 				return err
