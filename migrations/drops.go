@@ -18,5 +18,6 @@ func Drops() map[string][]string {
 		"20261207000001": {"user_identities", "api_keys"},
 		"20261208000001": {"conversation_messages", "conversations", "chat_settings"},
 		"20261208000002": {"chat_approvals"},
+		"20261209000001": {"team_invitations", "team_members", "teams"},
 	}
 }

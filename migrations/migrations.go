@@ -27,6 +27,7 @@ func New() (*migrate.Migrations, error) {
 		identity,
 		chatHistory,
 		chatApprovals,
+		teams,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

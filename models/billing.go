@@ -341,13 +341,23 @@ const (
 	AuditAPIKeyRevoked        AuditKind = "API_KEY_REVOKED" //nolint:gosec // an event name, not a credential
 	AuditSessionRevoked       AuditKind = "SESSION_REVOKED"
 	AuditAPIKeyUsed           AuditKind = "API_KEY_USED" //nolint:gosec // an event name, not a credential
+	// Team events, in the acting user's log (detail: team, and what changed).
+	AuditTeamInvitationCreated  AuditKind = "TEAM_INVITATION_CREATED"
+	AuditTeamInvitationAccepted AuditKind = "TEAM_INVITATION_ACCEPTED"
+	AuditTeamInvitationRevoked  AuditKind = "TEAM_INVITATION_REVOKED"
+	AuditTeamRoleChanged        AuditKind = "TEAM_ROLE_CHANGED"
+	AuditTeamMemberRemoved      AuditKind = "TEAM_MEMBER_REMOVED"
+	AuditTeamMemberLeft         AuditKind = "TEAM_MEMBER_LEFT"
+	AuditTeamOwnershipTransfer  AuditKind = "TEAM_OWNERSHIP_TRANSFERRED"
 )
 
 // AuditKinds lists every kind.
 func AuditKinds() []AuditKind {
 	return []AuditKind{AuditLogin, AuditLoginFailed, AuditLogout, AuditProviderKeySaved, AuditProviderKeyDeleted,
 		AuditTierChanged, AuditCheckoutStarted, AuditSubscriptionCanceled, AuditSubscriptionResumed,
-		AuditSubscriptionEnded, AuditPaymentFailed, AuditAPIKeyCreated, AuditAPIKeyRevoked, AuditAPIKeyUsed, AuditSessionRevoked}
+		AuditSubscriptionEnded, AuditPaymentFailed, AuditAPIKeyCreated, AuditAPIKeyRevoked, AuditAPIKeyUsed, AuditSessionRevoked,
+		AuditTeamInvitationCreated, AuditTeamInvitationAccepted, AuditTeamInvitationRevoked, AuditTeamRoleChanged,
+		AuditTeamMemberRemoved, AuditTeamMemberLeft, AuditTeamOwnershipTransfer}
 }
 
 // Valid reports whether k is a known kind.
@@ -368,8 +378,10 @@ type AuditDetail map[string]string
 type AuditEntry struct {
 	bun.BaseModel `bun:"table:audit_log"`
 
-	ID     string      `bun:"id,pk"`
-	UserID string      `bun:"user_id,notnull"`
+	ID     string `bun:"id,pk"`
+	UserID string `bun:"user_id,notnull"`
+	// TeamID names the team of a team event ("" for others): the team's log lists it.
+	TeamID string      `bun:"team_id,nullzero"`
 	Kind   AuditKind   `bun:"kind,notnull"`
 	Detail AuditDetail `bun:"detail,type:text,notnull"`
 	// IP is the client's address when the entry came from a request, "" otherwise.

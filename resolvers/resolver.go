@@ -50,7 +50,9 @@ type Resolver struct {
 	Playbooks Playbooks
 	// Conversations is the conversation area: chat settings and stored conversations.
 	Conversations Conversations
-	Logger        *slog.Logger
+	// Teams is the team area: teams, members, roles and invitations.
+	Teams  Teams
+	Logger *slog.Logger
 }
 
 // NewSchema returns the executable schema over r, with list fields costed by how many
@@ -68,6 +70,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	}
 	cfg.Complexity.Query.Conversations = func(child int, first *int, _ *string) int { return pageCost(first, 20, child) }
 	cfg.Complexity.Conversation.Messages = func(child int, first *int, _ *string) int { return pageCost(first, 50, child) }
+	cfg.Complexity.Query.TeamAuditLog = func(child int, _ string, first *int, _ *string) int { return pageCost(first, 20, child) }
 	return costedSchema{graph.NewExecutableSchema(cfg)}
 }
 
@@ -82,6 +85,7 @@ func pageCost(first *int, def, child int) int {
 // costedFields are the fields NewSchema gives a cost function, "Type.field".
 var costedFields = map[string]bool{
 	"Query.plans": true, "Query.backups": true, "Query.conversations": true, "Conversation.messages": true,
+	"Query.teamAuditLog": true,
 }
 
 // costedSchema asks the generated schema for the cost of costedFields only. The

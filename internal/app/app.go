@@ -34,6 +34,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/platform/runlog"
 	"github.com/inkgraph/inkgraph/internal/playbook"
+	"github.com/inkgraph/inkgraph/internal/team"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -61,6 +62,8 @@ type Services struct {
 	// Conversations keeps the chat settings and, for users who keep history, their
 	// conversations (sealed with the key ring); chat reads and appends through it.
 	Conversations *conversation.Service
+	// Teams keeps teams, their members and invitations; it records in the audit log.
+	Teams *team.Service
 	// LocalBlobs is the local blob store whose signed URLs the server answers
 	// (/blobs/…); nil with S3, whose URLs S3 answers.
 	LocalBlobs *backup.LocalStore
@@ -184,6 +187,10 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 	if err := svc.newBackups(ctx, cfg, db, bill, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
+	}
+	if svc.Teams, err = team.NewService(team.Deps{DB: db, Audit: auditLog, Now: time.Now, ClientIP: clientAddr}); err != nil {
+		_ = svc.Close()
+		return nil, fmt.Errorf("teams: %w", err)
 	}
 	svc.Audit, svc.Accounts, svc.Wizard, svc.Billing, svc.Limiter = auditLog, accounts, wizard, bill, limiter
 	svc.Tiers = bill.TierAndSeats

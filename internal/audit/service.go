@@ -1,7 +1,8 @@
 // Package audit owns the audit log: the security- and money-relevant events of a
 // user's account (sign-ins, failed sign-ins and sign-outs from auth; provider keys
 // saved and deleted from onboarding; checkouts, cancellations, payments and tier
-// changes from billing), and reading it back a page at a time, newest first.
+// changes from billing; invitations, role changes, removals and ownership
+// transfers from teams), and reading it back a page at a time, newest first.
 //
 // Areas write to it through a small Auditor interface they declare themselves.
 // Record writes one entry on its own; RecordIn writes into the caller's bun.IDB, so
@@ -96,6 +97,17 @@ func (s *Service) RecordIn(ctx context.Context, db bun.IDB, e models.AuditEntry)
 // AuditLog returns a page of the user's audit log, newest first: first entries (1 to
 // 100, 20 when 0) after the cursor after ("" for the newest).
 func (s *Service) AuditLog(ctx context.Context, userID string, first int, after string) (*models.AuditConnection, error) {
+	return s.page(ctx, "user_id", userID, first, after)
+}
+
+// TeamAuditLog returns a page of the team's events (entries recorded with its
+// TeamID), newest first, as AuditLog pages. Whether the caller may read it is the
+// team area's to decide.
+func (s *Service) TeamAuditLog(ctx context.Context, teamID string, first int, after string) (*models.AuditConnection, error) {
+	return s.page(ctx, "team_id", teamID, first, after)
+}
+
+func (s *Service) page(ctx context.Context, column, value string, first int, after string) (*models.AuditConnection, error) {
 	switch {
 	case first == 0:
 		first = defaultPage
@@ -110,7 +122,7 @@ func (s *Service) AuditLog(ctx context.Context, userID string, first int, after 
 		}
 		cur = &c
 	}
-	rows, err := findEntries(ctx, s.db, userID, cur, first+1)
+	rows, err := findEntries(ctx, s.db, column, value, cur, first+1)
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,11 @@ func insertEntry(ctx context.Context, db bun.IDB, e *models.AuditEntry) error {
 	return nil
 }
 
-// findEntries returns up to limit of the user's entries, newest first, after the
-// cursor position (at, id) when one is given.
-func findEntries(ctx context.Context, db bun.IDB, userID string, after *cursor, limit int) ([]*models.AuditEntry, error) {
+// findEntries returns up to limit of the entries whose column (user_id or team_id)
+// is value, newest first, after the cursor position (at, id) when one is given.
+func findEntries(ctx context.Context, db bun.IDB, column, value string, after *cursor, limit int) ([]*models.AuditEntry, error) {
 	var rows []*models.AuditEntry
-	q := db.NewSelect().Model(&rows).Where("user_id = ?", userID)
+	q := db.NewSelect().Model(&rows).Where("? = ?", bun.Ident(column), value)
 	if after != nil {
 		q = q.Where("(at < ? OR (at = ? AND id < ?))", after.At, after.At, after.ID)
 	}

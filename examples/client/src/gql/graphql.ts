@@ -80,6 +80,20 @@ export type AuditKind =
   | 'SUBSCRIPTION_ENDED'
   /** A cancellation was undone. */
   | 'SUBSCRIPTION_RESUMED'
+  /** The user joined a team with an invitation (detail: team, invitation, role). */
+  | 'TEAM_INVITATION_ACCEPTED'
+  /** The user invited someone to a team (detail: team, invitation, role, email or link). */
+  | 'TEAM_INVITATION_CREATED'
+  /** The user revoked a team invitation (detail: team, invitation). */
+  | 'TEAM_INVITATION_REVOKED'
+  /** The user left a team (detail: team, role). */
+  | 'TEAM_MEMBER_LEFT'
+  /** The user removed a member from a team (detail: team, user, role). */
+  | 'TEAM_MEMBER_REMOVED'
+  /** The user transferred a team's ownership (detail: team, to). */
+  | 'TEAM_OWNERSHIP_TRANSFERRED'
+  /** The user changed a team member's role (detail: team, user, from, to). */
+  | 'TEAM_ROLE_CHANGED'
   /** The account's tier changed (detail: from, to). */
   | 'TIER_CHANGED';
 
@@ -553,6 +567,15 @@ export type SubscriptionStatus =
   | 'TRIALING'
   /** Payments failed past Stripe's retries; the tier falls back to FREE. */
   | 'UNPAID';
+
+/** What a member may do in a team. */
+export type TeamRole =
+  /** Manage members and invitations: invite admins and members, revoke invitations, change admins' and members' roles, remove them. */
+  | 'ADMIN'
+  /** Use the team; may leave it. */
+  | 'MEMBER'
+  /** Everything an admin may, and manage owners: invite owners, change an owner's role, transfer ownership. A team keeps at least one owner. */
+  | 'OWNER';
 
 /** A billing tier. Each has a row in the feature matrix (see `plans`). */
 export type Tier =

@@ -1,0 +1,576 @@
+// Package team owns teams: shared workspaces with members, their roles (owner, admin,
+// member) and invitations to join. Every method takes the caller's user ID; a team the
+// caller is not a member of is NOT_FOUND, whoever else it has. Changes to a team's
+// members run under the team's lock (lockTeam), so racing demotions, removals and
+// leaves cannot leave a team without an owner. Team events are recorded in the acting
+// user's audit log through Auditor, in the transaction of the change.
+//
+// Roles: an owner may do everything; an admin manages members and admins (invite,
+// revoke, change roles, remove) but neither owners nor the owner role; a member uses
+// the team and may leave it. The last owner can neither leave nor be demoted or
+// removed: ownership is transferred first.
+package team
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+const (
+	// MaxNameLength is the longest team name, in characters.
+	MaxNameLength = 100
+	// InvitationTTL is how long an invitation can be accepted.
+	InvitationTTL = 7 * 24 * time.Hour
+	// tokenPrefix starts every invitation token, so that one is recognisable.
+	tokenPrefix = "inv_"
+	maxEmail    = 254
+)
+
+// Auditor records team events in the audit log, in the transaction of the change,
+// and reads a team's events back.
+type Auditor interface {
+	RecordIn(ctx context.Context, db bun.IDB, e models.AuditEntry) error
+	TeamAuditLog(ctx context.Context, teamID string, first int, after string) (*models.AuditConnection, error)
+}
+
+// Deps are what the service is built from.
+type Deps struct {
+	DB    bun.IDB
+	Audit Auditor
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// ClientIP returns the client's address of a request's context for audit entries;
+	// nil records none.
+	ClientIP func(ctx context.Context) string
+}
+
+// Service implements the team area.
+type Service struct {
+	d Deps
+}
+
+// NewService returns the team service.
+func NewService(d Deps) (*Service, error) {
+	if d.DB == nil || d.Audit == nil {
+		return nil, errors.New("team: DB and Audit are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.ClientIP == nil {
+		d.ClientIP = func(context.Context) string { return "" }
+	}
+	return &Service{d: d}, nil
+}
+
+// now is the clock in UTC, to the microsecond both dialects store unchanged.
+func (s *Service) now() time.Time { return s.d.Now().UTC().Truncate(time.Microsecond) }
+
+// CreateTeam creates a team named name (trimmed, 1 to MaxNameLength characters) whose
+// owner is the caller.
+func (s *Service) CreateTeam(ctx context.Context, userID, name string) (*models.Team, error) {
+	name, err := checkName(name)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	t := &models.Team{ID: uuid.Must(uuid.NewV7()).String(), Name: name, CreatedBy: userID, CreatedAt: now, Role: models.TeamRoleOwner}
+	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertTeam(ctx, tx, t); err != nil {
+			return err
+		}
+		return insertMember(ctx, tx, &models.TeamMember{TeamID: t.ID, UserID: userID, Role: models.TeamRoleOwner, JoinedAt: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Teams returns the caller's teams with the caller's role in each, oldest first.
+func (s *Service) Teams(ctx context.Context, userID string) ([]*models.Team, error) {
+	return findTeamsOf(ctx, s.d.DB, userID)
+}
+
+// Team returns the team id with the caller's role; NOT_FOUND (field id) unless the
+// caller is a member.
+func (s *Service) Team(ctx context.Context, userID, id string) (*models.Team, error) {
+	return s.teamOf(ctx, s.d.DB, userID, id, "id")
+}
+
+// Members returns the team's members, for a member of it.
+func (s *Service) Members(ctx context.Context, userID, teamID string) ([]*models.TeamMember, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return nil, err
+	}
+	return findMembers(ctx, s.d.DB, teamID)
+}
+
+// Invitations returns the team's pending invitations, newest first, for an owner or
+// admin of it; a member sees none (an empty list).
+func (s *Service) Invitations(ctx context.Context, userID, teamID string) ([]*models.TeamInvitation, error) {
+	m, err := s.member(ctx, s.d.DB, teamID, userID, "teamId")
+	if err != nil {
+		return nil, err
+	}
+	if !m.Role.Manages() {
+		return []*models.TeamInvitation{}, nil
+	}
+	return findPendingInvitations(ctx, s.d.DB, teamID, s.now())
+}
+
+// InviteMember creates a single-use invitation to the team with a role, which expires
+// after InvitationTTL, and returns it with its token (shown this once: only its SHA-256
+// is stored). Owners and admins invite; only owners invite owners. An invitation names
+// an email, which the accepting user's must match, unless it is a link invitation
+// (in.Link, no email), which any signed-in user may accept.
+func (s *Service) InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.InviteMemberPayload, error) {
+	if !in.Role.Valid() {
+		return nil, models.InvalidInput("role", "role must be OWNER, ADMIN or MEMBER")
+	}
+	var email *string
+	switch {
+	case in.Link && in.Email != nil:
+		return nil, models.InvalidInput("email", "a link invitation has no email: leave email out, or link false")
+	case !in.Link:
+		e, err := checkEmail(in.Email)
+		if err != nil {
+			return nil, err
+		}
+		email = &e
+	}
+	token, hash, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	inv := &models.TeamInvitation{
+		ID: uuid.Must(uuid.NewV7()).String(), TeamID: in.TeamID, Email: email, Role: in.Role, TokenHash: hash,
+		InvitedBy: userID, ExpiresAt: now.Add(InvitationTTL), CreatedAt: now,
+	}
+	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		caller, err := s.lockAsMember(ctx, tx, in.TeamID, userID, "teamId")
+		if err != nil {
+			return err
+		}
+		if !caller.Role.Manages() {
+			return forbidden("teamId", "only the team's owners and admins invite members")
+		}
+		if in.Role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner {
+			return forbidden("role", "only owners invite owners")
+		}
+		if email != nil {
+			member, err := memberByEmail(ctx, tx, in.TeamID, *email)
+			if err != nil {
+				return err
+			}
+			if member {
+				return &models.Error{Code: models.CodeConflict, Field: "email", Message: "a user with this email is already a member"}
+			}
+		}
+		if err := insertInvitation(ctx, tx, inv); err != nil {
+			return err
+		}
+		detail := models.AuditDetail{"team": in.TeamID, "invitation": inv.ID, "role": string(in.Role)}
+		if email != nil {
+			detail["email"] = *email
+		} else {
+			detail["link"] = "true"
+		}
+		return s.audit(ctx, tx, userID, models.AuditTeamInvitationCreated, detail)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &models.InviteMemberPayload{Invitation: inv, Token: token}, nil
+}
+
+// AcceptInvitation makes the caller a member of the invitation's team with its role
+// and returns the team. The token must be of a pending invitation (unknown: NOT_FOUND;
+// expired or revoked: BAD_USER_INPUT; used: CONFLICT; all on field token), and its
+// email the caller's unless it is a link invitation (FORBIDDEN). A caller who is a
+// member already gets CONFLICT and the invitation stays unused.
+func (s *Service) AcceptInvitation(ctx context.Context, userID, token string) (*models.Team, error) {
+	if !strings.HasPrefix(token, tokenPrefix) {
+		return nil, &models.Error{Code: models.CodeNotFound, Field: "token", Message: "no invitation has this token"}
+	}
+	hash := hashToken(token)
+	var t *models.Team
+	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		inv, err := findInvitationByHash(ctx, tx, hash)
+		if err != nil {
+			return withField(err, "token")
+		}
+		if err := lockTeam(ctx, tx, inv.TeamID); err != nil {
+			return withField(err, "token")
+		}
+		// Read again under the team's lock: a racing accept or revoke has committed.
+		if inv, err = findInvitation(ctx, tx, inv.ID); err != nil {
+			return withField(err, "token")
+		}
+		now := s.now()
+		switch {
+		case inv.AcceptedAt != nil:
+			return &models.Error{Code: models.CodeConflict, Field: "token", Message: "this invitation has been used already"}
+		case inv.RevokedAt != nil:
+			return models.InvalidInput("token", "this invitation was revoked")
+		case !now.Before(inv.ExpiresAt):
+			return models.InvalidInput("token", "this invitation expired at %s", inv.ExpiresAt.Format(time.RFC3339))
+		}
+		if inv.Email != nil {
+			email, err := userEmail(ctx, tx, userID)
+			if err != nil {
+				return err
+			}
+			if !strings.EqualFold(strings.TrimSpace(email), *inv.Email) {
+				return forbidden("token", "this invitation is for another email address")
+			}
+		}
+		if _, err := findMembership(ctx, tx, inv.TeamID, userID); err == nil {
+			return &models.Error{Code: models.CodeConflict, Field: "token", Message: "you are a member of this team already"}
+		} else if models.ErrorCode(err) != models.CodeNotFound {
+			return err
+		}
+		if err := insertMember(ctx, tx, &models.TeamMember{TeamID: inv.TeamID, UserID: userID, Role: inv.Role, JoinedAt: now}); err != nil {
+			return err
+		}
+		if err := markAccepted(ctx, tx, inv.ID, userID, now); err != nil {
+			return err
+		}
+		if t, err = findTeam(ctx, tx, inv.TeamID); err != nil {
+			return err
+		}
+		t.Role = inv.Role
+		return s.audit(ctx, tx, userID, models.AuditTeamInvitationAccepted,
+			models.AuditDetail{"team": inv.TeamID, "invitation": inv.ID, "role": string(inv.Role)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// RevokeInvitation revokes a pending invitation of a team the caller manages (owners
+// revoke any; admins all but owner invitations). An invitation the caller cannot see
+// is NOT_FOUND; one used or revoked already is CONFLICT (field id).
+func (s *Service) RevokeInvitation(ctx context.Context, userID, id string) (*models.TeamInvitation, error) {
+	var inv *models.TeamInvitation
+	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		found, err := findInvitation(ctx, tx, id)
+		if err != nil {
+			return withField(err, "id")
+		}
+		// Members see no invitations: to them, as to strangers, it does not exist.
+		caller, err := s.lockAsMember(ctx, tx, found.TeamID, userID, "id")
+		if models.ErrorCode(err) == models.CodeNotFound || (err == nil && !caller.Role.Manages()) {
+			return notFound("id", "invitation")
+		}
+		if err != nil {
+			return err
+		}
+		if inv, err = findInvitation(ctx, tx, id); err != nil {
+			return withField(err, "id")
+		}
+		switch {
+		case inv.Role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner:
+			return forbidden("id", "only owners revoke an owner's invitation")
+		case inv.AcceptedAt != nil:
+			return &models.Error{Code: models.CodeConflict, Field: "id", Message: "this invitation has been used already"}
+		case inv.RevokedAt != nil:
+			return &models.Error{Code: models.CodeConflict, Field: "id", Message: "this invitation was revoked already"}
+		}
+		now := s.now()
+		if err := markRevoked(ctx, tx, id, now); err != nil {
+			return err
+		}
+		inv.RevokedAt = &now
+		return s.audit(ctx, tx, userID, models.AuditTeamInvitationRevoked, models.AuditDetail{"team": inv.TeamID, "invitation": id})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// ChangeRole gives a member of the team a new role. Owners change anyone's; admins
+// change admins' and members' but neither an owner's nor to owner. The last owner
+// cannot be demoted (CONFLICT).
+func (s *Service) ChangeRole(ctx context.Context, userID, teamID, memberID string, role models.TeamRole) (*models.TeamMember, error) {
+	if !role.Valid() {
+		return nil, models.InvalidInput("role", "role must be OWNER, ADMIN or MEMBER")
+	}
+	var target *models.TeamMember
+	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		caller, err := s.lockAsMember(ctx, tx, teamID, userID, "teamId")
+		if err != nil {
+			return err
+		}
+		if target, err = s.manageable(ctx, tx, caller, memberID); err != nil {
+			return err
+		}
+		if role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner {
+			return forbidden("role", "only owners make owners")
+		}
+		from := target.Role
+		if from == role {
+			return nil
+		}
+		if err := s.keepAnOwner(ctx, tx, target, "role"); err != nil {
+			return err
+		}
+		if err := updateRole(ctx, tx, teamID, memberID, role); err != nil {
+			return err
+		}
+		target.Role = role
+		return s.audit(ctx, tx, userID, models.AuditTeamRoleChanged,
+			models.AuditDetail{"team": teamID, "user": memberID, "from": string(from), "to": string(role)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return target, nil
+}
+
+// RemoveMember removes a member from the team and returns the membership removed.
+// Owners remove anyone; admins remove admins and members. The last owner cannot be
+// removed (CONFLICT).
+func (s *Service) RemoveMember(ctx context.Context, userID, teamID, memberID string) (*models.TeamMember, error) {
+	var target *models.TeamMember
+	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		caller, err := s.lockAsMember(ctx, tx, teamID, userID, "teamId")
+		if err != nil {
+			return err
+		}
+		if target, err = s.manageable(ctx, tx, caller, memberID); err != nil {
+			return err
+		}
+		if err := s.keepAnOwner(ctx, tx, target, "userId"); err != nil {
+			return err
+		}
+		if err := deleteMember(ctx, tx, teamID, memberID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, userID, models.AuditTeamMemberRemoved,
+			models.AuditDetail{"team": teamID, "user": memberID, "role": string(target.Role)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return target, nil
+}
+
+// LeaveTeam removes the caller from the team; the last owner cannot leave (CONFLICT,
+// field teamId).
+func (s *Service) LeaveTeam(ctx context.Context, userID, teamID string) error {
+	return database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		caller, err := s.lockAsMember(ctx, tx, teamID, userID, "teamId")
+		if err != nil {
+			return err
+		}
+		if err := s.keepAnOwner(ctx, tx, caller, "teamId"); err != nil {
+			return err
+		}
+		if err := deleteMember(ctx, tx, teamID, userID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, userID, models.AuditTeamMemberLeft, models.AuditDetail{"team": teamID, "role": string(caller.Role)})
+	})
+}
+
+// TransferOwnership makes another member of the team an owner and the calling owner
+// an admin, and returns the team with the caller's new role. Only owners transfer.
+func (s *Service) TransferOwnership(ctx context.Context, userID, teamID, memberID string) (*models.Team, error) {
+	var t *models.Team
+	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		caller, err := s.lockAsMember(ctx, tx, teamID, userID, "teamId")
+		if err != nil {
+			return err
+		}
+		if caller.Role != models.TeamRoleOwner {
+			return forbidden("teamId", "only owners transfer ownership")
+		}
+		if memberID == userID {
+			return models.InvalidInput("userId", "you own this team already: name another member")
+		}
+		if _, err := s.member(ctx, tx, teamID, memberID, "userId"); err != nil {
+			return err
+		}
+		if err := updateRole(ctx, tx, teamID, memberID, models.TeamRoleOwner); err != nil {
+			return err
+		}
+		if err := updateRole(ctx, tx, teamID, userID, models.TeamRoleAdmin); err != nil {
+			return err
+		}
+		if t, err = findTeam(ctx, tx, teamID); err != nil {
+			return err
+		}
+		t.Role = models.TeamRoleAdmin
+		return s.audit(ctx, tx, userID, models.AuditTeamOwnershipTransfer, models.AuditDetail{"team": teamID, "to": memberID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// TeamAuditLog returns a page of the team's events, newest first (first 1 to 100, 20
+// when 0; after a cursor of the log), for its owners and admins: FORBIDDEN for a
+// member, NOT_FOUND (field teamId) for anyone else.
+func (s *Service) TeamAuditLog(ctx context.Context, userID, teamID string, first int, after string) (*models.AuditConnection, error) {
+	m, err := s.member(ctx, s.d.DB, teamID, userID, "teamId")
+	if err != nil {
+		return nil, err
+	}
+	if !m.Role.Manages() {
+		return nil, forbidden("teamId", "only the team's owners and admins read its audit log")
+	}
+	return s.d.Audit.TeamAuditLog(ctx, teamID, first, after)
+}
+
+// teamOf returns the team with the caller's role, NOT_FOUND on field unless the
+// caller is a member.
+func (s *Service) teamOf(ctx context.Context, db bun.IDB, userID, id, field string) (*models.Team, error) {
+	m, err := s.member(ctx, db, id, userID, field)
+	if err != nil {
+		return nil, err
+	}
+	t, err := findTeam(ctx, db, id)
+	if err != nil {
+		return nil, withField(err, field)
+	}
+	t.Role = m.Role
+	return t, nil
+}
+
+// member returns the user's membership of the team; NOT_FOUND on field when the user
+// is not a member, whether or not the team exists.
+func (s *Service) member(ctx context.Context, db bun.IDB, teamID, userID, field string) (*models.TeamMember, error) {
+	m, err := findMembership(ctx, db, teamID, userID)
+	if models.ErrorCode(err) == models.CodeNotFound {
+		return nil, notFound(field, "team")
+	}
+	return m, err
+}
+
+// lockAsMember locks the team and returns the caller's membership of it: NOT_FOUND on
+// field when the team does not exist or the caller is not a member.
+func (s *Service) lockAsMember(ctx context.Context, tx bun.IDB, teamID, userID, field string) (*models.TeamMember, error) {
+	if err := lockTeam(ctx, tx, teamID); err != nil {
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return nil, notFound(field, "team")
+		}
+		return nil, err
+	}
+	return s.member(ctx, tx, teamID, userID, field)
+}
+
+// manageable returns the membership memberID that caller may change: FORBIDDEN unless
+// the caller manages the team, and for an admin touching an owner; NOT_FOUND (field
+// userId) when memberID is not a member.
+func (s *Service) manageable(ctx context.Context, tx bun.IDB, caller *models.TeamMember, memberID string) (*models.TeamMember, error) {
+	if !caller.Role.Manages() {
+		return nil, forbidden("teamId", "only the team's owners and admins manage members")
+	}
+	target, err := s.member(ctx, tx, caller.TeamID, memberID, "userId")
+	if err != nil {
+		return nil, err
+	}
+	if target.Role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner {
+		return nil, forbidden("userId", "only owners change or remove an owner")
+	}
+	return target, nil
+}
+
+// keepAnOwner refuses (CONFLICT on field) a change that would take the owner role
+// from m when m is the team's last owner. The team is locked.
+func (s *Service) keepAnOwner(ctx context.Context, tx bun.IDB, m *models.TeamMember, field string) error {
+	if m.Role != models.TeamRoleOwner {
+		return nil
+	}
+	n, err := countOwners(ctx, tx, m.TeamID)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return &models.Error{Code: models.CodeConflict, Field: field,
+			Message: "a team keeps at least one owner: transfer ownership or make another owner first"}
+	}
+	return nil
+}
+
+// audit records a team event in the acting user's log and the team's (detail's team).
+func (s *Service) audit(ctx context.Context, tx bun.IDB, userID string, kind models.AuditKind, detail models.AuditDetail) error {
+	return s.d.Audit.RecordIn(ctx, tx, models.AuditEntry{
+		UserID: userID, TeamID: detail["team"], Kind: kind, Detail: detail, IP: s.d.ClientIP(ctx),
+	})
+}
+
+func checkName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "", models.InvalidInput("name", "a team needs a name")
+	case n > MaxNameLength:
+		return "", models.InvalidInput("name", "a team name has at most %d characters, got %d", MaxNameLength, n)
+	}
+	return name, nil
+}
+
+func checkEmail(email *string) (string, error) {
+	if email == nil {
+		return "", models.InvalidInput("email", "an invitation needs an email, or link true for a link invitation")
+	}
+	e := strings.ToLower(strings.TrimSpace(*email))
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" || domain == "" || len(e) > maxEmail || strings.ContainsAny(e, " \t\r\n") {
+		return "", models.InvalidInput("email", "email is not an email address")
+	}
+	return e, nil
+}
+
+// newToken returns a new invitation token and its hash.
+func newToken() (token, hash string, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", models.Internal(err, "invitation token")
+	}
+	token = tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token), nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func notFound(field, what string) error {
+	return &models.Error{Code: models.CodeNotFound, Field: field, Message: what + " not found"}
+}
+
+func forbidden(field, msg string) error {
+	return &models.Error{Code: models.CodeForbidden, Field: field, Message: msg}
+}
+
+// withField names field on an application error that names none.
+func withField(err error, field string) error {
+	var e *models.Error
+	if errors.As(err, &e) && e.Field == "" && e.Code != models.CodeInternal {
+		c := *e
+		c.Field = field
+		return &c
+	}
+	return err
+}

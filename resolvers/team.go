@@ -1,0 +1,142 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/inkgraph/inkgraph/graph"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Teams is what the resolvers need of the team area.
+type Teams interface {
+	CreateTeam(ctx context.Context, userID, name string) (*models.Team, error)
+	Teams(ctx context.Context, userID string) ([]*models.Team, error)
+	Team(ctx context.Context, userID, id string) (*models.Team, error)
+	Members(ctx context.Context, userID, teamID string) ([]*models.TeamMember, error)
+	Invitations(ctx context.Context, userID, teamID string) ([]*models.TeamInvitation, error)
+	InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.InviteMemberPayload, error)
+	AcceptInvitation(ctx context.Context, userID, token string) (*models.Team, error)
+	RevokeInvitation(ctx context.Context, userID, id string) (*models.TeamInvitation, error)
+	ChangeRole(ctx context.Context, userID, teamID, memberID string, role models.TeamRole) (*models.TeamMember, error)
+	RemoveMember(ctx context.Context, userID, teamID, memberID string) (*models.TeamMember, error)
+	LeaveTeam(ctx context.Context, userID, teamID string) error
+	TransferOwnership(ctx context.Context, userID, teamID, memberID string) (*models.Team, error)
+	TeamAuditLog(ctx context.Context, userID, teamID string, first int, after string) (*models.AuditConnection, error)
+}
+
+func (r *Resolver) Team() graph.TeamResolver { return &teamResolver{r} }
+
+type teamResolver struct{ *Resolver }
+
+var _ graph.TeamResolver = &teamResolver{}
+
+func (r *teamResolver) Members(ctx context.Context, obj *models.Team) ([]*models.TeamMember, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.Members(ctx, caller.UserID, obj.ID)
+}
+
+func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*models.TeamInvitation, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.Invitations(ctx, caller.UserID, obj.ID)
+}
+
+func (r *queryResolver) Teams(ctx context.Context) ([]*models.Team, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Teams.Teams(ctx, caller.UserID)
+}
+
+func (r *queryResolver) Team(ctx context.Context, id string) (*models.Team, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Teams.Team(ctx, caller.UserID, id)
+}
+
+func (r *mutationResolver) CreateTeam(ctx context.Context, name string) (*models.Team, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.CreateTeam(ctx, caller.UserID, name)
+}
+
+func (r *mutationResolver) InviteMember(ctx context.Context, teamID string, email *string, role models.TeamRole, link *bool) (*models.InviteMemberPayload, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.InviteMember(ctx, caller.UserID, models.InviteMemberInput{TeamID: teamID, Email: email, Role: role, Link: link != nil && *link})
+}
+
+func (r *mutationResolver) AcceptInvitation(ctx context.Context, token string) (*models.Team, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.AcceptInvitation(ctx, caller.UserID, token)
+}
+
+func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (*models.TeamInvitation, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.RevokeInvitation(ctx, caller.UserID, id)
+}
+
+func (r *mutationResolver) ChangeRole(ctx context.Context, teamID, userID string, role models.TeamRole) (*models.TeamMember, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.ChangeRole(ctx, caller.UserID, teamID, userID, role)
+}
+
+func (r *mutationResolver) RemoveMember(ctx context.Context, teamID, userID string) (*models.TeamMember, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.RemoveMember(ctx, caller.UserID, teamID, userID)
+}
+
+func (r *mutationResolver) LeaveTeam(ctx context.Context, teamID string) (bool, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Teams.LeaveTeam(ctx, caller.UserID, teamID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *mutationResolver) TransferOwnership(ctx context.Context, teamID, userID string) (*models.Team, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.TransferOwnership(ctx, caller.UserID, teamID, userID)
+}
+
+func (r *queryResolver) TeamAuditLog(ctx context.Context, teamID string, first *int, after *string) (*models.AuditConnection, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, cursor, err := page(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Teams.TeamAuditLog(ctx, caller.UserID, teamID, n, cursor)
+}
