@@ -13,19 +13,6 @@ import (
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
-// newRedisClient connects to the local Redis, or skips (fails under REQUIRE_SERVICES=1).
-func newRedisClient(t *testing.T) *redis.Client {
-	t.Helper()
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	t.Cleanup(func() { _ = client.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		testkit.Unavailable(t, "Redis", err)
-	}
-	return client
-}
-
 // testPrefix keeps each test's keys apart from every other test's on the shared server.
 func testPrefix() string {
 	return "test:ratelimit:" + testkit.RandomHex(8) + ":"
@@ -33,10 +20,10 @@ func testPrefix() string {
 
 func TestRedisContract(t *testing.T) {
 	t.Parallel()
-	newRedisClient(t) // skip the whole suite at once when Redis is missing
+	testkit.Redis(t) // skip the whole suite at once when Redis is missing
 	testLimiterContract(t, func(t *testing.T) backend {
 		return backend{
-			limiter:   NewRedis(newRedisClient(t), testPrefix()),
+			limiter:   NewRedis(testkit.Redis(t), testPrefix()),
 			tolerance: 250 * time.Millisecond,
 			waitUntil: func(t *testing.T, d time.Duration, cond func() bool) {
 				require.Eventually(t, cond, d+5*time.Second, 10*time.Millisecond)
@@ -49,8 +36,8 @@ func TestRedisInstancesShareOneBudget(t *testing.T) {
 	t.Parallel()
 	prefix := testPrefix()
 	servers := []*Redis{
-		NewRedis(newRedisClient(t), prefix),
-		NewRedis(newRedisClient(t), prefix),
+		NewRedis(testkit.Redis(t), prefix),
+		NewRedis(testkit.Redis(t), prefix),
 	}
 	ctx := context.Background()
 
@@ -86,7 +73,7 @@ func TestRedisInstancesShareOneBudget(t *testing.T) {
 
 func TestRedisKeyExpiresWithItsTAT(t *testing.T) {
 	t.Parallel()
-	client := newRedisClient(t)
+	client := testkit.Redis(t)
 	prefix := testPrefix()
 	r := NewRedis(client, prefix)
 	ctx := context.Background()

@@ -7,31 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
-
-// redisClient connects to the local Redis, or skips (fails under REQUIRE_SERVICES=1).
-func redisClient(t *testing.T) *redis.Client {
-	t.Helper()
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	t.Cleanup(func() { _ = client.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		testkit.Unavailable(t, "Redis", err)
-	}
-	return client
-}
 
 // logs are the implementations under the one contract, each fresh and apart from
 // every other test's (the Redis one under a prefix of its own).
 func logs(t *testing.T, limits Limits) map[string]Log {
 	return map[string]Log{
 		"memory": NewMemory(limits),
-		"redis":  NewRedis(redisClient(t), "test:runlog:"+testkit.RandomHex(8)+":", limits, nil),
+		"redis":  NewRedis(testkit.Redis(t), "test:runlog:"+testkit.RandomHex(8)+":", limits, nil),
 	}
 }
 
@@ -167,7 +153,7 @@ func TestFollowerLeavesWithItsContext(t *testing.T) {
 // followers with ErrLost rather than leaving them waiting.
 func TestRedisWriterGone(t *testing.T) {
 	t.Parallel()
-	c := redisClient(t)
+	c := testkit.Redis(t)
 	prefix := "test:runlog:" + testkit.RandomHex(8) + ":"
 	l := NewRedis(c, prefix, Limits{}, nil)
 	ctx := context.Background()
