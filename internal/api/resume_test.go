@@ -312,3 +312,38 @@ func TestChatRunStoppedByItsReader(t *testing.T) {
 		endsCancelled(events[0].RunID)
 	})
 }
+
+// TestChatRunGraceRestartsWhenItsReaderLeaves: a run resumed and then dropped again
+// by its reader gets the grace again from the reader's leaving, not from its first
+// client's: it is not cancelled before then.
+func TestChatRunGraceRestartsWhenItsReaderLeaves(t *testing.T) {
+	t.Parallel()
+	llmSrv, _ := pausedChatLLM(t) // the model never finishes on its own
+	const grace = 500 * time.Millisecond
+	a := newApp(t, testkit.SQLite, withLLM(llmSrv.URL()), withoutRateLimits,
+		func(c *config.Config) { c.ChatResumeGrace = grace })
+	access, _, _ := a.register(t, "resume-again@example.com")
+	ts := serve(t, a)
+
+	ws1 := dialGraphQLWS(t, ts.URL, access)
+	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return len(events) >= 2 })
+	require.NoError(t, ws1.conn.Close())
+	ws2 := dialGraphQLWS(t, ts.URL, access)
+	ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q) { %s } }`, before[0].RunID, chatEventFields))
+	readEvents(t, ws2, "r", func(events []chatEvent) bool { return len(events) >= 2 })
+	time.Sleep(2 * grace) // past the first client's grace, the reader still there
+	left := time.Now()
+	require.NoError(t, ws2.conn.Close())
+
+	require.Eventually(t, func() bool {
+		reqs := llmSrv.Requests()
+		select {
+		case <-reqs[1].Ended:
+			return true
+		default:
+			return false
+		}
+	}, 30*time.Second, 20*time.Millisecond, "the run was never cancelled")
+	require.GreaterOrEqual(t, time.Since(left), grace, "the run was cancelled before the grace from its reader's leaving")
+}

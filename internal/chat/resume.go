@@ -36,8 +36,8 @@ var errStreamEnded = errors.New("chat: the run's stream ended")
 // unless Config.ResumeGrace says otherwise.
 const DefaultResumeGrace = 30 * time.Second
 
-// followedRecheck is how often a run whose client went away asks again whether a
-// reader follows it, once the grace is over.
+// followedRecheck is how often a run whose client went away asks whether a reader
+// follows it.
 const followedRecheck = 5 * time.Second
 
 // record keeps e in the run's journal.
@@ -77,7 +77,7 @@ func (r *run) clientGone() {
 	}
 	r.watchStop()
 	r.followedAt = time.Now()
-	time.AfterFunc(r.o.cfg.ResumeGrace, r.graceOver)
+	time.AfterFunc(min(followedRecheck, r.o.cfg.ResumeGrace), r.graceOver)
 }
 
 // stopTopic is the bus topic on which a reader's stop of a run is announced to the
@@ -105,24 +105,22 @@ func (r *run) watchStop() {
 	}()
 }
 
-// graceOver cancels the run unless a reader follows it (or it ended); while one does,
-// it asks again every followedRecheck.
+// graceOver, every followedRecheck while a run is without its client, asks whether a
+// reader follows it (or did within the journal's lease), and cancels the run once the
+// grace has passed since its client, or its last reader, went away.
 func (r *run) graceOver() {
 	if r.life.Err() != nil {
 		return
 	}
 	if r.journal.Followed(r.life) {
 		r.followedAt = time.Now()
-		time.AfterFunc(followedRecheck, r.graceOver)
+	}
+	left := r.o.cfg.ResumeGrace - time.Since(r.followedAt)
+	if left <= 0 {
+		r.endLife(errAbandoned)
 		return
 	}
-	// The grace counts from the last time a reader followed the run: one whose
-	// reader dropped too gets the whole grace again.
-	if left := r.o.cfg.ResumeGrace - time.Since(r.followedAt); left > 0 {
-		time.AfterFunc(left, r.graceOver)
-		return
-	}
-	r.endLife(errAbandoned)
+	time.AfterFunc(min(followedRecheck, left), r.graceOver)
 }
 
 // endJournal closes the run's journal, first with the ERROR a reader would otherwise

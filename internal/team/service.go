@@ -230,6 +230,11 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID, token string) (*
 		case !now.Before(inv.ExpiresAt):
 			return models.InvalidInput("token", "this invitation expired at %s", inv.ExpiresAt.Format(time.RFC3339))
 		}
+		// An invitation speaks for its inviter as they are now: one who left, or no
+		// longer may grant its role, has it refused.
+		if err := s.inviterMayGrant(ctx, tx, inv); err != nil {
+			return err
+		}
 		if inv.Email != nil {
 			email, err := userEmail(ctx, tx, userID)
 			if err != nil {
@@ -405,7 +410,9 @@ func (s *Service) TransferOwnership(ctx context.Context, userID, teamID, memberI
 		if memberID == userID {
 			return models.InvalidInput("userId", "you own this team already: name another member")
 		}
-		if _, err := s.member(ctx, tx, teamID, memberID, "userId"); err != nil {
+		if _, err := s.member(ctx, tx, teamID, memberID, "userId"); models.ErrorCode(err) == models.CodeNotFound {
+			return notFound("userId", "team member")
+		} else if err != nil {
 			return err
 		}
 		if err := updateRole(ctx, tx, teamID, memberID, models.TeamRoleOwner); err != nil {
@@ -437,7 +444,16 @@ func (s *Service) TeamAuditLog(ctx context.Context, userID, teamID string, first
 	if !m.Role.Manages() {
 		return nil, forbidden("teamId", "only the team's owners and admins read its audit log")
 	}
-	return s.d.Audit.TeamAuditLog(ctx, teamID, first, after)
+	log, err := s.d.Audit.TeamAuditLog(ctx, teamID, first, after)
+	if err != nil {
+		return nil, err
+	}
+	// A team's log is read by its admins: the addresses members acted from are theirs
+	// alone (their own log shows them).
+	for _, e := range log.Edges {
+		e.Node.IP = ""
+	}
+	return log, nil
 }
 
 // teamOf returns the team with the caller's role, NOT_FOUND on field unless the
@@ -477,6 +493,22 @@ func (s *Service) lockAsMember(ctx context.Context, tx bun.IDB, teamID, userID, 
 	return s.member(ctx, tx, teamID, userID, field)
 }
 
+// inviterMayGrant refuses (FORBIDDEN, field token) an invitation whose inviter is no
+// longer a member, or no longer may grant its role (owners grant owner; owners and
+// admins the others). The team is locked.
+func (s *Service) inviterMayGrant(ctx context.Context, tx bun.IDB, inv *models.TeamInvitation) error {
+	inviter, err := findMembership(ctx, tx, inv.TeamID, inv.InvitedBy)
+	switch {
+	case models.ErrorCode(err) == models.CodeNotFound:
+		return forbidden("token", "whoever made this invitation is no longer in the team: ask for a new one")
+	case err != nil:
+		return err
+	case !inviter.Role.Manages(), inv.Role == models.TeamRoleOwner && inviter.Role != models.TeamRoleOwner:
+		return forbidden("token", "whoever made this invitation may no longer grant its role: ask for a new one")
+	}
+	return nil
+}
+
 // manageable returns the membership memberID that caller may change: FORBIDDEN unless
 // the caller manages the team, and for an admin touching an owner; NOT_FOUND (field
 // userId) when memberID is not a member.
@@ -485,6 +517,9 @@ func (s *Service) manageable(ctx context.Context, tx bun.IDB, caller *models.Tea
 		return nil, forbidden("teamId", "only the team's owners and admins manage members")
 	}
 	target, err := s.member(ctx, tx, caller.TeamID, memberID, "userId")
+	if models.ErrorCode(err) == models.CodeNotFound {
+		return nil, notFound("userId", "team member")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -511,8 +546,10 @@ func (s *Service) keepAnOwner(ctx context.Context, tx bun.IDB, m *models.TeamMem
 	return nil
 }
 
-// audit records a team event in the acting user's log and the team's (detail's team).
+// audit records a team event in the acting user's log and the team's (detail's team),
+// naming who acted (detail's by): the team's log is read by others.
 func (s *Service) audit(ctx context.Context, tx bun.IDB, userID string, kind models.AuditKind, detail models.AuditDetail) error {
+	detail["by"] = userID
 	return s.d.Audit.RecordIn(ctx, tx, models.AuditEntry{
 		UserID: userID, TeamID: detail["team"], Kind: kind, Detail: detail, IP: s.d.ClientIP(ctx),
 	})

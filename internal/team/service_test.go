@@ -321,3 +321,42 @@ func TestLastOwnerUnderRace(t *testing.T) {
 		}
 	})
 }
+
+// TestInvitationNeedsItsInvitersRights: an invitation speaks for its inviter as they
+// are when it is accepted. An admin's link invitation dies with the admin's removal;
+// an owner's OWNER invitation with the owner's demotion. Refused: FORBIDDEN on token,
+// nothing changed. An invitation of an inviter still entitled is accepted.
+func TestInvitationNeedsItsInvitersRights(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		t.Parallel()
+		e := newEnv(t, db)
+		ctx := context.Background()
+		owner, coOwner, admin, joiner := e.user(t), e.user(t), e.user(t), e.user(t)
+		tm, err := e.svc.CreateTeam(ctx, owner, "Acme")
+		require.NoError(t, err)
+		e.join(t, owner, tm.ID, coOwner, models.TeamRoleOwner)
+		e.join(t, owner, tm.ID, admin, models.TeamRoleAdmin)
+
+		byAdmin, err := e.svc.InviteMember(ctx, admin, models.InviteMemberInput{TeamID: tm.ID, Link: true, Role: models.TeamRoleAdmin})
+		require.NoError(t, err)
+		_, err = e.svc.RemoveMember(ctx, owner, tm.ID, admin)
+		require.NoError(t, err)
+		ownerInvite, err := e.svc.InviteMember(ctx, coOwner, models.InviteMemberInput{TeamID: tm.ID, Link: true, Role: models.TeamRoleOwner})
+		require.NoError(t, err)
+		memberInvite, err := e.svc.InviteMember(ctx, coOwner, models.InviteMemberInput{TeamID: tm.ID, Link: true, Role: models.TeamRoleMember})
+		require.NoError(t, err)
+		_, err = e.svc.ChangeRole(ctx, owner, tm.ID, coOwner, models.TeamRoleAdmin)
+		require.NoError(t, err)
+
+		for _, token := range []string{byAdmin.Token, ownerInvite.Token} {
+			before := e.state(t, tm.ID)
+			_, err := e.svc.AcceptInvitation(ctx, joiner, token)
+			testkit.RequireCode(t, err, models.CodeForbidden, "token")
+			require.Equal(t, before, e.state(t, tm.ID), "a refused accept changes nothing")
+		}
+		// The demoted owner is an admin still: a member invitation of theirs holds.
+		_, err = e.svc.AcceptInvitation(ctx, joiner, memberInvite.Token)
+		require.NoError(t, err)
+	})
+}

@@ -33,6 +33,7 @@ type memoryRun struct {
 	truncated bool // entries past the size limit were dropped
 	ended     bool
 	followers int
+	lastLeft  time.Time // when the last follower left
 	// changed is closed when an entry comes or the log ends; made only while a
 	// follower waits, so that appending costs no allocation otherwise.
 	changed chan struct{}
@@ -69,11 +70,12 @@ func (r *memoryRun) notify() {
 	}
 }
 
-// Followed reports whether a follower reads the run.
+// Followed reports whether a follower reads the run, or left less than a lease ago
+// (as a Redis follower's lease outlives it).
 func (r *memoryRun) Followed(context.Context) bool {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	return r.followers > 0
+	return r.followers > 0 || (!r.lastLeft.IsZero() && time.Since(r.lastLeft) < leaseTTL)
 }
 
 // End closes the log and forgets it after the retention time.
@@ -112,6 +114,7 @@ func (r *memoryRun) follow(ctx context.Context, after int, out chan<- Entry) {
 	defer func() {
 		r.m.mu.Lock()
 		r.followers--
+		r.lastLeft = time.Now()
 		r.m.mu.Unlock()
 	}()
 	next := after + 1

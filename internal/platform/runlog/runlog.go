@@ -38,8 +38,8 @@ type Writer interface {
 	// Append adds the event numbered seq (the previous one's number plus one). It does
 	// not wait for storage: a failure to store is logged and the log cut short.
 	Append(seq int, data []byte)
-	// Followed reports whether a follower reads the run now (or did within the last
-	// lease): a run whose client went away waits while one does.
+	// Followed reports whether a follower reads the run now, or did within the last
+	// lease (10 s): a run whose client went away waits while one does.
 	Followed(ctx context.Context) bool
 	// End closes the log after the entries appended, waits (bounded) until they are
 	// stored, and keeps it for the retention time.
