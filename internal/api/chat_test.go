@@ -274,20 +274,7 @@ func TestChatCancelledByACompleteOrADroppedSocket(t *testing.T) {
 	})
 
 	t.Run("stop over legacy graphql-ws", func(t *testing.T) {
-		dialer := websocket.Dialer{Subprotocols: []string{"graphql-ws"}}
-		conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", nil)
-		require.NoError(t, err)
-		defer conn.Close()
-		init, _ := json.Marshal(map[string]string{"authorization": "Bearer " + access})
-		require.NoError(t, conn.WriteJSON(wsMessage{Type: "connection_init", Payload: init}))
-		for {
-			var m wsMessage
-			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
-			require.NoError(t, conn.ReadJSON(&m))
-			if m.Type == "connection_ack" {
-				break
-			}
-		}
+		conn := dialLegacyWS(t, ts.URL, access).conn
 		baseline := testkit.SettledGoroutines(t)
 		before := len(llmSrv.Requests())
 		payload, _ := json.Marshal(map[string]string{"query": query})

@@ -62,6 +62,27 @@ func readEvents(t *testing.T, ws *wsClient, id string, until func([]chatEvent) b
 	}
 }
 
+// listTasksChat is the chat the resume tests run: the task agent answers it.
+const listTasksChat = `subscription { chat(input: {message: "list my open tasks"}) { ` + chatEventFields + ` } }`
+
+// requireUpstreamCancelled waits (up to within) for the LLM request numbered i to end
+// cancelled: the run it served was stopped.
+func requireUpstreamCancelled(t *testing.T, llmSrv *fakellm.Server, i int, within time.Duration, msg string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		reqs := llmSrv.Requests()
+		if len(reqs) <= i {
+			return false
+		}
+		select {
+		case <-reqs[i].Ended:
+			return reqs[i].Canceled()
+		default:
+			return false
+		}
+	}, within, 10*time.Millisecond, msg)
+}
+
 func joinedTokens(events []chatEvent) string {
 	var b strings.Builder
 	for _, e := range events {
@@ -88,7 +109,7 @@ func TestChatResumesOnAnotherInstance(t *testing.T) {
 	ts1, ts2 := serve(t, first), serve(t, second)
 
 	ws1 := dialGraphQLWS(t, ts1.URL, access)
-	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	ws1.subscribe(t, "c", listTasksChat)
 	before, completed := readEvents(t, ws1, "c", func(events []chatEvent) bool {
 		return joinedTokens(events) == "You have one "
 	})
@@ -143,7 +164,7 @@ func TestChatRunResumedInProcess(t *testing.T) {
 	require.Empty(t, errs)
 
 	ws1 := dialGraphQLWS(t, ts.URL, access)
-	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	ws1.subscribe(t, "c", listTasksChat)
 	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return len(events) >= 2 })
 	require.NoError(t, ws1.conn.Close())
 
@@ -174,21 +195,10 @@ func TestChatRunNobodyResumesIsCancelled(t *testing.T) {
 	ts := serve(t, a)
 
 	ws1 := dialGraphQLWS(t, ts.URL, access)
-	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	ws1.subscribe(t, "c", listTasksChat)
 	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return len(events) >= 1 })
 	require.NoError(t, ws1.conn.Close())
-	require.Eventually(t, func() bool {
-		reqs := llmSrv.Requests()
-		if len(reqs) < 2 {
-			return false
-		}
-		select {
-		case <-reqs[1].Ended:
-			return reqs[1].Canceled()
-		default:
-			return false
-		}
-	}, 10*time.Second, 10*time.Millisecond, "the upstream request outlived the grace")
+	requireUpstreamCancelled(t, llmSrv, 1, 10*time.Second, "the upstream request outlived the grace")
 
 	ws2 := dialGraphQLWS(t, ts.URL, access)
 	ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q) { %s } }`, before[0].RunID, chatEventFields))
@@ -217,7 +227,7 @@ func TestDroppedSocketIsFreedWhileItsRunGoesOn(t *testing.T) {
 	ts := serve(t, a)
 
 	ws1 := dialGraphQLWS(t, ts.URL, access)
-	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	ws1.subscribe(t, "c", listTasksChat)
 	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return joinedTokens(events) == "You have one " })
 	require.NoError(t, ws1.conn.Close())
 
@@ -248,7 +258,8 @@ func TestDroppedSocketIsFreedWhileItsRunGoesOn(t *testing.T) {
 // TestChatRunStoppedByItsReader: a client that resumed a run on another instance and
 // then completes its chatRun stops the run, as completing chat would: its upstream
 // request ends long before the grace, and a later reader sees the run end with
-// CANCELLED. A run its own client completed ends with CANCELLED for a reader too.
+// CANCELLED. A run its own client completed, or whose legacy socket the client
+// terminated, ends with CANCELLED for a reader too.
 func TestChatRunStoppedByItsReader(t *testing.T) {
 	t.Parallel()
 	llmSrv, _ := pausedChatLLM(t) // the model never finishes on its own
@@ -258,22 +269,6 @@ func TestChatRunStoppedByItsReader(t *testing.T) {
 	first, second := startApp(t, url, tune...), startApp(t, url, tune...)
 	access, _, _ := first.register(t, "resume-stop@example.com")
 	ts1, ts2 := serve(t, first), serve(t, second)
-	query := `subscription { chat(input: {message: "list my open tasks"}) { ` + chatEventFields + ` } }`
-	upstreamEnded := func(before int) {
-		t.Helper()
-		require.Eventually(t, func() bool {
-			reqs := llmSrv.Requests()
-			if len(reqs) < before+2 {
-				return false
-			}
-			select {
-			case <-reqs[before+1].Ended:
-				return reqs[before+1].Canceled()
-			default:
-				return false
-			}
-		}, 10*time.Second, 10*time.Millisecond, "the upstream request outlived the stop")
-	}
 	endsCancelled := func(runID string) {
 		t.Helper()
 		ws := dialGraphQLWS(t, ts1.URL, access)
@@ -291,24 +286,49 @@ func TestChatRunStoppedByItsReader(t *testing.T) {
 	t.Run("by the reader that resumed it", func(t *testing.T) {
 		before := len(llmSrv.Requests())
 		ws1 := dialGraphQLWS(t, ts1.URL, access)
-		ws1.subscribe(t, "c", query)
+		ws1.subscribe(t, "c", listTasksChat)
 		events, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return joinedTokens(events) == "You have one " })
 		require.NoError(t, ws1.conn.Close())
 		ws2 := dialGraphQLWS(t, ts2.URL, access)
 		ws2.subscribe(t, "r", fmt.Sprintf(`subscription { chatRun(runId: %q, afterSeq: 1) { %s } }`, events[0].RunID, chatEventFields))
 		readEvents(t, ws2, "r", func(events []chatEvent) bool { return len(events) >= 1 })
 		ws2.stop(t, "r")
-		upstreamEnded(before)
+		requireUpstreamCancelled(t, llmSrv, before+1, 10*time.Second, "the upstream request outlived the stop")
 		endsCancelled(events[0].RunID)
+	})
+
+	t.Run("by connection_terminate over the legacy protocol", func(t *testing.T) {
+		before := len(llmSrv.Requests())
+		conn := dialLegacyWS(t, ts1.URL, access).conn
+		payload, err := json.Marshal(map[string]string{"query": listTasksChat})
+		require.NoError(t, err)
+		require.NoError(t, conn.WriteJSON(wsMessage{ID: "l", Type: "start", Payload: payload}))
+		var runID string
+		for runID == "" {
+			var m wsMessage
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+			require.NoError(t, conn.ReadJSON(&m))
+			var p struct {
+				Data struct {
+					Chat chatEvent `json:"chat"`
+				} `json:"data"`
+			}
+			if m.Type == "data" && json.Unmarshal(m.Payload, &p) == nil && p.Data.Chat.Type == "TOKEN" {
+				runID = p.Data.Chat.RunID
+			}
+		}
+		require.NoError(t, conn.WriteJSON(wsMessage{Type: "connection_terminate"}))
+		requireUpstreamCancelled(t, llmSrv, before+1, 10*time.Second, "the upstream request outlived connection_terminate")
+		endsCancelled(runID)
 	})
 
 	t.Run("by its own client", func(t *testing.T) {
 		before := len(llmSrv.Requests())
 		ws := dialGraphQLWS(t, ts1.URL, access)
-		ws.subscribe(t, "c", query)
+		ws.subscribe(t, "c", listTasksChat)
 		events, _ := readEvents(t, ws, "c", func(events []chatEvent) bool { return len(events) >= 2 })
 		ws.stop(t, "c")
-		upstreamEnded(before)
+		requireUpstreamCancelled(t, llmSrv, before+1, 10*time.Second, "the upstream request outlived the stop")
 		endsCancelled(events[0].RunID)
 	})
 }
@@ -326,7 +346,7 @@ func TestChatRunGraceRestartsWhenItsReaderLeaves(t *testing.T) {
 	ts := serve(t, a)
 
 	ws1 := dialGraphQLWS(t, ts.URL, access)
-	ws1.subscribe(t, "c", `subscription { chat(input: {message: "list my open tasks"}) { `+chatEventFields+` } }`)
+	ws1.subscribe(t, "c", listTasksChat)
 	before, _ := readEvents(t, ws1, "c", func(events []chatEvent) bool { return len(events) >= 2 })
 	require.NoError(t, ws1.conn.Close())
 	ws2 := dialGraphQLWS(t, ts.URL, access)
@@ -336,14 +356,6 @@ func TestChatRunGraceRestartsWhenItsReaderLeaves(t *testing.T) {
 	left := time.Now()
 	require.NoError(t, ws2.conn.Close())
 
-	require.Eventually(t, func() bool {
-		reqs := llmSrv.Requests()
-		select {
-		case <-reqs[1].Ended:
-			return true
-		default:
-			return false
-		}
-	}, 30*time.Second, 20*time.Millisecond, "the run was never cancelled")
+	requireUpstreamCancelled(t, llmSrv, 1, 30*time.Second, "the run was never cancelled")
 	require.GreaterOrEqual(t, time.Since(left), grace, "the run was cancelled before the grace from its reader's leaving")
 }

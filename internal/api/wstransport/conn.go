@@ -334,15 +334,9 @@ func (c *conn) shutdown(ctx context.Context) {
 		return
 	}
 	c.draining = true
-	ops := make([]*operation, 0, len(c.ops))
-	for _, op := range c.ops {
-		ops = append(ops, op)
-	}
 	c.mu.Unlock()
 
-	for _, op := range ops {
-		op.cancel(errShutdown)
-	}
+	c.cancelOperations(errShutdown)
 	done := make(chan struct{})
 	go func() {
 		c.opWG.Wait()

@@ -144,7 +144,7 @@ func (c *conn) handleLegacy(m inMessage) {
 		c.stopOperation(m.ID)
 	case legacyConnectionTerminate:
 		// The client ends its operations, as stops: a resumable chat ends, not waits.
-		c.stopAll()
+		c.cancelOperations(errClientComplete)
 		c.close(1000, "terminated")
 	default:
 		msg := fmt.Sprintf("unexpected message type %q", m.Type)
@@ -291,8 +291,8 @@ func (c *conn) subscribe(id string, raw json.RawMessage) {
 	go c.runOperation(op, params)
 }
 
-// stopAll cancels every operation at the client's request.
-func (c *conn) stopAll() {
+// cancelOperations cancels every running operation with cause.
+func (c *conn) cancelOperations(cause error) {
 	c.mu.Lock()
 	ops := make([]*operation, 0, len(c.ops))
 	for _, op := range c.ops {
@@ -300,7 +300,7 @@ func (c *conn) stopAll() {
 	}
 	c.mu.Unlock()
 	for _, op := range ops {
-		op.cancel(errClientComplete)
+		op.cancel(cause)
 	}
 }
 
