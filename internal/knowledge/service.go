@@ -279,12 +279,9 @@ func blobKey(userID, docID string) string { return userID + "/" + docID }
 
 // checkQuota refuses one more document of size bytes when the user's documents
 // (uploads whose URL expired excepted) would pass the tier's quota. Run it under the
-// user's lock.
-func (s *Service) checkQuota(ctx context.Context, tx bun.IDB, userID string, size int64) error {
-	tier, err := s.tiers.TierOf(ctx, userID)
-	if err != nil {
-		return err
-	}
+// user's lock, with the tier read before the transaction (the tier lookup has its
+// own connection, and SQLite has one).
+func (s *Service) checkQuota(ctx context.Context, tx bun.IDB, userID string, tier models.Tier, size int64) error {
 	f := models.FeaturesOf(tier)
 	count, used, err := usage(ctx, tx, userID, s.now())
 	if err != nil {
@@ -342,11 +339,15 @@ func (s *Service) AddDocument(ctx context.Context, userID string, in models.AddD
 		SizeBytes: in.SizeBytes, Checksum: hex.EncodeToString(sum), BlobKey: blobKey(userID, id.String()),
 		State: models.DocumentUploading, Tags: tags, CreatedAt: now, UpdatedAt: now, UploadExpiresAt: &expires,
 	}
+	tier, err := s.tiers.TierOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
-		if err := s.checkQuota(ctx, tx, userID, doc.SizeBytes); err != nil {
+		if err := s.checkQuota(ctx, tx, userID, tier, doc.SizeBytes); err != nil {
 			return err
 		}
 		return insertDocument(ctx, tx, doc)
@@ -457,8 +458,12 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 	if strings.TrimSpace(in.URL) == "" || len(in.URL) > 2048 {
 		return nil, models.InvalidInput("url", "enter a web address of up to 2048 characters")
 	}
+	tier, err := s.tiers.TierOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
 	// A cheap look at the quota before the fetch; checked again under the lock.
-	if err := s.checkQuota(ctx, s.db, userID, 1); err != nil {
+	if err := s.checkQuota(ctx, s.db, userID, tier, 1); err != nil {
 		return nil, err
 	}
 	page, err := s.fetcher.Fetch(ctx, in.URL)
@@ -506,7 +511,7 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
-		if err := s.checkQuota(ctx, tx, userID, doc.SizeBytes); err != nil {
+		if err := s.checkQuota(ctx, tx, userID, tier, doc.SizeBytes); err != nil {
 			return err
 		}
 		if err := insertDocument(ctx, tx, doc); err != nil {
