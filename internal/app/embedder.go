@@ -1,32 +1,18 @@
 package app
 
 import (
-	"context"
-	"hash/fnv"
-	"strings"
-	"unicode"
+	"net/http"
 
-	"github.com/inkgraph/inkgraph/internal/knowledge"
+	"github.com/inkgraph/inkgraph/internal/knowledge/embed"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 )
 
-// TEMPORARY until internal/knowledge/embed lands: a hashed bag of words.
-func newEmbedder(cfg config.Config) knowledge.Embedder { return bag{dims: cfg.EmbeddingsDimensions} }
-
-type bag struct{ dims int }
-
-func (bag) Name() string      { return "offline" }
-func (b bag) Dimensions() int { return b.dims }
-func (b bag) Embed(_ context.Context, texts []string) ([][]float32, error) {
-	out := make([][]float32, len(texts))
-	for i, t := range texts {
-		v := make([]float32, b.dims)
-		for _, w := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-			h := fnv.New32a()
-			_, _ = h.Write([]byte(w))
-			v[int(h.Sum32())%b.dims]++
-		}
-		out[i] = v
+// newEmbedder is the knowledge area's embedder: the OpenAI-compatible endpoint of
+// INKGRAPH_EMBEDDINGS_BASE_URL when set, else the offline one (labelled "offline").
+func newEmbedder(cfg config.Config) embed.Embedder {
+	if cfg.EmbeddingsBaseURL == "" {
+		return embed.Offline(cfg.EmbeddingsDimensions)
 	}
-	return out, nil
+	return embed.OpenAI(cfg.EmbeddingsBaseURL, cfg.EmbeddingsAPIKey, cfg.EmbeddingsModel, cfg.EmbeddingsDimensions,
+		&http.Client{Timeout: cfg.LLMTimeout})
 }

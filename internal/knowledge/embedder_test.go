@@ -1,4 +1,6 @@
 package knowledge
 
-// testEmbedder is the embedder the tests ingest with.
-func testEmbedder() Embedder { return bagEmbedder{dims: 256} }
+import "github.com/inkgraph/inkgraph/internal/knowledge/embed"
+
+// testEmbedder is the embedder the tests ingest with: the built-in offline one.
+func testEmbedder() Embedder { return embed.Offline(256) }

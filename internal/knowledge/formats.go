@@ -2,46 +2,37 @@ package knowledge
 
 import (
 	"errors"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/inkgraph/inkgraph/internal/knowledge/extract"
+	"github.com/inkgraph/inkgraph/models"
 )
 
-// TEMPORARY until internal/knowledge/extract lands: plain text only.
+// supported reports whether the extractor reads documents of media type mt.
+func supported(mt string) bool { return mt != "" && extract.Supported(mt) }
 
-type textDoc struct {
-	Title string
-	Text  string
-}
-
-type piece struct {
-	Start, End int
-	Heading    string
-	Text       string
-}
-
-func supported(mt string) bool {
-	return mt == "text/plain" || mt == "text/markdown"
-}
-
-func extractText(data []byte, mt string) (*textDoc, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("not text")
+// extractText reads a document's text; its errors are BAD_USER_INPUT messages a
+// user can act on (extractionError adds the field).
+func extractText(data []byte, mt string) (*extract.Document, error) {
+	doc, err := extract.Extract(data, mt)
+	if err == nil {
+		return doc, nil
 	}
-	t := string(data)
-	if strings.TrimSpace(t) == "" {
-		return nil, errors.New("the file has no text")
+	msg := "the file could not be read as " + mt
+	switch {
+	case errors.Is(err, extract.ErrEmpty):
+		msg = "the file has no text"
+	case errors.Is(err, extract.ErrUnsupported):
+		msg = "the file is not a document this server reads (text, Markdown, HTML or PDF without encryption)"
+	case errors.Is(err, extract.ErrTooLarge):
+		msg = "the file's text is larger than this server reads"
+	case errors.Is(err, extract.ErrMalformed):
+		msg = "the file is not a well-formed " + mt + " document"
 	}
-	return &textDoc{Text: t}, nil
+	return nil, &models.Error{Code: models.CodeBadUserInput, Message: msg, Err: err}
 }
 
-func chunkText(d *textDoc, maxBytes, overlap int) []piece {
-	var out []piece
-	for s := 0; s < len(d.Text); s += maxBytes - overlap {
-		e := min(s+maxBytes, len(d.Text))
-		out = append(out, piece{Start: s, End: e, Text: d.Text[s:e]})
-		if e == len(d.Text) {
-			break
-		}
-	}
-	return out
+// chunkText splits a document's text into overlapping pieces along its headings
+// and paragraphs.
+func chunkText(doc *extract.Document, maxBytes, overlapBytes int) []extract.Piece {
+	return extract.Chunk(doc, maxBytes, overlapBytes)
 }

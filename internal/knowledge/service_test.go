@@ -463,12 +463,12 @@ func TestAddFromURL(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db, Config{})
 		user := e.newUser(t, models.TierPro)
-		e.fetcher.pages["https://example.com/bread"] = &Fetched{URL: "https://example.com/bread", MediaType: "text/plain", Body: []byte(cooking)}
+		e.fetcher.pages["https://example.com/bread"] = &Fetched{URL: "https://example.com/bread", MediaType: "text/markdown", Body: []byte(cooking)}
 		d, err := e.svc.AddDocumentFromURL(ctx, user, models.AddDocumentFromURLInput{URL: "https://example.com/bread", Tags: []string{"web"}})
 		require.NoError(t, err)
 		require.Equal(t, models.DocumentFromURL, d.Source)
 		require.Equal(t, "https://example.com/bread", d.SourceURL)
-		require.Equal(t, "https://example.com/bread", d.Title, "no title in plain text: the address")
+		require.Equal(t, "Cooking", d.Title, "the page's own title")
 		e.drain(t)
 		got, err := e.svc.Search(ctx, user, "yeast", 1, nil, "web")
 		require.NoError(t, err)

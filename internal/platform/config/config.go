@@ -408,7 +408,7 @@ func readKnowledge(r *reader, c *Config) {
 	c.EmbeddingsBaseURL = r.httpURL("INKGRAPH_EMBEDDINGS_BASE_URL", "")
 	c.EmbeddingsAPIKey = r.str("INKGRAPH_EMBEDDINGS_API_KEY", "")
 	c.EmbeddingsModel = r.str("INKGRAPH_EMBEDDINGS_MODEL", "text-embedding-3-small")
-	c.EmbeddingsDimensions = r.int("INKGRAPH_EMBEDDINGS_DIMENSIONS", 256, 8, 8192)
+	c.EmbeddingsDimensions = r.int("INKGRAPH_EMBEDDINGS_DIMENSIONS", 384, 8, 8192)
 }
 
 // readRateLimits reads the request and sign-in budgets, where they are counted, and

@@ -79,7 +79,7 @@ func Vars() []Var {
 		{"INKGRAPH_EMBEDDINGS_BASE_URL", "", "", "OpenAI-compatible endpoint whose `/embeddings` embeds knowledge documents and search queries (OpenAI, Ollama, vLLM), e.g. `https://api.openai.com/v1`; empty: the built-in offline embedder, deterministic and labelled `offline` wherever its results show"},
 		{"INKGRAPH_EMBEDDINGS_API_KEY", "", "", "the server's key for INKGRAPH_EMBEDDINGS_BASE_URL (may be empty for local servers)"},
 		{"INKGRAPH_EMBEDDINGS_MODEL", "", "text-embedding-3-small", "embedding model asked at INKGRAPH_EMBEDDINGS_BASE_URL; its name labels the chunks it embedded"},
-		{"INKGRAPH_EMBEDDINGS_DIMENSIONS", "", "256", "length of embedding vectors: asked of the endpoint (`dimensions`) and used by the offline embedder"},
+		{"INKGRAPH_EMBEDDINGS_DIMENSIONS", "", "384", "length of embedding vectors: asked of the endpoint (`dimensions`) and used by the offline embedder"},
 		{"REDIS_URL", "", "", "`redis://…`: rate-limit budgets are shared by every instance through Redis; empty: each process counts alone"},
 		{"INKGRAPH_RATE_LIMITS", "", "true", "enforce the per-tier request budgets (20/60/120/200 per minute; team per seat)"},
 		{"INKGRAPH_LOGIN_LIMIT_PER_ACCOUNT", "", "10/15m", "sign-in attempts allowed per account, as `count/period`"},
