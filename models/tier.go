@@ -84,25 +84,36 @@ type Features struct {
 	// spend in a calendar month (UTC), chat and playbooks together (Unlimited for no
 	// ceiling). Tokens paid by the user's own key, or answered offline, do not count.
 	MonthlyTokens int64
+	// KnowledgeDocuments and KnowledgeBytes are the knowledge quota: how many
+	// documents, and how many bytes of them, the user may keep (Unlimited for no
+	// ceiling).
+	KnowledgeDocuments int
+	KnowledgeBytes     int64
 }
 
-const gigabyte = int64(1) << 30
+const (
+	megabyte = int64(1) << 20
+	gigabyte = int64(1) << 30
+)
 
 // FeaturesOf returns the feature matrix row of tier; an unknown tier gets the free row.
 func FeaturesOf(tier Tier) Features {
 	switch tier {
 	case TierPro:
 		return Features{Tier: TierPro, Agents: Unlimited, Batch: true, Providers: Unlimited,
-			BackupBytes: 5 * gigabyte, RequestsPerMinute: 60, MonthlyTokens: 2_000_000}
+			BackupBytes: 5 * gigabyte, RequestsPerMinute: 60, MonthlyTokens: 2_000_000,
+			KnowledgeDocuments: 500, KnowledgeBytes: gigabyte}
 	case TierPower:
 		return Features{Tier: TierPower, Agents: Unlimited, Batch: true, Providers: Unlimited,
-			BackupBytes: 50 * gigabyte, BYOK: true, RequestsPerMinute: 120, MonthlyTokens: 10_000_000}
+			BackupBytes: 50 * gigabyte, BYOK: true, RequestsPerMinute: 120, MonthlyTokens: 10_000_000,
+			KnowledgeDocuments: 5000, KnowledgeBytes: 10 * gigabyte}
 	case TierTeam:
 		return Features{Tier: TierTeam, Agents: Unlimited, Batch: true, Providers: Unlimited,
 			BackupBytes: Unlimited, BYOK: true, SSO: true, RequestsPerMinute: 200, PerSeat: true,
-			MonthlyTokens: Unlimited}
+			MonthlyTokens: Unlimited, KnowledgeDocuments: Unlimited, KnowledgeBytes: Unlimited}
 	default:
-		return Features{Tier: TierFree, Agents: 3, Providers: 1, RequestsPerMinute: 20, MonthlyTokens: 100_000}
+		return Features{Tier: TierFree, Agents: 3, Providers: 1, RequestsPerMinute: 20, MonthlyTokens: 100_000,
+			KnowledgeDocuments: 20, KnowledgeBytes: 50 * megabyte}
 	}
 }
 

@@ -51,8 +51,10 @@ type Resolver struct {
 	// Conversations is the conversation area: chat settings and stored conversations.
 	Conversations Conversations
 	// Teams is the team area: teams, members, roles and invitations.
-	Teams  Teams
-	Logger *slog.Logger
+	Teams Teams
+	// Knowledge is the knowledge area: documents, their ingestion and search.
+	Knowledge Knowledge
+	Logger    *slog.Logger
 }
 
 // NewSchema returns the executable schema over r, with list fields costed by how many
@@ -71,6 +73,10 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	cfg.Complexity.Query.Conversations = func(child int, first *int, _ *string) int { return pageCost(first, 20, child) }
 	cfg.Complexity.Conversation.Messages = func(child int, first *int, _ *string) int { return pageCost(first, 50, child) }
 	cfg.Complexity.Query.TeamAuditLog = func(child int, _ string, first *int, _ *string) int { return pageCost(first, 20, child) }
+	cfg.Complexity.Query.Documents = func(child int, first *int, _, _ *string) int { return pageCost(first, 20, child) }
+	cfg.Complexity.Query.SearchDocuments = func(child int, _ string, first *int, _ []string, _ *string) int {
+		return pageCost(first, 5, child)
+	}
 	return costedSchema{graph.NewExecutableSchema(cfg)}
 }
 

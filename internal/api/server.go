@@ -138,7 +138,7 @@ func New(d Deps) *Server {
 	res := &resolvers.Resolver{
 		Accounts: svc.Accounts, Wizard: svc.Wizard, Billing: svc.Billing, Audit: svc.Audit, Backups: svc.Backups,
 		Chat: svc.Chat, Playbooks: svc.Playbooks, Conversations: svc.Conversations, Teams: svc.Teams,
-		Logger: d.Logger,
+		Knowledge: svc.Knowledge, Logger: d.Logger,
 	}
 	gql := handler.New(resolvers.NewSchema(res))
 	// Transports are tried in order: WebSocket upgrades and SSE first, so the plain

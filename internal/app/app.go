@@ -21,6 +21,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/chat"
 	"github.com/inkgraph/inkgraph/internal/conversation"
+	"github.com/inkgraph/inkgraph/internal/knowledge"
 	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/internal/metering"
 	"github.com/inkgraph/inkgraph/internal/onboarding"
@@ -64,6 +65,9 @@ type Services struct {
 	Conversations *conversation.Service
 	// Teams keeps teams, their members and invitations; it records in the audit log.
 	Teams *team.Service
+	// Knowledge keeps users' documents, ingests them (its worker runs until Close) and
+	// searches them.
+	Knowledge *knowledge.Service
 	// LocalBlobs is the local blob store whose signed URLs the server answers
 	// (/blobs/…); nil with S3, whose URLs S3 answers.
 	LocalBlobs *backup.LocalStore
@@ -82,6 +86,8 @@ type Services struct {
 	TrustedDocuments *TrustedDocuments
 
 	closers []func() error
+	// blobs is the configured blob store (backups', and knowledge's under its prefix).
+	blobs backup.BlobStore
 	// redis is the client of REDIS_URL, nil without one.
 	redis *redis.Client
 }
@@ -188,6 +194,10 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
+	if err := svc.newKnowledge(ctx, cfg, db, bus, bill, logger); err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
 	if svc.Teams, err = team.NewService(team.Deps{DB: db, Audit: auditLog, Now: time.Now, ClientIP: clientAddr}); err != nil {
 		_ = svc.Close()
 		return nil, fmt.Errorf("teams: %w", err)
@@ -237,6 +247,7 @@ func (s *Services) newBackups(ctx context.Context, cfg config.Config, db *bun.DB
 		}
 		store, s.LocalBlobs = local, local
 	}
+	s.blobs = store
 	svc, err := backup.NewService(backup.Config{URLTTL: cfg.BackupURLTTL, PendingTimeout: cfg.BackupPendingTimeout},
 		backup.Deps{DB: db, Store: store, Tiers: tiers, Logger: logger, Now: time.Now})
 	if err != nil {

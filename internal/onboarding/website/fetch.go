@@ -22,13 +22,63 @@ import (
 // page is a fetched HTML document.
 type page struct {
 	url         *url.URL // after redirects
-	html        []byte   // decoded to UTF-8
+	html        []byte   // decoded to UTF-8 by fetch; as served by get
+	header      string   // the Content-Type header
 	contentType string   // media type, without parameters
 	size        int64    // bytes received, after any transfer decompression
 }
 
 // fetch GETs u within the configured time and size, and accepts only an HTML answer.
 func (a *Analyzer) fetch(parent context.Context, u *url.URL) (*page, error) {
+	p, err := a.get(parent, u, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1", htmlMediaType)
+	if err != nil {
+		return nil, err
+	}
+	p.html = decode(p.html, p.header)
+	return p, nil
+}
+
+// Fetched is what Fetch read: the address after redirects, the media type (without
+// parameters) and the body as served.
+type Fetched struct {
+	URL       string
+	MediaType string
+	Body      []byte
+}
+
+// Fetch GETs rawURL (normalised as Analyze does: "example.com/a" is
+// https://example.com/a) under the same guard as an analysis: public addresses and
+// web ports only, checked where they are dialled and on every redirect, within the
+// configured time and size. It accepts any media type and returns the body
+// undecoded. Errors are *models.Error on field "url", as Analyze's.
+func (a *Analyzer) Fetch(ctx context.Context, rawURL string) (*Fetched, error) {
+	u, err := normalizeURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkURL(u); err != nil {
+		return nil, err
+	}
+	p, err := a.get(ctx, u, "*/*", anyMediaType)
+	if err != nil {
+		return nil, err
+	}
+	return &Fetched{URL: p.url.String(), MediaType: p.contentType, Body: p.html}, nil
+}
+
+// anyMediaType returns the media type of a Content-Type value.
+func anyMediaType(contentType string) (string, error) {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "", models.InvalidInput("url", "the site sent content of an unknown type")
+	}
+	return mediaType, nil
+}
+
+// get GETs u within the configured time and size; mediaType reads the answer's
+// Content-Type (or, without one, the type sniffed from the body) and refuses what
+// the caller cannot use.
+func (a *Analyzer) get(parent context.Context, u *url.URL, accept string, mediaTypeOf func(string) (string, error)) (*page, error) {
 	ctx, cancel := context.WithTimeout(parent, a.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -36,7 +86,7 @@ func (a *Analyzer) fetch(parent context.Context, u *url.URL) (*page, error) {
 		return nil, models.InvalidInput("url", "this is not a valid web address: enter something like example.com")
 	}
 	req.Header.Set("User-Agent", a.cfg.UserAgent)
-	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1")
+	req.Header.Set("Accept", accept)
 
 	resp, err := a.client.Do(req)
 	if err != nil {
@@ -58,7 +108,7 @@ func (a *Analyzer) fetch(parent context.Context, u *url.URL) (*page, error) {
 	header := resp.Header.Get("Content-Type")
 	mediaType := ""
 	if header != "" {
-		if mediaType, err = htmlMediaType(header); err != nil {
+		if mediaType, err = mediaTypeOf(header); err != nil {
 			return nil, err
 		}
 	}
@@ -74,11 +124,11 @@ func (a *Analyzer) fetch(parent context.Context, u *url.URL) (*page, error) {
 		return nil, a.tooLarge()
 	}
 	if mediaType == "" {
-		if mediaType, err = htmlMediaType(http.DetectContentType(body)); err != nil {
+		if mediaType, err = mediaTypeOf(http.DetectContentType(body)); err != nil {
 			return nil, err
 		}
 	}
-	return &page{url: final, html: decode(body, header), contentType: mediaType, size: int64(len(body))}, nil
+	return &page{url: final, html: body, header: header, contentType: mediaType, size: int64(len(body))}, nil
 }
 
 // htmlMediaType returns the media type of a Content-Type value, or the error telling

@@ -121,7 +121,15 @@ type Config struct {
 	FetchTimeout        time.Duration
 	FetchMaxBytes       int64
 	FetchAllow          []netip.Prefix
-	BrandAnalysis       bool
+	// KnowledgeMaxBytes is the largest knowledge document.
+	KnowledgeMaxBytes int64
+	// EmbeddingsBaseURL is the OpenAI-compatible embeddings endpoint; empty: the
+	// offline embedder.
+	EmbeddingsBaseURL    string
+	EmbeddingsAPIKey     string
+	EmbeddingsModel      string
+	EmbeddingsDimensions int
+	BrandAnalysis        bool
 
 	RedisURL             string
 	RateLimits           bool
@@ -183,6 +191,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		readProviderKeys,
 		readLLM,
 		readWebsiteAnalysis,
+		readKnowledge,
 		readRateLimits,
 		readBilling,
 		readBackup,
@@ -391,6 +400,15 @@ func readWebsiteAnalysis(r *reader, c *Config) {
 	c.FetchMaxBytes = int64(r.int("INKGRAPH_FETCH_MAX_BYTES", 2<<20, 1024, 1<<30))
 	c.FetchAllow = r.prefixes("INKGRAPH_FETCH_ALLOW")
 	c.BrandAnalysis = r.bool("INKGRAPH_BRAND_ANALYSIS", false)
+}
+
+// readKnowledge reads the knowledge area's limits and its embeddings endpoint.
+func readKnowledge(r *reader, c *Config) {
+	c.KnowledgeMaxBytes = int64(r.int("INKGRAPH_KNOWLEDGE_MAX_BYTES", 20<<20, 1024, 1<<30))
+	c.EmbeddingsBaseURL = r.httpURL("INKGRAPH_EMBEDDINGS_BASE_URL", "")
+	c.EmbeddingsAPIKey = r.str("INKGRAPH_EMBEDDINGS_API_KEY", "")
+	c.EmbeddingsModel = r.str("INKGRAPH_EMBEDDINGS_MODEL", "text-embedding-3-small")
+	c.EmbeddingsDimensions = r.int("INKGRAPH_EMBEDDINGS_DIMENSIONS", 384, 8, 8192)
 }
 
 // readRateLimits reads the request and sign-in budgets, where they are counted, and

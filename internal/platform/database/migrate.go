@@ -204,7 +204,9 @@ const (
 
 // Tables lists the tables of the database (on PostgreSQL, of the current schema).
 func Tables(ctx context.Context, db bun.IDB) ([]string, error) {
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+	// A full-text index's virtual table and its shadow tables are derived from
+	// ordinary tables, and go with them: they are not listed.
+	q := "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
 	if !IsSQLite(db) {
 		q = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
 	}

@@ -4,8 +4,8 @@
 // scripts it through Server.Reply. It lets the LLM client, and everything built
 // on it, be tested over a real socket without the internet.
 //
-// The routes are POST /v1/chat/completions and GET /v1/models, also accepted
-// without the /v1 prefix. Errors use OpenAI's body shape,
+// The routes are POST /v1/chat/completions, POST /v1/embeddings and GET
+// /v1/models, also accepted without the /v1 prefix. Errors use OpenAI's body shape,
 //
 //	{"error": {"message": "…", "type": "…", "param": null, "code": "…"}}
 //
@@ -37,6 +37,10 @@ type Server struct {
 	// requests. Set it before the requests it should answer are made; nil
 	// answers every request with the content "ok".
 	Reply func(req Request) Response
+	// EmbedReply, when set, scripts the answer to each valid embeddings
+	// request: it gets the request and the vectors the server would answer
+	// (Vector of each input, in order) and returns the response to send.
+	EmbedReply func(req EmbeddingRequest, data []Embedding) EmbeddingResponse
 
 	apiKey string
 	model  string
@@ -93,6 +97,8 @@ type Request struct {
 	Header http.Header
 	// Body is the decoded chat completion request; zero for other routes.
 	Body ChatRequest
+	// Embedding is the decoded embeddings request; zero for other routes.
+	Embedding EmbeddingRequest
 	// Raw is the request body as received, for fields Body leaves out.
 	Raw []byte
 	// Ended is closed once the server is done with the request: its response
@@ -260,9 +266,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route := strings.TrimPrefix(r.URL.Path, "/v1")
 	isChat := route == "/chat/completions" && r.Method == http.MethodPost
+	isEmbed := route == "/embeddings" && r.Method == http.MethodPost
 	var decodeErr error
-	if isChat {
+	switch {
+	case isChat:
 		decodeErr = json.Unmarshal(raw, &req.Body)
+	case isEmbed:
+		req.Embedding, decodeErr = decodeEmbeddingRequest(raw)
 	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
@@ -285,9 +295,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if !s.answer(w, r, req, reply) {
 			req.canceled.Store(true)
 		}
+	case isEmbed:
+		if bad := validateEmbedding(req.Embedding, decodeErr); bad != nil {
+			writeError(w, http.StatusBadRequest, bad)
+			return
+		}
+		s.embed(w, req.Embedding)
 	case route == "/models" && r.Method == http.MethodGet:
 		s.writeModels(w)
-	case route == "/models", route == "/chat/completions":
+	case route == "/models", route == "/chat/completions", route == "/embeddings":
 		writeError(w, http.StatusMethodNotAllowed, &APIError{
 			Message: "Method " + r.Method + " not allowed for " + r.URL.Path, Type: "invalid_request_error",
 		})

@@ -306,8 +306,8 @@ func TestErrors(t *testing.T) {
 			wantError: `{"message":"Bad Gateway","type":"server_error","param":null,"code":null}`,
 		},
 		{
-			name: "unknown path", path: "/embeddings", body: chat, wantStatus: http.StatusNotFound,
-			wantError: `{"message":"Invalid URL (POST /v1/embeddings)","type":"invalid_request_error","param":null,"code":null}`,
+			name: "unknown path", path: "/audio/speech", body: chat, wantStatus: http.StatusNotFound,
+			wantError: `{"message":"Invalid URL (POST /v1/audio/speech)","type":"invalid_request_error","param":null,"code":null}`,
 		},
 		{
 			name: "wrong method", method: http.MethodGet, path: "/chat/completions", wantStatus: http.StatusMethodNotAllowed,

@@ -39,6 +39,30 @@ export type AccountEventType =
   /** A session of this account ended. */
   | 'SESSION_REVOKED';
 
+/** A public web page or file to add as a document. */
+export type AddDocumentFromUrlInput = {
+  /** Its tags (at most 20, each 1 to 40 characters). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Its title; the page's own, else the address, when null. */
+  title?: InputMaybe<Scalars['String']['input']>;
+  /** Its address (http or https, public). */
+  url: Scalars['String']['input'];
+};
+
+/** A file to add as a document, declared before its upload. */
+export type AddDocumentInput = {
+  /** Its SHA-256 as 64 hex digits. */
+  checksum: Scalars['String']['input'];
+  /** Its media type: text/plain, text/markdown, text/html or application/pdf. */
+  mediaType: Scalars['String']['input'];
+  /** Its size in bytes, 1 to INKGRAPH_KNOWLEDGE_MAX_BYTES (20 MiB by default). */
+  sizeBytes: Scalars['Int64']['input'];
+  /** Its tags (at most 20, each 1 to 40 characters). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Its title, 1 to 200 characters. */
+  title: Scalars['String']['input'];
+};
+
 /** What an API key may do. Billing and account changes are never among them: they need a signed-in session. */
 export type ApiKeyScope =
   /** List, upload, download and delete backups; every use is audited. */
@@ -333,6 +357,28 @@ export type CreateBusinessInfoInput = {
   /** Who it serves. */
   targetAudience?: InputMaybe<Scalars['String']['input']>;
 };
+
+/** Where a knowledge document's bytes came from. */
+export type DocumentSource =
+  /** Uploaded by the client through a signed URL. */
+  | 'UPLOAD'
+  /** Fetched by the server from a public web address. */
+  | 'URL';
+
+/** Where a document's ingestion stands. */
+export type DocumentState =
+  /** Its chunks are being embedded (documentIngestion says how many of how many). */
+  | 'EMBEDDING'
+  /** Its text is being extracted and split into chunks. */
+  | 'EXTRACTING'
+  /** Ingestion failed; see error. */
+  | 'FAILED'
+  /** Waiting for a worker. */
+  | 'QUEUED'
+  /** Its chunks are searchable. */
+  | 'READY'
+  /** An upload URL was issued; completeDocumentUpload not called yet. */
+  | 'UPLOADING';
 
 /** A feature of the tier matrix (see `plans`). */
 export type Feature =

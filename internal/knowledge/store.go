@@ -1,0 +1,371 @@
+package knowledge
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// Every function here that reads a user's rows filters by the user's ID; the job
+// queue's (claimJob and the job updates, keyed by document) serves the worker, which
+// reads the document with its owner's ID.
+
+// tagRow is one tag of a document.
+type tagRow struct {
+	bun.BaseModel `bun:"table:document_tags"`
+
+	DocumentID string `bun:"document_id,pk"`
+	UserID     string `bun:"user_id,notnull"`
+	Tag        string `bun:"tag,pk"`
+}
+
+// chunkRow is one chunk of a document's text with its embedding.
+type chunkRow struct {
+	bun.BaseModel `bun:"table:document_chunks"`
+
+	ID         int64  `bun:"id,pk,autoincrement"`
+	DocumentID string `bun:"document_id,notnull"`
+	UserID     string `bun:"user_id,notnull"`
+	Position   int    `bun:"position,notnull"`
+	Start      int    `bun:"start_offset,notnull"`
+	End        int    `bun:"end_offset,notnull"`
+	Heading    string `bun:"heading,notnull"`
+	Content    string `bun:"content,notnull"`
+	Embedding  []byte `bun:"embedding,notnull"`
+	Dimensions int    `bun:"dimensions,notnull"`
+}
+
+// jobRow is a document's ingestion job.
+type jobRow struct {
+	bun.BaseModel `bun:"table:ingestion_jobs"`
+
+	DocumentID    string     `bun:"document_id,pk"`
+	UserID        string     `bun:"user_id,notnull"`
+	State         string     `bun:"state,notnull"`
+	Attempts      int        `bun:"attempts,notnull"`
+	ProgressDone  int        `bun:"progress_done,notnull"`
+	ProgressTotal int        `bun:"progress_total,notnull"`
+	LeaseOwner    string     `bun:"lease_owner,notnull"`
+	LeaseUntil    *time.Time `bun:"lease_until"`
+	CreatedAt     time.Time  `bun:"created_at,notnull"`
+	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
+}
+
+const (
+	jobQueued  = "QUEUED"
+	jobRunning = "RUNNING"
+	jobDone    = "DONE"
+	jobFailed  = "FAILED"
+)
+
+func inUTC(d *models.Document) *models.Document {
+	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	if d.UploadExpiresAt != nil {
+		t := d.UploadExpiresAt.UTC()
+		d.UploadExpiresAt = &t
+	}
+	if d.IngestedAt != nil {
+		t := d.IngestedAt.UTC()
+		d.IngestedAt = &t
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	return d
+}
+
+// usage counts the user's documents and their bytes, uploads whose URL expired
+// before they completed excepted.
+func usage(ctx context.Context, db bun.IDB, userID string, now time.Time) (count int, bytes int64, err error) {
+	var row struct {
+		N     int           `bun:"n"`
+		Bytes sql.NullInt64 `bun:"bytes"`
+	}
+	err = db.NewSelect().Model((*models.Document)(nil)).ColumnExpr("COUNT(*) AS n, SUM(size_bytes) AS bytes").
+		Where("user_id = ?", userID).
+		Where("(state <> ? OR upload_expires_at > ?)", models.DocumentUploading, now).
+		Scan(ctx, &row)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count documents: %w", err)
+	}
+	return row.N, row.Bytes.Int64, nil
+}
+
+func insertDocument(ctx context.Context, db bun.IDB, d *models.Document) error {
+	if _, err := db.NewInsert().Model(d).Exec(ctx); err != nil {
+		return fmt.Errorf("record document: %w", err)
+	}
+	return replaceTags(ctx, db, d)
+}
+
+// replaceTags stores d.Tags as the document's tags.
+func replaceTags(ctx context.Context, db bun.IDB, d *models.Document) error {
+	if _, err := db.NewDelete().Model((*tagRow)(nil)).Where("document_id = ? AND user_id = ?", d.ID, d.UserID).Exec(ctx); err != nil {
+		return fmt.Errorf("clear tags: %w", err)
+	}
+	if len(d.Tags) == 0 {
+		return nil
+	}
+	rows := make([]tagRow, len(d.Tags))
+	for i, t := range d.Tags {
+		rows[i] = tagRow{DocumentID: d.ID, UserID: d.UserID, Tag: t}
+	}
+	if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return fmt.Errorf("store tags: %w", err)
+	}
+	return nil
+}
+
+// loadTags fills the documents' Tags.
+func loadTags(ctx context.Context, db bun.IDB, userID string, docs []*models.Document) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(docs))
+	byID := make(map[string]*models.Document, len(docs))
+	for i, d := range docs {
+		ids[i], byID[d.ID] = d.ID, d
+		d.Tags = []string{}
+	}
+	var rows []tagRow
+	if err := db.NewSelect().Model(&rows).Where("user_id = ? AND document_id IN (?)", userID, bun.In(ids)).Order("tag").Scan(ctx); err != nil {
+		return fmt.Errorf("read tags: %w", err)
+	}
+	for _, r := range rows {
+		byID[r.DocumentID].Tags = append(byID[r.DocumentID].Tags, r.Tag)
+	}
+	return nil
+}
+
+// findDocument returns the user's document id, NOT_FOUND (field id) when the user
+// has none by that ID (whoever else might).
+func findDocument(ctx context.Context, db bun.IDB, userID, id string) (*models.Document, error) {
+	d := new(models.Document)
+	if err := db.NewSelect().Model(d).Where("id = ? AND user_id = ?", id, userID).Scan(ctx); err != nil {
+		if err == sql.ErrNoRows {
+			return nil, notFound("id")
+		}
+		return nil, fmt.Errorf("read document: %w", err)
+	}
+	return inUTC(d), nil
+}
+
+// findDocuments returns up to limit of the user's documents after cur, newest first,
+// those tagged tag only when it is not "".
+func findDocuments(ctx context.Context, db bun.IDB, userID string, cur *cursor, tag string, limit int) ([]*models.Document, error) {
+	var docs []*models.Document
+	q := db.NewSelect().Model(&docs).Where("user_id = ?", userID)
+	if cur != nil {
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", cur.At, cur.At, cur.ID)
+	}
+	if tag != "" {
+		q = q.Where("id IN (SELECT document_id FROM document_tags WHERE user_id = ? AND tag = ?)", userID, tag)
+	}
+	if err := q.OrderExpr("created_at DESC, id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
+	}
+	for _, d := range docs {
+		inUTC(d)
+	}
+	return docs, nil
+}
+
+// documentsOfUser returns which of ids are the user's documents.
+func documentsOfUser(ctx context.Context, db bun.IDB, userID string, ids []string) (map[string]bool, error) {
+	var found []string
+	if err := db.NewSelect().Model((*models.Document)(nil)).Column("id").
+		Where("user_id = ? AND id IN (?)", userID, bun.In(ids)).Scan(ctx, &found); err != nil {
+		return nil, fmt.Errorf("read documents: %w", err)
+	}
+	out := make(map[string]bool, len(found))
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// taggedDocuments returns the IDs of the user's documents tagged tag.
+func taggedDocuments(ctx context.Context, db bun.IDB, userID, tag string) ([]string, error) {
+	var ids []string
+	if err := db.NewSelect().Model((*tagRow)(nil)).Column("document_id").Where("user_id = ? AND tag = ?", userID, tag).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("read tagged documents: %w", err)
+	}
+	return ids, nil
+}
+
+func updateTitle(ctx context.Context, db bun.IDB, userID, id, title string, now time.Time) error {
+	res, err := db.NewUpdate().Model((*models.Document)(nil)).Set("title = ?", title).Set("updated_at = ?", now).
+		Where("id = ? AND user_id = ?", id, userID).Exec(ctx)
+	return oneRow(res, err, "rename document")
+}
+
+func touch(ctx context.Context, db bun.IDB, userID, id string, now time.Time) error {
+	res, err := db.NewUpdate().Model((*models.Document)(nil)).Set("updated_at = ?", now).
+		Where("id = ? AND user_id = ?", id, userID).Exec(ctx)
+	return oneRow(res, err, "update document")
+}
+
+// oneRow turns an update that changed no row into NOT_FOUND.
+func oneRow(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return notFound("id")
+	}
+	return nil
+}
+
+func deleteDocumentRow(ctx context.Context, db bun.IDB, userID, id string) error {
+	if _, err := db.NewDelete().Model((*models.Document)(nil)).Where("id = ? AND user_id = ?", id, userID).Exec(ctx); err != nil {
+		return fmt.Errorf("delete document: %w", err)
+	}
+	return nil
+}
+
+// deleteChunks removes a document's chunks (the FTS5 index follows by trigger, the
+// tsvector with its row) and reports whether there were any.
+func deleteChunks(ctx context.Context, db bun.IDB, userID, docID string) (bool, error) {
+	res, err := db.NewDelete().Model((*chunkRow)(nil)).Where("document_id = ? AND user_id = ?", docID, userID).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("delete chunks: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// insertChunks stores chunks in batches small enough for either dialect's limit
+// on parameters.
+func insertChunks(ctx context.Context, db bun.IDB, chunks []chunkRow) error {
+	const batch = 200
+	for i := 0; i < len(chunks); i += batch {
+		part := chunks[i:min(i+batch, len(chunks))]
+		if _, err := db.NewInsert().Model(&part).Exec(ctx); err != nil {
+			return fmt.Errorf("store chunks: %w", err)
+		}
+	}
+	return nil
+}
+
+// bumpVersion counts a change to the user's chunks, so that cached vectors are read
+// again.
+func bumpVersion(ctx context.Context, db bun.IDB, userID string) error {
+	_, err := db.NewRaw(`INSERT INTO knowledge_versions (user_id, version) VALUES (?, 1)
+		ON CONFLICT (user_id) DO UPDATE SET version = knowledge_versions.version + 1`, userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("count a change to chunks: %w", err)
+	}
+	return nil
+}
+
+// version reads the user's count of changes to chunks, 0 before the first.
+func version(ctx context.Context, db bun.IDB, userID string) (int64, error) {
+	var v []int64
+	if err := db.NewSelect().Table("knowledge_versions").Column("version").Where("user_id = ?", userID).Scan(ctx, &v); err != nil {
+		return 0, fmt.Errorf("read the chunks' version: %w", err)
+	}
+	if len(v) == 0 {
+		return 0, nil
+	}
+	return v[0], nil
+}
+
+// queue sets the document QUEUED and (re)starts its job.
+func queue(ctx context.Context, db bun.IDB, d *models.Document, now time.Time) error {
+	res, err := db.NewUpdate().Model((*models.Document)(nil)).
+		Set("state = ?", models.DocumentQueued).Set("error = ''").Set("updated_at = ?", now).
+		Where("id = ? AND user_id = ?", d.ID, d.UserID).Exec(ctx)
+	if err := oneRow(res, err, "queue document"); err != nil {
+		return err
+	}
+	_, err = db.NewInsert().Model(&jobRow{DocumentID: d.ID, UserID: d.UserID, State: jobQueued, CreatedAt: now, UpdatedAt: now}).
+		On("CONFLICT (document_id) DO UPDATE").
+		Set("state = EXCLUDED.state, attempts = 0, progress_done = 0, progress_total = 0, lease_owner = '', lease_until = NULL").
+		Set("created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("queue ingestion: %w", err)
+	}
+	return nil
+}
+
+func findJob(ctx context.Context, db bun.IDB, docID string) (*jobRow, error) {
+	j := new(jobRow)
+	if err := database.NotFound(db.NewSelect().Model(j).Where("document_id = ?", docID).Scan(ctx), "ingestion job"); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// claimJob leases the oldest unfinished job nobody holds (queued, or running with
+// an expired lease: its worker stopped) to owner until until, counting an attempt.
+// On PostgreSQL concurrent claims skip each other's rows; SQLite runs one writer.
+func claimJob(ctx context.Context, db bun.IDB, owner string, now, until time.Time) (*jobRow, error) {
+	lock := ""
+	if !database.IsSQLite(db) {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var jobs []jobRow
+	err := db.NewRaw(`UPDATE ingestion_jobs SET state = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+		WHERE document_id = (
+			SELECT document_id FROM ingestion_jobs
+			WHERE state IN (?, ?) AND (lease_until IS NULL OR lease_until < ?)
+			ORDER BY created_at LIMIT 1`+lock+`)
+		RETURNING *`, jobRunning, owner, until, now, jobQueued, jobRunning, now).Scan(ctx, &jobs)
+	if err != nil {
+		return nil, fmt.Errorf("claim an ingestion job: %w", err)
+	}
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	return &jobs[0], nil
+}
+
+// heartbeat extends owner's lease on a job and records its progress; false when the
+// lease is no longer owner's (it expired and another worker took the job, or the
+// document was deleted or queued again).
+func heartbeat(ctx context.Context, db bun.IDB, docID, owner string, done, total int, now, until time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model((*jobRow)(nil)).
+		Set("lease_until = ?", until).Set("progress_done = ?", done).Set("progress_total = ?", total).Set("updated_at = ?", now).
+		Where("document_id = ? AND lease_owner = ? AND state = ?", docID, owner, jobRunning).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("extend an ingestion lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// finishJob marks owner's job done or failed; false when it is not owner's any more.
+func finishJob(ctx context.Context, db bun.IDB, docID, owner, state string, now time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model((*jobRow)(nil)).
+		Set("state = ?", state).Set("lease_owner = ''").Set("lease_until = NULL").Set("updated_at = ?", now).
+		Where("document_id = ? AND lease_owner = ? AND state = ?", docID, owner, jobRunning).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("finish an ingestion job: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// setState records the document's ingestion state (and error).
+func setState(ctx context.Context, db bun.IDB, userID, id string, state models.DocumentState, reason string, now time.Time) error {
+	res, err := db.NewUpdate().Model((*models.Document)(nil)).Set("state = ?", state).Set("error = ?", reason).Set("updated_at = ?", now).
+		Where("id = ? AND user_id = ?", id, userID).Exec(ctx)
+	return oneRow(res, err, "record the document's state")
+}
+
+// markReady records a finished ingestion.
+func markReady(ctx context.Context, db bun.IDB, d *models.Document, embedder string, dims, chunks int, textBytes int64, now time.Time) error {
+	res, err := db.NewUpdate().Model((*models.Document)(nil)).
+		Set("state = ?", models.DocumentReady).Set("error = ''").Set("embedder = ?", embedder).Set("dimensions = ?", dims).
+		Set("chunk_count = ?", chunks).Set("text_bytes = ?", textBytes).Set("ingested_at = ?", now).Set("updated_at = ?", now).
+		Set("upload_expires_at = NULL").
+		Where("id = ? AND user_id = ?", d.ID, d.UserID).Exec(ctx)
+	return oneRow(res, err, "record the ingested document")
+}
