@@ -206,6 +206,7 @@ type ComplexityRoot struct {
 
 	ChatDone struct {
 		Actions        func(childComplexity int) int
+		Citations      func(childComplexity int) int
 		ConversationID func(childComplexity int) int
 		FinishReason   func(childComplexity int) int
 		Offline        func(childComplexity int) int
@@ -265,6 +266,7 @@ type ComplexityRoot struct {
 
 	ChatReply struct {
 		Actions        func(childComplexity int) int
+		Citations      func(childComplexity int) int
 		ConversationID func(childComplexity int) int
 		FinishReason   func(childComplexity int) int
 		Offline        func(childComplexity int) int
@@ -315,6 +317,16 @@ type ComplexityRoot struct {
 	CheckoutSession struct {
 		ID  func(childComplexity int) int
 		URL func(childComplexity int) int
+	}
+
+	Citation struct {
+		ChunkID       func(childComplexity int) int
+		DocumentID    func(childComplexity int) int
+		DocumentTitle func(childComplexity int) int
+		End           func(childComplexity int) int
+		Marker        func(childComplexity int) int
+		Quote         func(childComplexity int) int
+		Start         func(childComplexity int) int
 	}
 
 	Conversation struct {
@@ -1732,6 +1744,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatDone.Actions(childComplexity), true
+	case "ChatDone.citations":
+		if e.ComplexityRoot.ChatDone.Citations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatDone.Citations(childComplexity), true
 	case "ChatDone.conversationId":
 		if e.ComplexityRoot.ChatDone.ConversationID == nil {
 			break
@@ -1984,6 +2002,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatReply.Actions(childComplexity), true
+	case "ChatReply.citations":
+		if e.ComplexityRoot.ChatReply.Citations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChatReply.Citations(childComplexity), true
 	case "ChatReply.conversationId":
 		if e.ComplexityRoot.ChatReply.ConversationID == nil {
 			break
@@ -2182,6 +2206,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckoutSession.URL(childComplexity), true
+
+	case "Citation.chunkId":
+		if e.ComplexityRoot.Citation.ChunkID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.ChunkID(childComplexity), true
+	case "Citation.documentId":
+		if e.ComplexityRoot.Citation.DocumentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.DocumentID(childComplexity), true
+	case "Citation.documentTitle":
+		if e.ComplexityRoot.Citation.DocumentTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.DocumentTitle(childComplexity), true
+	case "Citation.end":
+		if e.ComplexityRoot.Citation.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.End(childComplexity), true
+	case "Citation.marker":
+		if e.ComplexityRoot.Citation.Marker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Marker(childComplexity), true
+	case "Citation.quote":
+		if e.ComplexityRoot.Citation.Quote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Quote(childComplexity), true
+	case "Citation.start":
+		if e.ComplexityRoot.Citation.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Start(childComplexity), true
 
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
@@ -5875,6 +5942,8 @@ func (ec *executionContext) childFields_ChatDone(ctx context.Context, field grap
 		return ec.fieldContext_ChatDone_quotaRemaining(ctx, field)
 	case "conversationId":
 		return ec.fieldContext_ChatDone_conversationId(ctx, field)
+	case "citations":
+		return ec.fieldContext_ChatDone_citations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatDone", field.Name)
 }
@@ -5997,6 +6066,8 @@ func (ec *executionContext) childFields_ChatReply(ctx context.Context, field gra
 		return ec.fieldContext_ChatReply_quotaRemaining(ctx, field)
 	case "conversationId":
 		return ec.fieldContext_ChatReply_conversationId(ctx, field)
+	case "citations":
+		return ec.fieldContext_ChatReply_citations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatReply", field.Name)
 }
@@ -6081,6 +6152,26 @@ func (ec *executionContext) childFields_CheckoutSession(ctx context.Context, fie
 		return ec.fieldContext_CheckoutSession_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CheckoutSession", field.Name)
+}
+
+func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "marker":
+		return ec.fieldContext_Citation_marker(ctx, field)
+	case "documentId":
+		return ec.fieldContext_Citation_documentId(ctx, field)
+	case "documentTitle":
+		return ec.fieldContext_Citation_documentTitle(ctx, field)
+	case "chunkId":
+		return ec.fieldContext_Citation_chunkId(ctx, field)
+	case "quote":
+		return ec.fieldContext_Citation_quote(ctx, field)
+	case "start":
+		return ec.fieldContext_Citation_start(ctx, field)
+	case "end":
+		return ec.fieldContext_Citation_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Citation", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11076,6 +11167,38 @@ func (ec *executionContext) fieldContext_ChatDone_conversationId(_ context.Conte
 	return graphql.NewScalarFieldContext("ChatDone", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ChatDone_citations(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatDone_citations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []chat.Citation) graphql.Marshaler {
+			return ec.marshalNCitation2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatDone_citations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatDone",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12182,6 +12305,38 @@ func (ec *executionContext) fieldContext_ChatReply_conversationId(_ context.Cont
 	return graphql.NewScalarFieldContext("ChatReply", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ChatReply_citations(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChatReply_citations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []chat.Citation) graphql.Marshaler {
+			return ec.marshalNCitation2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChatReply_citations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChatReply",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12718,6 +12873,167 @@ func (ec *executionContext) _CheckoutSession_url(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CheckoutSession_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CheckoutSession", field, false, false, "String")
+}
+
+func (ec *executionContext) _Citation_marker(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_marker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Marker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_marker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Citation_documentId(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_documentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_documentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Citation_documentTitle(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_documentTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentTitle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_documentTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Citation_chunkId(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_chunkId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChunkID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_chunkId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Citation_quote(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_quote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_quote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Citation_start(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Citation_end(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
@@ -27272,8 +27588,11 @@ func (ec *executionContext) unmarshalInputChatInput(ctx context.Context, obj any
 	if _, present := asMap["mode"]; !present {
 		asMap["mode"] = "DIRECT"
 	}
+	if _, present := asMap["ground"]; !present {
+		asMap["ground"] = false
+	}
 
-	fieldsInOrder := [...]string{"message", "mode", "context", "conversationId"}
+	fieldsInOrder := [...]string{"message", "mode", "context", "conversationId", "ground", "documentIds", "tag"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27308,6 +27627,27 @@ func (ec *executionContext) unmarshalInputChatInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.ConversationID = data
+		case "ground":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ground"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ground = data
+		case "documentIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("documentIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DocumentIDs = data
+		case "tag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tag"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tag = data
 		}
 	}
 	return it, nil
@@ -29195,6 +29535,11 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "citations":
+			out.Values[i] = ec._ChatDone_citations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29578,6 +29923,11 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "citations":
+			out.Values[i] = ec._ChatReply_citations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29858,6 +30208,69 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 			}
 		case "url":
 			out.Values[i] = ec._CheckoutSession_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var citationImplementors = []string{"Citation"}
+
+func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet, obj *chat.Citation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, citationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Citation")
+		case "marker":
+			out.Values[i] = ec._Citation_marker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "documentId":
+			out.Values[i] = ec._Citation_documentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "documentTitle":
+			out.Values[i] = ec._Citation_documentTitle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chunkId":
+			out.Values[i] = ec._Citation_chunkId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quote":
+			out.Values[i] = ec._Citation_quote(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._Citation_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._Citation_end(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35247,6 +35660,26 @@ func (ec *executionContext) marshalNCheckoutSession2ᚖgithubᚗcomᚋinkgraph�
 		return graphql.Null
 	}
 	return ec._CheckoutSession(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCitation2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitation(ctx context.Context, sel ast.SelectionSet, v chat.Citation) graphql.Marshaler {
+	return ec._Citation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCitation2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitationᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.Citation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCitation2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNContentType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentType(ctx context.Context, v any) (models.ContentType, error) {

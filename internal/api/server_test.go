@@ -96,6 +96,8 @@ type wiring struct {
 	// callerMigrates leaves the migrations to the caller (as `inkgraph migrate up` on
 	// the direct connection is a pooled deployment's).
 	callerMigrates bool
+	// options are passed to NewServices after the tests' own.
+	options []inkgraph.Option
 }
 
 // startAppWith is startApp with w's adjustments.
@@ -147,9 +149,10 @@ func startAppWith(t testing.TB, url string, w wiring, tune ...func(*config.Confi
 	// Instances on one database share their Redis budgets, as they share a channel;
 	// tests on other databases (and reruns) never see them.
 	sum := sha256.Sum256([]byte(cfg.EventsURL + "\x00" + runID))
-	svc, err := inkgraph.NewServices(ctx, cfg, db, bus, logger,
+	svc, err := inkgraph.NewServices(ctx, cfg, db, bus, logger, append([]inkgraph.Option{
 		inkgraph.WithLimiterClock(clock.Now),
-		inkgraph.WithRedisKeyPrefix("test:inkgraph:"+hex.EncodeToString(sum[:8])+":"))
+		inkgraph.WithRedisKeyPrefix("test:inkgraph:" + hex.EncodeToString(sum[:8]) + ":"),
+	}, w.options...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = svc.Close() })
 	if w.services != nil {

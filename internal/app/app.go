@@ -98,12 +98,19 @@ type Option func(*options)
 type options struct {
 	limiterClock func() time.Time
 	redisPrefix  string
+	knowledge    chat.Knowledge
 }
 
 // WithLimiterClock sets the clock of the in-process limiter (time.Now by default), so
 // tests can decide when budgets refill. Redis budgets read Redis's clock.
 func WithLimiterClock(now func() time.Time) Option {
 	return func(o *options) { o.limiterClock = now }
+}
+
+// WithKnowledge hands chat the search of users' documents that grounded chat and the
+// agents' search_knowledge tool use (none by default: grounded chat is refused).
+func WithKnowledge(k chat.Knowledge) Option {
+	return func(o *options) { o.knowledge = k }
 }
 
 // WithRedisKeyPrefix keeps the Redis budgets and persisted queries under prefix
@@ -186,7 +193,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), logger); err != nil {
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), o.knowledge, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -417,7 +424,7 @@ const byokBaseURL = "https://api.openai.com/v1"
 // newChatAndPlaybooks wires the chat and playbook areas over one template catalogue
 // and one meter: the server's LLM (or the offline provider), users' own OpenAI keys
 // on tiers with BYOK, and onboarding's personalisation.
-func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, talks *conversation.Service, journal runlog.Log, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
+func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLLM *llm.Client, wizard *onboarding.Service, tiers metering.Tiers, talks *conversation.Service, journal runlog.Log, knowledge chat.Knowledge, logger *slog.Logger) (*chat.Service, *playbook.Service, error) {
 	cat, err := catalog.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("playbook templates: %w", err)
@@ -445,6 +452,7 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLL
 		// Tool calls waiting for approval: kept in the database, decisions announced
 		// on the bus to the instance whose run waits.
 		DB: db, Events: bus, ApprovalTimeout: cfg.ChatApprovalTimeout,
+		Knowledge: knowledge,
 	})
 	if err != nil {
 		return nil, nil, err

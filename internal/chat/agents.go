@@ -3,6 +3,7 @@ package chat
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,9 @@ type ToolEnv struct {
 	Context *Context
 	Now     time.Time
 	Agent   string
+	// search, when the server has the knowledge area, searches the caller's
+	// documents and numbers the passages as the run shows them.
+	search func(query string, first int) ([]passageView, error)
 }
 
 // ToolOutput is what a tool returns: a summary and data for the model, and
@@ -143,6 +147,24 @@ func NewRegistry(agents ...*Agent) (*Registry, error) {
 // DefaultRegistry returns the task, calendar, email and analytics agents.
 func DefaultRegistry() *Registry {
 	return newRegistry([]*Agent{taskAgent(), calendarAgent(), emailAgent(), analyticsAgent()})
+}
+
+// withKnowledgeTool returns the registry with the search tool of the user's
+// documents added to every agent that lacks it (copies: r is left as it is).
+func (r *Registry) withKnowledgeTool() *Registry {
+	if !slices.ContainsFunc(r.agents, func(a *Agent) bool { _, ok := a.Tool(knowledgeToolName); return !ok }) {
+		return r
+	}
+	agents := make([]*Agent, 0, len(r.agents))
+	for _, a := range r.agents {
+		if _, ok := a.Tool(knowledgeToolName); !ok {
+			c := *a
+			c.Tools = append(append([]*Tool(nil), a.Tools...), knowledgeTool())
+			a = &c
+		}
+		agents = append(agents, a)
+	}
+	return newRegistry(agents)
 }
 
 // Agent returns the agent of that name.

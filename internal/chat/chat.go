@@ -44,6 +44,13 @@ type Input struct {
 	// ConversationID names a stored conversation to continue (for a user who keeps
 	// history): its turns become the run's history, instead of Context.History.
 	ConversationID string
+	// Ground retrieves passages of the user's documents for the message before the
+	// agents answer, shows them to the model numbered, and has DONE cite them.
+	// DocumentIDs and Tag narrow the search (and the search tool's) to those
+	// documents, or those tagged so.
+	Ground      bool
+	DocumentIDs []string
+	Tag         string
 }
 
 // Request is one run as the service asks the orchestrator for it: the client's input
@@ -301,6 +308,10 @@ type Done struct {
 	// ConversationID is the stored conversation the run's message and answer were
 	// added to; nil when the user keeps no history (or keeping it failed).
 	ConversationID *string
+	// Citations are the passages the answer cites with [n] markers, among those
+	// the run showed the model (retrieved for Input.Ground, or found by the
+	// search tool), in the order cited; empty when it cites none.
+	Citations []Citation
 }
 
 // RunError ends a failed run.

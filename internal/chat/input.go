@@ -44,6 +44,9 @@ func (o *Orchestrator) check(req *Request) error {
 	if req.Mode == ModePlan && o.cfg.Catalog == nil {
 		return models.InvalidInput("mode", "plan mode is not available")
 	}
+	if err := o.checkGround(req); err != nil {
+		return err
+	}
 	if len(req.AllowedAgents) == 0 {
 		return models.Errorf(models.CodeForbidden, "your plan includes no chat agents")
 	}

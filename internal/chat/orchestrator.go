@@ -70,6 +70,10 @@ type Config struct {
 	// Events, when set, carries a resumed run's stop from the instance its reader is
 	// on to the one running it.
 	Events Events
+	// Knowledge, when set, searches the user's documents: for Input.Ground and for
+	// the search tool, search_knowledge, which New gives every agent of the registry
+	// when it is set. Without it a grounded chat is refused and the tool is absent.
+	Knowledge Knowledge
 	// approvals, when set, is where calls that need the user's approval wait; without
 	// it they are declined (Service sets it when it has a database).
 	approvals *approvals
@@ -88,6 +92,9 @@ func New(cfg Config) (*Orchestrator, error) {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = DefaultRegistry()
+	}
+	if cfg.Knowledge != nil {
+		cfg.Registry = cfg.Registry.withKnowledgeTool()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -115,7 +122,7 @@ func secretFragments(reg *Registry) []string {
 	for _, a := range reg.agents {
 		names = append(names, a.Name)
 	}
-	texts := []string{classifierPrompt(reg, names), synthesisPrompt, commonRules}
+	texts := []string{classifierPrompt(reg, names), synthesisPrompt, commonRules, groundingRules}
 	for _, a := range reg.agents {
 		texts = append(texts, a.Prompt)
 		for _, t := range a.Tools {
@@ -143,11 +150,21 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	if err := o.check(&req); err != nil {
 		return nil, err
 	}
+	var grounding []*models.Passage
+	if req.Ground {
+		// Before any event: a document the caller may not read is the input's fault.
+		found, err := o.cfg.Knowledge.Search(ctx, req.UserID, req.Message, GroundPassages, req.DocumentIDs, req.Tag)
+		if err != nil {
+			return nil, err
+		}
+		grounding = found
+	}
 	r := &run{
 		o: o, ctx: ctx, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
 		provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
 		outcome: metrics.OutcomeCancelled,
 	}
+	r.shown.add(grounding)
 	r.life, r.endLife = ctx, func(error) {}
 	// A run nobody can resume (sendChat's: its ID reaches the client with the
 	// answer) is not kept, and ends with its client.

@@ -45,9 +45,12 @@ type run struct {
 	followedAt time.Time
 
 	provider llm.Provider
-	seq      int
-	answer   llm.Done // provider, model, offline of the last answer
-	actions  []Action
+	// shown are the passages of the user's documents the run showed the model,
+	// numbered as it showed them; DONE's citations point into them.
+	shown   shownPassages
+	seq     int
+	answer  llm.Done // provider, model, offline of the last answer
+	actions []Action
 	// total and byAgent are the whole run's use, for the USAGE event and the meter.
 	total     models.Usage
 	byAgent   map[string]*models.SourceUsage
@@ -118,6 +121,7 @@ func (r *run) respond(route Route) {
 	}
 	r.emit(&Event{Type: EventDone, Agent: final.agent, Done: r.done(&Done{
 		Response: final.text, Actions: r.actions, FinishReason: final.finish, Offline: r.offline(),
+		Citations: r.citations(final.text),
 	})})
 }
 
@@ -125,6 +129,9 @@ func (r *run) respond(route Route) {
 // keeps the exchange when the user keeps history.
 func (r *run) done(d *Done) *Done {
 	d.Usage = r.reported
+	if d.Citations == nil {
+		d.Citations = []Citation{}
+	}
 	d.ConversationID = r.keepExchange(d.Response)
 	if left := r.req.QuotaLeft; left != nil {
 		after := max(*left-int64(r.total.TotalTokens), 0)

@@ -53,6 +53,10 @@ type Deps struct {
 	Settings Settings
 	// History, when set, keeps the conversations of users whose settings say so.
 	History History
+	// Knowledge, when set, searches each user's documents: grounded chat
+	// (Input.Ground) and the agents' search_knowledge tool. Without it both are
+	// absent: a grounded chat is BAD_USER_INPUT (field ground).
+	Knowledge Knowledge
 	// Catalog, when set, serves PLAN mode.
 	Catalog Catalog
 	// Registry defaults to DefaultRegistry().
@@ -96,13 +100,16 @@ func NewService(d Deps) (*Service, error) {
 	if d.Registry == nil {
 		d.Registry = DefaultRegistry()
 	}
+	if d.Knowledge != nil {
+		d.Registry = d.Registry.withKnowledgeTool()
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	cfg := Config{
 		Provider: llm.NewOffline(), Registry: d.Registry, Catalog: d.Catalog, Now: d.Now,
 		NewRunID: d.NewRunID, MaxTokens: d.MaxTokens, Meter: d.Meter, Logger: d.Logger,
-		Journal: d.Journal, ResumeGrace: d.ResumeGrace, Events: d.Events,
+		Journal: d.Journal, ResumeGrace: d.ResumeGrace, Events: d.Events, Knowledge: d.Knowledge,
 	}
 	if d.DB != nil {
 		cfg.approvals = &approvals{
@@ -217,6 +224,8 @@ type Reply struct {
 	QuotaRemaining *int64
 	// ConversationID is DONE's.
 	ConversationID *string
+	// Citations are DONE's.
+	Citations []Citation
 }
 
 // Send runs a chat to its end. A run that fails after it began answers the error
@@ -255,7 +264,10 @@ func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, er
 		return nil, models.Internal(nil, "chat: the run ended without an answer")
 	}
 	r.Response, r.Actions, r.FinishReason, r.Plan, r.Offline = done.Response, done.Actions, done.FinishReason, done.Plan, done.Offline
-	r.QuotaRemaining, r.ConversationID = done.QuotaRemaining, done.ConversationID
+	r.QuotaRemaining, r.ConversationID, r.Citations = done.QuotaRemaining, done.ConversationID, done.Citations
+	if r.Citations == nil {
+		r.Citations = []Citation{}
+	}
 	if r.Actions == nil {
 		r.Actions = []Action{}
 	}

@@ -28,7 +28,8 @@ const synthesisPromptLine = "Combine their results into one short answer to the 
 // tokenWords are the words random texts are made of: plain, accented, CJK, an emoji,
 // a combining sequence and a ZWJ emoji (whose runes a chunk may split apart), none of
 // them an agent's keyword.
-var tokenWords = []string{"alpha", "bravo", "café", "naïve", "日本語", "🙂", "e\u0301clair", "👩\u200d💻", "Ünïcödé", "ok."}
+var tokenWords = []string{"alpha", "bravo", "café", "naïve", "日本語", "🙂", "e\u0301clair", "👩\u200d💻", "Ünïcödé", "ok.",
+	"green tea [1].", "[2, 9]", "[3]"} // citation markers, of passages shown and not
 
 // routeKeywords route a message offline to each agent.
 var routeKeywords = map[string]string{
@@ -64,16 +65,19 @@ func TestTokensJoinToTheAnswer(t *testing.T) {
 							provider = remoteProvider(t, srv)
 						}
 						// Journaled, as the server's runs are: what chatRun replays of each
-						// run is what its client got.
-						o, err := chat.New(chat.Config{Provider: provider, Catalog: cat, Now: fixedNow,
+						// run is what its client got. DIRECT runs are grounded half of the time: what
+						// they cite is carried through the journal too.
+						k := teaKnowledge()
+						o, err := chat.New(chat.Config{Provider: provider, Catalog: cat, Now: fixedNow, Knowledge: k,
 							NewRunID: func() string { return "run-1" }, Journal: runlog.NewMemory(runlog.Limits{})})
 						require.NoError(t, err)
-						redacted := 0
+						redacted, cited := 0, 0
 						for i := range runsPerCase {
 							rng := rand.New(rand.NewPCG(seed, uint64(i)))
 							s := newTokenScript(rng, pipeline, remote)
 							script.Store(s)
-							req := chat.Request{Input: chat.Input{Message: s.message, Mode: mode, Context: tokenContext(rng)},
+							ground := mode == chat.ModeDirect && rng.IntN(2) == 0
+							req := chat.Request{Input: chat.Input{Message: s.message, Mode: mode, Context: tokenContext(rng), Ground: ground},
 								UserID: "u1", Choice: llm.Choice{Tier: models.TierPro}, AllowedAgents: allAgents}
 							var events []chat.Event
 							if inline {
@@ -82,6 +86,16 @@ func TestTokensJoinToTheAnswer(t *testing.T) {
 								events = runChat(t, o, req)
 							}
 							requireTokensJoinToTheAnswer(t, events, mode, s)
+							done := events[len(events)-1].Done
+							if ground {
+								requireCitationsShown(t, k, "u1", done.Citations)
+								for _, c := range done.Citations {
+									require.Regexp(t, fmt.Sprintf(`\[(\d+, )*%d(, \d+)*\]`, c.Marker), done.Response)
+								}
+								cited += len(done.Citations)
+							} else {
+								require.Empty(t, done.Citations, "a run shown no passage cites none")
+							}
 							replay, err := o.Resume(context.Background(), "u1", "run-1", 0)
 							require.NoError(t, err)
 							require.Equal(t, events, collect(t, replay), "the journal replays the run as it was sent")
@@ -91,6 +105,9 @@ func TestTokensJoinToTheAnswer(t *testing.T) {
 						}
 						if remote && mode == chat.ModeDirect {
 							require.Positive(t, redacted, "some answers had a secret to remove")
+						}
+						if mode == chat.ModeDirect {
+							require.Positive(t, cited, "some grounded answers cited a passage")
 						}
 					})
 				}

@@ -27,7 +27,9 @@ const OfflineModel = "inkgraph-offline-1"
 // minimum or 1; an argument named like an ID it cannot guess rules the tool
 // out). Once tool results follow the user's message, it answers in text,
 // quoting each result's "summary" field when the result is a JSON object
-// that has one.
+// that has one. Given passages to ground its answer on (Request.Grounding), and
+// no tool results yet, it quotes the sentence of the passages that shares the
+// most words with the message, with the passage's [n] marker.
 type Offline struct{}
 
 var _ Provider = Offline{}
@@ -123,6 +125,9 @@ func offlineAnswer(req Request) (string, []ToolCall) {
 			parts = append(parts, names[r.ToolCallID]+": "+resultSummary(r.Content))
 		}
 		return "Offline answer. " + strings.Join(parts, " "), nil
+	}
+	if len(req.Grounding) > 0 {
+		return groundedAnswer(req.Grounding, question), nil
 	}
 	if len(req.Tools) > 0 && req.ToolChoice.Mode != ToolChoiceNone {
 		if call, ok := chooseTool(req, question); ok {
@@ -302,4 +307,49 @@ func splitWords(s string) []string {
 		return nil
 	}
 	return strings.SplitAfter(s, " ")
+}
+
+// groundedAnswer quotes the sentence of the passages that shares the most words
+// with the question (on a tie, the earlier passage's: passages come best first),
+// citing its passage.
+func groundedAnswer(passages []Passage, question string) string {
+	asked := keywords(question)
+	best, bestN, bestScore := "", 0, -1
+	for _, p := range passages {
+		for _, s := range splitSentences(p.Text) {
+			score := 0
+			for w := range keywords(s) {
+				if asked[w] {
+					score++
+				}
+			}
+			if score > bestScore {
+				best, bestN, bestScore = s, p.N, score
+			}
+		}
+	}
+	if bestScore <= 0 {
+		return fmt.Sprintf("Offline answer: no language model is configured, and no passage of your documents "+
+			"shares a word with the question. The closest passage says: \"%s\" [%d]", quote(best, 60), bestN)
+	}
+	return fmt.Sprintf("Offline answer from your documents: \"%s\" [%d]", quote(best, 60), bestN)
+}
+
+// splitSentences cuts text after . ! ? followed by white space, and at line breaks.
+func splitSentences(text string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c == '\n' || (c == '.' || c == '!' || c == '?') && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n') {
+			if s := strings.TrimSpace(text[start : i+1]); s != "" {
+				out = append(out, s)
+			}
+			start = i + 1
+		}
+	}
+	if s := strings.TrimSpace(text[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
 }

@@ -101,6 +101,17 @@ type Request struct {
 	MaxTokens int
 	// Temperature, when set, overrides the provider's default.
 	Temperature *float64
+	// Grounding lists the numbered passages of the user's documents that the
+	// messages show the model (grounded chat). An endpoint reads them in the
+	// messages; the offline provider answers from them.
+	Grounding []Passage
+}
+
+// Passage is a passage of the user's documents shown to the model as [N].
+type Passage struct {
+	N     int
+	Title string
+	Text  string
 }
 
 // ToolCall is one complete function call: Arguments is the JSON text the

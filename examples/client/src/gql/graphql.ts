@@ -245,10 +245,16 @@ export type ChatInput = {
   context?: InputMaybe<ChatContextInput>;
   /** A stored conversation to continue, for a user who keeps history (ChatSettings.keepHistory): its last 50 messages become the run's history, and the run's message and answer are added to it. Without it such a user's run starts a new conversation. BAD_USER_INPUT (field conversationId) with history off, or together with context.history; NOT_FOUND (field conversationId) for an unknown ID or another user's; QUOTA_EXCEEDED (field conversationId) for a conversation of 1,000 messages, or a new one beyond 1,000 conversations. */
   conversationId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only with ground: search these documents alone (at most 100). NOT_FOUND (field documentIds) for an unknown ID or another user's. */
+  documentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Ground the answer in the user's documents (addDocument): the passages of them that best match the message are shown to the model, numbered, before it answers; the answer cites them with [n] markers, and ChatDone.citations says what each cites. Without it the agents may still search the documents with their search_knowledge tool. BAD_USER_INPUT (field ground) when the server has no knowledge service, or with mode PLAN. */
+  ground?: InputMaybe<Scalars['Boolean']['input']>;
   /** At most 8,000 characters. */
   message: Scalars['String']['input'];
   /** DIRECT runs the agents' tools and answers; PLAN answers with a plan and runs nothing. */
   mode?: InputMaybe<ChatMode>;
+  /** Only with ground: search the documents with this tag alone (at most 100 characters). */
+  tag?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** One observation of a named metric, such as signups on a day. */

@@ -1,0 +1,257 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	inkgraph "github.com/inkgraph/inkgraph/internal/app"
+	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// groundedAnswer is what the model answers a grounded chat: a marker of the first
+// passage shown, and one of a passage never shown, which must be dropped.
+const groundedAnswer = "Steep green tea for two minutes at 80 degrees [1]. Some say ten minutes [9]."
+
+// citationFields is what the tests read of a citation.
+const citationFields = `citations { marker documentId documentTitle chunkId quote start end }`
+
+type citation struct {
+	Marker        int    `json:"marker"`
+	DocumentID    string `json:"documentId"`
+	DocumentTitle string `json:"documentTitle"`
+	ChunkID       string `json:"chunkId"`
+	Quote         string `json:"quote"`
+	Start         int    `json:"start"`
+	End           int    `json:"end"`
+}
+
+// docsKnowledge is a knowledge search over documents added per user: each paragraph
+// a passage, ranked by the words it shares with the query. It records who searched.
+// The server's own knowledge service replaces it where the test is built
+// (newGroundedApp): its seed then adds documents through addDocument.
+type docsKnowledge struct {
+	mu       sync.Mutex
+	docs     map[string][]*models.Passage // by user
+	searched []string                     // user IDs, in order
+}
+
+func (k *docsKnowledge) seed(t *testing.T, _ *app, _ string, userID, docID, title, text string) {
+	t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.docs == nil {
+		k.docs = map[string][]*models.Passage{}
+	}
+	offset := 0
+	for i, para := range strings.Split(text, "\n\n") {
+		k.docs[userID] = append(k.docs[userID], &models.Passage{
+			DocumentID: docID, DocumentTitle: title, ChunkID: docID + "-" + string(rune('a'+i)), Position: i,
+			Start: offset, End: offset + len(para), Text: para, Embedder: "offline",
+		})
+		offset += len(para) + 2
+	}
+}
+
+func (k *docsKnowledge) Search(_ context.Context, userID, query string, first int, documentIDs []string, _ string) ([]*models.Passage, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.searched = append(k.searched, userID)
+	mine := k.docs[userID]
+	for _, id := range documentIDs {
+		if !slices.ContainsFunc(mine, func(p *models.Passage) bool { return p.DocumentID == id }) {
+			return nil, &models.Error{Code: models.CodeNotFound, Field: "documentIds", Message: "no such document"}
+		}
+	}
+	score := func(p *models.Passage) int {
+		n := 0
+		for _, w := range strings.Fields(strings.ToLower(query)) {
+			if w = strings.Trim(w, "?.,"); len(w) > 3 && strings.Contains(strings.ToLower(p.Text), w) {
+				n++
+			}
+		}
+		return n
+	}
+	hits := slices.Clone(mine)
+	slices.SortStableFunc(hits, func(a, b *models.Passage) int { return score(b) - score(a) })
+	return hits[:min(first, len(hits))], nil
+}
+
+func (k *docsKnowledge) searchers() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.searched)
+}
+
+// newGroundedLLM routes every message to the task agent and answers with markers,
+// keeping the messages of each answer's request for the test to read.
+func newGroundedLLM(t *testing.T) *fakellm.Server {
+	t.Helper()
+	srv := fakellm.New(t)
+	srv.Reply = func(req fakellm.Request) fakellm.Response {
+		if len(req.Body.Tools) == 0 {
+			return fakellm.Response{Content: "task"}
+		}
+		return fakellm.Response{Content: groundedAnswer}
+	}
+	return srv
+}
+
+// groundingShown is the text of the passages the model was shown in the grounded
+// system message of its last answering request.
+func groundingShown(t *testing.T, srv *fakellm.Server) string {
+	t.Helper()
+	reqs := srv.Requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if len(reqs[i].Body.Tools) == 0 {
+			continue
+		}
+		for _, m := range reqs[i].Body.Messages {
+			if m.Role == "system" && strings.Contains(m.Content, "[1] ") {
+				return m.Content
+			}
+		}
+	}
+	t.Fatal("no request showed the model passages")
+	return ""
+}
+
+const teaHandbook = "Green tea is delicate.\n\nSteep green tea for two minutes at 80 degrees. Longer makes it bitter.\n\nBlack tea wants boiling water."
+
+// TestGroundedChatEndToEnd runs a grounded chat over SSE and sendChat over HTTP: the
+// answer's citations point at passages of the caller's documents that the model was
+// shown, the marker of a passage it was not shown is dropped, and another user's
+// documents are never searched nor shown.
+func TestGroundedChatEndToEnd(t *testing.T) {
+	t.Parallel()
+	llmSrv := newGroundedLLM(t)
+	k := &docsKnowledge{}
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{options: []inkgraph.Option{inkgraph.WithKnowledge(k)}},
+		withLLM(llmSrv.URL()), withoutRateLimits)
+	ts := serve(t, a)
+	access, _, userID := a.register(t, "grounded@example.com")
+	otherAccess, _, otherID := a.register(t, "grounded-other@example.com")
+	k.seed(t, a, access, userID, "doc-tea", "Tea handbook", teaHandbook)
+	const secret = "The green tea secret of the other user: steep it for eleven minutes."
+	k.seed(t, a, otherAccess, otherID, "doc-other", "Other's notes", secret)
+
+	requireCited := func(t *testing.T, response string, cites []citation) {
+		t.Helper()
+		require.Equal(t, groundedAnswer, response, "the sanitizer leaves the markers")
+		shown := groundingShown(t, llmSrv)
+		require.NotContains(t, shown, "eleven minutes", "another user's passages are never shown")
+		require.Len(t, cites, 1, "[9] names no passage shown and is dropped")
+		c := cites[0]
+		require.Equal(t, 1, c.Marker)
+		require.Equal(t, "Tea handbook", c.DocumentTitle)
+		require.NotEmpty(t, c.DocumentID)
+		require.NotEmpty(t, c.ChunkID)
+		require.Equal(t, "Steep green tea for two minutes at 80 degrees.", c.Quote)
+		require.Contains(t, shown, "[1] Tea handbook\n", "the cited passage is the one shown as [1]")
+		passage := shown[strings.Index(shown, "[1] Tea handbook\n")+len("[1] Tea handbook\n"):]
+		require.Equal(t, c.Quote, passage[c.Start:c.End], "the offsets are in the passage the model saw")
+		require.Contains(t, teaHandbook, c.Quote)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stream := subscribeSSE(t, ctx, ts.URL, access, `subscription { chat(input: {message: "How long should green tea steep?", ground: true}) {
+		type delta done { response `+citationFields+` } error { code message } } }`)
+	var (
+		text string
+		done *struct {
+			Response  string     `json:"response"`
+			Citations []citation `json:"citations"`
+		}
+	)
+	for ev := range stream {
+		if ev.name == "complete" {
+			break
+		}
+		var payload struct {
+			Data struct {
+				Chat struct {
+					Type  string `json:"type"`
+					Delta string `json:"delta"`
+					Done  *struct {
+						Response  string     `json:"response"`
+						Citations []citation `json:"citations"`
+					} `json:"done"`
+					Error *struct{ Code, Message string } `json:"error"`
+				} `json:"chat"`
+			} `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(ev.data), &payload), ev.data)
+		e := payload.Data.Chat
+		require.Nil(t, e.Error)
+		text += e.Delta
+		if e.Type == "DONE" {
+			done = e.Done
+		}
+	}
+	require.NotNil(t, done)
+	require.Equal(t, done.Response, text)
+	requireCited(t, done.Response, done.Citations)
+
+	// sendChat over HTTP says the same.
+	body, _ := json.Marshal(map[string]any{"query": `mutation { sendChat(input: {message: "How long should green tea steep?", ground: true, documentIds: ["doc-tea"]}) {
+		response ` + citationFields + ` } }`})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/graphql", strings.NewReader(string(body)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+access)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = res.Body.Close() }()
+	var reply struct {
+		Data struct {
+			SendChat struct {
+				Response  string     `json:"response"`
+				Citations []citation `json:"citations"`
+			} `json:"sendChat"`
+		} `json:"data"`
+		Errors []gqlError `json:"errors"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&reply))
+	require.Empty(t, reply.Errors)
+	requireCited(t, reply.Data.SendChat.Response, reply.Data.SendChat.Citations)
+
+	// Every search was the caller's.
+	for _, id := range k.searchers() {
+		require.Equal(t, userID, id)
+	}
+	require.NotEmpty(t, k.searchers())
+
+	// Another user's document is not the caller's to ground on; nothing ran.
+	before := len(llmSrv.Requests())
+	_, errs := a.do(t, access, `mutation { sendChat(input: {message: "tea?", ground: true, documentIds: ["doc-other"]}) { response } }`, nil)
+	require.Len(t, errs, 1)
+	require.Equal(t, "NOT_FOUND", errs[0].Extensions["code"])
+	require.Equal(t, "documentIds", errs[0].Extensions["field"])
+	require.Len(t, llmSrv.Requests(), before)
+
+	// A chat that is not grounded cites nothing, and says so with an empty list.
+	data, errs := a.do(t, access, `mutation { sendChat(input: {message: "hello"}) { citations { marker } } }`, nil)
+	require.Empty(t, errs)
+	require.Equal(t, []any{}, data["sendChat"].(map[string]any)["citations"])
+}
+
+// Without a knowledge service a grounded chat is refused, naming the field.
+func TestGroundedChatNeedsKnowledge(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, withoutRateLimits)
+	access, _, _ := a.register(t, "ungrounded@example.com")
+	_, errs := a.do(t, access, `mutation { sendChat(input: {message: "tea?", ground: true}) { response } }`, nil)
+	require.Len(t, errs, 1)
+	require.Equal(t, "BAD_USER_INPUT", errs[0].Extensions["code"])
+	require.Equal(t, "ground", errs[0].Extensions["field"])
+}
