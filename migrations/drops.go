@@ -19,5 +19,6 @@ func Drops() map[string][]string {
 		"20261208000001": {"conversation_messages", "conversations", "chat_settings"},
 		"20261208000002": {"chat_approvals"},
 		"20261209000001": {"team_invitations", "team_members", "teams"},
+		"20261210000002": {"team_billing_accounts"},
 	}
 }

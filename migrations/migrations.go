@@ -28,6 +28,7 @@ func New() (*migrate.Migrations, error) {
 		chatHistory,
 		chatApprovals,
 		teams,
+		teamBilling,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

@@ -188,7 +188,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	if svc.Teams, err = team.NewService(team.Deps{DB: db, Audit: auditLog, Now: time.Now, ClientIP: clientAddr}); err != nil {
+	if svc.Teams, err = team.NewService(team.Deps{DB: db, Audit: auditLog, Billing: bill, Now: time.Now, ClientIP: clientAddr}); err != nil {
 		_ = svc.Close()
 		return nil, fmt.Errorf("teams: %w", err)
 	}

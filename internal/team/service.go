@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,10 +47,24 @@ type Auditor interface {
 	TeamAuditLog(ctx context.Context, teamID string, first int, after string) (*models.AuditConnection, error)
 }
 
+// Billing is what the team area needs of billing (internal/billing satisfies it): the
+// team's plan (tier, paid seats), its entitlements, and checkout and the portal of
+// the team's own subscription. Who may use those is this area's rule.
+type Billing interface {
+	TeamPlan(ctx context.Context, teamID string) (models.TeamPlan, error)
+	TeamEntitlements(ctx context.Context, teamID string) ([]*models.Entitlement, error)
+	CreateTeamCheckoutSession(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error)
+	CreateTeamBillingPortalSession(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
+}
+
 // Deps are what the service is built from.
 type Deps struct {
 	DB    bun.IDB
 	Audit Auditor
+	// Billing is the team's plan and payments; nil means none (billing off: seats
+	// are not counted, every team is on the free tier, checkout answers
+	// BILLING_NOT_CONFIGURED).
+	Billing Billing
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// ClientIP returns the client's address of a request's context for audit entries;
@@ -72,6 +87,9 @@ func NewService(d Deps) (*Service, error) {
 	}
 	if d.ClientIP == nil {
 		d.ClientIP = func(context.Context) string { return "" }
+	}
+	if d.Billing == nil {
+		d.Billing = noBilling{}
 	}
 	return &Service{d: d}, nil
 }
@@ -156,6 +174,12 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 	if err != nil {
 		return nil, err
 	}
+	// The plan is read before the team's lock (on SQLite the transaction holds the
+	// one connection); it changes only with Stripe's webhooks.
+	plan, err := s.d.Billing.TeamPlan(ctx, in.TeamID)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	inv := &models.TeamInvitation{
 		ID: uuid.Must(uuid.NewV7()).String(), TeamID: in.TeamID, Email: email, Role: in.Role, TokenHash: hash,
@@ -168,6 +192,9 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 		}
 		if !caller.Role.Manages() {
 			return forbidden("teamId", "only the team's owners and admins invite members")
+		}
+		if err := s.seatFree(ctx, tx, in.TeamID, plan, now); err != nil {
+			return err
 		}
 		if in.Role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner {
 			return forbidden("role", "only owners invite owners")
@@ -208,8 +235,18 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID, token string) (*
 		return nil, &models.Error{Code: models.CodeNotFound, Field: "token", Message: "no invitation has this token"}
 	}
 	hash := hashToken(token)
+	// The team's plan, read before the lock (see InviteMember): the invitation's team
+	// is looked up first.
+	found, err := findInvitationByHash(ctx, s.d.DB, hash)
+	if err != nil {
+		return nil, withField(err, "token")
+	}
+	plan, err := s.d.Billing.TeamPlan(ctx, found.TeamID)
+	if err != nil {
+		return nil, err
+	}
 	var t *models.Team
-	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
 		inv, err := findInvitationByHash(ctx, tx, hash)
 		if err != nil {
 			return withField(err, "token")
@@ -248,6 +285,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID, token string) (*
 			return &models.Error{Code: models.CodeConflict, Field: "token", Message: "you are a member of this team already"}
 		} else if models.ErrorCode(err) != models.CodeNotFound {
 			return err
+		}
+		// The invitation held its seat while pending; a team whose paid seats went
+		// down since lets no one more in than it pays for.
+		if members, err := countMembers(ctx, tx, inv.TeamID); err != nil {
+			return err
+		} else if plan.Limited && members+1 > plan.Seats {
+			return &models.Error{Code: models.CodePaymentRequired, Field: "token", Seats: &models.SeatCount{Used: members, Paid: plan.Seats},
+				Message: fmt.Sprintf("the team has %d members and pays for %d seats: its owner adds seats before anyone else joins", members, plan.Seats)}
 		}
 		if err := insertMember(ctx, tx, &models.TeamMember{TeamID: inv.TeamID, UserID: userID, Role: inv.Role, JoinedAt: now}); err != nil {
 			return err
@@ -454,6 +499,115 @@ func (s *Service) TeamAuditLog(ctx context.Context, userID, teamID string, first
 		e.Node.IP = ""
 	}
 	return log, nil
+}
+
+// Plan returns the team's plan (tier, paid seats, why it is lower than paid for),
+// for a member of it.
+func (s *Service) Plan(ctx context.Context, userID, teamID string) (models.TeamPlan, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return models.TeamPlan{}, err
+	}
+	return s.d.Billing.TeamPlan(ctx, teamID)
+}
+
+// SeatsUsed returns how many seats the team uses (members and pending invitations),
+// for a member of it.
+func (s *Service) SeatsUsed(ctx context.Context, userID, teamID string) (int, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return 0, err
+	}
+	return countSeatsUsed(ctx, s.d.DB, teamID, s.now())
+}
+
+// Entitlements lists every feature as the team's tier has it, for a member of it.
+func (s *Service) Entitlements(ctx context.Context, userID, teamID string) ([]*models.Entitlement, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return nil, err
+	}
+	return s.d.Billing.TeamEntitlements(ctx, teamID)
+}
+
+// Checkout starts a Stripe Checkout of the team tier with seats seats for the team:
+// owners only (FORBIDDEN for admins and members), and seats must cover what the team
+// uses (BAD_USER_INPUT, field seats). The seats then paid come from Stripe's webhooks.
+func (s *Service) Checkout(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error) {
+	if err := s.owner(ctx, userID, teamID, "start the team's checkout"); err != nil {
+		return nil, err
+	}
+	used, err := countSeatsUsed(ctx, s.d.DB, teamID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if seats < used {
+		return nil, models.InvalidInput("seats", "the team uses %d seats (members and pending invitations): buy at least %d, or revoke invitations first", used, used)
+	}
+	return s.d.Billing.CreateTeamCheckoutSession(ctx, userID, teamID, seats)
+}
+
+// BillingPortal opens the Stripe billing portal of the team's subscription (seats,
+// payment method, invoices, cancelling): owners only.
+func (s *Service) BillingPortal(ctx context.Context, userID, teamID string) (*models.PortalSession, error) {
+	if err := s.owner(ctx, userID, teamID, "open the team's billing portal"); err != nil {
+		return nil, err
+	}
+	return s.d.Billing.CreateTeamBillingPortalSession(ctx, userID, teamID)
+}
+
+// owner refuses anyone but an owner of the team: NOT_FOUND (field teamId) for a
+// non-member, FORBIDDEN for an admin or member.
+func (s *Service) owner(ctx context.Context, userID, teamID, what string) error {
+	m, err := s.member(ctx, s.d.DB, teamID, userID, "teamId")
+	if err != nil {
+		return err
+	}
+	if m.Role != models.TeamRoleOwner {
+		return forbidden("teamId", "only the team's owners "+what)
+	}
+	return nil
+}
+
+// seatFree refuses (PAYMENT_REQUIRED, field teamId, with the seats used and paid) an
+// invitation past the seats the team pays for: members and pending invitations each
+// hold one. The team is locked.
+func (s *Service) seatFree(ctx context.Context, tx bun.IDB, teamID string, plan models.TeamPlan, now time.Time) error {
+	if !plan.Limited {
+		return nil
+	}
+	used, err := countSeatsUsed(ctx, tx, teamID, now)
+	if err != nil {
+		return err
+	}
+	if used+1 <= plan.Seats {
+		return nil
+	}
+	msg := fmt.Sprintf("the team uses %d of the %d seats it pays for (members and pending invitations): its owner adds seats (teamCheckout, teamBillingPortal) or revokes an invitation first", used, plan.Seats)
+	if plan.Note != "" {
+		msg += " (" + plan.Note + ")"
+	}
+	return &models.Error{Code: models.CodePaymentRequired, Field: "teamId", Seats: &models.SeatCount{Used: used, Paid: plan.Seats}, Message: msg}
+}
+
+// noBilling is the team's billing when there is none: free, seats not counted.
+type noBilling struct{}
+
+func (noBilling) TeamPlan(context.Context, string) (models.TeamPlan, error) {
+	return models.TeamPlan{Tier: models.TierFree, Seats: models.FreeTeamSeats, Status: models.SubscriptionNone}, nil
+}
+
+func (noBilling) TeamEntitlements(context.Context, string) ([]*models.Entitlement, error) {
+	return nil, notConfigured()
+}
+
+func (noBilling) CreateTeamCheckoutSession(context.Context, string, string, int) (*models.CheckoutSession, error) {
+	return nil, notConfigured()
+}
+
+func (noBilling) CreateTeamBillingPortalSession(context.Context, string, string) (*models.PortalSession, error) {
+	return nil, notConfigured()
+}
+
+func notConfigured() error {
+	return models.Errorf(models.CodeBillingNotConfigured, "billing is not configured on this server: teams are not billed")
 }
 
 // teamOf returns the team with the caller's role, NOT_FOUND on field unless the
