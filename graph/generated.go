@@ -412,8 +412,10 @@ type ComplexityRoot struct {
 	}
 
 	InviteMemberPayload struct {
+		Emailed    func(childComplexity int) int
 		Invitation func(childComplexity int) int
-		Token      func(childComplexity int) int
+		ShownLink  func(childComplexity int) int
+		ShownToken func(childComplexity int) int
 	}
 
 	LlmUsage struct {
@@ -2449,18 +2451,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Integration.Status(childComplexity), true
 
+	case "InviteMemberPayload.emailed":
+		if e.ComplexityRoot.InviteMemberPayload.Emailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteMemberPayload.Emailed(childComplexity), true
 	case "InviteMemberPayload.invitation":
 		if e.ComplexityRoot.InviteMemberPayload.Invitation == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InviteMemberPayload.Invitation(childComplexity), true
-	case "InviteMemberPayload.token":
-		if e.ComplexityRoot.InviteMemberPayload.Token == nil {
+	case "InviteMemberPayload.link":
+		if e.ComplexityRoot.InviteMemberPayload.ShownLink == nil {
 			break
 		}
 
-		return e.ComplexityRoot.InviteMemberPayload.Token(childComplexity), true
+		return e.ComplexityRoot.InviteMemberPayload.ShownLink(childComplexity), true
+	case "InviteMemberPayload.token":
+		if e.ComplexityRoot.InviteMemberPayload.ShownToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteMemberPayload.ShownToken(childComplexity), true
 
 	case "LlmUsage.completionTokens":
 		if e.ComplexityRoot.LlmUsage.CompletionTokens == nil {
@@ -5906,6 +5920,10 @@ func (ec *executionContext) childFields_InviteMemberPayload(ctx context.Context,
 		return ec.fieldContext_InviteMemberPayload_invitation(ctx, field)
 	case "token":
 		return ec.fieldContext_InviteMemberPayload_token(ctx, field)
+	case "link":
+		return ec.fieldContext_InviteMemberPayload_link(ctx, field)
+	case "emailed":
+		return ec.fieldContext_InviteMemberPayload_emailed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InviteMemberPayload", field.Name)
 }
@@ -13394,18 +13412,64 @@ func (ec *executionContext) _InviteMemberPayload_token(ctx context.Context, fiel
 			return ec.fieldContext_InviteMemberPayload_token(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Token, nil
+			return obj.ShownToken(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteMemberPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteMemberPayload", field, true, false, "String")
+}
+
+func (ec *executionContext) _InviteMemberPayload_link(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteMemberPayload_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShownLink(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteMemberPayload_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteMemberPayload", field, true, false, "String")
+}
+
+func (ec *executionContext) _InviteMemberPayload_emailed(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteMemberPayload_emailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emailed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_InviteMemberPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InviteMemberPayload", field, false, false, "String")
+func (ec *executionContext) fieldContext_InviteMemberPayload_emailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteMemberPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
@@ -28585,6 +28649,16 @@ func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.Se
 			}
 		case "token":
 			out.Values[i] = ec._InviteMemberPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._InviteMemberPayload_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "emailed":
+			out.Values[i] = ec._InviteMemberPayload_emailed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

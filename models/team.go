@@ -69,11 +69,34 @@ type TeamInvitation struct {
 	CreatedAt  time.Time  `bun:"created_at,notnull"`
 }
 
-// InviteMemberPayload is a new invitation with its token, which is shown this once.
+// InviteMemberPayload is a new invitation with its token. The token goes either to
+// the inviter (shown this once) or, when the invitation was emailed, only to the
+// invited address.
 type InviteMemberPayload struct {
 	Invitation *TeamInvitation
 	// Token is what the invited user passes to acceptInvitation.
 	Token string
+	// Link is the frontend's page that accepts the invitation, with the token.
+	Link string
+	// Emailed: the token and link went by email to the invitation's address, and are
+	// not shown to the inviter.
+	Emailed bool
+}
+
+// ShownToken is the token as the inviter sees it: nil when it was emailed.
+func (p *InviteMemberPayload) ShownToken() *string {
+	if p.Emailed {
+		return nil
+	}
+	return &p.Token
+}
+
+// ShownLink is the link as the inviter sees it: nil when it was emailed.
+func (p *InviteMemberPayload) ShownLink() *string {
+	if p.Emailed {
+		return nil
+	}
+	return &p.Link
 }
 
 // InviteMemberInput is what inviteMember asks for.

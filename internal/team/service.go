@@ -19,14 +19,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/mail"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -57,6 +60,11 @@ type Billing interface {
 	CreateTeamBillingPortalSession(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
 }
 
+// Mailer sends an email; *mail.Mailer satisfies it.
+type Mailer interface {
+	Send(ctx context.Context, msg mail.Message) error
+}
+
 // Deps are what the service is built from.
 type Deps struct {
 	DB    bun.IDB
@@ -65,6 +73,12 @@ type Deps struct {
 	// are not counted, every team is on the free tier, checkout answers
 	// BILLING_NOT_CONFIGURED).
 	Billing Billing
+	// Mailer sends invitations by email; nil sends none, and the token and link go
+	// back to the inviter.
+	Mailer Mailer
+	// PublicURL is where the frontend lives: an invitation's link is
+	// PublicURL/invitations/accept?token=….
+	PublicURL string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// ClientIP returns the client's address of a request's context for audit entries;
@@ -151,10 +165,16 @@ func (s *Service) Invitations(ctx context.Context, userID, teamID string) ([]*mo
 }
 
 // InviteMember creates a single-use invitation to the team with a role, which expires
-// after InvitationTTL, and returns it with its token (shown this once: only its SHA-256
-// is stored). Owners and admins invite; only owners invite owners. An invitation names
-// an email, which the accepting user's must match, unless it is a link invitation
-// (in.Link, no email), which any signed-in user may accept.
+// after InvitationTTL, and returns it with its token (only its SHA-256 is stored).
+// Owners and admins invite; only owners invite owners. An invitation names an email,
+// which the accepting user's must match, unless it is a link invitation (in.Link, no
+// email), which any signed-in user may accept.
+//
+// With a Mailer, an invitation naming an email is sent there (with its link) and its
+// token is not shown to the inviter. The invitation is committed first and the email
+// sent after, outside the team's lock; when the send fails, the invitation is deleted
+// again and the call answers UPSTREAM_UNAVAILABLE (field email): nothing was made, and
+// its creation is recorded in the audit log only once the email went.
 func (s *Service) InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.InviteMemberPayload, error) {
 	if !in.Role.Valid() {
 		return nil, models.InvalidInput("role", "role must be OWNER, ADMIN or MEMBER")
@@ -180,11 +200,20 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 	if err != nil {
 		return nil, err
 	}
+	mailing := email != nil && s.d.Mailer != nil
 	now := s.now()
 	inv := &models.TeamInvitation{
 		ID: uuid.Must(uuid.NewV7()).String(), TeamID: in.TeamID, Email: email, Role: in.Role, TokenHash: hash,
 		InvitedBy: userID, ExpiresAt: now.Add(InvitationTTL), CreatedAt: now,
 	}
+	detail := models.AuditDetail{"team": in.TeamID, "invitation": inv.ID, "role": string(in.Role)}
+	if email != nil {
+		detail["email"] = *email
+	} else {
+		detail["link"] = "true"
+	}
+	var t *models.Team
+	var inviter string
 	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
 		caller, err := s.lockAsMember(ctx, tx, in.TeamID, userID, "teamId")
 		if err != nil {
@@ -211,18 +240,54 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 		if err := insertInvitation(ctx, tx, inv); err != nil {
 			return err
 		}
-		detail := models.AuditDetail{"team": in.TeamID, "invitation": inv.ID, "role": string(in.Role)}
-		if email != nil {
-			detail["email"] = *email
-		} else {
-			detail["link"] = "true"
+		if mailing {
+			inviter = caller.Email
+			t, err = findTeam(ctx, tx, in.TeamID)
+			return err
 		}
 		return s.audit(ctx, tx, userID, models.AuditTeamInvitationCreated, detail)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &models.InviteMemberPayload{Invitation: inv, Token: token}, nil
+	p := &models.InviteMemberPayload{Invitation: inv, Token: token, Link: s.d.PublicURL + "/invitations/accept?token=" + url.QueryEscape(token)}
+	if !mailing {
+		return p, nil
+	}
+	if err := s.d.Mailer.Send(ctx, invitationEmail(t, inv, inviter, p.Link)); err != nil {
+		// Not left half-made: the invitation goes again (a context that ended still
+		// deletes it).
+		if delErr := deleteInvitation(context.WithoutCancel(ctx), s.d.DB, inv.ID); delErr != nil {
+			err = errors.Join(err, delErr)
+		}
+		return nil, &models.Error{Code: models.CodeUpstreamUnavailable, Field: "email", Err: err,
+			Message: "the invitation email could not be sent, so no invitation was made: try again later, or invite with a link"}
+	}
+	detail["emailed"] = "true"
+	if err := s.audit(ctx, s.d.DB, userID, models.AuditTeamInvitationCreated, detail); err != nil {
+		return nil, err
+	}
+	p.Emailed = true
+	return p, nil
+}
+
+// invitationEmail is the email of an invitation: who invites, to which team and
+// role, the link, and when it expires.
+func invitationEmail(t *models.Team, inv *models.TeamInvitation, inviter, link string) mail.Message {
+	name := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, t.Name)
+	return mail.Message{
+		To:      *inv.Email,
+		Subject: fmt.Sprintf("Join the team %q on Inkgraph", name),
+		Text: fmt.Sprintf("%s invited you to join the team %q on Inkgraph as %s.\n\n"+
+			"Accept the invitation (signed in with this address, %s):\n%s\n\n"+
+			"The link works once, until %s. If you did not expect this invitation, ignore this email.\n",
+			inviter, name, strings.ToLower(string(inv.Role)), *inv.Email, link, inv.ExpiresAt.Format("2 January 2006 15:04 MST")),
+	}
 }
 
 // AcceptInvitation makes the caller a member of the invitation's team with its role

@@ -242,3 +242,11 @@ func countSeatsUsed(ctx context.Context, db bun.IDB, teamID string, now time.Tim
 	}
 	return n, nil
 }
+
+// deleteInvitation deletes an invitation that never went out (its email failed).
+func deleteInvitation(ctx context.Context, db bun.IDB, id string) error {
+	if _, err := db.NewDelete().Model((*models.TeamInvitation)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete team invitation: %w", err)
+	}
+	return nil
+}
