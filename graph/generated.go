@@ -467,8 +467,10 @@ type ComplexityRoot struct {
 	}
 
 	InviteMemberPayload struct {
+		Emailed    func(childComplexity int) int
 		Invitation func(childComplexity int) int
-		Token      func(childComplexity int) int
+		ShownLink  func(childComplexity int) int
+		ShownToken func(childComplexity int) int
 	}
 
 	LlmUsage struct {
@@ -533,6 +535,8 @@ type ComplexityRoot struct {
 		SignInWithProvider         func(childComplexity int, input model.SignInWithProviderInput) int
 		SkipStep                   func(childComplexity int, step int) int
 		StartOnboarding            func(childComplexity int) int
+		TeamBillingPortal          func(childComplexity int, teamID string) int
+		TeamCheckout               func(childComplexity int, teamID string, seats int) int
 		TransferOwnership          func(childComplexity int, teamID string, userID string) int
 		UpdateBusinessInfo         func(childComplexity int, input model.UpdateBusinessInfoInput) int
 		UpdateChatSettings         func(childComplexity int, input models.UpdateChatSettingsInput) int
@@ -902,12 +906,16 @@ type ComplexityRoot struct {
 	}
 
 	Team struct {
-		CreatedAt   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Invitations func(childComplexity int) int
-		Members     func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Role        func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Entitlements func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Invitations  func(childComplexity int) int
+		Members      func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Role         func(childComplexity int) int
+		SeatsPaid    func(childComplexity int) int
+		SeatsUsed    func(childComplexity int) int
+		Tier         func(childComplexity int) int
 	}
 
 	TeamInvitation struct {
@@ -1072,6 +1080,8 @@ type MutationResolver interface {
 	ChangeRole(ctx context.Context, teamID string, userID string, role models.TeamRole) (*models.TeamMember, error)
 	RemoveMember(ctx context.Context, teamID string, userID string) (*models.TeamMember, error)
 	LeaveTeam(ctx context.Context, teamID string) (bool, error)
+	TeamCheckout(ctx context.Context, teamID string, seats int) (*models.CheckoutSession, error)
+	TeamBillingPortal(ctx context.Context, teamID string) (*models.PortalSession, error)
 	TransferOwnership(ctx context.Context, teamID string, userID string) (*models.Team, error)
 }
 type OnboardingResolver interface {
@@ -1133,6 +1143,10 @@ type SubscriptionResolver interface {
 type TeamResolver interface {
 	Members(ctx context.Context, obj *models.Team) ([]*models.TeamMember, error)
 	Invitations(ctx context.Context, obj *models.Team) ([]*models.TeamInvitation, error)
+	Tier(ctx context.Context, obj *models.Team) (models.Tier, error)
+	SeatsUsed(ctx context.Context, obj *models.Team) (int, error)
+	SeatsPaid(ctx context.Context, obj *models.Team) (*int, error)
+	Entitlements(ctx context.Context, obj *models.Team) ([]*models.Entitlement, error)
 }
 type UserResolver interface {
 	Subscription(ctx context.Context, obj *models.User) (*models.BillingSubscription, error)
@@ -2754,18 +2768,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Integration.Status(childComplexity), true
 
+	case "InviteMemberPayload.emailed":
+		if e.ComplexityRoot.InviteMemberPayload.Emailed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteMemberPayload.Emailed(childComplexity), true
 	case "InviteMemberPayload.invitation":
 		if e.ComplexityRoot.InviteMemberPayload.Invitation == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InviteMemberPayload.Invitation(childComplexity), true
-	case "InviteMemberPayload.token":
-		if e.ComplexityRoot.InviteMemberPayload.Token == nil {
+	case "InviteMemberPayload.link":
+		if e.ComplexityRoot.InviteMemberPayload.ShownLink == nil {
 			break
 		}
 
-		return e.ComplexityRoot.InviteMemberPayload.Token(childComplexity), true
+		return e.ComplexityRoot.InviteMemberPayload.ShownLink(childComplexity), true
+	case "InviteMemberPayload.token":
+		if e.ComplexityRoot.InviteMemberPayload.ShownToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteMemberPayload.ShownToken(childComplexity), true
 
 	case "LlmUsage.completionTokens":
 		if e.ComplexityRoot.LlmUsage.CompletionTokens == nil {
@@ -3314,6 +3340,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartOnboarding(childComplexity), true
+	case "Mutation.teamBillingPortal":
+		if e.ComplexityRoot.Mutation.TeamBillingPortal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_teamBillingPortal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TeamBillingPortal(childComplexity, args["teamId"].(string)), true
+	case "Mutation.teamCheckout":
+		if e.ComplexityRoot.Mutation.TeamCheckout == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_teamCheckout_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TeamCheckout(childComplexity, args["teamId"].(string), args["seats"].(int)), true
 	case "Mutation.transferOwnership":
 		if e.ComplexityRoot.Mutation.TransferOwnership == nil {
 			break
@@ -4994,6 +5042,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Team.CreatedAt(childComplexity), true
+	case "Team.entitlements":
+		if e.ComplexityRoot.Team.Entitlements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Team.Entitlements(childComplexity), true
 	case "Team.id":
 		if e.ComplexityRoot.Team.ID == nil {
 			break
@@ -5024,6 +5078,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Team.Role(childComplexity), true
+	case "Team.seatsPaid":
+		if e.ComplexityRoot.Team.SeatsPaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Team.SeatsPaid(childComplexity), true
+	case "Team.seatsUsed":
+		if e.ComplexityRoot.Team.SeatsUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Team.SeatsUsed(childComplexity), true
+	case "Team.tier":
+		if e.ComplexityRoot.Team.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Team.Tier(childComplexity), true
 
 	case "TeamInvitation.createdAt":
 		if e.ComplexityRoot.TeamInvitation.CreatedAt == nil {
@@ -6454,6 +6526,10 @@ func (ec *executionContext) childFields_InviteMemberPayload(ctx context.Context,
 		return ec.fieldContext_InviteMemberPayload_invitation(ctx, field)
 	case "token":
 		return ec.fieldContext_InviteMemberPayload_token(ctx, field)
+	case "link":
+		return ec.fieldContext_InviteMemberPayload_link(ctx, field)
+	case "emailed":
+		return ec.fieldContext_InviteMemberPayload_emailed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InviteMemberPayload", field.Name)
 }
@@ -7132,6 +7208,14 @@ func (ec *executionContext) childFields_Team(ctx context.Context, field graphql.
 		return ec.fieldContext_Team_members(ctx, field)
 	case "invitations":
 		return ec.fieldContext_Team_invitations(ctx, field)
+	case "tier":
+		return ec.fieldContext_Team_tier(ctx, field)
+	case "seatsUsed":
+		return ec.fieldContext_Team_seatsUsed(ctx, field)
+	case "seatsPaid":
+		return ec.fieldContext_Team_seatsPaid(ctx, field)
+	case "entitlements":
+		return ec.fieldContext_Team_entitlements(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Team", field.Name)
 }
@@ -8193,6 +8277,42 @@ func (ec *executionContext) field_Mutation_skipStep_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["step"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_teamBillingPortal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "teamId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["teamId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_teamCheckout_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "teamId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["teamId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "seats",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["seats"] = arg1
 	return args, nil
 }
 
@@ -15046,18 +15166,64 @@ func (ec *executionContext) _InviteMemberPayload_token(ctx context.Context, fiel
 			return ec.fieldContext_InviteMemberPayload_token(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Token, nil
+			return obj.ShownToken(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteMemberPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteMemberPayload", field, true, false, "String")
+}
+
+func (ec *executionContext) _InviteMemberPayload_link(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteMemberPayload_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShownLink(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteMemberPayload_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteMemberPayload", field, true, false, "String")
+}
+
+func (ec *executionContext) _InviteMemberPayload_emailed(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteMemberPayload_emailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emailed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_InviteMemberPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InviteMemberPayload", field, false, false, "String")
+func (ec *executionContext) fieldContext_InviteMemberPayload_emailed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteMemberPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
@@ -17408,6 +17574,94 @@ func (ec *executionContext) fieldContext_Mutation_leaveTeam(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_leaveTeam_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_teamCheckout(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_teamCheckout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TeamCheckout(ctx, fc.Args["teamId"].(string), fc.Args["seats"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CheckoutSession) graphql.Marshaler {
+			return ec.marshalNCheckoutSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCheckoutSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_teamCheckout(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckoutSession(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_teamCheckout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_teamBillingPortal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_teamBillingPortal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TeamBillingPortal(ctx, fc.Args["teamId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PortalSession) graphql.Marshaler {
+			return ec.marshalNPortalSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPortalSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_teamBillingPortal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PortalSession(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_teamBillingPortal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24283,6 +24537,107 @@ func (ec *executionContext) fieldContext_Team_invitations(_ context.Context, fie
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TeamInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Team_tier(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Team_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Team().Tier(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Team_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Team", field, true, true, "Tier")
+}
+
+func (ec *executionContext) _Team_seatsUsed(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Team_seatsUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Team().SeatsUsed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Team_seatsUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Team", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Team_seatsPaid(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Team_seatsPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Team().SeatsPaid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Team_seatsPaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Team", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Team_entitlements(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Team_entitlements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Team().Entitlements(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Entitlement) graphql.Marshaler {
+			return ec.marshalNEntitlement2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Team_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Team",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entitlement(ctx, field)
 		},
 	}
 	return fc, nil
@@ -31242,6 +31597,16 @@ func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.Se
 			}
 		case "token":
 			out.Values[i] = ec._InviteMemberPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._InviteMemberPayload_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "emailed":
+			out.Values[i] = ec._InviteMemberPayload_emailed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31729,6 +32094,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "leaveTeam":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_leaveTeam(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "teamCheckout":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_teamCheckout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "teamBillingPortal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_teamBillingPortal(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34124,6 +34503,30 @@ func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Team_invitations(ctx, field, obj)
+				})
+		case "tier":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Team_tier(ctx, field, obj)
+				})
+		case "seatsUsed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Team_seatsUsed(ctx, field, obj)
+				})
+		case "seatsPaid":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Team_seatsPaid(ctx, field, obj)
+				})
+		case "entitlements":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Team_entitlements(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

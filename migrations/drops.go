@@ -20,5 +20,6 @@ func Drops() map[string][]string {
 		"20261208000002": {"chat_approvals"},
 		"20261209000001": {"team_invitations", "team_members", "teams"},
 		"20261210000001": {"knowledge_versions", "ingestion_jobs", "document_chunks", "document_tags", "documents"},
+		"20261210000002": {"team_billing_accounts"},
 	}
 }

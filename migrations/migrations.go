@@ -29,6 +29,7 @@ func New() (*migrate.Migrations, error) {
 		chatApprovals,
 		teams,
 		knowledge,
+		teamBilling,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

@@ -46,8 +46,10 @@ func (s SubscriptionStatus) Terminal() bool {
 type BillingSubscription struct {
 	bun.BaseModel `bun:"table:subscriptions"`
 
-	ID         string `bun:"id,pk"` // Stripe's subscription ID, sub_…
-	UserID     string `bun:"user_id,notnull"`
+	ID string `bun:"id,pk"` // Stripe's subscription ID, sub_…
+	// UserID is the user the subscription serves, or TeamID the team: exactly one is set.
+	UserID     string `bun:"user_id,nullzero"`
+	TeamID     string `bun:"team_id,nullzero"`
 	CustomerID string `bun:"customer_id,notnull"`
 	PriceID    string `bun:"price_id,notnull"`
 	// PlanTier is the tier the subscription's price buys (free for a price the
@@ -156,6 +158,22 @@ type BillingAccount struct {
 	GrantedTier Tier      `bun:"granted_tier,notnull"`
 	CreatedAt   time.Time `bun:"created_at,notnull"`
 	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+}
+
+// TeamBillingAccount is what billing keeps of a team: its Stripe customer, the tier
+// and seats its subscription grants (as of the last change folded), and the user the
+// team's billing entries are recorded for (the owner who last opened checkout or the
+// portal; nil once that user is gone).
+type TeamBillingAccount struct {
+	bun.BaseModel `bun:"table:team_billing_accounts"`
+
+	TeamID        string    `bun:"team_id,pk"`
+	CustomerID    *string   `bun:"customer_id"`
+	ContactUserID *string   `bun:"contact_user_id"`
+	GrantedTier   Tier      `bun:"granted_tier,notnull"`
+	GrantedSeats  int       `bun:"granted_seats,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+	UpdatedAt     time.Time `bun:"updated_at,notnull"`
 }
 
 // CheckoutSession is a Stripe Checkout page the user is sent to.
@@ -349,6 +367,16 @@ const (
 	AuditTeamMemberRemoved      AuditKind = "TEAM_MEMBER_REMOVED"
 	AuditTeamMemberLeft         AuditKind = "TEAM_MEMBER_LEFT"
 	AuditTeamOwnershipTransfer  AuditKind = "TEAM_OWNERSHIP_TRANSFERRED"
+	// AuditTeamCheckoutStarted: an owner started a checkout for the team's seats
+	// (detail: team, seats, session).
+	AuditTeamCheckoutStarted AuditKind = "TEAM_CHECKOUT_STARTED"
+	// AuditTeamSeatsChanged: the team's subscription changed its tier or paid seats
+	// (detail: team, fromTier, toTier, fromSeats, toSeats, subscription, status), in
+	// the log of the team's billing contact (the owner who last opened checkout or the
+	// portal) and the team's.
+	AuditTeamSeatsChanged AuditKind = "TEAM_SEATS_CHANGED"
+	// AuditTeamDeleted: an owner deleted the team (detail: team, name, members).
+	AuditTeamDeleted AuditKind = "TEAM_DELETED"
 )
 
 // AuditKinds lists every kind.
@@ -357,7 +385,8 @@ func AuditKinds() []AuditKind {
 		AuditTierChanged, AuditCheckoutStarted, AuditSubscriptionCanceled, AuditSubscriptionResumed,
 		AuditSubscriptionEnded, AuditPaymentFailed, AuditAPIKeyCreated, AuditAPIKeyRevoked, AuditAPIKeyUsed, AuditSessionRevoked,
 		AuditTeamInvitationCreated, AuditTeamInvitationAccepted, AuditTeamInvitationRevoked, AuditTeamRoleChanged,
-		AuditTeamMemberRemoved, AuditTeamMemberLeft, AuditTeamOwnershipTransfer}
+		AuditTeamMemberRemoved, AuditTeamMemberLeft, AuditTeamOwnershipTransfer, AuditTeamCheckoutStarted,
+		AuditTeamSeatsChanged, AuditTeamDeleted}
 }
 
 // Valid reports whether k is a known kind.

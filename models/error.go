@@ -44,6 +44,7 @@ type Error struct {
 	Field      string        // input field the error concerns, e.g. "email"
 	RetryAfter time.Duration // for RATE_LIMITED, SERVICE_UNAVAILABLE and an unreachable upstream
 	Quota      *Quota        // for QUOTA_EXCEEDED: used (with what was asked for) and limit
+	Seats      *SeatCount    // for PAYMENT_REQUIRED about a team's seats: used and paid
 	Err        error
 }
 

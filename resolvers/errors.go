@@ -61,6 +61,10 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				gqlErr.Extensions["used"] = appErr.Quota.Used
 				gqlErr.Extensions["limit"] = appErr.Quota.Limit
 			}
+			if appErr.Seats != nil {
+				gqlErr.Extensions["used"] = appErr.Seats.Used
+				gqlErr.Extensions["paid"] = appErr.Seats.Paid
+			}
 			return gqlErr
 		}
 		// gqlgen's own errors (argument coercion, unknown enum values) carry a code and

@@ -22,6 +22,11 @@ type Teams interface {
 	LeaveTeam(ctx context.Context, userID, teamID string) error
 	TransferOwnership(ctx context.Context, userID, teamID, memberID string) (*models.Team, error)
 	TeamAuditLog(ctx context.Context, userID, teamID string, first int, after string) (*models.AuditConnection, error)
+	Plan(ctx context.Context, userID, teamID string) (models.TeamPlan, error)
+	SeatsUsed(ctx context.Context, userID, teamID string) (int, error)
+	Entitlements(ctx context.Context, userID, teamID string) ([]*models.Entitlement, error)
+	Checkout(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error)
+	BillingPortal(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
 }
 
 func (r *Resolver) Team() graph.TeamResolver { return &teamResolver{r} }
@@ -44,6 +49,59 @@ func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*mo
 		return nil, err
 	}
 	return r.Teams.Invitations(ctx, caller.UserID, obj.ID)
+}
+
+func (r *teamResolver) Tier(ctx context.Context, obj *models.Team) (models.Tier, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, err := r.Teams.Plan(ctx, caller.UserID, obj.ID)
+	return p.Tier, err
+}
+
+func (r *teamResolver) SeatsUsed(ctx context.Context, obj *models.Team) (int, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.Teams.SeatsUsed(ctx, caller.UserID, obj.ID)
+}
+
+func (r *teamResolver) SeatsPaid(ctx context.Context, obj *models.Team) (*int, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Teams.Plan(ctx, caller.UserID, obj.ID)
+	if err != nil || !p.Limited {
+		return nil, err
+	}
+	return &p.Seats, nil
+}
+
+func (r *teamResolver) Entitlements(ctx context.Context, obj *models.Team) ([]*models.Entitlement, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.Entitlements(ctx, caller.UserID, obj.ID)
+}
+
+func (r *mutationResolver) TeamCheckout(ctx context.Context, teamID string, seats int) (*models.CheckoutSession, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.Checkout(ctx, caller.UserID, teamID, seats)
+}
+
+func (r *mutationResolver) TeamBillingPortal(ctx context.Context, teamID string) (*models.PortalSession, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.BillingPortal(ctx, caller.UserID, teamID)
 }
 
 func (r *queryResolver) Teams(ctx context.Context) ([]*models.Team, error) {

@@ -114,6 +114,35 @@ func TestTeamIsolationOverGraphQL(t *testing.T) {
 					},
 				},
 				{
+					name: "team's plan and seats",
+					query: func(f *teamFixture) (string, map[string]any) {
+						return `query($id: ID!) { team(id: $id) { tier seatsUsed seatsPaid entitlements { feature allowed reason } } }`, map[string]any{"id": f.teamA}
+					},
+					want: map[string]want{actorsOwner: ok, actorsAdmin: ok, actorsMember: ok, actorsOther: notFound("id"), actorsStranger: notFound("id")},
+					check: func(t *testing.T, f *teamFixture, _ string, data map[string]any) {
+						tm := data["team"].(map[string]any)
+						require.Equal(t, "FREE", tm["tier"])
+						require.EqualValues(t, 5, tm["seatsUsed"], "three members and two pending invitations")
+						require.Nil(t, tm["seatsPaid"], "billing is off: seats are not counted")
+						require.NotEmpty(t, tm["entitlements"])
+					},
+				},
+				{
+					name: "teamCheckout",
+					query: func(f *teamFixture) (string, map[string]any) {
+						return `mutation($t: ID!) { teamCheckout(teamId: $t, seats: 10) { url } }`, map[string]any{"t": f.teamA}
+					},
+					// Allowed to the owner, where billing answers that it is off.
+					want: map[string]want{actorsOwner: {"BILLING_NOT_CONFIGURED", ""}, actorsAdmin: forbidden("teamId"), actorsMember: forbidden("teamId"), actorsOther: notFound("teamId"), actorsStranger: notFound("teamId")},
+				},
+				{
+					name: "teamBillingPortal",
+					query: func(f *teamFixture) (string, map[string]any) {
+						return `mutation($t: ID!) { teamBillingPortal(teamId: $t) { url } }`, map[string]any{"t": f.teamA}
+					},
+					want: map[string]want{actorsOwner: {"BILLING_NOT_CONFIGURED", ""}, actorsAdmin: forbidden("teamId"), actorsMember: forbidden("teamId"), actorsOther: notFound("teamId"), actorsStranger: notFound("teamId")},
+				},
+				{
 					name: "teams",
 					query: func(*teamFixture) (string, map[string]any) {
 						return `{ teams { id name role } }`, nil

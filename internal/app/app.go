@@ -31,6 +31,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
+	"github.com/inkgraph/inkgraph/internal/platform/mail"
 	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/platform/runlog"
@@ -205,7 +206,16 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	if svc.Teams, err = team.NewService(team.Deps{DB: db, Audit: auditLog, Now: time.Now, ClientIP: clientAddr}); err != nil {
+	teamDeps := team.Deps{DB: db, Audit: auditLog, Billing: bill, PublicURL: cfg.PublicURL, Now: time.Now, ClientIP: clientAddr}
+	if cfg.SMTPURL != "" {
+		m, err := mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Timeout: 20 * time.Second})
+		if err != nil {
+			_ = svc.Close()
+			return nil, fmt.Errorf("INKGRAPH_SMTP_URL: %w", err)
+		}
+		teamDeps.Mailer = m
+	}
+	if svc.Teams, err = team.NewService(teamDeps); err != nil {
 		_ = svc.Close()
 		return nil, fmt.Errorf("teams: %w", err)
 	}

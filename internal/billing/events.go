@@ -130,10 +130,10 @@ func (s *Service) applyCheckoutCompleted(ctx context.Context, tx bun.Tx, ev *eve
 		return res, err
 	}
 	owner, err := s.linkCustomer(ctx, tx, customerID, userID, now)
-	if err != nil || owner == "" {
+	if err != nil || owner.none() {
 		return res, err
 	}
-	res.userID = owner
+	res.userID = owner.userID
 	res.outcome = models.OutcomeApplied
 	ids, err := findUnfoldedSubscriptions(ctx, tx, customerID)
 	if err != nil {

@@ -259,7 +259,7 @@ func sameSubscription(a, b *models.BillingSubscription) bool {
 		}
 		return x.Equal(*y)
 	}
-	return a.UserID == b.UserID && a.CustomerID == b.CustomerID && a.PriceID == b.PriceID &&
+	return a.UserID == b.UserID && a.TeamID == b.TeamID && a.CustomerID == b.CustomerID && a.PriceID == b.PriceID &&
 		a.PlanTier == b.PlanTier && a.Status == b.Status && a.Seats == b.Seats &&
 		a.CancelAtPeriodEnd == b.CancelAtPeriodEnd && eqTime(a.CurrentPeriodEnd, b.CurrentPeriodEnd) &&
 		eqTime(a.PastDueSince, b.PastDueSince) && eqTime(a.GraceUntil, b.GraceUntil) &&

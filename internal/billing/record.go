@@ -15,28 +15,41 @@ import (
 // is, folding them into its row and granting the tier it gives, under the user's
 // account lock. Webhooks and Stripe's API answers both arrive here.
 
-// linkCustomer returns the user the customer belongs to, "" when it is no user's.
-func (s *Service) linkCustomer(ctx context.Context, tx bun.IDB, customerID, userHint string, _ time.Time) (string, error) {
+// holder is whom a subscription serves: a user (userID) or a team (teamID); the zero
+// holder is nobody known yet.
+type holder struct{ userID, teamID string }
+
+func (h holder) none() bool { return h.userID == "" && h.teamID == "" }
+
+// linkCustomer returns whom the customer belongs to: a user, a team, or nobody.
+func (s *Service) linkCustomer(ctx context.Context, tx bun.IDB, customerID, userHint string, _ time.Time) (holder, error) {
 	// Only a customer Inkgraph created (and stored before the checkout) belongs to a
-	// user. The event's hints (client_reference_id, metadata.user_id) are never taken
-	// for ownership: with a Payment Link or pricing table anyone can set them, and a
-	// foreign customer would then be charged to, or shown to, someone else.
+	// user or a team. The event's hints (client_reference_id, metadata.user_id) are
+	// never taken for ownership: with a Payment Link or pricing table anyone can set
+	// them, and a foreign customer would then be charged to, or shown to, someone else.
 	a, err := findAccountByCustomer(ctx, tx, customerID)
 	if isNotFound(err) {
+		team, err := findTeamAccountByCustomer(ctx, tx, customerID)
+		if err == nil {
+			return holder{teamID: team.TeamID}, nil
+		}
+		if !isNotFound(err) {
+			return holder{}, err
+		}
 		if userHint != "" {
 			s.logger.WarnContext(ctx, "stripe event for a customer Inkgraph did not create: ignored",
 				"customer_id", customerID, "claimed_user_id", userHint)
 		}
-		return "", nil
+		return holder{}, nil
 	}
 	if err != nil {
-		return "", err
+		return holder{}, err
 	}
 	if userHint != "" && userHint != a.UserID {
 		s.logger.WarnContext(ctx, "stripe event names another user than its customer's: the customer's owner wins",
 			"customer_id", customerID, "user_id", a.UserID, "claimed_user_id", userHint)
 	}
-	return a.UserID, nil
+	return holder{userID: a.UserID}, nil
 }
 
 // recordChange stores one change of a subscription under its customer's lock and,
@@ -64,11 +77,11 @@ func (s *Service) recordChange(ctx context.Context, tx bun.Tx, c *models.Subscri
 	if err := insertChange(ctx, tx, c); err != nil {
 		return res, err
 	}
-	userID, err := s.ownerOf(ctx, tx, c.SubscriptionID, c.CustomerID, userHint, now)
-	if err != nil || userID == "" {
+	h, err := s.ownerOf(ctx, tx, c.SubscriptionID, c.CustomerID, userHint, now)
+	if err != nil || h.none() {
 		return res, err
 	}
-	f, err := s.foldInto(ctx, tx, userID, c.SubscriptionID, now)
+	f, err := s.foldInto(ctx, tx, h, c.SubscriptionID, now)
 	if err != nil {
 		return res, err
 	}
@@ -76,18 +89,17 @@ func (s *Service) recordChange(ctx context.Context, tx bun.Tx, c *models.Subscri
 	return res, nil
 }
 
-// ownerOf finds the user a subscription belongs to: the one it was folded for, the
-// customer's, or the user its metadata names (set at checkout), who is then linked
-// to the customer. "" when none is known yet: the change waits for a link.
-func (s *Service) ownerOf(ctx context.Context, tx bun.IDB, subscriptionID, customerID, userHint string, now time.Time) (string, error) {
+// ownerOf finds whom a subscription serves: the user or team it was folded for, or
+// its customer's. Nobody when none is known yet: the change waits for a link.
+func (s *Service) ownerOf(ctx context.Context, tx bun.IDB, subscriptionID, customerID, userHint string, now time.Time) (holder, error) {
 	existing, err := findSubscription(ctx, tx, subscriptionID)
 	if isNotFound(err) {
 		return s.linkCustomer(ctx, tx, customerID, userHint, now)
 	}
 	if err != nil {
-		return "", err
+		return holder{}, err
 	}
-	return existing.UserID, nil
+	return holder{userID: existing.UserID, teamID: existing.TeamID}, nil
 }
 
 // recordAPIAnswer folds a subscription as Stripe's API returned it. It is placed
@@ -95,7 +107,7 @@ func (s *Service) ownerOf(ctx context.Context, tx bun.IDB, subscriptionID, custo
 // answered after all of them; any later event still overrides it.
 // customerID is the customer the subscription was folded under, whose lock every
 // change of it is recorded under.
-func (s *Service) recordAPIAnswer(ctx context.Context, userID, customerID string, sub *stripeSubscription, at int64) (outcome, error) {
+func (s *Service) recordAPIAnswer(ctx context.Context, h holder, customerID string, sub *stripeSubscription, at int64) (outcome, error) {
 	var res outcome
 	snap := sub.snapshot(s.tierOfPrice)
 	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -121,7 +133,7 @@ func (s *Service) recordAPIAnswer(ctx context.Context, userID, customerID string
 			RecordedAt: now}); err != nil {
 			return err
 		}
-		f, err := s.foldInto(ctx, tx, userID, sub.ID, now)
+		f, err := s.foldInto(ctx, tx, h, sub.ID, now)
 		if err != nil {
 			return err
 		}
@@ -131,9 +143,13 @@ func (s *Service) recordAPIAnswer(ctx context.Context, userID, customerID string
 	return res, err
 }
 
-// foldInto folds all of a subscription's changes into its row for userID and
-// brings the user's granted tier in line, under the user's account lock.
-func (s *Service) foldInto(ctx context.Context, tx bun.IDB, userID, subscriptionID string, now time.Time) (folding, error) {
+// foldInto folds all of a subscription's changes into its row for its holder and
+// brings the holder's granted tier in line, under the holder's account lock.
+func (s *Service) foldInto(ctx context.Context, tx bun.IDB, h holder, subscriptionID string, now time.Time) (folding, error) {
+	if h.teamID != "" {
+		return s.foldIntoTeam(ctx, tx, h.teamID, subscriptionID, now)
+	}
+	userID := h.userID
 	f := folding{userID: userID, subscriptionID: subscriptionID}
 	acct, err := lockAccount(ctx, tx, userID, now)
 	if isNotFound(err) {

@@ -232,7 +232,7 @@ func (s *Service) ensureCustomer(ctx context.Context, userID string) (string, er
 	case a.CustomerID != nil:
 		return *a.CustomerID, nil
 	}
-	created, err := s.stripe.createCustomer(ctx, userID)
+	created, err := s.stripe.createCustomer(ctx, "inkgraph-customer-"+userID, map[string]string{"user_id": userID})
 	if err != nil {
 		return "", err
 	}
@@ -295,7 +295,7 @@ func (s *Service) setCancelAtPeriodEnd(ctx context.Context, userID string, cance
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.recordAPIAnswer(ctx, userID, cur.CustomerID, answer, 0)
+	res, err := s.recordAPIAnswer(ctx, holder{userID: userID}, cur.CustomerID, answer, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -23,9 +23,10 @@ type outcome struct {
 	resync bool
 }
 
-// folding is one subscription folded for one user.
+// folding is one subscription folded for one user or team.
 type folding struct {
 	userID         string
+	teamID         string // the team the subscription serves, "" for a user's
 	subscriptionID string
 	customerID     string
 	changed        bool  // the subscription's row changed
@@ -46,6 +47,17 @@ func (o *outcome) add(f folding) {
 func (s *Service) settle(ctx context.Context, res outcome) error {
 	var errs []error
 	for _, f := range res.folded {
+		if f.teamID != "" {
+			if f.tierChanged {
+				s.notifyTeam(ctx, f.teamID)
+			}
+			if f.tieAt != 0 {
+				if err := s.resolveTie(ctx, f); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			continue
+		}
 		if f.tierChanged || res.resync {
 			if err := s.syncTier(ctx, f.userID); err != nil {
 				errs = append(errs, err)
@@ -74,7 +86,7 @@ func (s *Service) resolveTie(ctx context.Context, f folding) error {
 	if err != nil {
 		return fmt.Errorf("billing: re-fetch subscription %s to settle a tie: %w", f.subscriptionID, err)
 	}
-	res, err := s.recordAPIAnswer(ctx, f.userID, f.customerID, sub, f.tieAt)
+	res, err := s.recordAPIAnswer(ctx, holder{userID: f.userID, teamID: f.teamID}, f.customerID, sub, f.tieAt)
 	if err != nil {
 		return err
 	}

@@ -106,6 +106,85 @@ func updateGrantedTier(ctx context.Context, db bun.IDB, userID string, tier mode
 	return nil
 }
 
+// --- teams' billing accounts ---
+
+// lockTeamAccount returns the team's billing account, created on first use, holding
+// its row lock (on PostgreSQL) until the transaction ends: the team's granted tier
+// and seats are only changed under it. NOT_FOUND when the team does not exist.
+func lockTeamAccount(ctx context.Context, tx bun.IDB, teamID string, now time.Time) (*models.TeamBillingAccount, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO team_billing_accounts (team_id, granted_tier, granted_seats, created_at, updated_at)
+		SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM teams WHERE id = ?)
+		ON CONFLICT (team_id) DO NOTHING`, teamID, models.TierFree, models.FreeTeamSeats, now, now, teamID); err != nil {
+		return nil, fmt.Errorf("create team billing account: %w", err)
+	}
+	a := new(models.TeamBillingAccount)
+	q := tx.NewSelect().Model(a).Where("team_id = ?", teamID)
+	if tx.Dialect().Name() == dialect.PG {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "team")
+	}
+	return a, nil
+}
+
+// findTeamAccount returns the team's billing account; NOT_FOUND before its first
+// checkout.
+func findTeamAccount(ctx context.Context, db bun.IDB, teamID string) (*models.TeamBillingAccount, error) {
+	a := new(models.TeamBillingAccount)
+	if err := db.NewSelect().Model(a).Where("team_id = ?", teamID).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "team billing account")
+	}
+	return a, nil
+}
+
+// findTeamAccountByCustomer returns the team account the customer is linked to;
+// NOT_FOUND for a customer that is no team's.
+func findTeamAccountByCustomer(ctx context.Context, db bun.IDB, customerID string) (*models.TeamBillingAccount, error) {
+	a := new(models.TeamBillingAccount)
+	if err := db.NewSelect().Model(a).Where("customer_id = ?", customerID).Scan(ctx); err != nil {
+		return nil, database.NotFound(err, "team billing account")
+	}
+	return a, nil
+}
+
+// setTeamCustomerIfNone links the customer to the team unless it already has one; it
+// returns the customer the team has afterwards.
+func setTeamCustomerIfNone(ctx context.Context, db bun.IDB, teamID, customerID string, now time.Time) (string, error) {
+	if _, err := db.NewUpdate().Model((*models.TeamBillingAccount)(nil)).
+		Set("customer_id = ?", customerID).Set("updated_at = ?", now).
+		Where("team_id = ? AND customer_id IS NULL", teamID).Exec(ctx); err != nil {
+		return "", fmt.Errorf("link team customer: %w", err)
+	}
+	a, err := findTeamAccount(ctx, db, teamID)
+	if err != nil {
+		return "", models.Internal(err, "link team customer")
+	}
+	if a.CustomerID == nil {
+		return "", fmt.Errorf("link team customer: the billing account of team %s has no customer", teamID)
+	}
+	return *a.CustomerID, nil
+}
+
+// setTeamContact makes userID the user the team's billing entries are recorded for.
+func setTeamContact(ctx context.Context, db bun.IDB, teamID, userID string, now time.Time) error {
+	if _, err := db.NewUpdate().Model((*models.TeamBillingAccount)(nil)).
+		Set("contact_user_id = ?", userID).Set("updated_at = ?", now).
+		Where("team_id = ?", teamID).Exec(ctx); err != nil {
+		return fmt.Errorf("set team billing contact: %w", err)
+	}
+	return nil
+}
+
+func updateTeamGrant(ctx context.Context, db bun.IDB, teamID string, tier models.Tier, seats int, now time.Time) error {
+	if _, err := db.NewUpdate().Model((*models.TeamBillingAccount)(nil)).
+		Set("granted_tier = ?", tier).Set("granted_seats = ?", seats).Set("updated_at = ?", now).
+		Where("team_id = ?", teamID).Exec(ctx); err != nil {
+		return fmt.Errorf("update team grant: %w", err)
+	}
+	return nil
+}
+
 // --- subscriptions ---
 
 // findSubscription returns the subscription's folded row; NOT_FOUND before it was
@@ -142,9 +221,20 @@ func findSubscriptionsByUser(ctx context.Context, db bun.IDB, userID string) ([]
 	return rows, nil
 }
 
+func findSubscriptionsByTeam(ctx context.Context, db bun.IDB, teamID string) ([]*models.BillingSubscription, error) {
+	var rows []*models.BillingSubscription
+	if err := db.NewSelect().Model(&rows).Where("team_id = ?", teamID).Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find team subscriptions: %w", err)
+	}
+	for _, s := range rows {
+		inUTC(s)
+	}
+	return rows, nil
+}
+
 func upsertSubscription(ctx context.Context, db bun.IDB, s *models.BillingSubscription) error {
 	q := db.NewInsert().Model(s).On("CONFLICT (id) DO UPDATE")
-	for _, c := range []string{"user_id", "customer_id", "price_id", "plan_tier", "status", "seats", "current_period_end",
+	for _, c := range []string{"user_id", "team_id", "customer_id", "price_id", "plan_tier", "status", "seats", "current_period_end",
 		"cancel_at_period_end", "past_due_since", "grace_until", "started_at", "last_event_at", "updated_at"} {
 		q = q.Set(c + " = EXCLUDED." + c)
 	}

@@ -53,14 +53,14 @@ func newStripeAPI(cfg Config, logger *slog.Logger) *stripeAPI {
 	return &stripeAPI{api: client.New(cfg.SecretKey, stripe.NewBackendsWithConfig(backend))}
 }
 
-// createCustomer creates the user's Stripe customer. The idempotency key is the
-// user's: two first checkouts racing each other get the same customer back from
-// Stripe instead of two (Stripe keeps keys for 24 hours, far longer than the
-// window between this call and storing its answer).
-func (s *stripeAPI) createCustomer(ctx context.Context, userID string) (string, error) {
-	p := &stripe.CustomerParams{Metadata: map[string]string{"user_id": userID}}
+// createCustomer creates a user's or a team's Stripe customer. The idempotency key
+// is the user's or team's: two first checkouts racing each other get the same
+// customer back from Stripe instead of two (Stripe keeps keys for 24 hours, far
+// longer than the window between this call and storing its answer).
+func (s *stripeAPI) createCustomer(ctx context.Context, idempotencyKey string, metadata map[string]string) (string, error) {
+	p := &stripe.CustomerParams{Metadata: metadata}
 	p.Context = ctx
-	p.SetIdempotencyKey("inkgraph-customer-" + userID)
+	p.SetIdempotencyKey(idempotencyKey)
 	c, err := s.api.Customers.New(p)
 	if err != nil {
 		return "", stripeError(err, "create a customer")
@@ -69,7 +69,9 @@ func (s *stripeAPI) createCustomer(ctx context.Context, userID string) (string, 
 }
 
 type checkoutRequest struct {
-	UserID     string
+	UserID string
+	// TeamID is the team the subscription is for, "" for the user's own.
+	TeamID     string
 	CustomerID string
 	PriceID    string
 	Tier       models.Tier
@@ -92,6 +94,10 @@ func (s *stripeAPI) createCheckoutSession(ctx context.Context, r checkoutRequest
 			Metadata: map[string]string{"user_id": r.UserID, "tier": string(r.Tier)},
 		},
 		Metadata: map[string]string{"user_id": r.UserID, "tier": string(r.Tier)},
+	}
+	if r.TeamID != "" {
+		p.SubscriptionData.Metadata["team_id"] = r.TeamID
+		p.Metadata["team_id"] = r.TeamID
 	}
 	p.Context = ctx
 	cs, err := s.api.CheckoutSessions.New(p)

@@ -35,7 +35,7 @@ func TestStripeCallsCarryTraceparent(t *testing.T) {
 	traceID := trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
 	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: traceID, SpanID: trace.SpanID{0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, TraceFlags: trace.FlagsSampled}))
-	id, err := api.createCustomer(ctx, "user-trace")
+	id, err := api.createCustomer(ctx, "inkgraph-customer-user-trace", map[string]string{"user_id": "user-trace"})
 	require.NoError(t, err)
 	require.Equal(t, "cus_trace", id)
 	require.Regexp(t, `^00-`+traceID.String()+`-[0-9a-f]{16}-01$`, <-got)

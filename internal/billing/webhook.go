@@ -171,7 +171,7 @@ func (s *Service) redeliver(ctx context.Context, eventID string) error {
 			return err
 		}
 		var err error
-		f, err = s.foldInto(ctx, tx, sub.UserID, sub.ID, s.now())
+		f, err = s.foldInto(ctx, tx, holder{userID: sub.UserID, teamID: sub.TeamID}, sub.ID, s.now())
 		return err
 	})
 	if err != nil {

@@ -18,14 +18,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/mail"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -46,10 +50,35 @@ type Auditor interface {
 	TeamAuditLog(ctx context.Context, teamID string, first int, after string) (*models.AuditConnection, error)
 }
 
+// Billing is what the team area needs of billing (internal/billing satisfies it): the
+// team's plan (tier, paid seats), its entitlements, and checkout and the portal of
+// the team's own subscription. Who may use those is this area's rule.
+type Billing interface {
+	TeamPlan(ctx context.Context, teamID string) (models.TeamPlan, error)
+	TeamEntitlements(ctx context.Context, teamID string) ([]*models.Entitlement, error)
+	CreateTeamCheckoutSession(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error)
+	CreateTeamBillingPortalSession(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
+}
+
+// Mailer sends an email; *mail.Mailer satisfies it.
+type Mailer interface {
+	Send(ctx context.Context, msg mail.Message) error
+}
+
 // Deps are what the service is built from.
 type Deps struct {
 	DB    bun.IDB
 	Audit Auditor
+	// Billing is the team's plan and payments; nil means none (billing off: seats
+	// are not counted, every team is on the free tier, checkout answers
+	// BILLING_NOT_CONFIGURED).
+	Billing Billing
+	// Mailer sends invitations by email; nil sends none, and the token and link go
+	// back to the inviter.
+	Mailer Mailer
+	// PublicURL is where the frontend lives: an invitation's link is
+	// PublicURL/invitations/accept?token=….
+	PublicURL string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// ClientIP returns the client's address of a request's context for audit entries;
@@ -72,6 +101,9 @@ func NewService(d Deps) (*Service, error) {
 	}
 	if d.ClientIP == nil {
 		d.ClientIP = func(context.Context) string { return "" }
+	}
+	if d.Billing == nil {
+		d.Billing = noBilling{}
 	}
 	return &Service{d: d}, nil
 }
@@ -133,10 +165,16 @@ func (s *Service) Invitations(ctx context.Context, userID, teamID string) ([]*mo
 }
 
 // InviteMember creates a single-use invitation to the team with a role, which expires
-// after InvitationTTL, and returns it with its token (shown this once: only its SHA-256
-// is stored). Owners and admins invite; only owners invite owners. An invitation names
-// an email, which the accepting user's must match, unless it is a link invitation
-// (in.Link, no email), which any signed-in user may accept.
+// after InvitationTTL, and returns it with its token (only its SHA-256 is stored).
+// Owners and admins invite; only owners invite owners. An invitation names an email,
+// which the accepting user's must match, unless it is a link invitation (in.Link, no
+// email), which any signed-in user may accept.
+//
+// With a Mailer, an invitation naming an email is sent there (with its link) and its
+// token is not shown to the inviter. The invitation is committed first and the email
+// sent after, outside the team's lock; when the send fails, the invitation is deleted
+// again and the call answers UPSTREAM_UNAVAILABLE (field email): nothing was made, and
+// its creation is recorded in the audit log only once the email went.
 func (s *Service) InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.InviteMemberPayload, error) {
 	if !in.Role.Valid() {
 		return nil, models.InvalidInput("role", "role must be OWNER, ADMIN or MEMBER")
@@ -156,11 +194,26 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 	if err != nil {
 		return nil, err
 	}
+	// The plan is read before the team's lock (on SQLite the transaction holds the
+	// one connection); it changes only with Stripe's webhooks.
+	plan, err := s.d.Billing.TeamPlan(ctx, in.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	mailing := email != nil && s.d.Mailer != nil
 	now := s.now()
 	inv := &models.TeamInvitation{
 		ID: uuid.Must(uuid.NewV7()).String(), TeamID: in.TeamID, Email: email, Role: in.Role, TokenHash: hash,
 		InvitedBy: userID, ExpiresAt: now.Add(InvitationTTL), CreatedAt: now,
 	}
+	detail := models.AuditDetail{"team": in.TeamID, "invitation": inv.ID, "role": string(in.Role)}
+	if email != nil {
+		detail["email"] = *email
+	} else {
+		detail["link"] = "true"
+	}
+	var t *models.Team
+	var inviter string
 	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
 		caller, err := s.lockAsMember(ctx, tx, in.TeamID, userID, "teamId")
 		if err != nil {
@@ -168,6 +221,9 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 		}
 		if !caller.Role.Manages() {
 			return forbidden("teamId", "only the team's owners and admins invite members")
+		}
+		if err := s.seatFree(ctx, tx, in.TeamID, plan, now); err != nil {
+			return err
 		}
 		if in.Role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner {
 			return forbidden("role", "only owners invite owners")
@@ -184,18 +240,54 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 		if err := insertInvitation(ctx, tx, inv); err != nil {
 			return err
 		}
-		detail := models.AuditDetail{"team": in.TeamID, "invitation": inv.ID, "role": string(in.Role)}
-		if email != nil {
-			detail["email"] = *email
-		} else {
-			detail["link"] = "true"
+		if mailing {
+			inviter = caller.Email
+			t, err = findTeam(ctx, tx, in.TeamID)
+			return err
 		}
 		return s.audit(ctx, tx, userID, models.AuditTeamInvitationCreated, detail)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &models.InviteMemberPayload{Invitation: inv, Token: token}, nil
+	p := &models.InviteMemberPayload{Invitation: inv, Token: token, Link: s.d.PublicURL + "/invitations/accept?token=" + url.QueryEscape(token)}
+	if !mailing {
+		return p, nil
+	}
+	if err := s.d.Mailer.Send(ctx, invitationEmail(t, inv, inviter, p.Link)); err != nil {
+		// Not left half-made: the invitation goes again (a context that ended still
+		// deletes it).
+		if delErr := deleteInvitation(context.WithoutCancel(ctx), s.d.DB, inv.ID); delErr != nil {
+			err = errors.Join(err, delErr)
+		}
+		return nil, &models.Error{Code: models.CodeUpstreamUnavailable, Field: "email", Err: err,
+			Message: "the invitation email could not be sent, so no invitation was made: try again later, or invite with a link"}
+	}
+	detail["emailed"] = "true"
+	if err := s.audit(ctx, s.d.DB, userID, models.AuditTeamInvitationCreated, detail); err != nil {
+		return nil, err
+	}
+	p.Emailed = true
+	return p, nil
+}
+
+// invitationEmail is the email of an invitation: who invites, to which team and
+// role, the link, and when it expires.
+func invitationEmail(t *models.Team, inv *models.TeamInvitation, inviter, link string) mail.Message {
+	name := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, t.Name)
+	return mail.Message{
+		To:      *inv.Email,
+		Subject: fmt.Sprintf("Join the team %q on Inkgraph", name),
+		Text: fmt.Sprintf("%s invited you to join the team %q on Inkgraph as %s.\n\n"+
+			"Accept the invitation (signed in with this address, %s):\n%s\n\n"+
+			"The link works once, until %s. If you did not expect this invitation, ignore this email.\n",
+			inviter, name, strings.ToLower(string(inv.Role)), *inv.Email, link, inv.ExpiresAt.Format("2 January 2006 15:04 MST")),
+	}
 }
 
 // AcceptInvitation makes the caller a member of the invitation's team with its role
@@ -208,8 +300,18 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID, token string) (*
 		return nil, &models.Error{Code: models.CodeNotFound, Field: "token", Message: "no invitation has this token"}
 	}
 	hash := hashToken(token)
+	// The team's plan, read before the lock (see InviteMember): the invitation's team
+	// is looked up first.
+	found, err := findInvitationByHash(ctx, s.d.DB, hash)
+	if err != nil {
+		return nil, withField(err, "token")
+	}
+	plan, err := s.d.Billing.TeamPlan(ctx, found.TeamID)
+	if err != nil {
+		return nil, err
+	}
 	var t *models.Team
-	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
 		inv, err := findInvitationByHash(ctx, tx, hash)
 		if err != nil {
 			return withField(err, "token")
@@ -248,6 +350,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID, token string) (*
 			return &models.Error{Code: models.CodeConflict, Field: "token", Message: "you are a member of this team already"}
 		} else if models.ErrorCode(err) != models.CodeNotFound {
 			return err
+		}
+		// The invitation held its seat while pending; a team whose paid seats went
+		// down since lets no one more in than it pays for.
+		if members, err := countMembers(ctx, tx, inv.TeamID); err != nil {
+			return err
+		} else if plan.Limited && members+1 > plan.Seats {
+			return &models.Error{Code: models.CodePaymentRequired, Field: "token", Seats: &models.SeatCount{Used: members, Paid: plan.Seats},
+				Message: fmt.Sprintf("the team has %d members and pays for %d seats: its owner adds seats before anyone else joins", members, plan.Seats)}
 		}
 		if err := insertMember(ctx, tx, &models.TeamMember{TeamID: inv.TeamID, UserID: userID, Role: inv.Role, JoinedAt: now}); err != nil {
 			return err
@@ -454,6 +564,115 @@ func (s *Service) TeamAuditLog(ctx context.Context, userID, teamID string, first
 		e.Node.IP = ""
 	}
 	return log, nil
+}
+
+// Plan returns the team's plan (tier, paid seats, why it is lower than paid for),
+// for a member of it.
+func (s *Service) Plan(ctx context.Context, userID, teamID string) (models.TeamPlan, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return models.TeamPlan{}, err
+	}
+	return s.d.Billing.TeamPlan(ctx, teamID)
+}
+
+// SeatsUsed returns how many seats the team uses (members and pending invitations),
+// for a member of it.
+func (s *Service) SeatsUsed(ctx context.Context, userID, teamID string) (int, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return 0, err
+	}
+	return countSeatsUsed(ctx, s.d.DB, teamID, s.now())
+}
+
+// Entitlements lists every feature as the team's tier has it, for a member of it.
+func (s *Service) Entitlements(ctx context.Context, userID, teamID string) ([]*models.Entitlement, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return nil, err
+	}
+	return s.d.Billing.TeamEntitlements(ctx, teamID)
+}
+
+// Checkout starts a Stripe Checkout of the team tier with seats seats for the team:
+// owners only (FORBIDDEN for admins and members), and seats must cover what the team
+// uses (BAD_USER_INPUT, field seats). The seats then paid come from Stripe's webhooks.
+func (s *Service) Checkout(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error) {
+	if err := s.owner(ctx, userID, teamID, "start the team's checkout"); err != nil {
+		return nil, err
+	}
+	used, err := countSeatsUsed(ctx, s.d.DB, teamID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if seats < used {
+		return nil, models.InvalidInput("seats", "the team uses %d seats (members and pending invitations): buy at least %d, or revoke invitations first", used, used)
+	}
+	return s.d.Billing.CreateTeamCheckoutSession(ctx, userID, teamID, seats)
+}
+
+// BillingPortal opens the Stripe billing portal of the team's subscription (seats,
+// payment method, invoices, cancelling): owners only.
+func (s *Service) BillingPortal(ctx context.Context, userID, teamID string) (*models.PortalSession, error) {
+	if err := s.owner(ctx, userID, teamID, "open the team's billing portal"); err != nil {
+		return nil, err
+	}
+	return s.d.Billing.CreateTeamBillingPortalSession(ctx, userID, teamID)
+}
+
+// owner refuses anyone but an owner of the team: NOT_FOUND (field teamId) for a
+// non-member, FORBIDDEN for an admin or member.
+func (s *Service) owner(ctx context.Context, userID, teamID, what string) error {
+	m, err := s.member(ctx, s.d.DB, teamID, userID, "teamId")
+	if err != nil {
+		return err
+	}
+	if m.Role != models.TeamRoleOwner {
+		return forbidden("teamId", "only the team's owners "+what)
+	}
+	return nil
+}
+
+// seatFree refuses (PAYMENT_REQUIRED, field teamId, with the seats used and paid) an
+// invitation past the seats the team pays for: members and pending invitations each
+// hold one. The team is locked.
+func (s *Service) seatFree(ctx context.Context, tx bun.IDB, teamID string, plan models.TeamPlan, now time.Time) error {
+	if !plan.Limited {
+		return nil
+	}
+	used, err := countSeatsUsed(ctx, tx, teamID, now)
+	if err != nil {
+		return err
+	}
+	if used+1 <= plan.Seats {
+		return nil
+	}
+	msg := fmt.Sprintf("the team uses %d of the %d seats it pays for (members and pending invitations): its owner adds seats (teamCheckout, teamBillingPortal) or revokes an invitation first", used, plan.Seats)
+	if plan.Note != "" {
+		msg += " (" + plan.Note + ")"
+	}
+	return &models.Error{Code: models.CodePaymentRequired, Field: "teamId", Seats: &models.SeatCount{Used: used, Paid: plan.Seats}, Message: msg}
+}
+
+// noBilling is the team's billing when there is none: free, seats not counted.
+type noBilling struct{}
+
+func (noBilling) TeamPlan(context.Context, string) (models.TeamPlan, error) {
+	return models.TeamPlan{Tier: models.TierFree, Seats: models.FreeTeamSeats, Status: models.SubscriptionNone}, nil
+}
+
+func (noBilling) TeamEntitlements(context.Context, string) ([]*models.Entitlement, error) {
+	return nil, notConfigured()
+}
+
+func (noBilling) CreateTeamCheckoutSession(context.Context, string, string, int) (*models.CheckoutSession, error) {
+	return nil, notConfigured()
+}
+
+func (noBilling) CreateTeamBillingPortalSession(context.Context, string, string) (*models.PortalSession, error) {
+	return nil, notConfigured()
+}
+
+func notConfigured() error {
+	return models.Errorf(models.CodeBillingNotConfigured, "billing is not configured on this server: teams are not billed")
 }
 
 // teamOf returns the team with the caller's role, NOT_FOUND on field unless the

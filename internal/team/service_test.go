@@ -24,12 +24,16 @@ type env struct {
 	clock *testkit.Clock
 }
 
-func newEnv(t *testing.T, db *bun.DB) *env {
+func newEnv(t *testing.T, db *bun.DB, opts ...func(*team.Deps)) *env {
 	t.Helper()
 	e := &env{db: db, clock: testkit.NewClock(time.Date(2026, 12, 9, 10, 0, 0, 0, time.UTC))}
 	log, err := audit.NewService(audit.Deps{DB: db, Now: e.clock.Now})
 	require.NoError(t, err)
-	e.svc, err = team.NewService(team.Deps{DB: db, Audit: log, Now: e.clock.Now})
+	d := team.Deps{DB: db, Audit: log, Now: e.clock.Now}
+	for _, o := range opts {
+		o(&d)
+	}
+	e.svc, err = team.NewService(d)
 	require.NoError(t, err)
 	return e
 }

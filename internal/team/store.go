@@ -220,3 +220,33 @@ func invitationInUTC(inv *models.TeamInvitation) *models.TeamInvitation {
 	}
 	return inv
 }
+
+// countMembers returns how many members the team has.
+func countMembers(ctx context.Context, db bun.IDB, teamID string) (int, error) {
+	n, err := db.NewSelect().Model((*models.TeamMember)(nil)).Where("team_id = ?", teamID).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count team members: %w", err)
+	}
+	return int(n), nil
+}
+
+// countSeatsUsed returns the seats the team uses at now: its members and its pending
+// invitations (neither accepted, revoked nor expired), in one statement.
+func countSeatsUsed(ctx context.Context, db bun.IDB, teamID string, now time.Time) (int, error) {
+	var n int
+	err := db.NewRaw(`SELECT (SELECT count(*) FROM team_members WHERE team_id = ?) +
+		(SELECT count(*) FROM team_invitations WHERE team_id = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?)`,
+		teamID, teamID, now).Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("count team seats: %w", err)
+	}
+	return n, nil
+}
+
+// deleteInvitation deletes an invitation that never went out (its email failed).
+func deleteInvitation(ctx context.Context, db bun.IDB, id string) error {
+	if _, err := db.NewDelete().Model((*models.TeamInvitation)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete team invitation: %w", err)
+	}
+	return nil
+}

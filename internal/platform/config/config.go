@@ -22,6 +22,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/keyring"
+	"github.com/inkgraph/inkgraph/internal/platform/mail"
 	"github.com/inkgraph/inkgraph/internal/platform/oidc"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/platform/tracing"
@@ -146,6 +147,11 @@ type Config struct {
 	StripePrices        map[models.Tier]string
 	PublicURL           string
 	PastDueGrace        time.Duration
+
+	// SMTPURL is where invitation emails go (smtp:// or smtps://); empty sends none.
+	SMTPURL string
+	// MailFrom is the sender of those emails.
+	MailFrom string
 
 	// BackupStore is "local" or "s3".
 	BackupStore          string
@@ -444,6 +450,15 @@ func readBilling(r *reader, c *Config) {
 	}
 	c.PublicURL = r.baseURL("INKGRAPH_PUBLIC_URL", "http://localhost:8080")
 	c.PastDueGrace = r.duration("INKGRAPH_PAST_DUE_GRACE", 72*time.Hour)
+	c.SMTPURL = r.str("INKGRAPH_SMTP_URL", "")
+	c.MailFrom = r.str("INKGRAPH_MAIL_FROM", "Inkgraph <noreply@localhost>")
+	if c.SMTPURL != "" {
+		// Checked now, so that a server with a broken mail set-up does not start; the
+		// error never repeats the URL, which may hold a password.
+		if _, err := mail.New(mail.Config{URL: c.SMTPURL, From: c.MailFrom}); err != nil {
+			r.fail("INKGRAPH_SMTP_URL", errors.New(strings.ReplaceAll(err.Error(), c.SMTPURL, "…")))
+		}
+	}
 }
 
 // readBackup reads where backup blobs live and how long their signed URLs work.

@@ -104,6 +104,10 @@ export type AuditKind =
   | 'SUBSCRIPTION_ENDED'
   /** A cancellation was undone. */
   | 'SUBSCRIPTION_RESUMED'
+  /** An owner started a checkout for a team's seats (detail: team, seats, session). */
+  | 'TEAM_CHECKOUT_STARTED'
+  /** An owner deleted a team (detail: team, name, members). */
+  | 'TEAM_DELETED'
   /** The user joined a team with an invitation (detail: team, invitation, role). */
   | 'TEAM_INVITATION_ACCEPTED'
   /** The user invited someone to a team (detail: team, invitation, role, email or link). */
@@ -118,6 +122,8 @@ export type AuditKind =
   | 'TEAM_OWNERSHIP_TRANSFERRED'
   /** The user changed a team member's role (detail: team, user, from, to). */
   | 'TEAM_ROLE_CHANGED'
+  /** A team's subscription changed its tier or paid seats (detail: team, fromTier, toTier, fromSeats, toSeats, subscription, status, by stripe); in the log of the owner who last opened the team's checkout or portal, and the team's. */
+  | 'TEAM_SEATS_CHANGED'
   /** The account's tier changed (detail: from, to). */
   | 'TIER_CHANGED';
 

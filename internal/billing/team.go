@@ -1,0 +1,271 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// A team pays for itself: it has its own Stripe customer (never its owner's), and its
+// subscription (the team price, quantity = seats) is folded like a user's, into a row
+// whose team_id is set, and grants the team a tier and paid seats. Who may start a
+// team's checkout or open its portal is the team area's rule (owners); billing
+// records the team's billing entries for the user who last did (the team's billing
+// contact), with the team named so that the team's log shows them too.
+
+// TeamPlan returns what the team has from billing now: the tier its current
+// subscription grants (free without one, once it ended, or once a failed payment's
+// grace ended, even before anything was swept) and the seats paid for. Without Stripe
+// configured, seats are not limited.
+func (s *Service) TeamPlan(ctx context.Context, teamID string) (models.TeamPlan, error) {
+	subs, err := findSubscriptionsByTeam(ctx, s.db, teamID)
+	if err != nil {
+		return models.TeamPlan{}, err
+	}
+	return s.teamPlan(subs, s.now()), nil
+}
+
+func (s *Service) teamPlan(subs []*models.BillingSubscription, now time.Time) models.TeamPlan {
+	p := models.TeamPlan{Tier: models.TierFree, Seats: models.FreeTeamSeats, Limited: s.Enabled(), Status: models.SubscriptionNone,
+		Note: "the team has no subscription: its owner subscribes with teamCheckout"}
+	cur := currentSubscription(subs, now)
+	if cur == nil {
+		return p
+	}
+	p.Status, p.CancelAtPeriodEnd = cur.Status, cur.CancelAtPeriodEnd
+	if !cur.Status.Terminal() {
+		p.Tier = effectiveTier(cur, now)
+		if models.FeaturesOf(p.Tier).PerSeat {
+			p.Seats = max(cur.Seats, 1)
+		}
+	}
+	switch {
+	case p.Tier != models.TierFree:
+		p.Note = ""
+	case graceExpired(cur, now):
+		p.Note = fmt.Sprintf("a payment failed and the grace period ended on %s: the team's owner updates the payment method in the team's billing portal to get %s back",
+			cur.GraceUntil.Format("2006-01-02 15:04 MST"), upper(cur.PlanTier))
+	case cur.Status.Terminal() || !cur.Status.Live():
+		p.Note = fmt.Sprintf("the team's subscription is %s: its owner subscribes again with teamCheckout", cur.Status)
+	}
+	return p
+}
+
+// TeamEntitlements lists every feature as the team's tier has it, with the reason of
+// each refusal (a lapsed subscription says so).
+func (s *Service) TeamEntitlements(ctx context.Context, teamID string) ([]*models.Entitlement, error) {
+	p, err := s.TeamPlan(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*models.Entitlement, 0, len(models.FeatureKeys()))
+	for _, k := range models.FeatureKeys() {
+		d := Decide(p.Tier, models.Feature{Key: k}, p.Note)
+		out = append(out, &models.Entitlement{Feature: k, Allowed: d.Allowed, Limit: d.Limit, Reason: d.Reason, RequiredTier: d.RequiredTier})
+	}
+	return out, nil
+}
+
+// CreateTeamCheckoutSession starts a Stripe Checkout of the team tier for the team,
+// with seats seats, for userID (whom the team area let do so: an owner), and returns
+// where to send them. The team's Stripe customer is created on its first checkout and
+// kept; userID becomes the team's billing contact.
+func (s *Service) CreateTeamCheckoutSession(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error) {
+	if !s.Enabled() {
+		return nil, notConfigured()
+	}
+	price := s.cfg.Prices[models.TierTeam]
+	if price == "" {
+		return nil, &models.Error{Code: models.CodeBillingNotConfigured, Field: "teamId", Message: "the TEAM tier is not for sale on this server"}
+	}
+	if seats < 1 || seats > maxSeats {
+		return nil, models.InvalidInput("seats", "seats must be between 1 and %d, got %d", maxSeats, seats)
+	}
+	subs, err := findSubscriptionsByTeam(ctx, s.db, teamID)
+	if err != nil {
+		return nil, err
+	}
+	if cur := currentSubscription(subs, s.now()); cur != nil && cur.Status.Live() {
+		return nil, &models.Error{Code: models.CodeConflict, Field: "teamId", Message: fmt.Sprintf(
+			"the team already has a %s subscription (%s): change its seats in the team's billing portal (teamBillingPortal)", upper(cur.PlanTier), cur.Status)}
+	}
+	customerID, err := s.ensureTeamCustomer(ctx, userID, teamID)
+	if err != nil {
+		return nil, err
+	}
+	back := s.cfg.PublicURL + "/billing?team=" + teamID + "&checkout="
+	cs, err := s.stripe.createCheckoutSession(ctx, checkoutRequest{
+		UserID: userID, TeamID: teamID, CustomerID: customerID, PriceID: price, Tier: models.TierTeam, Quantity: seats,
+		SuccessURL: back + "success&session_id={CHECKOUT_SESSION_ID}", CancelURL: back + "canceled",
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.auditor.RecordIn(ctx, s.db, models.AuditEntry{UserID: userID, TeamID: teamID, Kind: models.AuditTeamCheckoutStarted,
+		Detail: models.AuditDetail{"team": teamID, "by": userID, "seats": strconv.Itoa(seats), "session": cs.ID},
+		IP:     s.clientIP(ctx), Ref: "checkout:" + cs.ID, At: s.now()})
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// CreateTeamBillingPortalSession returns a Stripe billing portal page of the team's
+// customer (seats, payment method, invoices, cancelling) for userID (an owner, as the
+// team area decides), who becomes the team's billing contact. NOT_FOUND (field
+// teamId) before the team's first checkout.
+func (s *Service) CreateTeamBillingPortalSession(ctx context.Context, userID, teamID string) (*models.PortalSession, error) {
+	if !s.Enabled() {
+		return nil, notConfigured()
+	}
+	a, err := findTeamAccount(ctx, s.db, teamID)
+	if isNotFound(err) || (err == nil && a.CustomerID == nil) {
+		return nil, &models.Error{Code: models.CodeNotFound, Field: "teamId", Message: "the team has no billing account yet: subscribe first (teamCheckout)"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := setTeamContact(ctx, s.db, teamID, userID, s.now()); err != nil {
+		return nil, err
+	}
+	return s.stripe.createPortalSession(ctx, *a.CustomerID, s.cfg.PublicURL+"/billing?team="+teamID)
+}
+
+// ensureTeamCustomer returns the team's Stripe customer, creating it the first time,
+// and makes userID the team's billing contact.
+func (s *Service) ensureTeamCustomer(ctx context.Context, userID, teamID string) (string, error) {
+	var a *models.TeamBillingAccount
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if a, err = lockTeamAccount(ctx, tx, teamID, s.now()); err != nil {
+			return withField(err, "teamId")
+		}
+		return setTeamContact(ctx, tx, teamID, userID, s.now())
+	})
+	if err != nil {
+		return "", err
+	}
+	if a.CustomerID != nil {
+		return *a.CustomerID, nil
+	}
+	created, err := s.stripe.createCustomer(ctx, "inkgraph-team-customer-"+teamID, map[string]string{"team_id": teamID})
+	if err != nil {
+		return "", err
+	}
+	stored, err := setTeamCustomerIfNone(ctx, s.db, teamID, created, s.now())
+	if database.IsUniqueViolation(err) {
+		return "", models.Internal(err, "Stripe customer %s already belongs to another team", created)
+	}
+	if err != nil {
+		return "", err
+	}
+	if stored != created {
+		s.logger.WarnContext(ctx, "a concurrent team checkout stored another Stripe customer first: this one is unused",
+			"team_id", teamID, "customer_id", stored, "unused_customer_id", created)
+	}
+	return stored, nil
+}
+
+// foldIntoTeam folds all of a subscription's changes into its row for the team and
+// brings the team's granted tier and seats in line, under the team's account lock.
+func (s *Service) foldIntoTeam(ctx context.Context, tx bun.IDB, teamID, subscriptionID string, now time.Time) (folding, error) {
+	f := folding{teamID: teamID, subscriptionID: subscriptionID}
+	acct, err := lockTeamAccount(ctx, tx, teamID, now)
+	if isNotFound(err) {
+		return f, fmt.Errorf("fold subscription %s: team %s does not exist", subscriptionID, teamID)
+	}
+	if err != nil {
+		return f, err
+	}
+	changes, err := findChanges(ctx, tx, subscriptionID)
+	if err != nil {
+		return f, err
+	}
+	r := fold(changes, s.tierOfPrice, s.cfg.PastDueGrace)
+	next := r.sub
+	next.ID, next.TeamID, next.UpdatedAt = subscriptionID, teamID, now
+	f.customerID, f.tieAt = next.CustomerID, r.tieAt
+	prev, err := findSubscription(ctx, tx, subscriptionID)
+	if err != nil && !isNotFound(err) {
+		return f, err
+	}
+	if prev == nil || !sameSubscription(prev, &next) {
+		if err := upsertSubscription(ctx, tx, &next); err != nil {
+			return f, err
+		}
+		f.changed = true
+	}
+	f.tierChanged, err = s.grantTeam(ctx, tx, acct, now)
+	return f, err
+}
+
+// grantTeam sets the team's granted tier and seats to what its current subscription
+// grants at now, and records the change in the team's log (under its billing
+// contact; with none left, only the server's log says so). The caller holds the
+// team's account lock.
+func (s *Service) grantTeam(ctx context.Context, tx bun.IDB, acct *models.TeamBillingAccount, now time.Time) (bool, error) {
+	subs, err := findSubscriptionsByTeam(ctx, tx, acct.TeamID)
+	if err != nil {
+		return false, err
+	}
+	p := s.teamPlan(subs, now)
+	if p.Tier == acct.GrantedTier && p.Seats == acct.GrantedSeats {
+		return false, nil
+	}
+	if err := updateTeamGrant(ctx, tx, acct.TeamID, p.Tier, p.Seats, now); err != nil {
+		return false, err
+	}
+	detail := models.AuditDetail{"team": acct.TeamID, "by": "stripe", "fromTier": string(acct.GrantedTier), "toTier": string(p.Tier),
+		"fromSeats": strconv.Itoa(acct.GrantedSeats), "toSeats": strconv.Itoa(p.Seats), "status": string(p.Status)}
+	if cur := currentSubscription(subs, now); cur != nil {
+		detail["subscription"] = cur.ID
+	}
+	if p.Note != "" && p.Status != models.SubscriptionNone {
+		detail["reason"] = p.Note
+	}
+	if acct.ContactUserID == nil {
+		s.logger.WarnContext(ctx, "team seats changed with no billing contact to record them for",
+			"team_id", acct.TeamID, "tier", p.Tier, "seats", p.Seats)
+	} else if err := s.auditor.RecordIn(ctx, tx, models.AuditEntry{UserID: *acct.ContactUserID, TeamID: acct.TeamID,
+		Kind: models.AuditTeamSeatsChanged, Detail: detail, At: now}); err != nil {
+		return false, err
+	}
+	acct.GrantedTier, acct.GrantedSeats = p.Tier, p.Seats
+	return true, nil
+}
+
+// notifyTeam tells the team's members (teamEvents, any instance) that its tier or
+// seats changed, with what it has now.
+func (s *Service) notifyTeam(ctx context.Context, teamID string) {
+	p, err := s.TeamPlan(ctx, teamID)
+	if err != nil {
+		s.logger.ErrorContext(ctx, "read team plan for a team event", "error", err, "team_id", teamID)
+		return
+	}
+	payload, err := json.Marshal(models.TeamEvent{Type: models.TeamSeatsChanged, TeamID: teamID, Tier: p.Tier, Seats: p.Seats, At: s.now()})
+	if err == nil {
+		err = s.events.Publish(context.WithoutCancel(ctx), models.TeamEventsTopic(teamID), payload)
+	}
+	if err != nil {
+		s.logger.ErrorContext(ctx, "publish team event", "error", err, "team_id", teamID)
+	}
+}
+
+// withField names field on an application error that names none.
+func withField(err error, field string) error {
+	var e *models.Error
+	if errors.As(err, &e) && e.Field == "" && e.Code != models.CodeInternal {
+		c := *e
+		c.Field = field
+		return &c
+	}
+	return err
+}
