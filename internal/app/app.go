@@ -108,8 +108,8 @@ func WithLimiterClock(now func() time.Time) Option {
 	return func(o *options) { o.limiterClock = now }
 }
 
-// WithKnowledge hands chat the search of users' documents that grounded chat and the
-// agents' search_knowledge tool use (none by default: grounded chat is refused).
+// WithKnowledge hands chat another search of users' documents than the knowledge
+// area's, for tests of chat's own logic.
 func WithKnowledge(k chat.Knowledge) Option {
 	return func(o *options) { o.knowledge = k }
 }
@@ -194,15 +194,17 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), o.knowledge, logger); err != nil {
-		_ = svc.Close()
-		return nil, err
-	}
+	// Backups before knowledge, which keeps its blobs in the same store; knowledge
+	// before chat, whose grounded answers search it.
 	if err := svc.newBackups(ctx, cfg, db, bill, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
 	if err := svc.newKnowledge(ctx, cfg, db, bus, bill, logger); err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), svc.knowledgeFor(o), logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -474,4 +476,16 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLL
 		return nil, nil, fmt.Errorf("playbooks: %w", err)
 	}
 	return talk, books, nil
+}
+
+// knowledgeFor is the search grounded chat and the search_knowledge tool use: the
+// knowledge area's, unless WithKnowledge replaced it.
+func (s *Services) knowledgeFor(o options) chat.Knowledge {
+	if o.knowledge != nil {
+		return o.knowledge
+	}
+	if s.Knowledge == nil {
+		return nil // not a typed nil: chat refuses grounding without one
+	}
+	return s.Knowledge
 }
