@@ -50,11 +50,14 @@ type pdfFile struct {
 	err      error
 }
 
-func pdfDoc(data []byte) (*Document, error) {
+func pdfDoc(data []byte) (*Document, error) { return readPDF(data, maxInflated) }
+
+// readPDF reads data with budget bytes to inflate, all streams together.
+func readPDF(data []byte, budget int) (*Document, error) {
 	if !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
 		return nil, fmt.Errorf("%w: no PDF header", ErrMalformed)
 	}
-	f := &pdfFile{objs: map[int]*pdfObject{}, budget: maxInflated, ops: maxContentOps}
+	f := &pdfFile{objs: map[int]*pdfObject{}, budget: budget, ops: maxContentOps}
 	f.scan(data)
 	if f.err != nil {
 		return nil, f.err
@@ -304,7 +307,7 @@ func (f *pdfFile) decode(d pdfDict, raw []byte) []byte {
 		}
 		out, err := io.ReadAll(io.LimitReader(r, int64(f.budget)+1))
 		if len(out) > f.budget {
-			f.err = fmt.Errorf("%w: decompressed PDF content exceeds %d bytes", ErrTooLarge, maxInflated)
+			f.err = fmt.Errorf("%w: decompressed PDF content exceeds the limit", ErrTooLarge)
 			return nil
 		}
 		f.budget -= len(out)
