@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,23 +36,39 @@ type citation struct {
 	End           int    `json:"end"`
 }
 
+// groundingDocs is where the grounded chat tests keep users' documents: how the app
+// gets the search (options) and how a user adds a document (seed, which returns its
+// ID).
+type groundingDocs interface {
+	options() []inkgraph.Option
+	seed(t *testing.T, a *app, token, userID, title, text string) string
+}
+
+// newGroundingDocs is a fake knowledge search handed to the app; once the server
+// wires its knowledge service, this is the one line to change: to a groundingDocs
+// whose options are none and whose seed calls addDocument.
+func newGroundingDocs() groundingDocs { return &docsKnowledge{} }
+
 // docsKnowledge is a knowledge search over documents added per user: each paragraph
 // a passage, ranked by the words it shares with the query. It records who searched.
-// The server's own knowledge service replaces it where the test is built
-// (newGroundedApp): its seed then adds documents through addDocument.
 type docsKnowledge struct {
 	mu       sync.Mutex
 	docs     map[string][]*models.Passage // by user
 	searched []string                     // user IDs, in order
 }
 
-func (k *docsKnowledge) seed(t *testing.T, _ *app, _ string, userID, docID, title, text string) {
+func (k *docsKnowledge) options() []inkgraph.Option {
+	return []inkgraph.Option{inkgraph.WithKnowledge(k)}
+}
+
+func (k *docsKnowledge) seed(t *testing.T, _ *app, _, userID, title, text string) string {
 	t.Helper()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.docs == nil {
 		k.docs = map[string][]*models.Passage{}
 	}
+	docID := fmt.Sprintf("doc-%d", len(k.docs)+1)
 	offset := 0
 	for i, para := range strings.Split(text, "\n\n") {
 		k.docs[userID] = append(k.docs[userID], &models.Passage{
@@ -60,6 +77,7 @@ func (k *docsKnowledge) seed(t *testing.T, _ *app, _ string, userID, docID, titl
 		})
 		offset += len(para) + 2
 	}
+	return docID
 }
 
 func (k *docsKnowledge) Search(_ context.Context, userID, query string, first int, documentIDs []string, _ string) ([]*models.Passage, error) {
@@ -134,15 +152,15 @@ const teaHandbook = "Green tea is delicate.\n\nSteep green tea for two minutes a
 func TestGroundedChatEndToEnd(t *testing.T) {
 	t.Parallel()
 	llmSrv := newGroundedLLM(t)
-	k := &docsKnowledge{}
-	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{options: []inkgraph.Option{inkgraph.WithKnowledge(k)}},
+	docs := newGroundingDocs()
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{options: docs.options()},
 		withLLM(llmSrv.URL()), withoutRateLimits)
 	ts := serve(t, a)
 	access, _, userID := a.register(t, "grounded@example.com")
 	otherAccess, _, otherID := a.register(t, "grounded-other@example.com")
-	k.seed(t, a, access, userID, "doc-tea", "Tea handbook", teaHandbook)
+	teaDoc := docs.seed(t, a, access, userID, "Tea handbook", teaHandbook)
 	const secret = "The green tea secret of the other user: steep it for eleven minutes."
-	k.seed(t, a, otherAccess, otherID, "doc-other", "Other's notes", secret)
+	otherDoc := docs.seed(t, a, otherAccess, otherID, "Other's notes", secret)
 
 	requireCited := func(t *testing.T, response string, cites []citation) {
 		t.Helper()
@@ -153,7 +171,7 @@ func TestGroundedChatEndToEnd(t *testing.T) {
 		c := cites[0]
 		require.Equal(t, 1, c.Marker)
 		require.Equal(t, "Tea handbook", c.DocumentTitle)
-		require.NotEmpty(t, c.DocumentID)
+		require.Equal(t, teaDoc, c.DocumentID)
 		require.NotEmpty(t, c.ChunkID)
 		require.Equal(t, "Steep green tea for two minutes at 80 degrees.", c.Quote)
 		require.Contains(t, shown, "[1] Tea handbook\n", "the cited passage is the one shown as [1]")
@@ -203,8 +221,8 @@ func TestGroundedChatEndToEnd(t *testing.T) {
 	requireCited(t, done.Response, done.Citations)
 
 	// sendChat over HTTP says the same.
-	body, _ := json.Marshal(map[string]any{"query": `mutation { sendChat(input: {message: "How long should green tea steep?", ground: true, documentIds: ["doc-tea"]}) {
-		response ` + citationFields + ` } }`})
+	body, _ := json.Marshal(map[string]any{"query": `mutation($docs: [ID!]) { sendChat(input: {message: "How long should green tea steep?", ground: true, documentIds: $docs}) {
+		response ` + citationFields + ` } }`, "variables": map[string]any{"docs": []string{teaDoc}}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/graphql", strings.NewReader(string(body)))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
@@ -225,15 +243,18 @@ func TestGroundedChatEndToEnd(t *testing.T) {
 	require.Empty(t, reply.Errors)
 	requireCited(t, reply.Data.SendChat.Response, reply.Data.SendChat.Citations)
 
-	// Every search was the caller's.
-	for _, id := range k.searchers() {
-		require.Equal(t, userID, id)
+	// Every search was the caller's (the fake knows who asked).
+	if k, ok := docs.(*docsKnowledge); ok {
+		require.NotEmpty(t, k.searchers())
+		for _, id := range k.searchers() {
+			require.Equal(t, userID, id)
+		}
 	}
-	require.NotEmpty(t, k.searchers())
 
 	// Another user's document is not the caller's to ground on; nothing ran.
 	before := len(llmSrv.Requests())
-	_, errs := a.do(t, access, `mutation { sendChat(input: {message: "tea?", ground: true, documentIds: ["doc-other"]}) { response } }`, nil)
+	_, errs := a.do(t, access, `mutation($docs: [ID!]) { sendChat(input: {message: "tea?", ground: true, documentIds: $docs}) { response } }`,
+		map[string]any{"docs": []string{otherDoc}})
 	require.Len(t, errs, 1)
 	require.Equal(t, "NOT_FOUND", errs[0].Extensions["code"])
 	require.Equal(t, "documentIds", errs[0].Extensions["field"])

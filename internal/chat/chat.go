@@ -4,7 +4,9 @@
 // calendar, email and analytics agents and their tools, the shared
 // tool-calling loop, execution plans over playbook templates, and the stream
 // of events a run produces, and the approval of tool calls with effects, which
-// wait for the user's decision (approval.go, stored in chat_approvals by store.go).
+// wait for the user's decision (approval.go, stored in chat_approvals by store.go),
+// and grounded answers (knowledge.go): passages of the user's documents, from the
+// Knowledge it is given, shown to the model numbered and cited in DONE.
 // Agents never write anything: they return actions for the client to apply. Chat
 // text is stored only for a user who keeps history, through the History it is
 // given; otherwise only usage is reported.

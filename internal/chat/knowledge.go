@@ -137,7 +137,8 @@ func (r *run) groundingMessage() llm.Message {
 		b.WriteString("(No passage of the user's documents matched the request.)")
 	}
 	for i, p := range r.shown.list {
-		fmt.Fprintf(&b, "[%d] %s\n%s\n\n", i+1, strings.Join(strings.Fields(p.DocumentTitle), " "), strings.TrimSpace(p.Text))
+		// The text as it is: citations' offsets are in it.
+		fmt.Fprintf(&b, "[%d] %s\n%s\n\n", i+1, strings.Join(strings.Fields(p.DocumentTitle), " "), p.Text)
 	}
 	return llm.Message{Role: llm.RoleSystem, Content: strings.TrimSpace(b.String())}
 }

@@ -170,3 +170,27 @@ func TestEstimate(t *testing.T) {
 		Description: "Lists the tasks.", Parameters: map[string]any{"type": "object"}}}}, "")
 	require.Greater(t, withTools.PromptTokens, u.PromptTokens, "tool definitions are part of the prompt")
 }
+
+func TestOfflineGrounded(t *testing.T) {
+	t.Parallel()
+	passages := []llm.Passage{
+		{N: 1, Title: "Coffee", Text: "Espresso is pressed at nine bars."},
+		{N: 2, Title: "Tea", Text: "Green tea is delicate.\nSteep green tea for two minutes. Longer makes it bitter."},
+	}
+	answer := func(question string, tools []llm.Tool) string {
+		t.Helper()
+		seq, err := llm.NewOffline().Stream(context.Background(), llm.Request{
+			Messages:  []llm.Message{{Role: llm.RoleSystem, Content: "passages…"}, {Role: llm.RoleUser, Content: question}},
+			Grounding: passages, Tools: tools,
+		})
+		require.NoError(t, err)
+		text, done, err := llm.Collect(context.Background(), seq)
+		require.NoError(t, err)
+		require.Empty(t, done.ToolCalls, "grounded, it answers from the passages rather than a tool")
+		return text
+	}
+	require.Equal(t, `Offline answer from your documents: "Steep green tea for two minutes." [2]`,
+		answer("How many minutes should green tea steep?", offlineTools))
+	require.Equal(t, `Offline answer: no language model is configured, and no passage of your documents shares a word `+
+		`with the question. The closest passage says: "Espresso is pressed at nine bars." [1]`, answer("Create a task", offlineTools))
+}

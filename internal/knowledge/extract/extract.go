@@ -54,7 +54,7 @@ const (
 	// MaxTextBytes bounds a document's extracted text.
 	MaxTextBytes = 16 << 20
 	// maxInflated bounds a PDF's decompressed streams, all of them together.
-	maxInflated = 128 << 20
+	maxInflated = 64 << 20
 	// maxTitle bounds a title, in bytes.
 	maxTitle = 300
 )

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // A pure-Go PDF text extractor for what common writers produce. It does not
@@ -51,11 +50,14 @@ type pdfFile struct {
 	err      error
 }
 
-func pdfDoc(data []byte) (*Document, error) {
+func pdfDoc(data []byte) (*Document, error) { return readPDF(data, maxInflated) }
+
+// readPDF reads data with budget bytes to inflate, all streams together.
+func readPDF(data []byte, budget int) (*Document, error) {
 	if !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
 		return nil, fmt.Errorf("%w: no PDF header", ErrMalformed)
 	}
-	f := &pdfFile{objs: map[int]*pdfObject{}, budget: maxInflated, ops: maxContentOps}
+	f := &pdfFile{objs: map[int]*pdfObject{}, budget: budget, ops: maxContentOps}
 	f.scan(data)
 	if f.err != nil {
 		return nil, f.err
@@ -80,12 +82,13 @@ func pdfDoc(data []byte) (*Document, error) {
 	return &Document{Title: f.title(), Text: cleanLines(text)}, nil
 }
 
-// cleanLines trims each line's trailing spaces and collapses runs of blank lines.
+// cleanLines collapses each line's runs of white space and runs of blank lines.
 func cleanLines(s string) string {
 	var out strings.Builder
 	blank := 0
 	for line := range strings.SplitSeq(s, "\n") {
-		line = strings.TrimRight(line, " \t")
+		// Justified text shows its gaps as several spaces.
+		line = strings.Join(strings.Fields(line), " ")
 		if strings.TrimSpace(line) == "" {
 			blank++
 			continue
@@ -304,7 +307,7 @@ func (f *pdfFile) decode(d pdfDict, raw []byte) []byte {
 		}
 		out, err := io.ReadAll(io.LimitReader(r, int64(f.budget)+1))
 		if len(out) > f.budget {
-			f.err = fmt.Errorf("%w: decompressed PDF content exceeds %d bytes", ErrTooLarge, maxInflated)
+			f.err = fmt.Errorf("%w: decompressed PDF content exceeds the limit", ErrTooLarge)
 			return nil
 		}
 		f.budget -= len(out)
@@ -492,7 +495,7 @@ func (t *textSink) paragraph() {
 // show writes s as shown at (x, y) with the font size; it starts a line when
 // y changed, a paragraph when it moved by more than two lines, a space when x
 // jumped past the previous text's estimated end.
-func (t *textSink) show(s string, x, y, size float64) {
+func (t *textSink) show(s string, x, y, size, advance float64) {
 	if s == "" {
 		return
 	}
@@ -513,7 +516,7 @@ func (t *textSink) show(s string, x, y, size float64) {
 	}
 	t.b.WriteString(s)
 	t.lastY, t.haveLast = y, true
-	t.endX = x + float64(utf8.RuneCountInString(s))*size*0.5
+	t.endX = x + advance
 }
 
 func (t *textSink) space() {
@@ -526,21 +529,24 @@ func (t *textSink) space() {
 func (f *pdfFile) interpret(content []byte, font func(string) *fontDecoder, b *textSink) {
 	l := &lexer{b: content}
 	var (
-		stack   []any
-		fd      = &fontDecoder{}
-		size    = 10.0
-		leading = 0.0
-		lineX   float64 // text line matrix origin
-		lineY   float64
-		x       float64 // current text position (approximate)
-		y       float64
-		hscale  = 1.0
-		tmScale = 1.0
+		stack     []any
+		fd        = &fontDecoder{}
+		size      = 10.0
+		leading   = 0.0
+		lineX     float64 // text line matrix origin
+		lineY     float64
+		x         float64 // current text position (approximate)
+		y         float64
+		hscale    = 1.0
+		charSpace float64 // Tc
+		wordSpace float64 // Tw
+		tmScale   = 1.0
 	)
 	show := func(s pdfString) {
-		text := fd.decode(string(s))
-		b.show(text, x, y, size*tmScale)
-		x += float64(utf8.RuneCountInString(text)) * size * tmScale * 0.5 * hscale
+		text, width, spaces := fd.decode(string(s))
+		advance := (width/1000*size + charSpace*float64(len(s)) + wordSpace*float64(spaces)) * tmScale * hscale
+		b.show(text, x, y, size*tmScale, advance)
+		x += advance
 	}
 	newline := func() {
 		lineY -= leading * tmScale
@@ -601,6 +607,14 @@ func (f *pdfFile) interpret(content []byte, font func(string) *fontDecoder, b *t
 			if v, ok := nums(1); ok {
 				leading = v[0]
 			}
+		case "Tc":
+			if v, ok := nums(1); ok {
+				charSpace = v[0]
+			}
+		case "Tw":
+			if v, ok := nums(1); ok {
+				wordSpace = v[0]
+			}
 		case "Tz":
 			if v, ok := nums(1); ok {
 				hscale = v[0] / 100
@@ -634,6 +648,14 @@ func (f *pdfFile) interpret(content []byte, font func(string) *fontDecoder, b *t
 				show(s)
 			}
 		case "\"":
+			if len(args) >= 3 {
+				if aw, ok := num(args[len(args)-3]); ok {
+					wordSpace = aw
+				}
+				if ac, ok := num(args[len(args)-2]); ok {
+					charSpace = ac
+				}
+			}
 			newline()
 			if s, ok := last[pdfString](args); ok {
 				show(s)
@@ -673,30 +695,42 @@ type fontDecoder struct {
 	codeLens []int             // the code lengths the cmap uses, longest first
 	simple   *[256]rune        // a simple font's encoding
 	twoByte  bool              // a Type0 font without a usable ToUnicode
+	// widths are the glyph widths by code (thousandths of the font size);
+	// defaultWidth stands for the codes it lacks (0: guess).
+	widths       map[int]float64
+	defaultWidth float64
 }
 
-func (fd *fontDecoder) decode(s string) string {
+// decode returns the text of a shown string, its width in thousandths of the
+// font size, and how many of its codes are single-byte spaces (for Tw).
+func (fd *fontDecoder) decode(s string) (string, float64, int) {
 	var out strings.Builder
+	width, spaces := 0.0, 0
 	switch {
 	case fd.cmap != nil:
 		for i := 0; i < len(s); {
-			matched := false
-			for _, n := range fd.codeLens {
-				if i+n <= len(s) {
-					if t, ok := fd.cmap[s[i:i+n]]; ok {
+			n := fd.codeLens[len(fd.codeLens)-1]
+			for _, l := range fd.codeLens {
+				if i+l <= len(s) {
+					if t, ok := fd.cmap[s[i:i+l]]; ok {
 						out.WriteString(t)
-						i += n
-						matched = true
+						n = l
 						break
 					}
 				}
 			}
-			if !matched {
-				i += fd.codeLens[len(fd.codeLens)-1]
+			code := s[i:min(i+n, len(s))]
+			width += fd.width(int(codeInt(pdfString(code))))
+			if code == " " {
+				spaces++
 			}
+			i += n
 		}
 	case fd.twoByte:
 		// Identity-H without ToUnicode: glyph IDs, not text. Nothing to say.
+		for i := 0; i+1 < len(s); i += 2 {
+			width += fd.width(int(s[i])<<8 | int(s[i+1]))
+		}
 	default:
 		enc := fd.simple
 		if enc == nil {
@@ -706,9 +740,75 @@ func (fd *fontDecoder) decode(s string) string {
 			if r := enc[s[i]]; r != 0 {
 				out.WriteRune(r)
 			}
+			width += fd.width(int(s[i]))
+			if s[i] == ' ' {
+				spaces++
+			}
 		}
 	}
-	return out.String()
+	return out.String(), width, spaces
+}
+
+// width is a code's glyph width in thousandths of the font size: the font's
+// own, or an average guess when it gives none (the standard 14 fonts).
+func (fd *fontDecoder) width(code int) float64 {
+	if w, ok := fd.widths[code]; ok {
+		return w
+	}
+	if fd.defaultWidth > 0 {
+		return fd.defaultWidth
+	}
+	return 500
+}
+
+// readWidths reads a simple font's FirstChar and Widths, or a Type0 font's
+// descendant's DW and W.
+func (f *pdfFile) readWidths(font pdfDict, fd *fontDecoder) {
+	fd.widths = map[int]float64{}
+	if font["Subtype"] == pdfName("Type0") {
+		desc, _ := f.resolve(font["DescendantFonts"]).(pdfArray)
+		if len(desc) == 0 {
+			return
+		}
+		cid := f.dict(desc[0])
+		fd.defaultWidth = 1000
+		if dw, ok := num(f.resolve(cid["DW"])); ok && dw > 0 {
+			fd.defaultWidth = dw
+		}
+		w, _ := f.resolve(cid["W"]).(pdfArray)
+		for i := 0; i < len(w) && len(fd.widths) < maxCMapEntries; {
+			first, ok := num(f.resolve(w[i]))
+			if !ok || i+1 >= len(w) {
+				return
+			}
+			if list, ok := f.resolve(w[i+1]).(pdfArray); ok {
+				for j, v := range list {
+					if x, ok := num(f.resolve(v)); ok {
+						fd.widths[int(first)+j] = x
+					}
+				}
+				i += 2
+				continue
+			}
+			last, ok1 := num(f.resolve(w[i+1]))
+			if i+2 >= len(w) || !ok1 || last < first || last-first > maxCMapEntries {
+				return
+			}
+			x, _ := num(f.resolve(w[i+2]))
+			for c := int(first); c <= int(last); c++ {
+				fd.widths[c] = x
+			}
+			i += 3
+		}
+		return
+	}
+	first, _ := num(f.resolve(font["FirstChar"]))
+	widths, _ := f.resolve(font["Widths"]).(pdfArray)
+	for i, v := range widths {
+		if x, ok := num(f.resolve(v)); ok && i < 256 {
+			fd.widths[int(first)+i] = x
+		}
+	}
 }
 
 func (f *pdfFile) fontDecoder(font pdfDict) *fontDecoder {
@@ -716,6 +816,7 @@ func (f *pdfFile) fontDecoder(font pdfDict) *fontDecoder {
 	if font == nil {
 		return fd
 	}
+	f.readWidths(font, fd)
 	if data := f.streamOf(font["ToUnicode"]); data != nil {
 		if m, lens := parseCMap(data); len(m) > 0 {
 			fd.cmap, fd.codeLens = m, lens
