@@ -3,11 +3,9 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"slices"
+	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	inkgraph "github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
-	"github.com/inkgraph/inkgraph/models"
 )
 
 // groundedAnswer is what the model answers a grounded chat: a marker of the first
@@ -44,70 +41,35 @@ type groundingDocs interface {
 	seed(t *testing.T, a *app, token, userID, title, text string) string
 }
 
-// newGroundingDocs is a fake knowledge search handed to the app; once the server
-// wires its knowledge service, this is the one line to change: to a groundingDocs
-// whose options are none and whose seed calls addDocument.
-func newGroundingDocs() groundingDocs { return &docsKnowledge{} }
+// newGroundingDocs keeps the tests' documents in the server's own knowledge area.
+func newGroundingDocs() groundingDocs { return knowledgeDocs{} }
 
-// docsKnowledge is a knowledge search over documents added per user: each paragraph
-// a passage, ranked by the words it shares with the query. It records who searched.
-type docsKnowledge struct {
-	mu       sync.Mutex
-	docs     map[string][]*models.Passage // by user
-	searched []string                     // user IDs, in order
-}
+// knowledgeDocs adds each document as a page the server fetches from a loopback
+// site (addDocumentFromUrl; the tests allow loopback fetches) and ingests with its
+// worker, as a user would.
+type knowledgeDocs struct{}
 
-func (k *docsKnowledge) options() []inkgraph.Option {
-	return []inkgraph.Option{inkgraph.WithKnowledge(k)}
-}
+func (knowledgeDocs) options() []inkgraph.Option { return nil }
 
-func (k *docsKnowledge) seed(t *testing.T, _ *app, _, userID, title, text string) string {
+func (knowledgeDocs) seed(t *testing.T, a *app, token, _, title, text string) string {
 	t.Helper()
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.docs == nil {
-		k.docs = map[string][]*models.Passage{}
-	}
-	docID := fmt.Sprintf("doc-%d", len(k.docs)+1)
-	offset := 0
-	for i, para := range strings.Split(text, "\n\n") {
-		k.docs[userID] = append(k.docs[userID], &models.Passage{
-			DocumentID: docID, DocumentTitle: title, ChunkID: docID + "-" + string(rune('a'+i)), Position: i,
-			Start: offset, End: offset + len(para), Text: para, Embedder: "offline",
-		})
-		offset += len(para) + 2
-	}
-	return docID
-}
-
-func (k *docsKnowledge) Search(_ context.Context, userID, query string, first int, documentIDs []string, _ string) ([]*models.Passage, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.searched = append(k.searched, userID)
-	mine := k.docs[userID]
-	for _, id := range documentIDs {
-		if !slices.ContainsFunc(mine, func(p *models.Passage) bool { return p.DocumentID == id }) {
-			return nil, &models.Error{Code: models.CodeNotFound, Field: "documentIds", Message: "no such document"}
-		}
-	}
-	score := func(p *models.Passage) int {
-		n := 0
-		for _, w := range strings.Fields(strings.ToLower(query)) {
-			if w = strings.Trim(w, "?.,"); len(w) > 3 && strings.Contains(strings.ToLower(p.Text), w) {
-				n++
-			}
-		}
-		return n
-	}
-	hits := slices.Clone(mine)
-	slices.SortStableFunc(hits, func(a, b *models.Passage) int { return score(b) - score(a) })
-	return hits[:min(first, len(hits))], nil
-}
-
-func (k *docsKnowledge) searchers() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.searched)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(text))
+	}))
+	t.Cleanup(site.Close)
+	data, errs := a.do(t, token, `mutation($url: String!, $title: String) { addDocumentFromUrl(input: {url: $url, title: $title}) { id } }`,
+		map[string]any{"url": site.URL + "/notes.txt", "title": title})
+	require.Empty(t, errs)
+	id := data["addDocumentFromUrl"].(map[string]any)["id"].(string)
+	require.Eventually(t, func() bool {
+		data, errs := a.do(t, token, `query($id: ID!) { document(id: $id) { state } }`, map[string]any{"id": id})
+		require.Empty(t, errs)
+		state := data["document"].(map[string]any)["state"]
+		require.NotEqual(t, "FAILED", state)
+		return state == "READY"
+	}, time.Minute, 20*time.Millisecond, "the worker ingests it")
+	return id
 }
 
 // newGroundedLLM routes every message to the task agent and answers with markers,
@@ -243,14 +205,6 @@ func TestGroundedChatEndToEnd(t *testing.T) {
 	require.Empty(t, reply.Errors)
 	requireCited(t, reply.Data.SendChat.Response, reply.Data.SendChat.Citations)
 
-	// Every search was the caller's (the fake knows who asked).
-	if k, ok := docs.(*docsKnowledge); ok {
-		require.NotEmpty(t, k.searchers())
-		for _, id := range k.searchers() {
-			require.Equal(t, userID, id)
-		}
-	}
-
 	// Another user's document is not the caller's to ground on; nothing ran.
 	before := len(llmSrv.Requests())
 	_, errs := a.do(t, access, `mutation($docs: [ID!]) { sendChat(input: {message: "tea?", ground: true, documentIds: $docs}) { response } }`,
@@ -266,13 +220,15 @@ func TestGroundedChatEndToEnd(t *testing.T) {
 	require.Equal(t, []any{}, data["sendChat"].(map[string]any)["citations"])
 }
 
-// Without a knowledge service a grounded chat is refused, naming the field.
-func TestGroundedChatNeedsKnowledge(t *testing.T) {
+// A grounded chat of a user with no documents still answers (the server's
+// knowledge area is always there), citing nothing.
+func TestGroundedChatWithoutDocuments(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, testkit.SQLite, withoutRateLimits)
 	access, _, _ := a.register(t, "ungrounded@example.com")
-	_, errs := a.do(t, access, `mutation { sendChat(input: {message: "tea?", ground: true}) { response } }`, nil)
-	require.Len(t, errs, 1)
-	require.Equal(t, "BAD_USER_INPUT", errs[0].Extensions["code"])
-	require.Equal(t, "ground", errs[0].Extensions["field"])
+	data, errs := a.do(t, access, `mutation { sendChat(input: {message: "tea?", ground: true}) { response citations { marker } } }`, nil)
+	require.Empty(t, errs)
+	reply := data["sendChat"].(map[string]any)
+	require.NotEmpty(t, reply["response"])
+	require.Equal(t, []any{}, reply["citations"])
 }
