@@ -27,6 +27,8 @@ type Teams interface {
 	Entitlements(ctx context.Context, userID, teamID string) ([]*models.Entitlement, error)
 	Checkout(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error)
 	BillingPortal(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
+	DeleteTeam(ctx context.Context, userID, id string) error
+	TeamEvents(ctx context.Context, userID, teamID string) (<-chan *models.TeamEvent, error)
 }
 
 func (r *Resolver) Team() graph.TeamResolver { return &teamResolver{r} }
@@ -197,4 +199,23 @@ func (r *queryResolver) TeamAuditLog(ctx context.Context, teamID string, first *
 		return nil, err
 	}
 	return r.Resolver.Teams.TeamAuditLog(ctx, caller.UserID, teamID, n, cursor)
+}
+
+func (r *mutationResolver) DeleteTeam(ctx context.Context, id string) (bool, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Teams.DeleteTeam(ctx, caller.UserID, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *subscriptionResolver) TeamEvents(ctx context.Context, teamID string) (<-chan *models.TeamEvent, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.TeamEvents(ctx, caller.UserID, teamID)
 }

@@ -228,6 +228,18 @@ func TestTeamIsolationOverGraphQL(t *testing.T) {
 					},
 				},
 				{
+					name: "deleteTeam",
+					query: func(f *teamFixture) (string, map[string]any) {
+						return `mutation($id: ID!) { deleteTeam(id: $id) }`, map[string]any{"id": f.teamA}
+					},
+					want: map[string]want{actorsOwner: ok, actorsAdmin: forbidden("id"), actorsMember: forbidden("id"), actorsOther: notFound("id"), actorsStranger: notFound("id")},
+					check: func(t *testing.T, f *teamFixture, _ string, _ map[string]any) {
+						require.Equal(t, "[] []", a.teamRows(t, f.teamA), "members and invitations are gone")
+						_, errs := a.do(t, f.tokens[actorsAdmin], `query($id: ID!) { team(id: $id) { id } }`, map[string]any{"id": f.teamA})
+						requireError(t, errs, "NOT_FOUND", "id", "")
+					},
+				},
+				{
 					name: "transferOwnership",
 					query: func(f *teamFixture) (string, map[string]any) {
 						return `mutation($t: ID!, $u: ID!) { transferOwnership(teamId: $t, userId: $u) { role } }`, map[string]any{"t": f.teamA, "u": f.ids[actorsAdmin]}

@@ -250,3 +250,12 @@ func deleteInvitation(ctx context.Context, db bun.IDB, id string) error {
 	}
 	return nil
 }
+
+// deleteTeam deletes the team; its members and invitations go with it (ON DELETE
+// CASCADE), its billing account too, its audit entries stay.
+func deleteTeam(ctx context.Context, db bun.IDB, id string) error {
+	if _, err := db.NewDelete().Model((*models.Team)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete team: %w", err)
+	}
+	return nil
+}
