@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -37,12 +38,14 @@ type teamResolver struct{ *Resolver }
 
 var _ graph.TeamResolver = &teamResolver{}
 
+// Members reads through the operation's loader: the members of every team an
+// operation shows are one read.
 func (r *teamResolver) Members(ctx context.Context, obj *models.Team) ([]*models.TeamMember, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Teams.Members(ctx, caller.UserID, obj.ID)
+	return dataloaders.For(ctx).TeamMembers(ctx, caller.UserID, obj.ID)
 }
 
 func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*models.TeamInvitation, error) {

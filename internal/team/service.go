@@ -167,6 +167,13 @@ func (s *Service) Members(ctx context.Context, userID, teamID string) ([]*models
 	return findMembers(ctx, s.d.DB, teamID)
 }
 
+// MembersOfTeams returns, by team, the members of those of teamIDs the caller is a
+// member of, in one statement: a team the caller is not in is absent (the GraphQL
+// loader answers NOT_FOUND for it).
+func (s *Service) MembersOfTeams(ctx context.Context, userID string, teamIDs []string) (map[string][]*models.TeamMember, error) {
+	return findMembersOfTeams(ctx, s.d.DB, userID, teamIDs)
+}
+
 // Invitations returns the team's pending invitations, newest first, for an owner or
 // admin of it; a member sees none (an empty list).
 func (s *Service) Invitations(ctx context.Context, userID, teamID string) ([]*models.TeamInvitation, error) {
