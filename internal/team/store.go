@@ -113,7 +113,7 @@ func findMembersOfTeams(ctx context.Context, db bun.IDB, userID string, teamIDs 
 	err := db.NewSelect().Model(&ms).
 		ColumnExpr("team_member.*, u.email").
 		Join("JOIN users AS u ON u.id = team_member.user_id").
-		Where("team_member.team_id IN (?)", bun.In(teamIDs)).
+		Where("team_member.team_id IN (?)", bun.List(teamIDs)).
 		Where("team_member.team_id IN (SELECT mine.team_id FROM team_members AS mine WHERE mine.user_id = ?)", userID).
 		Order("team_member.team_id", "team_member.joined_at", "team_member.user_id").
 		Scan(ctx)
