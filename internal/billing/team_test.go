@@ -167,6 +167,21 @@ func TestTeamSubscriptionGrace(t *testing.T) {
 	require.Equal(t, models.TierFree, p.Tier)
 	require.Equal(t, models.FreeTeamSeats, p.Seats)
 	require.Contains(t, p.Note, "grace period ended")
+
+	// The sweep brings the team's log and subscribers in line, once.
+	events, err := e.bus.Subscribe(ctx, models.TeamEventsTopic(teamID))
+	require.NoError(t, err)
+	n, err := e.svc.ExpireGrace(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, models.TierFree, *nextTeamEvent(t, events).Tier)
+	kinds, details := e.teamLog(t, teamID)
+	require.Equal(t, models.AuditTeamSeatsChanged, kinds[0])
+	require.Equal(t, "free", details[0]["toTier"])
+	require.Contains(t, details[0]["reason"], "grace period ended")
+	n, err = e.svc.ExpireGrace(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "running it again changes nothing")
 }
 
 func nextTeamEvent(t *testing.T, ch <-chan []byte) models.TeamEvent {
