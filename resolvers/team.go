@@ -13,7 +13,6 @@ type Teams interface {
 	CreateTeam(ctx context.Context, userID, name string) (*models.Team, error)
 	Teams(ctx context.Context, userID string) ([]*models.Team, error)
 	Team(ctx context.Context, userID, id string) (*models.Team, error)
-	Members(ctx context.Context, userID, teamID string) ([]*models.TeamMember, error)
 	Invitations(ctx context.Context, userID, teamID string) ([]*models.TeamInvitation, error)
 	InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.InviteMemberPayload, error)
 	AcceptInvitation(ctx context.Context, userID, token string) (*models.Team, error)

@@ -245,9 +245,6 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 		if !caller.Role.Manages() {
 			return forbidden("teamId", "only the team's owners and admins invite members")
 		}
-		if err := s.seatFree(ctx, tx, in.TeamID, plan, now); err != nil {
-			return err
-		}
 		if in.Role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner {
 			return forbidden("role", "only owners invite owners")
 		}
@@ -259,6 +256,9 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 			if member {
 				return &models.Error{Code: models.CodeConflict, Field: "email", Message: "a user with this email is already a member"}
 			}
+		}
+		if err := s.seatFree(ctx, tx, in.TeamID, plan, now); err != nil {
+			return err
 		}
 		if err := insertInvitation(ctx, tx, inv); err != nil {
 			return err
