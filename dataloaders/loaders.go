@@ -29,7 +29,13 @@ type Sources struct {
 	// Summary opens a user's onboarding summary, which reads each onboarding table at
 	// most once and shares it between the fields that need it.
 	Summary func(userID string) *onboarding.Summary
+	// TeamMembers returns the members of those of the teams the user is a member of,
+	// by team, in one read: a team the user is not in is absent.
+	TeamMembers func(ctx context.Context, userID string, teamIDs []string) (map[string][]*models.TeamMember, error)
 }
+
+// memberKey is a team whose members a user asks for.
+type memberKey struct{ userID, teamID string }
 
 // Loaders are one operation's loaders. Each is built when the operation first asks
 // for it: most operations (`{ plans }`, a mutation) need none, and building one costs
@@ -45,6 +51,9 @@ type Loaders struct {
 
 	mu        sync.Mutex
 	summaries map[string]*onboarding.Summary // by user: only ever the caller
+
+	membersOnce sync.Once
+	members     *dataloadgen.Loader[memberKey, []*models.TeamMember]
 }
 
 func newLoaders(s Sources) *Loaders {
@@ -68,6 +77,41 @@ func (l *Loaders) User(ctx context.Context, id string) (*models.User, error) {
 		return nil, &models.Error{Code: models.CodeNotFound, Message: "user not found", Err: err}
 	}
 	return u, err
+}
+
+// TeamMembers loads the members of a team for userID (the caller), batched with the
+// operation's other teams: `teams { members { … } }` is one read of members however
+// many teams there are. A team the caller is not a member of is NOT_FOUND (field
+// teamId).
+func (l *Loaders) TeamMembers(ctx context.Context, userID, teamID string) ([]*models.TeamMember, error) {
+	l.membersOnce.Do(func() {
+		l.members = dataloadgen.NewMappedLoader(l.teamMembers, dataloadgen.WithWait(l.wait))
+	})
+	ms, err := l.members.Load(ctx, memberKey{userID, teamID})
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, &models.Error{Code: models.CodeNotFound, Field: "teamId", Message: "team not found", Err: err}
+	}
+	return ms, err
+}
+
+// teamMembers reads the members of the keys' teams, one read per asking user (an
+// operation has one: its caller).
+func (l *Loaders) teamMembers(ctx context.Context, keys []memberKey) (map[memberKey][]*models.TeamMember, error) {
+	byUser := map[string][]string{}
+	for _, k := range keys {
+		byUser[k.userID] = append(byUser[k.userID], k.teamID)
+	}
+	out := make(map[memberKey][]*models.TeamMember, len(keys))
+	for userID, teamIDs := range byUser {
+		got, err := l.sources.TeamMembers(ctx, userID, teamIDs)
+		if err != nil {
+			return nil, err
+		}
+		for teamID, ms := range got {
+			out[memberKey{userID, teamID}] = ms
+		}
+	}
+	return out, nil
 }
 
 // Summary returns the operation's onboarding summary of userID, the caller: every

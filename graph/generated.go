@@ -506,6 +506,7 @@ type ComplexityRoot struct {
 		DeleteConversation         func(childComplexity int, id string) int
 		DeleteDocument             func(childComplexity int, id string) int
 		DeleteProviderKey          func(childComplexity int, provider string) int
+		DeleteTeam                 func(childComplexity int, id string) int
 		ExecuteTemplate            func(childComplexity int, templateID string, variables []*catalog.Value) int
 		GeneratePersona            func(childComplexity int, platforms []models.Platform) int
 		InviteMember               func(childComplexity int, teamID string, email *string, role models.TeamRole, link *bool) int
@@ -903,6 +904,7 @@ type ComplexityRoot struct {
 		DocumentIngestion  func(childComplexity int, id string) int
 		OnboardingProgress func(childComplexity int) int
 		RunPlaybook        func(childComplexity int, id string, variables []*catalog.Value) int
+		TeamEvents         func(childComplexity int, teamID string) int
 	}
 
 	Team struct {
@@ -916,6 +918,16 @@ type ComplexityRoot struct {
 		SeatsPaid    func(childComplexity int) int
 		SeatsUsed    func(childComplexity int) int
 		Tier         func(childComplexity int) int
+	}
+
+	TeamEvent struct {
+		At     func(childComplexity int) int
+		Role   func(childComplexity int) int
+		Seats  func(childComplexity int) int
+		TeamID func(childComplexity int) int
+		Tier   func(childComplexity int) int
+		Type   func(childComplexity int) int
+		UserID func(childComplexity int) int
 	}
 
 	TeamInvitation struct {
@@ -1082,6 +1094,7 @@ type MutationResolver interface {
 	LeaveTeam(ctx context.Context, teamID string) (bool, error)
 	TeamCheckout(ctx context.Context, teamID string, seats int) (*models.CheckoutSession, error)
 	TeamBillingPortal(ctx context.Context, teamID string) (*models.PortalSession, error)
+	DeleteTeam(ctx context.Context, id string) (bool, error)
 	TransferOwnership(ctx context.Context, teamID string, userID string) (*models.Team, error)
 }
 type OnboardingResolver interface {
@@ -1139,6 +1152,7 @@ type SubscriptionResolver interface {
 	DocumentIngestion(ctx context.Context, id string) (<-chan *models.DocumentIngestion, error)
 	OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error)
 	RunPlaybook(ctx context.Context, id string, variables []*catalog.Value) (<-chan *playbook.Event, error)
+	TeamEvents(ctx context.Context, teamID string) (<-chan *models.TeamEvent, error)
 }
 type TeamResolver interface {
 	Members(ctx context.Context, obj *models.Team) ([]*models.TeamMember, error)
@@ -3036,6 +3050,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteProviderKey(childComplexity, args["provider"].(string)), true
+	case "Mutation.deleteTeam":
+		if e.ComplexityRoot.Mutation.DeleteTeam == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTeam_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTeam(childComplexity, args["id"].(string)), true
 	case "Mutation.executeTemplate":
 		if e.ComplexityRoot.Mutation.ExecuteTemplate == nil {
 			break
@@ -5035,6 +5060,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.RunPlaybook(childComplexity, args["id"].(string), args["variables"].([]*catalog.Value)), true
+	case "Subscription.teamEvents":
+		if e.ComplexityRoot.Subscription.TeamEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_teamEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TeamEvents(childComplexity, args["teamId"].(string)), true
 
 	case "Team.createdAt":
 		if e.ComplexityRoot.Team.CreatedAt == nil {
@@ -5096,6 +5132,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Team.Tier(childComplexity), true
+
+	case "TeamEvent.at":
+		if e.ComplexityRoot.TeamEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamEvent.At(childComplexity), true
+	case "TeamEvent.role":
+		if e.ComplexityRoot.TeamEvent.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamEvent.Role(childComplexity), true
+	case "TeamEvent.seats":
+		if e.ComplexityRoot.TeamEvent.Seats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamEvent.Seats(childComplexity), true
+	case "TeamEvent.teamId":
+		if e.ComplexityRoot.TeamEvent.TeamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamEvent.TeamID(childComplexity), true
+	case "TeamEvent.tier":
+		if e.ComplexityRoot.TeamEvent.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamEvent.Tier(childComplexity), true
+	case "TeamEvent.type":
+		if e.ComplexityRoot.TeamEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamEvent.Type(childComplexity), true
+	case "TeamEvent.userId":
+		if e.ComplexityRoot.TeamEvent.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TeamEvent.UserID(childComplexity), true
 
 	case "TeamInvitation.createdAt":
 		if e.ComplexityRoot.TeamInvitation.CreatedAt == nil {
@@ -7220,6 +7299,26 @@ func (ec *executionContext) childFields_Team(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Team", field.Name)
 }
 
+func (ec *executionContext) childFields_TeamEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_TeamEvent_type(ctx, field)
+	case "teamId":
+		return ec.fieldContext_TeamEvent_teamId(ctx, field)
+	case "userId":
+		return ec.fieldContext_TeamEvent_userId(ctx, field)
+	case "role":
+		return ec.fieldContext_TeamEvent_role(ctx, field)
+	case "tier":
+		return ec.fieldContext_TeamEvent_tier(ctx, field)
+	case "seats":
+		return ec.fieldContext_TeamEvent_seats(ctx, field)
+	case "at":
+		return ec.fieldContext_TeamEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TeamEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_TeamInvitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7841,6 +7940,20 @@ func (ec *executionContext) field_Mutation_deleteProviderKey_args(ctx context.Co
 		return nil, err
 	}
 	args["provider"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteTeam_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8717,6 +8830,20 @@ func (ec *executionContext) field_Subscription_runPlaybook_args(ctx context.Cont
 		return nil, err
 	}
 	args["variables"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_teamEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "teamId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["teamId"] = arg0
 	return args, nil
 }
 
@@ -17668,6 +17795,50 @@ func (ec *executionContext) fieldContext_Mutation_teamBillingPortal(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_deleteTeam(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteTeam(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteTeam(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteTeam(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteTeam_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24386,6 +24557,50 @@ func (ec *executionContext) fieldContext_Subscription_runPlaybook(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_teamEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_teamEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TeamEvents(ctx, fc.Args["teamId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TeamEvent) graphql.Marshaler {
+			return ec.marshalNTeamEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_teamEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TeamEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_teamEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Team_id(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24641,6 +24856,167 @@ func (ec *executionContext) fieldContext_Team_entitlements(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TeamEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TeamEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.TeamEventType) graphql.Marshaler {
+			return ec.marshalNTeamEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TeamEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TeamEvent", field, false, false, "TeamEventType")
+}
+
+func (ec *executionContext) _TeamEvent_teamId(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TeamEvent_teamId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TeamID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TeamEvent_teamId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TeamEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TeamEvent_userId(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TeamEvent_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TeamEvent_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TeamEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TeamEvent_role(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TeamEvent_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TeamRole) graphql.Marshaler {
+			return ec.marshalOTeamRole2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TeamEvent_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TeamEvent", field, false, false, "TeamRole")
+}
+
+func (ec *executionContext) _TeamEvent_tier(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TeamEvent_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Tier) graphql.Marshaler {
+			return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TeamEvent_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TeamEvent", field, false, false, "Tier")
+}
+
+func (ec *executionContext) _TeamEvent_seats(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TeamEvent_seats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TeamEvent_seats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TeamEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TeamEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TeamEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TeamEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TeamEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TeamInvitation_id(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
@@ -32112,6 +32488,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "deleteTeam":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteTeam(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "transferOwnership":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_transferOwnership(ctx, field)
@@ -34456,6 +34839,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_onboardingProgress(ctx, fields[0])
 	case "runPlaybook":
 		return ec._Subscription_runPlaybook(ctx, fields[0])
+	case "teamEvents":
+		return ec._Subscription_teamEvents(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -34528,6 +34913,69 @@ func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Team_entitlements(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var teamEventImplementors = []string{"TeamEvent"}
+
+func (ec *executionContext) _TeamEvent(ctx context.Context, sel ast.SelectionSet, obj *models.TeamEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, teamEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TeamEvent")
+		case "type":
+			out.Values[i] = ec._TeamEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "teamId":
+			out.Values[i] = ec._TeamEvent_teamId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userId":
+			out.Values[i] = ec._TeamEvent_userId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._TeamEvent_role(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._TeamEvent_tier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "seats":
+			out.Values[i] = ec._TeamEvent_seats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._TeamEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37425,6 +37873,29 @@ func (ec *executionContext) marshalNTeam2ᚖgithubᚗcomᚋinkgraphᚋinkgraph�
 	return ec._Team(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTeamEvent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamEvent(ctx context.Context, sel ast.SelectionSet, v *models.TeamEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TeamEvent!")
+		return graphql.Null
+	}
+	return ec._TeamEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTeamEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamEventType(ctx context.Context, v any) (models.TeamEventType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.TeamEventType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTeamEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamEventType(ctx context.Context, sel ast.SelectionSet, v models.TeamEventType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TeamEventType!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNTeamInvitation2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TeamInvitation) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -38382,6 +38853,25 @@ func (ec *executionContext) marshalOStyleAnalysis2ᚖgithubᚗcomᚋinkgraphᚋi
 		return graphql.Null
 	}
 	return ec._StyleAnalysis(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTeamRole2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx context.Context, v any) (*models.TeamRole, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.TeamRole(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTeamRole2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx context.Context, sel ast.SelectionSet, v *models.TeamRole) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx context.Context, v any) (*models.Tier, error) {

@@ -156,12 +156,12 @@ type TeamEvent struct {
 	Type   TeamEventType `json:"type"`
 	TeamID string        `json:"teamId"`
 	// UserID is the member concerned (joined, left, removed, whose role changed).
-	UserID string `json:"userId,omitempty"`
+	UserID *string `json:"userId,omitempty"`
 	// Role is the member's role after the event (joined, role changed).
-	Role TeamRole `json:"role,omitempty"`
+	Role *TeamRole `json:"role,omitempty"`
 	// Tier and Seats are the team's after SEATS_CHANGED.
-	Tier  Tier      `json:"tier,omitempty"`
-	Seats int       `json:"seats,omitempty"`
+	Tier  *Tier     `json:"tier,omitempty"`
+	Seats *int      `json:"seats,omitempty"`
 	At    time.Time `json:"at"`
 }
 

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/inkgraph/inkgraph/dataloaders"
 	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -12,7 +13,6 @@ type Teams interface {
 	CreateTeam(ctx context.Context, userID, name string) (*models.Team, error)
 	Teams(ctx context.Context, userID string) ([]*models.Team, error)
 	Team(ctx context.Context, userID, id string) (*models.Team, error)
-	Members(ctx context.Context, userID, teamID string) ([]*models.TeamMember, error)
 	Invitations(ctx context.Context, userID, teamID string) ([]*models.TeamInvitation, error)
 	InviteMember(ctx context.Context, userID string, in models.InviteMemberInput) (*models.InviteMemberPayload, error)
 	AcceptInvitation(ctx context.Context, userID, token string) (*models.Team, error)
@@ -27,6 +27,8 @@ type Teams interface {
 	Entitlements(ctx context.Context, userID, teamID string) ([]*models.Entitlement, error)
 	Checkout(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error)
 	BillingPortal(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
+	DeleteTeam(ctx context.Context, userID, id string) error
+	TeamEvents(ctx context.Context, userID, teamID string) (<-chan *models.TeamEvent, error)
 }
 
 func (r *Resolver) Team() graph.TeamResolver { return &teamResolver{r} }
@@ -35,12 +37,14 @@ type teamResolver struct{ *Resolver }
 
 var _ graph.TeamResolver = &teamResolver{}
 
+// Members reads through the operation's loader: the members of every team an
+// operation shows are one read.
 func (r *teamResolver) Members(ctx context.Context, obj *models.Team) ([]*models.TeamMember, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Teams.Members(ctx, caller.UserID, obj.ID)
+	return dataloaders.For(ctx).TeamMembers(ctx, caller.UserID, obj.ID)
 }
 
 func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*models.TeamInvitation, error) {
@@ -197,4 +201,23 @@ func (r *queryResolver) TeamAuditLog(ctx context.Context, teamID string, first *
 		return nil, err
 	}
 	return r.Resolver.Teams.TeamAuditLog(ctx, caller.UserID, teamID, n, cursor)
+}
+
+func (r *mutationResolver) DeleteTeam(ctx context.Context, id string) (bool, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Teams.DeleteTeam(ctx, caller.UserID, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (r *subscriptionResolver) TeamEvents(ctx context.Context, teamID string) (<-chan *models.TeamEvent, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Teams.TeamEvents(ctx, caller.UserID, teamID)
 }

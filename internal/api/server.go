@@ -173,8 +173,9 @@ func New(d Deps) *Server {
 	gql.Use(DeferOnQueriesOnly{})
 	gql.Use(sessionCookies{}) // the browser's cookies from a sign-in's or sign-out's answer
 	gql.Use(dataloaders.Extension{Sources: dataloaders.Sources{
-		UsersByIDs: svc.Accounts.UsersByIDs,
-		Summary:    svc.Wizard.Summary,
+		UsersByIDs:  svc.Accounts.UsersByIDs,
+		Summary:     svc.Wizard.Summary,
+		TeamMembers: svc.Teams.MembersOfTeams,
 	}})
 	// The operation's ID, span, metrics and log: outside the rate limit, so a refusal
 	// is logged with its operation's ID and counted with its code.

@@ -228,6 +228,18 @@ func TestTeamIsolationOverGraphQL(t *testing.T) {
 					},
 				},
 				{
+					name: "deleteTeam",
+					query: func(f *teamFixture) (string, map[string]any) {
+						return `mutation($id: ID!) { deleteTeam(id: $id) }`, map[string]any{"id": f.teamA}
+					},
+					want: map[string]want{actorsOwner: ok, actorsAdmin: forbidden("id"), actorsMember: forbidden("id"), actorsOther: notFound("id"), actorsStranger: notFound("id")},
+					check: func(t *testing.T, f *teamFixture, _ string, _ map[string]any) {
+						require.Equal(t, "[] []", a.teamRows(t, f.teamA), "members and invitations are gone")
+						_, errs := a.do(t, f.tokens[actorsAdmin], `query($id: ID!) { team(id: $id) { id } }`, map[string]any{"id": f.teamA})
+						requireError(t, errs, "NOT_FOUND", "id", "")
+					},
+				},
+				{
 					name: "transferOwnership",
 					query: func(f *teamFixture) (string, map[string]any) {
 						return `mutation($t: ID!, $u: ID!) { transferOwnership(teamId: $t, userId: $u) { role } }`, map[string]any{"t": f.teamA, "u": f.ids[actorsAdmin]}
@@ -327,4 +339,52 @@ func TestTeamBadInputOverGraphQL(t *testing.T) {
 	data, errs = a.do(t, stranger, `{ teams { id } }`, nil)
 	require.Empty(t, errs)
 	require.Empty(t, data["teams"], "the refused creations made no team, and no invitation let the stranger in")
+}
+
+// TestTeamsMembersCostFixedStatements: `teams { members { … } }` reads the caller's
+// teams once and the members of all of them once, however many teams and members:
+// the members' loader batches the teams, and each member's email comes in the same
+// read.
+func TestTeamsMembersCostFixedStatements(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			counter := &statementCounter{}
+			a := startAppWith(t, testkit.DatabaseURL(t, d), wiring{queryHook: counter}, withoutRateLimits)
+			small, _, _ := a.register(t, "few-teams@example.com")
+			large, _, _ := a.register(t, "many-teams@example.com")
+			var others []string
+			for i := range 4 {
+				token, _, _ := a.register(t, fmt.Sprintf("teammate-%d@example.com", i))
+				others = append(others, token)
+			}
+			join := func(owner, teamName string, members []string) {
+				data, errs := a.do(t, owner, `mutation($n: String!) { createTeam(name: $n) { id } }`, map[string]any{"n": teamName})
+				require.Empty(t, errs)
+				id := data["createTeam"].(map[string]any)["id"].(string)
+				for _, m := range members {
+					data, errs := a.do(t, owner, `mutation($t: ID!) { inviteMember(teamId: $t, link: true) { token } }`, map[string]any{"t": id})
+					require.Empty(t, errs)
+					_, errs = a.do(t, m, `mutation($k: String!) { acceptInvitation(token: $k) { id } }`, map[string]any{"k": data["inviteMember"].(map[string]any)["token"]})
+					require.Empty(t, errs)
+				}
+			}
+			join(small, "one", nil)
+			for i := range 6 {
+				join(large, fmt.Sprintf("team-%d", i), others)
+			}
+			q := `{ teams { id name role members { userId email role } } }`
+			var smallBody, largeBody string
+			nSmall, stmtsSmall := counter.count(func() { smallBody = a.raw(t, small, q) })
+			nLarge, stmtsLarge := counter.count(func() { largeBody = a.raw(t, large, q) })
+			require.NotContains(t, smallBody, `"errors"`, smallBody)
+			require.NotContains(t, largeBody, `"errors"`, largeBody)
+			require.Equal(t, 6*5, strings.Count(largeBody, `"userId"`), "six teams of five members")
+			require.Equal(t, 6, strings.Count(largeBody, "teammate-3@example.com"))
+			require.Equal(t, nSmall, nLarge, "the same statements whatever the number of teams:\n%s\n---\n%s",
+				strings.Join(stmtsSmall, "\n"), strings.Join(stmtsLarge, "\n"))
+			require.Equal(t, 2, nLarge, "the caller's teams, then every team's members: %s", strings.Join(stmtsLarge, "\n"))
+		})
+	}
 }

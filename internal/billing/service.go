@@ -390,8 +390,8 @@ func (s *Service) standing(ctx context.Context, userID string) (standing, error)
 
 // --- the grace sweep ---
 
-// ExpireGrace takes the paid tier from every user whose failed payment's grace has
-// ended, and returns how many lost it. Reads (TierOf, and every area through it)
+// ExpireGrace takes the paid tier from every user and team whose failed payment's
+// grace has ended, and returns how many lost it. Reads (TierOf, and every area through it)
 // already treat such users as free; this brings the granted tier, the audit log,
 // subscribers and the account's stored tier in line. Run it periodically; running it
 // again changes nothing.
@@ -422,6 +422,32 @@ func (s *Service) ExpireGrace(ctx context.Context) (int, error) {
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("expire grace of %s: %w", userID, err))
+		}
+	}
+	teams, err := findTeamsPastGrace(ctx, s.db, s.now())
+	if err != nil {
+		return n, errors.Join(append(errs, err)...)
+	}
+	for _, teamID := range teams {
+		var changed bool
+		err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+			acct, err := lockTeamAccount(ctx, tx, teamID, s.now())
+			if isNotFound(err) {
+				return nil // the team is gone
+			}
+			if err != nil {
+				return err
+			}
+			changed, err = s.grantTeam(ctx, tx, acct, s.now())
+			return err
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("expire grace of team %s: %w", teamID, err))
+			continue
+		}
+		if changed {
+			n++
+			s.notifyTeam(ctx, teamID)
 		}
 	}
 	return n, errors.Join(errs...)

@@ -261,6 +261,23 @@ func findUsersPastGrace(ctx context.Context, db bun.IDB, now time.Time) ([]strin
 	return ids, nil
 }
 
+// findTeamsPastGrace returns the teams still granted a paid tier although a
+// subscription of theirs is past due beyond its grace.
+func findTeamsPastGrace(ctx context.Context, db bun.IDB, now time.Time) ([]string, error) {
+	var ids []string
+	err := db.NewSelect().TableExpr("subscriptions AS s").
+		Join("JOIN team_billing_accounts AS a ON a.team_id = s.team_id").
+		ColumnExpr("DISTINCT s.team_id").
+		Where("s.status = ?", models.SubscriptionPastDue).
+		Where("s.grace_until <= ?", now).
+		Where("a.granted_tier <> ?", models.TierFree).
+		Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("find team subscriptions past grace: %w", err)
+	}
+	return ids, nil
+}
+
 // --- changes ---
 
 func insertChange(ctx context.Context, db bun.IDB, c *models.SubscriptionChange) error {

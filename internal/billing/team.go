@@ -250,7 +250,7 @@ func (s *Service) notifyTeam(ctx context.Context, teamID string) {
 		s.logger.ErrorContext(ctx, "read team plan for a team event", "error", err, "team_id", teamID)
 		return
 	}
-	payload, err := json.Marshal(models.TeamEvent{Type: models.TeamSeatsChanged, TeamID: teamID, Tier: p.Tier, Seats: p.Seats, At: s.now()})
+	payload, err := json.Marshal(models.TeamEvent{Type: models.TeamSeatsChanged, TeamID: teamID, Tier: &p.Tier, Seats: &p.Seats, At: s.now()})
 	if err == nil {
 		err = s.events.Publish(context.WithoutCancel(ctx), models.TeamEventsTopic(teamID), payload)
 	}

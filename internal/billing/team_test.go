@@ -91,7 +91,8 @@ func TestTeamSubscription(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, models.TierFree, tier, "the team's subscription is not its owner's tier")
 		ev := nextTeamEvent(t, events)
-		require.Equal(t, models.TeamEvent{Type: models.TeamSeatsChanged, TeamID: teamID, Tier: models.TierTeam, Seats: 5, At: ev.At}, ev)
+		tierTeam, five := models.TierTeam, 5
+		require.Equal(t, models.TeamEvent{Type: models.TeamSeatsChanged, TeamID: teamID, Tier: &tierTeam, Seats: &five, At: ev.At}, ev)
 
 		_, err = e.svc.CreateTeamCheckoutSession(ctx, owner, teamID, 6)
 		require.Equal(t, models.CodeConflict, codeOf(err), "one live subscription per team: seats change in the portal")
@@ -105,7 +106,7 @@ func TestTeamSubscription(t *testing.T) {
 		p, err = e.svc.TeamPlan(ctx, teamID)
 		require.NoError(t, err)
 		require.Equal(t, 8, p.Seats)
-		require.Equal(t, 8, nextTeamEvent(t, events).Seats)
+		require.Equal(t, 8, *nextTeamEvent(t, events).Seats)
 
 		// The subscription ends: the team is free, says why, and may subscribe again.
 		e.mustDeliver(t, subEvent("evt_t3", "customer.subscription.deleted", t0+120, sub{ID: "sub_team", Customer: customer, Status: "canceled", Price: priceTeam, Quantity: 8}))
@@ -115,7 +116,7 @@ func TestTeamSubscription(t *testing.T) {
 		require.Equal(t, models.FreeTeamSeats, p.Seats)
 		require.Contains(t, p.Note, "CANCELED")
 		ev = nextTeamEvent(t, events)
-		require.Equal(t, models.TierFree, ev.Tier)
+		require.Equal(t, models.TierFree, *ev.Tier)
 		ents, err := e.svc.TeamEntitlements(ctx, teamID)
 		require.NoError(t, err)
 		for _, ent := range ents {
@@ -166,6 +167,21 @@ func TestTeamSubscriptionGrace(t *testing.T) {
 	require.Equal(t, models.TierFree, p.Tier)
 	require.Equal(t, models.FreeTeamSeats, p.Seats)
 	require.Contains(t, p.Note, "grace period ended")
+
+	// The sweep brings the team's log and subscribers in line, once.
+	events, err := e.bus.Subscribe(ctx, models.TeamEventsTopic(teamID))
+	require.NoError(t, err)
+	n, err := e.svc.ExpireGrace(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, models.TierFree, *nextTeamEvent(t, events).Tier)
+	kinds, details := e.teamLog(t, teamID)
+	require.Equal(t, models.AuditTeamSeatsChanged, kinds[0])
+	require.Equal(t, "free", details[0]["toTier"])
+	require.Contains(t, details[0]["reason"], "grace period ended")
+	n, err = e.svc.ExpireGrace(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "running it again changes nothing")
 }
 
 func nextTeamEvent(t *testing.T, ch <-chan []byte) models.TeamEvent {

@@ -17,8 +17,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -60,6 +62,12 @@ type Billing interface {
 	CreateTeamBillingPortalSession(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
 }
 
+// Events carries team events between server instances; events.Bus satisfies it.
+type Events interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+	Subscribe(ctx context.Context, topic string) (<-chan []byte, error)
+}
+
 // Mailer sends an email; *mail.Mailer satisfies it.
 type Mailer interface {
 	Send(ctx context.Context, msg mail.Message) error
@@ -73,6 +81,11 @@ type Deps struct {
 	// are not counted, every team is on the free tier, checkout answers
 	// BILLING_NOT_CONFIGURED).
 	Billing Billing
+	// Events carries team events to teamEvents subscribers on every instance; nil
+	// publishes nothing (and TeamEvents answers INTERNAL).
+	Events Events
+	// Logger reports what cannot be returned (a failed publish); discarded when nil.
+	Logger *slog.Logger
 	// Mailer sends invitations by email; nil sends none, and the token and link go
 	// back to the inviter.
 	Mailer Mailer
@@ -104,6 +117,9 @@ func NewService(d Deps) (*Service, error) {
 	}
 	if d.Billing == nil {
 		d.Billing = noBilling{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{d: d}, nil
 }
@@ -149,6 +165,13 @@ func (s *Service) Members(ctx context.Context, userID, teamID string) ([]*models
 		return nil, err
 	}
 	return findMembers(ctx, s.d.DB, teamID)
+}
+
+// MembersOfTeams returns, by team, the members of those of teamIDs the caller is a
+// member of, in one statement: a team the caller is not in is absent (the GraphQL
+// loader answers NOT_FOUND for it).
+func (s *Service) MembersOfTeams(ctx context.Context, userID string, teamIDs []string) (map[string][]*models.TeamMember, error) {
+	return findMembersOfTeams(ctx, s.d.DB, userID, teamIDs)
 }
 
 // Invitations returns the team's pending invitations, newest first, for an owner or
@@ -222,9 +245,6 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 		if !caller.Role.Manages() {
 			return forbidden("teamId", "only the team's owners and admins invite members")
 		}
-		if err := s.seatFree(ctx, tx, in.TeamID, plan, now); err != nil {
-			return err
-		}
 		if in.Role == models.TeamRoleOwner && caller.Role != models.TeamRoleOwner {
 			return forbidden("role", "only owners invite owners")
 		}
@@ -236,6 +256,9 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 			if member {
 				return &models.Error{Code: models.CodeConflict, Field: "email", Message: "a user with this email is already a member"}
 			}
+		}
+		if err := s.seatFree(ctx, tx, in.TeamID, plan, now); err != nil {
+			return err
 		}
 		if err := insertInvitation(ctx, tx, inv); err != nil {
 			return err
@@ -375,6 +398,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, userID, token string) (*
 	if err != nil {
 		return nil, err
 	}
+	s.publish(ctx, models.TeamMemberJoined, t.ID, userID, t.Role)
 	return t, nil
 }
 
@@ -428,6 +452,7 @@ func (s *Service) ChangeRole(ctx context.Context, userID, teamID, memberID strin
 		return nil, models.InvalidInput("role", "role must be OWNER, ADMIN or MEMBER")
 	}
 	var target *models.TeamMember
+	changed := false
 	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
 		caller, err := s.lockAsMember(ctx, tx, teamID, userID, "teamId")
 		if err != nil {
@@ -450,11 +475,15 @@ func (s *Service) ChangeRole(ctx context.Context, userID, teamID, memberID strin
 			return err
 		}
 		target.Role = role
+		changed = true
 		return s.audit(ctx, tx, userID, models.AuditTeamRoleChanged,
 			models.AuditDetail{"team": teamID, "user": memberID, "from": string(from), "to": string(role)})
 	})
 	if err != nil {
 		return nil, err
+	}
+	if changed {
+		s.publish(ctx, models.TeamRoleChanged, teamID, memberID, role)
 	}
 	return target, nil
 }
@@ -484,13 +513,14 @@ func (s *Service) RemoveMember(ctx context.Context, userID, teamID, memberID str
 	if err != nil {
 		return nil, err
 	}
+	s.publish(ctx, models.TeamMemberRemoved, teamID, memberID, "")
 	return target, nil
 }
 
 // LeaveTeam removes the caller from the team; the last owner cannot leave (CONFLICT,
 // field teamId).
 func (s *Service) LeaveTeam(ctx context.Context, userID, teamID string) error {
-	return database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+	err := database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
 		caller, err := s.lockAsMember(ctx, tx, teamID, userID, "teamId")
 		if err != nil {
 			return err
@@ -503,6 +533,10 @@ func (s *Service) LeaveTeam(ctx context.Context, userID, teamID string) error {
 		}
 		return s.audit(ctx, tx, userID, models.AuditTeamMemberLeft, models.AuditDetail{"team": teamID, "role": string(caller.Role)})
 	})
+	if err == nil {
+		s.publish(ctx, models.TeamMemberLeft, teamID, userID, "")
+	}
+	return err
 }
 
 // TransferOwnership makes another member of the team an owner and the calling owner
@@ -540,6 +574,8 @@ func (s *Service) TransferOwnership(ctx context.Context, userID, teamID, memberI
 	if err != nil {
 		return nil, err
 	}
+	s.publish(ctx, models.TeamRoleChanged, teamID, memberID, models.TeamRoleOwner)
+	s.publish(ctx, models.TeamRoleChanged, teamID, userID, models.TeamRoleAdmin)
 	return t, nil
 }
 
@@ -564,6 +600,132 @@ func (s *Service) TeamAuditLog(ctx context.Context, userID, teamID string, first
 		e.Node.IP = ""
 	}
 	return log, nil
+}
+
+// DeleteTeam deletes the team with its members and invitations: owners only
+// (FORBIDDEN for admins and members, NOT_FOUND on field id for anyone else). A team
+// whose subscription would bill again cannot be deleted (CONFLICT, field id): nothing
+// is cancelled at Stripe behind the owner's back; the owner cancels it in the team's
+// billing portal first, and a subscription set to end with its period no longer stops
+// the deletion (Stripe ends it, and its last events find no team). The team's audit
+// log stays, with TEAM_DELETED last; teamEvents subscribers get TEAM_DELETED and their
+// streams end.
+func (s *Service) DeleteTeam(ctx context.Context, userID, id string) error {
+	plan, err := s.d.Billing.TeamPlan(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		caller, err := s.lockAsMember(ctx, tx, id, userID, "id")
+		if err != nil {
+			return err
+		}
+		if caller.Role != models.TeamRoleOwner {
+			return forbidden("id", "only the team's owners delete it")
+		}
+		if plan.Status.Live() && !plan.CancelAtPeriodEnd {
+			return &models.Error{Code: models.CodeConflict, Field: "id", Message: fmt.Sprintf(
+				"the team's subscription (%s) would still be billed: cancel it in the team's billing portal (teamBillingPortal) first; one set to end with its period does not stop the deletion", plan.Status)}
+		}
+		t, err := findTeam(ctx, tx, id)
+		if err != nil {
+			return withField(err, "id")
+		}
+		n, err := countMembers(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, userID, models.AuditTeamDeleted,
+			models.AuditDetail{"team": id, "name": t.Name, "members": fmt.Sprint(n)}); err != nil {
+			return err
+		}
+		return deleteTeam(ctx, tx, id)
+	})
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, models.TeamDeleted, id, "", "")
+	return nil
+}
+
+// TeamEvents streams the team's events (members joining, leaving, removed, role and
+// seat changes, deletion), from any server instance, to a member of it (NOT_FOUND on
+// field teamId for anyone else), until ctx ends. Membership is checked again before
+// each event: a caller who is no longer a member gets nothing more and the stream
+// ends (after TEAM_DELETED, which every member gets). Delivery is at most once: an
+// event is a cue to read the team.
+func (s *Service) TeamEvents(ctx context.Context, userID, teamID string) (<-chan *models.TeamEvent, error) {
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		return nil, err
+	}
+	if s.d.Events == nil {
+		return nil, models.Internal(errors.New("no events bus"), "team events")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	in, err := s.d.Events.Subscribe(ctx, models.TeamEventsTopic(teamID))
+	if err != nil {
+		cancel()
+		return nil, models.Internal(err, "subscribe to team events")
+	}
+	// A change between the check above and the subscription would otherwise be
+	// missed: check once more now that events are followed.
+	if _, err := s.member(ctx, s.d.DB, teamID, userID, "teamId"); err != nil {
+		cancel()
+		return nil, err
+	}
+	out := make(chan *models.TeamEvent, 1)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for payload := range in {
+			e := new(models.TeamEvent)
+			if err := json.Unmarshal(payload, e); err != nil {
+				s.d.Logger.ErrorContext(ctx, "decode team event", "error", err)
+				continue
+			}
+			if e.Type != models.TeamDeleted {
+				_, err := findMembership(ctx, s.d.DB, teamID, userID)
+				if models.ErrorCode(err) == models.CodeNotFound {
+					return // no longer a member: nothing more to see
+				}
+				if err != nil {
+					s.d.Logger.ErrorContext(ctx, "check a team event's subscriber", "error", err, "team_id", teamID)
+					return
+				}
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+			if e.Type == models.TeamDeleted {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// publish tells the team's subscribers, on every instance, what changed; a failure
+// is logged (the change is committed, and an event is only a cue).
+func (s *Service) publish(ctx context.Context, typ models.TeamEventType, teamID, userID string, role models.TeamRole) {
+	if s.d.Events == nil {
+		return
+	}
+	e := models.TeamEvent{Type: typ, TeamID: teamID, At: s.now()}
+	if userID != "" {
+		e.UserID = &userID
+	}
+	if role != "" {
+		e.Role = &role
+	}
+	payload, err := json.Marshal(e)
+	if err == nil {
+		err = s.d.Events.Publish(context.WithoutCancel(ctx), models.TeamEventsTopic(teamID), payload)
+	}
+	if err != nil {
+		s.d.Logger.ErrorContext(ctx, "publish team event", "error", err, "team_id", teamID, "type", typ)
+	}
 }
 
 // Plan returns the team's plan (tier, paid seats, why it is lower than paid for),

@@ -102,6 +102,31 @@ func findMembers(ctx context.Context, db bun.IDB, teamID string) ([]*models.Team
 	return ms, nil
 }
 
+// findMembersOfTeams returns the members of those of the teams userID is a member of,
+// by team, by when they joined; the membership check is part of the one statement.
+func findMembersOfTeams(ctx context.Context, db bun.IDB, userID string, teamIDs []string) (map[string][]*models.TeamMember, error) {
+	out := make(map[string][]*models.TeamMember, len(teamIDs))
+	if len(teamIDs) == 0 {
+		return out, nil
+	}
+	var ms []*models.TeamMember
+	err := db.NewSelect().Model(&ms).
+		ColumnExpr("team_member.*, u.email").
+		Join("JOIN users AS u ON u.id = team_member.user_id").
+		Where("team_member.team_id IN (?)", bun.List(teamIDs)).
+		Where("team_member.team_id IN (SELECT mine.team_id FROM team_members AS mine WHERE mine.user_id = ?)", userID).
+		Order("team_member.team_id", "team_member.joined_at", "team_member.user_id").
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find members of teams: %w", err)
+	}
+	for _, m := range ms {
+		m.JoinedAt = m.JoinedAt.UTC()
+		out[m.TeamID] = append(out[m.TeamID], m)
+	}
+	return out, nil
+}
+
 func countOwners(ctx context.Context, db bun.IDB, teamID string) (int, error) {
 	n, err := db.NewSelect().Model((*models.TeamMember)(nil)).
 		Where("team_id = ? AND role = ?", teamID, models.TeamRoleOwner).Count(ctx)
@@ -247,6 +272,15 @@ func countSeatsUsed(ctx context.Context, db bun.IDB, teamID string, now time.Tim
 func deleteInvitation(ctx context.Context, db bun.IDB, id string) error {
 	if _, err := db.NewDelete().Model((*models.TeamInvitation)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 		return fmt.Errorf("delete team invitation: %w", err)
+	}
+	return nil
+}
+
+// deleteTeam deletes the team; its members and invitations go with it (ON DELETE
+// CASCADE), its billing account too, its audit entries stay.
+func deleteTeam(ctx context.Context, db bun.IDB, id string) error {
+	if _, err := db.NewDelete().Model((*models.Team)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete team: %w", err)
 	}
 	return nil
 }

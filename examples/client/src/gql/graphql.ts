@@ -626,6 +626,21 @@ export type SubscriptionStatus =
   /** Payments failed past Stripe's retries; the tier falls back to FREE. */
   | 'UNPAID';
 
+/** What happened in a team. */
+export type TeamEventType =
+  /** Someone joined (userId, role). */
+  | 'MEMBER_JOINED'
+  /** A member left (userId). */
+  | 'MEMBER_LEFT'
+  /** A member was removed (userId). */
+  | 'MEMBER_REMOVED'
+  /** A member's role changed (userId, role: the new one); a transfer of ownership is two of these. */
+  | 'ROLE_CHANGED'
+  /** The team's subscription changed its tier or paid seats (tier, seats: what the team has now). */
+  | 'SEATS_CHANGED'
+  /** The team was deleted; the stream ends after it. */
+  | 'TEAM_DELETED';
+
 /** What a member may do in a team. */
 export type TeamRole =
   /** Manage members and invitations: invite admins and members, revoke invitations, change admins' and members' roles, remove them. */
