@@ -13,8 +13,8 @@ import (
 )
 
 // Every function here that reads a user's rows filters by the user's ID; the job
-// queue's (claimJob and the job updates, keyed by document) serves the worker, which
-// reads the document with its owner's ID.
+// queue's (claimJob and the job updates, keyed by document) and findAbandoned serve
+// the worker, which then reads a document with its owner's ID.
 
 // tagRow is one tag of a document.
 type tagRow struct {
@@ -368,4 +368,17 @@ func markReady(ctx context.Context, db bun.IDB, d *models.Document, embedder str
 		Set("upload_expires_at = NULL").
 		Where("id = ? AND user_id = ?", d.ID, d.UserID).Exec(ctx)
 	return oneRow(res, err, "record the ingested document")
+}
+
+// findAbandoned lists documents (of any user: the sweep's, never a request's) whose
+// upload URL expired before before without the upload being completed.
+func findAbandoned(ctx context.Context, db bun.IDB, before time.Time, limit int) ([]*models.Document, error) {
+	var docs []*models.Document
+	err := db.NewSelect().Model(&docs).Column("id", "user_id").
+		Where("state = ? AND upload_expires_at < ?", models.DocumentUploading, before).
+		OrderExpr("upload_expires_at").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list abandoned uploads: %w", err)
+	}
+	return docs, nil
 }

@@ -40,6 +40,9 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
+			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.logger.ErrorContext(ctx, "sweep abandoned document uploads", "error", err, "removed", n)
+			}
 		case <-s.wake:
 		case _, ok := <-others:
 			if !ok {
