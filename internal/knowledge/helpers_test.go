@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -84,25 +83,6 @@ func (f *fakeFetcher) Fetch(_ context.Context, rawURL string) (*Fetched, error) 
 		return nil, models.InvalidInput("url", "the site answered 404 Not Found")
 	}
 	return p, nil
-}
-
-// bagEmbedder embeds texts as hashed bags of words: enough to rank by shared words.
-type bagEmbedder struct{ dims int }
-
-func (e bagEmbedder) Name() string    { return "offline" }
-func (e bagEmbedder) Dimensions() int { return e.dims }
-func (e bagEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
-	out := make([][]float32, len(texts))
-	for i, t := range texts {
-		v := make([]float32, e.dims)
-		for _, w := range terms(t) {
-			h := fnv.New32a()
-			_, _ = h.Write([]byte(w))
-			v[int(h.Sum32())%e.dims]++
-		}
-		out[i] = v
-	}
-	return out, nil
 }
 
 // env is a knowledge service over a database, with its fakes.

@@ -209,7 +209,7 @@ func loadSegments(ctx context.Context, db bun.IDB, userID string, docIDs []strin
 	for i := 0; i < len(docIDs); i += batch {
 		part := docIDs[i:min(i+batch, len(docIDs))]
 		rows, err := db.QueryContext(ctx, `SELECT id, document_id, embedding FROM document_chunks
-			WHERE user_id = ? AND document_id IN (?) AND dimensions = ? ORDER BY document_id, id`, userID, bun.In(part), dims)
+			WHERE user_id = ? AND document_id IN (?) AND dimensions = ? ORDER BY document_id, id`, userID, bun.List(part), dims)
 		if err != nil {
 			return nil, fmt.Errorf("read vectors: %w", err)
 		}

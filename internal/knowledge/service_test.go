@@ -364,8 +364,9 @@ func TestResumesAfterRestart(t *testing.T) {
 		d := e.add(t, user, "Garden", "text/markdown", gardening)
 		// A worker claimed it and died.
 		now := time.Now().UTC()
-		job, err := claimJob(ctx, db, "dead-instance", now, now.Add(time.Minute))
+		job, found, err := claimJob(ctx, db, "dead-instance", now, now.Add(time.Minute))
 		require.NoError(t, err)
+		require.True(t, found)
 		require.Equal(t, d.ID, job.DocumentID)
 		worked, err := e.svc.Work(ctx)
 		require.NoError(t, err)
