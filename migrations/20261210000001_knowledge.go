@@ -46,6 +46,8 @@ func knowledge(m *migrate.Migrations) error {
 			)`,
 			`CREATE UNIQUE INDEX documents_blob_key_key ON documents (blob_key)`,
 			`CREATE INDEX documents_user_created_idx ON documents (user_id, created_at DESC, id DESC)`,
+			// The sweep of uploads never completed.
+			`CREATE INDEX documents_uploading_idx ON documents (upload_expires_at) WHERE state = 'UPLOADING'`,
 			`CREATE TABLE document_tags (
 				document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
 				user_id TEXT NOT NULL,

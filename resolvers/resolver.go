@@ -91,7 +91,7 @@ func pageCost(first *int, def, child int) int {
 // costedFields are the fields NewSchema gives a cost function, "Type.field".
 var costedFields = map[string]bool{
 	"Query.plans": true, "Query.backups": true, "Query.conversations": true, "Conversation.messages": true,
-	"Query.teamAuditLog": true,
+	"Query.teamAuditLog": true, "Query.documents": true, "Query.searchDocuments": true,
 }
 
 // costedSchema asks the generated schema for the cost of costedFields only. The

@@ -178,3 +178,39 @@ func countRowsWhere(t *testing.T, a *app, table, column, value string) int {
 	require.NoError(t, err)
 	return int(n)
 }
+
+// TestKnowledgeIngestionAcrossInstances: a client follows a document's ingestion on
+// one instance while another instance's request queued it; the steps cross through
+// the events bus (PostgreSQL LISTEN/NOTIFY), whichever instance's worker ingests it.
+func TestKnowledgeIngestionAcrossInstances(t *testing.T) {
+	t.Parallel()
+	url := testkit.PostgresSchemaURL(t)
+	blobs := t.TempDir()
+	shared := func(c *config.Config) { c.BackupDir = blobs }
+	a := startApp(t, url, withoutRateLimits, shared)
+	b := startApp(t, url, withoutRateLimits, shared)
+	tsA := serve(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	token, _, _ := a.register(t, "two-instances@example.com")
+
+	sum := sha256.Sum256([]byte(orchardNotes))
+	data, errs := b.do(t, token, `mutation($in: AddDocumentInput!) { addDocument(input: $in) { document { id } method url headers { name value } } }`,
+		map[string]any{"in": map[string]any{"title": "Orchard", "mediaType": "text/markdown", "sizeBytes": len(orchardNotes),
+			"checksum": hex.EncodeToString(sum[:])}})
+	require.Empty(t, errs)
+	up := data["addDocument"].(map[string]any)
+	docID := up["document"].(map[string]any)["id"].(string)
+	// The local store's URL names the configured base; the PUT goes to instance A.
+	up["url"] = tsA.URL + up["url"].(string)[strings.Index(up["url"].(string), "/blobs/"):]
+	status, body := signedCall(t, up, []byte(orchardNotes))
+	require.Equal(t, http.StatusCreated, status, string(body))
+
+	stream := subscribeSSE(t, ctx, tsA.URL, token, `subscription { documentIngestion(id: "`+docID+`") { state done total error } }`)
+	require.Equal(t, "next", nextSSEEvent(t, stream).name, "UPLOADING, where it stands")
+	_, errs = b.do(t, token, `mutation($id: ID!) { completeDocumentUpload(id: $id) { id } }`, map[string]any{"id": docID})
+	require.Empty(t, errs)
+	seen := ingestionEvents(t, stream)
+	require.NotEmpty(t, seen)
+	require.Equal(t, "READY", seen[len(seen)-1], seen)
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"hash/fnv"
 	"log/slog"
 	"strings"
 	"sync"
@@ -86,25 +85,6 @@ func (f *fakeFetcher) Fetch(_ context.Context, rawURL string) (*Fetched, error) 
 	return p, nil
 }
 
-// bagEmbedder embeds texts as hashed bags of words: enough to rank by shared words.
-type bagEmbedder struct{ dims int }
-
-func (e bagEmbedder) Name() string    { return "offline" }
-func (e bagEmbedder) Dimensions() int { return e.dims }
-func (e bagEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
-	out := make([][]float32, len(texts))
-	for i, t := range texts {
-		v := make([]float32, e.dims)
-		for _, w := range terms(t) {
-			h := fnv.New32a()
-			_, _ = h.Write([]byte(w))
-			v[int(h.Sum32())%e.dims]++
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
 // env is a knowledge service over a database, with its fakes.
 type env struct {
 	db      *bun.DB
@@ -180,12 +160,14 @@ func (e *env) chunkRows(t testing.TB, docID string) (chunks, fts int) {
 	require.NoError(t, err)
 	if e.db.Dialect().Name().String() == "sqlite" {
 		require.NoError(t, e.db.NewRaw(`SELECT count(*) FROM document_chunks_fts f WHERE f.rowid IN (SELECT id FROM document_chunks WHERE document_id = ?)`, docID).Scan(ctx, &fts))
+		// The FTS5 index holds exactly the chunks, no more: one docsize row per indexed
+		// chunk, and integrity-check (with 1: against the content table) agrees.
 		var total, indexed int
 		require.NoError(t, e.db.NewRaw(`SELECT count(*) FROM document_chunks`).Scan(ctx, &total))
-		// The FTS5 index must hold exactly the chunks: integrity-check compares them.
-		_, err := e.db.ExecContext(ctx, `INSERT INTO document_chunks_fts (document_chunks_fts) VALUES ('integrity-check')`)
+		require.NoError(t, e.db.NewRaw(`SELECT count(*) FROM document_chunks_fts_docsize`).Scan(ctx, &indexed))
+		require.Equal(t, total, indexed, "the FTS5 index follows the chunks")
+		_, err := e.db.ExecContext(ctx, `INSERT INTO document_chunks_fts (document_chunks_fts, rank) VALUES ('integrity-check', 1)`)
 		require.NoError(t, err)
-		_ = indexed
 	}
 	return int(n), fts
 }

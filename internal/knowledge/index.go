@@ -3,9 +3,11 @@ package knowledge
 import (
 	"container/heap"
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -28,10 +30,12 @@ type Hit struct {
 }
 
 // ExactIndex computes the cosine similarity of the query with every one of the
-// user's vectors. It keeps each user's vectors in memory, normalised, and checks
-// before each search with one read of knowledge_versions that they are current (any
-// instance's change to the user's chunks bumps it), so a search reads the vectors
-// from the database only after a change.
+// user's vectors. It keeps each user's vectors in memory, normalised, per document,
+// and checks before each search with one read of knowledge_versions that they are
+// current (any instance's change to the user's chunks bumps it). After a change it
+// lists the user's documents and reads again only the chunks of documents added or
+// re-ingested since, so a search after one document changed costs that document's
+// vectors, not the user's whole collection.
 type ExactIndex struct {
 	limit int // most vectors kept, all users together; < 0 none
 
@@ -41,15 +45,23 @@ type ExactIndex struct {
 	clock uint64 // for least-recently-used eviction
 }
 
-// userVectors are one user's vectors as of a version.
+// userVectors are one user's vectors as of a version; never changed once built (a
+// newer version is a new value sharing the unchanged documents' segments).
 type userVectors struct {
 	version  int64
 	embedder string
 	dims     int
-	ids      []int64
-	docs     []string // per chunk; the strings are shared per document
-	vecs     []float32
+	segments map[string]*segment // by document ID
+	count    int
 	used     uint64
+}
+
+// segment is one document's vectors as of its ingestion.
+type segment struct {
+	docID      string
+	ingestedAt time.Time
+	ids        []int64
+	vecs       []float32
 }
 
 // NewExactIndex returns an exact index that caches at most limit vectors (none when
@@ -67,21 +79,23 @@ func (x *ExactIndex) Nearest(ctx context.Context, db bun.IDB, userID, embedder s
 	q := normalized(query)
 	dims := uv.dims
 	top := &hitHeap{}
-	for i, id := range uv.ids {
-		if allow != nil && !allow[uv.docs[i]] {
+	for docID, seg := range uv.segments {
+		if allow != nil && !allow[docID] {
 			continue
 		}
-		v := uv.vecs[i*dims : (i+1)*dims]
-		var dot float32
-		for j, f := range v {
-			dot += f * q[j]
-		}
-		score := float64(dot)
-		if top.Len() < k {
-			heap.Push(top, Hit{ChunkID: id, DocumentID: uv.docs[i], Score: score})
-		} else if score > (*top)[0].Score {
-			(*top)[0] = Hit{ChunkID: id, DocumentID: uv.docs[i], Score: score}
-			heap.Fix(top, 0)
+		for i, id := range seg.ids {
+			v := seg.vecs[i*dims : (i+1)*dims]
+			var dot float32
+			for j, f := range v {
+				dot += f * q[j]
+			}
+			score := float64(dot)
+			if top.Len() < k {
+				heap.Push(top, Hit{ChunkID: id, DocumentID: docID, Score: score})
+			} else if score > (*top)[0].Score || (score == (*top)[0].Score && id < (*top)[0].ChunkID) {
+				(*top)[0] = Hit{ChunkID: id, DocumentID: docID, Score: score}
+				heap.Fix(top, 0)
+			}
 		}
 	}
 	out := make([]Hit, top.Len())
@@ -91,44 +105,71 @@ func (x *ExactIndex) Nearest(ctx context.Context, db bun.IDB, userID, embedder s
 	return out, nil
 }
 
-// vectors returns the user's current vectors of embedder with dims dimensions,
-// from the cache when its version is the database's.
+// vectors returns the user's current vectors of embedder with dims dimensions:
+// the cached ones when their version is the database's, else the cached segments
+// of unchanged documents and the others read again.
 func (x *ExactIndex) vectors(ctx context.Context, db bun.IDB, userID, embedder string, dims int) (*userVectors, error) {
 	v, err := version(ctx, db, userID)
 	if err != nil {
 		return nil, err
 	}
 	x.mu.Lock()
-	if uv, ok := x.users[userID]; ok && uv.version == v && uv.embedder == embedder && uv.dims == dims {
+	cached, ok := x.users[userID]
+	if ok && (cached.embedder != embedder || cached.dims != dims) {
+		cached, ok = nil, false
+	}
+	if ok && cached.version == v {
 		x.clock++
-		uv.used = x.clock
+		cached.used = x.clock
 		x.mu.Unlock()
-		return uv, nil
+		return cached, nil
 	}
 	x.mu.Unlock()
-	uv, err := loadVectors(ctx, db, userID, embedder, dims)
+	docs, err := embeddedDocuments(ctx, db, userID, embedder, dims)
 	if err != nil {
 		return nil, err
 	}
-	uv.version = v
+	uv := &userVectors{version: v, embedder: embedder, dims: dims, segments: make(map[string]*segment, len(docs))}
+	var stale []string
+	for id, at := range docs {
+		if ok {
+			if seg, kept := cached.segments[id]; kept && seg.ingestedAt.Equal(at) {
+				uv.segments[id] = seg
+				uv.count += len(seg.ids)
+				continue
+			}
+		}
+		stale = append(stale, id)
+	}
+	if len(stale) > 0 {
+		read, err := loadSegments(ctx, db, userID, stale, dims)
+		if err != nil {
+			return nil, err
+		}
+		for _, seg := range read {
+			seg.ingestedAt = docs[seg.docID]
+			uv.segments[seg.docID] = seg
+			uv.count += len(seg.ids)
+		}
+	}
 	x.keep(userID, uv)
 	return uv, nil
 }
 
 // keep caches uv, evicting the least recently used users' vectors beyond the limit.
 func (x *ExactIndex) keep(userID string, uv *userVectors) {
-	if x.limit < 0 || len(uv.ids) > x.limit {
+	if x.limit < 0 || uv.count > x.limit {
 		return
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if old, ok := x.users[userID]; ok {
-		x.held -= len(old.ids)
+		x.held -= old.count
 	}
 	x.clock++
 	uv.used = x.clock
 	x.users[userID] = uv
-	x.held += len(uv.ids)
+	x.held += uv.count
 	for x.held > x.limit {
 		oldest, at := "", uint64(math.MaxUint64)
 		for id, u := range x.users {
@@ -136,24 +177,56 @@ func (x *ExactIndex) keep(userID string, uv *userVectors) {
 				oldest, at = id, u.used
 			}
 		}
-		x.held -= len(x.users[oldest].ids)
+		x.held -= x.users[oldest].count
 		delete(x.users, oldest)
 	}
 }
 
-// loadVectors reads the user's vectors of embedder with dims dimensions, normalised.
-func loadVectors(ctx context.Context, db bun.IDB, userID, embedder string, dims int) (*userVectors, error) {
-	rows, err := db.QueryContext(ctx, `SELECT c.id, c.document_id, c.embedding FROM document_chunks c
-		JOIN documents d ON d.id = c.document_id
-		WHERE c.user_id = ? AND d.user_id = ? AND d.embedder = ? AND c.dimensions = ?
-		ORDER BY c.id`, userID, userID, embedder, dims)
-	if err != nil {
-		return nil, fmt.Errorf("read vectors: %w", err)
+// embeddedDocuments lists the user's documents whose chunks embedder embedded in
+// dims dimensions, with when they were ingested (which changes with their chunks).
+func embeddedDocuments(ctx context.Context, db bun.IDB, userID, embedder string, dims int) (map[string]time.Time, error) {
+	var rows []struct {
+		ID         string    `bun:"id"`
+		IngestedAt time.Time `bun:"ingested_at"`
 	}
+	err := db.NewSelect().Table("documents").Column("id", "ingested_at").
+		Where("user_id = ? AND embedder = ? AND dimensions = ? AND chunk_count > 0 AND ingested_at IS NOT NULL", userID, embedder, dims).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("list embedded documents: %w", err)
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.IngestedAt
+	}
+	return out, nil
+}
+
+// loadSegments reads the vectors of the user's documents docIDs, normalised.
+func loadSegments(ctx context.Context, db bun.IDB, userID string, docIDs []string, dims int) ([]*segment, error) {
+	var out []*segment
+	const batch = 500
+	for i := 0; i < len(docIDs); i += batch {
+		part := docIDs[i:min(i+batch, len(docIDs))]
+		rows, err := db.QueryContext(ctx, `SELECT id, document_id, embedding FROM document_chunks
+			WHERE user_id = ? AND document_id IN (?) AND dimensions = ? ORDER BY document_id, id`, userID, bun.List(part), dims)
+		if err != nil {
+			return nil, fmt.Errorf("read vectors: %w", err)
+		}
+		segs, err := scanSegments(rows, dims)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, segs...)
+	}
+	return out, nil
+}
+
+func scanSegments(rows *sql.Rows, dims int) ([]*segment, error) {
 	defer rows.Close()
-	uv := &userVectors{embedder: embedder, dims: dims}
-	docs := map[string]string{}
 	var (
+		out   []*segment
+		cur   *segment
 		id    int64
 		docID string
 		raw   []byte
@@ -166,20 +239,18 @@ func loadVectors(ctx context.Context, db bun.IDB, userID, embedder string, dims 
 		if len(raw) != 4*dims {
 			continue
 		}
-		if d, ok := docs[docID]; ok {
-			docID = d
-		} else {
-			docs[docID] = docID
+		if cur == nil || cur.docID != docID {
+			cur = &segment{docID: docID}
+			out = append(out, cur)
 		}
 		decodeVector(raw, buf)
-		uv.ids = append(uv.ids, id)
-		uv.docs = append(uv.docs, docID)
-		uv.vecs = append(uv.vecs, normalized(buf)...)
+		cur.ids = append(cur.ids, id)
+		cur.vecs = append(cur.vecs, normalized(buf)...)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read vectors: %w", err)
 	}
-	return uv, nil
+	return out, nil
 }
 
 // normalized returns v scaled to length 1 (a zero vector stays zero).

@@ -177,7 +177,7 @@ func terms(query string) []string {
 }
 
 // fullText ranks the user's chunks that contain any of the query's terms: BM25 over
-// FTS5 on SQLite, ts_rank_cd over the tsvector on PostgreSQL.
+// FTS5 on SQLite, ts_rank over the tsvector on PostgreSQL.
 func fullText(ctx context.Context, db bun.IDB, userID, query string, allow map[string]bool, k int) ([]Hit, error) {
 	words := terms(query)
 	if len(words) == 0 {
@@ -199,7 +199,7 @@ func fullText(ctx context.Context, db bun.IDB, userID, query string, allow map[s
 	} else {
 		sqlText = `SELECT c.id AS chunk_id, c.document_id FROM document_chunks c, to_tsquery('english', ?) q
 			WHERE c.user_id = ? AND c.tsv @@ q%s
-			ORDER BY ts_rank_cd(c.tsv, q) DESC, c.id LIMIT ?`
+			ORDER BY ts_rank(c.tsv, q) DESC, c.id LIMIT ?`
 		args = append(args, strings.Join(words, " | "), userID)
 	}
 	if allow != nil {
@@ -208,7 +208,7 @@ func fullText(ctx context.Context, db bun.IDB, userID, query string, allow map[s
 			ids = append(ids, id)
 		}
 		filter = " AND c.document_id IN (?)"
-		args = append(args, bun.In(ids))
+		args = append(args, bun.List(ids))
 	}
 	args = append(args, k)
 	var hits []Hit
@@ -243,7 +243,7 @@ func passages(ctx context.Context, db bun.IDB, userID string, hits []Hit) ([]*mo
 	}
 	err := db.NewSelect().TableExpr("document_chunks AS c").Join("JOIN documents AS d ON d.id = c.document_id").
 		ColumnExpr("c.id, c.document_id, c.position, c.start_offset, c.end_offset, c.content, d.title, d.embedder").
-		Where("c.user_id = ? AND d.user_id = ? AND c.id IN (?)", userID, userID, bun.In(ids)).Scan(ctx, &rows)
+		Where("c.user_id = ? AND d.user_id = ? AND c.id IN (?)", userID, userID, bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("read passages: %w", err)
 	}

@@ -95,7 +95,8 @@ type Config struct {
 	// ChunkBytes and OverlapBytes size the chunks; 1200 and 150 when 0.
 	ChunkBytes   int
 	OverlapBytes int
-	// Lease is how long a worker holds a job without a heartbeat; 1 minute when 0.
+	// Lease is how long a worker holds a job without a heartbeat (one comes after each
+	// batch of embeddings); 2 minutes when 0.
 	Lease time.Duration
 	// Poll is how often an idle worker looks for jobs queued on other instances
 	// (it is woken at once for its own and, through the bus, others'); 10 s when 0.
@@ -172,7 +173,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		cfg.OverlapBytes = 150
 	}
 	if cfg.Lease == 0 {
-		cfg.Lease = time.Minute
+		cfg.Lease = 2 * time.Minute
 	}
 	if cfg.Poll == 0 {
 		cfg.Poll = 10 * time.Second
@@ -725,6 +726,12 @@ func (s *Service) DeleteDocument(ctx context.Context, userID, id string) (*model
 // remove deletes a document and everything of it, the blob first: a row without a
 // blob can be deleted again, a blob without a row would be kept forever.
 func (s *Service) remove(ctx context.Context, userID, id string) error {
+	return s.removeIf(ctx, userID, id, nil)
+}
+
+// removeIf is remove when only (nil for always) approves the document as it is
+// under the user's lock.
+func (s *Service) removeIf(ctx context.Context, userID, id string, only func(*models.Document) bool) error {
 	return database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
@@ -732,6 +739,9 @@ func (s *Service) remove(ctx context.Context, userID, id string) error {
 		d, err := findDocument(ctx, tx, userID, id)
 		if err != nil {
 			return err
+		}
+		if only != nil && !only(d) {
+			return nil
 		}
 		if err := s.blobs.Delete(ctx, d.BlobKey); err != nil {
 			return models.Internal(err, "delete the document's file")
@@ -747,6 +757,31 @@ func (s *Service) remove(ctx context.Context, userID, id string) error {
 		}
 		return deleteDocumentRow(ctx, tx, userID, id)
 	})
+}
+
+// Sweep removes documents whose upload was never completed, an URL lifetime after
+// their URL expired (file and row), and returns how many it removed. The worker runs
+// it; running it again changes nothing.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	abandoned, err := findAbandoned(ctx, s.db, s.now().Add(-s.cfg.URLTTL), 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, d := range abandoned {
+		err := s.removeIf(ctx, d.UserID, d.ID, func(cur *models.Document) bool {
+			return cur.State == models.DocumentUploading // completed meanwhile: not the sweep's
+		})
+		switch {
+		case models.ErrorCode(err) == models.CodeNotFound:
+		case err != nil:
+			errs = append(errs, fmt.Errorf("sweep document %s: %w", d.ID, err))
+		default:
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 // --- progress ---

@@ -364,8 +364,9 @@ func TestResumesAfterRestart(t *testing.T) {
 		d := e.add(t, user, "Garden", "text/markdown", gardening)
 		// A worker claimed it and died.
 		now := time.Now().UTC()
-		job, err := claimJob(ctx, db, "dead-instance", now, now.Add(time.Minute))
+		job, found, err := claimJob(ctx, db, "dead-instance", now, now.Add(time.Minute))
 		require.NoError(t, err)
+		require.True(t, found)
 		require.Equal(t, d.ID, job.DocumentID)
 		worked, err := e.svc.Work(ctx)
 		require.NoError(t, err)
@@ -473,5 +474,43 @@ func TestAddFromURL(t *testing.T) {
 		got, err := e.svc.Search(ctx, user, "yeast", 1, nil, "web")
 		require.NoError(t, err)
 		require.Equal(t, d.ID, got[0].DocumentID)
+	})
+}
+
+func TestSweepRemovesAbandonedUploads(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		clock := testkit.NewClock(time.Now().UTC())
+		e := newEnv(t, db, Config{})
+		svc, err := NewService(Config{URLTTL: time.Minute}, Deps{DB: db, Blobs: e.blobs, Tiers: e.tiers, Events: e.bus,
+			Embedder: testEmbedder(), Now: clock.Now})
+		require.NoError(t, err)
+		e.svc = svc
+		user := e.newUser(t, models.TierPro)
+		done := e.add(t, user, "Completed", "text/plain", cooking)
+		sum := sha256.Sum256([]byte("never sent"))
+		up, err := svc.AddDocument(ctx, user, models.AddDocumentInput{Title: "Abandoned", MediaType: "text/plain", SizeBytes: 10,
+			Checksum: hex.EncodeToString(sum[:])})
+		require.NoError(t, err)
+		// A late PUT may still have stored the file.
+		require.NoError(t, e.blobs.Put(ctx, up.Document.BlobKey, []byte("never sent")))
+
+		n, err := svc.Sweep(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "the URL still works")
+		clock.Add(2*time.Minute + time.Second)
+		n, err = svc.Sweep(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		_, err = svc.Document(ctx, user, up.Document.ID)
+		testkit.RequireCode(t, err, models.CodeNotFound, "id")
+		_, err = e.blobs.Get(ctx, up.Document.BlobKey, 100)
+		require.ErrorIs(t, err, ErrBlobNotFound)
+		_, err = svc.Document(ctx, user, done.ID)
+		require.NoError(t, err, "a completed upload stays")
+		n, err = svc.Sweep(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
 	})
 }

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,8 +14,8 @@ import (
 )
 
 // Every function here that reads a user's rows filters by the user's ID; the job
-// queue's (claimJob and the job updates, keyed by document) serves the worker, which
-// reads the document with its owner's ID.
+// queue's (claimJob and the job updates, keyed by document) and findAbandoned serve
+// the worker, which then reads a document with its owner's ID.
 
 // tagRow is one tag of a document.
 type tagRow struct {
@@ -134,7 +135,7 @@ func loadTags(ctx context.Context, db bun.IDB, userID string, docs []*models.Doc
 		d.Tags = []string{}
 	}
 	var rows []tagRow
-	if err := db.NewSelect().Model(&rows).Where("user_id = ? AND document_id IN (?)", userID, bun.In(ids)).Order("tag").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Where("user_id = ? AND document_id IN (?)", userID, bun.List(ids)).Order("tag").Scan(ctx); err != nil {
 		return fmt.Errorf("read tags: %w", err)
 	}
 	for _, r := range rows {
@@ -148,7 +149,7 @@ func loadTags(ctx context.Context, db bun.IDB, userID string, docs []*models.Doc
 func findDocument(ctx context.Context, db bun.IDB, userID, id string) (*models.Document, error) {
 	d := new(models.Document)
 	if err := db.NewSelect().Model(d).Where("id = ? AND user_id = ?", id, userID).Scan(ctx); err != nil {
-		if err == sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound("id")
 		}
 		return nil, fmt.Errorf("read document: %w", err)
@@ -180,7 +181,7 @@ func findDocuments(ctx context.Context, db bun.IDB, userID string, cur *cursor, 
 func documentsOfUser(ctx context.Context, db bun.IDB, userID string, ids []string) (map[string]bool, error) {
 	var found []string
 	if err := db.NewSelect().Model((*models.Document)(nil)).Column("id").
-		Where("user_id = ? AND id IN (?)", userID, bun.In(ids)).Scan(ctx, &found); err != nil {
+		Where("user_id = ? AND id IN (?)", userID, bun.List(ids)).Scan(ctx, &found); err != nil {
 		return nil, fmt.Errorf("read documents: %w", err)
 	}
 	out := make(map[string]bool, len(found))
@@ -304,9 +305,10 @@ func findJob(ctx context.Context, db bun.IDB, docID string) (*jobRow, error) {
 }
 
 // claimJob leases the oldest unfinished job nobody holds (queued, or running with
-// an expired lease: its worker stopped) to owner until until, counting an attempt.
-// On PostgreSQL concurrent claims skip each other's rows; SQLite runs one writer.
-func claimJob(ctx context.Context, db bun.IDB, owner string, now, until time.Time) (*jobRow, error) {
+// an expired lease: its worker stopped) to owner until until, counting an attempt;
+// false when there is none. On PostgreSQL concurrent claims skip each other's rows;
+// SQLite runs one writer.
+func claimJob(ctx context.Context, db bun.IDB, owner string, now, until time.Time) (*jobRow, bool, error) {
 	lock := ""
 	if !database.IsSQLite(db) {
 		lock = " FOR UPDATE SKIP LOCKED"
@@ -319,12 +321,12 @@ func claimJob(ctx context.Context, db bun.IDB, owner string, now, until time.Tim
 			ORDER BY created_at LIMIT 1`+lock+`)
 		RETURNING *`, jobRunning, owner, until, now, jobQueued, jobRunning, now).Scan(ctx, &jobs)
 	if err != nil {
-		return nil, fmt.Errorf("claim an ingestion job: %w", err)
+		return nil, false, fmt.Errorf("claim an ingestion job: %w", err)
 	}
 	if len(jobs) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
-	return &jobs[0], nil
+	return &jobs[0], true, nil
 }
 
 // heartbeat extends owner's lease on a job and records its progress; false when the
@@ -368,4 +370,17 @@ func markReady(ctx context.Context, db bun.IDB, d *models.Document, embedder str
 		Set("upload_expires_at = NULL").
 		Where("id = ? AND user_id = ?", d.ID, d.UserID).Exec(ctx)
 	return oneRow(res, err, "record the ingested document")
+}
+
+// findAbandoned lists documents (of any user: the sweep's, never a request's) whose
+// upload URL expired before before without the upload being completed.
+func findAbandoned(ctx context.Context, db bun.IDB, before time.Time, limit int) ([]*models.Document, error) {
+	var docs []*models.Document
+	err := db.NewSelect().Model(&docs).Column("id", "user_id").
+		Where("state = ? AND upload_expires_at < ?", models.DocumentUploading, before).
+		OrderExpr("upload_expires_at").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list abandoned uploads: %w", err)
+	}
+	return docs, nil
 }

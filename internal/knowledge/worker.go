@@ -40,6 +40,9 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
+			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.logger.ErrorContext(ctx, "sweep abandoned document uploads", "error", err, "removed", n)
+			}
 		case <-s.wake:
 		case _, ok := <-others:
 			if !ok {
@@ -53,8 +56,8 @@ func (s *Service) Run(ctx context.Context) error {
 // the worker's own (the database away); a job's failure is recorded on its document.
 func (s *Service) Work(ctx context.Context) (bool, error) {
 	now := s.now()
-	job, err := claimJob(ctx, s.db, s.instance, now, now.Add(s.cfg.Lease))
-	if err != nil || job == nil {
+	job, found, err := claimJob(ctx, s.db, s.instance, now, now.Add(s.cfg.Lease))
+	if err != nil || !found {
 		return false, err
 	}
 	s.runJob(ctx, job)
