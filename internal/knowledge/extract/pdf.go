@@ -78,7 +78,7 @@ func readPDF(data []byte, budget int) (*Document, error) {
 			return nil, fmt.Errorf("%w: more than %d bytes of text", ErrTooLarge, MaxTextBytes)
 		}
 	}
-	text := strings.TrimSpace(strings.ToValidUTF8(b.b.String(), "\uFFFD"))
+	text := strings.TrimSpace(cleanText(b.b.String()))
 	return &Document{Title: f.title(), Text: cleanLines(text)}, nil
 }
 
@@ -397,7 +397,7 @@ func (f *pdfFile) title() string {
 	for _, t := range slices.Backward(f.trailers) {
 		if info := f.dict(t["Info"]); info != nil {
 			if s, ok := f.resolve(info["Title"]).(pdfString); ok {
-				if title := strings.TrimSpace(textString(s)); title != "" {
+				if title := strings.TrimSpace(cleanText(textString(s))); title != "" {
 					return title
 				}
 			}
