@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -221,8 +222,13 @@ func FuzzExtract(f *testing.F) {
 			return
 		}
 		require.NotEmpty(t, strings.TrimSpace(doc.Text))
+		for _, s := range []string{doc.Title, doc.Text} {
+			require.True(t, utf8.ValidString(s))
+			require.False(t, strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }), "%q", s)
+		}
 		for _, s := range doc.Sections {
 			require.True(t, 0 <= s.Start && s.Start <= s.End && s.End <= len(doc.Text))
+			require.LessOrEqual(t, len(s.Heading), extract.MaxHeadingBytes)
 		}
 		for _, p := range extract.Chunk(doc, 64, 16) {
 			require.Equal(t, doc.Text[p.Start:p.End], p.Text)
