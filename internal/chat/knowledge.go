@@ -44,6 +44,9 @@ const (
 	// maxQuoteBytes bounds a citation's quote: the citing sentence of a passage,
 	// cut at a word boundary.
 	maxQuoteBytes = 400
+	// MaxGroundQueryRunes bounds the query a grounded run searches with: the
+	// message, cut (the knowledge area's search refuses longer queries).
+	MaxGroundQueryRunes = 1000
 	// knowledgeToolName is the search tool's name.
 	knowledgeToolName = "search_knowledge"
 )
@@ -59,6 +62,32 @@ type Citation struct {
 	models.Citation
 	// Marker is the passage's number as the answer writes it: [Marker].
 	Marker int
+}
+
+// groundQuery is the query a grounded run searches for message with: the
+// message, or its first MaxGroundQueryRunes characters cut back to a word
+// boundary (or at that count when its second half holds none).
+func groundQuery(message string) string {
+	message = strings.TrimSpace(message)
+	if utf8.RuneCountInString(message) <= MaxGroundQueryRunes {
+		return message
+	}
+	end, n := 0, 0
+	for i := range message {
+		if n == MaxGroundQueryRunes {
+			end = i
+			break
+		}
+		n++
+	}
+	head := message[:end]
+	if r, _ := utf8.DecodeRuneInString(message[end:]); !unicode.IsSpace(r) {
+		// Mid-word: drop the cut word when a word boundary is near enough.
+		if i := strings.LastIndexFunc(head, unicode.IsSpace); i >= len(head)/2 {
+			head = head[:i]
+		}
+	}
+	return strings.TrimSpace(head)
 }
 
 // checkGround refuses grounding options that cannot be honoured, naming the field.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -288,4 +289,36 @@ func TestGroundedChatRefusals(t *testing.T) {
 	require.NotContains(t, a.Info().Tools, "search_knowledge")
 	a, _ = with.Registry().Agent("task")
 	require.Contains(t, a.Info().Tools, "search_knowledge")
+}
+
+// strictKnowledge refuses a query longer than the knowledge area's search allows.
+type strictKnowledge struct{ *fakeKnowledge }
+
+func (k strictKnowledge) Search(ctx context.Context, userID, query string, first int, documentIDs []string, tag string) ([]*models.Passage, error) {
+	if query == "" || utf8.RuneCountInString(query) > 1000 {
+		return nil, models.InvalidInput("query", "a query must have 1 to 1000 characters")
+	}
+	return k.fakeKnowledge.Search(ctx, userID, query, first, documentIDs, tag)
+}
+
+// A message longer than a knowledge query may be is grounded on its beginning,
+// cut at a word boundary.
+func TestGroundedChatLongMessage(t *testing.T) {
+	t.Parallel()
+	k := teaKnowledge()
+	o := groundedOrchestrator(t, llm.NewOffline(), strictKnowledge{k})
+	msg := "How long do I steep black tea? " + strings.Repeat("Tell me everything about é-tea. ", 200)
+	require.Greater(t, utf8.RuneCountInString(msg), 1000)
+	require.LessOrEqual(t, utf8.RuneCountInString(msg), chat.MaxMessageRunes)
+	events := runChat(t, o, chat.Request{Input: chat.Input{Message: msg, Ground: true}, UserID: "u1", AllowedAgents: []string{"task"}})
+	requireWellFormed(t, events)
+	done := events[len(events)-1].Done
+	require.NotNil(t, done, "%+v", events[len(events)-1].Error)
+	require.Len(t, k.calls(), 1)
+	q := k.calls()[0].Query
+	require.LessOrEqual(t, utf8.RuneCountInString(q), chat.MaxGroundQueryRunes)
+	require.Greater(t, utf8.RuneCountInString(q), chat.MaxGroundQueryRunes-40)
+	require.True(t, strings.HasPrefix(msg, q))
+	require.Equal(t, byte(' '), msg[len(q)], "cut at a word boundary: %q", q[len(q)-20:])
+	require.Contains(t, done.Response, "black tea")
 }

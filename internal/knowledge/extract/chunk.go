@@ -10,7 +10,8 @@ import (
 type Piece struct {
 	Start, End int
 	// Heading is the innermost section heading where the piece's own text
-	// (after its overlap) starts, or empty before the first heading.
+	// (after its overlap) starts, at most MaxHeadingBytes, or empty before the
+	// first heading.
 	Heading string
 	Text    string
 }
@@ -254,8 +255,9 @@ func overlapStart(text string, from, own int) int {
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
 
-// headingAt is the heading of the last section starting at or before offset:
-// sections run from one heading to the next, so that one holds it.
+// headingAt is the heading of the last section starting at or before offset
+// (sections run from one heading to the next, so that one holds it), cut to
+// MaxHeadingBytes.
 func headingAt(sections []Section, offset int) string {
 	heading := ""
 	for _, s := range sections {
@@ -264,5 +266,5 @@ func headingAt(sections []Section, offset int) string {
 		}
 		heading = s.Heading
 	}
-	return heading
+	return clip(heading, MaxHeadingBytes)
 }

@@ -57,6 +57,9 @@ const (
 	maxInflated = 64 << 20
 	// maxTitle bounds a title, in bytes.
 	maxTitle = 300
+	// MaxHeadingBytes bounds a section's heading (which each chunk of the
+	// section carries), in bytes; the text keeps the whole heading.
+	MaxHeadingBytes = 200
 )
 
 // Media types Extract reads.
@@ -113,7 +116,7 @@ func Extract(data []byte, mediaType string) (*Document, error) {
 	if doc.Title == "" {
 		doc.Title = firstLine(doc.Text)
 	}
-	doc.Title = clip(doc.Title, maxTitle)
+	doc.Title = clip(strings.Join(strings.Fields(cleanText(doc.Title)), " "), maxTitle)
 	return doc, nil
 }
 
@@ -187,13 +190,26 @@ func plain(data []byte) (*Document, error) {
 	return &Document{Text: strings.TrimSpace(normalize(data))}, nil
 }
 
-// normalize makes data valid UTF-8 with \n line endings and no byte-order mark.
+// normalize makes data valid UTF-8 with \n line endings, no byte-order mark
+// and no control characters but \n and \t.
 func normalize(data []byte) string {
-	s := strings.ToValidUTF8(string(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))), "\uFFFD")
+	return cleanText(string(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+}
+
+// cleanText makes s valid UTF-8 with \n line endings and no control
+// characters (NUL, which PostgreSQL refuses in text, among them) but \n and
+// \t: \r\n and \r become \n, a form feed or vertical tab a space, the others
+// are dropped.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
 	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+		switch {
+		case r == '\r':
+			return '\n'
+		case r == '\f' || r == '\v':
+			return ' '
+		case r == '\n' || r == '\t' || !unicode.IsControl(r):
 			return r
 		}
 		return -1
@@ -230,7 +246,7 @@ type builder struct {
 // block appends a paragraph-like block, separated from the previous by a blank
 // line.
 func (d *builder) block(text string) {
-	text = strings.TrimSpace(text)
+	text = strings.TrimSpace(cleanText(text))
 	if text == "" {
 		return
 	}
@@ -244,9 +260,10 @@ func (d *builder) block(text string) {
 	d.b.WriteString(text)
 }
 
-// heading appends a heading block and opens its section.
+// heading appends a heading block and opens its section, whose heading is
+// the text cut to MaxHeadingBytes.
 func (d *builder) heading(level int, text string) {
-	text = strings.Join(strings.Fields(text), " ")
+	text = strings.Join(strings.Fields(cleanText(text)), " ")
 	if text == "" {
 		return
 	}
@@ -257,7 +274,8 @@ func (d *builder) heading(level int, text string) {
 		return
 	}
 	start := d.b.Len() - len(text)
-	d.sections = append(d.sections, Section{Heading: text, Level: level, Start: start})
+	heading := strings.TrimSpace(clip(text, MaxHeadingBytes))
+	d.sections = append(d.sections, Section{Heading: heading, Level: level, Start: start})
 }
 
 func (d *builder) document(title string) (*Document, error) {

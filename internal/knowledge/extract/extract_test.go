@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/stretchr/testify/require"
@@ -220,11 +222,86 @@ func FuzzExtract(f *testing.F) {
 			return
 		}
 		require.NotEmpty(t, strings.TrimSpace(doc.Text))
+		for _, s := range []string{doc.Title, doc.Text} {
+			require.True(t, utf8.ValidString(s))
+			require.False(t, strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }), "%q", s)
+		}
 		for _, s := range doc.Sections {
 			require.True(t, 0 <= s.Start && s.Start <= s.End && s.End <= len(doc.Text))
+			require.LessOrEqual(t, len(s.Heading), extract.MaxHeadingBytes)
 		}
 		for _, p := range extract.Chunk(doc, 64, 16) {
 			require.Equal(t, doc.Text[p.Start:p.End], p.Text)
 		}
 	})
+}
+
+// A heading is cut to MaxHeadingBytes at a rune boundary, for its section and
+// for every chunk under it; the text keeps it whole.
+func TestLongHeadingsAreCut(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("thé leaves ", 20_000) // 240 KB, "é" across many a cut
+	for name, c := range map[string]struct{ src, mediaType string }{
+		"html":     {"<h1>" + long + "</h1><p>Body.</p>", extract.TypeHTML},
+		"markdown": {"# " + long + "\n\nBody.\n", extract.TypeMarkdown},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := extract.Extract([]byte(c.src), c.mediaType)
+			require.NoError(t, err)
+			require.Contains(t, doc.Text, strings.TrimSpace(long), "the text keeps the heading")
+			require.Len(t, doc.Sections, 1)
+			h := doc.Sections[0].Heading
+			require.LessOrEqual(t, len(h), extract.MaxHeadingBytes)
+			require.Greater(t, len(h), extract.MaxHeadingBytes-12)
+			require.True(t, utf8.ValidString(h))
+			require.True(t, strings.HasPrefix(long, h))
+			pieces := extract.Chunk(doc, 1200, 200)
+			require.Greater(t, len(pieces), 100)
+			for _, p := range pieces {
+				require.Equal(t, h, p.Heading)
+			}
+		})
+	}
+	// A Document built elsewhere is held to the same bound by Chunk.
+	doc := &extract.Document{Text: "Head\n\nBody.", Sections: []extract.Section{{Heading: long, Level: 1, Start: 0, End: 11}}}
+	for _, p := range extract.Chunk(doc, 64, 16) {
+		require.LessOrEqual(t, len(p.Heading), extract.MaxHeadingBytes)
+	}
+}
+
+// No extracted text or title holds NUL or another control character but \n
+// and \t (PostgreSQL refuses NUL in text); \r ends a line.
+func TestControlCharactersDropped(t *testing.T) {
+	t.Parallel()
+	cmap := "begincmap 2 beginbfchar <01> <0000> <02> <0041> endbfchar endcmap"
+	content := "BT /F1 10 Tf 0 0 Td <0101010202> Tj /F2 10 Tf 0 -30 Td (a\\000b\\007c\\rd\\fe) Tj ET"
+	pdf := "%PDF-1.4\n" +
+		"1 0 obj << /Type /Page /Contents 2 0 R /Resources << /Font << /F1 3 0 R /F2 5 0 R >> >> >> endobj\n" +
+		fmt.Sprintf("2 0 obj << /Length %d >>\nstream\n%s\nendstream endobj\n", len(content), content) +
+		"3 0 obj << /Type /Font /Subtype /TrueType /ToUnicode 4 0 R >> endobj\n" +
+		fmt.Sprintf("4 0 obj << /Length %d >>\nstream\n%s\nendstream endobj\n", len(cmap), cmap) +
+		"5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Courier >> endobj\n" +
+		"6 0 obj << /Title (T\\000i\\001t\\rle) >> endobj\ntrailer << /Info 6 0 R >>\n"
+	cases := []struct {
+		name, src, mediaType string
+		title, text          string
+	}{
+		{"pdf", pdf, extract.TypePDF, "Tit le", "AA\n\nabc de"},
+		{"html", "<title>T&#0;i&#1;tle</title><h1>He&#2;ad\x00</h1><p>a&#0;b&#27;c&#13;d&#12;e\x00</p>", extract.TypeHTML, "T\uFFFDitle", "Head\n\na\uFFFDbc d e"},
+		{"markdown", "# He\x00ad\x01\n\na\x00b\x1bc\rd\fe\n", extract.TypeMarkdown, "Head", "Head\n\nabc\nd e"},
+		{"plain", "T\x00itle\r\na\x00b\x1bc\rd\fe", extract.TypePlain, "Title", "Title\nabc\nd e"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := extract.Extract([]byte(c.src), c.mediaType)
+			require.NoError(t, err)
+			require.Equal(t, c.title, doc.Title)
+			require.Equal(t, c.text, doc.Text)
+			for _, s := range doc.Sections {
+				require.True(t, strings.HasPrefix(doc.Text[s.Start:s.End], s.Heading))
+			}
+		})
+	}
 }

@@ -22,7 +22,12 @@ import (
 // follow the cross-reference table: it scans the file for "n g obj" (the last
 // definition wins, as incremental updates intend) and reads object streams,
 // so a damaged xref costs nothing. Streams are decoded with FlateDecode,
-// ASCIIHex and ASCII85 within a budget shared by the whole file; page content
+// ASCIIHex and ASCII85 within a budget shared by the whole file, which also
+// pays for unfiltered streams, for each further use of a content stream, and
+// for the entries of glyph width tables and CMaps; decoded streams and fonts
+// are kept per object, so each is read once. Every object is parsed only up
+// to its endobj or the next object header, and the lexers of one file read at
+// most a budget of bytes proportional to its size and decoded content. Page content
 // is interpreted for Tf, Tj, TJ, ' and " and the text positioning operators;
 // strings are decoded through the font's ToUnicode CMap, or its simple
 // encoding (WinAnsi, MacRoman, Standard, with Differences) otherwise.
@@ -33,6 +38,9 @@ const (
 	maxContentOps   = 1 << 24 // tokens interpreted over all pages
 	maxCMapEntries  = 1 << 16 // per ToUnicode CMap, counting range members
 	maxStreamLength = 64 << 20
+	// entryCost is what a glyph width or a CMap entry costs the budget, in
+	// bytes: about what it takes in memory.
+	entryCost = 32
 )
 
 var objHeader = regexp.MustCompile(`(\d{1,10})\s+(\d{1,5})\s+obj\b`)
@@ -40,6 +48,10 @@ var objHeader = regexp.MustCompile(`(\d{1,10})\s+(\d{1,5})\s+obj\b`)
 type pdfObject struct {
 	value  any
 	stream []byte // raw (still encoded) stream data, when the object is a stream
+	// decoded is the stream's data once decoded (nil when it cannot be), and
+	// read whether it was; used whether a page's content used it already.
+	decoded    []byte
+	read, used bool
 }
 
 type pdfFile struct {
@@ -47,6 +59,9 @@ type pdfFile struct {
 	trailers []pdfDict
 	budget   int // decompressed bytes left
 	ops      int // content tokens left
+	lex      lexWork
+	fonts    map[int]*fontDecoder // by the font dictionary's object number
+	cmaps    map[int]*cmap        // by the ToUnicode stream's object number
 	err      error
 }
 
@@ -57,9 +72,48 @@ func readPDF(data []byte, budget int) (*Document, error) {
 	if !bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")) {
 		return nil, fmt.Errorf("%w: no PDF header", ErrMalformed)
 	}
-	f := &pdfFile{objs: map[int]*pdfObject{}, budget: budget, ops: maxContentOps}
-	f.scan(data)
+	return newPDFFile(data, budget).document(data)
+}
+
+func newPDFFile(data []byte, budget int) *pdfFile {
+	return &pdfFile{
+		objs: map[int]*pdfObject{}, budget: budget, ops: maxContentOps,
+		// Each byte of the file is read about twice at most (its object, a
+		// trailer), each decoded byte about once (content, CMap, object stream).
+		lex:   lexWork{left: 4*len(data) + 2*budget + 1<<16},
+		fonts: map[int]*fontDecoder{}, cmaps: map[int]*cmap{},
+	}
+}
+
+// lexer reads b (from offset pos) within the file's budget of bytes to lex.
+func (f *pdfFile) lexer(b []byte, pos int) *lexer {
+	return &lexer{b: b, pos: pos, work: &f.lex}
+}
+
+// charge takes n bytes from the budget; past it, it sets f.err.
+func (f *pdfFile) charge(n int) bool {
 	if f.err != nil {
+		return false
+	}
+	if n > f.budget {
+		f.err = fmt.Errorf("%w: decompressed PDF content exceeds the limit", ErrTooLarge)
+		return false
+	}
+	f.budget -= n
+	return true
+}
+
+// lexSpent sets f.err once the file's lexers have read all they may.
+func (f *pdfFile) lexSpent() bool {
+	if f.lex.left <= 0 && f.err == nil {
+		f.err = fmt.Errorf("%w: PDF too complex to read", ErrTooLarge)
+	}
+	return f.err != nil
+}
+
+func (f *pdfFile) document(data []byte) (*Document, error) {
+	f.scan(data)
+	if f.err != nil || f.lexSpent() {
 		return nil, f.err
 	}
 	for _, t := range f.trailers {
@@ -70,7 +124,7 @@ func readPDF(data []byte, budget int) (*Document, error) {
 	var b textSink
 	for _, page := range f.pages() {
 		f.pageText(page, &b)
-		if f.err != nil {
+		if f.err != nil || f.lexSpent() {
 			return nil, f.err
 		}
 		b.paragraph()
@@ -78,7 +132,7 @@ func readPDF(data []byte, budget int) (*Document, error) {
 			return nil, fmt.Errorf("%w: more than %d bytes of text", ErrTooLarge, MaxTextBytes)
 		}
 	}
-	text := strings.TrimSpace(strings.ToValidUTF8(b.b.String(), "\uFFFD"))
+	text := strings.TrimSpace(cleanText(b.b.String()))
 	return &Document{Title: f.title(), Text: cleanLines(text)}, nil
 }
 
@@ -106,16 +160,31 @@ func cleanLines(s string) string {
 	return out.String()
 }
 
-// scan finds every "n g obj" in data, and the trailers.
+// scan finds every "n g obj" in data, and the trailers. Each object is read
+// up to its endobj or the next object header, each trailer up to the next
+// trailer or object header: an unclosed string or array ends there, not at
+// the end of the file.
 func (f *pdfFile) scan(data []byte) {
 	ends := allIndexes(data, []byte("endstream"))
+	endobjs := allIndexes(data, []byte("endobj"))
 	locs := objHeader.FindAllSubmatchIndex(data, maxObjects)
-	for _, m := range locs {
+	starts := make([]int, len(locs))
+	for k, m := range locs {
+		starts[k] = m[0]
+	}
+	for k, m := range locs {
 		n, err1 := strconv.Atoi(string(data[m[2]:m[3]]))
 		if err1 != nil {
 			continue
 		}
-		l := &lexer{b: data, pos: m[1]}
+		limit := len(data)
+		if k+1 < len(locs) {
+			limit = locs[k+1][0]
+		}
+		if i := sort.SearchInts(endobjs, m[1]); i < len(endobjs) {
+			limit = min(limit, endobjs[i])
+		}
+		l := f.lexer(data[:limit], m[1])
 		v := l.object(0)
 		obj := &pdfObject{value: v}
 		if d, ok := v.(pdfDict); ok {
@@ -128,8 +197,16 @@ func (f *pdfFile) scan(data []byte) {
 		}
 		f.objs[n] = obj
 	}
-	for _, i := range allIndexes(data, []byte("trailer")) {
-		l := &lexer{b: data, pos: i + len("trailer")}
+	trailers := allIndexes(data, []byte("trailer"))
+	for k, i := range trailers {
+		limit := len(data)
+		if k+1 < len(trailers) {
+			limit = trailers[k+1]
+		}
+		if j := sort.SearchInts(starts, i); j < len(starts) {
+			limit = min(limit, starts[j])
+		}
+		l := f.lexer(data[:limit], i+len("trailer"))
 		if d, ok := l.object(0).(pdfDict); ok {
 			f.trailers = append(f.trailers, d)
 		}
@@ -206,21 +283,31 @@ func (f *pdfFile) readObjStm(d pdfDict, raw []byte) {
 	if n <= 0 || first <= 0 || first > int64(len(data)) || n > int64(len(data)) {
 		return
 	}
-	head := &lexer{b: data[:first]}
+	head := f.lexer(data[:first], 0)
+	type entry struct{ id, off int }
+	var entries []entry
 	for range n {
 		id, ok1 := head.token().(int64)
 		off, ok2 := head.token().(int64)
 		if !ok1 || !ok2 || off < 0 || first+off >= int64(len(data)) || id < 0 || id > math.MaxInt32 {
-			return
+			break
 		}
+		entries = append(entries, entry{int(id), int(first + off)})
+	}
+	for k, e := range entries {
 		if len(f.objs) >= maxObjects {
 			return
 		}
-		if _, defined := f.objs[int(id)]; defined {
+		if _, defined := f.objs[e.id]; defined {
 			continue
 		}
-		l := &lexer{b: data, pos: int(first + off)}
-		f.objs[int(id)] = &pdfObject{value: l.object(0)}
+		// An object ends where the next begins (offsets increase).
+		limit := len(data)
+		if k+1 < len(entries) && entries[k+1].off > e.off {
+			limit = entries[k+1].off
+		}
+		l := f.lexer(data[:limit], e.off)
+		f.objs[e.id] = &pdfObject{value: l.object(0)}
 	}
 }
 
@@ -245,8 +332,8 @@ func (f *pdfFile) dict(v any) pdfDict {
 	return d
 }
 
-// streamOf returns the decoded data of the stream v refers to, or nil.
-func (f *pdfFile) streamOf(v any) []byte {
+// streamObject is the stream object v refers to, or nil.
+func (f *pdfFile) streamObject(v any) *pdfObject {
 	r, ok := v.(pdfRef)
 	if !ok {
 		return nil
@@ -255,12 +342,42 @@ func (f *pdfFile) streamOf(v any) []byte {
 	if obj == nil || obj.stream == nil {
 		return nil
 	}
-	d, _ := obj.value.(pdfDict)
-	return f.decode(d, obj.stream)
+	return obj
+}
+
+// streamOf returns the decoded data of the stream v refers to, or nil; it
+// decodes each stream once.
+func (f *pdfFile) streamOf(v any) []byte {
+	obj := f.streamObject(v)
+	if obj == nil {
+		return nil
+	}
+	if !obj.read {
+		d, _ := obj.value.(pdfDict)
+		obj.decoded, obj.read = f.decode(d, obj.stream), true
+	}
+	return obj.decoded
+}
+
+// contentOf is streamOf for page content: a stream's first use is paid for by
+// its decoding, each further use (by another page, or twice in one page's
+// Contents) costs its length again.
+func (f *pdfFile) contentOf(v any) []byte {
+	data := f.streamOf(v)
+	obj := f.streamObject(v)
+	if obj == nil || data == nil {
+		return nil
+	}
+	if obj.used && !f.charge(len(data)) {
+		return nil
+	}
+	obj.used = true
+	return data
 }
 
 // decode applies a stream's filters within the file's budget; nil when a
 // filter is unknown or the data is broken. Exceeding the budget sets f.err.
+// An unfiltered stream costs its length.
 func (f *pdfFile) decode(d pdfDict, raw []byte) []byte {
 	var filters []any
 	switch fl := f.resolve(d["Filter"]).(type) {
@@ -268,6 +385,12 @@ func (f *pdfFile) decode(d pdfDict, raw []byte) []byte {
 		filters = []any{fl}
 	case pdfArray:
 		filters = fl
+	}
+	if len(filters) == 0 {
+		if !f.charge(len(raw)) {
+			return nil
+		}
+		return raw
 	}
 	parms := f.resolve(d["DecodeParms"])
 	data := raw
@@ -292,6 +415,9 @@ func (f *pdfFile) decode(d pdfDict, raw []byte) []byte {
 				r = zr
 			}
 		case "ASCIIHexDecode", "AHx":
+			if !f.charge(len(data)) {
+				return nil
+			}
 			l := &lexer{b: append(append([]byte{'<'}, bytes.TrimSuffix(bytes.TrimSpace(data), []byte(">"))...), '>')}
 			s, _ := l.hexString().(pdfString)
 			r = strings.NewReader(string(s))
@@ -306,11 +432,9 @@ func (f *pdfFile) decode(d pdfDict, raw []byte) []byte {
 			return nil
 		}
 		out, err := io.ReadAll(io.LimitReader(r, int64(f.budget)+1))
-		if len(out) > f.budget {
-			f.err = fmt.Errorf("%w: decompressed PDF content exceeds the limit", ErrTooLarge)
+		if !f.charge(len(out)) {
 			return nil
 		}
-		f.budget -= len(out)
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && len(out) == 0 {
 			return nil
 		}
@@ -397,7 +521,7 @@ func (f *pdfFile) title() string {
 	for _, t := range slices.Backward(f.trailers) {
 		if info := f.dict(t["Info"]); info != nil {
 			if s, ok := f.resolve(info["Title"]).(pdfString); ok {
-				if title := strings.TrimSpace(textString(s)); title != "" {
+				if title := strings.TrimSpace(cleanText(textString(s))); title != "" {
 					return title
 				}
 			}
@@ -454,14 +578,25 @@ func (f *pdfFile) pageText(page pdfDict, b *textSink) {
 	var content []byte
 	switch c := f.resolve(page["Contents"]).(type) {
 	case pdfArray:
+		// All paid for before any is copied.
+		parts := make([][]byte, 0, len(c))
+		size := 0
 		for _, s := range c {
-			content = append(content, f.streamOf(s)...)
-			content = append(content, '\n')
+			part := f.contentOf(s)
+			if f.err != nil {
+				return
+			}
+			parts = append(parts, part)
+			size += len(part) + 1
+		}
+		content = make([]byte, 0, size)
+		for _, part := range parts {
+			content = append(append(content, part...), '\n')
 		}
 	default:
-		content = f.streamOf(page["Contents"])
+		content = f.contentOf(page["Contents"])
 	}
-	if len(content) == 0 {
+	if len(content) == 0 || f.err != nil {
 		return
 	}
 	resources := f.dict(f.inherited(page, "Resources"))
@@ -471,7 +606,15 @@ func (f *pdfFile) pageText(page pdfDict, b *textSink) {
 		if fd, ok := decoders[name]; ok {
 			return fd
 		}
-		fd := f.fontDecoder(f.dict(fonts[name]))
+		// A font object is read once for the whole file.
+		r, isRef := fonts[name].(pdfRef)
+		fd := f.fonts[r.num]
+		if !isRef || fd == nil {
+			fd = f.fontDecoder(f.dict(fonts[name]))
+			if isRef {
+				f.fonts[r.num] = fd
+			}
+		}
 		decoders[name] = fd
 		return fd
 	}
@@ -527,7 +670,7 @@ func (t *textSink) space() {
 
 // interpret runs the text operators of a content stream.
 func (f *pdfFile) interpret(content []byte, font func(string) *fontDecoder, b *textSink) {
-	l := &lexer{b: content}
+	l := f.lexer(content, 0)
 	var (
 		stack     []any
 		fd        = &fontDecoder{}
@@ -555,6 +698,9 @@ func (f *pdfFile) interpret(content []byte, font func(string) *fontDecoder, b *t
 	for {
 		if f.ops--; f.ops < 0 {
 			f.err = fmt.Errorf("%w: PDF content too long to read", ErrTooLarge)
+			return
+		}
+		if f.err != nil {
 			return
 		}
 		tok := l.object(0)
@@ -762,9 +908,16 @@ func (fd *fontDecoder) width(code int) float64 {
 }
 
 // readWidths reads a simple font's FirstChar and Widths, or a Type0 font's
-// descendant's DW and W.
+// descendant's DW and W; each width costs the budget entryCost.
 func (f *pdfFile) readWidths(font pdfDict, fd *fontDecoder) {
 	fd.widths = map[int]float64{}
+	set := func(code int, w float64) bool {
+		if _, ok := fd.widths[code]; !ok && !f.charge(entryCost) {
+			return false
+		}
+		fd.widths[code] = w
+		return true
+	}
 	if font["Subtype"] == pdfName("Type0") {
 		desc, _ := f.resolve(font["DescendantFonts"]).(pdfArray)
 		if len(desc) == 0 {
@@ -783,8 +936,8 @@ func (f *pdfFile) readWidths(font pdfDict, fd *fontDecoder) {
 			}
 			if list, ok := f.resolve(w[i+1]).(pdfArray); ok {
 				for j, v := range list {
-					if x, ok := num(f.resolve(v)); ok {
-						fd.widths[int(first)+j] = x
+					if x, ok := num(f.resolve(v)); ok && !set(int(first)+j, x) {
+						return
 					}
 				}
 				i += 2
@@ -796,7 +949,9 @@ func (f *pdfFile) readWidths(font pdfDict, fd *fontDecoder) {
 			}
 			x, _ := num(f.resolve(w[i+2]))
 			for c := int(first); c <= int(last); c++ {
-				fd.widths[c] = x
+				if !set(c, x) {
+					return
+				}
 			}
 			i += 3
 		}
@@ -805,8 +960,8 @@ func (f *pdfFile) readWidths(font pdfDict, fd *fontDecoder) {
 	first, _ := num(f.resolve(font["FirstChar"]))
 	widths, _ := f.resolve(font["Widths"]).(pdfArray)
 	for i, v := range widths {
-		if x, ok := num(f.resolve(v)); ok && i < 256 {
-			fd.widths[int(first)+i] = x
+		if x, ok := num(f.resolve(v)); ok && i < 256 && !set(int(first)+i, x) {
+			return
 		}
 	}
 }
@@ -817,11 +972,9 @@ func (f *pdfFile) fontDecoder(font pdfDict) *fontDecoder {
 		return fd
 	}
 	f.readWidths(font, fd)
-	if data := f.streamOf(font["ToUnicode"]); data != nil {
-		if m, lens := parseCMap(data); len(m) > 0 {
-			fd.cmap, fd.codeLens = m, lens
-			return fd
-		}
+	if cm := f.toUnicode(font["ToUnicode"]); cm != nil && len(cm.m) > 0 {
+		fd.cmap, fd.codeLens = cm.m, cm.lens
+		return fd
 	}
 	if font["Subtype"] == pdfName("Type0") {
 		fd.twoByte = true
@@ -871,19 +1024,45 @@ func namedEncoding(name string) *[256]rune {
 	return &winAnsi
 }
 
-// parseCMap reads a ToUnicode CMap's bfchar and bfrange entries.
-func parseCMap(data []byte) (map[string]string, []int) {
+// cmap is a ToUnicode CMap: code bytes → text, and the code lengths it uses,
+// longest first.
+type cmap struct {
+	m    map[string]string
+	lens []int
+}
+
+// toUnicode reads the ToUnicode CMap v refers to, once per stream.
+func (f *pdfFile) toUnicode(v any) *cmap {
+	r, ok := v.(pdfRef)
+	if !ok {
+		return nil
+	}
+	if cm, ok := f.cmaps[r.num]; ok {
+		return cm
+	}
+	var cm *cmap
+	if data := f.streamOf(v); data != nil {
+		m, lens := f.parseCMap(data)
+		cm = &cmap{m, lens}
+	}
+	f.cmaps[r.num] = cm
+	return cm
+}
+
+// parseCMap reads a ToUnicode CMap's bfchar and bfrange entries; each entry
+// costs the budget entryCost.
+func (f *pdfFile) parseCMap(data []byte) (map[string]string, []int) {
 	m := map[string]string{}
 	lens := map[int]bool{}
-	l := &lexer{b: data}
+	l := f.lexer(data, 0)
 	entries := 0
 	add := func(code string, text string) {
-		if entries++; entries <= maxCMapEntries && code != "" {
+		if entries++; entries <= maxCMapEntries && code != "" && f.charge(entryCost) {
 			m[code] = text
 			lens[len(code)] = true
 		}
 	}
-	for entries <= maxCMapEntries {
+	for entries <= maxCMapEntries && f.err == nil {
 		tok := l.object(0)
 		if tok == nil {
 			break
@@ -903,7 +1082,7 @@ func parseCMap(data []byte) (map[string]string, []int) {
 				}
 			}
 		case pdfKeyword("beginbfrange"):
-			for entries <= maxCMapEntries {
+			for entries <= maxCMapEntries && f.err == nil {
 				lo := l.object(0)
 				if lo == nil || lo == pdfKeyword("endbfrange") {
 					break

@@ -25,6 +25,18 @@ type lexer struct {
 	pos int
 	// peeked holds a token read ahead (for "n g R").
 	peeked []any
+	// work, when set, is charged every byte the lexer reads; once it is
+	// spent the lexer reads as if at the end of its input.
+	work *lexWork
+	// stopped is set when nesting reached maxNesting: the lexer then reads
+	// as if at the end, so that every open container ends at once.
+	stopped bool
+}
+
+// lexWork is a budget of bytes to lex, shared by the lexers of one file.
+type lexWork struct {
+	left int // bytes the file's lexers may still read
+	done int // bytes they have read
 }
 
 func isSpace(c byte) bool {
@@ -50,6 +62,19 @@ func (l *lexer) token() any {
 		l.peeked = l.peeked[:n-1]
 		return t
 	}
+	if l.stopped || l.work != nil && l.work.left <= 0 {
+		return nil
+	}
+	start := l.pos
+	t := l.next()
+	if l.work != nil {
+		l.work.done += l.pos - start
+		l.work.left -= l.pos - start
+	}
+	return t
+}
+
+func (l *lexer) next() any {
 	for l.pos < len(l.b) {
 		c := l.b[l.pos]
 		if isSpace(c) {
@@ -230,7 +255,8 @@ func (l *lexer) object(depth int) any {
 	t := l.token()
 	switch t := t.(type) {
 	case delim:
-		if depth >= maxNesting {
+		if depth >= maxNesting && (t == "[" || t == "<<") {
+			l.stopped = true
 			return nil
 		}
 		switch t {
