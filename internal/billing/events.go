@@ -49,7 +49,7 @@ func (s *Service) applySubscriptionEvent(ctx context.Context, tx bun.Tx, ev *eve
 		Kind: models.ChangeSnapshot, Source: models.SourceEvent, Created: ev.Created,
 		Rank: snapshotRank(snap.Status), Snapshot: snap}
 	res, err := s.recordChange(ctx, tx, c, snap.UserID, now)
-	if err != nil || res.userID == "" {
+	if err != nil || (res.userID == "" && res.teamID == "") {
 		return res, err
 	}
 	// Audit what the event itself says happened; Ref keeps one entry per Stripe
@@ -67,12 +67,12 @@ func (s *Service) applySubscriptionEvent(ctx context.Context, tx bun.Tx, ev *eve
 		if snap.CancelAtPeriodEnd {
 			kind = models.AuditSubscriptionCanceled
 		}
-		if err := s.audit(ctx, tx, res.userID, kind, detail, "", ref, now); err != nil {
+		if err := s.auditHolder(ctx, tx, &res, kind, detail, ref, now); err != nil {
 			return res, err
 		}
 	}
 	if ev.Type == "customer.subscription.deleted" {
-		if err := s.audit(ctx, tx, res.userID, models.AuditSubscriptionEnded, detail, "", ev.ID, now); err != nil {
+		if err := s.auditHolder(ctx, tx, &res, models.AuditSubscriptionEnded, detail, ev.ID, now); err != nil {
 			return res, err
 		}
 	}
@@ -96,7 +96,7 @@ func (s *Service) applyInvoiceEvent(ctx context.Context, tx bun.Tx, ev *event, n
 	c := &models.SubscriptionChange{SubscriptionID: string(in.Subscription), CustomerID: string(in.Customer), EventID: &eventID,
 		Kind: kind, Source: models.SourceEvent, Created: ev.Created, Rank: rankInvoice}
 	res, err := s.recordChange(ctx, tx, c, "", now)
-	if err != nil || res.userID == "" || paid {
+	if err != nil || (res.userID == "" && res.teamID == "") || paid {
 		return res, err
 	}
 	detail := models.AuditDetail{"subscription": string(in.Subscription), "invoice": in.ID,
@@ -105,7 +105,21 @@ func (s *Service) applyInvoiceEvent(ctx context.Context, tx bun.Tx, ev *event, n
 	if in.NextPaymentAttempt != 0 {
 		detail["nextAttempt"] = time.Unix(in.NextPaymentAttempt, 0).UTC().Format(time.RFC3339)
 	}
-	return res, s.audit(ctx, tx, res.userID, models.AuditPaymentFailed, detail, "", ev.ID, now)
+	return res, s.auditHolder(ctx, tx, &res, models.AuditPaymentFailed, detail, ev.ID, now)
+}
+
+// auditHolder records what an event says happened to a subscription in its
+// holder's log: the user's, or the team's (auditTeam), whose members then hear of it.
+func (s *Service) auditHolder(ctx context.Context, tx bun.Tx, res *outcome, kind models.AuditKind, detail models.AuditDetail, ref string, now time.Time) error {
+	if res.teamID == "" {
+		return s.audit(ctx, tx, res.userID, kind, detail, "", ref, now)
+	}
+	acct, err := findTeamAccount(ctx, tx, res.teamID)
+	if err != nil {
+		return err
+	}
+	res.told = true
+	return s.auditTeam(ctx, tx, acct, kind, detail, ref, now)
 }
 
 // applyCheckoutCompleted links the session's customer to the user who started it

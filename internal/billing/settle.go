@@ -16,8 +16,13 @@ import (
 type outcome struct {
 	outcome        models.EventOutcome
 	userID         string
+	teamID         string // the team whose subscription it folded, "" for a user's
 	subscriptionID string
 	folded         []folding
+	// told says a team billing entry was recorded (a failed payment, a cancellation
+	// set or undone, an end): the team's members hear of it even when its tier and
+	// seats did not change.
+	told bool
 	// resync sets the account's tier even when the granted one did not change: a
 	// redelivery may be Stripe retrying after setting it failed.
 	resync bool
@@ -37,7 +42,7 @@ type folding struct {
 func (o *outcome) add(f folding) {
 	o.folded = append(o.folded, f)
 	o.outcome = models.OutcomeApplied
-	o.userID = f.userID
+	o.userID, o.teamID = f.userID, f.teamID
 }
 
 // settle does what follows a commit: the accounts' tiers (when the granted tier
@@ -48,7 +53,7 @@ func (s *Service) settle(ctx context.Context, res outcome) error {
 	var errs []error
 	for _, f := range res.folded {
 		if f.teamID != "" {
-			if f.tierChanged {
+			if f.tierChanged || res.told {
 				s.notifyTeam(ctx, f.teamID)
 			}
 			if f.tieAt != 0 {

@@ -176,6 +176,19 @@ func setTeamContact(ctx context.Context, db bun.IDB, teamID, userID string, now 
 	return nil
 }
 
+// findTeamOwners returns the IDs of the team's owners, longest-standing first. The
+// members are the team area's rows; billing reads only who owns the team, to know in
+// whose personal log a team's billing entry may also go.
+func findTeamOwners(ctx context.Context, db bun.IDB, teamID string) ([]string, error) {
+	var ids []string
+	if err := db.NewSelect().TableExpr("team_members").Column("user_id").
+		Where("team_id = ?", teamID).Where("role = ?", models.TeamRoleOwner).
+		Order("joined_at", "user_id").Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("find team owners: %w", err)
+	}
+	return ids, nil
+}
+
 func updateTeamGrant(ctx context.Context, db bun.IDB, teamID string, tier models.Tier, seats int, now time.Time) error {
 	if _, err := db.NewUpdate().Model((*models.TeamBillingAccount)(nil)).
 		Set("granted_tier = ?", tier).Set("granted_seats = ?", seats).Set("updated_at = ?", now).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,14 +18,18 @@ import (
 // A team pays for itself: it has its own Stripe customer (never its owner's), and its
 // subscription (the team price, quantity = seats) is folded like a user's, into a row
 // whose team_id is set, and grants the team a tier and paid seats. Who may start a
-// team's checkout or open its portal is the team area's rule (owners); billing
-// records the team's billing entries for the user who last did (the team's billing
-// contact), with the team named so that the team's log shows them too.
+// team's checkout or open its portal is the team area's rule (owners). Billing
+// records the team's billing entries in the team's log, each also in the personal
+// log of one current owner: the billing contact (who last opened a checkout or the
+// portal successfully) while they are still an owner, else the longest-standing
+// owner. A team left with no owner at all (its last owner's account deleted) gets
+// no entry (an audit entry needs a user): the server's log says so.
 
 // TeamPlan returns what the team has from billing now: the tier its current
 // subscription grants (free without one, once it ended, or once a failed payment's
-// grace ended, even before anything was swept) and the seats paid for. Without Stripe
-// configured, seats are not limited.
+// grace ended, even before anything was swept) and the seats paid for. Seats are
+// limited only where a team can buy more: with Stripe configured and the TEAM tier
+// for sale (STRIPE_PRICE_TEAM).
 func (s *Service) TeamPlan(ctx context.Context, teamID string) (models.TeamPlan, error) {
 	subs, err := findSubscriptionsByTeam(ctx, s.db, teamID)
 	if err != nil {
@@ -34,7 +39,7 @@ func (s *Service) TeamPlan(ctx context.Context, teamID string) (models.TeamPlan,
 }
 
 func (s *Service) teamPlan(subs []*models.BillingSubscription, now time.Time) models.TeamPlan {
-	p := models.TeamPlan{Tier: models.TierFree, Seats: models.FreeTeamSeats, Limited: s.Enabled(), Status: models.SubscriptionNone,
+	p := models.TeamPlan{Tier: models.TierFree, Seats: models.FreeTeamSeats, Limited: s.teamForSale(), Status: models.SubscriptionNone,
 		Note: "the team has no subscription: its owner subscribes with teamCheckout"}
 	cur := currentSubscription(subs, now)
 	if cur == nil {
@@ -59,6 +64,11 @@ func (s *Service) teamPlan(subs []*models.BillingSubscription, now time.Time) mo
 	return p
 }
 
+// teamForSale reports whether a team can buy seats on this server: Stripe is
+// configured and the TEAM tier has a price. Elsewhere seats are not counted, or no
+// one could ever invite past the first.
+func (s *Service) teamForSale() bool { return s.Enabled() && s.cfg.Prices[models.TierTeam] != "" }
+
 // TeamEntitlements lists every feature as the team's tier has it, with the reason of
 // each refusal (a lapsed subscription says so).
 func (s *Service) TeamEntitlements(ctx context.Context, teamID string) ([]*models.Entitlement, error) {
@@ -77,7 +87,9 @@ func (s *Service) TeamEntitlements(ctx context.Context, teamID string) ([]*model
 // CreateTeamCheckoutSession starts a Stripe Checkout of the team tier for the team,
 // with seats seats, for userID (whom the team area let do so: an owner), and returns
 // where to send them. The team's Stripe customer is created on its first checkout and
-// kept; userID becomes the team's billing contact.
+// kept; userID becomes the team's billing contact once Stripe made the session. A
+// team with a subscription that is live or still incomplete (its first payment
+// pending) gets CONFLICT (field teamId): one subscription per team.
 func (s *Service) CreateTeamCheckoutSession(ctx context.Context, userID, teamID string, seats int) (*models.CheckoutSession, error) {
 	if !s.Enabled() {
 		return nil, notConfigured()
@@ -89,15 +101,7 @@ func (s *Service) CreateTeamCheckoutSession(ctx context.Context, userID, teamID 
 	if seats < 1 || seats > maxSeats {
 		return nil, models.InvalidInput("seats", "seats must be between 1 and %d, got %d", maxSeats, seats)
 	}
-	subs, err := findSubscriptionsByTeam(ctx, s.db, teamID)
-	if err != nil {
-		return nil, err
-	}
-	if cur := currentSubscription(subs, s.now()); cur != nil && cur.Status.Live() {
-		return nil, &models.Error{Code: models.CodeConflict, Field: "teamId", Message: fmt.Sprintf(
-			"the team already has a %s subscription (%s): change its seats in the team's billing portal (teamBillingPortal)", upper(cur.PlanTier), cur.Status)}
-	}
-	customerID, err := s.ensureTeamCustomer(ctx, userID, teamID)
+	customerID, err := s.ensureTeamCustomer(ctx, teamID)
 	if err != nil {
 		return nil, err
 	}
@@ -109,9 +113,14 @@ func (s *Service) CreateTeamCheckoutSession(ctx context.Context, userID, teamID 
 	if err != nil {
 		return nil, err
 	}
-	err = s.auditor.RecordIn(ctx, s.db, models.AuditEntry{UserID: userID, TeamID: teamID, Kind: models.AuditTeamCheckoutStarted,
-		Detail: models.AuditDetail{"team": teamID, "by": userID, "seats": strconv.Itoa(seats), "session": cs.ID},
-		IP:     s.clientIP(ctx), Ref: "checkout:" + cs.ID, At: s.now()})
+	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := setTeamContact(ctx, tx, teamID, userID, s.now()); err != nil {
+			return err
+		}
+		return s.auditor.RecordIn(ctx, tx, models.AuditEntry{UserID: userID, TeamID: teamID, Kind: models.AuditTeamCheckoutStarted,
+			Detail: models.AuditDetail{"team": teamID, "by": userID, "seats": strconv.Itoa(seats), "session": cs.ID},
+			IP:     s.clientIP(ctx), Ref: "checkout:" + cs.ID, At: s.now()})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +129,8 @@ func (s *Service) CreateTeamCheckoutSession(ctx context.Context, userID, teamID 
 
 // CreateTeamBillingPortalSession returns a Stripe billing portal page of the team's
 // customer (seats, payment method, invoices, cancelling) for userID (an owner, as the
-// team area decides), who becomes the team's billing contact. NOT_FOUND (field
-// teamId) before the team's first checkout.
+// team area decides), who becomes the team's billing contact once Stripe made the
+// page. NOT_FOUND (field teamId) before the team's first checkout.
 func (s *Service) CreateTeamBillingPortalSession(ctx context.Context, userID, teamID string) (*models.PortalSession, error) {
 	if !s.Enabled() {
 		return nil, notConfigured()
@@ -133,45 +142,83 @@ func (s *Service) CreateTeamBillingPortalSession(ctx context.Context, userID, te
 	if err != nil {
 		return nil, err
 	}
+	ps, err := s.stripe.createPortalSession(ctx, *a.CustomerID, s.cfg.PublicURL+"/billing?team="+teamID)
+	if err != nil {
+		return nil, err
+	}
 	if err := setTeamContact(ctx, s.db, teamID, userID, s.now()); err != nil {
 		return nil, err
 	}
-	return s.stripe.createPortalSession(ctx, *a.CustomerID, s.cfg.PublicURL+"/billing?team="+teamID)
+	return ps, nil
 }
 
-// ensureTeamCustomer returns the team's Stripe customer, creating it the first time,
-// and makes userID the team's billing contact.
-func (s *Service) ensureTeamCustomer(ctx context.Context, userID, teamID string) (string, error) {
-	var a *models.TeamBillingAccount
-	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if a, err = lockTeamAccount(ctx, tx, teamID, s.now()); err != nil {
-			return withField(err, "teamId")
+// errNoTeamCustomer ends (and rolls back) the check of ensureTeamCustomer when the
+// team has no Stripe customer yet: nothing is stored before Stripe made one.
+var errNoTeamCustomer = errors.New("billing: the team has no Stripe customer yet")
+
+// ensureTeamCustomer returns the team's Stripe customer, creating it the first time.
+// Under the team's account lock it refuses (CONFLICT, field teamId) a team with a
+// subscription that is live or incomplete: the check sees every fold committed
+// before it. Nothing is stored unless Stripe made a customer.
+func (s *Service) ensureTeamCustomer(ctx context.Context, teamID string) (string, error) {
+	var customerID string
+	check := func(ctx context.Context, tx bun.Tx) (*models.TeamBillingAccount, error) {
+		a, err := lockTeamAccount(ctx, tx, teamID, s.now())
+		if err != nil {
+			return nil, withField(err, "teamId")
 		}
-		return setTeamContact(ctx, tx, teamID, userID, s.now())
-	})
-	if err != nil {
-		return "", err
+		subs, err := findSubscriptionsByTeam(ctx, tx, teamID)
+		if err != nil {
+			return nil, err
+		}
+		for _, sub := range subs {
+			if sub.Status.Live() || sub.Status == models.SubscriptionIncomplete {
+				return nil, &models.Error{Code: models.CodeConflict, Field: "teamId", Message: fmt.Sprintf(
+					"the team already has a %s subscription (%s): change its seats in the team's billing portal (teamBillingPortal)", upper(sub.PlanTier), sub.Status)}
+			}
+		}
+		return a, nil
 	}
-	if a.CustomerID != nil {
-		return *a.CustomerID, nil
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		a, err := check(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if a.CustomerID == nil {
+			return errNoTeamCustomer
+		}
+		customerID = *a.CustomerID
+		return nil
+	})
+	if err == nil {
+		return customerID, nil
+	}
+	if !errors.Is(err, errNoTeamCustomer) {
+		return "", err
 	}
 	created, err := s.stripe.createCustomer(ctx, "inkgraph-team-customer-"+teamID, map[string]string{"team_id": teamID})
 	if err != nil {
 		return "", err
 	}
-	stored, err := setTeamCustomerIfNone(ctx, s.db, teamID, created, s.now())
+	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := check(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		customerID, err = setTeamCustomerIfNone(ctx, tx, teamID, created, s.now())
+		return err
+	})
 	if database.IsUniqueViolation(err) {
 		return "", models.Internal(err, "Stripe customer %s already belongs to another team", created)
 	}
 	if err != nil {
 		return "", err
 	}
-	if stored != created {
+	if customerID != created {
 		s.logger.WarnContext(ctx, "a concurrent team checkout stored another Stripe customer first: this one is unused",
-			"team_id", teamID, "customer_id", stored, "unused_customer_id", created)
+			"team_id", teamID, "customer_id", customerID, "unused_customer_id", created)
 	}
-	return stored, nil
+	return customerID, nil
 }
 
 // foldIntoTeam folds all of a subscription's changes into its row for the team and
@@ -208,9 +255,8 @@ func (s *Service) foldIntoTeam(ctx context.Context, tx bun.IDB, teamID, subscrip
 }
 
 // grantTeam sets the team's granted tier and seats to what its current subscription
-// grants at now, and records the change in the team's log (under its billing
-// contact; with none left, only the server's log says so). The caller holds the
-// team's account lock.
+// grants at now, and records the change in the team's log (auditTeam). The caller
+// holds the team's account lock.
 func (s *Service) grantTeam(ctx context.Context, tx bun.IDB, acct *models.TeamBillingAccount, now time.Time) (bool, error) {
 	subs, err := findSubscriptionsByTeam(ctx, tx, acct.TeamID)
 	if err != nil {
@@ -231,15 +277,33 @@ func (s *Service) grantTeam(ctx context.Context, tx bun.IDB, acct *models.TeamBi
 	if p.Note != "" && p.Status != models.SubscriptionNone {
 		detail["reason"] = p.Note
 	}
-	if acct.ContactUserID == nil {
-		s.logger.WarnContext(ctx, "team seats changed with no billing contact to record them for",
-			"team_id", acct.TeamID, "tier", p.Tier, "seats", p.Seats)
-	} else if err := s.auditor.RecordIn(ctx, tx, models.AuditEntry{UserID: *acct.ContactUserID, TeamID: acct.TeamID,
-		Kind: models.AuditTeamSeatsChanged, Detail: detail, At: now}); err != nil {
+	if err := s.auditTeam(ctx, tx, acct, models.AuditTeamSeatsChanged, detail, "", now); err != nil {
 		return false, err
 	}
 	acct.GrantedTier, acct.GrantedSeats = p.Tier, p.Seats
 	return true, nil
+}
+
+// auditTeam records a billing entry of the team in the team's log, and in the
+// personal log of one current owner (see the top of this file): the billing contact
+// while they are an owner, else the longest-standing owner. With no owner left it
+// records nothing and says so in the server's log.
+func (s *Service) auditTeam(ctx context.Context, tx bun.IDB, acct *models.TeamBillingAccount, kind models.AuditKind,
+	detail models.AuditDetail, ref string, now time.Time) error {
+	owners, err := findTeamOwners(ctx, tx, acct.TeamID)
+	if err != nil {
+		return err
+	}
+	if len(owners) == 0 {
+		s.logger.WarnContext(ctx, "a team billing entry with no owner to record it for", "team_id", acct.TeamID, "kind", kind)
+		return nil
+	}
+	who := owners[0]
+	if acct.ContactUserID != nil && slices.Contains(owners, *acct.ContactUserID) {
+		who = *acct.ContactUserID
+	}
+	detail["team"] = acct.TeamID
+	return s.auditor.RecordIn(ctx, tx, models.AuditEntry{UserID: who, TeamID: acct.TeamID, Kind: kind, Detail: detail, Ref: ref, At: now})
 }
 
 // notifyTeam tells the team's members (teamEvents, any instance) that its tier or

@@ -141,9 +141,11 @@ func (s *Service) ProcessWebhook(ctx context.Context, payload []byte, signatureH
 	return res, nil
 }
 
-// redeliver handles an event seen before: nothing is applied again, but the user's
-// tier is brought in line once more, in case the first delivery failed after its
-// commit. Nothing is written when everything already agrees.
+// redeliver handles an event seen before: nothing is applied again, but its
+// subscription is folded again for its holder (a user or a team) and a user's tier
+// brought in line once more, in case the first delivery failed after its commit (an
+// unresolved tie is asked of Stripe again). Nothing is written when everything
+// already agrees.
 func (s *Service) redeliver(ctx context.Context, eventID string) error {
 	rec, err := findEvent(ctx, s.db, eventID)
 	if isNotFound(err) {
@@ -152,15 +154,20 @@ func (s *Service) redeliver(ctx context.Context, eventID string) error {
 	if err != nil {
 		return err
 	}
-	if rec.UserID == nil {
-		return nil
+	// A team's events record no user: the subscription says whose it is, user or
+	// team, and is folded again for them either way.
+	syncUser := func() error {
+		if rec.UserID == nil {
+			return nil
+		}
+		return s.syncTier(ctx, *rec.UserID)
 	}
 	if rec.SubscriptionID == nil {
-		return s.syncTier(ctx, *rec.UserID)
+		return syncUser()
 	}
 	sub, err := findSubscription(ctx, s.db, *rec.SubscriptionID)
 	if isNotFound(err) {
-		return s.syncTier(ctx, *rec.UserID)
+		return syncUser()
 	}
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -279,12 +280,13 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 	}
 	if err := s.d.Mailer.Send(ctx, invitationEmail(t, inv, inviter, p.Link)); err != nil {
 		// Not left half-made: the invitation goes again (a context that ended still
-		// deletes it).
-		if delErr := deleteInvitation(context.WithoutCancel(ctx), s.d.DB, inv.ID); delErr != nil {
-			err = errors.Join(err, delErr)
+		// deletes it), unless it was accepted meanwhile: then the email did arrive.
+		deleted, delErr := deletePendingInvitation(context.WithoutCancel(ctx), s.d.DB, inv.ID)
+		if delErr != nil || deleted {
+			return nil, &models.Error{Code: models.CodeUpstreamUnavailable, Field: "email", Err: errors.Join(err, delErr),
+				Message: "the invitation email could not be sent, so no invitation was made: try again later, or invite with a link"}
 		}
-		return nil, &models.Error{Code: models.CodeUpstreamUnavailable, Field: "email", Err: err,
-			Message: "the invitation email could not be sent, so no invitation was made: try again later, or invite with a link"}
+		s.d.Logger.WarnContext(ctx, "an invitation email reported failing was accepted: it was delivered", "error", err, "invitation_id", inv.ID)
 	}
 	detail["emailed"] = "true"
 	if err := s.audit(ctx, s.d.DB, userID, models.AuditTeamInvitationCreated, detail); err != nil {
@@ -952,9 +954,11 @@ func checkEmail(email *string) (string, error) {
 		return "", models.InvalidInput("email", "an invitation needs an email, or link true for a link invitation")
 	}
 	e := strings.ToLower(strings.TrimSpace(*email))
-	local, domain, ok := strings.Cut(e, "@")
-	if !ok || local == "" || domain == "" || len(e) > maxEmail || strings.ContainsAny(e, " \t\r\n") {
-		return "", models.InvalidInput("email", "email is not an email address")
+	// Exactly one bare address, as the mailer will parse it: no list, no display
+	// name, no comment, nothing the mailer would read as another recipient.
+	a, err := netmail.ParseAddress(e)
+	if err != nil || a.Name != "" || a.Address != e || len(e) > maxEmail || strings.ContainsAny(e, " \t\r\n") {
+		return "", models.InvalidInput("email", "email is not one email address (name@example.com, with no name, comment or second address)")
 	}
 	return e, nil
 }

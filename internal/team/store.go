@@ -268,12 +268,15 @@ func countSeatsUsed(ctx context.Context, db bun.IDB, teamID string, now time.Tim
 	return n, nil
 }
 
-// deleteInvitation deletes an invitation that never went out (its email failed).
-func deleteInvitation(ctx context.Context, db bun.IDB, id string) error {
-	if _, err := db.NewDelete().Model((*models.TeamInvitation)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
-		return fmt.Errorf("delete team invitation: %w", err)
+// deletePendingInvitation deletes an invitation whose email failed, unless it was
+// accepted meanwhile (the email did arrive): it reports whether it deleted it.
+func deletePendingInvitation(ctx context.Context, db bun.IDB, id string) (bool, error) {
+	res, err := db.NewDelete().Model((*models.TeamInvitation)(nil)).Where("id = ? AND accepted_at IS NULL", id).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("delete team invitation: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // deleteTeam deletes the team; its members and invitations go with it (ON DELETE

@@ -190,7 +190,11 @@ func (m *Mailer) exchange(c *smtp.Client, to string, body []byte) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Quit()
+	// The server accepted the message when it answered the DATA's end: a QUIT that
+	// fails after that (a dropped connection, a 421) does not undo the delivery, and
+	// reporting it would have the caller treat a sent message as unsent.
+	_ = c.Quit()
+	return nil
 }
 
 // compose writes the message: headers from parsed addresses and an encoded subject,

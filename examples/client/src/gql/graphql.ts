@@ -98,7 +98,7 @@ export type AuditKind =
   | 'PROVIDER_KEY_SAVED'
   /** Sessions were ended from the list of sessions (detail: session, or sessions and kept). */
   | 'SESSION_REVOKED'
-  /** The subscription was set to end at the end of its period. */
+  /** The subscription was set to end at the end of its period. A team's (detail team) is in the team's log and one current owner's, as TEAM_SEATS_CHANGED is; so are the three below. */
   | 'SUBSCRIPTION_CANCELED'
   /** The subscription ended. */
   | 'SUBSCRIPTION_ENDED'
@@ -122,7 +122,7 @@ export type AuditKind =
   | 'TEAM_OWNERSHIP_TRANSFERRED'
   /** The user changed a team member's role (detail: team, user, from, to). */
   | 'TEAM_ROLE_CHANGED'
-  /** A team's subscription changed its tier or paid seats (detail: team, fromTier, toTier, fromSeats, toSeats, subscription, status, by stripe); in the log of the owner who last opened the team's checkout or portal, and the team's. */
+  /** A team's subscription changed its tier or paid seats (detail: team, fromTier, toTier, fromSeats, toSeats, subscription, status, by stripe); in the team's log, and in one current owner's: the one who last opened the team's checkout or portal while still an owner, else the longest-standing owner. */
   | 'TEAM_SEATS_CHANGED'
   /** The account's tier changed (detail: from, to). */
   | 'TIER_CHANGED';
@@ -636,7 +636,7 @@ export type TeamEventType =
   | 'MEMBER_REMOVED'
   /** A member's role changed (userId, role: the new one); a transfer of ownership is two of these. */
   | 'ROLE_CHANGED'
-  /** The team's subscription changed its tier or paid seats (tier, seats: what the team has now). */
+  /** The team's subscription changed: its tier or paid seats, a failed payment, a cancellation set or undone, its end (tier, seats: what the team has now). */
   | 'SEATS_CHANGED'
   /** The team was deleted; the stream ends after it. */
   | 'TEAM_DELETED';
