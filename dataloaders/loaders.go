@@ -52,8 +52,11 @@ type Loaders struct {
 	mu        sync.Mutex
 	summaries map[string]*onboarding.Summary // by user: only ever the caller
 
-	membersOnce sync.Once
-	members     *dataloadgen.Loader[memberKey, []*models.TeamMember]
+	// membersMu is held while members are read, so sibling fields asking at once wait
+	// for the one read rather than starting their own.
+	membersMu sync.Mutex
+	listed    map[memberKey]bool                 // teams the operation listed
+	members   map[memberKey][]*models.TeamMember // members read so far
 }
 
 func newLoaders(s Sources) *Loaders {
@@ -79,39 +82,53 @@ func (l *Loaders) User(ctx context.Context, id string) (*models.User, error) {
 	return u, err
 }
 
-// TeamMembers loads the members of a team for userID (the caller), batched with the
-// operation's other teams: `teams { members { … } }` is one read of members however
-// many teams there are. A team the caller is not a member of is NOT_FOUND (field
-// teamId).
-func (l *Loaders) TeamMembers(ctx context.Context, userID, teamID string) ([]*models.TeamMember, error) {
-	l.membersOnce.Do(func() {
-		l.members = dataloadgen.NewMappedLoader(l.teamMembers, dataloadgen.WithWait(l.wait))
-	})
-	ms, err := l.members.Load(ctx, memberKey{userID, teamID})
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, &models.Error{Code: models.CodeNotFound, Field: "teamId", Message: "team not found", Err: err}
+// ListedTeams tells the loaders that the operation listed teamIDs for userID (the
+// `teams` field): the first of them whose members are asked for reads the members of
+// all of them at once.
+func (l *Loaders) ListedTeams(userID string, teamIDs []string) {
+	l.membersMu.Lock()
+	defer l.membersMu.Unlock()
+	if l.listed == nil {
+		l.listed = make(map[memberKey]bool, len(teamIDs))
 	}
-	return ms, err
+	for _, id := range teamIDs {
+		l.listed[memberKey{userID, id}] = true
+	}
 }
 
-// teamMembers reads the members of the keys' teams, one read per asking user (an
-// operation has one: its caller).
-func (l *Loaders) teamMembers(ctx context.Context, keys []memberKey) (map[memberKey][]*models.TeamMember, error) {
-	byUser := map[string][]string{}
-	for _, k := range keys {
-		byUser[k.userID] = append(byUser[k.userID], k.teamID)
+// TeamMembers returns the members of a team for userID (the caller). It reads them
+// together with those of every team the operation listed and has not read yet, so
+// `teams { members { … } }` is one read of members however many teams there are and
+// however gqlgen schedules the fields (no gathering window to outlast). A team the
+// caller is not a member of is NOT_FOUND (field teamId).
+func (l *Loaders) TeamMembers(ctx context.Context, userID, teamID string) ([]*models.TeamMember, error) {
+	l.membersMu.Lock()
+	defer l.membersMu.Unlock()
+	key := memberKey{userID, teamID}
+	if ms, ok := l.members[key]; ok {
+		return ms, nil
 	}
-	out := make(map[memberKey][]*models.TeamMember, len(keys))
-	for userID, teamIDs := range byUser {
-		got, err := l.sources.TeamMembers(ctx, userID, teamIDs)
-		if err != nil {
-			return nil, err
-		}
-		for teamID, ms := range got {
-			out[memberKey{userID, teamID}] = ms
+	ids := []string{teamID}
+	for k := range l.listed {
+		if _, read := l.members[k]; !read && k.userID == userID && k != key {
+			ids = append(ids, k.teamID)
 		}
 	}
-	return out, nil
+	got, err := l.sources.TeamMembers(ctx, userID, ids)
+	if err != nil {
+		return nil, err
+	}
+	if l.members == nil {
+		l.members = make(map[memberKey][]*models.TeamMember, len(ids))
+	}
+	for id, ms := range got {
+		l.members[memberKey{userID, id}] = ms
+	}
+	ms, ok := got[teamID]
+	if !ok {
+		return nil, &models.Error{Code: models.CodeNotFound, Field: "teamId", Message: "team not found"}
+	}
+	return ms, nil
 }
 
 // Summary returns the operation's onboarding summary of userID, the caller: every

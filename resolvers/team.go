@@ -113,7 +113,16 @@ func (r *queryResolver) Teams(ctx context.Context) ([]*models.Team, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Teams.Teams(ctx, caller.UserID)
+	teams, err := r.Resolver.Teams.Teams(ctx, caller.UserID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(teams))
+	for i, t := range teams {
+		ids[i] = t.ID
+	}
+	dataloaders.For(ctx).ListedTeams(caller.UserID, ids)
+	return teams, nil
 }
 
 func (r *queryResolver) Team(ctx context.Context, id string) (*models.Team, error) {
