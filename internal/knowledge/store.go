@@ -343,6 +343,18 @@ func heartbeat(ctx context.Context, db bun.IDB, docID, owner string, done, total
 	return n == 1, err
 }
 
+// renewLease extends owner's lease on a running job; false when it is not owner's
+// any more.
+func renewLease(ctx context.Context, db bun.IDB, docID, owner string, now, until time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model((*jobRow)(nil)).Set("lease_until = ?", until).Set("updated_at = ?", now).
+		Where("document_id = ? AND lease_owner = ? AND state = ?", docID, owner, jobRunning).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("extend an ingestion lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // finishJob marks owner's job done or failed; false when it is not owner's any more.
 func finishJob(ctx context.Context, db bun.IDB, docID, owner, state string, now time.Time) (bool, error) {
 	res, err := db.NewUpdate().Model((*jobRow)(nil)).
