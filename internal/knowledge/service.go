@@ -383,21 +383,21 @@ func (s *Service) CompleteDocumentUpload(ctx context.Context, userID, id string)
 	if doc.State != models.DocumentUploading {
 		return doc, nil
 	}
+	if err := s.checkUploadOpen(doc); err != nil {
+		return nil, err
+	}
 	data, err := s.blobs.Get(ctx, doc.BlobKey, doc.SizeBytes)
 	var refusal error
 	switch {
 	case errors.Is(err, ErrBlobNotFound):
-		if doc.UploadExpiresAt != nil && s.now().Before(*doc.UploadExpiresAt) {
-			return nil, models.Errorf(models.CodeConflict, "no file was uploaded yet: PUT it to the signed URL first")
-		}
-		refusal = models.Errorf(models.CodeConflict, "no file was uploaded before the URL expired; add the document again")
+		return nil, conflict("id", "no file was uploaded yet: PUT it to the signed URL first")
 	case err != nil:
 		return nil, models.Internal(err, "read the uploaded file")
 	case int64(len(data)) != doc.SizeBytes:
-		refusal = models.Errorf(models.CodeConflict, "the uploaded file has %d bytes, not the %d declared; add the document again", len(data), doc.SizeBytes)
+		refusal = conflict("id", "the uploaded file has %d bytes, not the %d declared; add the document again", len(data), doc.SizeBytes)
 	default:
 		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != doc.Checksum {
-			refusal = models.Errorf(models.CodeConflict, "the uploaded file's SHA-256 is not the declared checksum; add the document again")
+			refusal = conflict("id", "the uploaded file's SHA-256 is not the declared checksum; add the document again")
 		} else if _, err := extractText(data, doc.MediaType); err != nil {
 			refusal = extractionError(err, "file")
 		}
@@ -419,6 +419,11 @@ func (s *Service) CompleteDocumentUpload(ctx context.Context, userID, id string)
 		if cur.State != models.DocumentUploading {
 			return nil // completed concurrently
 		}
+		// Checked again under the lock: an upload whose URL expired no longer counts
+		// towards the quota, so completing it would bypass the quota.
+		if err := s.checkUploadOpen(cur); err != nil {
+			return err
+		}
 		return queue(ctx, tx, cur, s.now())
 	})
 	if err != nil {
@@ -426,6 +431,20 @@ func (s *Service) CompleteDocumentUpload(ctx context.Context, userID, id string)
 	}
 	s.queued(ctx, userID, id)
 	return s.document(ctx, s.db, userID, id)
+}
+
+// checkUploadOpen refuses to complete an upload at or after its URL expired
+// (CONFLICT, field id): from then on it no longer counts towards the quota, and
+// the sweep removes it.
+func (s *Service) checkUploadOpen(d *models.Document) error {
+	if d.UploadExpiresAt != nil && !s.now().Before(*d.UploadExpiresAt) {
+		return conflict("id", "the upload URL expired before the upload was completed; add the document again")
+	}
+	return nil
+}
+
+func conflict(field, format string, args ...any) error {
+	return &models.Error{Code: models.CodeConflict, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // extractionError is what a user sees of a file extraction refused, on field.
@@ -444,7 +463,7 @@ func extractionError(err error, field string) error {
 // type or has no text.
 func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in models.AddDocumentFromURLInput) (*models.Document, error) {
 	if s.fetcher == nil {
-		return nil, models.Errorf(models.CodeBadUserInput, "this server does not fetch web addresses")
+		return nil, models.InvalidInput("url", "this server does not fetch web addresses")
 	}
 	tags, err := cleanTags(in.Tags)
 	if err != nil {
