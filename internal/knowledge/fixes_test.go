@@ -69,3 +69,81 @@ func TestErrorsNameTheirField(t *testing.T) {
 	_, err = noFetch.AddDocumentFromURL(ctx, user, models.AddDocumentFromURLInput{URL: "https://example.com/"})
 	testkit.RequireCode(t, err, models.CodeBadUserInput, "url")
 }
+
+// TestSweepRemovesFilesPutAfterDeletion: a document deleted while its signed PUT
+// still works (uploading, or completed) is kept hidden until the PUT expired, and
+// the sweep then removes a file a late PUT stored.
+func TestSweepRemovesFilesPutAfterDeletion(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		clock := testkit.NewClock(time.Now().UTC())
+		e := newEnv(t, db, Config{})
+		svc, err := NewService(Config{URLTTL: time.Minute}, Deps{DB: db, Blobs: e.blobs, Tiers: e.tiers, Events: e.bus,
+			Embedder: testEmbedder(), Now: clock.Now})
+		require.NoError(t, err)
+		e.svc = svc
+		user := e.newUser(t, models.TierPro)
+		before := e.snapshot(t, user)
+		uploading, err := svc.AddDocument(ctx, user, uploadInput("Uploading", cooking))
+		require.NoError(t, err)
+		completed := e.add(t, user, "Completed", "text/plain", gardening, "tag")
+		e.drain(t)
+		for _, id := range []string{uploading.Document.ID, completed.ID} {
+			_, err := svc.DeleteDocument(ctx, user, id)
+			require.NoError(t, err)
+			_, err = svc.Document(ctx, user, id)
+			testkit.RequireCode(t, err, models.CodeNotFound, "id")
+			_, err = svc.DeleteDocument(ctx, user, id)
+			testkit.RequireCode(t, err, models.CodeNotFound, "id")
+			_, err = svc.CompleteDocumentUpload(ctx, user, id)
+			testkit.RequireCode(t, err, models.CodeNotFound, "id")
+		}
+		list, err := svc.Documents(ctx, user, 10, "", "")
+		require.NoError(t, err)
+		require.Empty(t, list.Edges)
+		count, used, err := usage(ctx, db, user, clock.Now())
+		require.NoError(t, err)
+		require.Zero(t, count)
+		require.Zero(t, used)
+		require.Equal(t, before, e.snapshot(t, user))
+		// Late PUTs on URLs that still work.
+		require.NoError(t, e.blobs.Put(ctx, uploading.Document.BlobKey, []byte(cooking)))
+		require.NoError(t, e.blobs.Put(ctx, completed.BlobKey, []byte(gardening)))
+		n, err := svc.Sweep(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "the URLs still work")
+		clock.Add(2*time.Minute + time.Second)
+		n, err = svc.Sweep(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		require.Zero(t, e.blobs.count())
+		rows, err := db.NewSelect().Model((*models.Document)(nil)).Where("user_id = ?", user).Count(ctx)
+		require.NoError(t, err)
+		require.Zero(t, rows)
+	})
+}
+
+// TestIngestionEndsWhenTheDocumentIsDeleted: a deletion is the stream's last event.
+func TestIngestionEndsWhenTheDocumentIsDeleted(t *testing.T) {
+	t.Parallel()
+	db := testkit.NewDB(t, testkit.SQLite)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := newEnv(t, db, Config{})
+	user := e.newUser(t, models.TierPro)
+	d := e.add(t, user, "Garden", "text/markdown", gardening)
+	events, err := e.svc.Ingestion(ctx, user, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, models.DocumentQueued, (<-events).State)
+	_, err = e.svc.DeleteDocument(context.Background(), user, d.ID)
+	require.NoError(t, err)
+	var last *models.DocumentIngestion
+	for ev := range events {
+		last = ev
+	}
+	require.NoError(t, ctx.Err(), "the stream ended by itself")
+	require.NotNil(t, last)
+	require.Equal(t, models.DocumentFailed, last.State)
+	require.Equal(t, "deleted", last.Error)
+}

@@ -743,24 +743,20 @@ func (s *Service) DeleteDocument(ctx context.Context, userID, id string) (*model
 }
 
 // remove deletes a document and everything of it, the blob first: a row without a
-// blob can be deleted again, a blob without a row would be kept forever.
+// blob can be deleted again, a blob without a row would be kept forever. A document
+// uploaded through a signed PUT that still works is kept, hidden, until the PUT
+// expired (state UPLOADING, error deletedMark, no tags, job or chunks): a late PUT
+// could store the file again, and the sweep then removes the row and the file. Its
+// followers get a last event, FAILED "deleted".
 func (s *Service) remove(ctx context.Context, userID, id string) error {
-	return s.removeIf(ctx, userID, id, nil)
-}
-
-// removeIf is remove when only (nil for always) approves the document as it is
-// under the user's lock.
-func (s *Service) removeIf(ctx context.Context, userID, id string, only func(*models.Document) bool) error {
-	return database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	now := s.now()
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		d, err := findDocument(ctx, tx, userID, id)
 		if err != nil {
 			return err
-		}
-		if only != nil && !only(d) {
-			return nil
 		}
 		if err := s.blobs.Delete(ctx, d.BlobKey); err != nil {
 			return models.Internal(err, "delete the document's file")
@@ -774,13 +770,35 @@ func (s *Service) removeIf(ctx context.Context, userID, id string, only func(*mo
 				return err
 			}
 		}
+		if until, open := s.putWorks(d, now); open {
+			return keepDeleted(ctx, tx, userID, id, until, now)
+		}
 		return deleteDocumentRow(ctx, tx, userID, id)
 	})
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, userID, models.DocumentIngestion{DocumentID: id, State: models.DocumentFailed, Error: deletedMark})
+	return nil
 }
 
-// Sweep removes documents whose upload was never completed, an URL lifetime after
-// their URL expired (file and row), and returns how many it removed. The worker runs
-// it; running it again changes nothing.
+// putWorks tells until when the document's signed PUT works, and whether it still
+// does at now (a completed upload's too: the URL outlives the completion).
+func (s *Service) putWorks(d *models.Document, now time.Time) (time.Time, bool) {
+	if d.Source != models.DocumentFromUpload {
+		return time.Time{}, false
+	}
+	until := d.CreatedAt.Add(s.cfg.URLTTL)
+	if d.UploadExpiresAt != nil {
+		until = *d.UploadExpiresAt
+	}
+	return until, now.Before(until)
+}
+
+// Sweep removes, an URL lifetime after their upload URL expired, the file and row of
+// documents whose upload was never completed, and of deleted documents kept until
+// then (a PUT late on its URL may have stored their file again); it returns how many
+// it removed. The worker runs it; running it again changes nothing.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	abandoned, err := findAbandoned(ctx, s.db, s.now().Add(-s.cfg.URLTTL), 100)
 	if err != nil {
@@ -789,18 +807,45 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, d := range abandoned {
-		err := s.removeIf(ctx, d.UserID, d.ID, func(cur *models.Document) bool {
-			return cur.State == models.DocumentUploading // completed meanwhile: not the sweep's
-		})
+		removed, err := s.sweepOne(ctx, d.UserID, d.ID)
 		switch {
-		case models.ErrorCode(err) == models.CodeNotFound:
 		case err != nil:
 			errs = append(errs, fmt.Errorf("sweep document %s: %w", d.ID, err))
-		default:
+		case removed:
 			n++
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// sweepOne removes an abandoned upload or a deleted document kept, file and row,
+// unless it was completed meanwhile.
+func (s *Service) sweepOne(ctx context.Context, userID, id string) (bool, error) {
+	removed, announced := false, false
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		d, err := findDocumentIn(ctx, tx, userID, id, func(q *bun.SelectQuery) *bun.SelectQuery { return q })
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.State != models.DocumentUploading {
+			return nil // completed meanwhile: not the sweep's
+		}
+		if err := s.blobs.Delete(ctx, d.BlobKey); err != nil {
+			return models.Internal(err, "delete the document's file")
+		}
+		removed, announced = true, d.Error == deletedMark
+		return deleteDocumentRow(ctx, tx, userID, id)
+	})
+	if err == nil && removed && !announced {
+		s.publish(ctx, userID, models.DocumentIngestion{DocumentID: id, State: models.DocumentFailed, Error: deletedMark})
+	}
+	return removed && err == nil, err
 }
 
 // --- progress ---
