@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,60 @@ func TestIngestionEndsWhenTheDocumentIsDeleted(t *testing.T) {
 	require.NotNil(t, last)
 	require.Equal(t, models.DocumentFailed, last.State)
 	require.Equal(t, "deleted", last.Error)
+}
+
+// TestControlCharactersAreRefused: NUL (which PostgreSQL refuses in text) and other
+// control characters in titles and tags are bad input, not an internal error; a
+// page's title has them removed.
+func TestControlCharactersAreRefused(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, Config{})
+		user := e.newUser(t, models.TierPro)
+		d := e.ingest(t, user, "Kept", "text/plain", cooking, "kitchen")
+		before := e.snapshot(t, user)
+		for _, bad := range []string{"a\x00b", "a\x07b", "a\x7fb", "a\u009bb", "a\xffb"} {
+			in := uploadInput(bad, cooking)
+			_, err := e.svc.AddDocument(ctx, user, in)
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "title")
+			in = uploadInput("ok", cooking)
+			in.Tags = []string{bad}
+			_, err = e.svc.AddDocument(ctx, user, in)
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "tags")
+			_, err = e.svc.RenameDocument(ctx, user, d.ID, bad)
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "title")
+			_, err = e.svc.SetDocumentTags(ctx, user, d.ID, []string{bad})
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "tags")
+			_, err = e.svc.AddDocumentFromURL(ctx, user, models.AddDocumentFromURLInput{URL: "https://example.com/x", Title: &bad})
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "title")
+			_, err = e.svc.AddDocumentFromURL(ctx, user, models.AddDocumentFromURLInput{URL: "https://example.com/x", Tags: []string{bad}})
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "tags")
+			_, err = e.svc.Documents(ctx, user, 10, "", bad)
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "tag")
+			_, err = e.svc.Search(ctx, user, "yeast", 5, nil, bad)
+			testkit.RequireCode(t, err, models.CodeBadUserInput, "tag")
+			_, err = e.svc.Search(ctx, user, bad+" yeast", 5, nil, "")
+			require.NoError(t, err, "a query's control characters separate words")
+		}
+		require.Equal(t, before, e.snapshot(t, user))
+		// Tabs and newlines are whitespace, folded.
+		r, err := e.svc.RenameDocument(ctx, user, d.ID, "a\tb\nc")
+		require.NoError(t, err)
+		require.Equal(t, "a b c", r.Title)
+
+		for _, body := range []string{
+			"<html><head><title>Bad\x00 title\x01</title></head><body><p>Some words about bread.</p></body></html>",
+			"# Bad\x00 title\x01\n\nSome words about bread.\n",
+		} {
+			mt := "text/markdown"
+			if strings.HasPrefix(body, "<") {
+				mt = "text/html"
+			}
+			e.fetcher.pages["https://example.com/nul"] = &Fetched{URL: "https://example.com/nul", MediaType: mt, Body: []byte(body)}
+			page, err := e.svc.AddDocumentFromURL(ctx, user, models.AddDocumentFromURLInput{URL: "https://example.com/nul"})
+			require.NoError(t, err)
+			require.Equal(t, "Bad title", page.Title)
+		}
+	})
 }

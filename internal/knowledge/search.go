@@ -48,6 +48,9 @@ func (s *Service) search(ctx context.Context, userID, query string, first int, d
 	case first < 1 || first > maxFirst:
 		return nil, models.InvalidInput("first", "first must be between 1 and %d, got %d", maxFirst, first)
 	}
+	if !printable(tag) {
+		return nil, models.InvalidInput("tag", "a tag may not contain control characters")
+	}
 	allow, err := s.allowed(ctx, userID, documentIDs, strings.TrimSpace(tag))
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -232,13 +233,36 @@ func notFound(field string) error {
 	return &models.Error{Code: models.CodeNotFound, Field: field, Message: "no such document"}
 }
 
-// cleanTitle trims a title and checks its length.
+// cleanTitle trims a title and checks its length and characters.
 func cleanTitle(title, field string) (string, error) {
 	title = strings.Join(strings.Fields(title), " ")
 	if title == "" || utf8.RuneCountInString(title) > maxTitle {
 		return "", models.InvalidInput(field, "a title must have 1 to %d characters", maxTitle)
 	}
+	if !printable(title) {
+		return "", models.InvalidInput(field, "a title may not contain control characters")
+	}
 	return title, nil
+}
+
+// printable reports whether s is valid UTF-8 without control characters (NUL,
+// which PostgreSQL refuses in text, among them); whitespace is folded before.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// stripControls removes control characters and invalid bytes from a text the
+// server read (a page's title), rather than refusing it.
+func stripControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (unicode.IsControl(r) && !unicode.IsSpace(r)) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
 
 // cleanTags trims tags, drops duplicates and sorts them.
@@ -248,6 +272,9 @@ func cleanTags(tags []string) ([]string, error) {
 		t = strings.Join(strings.Fields(t), " ")
 		if t == "" || utf8.RuneCountInString(t) > maxTag {
 			return nil, models.InvalidInput("tags", "a tag must have 1 to %d characters", maxTag)
+		}
+		if !printable(t) {
+			return nil, models.InvalidInput("tags", "a tag may not contain control characters")
 		}
 		if !slices.Contains(out, t) {
 			out = append(out, t)
@@ -502,8 +529,8 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 		return nil, extractionError(err, "url")
 	}
 	if title == "" {
-		if title, err = cleanTitle(text.Title, "title"); err != nil {
-			title = page.URL
+		if title, err = cleanTitle(stripControls(text.Title), "title"); err != nil {
+			title = stripControls(page.URL)
 			if utf8.RuneCountInString(title) > maxTitle {
 				title = string([]rune(title)[:maxTitle])
 			}
@@ -593,6 +620,9 @@ func (s *Service) Documents(ctx context.Context, userID string, first int, after
 		first = defaultPage
 	case first < 1 || first > maxPage:
 		return nil, models.InvalidInput("first", "first must be between 1 and %d, got %d", maxPage, first)
+	}
+	if !printable(tag) {
+		return nil, models.InvalidInput("tag", "a tag may not contain control characters")
 	}
 	var cur *cursor
 	if after != "" {
