@@ -106,9 +106,10 @@ type Config struct {
 	MaxAttempts int
 	// EmbedBatch is how many chunks go to the embedder at once; 32 when 0.
 	EmbedBatch int
-	// VectorCacheChunks bounds the vectors this instance keeps in memory for search,
-	// all users together; 2,000,000 when 0, negative for no cache.
-	VectorCacheChunks int
+	// VectorCacheBytes bounds the memory of the vectors this instance keeps for
+	// search (chunks × dimensions × 4 bytes), all users together; 256 MiB when 0
+	// (DefaultVectorCacheBytes), negative for no cache.
+	VectorCacheBytes int64
 }
 
 // Deps are what the service is built from besides its Config.
@@ -156,6 +157,10 @@ const (
 	jobsTopic     = "knowledge.jobs"
 )
 
+// DefaultVectorCacheBytes is the vector cache's size when Config leaves it 0: 256 MiB,
+// 175,000 chunks of 384 dimensions or 43,000 of 1536.
+const DefaultVectorCacheBytes = 256 << 20
+
 // NewService returns the knowledge service.
 func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.DB == nil || d.Blobs == nil || d.Tiers == nil || d.Events == nil || d.Embedder == nil {
@@ -185,8 +190,8 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if cfg.EmbedBatch == 0 {
 		cfg.EmbedBatch = 32
 	}
-	if cfg.VectorCacheChunks == 0 {
-		cfg.VectorCacheChunks = 2_000_000
+	if cfg.VectorCacheBytes == 0 {
+		cfg.VectorCacheBytes = DefaultVectorCacheBytes
 	}
 	if cfg.OverlapBytes >= cfg.ChunkBytes {
 		return nil, fmt.Errorf("knowledge: the overlap (%d bytes) must be smaller than a chunk (%d bytes)", cfg.OverlapBytes, cfg.ChunkBytes)
@@ -198,7 +203,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	if d.Index == nil {
-		d.Index = NewExactIndex(cfg.VectorCacheChunks)
+		d.Index = NewExactIndex(cfg.VectorCacheBytes)
 	}
 	id, err := uuid.NewRandom()
 	if err != nil {
