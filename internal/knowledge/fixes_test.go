@@ -204,3 +204,30 @@ func TestControlCharactersAreRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestFetchedTextIsDecoded: a page in another charset than UTF-8 is decoded by its
+// declared charset (Content-Type, <meta>), or as windows-1252 when it is not UTF-8.
+func TestFetchedTextIsDecoded(t *testing.T) {
+	t.Parallel()
+	db := testkit.NewDB(t, testkit.SQLite)
+	ctx := context.Background()
+	e := newEnv(t, db, Config{})
+	user := e.newUser(t, models.TierPro)
+	long := strings.Repeat("plain words ", 200) // past the 1,024 bytes sniffed
+	for _, c := range []struct{ mediaType, body, want string }{
+		{"text/plain", "Caf\xe9 cr\xe8me br\xfbl\xe9e", "Café crème brûlée"},
+		{"text/plain; charset=iso-8859-15", "Prix: 5 \xa4", "Prix: 5 €"},
+		{"text/html", `<html><head><meta charset="windows-1251"></head><body><p>` + "\xcf\xf0\xe8\xe2\xe5\xf2" + `</p></body></html>`, "Привет"},
+		{"text/plain", long + "Café", "Café"},
+	} {
+		url := "https://example.com/" + hex.EncodeToString([]byte(c.want))
+		e.fetcher.pages[url] = &Fetched{URL: url, MediaType: c.mediaType, Body: []byte(c.body)}
+		d, err := e.svc.AddDocumentFromURL(ctx, user, models.AddDocumentFromURLInput{URL: url, Title: &c.want})
+		require.NoError(t, err)
+		e.drain(t)
+		var content []string
+		require.NoError(t, db.NewSelect().Table("document_chunks").Column("content").Where("document_id = ?", d.ID).Scan(ctx, &content))
+		require.NotEmpty(t, content)
+		require.Contains(t, strings.Join(content, " "), c.want)
+	}
+}

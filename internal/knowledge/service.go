@@ -31,6 +31,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"golang.org/x/net/html/charset"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/models"
@@ -526,6 +527,10 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 	if err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(mt, "text/") {
+		// Kept as UTF-8, which is what extraction reads.
+		page.Body = toUTF8(page.Body, page.MediaType)
+	}
 	if int64(len(page.Body)) > s.cfg.MaxFileBytes {
 		return nil, models.InvalidInput("url", "the page is larger than %s", models.FormatBytes(s.cfg.MaxFileBytes))
 	}
@@ -579,6 +584,21 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 	}
 	s.queued(ctx, userID, doc.ID)
 	return s.document(ctx, s.db, userID, doc.ID)
+}
+
+// toUTF8 decodes a fetched text body to UTF-8: by the charset its Content-Type or
+// a byte order mark declares; else, as browsers do, one valid as UTF-8 is kept and
+// another decoded by its HTML <meta> charset, or as windows-1252 without one.
+func toUTF8(body []byte, contentType string) []byte {
+	enc, _, certain := charset.DetermineEncoding(body, contentType)
+	if !certain && utf8.Valid(body) {
+		return body
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return []byte(strings.ToValidUTF8(string(body), "\uFFFD"))
+	}
+	return out
 }
 
 // queued tells every instance's worker, and the document's followers, that a job
