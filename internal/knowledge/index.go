@@ -41,7 +41,7 @@ type ExactIndex struct {
 
 	mu    sync.Mutex
 	users map[string]*userVectors
-	held  int64 // bytes
+	held  int64  // bytes
 	clock uint64 // for least-recently-used eviction
 }
 
