@@ -128,6 +128,7 @@ func (s *Service) runJob(parent context.Context, job *jobRow) {
 	defer cancel()
 	stop := s.holdLease(ctx, job, cancel)
 	defer func() {
+		cancel() // the renewal stops even while it waits for the database
 		stop()
 		if r := recover(); r != nil {
 			s.logger.ErrorContext(parent, "ingestion panicked", "panic", r, "stack", string(debug.Stack()), "document_id", d.ID)
