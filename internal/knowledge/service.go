@@ -97,8 +97,9 @@ type Config struct {
 	// ChunkBytes and OverlapBytes size the chunks; 1200 and 150 when 0.
 	ChunkBytes   int
 	OverlapBytes int
-	// Lease is how long a worker holds a job without a heartbeat (one comes after each
-	// batch of embeddings); 2 minutes when 0.
+	// Lease is how long a worker holds a job without a heartbeat (one comes every
+	// third of it while the job runs, and after each batch of embeddings); 2 minutes
+	// when 0.
 	Lease time.Duration
 	// Poll is how often an idle worker looks for jobs queued on other instances
 	// (it is woken at once for its own and, through the bus, others'); 10 s when 0.
