@@ -37,11 +37,11 @@ type Hit struct {
 // re-ingested since, so a search after one document changed costs that document's
 // vectors, not the user's whole collection.
 type ExactIndex struct {
-	limit int // most vectors kept, all users together; < 0 none
+	limit int64 // most bytes of vectors kept (4 a dimension), all users together; < 0 none
 
 	mu    sync.Mutex
 	users map[string]*userVectors
-	held  int
+	held  int64  // bytes
 	clock uint64 // for least-recently-used eviction
 }
 
@@ -56,6 +56,9 @@ type userVectors struct {
 	used     uint64
 }
 
+// bytes is the memory the vectors take: 4 bytes a dimension.
+func (uv *userVectors) bytes() int64 { return int64(uv.count) * int64(uv.dims) * 4 }
+
 // segment is one document's vectors as of its ingestion.
 type segment struct {
 	docID      string
@@ -64,9 +67,9 @@ type segment struct {
 	vecs       []float32
 }
 
-// NewExactIndex returns an exact index that caches at most limit vectors (none when
-// limit < 0).
-func NewExactIndex(limit int) *ExactIndex {
+// NewExactIndex returns an exact index that caches at most limit bytes of vectors
+// (each chunk's dimensions × 4 bytes, all users together; none when limit < 0).
+func NewExactIndex(limit int64) *ExactIndex {
 	return &ExactIndex{limit: limit, users: map[string]*userVectors{}}
 }
 
@@ -158,18 +161,18 @@ func (x *ExactIndex) vectors(ctx context.Context, db bun.IDB, userID, embedder s
 
 // keep caches uv, evicting the least recently used users' vectors beyond the limit.
 func (x *ExactIndex) keep(userID string, uv *userVectors) {
-	if x.limit < 0 || uv.count > x.limit {
+	if x.limit < 0 || uv.bytes() > x.limit {
 		return
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if old, ok := x.users[userID]; ok {
-		x.held -= old.count
+		x.held -= old.bytes()
 	}
 	x.clock++
 	uv.used = x.clock
 	x.users[userID] = uv
-	x.held += uv.count
+	x.held += uv.bytes()
 	for x.held > x.limit {
 		oldest, at := "", uint64(math.MaxUint64)
 		for id, u := range x.users {
@@ -177,7 +180,7 @@ func (x *ExactIndex) keep(userID string, uv *userVectors) {
 				oldest, at = id, u.used
 			}
 		}
-		x.held -= x.users[oldest].count
+		x.held -= x.users[oldest].bytes()
 		delete(x.users, oldest)
 	}
 }

@@ -51,3 +51,31 @@ func TestExactIndexFollowsChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestExactIndexBudgetsBytes: the cache's limit is bytes of vectors (chunks ×
+// dimensions × 4), not chunks.
+func TestExactIndexBudgetsBytes(t *testing.T) {
+	t.Parallel()
+	db := testkit.NewDB(t, testkit.SQLite)
+	ctx := context.Background()
+	e := newEnv(t, db, Config{ChunkBytes: 200, OverlapBytes: 20})
+	a, b := e.newUser(t, models.TierPro), e.newUser(t, models.TierPro)
+	doc := e.ingest(t, a, "Garden", "text/markdown", gardening)
+	e.ingest(t, b, "Garden", "text/markdown", gardening)
+	dims := e.svc.embedder.Dimensions()
+	x := NewExactIndex(int64(doc.ChunkCount * dims * 4))
+	query, err := e.svc.embedder.Embed(ctx, []string{"roses"})
+	require.NoError(t, err)
+	for _, user := range []string{a, b} {
+		hits, err := x.Nearest(ctx, db, user, e.svc.embedder.Name(), query[0], nil, 50)
+		require.NoError(t, err)
+		require.Len(t, hits, doc.ChunkCount)
+	}
+	require.NotContains(t, x.users, a, "one user's vectors fill the budget")
+	require.Contains(t, x.users, b)
+	require.Equal(t, int64(doc.ChunkCount*dims*4), x.held)
+	short := NewExactIndex(int64(doc.ChunkCount*dims*4 - 1))
+	_, err = short.Nearest(ctx, db, a, e.svc.embedder.Name(), query[0], nil, 50)
+	require.NoError(t, err)
+	require.Empty(t, short.users, "a user whose vectors exceed the budget is not cached")
+}

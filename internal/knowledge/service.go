@@ -26,10 +26,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"golang.org/x/net/html/charset"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/models"
@@ -95,8 +97,9 @@ type Config struct {
 	// ChunkBytes and OverlapBytes size the chunks; 1200 and 150 when 0.
 	ChunkBytes   int
 	OverlapBytes int
-	// Lease is how long a worker holds a job without a heartbeat (one comes after each
-	// batch of embeddings); 2 minutes when 0.
+	// Lease is how long a worker holds a job without a heartbeat (one comes every
+	// third of it while the job runs, and after each batch of embeddings); 2 minutes
+	// when 0.
 	Lease time.Duration
 	// Poll is how often an idle worker looks for jobs queued on other instances
 	// (it is woken at once for its own and, through the bus, others'); 10 s when 0.
@@ -105,9 +108,10 @@ type Config struct {
 	MaxAttempts int
 	// EmbedBatch is how many chunks go to the embedder at once; 32 when 0.
 	EmbedBatch int
-	// VectorCacheChunks bounds the vectors this instance keeps in memory for search,
-	// all users together; 2,000,000 when 0, negative for no cache.
-	VectorCacheChunks int
+	// VectorCacheBytes bounds the memory of the vectors this instance keeps for
+	// search (chunks × dimensions × 4 bytes), all users together; 256 MiB when 0
+	// (DefaultVectorCacheBytes), negative for no cache.
+	VectorCacheBytes int64
 }
 
 // Deps are what the service is built from besides its Config.
@@ -155,6 +159,10 @@ const (
 	jobsTopic     = "knowledge.jobs"
 )
 
+// DefaultVectorCacheBytes is the vector cache's size when Config leaves it 0: 256 MiB,
+// 175,000 chunks of 384 dimensions or 43,000 of 1536.
+const DefaultVectorCacheBytes = 256 << 20
+
 // NewService returns the knowledge service.
 func NewService(cfg Config, d Deps) (*Service, error) {
 	if d.DB == nil || d.Blobs == nil || d.Tiers == nil || d.Events == nil || d.Embedder == nil {
@@ -184,8 +192,8 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	if cfg.EmbedBatch == 0 {
 		cfg.EmbedBatch = 32
 	}
-	if cfg.VectorCacheChunks == 0 {
-		cfg.VectorCacheChunks = 2_000_000
+	if cfg.VectorCacheBytes == 0 {
+		cfg.VectorCacheBytes = DefaultVectorCacheBytes
 	}
 	if cfg.OverlapBytes >= cfg.ChunkBytes {
 		return nil, fmt.Errorf("knowledge: the overlap (%d bytes) must be smaller than a chunk (%d bytes)", cfg.OverlapBytes, cfg.ChunkBytes)
@@ -197,7 +205,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	if d.Index == nil {
-		d.Index = NewExactIndex(cfg.VectorCacheChunks)
+		d.Index = NewExactIndex(cfg.VectorCacheBytes)
 	}
 	id, err := uuid.NewRandom()
 	if err != nil {
@@ -232,13 +240,36 @@ func notFound(field string) error {
 	return &models.Error{Code: models.CodeNotFound, Field: field, Message: "no such document"}
 }
 
-// cleanTitle trims a title and checks its length.
+// cleanTitle trims a title and checks its length and characters.
 func cleanTitle(title, field string) (string, error) {
 	title = strings.Join(strings.Fields(title), " ")
 	if title == "" || utf8.RuneCountInString(title) > maxTitle {
 		return "", models.InvalidInput(field, "a title must have 1 to %d characters", maxTitle)
 	}
+	if !printable(title) {
+		return "", models.InvalidInput(field, "a title may not contain control characters")
+	}
 	return title, nil
+}
+
+// printable reports whether s is valid UTF-8 without control characters (NUL,
+// which PostgreSQL refuses in text, among them); whitespace is folded before.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// stripControls removes control characters and invalid bytes from a text the
+// server read (a page's title), rather than refusing it.
+func stripControls(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (unicode.IsControl(r) && !unicode.IsSpace(r)) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
 
 // cleanTags trims tags, drops duplicates and sorts them.
@@ -248,6 +279,9 @@ func cleanTags(tags []string) ([]string, error) {
 		t = strings.Join(strings.Fields(t), " ")
 		if t == "" || utf8.RuneCountInString(t) > maxTag {
 			return nil, models.InvalidInput("tags", "a tag must have 1 to %d characters", maxTag)
+		}
+		if !printable(t) {
+			return nil, models.InvalidInput("tags", "a tag may not contain control characters")
 		}
 		if !slices.Contains(out, t) {
 			out = append(out, t)
@@ -383,21 +417,21 @@ func (s *Service) CompleteDocumentUpload(ctx context.Context, userID, id string)
 	if doc.State != models.DocumentUploading {
 		return doc, nil
 	}
+	if err := s.checkUploadOpen(doc); err != nil {
+		return nil, err
+	}
 	data, err := s.blobs.Get(ctx, doc.BlobKey, doc.SizeBytes)
 	var refusal error
 	switch {
 	case errors.Is(err, ErrBlobNotFound):
-		if doc.UploadExpiresAt != nil && s.now().Before(*doc.UploadExpiresAt) {
-			return nil, models.Errorf(models.CodeConflict, "no file was uploaded yet: PUT it to the signed URL first")
-		}
-		refusal = models.Errorf(models.CodeConflict, "no file was uploaded before the URL expired; add the document again")
+		return nil, conflict("id", "no file was uploaded yet: PUT it to the signed URL first")
 	case err != nil:
 		return nil, models.Internal(err, "read the uploaded file")
 	case int64(len(data)) != doc.SizeBytes:
-		refusal = models.Errorf(models.CodeConflict, "the uploaded file has %d bytes, not the %d declared; add the document again", len(data), doc.SizeBytes)
+		refusal = conflict("id", "the uploaded file has %d bytes, not the %d declared; add the document again", len(data), doc.SizeBytes)
 	default:
 		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != doc.Checksum {
-			refusal = models.Errorf(models.CodeConflict, "the uploaded file's SHA-256 is not the declared checksum; add the document again")
+			refusal = conflict("id", "the uploaded file's SHA-256 is not the declared checksum; add the document again")
 		} else if _, err := extractText(data, doc.MediaType); err != nil {
 			refusal = extractionError(err, "file")
 		}
@@ -419,6 +453,11 @@ func (s *Service) CompleteDocumentUpload(ctx context.Context, userID, id string)
 		if cur.State != models.DocumentUploading {
 			return nil // completed concurrently
 		}
+		// Checked again under the lock: an upload whose URL expired no longer counts
+		// towards the quota, so completing it would bypass the quota.
+		if err := s.checkUploadOpen(cur); err != nil {
+			return err
+		}
 		return queue(ctx, tx, cur, s.now())
 	})
 	if err != nil {
@@ -426,6 +465,20 @@ func (s *Service) CompleteDocumentUpload(ctx context.Context, userID, id string)
 	}
 	s.queued(ctx, userID, id)
 	return s.document(ctx, s.db, userID, id)
+}
+
+// checkUploadOpen refuses to complete an upload at or after its URL expired
+// (CONFLICT, field id): from then on it no longer counts towards the quota, and
+// the sweep removes it.
+func (s *Service) checkUploadOpen(d *models.Document) error {
+	if d.UploadExpiresAt != nil && !s.now().Before(*d.UploadExpiresAt) {
+		return conflict("id", "the upload URL expired before the upload was completed; add the document again")
+	}
+	return nil
+}
+
+func conflict(field, format string, args ...any) error {
+	return &models.Error{Code: models.CodeConflict, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // extractionError is what a user sees of a file extraction refused, on field.
@@ -444,7 +497,7 @@ func extractionError(err error, field string) error {
 // type or has no text.
 func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in models.AddDocumentFromURLInput) (*models.Document, error) {
 	if s.fetcher == nil {
-		return nil, models.Errorf(models.CodeBadUserInput, "this server does not fetch web addresses")
+		return nil, models.InvalidInput("url", "this server does not fetch web addresses")
 	}
 	tags, err := cleanTags(in.Tags)
 	if err != nil {
@@ -475,6 +528,10 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 	if err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(mt, "text/") {
+		// Kept as UTF-8, which is what extraction reads.
+		page.Body = toUTF8(page.Body, page.MediaType)
+	}
 	if int64(len(page.Body)) > s.cfg.MaxFileBytes {
 		return nil, models.InvalidInput("url", "the page is larger than %s", models.FormatBytes(s.cfg.MaxFileBytes))
 	}
@@ -483,8 +540,8 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 		return nil, extractionError(err, "url")
 	}
 	if title == "" {
-		if title, err = cleanTitle(text.Title, "title"); err != nil {
-			title = page.URL
+		if title, err = cleanTitle(stripControls(text.Title), "title"); err != nil {
+			title = stripControls(page.URL)
 			if utf8.RuneCountInString(title) > maxTitle {
 				title = string([]rune(title)[:maxTitle])
 			}
@@ -528,6 +585,21 @@ func (s *Service) AddDocumentFromURL(ctx context.Context, userID string, in mode
 	}
 	s.queued(ctx, userID, doc.ID)
 	return s.document(ctx, s.db, userID, doc.ID)
+}
+
+// toUTF8 decodes a fetched text body to UTF-8: by the charset its Content-Type or
+// a byte order mark declares; else, as browsers do, one valid as UTF-8 is kept and
+// another decoded by its HTML <meta> charset, or as windows-1252 without one.
+func toUTF8(body []byte, contentType string) []byte {
+	enc, _, certain := charset.DetermineEncoding(body, contentType)
+	if !certain && utf8.Valid(body) {
+		return body
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return []byte(strings.ToValidUTF8(string(body), "\uFFFD"))
+	}
+	return out
 }
 
 // queued tells every instance's worker, and the document's followers, that a job
@@ -574,6 +646,9 @@ func (s *Service) Documents(ctx context.Context, userID string, first int, after
 		first = defaultPage
 	case first < 1 || first > maxPage:
 		return nil, models.InvalidInput("first", "first must be between 1 and %d, got %d", maxPage, first)
+	}
+	if !printable(tag) {
+		return nil, models.InvalidInput("tag", "a tag may not contain control characters")
 	}
 	var cur *cursor
 	if after != "" {
@@ -724,24 +799,20 @@ func (s *Service) DeleteDocument(ctx context.Context, userID, id string) (*model
 }
 
 // remove deletes a document and everything of it, the blob first: a row without a
-// blob can be deleted again, a blob without a row would be kept forever.
+// blob can be deleted again, a blob without a row would be kept forever. A document
+// uploaded through a signed PUT that still works is kept, hidden, until the PUT
+// expired (state UPLOADING, error deletedMark, no tags, job or chunks): a late PUT
+// could store the file again, and the sweep then removes the row and the file. Its
+// followers get a last event, FAILED "deleted".
 func (s *Service) remove(ctx context.Context, userID, id string) error {
-	return s.removeIf(ctx, userID, id, nil)
-}
-
-// removeIf is remove when only (nil for always) approves the document as it is
-// under the user's lock.
-func (s *Service) removeIf(ctx context.Context, userID, id string, only func(*models.Document) bool) error {
-	return database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	now := s.now()
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		d, err := findDocument(ctx, tx, userID, id)
 		if err != nil {
 			return err
-		}
-		if only != nil && !only(d) {
-			return nil
 		}
 		if err := s.blobs.Delete(ctx, d.BlobKey); err != nil {
 			return models.Internal(err, "delete the document's file")
@@ -755,13 +826,35 @@ func (s *Service) removeIf(ctx context.Context, userID, id string, only func(*mo
 				return err
 			}
 		}
+		if until, open := s.putWorks(d, now); open {
+			return keepDeleted(ctx, tx, userID, id, until, now)
+		}
 		return deleteDocumentRow(ctx, tx, userID, id)
 	})
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, userID, models.DocumentIngestion{DocumentID: id, State: models.DocumentFailed, Error: deletedMark})
+	return nil
 }
 
-// Sweep removes documents whose upload was never completed, an URL lifetime after
-// their URL expired (file and row), and returns how many it removed. The worker runs
-// it; running it again changes nothing.
+// putWorks tells until when the document's signed PUT works, and whether it still
+// does at now (a completed upload's too: the URL outlives the completion).
+func (s *Service) putWorks(d *models.Document, now time.Time) (time.Time, bool) {
+	if d.Source != models.DocumentFromUpload {
+		return time.Time{}, false
+	}
+	until := d.CreatedAt.Add(s.cfg.URLTTL)
+	if d.UploadExpiresAt != nil {
+		until = *d.UploadExpiresAt
+	}
+	return until, now.Before(until)
+}
+
+// Sweep removes, an URL lifetime after their upload URL expired, the file and row of
+// documents whose upload was never completed, and of deleted documents kept until
+// then (a PUT late on its URL may have stored their file again); it returns how many
+// it removed. The worker runs it; running it again changes nothing.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	abandoned, err := findAbandoned(ctx, s.db, s.now().Add(-s.cfg.URLTTL), 100)
 	if err != nil {
@@ -770,18 +863,45 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, d := range abandoned {
-		err := s.removeIf(ctx, d.UserID, d.ID, func(cur *models.Document) bool {
-			return cur.State == models.DocumentUploading // completed meanwhile: not the sweep's
-		})
+		removed, err := s.sweepOne(ctx, d.UserID, d.ID)
 		switch {
-		case models.ErrorCode(err) == models.CodeNotFound:
 		case err != nil:
 			errs = append(errs, fmt.Errorf("sweep document %s: %w", d.ID, err))
-		default:
+		case removed:
 			n++
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// sweepOne removes an abandoned upload or a deleted document kept, file and row,
+// unless it was completed meanwhile.
+func (s *Service) sweepOne(ctx context.Context, userID, id string) (bool, error) {
+	removed, announced := false, false
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := database.LockUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		d, err := findDocumentIn(ctx, tx, userID, id, func(q *bun.SelectQuery) *bun.SelectQuery { return q })
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.State != models.DocumentUploading {
+			return nil // completed meanwhile: not the sweep's
+		}
+		if err := s.blobs.Delete(ctx, d.BlobKey); err != nil {
+			return models.Internal(err, "delete the document's file")
+		}
+		removed, announced = true, d.Error == deletedMark
+		return deleteDocumentRow(ctx, tx, userID, id)
+	})
+	if err == nil && removed && !announced {
+		s.publish(ctx, userID, models.DocumentIngestion{DocumentID: id, State: models.DocumentFailed, Error: deletedMark})
+	}
+	return removed && err == nil, err
 }
 
 // --- progress ---

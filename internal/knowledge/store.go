@@ -81,8 +81,17 @@ func inUTC(d *models.Document) *models.Document {
 	return d
 }
 
+// deletedMark is the error of a deleted document kept, UPLOADING, until its signed
+// PUT expired (see Service.removeIf): no read but the sweep's sees it.
+const deletedMark = "deleted"
+
+// visible leaves out deleted documents kept until their upload URL expired.
+func visible(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.Where("(state <> ? OR error <> ?)", models.DocumentUploading, deletedMark)
+}
+
 // usage counts the user's documents and their bytes, uploads whose URL expired
-// before they completed excepted.
+// before they completed, and deleted documents, excepted.
 func usage(ctx context.Context, db bun.IDB, userID string, now time.Time) (count int, bytes int64, err error) {
 	var row struct {
 		N     int           `bun:"n"`
@@ -90,7 +99,7 @@ func usage(ctx context.Context, db bun.IDB, userID string, now time.Time) (count
 	}
 	err = db.NewSelect().Model((*models.Document)(nil)).ColumnExpr("COUNT(*) AS n, SUM(size_bytes) AS bytes").
 		Where("user_id = ?", userID).
-		Where("(state <> ? OR upload_expires_at > ?)", models.DocumentUploading, now).
+		Where("(state <> ? OR (upload_expires_at > ? AND error <> ?))", models.DocumentUploading, now, deletedMark).
 		Scan(ctx, &row)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count documents: %w", err)
@@ -147,8 +156,14 @@ func loadTags(ctx context.Context, db bun.IDB, userID string, docs []*models.Doc
 // findDocument returns the user's document id, NOT_FOUND (field id) when the user
 // has none by that ID (whoever else might).
 func findDocument(ctx context.Context, db bun.IDB, userID, id string) (*models.Document, error) {
+	return findDocumentIn(ctx, db, userID, id, visible)
+}
+
+// findDocumentIn is findDocument narrowed by where (the sweep's sees deleted
+// documents kept).
+func findDocumentIn(ctx context.Context, db bun.IDB, userID, id string, where func(*bun.SelectQuery) *bun.SelectQuery) (*models.Document, error) {
 	d := new(models.Document)
-	if err := db.NewSelect().Model(d).Where("id = ? AND user_id = ?", id, userID).Scan(ctx); err != nil {
+	if err := where(db.NewSelect().Model(d).Where("id = ? AND user_id = ?", id, userID)).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound("id")
 		}
@@ -161,7 +176,7 @@ func findDocument(ctx context.Context, db bun.IDB, userID, id string) (*models.D
 // those tagged tag only when it is not "".
 func findDocuments(ctx context.Context, db bun.IDB, userID string, cur *cursor, tag string, limit int) ([]*models.Document, error) {
 	var docs []*models.Document
-	q := db.NewSelect().Model(&docs).Where("user_id = ?", userID)
+	q := visible(db.NewSelect().Model(&docs).Where("user_id = ?", userID))
 	if cur != nil {
 		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", cur.At, cur.At, cur.ID)
 	}
@@ -180,8 +195,8 @@ func findDocuments(ctx context.Context, db bun.IDB, userID string, cur *cursor, 
 // documentsOfUser returns which of ids are the user's documents.
 func documentsOfUser(ctx context.Context, db bun.IDB, userID string, ids []string) (map[string]bool, error) {
 	var found []string
-	if err := db.NewSelect().Model((*models.Document)(nil)).Column("id").
-		Where("user_id = ? AND id IN (?)", userID, bun.List(ids)).Scan(ctx, &found); err != nil {
+	if err := visible(db.NewSelect().Model((*models.Document)(nil)).Column("id").
+		Where("user_id = ? AND id IN (?)", userID, bun.List(ids))).Scan(ctx, &found); err != nil {
 		return nil, fmt.Errorf("read documents: %w", err)
 	}
 	out := make(map[string]bool, len(found))
@@ -221,6 +236,23 @@ func oneRow(res sql.Result, err error, what string) error {
 		return notFound("id")
 	}
 	return nil
+}
+
+// keepDeleted turns a deleted document into the row that remembers its blob key
+// until its signed PUT expired at until: no tags, job, chunks or error but the mark.
+func keepDeleted(ctx context.Context, db bun.IDB, userID, id string, until, now time.Time) error {
+	if _, err := db.NewDelete().Model((*tagRow)(nil)).Where("document_id = ? AND user_id = ?", id, userID).Exec(ctx); err != nil {
+		return fmt.Errorf("clear tags: %w", err)
+	}
+	if _, err := db.NewDelete().Model((*jobRow)(nil)).Where("document_id = ? AND user_id = ?", id, userID).Exec(ctx); err != nil {
+		return fmt.Errorf("delete the ingestion job: %w", err)
+	}
+	res, err := db.NewUpdate().Model((*models.Document)(nil)).
+		Set("state = ?", models.DocumentUploading).Set("error = ?", deletedMark).Set("upload_expires_at = ?", until).
+		Set("embedder = ''").Set("dimensions = 0").Set("chunk_count = 0").Set("text_bytes = 0").Set("ingested_at = NULL").
+		Set("updated_at = ?", now).
+		Where("id = ? AND user_id = ?", id, userID).Exec(ctx)
+	return oneRow(res, err, "delete document")
 }
 
 func deleteDocumentRow(ctx context.Context, db bun.IDB, userID, id string) error {
@@ -335,6 +367,18 @@ func claimJob(ctx context.Context, db bun.IDB, owner string, now, until time.Tim
 func heartbeat(ctx context.Context, db bun.IDB, docID, owner string, done, total int, now, until time.Time) (bool, error) {
 	res, err := db.NewUpdate().Model((*jobRow)(nil)).
 		Set("lease_until = ?", until).Set("progress_done = ?", done).Set("progress_total = ?", total).Set("updated_at = ?", now).
+		Where("document_id = ? AND lease_owner = ? AND state = ?", docID, owner, jobRunning).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("extend an ingestion lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// renewLease extends owner's lease on a running job; false when it is not owner's
+// any more.
+func renewLease(ctx context.Context, db bun.IDB, docID, owner string, now, until time.Time) (bool, error) {
+	res, err := db.NewUpdate().Model((*jobRow)(nil)).Set("lease_until = ?", until).Set("updated_at = ?", now).
 		Where("document_id = ? AND lease_owner = ? AND state = ?", docID, owner, jobRunning).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("extend an ingestion lease: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -60,8 +61,52 @@ func (s *Service) Work(ctx context.Context) (bool, error) {
 	if err != nil || !found {
 		return false, err
 	}
+	if job.Attempts > s.cfg.MaxAttempts {
+		// Its earlier attempts never finished (the process crashed, or lost the lease):
+		// one more would likely do the same.
+		s.fail(ctx, job.UserID, job.DocumentID, fmt.Sprintf("ingestion was interrupted %d times without finishing", job.Attempts-1))
+		return true, nil
+	}
 	s.runJob(ctx, job)
 	return true, nil
+}
+
+// renewEvery is how often a running job's lease is extended, whatever step it is at.
+func (s *Service) renewEvery() time.Duration { return max(s.cfg.Lease/3, time.Millisecond) }
+
+// holdLease extends owner's lease on the job every renewEvery until stop is
+// called, cancelling cancel when the lease is lost (another worker took the job, or
+// the document was deleted or queued again).
+func (s *Service) holdLease(ctx context.Context, job *jobRow, cancel context.CancelFunc) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		ticker := time.NewTicker(s.renewEvery())
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				now := s.now()
+				ok, err := renewLease(ctx, s.db, job.DocumentID, s.instance, now, now.Add(s.cfg.Lease))
+				if err != nil {
+					if ctx.Err() == nil {
+						s.logger.WarnContext(ctx, "extend an ingestion lease", "error", err, "document_id", job.DocumentID)
+					}
+					continue
+				}
+				if !ok {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // permanent marks an ingestion failure that trying again would not change.
@@ -72,14 +117,30 @@ func (p *permanent) Error() string { return p.reason }
 // runJob ingests the job's document. A permanent failure, or the last attempt's,
 // marks the document FAILED; a transient one leaves the job to be claimed again
 // when its lease expires.
-func (s *Service) runJob(ctx context.Context, job *jobRow) {
-	d, err := findDocument(ctx, s.db, job.UserID, job.DocumentID)
+// A panic is recovered, logged and marks the document FAILED. The lease is renewed
+// from a goroutine while the job runs, so a long extraction keeps it.
+func (s *Service) runJob(parent context.Context, job *jobRow) {
+	d, err := findDocument(parent, s.db, job.UserID, job.DocumentID)
 	if err != nil {
 		return // deleted meanwhile: the job went with it
 	}
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	stop := s.holdLease(ctx, job, cancel)
+	defer func() {
+		cancel() // the renewal stops even while it waits for the database
+		stop()
+		if r := recover(); r != nil {
+			s.logger.ErrorContext(parent, "ingestion panicked", "panic", r, "stack", string(debug.Stack()), "document_id", d.ID)
+			s.fail(parent, d.UserID, d.ID, "an internal error")
+		}
+	}()
 	err = s.ingest(ctx, job, d)
-	if err == nil || ctx.Err() != nil || errors.Is(err, errLeaseLost) {
+	if err == nil || parent.Err() != nil || errors.Is(err, errLeaseLost) {
 		return
+	}
+	if ctx.Err() != nil {
+		return // the lease was lost while it worked
 	}
 	var p *permanent
 	reason := ""
@@ -93,19 +154,29 @@ func (s *Service) runJob(ctx context.Context, job *jobRow) {
 		return
 	}
 	s.logger.InfoContext(ctx, "ingestion failed", "error", err, "document_id", d.ID)
+	s.fail(parent, d.UserID, d.ID, reason)
+}
+
+// fail marks this worker's job FAILED and its document FAILED with reason, and
+// announces it; nothing when the job is no longer this worker's.
+func (s *Service) fail(ctx context.Context, userID, docID, reason string) {
 	now := s.now()
-	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		ok, err := finishJob(ctx, tx, d.ID, s.instance, jobFailed, now)
+	failed := false
+	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		ok, err := finishJob(ctx, tx, docID, s.instance, jobFailed, now)
 		if err != nil || !ok {
 			return err
 		}
-		return setState(ctx, tx, d.UserID, d.ID, models.DocumentFailed, reason, now)
+		failed = true
+		return setState(ctx, tx, userID, docID, models.DocumentFailed, reason, now)
 	})
 	if err != nil {
-		s.logger.ErrorContext(ctx, "record a failed ingestion", "error", err, "document_id", d.ID)
+		s.logger.ErrorContext(ctx, "record a failed ingestion", "error", err, "document_id", docID)
 		return
 	}
-	s.publish(ctx, d.UserID, models.DocumentIngestion{DocumentID: d.ID, State: models.DocumentFailed, Error: reason})
+	if failed {
+		s.publish(ctx, userID, models.DocumentIngestion{DocumentID: docID, State: models.DocumentFailed, Error: reason})
+	}
 }
 
 // publicReason is what a user may read of an error: a *models.Error's message, or a
