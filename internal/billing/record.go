@@ -158,26 +158,37 @@ func (s *Service) foldInto(ctx context.Context, tx bun.IDB, h holder, subscripti
 	if err != nil {
 		return f, err
 	}
-	changes, err := findChanges(ctx, tx, subscriptionID)
-	if err != nil {
+	if err := s.storeFold(ctx, tx, &f, now, func(sub *models.BillingSubscription) { sub.UserID = userID }); err != nil {
 		return f, err
-	}
-	r := fold(changes, s.tierOfPrice, s.cfg.PastDueGrace)
-	next := r.sub
-	next.ID, next.UserID, next.UpdatedAt = subscriptionID, userID, now
-	f.customerID, f.tieAt = next.CustomerID, r.tieAt
-	prev, err := findSubscription(ctx, tx, subscriptionID)
-	if err != nil && !isNotFound(err) {
-		return f, err
-	}
-	if prev == nil || !sameSubscription(prev, &next) { // nil: folded for the first time
-		if err := upsertSubscription(ctx, tx, &next); err != nil {
-			return f, err
-		}
-		f.changed = true
 	}
 	f.tierChanged, err = s.grant(ctx, tx, acct, now)
 	return f, err
+}
+
+// storeFold folds all of f's subscription's changes into its row, which hold stamps
+// with its holder (a user or a team), and stores the row when it changed. The caller
+// holds the holder's lock.
+func (s *Service) storeFold(ctx context.Context, tx bun.IDB, f *folding, now time.Time, hold func(*models.BillingSubscription)) error {
+	changes, err := findChanges(ctx, tx, f.subscriptionID)
+	if err != nil {
+		return err
+	}
+	r := fold(changes, s.tierOfPrice, s.cfg.PastDueGrace)
+	next := r.sub
+	next.ID, next.UpdatedAt = f.subscriptionID, now
+	hold(&next)
+	f.customerID, f.tieAt = next.CustomerID, r.tieAt
+	prev, err := findSubscription(ctx, tx, f.subscriptionID)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	if prev == nil || !sameSubscription(prev, &next) { // nil: folded for the first time
+		if err := upsertSubscription(ctx, tx, &next); err != nil {
+			return err
+		}
+		f.changed = true
+	}
+	return nil
 }
 
 // grant sets the account's granted tier to what the user's current subscription

@@ -232,23 +232,8 @@ func (s *Service) foldIntoTeam(ctx context.Context, tx bun.IDB, teamID, subscrip
 	if err != nil {
 		return f, err
 	}
-	changes, err := findChanges(ctx, tx, subscriptionID)
-	if err != nil {
+	if err := s.storeFold(ctx, tx, &f, now, func(sub *models.BillingSubscription) { sub.TeamID = teamID }); err != nil {
 		return f, err
-	}
-	r := fold(changes, s.tierOfPrice, s.cfg.PastDueGrace)
-	next := r.sub
-	next.ID, next.TeamID, next.UpdatedAt = subscriptionID, teamID, now
-	f.customerID, f.tieAt = next.CustomerID, r.tieAt
-	prev, err := findSubscription(ctx, tx, subscriptionID)
-	if err != nil && !isNotFound(err) {
-		return f, err
-	}
-	if prev == nil || !sameSubscription(prev, &next) {
-		if err := upsertSubscription(ctx, tx, &next); err != nil {
-			return f, err
-		}
-		f.changed = true
 	}
 	f.tierChanged, err = s.grantTeam(ctx, tx, acct, now)
 	return f, err
