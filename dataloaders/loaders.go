@@ -56,7 +56,7 @@ type Loaders struct {
 	// for the one read rather than starting their own.
 	membersMu sync.Mutex
 	listed    map[memberKey]bool                 // teams the operation listed
-	members   map[memberKey][]*models.TeamMember // members read so far
+	members   map[memberKey][]*models.TeamMember // members of listed teams read so far
 }
 
 func newLoaders(s Sources) *Loaders {
@@ -122,7 +122,11 @@ func (l *Loaders) TeamMembers(ctx context.Context, userID, teamID string) ([]*mo
 		l.members = make(map[memberKey][]*models.TeamMember, len(ids))
 	}
 	for id, ms := range got {
-		l.members[memberKey{userID, id}] = ms
+		// Only listed teams are kept: a team a mutation returns is read afresh each
+		// time, so a later mutation of the same operation shows its own change.
+		if k := (memberKey{userID, id}); l.listed[k] {
+			l.members[k] = ms
+		}
 	}
 	ms, ok := got[teamID]
 	if !ok {

@@ -103,3 +103,48 @@ func TestLoadersAreBuiltOnFirstUse(t *testing.T) {
 	require.NotNil(t, For(ctx).Summary("a"))
 	require.Len(t, l.summaries, 1)
 }
+
+func TestListedTeamsShareOneReadAndOthersAreReadAfresh(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var reads [][]string
+	role := models.TeamRoleMember
+	sources := Sources{TeamMembers: func(_ context.Context, _ string, teamIDs []string) (map[string][]*models.TeamMember, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reads = append(reads, append([]string(nil), teamIDs...))
+		out := map[string][]*models.TeamMember{}
+		for _, id := range teamIDs {
+			if id != "not-mine" {
+				out[id] = []*models.TeamMember{{TeamID: id, Role: role}}
+			}
+		}
+		return out, nil
+	}}
+	ctx := context.WithValue(context.Background(), loadersKey{}, newLoaders(sources))
+	For(ctx).ListedTeams("caller", []string{"t1", "t2", "t3"})
+
+	var wg sync.WaitGroup
+	for _, id := range []string{"t1", "t2", "t3"} {
+		wg.Go(func() {
+			ms, err := For(ctx).TeamMembers(ctx, "caller", id)
+			require.NoError(t, err)
+			require.Equal(t, id, ms[0].TeamID)
+		})
+	}
+	wg.Wait()
+	require.Len(t, reads, 1, "the listed teams are read at once, whatever the scheduling")
+	require.ElementsMatch(t, []string{"t1", "t2", "t3"}, reads[0])
+
+	_, err := For(ctx).TeamMembers(ctx, "caller", "not-mine")
+	require.Equal(t, models.CodeNotFound, models.ErrorCode(err))
+
+	// A team no list named (one a mutation returns) is read each time it is asked
+	// for, so a later mutation of the operation shows its own change.
+	_, err = For(ctx).TeamMembers(ctx, "caller", "t9")
+	require.NoError(t, err)
+	role = models.TeamRoleAdmin
+	ms, err := For(ctx).TeamMembers(ctx, "caller", "t9")
+	require.NoError(t, err)
+	require.Equal(t, models.TeamRoleAdmin, ms[0].Role)
+}
