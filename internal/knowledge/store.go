@@ -375,6 +375,20 @@ func heartbeat(ctx context.Context, db bun.IDB, docID, owner string, done, total
 	return n == 1, err
 }
 
+// releaseJob gives a running job back to the queue, its interrupted attempt not
+// counted, when owner's worker stops before the job ends (the instance shuts down):
+// another worker may claim it at once, and restarts do not use up its attempts.
+func releaseJob(ctx context.Context, db bun.IDB, docID, owner string, now time.Time) error {
+	_, err := db.NewUpdate().Model((*jobRow)(nil)).
+		Set("state = ?", jobQueued).Set("lease_owner = ''").Set("lease_until = NULL").
+		Set("attempts = attempts - 1").Set("updated_at = ?", now).
+		Where("document_id = ? AND lease_owner = ? AND state = ?", docID, owner, jobRunning).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("release an ingestion job: %w", err)
+	}
+	return nil
+}
+
 // renewLease extends owner's lease on a running job; false when it is not owner's
 // any more.
 func renewLease(ctx context.Context, db bun.IDB, docID, owner string, now, until time.Time) (bool, error) {

@@ -136,7 +136,18 @@ func (s *Service) runJob(parent context.Context, job *jobRow) {
 		}
 	}()
 	err = s.ingest(ctx, job, d)
-	if err == nil || parent.Err() != nil || errors.Is(err, errLeaseLost) {
+	if err != nil && parent.Err() != nil {
+		// The worker stops (shutdown) before the job ended: it goes back to the
+		// queue at once, and the interrupted attempt does not count towards
+		// MaxAttempts.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
+		defer rcancel()
+		if err := releaseJob(rctx, s.db, job.DocumentID, s.instance, s.now()); err != nil {
+			s.logger.WarnContext(rctx, "give an interrupted ingestion job back", "error", err, "document_id", d.ID)
+		}
+		return
+	}
+	if err == nil || errors.Is(err, errLeaseLost) {
 		return
 	}
 	if ctx.Err() != nil {

@@ -119,3 +119,49 @@ func TestLeaseRenewedDuringAStep(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, models.DocumentReady, got.State, got.Error)
 }
+
+// stopBlobs holds Get until the worker's context ends, as a shutdown does mid-step.
+type stopBlobs struct {
+	*memBlobs
+	started chan struct{}
+}
+
+func (b *stopBlobs) Get(ctx context.Context, _ string, _ int64) ([]byte, error) {
+	close(b.started)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestShutdownGivesTheJobBackUncounted(t *testing.T) {
+	t.Parallel()
+	db := testkit.NewDB(t, testkit.SQLite)
+	ctx := context.Background()
+	e := newEnv(t, db, Config{})
+	user := e.newUser(t, models.TierPro)
+	d := e.add(t, user, "Garden", "text/markdown", gardening)
+	stopping := &stopBlobs{memBlobs: e.blobs, started: make(chan struct{})}
+	svc, err := NewService(Config{}, Deps{DB: db, Blobs: stopping, Tiers: e.tiers, Events: e.bus, Embedder: testEmbedder()})
+	require.NoError(t, err)
+	wctx, stop := context.WithCancel(ctx)
+	worked := make(chan error, 1)
+	go func() { _, err := svc.Work(wctx); worked <- err }()
+	<-stopping.started
+	stop() // the instance shuts down mid-step
+	<-worked
+
+	j, err := findJob(ctx, db, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, jobQueued, j.State, "back in the queue")
+	require.Zero(t, j.Attempts, "the interrupted attempt does not count")
+	require.Empty(t, j.LeaseOwner)
+
+	// Another instance takes it at once, without waiting for a lease to expire.
+	next, err := NewService(Config{}, Deps{DB: db, Blobs: e.blobs, Tiers: e.tiers, Events: e.bus, Embedder: testEmbedder()})
+	require.NoError(t, err)
+	ok, err := next.Work(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	got, err := next.Document(ctx, user, d.ID)
+	require.NoError(t, err)
+	require.Equal(t, models.DocumentReady, got.State, got.Error)
+}
