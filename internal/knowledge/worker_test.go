@@ -147,7 +147,7 @@ func TestShutdownGivesTheJobBackUncounted(t *testing.T) {
 	go func() { _, err := svc.Work(wctx); worked <- err }()
 	<-stopping.started
 	stop() // the instance shuts down mid-step
-	<-worked
+	require.NoError(t, <-worked, "a shutdown is not the worker's error")
 
 	j, err := findJob(ctx, db, d.ID)
 	require.NoError(t, err)
