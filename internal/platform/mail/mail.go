@@ -19,6 +19,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/smtp"
 	"net/url"
 	"strings"
@@ -50,10 +51,14 @@ type Message struct {
 type Mailer struct {
 	host, addr string
 	implicit   bool // smtps: TLS from the first byte
-	auth       *url.Userinfo
-	from       *mail.Address
-	timeout    time.Duration
-	tls        *tls.Config
+	// plainOK lets an smtp:// exchange go on without STARTTLS: only to a server on
+	// this machine (a loopback address or localhost), where nobody on the way could
+	// strip STARTTLS and read the invitation links.
+	plainOK bool
+	auth    *url.Userinfo
+	from    *mail.Address
+	timeout time.Duration
+	tls     *tls.Config
 }
 
 // ErrBadAddress is what Send returns (errors.Is) for a recipient that is not one
@@ -85,6 +90,11 @@ func New(cfg Config) (*Mailer, error) {
 		return nil, errors.New("mail: the SMTP URL must be smtp[s]://[user:password@]host[:port], nothing more")
 	}
 	m.addr = net.JoinHostPort(m.host, port)
+	if ip, err := netip.ParseAddr(m.host); err == nil {
+		m.plainOK = ip.IsLoopback()
+	} else {
+		m.plainOK = strings.EqualFold(m.host, "localhost")
+	}
 	if m.from, err = parseAddress(cfg.From); err != nil {
 		return nil, fmt.Errorf("mail: the sender %q: %w", cfg.From, err)
 	}
@@ -163,9 +173,15 @@ func (m *Mailer) exchange(c *smtp.Client, to string, body []byte) error {
 	if err := c.Hello("localhost"); err != nil {
 		return err
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok && !m.implicit {
-		if err := c.StartTLS(m.tls); err != nil {
-			return fmt.Errorf("STARTTLS: %w", err)
+	if !m.implicit {
+		ok, _ := c.Extension("STARTTLS")
+		if !ok && !m.plainOK {
+			return errors.New("the server does not offer STARTTLS, and a message to a server on another machine is not sent in clear: use smtps:// or a server with STARTTLS")
+		}
+		if ok {
+			if err := c.StartTLS(m.tls); err != nil {
+				return fmt.Errorf("STARTTLS: %w", err)
+			}
 		}
 	}
 	if m.auth != nil {
