@@ -95,6 +95,19 @@ type env struct {
 	bus     *events.Memory
 }
 
+// newClockedEnv is newEnv whose service reads a test clock and gives signed URLs a
+// minute, for tests that move past their expiry.
+func newClockedEnv(t testing.TB, db *bun.DB) (*env, *testkit.Clock) {
+	t.Helper()
+	clock := testkit.NewClock(time.Now().UTC())
+	e := newEnv(t, db, Config{})
+	svc, err := NewService(Config{URLTTL: time.Minute}, Deps{DB: db, Blobs: e.blobs, Tiers: e.tiers, Events: e.bus,
+		Embedder: testEmbedder(), Now: clock.Now})
+	require.NoError(t, err)
+	e.svc = svc
+	return e, clock
+}
+
 func newEnv(t testing.TB, db *bun.DB, cfg Config) *env {
 	t.Helper()
 	e := &env{db: db, blobs: newMemBlobs(), tiers: testkit.NewTiers(), fetcher: &fakeFetcher{pages: map[string]*Fetched{}},

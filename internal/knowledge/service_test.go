@@ -482,12 +482,8 @@ func TestSweepRemovesAbandonedUploads(t *testing.T) {
 	t.Parallel()
 	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		clock := testkit.NewClock(time.Now().UTC())
-		e := newEnv(t, db, Config{})
-		svc, err := NewService(Config{URLTTL: time.Minute}, Deps{DB: db, Blobs: e.blobs, Tiers: e.tiers, Events: e.bus,
-			Embedder: testEmbedder(), Now: clock.Now})
-		require.NoError(t, err)
-		e.svc = svc
+		e, clock := newClockedEnv(t, db)
+		svc := e.svc
 		user := e.newUser(t, models.TierPro)
 		done := e.add(t, user, "Completed", "text/plain", cooking)
 		sum := sha256.Sum256([]byte("never sent"))

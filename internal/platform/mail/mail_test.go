@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -133,53 +132,6 @@ func TestSendTimesOut(t *testing.T) {
 
 // TestSendSucceedsWhenOnlyQuitFails: a server that accepted the message and then
 // fails the QUIT delivered it: Send says so.
-func TestSendSucceedsWhenOnlyQuitFails(t *testing.T) {
-	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	accepted := make(chan struct{}, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		say := func(s string) { _, _ = c.Write([]byte(s + "\r\n")) }
-		say("220 test ESMTP")
-		inData := false
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			cmd := strings.ToUpper(strings.TrimSpace(line))
-			switch {
-			case inData && cmd == ".":
-				inData = false
-				accepted <- struct{}{}
-				say("250 queued")
-			case inData:
-			case strings.HasPrefix(cmd, "EHLO"):
-				say("250 test")
-			case cmd == "DATA":
-				inData = true
-				say("354 go on")
-			case cmd == "QUIT":
-				say("421 closing with an error")
-				return
-			default:
-				say("250 ok")
-			}
-		}
-	}()
-	m, err := mail.New(mail.Config{URL: "smtp://" + ln.Addr().String(), From: "noreply@inkgraph.test"})
-	require.NoError(t, err)
-	require.NoError(t, m.Send(context.Background(), mail.Message{To: "a@example.com", Subject: "x", Text: "x"}))
-	require.Len(t, accepted, 1)
-}
-
 func TestConfig(t *testing.T) {
 	t.Parallel()
 	for _, c := range []mail.Config{

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// plainServer is an SMTP server on loopback that offers no STARTTLS; it counts the
-// messages it accepted.
-func plainServer(t *testing.T) (addr string, accepted chan struct{}) {
+// plainServer is an SMTP server on loopback that offers no STARTTLS and answers QUIT
+// with quitReply; it counts the messages it accepted.
+func plainServer(t *testing.T, quitReply string) (addr string, accepted chan struct{}) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -46,7 +46,7 @@ func plainServer(t *testing.T) (addr string, accepted chan struct{}) {
 						inData = true
 						say("354 go on")
 					case cmd == "QUIT":
-						say("221 bye")
+						say(quitReply)
 						return
 					default:
 						say("250 ok")
@@ -60,7 +60,7 @@ func plainServer(t *testing.T) (addr string, accepted chan struct{}) {
 
 func TestNoMessageInClearToAnotherMachine(t *testing.T) {
 	t.Parallel()
-	addr, accepted := plainServer(t)
+	addr, accepted := plainServer(t, "221 bye")
 	m, err := New(Config{URL: "smtp://" + addr, From: "noreply@inkgraph.test"})
 	require.NoError(t, err)
 	require.True(t, m.plainOK, "a server on loopback may go without STARTTLS")
@@ -86,4 +86,15 @@ func TestPlainOnlyOnLoopback(t *testing.T) {
 		require.NoError(t, err, host)
 		require.Equal(t, plain, m.plainOK, host)
 	}
+}
+
+// A QUIT that fails after the server accepted the message does not make a sent
+// message unsent.
+func TestSendSucceedsWhenOnlyQuitFails(t *testing.T) {
+	t.Parallel()
+	addr, accepted := plainServer(t, "421 closing with an error")
+	m, err := New(Config{URL: "smtp://" + addr, From: "noreply@inkgraph.test"})
+	require.NoError(t, err)
+	require.NoError(t, m.Send(context.Background(), Message{To: "a@example.com", Subject: "x", Text: "x"}))
+	require.Len(t, accepted, 1)
 }
