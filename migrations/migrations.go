@@ -30,6 +30,7 @@ func New() (*migrate.Migrations, error) {
 		teams,
 		knowledge,
 		teamBilling,
+		teamSpaces,
 	} {
 		if err := register(m); err != nil {
 			return nil, err

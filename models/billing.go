@@ -377,6 +377,10 @@ const (
 	AuditTeamSeatsChanged AuditKind = "TEAM_SEATS_CHANGED"
 	// AuditTeamDeleted: an owner deleted the team (detail: team, name, members).
 	AuditTeamDeleted AuditKind = "TEAM_DELETED"
+	// AuditTeamBrandEdited: an owner or admin, acting in the team, changed what the
+	// team shares (detail: team, field: the operation's root field, such as
+	// updateBusinessInfo or savePlaybook), in their log and the team's.
+	AuditTeamBrandEdited AuditKind = "TEAM_BRAND_EDITED"
 )
 
 // AuditKinds lists every kind.
@@ -386,7 +390,7 @@ func AuditKinds() []AuditKind {
 		AuditSubscriptionEnded, AuditPaymentFailed, AuditAPIKeyCreated, AuditAPIKeyRevoked, AuditAPIKeyUsed, AuditSessionRevoked,
 		AuditTeamInvitationCreated, AuditTeamInvitationAccepted, AuditTeamInvitationRevoked, AuditTeamRoleChanged,
 		AuditTeamMemberRemoved, AuditTeamMemberLeft, AuditTeamOwnershipTransfer, AuditTeamCheckoutStarted,
-		AuditTeamSeatsChanged, AuditTeamDeleted}
+		AuditTeamSeatsChanged, AuditTeamDeleted, AuditTeamBrandEdited}
 }
 
 // Valid reports whether k is a known kind.

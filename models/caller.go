@@ -15,7 +15,36 @@ type Caller struct {
 	// empty), and Scopes are what the key allows; a session allows everything.
 	APIKeyID string
 	Scopes   ScopeSet
+	// Team is the team the request acts in, set only once the caller's membership
+	// was checked (TeamRole is then theirs); empty for the caller's personal space.
+	Team     string
+	TeamRole TeamRole
 }
+
+// Space is whose shared data the request acts on: the team's ID when it acts in a
+// team, else the caller's own user ID. A team's space is a users row of kind 'team'
+// with the team's ID, so every area keyed by user ID keeps a team's brand, documents,
+// playbooks and usage under it.
+func (c Caller) Space() string {
+	if c.Team != "" {
+		return c.Team
+	}
+	return c.UserID
+}
+
+// Actor is who runs something and in whose space: the signed-in user (their own
+// history, approvals and runs) and the space whose brand, tier, usage and documents
+// the run uses (Caller.Space).
+type Actor struct {
+	UserID string
+	Space  string
+}
+
+// Actor is the caller as an Actor.
+func (c Caller) Actor() Actor { return Actor{UserID: c.UserID, Space: c.Space()} }
+
+// PersonalActor is a user acting in their own space.
+func PersonalActor(userID string) Actor { return Actor{UserID: userID, Space: userID} }
 
 // Allows reports whether the caller may do what scope names: a session may do
 // everything, an API key what its scopes say.
@@ -41,6 +70,19 @@ func (c Caller) RequireSession() error {
 
 type callerKey struct{}
 type tokenErrorKey struct{}
+type requestedTeamKey struct{}
+
+// WithRequestedTeam returns ctx remembering the team a request asks to act in (the
+// X-Inkgraph-Team header, or a socket's connection_init "team"), not yet checked.
+func WithRequestedTeam(ctx context.Context, teamID string) context.Context {
+	return context.WithValue(ctx, requestedTeamKey{}, teamID)
+}
+
+// RequestedTeam returns the team the request asks to act in, "" for none.
+func RequestedTeam(ctx context.Context) string {
+	s, _ := ctx.Value(requestedTeamKey{}).(string)
+	return s
+}
 
 // WithCaller returns ctx carrying the verified caller.
 func WithCaller(ctx context.Context, c Caller) context.Context {

@@ -168,3 +168,19 @@ type TeamEvent struct {
 // TeamEventsTopic is the events bus topic of a team's events: the team area and
 // billing (seat changes) publish there.
 func TeamEventsTopic(teamID string) string { return "team." + teamID }
+
+// CheckTeamID refuses (BAD_USER_INPUT, field team) what cannot be a team's ID, as a
+// request's X-Inkgraph-Team names it: IDs are UUIDs.
+func CheckTeamID(id string) error {
+	ok := len(id) > 0 && len(id) <= 64
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == '-') {
+			ok = false
+			break
+		}
+	}
+	if !ok {
+		return &Error{Code: CodeBadUserInput, Field: "team", Message: "the team to act in (X-Inkgraph-Team) must be a team's ID, as teams lists them"}
+	}
+	return nil
+}

@@ -10,13 +10,25 @@ import (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID           string    `bun:"id,pk"`
-	Email        string    `bun:"email,notnull"`
-	PasswordHash string    `bun:"password_hash,notnull"`
-	Tier         Tier      `bun:"tier,notnull"`
-	CreatedAt    time.Time `bun:"created_at,notnull"`
-	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+	ID           string `bun:"id,pk"`
+	Email        string `bun:"email,notnull"`
+	PasswordHash string `bun:"password_hash,notnull"`
+	Tier         Tier   `bun:"tier,notnull"`
+	// Kind is UserPerson for a person; a team's shared space (UserTeamSpace) is a row
+	// with the team's ID that nobody signs in as.
+	Kind      UserKind  `bun:"kind,notnull,default:'person'"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
 }
+
+// UserKind says whether a users row is a person or a team's shared space.
+type UserKind string
+
+// The kinds of users row.
+const (
+	UserPerson    UserKind = "person"
+	UserTeamSpace UserKind = "team"
+)
 
 // Session is one signed-in device: a family of refresh tokens, each replacing the last.
 // Revoking the session ends the whole family.

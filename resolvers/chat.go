@@ -10,11 +10,11 @@ import (
 
 // Chat is what the resolvers need of the chat area.
 type Chat interface {
-	Chat(ctx context.Context, userID string, in chat.Input) (<-chan *chat.Event, error)
-	Send(ctx context.Context, userID string, in chat.Input) (*chat.Reply, error)
-	Agents(ctx context.Context, userID string) ([]*chat.AgentAccess, error)
-	Usage(ctx context.Context, userID string, days int) (*models.UsageReport, error)
-	Quote(ctx context.Context, userID string, in chat.Input) (*chat.Quote, error)
+	Chat(ctx context.Context, who models.Actor, in chat.Input) (<-chan *chat.Event, error)
+	Send(ctx context.Context, who models.Actor, in chat.Input) (*chat.Reply, error)
+	Agents(ctx context.Context, space string) ([]*chat.AgentAccess, error)
+	Usage(ctx context.Context, space string, days int) (*models.UsageReport, error)
+	Quote(ctx context.Context, who models.Actor, in chat.Input) (*chat.Quote, error)
 	Resume(ctx context.Context, userID, runID string, after int) (<-chan *chat.Event, error)
 	ApproveToolCall(ctx context.Context, userID, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error)
 }
@@ -27,7 +27,7 @@ func (r *subscriptionResolver) Chat(ctx context.Context, input chat.Input) (<-ch
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Chat.Chat(ctx, caller.UserID, input)
+	return r.Resolver.Chat.Chat(ctx, caller.Actor(), input)
 }
 
 func (r *mutationResolver) SendChat(ctx context.Context, input chat.Input) (*chat.Reply, error) {
@@ -35,7 +35,7 @@ func (r *mutationResolver) SendChat(ctx context.Context, input chat.Input) (*cha
 	if err != nil {
 		return nil, err
 	}
-	return r.Chat.Send(ctx, caller.UserID, input)
+	return r.Chat.Send(ctx, caller.Actor(), input)
 }
 
 func (r *mutationResolver) ApproveToolCall(ctx context.Context, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error) {
@@ -51,7 +51,7 @@ func (r *queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error)
 	if err != nil {
 		return nil, err
 	}
-	return r.Chat.Agents(ctx, caller.UserID)
+	return r.Chat.Agents(ctx, caller.Space())
 }
 
 func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageReport, error) {
@@ -63,7 +63,7 @@ func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageRepo
 	if days != nil {
 		n = *days
 	}
-	return r.Chat.Usage(ctx, caller.UserID, n)
+	return r.Chat.Usage(ctx, caller.Space(), n)
 }
 
 func (r *queryResolver) ChatQuote(ctx context.Context, input chat.Input) (*chat.Quote, error) {
@@ -71,7 +71,7 @@ func (r *queryResolver) ChatQuote(ctx context.Context, input chat.Input) (*chat.
 	if err != nil {
 		return nil, err
 	}
-	return r.Chat.Quote(ctx, caller.UserID, input)
+	return r.Chat.Quote(ctx, caller.Actor(), input)
 }
 
 func (r *subscriptionResolver) ChatRun(ctx context.Context, runID string, afterSeq int) (<-chan *chat.Event, error) {

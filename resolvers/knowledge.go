@@ -40,7 +40,7 @@ func (r *queryResolver) Documents(ctx context.Context, first *int, after, tag *s
 			return nil, models.InvalidInput("first", "first must be between 1 and 100")
 		}
 	}
-	return r.Knowledge.Documents(ctx, caller.UserID, n, orEmpty(after), orEmpty(tag))
+	return r.Knowledge.Documents(ctx, caller.Space(), n, orEmpty(after), orEmpty(tag))
 }
 
 func (r *queryResolver) Document(ctx context.Context, id string) (*models.Document, error) {
@@ -48,7 +48,7 @@ func (r *queryResolver) Document(ctx context.Context, id string) (*models.Docume
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.Document(ctx, caller.UserID, id)
+	return r.Knowledge.Document(ctx, caller.Space(), id)
 }
 
 func (r *queryResolver) SearchDocuments(ctx context.Context, query string, first *int, documentIDs []string, tag *string) ([]*models.Passage, error) {
@@ -62,7 +62,7 @@ func (r *queryResolver) SearchDocuments(ctx context.Context, query string, first
 			return nil, models.InvalidInput("first", "first must be between 1 and 50")
 		}
 	}
-	return r.Knowledge.Search(ctx, caller.UserID, query, n, documentIDs, orEmpty(tag))
+	return r.Knowledge.Search(ctx, caller.Space(), query, n, documentIDs, orEmpty(tag))
 }
 
 func (r *mutationResolver) AddDocument(ctx context.Context, input models.AddDocumentInput) (*models.DocumentUpload, error) {
@@ -70,7 +70,7 @@ func (r *mutationResolver) AddDocument(ctx context.Context, input models.AddDocu
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.AddDocument(ctx, caller.UserID, input)
+	return r.Knowledge.AddDocument(ctx, caller.Space(), input)
 }
 
 func (r *mutationResolver) CompleteDocumentUpload(ctx context.Context, id string) (*models.Document, error) {
@@ -78,7 +78,7 @@ func (r *mutationResolver) CompleteDocumentUpload(ctx context.Context, id string
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.CompleteDocumentUpload(ctx, caller.UserID, id)
+	return r.Knowledge.CompleteDocumentUpload(ctx, caller.Space(), id)
 }
 
 func (r *mutationResolver) AddDocumentFromURL(ctx context.Context, input models.AddDocumentFromURLInput) (*models.Document, error) {
@@ -86,7 +86,7 @@ func (r *mutationResolver) AddDocumentFromURL(ctx context.Context, input models.
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.AddDocumentFromURL(ctx, caller.UserID, input)
+	return r.Knowledge.AddDocumentFromURL(ctx, caller.Space(), input)
 }
 
 func (r *mutationResolver) RenameDocument(ctx context.Context, id, title string) (*models.Document, error) {
@@ -94,7 +94,7 @@ func (r *mutationResolver) RenameDocument(ctx context.Context, id, title string)
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.RenameDocument(ctx, caller.UserID, id, title)
+	return r.Knowledge.RenameDocument(ctx, caller.Space(), id, title)
 }
 
 func (r *mutationResolver) SetDocumentTags(ctx context.Context, id string, tags []string) (*models.Document, error) {
@@ -102,7 +102,7 @@ func (r *mutationResolver) SetDocumentTags(ctx context.Context, id string, tags 
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.SetDocumentTags(ctx, caller.UserID, id, tags)
+	return r.Knowledge.SetDocumentTags(ctx, caller.Space(), id, tags)
 }
 
 func (r *mutationResolver) ReingestDocument(ctx context.Context, id string) (*models.Document, error) {
@@ -110,7 +110,7 @@ func (r *mutationResolver) ReingestDocument(ctx context.Context, id string) (*mo
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.ReingestDocument(ctx, caller.UserID, id)
+	return r.Knowledge.ReingestDocument(ctx, caller.Space(), id)
 }
 
 func (r *mutationResolver) DeleteDocument(ctx context.Context, id string) (*models.Document, error) {
@@ -118,7 +118,7 @@ func (r *mutationResolver) DeleteDocument(ctx context.Context, id string) (*mode
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.DeleteDocument(ctx, caller.UserID, id)
+	return r.Knowledge.DeleteDocument(ctx, caller.Space(), id)
 }
 
 func (r *subscriptionResolver) DocumentIngestion(ctx context.Context, id string) (<-chan *models.DocumentIngestion, error) {
@@ -126,5 +126,5 @@ func (r *subscriptionResolver) DocumentIngestion(ctx context.Context, id string)
 	if err != nil {
 		return nil, err
 	}
-	return r.Knowledge.Ingestion(ctx, caller.UserID, id)
+	return r.Knowledge.Ingestion(ctx, caller.Space(), id)
 }

@@ -43,7 +43,7 @@ func (r *queryResolver) Onboarding(ctx context.Context) (*models.Onboarding, err
 	if err != nil {
 		return nil, err
 	}
-	return &models.Onboarding{UserID: caller.UserID}, nil
+	return &models.Onboarding{UserID: caller.Space()}, nil
 }
 
 func (r *userResolver) Onboarding(ctx context.Context, u *models.User) (*models.Onboarding, error) {
@@ -162,7 +162,7 @@ func (r *queryResolver) BusinessInfo(ctx context.Context) (*models.BusinessInfo,
 	if err != nil {
 		return nil, err
 	}
-	return dataloaders.For(ctx).Summary(caller.UserID).BusinessInfo(ctx)
+	return dataloaders.For(ctx).Summary(caller.Space()).BusinessInfo(ctx)
 }
 
 func (r *queryResolver) Personas(ctx context.Context) ([]*models.Persona, error) {
@@ -170,7 +170,7 @@ func (r *queryResolver) Personas(ctx context.Context) ([]*models.Persona, error)
 	if err != nil {
 		return nil, err
 	}
-	return personas(ctx, dataloaders.For(ctx).Summary(caller.UserID))
+	return personas(ctx, dataloaders.For(ctx).Summary(caller.Space()))
 }
 
 func (r *queryResolver) PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error) {
@@ -178,7 +178,7 @@ func (r *queryResolver) PersonaReadiness(ctx context.Context) (*models.PersonaRe
 	if err != nil {
 		return nil, err
 	}
-	return dataloaders.For(ctx).Summary(caller.UserID).PersonaReadiness(ctx)
+	return dataloaders.For(ctx).Summary(caller.Space()).PersonaReadiness(ctx)
 }
 
 func (r *queryResolver) Personalization(ctx context.Context) (*models.PersonalizationContext, error) {
@@ -186,7 +186,7 @@ func (r *queryResolver) Personalization(ctx context.Context) (*models.Personaliz
 	if err != nil {
 		return nil, err
 	}
-	return dataloaders.For(ctx).Summary(caller.UserID).Personalization(ctx)
+	return dataloaders.For(ctx).Summary(caller.Space()).Personalization(ctx)
 }
 
 // --- mutations ---
@@ -196,7 +196,7 @@ func (r *mutationResolver) StartOnboarding(ctx context.Context) (*models.Onboard
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.Start(ctx, caller.UserID)
+	return r.Wizard.Start(ctx, caller.Space())
 }
 
 func (r *mutationResolver) CompleteStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
@@ -204,7 +204,7 @@ func (r *mutationResolver) CompleteStep(ctx context.Context, step int) (*models.
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.CompleteStep(ctx, caller.UserID, models.Step(step))
+	return r.Wizard.CompleteStep(ctx, caller.Space(), models.Step(step))
 }
 
 func (r *mutationResolver) SkipStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
@@ -212,7 +212,7 @@ func (r *mutationResolver) SkipStep(ctx context.Context, step int) (*models.Onbo
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.SkipStep(ctx, caller.UserID, models.Step(step))
+	return r.Wizard.SkipStep(ctx, caller.Space(), models.Step(step))
 }
 
 func (r *mutationResolver) ResetOnboarding(ctx context.Context, deleteData bool) (*models.ResetResult, error) {
@@ -220,7 +220,7 @@ func (r *mutationResolver) ResetOnboarding(ctx context.Context, deleteData bool)
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.Reset(ctx, caller.UserID, deleteData)
+	return r.Wizard.Reset(ctx, caller.Space(), deleteData)
 }
 
 func (r *mutationResolver) CompleteOnboarding(ctx context.Context) (*models.OnboardingProgress, error) {
@@ -228,7 +228,7 @@ func (r *mutationResolver) CompleteOnboarding(ctx context.Context) (*models.Onbo
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.Complete(ctx, caller.UserID)
+	return r.Wizard.Complete(ctx, caller.Space())
 }
 
 func (r *mutationResolver) SaveProviderKey(ctx context.Context, provider, key string) (*onboarding.KeyView, error) {
@@ -236,7 +236,7 @@ func (r *mutationResolver) SaveProviderKey(ctx context.Context, provider, key st
 	if err != nil {
 		return nil, err
 	}
-	k, err := r.Wizard.SaveProviderKey(ctx, caller.UserID, provider, key)
+	k, err := r.Wizard.SaveProviderKey(ctx, caller.Space(), provider, key)
 	return onboarding.ViewKey(k, r.Wizard.LiveKeyChecks()), err
 }
 
@@ -245,7 +245,7 @@ func (r *mutationResolver) DeleteProviderKey(ctx context.Context, provider strin
 	if err != nil {
 		return false, err
 	}
-	return r.Wizard.DeleteProviderKey(ctx, caller.UserID, provider)
+	return r.Wizard.DeleteProviderKey(ctx, caller.Space(), provider)
 }
 
 func (r *mutationResolver) VerifyProviderKey(ctx context.Context, provider string) (*onboarding.KeyView, error) {
@@ -253,7 +253,7 @@ func (r *mutationResolver) VerifyProviderKey(ctx context.Context, provider strin
 	if err != nil {
 		return nil, err
 	}
-	k, err := r.Wizard.VerifyProviderKey(ctx, caller.UserID, provider)
+	k, err := r.Wizard.VerifyProviderKey(ctx, caller.Space(), provider)
 	return onboarding.ViewKey(k, r.Wizard.LiveKeyChecks()), err
 }
 
@@ -262,7 +262,7 @@ func (r *mutationResolver) AnalyzeWebsite(ctx context.Context, url string) (*mod
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.AnalyzeWebsite(ctx, caller.UserID, url)
+	return r.Wizard.AnalyzeWebsite(ctx, caller.Space(), url)
 }
 
 func (r *mutationResolver) CreateBusinessInfo(ctx context.Context, in model.CreateBusinessInfoInput) (*models.BusinessInfo, error) {
@@ -270,7 +270,7 @@ func (r *mutationResolver) CreateBusinessInfo(ctx context.Context, in model.Crea
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.CreateBusinessInfo(ctx, caller.UserID, onboarding.BusinessInfoInput{
+	return r.Wizard.CreateBusinessInfo(ctx, caller.Space(), onboarding.BusinessInfoInput{
 		BusinessName: &in.BusinessName, Description: &in.Description, Industry: in.Industry,
 		TargetAudience: in.TargetAudience, BusinessGoals: in.BusinessGoals, Products: in.Products,
 	})
@@ -281,7 +281,7 @@ func (r *mutationResolver) UpdateBusinessInfo(ctx context.Context, in model.Upda
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.UpdateBusinessInfo(ctx, caller.UserID, onboarding.BusinessInfoInput{
+	return r.Wizard.UpdateBusinessInfo(ctx, caller.Space(), onboarding.BusinessInfoInput{
 		BusinessName: in.BusinessName, Description: in.Description, Industry: in.Industry,
 		TargetAudience: in.TargetAudience, BusinessGoals: in.BusinessGoals, Products: in.Products,
 	})
@@ -292,7 +292,7 @@ func (r *mutationResolver) DeleteBusinessInfo(ctx context.Context) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	return r.Wizard.DeleteBusinessInfo(ctx, caller.UserID)
+	return r.Wizard.DeleteBusinessInfo(ctx, caller.Space())
 }
 
 func (r *mutationResolver) SaveResearchPreferences(ctx context.Context, in model.ResearchPreferencesInput) (*models.ResearchPreferences, error) {
@@ -300,7 +300,7 @@ func (r *mutationResolver) SaveResearchPreferences(ctx context.Context, in model
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.SaveResearchPreferences(ctx, caller.UserID, onboarding.PreferencesInput{
+	return r.Wizard.SaveResearchPreferences(ctx, caller.Space(), onboarding.PreferencesInput{
 		Depth: in.Depth, ContentTypes: in.ContentTypes, AutoResearch: in.AutoResearch,
 		FactualContent: in.FactualContent, TargetAudience: deref(in.TargetAudience),
 		WritingTone: in.WritingTone, Language: deref(in.Language),
@@ -312,7 +312,7 @@ func (r *mutationResolver) SetIntegrations(ctx context.Context, kinds []string) 
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.SetIntegrations(ctx, caller.UserID, kinds)
+	return r.Wizard.SetIntegrations(ctx, caller.Space(), kinds)
 }
 
 func (r *mutationResolver) PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error) {
@@ -320,7 +320,7 @@ func (r *mutationResolver) PreviewPersona(ctx context.Context, platforms []model
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.PreviewPersona(ctx, caller.UserID, platforms)
+	return r.Wizard.PreviewPersona(ctx, caller.Space(), platforms)
 }
 
 func (r *mutationResolver) GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error) {
@@ -328,7 +328,7 @@ func (r *mutationResolver) GeneratePersona(ctx context.Context, platforms []mode
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.GeneratePersona(ctx, caller.UserID, platforms)
+	return r.Wizard.GeneratePersona(ctx, caller.Space(), platforms)
 }
 
 func (r *mutationResolver) SetActivePersona(ctx context.Context, personaID string) (*models.Persona, error) {
@@ -336,7 +336,7 @@ func (r *mutationResolver) SetActivePersona(ctx context.Context, personaID strin
 	if err != nil {
 		return nil, err
 	}
-	persona, err := r.Wizard.SetActivePersona(ctx, caller.UserID, personaID)
+	persona, err := r.Wizard.SetActivePersona(ctx, caller.Space(), personaID)
 	return persona, notFoundArgument(err, "id")
 }
 
@@ -345,7 +345,7 @@ func (r *subscriptionResolver) OnboardingProgress(ctx context.Context) (<-chan *
 	if err != nil {
 		return nil, err
 	}
-	return r.Wizard.ProgressEvents(ctx, caller.UserID)
+	return r.Wizard.ProgressEvents(ctx, caller.Space())
 }
 
 func deref(s *string) string {

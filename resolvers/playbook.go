@@ -22,7 +22,7 @@ func (r *queryResolver) Playbooks(ctx context.Context) ([]*catalog.Plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Playbooks.Playbooks(ctx, caller.UserID)
+	return r.Resolver.Playbooks.Playbooks(ctx, caller.Space())
 }
 
 func (r *queryResolver) Playbook(ctx context.Context, id string) (*catalog.Plan, error) {
@@ -30,7 +30,7 @@ func (r *queryResolver) Playbook(ctx context.Context, id string) (*catalog.Plan,
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Resolver.Playbooks.Playbook(ctx, caller.UserID, id)
+	p, err := r.Resolver.Playbooks.Playbook(ctx, caller.Space(), id)
 	return p, notFoundArgument(err, "id")
 }
 
@@ -39,7 +39,7 @@ func (r *queryResolver) PlaybookTemplates(ctx context.Context) ([]*catalog.Templ
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Playbooks.Templates(ctx, caller.UserID)
+	return r.Resolver.Playbooks.Templates(ctx, caller.Space())
 }
 
 func (r *mutationResolver) ExecuteTemplate(ctx context.Context, templateID string, variables []*catalog.Value) (*playbook.Execution, error) {
@@ -51,7 +51,7 @@ func (r *mutationResolver) ExecuteTemplate(ctx context.Context, templateID strin
 	if err != nil {
 		return nil, err
 	}
-	return r.Playbooks.ExecuteTemplate(ctx, caller.UserID, templateID, vars)
+	return r.Playbooks.ExecuteTemplate(ctx, caller.Space(), templateID, vars)
 }
 
 func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, variables []*catalog.Value) (<-chan *playbook.Event, error) {
@@ -63,6 +63,6 @@ func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, varia
 	if err != nil {
 		return nil, err
 	}
-	events, err := r.Playbooks.Run(ctx, caller.UserID, id, vars)
+	events, err := r.Playbooks.Run(ctx, caller.Space(), id, vars)
 	return events, notFoundArgument(err, "id")
 }

@@ -44,7 +44,7 @@ func TestMigrateCommands(t *testing.T) {
 			require.Contains(t, cmd("migrate", "up"), "applied 20261121000001_accounts")
 			require.Contains(t, cmd("migrate", "up"), "nothing to apply")
 			require.NotContains(t, cmd("migrate", "status"), "pending")
-			require.Equal(t, "rolled back 20261210000002_team_billing\n", cmd("migrate", "down"), "one migration at a time")
+			require.Equal(t, "rolled back 20261211000001_team_spaces\n", cmd("migrate", "down"), "one migration at a time")
 			require.Contains(t, cmd("migrate", "status"), "pending")
 
 			err := run(ctx, []string{"migrate", "sideways"}, getenv, &bytes.Buffer{})
@@ -86,7 +86,8 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 			}
 
 			ok("migrate", "up")
-			require.Len(t, applied(), 12, "up applies all twelve as one group")
+			require.Len(t, applied(), 13, "up applies all thirteen as one group")
+			require.Equal(t, "rolled back 20261211000001_team_spaces\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261210000002_team_billing\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261210000001_knowledge\n", ok("migrate", "down"), "down is the last migration only")
 			require.Equal(t, "rolled back 20261209000001_teams\n", ok("migrate", "down"), "down is the last migration only")
@@ -133,7 +134,7 @@ func TestMigrateDownRefusesToDropRows(t *testing.T) {
 			require.Contains(t, ok("migrate", "down"), "nothing to roll back")
 
 			ok("migrate", "up")
-			require.Equal(t, 12, strings.Count(ok("migrate", "down", "-n", "12"), "rolled back"), "an empty database rolls back whole without --force")
+			require.Equal(t, 13, strings.Count(ok("migrate", "down", "-n", "13"), "rolled back"), "an empty database rolls back whole without --force")
 			require.Empty(t, applied())
 		})
 	}

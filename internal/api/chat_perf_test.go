@@ -113,7 +113,7 @@ type bareChat struct{ s stampedTokens }
 
 var _ resolvers.Chat = bareChat{}
 
-func (bareChat) Send(context.Context, string, chat.Input) (*chat.Reply, error) {
+func (bareChat) Send(context.Context, models.Actor, chat.Input) (*chat.Reply, error) {
 	return nil, models.Errorf(models.CodeBadUserInput, "the bare server only streams")
 }
 
@@ -127,7 +127,7 @@ func (bareChat) Resume(context.Context, string, string, int) (<-chan *chat.Event
 	return nil, errors.New("bare chat: not resumable")
 }
 
-func (bareChat) Quote(context.Context, string, chat.Input) (*chat.Quote, error) {
+func (bareChat) Quote(context.Context, models.Actor, chat.Input) (*chat.Quote, error) {
 	return &chat.Quote{}, nil
 }
 
@@ -135,7 +135,7 @@ func (bareChat) ApproveToolCall(context.Context, string, string, string, bool, j
 	return nil, models.Errorf(models.CodeNotFound, "no call waits")
 }
 
-func (c bareChat) Chat(ctx context.Context, _ string, _ chat.Input) (<-chan *chat.Event, error) {
+func (c bareChat) Chat(ctx context.Context, _ models.Actor, _ chat.Input) (<-chan *chat.Event, error) {
 	out := make(chan *chat.Event)
 	go func() {
 		defer close(out)

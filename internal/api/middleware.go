@@ -35,7 +35,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS") // PUT, DELETE: SSE's single connection
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-GraphQL-Event-Stream-Token, "+csrfHeader)
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-GraphQL-Event-Stream-Token, "+teamHeader+", "+csrfHeader)
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -99,6 +99,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := s.withSessionCookies(r.Context(), w, r)
+		if team := r.Header.Get(teamHeader); team != "" {
+			ctx = models.WithRequestedTeam(ctx, strings.TrimSpace(team))
+		}
 		stream := transportOf(r) == transportSSE
 		var caller models.Caller
 		var err error

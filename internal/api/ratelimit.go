@@ -163,11 +163,14 @@ func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit, string
 		addr, _ := clientip.From(ctx)
 		return "ip:" + clientip.Key(addr), ratelimit.PerMinute(models.FeaturesOf(anonymousTier).RequestsPerMinute), tierAnonymous
 	}
-	tier, seats, err := r.tiers.get(ctx, caller.UserID)
+	// An operation acting in a team (teamGuard admitted it) spends the team's budget,
+	// at the team's tier and seats: a member's effective tier there is the team's.
+	space := caller.Space()
+	tier, seats, err := r.tiers.get(ctx, space)
 	if err != nil {
 		// The free budget still holds everyone to something; the lookup is not cached,
 		// so the next operation asks again.
-		r.logger.WarnContext(ctx, "tier lookup failed: counting the free budget", "error", err, "user_id", caller.UserID)
+		r.logger.WarnContext(ctx, "tier lookup failed: counting the free budget", "error", err, "user_id", caller.UserID, "team_id", caller.Team)
 		tier = models.TierFree
 	}
 	f := models.FeaturesOf(tier)
@@ -175,7 +178,10 @@ func (r *rateLimit) budget(ctx context.Context) (string, ratelimit.Limit, string
 	if f.PerSeat {
 		n *= max(seats, 1)
 	}
-	return "user:" + caller.UserID, ratelimit.PerMinute(n), string(tier)
+	if caller.Team != "" {
+		return "team:" + space, ratelimit.PerMinute(n), string(tier)
+	}
+	return "user:" + space, ratelimit.PerMinute(n), string(tier)
 }
 
 // per names a budget's period: "minute" for the per-minute budgets.

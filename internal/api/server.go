@@ -181,6 +181,9 @@ func New(d Deps) *Server {
 	// is logged with its operation's ID and counted with its code.
 	gql.Use(&observer{logger: d.Logger, tracer: s.tracer, names: &operationNames{}})
 	presenter := resolvers.ErrorPresenter(d.Logger)
+	// Before the rate limit: an operation acting in a team spends the team's budget,
+	// at the team's tier and seats.
+	gql.Use(&teamGuard{teams: svc.Teams, audit: svc.Audit, present: presenter, logger: d.Logger})
 	if d.Config.RateLimits {
 		gql.Use(newRateLimit(d, presenter))
 	}
@@ -313,6 +316,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // lookupAuthorization). No token: the connection is anonymous. A bad token, or one whose
 // session has ended or does not exist: refused (4403).
 func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any) (context.Context, time.Time, error) {
+	if team, ok := socketTeam(payload); ok {
+		ctx = models.WithRequestedTeam(ctx, team)
+	}
 	raw := lookupAuthorization(payload)
 	if raw == "" {
 		// Non-browser clients may authenticate the upgrade request's header instead;
@@ -330,6 +336,31 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 		return ctx, time.Time{}, socketAuthError(err)
 	}
 	return s.socketSession(models.WithCaller(ctx, caller), caller)
+}
+
+// socketTeam is the team a socket's operations act in: "team" in its connection_init
+// payload (or X-Inkgraph-Team under "headers"), else the upgrade request's header,
+// "" for none. A value that is not a string is returned as text, so that the guard
+// refuses it rather than acting in the personal space.
+func socketTeam(payload map[string]any) (string, bool) {
+	for k, v := range payload {
+		if strings.EqualFold(k, teamParam) && v != nil {
+			if s, ok := v.(string); ok {
+				return strings.TrimSpace(s), true
+			}
+			return fmt.Sprint(v), true
+		}
+	}
+	for k, v := range payload {
+		if headers, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
+			for hk, hv := range headers {
+				if strings.EqualFold(hk, teamHeader) && hv != nil {
+					return strings.TrimSpace(fmt.Sprint(hv)), true
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // verifyCredential returns the caller a bearer credential stands for: an access token

@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -63,8 +64,21 @@ func NewService(d Deps) (*Service, error) {
 
 // Record adds an entry to the user's audit log, with the client's address when ctx
 // comes from a request. detail must not hold secrets.
+//
+// An entry about a team's shared space (userID is the team's, the caller acting in
+// it) goes to the acting user's log and the team's: user_id is the caller, team_id
+// the team, and the detail names the team.
 func (s *Service) Record(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error {
-	return s.RecordIn(ctx, s.db, models.AuditEntry{UserID: userID, Kind: kind, Detail: detail, IP: s.clientIP(ctx)})
+	e := models.AuditEntry{UserID: userID, Kind: kind, Detail: detail, IP: s.clientIP(ctx)}
+	if c, ok := models.SignedIn(ctx); ok && c.Team != "" && c.Team == userID {
+		e.UserID, e.TeamID = c.UserID, c.Team
+		e.Detail = maps.Clone(detail)
+		if e.Detail == nil {
+			e.Detail = models.AuditDetail{}
+		}
+		e.Detail["team"] = c.Team
+	}
+	return s.RecordIn(ctx, s.db, e)
 }
 
 // RecordIn adds e to its user's audit log in db: the caller's transaction when the

@@ -602,6 +602,19 @@ func (s *Service) TierOf(ctx context.Context, userID string) (models.Tier, error
 	return u.Tier, nil
 }
 
+// CreateTeamSpace adds a new team's shared space (a users row of kind 'team' with the
+// team's ID, which nobody signs in as), in db: the transaction that creates the team.
+func (s *Service) CreateTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	return insertTeamSpace(ctx, db, teamID, s.now())
+}
+
+// DeleteTeamSpace deletes a team's shared space and everything kept in it (its
+// onboarding data, personas, provider keys, usage, documents and playbooks), in db:
+// the transaction that deletes the team.
+func (s *Service) DeleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	return deleteTeamSpace(ctx, db, teamID)
+}
+
 // SetTier changes a user's billing tier; the billing area calls it when Stripe says
 // what the user pays for. It reports whether the tier changed.
 func (s *Service) SetTier(ctx context.Context, userID string, tier models.Tier) (bool, error) {

@@ -32,8 +32,27 @@ func insertUser(ctx context.Context, db bun.IDB, u *models.User) error {
 // findUserByEmail is the one lookup not scoped by user ID: it is how signing in finds the user.
 func findUserByEmail(ctx context.Context, db bun.IDB, email string) (*models.User, error) {
 	u := new(models.User)
-	err := db.NewSelect().Model(u).Where("email = ?", email).Scan(ctx)
+	err := db.NewSelect().Model(u).Where("email = ?", email).Where("kind = ?", models.UserPerson).Scan(ctx)
 	return u, database.NotFound(err, "user")
+}
+
+// insertTeamSpace adds a team's shared space: a users row with the team's ID that
+// nobody can sign in as (no password hash, and 'team:<id>' is no email address).
+func insertTeamSpace(ctx context.Context, db bun.IDB, teamID string, at time.Time) error {
+	u := &models.User{ID: teamID, Email: "team:" + teamID, Tier: models.TierFree, Kind: models.UserTeamSpace, CreatedAt: at, UpdatedAt: at}
+	if _, err := db.NewInsert().Model(u).Exec(ctx); err != nil {
+		return fmt.Errorf("insert team space: %w", err)
+	}
+	return nil
+}
+
+// deleteTeamSpace deletes a team's shared space and, by cascade, everything kept in it.
+func deleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	_, err := db.NewDelete().Model((*models.User)(nil)).Where("id = ?", teamID).Where("kind = ?", models.UserTeamSpace).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete team space: %w", err)
+	}
+	return nil
 }
 
 func findUserByID(ctx context.Context, db bun.IDB, id string) (*models.User, error) {

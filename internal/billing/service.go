@@ -362,12 +362,13 @@ type standing struct {
 	current *models.BillingSubscription
 }
 
-// standing reads the user's subscriptions and decides what they have at now. A
+// standing reads the user's subscriptions and decides what they have at now. For a
+// team's shared space (a users row with the team's ID) they are the team's. A
 // subscription that has not ended decides from billing's own state. Without one
 // (never subscribed, or the last one ended) the account's tier decides: free since
 // the subscription ended, unless an operator set another.
 func (s *Service) standing(ctx context.Context, userID string) (standing, error) {
-	subs, err := findSubscriptionsByUser(ctx, s.db, userID)
+	subs, err := findSubscriptionsOfSpace(ctx, s.db, userID)
 	if err != nil {
 		return standing{}, err
 	}

@@ -234,6 +234,20 @@ func findSubscriptionsByUser(ctx context.Context, db bun.IDB, userID string) ([]
 	return rows, nil
 }
 
+// findSubscriptionsOfSpace returns the subscriptions of a user, or of a team when id
+// is a team's shared space (whose ID is the team's): IDs are UUIDs, so no user's ID is
+// a team's, and each subscription has exactly one of user_id and team_id.
+func findSubscriptionsOfSpace(ctx context.Context, db bun.IDB, id string) ([]*models.BillingSubscription, error) {
+	var rows []*models.BillingSubscription
+	if err := db.NewSelect().Model(&rows).Where("user_id = ? OR team_id = ?", id, id).Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find subscriptions: %w", err)
+	}
+	for _, s := range rows {
+		inUTC(s)
+	}
+	return rows, nil
+}
+
 func findSubscriptionsByTeam(ctx context.Context, db bun.IDB, teamID string) ([]*models.BillingSubscription, error) {
 	var rows []*models.BillingSubscription
 	if err := db.NewSelect().Model(&rows).Where("team_id = ?", teamID).Order("id").Scan(ctx); err != nil {

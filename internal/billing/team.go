@@ -292,12 +292,17 @@ func (s *Service) auditTeam(ctx context.Context, tx bun.IDB, acct *models.TeamBi
 }
 
 // notifyTeam tells the team's members (teamEvents, any instance) that its tier or
-// seats changed, with what it has now.
+// seats changed, with what it has now, and stores that tier in the team's shared
+// space (what the team's onboarding summary shows as its plan, as a user's account
+// does; what every area reads comes from the subscription, TierOf).
 func (s *Service) notifyTeam(ctx context.Context, teamID string) {
 	p, err := s.TeamPlan(ctx, teamID)
 	if err != nil {
 		s.logger.ErrorContext(ctx, "read team plan for a team event", "error", err, "team_id", teamID)
 		return
+	}
+	if _, err := s.accounts.SetTier(context.WithoutCancel(ctx), teamID, p.Tier); err != nil {
+		s.logger.ErrorContext(ctx, "store a team space's tier", "error", err, "team_id", teamID)
 	}
 	payload, err := json.Marshal(models.TeamEvent{Type: models.TeamSeatsChanged, TeamID: teamID, Tier: &p.Tier, Seats: &p.Seats, At: s.now()})
 	if err == nil {

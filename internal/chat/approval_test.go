@@ -111,7 +111,7 @@ func TestToolCallApproval(t *testing.T) {
 		in := chat.Input{Message: "remind me to call the bank", Context: sampleContext()}
 		start := func(t *testing.T, user string) (<-chan *chat.Event, chat.Event) {
 			t.Helper()
-			ch, err := f.svc.Chat(ctx, user, in)
+			ch, err := f.svc.Chat(ctx, models.PersonalActor(user), in)
 			require.NoError(t, err)
 			before, ask := untilApproval(t, ch)
 			started := ofType(before, chat.EventToolCallStarted)
@@ -257,7 +257,7 @@ func TestToolCallApprovalTimesOut(t *testing.T) {
 		f.server.Reply = toolThenAnswer("email", "draft_response", `{"email_id":"m1"}`)
 		u := f.user(t, models.TierPro) // no setting: the email agent asks itself
 
-		ch, err := f.svc.Chat(ctx, u, chat.Input{Message: "reply to Ada", Context: sampleContext()})
+		ch, err := f.svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "reply to Ada", Context: sampleContext()})
 		require.NoError(t, err)
 		before, ask := untilApproval(t, ch)
 		rest := collect(t, ch)
@@ -284,7 +284,7 @@ func TestToolCallApprovalByPolling(t *testing.T) {
 	f.server.Reply = toolThenAnswer("calendar", "suggest_reschedule", `{"event_id":"e2"}`)
 	u := f.user(t, models.TierPro)
 
-	ch, err := f.svc.Chat(ctx, u, chat.Input{Message: "move my editor call", Context: sampleContext()})
+	ch, err := f.svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "move my editor call", Context: sampleContext()})
 	require.NoError(t, err)
 	_, ask := untilApproval(t, ch)
 	_, err = f.svc.ApproveToolCall(ctx, u, ask.RunID, "call_1", true, nil)
@@ -304,7 +304,7 @@ func TestToolCallApprovalEndsWithTheRun(t *testing.T) {
 	u := f.user(t, models.TierPro)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := f.svc.Chat(ctx, u, chat.Input{Message: "reply to Ada", Context: sampleContext()})
+	ch, err := f.svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "reply to Ada", Context: sampleContext()})
 	require.NoError(t, err)
 	_, ask := untilApproval(t, ch)
 	cancel()
@@ -345,7 +345,7 @@ func TestWhoDecidesApproval(t *testing.T) {
 			u := g.user(t, models.TierPro)
 			g.settings.set(u, models.ChatSettings{RequireToolApproval: tt.userSetting})
 
-			ch, err := g.svc.Chat(ctx, u, chat.Input{Message: "go", Context: sampleContext()})
+			ch, err := g.svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "go", Context: sampleContext()})
 			require.NoError(t, err)
 			var got []chat.Event
 			timeout := time.After(waitTimeout)
@@ -373,7 +373,7 @@ func TestWhoDecidesApproval(t *testing.T) {
 			}
 
 			// sendChat cannot ask: what would wait is declined at once.
-			reply, err := g.svc.Send(ctx, u, chat.Input{Message: "go", Context: sampleContext()})
+			reply, err := g.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "go", Context: sampleContext()})
 			require.NoError(t, err)
 			if tt.asks || tt.wantErr != "" {
 				require.Empty(t, reply.Actions)

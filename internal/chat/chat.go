@@ -59,8 +59,11 @@ type Input struct {
 // and what the server decided about the caller.
 type Request struct {
 	Input
-	// UserID is the caller, for the meter and the logs.
+	// UserID is the caller: their settings, history, approvals, journal and logs.
 	UserID string
+	// Space is whose brand, tier, usage and documents the run uses: the team's shared
+	// space when the caller acts in a team, else UserID (empty means UserID).
+	Space string
 	// Choice is who answers (a nil Provider is the orchestrator's own) and who pays,
 	// and the caller's tier, which picks the templates a plan may use.
 	llm.Choice
@@ -321,4 +324,12 @@ type RunError struct {
 	Code      string
 	Message   string
 	Retryable bool
+}
+
+// space is the run's space: Space, or the caller's own when empty.
+func (r *Request) space() string {
+	if r.Space != "" {
+		return r.Space
+	}
+	return r.UserID
 }

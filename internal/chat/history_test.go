@@ -92,7 +92,7 @@ func TestServiceKeepsHistory(t *testing.T) {
 		}}
 		svc := historyService(t, f, true, h)
 
-		reply, err := svc.Send(ctx, u, chat.Input{Message: "  start something  "})
+		reply, err := svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "  start something  "})
 		require.NoError(t, err)
 		require.NotNil(t, reply.ConversationID)
 		require.Equal(t, "new", *reply.ConversationID)
@@ -101,7 +101,7 @@ func TestServiceKeepsHistory(t *testing.T) {
 		require.Equal(t, 1, started)
 
 		before := len(f.server.Requests())
-		events, err := svc.Chat(ctx, u, chat.Input{Message: "and now?", ConversationID: "c1"})
+		events, err := svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "and now?", ConversationID: "c1"})
 		require.NoError(t, err)
 		all := collect(t, events)
 		done := all[len(all)-1]
@@ -122,18 +122,18 @@ func TestServiceKeepsHistory(t *testing.T) {
 			agentMsgs[n-1].Role + " " + agentMsgs[n-1].Content,
 		}, "the stored turns are the run's history")
 
-		_, err = svc.Send(ctx, u, chat.Input{Message: "x", ConversationID: "c1",
+		_, err = svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "x", ConversationID: "c1",
 			Context: chat.Context{History: []chat.Turn{{Role: "user", Content: "mine"}}}})
 		testkit.RequireCode(t, err, models.CodeBadUserInput, "conversationId")
-		_, err = svc.Chat(ctx, u, chat.Input{Message: "x", ConversationID: "someone-elses"})
+		_, err = svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "x", ConversationID: "someone-elses"})
 		testkit.RequireCode(t, err, models.CodeNotFound, "conversationId")
-		_, err = svc.Quote(ctx, u, chat.Input{Message: "x", ConversationID: "someone-elses"})
+		_, err = svc.Quote(ctx, models.PersonalActor(u), chat.Input{Message: "x", ConversationID: "someone-elses"})
 		testkit.RequireCode(t, err, models.CodeNotFound, "conversationId")
 
 		off := historyService(t, f, false, h)
-		_, err = off.Send(ctx, u, chat.Input{Message: "x", ConversationID: "c1"})
+		_, err = off.Send(ctx, models.PersonalActor(u), chat.Input{Message: "x", ConversationID: "c1"})
 		testkit.RequireCode(t, err, models.CodeBadUserInput, "conversationId")
-		reply, err = off.Send(ctx, u, chat.Input{Message: "x"})
+		reply, err = off.Send(ctx, models.PersonalActor(u), chat.Input{Message: "x"})
 		require.NoError(t, err)
 		require.Nil(t, reply.ConversationID, "history off: nothing kept")
 		appended, _ = h.calls()
@@ -156,7 +156,7 @@ func TestServiceKeepsNothingOfAFailedRun(t *testing.T) {
 		u := f.user(t, models.TierPro)
 		h := &fakeHistory{owner: u}
 		svc := historyService(t, f, true, h)
-		events, err := svc.Chat(context.Background(), u, chat.Input{Message: "fail please", ConversationID: "c1"})
+		events, err := svc.Chat(context.Background(), models.PersonalActor(u), chat.Input{Message: "fail please", ConversationID: "c1"})
 		require.NoError(t, err)
 		all := collect(t, events)
 		require.Equal(t, chat.EventError, all[len(all)-1].Type)
@@ -181,7 +181,7 @@ func TestServiceKeepsNothingOfACancelledRun(t *testing.T) {
 		h := &fakeHistory{owner: u}
 		svc := historyService(t, f, true, h)
 		ctx, cancel := context.WithCancel(context.Background())
-		events, err := svc.Chat(ctx, u, chat.Input{Message: "list my tasks"})
+		events, err := svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "list my tasks"})
 		require.NoError(t, err)
 		for e := range events {
 			if e.Type == chat.EventToken {

@@ -238,7 +238,7 @@ func searchKnowledge(env ToolEnv, raw json.RawMessage) (ToolOutput, error) {
 // searchFor is the search the tool calls in a run: the caller's documents, within
 // the input's documents and tag, the passages numbered as the run shows them.
 func (r *run) searchFor(query string, first int) ([]passageView, error) {
-	ps, err := r.o.cfg.Knowledge.Search(r.calls, r.req.UserID, query, first, r.req.DocumentIDs, r.req.Tag)
+	ps, err := r.o.cfg.Knowledge.Search(r.calls, r.req.space(), query, first, r.req.DocumentIDs, r.req.Tag)
 	if err != nil {
 		if code := models.ErrorCode(err); code == models.CodeInternal {
 			r.o.cfg.Logger.ErrorContext(r.ctx, "chat: searching the user's documents", "error", err, "run_id", r.id)

@@ -110,7 +110,7 @@ func TestRunMetrics(t *testing.T) {
 		svc, err := chat.NewService(chat.Deps{Meter: quotaMeter{}, Tiers: testkit.NewTiers()})
 		require.NoError(t, err)
 		quota := chatRuns(t, metrics.OutcomeQuota)
-		_, err = svc.Chat(t.Context(), "user-1", chat.Input{Message: "hi"})
+		_, err = svc.Chat(t.Context(), models.PersonalActor("user-1"), chat.Input{Message: "hi"})
 		require.Equal(t, models.CodeQuotaExceeded, models.ErrorCode(err))
 		require.Equal(t, quota+1, chatRuns(t, metrics.OutcomeQuota), "a run refused for quota counts")
 	})

@@ -153,7 +153,7 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	var grounding []*models.Passage
 	if req.Ground {
 		// Before any event: a document the caller may not read is the input's fault.
-		found, err := o.cfg.Knowledge.Search(ctx, req.UserID, groundQuery(req.Message), GroundPassages, req.DocumentIDs, req.Tag)
+		found, err := o.cfg.Knowledge.Search(ctx, req.space(), groundQuery(req.Message), GroundPassages, req.DocumentIDs, req.Tag)
 		if err != nil {
 			return nil, err
 		}

@@ -60,8 +60,8 @@ type Quote struct {
 // Quote answers what a chat of in would cost the user, making the same decisions
 // as Chat (who answers, the tier's agents and quota, the input's checks, with the
 // same errors) and calling no model.
-func (s *Service) Quote(ctx context.Context, userID string, in Input) (*Quote, error) {
-	req, err := s.request(ctx, userID, in)
+func (s *Service) Quote(ctx context.Context, who models.Actor, in Input) (*Quote, error) {
+	req, err := s.request(ctx, who, in)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Service) Quote(ctx context.Context, userID string, in Input) (*Quote, e
 	if err != nil {
 		return nil, err
 	}
-	if q.QuotaRemaining, err = s.quotaLeft(ctx, userID, req.Choice); err != nil {
+	if q.QuotaRemaining, err = s.quotaLeft(ctx, req.space(), req.Choice); err != nil {
 		return nil, err
 	}
 	q.CountsAgainstQuota = req.PaidBy == models.UsageServer

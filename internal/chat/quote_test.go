@@ -49,7 +49,7 @@ func TestQuoteThenRunOnTheServersProvider(t *testing.T) {
 			Tasks:   []chat.Task{{ID: "t1", Title: "Write the launch post", Status: chat.TaskTodo}},
 		}}
 
-		q, err := f.svc.Quote(ctx, u, in)
+		q, err := f.svc.Quote(ctx, models.PersonalActor(u), in)
 		require.NoError(t, err)
 		require.Equal(t, llm.ProviderOpenAICompatible, q.Provider)
 		require.Equal(t, "server-model", q.Model)
@@ -61,7 +61,7 @@ func TestQuoteThenRunOnTheServersProvider(t *testing.T) {
 		require.Equal(t, 1+agents*chat.MaxToolIterations+1, q.MaxModelCalls, "the router, any pipeline of the agents, a synthesis")
 		require.Equal(t, 20+(agents*chat.MaxToolIterations+1)*chat.DefaultMaxTokens, q.MaxCompletionTokens)
 
-		reply, err := f.svc.Send(ctx, u, in)
+		reply, err := f.svc.Send(ctx, models.PersonalActor(u), in)
 		require.NoError(t, err)
 		require.Equal(t, []string{"task"}, reply.Route.Agents)
 		// One agent, no tool call: the run's calls are the ones estimated, so the
@@ -76,7 +76,7 @@ func TestQuoteThenRunOnTheServersProvider(t *testing.T) {
 		require.Equal(t, *report.RemainingTokens(), *reply.QuotaRemaining)
 		require.Equal(t, *q.QuotaRemaining, *reply.QuotaRemaining+int64(reply.Usage.TotalTokens))
 
-		again, err := f.svc.Quote(ctx, u, in)
+		again, err := f.svc.Quote(ctx, models.PersonalActor(u), in)
 		require.NoError(t, err)
 		require.Equal(t, *reply.QuotaRemaining, *again.QuotaRemaining)
 	})
@@ -91,7 +91,7 @@ func TestQuoteWhoPays(t *testing.T) {
 
 	// The user's own key: not counted, nothing left to tell.
 	power := f.user(t, models.TierPower)
-	q, err := f.svc.Quote(ctx, power, in)
+	q, err := f.svc.Quote(ctx, models.PersonalActor(power), in)
 	require.NoError(t, err)
 	require.Equal(t, models.UsageBYOK, q.PaidBy)
 	require.Equal(t, "user-model", q.Model)
@@ -105,7 +105,7 @@ func TestQuoteWhoPays(t *testing.T) {
 	require.NoError(t, err)
 	svc, err := chat.NewService(chat.Deps{Meter: meter, Tiers: f.tiers})
 	require.NoError(t, err)
-	q, err = svc.Quote(ctx, team, in)
+	q, err = svc.Quote(ctx, models.PersonalActor(team), in)
 	require.NoError(t, err)
 	require.Equal(t, models.UsageServer, q.PaidBy)
 	require.True(t, q.CountsAgainstQuota)
@@ -117,14 +117,14 @@ func TestQuoteWhoPays(t *testing.T) {
 	offline, err := chat.NewService(chat.Deps{Meter: offlineMeter, Tiers: f.tiers})
 	require.NoError(t, err)
 	pro := f.user(t, models.TierPro)
-	q, err = offline.Quote(ctx, pro, in)
+	q, err = offline.Quote(ctx, models.PersonalActor(pro), in)
 	require.NoError(t, err)
 	require.Equal(t, models.UsageOffline, q.PaidBy)
 	require.True(t, q.Offline)
 	require.False(t, q.CountsAgainstQuota)
 	require.Nil(t, q.QuotaRemaining)
 	require.Equal(t, 2*chat.MaxToolIterations, q.MaxModelCalls, "calendar then email, no router, no synthesis offline")
-	reply, err := offline.Send(ctx, pro, in)
+	reply, err := offline.Send(ctx, models.PersonalActor(pro), in)
 	require.NoError(t, err)
 	require.Equal(t, []string{"calendar", "email"}, reply.Route.Agents)
 	require.Nil(t, reply.QuotaRemaining)
@@ -132,7 +132,7 @@ func TestQuoteWhoPays(t *testing.T) {
 
 	// PLAN mode calls no model after the route.
 	f.tiers.Set(pro, models.TierPro)
-	q, err = offline.Quote(ctx, pro, chat.Input{Message: "plan my week", Mode: chat.ModePlan})
+	q, err = offline.Quote(ctx, models.PersonalActor(pro), chat.Input{Message: "plan my week", Mode: chat.ModePlan})
 	testkit.RequireCode(t, err, models.CodeBadUserInput, "mode") // no catalogue here, as Chat says
 	require.Nil(t, q)
 }
@@ -160,9 +160,9 @@ func TestQuoteRefusesWhatTheChatRefuses(t *testing.T) {
 		{chat.Input{Message: "hi", Context: chat.Context{History: make([]chat.Turn, chat.MaxHistory+1)}}, "context.history"},
 		{chat.Input{Message: "hi", Context: chat.Context{Tasks: []chat.Task{{ID: "t", Title: "x", Status: "someday"}}}}, "context.tasks[0].status"},
 	} {
-		_, chatErr := f.svc.Chat(ctx, u, c.in)
+		_, chatErr := f.svc.Chat(ctx, models.PersonalActor(u), c.in)
 		testkit.RequireCode(t, chatErr, models.CodeBadUserInput, c.field)
-		_, err := f.svc.Quote(ctx, u, c.in)
+		_, err := f.svc.Quote(ctx, models.PersonalActor(u), c.in)
 		testkit.RequireCode(t, err, models.CodeBadUserInput, c.field)
 	}
 
@@ -170,9 +170,9 @@ func TestQuoteRefusesWhatTheChatRefuses(t *testing.T) {
 	f.server.Reply = func(fakellm.Request) fakellm.Response {
 		return fakellm.Response{Content: "task", Usage: &fakellm.Usage{PromptTokens: 150_000, TotalTokens: 150_000}}
 	}
-	reply, err := f.svc.Send(ctx, u, chat.Input{Message: "plan my week"})
+	reply, err := f.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "plan my week"})
 	require.NoError(t, err)
 	require.Equal(t, int64(0), *reply.QuotaRemaining, "never below 0")
-	_, err = f.svc.Quote(ctx, u, chat.Input{Message: "plan my week"})
+	_, err = f.svc.Quote(ctx, models.PersonalActor(u), chat.Input{Message: "plan my week"})
 	require.Equal(t, models.CodeQuotaExceeded, models.ErrorCode(err))
 }

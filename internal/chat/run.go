@@ -216,7 +216,7 @@ func (r *run) book() {
 		first := uses[i]
 		uses = append([]models.SourceUsage{first}, slices.Delete(uses, i, i+1)...)
 	}
-	if err := r.o.cfg.Meter.Record(r.ctx, r.req.UserID, r.req.PaidBy, uses...); err != nil {
-		r.o.cfg.Logger.ErrorContext(r.ctx, "meter chat usage", "error", err, "user_id", r.req.UserID)
+	if err := r.o.cfg.Meter.Record(r.ctx, r.req.space(), r.req.PaidBy, uses...); err != nil {
+		r.o.cfg.Logger.ErrorContext(r.ctx, "meter chat usage", "error", err, "user_id", r.req.UserID, "space", r.req.space())
 	}
 }

@@ -130,14 +130,18 @@ func NewService(d Deps) (*Service, error) {
 //
 // A run the server's provider answers on a tier with a monthly limit reads what is
 // left of it first, for DONE's QuotaRemaining.
-func (s *Service) Chat(ctx context.Context, userID string, in Input) (<-chan *Event, error) {
-	return s.start(ctx, userID, in, false)
+//
+// who.Space decides the brand, tier, token allowance and documents the run uses (a
+// team's when the caller acts in one); who.UserID the settings, history, approvals and
+// the run's ownership.
+func (s *Service) Chat(ctx context.Context, who models.Actor, in Input) (<-chan *Event, error) {
+	return s.start(ctx, who, in, false)
 }
 
 // start is Chat; an unattended run (Send's) declines at once the calls that need the
 // user's approval, since nobody sees it ask.
-func (s *Service) start(ctx context.Context, userID string, in Input, unattended bool) (<-chan *Event, error) {
-	req, err := s.request(ctx, userID, in)
+func (s *Service) start(ctx context.Context, who models.Actor, in Input, unattended bool) (<-chan *Event, error) {
+	req, err := s.request(ctx, who, in)
 	if err != nil {
 		if models.ErrorCode(err) == models.CodeQuotaExceeded {
 			metrics.RunEnded(metrics.KindChat, metrics.OutcomeQuota)
@@ -147,7 +151,7 @@ func (s *Service) start(ctx context.Context, userID string, in Input, unattended
 	if err := s.withHistory(ctx, &req); err != nil {
 		return nil, err
 	}
-	if req.QuotaLeft, err = s.quotaLeft(ctx, userID, req.Choice); err != nil {
+	if req.QuotaLeft, err = s.quotaLeft(ctx, who.Space, req.Choice); err != nil {
 		return nil, err
 	}
 	req.Unattended = unattended
@@ -157,18 +161,21 @@ func (s *Service) start(ctx context.Context, userID string, in Input, unattended
 // request is the run of in the service would ask the orchestrator for: who answers
 // (the meter's choice, refused QUOTA_EXCEEDED when the month's tokens are spent),
 // the tier's agents and the writer's personalisation.
-func (s *Service) request(ctx context.Context, userID string, in Input) (Request, error) {
-	c, err := s.d.Meter.Choose(ctx, userID)
+func (s *Service) request(ctx context.Context, who models.Actor, in Input) (Request, error) {
+	if who.Space == "" {
+		who.Space = who.UserID
+	}
+	c, err := s.d.Meter.Choose(ctx, who.Space)
 	if err != nil {
 		return Request{}, err
 	}
-	req := Request{Input: in, UserID: userID, Choice: c, AllowedAgents: AllowedAgents(s.orch.Registry(), models.FeaturesOf(c.Tier))}
+	req := Request{Input: in, UserID: who.UserID, Space: who.Space, Choice: c, AllowedAgents: AllowedAgents(s.orch.Registry(), models.FeaturesOf(c.Tier))}
 	if s.d.Personalizer != nil {
-		if req.Personalization, err = s.d.Personalizer.PersonalizationContext(ctx, userID); err != nil {
+		if req.Personalization, err = s.d.Personalizer.PersonalizationContext(ctx, who.Space); err != nil {
 			return Request{}, err
 		}
 	}
-	if req.ApprovalAgents, err = s.approvalAgents(ctx, userID, req.AllowedAgents); err != nil {
+	if req.ApprovalAgents, err = s.approvalAgents(ctx, who.UserID, req.AllowedAgents); err != nil {
 		return Request{}, err
 	}
 	return req, nil
@@ -230,8 +237,8 @@ type Reply struct {
 
 // Send runs a chat to its end. A run that fails after it began answers the error
 // it ended with.
-func (s *Service) Send(ctx context.Context, userID string, in Input) (*Reply, error) {
-	ch, err := s.start(ctx, userID, in, true)
+func (s *Service) Send(ctx context.Context, who models.Actor, in Input) (*Reply, error) {
+	ch, err := s.start(ctx, who, in, true)
 	if err != nil {
 		return nil, err
 	}

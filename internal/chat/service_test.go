@@ -105,7 +105,7 @@ func TestServiceMetersEveryRunPerAgentAndDay(t *testing.T) {
 		}
 		u := f.user(t, models.TierPro)
 
-		reply, err := f.svc.Send(ctx, u, chat.Input{Message: "What should I do first today?"})
+		reply, err := f.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "What should I do first today?"})
 		require.NoError(t, err)
 		require.Equal(t, "Noted.", reply.Response)
 		require.Equal(t, []string{"task"}, reply.Route.Agents)
@@ -116,7 +116,7 @@ func TestServiceMetersEveryRunPerAgentAndDay(t *testing.T) {
 		reqs := f.server.Requests()
 		require.Contains(t, reqs[len(reqs)-1].Body.Messages[1].Content, "Quill \\u0026 Co")
 
-		_, err = f.svc.Send(ctx, u, chat.Input{Message: "What should I do first today?"})
+		_, err = f.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "What should I do first today?"})
 		require.NoError(t, err)
 		report, err := f.svc.Usage(ctx, u, 7)
 		require.NoError(t, err)
@@ -139,7 +139,7 @@ func TestServiceMetersEveryRunPerAgentAndDay(t *testing.T) {
 
 		// Another day is another row; another month starts the count again.
 		f.clock.Set(f.clock.Now().AddDate(0, 1, 0))
-		_, err = f.svc.Send(ctx, u, chat.Input{Message: "What should I do first today?"})
+		_, err = f.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "What should I do first today?"})
 		require.NoError(t, err)
 		report, err = f.svc.Usage(ctx, u, 366)
 		require.NoError(t, err)
@@ -163,11 +163,11 @@ func TestServiceEnforcesTheMonthlyTokenQuotaBeforeARun(t *testing.T) {
 			return fakellm.Response{Content: "task", Usage: &fakellm.Usage{PromptTokens: 60_000, CompletionTokens: 0, TotalTokens: 60_000}}
 		}
 		u := f.user(t, models.TierFree) // 100,000 tokens a month
-		_, err := f.svc.Send(ctx, u, chat.Input{Message: "plan my week"})
+		_, err := f.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "plan my week"})
 		require.NoError(t, err, "under the quota when the run starts: it runs, whatever it then costs")
 		calls := len(f.server.Requests())
 
-		_, err = f.svc.Chat(ctx, u, chat.Input{Message: "plan my week"})
+		_, err = f.svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "plan my week"})
 		require.Equal(t, models.CodeQuotaExceeded, models.ErrorCode(err))
 		var appErr *models.Error
 		require.ErrorAs(t, err, &appErr)
@@ -178,7 +178,7 @@ func TestServiceEnforcesTheMonthlyTokenQuotaBeforeARun(t *testing.T) {
 
 		// The user's own key is not the server's to ration; nor is another month.
 		f.tiers.Set(u, models.TierPower)
-		reply, err := f.svc.Send(ctx, u, chat.Input{Message: "plan my week"})
+		reply, err := f.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "plan my week"})
 		require.NoError(t, err)
 		require.Equal(t, "user-model", reply.Usage.Model)
 		f.tiers.Set(u, models.TierFree)
@@ -206,7 +206,7 @@ func TestServiceChoosesWhoAnswers(t *testing.T) {
 		t.Run(string(tc.tier), func(t *testing.T) {
 			u := f.user(t, tc.tier)
 			before := len(tc.fake.Requests())
-			reply, err := f.svc.Send(ctx, u, chat.Input{Message: "list my tasks"})
+			reply, err := f.svc.Send(ctx, models.PersonalActor(u), chat.Input{Message: "list my tasks"})
 			require.NoError(t, err)
 			require.Equal(t, tc.model, reply.Usage.Model)
 			require.Greater(t, len(tc.fake.Requests()), before)
@@ -223,7 +223,7 @@ func TestServiceChoosesWhoAnswers(t *testing.T) {
 	offline, err := chat.NewService(chat.Deps{Meter: offlineMeter, Tiers: f.tiers})
 	require.NoError(t, err)
 	u := f.user(t, models.TierPower)
-	reply, err := offline.Send(ctx, u, chat.Input{Message: "list my tasks"})
+	reply, err := offline.Send(ctx, models.PersonalActor(u), chat.Input{Message: "list my tasks"})
 	require.NoError(t, err)
 	require.True(t, reply.Offline)
 	report, err := offline.Usage(ctx, u, 1)
@@ -260,7 +260,7 @@ func TestServiceAgentsFollowTheTier(t *testing.T) {
 		}
 		return fakellm.Response{Content: "ok"}
 	}
-	reply, err := f.svc.Send(ctx, f.user(t, models.TierFree), chat.Input{Message: "show my metrics trend report"})
+	reply, err := f.svc.Send(ctx, models.PersonalActor(f.user(t, models.TierFree)), chat.Input{Message: "show my metrics trend report"})
 	require.NoError(t, err)
 	require.NotContains(t, reply.Route.Agents, "analytics")
 }
@@ -278,7 +278,7 @@ func TestServiceMetersARunTheClientAbandoned(t *testing.T) {
 		}
 		u := f.user(t, models.TierPro)
 		ctx, cancel := context.WithCancel(context.Background())
-		events, err := f.svc.Chat(ctx, u, chat.Input{Message: "list my tasks"})
+		events, err := f.svc.Chat(ctx, models.PersonalActor(u), chat.Input{Message: "list my tasks"})
 		require.NoError(t, err)
 		for e := range events {
 			if e.Type == chat.EventToken {
@@ -313,7 +313,7 @@ func TestServiceRefusesBeforeTheRunWhenTheTierIsUnknown(t *testing.T) {
 	f := newService(t, db)
 	f.tiers.Err = models.Errorf(models.CodeNotFound, "no such user")
 	for _, mode := range []chat.Mode{chat.ModeDirect, chat.ModePlan} {
-		ch, err := f.svc.Chat(t.Context(), "stranger", chat.Input{Message: "plan my week", Mode: mode})
+		ch, err := f.svc.Chat(t.Context(), models.PersonalActor("stranger"), chat.Input{Message: "plan my week", Mode: mode})
 		require.Nil(t, ch)
 		testkit.RequireCode(t, err, models.CodeNotFound)
 		require.Equal(t, "no such user", models.ErrorMessage(err))

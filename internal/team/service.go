@@ -63,6 +63,13 @@ type Billing interface {
 	CreateTeamBillingPortalSession(ctx context.Context, userID, teamID string) (*models.PortalSession, error)
 }
 
+// Spaces keeps each team's shared space (the accounts area satisfies it): created and
+// deleted with the team, in the team's transaction.
+type Spaces interface {
+	CreateTeamSpace(ctx context.Context, db bun.IDB, teamID string) error
+	DeleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error
+}
+
 // Events carries team events between server instances; events.Bus satisfies it.
 type Events interface {
 	Publish(ctx context.Context, topic string, payload []byte) error
@@ -78,6 +85,8 @@ type Mailer interface {
 type Deps struct {
 	DB    bun.IDB
 	Audit Auditor
+	// Spaces keeps the teams' shared spaces.
+	Spaces Spaces
 	// Billing is the team's plan and payments; nil means none (billing off: seats
 	// are not counted, every team is on the free tier, checkout answers
 	// BILLING_NOT_CONFIGURED).
@@ -107,8 +116,8 @@ type Service struct {
 
 // NewService returns the team service.
 func NewService(d Deps) (*Service, error) {
-	if d.DB == nil || d.Audit == nil {
-		return nil, errors.New("team: DB and Audit are required")
+	if d.DB == nil || d.Audit == nil || d.Spaces == nil {
+		return nil, errors.New("team: DB, Audit and Spaces are required")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -141,6 +150,9 @@ func (s *Service) CreateTeam(ctx context.Context, userID, name string) (*models.
 		if err := insertTeam(ctx, tx, t); err != nil {
 			return err
 		}
+		if err := s.d.Spaces.CreateTeamSpace(ctx, tx, t.ID); err != nil {
+			return err
+		}
 		return insertMember(ctx, tx, &models.TeamMember{TeamID: t.ID, UserID: userID, Role: models.TeamRoleOwner, JoinedAt: now})
 	})
 	if err != nil {
@@ -158,6 +170,16 @@ func (s *Service) Teams(ctx context.Context, userID string) ([]*models.Team, err
 // caller is a member.
 func (s *Service) Team(ctx context.Context, userID, id string) (*models.Team, error) {
 	return s.teamOf(ctx, s.d.DB, userID, id, "id")
+}
+
+// Role returns the caller's role in the team, for a request acting in it: NOT_FOUND
+// (field team) when the team does not exist or the caller is not a member.
+func (s *Service) Role(ctx context.Context, userID, teamID string) (models.TeamRole, error) {
+	m, err := s.member(ctx, s.d.DB, teamID, userID, "team")
+	if err != nil {
+		return "", err
+	}
+	return m.Role, nil
 }
 
 // Members returns the team's members, for a member of it.
@@ -639,6 +661,9 @@ func (s *Service) DeleteTeam(ctx context.Context, userID, id string) error {
 		}
 		if err := s.audit(ctx, tx, userID, models.AuditTeamDeleted,
 			models.AuditDetail{"team": id, "name": t.Name, "members": fmt.Sprint(n)}); err != nil {
+			return err
+		}
+		if err := s.d.Spaces.DeleteTeamSpace(ctx, tx, id); err != nil {
 			return err
 		}
 		return deleteTeam(ctx, tx, id)

@@ -29,13 +29,29 @@ func newEnv(t *testing.T, db *bun.DB, opts ...func(*team.Deps)) *env {
 	e := &env{db: db, clock: testkit.NewClock(time.Date(2026, 12, 9, 10, 0, 0, 0, time.UTC))}
 	log, err := audit.NewService(audit.Deps{DB: db, Now: e.clock.Now})
 	require.NoError(t, err)
-	d := team.Deps{DB: db, Audit: log, Now: e.clock.Now}
+	d := team.Deps{DB: db, Audit: log, Spaces: spaces{}, Now: e.clock.Now}
 	for _, o := range opts {
 		o(&d)
 	}
 	e.svc, err = team.NewService(d)
 	require.NoError(t, err)
 	return e
+}
+
+// spaces keeps teams' shared spaces as the accounts area does, as users rows of kind
+// team with the team's ID.
+type spaces struct{}
+
+func (spaces) CreateTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	now := time.Now().UTC()
+	_, err := db.NewInsert().Model(&models.User{ID: teamID, Email: "team:" + teamID, Tier: models.TierFree,
+		Kind: models.UserTeamSpace, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
+	return err
+}
+
+func (spaces) DeleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	_, err := db.NewDelete().Model((*models.User)(nil)).Where("id = ?", teamID).Exec(ctx)
+	return err
 }
 
 func (e *env) user(t *testing.T) string {

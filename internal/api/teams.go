@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// teamHeader names the team a request acts in; a socket names it in its
+// connection_init payload under teamParam instead (or under headers, as GraphiQL
+// sends them).
+const (
+	teamHeader      = "X-Inkgraph-Team"
+	teamParam       = "team"
+	directiveInTeam = "inTeam"
+)
+
+// roleRank orders the roles: a role serves a field needing any role of lower rank.
+var roleRank = map[models.TeamRole]int{models.TeamRoleMember: 1, models.TeamRoleAdmin: 2, models.TeamRoleOwner: 3}
+
+// teamRoles tells a user's role in a team: NOT_FOUND (field team) when the team does
+// not exist or the user is not in it. The team area satisfies it.
+type teamRoles interface {
+	Role(ctx context.Context, userID, teamID string) (models.TeamRole, error)
+}
+
+// brandAuditor records what an owner or admin changed of a team's shared brand.
+type brandAuditor interface {
+	Record(ctx context.Context, userID string, kind models.AuditKind, detail models.AuditDetail) error
+}
+
+// teamGuard lets an operation act in the team its request names (X-Inkgraph-Team, or
+// a socket's connection_init "team"). Only root fields marked @inTeam act there; when
+// the operation selects one, the caller's role in the team is read once, and the
+// whole operation is refused before anything runs when the caller is not a member
+// (NOT_FOUND, field team) or holds a lower role than one of its fields needs
+// (FORBIDDEN, field team). An admitted operation's caller carries the team and role
+// (models.Caller.Team, TeamRole): Caller.Space is then the team's shared space. Root
+// fields without @inTeam (the account, billing, backups, conversations, teams) always
+// act on the caller's own data, whatever the request names. Every change an admin
+// makes to the team's brand (an admitted root field needing ADMIN, which answered
+// without an error) is recorded in their audit log and the team's.
+type teamGuard struct {
+	teams   teamRoles
+	audit   brandAuditor
+	present graphql.ErrorPresenterFunc
+	logger  *slog.Logger
+	// needs maps "Type.field" of every @inTeam root field to the least role it needs.
+	needs map[string]models.TeamRole
+	roots map[ast.Operation]string
+}
+
+var (
+	_ graphql.HandlerExtension     = (*teamGuard)(nil)
+	_ graphql.OperationInterceptor = (*teamGuard)(nil)
+)
+
+func (*teamGuard) ExtensionName() string { return "TeamSpaces" }
+
+// Validate reads every root field's @inTeam role from the schema.
+func (g *teamGuard) Validate(es graphql.ExecutableSchema) error {
+	schema := es.Schema()
+	g.needs = map[string]models.TeamRole{}
+	g.roots = map[ast.Operation]string{}
+	for op, def := range map[ast.Operation]*ast.Definition{ast.Query: schema.Query, ast.Mutation: schema.Mutation, ast.Subscription: schema.Subscription} {
+		if def == nil {
+			continue
+		}
+		g.roots[op] = def.Name
+		for _, f := range def.Fields {
+			d := f.Directives.ForName(directiveInTeam)
+			if d == nil {
+				continue
+			}
+			arg := d.Arguments.ForName("role")
+			if arg == nil || !models.TeamRole(arg.Value.Raw).Valid() {
+				return fmt.Errorf("%s.%s: @inTeam needs a known role", def.Name, f.Name)
+			}
+			g.needs[def.Name+"."+f.Name] = models.TeamRole(arg.Value.Raw)
+		}
+	}
+	return nil
+}
+
+// InterceptOperation admits the operation in the team the request names, or refuses it.
+func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	teamID := models.RequestedTeam(ctx)
+	if teamID == "" {
+		return next(ctx)
+	}
+	caller, ok := models.SignedIn(ctx)
+	op := graphql.GetOperationContext(ctx)
+	if !ok || op == nil || op.Operation == nil {
+		return next(ctx) // the resolvers say to sign in
+	}
+	root := g.roots[op.Operation.Operation]
+	type use struct {
+		field, alias string
+		role         models.TeamRole
+	}
+	var uses []use
+	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{root}) {
+		if role, ok := g.needs[root+"."+f.Name]; ok {
+			uses = append(uses, use{f.Name, f.Alias, role})
+		}
+	}
+	if len(uses) == 0 {
+		return next(ctx)
+	}
+	refuse := func(err error) graphql.ResponseHandler {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{g.present(ctx, err)}})
+	}
+	if err := models.CheckTeamID(teamID); err != nil {
+		return refuse(err)
+	}
+	role, err := g.teams.Role(ctx, caller.UserID, teamID)
+	if err != nil {
+		return refuse(err)
+	}
+	var edits []string
+	for _, u := range uses {
+		if roleRank[role] < roleRank[u.role] {
+			g.logger.InfoContext(ctx, "operation refused: team role", "team_id", teamID, "role", role, "field", u.field)
+			return refuse(&models.Error{Code: models.CodeForbidden, Field: "team", Message: fmt.Sprintf(
+				"%s needs the %s role in the team, and yours is %s: owners and admins change what the team shares", u.field, u.role, role)})
+		}
+		if u.role != models.TeamRoleMember {
+			edits = append(edits, u.field+"\x00"+u.alias)
+		}
+	}
+	caller.Team, caller.TeamRole = teamID, role
+	ctx = models.WithCaller(ctx, caller)
+	inTeam := context.WithoutCancel(ctx) // the acting caller, for the audit entries
+	h := next(ctx)
+	if len(edits) == 0 {
+		return h
+	}
+	recorded := false
+	return func(ctx context.Context) *graphql.Response {
+		resp := h(ctx)
+		if resp == nil || recorded {
+			return resp
+		}
+		recorded = true
+		for _, e := range edits {
+			field, alias, _ := strings.Cut(e, "\x00")
+			if failed(resp.Errors, alias) {
+				continue
+			}
+			err := g.audit.Record(inTeam, teamID, models.AuditTeamBrandEdited, models.AuditDetail{"field": field})
+			if err != nil {
+				g.logger.ErrorContext(ctx, "record a team brand edit", "error", err, "team_id", teamID, "field", field)
+			}
+		}
+		return resp
+	}
+}
+
+// failed reports whether errs hold an error of the root field answered under alias.
+func failed(errs gqlerror.List, alias string) bool {
+	for _, e := range errs {
+		if len(e.Path) == 0 {
+			return true // the operation as a whole
+		}
+		if name, ok := e.Path[0].(ast.PathName); ok && string(name) == alias {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,47 @@
+package migrations
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/migrate"
+)
+
+// teamSpaces gives every team a shared space: a users row of kind 'team' with the
+// team's ID, which nobody signs in as (no password, no email: 'team:<id>' is no
+// address). Every table keyed by user ID then keeps a team's onboarding data,
+// personas, provider keys, usage and documents under it, and a request acting in the
+// team reads and writes them there. Existing teams get theirs. custom_playbooks holds
+// the playbooks a user or a team's admins built from the server's templates (spec:
+// the plan as JSON, rebuilt and checked on every read).
+func teamSpaces(m *migrate.Migrations) error {
+	return m.Register(func(ctx context.Context, db *bun.DB) error {
+		kind := `ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person'`
+		if db.Dialect().Name() == dialect.PG {
+			// SQLite could not drop a column with a CHECK: the application checks it there.
+			kind += ` CHECK (kind IN ('person', 'team'))`
+		}
+		return execAll(ctx, db,
+			kind,
+			`INSERT INTO users (id, email, password_hash, tier, kind, created_at, updated_at)
+				SELECT id, 'team:' || id, '', 'free', 'team', created_at, created_at FROM teams`,
+			`CREATE TABLE custom_playbooks (
+				id TEXT PRIMARY KEY,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				name TEXT NOT NULL,
+				spec TEXT NOT NULL,
+				created_by TEXT REFERENCES users (id) ON DELETE SET NULL,
+				created_at {{time}} NOT NULL,
+				updated_at {{time}} NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX custom_playbooks_user_name_key ON custom_playbooks (user_id, name)`,
+		)
+	}, func(ctx context.Context, db *bun.DB) error {
+		return execAll(ctx, db,
+			`DROP TABLE custom_playbooks`,
+			`DELETE FROM users WHERE kind = 'team'`,
+			`ALTER TABLE users DROP COLUMN kind`,
+		)
+	})
+}
