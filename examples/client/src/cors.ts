@@ -23,13 +23,15 @@ function lowerList(v: string | null): string[] {
 
 /** corsHTTP checks the preflight and the actual request of a POST with a bearer token. */
 export async function corsHTTP(server: Server, origin: string, token: string): Promise<string> {
-  const ok = await preflight(server, origin, 'POST', 'authorization,content-type');
+  const ok = await preflight(server, origin, 'POST', 'authorization,content-type,x-inkgraph-team');
   check(ok.status === 204 || ok.status === 200, `preflight from ${origin}: want 204`, ok.status);
   equal(ok.headers.get('access-control-allow-origin'), origin, `preflight from ${origin}: Access-Control-Allow-Origin`);
   const methods = lowerList(ok.headers.get('access-control-allow-methods'));
   check(methods.includes('post') && methods.includes('get'), 'preflight: Access-Control-Allow-Methods lacks GET or POST', methods);
   const headers = lowerList(ok.headers.get('access-control-allow-headers'));
   check(headers.includes('authorization') && headers.includes('content-type'), 'preflight: Access-Control-Allow-Headers lacks Authorization or Content-Type', headers);
+  // A frontend acting in a team names it in this header (README: Acting in a team).
+  check(headers.includes('x-inkgraph-team'), 'preflight: Access-Control-Allow-Headers lacks X-Inkgraph-Team', headers);
 
   const resp = await fetch(server.graphqlURL, {
     method: 'POST',
@@ -41,7 +43,7 @@ export async function corsHTTP(server: Server, origin: string, token: string): P
 
   const other = await preflight(server, foreign, 'POST', 'authorization,content-type');
   equal(other.headers.get('access-control-allow-origin'), null, `preflight from ${foreign}: Access-Control-Allow-Origin`);
-  return `${origin} allowed (POST, GET; Authorization, Content-Type), ${foreign} not`;
+  return `${origin} allowed (POST, GET; Authorization, Content-Type, X-Inkgraph-Team), ${foreign} not`;
 }
 
 /**

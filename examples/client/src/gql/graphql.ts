@@ -104,6 +104,8 @@ export type AuditKind =
   | 'SUBSCRIPTION_ENDED'
   /** A cancellation was undone. */
   | 'SUBSCRIPTION_RESUMED'
+  /** An owner or admin acting in a team changed what the team shares: its onboarding data, personas, documents or playbooks (detail: team, field: the operation's root field). */
+  | 'TEAM_BRAND_EDITED'
   /** An owner started a checkout for a team's seats (detail: team, seats, session). */
   | 'TEAM_CHECKOUT_STARTED'
   /** An owner deleted a team (detail: team, name, members). */
@@ -643,9 +645,9 @@ export type TeamEventType =
 
 /** What a member may do in a team. */
 export type TeamRole =
-  /** Manage members and invitations: invite admins and members, revoke invitations, change admins' and members' roles, remove them. */
+  /** Manage members and invitations (invite admins and members, revoke invitations, change admins' and members' roles, remove them) and the team's shared brand: its onboarding data, personas, documents and playbooks. */
   | 'ADMIN'
-  /** Use the team; may leave it. */
+  /** Use the team: its brand, documents and playbooks in chat and playbooks; may leave it. */
   | 'MEMBER'
   /** Everything an admin may, and manage owners: invite owners, change an owner's role, transfer ownership. A team keeps at least one owner. */
   | 'OWNER';
