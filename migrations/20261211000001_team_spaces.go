@@ -12,7 +12,8 @@ import (
 // team's ID, which nobody signs in as (no password, no email: 'team:<id>' is no
 // address). Every table keyed by user ID then keeps a team's onboarding data,
 // personas, provider keys, usage and documents under it, and a request acting in the
-// team reads and writes them there. Existing teams get theirs. custom_playbooks holds
+// team reads and writes them there. Existing teams get theirs, with the tier their
+// subscription grants stored as a user's is. custom_playbooks holds
 // the playbooks a user or a team's admins built from the server's templates (spec:
 // the plan as JSON, rebuilt and checked on every read).
 func teamSpaces(m *migrate.Migrations) error {
@@ -24,8 +25,12 @@ func teamSpaces(m *migrate.Migrations) error {
 		}
 		return execAll(ctx, db,
 			kind,
+			// Spaces a rollback left behind (it keeps their data) are spaces again.
+			`UPDATE users SET kind = 'team' WHERE password_hash = '' AND email = 'team:' || id`,
 			`INSERT INTO users (id, email, password_hash, tier, kind, created_at, updated_at)
-				SELECT id, 'team:' || id, '', 'free', 'team', created_at, created_at FROM teams`,
+				SELECT t.id, 'team:' || t.id, '', COALESCE(b.granted_tier, 'free'), 'team', t.created_at, t.created_at
+				FROM teams t LEFT JOIN team_billing_accounts b ON b.team_id = t.id
+				WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.id)`,
 			`CREATE TABLE custom_playbooks (
 				id TEXT PRIMARY KEY,
 				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -38,9 +43,11 @@ func teamSpaces(m *migrate.Migrations) error {
 			`CREATE UNIQUE INDEX custom_playbooks_user_name_key ON custom_playbooks (user_id, name)`,
 		)
 	}, func(ctx context.Context, db *bun.DB) error {
+		// The spaces stay, with what teams keep in them: a rollback destroys no team's
+		// data (only custom_playbooks, which it counts). Without the kind column they
+		// are rows nobody can sign in as still (no password, no address).
 		return execAll(ctx, db,
 			`DROP TABLE custom_playbooks`,
-			`DELETE FROM users WHERE kind = 'team'`,
 			`ALTER TABLE users DROP COLUMN kind`,
 		)
 	})

@@ -181,3 +181,62 @@ func TestRevokedSessionsIndexed(t *testing.T) {
 		})
 	}
 }
+
+// TestTeamSpacesForExistingTeams: upgrading gives every existing team its shared space
+// (a users row of kind team with the team's ID and the tier its subscription grants),
+// nobody signs in as; rolling back keeps them and what they hold.
+func TestTeamSpacesForExistingTeams(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := testkit.OpenEmpty(t, d)
+			m := testkit.NewMigrator(t, db)
+			_, err := m.Up(ctx)
+			require.NoError(t, err)
+			_, err = m.Rollback(ctx, database.RollbackOptions{To: "20261210000002"})
+			require.NoError(t, err)
+			exec := func(q string, args ...any) {
+				t.Helper()
+				_, err := db.ExecContext(ctx, q, args...)
+				require.NoError(t, err)
+			}
+			exec(`INSERT INTO users (id, email, password_hash, tier, created_at, updated_at) VALUES ('u1', 'a@example.com', 'h', 'free', ?, ?)`, "2026-12-01 10:00:00", "2026-12-01 10:00:00")
+			for _, team := range []string{"t-paid", "t-free"} {
+				exec(`INSERT INTO teams (id, name, created_by, created_at) VALUES (?, 'A team', 'u1', ?)`, team, "2026-12-01 10:00:00")
+			}
+			exec(`INSERT INTO team_billing_accounts (team_id, granted_tier, granted_seats, created_at, updated_at) VALUES ('t-paid', 'team', 5, ?, ?)`, "2026-12-01 10:00:00", "2026-12-01 10:00:00")
+
+			_, err = m.Up(ctx)
+			require.NoError(t, err)
+			type row struct{ ID, Email, PasswordHash, Tier, Kind string }
+			var rows []row
+			require.NoError(t, db.NewRaw(`SELECT id, email, password_hash, tier, kind FROM users ORDER BY id`).Scan(ctx, &rows))
+			require.Equal(t, []row{
+				{"t-free", "team:t-free", "", "free", "team"},
+				{"t-paid", "team:t-paid", "", "team", "team"},
+				{"u1", "a@example.com", "h", "free", "person"},
+			}, rows)
+
+			// A rollback keeps the spaces and what is in them; up again makes them
+			// spaces again, without a second row.
+			exec(`INSERT INTO business_infos (user_id, id, business_name, description, industry, target_audience, business_goals, products, created_at, updated_at)
+				VALUES ('t-paid', 'b1', 'Acme', 'A shop', '', '', '[]', '[]', ?, ?)`, "2026-12-01 10:00:00", "2026-12-01 10:00:00")
+			_, err = m.Rollback(ctx, database.RollbackOptions{To: "20261210000002", Force: true}) // testkit's migrator counts every table
+			require.NoError(t, err)
+			var ids []string
+			require.NoError(t, db.NewRaw(`SELECT id FROM users ORDER BY id`).Scan(ctx, &ids))
+			require.Equal(t, []string{"t-free", "t-paid", "u1"}, ids)
+			_, err = m.Up(ctx)
+			require.NoError(t, err)
+			rows = nil
+			require.NoError(t, db.NewRaw(`SELECT id, email, password_hash, tier, kind FROM users ORDER BY id`).Scan(ctx, &rows))
+			require.Equal(t, "team", rows[1].Kind)
+			require.Len(t, rows, 3)
+			var n int
+			require.NoError(t, db.NewRaw(`SELECT count(*) FROM business_infos WHERE user_id = 't-paid'`).Scan(ctx, &n))
+			require.Equal(t, 1, n, "the team's data survived the round trip")
+		})
+	}
+}
