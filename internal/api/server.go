@@ -183,10 +183,13 @@ func New(d Deps) *Server {
 	presenter := resolvers.ErrorPresenter(d.Logger)
 	// Before the rate limit: an operation acting in a team spends the team's budget,
 	// at the team's tier and seats.
-	gql.Use(&teamGuard{teams: svc.Teams, audit: svc.Audit, present: presenter, logger: d.Logger})
+	gql.Use(&teamGuard{teams: svc.Teams, audit: svc.Audit, logger: d.Logger})
 	if d.Config.RateLimits {
 		gql.Use(newRateLimit(d, presenter))
 	}
+	// The team guard's refusals, inside the rate limit: refused operations spend the
+	// caller's own budget.
+	gql.Use(teamRefusal{present: presenter})
 	// Inside the rate limit, so refused keys still spend their owner's budget.
 	gql.Use(&scopeGuard{present: presenter, audit: svc.Accounts.AuditKeyUse, logger: d.Logger})
 	// Inside the rate limit: a refused subscription never counts as open.
@@ -343,12 +346,20 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 // "" for none. A value that is not a string is returned as text, so that the guard
 // refuses it rather than acting in the personal space.
 func socketTeam(payload map[string]any) (string, bool) {
+	text := func(v any) string {
+		if s, ok := v.(string); ok {
+			return strings.TrimSpace(s)
+		}
+		return fmt.Sprint(v)
+	}
+	// The exact spelling first, so that a payload with both "team" and "Team" does
+	// not depend on the map's order.
+	if v, ok := payload[teamParam]; ok && v != nil {
+		return text(v), true
+	}
 	for k, v := range payload {
 		if strings.EqualFold(k, teamParam) && v != nil {
-			if s, ok := v.(string); ok {
-				return strings.TrimSpace(s), true
-			}
-			return fmt.Sprint(v), true
+			return text(v), true
 		}
 	}
 	for k, v := range payload {

@@ -25,10 +25,12 @@ const (
 // roleRank orders the roles: a role serves a field needing any role of lower rank.
 var roleRank = map[models.TeamRole]int{models.TeamRoleMember: 1, models.TeamRoleAdmin: 2, models.TeamRoleOwner: 3}
 
-// teamRoles tells a user's role in a team: NOT_FOUND (field team) when the team does
-// not exist or the user is not in it. The team area satisfies it.
+// teamRoles tells a user's role in a team (NOT_FOUND, field team, when the team does
+// not exist or the user is not in it) and follows the team's events while they stay a
+// member. The team area satisfies it.
 type teamRoles interface {
 	Role(ctx context.Context, userID, teamID string) (models.TeamRole, error)
+	TeamEvents(ctx context.Context, userID, teamID string) (<-chan *models.TeamEvent, error)
 }
 
 // brandAuditor records what an owner or admin changed of a team's shared brand.
@@ -38,20 +40,22 @@ type brandAuditor interface {
 
 // teamGuard lets an operation act in the team its request names (X-Inkgraph-Team, or
 // a socket's connection_init "team"). Only root fields marked @inTeam act there; when
-// the operation selects one, the caller's role in the team is read once, and the
-// whole operation is refused before anything runs when the caller is not a member
+// the operation selects one, it must select nothing else (a personal root field beside
+// them is BAD_USER_INPUT, field team: such an operation would spend the team's budget
+// on the caller's own business), and the caller's role in the team is read once. The
+// operation is refused whole, before anything runs, when the caller is not a member
 // (NOT_FOUND, field team) or holds a lower role than one of its fields needs
-// (FORBIDDEN, field team). An admitted operation's caller carries the team and role
-// (models.Caller.Team, TeamRole): Caller.Space is then the team's shared space. Root
-// fields without @inTeam (the account, billing, backups, conversations, teams) always
-// act on the caller's own data, whatever the request names. Every change an admin
-// makes to the team's brand (an admitted root field needing ADMIN, which answered
-// without an error) is recorded in their audit log and the team's.
+// (FORBIDDEN, field team). A refusal is handed to teamRefusal, inside the rate limit,
+// so refused operations still spend the caller's own budget. An admitted operation's
+// caller carries the team and role (models.Caller.Team, TeamRole): Caller.Space is
+// then the team's shared space. An admitted subscription ends when the caller leaves
+// the team, is removed, loses the role it needs, or the team is deleted. Every root
+// field an admin runs that needs ADMIN (a change to the team's brand) is recorded in
+// their audit log and the team's, with its outcome.
 type teamGuard struct {
-	teams   teamRoles
-	audit   brandAuditor
-	present graphql.ErrorPresenterFunc
-	logger  *slog.Logger
+	teams  teamRoles
+	audit  brandAuditor
+	logger *slog.Logger
 	// needs maps "Type.field" of every @inTeam root field to the least role it needs.
 	needs map[string]models.TeamRole
 	roots map[ast.Operation]string
@@ -89,7 +93,14 @@ func (g *teamGuard) Validate(es graphql.ExecutableSchema) error {
 	return nil
 }
 
-// InterceptOperation admits the operation in the team the request names, or refuses it.
+// teamUse is an @inTeam root field an operation selects.
+type teamUse struct {
+	field, alias string
+	role         models.TeamRole
+}
+
+// InterceptOperation admits the operation in the team the request names, or hands its
+// refusal to teamRefusal.
 func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	teamID := models.RequestedTeam(ctx)
 	if teamID == "" {
@@ -101,47 +112,102 @@ func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 		return next(ctx) // the resolvers say to sign in
 	}
 	root := g.roots[op.Operation.Operation]
-	type use struct {
-		field, alias string
-		role         models.TeamRole
-	}
-	var uses []use
+	var uses []teamUse
+	var personal []string
+	need := models.TeamRoleMember
 	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{root}) {
-		if role, ok := g.needs[root+"."+f.Name]; ok {
-			uses = append(uses, use{f.Name, f.Alias, role})
+		role, ok := g.needs[root+"."+f.Name]
+		switch {
+		case ok:
+			uses = append(uses, teamUse{f.Name, f.Alias, role})
+			if roleRank[role] > roleRank[need] {
+				need = role
+			}
+		case !strings.HasPrefix(f.Name, "__"):
+			personal = append(personal, f.Name)
 		}
 	}
 	if len(uses) == 0 {
-		return next(ctx)
+		return next(ctx) // nothing acts in a team: the caller's own data
 	}
-	refuse := func(err error) graphql.ResponseHandler {
-		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{g.present(ctx, err)}})
+	if len(personal) > 0 {
+		return next(withTeamRefusal(ctx, &models.Error{Code: models.CodeBadUserInput, Field: "team", Message: fmt.Sprintf(
+			"an operation acting in a team (X-Inkgraph-Team) selects only fields that act in it: send %s in another operation, without the team",
+			strings.Join(personal, ", "))}))
 	}
 	if err := models.CheckTeamID(teamID); err != nil {
-		return refuse(err)
+		return next(withTeamRefusal(ctx, err))
 	}
 	role, err := g.teams.Role(ctx, caller.UserID, teamID)
 	if err != nil {
-		return refuse(err)
+		return next(withTeamRefusal(ctx, err))
 	}
-	var edits []string
-	for _, u := range uses {
-		if roleRank[role] < roleRank[u.role] {
-			g.logger.InfoContext(ctx, "operation refused: team role", "team_id", teamID, "role", role, "field", u.field)
-			return refuse(&models.Error{Code: models.CodeForbidden, Field: "team", Message: fmt.Sprintf(
-				"%s needs the %s role in the team, and yours is %s: owners and admins change what the team shares", u.field, u.role, role)})
+	if roleRank[role] < roleRank[need] {
+		field := ""
+		for _, u := range uses {
+			if u.role == need {
+				field = u.field
+				break
+			}
 		}
-		if u.role != models.TeamRoleMember {
-			edits = append(edits, u.field+"\x00"+u.alias)
-		}
+		g.logger.InfoContext(ctx, "operation refused: team role", "team_id", teamID, "role", role, "field", field)
+		return next(withTeamRefusal(ctx, &models.Error{Code: models.CodeForbidden, Field: "team", Message: fmt.Sprintf(
+			"%s needs the %s role in the team, and yours is %s: owners and admins change what the team shares", field, need, role)}))
 	}
 	caller.Team, caller.TeamRole = teamID, role
 	ctx = models.WithCaller(ctx, caller)
-	inTeam := context.WithoutCancel(ctx) // the acting caller, for the audit entries
-	h := next(ctx)
+	if op.Operation.Operation == ast.Subscription {
+		var err error
+		if ctx, err = g.whileMember(ctx, caller, need); err != nil {
+			return next(withTeamRefusal(ctx, err))
+		}
+	}
+	return g.recordEdits(ctx, uses, next(ctx))
+}
+
+// whileMember returns ctx ended when the caller leaves the team or is removed, when
+// their role falls below need, or when the team is deleted: a subscription acting in
+// the team ends with the membership it was admitted for, on whichever instance the
+// change was made.
+func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, need models.TeamRole) (context.Context, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	events, err := g.teams.TeamEvents(ctx, caller.UserID, caller.Team)
+	if err != nil {
+		cancel()
+		return ctx, err
+	}
+	go func() {
+		defer cancel()
+		for e := range events { // closed when the caller is no longer a member, or ctx ends
+			switch {
+			case e.Type == models.TeamDeleted:
+				return
+			case e.Type == models.TeamRoleChanged && e.UserID != nil && *e.UserID == caller.UserID &&
+				e.Role != nil && roleRank[*e.Role] < roleRank[need]:
+				return
+			}
+		}
+	}()
+	return ctx, nil
+}
+
+// recordEdits records, once the operation has answered, each root field of uses that
+// needs ADMIN (a change to the team's brand) in the acting caller's audit log and the
+// team's: detail field (the root field) and outcome ("ok", or the code of the field's
+// own error), so that an attempt that changed something before it failed is on record
+// too.
+func (g *teamGuard) recordEdits(ctx context.Context, uses []teamUse, h graphql.ResponseHandler) graphql.ResponseHandler {
+	var edits []teamUse
+	for _, u := range uses {
+		if u.role != models.TeamRoleMember {
+			edits = append(edits, u)
+		}
+	}
 	if len(edits) == 0 {
 		return h
 	}
+	inTeam := context.WithoutCancel(ctx) // the acting caller, for the entries
+	teamID := models.RequestedTeam(ctx)
 	recorded := false
 	return func(ctx context.Context) *graphql.Response {
 		resp := h(ctx)
@@ -150,28 +216,57 @@ func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 		}
 		recorded = true
 		for _, e := range edits {
-			field, alias, _ := strings.Cut(e, "\x00")
-			if failed(resp.Errors, alias) {
-				continue
-			}
-			err := g.audit.Record(inTeam, teamID, models.AuditTeamBrandEdited, models.AuditDetail{"field": field})
-			if err != nil {
-				g.logger.ErrorContext(ctx, "record a team brand edit", "error", err, "team_id", teamID, "field", field)
+			detail := models.AuditDetail{"field": e.field, "outcome": fieldOutcome(resp.Errors, e.alias)}
+			if err := g.audit.Record(inTeam, teamID, models.AuditTeamBrandEdited, detail); err != nil {
+				g.logger.ErrorContext(ctx, "record a team brand edit", "error", err, "team_id", teamID, "field", e.field)
 			}
 		}
 		return resp
 	}
 }
 
-// failed reports whether errs hold an error of the root field answered under alias.
-func failed(errs gqlerror.List, alias string) bool {
-	for _, e := range errs {
-		if len(e.Path) == 0 {
-			return true // the operation as a whole
-		}
-		if name, ok := e.Path[0].(ast.PathName); ok && string(name) == alias {
-			return true
-		}
+// teamRefusalKey carries the team guard's refusal of an operation to teamRefusal.
+type teamRefusalKey struct{}
+
+func withTeamRefusal(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, teamRefusalKey{}, err)
+}
+
+// teamRefusal answers the refusal the team guard decided, inside the rate limit (so a
+// refused operation spends the caller's own budget, and probing teams is limited like
+// any other request) and before anything runs.
+type teamRefusal struct{ present graphql.ErrorPresenterFunc }
+
+var (
+	_ graphql.HandlerExtension     = teamRefusal{}
+	_ graphql.OperationInterceptor = teamRefusal{}
+)
+
+func (teamRefusal) ExtensionName() string                   { return "TeamSpaceRefusals" }
+func (teamRefusal) Validate(graphql.ExecutableSchema) error { return nil }
+func (t teamRefusal) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if err, ok := ctx.Value(teamRefusalKey{}).(error); ok {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{t.present(ctx, err)}})
 	}
-	return false
+	return next(ctx)
+}
+
+// fieldOutcome is "ok" when errs hold no error of the root field answered under alias
+// itself (an error of a field below it is not the change's), else that error's code.
+func fieldOutcome(errs gqlerror.List, alias string) string {
+	for _, e := range errs {
+		if len(e.Path) > 1 {
+			continue
+		}
+		if len(e.Path) == 1 {
+			if name, ok := e.Path[0].(ast.PathName); !ok || string(name) != alias {
+				continue
+			}
+		}
+		if code, ok := e.Extensions["code"].(string); ok {
+			return code
+		}
+		return string(models.CodeInternal)
+	}
+	return "ok"
 }

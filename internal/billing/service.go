@@ -366,7 +366,7 @@ type standing struct {
 // team's shared space (a users row with the team's ID) they are the team's. A
 // subscription that has not ended decides from billing's own state. Without one
 // (never subscribed, or the last one ended) the account's tier decides: free since
-// the subscription ended, unless an operator set another.
+// the subscription ended, unless an operator set another; a team's is free.
 func (s *Service) standing(ctx context.Context, userID string) (standing, error) {
 	subs, err := findSubscriptionsOfSpace(ctx, s.db, userID)
 	if err != nil {
@@ -383,6 +383,12 @@ func (s *Service) standing(ctx context.Context, userID string) (standing, error)
 			st.note = fmt.Sprintf("a payment failed and the grace period ended on %s: update your payment method in the billing portal to get %s back",
 				cur.GraceUntil.Format("2006-01-02 15:04 MST"), cur.PlanTier)
 		}
+		return st, nil
+	}
+	if len(subs) > 0 && subs[0].TeamID != "" {
+		// A team without a live subscription is free: its space's stored tier is
+		// only what its summary shows, never what it has.
+		st.tier = models.TierFree
 		return st, nil
 	}
 	st.tier, err = s.accounts.TierOf(ctx, userID)

@@ -301,15 +301,31 @@ func (s *Service) notifyTeam(ctx context.Context, teamID string) {
 		s.logger.ErrorContext(ctx, "read team plan for a team event", "error", err, "team_id", teamID)
 		return
 	}
-	if _, err := s.accounts.SetTier(context.WithoutCancel(ctx), teamID, p.Tier); err != nil {
-		s.logger.ErrorContext(ctx, "store a team space's tier", "error", err, "team_id", teamID)
-	}
+	s.storeTeamTier(context.WithoutCancel(ctx), teamID, p.Tier)
 	payload, err := json.Marshal(models.TeamEvent{Type: models.TeamSeatsChanged, TeamID: teamID, Tier: &p.Tier, Seats: &p.Seats, At: s.now()})
 	if err == nil {
 		err = s.events.Publish(context.WithoutCancel(ctx), models.TeamEventsTopic(teamID), payload)
 	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "publish team event", "error", err, "team_id", teamID)
+	}
+}
+
+// storeTeamTier stores tier in the team's shared space, reading the team's plan again
+// afterwards and repeating when it moved meanwhile, so that of two concurrent
+// settlements the newest tier is written last (as syncTier does for a user). What is
+// stored is only shown (the team's onboarding summary): every rule reads TierOf.
+func (s *Service) storeTeamTier(ctx context.Context, teamID string, tier models.Tier) {
+	for range 5 {
+		if _, err := s.accounts.SetTier(ctx, teamID, tier); err != nil {
+			s.logger.ErrorContext(ctx, "store a team space's tier", "error", err, "team_id", teamID)
+			return
+		}
+		again, err := s.TeamPlan(ctx, teamID)
+		if err != nil || again.Tier == tier {
+			return
+		}
+		tier = again.Tier
 	}
 }
 

@@ -416,3 +416,53 @@ func TestTeamCheckoutRefusedWhileIncomplete(t *testing.T) {
 	_, err = e.svc.CreateTeamCheckoutSession(ctx, owner, teamID, 2)
 	testkit.RequireCode(t, err, models.CodeConflict, "teamId")
 }
+
+// TestTeamSpaceTier: a team's shared space (the users row with the team's ID) has the
+// tier and seats the team's subscription grants, which every area reads through
+// TierOf; its stored tier follows for the summary to show, but never decides: once the
+// subscription ended the space is free, even with a stale stored tier.
+func TestTeamSpaceTier(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		owner := e.newUser(t)
+		teamID := newTeam(t, db, owner, e.clock.Now())
+		stored := func() models.Tier { // the accounts area's stored tier (its fake here)
+			tier, err := e.accounts.TierOf(ctx, teamID)
+			require.NoError(t, err)
+			return tier
+		}
+		tierOf := func() (models.Tier, int) {
+			tier, seats, err := e.svc.TierAndSeats(ctx, teamID)
+			require.NoError(t, err)
+			return tier, seats
+		}
+		tier, seats := tierOf()
+		require.Equal(t, models.TierFree, tier)
+		require.Equal(t, 1, seats)
+
+		_, err := e.svc.CreateTeamCheckoutSession(ctx, owner, teamID, 5)
+		require.NoError(t, err)
+		var customer string
+		require.NoError(t, db.NewSelect().Table("team_billing_accounts").Column("customer_id").Where("team_id = ?", teamID).Scan(ctx, &customer))
+		t0 := e.clock.Now().Unix()
+		e.mustDeliver(t, subEvent("evt_s1", "customer.subscription.created", t0, sub{ID: "sub_space", Customer: customer, Status: "active", Price: priceTeam, Quantity: 5}))
+		tier, seats = tierOf()
+		require.Equal(t, models.TierTeam, tier)
+		require.Equal(t, 5, seats)
+		require.Equal(t, models.TierTeam, stored(), "the summary shows the team's plan")
+		ownerTier, err := e.svc.TierOf(ctx, owner)
+		require.NoError(t, err)
+		require.Equal(t, models.TierFree, ownerTier)
+
+		e.mustDeliver(t, subEvent("evt_s2", "customer.subscription.deleted", t0+60, sub{ID: "sub_space", Customer: customer, Status: "canceled", Price: priceTeam, Quantity: 5}))
+		tier, _ = tierOf()
+		require.Equal(t, models.TierFree, tier)
+		require.Equal(t, models.TierFree, stored())
+		_, err = e.accounts.SetTier(ctx, teamID, models.TierTeam)
+		require.NoError(t, err)
+		tier, _ = tierOf()
+		require.Equal(t, models.TierFree, tier, "a stale stored tier never decides a team's")
+	})
+}

@@ -151,7 +151,7 @@ func (s *Service) start(ctx context.Context, who models.Actor, in Input, unatten
 	if err := s.withHistory(ctx, &req); err != nil {
 		return nil, err
 	}
-	if req.QuotaLeft, err = s.quotaLeft(ctx, who.Space, req.Choice); err != nil {
+	if req.QuotaLeft, err = s.quotaLeft(ctx, req.space(), req.Choice); err != nil {
 		return nil, err
 	}
 	req.Unattended = unattended

@@ -39,6 +39,10 @@ import (
 const (
 	// MaxNameLength is the longest team name, in characters.
 	MaxNameLength = 100
+	// MaxOwnedTeams is how many teams one user may own. Each team's shared space has
+	// the allowances of the team's tier (a free team: the free tier's tokens and
+	// documents), so the cap bounds what one account can draw from free teams.
+	MaxOwnedTeams = 5
 	// InvitationTTL is how long an invitation can be accepted.
 	InvitationTTL = 7 * 24 * time.Hour
 	// tokenPrefix starts every invitation token, so that one is recognisable.
@@ -147,6 +151,19 @@ func (s *Service) CreateTeam(ctx context.Context, userID, name string) (*models.
 	now := s.now()
 	t := &models.Team{ID: uuid.Must(uuid.NewV7()).String(), Name: name, CreatedBy: userID, CreatedAt: now, Role: models.TeamRoleOwner}
 	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		// Counted under the user's lock: two createTeam at once do not both pass.
+		if err := database.LockUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		owned, err := countOwnedTeams(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if owned >= MaxOwnedTeams {
+			return &models.Error{Code: models.CodeQuotaExceeded, Field: "name", Message: fmt.Sprintf(
+				"you own %d teams, the most one user may: delete one or transfer its ownership first", owned),
+				Quota: &models.Quota{Used: int64(owned + 1), Limit: MaxOwnedTeams}}
+		}
 		if err := insertTeam(ctx, tx, t); err != nil {
 			return err
 		}

@@ -380,3 +380,29 @@ func TestInvitationNeedsItsInvitersRights(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// TestOwnedTeamsAreCapped: a user creates teams while they own fewer than
+// MaxOwnedTeams; one more is QUOTA_EXCEEDED (field name) and makes nothing; deleting
+// one makes room again.
+func TestOwnedTeamsAreCapped(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		owner := e.user(t)
+		var ids []string
+		for i := range team.MaxOwnedTeams {
+			tm, err := e.svc.CreateTeam(ctx, owner, "Team "+strconv.Itoa(i))
+			require.NoError(t, err)
+			ids = append(ids, tm.ID)
+		}
+		_, err := e.svc.CreateTeam(ctx, owner, "One too many")
+		testkit.RequireCode(t, err, models.CodeQuotaExceeded, "name")
+		teams, err := e.svc.Teams(ctx, owner)
+		require.NoError(t, err)
+		require.Len(t, teams, team.MaxOwnedTeams, "nothing was made")
+		require.NoError(t, e.svc.DeleteTeam(ctx, owner, ids[0]))
+		_, err = e.svc.CreateTeam(ctx, owner, "Room again")
+		require.NoError(t, err)
+	})
+}

@@ -45,6 +45,15 @@ func findTeam(ctx context.Context, db bun.IDB, id string) (*models.Team, error) 
 }
 
 // findTeamsOf returns the user's teams with the user's role in each, oldest first.
+// countOwnedTeams counts the teams userID owns.
+func countOwnedTeams(ctx context.Context, db bun.IDB, userID string) (int, error) {
+	n, err := db.NewSelect().Model((*models.TeamMember)(nil)).Where("user_id = ? AND role = ?", userID, models.TeamRoleOwner).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count owned teams: %w", err)
+	}
+	return int(n), nil
+}
+
 func findTeamsOf(ctx context.Context, db bun.IDB, userID string) ([]*models.Team, error) {
 	var rows []struct {
 		models.Team `bun:",extend"`
