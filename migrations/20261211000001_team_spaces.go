@@ -15,7 +15,8 @@ import (
 // team reads and writes them there. Existing teams get theirs, with the tier their
 // subscription grants stored as a user's is. custom_playbooks holds
 // the playbooks a user or a team's admins built from the server's templates (spec:
-// the plan as JSON, rebuilt and checked on every read).
+// the plan as JSON, rebuilt and checked on every read); knowledge_forgotten_blobs the
+// files of a deleted team's documents, which knowledge's sweep deletes.
 func teamSpaces(m *migrate.Migrations) error {
 	return m.Register(func(ctx context.Context, db *bun.DB) error {
 		kind := `ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person'`
@@ -41,12 +42,20 @@ func teamSpaces(m *migrate.Migrations) error {
 				updated_at {{time}} NOT NULL
 			)`,
 			`CREATE UNIQUE INDEX custom_playbooks_user_name_key ON custom_playbooks (user_id, name)`,
+			// Files of a deleted space's documents, deleted by knowledge's sweep until
+			// keep_until (the last signed upload URL's expiry: a late PUT is deleted
+			// too); no foreign key, since the documents are gone.
+			`CREATE TABLE knowledge_forgotten_blobs (
+				blob_key TEXT PRIMARY KEY,
+				keep_until {{time}} NOT NULL
+			)`,
 		)
 	}, func(ctx context.Context, db *bun.DB) error {
 		// The spaces stay, with what teams keep in them: a rollback destroys no team's
 		// data (only custom_playbooks, which it counts). Without the kind column they
 		// are rows nobody can sign in as still (no password, no address).
 		return execAll(ctx, db,
+			`DROP TABLE knowledge_forgotten_blobs`,
 			`DROP TABLE custom_playbooks`,
 			`ALTER TABLE users DROP COLUMN kind`,
 		)

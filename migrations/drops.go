@@ -21,6 +21,6 @@ func Drops() map[string][]string {
 		"20261209000001": {"team_invitations", "team_members", "teams"},
 		"20261210000001": {"knowledge_versions", "ingestion_jobs", "document_chunks", "document_tags", "documents"},
 		"20261210000002": {"team_billing_accounts"},
-		"20261211000001": {"custom_playbooks"},
+		"20261211000001": {"knowledge_forgotten_blobs", "custom_playbooks"},
 	}
 }

@@ -142,7 +142,7 @@ func requireTables(t *testing.T, db *bun.DB, exist bool) {
 		"business_infos", "research_preferences", "onboarding_integrations", "personas",
 		"billing_accounts", "subscriptions", "subscription_changes", "stripe_events", "audit_log",
 		"backups", "llm_usage", "chat_settings", "conversations", "conversation_messages",
-		"documents", "document_tags", "document_chunks", "ingestion_jobs", "knowledge_versions", "custom_playbooks",
+		"documents", "document_tags", "document_chunks", "ingestion_jobs", "knowledge_versions", "custom_playbooks", "knowledge_forgotten_blobs",
 	} {
 		_, err := db.NewSelect().Table(table).ColumnExpr("1").Limit(1).Exec(context.Background())
 		if exist {

@@ -208,7 +208,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	teamDeps := team.Deps{DB: db, Audit: auditLog, Spaces: accounts, Billing: bill, Events: bus, Logger: logger, PublicURL: cfg.PublicURL, Now: time.Now, ClientIP: clientAddr}
+	teamDeps := team.Deps{DB: db, Audit: auditLog, Spaces: teamSpaces{accounts, svc.Knowledge}, Billing: bill, Events: bus, Logger: logger, PublicURL: cfg.PublicURL, Now: time.Now, ClientIP: clientAddr}
 	if cfg.SMTPURL != "" {
 		m, err := mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Timeout: 20 * time.Second})
 		if err != nil {
@@ -224,6 +224,25 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 	svc.Audit, svc.Accounts, svc.Wizard, svc.Billing, svc.Limiter = auditLog, accounts, wizard, bill, limiter
 	svc.Tiers = bill.TierAndSeats
 	return svc, nil
+}
+
+// teamSpaces creates and deletes teams' shared spaces, in the team's transaction:
+// the accounts area keeps the space's row (whose deletion takes every area's rows of
+// it), and knowledge notes its documents' files for its sweep first.
+type teamSpaces struct {
+	accounts  *auth.Service
+	knowledge *knowledge.Service
+}
+
+func (t teamSpaces) CreateTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	return t.accounts.CreateTeamSpace(ctx, db, teamID)
+}
+
+func (t teamSpaces) DeleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	if err := t.knowledge.ForgetSpace(ctx, db, teamID); err != nil {
+		return err
+	}
+	return t.accounts.DeleteTeamSpace(ctx, db, teamID)
 }
 
 // CheckBlobStore builds the configured blob store's client without using it, so that

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -226,4 +227,49 @@ func TestFetchedTextIsDecoded(t *testing.T) {
 		require.NotEmpty(t, content)
 		require.Contains(t, strings.Join(content, " "), c.want)
 	}
+}
+
+// TestForgottenSpaceFilesAreDeleted: the files of a space deleted with its rows (a
+// team's, ForgetSpace in the deleting transaction) are deleted by the sweep, again
+// each run until the space's last upload URL expired (a late PUT is deleted too),
+// and no longer followed afterwards; another space's files stay.
+func TestForgottenSpaceFilesAreDeleted(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		e, clock := newClockedEnv(t, db)
+		ctx := context.Background()
+		space, other := e.newUser(t, models.TierPro), e.newUser(t, models.TierPro)
+		gone := e.ingest(t, space, "Gone", "text/plain", "Notes the team kept about the launch plan.")
+		kept := e.ingest(t, other, "Kept", "text/plain", "Notes another user keeps about the garden.")
+		require.Equal(t, 2, e.blobs.count())
+
+		require.NoError(t, database.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+			if err := e.svc.ForgetSpace(ctx, tx, space); err != nil {
+				return err
+			}
+			_, err := tx.NewDelete().Table("users").Where("id = ?", space).Exec(ctx) // the cascade takes the rows
+			return err
+		}))
+		_, err := e.svc.Sweep(ctx)
+		require.NoError(t, err)
+		_, err = e.blobs.Get(ctx, gone.BlobKey, 1<<20)
+		require.ErrorIs(t, err, ErrBlobNotFound, "the deleted space's file is gone")
+		_, err = e.blobs.Get(ctx, kept.BlobKey, 1<<20)
+		require.NoError(t, err, "another space's file stays")
+
+		require.NoError(t, e.blobs.Put(ctx, gone.BlobKey, []byte("a late PUT")))
+		_, err = e.svc.Sweep(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, e.blobs.count(), "a late upload is deleted too")
+		followed := func() int {
+			n, err := db.NewSelect().Table("knowledge_forgotten_blobs").Count(ctx)
+			require.NoError(t, err)
+			return int(n)
+		}
+		require.Equal(t, 1, followed())
+		clock.Add(2 * time.Minute)
+		_, err = e.svc.Sweep(ctx)
+		require.NoError(t, err)
+		require.Zero(t, followed(), "no longer followed once every upload URL expired")
+	})
 }

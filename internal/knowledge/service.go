@@ -853,15 +853,15 @@ func (s *Service) putWorks(d *models.Document, now time.Time) (time.Time, bool) 
 
 // Sweep removes, an URL lifetime after their upload URL expired, the file and row of
 // documents whose upload was never completed, and of deleted documents kept until
-// then (a PUT late on its URL may have stored their file again); it returns how many
-// it removed. The worker runs it; running it again changes nothing.
+// then (a PUT late on its URL may have stored their file again), and the files of
+// deleted spaces' documents (ForgetSpace); it returns how many it removed. The worker
+// runs it; running it again changes nothing.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	abandoned, err := findAbandoned(ctx, s.db, s.now().Add(-s.cfg.URLTTL), 100)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	var errs []error
+	n, errs := s.sweepForgotten(ctx)
 	for _, d := range abandoned {
 		removed, err := s.sweepOne(ctx, d.UserID, d.ID)
 		switch {
@@ -872,6 +872,39 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// ForgetSpace notes the files of every document of space for the sweep to delete, in
+// db: the transaction that deletes the space (a team's), whose rows go with it. The
+// sweep deletes each file at its next run and again at each run until the last
+// signed upload URL the space may hold has expired, so a late PUT is deleted too.
+func (s *Service) ForgetSpace(ctx context.Context, db bun.IDB, space string) error {
+	return forgetBlobs(ctx, db, space, s.now().Add(s.cfg.URLTTL))
+}
+
+// sweepForgotten deletes the files ForgetSpace noted, and stops following those whose
+// time has passed; it returns how many it stopped following.
+func (s *Service) sweepForgotten(ctx context.Context) (int, []error) {
+	rows, err := findForgottenBlobs(ctx, s.db, 100)
+	if err != nil {
+		return 0, []error{err}
+	}
+	n := 0
+	var errs []error
+	for _, b := range rows {
+		if err := s.blobs.Delete(ctx, b.BlobKey); err != nil {
+			errs = append(errs, fmt.Errorf("delete a deleted space's file: %w", err))
+			continue
+		}
+		if now := s.now(); b.KeepUntil.Before(now) {
+			if err := dropForgottenBlob(ctx, s.db, b.BlobKey, now); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n++
+		}
+	}
+	return n, errs
 }
 
 // sweepOne removes an abandoned upload or a deleted document kept, file and row,

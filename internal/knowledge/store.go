@@ -442,3 +442,41 @@ func findAbandoned(ctx context.Context, db bun.IDB, before time.Time, limit int)
 	}
 	return docs, nil
 }
+
+// forgetBlobs notes the files of every document of userID (a space about to be
+// deleted with its rows) for the sweep to delete until keepUntil.
+func forgetBlobs(ctx context.Context, db bun.IDB, userID string, keepUntil time.Time) error {
+	_, err := db.NewRaw(`INSERT INTO knowledge_forgotten_blobs (blob_key, keep_until)
+		SELECT blob_key, ? FROM documents WHERE user_id = ?
+		ON CONFLICT (blob_key) DO UPDATE SET keep_until = excluded.keep_until`, keepUntil.UTC(), userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("forget a space's files: %w", err)
+	}
+	return nil
+}
+
+// forgottenBlob is a file of a deleted space's document, deleted until KeepUntil.
+type forgottenBlob struct {
+	bun.BaseModel `bun:"table:knowledge_forgotten_blobs"`
+
+	BlobKey   string    `bun:"blob_key,pk"`
+	KeepUntil time.Time `bun:"keep_until,notnull"`
+}
+
+// findForgottenBlobs lists up to limit forgotten files, those kept longest ago first.
+func findForgottenBlobs(ctx context.Context, db bun.IDB, limit int) ([]*forgottenBlob, error) {
+	var rows []*forgottenBlob
+	if err := db.NewSelect().Model(&rows).OrderExpr("keep_until").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list forgotten files: %w", err)
+	}
+	return rows, nil
+}
+
+// dropForgottenBlob stops deleting a forgotten file whose keep_until has passed.
+func dropForgottenBlob(ctx context.Context, db bun.IDB, key string, before time.Time) error {
+	_, err := db.NewDelete().Model((*forgottenBlob)(nil)).Where("blob_key = ? AND keep_until < ?", key, before.UTC()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("drop a forgotten file: %w", err)
+	}
+	return nil
+}
