@@ -377,9 +377,10 @@ const (
 	AuditTeamSeatsChanged AuditKind = "TEAM_SEATS_CHANGED"
 	// AuditTeamDeleted: an owner deleted the team (detail: team, name, members).
 	AuditTeamDeleted AuditKind = "TEAM_DELETED"
-	// AuditTeamBrandEdited: an owner or admin, acting in the team, changed what the
-	// team shares (detail: team, field: the operation's root field, such as
-	// updateBusinessInfo or savePlaybook), in their log and the team's.
+	// AuditTeamBrandEdited: an owner or admin, acting in the team, ran a change of
+	// what the team shares (detail: team, field: the operation's root field, such as
+	// updateBusinessInfo or savePlaybook, outcome: ok or the code it answered), in
+	// their log and the team's.
 	AuditTeamBrandEdited AuditKind = "TEAM_BRAND_EDITED"
 )
 

@@ -104,7 +104,7 @@ export type AuditKind =
   | 'SUBSCRIPTION_ENDED'
   /** A cancellation was undone. */
   | 'SUBSCRIPTION_RESUMED'
-  /** An owner or admin acting in a team changed what the team shares: its onboarding data, personas, documents or playbooks (detail: team, field: the operation's root field). */
+  /** An owner or admin acting in a team ran a change of what the team shares: its onboarding data, personas, documents or playbooks (detail: team, field: the operation's root field, outcome: ok or the code it answered). */
   | 'TEAM_BRAND_EDITED'
   /** An owner started a checkout for a team's seats (detail: team, seats, session). */
   | 'TEAM_CHECKOUT_STARTED'
