@@ -212,6 +212,7 @@ func newService(t *testing.T, p llm.Provider, opts ...func(*playbook.Deps)) (*pl
 	d := playbook.Deps{
 		Catalog: cat, Tiers: newTiers(), Personalizer: personalizer{testPersona}, Meter: m,
 		NewRunID: func() string { return fmt.Sprintf("run-%d", n.Add(1)) },
+		DB:       testkit.NewDB(t, testkit.SQLite),
 	}
 	for _, opt := range opts {
 		opt(&d)
