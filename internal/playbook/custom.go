@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -85,6 +86,9 @@ type stepSpec struct {
 	From       int               `json:"from,omitempty"`
 	Transform  string            `json:"transform,omitempty"`
 }
+
+// stepVariables matches the start of the builder's field for a step's fixed value.
+var stepVariables = regexp.MustCompile(`^(steps\[\d+\])\.variables\.`)
 
 // IsCustom says whether id has the shape of a custom playbook's ID (CustomPrefix
 // and 32 lower-case hex digits), which no built-in playbook's has.
@@ -199,7 +203,9 @@ func (s *Service) build(id, name string, sp *spec, tier models.Tier) (*catalog.P
 		var e *models.Error
 		if errors.As(err, &e) && e.Field != "" {
 			named := *e
-			named.Field = "input." + e.Field
+			// The builder names a step's fixed values "variables", as a plan's
+			// steps are read; the input calls them values.
+			named.Field = "input." + stepVariables.ReplaceAllString(e.Field, "${1}.values.")
 			return nil, &named
 		}
 		return nil, err

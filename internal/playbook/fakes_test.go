@@ -212,10 +212,12 @@ func newService(t *testing.T, p llm.Provider, opts ...func(*playbook.Deps)) (*pl
 	d := playbook.Deps{
 		Catalog: cat, Tiers: newTiers(), Personalizer: personalizer{testPersona}, Meter: m,
 		NewRunID: func() string { return fmt.Sprintf("run-%d", n.Add(1)) },
-		DB:       testkit.NewDB(t, testkit.SQLite),
 	}
 	for _, opt := range opts {
 		opt(&d)
+	}
+	if d.DB == nil {
+		d.DB = testkit.NewDB(t, testkit.SQLite)
 	}
 	s, err := playbook.NewService(d)
 	require.NoError(t, err)
