@@ -233,20 +233,27 @@ func (s *Service) build(id, name string, sp *spec, tier models.Tier) (*catalog.P
 	return p, nil
 }
 
+// stored is a custom playbook read back: its plan and, when it no longer builds,
+// why it cannot run.
+type stored struct {
+	plan   *catalog.Plan
+	broken *models.Error
+}
+
 // fromRow builds a stored playbook's plan. One that no longer builds (a template
 // the server has dropped since it was saved) is still returned, its steps as
-// saved, with broken saying why it cannot run, so that its admins can see it to
-// replace or delete it.
-func (s *Service) fromRow(r *customRow) (p *catalog.Plan, broken error, err error) {
+// saved, with broken saying why it cannot run (BAD_USER_INPUT, field id), so that
+// its admins can see it to replace or delete it.
+func (s *Service) fromRow(r *customRow) (stored, error) {
 	var sp spec
 	if err := json.Unmarshal([]byte(r.Spec), &sp); err != nil {
-		return nil, nil, models.Internal(err, "playbook: custom playbook %s has an unreadable spec", r.ID)
+		return stored{}, models.Internal(err, "playbook: custom playbook %s has an unreadable spec", r.ID)
 	}
 	updated := r.UpdatedAt
-	p, broken = s.build(r.ID, r.Name, &sp, "")
-	if broken == nil {
+	p, err := s.build(r.ID, r.Name, &sp, "")
+	if err == nil {
 		p.UpdatedAt = &updated
-		return p, nil, nil
+		return stored{plan: p}, nil
 	}
 	p = &catalog.Plan{ID: r.ID, Name: r.Name, Description: sp.Description, MinTier: models.TierFree, Custom: true, UpdatedAt: &updated}
 	for _, v := range sp.Variables {
@@ -259,8 +266,8 @@ func (s *Service) fromRow(r *customRow) (p *catalog.Plan, broken error, err erro
 			p.MinTier = min
 		}
 	}
-	msg := models.ErrorMessage(broken)
-	return p, models.Errorf(models.CodeBadUserInput, "the %s playbook no longer fits this server's templates (%s): save it again or delete it", r.Name, msg), nil
+	return stored{plan: p, broken: &models.Error{Code: models.CodeBadUserInput, Field: "id", Message: fmt.Sprintf(
+		"the %s playbook no longer fits this server's templates (%s): save it again or delete it", r.Name, models.ErrorMessage(err))}}, nil
 }
 
 // customs returns the space's custom playbooks that tier reaches, by name; one that
@@ -272,15 +279,15 @@ func (s *Service) customs(ctx context.Context, space string, tier models.Tier) (
 	}
 	out := make([]*catalog.Plan, 0, len(rows))
 	for _, r := range rows {
-		p, broken, err := s.fromRow(r)
+		st, err := s.fromRow(r)
 		if err != nil {
 			return nil, err
 		}
-		if broken != nil {
-			s.log.WarnContext(ctx, "playbook: a custom playbook no longer builds", "playbook", r.ID, "err", broken)
+		if st.broken != nil {
+			s.log.WarnContext(ctx, "playbook: a custom playbook no longer builds", "playbook", r.ID, "err", st.broken)
 		}
-		if catalog.Reaches(tier, p.MinTier) {
-			out = append(out, p)
+		if catalog.Reaches(tier, st.plan.MinTier) {
+			out = append(out, st.plan)
 		}
 	}
 	return out, nil
@@ -294,18 +301,14 @@ func (s *Service) custom(ctx context.Context, space, id string) (*catalog.Plan, 
 	if err != nil {
 		return nil, "", err
 	}
-	p, broken, err := s.fromRow(r)
+	st, err := s.fromRow(r)
 	if err != nil {
 		return nil, "", err
 	}
-	if broken != nil {
-		var e *models.Error
-		errors.As(broken, &e)
-		named := *e
-		named.Field = "id"
-		return nil, "", &named
+	if st.broken != nil {
+		return nil, "", st.broken
 	}
-	return p, r.Name + "\x00" + r.Spec, nil
+	return st.plan, r.Name + "\x00" + r.Spec, nil
 }
 
 // Save creates, or with in.ID replaces, a custom playbook of space (a user's own, or
@@ -340,7 +343,7 @@ func (s *Service) Save(ctx context.Context, space, userID string, in SaveInput) 
 	if err != nil {
 		return nil, models.Internal(err, "playbook: encode the spec")
 	}
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it, so a read gives what Save returned
 	row := &customRow{ID: id, UserID: space, Name: in.Name, Spec: string(raw), CreatedBy: &userID, CreatedAt: now, UpdatedAt: now}
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := database.LockUser(ctx, tx, space); err != nil {
@@ -409,9 +412,11 @@ func (s *Service) Delete(ctx context.Context, space, id string) (*catalog.Plan, 
 		if err != nil {
 			return withField(err, models.CodeNotFound, "id")
 		}
-		if p, _, err = s.fromRow(r); err != nil {
+		st, err := s.fromRow(r)
+		if err != nil {
 			return err
 		}
+		p = st.plan
 		return deleteCustom(ctx, tx, space, id)
 	})
 	if err != nil {
