@@ -505,6 +505,7 @@ type ComplexityRoot struct {
 		DeleteBusinessInfo         func(childComplexity int) int
 		DeleteConversation         func(childComplexity int, id string) int
 		DeleteDocument             func(childComplexity int, id string) int
+		DeletePlaybook             func(childComplexity int, id string) int
 		DeleteProviderKey          func(childComplexity int, provider string) int
 		DeleteTeam                 func(childComplexity int, id string) int
 		ExecuteTemplate            func(childComplexity int, templateID string, variables []*catalog.Value) int
@@ -527,6 +528,7 @@ type ComplexityRoot struct {
 		RevokeInvitation           func(childComplexity int, id string) int
 		RevokeOtherSessions        func(childComplexity int) int
 		RevokeSession              func(childComplexity int, id string) int
+		SavePlaybook               func(childComplexity int, input model.SavePlaybookInput) int
 		SaveProviderKey            func(childComplexity int, provider string, key string) int
 		SaveResearchPreferences    func(childComplexity int, input model.ResearchPreferencesInput) int
 		SendChat                   func(childComplexity int, input chat.Input) int
@@ -697,11 +699,13 @@ type ComplexityRoot struct {
 	}
 
 	Playbook struct {
+		Custom      func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
 		MinTier     func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Steps       func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 		Variables   func(childComplexity int) int
 	}
 
@@ -1083,6 +1087,8 @@ type MutationResolver interface {
 	PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error)
 	GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error)
 	SetActivePersona(ctx context.Context, id string) (*models.Persona, error)
+	SavePlaybook(ctx context.Context, input model.SavePlaybookInput) (*catalog.Plan, error)
+	DeletePlaybook(ctx context.Context, id string) (*catalog.Plan, error)
 	ExecuteTemplate(ctx context.Context, templateID string, variables []*catalog.Value) (*playbook.Execution, error)
 	SignInWithProvider(ctx context.Context, input model.SignInWithProviderInput) (*models.AuthPayload, error)
 	CreateTeam(ctx context.Context, name string) (*models.Team, error)
@@ -3039,6 +3045,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteDocument(childComplexity, args["id"].(string)), true
+	case "Mutation.deletePlaybook":
+		if e.ComplexityRoot.Mutation.DeletePlaybook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePlaybook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePlaybook(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteProviderKey":
 		if e.ComplexityRoot.Mutation.DeleteProviderKey == nil {
 			break
@@ -3271,6 +3288,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(string)), true
+	case "Mutation.savePlaybook":
+		if e.ComplexityRoot.Mutation.SavePlaybook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_savePlaybook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SavePlaybook(childComplexity, args["input"].(model.SavePlaybookInput)), true
 	case "Mutation.saveProviderKey":
 		if e.ComplexityRoot.Mutation.SaveProviderKey == nil {
 			break
@@ -4106,6 +4134,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlatformPersona.Tone(childComplexity), true
 
+	case "Playbook.custom":
+		if e.ComplexityRoot.Playbook.Custom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Custom(childComplexity), true
 	case "Playbook.description":
 		if e.ComplexityRoot.Playbook.Description == nil {
 			break
@@ -4136,6 +4170,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Playbook.Steps(childComplexity), true
+	case "Playbook.updatedAt":
+		if e.ComplexityRoot.Playbook.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.UpdatedAt(childComplexity), true
 	case "Playbook.variables":
 		if e.ComplexityRoot.Playbook.Variables == nil {
 			break
@@ -5640,9 +5680,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreateBusinessInfoInput", ec.unmarshalInputCreateBusinessInfoInput),
 			graphql.NewInputUnmarshaler("LoginInput", ec.unmarshalInputLoginInput),
+			graphql.NewInputUnmarshaler("PlaybookStepSourceInput", ec.unmarshalInputPlaybookStepSourceInput),
+			graphql.NewInputUnmarshaler("PlaybookStepSpecInput", ec.unmarshalInputPlaybookStepSpecInput),
 			graphql.NewInputUnmarshaler("PlaybookValueInput", ec.unmarshalInputPlaybookValueInput),
+			graphql.NewInputUnmarshaler("PlaybookVariableInput", ec.unmarshalInputPlaybookVariableInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
 			graphql.NewInputUnmarshaler("ResearchPreferencesInput", ec.unmarshalInputResearchPreferencesInput),
+			graphql.NewInputUnmarshaler("SavePlaybookInput", ec.unmarshalInputSavePlaybookInput),
 			graphql.NewInputUnmarshaler("SignInWithProviderInput", ec.unmarshalInputSignInWithProviderInput),
 			graphql.NewInputUnmarshaler("UpdateBusinessInfoInput", ec.unmarshalInputUpdateBusinessInfoInput),
 			graphql.NewInputUnmarshaler("UpdateChatSettingsInput", ec.unmarshalInputUpdateChatSettingsInput),
@@ -6953,6 +6997,10 @@ func (ec *executionContext) childFields_Playbook(ctx context.Context, field grap
 		return ec.fieldContext_Playbook_variables(ctx, field)
 	case "steps":
 		return ec.fieldContext_Playbook_steps(ctx, field)
+	case "custom":
+		return ec.fieldContext_Playbook_custom(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Playbook_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Playbook", field.Name)
 }
@@ -7929,6 +7977,20 @@ func (ec *executionContext) field_Mutation_deleteDocument_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deletePlaybook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteProviderKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8262,6 +8324,20 @@ func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_savePlaybook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SavePlaybookInput, error) {
+			return ec.unmarshalNSavePlaybookInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐSavePlaybookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -17311,6 +17387,94 @@ func (ec *executionContext) fieldContext_Mutation_setActivePersona(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_savePlaybook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_savePlaybook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SavePlaybook(ctx, fc.Args["input"].(model.SavePlaybookInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Plan) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_savePlaybook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Playbook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_savePlaybook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deletePlaybook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deletePlaybook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeletePlaybook(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Plan) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deletePlaybook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Playbook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deletePlaybook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_executeTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20756,6 +20920,52 @@ func (ec *executionContext) fieldContext_Playbook_steps(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Playbook_custom(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_custom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Custom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_custom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Playbook_updatedAt(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PlaybookEvent_runId(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
@@ -28816,6 +29026,139 @@ func UnmarshalLoginInput(ctx context.Context, raw any) (model.LoginInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPlaybookStepSourceInput(ctx context.Context, obj any) (model.PlaybookStepSourceInput, error) {
+	var it model.PlaybookStepSourceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"variable", "step"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "variable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variable"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variable = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaybookStepSourceInput unmarshals raw into the PlaybookStepSourceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaybookStepSourceInput(ctx context.Context, raw any) (model.PlaybookStepSourceInput, error) {
+	var out model.PlaybookStepSourceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaybookStepSourceInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPlaybookStepSpecInput(ctx context.Context, obj any) (model.PlaybookStepSpecInput, error) {
+	var it model.PlaybookStepSpecInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "kind", "templateId", "values", "inputs", "from", "transform"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "templateId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("templateId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TemplateID = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		case "inputs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inputs"))
+			data, err := ec.unmarshalOPlaybookStepSourceInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSourceInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inputs = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "transform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transform"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Transform = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaybookStepSpecInput unmarshals raw into the PlaybookStepSpecInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaybookStepSpecInput(ctx context.Context, raw any) (model.PlaybookStepSpecInput, error) {
+	var out model.PlaybookStepSpecInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaybookStepSpecInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPlaybookValueInput(ctx context.Context, obj any) (catalog.Value, error) {
 	var it catalog.Value
 	if obj == nil {
@@ -28862,6 +29205,69 @@ func (ec *executionContext) unmarshalInputPlaybookValueInput(ctx context.Context
 func UnmarshalPlaybookValueInput(ctx context.Context, raw any) (catalog.Value, error) {
 	var out catalog.Value
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaybookValueInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPlaybookVariableInput(ctx context.Context, obj any) (model.PlaybookVariableInput, error) {
+	var it model.PlaybookVariableInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "required", "default"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "required":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("required"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Required = data
+		case "default":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("default"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Default = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaybookVariableInput unmarshals raw into the PlaybookVariableInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaybookVariableInput(ctx context.Context, raw any) (model.PlaybookVariableInput, error) {
+	var out model.PlaybookVariableInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaybookVariableInput", raw, &out)
 	return out, err
 }
 
@@ -29011,6 +29417,76 @@ func (ec *executionContext) unmarshalInputResearchPreferencesInput(ctx context.C
 func UnmarshalResearchPreferencesInput(ctx context.Context, raw any) (model.ResearchPreferencesInput, error) {
 	var out model.ResearchPreferencesInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResearchPreferencesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSavePlaybookInput(ctx context.Context, obj any) (model.SavePlaybookInput, error) {
+	var it model.SavePlaybookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "description", "variables", "steps"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "variables":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variables"))
+			data, err := ec.unmarshalOPlaybookVariableInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookVariableInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variables = data
+		case "steps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("steps"))
+			data, err := ec.unmarshalNPlaybookStepSpecInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSpecInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Steps = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSavePlaybookInput unmarshals raw into the SavePlaybookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSavePlaybookInput(ctx context.Context, raw any) (model.SavePlaybookInput, error) {
+	var out model.SavePlaybookInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SavePlaybookInput", raw, &out)
 	return out, err
 }
 
@@ -32411,6 +32887,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "savePlaybook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_savePlaybook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deletePlaybook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deletePlaybook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "executeTemplate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_executeTemplate(ctx, field)
@@ -33513,6 +34003,16 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 		case "steps":
 			out.Values[i] = ec._Playbook_steps(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "custom":
+			out.Values[i] = ec._Playbook_custom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Playbook_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -37527,6 +38027,30 @@ func (ec *executionContext) marshalNPlaybookStepOutput2ᚕgithubᚗcomᚋinkgrap
 	return ret
 }
 
+func (ec *executionContext) unmarshalNPlaybookStepSourceInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSourceInput(ctx context.Context, v any) (*model.PlaybookStepSourceInput, error) {
+	res, err := ec.unmarshalInputPlaybookStepSourceInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPlaybookStepSpecInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSpecInputᚄ(ctx context.Context, v any) ([]*model.PlaybookStepSpecInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PlaybookStepSpecInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlaybookStepSpecInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSpecInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNPlaybookStepSpecInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSpecInput(ctx context.Context, v any) (*model.PlaybookStepSpecInput, error) {
+	res, err := ec.unmarshalInputPlaybookStepSpecInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Template) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -37594,6 +38118,11 @@ func (ec *executionContext) marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraph�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNPlaybookVariableInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookVariableInput(ctx context.Context, v any) (*model.PlaybookVariableInput, error) {
+	res, err := ec.unmarshalInputPlaybookVariableInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPortalSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPortalSession(ctx context.Context, sel ast.SelectionSet, v *models.PortalSession) graphql.Marshaler {
@@ -37722,6 +38251,11 @@ func (ec *executionContext) marshalNRevokeOtherSessionsPayload2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._RevokeOtherSessionsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSavePlaybookInput2githubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐSavePlaybookInput(ctx context.Context, v any) (model.SavePlaybookInput, error) {
+	res, err := ec.unmarshalInputSavePlaybookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Session) graphql.Marshaler {
@@ -38740,6 +39274,23 @@ func (ec *executionContext) marshalOPlaybookRunError2ᚖgithubᚗcomᚋinkgraph�
 	return ec._PlaybookRunError(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPlaybookStepSourceInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSourceInputᚄ(ctx context.Context, v any) ([]*model.PlaybookStepSourceInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PlaybookStepSourceInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlaybookStepSourceInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookStepSourceInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx context.Context, v any) ([]*catalog.Value, error) {
 	if v == nil {
 		return nil, nil
@@ -38750,6 +39301,23 @@ func (ec *executionContext) unmarshalOPlaybookValueInput2ᚕᚖgithubᚗcomᚋin
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNPlaybookValueInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValue(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPlaybookVariableInput2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookVariableInputᚄ(ctx context.Context, v any) ([]*model.PlaybookVariableInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.PlaybookVariableInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlaybookVariableInput2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐPlaybookVariableInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

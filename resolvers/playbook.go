@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/inkgraph/inkgraph/graph/model"
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/playbook"
 	"github.com/inkgraph/inkgraph/models"
@@ -15,6 +16,8 @@ type Playbooks interface {
 	Templates(ctx context.Context, userID string) ([]*catalog.Template, error)
 	Run(ctx context.Context, userID, id string, vars map[string]string) (<-chan *playbook.Event, error)
 	ExecuteTemplate(ctx context.Context, userID, templateID string, vars map[string]string) (*playbook.Execution, error)
+	Save(ctx context.Context, space, userID string, in playbook.SaveInput) (*catalog.Plan, error)
+	Delete(ctx context.Context, space, id string) (*catalog.Plan, error)
 }
 
 func (r *queryResolver) Playbooks(ctx context.Context) ([]*catalog.Plan, error) {
@@ -65,4 +68,55 @@ func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, varia
 	}
 	events, err := r.Playbooks.Run(ctx, caller.Space(), id, vars)
 	return events, notFoundArgument(err, "id")
+}
+
+func (r *mutationResolver) SavePlaybook(ctx context.Context, input model.SavePlaybookInput) (*catalog.Plan, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Playbooks.Save(ctx, caller.Space(), caller.UserID, saveInput(input))
+}
+
+func (r *mutationResolver) DeletePlaybook(ctx context.Context, id string) (*catalog.Plan, error) {
+	caller, err := models.CallerFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Playbooks.Delete(ctx, caller.Space(), id)
+}
+
+// saveInput maps the GraphQL input onto the playbook area's.
+func saveInput(in model.SavePlaybookInput) playbook.SaveInput {
+	out := playbook.SaveInput{
+		ID: deref(in.ID), Name: in.Name, Description: deref(in.Description),
+		DeclaresVariables: in.Variables != nil,
+	}
+	for _, v := range in.Variables {
+		out.Variables = append(out.Variables, catalog.Variable{
+			Name: v.Name, Description: deref(v.Description), Required: valueOf(v.Required), Default: deref(v.Default),
+		})
+	}
+	for _, st := range in.Steps {
+		step := playbook.StepInput{
+			Title: st.Title, Kind: st.Kind, TemplateID: deref(st.TemplateID), From: valueOf(st.From), Transform: deref(st.Transform),
+		}
+		for _, v := range st.Values {
+			step.Values = append(step.Values, *v)
+		}
+		for _, i := range st.Inputs {
+			step.Inputs = append(step.Inputs, catalog.StepInput{Variable: i.Variable, FromStep: i.Step})
+		}
+		out.Steps = append(out.Steps, step)
+	}
+	return out
+}
+
+// valueOf is what p points to, or T's zero value for nil.
+func valueOf[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }

@@ -3,6 +3,7 @@
 package model
 
 import (
+	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -42,6 +43,44 @@ type LoginInput struct {
 type Mutation struct {
 }
 
+// An earlier step whose output fills a variable of an LLM step.
+type PlaybookStepSourceInput struct {
+	// The variable of the step's template it fills.
+	Variable string `json:"variable"`
+	// The index (from 1) of an earlier step.
+	Step int `json:"step"`
+}
+
+// One step of a custom playbook: an LLM step (templateId, values, inputs) or a DATA step (from, transform).
+type PlaybookStepSpecInput struct {
+	// What the step does, for the user; at most 200 characters.
+	Title string `json:"title"`
+	// LLM or DATA.
+	Kind catalog.StepKind `json:"kind"`
+	// LLM steps: the server's template asked (see playbookTemplates).
+	TemplateID *string `json:"templateId,omitempty"`
+	// LLM steps: variables of the template the playbook fixes.
+	Values []*catalog.Value `json:"values,omitempty"`
+	// LLM steps: variables of the template filled by earlier steps' outputs.
+	Inputs []*PlaybookStepSourceInput `json:"inputs,omitempty"`
+	// DATA steps: the index (from 1) of the earlier step whose output is transformed.
+	From *int `json:"from,omitempty"`
+	// DATA steps: trim, first_paragraph, bullets or json.
+	Transform *string `json:"transform,omitempty"`
+}
+
+// A variable a custom playbook declares: what a client supplies to run it.
+type PlaybookVariableInput struct {
+	// The variable's name: lower case letters, digits and _, starting with a letter; a variable of a step's template.
+	Name string `json:"name"`
+	// What the variable holds, for the user; at most 200 characters.
+	Description *string `json:"description,omitempty"`
+	// True when the client must supply it (then it has no default).
+	Required *bool `json:"required,omitempty"`
+	// What an optional variable holds when the client leaves it out.
+	Default *string `json:"default,omitempty"`
+}
+
 // The root of every read.
 type Query struct {
 }
@@ -76,6 +115,20 @@ type ResearchPreferencesInput struct {
 type RevokeOtherSessionsPayload struct {
 	// How many sessions ended.
 	Revoked int `json:"revoked"`
+}
+
+// A custom playbook to save. Errors name a step as input.steps[N], N its index from 1 as from and inputs count.
+type SavePlaybookInput struct {
+	// A custom playbook of the space to replace; omitted, a new one is created.
+	ID *string `json:"id,omitempty"`
+	// 1 to 100 characters, unique in the space.
+	Name string `json:"name"`
+	// What the playbook produces; at most 1,000 characters.
+	Description *string `json:"description,omitempty"`
+	// What a client supplies to run it; omitted, every template variable no step fixes or fills, as the templates describe them.
+	Variables []*PlaybookVariableInput `json:"variables,omitempty"`
+	// 1 to 20 steps, in the order they run.
+	Steps []*PlaybookStepSpecInput `json:"steps"`
 }
 
 // An ID token of a configured identity provider.

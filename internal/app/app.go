@@ -490,6 +490,7 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLL
 	}
 	books, err := playbook.NewService(playbook.Deps{
 		Catalog: cat, Tiers: tiers, Personalizer: wizard, Meter: meter, Logger: logger, MaxTokens: cfg.ChatMaxTokens,
+		DB: db, // custom playbooks
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("playbooks: %w", err)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/inkgraph/inkgraph/models"
 )
@@ -66,6 +67,10 @@ type Plan struct {
 	MinTier     models.Tier
 	Variables   []Variable
 	Steps       []Step
+	// Custom marks a plan a user or a team's admins saved (the playbook area
+	// keeps them), not one of the server's; UpdatedAt is when it was last saved.
+	Custom    bool
+	UpdatedAt *time.Time
 }
 
 // Clone returns a deep copy of p, for a caller free to change it.

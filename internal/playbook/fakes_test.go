@@ -216,6 +216,9 @@ func newService(t *testing.T, p llm.Provider, opts ...func(*playbook.Deps)) (*pl
 	for _, opt := range opts {
 		opt(&d)
 	}
+	if d.DB == nil {
+		d.DB = testkit.NewDB(t, testkit.SQLite)
+	}
 	s, err := playbook.NewService(d)
 	require.NoError(t, err)
 	return s, m

@@ -70,11 +70,11 @@ type RunError struct {
 // it ends with a retryable ERROR, so that the client knows it was cut off. The run
 // has a goroutine of its own unless the transport of ctx offers its own (llm.Inline).
 func (s *Service) Run(ctx context.Context, userID, id string, vars map[string]string) (<-chan *Event, error) {
-	p, err := s.playbook(ctx, userID, id)
+	p, version, err := s.playbook(ctx, userID, id)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.resolve(p, vars)
+	res, err := s.resolve(p, version, vars)
 	if err != nil {
 		return nil, err
 	}

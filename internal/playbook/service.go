@@ -12,8 +12,10 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/llm"
@@ -66,6 +68,10 @@ type Deps struct {
 	NewRunID func() string
 	// MaxTokens bounds each model answer; DefaultMaxTokens when zero.
 	MaxTokens int
+	// DB keeps the custom playbooks users and teams' admins save.
+	DB bun.IDB
+	// Now defaults to time.Now.
+	Now func() time.Time
 }
 
 // Service lists and runs playbooks for users. It is safe for concurrent use.
@@ -78,6 +84,8 @@ type Service struct {
 	log          *slog.Logger
 	newRunID     func() string
 	maxTokens    int
+	db           bun.IDB
+	clock        func() time.Time
 
 	secrets *sanitize.Set
 	cache   *lru.Cache[string, *resolved]
@@ -88,8 +96,8 @@ func NewService(d Deps) (*Service, error) {
 	switch {
 	case d.Catalog == nil:
 		return nil, errors.New("playbook: a catalog is required")
-	case d.Tiers == nil, d.Personalizer == nil, d.Meter == nil:
-		return nil, errors.New("playbook: Tiers, Personalizer and Meter are required")
+	case d.Tiers == nil, d.Personalizer == nil, d.Meter == nil, d.DB == nil:
+		return nil, errors.New("playbook: Tiers, Personalizer, Meter and DB are required")
 	case d.CacheSize < 0, d.MaxTokens < 0:
 		return nil, errors.New("playbook: CacheSize and MaxTokens cannot be negative")
 	}
@@ -105,6 +113,14 @@ func NewService(d Deps) (*Service, error) {
 	if d.MaxTokens == 0 {
 		d.MaxTokens = DefaultMaxTokens
 	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	for _, p := range d.Catalog.Playbooks(models.Tiers()[len(models.Tiers())-1]) {
+		if strings.HasPrefix(p.ID, CustomPrefix) {
+			return nil, fmt.Errorf("playbook: the built-in playbook %s has the custom playbooks' prefix %s", p.ID, CustomPrefix)
+		}
+	}
 	cache, err := lru.New[string, *resolved](d.CacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("playbook: plan cache: %w", err)
@@ -112,7 +128,7 @@ func NewService(d Deps) (*Service, error) {
 	reg := d.Catalog.Registry()
 	return &Service{
 		cat: d.Catalog, reg: reg, tiers: d.Tiers, personalizer: d.Personalizer, meter: d.Meter,
-		log: d.Logger, newRunID: d.NewRunID, maxTokens: d.MaxTokens,
+		log: d.Logger, newRunID: d.NewRunID, maxTokens: d.MaxTokens, db: d.DB, clock: d.Now,
 		secrets: sanitize.NewSet(reg.Fragments()), cache: cache,
 	}, nil
 }
@@ -136,39 +152,56 @@ func (s *Service) tierOf(ctx context.Context, userID string) (models.Tier, error
 	return t, nil
 }
 
-// Playbooks returns the playbooks the user's tier reaches.
+// Playbooks returns the playbooks the user's tier reaches: the built-in ones,
+// cheapest first, then the user's custom ones (userID is a space: a user's or a
+// team's), by name.
 func (s *Service) Playbooks(ctx context.Context, userID string) ([]*catalog.Plan, error) {
 	tier, err := s.tierOf(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	return s.cat.Playbooks(tier), nil
+	custom, err := s.customs(ctx, userID, tier)
+	if err != nil {
+		return nil, err
+	}
+	return append(s.cat.Playbooks(tier), custom...), nil
 }
 
-// Playbook returns one playbook: NOT_FOUND for an unknown id, and
-// PAYMENT_REQUIRED, naming the tier it needs, for one above the user's tier.
+// Playbook returns one playbook, built-in or the user's custom one: NOT_FOUND for
+// an unknown id (another space's included), and PAYMENT_REQUIRED, naming the tier
+// it needs, for one above the user's tier.
 func (s *Service) Playbook(ctx context.Context, userID, id string) (*catalog.Plan, error) {
-	p, err := s.playbook(ctx, userID, id)
+	p, _, err := s.playbook(ctx, userID, id)
 	if err != nil {
 		return nil, err
 	}
 	return p.Clone(), nil
 }
 
-// playbook returns the catalogue's own plan: not to be changed.
-func (s *Service) playbook(ctx context.Context, userID, id string) (*catalog.Plan, error) {
+// playbook returns the plan, which may be the catalogue's own (not to be changed),
+// and its version: "" for a built-in plan, what a custom one was saved as for the
+// others (the resolved-plan cache keys on it, so a replaced playbook is resolved
+// again).
+func (s *Service) playbook(ctx context.Context, userID, id string) (*catalog.Plan, string, error) {
+	var version string
 	p, ok := s.cat.Playbook(id)
 	if !ok {
-		return nil, models.Errorf(models.CodeNotFound, "no playbook %q", id)
+		if !IsCustom(id) {
+			return nil, "", models.Errorf(models.CodeNotFound, "no playbook %q", id)
+		}
+		var err error
+		if p, version, err = s.custom(ctx, userID, id); err != nil {
+			return nil, "", err
+		}
 	}
 	tier, err := s.tierOf(ctx, userID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !catalog.Reaches(tier, p.MinTier) {
-		return nil, models.Errorf(models.CodePaymentRequired, "the %s playbook needs the %s plan or higher", p.Name, tierName(p.MinTier))
+		return nil, "", models.Errorf(models.CodePaymentRequired, "the %s playbook needs the %s plan or higher", p.Name, tierName(p.MinTier))
 	}
-	return p, nil
+	return p, version, nil
 }
 
 // Templates returns the public information of the templates the user may
@@ -197,10 +230,10 @@ type resolved struct {
 	values map[string]string
 }
 
-// resolve checks vars against the plan, through the cache: a hit was
-// checked when it was added.
-func (s *Service) resolve(p *catalog.Plan, vars map[string]string) (*resolved, error) {
-	key := cacheKey(p.ID, vars)
+// resolve checks vars against the plan of that version, through the cache: a hit
+// was checked when it was added.
+func (s *Service) resolve(p *catalog.Plan, version string, vars map[string]string) (*resolved, error) {
+	key := cacheKey(p.ID, version, vars)
 	if r, ok := s.cache.Get(key); ok {
 		return r, nil
 	}
@@ -233,10 +266,10 @@ func (s *Service) resolve(p *catalog.Plan, vars map[string]string) (*resolved, e
 	return r, nil
 }
 
-// cacheKey is a digest of the playbook id and the variables in name order,
-// each length-prefixed so that no two inputs share a key. A digest keeps
+// cacheKey is a digest of the playbook id, its version and the variables in name
+// order, each length-prefixed so that no two inputs share a key. A digest keeps
 // the key small however long the values are.
-func cacheKey(id string, vars map[string]string) string {
+func cacheKey(id, version string, vars map[string]string) string {
 	h := sha256.New()
 	write := func(s string) {
 		var n [8]byte
@@ -245,6 +278,7 @@ func cacheKey(id string, vars map[string]string) string {
 		h.Write([]byte(s))
 	}
 	write(id)
+	write(version)
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		write(k)
 		write(vars[k])

@@ -18,7 +18,8 @@ func TestNewServiceRefusesBadDeps(t *testing.T) {
 	t.Parallel()
 	cat, err := catalog.Builtin()
 	require.NoError(t, err)
-	full := playbook.Deps{Catalog: cat, Tiers: newTiers(), Personalizer: personalizer{}, Meter: &meter{p: llm.NewOffline()}}
+	full := playbook.Deps{Catalog: cat, Tiers: newTiers(), Personalizer: personalizer{}, Meter: &meter{p: llm.NewOffline()},
+		DB: testkit.NewDB(t, testkit.SQLite)}
 
 	// A playbook using a template the registry lacks, or two with one ID, are the
 	// catalogue's to refuse: see internal/catalog.
@@ -29,6 +30,7 @@ func TestNewServiceRefusesBadDeps(t *testing.T) {
 	}{
 		{"no catalog", func(d *playbook.Deps) { d.Catalog = nil }, "catalog is required"},
 		{"no meter", func(d *playbook.Deps) { d.Meter = nil }, "are required"},
+		{"no database", func(d *playbook.Deps) { d.DB = nil }, "are required"},
 		{"negative cache", func(d *playbook.Deps) { d.CacheSize = -1 }, "cannot be negative"},
 	}
 	for _, tt := range tests {

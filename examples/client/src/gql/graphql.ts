@@ -520,12 +520,50 @@ export type PlaybookStepKind =
   /** Asks the LLM with a template. */
   | 'LLM';
 
+/** An earlier step whose output fills a variable of an LLM step. */
+export type PlaybookStepSourceInput = {
+  /** The index (from 1) of an earlier step. */
+  step: Scalars['Int']['input'];
+  /** The variable of the step's template it fills. */
+  variable: Scalars['String']['input'];
+};
+
+/** One step of a custom playbook: an LLM step (templateId, values, inputs) or a DATA step (from, transform). */
+export type PlaybookStepSpecInput = {
+  /** DATA steps: the index (from 1) of the earlier step whose output is transformed. */
+  from?: InputMaybe<Scalars['Int']['input']>;
+  /** LLM steps: variables of the template filled by earlier steps' outputs. */
+  inputs?: InputMaybe<Array<PlaybookStepSourceInput>>;
+  /** LLM or DATA. */
+  kind: PlaybookStepKind;
+  /** LLM steps: the server's template asked (see playbookTemplates). */
+  templateId?: InputMaybe<Scalars['ID']['input']>;
+  /** What the step does, for the user; at most 200 characters. */
+  title: Scalars['String']['input'];
+  /** DATA steps: trim, first_paragraph, bullets or json. */
+  transform?: InputMaybe<Scalars['String']['input']>;
+  /** LLM steps: variables of the template the playbook fixes. */
+  values?: InputMaybe<Array<PlaybookValueInput>>;
+};
+
 /** A value for a variable of a template or playbook. */
 export type PlaybookValueInput = {
   /** The variable's name (see variables). */
   name: Scalars['String']['input'];
   /** At most 20,000 characters. */
   value: Scalars['String']['input'];
+};
+
+/** A variable a custom playbook declares: what a client supplies to run it. */
+export type PlaybookVariableInput = {
+  /** What an optional variable holds when the client leaves it out. */
+  default?: InputMaybe<Scalars['String']['input']>;
+  /** What the variable holds, for the user; at most 200 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** The variable's name: lower case letters, digits and _, starting with a letter; a variable of a step's template. */
+  name: Scalars['String']['input'];
+  /** True when the client must supply it (then it has no default). */
+  required?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** What a provider's key is for. */
@@ -582,6 +620,20 @@ export type RevocationReason =
   | 'TOKEN_REUSE'
   /** The user ended it from their list of sessions (revokeSession, revokeOtherSessions). */
   | 'USER_REVOKED';
+
+/** A custom playbook to save. Errors name a step as input.steps[N], N its index from 1 as from and inputs count. */
+export type SavePlaybookInput = {
+  /** What the playbook produces; at most 1,000 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** A custom playbook of the space to replace; omitted, a new one is created. */
+  id?: InputMaybe<Scalars['ID']['input']>;
+  /** 1 to 100 characters, unique in the space. */
+  name: Scalars['String']['input'];
+  /** 1 to 20 steps, in the order they run. */
+  steps: Array<PlaybookStepSpecInput>;
+  /** What a client supplies to run it; omitted, every template variable no step fixes or fills, as the templates describe them. */
+  variables?: InputMaybe<Array<PlaybookVariableInput>>;
+};
 
 /** How a session signed in. */
 export type SignInMethod =
