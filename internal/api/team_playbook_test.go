@@ -228,7 +228,8 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 	require.ElementsMatch(t, []string{"createBusinessInfo", "savePlaybook", "deletePlaybook"}, a.teamBrandEdits(t, f.tokens[actorsOwner], f.teamA))
 }
 
-// teamBrandEdits lists the fields of the team's TEAM_BRAND_EDITED audit entries.
+// teamBrandEdits lists the fields of the team's TEAM_BRAND_EDITED audit entries whose
+// outcome was ok (an admin's attempt that failed is on record with its code).
 func (a *app) teamBrandEdits(t *testing.T, token, team string) []string {
 	t.Helper()
 	data, errs := a.do(t, token, `query($t: ID!) { teamAuditLog(teamId: $t, first: 100) { edges { node { kind detail { key value } } } } }`,
@@ -240,10 +241,12 @@ func (a *app) teamBrandEdits(t *testing.T, token, team string) []string {
 		if node["kind"] != "TEAM_BRAND_EDITED" {
 			continue
 		}
+		detail := map[string]string{}
 		for _, d := range node["detail"].([]any) {
-			if d.(map[string]any)["key"] == "field" {
-				edits = append(edits, d.(map[string]any)["value"].(string))
-			}
+			detail[d.(map[string]any)["key"].(string)] = d.(map[string]any)["value"].(string)
+		}
+		if detail["outcome"] == "ok" {
+			edits = append(edits, detail["field"])
 		}
 	}
 	return edits

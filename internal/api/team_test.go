@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
 
@@ -71,12 +72,15 @@ func (a *app) teamFixture(t *testing.T, n int, users map[string][2]string, teamB
 // member, as the owner of another team and as a stranger: what each may do goes
 // through, and a refused call answers its code and field, returns no data, and leaves
 // both teams' rows as they were.
+// anyTeamsPerOwner lifts the cap on the teams one user owns, for tests that make many.
+func anyTeamsPerOwner(c *config.Config) { c.TeamsPerOwner = 0 }
+
 func TestTeamIsolationOverGraphQL(t *testing.T) {
 	t.Parallel()
 	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			a := newApp(t, d, withoutRateLimits)
+			a := newApp(t, d, withoutRateLimits, anyTeamsPerOwner) // a team per case
 			users := map[string][2]string{}
 			for _, name := range []string{actorsOwner, actorsAdmin, actorsMember, actorsOther, actorsStranger} {
 				access, _, id := a.register(t, "team-"+name+"@example.com")
@@ -351,7 +355,7 @@ func TestTeamsMembersCostFixedStatements(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			counter := &statementCounter{}
-			a := startAppWith(t, testkit.DatabaseURL(t, d), wiring{queryHook: counter}, withoutRateLimits)
+			a := startAppWith(t, testkit.DatabaseURL(t, d), wiring{queryHook: counter}, withoutRateLimits, anyTeamsPerOwner)
 			small, _, _ := a.register(t, "few-teams@example.com")
 			large, _, _ := a.register(t, "many-teams@example.com")
 			var others []string

@@ -39,10 +39,11 @@ import (
 const (
 	// MaxNameLength is the longest team name, in characters.
 	MaxNameLength = 100
-	// MaxOwnedTeams is how many teams one user may own. Each team's shared space has
-	// the allowances of the team's tier (a free team: the free tier's tokens and
-	// documents), so the cap bounds what one account can draw from free teams.
-	MaxOwnedTeams = 5
+	// DefaultTeamsPerOwner is how many teams one user may own unless Deps say
+	// otherwise. Each team's shared space has the allowances of the team's tier (a free
+	// team: the free tier's tokens and documents), so the cap bounds what one account
+	// can draw from free teams.
+	DefaultTeamsPerOwner = 5
 	// InvitationTTL is how long an invitation can be accepted.
 	InvitationTTL = 7 * 24 * time.Hour
 	// tokenPrefix starts every invitation token, so that one is recognisable.
@@ -106,6 +107,9 @@ type Deps struct {
 	// PublicURL is where the frontend lives: an invitation's link is
 	// PublicURL/invitations/accept?token=….
 	PublicURL string
+	// TeamsPerOwner is how many teams one user may own: DefaultTeamsPerOwner when 0,
+	// no limit when negative.
+	TeamsPerOwner int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// ClientIP returns the client's address of a request's context for audit entries;
@@ -125,6 +129,9 @@ func NewService(d Deps) (*Service, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.TeamsPerOwner == 0 {
+		d.TeamsPerOwner = DefaultTeamsPerOwner
 	}
 	if d.ClientIP == nil {
 		d.ClientIP = func(context.Context) string { return "" }
@@ -159,10 +166,10 @@ func (s *Service) CreateTeam(ctx context.Context, userID, name string) (*models.
 		if err != nil {
 			return err
 		}
-		if owned >= MaxOwnedTeams {
+		if limit := s.d.TeamsPerOwner; limit > 0 && owned >= limit {
 			return &models.Error{Code: models.CodeQuotaExceeded, Field: "name", Message: fmt.Sprintf(
 				"you own %d teams, the most one user may: delete one or transfer its ownership first", owned),
-				Quota: &models.Quota{Used: int64(owned + 1), Limit: MaxOwnedTeams}}
+				Quota: &models.Quota{Used: int64(owned + 1), Limit: int64(limit)}}
 		}
 		if err := insertTeam(ctx, tx, t); err != nil {
 			return err

@@ -382,7 +382,7 @@ func TestInvitationNeedsItsInvitersRights(t *testing.T) {
 }
 
 // TestOwnedTeamsAreCapped: a user creates teams while they own fewer than
-// MaxOwnedTeams; one more is QUOTA_EXCEEDED (field name) and makes nothing; deleting
+// DefaultTeamsPerOwner; one more is QUOTA_EXCEEDED (field name) and makes nothing; deleting
 // one makes room again.
 func TestOwnedTeamsAreCapped(t *testing.T) {
 	t.Parallel()
@@ -391,7 +391,7 @@ func TestOwnedTeamsAreCapped(t *testing.T) {
 		ctx := context.Background()
 		owner := e.user(t)
 		var ids []string
-		for i := range team.MaxOwnedTeams {
+		for i := range team.DefaultTeamsPerOwner {
 			tm, err := e.svc.CreateTeam(ctx, owner, "Team "+strconv.Itoa(i))
 			require.NoError(t, err)
 			ids = append(ids, tm.ID)
@@ -400,7 +400,7 @@ func TestOwnedTeamsAreCapped(t *testing.T) {
 		testkit.RequireCode(t, err, models.CodeQuotaExceeded, "name")
 		teams, err := e.svc.Teams(ctx, owner)
 		require.NoError(t, err)
-		require.Len(t, teams, team.MaxOwnedTeams, "nothing was made")
+		require.Len(t, teams, team.DefaultTeamsPerOwner, "nothing was made")
 		require.NoError(t, e.svc.DeleteTeam(ctx, owner, ids[0]))
 		_, err = e.svc.CreateTeam(ctx, owner, "Room again")
 		require.NoError(t, err)

@@ -150,6 +150,8 @@ type Config struct {
 
 	// SMTPURL is where invitation emails go (smtp:// or smtps://); empty sends none.
 	SMTPURL string
+	// TeamsPerOwner is how many teams one user may own; 0 is no limit.
+	TeamsPerOwner int
 	// MailFrom is the sender of those emails.
 	MailFrom string
 
@@ -450,6 +452,7 @@ func readBilling(r *reader, c *Config) {
 	}
 	c.PublicURL = r.baseURL("INKGRAPH_PUBLIC_URL", "http://localhost:8080")
 	c.PastDueGrace = r.duration("INKGRAPH_PAST_DUE_GRACE", 72*time.Hour)
+	c.TeamsPerOwner = r.int("INKGRAPH_TEAMS_PER_OWNER", 5, 0, 1_000_000)
 	c.SMTPURL = r.str("INKGRAPH_SMTP_URL", "")
 	c.MailFrom = r.str("INKGRAPH_MAIL_FROM", "Inkgraph <noreply@localhost>")
 	if c.SMTPURL != "" {
