@@ -1,0 +1,358 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/client"
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
+)
+
+// doIn runs an operation as token's user, naming team in X-Inkgraph-Team ("" for none).
+func (a *app) doIn(t testing.TB, token, team, query string, vars map[string]any) (map[string]any, []gqlError) {
+	t.Helper()
+	opts := []client.Option{}
+	for k, v := range vars {
+		opts = append(opts, client.Var(k, v))
+	}
+	if token != "" {
+		opts = append(opts, client.AddHeader("Authorization", "Bearer "+token))
+	}
+	if team != "" {
+		opts = append(opts, client.AddHeader("X-Inkgraph-Team", team))
+	}
+	resp, err := a.gql.RawPost(query, opts...)
+	require.NoError(t, err)
+	var data map[string]any
+	if resp.Data != nil {
+		b, _ := json.Marshal(resp.Data)
+		require.NoError(t, json.Unmarshal(b, &data))
+	}
+	var errs []gqlError
+	if resp.Errors != nil {
+		require.NoError(t, json.Unmarshal(resp.Errors, &errs))
+	}
+	return data, errs
+}
+
+// mustIn is doIn that fails the test on any error.
+func (a *app) mustIn(t testing.TB, token, team, query string, vars map[string]any) map[string]any {
+	t.Helper()
+	data, errs := a.doIn(t, token, team, query, vars)
+	require.Empty(t, errs, query)
+	return data
+}
+
+// spaceTables are the tables keyed by user_id that a space's data lives in.
+var spaceTables = []string{
+	"business_infos", "chat_settings", "custom_playbooks", "documents", "document_tags", "document_chunks",
+	"ingestion_jobs", "llm_usage", "onboarding_integrations", "onboarding_progress", "onboarding_steps",
+	"personas", "provider_keys", "research_preferences", "website_analyses", "conversations",
+	"conversation_messages", "chat_approvals",
+}
+
+// spaceRows is every row of the spaces ids (a user's or a team's) in spaceTables, and
+// every audit entry of theirs (user_id or team_id), for comparing before and after.
+func (a *app) spaceRows(t testing.TB, ids ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	for _, table := range spaceTables {
+		var rows []map[string]any
+		require.NoError(t, a.db.NewSelect().Table(table).Where("user_id IN (?)", bun.In(ids)).OrderExpr("1").Scan(ctx, &rows), table)
+		fmt.Fprintf(&b, "%s: %v\n", table, rows)
+	}
+	var audit []map[string]any
+	require.NoError(t, a.db.NewSelect().Table("audit_log").Where("user_id IN (?) OR team_id IN (?)", bun.In(ids), bun.In(ids)).
+		OrderExpr("id").Scan(ctx, &audit))
+	fmt.Fprintf(&b, "audit_log: %v\n", audit)
+	return b.String()
+}
+
+// personalRows is spaceRows of the user's own space: their entries about a team they
+// acted in (team_id set) are left out.
+func (a *app) personalRows(t testing.TB, userID string) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	for _, table := range spaceTables {
+		var rows []map[string]any
+		require.NoError(t, a.db.NewSelect().Table(table).Where("user_id = ?", userID).OrderExpr("1").Scan(ctx, &rows), table)
+		fmt.Fprintf(&b, "%s: %v\n", table, rows)
+	}
+	var audit []map[string]any
+	require.NoError(t, a.db.NewSelect().Table("audit_log").Where("user_id = ?", userID).Where("COALESCE(team_id, '') = ''").
+		OrderExpr("id").Scan(ctx, &audit))
+	fmt.Fprintf(&b, "audit_log: %v\n", audit)
+	return b.String()
+}
+
+// teamSpace is a team A (owner, admin, member), a team B with its own member, and a
+// stranger in no team.
+type teamSpace struct {
+	a             *app
+	teamA, teamB  string
+	tokens, ids   map[string]string
+	site, docSite string
+}
+
+const spaceOwner, spaceAdmin, spaceMember, spaceOther, spaceStranger = "owner", "admin", "member", "other", "stranger"
+
+func newTeamSpace(t *testing.T, a *app, prefix string) *teamSpace {
+	t.Helper()
+	s := &teamSpace{a: a, tokens: map[string]string{}, ids: map[string]string{}}
+	for _, name := range []string{spaceOwner, spaceAdmin, spaceMember, spaceOther, spaceStranger, "ownerB"} {
+		access, _, id := a.register(t, prefix+"-"+name+"@example.com")
+		s.tokens[name], s.ids[name] = access, id
+	}
+	create := `mutation($n: String!) { createTeam(name: $n) { id } }`
+	invite := `mutation($t: ID!, $r: TeamRole!) { inviteMember(teamId: $t, role: $r, link: true) { token } }`
+	accept := `mutation($k: String!) { acceptInvitation(token: $k) { id } }`
+	join := func(owner, team, who, role string) {
+		tok := a.mustIn(t, s.tokens[owner], "", invite, map[string]any{"t": team, "r": role})["inviteMember"].(map[string]any)["token"]
+		a.mustIn(t, s.tokens[who], "", accept, map[string]any{"k": tok})
+	}
+	s.teamA = a.mustIn(t, s.tokens[spaceOwner], "", create, map[string]any{"n": prefix + " A"})["createTeam"].(map[string]any)["id"].(string)
+	join(spaceOwner, s.teamA, spaceAdmin, "ADMIN")
+	join(spaceOwner, s.teamA, spaceMember, "MEMBER")
+	s.teamB = a.mustIn(t, s.tokens["ownerB"], "", create, map[string]any{"n": prefix + " B"})["createTeam"].(map[string]any)["id"].(string)
+	join("ownerB", s.teamB, spaceOther, "MEMBER")
+	return s
+}
+
+// settle waits until none of the team's documents is still being ingested, so that
+// the app's worker changes no row while a test compares them.
+func (s *teamSpace) settle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, err := s.a.db.NewSelect().Table("documents").Where("user_id = ?", s.teamA).
+			Where("state IN ('QUEUED', 'EXTRACTING', 'EMBEDDING')").Count(context.Background())
+		require.NoError(t, err)
+		jobs, err := s.a.db.NewSelect().Table("ingestion_jobs").Where("user_id = ?", s.teamA).
+			Where("state IN ('QUEUED', 'RUNNING')").Count(context.Background())
+		require.NoError(t, err)
+		if n == 0 && jobs == 0 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "the team's documents are still being ingested")
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// latest is the newest row's id of table in the team's space.
+func (s *teamSpace) latest(t *testing.T, table string) string {
+	t.Helper()
+	var id string
+	require.NoError(t, s.a.db.NewSelect().Table(table).Column("id").Where("user_id = ?", s.teamA).
+		OrderExpr("created_at DESC, id DESC").Limit(1).Scan(context.Background(), &id), table)
+	return id
+}
+
+// spaceLLM answers the persona generation, the website's style analysis, the chat's
+// router and its agents, and records what each request carried.
+func spaceLLM(t testing.TB) *fakellm.Server {
+	t.Helper()
+	f := fakellm.New(t)
+	f.Reply = func(req fakellm.Request) fakellm.Response {
+		system := ""
+		if len(req.Body.Messages) > 0 {
+			system = req.Body.Messages[0].Content
+		}
+		switch {
+		case strings.Contains(system, "writing personas"):
+			return fakellm.Response{Content: `{"name":"Team Voice","archetype":"The Guide","summary":"A friendly guide.",
+				"tone":["friendly"],"voice":"We speak to you directly.","audience":"founders",
+				"vocabularyLevel":"plain","sentenceStyle":"short","keyTopics":["orchards"],
+				"do":["use examples"],"dont":["use jargon"],"sampleOpening":"Hello.",
+				"platformPersonas":[{"platform":"LINKEDIN","tone":"professional","format":"short post","maxLength":3000,"idealLength":"150 words","hashtags":3,"emojiUse":"SPARING","postingGuidance":["lead with a question"]}]}`}
+		case len(req.Body.Tools) > 0:
+			return fakellm.Response{Content: chatAnswer}
+		case strings.Contains(system, "You route requests"):
+			return fakellm.Response{Content: "task", Usage: &fakellm.Usage{PromptTokens: 20, CompletionTokens: 1, TotalTokens: 21}}
+		case strings.Contains(strings.ToLower(system), "style"):
+			return fakellm.Response{Content: `{"tone":"friendly","voice":"first person plural","audience":"small teams","complexity":"plain","keyMessages":["answers"],"observations":["short sentences"]}`}
+		}
+		return fakellm.Response{Content: chatAnswer}
+	}
+	return f
+}
+
+const ciderPage = `<html><head><title>Cider guide</title></head><body><h1>Cider</h1>
+<p>Press the apples within a day of milling, and let the juice ferment cool.</p></body></html>`
+
+// TestTeamSpaceIsolation runs every @inTeam root field in team A's space as its owner,
+// admin and member, as team B's member and as a stranger: owners and admins do
+// everything, members what needs MEMBER (FORBIDDEN, field team, otherwise); others
+// are NOT_FOUND, field team. A refused call returns no data and changes no row of
+// the team's space, its audit log, or the caller's own space.
+func TestTeamSpaceIsolation(t *testing.T) {
+	t.Parallel()
+	llmSrv := spaceLLM(t)
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			// Keys are checked live against a provider that takes any.
+			provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(`{"object":"list","data":[]}`))
+			}))
+			t.Cleanup(provider.Close)
+			a := newApp(t, d, withoutRateLimits, withLLM(llmSrv.URL()), func(c *config.Config) {
+				c.LiveKeyCheck = true
+				c.ProviderBaseURLs = map[string]string{"openai": provider.URL}
+			})
+			s := newTeamSpace(t, a, "iso-"+string(d))
+			siteURL := site(t, sitePage)
+			docSite := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				_, _ = w.Write([]byte(ciderPage))
+			}))
+			t.Cleanup(docSite.Close)
+			owner := s.tokens[spaceOwner]
+			ensureBusiness := func(t *testing.T) {
+				data := a.mustIn(t, owner, s.teamA, `{ businessInfo { id } }`, nil)
+				if data["businessInfo"] == nil {
+					a.mustIn(t, owner, s.teamA, `mutation { createBusinessInfo(input: {businessName: "Team Co", description: "The team's shared business, described."}) { id } }`, nil)
+				}
+			}
+			addDoc := func(t *testing.T) {
+				a.mustIn(t, owner, s.teamA, `mutation($u: String!) { addDocumentFromUrl(input: {url: $u, tags: ["web"]}) { id } }`,
+					map[string]any{"u": docSite.URL + "/cider"})
+				s.settle(t)
+			}
+			docVar := func(t *testing.T) map[string]any {
+				var id string
+				require.NoError(t, a.db.NewSelect().Table("documents").Column("id").Where("user_id = ?", s.teamA).
+					Where("state = 'READY'").OrderExpr("created_at DESC, id DESC").Limit(1).Scan(context.Background(), &id))
+				return map[string]any{"id": id}
+			}
+			type op struct {
+				name, role, query string
+				vars              func(t *testing.T) map[string]any
+				// before runs before each admitted call (as the owner, in the team).
+				before func(t *testing.T)
+				// settle: the call starts an ingestion; wait for it after an admitted call.
+				settle bool
+			}
+			ops := []op{
+				{name: "startOnboarding", role: "ADMIN", query: `mutation { startOnboarding { currentStep } }`},
+				{name: "saveProviderKey", role: "ADMIN", query: `mutation($k: String!) { saveProviderKey(provider: "openai", key: $k) { masked } }`,
+					vars: func(*testing.T) map[string]any { return map[string]any{"k": openAIKey} }},
+				{name: "verifyProviderKey", role: "ADMIN", query: `mutation { verifyProviderKey(provider: "openai") { masked } }`},
+				{name: "completeStep", role: "ADMIN", query: `mutation { completeStep(step: 1) { currentStep } }`},
+				{name: "analyzeWebsite", role: "ADMIN", query: `mutation($u: String!) { analyzeWebsite(url: $u) { title } }`,
+					vars: func(*testing.T) map[string]any { return map[string]any{"u": siteURL} }},
+				{name: "completeStep 2", role: "ADMIN", query: `mutation { completeStep(step: 2) { currentStep } }`},
+				{name: "saveResearchPreferences", role: "ADMIN", query: `mutation { saveResearchPreferences(input: {depth: STANDARD, contentTypes: [BLOG_POST]}) { depth } }`},
+				{name: "completeStep 3", role: "ADMIN", query: `mutation { completeStep(step: 3) { currentStep } }`},
+				{name: "skipStep", role: "ADMIN", query: `mutation { skipStep(step: 5) { currentStep } }`},
+				{name: "completeOnboarding", role: "ADMIN", query: `mutation { completeOnboarding { completed } }`},
+				{name: "setIntegrations", role: "ADMIN", query: `mutation { setIntegrations(kinds: [WORDPRESS]) { kind } }`},
+				{name: "createBusinessInfo", role: "ADMIN", query: `mutation { createBusinessInfo(input: {businessName: "Team Co", description: "The team's shared business, described."}) { id } }`,
+					before: func(t *testing.T) { a.mustIn(t, owner, s.teamA, `mutation { deleteBusinessInfo }`, nil) }},
+				{name: "updateBusinessInfo", role: "ADMIN", query: `mutation { updateBusinessInfo(input: {businessName: "Team Co Renamed"}) { businessName } }`},
+				{name: "previewPersona", role: "MEMBER", query: `mutation { previewPersona { source } }`},
+				{name: "generatePersona", role: "ADMIN", query: `mutation { generatePersona { id } }`},
+				{name: "setActivePersona", role: "ADMIN", query: `mutation($id: ID!) { setActivePersona(id: $id) { id } }`,
+					vars: func(t *testing.T) map[string]any { return map[string]any{"id": s.latest(t, "personas")} }},
+				{name: "onboarding", role: "MEMBER", query: summaryQuery},
+				{name: "businessInfo", role: "MEMBER", query: `{ businessInfo { businessName } }`},
+				{name: "personas", role: "MEMBER", query: `{ personas { id } }`},
+				{name: "personaReadiness", role: "MEMBER", query: `{ personaReadiness { ready } }`},
+				{name: "personalization", role: "MEMBER", query: `{ personalization { businessName personaId } }`},
+				{name: "addDocumentFromUrl", role: "ADMIN", query: `mutation($u: String!) { addDocumentFromUrl(input: {url: $u, tags: ["web"]}) { id } }`,
+					vars: func(*testing.T) map[string]any { return map[string]any{"u": docSite.URL + "/cider"} }, settle: true},
+				{name: "addDocument", role: "ADMIN", query: `mutation { addDocument(input: {title: "Notes", mediaType: "text/plain", sizeBytes: 5,
+					checksum: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}) { document { id } } }`,
+					// An upload that never comes would stay UPLOADING: the next call deletes it.
+					settle: false},
+				{name: "deleteDocument of the upload", role: "ADMIN", query: `mutation($id: ID!) { deleteDocument(id: $id) { id } }`,
+					vars: func(t *testing.T) map[string]any {
+						var id string
+						require.NoError(t, a.db.NewSelect().Table("documents").Column("id").Where("user_id = ?", s.teamA).
+							Where("state = 'UPLOADING'").Where("COALESCE(error, '') = ''").Limit(1).Scan(context.Background(), &id))
+						return map[string]any{"id": id}
+					},
+					before: func(t *testing.T) {
+						a.mustIn(t, owner, s.teamA, `mutation { addDocument(input: {title: "Notes", mediaType: "text/plain", sizeBytes: 5,
+							checksum: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}) { document { id } } }`, nil)
+					}},
+				{name: "documents", role: "MEMBER", query: `{ documents(first: 5) { edges { node { id title } } } }`},
+				{name: "document", role: "MEMBER", query: `query($id: ID!) { document(id: $id) { id } }`, vars: docVar},
+				{name: "searchDocuments", role: "MEMBER", query: `{ searchDocuments(query: "ferment the juice") { documentId } }`},
+				{name: "renameDocument", role: "ADMIN", query: `mutation($id: ID!) { renameDocument(id: $id, title: "Cider") { id } }`, vars: docVar},
+				{name: "setDocumentTags", role: "ADMIN", query: `mutation($id: ID!) { setDocumentTags(id: $id, tags: ["cider"]) { id } }`, vars: docVar},
+				{name: "reingestDocument", role: "ADMIN", query: `mutation($id: ID!) { reingestDocument(id: $id) { id } }`, vars: docVar, settle: true},
+				{name: "agents", role: "MEMBER", query: `{ agents { name allowed } }`},
+				{name: "usage", role: "MEMBER", query: `{ usage(days: 1) { monthTokens } }`},
+				{name: "chatQuote", role: "MEMBER", query: `{ chatQuote(input: {message: "list my open tasks"}) { estimatedPromptTokens } }`},
+				{name: "sendChat", role: "MEMBER", query: `mutation { sendChat(input: {message: "list my open tasks"}) { response } }`},
+				{name: "playbooks", role: "MEMBER", query: `{ playbooks { id } playbookTemplates { id } }`},
+				{name: "executeTemplate", role: "MEMBER", query: `mutation { executeTemplate(templateId: "email_to_task", variables: [{name: "email", value: "Send the Q3 numbers. — Ana"}]) { output } }`},
+				{name: "deleteDocument", role: "ADMIN", query: `mutation($id: ID!) { deleteDocument(id: $id) { id } }`, vars: docVar, before: addDoc},
+				{name: "deleteProviderKey", role: "ADMIN", query: `mutation { deleteProviderKey(provider: "openai") }`,
+					before: func(t *testing.T) {
+						a.mustIn(t, owner, s.teamA, `mutation($k: String!) { saveProviderKey(provider: "openai", key: $k) { masked } }`, map[string]any{"k": openAIKey})
+					}},
+				{name: "deleteBusinessInfo", role: "ADMIN", query: `mutation { deleteBusinessInfo }`, before: ensureBusiness},
+				{name: "resetOnboarding", role: "ADMIN", query: `mutation { resetOnboarding(deleteData: false) { dataDeleted } }`},
+			}
+			for _, o := range ops {
+				vars := func(t *testing.T) map[string]any {
+					if o.vars == nil {
+						return nil
+					}
+					return o.vars(t)
+				}
+				// The refused first, while the space is as the admitted left it.
+				refused := map[string]string{spaceOther: "NOT_FOUND", spaceStranger: "NOT_FOUND"}
+				if o.role == "ADMIN" {
+					refused[spaceMember] = "FORBIDDEN"
+				}
+				for _, who := range []string{spaceMember, spaceOther, spaceStranger} {
+					code, ok := refused[who]
+					if !ok {
+						continue
+					}
+					before := a.spaceRows(t, s.teamA, s.ids[who])
+					data, errs := a.doIn(t, s.tokens[who], s.teamA, o.query, vars(t))
+					require.Len(t, errs, 1, "%s as %s: %+v", o.name, who, errs)
+					require.Equal(t, code, errs[0].Extensions["code"], "%s as %s: %s", o.name, who, errs[0].Message)
+					require.Equal(t, "team", errs[0].Extensions["field"], "%s as %s", o.name, who)
+					require.Empty(t, data, "%s as %s", o.name, who)
+					require.Equal(t, before, a.spaceRows(t, s.teamA, s.ids[who]), "%s as %s changed nothing", o.name, who)
+				}
+				admitted := []string{spaceOwner, spaceAdmin}
+				if o.role == "MEMBER" {
+					admitted = append(admitted, spaceMember)
+				}
+				for _, who := range admitted {
+					if o.before != nil {
+						o.before(t)
+					}
+					personal := a.personalRows(t, s.ids[who])
+					data, errs := a.doIn(t, s.tokens[who], s.teamA, o.query, vars(t))
+					require.Empty(t, errs, "%s as %s", o.name, who)
+					require.NotEmpty(t, data, "%s as %s", o.name, who)
+					if o.settle {
+						s.settle(t)
+					}
+					if o.name != "sendChat" { // a chat's conversation is the caller's own
+						require.Equal(t, personal, a.personalRows(t, s.ids[who]), "%s as %s acts in the team, not the caller's space", o.name, who)
+					}
+				}
+			}
+		})
+	}
+}
