@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/client"
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // doIn runs an operation as token's user, naming team in X-Inkgraph-Team ("" for none).
@@ -353,6 +355,235 @@ func TestTeamSpaceIsolation(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// auditKinds returns the kind and field detail ("KIND field") of every entry of a
+// page of an audit log.
+func auditKinds(conn any) []string {
+	var out []string
+	for _, e := range conn.(map[string]any)["edges"].([]any) {
+		node := e.(map[string]any)["node"].(map[string]any)
+		entry := node["kind"].(string)
+		for _, f := range node["detail"].([]any) {
+			if kv := f.(map[string]any); kv["key"] == "field" {
+				entry += " " + kv["value"].(string)
+			}
+		}
+		out = append(out, entry)
+	}
+	return out
+}
+
+// allowedAgents counts the agents an answer of `agents { allowed }` allows.
+func allowedAgents(data map[string]any) int {
+	n := 0
+	for _, ag := range data["agents"].([]any) {
+		if ag.(map[string]any)["allowed"].(bool) {
+			n++
+		}
+	}
+	return n
+}
+
+// dialInTeam opens a graphql-transport-ws socket whose connection_init names the team.
+func dialInTeam(t *testing.T, serverURL, token, team string) *wsClient {
+	t.Helper()
+	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	c := &wsClient{conn: conn}
+	init, err := json.Marshal(map[string]string{"authorization": "Bearer " + token, "team": team})
+	require.NoError(t, err)
+	c.write(t, wsMessage{Type: "connection_init", Payload: init})
+	require.Equal(t, "connection_ack", c.next(t).Type)
+	return c
+}
+
+// TestActingInATeam follows a team's shared brand from its admin to its members: what
+// an admin sets up in the team a member sees and chats with there (the model gets the
+// team's brand, the team pays), and not without the header; the team's plan is its
+// members' there, until its subscription ends; brand edits are audited in the team's
+// log and the admin's; sockets act in the team their connection_init names; a bad
+// header is refused, and ignored by personal fields; deleting the team deletes its
+// space's data.
+func TestActingInATeam(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			llmSrv := spaceLLM(t)
+			a := newApp(t, d, withoutRateLimits, withLLM(llmSrv.URL()))
+			ts := serve(t, a)
+			s := newTeamSpace(t, a, "act-"+string(d))
+			ctx := context.Background()
+			owner, admin, member, stranger := s.tokens[spaceOwner], s.tokens[spaceAdmin], s.tokens[spaceMember], s.tokens[spaceStranger]
+			const brand = "Orchard Collective"
+
+			// The admin sets the team's brand up, in the team.
+			a.mustIn(t, admin, s.teamA, `mutation($n: String!) { createBusinessInfo(input: {businessName: $n, description: "Cider and apples from a shared orchard."}) { id } }`,
+				map[string]any{"n": brand})
+			a.mustIn(t, admin, s.teamA, `mutation { saveResearchPreferences(input: {depth: STANDARD, contentTypes: [BLOG_POST]}) { depth } }`, nil)
+			persona := a.mustIn(t, admin, s.teamA, `mutation { generatePersona { id } }`, nil)["generatePersona"].(map[string]any)["id"].(string)
+			a.mustIn(t, admin, s.teamA, `mutation($id: ID!) { setActivePersona(id: $id) { id } }`, map[string]any{"id": persona})
+
+			t.Run("members use the shared brand", func(t *testing.T) {
+				const q = `{ onboarding { businessInfo { businessName } activePersona { id } } personalization { businessName personaId } }`
+				data := a.mustIn(t, member, s.teamA, q, nil)
+				require.Equal(t, brand, data["onboarding"].(map[string]any)["businessInfo"].(map[string]any)["businessName"])
+				require.Equal(t, persona, data["onboarding"].(map[string]any)["activePersona"].(map[string]any)["id"])
+				require.Equal(t, brand, data["personalization"].(map[string]any)["businessName"])
+				require.Equal(t, persona, data["personalization"].(map[string]any)["personaId"])
+
+				data = a.mustIn(t, member, "", q, nil)
+				require.Nil(t, data["onboarding"].(map[string]any)["businessInfo"], "the member's own space is empty")
+				require.Nil(t, data["onboarding"].(map[string]any)["activePersona"])
+				require.Empty(t, data["personalization"].(map[string]any)["businessName"])
+				require.Nil(t, data["personalization"].(map[string]any)["personaId"])
+			})
+
+			t.Run("a member's chat in the team uses its brand and is booked to it", func(t *testing.T) {
+				carried := func(from int) bool {
+					for _, r := range llmSrv.Requests()[from:] {
+						for _, m := range r.Body.Messages {
+							if strings.Contains(m.Content, brand) {
+								return true
+							}
+						}
+					}
+					return false
+				}
+				const usage = `{ usage(days: 1) { monthTokens } }`
+				monthTokens := func(team string) float64 {
+					return a.mustIn(t, member, team, usage, nil)["usage"].(map[string]any)["monthTokens"].(float64)
+				}
+				teamBefore := monthTokens(s.teamA)
+				n := len(llmSrv.Requests())
+				reply := a.mustIn(t, member, s.teamA, `mutation { sendChat(input: {message: "list my open tasks"}) { response offline } }`, nil)["sendChat"].(map[string]any)
+				require.Equal(t, false, reply["offline"])
+				require.True(t, carried(n), "the model was told the team's brand")
+				require.Greater(t, monthTokens(s.teamA), teamBefore, "the team's usage counts the member's chat")
+				require.Zero(t, monthTokens(""), "the member's own usage does not")
+
+				n = len(llmSrv.Requests())
+				a.mustIn(t, member, "", `mutation { sendChat(input: {message: "list my open tasks"}) { response } }`, nil)
+				require.False(t, carried(n), "without the header the member chats with their own (empty) brand")
+				require.Positive(t, monthTokens(""))
+			})
+
+			t.Run("the team's plan is its members' there", func(t *testing.T) {
+				const agents = `{ agents { allowed } usage(days: 1) { monthlyTokenLimit } }`
+				data := a.mustIn(t, member, s.teamA, agents, nil)
+				require.Equal(t, 3, allowedAgents(data), "a team without a subscription is free")
+				now := time.Now().UTC()
+				end := now.Add(30 * 24 * time.Hour)
+				_, err := a.db.NewInsert().Model(&models.BillingSubscription{ID: "sub_space_" + s.teamA, TeamID: s.teamA,
+					CustomerID: "cus_space", PriceID: "price_team", PlanTier: models.TierTeam, Status: models.SubscriptionActive,
+					Seats: 5, CurrentPeriodEnd: &end, StartedAt: &now, UpdatedAt: now}).Exec(ctx)
+				require.NoError(t, err)
+
+				data = a.mustIn(t, member, s.teamA, agents, nil)
+				require.Equal(t, 4, allowedAgents(data), "the team tier's agents")
+				require.Nil(t, data["usage"].(map[string]any)["monthlyTokenLimit"], "the team tier's unlimited tokens")
+				data = a.mustIn(t, member, "", agents, nil)
+				require.Equal(t, 3, allowedAgents(data), "the member's own plan is free")
+				require.EqualValues(t, 100_000, data["usage"].(map[string]any)["monthlyTokenLimit"])
+
+				_, err = a.db.NewUpdate().Table("subscriptions").Set("status = ?", models.SubscriptionCanceled).Where("team_id = ?", s.teamA).Exec(ctx)
+				require.NoError(t, err)
+				data = a.mustIn(t, member, s.teamA, agents, nil)
+				require.Equal(t, 3, allowedAgents(data), "a team whose subscription ended is free again")
+				require.EqualValues(t, 100_000, data["usage"].(map[string]any)["monthlyTokenLimit"])
+			})
+
+			t.Run("brand edits are audited in the team's log and the admin's", func(t *testing.T) {
+				teamLog := func() []string {
+					return auditKinds(a.mustIn(t, owner, "", `query($t: ID!) { teamAuditLog(teamId: $t, first: 100) { edges { node { kind detail { key value } } } } }`,
+						map[string]any{"t": s.teamA})["teamAuditLog"])
+				}
+				kinds := teamLog()
+				for _, f := range []string{"createBusinessInfo", "generatePersona", "setActivePersona"} {
+					require.Contains(t, kinds, "TEAM_BRAND_EDITED "+f)
+				}
+				own := auditKinds(a.mustIn(t, admin, "", `{ me { auditLog(first: 100) { edges { node { kind detail { key value } } } } } }`, nil)["me"].(map[string]any)["auditLog"])
+				require.Contains(t, own, "TEAM_BRAND_EDITED createBusinessInfo")
+
+				before := countRows(t, a.db, "audit_log")
+				_, errs := a.doIn(t, member, s.teamA, `mutation { updateBusinessInfo(input: {businessName: "Hijacked"}) { id } }`, nil)
+				requireError(t, errs, "FORBIDDEN", "team", "")
+				require.Equal(t, before, countRows(t, a.db, "audit_log"), "a refused edit records nothing")
+
+				a.mustIn(t, admin, s.teamA, `mutation($k: String!) { saveProviderKey(provider: "openai", key: $k) { masked } }`, map[string]any{"k": openAIKey})
+				var teamIDs []string
+				require.NoError(t, a.db.NewSelect().Table("audit_log").Column("team_id").Where("user_id = ?", s.ids[spaceAdmin]).
+					Where("kind = 'PROVIDER_KEY_SAVED'").Scan(ctx, &teamIDs))
+				require.Equal(t, []string{s.teamA}, teamIDs)
+				require.Contains(t, teamLog(), "PROVIDER_KEY_SAVED")
+			})
+
+			t.Run("sockets act in the team connection_init names", func(t *testing.T) {
+				const sub = `subscription { onboardingProgress { currentStep completed } }`
+				ws := dialInTeam(t, ts.URL, member, s.teamA)
+				ws.subscribe(t, "p", sub)
+				first := ws.next(t)
+				require.Equal(t, "next", first.Type, "%s", first.Payload)
+				// A change in the team's space reaches the member's socket.
+				a.mustIn(t, admin, s.teamA, `mutation { startOnboarding { currentStep } }`, nil)
+				ev := ws.next(t)
+				require.Equal(t, "next", ev.Type, "%s", ev.Payload)
+				require.Equal(t, "p", ev.ID)
+				ws.stop(t, "p")
+
+				out := dialInTeam(t, ts.URL, stranger, s.teamA)
+				out.subscribe(t, "x", sub)
+				m := out.next(t)
+				var errs []gqlError
+				if m.Type == "next" {
+					var p struct {
+						Errors []gqlError `json:"errors"`
+					}
+					require.NoError(t, json.Unmarshal(m.Payload, &p))
+					errs = p.Errors
+				} else {
+					require.Equal(t, "error", m.Type, "%s", m.Payload)
+					require.NoError(t, json.Unmarshal(m.Payload, &errs))
+				}
+				requireError(t, errs, "NOT_FOUND", "team", "")
+			})
+
+			t.Run("a bad header", func(t *testing.T) {
+				for _, junk := range []string{"x;y", strings.Repeat("a", 200)} {
+					before := a.spaceRows(t, s.teamA, s.ids[spaceMember])
+					data, errs := a.doIn(t, member, junk, `mutation { createBusinessInfo(input: {businessName: "Junk", description: "Nothing to see here at all."}) { id } }`, nil)
+					requireError(t, errs, "BAD_USER_INPUT", "team", "")
+					require.Empty(t, data)
+					require.Equal(t, before, a.spaceRows(t, s.teamA, s.ids[spaceMember]))
+					// Personal fields act on the caller's own data, whatever the header says.
+					data, errs = a.doIn(t, member, junk, `{ me { id } backups { edges { node { id } } } }`, nil)
+					require.Empty(t, errs)
+					require.Equal(t, s.ids[spaceMember], data["me"].(map[string]any)["id"])
+				}
+			})
+
+			t.Run("deleting the team deletes its space", func(t *testing.T) {
+				docSite := site(t, ciderPage)
+				a.mustIn(t, admin, s.teamA, `mutation($u: String!) { addDocumentFromUrl(input: {url: $u}) { id } }`, map[string]any{"u": docSite + "cider"})
+				s.settle(t)
+				for _, table := range []string{"business_infos", "documents", "personas"} {
+					require.Positive(t, countRowsWhere(t, a, table, "user_id", s.teamA), table)
+				}
+				a.mustIn(t, owner, "", `mutation($id: ID!) { deleteTeam(id: $id) }`, map[string]any{"id": s.teamA})
+				for _, table := range append([]string{"audit_log"}, spaceTables...) {
+					if table != "audit_log" {
+						require.Zero(t, countRowsWhere(t, a, table, "user_id", s.teamA), table)
+					}
+				}
+				require.Zero(t, countRowsWhere(t, a, "users", "id", s.teamA))
+				_, errs := a.doIn(t, member, s.teamA, `{ businessInfo { id } }`, nil)
+				requireError(t, errs, "NOT_FOUND", "team", "")
+			})
 		})
 	}
 }
