@@ -18,7 +18,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
-	"github.com/inkgraph/inkgraph/models"
+	"github.com/inkgraph/inkgraph/internal/testkit/stripemock"
 )
 
 // doIn runs an operation as token's user, naming team in X-Inkgraph-Team ("" for none).
@@ -473,31 +473,6 @@ func TestActingInATeam(t *testing.T) {
 				require.Positive(t, monthTokens(""))
 			})
 
-			t.Run("the team's plan is its members' there", func(t *testing.T) {
-				const agents = `{ agents { allowed } usage(days: 1) { monthlyTokenLimit } }`
-				data := a.mustIn(t, member, s.teamA, agents, nil)
-				require.Equal(t, 3, allowedAgents(data), "a team without a subscription is free")
-				now := time.Now().UTC()
-				end := now.Add(30 * 24 * time.Hour)
-				_, err := a.db.NewInsert().Model(&models.BillingSubscription{ID: "sub_space_" + s.teamA, TeamID: s.teamA,
-					CustomerID: "cus_space", PriceID: "price_team", PlanTier: models.TierTeam, Status: models.SubscriptionActive,
-					Seats: 5, CurrentPeriodEnd: &end, StartedAt: &now, UpdatedAt: now}).Exec(ctx)
-				require.NoError(t, err)
-
-				data = a.mustIn(t, member, s.teamA, agents, nil)
-				require.Equal(t, 4, allowedAgents(data), "the team tier's agents")
-				require.Nil(t, data["usage"].(map[string]any)["monthlyTokenLimit"], "the team tier's unlimited tokens")
-				data = a.mustIn(t, member, "", agents, nil)
-				require.Equal(t, 3, allowedAgents(data), "the member's own plan is free")
-				require.EqualValues(t, 100_000, data["usage"].(map[string]any)["monthlyTokenLimit"])
-
-				_, err = a.db.NewUpdate().Table("subscriptions").Set("status = ?", models.SubscriptionCanceled).Where("team_id = ?", s.teamA).Exec(ctx)
-				require.NoError(t, err)
-				data = a.mustIn(t, member, s.teamA, agents, nil)
-				require.Equal(t, 3, allowedAgents(data), "a team whose subscription ended is free again")
-				require.EqualValues(t, 100_000, data["usage"].(map[string]any)["monthlyTokenLimit"])
-			})
-
 			t.Run("brand edits are audited in the team's log and the admin's", func(t *testing.T) {
 				teamLog := func() []string {
 					return auditKinds(a.mustIn(t, owner, "", `query($t: ID!) { teamAuditLog(teamId: $t, first: 100) { edges { node { kind detail { key value } } } } }`,
@@ -586,4 +561,87 @@ func TestActingInATeam(t *testing.T) {
 			})
 		})
 	}
+}
+
+// postLimitsIn is postLimits acting in team ("" for none).
+func (a *app) postLimitsIn(t *testing.T, token, team, query string) limitsResponse {
+	t.Helper()
+	b, err := json.Marshal(map[string]string{"query": query})
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(b)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	if team != "" {
+		req.Header.Set("X-Inkgraph-Team", team)
+	}
+	rec := httptest.NewRecorder()
+	a.handler.ServeHTTP(rec, req)
+	var r limitsResponse
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &r), rec.Body.String())
+	require.Empty(t, r.Errors)
+	require.NotNil(t, r.Extensions.RateLimit, rec.Body.String())
+	return r
+}
+
+// TestTeamSpaceTier: a team on the team tier (Stripe's webhook, through stripe-mock)
+// gives a free member acting in it the team tier's features (agents, tokens, the
+// plan its onboarding shows) and spends the team's budget, at the team tier's rate
+// times its seats, shared by its members; the same member without the header has
+// their own free plan and budget. Once the team's subscription ends, members acting
+// in it are free again.
+func TestTeamSpaceTier(t *testing.T) {
+	t.Parallel()
+	mock := stripemock.Start(t)
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			a := newApp(t, d, withStripe(mock.URL))
+			ts := serve(t, a)
+			owner, _, _ := a.register(t, "tier-owner@example.com")
+			member, _, _ := a.register(t, "tier-member@example.com")
+			teamID := a.mustIn(t, owner, "", `mutation { createTeam(name: "Paid") { id } }`, nil)["createTeam"].(map[string]any)["id"].(string)
+			a.mustIn(t, owner, "", `mutation($t: ID!) { teamCheckout(teamId: $t, seats: 3) { url } }`, map[string]any{"t": teamID})
+			var customer string
+			require.NoError(t, a.db.NewSelect().Table("team_billing_accounts").Column("customer_id").Where("team_id = ?", teamID).Scan(context.Background(), &customer))
+			require.Equal(t, http.StatusOK, postWebhook(t, ts.URL, testWebhookSecret, stripeEvent("evt_space_created", "customer.subscription.created", teamSubscription(customer, "active", 3))))
+			tok := a.mustIn(t, owner, "", `mutation($t: ID!) { inviteMember(teamId: $t, link: true) { token } }`, map[string]any{"t": teamID})["inviteMember"].(map[string]any)["token"]
+			a.mustIn(t, member, "", `mutation($k: String!) { acceptInvitation(token: $k) { id } }`, map[string]any{"k": tok})
+
+			const q = `{ agents { allowed } usage(days: 1) { monthlyTokenLimit } onboarding { plan { tier } } }`
+			planOf := func(token, team string) spacePlan {
+				r := a.postLimitsIn(t, token, team, q)
+				var data map[string]any
+				require.NoError(t, json.Unmarshal(r.Data, &data))
+				return spacePlan{
+					agents: allowedAgents(data), tokens: data["usage"].(map[string]any)["monthlyTokenLimit"],
+					tier: data["onboarding"].(map[string]any)["plan"].(map[string]any)["tier"],
+					rate: r.Extensions.RateLimit.Limit, left: r.Extensions.RateLimit.Remaining,
+				}
+			}
+			inTeam := planOf(member, teamID)
+			require.Equal(t, spacePlan{agents: 4, tokens: nil, tier: "TEAM", rate: 200 * 3, left: inTeam.left}, inTeam, "the team tier's features and budget, per seat")
+			byOwner := planOf(owner, teamID)
+			require.Less(t, byOwner.left, inTeam.left, "the owner spends the same team budget as the member")
+			require.Equal(t, spacePlan{agents: 3, tokens: float64(100_000), tier: "FREE", rate: 20}, planOf(member, "").noLeft(), "the member's own plan")
+
+			require.Equal(t, http.StatusOK, postWebhook(t, ts.URL, testWebhookSecret, stripeEvent("evt_space_deleted", "customer.subscription.deleted", teamSubscription(customer, "canceled", 3))))
+			a.clock.Advance(time.Hour) // past the rate limit's cached tier
+			require.Equal(t, spacePlan{agents: 3, tokens: float64(100_000), tier: "FREE", rate: 20}, planOf(member, teamID).noLeft(), "a team whose subscription ended is free")
+		})
+	}
+}
+
+// spacePlan is what a caller's answer says of their plan: agents allowed, monthly
+// tokens, the onboarding plan's tier, the rate limit and what is left of it.
+type spacePlan struct {
+	agents     int
+	tokens     any
+	tier       any
+	rate, left int
+}
+
+// noLeft is p without what is left of the budget.
+func (p spacePlan) noLeft() spacePlan {
+	p.left = 0
+	return p
 }
