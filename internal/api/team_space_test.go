@@ -645,3 +645,60 @@ func (p spacePlan) noLeft() spacePlan {
 	p.left = 0
 	return p
 }
+
+// TestTeamSpaceSubscriptionEndsWithMembership: a subscription acting in a team ends,
+// with NOT_FOUND (field team), once its caller is no longer a member (removed, or the
+// team deleted), on whichever instance that happened; until then it goes on.
+func TestTeamSpaceSubscriptionEndsWithMembership(t *testing.T) {
+	t.Parallel()
+	url := testkit.PostgresSchemaURL(t)
+	a, b := startApp(t, url, withoutRateLimits), startApp(t, url, withoutRateLimits)
+	ts := serve(t, a)
+	s := newTeamSpace(t, a, "ends")
+	const sub = `subscription { onboardingProgress { currentStep } }`
+	ended := func(t *testing.T, ws *wsClient, id string) {
+		t.Helper()
+		var errs []gqlError
+		for {
+			m := ws.next(t)
+			require.Equal(t, id, m.ID)
+			switch m.Type {
+			case "next":
+				var p struct {
+					Errors []gqlError `json:"errors"`
+				}
+				require.NoError(t, json.Unmarshal(m.Payload, &p))
+				require.NotEmpty(t, p.Errors, "no event of the team after the caller left it: %s", m.Payload)
+				errs = append(errs, p.Errors...)
+				continue
+			case "error":
+				var p []gqlError
+				require.NoError(t, json.Unmarshal(m.Payload, &p))
+				errs = append(errs, p...)
+			default:
+				require.Equal(t, "complete", m.Type)
+			}
+			break
+		}
+		requireError(t, errs, "NOT_FOUND", "team", "")
+	}
+
+	member := dialInTeam(t, ts.URL, s.tokens[spaceMember], s.teamA)
+	member.subscribe(t, "m", sub)
+	require.Equal(t, "next", member.next(t).Type)
+	admin := dialInTeam(t, ts.URL, s.tokens[spaceAdmin], s.teamA)
+	admin.subscribe(t, "a", sub)
+	require.Equal(t, "next", admin.next(t).Type)
+
+	// Removed through the other instance: the member's subscription ends; the admin's goes on.
+	b.mustIn(t, s.tokens[spaceOwner], "", `mutation($t: ID!, $u: ID!) { removeMember(teamId: $t, userId: $u) { userId } }`,
+		map[string]any{"t": s.teamA, "u": s.ids[spaceMember]})
+	ended(t, member, "m")
+	b.mustIn(t, s.tokens[spaceOwner], s.teamA, `mutation { startOnboarding { currentStep } }`, nil)
+	m := admin.next(t)
+	require.Equal(t, "next", m.Type)
+	require.Contains(t, string(m.Payload), `"currentStep":1`)
+
+	b.mustIn(t, s.tokens[spaceOwner], "", `mutation($id: ID!) { deleteTeam(id: $id) }`, map[string]any{"id": s.teamA})
+	ended(t, admin, "a")
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,9 +27,12 @@ const (
 var roleRank = map[models.TeamRole]int{models.TeamRoleMember: 1, models.TeamRoleAdmin: 2, models.TeamRoleOwner: 3}
 
 // teamRoles tells a user's role in a team: NOT_FOUND (field team) when the team does
-// not exist or the user is not in it. The team area satisfies it.
+// not exist or the user is not in it. TeamEvents follows the team's events for a
+// member, and closes once they are no longer one (after TEAM_DELETED, or when they
+// left or were removed). The team area satisfies it.
 type teamRoles interface {
 	Role(ctx context.Context, userID, teamID string) (models.TeamRole, error)
+	TeamEvents(ctx context.Context, userID, teamID string) (<-chan *models.TeamEvent, error)
 }
 
 // brandAuditor records what an owner or admin changed of a team's shared brand.
@@ -46,7 +50,9 @@ type brandAuditor interface {
 // fields without @inTeam (the account, billing, backups, conversations, teams) always
 // act on the caller's own data, whatever the request names. Every change an admin
 // makes to the team's brand (an admitted root field needing ADMIN, which answered
-// without an error) is recorded in their audit log and the team's.
+// without an error) is recorded in their audit log and the team's. A subscription
+// admitted in a team ends, with NOT_FOUND (field team), once its caller is no longer
+// a member: it would otherwise go on showing them the team's space.
 type teamGuard struct {
 	teams   teamRoles
 	audit   brandAuditor
@@ -137,6 +143,9 @@ func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 	}
 	caller.Team, caller.TeamRole = teamID, role
 	ctx = models.WithCaller(ctx, caller)
+	if op.Operation.Operation == ast.Subscription {
+		return g.whileMember(ctx, caller, next, refuse)
+	}
 	inTeam := context.WithoutCancel(ctx) // the acting caller, for the audit entries
 	h := next(ctx)
 	if len(edits) == 0 {
@@ -161,6 +170,57 @@ func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 		}
 		return resp
 	}
+}
+
+// whileMember runs a subscription admitted in the caller's team for as long as they
+// are a member: the team's events say when they leave, are removed, or the team is
+// deleted (on any instance); the subscription then ends with NOT_FOUND, field team.
+func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, next graphql.OperationHandler,
+	refuse func(error) graphql.ResponseHandler) graphql.ResponseHandler {
+	ctx, cancel := context.WithCancel(ctx)
+	events, err := g.teams.TeamEvents(ctx, caller.UserID, caller.Team)
+	if err != nil {
+		cancel()
+		if models.ErrorCode(err) == models.CodeNotFound { // they left between the two reads
+			err = notAMember()
+		}
+		return refuse(err)
+	}
+	var left atomic.Bool
+	go func() {
+		defer cancel()
+		for e := range events {
+			if e.Type == models.TeamDeleted {
+				break
+			}
+		}
+		if ctx.Err() == nil { // the events ended before the subscription: not a member any more
+			g.logger.InfoContext(ctx, "subscription ended: no longer in the team", "team_id", caller.Team)
+			left.Store(true)
+		}
+	}()
+	h := next(ctx)
+	done := false
+	return func(rctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		resp := h(rctx)
+		if left.Load() {
+			// Whatever came meanwhile is the team's, which they may no longer see.
+			done = true
+			return &graphql.Response{Errors: gqlerror.List{g.present(rctx, notAMember())}}
+		}
+		if resp == nil {
+			cancel()
+		}
+		return resp
+	}
+}
+
+// notAMember is the error of a caller who is not (or no longer) in the team.
+func notAMember() error {
+	return &models.Error{Code: models.CodeNotFound, Field: "team", Message: "team not found"}
 }
 
 // failed reports whether errs hold an error of the root field answered under alias.
