@@ -346,7 +346,7 @@ func socketTeam(payload map[string]any) (string, bool) {
 	for k, v := range payload {
 		if strings.EqualFold(k, teamParam) && v != nil {
 			if s, ok := v.(string); ok {
-				return strings.TrimSpace(s), true
+				return requestedTeam(s), true
 			}
 			return fmt.Sprint(v), true
 		}
@@ -355,7 +355,7 @@ func socketTeam(payload map[string]any) (string, bool) {
 		if headers, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
 			for hk, hv := range headers {
 				if strings.EqualFold(hk, teamHeader) && hv != nil {
-					return strings.TrimSpace(fmt.Sprint(hv)), true
+					return requestedTeam(fmt.Sprint(hv)), true
 				}
 			}
 		}

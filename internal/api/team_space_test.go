@@ -529,7 +529,8 @@ func TestActingInATeam(t *testing.T) {
 			})
 
 			t.Run("a bad header", func(t *testing.T) {
-				for _, junk := range []string{"x;y", strings.Repeat("a", 200)} {
+				// A blank header is refused too, rather than acting in the caller's own space.
+				for _, junk := range []string{"x;y", strings.Repeat("a", 200), " "} {
 					before := a.spaceRows(t, s.teamA, s.ids[spaceMember])
 					data, errs := a.doIn(t, member, junk, `mutation { createBusinessInfo(input: {businessName: "Junk", description: "Nothing to see here at all."}) { id } }`, nil)
 					requireError(t, errs, "BAD_USER_INPUT", "team", "")
@@ -540,6 +541,19 @@ func TestActingInATeam(t *testing.T) {
 					require.Empty(t, errs)
 					require.Equal(t, s.ids[spaceMember], data["me"].(map[string]any)["id"])
 				}
+			})
+
+			t.Run("a team's ID in capitals", func(t *testing.T) {
+				data := a.mustIn(t, member, strings.ToUpper(s.teamA), `{ businessInfo { businessName } }`, nil)
+				require.Equal(t, brand, data["businessInfo"].(map[string]any)["businessName"], "UUIDs are case-insensitive")
+				ws := dialInTeam(t, ts.URL, member, " "+strings.ToUpper(s.teamA)+" ")
+				ws.subscribe(t, "p", `subscription { onboardingProgress { currentStep } }`)
+				require.Equal(t, "next", ws.next(t).Type)
+				ws.stop(t, "p")
+				blank := dialInTeam(t, ts.URL, member, "")
+				blank.subscribe(t, "b", `subscription { onboardingProgress { currentStep } }`)
+				m := blank.next(t)
+				require.Contains(t, string(m.Payload), `"BAD_USER_INPUT"`, "a blank team in connection_init is refused: %s", m.Payload)
 			})
 
 			t.Run("deleting the team deletes its space", func(t *testing.T) {

@@ -23,6 +23,20 @@ const (
 	directiveInTeam = "inTeam"
 )
 
+// requestedTeam is the team a request names, as the guard reads it: trimmed and in
+// lower case (a team's ID is a UUID, and UUIDs are case-insensitive). A blank value
+// becomes one the guard refuses (BAD_USER_INPUT, field team), as any other that is no
+// team's ID, rather than the request acting in the caller's own space.
+func requestedTeam(raw string) string {
+	if v := strings.ToLower(strings.TrimSpace(raw)); v != "" {
+		return v
+	}
+	return blankTeam
+}
+
+// blankTeam is what a blank team a request names is read as: no team's ID.
+const blankTeam = "(blank)"
+
 // roleRank orders the roles: a role serves a field needing any role of lower rank.
 var roleRank = map[models.TeamRole]int{models.TeamRoleMember: 1, models.TeamRoleAdmin: 2, models.TeamRoleOwner: 3}
 
