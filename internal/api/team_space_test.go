@@ -19,6 +19,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/internal/testkit/fakellm"
 	"github.com/inkgraph/inkgraph/internal/testkit/stripemock"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // doIn runs an operation as token's user, naming team in X-Inkgraph-Team ("" for none).
@@ -641,6 +642,16 @@ func TestTeamSpaceTier(t *testing.T) {
 			require.Equal(t, http.StatusOK, postWebhook(t, ts.URL, testWebhookSecret, stripeEvent("evt_space_deleted", "customer.subscription.deleted", teamSubscription(customer, "canceled", 3))))
 			a.clock.Advance(time.Hour) // past the rate limit's cached tier
 			require.Equal(t, spacePlan{agents: 3, tokens: float64(100_000), tier: "FREE", rate: 20}, planOf(member, teamID).noLeft(), "a team whose subscription ended is free")
+
+			// What the team's space stores as its tier is only what its onboarding shows,
+			// written after the webhook's transaction; a write that did not happen (as
+			// here) gives the team nothing its subscription does not.
+			_, err := a.db.NewUpdate().Table("users").Set("tier = ?", models.TierTeam).Where("id = ?", teamID).Exec(context.Background())
+			require.NoError(t, err)
+			a.clock.Advance(time.Hour)
+			require.Equal(t, 3, planOf(member, teamID).agents, "the ended subscription decides")
+			data := a.mustIn(t, owner, "", `query($t: ID!) { team(id: $t) { tier } }`, map[string]any{"t": teamID})
+			require.Equal(t, "FREE", data["team"].(map[string]any)["tier"])
 		})
 	}
 }

@@ -366,7 +366,8 @@ type standing struct {
 // team's shared space (a users row with the team's ID) they are the team's. A
 // subscription that has not ended decides from billing's own state. Without one
 // (never subscribed, or the last one ended) the account's tier decides: free since
-// the subscription ended, unless an operator set another.
+// the subscription ended, unless an operator set another; a team whose subscription
+// ended is free.
 func (s *Service) standing(ctx context.Context, userID string) (standing, error) {
 	subs, err := findSubscriptionsOfSpace(ctx, s.db, userID)
 	if err != nil {
@@ -383,6 +384,13 @@ func (s *Service) standing(ctx context.Context, userID string) (standing, error)
 			st.note = fmt.Sprintf("a payment failed and the grace period ended on %s: update your payment method in the billing portal to get %s back",
 				cur.GraceUntil.Format("2006-01-02 15:04 MST"), cur.PlanTier)
 		}
+		return st, nil
+	}
+	if cur := st.current; cur != nil && cur.TeamID != "" {
+		// A team whose subscription ended is free, as TeamPlan says: the tier its space
+		// stores (notifyTeam's, after the fact and best effort) is what its onboarding
+		// shows, never what it gets.
+		st.tier = models.TierFree
 		return st, nil
 	}
 	st.tier, err = s.accounts.TierOf(ctx, userID)
