@@ -187,6 +187,9 @@ func New(d Deps) *Server {
 	if d.Config.RateLimits {
 		gql.Use(newRateLimit(d, presenter))
 	}
+	// Inside the rate limit, so that operations refused for the team they name still
+	// spend the caller's own budget.
+	gql.Use(teamRefusal{present: presenter})
 	// Inside the rate limit, so refused keys still spend their owner's budget.
 	gql.Use(&scopeGuard{present: presenter, audit: svc.Accounts.AuditKeyUse, logger: d.Logger})
 	// Inside the rate limit: a refused subscription never counts as open.

@@ -727,3 +727,33 @@ func TestTeamSpaceSubscriptionEndsWithMembership(t *testing.T) {
 	b.mustIn(t, s.tokens[spaceOwner], "", `mutation($id: ID!) { deleteTeam(id: $id) }`, map[string]any{"id": s.teamA})
 	ended(t, admin, "a")
 }
+
+// TestTeamSpaceRefusalsSpendTheBudget: operations refused for the team they name
+// (not a member, a bad team) still spend the caller's own budget, as refused keys do:
+// naming a team is no way around the rate limit.
+func TestTeamSpaceRefusalsSpendTheBudget(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.Postgres)
+	owner, _, _ := a.register(t, "budget-owner@example.com")
+	stranger, _, _ := a.register(t, "budget-stranger@example.com")
+	teamID := a.mustIn(t, owner, "", `mutation { createTeam(name: "Budget") { id } }`, nil)["createTeam"].(map[string]any)["id"].(string)
+	codes := map[string]int{}
+	for i := range 25 {
+		team := teamID
+		if i%2 == 1 {
+			team = "x;y"
+		}
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "{ businessInfo { id } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+stranger)
+		req.Header.Set("X-Inkgraph-Team", team)
+		rec := httptest.NewRecorder()
+		a.handler.ServeHTTP(rec, req)
+		var r limitsResponse
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &r), rec.Body.String())
+		require.Len(t, r.Errors, 1)
+		require.Contains(t, []string{"", "null"}, string(r.Data))
+		codes[r.Errors[0].Extensions["code"].(string)]++
+	}
+	require.Equal(t, map[string]int{"NOT_FOUND": 10, "BAD_USER_INPUT": 10, "RATE_LIMITED": 5}, codes, "the free budget of 20")
+}

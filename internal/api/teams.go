@@ -134,8 +134,11 @@ func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 	if len(uses) == 0 {
 		return next(ctx)
 	}
+	// A refusal goes on through the rate limit, which counts it against the caller's
+	// own budget (the team is not theirs to spend), and teamRefusal answers it there.
+	base := ctx
 	refuse := func(err error) graphql.ResponseHandler {
-		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{g.present(ctx, err)}})
+		return next(context.WithValue(base, teamRefusalKey{}, err))
 	}
 	if err := models.CheckTeamID(teamID); err != nil {
 		return refuse(err)
@@ -235,6 +238,33 @@ func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, next 
 // notAMember is the error of a caller who is not (or no longer) in the team.
 func notAMember() error {
 	return &models.Error{Code: models.CodeNotFound, Field: "team", Message: "team not found"}
+}
+
+type teamRefusalKey struct{}
+
+// teamRefusal answers an operation the team guard refused (NOT_FOUND, FORBIDDEN or
+// BAD_USER_INPUT, field team) before anything runs. It sits inside the rate limit, as
+// the scope guard does: a refused operation spends the caller's own budget, so naming
+// a team is no way around the rate limit.
+type teamRefusal struct {
+	present graphql.ErrorPresenterFunc
+}
+
+var (
+	_ graphql.HandlerExtension     = teamRefusal{}
+	_ graphql.OperationInterceptor = teamRefusal{}
+)
+
+func (teamRefusal) ExtensionName() string { return "TeamRefusals" }
+
+func (teamRefusal) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation answers the team guard's refusal, if any.
+func (r teamRefusal) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if err, ok := ctx.Value(teamRefusalKey{}).(error); ok {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{r.present(ctx, err)}})
+	}
+	return next(ctx)
 }
 
 // failed reports whether errs hold an error of the root field answered under alias.
