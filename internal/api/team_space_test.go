@@ -73,11 +73,11 @@ func (a *app) spaceRows(t testing.TB, ids ...string) string {
 	var b strings.Builder
 	for _, table := range spaceTables {
 		var rows []map[string]any
-		require.NoError(t, a.db.NewSelect().Table(table).Where("user_id IN (?)", bun.In(ids)).OrderExpr("1").Scan(ctx, &rows), table)
+		require.NoError(t, a.db.NewSelect().Table(table).Where("user_id IN (?)", bun.List(ids)).OrderExpr("1").Scan(ctx, &rows), table)
 		fmt.Fprintf(&b, "%s: %v\n", table, rows)
 	}
 	var audit []map[string]any
-	require.NoError(t, a.db.NewSelect().Table("audit_log").Where("user_id IN (?) OR team_id IN (?)", bun.In(ids), bun.In(ids)).
+	require.NoError(t, a.db.NewSelect().Table("audit_log").Where("user_id IN (?) OR team_id IN (?)", bun.List(ids), bun.List(ids)).
 		OrderExpr("id").Scan(ctx, &audit))
 	fmt.Fprintf(&b, "audit_log: %v\n", audit)
 	return b.String()
@@ -104,10 +104,9 @@ func (a *app) personalRows(t testing.TB, userID string) string {
 // teamSpace is a team A (owner, admin, member), a team B with its own member, and a
 // stranger in no team.
 type teamSpace struct {
-	a             *app
-	teamA, teamB  string
-	tokens, ids   map[string]string
-	site, docSite string
+	a            *app
+	teamA, teamB string
+	tokens, ids  map[string]string
 }
 
 const spaceOwner, spaceAdmin, spaceMember, spaceOther, spaceStranger = "owner", "admin", "member", "other", "stranger"
