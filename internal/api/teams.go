@@ -211,7 +211,12 @@ func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, next 
 				break
 			}
 		}
-		if ctx.Err() == nil { // the events ended before the subscription: not a member any more
+		if ctx.Err() != nil {
+			return // the subscription ended first
+		}
+		// The events ended: the caller left or was removed, or the team was deleted;
+		// else the bus closed (the server stops), and the subscription just ends.
+		if _, err := g.teams.Role(ctx, caller.UserID, caller.Team); models.ErrorCode(err) == models.CodeNotFound {
 			g.logger.InfoContext(ctx, "subscription ended: no longer in the team", "team_id", caller.Team)
 			left.Store(true)
 		}
