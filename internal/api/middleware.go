@@ -99,8 +99,8 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := s.withSessionCookies(r.Context(), w, r)
-		if team := r.Header.Get(teamHeader); team != "" {
-			ctx = models.WithRequestedTeam(ctx, strings.TrimSpace(team))
+		if team := r.Header.Values(teamHeader); len(team) > 0 {
+			ctx = models.WithRequestedTeam(ctx, requestedTeam(team[0]))
 		}
 		stream := transportOf(r) == transportSSE
 		var caller models.Caller

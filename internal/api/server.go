@@ -183,12 +183,12 @@ func New(d Deps) *Server {
 	presenter := resolvers.ErrorPresenter(d.Logger)
 	// Before the rate limit: an operation acting in a team spends the team's budget,
 	// at the team's tier and seats.
-	gql.Use(&teamGuard{teams: svc.Teams, audit: svc.Audit, logger: d.Logger})
+	gql.Use(&teamGuard{teams: svc.Teams, audit: svc.Audit, present: presenter, logger: d.Logger})
 	if d.Config.RateLimits {
 		gql.Use(newRateLimit(d, presenter))
 	}
-	// The team guard's refusals, inside the rate limit: refused operations spend the
-	// caller's own budget.
+	// The team guard's refusals, inside the rate limit: operations refused for the
+	// team they name still spend the caller's own budget.
 	gql.Use(teamRefusal{present: presenter})
 	// Inside the rate limit, so refused keys still spend their owner's budget.
 	gql.Use(&scopeGuard{present: presenter, audit: svc.Accounts.AuditKeyUse, logger: d.Logger})
@@ -348,7 +348,7 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 func socketTeam(payload map[string]any) (string, bool) {
 	text := func(v any) string {
 		if s, ok := v.(string); ok {
-			return strings.TrimSpace(s)
+			return requestedTeam(s)
 		}
 		return fmt.Sprint(v)
 	}
@@ -366,7 +366,7 @@ func socketTeam(payload map[string]any) (string, bool) {
 		if headers, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
 			for hk, hv := range headers {
 				if strings.EqualFold(hk, teamHeader) && hv != nil {
-					return strings.TrimSpace(fmt.Sprint(hv)), true
+					return requestedTeam(fmt.Sprint(hv)), true
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -21,6 +22,20 @@ const (
 	teamParam       = "team"
 	directiveInTeam = "inTeam"
 )
+
+// requestedTeam is the team a request names, as the guard reads it: trimmed and in
+// lower case (a team's ID is a UUID, and UUIDs are case-insensitive). A blank value
+// becomes one the guard refuses (BAD_USER_INPUT, field team), as any other that is no
+// team's ID, rather than the request acting in the caller's own space.
+func requestedTeam(raw string) string {
+	if v := strings.ToLower(strings.TrimSpace(raw)); v != "" {
+		return v
+	}
+	return blankTeam
+}
+
+// blankTeam is what a blank team a request names is read as: no team's ID.
+const blankTeam = "(blank)"
 
 // roleRank orders the roles: a role serves a field needing any role of lower rank.
 var roleRank = map[models.TeamRole]int{models.TeamRoleMember: 1, models.TeamRoleAdmin: 2, models.TeamRoleOwner: 3}
@@ -53,9 +68,10 @@ type brandAuditor interface {
 // field an admin runs that needs ADMIN (a change to the team's brand) is recorded in
 // their audit log and the team's, with its outcome.
 type teamGuard struct {
-	teams  teamRoles
-	audit  brandAuditor
-	logger *slog.Logger
+	teams   teamRoles
+	audit   brandAuditor
+	present graphql.ErrorPresenterFunc
+	logger  *slog.Logger
 	// needs maps "Type.field" of every @inTeam root field to the least role it needs.
 	needs map[string]models.TeamRole
 	roots map[ast.Operation]string
@@ -86,6 +102,10 @@ func (g *teamGuard) Validate(es graphql.ExecutableSchema) error {
 			arg := d.Arguments.ForName("role")
 			if arg == nil || !models.TeamRole(arg.Value.Raw).Valid() {
 				return fmt.Errorf("%s.%s: @inTeam needs a known role", def.Name, f.Name)
+			}
+			if op == ast.Subscription && models.TeamRole(arg.Value.Raw) != models.TeamRoleMember {
+				// whileMember ends a subscription with the membership, not with a role.
+				return fmt.Errorf("%s.%s: an @inTeam subscription needs MEMBER", def.Name, f.Name)
 			}
 			g.needs[def.Name+"."+f.Name] = models.TeamRole(arg.Value.Raw)
 		}
@@ -157,38 +177,65 @@ func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 	caller.Team, caller.TeamRole = teamID, role
 	ctx = models.WithCaller(ctx, caller)
 	if op.Operation.Operation == ast.Subscription {
-		var err error
-		if ctx, err = g.whileMember(ctx, caller, need); err != nil {
-			return next(withTeamRefusal(ctx, err))
-		}
+		return g.whileMember(ctx, caller, next) // no subscription changes the brand
 	}
 	return g.recordEdits(ctx, uses, next(ctx))
 }
 
-// whileMember returns ctx ended when the caller leaves the team or is removed, when
-// their role falls below need, or when the team is deleted: a subscription acting in
-// the team ends with the membership it was admitted for, on whichever instance the
-// change was made.
-func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, need models.TeamRole) (context.Context, error) {
+// whileMember runs a subscription admitted in the caller's team for as long as they
+// are a member: the team's events (from any instance) say when they leave or are
+// removed, or the team is deleted; the subscription then ends with NOT_FOUND, field
+// team, and whatever the run had not yet sent is not sent: it is the team's, which
+// they may no longer see. (Every @inTeam subscription needs MEMBER only, so no role
+// change ends one.) A closing bus (the server stopping) just ends it.
+func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, next graphql.OperationHandler) graphql.ResponseHandler {
+	base := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	events, err := g.teams.TeamEvents(ctx, caller.UserID, caller.Team)
 	if err != nil {
 		cancel()
-		return ctx, err
+		if models.ErrorCode(err) == models.CodeNotFound { // they left between the two reads
+			err = notAMember()
+		}
+		return next(withTeamRefusal(base, err))
 	}
+	var ended atomic.Pointer[models.Error]
 	go func() {
 		defer cancel()
 		for e := range events { // closed when the caller is no longer a member, or ctx ends
-			switch {
-			case e.Type == models.TeamDeleted:
-				return
-			case e.Type == models.TeamRoleChanged && e.UserID != nil && *e.UserID == caller.UserID &&
-				e.Role != nil && roleRank[*e.Role] < roleRank[need]:
-				return
+			if e.Type == models.TeamDeleted {
+				break
 			}
 		}
+		if ctx.Err() != nil {
+			return // the subscription ended first
+		}
+		if _, err := g.teams.Role(ctx, caller.UserID, caller.Team); models.ErrorCode(err) == models.CodeNotFound {
+			g.logger.InfoContext(ctx, "subscription ended: no longer in the team", "team_id", caller.Team)
+			ended.Store(notAMember())
+		}
 	}()
-	return ctx, nil
+	h := next(ctx)
+	done := false
+	return func(rctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		resp := h(rctx)
+		if err := ended.Load(); err != nil {
+			done = true
+			return &graphql.Response{Errors: gqlerror.List{g.present(rctx, err)}}
+		}
+		if resp == nil {
+			cancel()
+		}
+		return resp
+	}
+}
+
+// notAMember is the error of a caller who is not (or no longer) in the team.
+func notAMember() *models.Error {
+	return &models.Error{Code: models.CodeNotFound, Field: "team", Message: "team not found"}
 }
 
 // recordEdits records, once the operation has answered, each root field of uses that
