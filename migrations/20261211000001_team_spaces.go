@@ -26,8 +26,21 @@ func teamSpaces(m *migrate.Migrations) error {
 		}
 		return execAll(ctx, db,
 			kind,
-			// Spaces a rollback left behind (it keeps their data) are spaces again.
+			// Files of a deleted space's documents, deleted by knowledge's sweep until
+			// keep_until (the last signed upload URL's expiry: a late PUT is deleted
+			// too); no foreign key, since the documents are gone.
+			`CREATE TABLE knowledge_forgotten_blobs (
+				blob_key TEXT PRIMARY KEY,
+				keep_until {{time}} NOT NULL
+			)`,
+			// Spaces a rollback left behind (it keeps their data) are spaces again,
+			// and those whose team was deleted meanwhile (by a version that knew no
+			// spaces) go, their documents' files to the sweep first.
 			`UPDATE users SET kind = 'team' WHERE password_hash = '' AND email = 'team:' || id`,
+			`INSERT INTO knowledge_forgotten_blobs (blob_key, keep_until)
+				SELECT d.blob_key, CURRENT_TIMESTAMP FROM documents d JOIN users u ON u.id = d.user_id
+				WHERE u.kind = 'team' AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = u.id)`,
+			`DELETE FROM users WHERE kind = 'team' AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = users.id)`,
 			`INSERT INTO users (id, email, password_hash, tier, kind, created_at, updated_at)
 				SELECT t.id, 'team:' || t.id, '', COALESCE(b.granted_tier, 'free'), 'team', t.created_at, t.created_at
 				FROM teams t LEFT JOIN team_billing_accounts b ON b.team_id = t.id
@@ -42,13 +55,6 @@ func teamSpaces(m *migrate.Migrations) error {
 				updated_at {{time}} NOT NULL
 			)`,
 			`CREATE UNIQUE INDEX custom_playbooks_user_name_key ON custom_playbooks (user_id, name)`,
-			// Files of a deleted space's documents, deleted by knowledge's sweep until
-			// keep_until (the last signed upload URL's expiry: a late PUT is deleted
-			// too); no foreign key, since the documents are gone.
-			`CREATE TABLE knowledge_forgotten_blobs (
-				blob_key TEXT PRIMARY KEY,
-				keep_until {{time}} NOT NULL
-			)`,
 		)
 	}, func(ctx context.Context, db *bun.DB) error {
 		// The spaces stay, with what teams keep in them: a rollback destroys no team's

@@ -228,12 +228,15 @@ func TestTeamSpacesForExistingTeams(t *testing.T) {
 			var ids []string
 			require.NoError(t, db.NewRaw(`SELECT id FROM users ORDER BY id`).Scan(ctx, &ids))
 			require.Equal(t, []string{"t-free", "t-paid", "u1"}, ids)
+			// Meanwhile, a version that knew no spaces deleted a team, not its space.
+			exec(`DELETE FROM teams WHERE id = 't-free'`)
 			_, err = m.Up(ctx)
 			require.NoError(t, err)
 			rows = nil
 			require.NoError(t, db.NewRaw(`SELECT id, email, password_hash, tier, kind FROM users ORDER BY id`).Scan(ctx, &rows))
-			require.Equal(t, "team", rows[1].Kind)
-			require.Len(t, rows, 3)
+			require.Len(t, rows, 2, "the deleted team's space went")
+			require.Equal(t, "t-paid", rows[0].ID)
+			require.Equal(t, "team", rows[0].Kind)
 			var n int
 			require.NoError(t, db.NewRaw(`SELECT count(*) FROM business_infos WHERE user_id = 't-paid'`).Scan(ctx, &n))
 			require.Equal(t, 1, n, "the team's data survived the round trip")

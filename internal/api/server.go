@@ -188,8 +188,9 @@ func New(d Deps) *Server {
 		gql.Use(newRateLimit(d, presenter))
 	}
 	// The team guard's refusals, inside the rate limit: operations refused for the
-	// team they name still spend the caller's own budget.
-	gql.Use(teamRefusal{present: presenter})
+	// team they name still spend the caller's own budget; and the membership of its
+	// admitted subscriptions, followed only for operations within their budget.
+	gql.Use(teamInside{teams: svc.Teams, present: presenter, logger: d.Logger})
 	// Inside the rate limit, so refused keys still spend their owner's budget.
 	gql.Use(&scopeGuard{present: presenter, audit: svc.Accounts.AuditKeyUse, logger: d.Logger})
 	// Inside the rate limit: a refused subscription never counts as open.

@@ -801,3 +801,40 @@ func TestTeamSpaceOperationsStayInTheTeam(t *testing.T) {
 	}
 	require.Equal(t, []string{"ok", "BAD_USER_INPUT"}, outcomes, "newest first")
 }
+
+// TestTeamChatEndsWithTheMembership: a member's chat in the team, mid-answer, ends
+// (NOT_FOUND, field team) when they are removed, and its run stops upstream at once,
+// as a run its client stopped does, rather than waiting to be resumed (chatRun would
+// otherwise go on showing them the team's space).
+func TestTeamChatEndsWithTheMembership(t *testing.T) {
+	t.Parallel()
+	llmSrv, _ := pausedChatLLM(t) // the answer never finishes by itself
+	a := newApp(t, testkit.Postgres, withLLM(llmSrv.URL()), withoutRateLimits)
+	ts := serve(t, a)
+	s := newTeamSpace(t, a, "chatends")
+	ws := dialInTeam(t, ts.URL, s.tokens[spaceMember], s.teamA)
+	ws.subscribe(t, "c", listTasksChat)
+	var started bool
+	for !started {
+		m := ws.next(t)
+		require.Equal(t, "next", m.Type, "%s", m.Payload)
+		started = strings.Contains(string(m.Payload), `"TOKEN"`)
+	}
+	a.mustIn(t, s.tokens[spaceOwner], "", `mutation($t: ID!, $u: ID!) { removeMember(teamId: $t, userId: $u) { userId } }`,
+		map[string]any{"t": s.teamA, "u": s.ids[spaceMember]})
+	var errs []gqlError
+	for {
+		m := ws.next(t)
+		require.Equal(t, "c", m.ID)
+		if m.Type == "complete" {
+			break
+		}
+		var p struct {
+			Errors []gqlError `json:"errors"`
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &p), "%s", m.Payload)
+		errs = append(errs, p.Errors...)
+	}
+	requireError(t, errs, "NOT_FOUND", "team", "")
+	requireUpstreamCancelled(t, llmSrv, 1, 10*time.Second, "the run went on for its resume grace")
+}

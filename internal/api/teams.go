@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/inkgraph/inkgraph/internal/llm"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -60,7 +61,7 @@ type brandAuditor interface {
 // on the caller's own business), and the caller's role in the team is read once. The
 // operation is refused whole, before anything runs, when the caller is not a member
 // (NOT_FOUND, field team) or holds a lower role than one of its fields needs
-// (FORBIDDEN, field team). A refusal is handed to teamRefusal, inside the rate limit,
+// (FORBIDDEN, field team). A refusal is handed to teamInside, inside the rate limit,
 // so refused operations still spend the caller's own budget. An admitted operation's
 // caller carries the team and role (models.Caller.Team, TeamRole): Caller.Space is
 // then the team's shared space. An admitted subscription ends when the caller leaves
@@ -120,7 +121,7 @@ type teamUse struct {
 }
 
 // InterceptOperation admits the operation in the team the request names, or hands its
-// refusal to teamRefusal.
+// refusal to teamInside.
 func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	teamID := models.RequestedTeam(ctx)
 	if teamID == "" {
@@ -177,31 +178,43 @@ func (g *teamGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 	caller.Team, caller.TeamRole = teamID, role
 	ctx = models.WithCaller(ctx, caller)
 	if op.Operation.Operation == ast.Subscription {
-		return g.whileMember(ctx, caller, next) // no subscription changes the brand
+		// Followed inside the rate limit (teamInside), so that a client over its
+		// budget costs no subscription to the team's events. No subscription
+		// changes the brand.
+		return next(context.WithValue(ctx, followTeamKey{}, true))
 	}
 	return g.recordEdits(ctx, uses, next(ctx))
 }
+
+// followTeamKey marks an admitted subscription acting in a team for teamInside.
+type followTeamKey struct{}
+
+// errLeftTeam ends a subscription whose caller is no longer in the team as a stop
+// (llm.ErrStopped): a resumable chat run ends at once instead of waiting to be
+// resumed, which would go on showing them the team's space.
+var errLeftTeam = fmt.Errorf("no longer a member of the team: %w", llm.ErrStopped)
 
 // whileMember runs a subscription admitted in the caller's team for as long as they
 // are a member: the team's events (from any instance) say when they leave or are
 // removed, or the team is deleted; the subscription then ends with NOT_FOUND, field
 // team, and whatever the run had not yet sent is not sent: it is the team's, which
 // they may no longer see. (Every @inTeam subscription needs MEMBER only, so no role
-// change ends one.) A closing bus (the server stopping) just ends it.
-func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, next graphql.OperationHandler) graphql.ResponseHandler {
-	base := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	events, err := g.teams.TeamEvents(ctx, caller.UserID, caller.Team)
+// change ends one.) When the events end for another reason (the bus closing as the
+// server stops, the database not answering the check), the subscription goes on
+// unfollowed rather than being cut off.
+func whileMember(ctx context.Context, next graphql.OperationHandler, teams teamRoles, present graphql.ErrorPresenterFunc, logger *slog.Logger) graphql.ResponseHandler {
+	caller, _ := models.SignedIn(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	events, err := teams.TeamEvents(ctx, caller.UserID, caller.Team)
 	if err != nil {
-		cancel()
+		cancel(nil)
 		if models.ErrorCode(err) == models.CodeNotFound { // they left between the two reads
 			err = notAMember()
 		}
-		return next(withTeamRefusal(base, err))
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
 	}
-	var ended atomic.Pointer[models.Error]
+	var ended atomic.Bool
 	go func() {
-		defer cancel()
 		for e := range events { // closed when the caller is no longer a member, or ctx ends
 			if e.Type == models.TeamDeleted {
 				break
@@ -210,10 +223,13 @@ func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, next 
 		if ctx.Err() != nil {
 			return // the subscription ended first
 		}
-		if _, err := g.teams.Role(ctx, caller.UserID, caller.Team); models.ErrorCode(err) == models.CodeNotFound {
-			g.logger.InfoContext(ctx, "subscription ended: no longer in the team", "team_id", caller.Team)
-			ended.Store(notAMember())
+		if _, err := teams.Role(ctx, caller.UserID, caller.Team); models.ErrorCode(err) == models.CodeNotFound {
+			logger.InfoContext(ctx, "subscription ended: no longer in the team", "team_id", caller.Team)
+			ended.Store(true)
+			cancel(errLeftTeam)
+			return
 		}
+		logger.WarnContext(ctx, "a team subscription's events ended: it goes on unfollowed", "team_id", caller.Team)
 	}()
 	h := next(ctx)
 	done := false
@@ -222,12 +238,12 @@ func (g *teamGuard) whileMember(ctx context.Context, caller models.Caller, next 
 			return nil
 		}
 		resp := h(rctx)
-		if err := ended.Load(); err != nil {
+		if ended.Load() {
 			done = true
-			return &graphql.Response{Errors: gqlerror.List{g.present(rctx, err)}}
+			return &graphql.Response{Errors: gqlerror.List{present(rctx, notAMember())}}
 		}
 		if resp == nil {
-			cancel()
+			cancel(nil)
 		}
 		return resp
 	}
@@ -262,6 +278,9 @@ func (g *teamGuard) recordEdits(ctx context.Context, uses []teamUse, h graphql.R
 			return resp
 		}
 		recorded = true
+		if refusedWhole(resp.Errors) {
+			return resp // refused before anything ran (rate limit, scopes, cost)
+		}
 		for _, e := range edits {
 			detail := models.AuditDetail{"field": e.field, "outcome": fieldOutcome(resp.Errors, e.alias)}
 			if err := g.audit.Record(inTeam, teamID, models.AuditTeamBrandEdited, detail); err != nil {
@@ -272,30 +291,49 @@ func (g *teamGuard) recordEdits(ctx context.Context, uses []teamUse, h graphql.R
 	}
 }
 
-// teamRefusalKey carries the team guard's refusal of an operation to teamRefusal.
+// teamRefusalKey carries the team guard's refusal of an operation to teamInside.
 type teamRefusalKey struct{}
 
 func withTeamRefusal(ctx context.Context, err error) context.Context {
 	return context.WithValue(ctx, teamRefusalKey{}, err)
 }
 
-// teamRefusal answers the refusal the team guard decided, inside the rate limit (so a
-// refused operation spends the caller's own budget, and probing teams is limited like
-// any other request) and before anything runs.
-type teamRefusal struct{ present graphql.ErrorPresenterFunc }
+// teamInside is the team guard's half inside the rate limit: it answers the refusal
+// the guard decided (so a refused operation spends the caller's own budget, and
+// probing teams is limited like any other request) before anything runs, and follows
+// an admitted subscription's membership (whileMember).
+type teamInside struct {
+	teams   teamRoles
+	present graphql.ErrorPresenterFunc
+	logger  *slog.Logger
+}
 
 var (
-	_ graphql.HandlerExtension     = teamRefusal{}
-	_ graphql.OperationInterceptor = teamRefusal{}
+	_ graphql.HandlerExtension     = teamInside{}
+	_ graphql.OperationInterceptor = teamInside{}
 )
 
-func (teamRefusal) ExtensionName() string                   { return "TeamSpaceRefusals" }
-func (teamRefusal) Validate(graphql.ExecutableSchema) error { return nil }
-func (t teamRefusal) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+func (teamInside) ExtensionName() string                   { return "TeamSpaceInside" }
+func (teamInside) Validate(graphql.ExecutableSchema) error { return nil }
+func (t teamInside) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	if err, ok := ctx.Value(teamRefusalKey{}).(error); ok {
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{t.present(ctx, err)}})
 	}
+	if follow, _ := ctx.Value(followTeamKey{}).(bool); follow {
+		return whileMember(ctx, next, t.teams, t.present, t.logger)
+	}
 	return next(ctx)
+}
+
+// refusedWhole reports whether errs refuse the operation as a whole (an error without
+// a path): nothing of it ran.
+func refusedWhole(errs gqlerror.List) bool {
+	for _, e := range errs {
+		if len(e.Path) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldOutcome is "ok" when errs hold no error of the root field answered under alias

@@ -30,6 +30,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/persona"
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/mail"
 	"github.com/inkgraph/inkgraph/internal/platform/oidc"
@@ -243,6 +244,13 @@ func (t teamSpaces) CreateTeamSpace(ctx context.Context, db bun.IDB, teamID stri
 }
 
 func (t teamSpaces) DeleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
+	// Under the space's lock, which adding a document takes too: none is added between
+	// noting the files and deleting the rows.
+	if err := database.LockUser(ctx, db, teamID); models.ErrorCode(err) == models.CodeNotFound {
+		return nil // no space: nothing kept in it
+	} else if err != nil {
+		return err
+	}
 	if err := t.knowledge.ForgetSpace(ctx, db, teamID); err != nil {
 		return err
 	}

@@ -39,10 +39,11 @@ import (
 const (
 	// MaxNameLength is the longest team name, in characters.
 	MaxNameLength = 100
-	// DefaultTeamsPerOwner is how many teams one user may own unless Deps say
-	// otherwise. Each team's shared space has the allowances of the team's tier (a free
-	// team: the free tier's tokens and documents), so the cap bounds what one account
-	// can draw from free teams.
+	// DefaultTeamsPerOwner is how many teams one user may create (counted while they
+	// exist, whoever owns them since) unless Deps say otherwise. Each team's shared
+	// space has the allowances of the team's tier (a free team: the free tier's tokens
+	// and documents), so the cap bounds what one account can draw from free teams;
+	// counting by creator, not owner, means handing teams over does not reset it.
 	DefaultTeamsPerOwner = 5
 	// InvitationTTL is how long an invitation can be accepted.
 	InvitationTTL = 7 * 24 * time.Hour
@@ -107,8 +108,8 @@ type Deps struct {
 	// PublicURL is where the frontend lives: an invitation's link is
 	// PublicURL/invitations/accept?token=….
 	PublicURL string
-	// TeamsPerOwner is how many teams one user may own: DefaultTeamsPerOwner when 0,
-	// no limit when negative.
+	// TeamsPerOwner is how many teams one user may create (see
+	// DefaultTeamsPerOwner): DefaultTeamsPerOwner when 0, no limit when negative.
 	TeamsPerOwner int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -162,14 +163,14 @@ func (s *Service) CreateTeam(ctx context.Context, userID, name string) (*models.
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
-		owned, err := countOwnedTeams(ctx, tx, userID)
+		created, err := countCreatedTeams(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
-		if limit := s.d.TeamsPerOwner; limit > 0 && owned >= limit {
+		if limit := s.d.TeamsPerOwner; limit > 0 && created >= limit {
 			return &models.Error{Code: models.CodeQuotaExceeded, Field: "name", Message: fmt.Sprintf(
-				"you own %d teams, the most one user may: delete one or transfer its ownership first", owned),
-				Quota: &models.Quota{Used: int64(owned + 1), Limit: int64(limit)}}
+				"you created %d teams that still exist, the most one user may (handing one over does not count it out): delete one first", created),
+				Quota: &models.Quota{Used: int64(created + 1), Limit: int64(limit)}}
 		}
 		if err := insertTeam(ctx, tx, t); err != nil {
 			return err

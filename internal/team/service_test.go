@@ -381,15 +381,16 @@ func TestInvitationNeedsItsInvitersRights(t *testing.T) {
 	})
 }
 
-// TestOwnedTeamsAreCapped: a user creates teams while they own fewer than
-// DefaultTeamsPerOwner; one more is QUOTA_EXCEEDED (field name) and makes nothing; deleting
-// one makes room again.
-func TestOwnedTeamsAreCapped(t *testing.T) {
+// TestCreatedTeamsAreCapped: a user creates teams while fewer than
+// DefaultTeamsPerOwner they created exist; one more is QUOTA_EXCEEDED (field name) and
+// makes nothing, even after handing their teams to someone else; deleting one makes
+// room again.
+func TestCreatedTeamsAreCapped(t *testing.T) {
 	t.Parallel()
 	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		owner := e.user(t)
+		owner, heir := e.user(t), e.user(t)
 		var ids []string
 		for i := range team.DefaultTeamsPerOwner {
 			tm, err := e.svc.CreateTeam(ctx, owner, "Team "+strconv.Itoa(i))
@@ -401,6 +402,13 @@ func TestOwnedTeamsAreCapped(t *testing.T) {
 		teams, err := e.svc.Teams(ctx, owner)
 		require.NoError(t, err)
 		require.Len(t, teams, team.DefaultTeamsPerOwner, "nothing was made")
+
+		e.join(t, owner, ids[1], heir, models.TeamRoleMember)
+		_, err = e.svc.TransferOwnership(ctx, owner, ids[1], heir)
+		require.NoError(t, err)
+		_, err = e.svc.CreateTeam(ctx, owner, "After a handover")
+		testkit.RequireCode(t, err, models.CodeQuotaExceeded, "name")
+
 		require.NoError(t, e.svc.DeleteTeam(ctx, owner, ids[0]))
 		_, err = e.svc.CreateTeam(ctx, owner, "Room again")
 		require.NoError(t, err)

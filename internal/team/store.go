@@ -45,11 +45,12 @@ func findTeam(ctx context.Context, db bun.IDB, id string) (*models.Team, error) 
 }
 
 // findTeamsOf returns the user's teams with the user's role in each, oldest first.
-// countOwnedTeams counts the teams userID owns.
-func countOwnedTeams(ctx context.Context, db bun.IDB, userID string) (int, error) {
-	n, err := db.NewSelect().Model((*models.TeamMember)(nil)).Where("user_id = ? AND role = ?", userID, models.TeamRoleOwner).Count(ctx)
+// countCreatedTeams counts the teams userID created that still exist, whoever owns
+// them now.
+func countCreatedTeams(ctx context.Context, db bun.IDB, userID string) (int, error) {
+	n, err := db.NewSelect().Model((*models.Team)(nil)).Where("created_by = ?", userID).Count(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("count owned teams: %w", err)
+		return 0, fmt.Errorf("count created teams: %w", err)
 	}
 	return int(n), nil
 }

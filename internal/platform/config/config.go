@@ -150,7 +150,8 @@ type Config struct {
 
 	// SMTPURL is where invitation emails go (smtp:// or smtps://); empty sends none.
 	SMTPURL string
-	// TeamsPerOwner is how many teams one user may own; 0 is no limit.
+	// TeamsPerOwner is how many teams one user may create (counted while they
+	// exist); 0 is no limit.
 	TeamsPerOwner int
 	// MailFrom is the sender of those emails.
 	MailFrom string

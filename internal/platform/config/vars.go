@@ -93,7 +93,7 @@ func Vars() []Var {
 		{"STRIPE_PRICE_POWER", "", "", "Stripe price ID of the power tier"},
 		{"STRIPE_PRICE_TEAM", "", "", "Stripe price ID of the team tier (quantity = seats)"},
 		{"INKGRAPH_PUBLIC_URL", "", "http://localhost:8080", "where the frontend lives: checkout and the billing portal send the user back here"},
-		{"INKGRAPH_TEAMS_PER_OWNER", "", "5", "how many teams one user may own (each team's shared space has its tier's allowances, so this bounds what one account draws from free teams); 0: no limit"},
+		{"INKGRAPH_TEAMS_PER_OWNER", "", "5", "how many teams one user may create, counted while they exist whoever owns them since (each team's shared space has its tier's allowances, so this bounds what one account draws from free teams); 0: no limit"},
 		{"INKGRAPH_SMTP_URL", "", "", "where team invitations are emailed: `smtp://user:password@host:587` (STARTTLS required, unless the host is loopback or localhost) or `smtps://…:465`; empty: no email is sent and inviteMember returns the invitation's token and link to the inviter"},
 		{"INKGRAPH_MAIL_FROM", "", "Inkgraph <noreply@localhost>", "the sender of invitation emails, `Name <address>` or an address"},
 		{"INKGRAPH_PAST_DUE_GRACE", "", "72h", "how long a subscription whose payment failed keeps its tier before it falls back to free"},
