@@ -77,7 +77,7 @@ type PlaybookVariableInput struct {
 	Description *string `json:"description,omitempty"`
 	// True when the client must supply it (then it has no default).
 	Required *bool `json:"required,omitempty"`
-	// What an optional variable holds when the client leaves it out.
+	// What an optional variable holds when the client leaves it out (no control characters but tabs and line breaks).
 	Default *string `json:"default,omitempty"`
 }
 

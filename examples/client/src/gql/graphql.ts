@@ -556,7 +556,7 @@ export type PlaybookValueInput = {
 
 /** A variable a custom playbook declares: what a client supplies to run it. */
 export type PlaybookVariableInput = {
-  /** What an optional variable holds when the client leaves it out. */
+  /** What an optional variable holds when the client leaves it out (no control characters but tabs and line breaks). */
   default?: InputMaybe<Scalars['String']['input']>;
   /** What the variable holds, for the user; at most 200 characters, one line (no control characters). */
   description?: InputMaybe<Scalars['String']['input']>;
