@@ -53,13 +53,13 @@ type PlaybookStepSourceInput struct {
 
 // One step of a custom playbook: an LLM step (templateId, values, inputs) or a DATA step (from, transform).
 type PlaybookStepSpecInput struct {
-	// What the step does, for the user; at most 200 characters.
+	// What the step does, for the user; at most 200 characters, one line (no control characters).
 	Title string `json:"title"`
 	// LLM or DATA.
 	Kind catalog.StepKind `json:"kind"`
 	// LLM steps: the server's template asked (see playbookTemplates).
 	TemplateID *string `json:"templateId,omitempty"`
-	// LLM steps: variables of the template the playbook fixes.
+	// LLM steps: variables of the template the playbook fixes (no control characters but tabs and line breaks).
 	Values []*catalog.Value `json:"values,omitempty"`
 	// LLM steps: variables of the template filled by earlier steps' outputs.
 	Inputs []*PlaybookStepSourceInput `json:"inputs,omitempty"`
@@ -73,11 +73,11 @@ type PlaybookStepSpecInput struct {
 type PlaybookVariableInput struct {
 	// The variable's name: lower case letters, digits and _, starting with a letter; a variable of a step's template.
 	Name string `json:"name"`
-	// What the variable holds, for the user; at most 200 characters.
+	// What the variable holds, for the user; at most 200 characters, one line (no control characters).
 	Description *string `json:"description,omitempty"`
 	// True when the client must supply it (then it has no default).
 	Required *bool `json:"required,omitempty"`
-	// What an optional variable holds when the client leaves it out.
+	// What an optional variable holds when the client leaves it out (no control characters but tabs and line breaks).
 	Default *string `json:"default,omitempty"`
 }
 
@@ -117,13 +117,13 @@ type RevokeOtherSessionsPayload struct {
 	Revoked int `json:"revoked"`
 }
 
-// A custom playbook to save. Errors name a step as input.steps[N], N its index from 1 as from and inputs count.
+// A custom playbook to save. Errors name a step as input.steps[N], N its index from 1 as from and inputs count, and a declared variable as input.variables[N], N its index from 1.
 type SavePlaybookInput struct {
 	// A custom playbook of the space to replace; omitted, a new one is created.
 	ID *string `json:"id,omitempty"`
-	// 1 to 100 characters, unique in the space.
+	// 1 to 100 characters, unique in the space; one line (no control characters).
 	Name string `json:"name"`
-	// What the playbook produces; at most 1,000 characters.
+	// What the playbook produces; at most 1,000 characters, no control characters but tabs and line breaks.
 	Description *string `json:"description,omitempty"`
 	// What a client supplies to run it; omitted, every template variable no step fixes or fills, as the templates describe them.
 	Variables []*PlaybookVariableInput `json:"variables,omitempty"`

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -29,6 +31,9 @@ const (
 	MaxNameRunes        = 100
 	MaxDescriptionRunes = 1000
 	MaxTitleRunes       = 200
+	// MaxSpecBytes bounds a custom playbook as stored: its spec's JSON (what
+	// every list and read builds again), whatever its steps and values.
+	MaxSpecBytes = 64 << 10
 )
 
 // CustomPrefix starts the ID of every custom playbook ("custom_" and a UUID's 32
@@ -90,6 +95,10 @@ type stepSpec struct {
 // stepVariables matches the start of the builder's field for a step's fixed value.
 var stepVariables = regexp.MustCompile(`^(steps\[\d+\])\.variables\.`)
 
+// variableName is what a declared variable's name must match (catalog's template
+// and variable IDs; the builder checks it again).
+var variableName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 // IsCustom says whether id has the shape of a custom playbook's ID (CustomPrefix
 // and 32 lower-case hex digits), which no built-in playbook's has.
 func IsCustom(id string) bool {
@@ -109,9 +118,30 @@ func newCustomID() string {
 	return CustomPrefix + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", "")
 }
 
-// toSpec checks what the builder does not (lengths, counts, a value given twice)
-// and turns in into what is stored. Fields are named as the GraphQL input's, a
-// step by its index from 1, as steps refer to each other.
+// checkText refuses text that is not valid UTF-8 or holds a control character:
+// none in a line (names, titles, a variable's description), none but tab, line
+// feed and carriage return in long text (a description, values).
+func checkText(field, what, text string, long bool) error {
+	if !utf8.ValidString(text) {
+		return models.InvalidInput(field, "%s is not valid UTF-8", what)
+	}
+	for _, r := range text {
+		if !unicode.IsControl(r) || long && (r == '\t' || r == '\n' || r == '\r') {
+			continue
+		}
+		if long {
+			return models.InvalidInput(field, "%s has a control character (%U): only tabs and line breaks are allowed", what, r)
+		}
+		return models.InvalidInput(field, "%s has a control character (%U): it is one line of text", what, r)
+	}
+	return nil
+}
+
+// toSpec checks what the builder does not (lengths, counts, text, a value given
+// twice, declared variables) and turns in into what is stored. Fields are named as
+// the GraphQL input's: a step by its index from 1, as steps refer to each other,
+// and a declared variable by its index from 1 too (input.variables[N].name), as
+// its name may be what is wrong.
 func toSpec(in SaveInput) (*spec, error) {
 	switch n := utf8.RuneCountInString(in.Name); {
 	case strings.TrimSpace(in.Name) == "":
@@ -119,21 +149,45 @@ func toSpec(in SaveInput) (*spec, error) {
 	case n > MaxNameRunes:
 		return nil, models.InvalidInput("input.name", "a playbook's name is at most %d characters", MaxNameRunes)
 	}
-	switch {
-	case utf8.RuneCountInString(in.Description) > MaxDescriptionRunes:
+	if err := checkText("input.name", "a playbook's name", in.Name, false); err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(in.Description) > MaxDescriptionRunes {
 		return nil, models.InvalidInput("input.description", "a playbook's description is at most %d characters", MaxDescriptionRunes)
+	}
+	if err := checkText("input.description", "a playbook's description", in.Description, true); err != nil {
+		return nil, err
+	}
+	switch {
 	case len(in.Steps) == 0:
 		return nil, models.InvalidInput("input.steps", "a playbook has at least one step")
 	case len(in.Steps) > MaxCustomSteps:
 		return nil, models.InvalidInput("input.steps", "a playbook has at most %d steps", MaxCustomSteps)
 	}
 	sp := &spec{Description: in.Description, Declared: in.DeclaresVariables}
-	for _, v := range in.Variables {
-		field := "input.variables." + v.Name
-		if utf8.RuneCountInString(v.Description) > MaxTitleRunes {
-			return nil, models.InvalidInput(field, "a variable's description is at most %d characters", MaxTitleRunes)
+	declared := map[string]bool{}
+	for i, v := range in.Variables {
+		prefix := fmt.Sprintf("input.variables[%d]", i+1)
+		switch {
+		case v.Name == "":
+			return nil, models.InvalidInput(prefix+".name", "name the variable")
+		case !variableName.MatchString(v.Name):
+			return nil, models.InvalidInput(prefix+".name", "variable name %q must match %s", v.Name, variableName)
+		case declared[v.Name]:
+			return nil, models.InvalidInput(prefix+".name", "variable %q is declared twice", v.Name)
+		case utf8.RuneCountInString(v.Description) > MaxTitleRunes:
+			return nil, models.InvalidInput(prefix+".description", "a variable's description is at most %d characters", MaxTitleRunes)
+		case v.Required && v.Default != "":
+			return nil, models.InvalidInput(prefix+".default", "variable %q is required and has a default", v.Name)
 		}
-		if err := catalog.CheckValue(field, v.Default); err != nil {
+		declared[v.Name] = true
+		if err := checkText(prefix+".description", "a variable's description", v.Description, false); err != nil {
+			return nil, err
+		}
+		if err := catalog.CheckValue(prefix+".default", v.Default); err != nil {
+			return nil, err
+		}
+		if err := checkText(prefix+".default", "the value", v.Default, true); err != nil {
 			return nil, err
 		}
 		sp.Variables = append(sp.Variables, varSpec{Name: v.Name, Description: v.Description, Required: v.Required, Default: v.Default})
@@ -142,6 +196,9 @@ func toSpec(in SaveInput) (*spec, error) {
 		prefix := fmt.Sprintf("input.steps[%d]", i+1)
 		if utf8.RuneCountInString(st.Title) > MaxTitleRunes {
 			return nil, models.InvalidInput(prefix+".title", "a step's title is at most %d characters", MaxTitleRunes)
+		}
+		if err := checkText(prefix+".title", "a step's title", st.Title, false); err != nil {
+			return nil, err
 		}
 		s := stepSpec{Title: st.Title, Kind: st.Kind, TemplateID: st.TemplateID, From: st.From, Transform: st.Transform}
 		if st.Kind != catalog.StepLLM && st.Kind != catalog.StepData {
@@ -156,6 +213,9 @@ func toSpec(in SaveInput) (*spec, error) {
 		for _, v := range st.Values {
 			if _, dup := s.Values[v.Name]; dup {
 				return nil, models.InvalidInput(prefix+".values."+v.Name, "the value of %q is given twice", v.Name)
+			}
+			if err := checkText(prefix+".values."+v.Name, "the value", v.Value, true); err != nil {
+				return nil, err
 			}
 			if s.Values == nil {
 				s.Values = map[string]string{}
@@ -174,6 +234,23 @@ func toSpec(in SaveInput) (*spec, error) {
 		sp.Steps = append(sp.Steps, s)
 	}
 	return sp, nil
+}
+
+// encode is sp as stored: JSON, without HTML escapes (a value's "<" is one byte, not
+// six), at most MaxSpecBytes (else BAD_USER_INPUT, field input).
+func (sp *spec) encode() (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(sp); err != nil {
+		return "", models.Internal(err, "playbook: encode the spec")
+	}
+	raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if len(raw) > MaxSpecBytes {
+		return "", models.InvalidInput("input", "the playbook is %d bytes as stored, over the limit of %d bytes: shorten its values, titles or descriptions, or split it",
+			len(raw), MaxSpecBytes)
+	}
+	return string(raw), nil
 }
 
 // build makes the plan of a stored or saved playbook with catalog's builder against
@@ -204,8 +281,17 @@ func (s *Service) build(id, name string, sp *spec, tier models.Tier) (*catalog.P
 		if errors.As(err, &e) && e.Field != "" {
 			named := *e
 			// The builder names a step's fixed values "variables", as a plan's
-			// steps are read; the input calls them values.
+			// steps are read; the input calls them values. A declared variable
+			// is named by its index (see toSpec).
 			named.Field = "input." + stepVariables.ReplaceAllString(e.Field, "${1}.values.")
+			if name, ok := strings.CutPrefix(e.Field, "variables."); ok && sp.Declared {
+				for i, v := range sp.Variables {
+					if v.Name == name {
+						named.Field = fmt.Sprintf("input.variables[%d].name", i+1)
+						break
+					}
+				}
+			}
 			return nil, &named
 		}
 		return nil, err
@@ -325,6 +411,10 @@ func (s *Service) Save(ctx context.Context, space, userID string, in SaveInput) 
 	if err != nil {
 		return nil, err
 	}
+	raw, err := sp.encode()
+	if err != nil {
+		return nil, err
+	}
 	// The tier is read before the transaction: its lookup has a connection of its
 	// own, and SQLite has one.
 	tier, err := s.tierOf(ctx, space)
@@ -339,12 +429,8 @@ func (s *Service) Save(ctx context.Context, space, userID string, in SaveInput) 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(sp)
-	if err != nil {
-		return nil, models.Internal(err, "playbook: encode the spec")
-	}
 	now := s.now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it, so a read gives what Save returned
-	row := &customRow{ID: id, UserID: space, Name: in.Name, Spec: string(raw), CreatedBy: &userID, CreatedAt: now, UpdatedAt: now}
+	row := &customRow{ID: id, UserID: space, Name: in.Name, Spec: raw, CreatedBy: &userID, CreatedAt: now, UpdatedAt: now}
 	err = database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := database.LockUser(ctx, tx, space); err != nil {
 			return err
@@ -370,6 +456,8 @@ func (s *Service) Save(ctx context.Context, space, userID string, in SaveInput) 
 			return nameConflict(in.Name)
 		}
 		if in.ID != "" {
+			// Under the space's lock the row read above is still there (Delete
+			// takes it too); updateCustom says NOT_FOUND should it not be.
 			return updateCustom(ctx, tx, row)
 		}
 		return insertCustom(ctx, tx, row)
@@ -401,13 +489,18 @@ func withField(err error, code, field string) error {
 
 // Delete removes the space's custom playbook id and returns it as it was: NOT_FOUND
 // (field id) for a built-in playbook or another space's. One that no longer builds
-// can be deleted.
+// can be deleted. It holds the space's lock, as Save does, so that what it returns
+// is the version it removed: a concurrent replace either comes first (and Delete
+// removes and returns the new version) or after (and is NOT_FOUND).
 func (s *Service) Delete(ctx context.Context, space, id string) (*catalog.Plan, error) {
 	if !IsCustom(id) {
 		return nil, &models.Error{Code: models.CodeNotFound, Field: "id", Message: fmt.Sprintf("no custom playbook %q", id)}
 	}
 	var p *catalog.Plan
 	err := database.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := database.LockUser(ctx, tx, space); err != nil {
+			return err
+		}
 		r, err := findCustom(ctx, tx, space, id)
 		if err != nil {
 			return withField(err, models.CodeNotFound, "id")
@@ -417,7 +510,7 @@ func (s *Service) Delete(ctx context.Context, space, id string) (*catalog.Plan, 
 			return err
 		}
 		p = st.plan
-		return deleteCustom(ctx, tx, space, id)
+		return withField(deleteCustom(ctx, tx, space, id), models.CodeNotFound, "id")
 	})
 	if err != nil {
 		return nil, err

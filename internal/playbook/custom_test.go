@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,7 +272,7 @@ func TestCustomPlaybookBadInput(t *testing.T) {
 			{"declared variable unused", func(in *playbook.SaveInput) {
 				in.DeclaresVariables = true
 				in.Variables = []catalog.Variable{{Name: "email", Required: true}, {Name: "mood"}}
-			}, models.CodeBadUserInput, "input.variables.mood"},
+			}, models.CodeBadUserInput, "input.variables[2].name"},
 			{"required variable undeclared", func(in *playbook.SaveInput) {
 				in.DeclaresVariables = true
 				in.Variables = nil
@@ -279,7 +280,47 @@ func TestCustomPlaybookBadInput(t *testing.T) {
 			{"bad variable name", func(in *playbook.SaveInput) {
 				in.DeclaresVariables = true
 				in.Variables = []catalog.Variable{{Name: "E-mail"}}
-			}, models.CodeBadUserInput, "input.variables.E-mail"},
+			}, models.CodeBadUserInput, "input.variables[1].name"},
+			{"empty variable name", func(in *playbook.SaveInput) {
+				in.DeclaresVariables = true
+				in.Variables = []catalog.Variable{{Name: "email", Required: true}, {Name: ""}}
+			}, models.CodeBadUserInput, "input.variables[2].name"},
+			{"variable declared twice", func(in *playbook.SaveInput) {
+				in.DeclaresVariables = true
+				in.Variables = []catalog.Variable{{Name: "email", Required: true}, {Name: "today"}, {Name: "email"}}
+			}, models.CodeBadUserInput, "input.variables[3].name"},
+			{"required variable with a default", func(in *playbook.SaveInput) {
+				in.DeclaresVariables = true
+				in.Variables = []catalog.Variable{{Name: "email", Required: true, Default: "x"}}
+			}, models.CodeBadUserInput, "input.variables[1].default"},
+			{"long variable description", func(in *playbook.SaveInput) {
+				in.DeclaresVariables = true
+				in.Variables = []catalog.Variable{{Name: "email", Required: true, Description: strings.Repeat("d", 201)}}
+			}, models.CodeBadUserInput, "input.variables[1].description"},
+			{"NUL in the name", func(in *playbook.SaveInput) { in.Name = "a\x00b" }, models.CodeBadUserInput, "input.name"},
+			{"line break in the name", func(in *playbook.SaveInput) { in.Name = "Email\ntriage" }, models.CodeBadUserInput, "input.name"},
+			{"NUL in the description", func(in *playbook.SaveInput) { in.Description = "A task\x00" }, models.CodeBadUserInput, "input.description"},
+			{"escape in the description", func(in *playbook.SaveInput) { in.Description = "A \x1b[31mtask" }, models.CodeBadUserInput, "input.description"},
+			{"C1 control in the description", func(in *playbook.SaveInput) { in.Description = "A \u0085task" }, models.CodeBadUserInput, "input.description"},
+			{"invalid UTF-8 in the description", func(in *playbook.SaveInput) { in.Description = "A \xfftask" }, models.CodeBadUserInput, "input.description"},
+			{"NUL in a title", func(in *playbook.SaveInput) { in.Steps[1].Title = "Tidy\x00" }, models.CodeBadUserInput, "input.steps[2].title"},
+			{"tab in a title", func(in *playbook.SaveInput) { in.Steps[1].Title = "Tidy\tit" }, models.CodeBadUserInput, "input.steps[2].title"},
+			{"NUL in a value", func(in *playbook.SaveInput) { in.Steps[2].Values[0].Value = "20\x00minutes" }, models.CodeBadUserInput, "input.steps[3].values.duration"},
+			{"bell in a value", func(in *playbook.SaveInput) { in.Steps[2].Values[0].Value = "20\aminutes" }, models.CodeBadUserInput, "input.steps[3].values.duration"},
+			{"NUL in a variable's description", func(in *playbook.SaveInput) {
+				in.DeclaresVariables = true
+				in.Variables = []catalog.Variable{{Name: "email", Required: true, Description: "The\x00email"}}
+			}, models.CodeBadUserInput, "input.variables[1].description"},
+			{"NUL in a variable's default", func(in *playbook.SaveInput) {
+				in.DeclaresVariables = true
+				in.Variables = []catalog.Variable{{Name: "email", Required: true}, {Name: "today", Default: "Mon\x00day"}}
+			}, models.CodeBadUserInput, "input.variables[2].default"},
+			{"too big to store", func(in *playbook.SaveInput) {
+				in.Steps[2].Values[0].Value = strings.Repeat("v", catalog.MaxValueRunes)
+				for range 3 {
+					in.Steps = append(in.Steps, in.Steps[2])
+				}
+			}, models.CodeBadUserInput, "input"},
 			{"replaces a built-in playbook", func(in *playbook.SaveInput) { in.ID = "email_to_task" }, models.CodeNotFound, "input.id"},
 			{"replaces an unknown one", func(in *playbook.SaveInput) {
 				in.ID = playbook.CustomPrefix + strings.Repeat("0", 32)
@@ -421,4 +462,96 @@ func TestCustomPlaybookTemplateOfferedToNobody(t *testing.T) {
 	_, err = e.s.Save(t.Context(), space, space, triage())
 	testkit.RequireCode(t, err, models.CodeBadUserInput, "input.steps[3].templateId")
 	require.Equal(t, "[]", e.rows(t))
+}
+
+// TestCustomPlaybookReplaceAndDeleteRace replaces and deletes a playbook at once,
+// round after round: either the replace wins and the delete then removes (and
+// returns) the new version, or the delete wins and the replace is NOT_FOUND; the
+// playbook is gone either way.
+func TestCustomPlaybookReplaceAndDeleteRace(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		e := newCustomEnv(t, db, echo())
+		ctx := t.Context()
+		space := e.user(t, models.TierFree)
+		won := map[string]int{}
+		for round := range 20 {
+			saved, err := e.s.Save(ctx, space, space, triage())
+			require.NoError(t, err)
+			in := triage()
+			in.ID, in.Name = saved.ID, fmt.Sprintf("Renamed %d", round)
+			start := make(chan struct{})
+			var (
+				wg              sync.WaitGroup
+				replaced        *catalog.Plan
+				deleted         *catalog.Plan
+				saveErr, delErr error
+			)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				<-start
+				replaced, saveErr = e.s.Save(ctx, space, space, in)
+			}()
+			go func() {
+				defer wg.Done()
+				<-start
+				deleted, delErr = e.s.Delete(ctx, space, saved.ID)
+			}()
+			close(start)
+			wg.Wait()
+
+			require.NoError(t, delErr, "round %d: the playbook existed when both started", round)
+			if saveErr == nil {
+				require.Equal(t, in.Name, replaced.Name)
+				require.Equal(t, in.Name, deleted.Name, "round %d: the replace answered, so the delete removed its version", round)
+				won["replace"]++
+			} else {
+				testkit.RequireCode(t, saveErr, models.CodeNotFound, "input.id")
+				require.Equal(t, "Email triage", deleted.Name, "round %d: the delete came first", round)
+				won["delete"]++
+			}
+			require.Equal(t, "[]", e.rows(t), "round %d: nothing is left", round)
+		}
+		t.Log(won)
+	})
+}
+
+// TestCustomPlaybookLongText keeps tabs and line breaks in a playbook's description,
+// its fixed values and its variables' defaults, and a playbook just under the size
+// limit; the limit's error says the size and the limit.
+func TestCustomPlaybookLongText(t *testing.T) {
+	t.Parallel()
+	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
+		e := newCustomEnv(t, db, echo())
+		ctx := t.Context()
+		space := e.user(t, models.TierFree)
+		in := triage()
+		in.Description = "A task,\n\tthen a meeting\r\nabout it."
+		in.Steps[2].Values[0].Value = "20 minutes:\n\t- the task\r\n\t- questions"
+		in.DeclaresVariables = true
+		in.Variables = []catalog.Variable{{Name: "email", Required: true}, {Name: "today", Default: "Monday\n7 December"}}
+		saved, err := e.s.Save(ctx, space, space, in)
+		require.NoError(t, err)
+		got, err := e.s.Playbook(ctx, space, saved.ID)
+		require.NoError(t, err)
+		require.Equal(t, in.Description, got.Description)
+		require.Equal(t, in.Steps[2].Values[0].Value, got.Steps[2].Variables["duration"])
+		require.Equal(t, "Monday\n7 December", got.Variables[1].Default)
+
+		// Three steps of 20,000 characters fit in the 64 KiB; a fourth does not.
+		big := triage()
+		big.Name = "Big"
+		big.Steps[2].Values[0].Value = strings.Repeat("<", catalog.MaxValueRunes) // no \u003c in the stored JSON
+		big.Steps = append(big.Steps, big.Steps[2], big.Steps[2])
+		_, err = e.s.Save(ctx, space, space, big)
+		require.NoError(t, err)
+		before := e.rows(t)
+		big.Name = "Bigger"
+		big.Steps = append(big.Steps, big.Steps[2])
+		_, err = e.s.Save(ctx, space, space, big)
+		e2 := testkit.RequireCode(t, err, models.CodeBadUserInput, "input")
+		require.Regexp(t, `^the playbook is 8\d{4} bytes as stored, over the limit of 65536 bytes`, e2.Message)
+		require.Equal(t, before, e.rows(t))
+	})
 }

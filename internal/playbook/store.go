@@ -2,12 +2,14 @@ package playbook
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // Every read and write of custom_playbooks here is by the space that owns the rows
@@ -81,19 +83,35 @@ func insertCustom(ctx context.Context, db bun.IDB, r *customRow) error {
 	return nil
 }
 
-// updateCustom replaces the name and spec of the space's playbook r.ID.
+// updateCustom replaces the name and spec of the space's playbook r.ID: NOT_FOUND
+// (field input.id) when the space has none of that ID.
 func updateCustom(ctx context.Context, db bun.IDB, r *customRow) error {
-	_, err := db.NewUpdate().Model(r).Column("name", "spec", "updated_at").
+	res, err := db.NewUpdate().Model(r).Column("name", "spec", "updated_at").
 		Where("id = ? AND user_id = ?", r.ID, r.UserID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("update custom playbook: %w", err)
 	}
-	return nil
+	return oneRow(res, "input.id", r.ID)
 }
 
+// deleteCustom removes the space's playbook id: NOT_FOUND when the space has none
+// of that ID.
 func deleteCustom(ctx context.Context, db bun.IDB, space, id string) error {
-	if _, err := db.NewDelete().Model((*customRow)(nil)).Where("id = ? AND user_id = ?", id, space).Exec(ctx); err != nil {
+	res, err := db.NewDelete().Model((*customRow)(nil)).Where("id = ? AND user_id = ?", id, space).Exec(ctx)
+	if err != nil {
 		return fmt.Errorf("delete custom playbook: %w", err)
+	}
+	return oneRow(res, "", id)
+}
+
+// oneRow says NOT_FOUND (on field) unless res changed exactly one row.
+func oneRow(res sql.Result, field, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("custom playbook rows affected: %w", err)
+	}
+	if n != 1 {
+		return &models.Error{Code: models.CodeNotFound, Field: field, Message: fmt.Sprintf("no custom playbook %q", id)}
 	}
 	return nil
 }

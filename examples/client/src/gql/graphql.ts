@@ -538,11 +538,11 @@ export type PlaybookStepSpecInput = {
   kind: PlaybookStepKind;
   /** LLM steps: the server's template asked (see playbookTemplates). */
   templateId?: InputMaybe<Scalars['ID']['input']>;
-  /** What the step does, for the user; at most 200 characters. */
+  /** What the step does, for the user; at most 200 characters, one line (no control characters). */
   title: Scalars['String']['input'];
   /** DATA steps: trim, first_paragraph, bullets or json. */
   transform?: InputMaybe<Scalars['String']['input']>;
-  /** LLM steps: variables of the template the playbook fixes. */
+  /** LLM steps: variables of the template the playbook fixes (no control characters but tabs and line breaks). */
   values?: InputMaybe<Array<PlaybookValueInput>>;
 };
 
@@ -556,9 +556,9 @@ export type PlaybookValueInput = {
 
 /** A variable a custom playbook declares: what a client supplies to run it. */
 export type PlaybookVariableInput = {
-  /** What an optional variable holds when the client leaves it out. */
+  /** What an optional variable holds when the client leaves it out (no control characters but tabs and line breaks). */
   default?: InputMaybe<Scalars['String']['input']>;
-  /** What the variable holds, for the user; at most 200 characters. */
+  /** What the variable holds, for the user; at most 200 characters, one line (no control characters). */
   description?: InputMaybe<Scalars['String']['input']>;
   /** The variable's name: lower case letters, digits and _, starting with a letter; a variable of a step's template. */
   name: Scalars['String']['input'];
@@ -621,13 +621,13 @@ export type RevocationReason =
   /** The user ended it from their list of sessions (revokeSession, revokeOtherSessions). */
   | 'USER_REVOKED';
 
-/** A custom playbook to save. Errors name a step as input.steps[N], N its index from 1 as from and inputs count. */
+/** A custom playbook to save. Errors name a step as input.steps[N], N its index from 1 as from and inputs count, and a declared variable as input.variables[N], N its index from 1. */
 export type SavePlaybookInput = {
-  /** What the playbook produces; at most 1,000 characters. */
+  /** What the playbook produces; at most 1,000 characters, no control characters but tabs and line breaks. */
   description?: InputMaybe<Scalars['String']['input']>;
   /** A custom playbook of the space to replace; omitted, a new one is created. */
   id?: InputMaybe<Scalars['ID']['input']>;
-  /** 1 to 100 characters, unique in the space. */
+  /** 1 to 100 characters, unique in the space; one line (no control characters). */
   name: Scalars['String']['input'];
   /** 1 to 20 steps, in the order they run. */
   steps: Array<PlaybookStepSpecInput>;
