@@ -59,6 +59,11 @@ func TestTeamEventsAcrossInstances(t *testing.T) {
 			select {
 			case ev := <-ch:
 				require.Equal(t, "next", ev.name)
+				if strings.Contains(ev.data, `"type":"MEMBER_JOINED"`) {
+					// The member's joining, published on A before the streams were
+					// live, may still reach one under load: not what this waits for.
+					continue
+				}
 				require.Contains(t, ev.data, `"type":"ROLE_CHANGED"`)
 				require.Contains(t, ev.data, `"userId":"`+memberID+`"`)
 				heard[name] = true
