@@ -194,12 +194,21 @@ type gqlError struct {
 // do runs a GraphQL operation in-process and returns its data and errors.
 func (a *app) do(t testing.TB, token, query string, vars map[string]any) (map[string]any, []gqlError) {
 	t.Helper()
+	return a.doIn(t, token, "", query, vars)
+}
+
+// doIn is do naming team in X-Inkgraph-Team ("" for none): acting in the team.
+func (a *app) doIn(t testing.TB, token, team, query string, vars map[string]any) (map[string]any, []gqlError) {
+	t.Helper()
 	opts := []client.Option{}
 	for k, v := range vars {
 		opts = append(opts, client.Var(k, v))
 	}
 	if token != "" {
 		opts = append(opts, client.AddHeader("Authorization", "Bearer "+token))
+	}
+	if team != "" {
+		opts = append(opts, client.AddHeader("X-Inkgraph-Team", team))
 	}
 	resp, err := a.gql.RawPost(query, opts...)
 	require.NoError(t, err)

@@ -5,48 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/99designs/gqlgen/client"
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/testkit"
 )
-
-// doInTeam runs a GraphQL operation in-process acting in team (X-Inkgraph-Team).
-func (a *app) doInTeam(t testing.TB, token, team, query string, vars map[string]any) (map[string]any, []gqlError) {
-	t.Helper()
-	opts := []client.Option{client.AddHeader("Authorization", "Bearer "+token), client.AddHeader("X-Inkgraph-Team", team)}
-	for k, v := range vars {
-		opts = append(opts, client.Var(k, v))
-	}
-	resp, err := a.gql.RawPost(query, opts...)
-	require.NoError(t, err)
-	var data map[string]any
-	if resp.Data != nil {
-		b, _ := json.Marshal(resp.Data)
-		require.NoError(t, json.Unmarshal(b, &data))
-	}
-	var errs []gqlError
-	if resp.Errors != nil {
-		require.NoError(t, json.Unmarshal(resp.Errors, &errs))
-	}
-	return data, errs
-}
-
-// dialTeamWS opens a socket whose connection_init acts in team.
-func dialTeamWS(t testing.TB, serverURL, token, team string) *wsClient {
-	t.Helper()
-	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
-	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	c := &wsClient{conn: conn}
-	init, err := json.Marshal(map[string]string{"authorization": "Bearer " + token, "team": team})
-	require.NoError(t, err)
-	c.write(t, wsMessage{Type: "connection_init", Payload: init})
-	require.Equal(t, "connection_ack", c.next(t).Type)
-	return c
-}
 
 const savePlaybookMutation = `mutation($in: SavePlaybookInput!) { savePlaybook(input: $in) {
 	id name description custom minTier updatedAt variables { name required } steps { index kind title templateId variables { name value } inputs { variable fromStep } from transform } } }`
@@ -82,13 +44,13 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 	admin, member, stranger := f.tokens[actorsAdmin], f.tokens[actorsMember], f.tokens[actorsStranger]
 
 	// The team's brand, and the member's own, different one.
-	_, errs := a.doInTeam(t, admin, f.teamA, `mutation { createBusinessInfo(input: {businessName: "Teamwork Bakery", description: "The team's bakery, with rye and sourdough."}) { id } }`, nil)
+	_, errs := a.doIn(t, admin, f.teamA, `mutation { createBusinessInfo(input: {businessName: "Teamwork Bakery", description: "The team's bakery, with rye and sourdough."}) { id } }`, nil)
 	require.Empty(t, errs)
 	_, errs = a.do(t, member, `mutation { createBusinessInfo(input: {businessName: "Solo Corner Shop", description: "The member's own shop on the corner."}) { id } }`, nil)
 	require.Empty(t, errs)
 
 	// The admin saves it in the team.
-	data, errs := a.doInTeam(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": agendaPlaybook("Email triage")})
+	data, errs := a.doIn(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": agendaPlaybook("Email triage")})
 	require.Empty(t, errs)
 	saved := data["savePlaybook"].(map[string]any)
 	id := saved["id"].(string)
@@ -101,11 +63,11 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"variable": "meeting", "fromStep": float64(2)}}, steps[2].(map[string]any)["inputs"])
 
 	// A member lists it and reads it in the team; nobody's personal list has it.
-	data, errs = a.doInTeam(t, member, f.teamA, `{ playbooks { id custom } }`, nil)
+	data, errs = a.doIn(t, member, f.teamA, `{ playbooks { id custom } }`, nil)
 	require.Empty(t, errs)
 	require.Contains(t, data["playbooks"], map[string]any{"id": id, "custom": true})
 	require.Contains(t, data["playbooks"], map[string]any{"id": "email_to_task", "custom": false})
-	data, errs = a.doInTeam(t, member, f.teamA, `query($id: ID!) { playbook(id: $id) { name } }`, map[string]any{"id": id})
+	data, errs = a.doIn(t, member, f.teamA, `query($id: ID!) { playbook(id: $id) { name } }`, map[string]any{"id": id})
 	require.Empty(t, errs)
 	require.Equal(t, "Email triage", data["playbook"].(map[string]any)["name"])
 	for _, who := range []string{actorsMember, actorsAdmin} {
@@ -121,7 +83,7 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 	// The member runs it over a socket acting in the team: the team's persona
 	// context reaches the prompts, not the member's own.
 	ts := serve(t, a)
-	ws := dialTeamWS(t, ts.URL, member, f.teamA)
+	ws := dialInTeam(t, ts.URL, member, f.teamA)
 	payload, err := json.Marshal(map[string]any{
 		"query": `subscription($id: ID!, $v: [PlaybookValueInput!]) { runPlaybook(id: $id, variables: $v) {
 			type step done { result calls outputs { step } } error { code message } } }`,
@@ -169,14 +131,14 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 		who, code string
 	}{{actorsMember, "FORBIDDEN"}, {actorsStranger, "NOT_FOUND"}} {
 		token := f.tokens[tc.who]
-		_, errs = a.doInTeam(t, token, f.teamA, savePlaybookMutation, map[string]any{"in": agendaPlaybook("Mine")})
+		_, errs = a.doIn(t, token, f.teamA, savePlaybookMutation, map[string]any{"in": agendaPlaybook("Mine")})
 		require.Len(t, errs, 1, tc.who)
 		require.Equal(t, tc.code, errs[0].Extensions["code"], tc.who)
 		require.Equal(t, "team", errs[0].Extensions["field"], tc.who)
-		_, errs = a.doInTeam(t, token, f.teamA, savePlaybookMutation, map[string]any{"in": replace})
+		_, errs = a.doIn(t, token, f.teamA, savePlaybookMutation, map[string]any{"in": replace})
 		require.Len(t, errs, 1, tc.who)
 		require.Equal(t, tc.code, errs[0].Extensions["code"], tc.who)
-		_, errs = a.doInTeam(t, token, f.teamA, `mutation($id: ID!) { deletePlaybook(id: $id) { id } }`, map[string]any{"id": id})
+		_, errs = a.doIn(t, token, f.teamA, `mutation($id: ID!) { deletePlaybook(id: $id) { id } }`, map[string]any{"id": id})
 		require.Len(t, errs, 1, tc.who)
 		require.Equal(t, tc.code, errs[0].Extensions["code"], tc.who)
 		require.Equal(t, "team", errs[0].Extensions["field"], tc.who)
@@ -196,18 +158,18 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 	// PAYMENT_REQUIRED.
 	bad := agendaPlaybook("Bad")
 	bad["steps"].([]map[string]any)[2]["templateId"] = "nope"
-	_, errs = a.doInTeam(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": bad})
+	_, errs = a.doIn(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": bad})
 	require.Len(t, errs, 1)
 	require.Equal(t, "BAD_USER_INPUT", errs[0].Extensions["code"])
 	require.Equal(t, "input.steps[3].templateId", errs[0].Extensions["field"])
 	bad["steps"].([]map[string]any)[2]["templateId"] = "weekly_report"
 	bad["steps"].([]map[string]any)[2]["values"] = nil
 	bad["steps"].([]map[string]any)[2]["inputs"] = []map[string]any{{"variable": "highlights", "step": 2}}
-	_, errs = a.doInTeam(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": bad})
+	_, errs = a.doIn(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": bad})
 	require.Len(t, errs, 1)
 	require.Equal(t, "PAYMENT_REQUIRED", errs[0].Extensions["code"])
 	require.Equal(t, "input.steps[3].templateId", errs[0].Extensions["field"])
-	_, errs = a.doInTeam(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": agendaPlaybook("Email triage")})
+	_, errs = a.doIn(t, admin, f.teamA, savePlaybookMutation, map[string]any{"in": agendaPlaybook("Email triage")})
 	require.Len(t, errs, 1)
 	require.Equal(t, "CONFLICT", errs[0].Extensions["code"])
 	require.Equal(t, "input.name", errs[0].Extensions["field"])
@@ -218,10 +180,10 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 	require.ElementsMatch(t, []string{"createBusinessInfo", "savePlaybook"}, a.teamBrandEdits(t, f.tokens[actorsOwner], f.teamA))
 
 	// The admin deletes it; it is gone for the members, and the delete is audited.
-	data, errs = a.doInTeam(t, admin, f.teamA, `mutation($id: ID!) { deletePlaybook(id: $id) { id name custom } }`, map[string]any{"id": id})
+	data, errs = a.doIn(t, admin, f.teamA, `mutation($id: ID!) { deletePlaybook(id: $id) { id name custom } }`, map[string]any{"id": id})
 	require.Empty(t, errs)
 	require.Equal(t, map[string]any{"id": id, "name": "Email triage", "custom": true}, data["deletePlaybook"])
-	_, errs = a.doInTeam(t, member, f.teamA, `query($id: ID!) { playbook(id: $id) { name } }`, map[string]any{"id": id})
+	_, errs = a.doIn(t, member, f.teamA, `query($id: ID!) { playbook(id: $id) { name } }`, map[string]any{"id": id})
 	require.Len(t, errs, 1)
 	require.Equal(t, "NOT_FOUND", errs[0].Extensions["code"])
 	require.Equal(t, "[]", a.customPlaybookRows(t))

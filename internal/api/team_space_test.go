@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/client"
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -21,33 +20,6 @@ import (
 	"github.com/inkgraph/inkgraph/internal/testkit/stripemock"
 	"github.com/inkgraph/inkgraph/models"
 )
-
-// doIn runs an operation as token's user, naming team in X-Inkgraph-Team ("" for none).
-func (a *app) doIn(t testing.TB, token, team, query string, vars map[string]any) (map[string]any, []gqlError) {
-	t.Helper()
-	opts := []client.Option{}
-	for k, v := range vars {
-		opts = append(opts, client.Var(k, v))
-	}
-	if token != "" {
-		opts = append(opts, client.AddHeader("Authorization", "Bearer "+token))
-	}
-	if team != "" {
-		opts = append(opts, client.AddHeader("X-Inkgraph-Team", team))
-	}
-	resp, err := a.gql.RawPost(query, opts...)
-	require.NoError(t, err)
-	var data map[string]any
-	if resp.Data != nil {
-		b, _ := json.Marshal(resp.Data)
-		require.NoError(t, json.Unmarshal(b, &data))
-	}
-	var errs []gqlError
-	if resp.Errors != nil {
-		require.NoError(t, json.Unmarshal(resp.Errors, &errs))
-	}
-	return data, errs
-}
 
 // mustIn is doIn that fails the test on any error.
 func (a *app) mustIn(t testing.TB, token, team, query string, vars map[string]any) map[string]any {
@@ -388,7 +360,7 @@ func allowedAgents(data map[string]any) int {
 }
 
 // dialInTeam opens a graphql-transport-ws socket whose connection_init names the team.
-func dialInTeam(t *testing.T, serverURL, token, team string) *wsClient {
+func dialInTeam(t testing.TB, serverURL, token, team string) *wsClient {
 	t.Helper()
 	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
 	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
