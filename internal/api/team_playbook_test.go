@@ -194,19 +194,8 @@ func TestTeamPlaybooksOverGraphQL(t *testing.T) {
 // outcome was ok (an admin's attempt that failed is on record with its code).
 func (a *app) teamBrandEdits(t *testing.T, token, team string) []string {
 	t.Helper()
-	data, errs := a.do(t, token, `query($t: ID!) { teamAuditLog(teamId: $t, first: 100) { edges { node { kind detail { key value } } } } }`,
-		map[string]any{"t": team})
-	require.Empty(t, errs)
 	var edits []string
-	for _, e := range data["teamAuditLog"].(map[string]any)["edges"].([]any) {
-		node := e.(map[string]any)["node"].(map[string]any)
-		if node["kind"] != "TEAM_BRAND_EDITED" {
-			continue
-		}
-		detail := map[string]string{}
-		for _, d := range node["detail"].([]any) {
-			detail[d.(map[string]any)["key"].(string)] = d.(map[string]any)["value"].(string)
-		}
+	for _, detail := range a.brandEditLog(t, token, team) {
 		if detail["outcome"] == "ok" {
 			edits = append(edits, detail["field"])
 		}

@@ -755,18 +755,8 @@ func TestTeamSpaceOperationsStayInTheTeam(t *testing.T) {
 	_, errs := a.doIn(t, admin, s.teamA, `mutation { createBusinessInfo(input: {businessName: "", description: "too short"}) { id } }`, nil)
 	require.NotEmpty(t, errs)
 	a.mustIn(t, admin, s.teamA, `mutation { createBusinessInfo(input: {businessName: "Acme", description: "Garden tools for small farms."}) { id } }`, nil)
-	log := a.mustIn(t, owner, "", `query($t: ID!) { teamAuditLog(teamId: $t, first: 20) { edges { node { kind detail { key value } } } } }`,
-		map[string]any{"t": s.teamA})
 	var outcomes []string
-	for _, e := range log["teamAuditLog"].(map[string]any)["edges"].([]any) {
-		node := e.(map[string]any)["node"].(map[string]any)
-		if node["kind"] != "TEAM_BRAND_EDITED" {
-			continue
-		}
-		detail := map[string]string{}
-		for _, d := range node["detail"].([]any) {
-			detail[d.(map[string]any)["key"].(string)] = d.(map[string]any)["value"].(string)
-		}
+	for _, detail := range a.brandEditLog(t, owner, s.teamA) {
 		require.Equal(t, "createBusinessInfo", detail["field"])
 		require.Equal(t, s.teamA, detail["team"])
 		outcomes = append(outcomes, detail["outcome"])
@@ -809,4 +799,25 @@ func TestTeamChatEndsWithTheMembership(t *testing.T) {
 	}
 	requireError(t, errs, "NOT_FOUND", "team", "")
 	requireUpstreamCancelled(t, llmSrv, 1, 10*time.Second, "the run went on for its resume grace")
+}
+
+// brandEditLog is the detail of each TEAM_BRAND_EDITED entry of the team's audit log,
+// newest first, as token's user (an owner or admin) reads it.
+func (a *app) brandEditLog(t testing.TB, token, team string) []map[string]string {
+	t.Helper()
+	data := a.mustIn(t, token, "", `query($t: ID!) { teamAuditLog(teamId: $t, first: 100) { edges { node { kind detail { key value } } } } }`,
+		map[string]any{"t": team})
+	var out []map[string]string
+	for _, e := range data["teamAuditLog"].(map[string]any)["edges"].([]any) {
+		node := e.(map[string]any)["node"].(map[string]any)
+		if node["kind"] != "TEAM_BRAND_EDITED" {
+			continue
+		}
+		detail := map[string]string{}
+		for _, d := range node["detail"].([]any) {
+			detail[d.(map[string]any)["key"].(string)] = d.(map[string]any)["value"].(string)
+		}
+		out = append(out, detail)
+	}
+	return out
 }
