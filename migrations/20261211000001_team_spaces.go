@@ -38,7 +38,7 @@ func teamSpaces(m *migrate.Migrations) error {
 			// spaces) go, their documents' files to the sweep first.
 			`UPDATE users SET kind = 'team' WHERE password_hash = '' AND email = 'team:' || id`,
 			`INSERT INTO knowledge_forgotten_blobs (blob_key, keep_until)
-				SELECT d.blob_key, CURRENT_TIMESTAMP FROM documents d JOIN users u ON u.id = d.user_id
+				SELECT d.blob_key, COALESCE(d.upload_expires_at, CURRENT_TIMESTAMP) FROM documents d JOIN users u ON u.id = d.user_id
 				WHERE u.kind = 'team' AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = u.id)`,
 			`DELETE FROM users WHERE kind = 'team' AND NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = users.id)`,
 			`INSERT INTO users (id, email, password_hash, tier, kind, created_at, updated_at)
@@ -55,12 +55,16 @@ func teamSpaces(m *migrate.Migrations) error {
 				updated_at {{time}} NOT NULL
 			)`,
 			`CREATE UNIQUE INDEX custom_playbooks_user_name_key ON custom_playbooks (user_id, name)`,
+			// createTeam counts the teams a user created (the cap).
+			`CREATE INDEX teams_created_by_idx ON teams (created_by)`,
 		)
 	}, func(ctx context.Context, db *bun.DB) error {
 		// The spaces stay, with what teams keep in them: a rollback destroys no team's
-		// data (only custom_playbooks, which it counts). Without the kind column they
-		// are rows nobody can sign in as still (no password, no address).
+		// data (only custom_playbooks, and the files of deleted spaces the sweep had
+		// yet to delete, which it counts). Without the kind column they are rows nobody
+		// can sign in as still (no password, no address).
 		return execAll(ctx, db,
+			`DROP INDEX teams_created_by_idx`,
 			`DROP TABLE knowledge_forgotten_blobs`,
 			`DROP TABLE custom_playbooks`,
 			`ALTER TABLE users DROP COLUMN kind`,

@@ -15,7 +15,7 @@ type Chat interface {
 	Agents(ctx context.Context, space string) ([]*chat.AgentAccess, error)
 	Usage(ctx context.Context, space string, days int) (*models.UsageReport, error)
 	Quote(ctx context.Context, who models.Actor, in chat.Input) (*chat.Quote, error)
-	Resume(ctx context.Context, userID, runID string, after int) (<-chan *chat.Event, error)
+	Resume(ctx context.Context, who models.Actor, runID string, after int) (<-chan *chat.Event, error)
 	ApproveToolCall(ctx context.Context, userID, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error)
 }
 
@@ -79,5 +79,5 @@ func (r *subscriptionResolver) ChatRun(ctx context.Context, runID string, afterS
 	if err != nil {
 		return nil, err
 	}
-	return r.Resolver.Chat.Resume(ctx, caller.UserID, runID, afterSeq)
+	return r.Resolver.Chat.Resume(ctx, caller.Actor(), runID, afterSeq)
 }

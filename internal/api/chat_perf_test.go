@@ -123,7 +123,7 @@ func (bareChat) Usage(context.Context, string, int) (*models.UsageReport, error)
 	return &models.UsageReport{}, nil
 }
 
-func (bareChat) Resume(context.Context, string, string, int) (<-chan *chat.Event, error) {
+func (bareChat) Resume(context.Context, models.Actor, string, int) (<-chan *chat.Event, error) {
 	return nil, errors.New("bare chat: not resumable")
 }
 

@@ -183,16 +183,17 @@ func New(d Deps) *Server {
 	presenter := resolvers.ErrorPresenter(d.Logger)
 	// Before the rate limit: an operation acting in a team spends the team's budget,
 	// at the team's tier and seats.
-	gql.Use(&teamGuard{teams: svc.Teams, audit: svc.Audit, present: presenter, logger: d.Logger})
+	gql.Use(&teamGuard{teams: svc.Teams, audit: svc.Audit, logger: d.Logger})
 	if d.Config.RateLimits {
 		gql.Use(newRateLimit(d, presenter))
 	}
-	// The team guard's refusals, inside the rate limit: operations refused for the
-	// team they name still spend the caller's own budget; and the membership of its
-	// admitted subscriptions, followed only for operations within their budget.
-	gql.Use(teamInside{teams: svc.Teams, present: presenter, logger: d.Logger})
 	// Inside the rate limit, so refused keys still spend their owner's budget.
 	gql.Use(&scopeGuard{present: presenter, audit: svc.Accounts.AuditKeyUse, logger: d.Logger})
+	// The team guard's refusals, inside the rate limit and after the scopes:
+	// operations refused for the team they name still spend the caller's own budget;
+	// and the membership of its admitted subscriptions, followed only for operations
+	// within their budget and scopes.
+	gql.Use(teamInside{teams: svc.Teams, present: presenter, logger: d.Logger})
 	// Inside the rate limit: a refused subscription never counts as open.
 	// Inside the rate limit: only an admitted, valid operation registers its query.
 	gql.Use(apqRegistrar{persisted})

@@ -821,3 +821,51 @@ func (a *app) brandEditLog(t testing.TB, token, team string) []map[string]string
 	}
 	return out
 }
+
+// TestTeamChatResumesOnlyInTheTeam: a chat run a member started in the team, whose
+// socket dropped, is resumed (chatRun) in the same team only: without the team it is
+// NOT_FOUND (field runId), as another user's would be; in it, its events come; once
+// the member is removed, NOT_FOUND (field team).
+func TestTeamChatResumesOnlyInTheTeam(t *testing.T) {
+	t.Parallel()
+	llmSrv, _ := pausedChatLLM(t)
+	a := newApp(t, testkit.Postgres, withLLM(llmSrv.URL()), withoutRateLimits)
+	ts := serve(t, a)
+	s := newTeamSpace(t, a, "resumes")
+	member := s.tokens[spaceMember]
+	ws := dialInTeam(t, ts.URL, member, s.teamA)
+	ws.subscribe(t, "c", listTasksChat)
+	before, _ := readEvents(t, ws, "c", func(events []chatEvent) bool { return len(events) >= 1 })
+	require.NoError(t, ws.conn.Close())
+	resume := fmt.Sprintf(`subscription { chatRun(runId: %q) { %s } }`, before[0].RunID, chatEventFields)
+	firstErrors := func(c *wsClient, id string) []gqlError {
+		t.Helper()
+		m := c.next(t)
+		require.Equal(t, id, m.ID)
+		var errs []gqlError
+		if m.Type == "error" {
+			require.NoError(t, json.Unmarshal(m.Payload, &errs))
+			return errs
+		}
+		var p struct {
+			Errors []gqlError `json:"errors"`
+		}
+		require.NoError(t, json.Unmarshal(m.Payload, &p), "%s", m.Payload)
+		return p.Errors
+	}
+
+	personal := dialGraphQLWS(t, ts.URL, member)
+	personal.subscribe(t, "p", resume)
+	requireError(t, firstErrors(personal, "p"), "NOT_FOUND", "runId", "")
+
+	inTeam := dialInTeam(t, ts.URL, member, s.teamA)
+	inTeam.subscribe(t, "r", resume)
+	require.Empty(t, firstErrors(inTeam, "r"), "the member resumes the run in the team")
+	inTeam.stop(t, "r")
+
+	a.mustIn(t, s.tokens[spaceOwner], "", `mutation($t: ID!, $u: ID!) { removeMember(teamId: $t, userId: $u) { userId } }`,
+		map[string]any{"t": s.teamA, "u": s.ids[spaceMember]})
+	gone := dialInTeam(t, ts.URL, member, s.teamA)
+	gone.subscribe(t, "g", resume)
+	requireError(t, firstErrors(gone, "g"), "NOT_FOUND", "team", "")
+}

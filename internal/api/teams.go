@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -69,10 +70,9 @@ type brandAuditor interface {
 // field an admin runs that needs ADMIN (a change to the team's brand) is recorded in
 // their audit log and the team's, with its outcome.
 type teamGuard struct {
-	teams   teamRoles
-	audit   brandAuditor
-	present graphql.ErrorPresenterFunc
-	logger  *slog.Logger
+	teams  teamRoles
+	audit  brandAuditor
+	logger *slog.Logger
 	// needs maps "Type.field" of every @inTeam root field to the least role it needs.
 	needs map[string]models.TeamRole
 	roots map[ast.Operation]string
@@ -194,15 +194,22 @@ type followTeamKey struct{}
 // resumed, which would go on showing them the team's space.
 var errLeftTeam = fmt.Errorf("no longer a member of the team: %w", llm.ErrStopped)
 
+// membershipRecheck is how often a subscription acting in a team reads its caller's
+// membership again, besides following the team's events: an event lost on the bus
+// (its connection down a moment) ends the subscription of a removed member by then.
+const membershipRecheck = 30 * time.Second
+
 // whileMember runs a subscription admitted in the caller's team for as long as they
 // are a member: the team's events (from any instance) say when they leave or are
-// removed, or the team is deleted; the subscription then ends with NOT_FOUND, field
-// team, and whatever the run had not yet sent is not sent: it is the team's, which
-// they may no longer see. (Every @inTeam subscription needs MEMBER only, so no role
-// change ends one.) When the events end for another reason (the bus closing as the
-// server stops, the database not answering the check), the subscription goes on
-// unfollowed rather than being cut off.
-func whileMember(ctx context.Context, next graphql.OperationHandler, teams teamRoles, present graphql.ErrorPresenterFunc, logger *slog.Logger) graphql.ResponseHandler {
+// removed, or the team is deleted, and every recheck their membership is read again;
+// the subscription then ends with NOT_FOUND, field team, and whatever the run had not
+// yet sent is not sent: it is the team's, which they may no longer see. (Every
+// @inTeam subscription needs MEMBER only, so no role change ends one.) When the events
+// end and the membership cannot be read, the subscription ends too
+// (SERVICE_UNAVAILABLE, retryable: subscribe again), rather than go on unchecked. The
+// run it ends stops as one its client stopped (llm.ErrStopped): nobody can resume it.
+func whileMember(ctx context.Context, next graphql.OperationHandler, teams teamRoles, present graphql.ErrorPresenterFunc,
+	logger *slog.Logger, recheck time.Duration) graphql.ResponseHandler {
 	caller, _ := models.SignedIn(ctx)
 	ctx, cancel := context.WithCancelCause(ctx)
 	events, err := teams.TeamEvents(ctx, caller.UserID, caller.Team)
@@ -213,23 +220,55 @@ func whileMember(ctx context.Context, next graphql.OperationHandler, teams teamR
 		}
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
 	}
-	var ended atomic.Bool
+	var ended atomic.Pointer[models.Error]
+	end := func(err *models.Error) {
+		logger.InfoContext(ctx, "a team subscription ended", "team_id", caller.Team, "code", err.Code)
+		ended.Store(err)
+		cancel(errLeftTeam)
+	}
+	// member reads the membership again: false when the caller is no longer in the team.
+	member := func() (bool, error) {
+		_, err := teams.Role(ctx, caller.UserID, caller.Team)
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	go func() {
-		for e := range events { // closed when the caller is no longer a member, or ctx ends
-			if e.Type == models.TeamDeleted {
-				break
+		tick := time.NewTicker(recheck)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if ok, err := member(); !ok && err == nil {
+					end(notAMember())
+					return
+				} // a read that failed is tried again at the next tick
+			case e, open := <-events:
+				if open && e.Type != models.TeamDeleted {
+					continue
+				}
+				// The events ended (no longer a member, the team deleted, or the bus
+				// or database away): decide now.
+				events = nil
+				if ctx.Err() != nil {
+					return
+				}
+				ok, err := member()
+				switch {
+				case err != nil:
+					end(&models.Error{Code: models.CodeServiceUnavailable, Field: "team", RetryAfter: time.Second,
+						Message: "your membership of the team could not be checked: subscribe again"})
+					return
+				case !ok:
+					end(notAMember())
+					return
+				}
+				// Still a member (the bus closed): followed by the rechecks alone.
 			}
 		}
-		if ctx.Err() != nil {
-			return // the subscription ended first
-		}
-		if _, err := teams.Role(ctx, caller.UserID, caller.Team); models.ErrorCode(err) == models.CodeNotFound {
-			logger.InfoContext(ctx, "subscription ended: no longer in the team", "team_id", caller.Team)
-			ended.Store(true)
-			cancel(errLeftTeam)
-			return
-		}
-		logger.WarnContext(ctx, "a team subscription's events ended: it goes on unfollowed", "team_id", caller.Team)
 	}()
 	h := next(ctx)
 	done := false
@@ -238,9 +277,9 @@ func whileMember(ctx context.Context, next graphql.OperationHandler, teams teamR
 			return nil
 		}
 		resp := h(rctx)
-		if ended.Load() {
+		if err := ended.Load(); err != nil {
 			done = true
-			return &graphql.Response{Errors: gqlerror.List{present(rctx, notAMember())}}
+			return &graphql.Response{Errors: gqlerror.List{present(rctx, err)}}
 		}
 		if resp == nil {
 			cancel(nil)
@@ -320,7 +359,7 @@ func (t teamInside) InterceptOperation(ctx context.Context, next graphql.Operati
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{t.present(ctx, err)}})
 	}
 	if follow, _ := ctx.Value(followTeamKey{}).(bool); follow {
-		return whileMember(ctx, next, t.teams, t.present, t.logger)
+		return whileMember(ctx, next, t.teams, t.present, t.logger, membershipRecheck)
 	}
 	return next(ctx)
 }

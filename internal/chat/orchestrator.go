@@ -169,7 +169,7 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	// A run nobody can resume (sendChat's: its ID reaches the client with the
 	// answer) is not kept, and ends with its client.
 	if o.cfg.Journal != nil && !req.Unattended {
-		if w, err := o.cfg.Journal.Open(ctx, r.id, req.UserID); err != nil {
+		if w, err := o.cfg.Journal.Open(ctx, r.id, ownerKey(req.UserID, req.space())); err != nil {
 			// The run goes on, as a run that cannot be resumed.
 			o.cfg.Logger.WarnContext(ctx, "chat: the run's journal did not open: it cannot be resumed", "error", err, "run_id", r.id)
 		} else {

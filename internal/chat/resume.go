@@ -81,7 +81,7 @@ func (r *run) clientGone() {
 }
 
 // stopTopic is the bus topic on which a reader's stop of a run is announced to the
-// instance running it; the payload is the reader's user ID.
+// instance running it; the payload is the reader's ownerKey.
 func stopTopic(runID string) string { return "chat.stop." + runID }
 
 // watchStop, for a run that lost its client, ends the run when a client that resumed
@@ -97,7 +97,7 @@ func (r *run) watchStop() {
 	}
 	go func() {
 		for p := range stops {
-			if string(p) == r.req.UserID {
+			if string(p) == ownerKey(r.req.UserID, r.req.space()) {
 				r.endLife(errStoppedByReader)
 				return
 			}
@@ -150,22 +150,33 @@ func (r *run) stopped() error {
 
 // Resume streams the events of the user's run after seq after: the ones kept, then
 // each as the run sends it, until DONE or ERROR. A run that is not kept (never ran
-// here, another user's, or ended longer ago than the retention) is NOT_FOUND.
-func (s *Service) Resume(ctx context.Context, userID, runID string, after int) (<-chan *Event, error) {
+// here, another user's, or ended longer ago than the retention) is NOT_FOUND, and so
+// is one started in another space: a run started in a team is resumed in that team
+// (who.Space), whose membership the caller holds still.
+func (s *Service) Resume(ctx context.Context, who models.Actor, runID string, after int) (<-chan *Event, error) {
 	if after < 0 {
 		return nil, &models.Error{Code: models.CodeBadUserInput, Field: "afterSeq",
 			Message: "afterSeq is the seq of the last event you have, 0 for none"}
 	}
-	return s.orch.Resume(ctx, userID, runID, after)
+	return s.orch.Resume(ctx, ownerKey(who.UserID, who.Space), runID, after)
 }
 
-// Resume streams the events of userID's run after seq after from the journal (see
-// Service.Resume).
-func (o *Orchestrator) Resume(ctx context.Context, userID, runID string, after int) (<-chan *Event, error) {
+// ownerKey is who may follow a run in the journal: the user, in the space the run
+// used (a team's, or their own).
+func ownerKey(userID, space string) string {
+	if space == "" || space == userID {
+		return userID
+	}
+	return userID + " in " + space
+}
+
+// Resume streams the events of owner's run (ownerKey) after seq after from the
+// journal (see Service.Resume).
+func (o *Orchestrator) Resume(ctx context.Context, owner, runID string, after int) (<-chan *Event, error) {
 	if o.cfg.Journal == nil {
 		return nil, runNotFound()
 	}
-	entries, err := o.cfg.Journal.Follow(ctx, runID, userID, after)
+	entries, err := o.cfg.Journal.Follow(ctx, runID, owner, after)
 	if errors.Is(err, runlog.ErrNotFound) {
 		return nil, runNotFound()
 	}
@@ -181,27 +192,27 @@ func (o *Orchestrator) Resume(ctx context.Context, userID, runID string, after i
 			select {
 			case out <- e:
 			case <-ctx.Done():
-				o.stopResumed(ctx, userID, runID)
+				o.stopResumed(ctx, owner, runID)
 				return
 			}
 			if e.Seq == 0 {
 				return
 			}
 		}
-		o.stopResumed(ctx, userID, runID)
+		o.stopResumed(ctx, owner, runID)
 	}()
 	return out, nil
 }
 
 // stopResumed stops the run a reader read, when the reader's client stopped it
 // (llm.ErrStopped) rather than went away: a resumed chat stops as the chat would.
-func (o *Orchestrator) stopResumed(ctx context.Context, userID, runID string) {
+func (o *Orchestrator) stopResumed(ctx context.Context, owner, runID string) {
 	if o.cfg.Events == nil || !errors.Is(context.Cause(ctx), llm.ErrStopped) {
 		return
 	}
 	pub, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := o.cfg.Events.Publish(pub, stopTopic(runID), []byte(userID)); err != nil {
+	if err := o.cfg.Events.Publish(pub, stopTopic(runID), []byte(owner)); err != nil {
 		o.cfg.Logger.WarnContext(ctx, "chat: a resumed run's stop was not announced", "error", err, "run_id", runID)
 	}
 }

@@ -169,7 +169,7 @@ func (s *Service) CreateTeam(ctx context.Context, userID, name string) (*models.
 		}
 		if limit := s.d.TeamsPerOwner; limit > 0 && created >= limit {
 			return &models.Error{Code: models.CodeQuotaExceeded, Field: "name", Message: fmt.Sprintf(
-				"you created %d teams that still exist, the most one user may (handing one over does not count it out): delete one first", created),
+				"you created %d teams that still exist, the most one user may (handing one over does not count it out): one of them has to be deleted, by its owners, first", created),
 				Quota: &models.Quota{Used: int64(created + 1), Limit: int64(limit)}}
 		}
 		if err := insertTeam(ctx, tx, t); err != nil {

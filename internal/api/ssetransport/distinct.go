@@ -61,15 +61,18 @@ func (t *Transport) distinct(w http.ResponseWriter, r *http.Request, exec graphq
 // event of its own: the first with data and hasNext, then one per deferred fragment
 // with incremental, the last with hasNext false.
 func (t *Transport) run(ctx context.Context, exec graphql.GraphExecutor, rc *graphql.OperationContext, id string, send func([]byte) bool) {
-	responses, ctx := exec.DispatchOperation(ctx, rc)
+	// The loop watches the transport's ctx, not the operation's: an operation the
+	// server ends (a team subscription whose caller left the team) has its last
+	// response, the error saying why, still to send.
+	responses, opCtx := exec.DispatchOperation(ctx, rc)
 	deferred := false
 	for first := true; ctx.Err() == nil; first = false {
 		var resp *graphql.Response
 		if deferred {
 			// The executor waits for deferred parts without watching ctx.
-			resp = incremental.Next(ctx, responses)
+			resp = incremental.Next(opCtx, responses)
 		} else {
-			resp = responses(ctx)
+			resp = responses(opCtx)
 		}
 		if resp == nil {
 			return
@@ -90,7 +93,7 @@ func (t *Transport) run(ctx context.Context, exec graphql.GraphExecutor, rc *gra
 			b, err = nextEvent(id, resp)
 		}
 		if err != nil {
-			t.logger().LogAttrs(ctx, slog.LevelError, "sse response encoding failed", slog.String("error", err.Error()))
+			t.logger().LogAttrs(opCtx, slog.LevelError, "sse response encoding failed", slog.String("error", err.Error()))
 			return
 		}
 		if !send(b) {
