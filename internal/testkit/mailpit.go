@@ -1,7 +1,6 @@
 package testkit
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -75,53 +74,24 @@ func Mailpit(t testing.TB, args ...string) *MailpitServer {
 	return nil
 }
 
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
-}
-
 func startMailpit(t testing.TB, bin string, extra []string) (*MailpitServer, error) {
-	smtpAddr, err := freeLoopbackAddr()
+	smtpAddr, err := FreeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
-	httpAddr, err := freeLoopbackAddr()
+	httpAddr, err := FreeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
 	args := append([]string{"--smtp", smtpAddr, "--listen", httpAddr, "--database", filepath.Join(t.TempDir(), "mailpit.db"),
 		"--smtp-disable-rdns", "--disable-version-check"}, extra...)
-	cmd := exec.Command(bin, args...)
-	out, err := cmd.StdoutPipe()
+	p, err := StartProcess(exec.Command(bin, args...), nil)
 	if err != nil {
 		return nil, err
 	}
-	var logs SyncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start mailpit: %w", err)
-	}
-	exited := make(chan struct{})
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			_, _ = logs.Write([]byte(sc.Text() + "\n"))
-		}
-		_, _ = io.Copy(io.Discard, out)
-		_ = cmd.Wait()
-	}()
 	srv := &MailpitServer{SMTPAddr: smtpAddr, APIURL: "http://" + httpAddr}
 	// Ready when the API answers and the SMTP port greets.
-	err = WaitReady(exited, mailpitStartTimeout, 20*time.Millisecond, func(ctx context.Context) error {
+	err = WaitReady(p.Exited, mailpitStartTimeout, 20*time.Millisecond, func(ctx context.Context) error {
 		if err := srv.get(ctx, "/readyz", nil); err != nil {
 			return err
 		}
@@ -133,10 +103,10 @@ func startMailpit(t testing.TB, bin string, extra []string) (*MailpitServer, err
 		return c.Close()
 	})
 	if err != nil {
-		stop()
-		return nil, fmt.Errorf("mailpit on %s and %s: %w\n%s", smtpAddr, httpAddr, err, logs.String())
+		p.Stop()
+		return nil, fmt.Errorf("mailpit on %s and %s: %w\n%s", smtpAddr, httpAddr, err, p.Logs.String())
 	}
-	t.Cleanup(stop)
+	t.Cleanup(p.Stop)
 	return srv, nil
 }
 

@@ -154,20 +154,11 @@ func start(t testing.TB, bin string) (*Server, error) {
 		}
 	}
 	cmd.Env = env
-	logs := &testkit.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start jaeger: %w", err)
+	p, err := testkit.StartProcess(cmd, nil)
+	if err != nil {
+		return nil, err
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
+	logs, exited, stop := p.Logs, p.Exited, p.Stop
 	srv := &Server{OTLPHTTP: "http://" + otlpHTTP, OTLPGRPC: "http://" + otlpGRPC, Query: "http://" + queryHTTP, logs: logs}
 	if err := srv.ready(exited); err != nil {
 		stop()

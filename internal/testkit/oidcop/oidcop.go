@@ -9,7 +9,6 @@
 package oidcop
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -124,12 +123,12 @@ func Start(t testing.TB, users ...User) *Server {
 func Binary() (string, error) { return testkit.ModuleTool("oidcop", buildTimeout) }
 
 func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testkit.FreeLoopbackAddr()
 	if err != nil {
 		return "", err
 	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port, ln.Close()
+	_, port, err := net.SplitHostPort(addr)
+	return port, err
 }
 
 // Stop ends the OP (Restart starts it again).
@@ -157,32 +156,14 @@ func (s *Server) start() error {
 	// tools/oidcop listens on 127.0.0.1:PORT, a port the system handed out.
 	cmd := exec.Command(s.bin)
 	cmd.Env = append(os.Environ(), "PORT="+s.port, "USERS_FILE="+s.users, "REDIRECT_URI="+redirectURI)
-	out, err := cmd.StderrPipe()
+	p, err := testkit.StartProcess(cmd, nil)
 	if err != nil {
-		return err
-	}
-	var logs testkit.SyncBuffer
-	cmd.Stdout = &logs
-	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start the OP: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			_, _ = logs.Write([]byte(sc.Text() + "\n"))
-		}
-		_, _ = io.Copy(io.Discard, out)
-		_ = cmd.Wait()
-	}()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	if err := testkit.WaitReady(exited, startTimeout, 20*time.Millisecond, s.ask); err != nil {
+	stop := p.Stop
+	if err := testkit.WaitReady(p.Exited, startTimeout, 20*time.Millisecond, s.ask); err != nil {
 		stop()
-		return fmt.Errorf("the OP at %s does not answer: %w\n%s", s.Issuer, err, logs.String())
+		return fmt.Errorf("the OP at %s does not answer: %w\n%s", s.Issuer, err, p.Logs.String())
 	}
 	s.mu.Lock()
 	s.stop = stop

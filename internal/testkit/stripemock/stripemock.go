@@ -6,7 +6,6 @@
 package stripemock
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -65,37 +64,20 @@ const listening = "Listening for HTTP at address: "
 // the HTTP address it prints and waits until it answers.
 func start(t testing.TB, bin string) (*Server, error) {
 	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
-	out, err := cmd.StdoutPipe()
+	addrs := make(chan string, 1)
+	p, err := testkit.StartProcess(cmd, func(line string) {
+		if addr, ok := strings.CutPrefix(line, listening); ok {
+			select {
+			case addrs <- strings.TrimSpace(addr):
+			default:
+			}
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	var logs testkit.SyncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start stripe-mock: %w", err)
-	}
-	exited := make(chan struct{})
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	addrs := make(chan string, 1)
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			_, _ = logs.Write([]byte(line + "\n"))
-			if addr, ok := strings.CutPrefix(line, listening); ok {
-				select {
-				case addrs <- strings.TrimSpace(addr):
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-		_ = cmd.Wait()
-	}()
+	t.Cleanup(p.Stop)
+	logs, exited := p.Logs, p.Exited
 
 	var addr string
 	select {

@@ -6,12 +6,10 @@
 package versitygw
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -75,71 +73,42 @@ func Start(t testing.TB) *Server {
 // (testkit.GoTool).
 func Binary() (string, error) { return testkit.GoTool(Package, Version, buildTimeout) }
 
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
-}
-
 // start runs bin on a free loopback port, waits for its banner and then for it to
 // answer.
 func start(t testing.TB, bin, dir string) (*Server, error) {
-	addr, err := freePort()
+	addr, err := testkit.FreeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "--access", AccessKey, "--secret", SecretKey, "--region", Region,
 		"--port", addr, "posix", dir)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=", "ROOT_SECRET_ACCESS_KEY=")
-	out, err := cmd.StdoutPipe()
+	listening := make(chan struct{}, 1)
+	p, err := testkit.StartProcess(cmd, func(line string) {
+		if strings.Contains(line, "http://"+addr) {
+			select {
+			case listening <- struct{}{}:
+			default:
+			}
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	var logs testkit.SyncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
-	}
-	exited := make(chan struct{})
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	listening := make(chan struct{}, 1)
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			_, _ = logs.Write([]byte(line + "\n"))
-			if strings.Contains(line, "http://"+addr) {
-				select {
-				case listening <- struct{}{}:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-		_ = cmd.Wait()
-	}()
-
 	select {
 	case <-listening:
-	case <-exited:
-		return nil, fmt.Errorf("versitygw exited before listening on %s:\n%s", addr, logs.String())
+	case <-p.Exited:
+		return nil, fmt.Errorf("versitygw exited before listening on %s:\n%s", addr, p.Logs.String())
 	case <-time.After(startTimeout):
-		stop()
-		return nil, fmt.Errorf("versitygw did not listen on %s within %s:\n%s", addr, startTimeout, logs.String())
+		p.Stop()
+		return nil, fmt.Errorf("versitygw did not listen on %s within %s:\n%s", addr, startTimeout, p.Logs.String())
 	}
 	srv := &Server{URL: "http://" + addr, Dir: dir}
-	if err := srv.ready(exited); err != nil {
-		stop()
-		return nil, fmt.Errorf("versitygw at %s does not answer: %w\n%s", srv.URL, err, logs.String())
+	if err := srv.ready(p.Exited); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("versitygw at %s does not answer: %w\n%s", srv.URL, err, p.Logs.String())
 	}
-	t.Cleanup(stop)
+	t.Cleanup(p.Stop)
 	return srv, nil
 }
 
