@@ -43,6 +43,18 @@ func signedCall(t *testing.T, req map[string]any, body []byte) (int, []byte) {
 	return resp.StatusCode, out
 }
 
+// serveOwnBlobs serves an app over real HTTP whose local blob store signs URLs to this
+// very server (/blobs/…), as a single instance without S3 runs.
+func serveOwnBlobs(t *testing.T, d testkit.Dialect) (*app, *httptest.Server) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	t.Cleanup(ts.Close)
+	a := newApp(t, d, withoutRateLimits, func(c *config.Config) { c.BackupBaseURL = "http://" + ts.Listener.Addr().String() })
+	ts.Config.Handler = a.handler
+	ts.Start()
+	return a, ts
+}
+
 // TestBackupEndToEnd runs a backup's whole life over real HTTP on the local store:
 // request, PUT to the server's own signed URL, complete, download, delete.
 func TestBackupEndToEnd(t *testing.T) {
@@ -50,11 +62,7 @@ func TestBackupEndToEnd(t *testing.T) {
 	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			ts := httptest.NewUnstartedServer(nil)
-			t.Cleanup(ts.Close)
-			a := newApp(t, d, withoutRateLimits, func(c *config.Config) { c.BackupBaseURL = "http://" + ts.Listener.Addr().String() })
-			ts.Config.Handler = a.handler
-			ts.Start()
+			a, ts := serveOwnBlobs(t, d)
 			ctx := context.Background()
 			token, _, userID := a.register(t, "backer@example.com")
 

@@ -72,11 +72,7 @@ func TestKnowledgeEndToEnd(t *testing.T) {
 	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			ts := httptest.NewUnstartedServer(nil)
-			t.Cleanup(ts.Close)
-			a := newApp(t, d, withoutRateLimits, func(c *config.Config) { c.BackupBaseURL = "http://" + ts.Listener.Addr().String() })
-			ts.Config.Handler = a.handler
-			ts.Start()
+			a, ts := serveOwnBlobs(t, d)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			token, _, userID := a.register(t, "reader@example.com")
