@@ -26,12 +26,14 @@ func teamSpaces(m *migrate.Migrations) error {
 		}
 		return execAll(ctx, db,
 			kind,
-			// Files of a deleted space's documents, deleted by knowledge's sweep until
-			// keep_until (the last signed upload URL's expiry: a late PUT is deleted
-			// too); no foreign key, since the documents are gone.
+			// Files of a deleted space's documents, deleted by knowledge's sweep at its
+			// next run (deleted_once) and again once keep_until passed (the last signed
+			// upload URL's expiry: a late PUT is deleted too); no foreign key, since
+			// the documents are gone.
 			`CREATE TABLE knowledge_forgotten_blobs (
 				blob_key TEXT PRIMARY KEY,
-				keep_until {{time}} NOT NULL
+				keep_until {{time}} NOT NULL,
+				deleted_once BOOLEAN NOT NULL DEFAULT FALSE
 			)`,
 			// Spaces a rollback left behind (it keeps their data) are spaces again,
 			// and those whose team was deleted meanwhile (by a version that knew no

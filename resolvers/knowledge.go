@@ -21,26 +21,16 @@ type Knowledge interface {
 	Ingestion(ctx context.Context, userID, id string) (<-chan *models.DocumentIngestion, error)
 }
 
-// orEmpty is *s, or "" for null.
-func orEmpty(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func (r *queryResolver) Documents(ctx context.Context, first *int, after, tag *string) (*models.DocumentConnection, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n := 0
-	if first != nil {
-		if n = *first; n == 0 {
-			return nil, models.InvalidInput("first", "first must be between 1 and 100")
-		}
+	n, cursor, err := page(first, after)
+	if err != nil {
+		return nil, err
 	}
-	return r.Knowledge.Documents(ctx, caller.Space(), n, orEmpty(after), orEmpty(tag))
+	return r.Knowledge.Documents(ctx, caller.Space(), n, cursor, deref(tag))
 }
 
 func (r *queryResolver) Document(ctx context.Context, id string) (*models.Document, error) {
@@ -62,7 +52,7 @@ func (r *queryResolver) SearchDocuments(ctx context.Context, query string, first
 			return nil, models.InvalidInput("first", "first must be between 1 and 50")
 		}
 	}
-	return r.Knowledge.Search(ctx, caller.Space(), query, n, documentIDs, orEmpty(tag))
+	return r.Knowledge.Search(ctx, caller.Space(), query, n, documentIDs, deref(tag))
 }
 
 func (r *mutationResolver) AddDocument(ctx context.Context, input models.AddDocumentInput) (*models.DocumentUpload, error) {

@@ -377,15 +377,15 @@ func refusedWhole(errs gqlerror.List) bool {
 
 // fieldOutcome is "ok" when errs hold no error of the root field answered under alias
 // itself (an error of a field below it is not the change's), else that error's code.
+// Errors without a path (the operation refused whole) never reach it: recordEdits
+// records nothing then.
 func fieldOutcome(errs gqlerror.List, alias string) string {
 	for _, e := range errs {
-		if len(e.Path) > 1 {
+		if len(e.Path) != 1 {
 			continue
 		}
-		if len(e.Path) == 1 {
-			if name, ok := e.Path[0].(ast.PathName); !ok || string(name) != alias {
-				continue
-			}
+		if name, ok := e.Path[0].(ast.PathName); !ok || string(name) != alias {
+			continue
 		}
 		if code, ok := e.Extensions["code"].(string); ok {
 			return code

@@ -30,7 +30,6 @@ import (
 	"github.com/inkgraph/inkgraph/internal/persona"
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/config"
-	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
 	"github.com/inkgraph/inkgraph/internal/platform/mail"
 	"github.com/inkgraph/inkgraph/internal/platform/oidc"
@@ -100,19 +99,12 @@ type Option func(*options)
 type options struct {
 	limiterClock func() time.Time
 	redisPrefix  string
-	knowledge    chat.Knowledge
 }
 
 // WithLimiterClock sets the clock of the in-process limiter (time.Now by default), so
 // tests can decide when budgets refill. Redis budgets read Redis's clock.
 func WithLimiterClock(now func() time.Time) Option {
 	return func(o *options) { o.limiterClock = now }
-}
-
-// WithKnowledge hands chat another search of users' documents than the knowledge
-// area's, for tests of chat's own logic.
-func WithKnowledge(k chat.Knowledge) Option {
-	return func(o *options) { o.knowledge = k }
 }
 
 // WithRedisKeyPrefix keeps the Redis budgets and persisted queries under prefix
@@ -205,7 +197,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), svc.knowledgeFor(o), logger); err != nil {
+	if svc.Chat, svc.Playbooks, err = newChatAndPlaybooks(cfg, db, bus, serverLLM, wizard, bill, svc.Conversations, svc.chatJournal(cfg, o, logger), svc.Knowledge, logger); err != nil {
 		_ = svc.Close()
 		return nil, err
 	}
@@ -244,13 +236,6 @@ func (t teamSpaces) CreateTeamSpace(ctx context.Context, db bun.IDB, teamID stri
 }
 
 func (t teamSpaces) DeleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
-	// Under the space's lock, which adding a document takes too: none is added between
-	// noting the files and deleting the rows.
-	if err := database.LockUser(ctx, db, teamID); models.ErrorCode(err) == models.CodeNotFound {
-		return nil // no space: nothing kept in it
-	} else if err != nil {
-		return err
-	}
 	if err := t.knowledge.ForgetSpace(ctx, db, teamID); err != nil {
 		return err
 	}
@@ -508,16 +493,4 @@ func newChatAndPlaybooks(cfg config.Config, db *bun.DB, bus events.Bus, serverLL
 		return nil, nil, fmt.Errorf("playbooks: %w", err)
 	}
 	return talk, books, nil
-}
-
-// knowledgeFor is the search grounded chat and the search_knowledge tool use: the
-// knowledge area's, unless WithKnowledge replaced it.
-func (s *Services) knowledgeFor(o options) chat.Knowledge {
-	if o.knowledge != nil {
-		return o.knowledge
-	}
-	if s.Knowledge == nil {
-		return nil // not a typed nil: chat refuses grounding without one
-	}
-	return s.Knowledge
 }

@@ -877,15 +877,27 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 // ForgetSpace notes the files of every document of space for the sweep to delete, in
 // db: the transaction that deletes the space (a team's), whose rows go with it. The
 // sweep deletes each file at its next run and again at each run until the last
-// signed upload URL the space may hold has expired, so a late PUT is deleted too.
+// signed upload URL the space may hold has expired (once more then), so a late PUT is
+// deleted too.
+//
+// It holds the space's lock, which adding a document takes too, so that none is added
+// between noting the files and deleting the rows. A space that does not exist has
+// nothing to forget.
 func (s *Service) ForgetSpace(ctx context.Context, db bun.IDB, space string) error {
+	if err := database.LockUser(ctx, db, space); models.ErrorCode(err) == models.CodeNotFound {
+		return nil
+	} else if err != nil {
+		return err
+	}
 	return forgetBlobs(ctx, db, space, s.now().Add(s.cfg.URLTTL))
 }
 
-// sweepForgotten deletes the files ForgetSpace noted, and stops following those whose
-// time has passed; it returns how many it stopped following.
+// sweepForgotten deletes the files ForgetSpace noted: each at its first run, and
+// again (then no longer following it) once its keep_until passed, for a late PUT. It
+// returns how many it stopped following.
 func (s *Service) sweepForgotten(ctx context.Context) (int, []error) {
-	rows, err := findForgottenBlobs(ctx, s.db, 100)
+	now := s.now()
+	rows, err := findForgottenBlobs(ctx, s.db, now, 100)
 	if err != nil {
 		return 0, []error{err}
 	}
@@ -896,12 +908,16 @@ func (s *Service) sweepForgotten(ctx context.Context) (int, []error) {
 			errs = append(errs, fmt.Errorf("delete a deleted space's file: %w", err))
 			continue
 		}
-		if now := s.now(); b.KeepUntil.Before(now) {
-			if err := dropForgottenBlob(ctx, s.db, b.BlobKey, now); err != nil {
-				errs = append(errs, err)
-				continue
+		if b.KeepUntil.Before(now) {
+			err = dropForgottenBlob(ctx, s.db, b.BlobKey, now)
+			if err == nil {
+				n++
 			}
-			n++
+		} else {
+			err = markForgottenBlobDeleted(ctx, s.db, b.BlobKey)
+		}
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return n, errs

@@ -455,21 +455,35 @@ func forgetBlobs(ctx context.Context, db bun.IDB, userID string, keepUntil time.
 	return nil
 }
 
-// forgottenBlob is a file of a deleted space's document, deleted until KeepUntil.
+// forgottenBlob is a file of a deleted space's document, deleted at the sweep's next
+// run (DeletedOnce) and again once KeepUntil passed.
 type forgottenBlob struct {
 	bun.BaseModel `bun:"table:knowledge_forgotten_blobs"`
 
-	BlobKey   string    `bun:"blob_key,pk"`
-	KeepUntil time.Time `bun:"keep_until,notnull"`
+	BlobKey     string    `bun:"blob_key,pk"`
+	KeepUntil   time.Time `bun:"keep_until,notnull"`
+	DeletedOnce bool      `bun:"deleted_once,notnull"`
 }
 
-// findForgottenBlobs lists up to limit forgotten files, those kept longest ago first.
-func findForgottenBlobs(ctx context.Context, db bun.IDB, limit int) ([]*forgottenBlob, error) {
+// findForgottenBlobs lists up to limit forgotten files the sweep has to delete at
+// now: those not yet deleted once, and those whose keep_until passed.
+func findForgottenBlobs(ctx context.Context, db bun.IDB, now time.Time, limit int) ([]*forgottenBlob, error) {
 	var rows []*forgottenBlob
-	if err := db.NewSelect().Model(&rows).OrderExpr("keep_until").Limit(int64(limit)).Scan(ctx); err != nil {
+	err := db.NewSelect().Model(&rows).Where("NOT deleted_once OR keep_until < ?", now.UTC()).
+		OrderExpr("keep_until").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("list forgotten files: %w", err)
 	}
 	return rows, nil
+}
+
+// markForgottenBlobDeleted notes that the sweep deleted the file once.
+func markForgottenBlobDeleted(ctx context.Context, db bun.IDB, key string) error {
+	_, err := db.NewUpdate().Model((*forgottenBlob)(nil)).Set("deleted_once = ?", true).Where("blob_key = ?", key).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark a forgotten file: %w", err)
+	}
+	return nil
 }
 
 // dropForgottenBlob stops deleting a forgotten file whose keep_until has passed.
