@@ -201,11 +201,7 @@ func NewServices(ctx context.Context, cfg config.Config, db *bun.DB, bus events.
 		_ = svc.Close()
 		return nil, err
 	}
-	teamsPerOwner := cfg.TeamsPerOwner
-	if teamsPerOwner == 0 {
-		teamsPerOwner = -1 // no limit
-	}
-	teamDeps := team.Deps{DB: db, Audit: auditLog, Spaces: teamSpaces{accounts, svc.Knowledge}, TeamsPerOwner: teamsPerOwner, Billing: bill, Events: bus, Logger: logger, PublicURL: cfg.PublicURL, Now: time.Now, ClientIP: clientAddr}
+	teamDeps := team.Deps{DB: db, Audit: auditLog, Spaces: teamSpaces{accounts, svc.Knowledge}, TeamsPerOwner: cfg.TeamsPerOwner, Billing: bill, Events: bus, Logger: logger, PublicURL: cfg.PublicURL, Now: time.Now, ClientIP: clientAddr}
 	if cfg.SMTPURL != "" {
 		m, err := mail.New(mail.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Timeout: 20 * time.Second})
 		if err != nil {

@@ -39,12 +39,6 @@ import (
 const (
 	// MaxNameLength is the longest team name, in characters.
 	MaxNameLength = 100
-	// DefaultTeamsPerOwner is how many teams one user may create (counted while they
-	// exist, whoever owns them since) unless Deps say otherwise. Each team's shared
-	// space has the allowances of the team's tier (a free team: the free tier's tokens
-	// and documents), so the cap bounds what one account can draw from free teams;
-	// counting by creator, not owner, means handing teams over does not reset it.
-	DefaultTeamsPerOwner = 5
 	// InvitationTTL is how long an invitation can be accepted.
 	InvitationTTL = 7 * 24 * time.Hour
 	// tokenPrefix starts every invitation token, so that one is recognisable.
@@ -108,8 +102,11 @@ type Deps struct {
 	// PublicURL is where the frontend lives: an invitation's link is
 	// PublicURL/invitations/accept?token=….
 	PublicURL string
-	// TeamsPerOwner is how many teams one user may create (see
-	// DefaultTeamsPerOwner): DefaultTeamsPerOwner when 0, no limit when negative.
+	// TeamsPerOwner is how many teams one user may create, counted while they exist
+	// whoever owns them since; 0 is no limit. Each team's shared space has the
+	// allowances of the team's tier (a free team: the free tier's tokens and
+	// documents), so the cap bounds what one account can draw from free teams;
+	// counting by creator, not owner, means handing teams over does not reset it.
 	TeamsPerOwner int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -130,9 +127,6 @@ func NewService(d Deps) (*Service, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	if d.TeamsPerOwner == 0 {
-		d.TeamsPerOwner = DefaultTeamsPerOwner
 	}
 	if d.ClientIP == nil {
 		d.ClientIP = func(context.Context) string { return "" }

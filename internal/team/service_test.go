@@ -2,6 +2,7 @@ package team_test
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/inkgraph/inkgraph/internal/audit"
+	"github.com/inkgraph/inkgraph/internal/auth"
 	"github.com/inkgraph/inkgraph/internal/team"
 	"github.com/inkgraph/inkgraph/internal/testkit"
 	"github.com/inkgraph/inkgraph/models"
@@ -29,29 +31,17 @@ func newEnv(t *testing.T, db *bun.DB, opts ...func(*team.Deps)) *env {
 	e := &env{db: db, clock: testkit.NewClock(time.Date(2026, 12, 9, 10, 0, 0, 0, time.UTC))}
 	log, err := audit.NewService(audit.Deps{DB: db, Now: e.clock.Now})
 	require.NoError(t, err)
-	d := team.Deps{DB: db, Audit: log, Spaces: spaces{}, Now: e.clock.Now}
+	// The accounts area keeps the teams' shared spaces, as in the server.
+	accounts, err := auth.NewService(db, auth.Config{Tokens: auth.TokenConfig{Secret: []byte("0123456789abcdef0123456789abcdef"),
+		Issuer: "inkgraph", Audience: "inkgraph-api", TTL: time.Minute}, BcryptCost: 4}, nil, slog.New(slog.DiscardHandler), e.clock.Now)
+	require.NoError(t, err)
+	d := team.Deps{DB: db, Audit: log, Spaces: accounts, Now: e.clock.Now}
 	for _, o := range opts {
 		o(&d)
 	}
 	e.svc, err = team.NewService(d)
 	require.NoError(t, err)
 	return e
-}
-
-// spaces keeps teams' shared spaces as the accounts area does, as users rows of kind
-// team with the team's ID.
-type spaces struct{}
-
-func (spaces) CreateTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
-	now := time.Now().UTC()
-	_, err := db.NewInsert().Model(&models.User{ID: teamID, Email: "team:" + teamID, Tier: models.TierFree,
-		Kind: models.UserTeamSpace, CreatedAt: now, UpdatedAt: now}).Exec(ctx)
-	return err
-}
-
-func (spaces) DeleteTeamSpace(ctx context.Context, db bun.IDB, teamID string) error {
-	_, err := db.NewDelete().Model((*models.User)(nil)).Where("id = ?", teamID).Exec(ctx)
-	return err
 }
 
 func (e *env) user(t *testing.T) string {
@@ -382,17 +372,18 @@ func TestInvitationNeedsItsInvitersRights(t *testing.T) {
 }
 
 // TestCreatedTeamsAreCapped: a user creates teams while fewer than
-// DefaultTeamsPerOwner they created exist; one more is QUOTA_EXCEEDED (field name) and
+// Deps.TeamsPerOwner they created exist; one more is QUOTA_EXCEEDED (field name) and
 // makes nothing, even after handing their teams to someone else; deleting one makes
 // room again.
 func TestCreatedTeamsAreCapped(t *testing.T) {
 	t.Parallel()
 	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
-		e := newEnv(t, db)
+		const limit = 3
+		e := newEnv(t, db, func(d *team.Deps) { d.TeamsPerOwner = limit })
 		ctx := context.Background()
 		owner, heir := e.user(t), e.user(t)
 		var ids []string
-		for i := range team.DefaultTeamsPerOwner {
+		for i := range limit {
 			tm, err := e.svc.CreateTeam(ctx, owner, "Team "+strconv.Itoa(i))
 			require.NoError(t, err)
 			ids = append(ids, tm.ID)
@@ -401,7 +392,7 @@ func TestCreatedTeamsAreCapped(t *testing.T) {
 		testkit.RequireCode(t, err, models.CodeQuotaExceeded, "name")
 		teams, err := e.svc.Teams(ctx, owner)
 		require.NoError(t, err)
-		require.Len(t, teams, team.DefaultTeamsPerOwner, "nothing was made")
+		require.Len(t, teams, limit, "nothing was made")
 
 		e.join(t, owner, ids[1], heir, models.TeamRoleMember)
 		_, err = e.svc.TransferOwnership(ctx, owner, ids[1], heir)

@@ -44,7 +44,6 @@ func findTeam(ctx context.Context, db bun.IDB, id string) (*models.Team, error) 
 	return t, nil
 }
 
-// findTeamsOf returns the user's teams with the user's role in each, oldest first.
 // countCreatedTeams counts the teams userID created that still exist, whoever owns
 // them now.
 func countCreatedTeams(ctx context.Context, db bun.IDB, userID string) (int, error) {
@@ -55,6 +54,7 @@ func countCreatedTeams(ctx context.Context, db bun.IDB, userID string) (int, err
 	return int(n), nil
 }
 
+// findTeamsOf returns the user's teams with the user's role in each, oldest first.
 func findTeamsOf(ctx context.Context, db bun.IDB, userID string) ([]*models.Team, error) {
 	var rows []struct {
 		models.Team `bun:",extend"`

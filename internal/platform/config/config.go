@@ -460,7 +460,7 @@ func readBilling(r *reader, c *Config) {
 		// Checked now, so that a server with a broken mail set-up does not start; the
 		// error never repeats the URL, which may hold a password.
 		if _, err := mail.New(mail.Config{URL: c.SMTPURL, From: c.MailFrom}); err != nil {
-			r.fail("INKGRAPH_SMTP_URL", errors.New(strings.ReplaceAll(err.Error(), c.SMTPURL, "…")))
+			r.fail("INKGRAPH_SMTP_URL", err) // mail's errors never repeat the URL
 		}
 	}
 }

@@ -69,6 +69,12 @@ var ErrBadAddress = errors.New("mail: not an email address")
 func New(cfg Config) (*Mailer, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
+		// url.Error quotes the URL, password and all (escaped, so no caller can strip
+		// it): say only why.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("mail: the SMTP URL does not parse: %w", err)
 	}
 	m := &Mailer{host: u.Hostname(), auth: u.User, timeout: cfg.Timeout}
