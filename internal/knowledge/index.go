@@ -3,8 +3,6 @@ package knowledge
 import (
 	"container/heap"
 	"context"
-	"database/sql"
-	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -183,77 +181,6 @@ func (x *ExactIndex) keep(userID string, uv *userVectors) {
 		x.held -= x.users[oldest].bytes()
 		delete(x.users, oldest)
 	}
-}
-
-// embeddedDocuments lists the user's documents whose chunks embedder embedded in
-// dims dimensions, with when they were ingested (which changes with their chunks).
-func embeddedDocuments(ctx context.Context, db bun.IDB, userID, embedder string, dims int) (map[string]time.Time, error) {
-	var rows []struct {
-		ID         string    `bun:"id"`
-		IngestedAt time.Time `bun:"ingested_at"`
-	}
-	err := db.NewSelect().Table("documents").Column("id", "ingested_at").
-		Where("user_id = ? AND embedder = ? AND dimensions = ? AND chunk_count > 0 AND ingested_at IS NOT NULL", userID, embedder, dims).
-		Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("list embedded documents: %w", err)
-	}
-	out := make(map[string]time.Time, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.IngestedAt
-	}
-	return out, nil
-}
-
-// loadSegments reads the vectors of the user's documents docIDs, normalised.
-func loadSegments(ctx context.Context, db bun.IDB, userID string, docIDs []string, dims int) ([]*segment, error) {
-	var out []*segment
-	const batch = 500
-	for i := 0; i < len(docIDs); i += batch {
-		part := docIDs[i:min(i+batch, len(docIDs))]
-		rows, err := db.QueryContext(ctx, `SELECT id, document_id, embedding FROM document_chunks
-			WHERE user_id = ? AND document_id IN (?) AND dimensions = ? ORDER BY document_id, id`, userID, bun.List(part), dims)
-		if err != nil {
-			return nil, fmt.Errorf("read vectors: %w", err)
-		}
-		segs, err := scanSegments(rows, dims)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, segs...)
-	}
-	return out, nil
-}
-
-func scanSegments(rows *sql.Rows, dims int) ([]*segment, error) {
-	defer rows.Close()
-	var (
-		out   []*segment
-		cur   *segment
-		id    int64
-		docID string
-		raw   []byte
-	)
-	buf := make([]float32, dims)
-	for rows.Next() {
-		if err := rows.Scan(&id, &docID, &raw); err != nil {
-			return nil, fmt.Errorf("read vectors: %w", err)
-		}
-		if len(raw) != 4*dims {
-			continue
-		}
-		if cur == nil || cur.docID != docID {
-			cur = &segment{docID: docID}
-			out = append(out, cur)
-		}
-		decodeVector(raw, buf)
-		cur.ids = append(cur.ids, id)
-		cur.vecs = append(cur.vecs, normalized(buf)...)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read vectors: %w", err)
-	}
-	return out, nil
 }
 
 // normalized returns v scaled to length 1 (a zero vector stays zero).

@@ -4,14 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/uptrace/bun"
-
-	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -179,130 +175,9 @@ func terms(query string) []string {
 	return out
 }
 
-// fullText ranks the user's chunks that contain any of the query's terms: BM25 over
-// FTS5 on SQLite, ts_rank over the tsvector on PostgreSQL.
-func fullText(ctx context.Context, db bun.IDB, userID, query string, allow map[string]bool, k int) ([]Hit, error) {
-	words := terms(query)
-	if len(words) == 0 {
-		return nil, nil
-	}
-	var filter string
-	args := []any{}
-	var sqlText string
-	if database.IsSQLite(db) {
-		quoted := make([]string, len(words))
-		for i, w := range words {
-			quoted[i] = `"` + w + `"`
-		}
-		sqlText = `SELECT c.id AS chunk_id, c.document_id FROM document_chunks_fts
-			JOIN document_chunks c ON c.id = document_chunks_fts.rowid
-			WHERE document_chunks_fts MATCH ? AND c.user_id = ?%s
-			ORDER BY bm25(document_chunks_fts) LIMIT ?`
-		args = append(args, strings.Join(quoted, " OR "), userID)
-	} else {
-		return fullTextPG(ctx, db, userID, words, allow, k)
-	}
-	if allow != nil {
-		filter = " AND c.document_id IN (?)"
-		args = append(args, bun.List(allowedIDs(allow)))
-	}
-	args = append(args, k)
-	var hits []Hit
-	if err := db.NewRaw(fmt.Sprintf(sqlText, filter), args...).Scan(ctx, &hits); err != nil {
-		return nil, fmt.Errorf("full-text search: %w", err)
-	}
-	for i := range hits {
-		hits[i].Score = 1 / float64(i+1)
-	}
-	return hits, nil
-}
-
-func allowedIDs(allow map[string]bool) []string {
-	ids := make([]string, 0, len(allow))
-	for id := range allow {
-		ids = append(ids, id)
-	}
-	return ids
-}
-
 // termCandidates bounds how many of the user's chunks one query term brings to the
 // PostgreSQL ranking: ts_rank reads each candidate's tsvector, and a frequent word
 // matches most chunks (at 100,000 chunks the ranking took 0.5 s). A term rarer than
 // this brings every chunk it matches; a frequent one a sample, whose rank it hardly
 // decides.
 const termCandidates = 2000
-
-// fullTextPG ranks by ts_rank (the query's terms ORed) the chunks that match a
-// term, at most termCandidates of them for each term.
-func fullTextPG(ctx context.Context, db bun.IDB, userID string, words []string, allow map[string]bool, k int) ([]Hit, error) {
-	var filter string
-	var filterArgs []any
-	if allow != nil {
-		filter = " AND document_id IN (?)"
-		filterArgs = []any{bun.List(allowedIDs(allow))}
-	}
-	parts := make([]string, len(words))
-	args := []any{strings.Join(words, " | "), userID}
-	for i, w := range words {
-		parts[i] = `(SELECT id FROM document_chunks WHERE user_id = ? AND tsv @@ to_tsquery('english', ?)` + filter + ` LIMIT ?)`
-		args = append(args, userID, w)
-		args = append(args, filterArgs...)
-		args = append(args, termCandidates)
-	}
-	args = append(args, k)
-	sqlText := `SELECT c.id AS chunk_id, c.document_id FROM document_chunks c, to_tsquery('english', ?) q
-		WHERE c.user_id = ? AND c.id IN (` + strings.Join(parts, " UNION ") + `)
-		ORDER BY ts_rank(c.tsv, q) DESC, c.id LIMIT ?`
-	var hits []Hit
-	if err := db.NewRaw(sqlText, args...).Scan(ctx, &hits); err != nil {
-		return nil, fmt.Errorf("full-text search: %w", err)
-	}
-	for i := range hits {
-		hits[i].Score = 1 / float64(i+1)
-	}
-	return hits, nil
-}
-
-// passages reads the hits' chunks, in the hits' order, as passages.
-func passages(ctx context.Context, db bun.IDB, userID string, hits []Hit) ([]*models.Passage, error) {
-	out := []*models.Passage{}
-	if len(hits) == 0 {
-		return out, nil
-	}
-	ids := make([]int64, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ChunkID
-	}
-	var rows []struct {
-		ID         int64  `bun:"id"`
-		DocumentID string `bun:"document_id"`
-		Position   int    `bun:"position"`
-		Start      int    `bun:"start_offset"`
-		End        int    `bun:"end_offset"`
-		Content    string `bun:"content"`
-		Title      string `bun:"title"`
-		Embedder   string `bun:"embedder"`
-	}
-	err := db.NewSelect().TableExpr("document_chunks AS c").Join("JOIN documents AS d ON d.id = c.document_id").
-		ColumnExpr("c.id, c.document_id, c.position, c.start_offset, c.end_offset, c.content, d.title, d.embedder").
-		Where("c.user_id = ? AND d.user_id = ? AND c.id IN (?)", userID, userID, bun.List(ids)).Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("read passages: %w", err)
-	}
-	byID := make(map[int64]int, len(rows))
-	for i, r := range rows {
-		byID[r.ID] = i
-	}
-	for _, h := range hits {
-		i, ok := byID[h.ChunkID]
-		if !ok {
-			continue // deleted since it was ranked
-		}
-		r := rows[i]
-		out = append(out, &models.Passage{
-			DocumentID: r.DocumentID, DocumentTitle: r.Title, ChunkID: strconv.FormatInt(r.ID, 10), Position: r.Position,
-			Start: r.Start, End: r.End, Text: r.Content, Score: h.Score, Embedder: r.Embedder,
-		})
-	}
-	return out, nil
-}

@@ -217,10 +217,6 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	}, nil
 }
 
-// Embedder returns the label of the embedder new chunks get ("offline" for the
-// built-in one).
-func (s *Service) Embedder() string { return s.embedder.Name() }
-
 // now is the clock in UTC, to the microsecond: what both dialects store unchanged.
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -82,7 +84,7 @@ func inUTC(d *models.Document) *models.Document {
 }
 
 // deletedMark is the error of a deleted document kept, UPLOADING, until its signed
-// PUT expired (see Service.removeIf): no read but the sweep's sees it.
+// PUT expired (see Service.remove): no read but the sweep's sees it.
 const deletedMark = "deleted"
 
 // visible leaves out deleted documents kept until their upload URL expired.
@@ -493,4 +495,192 @@ func dropForgottenBlob(ctx context.Context, db bun.IDB, key string, before time.
 		return fmt.Errorf("drop a forgotten file: %w", err)
 	}
 	return nil
+}
+
+// --- search: full text, passages, and the vectors ExactIndex keeps ---
+
+// fullText ranks the user's chunks that contain any of the query's terms: BM25 over
+// FTS5 on SQLite, ts_rank over the tsvector on PostgreSQL.
+func fullText(ctx context.Context, db bun.IDB, userID, query string, allow map[string]bool, k int) ([]Hit, error) {
+	words := terms(query)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	var filter string
+	args := []any{}
+	var sqlText string
+	if database.IsSQLite(db) {
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = `"` + w + `"`
+		}
+		sqlText = `SELECT c.id AS chunk_id, c.document_id FROM document_chunks_fts
+			JOIN document_chunks c ON c.id = document_chunks_fts.rowid
+			WHERE document_chunks_fts MATCH ? AND c.user_id = ?%s
+			ORDER BY bm25(document_chunks_fts) LIMIT ?`
+		args = append(args, strings.Join(quoted, " OR "), userID)
+	} else {
+		return fullTextPG(ctx, db, userID, words, allow, k)
+	}
+	if allow != nil {
+		filter = " AND c.document_id IN (?)"
+		args = append(args, bun.List(allowedIDs(allow)))
+	}
+	args = append(args, k)
+	var hits []Hit
+	if err := db.NewRaw(fmt.Sprintf(sqlText, filter), args...).Scan(ctx, &hits); err != nil {
+		return nil, fmt.Errorf("full-text search: %w", err)
+	}
+	return hits, nil // in rank order: fuse scores them by rank
+}
+
+func allowedIDs(allow map[string]bool) []string {
+	ids := make([]string, 0, len(allow))
+	for id := range allow {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// fullTextPG ranks by ts_rank (the query's terms ORed) the chunks that match a
+// term, at most termCandidates of them for each term.
+func fullTextPG(ctx context.Context, db bun.IDB, userID string, words []string, allow map[string]bool, k int) ([]Hit, error) {
+	var filter string
+	var filterArgs []any
+	if allow != nil {
+		filter = " AND document_id IN (?)"
+		filterArgs = []any{bun.List(allowedIDs(allow))}
+	}
+	parts := make([]string, len(words))
+	args := []any{strings.Join(words, " | "), userID}
+	for i, w := range words {
+		parts[i] = `(SELECT id FROM document_chunks WHERE user_id = ? AND tsv @@ to_tsquery('english', ?)` + filter + ` LIMIT ?)`
+		args = append(args, userID, w)
+		args = append(args, filterArgs...)
+		args = append(args, termCandidates)
+	}
+	args = append(args, k)
+	sqlText := `SELECT c.id AS chunk_id, c.document_id FROM document_chunks c, to_tsquery('english', ?) q
+		WHERE c.user_id = ? AND c.id IN (` + strings.Join(parts, " UNION ") + `)
+		ORDER BY ts_rank(c.tsv, q) DESC, c.id LIMIT ?`
+	var hits []Hit
+	if err := db.NewRaw(sqlText, args...).Scan(ctx, &hits); err != nil {
+		return nil, fmt.Errorf("full-text search: %w", err)
+	}
+	return hits, nil // in rank order: fuse scores them by rank
+}
+
+// passages reads the hits' chunks, in the hits' order, as passages.
+func passages(ctx context.Context, db bun.IDB, userID string, hits []Hit) ([]*models.Passage, error) {
+	out := []*models.Passage{}
+	if len(hits) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ChunkID
+	}
+	var rows []struct {
+		ID         int64  `bun:"id"`
+		DocumentID string `bun:"document_id"`
+		Position   int    `bun:"position"`
+		Start      int    `bun:"start_offset"`
+		End        int    `bun:"end_offset"`
+		Content    string `bun:"content"`
+		Title      string `bun:"title"`
+		Embedder   string `bun:"embedder"`
+	}
+	err := db.NewSelect().TableExpr("document_chunks AS c").Join("JOIN documents AS d ON d.id = c.document_id").
+		ColumnExpr("c.id, c.document_id, c.position, c.start_offset, c.end_offset, c.content, d.title, d.embedder").
+		Where("c.user_id = ? AND d.user_id = ? AND c.id IN (?)", userID, userID, bun.List(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("read passages: %w", err)
+	}
+	byID := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		byID[r.ID] = i
+	}
+	for _, h := range hits {
+		i, ok := byID[h.ChunkID]
+		if !ok {
+			continue // deleted since it was ranked
+		}
+		r := rows[i]
+		out = append(out, &models.Passage{
+			DocumentID: r.DocumentID, DocumentTitle: r.Title, ChunkID: strconv.FormatInt(r.ID, 10), Position: r.Position,
+			Start: r.Start, End: r.End, Text: r.Content, Score: h.Score, Embedder: r.Embedder,
+		})
+	}
+	return out, nil
+}
+
+// embeddedDocuments lists the user's documents whose chunks embedder embedded in
+// dims dimensions, with when they were ingested (which changes with their chunks).
+func embeddedDocuments(ctx context.Context, db bun.IDB, userID, embedder string, dims int) (map[string]time.Time, error) {
+	var rows []struct {
+		ID         string    `bun:"id"`
+		IngestedAt time.Time `bun:"ingested_at"`
+	}
+	err := db.NewSelect().Table("documents").Column("id", "ingested_at").
+		Where("user_id = ? AND embedder = ? AND dimensions = ? AND chunk_count > 0 AND ingested_at IS NOT NULL", userID, embedder, dims).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("list embedded documents: %w", err)
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.IngestedAt
+	}
+	return out, nil
+}
+
+// loadSegments reads the vectors of the user's documents docIDs, normalised.
+func loadSegments(ctx context.Context, db bun.IDB, userID string, docIDs []string, dims int) ([]*segment, error) {
+	var out []*segment
+	const batch = 500
+	for i := 0; i < len(docIDs); i += batch {
+		part := docIDs[i:min(i+batch, len(docIDs))]
+		rows, err := db.QueryContext(ctx, `SELECT id, document_id, embedding FROM document_chunks
+			WHERE user_id = ? AND document_id IN (?) AND dimensions = ? ORDER BY document_id, id`, userID, bun.List(part), dims)
+		if err != nil {
+			return nil, fmt.Errorf("read vectors: %w", err)
+		}
+		segs, err := scanSegments(rows, dims)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, segs...)
+	}
+	return out, nil
+}
+
+func scanSegments(rows *sql.Rows, dims int) ([]*segment, error) {
+	defer rows.Close()
+	var (
+		out   []*segment
+		cur   *segment
+		id    int64
+		docID string
+		raw   []byte
+	)
+	buf := make([]float32, dims)
+	for rows.Next() {
+		if err := rows.Scan(&id, &docID, &raw); err != nil {
+			return nil, fmt.Errorf("read vectors: %w", err)
+		}
+		if len(raw) != 4*dims {
+			continue
+		}
+		if cur == nil || cur.docID != docID {
+			cur = &segment{docID: docID}
+			out = append(out, cur)
+		}
+		decodeVector(raw, buf)
+		cur.ids = append(cur.ids, id)
+		cur.vecs = append(cur.vecs, normalized(buf)...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read vectors: %w", err)
+	}
+	return out, nil
 }
