@@ -41,12 +41,21 @@ type limitsResponse struct {
 // postLimits posts query in-process and reads its response with its extensions.
 func (a *app) postLimits(t *testing.T, token, query string) limitsResponse {
 	t.Helper()
+	return a.postLimitsIn(t, token, "", query)
+}
+
+// postLimitsIn is postLimits naming team in X-Inkgraph-Team ("" for none).
+func (a *app) postLimitsIn(t *testing.T, token, team, query string) limitsResponse {
+	t.Helper()
 	b, err := json.Marshal(map[string]string{"query": query})
 	require.NoError(t, err)
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if team != "" {
+		req.Header.Set("X-Inkgraph-Team", team)
 	}
 	rec := httptest.NewRecorder()
 	a.handler.ServeHTTP(rec, req)

@@ -432,12 +432,18 @@ type wsMessage struct {
 // dialGraphQLWS opens a socket and authenticates it in connection_init.
 func dialGraphQLWS(t testing.TB, serverURL, token string) *wsClient {
 	t.Helper()
+	return dialGraphQLWSWith(t, serverURL, map[string]string{"authorization": "Bearer " + token})
+}
+
+// dialGraphQLWSWith is dialGraphQLWS with payload as connection_init's.
+func dialGraphQLWSWith(t testing.TB, serverURL string, payload map[string]string) *wsClient {
+	t.Helper()
 	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
 	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	c := &wsClient{conn: conn}
-	init, err := json.Marshal(map[string]string{"authorization": "Bearer " + token})
+	init, err := json.Marshal(payload)
 	require.NoError(t, err)
 	c.write(t, wsMessage{Type: "connection_init", Payload: init})
 	require.Equal(t, "connection_ack", c.next(t).Type)

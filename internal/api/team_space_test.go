@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -41,6 +40,19 @@ var spaceTables = []string{
 // every audit entry of theirs (user_id or team_id), for comparing before and after.
 func (a *app) spaceRows(t testing.TB, ids ...string) string {
 	t.Helper()
+	return a.rowsOf(t, ids, "user_id IN (?) OR team_id IN (?)", bun.List(ids), bun.List(ids))
+}
+
+// personalRows is spaceRows of the user's own space: their entries about a team they
+// acted in (team_id set) are left out.
+func (a *app) personalRows(t testing.TB, userID string) string {
+	t.Helper()
+	return a.rowsOf(t, []string{userID}, "user_id = ? AND COALESCE(team_id, '') = ''", userID)
+}
+
+// rowsOf is the rows of ids in spaceTables, and the audit entries auditWhere selects.
+func (a *app) rowsOf(t testing.TB, ids []string, auditWhere string, auditArgs ...any) string {
+	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
 	for _, table := range spaceTables {
@@ -49,26 +61,7 @@ func (a *app) spaceRows(t testing.TB, ids ...string) string {
 		fmt.Fprintf(&b, "%s: %v\n", table, rows)
 	}
 	var audit []map[string]any
-	require.NoError(t, a.db.NewSelect().Table("audit_log").Where("user_id IN (?) OR team_id IN (?)", bun.List(ids), bun.List(ids)).
-		OrderExpr("id").Scan(ctx, &audit))
-	fmt.Fprintf(&b, "audit_log: %v\n", audit)
-	return b.String()
-}
-
-// personalRows is spaceRows of the user's own space: their entries about a team they
-// acted in (team_id set) are left out.
-func (a *app) personalRows(t testing.TB, userID string) string {
-	t.Helper()
-	ctx := context.Background()
-	var b strings.Builder
-	for _, table := range spaceTables {
-		var rows []map[string]any
-		require.NoError(t, a.db.NewSelect().Table(table).Where("user_id = ?", userID).OrderExpr("1").Scan(ctx, &rows), table)
-		fmt.Fprintf(&b, "%s: %v\n", table, rows)
-	}
-	var audit []map[string]any
-	require.NoError(t, a.db.NewSelect().Table("audit_log").Where("user_id = ?", userID).Where("COALESCE(team_id, '') = ''").
-		OrderExpr("id").Scan(ctx, &audit))
+	require.NoError(t, a.db.NewSelect().Table("audit_log").Where(auditWhere, auditArgs...).OrderExpr("id").Scan(ctx, &audit))
 	fmt.Fprintf(&b, "audit_log: %v\n", audit)
 	return b.String()
 }
@@ -362,16 +355,7 @@ func allowedAgents(data map[string]any) int {
 // dialInTeam opens a graphql-transport-ws socket whose connection_init names the team.
 func dialInTeam(t testing.TB, serverURL, token, team string) *wsClient {
 	t.Helper()
-	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
-	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(serverURL, "http")+"/graphql", nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	c := &wsClient{conn: conn}
-	init, err := json.Marshal(map[string]string{"authorization": "Bearer " + token, "team": team})
-	require.NoError(t, err)
-	c.write(t, wsMessage{Type: "connection_init", Payload: init})
-	require.Equal(t, "connection_ack", c.next(t).Type)
-	return c
+	return dialGraphQLWSWith(t, serverURL, map[string]string{"authorization": "Bearer " + token, "team": team})
 }
 
 // TestActingInATeam follows a team's shared brand from its admin to its members: what
@@ -549,23 +533,13 @@ func TestActingInATeam(t *testing.T) {
 	}
 }
 
-// postLimitsIn is postLimits acting in team ("" for none).
-func (a *app) postLimitsIn(t *testing.T, token, team, query string) limitsResponse {
+// spaceLimits is postLimitsIn of an operation that must answer without errors, with
+// its rate-limit extension.
+func (a *app) spaceLimits(t *testing.T, token, team, query string) limitsResponse {
 	t.Helper()
-	b, err := json.Marshal(map[string]string{"query": query})
-	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(b)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	if team != "" {
-		req.Header.Set("X-Inkgraph-Team", team)
-	}
-	rec := httptest.NewRecorder()
-	a.handler.ServeHTTP(rec, req)
-	var r limitsResponse
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &r), rec.Body.String())
+	r := a.postLimitsIn(t, token, team, query)
 	require.Empty(t, r.Errors)
-	require.NotNil(t, r.Extensions.RateLimit, rec.Body.String())
+	require.NotNil(t, r.Extensions.RateLimit)
 	return r
 }
 
@@ -595,7 +569,7 @@ func TestTeamSpaceTier(t *testing.T) {
 
 			const q = `{ agents { allowed } usage(days: 1) { monthlyTokenLimit } onboarding { plan { tier } } }`
 			planOf := func(token, team string) spacePlan {
-				r := a.postLimitsIn(t, token, team, q)
+				r := a.spaceLimits(t, token, team, q)
 				var data map[string]any
 				require.NoError(t, json.Unmarshal(r.Data, &data))
 				return spacePlan{
