@@ -348,32 +348,36 @@ func (s *Server) authenticateSocket(ctx context.Context, payload map[string]any)
 // "" for none. A value that is not a string is returned as text, so that the guard
 // refuses it rather than acting in the personal space.
 func socketTeam(payload map[string]any) (string, bool) {
-	text := func(v any) string {
-		if s, ok := v.(string); ok {
-			return requestedTeam(s)
-		}
-		return fmt.Sprint(v)
-	}
-	// The exact spelling first, so that a payload with both "team" and "Team" does
-	// not depend on the map's order.
-	if v, ok := payload[teamParam]; ok && v != nil {
-		return text(v), true
-	}
-	for k, v := range payload {
-		if strings.EqualFold(k, teamParam) && v != nil {
-			return text(v), true
-		}
-	}
-	for k, v := range payload {
-		if headers, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
-			for hk, hv := range headers {
-				if strings.EqualFold(hk, teamHeader) && hv != nil {
-					return requestedTeam(fmt.Sprint(hv)), true
-				}
+	v, ok := payloadValue(payload, teamParam)
+	if !ok {
+		if headers, hok := payloadValue(payload, "headers"); hok {
+			if m, isMap := headers.(map[string]any); isMap {
+				v, ok = payloadValue(m, teamHeader)
 			}
 		}
 	}
-	return "", false
+	if !ok {
+		return "", false
+	}
+	if s, isString := v.(string); isString {
+		return requestedTeam(s), true
+	}
+	return fmt.Sprint(v), true
+}
+
+// payloadValue is the non-null value of key in a connection_init payload: under its
+// exact spelling first (so that a payload with both "team" and "Team" does not depend
+// on the map's order), else under any letter case.
+func payloadValue(payload map[string]any, key string) (any, bool) {
+	if v, ok := payload[key]; ok {
+		return v, v != nil
+	}
+	for k, v := range payload {
+		if strings.EqualFold(k, key) {
+			return v, v != nil
+		}
+	}
+	return nil, false
 }
 
 // verifyCredential returns the caller a bearer credential stands for: an access token
@@ -439,18 +443,8 @@ var tokenKeys = []string{"authorization", "authToken", "token", "accessToken", "
 // is returned as text, so that it is refused as a bad token rather than ignored.
 func lookupAuthorization(payload map[string]any) string {
 	for _, key := range tokenKeys {
-		// The exact spelling first, so that a payload with both "authorization" and
-		// "Authorization" does not depend on the map's order.
-		v, ok := payload[key]
+		v, ok := payloadValue(payload, key)
 		if !ok {
-			for k, kv := range payload {
-				if strings.EqualFold(k, key) {
-					v, ok = kv, true
-					break
-				}
-			}
-		}
-		if !ok || v == nil {
 			continue
 		}
 		if s, isString := v.(string); isString {
@@ -465,11 +459,9 @@ func lookupAuthorization(payload map[string]any) string {
 		}
 		// Another client's field of the same name (a number, an object): not ours.
 	}
-	for k, v := range payload {
-		if headers, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
-			if s := lookupAuthorization(headers); s != "" {
-				return s
-			}
+	if headers, ok := payloadValue(payload, "headers"); ok {
+		if m, isMap := headers.(map[string]any); isMap {
+			return lookupAuthorization(m)
 		}
 	}
 	return ""

@@ -111,3 +111,29 @@ func TestWhileMemberEventsEnd(t *testing.T) {
 		require.Equal(t, models.CodeNotFound, codeOf(t, first()))
 	})
 }
+
+// TestSocketTeam: the team a socket's connection_init names: "team" in any letter
+// case (the exact spelling first), else X-Inkgraph-Team under "headers", trimmed and
+// in lower case; a blank one or one that is not a string is kept for the guard to
+// refuse (or find no such team); none is none.
+func TestSocketTeam(t *testing.T) {
+	for _, c := range []struct {
+		payload map[string]any
+		want    string
+		named   bool
+	}{
+		{map[string]any{"team": " 0193ABC "}, "0193abc", true},
+		{map[string]any{"Team": "0193abc"}, "0193abc", true},
+		{map[string]any{"Team": "other", "team": "0193abc"}, "0193abc", true},
+		{map[string]any{"headers": map[string]any{"x-inkgraph-team": "0193abc"}}, "0193abc", true},
+		{map[string]any{"team": "  "}, blankTeam, true},
+		{map[string]any{"team": 42}, "42", true},
+		{map[string]any{"team": nil}, "", false},
+		{map[string]any{"authorization": "Bearer x"}, "", false},
+	} {
+		got, named := socketTeam(c.payload)
+		require.Equal(t, c.named, named, "%v", c.payload)
+		require.Equal(t, c.want, got, "%v", c.payload)
+	}
+	require.Error(t, models.CheckTeamID(blankTeam), "a blank team is refused, not taken for none")
+}
