@@ -3,6 +3,7 @@ package playbook_test
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,7 +16,7 @@ import (
 // (llm.Inline), as the WebSocket transport does: no goroutine of its own, every event
 // handed over by deliver as it comes, the same events as a run on its own goroutine;
 // and a deliver that fails (the client is gone, the transport ends the context) stops
-// it. Not parallel: it counts goroutines.
+// it.
 func TestRunInline(t *testing.T) {
 	s, _ := newService(t, llm.NewOffline())
 	vars := map[string]string{"email": "Could you send me the March invoice by Friday? Thanks, Ana"}
@@ -39,17 +40,22 @@ func TestRunInline(t *testing.T) {
 		return ch, job
 	}
 
+	// Each event is handed over on the goroutine that called job, inside the run:
+	// a run of its own goroutine would deliver from another one. (Counting goroutines
+	// instead would count those of earlier tests ending meanwhile.)
 	var inline []playbook.Event
-	var during []int
+	var stacks []string
 	ch, job := start(t.Context(), func(e *playbook.Event) bool {
 		inline = append(inline, *e)
-		during = append(during, runtime.NumGoroutine())
+		stacks = append(stacks, ownStack())
 		return true
 	})
-	before := runtime.NumGoroutine()
+	caller := goroutineID(ownStack())
 	job()
-	for _, n := range during {
-		require.Equal(t, before, n, "the run started no goroutine")
+	require.NotEmpty(t, stacks)
+	for _, st := range stacks {
+		require.Equal(t, caller, goroutineID(st), "the run started no goroutine")
+		require.Contains(t, st, "playbook.(*run).run", "the event is delivered from inside the run")
 	}
 	_, open := <-ch
 	require.False(t, open, "the channel is closed once the run is over")
@@ -74,4 +80,16 @@ func TestRunInline(t *testing.T) {
 	require.Len(t, got, 1, "nothing after the failed delivery")
 	_, open = <-ch
 	require.False(t, open)
+}
+
+// ownStack is the calling goroutine's stack, as runtime.Stack prints it.
+func ownStack() string {
+	buf := make([]byte, 64<<10)
+	return string(buf[:runtime.Stack(buf, false)])
+}
+
+// goroutineID is the number in the first line of a stack: "goroutine 7 [running]:".
+func goroutineID(stack string) string {
+	id, _, _ := strings.Cut(strings.TrimPrefix(stack, "goroutine "), " ")
+	return id
 }
