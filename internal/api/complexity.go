@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -75,6 +76,13 @@ type costExtension struct {
 	Complexity int `json:"complexity"`
 	// Limit is the most an operation may cost (INKGRAPH_MAX_QUERY_COMPLEXITY).
 	Limit int `json:"limit"`
+}
+
+// AppendJSON appends the JSON json.Marshal gives c, without reflection: every
+// response's first payload carries it (wire.Appender).
+func (c *costExtension) AppendJSON(dst []byte) []byte {
+	dst = strconv.AppendInt(append(dst, `{"complexity":`...), int64(c.Complexity), 10)
+	return append(strconv.AppendInt(append(dst, `,"limit":`...), int64(c.Limit), 10), '}')
 }
 
 // Names of the limits in a response's extensions.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +128,16 @@ type rateLimitExtension struct {
 	// ResetAt is when the whole budget is available again, in whole seconds (UTC),
 	// if nothing more is spent.
 	ResetAt time.Time `json:"resetAt"`
+}
+
+// AppendJSON appends the JSON json.Marshal gives e, without reflection: every
+// response's first payload carries it (wire.Appender). ResetAt is a time of this
+// century, which json.Marshal writes as RFC 3339 with nanoseconds.
+func (e *rateLimitExtension) AppendJSON(dst []byte) []byte {
+	dst = strconv.AppendInt(append(dst, `{"limit":`...), int64(e.Limit), 10)
+	dst = strconv.AppendInt(append(dst, `,"cost":`...), int64(e.Cost), 10)
+	dst = strconv.AppendInt(append(dst, `,"remaining":`...), int64(e.Remaining), 10)
+	return append(e.ResetAt.AppendFormat(append(dst, `,"resetAt":"`...), time.RFC3339Nano), '"', '}')
 }
 
 // tell keeps the decision d on op, costing cost under limit, in op's limits for its

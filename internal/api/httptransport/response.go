@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/inkgraph/inkgraph/internal/api/incremental"
+	"github.com/inkgraph/inkgraph/internal/api/wire"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -117,7 +118,8 @@ func writeResult(w http.ResponseWriter, mediaType string, resp *graphql.Response
 		// nobody is left to read a body.
 		return
 	}
-	writeJSON(w, mediaType, http.StatusOK, resp)
+	body, err := wire.Marshal(resp)
+	writeBody(w, mediaType, http.StatusOK, body, err)
 }
 
 // rateLimited reports whether resp is an operation the server refused to run for rate
@@ -185,14 +187,19 @@ func writeUnavailable(w http.ResponseWriter, mediaType string, retryAfter int, r
 	writeJSON(w, mediaType, http.StatusServiceUnavailable, requestErrorBody{Errors: resp.Errors, Extensions: resp.Extensions})
 }
 
-// encodeFailureBody is sent when a response cannot be marshalled (e.g. a resolver produced
-// invalid raw JSON). It is a constant so that this path cannot fail in turn.
+// encodeFailureBody is sent when a response cannot be marshalled (an error's or an
+// extension's value that encoding/json refuses). It is a constant so that this path cannot fail in turn.
 const encodeFailureBody = `{"errors":[{"message":"internal server error: the response could not be encoded","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`
 
 // writeJSON marshals v before touching the ResponseWriter, so an encoding failure can
 // still change the status to 500.
 func writeJSON(w http.ResponseWriter, mediaType string, status int, v any) {
 	body, err := json.Marshal(v)
+	writeBody(w, mediaType, status, body, err)
+}
+
+// writeBody writes an encoded body, or the encoding failure as a 500.
+func writeBody(w http.ResponseWriter, mediaType string, status int, body []byte, err error) {
 	if err != nil {
 		status, body = http.StatusInternalServerError, []byte(encodeFailureBody)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/models"
@@ -119,6 +120,16 @@ func TestEvents(t *testing.T) {
 	b, err = nextEvent("op", map[string]any{"data": nil})
 	require.NoError(t, err)
 	require.Equal(t, "event: next\ndata: {\"id\":\"op\",\"payload\":{\"data\":null}}\n\n", string(b))
+	// A response, as the executor gives it: the same frames.
+	resp := &graphql.Response{Data: json.RawMessage(`{"a":"b"}`), Extensions: map[string]any{"cost": 1}}
+	b, err = nextEvent("", resp)
+	require.NoError(t, err)
+	require.Equal(t, "event: next\ndata: {\"data\":{\"a\":\"b\"},\"extensions\":{\"cost\":1}}\n\n", string(b))
+	b, err = nextEvent("op\"1", resp)
+	require.NoError(t, err)
+	require.Equal(t, "event: next\ndata: {\"id\":\"op\\\"1\",\"payload\":{\"data\":{\"a\":\"b\"},\"extensions\":{\"cost\":1}}}\n\n", string(b))
+	_, err = nextEvent("op", &graphql.Response{Extensions: map[string]any{"bad": func() {}}})
+	require.Error(t, err)
 	require.Equal(t, "event: complete\ndata:\n\n", string(completeEvent("")))
 	require.Equal(t, "event: complete\ndata: {\"id\":\"op\"}\n\n", string(completeEvent("op")))
 }

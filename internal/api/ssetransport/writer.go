@@ -6,6 +6,10 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/inkgraph/inkgraph/internal/api/wire"
 )
 
 // eventWriter writes one response's event stream: events and keep-alive comments, each
@@ -75,9 +79,21 @@ func (e *eventWriter) keepAlive(interval time.Duration, stop <-chan struct{}) {
 func nextEvent(id string, result any) ([]byte, error) {
 	var data []byte
 	var err error
-	if id == "" {
+	resp, isResponse := result.(*graphql.Response)
+	switch {
+	case id == "" && isResponse:
+		data, err = wire.Marshal(resp)
+	case id == "":
 		data, err = json.Marshal(result)
-	} else {
+	case isResponse:
+		// The envelope is written around the response, as json.Marshal would write
+		// it, without encoding the response a second time.
+		quoted, _ := json.Marshal(id) // a string always encodes
+		data = append(append(append(make([]byte, 0, len(resp.Data)+len(quoted)+64), `{"id":`...), quoted...), `,"payload":`...)
+		if data, err = wire.Append(data, resp); err == nil {
+			data = append(data, '}')
+		}
+	default:
 		data, err = json.Marshal(struct {
 			ID      string `json:"id"`
 			Payload any    `json:"payload"`

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/inkgraph/inkgraph/internal/api/incremental"
+	"github.com/inkgraph/inkgraph/internal/api/wire"
 	"github.com/inkgraph/inkgraph/internal/llm"
 )
 
@@ -135,7 +136,7 @@ func (c *conn) sendResponse(op *operation, resp *graphql.Response) error {
 	if resp.HasNext != nil {
 		b, err = op.encodeIncremental(resp)
 	} else {
-		b, err = encodeResponse(resp)
+		b, err = wire.Marshal(resp)
 	}
 	if err != nil {
 		c.log.LogAttrs(op.ctx, slog.LevelError, "websocket response encoding failed",
@@ -173,23 +174,6 @@ func (op *operation) encodeIncremental(resp *graphql.Response) ([]byte, error) {
 		return json.Marshal(incremental.Initial(resp))
 	}
 	return json.Marshal(incremental.Subsequent(resp))
-}
-
-// encodeResponse encodes resp as json.Marshal does, but for a response of data alone
-// (every event of a subscription, as a rule) it writes the data gqlgen encoded as it
-// is, rather than scanning and compacting it again as a json.RawMessage. The JSON is
-// the same but for HTML-sensitive characters (<, >, &), which stay as they are:
-// escaping them is for JSON embedded in HTML, which these messages are not.
-func encodeResponse(resp *graphql.Response) ([]byte, error) {
-	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || resp.Extensions != nil {
-		return json.Marshal(resp)
-	}
-	data := []byte(resp.Data)
-	if len(data) == 0 {
-		data = []byte("null")
-	}
-	b := make([]byte, 0, len(`{"data":}`)+len(data))
-	return append(append(append(b, `{"data":`...), data...), '}'), nil
 }
 
 // sendComplete tells the client the operation is over.

@@ -1,0 +1,110 @@
+// Package wire writes gqlgen's responses as JSON for the transports (HTTP, SSE,
+// WebSocket), as json.Marshal would write a *graphql.Response, but without its two
+// costs on every response: the data gqlgen already encoded is written as it is, not
+// scanned and compacted again as a json.RawMessage, and extensions whose values
+// append their own JSON (Appender: the cost and rate limit every first response
+// carries) are written without reflection.
+//
+// The JSON is json.Marshal's but for HTML-sensitive characters (<, >, &, U+2028,
+// U+2029) in the data, which stay as gqlgen wrote them: escaping them is for JSON
+// embedded in HTML, which these responses are not.
+package wire
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// Appender is an extension value that appends its own JSON to dst, the same JSON
+// json.Marshal gives it.
+type Appender interface {
+	AppendJSON(dst []byte) []byte
+}
+
+// maxFastExtensions is how many extensions the fast path sorts on the stack; a
+// response with more is encoded by json.Marshal.
+const maxFastExtensions = 8
+
+// Append appends resp's JSON to dst.
+func Append(dst []byte, resp *graphql.Response) ([]byte, error) {
+	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil || len(resp.Extensions) > maxFastExtensions {
+		return appendMarshalled(dst, resp) // @defer's payloads and the unusual: not hot
+	}
+	start := len(dst)
+	dst = append(dst, '{')
+	if len(resp.Errors) > 0 {
+		errs, err := json.Marshal(resp.Errors)
+		if err != nil {
+			return dst[:start], err
+		}
+		dst = append(append(append(dst, `"errors":`...), errs...), ',')
+	}
+	dst = append(dst, `"data":`...)
+	if len(resp.Data) == 0 {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, resp.Data...)
+	}
+	if len(resp.Extensions) > 0 {
+		var keys [maxFastExtensions]string
+		n := 0
+		for k := range resp.Extensions {
+			keys[n], n = k, n+1
+		}
+		slices.Sort(keys[:n]) // json.Marshal writes a map's keys in order
+		dst = append(dst, `,"extensions":{`...)
+		for i, k := range keys[:n] {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendKey(dst, k); err != nil {
+				return dst[:start], err
+			}
+			if dst, err = appendValue(dst, resp.Extensions[k]); err != nil {
+				return dst[:start], err
+			}
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, '}'), nil
+}
+
+// Marshal returns resp's JSON.
+func Marshal(resp *graphql.Response) ([]byte, error) {
+	return Append(make([]byte, 0, len(resp.Data)+64), resp)
+}
+
+// appendMarshalled appends json.Marshal's encoding of v.
+func appendMarshalled(dst []byte, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
+// appendKey appends an object key and its colon: as it is when json.Marshal would
+// write it so (printable ASCII with nothing to escape), json.Marshal's encoding
+// otherwise.
+func appendKey(dst []byte, k string) ([]byte, error) {
+	for i := range len(k) {
+		if c := k[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			dst, err := appendMarshalled(dst, k)
+			return append(dst, ':'), err
+		}
+	}
+	dst = append(append(append(dst, '"'), k...), '"', ':')
+	return dst, nil
+}
+
+// appendValue appends an extension's value: its own JSON when it is an Appender,
+// json.Marshal's otherwise.
+func appendValue(dst []byte, v any) ([]byte, error) {
+	if a, ok := v.(Appender); ok {
+		return a.AppendJSON(dst), nil
+	}
+	return appendMarshalled(dst, v)
+}
