@@ -172,20 +172,13 @@ func (s *Server) tracedRequest(h http.Header) bool {
 	return false
 }
 
-// logAccess writes the request's access line, with its operation when it ran one.
-// The record is made here rather than by Logger.LogAttrs, which would walk the stack
-// for a source position the JSON handler does not print.
+// logAccess writes the request's access line, with its operation when it ran one,
+// through logging.Log: production's logger writes it without slog's machinery.
 func (s *Server) logAccess(ctx context.Context, r *http.Request, st *requestState, addr netip.Addr, elapsed time.Duration) {
-	h := s.logger.Handler()
-	if !h.Enabled(ctx, slog.LevelInfo) {
-		return
-	}
 	client := ""
 	if addr.IsValid() {
 		client = addr.String()
 	}
-	// The attributes are added in one call: a record past its five inline attributes
-	// grows its overflow slice once per call.
 	attrs := [10]slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
@@ -203,9 +196,7 @@ func (s *Server) logAccess(ctx context.Context, r *http.Request, st *requestStat
 		attrs[9] = slog.String("operation_code", op.code)
 		n = 10
 	}
-	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "http request", 0)
-	rec.AddAttrs(attrs[:n]...)
-	_ = h.Handle(ctx, rec)
+	logging.Log(ctx, s.logger, slog.LevelInfo, "http request", attrs[:n]...)
 }
 
 // routed wraps a mux so that the request's state learns the route it matched.

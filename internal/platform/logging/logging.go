@@ -17,9 +17,14 @@ import (
 type requestIDKey struct{}
 type operationIDKey struct{}
 
-// New returns a JSON logger at level whose records carry the context's IDs.
+// New returns a JSON logger at level whose records carry the context's IDs. Log
+// writes its records without slog's machinery, for the hot path.
 func New(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(contextHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
+	out := &lockedWriter{w: w}
+	return slog.New(contextHandler{
+		Handler: slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}),
+		direct:  &direct{out: out, level: level},
+	})
 }
 
 // WithRequestID returns ctx carrying the request ID.
@@ -86,12 +91,23 @@ func mix(x uint64) uint64 {
 // contextHandler adds the IDs found in a record's context: request_id, operation_id,
 // and trace_id when the context has a valid span context (an exported trace, or a
 // caller's traceparent).
-type contextHandler struct{ slog.Handler }
+type contextHandler struct {
+	slog.Handler
+	// direct is set on New's handler itself (not on one derived by WithAttrs or
+	// WithGroup): Log may write its records.
+	direct *direct
+}
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	// Added in one call: a record past its five inline attributes grows its
 	// overflow slice once per call.
 	var ids [3]slog.Attr
+	r.AddAttrs(contextIDs(ctx, &ids)...)
+	return h.Handler.Handle(ctx, r)
+}
+
+// contextIDs returns the IDs Handle adds to a record of ctx.
+func contextIDs(ctx context.Context, ids *[3]slog.Attr) []slog.Attr {
 	n := 0
 	if id := RequestID(ctx); id != "" {
 		ids[n], n = slog.String("request_id", id), n+1
@@ -102,14 +118,13 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
 		ids[n], n = slog.String("trace_id", sc.TraceID().String()), n+1
 	}
-	r.AddAttrs(ids[:n]...)
-	return h.Handler.Handle(ctx, r)
+	return ids[:n]
 }
 
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return contextHandler{h.Handler.WithAttrs(attrs)}
+	return contextHandler{Handler: h.Handler.WithAttrs(attrs)}
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{h.Handler.WithGroup(name)}
+	return contextHandler{Handler: h.Handler.WithGroup(name)}
 }

@@ -1,0 +1,104 @@
+package logging
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Log writes a record of ctx at level with attrs, as logger would write it with
+// LogAttrs (the same bytes), at a fraction of the cost when logger is New's and every
+// attribute is a string or an integer with nothing to escape: the line is appended
+// to a pooled buffer and written at once, with no slog.Record (which grows a slice past
+// five attributes) and no walk of slog's handler state. The access line of every
+// request is written so. Otherwise it is logger.LogAttrs.
+func Log(ctx context.Context, logger *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
+	h, ok := logger.Handler().(contextHandler)
+	if !ok || h.direct == nil {
+		logger.LogAttrs(ctx, level, msg, attrs...)
+		return
+	}
+	if level < h.direct.level {
+		return
+	}
+	var ids [3]slog.Attr
+	if !h.direct.write(time.Now(), level, msg, attrs, contextIDs(ctx, &ids)) {
+		logger.LogAttrs(ctx, level, msg, attrs...)
+	}
+}
+
+// direct writes New's records without slog, in the JSON handler's format.
+type direct struct {
+	out   *lockedWriter
+	level slog.Level
+}
+
+// lines are the buffers direct appends its lines to.
+var lines = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// write writes the record and reports true, or reports false, having written
+// nothing, when one of its values needs what only slog's handler does: an attribute
+// of another kind or with no key, a string with characters to escape, a time past
+// RFC 3339's years.
+func (d *direct) write(t time.Time, level slog.Level, msg string, attrs, ids []slog.Attr) bool {
+	if y := t.Year(); y < 0 || y >= 10000 || !plain(msg) {
+		return false
+	}
+	bp := lines.Get().(*[]byte)
+	defer lines.Put(bp)
+	b := append((*bp)[:0], `{"time":"`...)
+	b = append(t.AppendFormat(b, time.RFC3339Nano), `","level":"`...)
+	b = append(append(b, level.String()...), `","msg":"`...)
+	b = append(append(b, msg...), '"')
+	for _, group := range [2][]slog.Attr{attrs, ids} {
+		for _, a := range group {
+			if a.Key == "" || !plain(a.Key) {
+				return false
+			}
+			b = append(append(append(b, ',', '"'), a.Key...), '"', ':')
+			switch a.Value.Kind() {
+			case slog.KindString:
+				v := a.Value.String()
+				if !plain(v) {
+					return false
+				}
+				b = append(append(append(b, '"'), v...), '"')
+			case slog.KindInt64:
+				b = strconv.AppendInt(b, a.Value.Int64(), 10)
+			default:
+				return false
+			}
+		}
+	}
+	b = append(b, '}', '\n')
+	*bp = b
+	_, _ = d.out.Write(b) // as slog's handlers, a failed write is not the caller's
+	return true
+}
+
+// plain reports whether s is written in JSON as it is: printable ASCII other than
+// the quote and the backslash (what slog's JSON handler leaves unescaped, <, > and &
+// included).
+func plain(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// lockedWriter serialises the writes of slog's handler and of Log, which share it.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,88 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// TestDirectWritesWhatSlogWrites: a record Log writes itself has the bytes slog's
+// JSON handler gives the same record, the context's IDs included; a record it cannot
+// write so is left to slog, having written nothing.
+func TestDirectWritesWhatSlogWrites(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 7, 1, 2, 3, 456789000, time.FixedZone("X", 3600))
+	ctx := WithOperationID(WithRequestID(context.Background(), "req-1"), "op-1")
+	traceID, err := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	require.NoError(t, err)
+	traced := trace.ContextWithRemoteSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID}))
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		level  slog.Level
+		msg    string
+		attrs  []slog.Attr
+		direct bool
+	}{
+		{"access line", ctx, slog.LevelInfo, "http request", []slog.Attr{
+			slog.String("method", "POST"), slog.String("path", "/graphql"), slog.String("client", "127.0.0.1"),
+			slog.Int("status", 200), slog.Int("bytes", 85), slog.Int64("duration_us", 1234),
+			slog.String("operation_id", "abc"), slog.String("operation_name", ""), slog.String("operation_type", "query"),
+			slog.String("operation_code", ""),
+		}, true},
+		{"traced, no request", traced, slog.LevelWarn + 2, "m <&> ok", []slog.Attr{slog.Int64("n", -5)}, true},
+		{"no attributes, no IDs", context.Background(), slog.LevelError, "plain", nil, true},
+		{"quote in a value", ctx, slog.LevelInfo, "m", []slog.Attr{slog.String("path", `/a"b`)}, false},
+		{"control in a value", ctx, slog.LevelInfo, "m", []slog.Attr{slog.String("path", "/a\nb")}, false},
+		{"non-ASCII message", ctx, slog.LevelInfo, "café", nil, false},
+		{"another kind", ctx, slog.LevelInfo, "m", []slog.Attr{slog.Bool("ok", true)}, false},
+		{"empty key", ctx, slog.LevelInfo, "m", []slog.Attr{slog.String("", "v")}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var want, got bytes.Buffer
+			h := New(&want, slog.LevelDebug).Handler()
+			r := slog.NewRecord(at, tt.level, tt.msg, 0)
+			r.AddAttrs(tt.attrs...)
+			require.NoError(t, h.Handle(tt.ctx, r))
+
+			d := New(&got, slog.LevelDebug).Handler().(contextHandler).direct
+			var ids [3]slog.Attr
+			require.Equal(t, tt.direct, d.write(at, tt.level, tt.msg, tt.attrs, contextIDs(tt.ctx, &ids)))
+			if tt.direct {
+				require.Equal(t, want.String(), got.String())
+			} else {
+				require.Zero(t, got.Len(), "nothing written: slog writes it")
+			}
+		})
+	}
+}
+
+// TestLog: Log writes at the logger's level and above, through slog for what it
+// cannot write itself, and through any handler that is not New's.
+func TestLog(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := New(&buf, slog.LevelInfo)
+	ctx := WithRequestID(context.Background(), "req-1")
+	Log(ctx, logger, slog.LevelDebug, "below")
+	require.Zero(t, buf.Len())
+	Log(ctx, logger, slog.LevelInfo, "direct", slog.Int("n", 1))
+	require.Regexp(t, `^\{"time":"[^"]+","level":"INFO","msg":"direct","n":1,"request_id":"req-1"\}\n$`, buf.String())
+	buf.Reset()
+	Log(ctx, logger, slog.LevelInfo, "via slog", slog.Bool("b", true))
+	require.Regexp(t, `^\{"time":"[^"]+","level":"INFO","msg":"via slog","b":true,"request_id":"req-1"\}\n$`, buf.String())
+	buf.Reset()
+	Log(ctx, logger.With("k", "v"), slog.LevelInfo, "derived")
+	require.Regexp(t, `^\{"time":"[^"]+","level":"INFO","msg":"derived","k":"v","request_id":"req-1"\}\n$`, buf.String())
+	buf.Reset()
+	text := slog.New(slog.NewTextHandler(&buf, nil))
+	Log(ctx, text, slog.LevelInfo, "text")
+	require.Contains(t, buf.String(), "msg=text")
+}
