@@ -29671,7 +29671,7 @@ var accountEventImplementors = []string{"AccountEvent"}
 func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.SelectionSet, obj *models.AccountEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -29729,7 +29729,7 @@ var apiKeyImplementors = []string{"ApiKey"}
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *models.APIKey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -29797,7 +29797,7 @@ var auditConnectionImplementors = []string{"AuditConnection"}
 func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.SelectionSet, obj *models.AuditConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -29835,7 +29835,7 @@ var auditEdgeImplementors = []string{"AuditEdge"}
 func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -29873,7 +29873,7 @@ var auditEntryImplementors = []string{"AuditEntry"}
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEntry) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -29926,7 +29926,7 @@ var auditFieldImplementors = []string{"AuditField"}
 func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSet, obj *models.AuditField) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditFieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -29964,7 +29964,7 @@ var authPayloadImplementors = []string{"AuthPayload"}
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *models.AuthPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30012,7 +30012,7 @@ var backupImplementors = []string{"Backup"}
 func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, obj *models.BackupRecord) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30085,7 +30085,7 @@ var backupConnectionImplementors = []string{"BackupConnection"}
 func (ec *executionContext) _BackupConnection(ctx context.Context, sel ast.SelectionSet, obj *models.BackupConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30123,7 +30123,7 @@ var backupEdgeImplementors = []string{"BackupEdge"}
 func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSet, obj *models.BackupEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30161,7 +30161,7 @@ var backupUploadImplementors = []string{"BackupUpload"}
 func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.SelectionSet, obj *models.BackupUpload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupUploadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30214,7 +30214,7 @@ var backupUsageImplementors = []string{"BackupUsage"}
 func (ec *executionContext) _BackupUsage(ctx context.Context, sel ast.SelectionSet, obj *models.BackupUsage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, backupUsageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30257,7 +30257,7 @@ var billingEventImplementors = []string{"BillingEvent"}
 func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.SelectionSet, obj *models.BillingEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, billingEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30310,7 +30310,7 @@ var billingSubscriptionImplementors = []string{"BillingSubscription"}
 func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.SelectionSet, obj *models.BillingSubscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, billingSubscriptionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30378,7 +30378,7 @@ var brandImplementors = []string{"Brand"}
 func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, obj *models.Brand) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, brandImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30431,7 +30431,7 @@ var businessInfoImplementors = []string{"BusinessInfo"}
 func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.SelectionSet, obj *models.BusinessInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, businessInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30504,7 +30504,7 @@ var chatActionImplementors = []string{"ChatAction"}
 func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSet, obj *chat.Action) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatActionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30557,7 +30557,7 @@ var chatAgentImplementors = []string{"ChatAgent"}
 func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet, obj *chat.AgentAccess) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30605,7 +30605,7 @@ var chatAgentUsageImplementors = []string{"ChatAgentUsage"}
 func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.SelectionSet, obj *models.SourceUsage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentUsageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30658,7 +30658,7 @@ var chatApprovalRequestImplementors = []string{"ChatApprovalRequest"}
 func (ec *executionContext) _ChatApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *chat.ApprovalRequest) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatApprovalRequestImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30696,7 +30696,7 @@ var chatDoneImplementors = []string{"ChatDone"}
 func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet, obj *chat.Done) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatDoneImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30769,7 +30769,7 @@ var chatErrorImplementors = []string{"ChatError"}
 func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet, obj *chat.RunError) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatErrorImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30812,7 +30812,7 @@ var chatEventImplementors = []string{"ChatEvent"}
 func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet, obj *chat.Event) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30905,7 +30905,7 @@ var chatPlanImplementors = []string{"ChatPlan"}
 func (ec *executionContext) _ChatPlan(ctx context.Context, sel ast.SelectionSet, obj *chat.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30938,7 +30938,7 @@ var chatPlanStepImplementors = []string{"ChatPlanStep"}
 func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.SelectionSet, obj *chat.PlanStep) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanStepImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -30996,7 +30996,7 @@ var chatQuoteImplementors = []string{"ChatQuote"}
 func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet, obj *chat.Quote) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatQuoteImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31074,7 +31074,7 @@ var chatReplyImplementors = []string{"ChatReply"}
 func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet, obj *chat.Reply) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatReplyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31157,7 +31157,7 @@ var chatRouteImplementors = []string{"ChatRoute"}
 func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet, obj *chat.Route) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatRouteImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31200,7 +31200,7 @@ var chatSettingsImplementors = []string{"ChatSettings"}
 func (ec *executionContext) _ChatSettings(ctx context.Context, sel ast.SelectionSet, obj *models.ChatSettings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatSettingsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31238,7 +31238,7 @@ var chatToolCallImplementors = []string{"ChatToolCall"}
 func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolCall) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolCallImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31281,7 +31281,7 @@ var chatToolResultImplementors = []string{"ChatToolResult"}
 func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolResultImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31334,7 +31334,7 @@ var chatUsageImplementors = []string{"ChatUsage"}
 func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet, obj *chat.Usage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, chatUsageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31402,7 +31402,7 @@ var checkoutSessionImplementors = []string{"CheckoutSession"}
 func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.SelectionSet, obj *models.CheckoutSession) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutSessionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31440,7 +31440,7 @@ var citationImplementors = []string{"Citation"}
 func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet, obj *chat.Citation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, citationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31503,7 +31503,7 @@ var conversationImplementors = []string{"Conversation"}
 func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *models.Conversation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31562,7 +31562,7 @@ var conversationConnectionImplementors = []string{"ConversationConnection"}
 func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31600,7 +31600,7 @@ var conversationEdgeImplementors = []string{"ConversationEdge"}
 func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31638,7 +31638,7 @@ var conversationMessageImplementors = []string{"ConversationMessage"}
 func (ec *executionContext) _ConversationMessage(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31686,7 +31686,7 @@ var conversationMessageConnectionImplementors = []string{"ConversationMessageCon
 func (ec *executionContext) _ConversationMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessageConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31724,7 +31724,7 @@ var conversationMessageEdgeImplementors = []string{"ConversationMessageEdge"}
 func (ec *executionContext) _ConversationMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessageEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31762,7 +31762,7 @@ var corePersonaImplementors = []string{"CorePersona"}
 func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionSet, obj *models.CorePersona) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, corePersonaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31850,7 +31850,7 @@ var createdApiKeyImplementors = []string{"CreatedApiKey"}
 func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.SelectionSet, obj *auth.NewAPIKey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, createdApiKeyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31888,7 +31888,7 @@ var decisionImplementors = []string{"Decision"}
 func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet, obj *models.Decision) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -31946,7 +31946,7 @@ var documentImplementors = []string{"Document"}
 func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet, obj *models.Document) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32044,7 +32044,7 @@ var documentConnectionImplementors = []string{"DocumentConnection"}
 func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32082,7 +32082,7 @@ var documentEdgeImplementors = []string{"DocumentEdge"}
 func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32120,7 +32120,7 @@ var documentIngestionImplementors = []string{"DocumentIngestion"}
 func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentIngestion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentIngestionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32173,7 +32173,7 @@ var documentUploadImplementors = []string{"DocumentUpload"}
 func (ec *executionContext) _DocumentUpload(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentUpload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, documentUploadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32226,7 +32226,7 @@ var entitlementImplementors = []string{"Entitlement"}
 func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionSet, obj *models.Entitlement) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, entitlementImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32279,7 +32279,7 @@ var headingImplementors = []string{"Heading"}
 func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, obj *models.Heading) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, headingImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32317,7 +32317,7 @@ var httpHeaderImplementors = []string{"HttpHeader"}
 func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSet, obj *models.HTTPHeader) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32355,7 +32355,7 @@ var identityProviderImplementors = []string{"IdentityProvider"}
 func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.SelectionSet, obj *model.IdentityProvider) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32393,7 +32393,7 @@ var integrationImplementors = []string{"Integration"}
 func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionSet, obj *models.Integration) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, integrationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32436,7 +32436,7 @@ var inviteMemberPayloadImplementors = []string{"InviteMemberPayload"}
 func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *models.InviteMemberPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, inviteMemberPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32484,7 +32484,7 @@ var llmUsageImplementors = []string{"LlmUsage"}
 func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet, obj *models.Usage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, llmUsageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32527,7 +32527,7 @@ var logoutPayloadImplementors = []string{"LogoutPayload"}
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *models.LogoutPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, logoutPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -32568,7 +32568,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		Object: "Mutation",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -33014,7 +33014,7 @@ var onboardingImplementors = []string{"Onboarding"}
 func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSet, obj *models.Onboarding) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33120,7 +33120,7 @@ var onboardingConfigImplementors = []string{"OnboardingConfig"}
 func (ec *executionContext) _OnboardingConfig(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingConfig) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingConfigImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33203,7 +33203,7 @@ var onboardingProgressImplementors = []string{"OnboardingProgress"}
 func (ec *executionContext) _OnboardingProgress(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingProgress) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingProgressImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33261,7 +33261,7 @@ var onboardingStepImplementors = []string{"OnboardingStep"}
 func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingStep) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33329,7 +33329,7 @@ var onboardingStepInfoImplementors = []string{"OnboardingStepInfo"}
 func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.SelectionSet, obj *models.StepInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33377,7 +33377,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *models.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33415,7 +33415,7 @@ var passageImplementors = []string{"Passage"}
 func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, obj *models.Passage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, passageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33488,7 +33488,7 @@ var personaImplementors = []string{"Persona"}
 func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, obj *models.Persona) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33566,7 +33566,7 @@ var personaDraftImplementors = []string{"PersonaDraft"}
 func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaDraft) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaDraftImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33624,7 +33624,7 @@ var personaQualityImplementors = []string{"PersonaQuality"}
 func (ec *executionContext) _PersonaQuality(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaQuality) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaQualityImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33677,7 +33677,7 @@ var personaReadinessImplementors = []string{"PersonaReadiness"}
 func (ec *executionContext) _PersonaReadiness(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaReadiness) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaReadinessImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33720,7 +33720,7 @@ var personalizationContextImplementors = []string{"PersonalizationContext"}
 func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast.SelectionSet, obj *models.PersonalizationContext) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personalizationContextImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33823,7 +33823,7 @@ var planImplementors = []string{"Plan"}
 func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *models.Features) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33901,7 +33901,7 @@ var platformPersonaImplementors = []string{"PlatformPersona"}
 func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.SelectionSet, obj *models.PlatformPersona) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, platformPersonaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -33969,7 +33969,7 @@ var playbookImplementors = []string{"Playbook"}
 func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet, obj *catalog.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34037,7 +34037,7 @@ var playbookEventImplementors = []string{"PlaybookEvent"}
 func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.SelectionSet, obj *playbook.Event) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34110,7 +34110,7 @@ var playbookRunDoneImplementors = []string{"PlaybookRunDone"}
 func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.SelectionSet, obj *playbook.RunDone) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunDoneImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34163,7 +34163,7 @@ var playbookRunErrorImplementors = []string{"PlaybookRunError"}
 func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.SelectionSet, obj *playbook.RunError) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunErrorImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34211,7 +34211,7 @@ var playbookStepImplementors = []string{"PlaybookStep"}
 func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.SelectionSet, obj *catalog.Step) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34279,7 +34279,7 @@ var playbookStepInputImplementors = []string{"PlaybookStepInput"}
 func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.SelectionSet, obj *catalog.StepInput) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepInputImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34317,7 +34317,7 @@ var playbookStepOutputImplementors = []string{"PlaybookStepOutput"}
 func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.SelectionSet, obj *playbook.StepOutput) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepOutputImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34355,7 +34355,7 @@ var playbookTemplateImplementors = []string{"PlaybookTemplate"}
 func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.SelectionSet, obj *catalog.Template) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookTemplateImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34408,7 +34408,7 @@ var playbookValueImplementors = []string{"PlaybookValue"}
 func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.SelectionSet, obj *catalog.Value) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34446,7 +34446,7 @@ var playbookVariableImplementors = []string{"PlaybookVariable"}
 func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.SelectionSet, obj *catalog.Variable) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, playbookVariableImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34494,7 +34494,7 @@ var portalSessionImplementors = []string{"PortalSession"}
 func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.SelectionSet, obj *models.PortalSession) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, portalSessionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34527,7 +34527,7 @@ var providerImplementors = []string{"Provider"}
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *models.Provider) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34590,7 +34590,7 @@ var providerKeyImplementors = []string{"ProviderKey"}
 func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionSet, obj *onboarding.KeyView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerKeyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34676,7 +34676,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -34903,7 +34903,7 @@ var readingLevelImplementors = []string{"ReadingLevel"}
 func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.SelectionSet, obj *models.ReadingLevel) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, readingLevelImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -34946,7 +34946,7 @@ var researchPreferencesImplementors = []string{"ResearchPreferences"}
 func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.SelectionSet, obj *models.ResearchPreferences) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, researchPreferencesImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35014,7 +35014,7 @@ var resetPayloadImplementors = []string{"ResetPayload"}
 func (ec *executionContext) _ResetPayload(ctx context.Context, sel ast.SelectionSet, obj *models.ResetResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resetPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35062,7 +35062,7 @@ var resumeInfoImplementors = []string{"ResumeInfo"}
 func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSet, obj *models.ResumeInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, resumeInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35110,7 +35110,7 @@ var revokeOtherSessionsPayloadImplementors = []string{"RevokeOtherSessionsPayloa
 func (ec *executionContext) _RevokeOtherSessionsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeOtherSessionsPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, revokeOtherSessionsPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35143,7 +35143,7 @@ var sessionImplementors = []string{"Session"}
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *models.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35206,7 +35206,7 @@ var signedRequestImplementors = []string{"SignedRequest"}
 func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.SelectionSet, obj *models.SignedRequest) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, signedRequestImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35254,7 +35254,7 @@ var styleAnalysisImplementors = []string{"StyleAnalysis"}
 func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.SelectionSet, obj *models.StyleAnalysis) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, styleAnalysisImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35351,7 +35351,7 @@ var teamImplementors = []string{"Team"}
 func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj *models.Team) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, teamImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35435,7 +35435,7 @@ var teamEventImplementors = []string{"TeamEvent"}
 func (ec *executionContext) _TeamEvent(ctx context.Context, sel ast.SelectionSet, obj *models.TeamEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, teamEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35498,7 +35498,7 @@ var teamInvitationImplementors = []string{"TeamInvitation"}
 func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.SelectionSet, obj *models.TeamInvitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, teamInvitationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35556,7 +35556,7 @@ var teamMemberImplementors = []string{"TeamMember"}
 func (ec *executionContext) _TeamMember(ctx context.Context, sel ast.SelectionSet, obj *models.TeamMember) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, teamMemberImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35604,7 +35604,7 @@ var templateExecutionImplementors = []string{"TemplateExecution"}
 func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.SelectionSet, obj *playbook.Execution) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templateExecutionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35657,7 +35657,7 @@ var termCountImplementors = []string{"TermCount"}
 func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet, obj *models.TermCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, termCountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35695,7 +35695,7 @@ var toneSignalsImplementors = []string{"ToneSignals"}
 func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionSet, obj *models.ToneSignals) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, toneSignalsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35763,7 +35763,7 @@ var toolCallApprovalImplementors = []string{"ToolCallApproval"}
 func (ec *executionContext) _ToolCallApproval(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolCallApproval) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, toolCallApprovalImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35816,7 +35816,7 @@ var usageReportImplementors = []string{"UsageReport"}
 func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionSet, obj *models.UsageReport) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageReportImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35879,7 +35879,7 @@ var usageRowImplementors = []string{"UsageRow"}
 func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet, obj *models.UsageRow) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageRowImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -35947,7 +35947,7 @@ var userImplementors = []string{"User"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *models.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36025,7 +36025,7 @@ var websiteAnalysisImplementors = []string{"WebsiteAnalysis"}
 func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.SelectionSet, obj *models.WebsiteAnalysis) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, websiteAnalysisImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36133,7 +36133,7 @@ var __DirectiveImplementors = []string{"__Directive"}
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36186,7 +36186,7 @@ var __EnumValueImplementors = []string{"__EnumValue"}
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36234,7 +36234,7 @@ var __FieldImplementors = []string{"__Field"}
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36292,7 +36292,7 @@ var __InputValueImplementors = []string{"__InputValue"}
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36350,7 +36350,7 @@ var __SchemaImplementors = []string{"__Schema"}
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
@@ -36408,7 +36408,7 @@ var __TypeImplementors = []string{"__Type"}
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
