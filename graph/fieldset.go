@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"io"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -12,8 +13,10 @@ import (
 // written). An answer of many small objects, such as the onboarding summary, made
 // about half its allocations there. The JSON is the same, byte for byte.
 //
-// generated.go builds it where gqlgen writes graphql.NewFieldSet: cmd fieldsets
-// rewrites the call after gqlgen generates the file (go generate ./resolvers).
+// generated.go builds it where gqlgen writes graphql.NewFieldSet, and the @defer
+// group with newDeferredGroup where gqlgen writes graphql.NewDeferredGroup:
+// graph/fieldsets rewrites the calls after gqlgen generates the file (go generate
+// ./resolvers).
 type fieldSet struct {
 	*graphql.FieldSet // resolution, dispatch and @defer, all gqlgen's
 	fields            []graphql.CollectedField
@@ -73,4 +76,18 @@ func repeated(before []graphql.CollectedField, alias string, written map[string]
 		}
 	}
 	return false
+}
+
+// newDeferredGroup is gqlgen's NewDeferredGroup for an object with a deferred field
+// among fields; for any other (nearly every object) an empty group, which costs
+// nothing, where gqlgen's computes the object's path and allocates a field set and a
+// map. The generated code reads the group's field set and views only for a deferred
+// field (FieldSet.ResolveConcurrently), and hands it on only when it has views.
+func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{Context: ctx}
 }

@@ -1,7 +1,8 @@
-// Command fieldsets rewrites gqlgen's generated executor to build its objects' field
-// sets with graph's newFieldSet (graph/fieldset.go), which writes them to JSON with
-// fewer allocations. It runs after gqlgen in go generate ./resolvers, and fails when
-// gqlgen no longer writes what it rewrites, so that an upgrade is noticed.
+// Command fieldsets rewrites gqlgen's generated executor to build each object's field
+// set and @defer group with graph's newFieldSet and newDeferredGroup
+// (graph/fieldset.go), which cost fewer allocations. It runs after gqlgen in go
+// generate ./resolvers, and fails when gqlgen no longer writes what it rewrites, so
+// that an upgrade is noticed.
 //
 //	go run ./graph/fieldsets graph/generated.go
 package main
@@ -12,10 +13,12 @@ import (
 	"os"
 )
 
-const (
-	gqlgens = "out := graphql.NewFieldSet(fields)\n"
-	ours    = "out := newFieldSet(fields)\n"
-)
+// rewrites are gqlgen's lines and graph's, and the call every one of gqlgen's
+// lines makes (so a call written otherwise is noticed).
+var rewrites = []struct{ gqlgens, ours, call string }{
+	{"out := graphql.NewFieldSet(fields)\n", "out := newFieldSet(fields)\n", "graphql.NewFieldSet("},
+	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := newDeferredGroup(ctx, fields)\n", "graphql.NewDeferredGroup("},
+}
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -32,15 +35,18 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	n := bytes.Count(src, []byte(gqlgens))
-	if n == 0 && bytes.Contains(src, []byte(ours)) {
-		return nil // rewritten already
+	for _, r := range rewrites {
+		n := bytes.Count(src, []byte(r.gqlgens))
+		if n == 0 && bytes.Contains(src, []byte(r.ours)) {
+			continue // rewritten already
+		}
+		if n == 0 {
+			return fmt.Errorf("%s has no %q: gqlgen changed, update graph/fieldset.go", args[0], r.gqlgens)
+		}
+		if calls := bytes.Count(src, []byte(r.call)); calls != n {
+			return fmt.Errorf("%s calls %s %d times otherwise than as %q: gqlgen changed", args[0], r.call, calls-n, r.gqlgens)
+		}
+		src = bytes.ReplaceAll(src, []byte(r.gqlgens), []byte(r.ours))
 	}
-	if n == 0 {
-		return fmt.Errorf("%s builds no field set as %q: gqlgen changed, update graph/fieldset.go", args[0], gqlgens)
-	}
-	if rest := bytes.Count(src, []byte("graphql.NewFieldSet(")); rest != n {
-		return fmt.Errorf("%s builds %d field sets otherwise than as %q: gqlgen changed", args[0], rest-n, gqlgens)
-	}
-	return os.WriteFile(args[0], bytes.ReplaceAll(src, []byte(gqlgens), []byte(ours)), 0o644)
+	return os.WriteFile(args[0], src, 0o644)
 }
