@@ -323,6 +323,8 @@ func TestTeamBadInputOverGraphQL(t *testing.T) {
 	}{
 		{"empty name", stranger, `mutation { createTeam(name: " ") { id } }`, nil, "BAD_USER_INPUT", "name"},
 		{"too long name", stranger, `mutation($n: String!) { createTeam(name: $n) { id } }`, map[string]any{"n": strings.Repeat("x", 101)}, "BAD_USER_INPUT", "name"},
+		{"control character in name", stranger, `mutation($n: String!) { createTeam(name: $n) { id } }`, map[string]any{"n": "Ops\u001b[31m"}, "BAD_USER_INPUT", "name"},
+		{"line break in name", stranger, `mutation($n: String!) { createTeam(name: $n) { id } }`, map[string]any{"n": "Ops\nTeam"}, "BAD_USER_INPUT", "name"},
 		{"unknown team", owner, `{ team(id: "nope") { id } }`, nil, "NOT_FOUND", "id"},
 		{"invite to an unknown team", owner, `mutation { inviteMember(teamId: "nope", link: true) { token } }`, nil, "NOT_FOUND", "teamId"},
 		{"invite without email", owner, `mutation($t: ID!) { inviteMember(teamId: $t) { token } }`, map[string]any{"t": f.teamA}, "BAD_USER_INPUT", "email"},

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -118,25 +117,6 @@ func newCustomID() string {
 	return CustomPrefix + strings.ReplaceAll(uuid.Must(uuid.NewV7()).String(), "-", "")
 }
 
-// checkText refuses text that is not valid UTF-8 or holds a control character:
-// none in a line (names, titles, a variable's description), none but tab, line
-// feed and carriage return in long text (a description, values).
-func checkText(field, what, text string, long bool) error {
-	if !utf8.ValidString(text) {
-		return models.InvalidInput(field, "%s is not valid UTF-8", what)
-	}
-	for _, r := range text {
-		if !unicode.IsControl(r) || long && (r == '\t' || r == '\n' || r == '\r') {
-			continue
-		}
-		if long {
-			return models.InvalidInput(field, "%s has a control character (%U): only tabs and line breaks are allowed", what, r)
-		}
-		return models.InvalidInput(field, "%s has a control character (%U): it is one line of text", what, r)
-	}
-	return nil
-}
-
 // toSpec checks what the builder does not (lengths, counts, text, a value given
 // twice, declared variables) and turns in into what is stored. Fields are named as
 // the GraphQL input's: a step by its index from 1, as steps refer to each other,
@@ -149,13 +129,13 @@ func toSpec(in SaveInput) (*spec, error) {
 	case n > MaxNameRunes:
 		return nil, models.InvalidInput("input.name", "a playbook's name is at most %d characters", MaxNameRunes)
 	}
-	if err := checkText("input.name", "a playbook's name", in.Name, false); err != nil {
+	if err := models.CheckText("input.name", "a playbook's name", in.Name, false); err != nil {
 		return nil, err
 	}
 	if utf8.RuneCountInString(in.Description) > MaxDescriptionRunes {
 		return nil, models.InvalidInput("input.description", "a playbook's description is at most %d characters", MaxDescriptionRunes)
 	}
-	if err := checkText("input.description", "a playbook's description", in.Description, true); err != nil {
+	if err := models.CheckText("input.description", "a playbook's description", in.Description, true); err != nil {
 		return nil, err
 	}
 	switch {
@@ -181,13 +161,13 @@ func toSpec(in SaveInput) (*spec, error) {
 			return nil, models.InvalidInput(prefix+".default", "variable %q is required and has a default", v.Name)
 		}
 		declared[v.Name] = true
-		if err := checkText(prefix+".description", "a variable's description", v.Description, false); err != nil {
+		if err := models.CheckText(prefix+".description", "a variable's description", v.Description, false); err != nil {
 			return nil, err
 		}
 		if err := catalog.CheckValue(prefix+".default", v.Default); err != nil {
 			return nil, err
 		}
-		if err := checkText(prefix+".default", "the value", v.Default, true); err != nil {
+		if err := models.CheckText(prefix+".default", "the value", v.Default, true); err != nil {
 			return nil, err
 		}
 		sp.Variables = append(sp.Variables, varSpec{Name: v.Name, Description: v.Description, Required: v.Required, Default: v.Default})
@@ -197,7 +177,7 @@ func toSpec(in SaveInput) (*spec, error) {
 		if utf8.RuneCountInString(st.Title) > MaxTitleRunes {
 			return nil, models.InvalidInput(prefix+".title", "a step's title is at most %d characters", MaxTitleRunes)
 		}
-		if err := checkText(prefix+".title", "a step's title", st.Title, false); err != nil {
+		if err := models.CheckText(prefix+".title", "a step's title", st.Title, false); err != nil {
 			return nil, err
 		}
 		s := stepSpec{Title: st.Title, Kind: st.Kind, TemplateID: st.TemplateID, From: st.From, Transform: st.Transform}
@@ -214,7 +194,7 @@ func toSpec(in SaveInput) (*spec, error) {
 			if _, dup := s.Values[v.Name]; dup {
 				return nil, models.InvalidInput(prefix+".values."+v.Name, "the value of %q is given twice", v.Name)
 			}
-			if err := checkText(prefix+".values."+v.Name, "the value", v.Value, true); err != nil {
+			if err := models.CheckText(prefix+".values."+v.Name, "the value", v.Value, true); err != nil {
 				return nil, err
 			}
 			if s.Values == nil {

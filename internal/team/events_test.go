@@ -84,8 +84,9 @@ func TestTeamEvents(t *testing.T) {
 	})
 }
 
-// TestDeleteTeam: owners only; a subscription that would bill again stops it, one set
-// to end with its period does not; members and invitations go, the log stays.
+// TestDeleteTeam: owners only (billing is not asked about the team for anyone else);
+// a subscription that would bill again stops it, one set to end with its period does
+// not; members and invitations go, the log stays.
 func TestDeleteTeam(t *testing.T) {
 	t.Parallel()
 	testkit.EachDialect(t, func(t *testing.T, db *bun.DB) {
@@ -105,9 +106,13 @@ func TestDeleteTeam(t *testing.T) {
 		for _, c := range []struct {
 			user, code string
 		}{{admin, models.CodeForbidden}, {member, models.CodeForbidden}, {e.user(t), models.CodeNotFound}, {owner, models.CodeConflict}} {
+			reads := b.reads()
 			err := e.svc.DeleteTeam(ctx, c.user, tm.ID)
 			require.Equal(t, c.code, models.ErrorCode(err), "%v", err)
 			require.Equal(t, before, e.state(t, tm.ID))
+			if c.user != owner {
+				require.Equal(t, reads, b.reads(), "billing was asked about the team for a non-owner")
+			}
 		}
 		plan := paid(5)
 		plan.CancelAtPeriodEnd = true

@@ -14,11 +14,12 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-// billing is the Billing fake: a plan the test sets, and what checkout and the portal
-// were asked for.
+// billing is the Billing fake: a plan the test sets, how often it was read, and what
+// checkout and the portal were asked for.
 type billing struct {
 	mu        sync.Mutex
 	plan      models.TeamPlan
+	plansRead int
 	checkouts []int
 }
 
@@ -27,8 +28,11 @@ func (b *billing) set(p models.TeamPlan) { b.mu.Lock(); b.plan = p; b.mu.Unlock(
 func (b *billing) TeamPlan(context.Context, string) (models.TeamPlan, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.plansRead++
 	return b.plan, nil
 }
+
+func (b *billing) reads() int { b.mu.Lock(); defer b.mu.Unlock(); return b.plansRead }
 
 func (b *billing) TeamEntitlements(context.Context, string) ([]*models.Entitlement, error) {
 	return []*models.Entitlement{}, nil

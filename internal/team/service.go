@@ -338,7 +338,8 @@ func (s *Service) InviteMember(ctx context.Context, userID string, in models.Inv
 }
 
 // invitationEmail is the email of an invitation: who invites, to which team and
-// role, the link, and when it expires.
+// role, the link, and when it expires. A name holds no control character (checkName);
+// one of a team named before that check is written as a space.
 func invitationEmail(t *models.Team, inv *models.TeamInvitation, inviter, link string) mail.Message {
 	name := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -654,17 +655,28 @@ func (s *Service) TeamAuditLog(ctx context.Context, userID, teamID string, first
 // log stays, with TEAM_DELETED last; teamEvents subscribers get TEAM_DELETED and their
 // streams end.
 func (s *Service) DeleteTeam(ctx context.Context, userID, id string) error {
-	plan, err := s.d.Billing.TeamPlan(ctx, id)
-	if err != nil {
-		return err
-	}
-	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
-		caller, err := s.lockAsMember(ctx, tx, id, userID, "id")
+	// The caller is checked before billing is asked anything of the team, and again
+	// under the team's lock.
+	owner := func(db bun.IDB, member func(context.Context, bun.IDB, string, string, string) (*models.TeamMember, error)) error {
+		caller, err := member(ctx, db, id, userID, "id")
 		if err != nil {
 			return err
 		}
 		if caller.Role != models.TeamRoleOwner {
 			return forbidden("id", "only the team's owners delete it")
+		}
+		return nil
+	}
+	if err := owner(s.d.DB, s.member); err != nil {
+		return err
+	}
+	plan, err := s.d.Billing.TeamPlan(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = database.RunInTx(ctx, s.d.DB, func(ctx context.Context, tx bun.Tx) error {
+		if err := owner(tx, s.lockAsMember); err != nil {
+			return err
 		}
 		if plan.Status.Live() && !plan.CancelAtPeriodEnd {
 			return &models.Error{Code: models.CodeConflict, Field: "id", Message: fmt.Sprintf(
@@ -984,6 +996,9 @@ func (s *Service) audit(ctx context.Context, tx bun.IDB, userID string, kind mod
 
 func checkName(name string) (string, error) {
 	name = strings.TrimSpace(name)
+	if err := models.CheckText("name", "a team name", name, false); err != nil {
+		return "", err
+	}
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
 		return "", models.InvalidInput("name", "a team needs a name")
