@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
@@ -23,6 +24,11 @@ type BlobStore interface {
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	// Delete removes the object at key; a missing object is not an error.
 	Delete(ctx context.Context, key string) error
+	// Put stores data under key: the server's own write, not a client's upload.
+	Put(ctx context.Context, key string, data []byte) error
+	// Read opens the object at key for the server's own read, ErrObjectNotFound
+	// when there is none. The caller closes it.
+	Read(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
 // ObjectInfo is what Stat reports of an object.

@@ -143,6 +143,37 @@ func TestBlobStoreContract(t *testing.T) {
 				require.Equal(t, http.StatusNotFound, status)
 			})
 
+			t.Run("the server's own put and read", func(t *testing.T) {
+				key := "knowledge/user-1/doc-1"
+				_, err := store.Read(ctx, key)
+				require.ErrorIs(t, err, backup.ErrObjectNotFound)
+				require.NoError(t, store.Put(ctx, key, blob))
+				r, err := store.Read(ctx, key)
+				require.NoError(t, err)
+				got, err := io.ReadAll(r)
+				require.NoError(t, err)
+				require.NoError(t, r.Close())
+				require.Equal(t, blob, got)
+				info, err := store.Stat(ctx, key)
+				require.NoError(t, err)
+				require.Equal(t, sum[:], info.SHA256, "stored with its checksum, as an upload is")
+
+				require.NoError(t, store.Put(ctx, key, []byte("replaced")), "a put replaces")
+				r, err = store.Read(ctx, key)
+				require.NoError(t, err)
+				got, err = io.ReadAll(r)
+				require.NoError(t, err)
+				require.NoError(t, r.Close())
+				require.Equal(t, "replaced", string(got))
+
+				require.Error(t, store.Put(ctx, "../escape", blob), "keys the server builds only")
+				_, err = store.Read(ctx, "../escape")
+				require.ErrorIs(t, err, backup.ErrObjectNotFound)
+				require.NoError(t, store.Delete(ctx, key))
+				_, err = store.Read(ctx, key)
+				require.ErrorIs(t, err, backup.ErrObjectNotFound)
+			})
+
 			refused := func(t *testing.T, key string, status int, body []byte) {
 				t.Helper()
 				require.GreaterOrEqual(t, status, 400, string(body))

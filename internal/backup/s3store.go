@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -231,6 +232,41 @@ func (s *S3Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 		return ObjectInfo{}, fmt.Errorf("backup: S3 GET %s: %w", key, err)
 	}
 	return ObjectInfo{Size: n, SHA256: h.Sum(nil)}, nil
+}
+
+// Put implements BlobStore, with the SHA-256 checksum an upload has (which Stat reads).
+func (s *S3Store) Put(ctx context.Context, key string, data []byte) error {
+	if !validKey(key) {
+		return fmt.Errorf("backup: cannot put %q", key)
+	}
+	sum := sha256.Sum256(data)
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:            aws.String(s.bucket),
+		Key:               aws.String(key),
+		Body:              bytes.NewReader(data),
+		ContentLength:     aws.Int64(int64(len(data))),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		ChecksumSHA256:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+	})
+	if err != nil {
+		return fmt.Errorf("backup: S3 PUT %s: %w", key, err)
+	}
+	return nil
+}
+
+// Read implements BlobStore.
+func (s *S3Store) Read(ctx context.Context, key string) (io.ReadCloser, error) {
+	if !validKey(key) {
+		return nil, ErrObjectNotFound
+	}
+	obj, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if isNotFound(err) {
+		return nil, ErrObjectNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("backup: S3 GET %s: %w", key, err)
+	}
+	return obj.Body, nil
 }
 
 // Delete implements BlobStore.
