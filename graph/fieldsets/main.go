@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"regexp"
 )
 
 // rewrites are gqlgen's lines and graph's, and the call every one of gqlgen's
@@ -19,6 +20,21 @@ var rewrites = []struct{ gqlgens, ours, call string }{
 	{"out := graphql.NewFieldSet(fields)\n", "out := newFieldSet(fields)\n", "graphql.NewFieldSet("},
 	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := newDeferredGroup(ctx, fields)\n", "graphql.NewDeferredGroup("},
 }
+
+// deferredUses are the only ways the generated code may use an object's @defer
+// group: newDeferredGroup gives an object without a deferred field a group with
+// neither field set nor views, safe only while every use is one of these (handed to
+// ResolveConcurrently, which touches them for a deferred field alone; its views
+// counted, and the group handed on when it has any).
+var deferredUses = []string{
+	"deferred := newDeferredGroup(ctx, fields)\n",
+	"&deferred, i,",
+	"len(deferred.Defers)",
+	"ec.ProcessDeferredGroup(deferred)",
+}
+
+// deferredWord is every use of the group's variable.
+var deferredWord = regexp.MustCompile(`\bdeferred\b`)
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -47,6 +63,13 @@ func run(args []string) error {
 			return fmt.Errorf("%s calls %s %d times otherwise than as %q: gqlgen changed", args[0], r.call, calls-n, r.gqlgens)
 		}
 		src = bytes.ReplaceAll(src, []byte(r.gqlgens), []byte(r.ours))
+	}
+	known := 0
+	for _, use := range deferredUses {
+		known += bytes.Count(src, []byte(use))
+	}
+	if all := len(deferredWord.FindAllIndex(src, -1)); all != known {
+		return fmt.Errorf("%s uses an object's @defer group in %d ways newDeferredGroup does not provide for: gqlgen changed, update graph/fieldset.go", args[0], all-known)
 	}
 	return os.WriteFile(args[0], src, 0o644)
 }

@@ -5,6 +5,7 @@
 package scalar
 
 import (
+	"encoding/json"
 	"io"
 	"strconv"
 	"time"
@@ -82,3 +83,21 @@ func UnmarshalInt(v any) (int, error) { return graphql.UnmarshalInt(v) }
 
 // UnmarshalInt32 is gqlgen's.
 func UnmarshalInt32(v any) (int32, error) { return graphql.UnmarshalInt32(v) }
+
+// MarshalMap writes a JSON scalar held as a map: json.Marshal's encoding, on one line.
+// gqlgen's writes it with json.Encoder, whose trailing newline would end an SSE
+// event's data line in the middle of the response (responses are no longer compacted
+// on their way out: internal/api/wire). A value encoding/json refuses panics, as with
+// gqlgen's: the field's recovery makes it a null and an error.
+func MarshalMap(v map[string]any) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		_, _ = w.Write(b)
+	})
+}
+
+// UnmarshalMap reads a JSON scalar object as gqlgen's does.
+func UnmarshalMap(v any) (map[string]any, error) { return graphql.UnmarshalMap(v) }

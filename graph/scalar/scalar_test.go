@@ -2,6 +2,7 @@ package scalar
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -14,6 +15,24 @@ func marshal(m graphql.Marshaler) string {
 	var b bytes.Buffer
 	m.MarshalGQL(&b)
 	return b.String()
+}
+
+// A map is written as json.Marshal writes it, on one line, where gqlgen's ends with a
+// newline; a value encoding/json refuses panics, as gqlgen's does.
+func TestMarshalMap(t *testing.T) {
+	t.Parallel()
+	v := map[string]any{"b": []any{1, "x<y"}, "a": map[string]any{"n": nil}}
+	want, err := json.Marshal(v)
+	require.NoError(t, err)
+	require.Equal(t, string(want), marshal(MarshalMap(v)))
+	require.Equal(t, string(want)+"\n", marshal(graphql.MarshalMap(v)), "gqlgen's differs by its newline alone")
+	require.Equal(t, "null", marshal(MarshalMap(nil)))
+	require.Panics(t, func() { marshal(MarshalMap(map[string]any{"f": func() {}})) })
+	got, err := UnmarshalMap(map[string]any{"k": "v"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"k": "v"}, got)
+	_, err = UnmarshalMap("not an object")
+	require.Error(t, err)
 }
 
 // The marshalers write what gqlgen's write, byte for byte.

@@ -81,6 +81,9 @@ type costExtension struct {
 // AppendJSON appends the JSON json.Marshal gives c, without reflection: every
 // response's first payload carries it (wire.Appender).
 func (c *costExtension) AppendJSON(dst []byte) []byte {
+	if c == nil {
+		return append(dst, "null"...)
+	}
 	dst = strconv.AppendInt(append(dst, `{"complexity":`...), int64(c.Complexity), 10)
 	return append(strconv.AppendInt(append(dst, `,"limit":`...), int64(c.Limit), 10), '}')
 }

@@ -19,6 +19,8 @@ func TestLimitsAppendTheirJSON(t *testing.T) {
 		&costExtension{Complexity: 0, Limit: -1},
 		&rateLimitExtension{Limit: 120, Cost: 3, Remaining: 0, ResetAt: time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC)},
 		&rateLimitExtension{Limit: 1, Cost: 1, Remaining: -2, ResetAt: time.Date(2099, 1, 2, 3, 4, 5, 600, time.UTC)},
+		(*costExtension)(nil),
+		(*rateLimitExtension)(nil),
 	}
 	for _, v := range values {
 		want, err := json.Marshal(v)

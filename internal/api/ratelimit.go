@@ -134,6 +134,9 @@ type rateLimitExtension struct {
 // response's first payload carries it (wire.Appender). ResetAt is a time of this
 // century, which json.Marshal writes as RFC 3339 with nanoseconds.
 func (e *rateLimitExtension) AppendJSON(dst []byte) []byte {
+	if e == nil {
+		return append(dst, "null"...)
+	}
 	dst = strconv.AppendInt(append(dst, `{"limit":`...), int64(e.Limit), 10)
 	dst = strconv.AppendInt(append(dst, `,"cost":`...), int64(e.Cost), 10)
 	dst = strconv.AppendInt(append(dst, `,"remaining":`...), int64(e.Remaining), 10)

@@ -246,17 +246,21 @@ func (s *LocalStore) Receive(key string, g Grant, contentLength int64, digest st
 
 // Put implements BlobStore: the file is written as an upload of exactly data is.
 func (s *LocalStore) Put(_ context.Context, key string, data []byte) error {
+	if !validKey(key) {
+		return fmt.Errorf("backup: cannot put %q", key)
+	}
 	sum := sha256.Sum256(data)
 	g := Grant{Size: int64(len(data)), SHA256: sum[:]}
-	if err := s.Receive(key, g, g.Size, contentDigest(g.SHA256), bytes.NewReader(data)); err != nil {
-		return fmt.Errorf("backup: put %q: %w", key, err)
-	}
-	return nil
+	return s.Receive(key, g, g.Size, contentDigest(g.SHA256), bytes.NewReader(data))
 }
 
 // Read implements BlobStore.
 func (s *LocalStore) Read(_ context.Context, key string) (io.ReadCloser, error) {
-	return s.Open(key)
+	f, err := s.Open(key)
+	if err != nil {
+		return nil, err // not a nil *os.File in a non-nil interface
+	}
+	return f, nil
 }
 
 // Open returns the blob at key for reading, ErrObjectNotFound when there is none.

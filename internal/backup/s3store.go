@@ -40,7 +40,7 @@ type S3Config struct {
 	// the SDK's default chain finds them (environment, shared files, instance roles).
 	AccessKeyID     string
 	SecretAccessKey string
-	// Timeout bounds each of the server's own requests (stat, delete); 0 means the
+	// Timeout bounds each of the server's own requests (stat, put, read, delete); 0 means the
 	// SDK's default client, which sets none.
 	Timeout time.Duration
 	// HTTPClient, when set, sends the server's own requests instead of the SDK's
@@ -123,6 +123,9 @@ func (c tracedClient) Do(r *http.Request) (*http.Response, error) { return c.rt.
 
 // Client is the store's S3 client (tests create buckets with it).
 func (s *S3Store) Client() *s3.Client { return s.client }
+
+// Bucket is the store's bucket.
+func (s *S3Store) Bucket() string { return s.bucket }
 
 // clockPresigner signs at the store's clock rather than the SDK's, so that what a
 // URL's expiry is measured from is the service's time.

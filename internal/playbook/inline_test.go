@@ -13,8 +13,8 @@ import (
 )
 
 // TestRunInline runs a playbook on the goroutine of a transport that offers it
-// (llm.Inline), as the WebSocket transport does: no goroutine of its own, every event
-// handed over by deliver as it comes, the same events as a run on its own goroutine;
+// (llm.Inline), as the WebSocket transport does: the run on the caller's goroutine,
+// every event handed over by deliver as it comes, from inside the run, the same events as a run on its own goroutine;
 // and a deliver that fails (the client is gone, the transport ends the context) stops
 // it.
 func TestRunInline(t *testing.T) {
@@ -54,7 +54,7 @@ func TestRunInline(t *testing.T) {
 	job()
 	require.NotEmpty(t, stacks)
 	for _, st := range stacks {
-		require.Equal(t, caller, goroutineID(st), "the run started no goroutine")
+		require.Equal(t, caller, goroutineID(st), "the event is delivered on the caller's goroutine")
 		require.Contains(t, st, "playbook.(*run).run", "the event is delivered from inside the run")
 	}
 	_, open := <-ch

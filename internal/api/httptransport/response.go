@@ -188,7 +188,8 @@ func writeUnavailable(w http.ResponseWriter, mediaType string, retryAfter int, r
 }
 
 // encodeFailureBody is sent when a response cannot be marshalled (an error's or an
-// extension's value that encoding/json refuses). It is a constant so that this path cannot fail in turn.
+// extension's value that encoding/json refuses, data to compact that is not JSON: see
+// internal/api/wire). It is a constant so that this path cannot fail in turn.
 const encodeFailureBody = `{"errors":[{"message":"internal server error: the response could not be encoded","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`
 
 // writeJSON marshals v before touching the ResponseWriter, so an encoding failure can

@@ -128,6 +128,10 @@ func TestEvents(t *testing.T) {
 	b, err = nextEvent("op\"1", resp)
 	require.NoError(t, err)
 	require.Equal(t, "event: next\ndata: {\"id\":\"op\\\"1\",\"payload\":{\"data\":{\"a\":\"b\"},\"extensions\":{\"cost\":1}}}\n\n", string(b))
+	// A marshaler's newline (json.Encoder's) would end the data line: compacted.
+	b, err = nextEvent("", &graphql.Response{Data: json.RawMessage("{\"p\":{\"k\":1}\n}")})
+	require.NoError(t, err)
+	require.Equal(t, "event: next\ndata: {\"data\":{\"p\":{\"k\":1}}}\n\n", string(b))
 	_, err = nextEvent("op", &graphql.Response{Extensions: map[string]any{"bad": func() {}}})
 	require.Error(t, err)
 	require.Equal(t, "event: complete\ndata:\n\n", string(completeEvent("")))

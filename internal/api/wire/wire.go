@@ -7,10 +7,15 @@
 //
 // The JSON is json.Marshal's but for HTML-sensitive characters (<, >, &, U+2028,
 // U+2029) in the data, which stay as gqlgen wrote them: escaping them is for JSON
-// embedded in HTML, which these responses are not.
+// embedded in HTML, which these responses are not. It is always one line: data with a
+// tab or a line break, which a JSON string cannot hold raw, is compacted (and so
+// checked) as json.Marshal does; data without is written unchecked, as the
+// executor's marshalers (gqlgen's, graph/scalar's, models.MarshalRawJSON of what
+// encoding/json wrote) produce valid JSON.
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 
@@ -42,10 +47,19 @@ func Append(dst []byte, resp *graphql.Response) ([]byte, error) {
 		dst = append(append(append(dst, `"errors":`...), errs...), ',')
 	}
 	dst = append(dst, `"data":`...)
-	if len(resp.Data) == 0 {
+	switch d := resp.Data; {
+	case len(d) == 0:
 		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, resp.Data...)
+	case bytes.IndexByte(d, '\n') >= 0 || bytes.IndexByte(d, '\r') >= 0 || bytes.IndexByte(d, '\t') >= 0:
+		// Whitespace a marshaler left between tokens (json.Encoder's newline): an SSE
+		// event's data must be one line.
+		buf := bytes.NewBuffer(dst)
+		if err := json.Compact(buf, d); err != nil {
+			return dst[:start], err
+		}
+		dst = buf.Bytes()
+	default:
+		dst = append(dst, d...)
 	}
 	if len(resp.Extensions) > 0 {
 		var keys [maxFastExtensions]string

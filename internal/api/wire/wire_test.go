@@ -46,7 +46,8 @@ func TestAppend(t *testing.T) {
 		{"data", graphql.Response{Data: json.RawMessage(`{"chat":{"type":"TOKEN","delta":"t1 "}}`)}, true},
 		{"no data", graphql.Response{}, true},
 		{"null data", graphql.Response{Data: json.RawMessage(`null`)}, true},
-		{"HTML in data", graphql.Response{Data: json.RawMessage(`{"chat":{"delta":"<b> & </b>\u2028"}}`)}, false},
+		{"HTML in data", graphql.Response{Data: json.RawMessage("{\"chat\":{\"delta\":\"<b> & </b>\u2028\"}}")}, false},
+		{"line breaks between tokens", graphql.Response{Data: json.RawMessage("{\"a\":{\"b\":1}\n,\r\n\t\"c\":[1, 2]}\n")}, true},
 		{"errors", graphql.Response{Errors: gqlerror.List{{Message: "boom <now>", Path: ast.Path{ast.PathName("a"), ast.PathIndex(1)},
 			Extensions: map[string]any{"code": "X"}}}, Data: json.RawMessage(`null`)}, true},
 		{"errors without data", graphql.Response{Errors: gqlerror.List{{Message: "boom"}}}, true},
@@ -71,15 +72,17 @@ func TestAppend(t *testing.T) {
 			prefixed, err := wire.Append([]byte("x"), &tt.resp)
 			require.NoError(t, err)
 			require.Equal(t, "x"+string(got), string(prefixed), "appended after what dst holds")
+			require.NotContains(t, string(got), "\n", "one line")
 		})
 	}
 }
 
-// TestAppendFailure: a value json.Marshal cannot encode fails the whole response,
-// and dst is given back as it was.
+// TestAppendFailure: a value json.Marshal cannot encode, or data to compact that is
+// not JSON, fails the whole response, and dst is given back as it was.
 func TestAppendFailure(t *testing.T) {
 	t.Parallel()
 	for _, resp := range []graphql.Response{
+		{Data: json.RawMessage("{\"a\":\n"), Extensions: map[string]any{"cost": 1}},
 		{Data: json.RawMessage(`{}`), Extensions: map[string]any{"bad": func() {}}},
 		{Errors: gqlerror.List{{Message: "m", Extensions: map[string]any{"bad": make(chan int)}}}},
 	} {

@@ -36,6 +36,9 @@ type direct struct {
 	level slog.Level
 }
 
+// maxPooledLine is the largest buffer lines keeps (slog's own pool keeps up to 16 KiB).
+const maxPooledLine = 16 << 10
+
 // lines are the buffers direct appends its lines to.
 var lines = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
@@ -48,7 +51,11 @@ func (d *direct) write(t time.Time, level slog.Level, msg string, attrs, ids []s
 		return false
 	}
 	bp := lines.Get().(*[]byte)
-	defer lines.Put(bp)
+	defer func() {
+		if cap(*bp) <= maxPooledLine { // a rare long line's buffer is not kept
+			lines.Put(bp)
+		}
+	}()
 	b := append((*bp)[:0], `{"time":"`...)
 	b = append(t.AppendFormat(b, time.RFC3339Nano), `","level":"`...)
 	b = append(append(b, level.String()...), `","msg":"`...)
