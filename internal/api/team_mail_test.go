@@ -34,7 +34,7 @@ func TestInvitationByEmail(t *testing.T) {
 			a := newApp(t, d, withSMTP(mp.SMTPAddr), withoutRateLimits)
 			owner, _, _ := a.register(t, "mail-owner-"+string(d)+"@example.com")
 			invitee := "mail-invitee-" + string(d) + "@example.com"
-			data, errs := a.do(t, owner, `mutation { createTeam(name: "Acme\nwriters") { id } }`, nil)
+			data, errs := a.do(t, owner, `mutation { createTeam(name: "Acme writers") { id } }`, nil)
 			require.Empty(t, errs)
 			teamID := data["createTeam"].(map[string]any)["id"].(string)
 
