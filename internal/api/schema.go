@@ -26,3 +26,22 @@ func schemaHandler(s *ast.Schema) http.Handler {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 	})
 }
+
+// rootFields calls visit for every field of the schema's root types (Query, Mutation,
+// Subscription), stopping at its first error, and returns the root types' names by
+// operation: what the guards that read root fields' directives build on.
+func rootFields(schema *ast.Schema, visit func(op ast.Operation, root string, f *ast.FieldDefinition) error) (map[ast.Operation]string, error) {
+	roots := map[ast.Operation]string{}
+	for op, def := range map[ast.Operation]*ast.Definition{ast.Query: schema.Query, ast.Mutation: schema.Mutation, ast.Subscription: schema.Subscription} {
+		if def == nil {
+			continue
+		}
+		roots[op] = def.Name
+		for _, f := range def.Fields {
+			if err := visit(op, def.Name, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return roots, nil
+}

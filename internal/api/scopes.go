@@ -62,30 +62,24 @@ func (*scopeGuard) ExtensionName() string { return "APIKeyScopes" }
 // Validate reads every root field's rule from the schema; an unknown scope in the
 // schema is a build error, reported at start.
 func (g *scopeGuard) Validate(es graphql.ExecutableSchema) error {
-	schema := es.Schema()
 	g.rules = map[string]scopeRule{}
-	g.roots = map[ast.Operation]string{}
-	for op, def := range map[ast.Operation]*ast.Definition{ast.Query: schema.Query, ast.Mutation: schema.Mutation, ast.Subscription: schema.Subscription} {
-		if def == nil {
-			continue
+	roots, err := rootFields(es.Schema(), func(_ ast.Operation, root string, f *ast.FieldDefinition) error {
+		var rule scopeRule
+		if f.Directives.ForName(directivePublic) != nil {
+			rule.public = true
 		}
-		g.roots[op] = def.Name
-		for _, f := range def.Fields {
-			var rule scopeRule
-			if f.Directives.ForName(directivePublic) != nil {
-				rule.public = true
+		if d := f.Directives.ForName(directiveScope); d != nil {
+			arg := d.Arguments.ForName("requires")
+			if arg == nil || !models.Scope(arg.Value.Raw).Valid() {
+				return fmt.Errorf("%s.%s: @scope needs a known scope", root, f.Name)
 			}
-			if d := f.Directives.ForName(directiveScope); d != nil {
-				arg := d.Arguments.ForName("requires")
-				if arg == nil || !models.Scope(arg.Value.Raw).Valid() {
-					return fmt.Errorf("%s.%s: @scope needs a known scope", def.Name, f.Name)
-				}
-				rule.scope = models.Scope(arg.Value.Raw)
-			}
-			g.rules[def.Name+"."+f.Name] = rule
+			rule.scope = models.Scope(arg.Value.Raw)
 		}
-	}
-	return nil
+		g.rules[root+"."+f.Name] = rule
+		return nil
+	})
+	g.roots = roots
+	return err
 }
 
 // InterceptOperation admits the operation, or refuses it when an API key may not run it.

@@ -87,31 +87,25 @@ func (*teamGuard) ExtensionName() string { return "TeamSpaces" }
 
 // Validate reads every root field's @inTeam role from the schema.
 func (g *teamGuard) Validate(es graphql.ExecutableSchema) error {
-	schema := es.Schema()
 	g.needs = map[string]models.TeamRole{}
-	g.roots = map[ast.Operation]string{}
-	for op, def := range map[ast.Operation]*ast.Definition{ast.Query: schema.Query, ast.Mutation: schema.Mutation, ast.Subscription: schema.Subscription} {
-		if def == nil {
-			continue
+	roots, err := rootFields(es.Schema(), func(op ast.Operation, root string, f *ast.FieldDefinition) error {
+		d := f.Directives.ForName(directiveInTeam)
+		if d == nil {
+			return nil
 		}
-		g.roots[op] = def.Name
-		for _, f := range def.Fields {
-			d := f.Directives.ForName(directiveInTeam)
-			if d == nil {
-				continue
-			}
-			arg := d.Arguments.ForName("role")
-			if arg == nil || !models.TeamRole(arg.Value.Raw).Valid() {
-				return fmt.Errorf("%s.%s: @inTeam needs a known role", def.Name, f.Name)
-			}
-			if op == ast.Subscription && models.TeamRole(arg.Value.Raw) != models.TeamRoleMember {
-				// whileMember ends a subscription with the membership, not with a role.
-				return fmt.Errorf("%s.%s: an @inTeam subscription needs MEMBER", def.Name, f.Name)
-			}
-			g.needs[def.Name+"."+f.Name] = models.TeamRole(arg.Value.Raw)
+		arg := d.Arguments.ForName("role")
+		if arg == nil || !models.TeamRole(arg.Value.Raw).Valid() {
+			return fmt.Errorf("%s.%s: @inTeam needs a known role", root, f.Name)
 		}
-	}
-	return nil
+		if op == ast.Subscription && models.TeamRole(arg.Value.Raw) != models.TeamRoleMember {
+			// whileMember ends a subscription with the membership, not with a role.
+			return fmt.Errorf("%s.%s: an @inTeam subscription needs MEMBER", root, f.Name)
+		}
+		g.needs[root+"."+f.Name] = models.TeamRole(arg.Value.Raw)
+		return nil
+	})
+	g.roots = roots
+	return err
 }
 
 // teamUse is an @inTeam root field an operation selects.
