@@ -15,7 +15,7 @@ import (
 //
 // generated.go builds it where gqlgen writes graphql.NewFieldSet, and the @defer
 // group with newDeferredGroup where gqlgen writes graphql.NewDeferredGroup:
-// graph/fieldsets rewrites the calls after gqlgen generates the file (go generate
+// graph/rewrite rewrites the calls after gqlgen generates the file (go generate
 // ./resolvers).
 type fieldSet struct {
 	*graphql.FieldSet // resolution, dispatch and @defer, all gqlgen's

@@ -9042,6 +9042,9 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AccountEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNAccountEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAccountEventType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9065,6 +9068,9 @@ func (ec *executionContext) fieldContext_AccountEvent_type(_ context.Context, fi
 }
 
 func (ec *executionContext) _AccountEvent_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.SessionID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9088,6 +9094,9 @@ func (ec *executionContext) fieldContext_AccountEvent_sessionId(_ context.Contex
 }
 
 func (ec *executionContext) _AccountEvent_reason(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalORevocationReason2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐRevocationReason(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9111,6 +9120,9 @@ func (ec *executionContext) fieldContext_AccountEvent_reason(_ context.Context, 
 }
 
 func (ec *executionContext) _AccountEvent_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9134,6 +9146,9 @@ func (ec *executionContext) fieldContext_AccountEvent_expiresAt(_ context.Contex
 }
 
 func (ec *executionContext) _AccountEvent_currentSession(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CurrentSession)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9157,6 +9172,11 @@ func (ec *executionContext) fieldContext_AccountEvent_currentSession(_ context.C
 }
 
 func (ec *executionContext) _AccountEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.OccurredAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9180,6 +9200,9 @@ func (ec *executionContext) fieldContext_AccountEvent_occurredAt(_ context.Conte
 }
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9203,6 +9226,9 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9226,6 +9252,9 @@ func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9272,6 +9301,11 @@ func (ec *executionContext) fieldContext_ApiKey_scopes(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9295,6 +9329,9 @@ func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9318,6 +9355,9 @@ func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9341,6 +9381,9 @@ func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9428,6 +9471,9 @@ func (ec *executionContext) fieldContext_AuditConnection_pageInfo(_ context.Cont
 }
 
 func (ec *executionContext) _AuditEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.AuditEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9483,6 +9529,9 @@ func (ec *executionContext) fieldContext_AuditEdge_node(_ context.Context, field
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9506,6 +9555,9 @@ func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEntry_kind(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNAuditKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9561,6 +9613,9 @@ func (ec *executionContext) fieldContext_AuditEntry_detail(_ context.Context, fi
 }
 
 func (ec *executionContext) _AuditEntry_ip(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.IP)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9584,6 +9639,11 @@ func (ec *executionContext) fieldContext_AuditEntry_ip(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.At; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9607,6 +9667,9 @@ func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field 
 }
 
 func (ec *executionContext) _AuditField_key(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9630,6 +9693,9 @@ func (ec *executionContext) fieldContext_AuditField_key(_ context.Context, field
 }
 
 func (ec *executionContext) _AuditField_value(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9653,6 +9719,9 @@ func (ec *executionContext) fieldContext_AuditField_value(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.AccessToken)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9676,6 +9745,9 @@ func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Conte
 }
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.RefreshToken)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9699,6 +9771,11 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 }
 
 func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ExpiresAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9754,6 +9831,9 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 }
 
 func (ec *executionContext) _Backup_id(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9777,6 +9857,9 @@ func (ec *executionContext) fieldContext_Backup_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Backup_version(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9800,6 +9883,11 @@ func (ec *executionContext) fieldContext_Backup_version(_ context.Context, field
 }
 
 func (ec *executionContext) _Backup_timestamp(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Timestamp; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9823,6 +9911,9 @@ func (ec *executionContext) fieldContext_Backup_timestamp(_ context.Context, fie
 }
 
 func (ec *executionContext) _Backup_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.SizeBytes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9846,6 +9937,9 @@ func (ec *executionContext) fieldContext_Backup_sizeBytes(_ context.Context, fie
 }
 
 func (ec *executionContext) _Backup_checksum(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Checksum)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9869,6 +9963,9 @@ func (ec *executionContext) fieldContext_Backup_checksum(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Backup_status(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBackupStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9892,6 +9989,9 @@ func (ec *executionContext) fieldContext_Backup_status(_ context.Context, field 
 }
 
 func (ec *executionContext) _Backup_failureReason(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FailureReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9915,6 +10015,11 @@ func (ec *executionContext) fieldContext_Backup_failureReason(_ context.Context,
 }
 
 func (ec *executionContext) _Backup_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9938,6 +10043,9 @@ func (ec *executionContext) fieldContext_Backup_createdAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Backup_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10025,6 +10133,9 @@ func (ec *executionContext) fieldContext_BackupConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _BackupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.BackupEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10112,6 +10223,9 @@ func (ec *executionContext) fieldContext_BackupUpload_backup(_ context.Context, 
 }
 
 func (ec *executionContext) _BackupUpload_method(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Method)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10135,6 +10249,9 @@ func (ec *executionContext) fieldContext_BackupUpload_method(_ context.Context, 
 }
 
 func (ec *executionContext) _BackupUpload_url(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10190,6 +10307,11 @@ func (ec *executionContext) fieldContext_BackupUpload_headers(_ context.Context,
 }
 
 func (ec *executionContext) _BackupUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ExpiresAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10213,6 +10335,9 @@ func (ec *executionContext) fieldContext_BackupUpload_expiresAt(_ context.Contex
 }
 
 func (ec *executionContext) _BackupUsage_usedBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.UsedBytes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10236,6 +10361,9 @@ func (ec *executionContext) fieldContext_BackupUsage_usedBytes(_ context.Context
 }
 
 func (ec *executionContext) _BackupUsage_limitBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.LimitBytes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10259,6 +10387,9 @@ func (ec *executionContext) fieldContext_BackupUsage_limitBytes(_ context.Contex
 }
 
 func (ec *executionContext) _BackupUsage_tier(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10282,6 +10413,9 @@ func (ec *executionContext) fieldContext_BackupUsage_tier(_ context.Context, fie
 }
 
 func (ec *executionContext) _BillingEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBillingEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEventType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10305,6 +10439,9 @@ func (ec *executionContext) fieldContext_BillingEvent_type(_ context.Context, fi
 }
 
 func (ec *executionContext) _BillingEvent_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10328,6 +10465,9 @@ func (ec *executionContext) fieldContext_BillingEvent_tier(_ context.Context, fi
 }
 
 func (ec *executionContext) _BillingEvent_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10351,6 +10491,9 @@ func (ec *executionContext) fieldContext_BillingEvent_status(_ context.Context, 
 }
 
 func (ec *executionContext) _BillingEvent_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CancelAtPeriodEnd)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10374,6 +10517,11 @@ func (ec *executionContext) fieldContext_BillingEvent_cancelAtPeriodEnd(_ contex
 }
 
 func (ec *executionContext) _BillingEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.At; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10397,6 +10545,9 @@ func (ec *executionContext) fieldContext_BillingEvent_at(_ context.Context, fiel
 }
 
 func (ec *executionContext) _BillingSubscription_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10420,6 +10571,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_tier(_ context.Cont
 }
 
 func (ec *executionContext) _BillingSubscription_planTier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.PlanTier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10443,6 +10597,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_planTier(_ context.
 }
 
 func (ec *executionContext) _BillingSubscription_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10466,6 +10623,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_status(_ context.Co
 }
 
 func (ec *executionContext) _BillingSubscription_seats(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Seats)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10489,6 +10649,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_seats(_ context.Con
 }
 
 func (ec *executionContext) _BillingSubscription_currentPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CurrentPeriodEnd)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10512,6 +10675,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_currentPeriodEnd(_ 
 }
 
 func (ec *executionContext) _BillingSubscription_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CancelAtPeriodEnd)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10535,6 +10701,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_cancelAtPeriodEnd(_
 }
 
 func (ec *executionContext) _BillingSubscription_pastDueSince(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.PastDueSince)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10558,6 +10727,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_pastDueSince(_ cont
 }
 
 func (ec *executionContext) _BillingSubscription_graceUntil(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.GraceUntil)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10581,6 +10753,9 @@ func (ec *executionContext) fieldContext_BillingSubscription_graceUntil(_ contex
 }
 
 func (ec *executionContext) _Brand_colors(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Colors)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10604,6 +10779,9 @@ func (ec *executionContext) fieldContext_Brand_colors(_ context.Context, field g
 }
 
 func (ec *executionContext) _Brand_fonts(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Fonts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10627,6 +10805,9 @@ func (ec *executionContext) fieldContext_Brand_fonts(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Brand_themeColor(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ThemeColor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10650,6 +10831,9 @@ func (ec *executionContext) fieldContext_Brand_themeColor(_ context.Context, fie
 }
 
 func (ec *executionContext) _Brand_siteName(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SiteName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10673,6 +10857,9 @@ func (ec *executionContext) fieldContext_Brand_siteName(_ context.Context, field
 }
 
 func (ec *executionContext) _Brand_logoUrl(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.LogoURL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10696,6 +10883,9 @@ func (ec *executionContext) fieldContext_Brand_logoUrl(_ context.Context, field 
 }
 
 func (ec *executionContext) _BusinessInfo_id(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10719,6 +10909,9 @@ func (ec *executionContext) fieldContext_BusinessInfo_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _BusinessInfo_businessName(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.BusinessName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10742,6 +10935,9 @@ func (ec *executionContext) fieldContext_BusinessInfo_businessName(_ context.Con
 }
 
 func (ec *executionContext) _BusinessInfo_description(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10765,6 +10961,9 @@ func (ec *executionContext) fieldContext_BusinessInfo_description(_ context.Cont
 }
 
 func (ec *executionContext) _BusinessInfo_industry(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Industry)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10788,6 +10987,9 @@ func (ec *executionContext) fieldContext_BusinessInfo_industry(_ context.Context
 }
 
 func (ec *executionContext) _BusinessInfo_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TargetAudience)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10811,6 +11013,9 @@ func (ec *executionContext) fieldContext_BusinessInfo_targetAudience(_ context.C
 }
 
 func (ec *executionContext) _BusinessInfo_businessGoals(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.BusinessGoals)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10834,6 +11039,9 @@ func (ec *executionContext) fieldContext_BusinessInfo_businessGoals(_ context.Co
 }
 
 func (ec *executionContext) _BusinessInfo_products(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Products)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10857,6 +11065,11 @@ func (ec *executionContext) fieldContext_BusinessInfo_products(_ context.Context
 }
 
 func (ec *executionContext) _BusinessInfo_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10880,6 +11093,11 @@ func (ec *executionContext) fieldContext_BusinessInfo_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _BusinessInfo_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.UpdatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10903,6 +11121,9 @@ func (ec *executionContext) fieldContext_BusinessInfo_updatedAt(_ context.Contex
 }
 
 func (ec *executionContext) _ChatAction_type(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10926,6 +11147,9 @@ func (ec *executionContext) fieldContext_ChatAction_type(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatAction_collection(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Collection)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10949,6 +11173,9 @@ func (ec *executionContext) fieldContext_ChatAction_collection(_ context.Context
 }
 
 func (ec *executionContext) _ChatAction_recordId(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.RecordID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10995,6 +11222,9 @@ func (ec *executionContext) fieldContext_ChatAction_payload(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatAction_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11018,6 +11248,9 @@ func (ec *executionContext) fieldContext_ChatAction_agent(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatAgent_name(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11041,6 +11274,9 @@ func (ec *executionContext) fieldContext_ChatAgent_name(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatAgent_description(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11064,6 +11300,9 @@ func (ec *executionContext) fieldContext_ChatAgent_description(_ context.Context
 }
 
 func (ec *executionContext) _ChatAgent_tools(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tools)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11087,6 +11326,9 @@ func (ec *executionContext) fieldContext_ChatAgent_tools(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatAgent_allowed(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Allowed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11110,6 +11352,9 @@ func (ec *executionContext) fieldContext_ChatAgent_allowed(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11133,6 +11378,9 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_agent(_ context.Context,
 }
 
 func (ec *executionContext) _ChatAgentUsage_calls(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Calls)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11156,6 +11404,9 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_calls(_ context.Context,
 }
 
 func (ec *executionContext) _ChatAgentUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11179,6 +11430,9 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_promptTokens(_ context.C
 }
 
 func (ec *executionContext) _ChatAgentUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11202,6 +11456,9 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_completionTokens(_ conte
 }
 
 func (ec *executionContext) _ChatAgentUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11257,6 +11514,11 @@ func (ec *executionContext) fieldContext_ChatApprovalRequest_toolCall(_ context.
 }
 
 func (ec *executionContext) _ChatApprovalRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *chat.ApprovalRequest) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ExpiresAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11280,6 +11542,9 @@ func (ec *executionContext) fieldContext_ChatApprovalRequest_expiresAt(_ context
 }
 
 func (ec *executionContext) _ChatDone_response(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Response)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11335,6 +11600,9 @@ func (ec *executionContext) fieldContext_ChatDone_actions(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatDone_finishReason(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FinishReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11390,6 +11658,9 @@ func (ec *executionContext) fieldContext_ChatDone_plan(_ context.Context, field 
 }
 
 func (ec *executionContext) _ChatDone_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11445,6 +11716,9 @@ func (ec *executionContext) fieldContext_ChatDone_usage(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatDone_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.QuotaRemaining)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11468,6 +11742,9 @@ func (ec *executionContext) fieldContext_ChatDone_quotaRemaining(_ context.Conte
 }
 
 func (ec *executionContext) _ChatDone_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.ConversationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11523,6 +11800,9 @@ func (ec *executionContext) fieldContext_ChatDone_citations(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11546,6 +11826,9 @@ func (ec *executionContext) fieldContext_ChatError_code(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatError_message(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11569,6 +11852,9 @@ func (ec *executionContext) fieldContext_ChatError_message(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatError_retryable(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Retryable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11592,6 +11878,9 @@ func (ec *executionContext) fieldContext_ChatError_retryable(_ context.Context, 
 }
 
 func (ec *executionContext) _ChatEvent_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11615,6 +11904,9 @@ func (ec *executionContext) fieldContext_ChatEvent_runId(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatEvent_seq(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Seq)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11638,6 +11930,9 @@ func (ec *executionContext) fieldContext_ChatEvent_seq(_ context.Context, field 
 }
 
 func (ec *executionContext) _ChatEvent_type(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNChatEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEventType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11661,6 +11956,9 @@ func (ec *executionContext) fieldContext_ChatEvent_type(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatEvent_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11716,6 +12014,9 @@ func (ec *executionContext) fieldContext_ChatEvent_route(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatEvent_delta(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Delta)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11995,6 +12296,9 @@ func (ec *executionContext) fieldContext_ChatPlan_steps(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatPlanStep_index(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Index)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12018,6 +12322,9 @@ func (ec *executionContext) fieldContext_ChatPlanStep_index(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatPlanStep_agent(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12041,6 +12348,9 @@ func (ec *executionContext) fieldContext_ChatPlanStep_agent(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatPlanStep_templateId(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.TemplateID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12064,6 +12374,9 @@ func (ec *executionContext) fieldContext_ChatPlanStep_templateId(_ context.Conte
 }
 
 func (ec *executionContext) _ChatPlanStep_title(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12087,6 +12400,9 @@ func (ec *executionContext) fieldContext_ChatPlanStep_title(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatPlanStep_dependsOn(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2ᚕintᚄ(ctx, field.Selections, obj.DependsOn)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12133,6 +12449,9 @@ func (ec *executionContext) fieldContext_ChatPlanStep_inputs(_ context.Context, 
 }
 
 func (ec *executionContext) _ChatQuote_provider(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12156,6 +12475,9 @@ func (ec *executionContext) fieldContext_ChatQuote_provider(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatQuote_model(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12179,6 +12501,9 @@ func (ec *executionContext) fieldContext_ChatQuote_model(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatQuote_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12202,6 +12527,9 @@ func (ec *executionContext) fieldContext_ChatQuote_offline(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatQuote_paidBy(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx, field.Selections, obj.PaidBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12225,6 +12553,9 @@ func (ec *executionContext) fieldContext_ChatQuote_paidBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatQuote_estimatedPromptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.EstimatedPromptTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12248,6 +12579,9 @@ func (ec *executionContext) fieldContext_ChatQuote_estimatedPromptTokens(_ conte
 }
 
 func (ec *executionContext) _ChatQuote_estimateRule(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.EstimateRule)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12271,6 +12605,9 @@ func (ec *executionContext) fieldContext_ChatQuote_estimateRule(_ context.Contex
 }
 
 func (ec *executionContext) _ChatQuote_maxModelCalls(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxModelCalls)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12294,6 +12631,9 @@ func (ec *executionContext) fieldContext_ChatQuote_maxModelCalls(_ context.Conte
 }
 
 func (ec *executionContext) _ChatQuote_maxCompletionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxCompletionTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12317,6 +12657,9 @@ func (ec *executionContext) fieldContext_ChatQuote_maxCompletionTokens(_ context
 }
 
 func (ec *executionContext) _ChatQuote_countsAgainstQuota(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CountsAgainstQuota)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12340,6 +12683,9 @@ func (ec *executionContext) fieldContext_ChatQuote_countsAgainstQuota(_ context.
 }
 
 func (ec *executionContext) _ChatQuote_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.QuotaRemaining)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12363,6 +12709,9 @@ func (ec *executionContext) fieldContext_ChatQuote_quotaRemaining(_ context.Cont
 }
 
 func (ec *executionContext) _ChatReply_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12418,6 +12767,9 @@ func (ec *executionContext) fieldContext_ChatReply_route(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatReply_response(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Response)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12473,6 +12825,9 @@ func (ec *executionContext) fieldContext_ChatReply_actions(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatReply_finishReason(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FinishReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12560,6 +12915,9 @@ func (ec *executionContext) fieldContext_ChatReply_usage(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatReply_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12583,6 +12941,9 @@ func (ec *executionContext) fieldContext_ChatReply_offline(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatReply_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.QuotaRemaining)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12606,6 +12967,9 @@ func (ec *executionContext) fieldContext_ChatReply_quotaRemaining(_ context.Cont
 }
 
 func (ec *executionContext) _ChatReply_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.ConversationID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12661,6 +13025,9 @@ func (ec *executionContext) fieldContext_ChatReply_citations(_ context.Context, 
 }
 
 func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Agents)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12684,6 +13051,9 @@ func (ec *executionContext) fieldContext_ChatRoute_agents(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatRoute_pipeline(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Pipeline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12707,6 +13077,9 @@ func (ec *executionContext) fieldContext_ChatRoute_pipeline(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatRoute_source(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12730,6 +13103,9 @@ func (ec *executionContext) fieldContext_ChatRoute_source(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatSettings_keepHistory(ctx context.Context, field graphql.CollectedField, obj *models.ChatSettings) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.KeepHistory)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12753,6 +13129,9 @@ func (ec *executionContext) fieldContext_ChatSettings_keepHistory(_ context.Cont
 }
 
 func (ec *executionContext) _ChatSettings_requireToolApproval(ctx context.Context, field graphql.CollectedField, obj *models.ChatSettings) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.RequireToolApproval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12776,6 +13155,9 @@ func (ec *executionContext) fieldContext_ChatSettings_requireToolApproval(_ cont
 }
 
 func (ec *executionContext) _ChatToolCall_id(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12799,6 +13181,9 @@ func (ec *executionContext) fieldContext_ChatToolCall_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatToolCall_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12845,6 +13230,9 @@ func (ec *executionContext) fieldContext_ChatToolCall_arguments(_ context.Contex
 }
 
 func (ec *executionContext) _ChatToolResult_callId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.CallID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12868,6 +13256,9 @@ func (ec *executionContext) fieldContext_ChatToolResult_callId(_ context.Context
 }
 
 func (ec *executionContext) _ChatToolResult_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12891,6 +13282,9 @@ func (ec *executionContext) fieldContext_ChatToolResult_name(_ context.Context, 
 }
 
 func (ec *executionContext) _ChatToolResult_result(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.Result)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12914,6 +13308,9 @@ func (ec *executionContext) fieldContext_ChatToolResult_result(_ context.Context
 }
 
 func (ec *executionContext) _ChatToolResult_error(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12937,6 +13334,9 @@ func (ec *executionContext) fieldContext_ChatToolResult_error(_ context.Context,
 }
 
 func (ec *executionContext) _ChatToolResult_approval(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOChatToolApproval2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalDecision(ctx, field.Selections, obj.Approval)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12960,6 +13360,9 @@ func (ec *executionContext) fieldContext_ChatToolResult_approval(_ context.Conte
 }
 
 func (ec *executionContext) _ChatUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12983,6 +13386,9 @@ func (ec *executionContext) fieldContext_ChatUsage_promptTokens(_ context.Contex
 }
 
 func (ec *executionContext) _ChatUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13006,6 +13412,9 @@ func (ec *executionContext) fieldContext_ChatUsage_completionTokens(_ context.Co
 }
 
 func (ec *executionContext) _ChatUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13029,6 +13438,9 @@ func (ec *executionContext) fieldContext_ChatUsage_totalTokens(_ context.Context
 }
 
 func (ec *executionContext) _ChatUsage_calls(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Calls)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13052,6 +13464,9 @@ func (ec *executionContext) fieldContext_ChatUsage_calls(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatUsage_provider(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13075,6 +13490,9 @@ func (ec *executionContext) fieldContext_ChatUsage_provider(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatUsage_model(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13098,6 +13516,9 @@ func (ec *executionContext) fieldContext_ChatUsage_model(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatUsage_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13153,6 +13574,9 @@ func (ec *executionContext) fieldContext_ChatUsage_agents(_ context.Context, fie
 }
 
 func (ec *executionContext) _CheckoutSession_id(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13176,6 +13600,9 @@ func (ec *executionContext) fieldContext_CheckoutSession_id(_ context.Context, f
 }
 
 func (ec *executionContext) _CheckoutSession_url(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13199,6 +13626,9 @@ func (ec *executionContext) fieldContext_CheckoutSession_url(_ context.Context, 
 }
 
 func (ec *executionContext) _Citation_marker(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Marker)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13222,6 +13652,9 @@ func (ec *executionContext) fieldContext_Citation_marker(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Citation_documentId(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.DocumentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13245,6 +13678,9 @@ func (ec *executionContext) fieldContext_Citation_documentId(_ context.Context, 
 }
 
 func (ec *executionContext) _Citation_documentTitle(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.DocumentTitle)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13268,6 +13704,9 @@ func (ec *executionContext) fieldContext_Citation_documentTitle(_ context.Contex
 }
 
 func (ec *executionContext) _Citation_chunkId(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ChunkID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13291,6 +13730,9 @@ func (ec *executionContext) fieldContext_Citation_chunkId(_ context.Context, fie
 }
 
 func (ec *executionContext) _Citation_quote(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Quote)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13314,6 +13756,9 @@ func (ec *executionContext) fieldContext_Citation_quote(_ context.Context, field
 }
 
 func (ec *executionContext) _Citation_start(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Start)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13337,6 +13782,9 @@ func (ec *executionContext) fieldContext_Citation_start(_ context.Context, field
 }
 
 func (ec *executionContext) _Citation_end(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.End)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13360,6 +13808,9 @@ func (ec *executionContext) fieldContext_Citation_end(_ context.Context, field g
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13383,6 +13834,9 @@ func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Conversation_title(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13406,6 +13860,9 @@ func (ec *executionContext) fieldContext_Conversation_title(_ context.Context, f
 }
 
 func (ec *executionContext) _Conversation_messageCount(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MessageCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13429,6 +13886,11 @@ func (ec *executionContext) fieldContext_Conversation_messageCount(_ context.Con
 }
 
 func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13452,6 +13914,11 @@ func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Contex
 }
 
 func (ec *executionContext) _Conversation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.UpdatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13583,6 +14050,9 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConversationEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13638,6 +14108,9 @@ func (ec *executionContext) fieldContext_ConversationEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _ConversationMessage_position(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13661,6 +14134,9 @@ func (ec *executionContext) fieldContext_ConversationMessage_position(_ context.
 }
 
 func (ec *executionContext) _ConversationMessage_role(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13684,6 +14160,9 @@ func (ec *executionContext) fieldContext_ConversationMessage_role(_ context.Cont
 }
 
 func (ec *executionContext) _ConversationMessage_content(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Content)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13707,6 +14186,11 @@ func (ec *executionContext) fieldContext_ConversationMessage_content(_ context.C
 }
 
 func (ec *executionContext) _ConversationMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13794,6 +14278,9 @@ func (ec *executionContext) fieldContext_ConversationMessageConnection_pageInfo(
 }
 
 func (ec *executionContext) _ConversationMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13849,6 +14336,9 @@ func (ec *executionContext) fieldContext_ConversationMessageEdge_node(_ context.
 }
 
 func (ec *executionContext) _CorePersona_name(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13872,6 +14362,9 @@ func (ec *executionContext) fieldContext_CorePersona_name(_ context.Context, fie
 }
 
 func (ec *executionContext) _CorePersona_archetype(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Archetype)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13895,6 +14388,9 @@ func (ec *executionContext) fieldContext_CorePersona_archetype(_ context.Context
 }
 
 func (ec *executionContext) _CorePersona_summary(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Summary)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13918,6 +14414,9 @@ func (ec *executionContext) fieldContext_CorePersona_summary(_ context.Context, 
 }
 
 func (ec *executionContext) _CorePersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13941,6 +14440,9 @@ func (ec *executionContext) fieldContext_CorePersona_tone(_ context.Context, fie
 }
 
 func (ec *executionContext) _CorePersona_voice(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Voice)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13964,6 +14466,9 @@ func (ec *executionContext) fieldContext_CorePersona_voice(_ context.Context, fi
 }
 
 func (ec *executionContext) _CorePersona_audience(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Audience)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13987,6 +14492,9 @@ func (ec *executionContext) fieldContext_CorePersona_audience(_ context.Context,
 }
 
 func (ec *executionContext) _CorePersona_vocabularyLevel(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.VocabularyLevel)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14010,6 +14518,9 @@ func (ec *executionContext) fieldContext_CorePersona_vocabularyLevel(_ context.C
 }
 
 func (ec *executionContext) _CorePersona_sentenceStyle(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SentenceStyle)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14033,6 +14544,9 @@ func (ec *executionContext) fieldContext_CorePersona_sentenceStyle(_ context.Con
 }
 
 func (ec *executionContext) _CorePersona_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyTopics)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14056,6 +14570,9 @@ func (ec *executionContext) fieldContext_CorePersona_keyTopics(_ context.Context
 }
 
 func (ec *executionContext) _CorePersona_do(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Do)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14079,6 +14596,9 @@ func (ec *executionContext) fieldContext_CorePersona_do(_ context.Context, field
 }
 
 func (ec *executionContext) _CorePersona_dont(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Dont)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14102,6 +14622,9 @@ func (ec *executionContext) fieldContext_CorePersona_dont(_ context.Context, fie
 }
 
 func (ec *executionContext) _CorePersona_sampleOpening(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.SampleOpening)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14125,6 +14648,9 @@ func (ec *executionContext) fieldContext_CorePersona_sampleOpening(_ context.Con
 }
 
 func (ec *executionContext) _CreatedApiKey_key(ctx context.Context, field graphql.CollectedField, obj *auth.NewAPIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14180,6 +14706,9 @@ func (ec *executionContext) fieldContext_CreatedApiKey_apiKey(_ context.Context,
 }
 
 func (ec *executionContext) _Decision_feature(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx, field.Selections, obj.Feature)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14203,6 +14732,9 @@ func (ec *executionContext) fieldContext_Decision_feature(_ context.Context, fie
 }
 
 func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Allowed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14226,6 +14758,9 @@ func (ec *executionContext) fieldContext_Decision_allowed(_ context.Context, fie
 }
 
 func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14249,6 +14784,9 @@ func (ec *executionContext) fieldContext_Decision_reason(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Decision_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Upgrade())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14272,6 +14810,9 @@ func (ec *executionContext) fieldContext_Decision_requiredTier(_ context.Context
 }
 
 func (ec *executionContext) _Decision_tier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14295,6 +14836,9 @@ func (ec *executionContext) fieldContext_Decision_tier(_ context.Context, field 
 }
 
 func (ec *executionContext) _Decision_limit(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.Limit)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14318,6 +14862,9 @@ func (ec *executionContext) fieldContext_Decision_limit(_ context.Context, field
 }
 
 func (ec *executionContext) _Document_id(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14341,6 +14888,9 @@ func (ec *executionContext) fieldContext_Document_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Document_title(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14364,6 +14914,9 @@ func (ec *executionContext) fieldContext_Document_title(_ context.Context, field
 }
 
 func (ec *executionContext) _Document_source(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNDocumentSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentSource(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14387,6 +14940,9 @@ func (ec *executionContext) fieldContext_Document_source(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Document_sourceUrl(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SourceURLOrNil())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14410,6 +14966,9 @@ func (ec *executionContext) fieldContext_Document_sourceUrl(_ context.Context, f
 }
 
 func (ec *executionContext) _Document_mediaType(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.MediaType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14433,6 +14992,9 @@ func (ec *executionContext) fieldContext_Document_mediaType(_ context.Context, f
 }
 
 func (ec *executionContext) _Document_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.SizeBytes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14456,6 +15018,9 @@ func (ec *executionContext) fieldContext_Document_sizeBytes(_ context.Context, f
 }
 
 func (ec *executionContext) _Document_tags(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tags)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14479,6 +15044,9 @@ func (ec *executionContext) fieldContext_Document_tags(_ context.Context, field 
 }
 
 func (ec *executionContext) _Document_state(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNDocumentState2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentState(ctx, field.Selections, obj.State)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14502,6 +15070,9 @@ func (ec *executionContext) fieldContext_Document_state(_ context.Context, field
 }
 
 func (ec *executionContext) _Document_error(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14525,6 +15096,9 @@ func (ec *executionContext) fieldContext_Document_error(_ context.Context, field
 }
 
 func (ec *executionContext) _Document_embedder(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Embedder)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14548,6 +15122,9 @@ func (ec *executionContext) fieldContext_Document_embedder(_ context.Context, fi
 }
 
 func (ec *executionContext) _Document_chunkCount(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.ChunkCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14571,6 +15148,11 @@ func (ec *executionContext) fieldContext_Document_chunkCount(_ context.Context, 
 }
 
 func (ec *executionContext) _Document_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14594,6 +15176,11 @@ func (ec *executionContext) fieldContext_Document_createdAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Document_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.UpdatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14617,6 +15204,9 @@ func (ec *executionContext) fieldContext_Document_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Document_ingestedAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.IngestedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14704,6 +15294,9 @@ func (ec *executionContext) fieldContext_DocumentConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _DocumentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.DocumentEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14759,6 +15352,9 @@ func (ec *executionContext) fieldContext_DocumentEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _DocumentIngestion_documentId(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.DocumentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14782,6 +15378,9 @@ func (ec *executionContext) fieldContext_DocumentIngestion_documentId(_ context.
 }
 
 func (ec *executionContext) _DocumentIngestion_state(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNDocumentState2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentState(ctx, field.Selections, obj.State)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14805,6 +15404,9 @@ func (ec *executionContext) fieldContext_DocumentIngestion_state(_ context.Conte
 }
 
 func (ec *executionContext) _DocumentIngestion_done(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Done)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14828,6 +15430,9 @@ func (ec *executionContext) fieldContext_DocumentIngestion_done(_ context.Contex
 }
 
 func (ec *executionContext) _DocumentIngestion_total(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14851,6 +15456,9 @@ func (ec *executionContext) fieldContext_DocumentIngestion_total(_ context.Conte
 }
 
 func (ec *executionContext) _DocumentIngestion_error(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14906,6 +15514,9 @@ func (ec *executionContext) fieldContext_DocumentUpload_document(_ context.Conte
 }
 
 func (ec *executionContext) _DocumentUpload_method(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Method)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14929,6 +15540,9 @@ func (ec *executionContext) fieldContext_DocumentUpload_method(_ context.Context
 }
 
 func (ec *executionContext) _DocumentUpload_url(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14984,6 +15598,11 @@ func (ec *executionContext) fieldContext_DocumentUpload_headers(_ context.Contex
 }
 
 func (ec *executionContext) _DocumentUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ExpiresAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15007,6 +15626,9 @@ func (ec *executionContext) fieldContext_DocumentUpload_expiresAt(_ context.Cont
 }
 
 func (ec *executionContext) _Entitlement_feature(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx, field.Selections, obj.Feature)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15030,6 +15652,9 @@ func (ec *executionContext) fieldContext_Entitlement_feature(_ context.Context, 
 }
 
 func (ec *executionContext) _Entitlement_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Allowed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15053,6 +15678,9 @@ func (ec *executionContext) fieldContext_Entitlement_allowed(_ context.Context, 
 }
 
 func (ec *executionContext) _Entitlement_limit(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.Limit)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15076,6 +15704,9 @@ func (ec *executionContext) fieldContext_Entitlement_limit(_ context.Context, fi
 }
 
 func (ec *executionContext) _Entitlement_reason(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15099,6 +15730,9 @@ func (ec *executionContext) fieldContext_Entitlement_reason(_ context.Context, f
 }
 
 func (ec *executionContext) _Entitlement_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Upgrade())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15122,6 +15756,9 @@ func (ec *executionContext) fieldContext_Entitlement_requiredTier(_ context.Cont
 }
 
 func (ec *executionContext) _Heading_level(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Level)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15145,6 +15782,9 @@ func (ec *executionContext) fieldContext_Heading_level(_ context.Context, field 
 }
 
 func (ec *executionContext) _Heading_text(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15168,6 +15808,9 @@ func (ec *executionContext) fieldContext_Heading_text(_ context.Context, field g
 }
 
 func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15191,6 +15834,9 @@ func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, fiel
 }
 
 func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15214,6 +15860,9 @@ func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, fie
 }
 
 func (ec *executionContext) _IdentityProvider_issuer(ctx context.Context, field graphql.CollectedField, obj *model.IdentityProvider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Issuer)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15237,6 +15886,9 @@ func (ec *executionContext) fieldContext_IdentityProvider_issuer(_ context.Conte
 }
 
 func (ec *executionContext) _IdentityProvider_audience(ctx context.Context, field graphql.CollectedField, obj *model.IdentityProvider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Audience)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15260,6 +15912,9 @@ func (ec *executionContext) fieldContext_IdentityProvider_audience(_ context.Con
 }
 
 func (ec *executionContext) _Integration_kind(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNIntegrationKind2string(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15283,6 +15938,9 @@ func (ec *executionContext) fieldContext_Integration_kind(_ context.Context, fie
 }
 
 func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15306,6 +15964,11 @@ func (ec *executionContext) fieldContext_Integration_status(_ context.Context, f
 }
 
 func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15361,6 +16024,9 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_invitation(_ contex
 }
 
 func (ec *executionContext) _InviteMemberPayload_token(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ShownToken())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15384,6 +16050,9 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_token(_ context.Con
 }
 
 func (ec *executionContext) _InviteMemberPayload_link(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ShownLink())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15407,6 +16076,9 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_link(_ context.Cont
 }
 
 func (ec *executionContext) _InviteMemberPayload_emailed(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Emailed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15430,6 +16102,9 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_emailed(_ context.C
 }
 
 func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15453,6 +16128,9 @@ func (ec *executionContext) fieldContext_LlmUsage_promptTokens(_ context.Context
 }
 
 func (ec *executionContext) _LlmUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15476,6 +16154,9 @@ func (ec *executionContext) fieldContext_LlmUsage_completionTokens(_ context.Con
 }
 
 func (ec *executionContext) _LlmUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15499,6 +16180,9 @@ func (ec *executionContext) fieldContext_LlmUsage_totalTokens(_ context.Context,
 }
 
 func (ec *executionContext) _LogoutPayload_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.SessionID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15522,6 +16206,11 @@ func (ec *executionContext) fieldContext_LogoutPayload_sessionId(_ context.Conte
 }
 
 func (ec *executionContext) _LogoutPayload_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.RevokedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18611,6 +19300,9 @@ func (ec *executionContext) fieldContext_OnboardingConfig_integrations(_ context
 }
 
 func (ec *executionContext) _OnboardingConfig_liveKeyCheck(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.LiveKeyCheck)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18634,6 +19326,9 @@ func (ec *executionContext) fieldContext_OnboardingConfig_liveKeyCheck(_ context
 }
 
 func (ec *executionContext) _OnboardingConfig_brandAnalysis(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.BrandAnalysis)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18657,6 +19352,9 @@ func (ec *executionContext) fieldContext_OnboardingConfig_brandAnalysis(_ contex
 }
 
 func (ec *executionContext) _OnboardingConfig_llmConfigured(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.LLMConfigured)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18680,6 +19378,9 @@ func (ec *executionContext) fieldContext_OnboardingConfig_llmConfigured(_ contex
 }
 
 func (ec *executionContext) _OnboardingConfig_requiredSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, field.Selections, obj.RequiredSteps)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18703,6 +19404,9 @@ func (ec *executionContext) fieldContext_OnboardingConfig_requiredSteps(_ contex
 }
 
 func (ec *executionContext) _OnboardingConfig_optionalSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, field.Selections, obj.OptionalSteps)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18726,6 +19430,9 @@ func (ec *executionContext) fieldContext_OnboardingConfig_optionalSteps(_ contex
 }
 
 func (ec *executionContext) _OnboardingProgress_currentStep(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.CurrentStep)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18749,6 +19456,11 @@ func (ec *executionContext) fieldContext_OnboardingProgress_currentStep(_ contex
 }
 
 func (ec *executionContext) _OnboardingProgress_percentage(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Percentage(); finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18772,6 +19484,9 @@ func (ec *executionContext) fieldContext_OnboardingProgress_percentage(_ context
 }
 
 func (ec *executionContext) _OnboardingProgress_completed(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsCompleted())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18795,6 +19510,9 @@ func (ec *executionContext) fieldContext_OnboardingProgress_completed(_ context.
 }
 
 func (ec *executionContext) _OnboardingProgress_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18818,6 +19536,9 @@ func (ec *executionContext) fieldContext_OnboardingProgress_startedAt(_ context.
 }
 
 func (ec *executionContext) _OnboardingProgress_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18873,6 +19594,9 @@ func (ec *executionContext) fieldContext_OnboardingProgress_steps(_ context.Cont
 }
 
 func (ec *executionContext) _OnboardingStep_step(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.Step)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18896,6 +19620,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_step(_ context.Context, 
 }
 
 func (ec *executionContext) _OnboardingStep_key(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNOnboardingStepKey2string(ctx, field.Selections, obj.Key())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18919,6 +19646,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_key(_ context.Context, f
 }
 
 func (ec *executionContext) _OnboardingStep_title(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18942,6 +19672,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_title(_ context.Context,
 }
 
 func (ec *executionContext) _OnboardingStep_required(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Required())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18965,6 +19698,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_required(_ context.Conte
 }
 
 func (ec *executionContext) _OnboardingStep_status(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNStepStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18988,6 +19724,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_status(_ context.Context
 }
 
 func (ec *executionContext) _OnboardingStep_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19011,6 +19750,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_startedAt(_ context.Cont
 }
 
 func (ec *executionContext) _OnboardingStep_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19034,6 +19776,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_completedAt(_ context.Co
 }
 
 func (ec *executionContext) _OnboardingStep_skippedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SkippedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19057,6 +19802,9 @@ func (ec *executionContext) fieldContext_OnboardingStep_skippedAt(_ context.Cont
 }
 
 func (ec *executionContext) _OnboardingStepInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.Step)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19080,6 +19828,9 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_step(_ context.Conte
 }
 
 func (ec *executionContext) _OnboardingStepInfo_key(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNOnboardingStepKey2string(ctx, field.Selections, obj.Key)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19103,6 +19854,9 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_key(_ context.Contex
 }
 
 func (ec *executionContext) _OnboardingStepInfo_title(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19126,6 +19880,9 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_title(_ context.Cont
 }
 
 func (ec *executionContext) _OnboardingStepInfo_required(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Required)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19149,6 +19906,9 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_required(_ context.C
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndCursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19172,6 +19932,9 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19195,6 +19958,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _Passage_documentId(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.DocumentID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19218,6 +19984,9 @@ func (ec *executionContext) fieldContext_Passage_documentId(_ context.Context, f
 }
 
 func (ec *executionContext) _Passage_documentTitle(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.DocumentTitle)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19241,6 +20010,9 @@ func (ec *executionContext) fieldContext_Passage_documentTitle(_ context.Context
 }
 
 func (ec *executionContext) _Passage_chunkId(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ChunkID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19264,6 +20036,9 @@ func (ec *executionContext) fieldContext_Passage_chunkId(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Passage_position(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19287,6 +20062,9 @@ func (ec *executionContext) fieldContext_Passage_position(_ context.Context, fie
 }
 
 func (ec *executionContext) _Passage_start(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Start)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19310,6 +20088,9 @@ func (ec *executionContext) fieldContext_Passage_start(_ context.Context, field 
 }
 
 func (ec *executionContext) _Passage_end(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.End)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19333,6 +20114,9 @@ func (ec *executionContext) fieldContext_Passage_end(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Passage_text(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19356,6 +20140,11 @@ func (ec *executionContext) fieldContext_Passage_text(_ context.Context, field g
 }
 
 func (ec *executionContext) _Passage_score(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Score; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19379,6 +20168,9 @@ func (ec *executionContext) fieldContext_Passage_score(_ context.Context, field 
 }
 
 func (ec *executionContext) _Passage_embedder(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Embedder)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19402,6 +20194,9 @@ func (ec *executionContext) fieldContext_Passage_embedder(_ context.Context, fie
 }
 
 func (ec *executionContext) _Persona_id(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19425,6 +20220,9 @@ func (ec *executionContext) fieldContext_Persona_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Persona_version(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19448,6 +20246,9 @@ func (ec *executionContext) fieldContext_Persona_version(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Persona_active(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Active)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19471,6 +20272,9 @@ func (ec *executionContext) fieldContext_Persona_active(_ context.Context, field
 }
 
 func (ec *executionContext) _Persona_source(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19494,6 +20298,9 @@ func (ec *executionContext) fieldContext_Persona_source(_ context.Context, field
 }
 
 func (ec *executionContext) _Persona_model(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19636,6 +20443,11 @@ func (ec *executionContext) fieldContext_Persona_selectedPlatforms(_ context.Con
 }
 
 func (ec *executionContext) _Persona_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19659,6 +20471,9 @@ func (ec *executionContext) fieldContext_Persona_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _PersonaDraft_source(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19682,6 +20497,9 @@ func (ec *executionContext) fieldContext_PersonaDraft_source(_ context.Context, 
 }
 
 func (ec *executionContext) _PersonaDraft_model(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19824,6 +20642,11 @@ func (ec *executionContext) fieldContext_PersonaDraft_selectedPlatforms(_ contex
 }
 
 func (ec *executionContext) _PersonaQuality_completeness(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Completeness; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19847,6 +20670,11 @@ func (ec *executionContext) fieldContext_PersonaQuality_completeness(_ context.C
 }
 
 func (ec *executionContext) _PersonaQuality_specificity(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Specificity; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19870,6 +20698,11 @@ func (ec *executionContext) fieldContext_PersonaQuality_specificity(_ context.Co
 }
 
 func (ec *executionContext) _PersonaQuality_consistency(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Consistency; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19893,6 +20726,11 @@ func (ec *executionContext) fieldContext_PersonaQuality_consistency(_ context.Co
 }
 
 func (ec *executionContext) _PersonaQuality_overall(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Overall; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19916,6 +20754,9 @@ func (ec *executionContext) fieldContext_PersonaQuality_overall(_ context.Contex
 }
 
 func (ec *executionContext) _PersonaQuality_notes(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Notes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19939,6 +20780,9 @@ func (ec *executionContext) fieldContext_PersonaQuality_notes(_ context.Context,
 }
 
 func (ec *executionContext) _PersonaReadiness_ready(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Ready)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19962,6 +20806,9 @@ func (ec *executionContext) fieldContext_PersonaReadiness_ready(_ context.Contex
 }
 
 func (ec *executionContext) _PersonaReadiness_missing(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Missing)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19985,6 +20832,9 @@ func (ec *executionContext) fieldContext_PersonaReadiness_missing(_ context.Cont
 }
 
 func (ec *executionContext) _PersonaReadiness_sources(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Sources)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20008,6 +20858,9 @@ func (ec *executionContext) fieldContext_PersonaReadiness_sources(_ context.Cont
 }
 
 func (ec *executionContext) _PersonalizationContext_businessName(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.BusinessName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20031,6 +20884,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_businessName(_ c
 }
 
 func (ec *executionContext) _PersonalizationContext_industry(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Industry)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20054,6 +20910,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_industry(_ conte
 }
 
 func (ec *executionContext) _PersonalizationContext_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TargetAudience)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20077,6 +20936,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_targetAudience(_
 }
 
 func (ec *executionContext) _PersonalizationContext_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, field.Selections, obj.WritingTone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20100,6 +20962,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_writingTone(_ co
 }
 
 func (ec *executionContext) _PersonalizationContext_language(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Language)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20123,6 +20988,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_language(_ conte
 }
 
 func (ec *executionContext) _PersonalizationContext_researchDepth(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx, field.Selections, obj.ResearchDepth)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20169,6 +21037,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_contentTypes(_ c
 }
 
 func (ec *executionContext) _PersonalizationContext_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.AutoResearch)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20192,6 +21063,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_autoResearch(_ c
 }
 
 func (ec *executionContext) _PersonalizationContext_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FactualContent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20215,6 +21089,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_factualContent(_
 }
 
 func (ec *executionContext) _PersonalizationContext_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyTopics)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20261,6 +21138,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_platforms(_ cont
 }
 
 func (ec *executionContext) _PersonalizationContext_personaId(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.PersonaID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20284,6 +21164,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_personaId(_ cont
 }
 
 func (ec *executionContext) _PersonalizationContext_personaSummary(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.PersonaSummary)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20307,6 +21190,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_personaSummary(_
 }
 
 func (ec *executionContext) _PersonalizationContext_voice(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Voice)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20330,6 +21216,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_voice(_ context.
 }
 
 func (ec *executionContext) _PersonalizationContext_defaulted(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Defaulted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20353,6 +21242,9 @@ func (ec *executionContext) fieldContext_PersonalizationContext_defaulted(_ cont
 }
 
 func (ec *executionContext) _Plan_tier(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20376,6 +21268,9 @@ func (ec *executionContext) fieldContext_Plan_tier(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Plan_agents(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.AgentLimit())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20399,6 +21294,9 @@ func (ec *executionContext) fieldContext_Plan_agents(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Plan_batch(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Batch)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20422,6 +21320,9 @@ func (ec *executionContext) fieldContext_Plan_batch(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Plan_providers(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.ProviderLimit())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20445,6 +21346,9 @@ func (ec *executionContext) fieldContext_Plan_providers(_ context.Context, field
 }
 
 func (ec *executionContext) _Plan_backupBytes(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.BackupLimit())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20468,6 +21372,9 @@ func (ec *executionContext) fieldContext_Plan_backupBytes(_ context.Context, fie
 }
 
 func (ec *executionContext) _Plan_byok(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.BYOK)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20491,6 +21398,9 @@ func (ec *executionContext) fieldContext_Plan_byok(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Plan_sso(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.SSO)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20514,6 +21424,9 @@ func (ec *executionContext) fieldContext_Plan_sso(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Plan_requestsPerMinute(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestsPerMinute)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20537,6 +21450,9 @@ func (ec *executionContext) fieldContext_Plan_requestsPerMinute(_ context.Contex
 }
 
 func (ec *executionContext) _Plan_perSeat(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.PerSeat)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20560,6 +21476,9 @@ func (ec *executionContext) fieldContext_Plan_perSeat(_ context.Context, field g
 }
 
 func (ec *executionContext) _Plan_monthlyTokens(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.MonthlyTokenLimit())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20583,6 +21502,9 @@ func (ec *executionContext) fieldContext_Plan_monthlyTokens(_ context.Context, f
 }
 
 func (ec *executionContext) _PlatformPersona_platform(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, field.Selections, obj.Platform)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20606,6 +21528,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_platform(_ context.Cont
 }
 
 func (ec *executionContext) _PlatformPersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Tone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20629,6 +21554,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_tone(_ context.Context,
 }
 
 func (ec *executionContext) _PlatformPersona_format(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Format)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20652,6 +21580,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_format(_ context.Contex
 }
 
 func (ec *executionContext) _PlatformPersona_maxLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxLength)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20675,6 +21606,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_maxLength(_ context.Con
 }
 
 func (ec *executionContext) _PlatformPersona_idealLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.IdealLength)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20698,6 +21632,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_idealLength(_ context.C
 }
 
 func (ec *executionContext) _PlatformPersona_hashtags(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Hashtags)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20721,6 +21658,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_hashtags(_ context.Cont
 }
 
 func (ec *executionContext) _PlatformPersona_emojiUse(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.EmojiUse)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20744,6 +21684,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_emojiUse(_ context.Cont
 }
 
 func (ec *executionContext) _PlatformPersona_postingGuidance(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.PostingGuidance)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20767,6 +21710,9 @@ func (ec *executionContext) fieldContext_PlatformPersona_postingGuidance(_ conte
 }
 
 func (ec *executionContext) _Playbook_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20790,6 +21736,9 @@ func (ec *executionContext) fieldContext_Playbook_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20813,6 +21762,9 @@ func (ec *executionContext) fieldContext_Playbook_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _Playbook_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20836,6 +21788,9 @@ func (ec *executionContext) fieldContext_Playbook_description(_ context.Context,
 }
 
 func (ec *executionContext) _Playbook_minTier(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.MinTier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20923,6 +21878,9 @@ func (ec *executionContext) fieldContext_Playbook_steps(_ context.Context, field
 }
 
 func (ec *executionContext) _Playbook_custom(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Custom)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20946,6 +21904,9 @@ func (ec *executionContext) fieldContext_Playbook_custom(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Playbook_updatedAt(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.UpdatedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20969,6 +21930,9 @@ func (ec *executionContext) fieldContext_Playbook_updatedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _PlaybookEvent_runId(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20992,6 +21956,9 @@ func (ec *executionContext) fieldContext_PlaybookEvent_runId(_ context.Context, 
 }
 
 func (ec *executionContext) _PlaybookEvent_seq(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Seq)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21015,6 +21982,9 @@ func (ec *executionContext) fieldContext_PlaybookEvent_seq(_ context.Context, fi
 }
 
 func (ec *executionContext) _PlaybookEvent_type(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNPlaybookEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEventType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21038,6 +22008,9 @@ func (ec *executionContext) fieldContext_PlaybookEvent_type(_ context.Context, f
 }
 
 func (ec *executionContext) _PlaybookEvent_step(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Step)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21061,6 +22034,9 @@ func (ec *executionContext) fieldContext_PlaybookEvent_step(_ context.Context, f
 }
 
 func (ec *executionContext) _PlaybookEvent_stepTitle(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.StepTitle)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21084,6 +22060,9 @@ func (ec *executionContext) fieldContext_PlaybookEvent_stepTitle(_ context.Conte
 }
 
 func (ec *executionContext) _PlaybookEvent_delta(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Delta)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21107,6 +22086,9 @@ func (ec *executionContext) fieldContext_PlaybookEvent_delta(_ context.Context, 
 }
 
 func (ec *executionContext) _PlaybookEvent_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Output)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21226,6 +22208,9 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_outputs(_ context.Conte
 }
 
 func (ec *executionContext) _PlaybookRunDone_result(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Result)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21281,6 +22266,9 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_usage(_ context.Context
 }
 
 func (ec *executionContext) _PlaybookRunDone_calls(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Calls())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21304,6 +22292,9 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_calls(_ context.Context
 }
 
 func (ec *executionContext) _PlaybookRunDone_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21327,6 +22318,9 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_offline(_ context.Conte
 }
 
 func (ec *executionContext) _PlaybookRunError_code(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21350,6 +22344,9 @@ func (ec *executionContext) fieldContext_PlaybookRunError_code(_ context.Context
 }
 
 func (ec *executionContext) _PlaybookRunError_message(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21373,6 +22370,9 @@ func (ec *executionContext) fieldContext_PlaybookRunError_message(_ context.Cont
 }
 
 func (ec *executionContext) _PlaybookRunError_step(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Step)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21396,6 +22396,9 @@ func (ec *executionContext) fieldContext_PlaybookRunError_step(_ context.Context
 }
 
 func (ec *executionContext) _PlaybookRunError_retryable(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Retryable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21419,6 +22422,9 @@ func (ec *executionContext) fieldContext_PlaybookRunError_retryable(_ context.Co
 }
 
 func (ec *executionContext) _PlaybookStep_index(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Index)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21442,6 +22448,9 @@ func (ec *executionContext) fieldContext_PlaybookStep_index(_ context.Context, f
 }
 
 func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21465,6 +22474,9 @@ func (ec *executionContext) fieldContext_PlaybookStep_kind(_ context.Context, fi
 }
 
 func (ec *executionContext) _PlaybookStep_title(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21488,6 +22500,9 @@ func (ec *executionContext) fieldContext_PlaybookStep_title(_ context.Context, f
 }
 
 func (ec *executionContext) _PlaybookStep_templateId(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.TemplateID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21575,6 +22590,9 @@ func (ec *executionContext) fieldContext_PlaybookStep_inputs(_ context.Context, 
 }
 
 func (ec *executionContext) _PlaybookStep_from(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.From)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21598,6 +22616,9 @@ func (ec *executionContext) fieldContext_PlaybookStep_from(_ context.Context, fi
 }
 
 func (ec *executionContext) _PlaybookStep_transform(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Transform)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21621,6 +22642,9 @@ func (ec *executionContext) fieldContext_PlaybookStep_transform(_ context.Contex
 }
 
 func (ec *executionContext) _PlaybookStepInput_variable(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Variable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21644,6 +22668,9 @@ func (ec *executionContext) fieldContext_PlaybookStepInput_variable(_ context.Co
 }
 
 func (ec *executionContext) _PlaybookStepInput_fromStep(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FromStep)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21667,6 +22694,9 @@ func (ec *executionContext) fieldContext_PlaybookStepInput_fromStep(_ context.Co
 }
 
 func (ec *executionContext) _PlaybookStepOutput_step(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Step)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21690,6 +22720,9 @@ func (ec *executionContext) fieldContext_PlaybookStepOutput_step(_ context.Conte
 }
 
 func (ec *executionContext) _PlaybookStepOutput_output(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Output)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21713,6 +22746,9 @@ func (ec *executionContext) fieldContext_PlaybookStepOutput_output(_ context.Con
 }
 
 func (ec *executionContext) _PlaybookTemplate_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21736,6 +22772,9 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_id(_ context.Context, 
 }
 
 func (ec *executionContext) _PlaybookTemplate_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21759,6 +22798,9 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_name(_ context.Context
 }
 
 func (ec *executionContext) _PlaybookTemplate_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21782,6 +22824,9 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_description(_ context.
 }
 
 func (ec *executionContext) _PlaybookTemplate_agent(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21837,6 +22882,9 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_variables(_ context.Co
 }
 
 func (ec *executionContext) _PlaybookValue_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Value) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21860,6 +22908,9 @@ func (ec *executionContext) fieldContext_PlaybookValue_name(_ context.Context, f
 }
 
 func (ec *executionContext) _PlaybookValue_value(ctx context.Context, field graphql.CollectedField, obj *catalog.Value) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21883,6 +22934,9 @@ func (ec *executionContext) fieldContext_PlaybookValue_value(_ context.Context, 
 }
 
 func (ec *executionContext) _PlaybookVariable_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21906,6 +22960,9 @@ func (ec *executionContext) fieldContext_PlaybookVariable_name(_ context.Context
 }
 
 func (ec *executionContext) _PlaybookVariable_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21929,6 +22986,9 @@ func (ec *executionContext) fieldContext_PlaybookVariable_description(_ context.
 }
 
 func (ec *executionContext) _PlaybookVariable_required(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Required)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21952,6 +23012,9 @@ func (ec *executionContext) fieldContext_PlaybookVariable_required(_ context.Con
 }
 
 func (ec *executionContext) _PlaybookVariable_default(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Default)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21975,6 +23038,9 @@ func (ec *executionContext) fieldContext_PlaybookVariable_default(_ context.Cont
 }
 
 func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphql.CollectedField, obj *models.PortalSession) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21998,6 +23064,9 @@ func (ec *executionContext) fieldContext_PortalSession_url(_ context.Context, fi
 }
 
 func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22021,6 +23090,9 @@ func (ec *executionContext) fieldContext_Provider_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22044,6 +23116,9 @@ func (ec *executionContext) fieldContext_Provider_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _Provider_kind(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKind(ctx, field.Selections, obj.Kind)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22067,6 +23142,9 @@ func (ec *executionContext) fieldContext_Provider_kind(_ context.Context, field 
 }
 
 func (ec *executionContext) _Provider_docsUrl(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.DocsURL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22090,6 +23168,9 @@ func (ec *executionContext) fieldContext_Provider_docsUrl(_ context.Context, fie
 }
 
 func (ec *executionContext) _Provider_keyFormat(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.KeyFormat)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22113,6 +23194,9 @@ func (ec *executionContext) fieldContext_Provider_keyFormat(_ context.Context, f
 }
 
 func (ec *executionContext) _Provider_keyExample(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.KeyExample)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22136,6 +23220,9 @@ func (ec *executionContext) fieldContext_Provider_keyExample(_ context.Context, 
 }
 
 func (ec *executionContext) _Provider_description(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22159,6 +23246,9 @@ func (ec *executionContext) fieldContext_Provider_description(_ context.Context,
 }
 
 func (ec *executionContext) _ProviderKey_provider(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22205,6 +23295,9 @@ func (ec *executionContext) fieldContext_ProviderKey_kind(_ context.Context, fie
 }
 
 func (ec *executionContext) _ProviderKey_masked(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Masked)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22228,6 +23321,9 @@ func (ec *executionContext) fieldContext_ProviderKey_masked(_ context.Context, f
 }
 
 func (ec *executionContext) _ProviderKey_formatValid(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FormatValid)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22251,6 +23347,9 @@ func (ec *executionContext) fieldContext_ProviderKey_formatValid(_ context.Conte
 }
 
 func (ec *executionContext) _ProviderKey_status(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐKeyStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22274,6 +23373,9 @@ func (ec *executionContext) fieldContext_ProviderKey_status(_ context.Context, f
 }
 
 func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Validated())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22297,6 +23399,9 @@ func (ec *executionContext) fieldContext_ProviderKey_validated(_ context.Context
 }
 
 func (ec *executionContext) _ProviderKey_lastVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastVerifiedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22320,6 +23425,9 @@ func (ec *executionContext) fieldContext_ProviderKey_lastVerifiedAt(_ context.Co
 }
 
 func (ec *executionContext) _ProviderKey_lastError(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.LastError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22343,6 +23451,9 @@ func (ec *executionContext) fieldContext_ProviderKey_lastError(_ context.Context
 }
 
 func (ec *executionContext) _ProviderKey_keyVersion(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.KeyVersion)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22366,6 +23477,11 @@ func (ec *executionContext) fieldContext_ProviderKey_keyVersion(_ context.Contex
 }
 
 func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22389,6 +23505,11 @@ func (ec *executionContext) fieldContext_ProviderKey_createdAt(_ context.Context
 }
 
 func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.UpdatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23604,6 +24725,11 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _ReadingLevel_fleschReadingEase(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.FleschReadingEase; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23627,6 +24753,11 @@ func (ec *executionContext) fieldContext_ReadingLevel_fleschReadingEase(_ contex
 }
 
 func (ec *executionContext) _ReadingLevel_gradeLevel(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.GradeLevel; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23650,6 +24781,9 @@ func (ec *executionContext) fieldContext_ReadingLevel_gradeLevel(_ context.Conte
 }
 
 func (ec *executionContext) _ReadingLevel_label(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Label)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23673,6 +24807,9 @@ func (ec *executionContext) fieldContext_ReadingLevel_label(_ context.Context, f
 }
 
 func (ec *executionContext) _ResearchPreferences_depth(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx, field.Selections, obj.Depth)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23719,6 +24856,9 @@ func (ec *executionContext) fieldContext_ResearchPreferences_contentTypes(_ cont
 }
 
 func (ec *executionContext) _ResearchPreferences_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.AutoResearch)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23742,6 +24882,9 @@ func (ec *executionContext) fieldContext_ResearchPreferences_autoResearch(_ cont
 }
 
 func (ec *executionContext) _ResearchPreferences_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FactualContent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23765,6 +24908,9 @@ func (ec *executionContext) fieldContext_ResearchPreferences_factualContent(_ co
 }
 
 func (ec *executionContext) _ResearchPreferences_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.TargetAudience)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23788,6 +24934,9 @@ func (ec *executionContext) fieldContext_ResearchPreferences_targetAudience(_ co
 }
 
 func (ec *executionContext) _ResearchPreferences_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, field.Selections, obj.WritingTone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23811,6 +24960,9 @@ func (ec *executionContext) fieldContext_ResearchPreferences_writingTone(_ conte
 }
 
 func (ec *executionContext) _ResearchPreferences_language(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Language)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23834,6 +24986,11 @@ func (ec *executionContext) fieldContext_ResearchPreferences_language(_ context.
 }
 
 func (ec *executionContext) _ResearchPreferences_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.UpdatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23889,6 +25046,9 @@ func (ec *executionContext) fieldContext_ResetPayload_progress(_ context.Context
 }
 
 func (ec *executionContext) _ResetPayload_dataDeleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DataDeleted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23912,6 +25072,9 @@ func (ec *executionContext) fieldContext_ResetPayload_dataDeleted(_ context.Cont
 }
 
 func (ec *executionContext) _ResetPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Deleted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23935,6 +25098,9 @@ func (ec *executionContext) fieldContext_ResetPayload_deleted(_ context.Context,
 }
 
 func (ec *executionContext) _ResetPayload_kept(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Kept)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23958,6 +25124,9 @@ func (ec *executionContext) fieldContext_ResetPayload_kept(_ context.Context, fi
 }
 
 func (ec *executionContext) _ResumeInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.Step)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23981,6 +25150,9 @@ func (ec *executionContext) fieldContext_ResumeInfo_step(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ResumeInfo_reason(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24004,6 +25176,9 @@ func (ec *executionContext) fieldContext_ResumeInfo_reason(_ context.Context, fi
 }
 
 func (ec *executionContext) _ResumeInfo_completed(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Completed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24027,6 +25202,9 @@ func (ec *executionContext) fieldContext_ResumeInfo_completed(_ context.Context,
 }
 
 func (ec *executionContext) _ResumeInfo_missingSteps(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, field.Selections, obj.MissingSteps)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24050,6 +25228,9 @@ func (ec *executionContext) fieldContext_ResumeInfo_missingSteps(_ context.Conte
 }
 
 func (ec *executionContext) _RevokeOtherSessionsPayload_revoked(ctx context.Context, field graphql.CollectedField, obj *model.RevokeOtherSessionsPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Revoked)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24073,6 +25254,9 @@ func (ec *executionContext) fieldContext_RevokeOtherSessionsPayload_revoked(_ co
 }
 
 func (ec *executionContext) _Session_id(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24096,6 +25280,11 @@ func (ec *executionContext) fieldContext_Session_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24119,6 +25308,11 @@ func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _Session_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.LastUsedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24142,6 +25336,9 @@ func (ec *executionContext) fieldContext_Session_lastUsedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _Session_userAgent(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.UserAgent)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24165,6 +25362,9 @@ func (ec *executionContext) fieldContext_Session_userAgent(_ context.Context, fi
 }
 
 func (ec *executionContext) _Session_clientNetwork(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ClientNetwork)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24188,6 +25388,9 @@ func (ec *executionContext) fieldContext_Session_clientNetwork(_ context.Context
 }
 
 func (ec *executionContext) _Session_method(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNSignInMethod2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSignInMethod(ctx, field.Selections, obj.Method)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24211,6 +25414,9 @@ func (ec *executionContext) fieldContext_Session_method(_ context.Context, field
 }
 
 func (ec *executionContext) _Session_current(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Current)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24234,6 +25440,9 @@ func (ec *executionContext) fieldContext_Session_current(_ context.Context, fiel
 }
 
 func (ec *executionContext) _SignedRequest_method(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Method)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24257,6 +25466,9 @@ func (ec *executionContext) fieldContext_SignedRequest_method(_ context.Context,
 }
 
 func (ec *executionContext) _SignedRequest_url(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24312,6 +25524,11 @@ func (ec *executionContext) fieldContext_SignedRequest_headers(_ context.Context
 }
 
 func (ec *executionContext) _SignedRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ExpiresAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24335,6 +25552,9 @@ func (ec *executionContext) fieldContext_SignedRequest_expiresAt(_ context.Conte
 }
 
 func (ec *executionContext) _StyleAnalysis_tone(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Tone)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24358,6 +25578,9 @@ func (ec *executionContext) fieldContext_StyleAnalysis_tone(_ context.Context, f
 }
 
 func (ec *executionContext) _StyleAnalysis_voice(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Voice)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24381,6 +25604,9 @@ func (ec *executionContext) fieldContext_StyleAnalysis_voice(_ context.Context, 
 }
 
 func (ec *executionContext) _StyleAnalysis_audience(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Audience)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24404,6 +25630,9 @@ func (ec *executionContext) fieldContext_StyleAnalysis_audience(_ context.Contex
 }
 
 func (ec *executionContext) _StyleAnalysis_complexity(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Complexity)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24427,6 +25656,9 @@ func (ec *executionContext) fieldContext_StyleAnalysis_complexity(_ context.Cont
 }
 
 func (ec *executionContext) _StyleAnalysis_keyMessages(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyMessages)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24450,6 +25682,9 @@ func (ec *executionContext) fieldContext_StyleAnalysis_keyMessages(_ context.Con
 }
 
 func (ec *executionContext) _StyleAnalysis_observations(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Observations)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24473,6 +25708,9 @@ func (ec *executionContext) fieldContext_StyleAnalysis_observations(_ context.Co
 }
 
 func (ec *executionContext) _StyleAnalysis_model(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24812,6 +26050,9 @@ func (ec *executionContext) fieldContext_Subscription_teamEvents(ctx context.Con
 }
 
 func (ec *executionContext) _Team_id(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24835,6 +26076,9 @@ func (ec *executionContext) fieldContext_Team_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Team_name(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24858,6 +26102,9 @@ func (ec *executionContext) fieldContext_Team_name(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Team_role(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTeamRole2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24881,6 +26128,11 @@ func (ec *executionContext) fieldContext_Team_role(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Team_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25069,6 +26321,9 @@ func (ec *executionContext) fieldContext_Team_entitlements(_ context.Context, fi
 }
 
 func (ec *executionContext) _TeamEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTeamEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamEventType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25092,6 +26347,9 @@ func (ec *executionContext) fieldContext_TeamEvent_type(_ context.Context, field
 }
 
 func (ec *executionContext) _TeamEvent_teamId(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.TeamID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25115,6 +26373,9 @@ func (ec *executionContext) fieldContext_TeamEvent_teamId(_ context.Context, fie
 }
 
 func (ec *executionContext) _TeamEvent_userId(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25138,6 +26399,9 @@ func (ec *executionContext) fieldContext_TeamEvent_userId(_ context.Context, fie
 }
 
 func (ec *executionContext) _TeamEvent_role(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTeamRole2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25161,6 +26425,9 @@ func (ec *executionContext) fieldContext_TeamEvent_role(_ context.Context, field
 }
 
 func (ec *executionContext) _TeamEvent_tier(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25184,6 +26451,9 @@ func (ec *executionContext) fieldContext_TeamEvent_tier(_ context.Context, field
 }
 
 func (ec *executionContext) _TeamEvent_seats(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Seats)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25207,6 +26477,11 @@ func (ec *executionContext) fieldContext_TeamEvent_seats(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TeamEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.At; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25230,6 +26505,9 @@ func (ec *executionContext) fieldContext_TeamEvent_at(_ context.Context, field g
 }
 
 func (ec *executionContext) _TeamInvitation_id(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25253,6 +26531,9 @@ func (ec *executionContext) fieldContext_TeamInvitation_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _TeamInvitation_email(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Email)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25276,6 +26557,9 @@ func (ec *executionContext) fieldContext_TeamInvitation_email(_ context.Context,
 }
 
 func (ec *executionContext) _TeamInvitation_role(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTeamRole2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25299,6 +26583,11 @@ func (ec *executionContext) fieldContext_TeamInvitation_role(_ context.Context, 
 }
 
 func (ec *executionContext) _TeamInvitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ExpiresAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25322,6 +26611,11 @@ func (ec *executionContext) fieldContext_TeamInvitation_expiresAt(_ context.Cont
 }
 
 func (ec *executionContext) _TeamInvitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25345,6 +26639,9 @@ func (ec *executionContext) fieldContext_TeamInvitation_createdAt(_ context.Cont
 }
 
 func (ec *executionContext) _TeamInvitation_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25368,6 +26665,9 @@ func (ec *executionContext) fieldContext_TeamInvitation_revokedAt(_ context.Cont
 }
 
 func (ec *executionContext) _TeamMember_userId(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.UserID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25391,6 +26691,9 @@ func (ec *executionContext) fieldContext_TeamMember_userId(_ context.Context, fi
 }
 
 func (ec *executionContext) _TeamMember_email(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25414,6 +26717,9 @@ func (ec *executionContext) fieldContext_TeamMember_email(_ context.Context, fie
 }
 
 func (ec *executionContext) _TeamMember_role(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTeamRole2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25437,6 +26743,11 @@ func (ec *executionContext) fieldContext_TeamMember_role(_ context.Context, fiel
 }
 
 func (ec *executionContext) _TeamMember_joinedAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.JoinedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25460,6 +26771,9 @@ func (ec *executionContext) fieldContext_TeamMember_joinedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _TemplateExecution_templateId(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.TemplateID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25483,6 +26797,9 @@ func (ec *executionContext) fieldContext_TemplateExecution_templateId(_ context.
 }
 
 func (ec *executionContext) _TemplateExecution_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Output)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25506,6 +26823,9 @@ func (ec *executionContext) fieldContext_TemplateExecution_output(_ context.Cont
 }
 
 func (ec *executionContext) _TemplateExecution_finishReason(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FinishReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25561,6 +26881,9 @@ func (ec *executionContext) fieldContext_TemplateExecution_usage(_ context.Conte
 }
 
 func (ec *executionContext) _TemplateExecution_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25584,6 +26907,9 @@ func (ec *executionContext) fieldContext_TemplateExecution_offline(_ context.Con
 }
 
 func (ec *executionContext) _TermCount_term(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Term)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25607,6 +26933,9 @@ func (ec *executionContext) fieldContext_TermCount_term(_ context.Context, field
 }
 
 func (ec *executionContext) _TermCount_count(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25630,6 +26959,11 @@ func (ec *executionContext) fieldContext_TermCount_count(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ToneSignals_avgSentenceLength(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.AvgSentenceLength; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25653,6 +26987,11 @@ func (ec *executionContext) fieldContext_ToneSignals_avgSentenceLength(_ context
 }
 
 func (ec *executionContext) _ToneSignals_questionRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.QuestionRatio; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25676,6 +27015,11 @@ func (ec *executionContext) fieldContext_ToneSignals_questionRatio(_ context.Con
 }
 
 func (ec *executionContext) _ToneSignals_exclamationRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ExclamationRatio; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25699,6 +27043,11 @@ func (ec *executionContext) fieldContext_ToneSignals_exclamationRatio(_ context.
 }
 
 func (ec *executionContext) _ToneSignals_secondPersonRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.SecondPersonRatio; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25722,6 +27071,11 @@ func (ec *executionContext) fieldContext_ToneSignals_secondPersonRatio(_ context
 }
 
 func (ec *executionContext) _ToneSignals_firstPersonPlural(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.FirstPersonPlural; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25745,6 +27099,9 @@ func (ec *executionContext) fieldContext_ToneSignals_firstPersonPlural(_ context
 }
 
 func (ec *executionContext) _ToneSignals_formality(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Formality)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25768,6 +27125,9 @@ func (ec *executionContext) fieldContext_ToneSignals_formality(_ context.Context
 }
 
 func (ec *executionContext) _ToneSignals_labels(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Labels)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25791,6 +27151,9 @@ func (ec *executionContext) fieldContext_ToneSignals_labels(_ context.Context, f
 }
 
 func (ec *executionContext) _ToneSignals_callToActionPhrases(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.CallToActionPhrases)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25814,6 +27177,9 @@ func (ec *executionContext) fieldContext_ToneSignals_callToActionPhrases(_ conte
 }
 
 func (ec *executionContext) _ToolCallApproval_runId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25837,6 +27203,9 @@ func (ec *executionContext) fieldContext_ToolCallApproval_runId(_ context.Contex
 }
 
 func (ec *executionContext) _ToolCallApproval_callId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.CallID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25860,6 +27229,9 @@ func (ec *executionContext) fieldContext_ToolCallApproval_callId(_ context.Conte
 }
 
 func (ec *executionContext) _ToolCallApproval_approved(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Approved)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25883,6 +27255,9 @@ func (ec *executionContext) fieldContext_ToolCallApproval_approved(_ context.Con
 }
 
 func (ec *executionContext) _ToolCallApproval_arguments(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.Arguments)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25906,6 +27281,11 @@ func (ec *executionContext) fieldContext_ToolCallApproval_arguments(_ context.Co
 }
 
 func (ec *executionContext) _ToolCallApproval_decidedAt(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.DecidedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25929,6 +27309,9 @@ func (ec *executionContext) fieldContext_ToolCallApproval_decidedAt(_ context.Co
 }
 
 func (ec *executionContext) _UsageReport_from(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.From)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25952,6 +27335,9 @@ func (ec *executionContext) fieldContext_UsageReport_from(_ context.Context, fie
 }
 
 func (ec *executionContext) _UsageReport_to(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.To)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26007,6 +27393,9 @@ func (ec *executionContext) fieldContext_UsageReport_rows(_ context.Context, fie
 }
 
 func (ec *executionContext) _UsageReport_monthTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.MonthTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26030,6 +27419,9 @@ func (ec *executionContext) fieldContext_UsageReport_monthTokens(_ context.Conte
 }
 
 func (ec *executionContext) _UsageReport_monthlyTokenLimit(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.MonthlyTokenLimit)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26053,6 +27445,9 @@ func (ec *executionContext) fieldContext_UsageReport_monthlyTokenLimit(_ context
 }
 
 func (ec *executionContext) _UsageReport_remainingTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.RemainingTokens())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26076,6 +27471,11 @@ func (ec *executionContext) fieldContext_UsageReport_remainingTokens(_ context.C
 }
 
 func (ec *executionContext) _UsageReport_resetsAt(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.ResetsAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26099,6 +27499,9 @@ func (ec *executionContext) fieldContext_UsageReport_resetsAt(_ context.Context,
 }
 
 func (ec *executionContext) _UsageRow_day(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Day)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26122,6 +27525,9 @@ func (ec *executionContext) fieldContext_UsageRow_day(_ context.Context, field g
 }
 
 func (ec *executionContext) _UsageRow_source(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26145,6 +27551,9 @@ func (ec *executionContext) fieldContext_UsageRow_source(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UsageRow_provider(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx, field.Selections, obj.Provider)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26168,6 +27577,9 @@ func (ec *executionContext) fieldContext_UsageRow_provider(_ context.Context, fi
 }
 
 func (ec *executionContext) _UsageRow_requests(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.Requests)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26191,6 +27603,9 @@ func (ec *executionContext) fieldContext_UsageRow_requests(_ context.Context, fi
 }
 
 func (ec *executionContext) _UsageRow_calls(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.Calls)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26214,6 +27629,9 @@ func (ec *executionContext) fieldContext_UsageRow_calls(_ context.Context, field
 }
 
 func (ec *executionContext) _UsageRow_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.PromptTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26237,6 +27655,9 @@ func (ec *executionContext) fieldContext_UsageRow_promptTokens(_ context.Context
 }
 
 func (ec *executionContext) _UsageRow_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.CompletionTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26260,6 +27681,9 @@ func (ec *executionContext) fieldContext_UsageRow_completionTokens(_ context.Con
 }
 
 func (ec *executionContext) _UsageRow_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.TotalTokens)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26283,6 +27707,9 @@ func (ec *executionContext) fieldContext_UsageRow_totalTokens(_ context.Context,
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26306,6 +27733,9 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26329,6 +27759,9 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 }
 
 func (ec *executionContext) _User_tier(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26352,6 +27785,11 @@ func (ec *executionContext) fieldContext_User_tier(_ context.Context, field grap
 }
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26559,6 +27997,9 @@ func (ec *executionContext) fieldContext_User_onboarding(_ context.Context, fiel
 }
 
 func (ec *executionContext) _WebsiteAnalysis_url(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26582,6 +28023,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_url(_ context.Context, 
 }
 
 func (ec *executionContext) _WebsiteAnalysis_finalUrl(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.FinalURL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26605,6 +28049,11 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_finalUrl(_ context.Cont
 }
 
 func (ec *executionContext) _WebsiteAnalysis_analyzedAt(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.AnalyzedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26628,6 +28077,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_analyzedAt(_ context.Co
 }
 
 func (ec *executionContext) _WebsiteAnalysis_title(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26651,6 +28103,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_title(_ context.Context
 }
 
 func (ec *executionContext) _WebsiteAnalysis_description(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26706,6 +28161,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_headings(_ context.Cont
 }
 
 func (ec *executionContext) _WebsiteAnalysis_wordCount(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2int(ctx, field.Selections, obj.WordCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26761,6 +28219,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_readingLevel(_ context.
 }
 
 func (ec *executionContext) _WebsiteAnalysis_language(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Language)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26912,6 +28373,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_brand(_ context.Context
 }
 
 func (ec *executionContext) _WebsiteAnalysis_contentType(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.ContentType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26935,6 +28399,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_contentType(_ context.C
 }
 
 func (ec *executionContext) _WebsiteAnalysis_fetchedBytes(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.FetchedBytes)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26958,6 +28425,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchedBytes(_ context.
 }
 
 func (ec *executionContext) _WebsiteAnalysis_fetchDurationMs(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt642int64(ctx, field.Selections, obj.FetchDurationMS)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26981,6 +28451,9 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchDurationMs(_ conte
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27004,6 +28477,9 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27027,6 +28503,9 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27117,6 +28596,9 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27140,6 +28622,9 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27163,6 +28648,9 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27186,6 +28674,9 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27209,6 +28700,9 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27232,6 +28726,9 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27331,6 +28828,9 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27354,6 +28854,9 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27377,6 +28880,9 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27400,6 +28906,9 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27455,6 +28964,9 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27478,6 +28990,9 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27501,6 +29016,9 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27524,6 +29042,9 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27707,6 +29228,9 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalN__TypeKind2string(ctx, field.Selections, obj.Kind())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27730,6 +29254,9 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27753,6 +29280,9 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27776,6 +29306,9 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SpecifiedByURL())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28027,6 +29560,9 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOBoolean2bool(ctx, field.Selections, obj.IsOneOf())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36524,7 +38060,7 @@ func (ec *executionContext) unmarshalNAddDocumentInput2githubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.APIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAPIKey(ctx, sel, v[i])
@@ -36577,7 +38113,7 @@ func (ec *executionContext) unmarshalNApiKeyScope2ᚕgithubᚗcomᚋinkgraphᚋi
 }
 
 func (ec *executionContext) marshalNApiKeyScope2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Scope) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKeyScope2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐScope(ctx, sel, v[i])
@@ -36601,7 +38137,7 @@ func (ec *executionContext) marshalNAuditConnection2ᚖgithubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNAuditEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdge(ctx, sel, v[i])
@@ -36633,7 +38169,7 @@ func (ec *executionContext) marshalNAuditEntry2ᚖgithubᚗcomᚋinkgraphᚋinkg
 }
 
 func (ec *executionContext) marshalNAuditField2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditField) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditField2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditField(ctx, sel, v[i])
@@ -36696,7 +38232,7 @@ func (ec *executionContext) marshalNBackupConnection2ᚖgithubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNBackupEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.BackupEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBackupEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdge(ctx, sel, v[i])
@@ -36808,7 +38344,7 @@ func (ec *executionContext) marshalNChatAction2githubᚗcomᚋinkgraphᚋinkgrap
 }
 
 func (ec *executionContext) marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.Action) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChatAction2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAction(ctx, sel, v[i])
@@ -36856,7 +38392,7 @@ var (
 )
 
 func (ec *executionContext) marshalNChatAgent2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*chat.AgentAccess) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChatAgent2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccess(ctx, sel, v[i])
@@ -36884,7 +38420,7 @@ func (ec *executionContext) marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋink
 }
 
 func (ec *executionContext) marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsageᚄ(ctx context.Context, sel ast.SelectionSet, v []models.SourceUsage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsage(ctx, sel, v[i])
@@ -36952,7 +38488,7 @@ func (ec *executionContext) marshalNChatPlanStep2githubᚗcomᚋinkgraphᚋinkgr
 }
 
 func (ec *executionContext) marshalNChatPlanStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStepᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.PlanStep) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNChatPlanStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStep(ctx, sel, v[i])
@@ -37018,7 +38554,7 @@ func (ec *executionContext) marshalNCitation2githubᚗcomᚋinkgraphᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNCitation2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitationᚄ(ctx context.Context, sel ast.SelectionSet, v []chat.Citation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCitation2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitation(ctx, sel, v[i])
@@ -37063,7 +38599,7 @@ func (ec *executionContext) unmarshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋi
 }
 
 func (ec *executionContext) marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ContentType) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContentType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentType(ctx, sel, v[i])
@@ -37135,7 +38671,7 @@ func (ec *executionContext) marshalNConversationMessageConnection2ᚖgithubᚗco
 }
 
 func (ec *executionContext) marshalNConversationMessageEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConversationMessageEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConversationMessageEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageEdge(ctx, sel, v[i])
@@ -37205,7 +38741,7 @@ func (ec *executionContext) marshalNDocumentConnection2ᚖgithubᚗcomᚋinkgrap
 }
 
 func (ec *executionContext) marshalNDocumentEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.DocumentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDocumentEdge2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentEdge(ctx, sel, v[i])
@@ -37265,7 +38801,7 @@ func (ec *executionContext) marshalNDocumentUpload2ᚖgithubᚗcomᚋinkgraphᚋ
 }
 
 func (ec *executionContext) marshalNEntitlement2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Entitlement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntitlement2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlement(ctx, sel, v[i])
@@ -37322,7 +38858,7 @@ func (ec *executionContext) marshalNHeading2githubᚗcomᚋinkgraphᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNHeading2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeadingᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Heading) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHeading2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeading(ctx, sel, v[i])
@@ -37338,7 +38874,7 @@ func (ec *executionContext) marshalNHeading2ᚕgithubᚗcomᚋinkgraphᚋinkgrap
 }
 
 func (ec *executionContext) marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeaderᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.HTTPHeader) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHttpHeader2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeader(ctx, sel, v[i])
@@ -37376,7 +38912,7 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) marshalNIdentityProvider2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐIdentityProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IdentityProvider) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐIdentityProvider(ctx, sel, v[i])
@@ -37496,7 +39032,7 @@ func (ec *executionContext) marshalNInt642int64(ctx context.Context, sel ast.Sel
 }
 
 func (ec *executionContext) marshalNIntegration2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Integration) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIntegration2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegration(ctx, sel, v[i])
@@ -37548,7 +39084,7 @@ func (ec *executionContext) unmarshalNIntegrationKind2ᚕstringᚄ(ctx context.C
 }
 
 func (ec *executionContext) marshalNIntegrationKind2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIntegrationKind2string(ctx, sel, v[i])
@@ -37664,7 +39200,7 @@ func (ec *executionContext) marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgrap
 }
 
 func (ec *executionContext) marshalNOnboardingStep2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.OnboardingStep) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOnboardingStep2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStep(ctx, sel, v[i])
@@ -37692,7 +39228,7 @@ func (ec *executionContext) marshalNOnboardingStepInfo2githubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNOnboardingStepInfo2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []models.StepInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOnboardingStepInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfo(ctx, sel, v[i])
@@ -37726,7 +39262,7 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNPassage2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPassageᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Passage) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPassage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPassage(ctx, sel, v[i])
@@ -37750,7 +39286,7 @@ func (ec *executionContext) marshalNPassage2ᚖgithubᚗcomᚋinkgraphᚋinkgrap
 }
 
 func (ec *executionContext) marshalNPersona2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Persona) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona(ctx, sel, v[i])
@@ -37817,7 +39353,7 @@ func (ec *executionContext) marshalNPersonalizationContext2ᚖgithubᚗcomᚋink
 }
 
 func (ec *executionContext) marshalNPlan2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeaturesᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Features) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatures(ctx, sel, v[i])
@@ -37870,7 +39406,7 @@ func (ec *executionContext) unmarshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkg
 }
 
 func (ec *executionContext) marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Platform) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, sel, v[i])
@@ -37890,7 +39426,7 @@ func (ec *executionContext) marshalNPlatformPersona2githubᚗcomᚋinkgraphᚋin
 }
 
 func (ec *executionContext) marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersonaᚄ(ctx context.Context, sel ast.SelectionSet, v []models.PlatformPersona) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatformPersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersona(ctx, sel, v[i])
@@ -37906,7 +39442,7 @@ func (ec *executionContext) marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Plan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlan(ctx, sel, v[i])
@@ -37957,7 +39493,7 @@ func (ec *executionContext) marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgr
 }
 
 func (ec *executionContext) marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Step) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStep(ctx, sel, v[i])
@@ -37977,7 +39513,7 @@ func (ec *executionContext) marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋ
 }
 
 func (ec *executionContext) marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInputᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.StepInput) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInput(ctx, sel, v[i])
@@ -38012,7 +39548,7 @@ func (ec *executionContext) marshalNPlaybookStepOutput2githubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNPlaybookStepOutput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutputᚄ(ctx context.Context, sel ast.SelectionSet, v []playbook.StepOutput) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlaybookStepOutput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutput(ctx, sel, v[i])
@@ -38052,7 +39588,7 @@ func (ec *executionContext) unmarshalNPlaybookStepSpecInput2ᚖgithubᚗcomᚋin
 }
 
 func (ec *executionContext) marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Template) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlaybookTemplate2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplate(ctx, sel, v[i])
@@ -38080,7 +39616,7 @@ func (ec *executionContext) marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkg
 }
 
 func (ec *executionContext) marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Value) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValue(ctx, sel, v[i])
@@ -38105,7 +39641,7 @@ func (ec *executionContext) marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋi
 }
 
 func (ec *executionContext) marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariableᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Variable) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariable(ctx, sel, v[i])
@@ -38138,7 +39674,7 @@ func (ec *executionContext) marshalNProvider2githubᚗcomᚋinkgraphᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNProvider2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Provider) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProvider(ctx, sel, v[i])
@@ -38154,7 +39690,7 @@ func (ec *executionContext) marshalNProvider2ᚕgithubᚗcomᚋinkgraphᚋinkgra
 }
 
 func (ec *executionContext) marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*onboarding.KeyView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProviderKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyView(ctx, sel, v[i])
@@ -38259,7 +39795,7 @@ func (ec *executionContext) unmarshalNSavePlaybookInput2githubᚗcomᚋinkgraph�
 }
 
 func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Session) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSession(ctx, sel, v[i])
@@ -38431,7 +39967,7 @@ func (ec *executionContext) marshalNTeamEventType2githubᚗcomᚋinkgraphᚋinkg
 }
 
 func (ec *executionContext) marshalNTeamInvitation2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TeamInvitation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTeamInvitation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamInvitation(ctx, sel, v[i])
@@ -38455,7 +39991,7 @@ func (ec *executionContext) marshalNTeamInvitation2ᚖgithubᚗcomᚋinkgraphᚋ
 }
 
 func (ec *executionContext) marshalNTeamMember2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TeamMember) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTeamMember2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamMember(ctx, sel, v[i])
@@ -38506,7 +40042,7 @@ func (ec *executionContext) marshalNTermCount2githubᚗcomᚋinkgraphᚋinkgraph
 }
 
 func (ec *executionContext) marshalNTermCount2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCountᚄ(ctx context.Context, sel ast.SelectionSet, v []models.TermCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTermCount2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCount(ctx, sel, v[i])
@@ -38604,7 +40140,7 @@ func (ec *executionContext) marshalNUsageReport2ᚖgithubᚗcomᚋinkgraphᚋink
 }
 
 func (ec *executionContext) marshalNUsageRow2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.UsageRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageRow2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRow(ctx, sel, v[i])
@@ -38673,7 +40209,7 @@ func (ec *executionContext) unmarshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋi
 }
 
 func (ec *executionContext) marshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingToneᚄ(ctx context.Context, sel ast.SelectionSet, v []models.WritingTone) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, sel, v[i])
@@ -38693,7 +40229,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -38737,7 +40273,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -38765,7 +40301,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -38793,7 +40329,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -39245,7 +40781,7 @@ func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, sel, v[i])
@@ -39487,7 +41023,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -39506,7 +41042,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -39525,7 +41061,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -39544,7 +41080,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

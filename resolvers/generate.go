@@ -4,5 +4,6 @@ package resolvers
 //go:generate sh -c "cd .. && go tool gqlgen generate"
 // Then the schema it generated, printed whole to the committed schema.graphql.
 //go:generate go run ../graph/sdl/printschema ../schema.graphql
-// Then the executor's field sets are graph's (graph/fieldset.go).
-//go:generate go run ../graph/fieldsets ../graph/generated.go
+// Then the executor's field sets (graph/fieldset.go) and plain leaf fields
+// (graph/leaf.go) are graph's.
+//go:generate go run ../graph/rewrite ../graph/generated.go

@@ -1,10 +1,19 @@
-// Command fieldsets rewrites gqlgen's generated executor to build each object's field
-// set and @defer group with graph's newFieldSet and newDeferredGroup
-// (graph/fieldset.go), which cost fewer allocations. It runs after gqlgen in go
-// generate ./resolvers, and fails when gqlgen no longer writes what it rewrites, so
-// that an upgrade is noticed.
+// Command rewrite rewrites gqlgen's generated executor where graph does the same work
+// with fewer allocations:
 //
-//	go run ./graph/fieldsets graph/generated.go
+//   - each object's field set and @defer group are built with graph's newFieldSet
+//     and newDeferredGroup (graph/fieldset.go);
+//   - a plain leaf field (a scalar or enum read from the object's own field or
+//     method, with no resolver, directive or argument) is written at once when no
+//     extension intercepts fields (graph/leaf.go), without gqlgen's field context
+//     and closures;
+//   - a list whose elements run no resolver is marshalled element after element
+//     (graph/list.go), not on a goroutine each.
+//
+// It runs after gqlgen in go generate ./resolvers, and fails when gqlgen no longer
+// writes what it rewrites, so that an upgrade is noticed.
+//
+//	go run ./graph/rewrite graph/generated.go
 package main
 
 import (
@@ -38,14 +47,14 @@ var deferredWord = regexp.MustCompile(`\bdeferred\b`)
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "fieldsets:", err)
+		fmt.Fprintln(os.Stderr, "rewrite:", err)
 		os.Exit(1)
 	}
 }
 
 func run(args []string) error {
 	if len(args) != 1 {
-		return fmt.Errorf("usage: fieldsets <generated.go>")
+		return fmt.Errorf("usage: rewrite <generated.go>")
 	}
 	src, err := os.ReadFile(args[0])
 	if err != nil {
@@ -70,6 +79,12 @@ func run(args []string) error {
 	}
 	if all := len(deferredWord.FindAllIndex(src, -1)); all != known {
 		return fmt.Errorf("%s uses an object's @defer group in %d ways newDeferredGroup does not provide for: gqlgen changed, update graph/fieldset.go", args[0], all-known)
+	}
+	if src, err = plainLeaves(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = sequentialLists(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	return os.WriteFile(args[0], src, 0o644)
 }

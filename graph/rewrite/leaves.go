@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+)
+
+// leafField is a field function as gqlgen writes it for a field with no resolver,
+// directive or argument: ResolveField with a field context, a closure returning the
+// value, no middleware and a closure calling the marshaler. Its groups: the function's
+// head, the field context's name, the value, the value's type and the marshaler.
+var leafField = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) _\w+\(ctx context\.Context, field graphql\.CollectedField, obj \*?[\w.]+\) \(ret graphql\.Marshaler\) \{\n)` +
+	`\treturn graphql\.ResolveField\(\n\t\tctx,\n\t\tec\.OperationContext,\n\t\tfield,\n` +
+	`\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{\n\t\t\treturn ec\.(fieldContext_\w+)\(ctx, field\)\n\t\t\},\n` +
+	`\t\tfunc\(ctx context\.Context\) \(any, error\) \{\n\t\t\treturn (obj(?:\.\w+)+(?:\(\))?), nil\n\t\t\},\n` +
+	`\t\tnil,\n` +
+	`\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v ([^)]+)\) graphql\.Marshaler \{\n\t\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, selections, v\)\n\t\t\},\n` +
+	`\t\t(?:true|false),\n\t\t(?:true|false),\n\t\)\n\}\n`)
+
+// leafContext is the field context gqlgen writes for a scalar or enum field without
+// a resolver: a leaf, whose field context no child needs.
+var leafContext = `\(_ context\.Context, field graphql\.CollectedField\) \(fc \*graphql\.FieldContext, err error\) \{\n\treturn graphql\.NewScalarFieldContext\("\w+", field, (?:true|false), false, "\w+"\)\n\}\n`
+
+// plainLeaf is the guard graph/leaf.go's plainLeaves adds: ec has no field
+// middleware, so nothing would see the field's context.
+const plainLeaf = "\tif ec.plainLeaves() {\n"
+
+// plainLeaves adds to every plain leaf field function a first branch that writes the
+// value with its marshaler, where the marshaler cannot report an error: an error
+// names the field by its context's path, which the branch does not make. A leaf whose
+// marshaler may (a null for a non-null field, a list marshalled concurrently) keeps
+// gqlgen's path alone, or takes the branch only for the values that cannot fail (a
+// time that is not zero, a finite float).
+func plainLeaves(src []byte) ([]byte, error) {
+	if bytes.Contains(src, []byte(plainLeaf)) {
+		return src, nil // rewritten already
+	}
+	m := marshalers{src: src, seen: map[string]verdict{}}
+	var out bytes.Buffer
+	last, rewritten := 0, 0
+	for _, at := range leafField.FindAllSubmatchIndex(src, -1) {
+		group := func(i int) string { return string(src[at[2*i]:at[2*i+1]]) }
+		head, fieldContext, value, marshal := group(1), group(2), group(3), group(5)
+		if !regexp.MustCompile(`func \(ec \*executionContext\) ` + fieldContext + leafContext).Match(src) {
+			continue // an object's field: its children's contexts need its own
+		}
+		v := m.verdict(marshal)
+		if !v.plain {
+			continue
+		}
+		out.Write(src[last:at[0]])
+		out.WriteString(head)
+		out.WriteString(plainLeaf)
+		if v.guard == "" {
+			fmt.Fprintf(&out, "\t\treturn ec.%s(ctx, field.Selections, %s)\n", marshal, value)
+		} else {
+			fmt.Fprintf(&out, "\t\tif v := %s; %s {\n\t\t\treturn ec.%s(ctx, field.Selections, v)\n\t\t}\n", value, v.guard, marshal)
+		}
+		out.WriteString("\t}\n")
+		out.Write(src[at[0]+len(head) : at[1]])
+		last = at[1]
+		rewritten++
+	}
+	if rewritten == 0 {
+		return nil, fmt.Errorf("no plain leaf field in gqlgen's shape: gqlgen changed, update graph/rewrite/leaves.go")
+	}
+	out.Write(src[last:])
+	return out.Bytes(), nil
+}
+
+// verdict is whether a marshaler may be called outside gqlgen's field context, and
+// the condition on its value v under which it may.
+type verdict struct {
+	plain bool
+	guard string
+}
+
+// marshalers classifies gqlgen's marshalers by their bodies.
+type marshalers struct {
+	src  []byte
+	seen map[string]verdict
+}
+
+// neverNull are the scalar marshalers that return a value for every input; their
+// marshaler's null check cannot fire.
+var neverNull = `(?:graphql\.MarshalString|graphql\.MarshalInt64|graphql\.MarshalID|scalar\.MarshalBoolean|scalar\.MarshalInt)`
+
+// The marshaler bodies a plain leaf may use. %s is the marshaler's value: v or *v.
+var (
+	// A type that is its own marshaler.
+	returnsItself = regexp.MustCompile(`^\treturn v\n$`)
+	// A nullable pointer: null for nil, else a scalar marshalled without the context
+	// (no error either way).
+	nullable = regexp.MustCompile(`^\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n(?:\t_ = sel\n\t_ = ctx\n\tres := [\w.]+\([^\n]*\)\n\treturn res\n|\treturn v\n)$`)
+	// A non-null scalar whose marshaler returns a value for every input.
+	nonNull = regexp.MustCompile(`^\t_ = sel\n\tres := ` + neverNull + `\([^\n]*\)\n\tif res == graphql\.Null \{\n\t\tgraphql\.AddInvalidNullFromMarshaler\(ctx, "\w+!"\)\n\t\}\n\treturn res\n$`)
+	// A nullable scalar that is not a pointer, marshalled without the context.
+	nullableValue = regexp.MustCompile(`^\t_ = sel\n\t_ = ctx\n\tres := [\w.]+\([^\n]*\)\n\treturn res\n$`)
+	// A non-null time: null, and an error, only for the zero time.
+	nonNullTime = regexp.MustCompile(`^\t_ = sel\n\tres := scalar\.MarshalTime\(v\)\n\tif res == graphql\.Null \{\n\t\tgraphql\.AddInvalidNullFromMarshaler\(ctx, "Time!"\)\n\t\}\n\treturn res\n$`)
+	// A non-null float: an error only for NaN and the infinities.
+	nonNullFloat = regexp.MustCompile(`^\t_ = sel\n\tres := graphql\.MarshalFloatContext\(v\)\n\tif res == graphql\.Null \{\n\t\tgraphql\.AddInvalidNullFromMarshaler\(ctx, "Float!"\)\n\t\}\n\treturn graphql\.WrapContextMarshaler\(ctx, res\)\n$`)
+	// A list marshalled element by element on this goroutine.
+	list = regexp.MustCompile(`^\tret := make\(graphql\.Array, len\(v\)\)\n\tfor i := range v \{\n\t\tret\[i\] = ec\.(marshal[\pL\pN_]+)\(ctx, sel, v\[i\]\)\n\t\}\n\n\tfor _, e := range ret \{\n\t\tif e == graphql\.Null \{\n\t\t\treturn graphql\.Null\n\t\t\}\n\t\}\n\n\treturn ret\n$`)
+)
+
+func (m *marshalers) verdict(name string) verdict {
+	if v, ok := m.seen[name]; ok {
+		return v
+	}
+	body := regexp.MustCompile(`(?s)\nfunc \(ec \*executionContext\) ` + name + `\(ctx context\.Context, sel ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{\n(.*?\n)\}\n`).FindSubmatch(m.src)
+	var v verdict
+	switch {
+	case body == nil:
+	case returnsItself.Match(body[1]), nullable.Match(body[1]), nonNull.Match(body[1]), nullableValue.Match(body[1]):
+		v.plain = true
+	case nonNullTime.Match(body[1]):
+		v = verdict{plain: true, guard: "!v.IsZero()"}
+	case nonNullFloat.Match(body[1]):
+		v = verdict{plain: true, guard: "finite(v)"}
+	default:
+		// An element's guard would be needed for every element: lists take only
+		// elements that need none.
+		if el := list.FindSubmatch(body[1]); el != nil {
+			v.plain = m.verdict(string(el[1])) == verdict{plain: true}
+		}
+	}
+	m.seen[name] = v
+	return v
+}
