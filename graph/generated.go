@@ -9043,6 +9043,7 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 func (ec *executionContext) _AccountEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AccountEvent", &ret)
 		return ec.marshalNAccountEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAccountEventType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
@@ -9069,6 +9070,7 @@ func (ec *executionContext) fieldContext_AccountEvent_type(_ context.Context, fi
 
 func (ec *executionContext) _AccountEvent_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AccountEvent", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.SessionID)
 	}
 	return graphql.ResolveField(
@@ -9095,6 +9097,7 @@ func (ec *executionContext) fieldContext_AccountEvent_sessionId(_ context.Contex
 
 func (ec *executionContext) _AccountEvent_reason(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AccountEvent", &ret)
 		return ec.marshalORevocationReason2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐRevocationReason(ctx, field.Selections, obj.Reason)
 	}
 	return graphql.ResolveField(
@@ -9121,6 +9124,7 @@ func (ec *executionContext) fieldContext_AccountEvent_reason(_ context.Context, 
 
 func (ec *executionContext) _AccountEvent_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AccountEvent", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
 	}
 	return graphql.ResolveField(
@@ -9147,6 +9151,7 @@ func (ec *executionContext) fieldContext_AccountEvent_expiresAt(_ context.Contex
 
 func (ec *executionContext) _AccountEvent_currentSession(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AccountEvent", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CurrentSession)
 	}
 	return graphql.ResolveField(
@@ -9173,6 +9178,7 @@ func (ec *executionContext) fieldContext_AccountEvent_currentSession(_ context.C
 
 func (ec *executionContext) _AccountEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AccountEvent", &ret)
 		if v := obj.OccurredAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -9201,6 +9207,7 @@ func (ec *executionContext) fieldContext_AccountEvent_occurredAt(_ context.Conte
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -9227,6 +9234,7 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -9253,6 +9261,7 @@ func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field gr
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
 	}
 	return graphql.ResolveField(
@@ -9302,6 +9311,7 @@ func (ec *executionContext) fieldContext_ApiKey_scopes(_ context.Context, field 
 
 func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -9330,6 +9340,7 @@ func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, fie
 
 func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
 	}
 	return graphql.ResolveField(
@@ -9356,6 +9367,7 @@ func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, fi
 
 func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
 	}
 	return graphql.ResolveField(
@@ -9382,6 +9394,7 @@ func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, fie
 
 func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
 	}
 	return graphql.ResolveField(
@@ -9472,6 +9485,7 @@ func (ec *executionContext) fieldContext_AuditConnection_pageInfo(_ context.Cont
 
 func (ec *executionContext) _AuditEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.AuditEdge) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditEdge", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -9530,6 +9544,7 @@ func (ec *executionContext) fieldContext_AuditEdge_node(_ context.Context, field
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditEntry", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -9556,6 +9571,7 @@ func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field 
 
 func (ec *executionContext) _AuditEntry_kind(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditEntry", &ret)
 		return ec.marshalNAuditKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditKind(ctx, field.Selections, obj.Kind)
 	}
 	return graphql.ResolveField(
@@ -9614,6 +9630,7 @@ func (ec *executionContext) fieldContext_AuditEntry_detail(_ context.Context, fi
 
 func (ec *executionContext) _AuditEntry_ip(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditEntry", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.IP)
 	}
 	return graphql.ResolveField(
@@ -9640,6 +9657,7 @@ func (ec *executionContext) fieldContext_AuditEntry_ip(_ context.Context, field 
 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditEntry", &ret)
 		if v := obj.At; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -9668,6 +9686,7 @@ func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field 
 
 func (ec *executionContext) _AuditField_key(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditField", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
 	}
 	return graphql.ResolveField(
@@ -9694,6 +9713,7 @@ func (ec *executionContext) fieldContext_AuditField_key(_ context.Context, field
 
 func (ec *executionContext) _AuditField_value(ctx context.Context, field graphql.CollectedField, obj *models.AuditField) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditField", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 	}
 	return graphql.ResolveField(
@@ -9720,6 +9740,7 @@ func (ec *executionContext) fieldContext_AuditField_value(_ context.Context, fie
 
 func (ec *executionContext) _AuthPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuthPayload", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.AccessToken)
 	}
 	return graphql.ResolveField(
@@ -9746,6 +9767,7 @@ func (ec *executionContext) fieldContext_AuthPayload_accessToken(_ context.Conte
 
 func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuthPayload", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.RefreshToken)
 	}
 	return graphql.ResolveField(
@@ -9772,6 +9794,7 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 
 func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "AuthPayload", &ret)
 		if v := obj.ExpiresAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -9832,6 +9855,7 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 
 func (ec *executionContext) _Backup_id(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -9858,6 +9882,7 @@ func (ec *executionContext) fieldContext_Backup_id(_ context.Context, field grap
 
 func (ec *executionContext) _Backup_version(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -9884,6 +9909,7 @@ func (ec *executionContext) fieldContext_Backup_version(_ context.Context, field
 
 func (ec *executionContext) _Backup_timestamp(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		if v := obj.Timestamp; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -9912,6 +9938,7 @@ func (ec *executionContext) fieldContext_Backup_timestamp(_ context.Context, fie
 
 func (ec *executionContext) _Backup_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.SizeBytes)
 	}
 	return graphql.ResolveField(
@@ -9938,6 +9965,7 @@ func (ec *executionContext) fieldContext_Backup_sizeBytes(_ context.Context, fie
 
 func (ec *executionContext) _Backup_checksum(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Checksum)
 	}
 	return graphql.ResolveField(
@@ -9964,6 +9992,7 @@ func (ec *executionContext) fieldContext_Backup_checksum(_ context.Context, fiel
 
 func (ec *executionContext) _Backup_status(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		return ec.marshalNBackupStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -9990,6 +10019,7 @@ func (ec *executionContext) fieldContext_Backup_status(_ context.Context, field 
 
 func (ec *executionContext) _Backup_failureReason(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.FailureReason)
 	}
 	return graphql.ResolveField(
@@ -10016,6 +10046,7 @@ func (ec *executionContext) fieldContext_Backup_failureReason(_ context.Context,
 
 func (ec *executionContext) _Backup_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -10044,6 +10075,7 @@ func (ec *executionContext) fieldContext_Backup_createdAt(_ context.Context, fie
 
 func (ec *executionContext) _Backup_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
 	}
 	return graphql.ResolveField(
@@ -10134,6 +10166,7 @@ func (ec *executionContext) fieldContext_BackupConnection_pageInfo(_ context.Con
 
 func (ec *executionContext) _BackupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.BackupEdge) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupEdge", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -10224,6 +10257,7 @@ func (ec *executionContext) fieldContext_BackupUpload_backup(_ context.Context, 
 
 func (ec *executionContext) _BackupUpload_method(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupUpload", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Method)
 	}
 	return graphql.ResolveField(
@@ -10250,6 +10284,7 @@ func (ec *executionContext) fieldContext_BackupUpload_method(_ context.Context, 
 
 func (ec *executionContext) _BackupUpload_url(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupUpload", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
 	}
 	return graphql.ResolveField(
@@ -10308,6 +10343,7 @@ func (ec *executionContext) fieldContext_BackupUpload_headers(_ context.Context,
 
 func (ec *executionContext) _BackupUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupUpload", &ret)
 		if v := obj.ExpiresAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -10336,6 +10372,7 @@ func (ec *executionContext) fieldContext_BackupUpload_expiresAt(_ context.Contex
 
 func (ec *executionContext) _BackupUsage_usedBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupUsage", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.UsedBytes)
 	}
 	return graphql.ResolveField(
@@ -10362,6 +10399,7 @@ func (ec *executionContext) fieldContext_BackupUsage_usedBytes(_ context.Context
 
 func (ec *executionContext) _BackupUsage_limitBytes(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupUsage", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.LimitBytes)
 	}
 	return graphql.ResolveField(
@@ -10388,6 +10426,7 @@ func (ec *executionContext) fieldContext_BackupUsage_limitBytes(_ context.Contex
 
 func (ec *executionContext) _BackupUsage_tier(ctx context.Context, field graphql.CollectedField, obj *models.BackupUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupUsage", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
@@ -10414,6 +10453,7 @@ func (ec *executionContext) fieldContext_BackupUsage_tier(_ context.Context, fie
 
 func (ec *executionContext) _BillingEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingEvent", &ret)
 		return ec.marshalNBillingEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingEventType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
@@ -10440,6 +10480,7 @@ func (ec *executionContext) fieldContext_BillingEvent_type(_ context.Context, fi
 
 func (ec *executionContext) _BillingEvent_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingEvent", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
@@ -10466,6 +10507,7 @@ func (ec *executionContext) fieldContext_BillingEvent_tier(_ context.Context, fi
 
 func (ec *executionContext) _BillingEvent_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingEvent", &ret)
 		return ec.marshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -10492,6 +10534,7 @@ func (ec *executionContext) fieldContext_BillingEvent_status(_ context.Context, 
 
 func (ec *executionContext) _BillingEvent_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingEvent", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CancelAtPeriodEnd)
 	}
 	return graphql.ResolveField(
@@ -10518,6 +10561,7 @@ func (ec *executionContext) fieldContext_BillingEvent_cancelAtPeriodEnd(_ contex
 
 func (ec *executionContext) _BillingEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingEvent", &ret)
 		if v := obj.At; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -10546,6 +10590,7 @@ func (ec *executionContext) fieldContext_BillingEvent_at(_ context.Context, fiel
 
 func (ec *executionContext) _BillingSubscription_tier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
@@ -10572,6 +10617,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_tier(_ context.Cont
 
 func (ec *executionContext) _BillingSubscription_planTier(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.PlanTier)
 	}
 	return graphql.ResolveField(
@@ -10598,6 +10644,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_planTier(_ context.
 
 func (ec *executionContext) _BillingSubscription_status(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -10624,6 +10671,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_status(_ context.Co
 
 func (ec *executionContext) _BillingSubscription_seats(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Seats)
 	}
 	return graphql.ResolveField(
@@ -10650,6 +10698,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_seats(_ context.Con
 
 func (ec *executionContext) _BillingSubscription_currentPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CurrentPeriodEnd)
 	}
 	return graphql.ResolveField(
@@ -10676,6 +10725,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_currentPeriodEnd(_ 
 
 func (ec *executionContext) _BillingSubscription_cancelAtPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CancelAtPeriodEnd)
 	}
 	return graphql.ResolveField(
@@ -10702,6 +10752,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_cancelAtPeriodEnd(_
 
 func (ec *executionContext) _BillingSubscription_pastDueSince(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.PastDueSince)
 	}
 	return graphql.ResolveField(
@@ -10728,6 +10779,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_pastDueSince(_ cont
 
 func (ec *executionContext) _BillingSubscription_graceUntil(ctx context.Context, field graphql.CollectedField, obj *models.BillingSubscription) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingSubscription", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.GraceUntil)
 	}
 	return graphql.ResolveField(
@@ -10754,6 +10806,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_graceUntil(_ contex
 
 func (ec *executionContext) _Brand_colors(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Brand", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Colors)
 	}
 	return graphql.ResolveField(
@@ -10780,6 +10833,7 @@ func (ec *executionContext) fieldContext_Brand_colors(_ context.Context, field g
 
 func (ec *executionContext) _Brand_fonts(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Brand", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Fonts)
 	}
 	return graphql.ResolveField(
@@ -10806,6 +10860,7 @@ func (ec *executionContext) fieldContext_Brand_fonts(_ context.Context, field gr
 
 func (ec *executionContext) _Brand_themeColor(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Brand", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.ThemeColor)
 	}
 	return graphql.ResolveField(
@@ -10832,6 +10887,7 @@ func (ec *executionContext) fieldContext_Brand_themeColor(_ context.Context, fie
 
 func (ec *executionContext) _Brand_siteName(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Brand", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.SiteName)
 	}
 	return graphql.ResolveField(
@@ -10858,6 +10914,7 @@ func (ec *executionContext) fieldContext_Brand_siteName(_ context.Context, field
 
 func (ec *executionContext) _Brand_logoUrl(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Brand", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.LogoURL)
 	}
 	return graphql.ResolveField(
@@ -10884,6 +10941,7 @@ func (ec *executionContext) fieldContext_Brand_logoUrl(_ context.Context, field 
 
 func (ec *executionContext) _BusinessInfo_id(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -10910,6 +10968,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_id(_ context.Context, fiel
 
 func (ec *executionContext) _BusinessInfo_businessName(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.BusinessName)
 	}
 	return graphql.ResolveField(
@@ -10936,6 +10995,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_businessName(_ context.Con
 
 func (ec *executionContext) _BusinessInfo_description(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -10962,6 +11022,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_description(_ context.Cont
 
 func (ec *executionContext) _BusinessInfo_industry(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Industry)
 	}
 	return graphql.ResolveField(
@@ -10988,6 +11049,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_industry(_ context.Context
 
 func (ec *executionContext) _BusinessInfo_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.TargetAudience)
 	}
 	return graphql.ResolveField(
@@ -11014,6 +11076,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_targetAudience(_ context.C
 
 func (ec *executionContext) _BusinessInfo_businessGoals(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.BusinessGoals)
 	}
 	return graphql.ResolveField(
@@ -11040,6 +11103,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_businessGoals(_ context.Co
 
 func (ec *executionContext) _BusinessInfo_products(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Products)
 	}
 	return graphql.ResolveField(
@@ -11066,6 +11130,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_products(_ context.Context
 
 func (ec *executionContext) _BusinessInfo_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -11094,6 +11159,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_createdAt(_ context.Contex
 
 func (ec *executionContext) _BusinessInfo_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
 		if v := obj.UpdatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -11122,6 +11188,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_updatedAt(_ context.Contex
 
 func (ec *executionContext) _ChatAction_type(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAction", &ret)
 		return ec.marshalNChatActionType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
@@ -11148,6 +11215,7 @@ func (ec *executionContext) fieldContext_ChatAction_type(_ context.Context, fiel
 
 func (ec *executionContext) _ChatAction_collection(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAction", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Collection)
 	}
 	return graphql.ResolveField(
@@ -11174,6 +11242,7 @@ func (ec *executionContext) fieldContext_ChatAction_collection(_ context.Context
 
 func (ec *executionContext) _ChatAction_recordId(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAction", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.RecordID)
 	}
 	return graphql.ResolveField(
@@ -11223,6 +11292,7 @@ func (ec *executionContext) fieldContext_ChatAction_payload(_ context.Context, f
 
 func (ec *executionContext) _ChatAction_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAction", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
 	}
 	return graphql.ResolveField(
@@ -11249,6 +11319,7 @@ func (ec *executionContext) fieldContext_ChatAction_agent(_ context.Context, fie
 
 func (ec *executionContext) _ChatAgent_name(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgent", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -11275,6 +11346,7 @@ func (ec *executionContext) fieldContext_ChatAgent_name(_ context.Context, field
 
 func (ec *executionContext) _ChatAgent_description(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgent", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -11301,6 +11373,7 @@ func (ec *executionContext) fieldContext_ChatAgent_description(_ context.Context
 
 func (ec *executionContext) _ChatAgent_tools(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgent", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tools)
 	}
 	return graphql.ResolveField(
@@ -11327,6 +11400,7 @@ func (ec *executionContext) fieldContext_ChatAgent_tools(_ context.Context, fiel
 
 func (ec *executionContext) _ChatAgent_allowed(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgent", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Allowed)
 	}
 	return graphql.ResolveField(
@@ -11353,6 +11427,7 @@ func (ec *executionContext) fieldContext_ChatAgent_allowed(_ context.Context, fi
 
 func (ec *executionContext) _ChatAgentUsage_agent(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgentUsage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
 	}
 	return graphql.ResolveField(
@@ -11379,6 +11454,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_agent(_ context.Context,
 
 func (ec *executionContext) _ChatAgentUsage_calls(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgentUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Calls)
 	}
 	return graphql.ResolveField(
@@ -11405,6 +11481,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_calls(_ context.Context,
 
 func (ec *executionContext) _ChatAgentUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgentUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
 	}
 	return graphql.ResolveField(
@@ -11431,6 +11508,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_promptTokens(_ context.C
 
 func (ec *executionContext) _ChatAgentUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgentUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
 	}
 	return graphql.ResolveField(
@@ -11457,6 +11535,7 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_completionTokens(_ conte
 
 func (ec *executionContext) _ChatAgentUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.SourceUsage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgentUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalTokens)
 	}
 	return graphql.ResolveField(
@@ -11515,6 +11594,7 @@ func (ec *executionContext) fieldContext_ChatApprovalRequest_toolCall(_ context.
 
 func (ec *executionContext) _ChatApprovalRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *chat.ApprovalRequest) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatApprovalRequest", &ret)
 		if v := obj.ExpiresAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -11543,6 +11623,7 @@ func (ec *executionContext) fieldContext_ChatApprovalRequest_expiresAt(_ context
 
 func (ec *executionContext) _ChatDone_response(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatDone", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Response)
 	}
 	return graphql.ResolveField(
@@ -11601,6 +11682,7 @@ func (ec *executionContext) fieldContext_ChatDone_actions(_ context.Context, fie
 
 func (ec *executionContext) _ChatDone_finishReason(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatDone", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.FinishReason)
 	}
 	return graphql.ResolveField(
@@ -11659,6 +11741,7 @@ func (ec *executionContext) fieldContext_ChatDone_plan(_ context.Context, field 
 
 func (ec *executionContext) _ChatDone_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatDone", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
 	}
 	return graphql.ResolveField(
@@ -11717,6 +11800,7 @@ func (ec *executionContext) fieldContext_ChatDone_usage(_ context.Context, field
 
 func (ec *executionContext) _ChatDone_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatDone", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.QuotaRemaining)
 	}
 	return graphql.ResolveField(
@@ -11743,6 +11827,7 @@ func (ec *executionContext) fieldContext_ChatDone_quotaRemaining(_ context.Conte
 
 func (ec *executionContext) _ChatDone_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatDone", &ret)
 		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.ConversationID)
 	}
 	return graphql.ResolveField(
@@ -11801,6 +11886,7 @@ func (ec *executionContext) fieldContext_ChatDone_citations(_ context.Context, f
 
 func (ec *executionContext) _ChatError_code(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatError", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
 	}
 	return graphql.ResolveField(
@@ -11827,6 +11913,7 @@ func (ec *executionContext) fieldContext_ChatError_code(_ context.Context, field
 
 func (ec *executionContext) _ChatError_message(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatError", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
 	}
 	return graphql.ResolveField(
@@ -11853,6 +11940,7 @@ func (ec *executionContext) fieldContext_ChatError_message(_ context.Context, fi
 
 func (ec *executionContext) _ChatError_retryable(ctx context.Context, field graphql.CollectedField, obj *chat.RunError) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatError", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Retryable)
 	}
 	return graphql.ResolveField(
@@ -11879,6 +11967,7 @@ func (ec *executionContext) fieldContext_ChatError_retryable(_ context.Context, 
 
 func (ec *executionContext) _ChatEvent_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatEvent", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
 	}
 	return graphql.ResolveField(
@@ -11905,6 +11994,7 @@ func (ec *executionContext) fieldContext_ChatEvent_runId(_ context.Context, fiel
 
 func (ec *executionContext) _ChatEvent_seq(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatEvent", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Seq)
 	}
 	return graphql.ResolveField(
@@ -11931,6 +12021,7 @@ func (ec *executionContext) fieldContext_ChatEvent_seq(_ context.Context, field 
 
 func (ec *executionContext) _ChatEvent_type(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatEvent", &ret)
 		return ec.marshalNChatEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐEventType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
@@ -11957,6 +12048,7 @@ func (ec *executionContext) fieldContext_ChatEvent_type(_ context.Context, field
 
 func (ec *executionContext) _ChatEvent_agent(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatEvent", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
 	}
 	return graphql.ResolveField(
@@ -12015,6 +12107,7 @@ func (ec *executionContext) fieldContext_ChatEvent_route(_ context.Context, fiel
 
 func (ec *executionContext) _ChatEvent_delta(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatEvent", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Delta)
 	}
 	return graphql.ResolveField(
@@ -12297,6 +12390,7 @@ func (ec *executionContext) fieldContext_ChatPlan_steps(_ context.Context, field
 
 func (ec *executionContext) _ChatPlanStep_index(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatPlanStep", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Index)
 	}
 	return graphql.ResolveField(
@@ -12323,6 +12417,7 @@ func (ec *executionContext) fieldContext_ChatPlanStep_index(_ context.Context, f
 
 func (ec *executionContext) _ChatPlanStep_agent(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatPlanStep", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
 	}
 	return graphql.ResolveField(
@@ -12349,6 +12444,7 @@ func (ec *executionContext) fieldContext_ChatPlanStep_agent(_ context.Context, f
 
 func (ec *executionContext) _ChatPlanStep_templateId(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatPlanStep", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.TemplateID)
 	}
 	return graphql.ResolveField(
@@ -12375,6 +12471,7 @@ func (ec *executionContext) fieldContext_ChatPlanStep_templateId(_ context.Conte
 
 func (ec *executionContext) _ChatPlanStep_title(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatPlanStep", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -12401,6 +12498,7 @@ func (ec *executionContext) fieldContext_ChatPlanStep_title(_ context.Context, f
 
 func (ec *executionContext) _ChatPlanStep_dependsOn(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatPlanStep", &ret)
 		return ec.marshalNInt2ᚕintᚄ(ctx, field.Selections, obj.DependsOn)
 	}
 	return graphql.ResolveField(
@@ -12450,6 +12548,7 @@ func (ec *executionContext) fieldContext_ChatPlanStep_inputs(_ context.Context, 
 
 func (ec *executionContext) _ChatQuote_provider(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
@@ -12476,6 +12575,7 @@ func (ec *executionContext) fieldContext_ChatQuote_provider(_ context.Context, f
 
 func (ec *executionContext) _ChatQuote_model(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
@@ -12502,6 +12602,7 @@ func (ec *executionContext) fieldContext_ChatQuote_model(_ context.Context, fiel
 
 func (ec *executionContext) _ChatQuote_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
 	}
 	return graphql.ResolveField(
@@ -12528,6 +12629,7 @@ func (ec *executionContext) fieldContext_ChatQuote_offline(_ context.Context, fi
 
 func (ec *executionContext) _ChatQuote_paidBy(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx, field.Selections, obj.PaidBy)
 	}
 	return graphql.ResolveField(
@@ -12554,6 +12656,7 @@ func (ec *executionContext) fieldContext_ChatQuote_paidBy(_ context.Context, fie
 
 func (ec *executionContext) _ChatQuote_estimatedPromptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.EstimatedPromptTokens)
 	}
 	return graphql.ResolveField(
@@ -12580,6 +12683,7 @@ func (ec *executionContext) fieldContext_ChatQuote_estimatedPromptTokens(_ conte
 
 func (ec *executionContext) _ChatQuote_estimateRule(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.EstimateRule)
 	}
 	return graphql.ResolveField(
@@ -12606,6 +12710,7 @@ func (ec *executionContext) fieldContext_ChatQuote_estimateRule(_ context.Contex
 
 func (ec *executionContext) _ChatQuote_maxModelCalls(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxModelCalls)
 	}
 	return graphql.ResolveField(
@@ -12632,6 +12737,7 @@ func (ec *executionContext) fieldContext_ChatQuote_maxModelCalls(_ context.Conte
 
 func (ec *executionContext) _ChatQuote_maxCompletionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxCompletionTokens)
 	}
 	return graphql.ResolveField(
@@ -12658,6 +12764,7 @@ func (ec *executionContext) fieldContext_ChatQuote_maxCompletionTokens(_ context
 
 func (ec *executionContext) _ChatQuote_countsAgainstQuota(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CountsAgainstQuota)
 	}
 	return graphql.ResolveField(
@@ -12684,6 +12791,7 @@ func (ec *executionContext) fieldContext_ChatQuote_countsAgainstQuota(_ context.
 
 func (ec *executionContext) _ChatQuote_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Quote) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatQuote", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.QuotaRemaining)
 	}
 	return graphql.ResolveField(
@@ -12710,6 +12818,7 @@ func (ec *executionContext) fieldContext_ChatQuote_quotaRemaining(_ context.Cont
 
 func (ec *executionContext) _ChatReply_runId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatReply", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
 	}
 	return graphql.ResolveField(
@@ -12768,6 +12877,7 @@ func (ec *executionContext) fieldContext_ChatReply_route(_ context.Context, fiel
 
 func (ec *executionContext) _ChatReply_response(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatReply", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Response)
 	}
 	return graphql.ResolveField(
@@ -12826,6 +12936,7 @@ func (ec *executionContext) fieldContext_ChatReply_actions(_ context.Context, fi
 
 func (ec *executionContext) _ChatReply_finishReason(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatReply", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.FinishReason)
 	}
 	return graphql.ResolveField(
@@ -12916,6 +13027,7 @@ func (ec *executionContext) fieldContext_ChatReply_usage(_ context.Context, fiel
 
 func (ec *executionContext) _ChatReply_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatReply", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
 	}
 	return graphql.ResolveField(
@@ -12942,6 +13054,7 @@ func (ec *executionContext) fieldContext_ChatReply_offline(_ context.Context, fi
 
 func (ec *executionContext) _ChatReply_quotaRemaining(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatReply", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.QuotaRemaining)
 	}
 	return graphql.ResolveField(
@@ -12968,6 +13081,7 @@ func (ec *executionContext) fieldContext_ChatReply_quotaRemaining(_ context.Cont
 
 func (ec *executionContext) _ChatReply_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatReply", &ret)
 		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.ConversationID)
 	}
 	return graphql.ResolveField(
@@ -13026,6 +13140,7 @@ func (ec *executionContext) fieldContext_ChatReply_citations(_ context.Context, 
 
 func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatRoute", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Agents)
 	}
 	return graphql.ResolveField(
@@ -13052,6 +13167,7 @@ func (ec *executionContext) fieldContext_ChatRoute_agents(_ context.Context, fie
 
 func (ec *executionContext) _ChatRoute_pipeline(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatRoute", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Pipeline)
 	}
 	return graphql.ResolveField(
@@ -13078,6 +13194,7 @@ func (ec *executionContext) fieldContext_ChatRoute_pipeline(_ context.Context, f
 
 func (ec *executionContext) _ChatRoute_source(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatRoute", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
 	}
 	return graphql.ResolveField(
@@ -13104,6 +13221,7 @@ func (ec *executionContext) fieldContext_ChatRoute_source(_ context.Context, fie
 
 func (ec *executionContext) _ChatSettings_keepHistory(ctx context.Context, field graphql.CollectedField, obj *models.ChatSettings) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatSettings", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.KeepHistory)
 	}
 	return graphql.ResolveField(
@@ -13130,6 +13248,7 @@ func (ec *executionContext) fieldContext_ChatSettings_keepHistory(_ context.Cont
 
 func (ec *executionContext) _ChatSettings_requireToolApproval(ctx context.Context, field graphql.CollectedField, obj *models.ChatSettings) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatSettings", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.RequireToolApproval)
 	}
 	return graphql.ResolveField(
@@ -13156,6 +13275,7 @@ func (ec *executionContext) fieldContext_ChatSettings_requireToolApproval(_ cont
 
 func (ec *executionContext) _ChatToolCall_id(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatToolCall", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -13182,6 +13302,7 @@ func (ec *executionContext) fieldContext_ChatToolCall_id(_ context.Context, fiel
 
 func (ec *executionContext) _ChatToolCall_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatToolCall", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -13231,6 +13352,7 @@ func (ec *executionContext) fieldContext_ChatToolCall_arguments(_ context.Contex
 
 func (ec *executionContext) _ChatToolResult_callId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatToolResult", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.CallID)
 	}
 	return graphql.ResolveField(
@@ -13257,6 +13379,7 @@ func (ec *executionContext) fieldContext_ChatToolResult_callId(_ context.Context
 
 func (ec *executionContext) _ChatToolResult_name(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatToolResult", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -13283,6 +13406,7 @@ func (ec *executionContext) fieldContext_ChatToolResult_name(_ context.Context, 
 
 func (ec *executionContext) _ChatToolResult_result(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatToolResult", &ret)
 		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.Result)
 	}
 	return graphql.ResolveField(
@@ -13309,6 +13433,7 @@ func (ec *executionContext) fieldContext_ChatToolResult_result(_ context.Context
 
 func (ec *executionContext) _ChatToolResult_error(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatToolResult", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
 	}
 	return graphql.ResolveField(
@@ -13335,6 +13460,7 @@ func (ec *executionContext) fieldContext_ChatToolResult_error(_ context.Context,
 
 func (ec *executionContext) _ChatToolResult_approval(ctx context.Context, field graphql.CollectedField, obj *chat.ToolResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatToolResult", &ret)
 		return ec.marshalOChatToolApproval2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalDecision(ctx, field.Selections, obj.Approval)
 	}
 	return graphql.ResolveField(
@@ -13361,6 +13487,7 @@ func (ec *executionContext) fieldContext_ChatToolResult_approval(_ context.Conte
 
 func (ec *executionContext) _ChatUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
 	}
 	return graphql.ResolveField(
@@ -13387,6 +13514,7 @@ func (ec *executionContext) fieldContext_ChatUsage_promptTokens(_ context.Contex
 
 func (ec *executionContext) _ChatUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
 	}
 	return graphql.ResolveField(
@@ -13413,6 +13541,7 @@ func (ec *executionContext) fieldContext_ChatUsage_completionTokens(_ context.Co
 
 func (ec *executionContext) _ChatUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalTokens)
 	}
 	return graphql.ResolveField(
@@ -13439,6 +13568,7 @@ func (ec *executionContext) fieldContext_ChatUsage_totalTokens(_ context.Context
 
 func (ec *executionContext) _ChatUsage_calls(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Calls)
 	}
 	return graphql.ResolveField(
@@ -13465,6 +13595,7 @@ func (ec *executionContext) fieldContext_ChatUsage_calls(_ context.Context, fiel
 
 func (ec *executionContext) _ChatUsage_provider(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatUsage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
@@ -13491,6 +13622,7 @@ func (ec *executionContext) fieldContext_ChatUsage_provider(_ context.Context, f
 
 func (ec *executionContext) _ChatUsage_model(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatUsage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
@@ -13517,6 +13649,7 @@ func (ec *executionContext) fieldContext_ChatUsage_model(_ context.Context, fiel
 
 func (ec *executionContext) _ChatUsage_offline(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatUsage", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
 	}
 	return graphql.ResolveField(
@@ -13575,6 +13708,7 @@ func (ec *executionContext) fieldContext_ChatUsage_agents(_ context.Context, fie
 
 func (ec *executionContext) _CheckoutSession_id(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CheckoutSession", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -13601,6 +13735,7 @@ func (ec *executionContext) fieldContext_CheckoutSession_id(_ context.Context, f
 
 func (ec *executionContext) _CheckoutSession_url(ctx context.Context, field graphql.CollectedField, obj *models.CheckoutSession) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CheckoutSession", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
 	}
 	return graphql.ResolveField(
@@ -13627,6 +13762,7 @@ func (ec *executionContext) fieldContext_CheckoutSession_url(_ context.Context, 
 
 func (ec *executionContext) _Citation_marker(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Citation", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Marker)
 	}
 	return graphql.ResolveField(
@@ -13653,6 +13789,7 @@ func (ec *executionContext) fieldContext_Citation_marker(_ context.Context, fiel
 
 func (ec *executionContext) _Citation_documentId(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Citation", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.DocumentID)
 	}
 	return graphql.ResolveField(
@@ -13679,6 +13816,7 @@ func (ec *executionContext) fieldContext_Citation_documentId(_ context.Context, 
 
 func (ec *executionContext) _Citation_documentTitle(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Citation", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.DocumentTitle)
 	}
 	return graphql.ResolveField(
@@ -13705,6 +13843,7 @@ func (ec *executionContext) fieldContext_Citation_documentTitle(_ context.Contex
 
 func (ec *executionContext) _Citation_chunkId(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Citation", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ChunkID)
 	}
 	return graphql.ResolveField(
@@ -13731,6 +13870,7 @@ func (ec *executionContext) fieldContext_Citation_chunkId(_ context.Context, fie
 
 func (ec *executionContext) _Citation_quote(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Citation", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Quote)
 	}
 	return graphql.ResolveField(
@@ -13757,6 +13897,7 @@ func (ec *executionContext) fieldContext_Citation_quote(_ context.Context, field
 
 func (ec *executionContext) _Citation_start(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Citation", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Start)
 	}
 	return graphql.ResolveField(
@@ -13783,6 +13924,7 @@ func (ec *executionContext) fieldContext_Citation_start(_ context.Context, field
 
 func (ec *executionContext) _Citation_end(ctx context.Context, field graphql.CollectedField, obj *chat.Citation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Citation", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.End)
 	}
 	return graphql.ResolveField(
@@ -13809,6 +13951,7 @@ func (ec *executionContext) fieldContext_Citation_end(_ context.Context, field g
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Conversation", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -13835,6 +13978,7 @@ func (ec *executionContext) fieldContext_Conversation_id(_ context.Context, fiel
 
 func (ec *executionContext) _Conversation_title(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Conversation", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -13861,6 +14005,7 @@ func (ec *executionContext) fieldContext_Conversation_title(_ context.Context, f
 
 func (ec *executionContext) _Conversation_messageCount(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Conversation", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.MessageCount)
 	}
 	return graphql.ResolveField(
@@ -13887,6 +14032,7 @@ func (ec *executionContext) fieldContext_Conversation_messageCount(_ context.Con
 
 func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Conversation", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -13915,6 +14061,7 @@ func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Contex
 
 func (ec *executionContext) _Conversation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Conversation", &ret)
 		if v := obj.UpdatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -14051,6 +14198,7 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 
 func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConversationEdge) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ConversationEdge", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -14109,6 +14257,7 @@ func (ec *executionContext) fieldContext_ConversationEdge_node(_ context.Context
 
 func (ec *executionContext) _ConversationMessage_position(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ConversationMessage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
 	}
 	return graphql.ResolveField(
@@ -14135,6 +14284,7 @@ func (ec *executionContext) fieldContext_ConversationMessage_position(_ context.
 
 func (ec *executionContext) _ConversationMessage_role(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ConversationMessage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -14161,6 +14311,7 @@ func (ec *executionContext) fieldContext_ConversationMessage_role(_ context.Cont
 
 func (ec *executionContext) _ConversationMessage_content(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ConversationMessage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Content)
 	}
 	return graphql.ResolveField(
@@ -14187,6 +14338,7 @@ func (ec *executionContext) fieldContext_ConversationMessage_content(_ context.C
 
 func (ec *executionContext) _ConversationMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ConversationMessage", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -14279,6 +14431,7 @@ func (ec *executionContext) fieldContext_ConversationMessageConnection_pageInfo(
 
 func (ec *executionContext) _ConversationMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageEdge) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ConversationMessageEdge", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -14337,6 +14490,7 @@ func (ec *executionContext) fieldContext_ConversationMessageEdge_node(_ context.
 
 func (ec *executionContext) _CorePersona_name(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -14363,6 +14517,7 @@ func (ec *executionContext) fieldContext_CorePersona_name(_ context.Context, fie
 
 func (ec *executionContext) _CorePersona_archetype(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Archetype)
 	}
 	return graphql.ResolveField(
@@ -14389,6 +14544,7 @@ func (ec *executionContext) fieldContext_CorePersona_archetype(_ context.Context
 
 func (ec *executionContext) _CorePersona_summary(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Summary)
 	}
 	return graphql.ResolveField(
@@ -14415,6 +14571,7 @@ func (ec *executionContext) fieldContext_CorePersona_summary(_ context.Context, 
 
 func (ec *executionContext) _CorePersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tone)
 	}
 	return graphql.ResolveField(
@@ -14441,6 +14598,7 @@ func (ec *executionContext) fieldContext_CorePersona_tone(_ context.Context, fie
 
 func (ec *executionContext) _CorePersona_voice(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Voice)
 	}
 	return graphql.ResolveField(
@@ -14467,6 +14625,7 @@ func (ec *executionContext) fieldContext_CorePersona_voice(_ context.Context, fi
 
 func (ec *executionContext) _CorePersona_audience(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Audience)
 	}
 	return graphql.ResolveField(
@@ -14493,6 +14652,7 @@ func (ec *executionContext) fieldContext_CorePersona_audience(_ context.Context,
 
 func (ec *executionContext) _CorePersona_vocabularyLevel(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.VocabularyLevel)
 	}
 	return graphql.ResolveField(
@@ -14519,6 +14679,7 @@ func (ec *executionContext) fieldContext_CorePersona_vocabularyLevel(_ context.C
 
 func (ec *executionContext) _CorePersona_sentenceStyle(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.SentenceStyle)
 	}
 	return graphql.ResolveField(
@@ -14545,6 +14706,7 @@ func (ec *executionContext) fieldContext_CorePersona_sentenceStyle(_ context.Con
 
 func (ec *executionContext) _CorePersona_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyTopics)
 	}
 	return graphql.ResolveField(
@@ -14571,6 +14733,7 @@ func (ec *executionContext) fieldContext_CorePersona_keyTopics(_ context.Context
 
 func (ec *executionContext) _CorePersona_do(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Do)
 	}
 	return graphql.ResolveField(
@@ -14597,6 +14760,7 @@ func (ec *executionContext) fieldContext_CorePersona_do(_ context.Context, field
 
 func (ec *executionContext) _CorePersona_dont(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Dont)
 	}
 	return graphql.ResolveField(
@@ -14623,6 +14787,7 @@ func (ec *executionContext) fieldContext_CorePersona_dont(_ context.Context, fie
 
 func (ec *executionContext) _CorePersona_sampleOpening(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.SampleOpening)
 	}
 	return graphql.ResolveField(
@@ -14649,6 +14814,7 @@ func (ec *executionContext) fieldContext_CorePersona_sampleOpening(_ context.Con
 
 func (ec *executionContext) _CreatedApiKey_key(ctx context.Context, field graphql.CollectedField, obj *auth.NewAPIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "CreatedApiKey", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
 	}
 	return graphql.ResolveField(
@@ -14707,6 +14873,7 @@ func (ec *executionContext) fieldContext_CreatedApiKey_apiKey(_ context.Context,
 
 func (ec *executionContext) _Decision_feature(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Decision", &ret)
 		return ec.marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx, field.Selections, obj.Feature)
 	}
 	return graphql.ResolveField(
@@ -14733,6 +14900,7 @@ func (ec *executionContext) fieldContext_Decision_feature(_ context.Context, fie
 
 func (ec *executionContext) _Decision_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Decision", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Allowed)
 	}
 	return graphql.ResolveField(
@@ -14759,6 +14927,7 @@ func (ec *executionContext) fieldContext_Decision_allowed(_ context.Context, fie
 
 func (ec *executionContext) _Decision_reason(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Decision", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
 	}
 	return graphql.ResolveField(
@@ -14785,6 +14954,7 @@ func (ec *executionContext) fieldContext_Decision_reason(_ context.Context, fiel
 
 func (ec *executionContext) _Decision_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Decision", &ret)
 		return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Upgrade())
 	}
 	return graphql.ResolveField(
@@ -14811,6 +14981,7 @@ func (ec *executionContext) fieldContext_Decision_requiredTier(_ context.Context
 
 func (ec *executionContext) _Decision_tier(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Decision", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
@@ -14837,6 +15008,7 @@ func (ec *executionContext) fieldContext_Decision_tier(_ context.Context, field 
 
 func (ec *executionContext) _Decision_limit(ctx context.Context, field graphql.CollectedField, obj *models.Decision) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Decision", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.Limit)
 	}
 	return graphql.ResolveField(
@@ -14863,6 +15035,7 @@ func (ec *executionContext) fieldContext_Decision_limit(_ context.Context, field
 
 func (ec *executionContext) _Document_id(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -14889,6 +15062,7 @@ func (ec *executionContext) fieldContext_Document_id(_ context.Context, field gr
 
 func (ec *executionContext) _Document_title(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -14915,6 +15089,7 @@ func (ec *executionContext) fieldContext_Document_title(_ context.Context, field
 
 func (ec *executionContext) _Document_source(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNDocumentSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentSource(ctx, field.Selections, obj.Source)
 	}
 	return graphql.ResolveField(
@@ -14941,6 +15116,7 @@ func (ec *executionContext) fieldContext_Document_source(_ context.Context, fiel
 
 func (ec *executionContext) _Document_sourceUrl(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SourceURLOrNil())
 	}
 	return graphql.ResolveField(
@@ -14967,6 +15143,7 @@ func (ec *executionContext) fieldContext_Document_sourceUrl(_ context.Context, f
 
 func (ec *executionContext) _Document_mediaType(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.MediaType)
 	}
 	return graphql.ResolveField(
@@ -14993,6 +15170,7 @@ func (ec *executionContext) fieldContext_Document_mediaType(_ context.Context, f
 
 func (ec *executionContext) _Document_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.SizeBytes)
 	}
 	return graphql.ResolveField(
@@ -15019,6 +15197,7 @@ func (ec *executionContext) fieldContext_Document_sizeBytes(_ context.Context, f
 
 func (ec *executionContext) _Document_tags(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tags)
 	}
 	return graphql.ResolveField(
@@ -15045,6 +15224,7 @@ func (ec *executionContext) fieldContext_Document_tags(_ context.Context, field 
 
 func (ec *executionContext) _Document_state(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNDocumentState2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentState(ctx, field.Selections, obj.State)
 	}
 	return graphql.ResolveField(
@@ -15071,6 +15251,7 @@ func (ec *executionContext) fieldContext_Document_state(_ context.Context, field
 
 func (ec *executionContext) _Document_error(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
 	}
 	return graphql.ResolveField(
@@ -15097,6 +15278,7 @@ func (ec *executionContext) fieldContext_Document_error(_ context.Context, field
 
 func (ec *executionContext) _Document_embedder(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Embedder)
 	}
 	return graphql.ResolveField(
@@ -15123,6 +15305,7 @@ func (ec *executionContext) fieldContext_Document_embedder(_ context.Context, fi
 
 func (ec *executionContext) _Document_chunkCount(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.ChunkCount)
 	}
 	return graphql.ResolveField(
@@ -15149,6 +15332,7 @@ func (ec *executionContext) fieldContext_Document_chunkCount(_ context.Context, 
 
 func (ec *executionContext) _Document_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -15177,6 +15361,7 @@ func (ec *executionContext) fieldContext_Document_createdAt(_ context.Context, f
 
 func (ec *executionContext) _Document_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		if v := obj.UpdatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -15205,6 +15390,7 @@ func (ec *executionContext) fieldContext_Document_updatedAt(_ context.Context, f
 
 func (ec *executionContext) _Document_ingestedAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.IngestedAt)
 	}
 	return graphql.ResolveField(
@@ -15295,6 +15481,7 @@ func (ec *executionContext) fieldContext_DocumentConnection_pageInfo(_ context.C
 
 func (ec *executionContext) _DocumentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.DocumentEdge) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentEdge", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 	}
 	return graphql.ResolveField(
@@ -15353,6 +15540,7 @@ func (ec *executionContext) fieldContext_DocumentEdge_node(_ context.Context, fi
 
 func (ec *executionContext) _DocumentIngestion_documentId(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentIngestion", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.DocumentID)
 	}
 	return graphql.ResolveField(
@@ -15379,6 +15567,7 @@ func (ec *executionContext) fieldContext_DocumentIngestion_documentId(_ context.
 
 func (ec *executionContext) _DocumentIngestion_state(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentIngestion", &ret)
 		return ec.marshalNDocumentState2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentState(ctx, field.Selections, obj.State)
 	}
 	return graphql.ResolveField(
@@ -15405,6 +15594,7 @@ func (ec *executionContext) fieldContext_DocumentIngestion_state(_ context.Conte
 
 func (ec *executionContext) _DocumentIngestion_done(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentIngestion", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Done)
 	}
 	return graphql.ResolveField(
@@ -15431,6 +15621,7 @@ func (ec *executionContext) fieldContext_DocumentIngestion_done(_ context.Contex
 
 func (ec *executionContext) _DocumentIngestion_total(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentIngestion", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Total)
 	}
 	return graphql.ResolveField(
@@ -15457,6 +15648,7 @@ func (ec *executionContext) fieldContext_DocumentIngestion_total(_ context.Conte
 
 func (ec *executionContext) _DocumentIngestion_error(ctx context.Context, field graphql.CollectedField, obj *models.DocumentIngestion) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentIngestion", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Error)
 	}
 	return graphql.ResolveField(
@@ -15515,6 +15707,7 @@ func (ec *executionContext) fieldContext_DocumentUpload_document(_ context.Conte
 
 func (ec *executionContext) _DocumentUpload_method(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentUpload", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Method)
 	}
 	return graphql.ResolveField(
@@ -15541,6 +15734,7 @@ func (ec *executionContext) fieldContext_DocumentUpload_method(_ context.Context
 
 func (ec *executionContext) _DocumentUpload_url(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentUpload", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
 	}
 	return graphql.ResolveField(
@@ -15599,6 +15793,7 @@ func (ec *executionContext) fieldContext_DocumentUpload_headers(_ context.Contex
 
 func (ec *executionContext) _DocumentUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentUpload", &ret)
 		if v := obj.ExpiresAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -15627,6 +15822,7 @@ func (ec *executionContext) fieldContext_DocumentUpload_expiresAt(_ context.Cont
 
 func (ec *executionContext) _Entitlement_feature(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Entitlement", &ret)
 		return ec.marshalNFeature2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatureKey(ctx, field.Selections, obj.Feature)
 	}
 	return graphql.ResolveField(
@@ -15653,6 +15849,7 @@ func (ec *executionContext) fieldContext_Entitlement_feature(_ context.Context, 
 
 func (ec *executionContext) _Entitlement_allowed(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Entitlement", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Allowed)
 	}
 	return graphql.ResolveField(
@@ -15679,6 +15876,7 @@ func (ec *executionContext) fieldContext_Entitlement_allowed(_ context.Context, 
 
 func (ec *executionContext) _Entitlement_limit(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Entitlement", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.Limit)
 	}
 	return graphql.ResolveField(
@@ -15705,6 +15903,7 @@ func (ec *executionContext) fieldContext_Entitlement_limit(_ context.Context, fi
 
 func (ec *executionContext) _Entitlement_reason(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Entitlement", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
 	}
 	return graphql.ResolveField(
@@ -15731,6 +15930,7 @@ func (ec *executionContext) fieldContext_Entitlement_reason(_ context.Context, f
 
 func (ec *executionContext) _Entitlement_requiredTier(ctx context.Context, field graphql.CollectedField, obj *models.Entitlement) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Entitlement", &ret)
 		return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Upgrade())
 	}
 	return graphql.ResolveField(
@@ -15757,6 +15957,7 @@ func (ec *executionContext) fieldContext_Entitlement_requiredTier(_ context.Cont
 
 func (ec *executionContext) _Heading_level(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Heading", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Level)
 	}
 	return graphql.ResolveField(
@@ -15783,6 +15984,7 @@ func (ec *executionContext) fieldContext_Heading_level(_ context.Context, field 
 
 func (ec *executionContext) _Heading_text(ctx context.Context, field graphql.CollectedField, obj *models.Heading) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Heading", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
 	}
 	return graphql.ResolveField(
@@ -15809,6 +16011,7 @@ func (ec *executionContext) fieldContext_Heading_text(_ context.Context, field g
 
 func (ec *executionContext) _HttpHeader_name(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "HttpHeader", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -15835,6 +16038,7 @@ func (ec *executionContext) fieldContext_HttpHeader_name(_ context.Context, fiel
 
 func (ec *executionContext) _HttpHeader_value(ctx context.Context, field graphql.CollectedField, obj *models.HTTPHeader) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "HttpHeader", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 	}
 	return graphql.ResolveField(
@@ -15861,6 +16065,7 @@ func (ec *executionContext) fieldContext_HttpHeader_value(_ context.Context, fie
 
 func (ec *executionContext) _IdentityProvider_issuer(ctx context.Context, field graphql.CollectedField, obj *model.IdentityProvider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "IdentityProvider", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Issuer)
 	}
 	return graphql.ResolveField(
@@ -15887,6 +16092,7 @@ func (ec *executionContext) fieldContext_IdentityProvider_issuer(_ context.Conte
 
 func (ec *executionContext) _IdentityProvider_audience(ctx context.Context, field graphql.CollectedField, obj *model.IdentityProvider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "IdentityProvider", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Audience)
 	}
 	return graphql.ResolveField(
@@ -15913,6 +16119,7 @@ func (ec *executionContext) fieldContext_IdentityProvider_audience(_ context.Con
 
 func (ec *executionContext) _Integration_kind(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Integration", &ret)
 		return ec.marshalNIntegrationKind2string(ctx, field.Selections, obj.Kind)
 	}
 	return graphql.ResolveField(
@@ -15939,6 +16146,7 @@ func (ec *executionContext) fieldContext_Integration_kind(_ context.Context, fie
 
 func (ec *executionContext) _Integration_status(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Integration", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -15965,6 +16173,7 @@ func (ec *executionContext) fieldContext_Integration_status(_ context.Context, f
 
 func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Integration", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -16025,6 +16234,7 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_invitation(_ contex
 
 func (ec *executionContext) _InviteMemberPayload_token(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "InviteMemberPayload", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ShownToken())
 	}
 	return graphql.ResolveField(
@@ -16051,6 +16261,7 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_token(_ context.Con
 
 func (ec *executionContext) _InviteMemberPayload_link(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "InviteMemberPayload", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ShownLink())
 	}
 	return graphql.ResolveField(
@@ -16077,6 +16288,7 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_link(_ context.Cont
 
 func (ec *executionContext) _InviteMemberPayload_emailed(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "InviteMemberPayload", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Emailed)
 	}
 	return graphql.ResolveField(
@@ -16103,6 +16315,7 @@ func (ec *executionContext) fieldContext_InviteMemberPayload_emailed(_ context.C
 
 func (ec *executionContext) _LlmUsage_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "LlmUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.PromptTokens)
 	}
 	return graphql.ResolveField(
@@ -16129,6 +16342,7 @@ func (ec *executionContext) fieldContext_LlmUsage_promptTokens(_ context.Context
 
 func (ec *executionContext) _LlmUsage_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "LlmUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.CompletionTokens)
 	}
 	return graphql.ResolveField(
@@ -16155,6 +16369,7 @@ func (ec *executionContext) fieldContext_LlmUsage_completionTokens(_ context.Con
 
 func (ec *executionContext) _LlmUsage_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.Usage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "LlmUsage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.TotalTokens)
 	}
 	return graphql.ResolveField(
@@ -16181,6 +16396,7 @@ func (ec *executionContext) fieldContext_LlmUsage_totalTokens(_ context.Context,
 
 func (ec *executionContext) _LogoutPayload_sessionId(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "LogoutPayload", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.SessionID)
 	}
 	return graphql.ResolveField(
@@ -16207,6 +16423,7 @@ func (ec *executionContext) fieldContext_LogoutPayload_sessionId(_ context.Conte
 
 func (ec *executionContext) _LogoutPayload_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "LogoutPayload", &ret)
 		if v := obj.RevokedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -19301,6 +19518,7 @@ func (ec *executionContext) fieldContext_OnboardingConfig_integrations(_ context
 
 func (ec *executionContext) _OnboardingConfig_liveKeyCheck(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingConfig", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.LiveKeyCheck)
 	}
 	return graphql.ResolveField(
@@ -19327,6 +19545,7 @@ func (ec *executionContext) fieldContext_OnboardingConfig_liveKeyCheck(_ context
 
 func (ec *executionContext) _OnboardingConfig_brandAnalysis(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingConfig", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.BrandAnalysis)
 	}
 	return graphql.ResolveField(
@@ -19353,6 +19572,7 @@ func (ec *executionContext) fieldContext_OnboardingConfig_brandAnalysis(_ contex
 
 func (ec *executionContext) _OnboardingConfig_llmConfigured(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingConfig", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.LLMConfigured)
 	}
 	return graphql.ResolveField(
@@ -19379,6 +19599,7 @@ func (ec *executionContext) fieldContext_OnboardingConfig_llmConfigured(_ contex
 
 func (ec *executionContext) _OnboardingConfig_requiredSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingConfig", &ret)
 		return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, field.Selections, obj.RequiredSteps)
 	}
 	return graphql.ResolveField(
@@ -19405,6 +19626,7 @@ func (ec *executionContext) fieldContext_OnboardingConfig_requiredSteps(_ contex
 
 func (ec *executionContext) _OnboardingConfig_optionalSteps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingConfig", &ret)
 		return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, field.Selections, obj.OptionalSteps)
 	}
 	return graphql.ResolveField(
@@ -19431,6 +19653,7 @@ func (ec *executionContext) fieldContext_OnboardingConfig_optionalSteps(_ contex
 
 func (ec *executionContext) _OnboardingProgress_currentStep(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingProgress", &ret)
 		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.CurrentStep)
 	}
 	return graphql.ResolveField(
@@ -19457,6 +19680,7 @@ func (ec *executionContext) fieldContext_OnboardingProgress_currentStep(_ contex
 
 func (ec *executionContext) _OnboardingProgress_percentage(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingProgress", &ret)
 		if v := obj.Percentage(); finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -19485,6 +19709,7 @@ func (ec *executionContext) fieldContext_OnboardingProgress_percentage(_ context
 
 func (ec *executionContext) _OnboardingProgress_completed(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingProgress", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsCompleted())
 	}
 	return graphql.ResolveField(
@@ -19511,6 +19736,7 @@ func (ec *executionContext) fieldContext_OnboardingProgress_completed(_ context.
 
 func (ec *executionContext) _OnboardingProgress_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingProgress", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
 	}
 	return graphql.ResolveField(
@@ -19537,6 +19763,7 @@ func (ec *executionContext) fieldContext_OnboardingProgress_startedAt(_ context.
 
 func (ec *executionContext) _OnboardingProgress_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingProgress", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
 	}
 	return graphql.ResolveField(
@@ -19595,6 +19822,7 @@ func (ec *executionContext) fieldContext_OnboardingProgress_steps(_ context.Cont
 
 func (ec *executionContext) _OnboardingStep_step(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.Step)
 	}
 	return graphql.ResolveField(
@@ -19621,6 +19849,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_step(_ context.Context, 
 
 func (ec *executionContext) _OnboardingStep_key(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalNOnboardingStepKey2string(ctx, field.Selections, obj.Key())
 	}
 	return graphql.ResolveField(
@@ -19647,6 +19876,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_key(_ context.Context, f
 
 func (ec *executionContext) _OnboardingStep_title(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title())
 	}
 	return graphql.ResolveField(
@@ -19673,6 +19903,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_title(_ context.Context,
 
 func (ec *executionContext) _OnboardingStep_required(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Required())
 	}
 	return graphql.ResolveField(
@@ -19699,6 +19930,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_required(_ context.Conte
 
 func (ec *executionContext) _OnboardingStep_status(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalNStepStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -19725,6 +19957,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_status(_ context.Context
 
 func (ec *executionContext) _OnboardingStep_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartedAt)
 	}
 	return graphql.ResolveField(
@@ -19751,6 +19984,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_startedAt(_ context.Cont
 
 func (ec *executionContext) _OnboardingStep_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CompletedAt)
 	}
 	return graphql.ResolveField(
@@ -19777,6 +20011,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_completedAt(_ context.Co
 
 func (ec *executionContext) _OnboardingStep_skippedAt(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingStep) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStep", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SkippedAt)
 	}
 	return graphql.ResolveField(
@@ -19803,6 +20038,7 @@ func (ec *executionContext) fieldContext_OnboardingStep_skippedAt(_ context.Cont
 
 func (ec *executionContext) _OnboardingStepInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStepInfo", &ret)
 		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.Step)
 	}
 	return graphql.ResolveField(
@@ -19829,6 +20065,7 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_step(_ context.Conte
 
 func (ec *executionContext) _OnboardingStepInfo_key(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStepInfo", &ret)
 		return ec.marshalNOnboardingStepKey2string(ctx, field.Selections, obj.Key)
 	}
 	return graphql.ResolveField(
@@ -19855,6 +20092,7 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_key(_ context.Contex
 
 func (ec *executionContext) _OnboardingStepInfo_title(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStepInfo", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -19881,6 +20119,7 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_title(_ context.Cont
 
 func (ec *executionContext) _OnboardingStepInfo_required(ctx context.Context, field graphql.CollectedField, obj *models.StepInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "OnboardingStepInfo", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Required)
 	}
 	return graphql.ResolveField(
@@ -19907,6 +20146,7 @@ func (ec *executionContext) fieldContext_OnboardingStepInfo_required(_ context.C
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PageInfo", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndCursor)
 	}
 	return graphql.ResolveField(
@@ -19933,6 +20173,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PageInfo", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
 	}
 	return graphql.ResolveField(
@@ -19959,6 +20200,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 
 func (ec *executionContext) _Passage_documentId(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.DocumentID)
 	}
 	return graphql.ResolveField(
@@ -19985,6 +20227,7 @@ func (ec *executionContext) fieldContext_Passage_documentId(_ context.Context, f
 
 func (ec *executionContext) _Passage_documentTitle(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.DocumentTitle)
 	}
 	return graphql.ResolveField(
@@ -20011,6 +20254,7 @@ func (ec *executionContext) fieldContext_Passage_documentTitle(_ context.Context
 
 func (ec *executionContext) _Passage_chunkId(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ChunkID)
 	}
 	return graphql.ResolveField(
@@ -20037,6 +20281,7 @@ func (ec *executionContext) fieldContext_Passage_chunkId(_ context.Context, fiel
 
 func (ec *executionContext) _Passage_position(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
 	}
 	return graphql.ResolveField(
@@ -20063,6 +20308,7 @@ func (ec *executionContext) fieldContext_Passage_position(_ context.Context, fie
 
 func (ec *executionContext) _Passage_start(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Start)
 	}
 	return graphql.ResolveField(
@@ -20089,6 +20335,7 @@ func (ec *executionContext) fieldContext_Passage_start(_ context.Context, field 
 
 func (ec *executionContext) _Passage_end(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.End)
 	}
 	return graphql.ResolveField(
@@ -20115,6 +20362,7 @@ func (ec *executionContext) fieldContext_Passage_end(_ context.Context, field gr
 
 func (ec *executionContext) _Passage_text(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Text)
 	}
 	return graphql.ResolveField(
@@ -20141,6 +20389,7 @@ func (ec *executionContext) fieldContext_Passage_text(_ context.Context, field g
 
 func (ec *executionContext) _Passage_score(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		if v := obj.Score; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -20169,6 +20418,7 @@ func (ec *executionContext) fieldContext_Passage_score(_ context.Context, field 
 
 func (ec *executionContext) _Passage_embedder(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Embedder)
 	}
 	return graphql.ResolveField(
@@ -20195,6 +20445,7 @@ func (ec *executionContext) fieldContext_Passage_embedder(_ context.Context, fie
 
 func (ec *executionContext) _Persona_id(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Persona", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -20221,6 +20472,7 @@ func (ec *executionContext) fieldContext_Persona_id(_ context.Context, field gra
 
 func (ec *executionContext) _Persona_version(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Persona", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Version)
 	}
 	return graphql.ResolveField(
@@ -20247,6 +20499,7 @@ func (ec *executionContext) fieldContext_Persona_version(_ context.Context, fiel
 
 func (ec *executionContext) _Persona_active(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Persona", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Active)
 	}
 	return graphql.ResolveField(
@@ -20273,6 +20526,7 @@ func (ec *executionContext) fieldContext_Persona_active(_ context.Context, field
 
 func (ec *executionContext) _Persona_source(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Persona", &ret)
 		return ec.marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx, field.Selections, obj.Source)
 	}
 	return graphql.ResolveField(
@@ -20299,6 +20553,7 @@ func (ec *executionContext) fieldContext_Persona_source(_ context.Context, field
 
 func (ec *executionContext) _Persona_model(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Persona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
@@ -20444,6 +20699,7 @@ func (ec *executionContext) fieldContext_Persona_selectedPlatforms(_ context.Con
 
 func (ec *executionContext) _Persona_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Persona", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -20472,6 +20728,7 @@ func (ec *executionContext) fieldContext_Persona_createdAt(_ context.Context, fi
 
 func (ec *executionContext) _PersonaDraft_source(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaDraft", &ret)
 		return ec.marshalNPersonaSource2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaSource(ctx, field.Selections, obj.Source)
 	}
 	return graphql.ResolveField(
@@ -20498,6 +20755,7 @@ func (ec *executionContext) fieldContext_PersonaDraft_source(_ context.Context, 
 
 func (ec *executionContext) _PersonaDraft_model(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaDraft", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
@@ -20643,6 +20901,7 @@ func (ec *executionContext) fieldContext_PersonaDraft_selectedPlatforms(_ contex
 
 func (ec *executionContext) _PersonaQuality_completeness(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
 		if v := obj.Completeness; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -20671,6 +20930,7 @@ func (ec *executionContext) fieldContext_PersonaQuality_completeness(_ context.C
 
 func (ec *executionContext) _PersonaQuality_specificity(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
 		if v := obj.Specificity; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -20699,6 +20959,7 @@ func (ec *executionContext) fieldContext_PersonaQuality_specificity(_ context.Co
 
 func (ec *executionContext) _PersonaQuality_consistency(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
 		if v := obj.Consistency; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -20727,6 +20988,7 @@ func (ec *executionContext) fieldContext_PersonaQuality_consistency(_ context.Co
 
 func (ec *executionContext) _PersonaQuality_overall(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
 		if v := obj.Overall; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -20755,6 +21017,7 @@ func (ec *executionContext) fieldContext_PersonaQuality_overall(_ context.Contex
 
 func (ec *executionContext) _PersonaQuality_notes(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Notes)
 	}
 	return graphql.ResolveField(
@@ -20781,6 +21044,7 @@ func (ec *executionContext) fieldContext_PersonaQuality_notes(_ context.Context,
 
 func (ec *executionContext) _PersonaReadiness_ready(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaReadiness", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Ready)
 	}
 	return graphql.ResolveField(
@@ -20807,6 +21071,7 @@ func (ec *executionContext) fieldContext_PersonaReadiness_ready(_ context.Contex
 
 func (ec *executionContext) _PersonaReadiness_missing(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaReadiness", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Missing)
 	}
 	return graphql.ResolveField(
@@ -20833,6 +21098,7 @@ func (ec *executionContext) fieldContext_PersonaReadiness_missing(_ context.Cont
 
 func (ec *executionContext) _PersonaReadiness_sources(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaReadiness", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Sources)
 	}
 	return graphql.ResolveField(
@@ -20859,6 +21125,7 @@ func (ec *executionContext) fieldContext_PersonaReadiness_sources(_ context.Cont
 
 func (ec *executionContext) _PersonalizationContext_businessName(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.BusinessName)
 	}
 	return graphql.ResolveField(
@@ -20885,6 +21152,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_businessName(_ c
 
 func (ec *executionContext) _PersonalizationContext_industry(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Industry)
 	}
 	return graphql.ResolveField(
@@ -20911,6 +21179,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_industry(_ conte
 
 func (ec *executionContext) _PersonalizationContext_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.TargetAudience)
 	}
 	return graphql.ResolveField(
@@ -20937,6 +21206,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_targetAudience(_
 
 func (ec *executionContext) _PersonalizationContext_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, field.Selections, obj.WritingTone)
 	}
 	return graphql.ResolveField(
@@ -20963,6 +21233,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_writingTone(_ co
 
 func (ec *executionContext) _PersonalizationContext_language(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Language)
 	}
 	return graphql.ResolveField(
@@ -20989,6 +21260,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_language(_ conte
 
 func (ec *executionContext) _PersonalizationContext_researchDepth(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx, field.Selections, obj.ResearchDepth)
 	}
 	return graphql.ResolveField(
@@ -21038,6 +21310,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_contentTypes(_ c
 
 func (ec *executionContext) _PersonalizationContext_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.AutoResearch)
 	}
 	return graphql.ResolveField(
@@ -21064,6 +21337,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_autoResearch(_ c
 
 func (ec *executionContext) _PersonalizationContext_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FactualContent)
 	}
 	return graphql.ResolveField(
@@ -21090,6 +21364,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_factualContent(_
 
 func (ec *executionContext) _PersonalizationContext_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyTopics)
 	}
 	return graphql.ResolveField(
@@ -21139,6 +21414,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_platforms(_ cont
 
 func (ec *executionContext) _PersonalizationContext_personaId(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.PersonaID)
 	}
 	return graphql.ResolveField(
@@ -21165,6 +21441,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_personaId(_ cont
 
 func (ec *executionContext) _PersonalizationContext_personaSummary(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.PersonaSummary)
 	}
 	return graphql.ResolveField(
@@ -21191,6 +21468,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_personaSummary(_
 
 func (ec *executionContext) _PersonalizationContext_voice(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Voice)
 	}
 	return graphql.ResolveField(
@@ -21217,6 +21495,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_voice(_ context.
 
 func (ec *executionContext) _PersonalizationContext_defaulted(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Defaulted)
 	}
 	return graphql.ResolveField(
@@ -21243,6 +21522,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_defaulted(_ cont
 
 func (ec *executionContext) _Plan_tier(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
@@ -21269,6 +21549,7 @@ func (ec *executionContext) fieldContext_Plan_tier(_ context.Context, field grap
 
 func (ec *executionContext) _Plan_agents(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.AgentLimit())
 	}
 	return graphql.ResolveField(
@@ -21295,6 +21576,7 @@ func (ec *executionContext) fieldContext_Plan_agents(_ context.Context, field gr
 
 func (ec *executionContext) _Plan_batch(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Batch)
 	}
 	return graphql.ResolveField(
@@ -21321,6 +21603,7 @@ func (ec *executionContext) fieldContext_Plan_batch(_ context.Context, field gra
 
 func (ec *executionContext) _Plan_providers(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.ProviderLimit())
 	}
 	return graphql.ResolveField(
@@ -21347,6 +21630,7 @@ func (ec *executionContext) fieldContext_Plan_providers(_ context.Context, field
 
 func (ec *executionContext) _Plan_backupBytes(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.BackupLimit())
 	}
 	return graphql.ResolveField(
@@ -21373,6 +21657,7 @@ func (ec *executionContext) fieldContext_Plan_backupBytes(_ context.Context, fie
 
 func (ec *executionContext) _Plan_byok(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.BYOK)
 	}
 	return graphql.ResolveField(
@@ -21399,6 +21684,7 @@ func (ec *executionContext) fieldContext_Plan_byok(_ context.Context, field grap
 
 func (ec *executionContext) _Plan_sso(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.SSO)
 	}
 	return graphql.ResolveField(
@@ -21425,6 +21711,7 @@ func (ec *executionContext) fieldContext_Plan_sso(_ context.Context, field graph
 
 func (ec *executionContext) _Plan_requestsPerMinute(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.RequestsPerMinute)
 	}
 	return graphql.ResolveField(
@@ -21451,6 +21738,7 @@ func (ec *executionContext) fieldContext_Plan_requestsPerMinute(_ context.Contex
 
 func (ec *executionContext) _Plan_perSeat(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.PerSeat)
 	}
 	return graphql.ResolveField(
@@ -21477,6 +21765,7 @@ func (ec *executionContext) fieldContext_Plan_perSeat(_ context.Context, field g
 
 func (ec *executionContext) _Plan_monthlyTokens(ctx context.Context, field graphql.CollectedField, obj *models.Features) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Plan", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.MonthlyTokenLimit())
 	}
 	return graphql.ResolveField(
@@ -21503,6 +21792,7 @@ func (ec *executionContext) fieldContext_Plan_monthlyTokens(_ context.Context, f
 
 func (ec *executionContext) _PlatformPersona_platform(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, field.Selections, obj.Platform)
 	}
 	return graphql.ResolveField(
@@ -21529,6 +21819,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_platform(_ context.Cont
 
 func (ec *executionContext) _PlatformPersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Tone)
 	}
 	return graphql.ResolveField(
@@ -21555,6 +21846,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_tone(_ context.Context,
 
 func (ec *executionContext) _PlatformPersona_format(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Format)
 	}
 	return graphql.ResolveField(
@@ -21581,6 +21873,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_format(_ context.Contex
 
 func (ec *executionContext) _PlatformPersona_maxLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.MaxLength)
 	}
 	return graphql.ResolveField(
@@ -21607,6 +21900,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_maxLength(_ context.Con
 
 func (ec *executionContext) _PlatformPersona_idealLength(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.IdealLength)
 	}
 	return graphql.ResolveField(
@@ -21633,6 +21927,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_idealLength(_ context.C
 
 func (ec *executionContext) _PlatformPersona_hashtags(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Hashtags)
 	}
 	return graphql.ResolveField(
@@ -21659,6 +21954,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_hashtags(_ context.Cont
 
 func (ec *executionContext) _PlatformPersona_emojiUse(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.EmojiUse)
 	}
 	return graphql.ResolveField(
@@ -21685,6 +21981,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_emojiUse(_ context.Cont
 
 func (ec *executionContext) _PlatformPersona_postingGuidance(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.PostingGuidance)
 	}
 	return graphql.ResolveField(
@@ -21711,6 +22008,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_postingGuidance(_ conte
 
 func (ec *executionContext) _Playbook_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Playbook", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -21737,6 +22035,7 @@ func (ec *executionContext) fieldContext_Playbook_id(_ context.Context, field gr
 
 func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Playbook", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -21763,6 +22062,7 @@ func (ec *executionContext) fieldContext_Playbook_name(_ context.Context, field 
 
 func (ec *executionContext) _Playbook_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Playbook", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -21789,6 +22089,7 @@ func (ec *executionContext) fieldContext_Playbook_description(_ context.Context,
 
 func (ec *executionContext) _Playbook_minTier(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Playbook", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.MinTier)
 	}
 	return graphql.ResolveField(
@@ -21879,6 +22180,7 @@ func (ec *executionContext) fieldContext_Playbook_steps(_ context.Context, field
 
 func (ec *executionContext) _Playbook_custom(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Playbook", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Custom)
 	}
 	return graphql.ResolveField(
@@ -21905,6 +22207,7 @@ func (ec *executionContext) fieldContext_Playbook_custom(_ context.Context, fiel
 
 func (ec *executionContext) _Playbook_updatedAt(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Playbook", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.UpdatedAt)
 	}
 	return graphql.ResolveField(
@@ -21931,6 +22234,7 @@ func (ec *executionContext) fieldContext_Playbook_updatedAt(_ context.Context, f
 
 func (ec *executionContext) _PlaybookEvent_runId(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookEvent", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
 	}
 	return graphql.ResolveField(
@@ -21957,6 +22261,7 @@ func (ec *executionContext) fieldContext_PlaybookEvent_runId(_ context.Context, 
 
 func (ec *executionContext) _PlaybookEvent_seq(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookEvent", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Seq)
 	}
 	return graphql.ResolveField(
@@ -21983,6 +22288,7 @@ func (ec *executionContext) fieldContext_PlaybookEvent_seq(_ context.Context, fi
 
 func (ec *executionContext) _PlaybookEvent_type(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookEvent", &ret)
 		return ec.marshalNPlaybookEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐEventType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
@@ -22009,6 +22315,7 @@ func (ec *executionContext) fieldContext_PlaybookEvent_type(_ context.Context, f
 
 func (ec *executionContext) _PlaybookEvent_step(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookEvent", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Step)
 	}
 	return graphql.ResolveField(
@@ -22035,6 +22342,7 @@ func (ec *executionContext) fieldContext_PlaybookEvent_step(_ context.Context, f
 
 func (ec *executionContext) _PlaybookEvent_stepTitle(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookEvent", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.StepTitle)
 	}
 	return graphql.ResolveField(
@@ -22061,6 +22369,7 @@ func (ec *executionContext) fieldContext_PlaybookEvent_stepTitle(_ context.Conte
 
 func (ec *executionContext) _PlaybookEvent_delta(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookEvent", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Delta)
 	}
 	return graphql.ResolveField(
@@ -22087,6 +22396,7 @@ func (ec *executionContext) fieldContext_PlaybookEvent_delta(_ context.Context, 
 
 func (ec *executionContext) _PlaybookEvent_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookEvent", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Output)
 	}
 	return graphql.ResolveField(
@@ -22209,6 +22519,7 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_outputs(_ context.Conte
 
 func (ec *executionContext) _PlaybookRunDone_result(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookRunDone", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Result)
 	}
 	return graphql.ResolveField(
@@ -22267,6 +22578,7 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_usage(_ context.Context
 
 func (ec *executionContext) _PlaybookRunDone_calls(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookRunDone", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Calls())
 	}
 	return graphql.ResolveField(
@@ -22293,6 +22605,7 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_calls(_ context.Context
 
 func (ec *executionContext) _PlaybookRunDone_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookRunDone", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
 	}
 	return graphql.ResolveField(
@@ -22319,6 +22632,7 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_offline(_ context.Conte
 
 func (ec *executionContext) _PlaybookRunError_code(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookRunError", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
 	}
 	return graphql.ResolveField(
@@ -22345,6 +22659,7 @@ func (ec *executionContext) fieldContext_PlaybookRunError_code(_ context.Context
 
 func (ec *executionContext) _PlaybookRunError_message(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookRunError", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
 	}
 	return graphql.ResolveField(
@@ -22371,6 +22686,7 @@ func (ec *executionContext) fieldContext_PlaybookRunError_message(_ context.Cont
 
 func (ec *executionContext) _PlaybookRunError_step(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookRunError", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Step)
 	}
 	return graphql.ResolveField(
@@ -22397,6 +22713,7 @@ func (ec *executionContext) fieldContext_PlaybookRunError_step(_ context.Context
 
 func (ec *executionContext) _PlaybookRunError_retryable(ctx context.Context, field graphql.CollectedField, obj *playbook.RunError) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookRunError", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Retryable)
 	}
 	return graphql.ResolveField(
@@ -22423,6 +22740,7 @@ func (ec *executionContext) fieldContext_PlaybookRunError_retryable(_ context.Co
 
 func (ec *executionContext) _PlaybookStep_index(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStep", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Index)
 	}
 	return graphql.ResolveField(
@@ -22449,6 +22767,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_index(_ context.Context, f
 
 func (ec *executionContext) _PlaybookStep_kind(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStep", &ret)
 		return ec.marshalNPlaybookStepKind2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepKind(ctx, field.Selections, obj.Kind)
 	}
 	return graphql.ResolveField(
@@ -22475,6 +22794,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_kind(_ context.Context, fi
 
 func (ec *executionContext) _PlaybookStep_title(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStep", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -22501,6 +22821,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_title(_ context.Context, f
 
 func (ec *executionContext) _PlaybookStep_templateId(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStep", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.TemplateID)
 	}
 	return graphql.ResolveField(
@@ -22591,6 +22912,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_inputs(_ context.Context, 
 
 func (ec *executionContext) _PlaybookStep_from(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStep", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.From)
 	}
 	return graphql.ResolveField(
@@ -22617,6 +22939,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_from(_ context.Context, fi
 
 func (ec *executionContext) _PlaybookStep_transform(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStep", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Transform)
 	}
 	return graphql.ResolveField(
@@ -22643,6 +22966,7 @@ func (ec *executionContext) fieldContext_PlaybookStep_transform(_ context.Contex
 
 func (ec *executionContext) _PlaybookStepInput_variable(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStepInput", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Variable)
 	}
 	return graphql.ResolveField(
@@ -22669,6 +22993,7 @@ func (ec *executionContext) fieldContext_PlaybookStepInput_variable(_ context.Co
 
 func (ec *executionContext) _PlaybookStepInput_fromStep(ctx context.Context, field graphql.CollectedField, obj *catalog.StepInput) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStepInput", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.FromStep)
 	}
 	return graphql.ResolveField(
@@ -22695,6 +23020,7 @@ func (ec *executionContext) fieldContext_PlaybookStepInput_fromStep(_ context.Co
 
 func (ec *executionContext) _PlaybookStepOutput_step(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStepOutput", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Step)
 	}
 	return graphql.ResolveField(
@@ -22721,6 +23047,7 @@ func (ec *executionContext) fieldContext_PlaybookStepOutput_step(_ context.Conte
 
 func (ec *executionContext) _PlaybookStepOutput_output(ctx context.Context, field graphql.CollectedField, obj *playbook.StepOutput) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookStepOutput", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Output)
 	}
 	return graphql.ResolveField(
@@ -22747,6 +23074,7 @@ func (ec *executionContext) fieldContext_PlaybookStepOutput_output(_ context.Con
 
 func (ec *executionContext) _PlaybookTemplate_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookTemplate", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -22773,6 +23101,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_id(_ context.Context, 
 
 func (ec *executionContext) _PlaybookTemplate_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookTemplate", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -22799,6 +23128,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_name(_ context.Context
 
 func (ec *executionContext) _PlaybookTemplate_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookTemplate", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -22825,6 +23155,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_description(_ context.
 
 func (ec *executionContext) _PlaybookTemplate_agent(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookTemplate", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Agent)
 	}
 	return graphql.ResolveField(
@@ -22883,6 +23214,7 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_variables(_ context.Co
 
 func (ec *executionContext) _PlaybookValue_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Value) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookValue", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -22909,6 +23241,7 @@ func (ec *executionContext) fieldContext_PlaybookValue_name(_ context.Context, f
 
 func (ec *executionContext) _PlaybookValue_value(ctx context.Context, field graphql.CollectedField, obj *catalog.Value) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookValue", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 	}
 	return graphql.ResolveField(
@@ -22935,6 +23268,7 @@ func (ec *executionContext) fieldContext_PlaybookValue_value(_ context.Context, 
 
 func (ec *executionContext) _PlaybookVariable_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookVariable", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -22961,6 +23295,7 @@ func (ec *executionContext) fieldContext_PlaybookVariable_name(_ context.Context
 
 func (ec *executionContext) _PlaybookVariable_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookVariable", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -22987,6 +23322,7 @@ func (ec *executionContext) fieldContext_PlaybookVariable_description(_ context.
 
 func (ec *executionContext) _PlaybookVariable_required(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookVariable", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Required)
 	}
 	return graphql.ResolveField(
@@ -23013,6 +23349,7 @@ func (ec *executionContext) fieldContext_PlaybookVariable_required(_ context.Con
 
 func (ec *executionContext) _PlaybookVariable_default(ctx context.Context, field graphql.CollectedField, obj *catalog.Variable) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PlaybookVariable", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Default)
 	}
 	return graphql.ResolveField(
@@ -23039,6 +23376,7 @@ func (ec *executionContext) fieldContext_PlaybookVariable_default(_ context.Cont
 
 func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphql.CollectedField, obj *models.PortalSession) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "PortalSession", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
 	}
 	return graphql.ResolveField(
@@ -23065,6 +23403,7 @@ func (ec *executionContext) fieldContext_PortalSession_url(_ context.Context, fi
 
 func (ec *executionContext) _Provider_id(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Provider", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -23091,6 +23430,7 @@ func (ec *executionContext) fieldContext_Provider_id(_ context.Context, field gr
 
 func (ec *executionContext) _Provider_name(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Provider", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -23117,6 +23457,7 @@ func (ec *executionContext) fieldContext_Provider_name(_ context.Context, field 
 
 func (ec *executionContext) _Provider_kind(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Provider", &ret)
 		return ec.marshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKind(ctx, field.Selections, obj.Kind)
 	}
 	return graphql.ResolveField(
@@ -23143,6 +23484,7 @@ func (ec *executionContext) fieldContext_Provider_kind(_ context.Context, field 
 
 func (ec *executionContext) _Provider_docsUrl(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Provider", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.DocsURL)
 	}
 	return graphql.ResolveField(
@@ -23169,6 +23511,7 @@ func (ec *executionContext) fieldContext_Provider_docsUrl(_ context.Context, fie
 
 func (ec *executionContext) _Provider_keyFormat(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Provider", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.KeyFormat)
 	}
 	return graphql.ResolveField(
@@ -23195,6 +23538,7 @@ func (ec *executionContext) fieldContext_Provider_keyFormat(_ context.Context, f
 
 func (ec *executionContext) _Provider_keyExample(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Provider", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.KeyExample)
 	}
 	return graphql.ResolveField(
@@ -23221,6 +23565,7 @@ func (ec *executionContext) fieldContext_Provider_keyExample(_ context.Context, 
 
 func (ec *executionContext) _Provider_description(ctx context.Context, field graphql.CollectedField, obj *models.Provider) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Provider", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -23247,6 +23592,7 @@ func (ec *executionContext) fieldContext_Provider_description(_ context.Context,
 
 func (ec *executionContext) _ProviderKey_provider(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
@@ -23296,6 +23642,7 @@ func (ec *executionContext) fieldContext_ProviderKey_kind(_ context.Context, fie
 
 func (ec *executionContext) _ProviderKey_masked(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Masked)
 	}
 	return graphql.ResolveField(
@@ -23322,6 +23669,7 @@ func (ec *executionContext) fieldContext_ProviderKey_masked(_ context.Context, f
 
 func (ec *executionContext) _ProviderKey_formatValid(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FormatValid)
 	}
 	return graphql.ResolveField(
@@ -23348,6 +23696,7 @@ func (ec *executionContext) fieldContext_ProviderKey_formatValid(_ context.Conte
 
 func (ec *executionContext) _ProviderKey_status(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalNKeyStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐKeyStatus(ctx, field.Selections, obj.Status)
 	}
 	return graphql.ResolveField(
@@ -23374,6 +23723,7 @@ func (ec *executionContext) fieldContext_ProviderKey_status(_ context.Context, f
 
 func (ec *executionContext) _ProviderKey_validated(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Validated())
 	}
 	return graphql.ResolveField(
@@ -23400,6 +23750,7 @@ func (ec *executionContext) fieldContext_ProviderKey_validated(_ context.Context
 
 func (ec *executionContext) _ProviderKey_lastVerifiedAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastVerifiedAt)
 	}
 	return graphql.ResolveField(
@@ -23426,6 +23777,7 @@ func (ec *executionContext) fieldContext_ProviderKey_lastVerifiedAt(_ context.Co
 
 func (ec *executionContext) _ProviderKey_lastError(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.LastError)
 	}
 	return graphql.ResolveField(
@@ -23452,6 +23804,7 @@ func (ec *executionContext) fieldContext_ProviderKey_lastError(_ context.Context
 
 func (ec *executionContext) _ProviderKey_keyVersion(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.KeyVersion)
 	}
 	return graphql.ResolveField(
@@ -23478,6 +23831,7 @@ func (ec *executionContext) fieldContext_ProviderKey_keyVersion(_ context.Contex
 
 func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -23506,6 +23860,7 @@ func (ec *executionContext) fieldContext_ProviderKey_createdAt(_ context.Context
 
 func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
 		if v := obj.UpdatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -24726,6 +25081,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 
 func (ec *executionContext) _ReadingLevel_fleschReadingEase(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ReadingLevel", &ret)
 		if v := obj.FleschReadingEase; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -24754,6 +25110,7 @@ func (ec *executionContext) fieldContext_ReadingLevel_fleschReadingEase(_ contex
 
 func (ec *executionContext) _ReadingLevel_gradeLevel(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ReadingLevel", &ret)
 		if v := obj.GradeLevel; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -24782,6 +25139,7 @@ func (ec *executionContext) fieldContext_ReadingLevel_gradeLevel(_ context.Conte
 
 func (ec *executionContext) _ReadingLevel_label(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ReadingLevel", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Label)
 	}
 	return graphql.ResolveField(
@@ -24808,6 +25166,7 @@ func (ec *executionContext) fieldContext_ReadingLevel_label(_ context.Context, f
 
 func (ec *executionContext) _ResearchPreferences_depth(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
 		return ec.marshalNResearchDepth2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchDepth(ctx, field.Selections, obj.Depth)
 	}
 	return graphql.ResolveField(
@@ -24857,6 +25216,7 @@ func (ec *executionContext) fieldContext_ResearchPreferences_contentTypes(_ cont
 
 func (ec *executionContext) _ResearchPreferences_autoResearch(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.AutoResearch)
 	}
 	return graphql.ResolveField(
@@ -24883,6 +25243,7 @@ func (ec *executionContext) fieldContext_ResearchPreferences_autoResearch(_ cont
 
 func (ec *executionContext) _ResearchPreferences_factualContent(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FactualContent)
 	}
 	return graphql.ResolveField(
@@ -24909,6 +25270,7 @@ func (ec *executionContext) fieldContext_ResearchPreferences_factualContent(_ co
 
 func (ec *executionContext) _ResearchPreferences_targetAudience(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.TargetAudience)
 	}
 	return graphql.ResolveField(
@@ -24935,6 +25297,7 @@ func (ec *executionContext) fieldContext_ResearchPreferences_targetAudience(_ co
 
 func (ec *executionContext) _ResearchPreferences_writingTone(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
 		return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, field.Selections, obj.WritingTone)
 	}
 	return graphql.ResolveField(
@@ -24961,6 +25324,7 @@ func (ec *executionContext) fieldContext_ResearchPreferences_writingTone(_ conte
 
 func (ec *executionContext) _ResearchPreferences_language(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Language)
 	}
 	return graphql.ResolveField(
@@ -24987,6 +25351,7 @@ func (ec *executionContext) fieldContext_ResearchPreferences_language(_ context.
 
 func (ec *executionContext) _ResearchPreferences_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
 		if v := obj.UpdatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -25047,6 +25412,7 @@ func (ec *executionContext) fieldContext_ResetPayload_progress(_ context.Context
 
 func (ec *executionContext) _ResetPayload_dataDeleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResetPayload", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DataDeleted)
 	}
 	return graphql.ResolveField(
@@ -25073,6 +25439,7 @@ func (ec *executionContext) fieldContext_ResetPayload_dataDeleted(_ context.Cont
 
 func (ec *executionContext) _ResetPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResetPayload", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Deleted)
 	}
 	return graphql.ResolveField(
@@ -25099,6 +25466,7 @@ func (ec *executionContext) fieldContext_ResetPayload_deleted(_ context.Context,
 
 func (ec *executionContext) _ResetPayload_kept(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResetPayload", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Kept)
 	}
 	return graphql.ResolveField(
@@ -25125,6 +25493,7 @@ func (ec *executionContext) fieldContext_ResetPayload_kept(_ context.Context, fi
 
 func (ec *executionContext) _ResumeInfo_step(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResumeInfo", &ret)
 		return ec.marshalNInt2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStep(ctx, field.Selections, obj.Step)
 	}
 	return graphql.ResolveField(
@@ -25151,6 +25520,7 @@ func (ec *executionContext) fieldContext_ResumeInfo_step(_ context.Context, fiel
 
 func (ec *executionContext) _ResumeInfo_reason(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResumeInfo", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
 	}
 	return graphql.ResolveField(
@@ -25177,6 +25547,7 @@ func (ec *executionContext) fieldContext_ResumeInfo_reason(_ context.Context, fi
 
 func (ec *executionContext) _ResumeInfo_completed(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResumeInfo", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Completed)
 	}
 	return graphql.ResolveField(
@@ -25203,6 +25574,7 @@ func (ec *executionContext) fieldContext_ResumeInfo_completed(_ context.Context,
 
 func (ec *executionContext) _ResumeInfo_missingSteps(ctx context.Context, field graphql.CollectedField, obj *models.ResumeInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ResumeInfo", &ret)
 		return ec.marshalNInt2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepᚄ(ctx, field.Selections, obj.MissingSteps)
 	}
 	return graphql.ResolveField(
@@ -25229,6 +25601,7 @@ func (ec *executionContext) fieldContext_ResumeInfo_missingSteps(_ context.Conte
 
 func (ec *executionContext) _RevokeOtherSessionsPayload_revoked(ctx context.Context, field graphql.CollectedField, obj *model.RevokeOtherSessionsPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "RevokeOtherSessionsPayload", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Revoked)
 	}
 	return graphql.ResolveField(
@@ -25255,6 +25628,7 @@ func (ec *executionContext) fieldContext_RevokeOtherSessionsPayload_revoked(_ co
 
 func (ec *executionContext) _Session_id(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -25281,6 +25655,7 @@ func (ec *executionContext) fieldContext_Session_id(_ context.Context, field gra
 
 func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -25309,6 +25684,7 @@ func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, fi
 
 func (ec *executionContext) _Session_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
 		if v := obj.LastUsedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -25337,6 +25713,7 @@ func (ec *executionContext) fieldContext_Session_lastUsedAt(_ context.Context, f
 
 func (ec *executionContext) _Session_userAgent(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.UserAgent)
 	}
 	return graphql.ResolveField(
@@ -25363,6 +25740,7 @@ func (ec *executionContext) fieldContext_Session_userAgent(_ context.Context, fi
 
 func (ec *executionContext) _Session_clientNetwork(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.ClientNetwork)
 	}
 	return graphql.ResolveField(
@@ -25389,6 +25767,7 @@ func (ec *executionContext) fieldContext_Session_clientNetwork(_ context.Context
 
 func (ec *executionContext) _Session_method(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
 		return ec.marshalNSignInMethod2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSignInMethod(ctx, field.Selections, obj.Method)
 	}
 	return graphql.ResolveField(
@@ -25415,6 +25794,7 @@ func (ec *executionContext) fieldContext_Session_method(_ context.Context, field
 
 func (ec *executionContext) _Session_current(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Current)
 	}
 	return graphql.ResolveField(
@@ -25441,6 +25821,7 @@ func (ec *executionContext) fieldContext_Session_current(_ context.Context, fiel
 
 func (ec *executionContext) _SignedRequest_method(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "SignedRequest", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Method)
 	}
 	return graphql.ResolveField(
@@ -25467,6 +25848,7 @@ func (ec *executionContext) fieldContext_SignedRequest_method(_ context.Context,
 
 func (ec *executionContext) _SignedRequest_url(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "SignedRequest", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
 	}
 	return graphql.ResolveField(
@@ -25525,6 +25907,7 @@ func (ec *executionContext) fieldContext_SignedRequest_headers(_ context.Context
 
 func (ec *executionContext) _SignedRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "SignedRequest", &ret)
 		if v := obj.ExpiresAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -25553,6 +25936,7 @@ func (ec *executionContext) fieldContext_SignedRequest_expiresAt(_ context.Conte
 
 func (ec *executionContext) _StyleAnalysis_tone(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Tone)
 	}
 	return graphql.ResolveField(
@@ -25579,6 +25963,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_tone(_ context.Context, f
 
 func (ec *executionContext) _StyleAnalysis_voice(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Voice)
 	}
 	return graphql.ResolveField(
@@ -25605,6 +25990,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_voice(_ context.Context, 
 
 func (ec *executionContext) _StyleAnalysis_audience(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Audience)
 	}
 	return graphql.ResolveField(
@@ -25631,6 +26017,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_audience(_ context.Contex
 
 func (ec *executionContext) _StyleAnalysis_complexity(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Complexity)
 	}
 	return graphql.ResolveField(
@@ -25657,6 +26044,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_complexity(_ context.Cont
 
 func (ec *executionContext) _StyleAnalysis_keyMessages(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyMessages)
 	}
 	return graphql.ResolveField(
@@ -25683,6 +26071,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_keyMessages(_ context.Con
 
 func (ec *executionContext) _StyleAnalysis_observations(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Observations)
 	}
 	return graphql.ResolveField(
@@ -25709,6 +26098,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_observations(_ context.Co
 
 func (ec *executionContext) _StyleAnalysis_model(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Model)
 	}
 	return graphql.ResolveField(
@@ -26051,6 +26441,7 @@ func (ec *executionContext) fieldContext_Subscription_teamEvents(ctx context.Con
 
 func (ec *executionContext) _Team_id(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Team", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -26077,6 +26468,7 @@ func (ec *executionContext) fieldContext_Team_id(_ context.Context, field graphq
 
 func (ec *executionContext) _Team_name(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Team", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -26103,6 +26495,7 @@ func (ec *executionContext) fieldContext_Team_name(_ context.Context, field grap
 
 func (ec *executionContext) _Team_role(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Team", &ret)
 		return ec.marshalNTeamRole2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -26129,6 +26522,7 @@ func (ec *executionContext) fieldContext_Team_role(_ context.Context, field grap
 
 func (ec *executionContext) _Team_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Team", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -26322,6 +26716,7 @@ func (ec *executionContext) fieldContext_Team_entitlements(_ context.Context, fi
 
 func (ec *executionContext) _TeamEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
 		return ec.marshalNTeamEventType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamEventType(ctx, field.Selections, obj.Type)
 	}
 	return graphql.ResolveField(
@@ -26348,6 +26743,7 @@ func (ec *executionContext) fieldContext_TeamEvent_type(_ context.Context, field
 
 func (ec *executionContext) _TeamEvent_teamId(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.TeamID)
 	}
 	return graphql.ResolveField(
@@ -26374,6 +26770,7 @@ func (ec *executionContext) fieldContext_TeamEvent_teamId(_ context.Context, fie
 
 func (ec *executionContext) _TeamEvent_userId(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
 		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
@@ -26400,6 +26797,7 @@ func (ec *executionContext) fieldContext_TeamEvent_userId(_ context.Context, fie
 
 func (ec *executionContext) _TeamEvent_role(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
 		return ec.marshalOTeamRole2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -26426,6 +26824,7 @@ func (ec *executionContext) fieldContext_TeamEvent_role(_ context.Context, field
 
 func (ec *executionContext) _TeamEvent_tier(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
 		return ec.marshalOTier2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
@@ -26452,6 +26851,7 @@ func (ec *executionContext) fieldContext_TeamEvent_tier(_ context.Context, field
 
 func (ec *executionContext) _TeamEvent_seats(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
 		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Seats)
 	}
 	return graphql.ResolveField(
@@ -26478,6 +26878,7 @@ func (ec *executionContext) fieldContext_TeamEvent_seats(_ context.Context, fiel
 
 func (ec *executionContext) _TeamEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
 		if v := obj.At; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -26506,6 +26907,7 @@ func (ec *executionContext) fieldContext_TeamEvent_at(_ context.Context, field g
 
 func (ec *executionContext) _TeamInvitation_id(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -26532,6 +26934,7 @@ func (ec *executionContext) fieldContext_TeamInvitation_id(_ context.Context, fi
 
 func (ec *executionContext) _TeamInvitation_email(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Email)
 	}
 	return graphql.ResolveField(
@@ -26558,6 +26961,7 @@ func (ec *executionContext) fieldContext_TeamInvitation_email(_ context.Context,
 
 func (ec *executionContext) _TeamInvitation_role(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
 		return ec.marshalNTeamRole2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -26584,6 +26988,7 @@ func (ec *executionContext) fieldContext_TeamInvitation_role(_ context.Context, 
 
 func (ec *executionContext) _TeamInvitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
 		if v := obj.ExpiresAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -26612,6 +27017,7 @@ func (ec *executionContext) fieldContext_TeamInvitation_expiresAt(_ context.Cont
 
 func (ec *executionContext) _TeamInvitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -26640,6 +27046,7 @@ func (ec *executionContext) fieldContext_TeamInvitation_createdAt(_ context.Cont
 
 func (ec *executionContext) _TeamInvitation_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
 		return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
 	}
 	return graphql.ResolveField(
@@ -26666,6 +27073,7 @@ func (ec *executionContext) fieldContext_TeamInvitation_revokedAt(_ context.Cont
 
 func (ec *executionContext) _TeamMember_userId(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamMember", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.UserID)
 	}
 	return graphql.ResolveField(
@@ -26692,6 +27100,7 @@ func (ec *executionContext) fieldContext_TeamMember_userId(_ context.Context, fi
 
 func (ec *executionContext) _TeamMember_email(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamMember", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
 	}
 	return graphql.ResolveField(
@@ -26718,6 +27127,7 @@ func (ec *executionContext) fieldContext_TeamMember_email(_ context.Context, fie
 
 func (ec *executionContext) _TeamMember_role(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamMember", &ret)
 		return ec.marshalNTeamRole2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamRole(ctx, field.Selections, obj.Role)
 	}
 	return graphql.ResolveField(
@@ -26744,6 +27154,7 @@ func (ec *executionContext) fieldContext_TeamMember_role(_ context.Context, fiel
 
 func (ec *executionContext) _TeamMember_joinedAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamMember", &ret)
 		if v := obj.JoinedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -26772,6 +27183,7 @@ func (ec *executionContext) fieldContext_TeamMember_joinedAt(_ context.Context, 
 
 func (ec *executionContext) _TemplateExecution_templateId(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TemplateExecution", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.TemplateID)
 	}
 	return graphql.ResolveField(
@@ -26798,6 +27210,7 @@ func (ec *executionContext) fieldContext_TemplateExecution_templateId(_ context.
 
 func (ec *executionContext) _TemplateExecution_output(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TemplateExecution", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Output)
 	}
 	return graphql.ResolveField(
@@ -26824,6 +27237,7 @@ func (ec *executionContext) fieldContext_TemplateExecution_output(_ context.Cont
 
 func (ec *executionContext) _TemplateExecution_finishReason(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TemplateExecution", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.FinishReason)
 	}
 	return graphql.ResolveField(
@@ -26882,6 +27296,7 @@ func (ec *executionContext) fieldContext_TemplateExecution_usage(_ context.Conte
 
 func (ec *executionContext) _TemplateExecution_offline(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TemplateExecution", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Offline)
 	}
 	return graphql.ResolveField(
@@ -26908,6 +27323,7 @@ func (ec *executionContext) fieldContext_TemplateExecution_offline(_ context.Con
 
 func (ec *executionContext) _TermCount_term(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TermCount", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Term)
 	}
 	return graphql.ResolveField(
@@ -26934,6 +27350,7 @@ func (ec *executionContext) fieldContext_TermCount_term(_ context.Context, field
 
 func (ec *executionContext) _TermCount_count(ctx context.Context, field graphql.CollectedField, obj *models.TermCount) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "TermCount", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 	}
 	return graphql.ResolveField(
@@ -26960,6 +27377,7 @@ func (ec *executionContext) fieldContext_TermCount_count(_ context.Context, fiel
 
 func (ec *executionContext) _ToneSignals_avgSentenceLength(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		if v := obj.AvgSentenceLength; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -26988,6 +27406,7 @@ func (ec *executionContext) fieldContext_ToneSignals_avgSentenceLength(_ context
 
 func (ec *executionContext) _ToneSignals_questionRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		if v := obj.QuestionRatio; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -27016,6 +27435,7 @@ func (ec *executionContext) fieldContext_ToneSignals_questionRatio(_ context.Con
 
 func (ec *executionContext) _ToneSignals_exclamationRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		if v := obj.ExclamationRatio; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -27044,6 +27464,7 @@ func (ec *executionContext) fieldContext_ToneSignals_exclamationRatio(_ context.
 
 func (ec *executionContext) _ToneSignals_secondPersonRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		if v := obj.SecondPersonRatio; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -27072,6 +27493,7 @@ func (ec *executionContext) fieldContext_ToneSignals_secondPersonRatio(_ context
 
 func (ec *executionContext) _ToneSignals_firstPersonPlural(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		if v := obj.FirstPersonPlural; finite(v) {
 			return ec.marshalNFloat2float64(ctx, field.Selections, v)
 		}
@@ -27100,6 +27522,7 @@ func (ec *executionContext) fieldContext_ToneSignals_firstPersonPlural(_ context
 
 func (ec *executionContext) _ToneSignals_formality(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Formality)
 	}
 	return graphql.ResolveField(
@@ -27126,6 +27549,7 @@ func (ec *executionContext) fieldContext_ToneSignals_formality(_ context.Context
 
 func (ec *executionContext) _ToneSignals_labels(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Labels)
 	}
 	return graphql.ResolveField(
@@ -27152,6 +27576,7 @@ func (ec *executionContext) fieldContext_ToneSignals_labels(_ context.Context, f
 
 func (ec *executionContext) _ToneSignals_callToActionPhrases(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
 		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.CallToActionPhrases)
 	}
 	return graphql.ResolveField(
@@ -27178,6 +27603,7 @@ func (ec *executionContext) fieldContext_ToneSignals_callToActionPhrases(_ conte
 
 func (ec *executionContext) _ToolCallApproval_runId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToolCallApproval", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
 	}
 	return graphql.ResolveField(
@@ -27204,6 +27630,7 @@ func (ec *executionContext) fieldContext_ToolCallApproval_runId(_ context.Contex
 
 func (ec *executionContext) _ToolCallApproval_callId(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToolCallApproval", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.CallID)
 	}
 	return graphql.ResolveField(
@@ -27230,6 +27657,7 @@ func (ec *executionContext) fieldContext_ToolCallApproval_callId(_ context.Conte
 
 func (ec *executionContext) _ToolCallApproval_approved(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToolCallApproval", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Approved)
 	}
 	return graphql.ResolveField(
@@ -27256,6 +27684,7 @@ func (ec *executionContext) fieldContext_ToolCallApproval_approved(_ context.Con
 
 func (ec *executionContext) _ToolCallApproval_arguments(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToolCallApproval", &ret)
 		return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, field.Selections, obj.Arguments)
 	}
 	return graphql.ResolveField(
@@ -27282,6 +27711,7 @@ func (ec *executionContext) fieldContext_ToolCallApproval_arguments(_ context.Co
 
 func (ec *executionContext) _ToolCallApproval_decidedAt(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "ToolCallApproval", &ret)
 		if v := obj.DecidedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -27310,6 +27740,7 @@ func (ec *executionContext) fieldContext_ToolCallApproval_decidedAt(_ context.Co
 
 func (ec *executionContext) _UsageReport_from(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageReport", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.From)
 	}
 	return graphql.ResolveField(
@@ -27336,6 +27767,7 @@ func (ec *executionContext) fieldContext_UsageReport_from(_ context.Context, fie
 
 func (ec *executionContext) _UsageReport_to(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageReport", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.To)
 	}
 	return graphql.ResolveField(
@@ -27394,6 +27826,7 @@ func (ec *executionContext) fieldContext_UsageReport_rows(_ context.Context, fie
 
 func (ec *executionContext) _UsageReport_monthTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageReport", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.MonthTokens)
 	}
 	return graphql.ResolveField(
@@ -27420,6 +27853,7 @@ func (ec *executionContext) fieldContext_UsageReport_monthTokens(_ context.Conte
 
 func (ec *executionContext) _UsageReport_monthlyTokenLimit(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageReport", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.MonthlyTokenLimit)
 	}
 	return graphql.ResolveField(
@@ -27446,6 +27880,7 @@ func (ec *executionContext) fieldContext_UsageReport_monthlyTokenLimit(_ context
 
 func (ec *executionContext) _UsageReport_remainingTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageReport", &ret)
 		return ec.marshalOInt642ᚖint64(ctx, field.Selections, obj.RemainingTokens())
 	}
 	return graphql.ResolveField(
@@ -27472,6 +27907,7 @@ func (ec *executionContext) fieldContext_UsageReport_remainingTokens(_ context.C
 
 func (ec *executionContext) _UsageReport_resetsAt(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageReport", &ret)
 		if v := obj.ResetsAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -27500,6 +27936,7 @@ func (ec *executionContext) fieldContext_UsageReport_resetsAt(_ context.Context,
 
 func (ec *executionContext) _UsageRow_day(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Day)
 	}
 	return graphql.ResolveField(
@@ -27526,6 +27963,7 @@ func (ec *executionContext) fieldContext_UsageRow_day(_ context.Context, field g
 
 func (ec *executionContext) _UsageRow_source(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
 	}
 	return graphql.ResolveField(
@@ -27552,6 +27990,7 @@ func (ec *executionContext) fieldContext_UsageRow_source(_ context.Context, fiel
 
 func (ec *executionContext) _UsageRow_provider(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNUsageProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageProvider(ctx, field.Selections, obj.Provider)
 	}
 	return graphql.ResolveField(
@@ -27578,6 +28017,7 @@ func (ec *executionContext) fieldContext_UsageRow_provider(_ context.Context, fi
 
 func (ec *executionContext) _UsageRow_requests(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.Requests)
 	}
 	return graphql.ResolveField(
@@ -27604,6 +28044,7 @@ func (ec *executionContext) fieldContext_UsageRow_requests(_ context.Context, fi
 
 func (ec *executionContext) _UsageRow_calls(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.Calls)
 	}
 	return graphql.ResolveField(
@@ -27630,6 +28071,7 @@ func (ec *executionContext) fieldContext_UsageRow_calls(_ context.Context, field
 
 func (ec *executionContext) _UsageRow_promptTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.PromptTokens)
 	}
 	return graphql.ResolveField(
@@ -27656,6 +28098,7 @@ func (ec *executionContext) fieldContext_UsageRow_promptTokens(_ context.Context
 
 func (ec *executionContext) _UsageRow_completionTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.CompletionTokens)
 	}
 	return graphql.ResolveField(
@@ -27682,6 +28125,7 @@ func (ec *executionContext) fieldContext_UsageRow_completionTokens(_ context.Con
 
 func (ec *executionContext) _UsageRow_totalTokens(ctx context.Context, field graphql.CollectedField, obj *models.UsageRow) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageRow", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.TotalTokens)
 	}
 	return graphql.ResolveField(
@@ -27708,6 +28152,7 @@ func (ec *executionContext) fieldContext_UsageRow_totalTokens(_ context.Context,
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "User", &ret)
 		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 	}
 	return graphql.ResolveField(
@@ -27734,6 +28179,7 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "User", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
 	}
 	return graphql.ResolveField(
@@ -27760,6 +28206,7 @@ func (ec *executionContext) fieldContext_User_email(_ context.Context, field gra
 
 func (ec *executionContext) _User_tier(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "User", &ret)
 		return ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier(ctx, field.Selections, obj.Tier)
 	}
 	return graphql.ResolveField(
@@ -27786,6 +28233,7 @@ func (ec *executionContext) fieldContext_User_tier(_ context.Context, field grap
 
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "User", &ret)
 		if v := obj.CreatedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -27998,6 +28446,7 @@ func (ec *executionContext) fieldContext_User_onboarding(_ context.Context, fiel
 
 func (ec *executionContext) _WebsiteAnalysis_url(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
 	}
 	return graphql.ResolveField(
@@ -28024,6 +28473,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_url(_ context.Context, 
 
 func (ec *executionContext) _WebsiteAnalysis_finalUrl(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.FinalURL)
 	}
 	return graphql.ResolveField(
@@ -28050,6 +28500,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_finalUrl(_ context.Cont
 
 func (ec *executionContext) _WebsiteAnalysis_analyzedAt(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		if v := obj.AnalyzedAt; !v.IsZero() {
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
@@ -28078,6 +28529,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_analyzedAt(_ context.Co
 
 func (ec *executionContext) _WebsiteAnalysis_title(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 	}
 	return graphql.ResolveField(
@@ -28104,6 +28556,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_title(_ context.Context
 
 func (ec *executionContext) _WebsiteAnalysis_description(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 	}
 	return graphql.ResolveField(
@@ -28162,6 +28615,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_headings(_ context.Cont
 
 func (ec *executionContext) _WebsiteAnalysis_wordCount(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNInt2int(ctx, field.Selections, obj.WordCount)
 	}
 	return graphql.ResolveField(
@@ -28220,6 +28674,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_readingLevel(_ context.
 
 func (ec *executionContext) _WebsiteAnalysis_language(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Language)
 	}
 	return graphql.ResolveField(
@@ -28374,6 +28829,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_brand(_ context.Context
 
 func (ec *executionContext) _WebsiteAnalysis_contentType(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.ContentType)
 	}
 	return graphql.ResolveField(
@@ -28400,6 +28856,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_contentType(_ context.C
 
 func (ec *executionContext) _WebsiteAnalysis_fetchedBytes(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.FetchedBytes)
 	}
 	return graphql.ResolveField(
@@ -28426,6 +28883,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchedBytes(_ context.
 
 func (ec *executionContext) _WebsiteAnalysis_fetchDurationMs(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
 		return ec.marshalNInt642int64(ctx, field.Selections, obj.FetchDurationMS)
 	}
 	return graphql.ResolveField(
@@ -28452,6 +28910,7 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_fetchDurationMs(_ conte
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Directive", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -28478,6 +28937,7 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Directive", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 	}
 	return graphql.ResolveField(
@@ -28504,6 +28964,7 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Directive", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
 	}
 	return graphql.ResolveField(
@@ -28597,6 +29058,7 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__EnumValue", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -28623,6 +29085,7 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__EnumValue", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 	}
 	return graphql.ResolveField(
@@ -28649,6 +29112,7 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__EnumValue", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
 	}
 	return graphql.ResolveField(
@@ -28675,6 +29139,7 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__EnumValue", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
 	}
 	return graphql.ResolveField(
@@ -28701,6 +29166,7 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Field", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -28727,6 +29193,7 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Field", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 	}
 	return graphql.ResolveField(
@@ -28829,6 +29296,7 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Field", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
 	}
 	return graphql.ResolveField(
@@ -28855,6 +29323,7 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Field", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
 	}
 	return graphql.ResolveField(
@@ -28881,6 +29350,7 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__InputValue", &ret)
 		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 	}
 	return graphql.ResolveField(
@@ -28907,6 +29377,7 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__InputValue", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 	}
 	return graphql.ResolveField(
@@ -28965,6 +29436,7 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__InputValue", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
 	}
 	return graphql.ResolveField(
@@ -28991,6 +29463,7 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__InputValue", &ret)
 		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
 	}
 	return graphql.ResolveField(
@@ -29017,6 +29490,7 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__InputValue", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
 	}
 	return graphql.ResolveField(
@@ -29043,6 +29517,7 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Schema", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 	}
 	return graphql.ResolveField(
@@ -29229,6 +29704,7 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Type", &ret)
 		return ec.marshalN__TypeKind2string(ctx, field.Selections, obj.Kind())
 	}
 	return graphql.ResolveField(
@@ -29255,6 +29731,7 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Type", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name())
 	}
 	return graphql.ResolveField(
@@ -29281,6 +29758,7 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Type", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 	}
 	return graphql.ResolveField(
@@ -29307,6 +29785,7 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Type", &ret)
 		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SpecifiedByURL())
 	}
 	return graphql.ResolveField(
@@ -29561,6 +30040,7 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "__Type", &ret)
 		return ec.marshalOBoolean2bool(ctx, field.Selections, obj.IsOneOf())
 	}
 	return graphql.ResolveField(

@@ -27,6 +27,19 @@ func (ec *executionContext) plainLeaves() bool {
 	return reflect.ValueOf(ec.ResolverMiddleware).Pointer() == gqlgenFieldMiddleware()
 }
 
+// recoverLeaf is a plain leaf's recovery from a panic reading its value (a method
+// of the object's, say): what gqlgen's ResolveField does, the error on the field's
+// path and the field null, with the field context made only then.
+func recoverLeaf(ctx context.Context, oc *graphql.OperationContext, field graphql.CollectedField, object string, ret *graphql.Marshaler) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: object, Field: field})
+	oc.Error(ctx, oc.Recover(ctx, r))
+	*ret = graphql.Null
+}
+
 // finite reports whether a Float field's value is one gqlgen writes without an error.
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 

@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"sync/atomic"
 	"testing"
 
@@ -10,7 +12,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/inkgraph/inkgraph/internal/onboarding"
+	"github.com/inkgraph/inkgraph/models"
 )
 
 // TestPlainLeaves: with no extension intercepting fields, an operation's plain leaf
@@ -91,4 +97,91 @@ func (c *leafCounter) InterceptField(ctx context.Context, next graphql.Resolver)
 		c.names.Add(1)
 	}
 	return next(ctx)
+}
+
+// TestPlainLeafErrorsAsGqlgen: where a plain leaf's value would make an error (a zero
+// time in a Time! field, NaN in a Float!) or reading it panics (a step outside the
+// wizard), the value and the errors, paths included, are gqlgen's: the same with and
+// without a field interceptor. So is a leaf that makes none.
+func TestPlainLeafErrorsAsGqlgen(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(ec *executionContext, ctx context.Context, f graphql.CollectedField) graphql.Marshaler{
+		"zero time": func(ec *executionContext, ctx context.Context, f graphql.CollectedField) graphql.Marshaler {
+			return ec._ProviderKey_createdAt(ctx, f, &onboarding.KeyView{ProviderKey: &models.ProviderKey{}})
+		},
+		"NaN": func(ec *executionContext, ctx context.Context, f graphql.CollectedField) graphql.Marshaler {
+			return ec._ReadingLevel_fleschReadingEase(ctx, f, &models.ReadingLevel{FleschReadingEase: math.NaN()})
+		},
+		"a panic": func(ec *executionContext, ctx context.Context, f graphql.CollectedField) graphql.Marshaler {
+			return ec._OnboardingStep_key(ctx, f, &models.OnboardingStep{Step: 0})
+		},
+		"no error": func(ec *executionContext, ctx context.Context, f graphql.CollectedField) graphql.Marshaler {
+			return ec._OnboardingStep_key(ctx, f, &models.OnboardingStep{Step: 1})
+		},
+	}
+	for name, leaf := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			counter := &leafCounter{}
+			wantValue, wantErrs, plain := writeLeaf(t, leaf, counter)
+			require.False(t, plain)
+			value, errs, plain := writeLeaf(t, leaf)
+			require.True(t, plain)
+			require.Equal(t, wantValue, value)
+			require.Equal(t, wantErrs, errs)
+			if name == "no error" {
+				require.Equal(t, `"API_KEYS"`, value)
+				require.Empty(t, errs)
+			} else {
+				require.Equal(t, "null", value)
+				require.Len(t, errs, 1)
+				require.Equal(t, "parent.leaf", errs[0].Path.String())
+			}
+		})
+	}
+}
+
+// writeLeaf runs leaf, a field function, as a field named leaf under one named parent,
+// on an operation of graph's executor with exts, and returns what it wrote, the errors
+// and whether the operation took the plain leaves' branch.
+func writeLeaf(t *testing.T, leaf func(*executionContext, context.Context, graphql.CollectedField) graphql.Marshaler, exts ...graphql.HandlerExtension) (string, gqlerror.List, bool) {
+	t.Helper()
+	exec := executor.New(NewExecutableSchema(Config{}))
+	exec.SetRecoverFunc(quietRecover)
+	for _, e := range exts {
+		exec.Use(e)
+	}
+	ctx := graphql.StartOperationTrace(context.Background())
+	oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: "{ __typename }"})
+	require.Empty(t, errs)
+	ctx = graphql.WithOperationContext(ctx, oc)
+	ctx = graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, quietRecover)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query", Field: graphql.CollectedField{Field: &ast.Field{Alias: "parent", Name: "parent"}}})
+	ec := &executionContext{&graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]{OperationContext: oc}}
+	var out bytes.Buffer
+	leaf(ec, ctx, graphql.CollectedField{Field: &ast.Field{Alias: "leaf", Name: "leaf"}}).MarshalGQL(&out)
+	return out.String(), graphql.GetErrors(ctx), ec.plainLeaves()
+}
+
+// TestPlainLeafTakesTheBranch: with no field interceptor a plain leaf allocates only
+// its value's marshaler, where gqlgen's ResolveField allocates its field context,
+// context and closures. (Run alone: AllocsPerRun counts every goroutine's.)
+func TestPlainLeafTakesTheBranch(t *testing.T) { //nolint:paralleltest // see above
+	step := &models.OnboardingStep{Step: 1}
+	allocs := func(exts ...graphql.HandlerExtension) float64 {
+		exec := executor.New(NewExecutableSchema(Config{}))
+		for _, e := range exts {
+			exec.Use(e)
+		}
+		ctx := graphql.StartOperationTrace(context.Background())
+		oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: "{ __typename }"})
+		require.Empty(t, errs)
+		ctx = graphql.WithResponseContext(graphql.WithOperationContext(ctx, oc), graphql.DefaultErrorPresenter, quietRecover)
+		ec := &executionContext{&graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]{OperationContext: oc}}
+		field := graphql.CollectedField{Field: &ast.Field{Alias: "key", Name: "key"}}
+		return testing.AllocsPerRun(100, func() { ec._OnboardingStep_key(ctx, field, step) })
+	}
+	plain, intercepted := allocs(), allocs(&leafCounter{})
+	require.LessOrEqual(t, plain, 1.0, "the string's marshaler")
+	require.Greater(t, intercepted, plain+3, "gqlgen's field machinery")
 }

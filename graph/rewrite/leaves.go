@@ -9,18 +9,20 @@ import (
 // leafField is a field function as gqlgen writes it for a field with no resolver,
 // directive or argument: ResolveField with a field context, a closure returning the
 // value, no middleware and a closure calling the marshaler. Its groups: the function's
-// head, the field context's name, the value, the value's type and the marshaler.
+// head, the field context's name, the value, the value's type, the marshaler and
+// whether a panic is recovered.
 var leafField = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) _\w+\(ctx context\.Context, field graphql\.CollectedField, obj \*?[\w.]+\) \(ret graphql\.Marshaler\) \{\n)` +
 	`\treturn graphql\.ResolveField\(\n\t\tctx,\n\t\tec\.OperationContext,\n\t\tfield,\n` +
 	`\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{\n\t\t\treturn ec\.(fieldContext_\w+)\(ctx, field\)\n\t\t\},\n` +
 	`\t\tfunc\(ctx context\.Context\) \(any, error\) \{\n\t\t\treturn (obj(?:\.\w+)+(?:\(\))?), nil\n\t\t\},\n` +
 	`\t\tnil,\n` +
 	`\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v ([^)]+)\) graphql\.Marshaler \{\n\t\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, selections, v\)\n\t\t\},\n` +
-	`\t\t(?:true|false),\n\t\t(?:true|false),\n\t\)\n\}\n`)
+	`\t\t(true|false),\n\t\t(?:true|false),\n\t\)\n\}\n`)
 
 // leafContext is the field context gqlgen writes for a scalar or enum field without
-// a resolver: a leaf, whose field context no child needs.
-var leafContext = `\(_ context\.Context, field graphql\.CollectedField\) \(fc \*graphql\.FieldContext, err error\) \{\n\treturn graphql\.NewScalarFieldContext\("\w+", field, (?:true|false), false, "\w+"\)\n\}\n`
+// a resolver: a leaf, whose field context no child needs. Its group: the object's
+// type.
+var leafContext = `\(_ context\.Context, field graphql\.CollectedField\) \(fc \*graphql\.FieldContext, err error\) \{\n\treturn graphql\.NewScalarFieldContext\("(\w+)", field, (?:true|false), false, "\w+"\)\n\}\n`
 
 // plainLeaf is the guard graph/leaf.go's plainLeaves adds: ec has no field
 // middleware, so nothing would see the field's context.
@@ -28,7 +30,8 @@ const plainLeaf = "\tif ec.plainLeaves() {\n"
 
 // plainLeaves adds to every plain leaf field function a first branch that writes the
 // value with its marshaler, where the marshaler cannot report an error: an error
-// names the field by its context's path, which the branch does not make. A leaf whose
+// names the field by its context's path, which the branch makes only for a panic
+// (graph/leaf.go's recoverLeaf, as gqlgen's ResolveField recovers one). A leaf whose
 // marshaler may (a null for a non-null field, a list marshalled concurrently) keeps
 // gqlgen's path alone, or takes the branch only for the values that cannot fail (a
 // time that is not zero, a finite float).
@@ -41,10 +44,12 @@ func plainLeaves(src []byte) ([]byte, error) {
 	last, rewritten := 0, 0
 	for _, at := range leafField.FindAllSubmatchIndex(src, -1) {
 		group := func(i int) string { return string(src[at[2*i]:at[2*i+1]]) }
-		head, fieldContext, value, marshal := group(1), group(2), group(3), group(5)
-		if !regexp.MustCompile(`func \(ec \*executionContext\) ` + fieldContext + leafContext).Match(src) {
+		head, fieldContext, value, marshal, recovers := group(1), group(2), group(3), group(5), group(6) == "true"
+		leaf := regexp.MustCompile(`func \(ec \*executionContext\) ` + fieldContext + leafContext).FindSubmatch(src)
+		if leaf == nil {
 			continue // an object's field: its children's contexts need its own
 		}
+		object := string(leaf[1])
 		v := m.verdict(marshal)
 		if !v.plain {
 			continue
@@ -52,6 +57,9 @@ func plainLeaves(src []byte) ([]byte, error) {
 		out.Write(src[last:at[0]])
 		out.WriteString(head)
 		out.WriteString(plainLeaf)
+		if recovers {
+			fmt.Fprintf(&out, "\t\tdefer recoverLeaf(ctx, ec.OperationContext, field, %q, &ret)\n", object)
+		}
 		if v.guard == "" {
 			fmt.Fprintf(&out, "\t\treturn ec.%s(ctx, field.Selections, %s)\n", marshal, value)
 		} else {

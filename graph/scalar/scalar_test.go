@@ -80,3 +80,20 @@ func TestMarshalAllocations(t *testing.T) {
 		}
 	}), "an int below 100")
 }
+
+// TestMarshalersNeverNull: graph/rewrite writes a leaf of these marshalers outside
+// gqlgen's field context because they return a value for every input (a null would
+// report its error on the parent's path); the time's only null is the zero time,
+// which it guards.
+func TestMarshalersNeverNull(t *testing.T) {
+	t.Parallel()
+	for _, b := range []bool{false, true} {
+		require.NotEqual(t, graphql.Null, MarshalBoolean(b))
+	}
+	for _, i := range []int{math.MinInt, -1, 0, 1, math.MaxInt} {
+		require.NotEqual(t, graphql.Null, MarshalInt(i))
+	}
+	require.NotEqual(t, graphql.Null, MarshalTime(time.Unix(0, 0)))
+	require.NotEqual(t, graphql.Null, MarshalTime(time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)))
+	require.Equal(t, graphql.Null, MarshalTime(time.Time{}))
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestVerdict: the marshalers a plain leaf may call outside gqlgen's field context
+// are those that cannot report an error, or only for a value a guard excludes.
+func TestVerdict(t *testing.T) {
+	t.Parallel()
+	src := []byte(`
+func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTime2ᚕtimeᚐTimeᚄ(ctx context.Context, sel ast.SelectionSet, v []time.Time) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNTime2timeᚐTime(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalar.MarshalMap(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalOFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNCustom2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalCustom(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Custom!")
+	}
+	return res
+}
+`)
+	m := marshalers{src: src, seen: map[string]verdict{}}
+	for name, want := range map[string]verdict{
+		"marshalNString2string":       {plain: true},
+		"marshalNString2ᚕstringᚄ":     {plain: true},
+		"marshalOString2ᚖstring":      {plain: true},
+		"marshalNTime2timeᚐTime":      {plain: true, guard: "!v.IsZero()"},
+		"marshalNTime2ᚕtimeᚐTimeᚄ":    {}, // every element would need the guard
+		"marshalNJSON2map":            {}, // null for nil, with an error
+		"marshalOFloat2float64":       {}, // the context marshals it
+		"marshalNCustom2int":          {}, // a scalar not known never to be null
+		"marshalNNotInTheSource2bool": {},
+	} {
+		require.Equal(t, want, m.verdict(name), name)
+	}
+}
+
+// TestWaitingFunctions: a function waits when it runs a resolver or calls one that
+// does, however deep, through cycles too.
+func TestWaitingFunctions(t *testing.T) {
+	t.Parallel()
+	src := []byte(`
+func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj *models.Team) graphql.Marshaler {
+	out.ResolveConcurrently(ec.OperationContext, &deferred, i, true, true, func(ctx context.Context) graphql.Marshaler {
+		return ec._Team_members(ctx, field, obj)
+	})
+}
+func (ec *executionContext) marshalNTeam2ᚖTeam(ctx context.Context, sel ast.SelectionSet, v *models.Team) graphql.Marshaler {
+	return ec._Team(ctx, sel, v)
+}
+func (ec *executionContext) _Step(ctx context.Context, sel ast.SelectionSet, obj *models.Step) graphql.Marshaler {
+	out.Values[i] = ec._Step_key(ctx, field, obj)
+	out.Values[i] = ec.marshalNStep2ᚖStep(ctx, field.Selections, obj.Next)
+}
+func (ec *executionContext) marshalNStep2ᚖStep(ctx context.Context, sel ast.SelectionSet, v *models.Step) graphql.Marshaler {
+	return ec._Step(ctx, sel, v)
+}
+func (ec *executionContext) _Step_key(ctx context.Context, field graphql.CollectedField, obj *models.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Key)
+	}
+}
+func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return ec.Resolvers.Query().Me(ctx)
+}
+func (ec *executionContext) _Wrapper(ctx context.Context, sel ast.SelectionSet, obj *Wrapper) graphql.Marshaler {
+	return ec.marshalNTeam2ᚖTeam(ctx, sel, obj.Team)
+}
+`)
+	require.Equal(t, map[string]bool{
+		"_Team": true, "marshalNTeam2ᚖTeam": true, "_Query_me": true, "_Wrapper": true,
+		"_Step": false, "marshalNStep2ᚖStep": false, "_Step_key": false,
+	}, waitingFunctions(src))
+}
