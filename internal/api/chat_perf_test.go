@@ -410,11 +410,17 @@ func BenchmarkPerfChatMemory(b *testing.B) {
 			subscribed := readServerMemory()
 			goroutines := runtime.NumGoroutine()
 			if dir := os.Getenv("INKGRAPH_BENCH_CHAT_PROFILE"); dir != "" {
-				// Where the memory goes: go tool pprof -sample_index=inuse_space <file>
+				// Where the memory goes: go tool pprof -sample_index=inuse_space <name>.heap;
+				// and every goroutine's stack (<name>.goroutines), whose depth decides
+				// whether the runtime can shrink a waiting goroutine's stack.
 				f, err := os.Create(filepath.Join(dir, srv.name+".heap"))
 				require.NoError(b, err)
 				require.NoError(b, pprof.Lookup("heap").WriteTo(f, 0))
 				require.NoError(b, f.Close())
+				g, err := os.Create(filepath.Join(dir, srv.name+".goroutines"))
+				require.NoError(b, err)
+				require.NoError(b, pprof.Lookup("goroutine").WriteTo(g, 2))
+				require.NoError(b, g.Close())
 			}
 			n := float64(chatSubscriptions)
 			got[srv.name] = append(got[srv.name], figures{
