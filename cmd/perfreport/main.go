@@ -54,6 +54,7 @@ var rows = []row{
 	{"start to /readyz, in-process p50 (ms)", "BenchmarkPerfStart/in-process", "ms_to_ready_p50", "target_ms", "x_target", 1, true},
 	{"start to /readyz, exec p50 (ms)", "BenchmarkPerfStart/exec", "ms_to_ready_p50", "target_ms", "x_target", 1, true},
 	{"Bun primary-key select vs pgxpool (ns)", "BenchmarkPerfBunPK", "bun-ns", "pgx-ns", "x_pgx", 1.5, true},
+	{"Bun primary-key select, value bound, vs pgxpool (ns)", "BenchmarkPerfBunPK", "bun-bound-ns", "pgx-ns", "x_pgx_bound", 1.5, true},
 	{"request path, 32 connections (req/s) vs bare gqlgen", "BenchmarkPerfRequestPath", "req/s", "bare_req/s", "x_bare_rps", 0.9, false},
 	{"summary statements, 1 persona", "BenchmarkPerfSummary/personas=1", "statements/req", "pgx-statements/req", "", 5, true},
 	{"summary statements, 50 personas", "BenchmarkPerfSummary/personas=50", "statements/req", "pgx-statements/req", "", 5, true},

@@ -30,6 +30,9 @@ import (
 // URL, as `inkgraph migrate up` is the deployment's.
 func startPooledApp(t *testing.T, pooled, direct string, tune ...func(*config.Config)) *app {
 	t.Helper()
+	// PgBouncer 1.18 in transaction mode loses prepared statements: configured as the
+	// README says for it.
+	tune = append(tune, func(c *config.Config) { c.Database.NoPreparedStatements = true })
 	return startAppWith(t, pooled, wiring{eventsURL: direct, callerMigrates: true}, tune...)
 }
 

@@ -43,7 +43,8 @@ func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.Onboa
 // findSteps returns the step rows the user has, in order (fillSteps adds the rest).
 func findSteps(ctx context.Context, db bun.IDB, userID string) ([]*models.OnboardingStep, error) {
 	var steps []*models.OnboardingStep
-	if err := db.NewSelect().Model(&steps).Where("user_id = ?", userID).Order("step").Scan(ctx); err != nil {
+	ctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewSelect().Model(&steps).Where("user_id = ?", uid).Order("step").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find steps: %w", err)
 	}
 	return steps, nil
@@ -109,7 +110,8 @@ func summaryRowQuery(d schema.Dialect) string {
 // when the account does not exist.
 func findSummaryRow(ctx context.Context, db bun.IDB, query, userID string) (*summaryRow, error) {
 	row := new(summaryRow)
-	if err := db.NewRaw(query, userID).Scan(ctx, row); err != nil {
+	ctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewRaw(query, uid).Scan(ctx, row); err != nil {
 		return nil, database.NotFound(err, "user")
 	}
 	return row, nil
@@ -218,7 +220,8 @@ func saveProgress(ctx context.Context, db bun.IDB, p *models.OnboardingProgress)
 
 func findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
 	var rows []*models.ProviderKey
-	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Order("provider").Scan(ctx); err != nil {
+	ctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", uid).Order("provider").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find provider keys: %w", err)
 	}
 	return rows, nil
@@ -425,7 +428,8 @@ func upsertPreferences(ctx context.Context, db bun.IDB, p *models.ResearchPrefer
 
 func findIntegrations(ctx context.Context, db bun.IDB, userID string) ([]*models.Integration, error) {
 	var rows []*models.Integration
-	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Order("kind").Scan(ctx); err != nil {
+	ctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", uid).Order("kind").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find integrations: %w", err)
 	}
 	return rows, nil
@@ -469,7 +473,8 @@ func findPersonaVersions(ctx context.Context, db bun.IDB, userID string) ([]*mod
 	for _, c := range personaDetails {
 		q = q.ColumnExpr("CASE WHEN active THEN ? END AS ?", bun.Ident(c), bun.Ident(c))
 	}
-	if err := q.Where("user_id = ?", userID).OrderExpr("version DESC").Scan(ctx); err != nil {
+	ctx, uid := database.Bind(ctx, db, userID)
+	if err := q.Where("user_id = ?", uid).OrderExpr("version DESC").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find persona versions: %w", err)
 	}
 	return rows, nil

@@ -271,6 +271,8 @@ func readDeployment(r *reader, c *Config) {
 		MaxIdleConns:    r.int("INKGRAPH_DB_MAX_IDLE_CONNS", 10, 0, 1000),
 		ConnMaxLifetime: r.duration("INKGRAPH_DB_CONN_MAX_LIFETIME", 30*time.Minute),
 		BusyTimeout:     r.duration("INKGRAPH_DB_BUSY_TIMEOUT", 5*time.Second),
+
+		NoPreparedStatements: !r.bool("INKGRAPH_DB_PREPARED_STATEMENTS", true),
 	}
 	c.EventsURL = c.Database.URL
 	if r.get("INKGRAPH_EVENTS_DATABASE_URL") != "" {

@@ -36,7 +36,8 @@ const benchRows = 1000
 // (statements prepared and cached), on the same PostgreSQL database and table, one
 // client, the two alternating select by select. Reported: bun-ns and pgx-ns (medians
 // per select), x_pgx (their ratio; the target is 1.5), and each side's
-// allocations and bytes per select.
+// allocations and bytes per select; and Bun with its value bound (database.Bind, as
+// the onboarding summary's reads run): bun-bound-ns and x_pgx_bound.
 //
 //	go test -run '^$' -bench BenchmarkPerfBunPK -benchtime=20000x ./internal/platform/database/
 func BenchmarkPerfBunPK(b *testing.B) {
@@ -83,10 +84,24 @@ func BenchmarkPerfBunPK(b *testing.B) {
 		}
 		return nil
 	}
+	// The same select with its value bound (database.Bind: prepared once per
+	// connection), as the onboarding summary's reads are made.
+	viaBound := func(id string) error {
+		a := new(benchAccount)
+		bctx, bid := database.Bind(ctx, db, id)
+		if err := db.NewSelect().Model(a).Where("id = ?", bid).Scan(bctx); err != nil {
+			return err
+		}
+		if a.ID != id {
+			return fmt.Errorf("bun read %q for %q", a.ID, id)
+		}
+		return nil
+	}
 	viaPgx := func(id string) error { return pgxSelect(ctx, pool, id) }
 	viaSimple := func(id string) error { return pgxSelect(ctx, simple, id) }
 	for i := range 200 { // warm the pools and pgx's statement cache
 		require.NoError(b, viaBun(rows[i%benchRows].ID))
+		require.NoError(b, viaBound(rows[i%benchRows].ID))
 		require.NoError(b, viaPgx(rows[i%benchRows].ID))
 		require.NoError(b, viaSimple(rows[i%benchRows].ID))
 	}
@@ -94,6 +109,7 @@ func BenchmarkPerfBunPK(b *testing.B) {
 	bunTook := make([]time.Duration, 0, b.N)
 	pgxTook := make([]time.Duration, 0, b.N)
 	simpleTook := make([]time.Duration, 0, b.N)
+	boundTook := make([]time.Duration, 0, b.N)
 	i := 0
 	for b.Loop() {
 		id := rows[i%benchRows].ID
@@ -110,11 +126,16 @@ func BenchmarkPerfBunPK(b *testing.B) {
 		if err := viaSimple(id); err != nil {
 			b.Fatal(err)
 		}
+		t3 := time.Now()
+		if err := viaBound(id); err != nil {
+			b.Fatal(err)
+		}
 		bunTook = append(bunTook, t1.Sub(t0))
 		pgxTook = append(pgxTook, t2.Sub(t1))
-		simpleTook = append(simpleTook, time.Since(t2))
+		simpleTook = append(simpleTook, t3.Sub(t2))
+		boundTook = append(boundTook, time.Since(t3))
 	}
-	bunNS, pgxNS, simpleNS := medianNS(bunTook), medianNS(pgxTook), medianNS(simpleTook)
+	bunNS, pgxNS, simpleNS, boundNS := medianNS(bunTook), medianNS(pgxTook), medianNS(simpleTook), medianNS(boundTook)
 	bunAllocs, bunBytes := perSelect(b, rows, viaBun)
 	pgxAllocs, pgxBytes := perSelect(b, rows, viaPgx)
 	b.ReportMetric(bunNS, "bun-ns")
@@ -122,6 +143,8 @@ func BenchmarkPerfBunPK(b *testing.B) {
 	b.ReportMetric(simpleNS, "pgx-simple-ns")
 	b.ReportMetric(bunNS/pgxNS, "x_pgx")
 	b.ReportMetric(bunNS/simpleNS, "x_pgx_simple")
+	b.ReportMetric(boundNS, "bun-bound-ns")
+	b.ReportMetric(boundNS/pgxNS, "x_pgx_bound")
 	b.ReportMetric(bunAllocs, "bun-allocs")
 	b.ReportMetric(pgxAllocs, "pgx-allocs")
 	b.ReportMetric(bunBytes, "bun-B")

@@ -37,6 +37,11 @@ type Config struct {
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
 	ConnMaxIdleTime time.Duration
+	// NoPreparedStatements keeps every statement off PostgreSQL's prepared
+	// statements, for a pooler that hands a client's transactions to different
+	// server connections and loses them (PgBouncer before 1.21 in transaction mode).
+	// Otherwise the statements Bind makes are prepared once per connection.
+	NoPreparedStatements bool
 	// BusyTimeout is how long SQLite waits for a lock before failing.
 	BusyTimeout time.Duration
 }
@@ -74,9 +79,14 @@ func openPostgres(cfg Config) (*bun.DB, error) {
 	}
 	// Bun writes argument values into the SQL text, so every query is new to pgx's
 	// statement cache: in its default mode that cache thrashes (2.6x slower than raw
-	// pgx here); the simple protocol skips it (1.34x).
+	// pgx here); the simple protocol skips it (1.34x). The statements Bind makes keep
+	// their value out of the text, and are prepared.
 	pgcfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	sqldb := stdlib.OpenDB(*pgcfg)
+	bound := pgx.QueryExecModeCacheStatement
+	if cfg.NoPreparedStatements {
+		bound = pgx.QueryExecModeSimpleProtocol
+	}
+	sqldb := sql.OpenDB(boundConnector{Connector: stdlib.GetConnector(*pgcfg), mode: bound})
 	applyPool(sqldb, cfg)
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
