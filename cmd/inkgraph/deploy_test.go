@@ -570,6 +570,7 @@ func testBehindProxy(t *testing.T, bin string) {
 	for range 2 {
 		in := instance{addr: deployFreeAddr(t), admin: deployFreeAddr(t)}
 		env := append(slices.Clone(common), "DATABASE_URL="+bouncer.URL(direct), "INKGRAPH_EVENTS_DATABASE_URL="+direct,
+			"INKGRAPH_DB_PREPARED_STATEMENTS=false", // as deploy/inkgraph.env.example says behind PgBouncer 1.18
 			"INKGRAPH_AUTO_MIGRATE=false", "INKGRAPH_ADDR="+in.addr, "INKGRAPH_ADMIN_ADDR="+in.admin)
 		in.proc = startProcess(t, bin, env, "serve")
 		instances = append(instances, in)
@@ -626,6 +627,12 @@ func testBehindProxy(t *testing.T, bin string) {
 	}
 	for _, in := range instances {
 		require.Contains(t, scrape(t, in.admin), `inkgraph_graphql_operations_total{code="OK"`, "both instances served requests")
+	}
+	// The onboarding summary's statements (database.Bind's) through the pooler, on both
+	// instances.
+	for range 4 {
+		got := deployGraphQL(t, base, token, `{ onboarding { progress { currentStep } providerKeys { provider } integrations { kind } personas { id } } }`, nil)
+		require.EqualValues(t, 1, got["onboarding"].(map[string]any)["progress"].(map[string]any)["currentStep"])
 	}
 
 	// A WebSocket through nginx, on whichever instance it lands.

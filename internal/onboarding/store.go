@@ -43,8 +43,8 @@ func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.Onboa
 // findSteps returns the step rows the user has, in order (fillSteps adds the rest).
 func findSteps(ctx context.Context, db bun.IDB, userID string) ([]*models.OnboardingStep, error) {
 	var steps []*models.OnboardingStep
-	ctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewSelect().Model(&steps).Where("user_id = ?", uid).Order("step").Scan(ctx); err != nil {
+	bctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewSelect().Model(&steps).Where("user_id = ?", uid).Order("step").Scan(bctx); err != nil {
 		return nil, fmt.Errorf("find steps: %w", err)
 	}
 	return steps, nil
@@ -110,8 +110,8 @@ func summaryRowQuery(d schema.Dialect) string {
 // when the account does not exist.
 func findSummaryRow(ctx context.Context, db bun.IDB, query, userID string) (*summaryRow, error) {
 	row := new(summaryRow)
-	ctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewRaw(query, uid).Scan(ctx, row); err != nil {
+	bctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewRaw(query, uid).Scan(bctx, row); err != nil {
 		return nil, database.NotFound(err, "user")
 	}
 	return row, nil
@@ -220,8 +220,8 @@ func saveProgress(ctx context.Context, db bun.IDB, p *models.OnboardingProgress)
 
 func findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
 	var rows []*models.ProviderKey
-	ctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewSelect().Model(&rows).Where("user_id = ?", uid).Order("provider").Scan(ctx); err != nil {
+	bctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", uid).Order("provider").Scan(bctx); err != nil {
 		return nil, fmt.Errorf("find provider keys: %w", err)
 	}
 	return rows, nil
@@ -428,8 +428,8 @@ func upsertPreferences(ctx context.Context, db bun.IDB, p *models.ResearchPrefer
 
 func findIntegrations(ctx context.Context, db bun.IDB, userID string) ([]*models.Integration, error) {
 	var rows []*models.Integration
-	ctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewSelect().Model(&rows).Where("user_id = ?", uid).Order("kind").Scan(ctx); err != nil {
+	bctx, uid := database.Bind(ctx, db, userID)
+	if err := db.NewSelect().Model(&rows).Where("user_id = ?", uid).Order("kind").Scan(bctx); err != nil {
 		return nil, fmt.Errorf("find integrations: %w", err)
 	}
 	return rows, nil
@@ -473,8 +473,8 @@ func findPersonaVersions(ctx context.Context, db bun.IDB, userID string) ([]*mod
 	for _, c := range personaDetails {
 		q = q.ColumnExpr("CASE WHEN active THEN ? END AS ?", bun.Ident(c), bun.Ident(c))
 	}
-	ctx, uid := database.Bind(ctx, db, userID)
-	if err := q.Where("user_id = ?", uid).OrderExpr("version DESC").Scan(ctx); err != nil {
+	bctx, uid := database.Bind(ctx, db, userID)
+	if err := q.Where("user_id = ?", uid).OrderExpr("version DESC").Scan(bctx); err != nil {
 		return nil, fmt.Errorf("find persona versions: %w", err)
 	}
 	return rows, nil

@@ -22,7 +22,7 @@ func Vars() []Var {
 		{"INKGRAPH_DB_MAX_OPEN_CONNS", "", "10", "PostgreSQL pool size (SQLite always uses one connection)"},
 		{"INKGRAPH_DB_MAX_IDLE_CONNS", "", "10", "idle PostgreSQL connections kept"},
 		{"INKGRAPH_DB_CONN_MAX_LIFETIME", "", "30m", "recycle PostgreSQL connections after this long"},
-		{"INKGRAPH_DB_PREPARED_STATEMENTS", "", "true", "prepare the onboarding summary's statements once per PostgreSQL connection (their values sent as bind parameters); `false` behind a pooler that loses prepared statements, such as PgBouncer before 1.21 in transaction mode"},
+		{"INKGRAPH_DB_PREPARED_STATEMENTS", "", "true", "prepare the onboarding summary's statements once per PostgreSQL connection (their values sent as bind parameters); `false` behind a pooler that loses them: PgBouncer in transaction mode unless `max_prepared_statements` > 0 (the default from 1.24)"},
 		{"INKGRAPH_DB_BUSY_TIMEOUT", "", "5s", "how long SQLite waits for a lock"},
 		{"INKGRAPH_JWT_SECRET", "", "generated into DATA_DIR/secrets/jwt.key (not in production)", "HS256 signing key for access tokens, at least 32 bytes"},
 		{"INKGRAPH_JWT_ISSUER", "", "inkgraph", "`iss` of access tokens"},

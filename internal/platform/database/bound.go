@@ -22,9 +22,10 @@ import (
 // itself, as the simple protocol must). On SQLite, whose statements are parsed in
 // process, v is the value itself and ctx is unchanged.
 //
-// The context is for that one statement: every statement run with it on PostgreSQL
-// is sent with v as $1. Bun's query hooks (tracing, tests' counters) see the
-// statement as any other, with $1 in its text.
+// The context is for that one statement, a query (Scan, not Exec), with one value:
+// every query run with it on PostgreSQL is sent with v as $1, so keep it apart from
+// the caller's context. Bun's query hooks (tracing, tests' counters) see the statement
+// as any other, with $1 in its text.
 func Bind(ctx context.Context, db bun.IDB, v any) (context.Context, any) {
 	if v == nil || db.Dialect().Name() != dialect.PG {
 		return ctx, v

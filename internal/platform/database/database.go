@@ -39,7 +39,8 @@ type Config struct {
 	ConnMaxIdleTime time.Duration
 	// NoPreparedStatements keeps every statement off PostgreSQL's prepared
 	// statements, for a pooler that hands a client's transactions to different
-	// server connections and loses them (PgBouncer before 1.21 in transaction mode).
+	// server connections and loses them (PgBouncer in transaction mode, unless its
+	// max_prepared_statements is above 0: the default from 1.24).
 	// Otherwise the statements Bind makes are prepared once per connection.
 	NoPreparedStatements bool
 	// BusyTimeout is how long SQLite waits for a lock before failing.
