@@ -81,8 +81,7 @@ func (*plainProbe) ExtensionName() string                   { return "plainProbe
 func (*plainProbe) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (p *plainProbe) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	ec := executionContext{&graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]{OperationContext: oc}}
-	p.plain = ec.plainLeaves()
+	p.plain = executionContextOf(oc).plainLeaves()
 	return nil
 }
 
@@ -146,6 +145,17 @@ func TestPlainLeafErrorsAsGqlgen(t *testing.T) {
 // and whether the operation took the plain leaves' branch.
 func writeLeaf(t *testing.T, leaf func(*executionContext, context.Context, graphql.CollectedField) graphql.Marshaler, exts ...graphql.HandlerExtension) (string, gqlerror.List, bool) {
 	t.Helper()
+	ctx, ec := leafOperation(t, exts...)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query", Field: graphql.CollectedField{Field: &ast.Field{Alias: "parent", Name: "parent"}}})
+	var out bytes.Buffer
+	leaf(ec, ctx, graphql.CollectedField{Field: &ast.Field{Alias: "leaf", Name: "leaf"}}).MarshalGQL(&out)
+	return out.String(), graphql.GetErrors(ctx), ec.plainLeaves()
+}
+
+// leafOperation returns the context and the execution context of an operation of
+// graph's executor with exts, for calling its field functions directly.
+func leafOperation(t *testing.T, exts ...graphql.HandlerExtension) (context.Context, *executionContext) {
+	t.Helper()
 	exec := executor.New(NewExecutableSchema(Config{}))
 	exec.SetRecoverFunc(quietRecover)
 	for _, e := range exts {
@@ -154,13 +164,14 @@ func writeLeaf(t *testing.T, leaf func(*executionContext, context.Context, graph
 	ctx := graphql.StartOperationTrace(context.Background())
 	oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: "{ __typename }"})
 	require.Empty(t, errs)
-	ctx = graphql.WithOperationContext(ctx, oc)
-	ctx = graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, quietRecover)
-	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query", Field: graphql.CollectedField{Field: &ast.Field{Alias: "parent", Name: "parent"}}})
-	ec := &executionContext{&graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]{OperationContext: oc}}
-	var out bytes.Buffer
-	leaf(ec, ctx, graphql.CollectedField{Field: &ast.Field{Alias: "leaf", Name: "leaf"}}).MarshalGQL(&out)
-	return out.String(), graphql.GetErrors(ctx), ec.plainLeaves()
+	ctx = graphql.WithResponseContext(graphql.WithOperationContext(ctx, oc), graphql.DefaultErrorPresenter, quietRecover)
+	return ctx, executionContextOf(oc)
+}
+
+// executionContextOf is an execution context of oc with no schema state: enough for
+// leaf fields.
+func executionContextOf(oc *graphql.OperationContext) *executionContext {
+	return &executionContext{&graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]{OperationContext: oc}}
 }
 
 // TestPlainLeafTakesTheBranch: with no field interceptor a plain leaf allocates only
@@ -169,15 +180,7 @@ func writeLeaf(t *testing.T, leaf func(*executionContext, context.Context, graph
 func TestPlainLeafTakesTheBranch(t *testing.T) { //nolint:paralleltest // see above
 	step := &models.OnboardingStep{Step: 1}
 	allocs := func(exts ...graphql.HandlerExtension) float64 {
-		exec := executor.New(NewExecutableSchema(Config{}))
-		for _, e := range exts {
-			exec.Use(e)
-		}
-		ctx := graphql.StartOperationTrace(context.Background())
-		oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: "{ __typename }"})
-		require.Empty(t, errs)
-		ctx = graphql.WithResponseContext(graphql.WithOperationContext(ctx, oc), graphql.DefaultErrorPresenter, quietRecover)
-		ec := &executionContext{&graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]{OperationContext: oc}}
+		ctx, ec := leafOperation(t, exts...)
 		field := graphql.CollectedField{Field: &ast.Field{Alias: "key", Name: "key"}}
 		return testing.AllocsPerRun(100, func() { ec._OnboardingStep_key(ctx, field, step) })
 	}

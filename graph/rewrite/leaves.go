@@ -94,7 +94,8 @@ type marshalers struct {
 // marshaler's null check cannot fire.
 var neverNull = `(?:graphql\.MarshalString|graphql\.MarshalInt64|graphql\.MarshalID|scalar\.MarshalBoolean|scalar\.MarshalInt)`
 
-// The marshaler bodies a plain leaf may use. %s is the marshaler's value: v or *v.
+// The marshaler bodies a plain leaf may use, from after the function's brace to its
+// closing one.
 var (
 	// A type that is its own marshaler.
 	returnsItself = regexp.MustCompile(`^\treturn v\n$`)

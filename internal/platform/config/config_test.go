@@ -316,6 +316,13 @@ func TestListenAndDatabaseSettings(t *testing.T) {
 	require.Equal(t, "[::1]:0", c.Addr)
 	require.Empty(t, c.AdminAddr, "off: no admin listener")
 	require.Equal(t, "sqlite:/srv/ink.db", c.Database.URL, "file: is SQLite's own form of a path")
+	require.False(t, c.Database.NoPreparedStatements, "prepared statements by default")
+
+	c, err = config.Load(nil, env(map[string]string{"INKGRAPH_DATA_DIR": t.TempDir(), "INKGRAPH_DB_PREPARED_STATEMENTS": "false"}))
+	require.NoError(t, err)
+	require.True(t, c.Database.NoPreparedStatements, "behind a pooler that loses them")
+	_, err = config.Load(nil, env(map[string]string{"INKGRAPH_DATA_DIR": t.TempDir(), "INKGRAPH_DB_PREPARED_STATEMENTS": "sometimes"}))
+	require.ErrorContains(t, err, "INKGRAPH_DB_PREPARED_STATEMENTS")
 
 	for _, ok := range []map[string]string{
 		{"INKGRAPH_ADDR": "localhost:8080", "INKGRAPH_ADMIN_ADDR": "127.0.0.1:0"},
