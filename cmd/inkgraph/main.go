@@ -28,6 +28,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/inkgraph/inkgraph/graph"
 	"github.com/inkgraph/inkgraph/internal/api"
 	"github.com/inkgraph/inkgraph/internal/app"
 	"github.com/inkgraph/inkgraph/internal/backup"
@@ -351,6 +352,9 @@ func migrate(ctx context.Context, m *database.Migrator, sub string, rollback dat
 // server is built); the admin listener answers at once, so a slow start can be
 // profiled. Then secrets, the database, migrations, services.
 func serve(ctx context.Context, cfg config.Config, getenv func(string) string, logger *slog.Logger) error {
+	// The schema is parsed on the other core while this one opens the listeners and
+	// the database; api.New waits for it.
+	graph.PrepareSchema()
 	ln, err := listen(ctx, "INKGRAPH_ADDR (--addr)", cfg.Addr)
 	if err != nil {
 		return err

@@ -8,7 +8,9 @@
 //     extension intercepts fields (graph/leaf.go), without gqlgen's field context
 //     and closures;
 //   - a list whose elements run no resolver is marshalled element after element
-//     (graph/list.go), not on a goroutine each.
+//     (graph/list.go), not on a goroutine each;
+//   - the schema is parsed on first use or by PrepareSchema (graph/schema.go), not
+//     in package init, where every program importing graph paid for it before main.
 //
 // It runs after gqlgen in go generate ./resolvers, and fails when gqlgen no longer
 // writes what it rewrites, so that an upgrade is noticed.
@@ -84,6 +86,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = sequentialLists(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = lazySchema(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	return os.WriteFile(args[0], src, 0o644)

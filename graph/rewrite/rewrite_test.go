@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -149,4 +150,26 @@ func (ec *executionContext) _Wrapper(ctx context.Context, sel ast.SelectionSet, 
 		"_Team": true, "marshalNTeam2ᚖTeam": true, "_Query_me": true, "_Wrapper": true,
 		"_Step": false, "marshalNStep2ᚖStep": false, "_Step_key": false,
 	}, waitingFunctions(src))
+}
+
+// TestLazySchema: gqlgen's parsedSchema becomes a function parsed on first use, the
+// rewrite is idempotent, and a use of parsedSchema it does not know fails it.
+func TestLazySchema(t *testing.T) {
+	t.Parallel()
+	gqlgens := "func (e *executableSchema) Schema() *ast.Schema {\n\treturn parsedSchema\n}\n" +
+		"func newExecutionContext() {\n\tx(\n\t\t\tparsedSchema,\n\t)\n}\n" +
+		"var parsedSchema = gqlparser.MustLoadSchema(sources...)\n"
+	ours, err := lazySchema([]byte(gqlgens))
+	require.NoError(t, err)
+	require.Equal(t, "func (e *executableSchema) Schema() *ast.Schema {\n\treturn parsedSchema()\n}\n"+
+		"func newExecutionContext() {\n\tx(\n\t\t\tparsedSchema(),\n\t)\n}\n"+
+		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(sources...) })\n", string(ours))
+	again, err := lazySchema(ours)
+	require.NoError(t, err)
+	require.Equal(t, string(ours), string(again))
+
+	_, err = lazySchema([]byte(gqlgens + "func other() { _ = parsedSchema.Types }\n"))
+	require.ErrorContains(t, err, "parsedSchema is used 4 times")
+	_, err = lazySchema([]byte(strings.Replace(gqlgens, "\treturn parsedSchema\n", "\treturn e.schema\n", 1)))
+	require.ErrorContains(t, err, "gqlgen changed")
 }
