@@ -131,6 +131,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	logger := logging.New(stdout, cfg.LogLevel)
+	defer logging.Flush(logger) // the access lines that wait
 	if cmd == "serve" {
 		return serve(ctx, cfg, getenv, logger)
 	}

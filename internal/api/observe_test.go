@@ -94,6 +94,7 @@ func TestPanickingHandlerIsStillObserved(t *testing.T) {
 	after, err := metrics.Read("inkgraph_http_requests_total", "route", route, "status", "500")
 	require.NoError(t, err)
 	require.InDelta(t, 1, after-before, 0)
+	logging.Flush(s.logger) // the access line waits to be written with others
 	require.Contains(t, logs.String(), `"status":500`)
 	require.Contains(t, logs.String(), `"path":"`+route+`"`)
 }

@@ -29,6 +29,8 @@ type tracedServer struct {
 	url   string
 	spans *tracetest.SpanRecorder
 	logs  *testkit.SyncBuffer
+	// flushLogs writes the access lines that wait (logging.Flush).
+	flushLogs func()
 }
 
 func newTracedServer(t *testing.T) *tracedServer {
@@ -39,14 +41,15 @@ func newTracedServer(t *testing.T) *tracedServer {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	logs := &testkit.SyncBuffer{}
+	logger := logging.New(logs, 0)
 	srv := api.New(api.Deps{
-		Config: a.cfg, Logger: logging.New(logs, 0), Services: svc, Now: a.clock.Now,
+		Config: a.cfg, Logger: logger, Services: svc, Now: a.clock.Now,
 		Ready:          func(context.Context) error { return nil },
 		TracerProvider: tp, Propagator: propagation.TraceContext{},
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &tracedServer{url: ts.URL, spans: spans, logs: logs}
+	return &tracedServer{url: ts.URL, spans: spans, logs: logs, flushLogs: func() { logging.Flush(logger) }}
 }
 
 // post sends query with the given traceparent ("" for none).
@@ -115,6 +118,7 @@ func TestSpanTreeOfAQuery(t *testing.T) {
 	require.Equal(t, op.SpanContext().SpanID(), field.Parent().SpanID(), "the root field is the operation's child")
 
 	// Every log line of the request names the trace.
+	s.flushLogs()
 	var access map[string]any
 	for line := range strings.SplitSeq(strings.TrimSpace(s.logs.String()), "\n") {
 		var rec map[string]any

@@ -82,7 +82,12 @@ func (d *direct) write(t time.Time, level slog.Level, msg string, attrs, ids []s
 	}
 	b = append(b, '}', '\n')
 	*bp = b
-	_, _ = d.out.Write(b) // as slog's handlers, a failed write is not the caller's
+	// As slog's handlers, a failed write is not the caller's.
+	if level < slog.LevelWarn {
+		d.out.writeLater(b)
+	} else {
+		_, _ = d.out.Write(b)
+	}
 	return true
 }
 
@@ -98,14 +103,73 @@ func plain(s string) bool {
 	return true
 }
 
-// lockedWriter serialises the writes of slog's handler and of Log, which share it.
+// Log's lines below Warn (the access lines, one a request) wait to be written
+// together, which saves a system call a request (7% of a cheap request's CPU): until
+// pendingMax bytes wait, another line is written (lines keep their order), Flush is
+// called, or flushDelay has passed since the first of them.
+const (
+	pendingMax = 16 << 10
+	flushDelay = 100 * time.Millisecond
+)
+
+// lockedWriter serialises the writes of slog's handler and of Log, which share it,
+// and holds Log's lines that wait.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	pending []byte
+	delay   time.Duration // flushDelay
+	timer   *time.Timer   // flushes pending; armed while it holds a line
 }
 
+// Write writes p after the lines that wait.
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	if len(l.pending) == 0 {
+		return l.w.Write(p)
+	}
+	l.pending = append(l.pending, p...)
+	if err := l.flushLocked(); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// writeLater has p wait for the next write.
+func (l *lockedWriter) writeLater(p []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	first := len(l.pending) == 0
+	l.pending = append(l.pending, p...)
+	switch {
+	case len(l.pending) >= pendingMax:
+		_ = l.flushLocked()
+	case first && l.timer == nil:
+		l.timer = time.AfterFunc(l.delay, l.flush)
+	case first:
+		l.timer.Reset(l.delay)
+	}
+}
+
+// flush writes the lines that wait.
+func (l *lockedWriter) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_ = l.flushLocked()
+}
+
+func (l *lockedWriter) flushLocked() error {
+	if len(l.pending) == 0 {
+		return nil
+	}
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	_, err := l.w.Write(l.pending)
+	l.pending = l.pending[:0]
+	if cap(l.pending) > 2*pendingMax { // a rare burst of long lines is not kept
+		l.pending = nil
+	}
+	return err
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +57,7 @@ func TestDirectWritesWhatSlogWrites(t *testing.T) {
 			d := New(&got, slog.LevelDebug).Handler().(contextHandler).direct
 			var ids [3]slog.Attr
 			require.Equal(t, tt.direct, d.write(at, tt.level, tt.msg, tt.attrs, contextIDs(tt.ctx, &ids)))
+			d.out.flush()
 			if tt.direct {
 				require.Equal(t, want.String(), got.String())
 			} else {
@@ -74,6 +77,7 @@ func TestLog(t *testing.T) {
 	Log(ctx, logger, slog.LevelDebug, "below")
 	require.Zero(t, buf.Len())
 	Log(ctx, logger, slog.LevelInfo, "direct", slog.Int("n", 1))
+	Flush(logger)
 	require.Regexp(t, `^\{"time":"[^"]+","level":"INFO","msg":"direct","n":1,"request_id":"req-1"\}\n$`, buf.String())
 	buf.Reset()
 	Log(ctx, logger, slog.LevelInfo, "via slog", slog.Bool("b", true))
@@ -85,4 +89,82 @@ func TestLog(t *testing.T) {
 	text := slog.New(slog.NewTextHandler(&buf, nil))
 	Log(ctx, text, slog.LevelInfo, "text")
 	require.Contains(t, buf.String(), "msg=text")
+}
+
+// syncBuffer is a bytes.Buffer safe for the flush timer's goroutine and the test's.
+type syncBuffer struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) read() (string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String(), s.writes
+}
+
+// TestAccessLinesWait: Log's lines below Warn wait and are written together, in
+// order with every other line: when another line is written, when pendingMax bytes
+// wait, at Flush, and on their own within flushDelay.
+func TestAccessLinesWait(t *testing.T) {
+	t.Parallel()
+	var out syncBuffer
+	logger := New(&out, slog.LevelInfo)
+	ctx := context.Background()
+	Log(ctx, logger, slog.LevelInfo, "access", slog.Int("n", 1))
+	Log(ctx, logger, slog.LevelInfo, "access", slog.Int("n", 2))
+	got, writes := out.read()
+	require.Empty(t, got, "waiting")
+	require.Zero(t, writes)
+
+	logger.Info("other") // written after them, in one write
+	got, writes = out.read()
+	require.Regexp(t, `^\{[^\n]*"n":1\}\n\{[^\n]*"n":2\}\n\{[^\n]*"msg":"other"\}\n$`, got)
+	require.Equal(t, 1, writes)
+
+	Log(ctx, logger, slog.LevelWarn, "warned", slog.Int("n", 3))
+	got, writes = out.read()
+	require.Contains(t, got, `"n":3`, "a warning is written at once")
+	require.Equal(t, 2, writes)
+
+	Log(ctx, logger, slog.LevelInfo, "access", slog.Int("n", 4))
+	Flush(logger)
+	got, writes = out.read()
+	require.Contains(t, got, `"n":4`)
+	require.Equal(t, 3, writes)
+	Flush(logger) // nothing waits: nothing written
+	_, writes = out.read()
+	require.Equal(t, 3, writes)
+
+	Log(ctx, logger, slog.LevelInfo, "access", slog.String("last", "yes"))
+	require.Eventually(t, func() bool {
+		got, _ := out.read()
+		return strings.HasSuffix(got, "\"last\":\"yes\"}\n")
+	}, 20*flushDelay, flushDelay/10, "written on its own within flushDelay")
+}
+
+// TestAccessLinesWaitUpToPendingMax: lines that wait are written once pendingMax
+// bytes wait, however long before flushDelay.
+func TestAccessLinesWaitUpToPendingMax(t *testing.T) {
+	t.Parallel()
+	var out syncBuffer
+	logger := New(&out, slog.LevelInfo)
+	logger.Handler().(contextHandler).direct.out.delay = time.Hour
+	for i := 0; ; i++ {
+		Log(context.Background(), logger, slog.LevelInfo, "access", slog.Int("n", i))
+		if got, w := out.read(); w == 1 {
+			require.GreaterOrEqual(t, len(got), pendingMax)
+			require.Less(t, len(got), pendingMax+100, "no more than the line that reached it")
+			break
+		}
+		require.Less(t, i, pendingMax/10, "written once pendingMax bytes wait")
+	}
 }
