@@ -18,5 +18,12 @@ func parseSchema(parse func() *ast.Schema) func() *ast.Schema { return sync.Once
 func PrepareSchema() {
 	// Through Schema, which reads parsedSchema in gqlgen's form and graph's alike (go
 	// generate builds this package before graph/rewrite has run).
-	go new(executableSchema).Schema()
+	go func() {
+		// A schema that does not parse panics again, with its message, on the
+		// caller's goroutine at its first use (OnceValue repeats the panic), where
+		// the server's deferred cleanup runs; not here, where it would end the
+		// process halfway through its start.
+		defer func() { _ = recover() }()
+		new(executableSchema).Schema()
+	}()
 }

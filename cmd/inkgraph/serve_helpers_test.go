@@ -23,12 +23,16 @@ func newListenWatch(w io.Writer) *listenWatch {
 }
 
 func (l *listenWatch) Write(p []byte) (int, error) {
-	if bytes.Contains(p, []byte(`"msg":"listening"`)) || bytes.Contains(p, []byte(`"msg":"admin listener"`)) {
+	// One write may hold several lines (access lines are written in batches).
+	for text := range bytes.Lines(p) {
+		if !bytes.Contains(text, []byte(`"msg":"listening"`)) && !bytes.Contains(text, []byte(`"msg":"admin listener"`)) {
+			continue
+		}
 		var line struct {
 			Msg  string `json:"msg"`
 			Addr string `json:"addr"`
 		}
-		if json.Unmarshal(p, &line) == nil {
+		if json.Unmarshal(text, &line) == nil {
 			to := l.public
 			if line.Msg == "admin listener" {
 				to = l.admin

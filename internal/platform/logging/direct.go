@@ -12,9 +12,10 @@ import (
 // Log writes a record of ctx at level with attrs, as logger would write it with
 // LogAttrs (the same bytes), at a fraction of the cost when logger is New's and every
 // attribute is a string or an integer with nothing to escape: the line is appended
-// to a pooled buffer and written at once, with no slog.Record (which grows a slice past
-// five attributes) and no walk of slog's handler state. The access line of every
-// request is written so. Otherwise it is logger.LogAttrs.
+// to a pooled buffer, with no slog.Record (which grows a slice past five attributes)
+// and no walk of slog's handler state, and written at once from Warn up; below Warn it
+// waits to be written with others (see pendingMax). The access line of every request
+// is written so. Otherwise it is logger.LogAttrs.
 func Log(ctx context.Context, logger *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
 	h, ok := logger.Handler().(contextHandler)
 	if !ok || h.direct == nil {

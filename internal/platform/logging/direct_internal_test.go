@@ -112,12 +112,13 @@ func (s *syncBuffer) read() (string, int) {
 }
 
 // TestAccessLinesWait: Log's lines below Warn wait and are written together, in
-// order with every other line: when another line is written, when pendingMax bytes
-// wait, at Flush, and on their own within flushDelay.
+// order with every other line: when another line is written, at Flush (on New's
+// logger or one derived from it), and on their own within flushDelay.
 func TestAccessLinesWait(t *testing.T) {
 	t.Parallel()
 	var out syncBuffer
 	logger := New(&out, slog.LevelInfo)
+	logger.Handler().(contextHandler).direct.out.delay = time.Hour // no timer in this part
 	ctx := context.Background()
 	Log(ctx, logger, slog.LevelInfo, "access", slog.Int("n", 1))
 	Log(ctx, logger, slog.LevelInfo, "access", slog.Int("n", 2))
@@ -143,10 +144,16 @@ func TestAccessLinesWait(t *testing.T) {
 	Flush(logger) // nothing waits: nothing written
 	_, writes = out.read()
 	require.Equal(t, 3, writes)
+	Log(ctx, logger, slog.LevelInfo, "access", slog.Int("n", 5))
+	Flush(logger.With("k", "v")) // the same writer
+	got, _ = out.read()
+	require.Contains(t, got, `"n":5`)
 
+	var timed syncBuffer
+	logger = New(&timed, slog.LevelInfo)
 	Log(ctx, logger, slog.LevelInfo, "access", slog.String("last", "yes"))
 	require.Eventually(t, func() bool {
-		got, _ := out.read()
+		got, _ := timed.read()
 		return strings.HasSuffix(got, "\"last\":\"yes\"}\n")
 	}, 20*flushDelay, flushDelay/10, "written on its own within flushDelay")
 }

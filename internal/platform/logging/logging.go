@@ -24,15 +24,16 @@ func New(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(contextHandler{
 		Handler: slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}),
 		direct:  &direct{out: out, level: level},
+		out:     out,
 	})
 }
 
 // Flush writes the access lines that wait to be written (Log's lines below Warn wait
 // up to 100 ms, to be written together); the server calls it as it exits. It does
-// nothing for a logger New did not make.
+// nothing for a logger neither New nor With on one of New's made.
 func Flush(logger *slog.Logger) {
-	if h, ok := logger.Handler().(contextHandler); ok && h.direct != nil {
-		h.direct.out.flush()
+	if h, ok := logger.Handler().(contextHandler); ok && h.out != nil {
+		h.out.flush()
 	}
 }
 
@@ -105,6 +106,8 @@ type contextHandler struct {
 	// direct is set on New's handler itself (not on one derived by WithAttrs or
 	// WithGroup): Log may write its records.
 	direct *direct
+	// out is the writer of New's handler and of every handler derived from it.
+	out *lockedWriter
 }
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -131,9 +134,9 @@ func contextIDs(ctx context.Context, ids *[3]slog.Attr) []slog.Attr {
 }
 
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return contextHandler{Handler: h.Handler.WithAttrs(attrs)}
+	return contextHandler{Handler: h.Handler.WithAttrs(attrs), out: h.out}
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{Handler: h.Handler.WithGroup(name)}
+	return contextHandler{Handler: h.Handler.WithGroup(name), out: h.out}
 }
