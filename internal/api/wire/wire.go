@@ -88,8 +88,19 @@ func Append(dst []byte, resp *graphql.Response) ([]byte, error) {
 
 // Marshal returns resp's JSON.
 func Marshal(resp *graphql.Response) ([]byte, error) {
-	return Append(make([]byte, 0, len(resp.Data)+64), resp)
+	// Room for the envelope and, when there are extensions (the server's limits are
+	// in every response), for them: a buffer too short for them grew, copying the
+	// whole answer again (14 KB of garbage for the onboarding summary).
+	room := 64
+	if len(resp.Extensions) > 0 {
+		room += extensionRoom
+	}
+	return Append(make([]byte, 0, len(resp.Data)+room), resp)
 }
+
+// extensionRoom is what Marshal leaves for a response's extensions: the server's
+// limits and cost take about 200 bytes.
+const extensionRoom = 512
 
 // appendMarshalled appends json.Marshal's encoding of v.
 func appendMarshalled(dst []byte, v any) ([]byte, error) {

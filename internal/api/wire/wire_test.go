@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -90,4 +91,31 @@ func TestAppendFailure(t *testing.T) {
 		require.Error(t, err)
 		require.Equal(t, "keep", string(got))
 	}
+}
+
+// TestMarshalIsOneBuffer: a response with extensions such as the server's is marshalled
+// into the one buffer Marshal makes, never grown (which copies the whole answer).
+func TestMarshalIsOneBuffer(t *testing.T) {
+	data := make([]byte, 0, 8<<10)
+	data = append(data, `{"onboarding":"`...)
+	for len(data) < 8<<10-2 {
+		data = append(data, 'x')
+	}
+	data = append(data, `"}`...)
+	resp := &graphql.Response{Data: data, Extensions: map[string]any{
+		"complexity": limit{Used: 1234, Max: 5000}, "cost": limit{Used: 56, Max: 1000}, "depth": limit{Used: 7, Max: 12},
+	}}
+	out, err := wire.Marshal(resp)
+	require.NoError(t, err)
+	require.Greater(t, len(out), len(data)+100, "the extensions are written")
+	require.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _, _ = wire.Marshal(resp) }))
+}
+
+// limit is an extension value that appends its JSON without allocating, as the
+// server's limits do.
+type limit struct{ Used, Max int64 }
+
+func (l limit) AppendJSON(dst []byte) []byte {
+	dst = strconv.AppendInt(append(dst, `{"used":`...), l.Used, 10)
+	return append(strconv.AppendInt(append(dst, `,"max":`...), l.Max, 10), '}')
 }
