@@ -5715,9 +5715,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 					return nil
 				}
 			}
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
-			response.Data = buf.Bytes()
+			buf := responseBuffer(opCtx.Operation)
+			data.MarshalGQL(buf)
+			response.Data = rememberResponse(opCtx.Operation, buf.Bytes())
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
 				response.HasNext = &hasNext
@@ -5733,11 +5733,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			first = false
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			buf := responseBuffer(opCtx.Operation)
+			data.MarshalGQL(buf)
 
 			return &graphql.Response{
-				Data: buf.Bytes(),
+				Data: rememberResponse(opCtx.Operation, buf.Bytes()),
 			}
 		}
 	case ast.Subscription:

@@ -173,3 +173,23 @@ func TestLazySchema(t *testing.T) {
 	_, err = lazySchema([]byte(strings.Replace(gqlgens, "\treturn parsedSchema\n", "\treturn e.schema\n", 1)))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
+
+// TestSizedResponses: gqlgen's empty response buffers of a query and a mutation are
+// sized by the operation's last response, the rewrite is idempotent, and a file
+// without them fails it.
+func TestSizedResponses(t *testing.T) {
+	t.Parallel()
+	gqlgens := "\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\t\t\tresponse.Data = buf.Bytes()\n" +
+		"\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\n\t\t\treturn &graphql.Response{\n\t\t\t\tData: buf.Bytes(),\n"
+	ours, err := sizedResponses([]byte(gqlgens))
+	require.NoError(t, err)
+	require.Equal(t, 2, strings.Count(string(ours), "buf := responseBuffer(opCtx.Operation)\n"))
+	require.Equal(t, 2, strings.Count(string(ours), "rememberResponse(opCtx.Operation, buf.Bytes())"))
+	require.NotContains(t, string(ours), "var buf bytes.Buffer")
+	again, err := sizedResponses(ours)
+	require.NoError(t, err)
+	require.Equal(t, string(ours), string(again))
+
+	_, err = sizedResponses([]byte(strings.Replace(gqlgens, "data.MarshalGQL(&buf)\n\t\t\tresponse", "data.MarshalGQL(w)\n\t\t\tresponse", 1)))
+	require.ErrorContains(t, err, "gqlgen changed")
+}

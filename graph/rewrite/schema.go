@@ -37,3 +37,28 @@ func lazySchema(src []byte) ([]byte, error) {
 	}
 	return src, nil
 }
+
+// bufferRewrites size a query's or mutation's response buffer by the operation's last
+// response (graph/response.go), where gqlgen starts an empty one each time.
+var bufferRewrites = []struct{ gqlgens, ours string }{
+	{"\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\t\t\tresponse.Data = buf.Bytes()\n",
+		"\t\t\tbuf := responseBuffer(opCtx.Operation)\n\t\t\tdata.MarshalGQL(buf)\n\t\t\tresponse.Data = rememberResponse(opCtx.Operation, buf.Bytes())\n"},
+	{"\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\n\t\t\treturn &graphql.Response{\n\t\t\t\tData: buf.Bytes(),\n",
+		"\t\t\tbuf := responseBuffer(opCtx.Operation)\n\t\t\tdata.MarshalGQL(buf)\n\n\t\t\treturn &graphql.Response{\n\t\t\t\tData: rememberResponse(opCtx.Operation, buf.Bytes()),\n"},
+}
+
+// sizedResponses applies bufferRewrites, each exactly once.
+func sizedResponses(src []byte) ([]byte, error) {
+	for _, r := range bufferRewrites {
+		switch gqlgens, ours := bytes.Count(src, []byte(r.gqlgens)), bytes.Count(src, []byte(r.ours)); {
+		case gqlgens == 0 && ours == 1:
+			// rewritten already
+		case gqlgens == 1 && ours == 0:
+			src = bytes.Replace(src, []byte(r.gqlgens), []byte(r.ours), 1)
+		default:
+			return nil, fmt.Errorf("the response buffer: %q %d times, %q %d times, want one of them once: gqlgen changed, update graph/response.go",
+				r.gqlgens, gqlgens, r.ours, ours)
+		}
+	}
+	return src, nil
+}
