@@ -8,7 +8,10 @@ import (
 
 // schemaRewrites turn gqlgen's parsedSchema, a variable parsed in package init, into
 // a function that parses it once, on first use (graph.parseSchema).
-var schemaRewrites = []struct{ gqlgens, ours string }{
+// rewrite is one of gqlgen's lines and the line graph puts in its place.
+type rewrite struct{ gqlgens, ours string }
+
+var schemaRewrites = []rewrite{
 	{"var parsedSchema = gqlparser.MustLoadSchema(sources...)\n",
 		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(sources...) })\n"},
 	{"\treturn parsedSchema\n", "\treturn parsedSchema()\n"},
@@ -21,16 +24,9 @@ var parsedSchemaWord = regexp.MustCompile(`\bparsedSchema\b`)
 // lazySchema applies schemaRewrites, each exactly once, and fails when parsedSchema
 // is used in any other way (gqlgen changed).
 func lazySchema(src []byte) ([]byte, error) {
-	for _, r := range schemaRewrites {
-		switch gqlgens, ours := bytes.Count(src, []byte(r.gqlgens)), bytes.Count(src, []byte(r.ours)); {
-		case gqlgens == 0 && ours == 1:
-			// rewritten already
-		case gqlgens == 1 && ours == 0:
-			src = bytes.Replace(src, []byte(r.gqlgens), []byte(r.ours), 1)
-		default:
-			return nil, fmt.Errorf("the schema: %q %d times, %q %d times, want one of them once: gqlgen changed, update graph/schema.go",
-				r.gqlgens, gqlgens, r.ours, ours)
-		}
+	src, err := rewriteOnce(src, schemaRewrites, "the schema", "graph/schema.go")
+	if err != nil {
+		return nil, err
 	}
 	if uses := len(parsedSchemaWord.FindAllIndex(src, -1)); uses != len(schemaRewrites) {
 		return nil, fmt.Errorf("parsedSchema is used %d times, graph/schema.go knows %d: gqlgen changed", uses, len(schemaRewrites))
@@ -38,9 +34,27 @@ func lazySchema(src []byte) ([]byte, error) {
 	return src, nil
 }
 
+// rewriteOnce replaces each of gqlgen's lines with ours, each found exactly once (or
+// ours found once: rewritten already), and fails otherwise, naming what and the file
+// to update.
+func rewriteOnce(src []byte, rewrites []rewrite, what, file string) ([]byte, error) {
+	for _, r := range rewrites {
+		switch gqlgens, ours := bytes.Count(src, []byte(r.gqlgens)), bytes.Count(src, []byte(r.ours)); {
+		case gqlgens == 0 && ours == 1:
+			// rewritten already
+		case gqlgens == 1 && ours == 0:
+			src = bytes.Replace(src, []byte(r.gqlgens), []byte(r.ours), 1)
+		default:
+			return nil, fmt.Errorf("%s: %q %d times, %q %d times, want one of them once: gqlgen changed, update %s",
+				what, r.gqlgens, gqlgens, r.ours, ours, file)
+		}
+	}
+	return src, nil
+}
+
 // bufferRewrites size a query's or mutation's response buffer by the operation's last
 // response (graph/response.go), where gqlgen starts an empty one each time.
-var bufferRewrites = []struct{ gqlgens, ours string }{
+var bufferRewrites = []rewrite{
 	{"\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\t\t\tresponse.Data = buf.Bytes()\n",
 		"\t\t\tbuf := responseBuffer(opCtx.Operation)\n\t\t\tdata.MarshalGQL(buf)\n\t\t\tresponse.Data = rememberResponse(opCtx.Operation, buf.Bytes())\n"},
 	{"\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n\n\t\t\treturn &graphql.Response{\n\t\t\t\tData: buf.Bytes(),\n",
@@ -49,16 +63,5 @@ var bufferRewrites = []struct{ gqlgens, ours string }{
 
 // sizedResponses applies bufferRewrites, each exactly once.
 func sizedResponses(src []byte) ([]byte, error) {
-	for _, r := range bufferRewrites {
-		switch gqlgens, ours := bytes.Count(src, []byte(r.gqlgens)), bytes.Count(src, []byte(r.ours)); {
-		case gqlgens == 0 && ours == 1:
-			// rewritten already
-		case gqlgens == 1 && ours == 0:
-			src = bytes.Replace(src, []byte(r.gqlgens), []byte(r.ours), 1)
-		default:
-			return nil, fmt.Errorf("the response buffer: %q %d times, %q %d times, want one of them once: gqlgen changed, update graph/response.go",
-				r.gqlgens, gqlgens, r.ours, ours)
-		}
-	}
-	return src, nil
+	return rewriteOnce(src, bufferRewrites, "the response buffer", "graph/response.go")
 }
