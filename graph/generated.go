@@ -31685,7 +31685,7 @@ func UnmarshalUpdateChatSettingsInput(ctx context.Context, raw any) (models.Upda
 var accountEventImplementors = []string{"AccountEvent"}
 
 func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.SelectionSet, obj *models.AccountEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountEventImplementors)
+	fields := collectFields(ec.OperationContext, sel, accountEventImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -31743,7 +31743,7 @@ func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.Selection
 var apiKeyImplementors = []string{"ApiKey"}
 
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *models.APIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+	fields := collectFields(ec.OperationContext, sel, apiKeyImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -31811,7 +31811,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 var auditConnectionImplementors = []string{"AuditConnection"}
 
 func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.SelectionSet, obj *models.AuditConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditConnectionImplementors)
+	fields := collectFields(ec.OperationContext, sel, auditConnectionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -31849,7 +31849,7 @@ func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.Select
 var auditEdgeImplementors = []string{"AuditEdge"}
 
 func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEdgeImplementors)
+	fields := collectFields(ec.OperationContext, sel, auditEdgeImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -31887,7 +31887,7 @@ func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEntry) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+	fields := collectFields(ec.OperationContext, sel, auditEntryImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -31940,7 +31940,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 var auditFieldImplementors = []string{"AuditField"}
 
 func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSet, obj *models.AuditField) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditFieldImplementors)
+	fields := collectFields(ec.OperationContext, sel, auditFieldImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -31978,7 +31978,7 @@ func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSe
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *models.AuthPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
+	fields := collectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32026,7 +32026,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 var backupImplementors = []string{"Backup"}
 
 func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, obj *models.BackupRecord) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, backupImplementors)
+	fields := collectFields(ec.OperationContext, sel, backupImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32099,7 +32099,7 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 var backupConnectionImplementors = []string{"BackupConnection"}
 
 func (ec *executionContext) _BackupConnection(ctx context.Context, sel ast.SelectionSet, obj *models.BackupConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, backupConnectionImplementors)
+	fields := collectFields(ec.OperationContext, sel, backupConnectionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32137,7 +32137,7 @@ func (ec *executionContext) _BackupConnection(ctx context.Context, sel ast.Selec
 var backupEdgeImplementors = []string{"BackupEdge"}
 
 func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSet, obj *models.BackupEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, backupEdgeImplementors)
+	fields := collectFields(ec.OperationContext, sel, backupEdgeImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32175,7 +32175,7 @@ func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSe
 var backupUploadImplementors = []string{"BackupUpload"}
 
 func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.SelectionSet, obj *models.BackupUpload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, backupUploadImplementors)
+	fields := collectFields(ec.OperationContext, sel, backupUploadImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32228,7 +32228,7 @@ func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.Selection
 var backupUsageImplementors = []string{"BackupUsage"}
 
 func (ec *executionContext) _BackupUsage(ctx context.Context, sel ast.SelectionSet, obj *models.BackupUsage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, backupUsageImplementors)
+	fields := collectFields(ec.OperationContext, sel, backupUsageImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32271,7 +32271,7 @@ func (ec *executionContext) _BackupUsage(ctx context.Context, sel ast.SelectionS
 var billingEventImplementors = []string{"BillingEvent"}
 
 func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.SelectionSet, obj *models.BillingEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, billingEventImplementors)
+	fields := collectFields(ec.OperationContext, sel, billingEventImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32324,7 +32324,7 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 var billingSubscriptionImplementors = []string{"BillingSubscription"}
 
 func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.SelectionSet, obj *models.BillingSubscription) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, billingSubscriptionImplementors)
+	fields := collectFields(ec.OperationContext, sel, billingSubscriptionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32392,7 +32392,7 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 var brandImplementors = []string{"Brand"}
 
 func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, obj *models.Brand) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, brandImplementors)
+	fields := collectFields(ec.OperationContext, sel, brandImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32445,7 +32445,7 @@ func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, ob
 var businessInfoImplementors = []string{"BusinessInfo"}
 
 func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.SelectionSet, obj *models.BusinessInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, businessInfoImplementors)
+	fields := collectFields(ec.OperationContext, sel, businessInfoImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32518,7 +32518,7 @@ func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.Selection
 var chatActionImplementors = []string{"ChatAction"}
 
 func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSet, obj *chat.Action) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatActionImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatActionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32571,7 +32571,7 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 var chatAgentImplementors = []string{"ChatAgent"}
 
 func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet, obj *chat.AgentAccess) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatAgentImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32619,7 +32619,7 @@ func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet
 var chatAgentUsageImplementors = []string{"ChatAgentUsage"}
 
 func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.SelectionSet, obj *models.SourceUsage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatAgentUsageImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatAgentUsageImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32672,7 +32672,7 @@ func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.Selecti
 var chatApprovalRequestImplementors = []string{"ChatApprovalRequest"}
 
 func (ec *executionContext) _ChatApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *chat.ApprovalRequest) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatApprovalRequestImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatApprovalRequestImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32710,7 +32710,7 @@ func (ec *executionContext) _ChatApprovalRequest(ctx context.Context, sel ast.Se
 var chatDoneImplementors = []string{"ChatDone"}
 
 func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet, obj *chat.Done) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatDoneImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatDoneImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32783,7 +32783,7 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 var chatErrorImplementors = []string{"ChatError"}
 
 func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet, obj *chat.RunError) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatErrorImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatErrorImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32826,7 +32826,7 @@ func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet
 var chatEventImplementors = []string{"ChatEvent"}
 
 func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet, obj *chat.Event) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatEventImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatEventImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32919,7 +32919,7 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 var chatPlanImplementors = []string{"ChatPlan"}
 
 func (ec *executionContext) _ChatPlan(ctx context.Context, sel ast.SelectionSet, obj *chat.Plan) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatPlanImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -32952,7 +32952,7 @@ func (ec *executionContext) _ChatPlan(ctx context.Context, sel ast.SelectionSet,
 var chatPlanStepImplementors = []string{"ChatPlanStep"}
 
 func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.SelectionSet, obj *chat.PlanStep) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatPlanStepImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatPlanStepImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33010,7 +33010,7 @@ func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.Selection
 var chatQuoteImplementors = []string{"ChatQuote"}
 
 func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet, obj *chat.Quote) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatQuoteImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatQuoteImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33088,7 +33088,7 @@ func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet
 var chatReplyImplementors = []string{"ChatReply"}
 
 func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet, obj *chat.Reply) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatReplyImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatReplyImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33171,7 +33171,7 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 var chatRouteImplementors = []string{"ChatRoute"}
 
 func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet, obj *chat.Route) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatRouteImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatRouteImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33214,7 +33214,7 @@ func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet
 var chatSettingsImplementors = []string{"ChatSettings"}
 
 func (ec *executionContext) _ChatSettings(ctx context.Context, sel ast.SelectionSet, obj *models.ChatSettings) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatSettingsImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatSettingsImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33252,7 +33252,7 @@ func (ec *executionContext) _ChatSettings(ctx context.Context, sel ast.Selection
 var chatToolCallImplementors = []string{"ChatToolCall"}
 
 func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolCall) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolCallImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatToolCallImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33295,7 +33295,7 @@ func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.Selection
 var chatToolResultImplementors = []string{"ChatToolResult"}
 
 func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolResult) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatToolResultImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatToolResultImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33348,7 +33348,7 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 var chatUsageImplementors = []string{"ChatUsage"}
 
 func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet, obj *chat.Usage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, chatUsageImplementors)
+	fields := collectFields(ec.OperationContext, sel, chatUsageImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33416,7 +33416,7 @@ func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet
 var checkoutSessionImplementors = []string{"CheckoutSession"}
 
 func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.SelectionSet, obj *models.CheckoutSession) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutSessionImplementors)
+	fields := collectFields(ec.OperationContext, sel, checkoutSessionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33454,7 +33454,7 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 var citationImplementors = []string{"Citation"}
 
 func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet, obj *chat.Citation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, citationImplementors)
+	fields := collectFields(ec.OperationContext, sel, citationImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33517,7 +33517,7 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 var conversationImplementors = []string{"Conversation"}
 
 func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *models.Conversation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationImplementors)
+	fields := collectFields(ec.OperationContext, sel, conversationImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33576,7 +33576,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 var conversationConnectionImplementors = []string{"ConversationConnection"}
 
 func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationConnectionImplementors)
+	fields := collectFields(ec.OperationContext, sel, conversationConnectionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33614,7 +33614,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 var conversationEdgeImplementors = []string{"ConversationEdge"}
 
 func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEdgeImplementors)
+	fields := collectFields(ec.OperationContext, sel, conversationEdgeImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33652,7 +33652,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 var conversationMessageImplementors = []string{"ConversationMessage"}
 
 func (ec *executionContext) _ConversationMessage(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageImplementors)
+	fields := collectFields(ec.OperationContext, sel, conversationMessageImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33700,7 +33700,7 @@ func (ec *executionContext) _ConversationMessage(ctx context.Context, sel ast.Se
 var conversationMessageConnectionImplementors = []string{"ConversationMessageConnection"}
 
 func (ec *executionContext) _ConversationMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessageConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageConnectionImplementors)
+	fields := collectFields(ec.OperationContext, sel, conversationMessageConnectionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33738,7 +33738,7 @@ func (ec *executionContext) _ConversationMessageConnection(ctx context.Context, 
 var conversationMessageEdgeImplementors = []string{"ConversationMessageEdge"}
 
 func (ec *executionContext) _ConversationMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConversationMessageEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, conversationMessageEdgeImplementors)
+	fields := collectFields(ec.OperationContext, sel, conversationMessageEdgeImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33776,7 +33776,7 @@ func (ec *executionContext) _ConversationMessageEdge(ctx context.Context, sel as
 var corePersonaImplementors = []string{"CorePersona"}
 
 func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionSet, obj *models.CorePersona) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, corePersonaImplementors)
+	fields := collectFields(ec.OperationContext, sel, corePersonaImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33864,7 +33864,7 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 var createdApiKeyImplementors = []string{"CreatedApiKey"}
 
 func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.SelectionSet, obj *auth.NewAPIKey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createdApiKeyImplementors)
+	fields := collectFields(ec.OperationContext, sel, createdApiKeyImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33902,7 +33902,7 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 var decisionImplementors = []string{"Decision"}
 
 func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet, obj *models.Decision) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
+	fields := collectFields(ec.OperationContext, sel, decisionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -33960,7 +33960,7 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 var documentImplementors = []string{"Document"}
 
 func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet, obj *models.Document) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentImplementors)
+	fields := collectFields(ec.OperationContext, sel, documentImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34058,7 +34058,7 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 var documentConnectionImplementors = []string{"DocumentConnection"}
 
 func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentConnectionImplementors)
+	fields := collectFields(ec.OperationContext, sel, documentConnectionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34096,7 +34096,7 @@ func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.Sel
 var documentEdgeImplementors = []string{"DocumentEdge"}
 
 func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentEdgeImplementors)
+	fields := collectFields(ec.OperationContext, sel, documentEdgeImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34134,7 +34134,7 @@ func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.Selection
 var documentIngestionImplementors = []string{"DocumentIngestion"}
 
 func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentIngestion) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentIngestionImplementors)
+	fields := collectFields(ec.OperationContext, sel, documentIngestionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34187,7 +34187,7 @@ func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.Sele
 var documentUploadImplementors = []string{"DocumentUpload"}
 
 func (ec *executionContext) _DocumentUpload(ctx context.Context, sel ast.SelectionSet, obj *models.DocumentUpload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, documentUploadImplementors)
+	fields := collectFields(ec.OperationContext, sel, documentUploadImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34240,7 +34240,7 @@ func (ec *executionContext) _DocumentUpload(ctx context.Context, sel ast.Selecti
 var entitlementImplementors = []string{"Entitlement"}
 
 func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionSet, obj *models.Entitlement) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, entitlementImplementors)
+	fields := collectFields(ec.OperationContext, sel, entitlementImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34293,7 +34293,7 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 var headingImplementors = []string{"Heading"}
 
 func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, obj *models.Heading) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, headingImplementors)
+	fields := collectFields(ec.OperationContext, sel, headingImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34331,7 +34331,7 @@ func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, 
 var httpHeaderImplementors = []string{"HttpHeader"}
 
 func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSet, obj *models.HTTPHeader) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, httpHeaderImplementors)
+	fields := collectFields(ec.OperationContext, sel, httpHeaderImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34369,7 +34369,7 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 var identityProviderImplementors = []string{"IdentityProvider"}
 
 func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.SelectionSet, obj *model.IdentityProvider) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, identityProviderImplementors)
+	fields := collectFields(ec.OperationContext, sel, identityProviderImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34407,7 +34407,7 @@ func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.Selec
 var integrationImplementors = []string{"Integration"}
 
 func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionSet, obj *models.Integration) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, integrationImplementors)
+	fields := collectFields(ec.OperationContext, sel, integrationImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34450,7 +34450,7 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 var inviteMemberPayloadImplementors = []string{"InviteMemberPayload"}
 
 func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *models.InviteMemberPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, inviteMemberPayloadImplementors)
+	fields := collectFields(ec.OperationContext, sel, inviteMemberPayloadImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34498,7 +34498,7 @@ func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.Se
 var llmUsageImplementors = []string{"LlmUsage"}
 
 func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet, obj *models.Usage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, llmUsageImplementors)
+	fields := collectFields(ec.OperationContext, sel, llmUsageImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34541,7 +34541,7 @@ func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet,
 var logoutPayloadImplementors = []string{"LogoutPayload"}
 
 func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.SelectionSet, obj *models.LogoutPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, logoutPayloadImplementors)
+	fields := collectFields(ec.OperationContext, sel, logoutPayloadImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -34579,7 +34579,7 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	fields := collectFields(ec.OperationContext, sel, mutationImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -35028,7 +35028,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var onboardingImplementors = []string{"Onboarding"}
 
 func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSet, obj *models.Onboarding) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingImplementors)
+	fields := collectFields(ec.OperationContext, sel, onboardingImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35134,7 +35134,7 @@ func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSe
 var onboardingConfigImplementors = []string{"OnboardingConfig"}
 
 func (ec *executionContext) _OnboardingConfig(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingConfig) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingConfigImplementors)
+	fields := collectFields(ec.OperationContext, sel, onboardingConfigImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35217,7 +35217,7 @@ func (ec *executionContext) _OnboardingConfig(ctx context.Context, sel ast.Selec
 var onboardingProgressImplementors = []string{"OnboardingProgress"}
 
 func (ec *executionContext) _OnboardingProgress(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingProgress) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingProgressImplementors)
+	fields := collectFields(ec.OperationContext, sel, onboardingProgressImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35275,7 +35275,7 @@ func (ec *executionContext) _OnboardingProgress(ctx context.Context, sel ast.Sel
 var onboardingStepImplementors = []string{"OnboardingStep"}
 
 func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.SelectionSet, obj *models.OnboardingStep) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepImplementors)
+	fields := collectFields(ec.OperationContext, sel, onboardingStepImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35343,7 +35343,7 @@ func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.Selecti
 var onboardingStepInfoImplementors = []string{"OnboardingStepInfo"}
 
 func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.SelectionSet, obj *models.StepInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, onboardingStepInfoImplementors)
+	fields := collectFields(ec.OperationContext, sel, onboardingStepInfoImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35391,7 +35391,7 @@ func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.Sel
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *models.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := collectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35429,7 +35429,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var passageImplementors = []string{"Passage"}
 
 func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, obj *models.Passage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, passageImplementors)
+	fields := collectFields(ec.OperationContext, sel, passageImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35502,7 +35502,7 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 var personaImplementors = []string{"Persona"}
 
 func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, obj *models.Persona) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, personaImplementors)
+	fields := collectFields(ec.OperationContext, sel, personaImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35580,7 +35580,7 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 var personaDraftImplementors = []string{"PersonaDraft"}
 
 func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaDraft) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, personaDraftImplementors)
+	fields := collectFields(ec.OperationContext, sel, personaDraftImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35638,7 +35638,7 @@ func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.Selection
 var personaQualityImplementors = []string{"PersonaQuality"}
 
 func (ec *executionContext) _PersonaQuality(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaQuality) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, personaQualityImplementors)
+	fields := collectFields(ec.OperationContext, sel, personaQualityImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35691,7 +35691,7 @@ func (ec *executionContext) _PersonaQuality(ctx context.Context, sel ast.Selecti
 var personaReadinessImplementors = []string{"PersonaReadiness"}
 
 func (ec *executionContext) _PersonaReadiness(ctx context.Context, sel ast.SelectionSet, obj *models.PersonaReadiness) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, personaReadinessImplementors)
+	fields := collectFields(ec.OperationContext, sel, personaReadinessImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35734,7 +35734,7 @@ func (ec *executionContext) _PersonaReadiness(ctx context.Context, sel ast.Selec
 var personalizationContextImplementors = []string{"PersonalizationContext"}
 
 func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast.SelectionSet, obj *models.PersonalizationContext) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, personalizationContextImplementors)
+	fields := collectFields(ec.OperationContext, sel, personalizationContextImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35837,7 +35837,7 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 var planImplementors = []string{"Plan"}
 
 func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *models.Features) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
+	fields := collectFields(ec.OperationContext, sel, planImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35915,7 +35915,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 var platformPersonaImplementors = []string{"PlatformPersona"}
 
 func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.SelectionSet, obj *models.PlatformPersona) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, platformPersonaImplementors)
+	fields := collectFields(ec.OperationContext, sel, platformPersonaImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -35983,7 +35983,7 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 var playbookImplementors = []string{"Playbook"}
 
 func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet, obj *catalog.Plan) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36051,7 +36051,7 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 var playbookEventImplementors = []string{"PlaybookEvent"}
 
 func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.SelectionSet, obj *playbook.Event) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookEventImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookEventImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36124,7 +36124,7 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 var playbookRunDoneImplementors = []string{"PlaybookRunDone"}
 
 func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.SelectionSet, obj *playbook.RunDone) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunDoneImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookRunDoneImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36177,7 +36177,7 @@ func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.Select
 var playbookRunErrorImplementors = []string{"PlaybookRunError"}
 
 func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.SelectionSet, obj *playbook.RunError) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookRunErrorImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookRunErrorImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36225,7 +36225,7 @@ func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.Selec
 var playbookStepImplementors = []string{"PlaybookStep"}
 
 func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.SelectionSet, obj *catalog.Step) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookStepImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36293,7 +36293,7 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 var playbookStepInputImplementors = []string{"PlaybookStepInput"}
 
 func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.SelectionSet, obj *catalog.StepInput) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepInputImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookStepInputImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36331,7 +36331,7 @@ func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.Sele
 var playbookStepOutputImplementors = []string{"PlaybookStepOutput"}
 
 func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.SelectionSet, obj *playbook.StepOutput) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookStepOutputImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookStepOutputImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36369,7 +36369,7 @@ func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.Sel
 var playbookTemplateImplementors = []string{"PlaybookTemplate"}
 
 func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.SelectionSet, obj *catalog.Template) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookTemplateImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookTemplateImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36422,7 +36422,7 @@ func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.Selec
 var playbookValueImplementors = []string{"PlaybookValue"}
 
 func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.SelectionSet, obj *catalog.Value) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookValueImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookValueImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36460,7 +36460,7 @@ func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.Selectio
 var playbookVariableImplementors = []string{"PlaybookVariable"}
 
 func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.SelectionSet, obj *catalog.Variable) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, playbookVariableImplementors)
+	fields := collectFields(ec.OperationContext, sel, playbookVariableImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36508,7 +36508,7 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 var portalSessionImplementors = []string{"PortalSession"}
 
 func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.SelectionSet, obj *models.PortalSession) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, portalSessionImplementors)
+	fields := collectFields(ec.OperationContext, sel, portalSessionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36541,7 +36541,7 @@ func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.Selectio
 var providerImplementors = []string{"Provider"}
 
 func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet, obj *models.Provider) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerImplementors)
+	fields := collectFields(ec.OperationContext, sel, providerImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36604,7 +36604,7 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 var providerKeyImplementors = []string{"ProviderKey"}
 
 func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionSet, obj *onboarding.KeyView) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, providerKeyImplementors)
+	fields := collectFields(ec.OperationContext, sel, providerKeyImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36687,7 +36687,7 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := collectFields(ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -36917,7 +36917,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var readingLevelImplementors = []string{"ReadingLevel"}
 
 func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.SelectionSet, obj *models.ReadingLevel) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, readingLevelImplementors)
+	fields := collectFields(ec.OperationContext, sel, readingLevelImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -36960,7 +36960,7 @@ func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.Selection
 var researchPreferencesImplementors = []string{"ResearchPreferences"}
 
 func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.SelectionSet, obj *models.ResearchPreferences) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, researchPreferencesImplementors)
+	fields := collectFields(ec.OperationContext, sel, researchPreferencesImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37028,7 +37028,7 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 var resetPayloadImplementors = []string{"ResetPayload"}
 
 func (ec *executionContext) _ResetPayload(ctx context.Context, sel ast.SelectionSet, obj *models.ResetResult) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, resetPayloadImplementors)
+	fields := collectFields(ec.OperationContext, sel, resetPayloadImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37076,7 +37076,7 @@ func (ec *executionContext) _ResetPayload(ctx context.Context, sel ast.Selection
 var resumeInfoImplementors = []string{"ResumeInfo"}
 
 func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSet, obj *models.ResumeInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, resumeInfoImplementors)
+	fields := collectFields(ec.OperationContext, sel, resumeInfoImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37124,7 +37124,7 @@ func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSe
 var revokeOtherSessionsPayloadImplementors = []string{"RevokeOtherSessionsPayload"}
 
 func (ec *executionContext) _RevokeOtherSessionsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeOtherSessionsPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, revokeOtherSessionsPayloadImplementors)
+	fields := collectFields(ec.OperationContext, sel, revokeOtherSessionsPayloadImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37157,7 +37157,7 @@ func (ec *executionContext) _RevokeOtherSessionsPayload(ctx context.Context, sel
 var sessionImplementors = []string{"Session"}
 
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *models.Session) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+	fields := collectFields(ec.OperationContext, sel, sessionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37220,7 +37220,7 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 var signedRequestImplementors = []string{"SignedRequest"}
 
 func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.SelectionSet, obj *models.SignedRequest) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signedRequestImplementors)
+	fields := collectFields(ec.OperationContext, sel, signedRequestImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37268,7 +37268,7 @@ func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.Selectio
 var styleAnalysisImplementors = []string{"StyleAnalysis"}
 
 func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.SelectionSet, obj *models.StyleAnalysis) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, styleAnalysisImplementors)
+	fields := collectFields(ec.OperationContext, sel, styleAnalysisImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37331,7 +37331,7 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := collectFields(ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})
@@ -37365,7 +37365,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var teamImplementors = []string{"Team"}
 
 func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj *models.Team) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, teamImplementors)
+	fields := collectFields(ec.OperationContext, sel, teamImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37449,7 +37449,7 @@ func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj
 var teamEventImplementors = []string{"TeamEvent"}
 
 func (ec *executionContext) _TeamEvent(ctx context.Context, sel ast.SelectionSet, obj *models.TeamEvent) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, teamEventImplementors)
+	fields := collectFields(ec.OperationContext, sel, teamEventImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37512,7 +37512,7 @@ func (ec *executionContext) _TeamEvent(ctx context.Context, sel ast.SelectionSet
 var teamInvitationImplementors = []string{"TeamInvitation"}
 
 func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.SelectionSet, obj *models.TeamInvitation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, teamInvitationImplementors)
+	fields := collectFields(ec.OperationContext, sel, teamInvitationImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37570,7 +37570,7 @@ func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.Selecti
 var teamMemberImplementors = []string{"TeamMember"}
 
 func (ec *executionContext) _TeamMember(ctx context.Context, sel ast.SelectionSet, obj *models.TeamMember) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, teamMemberImplementors)
+	fields := collectFields(ec.OperationContext, sel, teamMemberImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37618,7 +37618,7 @@ func (ec *executionContext) _TeamMember(ctx context.Context, sel ast.SelectionSe
 var templateExecutionImplementors = []string{"TemplateExecution"}
 
 func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.SelectionSet, obj *playbook.Execution) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, templateExecutionImplementors)
+	fields := collectFields(ec.OperationContext, sel, templateExecutionImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37671,7 +37671,7 @@ func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.Sele
 var termCountImplementors = []string{"TermCount"}
 
 func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet, obj *models.TermCount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, termCountImplementors)
+	fields := collectFields(ec.OperationContext, sel, termCountImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37709,7 +37709,7 @@ func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet
 var toneSignalsImplementors = []string{"ToneSignals"}
 
 func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionSet, obj *models.ToneSignals) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, toneSignalsImplementors)
+	fields := collectFields(ec.OperationContext, sel, toneSignalsImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37777,7 +37777,7 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 var toolCallApprovalImplementors = []string{"ToolCallApproval"}
 
 func (ec *executionContext) _ToolCallApproval(ctx context.Context, sel ast.SelectionSet, obj *chat.ToolCallApproval) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, toolCallApprovalImplementors)
+	fields := collectFields(ec.OperationContext, sel, toolCallApprovalImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37830,7 +37830,7 @@ func (ec *executionContext) _ToolCallApproval(ctx context.Context, sel ast.Selec
 var usageReportImplementors = []string{"UsageReport"}
 
 func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionSet, obj *models.UsageReport) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, usageReportImplementors)
+	fields := collectFields(ec.OperationContext, sel, usageReportImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37893,7 +37893,7 @@ func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionS
 var usageRowImplementors = []string{"UsageRow"}
 
 func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet, obj *models.UsageRow) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, usageRowImplementors)
+	fields := collectFields(ec.OperationContext, sel, usageRowImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -37961,7 +37961,7 @@ func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet,
 var userImplementors = []string{"User"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *models.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := collectFields(ec.OperationContext, sel, userImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -38039,7 +38039,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var websiteAnalysisImplementors = []string{"WebsiteAnalysis"}
 
 func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.SelectionSet, obj *models.WebsiteAnalysis) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, websiteAnalysisImplementors)
+	fields := collectFields(ec.OperationContext, sel, websiteAnalysisImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -38147,7 +38147,7 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
+	fields := collectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -38200,7 +38200,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
+	fields := collectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -38248,7 +38248,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
+	fields := collectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -38306,7 +38306,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
+	fields := collectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -38364,7 +38364,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
+	fields := collectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
@@ -38422,7 +38422,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
+	fields := collectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)

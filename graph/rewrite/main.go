@@ -2,7 +2,8 @@
 // with fewer allocations:
 //
 //   - each object's field set and @defer group are built with graph's newFieldSet
-//     and newDeferredGroup (graph/fieldset.go);
+//     and newDeferredGroup (graph/fieldset.go), its fields collected with graph's
+//     collectFields (graph/collect.go), which remembers them between operations;
 //   - a plain leaf field (a scalar or enum read from the object's own field or
 //     method, with no resolver, directive or argument) is written at once when no
 //     extension intercepts fields (graph/leaf.go), without gqlgen's field context
@@ -32,6 +33,7 @@ import (
 var rewrites = []struct{ gqlgens, ours, call string }{
 	{"out := graphql.NewFieldSet(fields)\n", "out := newFieldSet(fields)\n", "graphql.NewFieldSet("},
 	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := newDeferredGroup(ctx, fields)\n", "graphql.NewDeferredGroup("},
+	{"fields := graphql.CollectFields(ec.OperationContext, sel, ", "fields := collectFields(ec.OperationContext, sel, ", "graphql.CollectFields("},
 }
 
 // deferredUses are the only ways the generated code may use an object's @defer
@@ -70,7 +72,7 @@ func run(args []string) error {
 			continue // rewritten already
 		}
 		if n == 0 {
-			return fmt.Errorf("%s has no %q: gqlgen changed, update graph/fieldset.go", args[0], r.gqlgens)
+			return fmt.Errorf("%s has no %q: gqlgen changed, update the rewrite (graph/fieldset.go, graph/collect.go)", args[0], r.gqlgens)
 		}
 		if calls := bytes.Count(src, []byte(r.call)); calls != n {
 			return fmt.Errorf("%s calls %s %d times otherwise than as %q: gqlgen changed", args[0], r.call, calls-n, r.gqlgens)
