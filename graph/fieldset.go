@@ -21,8 +21,9 @@ import (
 // gqlgen's FieldSet is held by value, so an object is two allocations (this and its
 // values), not three.
 type fieldSet struct {
-	graphql.FieldSet // resolution, dispatch and @defer, all gqlgen's
+	graphql.FieldSet // resolution and @defer, gqlgen's; dispatch on a pool (dispatch.go)
 	fields           []graphql.CollectedField
+	tasks            []task // fields to resolve concurrently, at Dispatch
 }
 
 func newFieldSet(fields []graphql.CollectedField) *fieldSet {

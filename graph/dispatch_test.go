@@ -1,0 +1,144 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// operationContext is what a field set's dispatch needs of an operation: the context
+// errors are added to and gqlgen's panic recovery.
+func operationContext() (context.Context, *graphql.OperationContext) {
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter,
+		func(_ context.Context, r any) error { return fmt.Errorf("recovered: %v", r) })
+	return ctx, &graphql.OperationContext{RecoverFunc: func(_ context.Context, r any) error { return fmt.Errorf("recovered: %v", r) }}
+}
+
+// TestDispatchResolvesConcurrently: the scheduled fields run at once (each waits for
+// all the others, which would never end if they ran one after another), every value
+// lands at its field, and what makes the object invalid is counted as gqlgen counts
+// it: null for a non-null field, RequiredNull for a nullable one.
+func TestDispatchResolvesConcurrently(t *testing.T) {
+	t.Parallel()
+	ctx, oc := operationContext()
+	const n = 6
+	fields := make([]graphql.CollectedField, n)
+	for i := range fields {
+		fields[i] = graphql.CollectedField{Field: &ast.Field{Alias: fmt.Sprint("f", i), Name: fmt.Sprint("f", i)}}
+	}
+	for round := range 3 { // the later rounds on the pool's goroutines
+		m := newFieldSet(fields)
+		var all sync.WaitGroup
+		all.Add(n)
+		for i := range n {
+			value := graphql.Marshaler(graphql.MarshalInt(i))
+			switch i {
+			case 2:
+				value = graphql.Null // non-null below: invalid
+			case 3:
+				value = graphql.Null // nullable: a null, not invalid
+			case 4:
+				value = graphql.RequiredNull // nullable, but a non-null child was null: invalid
+			}
+			m.ResolveConcurrently(oc, nil, i, true, i != 3 && i != 4, func(context.Context) graphql.Marshaler {
+				all.Done()
+				all.Wait()
+				return value
+			})
+		}
+		done := make(chan struct{})
+		go func() { m.Dispatch(ctx); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: the fields did not run concurrently", round)
+		}
+		require.Equal(t, uint32(2), m.Invalids)
+		for i, v := range m.Values {
+			switch i {
+			case 2, 3:
+				require.Equal(t, graphql.Null, v)
+			case 4:
+				require.Equal(t, graphql.RequiredNull, v)
+			default:
+				require.Equal(t, fmt.Sprint(i), written(v))
+			}
+		}
+		require.Empty(t, graphql.GetErrors(ctx))
+	}
+}
+
+// TestDispatchRecoversAPanic: a field whose resolver panics is null, with the panic
+// as the operation's error, as gqlgen's recovery makes it, and the pool goes on.
+func TestDispatchRecoversAPanic(t *testing.T) {
+	t.Parallel()
+	ctx, oc := operationContext()
+	fields := make([]graphql.CollectedField, 3)
+	m := newFieldSet(fields)
+	for i := range 3 {
+		m.ResolveConcurrently(oc, nil, i, true, true, func(context.Context) graphql.Marshaler {
+			if i > 0 {
+				panic(fmt.Sprint("field ", i))
+			}
+			return graphql.MarshalInt(i)
+		})
+	}
+	m.Dispatch(ctx)
+	require.Equal(t, uint32(2), m.Invalids)
+	require.Equal(t, "0", written(m.Values[0]))
+	require.Equal(t, []graphql.Marshaler{graphql.Null, graphql.Null}, m.Values[1:])
+	var messages []string
+	for _, err := range graphql.GetErrors(ctx) {
+		var gqlErr *gqlerror.Error
+		require.True(t, errors.As(err, &gqlErr))
+		messages = append(messages, gqlErr.Message)
+	}
+	require.ElementsMatch(t, []string{"recovered: field 1", "recovered: field 2"}, messages)
+}
+
+// TestPoolReusesAndRetires: a pool's goroutine runs the tasks given while it is idle,
+// and ends once idle for idleFor.
+func TestPoolReusesAndRetires(t *testing.T) {
+	p := &pool{idleFor: 50 * time.Millisecond}
+	var first, second uint64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	p.run(func() { first = goroutineID(); wg.Done() })
+	wg.Wait()
+	require.Eventually(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.idle) == 1 }, 5*time.Second, time.Millisecond)
+	wg.Add(1)
+	p.run(func() { second = goroutineID(); wg.Done() })
+	wg.Wait()
+	require.Equal(t, first, second, "the idle goroutine ran the second task")
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle) == 0
+	}, 5*time.Second, time.Millisecond, "the idle goroutine ended")
+}
+
+// written is what v writes.
+func written(v graphql.Marshaler) string {
+	var b strings.Builder
+	v.MarshalGQL(&b)
+	return b.String()
+}
+
+// goroutineID reads the running goroutine's ID from its stack's header.
+func goroutineID() uint64 {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	var id uint64
+	_, _ = fmt.Sscanf(string(buf), "goroutine %d ", &id)
+	return id
+}
