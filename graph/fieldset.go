@@ -97,3 +97,10 @@ func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) grap
 	}
 	return graphql.DeferredGroup{Context: ctx}
 }
+
+// typeName is an object's __typename as the generated code writes it: a constant, so
+// the interface holding it is static data, where gqlgen's MarshalString allocates a
+// closure for every object (clients such as Apollo's ask every object's __typename).
+type typeName string
+
+func (t typeName) MarshalGQL(w io.Writer) { graphql.MarshalString(string(t)).MarshalGQL(w) }

@@ -81,3 +81,18 @@ func TestFieldSetIsTwoAllocations(t *testing.T) {
 	require.Equal(t, 2.0, allocs)
 	require.Len(t, sink.Values, 3)
 }
+
+// TestTypeNameIsFree: an object's __typename is written as gqlgen writes it, and
+// neither holding nor writing it allocates.
+func TestTypeNameIsFree(t *testing.T) {
+	var want, got bytes.Buffer
+	graphql.MarshalString("OnboardingStep").MarshalGQL(&want)
+	var m graphql.Marshaler
+	allocs := testing.AllocsPerRun(100, func() {
+		got.Reset()
+		m = typeName("OnboardingStep")
+		m.MarshalGQL(&got)
+	})
+	require.Equal(t, want.String(), got.String())
+	require.Zero(t, allocs)
+}

@@ -31692,7 +31692,7 @@ func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AccountEvent")
+			out.Values[i] = typeName("AccountEvent")
 		case "type":
 			out.Values[i] = ec._AccountEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31750,7 +31750,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ApiKey")
+			out.Values[i] = typeName("ApiKey")
 		case "id":
 			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31818,7 +31818,7 @@ func (ec *executionContext) _AuditConnection(ctx context.Context, sel ast.Select
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditConnection")
+			out.Values[i] = typeName("AuditConnection")
 		case "edges":
 			out.Values[i] = ec._AuditConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31856,7 +31856,7 @@ func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditEdge")
+			out.Values[i] = typeName("AuditEdge")
 		case "cursor":
 			out.Values[i] = ec._AuditEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31894,7 +31894,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditEntry")
+			out.Values[i] = typeName("AuditEntry")
 		case "id":
 			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31947,7 +31947,7 @@ func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditField")
+			out.Values[i] = typeName("AuditField")
 		case "key":
 			out.Values[i] = ec._AuditField_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31985,7 +31985,7 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuthPayload")
+			out.Values[i] = typeName("AuthPayload")
 		case "accessToken":
 			out.Values[i] = ec._AuthPayload_accessToken(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32033,7 +32033,7 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Backup")
+			out.Values[i] = typeName("Backup")
 		case "id":
 			out.Values[i] = ec._Backup_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32106,7 +32106,7 @@ func (ec *executionContext) _BackupConnection(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("BackupConnection")
+			out.Values[i] = typeName("BackupConnection")
 		case "edges":
 			out.Values[i] = ec._BackupConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32144,7 +32144,7 @@ func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("BackupEdge")
+			out.Values[i] = typeName("BackupEdge")
 		case "cursor":
 			out.Values[i] = ec._BackupEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32182,7 +32182,7 @@ func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("BackupUpload")
+			out.Values[i] = typeName("BackupUpload")
 		case "backup":
 			out.Values[i] = ec._BackupUpload_backup(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32235,7 +32235,7 @@ func (ec *executionContext) _BackupUsage(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("BackupUsage")
+			out.Values[i] = typeName("BackupUsage")
 		case "usedBytes":
 			out.Values[i] = ec._BackupUsage_usedBytes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32278,7 +32278,7 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("BillingEvent")
+			out.Values[i] = typeName("BillingEvent")
 		case "type":
 			out.Values[i] = ec._BillingEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32331,7 +32331,7 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("BillingSubscription")
+			out.Values[i] = typeName("BillingSubscription")
 		case "tier":
 			out.Values[i] = ec._BillingSubscription_tier(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32399,7 +32399,7 @@ func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, ob
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Brand")
+			out.Values[i] = typeName("Brand")
 		case "colors":
 			out.Values[i] = ec._Brand_colors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32452,7 +32452,7 @@ func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("BusinessInfo")
+			out.Values[i] = typeName("BusinessInfo")
 		case "id":
 			out.Values[i] = ec._BusinessInfo_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32525,7 +32525,7 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatAction")
+			out.Values[i] = typeName("ChatAction")
 		case "type":
 			out.Values[i] = ec._ChatAction_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32578,7 +32578,7 @@ func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatAgent")
+			out.Values[i] = typeName("ChatAgent")
 		case "name":
 			out.Values[i] = ec._ChatAgent_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32626,7 +32626,7 @@ func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatAgentUsage")
+			out.Values[i] = typeName("ChatAgentUsage")
 		case "agent":
 			out.Values[i] = ec._ChatAgentUsage_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32679,7 +32679,7 @@ func (ec *executionContext) _ChatApprovalRequest(ctx context.Context, sel ast.Se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatApprovalRequest")
+			out.Values[i] = typeName("ChatApprovalRequest")
 		case "toolCall":
 			out.Values[i] = ec._ChatApprovalRequest_toolCall(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32717,7 +32717,7 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatDone")
+			out.Values[i] = typeName("ChatDone")
 		case "response":
 			out.Values[i] = ec._ChatDone_response(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32790,7 +32790,7 @@ func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatError")
+			out.Values[i] = typeName("ChatError")
 		case "code":
 			out.Values[i] = ec._ChatError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32833,7 +32833,7 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatEvent")
+			out.Values[i] = typeName("ChatEvent")
 		case "runId":
 			out.Values[i] = ec._ChatEvent_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32926,7 +32926,7 @@ func (ec *executionContext) _ChatPlan(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatPlan")
+			out.Values[i] = typeName("ChatPlan")
 		case "steps":
 			out.Values[i] = ec._ChatPlan_steps(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -32959,7 +32959,7 @@ func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatPlanStep")
+			out.Values[i] = typeName("ChatPlanStep")
 		case "index":
 			out.Values[i] = ec._ChatPlanStep_index(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33017,7 +33017,7 @@ func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatQuote")
+			out.Values[i] = typeName("ChatQuote")
 		case "provider":
 			out.Values[i] = ec._ChatQuote_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33095,7 +33095,7 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatReply")
+			out.Values[i] = typeName("ChatReply")
 		case "runId":
 			out.Values[i] = ec._ChatReply_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33178,7 +33178,7 @@ func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatRoute")
+			out.Values[i] = typeName("ChatRoute")
 		case "agents":
 			out.Values[i] = ec._ChatRoute_agents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33221,7 +33221,7 @@ func (ec *executionContext) _ChatSettings(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatSettings")
+			out.Values[i] = typeName("ChatSettings")
 		case "keepHistory":
 			out.Values[i] = ec._ChatSettings_keepHistory(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33259,7 +33259,7 @@ func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatToolCall")
+			out.Values[i] = typeName("ChatToolCall")
 		case "id":
 			out.Values[i] = ec._ChatToolCall_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33302,7 +33302,7 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatToolResult")
+			out.Values[i] = typeName("ChatToolResult")
 		case "callId":
 			out.Values[i] = ec._ChatToolResult_callId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33355,7 +33355,7 @@ func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ChatUsage")
+			out.Values[i] = typeName("ChatUsage")
 		case "promptTokens":
 			out.Values[i] = ec._ChatUsage_promptTokens(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33423,7 +33423,7 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CheckoutSession")
+			out.Values[i] = typeName("CheckoutSession")
 		case "id":
 			out.Values[i] = ec._CheckoutSession_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33461,7 +33461,7 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Citation")
+			out.Values[i] = typeName("Citation")
 		case "marker":
 			out.Values[i] = ec._Citation_marker(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33524,7 +33524,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Conversation")
+			out.Values[i] = typeName("Conversation")
 		case "id":
 			out.Values[i] = ec._Conversation_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33583,7 +33583,7 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ConversationConnection")
+			out.Values[i] = typeName("ConversationConnection")
 		case "edges":
 			out.Values[i] = ec._ConversationConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33621,7 +33621,7 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ConversationEdge")
+			out.Values[i] = typeName("ConversationEdge")
 		case "cursor":
 			out.Values[i] = ec._ConversationEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33659,7 +33659,7 @@ func (ec *executionContext) _ConversationMessage(ctx context.Context, sel ast.Se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ConversationMessage")
+			out.Values[i] = typeName("ConversationMessage")
 		case "position":
 			out.Values[i] = ec._ConversationMessage_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33707,7 +33707,7 @@ func (ec *executionContext) _ConversationMessageConnection(ctx context.Context, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ConversationMessageConnection")
+			out.Values[i] = typeName("ConversationMessageConnection")
 		case "edges":
 			out.Values[i] = ec._ConversationMessageConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33745,7 +33745,7 @@ func (ec *executionContext) _ConversationMessageEdge(ctx context.Context, sel as
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ConversationMessageEdge")
+			out.Values[i] = typeName("ConversationMessageEdge")
 		case "cursor":
 			out.Values[i] = ec._ConversationMessageEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33783,7 +33783,7 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CorePersona")
+			out.Values[i] = typeName("CorePersona")
 		case "name":
 			out.Values[i] = ec._CorePersona_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33871,7 +33871,7 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("CreatedApiKey")
+			out.Values[i] = typeName("CreatedApiKey")
 		case "key":
 			out.Values[i] = ec._CreatedApiKey_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33909,7 +33909,7 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Decision")
+			out.Values[i] = typeName("Decision")
 		case "feature":
 			out.Values[i] = ec._Decision_feature(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33967,7 +33967,7 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Document")
+			out.Values[i] = typeName("Document")
 		case "id":
 			out.Values[i] = ec._Document_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34065,7 +34065,7 @@ func (ec *executionContext) _DocumentConnection(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DocumentConnection")
+			out.Values[i] = typeName("DocumentConnection")
 		case "edges":
 			out.Values[i] = ec._DocumentConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34103,7 +34103,7 @@ func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DocumentEdge")
+			out.Values[i] = typeName("DocumentEdge")
 		case "cursor":
 			out.Values[i] = ec._DocumentEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34141,7 +34141,7 @@ func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.Sele
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DocumentIngestion")
+			out.Values[i] = typeName("DocumentIngestion")
 		case "documentId":
 			out.Values[i] = ec._DocumentIngestion_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34194,7 +34194,7 @@ func (ec *executionContext) _DocumentUpload(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("DocumentUpload")
+			out.Values[i] = typeName("DocumentUpload")
 		case "document":
 			out.Values[i] = ec._DocumentUpload_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34247,7 +34247,7 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Entitlement")
+			out.Values[i] = typeName("Entitlement")
 		case "feature":
 			out.Values[i] = ec._Entitlement_feature(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34300,7 +34300,7 @@ func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Heading")
+			out.Values[i] = typeName("Heading")
 		case "level":
 			out.Values[i] = ec._Heading_level(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34338,7 +34338,7 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("HttpHeader")
+			out.Values[i] = typeName("HttpHeader")
 		case "name":
 			out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34376,7 +34376,7 @@ func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("IdentityProvider")
+			out.Values[i] = typeName("IdentityProvider")
 		case "issuer":
 			out.Values[i] = ec._IdentityProvider_issuer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34414,7 +34414,7 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Integration")
+			out.Values[i] = typeName("Integration")
 		case "kind":
 			out.Values[i] = ec._Integration_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34457,7 +34457,7 @@ func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.Se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("InviteMemberPayload")
+			out.Values[i] = typeName("InviteMemberPayload")
 		case "invitation":
 			out.Values[i] = ec._InviteMemberPayload_invitation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34505,7 +34505,7 @@ func (ec *executionContext) _LlmUsage(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("LlmUsage")
+			out.Values[i] = typeName("LlmUsage")
 		case "promptTokens":
 			out.Values[i] = ec._LlmUsage_promptTokens(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34548,7 +34548,7 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("LogoutPayload")
+			out.Values[i] = typeName("LogoutPayload")
 		case "sessionId":
 			out.Values[i] = ec._LogoutPayload_sessionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -34594,7 +34594,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Mutation")
+			out.Values[i] = typeName("Mutation")
 		case "register":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_register(ctx, field)
@@ -35035,7 +35035,7 @@ func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Onboarding")
+			out.Values[i] = typeName("Onboarding")
 		case "progress":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -35141,7 +35141,7 @@ func (ec *executionContext) _OnboardingConfig(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("OnboardingConfig")
+			out.Values[i] = typeName("OnboardingConfig")
 		case "steps":
 			out.Values[i] = ec._OnboardingConfig_steps(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35224,7 +35224,7 @@ func (ec *executionContext) _OnboardingProgress(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("OnboardingProgress")
+			out.Values[i] = typeName("OnboardingProgress")
 		case "currentStep":
 			out.Values[i] = ec._OnboardingProgress_currentStep(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35282,7 +35282,7 @@ func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("OnboardingStep")
+			out.Values[i] = typeName("OnboardingStep")
 		case "step":
 			out.Values[i] = ec._OnboardingStep_step(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35350,7 +35350,7 @@ func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("OnboardingStepInfo")
+			out.Values[i] = typeName("OnboardingStepInfo")
 		case "step":
 			out.Values[i] = ec._OnboardingStepInfo_step(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35398,7 +35398,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PageInfo")
+			out.Values[i] = typeName("PageInfo")
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -35436,7 +35436,7 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Passage")
+			out.Values[i] = typeName("Passage")
 		case "documentId":
 			out.Values[i] = ec._Passage_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35509,7 +35509,7 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Persona")
+			out.Values[i] = typeName("Persona")
 		case "id":
 			out.Values[i] = ec._Persona_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35587,7 +35587,7 @@ func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PersonaDraft")
+			out.Values[i] = typeName("PersonaDraft")
 		case "source":
 			out.Values[i] = ec._PersonaDraft_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35645,7 +35645,7 @@ func (ec *executionContext) _PersonaQuality(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PersonaQuality")
+			out.Values[i] = typeName("PersonaQuality")
 		case "completeness":
 			out.Values[i] = ec._PersonaQuality_completeness(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35698,7 +35698,7 @@ func (ec *executionContext) _PersonaReadiness(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PersonaReadiness")
+			out.Values[i] = typeName("PersonaReadiness")
 		case "ready":
 			out.Values[i] = ec._PersonaReadiness_ready(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35741,7 +35741,7 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PersonalizationContext")
+			out.Values[i] = typeName("PersonalizationContext")
 		case "businessName":
 			out.Values[i] = ec._PersonalizationContext_businessName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35844,7 +35844,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Plan")
+			out.Values[i] = typeName("Plan")
 		case "tier":
 			out.Values[i] = ec._Plan_tier(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35922,7 +35922,7 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlatformPersona")
+			out.Values[i] = typeName("PlatformPersona")
 		case "platform":
 			out.Values[i] = ec._PlatformPersona_platform(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -35990,7 +35990,7 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Playbook")
+			out.Values[i] = typeName("Playbook")
 		case "id":
 			out.Values[i] = ec._Playbook_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36058,7 +36058,7 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookEvent")
+			out.Values[i] = typeName("PlaybookEvent")
 		case "runId":
 			out.Values[i] = ec._PlaybookEvent_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36131,7 +36131,7 @@ func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.Select
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookRunDone")
+			out.Values[i] = typeName("PlaybookRunDone")
 		case "outputs":
 			out.Values[i] = ec._PlaybookRunDone_outputs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36184,7 +36184,7 @@ func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookRunError")
+			out.Values[i] = typeName("PlaybookRunError")
 		case "code":
 			out.Values[i] = ec._PlaybookRunError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36232,7 +36232,7 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookStep")
+			out.Values[i] = typeName("PlaybookStep")
 		case "index":
 			out.Values[i] = ec._PlaybookStep_index(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36300,7 +36300,7 @@ func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.Sele
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookStepInput")
+			out.Values[i] = typeName("PlaybookStepInput")
 		case "variable":
 			out.Values[i] = ec._PlaybookStepInput_variable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36338,7 +36338,7 @@ func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.Sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookStepOutput")
+			out.Values[i] = typeName("PlaybookStepOutput")
 		case "step":
 			out.Values[i] = ec._PlaybookStepOutput_step(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36376,7 +36376,7 @@ func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookTemplate")
+			out.Values[i] = typeName("PlaybookTemplate")
 		case "id":
 			out.Values[i] = ec._PlaybookTemplate_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36429,7 +36429,7 @@ func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookValue")
+			out.Values[i] = typeName("PlaybookValue")
 		case "name":
 			out.Values[i] = ec._PlaybookValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36467,7 +36467,7 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PlaybookVariable")
+			out.Values[i] = typeName("PlaybookVariable")
 		case "name":
 			out.Values[i] = ec._PlaybookVariable_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36515,7 +36515,7 @@ func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("PortalSession")
+			out.Values[i] = typeName("PortalSession")
 		case "url":
 			out.Values[i] = ec._PortalSession_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36548,7 +36548,7 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Provider")
+			out.Values[i] = typeName("Provider")
 		case "id":
 			out.Values[i] = ec._Provider_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36611,7 +36611,7 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ProviderKey")
+			out.Values[i] = typeName("ProviderKey")
 		case "provider":
 			out.Values[i] = ec._ProviderKey_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36702,7 +36702,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Query")
+			out.Values[i] = typeName("Query")
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -36924,7 +36924,7 @@ func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ReadingLevel")
+			out.Values[i] = typeName("ReadingLevel")
 		case "fleschReadingEase":
 			out.Values[i] = ec._ReadingLevel_fleschReadingEase(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36967,7 +36967,7 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ResearchPreferences")
+			out.Values[i] = typeName("ResearchPreferences")
 		case "depth":
 			out.Values[i] = ec._ResearchPreferences_depth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37035,7 +37035,7 @@ func (ec *executionContext) _ResetPayload(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ResetPayload")
+			out.Values[i] = typeName("ResetPayload")
 		case "progress":
 			out.Values[i] = ec._ResetPayload_progress(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37083,7 +37083,7 @@ func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ResumeInfo")
+			out.Values[i] = typeName("ResumeInfo")
 		case "step":
 			out.Values[i] = ec._ResumeInfo_step(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37131,7 +37131,7 @@ func (ec *executionContext) _RevokeOtherSessionsPayload(ctx context.Context, sel
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RevokeOtherSessionsPayload")
+			out.Values[i] = typeName("RevokeOtherSessionsPayload")
 		case "revoked":
 			out.Values[i] = ec._RevokeOtherSessionsPayload_revoked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37164,7 +37164,7 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Session")
+			out.Values[i] = typeName("Session")
 		case "id":
 			out.Values[i] = ec._Session_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37227,7 +37227,7 @@ func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("SignedRequest")
+			out.Values[i] = typeName("SignedRequest")
 		case "method":
 			out.Values[i] = ec._SignedRequest_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37275,7 +37275,7 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("StyleAnalysis")
+			out.Values[i] = typeName("StyleAnalysis")
 		case "tone":
 			out.Values[i] = ec._StyleAnalysis_tone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37372,7 +37372,7 @@ func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("Team")
+			out.Values[i] = typeName("Team")
 		case "id":
 			out.Values[i] = ec._Team_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37456,7 +37456,7 @@ func (ec *executionContext) _TeamEvent(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("TeamEvent")
+			out.Values[i] = typeName("TeamEvent")
 		case "type":
 			out.Values[i] = ec._TeamEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37519,7 +37519,7 @@ func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("TeamInvitation")
+			out.Values[i] = typeName("TeamInvitation")
 		case "id":
 			out.Values[i] = ec._TeamInvitation_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37577,7 +37577,7 @@ func (ec *executionContext) _TeamMember(ctx context.Context, sel ast.SelectionSe
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("TeamMember")
+			out.Values[i] = typeName("TeamMember")
 		case "userId":
 			out.Values[i] = ec._TeamMember_userId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37625,7 +37625,7 @@ func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.Sele
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("TemplateExecution")
+			out.Values[i] = typeName("TemplateExecution")
 		case "templateId":
 			out.Values[i] = ec._TemplateExecution_templateId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37678,7 +37678,7 @@ func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("TermCount")
+			out.Values[i] = typeName("TermCount")
 		case "term":
 			out.Values[i] = ec._TermCount_term(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37716,7 +37716,7 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ToneSignals")
+			out.Values[i] = typeName("ToneSignals")
 		case "avgSentenceLength":
 			out.Values[i] = ec._ToneSignals_avgSentenceLength(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37784,7 +37784,7 @@ func (ec *executionContext) _ToolCallApproval(ctx context.Context, sel ast.Selec
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ToolCallApproval")
+			out.Values[i] = typeName("ToolCallApproval")
 		case "runId":
 			out.Values[i] = ec._ToolCallApproval_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37837,7 +37837,7 @@ func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("UsageReport")
+			out.Values[i] = typeName("UsageReport")
 		case "from":
 			out.Values[i] = ec._UsageReport_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37900,7 +37900,7 @@ func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("UsageRow")
+			out.Values[i] = typeName("UsageRow")
 		case "day":
 			out.Values[i] = ec._UsageRow_day(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -37968,7 +37968,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("User")
+			out.Values[i] = typeName("User")
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -38046,7 +38046,7 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("WebsiteAnalysis")
+			out.Values[i] = typeName("WebsiteAnalysis")
 		case "url":
 			out.Values[i] = ec._WebsiteAnalysis_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -38154,7 +38154,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Directive")
+			out.Values[i] = typeName("__Directive")
 		case "name":
 			out.Values[i] = ec.___Directive_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -38207,7 +38207,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__EnumValue")
+			out.Values[i] = typeName("__EnumValue")
 		case "name":
 			out.Values[i] = ec.___EnumValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -38255,7 +38255,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Field")
+			out.Values[i] = typeName("__Field")
 		case "name":
 			out.Values[i] = ec.___Field_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -38313,7 +38313,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__InputValue")
+			out.Values[i] = typeName("__InputValue")
 		case "name":
 			out.Values[i] = ec.___InputValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -38371,7 +38371,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Schema")
+			out.Values[i] = typeName("__Schema")
 		case "description":
 			out.Values[i] = ec.___Schema_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -38429,7 +38429,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("__Type")
+			out.Values[i] = typeName("__Type")
 		case "kind":
 			out.Values[i] = ec.___Type_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -3,7 +3,8 @@
 //
 //   - each object's field set and @defer group are built with graph's newFieldSet
 //     and newDeferredGroup (graph/fieldset.go), its fields collected with graph's
-//     collectFields (graph/collect.go), which remembers them between operations;
+//     collectFields (graph/collect.go), which remembers them between operations,
+//     and its __typename is a constant (graph/fieldset.go's typeName);
 //   - a plain leaf field (a scalar or enum read from the object's own field or
 //     method, with no resolver, directive or argument) is written at once when no
 //     extension intercepts fields (graph/leaf.go), without gqlgen's field context
@@ -34,6 +35,7 @@ var rewrites = []struct{ gqlgens, ours, call string }{
 	{"out := graphql.NewFieldSet(fields)\n", "out := newFieldSet(fields)\n", "graphql.NewFieldSet("},
 	{"deferred := graphql.NewDeferredGroup(ctx)\n", "deferred := newDeferredGroup(ctx, fields)\n", "graphql.NewDeferredGroup("},
 	{"fields := graphql.CollectFields(ec.OperationContext, sel, ", "fields := collectFields(ec.OperationContext, sel, ", "graphql.CollectFields("},
+	{"out.Values[i] = graphql.MarshalString(\"", "out.Values[i] = typeName(\"", "graphql.MarshalString(\""},
 }
 
 // deferredUses are the only ways the generated code may use an object's @defer
