@@ -24,6 +24,32 @@ type fieldSet struct {
 	graphql.FieldSet // resolution and @defer, gqlgen's; dispatch on a pool (dispatch.go)
 	fields           []graphql.CollectedField
 	tasks            []task // fields to resolve concurrently, at Dispatch
+
+	// The values of the object's plain string leaves, in field order (setString):
+	// the first few in the set itself.
+	strs    []string
+	strsBuf [4]string
+}
+
+// stringLeaf stands in Values for a field whose value is in strs. Its type has no
+// size: every interface holding it is the same, and allocates nothing.
+var stringLeaf graphql.Marshaler = stringInSet{}
+
+type stringInSet struct{}
+
+// MarshalGQL is never called: fieldSet.MarshalGQL writes the string it stands for.
+func (stringInSet) MarshalGQL(io.Writer) { panic("graph: a string leaf written outside its field set") }
+
+// setString sets field i's value to s, written as gqlgen's MarshalString writes it.
+// Fields are set in order, as the generated code's loop sets them. gqlgen's
+// MarshalString holds s in a closure allocated for each; an object's first four are
+// kept in its field set, any more in one slice.
+func (m *fieldSet) setString(i int, s string) {
+	if m.strs == nil {
+		m.strs = m.strsBuf[:0]
+	}
+	m.strs = append(m.strs, s)
+	m.Values[i] = stringLeaf
 }
 
 func newFieldSet(fields []graphql.CollectedField) *fieldSet {
@@ -46,9 +72,14 @@ func (m *fieldSet) MarshalGQL(w io.Writer) {
 	}
 	_, _ = io.WriteString(w, "{")
 	first := true
+	strs := m.strs // the string leaves' values, taken in turn
 	for i := range m.fields {
 		alias := m.fields[i].Alias
+		isString := m.Values[i] == stringLeaf
 		if repeated(m.fields[:i], alias, written) {
+			if isString {
+				strs = strs[1:]
+			}
 			continue
 		}
 		if !first {
@@ -61,6 +92,11 @@ func (m *fieldSet) MarshalGQL(w io.Writer) {
 		// is escaped in JSON.
 		_, _ = io.WriteString(w, alias)
 		_, _ = io.WriteString(w, `":`)
+		if isString {
+			graphql.MarshalString(strs[0]).MarshalGQL(w)
+			strs = strs[1:]
+			continue
+		}
 		m.Values[i].MarshalGQL(w)
 	}
 	_, _ = io.WriteString(w, "}")

@@ -31694,11 +31694,19 @@ func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("AccountEvent")
 		case "type":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Type))
+				break
+			}
 			out.Values[i] = ec._AccountEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sessionId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.SessionID))
+				break
+			}
 			out.Values[i] = ec._AccountEvent_sessionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31752,16 +31760,28 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = typeName("ApiKey")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "prefix":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Prefix))
+				break
+			}
 			out.Values[i] = ec._ApiKey_prefix(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31858,6 +31878,10 @@ func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("AuditEdge")
 		case "cursor":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Cursor))
+				break
+			}
 			out.Values[i] = ec._AuditEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31896,11 +31920,19 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = typeName("AuditEntry")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "kind":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Kind))
+				break
+			}
 			out.Values[i] = ec._AuditEntry_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31911,6 +31943,10 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 				out.Invalids++
 			}
 		case "ip":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.IP))
+				break
+			}
 			out.Values[i] = ec._AuditEntry_ip(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31949,11 +31985,19 @@ func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = typeName("AuditField")
 		case "key":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Key))
+				break
+			}
 			out.Values[i] = ec._AuditField_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "value":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Value))
+				break
+			}
 			out.Values[i] = ec._AuditField_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31987,11 +32031,19 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("AuthPayload")
 		case "accessToken":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.AccessToken))
+				break
+			}
 			out.Values[i] = ec._AuthPayload_accessToken(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "refreshToken":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.RefreshToken))
+				break
+			}
 			out.Values[i] = ec._AuthPayload_refreshToken(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32035,6 +32087,10 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = typeName("Backup")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Backup_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32055,6 +32111,10 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 				out.Invalids++
 			}
 		case "checksum":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Checksum))
+				break
+			}
 			out.Values[i] = ec._Backup_checksum(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32065,6 +32125,10 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 				out.Invalids++
 			}
 		case "failureReason":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.FailureReason))
+				break
+			}
 			out.Values[i] = ec._Backup_failureReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32146,6 +32210,10 @@ func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = typeName("BackupEdge")
 		case "cursor":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Cursor))
+				break
+			}
 			out.Values[i] = ec._BackupEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32189,11 +32257,19 @@ func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "method":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Method))
+				break
+			}
 			out.Values[i] = ec._BackupUpload_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.URL))
+				break
+			}
 			out.Values[i] = ec._BackupUpload_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32280,6 +32356,10 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("BillingEvent")
 		case "type":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Type))
+				break
+			}
 			out.Values[i] = ec._BillingEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32290,6 +32370,10 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "status":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Status))
+				break
+			}
 			out.Values[i] = ec._BillingEvent_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32343,6 +32427,10 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 				out.Invalids++
 			}
 		case "status":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Status))
+				break
+			}
 			out.Values[i] = ec._BillingSubscription_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32411,16 +32499,28 @@ func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, ob
 				out.Invalids++
 			}
 		case "themeColor":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ThemeColor))
+				break
+			}
 			out.Values[i] = ec._Brand_themeColor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "siteName":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.SiteName))
+				break
+			}
 			out.Values[i] = ec._Brand_siteName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "logoUrl":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.LogoURL))
+				break
+			}
 			out.Values[i] = ec._Brand_logoUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32454,26 +32554,46 @@ func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("BusinessInfo")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._BusinessInfo_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "businessName":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.BusinessName))
+				break
+			}
 			out.Values[i] = ec._BusinessInfo_businessName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Description))
+				break
+			}
 			out.Values[i] = ec._BusinessInfo_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "industry":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Industry))
+				break
+			}
 			out.Values[i] = ec._BusinessInfo_industry(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "targetAudience":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.TargetAudience))
+				break
+			}
 			out.Values[i] = ec._BusinessInfo_targetAudience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32532,11 +32652,19 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 				out.Invalids++
 			}
 		case "collection":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Collection))
+				break
+			}
 			out.Values[i] = ec._ChatAction_collection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "recordId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.RecordID))
+				break
+			}
 			out.Values[i] = ec._ChatAction_recordId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32547,6 +32675,10 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 				out.Invalids++
 			}
 		case "agent":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Agent))
+				break
+			}
 			out.Values[i] = ec._ChatAction_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32580,11 +32712,19 @@ func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("ChatAgent")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._ChatAgent_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Description))
+				break
+			}
 			out.Values[i] = ec._ChatAgent_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32628,6 +32768,10 @@ func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = typeName("ChatAgentUsage")
 		case "agent":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Source))
+				break
+			}
 			out.Values[i] = ec._ChatAgentUsage_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32719,6 +32863,10 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = typeName("ChatDone")
 		case "response":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Response))
+				break
+			}
 			out.Values[i] = ec._ChatDone_response(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32729,6 +32877,10 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 				out.Invalids++
 			}
 		case "finishReason":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.FinishReason))
+				break
+			}
 			out.Values[i] = ec._ChatDone_finishReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32792,11 +32944,19 @@ func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("ChatError")
 		case "code":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Code))
+				break
+			}
 			out.Values[i] = ec._ChatError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "message":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Message))
+				break
+			}
 			out.Values[i] = ec._ChatError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32835,6 +32995,10 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("ChatEvent")
 		case "runId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.RunID))
+				break
+			}
 			out.Values[i] = ec._ChatEvent_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32845,11 +33009,19 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 				out.Invalids++
 			}
 		case "type":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Type))
+				break
+			}
 			out.Values[i] = ec._ChatEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "agent":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Agent))
+				break
+			}
 			out.Values[i] = ec._ChatEvent_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32860,6 +33032,10 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 				out.Invalids++
 			}
 		case "delta":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Delta))
+				break
+			}
 			out.Values[i] = ec._ChatEvent_delta(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32966,16 +33142,28 @@ func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "agent":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Agent))
+				break
+			}
 			out.Values[i] = ec._ChatPlanStep_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "templateId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.TemplateID))
+				break
+			}
 			out.Values[i] = ec._ChatPlanStep_templateId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Title))
+				break
+			}
 			out.Values[i] = ec._ChatPlanStep_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33019,11 +33207,19 @@ func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("ChatQuote")
 		case "provider":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Provider))
+				break
+			}
 			out.Values[i] = ec._ChatQuote_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Model))
+				break
+			}
 			out.Values[i] = ec._ChatQuote_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33044,6 +33240,10 @@ func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet
 				out.Invalids++
 			}
 		case "estimateRule":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.EstimateRule))
+				break
+			}
 			out.Values[i] = ec._ChatQuote_estimateRule(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33097,6 +33297,10 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("ChatReply")
 		case "runId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.RunID))
+				break
+			}
 			out.Values[i] = ec._ChatReply_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33107,6 +33311,10 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 				out.Invalids++
 			}
 		case "response":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Response))
+				break
+			}
 			out.Values[i] = ec._ChatReply_response(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33117,6 +33325,10 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 				out.Invalids++
 			}
 		case "finishReason":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.FinishReason))
+				break
+			}
 			out.Values[i] = ec._ChatReply_finishReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33190,6 +33402,10 @@ func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet
 				out.Invalids++
 			}
 		case "source":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Source))
+				break
+			}
 			out.Values[i] = ec._ChatRoute_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33261,11 +33477,19 @@ func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("ChatToolCall")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._ChatToolCall_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._ChatToolCall_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33304,11 +33528,19 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = typeName("ChatToolResult")
 		case "callId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.CallID))
+				break
+			}
 			out.Values[i] = ec._ChatToolResult_callId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._ChatToolResult_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33319,6 +33551,10 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 				out.Invalids++
 			}
 		case "error":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Error))
+				break
+			}
 			out.Values[i] = ec._ChatToolResult_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33377,11 +33613,19 @@ func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet
 				out.Invalids++
 			}
 		case "provider":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Provider))
+				break
+			}
 			out.Values[i] = ec._ChatUsage_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Model))
+				break
+			}
 			out.Values[i] = ec._ChatUsage_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33425,11 +33669,19 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = typeName("CheckoutSession")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._CheckoutSession_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.URL))
+				break
+			}
 			out.Values[i] = ec._CheckoutSession_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33468,21 +33720,37 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 				out.Invalids++
 			}
 		case "documentId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.DocumentID))
+				break
+			}
 			out.Values[i] = ec._Citation_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "documentTitle":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.DocumentTitle))
+				break
+			}
 			out.Values[i] = ec._Citation_documentTitle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "chunkId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ChunkID))
+				break
+			}
 			out.Values[i] = ec._Citation_chunkId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "quote":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Quote))
+				break
+			}
 			out.Values[i] = ec._Citation_quote(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33526,11 +33794,19 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("Conversation")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Conversation_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Title))
+				break
+			}
 			out.Values[i] = ec._Conversation_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
@@ -33623,6 +33899,10 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = typeName("ConversationEdge")
 		case "cursor":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Cursor))
+				break
+			}
 			out.Values[i] = ec._ConversationEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33666,11 +33946,19 @@ func (ec *executionContext) _ConversationMessage(ctx context.Context, sel ast.Se
 				out.Invalids++
 			}
 		case "role":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Role))
+				break
+			}
 			out.Values[i] = ec._ConversationMessage_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "content":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Content))
+				break
+			}
 			out.Values[i] = ec._ConversationMessage_content(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33747,6 +34035,10 @@ func (ec *executionContext) _ConversationMessageEdge(ctx context.Context, sel as
 		case "__typename":
 			out.Values[i] = typeName("ConversationMessageEdge")
 		case "cursor":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Cursor))
+				break
+			}
 			out.Values[i] = ec._ConversationMessageEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33785,16 +34077,28 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("CorePersona")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._CorePersona_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "archetype":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Archetype))
+				break
+			}
 			out.Values[i] = ec._CorePersona_archetype(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "summary":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Summary))
+				break
+			}
 			out.Values[i] = ec._CorePersona_summary(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33805,21 +34109,37 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "voice":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Voice))
+				break
+			}
 			out.Values[i] = ec._CorePersona_voice(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "audience":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Audience))
+				break
+			}
 			out.Values[i] = ec._CorePersona_audience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "vocabularyLevel":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.VocabularyLevel))
+				break
+			}
 			out.Values[i] = ec._CorePersona_vocabularyLevel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sentenceStyle":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.SentenceStyle))
+				break
+			}
 			out.Values[i] = ec._CorePersona_sentenceStyle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33840,6 +34160,10 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "sampleOpening":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.SampleOpening))
+				break
+			}
 			out.Values[i] = ec._CorePersona_sampleOpening(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33873,6 +34197,10 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = typeName("CreatedApiKey")
 		case "key":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Key))
+				break
+			}
 			out.Values[i] = ec._CreatedApiKey_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33911,6 +34239,10 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = typeName("Decision")
 		case "feature":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Feature))
+				break
+			}
 			out.Values[i] = ec._Decision_feature(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33921,6 +34253,10 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 				out.Invalids++
 			}
 		case "reason":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Reason))
+				break
+			}
 			out.Values[i] = ec._Decision_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33969,11 +34305,19 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = typeName("Document")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Document_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Title))
+				break
+			}
 			out.Values[i] = ec._Document_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -33989,6 +34333,10 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 				out.Invalids++
 			}
 		case "mediaType":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.MediaType))
+				break
+			}
 			out.Values[i] = ec._Document_mediaType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34009,11 +34357,19 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 				out.Invalids++
 			}
 		case "error":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Error))
+				break
+			}
 			out.Values[i] = ec._Document_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "embedder":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Embedder))
+				break
+			}
 			out.Values[i] = ec._Document_embedder(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34105,6 +34461,10 @@ func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("DocumentEdge")
 		case "cursor":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Cursor))
+				break
+			}
 			out.Values[i] = ec._DocumentEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34143,6 +34503,10 @@ func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = typeName("DocumentIngestion")
 		case "documentId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.DocumentID))
+				break
+			}
 			out.Values[i] = ec._DocumentIngestion_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34163,6 +34527,10 @@ func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.Sele
 				out.Invalids++
 			}
 		case "error":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Error))
+				break
+			}
 			out.Values[i] = ec._DocumentIngestion_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34201,11 +34569,19 @@ func (ec *executionContext) _DocumentUpload(ctx context.Context, sel ast.Selecti
 				out.Invalids++
 			}
 		case "method":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Method))
+				break
+			}
 			out.Values[i] = ec._DocumentUpload_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.URL))
+				break
+			}
 			out.Values[i] = ec._DocumentUpload_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34249,6 +34625,10 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("Entitlement")
 		case "feature":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Feature))
+				break
+			}
 			out.Values[i] = ec._Entitlement_feature(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34264,6 +34644,10 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "reason":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Reason))
+				break
+			}
 			out.Values[i] = ec._Entitlement_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34307,6 +34691,10 @@ func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, 
 				out.Invalids++
 			}
 		case "text":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Text))
+				break
+			}
 			out.Values[i] = ec._Heading_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34340,11 +34728,19 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = typeName("HttpHeader")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "value":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Value))
+				break
+			}
 			out.Values[i] = ec._HttpHeader_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34378,11 +34774,19 @@ func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = typeName("IdentityProvider")
 		case "issuer":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Issuer))
+				break
+			}
 			out.Values[i] = ec._IdentityProvider_issuer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "audience":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Audience))
+				break
+			}
 			out.Values[i] = ec._IdentityProvider_audience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34416,11 +34820,19 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("Integration")
 		case "kind":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Kind))
+				break
+			}
 			out.Values[i] = ec._Integration_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "status":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Status))
+				break
+			}
 			out.Values[i] = ec._Integration_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34550,6 +34962,10 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = typeName("LogoutPayload")
 		case "sessionId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.SessionID))
+				break
+			}
 			out.Values[i] = ec._LogoutPayload_sessionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35304,6 +35720,10 @@ func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.Selecti
 				out.Invalids++
 			}
 		case "status":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Status))
+				break
+			}
 			out.Values[i] = ec._OnboardingStep_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35357,11 +35777,19 @@ func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.Sel
 				out.Invalids++
 			}
 		case "key":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Key))
+				break
+			}
 			out.Values[i] = ec._OnboardingStepInfo_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Title))
+				break
+			}
 			out.Values[i] = ec._OnboardingStepInfo_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35438,16 +35866,28 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = typeName("Passage")
 		case "documentId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.DocumentID))
+				break
+			}
 			out.Values[i] = ec._Passage_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "documentTitle":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.DocumentTitle))
+				break
+			}
 			out.Values[i] = ec._Passage_documentTitle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "chunkId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ChunkID))
+				break
+			}
 			out.Values[i] = ec._Passage_chunkId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35468,6 +35908,10 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 				out.Invalids++
 			}
 		case "text":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Text))
+				break
+			}
 			out.Values[i] = ec._Passage_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35478,6 +35922,10 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 				out.Invalids++
 			}
 		case "embedder":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Embedder))
+				break
+			}
 			out.Values[i] = ec._Passage_embedder(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35511,6 +35959,10 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = typeName("Persona")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Persona_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35526,11 +35978,19 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 				out.Invalids++
 			}
 		case "source":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Source))
+				break
+			}
 			out.Values[i] = ec._Persona_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Model))
+				break
+			}
 			out.Values[i] = ec._Persona_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35589,11 +36049,19 @@ func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("PersonaDraft")
 		case "source":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Source))
+				break
+			}
 			out.Values[i] = ec._PersonaDraft_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Model))
+				break
+			}
 			out.Values[i] = ec._PersonaDraft_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35743,31 +36211,55 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 		case "__typename":
 			out.Values[i] = typeName("PersonalizationContext")
 		case "businessName":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.BusinessName))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_businessName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "industry":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Industry))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_industry(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "targetAudience":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.TargetAudience))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_targetAudience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "writingTone":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.WritingTone))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_writingTone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "language":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Language))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "researchDepth":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ResearchDepth))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_researchDepth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35803,11 +36295,19 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 				out.Invalids++
 			}
 		case "personaSummary":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.PersonaSummary))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_personaSummary(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "voice":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Voice))
+				break
+			}
 			out.Values[i] = ec._PersonalizationContext_voice(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35924,16 +36424,28 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = typeName("PlatformPersona")
 		case "platform":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Platform))
+				break
+			}
 			out.Values[i] = ec._PlatformPersona_platform(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "tone":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Tone))
+				break
+			}
 			out.Values[i] = ec._PlatformPersona_tone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "format":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Format))
+				break
+			}
 			out.Values[i] = ec._PlatformPersona_format(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35944,6 +36456,10 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 				out.Invalids++
 			}
 		case "idealLength":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.IdealLength))
+				break
+			}
 			out.Values[i] = ec._PlatformPersona_idealLength(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35954,6 +36470,10 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 				out.Invalids++
 			}
 		case "emojiUse":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.EmojiUse))
+				break
+			}
 			out.Values[i] = ec._PlatformPersona_emojiUse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -35992,16 +36512,28 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = typeName("Playbook")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Playbook_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._Playbook_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Description))
+				break
+			}
 			out.Values[i] = ec._Playbook_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36060,6 +36592,10 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = typeName("PlaybookEvent")
 		case "runId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.RunID))
+				break
+			}
 			out.Values[i] = ec._PlaybookEvent_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36070,6 +36606,10 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 				out.Invalids++
 			}
 		case "type":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Type))
+				break
+			}
 			out.Values[i] = ec._PlaybookEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36080,16 +36620,28 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 				out.Invalids++
 			}
 		case "stepTitle":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.StepTitle))
+				break
+			}
 			out.Values[i] = ec._PlaybookEvent_stepTitle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "delta":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Delta))
+				break
+			}
 			out.Values[i] = ec._PlaybookEvent_delta(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "output":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Output))
+				break
+			}
 			out.Values[i] = ec._PlaybookEvent_output(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36138,6 +36690,10 @@ func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.Select
 				out.Invalids++
 			}
 		case "result":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Result))
+				break
+			}
 			out.Values[i] = ec._PlaybookRunDone_result(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36186,11 +36742,19 @@ func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = typeName("PlaybookRunError")
 		case "code":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Code))
+				break
+			}
 			out.Values[i] = ec._PlaybookRunError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "message":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Message))
+				break
+			}
 			out.Values[i] = ec._PlaybookRunError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36239,16 +36803,28 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "kind":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Kind))
+				break
+			}
 			out.Values[i] = ec._PlaybookStep_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Title))
+				break
+			}
 			out.Values[i] = ec._PlaybookStep_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "templateId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.TemplateID))
+				break
+			}
 			out.Values[i] = ec._PlaybookStep_templateId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36269,6 +36845,10 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "transform":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Transform))
+				break
+			}
 			out.Values[i] = ec._PlaybookStep_transform(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36302,6 +36882,10 @@ func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = typeName("PlaybookStepInput")
 		case "variable":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Variable))
+				break
+			}
 			out.Values[i] = ec._PlaybookStepInput_variable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36345,6 +36929,10 @@ func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.Sel
 				out.Invalids++
 			}
 		case "output":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Output))
+				break
+			}
 			out.Values[i] = ec._PlaybookStepOutput_output(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36378,21 +36966,37 @@ func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = typeName("PlaybookTemplate")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._PlaybookTemplate_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._PlaybookTemplate_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Description))
+				break
+			}
 			out.Values[i] = ec._PlaybookTemplate_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "agent":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Agent))
+				break
+			}
 			out.Values[i] = ec._PlaybookTemplate_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36431,11 +37035,19 @@ func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = typeName("PlaybookValue")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._PlaybookValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "value":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Value))
+				break
+			}
 			out.Values[i] = ec._PlaybookValue_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36469,11 +37081,19 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = typeName("PlaybookVariable")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._PlaybookVariable_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Description))
+				break
+			}
 			out.Values[i] = ec._PlaybookVariable_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36484,6 +37104,10 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 				out.Invalids++
 			}
 		case "default":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Default))
+				break
+			}
 			out.Values[i] = ec._PlaybookVariable_default(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36517,6 +37141,10 @@ func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = typeName("PortalSession")
 		case "url":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.URL))
+				break
+			}
 			out.Values[i] = ec._PortalSession_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36550,36 +37178,64 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = typeName("Provider")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Provider_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._Provider_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "kind":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Kind))
+				break
+			}
 			out.Values[i] = ec._Provider_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "docsUrl":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.DocsURL))
+				break
+			}
 			out.Values[i] = ec._Provider_docsUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "keyFormat":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.KeyFormat))
+				break
+			}
 			out.Values[i] = ec._Provider_keyFormat(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "keyExample":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.KeyExample))
+				break
+			}
 			out.Values[i] = ec._Provider_keyExample(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Description))
+				break
+			}
 			out.Values[i] = ec._Provider_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36613,6 +37269,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("ProviderKey")
 		case "provider":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Provider))
+				break
+			}
 			out.Values[i] = ec._ProviderKey_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36623,6 +37283,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "masked":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Masked))
+				break
+			}
 			out.Values[i] = ec._ProviderKey_masked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36633,6 +37297,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "status":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Status))
+				break
+			}
 			out.Values[i] = ec._ProviderKey_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36648,6 +37316,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "lastError":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.LastError))
+				break
+			}
 			out.Values[i] = ec._ProviderKey_lastError(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36936,6 +37608,10 @@ func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.Selection
 				out.Invalids++
 			}
 		case "label":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Label))
+				break
+			}
 			out.Values[i] = ec._ReadingLevel_label(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36969,6 +37645,10 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 		case "__typename":
 			out.Values[i] = typeName("ResearchPreferences")
 		case "depth":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Depth))
+				break
+			}
 			out.Values[i] = ec._ResearchPreferences_depth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -36989,16 +37669,28 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 				out.Invalids++
 			}
 		case "targetAudience":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.TargetAudience))
+				break
+			}
 			out.Values[i] = ec._ResearchPreferences_targetAudience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "writingTone":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.WritingTone))
+				break
+			}
 			out.Values[i] = ec._ResearchPreferences_writingTone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "language":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Language))
+				break
+			}
 			out.Values[i] = ec._ResearchPreferences_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37090,6 +37782,10 @@ func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSe
 				out.Invalids++
 			}
 		case "reason":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Reason))
+				break
+			}
 			out.Values[i] = ec._ResumeInfo_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37166,6 +37862,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = typeName("Session")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Session_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37181,16 +37881,28 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 				out.Invalids++
 			}
 		case "userAgent":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.UserAgent))
+				break
+			}
 			out.Values[i] = ec._Session_userAgent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "clientNetwork":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ClientNetwork))
+				break
+			}
 			out.Values[i] = ec._Session_clientNetwork(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "method":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Method))
+				break
+			}
 			out.Values[i] = ec._Session_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37229,11 +37941,19 @@ func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = typeName("SignedRequest")
 		case "method":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Method))
+				break
+			}
 			out.Values[i] = ec._SignedRequest_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.URL))
+				break
+			}
 			out.Values[i] = ec._SignedRequest_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37277,21 +37997,37 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = typeName("StyleAnalysis")
 		case "tone":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Tone))
+				break
+			}
 			out.Values[i] = ec._StyleAnalysis_tone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "voice":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Voice))
+				break
+			}
 			out.Values[i] = ec._StyleAnalysis_voice(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "audience":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Audience))
+				break
+			}
 			out.Values[i] = ec._StyleAnalysis_audience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "complexity":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Complexity))
+				break
+			}
 			out.Values[i] = ec._StyleAnalysis_complexity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37307,6 +38043,10 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 				out.Invalids++
 			}
 		case "model":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Model))
+				break
+			}
 			out.Values[i] = ec._StyleAnalysis_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37374,16 +38114,28 @@ func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = typeName("Team")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._Team_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec._Team_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "role":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Role))
+				break
+			}
 			out.Values[i] = ec._Team_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
@@ -37458,11 +38210,19 @@ func (ec *executionContext) _TeamEvent(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("TeamEvent")
 		case "type":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Type))
+				break
+			}
 			out.Values[i] = ec._TeamEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "teamId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.TeamID))
+				break
+			}
 			out.Values[i] = ec._TeamEvent_teamId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37521,6 +38281,10 @@ func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = typeName("TeamInvitation")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._TeamInvitation_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37531,6 +38295,10 @@ func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.Selecti
 				out.Invalids++
 			}
 		case "role":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Role))
+				break
+			}
 			out.Values[i] = ec._TeamInvitation_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37579,16 +38347,28 @@ func (ec *executionContext) _TeamMember(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = typeName("TeamMember")
 		case "userId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.UserID))
+				break
+			}
 			out.Values[i] = ec._TeamMember_userId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "email":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Email))
+				break
+			}
 			out.Values[i] = ec._TeamMember_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "role":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Role))
+				break
+			}
 			out.Values[i] = ec._TeamMember_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37627,16 +38407,28 @@ func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = typeName("TemplateExecution")
 		case "templateId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.TemplateID))
+				break
+			}
 			out.Values[i] = ec._TemplateExecution_templateId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "output":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Output))
+				break
+			}
 			out.Values[i] = ec._TemplateExecution_output(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "finishReason":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.FinishReason))
+				break
+			}
 			out.Values[i] = ec._TemplateExecution_finishReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37680,6 +38472,10 @@ func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = typeName("TermCount")
 		case "term":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Term))
+				break
+			}
 			out.Values[i] = ec._TermCount_term(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37743,6 +38539,10 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 				out.Invalids++
 			}
 		case "formality":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Formality))
+				break
+			}
 			out.Values[i] = ec._ToneSignals_formality(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37786,11 +38586,19 @@ func (ec *executionContext) _ToolCallApproval(ctx context.Context, sel ast.Selec
 		case "__typename":
 			out.Values[i] = typeName("ToolCallApproval")
 		case "runId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.RunID))
+				break
+			}
 			out.Values[i] = ec._ToolCallApproval_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "callId":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.CallID))
+				break
+			}
 			out.Values[i] = ec._ToolCallApproval_callId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37839,11 +38647,19 @@ func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("UsageReport")
 		case "from":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.From))
+				break
+			}
 			out.Values[i] = ec._UsageReport_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "to":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.To))
+				break
+			}
 			out.Values[i] = ec._UsageReport_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37902,11 +38718,19 @@ func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = typeName("UsageRow")
 		case "day":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Day))
+				break
+			}
 			out.Values[i] = ec._UsageRow_day(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "source":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Source))
+				break
+			}
 			out.Values[i] = ec._UsageRow_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -37970,11 +38794,19 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = typeName("User")
 		case "id":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ID))
+				break
+			}
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Email))
+				break
+			}
 			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
@@ -38048,11 +38880,19 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = typeName("WebsiteAnalysis")
 		case "url":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.URL))
+				break
+			}
 			out.Values[i] = ec._WebsiteAnalysis_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "finalUrl":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.FinalURL))
+				break
+			}
 			out.Values[i] = ec._WebsiteAnalysis_finalUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38063,11 +38903,19 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 				out.Invalids++
 			}
 		case "title":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Title))
+				break
+			}
 			out.Values[i] = ec._WebsiteAnalysis_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Description))
+				break
+			}
 			out.Values[i] = ec._WebsiteAnalysis_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38088,6 +38936,10 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 				out.Invalids++
 			}
 		case "language":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Language))
+				break
+			}
 			out.Values[i] = ec._WebsiteAnalysis_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38113,6 +38965,10 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 				out.Invalids++
 			}
 		case "contentType":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.ContentType))
+				break
+			}
 			out.Values[i] = ec._WebsiteAnalysis_contentType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38156,6 +39012,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("__Directive")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec.___Directive_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38209,6 +39069,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = typeName("__EnumValue")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec.___EnumValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38257,6 +39121,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = typeName("__Field")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec.___Field_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -38315,6 +39183,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = typeName("__InputValue")
 		case "name":
+			if ec.plainLeaves() {
+				out.setString(i, string(obj.Name))
+				break
+			}
 			out.Values[i] = ec.___InputValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -114,24 +114,34 @@ var (
 	list = regexp.MustCompile(`^\tret := make\(graphql\.Array, len\(v\)\)\n\tfor i := range v \{\n\t\tret\[i\] = ec\.(marshal[\pL\pN_]+)\(ctx, sel, v\[i\]\)\n\t\}\n\n\tfor _, e := range ret \{\n\t\tif e == graphql\.Null \{\n\t\t\treturn graphql\.Null\n\t\t\}\n\t\}\n\n\treturn ret\n$`)
 )
 
+// body is the body of the marshaler name, from after its brace to its closing one,
+// or nil if there is none.
+func (m *marshalers) body(name string) []byte {
+	body := regexp.MustCompile(`(?s)\nfunc \(ec \*executionContext\) ` + name + `\(ctx context\.Context, sel ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{\n(.*?\n)\}\n`).FindSubmatch(m.src)
+	if body == nil {
+		return nil
+	}
+	return body[1]
+}
+
 func (m *marshalers) verdict(name string) verdict {
 	if v, ok := m.seen[name]; ok {
 		return v
 	}
-	body := regexp.MustCompile(`(?s)\nfunc \(ec \*executionContext\) ` + name + `\(ctx context\.Context, sel ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{\n(.*?\n)\}\n`).FindSubmatch(m.src)
+	body := m.body(name)
 	var v verdict
 	switch {
 	case body == nil:
-	case returnsItself.Match(body[1]), nullable.Match(body[1]), nonNull.Match(body[1]), nullableValue.Match(body[1]):
+	case returnsItself.Match(body), nullable.Match(body), nonNull.Match(body), nullableValue.Match(body):
 		v.plain = true
-	case nonNullTime.Match(body[1]):
+	case nonNullTime.Match(body):
 		v = verdict{plain: true, guard: "!v.IsZero()"}
-	case nonNullFloat.Match(body[1]):
+	case nonNullFloat.Match(body):
 		v = verdict{plain: true, guard: "finite(v)"}
 	default:
 		// An element's guard would be needed for every element: lists take only
 		// elements that need none.
-		if el := list.FindSubmatch(body[1]); el != nil {
+		if el := list.FindSubmatch(body); el != nil {
 			v.plain = m.verdict(string(el[1])) == verdict{plain: true}
 		}
 	}

@@ -5,6 +5,8 @@
 //     and newDeferredGroup (graph/fieldset.go), its fields collected with graph's
 //     collectFields (graph/collect.go), which remembers them between operations,
 //     and its __typename is a constant (graph/fieldset.go's typeName);
+//   - an object keeps the strings of its plain string leaves in its field set
+//     (graph/fieldset.go's setString), not in a marshaler allocated for each;
 //   - a plain leaf field (a scalar or enum read from the object's own field or
 //     method, with no resolver, directive or argument) is written at once when no
 //     extension intercepts fields (graph/leaf.go), without gqlgen's field context
@@ -89,6 +91,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s uses an object's @defer group in %d ways newDeferredGroup does not provide for: gqlgen changed, update graph/fieldset.go", args[0], all-known)
 	}
 	if src, err = plainLeaves(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = stringLeaves(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = sequentialLists(src); err != nil {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+)
+
+// plainStringLeaf is a plain leaf field function (as plainLeaves leaves it) whose
+// value is a field of the object, read without a method. Its groups: the function's
+// name, the marshaler and the value.
+var plainStringLeaf = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj \*[\w.]+\) \(ret graphql\.Marshaler\) \{\n` +
+	"\t" + `if ec\.plainLeaves\(\) \{\n(?:\t\tdefer recoverLeaf\([^\n]*\n)?\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, (obj\.\w+)\)\n\t\}\n`)
+
+// quotedString is the body of a marshaler writing its value as gqlgen's MarshalString
+// does (MarshalID is MarshalString), which returns a value for every input.
+var quotedString = regexp.MustCompile(`^\t_ = sel\n\tres := graphql\.Marshal(?:String|ID)\((?:v|string\(v\))\)\n\tif res == graphql\.Null \{\n\t\tgraphql\.AddInvalidNullFromMarshaler\(ctx, "\w+!"\)\n\t\}\n\treturn res\n$`)
+
+// fieldCall is an object's field set taking a field function's value.
+var fieldCall = regexp.MustCompile(`(?m)^\t\t\tout\.Values\[i\] = ec\.(_\w+)\(ctx, field, obj\)\n`)
+
+// stringSet is what stringLeaves adds to an object's function.
+const stringSet = "out.setString("
+
+// stringLeaves has an object keep its plain string leaves (a String, an ID or an enum
+// written as a string, read from the object's own field) in its field set
+// (graph/fieldset.go's setString) when its operation's leaves are plain, rather than
+// each in a marshaler of its own: gqlgen's MarshalString allocates one for every
+// string written.
+func stringLeaves(src []byte) ([]byte, error) {
+	if bytes.Contains(src, []byte(stringSet)) {
+		return src, nil // rewritten already
+	}
+	m := marshalers{src: src, seen: map[string]verdict{}}
+	values := map[string]string{} // a string leaf's function: its value
+	for _, leaf := range plainStringLeaf.FindAllSubmatch(src, -1) {
+		if body := m.body(string(leaf[2])); body != nil && quotedString.Match(body) {
+			values[string(leaf[1])] = string(leaf[3])
+		}
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("no plain string leaf in the shape plainLeaves writes: update graph/rewrite/strings.go")
+	}
+	var out bytes.Buffer
+	last, rewritten := 0, 0
+	for _, at := range fieldCall.FindAllSubmatchIndex(src, -1) {
+		value, ok := values[string(src[at[2]:at[3]])]
+		if !ok {
+			continue
+		}
+		out.Write(src[last:at[0]])
+		fmt.Fprintf(&out, "\t\t\tif ec.plainLeaves() {\n\t\t\t\t%si, string(%s))\n\t\t\t\tbreak\n\t\t\t}\n", stringSet, value)
+		last = at[0]
+		rewritten++
+	}
+	if rewritten == 0 {
+		return nil, fmt.Errorf("no object sets a plain string leaf as gqlgen writes it: gqlgen changed, update graph/rewrite/strings.go")
+	}
+	out.Write(src[last:])
+	return out.Bytes(), nil
+}

@@ -1,0 +1,53 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/inkgraph/inkgraph/models"
+)
+
+// TestStringLeavesAsGqlgen: an object's plain string leaves, kept in its field set
+// (setString), are written as gqlgen writes them through its field machinery (with a
+// field interceptor installed): more of them than the set holds in itself, strings
+// that JSON escapes, between fields of other kinds, aliased and asked for twice.
+func TestStringLeavesAsGqlgen(t *testing.T) {
+	t.Parallel()
+	const query = `{ onboarding { websiteAnalysis {
+		url finalUrl wordCount title description again: title language analyzedAt contentType title
+	} } }`
+	site := &models.WebsiteAnalysis{
+		URL: "https://example.com/?q=\"quoted\"&x=<y>", FinalURL: "https://example.com/\u2028", Title: "Tab\there, newline\n, nul \x00",
+		Description: "ünïcödé and \\ backslash", WordCount: 1234, Language: "en-GB", ContentType: "text/html; charset=utf-8",
+		AnalyzedAt: time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC),
+	}
+	write := func(exts ...graphql.HandlerExtension) (string, bool) {
+		exec := executor.New(NewExecutableSchema(Config{}))
+		for _, e := range exts {
+			exec.Use(e)
+		}
+		ctx := graphql.StartOperationTrace(context.Background())
+		oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: query})
+		require.Empty(t, errs)
+		ctx = graphql.WithResponseContext(graphql.WithOperationContext(ctx, oc), graphql.DefaultErrorPresenter, quietRecover)
+		sel := oc.Operation.SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field).SelectionSet
+		ec := executionContextOf(oc)
+		var out bytes.Buffer
+		ec._WebsiteAnalysis(ctx, sel, site).MarshalGQL(&out)
+		require.Empty(t, graphql.GetErrors(ctx))
+		return out.String(), ec.plainLeaves()
+	}
+	want, plain := write(&leafCounter{})
+	require.False(t, plain)
+	got, plain := write()
+	require.True(t, plain)
+	require.Equal(t, want, got)
+	require.Contains(t, got, `"again":"Tab\there, newline\n, nul \u0000"`)
+}
