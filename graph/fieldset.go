@@ -43,13 +43,21 @@ func (stringInSet) MarshalGQL(io.Writer) { panic("graph: a string leaf written o
 // setString sets field i's value to s, written as gqlgen's MarshalString writes it.
 // Fields are set in order, as the generated code's loop sets them. gqlgen's
 // MarshalString holds s in a closure allocated for each; an object's first four are
-// kept in its field set, any more in one slice.
+// kept in its field set, any more in a slice grown as they come.
 func (m *fieldSet) setString(i int, s string) {
 	if m.strs == nil {
 		m.strs = m.strsBuf[:0]
 	}
 	m.strs = append(m.strs, s)
 	m.Values[i] = stringLeaf
+}
+
+// setStringRecovering is setString with the value read by value, whose panic is
+// field i's error (on its path, the field null), as graph/leaf.go's recoverLeaf has
+// it for the field's own function.
+func (m *fieldSet) setStringRecovering(ctx context.Context, oc *graphql.OperationContext, field graphql.CollectedField, object string, i int, value func() string) {
+	defer recoverLeaf(ctx, oc, field, object, &m.Values[i])
+	m.setString(i, value())
 }
 
 func newFieldSet(fields []graphql.CollectedField) *fieldSet {
@@ -63,8 +71,9 @@ func newFieldSet(fields []graphql.CollectedField) *fieldSet {
 const smallFieldSet = 32
 
 // MarshalGQL writes the object as gqlgen's FieldSet.MarshalGQL does: its fields in
-// order, a name written once (CollectFields already merges a repeated response name;
-// gqlgen checks anyway, and so does this).
+// order, a name written once, the first (CollectFields keeps a response name twice
+// only where the two come from unrelated types' fragments, such as __typename on a
+// union and in one of its members').
 func (m *fieldSet) MarshalGQL(w io.Writer) {
 	var written map[string]struct{}
 	if len(m.fields) > smallFieldSet {

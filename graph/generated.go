@@ -31695,19 +31695,19 @@ func (ec *executionContext) _AccountEvent(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("AccountEvent")
 		case "type":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Type))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AccountEvent", i, func() string { return string(obj.Type) })
+			} else {
+				out.Values[i] = ec._AccountEvent_type(ctx, field, obj)
 			}
-			out.Values[i] = ec._AccountEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sessionId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.SessionID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AccountEvent", i, func() string { return string(obj.SessionID) })
+			} else {
+				out.Values[i] = ec._AccountEvent_sessionId(ctx, field, obj)
 			}
-			out.Values[i] = ec._AccountEvent_sessionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31761,28 +31761,28 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = typeName("ApiKey")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ApiKey", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._ApiKey_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._ApiKey_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ApiKey", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._ApiKey_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "prefix":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Prefix))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ApiKey", i, func() string { return string(obj.Prefix) })
+			} else {
+				out.Values[i] = ec._ApiKey_prefix(ctx, field, obj)
 			}
-			out.Values[i] = ec._ApiKey_prefix(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31879,10 +31879,10 @@ func (ec *executionContext) _AuditEdge(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("AuditEdge")
 		case "cursor":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Cursor))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuditEdge", i, func() string { return string(obj.Cursor) })
+			} else {
+				out.Values[i] = ec._AuditEdge_cursor(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuditEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31921,19 +31921,19 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = typeName("AuditEntry")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuditEntry", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "kind":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Kind))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuditEntry", i, func() string { return string(obj.Kind) })
+			} else {
+				out.Values[i] = ec._AuditEntry_kind(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuditEntry_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31944,10 +31944,10 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 			}
 		case "ip":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.IP))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuditEntry", i, func() string { return string(obj.IP) })
+			} else {
+				out.Values[i] = ec._AuditEntry_ip(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuditEntry_ip(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31986,19 +31986,19 @@ func (ec *executionContext) _AuditField(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = typeName("AuditField")
 		case "key":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Key))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuditField", i, func() string { return string(obj.Key) })
+			} else {
+				out.Values[i] = ec._AuditField_key(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuditField_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "value":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Value))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuditField", i, func() string { return string(obj.Value) })
+			} else {
+				out.Values[i] = ec._AuditField_value(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuditField_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32032,19 +32032,19 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("AuthPayload")
 		case "accessToken":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.AccessToken))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuthPayload", i, func() string { return string(obj.AccessToken) })
+			} else {
+				out.Values[i] = ec._AuthPayload_accessToken(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuthPayload_accessToken(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "refreshToken":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.RefreshToken))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "AuthPayload", i, func() string { return string(obj.RefreshToken) })
+			} else {
+				out.Values[i] = ec._AuthPayload_refreshToken(ctx, field, obj)
 			}
-			out.Values[i] = ec._AuthPayload_refreshToken(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32088,10 +32088,10 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = typeName("Backup")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Backup", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Backup_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Backup_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32112,10 +32112,10 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "checksum":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Checksum))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Backup", i, func() string { return string(obj.Checksum) })
+			} else {
+				out.Values[i] = ec._Backup_checksum(ctx, field, obj)
 			}
-			out.Values[i] = ec._Backup_checksum(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32126,10 +32126,10 @@ func (ec *executionContext) _Backup(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "failureReason":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.FailureReason))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Backup", i, func() string { return string(obj.FailureReason) })
+			} else {
+				out.Values[i] = ec._Backup_failureReason(ctx, field, obj)
 			}
-			out.Values[i] = ec._Backup_failureReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32211,10 +32211,10 @@ func (ec *executionContext) _BackupEdge(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = typeName("BackupEdge")
 		case "cursor":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Cursor))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BackupEdge", i, func() string { return string(obj.Cursor) })
+			} else {
+				out.Values[i] = ec._BackupEdge_cursor(ctx, field, obj)
 			}
-			out.Values[i] = ec._BackupEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32258,19 +32258,19 @@ func (ec *executionContext) _BackupUpload(ctx context.Context, sel ast.Selection
 			}
 		case "method":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Method))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BackupUpload", i, func() string { return string(obj.Method) })
+			} else {
+				out.Values[i] = ec._BackupUpload_method(ctx, field, obj)
 			}
-			out.Values[i] = ec._BackupUpload_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.URL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BackupUpload", i, func() string { return string(obj.URL) })
+			} else {
+				out.Values[i] = ec._BackupUpload_url(ctx, field, obj)
 			}
-			out.Values[i] = ec._BackupUpload_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32357,10 +32357,10 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("BillingEvent")
 		case "type":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Type))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BillingEvent", i, func() string { return string(obj.Type) })
+			} else {
+				out.Values[i] = ec._BillingEvent_type(ctx, field, obj)
 			}
-			out.Values[i] = ec._BillingEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32371,10 +32371,10 @@ func (ec *executionContext) _BillingEvent(ctx context.Context, sel ast.Selection
 			}
 		case "status":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Status))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BillingEvent", i, func() string { return string(obj.Status) })
+			} else {
+				out.Values[i] = ec._BillingEvent_status(ctx, field, obj)
 			}
-			out.Values[i] = ec._BillingEvent_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32428,10 +32428,10 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 			}
 		case "status":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Status))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BillingSubscription", i, func() string { return string(obj.Status) })
+			} else {
+				out.Values[i] = ec._BillingSubscription_status(ctx, field, obj)
 			}
-			out.Values[i] = ec._BillingSubscription_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32500,28 +32500,28 @@ func (ec *executionContext) _Brand(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "themeColor":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ThemeColor))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Brand", i, func() string { return string(obj.ThemeColor) })
+			} else {
+				out.Values[i] = ec._Brand_themeColor(ctx, field, obj)
 			}
-			out.Values[i] = ec._Brand_themeColor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "siteName":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.SiteName))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Brand", i, func() string { return string(obj.SiteName) })
+			} else {
+				out.Values[i] = ec._Brand_siteName(ctx, field, obj)
 			}
-			out.Values[i] = ec._Brand_siteName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "logoUrl":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.LogoURL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Brand", i, func() string { return string(obj.LogoURL) })
+			} else {
+				out.Values[i] = ec._Brand_logoUrl(ctx, field, obj)
 			}
-			out.Values[i] = ec._Brand_logoUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32555,46 +32555,46 @@ func (ec *executionContext) _BusinessInfo(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("BusinessInfo")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BusinessInfo", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._BusinessInfo_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._BusinessInfo_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "businessName":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.BusinessName))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BusinessInfo", i, func() string { return string(obj.BusinessName) })
+			} else {
+				out.Values[i] = ec._BusinessInfo_businessName(ctx, field, obj)
 			}
-			out.Values[i] = ec._BusinessInfo_businessName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Description))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BusinessInfo", i, func() string { return string(obj.Description) })
+			} else {
+				out.Values[i] = ec._BusinessInfo_description(ctx, field, obj)
 			}
-			out.Values[i] = ec._BusinessInfo_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "industry":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Industry))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BusinessInfo", i, func() string { return string(obj.Industry) })
+			} else {
+				out.Values[i] = ec._BusinessInfo_industry(ctx, field, obj)
 			}
-			out.Values[i] = ec._BusinessInfo_industry(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "targetAudience":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.TargetAudience))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "BusinessInfo", i, func() string { return string(obj.TargetAudience) })
+			} else {
+				out.Values[i] = ec._BusinessInfo_targetAudience(ctx, field, obj)
 			}
-			out.Values[i] = ec._BusinessInfo_targetAudience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32653,19 +32653,19 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 			}
 		case "collection":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Collection))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatAction", i, func() string { return string(obj.Collection) })
+			} else {
+				out.Values[i] = ec._ChatAction_collection(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatAction_collection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "recordId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.RecordID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatAction", i, func() string { return string(obj.RecordID) })
+			} else {
+				out.Values[i] = ec._ChatAction_recordId(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatAction_recordId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32676,10 +32676,10 @@ func (ec *executionContext) _ChatAction(ctx context.Context, sel ast.SelectionSe
 			}
 		case "agent":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Agent))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatAction", i, func() string { return string(obj.Agent) })
+			} else {
+				out.Values[i] = ec._ChatAction_agent(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatAction_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32713,19 +32713,19 @@ func (ec *executionContext) _ChatAgent(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("ChatAgent")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatAgent", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._ChatAgent_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatAgent_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Description))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatAgent", i, func() string { return string(obj.Description) })
+			} else {
+				out.Values[i] = ec._ChatAgent_description(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatAgent_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32769,10 +32769,10 @@ func (ec *executionContext) _ChatAgentUsage(ctx context.Context, sel ast.Selecti
 			out.Values[i] = typeName("ChatAgentUsage")
 		case "agent":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Source))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatAgentUsage", i, func() string { return string(obj.Source) })
+			} else {
+				out.Values[i] = ec._ChatAgentUsage_agent(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatAgentUsage_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32864,10 +32864,10 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = typeName("ChatDone")
 		case "response":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Response))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatDone", i, func() string { return string(obj.Response) })
+			} else {
+				out.Values[i] = ec._ChatDone_response(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatDone_response(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32878,10 +32878,10 @@ func (ec *executionContext) _ChatDone(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "finishReason":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.FinishReason))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatDone", i, func() string { return string(obj.FinishReason) })
+			} else {
+				out.Values[i] = ec._ChatDone_finishReason(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatDone_finishReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32945,19 +32945,19 @@ func (ec *executionContext) _ChatError(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("ChatError")
 		case "code":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Code))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatError", i, func() string { return string(obj.Code) })
+			} else {
+				out.Values[i] = ec._ChatError_code(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "message":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Message))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatError", i, func() string { return string(obj.Message) })
+			} else {
+				out.Values[i] = ec._ChatError_message(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -32996,10 +32996,10 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("ChatEvent")
 		case "runId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.RunID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatEvent", i, func() string { return string(obj.RunID) })
+			} else {
+				out.Values[i] = ec._ChatEvent_runId(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatEvent_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33010,19 +33010,19 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 			}
 		case "type":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Type))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatEvent", i, func() string { return string(obj.Type) })
+			} else {
+				out.Values[i] = ec._ChatEvent_type(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "agent":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Agent))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatEvent", i, func() string { return string(obj.Agent) })
+			} else {
+				out.Values[i] = ec._ChatEvent_agent(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatEvent_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33033,10 +33033,10 @@ func (ec *executionContext) _ChatEvent(ctx context.Context, sel ast.SelectionSet
 			}
 		case "delta":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Delta))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatEvent", i, func() string { return string(obj.Delta) })
+			} else {
+				out.Values[i] = ec._ChatEvent_delta(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatEvent_delta(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33143,28 +33143,28 @@ func (ec *executionContext) _ChatPlanStep(ctx context.Context, sel ast.Selection
 			}
 		case "agent":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Agent))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatPlanStep", i, func() string { return string(obj.Agent) })
+			} else {
+				out.Values[i] = ec._ChatPlanStep_agent(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatPlanStep_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "templateId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.TemplateID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatPlanStep", i, func() string { return string(obj.TemplateID) })
+			} else {
+				out.Values[i] = ec._ChatPlanStep_templateId(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatPlanStep_templateId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Title))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatPlanStep", i, func() string { return string(obj.Title) })
+			} else {
+				out.Values[i] = ec._ChatPlanStep_title(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatPlanStep_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33208,19 +33208,19 @@ func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("ChatQuote")
 		case "provider":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Provider))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatQuote", i, func() string { return string(obj.Provider) })
+			} else {
+				out.Values[i] = ec._ChatQuote_provider(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatQuote_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Model))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatQuote", i, func() string { return string(obj.Model) })
+			} else {
+				out.Values[i] = ec._ChatQuote_model(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatQuote_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33241,10 +33241,10 @@ func (ec *executionContext) _ChatQuote(ctx context.Context, sel ast.SelectionSet
 			}
 		case "estimateRule":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.EstimateRule))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatQuote", i, func() string { return string(obj.EstimateRule) })
+			} else {
+				out.Values[i] = ec._ChatQuote_estimateRule(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatQuote_estimateRule(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33298,10 +33298,10 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("ChatReply")
 		case "runId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.RunID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatReply", i, func() string { return string(obj.RunID) })
+			} else {
+				out.Values[i] = ec._ChatReply_runId(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatReply_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33312,10 +33312,10 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 			}
 		case "response":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Response))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatReply", i, func() string { return string(obj.Response) })
+			} else {
+				out.Values[i] = ec._ChatReply_response(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatReply_response(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33326,10 +33326,10 @@ func (ec *executionContext) _ChatReply(ctx context.Context, sel ast.SelectionSet
 			}
 		case "finishReason":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.FinishReason))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatReply", i, func() string { return string(obj.FinishReason) })
+			} else {
+				out.Values[i] = ec._ChatReply_finishReason(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatReply_finishReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33403,10 +33403,10 @@ func (ec *executionContext) _ChatRoute(ctx context.Context, sel ast.SelectionSet
 			}
 		case "source":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Source))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatRoute", i, func() string { return string(obj.Source) })
+			} else {
+				out.Values[i] = ec._ChatRoute_source(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatRoute_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33478,19 +33478,19 @@ func (ec *executionContext) _ChatToolCall(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("ChatToolCall")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatToolCall", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._ChatToolCall_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatToolCall_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatToolCall", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._ChatToolCall_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatToolCall_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33529,19 +33529,19 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 			out.Values[i] = typeName("ChatToolResult")
 		case "callId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.CallID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatToolResult", i, func() string { return string(obj.CallID) })
+			} else {
+				out.Values[i] = ec._ChatToolResult_callId(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatToolResult_callId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatToolResult", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._ChatToolResult_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatToolResult_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33552,10 +33552,10 @@ func (ec *executionContext) _ChatToolResult(ctx context.Context, sel ast.Selecti
 			}
 		case "error":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Error))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatToolResult", i, func() string { return string(obj.Error) })
+			} else {
+				out.Values[i] = ec._ChatToolResult_error(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatToolResult_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33614,19 +33614,19 @@ func (ec *executionContext) _ChatUsage(ctx context.Context, sel ast.SelectionSet
 			}
 		case "provider":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Provider))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatUsage", i, func() string { return string(obj.Provider) })
+			} else {
+				out.Values[i] = ec._ChatUsage_provider(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatUsage_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Model))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ChatUsage", i, func() string { return string(obj.Model) })
+			} else {
+				out.Values[i] = ec._ChatUsage_model(ctx, field, obj)
 			}
-			out.Values[i] = ec._ChatUsage_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33670,19 +33670,19 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 			out.Values[i] = typeName("CheckoutSession")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CheckoutSession", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._CheckoutSession_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._CheckoutSession_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.URL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CheckoutSession", i, func() string { return string(obj.URL) })
+			} else {
+				out.Values[i] = ec._CheckoutSession_url(ctx, field, obj)
 			}
-			out.Values[i] = ec._CheckoutSession_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33721,37 +33721,37 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "documentId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.DocumentID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Citation", i, func() string { return string(obj.DocumentID) })
+			} else {
+				out.Values[i] = ec._Citation_documentId(ctx, field, obj)
 			}
-			out.Values[i] = ec._Citation_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "documentTitle":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.DocumentTitle))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Citation", i, func() string { return string(obj.DocumentTitle) })
+			} else {
+				out.Values[i] = ec._Citation_documentTitle(ctx, field, obj)
 			}
-			out.Values[i] = ec._Citation_documentTitle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "chunkId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ChunkID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Citation", i, func() string { return string(obj.ChunkID) })
+			} else {
+				out.Values[i] = ec._Citation_chunkId(ctx, field, obj)
 			}
-			out.Values[i] = ec._Citation_chunkId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "quote":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Quote))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Citation", i, func() string { return string(obj.Quote) })
+			} else {
+				out.Values[i] = ec._Citation_quote(ctx, field, obj)
 			}
-			out.Values[i] = ec._Citation_quote(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33795,19 +33795,19 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("Conversation")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Conversation", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Conversation_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Conversation_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Title))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Conversation", i, func() string { return string(obj.Title) })
+			} else {
+				out.Values[i] = ec._Conversation_title(ctx, field, obj)
 			}
-			out.Values[i] = ec._Conversation_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -33900,10 +33900,10 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 			out.Values[i] = typeName("ConversationEdge")
 		case "cursor":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Cursor))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ConversationEdge", i, func() string { return string(obj.Cursor) })
+			} else {
+				out.Values[i] = ec._ConversationEdge_cursor(ctx, field, obj)
 			}
-			out.Values[i] = ec._ConversationEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33947,19 +33947,19 @@ func (ec *executionContext) _ConversationMessage(ctx context.Context, sel ast.Se
 			}
 		case "role":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Role))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ConversationMessage", i, func() string { return string(obj.Role) })
+			} else {
+				out.Values[i] = ec._ConversationMessage_role(ctx, field, obj)
 			}
-			out.Values[i] = ec._ConversationMessage_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "content":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Content))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ConversationMessage", i, func() string { return string(obj.Content) })
+			} else {
+				out.Values[i] = ec._ConversationMessage_content(ctx, field, obj)
 			}
-			out.Values[i] = ec._ConversationMessage_content(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34036,10 +34036,10 @@ func (ec *executionContext) _ConversationMessageEdge(ctx context.Context, sel as
 			out.Values[i] = typeName("ConversationMessageEdge")
 		case "cursor":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Cursor))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ConversationMessageEdge", i, func() string { return string(obj.Cursor) })
+			} else {
+				out.Values[i] = ec._ConversationMessageEdge_cursor(ctx, field, obj)
 			}
-			out.Values[i] = ec._ConversationMessageEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34078,28 +34078,28 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("CorePersona")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._CorePersona_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "archetype":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Archetype))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.Archetype) })
+			} else {
+				out.Values[i] = ec._CorePersona_archetype(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_archetype(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "summary":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Summary))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.Summary) })
+			} else {
+				out.Values[i] = ec._CorePersona_summary(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_summary(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34110,37 +34110,37 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 			}
 		case "voice":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Voice))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.Voice) })
+			} else {
+				out.Values[i] = ec._CorePersona_voice(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_voice(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "audience":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Audience))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.Audience) })
+			} else {
+				out.Values[i] = ec._CorePersona_audience(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_audience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "vocabularyLevel":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.VocabularyLevel))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.VocabularyLevel) })
+			} else {
+				out.Values[i] = ec._CorePersona_vocabularyLevel(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_vocabularyLevel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "sentenceStyle":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.SentenceStyle))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.SentenceStyle) })
+			} else {
+				out.Values[i] = ec._CorePersona_sentenceStyle(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_sentenceStyle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34161,10 +34161,10 @@ func (ec *executionContext) _CorePersona(ctx context.Context, sel ast.SelectionS
 			}
 		case "sampleOpening":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.SampleOpening))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CorePersona", i, func() string { return string(obj.SampleOpening) })
+			} else {
+				out.Values[i] = ec._CorePersona_sampleOpening(ctx, field, obj)
 			}
-			out.Values[i] = ec._CorePersona_sampleOpening(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34198,10 +34198,10 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 			out.Values[i] = typeName("CreatedApiKey")
 		case "key":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Key))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "CreatedApiKey", i, func() string { return string(obj.Key) })
+			} else {
+				out.Values[i] = ec._CreatedApiKey_key(ctx, field, obj)
 			}
-			out.Values[i] = ec._CreatedApiKey_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34240,10 +34240,10 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = typeName("Decision")
 		case "feature":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Feature))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Decision", i, func() string { return string(obj.Feature) })
+			} else {
+				out.Values[i] = ec._Decision_feature(ctx, field, obj)
 			}
-			out.Values[i] = ec._Decision_feature(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34254,10 +34254,10 @@ func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "reason":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Reason))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Decision", i, func() string { return string(obj.Reason) })
+			} else {
+				out.Values[i] = ec._Decision_reason(ctx, field, obj)
 			}
-			out.Values[i] = ec._Decision_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34306,19 +34306,19 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = typeName("Document")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Document", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Document_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Document_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Title))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Document", i, func() string { return string(obj.Title) })
+			} else {
+				out.Values[i] = ec._Document_title(ctx, field, obj)
 			}
-			out.Values[i] = ec._Document_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34334,10 +34334,10 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "mediaType":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.MediaType))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Document", i, func() string { return string(obj.MediaType) })
+			} else {
+				out.Values[i] = ec._Document_mediaType(ctx, field, obj)
 			}
-			out.Values[i] = ec._Document_mediaType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34358,19 +34358,19 @@ func (ec *executionContext) _Document(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "error":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Error))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Document", i, func() string { return string(obj.Error) })
+			} else {
+				out.Values[i] = ec._Document_error(ctx, field, obj)
 			}
-			out.Values[i] = ec._Document_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "embedder":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Embedder))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Document", i, func() string { return string(obj.Embedder) })
+			} else {
+				out.Values[i] = ec._Document_embedder(ctx, field, obj)
 			}
-			out.Values[i] = ec._Document_embedder(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34462,10 +34462,10 @@ func (ec *executionContext) _DocumentEdge(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("DocumentEdge")
 		case "cursor":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Cursor))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "DocumentEdge", i, func() string { return string(obj.Cursor) })
+			} else {
+				out.Values[i] = ec._DocumentEdge_cursor(ctx, field, obj)
 			}
-			out.Values[i] = ec._DocumentEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34504,10 +34504,10 @@ func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.Sele
 			out.Values[i] = typeName("DocumentIngestion")
 		case "documentId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.DocumentID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "DocumentIngestion", i, func() string { return string(obj.DocumentID) })
+			} else {
+				out.Values[i] = ec._DocumentIngestion_documentId(ctx, field, obj)
 			}
-			out.Values[i] = ec._DocumentIngestion_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34528,10 +34528,10 @@ func (ec *executionContext) _DocumentIngestion(ctx context.Context, sel ast.Sele
 			}
 		case "error":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Error))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "DocumentIngestion", i, func() string { return string(obj.Error) })
+			} else {
+				out.Values[i] = ec._DocumentIngestion_error(ctx, field, obj)
 			}
-			out.Values[i] = ec._DocumentIngestion_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34570,19 +34570,19 @@ func (ec *executionContext) _DocumentUpload(ctx context.Context, sel ast.Selecti
 			}
 		case "method":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Method))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "DocumentUpload", i, func() string { return string(obj.Method) })
+			} else {
+				out.Values[i] = ec._DocumentUpload_method(ctx, field, obj)
 			}
-			out.Values[i] = ec._DocumentUpload_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.URL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "DocumentUpload", i, func() string { return string(obj.URL) })
+			} else {
+				out.Values[i] = ec._DocumentUpload_url(ctx, field, obj)
 			}
-			out.Values[i] = ec._DocumentUpload_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34626,10 +34626,10 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("Entitlement")
 		case "feature":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Feature))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Entitlement", i, func() string { return string(obj.Feature) })
+			} else {
+				out.Values[i] = ec._Entitlement_feature(ctx, field, obj)
 			}
-			out.Values[i] = ec._Entitlement_feature(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34645,10 +34645,10 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 			}
 		case "reason":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Reason))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Entitlement", i, func() string { return string(obj.Reason) })
+			} else {
+				out.Values[i] = ec._Entitlement_reason(ctx, field, obj)
 			}
-			out.Values[i] = ec._Entitlement_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34692,10 +34692,10 @@ func (ec *executionContext) _Heading(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "text":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Text))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Heading", i, func() string { return string(obj.Text) })
+			} else {
+				out.Values[i] = ec._Heading_text(ctx, field, obj)
 			}
-			out.Values[i] = ec._Heading_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34729,19 +34729,19 @@ func (ec *executionContext) _HttpHeader(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = typeName("HttpHeader")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "HttpHeader", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._HttpHeader_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "value":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Value))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "HttpHeader", i, func() string { return string(obj.Value) })
+			} else {
+				out.Values[i] = ec._HttpHeader_value(ctx, field, obj)
 			}
-			out.Values[i] = ec._HttpHeader_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34775,19 +34775,19 @@ func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.Selec
 			out.Values[i] = typeName("IdentityProvider")
 		case "issuer":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Issuer))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "IdentityProvider", i, func() string { return string(obj.Issuer) })
+			} else {
+				out.Values[i] = ec._IdentityProvider_issuer(ctx, field, obj)
 			}
-			out.Values[i] = ec._IdentityProvider_issuer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "audience":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Audience))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "IdentityProvider", i, func() string { return string(obj.Audience) })
+			} else {
+				out.Values[i] = ec._IdentityProvider_audience(ctx, field, obj)
 			}
-			out.Values[i] = ec._IdentityProvider_audience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34821,19 +34821,19 @@ func (ec *executionContext) _Integration(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("Integration")
 		case "kind":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Kind))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Integration", i, func() string { return string(obj.Kind) })
+			} else {
+				out.Values[i] = ec._Integration_kind(ctx, field, obj)
 			}
-			out.Values[i] = ec._Integration_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "status":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Status))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Integration", i, func() string { return string(obj.Status) })
+			} else {
+				out.Values[i] = ec._Integration_status(ctx, field, obj)
 			}
-			out.Values[i] = ec._Integration_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34963,10 +34963,10 @@ func (ec *executionContext) _LogoutPayload(ctx context.Context, sel ast.Selectio
 			out.Values[i] = typeName("LogoutPayload")
 		case "sessionId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.SessionID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "LogoutPayload", i, func() string { return string(obj.SessionID) })
+			} else {
+				out.Values[i] = ec._LogoutPayload_sessionId(ctx, field, obj)
 			}
-			out.Values[i] = ec._LogoutPayload_sessionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35721,10 +35721,10 @@ func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.Selecti
 			}
 		case "status":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Status))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "OnboardingStep", i, func() string { return string(obj.Status) })
+			} else {
+				out.Values[i] = ec._OnboardingStep_status(ctx, field, obj)
 			}
-			out.Values[i] = ec._OnboardingStep_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35778,19 +35778,19 @@ func (ec *executionContext) _OnboardingStepInfo(ctx context.Context, sel ast.Sel
 			}
 		case "key":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Key))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "OnboardingStepInfo", i, func() string { return string(obj.Key) })
+			} else {
+				out.Values[i] = ec._OnboardingStepInfo_key(ctx, field, obj)
 			}
-			out.Values[i] = ec._OnboardingStepInfo_key(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Title))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "OnboardingStepInfo", i, func() string { return string(obj.Title) })
+			} else {
+				out.Values[i] = ec._OnboardingStepInfo_title(ctx, field, obj)
 			}
-			out.Values[i] = ec._OnboardingStepInfo_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35867,28 +35867,28 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = typeName("Passage")
 		case "documentId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.DocumentID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Passage", i, func() string { return string(obj.DocumentID) })
+			} else {
+				out.Values[i] = ec._Passage_documentId(ctx, field, obj)
 			}
-			out.Values[i] = ec._Passage_documentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "documentTitle":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.DocumentTitle))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Passage", i, func() string { return string(obj.DocumentTitle) })
+			} else {
+				out.Values[i] = ec._Passage_documentTitle(ctx, field, obj)
 			}
-			out.Values[i] = ec._Passage_documentTitle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "chunkId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ChunkID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Passage", i, func() string { return string(obj.ChunkID) })
+			} else {
+				out.Values[i] = ec._Passage_chunkId(ctx, field, obj)
 			}
-			out.Values[i] = ec._Passage_chunkId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35909,10 +35909,10 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "text":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Text))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Passage", i, func() string { return string(obj.Text) })
+			} else {
+				out.Values[i] = ec._Passage_text(ctx, field, obj)
 			}
-			out.Values[i] = ec._Passage_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35923,10 +35923,10 @@ func (ec *executionContext) _Passage(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "embedder":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Embedder))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Passage", i, func() string { return string(obj.Embedder) })
+			} else {
+				out.Values[i] = ec._Passage_embedder(ctx, field, obj)
 			}
-			out.Values[i] = ec._Passage_embedder(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35960,10 +35960,10 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = typeName("Persona")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Persona", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Persona_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Persona_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35979,19 +35979,19 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "source":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Source))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Persona", i, func() string { return string(obj.Source) })
+			} else {
+				out.Values[i] = ec._Persona_source(ctx, field, obj)
 			}
-			out.Values[i] = ec._Persona_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Model))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Persona", i, func() string { return string(obj.Model) })
+			} else {
+				out.Values[i] = ec._Persona_model(ctx, field, obj)
 			}
-			out.Values[i] = ec._Persona_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36050,19 +36050,19 @@ func (ec *executionContext) _PersonaDraft(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("PersonaDraft")
 		case "source":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Source))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonaDraft", i, func() string { return string(obj.Source) })
+			} else {
+				out.Values[i] = ec._PersonaDraft_source(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonaDraft_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "model":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Model))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonaDraft", i, func() string { return string(obj.Model) })
+			} else {
+				out.Values[i] = ec._PersonaDraft_model(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonaDraft_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36212,55 +36212,55 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 			out.Values[i] = typeName("PersonalizationContext")
 		case "businessName":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.BusinessName))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.BusinessName) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_businessName(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_businessName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "industry":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Industry))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.Industry) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_industry(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_industry(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "targetAudience":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.TargetAudience))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.TargetAudience) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_targetAudience(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_targetAudience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "writingTone":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.WritingTone))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.WritingTone) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_writingTone(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_writingTone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "language":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Language))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.Language) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_language(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "researchDepth":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ResearchDepth))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.ResearchDepth) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_researchDepth(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_researchDepth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36296,19 +36296,19 @@ func (ec *executionContext) _PersonalizationContext(ctx context.Context, sel ast
 			}
 		case "personaSummary":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.PersonaSummary))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.PersonaSummary) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_personaSummary(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_personaSummary(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "voice":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Voice))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PersonalizationContext", i, func() string { return string(obj.Voice) })
+			} else {
+				out.Values[i] = ec._PersonalizationContext_voice(ctx, field, obj)
 			}
-			out.Values[i] = ec._PersonalizationContext_voice(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36425,28 +36425,28 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 			out.Values[i] = typeName("PlatformPersona")
 		case "platform":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Platform))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlatformPersona", i, func() string { return string(obj.Platform) })
+			} else {
+				out.Values[i] = ec._PlatformPersona_platform(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlatformPersona_platform(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "tone":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Tone))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlatformPersona", i, func() string { return string(obj.Tone) })
+			} else {
+				out.Values[i] = ec._PlatformPersona_tone(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlatformPersona_tone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "format":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Format))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlatformPersona", i, func() string { return string(obj.Format) })
+			} else {
+				out.Values[i] = ec._PlatformPersona_format(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlatformPersona_format(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36457,10 +36457,10 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 			}
 		case "idealLength":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.IdealLength))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlatformPersona", i, func() string { return string(obj.IdealLength) })
+			} else {
+				out.Values[i] = ec._PlatformPersona_idealLength(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlatformPersona_idealLength(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36471,10 +36471,10 @@ func (ec *executionContext) _PlatformPersona(ctx context.Context, sel ast.Select
 			}
 		case "emojiUse":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.EmojiUse))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlatformPersona", i, func() string { return string(obj.EmojiUse) })
+			} else {
+				out.Values[i] = ec._PlatformPersona_emojiUse(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlatformPersona_emojiUse(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36513,28 +36513,28 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = typeName("Playbook")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Playbook", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Playbook_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Playbook_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Playbook", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._Playbook_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._Playbook_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Description))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Playbook", i, func() string { return string(obj.Description) })
+			} else {
+				out.Values[i] = ec._Playbook_description(ctx, field, obj)
 			}
-			out.Values[i] = ec._Playbook_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36593,10 +36593,10 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 			out.Values[i] = typeName("PlaybookEvent")
 		case "runId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.RunID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookEvent", i, func() string { return string(obj.RunID) })
+			} else {
+				out.Values[i] = ec._PlaybookEvent_runId(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookEvent_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36607,10 +36607,10 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 			}
 		case "type":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Type))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookEvent", i, func() string { return string(obj.Type) })
+			} else {
+				out.Values[i] = ec._PlaybookEvent_type(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36621,28 +36621,28 @@ func (ec *executionContext) _PlaybookEvent(ctx context.Context, sel ast.Selectio
 			}
 		case "stepTitle":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.StepTitle))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookEvent", i, func() string { return string(obj.StepTitle) })
+			} else {
+				out.Values[i] = ec._PlaybookEvent_stepTitle(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookEvent_stepTitle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "delta":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Delta))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookEvent", i, func() string { return string(obj.Delta) })
+			} else {
+				out.Values[i] = ec._PlaybookEvent_delta(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookEvent_delta(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "output":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Output))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookEvent", i, func() string { return string(obj.Output) })
+			} else {
+				out.Values[i] = ec._PlaybookEvent_output(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookEvent_output(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36691,10 +36691,10 @@ func (ec *executionContext) _PlaybookRunDone(ctx context.Context, sel ast.Select
 			}
 		case "result":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Result))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookRunDone", i, func() string { return string(obj.Result) })
+			} else {
+				out.Values[i] = ec._PlaybookRunDone_result(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookRunDone_result(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36743,19 +36743,19 @@ func (ec *executionContext) _PlaybookRunError(ctx context.Context, sel ast.Selec
 			out.Values[i] = typeName("PlaybookRunError")
 		case "code":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Code))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookRunError", i, func() string { return string(obj.Code) })
+			} else {
+				out.Values[i] = ec._PlaybookRunError_code(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookRunError_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "message":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Message))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookRunError", i, func() string { return string(obj.Message) })
+			} else {
+				out.Values[i] = ec._PlaybookRunError_message(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookRunError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36804,28 +36804,28 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 			}
 		case "kind":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Kind))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookStep", i, func() string { return string(obj.Kind) })
+			} else {
+				out.Values[i] = ec._PlaybookStep_kind(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookStep_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Title))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookStep", i, func() string { return string(obj.Title) })
+			} else {
+				out.Values[i] = ec._PlaybookStep_title(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookStep_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "templateId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.TemplateID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookStep", i, func() string { return string(obj.TemplateID) })
+			} else {
+				out.Values[i] = ec._PlaybookStep_templateId(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookStep_templateId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36846,10 +36846,10 @@ func (ec *executionContext) _PlaybookStep(ctx context.Context, sel ast.Selection
 			}
 		case "transform":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Transform))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookStep", i, func() string { return string(obj.Transform) })
+			} else {
+				out.Values[i] = ec._PlaybookStep_transform(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookStep_transform(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36883,10 +36883,10 @@ func (ec *executionContext) _PlaybookStepInput(ctx context.Context, sel ast.Sele
 			out.Values[i] = typeName("PlaybookStepInput")
 		case "variable":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Variable))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookStepInput", i, func() string { return string(obj.Variable) })
+			} else {
+				out.Values[i] = ec._PlaybookStepInput_variable(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookStepInput_variable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36930,10 +36930,10 @@ func (ec *executionContext) _PlaybookStepOutput(ctx context.Context, sel ast.Sel
 			}
 		case "output":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Output))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookStepOutput", i, func() string { return string(obj.Output) })
+			} else {
+				out.Values[i] = ec._PlaybookStepOutput_output(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookStepOutput_output(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36967,37 +36967,37 @@ func (ec *executionContext) _PlaybookTemplate(ctx context.Context, sel ast.Selec
 			out.Values[i] = typeName("PlaybookTemplate")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookTemplate", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._PlaybookTemplate_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookTemplate_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookTemplate", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._PlaybookTemplate_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookTemplate_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Description))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookTemplate", i, func() string { return string(obj.Description) })
+			} else {
+				out.Values[i] = ec._PlaybookTemplate_description(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookTemplate_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "agent":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Agent))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookTemplate", i, func() string { return string(obj.Agent) })
+			} else {
+				out.Values[i] = ec._PlaybookTemplate_agent(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookTemplate_agent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37036,19 +37036,19 @@ func (ec *executionContext) _PlaybookValue(ctx context.Context, sel ast.Selectio
 			out.Values[i] = typeName("PlaybookValue")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookValue", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._PlaybookValue_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "value":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Value))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookValue", i, func() string { return string(obj.Value) })
+			} else {
+				out.Values[i] = ec._PlaybookValue_value(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookValue_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37082,19 +37082,19 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 			out.Values[i] = typeName("PlaybookVariable")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookVariable", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._PlaybookVariable_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookVariable_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Description))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookVariable", i, func() string { return string(obj.Description) })
+			} else {
+				out.Values[i] = ec._PlaybookVariable_description(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookVariable_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37105,10 +37105,10 @@ func (ec *executionContext) _PlaybookVariable(ctx context.Context, sel ast.Selec
 			}
 		case "default":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Default))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PlaybookVariable", i, func() string { return string(obj.Default) })
+			} else {
+				out.Values[i] = ec._PlaybookVariable_default(ctx, field, obj)
 			}
-			out.Values[i] = ec._PlaybookVariable_default(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37142,10 +37142,10 @@ func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.Selectio
 			out.Values[i] = typeName("PortalSession")
 		case "url":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.URL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "PortalSession", i, func() string { return string(obj.URL) })
+			} else {
+				out.Values[i] = ec._PortalSession_url(ctx, field, obj)
 			}
-			out.Values[i] = ec._PortalSession_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37179,64 +37179,64 @@ func (ec *executionContext) _Provider(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = typeName("Provider")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Provider", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Provider_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Provider_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Provider", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._Provider_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._Provider_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "kind":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Kind))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Provider", i, func() string { return string(obj.Kind) })
+			} else {
+				out.Values[i] = ec._Provider_kind(ctx, field, obj)
 			}
-			out.Values[i] = ec._Provider_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "docsUrl":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.DocsURL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Provider", i, func() string { return string(obj.DocsURL) })
+			} else {
+				out.Values[i] = ec._Provider_docsUrl(ctx, field, obj)
 			}
-			out.Values[i] = ec._Provider_docsUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "keyFormat":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.KeyFormat))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Provider", i, func() string { return string(obj.KeyFormat) })
+			} else {
+				out.Values[i] = ec._Provider_keyFormat(ctx, field, obj)
 			}
-			out.Values[i] = ec._Provider_keyFormat(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "keyExample":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.KeyExample))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Provider", i, func() string { return string(obj.KeyExample) })
+			} else {
+				out.Values[i] = ec._Provider_keyExample(ctx, field, obj)
 			}
-			out.Values[i] = ec._Provider_keyExample(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Description))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Provider", i, func() string { return string(obj.Description) })
+			} else {
+				out.Values[i] = ec._Provider_description(ctx, field, obj)
 			}
-			out.Values[i] = ec._Provider_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37270,10 +37270,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("ProviderKey")
 		case "provider":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Provider))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ProviderKey", i, func() string { return string(obj.Provider) })
+			} else {
+				out.Values[i] = ec._ProviderKey_provider(ctx, field, obj)
 			}
-			out.Values[i] = ec._ProviderKey_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37284,10 +37284,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 			}
 		case "masked":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Masked))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ProviderKey", i, func() string { return string(obj.Masked) })
+			} else {
+				out.Values[i] = ec._ProviderKey_masked(ctx, field, obj)
 			}
-			out.Values[i] = ec._ProviderKey_masked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37298,10 +37298,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 			}
 		case "status":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Status))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ProviderKey", i, func() string { return string(obj.Status) })
+			} else {
+				out.Values[i] = ec._ProviderKey_status(ctx, field, obj)
 			}
-			out.Values[i] = ec._ProviderKey_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37317,10 +37317,10 @@ func (ec *executionContext) _ProviderKey(ctx context.Context, sel ast.SelectionS
 			}
 		case "lastError":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.LastError))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ProviderKey", i, func() string { return string(obj.LastError) })
+			} else {
+				out.Values[i] = ec._ProviderKey_lastError(ctx, field, obj)
 			}
-			out.Values[i] = ec._ProviderKey_lastError(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37609,10 +37609,10 @@ func (ec *executionContext) _ReadingLevel(ctx context.Context, sel ast.Selection
 			}
 		case "label":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Label))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ReadingLevel", i, func() string { return string(obj.Label) })
+			} else {
+				out.Values[i] = ec._ReadingLevel_label(ctx, field, obj)
 			}
-			out.Values[i] = ec._ReadingLevel_label(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37646,10 +37646,10 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 			out.Values[i] = typeName("ResearchPreferences")
 		case "depth":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Depth))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ResearchPreferences", i, func() string { return string(obj.Depth) })
+			} else {
+				out.Values[i] = ec._ResearchPreferences_depth(ctx, field, obj)
 			}
-			out.Values[i] = ec._ResearchPreferences_depth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37670,28 +37670,28 @@ func (ec *executionContext) _ResearchPreferences(ctx context.Context, sel ast.Se
 			}
 		case "targetAudience":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.TargetAudience))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ResearchPreferences", i, func() string { return string(obj.TargetAudience) })
+			} else {
+				out.Values[i] = ec._ResearchPreferences_targetAudience(ctx, field, obj)
 			}
-			out.Values[i] = ec._ResearchPreferences_targetAudience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "writingTone":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.WritingTone))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ResearchPreferences", i, func() string { return string(obj.WritingTone) })
+			} else {
+				out.Values[i] = ec._ResearchPreferences_writingTone(ctx, field, obj)
 			}
-			out.Values[i] = ec._ResearchPreferences_writingTone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "language":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Language))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ResearchPreferences", i, func() string { return string(obj.Language) })
+			} else {
+				out.Values[i] = ec._ResearchPreferences_language(ctx, field, obj)
 			}
-			out.Values[i] = ec._ResearchPreferences_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37783,10 +37783,10 @@ func (ec *executionContext) _ResumeInfo(ctx context.Context, sel ast.SelectionSe
 			}
 		case "reason":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Reason))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ResumeInfo", i, func() string { return string(obj.Reason) })
+			} else {
+				out.Values[i] = ec._ResumeInfo_reason(ctx, field, obj)
 			}
-			out.Values[i] = ec._ResumeInfo_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37863,10 +37863,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = typeName("Session")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Session", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Session_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Session_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37882,28 +37882,28 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "userAgent":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.UserAgent))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Session", i, func() string { return string(obj.UserAgent) })
+			} else {
+				out.Values[i] = ec._Session_userAgent(ctx, field, obj)
 			}
-			out.Values[i] = ec._Session_userAgent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "clientNetwork":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ClientNetwork))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Session", i, func() string { return string(obj.ClientNetwork) })
+			} else {
+				out.Values[i] = ec._Session_clientNetwork(ctx, field, obj)
 			}
-			out.Values[i] = ec._Session_clientNetwork(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "method":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Method))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Session", i, func() string { return string(obj.Method) })
+			} else {
+				out.Values[i] = ec._Session_method(ctx, field, obj)
 			}
-			out.Values[i] = ec._Session_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37942,19 +37942,19 @@ func (ec *executionContext) _SignedRequest(ctx context.Context, sel ast.Selectio
 			out.Values[i] = typeName("SignedRequest")
 		case "method":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Method))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "SignedRequest", i, func() string { return string(obj.Method) })
+			} else {
+				out.Values[i] = ec._SignedRequest_method(ctx, field, obj)
 			}
-			out.Values[i] = ec._SignedRequest_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "url":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.URL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "SignedRequest", i, func() string { return string(obj.URL) })
+			} else {
+				out.Values[i] = ec._SignedRequest_url(ctx, field, obj)
 			}
-			out.Values[i] = ec._SignedRequest_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37998,37 +37998,37 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 			out.Values[i] = typeName("StyleAnalysis")
 		case "tone":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Tone))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "StyleAnalysis", i, func() string { return string(obj.Tone) })
+			} else {
+				out.Values[i] = ec._StyleAnalysis_tone(ctx, field, obj)
 			}
-			out.Values[i] = ec._StyleAnalysis_tone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "voice":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Voice))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "StyleAnalysis", i, func() string { return string(obj.Voice) })
+			} else {
+				out.Values[i] = ec._StyleAnalysis_voice(ctx, field, obj)
 			}
-			out.Values[i] = ec._StyleAnalysis_voice(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "audience":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Audience))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "StyleAnalysis", i, func() string { return string(obj.Audience) })
+			} else {
+				out.Values[i] = ec._StyleAnalysis_audience(ctx, field, obj)
 			}
-			out.Values[i] = ec._StyleAnalysis_audience(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "complexity":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Complexity))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "StyleAnalysis", i, func() string { return string(obj.Complexity) })
+			} else {
+				out.Values[i] = ec._StyleAnalysis_complexity(ctx, field, obj)
 			}
-			out.Values[i] = ec._StyleAnalysis_complexity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38044,10 +38044,10 @@ func (ec *executionContext) _StyleAnalysis(ctx context.Context, sel ast.Selectio
 			}
 		case "model":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Model))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "StyleAnalysis", i, func() string { return string(obj.Model) })
+			} else {
+				out.Values[i] = ec._StyleAnalysis_model(ctx, field, obj)
 			}
-			out.Values[i] = ec._StyleAnalysis_model(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38115,28 +38115,28 @@ func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = typeName("Team")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Team", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._Team_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._Team_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Team", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec._Team_name(ctx, field, obj)
 			}
-			out.Values[i] = ec._Team_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "role":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Role))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "Team", i, func() string { return string(obj.Role) })
+			} else {
+				out.Values[i] = ec._Team_role(ctx, field, obj)
 			}
-			out.Values[i] = ec._Team_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -38211,19 +38211,19 @@ func (ec *executionContext) _TeamEvent(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("TeamEvent")
 		case "type":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Type))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TeamEvent", i, func() string { return string(obj.Type) })
+			} else {
+				out.Values[i] = ec._TeamEvent_type(ctx, field, obj)
 			}
-			out.Values[i] = ec._TeamEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "teamId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.TeamID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TeamEvent", i, func() string { return string(obj.TeamID) })
+			} else {
+				out.Values[i] = ec._TeamEvent_teamId(ctx, field, obj)
 			}
-			out.Values[i] = ec._TeamEvent_teamId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38282,10 +38282,10 @@ func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.Selecti
 			out.Values[i] = typeName("TeamInvitation")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TeamInvitation", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._TeamInvitation_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._TeamInvitation_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38296,10 +38296,10 @@ func (ec *executionContext) _TeamInvitation(ctx context.Context, sel ast.Selecti
 			}
 		case "role":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Role))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TeamInvitation", i, func() string { return string(obj.Role) })
+			} else {
+				out.Values[i] = ec._TeamInvitation_role(ctx, field, obj)
 			}
-			out.Values[i] = ec._TeamInvitation_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38348,28 +38348,28 @@ func (ec *executionContext) _TeamMember(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = typeName("TeamMember")
 		case "userId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.UserID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TeamMember", i, func() string { return string(obj.UserID) })
+			} else {
+				out.Values[i] = ec._TeamMember_userId(ctx, field, obj)
 			}
-			out.Values[i] = ec._TeamMember_userId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "email":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Email))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TeamMember", i, func() string { return string(obj.Email) })
+			} else {
+				out.Values[i] = ec._TeamMember_email(ctx, field, obj)
 			}
-			out.Values[i] = ec._TeamMember_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "role":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Role))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TeamMember", i, func() string { return string(obj.Role) })
+			} else {
+				out.Values[i] = ec._TeamMember_role(ctx, field, obj)
 			}
-			out.Values[i] = ec._TeamMember_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38408,28 +38408,28 @@ func (ec *executionContext) _TemplateExecution(ctx context.Context, sel ast.Sele
 			out.Values[i] = typeName("TemplateExecution")
 		case "templateId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.TemplateID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TemplateExecution", i, func() string { return string(obj.TemplateID) })
+			} else {
+				out.Values[i] = ec._TemplateExecution_templateId(ctx, field, obj)
 			}
-			out.Values[i] = ec._TemplateExecution_templateId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "output":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Output))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TemplateExecution", i, func() string { return string(obj.Output) })
+			} else {
+				out.Values[i] = ec._TemplateExecution_output(ctx, field, obj)
 			}
-			out.Values[i] = ec._TemplateExecution_output(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "finishReason":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.FinishReason))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TemplateExecution", i, func() string { return string(obj.FinishReason) })
+			} else {
+				out.Values[i] = ec._TemplateExecution_finishReason(ctx, field, obj)
 			}
-			out.Values[i] = ec._TemplateExecution_finishReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38473,10 +38473,10 @@ func (ec *executionContext) _TermCount(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = typeName("TermCount")
 		case "term":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Term))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "TermCount", i, func() string { return string(obj.Term) })
+			} else {
+				out.Values[i] = ec._TermCount_term(ctx, field, obj)
 			}
-			out.Values[i] = ec._TermCount_term(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38540,10 +38540,10 @@ func (ec *executionContext) _ToneSignals(ctx context.Context, sel ast.SelectionS
 			}
 		case "formality":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Formality))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ToneSignals", i, func() string { return string(obj.Formality) })
+			} else {
+				out.Values[i] = ec._ToneSignals_formality(ctx, field, obj)
 			}
-			out.Values[i] = ec._ToneSignals_formality(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38587,19 +38587,19 @@ func (ec *executionContext) _ToolCallApproval(ctx context.Context, sel ast.Selec
 			out.Values[i] = typeName("ToolCallApproval")
 		case "runId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.RunID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ToolCallApproval", i, func() string { return string(obj.RunID) })
+			} else {
+				out.Values[i] = ec._ToolCallApproval_runId(ctx, field, obj)
 			}
-			out.Values[i] = ec._ToolCallApproval_runId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "callId":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.CallID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "ToolCallApproval", i, func() string { return string(obj.CallID) })
+			} else {
+				out.Values[i] = ec._ToolCallApproval_callId(ctx, field, obj)
 			}
-			out.Values[i] = ec._ToolCallApproval_callId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38648,19 +38648,19 @@ func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("UsageReport")
 		case "from":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.From))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "UsageReport", i, func() string { return string(obj.From) })
+			} else {
+				out.Values[i] = ec._UsageReport_from(ctx, field, obj)
 			}
-			out.Values[i] = ec._UsageReport_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "to":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.To))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "UsageReport", i, func() string { return string(obj.To) })
+			} else {
+				out.Values[i] = ec._UsageReport_to(ctx, field, obj)
 			}
-			out.Values[i] = ec._UsageReport_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38719,19 +38719,19 @@ func (ec *executionContext) _UsageRow(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = typeName("UsageRow")
 		case "day":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Day))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "UsageRow", i, func() string { return string(obj.Day) })
+			} else {
+				out.Values[i] = ec._UsageRow_day(ctx, field, obj)
 			}
-			out.Values[i] = ec._UsageRow_day(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "source":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Source))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "UsageRow", i, func() string { return string(obj.Source) })
+			} else {
+				out.Values[i] = ec._UsageRow_source(ctx, field, obj)
 			}
-			out.Values[i] = ec._UsageRow_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38795,19 +38795,19 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = typeName("User")
 		case "id":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ID))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "User", i, func() string { return string(obj.ID) })
+			} else {
+				out.Values[i] = ec._User_id(ctx, field, obj)
 			}
-			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Email))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "User", i, func() string { return string(obj.Email) })
+			} else {
+				out.Values[i] = ec._User_email(ctx, field, obj)
 			}
-			out.Values[i] = ec._User_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -38881,19 +38881,19 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 			out.Values[i] = typeName("WebsiteAnalysis")
 		case "url":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.URL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "WebsiteAnalysis", i, func() string { return string(obj.URL) })
+			} else {
+				out.Values[i] = ec._WebsiteAnalysis_url(ctx, field, obj)
 			}
-			out.Values[i] = ec._WebsiteAnalysis_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "finalUrl":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.FinalURL))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "WebsiteAnalysis", i, func() string { return string(obj.FinalURL) })
+			} else {
+				out.Values[i] = ec._WebsiteAnalysis_finalUrl(ctx, field, obj)
 			}
-			out.Values[i] = ec._WebsiteAnalysis_finalUrl(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38904,19 +38904,19 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 			}
 		case "title":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Title))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "WebsiteAnalysis", i, func() string { return string(obj.Title) })
+			} else {
+				out.Values[i] = ec._WebsiteAnalysis_title(ctx, field, obj)
 			}
-			out.Values[i] = ec._WebsiteAnalysis_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "description":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Description))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "WebsiteAnalysis", i, func() string { return string(obj.Description) })
+			} else {
+				out.Values[i] = ec._WebsiteAnalysis_description(ctx, field, obj)
 			}
-			out.Values[i] = ec._WebsiteAnalysis_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38937,10 +38937,10 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 			}
 		case "language":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Language))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "WebsiteAnalysis", i, func() string { return string(obj.Language) })
+			} else {
+				out.Values[i] = ec._WebsiteAnalysis_language(ctx, field, obj)
 			}
-			out.Values[i] = ec._WebsiteAnalysis_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38966,10 +38966,10 @@ func (ec *executionContext) _WebsiteAnalysis(ctx context.Context, sel ast.Select
 			}
 		case "contentType":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.ContentType))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "WebsiteAnalysis", i, func() string { return string(obj.ContentType) })
+			} else {
+				out.Values[i] = ec._WebsiteAnalysis_contentType(ctx, field, obj)
 			}
-			out.Values[i] = ec._WebsiteAnalysis_contentType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39013,10 +39013,10 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("__Directive")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "__Directive", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec.___Directive_name(ctx, field, obj)
 			}
-			out.Values[i] = ec.___Directive_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39070,10 +39070,10 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = typeName("__EnumValue")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "__EnumValue", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec.___EnumValue_name(ctx, field, obj)
 			}
-			out.Values[i] = ec.___EnumValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39122,10 +39122,10 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = typeName("__Field")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "__Field", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec.___Field_name(ctx, field, obj)
 			}
-			out.Values[i] = ec.___Field_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39184,10 +39184,10 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			out.Values[i] = typeName("__InputValue")
 		case "name":
 			if ec.plainLeaves() {
-				out.setString(i, string(obj.Name))
-				break
+				out.setStringRecovering(ctx, ec.OperationContext, field, "__InputValue", i, func() string { return string(obj.Name) })
+			} else {
+				out.Values[i] = ec.___InputValue_name(ctx, field, obj)
 			}
-			out.Values[i] = ec.___InputValue_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

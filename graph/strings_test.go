@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/inkgraph/inkgraph/internal/onboarding"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -50,4 +51,39 @@ func TestStringLeavesAsGqlgen(t *testing.T) {
 	require.True(t, plain)
 	require.Equal(t, want, got)
 	require.Contains(t, got, `"again":"Tab\there, newline\n, nul \u0000"`)
+}
+
+// TestStringLeafPanicAsGqlgen: a string leaf promoted through a nil embedded pointer
+// (a ProviderKey's view without its key) panics when read; the field is null with
+// the panic as its error on its own path, and the object null, as gqlgen has it.
+func TestStringLeafPanicAsGqlgen(t *testing.T) {
+	t.Parallel()
+	write := func(exts ...graphql.HandlerExtension) (string, []string, bool) {
+		exec := executor.New(NewExecutableSchema(Config{}))
+		exec.SetRecoverFunc(quietRecover)
+		for _, e := range exts {
+			exec.Use(e)
+		}
+		ctx := graphql.StartOperationTrace(context.Background())
+		oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: `{ onboarding { providerKeys { provider masked } } }`})
+		require.Empty(t, errs)
+		ctx = graphql.WithResponseContext(graphql.WithOperationContext(ctx, oc), graphql.DefaultErrorPresenter, quietRecover)
+		sel := oc.Operation.SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field).SelectionSet
+		ec := executionContextOf(oc)
+		var out bytes.Buffer
+		ec._ProviderKey(ctx, sel, &onboarding.KeyView{}).MarshalGQL(&out)
+		var paths []string
+		for _, err := range graphql.GetErrors(ctx) {
+			paths = append(paths, err.Path.String()+": "+err.Message)
+		}
+		return out.String(), paths, ec.plainLeaves()
+	}
+	want, wantErrs, plain := write(&leafCounter{})
+	require.False(t, plain)
+	got, errs, plain := write()
+	require.True(t, plain)
+	require.Equal(t, want, got)
+	require.Equal(t, wantErrs, errs)
+	require.Equal(t, "null", got)
+	require.Len(t, errs, 2, "provider's and masked's")
 }

@@ -8,9 +8,9 @@ import (
 
 // plainStringLeaf is a plain leaf field function (as plainLeaves leaves it) whose
 // value is a field of the object, read without a method. Its groups: the function's
-// name, the marshaler and the value.
+// name, the object's name if a panic is recovered, the marshaler and the value.
 var plainStringLeaf = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj \*[\w.]+\) \(ret graphql\.Marshaler\) \{\n` +
-	"\t" + `if ec\.plainLeaves\(\) \{\n(?:\t\tdefer recoverLeaf\([^\n]*\n)?\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, (obj\.\w+)\)\n\t\}\n`)
+	"\t" + `if ec\.plainLeaves\(\) \{\n(?:\t\tdefer recoverLeaf\(ctx, ec\.OperationContext, field, ("\w+"), &ret\)\n)?\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, (obj\.\w+)\)\n\t\}\n`)
 
 // quotedString is the body of a marshaler writing its value as gqlgen's MarshalString
 // does (MarshalID is MarshalString), which returns a value for every input.
@@ -20,7 +20,7 @@ var quotedString = regexp.MustCompile(`^\t_ = sel\n\tres := graphql\.Marshal(?:S
 var fieldCall = regexp.MustCompile(`(?m)^\t\t\tout\.Values\[i\] = ec\.(_\w+)\(ctx, field, obj\)\n`)
 
 // stringSet is what stringLeaves adds to an object's function.
-const stringSet = "out.setString("
+const stringSet = "out.setString"
 
 // stringLeaves has an object keep its plain string leaves (a String, an ID or an enum
 // written as a string, read from the object's own field) in its field set
@@ -32,25 +32,36 @@ func stringLeaves(src []byte) ([]byte, error) {
 		return src, nil // rewritten already
 	}
 	m := marshalers{src: src, seen: map[string]verdict{}}
-	values := map[string]string{} // a string leaf's function: its value
-	for _, leaf := range plainStringLeaf.FindAllSubmatch(src, -1) {
-		if body := m.body(string(leaf[2])); body != nil && quotedString.Match(body) {
-			values[string(leaf[1])] = string(leaf[3])
+	type leaf struct{ object, value string }
+	leaves := map[string]leaf{} // a string leaf's function: its object if recovered, its value
+	for _, l := range plainStringLeaf.FindAllSubmatch(src, -1) {
+		if body := m.body(string(l[3])); body != nil && quotedString.Match(body) {
+			leaves[string(l[1])] = leaf{object: string(l[2]), value: string(l[4])}
 		}
 	}
-	if len(values) == 0 {
+	if len(leaves) == 0 {
 		return nil, fmt.Errorf("no plain string leaf in the shape plainLeaves writes: update graph/rewrite/strings.go")
 	}
 	var out bytes.Buffer
 	last, rewritten := 0, 0
 	for _, at := range fieldCall.FindAllSubmatchIndex(src, -1) {
-		value, ok := values[string(src[at[2]:at[3]])]
+		l, ok := leaves[string(src[at[2]:at[3]])]
 		if !ok {
 			continue
 		}
 		out.Write(src[last:at[0]])
-		fmt.Fprintf(&out, "\t\t\tif ec.plainLeaves() {\n\t\t\t\t%si, string(%s))\n\t\t\t\tbreak\n\t\t\t}\n", stringSet, value)
-		last = at[0]
+		out.WriteString("\t\t\tif ec.plainLeaves() {\n\t\t\t\t")
+		if l.object != "" {
+			// The field may be promoted through an embedded pointer, nil: the
+			// panic is the field's, as in its function.
+			fmt.Fprintf(&out, "%sRecovering(ctx, ec.OperationContext, field, %s, i, func() string { return string(%s) })\n", stringSet, l.object, l.value)
+		} else {
+			fmt.Fprintf(&out, "%s(i, string(%s))\n", stringSet, l.value)
+		}
+		out.WriteString("\t\t\t} else {\n\t")
+		out.Write(src[at[0]:at[1]])
+		out.WriteString("\t\t\t}\n")
+		last = at[1]
 		rewritten++
 	}
 	if rewritten == 0 {

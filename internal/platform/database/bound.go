@@ -5,6 +5,11 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -105,7 +110,7 @@ var resultFormats = pgx.QueryResultFormatsByOID{
 // into one of the rows' own variables rather than a closure and a variable of its
 // own per column and query (two or three allocations a column, about 140 of the
 // onboarding summary's). The values are those pgx's gives database/sql, type for
-// type (TestBoundRowsAreStdlibs).
+// type, and so are the column types (TestBoundRowsAreStdlibs).
 type boundRows struct {
 	rows    pgx.Rows
 	types   *pgtype.Map
@@ -138,6 +143,68 @@ func (r *boundRows) Columns() []string {
 		}
 	}
 	return r.names
+}
+
+// The column types, as stdlib.Rows has them: database/sql's ColumnTypes reads them
+// (Bun's scans into maps do).
+
+func (r *boundRows) ColumnTypeDatabaseTypeName(index int) string {
+	oid := r.rows.FieldDescriptions()[index].DataTypeOID
+	if dt, ok := r.types.TypeForOID(oid); ok {
+		return strings.ToUpper(dt.Name)
+	}
+	return strconv.FormatInt(int64(oid), 10)
+}
+
+// varHeaderSize is the length header of a varchar's type modifier.
+const varHeaderSize = 4
+
+func (r *boundRows) ColumnTypeLength(index int) (int64, bool) {
+	fd := r.rows.FieldDescriptions()[index]
+	switch fd.DataTypeOID {
+	case pgtype.TextOID, pgtype.ByteaOID:
+		return math.MaxInt64, true
+	case pgtype.VarcharOID, pgtype.BPCharOID:
+		return int64(fd.TypeModifier - varHeaderSize), true
+	case pgtype.VarbitOID:
+		return int64(fd.TypeModifier), true
+	default:
+		return 0, false
+	}
+}
+
+func (r *boundRows) ColumnTypePrecisionScale(index int) (precision, scale int64, ok bool) {
+	fd := r.rows.FieldDescriptions()[index]
+	if fd.DataTypeOID != pgtype.NumericOID {
+		return 0, 0, false
+	}
+	mod := fd.TypeModifier - varHeaderSize
+	return int64((mod >> 16) & 0xffff), int64(mod & 0xffff), true
+}
+
+func (r *boundRows) ColumnTypeScanType(index int) reflect.Type {
+	switch r.rows.FieldDescriptions()[index].DataTypeOID {
+	case pgtype.Float8OID:
+		return reflect.TypeFor[float64]()
+	case pgtype.Float4OID:
+		return reflect.TypeFor[float32]()
+	case pgtype.Int8OID:
+		return reflect.TypeFor[int64]()
+	case pgtype.Int4OID:
+		return reflect.TypeFor[int32]()
+	case pgtype.Int2OID:
+		return reflect.TypeFor[int16]()
+	case pgtype.BoolOID:
+		return reflect.TypeFor[bool]()
+	case pgtype.NumericOID:
+		return reflect.TypeFor[float64]()
+	case pgtype.DateOID, pgtype.TimestampOID, pgtype.TimestamptzOID:
+		return reflect.TypeFor[time.Time]()
+	case pgtype.ByteaOID:
+		return reflect.TypeFor[[]byte]()
+	default:
+		return reflect.TypeFor[string]()
+	}
 }
 
 func (r *boundRows) Close() error {

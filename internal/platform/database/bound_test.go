@@ -115,7 +115,7 @@ func boundRowsAreStdlibs(t *testing.T, noPrep bool) {
 
 	const columns = `b::bool, bytes::bytea, o::oid, d::date, f4::float4, f8::float8, i2::int2, i4::int4,
 		i8::int8, j::json, jb::jsonb, x::xml, ts::timestamp, tstz::timestamptz, s::text, vc::varchar(20),
-		u::uuid, n::numeric, iv::interval, arr::text[]`
+		u::uuid, n::numeric(10, 3), iv::interval, arr::text[]`
 	const values = `(VALUES
 		(true, '\x00ff', 42, '2026-12-07', 1.5, 2.25, 7, 70000, 9000000000, '{"a": [1, "x"]}', '{"b": null}',
 		 '<p>x</p>', '2026-12-07 08:30:00.123456', '2026-12-07 08:30:00.123456+02', 'héllo', 'v',
@@ -132,7 +132,14 @@ func boundRowsAreStdlibs(t *testing.T, noPrep bool) {
 		defer func() { _ = rows.Close() }()
 		cols, err := rows.Columns()
 		require.NoError(t, err)
+		types, err := rows.ColumnTypes()
+		require.NoError(t, err)
 		var all [][]any
+		for _, ct := range types {
+			length, hasLength := ct.Length()
+			precision, scale, hasPrecision := ct.DecimalSize()
+			all = append(all, []any{ct.Name(), ct.DatabaseTypeName(), ct.ScanType().String(), length, hasLength, precision, scale, hasPrecision})
+		}
 		for rows.Next() {
 			row := make([]any, len(cols))
 			ptrs := make([]any, len(cols))
@@ -148,9 +155,9 @@ func boundRowsAreStdlibs(t *testing.T, noPrep bool) {
 	bctx, k := database.Bind(ctx, db, 1)
 	ours := read(bctx, fmt.Sprintf("SELECT %s, %s::int AS k FROM %s", columns, k, values))
 	theirs := read(ctx, fmt.Sprintf("SELECT %s, 1::int AS k FROM %s", columns, values))
-	require.Len(t, theirs, 3)
+	require.Len(t, theirs, 21+3, "the column types, then the rows")
 	require.Equal(t, theirs, ours)
-	for i, v := range ours[0] {
+	for i, v := range ours[21] {
 		require.NotNil(t, v, "column %d", i)
 	}
 
