@@ -17,7 +17,7 @@ import (
 // goroutine starts with a small stack, and a resolver that reaches the database
 // (Bun, database/sql, pgx) grows it two or three times, each time copying it and
 // walking its frames: about 9% of the onboarding summary's CPU, whose object has
-// fifteen such fields. A pooled goroutine keeps the stack it grew (the most recently
+// thirteen such fields. A pooled goroutine keeps the stack it grew (the most recently
 // idle one is taken first), and grows it while shallow before each task (growStack),
 // should the garbage collector have shrunk it meanwhile. In process, 8 concurrent
 // summaries took about 10% less CPU.

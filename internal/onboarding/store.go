@@ -40,7 +40,7 @@ func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.Onboa
 	return progressOf(userID, row, steps), nil
 }
 
-// ownRows: the summary's lists (steps, keys, integrations, personas) leave user_id
+// The summary's lists (steps, keys, integrations, personas) leave user_id
 // out of their columns and set it from the statement's own value: decoding it was
 // a string and its boxing for every row, the same string each time (about 130 of
 // the summary's allocations with 50 personas).
@@ -53,7 +53,7 @@ func findSteps(ctx context.Context, db bun.IDB, userID string) ([]*models.Onboar
 		return nil, fmt.Errorf("find steps: %w", err)
 	}
 	for _, s := range steps {
-		s.UserID = userID // not read: the statement's own value (see ownRows)
+		s.UserID = userID // not read: the statement's own value (see above findSteps)
 	}
 	return steps, nil
 }
@@ -233,7 +233,7 @@ func findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models
 		return nil, fmt.Errorf("find provider keys: %w", err)
 	}
 	for _, r := range rows {
-		r.UserID = userID // see ownRows
+		r.UserID = userID // see above findSteps
 	}
 	return rows, nil
 }
@@ -444,7 +444,7 @@ func findIntegrations(ctx context.Context, db bun.IDB, userID string) ([]*models
 		return nil, fmt.Errorf("find integrations: %w", err)
 	}
 	for _, r := range rows {
-		r.UserID = userID // see ownRows
+		r.UserID = userID // see above findSteps
 	}
 	return rows, nil
 }
@@ -492,7 +492,7 @@ func findPersonaVersions(ctx context.Context, db bun.IDB, userID string) ([]*mod
 		return nil, fmt.Errorf("find persona versions: %w", err)
 	}
 	for _, r := range rows {
-		r.UserID = userID // see ownRows
+		r.UserID = userID // see above findSteps
 	}
 	return rows, nil
 }
