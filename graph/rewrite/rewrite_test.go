@@ -193,3 +193,90 @@ func TestSizedResponses(t *testing.T) {
 	_, err = sizedResponses([]byte(strings.Replace(gqlgens, "data.MarshalGQL(&buf)\n\t\t\tresponse", "data.MarshalGQL(w)\n\t\t\tresponse", 1)))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
+
+// TestStringLeaves: an object's call of a plain string leaf read from the object's
+// own field becomes setStringRecovering (or setString when its function recovers no
+// panic), gqlgen's call kept for operations whose leaves are not plain; a leaf of
+// another marshaler, or read through a method, is left alone; the rewrite is
+// idempotent, and a file with no such leaf fails it.
+func TestStringLeaves(t *testing.T) {
+	t.Parallel()
+	src := `
+func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) _Thing_name(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Thing", &ret)
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
+}
+
+func (ec *executionContext) _Thing_code(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	}
+}
+
+func (ec *executionContext) _Thing_label(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Thing", &ret)
+		return ec.marshalNString2string(ctx, field.Selections, obj.Label())
+	}
+}
+
+func (ec *executionContext) _Thing_count(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Thing", &ret)
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
+}
+
+func (ec *executionContext) _Thing(ctx context.Context, sel ast.SelectionSet, obj *models.Thing) graphql.Marshaler {
+	for i, field := range fields {
+		switch field.Name {
+		case "name":
+			out.Values[i] = ec._Thing_name(ctx, field, obj)
+		case "code":
+			out.Values[i] = ec._Thing_code(ctx, field, obj)
+		case "label":
+			out.Values[i] = ec._Thing_label(ctx, field, obj)
+		case "count":
+			out.Values[i] = ec._Thing_count(ctx, field, obj)
+		}
+	}
+}
+`
+	ours, err := stringLeaves([]byte(src))
+	require.NoError(t, err)
+	got := string(ours)
+	require.Contains(t, got, "\t\tcase \"name\":\n\t\t\tif ec.plainLeaves() {\n"+
+		"\t\t\t\tout.setStringRecovering(ctx, ec.OperationContext, field, \"Thing\", i, func() string { return string(obj.Name) })\n"+
+		"\t\t\t} else {\n\t\t\t\tout.Values[i] = ec._Thing_name(ctx, field, obj)\n\t\t\t}\n")
+	require.Contains(t, got, "\t\t\t\tout.setString(i, string(obj.Code))\n")
+	require.Contains(t, got, "\t\tcase \"label\":\n\t\t\tout.Values[i] = ec._Thing_label(ctx, field, obj)\n", "a method's value")
+	require.Contains(t, got, "\t\tcase \"count\":\n\t\t\tout.Values[i] = ec._Thing_count(ctx, field, obj)\n", "not a string")
+	require.Equal(t, 2, strings.Count(got, "out.setString"))
+
+	again, err := stringLeaves(ours)
+	require.NoError(t, err)
+	require.Equal(t, got, string(again))
+
+	_, err = stringLeaves([]byte(strings.ReplaceAll(src, "return ec.marshalNString2string(ctx, field.Selections, obj.", "return ec.other(ctx, obj.")))
+	require.ErrorContains(t, err, "no plain string leaf")
+}
