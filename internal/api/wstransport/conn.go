@@ -51,6 +51,7 @@ var (
 type conn struct {
 	t        *Transport
 	ws       *websocket.Conn
+	frames   *frameConn // ws's connection, read a frame at a time
 	exec     graphql.GraphExecutor
 	protocol string
 	headers  http.Header
@@ -124,13 +125,14 @@ func (op *operation) mayWrite(final bool) bool {
 	}
 }
 
-func newConn(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.GraphExecutor, protocol string) *conn {
+func newConn(t *Transport, ws *websocket.Conn, frames *frameConn, r *http.Request, exec graphql.GraphExecutor, protocol string) *conn {
 	// The request's context ends when the handler returns, which Do does once the
 	// connection is upgraded: the connection keeps its values, not its end.
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
 	return &conn{
 		t:        t,
 		ws:       ws,
+		frames:   frames,
 		exec:     exec,
 		protocol: protocol,
 		headers:  r.Header.Clone(),
@@ -171,6 +173,9 @@ func (c *conn) serve() {
 
 	limit := c.t.readLimit()
 	for {
+		// Between messages: wait here, in this shallow frame, not in gorilla's reader
+		// (idle.go).
+		c.frames.waitReadable()
 		_, r, err := c.ws.NextReader()
 		if err != nil {
 			c.readEnded(err)

@@ -159,7 +159,8 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		WriteBufferSize: writeBufferSize,
 		WriteBufferPool: &t.writeBuffers,
 	}
-	ws, err := upgrader.Upgrade(w, r, nil)
+	hw := &hijacker{ResponseWriter: w}
+	ws, err := upgrader.Upgrade(hw, r, nil)
 	if err != nil {
 		t.release(key)
 		// The upgrader has already answered with an HTTP error.
@@ -178,7 +179,7 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		protocol = SubprotocolLegacy
 	}
 
-	c := newConn(t, ws, r, exec, protocol)
+	c := newConn(t, ws, hw.conn, r, exec, protocol)
 	t.mu.Lock()
 	shuttingDown := t.closed
 	if t.conns == nil {

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package wstransport
+
+// peekable: on this system sockets wait in gorilla's reader.
+const peekable = false
+
+func peekReadable(uintptr) bool { return true }
