@@ -28,7 +28,8 @@ func clientFrame(fin bool, opcode byte, n int, rng *rand.Rand) []byte {
 		f = binary.BigEndian.AppendUint64(f, uint64(n))
 	}
 	f = append(f, byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32())) // mask key
-	return append(f, make([]byte, n)...)                                                          // the payload's bytes do not matter
+	// The payload's bytes do not matter.
+	return append(f, make([]byte, n)...)
 }
 
 // trickleConn is a net.Conn reading a byte stream in pieces of random size.
