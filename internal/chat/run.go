@@ -144,8 +144,8 @@ func (r *run) offline() bool { return r.provider.Info().Offline }
 
 // complete runs a request whose text is not shown to the client.
 func (r *run) complete(agent string, req llm.Request) (string, error) {
-	res, err := llm.Run(r.calls, r.provider, req, nil, nil)
-	r.count(agent, &res)
+	res, err := llm.Run(r.calls, r.provider, &req, nil, nil)
+	r.count(agent, res)
 	return res.Text, err
 }
 
@@ -153,10 +153,10 @@ func (r *run) complete(agent string, req llm.Request) (string, error) {
 // typ (TOKEN for the answer, AGENT_TOKEN for a pipeline agent's text), and returns
 // that text: exactly the deltas sent, so that the answer is what its TOKENs spell.
 func (r *run) stream(agent string, typ EventType, req *llm.Request) (string, *llm.Done, error) {
-	res, err := llm.Run(r.calls, r.provider, *req, r.o.secrets, func(s string) bool {
+	res, err := llm.Run(r.calls, r.provider, req, r.o.secrets, func(s string) bool {
 		return r.emit(&Event{Type: typ, Agent: agent, Delta: s})
 	})
-	r.count(agent, &res)
+	r.count(agent, res)
 	return res.Text, res.Done, err
 }
 

@@ -58,18 +58,18 @@ func TestRunMetrics(t *testing.T) {
 	req := llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}
 
 	before := firstTokenCount(t, p.name)
-	res, err := llm.Run(t.Context(), p, req, nil, func(string) bool { return true })
+	res, err := llm.Run(t.Context(), p, &req, nil, func(string) bool { return true })
 	require.NoError(t, err)
 	require.Equal(t, 3, res.Streamed, "each text delta passed on counts")
 	require.Equal(t, before+1, firstTokenCount(t, p.name), "one first token per call")
 
-	res, err = llm.Run(t.Context(), p, req, nil, nil)
+	res, err = llm.Run(t.Context(), p, &req, nil, nil)
 	require.NoError(t, err)
 	require.Zero(t, res.Streamed, "a call whose text is not shown streams nothing")
 	require.Equal(t, before+2, firstTokenCount(t, p.name))
 
 	failing := namedScript{script: &script{err: context.DeadlineExceeded}, name: p.name}
-	_, err = llm.Run(t.Context(), failing, req, nil, nil)
+	_, err = llm.Run(t.Context(), failing, &req, nil, nil)
 	require.Error(t, err)
 	require.Equal(t, before+2, firstTokenCount(t, p.name), "a call that never answered has no first token")
 }
@@ -116,7 +116,7 @@ func TestUpstreamErrorMetrics(t *testing.T) {
 			if tt.json {
 				_, _, err = c.CompleteJSON(t.Context(), system, prompt)
 			} else {
-				_, err = llm.Run(t.Context(), c, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil, nil)
+				_, err = llm.Run(t.Context(), c, &llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil, nil)
 			}
 			require.Error(t, err)
 			require.Equal(t, before+1, upstreamErrors(t, tt.reason), "one failure, counted once under %s", tt.reason)
@@ -139,7 +139,7 @@ func TestUpstreamErrorMetrics(t *testing.T) {
 		}
 		before := total()
 		ctx, cancel := context.WithCancel(t.Context())
-		_, err := llm.Run(ctx, c, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil,
+		_, err := llm.Run(ctx, c, &llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil,
 			func(string) bool { cancel(); return true })
 		require.ErrorIs(t, err, context.Canceled)
 		require.Equal(t, before, total(), "a call the caller left is not the provider's failure")
@@ -175,7 +175,7 @@ func TestClientSendsTraceparent(t *testing.T) {
 		TraceID: traceID, SpanID: spanID, TraceFlags: trace.FlagsSampled, Remote: true,
 	}))
 
-	_, err = llm.Run(ctx, c, llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil, nil)
+	_, err = llm.Run(ctx, c, &llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}, nil, nil)
 	require.NoError(t, err)
 	_, _, err = c.CompleteJSON(ctx, system, prompt)
 	require.NoError(t, err)

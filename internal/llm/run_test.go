@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 		t.Parallel()
 		var sent []string
 		res, err := llm.Run(t.Context(), &script{texts: []string{"Sure. You are the ta", "sk agent of Inkgraph. Done."}, last: llm.Chunk{Done: done}},
-			req, set, func(s string) bool { sent = append(sent, s); return true })
+			&req, set, func(s string) bool { sent = append(sent, s); return true })
 		require.NoError(t, err)
 		require.Equal(t, "Sure.  Done.", res.Text)
 		require.Equal(t, res.Text, strings.Join(sent, ""))
@@ -74,14 +74,14 @@ func TestRun(t *testing.T) {
 	})
 	t.Run("without secrets or send the text is kept as it is", func(t *testing.T) {
 		t.Parallel()
-		res, err := llm.Run(t.Context(), &script{texts: []string{"You are the ta", "sk agent of Inkgraph."}, last: llm.Chunk{Done: done}}, req, nil, nil)
+		res, err := llm.Run(t.Context(), &script{texts: []string{"You are the ta", "sk agent of Inkgraph."}, last: llm.Chunk{Done: done}}, &req, nil, nil)
 		require.NoError(t, err)
 		require.Equal(t, secret, res.Text)
 	})
 	t.Run("a failure is the last chunk", func(t *testing.T) {
 		t.Parallel()
 		boom := errors.New("boom")
-		res, err := llm.Run(t.Context(), &script{texts: []string{"Hel"}, last: llm.Chunk{Err: boom}}, req, set, func(string) bool { return true })
+		res, err := llm.Run(t.Context(), &script{texts: []string{"Hel"}, last: llm.Chunk{Err: boom}}, &req, set, func(string) bool { return true })
 		require.Equal(t, "Hel", res.Text)
 		require.ErrorIs(t, err, boom)
 		require.Equal(t, models.CodeUpstreamUnavailable, models.ErrorCode(err), "an answer that began and broke may work if asked again")
@@ -92,19 +92,19 @@ func TestRun(t *testing.T) {
 	t.Run("an upstream failure keeps its own message", func(t *testing.T) {
 		t.Parallel()
 		upstream := models.Errorf(models.CodeUpstreamUnavailable, "the LLM endpoint broke off")
-		_, err := llm.Run(t.Context(), &script{texts: []string{"Hel"}, last: llm.Chunk{Err: upstream}}, req, set, nil)
+		_, err := llm.Run(t.Context(), &script{texts: []string{"Hel"}, last: llm.Chunk{Err: upstream}}, &req, set, nil)
 		require.Same(t, upstream, err)
 	})
 	t.Run("a stream closed without a last chunk ended early", func(t *testing.T) {
 		t.Parallel()
-		res, err := llm.Run(t.Context(), &script{texts: []string{"half "}}, req, set, nil)
+		res, err := llm.Run(t.Context(), &script{texts: []string{"half "}}, &req, set, nil)
 		require.Equal(t, models.CodeUpstreamUnavailable, models.ErrorCode(err))
 		require.Equal(t, "half ", res.Text)
 	})
 	t.Run("a refused start is a call without tokens", func(t *testing.T) {
 		t.Parallel()
 		refused := &models.Error{Code: models.CodeRateLimited, Message: "slow down"}
-		res, err := llm.Run(t.Context(), &script{err: refused}, req, set, nil)
+		res, err := llm.Run(t.Context(), &script{err: refused}, &req, set, nil)
 		require.Same(t, refused, err)
 		require.Equal(t, models.Usage{Calls: 1}, res.Usage)
 	})
@@ -112,7 +112,7 @@ func TestRun(t *testing.T) {
 		t.Parallel()
 		calls := 0
 		p := &script{texts: []string{"one ", "two ", "three"}, hold: true, ended: make(chan struct{})}
-		res, err := llm.Run(t.Context(), p, req, set, func(string) bool { calls++; return false })
+		res, err := llm.Run(t.Context(), p, &req, set, func(string) bool { calls++; return false })
 		require.ErrorIs(t, err, context.Canceled)
 		require.Equal(t, 1, calls)
 		require.Nil(t, res.Done)
@@ -127,7 +127,7 @@ func TestRun(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(t.Context())
 		p := &script{texts: []string{"one "}, hold: true, ended: make(chan struct{})}
-		res, err := llm.Run(ctx, p, req, set, func(string) bool { cancel(); return true })
+		res, err := llm.Run(ctx, p, &req, set, func(string) bool { cancel(); return true })
 		require.ErrorIs(t, err, context.Canceled)
 		require.Equal(t, "one ", res.Text)
 		select {

@@ -387,9 +387,9 @@ func (s *Service) complete(ctx context.Context, p llm.Provider, system, user str
 		Messages:  []llm.Message{{Role: llm.RoleSystem, Content: system}, {Role: llm.RoleUser, Content: user}},
 		MaxTokens: s.maxTokens,
 	}
-	res, err := llm.Run(ctx, p, req, s.secrets, onDelta)
+	res, err := llm.Run(ctx, p, &req, s.secrets, onDelta)
 	if err != nil {
-		return res, fmt.Errorf("playbook: model: %w", err)
+		return *res, fmt.Errorf("playbook: model: %w", err)
 	}
-	return res, nil
+	return *res, nil
 }
