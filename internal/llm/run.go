@@ -80,10 +80,11 @@ func (c *call) open(ctx context.Context, p Provider) error {
 	c.info = p.Info()
 	ctx, c.span = startSpan(ctx, c.info)
 	c.parent = ctx
-	c.ctx, c.cancel = context.WithCancel(ctx)
+	ctx, c.cancel = context.WithCancel(ctx)
+	c.ctx = ctx
 	c.start = time.Now()
 	var err error
-	if c.chunks, err = p.Stream(c.ctx, *c.req); err != nil {
+	if c.chunks, err = p.Stream(ctx, *c.req); err != nil {
 		c.res = Result{Usage: models.Usage{Calls: 1}}
 	}
 	return err

@@ -2,6 +2,7 @@ package wstransport
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -94,7 +95,7 @@ func TestFrameConnStopsAtFrameEnds(t *testing.T) {
 				require.False(t, ends[len(got)+i], "seed %d: a read of %d bytes at %d crosses an end at %d", seed, n, len(got), len(got)+i)
 			}
 			got = append(got, buf[:n]...)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			require.NoError(t, err)
