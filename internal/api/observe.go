@@ -562,10 +562,7 @@ func (o *observer) InterceptRootField(ctx context.Context, next graphql.RootReso
 // (metrics.OpenSubscriptions): one more when a subscription starts, one less when its
 // context ends. It is the innermost operation interceptor, so a subscription the rate
 // limit refuses never counts.
-type subscriptionGauge struct {
-	// subscription is the schema's subscription type.
-	subscription string
-}
+type subscriptionGauge struct{}
 
 var (
 	_ graphql.HandlerExtension     = (*subscriptionGauge)(nil)
@@ -574,25 +571,14 @@ var (
 
 func (*subscriptionGauge) ExtensionName() string { return "SubscriptionGauge" }
 
-func (g *subscriptionGauge) Validate(schema graphql.ExecutableSchema) error {
-	if t := schema.Schema().Subscription; t != nil {
-		g.subscription = t.Name
-	}
-	return nil
-}
+func (*subscriptionGauge) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (g *subscriptionGauge) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
 	if op.Operation == nil || op.Operation.Operation != ast.Subscription {
 		return next(ctx)
 	}
-	field := ""
-	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, []string{g.subscription}) {
-		if !strings.HasPrefix(f.Name, "__") {
-			field = f.Name
-			break
-		}
-	}
+	field := rootField(op.Operation.SelectionSet, 0)
 	transport := transportHTTP
 	if st := stateOf(ctx); st != nil {
 		transport = st.transport
@@ -601,6 +587,36 @@ func (g *subscriptionGauge) InterceptOperation(ctx context.Context, next graphql
 	gauge.Inc()
 	context.AfterFunc(ctx, gauge.Dec)
 	return next(ctx)
+}
+
+// rootField is the name of a subscription's root field: the first field of sel, in
+// itself or in the fragments it spreads, that is not introspection ("" if none). A
+// subscription has one root field (validation sees to it), so there is no need for
+// gqlgen's CollectFields, whose result the operation would keep for its whole life.
+func rootField(sel ast.SelectionSet, depth int) string {
+	if depth > 16 { // fragments cannot cycle (validation), but stay bounded
+		return ""
+	}
+	for _, s := range sel {
+		var name string
+		switch s := s.(type) {
+		case *ast.Field:
+			name = s.Name
+			if strings.HasPrefix(name, "__") {
+				name = ""
+			}
+		case *ast.InlineFragment:
+			name = rootField(s.SelectionSet, depth+1)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				name = rootField(s.Definition.SelectionSet, depth+1)
+			}
+		}
+		if name != "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // seriesCache remembers the collectors of label sets seen, so a request looks its
