@@ -42,7 +42,8 @@ type Result struct {
 // The error is ctx's when ctx ended (context.Canceled when send refused first), the provider's when it refused to
 // start, and otherwise UPSTREAM_UNAVAILABLE: an answer that had begun and broke off or
 // ended without its last chunk may succeed if asked again. The Result, its usage
-// above all, is filled in every case.
+// above all, is filled in every case. req is read until Run returns: it must not
+// change meanwhile.
 //
 // What Run holds while the model answers is in a call on the heap, not in its frame
 // or relay's: a held chat's goroutine waits in the provider below them, and the
@@ -90,7 +91,9 @@ func (c *call) open(ctx context.Context, p Provider) error {
 	return err
 }
 
-// end ends the upstream request, if it was made, and the span.
+// end ends the upstream request, if it was made, and the span, and lets go of what
+// the returned Result, which points into c, need not keep: the stream, the contexts,
+// the span and the request.
 func (c *call) end(err error) {
 	if c.cancel != nil {
 		c.cancel()
@@ -98,6 +101,7 @@ func (c *call) end(err error) {
 	if c.span != nil {
 		endSpan(c.span, c.res.Usage, err)
 	}
+	c.req, c.chunks, c.parent, c.ctx, c.cancel, c.span = nil, nil, nil, nil, nil, nil
 }
 
 // startSpan starts a call's llm.stream span within a trace: one span per call, the

@@ -175,7 +175,10 @@ func (c *conn) serve() {
 	for {
 		// Between messages: wait here, in this shallow frame, not in gorilla's reader
 		// (idle.go).
-		c.frames.waitReadable()
+		if err := c.frames.waitMessage(c.controlFrame); err != nil {
+			c.readEnded(err)
+			break
+		}
 		_, r, err := c.ws.NextReader()
 		if err != nil {
 			c.readEnded(err)
@@ -199,6 +202,14 @@ func (c *conn) serve() {
 		c.handle(data)
 	}
 	c.finish()
+}
+
+// controlFrame answers a ping or pong taken between messages as gorilla would.
+func (c *conn) controlFrame(opcode int, payload []byte) error {
+	if opcode == websocket.PingMessage {
+		return c.ws.PingHandler()(string(payload))
+	}
+	return c.ws.PongHandler()(string(payload))
 }
 
 var errTooBig = errors.New("message too big")

@@ -33,6 +33,13 @@ func clientFrame(fin bool, opcode byte, n int, rng *rand.Rand) []byte {
 	return append(f, make([]byte, n)...)
 }
 
+// fakeRaw stands for a socket's syscall.RawConn; frameConn.Read never calls it.
+type fakeRaw struct{}
+
+func (fakeRaw) Control(func(uintptr)) error    { panic("not a socket") }
+func (fakeRaw) Read(func(uintptr) bool) error  { panic("not a socket") }
+func (fakeRaw) Write(func(uintptr) bool) error { panic("not a socket") }
+
 // trickleConn is a net.Conn reading a byte stream in pieces of random size.
 type trickleConn struct {
 	net.Conn
@@ -86,6 +93,7 @@ func TestFrameConnStopsAtFrameEnds(t *testing.T) {
 			}
 		}
 		fc := newFrameConn(&trickleConn{data: stream, rng: rng})
+		fc.raw = fakeRaw{} // a socket's: its reads stop at frame ends
 		var got []byte
 		buf := make([]byte, 1024)
 		for {
@@ -103,5 +111,33 @@ func TestFrameConnStopsAtFrameEnds(t *testing.T) {
 		require.Equal(t, stream, got, "seed %d", seed)
 		require.Zero(t, fc.payload)
 		require.Zero(t, fc.headRead)
+	}
+}
+
+// TestWholeControl: only a whole, final, masked ping or pong of at most 125 bytes is
+// taken between messages; anything else, or a frame not all in yet, is gorilla's.
+func TestWholeControl(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ping := clientFrame(true, 9, 5, rng)
+	pong := clientFrame(true, 10, 0, rng)
+	for _, tc := range []struct {
+		name  string
+		b     []byte
+		op, n byte
+	}{
+		{"ping", ping, 9, 5},
+		{"ping and more", append(append([]byte{}, ping...), 0x81, 0x80), 9, 5},
+		{"pong, empty", pong, 10, 0},
+		{"ping not all in", ping[:len(ping)-1], 0, 0},
+		{"header not all in", ping[:5], 0, 0},
+		{"text", clientFrame(true, 1, 3, rng), 0, 0},
+		{"close", clientFrame(true, 8, 2, rng), 0, 0},
+		{"ping not final", clientFrame(false, 9, 1, rng), 0, 0},
+		{"reserved bit", append([]byte{0x80 | 0x40 | 9}, ping[1:]...), 0, 0},
+		{"unmasked", append([]byte{0x89, 0x01}, 'x', 0, 0, 0), 0, 0},
+		{"too long for a control frame", clientFrame(true, 9, 126, rng), 0, 0},
+	} {
+		op, n := wholeControl(tc.b)
+		require.Equal(t, [2]byte{tc.op, tc.n}, [2]byte{op, n}, tc.name)
 	}
 }

@@ -5,4 +5,4 @@ package wstransport
 // peekable: on this system sockets wait in gorilla's reader.
 const peekable = false
 
-func peekReadable(uintptr) bool { return true }
+func (*frameConn) peekControl(uintptr) bool { return true }

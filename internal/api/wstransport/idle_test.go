@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -115,35 +113,4 @@ func TestMessagesArrivingTogether(t *testing.T) {
 	op, payload := readFrame(t, r)
 	require.Equal(t, byte(1), op)
 	require.JSONEq(t, `{"id":"s1","type":"next","payload":{"data":{"events":"together"}}}`, string(payload))
-}
-
-// TestIdleSocketWaitsAtTheTop checks where an idle socket's reading goroutine waits:
-// in the read loop's own frame (waitReadable), not inside gorilla's frame reader,
-// whose frames would keep its stack at 8 KiB rather than 4.
-func TestIdleSocketWaitsAtTheTop(t *testing.T) {
-	e := newEnv(t, &wstransport.Transport{Authenticate: tokenAuth(0)})
-	c := e.connectAcked(t, protoTransportWS)
-	c.subscribe(protoTransportWS, "s1", "subscription { events }", nil)
-	require.Eventually(t, func() bool { return e.b.subscribers() == 1 }, waitFor, tick)
-
-	var readers []string
-	require.Eventually(t, func() bool {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		readers = readers[:0]
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "wstransport.(*conn).serve(") {
-				readers = append(readers, g)
-			}
-		}
-		if len(readers) == 0 {
-			return false
-		}
-		for _, g := range readers {
-			if !strings.Contains(g, "[IO wait") || !strings.Contains(g, "waitReadable") || strings.Contains(g, "NextReader") {
-				return false
-			}
-		}
-		return true
-	}, waitFor, tick, "the socket readers' stacks: %v", readers)
 }

@@ -7,10 +7,17 @@ import "syscall"
 // peekable: this system can peek at a socket without reading it.
 const peekable = true
 
-// peekReadable is a RawConn.Read callback: false (wait) while the non-blocking socket
-// has nothing to read. It peeks at one byte, leaving it to be read.
-func peekReadable(fd uintptr) bool {
-	var b [1]byte
-	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK)
-	return err != syscall.EAGAIN
+// peekControl is a RawConn.Read callback: false (wait) while the non-blocking socket
+// has nothing to read. It peeks at what there is, leaving it to be read, and records
+// a whole ping or pong at its head (wholeControl).
+func (c *frameConn) peekControl(fd uintptr) bool {
+	var b [maxControlFrame]byte
+	n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK)
+	if err == syscall.EAGAIN {
+		return false
+	}
+	if err == nil {
+		c.control, c.controlLen = wholeControl(b[:n])
+	}
+	return true
 }

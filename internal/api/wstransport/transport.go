@@ -43,7 +43,9 @@ const (
 	DefaultReadLimit    = 1 << 20
 )
 
-// Socket buffer sizes: see Do.
+// Socket buffer sizes: see Do. The read buffer's must not be 0: gorilla would then
+// read through the HTTP server's reader rather than its own over frameConn, and the
+// read loop's wait between messages (idle.go) could miss a message in that buffer.
 const (
 	readBufferSize  = 512
 	writeBufferSize = 4096
