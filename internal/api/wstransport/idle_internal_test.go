@@ -58,7 +58,7 @@ func (c *trickleConn) Read(p []byte) (int, error) {
 }
 
 // TestFrameConnStopsAtFrameEnds reads streams of client frames of every length
-// encoding (7-bit, 16-bit, 64-bit; empty; control frames between fragments) through
+// encoding (7-bit, 16-bit, 64-bit; empty; pings and fragments among them) through
 // frameConn in reads of random size, as gorilla's buffered reader asks, and checks that
 // no read crosses the end of a frame's header or payload, and that every byte comes
 // through in order.
