@@ -22,7 +22,7 @@ type Subscription { chat: String  accountEvents: String }`})
 		`subscription { ...F } fragment F on Subscription { chat }`: "chat",
 		`subscription { ...G } fragment G on Subscription { ...F } fragment F on Subscription { accountEvents }`: "accountEvents",
 	} {
-		doc, errs := gqlparser.LoadQuery(schema, query)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, query, nil)
 		require.Empty(t, errs, query)
 		require.Equal(t, want, rootField(doc.Operations[0].SelectionSet, 0), query)
 	}

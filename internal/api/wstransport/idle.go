@@ -143,9 +143,12 @@ func (c *frameConn) waitMessage(control func(opcode int, payload []byte) error) 
 		return nil
 	}
 	for {
+		// An error (a deadline, a closed socket) leaves control 0: gorilla's read that
+		// follows finds it too.
 		c.control = 0
-		if err := c.raw.Read(c.peek); err != nil || c.control == 0 {
-			return nil // an error is gorilla's read's to find
+		_ = c.raw.Read(c.peek)
+		if c.control == 0 {
+			return nil
 		}
 		if err := c.takeControl(control); err != nil {
 			return err
