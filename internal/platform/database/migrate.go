@@ -50,6 +50,13 @@ func NewMigrator(db *bun.DB, migrations *migrate.Migrations, opts ...MigratorOpt
 
 // Up applies every pending migration and returns their names.
 func (m *Migrator) Up(ctx context.Context) ([]string, error) {
+	// Most starts find nothing to apply, and a read says so without the lock (on
+	// SQLite two write transactions, each synced to disk). What the read cannot
+	// settle (no bookkeeping table yet, migrations pending) takes the lock and
+	// looks again.
+	if n, err := m.Pending(ctx); err == nil && n == 0 {
+		return nil, nil
+	}
 	var names []string
 	err := m.locked(ctx, func(ctx context.Context) error {
 		group, err := m.m.Migrate(ctx)
