@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -13,13 +14,17 @@ import (
 )
 
 // schemaHandler answers GET /schema.graphql with the schema as SDL, as sdl.Print
-// prints it: the same text as the committed schema.graphql. The text is printed once;
-// its ETag lets a code generator's next fetch be a 304.
+// prints it: the same text as the committed schema.graphql. The text is printed on
+// the first request, not at start (printing is a few milliseconds, and few servers
+// are ever asked), then kept; its ETag lets a code generator's next fetch be a 304.
 func schemaHandler(s *ast.Schema) http.Handler {
-	body := sdl.Print(s)
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	printed := sync.OnceValues(func() ([]byte, string) {
+		body := sdl.Print(s)
+		sum := sha256.Sum256(body)
+		return body, `"` + hex.EncodeToString(sum[:16]) + `"`
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, etag := printed()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("ETag", etag)
 		w.Header().Set("Cache-Control", "no-cache")
