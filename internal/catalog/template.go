@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/inkgraph/inkgraph/internal/llm/sanitize"
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -40,7 +40,7 @@ const (
 	rootSteps   = "steps"
 )
 
-var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var idPattern = lazyregexp.New(`^[a-z][a-z0-9_]*$`)
 
 // The chat agents a template may be offered to; chat's agents carry these names.
 const (

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -257,7 +257,7 @@ func (r *run) searchFor(query string, first int) ([]passageView, error) {
 }
 
 // marker matches [n] and [n, m, …] in an answer.
-var marker = regexp.MustCompile(`\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]`)
+var marker = lazyregexp.New(`\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]`)
 
 // citations maps the answer's markers to the passages the run showed: one citation
 // per marker and passage, in the order the answer cites them, each quoting the

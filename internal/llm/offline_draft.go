@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
 
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -112,7 +112,7 @@ func (d drafter) toneLine() string {
 }
 
 // numbered is a numbered line: "3. Proof" or "3) Proof".
-var numbered = regexp.MustCompile(`^\s*\d+[.)]\s`)
+var numbered = lazyregexp.New(`^\s*\d+[.)]\s`)
 
 // lines are the lines of a variable, list markers dropped, at most n: its numbered
 // lines when it has some (the sections of an outline, an earlier step's output),
@@ -233,9 +233,9 @@ func (d drafter) linkedInPost() string {
 }
 
 var (
-	isoDate = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}\b`)
-	urgent  = regexp.MustCompile(`(?i)\b(urgent|asap|immediately|today)\b`)
-	soon    = regexp.MustCompile(`(?i)\b(soon|tomorrow|deadline|by (monday|tuesday|wednesday|thursday|friday))\b`)
+	isoDate = lazyregexp.New(`\b\d{4}-\d{2}-\d{2}\b`)
+	urgent  = lazyregexp.New(`(?i)\b(urgent|asap|immediately|today)\b`)
+	soon    = lazyregexp.New(`(?i)\b(soon|tomorrow|deadline|by (monday|tuesday|wednesday|thursday|friday))\b`)
 )
 
 func (d drafter) emailToTask() string {

@@ -2,11 +2,11 @@ package onboarding
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -22,7 +22,7 @@ type PreferencesInput struct {
 	Language       string
 }
 
-var languageTag = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+var languageTag = lazyregexp.New(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 // SaveResearchPreferences validates and saves the user's preferences, replacing any.
 func (s *Service) SaveResearchPreferences(ctx context.Context, userID string, in PreferencesInput) (*models.ResearchPreferences, error) {

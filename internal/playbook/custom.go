@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/inkgraph/inkgraph/internal/catalog"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -92,11 +92,11 @@ type stepSpec struct {
 }
 
 // stepVariables matches the start of the builder's field for a step's fixed value.
-var stepVariables = regexp.MustCompile(`^(steps\[\d+\])\.variables\.`)
+var stepVariables = lazyregexp.New(`^(steps\[\d+\])\.variables\.`)
 
 // variableName is what a declared variable's name must match (catalog's template
 // and variable IDs; the builder checks it again).
-var variableName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var variableName = lazyregexp.New(`^[a-z][a-z0-9_]*$`)
 
 // IsCustom says whether id has the shape of a custom playbook's ID (CustomPrefix
 // and 32 lower-case hex digits), which no built-in playbook's has.

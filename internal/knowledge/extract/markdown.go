@@ -1,28 +1,29 @@
 package extract
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 )
 
 var (
-	atxHeading  = regexp.MustCompile(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
-	setextUnder = regexp.MustCompile(`^ {0,3}(=+|-+)[ \t]*$`)
-	fence       = regexp.MustCompile("^ {0,3}(```+|~~~+)")
-	thematic    = regexp.MustCompile(`^ {0,3}((\*[ \t]*){3,}|(-[ \t]*){3,}|(_[ \t]*){3,})$`)
-	refDef      = regexp.MustCompile(`^ {0,3}\[[^\]]+\]:\s*\S+`)
-	mdImage     = regexp.MustCompile(`!\[([^\]]*)\]\([^)]*\)`)
-	mdLink      = regexp.MustCompile(`\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])`)
-	autoLink    = regexp.MustCompile(`<((?:https?|mailto):[^>\s]+)>`)
-	inlineTag   = regexp.MustCompile(`</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>`)
-	strongStar  = regexp.MustCompile(`\*\*([^*\n]+)\*\*`)
-	strongUnder = regexp.MustCompile(`(^|\W)__([^_\n]+)__(\W|$)`)
-	emStar      = regexp.MustCompile(`\*([^*\s][^*\n]*)\*`)
-	emUnder     = regexp.MustCompile(`(^|\W)_([^_\s][^_\n]*)_(\W|$)`)
-	strike      = regexp.MustCompile(`~~([^~\n]+)~~`)
-	codeSpan    = regexp.MustCompile("`+([^`\n]+)`+")
-	escaped     = regexp.MustCompile(`\\([\\` + "`" + `*_{}\[\]()#+\-.!|~<>])`)
-	quotePrefix = regexp.MustCompile(`^ {0,3}>[ \t]?`)
+	atxHeading  = lazyregexp.New(`^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
+	setextUnder = lazyregexp.New(`^ {0,3}(=+|-+)[ \t]*$`)
+	fence       = lazyregexp.New("^ {0,3}(```+|~~~+)")
+	thematic    = lazyregexp.New(`^ {0,3}((\*[ \t]*){3,}|(-[ \t]*){3,}|(_[ \t]*){3,})$`)
+	refDef      = lazyregexp.New(`^ {0,3}\[[^\]]+\]:\s*\S+`)
+	mdImage     = lazyregexp.New(`!\[([^\]]*)\]\([^)]*\)`)
+	mdLink      = lazyregexp.New(`\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])`)
+	autoLink    = lazyregexp.New(`<((?:https?|mailto):[^>\s]+)>`)
+	inlineTag   = lazyregexp.New(`</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>`)
+	strongStar  = lazyregexp.New(`\*\*([^*\n]+)\*\*`)
+	strongUnder = lazyregexp.New(`(^|\W)__([^_\n]+)__(\W|$)`)
+	emStar      = lazyregexp.New(`\*([^*\s][^*\n]*)\*`)
+	emUnder     = lazyregexp.New(`(^|\W)_([^_\s][^_\n]*)_(\W|$)`)
+	strike      = lazyregexp.New(`~~([^~\n]+)~~`)
+	codeSpan    = lazyregexp.New("`+([^`\n]+)`+")
+	escaped     = lazyregexp.New(`\\([\\` + "`" + `*_{}\[\]()#+\-.!|~<>])`)
+	quotePrefix = lazyregexp.New(`^ {0,3}>[ \t]?`)
 )
 
 // markdown reads CommonMark-ish text: ATX and setext headings become sections,

@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 )
 
 // A pure-Go PDF text extractor for what common writers produce. It does not
@@ -43,7 +44,7 @@ const (
 	entryCost = 32
 )
 
-var objHeader = regexp.MustCompile(`(\d{1,10})\s+(\d{1,5})\s+obj\b`)
+var objHeader = lazyregexp.New(`(\d{1,10})\s+(\d{1,5})\s+obj\b`)
 
 type pdfObject struct {
 	value  any

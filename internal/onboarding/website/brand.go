@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -23,10 +23,10 @@ const (
 
 // CSS patterns. They are read-only.
 var (
-	cssComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
+	cssComment = lazyregexp.New(`(?s)/\*.*?\*/`)
 	// One alternation so colours are found in the order they are written; 4- and
 	// 8-digit hex (with alpha) are matched only so their prefix is not taken for a colour.
-	cssColor = regexp.MustCompile(`(?i)#([0-9a-f]{3,8})\b|rgba?\(\s*([\d.]+%?)[\s,]+([\d.]+%?)[\s,]+([\d.]+%?)`)
+	cssColor = lazyregexp.New(`(?i)#([0-9a-f]{3,8})\b|rgba?\(\s*([\d.]+%?)[\s,]+([\d.]+%?)[\s,]+([\d.]+%?)`)
 )
 
 // genericFonts are CSS keywords and system stacks, not a brand's choice of type.

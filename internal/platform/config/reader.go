@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/inkgraph/inkgraph/internal/platform/lazyregexp"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 )
 
@@ -269,4 +269,4 @@ func withoutURL(err error) error {
 }
 
 // urlScheme is what RFC 3986 allows a URL scheme to be, kept short.
-var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]{0,20}$`)
+var urlScheme = lazyregexp.New(`^[A-Za-z][A-Za-z0-9+.-]{0,20}$`)
