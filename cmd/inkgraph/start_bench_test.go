@@ -24,8 +24,9 @@ const startTarget = 50 * time.Millisecond
 // logger, metrics on, tracing off), beside the 50 ms target:
 //   - in-process: run(ctx, args, getenv, stdout) called in this process, logs to
 //     /dev/null: the command's own work;
-//   - exec: the built binary started as a process, logs to a pipe read line by line:
-//     what an operator or orchestrator sees, the runtime's and packages' init included.
+//   - exec: the binary, built as the Dockerfile builds it, started as a process, logs
+//     to a pipe read line by line: what an operator or orchestrator sees, the
+//     runtime's and packages' init included.
 //
 // A request sent the moment the listener is bound waits in the listen queue until the
 // server answers: that moment is ready.
@@ -57,8 +58,11 @@ func BenchmarkPerfStart(b *testing.B) {
 	})
 
 	b.Run("exec", func(b *testing.B) {
+		// Built as the Dockerfile builds the image's binary: static, stripped.
 		bin := filepath.Join(b.TempDir(), "inkgraph")
-		build := exec.CommandContext(context.Background(), "go", "build", "-o", bin, ".")
+		build := exec.CommandContext(context.Background(), "go", "build", "-trimpath", "-tags", "timetzdata",
+			"-ldflags=-s -w", "-o", bin, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("go build: %v\n%s", err, out)
 		}
