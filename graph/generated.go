@@ -5793,21 +5793,24 @@ func sourceData(filename string) string {
 	return string(data)
 }
 
-var sources = []*ast.Source{
-	{Name: "schema/account.graphqls", Input: sourceData("schema/account.graphqls"), BuiltIn: false},
-	{Name: "schema/backup.graphqls", Input: sourceData("schema/backup.graphqls"), BuiltIn: false},
-	{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
-	{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
-	{Name: "schema/chat.graphqls", Input: sourceData("schema/chat.graphqls"), BuiltIn: false},
-	{Name: "schema/conversation.graphqls", Input: sourceData("schema/conversation.graphqls"), BuiltIn: false},
-	{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
-	{Name: "schema/knowledge.graphqls", Input: sourceData("schema/knowledge.graphqls"), BuiltIn: false},
-	{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
-	{Name: "schema/playbook.graphqls", Input: sourceData("schema/playbook.graphqls"), BuiltIn: false},
-	{Name: "schema/provider.graphqls", Input: sourceData("schema/provider.graphqls"), BuiltIn: false},
-	{Name: "schema/team.graphqls", Input: sourceData("schema/team.graphqls"), BuiltIn: false},
+func schemaSources() []*ast.Source {
+	return []*ast.Source{
+		{Name: "schema/account.graphqls", Input: sourceData("schema/account.graphqls"), BuiltIn: false},
+		{Name: "schema/backup.graphqls", Input: sourceData("schema/backup.graphqls"), BuiltIn: false},
+		{Name: "schema/base.graphqls", Input: sourceData("schema/base.graphqls"), BuiltIn: false},
+		{Name: "schema/billing.graphqls", Input: sourceData("schema/billing.graphqls"), BuiltIn: false},
+		{Name: "schema/chat.graphqls", Input: sourceData("schema/chat.graphqls"), BuiltIn: false},
+		{Name: "schema/conversation.graphqls", Input: sourceData("schema/conversation.graphqls"), BuiltIn: false},
+		{Name: "schema/identity.graphqls", Input: sourceData("schema/identity.graphqls"), BuiltIn: false},
+		{Name: "schema/knowledge.graphqls", Input: sourceData("schema/knowledge.graphqls"), BuiltIn: false},
+		{Name: "schema/onboarding.graphqls", Input: sourceData("schema/onboarding.graphqls"), BuiltIn: false},
+		{Name: "schema/playbook.graphqls", Input: sourceData("schema/playbook.graphqls"), BuiltIn: false},
+		{Name: "schema/provider.graphqls", Input: sourceData("schema/provider.graphqls"), BuiltIn: false},
+		{Name: "schema/team.graphqls", Input: sourceData("schema/team.graphqls"), BuiltIn: false},
+	}
 }
-var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(sources...) })
+
+var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(schemaSources()...) })
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the

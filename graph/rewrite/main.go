@@ -14,7 +14,8 @@
 //   - a list whose elements run no resolver is marshalled element after element
 //     (graph/list.go), not on a goroutine each;
 //   - the schema is parsed on first use or by PrepareSchema (graph/schema.go), not
-//     in package init, where every program importing graph paid for it before main;
+//     in package init, where every program importing graph paid for it before main,
+//     and its sources are read from the binary then too, not into a variable;
 //   - a query's or mutation's response is written into a buffer the size of the
 //     operation's last response (graph/response.go), not one grown from empty.
 //
@@ -100,6 +101,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = lazySchema(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = lazySources(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = sizedResponses(src); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/format"
 	"strings"
 	"testing"
 
@@ -171,6 +172,36 @@ func TestLazySchema(t *testing.T) {
 	_, err = lazySchema([]byte(gqlgens + "func other() { _ = parsedSchema.Types }\n"))
 	require.ErrorContains(t, err, "parsedSchema is used 4 times")
 	_, err = lazySchema([]byte(strings.Replace(gqlgens, "\treturn parsedSchema\n", "\treturn e.schema\n", 1)))
+	require.ErrorContains(t, err, "gqlgen changed")
+}
+
+// TestLazySources: gqlgen's sources variable becomes a function, indented as gofmt
+// has it, that the schema's parse calls; the rewrite is idempotent, and a file whose
+// sources are not gqlgen's fails it.
+func TestLazySources(t *testing.T) {
+	t.Parallel()
+	gqlgens := "var sources = []*ast.Source{\n" +
+		"\t{Name: \"a.graphqls\", Input: sourceData(\"a.graphqls\"), BuiltIn: false},\n" +
+		"\t{Name: \"b.graphqls\", Input: sourceData(\"b.graphqls\"), BuiltIn: false},\n" +
+		"}\n" +
+		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(sources...) })\n"
+	ours, err := lazySources([]byte(gqlgens))
+	require.NoError(t, err)
+	require.Equal(t, "func schemaSources() []*ast.Source {\n\treturn []*ast.Source{\n"+
+		"\t\t{Name: \"a.graphqls\", Input: sourceData(\"a.graphqls\"), BuiltIn: false},\n"+
+		"\t\t{Name: \"b.graphqls\", Input: sourceData(\"b.graphqls\"), BuiltIn: false},\n"+
+		"\t}\n}\n\n"+
+		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(schemaSources()...) })\n", string(ours))
+	formatted, err := format.Source(ours)
+	require.NoError(t, err)
+	require.Equal(t, string(formatted), string(ours), "gofmt would change it")
+	again, err := lazySources(ours)
+	require.NoError(t, err)
+	require.Equal(t, string(ours), string(again))
+
+	_, err = lazySources([]byte(strings.Replace(gqlgens, "(sources...)", "(other...)", 1)))
+	require.ErrorContains(t, err, "gqlgen changed")
+	_, err = lazySources([]byte(gqlgens + gqlgens))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
 

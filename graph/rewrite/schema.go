@@ -65,3 +65,50 @@ var bufferRewrites = []rewrite{
 func sizedResponses(src []byte) ([]byte, error) {
 	return rewriteOnce(src, bufferRewrites, "the response buffer", "graph/response.go")
 }
+
+// The schema's sources, which gqlgen reads into a variable in package init: each
+// file's embedded bytes copied twice (ReadFile, then string), about 440 KB of fresh
+// memory at every start of the process, for a schema parsed later anyway. They
+// become a function that parseSchema's parse calls (on PrepareSchema's goroutine).
+const (
+	sourcesVar   = "var sources = []*ast.Source{\n"
+	sourcesFunc  = "func schemaSources() []*ast.Source {\n\treturn []*ast.Source{\n"
+	sourcesUse   = "gqlparser.MustLoadSchema(sources...)"
+	sourcesFuncs = "gqlparser.MustLoadSchema(schemaSources()...)"
+)
+
+// lazySources makes the sources variable the function schemaSources, its entries
+// indented as gofmt indents them, and fails unless the variable and its one use are
+// each found once (or their rewrites: rewritten already).
+func lazySources(src []byte) ([]byte, error) {
+	vars, funcs := bytes.Count(src, []byte(sourcesVar)), bytes.Count(src, []byte(sourcesFunc))
+	uses, ours := bytes.Count(src, []byte(sourcesUse)), bytes.Count(src, []byte(sourcesFuncs))
+	switch {
+	case vars == 0 && funcs == 1 && uses == 0 && ours == 1:
+		return src, nil // rewritten already
+	case vars != 1 || funcs != 0 || uses != 1 || ours != 0:
+		return nil, fmt.Errorf("the schema's sources: %q %d times, used as %q %d times; want each once: gqlgen changed, update graph/rewrite/schema.go",
+			sourcesVar, vars, sourcesUse, uses)
+	}
+	start := bytes.Index(src, []byte(sourcesVar))
+	body := start + len(sourcesVar)
+	end := bytes.Index(src[body:], []byte("\n}\n"))
+	if end < 0 {
+		return nil, fmt.Errorf("the schema's sources: %q has no end: gqlgen changed, update graph/rewrite/schema.go", sourcesVar)
+	}
+	entries := src[body : body+end+1]
+	var out bytes.Buffer
+	out.Write(src[:start])
+	out.WriteString(sourcesFunc)
+	for line := range bytes.Lines(entries) {
+		out.WriteByte('\t')
+		out.Write(line)
+	}
+	out.WriteString("\t}\n}\n")
+	rest := src[body+end+3:]
+	if !bytes.HasPrefix(rest, []byte("\n")) {
+		out.WriteByte('\n') // gofmt's blank line after a function
+	}
+	out.Write(rest)
+	return bytes.Replace(out.Bytes(), []byte(sourcesUse), []byte(sourcesFuncs), 1), nil
+}
