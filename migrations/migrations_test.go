@@ -5,9 +5,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
 
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/testkit"
@@ -122,6 +124,57 @@ func TestConcurrentMigrateUpIsSerialised(t *testing.T) {
 	require.NoError(t, <-errs)
 	a, b := <-results, <-results
 	require.Equal(t, 1, countNonEmpty(a, b), "exactly one instance applies the migrations: %v / %v", a, b)
+}
+
+// TestUpReturnsOnlyOnceTheSchemaIsWhole: while one instance is still applying a
+// migration, another's Up (which first reads, without the lock, whether anything is
+// pending) does not return until that migration has committed, on both dialects: a
+// migration is marked applied after its up, not before.
+func TestUpReturnsOnlyOnceTheSchemaIsWhole(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := testkit.DatabaseURL(t, d)
+			entered, release := make(chan struct{}), make(chan struct{})
+			set := func(slow bool) *migrate.Migrations {
+				ms := migrate.NewMigrations()
+				ms.Add(migrate.Migration{Name: "20260101000001", Comment: "first",
+					Up: func(context.Context, *migrate.Migrator, *migrate.Migration) error { return nil }})
+				ms.Add(migrate.Migration{Name: "20260101000002", Comment: "slow",
+					Up: func(ctx context.Context, m *migrate.Migrator, _ *migrate.Migration) error {
+						if slow {
+							close(entered)
+							<-release
+						}
+						_, err := m.DB().ExecContext(ctx, "CREATE TABLE up_race (x INT)")
+						return err
+					}})
+				return ms
+			}
+			open := func() *bun.DB {
+				db, err := database.Open(ctx, database.Config{URL: url})
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = db.Close() })
+				return db
+			}
+			first, second := open(), open()
+			done := make(chan error, 1)
+			go func() {
+				_, err := database.NewMigrator(first, set(true)).Up(ctx)
+				done <- err
+			}()
+			<-entered
+			time.AfterFunc(200*time.Millisecond, func() { close(release) })
+			names, err := database.NewMigrator(second, set(false)).Up(ctx)
+			require.NoError(t, err)
+			require.Empty(t, names, "the first instance applies them")
+			_, err = second.ExecContext(ctx, "SELECT x FROM up_race")
+			require.NoError(t, err, "Up returned before the other instance's migration committed")
+			require.NoError(t, <-done)
+		})
+	}
 }
 
 func countNonEmpty(lists ...[]string) int {

@@ -40,8 +40,14 @@ type MigrationStatus struct {
 }
 
 // NewMigrator returns a migrator of db over migrations.
+//
+// A migration is marked applied once its up has committed, not before it runs (bun's
+// default), as Rollback marks one unapplied after its down: so a migration that
+// failed, or whose process died, is still pending and runs again, and "nothing
+// pending" means every migration's changes are in the database, which Up's unlocked
+// check and readiness rely on.
 func NewMigrator(db *bun.DB, migrations *migrate.Migrations, opts ...MigratorOption) *Migrator {
-	m := &Migrator{db: db, m: migrate.NewMigrator(db, migrations)}
+	m := &Migrator{db: db, m: migrate.NewMigrator(db, migrations, migrate.WithMarkAppliedOnSuccess(true))}
 	for _, o := range opts {
 		o(m)
 	}
@@ -51,9 +57,10 @@ func NewMigrator(db *bun.DB, migrations *migrate.Migrations, opts ...MigratorOpt
 // Up applies every pending migration and returns their names.
 func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	// Most starts find nothing to apply, and a read says so without the lock (on
-	// SQLite two write transactions, each synced to disk). What the read cannot
-	// settle (no bookkeeping table yet, migrations pending) takes the lock and
-	// looks again.
+	// SQLite two write transactions, each synced to disk). It can: a migration is
+	// marked applied only once it has committed, so while another process is still
+	// applying one, it is pending here too. What the read cannot settle (no
+	// bookkeeping table yet, migrations pending) takes the lock and looks again.
 	if n, err := m.Pending(ctx); err == nil && n == 0 {
 		return nil, nil
 	}
