@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"go/format"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -164,7 +167,7 @@ func TestLazySchema(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "func (e *executableSchema) Schema() *ast.Schema {\n\treturn parsedSchema()\n}\n"+
 		"func newExecutionContext() {\n\tx(\n\t\t\tparsedSchema(),\n\t)\n}\n"+
-		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(sources...) })\n", string(ours))
+		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(schemaSources()...) })\n", string(ours))
 	again, err := lazySchema(ours)
 	require.NoError(t, err)
 	require.Equal(t, string(ours), string(again))
@@ -176,20 +179,20 @@ func TestLazySchema(t *testing.T) {
 }
 
 // TestLazySources: gqlgen's sources variable becomes a function, indented as gofmt
-// has it, that the schema's parse calls; the rewrite is idempotent, and a file whose
-// sources are not gqlgen's fails it.
+// has it; the rewrite is idempotent, and sources that are not embedded files, or a
+// list without its end, fail it.
 func TestLazySources(t *testing.T) {
 	t.Parallel()
 	gqlgens := "var sources = []*ast.Source{\n" +
 		"\t{Name: \"a.graphqls\", Input: sourceData(\"a.graphqls\"), BuiltIn: false},\n" +
-		"\t{Name: \"b.graphqls\", Input: sourceData(\"b.graphqls\"), BuiltIn: false},\n" +
+		"\t{Name: \"b.graphqls\", Input: sourceData(\"b.graphqls\"), BuiltIn: true},\n" +
 		"}\n" +
-		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(sources...) })\n"
+		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(schemaSources()...) })\n"
 	ours, err := lazySources([]byte(gqlgens))
 	require.NoError(t, err)
 	require.Equal(t, "func schemaSources() []*ast.Source {\n\treturn []*ast.Source{\n"+
 		"\t\t{Name: \"a.graphqls\", Input: sourceData(\"a.graphqls\"), BuiltIn: false},\n"+
-		"\t\t{Name: \"b.graphqls\", Input: sourceData(\"b.graphqls\"), BuiltIn: false},\n"+
+		"\t\t{Name: \"b.graphqls\", Input: sourceData(\"b.graphqls\"), BuiltIn: true},\n"+
 		"\t}\n}\n\n"+
 		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(schemaSources()...) })\n", string(ours))
 	formatted, err := format.Source(ours)
@@ -199,10 +202,28 @@ func TestLazySources(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(ours), string(again))
 
-	_, err = lazySources([]byte(strings.Replace(gqlgens, "(sources...)", "(other...)", 1)))
+	inline := strings.Replace(gqlgens, `Input: sourceData("b.graphqls")`, "Input: `type Query {\n}\n`", 1)
+	_, err = lazySources([]byte(inline))
 	require.ErrorContains(t, err, "gqlgen changed")
+	_, err = lazySources([]byte("var sources = []*ast.Source{\n"))
+	require.ErrorContains(t, err, "no end")
 	_, err = lazySources([]byte(gqlgens + gqlgens))
 	require.ErrorContains(t, err, "gqlgen changed")
+}
+
+// TestRewriteIsIdempotent: the committed generated code is the rewrite's own output,
+// so rewriting it again changes nothing (go generate runs it on gqlgen's output; a
+// rewrite that did not know its own output would fail there after a partial run).
+func TestRewriteIsIdempotent(t *testing.T) {
+	t.Parallel()
+	committed, err := os.ReadFile("../generated.go")
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "generated.go")
+	require.NoError(t, os.WriteFile(file, committed, 0o644))
+	require.NoError(t, run([]string{file}))
+	again, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(committed, again), "rewriting graph/generated.go again changed it")
 }
 
 // TestSizedResponses: gqlgen's empty response buffers of a query and a mutation are

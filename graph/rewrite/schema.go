@@ -13,7 +13,7 @@ type rewrite struct{ gqlgens, ours string }
 
 var schemaRewrites = []rewrite{
 	{"var parsedSchema = gqlparser.MustLoadSchema(sources...)\n",
-		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(sources...) })\n"},
+		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(schemaSources()...) })\n"},
 	{"\treturn parsedSchema\n", "\treturn parsedSchema()\n"},
 	{"\t\t\tparsedSchema,\n", "\t\t\tparsedSchema(),\n"},
 }
@@ -68,47 +68,54 @@ func sizedResponses(src []byte) ([]byte, error) {
 
 // The schema's sources, which gqlgen reads into a variable in package init: each
 // file's embedded bytes copied twice (ReadFile, then string), about 440 KB of fresh
-// memory at every start of the process, for a schema parsed later anyway. They
-// become a function that parseSchema's parse calls (on PrepareSchema's goroutine).
+// memory at every start of the process, for a schema parsed later anyway. The
+// variable becomes the function schemaSources, which the parse calls (schemaRewrites
+// write that call).
 const (
-	sourcesVar   = "var sources = []*ast.Source{\n"
-	sourcesFunc  = "func schemaSources() []*ast.Source {\n\treturn []*ast.Source{\n"
-	sourcesUse   = "gqlparser.MustLoadSchema(sources...)"
-	sourcesFuncs = "gqlparser.MustLoadSchema(schemaSources()...)"
+	sourcesVar  = "var sources = []*ast.Source{\n"
+	sourcesFunc = "func schemaSources() []*ast.Source {\n\treturn []*ast.Source{\n"
 )
 
+// sourceEntry is one of gqlgen's sources as it writes an embedded file: anything else
+// (a source written inline, as a raw string) is not rewritten.
+var sourceEntry = regexp.MustCompile(`^\t\{Name: "[^"\n]*", Input: sourceData\("[^"\n]*"\), BuiltIn: (?:true|false)\},\n$`)
+
 // lazySources makes the sources variable the function schemaSources, its entries
-// indented as gofmt indents them, and fails unless the variable and its one use are
-// each found once (or their rewrites: rewritten already).
+// indented as gofmt indents them. It fails unless the variable is found once, each of
+// its entries an embedded file (or the function once: rewritten already).
 func lazySources(src []byte) ([]byte, error) {
-	vars, funcs := bytes.Count(src, []byte(sourcesVar)), bytes.Count(src, []byte(sourcesFunc))
-	uses, ours := bytes.Count(src, []byte(sourcesUse)), bytes.Count(src, []byte(sourcesFuncs))
-	switch {
-	case vars == 0 && funcs == 1 && uses == 0 && ours == 1:
+	switch vars, funcs := bytes.Count(src, []byte(sourcesVar)), bytes.Count(src, []byte(sourcesFunc)); {
+	case vars == 0 && funcs == 1:
 		return src, nil // rewritten already
-	case vars != 1 || funcs != 0 || uses != 1 || ours != 0:
-		return nil, fmt.Errorf("the schema's sources: %q %d times, used as %q %d times; want each once: gqlgen changed, update graph/rewrite/schema.go",
-			sourcesVar, vars, sourcesUse, uses)
+	case vars != 1 || funcs != 0:
+		return nil, fmt.Errorf("the schema's sources: %q %d times, %q %d times, want one of them once: gqlgen changed, update graph/rewrite/schema.go",
+			sourcesVar, vars, sourcesFunc, funcs)
 	}
 	start := bytes.Index(src, []byte(sourcesVar))
-	body := start + len(sourcesVar)
-	end := bytes.Index(src[body:], []byte("\n}\n"))
-	if end < 0 {
-		return nil, fmt.Errorf("the schema's sources: %q has no end: gqlgen changed, update graph/rewrite/schema.go", sourcesVar)
-	}
-	entries := src[body : body+end+1]
 	var out bytes.Buffer
 	out.Write(src[:start])
 	out.WriteString(sourcesFunc)
-	for line := range bytes.Lines(entries) {
+	rest := src[start+len(sourcesVar):]
+	for len(rest) > 0 {
+		end := bytes.IndexByte(rest, '\n') + 1
+		if end == 0 {
+			end = len(rest)
+		}
+		line := rest[:end]
+		rest = rest[end:]
+		if string(line) == "}\n" {
+			out.WriteString("\t}\n}\n")
+			if !bytes.HasPrefix(rest, []byte("\n")) {
+				out.WriteByte('\n') // gofmt's blank line after a function
+			}
+			out.Write(rest)
+			return out.Bytes(), nil
+		}
+		if !sourceEntry.Match(line) {
+			return nil, fmt.Errorf("the schema's sources: %q is not an embedded file's: gqlgen changed, update graph/rewrite/schema.go", line)
+		}
 		out.WriteByte('\t')
 		out.Write(line)
 	}
-	out.WriteString("\t}\n}\n")
-	rest := src[body+end+3:]
-	if !bytes.HasPrefix(rest, []byte("\n")) {
-		out.WriteByte('\n') // gofmt's blank line after a function
-	}
-	out.Write(rest)
-	return bytes.Replace(out.Bytes(), []byte(sourcesUse), []byte(sourcesFuncs), 1), nil
+	return nil, fmt.Errorf("the schema's sources: %q has no end: gqlgen changed, update graph/rewrite/schema.go", sourcesVar)
 }
