@@ -6,21 +6,33 @@
 package lazyregexp
 
 import (
+	"os"
 	"regexp"
+	"strings"
 	"sync"
 )
 
-// Regexp is a regexp.Regexp compiled on first use. An invalid expression panics
-// there, as regexp.MustCompile would have at start; the tests of the code that uses
-// it are what compile it first.
+// inTest is whether this process is a test binary. There every expression is
+// compiled when it is declared, as regexp.MustCompile did: an invalid one fails the
+// tests of any package that declares it, not the first request that reaches it.
+var inTest = len(os.Args) > 0 && strings.HasSuffix(strings.TrimSuffix(os.Args[0], ".exe"), ".test")
+
+// Regexp is a regexp.Regexp compiled on first use (when declared, in a test binary);
+// an invalid expression panics there, as regexp.MustCompile would have at start.
 type Regexp struct {
 	expr     string
 	compiled func() *regexp.Regexp
 }
 
-// New returns the Regexp of expr, not yet compiled.
-func New(expr string) *Regexp {
-	return &Regexp{expr: expr, compiled: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
+// New returns the Regexp of expr.
+func New(expr string) *Regexp { return newRegexp(expr, inTest) }
+
+func newRegexp(expr string, now bool) *Regexp {
+	r := &Regexp{expr: expr, compiled: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
+	if now {
+		r.compiled()
+	}
+	return r
 }
 
 // String returns the expression.
