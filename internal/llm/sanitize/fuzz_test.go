@@ -27,6 +27,8 @@ func FuzzStreamRemovesEveryFragment(f *testing.F) {
 	f.Add("aXYb\nXY", "a", "b", uint8(1), []byte{1, 2})
 	f.Add("{{.Secret}}\n{{", "{{{", "}}}", uint8(0), []byte{5, 0, 5})
 	f.Add("\xe2\x82\xac\n\xe2", "\xe2", "\x82", uint8(1), []byte{1})
+	f.Add("abcd\nabxy\nab\na", "x", "y", uint8(1), []byte{2, 1})
+	f.Add("You are the task agent.\nYou are the chat agent.", "You are the ", " agent.", uint8(1), []byte{4, 9, 2})
 	f.Fuzz(func(t *testing.T, secrets, before, after string, pick uint8, cuts []byte) {
 		fragments := strings.Split(secrets, "\n")
 		set := sanitize.NewSet(fragments)

@@ -81,6 +81,28 @@ func TestOverlappingFragments(t *testing.T) {
 	}
 }
 
+// TestFragmentsSharingAPrefix: fragments that begin alike and then part (as two
+// agents' prompts do), or end inside one another, are each removed whole and held
+// only while the text could still become one of them, at every split.
+func TestFragmentsSharingAPrefix(t *testing.T) {
+	t.Parallel()
+	set := sanitize.NewSet([]string{"You are the task agent.", "You are the chat agent.", "You are", "You are the task"})
+	text := "a You are the chat agent. b You are the task agent. c You are the task force d You are the best"
+	want := "a  b  c  force d  the best"
+	require.Equal(t, want, set.Clean(text))
+	for i := 0; i <= len(text); i++ {
+		for j := i; j <= len(text); j++ {
+			require.Equal(t, want, run(t, set, text[:i], text[i:j], text[j:]), "split at %d and %d", i, j)
+		}
+	}
+	st := set.NewStream()
+	require.Equal(t, "x ", st.Write("x You are the ch"), "a prefix of the chat agent's prompt is held")
+	require.Equal(t, "", st.Write("at agent"))
+	require.Equal(t, "", st.Write("."), "the whole fragment goes")
+	require.Equal(t, " the task", st.Write(" the task"), "only a fragment's start is held")
+	require.Equal(t, "", st.Flush())
+}
+
 func TestHoldsOnlyWhatCouldStartAFragment(t *testing.T) {
 	t.Parallel()
 	set := sanitize.NewSet([]string{secret})
