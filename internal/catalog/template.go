@@ -366,7 +366,9 @@ type header struct {
 // under "variables:" a list of "- name: x" items with indented keys.
 func parseHeader(src string) (h header, body string, bodyLine int, err error) {
 	sc := bufio.NewScanner(strings.NewReader(src))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	// Lines up to 1 MB, in a buffer that grows to the longest (header lines are
+	// short): a 64 KB one made for each template was fresh memory at every start.
+	sc.Buffer(nil, 1<<20)
 	line := 0
 	next := func() (string, bool) {
 		if !sc.Scan() {
