@@ -29,6 +29,17 @@ func run(t *testing.T, set *sanitize.Set, deltas ...string) string {
 	return b.String()
 }
 
+// requireEverySplit streams text cut into three deltas at every pair of points and
+// requires want each time.
+func requireEverySplit(t *testing.T, set *sanitize.Set, text, want string) {
+	t.Helper()
+	for i := 0; i <= len(text); i++ {
+		for j := i; j <= len(text); j++ {
+			require.Equal(t, want, run(t, set, text[:i], text[i:j], text[j:]), "split at %d and %d", i, j)
+		}
+	}
+}
+
 func TestEverySplitPoint(t *testing.T) {
 	t.Parallel()
 	set := sanitize.NewSet([]string{secret, "Ünïcödé fragment ✓ here"})
@@ -74,11 +85,7 @@ func TestOverlappingFragments(t *testing.T) {
 	text := "x alpha beta gamma delta y beta z"
 	want := "x  y  z"
 	require.Equal(t, want, set.Clean(text))
-	for i := 0; i <= len(text); i++ {
-		for j := i; j <= len(text); j++ {
-			require.Equal(t, want, run(t, set, text[:i], text[i:j], text[j:]), "split at %d and %d", i, j)
-		}
-	}
+	requireEverySplit(t, set, text, want)
 }
 
 // TestFragmentsSharingAPrefix: fragments that begin alike and then part (as two
@@ -90,11 +97,7 @@ func TestFragmentsSharingAPrefix(t *testing.T) {
 	text := "a You are the chat agent. b You are the task agent. c You are the task force d You are the best"
 	want := "a  b  c  force d  the best"
 	require.Equal(t, want, set.Clean(text))
-	for i := 0; i <= len(text); i++ {
-		for j := i; j <= len(text); j++ {
-			require.Equal(t, want, run(t, set, text[:i], text[i:j], text[j:]), "split at %d and %d", i, j)
-		}
-	}
+	requireEverySplit(t, set, text, want)
 	st := set.NewStream()
 	require.Equal(t, "x ", st.Write("x You are the ch"), "a prefix of the chat agent's prompt is held")
 	require.Equal(t, "", st.Write("at agent"))
