@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -165,7 +166,11 @@ func TestUpReturnsOnlyOnceTheSchemaIsWhole(t *testing.T) {
 				_, err := database.NewMigrator(first, set(true)).Up(ctx)
 				done <- err
 			}()
-			<-entered
+			select {
+			case <-entered:
+			case err := <-done:
+				t.Fatalf("the first instance's Up ended before its slow migration: %v", err)
+			}
 			time.AfterFunc(200*time.Millisecond, func() { close(release) })
 			names, err := database.NewMigrator(second, set(false)).Up(ctx)
 			require.NoError(t, err)
@@ -173,6 +178,32 @@ func TestUpReturnsOnlyOnceTheSchemaIsWhole(t *testing.T) {
 			_, err = second.ExecContext(ctx, "SELECT x FROM up_race")
 			require.NoError(t, err, "Up returned before the other instance's migration committed")
 			require.NoError(t, <-done)
+		})
+	}
+}
+
+// TestUpReportsOnlyWhatItApplied: when a migration fails, Up names those before it,
+// and the one that failed is still pending (it runs again next time), on both
+// dialects.
+func TestUpReportsOnlyWhatItApplied(t *testing.T) {
+	t.Parallel()
+	for _, d := range []testkit.Dialect{testkit.SQLite, testkit.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := testkit.OpenEmpty(t, d)
+			ms := migrate.NewMigrations()
+			ms.Add(migrate.Migration{Name: "20260101000001", Comment: "fine",
+				Up: func(context.Context, *migrate.Migrator, *migrate.Migration) error { return nil }})
+			ms.Add(migrate.Migration{Name: "20260101000002", Comment: "broken",
+				Up: func(context.Context, *migrate.Migrator, *migrate.Migration) error { return errors.New("broken") }})
+			m := database.NewMigrator(db, ms)
+			names, err := m.Up(ctx)
+			require.ErrorContains(t, err, "broken")
+			require.Equal(t, []string{"20260101000001_fine"}, names)
+			pending, err := m.Pending(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, pending, "the migration that failed is still pending")
 		})
 	}
 }

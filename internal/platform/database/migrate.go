@@ -42,10 +42,12 @@ type MigrationStatus struct {
 // NewMigrator returns a migrator of db over migrations.
 //
 // A migration is marked applied once its up has committed, not before it runs (bun's
-// default), as Rollback marks one unapplied after its down: so a migration that
-// failed, or whose process died, is still pending and runs again, and "nothing
-// pending" means every migration's changes are in the database, which Up's unlocked
-// check and readiness rely on.
+// default), as Rollback marks one unapplied after its down: so "nothing pending"
+// means every migration's changes are in the database, which Up's unlocked check and
+// readiness rely on, and a migration that failed is still pending and runs again. A
+// process that dies between a migration's commit and its mark leaves it pending too:
+// its next run fails (its tables exist) until the mark is written by hand, loudly,
+// where marking first left a migration that never ran recorded as applied.
 func NewMigrator(db *bun.DB, migrations *migrate.Migrations, opts ...MigratorOption) *Migrator {
 	m := &Migrator{db: db, m: migrate.NewMigrator(db, migrations, migrate.WithMarkAppliedOnSuccess(true))}
 	for _, o := range opts {
@@ -54,7 +56,8 @@ func NewMigrator(db *bun.DB, migrations *migrate.Migrations, opts ...MigratorOpt
 	return m
 }
 
-// Up applies every pending migration and returns their names.
+// Up applies every pending migration and returns the names of those it applied: on
+// an error, those before the one that failed, which is still pending.
 func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	// Most starts find nothing to apply, and a read says so without the lock (on
 	// SQLite two write transactions, each synced to disk). It can: a migration is
@@ -68,7 +71,13 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	err := m.locked(ctx, func(ctx context.Context) error {
 		group, err := m.m.Migrate(ctx)
 		if group != nil {
-			for _, mig := range group.Migrations {
+			applied := group.Migrations
+			if err != nil && len(applied) > 0 {
+				// bun's group ends with the migration that failed (its up, or the
+				// mark after it), which is not recorded.
+				applied = applied[:len(applied)-1]
+			}
+			for _, mig := range applied {
 				names = append(names, mig.String())
 			}
 		}
