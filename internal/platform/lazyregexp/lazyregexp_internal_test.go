@@ -18,7 +18,7 @@ func TestCompilesWhenFirstUsed(t *testing.T) {
 // once, so an invalid expression fails the tests of the package declaring it.
 func TestCompilesWhenDeclaredInTests(t *testing.T) {
 	if !inTest {
-		t.Fatal("inTest is false in a test binary")
+		t.Skip("this test binary is not named *.test (go test -c -o): expressions stay lazy here")
 	}
 	defer func() {
 		if recover() == nil {
