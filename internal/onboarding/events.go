@@ -29,7 +29,7 @@ func (s *Service) ProgressEvents(ctx context.Context, userID string) (<-chan *mo
 		defer close(out)
 		// The current state first, read after the subscription is in place: a change
 		// made before it would otherwise never be shown.
-		if p, err := findProgress(ctx, s.DB, userID); err == nil {
+		if p, err := s.stmts.findProgress(ctx, s.DB, userID); err == nil {
 			select {
 			case out <- p:
 			case <-ctx.Done():
@@ -50,7 +50,7 @@ func (s *Service) ProgressEvents(ctx context.Context, userID string) (<-chan *mo
 					drained = true
 				}
 			}
-			p, err := findProgress(ctx, s.DB, userID)
+			p, err := s.stmts.findProgress(ctx, s.DB, userID)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.Logger.ErrorContext(ctx, "read onboarding progress for subscriber", "error", err)

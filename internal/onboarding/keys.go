@@ -37,7 +37,7 @@ func (s *Service) SaveProviderKey(ctx context.Context, userID, provider, key str
 	if err != nil {
 		return nil, err
 	}
-	if err := checkProviderLimit(ctx, s.DB, userID, tier, p); err != nil {
+	if err := s.checkProviderLimit(ctx, s.DB, userID, tier, p); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -71,7 +71,7 @@ func (s *Service) SaveProviderKey(ctx context.Context, userID, provider, key str
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
-		if err := checkProviderLimit(ctx, tx, userID, tier, p); err != nil {
+		if err := s.checkProviderLimit(ctx, tx, userID, tier, p); err != nil {
 			return err
 		}
 		// Never seal with a version older than one already stored: a rotation to a
@@ -130,7 +130,7 @@ func (s *Service) seal(k *models.ProviderKey, key string, v int) error {
 
 // checkProviderLimit refuses a new LLM provider beyond the tier's allowance;
 // replacing the key of a provider already configured is always allowed.
-func checkProviderLimit(ctx context.Context, db bun.IDB, userID string, tier models.Tier, p models.Provider) error {
+func (s *Service) checkProviderLimit(ctx context.Context, db bun.IDB, userID string, tier models.Tier, p models.Provider) error {
 	if p.Kind != models.ProviderLLM {
 		return nil
 	}
@@ -138,7 +138,7 @@ func checkProviderLimit(ctx context.Context, db bun.IDB, userID string, tier mod
 	if limit == models.Unlimited {
 		return nil
 	}
-	keys, err := findProviderKeys(ctx, db, userID)
+	keys, err := s.stmts.findProviderKeys(ctx, db, userID)
 	if err != nil {
 		return err
 	}

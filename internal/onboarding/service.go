@@ -93,8 +93,8 @@ type Deps struct {
 type Service struct {
 	Deps
 	ring atomic.Pointer[keyring.Ring]
-	// summaryRow is the summary's one-row statement in the database's dialect.
-	summaryRow string
+	// stmts are the summary's statements in the database's dialect.
+	stmts *statements
 }
 
 // NewService returns the onboarding service.
@@ -113,7 +113,7 @@ func NewService(d Deps) (*Service, error) {
 	}
 	now := d.Now
 	d.Now = func() time.Time { return now().UTC() }
-	s := &Service{Deps: d, summaryRow: summaryRowQuery(d.DB.Dialect())}
+	s := &Service{Deps: d, stmts: newStatements(d.DB)}
 	s.ring.Store(d.Ring)
 	return s, nil
 }

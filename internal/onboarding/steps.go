@@ -33,7 +33,7 @@ func (s *Service) changeProgress(ctx context.Context, userID string, fn func(ctx
 		if err := database.LockUser(ctx, tx, userID); err != nil {
 			return err
 		}
-		p, err := findProgress(ctx, tx, userID)
+		p, err := s.stmts.findProgress(ctx, tx, userID)
 		if err != nil {
 			return err
 		}

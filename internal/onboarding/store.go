@@ -24,12 +24,12 @@ import (
 
 // findProgress returns the user's progress; a user who never started gets an
 // unstarted one (no row is written for that).
-func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.OnboardingProgress, error) {
+func (st *statements) findProgress(ctx context.Context, db bun.IDB, userID string) (*models.OnboardingProgress, error) {
 	var rows []*models.OnboardingProgress
 	if err := db.NewSelect().Model(&rows).Where("user_id = ?", userID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find progress: %w", err)
 	}
-	steps, err := findSteps(ctx, db, userID)
+	steps, err := st.findSteps(ctx, db, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -40,20 +40,61 @@ func findProgress(ctx context.Context, db bun.IDB, userID string) (*models.Onboa
 	return progressOf(userID, row, steps), nil
 }
 
-// The summary's lists (steps, keys, integrations, personas) leave user_id
-// out of their columns and set it from the statement's own value: decoding it was
-// a string and its boxing for every row, the same string each time (about 130 of
-// the summary's allocations with 50 personas).
+// statements are the summary's reads of one user, each written once per service
+// from the models (a new column is read without a change here) with
+// database.Placeholder for the user's ID, and run as raw statements (scanByUser):
+// on PostgreSQL the text is then final. Written by Bun's query builder and
+// formatted at each read, the five statements cost a 4 KB buffer each, the builder,
+// its column lists and the formatted text: about 23 KB, a seventh of the bytes the
+// summary allocated.
+//
+// The lists (steps, keys, integrations, personas) leave user_id out of their
+// columns and set it from the statement's own value: decoding it was a string and
+// its boxing for every row, the same string each time (about 130 of the summary's
+// allocations with 50 personas).
+type statements struct {
+	row          string // summaryRowQuery's
+	steps        string
+	keys         string
+	integrations string
+	versions     string // the personas, details on the active one only (findPersonaVersions)
+}
+
+func newStatements(db bun.IDB) *statements {
+	at := database.Placeholder(db)
+	byUser := func(q *bun.SelectQuery) string {
+		return q.Where("user_id = ?", at).String()
+	}
+	list := func(model any, order string) string {
+		return byUser(db.NewSelect().Model(model).ExcludeColumn("user_id").Order(order))
+	}
+	versions := db.NewSelect().Model((*models.Persona)(nil)).Column("id", "version", "active", "source", "model", "created_at")
+	for _, c := range personaDetails {
+		versions = versions.ColumnExpr("CASE WHEN active THEN ? END AS ?", bun.Ident(c), bun.Ident(c))
+	}
+	return &statements{
+		row:          summaryRowQuery(db.Dialect(), at),
+		steps:        list((*models.OnboardingStep)(nil), "step"),
+		keys:         list((*models.ProviderKey)(nil), "provider"),
+		integrations: list((*models.Integration)(nil), "kind"),
+		versions:     byUser(versions.OrderExpr("version DESC")),
+	}
+}
+
+// scanByUser runs statement, one of statements', for userID into dest.
+func scanByUser(ctx context.Context, db bun.IDB, statement, userID string, dest any) error {
+	bctx, uid := database.Bind(ctx, db, userID)
+	return db.NewRaw(statement, uid).Scan(bctx, dest)
+}
 
 // findSteps returns the step rows the user has, in order (fillSteps adds the rest).
-func findSteps(ctx context.Context, db bun.IDB, userID string) ([]*models.OnboardingStep, error) {
+func (st *statements) findSteps(ctx context.Context, db bun.IDB, userID string) ([]*models.OnboardingStep, error) {
 	var steps []*models.OnboardingStep
-	bctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewSelect().Model(&steps).ExcludeColumn("user_id").Where("user_id = ?", uid).Order("step").Scan(bctx); err != nil {
+	if err := scanByUser(ctx, db, st.steps, userID, &steps); err != nil {
 		return nil, fmt.Errorf("find steps: %w", err)
 	}
 	for _, s := range steps {
-		s.UserID = userID // not read: the statement's own value (see above findSteps)
+		s.UserID = userID // not read: the statement's own value (see statements)
 	}
 	return steps, nil
 }
@@ -96,12 +137,12 @@ var summaryJoins = []struct {
 	{"r", (*models.ResearchPreferences)(nil)},
 }
 
-// summaryRowQuery is the statement findSummaryRow runs, in dialect d, with one
-// placeholder for the user's ID: the account LEFT JOINed with each one-row table,
+// summaryRowQuery is the statement findSummaryRow runs, in dialect d, with at for
+// the user's ID (database.Placeholder): the account LEFT JOINed with each one-row table,
 // every column named as summaryRow's embed tags say (p.user_id AS p_user_id). It is
 // made once per service from the models, so a new column is read without a change
 // here.
-func summaryRowQuery(d schema.Dialect) string {
+func summaryRowQuery(d schema.Dialect, at bun.Safe) string {
 	var cols, joins strings.Builder
 	cols.WriteString("SELECT u.tier")
 	for _, j := range summaryJoins {
@@ -111,15 +152,14 @@ func summaryRowQuery(d schema.Dialect) string {
 		}
 		fmt.Fprintf(&joins, " LEFT JOIN %s AS %s ON %s.user_id = u.id", table.SQLName, j.alias, j.alias)
 	}
-	return cols.String() + " FROM users AS u" + joins.String() + " WHERE u.id = ?"
+	return cols.String() + " FROM users AS u" + joins.String() + " WHERE u.id = " + string(at)
 }
 
-// findSummaryRow reads the user's summaryRow with query (summaryRowQuery); NOT_FOUND
-// when the account does not exist.
-func findSummaryRow(ctx context.Context, db bun.IDB, query, userID string) (*summaryRow, error) {
+// findSummaryRow reads the user's summaryRow; NOT_FOUND when the account does not
+// exist.
+func (st *statements) findSummaryRow(ctx context.Context, db bun.IDB, userID string) (*summaryRow, error) {
 	row := new(summaryRow)
-	bctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewRaw(query, uid).Scan(bctx, row); err != nil {
+	if err := scanByUser(ctx, db, st.row, userID, row); err != nil {
 		return nil, database.NotFound(err, "user")
 	}
 	return row, nil
@@ -226,14 +266,13 @@ func saveProgress(ctx context.Context, db bun.IDB, p *models.OnboardingProgress)
 
 // --- provider keys ---
 
-func findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
+func (st *statements) findProviderKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
 	var rows []*models.ProviderKey
-	bctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewSelect().Model(&rows).ExcludeColumn("user_id").Where("user_id = ?", uid).Order("provider").Scan(bctx); err != nil {
+	if err := scanByUser(ctx, db, st.keys, userID, &rows); err != nil {
 		return nil, fmt.Errorf("find provider keys: %w", err)
 	}
 	for _, r := range rows {
-		r.UserID = userID // see above findSteps
+		r.UserID = userID // see statements
 	}
 	return rows, nil
 }
@@ -437,14 +476,13 @@ func upsertPreferences(ctx context.Context, db bun.IDB, p *models.ResearchPrefer
 	return nil
 }
 
-func findIntegrations(ctx context.Context, db bun.IDB, userID string) ([]*models.Integration, error) {
+func (st *statements) findIntegrations(ctx context.Context, db bun.IDB, userID string) ([]*models.Integration, error) {
 	var rows []*models.Integration
-	bctx, uid := database.Bind(ctx, db, userID)
-	if err := db.NewSelect().Model(&rows).ExcludeColumn("user_id").Where("user_id = ?", uid).Order("kind").Scan(bctx); err != nil {
+	if err := scanByUser(ctx, db, st.integrations, userID, &rows); err != nil {
 		return nil, fmt.Errorf("find integrations: %w", err)
 	}
 	for _, r := range rows {
-		r.UserID = userID // see above findSteps
+		r.UserID = userID // see statements
 	}
 	return rows, nil
 }
@@ -481,18 +519,13 @@ var personaDetails = []string{"core", "platform_personas", "quality", "selected_
 // details (personaDetails) only on the active one: the others carry their ID,
 // version, source, model and creation time. A list of versions shows no more, and
 // decoding every version's JSON was most of the summary's cost.
-func findPersonaVersions(ctx context.Context, db bun.IDB, userID string) ([]*models.Persona, error) {
+func (st *statements) findPersonaVersions(ctx context.Context, db bun.IDB, userID string) ([]*models.Persona, error) {
 	var rows []*models.Persona
-	q := db.NewSelect().Model(&rows).Column("id", "version", "active", "source", "model", "created_at")
-	for _, c := range personaDetails {
-		q = q.ColumnExpr("CASE WHEN active THEN ? END AS ?", bun.Ident(c), bun.Ident(c))
-	}
-	bctx, uid := database.Bind(ctx, db, userID)
-	if err := q.Where("user_id = ?", uid).OrderExpr("version DESC").Scan(bctx); err != nil {
+	if err := scanByUser(ctx, db, st.versions, userID, &rows); err != nil {
 		return nil, fmt.Errorf("find persona versions: %w", err)
 	}
 	for _, r := range rows {
-		r.UserID = userID // see above findSteps
+		r.UserID = userID // see statements
 	}
 	return rows, nil
 }

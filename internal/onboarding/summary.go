@@ -25,7 +25,7 @@ type Summary struct {
 	db     bun.IDB
 	userID string
 	live   bool
-	rowSQL string // summaryRowQuery's statement
+	stmts  *statements
 	// readable marks the keys that cannot be opened (Service.markUnreadable).
 	readable func(context.Context, []*models.ProviderKey) error
 
@@ -45,7 +45,7 @@ func (s *Service) Summary(userID string) *Summary {
 // summaryIn reads through db, which may be a transaction: reads are then made one
 // after another, as the caller asks for them.
 func (s *Service) summaryIn(db bun.IDB, userID string) *Summary {
-	return &Summary{db: db, userID: userID, live: s.LiveKeyCheck, rowSQL: s.summaryRow, readable: s.markUnreadable}
+	return &Summary{db: db, userID: userID, live: s.LiveKeyCheck, stmts: s.stmts, readable: s.markUnreadable}
 }
 
 // once holds a value read at most once; concurrent callers wait for the first read
@@ -79,11 +79,7 @@ func (m *Summary) UserID() string { return m.userID }
 
 // oneRow returns the user's summaryRow, nil when the account does not exist.
 func (m *Summary) oneRow(ctx context.Context) (*summaryRow, error) {
-	return m.row.get(ctx, m, absent(m.findRow))
-}
-
-func (m *Summary) findRow(ctx context.Context, db bun.IDB, userID string) (*summaryRow, error) {
-	return findSummaryRow(ctx, db, m.rowSQL, userID)
+	return m.row.get(ctx, m, absent(m.stmts.findSummaryRow))
 }
 
 // Progress returns the user's progress (an unstarted one if they never began).
@@ -96,7 +92,7 @@ func (m *Summary) Progress(ctx context.Context) (*models.OnboardingProgress, err
 // one row's read at the same time, so the two statements overlap rather than follow
 // each other.
 func (m *Summary) readProgress(ctx context.Context, db bun.IDB, userID string) (*models.OnboardingProgress, error) {
-	steps, err := findSteps(ctx, db, userID)
+	steps, err := m.stmts.findSteps(ctx, db, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +132,7 @@ func (m *Summary) ProviderKeys(ctx context.Context) ([]*models.ProviderKey, erro
 }
 
 func (m *Summary) findReadableKeys(ctx context.Context, db bun.IDB, userID string) ([]*models.ProviderKey, error) {
-	keys, err := findProviderKeys(ctx, db, userID)
+	keys, err := m.stmts.findProviderKeys(ctx, db, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +168,7 @@ func (m *Summary) ResearchPreferences(ctx context.Context) (*models.ResearchPref
 
 // Integrations returns the integrations the user chose, by kind.
 func (m *Summary) Integrations(ctx context.Context) ([]*models.Integration, error) {
-	return m.integrations.get(ctx, m, findIntegrations)
+	return m.integrations.get(ctx, m, m.stmts.findIntegrations)
 }
 
 // Personas returns the user's personas, newest first, every one with its details.
@@ -185,7 +181,7 @@ func (m *Summary) Personas(ctx context.Context) ([]*models.Persona, error) {
 // list that shows no more of the others than their ID, version, source, model and
 // creation time.
 func (m *Summary) PersonaVersions(ctx context.Context) ([]*models.Persona, error) {
-	return m.versions.get(ctx, m, findPersonaVersions)
+	return m.versions.get(ctx, m, m.stmts.findPersonaVersions)
 }
 
 // ActivePersona returns the user's active persona, nil when none is.

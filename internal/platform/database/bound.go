@@ -39,7 +39,21 @@ func Bind(ctx context.Context, db bun.IDB, v any) (context.Context, any) {
 	if v == nil || db.Dialect().Name() != dialect.PG {
 		return ctx, v
 	}
-	return context.WithValue(ctx, boundKey{}, v), bun.Safe("$1")
+	return context.WithValue(ctx, boundKey{}, v), boundPlaceholder
+}
+
+// boundPlaceholder is where a bound value goes in a PostgreSQL statement's text.
+const boundPlaceholder = bun.Safe("$1")
+
+// Placeholder is what to write where Bind's value goes in a statement written once,
+// ahead of its runs, for db: on PostgreSQL, the placeholder Bind returns, so that
+// the text is final and Bun formats nothing at each run (a statement without ? is
+// sent as it is); on SQLite, ?, which Bun replaces by the value Bind returns there.
+func Placeholder(db bun.IDB) bun.Safe {
+	if db.Dialect().Name() == dialect.PG {
+		return boundPlaceholder
+	}
+	return "?"
 }
 
 type boundKey struct{}

@@ -20,6 +20,7 @@ import (
 // in would, on both dialects and for a value that needs quoting. On PostgreSQL its
 // text holds $1 (Bun's hooks see the placeholder, not the value) and it is prepared
 // once per connection, unless NoPreparedStatements; on SQLite the value is written in.
+// A statement written beforehand with Placeholder is the same statement.
 func TestBind(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -51,6 +52,7 @@ func TestBind(t *testing.T) {
 			conn, err := db.WithQueryHook(texts).Conn(ctx) // one connection: its prepared statements
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
+			writtenOnce := "SELECT n FROM bound_rows WHERE id = " + string(database.Placeholder(conn))
 			for range 2 {
 				var n int
 				bctx, id := database.Bind(ctx, conn, tricky)
@@ -60,8 +62,17 @@ func TestBind(t *testing.T) {
 				bctx, id = database.Bind(ctx, conn, "a")
 				require.NoError(t, conn.NewSelect().TableExpr("bound_rows").Column("n").Where("id <> ?", id).Order("n").Scan(bctx, &ns))
 				require.Equal(t, []int{2, 3}, ns)
+				// Written once with Placeholder, the statement is the first one.
+				bctx, id = database.Bind(ctx, conn, tricky)
+				require.NoError(t, conn.NewRaw(writtenOnce, id).Scan(bctx, &n))
+				require.Equal(t, 2, n)
 			}
-			require.Contains(t, texts.all()[0], tc.inText)
+			all := texts.all()
+			require.Contains(t, all[0], tc.inText)
+			require.Equal(t, all[0], all[2], "a statement written with Placeholder is the one Bind's value gives")
+			if tc.prepared >= 0 {
+				require.Equal(t, writtenOnce, all[2], "on PostgreSQL its text is final: sent as written")
+			}
 
 			if tc.prepared >= 0 {
 				var prepared int
