@@ -56,8 +56,12 @@ func decodeBody(body []byte) (*graphql.RawParams, *failure) {
 
 // decodeParams decodes a well-formed body in one pass, numbers kept as json.Number (as
 // decodeObjectParam keeps them), or reports false for a body it does not accept: not
-// one JSON object, or a parameter of the wrong type.
+// one JSON object, or a parameter of the wrong type. The commonest bodies are read by
+// decodeCommon, the others into a map of their members.
 func decodeParams(body []byte) (*graphql.RawParams, bool) {
+	if params, ok := decodeCommon(body); ok {
+		return params, true
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var members map[string]any

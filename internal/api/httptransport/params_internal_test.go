@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecodeParams checks decodeBody's one-pass decoder against the step-by-step
@@ -46,6 +48,16 @@ func FuzzDecodeParams(f *testing.F) {
 		`{"documentId":5}`,
 		`{"documentId":null}`,
 		`{"documentId":"ab","extensions":{"other":1}}`,
+		` {"query" : "{ x }" , "variables" : { "a" : "}{][\"}" , "b" : [ { } ] } }`,
+		`{"query":"x","variables":{"a":1}x}`,
+		`{"query":"x","variables":{"a":1]}`,
+		`{"query":"x","variables":{"a":"\"}}`,
+		`{"query":"x","extensions":{},"variables":{ }}`,
+		`{"query":"x","operationName":nul}`,
+		`{"query":"x","operationName":nullx}`,
+		"{\"query\":\"é\",\"operationName\":\"\xc3\"}",
+		`{"query":"x",}`,
+		`{"query":"x""variables":null}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -111,5 +123,45 @@ func TestDocumentID(t *testing.T) {
 		if !reflect.DeepEqual(params.Extensions, tc.want) {
 			t.Fatalf("%s: %#v", tc.query, params.Extensions)
 		}
+	}
+}
+
+// TestDecodeCommon: decodeCommon reads the bodies clients send most (a query, with or
+// without an operation name, variables and extensions, spaced any way) and gives the
+// parameters the step-by-step checks give; every other body it leaves to the full
+// decoding.
+func TestDecodeCommon(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"query":"{ plans { tier } }"}`,
+		`{"query":"query Q($id: ID!) { persona(id: $id) { id } }","variables":{"id":"p1","n":1.5e3,"deep":{"l":[1,"}",{"x":null}]}},"operationName":"Q"}`,
+		`{"operationName":null,"variables":null,"extensions":null,"query":"{ x }"}`,
+		`{"query":"{ x }","variables":{},"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`,
+		" \t\r\n{ \"query\" :\"{ x }\" ,\"variables\": { } } \n",
+		`{"query":"{ café }"}`,
+		`{"query":""}`,
+		`{"query":"x","variables":{"a":1e400}}`,
+	} {
+		fast, ok := decodeCommon([]byte(body))
+		require.True(t, ok, body)
+		slow, fail := checkBody([]byte(body))
+		require.Nil(t, fail, body)
+		require.Equal(t, slow, fast, body)
+	}
+	for _, body := range []string{
+		`{"query":"{ x }\n"}`,                             // an escape
+		`{"qu\u0065ry":"{ x }"}`,                          // an escaped key
+		`{"query":"a","query":"b"}`,                       // a repeated member
+		`{"query":"x","extra":1}`,                         // another member
+		`{"query":"x","documentId":"ab"}`,                 // a persisted document
+		`{"extensions":{"persistedQuery":{"version":1}}}`, // no query
+		`{"query":null}`,
+		"{\"query\":\"\xff\"}", // not UTF-8
+		`{"query":"x","variables":[]}`,
+		`{"query":"x"} {}`,
+		"\ufeff{\"query\":\"x\"}",
+	} {
+		_, ok := decodeCommon([]byte(body))
+		require.False(t, ok, body)
 	}
 }
