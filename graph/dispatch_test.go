@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -125,6 +126,29 @@ func TestPoolReusesAndRetires(t *testing.T) {
 		defer p.mu.Unlock()
 		return len(p.idle) == 0
 	}, 5*time.Second, time.Millisecond, "the idle goroutine ended")
+}
+
+// TestPoolGrowsAShrunkStackOnly: a pooled goroutine grows its stack before its first
+// task, not again before the next, and again once a collection has shrunk it.
+func TestPoolGrowsAShrunkStackOnly(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the test's
+	p := &pool{idleFor: time.Minute}
+	task := func() {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		p.run(wg.Done)
+		wg.Wait()
+		require.Eventually(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.idle) == 1 }, 5*time.Second, time.Millisecond)
+	}
+	before := stackGrowths.Load()
+	task()
+	require.Equal(t, before+1, stackGrowths.Load(), "grown before the first task")
+	task()
+	task()
+	require.Equal(t, before+1, stackGrowths.Load(), "not again while the stack is the same")
+	runtime.GC() // shrinks the idle goroutine's stack, which it hardly uses
+	task()
+	require.Equal(t, before+2, stackGrowths.Load(), "grown again once shrunk")
 }
 
 // written is what v writes.
