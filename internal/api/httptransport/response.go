@@ -111,15 +111,30 @@ func ensureCode(err *gqlerror.Error, code string) {
 
 // writeResult writes the response of an executed operation. It is always 200: the
 // operation ran, so even data: null from a field error is a GraphQL result, not a
-// request error.
+// request error. The answer gqlgen wrote is sent as it is, between the response's
+// other parts (wire.Parts), not copied into one body first: with its length given,
+// net/http sends the parts as one body, not in chunks.
 func writeResult(w http.ResponseWriter, mediaType string, resp *graphql.Response) {
 	if resp == nil {
 		// gqlgen returns no response when the request context ended (client gone):
 		// nobody is left to read a body.
 		return
 	}
-	body, err := wire.Marshal(resp)
-	writeBody(w, mediaType, http.StatusOK, body, err)
+	head, data, tail, err := wire.Parts(resp)
+	if err != nil {
+		writeBody(w, mediaType, http.StatusOK, nil, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", mediaType+"; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
+	w.WriteHeader(http.StatusOK)
+	// A write error means the client went away; there is no one left to tell.
+	for _, part := range [][]byte{head, data, tail} {
+		if _, err := w.Write(part); err != nil {
+			return
+		}
+	}
 }
 
 // rateLimited reports whether resp is an operation the server refused to run for rate

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +91,10 @@ func check(t *testing.T, got reply, w want) {
 	}
 	for _, e := range got.errors {
 		require.NotEmpty(t, e.Extensions["code"], "error without extensions.code: %s", got.raw)
+	}
+	if got.hasKey["data"] {
+		// An executed operation's answer is written in parts, its length given.
+		require.Equal(t, strconv.Itoa(len(got.raw)), got.header.Get("Content-Length"), "body: %s", got.raw)
 	}
 }
 

@@ -34,33 +34,67 @@ const maxFastExtensions = 8
 
 // Append appends resp's JSON to dst.
 func Append(dst []byte, resp *graphql.Response) ([]byte, error) {
+	start := len(dst)
+	dst, data, err := appendHead(dst, resp)
+	if err != nil || data == nil {
+		return dst, err
+	}
+	if dst, err = appendTail(append(dst, data...), resp); err != nil {
+		return dst[:start], err
+	}
+	return dst, nil
+}
+
+// Parts returns resp's JSON in three parts, as Append writes it when the three are
+// joined: data is resp.Data itself when it can be sent as it is, so that an answer
+// written by parts is not copied again (it is then nil, and head holds all but tail).
+func Parts(resp *graphql.Response) (head, data, tail []byte, err error) {
+	head, data, err = appendHead(nil, resp)
+	if err != nil || data == nil {
+		return head, nil, nil, err
+	}
+	tail, err = appendTail(nil, resp)
+	return head, data, tail, err
+}
+
+// appendHead appends resp's JSON up to its data and returns the data to write as it
+// is next (nil when dst already holds it, and what follows it too when the response
+// took json.Marshal).
+func appendHead(dst []byte, resp *graphql.Response) ([]byte, []byte, error) {
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil || len(resp.Extensions) > maxFastExtensions {
-		return appendMarshalled(dst, resp) // @defer's payloads and the unusual: not hot
+		dst, err := appendMarshalled(dst, resp) // @defer's payloads and the unusual: not hot
+		return dst, nil, err
 	}
 	start := len(dst)
 	dst = append(dst, '{')
 	if len(resp.Errors) > 0 {
 		errs, err := json.Marshal(resp.Errors)
 		if err != nil {
-			return dst[:start], err
+			return dst[:start], nil, err
 		}
 		dst = append(append(append(dst, `"errors":`...), errs...), ',')
 	}
 	dst = append(dst, `"data":`...)
 	switch d := resp.Data; {
 	case len(d) == 0:
-		dst = append(dst, "null"...)
+		return dst, []byte("null"), nil
 	case bytes.IndexByte(d, '\n') >= 0 || bytes.IndexByte(d, '\r') >= 0 || bytes.IndexByte(d, '\t') >= 0:
 		// Whitespace a marshaler left between tokens (json.Encoder's newline): an SSE
 		// event's data must be one line.
 		buf := bytes.NewBuffer(dst)
 		if err := json.Compact(buf, d); err != nil {
-			return dst[:start], err
+			return dst[:start], nil, err
 		}
-		dst = buf.Bytes()
+		return buf.Bytes(), []byte{}, nil
 	default:
-		dst = append(dst, d...)
+		return dst, d, nil
 	}
+}
+
+// appendTail appends what follows resp's data in its JSON: its extensions, and the
+// end of the object.
+func appendTail(dst []byte, resp *graphql.Response) ([]byte, error) {
+	start := len(dst)
 	if len(resp.Extensions) > 0 {
 		var keys [maxFastExtensions]string
 		n := 0

@@ -3,6 +3,7 @@ package wire_test
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,7 +75,30 @@ func TestAppend(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "x"+string(got), string(prefixed), "appended after what dst holds")
 			require.NotContains(t, string(got), "\n", "one line")
+
+			head, data, tail, err := wire.Parts(&tt.resp)
+			require.NoError(t, err)
+			require.Equal(t, string(got), string(head)+string(data)+string(tail), "the parts joined")
+			// Data that needs no compaction, in a response of the fast path (not
+			// incremental, up to eight extensions), is not copied.
+			if d := tt.resp.Data; len(d) > 0 && tt.resp.Label == "" && len(tt.resp.Extensions) <= 8 &&
+				!strings.ContainsAny(string(d), "\n\r\t") {
+				require.Same(t, &d[0], &data[0], "the data part is the response's own")
+			}
 		})
+	}
+}
+
+// TestPartsFailure: Parts fails as Append does.
+func TestPartsFailure(t *testing.T) {
+	t.Parallel()
+	for _, resp := range []graphql.Response{
+		{Data: json.RawMessage("{\"a\":\n"), Extensions: map[string]any{"cost": 1}},
+		{Data: json.RawMessage(`{}`), Extensions: map[string]any{"bad": func() {}}},
+		{Errors: gqlerror.List{{Message: "m", Extensions: map[string]any{"bad": make(chan int)}}}},
+	} {
+		_, _, _, err := wire.Parts(&resp)
+		require.Error(t, err)
 	}
 }
 
