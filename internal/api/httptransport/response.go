@@ -130,9 +130,9 @@ func writeResult(w http.ResponseWriter, mediaType string, resp *graphql.Response
 	h.Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
 	w.WriteHeader(http.StatusOK)
 	// A write error means the client went away; there is no one left to tell.
-	for _, part := range [][]byte{head, data, tail} {
-		if _, err := w.Write(part); err != nil {
-			return
+	if _, err := w.Write(head); err == nil {
+		if _, err = w.Write(data); err == nil {
+			_, _ = w.Write(tail)
 		}
 	}
 }

@@ -49,12 +49,20 @@ func Append(dst []byte, resp *graphql.Response) ([]byte, error) {
 // joined: data is resp.Data itself when it can be sent as it is, so that an answer
 // written by parts is not copied again (it is then nil, and head holds all but tail).
 func Parts(resp *graphql.Response) (head, data, tail []byte, err error) {
-	head, data, err = appendHead(nil, resp)
+	// head and tail share one buffer, tail after head.
+	room := 64
+	if len(resp.Extensions) > 0 {
+		room += extensionRoom
+	}
+	head, data, err = appendHead(make([]byte, 0, room), resp)
 	if err != nil || data == nil {
 		return head, nil, nil, err
 	}
-	tail, err = appendTail(nil, resp)
-	return head, data, tail, err
+	all, err := appendTail(head, resp)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return all[:len(head)], data, all[len(head):], nil
 }
 
 // appendHead appends resp's JSON up to its data and returns the data to write as it

@@ -118,7 +118,8 @@ func TestAppendFailure(t *testing.T) {
 }
 
 // TestMarshalIsOneBuffer: a response with extensions such as the server's is marshalled
-// into the one buffer Marshal makes, never grown (which copies the whole answer).
+// into the one buffer Marshal makes, never grown (which copies the whole answer); its
+// parts, but for the data, into one too.
 func TestMarshalIsOneBuffer(t *testing.T) {
 	data := make([]byte, 0, 8<<10)
 	data = append(data, `{"onboarding":"`...)
@@ -133,6 +134,7 @@ func TestMarshalIsOneBuffer(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, len(out), len(data)+100, "the extensions are written")
 	require.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _, _ = wire.Marshal(resp) }))
+	require.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _, _, _, _ = wire.Parts(resp) }), "head and tail share a buffer")
 }
 
 // limit is an extension value that appends its JSON without allocating, as the
