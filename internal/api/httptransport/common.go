@@ -143,7 +143,9 @@ func (s *scan) object() (map[string]any, bool) {
 		return map[string]any{}, true
 	}
 	// The object's end: its brackets counted outside strings; encoding/json then
-	// checks what lies between.
+	// checks what lies between. Decoded apart from the body, the object would be
+	// allowed one level of nesting more than encoding/json allows in the whole body:
+	// anything deep is left to the full decoding.
 	for depth := 1; s.i < len(s.b); s.i++ {
 		switch s.b[s.i] {
 		case '"':
@@ -153,7 +155,9 @@ func (s *scan) object() (map[string]any, bool) {
 				}
 			}
 		case '{', '[':
-			depth++
+			if depth++; depth > maxCommonDepth {
+				return nil, false
+			}
 		case '}', ']':
 			if depth--; depth == 0 {
 				s.i++
@@ -163,6 +167,10 @@ func (s *scan) object() (map[string]any, bool) {
 	}
 	return nil, false
 }
+
+// maxCommonDepth is the deepest nesting of variables or extensions decodeCommon
+// decodes; encoding/json refuses a body nested over 10,000 levels.
+const maxCommonDepth = 64
 
 // decodeObject decodes raw, which must be one JSON object and nothing more.
 func decodeObject(raw []byte) (map[string]any, bool) {

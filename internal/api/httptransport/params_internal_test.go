@@ -141,6 +141,7 @@ func TestDecodeCommon(t *testing.T) {
 		`{"query":"{ café }"}`,
 		`{"query":""}`,
 		`{"query":"x","variables":{"a":1e400}}`,
+		`{"query":"{ x }","variables":{"a":` + strings.Repeat("[", 63) + strings.Repeat("]", 63) + `}}`,
 	} {
 		fast, ok := decodeCommon([]byte(body))
 		require.True(t, ok, body)
@@ -160,8 +161,15 @@ func TestDecodeCommon(t *testing.T) {
 		`{"query":"x","variables":[]}`,
 		`{"query":"x"} {}`,
 		"\ufeff{\"query\":\"x\"}",
+		// Nested deeper than encoding/json allows in a body (found in review: the
+		// variables decoded apart had a level more).
+		`{"query":"{ x }","variables":{"a":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}}`,
+		`{"query":"{ x }","extensions":{"a":` + strings.Repeat("[", 65) + strings.Repeat("]", 65) + `}}`,
 	} {
 		_, ok := decodeCommon([]byte(body))
 		require.False(t, ok, body)
 	}
+	tooDeep := []byte(`{"query":"{ x }","variables":{"a":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}}`)
+	_, ok := decodeParams(tooDeep)
+	require.False(t, ok, "a body nested deeper than encoding/json allows is refused")
 }
