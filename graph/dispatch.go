@@ -139,8 +139,10 @@ func (p *pool) work(w *worker, f func()) {
 	defer timer.Stop()
 	// grown is its own address when the stack was last grown: the runtime moves a
 	// stack it grows or shrinks, so while grown's address is the same, the stack is
-	// the one growStack left, and growing it again would only clear 16 KB of it (a
-	// few microseconds, the stack being cold in the cache) for each task.
+	// (almost always) the one growStack left, and growing it again would only clear
+	// 16 KB of it (a few microseconds, the stack being cold in the cache) for each
+	// task. Should a stack shrunk twice land where the grown one was, its task grows
+	// it as it goes, as a new goroutine's would: slower, never wrong.
 	var grown uintptr
 	for {
 		if uintptr(unsafe.Pointer(&grown)) != grown {
@@ -191,7 +193,8 @@ func growStack() byte {
 	return frame[stackIndex]
 }
 
-// stackGrowths counts growStack's calls (tests read it).
+// stackGrowths counts growStack's calls (TestPoolGrowsAShrunkStackOnly reads it):
+// one atomic add a growth, which is rare.
 var stackGrowths atomic.Int64
 
 // stackIndex is a variable, so that growStack's frame is not optimised away.

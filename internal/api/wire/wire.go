@@ -47,7 +47,9 @@ func Append(dst []byte, resp *graphql.Response) ([]byte, error) {
 
 // Parts returns resp's JSON in three parts, as Append writes it when the three are
 // joined: data is resp.Data itself when it can be sent as it is, so that an answer
-// written by parts is not copied again (it is then nil, and head holds all but tail).
+// written by parts is not copied again. Data to compact is written into head (data
+// is then empty); a response json.Marshal encodes (@defer's payloads, more than
+// maxFastExtensions extensions) is all in head, data and tail nil.
 func Parts(resp *graphql.Response) (head, data, tail []byte, err error) {
 	// head and tail share one buffer, tail after head.
 	room := 64
@@ -66,8 +68,8 @@ func Parts(resp *graphql.Response) (head, data, tail []byte, err error) {
 }
 
 // appendHead appends resp's JSON up to its data and returns the data to write as it
-// is next (nil when dst already holds it, and what follows it too when the response
-// took json.Marshal).
+// is next: empty, not nil, when dst already holds the data (compacted); nil when dst
+// holds the whole response (json.Marshal's), tail included.
 func appendHead(dst []byte, resp *graphql.Response) ([]byte, []byte, error) {
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil || len(resp.Extensions) > maxFastExtensions {
 		dst, err := appendMarshalled(dst, resp) // @defer's payloads and the unusual: not hot

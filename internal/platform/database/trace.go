@@ -136,12 +136,80 @@ func operation(e *bun.QueryEvent) string {
 	return strings.ToUpper(q)
 }
 
-// tableName is the builder's table, "" for raw SQL.
+// tableName is the builder's table; for raw SQL, the first table a SELECT or DELETE
+// names (after its first FROM), as the semantic conventions allow for a collection
+// parsed from the text, or "" (statements written once and run raw, such as the
+// onboarding summary's, keep their table in their spans).
 func tableName(e *bun.QueryEvent) string {
-	if isRaw(e) {
+	if !isRaw(e) {
+		return strings.Trim(e.IQuery.GetTableName(), `"`+"`")
+	}
+	if op := operation(e); op != "SELECT" && op != "DELETE" {
 		return ""
 	}
-	return strings.Trim(e.IQuery.GetTableName(), `"`+"`")
+	return tableAfterFrom(e.QueryTemplate)
+}
+
+// tableAfterFrom returns the name after the first FROM of q outside quotes, unquoted:
+// "" when a subquery or nothing follows.
+func tableAfterFrom(q string) string {
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case c == '\'' || c == '"':
+			// A string or a quoted name: FROM inside it is not the keyword.
+			end := strings.IndexByte(q[i+1:], c)
+			if end < 0 {
+				return ""
+			}
+			i += end + 1
+		case isWordByte(c) && (i == 0 || !isWordByte(q[i-1])):
+			word := i
+			for i < len(q) && isWordByte(q[i]) {
+				i++
+			}
+			if strings.EqualFold(q[word:i], "FROM") {
+				return firstName(strings.TrimLeftFunc(q[i:], unicode.IsSpace))
+			}
+			i--
+		}
+	}
+	return ""
+}
+
+// firstName is the (possibly quoted, possibly schema-qualified) name q starts with.
+func firstName(q string) string {
+	var name strings.Builder
+	for len(q) > 0 {
+		switch {
+		case q[0] == '"':
+			end := strings.IndexByte(q[1:], '"')
+			if end < 0 {
+				return ""
+			}
+			name.WriteString(q[1 : end+1])
+			q = q[end+2:]
+		case isWordByte(q[0]):
+			n := 0
+			for n < len(q) && isWordByte(q[n]) {
+				n++
+			}
+			name.WriteString(q[:n])
+			q = q[n:]
+		default:
+			return ""
+		}
+		if len(q) == 0 || q[0] != '.' {
+			break
+		}
+		name.WriteByte('.')
+		q = q[1:]
+	}
+	return name.String()
+}
+
+// isWordByte reports whether c can be part of an unquoted SQL name.
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // queryText is the statement's template, values left out, cut at maxQueryText.

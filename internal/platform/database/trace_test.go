@@ -94,7 +94,7 @@ func TestQueryTracerSpans(t *testing.T) {
 			for i, s := range mine {
 				names[i] = s.Name()
 			}
-			require.Equal(t, []string{"INSERT users", "SELECT users", "UPDATE users", "UPDATE", "SELECT", "SELECT no_such_table",
+			require.Equal(t, []string{"INSERT users", "SELECT users", "UPDATE users", "UPDATE", "SELECT users", "SELECT no_such_table",
 				"BEGIN", "DELETE users", "COMMIT"}, names)
 			for i, s := range mine {
 				a := attrs(s)
@@ -108,6 +108,8 @@ func TestQueryTracerSpans(t *testing.T) {
 				}
 			}
 			require.Equal(t, "users", attrs(mine[0])["db.collection.name"])
+			require.Equal(t, "users", attrs(mine[4])["db.collection.name"], "a raw SELECT's table, from its text")
+			require.NotContains(t, attrs(mine[3]), attribute.Key("db.collection.name"), "a raw UPDATE's is not parsed")
 			require.Contains(t, attrs(mine[3])["db.query.text"], "UPDATE users SET tier = ? WHERE email = ?")
 			require.Equal(t, codes.Unset, mine[4].Status().Code)
 			require.Equal(t, codes.Error, mine[5].Status().Code, "the failed statement's span says so")
