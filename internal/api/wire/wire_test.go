@@ -89,28 +89,30 @@ func TestAppend(t *testing.T) {
 	}
 }
 
-// TestPartsFailure: Parts fails as Append does.
-func TestPartsFailure(t *testing.T) {
-	t.Parallel()
-	for _, resp := range []graphql.Response{
+// failing are responses that cannot be encoded: a value json.Marshal cannot encode,
+// or data to compact that is not JSON.
+func failing() []graphql.Response {
+	return []graphql.Response{
 		{Data: json.RawMessage("{\"a\":\n"), Extensions: map[string]any{"cost": 1}},
 		{Data: json.RawMessage(`{}`), Extensions: map[string]any{"bad": func() {}}},
 		{Errors: gqlerror.List{{Message: "m", Extensions: map[string]any{"bad": make(chan int)}}}},
-	} {
+	}
+}
+
+// TestPartsFailure: Parts fails as Append does.
+func TestPartsFailure(t *testing.T) {
+	t.Parallel()
+	for _, resp := range failing() {
 		_, _, _, err := wire.Parts(&resp)
 		require.Error(t, err)
 	}
 }
 
-// TestAppendFailure: a value json.Marshal cannot encode, or data to compact that is
-// not JSON, fails the whole response, and dst is given back as it was.
+// TestAppendFailure: a response that cannot be encoded fails whole, and dst is given
+// back as it was.
 func TestAppendFailure(t *testing.T) {
 	t.Parallel()
-	for _, resp := range []graphql.Response{
-		{Data: json.RawMessage("{\"a\":\n"), Extensions: map[string]any{"cost": 1}},
-		{Data: json.RawMessage(`{}`), Extensions: map[string]any{"bad": func() {}}},
-		{Errors: gqlerror.List{{Message: "m", Extensions: map[string]any{"bad": make(chan int)}}}},
-	} {
+	for _, resp := range failing() {
 		got, err := wire.Append([]byte("keep"), &resp)
 		require.Error(t, err)
 		require.Equal(t, "keep", string(got))
