@@ -29,8 +29,10 @@ func operationContext() (context.Context, *graphql.OperationContext) {
 // all the others, which would never end if they ran one after another), every value
 // lands at its field, and what makes the object invalid is counted as gqlgen counts
 // it: null for a non-null field, RequiredNull for a nullable one.
+//
+// Not parallel: with other tests' objects resolving on the pool meanwhile, the cores
+// would count as busy and the fields run one after another (TestDispatchWhenBusy).
 func TestDispatchResolvesConcurrently(t *testing.T) {
-	t.Parallel()
 	ctx, oc := operationContext()
 	const n = 6
 	fields := make([]graphql.CollectedField, n)
@@ -77,6 +79,53 @@ func TestDispatchResolvesConcurrently(t *testing.T) {
 		}
 		require.Empty(t, graphql.GetErrors(ctx))
 	}
+}
+
+// TestDispatchWhenBusy: while other objects keep the cores busy (busyAt), an object's
+// fields are resolved one after another on the caller's goroutine, in order, their
+// values and invalid fields as ever; otherwise on the pool too. Not parallel: it sets
+// the count of objects resolving.
+func TestDispatchWhenBusy(t *testing.T) {
+	ctx, oc := operationContext()
+	fields := make([]graphql.CollectedField, 4)
+	for i := range fields {
+		fields[i] = graphql.CollectedField{Field: &ast.Field{Alias: fmt.Sprint("f", i), Name: fmt.Sprint("f", i)}}
+	}
+	dispatch := func() (order []int, goroutines map[uint64]bool, m *fieldSet) {
+		m = newFieldSet(fields)
+		var mu sync.Mutex
+		goroutines = map[uint64]bool{}
+		for i := range fields {
+			value := graphql.Marshaler(graphql.MarshalInt(i))
+			if i == 1 {
+				value = graphql.Null // non-null: invalid
+			}
+			m.ResolveConcurrently(oc, nil, i, true, true, func(context.Context) graphql.Marshaler {
+				mu.Lock()
+				defer mu.Unlock()
+				order = append(order, i)
+				goroutines[goroutineID()] = true
+				time.Sleep(time.Millisecond) // long enough for the pool's goroutines to take the others
+				return value
+			})
+		}
+		m.Dispatch(ctx)
+		return order, goroutines, m
+	}
+
+	busy := busyAt()
+	resolving.Add(busy)
+	order, goroutines, m := dispatch()
+	resolving.Add(-busy)
+	require.Equal(t, []int{0, 1, 2, 3}, order, "one after another, in order")
+	require.Equal(t, map[uint64]bool{goroutineID(): true}, goroutines, "on the caller's goroutine")
+	require.Equal(t, uint32(1), m.Invalids)
+	require.Equal(t, "3", written(m.Values[3]))
+	require.Equal(t, int32(0), resolving.Load())
+
+	_, goroutines, _ = dispatch()
+	require.Greater(t, len(goroutines), 1, "idle cores: on the pool too")
+	require.Equal(t, int32(0), resolving.Load(), "counted while resolving only")
 }
 
 // TestDispatchRecoversAPanic: a field whose resolver panics is null, with the panic
