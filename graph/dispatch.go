@@ -25,12 +25,13 @@ import (
 // summaries took about 10% less CPU.
 //
 // Resolving an object's fields at once pays when cores are idle: the summary's five
-// reads overlap. When other operations' objects are resolving their fields too (half
-// as many as there are cores, at least one), the cores are busy, and handing each
+// reads overlap. When other operations are resolving objects' fields too (half as
+// many as there are cores, at least one), the server is under load, and handing each
 // field to another goroutine (a wake-up, a switch, the operation's memory cold on
-// another core) only costs: with 8 clients, about 130 µs of CPU a summary, 10% of
+// another core) mostly costs: with 8 clients, about 130 µs of CPU a summary, 10% of
 // its throughput. The object's fields are then resolved one after another on the
-// caller's goroutine. So a field's resolver must never wait for a sibling field's
+// caller's goroutine. (The count is of operations resolving, not of busy cores: with
+// a slow database, operations waiting on it count too.) So a field's resolver must never wait for a sibling field's
 // (none does: the summary's fields share their reads through sync.Once, the users
 // loader gathers keys for a fixed time, the members loader holds a mutex); resolved
 // one after another, two such fields would never end.
@@ -67,8 +68,7 @@ func (m *fieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *g
 
 // Dispatch resolves the scheduled fields, the first on this goroutine and the others
 // on pooled ones, and returns when all are resolved, as gqlgen's does; all on this
-// goroutine, one after another, when other objects already keep the cores busy
-// (busyAt).
+// goroutine, one after another, when enough other operations are resolving (busyAt).
 func (m *fieldSet) Dispatch(ctx context.Context) {
 	m.FieldSet.Dispatch(ctx) // what gqlgen's holds: an operation's root fields (ResolveRootConcurrently)
 	switch len(m.tasks) {
@@ -78,8 +78,14 @@ func (m *fieldSet) Dispatch(ctx context.Context) {
 		m.resolve(ctx, &m.tasks[0])
 		return
 	}
-	others := resolving.Add(1) - 1
-	defer resolving.Add(-1)
+	var others int32
+	if ctx.Value(resolvingKey{}) != nil {
+		others = resolving.Load() - 1 // an object above this one counts its operation
+	} else {
+		others = resolving.Add(1) - 1
+		defer resolving.Add(-1)
+		ctx = context.WithValue(ctx, resolvingKey{}, true)
+	}
 	if others >= busyAt() {
 		for k := range m.tasks { // the cores are busy: one after another (see above)
 			m.resolve(ctx, &m.tasks[k])
@@ -99,11 +105,16 @@ func (m *fieldSet) Dispatch(ctx context.Context) {
 	wg.Wait()
 }
 
-// resolving counts the objects resolving two fields or more at this moment.
+// resolving counts the operations resolving an object's fields (two or more) at this
+// moment: an operation counts once, at its outermost such object, which marks its
+// fields' context (resolvingKey) so that the objects below neither count it again
+// nor take it for another's.
 var resolving atomic.Int32
 
-// busyAt is how many other objects resolving their fields keep the cores busy: half
-// as many as there are cores, at least one.
+type resolvingKey struct{}
+
+// busyAt is how many other operations resolving objects' fields make the server busy:
+// half as many as there are cores, at least one.
 func busyAt() int32 { return int32(max(1, runtime.GOMAXPROCS(0)/2)) }
 
 // resolve sets t's field's value and counts it when it makes the object invalid.
@@ -135,8 +146,8 @@ var resolvers = &pool{idleFor: time.Second}
 
 // pool runs functions on goroutines it keeps: an idle one when there is one (the last
 // to become idle), else a new one. A goroutine idle for idleFor ends. It never makes
-// a function wait for another, so tasks that wait on each other (loaders) cannot
-// deadlock, as with a goroutine each.
+// a function wait for another, as with a goroutine each (but Dispatch, under load,
+// resolves an object's fields one after another: see the top of this file).
 type pool struct {
 	idleFor time.Duration
 	mu      sync.Mutex

@@ -128,6 +128,48 @@ func TestDispatchWhenBusy(t *testing.T) {
 	require.Equal(t, int32(0), resolving.Load(), "counted while resolving only")
 }
 
+// TestDispatchNestedIsNotBusy: an object resolved inside another's field does not take
+// the object above it, which only waits, for another operation: with nothing else
+// resolving, its fields run at once too (they wait for each other here, which would
+// never end one after another). Not parallel: the count of operations resolving is
+// the process's.
+func TestDispatchNestedIsNotBusy(t *testing.T) {
+	ctx, oc := operationContext()
+	fields := func(n int) []graphql.CollectedField {
+		f := make([]graphql.CollectedField, n)
+		for i := range f {
+			f[i] = graphql.CollectedField{Field: &ast.Field{Alias: fmt.Sprint("f", i), Name: fmt.Sprint("f", i)}}
+		}
+		return f
+	}
+	child := func(ctx context.Context) graphql.Marshaler {
+		m := newFieldSet(fields(2))
+		var both sync.WaitGroup
+		both.Add(2)
+		for i := range 2 {
+			m.ResolveConcurrently(oc, nil, i, true, true, func(context.Context) graphql.Marshaler {
+				both.Done()
+				both.Wait()
+				return graphql.MarshalInt(i)
+			})
+		}
+		m.Dispatch(ctx)
+		return m
+	}
+	parent := newFieldSet(fields(2))
+	parent.ResolveConcurrently(oc, nil, 0, true, true, child)
+	parent.ResolveConcurrently(oc, nil, 1, true, true, child)
+	done := make(chan struct{})
+	go func() { parent.Dispatch(ctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the nested objects' fields did not run at once")
+	}
+	require.Equal(t, `{"f0":0,"f1":1}`, written(parent.Values[0]))
+	require.Equal(t, int32(0), resolving.Load())
+}
+
 // TestDispatchRecoversAPanic: a field whose resolver panics is null, with the panic
 // as the operation's error, as gqlgen's recovery makes it, and the pool goes on.
 func TestDispatchRecoversAPanic(t *testing.T) {
