@@ -31,10 +31,10 @@ import (
 // another core) mostly costs: with 8 clients, about 130 µs of CPU a summary, 10% of
 // its throughput. The object's fields are then resolved one after another on the
 // caller's goroutine. (The count is of operations resolving, not of busy cores: with
-// a slow database, operations waiting on it count too.) So a field's resolver must never wait for a sibling field's
-// (none does: the summary's fields share their reads through sync.Once, the users
-// loader gathers keys for a fixed time, the members loader holds a mutex); resolved
-// one after another, two such fields would never end.
+// a slow database, operations waiting on it count too.) So a field's resolver must
+// never wait for a sibling field's (none does: the summary's fields share their reads
+// through sync.Once, the users loader gathers keys for a fixed time, the members
+// loader holds a mutex); resolved one after another, two such fields would never end.
 //
 // fieldSet's ResolveConcurrently and Dispatch stand in for gqlgen's (the generated
 // code calls them on the field set); a deferred field, whose value travels in a
@@ -87,7 +87,7 @@ func (m *fieldSet) Dispatch(ctx context.Context) {
 		ctx = context.WithValue(ctx, resolvingKey{}, true)
 	}
 	if others >= busyAt() {
-		for k := range m.tasks { // the cores are busy: one after another (see above)
+		for k := range m.tasks { // the server is busy: one after another (see above)
 			m.resolve(ctx, &m.tasks[k])
 		}
 		return
