@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -36,6 +37,9 @@ type Tokens struct {
 	cfg    TokenConfig
 	now    func() time.Time
 	parser *jwt.Parser
+	// verified are the tokens Verify accepted: a client sends the same token with each
+	// request until it expires, and its next requests skip the signature and the JSON.
+	verified verifiedTokens
 }
 
 type accessClaims struct {
@@ -88,8 +92,27 @@ func (t *Tokens) Issue(userID, sessionID string) (string, time.Time, error) {
 	return signed, exp, nil
 }
 
-// Verify checks an access token and returns its caller, or UNAUTHENTICATED.
+// Verify checks an access token and returns its caller, or UNAUTHENTICATED. A token
+// it accepted before is accepted again, without parsing it, while the clock is within
+// the times it was valid for (a clock outside them has the token checked again, which
+// gives the reason).
 func (t *Tokens) Verify(raw string) (models.Caller, error) {
+	key := sha256.Sum256([]byte(raw))
+	if v, ok := t.verified.get(key); ok {
+		if now := t.now(); !now.Before(v.from) && now.Before(v.caller.ExpiresAt) {
+			return v.caller, nil
+		}
+	}
+	caller, from, err := t.verify(raw)
+	if err == nil {
+		t.verified.put(key, verifiedToken{caller: caller, from: from})
+	}
+	return caller, err
+}
+
+// verify parses and checks raw: its caller, and from when it is valid (its iat, or
+// its nbf if later).
+func (t *Tokens) verify(raw string) (models.Caller, time.Time, error) {
 	var claims accessClaims
 	tok, err := t.parser.ParseWithClaims(raw, &claims, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); !strings.EqualFold(typ, accessTokenType) {
@@ -99,13 +122,65 @@ func (t *Tokens) Verify(raw string) (models.Caller, error) {
 	})
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return models.Caller{}, &models.Error{Code: models.CodeUnauthenticated, Message: "access token expired: refresh it", Err: err}
+		return models.Caller{}, time.Time{}, &models.Error{Code: models.CodeUnauthenticated, Message: "access token expired: refresh it", Err: err}
 	case err != nil || !tok.Valid:
-		return models.Caller{}, &models.Error{Code: models.CodeUnauthenticated, Message: "invalid access token", Err: err}
+		return models.Caller{}, time.Time{}, &models.Error{Code: models.CodeUnauthenticated, Message: "invalid access token", Err: err}
 	case claims.Subject == "" || claims.SessionID == "" || claims.ID == "":
-		return models.Caller{}, models.Errorf(models.CodeUnauthenticated, "invalid access token: missing claims")
+		return models.Caller{}, time.Time{}, models.Errorf(models.CodeUnauthenticated, "invalid access token: missing claims")
 	}
-	return models.Caller{UserID: claims.Subject, SessionID: claims.SessionID, ExpiresAt: claims.ExpiresAt.UTC()}, nil
+	// The parser required iat and exp, and checked nbf when present.
+	from := claims.IssuedAt.Time
+	if claims.NotBefore != nil && claims.NotBefore.After(from) {
+		from = claims.NotBefore.Time
+	}
+	return models.Caller{UserID: claims.Subject, SessionID: claims.SessionID, ExpiresAt: claims.ExpiresAt.UTC()}, from, nil
+}
+
+// verifiedTokenCap is how many verified tokens each of verifiedTokens' two maps holds.
+const verifiedTokenCap = 4096
+
+// verifiedToken is what Verify found in a token it accepted: its caller, valid from
+// from until the caller's ExpiresAt.
+type verifiedToken struct {
+	caller models.Caller
+	from   time.Time
+}
+
+// verifiedTokens remembers the tokens Verify accepted, by their SHA-256 (the process
+// keeps no bearer token), at most 2 × verifiedTokenCap of them: when the current map
+// is full it becomes the previous one, dropping the one before; a token found there
+// is moved back. Session revocations are checked apart, at every request, whatever
+// this holds.
+type verifiedTokens struct {
+	mu        sync.RWMutex
+	cur, prev map[[sha256.Size]byte]verifiedToken
+}
+
+func (v *verifiedTokens) get(key [sha256.Size]byte) (verifiedToken, bool) {
+	v.mu.RLock()
+	t, ok := v.cur[key]
+	if ok {
+		v.mu.RUnlock()
+		return t, true
+	}
+	t, ok = v.prev[key]
+	v.mu.RUnlock()
+	if ok {
+		v.put(key, t)
+	}
+	return t, ok
+}
+
+func (v *verifiedTokens) put(key [sha256.Size]byte, t verifiedToken) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.cur) >= verifiedTokenCap {
+		v.prev, v.cur = v.cur, nil
+	}
+	if v.cur == nil {
+		v.cur = map[[sha256.Size]byte]verifiedToken{}
+	}
+	v.cur[key] = t
 }
 
 // newRefreshToken returns a random 256-bit refresh token and the hash that is stored.

@@ -89,3 +89,51 @@ func TestAccessTokens(t *testing.T) {
 		require.Contains(t, models.ErrorMessage(err), "expired")
 	})
 }
+
+// A token Verify accepted is accepted again without being parsed, but only while the
+// clock is within the times it is valid for: each answer is the one a first check
+// would give.
+func TestAccessTokensVerifiedAgain(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	c := testkit.NewClock(start)
+	cfg := auth.TokenConfig{Secret: secret, Issuer: "inkgraph", Audience: "inkgraph-api", TTL: 15 * time.Minute}
+	tokens := auth.NewTokens(cfg, c.Now)
+	good, exp, err := tokens.Issue("user-1", "session-1")
+	require.NoError(t, err)
+	want := models.Caller{UserID: "user-1", SessionID: "session-1", ExpiresAt: exp}
+	for range 3 {
+		caller, err := tokens.Verify(good)
+		require.NoError(t, err)
+		require.Equal(t, want, caller)
+	}
+
+	// The same token with another signature, or signed again with one byte of its
+	// payload changed, is not the token accepted.
+	parts := strings.Split(good, ".")
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	require.NoError(t, err)
+	sig[0] ^= 1
+	_, err = tokens.Verify(parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig))
+	require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err))
+	require.Contains(t, models.ErrorMessage(err), "invalid")
+
+	t.Run("a clock before the token was issued", func(t *testing.T) {
+		c.Set(start.Add(-time.Second))
+		_, err := tokens.Verify(good)
+		require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err))
+		require.Contains(t, models.ErrorMessage(err), "invalid")
+		c.Set(start)
+		_, err = tokens.Verify(good)
+		require.NoError(t, err)
+	})
+	t.Run("the last moment, then expired", func(t *testing.T) {
+		c.Set(exp.Add(-time.Nanosecond))
+		_, err := tokens.Verify(good)
+		require.NoError(t, err)
+		c.Set(exp)
+		_, err = tokens.Verify(good)
+		require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err))
+		require.Contains(t, models.ErrorMessage(err), "expired")
+	})
+}
