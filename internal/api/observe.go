@@ -22,6 +22,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/clientip"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
+	"github.com/inkgraph/inkgraph/internal/platform/tracing"
 	"github.com/inkgraph/inkgraph/models"
 )
 
@@ -94,7 +95,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if s.tracedRequest(r.Header) {
 			ctx = s.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		}
-		ctx, span := s.tracer.Start(ctx, methodLabel(r.Method), serverSpan...)
+		// With tracing off the request's span is its caller's, if it sent one: the
+		// one a no-op tracer would start carries nothing else.
+		span := trace.SpanFromContext(ctx)
+		if !tracing.Off(s.tp) {
+			ctx, span = s.tracer.Start(ctx, methodLabel(r.Method), serverSpan...)
+		}
 		ctx = clientip.With(ctx, addr)
 		ctx = logging.WithRequestID(ctx, id)
 		ctx = context.WithValue(ctx, requestStateKey{}, st)
@@ -375,6 +381,7 @@ func plainCode(code string) bool {
 type observer struct {
 	logger *slog.Logger
 	tracer trace.Tracer
+	tp     trace.TracerProvider // made tracer (tracing.Off)
 	names  *operationNames
 	series seriesCache
 	// roots are the schema's root type names by operation type.
@@ -425,6 +432,8 @@ func (o *observer) InterceptOperation(ctx context.Context, next graphql.Operatio
 	socket := st != nil && st.transport == transportWebSocket
 	span := trace.SpanFromContext(ctx)
 	switch {
+	case tracing.Off(o.tp):
+		span = nil // nothing would record the operation's span
 	case socket:
 		// A socket runs many operations over its life: each is a trace of its own,
 		// linked to the connection's.

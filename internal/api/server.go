@@ -82,7 +82,9 @@ type Server struct {
 	handler http.Handler
 	ws      *wstransport.Transport
 
-	tracer     trace.Tracer
+	tracer trace.Tracer
+	// tp made tracer: tracing.Off(tp) skips starting spans that would record nothing.
+	tp         trace.TracerProvider
 	propagator propagation.TextMapPropagator
 	// propagation are the propagator's headers, canonical.
 	propagation []string
@@ -111,7 +113,7 @@ func New(d Deps) *Server {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
-	s.tracer = tp.Tracer(instrumentation)
+	s.tracer, s.tp = tp.Tracer(instrumentation), tp
 	s.propagator = d.Propagator
 	if s.propagator == nil {
 		s.propagator = otel.GetTextMapPropagator()
@@ -179,7 +181,7 @@ func New(d Deps) *Server {
 	}})
 	// The operation's ID, span, metrics and log: outside the rate limit, so a refusal
 	// is logged with its operation's ID and counted with its code.
-	gql.Use(&observer{logger: d.Logger, tracer: s.tracer, names: &operationNames{}})
+	gql.Use(&observer{logger: d.Logger, tracer: s.tracer, tp: tp, names: &operationNames{}})
 	presenter := resolvers.ErrorPresenter(d.Logger)
 	// Before the rate limit: an operation acting in a team spends the team's budget,
 	// at the team's tier and seats.

@@ -35,11 +35,20 @@ type tracedServer struct {
 
 func newTracedServer(t *testing.T) *tracedServer {
 	t.Helper()
-	var svc *inkgraph.Services
-	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: func(s *inkgraph.Services, _ *bun.DB) { svc = s }})
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s := newServerTracedBy(t, tp)
+	s.spans = spans
+	return s
+}
+
+// newServerTracedBy is the whole server with its spans made by tp (nil: the global
+// provider's, as in production) and its logs to a buffer.
+func newServerTracedBy(t *testing.T, tp trace.TracerProvider) *tracedServer {
+	t.Helper()
+	var svc *inkgraph.Services
+	a := startAppWith(t, testkit.DatabaseURL(t, testkit.SQLite), wiring{services: func(s *inkgraph.Services, _ *bun.DB) { svc = s }})
 	logs := &testkit.SyncBuffer{}
 	logger := logging.New(logs, 0)
 	srv := api.New(api.Deps{
@@ -49,7 +58,23 @@ func newTracedServer(t *testing.T) *tracedServer {
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &tracedServer{url: ts.URL, spans: spans, logs: logs, flushLogs: func() { logging.Flush(logger) }}
+	return &tracedServer{url: ts.URL, logs: logs, flushLogs: func() { logging.Flush(logger) }}
+}
+
+// accessLine returns the access line of the request to /graphql (one in these tests).
+func (s *tracedServer) accessLine(t *testing.T) map[string]any {
+	t.Helper()
+	s.flushLogs()
+	var access map[string]any
+	for line := range strings.SplitSeq(strings.TrimSpace(s.logs.String()), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if rec["msg"] == "http request" && rec["path"] == "/graphql" {
+			access = rec
+		}
+	}
+	require.NotNil(t, access, s.logs.String())
+	return access
 }
 
 // post sends query with the given traceparent ("" for none).
@@ -118,19 +143,22 @@ func TestSpanTreeOfAQuery(t *testing.T) {
 	require.Equal(t, op.SpanContext().SpanID(), field.Parent().SpanID(), "the root field is the operation's child")
 
 	// Every log line of the request names the trace.
-	s.flushLogs()
-	var access map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(s.logs.String()), "\n") {
-		var rec map[string]any
-		require.NoError(t, json.Unmarshal([]byte(line), &rec))
-		if rec["msg"] == "http request" && rec["path"] == "/graphql" {
-			access = rec
-		}
-	}
-	require.NotNil(t, access, s.logs.String())
+	access := s.accessLine(t)
 	require.Equal(t, traceID, access["trace_id"])
 	require.Equal(t, "SpanPlans", access["operation_name"])
 	require.Equal(t, "OK", access["operation_code"])
+}
+
+// With tracing off (the global provider, none set) the server starts no span, and
+// the caller's trace still names the request's log lines.
+func TestCallersTraceWithTracingOff(t *testing.T) {
+	t.Parallel()
+	s := newServerTracedBy(t, nil)
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	s.post(t, `query Untraced { plans { tier } }`, "00-"+traceID+"-b7ad6b7169203331-01")
+	access := s.accessLine(t)
+	require.Equal(t, traceID, access["trace_id"])
+	require.Equal(t, "Untraced", access["operation_name"])
 }
 
 func TestSpansRecordErrors(t *testing.T) {

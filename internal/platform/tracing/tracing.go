@@ -31,6 +31,18 @@ const instrumentation = "github.com/inkgraph/inkgraph"
 // Tracer returns Inkgraph's tracer (from the global provider Setup installs).
 func Tracer() trace.Tracer { return otel.Tracer(instrumentation) }
 
+// unset is OpenTelemetry's global tracer provider while none is set: its spans record
+// nothing, yet starting one allocates the span and a context for it.
+var unset = otel.GetTracerProvider()
+
+// Off reports whether tp's spans record nothing because tp is the global provider and
+// none has been set (Setup sets one when traces are exported): a caller may then skip
+// starting its span. It is asked at each span, since a provider may be set after tp
+// was taken, and the global one then hands its spans to it.
+func Off(tp trace.TracerProvider) bool {
+	return tp == unset && otel.GetTracerProvider() == unset
+}
+
 // Enabled reports whether getenv asks for traces to be exported.
 func Enabled(getenv func(string) string) bool {
 	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none") {

@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 func TestEndpointURL(t *testing.T) {
@@ -67,5 +70,35 @@ func TestSetupWithoutEndpointInstallsNoProvider(t *testing.T) {
 	defer span.End()
 	if span.IsRecording() {
 		t.Fatal("spans record although nothing is exported")
+	}
+	if !Off(otel.GetTracerProvider()) {
+		t.Fatal("Off is false for the global provider with none set")
+	}
+}
+
+// TestOff: spans are skipped only for the global provider while none is set. It sets
+// the process's provider, so it is not parallel, and it is the package's last test.
+func TestOff(t *testing.T) {
+	sdk := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
+	for name, tp := range map[string]trace.TracerProvider{"an SDK provider": sdk, "a no-op provider given": noop.NewTracerProvider()} {
+		if Off(tp) {
+			t.Errorf("Off is true for %s", name)
+		}
+	}
+	taken := otel.GetTracerProvider()
+	if !Off(taken) {
+		t.Fatal("Off is false for the global provider with none set")
+	}
+	// A provider set after the global one was taken: the global one's spans are its.
+	otel.SetTracerProvider(sdk)
+	t.Cleanup(func() { otel.SetTracerProvider(taken) })
+	if Off(taken) {
+		t.Fatal("Off is true for the global provider once one is set")
+	}
+	_, span := taken.Tracer("x").Start(context.Background(), "x")
+	defer span.End()
+	if !span.IsRecording() {
+		t.Fatal("the control: the global provider's span records once one is set")
 	}
 }
