@@ -42,7 +42,7 @@ const followedRecheck = 5 * time.Second
 
 // record keeps e in the run's journal.
 func (r *run) record(e *Event) {
-	b, err := json.Marshal(e)
+	b, err := encodeEvent(e)
 	if err != nil {
 		// Every event's fields encode; were one not to, the journal stops short of it
 		// and a reader sees it cut (the client attached still gets the event).
@@ -50,6 +50,38 @@ func (r *run) record(e *Event) {
 		return
 	}
 	r.journal.Append(e.Seq, b)
+}
+
+// encodeEvent is json.Marshal(e), byte for byte. A run journals every event, a token
+// each, so the commonest, a delta of text (TOKEN, AGENT_TOKEN) whose strings need no
+// escaping, is written here without reflection; any other goes to json.Marshal.
+func encodeEvent(e *Event) ([]byte, error) {
+	if (e.Type != EventToken && e.Type != EventAgentToken) || e.Route != nil || e.ToolCall != nil ||
+		e.Approval != nil || e.ToolResult != nil || e.Action != nil || e.Usage != nil || e.Done != nil ||
+		e.Error != nil || !plainJSON(e.Agent) || !plainJSON(e.Delta) {
+		return json.Marshal(e)
+	}
+	b := make([]byte, 0, len(`{"t":"AGENT_TOKEN","a":"","d":""}`)+len(e.Agent)+len(e.Delta))
+	b = append(append(append(b, `{"t":"`...), e.Type...), '"')
+	if e.Agent != "" {
+		b = append(append(append(b, `,"a":"`...), e.Agent...), '"')
+	}
+	if e.Delta != "" {
+		b = append(append(append(b, `,"d":"`...), e.Delta...), '"')
+	}
+	return append(b, '}'), nil
+}
+
+// plainJSON reports whether encoding/json writes s between quotes as it is: printable
+// ASCII without the quote, the backslash, and <, > and &, which it escapes for HTML.
+func plainJSON(s string) bool {
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // detach is told by the sending goroutine that the client is gone: a journaled run
