@@ -82,8 +82,10 @@ type boundConn struct {
 }
 
 // QueryContext runs query, with its bound value when ctx carries one and the
-// statement has no arguments of its own.
+// statement has no arguments of its own, with the context driverCancels detached
+// from database/sql.
 func (c *boundConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = attached(ctx) // detach.go
 	v := ctx.Value(boundKey{})
 	if v == nil || len(args) != 0 {
 		return c.Conn.QueryContext(ctx, query, args)

@@ -89,7 +89,9 @@ func openPostgres(cfg Config) (*bun.DB, error) {
 	}
 	sqldb := sql.OpenDB(boundConnector{Connector: stdlib.GetConnector(*pgcfg), mode: bound})
 	applyPool(sqldb, cfg)
-	return bun.NewDB(sqldb, pgdialect.New()), nil
+	// pgx cancels a statement with its context: database/sql need not watch it too
+	// (detach.go).
+	return bun.NewDB(sqldb, pgdialect.New()).WithQueryHook(driverCancels{}), nil
 }
 
 func openSQLite(cfg Config) (*bun.DB, error) {
