@@ -128,8 +128,12 @@ func (t *Tokens) verify(raw string) (models.Caller, time.Time, error) {
 	case claims.Subject == "" || claims.SessionID == "" || claims.ID == "":
 		return models.Caller{}, time.Time{}, models.Errorf(models.CodeUnauthenticated, "invalid access token: missing claims")
 	}
-	// The parser required iat and exp, and checked nbf when present.
-	from := claims.IssuedAt.Time
+	// The parser required exp, and checked iat and nbf when present: from is the
+	// later of them (none: any time).
+	var from time.Time
+	if claims.IssuedAt != nil {
+		from = claims.IssuedAt.Time
+	}
 	if claims.NotBefore != nil && claims.NotBefore.After(from) {
 		from = claims.NotBefore.Time
 	}

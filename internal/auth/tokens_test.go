@@ -118,6 +118,33 @@ func TestAccessTokensVerifiedAgain(t *testing.T) {
 	require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err))
 	require.Contains(t, models.ErrorMessage(err), "invalid")
 
+	t.Run("not before, and without iat", func(t *testing.T) {
+		sign := func(mutate func(jwt.MapClaims)) string {
+			claims := jwt.MapClaims{"iss": "inkgraph", "aud": "inkgraph-api", "sub": "user-2", "sid": "session-2", "jti": "j2",
+				"iat": start.Unix(), "exp": start.Add(time.Hour).Unix()}
+			mutate(claims)
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+			tok.Header["typ"] = "at+jwt"
+			s, err := tok.SignedString(secret)
+			require.NoError(t, err)
+			return s
+		}
+		later := sign(func(m jwt.MapClaims) { m["nbf"] = start.Add(time.Minute).Unix() })
+		noIAT := sign(func(m jwt.MapClaims) { delete(m, "iat") })
+		c.Set(start.Add(time.Minute))
+		for range 2 {
+			_, err := tokens.Verify(later)
+			require.NoError(t, err)
+			_, err = tokens.Verify(noIAT)
+			require.NoError(t, err)
+		}
+		c.Set(start.Add(time.Second))
+		_, err := tokens.Verify(later)
+		require.Equal(t, models.CodeUnauthenticated, models.ErrorCode(err), "before its nbf, though accepted since")
+		_, err = tokens.Verify(noIAT)
+		require.NoError(t, err)
+		c.Set(start)
+	})
 	t.Run("a clock before the token was issued", func(t *testing.T) {
 		c.Set(start.Add(-time.Second))
 		_, err := tokens.Verify(good)

@@ -66,7 +66,7 @@ type boundConnector struct {
 }
 
 func (c boundConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
+	conn, err := c.Connector.Connect(attached(ctx)) // detach.go
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +86,13 @@ type boundConn struct {
 // from database/sql.
 func (c *boundConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	ctx = attached(ctx) // detach.go
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	v := ctx.Value(boundKey{})
 	if v == nil || len(args) != 0 {
-		return c.Conn.QueryContext(ctx, query, args)
+		rows, err := c.Conn.QueryContext(ctx, query, args)
+		return rows, ended(ctx, err)
 	}
 	// What pgx's stdlib.Conn.QueryContext does, with the value and how to run the
 	// statement (pgx reads a QueryExecMode leading the arguments as that), and rows
@@ -100,7 +104,7 @@ func (c *boundConn) QueryContext(ctx context.Context, query string, args []drive
 	rows, err := conn.Query(ctx, query, resultFormats, c.mode, v)
 	if err != nil {
 		if pgconn.SafeToRetry(err) {
-			return nil, driver.ErrBadConn
+			return nil, ended(ctx, driver.ErrBadConn)
 		}
 		return nil, err
 	}

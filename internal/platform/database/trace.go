@@ -25,8 +25,7 @@ const maxQueryText = 4096
 // Traced returns db with QueryTracer attached: every statement run through it (or a
 // transaction begun on it) inside a recorded span gets a client span of its own. The
 // returned DB shares db's connections; close either. Attach it only when traces are
-// exported (tracing.Enabled): with no hook at all, Bun allocates nothing per
-// statement for hooks.
+// exported (tracing.Enabled): each hook is called for every statement.
 func Traced(db *bun.DB) *bun.DB { return db.WithQueryHook(QueryTracer{}) }
 
 // QueryTracer is a bun.QueryHook that records one client span per SQL statement,

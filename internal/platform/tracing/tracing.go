@@ -38,7 +38,9 @@ var unset = otel.GetTracerProvider()
 // Off reports whether tp's spans record nothing because tp is the global provider and
 // none has been set (Setup sets one when traces are exported): a caller may then skip
 // starting its span. It is asked at each span, since a provider may be set after tp
-// was taken, and the global one then hands its spans to it.
+// was taken, and the global one then hands its spans to it. Once one was set, setting
+// the global one back (as tests do when they end) is taken for tracing off, though it
+// would hand its spans to the provider set before.
 func Off(tp trace.TracerProvider) bool {
 	return tp == unset && otel.GetTracerProvider() == unset
 }
