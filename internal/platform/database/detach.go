@@ -41,7 +41,7 @@ func (driverCancels) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context
 	if _, ok := ctx.Deadline(); ok {
 		return ctx
 	}
-	if st := e.DB.DB.Stats(); st.Idle == 0 && st.MaxOpenConnections > 0 && st.OpenConnections >= st.MaxOpenConnections {
+	if st := e.DB.Stats(); st.Idle == 0 && st.MaxOpenConnections > 0 && st.OpenConnections >= st.MaxOpenConnections {
 		return ctx // a full pool: a wait for a connection
 	}
 	return detached{ctx}
@@ -90,9 +90,12 @@ func (c *boundConn) ExecContext(ctx context.Context, query string, args []driver
 // whose statement fails without the connection (a failed ping would discard it, and
 // database/sql would try the next).
 func (c *boundConn) ResetSession(ctx context.Context) error {
-	ctx = attached(ctx)
-	if ctx.Err() != nil {
-		return nil
+	if ctx = attached(ctx); ctx.Done() != nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		default:
+		}
 	}
 	return c.Conn.ResetSession(ctx)
 }
