@@ -2,6 +2,7 @@ package chat
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,6 +30,39 @@ func TestEncodeEvent(t *testing.T) {
 		got, err := encodeEvent(e)
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got))
+	}
+}
+
+// A field added to Event later is not dropped by encodeEvent's hand-written path: a
+// text delta's event with any one other field set encodes as json.Marshal has it.
+func TestEncodeEventKnowsEveryField(t *testing.T) {
+	typ := reflect.TypeFor[Event]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if !f.IsExported() || f.Name == "Type" {
+			continue
+		}
+		e := &Event{Type: EventToken, Agent: "writer", Delta: "text"}
+		v := reflect.ValueOf(e).Elem().Field(i)
+		switch f.Type.Kind() {
+		case reflect.Pointer:
+			v.Set(reflect.New(f.Type.Elem()))
+		case reflect.String:
+			v.SetString("set")
+		case reflect.Int, reflect.Int64:
+			v.SetInt(7)
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(f.Type, 1, 1))
+		default:
+			t.Fatalf("Event.%s is a %s: give this test a value of it", f.Name, f.Type)
+		}
+		want, err := json.Marshal(e)
+		require.NoError(t, err)
+		got, err := encodeEvent(e)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "Event.%s set", f.Name)
 	}
 }
 
