@@ -3,26 +3,25 @@ package graph
 import (
 	"context"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/inkgraph/inkgraph/internal/platform/workers"
 )
 
 // An object's fields with a resolver are resolved concurrently, as gqlgen resolves
-// them, but on the goroutines of a pool rather than on a new goroutine each.
+// them, but on the goroutines of a pool (internal/platform/workers) rather than on a
+// new goroutine each.
 //
 // gqlgen's FieldSet.Dispatch starts a goroutine for every such field but one. A new
 // goroutine starts with a small stack, and a resolver that reaches the database
 // (Bun, database/sql, pgx) grows it two or three times, each time copying it and
 // walking its frames: about 9% of the onboarding summary's CPU, whose object has
-// thirteen such fields. A pooled goroutine keeps the stack it grew (the most recently
-// idle one is taken first), and grows it while shallow before a task (growStack)
-// when the garbage collector has shrunk it meanwhile. In process, 8 concurrent
-// summaries took about 10% less CPU.
+// thirteen such fields. A pooled goroutine keeps the stack it grew. In process, 8
+// concurrent summaries took about 10% less CPU.
 //
 // Resolving an object's fields at once pays when cores are idle: the summary's five
 // reads overlap. When other operations are resolving objects' fields too (half as
@@ -96,7 +95,7 @@ func (m *fieldSet) Dispatch(ctx context.Context) {
 	wg.Add(len(m.tasks) - 1)
 	for k := 1; k < len(m.tasks); k++ {
 		t := &m.tasks[k]
-		resolvers.run(func() {
+		resolvers.Go(func() {
 			defer wg.Done()
 			m.resolve(ctx, t)
 		})
@@ -142,100 +141,4 @@ func (t *task) value(ctx context.Context) (v graphql.Marshaler) {
 // resolvers is the pool the field sets' tasks run on.
 //
 // A goroutine idle for a second ends: a burst's goroutines do not outlive it by much.
-var resolvers = &pool{idleFor: time.Second}
-
-// pool runs functions on goroutines it keeps: an idle one when there is one (the last
-// to become idle), else a new one. A goroutine idle for idleFor ends. It never makes
-// a function wait for another, as with a goroutine each (but Dispatch, under load,
-// resolves an object's fields one after another: see the top of this file).
-type pool struct {
-	idleFor time.Duration
-	mu      sync.Mutex
-	idle    []*worker // the most recently idle last
-}
-
-type worker struct {
-	tasks chan func()
-}
-
-// run runs f on one of p's goroutines.
-func (p *pool) run(f func()) {
-	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
-		w := p.idle[n-1]
-		p.idle[n-1] = nil
-		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		w.tasks <- f
-		return
-	}
-	p.mu.Unlock()
-	go p.work(&worker{tasks: make(chan func(), 1)}, f)
-}
-
-// work runs f, then the tasks given to w until it has been idle for p.idleFor.
-func (p *pool) work(w *worker, f func()) {
-	timer := time.NewTimer(p.idleFor)
-	defer timer.Stop()
-	// grown is its own address when the stack was last grown: the runtime moves a
-	// stack it grows or shrinks, so while grown's address is the same, the stack is
-	// (almost always) the one growStack left, and growing it again would only clear
-	// 16 KB of it (a few microseconds, the stack being cold in the cache) for each
-	// task. Should a stack shrunk twice land where the grown one was, its task grows
-	// it as it goes, as a new goroutine's would: slower, never wrong.
-	var grown uintptr
-	for {
-		if uintptr(unsafe.Pointer(&grown)) != grown {
-			growStack()
-			grown = uintptr(unsafe.Pointer(&grown))
-		}
-		f()
-		f = nil // an idle goroutine keeps no answer alive
-		p.mu.Lock()
-		p.idle = append(p.idle, w)
-		p.mu.Unlock()
-		timer.Reset(p.idleFor)
-		select {
-		case f = <-w.tasks:
-		case <-timer.C:
-			if p.retire(w) {
-				return
-			}
-			f = <-w.tasks // taken from the idle list just now: its task is on the way
-		}
-	}
-}
-
-// retire takes w off the idle list and reports whether it was there.
-func (p *pool) retire(w *worker) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for i, x := range p.idle {
-		if x == w {
-			p.idle = slices.Delete(p.idle, i, i+1)
-			return true
-		}
-	}
-	return false
-}
-
-// growStack grows the calling goroutine's stack to 32 KiB, if it is smaller, while it
-// is shallow: a resolver reaching the database needs about that much, and growing a
-// shallow stack copies a few frames, where growing it in the resolver's depths copies
-// and adjusts them all, two or three times. The garbage collector halves an idle
-// goroutine's stack, so a task can find it shrunk. (CockroachDB's growstack does the
-// same before its requests.)
-//
-//go:noinline
-func growStack() byte {
-	stackGrowths.Add(1)
-	var frame [16 << 10]byte // on the stack: only a byte of it is read
-	return frame[stackIndex]
-}
-
-// stackGrowths counts growStack's calls (TestPoolGrowsAShrunkStackOnly reads it):
-// one atomic add a growth, which is rare.
-var stackGrowths atomic.Int64
-
-// stackIndex is a variable, so that growStack's frame is not optimised away.
-var stackIndex = 0
+var resolvers = workers.New(time.Second)

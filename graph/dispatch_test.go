@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -196,50 +195,6 @@ func TestDispatchRecoversAPanic(t *testing.T) {
 		messages = append(messages, gqlErr.Message)
 	}
 	require.ElementsMatch(t, []string{"recovered: field 1", "recovered: field 2"}, messages)
-}
-
-// TestPoolReusesAndRetires: a pool's goroutine runs the tasks given while it is idle,
-// and ends once idle for idleFor.
-func TestPoolReusesAndRetires(t *testing.T) {
-	p := &pool{idleFor: 50 * time.Millisecond}
-	var first, second uint64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	p.run(func() { first = goroutineID(); wg.Done() })
-	wg.Wait()
-	require.Eventually(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.idle) == 1 }, 5*time.Second, time.Millisecond)
-	wg.Add(1)
-	p.run(func() { second = goroutineID(); wg.Done() })
-	wg.Wait()
-	require.Equal(t, first, second, "the idle goroutine ran the second task")
-	require.Eventually(t, func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return len(p.idle) == 0
-	}, 5*time.Second, time.Millisecond, "the idle goroutine ended")
-}
-
-// TestPoolGrowsAShrunkStackOnly: a pooled goroutine grows its stack before its first
-// task, not again before the next, and again once a collection has shrunk it.
-func TestPoolGrowsAShrunkStackOnly(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the test's
-	p := &pool{idleFor: time.Minute}
-	task := func() {
-		var wg sync.WaitGroup
-		wg.Add(1)
-		p.run(wg.Done)
-		wg.Wait()
-		require.Eventually(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.idle) == 1 }, 5*time.Second, time.Millisecond)
-	}
-	before := stackGrowths.Load()
-	task()
-	require.Equal(t, before+1, stackGrowths.Load(), "grown before the first task")
-	task()
-	task()
-	require.Equal(t, before+1, stackGrowths.Load(), "not again while the stack is the same")
-	runtime.GC() // shrinks the idle goroutine's stack, which it hardly uses
-	task()
-	require.Equal(t, before+2, stackGrowths.Load(), "grown again once shrunk")
 }
 
 // written is what v writes.

@@ -1,0 +1,69 @@
+package workers
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestReusesAndRetires: a pool's goroutine runs the tasks given while it is idle, and
+// ends once idle for idleFor.
+func TestReusesAndRetires(t *testing.T) {
+	p := New(50 * time.Millisecond)
+	var first, second uint64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	p.Go(func() { first = goroutineID(); wg.Done() })
+	wg.Wait()
+	require.Eventually(t, func() bool { return p.idleCount() == 1 }, 5*time.Second, time.Millisecond)
+	wg.Add(1)
+	p.Go(func() { second = goroutineID(); wg.Done() })
+	wg.Wait()
+	require.Equal(t, first, second, "the idle goroutine ran the second task")
+	require.Eventually(t, func() bool { return p.idleCount() == 0 }, 5*time.Second, time.Millisecond, "the idle goroutine ended")
+}
+
+// TestDo: Do returns once f has run, on another goroutine.
+func TestDo(t *testing.T) {
+	p := New(time.Minute)
+	var ran uint64
+	p.Do(func() {
+		time.Sleep(10 * time.Millisecond)
+		ran = goroutineID()
+	})
+	require.NotZero(t, ran, "f has run when Do returns")
+	require.NotEqual(t, goroutineID(), ran, "on a pooled goroutine")
+}
+
+// TestGrowsAShrunkStackOnly: a pooled goroutine grows its stack before its first task,
+// not again before the next, and again once a collection has shrunk it.
+func TestGrowsAShrunkStackOnly(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the test's
+	p := New(time.Minute)
+	task := func() {
+		p.Do(func() {})
+		require.Eventually(t, func() bool { return p.idleCount() == 1 }, 5*time.Second, time.Millisecond)
+	}
+	before := stackGrowths.Load()
+	task()
+	require.Equal(t, before+1, stackGrowths.Load(), "grown before the first task")
+	task()
+	task()
+	require.Equal(t, before+1, stackGrowths.Load(), "not again while the stack is the same")
+	runtime.GC() // shrinks the idle goroutine's stack, which it hardly uses
+	task()
+	require.Equal(t, before+2, stackGrowths.Load(), "grown again once shrunk")
+}
+
+func goroutineID() uint64 {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	var id uint64
+	_, _ = fmt.Sscanf(string(buf), "goroutine %d ", &id)
+	return id
+}
