@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/inkgraph/inkgraph/internal/llm"
+	"github.com/inkgraph/inkgraph/internal/platform/workers"
 )
 
 // Close codes of the graphql-transport-ws protocol, also used for the legacy
@@ -199,10 +200,17 @@ func (c *conn) serve() {
 			c.readEnded(err)
 			break
 		}
-		c.handle(data)
+		// Handled on a pooled goroutine while this one waits: an init's
+		// authentication and a subscribe go deep, and would leave this goroutine,
+		// which mostly waits, a stack four times what waiting needs until
+		// collections had halved it twice (workers).
+		handlers.Do(func() { c.handle(data) })
 	}
 	c.finish()
 }
+
+// handlers runs the sockets' messages.
+var handlers = workers.New(time.Second)
 
 // controlFrame answers a ping or pong taken between messages as gorilla would.
 func (c *conn) controlFrame(opcode int, payload []byte) error {

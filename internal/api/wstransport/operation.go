@@ -20,21 +20,40 @@ import (
 // that panicked.
 const CodeInternal = "INTERNAL"
 
-// runOperation executes op on its own goroutine and sends its results. A run the
-// operation's resolver starts may run on this goroutine too (llm.Inline): its frame
-// is then beneath the run's for the run's life, so it is kept small, the operation
-// being made ready in dispatch.
-func (c *conn) runOperation(op *operation, params *graphql.RawParams) {
+// startOperation runs op: made ready on a pooled goroutine, since that goes deep
+// (parsing, validation, and for a subscription its resolver, which starts what it
+// streams), then streamed on a goroutine of its own, which mostly waits (a chat's
+// run may run on it: llm.Inline). The waiting goroutine's stack is what the
+// streaming needs, not what making the operation ready needed, which collections
+// would otherwise halve only one at a time (workers).
+func (c *conn) startOperation(op *operation, params *graphql.RawParams) {
+	handlers.Go(func() {
+		streaming := false
+		defer func() {
+			if !streaming {
+				op.cancel(errOperationDone)
+				op.done()
+			}
+		}()
+		defer c.recoverOperation(op)
+		c.logOperation(op, "websocket operation started")
+		responses, ctx, job := c.dispatch(op, params)
+		if responses == nil {
+			c.logOperation(op, "websocket operation ended")
+			return
+		}
+		streaming = true
+		go c.stream(op, responses, ctx, job)
+	})
+}
+
+// stream runs the job of a run that adopted the operation (nil when none did), then
+// sends op's results until the last or until op ends.
+func (c *conn) stream(op *operation, responses graphql.ResponseHandler, ctx context.Context, job func()) {
 	defer op.done()
 	defer op.cancel(errOperationDone)
 	defer c.recoverOperation(op)
-	c.logOperation(op, "websocket operation started")
 	defer c.logOperation(op, "websocket operation ended")
-
-	responses, ctx, job := c.dispatch(op, params)
-	if responses == nil {
-		return
-	}
 	if job != nil {
 		job()
 	}
@@ -80,7 +99,8 @@ func (c *conn) logOperation(op *operation, msg string) {
 }
 
 // dispatch makes op ready to run: its responses and the context to read them with,
-// and the job of a run that adopted the operation's goroutine (nil when none did).
+// and the job of a run that adopted the operation's streaming goroutine (nil when
+// none did).
 // It answers an operation that cannot run itself and returns no responses.
 func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.ResponseHandler, context.Context, func()) {
 	ctx := graphql.StartOperationTrace(op.ctx)
@@ -96,7 +116,7 @@ func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.Respo
 			c.sendError(op, resp.Errors)
 			return nil, nil, nil
 		}
-		// complete follows whether or not the response went out, as after the loop in runOperation.
+		// complete follows whether or not the response went out, as after the loop in stream.
 		_ = c.sendResponse(op, resp)
 		c.sendComplete(op)
 		return nil, nil, nil
@@ -120,7 +140,7 @@ func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.Respo
 				return false
 			}
 			if err := c.sendResponse(op, resp); err != nil {
-				op.cancel(errOperationDone) // the run stops as when runOperation's loop breaks
+				op.cancel(errOperationDone) // the run stops as when stream's loop breaks
 				return false
 			}
 			return true

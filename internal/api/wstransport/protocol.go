@@ -71,7 +71,8 @@ type legacyErrorPayload struct {
 	Errors     gqlerror.List       `json:"errors,omitempty"`
 }
 
-// handle processes one message from the client. It runs on the reading goroutine.
+// handle processes one message from the client, one at a time, in order: the
+// reading goroutine waits while it runs.
 func (c *conn) handle(data []byte) {
 	var m inMessage
 	if err := json.Unmarshal(data, &m); err != nil {
@@ -288,7 +289,7 @@ func (c *conn) subscribe(id string, raw json.RawMessage) {
 	c.opWG.Add(1)
 	c.mu.Unlock()
 
-	go c.runOperation(op, params)
+	c.startOperation(op, params)
 }
 
 // cancelOperations cancels every running operation with cause.
