@@ -422,7 +422,7 @@ func (s *Server) socketSession(ctx context.Context, caller models.Caller) (conte
 			reason = reasonAPIKeyRevoked
 		}
 		stop := s.revocations.Watch(auth.CredentialID(caller), func() { revoke(reason) })
-		context.AfterFunc(ctx, func() { stop() })
+		context.AfterFunc(ctx, stop)
 	}
 	if err := s.accounts.CheckSession(ctx, caller); err != nil {
 		if models.ErrorCode(err) != models.CodeUnauthenticated {

@@ -55,8 +55,7 @@ type conn struct {
 	frames   *frameConn // ws's connection, read a frame at a time
 	exec     graphql.GraphExecutor
 	protocol string
-	headers  http.Header
-	log      *slog.Logger
+	remote   string // the client's address, as the HTTP server gave it
 	opened   time.Time
 
 	// ctx is canceled when the connection starts closing.
@@ -96,10 +95,10 @@ type operation struct {
 	id     string
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// done tells the connection the operation is over (opWG), once: when its
-	// goroutine ends, or earlier when a run it adopted goes on without its client
-	// (llm.Release), which the connection need not wait for.
-	done func()
+	// ops is its connection's count of running operations (opWG), which done
+	// decrements once, as finished records.
+	ops      *sync.WaitGroup
+	finished atomic.Bool
 	// nextPrefix is the start of the operation's result messages, up to the
 	// payload; made at its first result, on the operation's goroutine.
 	nextPrefix []byte
@@ -110,6 +109,15 @@ type operation struct {
 	// opCtx is the operation's parsed document and variables, which say which
 	// fields its first result leaves for later; set before it runs.
 	opCtx *graphql.OperationContext
+}
+
+// done tells the connection the operation is over, once: when its goroutine ends,
+// or earlier when a run it adopted goes on without its client (llm.Release), which
+// the connection need not wait for.
+func (op *operation) done() {
+	if op.finished.CompareAndSwap(false, true) {
+		op.ops.Done()
+	}
 }
 
 // mayWrite reports whether a message for op may still be sent. Nothing goes
@@ -136,22 +144,30 @@ func newConn(t *Transport, ws *websocket.Conn, frames *frameConn, r *http.Reques
 		frames:   frames,
 		exec:     exec,
 		protocol: protocol,
-		headers:  r.Header.Clone(),
-		log: t.logger().With(
-			slog.String("protocol", protocol),
-			slog.String("remote_addr", r.RemoteAddr),
-		),
-		opened: time.Now(),
-		ctx:    ctx,
-		cancel: cancel,
-		opBase: ctx,
-		ops:    map[string]*operation{},
+		remote:   r.RemoteAddr,
+		opened:   time.Now(),
+		ctx:      ctx,
+		cancel:   cancel,
+		opBase:   ctx,
+		ops:      map[string]*operation{},
 	}
+}
+
+// logAttrs logs msg with attrs and the socket's protocol and client address. They are
+// added to each record rather than kept in a logger of the socket's: a socket mostly
+// waits and seldom logs, and such a logger's formatted attributes cost about 300
+// bytes a socket.
+func (c *conn) logAttrs(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	l := c.t.logger()
+	if !l.Enabled(ctx, level) {
+		return
+	}
+	l.LogAttrs(ctx, level, msg, append(attrs, slog.String("protocol", c.protocol), slog.String("remote_addr", c.remote))...)
 }
 
 // serve runs the read loop, then tears the connection down.
 func (c *conn) serve() {
-	c.log.LogAttrs(c.ctx, slog.LevelDebug, "websocket connection opened")
+	c.logAttrs(c.ctx, slog.LevelDebug, "websocket connection opened")
 
 	c.ws.SetPingHandler(func(data string) error {
 		c.touch()
@@ -268,7 +284,7 @@ func (c *conn) finish() {
 	c.opWG.Wait()
 	c.stopKeepAlive()
 
-	c.log.LogAttrs(c.ctx, slog.LevelInfo, "websocket connection closed",
+	c.logAttrs(c.ctx, slog.LevelInfo, "websocket connection closed",
 		slog.Int("code", code),
 		slog.String("reason", reason),
 		slog.Duration("duration", time.Since(c.opened)),
@@ -378,7 +394,7 @@ func (c *conn) shutdown(ctx context.Context) {
 func (c *conn) write(op *operation, final bool, msg outMessage) error {
 	b, err := json.Marshal(msg)
 	if err != nil {
-		c.log.LogAttrs(c.ctx, slog.LevelError, "websocket message encoding failed",
+		c.logAttrs(c.ctx, slog.LevelError, "websocket message encoding failed",
 			slog.String("type", msg.Type), slog.String("id", msg.ID), slog.String("error", err.Error()))
 		return err
 	}

@@ -80,7 +80,7 @@ func (c *conn) stream(op *operation, responses graphql.ResponseHandler, ctx cont
 // recoverOperation, deferred, ends an operation that panicked with an INTERNAL error.
 func (c *conn) recoverOperation(op *operation) {
 	if r := recover(); r != nil {
-		c.log.LogAttrs(op.ctx, slog.LevelError, "panic in websocket operation",
+		c.logAttrs(op.ctx, slog.LevelError, "panic in websocket operation",
 			slog.String("id", op.id),
 			slog.String("panic", fmt.Sprint(r)),
 			slog.String("stack", string(debug.Stack())),
@@ -95,7 +95,7 @@ func (c *conn) recoverOperation(op *operation) {
 
 // logOperation logs msg about op at debug level.
 func (c *conn) logOperation(op *operation, msg string) {
-	c.log.LogAttrs(op.ctx, slog.LevelDebug, msg, slog.String("id", op.id))
+	c.logAttrs(op.ctx, slog.LevelDebug, msg, slog.String("id", op.id))
 }
 
 // dispatch makes op ready to run: its responses and the context to read them with,
@@ -159,7 +159,7 @@ func (c *conn) sendResponse(op *operation, resp *graphql.Response) error {
 		b, err = wire.Marshal(resp)
 	}
 	if err != nil {
-		c.log.LogAttrs(op.ctx, slog.LevelError, "websocket response encoding failed",
+		c.logAttrs(op.ctx, slog.LevelError, "websocket response encoding failed",
 			slog.String("id", op.id), slog.String("error", err.Error()))
 		return err
 	}

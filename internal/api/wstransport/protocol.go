@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/inkgraph/inkgraph/internal/api/httptransport"
@@ -189,12 +188,12 @@ func (c *conn) handleInit(raw json.RawMessage) {
 		if errors.Is(err, ErrAuthUnavailable) {
 			// Not the client's fault: 1011 tells it to try again, where 4403 would
 			// tell it to stop.
-			c.log.LogAttrs(c.ctx, slog.LevelWarn, "websocket authentication unavailable", slog.String("error", err.Error()))
+			c.logAttrs(c.ctx, slog.LevelWarn, "websocket authentication unavailable", slog.String("error", err.Error()))
 			c.fail(1011, "Internal server error: try again", "authentication unavailable: try again")
 			return
 		}
 		if err != nil {
-			c.log.LogAttrs(c.ctx, slog.LevelInfo, "websocket authentication failed", slog.String("error", err.Error()))
+			c.logAttrs(c.ctx, slog.LevelInfo, "websocket authentication failed", slog.String("error", err.Error()))
 			c.fail(codeForbidden, "Forbidden: "+err.Error(), err.Error())
 			return
 		}
@@ -217,10 +216,11 @@ func (c *conn) handleInit(raw json.RawMessage) {
 	c.opBase = base
 	if c.initTimer != nil {
 		c.initTimer.Stop()
+		c.initTimer = nil // not kept as long as the socket
 	}
 	if !expires.IsZero() {
 		c.expiryTimer = time.AfterFunc(time.Until(expires), func() {
-			c.log.LogAttrs(c.ctx, slog.LevelInfo, "websocket credentials expired")
+			c.logAttrs(c.ctx, slog.LevelInfo, "websocket credentials expired")
 			c.fail(codeForbidden, reasonExpired, reasonExpired)
 		})
 	}
@@ -248,7 +248,7 @@ var ErrAuthUnavailable = errors.New("authentication unavailable")
 func (c *conn) authenticate(payload map[string]any) (ctx context.Context, exp time.Time, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.log.LogAttrs(c.ctx, slog.LevelError, "panic in websocket authenticator",
+			c.logAttrs(c.ctx, slog.LevelError, "panic in websocket authenticator",
 				slog.String("panic", fmt.Sprint(r)), slog.String("stack", string(debug.Stack())))
 			err = errAuthenticatorPanic // ctx and exp stay zero: Authenticate never returned
 		}
@@ -269,7 +269,8 @@ func (c *conn) subscribe(id string, raw json.RawMessage) {
 		_ = c.write(nil, true, outMessage{ID: id, Type: msgComplete})
 		return
 	}
-	params.Headers = c.headers
+	// No headers: the upgrade request's would stay in memory as long as the socket,
+	// and nothing reads them; a socket's caller is its connection_init's.
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 
 	c.mu.Lock()
@@ -284,7 +285,7 @@ func (c *conn) subscribe(id string, raw json.RawMessage) {
 		return
 	}
 	ctx, cancel := context.WithCancelCause(c.opBase)
-	op := &operation{id: id, ctx: ctx, cancel: cancel, done: sync.OnceFunc(c.opWG.Done)}
+	op := &operation{id: id, ctx: ctx, cancel: cancel, ops: &c.opWG}
 	c.ops[id] = op
 	c.opWG.Add(1)
 	c.mu.Unlock()

@@ -37,6 +37,6 @@ func (c *conn) revoke(reason string) {
 	}
 	c.draining = true
 	c.mu.Unlock()
-	c.log.LogAttrs(c.ctx, slog.LevelInfo, "websocket credentials revoked", slog.String("reason", reason))
+	c.logAttrs(c.ctx, slog.LevelInfo, "websocket credentials revoked", slog.String("reason", reason))
 	time.AfterFunc(RevokeDrain, func() { c.fail(codeForbidden, reason, reason) })
 }
