@@ -56,7 +56,13 @@ type conn struct {
 	exec     graphql.GraphExecutor
 	protocol string
 	remote   string // the client's address, as the HTTP server gave it
-	opened   time.Time
+	// headers are what an operation may read of the upgrade request's headers
+	// (graphql.OperationContext.Headers): its User-Agent, which a session signed in
+	// over the socket remembers; nil without one. The rest would stay in memory as
+	// long as the socket, and nothing reads them: a socket's caller is its
+	// connection_init's.
+	headers http.Header
+	opened  time.Time
 
 	// ctx is canceled when the connection starts closing.
 	ctx    context.Context
@@ -100,11 +106,12 @@ type operation struct {
 	ops      *sync.WaitGroup
 	finished atomic.Bool
 	// nextPrefix is the start of the operation's result messages, up to the
-	// payload; made at its first result, on the operation's goroutine.
+	// payload; made at its first result, by one goroutine of the operation at a
+	// time (the one making it ready, then the one streaming it).
 	nextPrefix []byte
 	// deferring is set at the first result of an operation with @defer: every
 	// result after it is an incremental payload. Only the operation's goroutine
-	// reads or writes it.
+	// (the one making it ready, then the one streaming it) reads or writes it.
 	deferring bool
 	// opCtx is the operation's parsed document and variables, which say which
 	// fields its first result leaves for later; set before it runs.
@@ -145,12 +152,23 @@ func newConn(t *Transport, ws *websocket.Conn, frames *frameConn, r *http.Reques
 		exec:     exec,
 		protocol: protocol,
 		remote:   r.RemoteAddr,
+		headers:  operationHeaders(r.Header),
 		opened:   time.Now(),
 		ctx:      ctx,
 		cancel:   cancel,
 		opBase:   ctx,
 		ops:      map[string]*operation{},
 	}
+}
+
+// operationHeaders is what the socket's operations keep of its upgrade request's
+// headers: the User-Agent.
+func operationHeaders(h http.Header) http.Header {
+	ua := h.Values("User-Agent")
+	if len(ua) == 0 {
+		return nil
+	}
+	return http.Header{"User-Agent": ua}
 }
 
 // logAttrs logs msg with attrs and the socket's protocol and client address. They are
@@ -220,13 +238,14 @@ func (c *conn) serve() {
 		// authentication and a subscribe go deep, and would leave this goroutine,
 		// which mostly waits, a stack four times what waiting needs until
 		// collections had halved it twice (workers).
-		handlers.Do(func() { c.handle(data) })
+		pooled.Do(func() { c.handle(data) })
 	}
 	c.finish()
 }
 
-// handlers runs the sockets' messages.
-var handlers = workers.New(time.Second)
+// pooled runs the sockets' deep work: their messages, and their operations until
+// they stream.
+var pooled = workers.New(time.Second)
 
 // controlFrame answers a ping or pong taken between messages as gorilla would.
 func (c *conn) controlFrame(opcode int, payload []byte) error {
@@ -292,7 +311,8 @@ func (c *conn) finish() {
 }
 
 // touch pushes the read deadline back after anything arrived from the peer.
-// It runs on the reading goroutine only.
+// It runs on the reading goroutine, or on the one handling a message while the
+// reader waits (pooled.Do): never on two at once.
 func (c *conn) touch() {
 	if c.keepAliveOn.Load() {
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.t.keepAlive()))
@@ -420,7 +440,8 @@ func (c *conn) writeEncoded(op *operation, final bool, b []byte) error {
 }
 
 // startKeepAlive starts the keep-alive pings and the silent-peer check.
-// It runs on the reading goroutine. The pings come from a timer rather than a
+// It runs while a message is handled (the init's acknowledgement), the reader
+// waiting. The pings come from a timer rather than a
 // goroutine of their own: an idle socket then holds no stack for them.
 func (c *conn) startKeepAlive() {
 	interval := c.t.keepAlive()

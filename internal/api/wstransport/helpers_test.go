@@ -58,6 +58,7 @@ const testSchema = `
 type Query {
 	hello: String!
 	whoami: String!
+	headers: String!
 }
 type Mutation {
 	setName(name: String!): String!
@@ -192,6 +193,8 @@ func newSchema(b *backend) graphql.ExecutableSchema {
 			case "whoami":
 				user, _ := ctx.Value(userKey{}).(string)
 				return graphql.OneShot(dataResponse(map[string]any{"whoami": user}))
+			case "headers":
+				return graphql.OneShot(dataResponse(map[string]any{"headers": fmt.Sprint(opCtx.Headers)}))
 			case "setName":
 				args := field.ArgumentMap(opCtx.Variables)
 				return graphql.OneShot(dataResponse(map[string]any{"setName": args["name"]}))

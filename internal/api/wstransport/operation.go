@@ -27,7 +27,7 @@ const CodeInternal = "INTERNAL"
 // streaming needs, not what making the operation ready needed, which collections
 // would otherwise halve only one at a time (workers).
 func (c *conn) startOperation(op *operation, params *graphql.RawParams) {
-	handlers.Go(func() {
+	pooled.Go(func() {
 		streaming := false
 		defer func() {
 			if !streaming {
@@ -37,9 +37,13 @@ func (c *conn) startOperation(op *operation, params *graphql.RawParams) {
 		}()
 		defer c.recoverOperation(op)
 		c.logOperation(op, "websocket operation started")
+		defer func() {
+			if !streaming {
+				c.logOperation(op, "websocket operation ended")
+			}
+		}()
 		responses, ctx, job := c.dispatch(op, params)
 		if responses == nil {
-			c.logOperation(op, "websocket operation ended")
 			return
 		}
 		streaming = true
@@ -124,9 +128,9 @@ func (c *conn) dispatch(op *operation, params *graphql.RawParams) (graphql.Respo
 
 	ctx = graphql.WithOperationContext(ctx, rc)
 	op.opCtx = rc
-	// A chat run started by the resolver may adopt this goroutine (llm.Inline): it
-	// then runs on it and hands over each event as it has it, rather than on a
-	// goroutine of its own beside this one.
+	// A chat run started by the resolver may adopt the operation's streaming
+	// goroutine (llm.Inline): it then runs there, as the job returned, and hands over
+	// each event as it has it, rather than on a goroutine of its own beside it.
 	inline := &llm.Inline{}
 	inline.SetRelease(op.done) // before the run: it may release from any goroutine
 	ctx = llm.WithInline(ctx, inline)

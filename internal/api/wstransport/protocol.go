@@ -269,8 +269,7 @@ func (c *conn) subscribe(id string, raw json.RawMessage) {
 		_ = c.write(nil, true, outMessage{ID: id, Type: msgComplete})
 		return
 	}
-	// No headers: the upgrade request's would stay in memory as long as the socket,
-	// and nothing reads them; a socket's caller is its connection_init's.
+	params.Headers = c.headers
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 
 	c.mu.Lock()

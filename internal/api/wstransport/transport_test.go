@@ -95,6 +95,23 @@ func TestQueryAndMutationOverSocket(t *testing.T) {
 	}
 }
 
+// TestOperationHeaders: an operation over a socket reads its upgrade request's
+// User-Agent (a session signed in over it remembers it), and no other header.
+func TestOperationHeaders(t *testing.T) {
+	for _, p := range bothProtocols {
+		t.Run(p.name, func(t *testing.T) {
+			e := newEnv(t, &wstransport.Transport{Authenticate: tokenAuth(0)})
+			c, _, err := e.dial(t, p.offer, http.Header{"User-Agent": {"wstest/1.0"}, "Cookie": {"session=secret"}, "X-Extra": {"x"}})
+			require.NoError(t, err)
+			c.init(p, map[string]any{"token": goodToken})
+			c.subscribe(p, "h1", "{ headers }", nil)
+			m := c.expect(p.next, "h1")
+			require.Equal(t, map[string]any{"headers": "map[User-Agent:[wstest/1.0]]"}, m.payload()["data"])
+			c.expect("complete", "h1")
+		})
+	}
+}
+
 func TestRequestErrors(t *testing.T) {
 	t.Run(transportWS, func(t *testing.T) {
 		e := newEnv(t, &wstransport.Transport{})
