@@ -161,8 +161,8 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) (<-chan *Event, err
 	}
 	r := &run{
 		o: o, ctx: ctx, req: req, id: o.cfg.NewRunID(), now: o.cfg.Now(),
-		provider: req.Provider, byAgent: map[string]*models.SourceUsage{},
-		outcome: metrics.OutcomeCancelled,
+		provider: req.Provider,
+		outcome:  metrics.OutcomeCancelled,
 	}
 	r.shown.add(grounding)
 	r.life, r.endLife = ctx, func(error) {}

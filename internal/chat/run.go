@@ -53,7 +53,7 @@ type run struct {
 	actions []Action
 	// total and byAgent are the whole run's use, for the USAGE event and the meter.
 	total     models.Usage
-	byAgent   map[string]*models.SourceUsage
+	byAgent   []models.SourceUsage // in the order the agents were first counted
 	usageSent bool
 	// reported is the usage USAGE reported, which DONE repeats.
 	reported *Usage
@@ -164,12 +164,13 @@ func (r *run) stream(agent string, typ EventType, req *llm.Request) (string, *ll
 func (r *run) count(agent string, res *llm.Result) {
 	r.total = r.total.Add(res.Usage)
 	r.streamed += res.Streamed
-	a := r.byAgent[agent]
-	if a == nil {
-		a = &models.SourceUsage{Source: agent}
-		r.byAgent[agent] = a
+	// A run has a few agents: a slice kept with the run costs less than a map.
+	i := slices.IndexFunc(r.byAgent, func(a models.SourceUsage) bool { return a.Source == agent })
+	if i < 0 {
+		i = len(r.byAgent)
+		r.byAgent = append(r.byAgent, models.SourceUsage{Source: agent})
 	}
-	a.Usage = a.Add(res.Usage)
+	r.byAgent[i].Usage = r.byAgent[i].Add(res.Usage)
 	if res.Done != nil {
 		r.answer = *res.Done
 	}
@@ -186,10 +187,7 @@ func (r *run) countRun() {
 
 // agentUsage lists the run's usage per agent, by name.
 func (r *run) agentUsage() []models.SourceUsage {
-	out := make([]models.SourceUsage, 0, len(r.byAgent))
-	for _, a := range r.byAgent {
-		out = append(out, *a)
-	}
+	out := append(make([]models.SourceUsage, 0, len(r.byAgent)), r.byAgent...)
 	slices.SortFunc(out, func(a, b models.SourceUsage) int { return strings.Compare(a.Source, b.Source) })
 	return out
 }
