@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/inkgraph/inkgraph/internal/platform/config"
@@ -258,6 +259,39 @@ func TestAPIKeySockets(t *testing.T) {
 	ce, _ = c.closeError(t)
 	require.Equal(t, 4403, ce.Code)
 	require.Contains(t, ce.Text, "revoked")
+}
+
+// TestLoginOverSocketRemembersUserAgent: a session signed in over a WebSocket records
+// the User-Agent of the socket's upgrade request, as one signed in over HTTP records
+// its request's.
+func TestLoginOverSocketRemembersUserAgent(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, testkit.SQLite, withoutRateLimits)
+	ts := serve(t, a)
+	const email = "socket-login@example.com"
+	token, _, _ := a.register(t, email)
+
+	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}}
+	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", http.Header{"User-Agent": {"socket-client/2.0"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	c := &wsClient{conn: conn}
+	c.write(t, wsMessage{Type: "connection_init", Payload: json.RawMessage(`{"authorization": "Bearer ` + token + `"}`)})
+	require.Equal(t, "connection_ack", c.next(t).Type)
+	c.subscribe(t, "1", `mutation { login(input: {email: "`+email+`", password: "password1"}) { accessToken } }`)
+	var res struct {
+		Data struct{ Login struct{ AccessToken string } }
+	}
+	require.NoError(t, json.Unmarshal(c.result(t, "1"), &res))
+	require.NotEmpty(t, res.Data.Login.AccessToken)
+
+	data, errs := a.do(t, token, `{ sessions { userAgent } }`, nil)
+	require.Empty(t, errs)
+	var agents []string
+	for _, s := range data["sessions"].([]any) {
+		agents = append(agents, s.(map[string]any)["userAgent"].(string))
+	}
+	require.Contains(t, agents, "socket-client/2.0")
 }
 
 // TestSessionsOverGraphQL: a user sees their sessions (how and where each signed in,
