@@ -52,7 +52,7 @@ func Vars() []Var {
 		{"INKGRAPH_WS_KEEPALIVE", "", "15s", "keep-alive ping interval on WebSocket and SSE"},
 		{"INKGRAPH_WS_UPGRADES_PER_MINUTE", "", "60", "WebSocket handshakes one client address may make per minute (bursts up to as many); more get HTTP 429 with Retry-After before the upgrade; 0: no limit"},
 		{"INKGRAPH_WS_MAX_CONNS_PER_IP", "", "100", "WebSocket connections one client address may hold open; more get HTTP 429; 0: no limit"},
-		{"INKGRAPH_WS_MAX_CONNS", "", "10000", "WebSocket connections the process holds open in all; more get HTTP 503 with Retry-After; each takes a file descriptor and about 22 KB of memory (BenchmarkIdleSockets); 0: no limit"},
+		{"INKGRAPH_WS_MAX_CONNS", "", "10000", "WebSocket connections the process holds open in all; more get HTTP 503 with Retry-After; each takes a file descriptor and about 14 KB of memory (BenchmarkIdleSockets); 0: no limit"},
 		{"INKGRAPH_PLAYGROUND", "", "true in development, false in production", "serve GraphiQL at `/` (its assets are embedded in the binary: it works offline)"},
 		{"INKGRAPH_TRUSTED_DOCUMENTS", "", "", "path of a persisted-documents manifest (graphql-codegen's client preset or Apollo's persisted-query manifest): only its operations are accepted, any other document is refused with PERSISTED_QUERY_NOT_ALLOWED; empty: any document"},
 		{"INKGRAPH_APQ_TTL", "", "24h", "how long a query registered by automatic persisted queries (APQ) is kept; shared by every instance through Redis when REDIS_URL is set"},
