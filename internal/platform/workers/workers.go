@@ -108,13 +108,6 @@ func (p *Pool) retire(w *worker) bool {
 	return false
 }
 
-// idleCount is how many of p's goroutines wait for a task.
-func (p *Pool) idleCount() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.idle)
-}
-
 // growStack grows the calling goroutine's stack to 32 KiB, if it is smaller, while it
 // is shallow: a resolver reaching the database needs about that much, and growing a
 // shallow stack copies a few frames, where growing it in the resolver's depths copies

@@ -60,6 +60,13 @@ func TestGrowsAShrunkStackOnly(t *testing.T) {
 	require.Equal(t, before+2, stackGrowths.Load(), "grown again once shrunk")
 }
 
+// idleCount is how many of p's goroutines wait for a task.
+func (p *Pool) idleCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
+
 func goroutineID() uint64 {
 	buf := make([]byte, 64)
 	buf = buf[:runtime.Stack(buf, false)]
