@@ -60,10 +60,55 @@ func (m *fieldSet) setStringRecovering(ctx context.Context, oc *graphql.Operatio
 	m.setString(i, value())
 }
 
+// newFieldSet is the field set of an object with fields: one allocation, its values
+// with it, for an object of up to 16 fields without a deferred one.
+//
+// gqlgen's FieldSet keeps its own copy of the fields, which it reads only for @defer
+// (its views of the fields; MarshalGQL is fieldSet's), and NewFieldSet is the only
+// way to set it: an object with a deferred field takes gqlgen's, copied (its lock and
+// slices are fresh, and the copy does not escape).
 func newFieldSet(fields []graphql.CollectedField) *fieldSet {
-	// NewFieldSet is the only way to set its fields; its result is copied before
-	// any use, so its lock and slices are fresh, and the copy does not escape.
-	return &fieldSet{FieldSet: *graphql.NewFieldSet(fields), fields: fields}
+	if anyDeferred(fields) {
+		return &fieldSet{FieldSet: *graphql.NewFieldSet(fields), fields: fields}
+	}
+	var m *fieldSet
+	switch n := len(fields); {
+	case n <= 4:
+		s := new(struct {
+			fieldSet
+			values [4]graphql.Marshaler
+		})
+		m = &s.fieldSet
+		m.Values = s.values[:n]
+	case n <= 8:
+		s := new(struct {
+			fieldSet
+			values [8]graphql.Marshaler
+		})
+		m = &s.fieldSet
+		m.Values = s.values[:n]
+	case n <= 16:
+		s := new(struct {
+			fieldSet
+			values [16]graphql.Marshaler
+		})
+		m = &s.fieldSet
+		m.Values = s.values[:n]
+	default:
+		m = &fieldSet{}
+		m.Values = make([]graphql.Marshaler, n)
+	}
+	m.fields = fields
+	return m
+}
+
+func anyDeferred(fields []graphql.CollectedField) bool {
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return true
+		}
+	}
+	return false
 }
 
 // smallFieldSet is the most fields whose names are checked for repeats one against
@@ -135,10 +180,8 @@ func repeated(before []graphql.CollectedField, alias string, written map[string]
 // map. The generated code reads the group's field set and views only for a deferred
 // field (FieldSet.ResolveConcurrently), and hands it on only when it has views.
 func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
-	for i := range fields {
-		if fields[i].IsDeferred() {
-			return graphql.NewDeferredGroup(ctx)
-		}
+	if anyDeferred(fields) {
+		return graphql.NewDeferredGroup(ctx)
 	}
 	return graphql.DeferredGroup{Context: ctx}
 }
