@@ -9290,6 +9290,13 @@ func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field 
 }
 
 func (ec *executionContext) _ApiKey_scopes(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ApiKey", method: true, resolver: false},
+			func(ctx context.Context) ([]models.Scope, error) {
+				return obj.ScopeList(), nil
+			},
+			ec.marshalNApiKeyScope2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐScopeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9423,6 +9430,13 @@ func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.AuditConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "AuditConnection", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.AuditEdge, error) {
+				return obj.Edges, nil
+			},
+			ec.marshalNAuditEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEdgeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9455,6 +9469,13 @@ func (ec *executionContext) fieldContext_AuditConnection_edges(_ context.Context
 }
 
 func (ec *executionContext) _AuditConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.AuditConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "AuditConnection", method: false, resolver: false},
+			func(ctx context.Context) (models.PageInfo, error) {
+				return obj.PageInfo, nil
+			},
+			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9514,6 +9535,13 @@ func (ec *executionContext) fieldContext_AuditEdge_cursor(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.AuditEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "AuditEdge", method: false, resolver: false},
+			func(ctx context.Context) (*models.AuditEntry, error) {
+				return obj.Node, nil
+			},
+			ec.marshalNAuditEntry2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditEntry, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9600,6 +9628,13 @@ func (ec *executionContext) fieldContext_AuditEntry_kind(_ context.Context, fiel
 }
 
 func (ec *executionContext) _AuditEntry_detail(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "AuditEntry", method: true, resolver: false},
+			func(ctx context.Context) ([]*models.AuditField, error) {
+				return obj.Details(), nil
+			},
+			ec.marshalNAuditField2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditFieldᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9825,6 +9860,13 @@ func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context
 }
 
 func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "AuthPayload", method: false, resolver: false},
+			func(ctx context.Context) (*models.User, error) {
+				return obj.User, nil
+			},
+			ec.marshalNUser2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUser, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10104,6 +10146,13 @@ func (ec *executionContext) fieldContext_Backup_completedAt(_ context.Context, f
 }
 
 func (ec *executionContext) _BackupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.BackupConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "BackupConnection", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.BackupEdge, error) {
+				return obj.Edges, nil
+			},
+			ec.marshalNBackupEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupEdgeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10136,6 +10185,13 @@ func (ec *executionContext) fieldContext_BackupConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _BackupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.BackupConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "BackupConnection", method: false, resolver: false},
+			func(ctx context.Context) (models.PageInfo, error) {
+				return obj.PageInfo, nil
+			},
+			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10195,6 +10251,13 @@ func (ec *executionContext) fieldContext_BackupEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _BackupEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.BackupEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "BackupEdge", method: false, resolver: false},
+			func(ctx context.Context) (*models.BackupRecord, error) {
+				return obj.Node, nil
+			},
+			ec.marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10227,6 +10290,13 @@ func (ec *executionContext) fieldContext_BackupEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _BackupUpload_backup(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "BackupUpload", method: false, resolver: false},
+			func(ctx context.Context) (*models.BackupRecord, error) {
+				return obj.Backup, nil
+			},
+			ec.marshalNBackup2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupRecord, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10313,6 +10383,13 @@ func (ec *executionContext) fieldContext_BackupUpload_url(_ context.Context, fie
 }
 
 func (ec *executionContext) _BackupUpload_headers(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "BackupUpload", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.HTTPHeader, error) {
+				return obj.Headers, nil
+			},
+			ec.marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeaderᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11271,6 +11348,13 @@ func (ec *executionContext) fieldContext_ChatAction_recordId(_ context.Context, 
 }
 
 func (ec *executionContext) _ChatAction_payload(ctx context.Context, field graphql.CollectedField, obj *chat.Action) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatAction", method: false, resolver: false},
+			func(ctx context.Context) (map[string]any, error) {
+				return obj.Payload, nil
+			},
+			ec.marshalNJSON2map, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11564,6 +11648,13 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_totalTokens(_ context.Co
 }
 
 func (ec *executionContext) _ChatApprovalRequest_toolCall(ctx context.Context, field graphql.CollectedField, obj *chat.ApprovalRequest) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatApprovalRequest", method: false, resolver: false},
+			func(ctx context.Context) (chat.ToolCall, error) {
+				return obj.ToolCall, nil
+			},
+			ec.marshalNChatToolCall2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11652,6 +11743,13 @@ func (ec *executionContext) fieldContext_ChatDone_response(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatDone_actions(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatDone", method: false, resolver: false},
+			func(ctx context.Context) ([]chat.Action, error) {
+				return obj.Actions, nil
+			},
+			ec.marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11711,6 +11809,13 @@ func (ec *executionContext) fieldContext_ChatDone_finishReason(_ context.Context
 }
 
 func (ec *executionContext) _ChatDone_plan(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatDone", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Plan, error) {
+				return obj.Plan, nil
+			},
+			ec.marshalOChatPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlan, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11770,6 +11875,13 @@ func (ec *executionContext) fieldContext_ChatDone_offline(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatDone_usage(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatDone", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Usage, error) {
+				return obj.Usage, nil
+			},
+			ec.marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐUsage, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11856,6 +11968,13 @@ func (ec *executionContext) fieldContext_ChatDone_conversationId(_ context.Conte
 }
 
 func (ec *executionContext) _ChatDone_citations(ctx context.Context, field graphql.CollectedField, obj *chat.Done) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatDone", method: false, resolver: false},
+			func(ctx context.Context) ([]chat.Citation, error) {
+				return obj.Citations, nil
+			},
+			ec.marshalNCitation2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitationᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12077,6 +12196,13 @@ func (ec *executionContext) fieldContext_ChatEvent_agent(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatEvent_route(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Route, error) {
+				return obj.Route, nil
+			},
+			ec.marshalOChatRoute2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRoute, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12136,6 +12262,13 @@ func (ec *executionContext) fieldContext_ChatEvent_delta(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatEvent_toolCall(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.ToolCall, error) {
+				return obj.ToolCall, nil
+			},
+			ec.marshalOChatToolCall2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12168,6 +12301,13 @@ func (ec *executionContext) fieldContext_ChatEvent_toolCall(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatEvent_approval(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.ApprovalRequest, error) {
+				return obj.Approval, nil
+			},
+			ec.marshalOChatApprovalRequest2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐApprovalRequest, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12200,6 +12340,13 @@ func (ec *executionContext) fieldContext_ChatEvent_approval(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatEvent_toolResult(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.ToolResult, error) {
+				return obj.ToolResult, nil
+			},
+			ec.marshalOChatToolResult2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolResult, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12232,6 +12379,13 @@ func (ec *executionContext) fieldContext_ChatEvent_toolResult(_ context.Context,
 }
 
 func (ec *executionContext) _ChatEvent_action(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Action, error) {
+				return obj.Action, nil
+			},
+			ec.marshalOChatAction2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAction, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12264,6 +12418,13 @@ func (ec *executionContext) fieldContext_ChatEvent_action(_ context.Context, fie
 }
 
 func (ec *executionContext) _ChatEvent_usage(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Usage, error) {
+				return obj.Usage, nil
+			},
+			ec.marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐUsage, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12296,6 +12457,13 @@ func (ec *executionContext) fieldContext_ChatEvent_usage(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatEvent_done(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Done, error) {
+				return obj.Done, nil
+			},
+			ec.marshalOChatDone2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐDone, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12328,6 +12496,13 @@ func (ec *executionContext) fieldContext_ChatEvent_done(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatEvent_error(ctx context.Context, field graphql.CollectedField, obj *chat.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatEvent", method: false, resolver: false},
+			func(ctx context.Context) (*chat.RunError, error) {
+				return obj.Error, nil
+			},
+			ec.marshalOChatError2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRunError, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12360,6 +12535,13 @@ func (ec *executionContext) fieldContext_ChatEvent_error(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatPlan_steps(ctx context.Context, field graphql.CollectedField, obj *chat.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatPlan", method: false, resolver: false},
+			func(ctx context.Context) ([]chat.PlanStep, error) {
+				return obj.Steps, nil
+			},
+			ec.marshalNChatPlanStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStepᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12527,6 +12709,13 @@ func (ec *executionContext) fieldContext_ChatPlanStep_dependsOn(_ context.Contex
 }
 
 func (ec *executionContext) _ChatPlanStep_inputs(ctx context.Context, field graphql.CollectedField, obj *chat.PlanStep) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatPlanStep", method: false, resolver: false},
+			func(ctx context.Context) (map[string]any, error) {
+				return obj.Inputs, nil
+			},
+			ec.marshalNJSON2map, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12847,6 +13036,13 @@ func (ec *executionContext) fieldContext_ChatReply_runId(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ChatReply_route(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatReply", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Route, error) {
+				return obj.Route, nil
+			},
+			ec.marshalOChatRoute2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐRoute, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12906,6 +13102,13 @@ func (ec *executionContext) fieldContext_ChatReply_response(_ context.Context, f
 }
 
 func (ec *executionContext) _ChatReply_actions(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatReply", method: false, resolver: false},
+			func(ctx context.Context) ([]chat.Action, error) {
+				return obj.Actions, nil
+			},
+			ec.marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐActionᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12965,6 +13168,13 @@ func (ec *executionContext) fieldContext_ChatReply_finishReason(_ context.Contex
 }
 
 func (ec *executionContext) _ChatReply_plan(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatReply", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Plan, error) {
+				return obj.Plan, nil
+			},
+			ec.marshalOChatPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlan, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12997,6 +13207,13 @@ func (ec *executionContext) fieldContext_ChatReply_plan(_ context.Context, field
 }
 
 func (ec *executionContext) _ChatReply_usage(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatReply", method: false, resolver: false},
+			func(ctx context.Context) (*chat.Usage, error) {
+				return obj.Usage, nil
+			},
+			ec.marshalOChatUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐUsage, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13110,6 +13327,13 @@ func (ec *executionContext) fieldContext_ChatReply_conversationId(_ context.Cont
 }
 
 func (ec *executionContext) _ChatReply_citations(ctx context.Context, field graphql.CollectedField, obj *chat.Reply) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatReply", method: false, resolver: false},
+			func(ctx context.Context) ([]chat.Citation, error) {
+				return obj.Citations, nil
+			},
+			ec.marshalNCitation2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitationᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13331,6 +13555,13 @@ func (ec *executionContext) fieldContext_ChatToolCall_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatToolCall_arguments(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCall) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatToolCall", method: false, resolver: false},
+			func(ctx context.Context) (json.RawMessage, error) {
+				return obj.Arguments, nil
+			},
+			ec.marshalNJSON2encodingᚋjsonᚐRawMessage, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13678,6 +13909,13 @@ func (ec *executionContext) fieldContext_ChatUsage_offline(_ context.Context, fi
 }
 
 func (ec *executionContext) _ChatUsage_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Usage) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatUsage", method: false, resolver: false},
+			func(ctx context.Context) ([]models.SourceUsage, error) {
+				return obj.Agents, nil
+			},
+			ec.marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsageᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14136,6 +14374,13 @@ func (ec *executionContext) fieldContext_Conversation_messages(ctx context.Conte
 }
 
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ConversationConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationConnection", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.ConversationEdge, error) {
+				return obj.Edges, nil
+			},
+			ec.marshalNConversationEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationEdgeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14168,6 +14413,13 @@ func (ec *executionContext) fieldContext_ConversationConnection_edges(_ context.
 }
 
 func (ec *executionContext) _ConversationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConversationConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationConnection", method: false, resolver: false},
+			func(ctx context.Context) (models.PageInfo, error) {
+				return obj.PageInfo, nil
+			},
+			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14227,6 +14479,13 @@ func (ec *executionContext) fieldContext_ConversationEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _ConversationEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ConversationEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationEdge", method: false, resolver: false},
+			func(ctx context.Context) (*models.Conversation, error) {
+				return obj.Node, nil
+			},
+			ec.marshalNConversation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversation, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14369,6 +14628,13 @@ func (ec *executionContext) fieldContext_ConversationMessage_createdAt(_ context
 }
 
 func (ec *executionContext) _ConversationMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationMessageConnection", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.ConversationMessageEdge, error) {
+				return obj.Edges, nil
+			},
+			ec.marshalNConversationMessageEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessageEdgeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14401,6 +14667,13 @@ func (ec *executionContext) fieldContext_ConversationMessageConnection_edges(_ c
 }
 
 func (ec *executionContext) _ConversationMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationMessageConnection", method: false, resolver: false},
+			func(ctx context.Context) (models.PageInfo, error) {
+				return obj.PageInfo, nil
+			},
+			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14460,6 +14733,13 @@ func (ec *executionContext) fieldContext_ConversationMessageEdge_cursor(_ contex
 }
 
 func (ec *executionContext) _ConversationMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationMessageEdge", method: false, resolver: false},
+			func(ctx context.Context) (*models.ConversationMessage, error) {
+				return obj.Node, nil
+			},
+			ec.marshalNConversationMessage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversationMessage, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14843,6 +15123,13 @@ func (ec *executionContext) fieldContext_CreatedApiKey_key(_ context.Context, fi
 }
 
 func (ec *executionContext) _CreatedApiKey_apiKey(ctx context.Context, field graphql.CollectedField, obj *auth.NewAPIKey) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "CreatedApiKey", method: false, resolver: false},
+			func(ctx context.Context) (*models.APIKey, error) {
+				return obj.APIKey, nil
+			},
+			ec.marshalNApiKey2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAPIKey, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15419,6 +15706,13 @@ func (ec *executionContext) fieldContext_Document_ingestedAt(_ context.Context, 
 }
 
 func (ec *executionContext) _DocumentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.DocumentConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "DocumentConnection", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.DocumentEdge, error) {
+				return obj.Edges, nil
+			},
+			ec.marshalNDocumentEdge2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocumentEdgeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15451,6 +15745,13 @@ func (ec *executionContext) fieldContext_DocumentConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _DocumentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.DocumentConnection) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "DocumentConnection", method: false, resolver: false},
+			func(ctx context.Context) (models.PageInfo, error) {
+				return obj.PageInfo, nil
+			},
+			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15510,6 +15811,13 @@ func (ec *executionContext) fieldContext_DocumentEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _DocumentEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.DocumentEdge) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "DocumentEdge", method: false, resolver: false},
+			func(ctx context.Context) (*models.Document, error) {
+				return obj.Node, nil
+			},
+			ec.marshalNDocument2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocument, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15677,6 +15985,13 @@ func (ec *executionContext) fieldContext_DocumentIngestion_error(_ context.Conte
 }
 
 func (ec *executionContext) _DocumentUpload_document(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "DocumentUpload", method: false, resolver: false},
+			func(ctx context.Context) (*models.Document, error) {
+				return obj.Document, nil
+			},
+			ec.marshalNDocument2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐDocument, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15763,6 +16078,13 @@ func (ec *executionContext) fieldContext_DocumentUpload_url(_ context.Context, f
 }
 
 func (ec *executionContext) _DocumentUpload_headers(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "DocumentUpload", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.HTTPHeader, error) {
+				return obj.Headers, nil
+			},
+			ec.marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeaderᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16204,6 +16526,13 @@ func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context
 }
 
 func (ec *executionContext) _InviteMemberPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *models.InviteMemberPayload) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "InviteMemberPayload", method: false, resolver: false},
+			func(ctx context.Context) (*models.TeamInvitation, error) {
+				return obj.Invitation, nil
+			},
+			ec.marshalNTeamInvitation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamInvitation, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18957,6 +19286,13 @@ func (ec *executionContext) fieldContext_Mutation_transferOwnership(ctx context.
 }
 
 func (ec *executionContext) _Onboarding_progress(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.OnboardingProgress, error) {
+				return ec.Resolvers.Onboarding().Progress(ctx, obj)
+			},
+			ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18989,6 +19325,13 @@ func (ec *executionContext) fieldContext_Onboarding_progress(_ context.Context, 
 }
 
 func (ec *executionContext) _Onboarding_resume(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.ResumeInfo, error) {
+				return ec.Resolvers.Onboarding().Resume(ctx, obj)
+			},
+			ec.marshalNResumeInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResumeInfo, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19021,6 +19364,13 @@ func (ec *executionContext) fieldContext_Onboarding_resume(_ context.Context, fi
 }
 
 func (ec *executionContext) _Onboarding_providerKeys(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) ([]*onboarding.KeyView, error) {
+				return ec.Resolvers.Onboarding().ProviderKeys(ctx, obj)
+			},
+			ec.marshalNProviderKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋonboardingᚐKeyViewᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19053,6 +19403,13 @@ func (ec *executionContext) fieldContext_Onboarding_providerKeys(_ context.Conte
 }
 
 func (ec *executionContext) _Onboarding_hasValidatedKey(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (bool, error) {
+				return ec.Resolvers.Onboarding().HasValidatedKey(ctx, obj)
+			},
+			ec.marshalNBoolean2bool, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19076,6 +19433,13 @@ func (ec *executionContext) fieldContext_Onboarding_hasValidatedKey(_ context.Co
 }
 
 func (ec *executionContext) _Onboarding_websiteAnalysis(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.WebsiteAnalysis, error) {
+				return ec.Resolvers.Onboarding().WebsiteAnalysis(ctx, obj)
+			},
+			ec.marshalOWebsiteAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWebsiteAnalysis, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19108,6 +19472,13 @@ func (ec *executionContext) fieldContext_Onboarding_websiteAnalysis(_ context.Co
 }
 
 func (ec *executionContext) _Onboarding_businessInfo(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.BusinessInfo, error) {
+				return ec.Resolvers.Onboarding().BusinessInfo(ctx, obj)
+			},
+			ec.marshalOBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19140,6 +19511,13 @@ func (ec *executionContext) fieldContext_Onboarding_businessInfo(_ context.Conte
 }
 
 func (ec *executionContext) _Onboarding_researchPreferences(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.ResearchPreferences, error) {
+				return ec.Resolvers.Onboarding().ResearchPreferences(ctx, obj)
+			},
+			ec.marshalOResearchPreferences2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐResearchPreferences, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19172,6 +19550,13 @@ func (ec *executionContext) fieldContext_Onboarding_researchPreferences(_ contex
 }
 
 func (ec *executionContext) _Onboarding_integrations(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Integration, error) {
+				return ec.Resolvers.Onboarding().Integrations(ctx, obj)
+			},
+			ec.marshalNIntegration2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐIntegrationᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19204,6 +19589,13 @@ func (ec *executionContext) fieldContext_Onboarding_integrations(_ context.Conte
 }
 
 func (ec *executionContext) _Onboarding_activePersona(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.Persona, error) {
+				return ec.Resolvers.Onboarding().ActivePersona(ctx, obj)
+			},
+			ec.marshalOPersona2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersona, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19236,6 +19628,13 @@ func (ec *executionContext) fieldContext_Onboarding_activePersona(_ context.Cont
 }
 
 func (ec *executionContext) _Onboarding_personas(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Persona, error) {
+				return ec.Resolvers.Onboarding().Personas(ctx, obj)
+			},
+			ec.marshalNPersona2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19268,6 +19667,13 @@ func (ec *executionContext) fieldContext_Onboarding_personas(_ context.Context, 
 }
 
 func (ec *executionContext) _Onboarding_personaReadiness(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.PersonaReadiness, error) {
+				return ec.Resolvers.Onboarding().PersonaReadiness(ctx, obj)
+			},
+			ec.marshalNPersonaReadiness2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaReadiness, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19300,6 +19706,13 @@ func (ec *executionContext) fieldContext_Onboarding_personaReadiness(_ context.C
 }
 
 func (ec *executionContext) _Onboarding_personalization(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.PersonalizationContext, error) {
+				return ec.Resolvers.Onboarding().Personalization(ctx, obj)
+			},
+			ec.marshalNPersonalizationContext2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonalizationContext, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19332,6 +19745,13 @@ func (ec *executionContext) fieldContext_Onboarding_personalization(_ context.Co
 }
 
 func (ec *executionContext) _Onboarding_plan(ctx context.Context, field graphql.CollectedField, obj *models.Onboarding) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Onboarding", method: true, resolver: true},
+			func(ctx context.Context) (*models.Features, error) {
+				return ec.Resolvers.Onboarding().Plan(ctx, obj)
+			},
+			ec.marshalNPlan2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeatures, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19364,6 +19784,13 @@ func (ec *executionContext) fieldContext_Onboarding_plan(_ context.Context, fiel
 }
 
 func (ec *executionContext) _OnboardingConfig_steps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "OnboardingConfig", method: false, resolver: false},
+			func(ctx context.Context) ([]models.StepInfo, error) {
+				return obj.Steps, nil
+			},
+			ec.marshalNOnboardingStepInfo2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfoᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19396,6 +19823,13 @@ func (ec *executionContext) fieldContext_OnboardingConfig_steps(_ context.Contex
 }
 
 func (ec *executionContext) _OnboardingConfig_providers(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "OnboardingConfig", method: false, resolver: false},
+			func(ctx context.Context) ([]models.Provider, error) {
+				return obj.Providers, nil
+			},
+			ec.marshalNProvider2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19428,6 +19862,13 @@ func (ec *executionContext) fieldContext_OnboardingConfig_providers(_ context.Co
 }
 
 func (ec *executionContext) _OnboardingConfig_platforms(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "OnboardingConfig", method: false, resolver: false},
+			func(ctx context.Context) ([]models.Platform, error) {
+				return obj.Platforms, nil
+			},
+			ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19451,6 +19892,13 @@ func (ec *executionContext) fieldContext_OnboardingConfig_platforms(_ context.Co
 }
 
 func (ec *executionContext) _OnboardingConfig_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "OnboardingConfig", method: false, resolver: false},
+			func(ctx context.Context) ([]models.ContentType, error) {
+				return obj.ContentTypes, nil
+			},
+			ec.marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19474,6 +19922,13 @@ func (ec *executionContext) fieldContext_OnboardingConfig_contentTypes(_ context
 }
 
 func (ec *executionContext) _OnboardingConfig_writingTones(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "OnboardingConfig", method: false, resolver: false},
+			func(ctx context.Context) ([]models.WritingTone, error) {
+				return obj.WritingTones, nil
+			},
+			ec.marshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingToneᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19497,6 +19952,13 @@ func (ec *executionContext) fieldContext_OnboardingConfig_writingTones(_ context
 }
 
 func (ec *executionContext) _OnboardingConfig_integrations(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingConfig) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "OnboardingConfig", method: false, resolver: false},
+			func(ctx context.Context) ([]string, error) {
+				return obj.Integrations, nil
+			},
+			ec.marshalNIntegrationKind2ᚕstringᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19792,6 +20254,13 @@ func (ec *executionContext) fieldContext_OnboardingProgress_completedAt(_ contex
 }
 
 func (ec *executionContext) _OnboardingProgress_steps(ctx context.Context, field graphql.CollectedField, obj *models.OnboardingProgress) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "OnboardingProgress", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.OnboardingStep, error) {
+				return obj.Steps, nil
+			},
+			ec.marshalNOnboardingStep2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingStepᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20582,6 +21051,13 @@ func (ec *executionContext) fieldContext_Persona_model(_ context.Context, field 
 }
 
 func (ec *executionContext) _Persona_core(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Persona", method: false, resolver: false},
+			func(ctx context.Context) (models.CorePersona, error) {
+				return obj.Core, nil
+			},
+			ec.marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20614,6 +21090,13 @@ func (ec *executionContext) fieldContext_Persona_core(_ context.Context, field g
 }
 
 func (ec *executionContext) _Persona_platformPersonas(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Persona", method: false, resolver: false},
+			func(ctx context.Context) ([]models.PlatformPersona, error) {
+				return obj.PlatformPersonas, nil
+			},
+			ec.marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersonaᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20646,6 +21129,13 @@ func (ec *executionContext) fieldContext_Persona_platformPersonas(_ context.Cont
 }
 
 func (ec *executionContext) _Persona_quality(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Persona", method: false, resolver: false},
+			func(ctx context.Context) (models.PersonaQuality, error) {
+				return obj.Quality, nil
+			},
+			ec.marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaQuality, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20678,6 +21168,13 @@ func (ec *executionContext) fieldContext_Persona_quality(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Persona_selectedPlatforms(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Persona", method: false, resolver: false},
+			func(ctx context.Context) ([]models.Platform, error) {
+				return obj.SelectedPlatforms, nil
+			},
+			ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20784,6 +21281,13 @@ func (ec *executionContext) fieldContext_PersonaDraft_model(_ context.Context, f
 }
 
 func (ec *executionContext) _PersonaDraft_core(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonaDraft", method: false, resolver: false},
+			func(ctx context.Context) (models.CorePersona, error) {
+				return obj.Core, nil
+			},
+			ec.marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20816,6 +21320,13 @@ func (ec *executionContext) fieldContext_PersonaDraft_core(_ context.Context, fi
 }
 
 func (ec *executionContext) _PersonaDraft_platformPersonas(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonaDraft", method: false, resolver: false},
+			func(ctx context.Context) ([]models.PlatformPersona, error) {
+				return obj.PlatformPersonas, nil
+			},
+			ec.marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersonaᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20848,6 +21359,13 @@ func (ec *executionContext) fieldContext_PersonaDraft_platformPersonas(_ context
 }
 
 func (ec *executionContext) _PersonaDraft_quality(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonaDraft", method: false, resolver: false},
+			func(ctx context.Context) (models.PersonaQuality, error) {
+				return obj.Quality, nil
+			},
+			ec.marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaQuality, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20880,6 +21398,13 @@ func (ec *executionContext) fieldContext_PersonaDraft_quality(_ context.Context,
 }
 
 func (ec *executionContext) _PersonaDraft_selectedPlatforms(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonaDraft", method: false, resolver: false},
+			func(ctx context.Context) ([]models.Platform, error) {
+				return obj.SelectedPlatforms, nil
+			},
+			ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21289,6 +21814,13 @@ func (ec *executionContext) fieldContext_PersonalizationContext_researchDepth(_ 
 }
 
 func (ec *executionContext) _PersonalizationContext_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonalizationContext", method: false, resolver: false},
+			func(ctx context.Context) ([]models.ContentType, error) {
+				return obj.ContentTypes, nil
+			},
+			ec.marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21393,6 +21925,13 @@ func (ec *executionContext) fieldContext_PersonalizationContext_keyTopics(_ cont
 }
 
 func (ec *executionContext) _PersonalizationContext_platforms(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonalizationContext", method: false, resolver: false},
+			func(ctx context.Context) ([]models.Platform, error) {
+				return obj.Platforms, nil
+			},
+			ec.marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22118,6 +22657,13 @@ func (ec *executionContext) fieldContext_Playbook_minTier(_ context.Context, fie
 }
 
 func (ec *executionContext) _Playbook_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Playbook", method: false, resolver: false},
+			func(ctx context.Context) ([]catalog.Variable, error) {
+				return obj.Variables, nil
+			},
+			ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariableᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22150,6 +22696,13 @@ func (ec *executionContext) fieldContext_Playbook_variables(_ context.Context, f
 }
 
 func (ec *executionContext) _Playbook_steps(ctx context.Context, field graphql.CollectedField, obj *catalog.Plan) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Playbook", method: false, resolver: false},
+			func(ctx context.Context) ([]catalog.Step, error) {
+				return obj.Steps, nil
+			},
+			ec.marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22425,6 +22978,13 @@ func (ec *executionContext) fieldContext_PlaybookEvent_output(_ context.Context,
 }
 
 func (ec *executionContext) _PlaybookEvent_done(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookEvent", method: false, resolver: false},
+			func(ctx context.Context) (*playbook.RunDone, error) {
+				return obj.Done, nil
+			},
+			ec.marshalOPlaybookRunDone2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐRunDone, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22457,6 +23017,13 @@ func (ec *executionContext) fieldContext_PlaybookEvent_done(_ context.Context, f
 }
 
 func (ec *executionContext) _PlaybookEvent_error(ctx context.Context, field graphql.CollectedField, obj *playbook.Event) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookEvent", method: false, resolver: false},
+			func(ctx context.Context) (*playbook.RunError, error) {
+				return obj.Error, nil
+			},
+			ec.marshalOPlaybookRunError2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐRunError, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22489,6 +23056,13 @@ func (ec *executionContext) fieldContext_PlaybookEvent_error(_ context.Context, 
 }
 
 func (ec *executionContext) _PlaybookRunDone_outputs(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookRunDone", method: false, resolver: false},
+			func(ctx context.Context) ([]playbook.StepOutput, error) {
+				return obj.Outputs, nil
+			},
+			ec.marshalNPlaybookStepOutput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutputᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22548,6 +23122,13 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_result(_ context.Contex
 }
 
 func (ec *executionContext) _PlaybookRunDone_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookRunDone", method: false, resolver: false},
+			func(ctx context.Context) (models.Usage, error) {
+				return obj.Usage, nil
+			},
+			ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsage, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22850,6 +23431,13 @@ func (ec *executionContext) fieldContext_PlaybookStep_templateId(_ context.Conte
 }
 
 func (ec *executionContext) _PlaybookStep_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookStep", method: true, resolver: false},
+			func(ctx context.Context) ([]catalog.Value, error) {
+				return obj.FixedValues(), nil
+			},
+			ec.marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValueᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22882,6 +23470,13 @@ func (ec *executionContext) fieldContext_PlaybookStep_variables(_ context.Contex
 }
 
 func (ec *executionContext) _PlaybookStep_inputs(ctx context.Context, field graphql.CollectedField, obj *catalog.Step) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookStep", method: true, resolver: false},
+			func(ctx context.Context) ([]catalog.StepInput, error) {
+				return obj.InputSteps(), nil
+			},
+			ec.marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInputᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23184,6 +23779,13 @@ func (ec *executionContext) fieldContext_PlaybookTemplate_agent(_ context.Contex
 }
 
 func (ec *executionContext) _PlaybookTemplate_variables(ctx context.Context, field graphql.CollectedField, obj *catalog.Template) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookTemplate", method: false, resolver: false},
+			func(ctx context.Context) ([]catalog.Variable, error) {
+				return obj.Variables, nil
+			},
+			ec.marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariableᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23621,6 +24223,13 @@ func (ec *executionContext) fieldContext_ProviderKey_provider(_ context.Context,
 }
 
 func (ec *executionContext) _ProviderKey_kind(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ProviderKey", method: true, resolver: false},
+			func(ctx context.Context) (models.ProviderKind, error) {
+				return obj.Kind()
+			},
+			ec.marshalNProviderKind2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProviderKind, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25195,6 +25804,13 @@ func (ec *executionContext) fieldContext_ResearchPreferences_depth(_ context.Con
 }
 
 func (ec *executionContext) _ResearchPreferences_contentTypes(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ResearchPreferences", method: false, resolver: false},
+			func(ctx context.Context) ([]models.ContentType, error) {
+				return obj.ContentTypes, nil
+			},
+			ec.marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25382,6 +25998,13 @@ func (ec *executionContext) fieldContext_ResearchPreferences_updatedAt(_ context
 }
 
 func (ec *executionContext) _ResetPayload_progress(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "ResetPayload", method: false, resolver: false},
+			func(ctx context.Context) (*models.OnboardingProgress, error) {
+				return obj.Progress, nil
+			},
+			ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25877,6 +26500,13 @@ func (ec *executionContext) fieldContext_SignedRequest_url(_ context.Context, fi
 }
 
 func (ec *executionContext) _SignedRequest_headers(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "SignedRequest", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.HTTPHeader, error) {
+				return obj.Headers, nil
+			},
+			ec.marshalNHttpHeader2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHTTPHeaderᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26553,6 +27183,13 @@ func (ec *executionContext) fieldContext_Team_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _Team_members(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Team", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.TeamMember, error) {
+				return ec.Resolvers.Team().Members(ctx, obj)
+			},
+			ec.marshalNTeamMember2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamMemberᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26585,6 +27222,13 @@ func (ec *executionContext) fieldContext_Team_members(_ context.Context, field g
 }
 
 func (ec *executionContext) _Team_invitations(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Team", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.TeamInvitation, error) {
+				return ec.Resolvers.Team().Invitations(ctx, obj)
+			},
+			ec.marshalNTeamInvitation2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamInvitationᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26617,6 +27261,13 @@ func (ec *executionContext) fieldContext_Team_invitations(_ context.Context, fie
 }
 
 func (ec *executionContext) _Team_tier(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Team", method: true, resolver: true},
+			func(ctx context.Context) (models.Tier, error) {
+				return ec.Resolvers.Team().Tier(ctx, obj)
+			},
+			ec.marshalNTier2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTier, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26640,6 +27291,13 @@ func (ec *executionContext) fieldContext_Team_tier(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Team_seatsUsed(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Team", method: true, resolver: true},
+			func(ctx context.Context) (int, error) {
+				return ec.Resolvers.Team().SeatsUsed(ctx, obj)
+			},
+			ec.marshalNInt2int, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26663,6 +27321,13 @@ func (ec *executionContext) fieldContext_Team_seatsUsed(_ context.Context, field
 }
 
 func (ec *executionContext) _Team_seatsPaid(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Team", method: true, resolver: true},
+			func(ctx context.Context) (*int, error) {
+				return ec.Resolvers.Team().SeatsPaid(ctx, obj)
+			},
+			ec.marshalOInt2ᚖint, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26686,6 +27351,13 @@ func (ec *executionContext) fieldContext_Team_seatsPaid(_ context.Context, field
 }
 
 func (ec *executionContext) _Team_entitlements(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Team", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Entitlement, error) {
+				return ec.Resolvers.Team().Entitlements(ctx, obj)
+			},
+			ec.marshalNEntitlement2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlementᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27266,6 +27938,13 @@ func (ec *executionContext) fieldContext_TemplateExecution_finishReason(_ contex
 }
 
 func (ec *executionContext) _TemplateExecution_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "TemplateExecution", method: false, resolver: false},
+			func(ctx context.Context) (models.Usage, error) {
+				return obj.Usage, nil
+			},
+			ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsage, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27796,6 +28475,13 @@ func (ec *executionContext) fieldContext_UsageReport_to(_ context.Context, field
 }
 
 func (ec *executionContext) _UsageReport_rows(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "UsageReport", method: false, resolver: false},
+			func(ctx context.Context) ([]*models.UsageRow, error) {
+				return obj.Rows, nil
+			},
+			ec.marshalNUsageRow2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsageRowᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28264,6 +28950,13 @@ func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field
 }
 
 func (ec *executionContext) _User_subscription(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "User", method: true, resolver: true},
+			func(ctx context.Context) (*models.BillingSubscription, error) {
+				return ec.Resolvers.User().Subscription(ctx, obj)
+			},
+			ec.marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28296,6 +28989,13 @@ func (ec *executionContext) fieldContext_User_subscription(_ context.Context, fi
 }
 
 func (ec *executionContext) _User_entitlements(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "User", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Entitlement, error) {
+				return ec.Resolvers.User().Entitlements(ctx, obj)
+			},
+			ec.marshalNEntitlement2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐEntitlementᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28416,6 +29116,13 @@ func (ec *executionContext) fieldContext_User_auditLog(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _User_onboarding(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "User", method: true, resolver: true},
+			func(ctx context.Context) (*models.Onboarding, error) {
+				return ec.Resolvers.User().Onboarding(ctx, obj)
+			},
+			ec.marshalOOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboarding, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28585,6 +29292,13 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_description(_ context.C
 }
 
 func (ec *executionContext) _WebsiteAnalysis_headings(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
+			func(ctx context.Context) ([]models.Heading, error) {
+				return obj.Headings, nil
+			},
+			ec.marshalNHeading2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeadingᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28644,6 +29358,13 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_wordCount(_ context.Con
 }
 
 func (ec *executionContext) _WebsiteAnalysis_readingLevel(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
+			func(ctx context.Context) (models.ReadingLevel, error) {
+				return obj.ReadingLevel, nil
+			},
+			ec.marshalNReadingLevel2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐReadingLevel, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28703,6 +29424,13 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_language(_ context.Cont
 }
 
 func (ec *executionContext) _WebsiteAnalysis_topTerms(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
+			func(ctx context.Context) ([]models.TermCount, error) {
+				return obj.TopTerms, nil
+			},
+			ec.marshalNTermCount2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCountᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28735,6 +29463,13 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_topTerms(_ context.Cont
 }
 
 func (ec *executionContext) _WebsiteAnalysis_tone(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
+			func(ctx context.Context) (models.ToneSignals, error) {
+				return obj.Tone, nil
+			},
+			ec.marshalNToneSignals2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐToneSignals, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28767,6 +29502,13 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_tone(_ context.Context,
 }
 
 func (ec *executionContext) _WebsiteAnalysis_style(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
+			func(ctx context.Context) (*models.StyleAnalysis, error) {
+				return obj.Style, nil
+			},
+			ec.marshalOStyleAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStyleAnalysis, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28799,6 +29541,13 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_style(_ context.Context
 }
 
 func (ec *executionContext) _WebsiteAnalysis_brand(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
+			func(ctx context.Context) (*models.Brand, error) {
+				return obj.Brand, nil
+			},
+			ec.marshalOBrand2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBrand, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28993,6 +29742,13 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Directive", method: false, resolver: false},
+			func(ctx context.Context) ([]string, error) {
+				return obj.Locations, nil
+			},
+			ec.marshalN__DirectiveLocation2ᚕstringᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29266,6 +30022,13 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Field", method: false, resolver: false},
+			func(ctx context.Context) (*introspection.Type, error) {
+				return obj.Type, nil
+			},
+			ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29406,6 +30169,13 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__InputValue", method: false, resolver: false},
+			func(ctx context.Context) (*introspection.Type, error) {
+				return obj.Type, nil
+			},
+			ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29546,6 +30316,13 @@ func (ec *executionContext) fieldContext___Schema_description(_ context.Context,
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Schema", method: true, resolver: false},
+			func(ctx context.Context) ([]introspection.Type, error) {
+				return obj.Types(), nil
+			},
+			ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29578,6 +30355,13 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Schema", method: true, resolver: false},
+			func(ctx context.Context) (*introspection.Type, error) {
+				return obj.QueryType(), nil
+			},
+			ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29610,6 +30394,13 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Schema", method: true, resolver: false},
+			func(ctx context.Context) (*introspection.Type, error) {
+				return obj.MutationType(), nil
+			},
+			ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29642,6 +30433,13 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Schema", method: true, resolver: false},
+			func(ctx context.Context) (*introspection.Type, error) {
+				return obj.SubscriptionType(), nil
+			},
+			ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29674,6 +30472,13 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Schema", method: true, resolver: false},
+			func(ctx context.Context) ([]introspection.Directive, error) {
+				return obj.Directives(), nil
+			},
+			ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29858,6 +30663,13 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Type", method: true, resolver: false},
+			func(ctx context.Context) ([]introspection.Type, error) {
+				return obj.Interfaces(), nil
+			},
+			ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -29890,6 +30702,13 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Type", method: true, resolver: false},
+			func(ctx context.Context) ([]introspection.Type, error) {
+				return obj.PossibleTypes(), nil
+			},
+			ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -30010,6 +30829,13 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "__Type", method: true, resolver: false},
+			func(ctx context.Context) (*introspection.Type, error) {
+				return obj.OfType(), nil
+			},
+			ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

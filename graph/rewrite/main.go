@@ -11,6 +11,10 @@
 //     method, with no resolver, directive or argument) is written at once when no
 //     extension intercepts fields (graph/leaf.go), without gqlgen's field context
 //     and closures;
+//   - any other field without argument or directive (an object, a list, a
+//     resolver's value) is resolved by graph's resolve (graph/resolve.go) when no
+//     extension intercepts fields: its field context and context in one
+//     allocation, its value typed, without gqlgen's closures and middleware;
 //   - a list whose elements run no resolver is marshalled element after element
 //     (graph/list.go), not on a goroutine each;
 //   - the schema is parsed on first use or by PrepareSchema (graph/schema.go), not
@@ -95,6 +99,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = stringLeaves(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = plainFields(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = sequentialLists(src); err != nil {

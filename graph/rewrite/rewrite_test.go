@@ -332,3 +332,86 @@ func (ec *executionContext) _Thing(ctx context.Context, sel ast.SelectionSet, ob
 	_, err = stringLeaves([]byte(strings.ReplaceAll(src, "return ec.marshalNString2string(ctx, field.Selections, obj.", "return ec.other(ctx, obj.")))
 	require.ErrorContains(t, err, "no plain string leaf")
 }
+
+// TestPlainFields: an object's field, a resolver's and a scalar's whose marshaler
+// may fail take graph's resolve first, typed, with their field context's object and
+// flags; a field reading its arguments (fc) or with a field context of another shape
+// is left alone; the rewrite is idempotent, and a file with no such field fails it.
+func TestPlainFields(t *testing.T) {
+	t.Parallel()
+	field := func(name, value, typ, marshal string) string {
+		return `func (ec *executionContext) _Thing_` + name + `(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Thing_` + name + `(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ` + value + `
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ` + typ + `) graphql.Marshaler {
+			return ec.` + marshal + `(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+`
+	}
+	objectContext := func(name, method, resolver string) string {
+		return `func (ec *executionContext) fieldContext_Thing_` + name + `(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Thing",
+		Field:      field,
+		IsMethod:   ` + method + `,
+		IsResolver: ` + resolver + `,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Part(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+`
+	}
+	src := field("part", "obj.Part, nil", "*models.Part", "marshalOPart2ᚖPart") + objectContext("part", "false", "false") +
+		field("parts", "ec.Resolvers.Thing().Parts(ctx, obj)", "[]*models.Part", "marshalNPart2ᚕᚖPartᚄ") + objectContext("parts", "true", "true") +
+		field("kind", "obj.Kind()", "models.Kind", "marshalNKind2Kind") +
+		`func (ec *executionContext) fieldContext_Thing_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Thing", field, true, false, "Kind")
+}
+
+` +
+		field("first", `ec.Resolvers.Thing().First(ctx, obj, fc.Args["n"].(int))`, "[]*models.Part", "marshalNPart2ᚕᚖPartᚄ") + objectContext("first", "true", "true") +
+		field("other", "obj.Other, nil", "*models.Part", "marshalOPart2ᚖPart") +
+		`func (ec *executionContext) fieldContext_Thing_other(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object: "Thing",
+	}
+	return fc, nil
+}
+`
+	ours, err := plainFields([]byte(src))
+	require.NoError(t, err)
+	got := string(ours)
+	require.Contains(t, got, "(ret graphql.Marshaler) {\n\tif ec.plainLeaves() {\n"+
+		"\t\treturn resolve(ctx, ec.OperationContext, field, plainField{object: \"Thing\", method: false, resolver: false},\n"+
+		"\t\t\tfunc(ctx context.Context) (*models.Part, error) {\n\t\t\t\treturn obj.Part, nil\n\t\t\t},\n"+
+		"\t\t\tec.marshalOPart2ᚖPart, true, false)\n\t}\n\treturn graphql.ResolveField(\n")
+	require.Contains(t, got, "plainField{object: \"Thing\", method: true, resolver: true},\n"+
+		"\t\t\tfunc(ctx context.Context) ([]*models.Part, error) {\n\t\t\t\treturn ec.Resolvers.Thing().Parts(ctx, obj)\n")
+	require.Contains(t, got, "plainField{object: \"Thing\", method: true, resolver: false},\n"+
+		"\t\t\tfunc(ctx context.Context) (models.Kind, error) {\n\t\t\t\treturn obj.Kind()\n")
+	require.Equal(t, 3, strings.Count(got, "return resolve("), "not first (arguments) nor other (another field context)")
+	require.Equal(t, 5, strings.Count(got, "return graphql.ResolveField("))
+
+	again, err := plainFields(ours)
+	require.NoError(t, err)
+	require.Equal(t, got, string(again))
+
+	_, err = plainFields([]byte(strings.ReplaceAll(src, "\t\tnil,\n", "\t\tec.directives,\n")))
+	require.ErrorContains(t, err, "gqlgen changed")
+}
