@@ -8,7 +8,7 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
+func (r queryResolver) Me(ctx context.Context) (*models.User, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -18,7 +18,7 @@ func (r *queryResolver) Me(ctx context.Context) (*models.User, error) {
 	return r.Accounts.User(ctx, caller)
 }
 
-func (r *queryResolver) Plans(ctx context.Context) ([]*models.Features, error) {
+func (r queryResolver) Plans(ctx context.Context) ([]*models.Features, error) {
 	tiers := models.Tiers()
 	plans := make([]*models.Features, len(tiers))
 	for i, t := range tiers {
@@ -28,15 +28,15 @@ func (r *queryResolver) Plans(ctx context.Context) ([]*models.Features, error) {
 	return plans, nil
 }
 
-func (r *mutationResolver) Register(ctx context.Context, in model.RegisterInput) (*models.AuthPayload, error) {
+func (r mutationResolver) Register(ctx context.Context, in model.RegisterInput) (*models.AuthPayload, error) {
 	return r.Accounts.Register(ctx, auth.Credentials{Email: in.Email, Password: in.Password, UserAgent: userAgent(ctx)})
 }
 
-func (r *mutationResolver) Login(ctx context.Context, in model.LoginInput) (*models.AuthPayload, error) {
+func (r mutationResolver) Login(ctx context.Context, in model.LoginInput) (*models.AuthPayload, error) {
 	return r.Accounts.Login(ctx, auth.Credentials{Email: in.Email, Password: in.Password, UserAgent: userAgent(ctx)})
 }
 
-func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken *string) (*models.AuthPayload, error) {
+func (r mutationResolver) RefreshToken(ctx context.Context, refreshToken *string) (*models.AuthPayload, error) {
 	token, err := refreshTokenOf(ctx, refreshToken)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func (r *mutationResolver) RefreshToken(ctx context.Context, refreshToken *strin
 	return r.Accounts.Refresh(ctx, token, userAgent(ctx))
 }
 
-func (r *mutationResolver) Logout(ctx context.Context, refreshToken *string) (*models.LogoutPayload, error) {
+func (r mutationResolver) Logout(ctx context.Context, refreshToken *string) (*models.LogoutPayload, error) {
 	token, err := refreshTokenOf(ctx, refreshToken)
 	if err != nil {
 		return nil, err
@@ -61,7 +61,7 @@ func refreshTokenOf(ctx context.Context, arg *string) (string, error) {
 	return models.RefreshCookieFrom(ctx)
 }
 
-func (r *subscriptionResolver) AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error) {
+func (r subscriptionResolver) AccountEvents(ctx context.Context) (<-chan *models.AccountEvent, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ type Backups interface {
 	Usage(ctx context.Context, userID string) (*models.BackupUsage, error)
 }
 
-func (r *queryResolver) Backups(ctx context.Context, first *int, after *string) (*models.BackupConnection, error) {
+func (r queryResolver) Backups(ctx context.Context, first *int, after *string) (*models.BackupConnection, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func (r *queryResolver) Backups(ctx context.Context, first *int, after *string) 
 	return r.Resolver.Backups.Backups(ctx, caller.UserID, n, cursor)
 }
 
-func (r *queryResolver) LatestBackup(ctx context.Context, ifModifiedSince *time.Time) (*models.BackupRecord, error) {
+func (r queryResolver) LatestBackup(ctx context.Context, ifModifiedSince *time.Time) (*models.BackupRecord, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func (r *queryResolver) LatestBackup(ctx context.Context, ifModifiedSince *time.
 	return latest, err
 }
 
-func (r *queryResolver) BackupDownloadURL(ctx context.Context, backupID string) (*models.SignedRequest, error) {
+func (r queryResolver) BackupDownloadURL(ctx context.Context, backupID string) (*models.SignedRequest, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (r *queryResolver) BackupDownloadURL(ctx context.Context, backupID string) 
 	return req, notFoundArgument(err, "id")
 }
 
-func (r *queryResolver) BackupUsage(ctx context.Context) (*models.BackupUsage, error) {
+func (r queryResolver) BackupUsage(ctx context.Context) (*models.BackupUsage, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (r *queryResolver) BackupUsage(ctx context.Context) (*models.BackupUsage, e
 	return r.Resolver.Backups.Usage(ctx, caller.UserID)
 }
 
-func (r *mutationResolver) RequestBackupUpload(ctx context.Context, input models.BackupUploadInput) (*models.BackupUpload, error) {
+func (r mutationResolver) RequestBackupUpload(ctx context.Context, input models.BackupUploadInput) (*models.BackupUpload, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (r *mutationResolver) RequestBackupUpload(ctx context.Context, input models
 	return r.Backups.RequestUpload(ctx, caller.UserID, input)
 }
 
-func (r *mutationResolver) CompleteBackupUpload(ctx context.Context, backupID string) (*models.BackupRecord, error) {
+func (r mutationResolver) CompleteBackupUpload(ctx context.Context, backupID string) (*models.BackupRecord, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (r *mutationResolver) CompleteBackupUpload(ctx context.Context, backupID st
 	return b, notFoundArgument(err, "id")
 }
 
-func (r *mutationResolver) DeleteBackup(ctx context.Context, backupID string) (*models.BackupRecord, error) {
+func (r mutationResolver) DeleteBackup(ctx context.Context, backupID string) (*models.BackupRecord, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func ownUser(ctx context.Context, u *models.User) (models.Caller, error) {
 	return caller, nil
 }
 
-func (r *userResolver) Subscription(ctx context.Context, u *models.User) (*models.BillingSubscription, error) {
+func (r userResolver) Subscription(ctx context.Context, u *models.User) (*models.BillingSubscription, error) {
 	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func (r *userResolver) Subscription(ctx context.Context, u *models.User) (*model
 	return r.Billing.Subscription(ctx, caller.UserID)
 }
 
-func (r *userResolver) Entitlements(ctx context.Context, u *models.User) ([]*models.Entitlement, error) {
+func (r userResolver) Entitlements(ctx context.Context, u *models.User) ([]*models.Entitlement, error) {
 	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (r *userResolver) Entitlements(ctx context.Context, u *models.User) ([]*mod
 	return r.Billing.Entitlements(ctx, caller.UserID)
 }
 
-func (r *userResolver) Allowed(ctx context.Context, u *models.User, feature models.FeatureKey, amount *int64) (*models.Decision, error) {
+func (r userResolver) Allowed(ctx context.Context, u *models.User, feature models.FeatureKey, amount *int64) (*models.Decision, error) {
 	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func (r *userResolver) Allowed(ctx context.Context, u *models.User, feature mode
 	return &d, nil
 }
 
-func (r *userResolver) AuditLog(ctx context.Context, u *models.User, first *int, after *string) (*models.AuditConnection, error) {
+func (r userResolver) AuditLog(ctx context.Context, u *models.User, first *int, after *string) (*models.AuditConnection, error) {
 	caller, err := ownUser(ctx, u)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (r *userResolver) AuditLog(ctx context.Context, u *models.User, first *int,
 	return r.Audit.AuditLog(ctx, caller.UserID, n, cursor)
 }
 
-func (r *mutationResolver) CreateCheckoutSession(ctx context.Context, tier models.Tier, seats *int) (*models.CheckoutSession, error) {
+func (r mutationResolver) CreateCheckoutSession(ctx context.Context, tier models.Tier, seats *int) (*models.CheckoutSession, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (r *mutationResolver) CreateCheckoutSession(ctx context.Context, tier model
 	return r.Billing.CreateCheckoutSession(ctx, caller.UserID, tier, n)
 }
 
-func (r *mutationResolver) CreateBillingPortalSession(ctx context.Context) (*models.PortalSession, error) {
+func (r mutationResolver) CreateBillingPortalSession(ctx context.Context) (*models.PortalSession, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (r *mutationResolver) CreateBillingPortalSession(ctx context.Context) (*mod
 	return r.Billing.CreateBillingPortalSession(ctx, caller.UserID)
 }
 
-func (r *mutationResolver) CancelSubscription(ctx context.Context) (*models.BillingSubscription, error) {
+func (r mutationResolver) CancelSubscription(ctx context.Context) (*models.BillingSubscription, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (r *mutationResolver) CancelSubscription(ctx context.Context) (*models.Bill
 	return r.Billing.CancelSubscription(ctx, caller.UserID)
 }
 
-func (r *mutationResolver) ResumeSubscription(ctx context.Context) (*models.BillingSubscription, error) {
+func (r mutationResolver) ResumeSubscription(ctx context.Context) (*models.BillingSubscription, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (r *mutationResolver) ResumeSubscription(ctx context.Context) (*models.Bill
 	return r.Billing.ResumeSubscription(ctx, caller.UserID)
 }
 
-func (r *subscriptionResolver) BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error) {
+func (r subscriptionResolver) BillingEvents(ctx context.Context) (<-chan *models.BillingEvent, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

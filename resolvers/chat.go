@@ -22,7 +22,7 @@ type Chat interface {
 // defaultUsageDays is the span of a usage report the client does not size.
 const defaultUsageDays = 30
 
-func (r *subscriptionResolver) Chat(ctx context.Context, input chat.Input) (<-chan *chat.Event, error) {
+func (r subscriptionResolver) Chat(ctx context.Context, input chat.Input) (<-chan *chat.Event, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -30,7 +30,7 @@ func (r *subscriptionResolver) Chat(ctx context.Context, input chat.Input) (<-ch
 	return r.Resolver.Chat.Chat(ctx, caller.Actor(), input)
 }
 
-func (r *mutationResolver) SendChat(ctx context.Context, input chat.Input) (*chat.Reply, error) {
+func (r mutationResolver) SendChat(ctx context.Context, input chat.Input) (*chat.Reply, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func (r *mutationResolver) SendChat(ctx context.Context, input chat.Input) (*cha
 	return r.Chat.Send(ctx, caller.Actor(), input)
 }
 
-func (r *mutationResolver) ApproveToolCall(ctx context.Context, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error) {
+func (r mutationResolver) ApproveToolCall(ctx context.Context, runID, callID string, approve bool, arguments json.RawMessage) (*chat.ToolCallApproval, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func (r *mutationResolver) ApproveToolCall(ctx context.Context, runID, callID st
 	return r.Chat.ApproveToolCall(ctx, caller.UserID, runID, callID, approve, arguments)
 }
 
-func (r *queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error) {
+func (r queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (r *queryResolver) Agents(ctx context.Context) ([]*chat.AgentAccess, error)
 	return r.Chat.Agents(ctx, caller.Space())
 }
 
-func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageReport, error) {
+func (r queryResolver) Usage(ctx context.Context, days *int) (*models.UsageReport, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (r *queryResolver) Usage(ctx context.Context, days *int) (*models.UsageRepo
 	return r.Chat.Usage(ctx, caller.Space(), n)
 }
 
-func (r *queryResolver) ChatQuote(ctx context.Context, input chat.Input) (*chat.Quote, error) {
+func (r queryResolver) ChatQuote(ctx context.Context, input chat.Input) (*chat.Quote, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (r *queryResolver) ChatQuote(ctx context.Context, input chat.Input) (*chat.
 	return r.Chat.Quote(ctx, caller.Actor(), input)
 }
 
-func (r *subscriptionResolver) ChatRun(ctx context.Context, runID string, afterSeq int) (<-chan *chat.Event, error) {
+func (r subscriptionResolver) ChatRun(ctx context.Context, runID string, afterSeq int) (<-chan *chat.Event, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

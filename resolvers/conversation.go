@@ -20,13 +20,13 @@ type Conversations interface {
 	Delete(ctx context.Context, userID, id string) (*models.Conversation, error)
 }
 
-func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
+func (r *Resolver) Conversation() graph.ConversationResolver { return conversationResolver{r} }
 
 type conversationResolver struct{ *Resolver }
 
 var _ graph.ConversationResolver = &conversationResolver{}
 
-func (r *queryResolver) ChatSettings(ctx context.Context) (*models.ChatSettings, error) {
+func (r queryResolver) ChatSettings(ctx context.Context) (*models.ChatSettings, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (r *queryResolver) ChatSettings(ctx context.Context) (*models.ChatSettings,
 	return r.Resolver.Conversations.ChatSettings(ctx, caller.UserID)
 }
 
-func (r *mutationResolver) UpdateChatSettings(ctx context.Context, input models.UpdateChatSettingsInput) (*models.ChatSettings, error) {
+func (r mutationResolver) UpdateChatSettings(ctx context.Context, input models.UpdateChatSettingsInput) (*models.ChatSettings, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func (r *mutationResolver) UpdateChatSettings(ctx context.Context, input models.
 	return r.Conversations.UpdateSettings(ctx, caller.UserID, input)
 }
 
-func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string) (*models.ConversationConnection, error) {
+func (r queryResolver) Conversations(ctx context.Context, first *int, after *string) (*models.ConversationConnection, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *st
 	return r.Resolver.Conversations.Conversations(ctx, caller.UserID, n, cursor)
 }
 
-func (r *queryResolver) Conversation(ctx context.Context, id string) (*models.Conversation, error) {
+func (r queryResolver) Conversation(ctx context.Context, id string) (*models.Conversation, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*models.Co
 	return r.Resolver.Conversations.Conversation(ctx, caller.UserID, id)
 }
 
-func (r *conversationResolver) Messages(ctx context.Context, obj *models.Conversation, first *int, after *string) (*models.ConversationMessageConnection, error) {
+func (r conversationResolver) Messages(ctx context.Context, obj *models.Conversation, first *int, after *string) (*models.ConversationMessageConnection, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (r *conversationResolver) Messages(ctx context.Context, obj *models.Convers
 	return r.Conversations.Messages(ctx, caller.UserID, obj.ID, n, cursor)
 }
 
-func (r *mutationResolver) RenameConversation(ctx context.Context, id string, title string) (*models.Conversation, error) {
+func (r mutationResolver) RenameConversation(ctx context.Context, id string, title string) (*models.Conversation, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func (r *mutationResolver) RenameConversation(ctx context.Context, id string, ti
 	return r.Conversations.Rename(ctx, caller.UserID, id, title)
 }
 
-func (r *mutationResolver) DeleteConversation(ctx context.Context, id string) (*models.Conversation, error) {
+func (r mutationResolver) DeleteConversation(ctx context.Context, id string) (*models.Conversation, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

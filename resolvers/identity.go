@@ -8,7 +8,7 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-func (r *queryResolver) APIKeys(ctx context.Context) ([]*models.APIKey, error) {
+func (r queryResolver) APIKeys(ctx context.Context) ([]*models.APIKey, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -16,7 +16,7 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*models.APIKey, error) {
 	return r.Accounts.APIKeys(ctx, caller)
 }
 
-func (r *queryResolver) Sessions(ctx context.Context) ([]*models.Session, error) {
+func (r queryResolver) Sessions(ctx context.Context) ([]*models.Session, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -24,7 +24,7 @@ func (r *queryResolver) Sessions(ctx context.Context) ([]*models.Session, error)
 	return r.Accounts.Sessions(ctx, caller)
 }
 
-func (r *mutationResolver) CreateAPIKey(ctx context.Context, input auth.APIKeyInput) (*auth.NewAPIKey, error) {
+func (r mutationResolver) CreateAPIKey(ctx context.Context, input auth.APIKeyInput) (*auth.NewAPIKey, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -32,7 +32,7 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input auth.APIKeyIn
 	return r.Accounts.CreateAPIKey(ctx, caller, input)
 }
 
-func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*models.APIKey, error) {
+func (r mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*models.APIKey, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*models
 	return r.Accounts.RevokeAPIKey(ctx, caller, id)
 }
 
-func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (*models.Session, error) {
+func (r mutationResolver) RevokeSession(ctx context.Context, id string) (*models.Session, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (*model
 	return r.Accounts.RevokeSession(ctx, caller, id)
 }
 
-func (r *mutationResolver) RevokeOtherSessions(ctx context.Context) (*model.RevokeOtherSessionsPayload, error) {
+func (r mutationResolver) RevokeOtherSessions(ctx context.Context) (*model.RevokeOtherSessionsPayload, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ type Knowledge interface {
 	Ingestion(ctx context.Context, userID, id string) (<-chan *models.DocumentIngestion, error)
 }
 
-func (r *queryResolver) Documents(ctx context.Context, first *int, after, tag *string) (*models.DocumentConnection, error) {
+func (r queryResolver) Documents(ctx context.Context, first *int, after, tag *string) (*models.DocumentConnection, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func (r *queryResolver) Documents(ctx context.Context, first *int, after, tag *s
 	return r.Knowledge.Documents(ctx, caller.Space(), n, cursor, deref(tag))
 }
 
-func (r *queryResolver) Document(ctx context.Context, id string) (*models.Document, error) {
+func (r queryResolver) Document(ctx context.Context, id string) (*models.Document, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func (r *queryResolver) Document(ctx context.Context, id string) (*models.Docume
 	return r.Knowledge.Document(ctx, caller.Space(), id)
 }
 
-func (r *queryResolver) SearchDocuments(ctx context.Context, query string, first *int, documentIDs []string, tag *string) ([]*models.Passage, error) {
+func (r queryResolver) SearchDocuments(ctx context.Context, query string, first *int, documentIDs []string, tag *string) ([]*models.Passage, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (r *queryResolver) SearchDocuments(ctx context.Context, query string, first
 	return r.Knowledge.Search(ctx, caller.Space(), query, n, documentIDs, deref(tag))
 }
 
-func (r *mutationResolver) AddDocument(ctx context.Context, input models.AddDocumentInput) (*models.DocumentUpload, error) {
+func (r mutationResolver) AddDocument(ctx context.Context, input models.AddDocumentInput) (*models.DocumentUpload, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (r *mutationResolver) AddDocument(ctx context.Context, input models.AddDocu
 	return r.Knowledge.AddDocument(ctx, caller.Space(), input)
 }
 
-func (r *mutationResolver) CompleteDocumentUpload(ctx context.Context, id string) (*models.Document, error) {
+func (r mutationResolver) CompleteDocumentUpload(ctx context.Context, id string) (*models.Document, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (r *mutationResolver) CompleteDocumentUpload(ctx context.Context, id string
 	return r.Knowledge.CompleteDocumentUpload(ctx, caller.Space(), id)
 }
 
-func (r *mutationResolver) AddDocumentFromURL(ctx context.Context, input models.AddDocumentFromURLInput) (*models.Document, error) {
+func (r mutationResolver) AddDocumentFromURL(ctx context.Context, input models.AddDocumentFromURLInput) (*models.Document, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (r *mutationResolver) AddDocumentFromURL(ctx context.Context, input models.
 	return r.Knowledge.AddDocumentFromURL(ctx, caller.Space(), input)
 }
 
-func (r *mutationResolver) RenameDocument(ctx context.Context, id, title string) (*models.Document, error) {
+func (r mutationResolver) RenameDocument(ctx context.Context, id, title string) (*models.Document, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func (r *mutationResolver) RenameDocument(ctx context.Context, id, title string)
 	return r.Knowledge.RenameDocument(ctx, caller.Space(), id, title)
 }
 
-func (r *mutationResolver) SetDocumentTags(ctx context.Context, id string, tags []string) (*models.Document, error) {
+func (r mutationResolver) SetDocumentTags(ctx context.Context, id string, tags []string) (*models.Document, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func (r *mutationResolver) SetDocumentTags(ctx context.Context, id string, tags 
 	return r.Knowledge.SetDocumentTags(ctx, caller.Space(), id, tags)
 }
 
-func (r *mutationResolver) ReingestDocument(ctx context.Context, id string) (*models.Document, error) {
+func (r mutationResolver) ReingestDocument(ctx context.Context, id string) (*models.Document, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (r *mutationResolver) ReingestDocument(ctx context.Context, id string) (*mo
 	return r.Knowledge.ReingestDocument(ctx, caller.Space(), id)
 }
 
-func (r *mutationResolver) DeleteDocument(ctx context.Context, id string) (*models.Document, error) {
+func (r mutationResolver) DeleteDocument(ctx context.Context, id string) (*models.Document, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (r *mutationResolver) DeleteDocument(ctx context.Context, id string) (*mode
 	return r.Knowledge.DeleteDocument(ctx, caller.Space(), id)
 }
 
-func (r *subscriptionResolver) DocumentIngestion(ctx context.Context, id string) (<-chan *models.DocumentIngestion, error) {
+func (r subscriptionResolver) DocumentIngestion(ctx context.Context, id string) (<-chan *models.DocumentIngestion, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

@@ -38,7 +38,7 @@ type Wizard interface {
 
 // --- the summary: every field reads from the operation's onboarding summary ---
 
-func (r *queryResolver) Onboarding(ctx context.Context) (*models.Onboarding, error) {
+func (r queryResolver) Onboarding(ctx context.Context) (*models.Onboarding, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func (r *queryResolver) Onboarding(ctx context.Context) (*models.Onboarding, err
 	return &models.Onboarding{UserID: caller.Space()}, nil
 }
 
-func (r *userResolver) Onboarding(ctx context.Context, u *models.User) (*models.Onboarding, error) {
+func (r userResolver) Onboarding(ctx context.Context, u *models.User) (*models.Onboarding, error) {
 	// me is the caller; the user of a register or login payload is not yet (the
 	// request carries no token): null there, so the payload with its tokens survives.
 	var o *models.Onboarding
@@ -63,15 +63,15 @@ func summary(ctx context.Context, o *models.Onboarding) *onboarding.Summary {
 
 type onboardingResolver struct{ *Resolver }
 
-func (r *onboardingResolver) Progress(ctx context.Context, o *models.Onboarding) (*models.OnboardingProgress, error) {
+func (r onboardingResolver) Progress(ctx context.Context, o *models.Onboarding) (*models.OnboardingProgress, error) {
 	return summary(ctx, o).Progress(ctx)
 }
 
-func (r *onboardingResolver) Resume(ctx context.Context, o *models.Onboarding) (*models.ResumeInfo, error) {
+func (r onboardingResolver) Resume(ctx context.Context, o *models.Onboarding) (*models.ResumeInfo, error) {
 	return summary(ctx, o).Resume(ctx)
 }
 
-func (r *onboardingResolver) ProviderKeys(ctx context.Context, o *models.Onboarding) ([]*onboarding.KeyView, error) {
+func (r onboardingResolver) ProviderKeys(ctx context.Context, o *models.Onboarding) ([]*onboarding.KeyView, error) {
 	keys, err := summary(ctx, o).ProviderKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -79,31 +79,31 @@ func (r *onboardingResolver) ProviderKeys(ctx context.Context, o *models.Onboard
 	return onboarding.ViewKeys(keys, r.Wizard.LiveKeyChecks()), nil
 }
 
-func (r *onboardingResolver) HasValidatedKey(ctx context.Context, o *models.Onboarding) (bool, error) {
+func (r onboardingResolver) HasValidatedKey(ctx context.Context, o *models.Onboarding) (bool, error) {
 	return summary(ctx, o).HasValidatedKey(ctx)
 }
 
-func (r *onboardingResolver) WebsiteAnalysis(ctx context.Context, o *models.Onboarding) (*models.WebsiteAnalysis, error) {
+func (r onboardingResolver) WebsiteAnalysis(ctx context.Context, o *models.Onboarding) (*models.WebsiteAnalysis, error) {
 	return summary(ctx, o).WebsiteAnalysis(ctx)
 }
 
-func (r *onboardingResolver) BusinessInfo(ctx context.Context, o *models.Onboarding) (*models.BusinessInfo, error) {
+func (r onboardingResolver) BusinessInfo(ctx context.Context, o *models.Onboarding) (*models.BusinessInfo, error) {
 	return summary(ctx, o).BusinessInfo(ctx)
 }
 
-func (r *onboardingResolver) ResearchPreferences(ctx context.Context, o *models.Onboarding) (*models.ResearchPreferences, error) {
+func (r onboardingResolver) ResearchPreferences(ctx context.Context, o *models.Onboarding) (*models.ResearchPreferences, error) {
 	return summary(ctx, o).ResearchPreferences(ctx)
 }
 
-func (r *onboardingResolver) Integrations(ctx context.Context, o *models.Onboarding) ([]*models.Integration, error) {
+func (r onboardingResolver) Integrations(ctx context.Context, o *models.Onboarding) ([]*models.Integration, error) {
 	return summary(ctx, o).Integrations(ctx)
 }
 
-func (r *onboardingResolver) ActivePersona(ctx context.Context, o *models.Onboarding) (*models.Persona, error) {
+func (r onboardingResolver) ActivePersona(ctx context.Context, o *models.Onboarding) (*models.Persona, error) {
 	return summary(ctx, o).ActivePersona(ctx)
 }
 
-func (r *onboardingResolver) Personas(ctx context.Context, o *models.Onboarding) ([]*models.Persona, error) {
+func (r onboardingResolver) Personas(ctx context.Context, o *models.Onboarding) ([]*models.Persona, error) {
 	return personas(ctx, summary(ctx, o))
 }
 
@@ -134,15 +134,15 @@ func personaDetailsAsked(ctx context.Context) bool {
 	return false
 }
 
-func (r *onboardingResolver) PersonaReadiness(ctx context.Context, o *models.Onboarding) (*models.PersonaReadiness, error) {
+func (r onboardingResolver) PersonaReadiness(ctx context.Context, o *models.Onboarding) (*models.PersonaReadiness, error) {
 	return summary(ctx, o).PersonaReadiness(ctx)
 }
 
-func (r *onboardingResolver) Personalization(ctx context.Context, o *models.Onboarding) (*models.PersonalizationContext, error) {
+func (r onboardingResolver) Personalization(ctx context.Context, o *models.Onboarding) (*models.PersonalizationContext, error) {
 	return summary(ctx, o).Personalization(ctx)
 }
 
-func (r *onboardingResolver) Plan(ctx context.Context, o *models.Onboarding) (*models.Features, error) {
+func (r onboardingResolver) Plan(ctx context.Context, o *models.Onboarding) (*models.Features, error) {
 	tier, err := summary(ctx, o).Tier(ctx)
 	if err != nil {
 		return nil, err
@@ -153,11 +153,11 @@ func (r *onboardingResolver) Plan(ctx context.Context, o *models.Onboarding) (*m
 
 // --- queries outside the summary ---
 
-func (r *queryResolver) OnboardingConfig(ctx context.Context) (*models.OnboardingConfig, error) {
+func (r queryResolver) OnboardingConfig(ctx context.Context) (*models.OnboardingConfig, error) {
 	return r.Wizard.Config(), nil
 }
 
-func (r *queryResolver) BusinessInfo(ctx context.Context) (*models.BusinessInfo, error) {
+func (r queryResolver) BusinessInfo(ctx context.Context) (*models.BusinessInfo, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (r *queryResolver) BusinessInfo(ctx context.Context) (*models.BusinessInfo,
 	return dataloaders.For(ctx).Summary(caller.Space()).BusinessInfo(ctx)
 }
 
-func (r *queryResolver) Personas(ctx context.Context) ([]*models.Persona, error) {
+func (r queryResolver) Personas(ctx context.Context) ([]*models.Persona, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func (r *queryResolver) Personas(ctx context.Context) ([]*models.Persona, error)
 	return personas(ctx, dataloaders.For(ctx).Summary(caller.Space()))
 }
 
-func (r *queryResolver) PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error) {
+func (r queryResolver) PersonaReadiness(ctx context.Context) (*models.PersonaReadiness, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (r *queryResolver) PersonaReadiness(ctx context.Context) (*models.PersonaRe
 	return dataloaders.For(ctx).Summary(caller.Space()).PersonaReadiness(ctx)
 }
 
-func (r *queryResolver) Personalization(ctx context.Context) (*models.PersonalizationContext, error) {
+func (r queryResolver) Personalization(ctx context.Context) (*models.PersonalizationContext, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func (r *queryResolver) Personalization(ctx context.Context) (*models.Personaliz
 
 // --- mutations ---
 
-func (r *mutationResolver) StartOnboarding(ctx context.Context) (*models.OnboardingProgress, error) {
+func (r mutationResolver) StartOnboarding(ctx context.Context) (*models.OnboardingProgress, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ func (r *mutationResolver) StartOnboarding(ctx context.Context) (*models.Onboard
 	return r.Wizard.Start(ctx, caller.Space())
 }
 
-func (r *mutationResolver) CompleteStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
+func (r mutationResolver) CompleteStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (r *mutationResolver) CompleteStep(ctx context.Context, step int) (*models.
 	return r.Wizard.CompleteStep(ctx, caller.Space(), models.Step(step))
 }
 
-func (r *mutationResolver) SkipStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
+func (r mutationResolver) SkipStep(ctx context.Context, step int) (*models.OnboardingProgress, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (r *mutationResolver) SkipStep(ctx context.Context, step int) (*models.Onbo
 	return r.Wizard.SkipStep(ctx, caller.Space(), models.Step(step))
 }
 
-func (r *mutationResolver) ResetOnboarding(ctx context.Context, deleteData bool) (*models.ResetResult, error) {
+func (r mutationResolver) ResetOnboarding(ctx context.Context, deleteData bool) (*models.ResetResult, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (r *mutationResolver) ResetOnboarding(ctx context.Context, deleteData bool)
 	return r.Wizard.Reset(ctx, caller.Space(), deleteData)
 }
 
-func (r *mutationResolver) CompleteOnboarding(ctx context.Context) (*models.OnboardingProgress, error) {
+func (r mutationResolver) CompleteOnboarding(ctx context.Context) (*models.OnboardingProgress, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func (r *mutationResolver) CompleteOnboarding(ctx context.Context) (*models.Onbo
 	return r.Wizard.Complete(ctx, caller.Space())
 }
 
-func (r *mutationResolver) SaveProviderKey(ctx context.Context, provider, key string) (*onboarding.KeyView, error) {
+func (r mutationResolver) SaveProviderKey(ctx context.Context, provider, key string) (*onboarding.KeyView, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func (r *mutationResolver) SaveProviderKey(ctx context.Context, provider, key st
 	return onboarding.ViewKey(k, r.Wizard.LiveKeyChecks()), err
 }
 
-func (r *mutationResolver) DeleteProviderKey(ctx context.Context, provider string) (bool, error) {
+func (r mutationResolver) DeleteProviderKey(ctx context.Context, provider string) (bool, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return false, err
@@ -248,7 +248,7 @@ func (r *mutationResolver) DeleteProviderKey(ctx context.Context, provider strin
 	return r.Wizard.DeleteProviderKey(ctx, caller.Space(), provider)
 }
 
-func (r *mutationResolver) VerifyProviderKey(ctx context.Context, provider string) (*onboarding.KeyView, error) {
+func (r mutationResolver) VerifyProviderKey(ctx context.Context, provider string) (*onboarding.KeyView, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -257,7 +257,7 @@ func (r *mutationResolver) VerifyProviderKey(ctx context.Context, provider strin
 	return onboarding.ViewKey(k, r.Wizard.LiveKeyChecks()), err
 }
 
-func (r *mutationResolver) AnalyzeWebsite(ctx context.Context, url string) (*models.WebsiteAnalysis, error) {
+func (r mutationResolver) AnalyzeWebsite(ctx context.Context, url string) (*models.WebsiteAnalysis, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -265,7 +265,7 @@ func (r *mutationResolver) AnalyzeWebsite(ctx context.Context, url string) (*mod
 	return r.Wizard.AnalyzeWebsite(ctx, caller.Space(), url)
 }
 
-func (r *mutationResolver) CreateBusinessInfo(ctx context.Context, in model.CreateBusinessInfoInput) (*models.BusinessInfo, error) {
+func (r mutationResolver) CreateBusinessInfo(ctx context.Context, in model.CreateBusinessInfoInput) (*models.BusinessInfo, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -276,7 +276,7 @@ func (r *mutationResolver) CreateBusinessInfo(ctx context.Context, in model.Crea
 	})
 }
 
-func (r *mutationResolver) UpdateBusinessInfo(ctx context.Context, in model.UpdateBusinessInfoInput) (*models.BusinessInfo, error) {
+func (r mutationResolver) UpdateBusinessInfo(ctx context.Context, in model.UpdateBusinessInfoInput) (*models.BusinessInfo, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (r *mutationResolver) UpdateBusinessInfo(ctx context.Context, in model.Upda
 	})
 }
 
-func (r *mutationResolver) DeleteBusinessInfo(ctx context.Context) (bool, error) {
+func (r mutationResolver) DeleteBusinessInfo(ctx context.Context) (bool, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return false, err
@@ -295,7 +295,7 @@ func (r *mutationResolver) DeleteBusinessInfo(ctx context.Context) (bool, error)
 	return r.Wizard.DeleteBusinessInfo(ctx, caller.Space())
 }
 
-func (r *mutationResolver) SaveResearchPreferences(ctx context.Context, in model.ResearchPreferencesInput) (*models.ResearchPreferences, error) {
+func (r mutationResolver) SaveResearchPreferences(ctx context.Context, in model.ResearchPreferencesInput) (*models.ResearchPreferences, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -307,7 +307,7 @@ func (r *mutationResolver) SaveResearchPreferences(ctx context.Context, in model
 	})
 }
 
-func (r *mutationResolver) SetIntegrations(ctx context.Context, kinds []string) ([]*models.Integration, error) {
+func (r mutationResolver) SetIntegrations(ctx context.Context, kinds []string) ([]*models.Integration, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -315,7 +315,7 @@ func (r *mutationResolver) SetIntegrations(ctx context.Context, kinds []string) 
 	return r.Wizard.SetIntegrations(ctx, caller.Space(), kinds)
 }
 
-func (r *mutationResolver) PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error) {
+func (r mutationResolver) PreviewPersona(ctx context.Context, platforms []models.Platform) (*models.PersonaDraft, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -323,7 +323,7 @@ func (r *mutationResolver) PreviewPersona(ctx context.Context, platforms []model
 	return r.Wizard.PreviewPersona(ctx, caller.Space(), platforms)
 }
 
-func (r *mutationResolver) GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error) {
+func (r mutationResolver) GeneratePersona(ctx context.Context, platforms []models.Platform) (*models.Persona, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -331,7 +331,7 @@ func (r *mutationResolver) GeneratePersona(ctx context.Context, platforms []mode
 	return r.Wizard.GeneratePersona(ctx, caller.Space(), platforms)
 }
 
-func (r *mutationResolver) SetActivePersona(ctx context.Context, personaID string) (*models.Persona, error) {
+func (r mutationResolver) SetActivePersona(ctx context.Context, personaID string) (*models.Persona, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -340,7 +340,7 @@ func (r *mutationResolver) SetActivePersona(ctx context.Context, personaID strin
 	return persona, notFoundArgument(err, "id")
 }
 
-func (r *subscriptionResolver) OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error) {
+func (r subscriptionResolver) OnboardingProgress(ctx context.Context) (<-chan *models.OnboardingProgress, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ type Playbooks interface {
 	Delete(ctx context.Context, space, id string) (*catalog.Plan, error)
 }
 
-func (r *queryResolver) Playbooks(ctx context.Context) ([]*catalog.Plan, error) {
+func (r queryResolver) Playbooks(ctx context.Context) ([]*catalog.Plan, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -28,7 +28,7 @@ func (r *queryResolver) Playbooks(ctx context.Context) ([]*catalog.Plan, error) 
 	return r.Resolver.Playbooks.Playbooks(ctx, caller.Space())
 }
 
-func (r *queryResolver) Playbook(ctx context.Context, id string) (*catalog.Plan, error) {
+func (r queryResolver) Playbook(ctx context.Context, id string) (*catalog.Plan, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func (r *queryResolver) Playbook(ctx context.Context, id string) (*catalog.Plan,
 	return p, notFoundArgument(err, "id")
 }
 
-func (r *queryResolver) PlaybookTemplates(ctx context.Context) ([]*catalog.Template, error) {
+func (r queryResolver) PlaybookTemplates(ctx context.Context) ([]*catalog.Template, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (r *queryResolver) PlaybookTemplates(ctx context.Context) ([]*catalog.Templ
 	return r.Resolver.Playbooks.Templates(ctx, caller.Space())
 }
 
-func (r *mutationResolver) ExecuteTemplate(ctx context.Context, templateID string, variables []*catalog.Value) (*playbook.Execution, error) {
+func (r mutationResolver) ExecuteTemplate(ctx context.Context, templateID string, variables []*catalog.Value) (*playbook.Execution, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (r *mutationResolver) ExecuteTemplate(ctx context.Context, templateID strin
 	return r.Playbooks.ExecuteTemplate(ctx, caller.Space(), templateID, vars)
 }
 
-func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, variables []*catalog.Value) (<-chan *playbook.Event, error) {
+func (r subscriptionResolver) RunPlaybook(ctx context.Context, id string, variables []*catalog.Value) (<-chan *playbook.Event, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func (r *subscriptionResolver) RunPlaybook(ctx context.Context, id string, varia
 	return events, notFoundArgument(err, "id")
 }
 
-func (r *mutationResolver) SavePlaybook(ctx context.Context, input model.SavePlaybookInput) (*catalog.Plan, error) {
+func (r mutationResolver) SavePlaybook(ctx context.Context, input model.SavePlaybookInput) (*catalog.Plan, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (r *mutationResolver) SavePlaybook(ctx context.Context, input model.SavePla
 	return r.Playbooks.Save(ctx, caller.Space(), caller.UserID, saveInput(input))
 }
 
-func (r *mutationResolver) DeletePlaybook(ctx context.Context, id string) (*catalog.Plan, error) {
+func (r mutationResolver) DeletePlaybook(ctx context.Context, id string) (*catalog.Plan, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"github.com/inkgraph/inkgraph/models"
 )
 
-func (r *queryResolver) IdentityProviders(_ context.Context) ([]*model.IdentityProvider, error) {
+func (r queryResolver) IdentityProviders(_ context.Context) ([]*model.IdentityProvider, error) {
 	providers := r.Accounts.IdentityProviders()
 	out := make([]*model.IdentityProvider, len(providers))
 	for i, p := range providers {
@@ -16,6 +16,6 @@ func (r *queryResolver) IdentityProviders(_ context.Context) ([]*model.IdentityP
 	return out, nil
 }
 
-func (r *mutationResolver) SignInWithProvider(ctx context.Context, in model.SignInWithProviderInput) (*models.AuthPayload, error) {
+func (r mutationResolver) SignInWithProvider(ctx context.Context, in model.SignInWithProviderInput) (*models.AuthPayload, error) {
 	return r.Accounts.SignInWithProvider(ctx, in.IDToken, userAgent(ctx))
 }

@@ -108,11 +108,11 @@ func (s costedSchema) Complexity(ctx context.Context, typeName, field string, ch
 	return s.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
 }
 
-func (r *Resolver) Query() graph.QueryResolver               { return &queryResolver{r} }
-func (r *Resolver) Mutation() graph.MutationResolver         { return &mutationResolver{r} }
-func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
-func (r *Resolver) User() graph.UserResolver                 { return &userResolver{r} }
-func (r *Resolver) Onboarding() graph.OnboardingResolver     { return &onboardingResolver{r} }
+func (r *Resolver) Query() graph.QueryResolver               { return queryResolver{r} }
+func (r *Resolver) Mutation() graph.MutationResolver         { return mutationResolver{r} }
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return subscriptionResolver{r} }
+func (r *Resolver) User() graph.UserResolver                 { return userResolver{r} }
+func (r *Resolver) Onboarding() graph.OnboardingResolver     { return onboardingResolver{r} }
 
 type queryResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }

@@ -31,7 +31,7 @@ type Teams interface {
 	TeamEvents(ctx context.Context, userID, teamID string) (<-chan *models.TeamEvent, error)
 }
 
-func (r *Resolver) Team() graph.TeamResolver { return &teamResolver{r} }
+func (r *Resolver) Team() graph.TeamResolver { return teamResolver{r} }
 
 type teamResolver struct{ *Resolver }
 
@@ -39,7 +39,7 @@ var _ graph.TeamResolver = &teamResolver{}
 
 // Members reads through the operation's loader: the members of every team an
 // operation shows are one read.
-func (r *teamResolver) Members(ctx context.Context, obj *models.Team) ([]*models.TeamMember, error) {
+func (r teamResolver) Members(ctx context.Context, obj *models.Team) ([]*models.TeamMember, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (r *teamResolver) Members(ctx context.Context, obj *models.Team) ([]*models
 	return dataloaders.For(ctx).TeamMembers(ctx, caller.UserID, obj.ID)
 }
 
-func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*models.TeamInvitation, error) {
+func (r teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*models.TeamInvitation, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (r *teamResolver) Invitations(ctx context.Context, obj *models.Team) ([]*mo
 	return r.Teams.Invitations(ctx, caller.UserID, obj.ID)
 }
 
-func (r *teamResolver) Tier(ctx context.Context, obj *models.Team) (models.Tier, error) {
+func (r teamResolver) Tier(ctx context.Context, obj *models.Team) (models.Tier, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return "", err
@@ -64,7 +64,7 @@ func (r *teamResolver) Tier(ctx context.Context, obj *models.Team) (models.Tier,
 	return p.Tier, err
 }
 
-func (r *teamResolver) SeatsUsed(ctx context.Context, obj *models.Team) (int, error) {
+func (r teamResolver) SeatsUsed(ctx context.Context, obj *models.Team) (int, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return 0, err
@@ -72,7 +72,7 @@ func (r *teamResolver) SeatsUsed(ctx context.Context, obj *models.Team) (int, er
 	return r.Teams.SeatsUsed(ctx, caller.UserID, obj.ID)
 }
 
-func (r *teamResolver) SeatsPaid(ctx context.Context, obj *models.Team) (*int, error) {
+func (r teamResolver) SeatsPaid(ctx context.Context, obj *models.Team) (*int, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (r *teamResolver) SeatsPaid(ctx context.Context, obj *models.Team) (*int, e
 	return &p.Seats, nil
 }
 
-func (r *teamResolver) Entitlements(ctx context.Context, obj *models.Team) ([]*models.Entitlement, error) {
+func (r teamResolver) Entitlements(ctx context.Context, obj *models.Team) ([]*models.Entitlement, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (r *teamResolver) Entitlements(ctx context.Context, obj *models.Team) ([]*m
 	return r.Teams.Entitlements(ctx, caller.UserID, obj.ID)
 }
 
-func (r *mutationResolver) TeamCheckout(ctx context.Context, teamID string, seats int) (*models.CheckoutSession, error) {
+func (r mutationResolver) TeamCheckout(ctx context.Context, teamID string, seats int) (*models.CheckoutSession, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func (r *mutationResolver) TeamCheckout(ctx context.Context, teamID string, seat
 	return r.Teams.Checkout(ctx, caller.UserID, teamID, seats)
 }
 
-func (r *mutationResolver) TeamBillingPortal(ctx context.Context, teamID string) (*models.PortalSession, error) {
+func (r mutationResolver) TeamBillingPortal(ctx context.Context, teamID string) (*models.PortalSession, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func (r *mutationResolver) TeamBillingPortal(ctx context.Context, teamID string)
 	return r.Teams.BillingPortal(ctx, caller.UserID, teamID)
 }
 
-func (r *queryResolver) Teams(ctx context.Context) ([]*models.Team, error) {
+func (r queryResolver) Teams(ctx context.Context) ([]*models.Team, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func (r *queryResolver) Teams(ctx context.Context) ([]*models.Team, error) {
 	return teams, nil
 }
 
-func (r *queryResolver) Team(ctx context.Context, id string) (*models.Team, error) {
+func (r queryResolver) Team(ctx context.Context, id string) (*models.Team, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -133,7 +133,7 @@ func (r *queryResolver) Team(ctx context.Context, id string) (*models.Team, erro
 	return r.Resolver.Teams.Team(ctx, caller.UserID, id)
 }
 
-func (r *mutationResolver) CreateTeam(ctx context.Context, name string) (*models.Team, error) {
+func (r mutationResolver) CreateTeam(ctx context.Context, name string) (*models.Team, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (r *mutationResolver) CreateTeam(ctx context.Context, name string) (*models
 	return r.Teams.CreateTeam(ctx, caller.UserID, name)
 }
 
-func (r *mutationResolver) InviteMember(ctx context.Context, teamID string, email *string, role models.TeamRole, link *bool) (*models.InviteMemberPayload, error) {
+func (r mutationResolver) InviteMember(ctx context.Context, teamID string, email *string, role models.TeamRole, link *bool) (*models.InviteMemberPayload, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func (r *mutationResolver) InviteMember(ctx context.Context, teamID string, emai
 	return r.Teams.InviteMember(ctx, caller.UserID, models.InviteMemberInput{TeamID: teamID, Email: email, Role: role, Link: link != nil && *link})
 }
 
-func (r *mutationResolver) AcceptInvitation(ctx context.Context, token string) (*models.Team, error) {
+func (r mutationResolver) AcceptInvitation(ctx context.Context, token string) (*models.Team, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (r *mutationResolver) AcceptInvitation(ctx context.Context, token string) (
 	return r.Teams.AcceptInvitation(ctx, caller.UserID, token)
 }
 
-func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (*models.TeamInvitation, error) {
+func (r mutationResolver) RevokeInvitation(ctx context.Context, id string) (*models.TeamInvitation, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (*mo
 	return r.Teams.RevokeInvitation(ctx, caller.UserID, id)
 }
 
-func (r *mutationResolver) ChangeRole(ctx context.Context, teamID, userID string, role models.TeamRole) (*models.TeamMember, error) {
+func (r mutationResolver) ChangeRole(ctx context.Context, teamID, userID string, role models.TeamRole) (*models.TeamMember, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func (r *mutationResolver) ChangeRole(ctx context.Context, teamID, userID string
 	return r.Teams.ChangeRole(ctx, caller.UserID, teamID, userID, role)
 }
 
-func (r *mutationResolver) RemoveMember(ctx context.Context, teamID, userID string) (*models.TeamMember, error) {
+func (r mutationResolver) RemoveMember(ctx context.Context, teamID, userID string) (*models.TeamMember, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (r *mutationResolver) RemoveMember(ctx context.Context, teamID, userID stri
 	return r.Teams.RemoveMember(ctx, caller.UserID, teamID, userID)
 }
 
-func (r *mutationResolver) LeaveTeam(ctx context.Context, teamID string) (bool, error) {
+func (r mutationResolver) LeaveTeam(ctx context.Context, teamID string) (bool, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return false, err
@@ -192,7 +192,7 @@ func (r *mutationResolver) LeaveTeam(ctx context.Context, teamID string) (bool, 
 	return true, nil
 }
 
-func (r *mutationResolver) TransferOwnership(ctx context.Context, teamID, userID string) (*models.Team, error) {
+func (r mutationResolver) TransferOwnership(ctx context.Context, teamID, userID string) (*models.Team, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (r *mutationResolver) TransferOwnership(ctx context.Context, teamID, userID
 	return r.Teams.TransferOwnership(ctx, caller.UserID, teamID, userID)
 }
 
-func (r *queryResolver) TeamAuditLog(ctx context.Context, teamID string, first *int, after *string) (*models.AuditConnection, error) {
+func (r queryResolver) TeamAuditLog(ctx context.Context, teamID string, first *int, after *string) (*models.AuditConnection, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -212,7 +212,7 @@ func (r *queryResolver) TeamAuditLog(ctx context.Context, teamID string, first *
 	return r.Resolver.Teams.TeamAuditLog(ctx, caller.UserID, teamID, n, cursor)
 }
 
-func (r *mutationResolver) DeleteTeam(ctx context.Context, id string) (bool, error) {
+func (r mutationResolver) DeleteTeam(ctx context.Context, id string) (bool, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return false, err
@@ -223,7 +223,7 @@ func (r *mutationResolver) DeleteTeam(ctx context.Context, id string) (bool, err
 	return true, nil
 }
 
-func (r *subscriptionResolver) TeamEvents(ctx context.Context, teamID string) (<-chan *models.TeamEvent, error) {
+func (r subscriptionResolver) TeamEvents(ctx context.Context, teamID string) (<-chan *models.TeamEvent, error) {
 	caller, err := models.CallerFrom(ctx)
 	if err != nil {
 		return nil, err
