@@ -40294,19 +40294,7 @@ func (ec *executionContext) unmarshalNApiKeyScope2ᚕgithubᚗcomᚋinkgraphᚋi
 }
 
 func (ec *executionContext) marshalNApiKeyScope2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Scope) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNApiKeyScope2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐScope(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) marshalNAuditConnection2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAuditConnection(ctx context.Context, sel ast.SelectionSet, v *models.AuditConnection) graphql.Marshaler {
@@ -40780,19 +40768,7 @@ func (ec *executionContext) unmarshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋi
 }
 
 func (ec *executionContext) marshalNContentType2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []models.ContentType) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNContentType2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐContentType(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) marshalNConversation2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐConversation(ctx context.Context, sel ast.SelectionSet, v *models.Conversation) graphql.Marshaler {
@@ -41265,19 +41241,7 @@ func (ec *executionContext) unmarshalNIntegrationKind2ᚕstringᚄ(ctx context.C
 }
 
 func (ec *executionContext) marshalNIntegrationKind2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNIntegrationKind2string(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) marshalNInviteMemberPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐInviteMemberPayload(ctx context.Context, sel ast.SelectionSet, v *models.InviteMemberPayload) graphql.Marshaler {
@@ -41587,19 +41551,7 @@ func (ec *executionContext) unmarshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkg
 }
 
 func (ec *executionContext) marshalNPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Platform) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) marshalNPlatformPersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersona(ctx context.Context, sel ast.SelectionSet, v models.PlatformPersona) graphql.Marshaler {
@@ -42071,18 +42023,7 @@ func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v
 }
 
 func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := make(graphql.Array, len(v))
-	for i := range v {
-		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
-	}
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) unmarshalNSubscriptionStatus2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSubscriptionStatus(ctx context.Context, v any) (models.SubscriptionStatus, error) {
@@ -42390,19 +42331,7 @@ func (ec *executionContext) unmarshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋi
 }
 
 func (ec *executionContext) marshalNWritingTone2ᚕgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingToneᚄ(ctx context.Context, sel ast.SelectionSet, v []models.WritingTone) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNWritingTone2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWritingTone(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -42454,19 +42383,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx context.Context, sel ast.SelectionSet, v introspection.EnumValue) graphql.Marshaler {
@@ -42841,18 +42758,7 @@ func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast
 	if v == nil {
 		return graphql.Null
 	}
-	ret := make(graphql.Array, len(v))
-	for i := range v {
-		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
-	}
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -42962,19 +42868,7 @@ func (ec *executionContext) marshalOPlatform2ᚕgithubᚗcomᚋinkgraphᚋinkgra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNPlatform2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatform(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) marshalOPlaybookRunDone2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐRunDone(ctx context.Context, sel ast.SelectionSet, v *playbook.RunDone) graphql.Marshaler {
@@ -43101,18 +42995,7 @@ func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := make(graphql.Array, len(v))
-	for i := range v {
-		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
-	}
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return marshalStrings(v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -42,3 +43,24 @@ func marshalElement(ctx context.Context, i int, marshal func(ctx context.Context
 	}()
 	return marshal(ctx, i)
 }
+
+// stringList is a list of strings (String, ID or an enum held as a string) written as
+// gqlgen writes its graphql.Array of MarshalString's: gqlgen's allocates the array and
+// a marshaler for every string, this one the list's slice header. graph/rewrite has
+// the generated marshaler of such a list return it (marshalStrings) where the
+// element's marshaler is MarshalString's, which never fails.
+type stringList[S ~string] []S
+
+func (l stringList[S]) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, "[")
+	for i, s := range l {
+		if i != 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		graphql.MarshalString(string(s)).MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "]")
+}
+
+// marshalStrings is v as the generated code's list marshaler returns it.
+func marshalStrings[S ~string](v []S) graphql.Marshaler { return stringList[S](v) }

@@ -75,3 +75,48 @@ func waitingFunctions(src []byte) map[string]bool {
 	}
 	return mayWait
 }
+
+// elementList is a list marshaler as gqlgen writes it for elements marshalled one
+// after the other, or as sequentialLists leaves one gqlgen marshals concurrently (an
+// enum's, whose element gqlgen gives a field context of its own): its groups are the
+// function's head (with its nil check, for a nullable list) and the element's
+// marshaler.
+var elementList = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) marshal[NO][\pL\pN_]+\(ctx context\.Context, sel ast\.SelectionSet, v \[\][\w.]+\) graphql\.Marshaler \{\n(?:\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n)?)` +
+	`(?:\tret := make\(graphql\.Array, len\(v\)\)\n\tfor i := range v \{\n\t\tret\[i\] = ec\.(marshal[\pL\pN_]+)\(ctx, sel, v\[i\]\)\n\t\}\n` +
+	`|` + regexp.QuoteMeta(sequentialList) + `\t\tfc := graphql\.GetFieldContext\(ctx\)\n\t\tfc\.Result = &v\[i\]\n\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, sel, v\[i\]\)\n\t\}\)\n)` +
+	`\n\tfor _, e := range ret \{\n\t\tif e == graphql\.Null \{\n\t\t\treturn graphql\.Null\n\t\t\}\n\t\}\n\n\treturn ret\n\}\n`)
+
+// stringListCall is the body stringLists writes.
+const stringListCall = "\treturn marshalStrings(v)\n}\n"
+
+// stringLists has every list whose elements are written by MarshalString (strings,
+// IDs, enums held as strings, none of which fails) return graph/list.go's
+// stringList: one allocation where gqlgen's makes an array and a marshaler per
+// element.
+func stringLists(src []byte) ([]byte, error) {
+	if bytes.Contains(src, []byte(stringListCall)) {
+		return src, nil // rewritten already
+	}
+	m := marshalers{src: src, seen: map[string]verdict{}}
+	var out bytes.Buffer
+	last, rewritten := 0, 0
+	for _, at := range elementList.FindAllSubmatchIndex(src, -1) {
+		element := at[4:6] // the element's marshaler, in either shape
+		if element[0] < 0 {
+			element = at[6:8]
+		}
+		body := m.body(string(src[element[0]:element[1]]))
+		if body == nil || !quotedString.Match(body) {
+			continue
+		}
+		out.Write(src[last:at[3]])
+		out.WriteString(stringListCall)
+		last = at[1]
+		rewritten++
+	}
+	if rewritten == 0 {
+		return nil, fmt.Errorf("no list of strings in gqlgen's shape: gqlgen changed, update graph/rewrite/lists.go")
+	}
+	out.Write(src[last:])
+	return out.Bytes(), nil
+}

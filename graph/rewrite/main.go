@@ -16,7 +16,8 @@
 //     extension intercepts fields: its field context and context in one
 //     allocation, its value typed, without gqlgen's closures and middleware;
 //   - a list whose elements run no resolver is marshalled element after element
-//     (graph/list.go), not on a goroutine each;
+//     (graph/list.go), not on a goroutine each, and a list of strings is one
+//     marshaler (graph/list.go's stringList), not one a string;
 //   - the schema is parsed on first use or by PrepareSchema (graph/schema.go), not
 //     in package init, where every program importing graph paid for it before main,
 //     and its sources are read from the binary then too, not into a variable;
@@ -105,6 +106,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = sequentialLists(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = stringLists(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = lazySchema(src); err != nil {

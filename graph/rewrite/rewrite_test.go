@@ -415,3 +415,70 @@ func TestPlainFields(t *testing.T) {
 	_, err = plainFields([]byte(strings.ReplaceAll(src, "\t\tnil,\n", "\t\tec.directives,\n")))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
+
+// TestStringLists: a list, nullable or not, marshalled element by element or as
+// sequentialLists leaves an enum's, whose element's marshaler is MarshalString's
+// becomes stringList; a list of another element is left alone; the rewrite is
+// idempotent, and a file with no such list fails it.
+func TestStringLists(t *testing.T) {
+	t.Parallel()
+	element := func(name, marshal string) string {
+		return `func (ec *executionContext) ` + name + `(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := ` + marshal + `
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "X!")
+	}
+	return res
+}
+
+`
+	}
+	const check = `
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+`
+	list := func(name, typ, nilCheck, el string) string {
+		return `func (ec *executionContext) ` + name + `(ctx context.Context, sel ast.SelectionSet, v []` + typ + `) graphql.Marshaler {
+` + nilCheck + `	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.` + el + `(ctx, sel, v[i])
+	}
+` + check
+	}
+	enumList := `func (ec *executionContext) marshalNPlatform2ᚕPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Platform) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlatform2Platform(ctx, sel, v[i])
+	})
+` + check
+	src := "\n" + element("marshalNString2string", "graphql.MarshalString(v)") +
+		element("marshalNPlatform2Platform", "graphql.MarshalString(string(v))") +
+		element("marshalNInt2int", "scalar.MarshalInt(v)") +
+		list("marshalNString2ᚕstringᚄ", "string", "", "marshalNString2string") +
+		list("marshalOString2ᚕstringᚄ", "string", "\tif v == nil {\n\t\treturn graphql.Null\n\t}\n", "marshalNString2string") +
+		list("marshalNInt2ᚕintᚄ", "int", "", "marshalNInt2int") + enumList
+	ours, err := stringLists([]byte(src))
+	require.NoError(t, err)
+	got := string(ours)
+	require.Contains(t, got, "marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {\n\treturn marshalStrings(v)\n}\n")
+	require.Contains(t, got, "marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {\n\tif v == nil {\n\t\treturn graphql.Null\n\t}\n\treturn marshalStrings(v)\n}\n")
+	require.Contains(t, got, "marshalNPlatform2ᚕPlatformᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Platform) graphql.Marshaler {\n\treturn marshalStrings(v)\n}\n")
+	require.Contains(t, got, list("marshalNInt2ᚕintᚄ", "int", "", "marshalNInt2int"), "not strings")
+	require.Equal(t, 3, strings.Count(got, "marshalStrings(v)"))
+
+	again, err := stringLists(ours)
+	require.NoError(t, err)
+	require.Equal(t, got, string(again))
+
+	_, err = stringLists([]byte(strings.ReplaceAll(src, "graphql.MarshalString(", "graphql.MarshalOther(")))
+	require.ErrorContains(t, err, "gqlgen changed")
+}
