@@ -46,6 +46,18 @@ type task struct {
 	recovers bool // a panic is the field's error, its value null
 	invalid  graphql.Marshaler
 	resolve  func(context.Context) graphql.Marshaler
+
+	// Set when the task runs on a pooled goroutine (Run).
+	m    *fieldSet
+	ctx  context.Context //nolint:containedctx // the field's, for the pooled goroutine
+	done *sync.WaitGroup
+}
+
+// Run resolves the task on a pooled goroutine: the pool takes the task itself, which
+// holds what it needs, where a closure would be an allocation for each.
+func (t *task) Run() {
+	defer t.done.Done()
+	t.m.resolve(t.ctx, t)
 }
 
 // ResolveConcurrently schedules field i's resolution for Dispatch, as gqlgen's does.
@@ -80,9 +92,7 @@ func (m *fieldSet) Dispatch(ctx context.Context) {
 	m.dispatchTasks(ctx)
 }
 
-// dispatchTasks resolves two or more scheduled fields. It is Dispatch's but for its
-// own function: ctx, which the pooled tasks capture, is moved to the heap here, for
-// the objects with such fields only, not for every object (one allocation each).
+// dispatchTasks resolves two or more scheduled fields.
 func (m *fieldSet) dispatchTasks(ctx context.Context) {
 	var others int32
 	if ctx.Value(resolvingKey{}) != nil {
@@ -102,10 +112,8 @@ func (m *fieldSet) dispatchTasks(ctx context.Context) {
 	wg.Add(len(m.tasks) - 1)
 	for k := 1; k < len(m.tasks); k++ {
 		t := &m.tasks[k]
-		resolvers.Go(func() {
-			defer wg.Done()
-			m.resolve(ctx, t)
-		})
+		t.m, t.ctx, t.done = m, ctx, &wg
+		resolvers.Run(t)
 	}
 	m.resolve(ctx, &m.tasks[0])
 	wg.Wait()

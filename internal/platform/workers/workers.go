@@ -29,25 +29,38 @@ type Pool struct {
 }
 
 type worker struct {
-	tasks chan func()
+	tasks chan Task
 }
+
+// A Task is work to run on a pool's goroutine. A pointer to a task that keeps what
+// it needs in itself is given to the pool without an allocation, where a closure
+// capturing the same is one.
+type Task interface{ Run() }
+
+// Func is a function as a Task.
+type Func func()
+
+func (f Func) Run() { f() }
 
 // New returns a pool whose goroutines end once idle for idleFor.
 func New(idleFor time.Duration) *Pool { return &Pool{idleFor: idleFor} }
 
 // Go runs f on one of p's goroutines.
-func (p *Pool) Go(f func()) {
+func (p *Pool) Go(f func()) { p.Run(Func(f)) }
+
+// Run runs t on one of p's goroutines.
+func (p *Pool) Run(t Task) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		w.tasks <- f
+		w.tasks <- t
 		return
 	}
 	p.mu.Unlock()
-	go p.work(&worker{tasks: make(chan func(), 1)}, f)
+	go p.work(&worker{tasks: make(chan Task, 1)}, t)
 }
 
 // Do runs f on one of p's goroutines and returns when it has returned: the caller's
@@ -62,8 +75,8 @@ func (p *Pool) Do(f func()) {
 	wg.Wait()
 }
 
-// work runs f, then the tasks given to w until it has been idle for p.idleFor.
-func (p *Pool) work(w *worker, f func()) {
+// work runs t, then the tasks given to w until it has been idle for p.idleFor.
+func (p *Pool) work(w *worker, t Task) {
 	timer := time.NewTimer(p.idleFor)
 	defer timer.Stop()
 	// grown is its own address when the stack was last grown: the runtime moves a
@@ -78,19 +91,19 @@ func (p *Pool) work(w *worker, f func()) {
 			growStack()
 			grown = uintptr(unsafe.Pointer(&grown))
 		}
-		f()
-		f = nil // an idle goroutine keeps no answer alive
+		t.Run()
+		t = nil // an idle goroutine keeps no answer alive
 		p.mu.Lock()
 		p.idle = append(p.idle, w)
 		p.mu.Unlock()
 		timer.Reset(p.idleFor)
 		select {
-		case f = <-w.tasks:
+		case t = <-w.tasks:
 		case <-timer.C:
 			if p.retire(w) {
 				return
 			}
-			f = <-w.tasks // taken from the idle list just now: its task is on the way
+			t = <-w.tasks // taken from the idle list just now: its task is on the way
 		}
 	}
 }

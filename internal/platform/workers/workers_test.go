@@ -40,6 +40,38 @@ func TestDo(t *testing.T) {
 	require.NotEqual(t, goroutineID(), ran, "on a pooled goroutine")
 }
 
+// countTask is a Task counting its runs.
+type countTask struct {
+	runs int
+	wg   sync.WaitGroup
+}
+
+func (c *countTask) Run() {
+	c.runs++
+	c.wg.Done()
+}
+
+// TestRunTakesATask: Run runs a Task on a pooled goroutine, and giving an idle
+// goroutine a pointer to one allocates nothing.
+func TestRunTakesATask(t *testing.T) {
+	p := New(time.Minute)
+	task := &countTask{}
+	run := func() {
+		for p.idleCount() == 0 { // the last run's goroutine is back on the idle list
+			runtime.Gosched()
+		}
+		task.wg.Add(1)
+		p.Run(task)
+		task.wg.Wait()
+	}
+	task.wg.Add(1)
+	p.Run(task)
+	task.wg.Wait()
+	allocs := testing.AllocsPerRun(100, run)
+	require.Zero(t, allocs)
+	require.Equal(t, 102, task.runs, "the first run, AllocsPerRun's warm-up and its 100")
+}
+
 // TestGrowsAShrunkStackOnly: a pooled goroutine grows its stack before its first task,
 // not again before the next, and again once a collection has shrunk it.
 func TestGrowsAShrunkStackOnly(t *testing.T) {
