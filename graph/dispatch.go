@@ -42,15 +42,55 @@ import (
 // task is a field to resolve when its object is dispatched.
 type task struct {
 	i        int
+	m        *fieldSet
 	oc       *graphql.OperationContext
 	recovers bool // a panic is the field's error, its value null
 	invalid  graphql.Marshaler
-	resolve  func(context.Context) graphql.Marshaler
+
+	// The field's value: gqlgen's closure (ResolveConcurrently), or without one
+	// (resolveLater) the field's function, its object and its execution context,
+	// called by caller.
+	resolve func(context.Context) graphql.Marshaler
+	caller  caller
+	fn, obj any
+	ec      *executionContext
 
 	// Set when the task runs on a pooled goroutine (Run).
-	m    *fieldSet
 	ctx  context.Context //nolint:containedctx // the field's, for the pooled goroutine
 	done *sync.WaitGroup
+}
+
+// resolveLater schedules field i of m, whose value f writes from obj, for Dispatch,
+// as the generated code's call of ResolveConcurrently with a closure calling f does,
+// without the closure (an allocation a field: 13 in the onboarding summary's
+// object). graph/rewrite writes it where gqlgen writes that call.
+func resolveLater[O any](m *fieldSet, ec *executionContext, deferred *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool,
+	obj O, f func(*executionContext, context.Context, graphql.CollectedField, O) graphql.Marshaler,
+) {
+	if m.fields[i].IsDeferred() {
+		field := m.fields[i]
+		m.FieldSet.ResolveConcurrently(ec.OperationContext, deferred, i, recoverFromPanic, nonNull, func(ctx context.Context) graphql.Marshaler {
+			return f(ec, ctx, field, obj)
+		})
+		return
+	}
+	m.schedule(task{i: i, oc: ec.OperationContext, recovers: recoverFromPanic, invalid: invalidResult(nonNull),
+		caller: fieldCaller[O]{}, fn: f, obj: obj, ec: ec})
+}
+
+// caller calls a task's field function (resolveLater).
+type caller interface {
+	call(t *task, ctx context.Context) graphql.Marshaler
+}
+
+// fieldCaller calls the field function of an object of type O. It has no size, so an
+// interface holding it allocates nothing, where the generic function's value would
+// be a closure over its type's dictionary.
+type fieldCaller[O any] struct{}
+
+func (fieldCaller[O]) call(t *task, ctx context.Context) graphql.Marshaler {
+	f := t.fn.(func(*executionContext, context.Context, graphql.CollectedField, O) graphql.Marshaler)
+	return f(t.ec, ctx, t.m.fields[t.i], t.obj.(O))
 }
 
 // Run resolves the task on a pooled goroutine: the pool takes the task itself, which
@@ -66,15 +106,25 @@ func (m *fieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *g
 		m.FieldSet.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
 		return
 	}
-	// The value that makes the object invalid: gqlgen's invalidResultFor.
-	invalid := graphql.RequiredNull
+	m.schedule(task{i: i, oc: oc, recovers: recoverFromPanic, invalid: invalidResult(nonNull), resolve: resolve})
+}
+
+// invalidResult is the value that makes a field's object invalid: gqlgen's
+// invalidResultFor.
+func invalidResult(nonNull bool) graphql.Marshaler {
 	if nonNull {
-		invalid = graphql.Null
+		return graphql.Null
 	}
+	return graphql.RequiredNull
+}
+
+// schedule adds t, a task for one of m's fields, to resolve at Dispatch.
+func (m *fieldSet) schedule(t task) {
 	if m.tasks == nil {
-		m.tasks = make([]task, 0, len(m.fields)-i)
+		m.tasks = make([]task, 0, len(m.fields)-t.i)
 	}
-	m.tasks = append(m.tasks, task{i: i, oc: oc, recovers: recoverFromPanic, invalid: invalid, resolve: resolve})
+	t.m = m
+	m.tasks = append(m.tasks, t)
 }
 
 // Dispatch resolves the scheduled fields, the first on this goroutine and the others
@@ -112,7 +162,7 @@ func (m *fieldSet) dispatchTasks(ctx context.Context) {
 	wg.Add(len(m.tasks) - 1)
 	for k := 1; k < len(m.tasks); k++ {
 		t := &m.tasks[k]
-		t.m, t.ctx, t.done = m, ctx, &wg
+		t.ctx, t.done = ctx, &wg
 		resolvers.Run(t)
 	}
 	m.resolve(ctx, &m.tasks[0])
@@ -149,6 +199,9 @@ func (t *task) value(ctx context.Context) (v graphql.Marshaler) {
 				v = graphql.Null
 			}
 		}()
+	}
+	if t.caller != nil {
+		return t.caller.call(t, ctx)
 	}
 	return t.resolve(ctx)
 }

@@ -212,3 +212,72 @@ func goroutineID() uint64 {
 	_, _ = fmt.Sscanf(string(buf), "goroutine %d ", &id)
 	return id
 }
+
+// thing is an object whose fields TestResolveLater resolves.
+type thing struct{ base int }
+
+// TestResolveLater: a field scheduled with resolveLater is resolved by its function,
+// given the execution context, its field and its object; a panic is its error and
+// null, counted as invalid for a non-null field; a deferred field is left to gqlgen's
+// field set of its group, null in the object's until its payload.
+func TestResolveLater(t *testing.T) {
+	t.Parallel()
+	ctx, oc := operationContext()
+	ec := executionContextOf(oc)
+	fields := make([]graphql.CollectedField, 3)
+	for i := range fields {
+		fields[i] = graphql.CollectedField{Field: &ast.Field{Alias: fmt.Sprint("f", i), Name: fmt.Sprint("f", i)}}
+	}
+	fields[2].Deferrables = []*graphql.Deferrable{{Label: "later"}}
+	obj := &thing{base: 40}
+	value := func(got *executionContext, _ context.Context, field graphql.CollectedField, o *thing) graphql.Marshaler {
+		if got != ec {
+			panic("another execution context") // the field's error: the test fails below
+		}
+		switch field.Alias {
+		case "f1":
+			panic("field 1")
+		case "f2":
+			return graphql.MarshalString("deferred")
+		}
+		return graphql.MarshalInt(o.base + 2)
+	}
+	m := newFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i := range fields {
+		resolveLater(m, ec, &deferred, i, true, true, obj, value)
+	}
+	require.Len(t, m.tasks, 2, "the deferred field is the group's")
+	m.Dispatch(ctx)
+	require.Equal(t, "42", written(m.Values[0]))
+	require.Equal(t, graphql.Null, m.Values[1])
+	require.Equal(t, graphql.Null, m.Values[2], "null until its payload")
+	require.Equal(t, uint32(1), m.Invalids)
+	require.Len(t, graphql.GetErrors(ctx), 1)
+	require.Equal(t, "recovered: field 1", graphql.GetErrors(ctx)[0].Message)
+
+	require.Contains(t, deferred.Defers, "later")
+	deferred.FieldSet.Dispatch(ctx)
+	require.Equal(t, `"deferred"`, written(deferred.FieldSet.Values[0]))
+}
+
+// TestResolveLaterAllocatesNoClosure: scheduling fields with resolveLater allocates
+// the object's task list alone (and the field set), where a closure each is
+// gqlgen's. (Run alone: AllocsPerRun counts every goroutine's.)
+func TestResolveLaterAllocatesNoClosure(t *testing.T) { //nolint:paralleltest // see above
+	ctx, oc := operationContext()
+	ec := executionContextOf(oc)
+	fields := make([]graphql.CollectedField, 4)
+	obj := &thing{}
+	value := func(*executionContext, context.Context, graphql.CollectedField, *thing) graphql.Marshaler {
+		return graphql.Null
+	}
+	deferred := newDeferredGroup(ctx, fields)
+	allocs := testing.AllocsPerRun(100, func() {
+		m := newFieldSet(fields)
+		for i := range fields {
+			resolveLater(m, ec, &deferred, i, true, false, obj, value)
+		}
+	})
+	require.Equal(t, 2.0, allocs, "the field set and its tasks")
+}

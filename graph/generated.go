@@ -34656,11 +34656,7 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "messages":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Conversation_messages(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Conversation_messages)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36282,83 +36278,31 @@ func (ec *executionContext) _Onboarding(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = typeName("Onboarding")
 		case "progress":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_progress(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_progress)
 		case "resume":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_resume(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_resume)
 		case "providerKeys":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_providerKeys(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_providerKeys)
 		case "hasValidatedKey":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_hasValidatedKey(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_hasValidatedKey)
 		case "websiteAnalysis":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_websiteAnalysis(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._Onboarding_websiteAnalysis)
 		case "businessInfo":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_businessInfo(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._Onboarding_businessInfo)
 		case "researchPreferences":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_researchPreferences(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._Onboarding_researchPreferences)
 		case "integrations":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_integrations(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_integrations)
 		case "activePersona":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_activePersona(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._Onboarding_activePersona)
 		case "personas":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_personas(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_personas)
 		case "personaReadiness":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_personaReadiness(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_personaReadiness)
 		case "personalization":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_personalization(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_personalization)
 		case "plan":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Onboarding_plan(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Onboarding_plan)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38975,41 +38919,17 @@ func (ec *executionContext) _Team(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Team_members(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Team_members)
 		case "invitations":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Team_invitations(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Team_invitations)
 		case "tier":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Team_tier(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Team_tier)
 		case "seatsUsed":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Team_seatsUsed(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Team_seatsUsed)
 		case "seatsPaid":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Team_seatsPaid(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._Team_seatsPaid)
 		case "entitlements":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Team_entitlements(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Team_entitlements)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39651,35 +39571,15 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subscription":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_subscription(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._User_subscription)
 		case "entitlements":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_entitlements(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._User_entitlements)
 		case "allowed":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_allowed(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._User_allowed)
 		case "auditLog":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_auditLog(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._User_auditLog)
 		case "onboarding":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_onboarding(ctx, field, obj)
-				})
+			resolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._User_onboarding)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

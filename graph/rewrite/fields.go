@@ -80,3 +80,36 @@ func plainFields(src []byte) ([]byte, error) {
 	out.Write(src[last:])
 	return out.Bytes(), nil
 }
+
+// concurrentField is an object's field scheduled with a closure calling its field
+// function, as gqlgen writes it; its groups are whether a panic is recovered, whether
+// the field is non-null and the field function.
+var concurrentField = regexp.MustCompile(`(?m)^\t\t\tout\.ResolveConcurrently\(ec\.OperationContext, &deferred, i,\n\t\t\t\t(true|false), (true|false),\n` +
+	`\t\t\t\tfunc\(ctx context\.Context\) graphql\.Marshaler \{\n\t\t\t\t\treturn ec\.(_\w+)\(ctx, field, obj\)\n\t\t\t\t\}\)\n`)
+
+// laterCall is what laterFields writes.
+const laterCall = "\t\t\tresolveLater(out, ec, &deferred, i, "
+
+// laterFields has every such field scheduled with graph/dispatch.go's resolveLater,
+// which keeps the field function and its object in the task rather than in a closure
+// allocated for each.
+func laterFields(src []byte) ([]byte, error) {
+	if bytes.Contains(src, []byte(laterCall)) {
+		return src, nil // rewritten already
+	}
+	all := bytes.Count(src, []byte("out.ResolveConcurrently("))
+	fields := concurrentField.FindAllSubmatchIndex(src, -1)
+	if len(fields) == 0 || len(fields) != all {
+		return nil, fmt.Errorf("%d of %d fields scheduled concurrently are not in gqlgen's shape: gqlgen changed, update graph/rewrite/fields.go", all-len(fields), all)
+	}
+	var out bytes.Buffer
+	last := 0
+	for _, at := range fields {
+		group := func(i int) string { return string(src[at[2*i]:at[2*i+1]]) }
+		out.Write(src[last:at[0]])
+		fmt.Fprintf(&out, "%s%s, %s, obj, (*executionContext).%s)\n", laterCall, group(1), group(2), group(3))
+		last = at[1]
+	}
+	out.Write(src[last:])
+	return out.Bytes(), nil
+}

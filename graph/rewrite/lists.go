@@ -14,8 +14,9 @@ var concurrentList = regexp.MustCompile(`\tret := graphql\.MarshalSliceConcurren
 const sequentialList = "\tret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {\n"
 
 // waits is what in a function's body may wait: a resolver, run on a goroutine of its
-// own or not.
-var waits = regexp.MustCompile(`ResolveConcurrently\(|ResolveRootConcurrently\(|ec\.Resolvers\.|ec\.Directives\.`)
+// own or not (scheduled by gqlgen's ResolveConcurrently or, once rewritten,
+// resolveLater).
+var waits = regexp.MustCompile(`ResolveConcurrently\(|resolveLater\(|ResolveRootConcurrently\(|ec\.Resolvers\.|ec\.Directives\.`)
 
 // calls is a call of the executor's own functions.
 var calls = regexp.MustCompile(`\bec\.([\pL\pN_]+)\(`)

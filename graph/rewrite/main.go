@@ -15,6 +15,9 @@
 //     resolver's value) is resolved by graph's resolve (graph/resolve.go) when no
 //     extension intercepts fields: its field context and context in one
 //     allocation, its value typed, without gqlgen's closures and middleware;
+//   - an object's field resolved concurrently is scheduled with its field function
+//     and object (graph/dispatch.go's resolveLater), not in a closure allocated for
+//     each;
 //   - a list whose elements run no resolver is marshalled element after element
 //     (graph/list.go), not on a goroutine each, and a list of strings is one
 //     marshaler (graph/list.go's stringList), not one a string;
@@ -109,6 +112,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = stringLists(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = laterFields(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = lazySchema(src); err != nil {

@@ -482,3 +482,33 @@ func TestStringLists(t *testing.T) {
 	_, err = stringLists([]byte(strings.ReplaceAll(src, "graphql.MarshalString(", "graphql.MarshalOther(")))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
+
+// TestLaterFields: an object's field scheduled with gqlgen's closure is scheduled with
+// resolveLater, its flags and field function kept; the rewrite is idempotent, and a
+// file where one is written otherwise fails it.
+func TestLaterFields(t *testing.T) {
+	t.Parallel()
+	field := func(name, recovers, nonNull string) string {
+		return `		case "` + name + `":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				` + recovers + `, ` + nonNull + `,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Thing_` + name + `(ctx, field, obj)
+				})
+`
+	}
+	src := "\t\tswitch field.Name {\n" + field("parts", "true", "true") + field("owner", "true", "false") + "\t\t}\n"
+	ours, err := laterFields([]byte(src))
+	require.NoError(t, err)
+	require.Equal(t, "\t\tswitch field.Name {\n"+
+		"\t\tcase \"parts\":\n\t\t\tresolveLater(out, ec, &deferred, i, true, true, obj, (*executionContext)._Thing_parts)\n"+
+		"\t\tcase \"owner\":\n\t\t\tresolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._Thing_owner)\n"+
+		"\t\t}\n", string(ours))
+
+	again, err := laterFields(ours)
+	require.NoError(t, err)
+	require.Equal(t, string(ours), string(again))
+
+	_, err = laterFields([]byte(strings.Replace(src, "return ec._Thing_owner(ctx, field, obj)", "return ec._Thing_owner(ctx, field, obj, 1)", 1)))
+	require.ErrorContains(t, err, "1 of 2 fields")
+}
