@@ -9471,10 +9471,10 @@ func (ec *executionContext) fieldContext_AuditConnection_edges(_ context.Context
 func (ec *executionContext) _AuditConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.AuditConnection) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "AuditConnection", method: false, resolver: false},
-			func(ctx context.Context) (models.PageInfo, error) {
-				return obj.PageInfo, nil
+			func(ctx context.Context) (*models.PageInfo, error) {
+				return &obj.PageInfo, nil
 			},
-			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+			ec._PageInfo, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10187,10 +10187,10 @@ func (ec *executionContext) fieldContext_BackupConnection_edges(_ context.Contex
 func (ec *executionContext) _BackupConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.BackupConnection) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "BackupConnection", method: false, resolver: false},
-			func(ctx context.Context) (models.PageInfo, error) {
-				return obj.PageInfo, nil
+			func(ctx context.Context) (*models.PageInfo, error) {
+				return &obj.PageInfo, nil
 			},
-			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+			ec._PageInfo, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11650,10 +11650,10 @@ func (ec *executionContext) fieldContext_ChatAgentUsage_totalTokens(_ context.Co
 func (ec *executionContext) _ChatApprovalRequest_toolCall(ctx context.Context, field graphql.CollectedField, obj *chat.ApprovalRequest) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "ChatApprovalRequest", method: false, resolver: false},
-			func(ctx context.Context) (chat.ToolCall, error) {
-				return obj.ToolCall, nil
+			func(ctx context.Context) (*chat.ToolCall, error) {
+				return &obj.ToolCall, nil
 			},
-			ec.marshalNChatToolCall2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐToolCall, true, true)
+			ec._ChatToolCall, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14415,10 +14415,10 @@ func (ec *executionContext) fieldContext_ConversationConnection_edges(_ context.
 func (ec *executionContext) _ConversationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConversationConnection) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationConnection", method: false, resolver: false},
-			func(ctx context.Context) (models.PageInfo, error) {
-				return obj.PageInfo, nil
+			func(ctx context.Context) (*models.PageInfo, error) {
+				return &obj.PageInfo, nil
 			},
-			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+			ec._PageInfo, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14669,10 +14669,10 @@ func (ec *executionContext) fieldContext_ConversationMessageConnection_edges(_ c
 func (ec *executionContext) _ConversationMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessageConnection) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "ConversationMessageConnection", method: false, resolver: false},
-			func(ctx context.Context) (models.PageInfo, error) {
-				return obj.PageInfo, nil
+			func(ctx context.Context) (*models.PageInfo, error) {
+				return &obj.PageInfo, nil
 			},
-			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+			ec._PageInfo, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15747,10 +15747,10 @@ func (ec *executionContext) fieldContext_DocumentConnection_edges(_ context.Cont
 func (ec *executionContext) _DocumentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.DocumentConnection) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "DocumentConnection", method: false, resolver: false},
-			func(ctx context.Context) (models.PageInfo, error) {
-				return obj.PageInfo, nil
+			func(ctx context.Context) (*models.PageInfo, error) {
+				return &obj.PageInfo, nil
 			},
-			ec.marshalNPageInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPageInfo, true, true)
+			ec._PageInfo, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21053,10 +21053,10 @@ func (ec *executionContext) fieldContext_Persona_model(_ context.Context, field 
 func (ec *executionContext) _Persona_core(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "Persona", method: false, resolver: false},
-			func(ctx context.Context) (models.CorePersona, error) {
-				return obj.Core, nil
+			func(ctx context.Context) (*models.CorePersona, error) {
+				return &obj.Core, nil
 			},
-			ec.marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona, true, true)
+			ec._CorePersona, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21131,10 +21131,10 @@ func (ec *executionContext) fieldContext_Persona_platformPersonas(_ context.Cont
 func (ec *executionContext) _Persona_quality(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "Persona", method: false, resolver: false},
-			func(ctx context.Context) (models.PersonaQuality, error) {
-				return obj.Quality, nil
+			func(ctx context.Context) (*models.PersonaQuality, error) {
+				return &obj.Quality, nil
 			},
-			ec.marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaQuality, true, true)
+			ec._PersonaQuality, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21283,10 +21283,10 @@ func (ec *executionContext) fieldContext_PersonaDraft_model(_ context.Context, f
 func (ec *executionContext) _PersonaDraft_core(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonaDraft", method: false, resolver: false},
-			func(ctx context.Context) (models.CorePersona, error) {
-				return obj.Core, nil
+			func(ctx context.Context) (*models.CorePersona, error) {
+				return &obj.Core, nil
 			},
-			ec.marshalNCorePersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐCorePersona, true, true)
+			ec._CorePersona, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21361,10 +21361,10 @@ func (ec *executionContext) fieldContext_PersonaDraft_platformPersonas(_ context
 func (ec *executionContext) _PersonaDraft_quality(ctx context.Context, field graphql.CollectedField, obj *models.PersonaDraft) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "PersonaDraft", method: false, resolver: false},
-			func(ctx context.Context) (models.PersonaQuality, error) {
-				return obj.Quality, nil
+			func(ctx context.Context) (*models.PersonaQuality, error) {
+				return &obj.Quality, nil
 			},
-			ec.marshalNPersonaQuality2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaQuality, true, true)
+			ec._PersonaQuality, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -23124,10 +23124,10 @@ func (ec *executionContext) fieldContext_PlaybookRunDone_result(_ context.Contex
 func (ec *executionContext) _PlaybookRunDone_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.RunDone) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "PlaybookRunDone", method: false, resolver: false},
-			func(ctx context.Context) (models.Usage, error) {
-				return obj.Usage, nil
+			func(ctx context.Context) (*models.Usage, error) {
+				return &obj.Usage, nil
 			},
-			ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsage, true, true)
+			ec._LlmUsage, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -27940,10 +27940,10 @@ func (ec *executionContext) fieldContext_TemplateExecution_finishReason(_ contex
 func (ec *executionContext) _TemplateExecution_usage(ctx context.Context, field graphql.CollectedField, obj *playbook.Execution) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "TemplateExecution", method: false, resolver: false},
-			func(ctx context.Context) (models.Usage, error) {
-				return obj.Usage, nil
+			func(ctx context.Context) (*models.Usage, error) {
+				return &obj.Usage, nil
 			},
-			ec.marshalNLlmUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUsage, true, true)
+			ec._LlmUsage, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -29360,10 +29360,10 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_wordCount(_ context.Con
 func (ec *executionContext) _WebsiteAnalysis_readingLevel(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
-			func(ctx context.Context) (models.ReadingLevel, error) {
-				return obj.ReadingLevel, nil
+			func(ctx context.Context) (*models.ReadingLevel, error) {
+				return &obj.ReadingLevel, nil
 			},
-			ec.marshalNReadingLevel2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐReadingLevel, true, true)
+			ec._ReadingLevel, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -29465,10 +29465,10 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_topTerms(_ context.Cont
 func (ec *executionContext) _WebsiteAnalysis_tone(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		return resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis", method: false, resolver: false},
-			func(ctx context.Context) (models.ToneSignals, error) {
-				return obj.Tone, nil
+			func(ctx context.Context) (*models.ToneSignals, error) {
+				return &obj.Tone, nil
 			},
-			ec.marshalNToneSignals2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐToneSignals, true, true)
+			ec._ToneSignals, true, true)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -40416,7 +40416,7 @@ func (ec *executionContext) marshalNChatAction2ᚕgithubᚗcomᚋinkgraphᚋinkg
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChatAction2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAction(ctx, sel, v[i])
+		return ec._ChatAction(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -40492,7 +40492,7 @@ func (ec *executionContext) marshalNChatAgentUsage2ᚕgithubᚗcomᚋinkgraphᚋ
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChatAgentUsage2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSourceUsage(ctx, sel, v[i])
+		return ec._ChatAgentUsage(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -40560,7 +40560,7 @@ func (ec *executionContext) marshalNChatPlanStep2ᚕgithubᚗcomᚋinkgraphᚋin
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNChatPlanStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐPlanStep(ctx, sel, v[i])
+		return ec._ChatPlanStep(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -40626,7 +40626,7 @@ func (ec *executionContext) marshalNCitation2ᚕgithubᚗcomᚋinkgraphᚋinkgra
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCitation2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐCitation(ctx, sel, v[i])
+		return ec._Citation(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -40918,7 +40918,7 @@ func (ec *executionContext) marshalNHeading2ᚕgithubᚗcomᚋinkgraphᚋinkgrap
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNHeading2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐHeading(ctx, sel, v[i])
+		return ec._Heading(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41276,7 +41276,7 @@ func (ec *executionContext) marshalNOnboardingStepInfo2ᚕgithubᚗcomᚋinkgrap
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNOnboardingStepInfo2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐStepInfo(ctx, sel, v[i])
+		return ec._OnboardingStepInfo(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41462,7 +41462,7 @@ func (ec *executionContext) marshalNPlatformPersona2ᚕgithubᚗcomᚋinkgraph�
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlatformPersona2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPlatformPersona(ctx, sel, v[i])
+		return ec._PlatformPersona(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41529,7 +41529,7 @@ func (ec *executionContext) marshalNPlaybookStep2ᚕgithubᚗcomᚋinkgraphᚋin
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookStep2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStep(ctx, sel, v[i])
+		return ec._PlaybookStep(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41549,7 +41549,7 @@ func (ec *executionContext) marshalNPlaybookStepInput2ᚕgithubᚗcomᚋinkgraph
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookStepInput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐStepInput(ctx, sel, v[i])
+		return ec._PlaybookStepInput(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41584,7 +41584,7 @@ func (ec *executionContext) marshalNPlaybookStepOutput2ᚕgithubᚗcomᚋinkgrap
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookStepOutput2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋplaybookᚐStepOutput(ctx, sel, v[i])
+		return ec._PlaybookStepOutput(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41652,7 +41652,7 @@ func (ec *executionContext) marshalNPlaybookValue2ᚕgithubᚗcomᚋinkgraphᚋi
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookValue2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐValue(ctx, sel, v[i])
+		return ec._PlaybookValue(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41677,7 +41677,7 @@ func (ec *executionContext) marshalNPlaybookVariable2ᚕgithubᚗcomᚋinkgraph�
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlaybookVariable2githubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐVariable(ctx, sel, v[i])
+		return ec._PlaybookVariable(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -41710,7 +41710,7 @@ func (ec *executionContext) marshalNProvider2ᚕgithubᚗcomᚋinkgraphᚋinkgra
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNProvider2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐProvider(ctx, sel, v[i])
+		return ec._Provider(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -42067,7 +42067,7 @@ func (ec *executionContext) marshalNTermCount2ᚕgithubᚗcomᚋinkgraphᚋinkgr
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTermCount2githubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTermCount(ctx, sel, v[i])
+		return ec._TermCount(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -42242,7 +42242,7 @@ func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgq
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
+		return ec.___Directive(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -42302,7 +42302,7 @@ func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
+		return ec.___InputValue(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -42330,7 +42330,7 @@ func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
+		return ec.___Type(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -42990,7 +42990,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
+		return ec.___EnumValue(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -43009,7 +43009,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
+		return ec.___Field(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -43028,7 +43028,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
+		return ec.___InputValue(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {
@@ -43047,7 +43047,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
+		return ec.___Type(ctx, sel, &v[i])
 	})
 
 	for _, e := range ret {

@@ -121,3 +121,59 @@ func stringLists(src []byte) ([]byte, error) {
 	out.Write(src[last:])
 	return out.Bytes(), nil
 }
+
+// objectByValue is the body of a marshaler of an object held by value: gqlgen's
+// takes the address of its own copy, which moves the copy to the heap, an allocation
+// for every object so written. Its group is the object's function.
+var objectByValue = regexp.MustCompile(`^\treturn ec\.(_\w+)\(ctx, sel, &v\)\n$`)
+
+// The calls addressedObjects rewrites: a list's element, and a plain field's value
+// read from its object (as plainFields writes it). Their groups: the marshaler, and
+// for the field the value's type and the value.
+var (
+	elementByValue = regexp.MustCompile(`ec\.(marshalN[\pL\pN_]+)\(ctx, sel, v\[i\]\)`)
+	fieldByValue   = regexp.MustCompile(`\t\t\tfunc\(ctx context\.Context\) \(([\w.]+), error\) \{\n\t\t\t\treturn (obj(?:\.\w+)+), nil\n\t\t\t\},\n\t\t\tec\.(marshalN[\pL\pN_]+), `)
+)
+
+// addressedElement is what addressedObjects writes for a list's element.
+const addressedElement = "(ctx, sel, &v[i])"
+
+// addressedObjects has an object held by value in a list, or in a field of its
+// parent, written from where it is (&v[i], &obj.Field) by its object's function,
+// rather than through its marshaler, which copies it to the heap. The objects are
+// not changed while they are written, so the answer is the same.
+func addressedObjects(src []byte) ([]byte, error) {
+	m := marshalers{src: src, seen: map[string]verdict{}}
+	byValue := func(marshal []byte) []byte {
+		body := m.body(string(marshal))
+		if body == nil {
+			return nil
+		}
+		if f := objectByValue.FindSubmatch(body); f != nil {
+			return f[1]
+		}
+		return nil
+	}
+	rewritten := 0
+	src = elementByValue.ReplaceAllFunc(src, func(call []byte) []byte {
+		f := byValue(elementByValue.FindSubmatch(call)[1])
+		if f == nil {
+			return call
+		}
+		rewritten++
+		return []byte("ec." + string(f) + addressedElement)
+	})
+	src = fieldByValue.ReplaceAllFunc(src, func(call []byte) []byte {
+		g := fieldByValue.FindSubmatch(call)
+		f := byValue(g[3])
+		if f == nil {
+			return call
+		}
+		rewritten++
+		return fmt.Appendf(nil, "\t\t\tfunc(ctx context.Context) (*%s, error) {\n\t\t\t\treturn &%s, nil\n\t\t\t},\n\t\t\tec.%s, ", g[1], g[2], f)
+	})
+	if rewritten == 0 && !bytes.Contains(src, []byte(addressedElement)) {
+		return nil, fmt.Errorf("no object held by value in gqlgen's shape: gqlgen changed, update graph/rewrite/lists.go")
+	}
+	return src, nil
+}

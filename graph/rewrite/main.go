@@ -18,6 +18,8 @@
 //   - an object's field resolved concurrently is scheduled with its field function
 //     and object (graph/dispatch.go's resolveLater), not in a closure allocated for
 //     each;
+//   - an object held by value in a list or in its parent's field is written from
+//     where it is, not from a copy its marshaler moves to the heap;
 //   - a list whose elements run no resolver is marshalled element after element
 //     (graph/list.go), not on a goroutine each, and a list of strings is one
 //     marshaler (graph/list.go's stringList), not one a string;
@@ -115,6 +117,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = laterFields(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = addressedObjects(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = lazySchema(src); err != nil {

@@ -512,3 +512,67 @@ func TestLaterFields(t *testing.T) {
 	_, err = laterFields([]byte(strings.Replace(src, "return ec._Thing_owner(ctx, field, obj)", "return ec._Thing_owner(ctx, field, obj, 1)", 1)))
 	require.ErrorContains(t, err, "1 of 2 fields")
 }
+
+// TestAddressedObjects: a list's element and a plain field's value read from its
+// object, held by value and marshalled by a marshaler that copies them, are written
+// by the object's function from where they are; a resolver's value, and a
+// marshaler of another body, are left alone; the rewrite is idempotent, and a file
+// with no such object fails it.
+func TestAddressedObjects(t *testing.T) {
+	t.Parallel()
+	src := `
+func (ec *executionContext) marshalNTerm2Term(ctx context.Context, sel ast.SelectionSet, v models.Term) graphql.Marshaler {
+	return ec._Term(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOther2Other(ctx context.Context, sel ast.SelectionSet, v models.Other) graphql.Marshaler {
+	return ec._Other(ctx, sel, v.Ptr())
+}
+
+func (ec *executionContext) marshalNTerm2ᚕTermᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Term) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		return ec.marshalNTerm2Term(ctx, sel, v[i])
+	})
+}
+
+func (ec *executionContext) marshalNOther2ᚕOtherᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Other) graphql.Marshaler {
+	ret := marshalList(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
+		return ec.marshalNOther2Other(ctx, sel, v[i])
+	})
+}
+
+func (ec *executionContext) _Thing_term(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Thing", method: false, resolver: false},
+			func(ctx context.Context) (models.Term, error) {
+				return obj.Inner.Term, nil
+			},
+			ec.marshalNTerm2Term, true, true)
+	}
+}
+
+func (ec *executionContext) _Thing_resolved(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Thing", method: true, resolver: true},
+			func(ctx context.Context) (models.Term, error) {
+				return ec.Resolvers.Thing().Resolved(ctx, obj)
+			},
+			ec.marshalNTerm2Term, true, true)
+	}
+}
+`
+	ours, err := addressedObjects([]byte(src))
+	require.NoError(t, err)
+	got := string(ours)
+	require.Contains(t, got, "\t\treturn ec._Term(ctx, sel, &v[i])\n")
+	require.Contains(t, got, "\t\treturn ec.marshalNOther2Other(ctx, sel, v[i])\n", "another marshaler")
+	require.Contains(t, got, "\t\t\tfunc(ctx context.Context) (*models.Term, error) {\n\t\t\t\treturn &obj.Inner.Term, nil\n\t\t\t},\n\t\t\tec._Term, true, true)\n")
+	require.Contains(t, got, "\t\t\tfunc(ctx context.Context) (models.Term, error) {\n\t\t\t\treturn ec.Resolvers.Thing().Resolved(ctx, obj)\n\t\t\t},\n\t\t\tec.marshalNTerm2Term, true, true)\n", "a resolver's value")
+
+	again, err := addressedObjects(ours)
+	require.NoError(t, err)
+	require.Equal(t, got, string(again))
+
+	_, err = addressedObjects([]byte(strings.ReplaceAll(src, "&v)", "&v, 1)")))
+	require.ErrorContains(t, err, "gqlgen changed")
+}
