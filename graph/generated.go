@@ -9182,8 +9182,8 @@ func (ec *executionContext) fieldContext_AccountEvent_currentSession(_ context.C
 func (ec *executionContext) _AccountEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.AccountEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "AccountEvent", &ret)
-		if v := obj.OccurredAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.OccurredAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -9322,8 +9322,8 @@ func (ec *executionContext) fieldContext_ApiKey_scopes(_ context.Context, field 
 func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.APIKey) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ApiKey", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -9696,8 +9696,8 @@ func (ec *executionContext) fieldContext_AuditEntry_ip(_ context.Context, field 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *models.AuditEntry) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "AuditEntry", &ret)
-		if v := obj.At; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.At; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -9833,8 +9833,8 @@ func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Cont
 func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.AuthPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "AuthPayload", &ret)
-		if v := obj.ExpiresAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.ExpiresAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -9955,8 +9955,8 @@ func (ec *executionContext) fieldContext_Backup_version(_ context.Context, field
 func (ec *executionContext) _Backup_timestamp(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
-		if v := obj.Timestamp; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.Timestamp; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -10092,8 +10092,8 @@ func (ec *executionContext) fieldContext_Backup_failureReason(_ context.Context,
 func (ec *executionContext) _Backup_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupRecord) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Backup", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -10424,8 +10424,8 @@ func (ec *executionContext) fieldContext_BackupUpload_headers(_ context.Context,
 func (ec *executionContext) _BackupUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.BackupUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "BackupUpload", &ret)
-		if v := obj.ExpiresAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.ExpiresAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -10642,8 +10642,8 @@ func (ec *executionContext) fieldContext_BillingEvent_cancelAtPeriodEnd(_ contex
 func (ec *executionContext) _BillingEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.BillingEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "BillingEvent", &ret)
-		if v := obj.At; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.At; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -11211,8 +11211,8 @@ func (ec *executionContext) fieldContext_BusinessInfo_products(_ context.Context
 func (ec *executionContext) _BusinessInfo_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -11240,8 +11240,8 @@ func (ec *executionContext) fieldContext_BusinessInfo_createdAt(_ context.Contex
 func (ec *executionContext) _BusinessInfo_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
-		if v := obj.UpdatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.UpdatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -11689,8 +11689,8 @@ func (ec *executionContext) fieldContext_ChatApprovalRequest_toolCall(_ context.
 func (ec *executionContext) _ChatApprovalRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *chat.ApprovalRequest) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatApprovalRequest", &ret)
-		if v := obj.ExpiresAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.ExpiresAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -14274,8 +14274,8 @@ func (ec *executionContext) fieldContext_Conversation_messageCount(_ context.Con
 func (ec *executionContext) _Conversation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Conversation", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -14303,8 +14303,8 @@ func (ec *executionContext) fieldContext_Conversation_createdAt(_ context.Contex
 func (ec *executionContext) _Conversation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Conversation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Conversation", &ret)
-		if v := obj.UpdatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.UpdatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -14601,8 +14601,8 @@ func (ec *executionContext) fieldContext_ConversationMessage_content(_ context.C
 func (ec *executionContext) _ConversationMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ConversationMessage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ConversationMessage", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -15623,8 +15623,8 @@ func (ec *executionContext) fieldContext_Document_chunkCount(_ context.Context, 
 func (ec *executionContext) _Document_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -15652,8 +15652,8 @@ func (ec *executionContext) fieldContext_Document_createdAt(_ context.Context, f
 func (ec *executionContext) _Document_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
-		if v := obj.UpdatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.UpdatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -16119,8 +16119,8 @@ func (ec *executionContext) fieldContext_DocumentUpload_headers(_ context.Contex
 func (ec *executionContext) _DocumentUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.DocumentUpload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "DocumentUpload", &ret)
-		if v := obj.ExpiresAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.ExpiresAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -16499,8 +16499,8 @@ func (ec *executionContext) fieldContext_Integration_status(_ context.Context, f
 func (ec *executionContext) _Integration_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Integration) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Integration", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -16756,8 +16756,8 @@ func (ec *executionContext) fieldContext_LogoutPayload_sessionId(_ context.Conte
 func (ec *executionContext) _LogoutPayload_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.LogoutPayload) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "LogoutPayload", &ret)
-		if v := obj.RevokedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.RevokedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -21200,8 +21200,8 @@ func (ec *executionContext) fieldContext_Persona_selectedPlatforms(_ context.Con
 func (ec *executionContext) _Persona_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Persona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Persona", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -24444,8 +24444,8 @@ func (ec *executionContext) fieldContext_ProviderKey_keyVersion(_ context.Contex
 func (ec *executionContext) _ProviderKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -24473,8 +24473,8 @@ func (ec *executionContext) fieldContext_ProviderKey_createdAt(_ context.Context
 func (ec *executionContext) _ProviderKey_updatedAt(ctx context.Context, field graphql.CollectedField, obj *onboarding.KeyView) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ProviderKey", &ret)
-		if v := obj.UpdatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.UpdatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -25971,8 +25971,8 @@ func (ec *executionContext) fieldContext_ResearchPreferences_language(_ context.
 func (ec *executionContext) _ResearchPreferences_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ResearchPreferences) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ResearchPreferences", &ret)
-		if v := obj.UpdatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.UpdatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -26282,8 +26282,8 @@ func (ec *executionContext) fieldContext_Session_id(_ context.Context, field gra
 func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -26311,8 +26311,8 @@ func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, fi
 func (ec *executionContext) _Session_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *models.Session) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Session", &ret)
-		if v := obj.LastUsedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.LastUsedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -26541,8 +26541,8 @@ func (ec *executionContext) fieldContext_SignedRequest_headers(_ context.Context
 func (ec *executionContext) _SignedRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.SignedRequest) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "SignedRequest", &ret)
-		if v := obj.ExpiresAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.ExpiresAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -27156,8 +27156,8 @@ func (ec *executionContext) fieldContext_Team_role(_ context.Context, field grap
 func (ec *executionContext) _Team_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Team) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Team", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -27554,8 +27554,8 @@ func (ec *executionContext) fieldContext_TeamEvent_seats(_ context.Context, fiel
 func (ec *executionContext) _TeamEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.TeamEvent) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamEvent", &ret)
-		if v := obj.At; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.At; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -27664,8 +27664,8 @@ func (ec *executionContext) fieldContext_TeamInvitation_role(_ context.Context, 
 func (ec *executionContext) _TeamInvitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
-		if v := obj.ExpiresAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.ExpiresAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -27693,8 +27693,8 @@ func (ec *executionContext) fieldContext_TeamInvitation_expiresAt(_ context.Cont
 func (ec *executionContext) _TeamInvitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamInvitation) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamInvitation", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -27830,8 +27830,8 @@ func (ec *executionContext) fieldContext_TeamMember_role(_ context.Context, fiel
 func (ec *executionContext) _TeamMember_joinedAt(ctx context.Context, field graphql.CollectedField, obj *models.TeamMember) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "TeamMember", &ret)
-		if v := obj.JoinedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.JoinedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28394,8 +28394,8 @@ func (ec *executionContext) fieldContext_ToolCallApproval_arguments(_ context.Co
 func (ec *executionContext) _ToolCallApproval_decidedAt(ctx context.Context, field graphql.CollectedField, obj *chat.ToolCallApproval) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToolCallApproval", &ret)
-		if v := obj.DecidedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.DecidedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28597,8 +28597,8 @@ func (ec *executionContext) fieldContext_UsageReport_remainingTokens(_ context.C
 func (ec *executionContext) _UsageReport_resetsAt(ctx context.Context, field graphql.CollectedField, obj *models.UsageReport) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "UsageReport", &ret)
-		if v := obj.ResetsAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.ResetsAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28923,8 +28923,8 @@ func (ec *executionContext) fieldContext_User_tier(_ context.Context, field grap
 func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.User) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "User", &ret)
-		if v := obj.CreatedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.CreatedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -29211,8 +29211,8 @@ func (ec *executionContext) fieldContext_WebsiteAnalysis_finalUrl(_ context.Cont
 func (ec *executionContext) _WebsiteAnalysis_analyzedAt(ctx context.Context, field graphql.CollectedField, obj *models.WebsiteAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "WebsiteAnalysis", &ret)
-		if v := obj.AnalyzedAt; !v.IsZero() {
-			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		if v := &obj.AnalyzedAt; !v.IsZero() {
+			return scalar.MarshalTimeAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -42970,10 +42970,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	if v == nil {
 		return graphql.Null
 	}
-	_ = sel
-	_ = ctx
-	res := scalar.MarshalTime(*v)
-	return res
+	return scalar.MarshalTimeAt(v)
 }
 
 func (ec *executionContext) marshalOWebsiteAnalysis2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐWebsiteAnalysis(ctx context.Context, sel ast.SelectionSet, v *models.WebsiteAnalysis) graphql.Marshaler {

@@ -100,8 +100,8 @@ var (
 	// A type that is its own marshaler.
 	returnsItself = regexp.MustCompile(`^\treturn v\n$`)
 	// A nullable pointer: null for nil, else a scalar marshalled without the context
-	// (no error either way).
-	nullable = regexp.MustCompile(`^\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n(?:\t_ = sel\n\t_ = ctx\n\tres := [\w.]+\([^\n]*\)\n\treturn res\n|\treturn v\n)$`)
+	// (no error either way), a time as timesInPlace leaves it too.
+	nullable = regexp.MustCompile(`^\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n(?:\t_ = sel\n\t_ = ctx\n\tres := [\w.]+\([^\n]*\)\n\treturn res\n|\treturn v\n|\treturn scalar\.MarshalTimeAt\(v\)\n)$`)
 	// A non-null scalar whose marshaler returns a value for every input.
 	nonNull = regexp.MustCompile(`^\t_ = sel\n\tres := ` + neverNull + `\([^\n]*\)\n\tif res == graphql\.Null \{\n\t\tgraphql\.AddInvalidNullFromMarshaler\(ctx, "\w+!"\)\n\t\}\n\treturn res\n$`)
 	// A nullable scalar that is not a pointer, marshalled without the context.
@@ -147,4 +147,42 @@ func (m *marshalers) verdict(name string) verdict {
 	}
 	m.seen[name] = v
 	return v
+}
+
+// Where a time is written from where it is (scalar.MarshalTimeAt): a nullable time's
+// marshaler, given a pointer, and a plain leaf's non-null time read from its
+// object's field. Their groups: the leaf's value and its marshaler.
+var (
+	nullableTime = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) marshalOTime2ᚖtimeᚐTime\(ctx context\.Context, sel ast\.SelectionSet, v \*time\.Time\) graphql\.Marshaler \{\n\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n)\t_ = sel\n\t_ = ctx\n\tres := scalar\.MarshalTime\(\*v\)\n\treturn res\n\}\n`)
+	timeLeaf     = regexp.MustCompile(`\t\tif v := (obj(?:\.\w+)+); !v\.IsZero\(\) \{\n\t\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, v\)\n`)
+)
+
+// timeAt is the call timesInPlace writes.
+const timeAt = "return scalar.MarshalTimeAt(v)\n"
+
+// timesInPlace has a time read from its object written from where it is: the
+// objects are not changed while they are written, so the answer is the same,
+// without a marshaler allocated for each time.
+func timesInPlace(src []byte) ([]byte, error) {
+	if bytes.Contains(src, []byte(timeAt)) {
+		return src, nil // rewritten already
+	}
+	m := marshalers{src: src, seen: map[string]verdict{}}
+	rewritten := 0
+	src = nullableTime.ReplaceAllFunc(src, func(f []byte) []byte {
+		rewritten++
+		return append(nullableTime.FindSubmatch(f)[1], "\t"+timeAt+"}\n"...)
+	})
+	src = timeLeaf.ReplaceAllFunc(src, func(leaf []byte) []byte {
+		g := timeLeaf.FindSubmatch(leaf)
+		if body := m.body(string(g[2])); body == nil || !nonNullTime.Match(body) {
+			return leaf
+		}
+		rewritten++
+		return fmt.Appendf(nil, "\t\tif v := &%s; !v.IsZero() {\n\t\t\t%s", g[1], timeAt)
+	})
+	if rewritten == 0 {
+		return nil, fmt.Errorf("no time in gqlgen's shape: gqlgen changed, update graph/rewrite/leaves.go")
+	}
+	return src, nil
 }

@@ -20,6 +20,8 @@
 //     each;
 //   - an object held by value in a list or in its parent's field is written from
 //     where it is, not from a copy its marshaler moves to the heap;
+//   - a time read from its object's field is written from there
+//     (scalar.MarshalTimeAt), not from a marshaler allocated for each;
 //   - a list whose elements run no resolver is marshalled element after element
 //     (graph/list.go), not on a goroutine each, and a list of strings is one
 //     marshaler (graph/list.go's stringList), not one a string;
@@ -120,6 +122,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = addressedObjects(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = timesInPlace(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = lazySchema(src); err != nil {

@@ -576,3 +576,63 @@ func (ec *executionContext) _Thing_resolved(ctx context.Context, field graphql.C
 	_, err = addressedObjects([]byte(strings.ReplaceAll(src, "&v)", "&v, 1)")))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
+
+// TestTimesInPlace: the nullable time's marshaler, and a plain leaf's non-null time
+// read from its object's field, write the time from where it is; a leaf whose
+// marshaler is another is left alone; the rewrite is idempotent, and a file with no
+// such time fails it.
+func TestTimesInPlace(t *testing.T) {
+	t.Parallel()
+	src := `
+func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalTime(*v)
+	return res
+}
+
+func (ec *executionContext) _Thing_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Thing", &ret)
+		if v := obj.Key.CreatedAt; !v.IsZero() {
+			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+		}
+	}
+}
+
+func (ec *executionContext) _Thing_ratio(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Ratio; !v.IsZero() {
+			return ec.marshalNOther2Other(ctx, field.Selections, v)
+		}
+	}
+}
+`
+	ours, err := timesInPlace([]byte(src))
+	require.NoError(t, err)
+	got := string(ours)
+	require.Contains(t, got, "v *time.Time) graphql.Marshaler {\n\tif v == nil {\n\t\treturn graphql.Null\n\t}\n\treturn scalar.MarshalTimeAt(v)\n}\n")
+	require.Contains(t, got, "\t\tif v := &obj.Key.CreatedAt; !v.IsZero() {\n\t\t\treturn scalar.MarshalTimeAt(v)\n\t\t}\n")
+	require.Contains(t, got, "\t\tif v := obj.Ratio; !v.IsZero() {\n\t\t\treturn ec.marshalNOther2Other(ctx, field.Selections, v)\n", "another marshaler")
+	require.Equal(t, 2, strings.Count(got, "MarshalTimeAt"))
+	require.Equal(t, verdict{plain: true}, (&marshalers{src: ours, seen: map[string]verdict{}}).verdict("marshalOTime2ᚖtimeᚐTime"), "still a plain leaf's")
+
+	again, err := timesInPlace(ours)
+	require.NoError(t, err)
+	require.Equal(t, got, string(again))
+
+	_, err = timesInPlace([]byte(strings.ReplaceAll(src, "scalar.MarshalTime(", "scalar.MarshalOther(")))
+	require.ErrorContains(t, err, "gqlgen changed")
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,8 +53,13 @@ func TestMarshalAsGQLGen(t *testing.T) {
 		time.Unix(1_700_000_000, 5).In(time.Local),
 	} {
 		require.Equal(t, marshal(graphql.MarshalTime(tm)), marshal(MarshalTime(tm)), tm.String())
+		require.Equal(t, marshal(graphql.MarshalTime(tm)), marshal(MarshalTimeAt(&tm)), tm.String())
+		var other strings.Builder // a writer without AvailableBuffer
+		MarshalTimeAt(&tm).MarshalGQL(&other)
+		require.Equal(t, marshal(graphql.MarshalTime(tm)), other.String(), tm.String())
 	}
 	require.Equal(t, graphql.Null, MarshalTime(time.Time{}))
+	require.Equal(t, graphql.Null, MarshalTimeAt(&time.Time{}))
 	for _, i := range []int{0, 1, 7, 99, 100, 255, 256, 3000, -1, -256, math.MaxInt32, math.MinInt32, math.MaxInt, math.MinInt} {
 		require.Equal(t, marshal(graphql.MarshalInt(i)), marshal(MarshalInt(i)), i)
 		require.Equal(t, marshal(graphql.MarshalInt32(int32(i))), marshal(MarshalInt32(int32(i))), i)
@@ -72,6 +78,10 @@ func TestMarshalAllocations(t *testing.T) {
 		b.Reset()
 		MarshalTime(tm).MarshalGQL(&b)
 	}))
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		b.Reset()
+		MarshalTimeAt(&tm).MarshalGQL(&b)
+	}), "a time written from where it is")
 	small := []int{7, 42, 99}
 	require.Zero(t, testing.AllocsPerRun(100, func() {
 		for _, i := range small {
