@@ -20862,8 +20862,8 @@ func (ec *executionContext) fieldContext_Passage_text(_ context.Context, field g
 func (ec *executionContext) _Passage_score(ctx context.Context, field graphql.CollectedField, obj *models.Passage) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Passage", &ret)
-		if v := obj.Score; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.Score; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -21430,8 +21430,8 @@ func (ec *executionContext) fieldContext_PersonaDraft_selectedPlatforms(_ contex
 func (ec *executionContext) _PersonaQuality_completeness(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
-		if v := obj.Completeness; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.Completeness; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -21459,8 +21459,8 @@ func (ec *executionContext) fieldContext_PersonaQuality_completeness(_ context.C
 func (ec *executionContext) _PersonaQuality_specificity(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
-		if v := obj.Specificity; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.Specificity; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -21488,8 +21488,8 @@ func (ec *executionContext) fieldContext_PersonaQuality_specificity(_ context.Co
 func (ec *executionContext) _PersonaQuality_consistency(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
-		if v := obj.Consistency; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.Consistency; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -21517,8 +21517,8 @@ func (ec *executionContext) fieldContext_PersonaQuality_consistency(_ context.Co
 func (ec *executionContext) _PersonaQuality_overall(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
-		if v := obj.Overall; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.Overall; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -25694,8 +25694,8 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 func (ec *executionContext) _ReadingLevel_fleschReadingEase(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ReadingLevel", &ret)
-		if v := obj.FleschReadingEase; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.FleschReadingEase; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -25723,8 +25723,8 @@ func (ec *executionContext) fieldContext_ReadingLevel_fleschReadingEase(_ contex
 func (ec *executionContext) _ReadingLevel_gradeLevel(ctx context.Context, field graphql.CollectedField, obj *models.ReadingLevel) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ReadingLevel", &ret)
-		if v := obj.GradeLevel; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.GradeLevel; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28060,8 +28060,8 @@ func (ec *executionContext) fieldContext_TermCount_count(_ context.Context, fiel
 func (ec *executionContext) _ToneSignals_avgSentenceLength(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
-		if v := obj.AvgSentenceLength; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.AvgSentenceLength; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28089,8 +28089,8 @@ func (ec *executionContext) fieldContext_ToneSignals_avgSentenceLength(_ context
 func (ec *executionContext) _ToneSignals_questionRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
-		if v := obj.QuestionRatio; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.QuestionRatio; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28118,8 +28118,8 @@ func (ec *executionContext) fieldContext_ToneSignals_questionRatio(_ context.Con
 func (ec *executionContext) _ToneSignals_exclamationRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
-		if v := obj.ExclamationRatio; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.ExclamationRatio; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28147,8 +28147,8 @@ func (ec *executionContext) fieldContext_ToneSignals_exclamationRatio(_ context.
 func (ec *executionContext) _ToneSignals_secondPersonRatio(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
-		if v := obj.SecondPersonRatio; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.SecondPersonRatio; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(
@@ -28176,8 +28176,8 @@ func (ec *executionContext) fieldContext_ToneSignals_secondPersonRatio(_ context
 func (ec *executionContext) _ToneSignals_firstPersonPlural(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
-		if v := obj.FirstPersonPlural; finite(v) {
-			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		if v := &obj.FirstPersonPlural; finite(*v) {
+			return scalar.MarshalFloatAt(v)
 		}
 	}
 	return graphql.ResolveField(

@@ -149,20 +149,23 @@ func (m *marshalers) verdict(name string) verdict {
 	return v
 }
 
-// Where a time is written from where it is (scalar.MarshalTimeAt): a nullable time's
-// marshaler, given a pointer, and a plain leaf's non-null time read from its
-// object's field. Their groups: the leaf's value and its marshaler.
+// Where a time or a float is written from where it is (scalar.MarshalTimeAt,
+// MarshalFloatAt): a nullable time's marshaler, given a pointer, and a plain leaf's
+// non-null time or float read from its object's field. Their groups: the leaf's
+// value and its marshaler.
 var (
 	nullableTime = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) marshalOTime2ᚖtimeᚐTime\(ctx context\.Context, sel ast\.SelectionSet, v \*time\.Time\) graphql\.Marshaler \{\n\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n)\t_ = sel\n\t_ = ctx\n\tres := scalar\.MarshalTime\(\*v\)\n\treturn res\n\}\n`)
 	timeLeaf     = regexp.MustCompile(`\t\tif v := (obj(?:\.\w+)+); !v\.IsZero\(\) \{\n\t\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, v\)\n`)
+	floatLeaf    = regexp.MustCompile(`\t\tif v := (obj(?:\.\w+)+); finite\(v\) \{\n\t\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, v\)\n`)
 )
 
 // timeAt is the call timesInPlace writes.
 const timeAt = "return scalar.MarshalTimeAt(v)\n"
 
-// timesInPlace has a time read from its object written from where it is: the
-// objects are not changed while they are written, so the answer is the same,
-// without a marshaler allocated for each time.
+// timesInPlace has a time or a float read from its object written from where it is:
+// the objects are not changed while they are written, so the answer is the same,
+// without a marshaler allocated for each (and for a float, a wrapper and fmt's
+// boxing).
 func timesInPlace(src []byte) ([]byte, error) {
 	if bytes.Contains(src, []byte(timeAt)) {
 		return src, nil // rewritten already
@@ -180,6 +183,14 @@ func timesInPlace(src []byte) ([]byte, error) {
 		}
 		rewritten++
 		return fmt.Appendf(nil, "\t\tif v := &%s; !v.IsZero() {\n\t\t\t%s", g[1], timeAt)
+	})
+	src = floatLeaf.ReplaceAllFunc(src, func(leaf []byte) []byte {
+		g := floatLeaf.FindSubmatch(leaf)
+		if body := m.body(string(g[2])); body == nil || !nonNullFloat.Match(body) {
+			return leaf
+		}
+		rewritten++
+		return fmt.Appendf(nil, "\t\tif v := &%s; finite(*v) {\n\t\t\treturn scalar.MarshalFloatAt(v)\n", g[1])
 	})
 	if rewritten == 0 {
 		return nil, fmt.Errorf("no time in gqlgen's shape: gqlgen changed, update graph/rewrite/leaves.go")

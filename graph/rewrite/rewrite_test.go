@@ -578,8 +578,8 @@ func (ec *executionContext) _Thing_resolved(ctx context.Context, field graphql.C
 }
 
 // TestTimesInPlace: the nullable time's marshaler, and a plain leaf's non-null time
-// read from its object's field, write the time from where it is; a leaf whose
-// marshaler is another is left alone; the rewrite is idempotent, and a file with no
+// or float read from its object's field, write the value from where it is; a leaf
+// whose marshaler is another, or whose value is a method's, is left alone; the rewrite is idempotent, and a file with no
 // such time fails it.
 func TestTimesInPlace(t *testing.T) {
 	t.Parallel()
@@ -619,6 +619,31 @@ func (ec *executionContext) _Thing_ratio(ctx context.Context, field graphql.Coll
 		}
 	}
 }
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) _Thing_score(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Score; finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
+}
+
+func (ec *executionContext) _Thing_percentage(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		if v := obj.Percentage(); finite(v) {
+			return ec.marshalNFloat2float64(ctx, field.Selections, v)
+		}
+	}
+}
 `
 	ours, err := timesInPlace([]byte(src))
 	require.NoError(t, err)
@@ -627,12 +652,14 @@ func (ec *executionContext) _Thing_ratio(ctx context.Context, field graphql.Coll
 	require.Contains(t, got, "\t\tif v := &obj.Key.CreatedAt; !v.IsZero() {\n\t\t\treturn scalar.MarshalTimeAt(v)\n\t\t}\n")
 	require.Contains(t, got, "\t\tif v := obj.Ratio; !v.IsZero() {\n\t\t\treturn ec.marshalNOther2Other(ctx, field.Selections, v)\n", "another marshaler")
 	require.Equal(t, 2, strings.Count(got, "MarshalTimeAt"))
+	require.Contains(t, got, "\t\tif v := &obj.Score; finite(*v) {\n\t\t\treturn scalar.MarshalFloatAt(v)\n")
+	require.Contains(t, got, "\t\tif v := obj.Percentage(); finite(v) {\n\t\t\treturn ec.marshalNFloat2float64(ctx, field.Selections, v)\n", "a method's value")
 	require.Equal(t, verdict{plain: true}, (&marshalers{src: ours, seen: map[string]verdict{}}).verdict("marshalOTime2ᚖtimeᚐTime"), "still a plain leaf's")
 
 	again, err := timesInPlace(ours)
 	require.NoError(t, err)
 	require.Equal(t, got, string(again))
 
-	_, err = timesInPlace([]byte(strings.ReplaceAll(src, "scalar.MarshalTime(", "scalar.MarshalOther(")))
+	_, err = timesInPlace([]byte(strings.NewReplacer("scalar.MarshalTime(", "scalar.MarshalOther(", "graphql.MarshalFloatContext(", "graphql.MarshalOther(").Replace(src)))
 	require.ErrorContains(t, err, "gqlgen changed")
 }

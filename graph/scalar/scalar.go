@@ -80,10 +80,7 @@ func MarshalTimeAt(t *time.Time) graphql.Marshaler {
 type timeAt struct{ t *time.Time }
 
 func (v timeAt) MarshalGQL(w io.Writer) {
-	b, ok := w.(interface {
-		AvailableBuffer() []byte
-		Write([]byte) (int, error)
-	})
+	b, ok := w.(availableBuffer)
 	if !ok {
 		(&timeValue{t: *v.t}).MarshalGQL(w)
 		return
@@ -92,6 +89,30 @@ func (v timeAt) MarshalGQL(w io.Writer) {
 	out = v.t.AppendFormat(out, time.RFC3339Nano)
 	out = append(out, '"')
 	_, _ = b.Write(out)
+}
+
+// MarshalFloatAt writes *f, finite, as gqlgen's MarshalFloatContext writes it (fmt's
+// %g: strconv's shortest 'g'), reading *f when it writes it, as MarshalTimeAt does
+// a time. gqlgen's allocates a closure, a wrapper with the context and the value
+// boxed for fmt; this one nothing when writing into a bytes.Buffer. The caller
+// writes NaN and the infinities otherwise: gqlgen's reports them as errors.
+func MarshalFloatAt(f *float64) graphql.Marshaler { return floatAt{f} }
+
+type floatAt struct{ f *float64 }
+
+func (v floatAt) MarshalGQL(w io.Writer) {
+	if b, ok := w.(availableBuffer); ok {
+		_, _ = b.Write(strconv.AppendFloat(b.AvailableBuffer(), *v.f, 'g', -1, 64))
+		return
+	}
+	_, _ = io.WriteString(w, strconv.FormatFloat(*v.f, 'g', -1, 64))
+}
+
+// availableBuffer is a writer with free space to append to before writing it, as a
+// bytes.Buffer has.
+type availableBuffer interface {
+	AvailableBuffer() []byte
+	Write([]byte) (int, error)
 }
 
 // UnmarshalTime is gqlgen's.

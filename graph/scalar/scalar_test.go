@@ -2,8 +2,10 @@ package scalar
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +62,23 @@ func TestMarshalAsGQLGen(t *testing.T) {
 	}
 	require.Equal(t, graphql.Null, MarshalTime(time.Time{}))
 	require.Equal(t, graphql.Null, MarshalTimeAt(&time.Time{}))
+	floats := []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 61.5, 1.0 / 3, 100000, 1e6, 1e20, 1e21, 1.5e21, 1e-4, 1e-5, 1e-7,
+		123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64, -math.MaxFloat64, 2.5e-308}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		floats = append(floats, math.Float64frombits(rng.Uint64()))
+	}
+	for _, f := range floats {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue // gqlgen's errors; MarshalFloatAt's callers write them otherwise
+		}
+		var gqlgens bytes.Buffer
+		require.NoError(t, graphql.MarshalFloatContext(f).MarshalGQLContext(context.Background(), &gqlgens))
+		require.Equal(t, gqlgens.String(), marshal(MarshalFloatAt(&f)), f)
+		var other strings.Builder
+		MarshalFloatAt(&f).MarshalGQL(&other)
+		require.Equal(t, gqlgens.String(), other.String(), f)
+	}
 	for _, i := range []int{0, 1, 7, 99, 100, 255, 256, 3000, -1, -256, math.MaxInt32, math.MinInt32, math.MaxInt, math.MinInt} {
 		require.Equal(t, marshal(graphql.MarshalInt(i)), marshal(MarshalInt(i)), i)
 		require.Equal(t, marshal(graphql.MarshalInt32(int32(i))), marshal(MarshalInt32(int32(i))), i)
@@ -82,6 +101,11 @@ func TestMarshalAllocations(t *testing.T) {
 		b.Reset()
 		MarshalTimeAt(&tm).MarshalGQL(&b)
 	}), "a time written from where it is")
+	f := 61.25
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		b.Reset()
+		MarshalFloatAt(&f).MarshalGQL(&b)
+	}), "a float written from where it is")
 	small := []int{7, 42, 99}
 	require.Zero(t, testing.AllocsPerRun(100, func() {
 		for _, i := range small {
