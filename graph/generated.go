@@ -36478,12 +36478,20 @@ func (ec *executionContext) _OnboardingStep(ctx context.Context, sel ast.Selecti
 				out.Invalids++
 			}
 		case "key":
-			out.Values[i] = ec._OnboardingStep_key(ctx, field, obj)
+			if ec.plainLeaves() {
+				out.setStringRecovering(ctx, ec.OperationContext, field, "OnboardingStep", i, func() string { return string(obj.Key()) })
+			} else {
+				out.Values[i] = ec._OnboardingStep_key(ctx, field, obj)
+			}
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "title":
-			out.Values[i] = ec._OnboardingStep_title(ctx, field, obj)
+			if ec.plainLeaves() {
+				out.setStringRecovering(ctx, ec.OperationContext, field, "OnboardingStep", i, func() string { return string(obj.Title()) })
+			} else {
+				out.Values[i] = ec._OnboardingStep_title(ctx, field, obj)
+			}
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -40032,7 +40040,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = typeName("__Type")
 		case "kind":
-			out.Values[i] = ec.___Type_kind(ctx, field, obj)
+			if ec.plainLeaves() {
+				out.setStringRecovering(ctx, ec.OperationContext, field, "__Type", i, func() string { return string(obj.Kind()) })
+			} else {
+				out.Values[i] = ec.___Type_kind(ctx, field, obj)
+			}
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

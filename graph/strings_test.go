@@ -87,3 +87,46 @@ func TestStringLeafPanicAsGqlgen(t *testing.T) {
 	require.Equal(t, "null", got)
 	require.Len(t, errs, 2, "provider's and masked's")
 }
+
+// TestStringMethodLeavesAsGqlgen: string leaves that are a method's value (a step's
+// key and title) are kept in the field set too and written as gqlgen writes them; a
+// method that panics (a step outside the wizard) makes the field null with its error
+// on its path, and the object null, as gqlgen has it.
+func TestStringMethodLeavesAsGqlgen(t *testing.T) {
+	t.Parallel()
+	write := func(step *models.OnboardingStep, exts ...graphql.HandlerExtension) (string, []string, bool) {
+		exec := executor.New(NewExecutableSchema(Config{}))
+		exec.SetRecoverFunc(quietRecover)
+		for _, e := range exts {
+			exec.Use(e)
+		}
+		ctx := graphql.StartOperationTrace(context.Background())
+		oc, errs := exec.CreateOperationContext(ctx, &graphql.RawParams{Query: `{ onboarding { progress { steps { step key title again: key status } } } }`})
+		require.Empty(t, errs)
+		ctx = graphql.WithResponseContext(graphql.WithOperationContext(ctx, oc), graphql.DefaultErrorPresenter, quietRecover)
+		steps := oc.Operation.SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field).SelectionSet[0].(*ast.Field)
+		ec := executionContextOf(oc)
+		var out bytes.Buffer
+		ec._OnboardingStep(ctx, steps.SelectionSet, step).MarshalGQL(&out)
+		var paths []string
+		for _, err := range graphql.GetErrors(ctx) {
+			paths = append(paths, err.Path.String()+": "+err.Message)
+		}
+		return out.String(), paths, ec.plainLeaves()
+	}
+	for _, step := range []*models.OnboardingStep{{Step: 2, Status: "COMPLETED"}, {Step: 0}} {
+		want, wantErrs, plain := write(step, &leafCounter{})
+		require.False(t, plain)
+		got, errs, plain := write(step)
+		require.True(t, plain)
+		require.Equal(t, want, got)
+		require.Equal(t, wantErrs, errs)
+		if step.Step == 2 {
+			require.Contains(t, got, `"key":"WEBSITE","title":"Website analysis or business information","again":"WEBSITE"`)
+			require.Empty(t, errs)
+		} else {
+			require.Equal(t, "null", got)
+			require.NotEmpty(t, errs)
+		}
+	}
+}

@@ -7,10 +7,10 @@ import (
 )
 
 // plainStringLeaf is a plain leaf field function (as plainLeaves leaves it) whose
-// value is a field of the object, read without a method. Its groups: the function's
+// value is a field of the object or its method's value. Its groups: the function's
 // name, the object's name if a panic is recovered, the marshaler and the value.
 var plainStringLeaf = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj \*[\w.]+\) \(ret graphql\.Marshaler\) \{\n` +
-	"\t" + `if ec\.plainLeaves\(\) \{\n(?:\t\tdefer recoverLeaf\(ctx, ec\.OperationContext, field, ("\w+"), &ret\)\n)?\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, (obj\.\w+)\)\n\t\}\n`)
+	"\t" + `if ec\.plainLeaves\(\) \{\n(?:\t\tdefer recoverLeaf\(ctx, ec\.OperationContext, field, ("\w+"), &ret\)\n)?\t\treturn ec\.(marshal[\pL\pN_]+)\(ctx, field\.Selections, (obj(?:\.\w+)+(?:\(\))?)\)\n\t\}\n`)
 
 // quotedString is the body of a marshaler writing its value as gqlgen's MarshalString
 // does (MarshalID is MarshalString), which returns a value for every input.
@@ -23,7 +23,7 @@ var fieldCall = regexp.MustCompile(`(?m)^\t\t\tout\.Values\[i\] = ec\.(_\w+)\(ct
 const stringSet = "out.setString"
 
 // stringLeaves has an object keep its plain string leaves (a String, an ID or an enum
-// written as a string, read from the object's own field) in its field set
+// written as a string, read from the object's field or method) in its field set
 // (graph/fieldset.go's setString) when its operation's leaves are plain, rather than
 // each in a marshaler of its own: gqlgen's MarshalString allocates one for every
 // string written.
