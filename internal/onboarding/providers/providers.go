@@ -247,11 +247,13 @@ func Lookup(id string) (models.Provider, error) {
 
 func lookup(id string) (spec, error) {
 	all := catalogue()
-	ids := make([]string, len(all))
-	for i, s := range all {
+	for _, s := range all {
 		if strings.EqualFold(s.ID, id) {
 			return s, nil
 		}
+	}
+	ids := make([]string, len(all)) // only for the error: a key's kind is looked up at every read
+	for i, s := range all {
 		ids[i] = s.ID
 	}
 	// The id is not repeated back: a user who pasted a key into the wrong
