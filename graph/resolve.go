@@ -29,9 +29,11 @@ type plainField struct {
 // takes the value typed. The onboarding summary has about thirty such fields.
 //
 // graph/rewrite has every such field's function take it first when ec.plainLeaves().
-// Without an interceptor the field context's NonNull is never set, so gqlgen's
-// RequiredNull is never the answer; and a nil value is one only of an interface
-// type, as gqlgen's any holding the value is nil only then.
+// A nil value is one only of an interface type, as gqlgen's any holding the value is
+// nil only then. A resolver may mark its nullable field non-null
+// (graphql.MarkNonNull): its error or nil then nulls the parent (RequiredNull), as in
+// gqlgen's. The field context has no Child (for field interceptors, of which there is
+// none here) and no Result (which only an interceptor reads).
 func resolve[T any](ctx context.Context, oc *graphql.OperationContext, field graphql.CollectedField, f plainField,
 	value func(context.Context) (T, error), marshal func(context.Context, ast.SelectionSet, T) graphql.Marshaler,
 	recoverFromPanic, nonNull bool,
@@ -49,13 +51,22 @@ func resolve[T any](ctx context.Context, oc *graphql.OperationContext, field gra
 	v, err := value(c)
 	if err != nil {
 		oc.Error(c, graphql.AddFieldLocationToError(c, err))
-		return graphql.Null
+		return nullFor(&c.fc, nonNull)
 	}
 	if any(v) == nil {
-		if nonNull {
+		if nonNull || c.fc.NonNull {
 			graphql.AddInvalidNullError(c, "")
 		}
-		return graphql.Null
+		return nullFor(&c.fc, nonNull)
 	}
 	return marshal(c, field.Selections, v)
+}
+
+// nullFor is a field's null as gqlgen's ResolveField returns it: RequiredNull for a
+// nullable field its resolver marked non-null, which nulls the parent.
+func nullFor(fc *graphql.FieldContext, nonNull bool) graphql.Marshaler {
+	if fc.NonNull && !nonNull {
+		return graphql.RequiredNull
+	}
+	return graphql.Null
 }

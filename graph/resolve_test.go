@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 
@@ -119,4 +120,72 @@ func TestResolveAllocatesOnce(t *testing.T) { //nolint:paralleltest // see above
 	plain, intercepted := allocs(), allocs(&leafCounter{})
 	require.Equal(t, 1.0, plain, "the field's context")
 	require.Greater(t, intercepted, plain+3, "gqlgen's field machinery")
+}
+
+// TestResolveMarkedNonNullAsGqlgen: a resolver that marks its nullable field non-null
+// (graphql.MarkNonNull) and fails nulls the field's parent (RequiredNull), with the
+// same error, as gqlgen's ResolveField has it; unmarked, the field alone is null; a
+// nil pointer is marshalled as any value is.
+func TestResolveMarkedNonNullAsGqlgen(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		mark  bool
+		fails bool
+	}{{"marked, failing", true, true}, {"marked, nil", true, false}, {"unmarked, failing", false, true}, {"unmarked, nil", false, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			value := func(ctx context.Context) (*models.ReadingLevel, error) {
+				if tc.mark {
+					graphql.MarkNonNull(ctx)
+				}
+				if tc.fails {
+					return nil, errors.New("no reading level")
+				}
+				return nil, nil
+			}
+			marshal := func(_ context.Context, _ ast.SelectionSet, v *models.ReadingLevel) graphql.Marshaler {
+				if v == nil {
+					return graphql.Null
+				}
+				return graphql.MarshalString("a level")
+			}
+			run := func(ours bool) (graphql.Marshaler, []string) {
+				ctx, ec := leafOperation(t)
+				ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "Query", Field: graphql.CollectedField{Field: &ast.Field{Alias: "parent", Name: "parent"}}})
+				field := graphql.CollectedField{Field: &ast.Field{Alias: "level", Name: "level"}}
+				var got graphql.Marshaler
+				if ours {
+					got = resolve(ctx, ec.OperationContext, field, plainField{object: "WebsiteAnalysis"}, value, marshal, true, false)
+				} else {
+					got = graphql.ResolveField(ctx, ec.OperationContext, field,
+						func(_ context.Context, f graphql.CollectedField) (*graphql.FieldContext, error) {
+							return &graphql.FieldContext{Object: "WebsiteAnalysis", Field: f}, nil
+						},
+						func(ctx context.Context) (any, error) { return value(ctx) }, nil, marshal, true, false)
+				}
+				var errs []string
+				for _, e := range graphql.GetErrors(ctx) {
+					errs = append(errs, e.Path.String()+": "+e.Message)
+				}
+				return got, errs
+			}
+			want, wantErrs := run(false)
+			got, errs := run(true)
+			// Null and RequiredNull are equal in content: compared as the values
+			// gqlgen's executor tells apart.
+			require.True(t, want == got, "gqlgen's %p, ours %p", want, got)
+			require.Equal(t, wantErrs, errs)
+			switch {
+			case tc.mark && tc.fails:
+				require.True(t, got == graphql.RequiredNull, "the parent nulled")
+			case tc.fails:
+				require.True(t, got == graphql.Null)
+			default: // a nil pointer is a value, marshalled: null without an error
+				require.True(t, got == graphql.Null)
+				require.Empty(t, errs)
+			}
+			require.Equal(t, tc.fails, len(errs) == 1)
+		})
+	}
 }

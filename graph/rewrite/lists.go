@@ -135,8 +135,11 @@ var (
 	fieldByValue   = regexp.MustCompile(`\t\t\tfunc\(ctx context\.Context\) \(([\w.]+), error\) \{\n\t\t\t\treturn (obj(?:\.\w+)+), nil\n\t\t\t\},\n\t\t\tec\.(marshalN[\pL\pN_]+), `)
 )
 
-// addressedElement is what addressedObjects writes for a list's element.
-const addressedElement = "(ctx, sel, &v[i])"
+// What addressedObjects writes: for a list's element, and for a field's value.
+const (
+	addressedElement = "(ctx, sel, &v[i])"
+	addressedField   = "\t\t\t\treturn &obj."
+)
 
 // addressedObjects has an object held by value in a list, or in a field of its
 // parent, written from where it is (&v[i], &obj.Field) by its object's function,
@@ -172,7 +175,7 @@ func addressedObjects(src []byte) ([]byte, error) {
 		rewritten++
 		return fmt.Appendf(nil, "\t\t\tfunc(ctx context.Context) (*%s, error) {\n\t\t\t\treturn &%s, nil\n\t\t\t},\n\t\t\tec.%s, ", g[1], g[2], f)
 	})
-	if rewritten == 0 && !bytes.Contains(src, []byte(addressedElement)) {
+	if rewritten == 0 && !bytes.Contains(src, []byte(addressedElement)) && !bytes.Contains(src, []byte(addressedField)) {
 		return nil, fmt.Errorf("no object held by value in gqlgen's shape: gqlgen changed, update graph/rewrite/lists.go")
 	}
 	return src, nil

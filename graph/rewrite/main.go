@@ -31,6 +31,11 @@
 //   - a query's or mutation's response is written into a buffer the size of the
 //     operation's last response (graph/response.go), not one grown from empty.
 //
+// Writing a value from where it is (a time, a float, an object held by value, a list
+// of strings) reads it when the response is written, not when it is resolved: an
+// object a resolver returns must not change until then. None does: the services
+// return objects of their own for each operation, and events are new objects.
+//
 // It runs after gqlgen in go generate ./resolvers, and fails when gqlgen no longer
 // writes what it rewrites, so that an upgrade is noticed.
 //

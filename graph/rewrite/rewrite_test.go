@@ -573,6 +573,15 @@ func (ec *executionContext) _Thing_resolved(ctx context.Context, field graphql.C
 	require.NoError(t, err)
 	require.Equal(t, got, string(again))
 
+	// A file whose only objects held by value are fields' is idempotent too.
+	fieldsOnly := strings.ReplaceAll(src, "v[i])\n\t})", "v[i], 0)\n\t})")
+	ours, err = addressedObjects([]byte(fieldsOnly))
+	require.NoError(t, err)
+	require.NotContains(t, string(ours), "&v[i]")
+	again, err = addressedObjects(ours)
+	require.NoError(t, err)
+	require.Equal(t, string(ours), string(again))
+
 	_, err = addressedObjects([]byte(strings.ReplaceAll(src, "&v)", "&v, 1)")))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
@@ -610,6 +619,15 @@ func (ec *executionContext) _Thing_createdAt(ctx context.Context, field graphql.
 			return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
 		}
 	}
+}
+
+func (ec *executionContext) marshalNOther2Other(ctx context.Context, sel ast.SelectionSet, v models.Other) graphql.Marshaler {
+	_ = sel
+	res := other.Marshal(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Other!")
+	}
+	return res
 }
 
 func (ec *executionContext) _Thing_ratio(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
