@@ -10887,7 +10887,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_graceUntil(_ contex
 func (ec *executionContext) _Brand_colors(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Brand", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Colors)
+		return marshalStringsAt(&obj.Colors)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -10914,7 +10914,7 @@ func (ec *executionContext) fieldContext_Brand_colors(_ context.Context, field g
 func (ec *executionContext) _Brand_fonts(ctx context.Context, field graphql.CollectedField, obj *models.Brand) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Brand", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Fonts)
+		return marshalStringsAt(&obj.Fonts)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11157,7 +11157,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_targetAudience(_ context.C
 func (ec *executionContext) _BusinessInfo_businessGoals(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.BusinessGoals)
+		return marshalStringsAt(&obj.BusinessGoals)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11184,7 +11184,7 @@ func (ec *executionContext) fieldContext_BusinessInfo_businessGoals(_ context.Co
 func (ec *executionContext) _BusinessInfo_products(ctx context.Context, field graphql.CollectedField, obj *models.BusinessInfo) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "BusinessInfo", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Products)
+		return marshalStringsAt(&obj.Products)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11461,7 +11461,7 @@ func (ec *executionContext) fieldContext_ChatAgent_description(_ context.Context
 func (ec *executionContext) _ChatAgent_tools(ctx context.Context, field graphql.CollectedField, obj *chat.AgentAccess) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatAgent", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tools)
+		return marshalStringsAt(&obj.Tools)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13368,7 +13368,7 @@ func (ec *executionContext) fieldContext_ChatReply_citations(_ context.Context, 
 func (ec *executionContext) _ChatRoute_agents(ctx context.Context, field graphql.CollectedField, obj *chat.Route) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ChatRoute", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Agents)
+		return marshalStringsAt(&obj.Agents)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14855,7 +14855,7 @@ func (ec *executionContext) fieldContext_CorePersona_summary(_ context.Context, 
 func (ec *executionContext) _CorePersona_tone(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tone)
+		return marshalStringsAt(&obj.Tone)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14990,7 +14990,7 @@ func (ec *executionContext) fieldContext_CorePersona_sentenceStyle(_ context.Con
 func (ec *executionContext) _CorePersona_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyTopics)
+		return marshalStringsAt(&obj.KeyTopics)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15017,7 +15017,7 @@ func (ec *executionContext) fieldContext_CorePersona_keyTopics(_ context.Context
 func (ec *executionContext) _CorePersona_do(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Do)
+		return marshalStringsAt(&obj.Do)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15044,7 +15044,7 @@ func (ec *executionContext) fieldContext_CorePersona_do(_ context.Context, field
 func (ec *executionContext) _CorePersona_dont(ctx context.Context, field graphql.CollectedField, obj *models.CorePersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "CorePersona", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Dont)
+		return marshalStringsAt(&obj.Dont)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -15488,7 +15488,7 @@ func (ec *executionContext) fieldContext_Document_sizeBytes(_ context.Context, f
 func (ec *executionContext) _Document_tags(ctx context.Context, field graphql.CollectedField, obj *models.Document) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "Document", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Tags)
+		return marshalStringsAt(&obj.Tags)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21546,7 +21546,7 @@ func (ec *executionContext) fieldContext_PersonaQuality_overall(_ context.Contex
 func (ec *executionContext) _PersonaQuality_notes(ctx context.Context, field graphql.CollectedField, obj *models.PersonaQuality) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaQuality", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Notes)
+		return marshalStringsAt(&obj.Notes)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21600,7 +21600,7 @@ func (ec *executionContext) fieldContext_PersonaReadiness_ready(_ context.Contex
 func (ec *executionContext) _PersonaReadiness_missing(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaReadiness", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Missing)
+		return marshalStringsAt(&obj.Missing)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21627,7 +21627,7 @@ func (ec *executionContext) fieldContext_PersonaReadiness_missing(_ context.Cont
 func (ec *executionContext) _PersonaReadiness_sources(ctx context.Context, field graphql.CollectedField, obj *models.PersonaReadiness) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonaReadiness", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Sources)
+		return marshalStringsAt(&obj.Sources)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21900,7 +21900,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_factualContent(_
 func (ec *executionContext) _PersonalizationContext_keyTopics(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyTopics)
+		return marshalStringsAt(&obj.KeyTopics)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -22038,7 +22038,7 @@ func (ec *executionContext) fieldContext_PersonalizationContext_voice(_ context.
 func (ec *executionContext) _PersonalizationContext_defaulted(ctx context.Context, field graphql.CollectedField, obj *models.PersonalizationContext) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PersonalizationContext", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Defaulted)
+		return marshalStringsAt(&obj.Defaulted)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -22524,7 +22524,7 @@ func (ec *executionContext) fieldContext_PlatformPersona_emojiUse(_ context.Cont
 func (ec *executionContext) _PlatformPersona_postingGuidance(ctx context.Context, field graphql.CollectedField, obj *models.PlatformPersona) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "PlatformPersona", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.PostingGuidance)
+		return marshalStringsAt(&obj.PostingGuidance)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -26066,7 +26066,7 @@ func (ec *executionContext) fieldContext_ResetPayload_dataDeleted(_ context.Cont
 func (ec *executionContext) _ResetPayload_deleted(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ResetPayload", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Deleted)
+		return marshalStringsAt(&obj.Deleted)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -26093,7 +26093,7 @@ func (ec *executionContext) fieldContext_ResetPayload_deleted(_ context.Context,
 func (ec *executionContext) _ResetPayload_kept(ctx context.Context, field graphql.CollectedField, obj *models.ResetResult) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ResetPayload", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Kept)
+		return marshalStringsAt(&obj.Kept)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -26678,7 +26678,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_complexity(_ context.Cont
 func (ec *executionContext) _StyleAnalysis_keyMessages(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.KeyMessages)
+		return marshalStringsAt(&obj.KeyMessages)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -26705,7 +26705,7 @@ func (ec *executionContext) fieldContext_StyleAnalysis_keyMessages(_ context.Con
 func (ec *executionContext) _StyleAnalysis_observations(ctx context.Context, field graphql.CollectedField, obj *models.StyleAnalysis) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "StyleAnalysis", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Observations)
+		return marshalStringsAt(&obj.Observations)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -28232,7 +28232,7 @@ func (ec *executionContext) fieldContext_ToneSignals_formality(_ context.Context
 func (ec *executionContext) _ToneSignals_labels(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Labels)
+		return marshalStringsAt(&obj.Labels)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -28259,7 +28259,7 @@ func (ec *executionContext) fieldContext_ToneSignals_labels(_ context.Context, f
 func (ec *executionContext) _ToneSignals_callToActionPhrases(ctx context.Context, field graphql.CollectedField, obj *models.ToneSignals) (ret graphql.Marshaler) {
 	if ec.plainLeaves() {
 		defer recoverLeaf(ctx, ec.OperationContext, field, "ToneSignals", &ret)
-		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.CallToActionPhrases)
+		return marshalStringsAt(&obj.CallToActionPhrases)
 	}
 	return graphql.ResolveField(
 		ctx,

@@ -64,3 +64,14 @@ func (l stringList[S]) MarshalGQL(w io.Writer) {
 
 // marshalStrings is v as the generated code's list marshaler returns it.
 func marshalStrings[S ~string](v []S) graphql.Marshaler { return stringList[S](v) }
+
+// stringsAt is a list of strings written from where it is, its object's field: as
+// stringList, and held without an allocation (a pointer). graph/rewrite has a plain
+// leaf that is such a list read from its object's field return it
+// (marshalStringsAt).
+type stringsAt[S ~string] struct{ v *[]S }
+
+func (l stringsAt[S]) MarshalGQL(w io.Writer) { stringList[S](*l.v).MarshalGQL(w) }
+
+// marshalStringsAt is *v as the generated code's plain leaf returns it.
+func marshalStringsAt[S ~string](v *[]S) graphql.Marshaler { return stringsAt[S]{v} }

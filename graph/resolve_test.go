@@ -62,6 +62,12 @@ func TestResolveAsGqlgen(t *testing.T) {
 			sel:   fields("text", "level"),
 			value: `[{"text":"One","level":1},{"text":"Two","level":2}]`,
 		},
+		"a list of strings": {
+			field: func(ec *executionContext, ctx context.Context, f graphql.CollectedField) graphql.Marshaler {
+				return ec._ToneSignals_labels(ctx, f, &models.ToneSignals{Labels: []string{"warm", "say \"hi\""}})
+			},
+			value: `["warm","say \"hi\""]`,
+		},
 		"a method's value": {
 			field: func(ec *executionContext, ctx context.Context, f graphql.CollectedField) graphql.Marshaler {
 				return ec._ProviderKey_kind(ctx, f, &onboarding.KeyView{ProviderKey: &models.ProviderKey{Provider: "openai"}})

@@ -180,3 +180,41 @@ func addressedObjects(src []byte) ([]byte, error) {
 	}
 	return src, nil
 }
+
+// stringListLeaf is a plain leaf's list read from its object's field, as plainLeaves
+// writes it; its groups are the marshaler and the value.
+var stringListLeaf = regexp.MustCompile(`\t\treturn ec\.(marshal[NO][\pL\pN_]+)\(ctx, field\.Selections, (obj(?:\.\w+)+)\)\n`)
+
+// The bodies stringLists leaves a list of strings' marshaler, non-null and nullable.
+const (
+	nonNullStrings  = "\t" + `return marshalStrings(v)` + "\n"
+	nullableStrings = "\tif v == nil {\n\t\treturn graphql.Null\n\t}\n" + nonNullStrings
+)
+
+// stringListsInPlace has a plain leaf that is a list of strings read from its
+// object's field written from there (graph/list.go's marshalStringsAt), without the
+// list's slice boxed: what is written is read when the response is, and the objects
+// do not change meanwhile.
+func stringListsInPlace(src []byte) ([]byte, error) {
+	if bytes.Contains(src, []byte("return marshalStringsAt(")) {
+		return src, nil // rewritten already
+	}
+	m := marshalers{src: src, seen: map[string]verdict{}}
+	rewritten := 0
+	src = stringListLeaf.ReplaceAllFunc(src, func(leaf []byte) []byte {
+		g := stringListLeaf.FindSubmatch(leaf)
+		switch string(m.body(string(g[1]))) {
+		case nonNullStrings:
+			rewritten++
+			return fmt.Appendf(nil, "\t\treturn marshalStringsAt(&%s)\n", g[2])
+		case nullableStrings:
+			rewritten++
+			return fmt.Appendf(nil, "\t\tif v := &%s; *v != nil {\n\t\t\treturn marshalStringsAt(v)\n\t\t}\n\t\treturn graphql.Null\n", g[2])
+		}
+		return leaf
+	})
+	if rewritten == 0 {
+		return nil, fmt.Errorf("no plain leaf's list of strings in the shape plainLeaves and stringLists write: update graph/rewrite/lists.go")
+	}
+	return src, nil
+}

@@ -24,7 +24,8 @@
 //     (scalar.MarshalTimeAt), not from a marshaler allocated for each;
 //   - a list whose elements run no resolver is marshalled element after element
 //     (graph/list.go), not on a goroutine each, and a list of strings is one
-//     marshaler (graph/list.go's stringList), not one a string;
+//     marshaler (graph/list.go's stringList), not one a string, written from its
+//     object's field when it is a plain leaf's (marshalStringsAt);
 //   - the schema is parsed on first use or by PrepareSchema (graph/schema.go), not
 //     in package init, where every program importing graph paid for it before main,
 //     and its sources are read from the binary then too, not into a variable;
@@ -121,6 +122,9 @@ func run(args []string) error {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = stringLists(src); err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if src, err = stringListsInPlace(src); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}
 	if src, err = laterFields(src); err != nil {

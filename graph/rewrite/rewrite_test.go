@@ -681,3 +681,53 @@ func (ec *executionContext) _Thing_percentage(ctx context.Context, field graphql
 	_, err = timesInPlace([]byte(strings.NewReplacer("scalar.MarshalTime(", "scalar.MarshalOther(", "graphql.MarshalFloatContext(", "graphql.MarshalOther(").Replace(src)))
 	require.ErrorContains(t, err, "gqlgen changed")
 }
+
+// TestStringListsInPlace: a plain leaf's list of strings read from its object's field,
+// non-null or nullable, is written from there; a method's list, or a list of another
+// marshaler, is left alone; the rewrite is idempotent, and a file with no such leaf
+// fails it.
+func TestStringListsInPlace(t *testing.T) {
+	t.Parallel()
+	src := "\nfunc (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {\n" + nonNullStrings + "}\n" +
+		"\nfunc (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {\n" + nullableStrings + "}\n" +
+		"\nfunc (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {\n\treturn ints(v)\n}\n" + `
+func (ec *executionContext) _Thing_tags(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		defer recoverLeaf(ctx, ec.OperationContext, field, "Thing", &ret)
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Inner.Tags)
+	}
+}
+
+func (ec *executionContext) _Thing_notes(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, obj.Notes)
+	}
+}
+
+func (ec *executionContext) _Thing_counts(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNInt2ᚕintᚄ(ctx, field.Selections, obj.Counts)
+	}
+}
+
+func (ec *executionContext) _Thing_words(ctx context.Context, field graphql.CollectedField, obj *models.Thing) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Words())
+	}
+}
+`
+	ours, err := stringListsInPlace([]byte(src))
+	require.NoError(t, err)
+	got := string(ours)
+	require.Contains(t, got, "\t\tdefer recoverLeaf(ctx, ec.OperationContext, field, \"Thing\", &ret)\n\t\treturn marshalStringsAt(&obj.Inner.Tags)\n\t}\n")
+	require.Contains(t, got, "\t\tif v := &obj.Notes; *v != nil {\n\t\t\treturn marshalStringsAt(v)\n\t\t}\n\t\treturn graphql.Null\n\t}\n")
+	require.Contains(t, got, "return ec.marshalNInt2ᚕintᚄ(ctx, field.Selections, obj.Counts)\n", "not strings")
+	require.Contains(t, got, "return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Words())\n", "a method's")
+
+	again, err := stringListsInPlace(ours)
+	require.NoError(t, err)
+	require.Equal(t, got, string(again))
+
+	_, err = stringListsInPlace([]byte(strings.ReplaceAll(src, "return marshalStrings(v)", "return other(v)")))
+	require.ErrorContains(t, err, "no plain leaf's list of strings")
+}
