@@ -17135,6 +17135,13 @@ func (ec *executionContext) fieldContext_Mutation_createCheckoutSession(ctx cont
 }
 
 func (ec *executionContext) _Mutation_createBillingPortalSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Mutation", method: true, resolver: true},
+			func(ctx context.Context) (*models.PortalSession, error) {
+				return ec.Resolvers.Mutation().CreateBillingPortalSession(ctx)
+			},
+			ec.marshalNPortalSession2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPortalSession, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17167,6 +17174,13 @@ func (ec *executionContext) fieldContext_Mutation_createBillingPortalSession(_ c
 }
 
 func (ec *executionContext) _Mutation_cancelSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Mutation", method: true, resolver: true},
+			func(ctx context.Context) (*models.BillingSubscription, error) {
+				return ec.Resolvers.Mutation().CancelSubscription(ctx)
+			},
+			ec.marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17199,6 +17213,13 @@ func (ec *executionContext) fieldContext_Mutation_cancelSubscription(_ context.C
 }
 
 func (ec *executionContext) _Mutation_resumeSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Mutation", method: true, resolver: true},
+			func(ctx context.Context) (*models.BillingSubscription, error) {
+				return ec.Resolvers.Mutation().ResumeSubscription(ctx)
+			},
+			ec.marshalNBillingSubscription2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBillingSubscription, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17583,6 +17604,13 @@ func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Cont
 }
 
 func (ec *executionContext) _Mutation_revokeOtherSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Mutation", method: true, resolver: true},
+			func(ctx context.Context) (*model.RevokeOtherSessionsPayload, error) {
+				return ec.Resolvers.Mutation().RevokeOtherSessions(ctx)
+			},
+			ec.marshalNRevokeOtherSessionsPayload2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐRevokeOtherSessionsPayload, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17923,6 +17951,13 @@ func (ec *executionContext) fieldContext_Mutation_deleteDocument(ctx context.Con
 }
 
 func (ec *executionContext) _Mutation_startOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Mutation", method: true, resolver: true},
+			func(ctx context.Context) (*models.OnboardingProgress, error) {
+				return ec.Resolvers.Mutation().StartOnboarding(ctx)
+			},
+			ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18087,6 +18122,13 @@ func (ec *executionContext) fieldContext_Mutation_resetOnboarding(ctx context.Co
 }
 
 func (ec *executionContext) _Mutation_completeOnboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Mutation", method: true, resolver: true},
+			func(ctx context.Context) (*models.OnboardingProgress, error) {
+				return ec.Resolvers.Mutation().CompleteOnboarding(ctx)
+			},
+			ec.marshalNOnboardingProgress2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingProgress, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18383,6 +18425,13 @@ func (ec *executionContext) fieldContext_Mutation_updateBusinessInfo(ctx context
 }
 
 func (ec *executionContext) _Mutation_deleteBusinessInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Mutation", method: true, resolver: true},
+			func(ctx context.Context) (bool, error) {
+				return ec.Resolvers.Mutation().DeleteBusinessInfo(ctx)
+			},
+			ec.marshalNBoolean2bool, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24500,6 +24549,13 @@ func (ec *executionContext) fieldContext_ProviderKey_updatedAt(_ context.Context
 }
 
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.User, error) {
+				return ec.Resolvers.Query().Me(ctx)
+			},
+			ec.marshalNUser2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐUser, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24532,6 +24588,13 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Query_plans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Features, error) {
+				return ec.Resolvers.Query().Plans(ctx)
+			},
+			ec.marshalNPlan2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐFeaturesᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24696,6 +24759,13 @@ func (ec *executionContext) fieldContext_Query_backupDownloadUrl(ctx context.Con
 }
 
 func (ec *executionContext) _Query_backupUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.BackupUsage, error) {
+				return ec.Resolvers.Query().BackupUsage(ctx)
+			},
+			ec.marshalNBackupUsage2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBackupUsage, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24728,6 +24798,13 @@ func (ec *executionContext) fieldContext_Query_backupUsage(_ context.Context, fi
 }
 
 func (ec *executionContext) _Query_agents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*chat.AgentAccess, error) {
+				return ec.Resolvers.Query().Agents(ctx)
+			},
+			ec.marshalNChatAgent2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋchatᚐAgentAccessᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24848,6 +24925,13 @@ func (ec *executionContext) fieldContext_Query_chatQuote(ctx context.Context, fi
 }
 
 func (ec *executionContext) _Query_chatSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.ChatSettings, error) {
+				return ec.Resolvers.Query().ChatSettings(ctx)
+			},
+			ec.marshalNChatSettings2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐChatSettings, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24968,6 +25052,13 @@ func (ec *executionContext) fieldContext_Query_conversation(ctx context.Context,
 }
 
 func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.APIKey, error) {
+				return ec.Resolvers.Query().APIKeys(ctx)
+			},
+			ec.marshalNApiKey2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐAPIKeyᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25000,6 +25091,13 @@ func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field 
 }
 
 func (ec *executionContext) _Query_sessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Session, error) {
+				return ec.Resolvers.Query().Sessions(ctx)
+			},
+			ec.marshalNSession2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐSessionᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25164,6 +25262,13 @@ func (ec *executionContext) fieldContext_Query_searchDocuments(ctx context.Conte
 }
 
 func (ec *executionContext) _Query_onboarding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.Onboarding, error) {
+				return ec.Resolvers.Query().Onboarding(ctx)
+			},
+			ec.marshalNOnboarding2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboarding, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25196,6 +25301,13 @@ func (ec *executionContext) fieldContext_Query_onboarding(_ context.Context, fie
 }
 
 func (ec *executionContext) _Query_onboardingConfig(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.OnboardingConfig, error) {
+				return ec.Resolvers.Query().OnboardingConfig(ctx)
+			},
+			ec.marshalNOnboardingConfig2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐOnboardingConfig, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25228,6 +25340,13 @@ func (ec *executionContext) fieldContext_Query_onboardingConfig(_ context.Contex
 }
 
 func (ec *executionContext) _Query_businessInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.BusinessInfo, error) {
+				return ec.Resolvers.Query().BusinessInfo(ctx)
+			},
+			ec.marshalOBusinessInfo2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐBusinessInfo, true, false)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25260,6 +25379,13 @@ func (ec *executionContext) fieldContext_Query_businessInfo(_ context.Context, f
 }
 
 func (ec *executionContext) _Query_personas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Persona, error) {
+				return ec.Resolvers.Query().Personas(ctx)
+			},
+			ec.marshalNPersona2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25292,6 +25418,13 @@ func (ec *executionContext) fieldContext_Query_personas(_ context.Context, field
 }
 
 func (ec *executionContext) _Query_personaReadiness(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.PersonaReadiness, error) {
+				return ec.Resolvers.Query().PersonaReadiness(ctx)
+			},
+			ec.marshalNPersonaReadiness2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonaReadiness, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25324,6 +25457,13 @@ func (ec *executionContext) fieldContext_Query_personaReadiness(_ context.Contex
 }
 
 func (ec *executionContext) _Query_personalization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) (*models.PersonalizationContext, error) {
+				return ec.Resolvers.Query().Personalization(ctx)
+			},
+			ec.marshalNPersonalizationContext2ᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐPersonalizationContext, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25356,6 +25496,13 @@ func (ec *executionContext) fieldContext_Query_personalization(_ context.Context
 }
 
 func (ec *executionContext) _Query_playbooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*catalog.Plan, error) {
+				return ec.Resolvers.Query().Playbooks(ctx)
+			},
+			ec.marshalNPlaybook2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐPlanᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25432,6 +25579,13 @@ func (ec *executionContext) fieldContext_Query_playbook(ctx context.Context, fie
 }
 
 func (ec *executionContext) _Query_playbookTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*catalog.Template, error) {
+				return ec.Resolvers.Query().PlaybookTemplates(ctx)
+			},
+			ec.marshalNPlaybookTemplate2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋinternalᚋcatalogᚐTemplateᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25464,6 +25618,13 @@ func (ec *executionContext) fieldContext_Query_playbookTemplates(_ context.Conte
 }
 
 func (ec *executionContext) _Query_identityProviders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*model.IdentityProvider, error) {
+				return ec.Resolvers.Query().IdentityProviders(ctx)
+			},
+			ec.marshalNIdentityProvider2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋgraphᚋmodelᚐIdentityProviderᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25496,6 +25657,13 @@ func (ec *executionContext) fieldContext_Query_identityProviders(_ context.Conte
 }
 
 func (ec *executionContext) _Query_teams(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: true},
+			func(ctx context.Context) ([]*models.Team, error) {
+				return ec.Resolvers.Query().Teams(ctx)
+			},
+			ec.marshalNTeam2ᚕᚖgithubᚗcomᚋinkgraphᚋinkgraphᚋmodelsᚐTeamᚄ, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25660,6 +25828,13 @@ func (ec *executionContext) fieldContext_Query___type(ctx context.Context, field
 }
 
 func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	if ec.plainLeaves() {
+		return resolve(ctx, ec.OperationContext, field, plainField{object: "Query", method: true, resolver: false},
+			func(ctx context.Context) (*introspection.Schema, error) {
+				return ec.IntrospectSchema()
+			},
+			ec.marshalN__Schema2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐSchema, true, true)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

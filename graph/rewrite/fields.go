@@ -8,10 +8,10 @@ import (
 
 // objectField is a field function as gqlgen writes it for a field without argument or
 // directive that plainLeaves left alone: an object, a list, a resolver's value, or a
-// scalar whose marshaler may report an error. Its groups: the function's head, the
+// scalar whose marshaler may report an error; a root field's has no object. Its groups: the function's head, the
 // field context's name, the value (one expression, with its error), the value's type,
 // the marshaler, whether a panic is recovered and whether the field is non-null.
-var objectField = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) _\w+\(ctx context\.Context, field graphql\.CollectedField, obj \*?[\w.]+\) \(ret graphql\.Marshaler\) \{\n)` +
+var objectField = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) _\w+\(ctx context\.Context, field graphql\.CollectedField(?:, obj \*?[\w.]+)?\) \(ret graphql\.Marshaler\) \{\n)` +
 	`\treturn graphql\.ResolveField\(\n\t\tctx,\n\t\tec\.OperationContext,\n\t\tfield,\n` +
 	`\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{\n\t\t\treturn ec\.(fieldContext_\w+)\(ctx, field\)\n\t\t\},\n` +
 	`\t\tfunc\(ctx context\.Context\) \(any, error\) \{\n\t\t\treturn ([^\n]+)\n\t\t\},\n` +

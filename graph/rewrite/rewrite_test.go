@@ -333,7 +333,7 @@ func (ec *executionContext) _Thing(ctx context.Context, sel ast.SelectionSet, ob
 	require.ErrorContains(t, err, "no plain string leaf")
 }
 
-// TestPlainFields: an object's field, a resolver's and a scalar's whose marshaler
+// TestPlainFields: an object's field, a root field, a resolver's and a scalar's whose marshaler
 // may fail take graph's resolve first, typed, with their field context's object and
 // flags; a field reading its arguments (fc) or with a field context of another shape
 // is left alone; the rewrite is idempotent, and a file with no such field fails it.
@@ -394,9 +394,16 @@ func TestPlainFields(t *testing.T) {
 	return fc, nil
 }
 `
+	root := strings.NewReplacer("_Thing_parts(ctx context.Context, field graphql.CollectedField, obj *models.Thing)", "_Query_things(ctx context.Context, field graphql.CollectedField)",
+		"fieldContext_Thing_parts", "fieldContext_Query_things", "ec.Resolvers.Thing().Parts(ctx, obj)", "ec.Resolvers.Query().Things(ctx)", `"Thing"`, `"Query"`).
+		Replace(field("parts", "ec.Resolvers.Thing().Parts(ctx, obj)", "[]*models.Part", "marshalNPart2ᚕᚖPartᚄ") + objectContext("parts", "true", "true"))
+	src += root
 	ours, err := plainFields([]byte(src))
 	require.NoError(t, err)
 	got := string(ours)
+	require.Contains(t, got, "_Query_things(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {\n\tif ec.plainLeaves() {\n"+
+		"\t\treturn resolve(ctx, ec.OperationContext, field, plainField{object: \"Query\", method: true, resolver: true},\n"+
+		"\t\t\tfunc(ctx context.Context) ([]*models.Part, error) {\n\t\t\t\treturn ec.Resolvers.Query().Things(ctx)\n", "a root field")
 	require.Contains(t, got, "(ret graphql.Marshaler) {\n\tif ec.plainLeaves() {\n"+
 		"\t\treturn resolve(ctx, ec.OperationContext, field, plainField{object: \"Thing\", method: false, resolver: false},\n"+
 		"\t\t\tfunc(ctx context.Context) (*models.Part, error) {\n\t\t\t\treturn obj.Part, nil\n\t\t\t},\n"+
@@ -405,8 +412,8 @@ func TestPlainFields(t *testing.T) {
 		"\t\t\tfunc(ctx context.Context) ([]*models.Part, error) {\n\t\t\t\treturn ec.Resolvers.Thing().Parts(ctx, obj)\n")
 	require.Contains(t, got, "plainField{object: \"Thing\", method: true, resolver: false},\n"+
 		"\t\t\tfunc(ctx context.Context) (models.Kind, error) {\n\t\t\t\treturn obj.Kind()\n")
-	require.Equal(t, 3, strings.Count(got, "return resolve("), "not first (arguments) nor other (another field context)")
-	require.Equal(t, 5, strings.Count(got, "return graphql.ResolveField("))
+	require.Equal(t, 4, strings.Count(got, "return resolve("), "not first (arguments) nor other (another field context)")
+	require.Equal(t, 6, strings.Count(got, "return graphql.ResolveField("))
 
 	again, err := plainFields(ours)
 	require.NoError(t, err)
