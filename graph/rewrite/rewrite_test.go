@@ -168,9 +168,7 @@ func TestLazySchema(t *testing.T) {
 	require.Equal(t, "func (e *executableSchema) Schema() *ast.Schema {\n\treturn parsedSchema()\n}\n"+
 		"func newExecutionContext() {\n\tx(\n\t\t\tparsedSchema(),\n\t)\n}\n"+
 		"var parsedSchema = parseSchema(func() *ast.Schema { return gqlparser.MustLoadSchema(schemaSources()...) })\n", string(ours))
-	again, err := lazySchema(ours)
-	require.NoError(t, err)
-	require.Equal(t, string(ours), string(again))
+	requireIdempotent(t, lazySchema, ours)
 
 	_, err = lazySchema([]byte(gqlgens + "func other() { _ = parsedSchema.Types }\n"))
 	require.ErrorContains(t, err, "parsedSchema is used 4 times")
@@ -198,9 +196,7 @@ func TestLazySources(t *testing.T) {
 	formatted, err := format.Source(ours)
 	require.NoError(t, err)
 	require.Equal(t, string(formatted), string(ours), "gofmt would change it")
-	again, err := lazySources(ours)
-	require.NoError(t, err)
-	require.Equal(t, string(ours), string(again))
+	requireIdempotent(t, lazySources, ours)
 
 	inline := strings.Replace(gqlgens, `Input: sourceData("b.graphqls")`, "Input: `type Query {\n}\n`", 1)
 	_, err = lazySources([]byte(inline))
@@ -238,9 +234,7 @@ func TestSizedResponses(t *testing.T) {
 	require.Equal(t, 2, strings.Count(string(ours), "buf := responseBuffer(opCtx.Operation)\n"))
 	require.Equal(t, 2, strings.Count(string(ours), "rememberResponse(opCtx.Operation, buf.Bytes())"))
 	require.NotContains(t, string(ours), "var buf bytes.Buffer")
-	again, err := sizedResponses(ours)
-	require.NoError(t, err)
-	require.Equal(t, string(ours), string(again))
+	requireIdempotent(t, sizedResponses, ours)
 
 	_, err = sizedResponses([]byte(strings.Replace(gqlgens, "data.MarshalGQL(&buf)\n\t\t\tresponse", "data.MarshalGQL(w)\n\t\t\tresponse", 1)))
 	require.ErrorContains(t, err, "gqlgen changed")
@@ -325,9 +319,7 @@ func (ec *executionContext) _Thing(ctx context.Context, sel ast.SelectionSet, ob
 	require.Contains(t, got, "\t\tcase \"count\":\n\t\t\tout.Values[i] = ec._Thing_count(ctx, field, obj)\n", "not a string")
 	require.Equal(t, 3, strings.Count(got, "out.setString"))
 
-	again, err := stringLeaves(ours)
-	require.NoError(t, err)
-	require.Equal(t, got, string(again))
+	requireIdempotent(t, stringLeaves, ours)
 
 	_, err = stringLeaves([]byte(strings.ReplaceAll(src, "return ec.marshalNString2string(ctx, field.Selections, obj.", "return ec.other(ctx, obj.")))
 	require.ErrorContains(t, err, "no plain string leaf")
@@ -415,9 +407,7 @@ func TestPlainFields(t *testing.T) {
 	require.Equal(t, 4, strings.Count(got, "return resolve("), "not first (arguments) nor other (another field context)")
 	require.Equal(t, 6, strings.Count(got, "return graphql.ResolveField("))
 
-	again, err := plainFields(ours)
-	require.NoError(t, err)
-	require.Equal(t, got, string(again))
+	requireIdempotent(t, plainFields, ours)
 
 	_, err = plainFields([]byte(strings.ReplaceAll(src, "\t\tnil,\n", "\t\tec.directives,\n")))
 	require.ErrorContains(t, err, "gqlgen changed")
@@ -482,9 +472,7 @@ func TestStringLists(t *testing.T) {
 	require.Contains(t, got, list("marshalNInt2ᚕintᚄ", "int", "", "marshalNInt2int"), "not strings")
 	require.Equal(t, 3, strings.Count(got, "marshalStrings(v)"))
 
-	again, err := stringLists(ours)
-	require.NoError(t, err)
-	require.Equal(t, got, string(again))
+	requireIdempotent(t, stringLists, ours)
 
 	_, err = stringLists([]byte(strings.ReplaceAll(src, "graphql.MarshalString(", "graphql.MarshalOther(")))
 	require.ErrorContains(t, err, "gqlgen changed")
@@ -512,9 +500,7 @@ func TestLaterFields(t *testing.T) {
 		"\t\tcase \"owner\":\n\t\t\tresolveLater(out, ec, &deferred, i, true, false, obj, (*executionContext)._Thing_owner)\n"+
 		"\t\t}\n", string(ours))
 
-	again, err := laterFields(ours)
-	require.NoError(t, err)
-	require.Equal(t, string(ours), string(again))
+	requireIdempotent(t, laterFields, ours)
 
 	_, err = laterFields([]byte(strings.Replace(src, "return ec._Thing_owner(ctx, field, obj)", "return ec._Thing_owner(ctx, field, obj, 1)", 1)))
 	require.ErrorContains(t, err, "1 of 2 fields")
@@ -576,18 +562,14 @@ func (ec *executionContext) _Thing_resolved(ctx context.Context, field graphql.C
 	require.Contains(t, got, "\t\t\tfunc(ctx context.Context) (*models.Term, error) {\n\t\t\t\treturn &obj.Inner.Term, nil\n\t\t\t},\n\t\t\tec._Term, true, true)\n")
 	require.Contains(t, got, "\t\t\tfunc(ctx context.Context) (models.Term, error) {\n\t\t\t\treturn ec.Resolvers.Thing().Resolved(ctx, obj)\n\t\t\t},\n\t\t\tec.marshalNTerm2Term, true, true)\n", "a resolver's value")
 
-	again, err := addressedObjects(ours)
-	require.NoError(t, err)
-	require.Equal(t, got, string(again))
+	requireIdempotent(t, addressedObjects, ours)
 
 	// A file whose only objects held by value are fields' is idempotent too.
 	fieldsOnly := strings.ReplaceAll(src, "v[i])\n\t})", "v[i], 0)\n\t})")
 	ours, err = addressedObjects([]byte(fieldsOnly))
 	require.NoError(t, err)
 	require.NotContains(t, string(ours), "&v[i]")
-	again, err = addressedObjects(ours)
-	require.NoError(t, err)
-	require.Equal(t, string(ours), string(again))
+	requireIdempotent(t, addressedObjects, ours)
 
 	_, err = addressedObjects([]byte(strings.ReplaceAll(src, "&v)", "&v, 1)")))
 	require.ErrorContains(t, err, "gqlgen changed")
@@ -681,9 +663,7 @@ func (ec *executionContext) _Thing_percentage(ctx context.Context, field graphql
 	require.Contains(t, got, "\t\tif v := obj.Percentage(); finite(v) {\n\t\t\treturn ec.marshalNFloat2float64(ctx, field.Selections, v)\n", "a method's value")
 	require.Equal(t, verdict{plain: true}, (&marshalers{src: ours, seen: map[string]verdict{}}).verdict("marshalOTime2ᚖtimeᚐTime"), "still a plain leaf's")
 
-	again, err := timesInPlace(ours)
-	require.NoError(t, err)
-	require.Equal(t, got, string(again))
+	requireIdempotent(t, timesInPlace, ours)
 
 	_, err = timesInPlace([]byte(strings.NewReplacer("scalar.MarshalTime(", "scalar.MarshalOther(", "graphql.MarshalFloatContext(", "graphql.MarshalOther(").Replace(src)))
 	require.ErrorContains(t, err, "gqlgen changed")
@@ -731,10 +711,16 @@ func (ec *executionContext) _Thing_words(ctx context.Context, field graphql.Coll
 	require.Contains(t, got, "return ec.marshalNInt2ᚕintᚄ(ctx, field.Selections, obj.Counts)\n", "not strings")
 	require.Contains(t, got, "return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, obj.Words())\n", "a method's")
 
-	again, err := stringListsInPlace(ours)
-	require.NoError(t, err)
-	require.Equal(t, got, string(again))
+	requireIdempotent(t, stringListsInPlace, ours)
 
 	_, err = stringListsInPlace([]byte(strings.ReplaceAll(src, "return marshalStrings(v)", "return other(v)")))
 	require.ErrorContains(t, err, "no plain leaf's list of strings")
+}
+
+// requireIdempotent: rewriting a rewrite's output again changes nothing.
+func requireIdempotent(t *testing.T, rewrite func([]byte) ([]byte, error), out []byte) {
+	t.Helper()
+	again, err := rewrite(out)
+	require.NoError(t, err)
+	require.Equal(t, string(out), string(again))
 }
