@@ -35,9 +35,10 @@ import (
 // through sync.Once, the users loader gathers keys for a fixed time, the members
 // loader holds a mutex); resolved one after another, two such fields would never end.
 //
-// fieldSet's ResolveConcurrently and Dispatch stand in for gqlgen's (the generated
-// code calls them on the field set); a deferred field, whose value travels in a
-// later payload of its group's field set, is handed to gqlgen's as before.
+// resolveLater and fieldSet's Dispatch stand in for gqlgen's ResolveConcurrently and
+// Dispatch (graph/rewrite has the generated code call them); a deferred field, whose
+// value travels in a later payload of its group's field set, is handed to gqlgen's
+// as before.
 
 // task is a field to resolve when its object is dispatched.
 type task struct {
@@ -47,10 +48,8 @@ type task struct {
 	recovers bool // a panic is the field's error, its value null
 	invalid  graphql.Marshaler
 
-	// The field's value: gqlgen's closure (ResolveConcurrently), or without one
-	// (resolveLater) the field's function, its object and its execution context,
-	// called by caller.
-	resolve func(context.Context) graphql.Marshaler
+	// The field's value: its function, its object and its execution context,
+	// called by caller (resolveLater).
 	caller  caller
 	fn, obj any
 	ec      *executionContext
@@ -98,15 +97,6 @@ func (fieldCaller[O]) call(t *task, ctx context.Context) graphql.Marshaler {
 func (t *task) Run() {
 	defer t.done.Done()
 	t.m.resolve(t.ctx, t)
-}
-
-// ResolveConcurrently schedules field i's resolution for Dispatch, as gqlgen's does.
-func (m *fieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *graphql.DeferredGroup, i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
-	if m.fields[i].IsDeferred() {
-		m.FieldSet.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
-		return
-	}
-	m.schedule(task{i: i, oc: oc, recovers: recoverFromPanic, invalid: invalidResult(nonNull), resolve: resolve})
 }
 
 // invalidResult is the value that makes a field's object invalid: gqlgen's
@@ -200,10 +190,7 @@ func (t *task) value(ctx context.Context) (v graphql.Marshaler) {
 			}
 		}()
 	}
-	if t.caller != nil {
-		return t.caller.call(t, ctx)
-	}
-	return t.resolve(ctx)
+	return t.caller.call(t, ctx)
 }
 
 // resolvers is the pool the field sets' tasks run on.

@@ -52,7 +52,7 @@ func TestDispatchResolvesConcurrently(t *testing.T) {
 			case 4:
 				value = graphql.RequiredNull // nullable, but a non-null child was null: invalid
 			}
-			m.ResolveConcurrently(oc, nil, i, true, i != 3 && i != 4, func(context.Context) graphql.Marshaler {
+			scheduleFunc(m, oc, i, i != 3 && i != 4, func(context.Context) graphql.Marshaler {
 				all.Done()
 				all.Wait()
 				return value
@@ -99,7 +99,7 @@ func TestDispatchWhenBusy(t *testing.T) {
 			if i == 1 {
 				value = graphql.Null // non-null: invalid
 			}
-			m.ResolveConcurrently(oc, nil, i, true, true, func(context.Context) graphql.Marshaler {
+			scheduleFunc(m, oc, i, true, func(context.Context) graphql.Marshaler {
 				mu.Lock()
 				defer mu.Unlock()
 				order = append(order, i)
@@ -146,7 +146,7 @@ func TestDispatchNestedIsNotBusy(t *testing.T) {
 		var both sync.WaitGroup
 		both.Add(2)
 		for i := range 2 {
-			m.ResolveConcurrently(oc, nil, i, true, true, func(context.Context) graphql.Marshaler {
+			scheduleFunc(m, oc, i, true, func(context.Context) graphql.Marshaler {
 				both.Done()
 				both.Wait()
 				return graphql.MarshalInt(i)
@@ -156,8 +156,8 @@ func TestDispatchNestedIsNotBusy(t *testing.T) {
 		return m
 	}
 	parent := newFieldSet(fields(2))
-	parent.ResolveConcurrently(oc, nil, 0, true, true, child)
-	parent.ResolveConcurrently(oc, nil, 1, true, true, child)
+	scheduleFunc(parent, oc, 0, true, child)
+	scheduleFunc(parent, oc, 1, true, child)
 	done := make(chan struct{})
 	go func() { parent.Dispatch(ctx); close(done) }()
 	select {
@@ -177,7 +177,7 @@ func TestDispatchRecoversAPanic(t *testing.T) {
 	fields := make([]graphql.CollectedField, 3)
 	m := newFieldSet(fields)
 	for i := range 3 {
-		m.ResolveConcurrently(oc, nil, i, true, true, func(context.Context) graphql.Marshaler {
+		scheduleFunc(m, oc, i, true, func(context.Context) graphql.Marshaler {
 			if i > 0 {
 				panic(fmt.Sprint("field ", i))
 			}
@@ -195,6 +195,17 @@ func TestDispatchRecoversAPanic(t *testing.T) {
 		messages = append(messages, gqlErr.Message)
 	}
 	require.ElementsMatch(t, []string{"recovered: field 1", "recovered: field 2"}, messages)
+}
+
+// scheduleFunc schedules field i of m as the generated code does (resolveLater),
+// with f, recovering a panic, as the field's value.
+func scheduleFunc(m *fieldSet, oc *graphql.OperationContext, i int, nonNull bool, f func(context.Context) graphql.Marshaler) {
+	resolveLater(m, executionContextOf(oc), nil, i, true, nonNull, f, callFunc)
+}
+
+// callFunc is a field function whose object is the function giving its value.
+func callFunc(_ *executionContext, ctx context.Context, _ graphql.CollectedField, f func(context.Context) graphql.Marshaler) graphql.Marshaler {
+	return f(ctx)
 }
 
 // written is what v writes.

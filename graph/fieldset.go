@@ -178,7 +178,8 @@ func repeated(before []graphql.CollectedField, alias string, written map[string]
 // among fields; for any other (nearly every object) an empty group, which costs
 // nothing, where gqlgen's computes the object's path and allocates a field set and a
 // map. The generated code reads the group's field set and views only for a deferred
-// field (FieldSet.ResolveConcurrently), and hands it on only when it has views.
+// field (resolveLater hands it to gqlgen's FieldSet.ResolveConcurrently), and hands
+// it on only when it has views.
 func newDeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
 	if anyDeferred(fields) {
 		return graphql.NewDeferredGroup(ctx)

@@ -62,7 +62,8 @@ var rewrites = []struct{ gqlgens, ours, call string }{
 // deferredUses are the only ways the generated code may use an object's @defer
 // group: newDeferredGroup gives an object without a deferred field a group with
 // neither field set nor views, safe only while every use is one of these (handed to
-// ResolveConcurrently, which touches them for a deferred field alone; its views
+// gqlgen's ResolveConcurrently, or once rewritten resolveLater, which touch them for
+// a deferred field alone; its views
 // counted, and the group handed on when it has any).
 var deferredUses = []string{
 	"deferred := newDeferredGroup(ctx, fields)\n",
