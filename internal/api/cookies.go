@@ -36,8 +36,11 @@ const (
 	refreshCookie = "inkgraph_refresh"
 	// cookiePath scopes both cookies to the API: pages, health and blob URLs on the same
 	// host never receive them.
-	cookiePath = "/graphql"
+	cookiePath = graphqlPath
 )
+
+// csrfKey is csrfHeader as requests' header maps hold it.
+var csrfKey = http.CanonicalHeaderKey(csrfHeader)
 
 // errCSRFHeader refuses a session cookie sent without the CSRF header.
 var errCSRFHeader = models.Errorf(models.CodeUnauthenticated,
@@ -52,7 +55,7 @@ func (s *Server) cookieCaller(r *http.Request) (caller models.Caller, presented 
 	}
 	c, cerr := r.Cookie(accessCookie)
 	if cerr != nil || c.Value == "" {
-		if r.Header.Get(csrfHeader) != "" && hasCookie(r, refreshCookie) {
+		if header(r.Header, csrfKey) != "" && hasCookie(r, refreshCookie) {
 			// The access cookie lapsed with its token (Max-Age): say what to do.
 			return models.Caller{}, true, models.Errorf(models.CodeUnauthenticated, "access token expired: refresh it (refreshToken without an argument uses the session cookie)")
 		}
@@ -64,7 +67,7 @@ func (s *Server) cookieCaller(r *http.Request) (caller models.Caller, presented 
 		if !s.originNamed(r) {
 			return models.Caller{}, true, models.Errorf(models.CodeUnauthenticated, "the session cookie authenticates sockets only from an allowed Origin")
 		}
-	} else if r.Header.Get(csrfHeader) == "" {
+	} else if header(r.Header, csrfKey) == "" {
 		return models.Caller{}, true, errCSRFHeader
 	}
 	caller, err = s.tokens.Verify(c.Value)
@@ -78,7 +81,7 @@ func (s *Server) cookieCaller(r *http.Request) (caller models.Caller, presented 
 // cookie would authenticate needs an Origin allowed by name (not by "*") or the
 // server's own; a missing Origin is not enough, as it is for other clients.
 func (s *Server) socketOriginAllowed(r *http.Request) bool {
-	if s.cfg.CookieSessions && r.Header.Get("Authorization") == "" && hasCookie(r, accessCookie) {
+	if s.cfg.CookieSessions && header(r.Header, "Authorization") == "" && hasCookie(r, accessCookie) {
 		return s.originNamed(r)
 	}
 	return s.originAllowed(r)
@@ -94,7 +97,7 @@ func (s *Server) withSessionCookies(ctx context.Context, w http.ResponseWriter, 
 	if !s.cfg.CookieSessions {
 		return ctx
 	}
-	csrf := r.Header.Get(csrfHeader) != ""
+	csrf := header(r.Header, csrfKey) != ""
 	post := r.Method == http.MethodPost && transportOf(r) == transportHTTP
 	c, err := r.Cookie(refreshCookie)
 	present := err == nil && c.Value != ""
@@ -173,7 +176,7 @@ func behindProxy(r *http.Request) bool {
 // always carries Origin, so a page served over https gets Secure cookies whatever
 // the hops between.
 func plainLoopbackOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
+	origin := header(r.Header, "Origin")
 	if origin == "" {
 		return true
 	}

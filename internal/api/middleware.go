@@ -19,7 +19,7 @@ import (
 // cors lets the configured origins call the API from a browser.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
+		origin := header(r.Header, "Origin")
 		if origin == "" || !s.originAllowed(r) {
 			next.ServeHTTP(w, r)
 			return
@@ -46,13 +46,13 @@ func (s *Server) cors(next http.Handler) http.Handler {
 
 // originAllowed: no Origin (not a browser), the same origin, or one configured.
 func (s *Server) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
+	origin := header(r.Header, "Origin")
 	return origin == "" || slices.Contains(s.cfg.AllowedOrigins, "*") || s.originNamed(r)
 }
 
 // originNamed: an Origin that is the server's own or configured by name ("*" aside).
 func (s *Server) originNamed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
+	origin := header(r.Header, "Origin")
 	if origin == "" {
 		return false
 	}
@@ -99,14 +99,14 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := s.withSessionCookies(r.Context(), w, r)
-		if team := r.Header.Values(teamHeader); len(team) > 0 {
+		if team := r.Header[teamHeader]; len(team) > 0 {
 			ctx = models.WithRequestedTeam(ctx, requestedTeam(team[0]))
 		}
 		stream := transportOf(r) == transportSSE
 		var caller models.Caller
 		var err error
 		presented := true
-		if h := r.Header.Get("Authorization"); h != "" {
+		if h := header(r.Header, "Authorization"); h != "" {
 			caller, err = s.verifyCredential(ctx, bearer(h))
 			if err == nil {
 				err = s.revocations.Check(caller)

@@ -89,7 +89,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = logging.NewID()
 		}
 		w.Header()["X-Request-Id"] = []string{id}
-		addr := clientip.Resolve(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
+		addr := clientip.Resolve(r.RemoteAddr, r.Header["X-Forwarded-For"], s.cfg.TrustedProxies)
 
 		ctx := r.Context()
 		if s.tracedRequest(r.Header) {
@@ -216,6 +216,27 @@ func routed(mux *http.ServeMux) http.Handler {
 	})
 }
 
+// routedTo serves the requests for route with h, and tells the request's state so.
+func routedTo(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if st := stateOf(r.Context()); st != nil && st.route == "" {
+			st.route = route
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// byPath serves requests for exactly path with h, and the others with other.
+func byPath(path string, h, other http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path {
+			h.ServeHTTP(w, r)
+			return
+		}
+		other.ServeHTTP(w, r)
+	})
+}
+
 // routeOf is the route of a request answered before it reached the mux (a CORS
 // preflight, a body over the limit), or routeUnmatched.
 func (s *Server) routeOf(r *http.Request) string {
@@ -233,13 +254,23 @@ func patternRoute(pattern string) string {
 	return pattern
 }
 
+// header is h.Get(key) for a key in canonical form (http.CanonicalHeaderKey's), read
+// without canonicalizing it again as Get does on every call: a few of those on every
+// request, and a key not in canonical form (csrfHeader) allocates each time.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // transportOf tells WebSocket upgrades and Server-Sent Events streams from plain
 // requests.
 func transportOf(r *http.Request) string {
-	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	if strings.EqualFold(header(r.Header, "Upgrade"), "websocket") {
 		return transportWebSocket
 	}
-	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+	if strings.Contains(header(r.Header, "Accept"), "text/event-stream") {
 		return transportSSE
 	}
 	return transportHTTP

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -26,4 +29,17 @@ type Subscription { chat: String  accountEvents: String }`})
 		require.Empty(t, errs, query)
 		require.Equal(t, want, rootField(doc.Operations[0].SelectionSet, 0), query)
 	}
+}
+
+// TestHeaderKeysAreCanonical: header reads a request's header map by the key it is
+// given, so every key the middleware reads that way must be the one net/http files
+// the header under.
+func TestHeaderKeysAreCanonical(t *testing.T) {
+	for _, key := range []string{"Upgrade", "Accept", "Origin", "Authorization", "X-Forwarded-For", teamHeader, csrfKey} {
+		assert.Equal(t, http.CanonicalHeaderKey(key), key)
+	}
+	h := http.Header{}
+	h.Add(strings.ToLower(csrfHeader), "1")
+	assert.Equal(t, "1", header(h, csrfKey))
+	assert.Empty(t, header(h, "Origin"))
 }

@@ -44,6 +44,9 @@ const (
 	StreamParam  = "token"
 )
 
+// streamKey is StreamHeader as requests' header maps hold it.
+var streamKey = http.CanonicalHeaderKey(StreamHeader)
+
 // Defaults for the zero values of Transport's fields.
 const (
 	DefaultKeepAlive              = 15 * time.Second
@@ -136,8 +139,12 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 
 // tokenOf returns the stream token a request presents, or "".
 func tokenOf(r *http.Request) string {
-	if v := strings.TrimSpace(r.Header.Get(StreamHeader)); v != "" {
-		return v
+	// Read under its canonical key: Get would canonicalize StreamHeader, with an
+	// allocation, on every request.
+	if v := r.Header[streamKey]; len(v) > 0 {
+		if t := strings.TrimSpace(v[0]); t != "" {
+			return t
+		}
 	}
 	if r.URL.RawQuery == "" || !strings.Contains(r.URL.RawQuery, StreamParam+"=") {
 		return "" // most requests: no query string to parse
