@@ -22,6 +22,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/testkit"
+	"github.com/inkgraph/inkgraph/models"
 	"github.com/inkgraph/inkgraph/resolvers"
 )
 
@@ -91,13 +92,17 @@ func BenchmarkMeQuery(b *testing.B) {
 	}
 }
 
-// alwaysRefilled gives the server an in-process limiter whose clock is a minute further
-// on at every reading, so every budget is full again at each operation: a benchmark
-// keeps the rate limit's cost in what it measures and is never refused.
+// alwaysRefilled gives the server an in-process limiter whose clock moves on at every
+// reading by the tightest budget's emission interval (the free tier's, 3 s), so every
+// budget is full again at each operation of cost one: a benchmark keeps the rate
+// limit's cost in what it measures and is never refused. The limiter sweeps its keys
+// once a minute of its clock, every 20 readings here (a step of a whole minute made it
+// sweep at every operation, which a server does once a minute).
 func alwaysRefilled(svc *inkgraph.Services, _ *bun.DB) {
 	var ticks atomic.Int64
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	step := time.Minute / time.Duration(models.FeaturesOf(models.TierFree).RequestsPerMinute)
 	svc.Limiter = ratelimit.NewMemory(func() time.Time {
-		return start.Add(time.Duration(ticks.Add(1)) * time.Minute)
+		return start.Add(time.Duration(ticks.Add(1)) * step)
 	})
 }
