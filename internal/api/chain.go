@@ -8,8 +8,9 @@ import (
 
 // operationChain runs the server's operation interceptors, outermost first, as one
 // gqlgen extension. gqlgen wraps every extension it is given in closures of its own,
-// made anew for each operation: two allocations and two stack frames an interceptor,
-// on every request. The chain walks its list instead, with one value an operation.
+// one made anew for each operation: an allocation and two stack frames an
+// interceptor, on every request. The chain walks its list instead, with two
+// allocations an operation whatever its length (chainWalk and its step).
 //
 // An interceptor in the chain calls next at most once, before it returns (as every
 // one of the server's does): the chain's place in the list moves on with each call.

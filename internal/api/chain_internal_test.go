@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -62,4 +63,42 @@ func TestOperationChain(t *testing.T) {
 	bad := errors.New("no such root")
 	require.NoError(t, operationChain{step{name: "a"}}.Validate(nil))
 	require.ErrorIs(t, operationChain{step{name: "a"}, step{name: "b", err: bad}}.Validate(nil), bad)
+}
+
+// TestOperationChainIsReentrant: one chain serves every operation, one after another
+// and at once: each walk is the operation's own.
+func TestOperationChainIsReentrant(t *testing.T) {
+	type key struct{}
+	mark := func(name string) graphql.OperationInterceptor {
+		return aroundOp(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			seen, _ := ctx.Value(key{}).(*[]string)
+			*seen = append(*seen, name)
+			return next(ctx)
+		})
+	}
+	chain := operationChain{mark("a"), mark("b"), mark("c")}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				var seen []string
+				ctx := context.WithValue(context.Background(), key{}, &seen)
+				chain.InterceptOperation(ctx, func(context.Context) graphql.ResponseHandler {
+					seen = append(seen, "executor")
+					return graphql.OneShot(&graphql.Response{})
+				})
+				if !assert.Equal(t, []string{"a", "b", "c", "executor"}, seen) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// aroundOp is an operation interceptor made of a function.
+type aroundOp func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler
+
+func (f aroundOp) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return f(ctx, next)
 }

@@ -406,9 +406,10 @@ func plainCode(code string) bool {
 	return true
 }
 
-// observer is the GraphQL extension that counts operations, times them, traces them
-// and their root fields, and gives each its ID. It is the outermost operation
-// interceptor, so refusals (the rate limit's) are counted with their code.
+// observer counts operations, times them, traces them and their root fields, and
+// gives each its ID. Its operation interceptor runs in the operationChain, outside
+// every other but the loaders', so refusals (the rate limit's) are counted with their
+// code; its response and root-field interceptors are gqlgen's (observerResponses).
 type observer struct {
 	logger *slog.Logger
 	tracer trace.Tracer

@@ -2,6 +2,9 @@ package api
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -31,13 +34,34 @@ type Subscription { chat: String  accountEvents: String }`})
 	}
 }
 
-// TestHeaderKeysAreCanonical: header reads a request's header map by the key it is
-// given, so every key the middleware reads that way must be the one net/http files
-// the header under.
+// TestHeaderKeysAreCanonical: header, and a read of a request's header map by index,
+// find a header only under the key net/http files it under (its canonical form):
+// every key the package's code reads that way must be canonical.
 func TestHeaderKeysAreCanonical(t *testing.T) {
-	for _, key := range []string{"Upgrade", "Accept", "Origin", "Authorization", "X-Forwarded-For", teamHeader, csrfKey} {
-		assert.Equal(t, http.CanonicalHeaderKey(key), key)
+	named := map[string]string{"teamHeader": teamHeader, "csrfKey": csrfKey}
+	reads := regexp.MustCompile(`(?:\bheader\([^,()]+, |Header\[)("[^"]*"|\w+)[)\]]`)
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	found := 0
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		for _, m := range reads.FindAllStringSubmatch(string(src), -1) {
+			key, ok := strings.CutPrefix(m[1], `"`)
+			if ok {
+				key = strings.TrimSuffix(key, `"`)
+			} else if key, ok = named[m[1]]; !ok {
+				t.Errorf("%s: %s reads the header named by %s: add it to this test's names", file, m[0], m[1])
+				continue
+			}
+			found++
+			assert.Equal(t, http.CanonicalHeaderKey(key), key, "%s: %s", file, m[0])
+		}
 	}
+	assert.GreaterOrEqual(t, found, 8, "the reads this test looks for are still written so")
 	h := http.Header{}
 	h.Add(strings.ToLower(csrfHeader), "1")
 	assert.Equal(t, "1", header(h, csrfKey))

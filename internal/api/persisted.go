@@ -139,7 +139,7 @@ var _ interface {
 	graphql.OperationInterceptor
 } = apqRegistrar{}
 
-// ExtensionName names it in gqlgen's extension list.
+// ExtensionName names it (it runs in the operationChain, not in gqlgen's list).
 func (apqRegistrar) ExtensionName() string { return "PersistedQueryRegistration" }
 
 // Validate accepts every schema.
