@@ -43,13 +43,10 @@ func plainFields(src []byte) ([]byte, error) {
 		return src, nil // rewritten already
 	}
 	contexts := map[string]*regexp.Regexp{}
-	var out bytes.Buffer
-	last, rewritten := 0, 0
-	for _, at := range objectField.FindAllSubmatchIndex(src, -1) {
-		group := func(i int) string { return string(src[at[2*i]:at[2*i+1]]) }
-		head, fieldContext, value, typ, marshal, recovers, nonNull := group(1), group(2), group(3), group(4), group(5), group(6), group(7)
-		if readsFieldContext.MatchString(value) {
-			continue // reads its field context: arguments
+	out, rewritten := replaceEach(src, objectField, func(out *bytes.Buffer, g [][]byte) bool {
+		head, fieldContext, value, typ, marshal, recovers, nonNull := g[1], string(g[2]), g[3], g[4], g[5], g[6], g[7]
+		if readsFieldContext.Match(value) {
+			return false // reads its field context: arguments
 		}
 		var fc [][]byte
 		for _, shape := range []string{scalarContext, objectContext} {
@@ -62,23 +59,20 @@ func plainFields(src []byte) ([]byte, error) {
 			}
 		}
 		if fc == nil {
-			continue // a field context of another shape: gqlgen's alone
+			return false // a field context of another shape: gqlgen's alone
 		}
-		out.Write(src[last:at[0]])
-		out.WriteString(head)
+		out.Write(head)
 		out.WriteString("\tif ec.plainLeaves() {\n")
-		fmt.Fprintf(&out, "%sobject: %q, method: %s, resolver: %s},\n", plainResolve, fc[1], fc[2], fc[3])
-		fmt.Fprintf(&out, "\t\t\tfunc(ctx context.Context) (%s, error) {\n\t\t\t\treturn %s\n\t\t\t},\n", typ, value)
-		fmt.Fprintf(&out, "\t\t\tec.%s, %s, %s)\n\t}\n", marshal, recovers, nonNull)
-		out.Write(src[at[0]+len(head) : at[1]])
-		last = at[1]
-		rewritten++
-	}
+		fmt.Fprintf(out, "%sobject: %q, method: %s, resolver: %s},\n", plainResolve, fc[1], fc[2], fc[3])
+		fmt.Fprintf(out, "\t\t\tfunc(ctx context.Context) (%s, error) {\n\t\t\t\treturn %s\n\t\t\t},\n", typ, value)
+		fmt.Fprintf(out, "\t\t\tec.%s, %s, %s)\n\t}\n", marshal, recovers, nonNull)
+		out.Write(g[0][len(head):])
+		return true
+	})
 	if rewritten == 0 {
 		return nil, fmt.Errorf("no object's field in gqlgen's shape: gqlgen changed, update graph/rewrite/fields.go")
 	}
-	out.Write(src[last:])
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // concurrentField is an object's field scheduled with a closure calling its field
@@ -98,18 +92,13 @@ func laterFields(src []byte) ([]byte, error) {
 		return src, nil // rewritten already
 	}
 	all := bytes.Count(src, []byte("out.ResolveConcurrently("))
-	fields := concurrentField.FindAllSubmatchIndex(src, -1)
-	if len(fields) == 0 || len(fields) != all {
-		return nil, fmt.Errorf("%d of %d fields scheduled concurrently are not in gqlgen's shape: gqlgen changed, update graph/rewrite/fields.go", all-len(fields), all)
+	fields := len(concurrentField.FindAllIndex(src, -1))
+	if fields == 0 || fields != all {
+		return nil, fmt.Errorf("%d of %d fields scheduled concurrently are not in gqlgen's shape: gqlgen changed, update graph/rewrite/fields.go", all-fields, all)
 	}
-	var out bytes.Buffer
-	last := 0
-	for _, at := range fields {
-		group := func(i int) string { return string(src[at[2*i]:at[2*i+1]]) }
-		out.Write(src[last:at[0]])
-		fmt.Fprintf(&out, "%s%s, %s, obj, (*executionContext).%s)\n", laterCall, group(1), group(2), group(3))
-		last = at[1]
-	}
-	out.Write(src[last:])
-	return out.Bytes(), nil
+	out, _ := replaceEach(src, concurrentField, func(out *bytes.Buffer, g [][]byte) bool {
+		fmt.Fprintf(out, "%s%s, %s, obj, (*executionContext).%s)\n", laterCall, g[1], g[2], g[3])
+		return true
+	})
+	return out, nil
 }

@@ -40,41 +40,34 @@ func plainLeaves(src []byte) ([]byte, error) {
 		return src, nil // rewritten already
 	}
 	m := marshalers{src: src, seen: map[string]verdict{}}
-	var out bytes.Buffer
-	last, rewritten := 0, 0
-	for _, at := range leafField.FindAllSubmatchIndex(src, -1) {
-		group := func(i int) string { return string(src[at[2*i]:at[2*i+1]]) }
-		head, fieldContext, value, marshal, recovers := group(1), group(2), group(3), group(5), group(6) == "true"
+	out, rewritten := replaceEach(src, leafField, func(out *bytes.Buffer, g [][]byte) bool {
+		head, fieldContext, value, marshal, recovers := g[1], string(g[2]), g[3], string(g[5]), string(g[6]) == "true"
 		leaf := regexp.MustCompile(`func \(ec \*executionContext\) ` + fieldContext + leafContext).FindSubmatch(src)
 		if leaf == nil {
-			continue // an object's field: its children's contexts need its own
+			return false // an object's field: its children's contexts need its own
 		}
-		object := string(leaf[1])
 		v := m.verdict(marshal)
 		if !v.plain {
-			continue
+			return false
 		}
-		out.Write(src[last:at[0]])
-		out.WriteString(head)
+		out.Write(head)
 		out.WriteString(plainLeaf)
 		if recovers {
-			fmt.Fprintf(&out, "\t\tdefer recoverLeaf(ctx, ec.OperationContext, field, %q, &ret)\n", object)
+			fmt.Fprintf(out, "\t\tdefer recoverLeaf(ctx, ec.OperationContext, field, %q, &ret)\n", leaf[1])
 		}
 		if v.guard == "" {
-			fmt.Fprintf(&out, "\t\treturn ec.%s(ctx, field.Selections, %s)\n", marshal, value)
+			fmt.Fprintf(out, "\t\treturn ec.%s(ctx, field.Selections, %s)\n", marshal, value)
 		} else {
-			fmt.Fprintf(&out, "\t\tif v := %s; %s {\n\t\t\treturn ec.%s(ctx, field.Selections, v)\n\t\t}\n", value, v.guard, marshal)
+			fmt.Fprintf(out, "\t\tif v := %s; %s {\n\t\t\treturn ec.%s(ctx, field.Selections, v)\n\t\t}\n", value, v.guard, marshal)
 		}
 		out.WriteString("\t}\n")
-		out.Write(src[at[0]+len(head) : at[1]])
-		last = at[1]
-		rewritten++
-	}
+		out.Write(g[0][len(head):])
+		return true
+	})
 	if rewritten == 0 {
 		return nil, fmt.Errorf("no plain leaf field in gqlgen's shape: gqlgen changed, update graph/rewrite/leaves.go")
 	}
-	out.Write(src[last:])
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // verdict is whether a marshaler may be called outside gqlgen's field context, and

@@ -25,24 +25,19 @@ var calls = regexp.MustCompile(`\bec\.([\pL\pN_]+)\(`)
 // them one after the other rather than on a goroutine each.
 func sequentialLists(src []byte) ([]byte, error) {
 	all := bytes.Count(src, []byte("graphql.MarshalSliceConcurrently("))
-	lists := concurrentList.FindAllSubmatchIndex(src, -1)
-	if len(lists) != all {
-		return nil, fmt.Errorf("%d of %d lists are not in gqlgen's shape: gqlgen changed, update graph/rewrite/lists.go", all-len(lists), all)
+	if lists := len(concurrentList.FindAllIndex(src, -1)); lists != all {
+		return nil, fmt.Errorf("%d of %d lists are not in gqlgen's shape: gqlgen changed, update graph/rewrite/lists.go", all-lists, all)
 	}
 	mayWait := waitingFunctions(src)
-	var out bytes.Buffer
-	last := 0
-	for _, at := range lists {
-		if mayWait[string(src[at[2]:at[3]])] {
-			continue
+	out, _ := replaceEach(src, concurrentList, func(out *bytes.Buffer, g [][]byte) bool {
+		if mayWait[string(g[1])] {
+			return false
 		}
-		out.Write(src[last:at[0]])
 		out.WriteString(sequentialList)
-		out.Write(src[at[0]+bytes.IndexByte(src[at[0]:], '\n')+1 : at[1]])
-		last = at[1]
-	}
-	out.Write(src[last:])
-	return out.Bytes(), nil
+		out.Write(g[0][bytes.IndexByte(g[0], '\n')+1:])
+		return true
+	})
+	return out, nil
 }
 
 // waitingFunctions are the executor's functions that may wait: those that run a
@@ -99,27 +94,22 @@ func stringLists(src []byte) ([]byte, error) {
 		return src, nil // rewritten already
 	}
 	m := marshalers{src: src, seen: map[string]verdict{}}
-	var out bytes.Buffer
-	last, rewritten := 0, 0
-	for _, at := range elementList.FindAllSubmatchIndex(src, -1) {
-		element := at[4:6] // the element's marshaler, in either shape
-		if element[0] < 0 {
-			element = at[6:8]
+	out, rewritten := replaceEach(src, elementList, func(out *bytes.Buffer, g [][]byte) bool {
+		element := g[2] // the element's marshaler, in either shape
+		if element == nil {
+			element = g[3]
 		}
-		body := m.body(string(src[element[0]:element[1]]))
-		if body == nil || !quotedString.Match(body) {
-			continue
+		if body := m.body(string(element)); body == nil || !quotedString.Match(body) {
+			return false
 		}
-		out.Write(src[last:at[3]])
+		out.Write(g[1]) // the function's head, its nil check
 		out.WriteString(stringListCall)
-		last = at[1]
-		rewritten++
-	}
+		return true
+	})
 	if rewritten == 0 {
 		return nil, fmt.Errorf("no list of strings in gqlgen's shape: gqlgen changed, update graph/rewrite/lists.go")
 	}
-	out.Write(src[last:])
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // objectByValue is the body of a marshaler of an object held by value: gqlgen's

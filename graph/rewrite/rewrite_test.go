@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"go/format"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -723,4 +725,26 @@ func requireIdempotent(t *testing.T, rewrite func([]byte) ([]byte, error), out [
 	again, err := rewrite(out)
 	require.NoError(t, err)
 	require.Equal(t, string(out), string(again))
+}
+
+// TestReplaceEach: each match replace takes is replaced, the others and the text
+// between them stay, what replace wrote before declining is dropped, and the count
+// is of the matches replaced.
+func TestReplaceEach(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(`<(\w+)(?:=(\w+))?>`)
+	out, n := replaceEach([]byte("a <x=1> b <skip> c <y> d"), re, func(out *bytes.Buffer, g [][]byte) bool {
+		if string(g[1]) == "skip" {
+			out.WriteString("dropped")
+			return false
+		}
+		out.WriteString(strings.ToUpper(string(g[1])))
+		fmt.Fprintf(out, "%v", g[2] == nil)
+		return true
+	})
+	require.Equal(t, "a Xfalse b <skip> c Ytrue d", string(out))
+	require.Equal(t, 2, n)
+	out, n = replaceEach([]byte("none here"), re, func(*bytes.Buffer, [][]byte) bool { return true })
+	require.Equal(t, "none here", string(out))
+	require.Zero(t, n)
 }

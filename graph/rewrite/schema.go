@@ -119,3 +119,31 @@ func lazySources(src []byte) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("the schema's sources: %q has no end: gqlgen changed, update graph/rewrite/schema.go", sourcesVar)
 }
+
+// replaceEach writes src with what replace puts in place of each match of re.
+// replace is given the match's submatches (as FindSubmatch gives them, a group not
+// matched nil) and writes the match's replacement into out, or reports false to
+// leave the match as it is (what it wrote then is dropped). replaceEach returns the
+// result and how many matches were replaced.
+func replaceEach(src []byte, re *regexp.Regexp, replace func(out *bytes.Buffer, g [][]byte) bool) ([]byte, int) {
+	var out bytes.Buffer
+	last, replaced := 0, 0
+	for _, at := range re.FindAllSubmatchIndex(src, -1) {
+		g := make([][]byte, len(at)/2)
+		for i := range g {
+			if at[2*i] >= 0 {
+				g[i] = src[at[2*i]:at[2*i+1]]
+			}
+		}
+		kept := out.Len()
+		out.Write(src[last:at[0]])
+		if !replace(&out, g) {
+			out.Truncate(kept)
+			continue
+		}
+		last = at[1]
+		replaced++
+	}
+	out.Write(src[last:])
+	return out.Bytes(), replaced
+}

@@ -42,31 +42,26 @@ func stringLeaves(src []byte) ([]byte, error) {
 	if len(leaves) == 0 {
 		return nil, fmt.Errorf("no plain string leaf in the shape plainLeaves writes: update graph/rewrite/strings.go")
 	}
-	var out bytes.Buffer
-	last, rewritten := 0, 0
-	for _, at := range fieldCall.FindAllSubmatchIndex(src, -1) {
-		l, ok := leaves[string(src[at[2]:at[3]])]
+	out, rewritten := replaceEach(src, fieldCall, func(out *bytes.Buffer, g [][]byte) bool {
+		l, ok := leaves[string(g[1])]
 		if !ok {
-			continue
+			return false
 		}
-		out.Write(src[last:at[0]])
 		out.WriteString("\t\t\tif ec.plainLeaves() {\n\t\t\t\t")
 		if l.object != "" {
 			// The field may be promoted through an embedded pointer, nil: the
 			// panic is the field's, as in its function.
-			fmt.Fprintf(&out, "%sRecovering(ctx, ec.OperationContext, field, %s, i, func() string { return string(%s) })\n", stringSet, l.object, l.value)
+			fmt.Fprintf(out, "%sRecovering(ctx, ec.OperationContext, field, %s, i, func() string { return string(%s) })\n", stringSet, l.object, l.value)
 		} else {
-			fmt.Fprintf(&out, "%s(i, string(%s))\n", stringSet, l.value)
+			fmt.Fprintf(out, "%s(i, string(%s))\n", stringSet, l.value)
 		}
 		out.WriteString("\t\t\t} else {\n\t")
-		out.Write(src[at[0]:at[1]])
+		out.Write(g[0])
 		out.WriteString("\t\t\t}\n")
-		last = at[1]
-		rewritten++
-	}
+		return true
+	})
 	if rewritten == 0 {
 		return nil, fmt.Errorf("no object sets a plain string leaf as gqlgen writes it: gqlgen changed, update graph/rewrite/strings.go")
 	}
-	out.Write(src[last:])
-	return out.Bytes(), nil
+	return out, nil
 }
