@@ -193,3 +193,34 @@ func TestHealthRequestSpan(t *testing.T) {
 	require.Contains(t, spans, "GET", "an unmatched request's span is its method alone")
 	require.Equal(t, "404", attr(spans["GET"], "http.response.status_code"))
 }
+
+// A socket's operation has a line of its own (the socket's one access line is
+// written when it closes): its name and type, and the IDs of the request that opened
+// the socket, of the operation, and of the operation's trace (a root of its own).
+func TestSocketOperationLine(t *testing.T) {
+	t.Parallel()
+	s := newTracedServer(t)
+	ws := dialGraphQLWSWith(t, s.url, map[string]string{})
+	ws.subscribe(t, "1", `query SocketPlans { plans { tier } }`)
+	require.Contains(t, string(ws.result(t, "1")), `"FREE"`)
+
+	op := s.byName(t)["query SocketPlans"]
+	require.NotNil(t, op)
+	s.flushLogs()
+	var line map[string]any
+	for l := range strings.SplitSeq(strings.TrimSpace(s.logs.String()), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &rec))
+		if rec["msg"] == "graphql operation" {
+			require.Nil(t, line, "one line for the one operation")
+			line = rec
+		}
+	}
+	require.NotNil(t, line, s.logs.String())
+	require.Equal(t, "INFO", line["level"])
+	require.Equal(t, "SocketPlans", line["operation_name"])
+	require.Equal(t, "query", line["operation_type"])
+	require.NotEmpty(t, line["request_id"])
+	require.NotEmpty(t, line["operation_id"])
+	require.Equal(t, op.SpanContext().TraceID().String(), line["trace_id"])
+}
