@@ -23,3 +23,34 @@ PASS
 		t.Fatalf("want 2 results, got %v", got)
 	}
 }
+
+func TestWriteTable(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	err := writeTable(&out, map[string]map[string]float64{
+		"BenchmarkPerfBunPK": {"bun-ns": 150, "bun-bound-ns": 120, "pgx-ns": 100, "pgx-simple-ns": 140,
+			"x_pgx": 1.5, "x_pgx_bound": 1.2, "x_pgx_simple": 1.07},
+		"BenchmarkPerfRequestPath": {"req/s": 85, "bare_req/s": 100, "x_bare_rps": 0.85},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for line := range strings.SplitSeq(strings.TrimSpace(out.String()), "\n") {
+		figure, _, _ := strings.Cut(line, "  ")
+		lines[figure] = strings.Join(strings.Fields(line), " ")
+	}
+	if len(lines) != 5 { // the header and the four rows of the two benchmarks
+		t.Fatalf("want 5 lines:\n%s", out.String())
+	}
+	for figure, want := range map[string]string{
+		"Bun primary-key select vs pgxpool (ns)":                       "150 100 1.50x ≤ 1.50 yes",
+		"Bun primary-key select, value bound, vs pgxpool (ns)":         "120 100 1.20x ≤ 1.50 yes",
+		"Bun primary-key select vs pgxpool, both simple protocol (ns)": "150 140 1.07x — —",
+		"request path, 32 connections (req/s) vs bare gqlgen":          "85.0 100 0.85x ≥ 0.90 no",
+	} {
+		if !strings.HasSuffix(lines[figure], want) {
+			t.Errorf("%s: got %q, want it to end %q", figure, lines[figure], want)
+		}
+	}
+}
