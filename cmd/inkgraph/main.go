@@ -37,6 +37,7 @@ import (
 	"github.com/inkgraph/inkgraph/internal/platform/config"
 	"github.com/inkgraph/inkgraph/internal/platform/database"
 	"github.com/inkgraph/inkgraph/internal/platform/events"
+	"github.com/inkgraph/inkgraph/internal/platform/gcfloor"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/internal/platform/metrics"
 	"github.com/inkgraph/inkgraph/internal/platform/tracing"
@@ -356,6 +357,9 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, l
 	// The schema is parsed on the other core while this one opens the listeners and
 	// the database; api.New waits for it.
 	graph.PrepareSchema()
+	if getenv("GOGC") == "" { // an operator's GOGC is theirs
+		defer gcfloor.Set(cfg.GCHeapFloor)()
+	}
 	ln, err := listen(ctx, "INKGRAPH_ADDR (--addr)", cfg.Addr)
 	if err != nil {
 		return err

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +165,13 @@ func TestServeAndShutDown(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, "go_goroutines ", "the Go runtime collector")
 	require.Contains(t, body, "process_", "the process collector")
+	// The collector's floor (INKGRAPH_GC_HEAP_FLOOR_MIB, 64 MiB): GOGC raised while
+	// little is live.
+	gogc := regexp.MustCompile(`(?m)^go_gc_gogc_percent (\d+)$`).FindStringSubmatch(body)
+	require.NotNil(t, gogc, "the runtime's GOGC in the metrics")
+	percent, err := strconv.Atoi(gogc[1])
+	require.NoError(t, err)
+	require.Greater(t, percent, 100, "GOGC raised by the heap floor")
 	require.Contains(t, body, `go_sql_max_open_connections{db_name="inkgraph"} 1`, "the database pool (SQLite: one connection)")
 	status, body = get(t, c, "http://"+s.admin+"/debug/pprof/")
 	require.Equal(t, http.StatusOK, status)

@@ -19,6 +19,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	inkgraph "github.com/inkgraph/inkgraph/internal/app"
+	"github.com/inkgraph/inkgraph/internal/platform/config"
+	"github.com/inkgraph/inkgraph/internal/platform/gcfloor"
 	"github.com/inkgraph/inkgraph/internal/platform/logging"
 	"github.com/inkgraph/inkgraph/internal/platform/ratelimit"
 	"github.com/inkgraph/inkgraph/internal/testkit"
@@ -111,4 +113,23 @@ func alwaysRefilled(svc *inkgraph.Services, _ *bun.DB) {
 	svc.Limiter = ratelimit.NewMemory(func() time.Time {
 		return start.Add(time.Duration(ticks.Add(1)) * step)
 	})
+}
+
+// productionGC sets the collector as the server's process does until the benchmark
+// ends (cmd/inkgraph: the heap floor of INKGRAPH_GC_HEAP_FLOOR_MIB, its default unless
+// the environment sets it; nothing when GOGC is set). The process is the whole
+// benchmark's: the baseline it compares with runs under the same collector.
+func productionGC(b testing.TB) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	const name = "INKGRAPH_GC_HEAP_FLOOR_MIB"
+	cfg, err := config.Load(nil, func(k string) string {
+		if k == name {
+			return os.Getenv(k)
+		}
+		return ""
+	})
+	require.NoError(b, err)
+	b.Cleanup(gcfloor.Set(cfg.GCHeapFloor))
 }

@@ -395,6 +395,7 @@ func BenchmarkPerfChatMemory(b *testing.B) {
 	if nofile < chatSubscriptions+500 {
 		b.Skipf("RLIMIT_NOFILE hard limit %d: the server needs one descriptor per socket and a few hundred more", nofile)
 	}
+	productionGC(b)
 	held := stampedTokens{held: true}
 	servers := []perfServer{startOurChat(b, held), startBareChat(b, held)}
 	type figures struct{ perSub, perSubOnly, rss float64 }
@@ -472,6 +473,7 @@ const (
 //	go test ./internal/api -run '^$' -bench PerfChatLag -benchtime 3x
 func BenchmarkPerfChatLag(b *testing.B) {
 	raiseFileLimit(b)
+	productionGC(b)
 	s := stampedTokens{count: lagTokens}
 	servers := []perfServer{startOurChat(b, s), startBareChat(b, s)}
 	p50, p99 := map[string][]float64{}, map[string][]float64{}

@@ -64,6 +64,7 @@ const (
 func BenchmarkPerfRequestPath(b *testing.B) {
 	const body = `{"query":"{ plans { tier } }"}`
 	const answer = `{"data":{"plans":[{"tier":"FREE"},{"tier":"PRO"},{"tier":"POWER"},{"tier":"TEAM"}]}}`
+	productionGC(b)
 
 	shutdown, err := tracing.Setup(context.Background(), func(string) string { return "" }, "bench")
 	require.NoError(b, err)
@@ -251,6 +252,7 @@ func rounded(xs []float64) string {
 func BenchmarkRequestPathInProcess(b *testing.B) {
 	const body = `{"query":"{ plans { tier } }"}`
 	const block = 100
+	productionGC(b)
 	logFile, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = logFile.Close() })

@@ -61,6 +61,7 @@ func BenchmarkPerfSummary(b *testing.B) {
 	if err := pingPostgres(); err != nil {
 		b.Skipf("PostgreSQL unavailable: %v", err)
 	}
+	productionGC(b)
 	for _, personas := range []int{1, 50} {
 		b.Run(fmt.Sprintf("personas=%d", personas), func(b *testing.B) {
 			benchSummary(b, personas)

@@ -74,6 +74,9 @@ type Config struct {
 	KeepAlive          time.Duration
 	ShutdownTimeout    time.Duration
 	LogLevel           slog.Level
+	// GCHeapFloor is the heap size, in bytes, below which the collector does not run
+	// (gcfloor.Set); 0: Go's own pacing.
+	GCHeapFloor uint64
 	// Playground serves GraphiQL (its assets embedded) at /.
 	Playground bool
 	// TrustedDocuments is the path of a manifest of the only operations accepted
@@ -354,6 +357,7 @@ func readServing(r *reader, c *Config) {
 	c.WSMaxConnsPerIP = r.int("INKGRAPH_WS_MAX_CONNS_PER_IP", 100, 0, 1_000_000)
 	c.WSMaxConns = r.int("INKGRAPH_WS_MAX_CONNS", 10_000, 0, 10_000_000)
 	c.ShutdownTimeout = r.duration("INKGRAPH_SHUTDOWN_TIMEOUT", 30*time.Second)
+	c.GCHeapFloor = uint64(r.int("INKGRAPH_GC_HEAP_FLOOR_MIB", 64, 0, 1<<20)) << 20
 	c.Playground = r.bool("INKGRAPH_PLAYGROUND", !c.Production)
 	c.TrustedDocuments = r.str("INKGRAPH_TRUSTED_DOCUMENTS", "")
 	c.APQTTL = r.duration("INKGRAPH_APQ_TTL", 24*time.Hour)

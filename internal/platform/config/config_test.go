@@ -423,3 +423,16 @@ func TestChatResumeGrace(t *testing.T) {
 	_, err := config.Load(nil, env(map[string]string{"INKGRAPH_CHAT_RESUME_GRACE": "-1s"}))
 	require.ErrorContains(t, err, "INKGRAPH_CHAT_RESUME_GRACE")
 }
+
+func TestGCHeapFloor(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]uint64{"": 64 << 20, "0": 0, "256": 256 << 20} {
+		c, err := config.Load(nil, env(map[string]string{"INKGRAPH_GC_HEAP_FLOOR_MIB": v}))
+		require.NoError(t, err, v)
+		require.Equal(t, want, c.GCHeapFloor, v)
+	}
+	for _, v := range []string{"-1", "64MiB", "2000000"} {
+		_, err := config.Load(nil, env(map[string]string{"INKGRAPH_GC_HEAP_FLOOR_MIB": v}))
+		require.ErrorContains(t, err, "INKGRAPH_GC_HEAP_FLOOR_MIB", v)
+	}
+}
