@@ -74,7 +74,7 @@ type Config struct {
 	KeepAlive          time.Duration
 	ShutdownTimeout    time.Duration
 	LogLevel           slog.Level
-	// GCHeapFloor is the heap size, in bytes, below which the collector does not run
+	// GCHeapFloor is the collector's least heap goal, in bytes, while little is live
 	// (gcfloor.Set); 0: Go's own pacing.
 	GCHeapFloor uint64
 	// Playground serves GraphiQL (its assets embedded) at /.

@@ -1,41 +1,52 @@
 // Package gcfloor keeps the garbage collector from running more often than a heap of a
 // given size would make it.
 //
-// Go's collector starts its next cycle once the heap has grown by GOGC percent (100)
-// of what the last one found live. This server's live heap is small while it serves
-// short requests (about 6 MB), so under load it collected every 6–8 MB of garbage: a
+// Go's collector aims its next cycle at a heap GOGC percent (100) larger than what
+// the last one found live. This server's live heap is small while it serves short
+// requests (about 6 MB), so under load it collected every 6–8 MB of garbage: a
 // summary allocates about 100 KB, and with 8 clients that was dozens of cycles a
 // second. Each cycle takes a quarter of the cores for its marking and makes the
 // requests that allocate meanwhile help, and the few requests a cycle touches were
 // the summary's slowest percent: its p99 was about three times its p50, where with
-// cycles a tenth as frequent it was one and a half times.
+// cycles a tenth as frequent it was under twice.
 //
-// Set raises GOGC after each collection, just enough for the next to wait until the
-// heap reaches the floor, while what is live is under half the floor; once more is
-// live, GOGC is what it was, and the heap's growth between cycles is Go's. A memory
-// limit (GOMEMLIMIT) still bounds the heap: near it the runtime collects whatever
-// GOGC says.
+// Set raises GOGC after each collection, just enough for the next cycle's heap goal
+// to be the floor, while what is live is under half the floor; once more is live,
+// GOGC is what it was, and the heap's growth between cycles is Go's. GOGC is set
+// within checkEvery of a collection: until then the one set for the last, smaller
+// live heap applies to the new one, and the heap may grow past the floor by what
+// the process allocates meanwhile. A memory limit (GOMEMLIMIT) still bounds the
+// heap: near it the runtime collects whatever GOGC says.
 package gcfloor
 
 import (
-	"runtime"
+	"math"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"time"
 )
 
-// The runtime's figures of its last collection that the next cycle's goal is made of.
+// The runtime's figures of its collections: their count, and what the next cycle's
+// goal is made of.
 const (
+	cycles      = "/gc/cycles/total:gc-cycles"
 	liveHeap    = "/gc/heap/live:bytes"
 	stackRoots  = "/gc/scan/stack:bytes"
 	globalRoots = "/gc/scan/globals:bytes"
 	gogc        = "/gc/gogc:percent"
 )
 
-// Set keeps the next collection from starting before the heap holds floor bytes,
-// from now until the returned function is called, which gives GOGC back the value it
+// checkEvery is how often the tuner looks for a collection it has not seen: a read
+// of one runtime metric, about a microsecond.
+const checkEvery = 10 * time.Millisecond
+
+// Set raises GOGC so that the next cycle's heap goal is at least floor bytes, from
+// now until the returned function is called, which gives GOGC back the value it
 // had. It does nothing with a floor of zero, while GOGC is off, or while an earlier
 // Set is on (a process has one GOGC: the first floor holds until it is stopped).
+// While it is on, it owns GOGC: what anything else sets is overwritten after the
+// next collection.
 func Set(floor uint64) (stop func()) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -43,11 +54,11 @@ func Set(floor uint64) (stop func()) {
 	if floor == 0 || base < 0 || active != nil {
 		return func() {}
 	}
-	t := &tuner{floor: floor, base: base, percent: base}
-	t.samples[0].Name, t.samples[1].Name, t.samples[2].Name = liveHeap, stackRoots, globalRoots
+	t := &tuner{floor: floor, base: base, percent: base, done: make(chan struct{})}
+	t.samples[0].Name, t.samples[1].Name, t.samples[2].Name, t.samples[3].Name = cycles, liveHeap, stackRoots, globalRoots
 	active = t
 	t.tuneLocked()
-	t.arm()
+	go t.watch()
 	return t.stop
 }
 
@@ -63,44 +74,47 @@ func readGOGC() int {
 	return int(s[0].Value.Uint64()) // the runtime reports off as -1's uint64
 }
 
-// tuner sets GOGC after each collection, from what it found live. Its fields are
-// mu's.
+// tuner sets GOGC after each collection, from what it found live. Its fields but
+// done are mu's.
 type tuner struct {
 	floor   uint64
 	base    int // GOGC before Set
 	percent int // GOGC as the tuner last set it
-	samples [3]metrics.Sample
+	seen    uint64
+	samples [4]metrics.Sample
+	done    chan struct{} // closed by stop
 }
 
-// sentinel is an object nothing references, whose cleanup therefore runs after each
-// collection; it holds a pointer so that it is never packed with other small objects
-// (the runtime's tiny allocations share a block, freed together).
-type sentinel struct{ _ *byte }
-
-// arm has tune called after the next collection, and arm again.
-func (t *tuner) arm() {
-	runtime.AddCleanup(new(sentinel), func(t *tuner) {
-		if t.tune() {
-			t.arm()
+// watch tunes after each collection until stop.
+func (t *tuner) watch() {
+	tick := time.NewTicker(checkEvery)
+	defer tick.Stop()
+	count := []metrics.Sample{{Name: cycles}}
+	for {
+		select {
+		case <-t.done:
+			return
+		case <-tick.C:
 		}
-	}, t)
-}
-
-// tune sets GOGC for the next cycle and reports whether the tuner is still on.
-func (t *tuner) tune() bool {
-	mu.Lock()
-	defer mu.Unlock()
-	if active != t {
-		return false
+		metrics.Read(count)
+		mu.Lock()
+		if active != t {
+			mu.Unlock()
+			return
+		}
+		if count[0].Value.Uint64() != t.seen {
+			t.tuneLocked()
+		}
+		mu.Unlock()
 	}
-	t.tuneLocked()
-	return true
 }
 
+// tuneLocked sets GOGC for the next cycle from the last one's figures.
 func (t *tuner) tuneLocked() {
 	metrics.Read(t.samples[:])
-	percent := Percent(t.floor, t.base, t.samples[0].Value.Uint64(),
-		t.samples[1].Value.Uint64()+t.samples[2].Value.Uint64())
+	t.seen = t.samples[0].Value.Uint64()
+	percent := Percent(t.floor, t.base, t.samples[1].Value.Uint64(),
+		t.samples[2].Value.Uint64()+t.samples[3].Value.Uint64())
 	if percent != t.percent {
 		debug.SetGCPercent(percent)
 		t.percent = percent
@@ -113,6 +127,7 @@ func (t *tuner) stop() {
 	defer mu.Unlock()
 	if active == t {
 		active = nil
+		close(t.done)
 		debug.SetGCPercent(t.base)
 	}
 }
@@ -125,6 +140,7 @@ func Percent(floor uint64, base int, live, roots uint64) int {
 	if live >= floor {
 		return base
 	}
+	floor = min(floor, maxFloor)
 	// Rounded up, so that the goal is not a byte short of the floor.
 	most := (floor*100 + heapMinimum - 1) / heapMinimum
 	need := most
@@ -134,6 +150,11 @@ func Percent(floor uint64, base int, live, roots uint64) int {
 	return max(base, int(need))
 }
 
-// heapMinimum is the runtime's least heap goal at GOGC=100 (4 MiB; the gc guide's
-// "minimum total heap size"), which grows with GOGC.
+// heapMinimum is the runtime's least heap goal at GOGC=100 (4 MiB, the gc guide's
+// "minimum total heap size"; 512 KiB under GOEXPERIMENT=heapminimum512kib, with which
+// the floor would be reached at a lower GOGC than Percent's), which grows with GOGC.
 const heapMinimum = 4 << 20
+
+// maxFloor keeps Percent's arithmetic in range: a GOGC of at most 100 × maxFloor /
+// heapMinimum, which SetGCPercent takes whole (an int32).
+const maxFloor = heapMinimum * (math.MaxInt32 / 100)
