@@ -47,8 +47,9 @@ import (
 // same run: gqlgen's own WebSocket transport serving the same schema's chat field
 // from a channel, with no middleware, no orchestrator, no logs. Ours is the whole
 // server (production JSON logger at info to a file, every middleware, metrics on,
-// tracing off) with the chat service and orchestrator over an in-process provider:
-// the provider's own connection is not what is compared.
+// tracing off, the collector's heap floor as the binary sets it, for the whole
+// process) with the chat service and orchestrator over an in-process provider: the
+// provider's own connection is not what is compared.
 
 // perfChatQuery is the subscription both servers answer.
 const perfChatQuery = `subscription { chat(input: {message: "list my open tasks"}) { type delta } }`

@@ -54,7 +54,8 @@ const (
 // INKGRAPH_ENV=production and its secrets, the production logger (logging.New, JSON,
 // info) writing to a real file (/dev/null opened as one: every access line is
 // formatted and written), rate limits on (an in-process limiter that never refuses,
-// so its cost stays in), metrics on, tracing set up without OTEL variables (off).
+// so its cost stays in), metrics on, tracing set up without OTEL variables (off),
+// and the collector's heap floor as the binary sets it (for the process: both sides).
 //
 // The rounds run each side in turn for 250 ms, 40 times, so drift on a shared machine
 // touches both, and the figures are medians over the rounds; the clients are raw

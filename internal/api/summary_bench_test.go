@@ -38,7 +38,8 @@ import (
 // json.Marshal, served by a plain net/http handler). The answers are checked equal
 // first. Both are served over real HTTP on loopback: the whole server with the
 // production logger (JSON at info, to a file), metrics on, tracing off; the pgx
-// handler bare. Both read one team-tier user with 7 provider keys and 3 integrations.
+// handler bare; the collector's heap floor as the binary sets it, for the process.
+// Both read one team-tier user with 7 provider keys and 3 integrations.
 //
 // Reported side by side, ratios taken within the run (the machines are shared):
 //
