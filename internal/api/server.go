@@ -246,11 +246,13 @@ func New(d Deps) *Server {
 	})
 
 	s.routes = mux
-	api := s.cors(s.limitBody(s.authenticate(routed(mux))))
+	// The API's middleware, the same on both ways in.
+	apiChain := func(h http.Handler) http.Handler { return s.cors(s.limitBody(s.authenticate(h))) }
+	api := apiChain(routed(mux))
 	// The same chain straight to the GraphQL handler, for the path nearly every
 	// request has: both muxes would choose it for that path, at a cost in matching
 	// that showed on the request path's profile.
-	graphqlAPI := s.cors(s.limitBody(s.authenticate(routedTo(graphqlPath, gql))))
+	graphqlAPI := apiChain(routedTo(graphqlPath, gql))
 	root := http.NewServeMux()
 	root.Handle("/", api)
 	if d.Config.MetricsPublic {

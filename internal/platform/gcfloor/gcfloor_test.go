@@ -95,8 +95,8 @@ func churn(n int) uint64 {
 	return gcCycles() - before
 }
 
-// awaitGOGC runs collections until GOGC reads want (the tuner runs after a
-// collection, on the runtime's cleanup goroutine).
+// awaitGOGC runs collections until GOGC reads want (the tuner sets it within
+// checkEvery of a collection, on its own goroutine).
 func awaitGOGC(t *testing.T, want func(int) bool) int {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
